@@ -1,0 +1,20 @@
+// Tests are compiled by `tsc -b` with the rest of the code (one compiler, decorator
+// metadata included) and jest runs the emitted JavaScript.
+//   *.test.ts      unit (no I/O)
+//   *.int.test.ts  integration (real Postgres / Kafka)
+//   *.e2e.test.ts  end to end (real processes or servers)
+const common = {
+  testEnvironment: 'node',
+  modulePathIgnorePatterns: ['<rootDir>/.cache/'],
+  testPathIgnorePatterns: ['/node_modules/', '/src/'],
+};
+module.exports = {
+  // integration and e2e suites start real brokers, databases and processes
+  testTimeout: 120_000,
+  reporters: ['default', '<rootDir>/ops/jest/summary-reporter.js'],
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/dist/test/**/*.test.js'], testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.js$', '\\.e2e\\.test\\.js$'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/**/dist/test/**/*.int.test.js'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/**/dist/test/**/*.e2e.test.js'] },
+  ],
+};

@@ -1,0 +1,68 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as jose from 'jose';
+import { exportSigningKey, generateSigningKey, importSigningKey, SigningKey } from '@evcs/platform';
+
+/**
+ * Local signing keys. Generated on first use into a directory outside the repo's
+ * tracked files (.cache/keys) — never committed. Production supplies its own
+ * through the same *_FILE environment variables.
+ */
+export interface DevKeys {
+  dir: string;
+  /** private JWK the router signs internal tokens with */
+  routerKeyFile: string;
+  /** private JWK the bridge signs service tokens with */
+  bridgeKeyFile: string;
+  /** private JWK that signs client access tokens (the tenants subgraph's login, later) */
+  authKeyFile: string;
+  /** public keys subgraphs trust for internal tokens */
+  internalJwksFile: string;
+  /** public keys the router trusts for client access tokens */
+  clientJwksFile: string;
+}
+
+async function ensureKey(file: string, kid: string): Promise<SigningKey> {
+  if (existsSync(file)) return importSigningKey(readFileSync(file, 'utf8'));
+  const key = await generateSigningKey(kid);
+  writeFileSync(file, await exportSigningKey(key), { mode: 0o600 });
+  return key;
+}
+
+export async function ensureDevKeys(dir: string): Promise<DevKeys> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const f = (n: string) => path.join(dir, n);
+  const stamp = new Date().toISOString().slice(0, 10);
+  const router = await ensureKey(f('router.jwk.json'), `router-${stamp}`);
+  const bridge = await ensureKey(f('bridge.jwk.json'), `bridge-${stamp}`);
+  const auth = await ensureKey(f('auth.jwk.json'), `auth-${stamp}`);
+  const internal: jose.JSONWebKeySet = { keys: [router.publicJwk, bridge.publicJwk] };
+  const client: jose.JSONWebKeySet = { keys: [auth.publicJwk] };
+  writeFileSync(f('internal.jwks.json'), JSON.stringify(internal, null, 2));
+  writeFileSync(f('client.jwks.json'), JSON.stringify(client, null, 2));
+  return {
+    dir,
+    routerKeyFile: f('router.jwk.json'),
+    bridgeKeyFile: f('bridge.jwk.json'),
+    authKeyFile: f('auth.jwk.json'),
+    internalJwksFile: f('internal.jwks.json'),
+    clientJwksFile: f('client.jwks.json'),
+  };
+}
+
+/** A client access token as the tenants subgraph will issue it (issuer evcs-tenants, audience evcs-api). */
+export async function mintClientToken(
+  keys: DevKeys,
+  claims: { subject: string; tenantId: string; roles?: string[]; permissions?: string[] },
+  ttl = '12h',
+): Promise<string> {
+  const key = await importSigningKey(readFileSync(keys.authKeyFile, 'utf8'));
+  return new jose.SignJWT({ kind: 'user', tid: claims.tenantId, roles: claims.roles ?? [], perms: claims.permissions ?? [] })
+    .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
+    .setSubject(claims.subject)
+    .setIssuer('evcs-tenants')
+    .setAudience('evcs-api')
+    .setIssuedAt()
+    .setExpirationTime(ttl)
+    .sign(key.privateKey);
+}

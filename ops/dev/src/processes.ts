@@ -1,0 +1,78 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export interface ServiceSpec {
+  name: string;
+  /** script path (compiled JS) */
+  script: string;
+  env: Record<string, string>;
+  /** URL polled until it answers 200 */
+  readyUrl: string;
+}
+
+/**
+ * Runs services as real child processes, prefixing their output, and stops all
+ * of them together (SIGTERM, then SIGKILL after a grace period).
+ */
+export class ProcessGroup {
+  private readonly children = new Map<string, ChildProcess>();
+  private stopping = false;
+
+  constructor(private readonly opts: { quiet?: boolean; onExit?: (name: string, code: number | null) => void } = {}) {}
+
+  async start(spec: ServiceSpec, timeoutMs = 60_000): Promise<void> {
+    const child = spawn(process.execPath, ['--enable-source-maps', spec.script], {
+      env: { ...process.env, ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.children.set(spec.name, child);
+    const tail: string[] = [];
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        tail.push(line);
+        if (tail.length > 50) tail.shift();
+        if (!this.opts.quiet) process.stdout.write(`[${spec.name}] ${line}\n`);
+      });
+    }
+    let exited = false;
+    child.once('exit', (code) => {
+      exited = true;
+      this.children.delete(spec.name);
+      if (!this.stopping) this.opts.onExit?.(spec.name, code);
+    });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (exited) throw new Error(`${spec.name} exited during start-up:\n${tail.join('\n')}`);
+      try {
+        const res = await fetch(spec.readyUrl);
+        if (res.ok) return;
+      } catch {
+        /* not listening yet */
+      }
+      if (Date.now() > deadline) throw new Error(`${spec.name} not ready after ${timeoutMs} ms:\n${tail.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+
+  /** Kill one service abruptly (for crash tests). */
+  kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.children.get(name)?.kill(signal);
+  }
+
+  async stopAll(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    const all = [...this.children.values()];
+    await Promise.all(
+      all.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            const t = setTimeout(() => c.kill('SIGKILL'), graceMs);
+            c.once('exit', () => (clearTimeout(t), resolve()));
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    this.children.clear();
+  }
+}

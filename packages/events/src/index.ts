@@ -1,0 +1,2 @@
+export * from './charger-events';
+export * from './codec';

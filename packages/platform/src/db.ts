@@ -1,0 +1,53 @@
+import knexFactory, { Knex } from 'knex';
+import { AppError, ErrorCodes, TenantContextMissingError } from './errors';
+
+export type { Knex };
+
+export interface DbConfig {
+  connectionString: string;
+  /** Postgres schema this service owns; first on the search_path */
+  schema: string;
+  pool?: { min?: number; max?: number };
+  applicationName?: string;
+}
+
+/** The per-transaction setting the row-level-security policies read. */
+export const TENANT_SETTING = 'app.tenant_id';
+
+export function createKnex(cfg: DbConfig): Knex {
+  return knexFactory({
+    client: 'pg',
+    connection: { connectionString: cfg.connectionString, application_name: cfg.applicationName ?? cfg.schema },
+    searchPath: [cfg.schema, 'public'],
+    pool: { min: cfg.pool?.min ?? 0, max: cfg.pool?.max ?? 10 },
+  });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Run `fn` in a transaction whose row-level-security tenant is `tenantId`.
+ * `set_config(..., true)` scopes the setting to this transaction only, so a
+ * pooled connection never carries one tenant's context into another's query.
+ */
+export async function withTenant<T>(knex: Knex, tenantId: string, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  if (!tenantId) throw new TenantContextMissingError('withTenant');
+  if (!UUID.test(tenantId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, `tenant id is not a UUID: ${tenantId}`);
+  return knex.transaction(async (trx) => {
+    await trx.raw('select set_config(?, ?, true)', [TENANT_SETTING, tenantId]);
+    return fn(trx);
+  });
+}
+
+/** SQL fragment for a standard tenant-isolation policy on `table` (used by migrations). */
+export function tenantRlsStatements(qualifiedTable: string): string[] {
+  const policy = `${qualifiedTable.replace(/\W/g, '_')}_tenant_isolation`;
+  return [
+    `alter table ${qualifiedTable} enable row level security`,
+    `alter table ${qualifiedTable} force row level security`,
+    `drop policy if exists ${policy} on ${qualifiedTable}`,
+    `create policy ${policy} on ${qualifiedTable}
+       using (tenant_id = nullif(current_setting('${TENANT_SETTING}', true), '')::uuid)
+       with check (tenant_id = nullif(current_setting('${TENANT_SETTING}', true), '')::uuid)`,
+  ];
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { AppError, ErrorCodes } from './errors';
+
+/**
+ * Parse the environment once, at the edge, into a typed object. All problems are
+ * reported together so an operator fixes a misconfiguration in one pass.
+ */
+export function parseEnv<S extends z.ZodTypeAny>(schema: S, source: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    throw new AppError(ErrorCodes.INVALID_CONFIGURATION, `Invalid environment:\n${problems}`);
+  }
+  return result.data;
+}
+
+/** Common building blocks for service env schemas. */
+export const envFields = {
+  port: (def: number) => z.coerce.number().int().min(0).max(65535).default(def),
+  databaseUrl: () => z.string().url().default('postgres://evcs_app@127.0.0.1:5432/evcs'),
+  kafkaBrokers: () =>
+    z
+      .string()
+      .default('127.0.0.1:9092')
+      .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean)),
+  logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+export const kafkaNamespaceField = () =>
+  z
+    .string()
+    .regex(/^[a-z0-9_-]*$/, 'lowercase letters, digits, _ and - only')
+    .default('');
+
+/**
+ * Several deployments (or concurrently running test suites) can share one broker:
+ * a namespace prefixes every topic and consumer group. Empty in production.
+ */
+export interface KafkaNames {
+  topic(base: string): string;
+  group(base: string): string;
+}
+export function kafkaNames(namespace: string): KafkaNames {
+  const p = namespace ? `${namespace}.` : '';
+  return { topic: (b) => `${p}${b}`, group: (b) => `${p}${b}` };
+}

@@ -1,0 +1,46 @@
+import pino, { Logger, LoggerOptions } from 'pino';
+
+export type { Logger };
+
+/**
+ * Paths redacted from every log line. Secrets never reach logs; personal data
+ * (phone, id numbers, payment data) is masked. Keep this list in one place so
+ * every service redacts the same things.
+ */
+export const REDACT_PATHS = [
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'accessToken',
+  '*.accessToken',
+  'refreshToken',
+  '*.refreshToken',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'phone',
+  '*.phone',
+  'idNumber',
+  '*.idNumber',
+  'cardNumber',
+  '*.cardNumber',
+  'privateKey',
+  '*.privateKey',
+  'apiKey',
+  '*.apiKey',
+  'secret',
+  '*.secret',
+];
+
+export function createLogger(name: string, opts: LoggerOptions = {}): Logger {
+  return pino({
+    name,
+    level: process.env.LOG_LEVEL ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    ...opts,
+  });
+}

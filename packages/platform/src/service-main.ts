@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { EventBus, KafkaEventBus, Subscription } from './bus';
+import { createKnex, Knex } from './db';
+import { envFields, kafkaNamespaceField, kafkaNames, KafkaNames, parseEnv } from './env';
+import { listen } from './http';
+import { TokenVerifier } from './identity';
+import { createLogger, Logger } from './logger';
+import type { SubgraphServer } from './subgraph';
+
+/** Issuers whose internal tokens subgraphs accept. */
+export const INTERNAL_ISSUERS = ['evcs-router', 'evcs-bridge', 'evcs-tenants'];
+
+export interface SubgraphRuntime {
+  knex: Knex;
+  verifier: TokenVerifier;
+  logger: Logger;
+  bus: EventBus;
+  /** Topic and consumer-group names within this deployment's Kafka namespace. */
+  names: KafkaNames;
+}
+
+export interface SubgraphMainOptions {
+  name: string;
+  defaultPort: number;
+  createServer(rt: SubgraphRuntime): Promise<SubgraphServer>;
+  /** Kafka consumers this subgraph runs beside its HTTP server. */
+  startConsumers?(rt: SubgraphRuntime): Promise<Subscription[]>;
+}
+
+const Env = (defaultPort: number) =>
+  z.object({
+    PORT: envFields.port(defaultPort),
+    DATABASE_URL: envFields.databaseUrl(),
+    KAFKA_BROKERS: envFields.kafkaBrokers(),
+    INTERNAL_JWKS_FILE: z.string({ required_error: 'path to the JWKS of internal token signers' }).min(1),
+    LOG_LEVEL: envFields.logLevel(),
+    KAFKA_NAMESPACE: kafkaNamespaceField(),
+    DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  });
+
+/** The `main` of every subgraph: read env, build dependencies, listen, drain on SIGTERM. */
+export function runSubgraphMain(opts: SubgraphMainOptions): void {
+  const run = async () => {
+    const env = parseEnv(Env(opts.defaultPort));
+    const logger = createLogger(opts.name, { level: env.LOG_LEVEL });
+    const verifier = new TokenVerifier(JSON.parse(readFileSync(env.INTERNAL_JWKS_FILE, 'utf8')), INTERNAL_ISSUERS);
+    const knex = createKnex({ connectionString: env.DATABASE_URL, schema: opts.name, pool: { max: env.DB_POOL_MAX } });
+    const bus = new KafkaEventBus({ clientId: opts.name, brokers: env.KAFKA_BROKERS, logger });
+    const rt: SubgraphRuntime = { knex, verifier, logger, bus, names: kafkaNames(env.KAFKA_NAMESPACE) };
+    const consumers = opts.startConsumers ? await opts.startConsumers(rt) : [];
+    const srv = await opts.createServer(rt);
+    const port = await listen(srv.server, env.PORT);
+    logger.info({ port }, `${opts.name} subgraph listening on http://127.0.0.1:${port}/graphql`);
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'draining');
+      await srv.stop();
+      await Promise.allSettled(consumers.map((c) => c.stop()));
+      await bus.close();
+      await knex.destroy();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+  };
+  run().catch((e) => {
+    // The logger may not exist yet (bad env); stderr is the one channel that always does.
+    process.stderr.write(`${opts.name} failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,133 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema, Kind, OperationDefinitionNode, parse } from 'graphql';
+import { ErrorCodes, isAppError } from './errors';
+import { bearer, Identity, requestContext, requireTenant, TokenVerifier } from './identity';
+import { canonicalPath, executeApollo, readJsonBody, sendHttpError, sendJson } from './http';
+import type { Logger } from './logger';
+
+export interface BaseRequestContext {
+  identity: Identity;
+  requestId: string;
+  log: Logger;
+  /** The tenant of this request, or TENANT_CONTEXT_MISSING. */
+  tenantId(): string;
+}
+
+export interface SubgraphServerOptions<C extends BaseRequestContext> {
+  name: string;
+  schema: GraphQLSchema;
+  verifier: TokenVerifier;
+  logger: Logger;
+  /** Root fields callable without identity (e.g. login). Everything else needs a verified token. */
+  publicRootFields?: string[];
+  /** Extend the base context with per-request state (DataLoaders etc.). Called once per request. */
+  extendContext(base: BaseRequestContext): C;
+  /** Extra readiness probe (e.g. a database ping). */
+  ready?: () => Promise<void>;
+}
+
+export interface SubgraphServer {
+  server: http.Server;
+  apollo: ApolloServer<any>;
+  stop(): Promise<void>;
+}
+
+const ANONYMOUS: Identity = { subject: 'anonymous', kind: 'user', tenantId: null, roles: [], permissions: [] };
+
+/** Map errors to the client: stable code, human message, internals masked. */
+export function formatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    if (isAppError(original)) {
+      return { ...formatted, message: original.message, extensions: { code: original.code, retriable: original.retriable } };
+    }
+    const code = formatted.extensions?.code;
+    if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+    if (original) logger.error({ err: original, path: formatted.path }, 'unexpected resolver error');
+    return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCodes.INTERNAL } };
+  };
+}
+
+function rootFieldsOf(query: unknown): string[] | null {
+  if (typeof query !== 'string') return null;
+  try {
+    const doc = parse(query);
+    const ops = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    if (ops.length !== 1) return null;
+    return ops[0].selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '*'));
+  } catch {
+    return null;
+  }
+}
+
+/** Builds (never listens) the HTTP server of a subgraph. */
+export async function createSubgraphServer<C extends BaseRequestContext>(opts: SubgraphServerOptions<C>): Promise<SubgraphServer> {
+  const apollo = new ApolloServer<C>({
+    schema: opts.schema,
+    formatError: formatError(opts.logger),
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    // No Apollo Studio here; federated tracing would only cost time on every request.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+  });
+  await apollo.start();
+  const publicFields = new Set(opts.publicRootFields ?? []);
+
+  const unauthenticated = (message: string) =>
+    Object.assign(new Error(message), { status: 401, code: ErrorCodes.UNAUTHENTICATED });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      const body = await readJsonBody(req);
+      const requestId = (req.headers['x-request-id'] as string) || randomUUID();
+      const token = bearer(req.headers.authorization);
+      let identity: Identity;
+      if (token) {
+        identity = await opts.verifier.verify(token).catch(() => {
+          throw unauthenticated('Invalid or expired token');
+        });
+      } else {
+        const fields = rootFieldsOf((body as { query?: unknown } | undefined)?.query);
+        if (!fields || fields.length === 0 || !fields.every((f) => publicFields.has(f))) throw unauthenticated('Authentication required');
+        identity = ANONYMOUS;
+      }
+      const log = opts.logger.child({ requestId, sub: identity.subject, tid: identity.tenantId });
+      const ctx = opts.extendContext({ identity, requestId, log, tenantId: () => requireTenant(identity, opts.name) });
+      // Identity lives in AsyncLocalStorage for the whole execution, so code deep in
+      // the call tree can reach it without threading it through every signature.
+      await requestContext.run({ identity, requestId }, () => executeApollo(apollo, req, res, body, ctx));
+    } catch (e) {
+      if (!(e as { status?: number }).status) opts.logger.error({ err: e }, 'request failed');
+      sendHttpError(res, e);
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    const path = canonicalPath(req.url);
+    if (path === '/health/live') return sendJson(res, 200, { status: 'ok', service: opts.name });
+    if (path === '/health/ready') {
+      (opts.ready ?? (async () => undefined))()
+        .then(() => sendJson(res, 200, { status: 'ready', service: opts.name }))
+        .catch(() => sendJson(res, 503, { status: 'not-ready', service: opts.name }));
+      return;
+    }
+    if (path !== '/graphql') return sendJson(res, 404, { error: 'not found' });
+    void handle(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+
+  return {
+    server,
+    apollo,
+    stop: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections?.();
+      await apollo.stop();
+    },
+  };
+}
+
+export { requestContext };

@@ -1,0 +1,73 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { dropDatabase, ensureDatabase, migrateSchemas, SubgraphMigrations, withDatabase, DEFAULT_ROLES } from '@evcs/platform';
+
+const exec = promisify(execFile);
+
+// from packages/testkit/dist/src
+export const REPO_ROOT = path.resolve(__dirname, '../../../..');
+export const PG_SUPERUSER_URL = process.env.PG_SUPERUSER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+
+/** A name no other test run uses: for databases, topics, consumer groups, tenants' codes. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`.toLowerCase();
+}
+
+function portOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    s.setTimeout(1000);
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => (s.destroy(), resolve(false)));
+  });
+}
+
+/** Start the project's Kafka broker (ops/kafka/kafka.sh) unless one already answers. */
+export async function ensureKafka(): Promise<string[]> {
+  const [host, port] = KAFKA_BROKERS[0].split(':');
+  if (await portOpen(host, Number(port))) return KAFKA_BROKERS;
+  await exec('bash', [path.join(REPO_ROOT, 'ops/kafka/kafka.sh'), 'start'], { timeout: 600_000, maxBuffer: 10 * 1024 * 1024 });
+  return KAFKA_BROKERS;
+}
+
+export interface TestDatabase {
+  name: string;
+  /** URL for the application role (RLS applies) */
+  appUrl: string;
+  /** URL for the owner role (migrations, fixtures) */
+  ownerUrl: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh database of its own, with the given subgraphs' schemas migrated. */
+export async function createTestDatabase(subgraphs: SubgraphMigrations[]): Promise<TestDatabase> {
+  const name = uniqueName('evcs_t');
+  await ensureDatabase(PG_SUPERUSER_URL, name);
+  const ownerUrl = withDatabase(PG_SUPERUSER_URL, name, DEFAULT_ROLES.owner);
+  const appUrl = withDatabase(PG_SUPERUSER_URL, name, DEFAULT_ROLES.app);
+  await migrateSchemas(ownerUrl, subgraphs);
+  return { name, appUrl, ownerUrl, drop: () => dropDatabase(PG_SUPERUSER_URL, name) };
+}
+
+/** Poll `probe` until it returns a truthy value or the deadline passes. */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${lastError ? `: ${String(lastError)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+  }
+}

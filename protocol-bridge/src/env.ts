@@ -1,0 +1,21 @@
+import { hostname } from 'node:os';
+import { CHARGER_EVENTS_TOPIC } from '@evcs/events';
+import { envFields } from '@evcs/platform';
+import { z } from 'zod';
+
+/** The bridge's environment, parsed once at start-up (all problems reported together). */
+export const BridgeEnv = z.object({
+  PORT: envFields.port(4100),
+  /** Chargers connect from the network; local dev keeps the default loopback. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  KAFKA_BROKERS: envFields.kafkaBrokers(),
+  ASSETS_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
+  /** Private JWK (JSON) of the bridge's internal-token signing key, written by the dev tooling. */
+  BRIDGE_SIGNING_KEY_FILE: z.string({ required_error: 'path to the private JWK the bridge signs service tokens with' }).min(1),
+  BRIDGE_ID: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
+  HEARTBEAT_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(300),
+  CHARGER_EVENTS_TOPIC: z.string().min(1).default(CHARGER_EVENTS_TOPIC),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  LOG_LEVEL: envFields.logLevel(),
+});
+export type BridgeEnv = z.infer<typeof BridgeEnv>;

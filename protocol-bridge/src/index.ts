@@ -1,0 +1,12 @@
+export * from './config';
+export * from './directory';
+export * from './server';
+export * from './connections/events';
+export { ChargerSession } from './connections/charger-session';
+export { ConnectionRegistry } from './connections/registry';
+export { BatchingChargerEventPublisher } from './kafka/charger-event-publisher';
+export type { ChargerEventPublisher } from './kafka/charger-event-publisher';
+export { createOcppServer } from './ocpp/server';
+export type { OcppServer } from './ocpp/server';
+export { SimulatedChargePoint, runSimulators, chargePointId } from './simulator';
+export type { RunSimulatorsOptions, SimulatorFleet, SimulatorStats, SimulatedChargePointOptions } from './simulator';

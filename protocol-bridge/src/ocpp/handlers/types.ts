@@ -1,0 +1,16 @@
+import type { BridgeConfig } from '../../config';
+import type { ChargerSession } from '../../connections/charger-session';
+
+/** What a handler gets besides the (schema-validated) request. */
+export interface OcppCallContext {
+  session: ChargerSession;
+  config: Pick<BridgeConfig, 'heartbeatIntervalS'>;
+  now(): Date;
+}
+
+/**
+ * One OCPP action, charger → central system. A handler that publishes an event
+ * replies only after the publish resolved; if it throws, the charger gets a
+ * CALLERROR and sends the message again, so nothing is acknowledged and lost.
+ */
+export type OcppHandler<Req, Conf> = (ctx: OcppCallContext, req: Req) => Promise<Conf>;

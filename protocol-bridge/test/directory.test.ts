@@ -1,0 +1,121 @@
+import { generateSigningKey, TokenIssuer } from '@evcs/platform';
+import { CHARGER_REGISTRATION_QUERY, GraphQLChargerDirectory, InMemoryChargerDirectory } from '../src/directory';
+
+const TENANT = '6f1c2a4e-0b7d-4c1e-9a55-3f2d8c9b1e70';
+
+interface Call {
+  url: string;
+  authorization: string | null;
+  body: { query: string; variables: { code: string } };
+}
+
+/** A fake assets subgraph: answers from `known`, records what was asked. */
+function fakeAssets(known: Record<string, { chargerId: string; tenantId: string }>, respond?: (code: string) => Response | undefined) {
+  const calls: Call[] = [];
+  const fetchFn = (async (url: string | URL | Request, init?: RequestInit) => {
+    const body = JSON.parse(String(init?.body)) as Call['body'];
+    calls.push({ url: String(url), authorization: new Headers(init?.headers).get('authorization'), body });
+    const custom = respond?.(body.variables.code);
+    if (custom) return custom;
+    return Response.json({ data: { chargerRegistration: known[body.variables.code] ?? null } });
+  }) as typeof fetch;
+  return { calls, fetchFn };
+}
+
+describe('GraphQLChargerDirectory', () => {
+  let tokens: TokenIssuer;
+  let clock: number;
+  const now = () => clock;
+
+  beforeAll(async () => {
+    tokens = new TokenIssuer(await generateSigningKey('bridge-test'), 'evcs-bridge');
+  });
+  beforeEach(() => {
+    clock = Date.now();
+  });
+
+  it('asks the assets subgraph with a service token and returns the registration', async () => {
+    const { calls, fetchFn } = fakeAssets({ 'CP-1': { chargerId: 'c-1', tenantId: TENANT } });
+    const dir = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: fetchFn, now });
+    await expect(dir.resolve('CP-1')).resolves.toEqual({ chargerId: 'c-1', tenantId: TENANT });
+    expect(calls).toHaveLength(1);
+    expect(calls[0].url).toBe('http://assets.test/graphql');
+    expect(calls[0].body).toEqual({ query: CHARGER_REGISTRATION_QUERY, variables: { code: 'CP-1' } });
+    expect(calls[0].authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+    const payload = JSON.parse(Buffer.from(calls[0].authorization!.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
+    expect(payload).toMatchObject({ sub: 'protocol-bridge', kind: 'service', tid: null, iss: 'evcs-bridge' });
+  });
+
+  it('caches a found charger for 60 s and an unknown one for 5 s', async () => {
+    const { calls, fetchFn } = fakeAssets({ 'CP-1': { chargerId: 'c-1', tenantId: TENANT } });
+    const dir = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: fetchFn, now });
+    await dir.resolve('CP-1');
+    await expect(dir.resolve('NOPE')).resolves.toBeNull();
+    clock += 4_000;
+    await dir.resolve('CP-1');
+    await dir.resolve('NOPE');
+    expect(calls).toHaveLength(2);
+    clock += 2_000;
+    await dir.resolve('NOPE');
+    await dir.resolve('CP-1');
+    expect(calls.map((c) => c.body.variables.code)).toEqual(['CP-1', 'NOPE', 'NOPE']);
+    clock += 60_000;
+    await dir.resolve('CP-1');
+    expect(calls).toHaveLength(4);
+  });
+
+  it('reuses its token until shortly before it expires', async () => {
+    const { calls, fetchFn } = fakeAssets({});
+    const dir = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: fetchFn, now, negativeTtlMs: 0 });
+    await dir.resolve('A');
+    await dir.resolve('B');
+    expect(calls[1].authorization).toBe(calls[0].authorization);
+    clock += 51_000; // tokens live 60 s; renewed 10 s before
+    await dir.resolve('C');
+    expect(calls[2].authorization).not.toBe(calls[0].authorization);
+  });
+
+  it('shares one request between concurrent lookups of one charger', async () => {
+    const { calls, fetchFn } = fakeAssets({ 'CP-1': { chargerId: 'c-1', tenantId: TENANT } });
+    const dir = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: fetchFn, now });
+    const results = await Promise.all([dir.resolve('CP-1'), dir.resolve('CP-1'), dir.resolve('CP-1')]);
+    expect(results.every((r) => r?.chargerId === 'c-1')).toBe(true);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('throws a retriable error, and caches nothing, when the subgraph answers with errors or fails', async () => {
+    let fail = true;
+    const { calls, fetchFn } = fakeAssets({ 'CP-1': { chargerId: 'c-1', tenantId: TENANT } }, () =>
+      fail ? Response.json({ errors: [{ message: 'Invalid or expired token', extensions: { code: 'UNAUTHENTICATED' } }], data: null }) : undefined,
+    );
+    const dir = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: fetchFn, now });
+    await expect(dir.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
+    fail = false;
+    await expect(dir.resolve('CP-1')).resolves.toEqual({ chargerId: 'c-1', tenantId: TENANT });
+    expect(calls).toHaveLength(2);
+
+    const down = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: (async () => new Response('<html>bad gateway</html>', { status: 502 })) as typeof fetch, now });
+    await expect(down.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
+    const refused = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: (async () => { throw new TypeError('fetch failed'); }) as typeof fetch, now });
+    await expect(refused.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
+  });
+
+  it('does not grow past maxEntries', async () => {
+    const { calls, fetchFn } = fakeAssets({});
+    const dir = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: fetchFn, now, maxEntries: 2 });
+    await dir.resolve('A');
+    await dir.resolve('B');
+    await dir.resolve('C'); // evicts A
+    await dir.resolve('B');
+    await dir.resolve('A');
+    expect(calls.map((c) => c.body.variables.code)).toEqual(['A', 'B', 'C', 'A']);
+  });
+});
+
+describe('InMemoryChargerDirectory', () => {
+  it('resolves what it holds and null otherwise', async () => {
+    const dir = new InMemoryChargerDirectory({ 'CP-1': { chargerId: 'c-1', tenantId: TENANT } });
+    await expect(dir.resolve('CP-1')).resolves.toEqual({ chargerId: 'c-1', tenantId: TENANT });
+    await expect(dir.resolve('CP-2')).resolves.toBeNull();
+  });
+});

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { Kind, OperationDefinitionNode, parse } from 'graphql';
+import { decodeJwt } from 'jose';
+import { AppError, bearer, ErrorCodes, type Identity, type Logger, type TokenIssuer, type TokenVerifier } from '@evcs/platform';
+
+/**
+ * Root fields a client may call without an access token — the ones that
+ * produce one. An operation is public only if every root field is in here.
+ */
+export const PUBLIC_ROOT_FIELDS: readonly string[] = ['login', 'refreshToken'];
+
+/**
+ * Identity-bearing headers the router never forwards. Subgraphs learn who is
+ * calling only from the internal token the router signs; anything a client
+ * sends under these names is dropped.
+ */
+export const IDENTITY_HEADERS: readonly string[] = [
+  'authorization',
+  'x-tenant-id',
+  'x-user-id',
+  'x-subject',
+  'x-roles',
+  'x-permissions',
+  'x-identity',
+  'x-forwarded-user',
+  'x-auth-request-user',
+];
+const IDENTITY_HEADER_PREFIX = 'x-evcs-';
+
+export function isIdentityHeader(name: string): boolean {
+  const n = name.toLowerCase();
+  return IDENTITY_HEADERS.includes(n) || n.startsWith(IDENTITY_HEADER_PREFIX);
+}
+
+/** Per-operation context of the gateway and of subscription execution. */
+export interface RouterContext {
+  /** Verified client identity; null only for public operations (login). */
+  identity: Identity | null;
+  requestId: string;
+  log: Logger;
+}
+
+export class UnauthenticatedError extends AppError {
+  readonly status = 401;
+  constructor(message = 'Authentication required') {
+    super(ErrorCodes.UNAUTHENTICATED, message);
+  }
+}
+
+/**
+ * The identity behind an HTTP GraphQL request: verified from the bearer token,
+ * or null for an operation made only of public root fields. A token that is
+ * present but invalid is rejected even for public operations, so a client
+ * learns its token is bad instead of silently acting anonymously.
+ */
+export async function authenticateHttp(
+  verifier: TokenVerifier,
+  authorization: string | string[] | undefined,
+  body: unknown,
+  publicRootFields: readonly string[] = PUBLIC_ROOT_FIELDS,
+): Promise<Identity | null> {
+  const token = bearer(authorization);
+  if (token) {
+    try {
+      return await verifier.verify(token);
+    } catch {
+      throw new UnauthenticatedError('Invalid or expired token');
+    }
+  }
+  if (authorization) throw new UnauthenticatedError('Authorization header is not a bearer token');
+  if (isPublicOperation(body, publicRootFields)) return null;
+  throw new UnauthenticatedError();
+}
+
+export interface ConnectionAuth {
+  identity: Identity;
+  /** When the token expires (ms since epoch); the connection must not outlive it. Null if the token has no expiry. */
+  expiresAt: number | null;
+}
+
+/** Verify `connectionParams.authorization` ("Bearer …") of a graphql-ws connection. */
+export async function authenticateConnection(verifier: TokenVerifier, connectionParams: Readonly<Record<string, unknown>> | undefined): Promise<ConnectionAuth> {
+  const raw = connectionParams?.authorization ?? connectionParams?.Authorization;
+  const token = typeof raw === 'string' ? bearer(raw) : undefined;
+  if (!token) throw new UnauthenticatedError();
+  let identity: Identity;
+  try {
+    identity = await verifier.verify(token);
+  } catch {
+    throw new UnauthenticatedError('Invalid or expired token');
+  }
+  // Verified above; decoding again only reads the expiry the verifier checked.
+  const exp = decodeJwt(token).exp;
+  return { identity, expiresAt: typeof exp === 'number' ? exp * 1000 : null };
+}
+
+/**
+ * True if the request body is a single GraphQL operation whose root selections
+ * are all plain fields from the allowlist. Anything unusual (batches, fragments
+ * at the root, several operations without a name to pick) is not public.
+ */
+export function isPublicOperation(body: unknown, publicRootFields: readonly string[]): boolean {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return false;
+  const { query, operationName } = body as { query?: unknown; operationName?: unknown };
+  if (typeof query !== 'string') return false;
+  let ops: OperationDefinitionNode[];
+  try {
+    ops = parse(query).definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  } catch {
+    return false;
+  }
+  const op = typeof operationName === 'string' ? ops.find((o) => o.name?.value === operationName) : ops.length === 1 ? ops[0] : undefined;
+  if (!op || op.selectionSet.selections.length === 0) return false;
+  return op.selectionSet.selections.every((s) => s.kind === Kind.FIELD && publicRootFields.includes(s.name.value));
+}
+
+/** A client-supplied request id if it looks like one, otherwise a fresh one. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const v = Array.isArray(header) ? header[0] : header;
+  return v && /^[A-Za-z0-9._:-]{1,128}$/.test(v) ? v : randomUUID();
+}
+
+/**
+ * Internal tokens for subgraph requests, one per verified identity, reused for
+ * half their lifetime: an HTTP request fanning out to several subgraphs, or a
+ * subscriber resolving fields for a stream of events, signs once rather than
+ * per fetch. Keyed by the identity object, so entries go with their request or
+ * connection.
+ */
+export class InternalTokens {
+  private readonly cache = new WeakMap<Identity, { token: Promise<string>; issuedAt: number }>();
+
+  constructor(
+    private readonly issuer: TokenIssuer,
+    private readonly reuseForMs = 30_000,
+  ) {}
+
+  forIdentity(identity: Identity): Promise<string> {
+    const hit = this.cache.get(identity);
+    if (hit && Date.now() - hit.issuedAt < this.reuseForMs) return hit.token;
+    const token = this.issuer.issue(identity);
+    this.cache.set(identity, { token, issuedAt: Date.now() });
+    token.catch(() => this.cache.delete(identity));
+    return token;
+  }
+}

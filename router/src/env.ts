@@ -1,0 +1,69 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { CHARGER_EVENTS_TOPIC } from '@evcs/events';
+import { AppError, envFields, ErrorCodes, parseEnv } from '@evcs/platform';
+
+/** Repository root, from router/dist/src. Relative paths in the environment are resolved against it. */
+export const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
+
+const Env = z.object({
+  PORT: envFields.port(4000),
+  SUPERGRAPH_PATH: z.string().min(1).default('schema/supergraph.graphql'),
+  KAFKA_BROKERS: envFields.kafkaBrokers(),
+  CHARGER_EVENTS_TOPIC: z.string().min(1).default(CHARGER_EVENTS_TOPIC),
+  AUTH_JWKS_FILE: z.string({ required_error: 'path to the JWKS (public keys) that client access tokens are verified with' }).min(1),
+  ROUTER_SIGNING_KEY_FILE: z.string({ required_error: "path to the router's private JWK for internal tokens" }).min(1),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash, underscore (names a Kafka consumer group)')
+    .default(`${os.hostname()}-${process.pid}`),
+  LOG_LEVEL: envFields.logLevel(),
+});
+
+export interface RouterEnv {
+  port: number;
+  supergraphPath: string;
+  kafkaBrokers: string[];
+  chargerEventsTopic: string;
+  authJwksFile: string;
+  signingKeyFile: string;
+  instanceId: string;
+  logLevel: z.infer<typeof Env>['LOG_LEVEL'];
+  /** From SUBGRAPH_URL_<NAME>: subgraph name (lower-cased NAME) → URL. */
+  subgraphUrls: Record<string, string>;
+}
+
+/** Parse the router's environment once; every problem is reported together. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): RouterEnv {
+  const problems: string[] = [];
+  const subgraphUrls: Record<string, string> = {};
+  for (const [key, value] of Object.entries(source)) {
+    if (!key.startsWith(SUBGRAPH_URL_PREFIX) || value === undefined) continue;
+    const name = key.slice(SUBGRAPH_URL_PREFIX.length).toLowerCase();
+    if (!/^[a-z0-9_]+$/.test(name)) problems.push(`  - ${key}: not a subgraph name`);
+    else if (!z.string().url().safeParse(value).success || !/^https?:/.test(value)) problems.push(`  - ${key}: must be an http(s) URL`);
+    else subgraphUrls[name] = value;
+  }
+  let env: z.infer<typeof Env> | undefined;
+  try {
+    env = parseEnv(Env, source);
+  } catch (e) {
+    problems.unshift(...(e as Error).message.split('\n').slice(1));
+  }
+  if (!env || problems.length > 0) throw new AppError(ErrorCodes.INVALID_CONFIGURATION, `Invalid environment:\n${problems.join('\n')}`);
+  const fromRoot = (p: string) => path.resolve(REPO_ROOT, p);
+  return {
+    port: env.PORT,
+    supergraphPath: fromRoot(env.SUPERGRAPH_PATH),
+    kafkaBrokers: env.KAFKA_BROKERS,
+    chargerEventsTopic: env.CHARGER_EVENTS_TOPIC,
+    authJwksFile: fromRoot(env.AUTH_JWKS_FILE),
+    signingKeyFile: fromRoot(env.ROUTER_SIGNING_KEY_FILE),
+    instanceId: env.INSTANCE_ID,
+    logLevel: env.LOG_LEVEL,
+    subgraphUrls,
+  };
+}

@@ -1,0 +1,176 @@
+import http from 'node:http';
+import https from 'node:https';
+import { ApolloServer } from '@apollo/server';
+import { ApolloGateway, GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
+import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { AppError, ErrorCodes, formatError, type Logger } from '@evcs/platform';
+import { InternalTokens, isIdentityHeader, RouterContext } from './auth';
+
+// The gateway's fetcher types, taken from the gateway so @apollo/utils.fetcher needn't be a direct dependency.
+type Fetcher = RemoteGraphQLDataSource['fetcher'];
+type FetcherRequestInit = NonNullable<Parameters<Fetcher>[1]>;
+type FetcherResponse = Awaited<ReturnType<Fetcher>>;
+
+export interface GatewayOptions {
+  supergraphSdl: string;
+  /** Subgraph URL overrides by subgraph name; others use the URL in the supergraph. */
+  subgraphUrls?: Record<string, string>;
+  tokens: InternalTokens;
+  logger: Logger;
+  /** Per subgraph request. */
+  subgraphTimeoutMs?: number;
+}
+
+export interface Gateway {
+  apollo: ApolloServer<RouterContext>;
+  /** The API schema of the supergraph (what clients see), once started. */
+  apiSchema: GraphQLSchema;
+  /** Run an operation through the gateway with the identity in `context`. */
+  execute: GatewayExecutor;
+  stop(): Promise<void>;
+}
+
+export type GatewayExecutor = (
+  request: { query: string; operationName?: string; variables?: Record<string, unknown> },
+  context: RouterContext,
+) => Promise<{ data?: Record<string, unknown> | null; errors?: readonly GraphQLFormattedError[] }>;
+
+/**
+ * Subgraph requests carry the caller's verified identity only as a short-lived
+ * internal token signed by the router; identity headers are stripped whatever
+ * their origin.
+ */
+export class IdentityForwardingDataSource extends RemoteGraphQLDataSource<RouterContext> {
+  constructor(
+    private readonly name: string,
+    url: string,
+    fetcher: Fetcher,
+    private readonly tokens: InternalTokens,
+    private readonly logger: Logger,
+  ) {
+    super({ url, fetcher });
+  }
+
+  /**
+   * Transport-level failures of a subgraph request. Unreachable or overloaded
+   * (5xx, 429) is a dependency failure a retry may fix, and the client is told
+   * so with a stable code. Anything else (a 401 from a subgraph means it
+   * rejected the router's own token) is the platform's fault, not the
+   * client's: logged in full and masked as an internal error — never relayed
+   * with the subgraph's URL and body as the gateway would by default.
+   */
+  override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse): void {
+    const status = response?.status;
+    this.logger.error({ err: error, subgraph: this.name, status }, 'subgraph request failed');
+    if (status === undefined || status >= 500 || status === 429) {
+      throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `The ${this.name} service is unavailable`, { retriable: true, cause: error });
+    }
+    throw new Error(`subgraph ${this.name} answered HTTP ${status}`, { cause: error });
+  }
+
+  override async willSendRequest(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<void> {
+    const headers = options.request.http?.headers;
+    if (!headers) return;
+    const names = Array.from(headers, ([name]) => name);
+    for (const name of names) if (isIdentityHeader(name)) headers.delete(name);
+    const ctx = options.context as Partial<RouterContext>;
+    if (ctx.requestId) headers.set('x-request-id', ctx.requestId);
+    if (ctx.identity) headers.set('authorization', `Bearer ${await this.tokens.forIdentity(ctx.identity)}`);
+  }
+}
+
+/**
+ * Build the gateway (static supergraph) and the Apollo Server around it, and
+ * start them. Nothing listens: HTTP is served by the router's own server.
+ */
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
+  const fetcher = keepAliveFetcher(agents, opts.subgraphTimeoutMs ?? 30_000);
+  const overrides = { ...(opts.subgraphUrls ?? {}) };
+  const unusedOverrides = new Set(Object.keys(overrides));
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: opts.supergraphSdl,
+    logger: opts.logger,
+    buildService: ({ name, url }) => {
+      unusedOverrides.delete(name);
+      const target = overrides[name] ?? url;
+      if (!target) throw new Error(`subgraph ${name} has no URL (none in the supergraph and no override)`);
+      opts.logger.info({ subgraph: name, url: target }, 'subgraph');
+      return new IdentityForwardingDataSource(name, target, fetcher, opts.tokens, opts.logger);
+    },
+  });
+  let apiSchema: GraphQLSchema | undefined;
+  const unsubscribe = gateway.onSchemaLoadOrUpdate(({ apiSchema: s }) => (apiSchema = s));
+
+  const apollo = new ApolloServer<RouterContext>({
+    gateway,
+    logger: opts.logger,
+    formatError: formatError(opts.logger),
+    includeStacktraceInErrorResponses: false,
+  });
+  await apollo.start();
+  unsubscribe();
+  if (unusedOverrides.size > 0) opts.logger.warn({ names: [...unusedOverrides] }, 'subgraph URL overrides name no subgraph of the supergraph');
+  if (!apiSchema) {
+    await apollo.stop();
+    throw new Error('gateway started without reporting an API schema');
+  }
+
+  const execute: GatewayExecutor = async (request, context) => {
+    const response = await apollo.executeOperation(request, { contextValue: context });
+    if (response.body.kind !== 'single') throw new Error('incremental delivery is not supported for forwarded operations');
+    const { data, errors } = response.body.singleResult;
+    return { data, errors };
+  };
+
+  return {
+    apollo,
+    apiSchema,
+    execute,
+    stop: async () => {
+      await apollo.stop();
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}
+
+/**
+ * A Fetcher on node:http(s) with the given keep-alive agents, so subgraph
+ * connections are reused across requests and the pool is ours to size and
+ * close. Bodies are small JSON documents and are buffered.
+ */
+export function keepAliveFetcher(agents: { http: http.Agent; https: https.Agent }, timeoutMs: number): Fetcher {
+  return (url: string, init: FetcherRequestInit = {}) =>
+    new Promise<FetcherResponse>((resolve, reject) => {
+      const target = new URL(url);
+      const secure = target.protocol === 'https:';
+      const req = (secure ? https : http).request(
+        target,
+        { method: init.method ?? 'GET', headers: init.headers, agent: secure ? agents.https : agents.http },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const headers = new Headers();
+            for (const [k, v] of Object.entries(res.headers)) {
+              if (v === undefined) continue;
+              for (const item of Array.isArray(v) ? v : [v]) headers.append(k, item);
+            }
+            const status = res.statusCode ?? 502;
+            const noBody = status === 204 || status === 205 || status === 304;
+            try {
+              resolve(new Response(noBody ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? '', headers }));
+            } catch (e) {
+              reject(e);
+            }
+          });
+        },
+      );
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`subgraph request timed out after ${timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(init.body);
+    });
+}

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { CHARGER_EVENTS_PARTITIONS } from '@evcs/events';
+import { createLogger, importSigningKey, KafkaEventBus, listen, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import { loadEnv } from './env';
+import { createRouter } from './server';
+
+/** Issuer and audience of client access tokens (minted by the tenants subgraph). */
+const CLIENT_TOKEN_ISSUER = 'evcs-tenants';
+const CLIENT_TOKEN_AUDIENCE = 'evcs-api';
+const ROUTER_ISSUER = 'evcs-router';
+
+async function main(): Promise<void> {
+  const env = loadEnv();
+  const logger = createLogger('router', { level: env.logLevel });
+  const supergraphSdl = readFileSync(env.supergraphPath, 'utf8');
+  const clientVerifier = new TokenVerifier(JSON.parse(readFileSync(env.authJwksFile, 'utf8')), [CLIENT_TOKEN_ISSUER], CLIENT_TOKEN_AUDIENCE);
+  const internalIssuer = new TokenIssuer(await importSigningKey(readFileSync(env.signingKeyFile, 'utf8')), ROUTER_ISSUER);
+  // The router only consumes; no producer is ever created, so idempotence is moot.
+  const bus = new KafkaEventBus({ clientId: `router-${env.instanceId}`, brokers: env.kafkaBrokers, logger, idempotent: false });
+  await bus.ensureTopics([{ topic: env.chargerEventsTopic, partitions: CHARGER_EVENTS_PARTITIONS }]);
+
+  const router = await createRouter({
+    supergraphSdl,
+    subgraphUrls: env.subgraphUrls,
+    clientVerifier,
+    internalIssuer,
+    bus,
+    instanceId: env.instanceId,
+    logger,
+    chargerEventsTopic: env.chargerEventsTopic,
+  });
+  const port = await listen(router.httpServer, env.port);
+  logger.info({ port, instanceId: env.instanceId }, `router listening on http://127.0.0.1:${port}/graphql`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    try {
+      await router.close();
+      await bus.close();
+    } catch (e) {
+      logger.error({ err: e }, 'error while draining');
+      process.exit(1);
+    }
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  // The logger may not exist yet (bad env); stderr always does.
+  process.stderr.write(`router failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,168 @@
+import http from 'node:http';
+import { CHARGER_EVENTS_TOPIC } from '@evcs/events';
+import {
+  canonicalPath,
+  executeApollo,
+  readJsonBody,
+  sendHttpError,
+  sendJson,
+  type EventBus,
+  type Logger,
+  type Subscription,
+  type TokenIssuer,
+  type TokenVerifier,
+} from '@evcs/platform';
+import { authenticateHttp, InternalTokens, PUBLIC_ROOT_FIELDS, requestIdFrom, type RouterContext } from './auth';
+import { startGateway } from './gateway';
+import { connectorStatusResolvers, toConnectorStatusChange, type ConnectorStatusChange } from './subscriptions/connector-status';
+import { startChargerEventFeed } from './subscriptions/feed';
+import { TenantEventHub } from './subscriptions/pubsub';
+import { buildSubscriptionSchema } from './subscriptions/schema';
+import { SUBSCRIPTIONS_SDL } from './subscriptions/subscriptions-sdl';
+import { createSubscriptionServer } from './subscriptions/ws-server';
+
+export interface RouterDeps {
+  supergraphSdl: string;
+  /** Subgraph URL overrides by subgraph name (e.g. `{ assets: 'http://127.0.0.1:1234/graphql' }`). */
+  subgraphUrls?: Record<string, string>;
+  /** Verifies client access tokens (issuer evcs-tenants, audience evcs-api). */
+  clientVerifier: TokenVerifier;
+  /** Signs the internal tokens sent to subgraphs (issuer evcs-router). */
+  internalIssuer: TokenIssuer;
+  bus: EventBus;
+  /** Unique per running instance; names this instance's consumer group. */
+  instanceId: string;
+  logger: Logger;
+  /** Charger events topic. Default: CHARGER_EVENTS_TOPIC. */
+  chargerEventsTopic?: string;
+  publicRootFields?: readonly string[];
+  /** Per-subscriber event buffer before drop-oldest. */
+  subscriberQueueSize?: number;
+  /** How long close() lets in-flight HTTP requests finish. */
+  drainTimeoutMs?: number;
+}
+
+export interface Router {
+  /** Not listening; the caller listens (port 0 in tests). */
+  httpServer: http.Server;
+  /** Resolves once the event feed's consumer has joined its group. */
+  ready: Promise<void>;
+  /** Live subscriptions on this instance (all fields, all tenants). */
+  subscriberCount(): number;
+  close(): Promise<void>;
+}
+
+const GRAPHQL_PATH = '/graphql';
+
+/**
+ * The router: federated queries and mutations over HTTP POST /graphql (Apollo
+ * Gateway), router-owned subscriptions over graphql-ws on the same path, and
+ * the Kafka feed behind them. Builds and starts everything except listening.
+ */
+export async function createRouter(deps: RouterDeps): Promise<Router> {
+  const logger = deps.logger;
+  const publicRootFields = deps.publicRootFields ?? PUBLIC_ROOT_FIELDS;
+  const tokens = new InternalTokens(deps.internalIssuer);
+  const gateway = await startGateway({ supergraphSdl: deps.supergraphSdl, subgraphUrls: deps.subgraphUrls, tokens, logger });
+
+  let feed: Subscription | undefined;
+  try {
+    if (!gateway.apiSchema.getQueryType()?.getFields().chargerByCode) {
+      logger.warn('supergraph has no Query.chargerByCode; ConnectorStatusChange.charger will resolve to errors');
+    }
+    const statusHub = new TenantEventHub<ConnectorStatusChange>({ name: 'connectorStatusChanged', logger, maxQueue: deps.subscriberQueueSize });
+    const schema = buildSubscriptionSchema(gateway.apiSchema, SUBSCRIPTIONS_SDL, connectorStatusResolvers({ hub: statusHub, execute: gateway.execute }));
+    const subscriptions = createSubscriptionServer({ schema, verifier: deps.clientVerifier, logger });
+
+    feed = await startChargerEventFeed({
+      bus: deps.bus,
+      topic: deps.chargerEventsTopic ?? CHARGER_EVENTS_TOPIC,
+      groupId: `router-${deps.instanceId}`,
+      logger,
+      isIdle: () => statusHub.size === 0,
+      handlers: {
+        'connector.status_changed': (e) => statusHub.publish(e.tenantId, toConnectorStatusChange(e)),
+      },
+    });
+    const feedSubscription = feed;
+
+    let closing = false;
+    let feedReady = false;
+    const ready = feedSubscription.ready.then(() => {
+      feedReady = true;
+      logger.info({ groupId: `router-${deps.instanceId}` }, 'event feed joined');
+    });
+
+    const handleGraphql = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+      try {
+        if (req.method !== 'POST') {
+          res.setHeader('allow', 'POST');
+          return sendJson(res, 405, {
+            errors: [{ message: 'Send queries and mutations as POST; subscriptions over a graphql-transport-ws WebSocket', extensions: { code: 'METHOD_NOT_ALLOWED' } }],
+          });
+        }
+        const body = await readJsonBody(req);
+        const identity = await authenticateHttp(deps.clientVerifier, req.headers.authorization, body, publicRootFields);
+        const requestId = requestIdFrom(req.headers['x-request-id']);
+        const context: RouterContext = { identity, requestId, log: logger.child({ requestId, sub: identity?.subject, tid: identity?.tenantId }) };
+        await executeApollo(gateway.apollo, req, res, body, context);
+      } catch (e) {
+        const status = (e as { status?: number }).status;
+        if (status === 401) res.setHeader('www-authenticate', 'Bearer');
+        if (!status) logger.error({ err: e }, 'request failed');
+        sendHttpError(res, e);
+      }
+    };
+
+    const httpServer = http.createServer((req, res) => {
+      const path = canonicalPath(req.url);
+      if (path === '/health/live') return sendJson(res, 200, { status: 'ok', service: 'router' });
+      if (path === '/health/ready') {
+        const ok = feedReady && !closing;
+        return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not-ready', service: 'router' });
+      }
+      if (path !== GRAPHQL_PATH) return sendJson(res, 404, { error: 'not found' });
+      void handleGraphql(req, res);
+    });
+    httpServer.keepAliveTimeout = 65_000;
+    httpServer.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => {
+      if (closing || canonicalPath(req.url) !== GRAPHQL_PATH) {
+        socket.end(`HTTP/1.1 ${closing ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+        return;
+      }
+      subscriptions.handleUpgrade(req, socket, head);
+    });
+
+    const close = async (): Promise<void> => {
+      if (closing) return;
+      closing = true;
+      const httpClosed = stopHttp(httpServer, deps.drainTimeoutMs ?? 10_000);
+      // Subscribers are told to go (1001) and reconnect to another instance.
+      await subscriptions.close();
+      statusHub.close();
+      await feedSubscription.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping the event feed failed'));
+      await httpClosed;
+      await gateway.stop();
+    };
+
+    return { httpServer, ready, subscriberCount: () => statusHub.size, close };
+  } catch (e) {
+    await feed?.stop().catch(() => undefined);
+    await gateway.stop();
+    throw e;
+  }
+}
+
+/** Stop accepting, let in-flight requests finish for up to `graceMs`, then cut what is left. */
+function stopHttp(server: http.Server, graceMs: number): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,109 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, GraphQLSchema, getOperationAST, parse, validate, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { formatError, type Identity, type Logger, type TokenVerifier } from '@evcs/platform';
+import { authenticateConnection, type RouterContext } from '../auth';
+
+export interface SubscriptionServerOptions {
+  schema: GraphQLSchema;
+  verifier: TokenVerifier;
+  logger: Logger;
+  /** ws ping interval; also how fast dead connections are noticed. */
+  keepAliveMs?: number;
+  /** Largest message a client may send. */
+  maxPayloadBytes?: number;
+}
+
+export interface SubscriptionServer {
+  /** Take over an HTTP upgrade request already routed to the GraphQL path. */
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Close every connection (1001 Going Away; clients reconnect elsewhere) and stop. */
+  close(): Promise<void>;
+  connectionCount(): number;
+}
+
+interface ConnectionExtra extends Record<PropertyKey, unknown> {
+  identity: Identity;
+  connectionId: string;
+  expiryTimer: NodeJS.Timeout;
+}
+
+/** graphql-ws close code for "authenticate again": sent when the connection's token expires. */
+export const CLOSE_TOKEN_EXPIRED = 4401;
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * graphql-ws (graphql-transport-ws protocol) over `ws`, sharing the router's
+ * HTTP server. The connection authenticates once, in `connection_init`, with
+ * `connectionParams.authorization`; a connection without a valid token is
+ * closed with 4403. Only subscription operations are served here — queries and
+ * mutations go over HTTP, through the gateway.
+ */
+export function createSubscriptionServer(opts: SubscriptionServerOptions): SubscriptionServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes ?? 256 * 1024 });
+  const format = formatError(opts.logger);
+  const formatErrors = (errors: readonly GraphQLError[]): GraphQLFormattedError[] => errors.map((e) => format(e.toJSON(), e));
+
+  const disposable = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
+    {
+      onConnect: async (ctx) => {
+        let auth;
+        try {
+          auth = await authenticateConnection(opts.verifier, ctx.connectionParams);
+        } catch {
+          return false;
+        }
+        ctx.extra.identity = auth.identity;
+        ctx.extra.connectionId = randomUUID();
+        // A connection is only as good as the token it opened with: when that
+        // expires the client must reconnect with a fresh one.
+        if (auth.expiresAt !== null) {
+          const socket = ctx.extra.socket;
+          ctx.extra.expiryTimer = setTimeout(() => socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired'), Math.min(Math.max(auth.expiresAt - Date.now(), 0), MAX_TIMER_MS));
+          ctx.extra.expiryTimer.unref();
+        }
+        return true;
+      },
+      onClose: (ctx) => clearTimeout(ctx.extra.expiryTimer),
+      onSubscribe: (ctx, id, payload) => {
+        const identity = ctx.extra.identity;
+        if (!identity) return [new GraphQLError('Not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (e) {
+          return [e instanceof GraphQLError ? e : new GraphQLError('Invalid query', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) return [new GraphQLError('Unable to identify the operation', { extensions: { code: 'BAD_REQUEST' } })];
+        if (operation.operation !== 'subscription') {
+          return [new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations as HTTP POST', { extensions: { code: 'BAD_REQUEST' } })];
+        }
+        const errors = validate(opts.schema, document);
+        if (errors.length > 0) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        const requestId = `${ctx.extra.connectionId}/${id}`;
+        const contextValue: RouterContext = {
+          identity,
+          requestId,
+          log: opts.logger.child({ requestId, sub: identity.subject, tid: identity.tenantId }),
+        };
+        return { schema: opts.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatErrors(result.errors) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => formatErrors(errors),
+    },
+    wss,
+    opts.keepAliveMs ?? 12_000,
+  );
+
+  return {
+    handleUpgrade: (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)),
+    close: async () => {
+      await disposable.dispose();
+    },
+    connectionCount: () => wss.clients.size,
+  };
+}

@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { loadEnv, REPO_ROOT } from '../src/env';
+
+describe('loadEnv', () => {
+  const base = { AUTH_JWKS_FILE: 'secrets/client-jwks.json', ROUTER_SIGNING_KEY_FILE: '/abs/router.jwk' };
+
+  it('applies defaults and resolves relative paths from the repository root', () => {
+    const env = loadEnv({ ...base, INSTANCE_ID: 'r1' });
+    expect(env.port).toBe(4000);
+    expect(env.supergraphPath).toBe(path.join(REPO_ROOT, 'schema/supergraph.graphql'));
+    expect(env.authJwksFile).toBe(path.join(REPO_ROOT, 'secrets/client-jwks.json'));
+    expect(env.signingKeyFile).toBe('/abs/router.jwk');
+    expect(env.kafkaBrokers).toEqual(['127.0.0.1:9092']);
+    expect(env.instanceId).toBe('r1');
+    expect(env.subgraphUrls).toEqual({});
+  });
+
+  it('collects SUBGRAPH_URL_<NAME> overrides by lower-cased name', () => {
+    const env = loadEnv({ ...base, SUBGRAPH_URL_ASSETS: 'http://10.0.0.5:4002/graphql' });
+    expect(env.subgraphUrls).toEqual({ assets: 'http://10.0.0.5:4002/graphql' });
+  });
+
+  it('reports every problem at once', () => {
+    let message = '';
+    try {
+      loadEnv({ PORT: 'x', SUBGRAPH_URL_ASSETS: 'nope' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('PORT');
+    expect(message).toContain('AUTH_JWKS_FILE');
+    expect(message).toContain('ROUTER_SIGNING_KEY_FILE');
+    expect(message).toContain('SUBGRAPH_URL_ASSETS');
+  });
+});

@@ -1,0 +1,433 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { ApolloServer } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { composeServices } from '@apollo/composition';
+import { parse, type FormattedExecutionResult } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { encodeChargerEvent, type ChargerEventOf } from '@evcs/events';
+import {
+  bearer,
+  closeServer,
+  createLogger,
+  executeApollo,
+  generateSigningKey,
+  KafkaEventBus,
+  listen,
+  readJsonBody,
+  sendHttpError,
+  TokenIssuer,
+  TokenVerifier,
+  type EventBus,
+  type Identity,
+} from '@evcs/platform';
+import { ensureKafka, eventually, uniqueName } from '@evcs/testkit';
+import { createRouter, type Router } from '../src/server';
+
+jest.setTimeout(120_000);
+
+const logger = createLogger('router-int', { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+const T1 = randomUUID();
+const T2 = randomUUID();
+
+// ---------------------------------------------------------------------------
+// A tiny real federated subgraph: verifies the router's internal token and
+// records what it saw. Chargers are per tenant, as in the assets subgraph.
+// ---------------------------------------------------------------------------
+const SUBGRAPH_SDL = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  type Charger @key(fields: "id") { id: ID! code: String! name: String! }
+  type Query {
+    chargerByCode(code: String!): Charger
+    whoami: String
+  }
+  type Mutation {
+    login(email: String!): String
+    rename(name: String!): String
+  }
+`;
+
+interface Seen {
+  identity: Identity | null;
+  headers: http.IncomingHttpHeaders;
+  query: string;
+}
+
+interface SubgraphCtx {
+  identity: Identity | null;
+}
+
+async function startAssetsLikeSubgraph(verifier: TokenVerifier) {
+  const chargers = new Map<string, { id: string; code: string; name: string }>([
+    [`${T1}:CP-1`, { id: 'c-t1-1', code: 'CP-1', name: 'Tenant one, charger one' }],
+    [`${T2}:CP-9`, { id: 'c-t2-9', code: 'CP-9', name: 'Tenant two, charger nine' }],
+  ]);
+  const schema = buildSubgraphSchema([
+    {
+      typeDefs: parse(SUBGRAPH_SDL),
+      resolvers: {
+        Query: {
+          chargerByCode: (_: unknown, { code }: { code: string }, ctx: SubgraphCtx) =>
+            ctx.identity?.tenantId ? chargers.get(`${ctx.identity.tenantId}:${code}`) ?? null : null,
+          whoami: (_: unknown, __: unknown, ctx: SubgraphCtx) => (ctx.identity ? `${ctx.identity.subject}@${ctx.identity.tenantId}` : null),
+        },
+        Mutation: {
+          login: (_: unknown, { email }: { email: string }) => `token-for-${email}`,
+          rename: (_: unknown, { name }: { name: string }) => name,
+        },
+        Charger: {
+          __resolveReference: (ref: { id: string }) => [...chargers.values()].find((c) => c.id === ref.id) ?? null,
+        },
+      } as any,
+    },
+  ]);
+  const apollo = new ApolloServer<SubgraphCtx>({ schema, logger });
+  await apollo.start();
+  const seen: Seen[] = [];
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      try {
+        const body = (await readJsonBody(req)) as { query?: string } | undefined;
+        const token = bearer(req.headers.authorization);
+        let identity: Identity | null = null;
+        if (token) {
+          identity = await verifier.verify(token).catch(() => {
+            throw Object.assign(new Error('bad internal token'), { status: 401, code: 'UNAUTHENTICATED' });
+          });
+        }
+        seen.push({ identity, headers: req.headers, query: body?.query ?? '' });
+        await executeApollo(apollo, req, res, body, { identity });
+      } catch (e) {
+        sendHttpError(res, e);
+      }
+    })();
+  });
+  const port = await listen(server, 0);
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    seen,
+    stop: async () => {
+      await closeServer(server);
+      await apollo.stop();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+
+function supergraphFor(): string {
+  // The URL in the supergraph is deliberately dead: the router must use the override.
+  const result = composeServices([{ name: 'assets', typeDefs: parse(SUBGRAPH_SDL), url: 'http://127.0.0.1:9/graphql' }]);
+  if (result.errors) throw new Error(result.errors.map((e) => e.message).join('\n'));
+  return result.supergraphSdl;
+}
+
+async function post(port: number, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] } };
+}
+
+function statusEvent(tenantId: string, chargerId: string, status: ChargerEventOf<'connector.status_changed'>['data']['status']): ChargerEventOf<'connector.status_changed'> {
+  const now = new Date().toISOString();
+  return {
+    id: randomUUID(),
+    version: 1,
+    type: 'connector.status_changed',
+    tenantId,
+    chargerId,
+    occurredAt: now,
+    receivedAt: now,
+    source: { protocol: 'SIMULATED', bridgeId: 'test' },
+    data: { connectorId: 1, status, errorCode: 'NoError' },
+  };
+}
+
+/** A graphql-ws subscription whose results are collected for assertions. */
+function collect(client: Client, query: string, variables?: Record<string, unknown>) {
+  const results: FormattedExecutionResult<any, any>[] = [];
+  const errors: unknown[] = [];
+  let completed = false;
+  const dispose = client.subscribe(
+    { query, variables },
+    { next: (r) => void results.push(r), error: (e) => void errors.push(e), complete: () => void (completed = true) },
+  );
+  return { results, errors, dispose, isCompleted: () => completed };
+}
+
+const SUBSCRIPTION = `subscription S($code: String) {
+  connectorStatusChanged(chargerCode: $code) {
+    eventId chargerCode connectorNo status errorCode occurredAt
+    charger { name theCode: code }
+  }
+}`;
+
+describe('router (real gateway, real subgraph, real Kafka)', () => {
+  let subgraph: Awaited<ReturnType<typeof startAssetsLikeSubgraph>>;
+  let routers: { router: Router; port: number; bus: KafkaEventBus }[] = [];
+  let publisher: KafkaEventBus;
+  let clientIssuer: TokenIssuer;
+  let clientKeyForTests: Awaited<ReturnType<typeof generateSigningKey>>;
+  let clientVerifierForTests: TokenVerifier;
+  let supergraphForTests: string;
+  let topic: string;
+  const clients: Client[] = [];
+
+  const tokenFor = (subject: string, tenantId: string | null) =>
+    clientIssuer.issue({ subject, kind: tenantId ? 'user' : 'service', tenantId, roles: ['operator'], permissions: [] });
+
+  const wsClient = async (port: number, token: string | null) => {
+    const client = createClient({
+      url: `ws://127.0.0.1:${port}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+      retryAttempts: 0,
+    });
+    clients.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    const brokers = await ensureKafka();
+    const clientKey = await generateSigningKey(uniqueName('client'));
+    const routerKey = await generateSigningKey(uniqueName('router'));
+    clientKeyForTests = clientKey;
+    clientIssuer = new TokenIssuer(clientKey, 'evcs-tenants', 'evcs-api', 300);
+    const clientVerifier = new TokenVerifier({ keys: [clientKey.publicJwk] }, ['evcs-tenants'], 'evcs-api');
+    clientVerifierForTests = clientVerifier;
+    const internalIssuer = new TokenIssuer(routerKey, 'evcs-router');
+    subgraph = await startAssetsLikeSubgraph(new TokenVerifier({ keys: [routerKey.publicJwk] }, ['evcs-router'], 'evcs-subgraphs'));
+
+    topic = uniqueName('router_charger_events');
+    publisher = new KafkaEventBus({ clientId: uniqueName('router-test-pub'), brokers, logger });
+    // One partition: the test relies on events arriving in publish order.
+    await publisher.ensureTopics([{ topic, partitions: 1 }]);
+
+    const supergraphSdl = supergraphFor();
+    supergraphForTests = supergraphSdl;
+    for (let i = 0; i < 2; i++) {
+      const instanceId = uniqueName(`it${i}`);
+      const bus = new KafkaEventBus({ clientId: `router-${instanceId}`, brokers, logger, idempotent: false });
+      const router = await createRouter({
+        supergraphSdl,
+        subgraphUrls: { assets: subgraph.url },
+        clientVerifier,
+        internalIssuer,
+        bus,
+        instanceId,
+        logger: logger.child({ instanceId }),
+        chargerEventsTopic: topic,
+        drainTimeoutMs: 1000,
+      });
+      const port = await listen(router.httpServer, 0);
+      routers.push({ router, port, bus });
+    }
+    await Promise.all(routers.map((r) => r.router.ready));
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((c) => c.dispose()));
+    await Promise.allSettled(routers.map((r) => r.router.close()));
+    await Promise.allSettled(routers.map((r) => r.bus.close()));
+    await publisher?.close();
+    await subgraph?.stop();
+  });
+
+  describe('HTTP', () => {
+    it('answers health probes', async () => {
+      const port = routers[0].port;
+      expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/health/ready/`)).status).toBe(404);
+    });
+
+    it('rejects a query without a token with 401 UNAUTHENTICATED, and never reaches the subgraph', async () => {
+      const before = subgraph.seen.length;
+      const r = await post(routers[0].port, { query: '{ whoami }' }, { 'x-tenant-id': T1, 'x-user-id': 'admin' });
+      expect(r.status).toBe(401);
+      expect(r.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+      expect(subgraph.seen.length).toBe(before);
+    });
+
+    it('rejects an invalid token', async () => {
+      const r = await post(routers[0].port, { query: '{ whoami }' }, { authorization: 'Bearer not.a.token' });
+      expect(r.status).toBe(401);
+      expect(r.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    });
+
+    it('lets public root fields through without a token, anonymously', async () => {
+      const r = await post(routers[0].port, { query: 'mutation { login(email: "a@b.c") }' });
+      expect(r.status).toBe(200);
+      expect(r.body.data).toEqual({ login: 'token-for-a@b.c' });
+      const last = subgraph.seen[subgraph.seen.length - 1];
+      expect(last.identity).toBeNull();
+      expect(last.headers.authorization).toBeUndefined();
+
+      // One non-public root field beside a public one makes the whole operation need a token.
+      const mixed = await post(routers[0].port, { query: 'mutation { login(email: "a@b.c") rename(name: "x") }' });
+      expect(mixed.status).toBe(401);
+    });
+
+    it('forwards only the verified identity: forged identity headers are dropped', async () => {
+      const token = await tokenFor('user-1', T1);
+      const r = await post(routers[0].port, { query: '{ whoami }' }, { authorization: `Bearer ${token}`, 'x-tenant-id': T2, 'x-user-id': 'admin', 'x-roles': 'superuser' });
+      expect(r.status).toBe(200);
+      expect(r.body.data).toEqual({ whoami: `user-1@${T1}` });
+      const last = subgraph.seen[subgraph.seen.length - 1];
+      expect(last.identity).toEqual(expect.objectContaining({ subject: 'user-1', tenantId: T1, roles: ['operator'] }));
+      expect(last.headers['x-tenant-id']).toBeUndefined();
+      expect(last.headers['x-user-id']).toBeUndefined();
+      expect(last.headers['x-roles']).toBeUndefined();
+      // The client's own token is not forwarded either: the subgraph gets the router's.
+      expect(last.headers.authorization).not.toBe(`Bearer ${token}`);
+    });
+
+    it("resolves tenant data with the caller's tenant", async () => {
+      const r1 = await post(routers[1].port, { query: '{ chargerByCode(code: "CP-1") { id name } }' }, { authorization: `Bearer ${await tokenFor('u', T1)}` });
+      expect(r1.body.data).toEqual({ chargerByCode: { id: 'c-t1-1', name: 'Tenant one, charger one' } });
+      const r2 = await post(routers[1].port, { query: '{ chargerByCode(code: "CP-1") { id name } }' }, { authorization: `Bearer ${await tokenFor('u', T2)}` });
+      expect(r2.body.data).toEqual({ chargerByCode: null });
+    });
+  });
+
+  describe('subgraph failures', () => {
+    // These only exercise HTTP, so the router gets an idle in-memory bus.
+    const idleBus: EventBus = {
+      publish: async () => undefined,
+      ensureTopics: async () => undefined,
+      close: async () => undefined,
+      subscribe: async () => ({ ready: Promise.resolve(), stop: async () => undefined }),
+    };
+    const withRouter = async (over: { subgraphUrl?: string; issuer?: TokenIssuer }, fn: (port: number) => Promise<void>) => {
+      const router = await createRouter({
+        supergraphSdl: supergraphForTests,
+        subgraphUrls: { assets: over.subgraphUrl ?? subgraph.url },
+        clientVerifier: clientVerifierForTests,
+        internalIssuer: over.issuer ?? new TokenIssuer(await generateSigningKey('unknown-to-subgraph'), 'evcs-router'),
+        bus: idleBus,
+        instanceId: uniqueName('idle'),
+        logger,
+      });
+      const port = await listen(router.httpServer, 0);
+      try {
+        await fn(port);
+      } finally {
+        await router.close();
+      }
+    };
+
+    it('reports an unreachable subgraph as DEPENDENCY_UNAVAILABLE (retriable)', async () => {
+      await withRouter({ subgraphUrl: 'http://127.0.0.1:9/graphql' }, async (port) => {
+        const r = await post(port, { query: '{ whoami }' }, { authorization: `Bearer ${await tokenFor('u', T1)}` });
+        expect(r.body.errors?.[0].extensions).toEqual(expect.objectContaining({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true }));
+      });
+    });
+
+    it("masks a subgraph's rejection of the router token, without leaking the subgraph URL", async () => {
+      await withRouter({}, async (port) => {
+        const r = await post(port, { query: '{ whoami }' }, { authorization: `Bearer ${await tokenFor('u', T1)}` });
+        expect(r.body.errors?.[0].extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+        expect(JSON.stringify(r.body)).not.toContain(subgraph.url);
+      });
+    });
+  });
+
+  describe('subscriptions', () => {
+    it('closes a connection without a valid token (4403)', async () => {
+      const client = await wsClient(routers[0].port, null);
+      const sub = collect(client, SUBSCRIPTION);
+      await eventually(async () => sub.errors.length > 0, { what: 'connection refused' });
+      expect((sub.errors[0] as { code?: number }).code).toBe(4403);
+    });
+
+    it('refuses a subscriber without a tenant with TENANT_CONTEXT_MISSING', async () => {
+      const client = await wsClient(routers[0].port, await tokenFor('svc-x', null));
+      const sub = collect(client, SUBSCRIPTION);
+      await eventually(async () => sub.results.length > 0 || sub.errors.length > 0, { what: 'tenantless subscription answered' });
+      expect(sub.results[0]?.errors?.[0]?.extensions?.code).toBe('TENANT_CONTEXT_MISSING');
+    });
+
+    it('closes the connection when its token expires (4401), so the client re-authenticates', async () => {
+      const shortLived = new TokenIssuer(clientKeyForTests, 'evcs-tenants', 'evcs-api', 2);
+      const client = await wsClient(routers[0].port, await shortLived.issue({ subject: 'u', kind: 'user', tenantId: T1, roles: [], permissions: [] }));
+      const sub = collect(client, SUBSCRIPTION);
+      await eventually(async () => sub.errors.length > 0, { what: 'expiry close', timeoutMs: 10_000 });
+      expect((sub.errors[0] as { code?: number }).code).toBe(4401);
+    });
+
+    it('serves only subscriptions over WebSocket', async () => {
+      const client = await wsClient(routers[0].port, await tokenFor('u', T1));
+      const sub = collect(client, '{ whoami }');
+      await eventually(async () => sub.errors.length > 0, { what: 'query refused' });
+      expect(JSON.stringify(sub.errors[0])).toContain('Only subscriptions');
+    });
+
+    it('delivers each event to subscribers of its tenant on every instance, with charger resolved as the subscriber', async () => {
+      const [a, b] = routers;
+      const t1OnA = collect(await wsClient(a.port, await tokenFor('alice', T1)), SUBSCRIPTION);
+      const t1OnB = collect(await wsClient(b.port, await tokenFor('bob', T1)), SUBSCRIPTION, { code: 'CP-1' });
+      const t2OnA = collect(await wsClient(a.port, await tokenFor('carol', T2)), SUBSCRIPTION);
+      await eventually(async () => a.router.subscriberCount() === 2 && b.router.subscriberCount() === 1, { what: 'subscriptions registered' });
+
+      const seenBefore = subgraph.seen.length;
+      const e1 = statusEvent(T1, 'CP-1', 'Charging');
+      await publisher.publish(topic, [encodeChargerEvent(e1)]);
+      await eventually(async () => t1OnA.results.length >= 1 && t1OnB.results.length >= 1, { what: 'first event on both instances', timeoutMs: 30_000 });
+
+      const expected = {
+        data: {
+          connectorStatusChanged: {
+            eventId: e1.id,
+            chargerCode: 'CP-1',
+            connectorNo: 1,
+            status: 'Charging',
+            errorCode: 'NoError',
+            occurredAt: e1.occurredAt,
+            charger: { name: 'Tenant one, charger one', theCode: 'CP-1' },
+          },
+        },
+      };
+      expect(t1OnA.results[0]).toEqual(expected);
+      expect(t1OnB.results[0]).toEqual(expected);
+      // Each instance resolved `charger` as its own subscriber, through the subgraph.
+      const forwarded = subgraph.seen.slice(seenBefore).filter((s) => s.query.includes('RouterSubscriptionCharger'));
+      expect(forwarded.map((s) => s.identity?.subject).sort()).toEqual(['alice', 'bob']);
+      expect(forwarded.every((s) => s.identity?.tenantId === T1)).toBe(true);
+
+      // Another tenant's event reaches only that tenant's subscriber. A later T1
+      // event on the same (single) partition proves the T1 subscribers had
+      // already passed the T2 event when they saw it.
+      const e2 = statusEvent(T2, 'CP-9', 'Faulted');
+      const e3 = statusEvent(T1, 'CP-1', 'Finishing');
+      await publisher.publish(topic, [encodeChargerEvent(e2)]);
+      await publisher.publish(topic, [encodeChargerEvent(e3)]);
+      await eventually(async () => t2OnA.results.length >= 1 && t1OnA.results.length >= 2 && t1OnB.results.length >= 2, {
+        what: 'second round of events',
+        timeoutMs: 30_000,
+      });
+      expect(t2OnA.results).toHaveLength(1);
+      expect(t2OnA.results[0].data.connectorStatusChanged).toEqual(
+        expect.objectContaining({ eventId: e2.id, chargerCode: 'CP-9', status: 'Faulted', charger: { name: 'Tenant two, charger nine', theCode: 'CP-9' } }),
+      );
+      expect(t1OnA.results.map((r) => r.data.connectorStatusChanged.eventId)).toEqual([e1.id, e3.id]);
+      expect(t1OnB.results.map((r) => r.data.connectorStatusChanged.eventId)).toEqual([e1.id, e3.id]);
+
+      // The chargerCode argument narrows: an event for another charger of T1 skips bob.
+      const e4 = statusEvent(T1, 'CP-2', 'Available');
+      const e5 = statusEvent(T1, 'CP-1', 'Available');
+      await publisher.publish(topic, [encodeChargerEvent(e4), encodeChargerEvent(e5)]);
+      await eventually(async () => t1OnA.results.length >= 4 && t1OnB.results.length >= 3, { what: 'filtered events', timeoutMs: 30_000 });
+      expect(t1OnB.results.map((r) => r.data.connectorStatusChanged.eventId)).toEqual([e1.id, e3.id, e5.id]);
+      expect(t1OnA.results[2].data.connectorStatusChanged).toEqual(expect.objectContaining({ eventId: e4.id, charger: null }));
+
+      t1OnA.dispose();
+      t1OnB.dispose();
+      t2OnA.dispose();
+      await eventually(async () => a.router.subscriberCount() === 0 && b.router.subscriberCount() === 0, { what: 'subscriptions released' });
+    });
+  });
+});

@@ -1,0 +1,37 @@
+import type { ChargerEvent } from '@evcs/events';
+import type { ApplyOutcome, StatusStore } from './status';
+
+/** Turns charger events into status changes. Knows nothing of Kafka or SQL. */
+export class StatusIngestService {
+  constructor(private readonly store: StatusStore) {}
+
+  async apply(event: ChargerEvent): Promise<ApplyOutcome | 'applied' | 'unknown-charger'> {
+    const at = new Date(event.occurredAt);
+    switch (event.type) {
+      case 'connector.status_changed':
+        if (event.data.connectorId === 0) {
+          return this.store.applyPresence(event.tenantId, { eventId: event.id, chargerCode: event.chargerId, at, online: true });
+        }
+        return this.store.applyConnectorStatus(event.tenantId, {
+          eventId: event.id,
+          chargerCode: event.chargerId,
+          connectorNo: event.data.connectorId,
+          status: event.data.status,
+          errorCode: event.data.errorCode === 'NoError' ? null : event.data.errorCode,
+          occurredAt: at,
+        });
+      case 'charger.connected':
+        return this.store.applyPresence(event.tenantId, { eventId: event.id, chargerCode: event.chargerId, at, online: true });
+      case 'charger.disconnected':
+        return this.store.applyPresence(event.tenantId, { eventId: event.id, chargerCode: event.chargerId, at, online: false });
+      case 'charger.booted':
+        return this.store.applyPresence(event.tenantId, {
+          eventId: event.id,
+          chargerCode: event.chargerId,
+          at,
+          online: true,
+          boot: { vendor: event.data.vendor, model: event.data.model, firmwareVersion: event.data.firmwareVersion },
+        });
+    }
+  }
+}

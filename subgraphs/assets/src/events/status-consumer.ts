@@ -1,0 +1,47 @@
+import { CHARGER_EVENTS_TOPIC, decodeChargerEvent, InvalidEventError } from '@evcs/events';
+import type { EventBus, Logger, Subscription } from '@evcs/platform';
+import type { StatusIngestService } from '../domain/status-ingest';
+
+export interface StatusConsumerOptions {
+  bus: EventBus;
+  ingest: StatusIngestService;
+  logger: Logger;
+  groupId?: string;
+  topic?: string;
+}
+
+/**
+ * Consumes charger events and applies them to connector status. Offsets commit
+ * only after each batch is applied (at-least-once); the store makes replays
+ * no-ops. A malformed event is logged with its raw value and skipped — it can
+ * never become valid by retrying, and blocking the partition would stop every
+ * charger behind it.
+ */
+export async function startStatusConsumer(opts: StatusConsumerOptions): Promise<Subscription> {
+  const stats = { applied: 0, duplicate: 0, stale: 0, unknown: 0, invalid: 0 };
+  return opts.bus.subscribe({
+    groupId: opts.groupId ?? 'assets-status',
+    topics: [opts.topic ?? CHARGER_EVENTS_TOPIC],
+    fromBeginning: true,
+    handleBatch: async (messages) => {
+      for (const m of messages) {
+        let event;
+        try {
+          event = decodeChargerEvent(m.value);
+        } catch (e) {
+          if (!(e instanceof InvalidEventError)) throw e;
+          stats.invalid++;
+          opts.logger.warn({ topic: m.topic, partition: m.partition, offset: m.offset, reason: e.message, raw: e.raw?.slice(0, 2000) }, 'skipping invalid charger event');
+          continue;
+        }
+        const outcome = await opts.ingest.apply(event);
+        if (outcome === 'unknown-charger') {
+          stats.unknown++;
+          opts.logger.warn({ chargerId: event.chargerId, tenantId: event.tenantId, type: event.type }, 'event for unknown charger');
+        } else if (outcome === 'duplicate') stats.duplicate++;
+        else if (outcome === 'stale') stats.stale++;
+        else stats.applied++;
+      }
+    },
+  });
+}

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { createKnex, createLogger, generateSigningKey, Knex, listen, SubgraphServer, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import { createTestDatabase, TestDatabase } from '@evcs/testkit';
+import { createAssetsServer, migrations, seedDemoAssets } from '../src';
+
+describe('assets subgraph API (real Postgres, real HTTP)', () => {
+  let db: TestDatabase;
+  let knex: Knex;
+  let srv: SubgraphServer;
+  let url: string;
+  let router: TokenIssuer;
+  let bridge: TokenIssuer;
+  let stranger: TokenIssuer;
+  const tenantA = randomUUID();
+  const tenantB = randomUUID();
+
+  beforeAll(async () => {
+    db = await createTestDatabase([migrations]);
+    knex = createKnex({ connectionString: db.appUrl, schema: 'assets' });
+    await seedDemoAssets(knex, tenantA, [{ code: 'S-A', name: 'Alpha', chargers: [{ code: 'API-A-1', connectors: 2 }] }]);
+    await seedDemoAssets(knex, tenantB, [{ code: 'S-B', name: 'Bravo', chargers: [{ code: 'API-B-1', connectors: 1 }] }]);
+    const rk = await generateSigningKey('router-k');
+    const bk = await generateSigningKey('bridge-k');
+    const sk = await generateSigningKey('stranger-k');
+    router = new TokenIssuer(rk, 'evcs-router');
+    bridge = new TokenIssuer(bk, 'evcs-bridge');
+    stranger = new TokenIssuer(sk, 'evcs-router');
+    const verifier = new TokenVerifier({ keys: [rk.publicJwk, bk.publicJwk] }, ['evcs-router', 'evcs-bridge']);
+    srv = await createAssetsServer({ knex, verifier, logger: createLogger('assets-api-test', { level: 'silent' }) });
+    url = `http://127.0.0.1:${await listen(srv.server, 0)}/graphql`;
+  });
+  afterAll(async () => {
+    await srv?.stop();
+    await knex?.destroy();
+    await db?.drop();
+  });
+
+  const userToken = (tenantId: string | null, issuer = router) =>
+    issuer.issue({ subject: 'u1', kind: 'user', tenantId, roles: [], permissions: [] });
+
+  async function gql(query: string, token?: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  }
+
+  const STATIONS = '{ stations { name chargers { code connectors { connectorNo status } } } }';
+
+  it('refuses a request without a token', async () => {
+    const r = await gql(STATIONS);
+    expect(r.status).toBe(401);
+    expect(r.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses a token signed by an untrusted key', async () => {
+    const r = await gql(STATIONS, await userToken(tenantA, stranger));
+    expect(r.status).toBe(401);
+  });
+
+  it("answers stations → chargers → connectors for the token's tenant only", async () => {
+    const r = await gql(STATIONS, await userToken(tenantA), undefined, { 'x-tenant-id': tenantB });
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data.stations).toEqual([
+      { name: 'Alpha', chargers: [{ code: 'API-A-1', connectors: [{ connectorNo: 1, status: 'Unavailable' }, { connectorNo: 2, status: 'Unavailable' }] }] },
+    ]);
+  });
+
+  it('a token without a tenant gets TENANT_CONTEXT_MISSING, never a default tenant', async () => {
+    const r = await gql(STATIONS, await userToken(null));
+    expect(r.body.errors[0].extensions.code).toBe('TENANT_CONTEXT_MISSING');
+    expect(r.body.data).toBeNull();
+  });
+
+  it("cannot load another tenant's charger by code", async () => {
+    const r = await gql('query($c: String!) { chargerByCode(code: $c) { id } }', await userToken(tenantA), { c: 'API-B-1' });
+    expect(r.body.data.chargerByCode).toBeNull();
+  });
+
+  it('chargerRegistration resolves a charger to its tenant for services, and is forbidden to users', async () => {
+    const q = 'query($c: String!) { chargerRegistration(code: $c) { tenantId chargerId } }';
+    const svc = await bridge.issue({ subject: 'protocol-bridge', kind: 'service', tenantId: null, roles: [], permissions: [] });
+    const ok = await gql(q, svc, { c: 'API-B-1' });
+    expect(ok.body.data.chargerRegistration.tenantId).toBe(tenantB);
+    const unknown = await gql(q, svc, { c: 'NOPE' });
+    expect(unknown.body.data.chargerRegistration).toBeNull();
+    const denied = await gql(q, await userToken(tenantA), { c: 'API-B-1' });
+    expect(denied.body.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+
+  it('masks unexpected errors and validates input with a stable code', async () => {
+    const r = await gql('{ stations(first: 0) { id } }', await userToken(tenantA));
+    expect(r.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+});

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { CHARGER_EVENTS_PARTITIONS, encodeChargerEvent } from '@evcs/events';
+import { createKnex, createLogger, KafkaEventBus, Knex, withTenant } from '@evcs/platform';
+import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
+import { migrations, PgStatusStore, seedDemoAssets, startStatusConsumer, StatusIngestService } from '../src';
+import { aStatusEvent } from './builders';
+
+const logger = createLogger('assets-test', { level: 'silent' });
+
+describe('connector status ingestion (real Postgres + Kafka)', () => {
+  let db: TestDatabase;
+  let app: Knex;
+  const tenantA = randomUUID();
+  const tenantB = randomUUID();
+
+  beforeAll(async () => {
+    db = await createTestDatabase([migrations]);
+    app = createKnex({ connectionString: db.appUrl, schema: 'assets' });
+    await seedDemoAssets(app, tenantA, [{ code: 'S-A', name: 'Station A', chargers: [{ code: 'A-CP-1', connectors: 2 }] }]);
+    await seedDemoAssets(app, tenantB, [{ code: 'S-B', name: 'Station B', chargers: [{ code: 'B-CP-1', connectors: 1 }] }]);
+  });
+  afterAll(async () => {
+    await app?.destroy();
+    await db?.drop();
+  });
+
+  const statusOf = (tenantId: string, code: string, no: number) =>
+    withTenant(app, tenantId, async (trx) => {
+      const r = await trx.raw(
+        'select cn.status, cn.status_at from connectors cn join chargers c on c.id = cn.charger_id where c.code = ? and cn.connector_no = ?',
+        [code, no],
+      );
+      return r.rows[0] as { status: string; status_at: Date } | undefined;
+    });
+
+  it('applies a status, and a replay of the same event changes nothing', async () => {
+    const svc = new StatusIngestService(new PgStatusStore(app));
+    const ev = aStatusEvent({ tenantId: tenantA, chargerId: 'A-CP-1', data: { connectorId: 1, status: 'Charging' } });
+    expect(await svc.apply(ev)).toBe('applied');
+    const first = await statusOf(tenantA, 'A-CP-1', 1);
+    expect(first?.status).toBe('Charging');
+    expect(await svc.apply(ev)).toBe('duplicate');
+    const hist = await withTenant(app, tenantA, (trx) => trx('connector_status_history').where({ event_id: ev.id }).count<{ count: string }[]>('* as count'));
+    expect(Number(hist[0].count)).toBe(1);
+    expect(await statusOf(tenantA, 'A-CP-1', 1)).toEqual(first);
+  });
+
+  it('never lets an older status overwrite a newer one', async () => {
+    const svc = new StatusIngestService(new PgStatusStore(app));
+    const t0 = Date.now();
+    const newer = aStatusEvent({ tenantId: tenantA, chargerId: 'A-CP-1', occurredAt: new Date(t0 + 60_000).toISOString(), data: { connectorId: 2, status: 'Finishing' } });
+    const older = aStatusEvent({ tenantId: tenantA, chargerId: 'A-CP-1', occurredAt: new Date(t0).toISOString(), data: { connectorId: 2, status: 'Charging' } });
+    expect(await svc.apply(newer)).toBe('applied');
+    expect(await svc.apply(older)).toBe('stale');
+    expect((await statusOf(tenantA, 'A-CP-1', 2))?.status).toBe('Finishing');
+  });
+
+  it("does not touch another tenant's charger even with its code", async () => {
+    const svc = new StatusIngestService(new PgStatusStore(app));
+    // Tenant A claims B's charger code: RLS and the explicit tenant filter both refuse.
+    const ev = aStatusEvent({ tenantId: tenantA, chargerId: 'B-CP-1', data: { connectorId: 1, status: 'Faulted' } });
+    expect(await svc.apply(ev)).toBe('unknown-charger');
+    expect((await statusOf(tenantB, 'B-CP-1', 1))?.status).toBe('Unavailable');
+  });
+
+  it('consumes events from Kafka, commits after applying, and survives a full replay', async () => {
+    await ensureKafka();
+    const topic = uniqueName('t_charger_events');
+    const bus = new KafkaEventBus({ clientId: uniqueName('assets-test'), brokers: ['127.0.0.1:9092'], logger });
+    try {
+      await bus.ensureTopics([{ topic, partitions: CHARGER_EVENTS_PARTITIONS }]);
+      const base = Date.now();
+      const statuses = ['Available', 'Preparing', 'Charging'] as const;
+      const events = statuses.map((status, i) =>
+        aStatusEvent({ tenantId: tenantB, chargerId: 'B-CP-1', occurredAt: new Date(base + i * 1000).toISOString(), data: { connectorId: 1, status } }),
+      );
+      await bus.publish(topic, events.map(encodeChargerEvent));
+      // a malformed event in the middle of the stream is skipped, not fatal
+      await bus.publish(topic, [{ key: 'B-CP-1', value: '{"type":"connector.status_changed","nonsense":true}' }]);
+
+      const ingest = new StatusIngestService(new PgStatusStore(app));
+      const group = uniqueName('assets-status');
+      const sub = await startStatusConsumer({ bus, ingest, logger, topic, groupId: group });
+      await sub.ready;
+      await eventually(async () => (await statusOf(tenantB, 'B-CP-1', 1))?.status === 'Charging', { what: 'status Charging' });
+      const after = await statusOf(tenantB, 'B-CP-1', 1);
+      await sub.stop();
+
+      // A new consumer group re-reads everything from the beginning: a full replay.
+      const replay = await startStatusConsumer({ bus, ingest, logger, topic, groupId: uniqueName('assets-replay') });
+      await replay.ready;
+      const histCount = async () =>
+        Number((await withTenant(app, tenantB, (trx) => trx('connector_status_history').whereIn('event_id', events.map((e) => e.id)).count<{ count: string }[]>('* as count')))[0].count);
+      await eventually(async () => (await histCount()) === 3, { what: 'history rows' });
+      await new Promise((r) => setTimeout(r, 1000));
+      await replay.stop();
+      expect(await histCount()).toBe(3);
+      expect(await statusOf(tenantB, 'B-CP-1', 1)).toEqual(after);
+    } finally {
+      await bus.close();
+    }
+  });
+});
