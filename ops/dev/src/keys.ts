@@ -53,11 +53,18 @@ export async function ensureDevKeys(dir: string): Promise<DevKeys> {
 /** A client access token as the tenants subgraph will issue it (issuer evcs-tenants, audience evcs-api). */
 export async function mintClientToken(
   keys: DevKeys,
-  claims: { subject: string; tenantId: string; roles?: string[]; permissions?: string[] },
+  claims: { subject: string; tenantId: string; roles?: string[]; permissions?: string[]; dataScope?: string; visibleTenantIds?: string[] },
   ttl = '12h',
 ): Promise<string> {
   const key = await importSigningKey(readFileSync(keys.authKeyFile, 'utf8'));
-  return new jose.SignJWT({ kind: 'user', tid: claims.tenantId, roles: claims.roles ?? [], perms: claims.permissions ?? [] })
+  return new jose.SignJWT({
+    kind: 'user',
+    tid: claims.tenantId,
+    roles: claims.roles ?? [],
+    perms: claims.permissions ?? [],
+    ds: claims.dataScope ?? 'TENANT',
+    vt: claims.visibleTenantIds ?? [claims.tenantId],
+  })
     .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
     .setSubject(claims.subject)
     .setIssuer('evcs-tenants')

@@ -128,7 +128,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         );
         await seedDemoAssets(app, t.id, t.stations);
       },
-      tokenFor: (tenantId, subject = `user-of-${tenantId}`) => mintClientToken(keys, { subject, tenantId, roles: ['OPERATOR_ADMIN'] }),
+      tokenFor: (tenantId, subject = `user-of-${tenantId}`) =>
+        mintClientToken(keys, { subject, tenantId, roles: ['OPERATOR_ADMIN'], permissions: ['station:read', 'station:write', 'tariff:read', 'order:read', 'payment:read'] }),
       stop: async () => {
         await app.destroy();
         await group.stopAll();

@@ -11,10 +11,12 @@ export function canonicalPath(rawUrl: string | undefined): string | null {
   if (!rawUrl) return null;
   const q = rawUrl.indexOf('?');
   const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
-  if (!path.startsWith('/') || path.startsWith('//')) return null;
-  if (/%/.test(path)) return null; // no percent-encoding in our own paths
-  if (/\/\/|\/\.\.?(\/|$)|\.$|\/$/.test(path) && path !== '/') return null;
-  if (path !== path.toLowerCase()) return null;
+  // Only plain lowercase path characters: no percent-encoding, backslashes, NULs or case games.
+  if (!/^\/[a-z0-9._\-/]*$/.test(path)) return null;
+  if (path === '/') return path;
+  // no empty, dot or dot-dot segments, nothing ending in a dot or a slash
+  const segments = path.slice(1).split('/');
+  if (segments.some((s) => s === '' || s === '.' || s === '..' || s.endsWith('.'))) return null;
   return path;
 }
 

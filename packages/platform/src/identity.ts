@@ -14,7 +14,19 @@ export interface Identity {
   tenantId: string | null;
   roles: string[];
   permissions: string[];
+  /** How far the identity's reads reach (users); absent for services and for tokens that predate it. */
+  dataScope?: DataScope;
+  /**
+   * Tenants whose data the identity may read: its own tenant, plus descendants for
+   * TENANT_AND_CHILDREN (computed by the tenants service when the token is issued).
+   */
+  visibleTenantIds?: string[];
+  /** Stations a user with ASSIGNED_STATIONS scope is assigned to. */
+  stationIds?: string[];
 }
+
+export const DATA_SCOPES = ['ALL', 'TENANT_AND_CHILDREN', 'TENANT', 'ASSIGNED_STATIONS', 'SELF'] as const;
+export type DataScope = (typeof DATA_SCOPES)[number];
 
 export interface RequestContextState {
   identity: Identity;
@@ -87,6 +99,9 @@ export class TokenIssuer {
       tid: identity.tenantId,
       roles: identity.roles,
       perms: identity.permissions,
+      ...(identity.dataScope ? { ds: identity.dataScope } : {}),
+      ...(identity.visibleTenantIds ? { vt: identity.visibleTenantIds } : {}),
+      ...(identity.stationIds ? { st: identity.stationIds } : {}),
     })
       .setProtectedHeader({ alg: INTERNAL_ALG, kid: this.key.kid, typ: 'JWT' })
       .setSubject(identity.subject)
@@ -99,14 +114,19 @@ export class TokenIssuer {
 }
 
 export class TokenVerifier {
-  private readonly keySet: ReturnType<typeof jose.createLocalJWKSet>;
+  private readonly keySet: jose.JWTVerifyGetKey;
 
+  /**
+   * `keys` is either a static key set or a JWKS URL. A URL is fetched lazily and
+   * re-fetched when a token names an unknown `kid`, which is what makes signing
+   * key rotation work without restarting verifiers.
+   */
   constructor(
-    jwks: jose.JSONWebKeySet,
+    keys: jose.JSONWebKeySet | URL,
     private readonly issuers: string[],
     private readonly audience = INTERNAL_AUDIENCE,
   ) {
-    this.keySet = jose.createLocalJWKSet(jwks);
+    this.keySet = keys instanceof URL ? jose.createRemoteJWKSet(keys, { cooldownDuration: 5_000, cacheMaxAge: 10 * 60_000 }) : jose.createLocalJWKSet(keys);
   }
 
   async verify(token: string): Promise<Identity> {
@@ -126,6 +146,9 @@ export class TokenVerifier {
         tenantId,
         roles: asStringArray(payload.roles),
         permissions: asStringArray(payload.perms),
+        ...(typeof payload.ds === 'string' && (DATA_SCOPES as readonly string[]).includes(payload.ds) ? { dataScope: payload.ds as DataScope } : {}),
+        ...(payload.vt !== undefined ? { visibleTenantIds: asStringArray(payload.vt) } : {}),
+        ...(payload.st !== undefined ? { stationIds: asStringArray(payload.st) } : {}),
       };
     } catch (e) {
       throw new AppError(ErrorCodes.UNAUTHENTICATED, 'Invalid or expired token', { cause: e });

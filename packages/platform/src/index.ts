@@ -9,3 +9,4 @@ export * from './http';
 export * from './subgraph';
 export * from './db-admin';
 export * from './service-main';
+export * from './authz';

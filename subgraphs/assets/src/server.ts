@@ -1,7 +1,7 @@
-import { createSubgraphServer, Knex, Logger, SubgraphServer, TokenVerifier } from '@evcs/platform';
+import { createSubgraphServer, Knex, Logger, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
 import type { AssetsContext } from './context';
 import { createLoaders } from './persistence/loaders';
-import { AssetsReadRepository } from './persistence/read-repository';
+import { AssetsReadRepository, AssetsReadScope } from './persistence/read-repository';
 import { buildAssetsSchema, SUBGRAPH_NAME } from './schema';
 
 export interface AssetsDeps {
@@ -18,7 +18,17 @@ export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServ
     schema: await buildAssetsSchema(),
     verifier: deps.verifier,
     logger: deps.logger,
-    extendContext: (base) => ({ ...base, repo, loaders: createLoaders(repo, base.tenantId) }),
+    extendContext: (base) => {
+      let scope: AssetsReadScope | undefined;
+      const readScope = (): AssetsReadScope => {
+        if (!scope) {
+          requirePermission(base.identity, 'station:read');
+          scope = readScopeOf(base.identity);
+        }
+        return scope;
+      };
+      return { ...base, repo, readScope, loaders: createLoaders(repo, readScope) };
+    },
     ready: async () => {
       await deps.knex.raw('select 1');
     },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createKnex, createLogger, generateSigningKey, Knex, listen, SubgraphServer, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import { createKnex, createLogger, generateSigningKey, Identity, Knex, listen, SubgraphServer, TokenIssuer, TokenVerifier, withTenant } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { createAssetsServer, migrations, seedDemoAssets } from '../src';
 
@@ -13,12 +13,16 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
   let stranger: TokenIssuer;
   const tenantA = randomUUID();
   const tenantB = randomUUID();
+  const child = randomUUID();
 
   beforeAll(async () => {
     db = await createTestDatabase([migrations]);
     knex = createKnex({ connectionString: db.appUrl, schema: 'assets' });
     await seedDemoAssets(knex, tenantA, [{ code: 'S-A', name: 'Alpha', chargers: [{ code: 'API-A-1', connectors: 2 }] }]);
     await seedDemoAssets(knex, tenantB, [{ code: 'S-B', name: 'Bravo', chargers: [{ code: 'API-B-1', connectors: 1 }] }]);
+    await seedDemoAssets(knex, tenantA, [{ code: 'S-A2', name: 'Alpha Two', chargers: [{ code: 'API-A-2', connectors: 1 }] }]);
+    // `child` is a partner below tenant A
+    await seedDemoAssets(knex, child, [{ code: 'S-C', name: 'Child', chargers: [{ code: 'API-C-1', connectors: 1 }] }]);
     const rk = await generateSigningKey('router-k');
     const bk = await generateSigningKey('bridge-k');
     const sk = await generateSigningKey('stranger-k');
@@ -35,8 +39,12 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
     await db?.drop();
   });
 
-  const userToken = (tenantId: string | null, issuer = router) =>
-    issuer.issue({ subject: 'u1', kind: 'user', tenantId, roles: [], permissions: [] });
+  const userToken = (tenantId: string | null, issuer = router, extra: Partial<Identity> = {}) =>
+    issuer.issue({ subject: 'u1', kind: 'user', tenantId, roles: ['VIEWER'], permissions: ['station:read'], dataScope: 'TENANT', ...extra });
+
+  async function withTenantScopeIds(tenantId: string, code: string): Promise<string[]> {
+    return withTenant(knex, tenantId, async (trx) => (await trx('stations').where({ code, tenant_id: tenantId }).select('id')).map((r: { id: string }) => r.id));
+  }
 
   async function gql(query: string, token?: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) {
     const res = await fetch(url, {
@@ -65,6 +73,7 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
     expect(r.body.errors).toBeUndefined();
     expect(r.body.data.stations).toEqual([
       { name: 'Alpha', chargers: [{ code: 'API-A-1', connectors: [{ connectorNo: 1, status: 'Unavailable' }, { connectorNo: 2, status: 'Unavailable' }] }] },
+      { name: 'Alpha Two', chargers: [{ code: 'API-A-2', connectors: [{ connectorNo: 1, status: 'Unavailable' }] }] },
     ]);
   });
 
@@ -88,6 +97,34 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
     expect(unknown.body.data.chargerRegistration).toBeNull();
     const denied = await gql(q, await userToken(tenantA), { c: 'API-B-1' });
     expect(denied.body.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+
+  const names = async (token: string) => {
+    const r = await gql('{ stations { name } }', token);
+    if (r.body.errors) return r.body.errors[0].extensions.code as string;
+    return (r.body.data.stations as { name: string }[]).map((s) => s.name);
+  };
+
+  it('a station manager sees only assigned stations, and their chargers and connectors', async () => {
+    const ids = await withTenantScopeIds(tenantA, 'S-A2');
+    const tok = await userToken(tenantA, router, { dataScope: 'ASSIGNED_STATIONS', stationIds: ids });
+    expect(await names(tok)).toEqual(['Alpha Two']);
+    const other = await gql('query($c: String!) { chargerByCode(code: $c) { id } }', tok, { c: 'API-A-1' });
+    expect(other.body.data.chargerByCode).toBeNull();
+    const none = await userToken(tenantA, router, { dataScope: 'ASSIGNED_STATIONS', stationIds: [] });
+    expect(await names(none)).toEqual([]);
+  });
+
+  it('TENANT_AND_CHILDREN reads down into listed children; the child sees nothing of its parent', async () => {
+    const parent = await userToken(tenantA, router, { dataScope: 'TENANT_AND_CHILDREN', visibleTenantIds: [tenantA, child] });
+    expect(await names(parent)).toEqual(['Alpha', 'Alpha Two', 'Child']);
+    const childTok = await userToken(child, router, { dataScope: 'TENANT_AND_CHILDREN', visibleTenantIds: [child] });
+    expect(await names(childTok)).toEqual(['Child']);
+  });
+
+  it('without station:read, or without a data scope, reads are FORBIDDEN', async () => {
+    expect(await names(await userToken(tenantA, router, { permissions: [] }))).toBe('FORBIDDEN');
+    expect(await names(await userToken(tenantA, router, { dataScope: undefined }))).toBe('FORBIDDEN');
   });
 
   it('masks unexpected errors and validates input with a stable code', async () => {

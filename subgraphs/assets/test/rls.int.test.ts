@@ -59,6 +59,19 @@ describe('assets row-level security (as the application role)', () => {
     });
   });
 
+  it('visible tenants are readable but never writable', async () => {
+    await app.transaction(async (trx) => {
+      await trx.raw("select set_config('app.tenant_id', ?, true), set_config('app.visible_tenant_ids', ?, true)", [a, b]);
+      const r = await trx.raw('select tenant_id, count(*)::int as n from assets.stations group by tenant_id order by n');
+      expect(r.rows.map((x: { tenant_id: string }) => x.tenant_id).sort()).toEqual([a, b].sort());
+      await expect(trx.raw("insert into assets.stations (tenant_id, code, name) values (?, 'Y', 'y')", [b])).rejects.toThrow(/row-level security/);
+    });
+    await app.transaction(async (trx) => {
+      await trx.raw("select set_config('app.tenant_id', ?, true), set_config('app.visible_tenant_ids', ?, true)", [a, b]);
+      await expect(trx.raw("update assets.stations set name = 'hijacked' where tenant_id = ?", [b])).rejects.toThrow(/row-level security/);
+    });
+  });
+
   it('the tenant setting does not leak past its transaction', async () => {
     await app.transaction(async (trx) => {
       await trx.raw("select set_config('app.tenant_id', ?, true)", [a]);

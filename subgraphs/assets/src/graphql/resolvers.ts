@@ -9,7 +9,7 @@ export class StationResolver {
   @Query(() => [Station], { description: "The caller's tenant's stations, ordered by code." })
   async stations(@Ctx() ctx: AssetsContext, @Arg('first', () => Int, { defaultValue: 100 }) first: number): Promise<Station[]> {
     if (first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
-    return (await ctx.repo.listStations(ctx.tenantId(), first)).map(toStation);
+    return (await ctx.repo.listStations(ctx.readScope(), first)).map(toStation);
   }
 
   @Query(() => Station, { nullable: true })

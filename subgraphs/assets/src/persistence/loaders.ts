@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { AssetsReadRepository, ChargerRow, ConnectorRow, StationRow } from './read-repository';
+import type { AssetsReadRepository, AssetsReadScope, ChargerRow, ConnectorRow, StationRow } from './read-repository';
 
 function byKey<T, K>(rows: T[], keys: readonly K[], key: (r: T) => K): (T | null)[] {
   const m = new Map(rows.map((r) => [key(r), r]));
@@ -16,20 +16,20 @@ function groupBy<T, K>(rows: T[], keys: readonly K[], key: (r: T) => K): T[][] {
   return keys.map((k) => m.get(k) ?? []);
 }
 
-/** Per-request loaders: created with the request's tenant, so no cache ever spans tenants. */
-export function createLoaders(repo: AssetsReadRepository, tenantId: () => string) {
+/** Per-request loaders: created with the request's scope, so no cache ever spans tenants or users. */
+export function createLoaders(repo: AssetsReadRepository, scope: () => AssetsReadScope) {
   return {
-    station: new DataLoader<string, StationRow | null>(async (ids) => byKey(await repo.stationsByIds(tenantId(), ids), ids, (r) => r.id)),
-    charger: new DataLoader<string, ChargerRow | null>(async (ids) => byKey(await repo.chargersByIds(tenantId(), ids), ids, (r) => r.id)),
+    station: new DataLoader<string, StationRow | null>(async (ids) => byKey(await repo.stationsByIds(scope(), ids), ids, (r) => r.id)),
+    charger: new DataLoader<string, ChargerRow | null>(async (ids) => byKey(await repo.chargersByIds(scope(), ids), ids, (r) => r.id)),
     chargerByCode: new DataLoader<string, ChargerRow | null>(async (codes) =>
-      byKey(await repo.chargersByCodes(tenantId(), codes), codes, (r) => r.code),
+      byKey(await repo.chargersByCodes(scope(), codes), codes, (r) => r.code),
     ),
     chargersByStation: new DataLoader<string, ChargerRow[]>(async (ids) =>
-      groupBy(await repo.chargersByStationIds(tenantId(), ids), ids, (r) => r.station_id),
+      groupBy(await repo.chargersByStationIds(scope(), ids), ids, (r) => r.station_id),
     ),
-    connector: new DataLoader<string, ConnectorRow | null>(async (ids) => byKey(await repo.connectorsByIds(tenantId(), ids), ids, (r) => r.id)),
+    connector: new DataLoader<string, ConnectorRow | null>(async (ids) => byKey(await repo.connectorsByIds(scope(), ids), ids, (r) => r.id)),
     connectorsByCharger: new DataLoader<string, ConnectorRow[]>(async (ids) =>
-      groupBy(await repo.connectorsByChargerIds(tenantId(), ids), ids, (r) => r.charger_id),
+      groupBy(await repo.connectorsByChargerIds(scope(), ids), ids, (r) => r.charger_id),
     ),
   };
 }

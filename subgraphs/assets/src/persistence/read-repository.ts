@@ -1,4 +1,4 @@
-import { Knex, withTenant } from '@evcs/platform';
+import { Knex, withTenantScope } from '@evcs/platform';
 
 export interface StationRow {
   id: string;
@@ -37,44 +37,69 @@ export interface ChargerRegistrationRow {
   station_id: string;
 }
 
+/** What a request may read: its tenants, and optionally only some stations. */
+export interface AssetsReadScope {
+  tenantId: string;
+  tenantIds: readonly string[];
+  /** null = every station of those tenants */
+  stationIds: readonly string[] | null;
+}
+
 /**
- * Reads, always within one tenant: the explicit `tenant_id = ?` is the data
- * layer's isolation, and RLS (via withTenant) is the database's — two layers
- * that each hold on their own.
+ * Reads, always within the request's scope: the explicit tenant (and station)
+ * filters are the data layer's isolation, and RLS (via withTenantScope) is the
+ * database's — two layers that each hold on their own.
  */
 export class AssetsReadRepository {
   constructor(private readonly knex: Knex) {}
 
-  listStations(tenantId: string, limit: number): Promise<StationRow[]> {
-    return withTenant(this.knex, tenantId, (trx) => trx<StationRow>('stations').where({ tenant_id: tenantId }).orderBy('code').limit(limit));
+  private read<T>(scope: AssetsReadScope, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return withTenantScope(this.knex, scope, fn);
   }
 
-  stationsByIds(tenantId: string, ids: readonly string[]): Promise<StationRow[]> {
-    return withTenant(this.knex, tenantId, (trx) => trx<StationRow>('stations').where({ tenant_id: tenantId }).whereIn('id', ids));
+  private stations(trx: Knex.Transaction, scope: AssetsReadScope) {
+    const q = trx<StationRow>('stations').whereIn('tenant_id', scope.tenantIds);
+    return scope.stationIds ? q.whereIn('id', scope.stationIds) : q;
   }
 
-  chargersByIds(tenantId: string, ids: readonly string[]): Promise<ChargerRow[]> {
-    return withTenant(this.knex, tenantId, (trx) => trx<ChargerRow>('chargers').where({ tenant_id: tenantId }).whereIn('id', ids));
+  private chargers(trx: Knex.Transaction, scope: AssetsReadScope) {
+    const q = trx<ChargerRow>('chargers').whereIn('tenant_id', scope.tenantIds);
+    return scope.stationIds ? q.whereIn('station_id', scope.stationIds) : q;
   }
 
-  chargersByCodes(tenantId: string, codes: readonly string[]): Promise<ChargerRow[]> {
-    return withTenant(this.knex, tenantId, (trx) => trx<ChargerRow>('chargers').where({ tenant_id: tenantId }).whereIn('code', codes));
+  private connectors(trx: Knex.Transaction, scope: AssetsReadScope) {
+    const q = trx<ConnectorRow>('connectors').whereIn('tenant_id', scope.tenantIds);
+    return scope.stationIds
+      ? q.whereIn('charger_id', trx('chargers').select('id').whereIn('tenant_id', scope.tenantIds).whereIn('station_id', scope.stationIds))
+      : q;
   }
 
-  chargersByStationIds(tenantId: string, stationIds: readonly string[]): Promise<ChargerRow[]> {
-    return withTenant(this.knex, tenantId, (trx) =>
-      trx<ChargerRow>('chargers').where({ tenant_id: tenantId }).whereIn('station_id', stationIds).orderBy('code'),
-    );
+  listStations(scope: AssetsReadScope, limit: number): Promise<StationRow[]> {
+    return this.read(scope, (trx) => this.stations(trx, scope).orderBy('code').limit(limit));
   }
 
-  connectorsByIds(tenantId: string, ids: readonly string[]): Promise<ConnectorRow[]> {
-    return withTenant(this.knex, tenantId, (trx) => trx<ConnectorRow>('connectors').where({ tenant_id: tenantId }).whereIn('id', ids));
+  stationsByIds(scope: AssetsReadScope, ids: readonly string[]): Promise<StationRow[]> {
+    return this.read(scope, (trx) => this.stations(trx, scope).whereIn('id', ids));
   }
 
-  connectorsByChargerIds(tenantId: string, chargerIds: readonly string[]): Promise<ConnectorRow[]> {
-    return withTenant(this.knex, tenantId, (trx) =>
-      trx<ConnectorRow>('connectors').where({ tenant_id: tenantId }).whereIn('charger_id', chargerIds).orderBy('connector_no'),
-    );
+  chargersByIds(scope: AssetsReadScope, ids: readonly string[]): Promise<ChargerRow[]> {
+    return this.read(scope, (trx) => this.chargers(trx, scope).whereIn('id', ids));
+  }
+
+  chargersByCodes(scope: AssetsReadScope, codes: readonly string[]): Promise<ChargerRow[]> {
+    return this.read(scope, (trx) => this.chargers(trx, scope).whereIn('code', codes));
+  }
+
+  chargersByStationIds(scope: AssetsReadScope, stationIds: readonly string[]): Promise<ChargerRow[]> {
+    return this.read(scope, (trx) => this.chargers(trx, scope).whereIn('station_id', stationIds).orderBy('code'));
+  }
+
+  connectorsByIds(scope: AssetsReadScope, ids: readonly string[]): Promise<ConnectorRow[]> {
+    return this.read(scope, (trx) => this.connectors(trx, scope).whereIn('id', ids));
+  }
+
+  connectorsByChargerIds(scope: AssetsReadScope, chargerIds: readonly string[]): Promise<ConnectorRow[]> {
+    return this.read(scope, (trx) => this.connectors(trx, scope).whereIn('charger_id', chargerIds).orderBy('connector_no'));
   }
 
   /** Cross-tenant by design (see the SQL function); only for service identities. */

@@ -1,0 +1,72 @@
+import { AppError, ErrorCodes, TenantContextMissingError } from './errors';
+import type { DataScope, Identity } from './identity';
+
+/** Permission codes. Roles carry sets of these; resolvers check them. */
+export const PERMISSIONS = [
+  'station:read',
+  'station:write',
+  'charger:command',
+  'tariff:read',
+  'tariff:write',
+  'order:read',
+  'order:write',
+  'payment:read',
+  'payment:refund',
+  'user:read',
+  'user:write',
+  'role:write',
+  'tenant:read',
+  'tenant:admin',
+  'audit:read',
+  'platform:cross-tenant',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export class ForbiddenError extends AppError {
+  constructor(message: string) {
+    super(ErrorCodes.FORBIDDEN, message);
+  }
+}
+
+/** Throws FORBIDDEN unless the identity holds `permission`. Services are trusted callers. */
+export function requirePermission(identity: Identity, permission: Permission): void {
+  if (identity.kind === 'service') return;
+  if (!identity.permissions.includes(permission)) throw new ForbiddenError(`missing permission ${permission}`);
+}
+
+/**
+ * What an identity may read, resolved once per request. Fail-closed: a user
+ * token without a data scope reads nothing rather than everything.
+ */
+export interface ReadScope {
+  scope: DataScope;
+  /** the tenant writes go to */
+  tenantId: string;
+  /** tenants whose rows are visible (own tenant first) */
+  tenantIds: string[];
+  /** null = every station of those tenants; otherwise only these */
+  stationIds: string[] | null;
+  /** SELF: only rows the user owns (e.g. own orders) */
+  selfSubject: string | null;
+}
+
+export function readScopeOf(identity: Identity): ReadScope {
+  const tenantId = identity.tenantId;
+  if (!tenantId) throw new TenantContextMissingError('read scope');
+  const scope = identity.dataScope;
+  if (!scope) throw new ForbiddenError('token carries no data scope');
+  const visible = (identity.visibleTenantIds ?? []).filter((t) => t !== tenantId);
+  switch (scope) {
+    case 'ALL':
+    case 'TENANT_AND_CHILDREN':
+      // ALL is still bounded by the tenants the issuer listed: crossing into other
+      // tenants' data goes through explicit, audited platform operations only.
+      return { scope, tenantId, tenantIds: [tenantId, ...visible], stationIds: null, selfSubject: null };
+    case 'TENANT':
+      return { scope, tenantId, tenantIds: [tenantId], stationIds: null, selfSubject: null };
+    case 'ASSIGNED_STATIONS':
+      return { scope, tenantId, tenantIds: [tenantId], stationIds: identity.stationIds ?? [], selfSubject: null };
+    case 'SELF':
+      return { scope, tenantId, tenantIds: [tenantId], stationIds: [], selfSubject: identity.subject };
+  }
+}
