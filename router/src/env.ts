@@ -14,7 +14,9 @@ const Env = z.object({
   SUPERGRAPH_PATH: z.string().min(1).default('schema/supergraph.graphql'),
   KAFKA_BROKERS: envFields.kafkaBrokers(),
   CHARGER_EVENTS_TOPIC: z.string().min(1).default(CHARGER_EVENTS_TOPIC),
-  AUTH_JWKS_FILE: z.string({ required_error: 'path to the JWKS (public keys) that client access tokens are verified with' }).min(1),
+  /** Where client access tokens' public keys come from: the tenants service's JWKS URL (follows key rotation) or a file. */
+  AUTH_JWKS_URL: z.string().url().optional(),
+  AUTH_JWKS_FILE: z.string().min(1).optional(),
   ROUTER_SIGNING_KEY_FILE: z.string({ required_error: "path to the router's private JWK for internal tokens" }).min(1),
   INSTANCE_ID: z
     .string()
@@ -28,7 +30,9 @@ export interface RouterEnv {
   supergraphPath: string;
   kafkaBrokers: string[];
   chargerEventsTopic: string;
-  authJwksFile: string;
+  /** exactly one of these two */
+  authJwksUrl?: string;
+  authJwksFile?: string;
   signingKeyFile: string;
   instanceId: string;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
@@ -53,6 +57,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): RouterEnv {
   } catch (e) {
     problems.unshift(...(e as Error).message.split('\n').slice(1));
   }
+  if (!source.AUTH_JWKS_URL === !source.AUTH_JWKS_FILE) {
+    problems.push('  - AUTH_JWKS_URL / AUTH_JWKS_FILE: set exactly one (the public keys client access tokens are verified with)');
+  }
   if (!env || problems.length > 0) throw new AppError(ErrorCodes.INVALID_CONFIGURATION, `Invalid environment:\n${problems.join('\n')}`);
   const fromRoot = (p: string) => path.resolve(REPO_ROOT, p);
   return {
@@ -60,7 +67,8 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): RouterEnv {
     supergraphPath: fromRoot(env.SUPERGRAPH_PATH),
     kafkaBrokers: env.KAFKA_BROKERS,
     chargerEventsTopic: env.CHARGER_EVENTS_TOPIC,
-    authJwksFile: fromRoot(env.AUTH_JWKS_FILE),
+    authJwksUrl: env.AUTH_JWKS_URL,
+    authJwksFile: env.AUTH_JWKS_FILE ? fromRoot(env.AUTH_JWKS_FILE) : undefined,
     signingKeyFile: fromRoot(env.ROUTER_SIGNING_KEY_FILE),
     instanceId: env.INSTANCE_ID,
     logLevel: env.LOG_LEVEL,

@@ -13,7 +13,8 @@ async function main(): Promise<void> {
   const env = loadEnv();
   const logger = createLogger('router', { level: env.logLevel });
   const supergraphSdl = readFileSync(env.supergraphPath, 'utf8');
-  const clientVerifier = new TokenVerifier(JSON.parse(readFileSync(env.authJwksFile, 'utf8')), [CLIENT_TOKEN_ISSUER], CLIENT_TOKEN_AUDIENCE);
+  const clientKeys = env.authJwksUrl ? new URL(env.authJwksUrl) : JSON.parse(readFileSync(env.authJwksFile!, 'utf8'));
+  const clientVerifier = new TokenVerifier(clientKeys, [CLIENT_TOKEN_ISSUER], CLIENT_TOKEN_AUDIENCE);
   const internalIssuer = new TokenIssuer(await importSigningKey(readFileSync(env.signingKeyFile, 'utf8')), ROUTER_ISSUER);
   // The router only consumes; no producer is ever created, so idempotence is moot.
   const bus = new KafkaEventBus({ clientId: `router-${env.instanceId}`, brokers: env.kafkaBrokers, logger, idempotent: false });

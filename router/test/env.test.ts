@@ -20,6 +20,13 @@ describe('loadEnv', () => {
     expect(env.subgraphUrls).toEqual({ assets: 'http://10.0.0.5:4002/graphql' });
   });
 
+  it('takes the client JWKS from a URL instead of a file, and refuses both or neither', () => {
+    const env = loadEnv({ ROUTER_SIGNING_KEY_FILE: '/k', AUTH_JWKS_URL: 'http://127.0.0.1:4001/.well-known/jwks.json' });
+    expect(env.authJwksUrl).toBe('http://127.0.0.1:4001/.well-known/jwks.json');
+    expect(env.authJwksFile).toBeUndefined();
+    expect(() => loadEnv({ ...base, AUTH_JWKS_URL: 'http://127.0.0.1:4001/.well-known/jwks.json' })).toThrow(/exactly one/);
+  });
+
   it('reports every problem at once', () => {
     let message = '';
     try {
