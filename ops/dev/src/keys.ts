@@ -53,7 +53,7 @@ export async function ensureDevKeys(dir: string): Promise<DevKeys> {
 /** A client access token as the tenants subgraph will issue it (issuer evcs-tenants, audience evcs-api). */
 export async function mintClientToken(
   keys: DevKeys,
-  claims: { subject: string; tenantId: string; roles?: string[]; permissions?: string[]; dataScope?: string; visibleTenantIds?: string[] },
+  claims: { subject: string; tenantId: string; roles?: string[]; permissions?: string[]; dataScope?: string; visibleTenantIds?: string[]; stationIds?: string[] },
   ttl = '12h',
 ): Promise<string> {
   const key = await importSigningKey(readFileSync(keys.authKeyFile, 'utf8'));
@@ -64,6 +64,7 @@ export async function mintClientToken(
     perms: claims.permissions ?? [],
     ds: claims.dataScope ?? 'TENANT',
     vt: claims.visibleTenantIds ?? [claims.tenantId],
+    ...(claims.stationIds ? { st: claims.stationIds } : {}),
   })
     .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
     .setSubject(claims.subject)
