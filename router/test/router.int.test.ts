@@ -230,7 +230,7 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
   });
 
   afterAll(async () => {
-    await Promise.allSettled(clients.map((c) => c.dispose()));
+    await Promise.allSettled(clients.map(async (c) => c.dispose()));
     await Promise.allSettled(routers.map((r) => r.router.close()));
     await Promise.allSettled(routers.map((r) => r.bus.close()));
     await publisher?.close();

@@ -37,7 +37,7 @@ describe('end to end: one charger status, live through the whole platform', () =
 
   afterAll(async () => {
     await cp?.close().catch(() => undefined);
-    await Promise.all(clients.map((c) => c.dispose()));
+    await Promise.all(clients.map(async (c) => c.dispose()));
     await stack?.stop();
     await dropDatabase(PG_SUPERUSER_URL, database);
   });

@@ -12,7 +12,6 @@ export { statusNotificationEvent, handleStatusNotification } from './status-noti
  * OCPP 1.6 actions a charger may call, by action name. Anything else is
  * answered NotImplemented. Add an action: one file here, one line below.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const ocpp16Handlers: Record<string, OcppHandler<any, any>> = {
   BootNotification: handleBootNotification,
   Heartbeat: handleHeartbeat,
