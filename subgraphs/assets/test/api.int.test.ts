@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { createKnex, createLogger, generateSigningKey, Identity, Knex, listen, SubgraphServer, TokenIssuer, TokenVerifier, withTenant } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { createAssetsServer, migrations, seedDemoAssets } from '../src';
@@ -126,6 +127,23 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
     expect(await names(await userToken(tenantA, router, { permissions: [] }))).toBe('FORBIDDEN');
     expect(await names(await userToken(tenantA, router, { dataScope: undefined }))).toBe('FORBIDDEN');
   });
+
+  it.each(['/health/../graphql', '/health/%2e%2e/graphql', '//graphql', '/GRAPHQL', '/graphql/', '/graphql.', '/health%2f..%2fgraphql'])(
+    'path trick %s reaches neither GraphQL nor an allowlisted endpoint',
+    async (p) => {
+      // node:http sends the path as written (fetch would normalise it client-side)
+      const status = await new Promise<number>((resolve, reject) => {
+        const u = new URL(url);
+        const req = http.request({ host: u.hostname, port: u.port, path: p, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ query: STATIONS }));
+      });
+      expect(status).toBe(404);
+    },
+  );
 
   it('masks unexpected errors and validates input with a stable code', async () => {
     const r = await gql('{ stations(first: 0) { id } }', await userToken(tenantA));
