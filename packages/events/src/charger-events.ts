@@ -44,7 +44,8 @@ const envelopeBase = z.object({
   occurredAt: zonedTimestamp,
   /** When the bridge received it. */
   receivedAt: zonedTimestamp,
-  source: z.object({ protocol: z.enum(['OCPP16', 'YKC', 'SIMULATED']), bridgeId: z.string() }),
+  /** SIMULATED: injected by an operator; BRIDGE: said by the bridge itself (e.g. a command for a charger nobody holds). */
+  source: z.object({ protocol: z.enum(['OCPP16', 'YKC', 'SIMULATED', 'BRIDGE']), bridgeId: z.string() }),
 });
 
 export const ChargerConnected = envelopeBase.extend({
@@ -75,7 +76,149 @@ export const ConnectorStatusChanged = envelopeBase.extend({
   }),
 });
 
-export const ChargerEvent = z.discriminatedUnion('type', [ChargerConnected, ChargerDisconnected, ChargerBooted, ConnectorStatusChanged]);
+
+/** A decimal number as a string with a fixed scale (kWh and money are never floats). */
+const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal number as a string');
+
+/**
+ * The charger's own id of a session: the OCPP transactionId (issued by the
+ * bridge, so unique across instances and restarts) as a string, or the YKC
+ * 16-byte transaction serial as 32 digits (issued by the platform).
+ */
+const transactionId = z.string().min(1).max(64);
+
+export const ChargerHeartbeat = envelopeBase.extend({
+  type: z.literal('charger.heartbeat'),
+  data: z.object({}),
+});
+
+export const SessionStarted = envelopeBase.extend({
+  type: z.literal('session.started'),
+  data: z.object({
+    connectorId: z.number().int().min(0).max(255),
+    transactionId,
+    /** RFID / app token that authorised the session, when the protocol carries one. */
+    idTag: z.string().max(64).optional(),
+    /** Meter reading at start, Wh (OCPP meterStart). */
+    meterStartWh: z.number().int().min(0).optional(),
+    startedAt: zonedTimestamp,
+    /** How it was started: by the charger (local), or by a remote command. */
+    trigger: z.enum(['LOCAL', 'REMOTE']).default('LOCAL'),
+    /**
+     * The charger sent this start before (our reply was lost): same transactionId
+     * as the first time. Consumers deduplicate on transactionId.
+     */
+    resend: z.boolean().optional(),
+  }),
+});
+
+export const MeterSample = z.object({
+  /** OCPP 1.6 measurand vocabulary (YKC values are mapped onto it). */
+  measurand: z.string().min(1).max(64),
+  /** A decimal number as sent (format Raw); for format SignedData, the signed blob. */
+  value: z.string().max(2500),
+  format: z.enum(['Raw', 'SignedData']).optional(),
+  unit: z.string().max(16).optional(),
+  phase: z.string().max(8).optional(),
+  context: z.string().max(32).optional(),
+  location: z.string().max(16).optional(),
+});
+
+export const MeterValuesReported = envelopeBase.extend({
+  type: z.literal('session.meter_values'),
+  data: z.object({
+    connectorId: z.number().int().min(0).max(255),
+    transactionId: transactionId.optional(),
+    readings: z.array(z.object({ timestamp: zonedTimestamp, samples: z.array(MeterSample) })),
+  }),
+});
+
+export const SessionStopped = envelopeBase.extend({
+  type: z.literal('session.stopped'),
+  data: z.object({
+    transactionId,
+    connectorId: z.number().int().min(0).max(255).optional(),
+    idTag: z.string().max(64).optional(),
+    meterStopWh: z.number().int().min(0).optional(),
+    stoppedAt: zonedTimestamp,
+    reason: z.string().max(64).optional(),
+    /**
+     * The bridge never issued this transaction id (OCPP StopTransaction for an
+     * unknown id). The charger was answered so it stops retrying; consumers
+     * should flag rather than bill it.
+     */
+    unknownTransaction: z.boolean().optional(),
+  }),
+});
+
+export const TierUsage = z.object({
+  tier: z.enum(['SHARP', 'PEAK', 'FLAT', 'VALLEY']),
+  /** yuan per kWh, 5 decimals */
+  unitPrice: decimal,
+  /** kWh, 4 decimals */
+  energyKwh: decimal,
+  /** yuan, 4 decimals */
+  amount: decimal,
+});
+
+/** The charger's own bill of a session (YKC 0x3B). Published once per serial, however often the pile resends it. */
+export const TransactionRecorded = envelopeBase.extend({
+  type: z.literal('transaction.recorded'),
+  data: z.object({
+    transactionId,
+    connectorId: z.number().int().min(0).max(255),
+    startedAt: zonedTimestamp,
+    endedAt: zonedTimestamp,
+    /** kWh, 4 decimals */
+    meterStartKwh: decimal,
+    meterStopKwh: decimal,
+    energyKwh: decimal,
+    /** yuan, 4 decimals */
+    amount: decimal,
+    currency: z.literal('CNY'),
+    tiers: z.array(TierUsage),
+    vin: z.string().max(17).optional(),
+    startType: z.number().int(),
+    stopReason: z.number().int(),
+  }),
+});
+
+export const CommandResult = envelopeBase.extend({
+  type: z.literal('command.result'),
+  data: z.object({
+    /** The id of the command on the command topic. */
+    commandId: z.string().uuid(),
+    command: z.string(),
+    /**
+     * ACCEPTED / REJECTED: the charger's answer. FAILED: it never answered
+     * (reason CHARGER_OFFLINE, TIMEOUT, NOT_SUPPORTED, CALL_ERROR, EXPIRED).
+     */
+    status: z.enum(['ACCEPTED', 'REJECTED', 'FAILED']),
+    reason: z.string().max(200).optional(),
+    /** The charger's reply payload, as it sent it (decoded for YKC). */
+    response: z.record(z.unknown()).optional(),
+  }),
+});
+
+/** Progress a charger reports about a diagnostics upload or a firmware update. */
+export const ChargerNotice = envelopeBase.extend({
+  type: z.literal('charger.notice'),
+  data: z.object({ kind: z.enum(['DIAGNOSTICS', 'FIRMWARE', 'DATA_TRANSFER']), status: z.string().max(64), detail: z.record(z.unknown()).optional() }),
+});
+
+export const ChargerEvent = z.discriminatedUnion('type', [
+  ChargerConnected,
+  ChargerDisconnected,
+  ChargerBooted,
+  ConnectorStatusChanged,
+  ChargerHeartbeat,
+  SessionStarted,
+  MeterValuesReported,
+  SessionStopped,
+  TransactionRecorded,
+  CommandResult,
+  ChargerNotice,
+]);
 export type ChargerEvent = z.infer<typeof ChargerEvent>;
 export type ChargerEventType = ChargerEvent['type'];
 export type ChargerEventOf<T extends ChargerEventType> = Extract<ChargerEvent, { type: T }>;

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { ChargerEvent } from './charger-events';
 
 export interface EncodedEvent {
@@ -29,6 +30,11 @@ export function encodeChargerEvent(event: ChargerEvent): EncodedEvent {
 
 /** Decode and validate at the edge; a bad event is an error with the reason, never a crash later. */
 export function decodeChargerEvent(value: Buffer | string | null): ChargerEvent {
+  return decodeEvent(ChargerEvent, value);
+}
+
+/** JSON-parse and validate one event against its contract (zod schema). */
+export function decodeEvent<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: Buffer | string | null): T {
   if (value == null) throw new InvalidEventError('empty event');
   const raw = typeof value === 'string' ? value : value.toString('utf8');
   let json: unknown;
@@ -37,7 +43,7 @@ export function decodeChargerEvent(value: Buffer | string | null): ChargerEvent 
   } catch {
     throw new InvalidEventError('event is not JSON', raw);
   }
-  const parsed = ChargerEvent.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     throw new InvalidEventError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), raw);
   }

@@ -30,6 +30,8 @@ export interface SubscribeOptions {
   topics: string[];
   /** Where a group with no committed offset starts. Default: latest. */
   fromBeginning?: boolean;
+  /** How long a topic may stay unknown to the broker (created a moment ago elsewhere). Default 30 s. */
+  waitForTopicsMs?: number;
   /** Called with messages of one partition, in order. Offsets commit after it resolves. */
   handleBatch(messages: ReceivedMessage[]): Promise<void>;
 }
@@ -60,6 +62,16 @@ export interface KafkaBusOptions {
   /** Producer with idempotence (exactly-once per partition on retries). Default true. */
   idempotent?: boolean;
   kafka?: Partial<KafkaConfig>;
+}
+
+const MAX_BATCH_BYTES = 512 * 1024;
+const MAX_BATCH_MESSAGES = 5_000;
+
+interface PendingPublish {
+  topic: string;
+  messages: BusMessage[];
+  resolve(): void;
+  reject(e: unknown): void;
 }
 
 export class KafkaEventBus implements EventBus {
@@ -99,11 +111,66 @@ export class KafkaEventBus implements EventBus {
     return this.producerConnecting;
   }
 
-  async publish(topic: string, messages: BusMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    const producer = await this.getProducer();
-    // acks=-1: the event is durable on the broker before we acknowledge upstream.
-    await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
+  /**
+   * Group commit. The idempotent producer allows one request in flight (that is
+   * what keeps per-partition order and no duplicates on retry), so one request
+   * per publish() caps throughput at one round trip per call (~5,000/s here,
+   * whatever the concurrency). Instead, everything published while a request is
+   * in flight goes out together in the next one, and each caller's promise
+   * settles with the request that carried its messages. Order per key is kept:
+   * requests are sequential, and a request keeps the order of publication.
+   */
+  publish(topic: string, messages: BusMessage[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ topic, messages, resolve, reject });
+      void this.flush();
+    });
+  }
+
+  private readonly pending: PendingPublish[] = [];
+  private flushing = false;
+
+  /** As many pending publishes as fit well below the broker's default 1 MB request limits. */
+  private takeBatch(): PendingPublish[] {
+    let bytes = 0;
+    let count = 0;
+    let n = 0;
+    for (; n < this.pending.length; n++) {
+      const p = this.pending[n];
+      let size = 0;
+      for (const m of p.messages) size += (typeof m.value === 'string' ? Buffer.byteLength(m.value) : m.value.length) + 64;
+      if (n > 0 && (bytes + size > MAX_BATCH_BYTES || count + p.messages.length > MAX_BATCH_MESSAGES)) break;
+      bytes += size;
+      count += p.messages.length;
+    }
+    return this.pending.splice(0, n);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.pending.length) {
+        const batch = this.takeBatch();
+        const byTopic = new Map<string, BusMessage[]>();
+        for (const b of batch) {
+          const list = byTopic.get(b.topic);
+          if (list) list.push(...b.messages);
+          else byTopic.set(b.topic, [...b.messages]);
+        }
+        try {
+          const producer = await this.getProducer();
+          // acks=-1: the events are durable on the broker before anyone acknowledges upstream.
+          await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+          for (const b of batch) b.resolve();
+        } catch (e) {
+          for (const b of batch) b.reject(e);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 
   async subscribe(opts: SubscribeOptions): Promise<Subscription> {
@@ -119,7 +186,13 @@ export class KafkaEventBus implements EventBus {
     const ready = new Promise<void>((resolve) => (joined = resolve));
     consumer.on(consumer.events.GROUP_JOIN, () => joined());
     await consumer.connect();
-    await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? false });
+    try {
+      await subscribeWhenKnown(consumer, opts.topics, opts.fromBeginning ?? false, opts.waitForTopicsMs);
+    } catch (e) {
+      this.consumers.delete(consumer);
+      await consumer.disconnect();
+      throw e;
+    }
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -161,7 +234,12 @@ export class KafkaEventBus implements EventBus {
     try {
       const existing = new Set(await admin.listTopics());
       const missing = specs.filter((s) => !existing.has(s.topic));
-      if (missing.length === 0) return;
+      if (missing.length === 0) {
+        // Listed is not yet usable: a topic another service has just created can be in the
+        // list before its partitions have leaders.
+        if (!(await this.topicsReady(admin, specs.map((s) => s.topic)))) throw new Error(`Kafka topics without leaders: ${specs.map((s) => s.topic).join(', ')}`);
+        return;
+      }
       try {
         await admin.createTopics({
           waitForLeaders: true,
@@ -173,19 +251,61 @@ export class KafkaEventBus implements EventBus {
           })),
         });
       } catch (e) {
-        // Another process may have created it concurrently; that is the desired end state.
-        if (!String((e as Error).message).includes('already exists')) throw e;
+        // Services starting together create the same topics at the same moment: kafkajs then
+        // reports "Topic creation errors" (TOPIC_ALREADY_EXISTS inside), or metadata that is not
+        // there yet. The desired end state is what counts: every topic with a leader per partition.
+        if (!(await this.topicsReady(admin, missing.map((s) => s.topic)))) throw e;
       }
     } finally {
       await admin.disconnect();
     }
   }
 
+  private async topicsReady(admin: ReturnType<Kafka['admin']>, topics: string[], timeoutMs = 30_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+        if (meta.length === topics.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return true;
+      } catch {
+        /* not there yet */
+      }
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   async close(): Promise<void> {
+    // What was published before close is sent (or fails to its callers), not dropped.
+    for (let waited = 0; (this.flushing || this.pending.length > 0) && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
     this.consumers.clear();
     if (this.producer) await this.producer.disconnect();
     this.producer = undefined;
     this.producerConnecting = undefined;
+  }
+}
+
+const UNKNOWN_TOPIC_TYPES = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/**
+ * kafkajs' consumer.subscribe() refreshes metadata once, without its retrier: a topic that
+ * was created a moment ago (by this or another service starting alongside) can still be
+ * unknown to the broker's metadata cache in KRaft, and subscribe() then throws
+ * UNKNOWN_TOPIC_OR_PARTITION at once. That was a start-up failure seen in CI; a topic
+ * that stays unknown for 30 s is still an error.
+ */
+async function subscribeWhenKnown(consumer: Consumer, topics: string[], fromBeginning: boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+    try {
+      await consumer.subscribe({ topics, fromBeginning });
+      return;
+    } catch (e) {
+      const type = (e as { type?: string }).type;
+      const left = deadline - Date.now();
+      if (!type || !UNKNOWN_TOPIC_TYPES.has(type) || left <= 0) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(delay, left)));
+    }
   }
 }

@@ -28,17 +28,50 @@ export function createKnex(cfg: DbConfig): Knex {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
+ * BEGIN and the tenant settings in one round trip. knex starts a transaction
+ * with a separate `BEGIN;`, then we would set the tenant with another query:
+ * two round trips before any work, on every request. A knex transaction given
+ * `userParams.evcsBegin` sends that statement instead of `BEGIN;` — everything
+ * else (savepoints, commit, rollback, the transactor API) stays knex's own.
+ * The statement is built only from validated UUIDs (see tenantBegin).
+ */
+// knex exposes no hook for the BEGIN statement; its Postgres transaction class is the place.
+const PgTransaction = require('knex/lib/dialects/postgres/execution/pg-transaction') as {
+  prototype: { begin(conn: unknown): Promise<unknown>; query(conn: unknown, sql: string): Promise<unknown>; userParams?: { evcsBegin?: string } };
+};
+const knexBegin = PgTransaction.prototype.begin;
+PgTransaction.prototype.begin = function (this: typeof PgTransaction.prototype, conn: unknown) {
+  const begin = this.userParams?.evcsBegin;
+  return begin ? this.query(conn, begin) : knexBegin.call(this, conn);
+};
+
+function tenantBegin(tenantId: string, visible: readonly string[]): string {
+  // Literals, not parameters: a multi-statement query can't take parameters. Safe because every
+  // value was checked against the UUID pattern (hex and dashes only) just before.
+  for (const t of [tenantId, ...visible]) {
+    if (!UUID.test(t)) throw new AppError(ErrorCodes.BAD_USER_INPUT, `tenant id is not a UUID: ${t}`);
+  }
+  return `BEGIN; SELECT set_config('${TENANT_SETTING}', '${tenantId}', true), set_config('${VISIBLE_TENANTS_SETTING}', '${visible.join(',')}', true);`;
+}
+
+/**
  * Run `fn` in a transaction whose row-level-security tenant is `tenantId`.
  * `set_config(..., true)` scopes the setting to this transaction only, so a
  * pooled connection never carries one tenant's context into another's query.
  */
 export async function withTenant<T>(knex: Knex, tenantId: string, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   if (!tenantId) throw new TenantContextMissingError('withTenant');
-  if (!UUID.test(tenantId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, `tenant id is not a UUID: ${tenantId}`);
-  return knex.transaction(async (trx) => {
-    await trx.raw('select set_config(?, ?, true)', [TENANT_SETTING, tenantId]);
-    return fn(trx);
-  });
+  return tenantTransaction(knex, tenantBegin(tenantId, []), fn);
+}
+
+/**
+ * knex.transaction() replaces `userParams` with the instance's own, so the
+ * transaction is made one level down, with the same defaults knex.transaction()
+ * applies (a rollback rejects only when asked to).
+ */
+function tenantTransaction<T>(knex: Knex, begin: string, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  const k = knex as unknown as { context: { _transaction(container: (trx: Knex.Transaction) => Promise<T>, config: object): Promise<T> } };
+  return k.context._transaction(fn, { userParams: { evcsBegin: begin }, doNotRejectOnRollback: true });
 }
 
 /**
@@ -53,18 +86,7 @@ export async function withTenantScope<T>(
 ): Promise<T> {
   const { tenantId, tenantIds } = scope;
   if (!tenantId) throw new TenantContextMissingError('withTenantScope');
-  for (const t of [tenantId, ...tenantIds]) {
-    if (!UUID.test(t)) throw new AppError(ErrorCodes.BAD_USER_INPUT, `tenant id is not a UUID: ${t}`);
-  }
-  return knex.transaction(async (trx) => {
-    await trx.raw('select set_config(?, ?, true), set_config(?, ?, true)', [
-      TENANT_SETTING,
-      tenantId,
-      VISIBLE_TENANTS_SETTING,
-      tenantIds.filter((t) => t !== tenantId).join(','),
-    ]);
-    return fn(trx);
-  });
+  return tenantTransaction(knex, tenantBegin(tenantId, tenantIds.filter((t) => t !== tenantId)), fn);
 }
 
 /** SQL fragment for a standard tenant-isolation policy on `table` (used by migrations). */
@@ -74,9 +96,11 @@ export function tenantRlsStatements(qualifiedTable: string): string[] {
     `alter table ${qualifiedTable} enable row level security`,
     `alter table ${qualifiedTable} force row level security`,
     `drop policy if exists ${policy} on ${qualifiedTable}`,
+    // One "= any(array)" rather than "own or any(visible)": an OR here makes the planner
+    // build bitmap ORs instead of walking the tenant-first index in order (see docs/orders.md).
     `create policy ${policy} on ${qualifiedTable}
-       using (tenant_id = nullif(current_setting('${TENANT_SETTING}', true), '')::uuid
-              or tenant_id = any(string_to_array(nullif(current_setting('${VISIBLE_TENANTS_SETTING}', true), ''), ',')::uuid[]))
+       using (tenant_id = any(string_to_array(concat_ws(',', nullif(current_setting('${TENANT_SETTING}', true), ''),
+                                                          nullif(current_setting('${VISIBLE_TENANTS_SETTING}', true), '')), ',')::uuid[]))
        with check (tenant_id = nullif(current_setting('${TENANT_SETTING}', true), '')::uuid)`,
   ];
 }
@@ -88,6 +112,21 @@ export async function applyTenantPolicies(knex: Knex, schema: string): Promise<v
     [schema],
   );
   for (const { tablename } of tables.rows) {
+    for (const stmt of tenantRlsStatements(`${schema}.${tablename}`)) await knex.raw(stmt);
+  }
+}
+
+/**
+ * Re-apply the standard tenant policy (in its current form) to every table of
+ * `schema` that has one — tables with their own policies are left alone. For
+ * migrations that bring existing databases up to a new policy form.
+ */
+export async function reapplyTenantPolicies(knex: Knex, schema: string): Promise<void> {
+  const { rows } = await knex.raw<{ rows: { tablename: string }[] }>(
+    "select distinct tablename from pg_policies where schemaname = ? and policyname like '%\\_tenant_isolation'",
+    [schema],
+  );
+  for (const { tablename } of rows) {
     for (const stmt of tenantRlsStatements(`${schema}.${tablename}`)) await knex.raw(stmt);
   }
 }

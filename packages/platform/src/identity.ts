@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import * as jose from 'jose';
+import { LRUCache } from 'lru-cache';
 import { AppError, ErrorCodes, TenantContextMissingError } from './errors';
 
 /**
@@ -23,6 +25,11 @@ export interface Identity {
   visibleTenantIds?: string[];
   /** Stations a user with ASSIGNED_STATIONS scope is assigned to. */
   stationIds?: string[];
+  /**
+   * Set when someone acts in this tenant on another tenant's behalf (a platform
+   * admin's explicit, audited `assumeTenant`): who really acts (RFC 8693 `act`).
+   */
+  actor?: { subject: string; tenantId: string };
 }
 
 export const DATA_SCOPES = ['ALL', 'TENANT_AND_CHILDREN', 'TENANT', 'ASSIGNED_STATIONS', 'SELF'] as const;
@@ -93,7 +100,7 @@ export class TokenIssuer {
     private readonly ttlSeconds = 60,
   ) {}
 
-  async issue(identity: Identity): Promise<string> {
+  async issue(identity: Identity, ttlSeconds = this.ttlSeconds): Promise<string> {
     return new jose.SignJWT({
       kind: identity.kind,
       tid: identity.tenantId,
@@ -102,13 +109,15 @@ export class TokenIssuer {
       ...(identity.dataScope ? { ds: identity.dataScope } : {}),
       ...(identity.visibleTenantIds ? { vt: identity.visibleTenantIds } : {}),
       ...(identity.stationIds ? { st: identity.stationIds } : {}),
+      ...(identity.actor ? { act: { sub: identity.actor.subject, tid: identity.actor.tenantId } } : {}),
     })
       .setProtectedHeader({ alg: INTERNAL_ALG, kid: this.key.kid, typ: 'JWT' })
       .setSubject(identity.subject)
       .setIssuer(this.issuer)
       .setAudience(this.audience)
       .setIssuedAt()
-      .setExpirationTime(`${this.ttlSeconds}s`)
+      .setJti(randomUUID())
+      .setExpirationTime(`${ttlSeconds}s`)
       .sign(this.key.privateKey);
   }
 }
@@ -129,18 +138,39 @@ export class TokenVerifier {
     this.keySet = keys instanceof URL ? jose.createRemoteJWKSet(keys, { cooldownDuration: 5_000, cacheMaxAge: 10 * 60_000 }) : jose.createLocalJWKSet(keys);
   }
 
+  /**
+   * Tokens already verified, until they expire (at most a minute, so a key taken
+   * out of the set stops working within a minute). Keyed by the whole token: a
+   * token differing in any byte is verified afresh. The router signs one internal
+   * token per client identity and reuses it, so subgraphs verify each once, not
+   * once per request. Identities from here are frozen: they are shared.
+   */
+  private readonly verified = new LRUCache<string, Identity>({ max: 20_000 });
+
   async verify(token: string): Promise<Identity> {
+    const hit = this.verified.get(token);
+    if (hit) return hit;
+    const { identity, exp } = await this.verifyUncached(token);
+    // exp is required, so always a number here
+    const ttl = Math.min(exp * 1000 - Date.now(), 60_000);
+    if (ttl > 0) this.verified.set(token, identity, { ttl });
+    return identity;
+  }
+
+  private async verifyUncached(token: string): Promise<{ identity: Identity; exp: number }> {
     try {
       const { payload } = await jose.jwtVerify(token, this.keySet, {
         issuer: this.issuers,
         audience: this.audience,
         algorithms: [INTERNAL_ALG],
+        // a token without expiry would never die
+        requiredClaims: ['exp', 'iat', 'sub'],
         clockTolerance: 5,
       });
       const kind = payload.kind === 'service' ? 'service' : 'user';
       const tenantId = typeof payload.tid === 'string' ? payload.tid : null;
       if (!payload.sub) throw new Error('token has no subject');
-      return {
+      const identity = deepFreeze<Identity>({
         subject: payload.sub,
         kind,
         tenantId,
@@ -149,11 +179,24 @@ export class TokenVerifier {
         ...(typeof payload.ds === 'string' && (DATA_SCOPES as readonly string[]).includes(payload.ds) ? { dataScope: payload.ds as DataScope } : {}),
         ...(payload.vt !== undefined ? { visibleTenantIds: asStringArray(payload.vt) } : {}),
         ...(payload.st !== undefined ? { stationIds: asStringArray(payload.st) } : {}),
-      };
+        ...actorClaim(payload.act),
+      });
+      return { identity, exp: payload.exp as number };
     } catch (e) {
       throw new AppError(ErrorCodes.UNAUTHENTICATED, 'Invalid or expired token', { cause: e });
     }
   }
+}
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (v && typeof v === 'object') deepFreeze(v as object);
+  return Object.freeze(o);
+}
+
+function actorClaim(act: unknown): { actor?: { subject: string; tenantId: string } } {
+  if (!act || typeof act !== 'object') return {};
+  const { sub, tid } = act as { sub?: unknown; tid?: unknown };
+  return typeof sub === 'string' && typeof tid === 'string' ? { actor: { subject: sub, tenantId: tid } } : {};
 }
 
 function asStringArray(v: unknown): string[] {

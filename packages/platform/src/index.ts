@@ -10,3 +10,5 @@ export * from './subgraph';
 export * from './db-admin';
 export * from './service-main';
 export * from './authz';
+export * from './service-client';
+export * from './loader-results';

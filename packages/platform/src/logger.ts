@@ -33,6 +33,23 @@ export const REDACT_PATHS = [
   '*.apiKey',
   'secret',
   '*.secret',
+  // payment data and channel keys
+  'appPrivateKey',
+  '*.appPrivateKey',
+  'merchantPrivateKey',
+  '*.merchantPrivateKey',
+  'apiV3Key',
+  '*.apiV3Key',
+  'paySign',
+  '*.paySign',
+  'orderString',
+  '*.orderString',
+  'clientParams',
+  '*.clientParams',
+  'openId',
+  '*.openId',
+  'rawBody',
+  '*.rawBody',
 ];
 
 export function createLogger(name: string, opts: LoggerOptions = {}): Logger {

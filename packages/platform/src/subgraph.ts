@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, GraphQLFormattedError, GraphQLSchema, Kind, OperationDefinitionNode, parse } from 'graphql';
@@ -12,6 +13,12 @@ export interface BaseRequestContext {
   identity: Identity;
   requestId: string;
   log: Logger;
+  /**
+   * The end client's address as the router saw it (x-evcs-client-ip, which only
+   * the router sets: it drops client-sent x-evcs-* headers). Informational, for
+   * audit records; subgraphs are not reachable from outside.
+   */
+  clientIp: string | null;
   /** The tenant of this request, or TENANT_CONTEXT_MISSING. */
   tenantId(): string;
 }
@@ -27,6 +34,17 @@ export interface SubgraphServerOptions<C extends BaseRequestContext> {
   extendContext(base: BaseRequestContext): C;
   /** Extra readiness probe (e.g. a database ping). */
   ready?: () => Promise<void>;
+  /**
+   * Further unauthenticated GET endpoints (e.g. a JWKS), by exact canonical path.
+   * Like the health probes, they are matched after normalisation, never by prefix.
+   */
+  publicGetRoutes?: Record<string, (res: http.ServerResponse) => Promise<void> | void>;
+  /**
+   * Unauthenticated POST endpoints by exact canonical path (e.g. payment-channel
+   * notifications, which authenticate by the channel's signature instead of a token).
+   * The handler reads the body itself; the raw bytes are what signatures cover.
+   */
+  publicPostRoutes?: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void>;
 }
 
 export interface SubgraphServer {
@@ -95,7 +113,9 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
         identity = ANONYMOUS;
       }
       const log = opts.logger.child({ requestId, sub: identity.subject, tid: identity.tenantId });
-      const ctx = opts.extendContext({ identity, requestId, log, tenantId: () => requireTenant(identity, opts.name) });
+      const ipHeader = req.headers['x-evcs-client-ip'];
+      const clientIp = typeof ipHeader === 'string' && isIP(ipHeader) ? ipHeader : null;
+      const ctx = opts.extendContext({ identity, requestId, log, clientIp, tenantId: () => requireTenant(identity, opts.name) });
       // Identity lives in AsyncLocalStorage for the whole execution, so code deep in
       // the call tree can reach it without threading it through every signature.
       await requestContext.run({ identity, requestId }, () => executeApollo(apollo, req, res, body, ctx));
@@ -112,6 +132,24 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
       (opts.ready ?? (async () => undefined))()
         .then(() => sendJson(res, 200, { status: 'ready', service: opts.name }))
         .catch(() => sendJson(res, 503, { status: 'not-ready', service: opts.name }));
+      return;
+    }
+    const route = path ? opts.publicGetRoutes?.[path] : undefined;
+    if (route) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
+      Promise.resolve(route(res)).catch((e) => {
+        opts.logger.error({ err: e, path }, 'route failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      });
+      return;
+    }
+    const postRoute = path && path !== '/graphql' ? opts.publicPostRoutes?.[path] : undefined;
+    if (postRoute) {
+      if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
+      Promise.resolve(postRoute(req, res)).catch((e) => {
+        opts.logger.error({ err: e, path }, 'route failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      });
       return;
     }
     if (path !== '/graphql') return sendJson(res, 404, { error: 'not found' });

@@ -1,0 +1,75 @@
+import { AppError, ErrorCodes } from './errors';
+import type { TokenIssuer } from './identity';
+
+export interface ServiceClientOptions {
+  /** a subgraph's own URL (service-only fields are @inaccessible through the router) */
+  url: string;
+  /** signs this service's tokens (issuer evcs-<service>) */
+  tokens: TokenIssuer;
+  /** the service's name: the token subject */
+  subject: string;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+/** Renew a cached token this long before its 60 s life ends. */
+const REUSE_MS = 30_000;
+
+/**
+ * GraphQL calls from one platform service to another, as a service identity.
+ * With a tenant, the token acts for that tenant only (tid, TENANT scope), so the
+ * callee's row-level security and scope rules apply as for anyone else. Errors
+ * keep their codes; an unreachable or failing callee is DEPENDENCY_UNAVAILABLE
+ * (retriable).
+ */
+export class ServiceGraphQLClient {
+  private readonly tokens = new Map<string, { token: Promise<string>; at: number }>();
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly opts: ServiceClientOptions) {
+    this.fetch = opts.fetch ?? fetch;
+  }
+
+  private token(tenantId: string | null): Promise<string> {
+    const key = tenantId ?? '';
+    const hit = this.tokens.get(key);
+    if (hit && Date.now() - hit.at < REUSE_MS) return hit.token;
+    if (this.tokens.size > 10_000) this.tokens.clear();
+    const token = this.opts.tokens.issue({
+      subject: this.opts.subject,
+      kind: 'service',
+      tenantId,
+      roles: [],
+      permissions: [],
+      ...(tenantId ? { dataScope: 'TENANT' as const, visibleTenantIds: [tenantId] } : {}),
+    });
+    this.tokens.set(key, { token, at: Date.now() });
+    token.catch(() => this.tokens.delete(key));
+    return token;
+  }
+
+  async request<T>(query: string, variables: Record<string, unknown>, opts: { tenantId?: string | null } = {}): Promise<T> {
+    let res: Response;
+    try {
+      res = await this.fetch(this.opts.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.token(opts.tenantId ?? null)}` },
+        body: JSON.stringify({ query, variables }),
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5_000),
+      });
+    } catch (e) {
+      throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `${new URL(this.opts.url).host} is unreachable`, { retriable: true, cause: e });
+    }
+    if (res.status >= 500 || res.status === 429) {
+      throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `${new URL(this.opts.url).host} answered HTTP ${res.status}`, { retriable: true });
+    }
+    const body = (await res.json().catch(() => null)) as { data?: T | null; errors?: { message: string; extensions?: { code?: string } }[] } | null;
+    if (!body) throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'unreadable answer', { retriable: true });
+    if (body.errors?.length) {
+      const e = body.errors[0];
+      throw new AppError(e.extensions?.code ?? ErrorCodes.INTERNAL, e.message);
+    }
+    if (!body.data) throw new AppError(ErrorCodes.INTERNAL, 'answer without data');
+    return body.data;
+  }
+}

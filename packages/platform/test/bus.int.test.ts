@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { createLogger, KafkaEventBus, Subscription } from '../src';
+
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const name = (p: string) => `${p}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+
+/** Group commit: concurrent publishes share requests; nothing lost, nothing twice, order per key kept (real Kafka; test-prepare starts it). */
+describe('KafkaEventBus publish (real Kafka)', () => {
+  const logger = createLogger('bus-test', { level: 'silent' });
+  let bus: KafkaEventBus;
+  let sub: Subscription | undefined;
+  const topic = name('t_bus');
+
+  beforeAll(async () => {
+    bus = new KafkaEventBus({ clientId: name('bus-test'), brokers, logger });
+    await bus.ensureTopics([{ topic, partitions: 4 }]);
+  });
+  afterAll(async () => {
+    await sub?.stop();
+    await bus?.close();
+  });
+
+  it('2,000 concurrent publishes from 20 keys arrive exactly once each, in publication order per key', async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `charger-${i}`);
+    // each key publishes its sequence one after another (as one charger's messages are), all keys at once
+    await Promise.all(keys.map(async (key) => {
+      for (let seq = 0; seq < 100; seq++) await bus.publish(topic, [{ key, value: JSON.stringify({ key, seq }) }]);
+    }));
+    const got = new Map<string, number[]>();
+    let total = 0;
+    sub = await bus.subscribe({
+      groupId: name('bus-test-group'),
+      topics: [topic],
+      fromBeginning: true,
+      handleBatch: async (ms) => {
+        for (const m of ms) {
+          const { key, seq } = JSON.parse(String(m.value)) as { key: string; seq: number };
+          got.set(key, [...(got.get(key) ?? []), seq]);
+          total++;
+        }
+      },
+    });
+    await sub.ready;
+    const deadline = Date.now() + 30_000;
+    while (total < 2000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(total).toBe(2000);
+    for (const key of keys) expect({ key, seqs: got.get(key) }).toEqual({ key, seqs: Array.from({ length: 100 }, (_, i) => i) });
+  });
+
+  it('a publish the broker refuses rejects its caller; the next publish goes through', async () => {
+    await expect(bus.publish(name('t_missing'), [{ key: 'k', value: 'v' }])).rejects.toBeDefined();
+    await expect(bus.publish(topic, [{ key: 'k', value: JSON.stringify({ key: 'after', seq: 0 }) }])).resolves.toBeUndefined();
+  });
+
+  it('services creating the same topics at the same moment all start (no "Topic creation errors")', async () => {
+    const topics = [name('t_race_a'), name('t_race_b')];
+    const buses = Array.from({ length: 5 }, () => new KafkaEventBus({ clientId: name('bus-race'), brokers, logger }));
+    try {
+      await Promise.all(buses.map((b) => b.ensureTopics(topics.map((topic) => ({ topic, partitions: 3 })))));
+      await Promise.all(buses.map((b, i) => b.publish(topics[i % 2], [{ key: 'k', value: 'v' }])));
+    } finally {
+      await Promise.all(buses.map((b) => b.close()));
+    }
+  });
+
+  it('a consumer subscribing to a topic created a moment later (by another service) starts and receives', async () => {
+    const late = name('t_late');
+    const creator = new KafkaEventBus({ clientId: name('bus-creator'), brokers, logger });
+    const received: string[] = [];
+    let lateSub: Subscription | undefined;
+    try {
+      const subscribing = bus.subscribe({
+        groupId: name('bus-late-group'),
+        topics: [late],
+        fromBeginning: true,
+        handleBatch: async (ms) => void received.push(...ms.map((m) => String(m.value))),
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      await creator.ensureTopics([{ topic: late, partitions: 2 }]);
+      lateSub = await subscribing;
+      await lateSub.ready;
+      await creator.publish(late, [{ key: 'k', value: 'hello' }]);
+      const deadline = Date.now() + 20_000;
+      while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(received).toEqual(['hello']);
+    } finally {
+      await lateSub?.stop();
+      await creator.close();
+    }
+  });
+
+  it('a subscription to a topic that never appears fails with UNKNOWN_TOPIC_OR_PARTITION once its wait is over', async () => {
+    const started = Date.now();
+    await expect(
+      bus.subscribe({ groupId: name('bus-never-group'), topics: [name('t_never')], waitForTopicsMs: 1_000, handleBatch: async () => undefined }),
+    ).rejects.toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+});
