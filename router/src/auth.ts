@@ -38,7 +38,12 @@ export interface RouterContext {
   identity: Identity | null;
   requestId: string;
   log: Logger;
+  /** The client's address as the router's socket saw it (audit of sign-ins); never taken from client headers. */
+  clientIp?: string;
 }
+
+/** Header the router alone sets (client-sent `x-evcs-*` headers are dropped) to tell subgraphs the client's address. */
+export const CLIENT_IP_HEADER = 'x-evcs-client-ip';
 
 export class UnauthenticatedError extends AppError {
   readonly status = 401;

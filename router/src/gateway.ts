@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloGateway, GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { AppError, ErrorCodes, formatError, type Logger } from '@evcs/platform';
-import { InternalTokens, isIdentityHeader, RouterContext } from './auth';
+import { CLIENT_IP_HEADER, InternalTokens, isIdentityHeader, RouterContext } from './auth';
 
 // The gateway's fetcher types, taken from the gateway so @apollo/utils.fetcher needn't be a direct dependency.
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
@@ -75,6 +75,7 @@ export class IdentityForwardingDataSource extends RemoteGraphQLDataSource<Router
     for (const name of names) if (isIdentityHeader(name)) headers.delete(name);
     const ctx = options.context as Partial<RouterContext>;
     if (ctx.requestId) headers.set('x-request-id', ctx.requestId);
+    if (ctx.clientIp) headers.set(CLIENT_IP_HEADER, ctx.clientIp);
     if (ctx.identity) headers.set('authorization', `Bearer ${await this.tokens.forIdentity(ctx.identity)}`);
   }
 }

@@ -104,7 +104,12 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
         const body = await readJsonBody(req);
         const identity = await authenticateHttp(deps.clientVerifier, req.headers.authorization, body, publicRootFields);
         const requestId = requestIdFrom(req.headers['x-request-id']);
-        const context: RouterContext = { identity, requestId, log: logger.child({ requestId, sub: identity?.subject, tid: identity?.tenantId }) };
+        const context: RouterContext = {
+          identity,
+          requestId,
+          clientIp: req.socket.remoteAddress,
+          log: logger.child({ requestId, sub: identity?.subject, tid: identity?.tenantId }),
+        };
         await executeApollo(gateway.apollo, req, res, body, context);
       } catch (e) {
         const status = (e as { status?: number }).status;

@@ -1,1 +1,5 @@
 export * from './schema';
+export * from './server';
+export * from './auth/key-ring';
+export { PasswordHasher } from './domain/password';
+export { seedTenantWithAdmin, type SeedTenant, type SeedUser } from './persistence/seed';

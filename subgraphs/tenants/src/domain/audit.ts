@@ -1,0 +1,32 @@
+/** What the audit log records. Details never carry secrets (passwords, tokens, hashes). */
+export const AUDIT_EVENT_TYPES = [
+  'LOGIN_SUCCEEDED',
+  'LOGIN_FAILED',
+  'ACCOUNT_LOCKED',
+  'TOKEN_REUSE',
+  'LOGOUT',
+  'ROLE_CREATED',
+  'ROLE_PERMISSIONS_CHANGED',
+  'ROLES_ASSIGNED',
+  'STATIONS_ASSIGNED',
+  'USER_CREATED',
+  'TENANT_CREATED',
+  'TENANT_UPDATED',
+  'TENANT_ASSUMED',
+  'QUOTA_REFUSED',
+  'CROSS_TENANT_ACTION',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+export interface AuditEventInput {
+  type: AuditEventType;
+  actorUserId?: string | null;
+  actorTenantId?: string | null;
+  details?: Record<string, unknown>;
+}
+
+/** Where a request came from, for the audit log. */
+export interface RequestMeta {
+  requestId?: string;
+  ip?: string | null;
+}

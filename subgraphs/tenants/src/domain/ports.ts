@@ -1,0 +1,153 @@
+import type { DataScope, Identity } from '@evcs/platform';
+import type { AuditEventInput, RequestMeta } from './audit';
+import type { Quotas, TenantStatus, TenantType, UserStatus } from './rules';
+
+/**
+ * What the domain needs from storage. Every operation but `resolveLogin` runs
+ * inside one tenant's transaction (`inTenant`), so the tenant is always explicit
+ * and row-level security applies underneath.
+ */
+export interface IdentityStore {
+  /**
+   * The one cross-tenant read: which tenant and user a login names. Returns ids
+   * and the tenant's status only — never credentials.
+   */
+  resolveLogin(tenantCode: string, username: string): Promise<LoginTarget | null>;
+  /** Run `fn` in one transaction scoped to `tenantId`. Throwing rolls back; returning commits. */
+  inTenant<T>(tenantId: string, meta: RequestMeta, fn: (tx: TenantTx) => Promise<T>): Promise<T>;
+}
+
+export interface LoginTarget {
+  tenantId: string;
+  tenantStatus: TenantStatus;
+  userId: string | null;
+}
+
+export interface TenantRecord {
+  id: string;
+  parentId: string | null;
+  code: string;
+  name: string;
+  type: TenantType;
+  status: TenantStatus;
+  quotas: Quotas;
+  createdAt: Date;
+}
+
+export interface UserRecord {
+  id: string;
+  tenantId: string;
+  username: string;
+  displayName: string | null;
+  status: UserStatus;
+  lockedUntil: Date | null;
+  lastLoginAt: Date | null;
+  createdAt: Date;
+}
+
+export interface UserCredentials {
+  id: string;
+  username: string;
+  passwordHash: string;
+  status: UserStatus;
+  failedLoginCount: number;
+  lockedUntil: Date | null;
+}
+
+export interface RoleRecord {
+  id: string;
+  /** null for system roles */
+  tenantId: string | null;
+  code: string;
+  name: string;
+  description: string | null;
+  dataScope: DataScope;
+  permissions: string[];
+}
+
+export interface RefreshTokenRecord {
+  id: string;
+  userId: string;
+  familyId: string;
+  parentId: string | null;
+  tokenHash: Buffer;
+  issuedAt: Date;
+  expiresAt: Date;
+  /** the whole family's absolute end: rotation never extends a sign-in past it */
+  sessionExpiresAt: Date;
+  usedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface NewTenant {
+  code: string;
+  name: string;
+  type: TenantType;
+  quotas: Quotas;
+}
+
+export interface NewUser {
+  username: string;
+  displayName: string | null;
+  passwordHash: string;
+}
+
+export interface NewRole {
+  code: string;
+  name: string;
+  description: string | null;
+  dataScope: DataScope;
+  permissions: string[];
+}
+
+/** One tenant's transaction. `tenantId` is the tenant every write goes to. */
+export interface TenantTx {
+  readonly tenantId: string;
+  /** Append to this tenant's audit log (with the request's ip and id). */
+  audit(event: AuditEventInput): Promise<void>;
+
+  /** A tenant visible from here (own or descendant), or null. */
+  tenant(id: string): Promise<TenantRecord | null>;
+  /** Lock this tenant's row until commit (quota checks) and return its quotas. */
+  lockTenantQuotas(): Promise<Quotas | null>;
+  /** Change a tenant visible from here (own or descendant); null if not visible. */
+  updateTenant(id: string, change: { name?: string; status?: TenantStatus; quotas?: Quotas }): Promise<TenantRecord | null>;
+  /** Insert a child of this tenant; 'duplicate' if the code is taken. */
+  insertChildTenant(t: NewTenant): Promise<TenantRecord | 'duplicate'>;
+  /** Ids of all of this tenant's descendants. */
+  descendantIds(): Promise<string[]>;
+  /** Run `fn` as a descendant tenant, in this same transaction (creating a child's first admin). */
+  asDescendant<T>(tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T>;
+
+  user(id: string): Promise<UserRecord | null>;
+  countUsers(): Promise<number>;
+  insertUser(u: NewUser): Promise<UserRecord | 'duplicate'>;
+  /** Lock the user's row until commit (login attempts of one user serialise). */
+  lockCredentials(userId: string): Promise<UserCredentials | null>;
+  recordLoginFailure(userId: string, failedCount: number, lockedUntil: Date | null): Promise<void>;
+  recordLoginSuccess(userId: string, at: Date, newPasswordHash: string | null): Promise<void>;
+
+  /** Roles by id that this tenant may use: system roles and its own. */
+  usableRoles(ids: readonly string[]): Promise<RoleRecord[]>;
+  usableRolesByCode(codes: readonly string[]): Promise<RoleRecord[]>;
+  /** Any role visible to the transaction by id, to tell "not yours" from "missing". */
+  role(id: string): Promise<RoleRecord | null>;
+  insertRole(r: NewRole): Promise<RoleRecord | 'duplicate'>;
+  updateRole(id: string, change: { permissions: string[]; dataScope: DataScope }): Promise<RoleRecord | null>;
+  userRoles(userId: string): Promise<RoleRecord[]>;
+  setUserRoles(userId: string, roleIds: readonly string[]): Promise<void>;
+  userStationIds(userId: string): Promise<string[]>;
+  setUserStations(userId: string, stationIds: readonly string[]): Promise<void>;
+
+  insertRefreshToken(t: Omit<RefreshTokenRecord, 'usedAt' | 'revokedAt'>): Promise<void>;
+  /** Lock a refresh token's row until commit: concurrent rotations of one token serialise. */
+  lockRefreshToken(id: string): Promise<RefreshTokenRecord | null>;
+  markRefreshTokenUsed(id: string, at: Date): Promise<void>;
+  /** Revoke every not-yet-revoked token of a family; returns how many. */
+  revokeFamily(familyId: string, at: Date, reason: string): Promise<number>;
+}
+
+/** Signs access tokens. */
+export interface AccessTokenIssuer {
+  issue(identity: Identity, opts?: { ttlSeconds?: number }): Promise<{ token: string; expiresAt: Date }>;
+}

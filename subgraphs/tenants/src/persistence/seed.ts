@@ -1,0 +1,78 @@
+import { Knex, withTenant } from '@evcs/platform';
+import type { DataScope } from '@evcs/platform';
+import type { PasswordHasher } from '../domain/password';
+
+export interface SeedUser {
+  username: string;
+  password: string;
+  displayName?: string;
+  /** system role codes, e.g. OPERATOR_ADMIN */
+  roles: string[];
+  stationIds?: string[];
+}
+
+export interface SeedTenant {
+  id: string;
+  code: string;
+  name: string;
+  type: 'PLATFORM' | 'OPERATOR' | 'PARTNER';
+  parentId?: string | null;
+  quotas?: { maxUsers?: number | null; maxStations?: number | null; maxChargers?: number | null };
+  users: SeedUser[];
+}
+
+/** A custom role, for tests and demos that need one. */
+export interface SeedRole {
+  code: string;
+  name: string;
+  dataScope: DataScope;
+  permissions: string[];
+}
+
+/**
+ * Bootstrap data (demo, tests, a new deployment's platform tenant): a tenant
+ * and its users with system roles. Idempotent; runs as the application role,
+ * inside the new tenant's own RLS scope. Returns user ids by username.
+ */
+export async function seedTenantWithAdmin(knex: Knex, hasher: PasswordHasher, t: SeedTenant): Promise<Record<string, string>> {
+  const hashes = await Promise.all(t.users.map((u) => hasher.hash(u.password)));
+  return withTenant(knex, t.id, async (trx) => {
+    await trx('tenants.tenants')
+      .insert({
+        id: t.id,
+        parent_id: t.parentId ?? null,
+        code: t.code,
+        name: t.name,
+        type: t.type,
+        max_users: t.quotas?.maxUsers ?? null,
+        max_stations: t.quotas?.maxStations ?? null,
+        max_chargers: t.quotas?.maxChargers ?? null,
+      })
+      .onConflict('id')
+      .ignore();
+    const ids: Record<string, string> = {};
+    for (const [i, u] of t.users.entries()) {
+      await trx('tenants.users')
+        .insert({ tenant_id: t.id, username: u.username, display_name: u.displayName ?? null, password_hash: hashes[i] })
+        .onConflict(['tenant_id', 'username'])
+        .ignore();
+      const { id } = await trx('tenants.users').select('id').where({ tenant_id: t.id, username: u.username }).first();
+      ids[u.username] = id;
+      const roles = await trx('tenants.roles').select('id').whereNull('tenant_id').whereIn('code', u.roles);
+      if (roles.length !== u.roles.length) throw new Error(`unknown system role among ${u.roles.join(', ')}`);
+      if (roles.length) {
+        await trx('tenants.user_roles')
+          .insert(roles.map((r: { id: string }) => ({ tenant_id: t.id, user_id: id, role_id: r.id })))
+          .onConflict(['user_id', 'role_id'])
+          .ignore();
+      }
+      if (u.stationIds?.length) {
+        await trx('tenants.user_stations')
+          .insert(u.stationIds.map((s) => ({ tenant_id: t.id, user_id: id, station_id: s })))
+          .onConflict(['user_id', 'station_id'])
+          .ignore();
+      }
+    }
+    return ids;
+  });
+}

@@ -1,0 +1,79 @@
+import { createSubgraphServer, ForbiddenError, Knex, Logger, Permission, readScopeOf, ReadScope, requirePermission, sendJson, SubgraphServer, TokenVerifier } from '@evcs/platform';
+import type { TenantsContext } from './context';
+import { KeyRing, KeyRingTokenIssuer } from './auth/key-ring';
+import { actorOf } from './domain/access';
+import { AdminService } from './domain/admin-service';
+import { AuthService, AuthSettings, DEFAULT_AUTH_SETTINGS } from './domain/auth-service';
+import { Clock, systemClock } from './domain/clock';
+import { PasswordHasher } from './domain/password';
+import { PgIdentityStore } from './persistence/identity-store';
+import { createLoaders } from './persistence/loaders';
+import { TenantsReadRepository } from './persistence/read-repository';
+import { buildTenantsSchema, SUBGRAPH_NAME } from './schema';
+
+/** The operations that make a token: callable without one. */
+export const PUBLIC_ROOT_FIELDS = ['login', 'refreshToken'];
+export const JWKS_PATH = '/.well-known/jwks.json';
+
+export interface TenantsDeps {
+  knex: Knex;
+  verifier: TokenVerifier;
+  logger: Logger;
+  /** signing keys of client access tokens */
+  keys: KeyRing;
+  hasher?: PasswordHasher;
+  clock?: Clock;
+  auth?: Partial<AuthSettings>;
+}
+
+/** Builds the tenants subgraph HTTP server (GraphQL, JWKS, health); never listens. */
+export async function createTenantsServer(deps: TenantsDeps): Promise<SubgraphServer> {
+  const store = new PgIdentityStore(deps.knex);
+  const hasher = deps.hasher ?? new PasswordHasher();
+  const auth = new AuthService(store, new KeyRingTokenIssuer(deps.keys), hasher, deps.clock ?? systemClock, { ...DEFAULT_AUTH_SETTINGS, ...deps.auth });
+  const admin = new AdminService(store, hasher);
+  const repo = new TenantsReadRepository(deps.knex);
+  return createSubgraphServer<TenantsContext>({
+    name: SUBGRAPH_NAME,
+    schema: await buildTenantsSchema(),
+    verifier: deps.verifier,
+    logger: deps.logger,
+    publicRootFields: PUBLIC_ROOT_FIELDS,
+    publicGetRoutes: {
+      [JWKS_PATH]: async (res) => {
+        res.setHeader('cache-control', 'public, max-age=60');
+        sendJson(res, 200, await deps.keys.jwks());
+      },
+    },
+    extendContext: (base) => {
+      const scopes = new Map<Permission, ReadScope>();
+      const readScope = (permission: Permission): ReadScope => {
+        let s = scopes.get(permission);
+        if (!s) {
+          requirePermission(base.identity, permission);
+          if (base.identity.kind === 'service') throw new ForbiddenError('reads here are for users');
+          s = readScopeOf(base.identity);
+          scopes.set(permission, s);
+        }
+        return s;
+      };
+      return {
+        ...base,
+        auth,
+        admin,
+        repo,
+        meta: { requestId: base.requestId, ip: base.clientIp },
+        readScope,
+        actor: () => actorOf(base.identity, base.tenantId()),
+        loaders: createLoaders(
+          repo,
+          () => readScope('tenant:read'),
+          () => readScope('user:read'),
+        ),
+      };
+    },
+    ready: async () => {
+      await deps.knex.raw('select 1');
+    },
+  });
+}
