@@ -1,6 +1,11 @@
 export * from './schema';
 export * from './server';
 export { StatusIngestService } from './domain/status-ingest';
+export { AssetService } from './domain/asset-service';
+export type { WriteActor } from './domain/asset-service';
+export { StaticTenantQuotas } from './domain/quota';
+export type { TenantQuotaPort, TenantQuotas } from './domain/quota';
+export { HttpTenantQuotas, ASSETS_TOKEN_ISSUER, TENANT_QUOTAS_QUERY } from './clients/tenant-quotas';
 export { PgStatusStore } from './persistence/status-store';
 export { startStatusConsumer } from './events/status-consumer';
 export { seedDemoAssets, DemoStation } from './persistence/seed';

@@ -1,14 +1,30 @@
+import { readFile } from 'node:fs/promises';
 import { CHARGER_EVENTS_PARTITIONS, CHARGER_EVENTS_TOPIC } from '@evcs/events';
-import { runSubgraphMain } from '@evcs/platform';
+import { importSigningKey, parseEnv, runSubgraphMain, TokenIssuer } from '@evcs/platform';
+import { z } from 'zod';
+import { ASSETS_TOKEN_ISSUER, HttpTenantQuotas } from './clients/tenant-quotas';
 import { StatusIngestService } from './domain/status-ingest';
 import { startStatusConsumer } from './events/status-consumer';
 import { PgStatusStore } from './persistence/status-store';
 import { createAssetsServer } from './server';
 
+/** What assets needs beyond every subgraph's environment (see runSubgraphMain). */
+const AssetsEnv = z.object({
+  /** The tenants subgraph itself (tenantQuotas is @inaccessible through the router). */
+  TENANTS_URL: z.string().url().default('http://127.0.0.1:4001/graphql'),
+  /** Private JWK the assets service signs its service tokens with. */
+  ASSETS_SIGNING_KEY_FILE: z.string({ required_error: 'path to the private JWK the assets service signs service tokens with' }).min(1),
+});
+
 runSubgraphMain({
   name: 'assets',
   defaultPort: 4002,
-  createServer: (rt) => createAssetsServer(rt),
+  createServer: async (rt) => {
+    const env = parseEnv(AssetsEnv);
+    const key = await importSigningKey(await readFile(env.ASSETS_SIGNING_KEY_FILE, 'utf8'));
+    const quotas = new HttpTenantQuotas({ url: env.TENANTS_URL, tokens: new TokenIssuer(key, ASSETS_TOKEN_ISSUER) });
+    return createAssetsServer({ ...rt, quotas });
+  },
   startConsumers: async ({ bus, knex, logger, names }) => {
     const topic = names.topic(CHARGER_EVENTS_TOPIC);
     await bus.ensureTopics([{ topic, partitions: CHARGER_EVENTS_PARTITIONS }]);

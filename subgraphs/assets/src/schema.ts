@@ -1,12 +1,13 @@
 import path from 'node:path';
 import type { GraphQLSchema } from 'graphql';
 import { buildFederatedSchema, SubgraphMigrations } from '@evcs/platform';
-import { referenceResolvers, resolvers } from './graphql/resolvers';
+import { AssetMutations } from './graphql/mutations';
+import { ChargerResolver, ConnectorResolver, referenceResolvers, StationResolver } from './graphql/resolvers';
 
 export const SUBGRAPH_NAME = 'assets';
 
 export const migrations: SubgraphMigrations = { schema: 'assets', directory: path.join(__dirname, '../migrations') };
 
 export function buildAssetsSchema(): Promise<GraphQLSchema> {
-  return buildFederatedSchema({ resolvers }, referenceResolvers);
+  return buildFederatedSchema({ resolvers: [StationResolver, ChargerResolver, ConnectorResolver, AssetMutations] }, referenceResolvers);
 }

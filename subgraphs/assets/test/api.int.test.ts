@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { createKnex, createLogger, generateSigningKey, Identity, Knex, listen, SubgraphServer, TokenIssuer, TokenVerifier, withTenant } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
-import { createAssetsServer, migrations, seedDemoAssets } from '../src';
+import { createAssetsServer, migrations, seedDemoAssets, StaticTenantQuotas } from '../src';
 
 describe('assets subgraph API (real Postgres, real HTTP)', () => {
   let db: TestDatabase;
@@ -31,7 +31,7 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
     bridge = new TokenIssuer(bk, 'evcs-bridge');
     stranger = new TokenIssuer(sk, 'evcs-router');
     const verifier = new TokenVerifier({ keys: [rk.publicJwk, bk.publicJwk] }, ['evcs-router', 'evcs-bridge']);
-    srv = await createAssetsServer({ knex, verifier, logger: createLogger('assets-api-test', { level: 'silent' }) });
+    srv = await createAssetsServer({ knex, verifier, quotas: new StaticTenantQuotas('unlimited'), logger: createLogger('assets-api-test', { level: 'silent' }) });
     url = `http://127.0.0.1:${await listen(srv.server, 0)}/graphql`;
   });
   afterAll(async () => {
@@ -56,7 +56,7 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
     return { status: res.status, body: (await res.json()) as any };
   }
 
-  const STATIONS = '{ stations { name chargers { code connectors { connectorNo status } } } }';
+  const STATIONS = '{ stations { edges { node { name chargers { code connectors { connectorNo status } } } } } }';
 
   it('refuses a request without a token', async () => {
     const r = await gql(STATIONS);
@@ -72,7 +72,7 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
   it("answers stations → chargers → connectors for the token's tenant only", async () => {
     const r = await gql(STATIONS, await userToken(tenantA), undefined, { 'x-tenant-id': tenantB });
     expect(r.body.errors).toBeUndefined();
-    expect(r.body.data.stations).toEqual([
+    expect(r.body.data.stations.edges.map((e: { node: unknown }) => e.node)).toEqual([
       { name: 'Alpha', chargers: [{ code: 'API-A-1', connectors: [{ connectorNo: 1, status: 'Unavailable' }, { connectorNo: 2, status: 'Unavailable' }] }] },
       { name: 'Alpha Two', chargers: [{ code: 'API-A-2', connectors: [{ connectorNo: 1, status: 'Unavailable' }] }] },
     ]);
@@ -101,9 +101,9 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
   });
 
   const names = async (token: string) => {
-    const r = await gql('{ stations { name } }', token);
+    const r = await gql('{ stations { edges { node { name } } } }', token);
     if (r.body.errors) return r.body.errors[0].extensions.code as string;
-    return (r.body.data.stations as { name: string }[]).map((s) => s.name);
+    return (r.body.data.stations.edges as { node: { name: string } }[]).map((e) => e.node.name);
   };
 
   it('a station manager sees only assigned stations, and their chargers and connectors', async () => {
@@ -146,7 +146,7 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
   );
 
   it('masks unexpected errors and validates input with a stable code', async () => {
-    const r = await gql('{ stations(first: 0) { id } }', await userToken(tenantA));
+    const r = await gql('{ stations(first: 0) { totalCount } }', await userToken(tenantA));
     expect(r.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
 });

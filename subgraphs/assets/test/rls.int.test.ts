@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import knexFactory, { Knex } from 'knex';
+import { reapplyTenantPolicies } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { migrations } from '../src';
 
@@ -72,11 +73,82 @@ describe('assets row-level security (as the application role)', () => {
     });
   });
 
+  it('chargers, connectors and history: invisible and unwritable across tenants', async () => {
+    const ids: Record<string, { station: string; charger: string; connector: string }> = {};
+    for (const t of [a, b]) {
+      await app.transaction(async (trx) => {
+        await trx.raw("select set_config('app.tenant_id', ?, true)", [t]);
+        const st = (await trx.raw("select id from assets.stations where code = 'S1'")).rows[0].id;
+        const ch = (await trx.raw("insert into assets.chargers (tenant_id, station_id, code) values (?, ?, ?) returning id", [t, st, `RLS-${t}`])).rows[0].id;
+        const cn = (await trx.raw('insert into assets.connectors (tenant_id, charger_id, connector_no) values (?, ?, 1) returning id', [t, ch])).rows[0].id;
+        await trx.raw("insert into assets.connector_status_history (tenant_id, connector_id, event_id, status, occurred_at) values (?, ?, gen_random_uuid(), 'Available', now())", [t, cn]);
+        ids[t] = { station: st, charger: ch, connector: cn };
+      });
+    }
+    await app.transaction(async (trx) => {
+      await trx.raw("select set_config('app.tenant_id', ?, true)", [a]);
+      for (const table of ['chargers', 'connectors', 'connector_status_history']) {
+        const r = await trx.raw(`select distinct tenant_id from assets.${table}`);
+        expect(r.rows).toEqual([{ tenant_id: a }]);
+      }
+      expect((await trx.raw("update assets.chargers set registration_state = 'RETIRED', retired_at = now() where id = ?", [ids[b].charger])).rowCount).toBe(0);
+      expect((await trx.raw("update assets.connectors set status = 'Faulted' where id = ?", [ids[b].connector])).rowCount).toBe(0);
+      // nothing can be written as b's
+      await expect(trx.raw('insert into assets.connectors (tenant_id, charger_id, connector_no) values (?, ?, 2)', [b, ids[b].charger])).rejects.toThrow(/row-level security/);
+    });
+  });
+
+  it("an active charger code is unique across tenants even though the other tenant's row stays invisible", async () => {
+    await app.transaction(async (trx) => {
+      await trx.raw("select set_config('app.tenant_id', ?, true)", [a]);
+      const st = (await trx.raw("select id from assets.stations where code = 'S2'")).rows[0].id;
+      await expect(trx.raw("insert into assets.chargers (tenant_id, station_id, code) values (?, ?, ?)", [a, st, `RLS-${b}`])).rejects.toMatchObject({
+        code: '23505',
+        constraint: 'chargers_active_code',
+      });
+    });
+    // retired, the code is free
+    await app.transaction(async (trx) => {
+      await trx.raw("select set_config('app.tenant_id', ?, true)", [b]);
+      await trx.raw("update assets.chargers set registration_state = 'RETIRED', retired_at = now() where code = ?", [`RLS-${b}`]);
+    });
+    await app.transaction(async (trx) => {
+      await trx.raw("select set_config('app.tenant_id', ?, true)", [a]);
+      const st = (await trx.raw("select id from assets.stations where code = 'S2'")).rows[0].id;
+      await trx.raw("insert into assets.chargers (tenant_id, station_id, code) values (?, ?, ?)", [a, st, `RLS-${b}`]);
+      // and the connection identity resolves to the active one only
+      const reg = await trx.raw('select tenant_id from assets.resolve_charger_registration(?)', [`RLS-${b}`]);
+      expect(reg.rows).toEqual([{ tenant_id: a }]);
+    });
+  });
+
   it('the tenant setting does not leak past its transaction', async () => {
     await app.transaction(async (trx) => {
       await trx.raw("select set_config('app.tenant_id', ?, true)", [a]);
     });
     const r = await app.raw('select count(*)::int as n from assets.stations');
     expect(r.rows[0].n).toBe(0);
+  });
+
+  it('policies are in the single-array form, and re-applying converts an old one (migrations of existing databases)', async () => {
+    const forms = await app.raw("select tablename, qual from pg_policies where schemaname = 'assets' and policyname like '%\\_tenant_isolation'");
+    expect(forms.rows.length).toBeGreaterThanOrEqual(4);
+    for (const p of forms.rows) expect({ t: p.tablename, single: /= ANY/.test(p.qual) && !/ OR /.test(p.qual) }).toEqual({ t: p.tablename, single: true });
+    const owner = knexFactory({ client: 'pg', connection: db.ownerUrl, pool: { min: 0, max: 1 } });
+    try {
+      await owner.raw(`create table assets.tmp_old_policy (tenant_id uuid not null);
+        alter table assets.tmp_old_policy enable row level security;
+        create policy assets_tmp_old_policy_tenant_isolation on assets.tmp_old_policy
+          using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid
+                 or tenant_id = any(string_to_array(nullif(current_setting('app.visible_tenant_ids', true), ''), ',')::uuid[]))`);
+      await reapplyTenantPolicies(owner, 'assets');
+      const after = await owner.raw("select qual from pg_policies where schemaname = 'assets' and tablename = 'tmp_old_policy'");
+      expect(after.rows).toHaveLength(1);
+      expect(after.rows[0].qual).toMatch(/concat_ws/);
+      expect(after.rows[0].qual).not.toMatch(/ OR /);
+    } finally {
+      await owner.raw('drop table if exists assets.tmp_old_policy');
+      await owner.destroy();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CHARGER_EVENTS_PARTITIONS, encodeChargerEvent } from '@evcs/events';
+import { CHARGER_EVENTS_PARTITIONS, ChargerEvent, encodeChargerEvent } from '@evcs/events';
 import { createKnex, createLogger, KafkaEventBus, Knex, withTenant } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
 import { migrations, PgStatusStore, seedDemoAssets, startStatusConsumer, StatusIngestService } from '../src';
@@ -61,6 +61,44 @@ describe('connector status ingestion (real Postgres + Kafka)', () => {
     const ev = aStatusEvent({ tenantId: tenantA, chargerId: 'B-CP-1', data: { connectorId: 1, status: 'Faulted' } });
     expect(await svc.apply(ev)).toBe('unknown-charger');
     expect((await statusOf(tenantB, 'B-CP-1', 1))?.status).toBe('Unavailable');
+  });
+
+  it('a disconnect shows the connectors Offline with a history row each; replays add none; newer statuses stay', async () => {
+    await seedDemoAssets(app, tenantA, [{ code: 'S-OFF', name: 'Offline', chargers: [{ code: 'A-OFF-1', connectors: 2 }] }]);
+    const store = new PgStatusStore(app);
+    const svc = new StatusIngestService(store);
+    const t0 = Date.now();
+    const at = (s: number) => new Date(t0 + s * 1000).toISOString();
+    // connector 2 reported a status *after* the (late-arriving) disconnect: it keeps it
+    expect(await svc.apply(aStatusEvent({ tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(1), data: { connectorId: 1, status: 'Charging' } }))).toBe('applied');
+    expect(await svc.apply(aStatusEvent({ tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(20), data: { connectorId: 2, status: 'Available' } }))).toBe('applied');
+    const disconnect: ChargerEvent = { id: randomUUID(), version: 1, type: 'charger.disconnected', tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(10), receivedAt: at(10), source: { protocol: 'OCPP16', bridgeId: 't' }, data: { reason: 'test' } };
+    // the charger's last_seen_at (20 s) is newer than the disconnect, so the charger stays online
+    expect(await svc.apply(disconnect)).toBe('applied');
+    expect((await statusOf(tenantA, 'A-OFF-1', 1))?.status).toBe('Charging');
+
+    const later: ChargerEvent = { ...disconnect, id: randomUUID(), occurredAt: at(30), receivedAt: at(30) };
+    expect(await svc.apply(later)).toBe('applied');
+    expect((await statusOf(tenantA, 'A-OFF-1', 1))?.status).toBe('Offline');
+    expect((await statusOf(tenantA, 'A-OFF-1', 2))?.status).toBe('Offline');
+    expect(await svc.apply(later)).toBe('applied');
+    const offlineRows = await withTenant(app, tenantA, (trx) =>
+      trx('connector_status_history as h').join('connectors as c', 'c.id', 'h.connector_id').join('chargers as ch', 'ch.id', 'c.charger_id').where({ 'ch.code': 'A-OFF-1', 'h.status': 'Offline' }).select('h.connector_id', 'h.occurred_at'),
+    );
+    expect(offlineRows).toHaveLength(2);
+    // a replay of an older status neither revives the connector nor the charger
+    const online = () => withTenant(app, tenantA, async (trx) => (await trx('chargers').where({ code: 'A-OFF-1' }).first('online')).online as boolean);
+    expect(await online()).toBe(false);
+    expect(await svc.apply(aStatusEvent({ tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(5), data: { connectorId: 1, status: 'Finishing' } }))).toBe('stale');
+    expect(await online()).toBe(false);
+    // reconnecting and reporting replaces Offline
+    expect(await svc.apply(aStatusEvent({ tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(40), data: { connectorId: 1, status: 'Available' } }))).toBe('applied');
+    expect((await statusOf(tenantA, 'A-OFF-1', 1))?.status).toBe('Available');
+    expect(await online()).toBe(true);
+    // ... even when the charger's clock lags the bridge's (Offline was stamped at 30 s by the bridge)
+    expect((await statusOf(tenantA, 'A-OFF-1', 2))?.status).toBe('Offline');
+    expect(await svc.apply(aStatusEvent({ tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(25), data: { connectorId: 2, status: 'Preparing' } }))).toBe('applied');
+    expect((await statusOf(tenantA, 'A-OFF-1', 2))?.status).toBe('Preparing');
   });
 
   it('consumes events from Kafka, commits after applying, and survives a full replay', async () => {

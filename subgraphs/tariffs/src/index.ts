@@ -1,1 +1,14 @@
 export * from './schema';
+export * from './server';
+export { Exact } from './domain/exact';
+export { priceSession, PricingInputError } from './domain/pricing';
+export type { MeterSample, PriceItem, SessionPrice, SessionUsage } from './domain/pricing';
+export { validateSegments } from './domain/plan';
+export type { PricedPlan, PlanVersion, Segment, SegmentInput, UserError } from './domain/plan';
+export { toYkcBillingModel } from './domain/ykc';
+export type { YkcBillingModel, YkcConversion } from './domain/ykc';
+export { PlanCache } from './domain/plan-cache';
+export { TariffService, MAX_ACTIVE_PLANS_PER_STATION } from './domain/tariff-service';
+export { startCacheInvalidation } from './events/cache-invalidation';
+export { KafkaTariffEventPublisher } from './events/publisher';
+export { seedDemoTariffs } from './persistence/seed';

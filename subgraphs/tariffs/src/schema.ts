@@ -1,37 +1,14 @@
 import path from 'node:path';
-import DataLoader from 'dataloader';
 import type { GraphQLSchema } from 'graphql';
-import { buildFederatedSchema, createSubgraphServer, SubgraphMigrations, SubgraphRuntime, SubgraphServer } from '@evcs/platform';
-import { Context, referenceResolvers, TariffPlanResolver } from './graphql/schema-types';
-import { Repository } from './persistence/repository';
+import { buildFederatedSchema, SubgraphMigrations } from '@evcs/platform';
+import { referenceResolvers, resolvers } from './graphql/resolvers';
+import { Charger, Station } from './graphql/types';
 
 export const SUBGRAPH_NAME = 'tariffs';
 
 export const migrations: SubgraphMigrations = { schema: 'tariffs', directory: path.join(__dirname, '../migrations') };
 
 export function buildTariffsSchema(): Promise<GraphQLSchema> {
-  return buildFederatedSchema({ resolvers: [TariffPlanResolver] }, referenceResolvers);
-}
-
-/** Builds the tariffs subgraph HTTP server; never listens. */
-export async function createTariffsServer(rt: Pick<SubgraphRuntime, 'knex' | 'verifier' | 'logger'>): Promise<SubgraphServer> {
-  const repo = new Repository(rt.knex);
-  return createSubgraphServer<Context>({
-    name: SUBGRAPH_NAME,
-    schema: await buildTariffsSchema(),
-    verifier: rt.verifier,
-    logger: rt.logger,
-    extendContext: (base) => ({
-      ...base,
-      repo,
-      byId: new DataLoader(async (ids: readonly string[]) => {
-        const rows = await repo.byIds(base.tenantId(), ids);
-        const m = new Map(rows.map((r) => [r.id, r]));
-        return ids.map((id) => m.get(id) ?? null);
-      }),
-    }),
-    ready: async () => {
-      await rt.knex.raw('select 1');
-    },
-  });
+  // Charger and Station are assets' entities that tariffs extends; nothing here returns them, so name them.
+  return buildFederatedSchema({ resolvers, orphanedTypes: [Charger, Station] }, referenceResolvers);
 }

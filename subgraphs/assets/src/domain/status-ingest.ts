@@ -5,7 +5,7 @@ import type { ApplyOutcome, StatusStore } from './status';
 export class StatusIngestService {
   constructor(private readonly store: StatusStore) {}
 
-  async apply(event: ChargerEvent): Promise<ApplyOutcome | 'applied' | 'unknown-charger'> {
+  async apply(event: ChargerEvent): Promise<ApplyOutcome | 'applied' | 'unknown-charger' | 'ignored'> {
     const at = new Date(event.occurredAt);
     switch (event.type) {
       case 'connector.status_changed':
@@ -32,6 +32,9 @@ export class StatusIngestService {
           online: true,
           boot: { vendor: event.data.vendor, model: event.data.model, firmwareVersion: event.data.firmwareVersion },
         });
+      default:
+        // Heartbeats, sessions, meter values, bills and command results are other consumers' business.
+        return 'ignored';
     }
   }
 }

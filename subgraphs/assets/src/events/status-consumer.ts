@@ -18,7 +18,7 @@ export interface StatusConsumerOptions {
  * charger behind it.
  */
 export async function startStatusConsumer(opts: StatusConsumerOptions): Promise<Subscription> {
-  const stats = { applied: 0, duplicate: 0, stale: 0, unknown: 0, invalid: 0 };
+  const stats = { applied: 0, duplicate: 0, stale: 0, unknown: 0, invalid: 0, ignored: 0 };
   return opts.bus.subscribe({
     groupId: opts.groupId ?? 'assets-status',
     topics: [opts.topic ?? CHARGER_EVENTS_TOPIC],
@@ -38,7 +38,8 @@ export async function startStatusConsumer(opts: StatusConsumerOptions): Promise<
         if (outcome === 'unknown-charger') {
           stats.unknown++;
           opts.logger.warn({ chargerId: event.chargerId, tenantId: event.tenantId, type: event.type }, 'event for unknown charger');
-        } else if (outcome === 'duplicate') stats.duplicate++;
+        } else if (outcome === 'ignored') stats.ignored++;
+        else if (outcome === 'duplicate') stats.duplicate++;
         else if (outcome === 'stale') stats.stale++;
         else stats.applied++;
       }

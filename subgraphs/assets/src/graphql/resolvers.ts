@@ -1,38 +1,125 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { AppError, ErrorCodes } from '@evcs/platform';
 import type { AssetsContext } from '../context';
-import { toCharger, toConnector, toStation } from './mappers';
-import { Charger, ChargerRegistration, Connector, Station } from './types';
+import { CONNECTOR_DISPLAY_STATUSES } from '../domain/model';
+import { isUuid } from '../domain/validation';
+import type { CodeKey } from '../persistence/read-repository';
+import { decodeCursor, encodeCursor, pageSize } from './cursor';
+import { ChargerFilter, StationFilter } from './inputs';
+import { toCharger, toConnector, toStation, toStats, toStatusChange } from './mappers';
+import {
+  Charger,
+  ChargerConnection,
+  ChargerEdge,
+  ChargerRegistration,
+  Connector,
+  ConnectorStatusRecord,
+  PageInfo,
+  Station,
+  StationConnection,
+  StationEdge,
+  StationStats,
+} from './types';
+
+function pageInfo(cursors: string[], hasNextPage: boolean): PageInfo {
+  return Object.assign(new PageInfo(), { hasNextPage, endCursor: cursors[cursors.length - 1] ?? null });
+}
+
+/** Split the first + 1 fetched rows into the page and whether more follow. */
+function page<R extends CodeKey>(rows: R[], first: number): { rows: R[]; hasNextPage: boolean } {
+  return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
+}
+
+/** Filter texts are short by nature; a long one is a mistake or an attempt to make the database work. */
+function checkFilterTexts(filter: { codePrefix?: string | null; search?: string | null } | null): void {
+  for (const [name, v] of Object.entries({ codePrefix: filter?.codePrefix, search: filter?.search })) {
+    if (v && v.length > 100) throw new AppError(ErrorCodes.BAD_USER_INPUT, `\`filter.${name}\` must be at most 100 characters`);
+  }
+}
+
+function checkConnectorStatuses(statuses: string[] | null | undefined): void {
+  for (const s of statuses ?? []) {
+    if (!(CONNECTOR_DISPLAY_STATUSES as readonly string[]).includes(s)) {
+      throw new AppError(ErrorCodes.BAD_USER_INPUT, `unknown connector status ${JSON.stringify(s)}; one of ${CONNECTOR_DISPLAY_STATUSES.join(', ')}`);
+    }
+  }
+}
 
 @Resolver(() => Station)
 export class StationResolver {
-  @Query(() => [Station], { description: "The caller's tenant's stations, ordered by code." })
-  async stations(@Ctx() ctx: AssetsContext, @Arg('first', () => Int, { defaultValue: 100 }) first: number): Promise<Station[]> {
-    if (first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
-    return (await ctx.repo.listStations(ctx.readScope(), first)).map(toStation);
+  @Query(() => StationConnection, { description: "The caller's visible stations in code order, a page at a time (Relay cursor pagination)." })
+  async stations(
+    @Ctx() ctx: AssetsContext,
+    @Arg('first', () => Int, { defaultValue: 100, description: '1..500' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page' }) after: string | null,
+    @Arg('filter', () => StationFilter, { nullable: true }) filter: StationFilter | null,
+  ): Promise<StationConnection> {
+    const n = pageSize(first);
+    const key = after ? decodeCursor('station', after) : null;
+    checkFilterTexts(filter);
+    const scope = ctx.readScope();
+    const f = filter ?? {};
+    const { rows, hasNextPage } = page(await ctx.repo.pageStations(scope, f, { first: n, after: key }), n);
+    const edges = rows.map((r) => Object.assign(new StationEdge(), { cursor: encodeCursor('station', r), node: toStation(r) }));
+    return Object.assign(new StationConnection(), {
+      edges,
+      pageInfo: pageInfo(edges.map((e) => e.cursor), hasNextPage),
+      count: () => ctx.repo.countStations(scope, f),
+    });
   }
 
   @Query(() => Station, { nullable: true })
   async station(@Ctx() ctx: AssetsContext, @Arg('id', () => ID) id: string): Promise<Station | null> {
+    if (!isUuid(id)) return null;
     const row = await ctx.loaders.station.load(id);
     return row ? toStation(row) : null;
   }
 
-  @FieldResolver(() => [Charger])
+  @FieldResolver(() => [Charger], { description: 'Its active chargers, in code order' })
   async chargers(@Root() station: Station, @Ctx() ctx: AssetsContext): Promise<Charger[]> {
     return (await ctx.loaders.chargersByStation.load(station.id)).map(toCharger);
+  }
+
+  @FieldResolver(() => StationStats)
+  async stats(@Root() station: Station, @Ctx() ctx: AssetsContext): Promise<StationStats> {
+    const row = await ctx.loaders.stationStats.load(station.id);
+    return toStats(row ?? { station_id: station.id, chargers_total: 0, chargers_online: 0, connectors_by_status: [] });
   }
 }
 
 @Resolver(() => Charger)
 export class ChargerResolver {
+  @Query(() => ChargerConnection, { description: "The caller's visible chargers in code order, a page at a time (Relay cursor pagination)." })
+  async chargers(
+    @Ctx() ctx: AssetsContext,
+    @Arg('first', () => Int, { defaultValue: 100, description: '1..500' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page' }) after: string | null,
+    @Arg('filter', () => ChargerFilter, { nullable: true }) filter: ChargerFilter | null,
+  ): Promise<ChargerConnection> {
+    const n = pageSize(first);
+    const key = after ? decodeCursor('charger', after) : null;
+    checkConnectorStatuses(filter?.connectorStatus);
+    checkFilterTexts(filter);
+    if (filter?.stationId && !isUuid(filter.stationId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`filter.stationId` is not a station id');
+    const scope = ctx.readScope();
+    const f = { ...(filter ?? {}), stationIds: filter?.stationId ? [filter.stationId] : null };
+    const { rows, hasNextPage } = page(await ctx.repo.pageChargers(scope, f, { first: n, after: key }), n);
+    const edges = rows.map((r) => Object.assign(new ChargerEdge(), { cursor: encodeCursor('charger', r), node: toCharger(r) }));
+    return Object.assign(new ChargerConnection(), {
+      edges,
+      pageInfo: pageInfo(edges.map((e) => e.cursor), hasNextPage),
+      count: () => ctx.repo.countChargers(scope, f),
+    });
+  }
+
   @Query(() => Charger, { nullable: true })
   async charger(@Ctx() ctx: AssetsContext, @Arg('id', () => ID) id: string): Promise<Charger | null> {
+    if (!isUuid(id)) return null;
     const row = await ctx.loaders.charger.load(id);
     return row ? toCharger(row) : null;
   }
 
-  @Query(() => Charger, { nullable: true, description: 'A charger by the identity it connects with.' })
+  @Query(() => Charger, { nullable: true, description: 'An active charger by the identity it connects with.' })
   async chargerByCode(@Ctx() ctx: AssetsContext, @Arg('code') code: string): Promise<Charger | null> {
     const row = await ctx.loaders.chargerByCode.load(code);
     return row ? toCharger(row) : null;
@@ -52,7 +139,7 @@ export class ChargerResolver {
     return row ? toStation(row) : null;
   }
 
-  @FieldResolver(() => [Connector])
+  @FieldResolver(() => [Connector], { description: 'Its active connectors, by number' })
   async connectors(@Root() charger: Charger, @Ctx() ctx: AssetsContext): Promise<Connector[]> {
     return (await ctx.loaders.connectorsByCharger.load(charger.id)).map(toConnector);
   }
@@ -65,13 +152,23 @@ export class ConnectorResolver {
     const row = await ctx.loaders.charger.load(connector.chargerId);
     return row ? toCharger(row) : null;
   }
+
+  @FieldResolver(() => [ConnectorStatusRecord], { description: 'Its recorded statuses, newest first' })
+  async statusHistory(
+    @Root() connector: Connector,
+    @Ctx() ctx: AssetsContext,
+    @Arg('last', () => Int, { defaultValue: 20, description: '1..100' }) last: number,
+  ): Promise<ConnectorStatusRecord[]> {
+    if (!Number.isInteger(last) || last < 1 || last > 100) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`last` must be between 1 and 100');
+    return (await ctx.loaders.statusHistory(last).load(connector.id)).map(toStatusChange);
+  }
 }
 
-export const resolvers = [StationResolver, ChargerResolver, ConnectorResolver] as const;
+const ifUuid = <T>(id: string, load: () => Promise<T | null>): Promise<T | null> => (isUuid(id) ? load() : Promise.resolve(null));
 
 /** Entity references other subgraphs hand us; loaded through the per-request loaders. */
 export const referenceResolvers = {
-  Station: { __resolveReference: async (ref: { id: string }, ctx: AssetsContext) => { const r = await ctx.loaders.station.load(ref.id); return r ? toStation(r) : null; } },
-  Charger: { __resolveReference: async (ref: { id: string }, ctx: AssetsContext) => { const r = await ctx.loaders.charger.load(ref.id); return r ? toCharger(r) : null; } },
-  Connector: { __resolveReference: async (ref: { id: string }, ctx: AssetsContext) => { const r = await ctx.loaders.connector.load(ref.id); return r ? toConnector(r) : null; } },
+  Station: { __resolveReference: (ref: { id: string }, ctx: AssetsContext) => ifUuid(ref.id, async () => { const r = await ctx.loaders.station.load(ref.id); return r ? toStation(r) : null; }) },
+  Charger: { __resolveReference: (ref: { id: string }, ctx: AssetsContext) => ifUuid(ref.id, async () => { const r = await ctx.loaders.charger.load(ref.id); return r ? toCharger(r) : null; }) },
+  Connector: { __resolveReference: (ref: { id: string }, ctx: AssetsContext) => ifUuid(ref.id, async () => { const r = await ctx.loaders.connector.load(ref.id); return r ? toConnector(r) : null; }) },
 };

@@ -1,4 +1,4 @@
-import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum StationStatus {
   BUILDING = 'BUILDING',
@@ -6,7 +6,7 @@ export enum StationStatus {
   MAINTENANCE = 'MAINTENANCE',
   CLOSED = 'CLOSED',
 }
-registerEnumType(StationStatus, { name: 'StationStatus' });
+registerEnumType(StationStatus, { name: 'StationStatus', valuesConfig: { CLOSED: { description: 'Retired (final); reached through retireStation only' } } });
 
 export enum ChargerProtocol {
   OCPP16 = 'OCPP16',
@@ -20,29 +20,75 @@ export enum CurrentType {
 }
 registerEnumType(CurrentType, { name: 'CurrentType' });
 
+export enum PlugType {
+  GBT_AC = 'GBT_AC',
+  GBT_DC = 'GBT_DC',
+  TYPE1 = 'TYPE1',
+  TYPE2 = 'TYPE2',
+  CCS1 = 'CCS1',
+  CCS2 = 'CCS2',
+  CHADEMO = 'CHADEMO',
+  OTHER = 'OTHER',
+}
+registerEnumType(PlugType, { name: 'PlugType' });
+
+export enum ChargerRegistrationState {
+  REGISTERED = 'REGISTERED',
+  RETIRED = 'RETIRED',
+}
+registerEnumType(ChargerRegistrationState, {
+  name: 'ChargerRegistrationState',
+  description: 'REGISTERED chargers may connect; a RETIRED charger is refused and its code is free for a new charger',
+});
+
+@ObjectType({ description: 'How many active connectors of a station show one status.' })
+export class ConnectorStatusCount {
+  @Field({ description: 'OCPP 1.6 status, or Offline' }) status!: string;
+  @Field(() => Int) count!: number;
+}
+
+@ObjectType({ description: "Aggregates over a station's active chargers and connectors, computed by the database." })
+export class StationStats {
+  @Field(() => [ConnectorStatusCount], { description: 'Statuses with no connector are left out' }) connectorsByStatus!: ConnectorStatusCount[];
+  @Field(() => Int) chargersTotal!: number;
+  @Field(() => Int) chargersOnline!: number;
+  @Field(() => Float, { nullable: true, description: 'chargersOnline / chargersTotal, 0..1; null for a station without chargers' })
+  onlineRate!: number | null;
+}
+
 @Directive('@key(fields: "id")')
 @ObjectType({ description: 'A charging station: a site with chargers, in one timezone.' })
 export class Station {
   @Field(() => ID) id!: string;
-  @Field() code!: string;
+  @Field({ description: 'Unique within the tenant' }) code!: string;
   @Field() name!: string;
   @Field(() => String, { nullable: true }) address!: string | null;
+  @Field(() => Float, { nullable: true, description: 'WGS-84 degrees (stored exactly to 6 decimals)' }) latitude!: number | null;
+  @Field(() => Float, { nullable: true, description: 'WGS-84 degrees (stored exactly to 6 decimals)' }) longitude!: number | null;
   @Field({ description: 'IANA timezone of the site, e.g. Asia/Shanghai' }) timezone!: string;
   @Field(() => StationStatus) status!: StationStatus;
+  @Field(() => Int, { description: 'Increases with every change; pass it as expectedVersion to update only what you saw' }) version!: number;
+  @Field(() => Date, { nullable: true }) retiredAt!: Date | null;
+  @Field(() => Date) createdAt!: Date;
+  @Field(() => Date) updatedAt!: Date;
 }
 
 @Directive('@key(fields: "id")')
 @ObjectType({ description: 'A charger (charge point); `code` is the identity it connects with.' })
 export class Charger {
   @Field(() => ID) id!: string;
-  @Field() code!: string;
+  @Field({ description: 'The charge point identity it connects with (OCPP chargePointId, YKC pile code); unique among active chargers' }) code!: string;
   @Field(() => ChargerProtocol) protocol!: ChargerProtocol;
   @Field(() => CurrentType) currentType!: CurrentType;
+  @Field(() => String, { nullable: true, description: 'Rated power in kW as an exact decimal string, e.g. "120.00"' }) ratedPowerKw!: string | null;
   @Field(() => String, { nullable: true }) vendor!: string | null;
   @Field(() => String, { nullable: true }) model!: string | null;
   @Field(() => String, { nullable: true }) firmwareVersion!: string | null;
+  @Field(() => ChargerRegistrationState) registrationState!: ChargerRegistrationState;
   @Field() online!: boolean;
   @Field(() => Date, { nullable: true, description: 'Last time the platform heard from it (UTC)' }) lastSeenAt!: Date | null;
+  @Field(() => Int) version!: number;
+  @Field(() => Date, { nullable: true }) retiredAt!: Date | null;
   stationId!: string;
 }
 
@@ -51,11 +97,27 @@ export class Charger {
 export class Connector {
   @Field(() => ID) id!: string;
   @Field(() => Int, { description: 'Connector number as the charger counts it (1-based)' }) connectorNo!: number;
-  @Field({ description: 'OCPP 1.6 status: Available, Preparing, Charging, SuspendedEV, SuspendedEVSE, Finishing, Reserved, Unavailable, Faulted' })
+  @Field(() => PlugType, { nullable: true }) plugType!: PlugType | null;
+  @Field(() => String, { nullable: true, description: 'Maximum power in kW as an exact decimal string' }) maxPowerKw!: string | null;
+  @Field({
+    description:
+      'OCPP 1.6 status: Available, Preparing, Charging, SuspendedEV, SuspendedEVSE, Finishing, Reserved, Unavailable, Faulted; or Offline while its charger is disconnected',
+  })
   status!: string;
-  @Field(() => String, { nullable: true }) errorCode!: string | null;
-  @Field(() => Date, { nullable: true, description: 'Charger-side time of this status (UTC)' }) statusAt!: Date | null;
+  @Field(() => String, { nullable: true, description: 'OCPP error code of the status (null for NoError)' }) errorCode!: string | null;
+  @Field(() => Date, { nullable: true, description: 'Time of this status (UTC): charger-side, or when the platform lost the charger for Offline' })
+  statusAt!: Date | null;
+  @Field(() => Int) version!: number;
+  @Field(() => Date, { nullable: true }) retiredAt!: Date | null;
   chargerId!: string;
+}
+
+@ObjectType({ description: 'One recorded status of a connector.' })
+export class ConnectorStatusRecord {
+  @Field() status!: string;
+  @Field(() => String, { nullable: true }) errorCode!: string | null;
+  @Field(() => Date) occurredAt!: Date;
+  @Field(() => Date) recordedAt!: Date;
 }
 
 @Directive('@inaccessible')
@@ -64,4 +126,78 @@ export class ChargerRegistration {
   @Field(() => ID) chargerId!: string;
   @Field(() => ID) tenantId!: string;
   @Field(() => ID) stationId!: string;
+}
+
+/** Shared with the tenants subgraph: a shareable value type must have the same fields everywhere. Forward-only. */
+@Directive('@shareable')
+@ObjectType({ description: 'Relay cursor pagination state.' })
+export class PageInfo {
+  @Field() hasNextPage!: boolean;
+  @Field(() => String, { nullable: true }) endCursor!: string | null;
+}
+
+@ObjectType()
+export class StationEdge {
+  @Field() cursor!: string;
+  @Field(() => Station) node!: Station;
+}
+
+@ObjectType()
+export class ChargerEdge {
+  @Field() cursor!: string;
+  @Field(() => Charger) node!: Charger;
+}
+
+/** A page plus a lazily computed total: the count query runs only when asked for. */
+@ObjectType()
+abstract class Counted {
+  count!: () => Promise<number>;
+
+  @Field(() => Int, { description: 'All matches of the filter, over every page (one extra query when selected)' })
+  totalCount(): Promise<number> {
+    return this.count();
+  }
+}
+
+@ObjectType()
+export class StationConnection extends Counted {
+  @Field(() => [StationEdge]) edges!: StationEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+}
+
+@ObjectType()
+export class ChargerConnection extends Counted {
+  @Field(() => [ChargerEdge]) edges!: ChargerEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+}
+
+@Directive('@shareable')
+@ObjectType({ description: 'A business failure of a mutation: nothing was changed.' })
+export class UserError {
+  @Field({
+    description:
+      'Stable code: INVALID, REQUIRED, DUPLICATE, NOT_FOUND, RETIRED, VERSION_CONFLICT, QUOTA_EXCEEDED, UNKNOWN_TENANT, HAS_ACTIVE_CHARGERS, IN_USE',
+  })
+  code!: string;
+  @Field(() => String, { nullable: true, description: 'The input field at fault (dotted for nested inputs, e.g. connectors.0.maxPowerKw)' })
+  field!: string | null;
+  @Field() message!: string;
+}
+
+@ObjectType()
+export class StationPayload {
+  @Field(() => Station, { nullable: true }) station!: Station | null;
+  @Field(() => [UserError]) userErrors!: UserError[];
+}
+
+@ObjectType()
+export class ChargerPayload {
+  @Field(() => Charger, { nullable: true }) charger!: Charger | null;
+  @Field(() => [UserError]) userErrors!: UserError[];
+}
+
+@ObjectType()
+export class ConnectorPayload {
+  @Field(() => Connector, { nullable: true }) connector!: Connector | null;
+  @Field(() => [UserError]) userErrors!: UserError[];
 }

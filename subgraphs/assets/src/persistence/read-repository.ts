@@ -1,36 +1,10 @@
 import { Knex, withTenantScope } from '@evcs/platform';
+import type { ChargerRecord, ConnectorRecord, StationRecord } from '../domain/records';
 
-export interface StationRow {
-  id: string;
-  tenant_id: string;
-  code: string;
-  name: string;
-  address: string | null;
-  timezone: string;
-  status: string;
-}
-export interface ChargerRow {
-  id: string;
-  tenant_id: string;
-  station_id: string;
-  code: string;
-  current_type: string;
-  protocol: string;
-  vendor: string | null;
-  model: string | null;
-  firmware_version: string | null;
-  online: boolean;
-  last_seen_at: Date | null;
-}
-export interface ConnectorRow {
-  id: string;
-  tenant_id: string;
-  charger_id: string;
-  connector_no: number;
-  status: string;
-  error_code: string | null;
-  status_at: Date | null;
-}
+export type StationRow = StationRecord;
+export type ChargerRow = ChargerRecord;
+export type ConnectorRow = ConnectorRecord;
+
 export interface ChargerRegistrationRow {
   charger_id: string;
   tenant_id: string;
@@ -45,6 +19,57 @@ export interface AssetsReadScope {
   stationIds: readonly string[] | null;
 }
 
+/** Keyset position: rows strictly after (code, id) in (code, id) order. */
+export interface CodeKey {
+  code: string;
+  id: string;
+}
+
+export interface Page {
+  /** rows to return; one more is fetched to tell whether there is a next page */
+  first: number;
+  after: CodeKey | null;
+}
+
+export interface StationFilter {
+  status?: readonly string[] | null;
+  codePrefix?: string | null;
+  /** case-insensitive substring of code, name or address */
+  search?: string | null;
+  includeRetired?: boolean | null;
+}
+
+export interface ChargerFilter {
+  stationIds?: readonly string[] | null;
+  online?: boolean | null;
+  protocol?: string | null;
+  currentType?: string | null;
+  /** chargers having at least one (active) connector in one of these statuses */
+  connectorStatus?: readonly string[] | null;
+  codePrefix?: string | null;
+  includeRetired?: boolean | null;
+}
+
+export interface StationStatsRow {
+  station_id: string;
+  chargers_total: number;
+  chargers_online: number;
+  /** active connectors per status, statuses with no connector left out */
+  connectors_by_status: { status: string; count: number }[];
+}
+
+export interface StatusHistoryRow {
+  id: string;
+  connector_id: string;
+  status: string;
+  error_code: string | null;
+  occurred_at: Date;
+  recorded_at: Date;
+}
+
+/** `LIKE` treats % and _ as wildcards; a user's prefix or search text must match literally. */
+const likeLiteral = (s: string): string => s.replace(/[\\%_]/g, (m) => `\\${m}`);
+
 /**
  * Reads, always within the request's scope: the explicit tenant (and station)
  * filters are the data layer's isolation, and RLS (via withTenantScope) is the
@@ -58,24 +83,78 @@ export class AssetsReadRepository {
   }
 
   private stations(trx: Knex.Transaction, scope: AssetsReadScope) {
-    const q = trx<StationRow>('stations').whereIn('tenant_id', scope.tenantIds);
-    return scope.stationIds ? q.whereIn('id', scope.stationIds) : q;
+    const q = trx<StationRow>('stations').whereIn('stations.tenant_id', scope.tenantIds);
+    return scope.stationIds ? q.whereIn('stations.id', scope.stationIds) : q;
   }
 
   private chargers(trx: Knex.Transaction, scope: AssetsReadScope) {
-    const q = trx<ChargerRow>('chargers').whereIn('tenant_id', scope.tenantIds);
-    return scope.stationIds ? q.whereIn('station_id', scope.stationIds) : q;
+    const q = trx<ChargerRow>('chargers').whereIn('chargers.tenant_id', scope.tenantIds);
+    return scope.stationIds ? q.whereIn('chargers.station_id', scope.stationIds) : q;
   }
 
   private connectors(trx: Knex.Transaction, scope: AssetsReadScope) {
-    const q = trx<ConnectorRow>('connectors').whereIn('tenant_id', scope.tenantIds);
+    const q = trx<ConnectorRow>('connectors').whereIn('connectors.tenant_id', scope.tenantIds);
     return scope.stationIds
-      ? q.whereIn('charger_id', trx('chargers').select('id').whereIn('tenant_id', scope.tenantIds).whereIn('station_id', scope.stationIds))
+      ? q.whereIn('connectors.charger_id', trx('chargers as scoped').select('scoped.id').whereIn('scoped.tenant_id', scope.tenantIds).whereIn('scoped.station_id', scope.stationIds))
       : q;
   }
 
-  listStations(scope: AssetsReadScope, limit: number): Promise<StationRow[]> {
-    return this.read(scope, (trx) => this.stations(trx, scope).orderBy('code').limit(limit));
+  private static filterStations(q: Knex.QueryBuilder, f: StationFilter): Knex.QueryBuilder {
+    if (!f.includeRetired) q.whereNull('stations.retired_at');
+    if (f.status?.length) q.whereIn('stations.status', f.status);
+    if (f.codePrefix) q.whereLike('stations.code', `${likeLiteral(f.codePrefix)}%`);
+    if (f.search) {
+      const pattern = `%${likeLiteral(f.search)}%`;
+      q.where(function () {
+        void this.whereILike('stations.code', pattern).orWhereILike('stations.name', pattern).orWhereILike('stations.address', pattern);
+      });
+    }
+    return q;
+  }
+
+  private static filterChargers(trx: Knex.Transaction, q: Knex.QueryBuilder, f: ChargerFilter): Knex.QueryBuilder {
+    if (!f.includeRetired) q.where('chargers.registration_state', 'REGISTERED');
+    if (f.stationIds) q.whereIn('chargers.station_id', f.stationIds);
+    if (f.online !== null && f.online !== undefined) q.where('chargers.online', f.online);
+    if (f.protocol) q.where('chargers.protocol', f.protocol);
+    if (f.currentType) q.where('chargers.current_type', f.currentType);
+    if (f.codePrefix) q.whereLike('chargers.code', `${likeLiteral(f.codePrefix)}%`);
+    if (f.connectorStatus?.length) {
+      q.whereExists(
+        trx('connectors as cs')
+          .select(trx.raw('1'))
+          .whereRaw('cs.charger_id = chargers.id and cs.tenant_id = chargers.tenant_id')
+          .whereNull('cs.retired_at')
+          .whereIn('cs.status', f.connectorStatus),
+      );
+    }
+    return q;
+  }
+
+  private static keyset(q: Knex.QueryBuilder, table: string, page: Page): Knex.QueryBuilder {
+    if (page.after) q.whereRaw(`(${table}.code, ${table}.id) > (?, ?::uuid)`, [page.after.code, page.after.id]);
+    return q.orderBy([`${table}.code`, `${table}.id`]).limit(page.first + 1);
+  }
+
+  /** Stations in (code, id) order after `page.after`: up to first + 1 rows. */
+  pageStations(scope: AssetsReadScope, filter: StationFilter, page: Page): Promise<StationRow[]> {
+    return this.read(scope, (trx) => AssetsReadRepository.keyset(AssetsReadRepository.filterStations(this.stations(trx, scope), filter), 'stations', page).select('stations.*'));
+  }
+
+  async countStations(scope: AssetsReadScope, filter: StationFilter): Promise<number> {
+    const [{ n }] = await this.read(scope, (trx) => AssetsReadRepository.filterStations(this.stations(trx, scope), filter).count<{ n: string }[]>('* as n'));
+    return Number(n);
+  }
+
+  pageChargers(scope: AssetsReadScope, filter: ChargerFilter, page: Page): Promise<ChargerRow[]> {
+    return this.read(scope, (trx) =>
+      AssetsReadRepository.keyset(AssetsReadRepository.filterChargers(trx, this.chargers(trx, scope), filter), 'chargers', page).select('chargers.*'),
+    );
+  }
+
+  async countChargers(scope: AssetsReadScope, filter: ChargerFilter): Promise<number> {
+    const [{ n }] = await this.read(scope, (trx) => AssetsReadRepository.filterChargers(trx, this.chargers(trx, scope), filter).count<{ n: string }[]>('* as n'));
+    return Number(n);
   }
 
   stationsByIds(scope: AssetsReadScope, ids: readonly string[]): Promise<StationRow[]> {
@@ -86,20 +165,74 @@ export class AssetsReadRepository {
     return this.read(scope, (trx) => this.chargers(trx, scope).whereIn('id', ids));
   }
 
+  /** By connection identity: active chargers only (a retired charger's code may belong to a new one). */
   chargersByCodes(scope: AssetsReadScope, codes: readonly string[]): Promise<ChargerRow[]> {
-    return this.read(scope, (trx) => this.chargers(trx, scope).whereIn('code', codes));
+    return this.read(scope, (trx) => this.chargers(trx, scope).whereIn('code', codes).where('registration_state', 'REGISTERED'));
   }
 
+  /** The active chargers of stations. */
   chargersByStationIds(scope: AssetsReadScope, stationIds: readonly string[]): Promise<ChargerRow[]> {
-    return this.read(scope, (trx) => this.chargers(trx, scope).whereIn('station_id', stationIds).orderBy('code'));
+    return this.read(scope, (trx) => this.chargers(trx, scope).whereIn('station_id', stationIds).where('registration_state', 'REGISTERED').orderBy(['code', 'id']));
   }
 
   connectorsByIds(scope: AssetsReadScope, ids: readonly string[]): Promise<ConnectorRow[]> {
     return this.read(scope, (trx) => this.connectors(trx, scope).whereIn('id', ids));
   }
 
+  /** The active connectors of chargers. */
   connectorsByChargerIds(scope: AssetsReadScope, chargerIds: readonly string[]): Promise<ConnectorRow[]> {
-    return this.read(scope, (trx) => this.connectors(trx, scope).whereIn('charger_id', chargerIds).orderBy('connector_no'));
+    return this.read(scope, (trx) => this.connectors(trx, scope).whereIn('charger_id', chargerIds).whereNull('retired_at').orderBy('connector_no'));
+  }
+
+  /**
+   * Per-station aggregates in two grouped queries whatever the number of
+   * stations: active chargers (total, online) and active connectors by status.
+   */
+  async stationStats(scope: AssetsReadScope, stationIds: readonly string[]): Promise<StationStatsRow[]> {
+    return this.read(scope, async (trx) => {
+      const chargers = await this.chargers(trx, scope)
+        .whereIn('chargers.station_id', stationIds)
+        .where('chargers.registration_state', 'REGISTERED')
+        .groupBy('chargers.station_id')
+        .select('chargers.station_id', trx.raw('count(*)::int as total'), trx.raw('(count(*) filter (where online))::int as online'));
+      const connectors = await this.connectors(trx, scope)
+        .join('chargers as ch', function () {
+          this.on('ch.id', '=', 'connectors.charger_id').andOn('ch.tenant_id', '=', 'connectors.tenant_id');
+        })
+        .whereIn('ch.station_id', stationIds)
+        .where('ch.registration_state', 'REGISTERED')
+        .whereNull('connectors.retired_at')
+        .groupBy('ch.station_id', 'connectors.status')
+        .orderBy(['ch.station_id', 'connectors.status'])
+        .select('ch.station_id', 'connectors.status', trx.raw('count(*)::int as n'));
+      const out = new Map<string, StationStatsRow>(stationIds.map((id) => [id, { station_id: id, chargers_total: 0, chargers_online: 0, connectors_by_status: [] }]));
+      for (const c of chargers as unknown as { station_id: string; total: number; online: number }[]) {
+        const s = out.get(c.station_id);
+        if (s) Object.assign(s, { chargers_total: c.total, chargers_online: c.online });
+      }
+      for (const c of connectors as unknown as { station_id: string; status: string; n: number }[]) {
+        out.get(c.station_id)?.connectors_by_status.push({ status: c.status, count: c.n });
+      }
+      return [...out.values()];
+    });
+  }
+
+  /** The latest `limit` status changes of each connector, newest first (one query for all). */
+  statusHistory(scope: AssetsReadScope, connectorIds: readonly string[], limit: number): Promise<StatusHistoryRow[]> {
+    return this.read(scope, async (trx) => {
+      const visible = (await this.connectors(trx, scope).whereIn('connectors.id', connectorIds).select('connectors.id')).map((r: { id: string }) => r.id);
+      if (!visible.length) return [];
+      const res = await trx.raw<{ rows: StatusHistoryRow[] }>(
+        `select h.* from unnest(?::uuid[]) as c(id)
+           cross join lateral (
+             select hs.id::text as id, hs.connector_id, hs.status, hs.error_code, hs.occurred_at, hs.recorded_at
+               from connector_status_history hs
+              where hs.connector_id = c.id and hs.tenant_id = any(?::uuid[])
+              order by hs.occurred_at desc, hs.id desc limit ?) h`,
+        [visible, [...scope.tenantIds], limit],
+      );
+      return res.rows;
+    });
   }
 
   /** Cross-tenant by design (see the SQL function); only for service identities. */

@@ -16,11 +16,12 @@ export async function seedDemoAssets(knex: Knex, tenantId: string, stations: Dem
         .merge(['name'])
         .returning('id');
       for (const c of s.chargers) {
-        const [ch] = await trx('chargers')
-          .insert({ tenant_id: tenantId, station_id: st.id, code: c.code, current_type: c.currentType ?? 'DC', rated_power_kw: c.ratedPowerKw ?? 120, protocol: 'OCPP16' })
-          .onConflict('code')
-          .merge(['station_id'])
-          .returning('id');
+        // the conflict target is the partial unique index on active chargers' codes
+        const { rows: [ch] } = await trx.raw<{ rows: { id: string }[] }>(
+          `insert into chargers (tenant_id, station_id, code, current_type, rated_power_kw, protocol) values (?, ?, ?, ?, ?, 'OCPP16')
+           on conflict (code) where registration_state = 'REGISTERED' do update set station_id = excluded.station_id returning id`,
+          [tenantId, st.id, c.code, c.currentType ?? 'DC', c.ratedPowerKw ?? 120],
+        );
         for (let n = 1; n <= c.connectors; n++) {
           await trx('connectors').insert({ tenant_id: tenantId, charger_id: ch.id, connector_no: n, plug_type: c.currentType === 'AC' ? 'GBT_AC' : 'GBT_DC' }).onConflict(['charger_id', 'connector_no']).ignore();
         }

@@ -1,0 +1,152 @@
+import { AppError, ErrorCodes } from '@evcs/platform';
+import {
+  ChargerCreate,
+  ChargerPatch,
+  ConnectorCreate,
+  ConnectorPatch,
+  failed,
+  StationCreate,
+  StationPatch,
+  userError,
+  UserErrorCodes,
+  WriteResult,
+} from './model';
+import type { TenantQuotaPort } from './quota';
+import type { ChargerRecord, ConnectorRecord, StationRecord } from './records';
+import {
+  ChargerInput,
+  ConnectorInput,
+  isUuid,
+  StationInput,
+  validateChargerCreate,
+  validateChargerPatch,
+  validateConnectorCreate,
+  validateConnectorPatch,
+  validateStationCreate,
+  validateStationPatch,
+} from './validation';
+
+/**
+ * Who writes: always exactly one tenant (the identity's own; writes never go
+ * to visible child tenants), and optionally only some of its stations (a
+ * station manager's assigned stations).
+ */
+export interface WriteActor {
+  tenantId: string;
+  /** null = every station of the tenant */
+  stationIds: readonly string[] | null;
+}
+
+/** Optimistic concurrency: when given, the write applies only to this version. */
+export type ExpectedVersion = number | null;
+
+/**
+ * Port implemented by persistence. Every method is one transaction in the
+ * actor's tenant (row-level security WITH CHECK pins writes to it) and returns
+ * business failures as data. Creations count against the quota under a
+ * per-tenant lock, so concurrent creations cannot overshoot it. `stations`
+ * restricts which stations the write may touch (null = any of the tenant's).
+ */
+export interface AssetWriteStore {
+  createStation(tenantId: string, s: StationCreate, maxStations: number | null): Promise<WriteResult<StationRecord>>;
+  updateStation(tenantId: string, id: string, patch: StationPatch, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<StationRecord>>;
+  retireStation(tenantId: string, id: string, v: ExpectedVersion): Promise<WriteResult<StationRecord>>;
+  createCharger(tenantId: string, c: ChargerCreate, maxChargers: number | null): Promise<WriteResult<ChargerRecord>>;
+  updateCharger(tenantId: string, id: string, patch: ChargerPatch, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ChargerRecord>>;
+  retireCharger(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ChargerRecord>>;
+  createConnector(tenantId: string, chargerId: string, c: ConnectorCreate, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>>;
+  updateConnector(tenantId: string, id: string, patch: ConnectorPatch, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>>;
+  retireConnector(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>>;
+}
+
+const notFound = <T>(field: string, what: string): WriteResult<T> => failed(userError(UserErrorCodes.NOT_FOUND, field, `${what} not found`));
+
+/**
+ * Creates, updates and retires stations, chargers and connectors.
+ *
+ * Rules it owns: input validation, who may do what (a station manager only
+ * works within assigned stations and neither creates nor retires stations),
+ * and quotas (asked of the tenants service before the write; enforced by the
+ * store under a lock). Retiring is soft and refused while it would orphan
+ * something live — see the store for the exact conditions.
+ */
+export class AssetService {
+  constructor(
+    private readonly store: AssetWriteStore,
+    private readonly quotas: TenantQuotaPort,
+  ) {}
+
+  async createStation(actor: WriteActor, input: StationInput): Promise<WriteResult<StationRecord>> {
+    if (actor.stationIds) throw new AppError(ErrorCodes.FORBIDDEN, 'a station-scoped identity cannot create stations');
+    const v = validateStationCreate(input);
+    if (!v.ok) return v;
+    const quotas = await this.quotasOf(actor.tenantId);
+    if (!quotas.ok) return quotas;
+    return this.store.createStation(actor.tenantId, v.value, quotas.value.maxStations);
+  }
+
+  async updateStation(actor: WriteActor, id: string, input: StationInput, expectedVersion: ExpectedVersion): Promise<WriteResult<StationRecord>> {
+    if (!this.mayTouchStation(actor, id)) return notFound('id', 'station');
+    const v = validateStationPatch(input);
+    if (!v.ok) return v;
+    return this.store.updateStation(actor.tenantId, id, v.value, expectedVersion, actor.stationIds);
+  }
+
+  async retireStation(actor: WriteActor, id: string, expectedVersion: ExpectedVersion): Promise<WriteResult<StationRecord>> {
+    if (actor.stationIds) throw new AppError(ErrorCodes.FORBIDDEN, 'a station-scoped identity cannot retire stations');
+    if (!isUuid(id)) return notFound('id', 'station');
+    return this.store.retireStation(actor.tenantId, id, expectedVersion);
+  }
+
+  async createCharger(actor: WriteActor, input: ChargerInput): Promise<WriteResult<ChargerRecord>> {
+    const v = validateChargerCreate(input);
+    if (!v.ok) return v;
+    if (!this.mayTouchStation(actor, v.value.stationId)) return notFound('stationId', 'station');
+    const quotas = await this.quotasOf(actor.tenantId);
+    if (!quotas.ok) return quotas;
+    return this.store.createCharger(actor.tenantId, v.value, quotas.value.maxChargers);
+  }
+
+  async updateCharger(actor: WriteActor, id: string, input: ChargerInput, expectedVersion: ExpectedVersion): Promise<WriteResult<ChargerRecord>> {
+    if (!isUuid(id)) return notFound('id', 'charger');
+    const v = validateChargerPatch(input);
+    if (!v.ok) return v;
+    if (v.value.stationId !== undefined && !this.mayTouchStation(actor, v.value.stationId)) return notFound('stationId', 'station');
+    return this.store.updateCharger(actor.tenantId, id, v.value, expectedVersion, actor.stationIds);
+  }
+
+  async retireCharger(actor: WriteActor, id: string, expectedVersion: ExpectedVersion): Promise<WriteResult<ChargerRecord>> {
+    if (!isUuid(id)) return notFound('id', 'charger');
+    return this.store.retireCharger(actor.tenantId, id, expectedVersion, actor.stationIds);
+  }
+
+  async createConnector(actor: WriteActor, chargerId: string, input: ConnectorInput): Promise<WriteResult<ConnectorRecord>> {
+    if (!isUuid(chargerId)) return notFound('chargerId', 'charger');
+    const v = validateConnectorCreate(input);
+    if (!v.ok) return v;
+    return this.store.createConnector(actor.tenantId, chargerId, v.value, actor.stationIds);
+  }
+
+  async updateConnector(actor: WriteActor, id: string, input: ConnectorInput, expectedVersion: ExpectedVersion): Promise<WriteResult<ConnectorRecord>> {
+    if (!isUuid(id)) return notFound('id', 'connector');
+    const v = validateConnectorPatch(input);
+    if (!v.ok) return v;
+    return this.store.updateConnector(actor.tenantId, id, v.value, expectedVersion, actor.stationIds);
+  }
+
+  async retireConnector(actor: WriteActor, id: string, expectedVersion: ExpectedVersion): Promise<WriteResult<ConnectorRecord>> {
+    if (!isUuid(id)) return notFound('id', 'connector');
+    return this.store.retireConnector(actor.tenantId, id, expectedVersion, actor.stationIds);
+  }
+
+  private mayTouchStation(actor: WriteActor, stationId: string): boolean {
+    return isUuid(stationId) && (actor.stationIds === null || actor.stationIds.includes(stationId));
+  }
+
+  private async quotasOf(tenantId: string): Promise<WriteResult<{ maxStations: number | null; maxChargers: number | null }>> {
+    // Throws DEPENDENCY_UNAVAILABLE (retriable) when the tenants service cannot answer.
+    const q = await this.quotas.quotasOf(tenantId);
+    if (!q) return failed(userError(UserErrorCodes.UNKNOWN_TENANT, null, 'the tenants service does not know this tenant; nothing can be created for it'));
+    return { ok: true, value: q };
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The asset model's vocabularies and the write-side input shapes. Plain data:
+ * the GraphQL layer maps to and from these, persistence stores them.
+ */
+import { CONNECTOR_STATUSES } from './status';
+
+export const STATION_STATUSES = ['BUILDING', 'OPERATING', 'MAINTENANCE', 'CLOSED'] as const;
+export type StationStatusValue = (typeof STATION_STATUSES)[number];
+
+export const CHARGER_PROTOCOLS = ['OCPP16', 'YKC'] as const;
+export type ChargerProtocolValue = (typeof CHARGER_PROTOCOLS)[number];
+
+export const CURRENT_TYPES = ['AC', 'DC'] as const;
+export type CurrentTypeValue = (typeof CURRENT_TYPES)[number];
+
+export const PLUG_TYPES = ['GBT_AC', 'GBT_DC', 'TYPE1', 'TYPE2', 'CCS1', 'CCS2', 'CHADEMO', 'OTHER'] as const;
+export type PlugTypeValue = (typeof PLUG_TYPES)[number];
+
+export const REGISTRATION_STATES = ['REGISTERED', 'RETIRED'] as const;
+export type RegistrationStateValue = (typeof REGISTRATION_STATES)[number];
+
+/**
+ * What a connector can show: the OCPP 1.6 vocabulary, plus `Offline` — the
+ * platform's own status for the connectors of a charger that lost its
+ * connection (OCPP has no word for "we cannot hear it").
+ */
+export const CONNECTOR_DISPLAY_STATUSES = [...CONNECTOR_STATUSES, 'Offline'] as const;
+export type ConnectorDisplayStatus = (typeof CONNECTOR_DISPLAY_STATUSES)[number];
+
+/** Statuses during which a connector is part of a session: retiring it (or its charger) is refused. */
+export const IN_USE_STATUSES: readonly ConnectorDisplayStatus[] = ['Preparing', 'Charging', 'SuspendedEV', 'SuspendedEVSE', 'Finishing'];
+
+/**
+ * Power in kW as an exact decimal string ("7.4", "120.00"): at most 6 integer
+ * digits and 2 decimals, matching numeric(8,2). Never a float.
+ */
+export type PowerKw = string;
+
+export interface StationCreate {
+  code: string;
+  name: string;
+  address: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  timezone: string;
+  status: StationStatusValue;
+}
+
+/** Only the keys present are changed; `null` clears a nullable field. */
+export type StationPatch = Partial<Omit<StationCreate, 'code'>> & { code?: string };
+
+export interface ConnectorCreate {
+  connectorNo: number;
+  plugType: PlugTypeValue | null;
+  maxPowerKw: PowerKw | null;
+}
+export type ConnectorPatch = Partial<Omit<ConnectorCreate, 'connectorNo'>>;
+
+export interface ChargerCreate {
+  stationId: string;
+  code: string;
+  protocol: ChargerProtocolValue;
+  currentType: CurrentTypeValue;
+  ratedPowerKw: PowerKw;
+  vendor: string | null;
+  model: string | null;
+  firmwareVersion: string | null;
+  connectors: ConnectorCreate[];
+}
+export type ChargerPatch = Partial<Pick<ChargerCreate, 'stationId' | 'currentType' | 'ratedPowerKw' | 'vendor' | 'model' | 'firmwareVersion'>>;
+
+/** A business failure reported as data (see STYLE: expected failures are data). */
+export interface UserError {
+  /** stable, machine-readable */
+  code: UserErrorCode;
+  /** the input field at fault, dotted for nested inputs (`connectors.1.maxPowerKw`); null when not about one field */
+  field: string | null;
+  message: string;
+}
+
+export const UserErrorCodes = {
+  INVALID: 'INVALID',
+  REQUIRED: 'REQUIRED',
+  DUPLICATE: 'DUPLICATE',
+  NOT_FOUND: 'NOT_FOUND',
+  RETIRED: 'RETIRED',
+  VERSION_CONFLICT: 'VERSION_CONFLICT',
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  UNKNOWN_TENANT: 'UNKNOWN_TENANT',
+  HAS_ACTIVE_CHARGERS: 'HAS_ACTIVE_CHARGERS',
+  IN_USE: 'IN_USE',
+} as const;
+export type UserErrorCode = (typeof UserErrorCodes)[keyof typeof UserErrorCodes];
+
+export const userError = (code: UserErrorCode, field: string | null, message: string): UserError => ({ code, field, message });
+
+/** Outcome of a write: the written thing, or why not. */
+export type WriteResult<T> = { ok: true; value: T } | { ok: false; errors: UserError[] };
+export const ok = <T>(value: T): WriteResult<T> => ({ ok: true, value });
+export const failed = <T>(...errors: UserError[]): WriteResult<T> => ({ ok: false, errors });

@@ -1,0 +1,111 @@
+import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
+import type { AssetsContext } from '../context';
+import type { WriteResult } from '../domain/model';
+import type { ChargerRecord, ConnectorRecord, StationRecord } from '../domain/records';
+import { ConnectorInput, CreateChargerInput, CreateStationInput, UpdateChargerInput, UpdateConnectorInput, UpdateStationInput } from './inputs';
+import { toCharger, toConnector, toStation, toUserErrors } from './mappers';
+import { ChargerPayload, ConnectorPayload, StationPayload } from './types';
+
+/**
+ * Thin resolvers: the write actor (permission, tenant, station scope) comes
+ * from the context, the AssetService does the rest. Business failures come
+ * back as `userErrors` with nothing changed; authorisation failures and an
+ * unavailable tenants service are GraphQL errors (FORBIDDEN,
+ * DEPENDENCY_UNAVAILABLE with `retriable: true`).
+ */
+function payload<R, T, P>(result: WriteResult<R>, map: (r: R) => T, build: (value: T | null, errors: ReturnType<typeof toUserErrors>) => P): P {
+  return result.ok ? build(map(result.value), []) : build(null, toUserErrors(result.errors));
+}
+
+const stationPayload = (r: WriteResult<StationRecord>): StationPayload =>
+  payload(r, toStation, (station, userErrors) => Object.assign(new StationPayload(), { station, userErrors }));
+const chargerPayload = (r: WriteResult<ChargerRecord>): ChargerPayload =>
+  payload(r, toCharger, (charger, userErrors) => Object.assign(new ChargerPayload(), { charger, userErrors }));
+const connectorPayload = (r: WriteResult<ConnectorRecord>): ConnectorPayload =>
+  payload(r, toConnector, (connector, userErrors) => Object.assign(new ConnectorPayload(), { connector, userErrors }));
+
+const VERSION_DOC = 'Apply only if the current version is this one (optimistic concurrency); omit to apply regardless';
+
+@Resolver()
+export class AssetMutations {
+  @Mutation(() => StationPayload, { description: "Create a station in the caller's tenant (counts against the tenant's station quota). Needs station:write." })
+  async createStation(@Ctx() ctx: AssetsContext, @Arg('input', () => CreateStationInput) input: CreateStationInput): Promise<StationPayload> {
+    return stationPayload(await ctx.assets.createStation(ctx.writeActor(), input));
+  }
+
+  @Mutation(() => StationPayload, { description: 'Change a station. Station managers may change only their assigned stations.' })
+  async updateStation(
+    @Ctx() ctx: AssetsContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateStationInput) input: UpdateStationInput,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: VERSION_DOC }) expectedVersion: number | null,
+  ): Promise<StationPayload> {
+    return stationPayload(await ctx.assets.updateStation(ctx.writeActor(), id, input, expectedVersion ?? null));
+  }
+
+  @Mutation(() => StationPayload, {
+    description: 'Close a station for good (status CLOSED, retiredAt set; kept for history). Refused while it has active chargers. Idempotent.',
+  })
+  async retireStation(
+    @Ctx() ctx: AssetsContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: VERSION_DOC }) expectedVersion: number | null,
+  ): Promise<StationPayload> {
+    return stationPayload(await ctx.assets.retireStation(ctx.writeActor(), id, expectedVersion ?? null));
+  }
+
+  @Mutation(() => ChargerPayload, { description: "Register a charger at a station, optionally with its connectors (counts against the tenant's charger quota)." })
+  async createCharger(@Ctx() ctx: AssetsContext, @Arg('input', () => CreateChargerInput) input: CreateChargerInput): Promise<ChargerPayload> {
+    return chargerPayload(await ctx.assets.createCharger(ctx.writeActor(), input));
+  }
+
+  @Mutation(() => ChargerPayload)
+  async updateCharger(
+    @Ctx() ctx: AssetsContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateChargerInput) input: UpdateChargerInput,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: VERSION_DOC }) expectedVersion: number | null,
+  ): Promise<ChargerPayload> {
+    return chargerPayload(await ctx.assets.updateCharger(ctx.writeActor(), id, input, expectedVersion ?? null));
+  }
+
+  @Mutation(() => ChargerPayload, {
+    description:
+      'Retire a charger with its connectors: it can no longer connect and its code is free for a new charger. Refused while a connector is in a session. Idempotent.',
+  })
+  async retireCharger(
+    @Ctx() ctx: AssetsContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: VERSION_DOC }) expectedVersion: number | null,
+  ): Promise<ChargerPayload> {
+    return chargerPayload(await ctx.assets.retireCharger(ctx.writeActor(), id, expectedVersion ?? null));
+  }
+
+  @Mutation(() => ConnectorPayload)
+  async createConnector(
+    @Ctx() ctx: AssetsContext,
+    @Arg('chargerId', () => ID) chargerId: string,
+    @Arg('input', () => ConnectorInput) input: ConnectorInput,
+  ): Promise<ConnectorPayload> {
+    return connectorPayload(await ctx.assets.createConnector(ctx.writeActor(), chargerId, input));
+  }
+
+  @Mutation(() => ConnectorPayload)
+  async updateConnector(
+    @Ctx() ctx: AssetsContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateConnectorInput) input: UpdateConnectorInput,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: VERSION_DOC }) expectedVersion: number | null,
+  ): Promise<ConnectorPayload> {
+    return connectorPayload(await ctx.assets.updateConnector(ctx.writeActor(), id, input, expectedVersion ?? null));
+  }
+
+  @Mutation(() => ConnectorPayload, { description: 'Retire a connector (kept for history; its number stays taken). Refused while in a session. Idempotent.' })
+  async retireConnector(
+    @Ctx() ctx: AssetsContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: VERSION_DOC }) expectedVersion: number | null,
+  ): Promise<ConnectorPayload> {
+    return connectorPayload(await ctx.assets.retireConnector(ctx.writeActor(), id, expectedVersion ?? null));
+  }
+}

@@ -1,0 +1,14 @@
+import type { BaseRequestContext } from '@evcs/platform';
+import type { TariffReadScope, TariffStore, TariffWriteScope } from './domain/ports';
+import type { TariffService } from './domain/tariff-service';
+import type { TariffLoaders } from './persistence/loaders';
+
+export interface TariffsContext extends BaseRequestContext {
+  service: TariffService;
+  store: TariffStore;
+  loaders: TariffLoaders;
+  /** The read scope of this request; FORBIDDEN without tariff:read, TENANT_CONTEXT_MISSING without tenant. */
+  readScope(): TariffReadScope;
+  /** Where this request may write; FORBIDDEN without tariff:write. */
+  writeScope(): TariffWriteScope;
+}

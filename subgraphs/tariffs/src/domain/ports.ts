@@ -1,0 +1,96 @@
+import type { TariffEvent } from '@evcs/events';
+import type { SegmentInput } from './plan';
+
+/** The ports the tariffs domain service needs. SQL lives behind them (persistence/), Kafka too (events/). */
+
+export type PlanStatus = 'ACTIVE' | 'RETIRED';
+export type ChargerProtocol = 'OCPP16' | 'YKC';
+
+export interface PlanRecord {
+  id: string;
+  tenantId: string;
+  /** null: a tenant-level plan */
+  stationId: string | null;
+  name: string;
+  currency: string;
+  timezone: string;
+  status: PlanStatus;
+  isDefault: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface VersionRecord {
+  planId: string;
+  version: number;
+  effectiveFrom: Date;
+  segments: SegmentInput[];
+  createdAt: Date;
+  createdBy: string | null;
+}
+
+export interface BindingRecord {
+  chargerId: string;
+  stationId: string;
+  protocol: ChargerProtocol;
+  planId: string;
+  boundAt: Date;
+}
+
+/** Which rows a request may read: its tenants, and optionally only some stations (tenant-level plans stay visible). */
+export interface TariffReadScope {
+  tenantId: string;
+  tenantIds: readonly string[];
+  stationIds: readonly string[] | null;
+}
+
+/** Which plans a request may change: its own tenant's, and only some stations' if it is station-scoped. */
+export interface TariffWriteScope {
+  tenantId: string;
+  /** null: every station and the tenant-level plans */
+  stationIds: readonly string[] | null;
+}
+
+/** One transaction as one tenant (RLS set); every method filters by that tenant too. */
+export interface TariffTx {
+  /** Serialise changes to one station's (or, with null, the tenant-level) plan set. */
+  lockPlanSet(stationId: string | null): Promise<void>;
+  countActivePlans(stationId: string | null): Promise<number>;
+  /** The plan row locked for update, or null. */
+  lockPlan(planId: string): Promise<PlanRecord | null>;
+  insertPlan(p: Pick<PlanRecord, 'stationId' | 'name' | 'currency' | 'timezone' | 'isDefault'>): Promise<PlanRecord>;
+  updatePlan(planId: string, patch: Partial<Pick<PlanRecord, 'name' | 'isDefault' | 'status'>>): Promise<PlanRecord>;
+  /** Clear the default flag of the station's (null: the tenant-level) plans, except `exceptPlanId`. */
+  clearDefaults(stationId: string | null, exceptPlanId: string | null): Promise<void>;
+  versions(planId: string): Promise<VersionRecord[]>;
+  insertVersion(v: Omit<VersionRecord, 'createdAt'>): Promise<VersionRecord>;
+  binding(chargerId: string): Promise<BindingRecord | null>;
+  upsertBinding(b: Omit<BindingRecord, 'boundAt'> & { boundBy: string }): Promise<BindingRecord>;
+  deleteBinding(chargerId: string): Promise<BindingRecord | null>;
+  bindingsOfPlan(planId: string, protocol?: ChargerProtocol): Promise<BindingRecord[]>;
+}
+
+export interface TariffStore {
+  inTenant<T>(tenantId: string, fn: (tx: TariffTx) => Promise<T>): Promise<T>;
+
+  // reads within a request's scope
+  listPlans(scope: TariffReadScope, filter: { stationId?: string | null; includeRetired: boolean; limit: number }): Promise<PlanRecord[]>;
+  plansByIds(scope: TariffReadScope, ids: readonly string[]): Promise<PlanRecord[]>;
+  versionsByPlanIds(scope: TariffReadScope, planIds: readonly string[]): Promise<VersionRecord[]>;
+  bindingsByChargerIds(scope: TariffReadScope, chargerIds: readonly string[]): Promise<BindingRecord[]>;
+
+  // what pricing resolves, for one tenant
+  resolution(tenantId: string, chargerId: string, stationId: string | null): Promise<Resolution | null>;
+  planWithVersions(tenantId: string, planId: string): Promise<{ plan: PlanRecord; versions: VersionRecord[] } | null>;
+}
+
+export type ResolutionSource = 'CHARGER' | 'STATION' | 'TENANT';
+export interface Resolution {
+  planId: string;
+  source: ResolutionSource;
+}
+
+/** Publishes tariff events; called after the commit. */
+export interface TariffEventPublisher {
+  publish(events: TariffEvent[]): Promise<void>;
+}

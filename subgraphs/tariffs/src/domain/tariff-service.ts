@@ -1,0 +1,314 @@
+import { randomUUID } from 'node:crypto';
+import type { TariffEvent } from '@evcs/events';
+import { AppError, ErrorCodes, Logger } from '@evcs/platform';
+import { PlanCache } from './plan-cache';
+import { PricedPlan, SegmentInput, segmentsFromRecords, segmentToRecord, UserError, validateCurrency, validateSegments, validateTimezone, versionAt } from './plan';
+import { priceSession, SessionPrice, SessionUsage } from './pricing';
+import type { BindingRecord, ChargerProtocol, PlanRecord, Resolution, TariffEventPublisher, TariffStore, TariffTx, TariffWriteScope, VersionRecord } from './ports';
+import { toYkcBillingModel } from './ykc';
+
+/** At most this many ACTIVE plans per station (the legacy system's rule, now enforced). */
+export const MAX_ACTIVE_PLANS_PER_STATION = 16;
+export const DEFAULT_TIMEZONE = 'Asia/Shanghai';
+
+export const TariffErrorCodes = {
+  NOT_FOUND: 'NOT_FOUND',
+  PLAN_LIMIT_REACHED: 'PLAN_LIMIT_REACHED',
+  PLAN_RETIRED: 'PLAN_RETIRED',
+  PLAN_BOUND: 'PLAN_BOUND',
+  STATION_MISMATCH: 'STATION_MISMATCH',
+  INVALID_EFFECTIVE_FROM: 'INVALID_EFFECTIVE_FROM',
+  INVALID_NAME: 'INVALID_NAME',
+  INVALID_ID: 'INVALID_ID',
+  YKC_UNREPRESENTABLE: 'YKC_UNREPRESENTABLE',
+  OUT_OF_SCOPE: 'OUT_OF_SCOPE',
+} as const;
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; errors: UserError[] };
+const fail = <T>(code: string, field: string | null, message: string): Outcome<T> => ({ ok: false, errors: [{ code, field, message }] });
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string): boolean => UUID.test(s);
+
+export interface CreatePlanCommand {
+  stationId: string | null;
+  name: string;
+  currency: string;
+  timezone?: string | null;
+  isDefault: boolean;
+  segments: SegmentInput[];
+  effectiveFrom?: Date | null;
+}
+export interface RevisePlanCommand {
+  planId: string;
+  segments: SegmentInput[];
+  effectiveFrom?: Date | null;
+}
+export interface BindChargerCommand {
+  chargerId: string;
+  stationId: string;
+  protocol: ChargerProtocol;
+  planId: string;
+}
+export interface PriceSessionCommand {
+  chargerId: string;
+  /** the charger's station, for the station-default fallback when the charger has no binding */
+  stationId?: string | null;
+  usage: SessionUsage;
+}
+export interface PlanWithVersion {
+  plan: PlanRecord;
+  version: VersionRecord;
+}
+export interface PricedSession {
+  price: SessionPrice;
+  resolution: Resolution;
+}
+
+interface CachedPlan {
+  plan: PlanRecord;
+  priced: PricedPlan;
+}
+
+/**
+ * Tariff plans, versions, bindings and pricing. Every method takes the tenant
+ * first; nothing falls back to a default tenant. Business failures come back as
+ * user errors; events are published after the commit.
+ */
+export class TariffService {
+  constructor(
+    private readonly store: TariffStore,
+    private readonly publisher: TariffEventPublisher,
+    private readonly cache: PlanCache,
+    private readonly logger: Logger,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async createPlan(scope: TariffWriteScope, actor: string, cmd: CreatePlanCommand): Promise<Outcome<PlanWithVersion>> {
+    const tenantId = scope.tenantId;
+    const errors: UserError[] = [];
+    const name = cmd.name.trim();
+    if (name.length === 0 || name.length > 100) errors.push({ code: TariffErrorCodes.INVALID_NAME, field: 'name', message: 'name must be 1–100 characters' });
+    if (cmd.stationId !== null && !isUuid(cmd.stationId)) errors.push({ code: TariffErrorCodes.INVALID_ID, field: 'stationId', message: 'stationId is not a UUID' });
+    const cur = validateCurrency(cmd.currency);
+    if (cur) errors.push(cur);
+    const timezone = cmd.timezone ?? DEFAULT_TIMEZONE;
+    const tz = validateTimezone(timezone);
+    if (tz) errors.push(tz);
+    const segs = validateSegments(cmd.segments);
+    if (!segs.ok) errors.push(...segs.errors);
+    const effectiveFrom = this.checkEffectiveFrom(cmd.effectiveFrom, null, errors);
+    if (errors.length > 0 || !segs.ok) return { ok: false, errors };
+    if (!this.stationInScope(scope, cmd.stationId)) return fail(TariffErrorCodes.OUT_OF_SCOPE, 'stationId', outOfScopeMessage(cmd.stationId));
+
+    const result = await this.store.inTenant(tenantId, async (tx): Promise<Outcome<PlanWithVersion>> => {
+      await tx.lockPlanSet(cmd.stationId);
+      if (cmd.stationId !== null) {
+        const active = await tx.countActivePlans(cmd.stationId);
+        if (active >= MAX_ACTIVE_PLANS_PER_STATION) {
+          return fail(TariffErrorCodes.PLAN_LIMIT_REACHED, 'stationId', `station ${cmd.stationId} already has ${active} active plans; at most ${MAX_ACTIVE_PLANS_PER_STATION} (retire one first)`);
+        }
+      }
+      if (cmd.isDefault) await tx.clearDefaults(cmd.stationId, null);
+      const plan = await tx.insertPlan({ stationId: cmd.stationId, name, currency: cmd.currency, timezone, isDefault: cmd.isDefault });
+      const version = await tx.insertVersion({ planId: plan.id, version: 1, effectiveFrom, segments: segs.segments.map(segmentToRecord), createdBy: actor });
+      return { ok: true, value: { plan, version } };
+    });
+    if (result.ok) {
+      await this.afterCommit(tenantId, [
+        this.planEvent(tenantId, result.value.plan, 'CREATED', result.value.version),
+        ...(cmd.isDefault ? [this.planEvent(tenantId, result.value.plan, 'DEFAULT_CHANGED')] : []),
+      ]);
+    }
+    return result;
+  }
+
+  /** Editing a plan: a new immutable version, in force from `effectiveFrom` (default now). Old versions stay readable. */
+  async revisePlan(scope: TariffWriteScope, actor: string, cmd: RevisePlanCommand): Promise<Outcome<PlanWithVersion>> {
+    const tenantId = scope.tenantId;
+    if (!isUuid(cmd.planId)) return fail(TariffErrorCodes.INVALID_ID, 'planId', 'planId is not a UUID');
+    const segs = validateSegments(cmd.segments);
+    if (!segs.ok) return { ok: false, errors: segs.errors };
+    const result = await this.store.inTenant(tenantId, async (tx): Promise<Outcome<PlanWithVersion>> => {
+      const plan = await tx.lockPlan(cmd.planId);
+      if (!plan || !this.stationInScope(scope, plan.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${cmd.planId}`);
+      if (plan.status !== 'ACTIVE') return fail(TariffErrorCodes.PLAN_RETIRED, 'planId', `plan "${plan.name}" is retired and cannot be edited`);
+      const versions = await tx.versions(plan.id);
+      const latest = versions[versions.length - 1];
+      const errors: UserError[] = [];
+      const effectiveFrom = this.checkEffectiveFrom(cmd.effectiveFrom, latest, errors);
+      if (errors.length > 0) return { ok: false, errors };
+      const ykc = await tx.bindingsOfPlan(plan.id, 'YKC');
+      if (ykc.length > 0) {
+        const conv = toYkcBillingModel(segs.segments, plan.currency);
+        if (!conv.ok) {
+          return fail(TariffErrorCodes.YKC_UNREPRESENTABLE, 'segments', `plan "${plan.name}" is bound to ${ykc.length} YKC charger(s) and this version cannot be represented on them: ${conv.reasons.join('; ')}`);
+        }
+      }
+      const version = await tx.insertVersion({ planId: plan.id, version: latest.version + 1, effectiveFrom, segments: segs.segments.map(segmentToRecord), createdBy: actor });
+      const updated = await tx.updatePlan(plan.id, {});
+      return { ok: true, value: { plan: updated, version } };
+    });
+    if (result.ok) await this.afterCommit(tenantId, [this.planEvent(tenantId, result.value.plan, 'VERSIONED', result.value.version)]);
+    return result;
+  }
+
+  async setDefaultPlan(scope: TariffWriteScope, planId: string): Promise<Outcome<PlanRecord>> {
+    if (!isUuid(planId)) return fail(TariffErrorCodes.INVALID_ID, 'planId', 'planId is not a UUID');
+    const result = await this.store.inTenant(scope.tenantId, async (tx): Promise<Outcome<PlanRecord>> => {
+      const found = await tx.lockPlan(planId);
+      if (!found || !this.stationInScope(scope, found.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${planId}`);
+      if (found.status !== 'ACTIVE') return fail(TariffErrorCodes.PLAN_RETIRED, 'planId', `plan "${found.name}" is retired`);
+      await tx.lockPlanSet(found.stationId);
+      await tx.clearDefaults(found.stationId, found.id);
+      return { ok: true, value: await tx.updatePlan(found.id, { isDefault: true }) };
+    });
+    if (result.ok) await this.afterCommit(scope.tenantId, [this.planEvent(scope.tenantId, result.value, 'DEFAULT_CHANGED')]);
+    return result;
+  }
+
+  /** Retire a plan (frees one of its station's 16 slots). Refused while chargers are bound to it. */
+  async retirePlan(scope: TariffWriteScope, planId: string): Promise<Outcome<PlanRecord>> {
+    if (!isUuid(planId)) return fail(TariffErrorCodes.INVALID_ID, 'planId', 'planId is not a UUID');
+    const result = await this.store.inTenant(scope.tenantId, async (tx): Promise<Outcome<PlanRecord>> => {
+      const found = await tx.lockPlan(planId);
+      if (!found || !this.stationInScope(scope, found.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${planId}`);
+      if (found.status !== 'ACTIVE') return { ok: true, value: found };
+      const bound = await tx.bindingsOfPlan(found.id);
+      if (bound.length > 0) return fail(TariffErrorCodes.PLAN_BOUND, 'planId', `plan "${found.name}" is bound to ${bound.length} charger(s); bind them to another plan first`);
+      await tx.lockPlanSet(found.stationId);
+      return { ok: true, value: await tx.updatePlan(found.id, { status: 'RETIRED', isDefault: false }) };
+    });
+    if (result.ok) await this.afterCommit(scope.tenantId, [this.planEvent(scope.tenantId, result.value, 'RETIRED')]);
+    return result;
+  }
+
+  /**
+   * Bind a charger to a plan. The charger's station and protocol come with the
+   * command (this subgraph can't read assets); a YKC charger only takes a plan
+   * whose current and scheduled versions fit its 4-tier, 48-slot billing model.
+   */
+  async bindCharger(scope: TariffWriteScope, actor: string, cmd: BindChargerCommand): Promise<Outcome<BindingRecord>> {
+    for (const f of ['chargerId', 'stationId', 'planId'] as const) {
+      if (!isUuid(cmd[f])) return fail(TariffErrorCodes.INVALID_ID, f, `${f} is not a UUID`);
+    }
+    if (!this.stationInScope(scope, cmd.stationId)) return fail(TariffErrorCodes.OUT_OF_SCOPE, 'stationId', outOfScopeMessage(cmd.stationId));
+    const result = await this.store.inTenant(scope.tenantId, async (tx): Promise<Outcome<BindingRecord>> => {
+      const plan = await tx.lockPlan(cmd.planId);
+      if (!plan || (plan.stationId !== null && !this.stationInScope(scope, plan.stationId))) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${cmd.planId}`);
+      if (plan.status !== 'ACTIVE') return fail(TariffErrorCodes.PLAN_RETIRED, 'planId', `plan "${plan.name}" is retired`);
+      if (plan.stationId !== null && plan.stationId !== cmd.stationId) {
+        return fail(TariffErrorCodes.STATION_MISMATCH, 'planId', `plan "${plan.name}" belongs to station ${plan.stationId}, not to the charger's station ${cmd.stationId}`);
+      }
+      if (cmd.protocol === 'YKC') {
+        const now = this.clock().getTime();
+        const versions = await tx.versions(plan.id);
+        const inForce = versionAt(versions, now).version;
+        // the version in force now and every scheduled one must fit
+        for (const v of versions.filter((x) => x.version >= inForce)) {
+          const conv = toYkcBillingModel(segmentsFromRecords(v.segments), plan.currency);
+          if (!conv.ok) {
+            return fail(TariffErrorCodes.YKC_UNREPRESENTABLE, 'planId', `plan "${plan.name}" (version ${v.version}) cannot be represented on a YKC charger: ${conv.reasons.join('; ')}`);
+          }
+        }
+      }
+      return { ok: true, value: await tx.upsertBinding({ chargerId: cmd.chargerId, stationId: cmd.stationId, protocol: cmd.protocol, planId: plan.id, boundBy: actor }) };
+    });
+    if (result.ok) await this.afterCommit(scope.tenantId, [this.bindingEvent(scope.tenantId, cmd.chargerId, cmd.stationId, cmd.planId)]);
+    return result;
+  }
+
+  async unbindCharger(scope: TariffWriteScope, chargerId: string): Promise<Outcome<BindingRecord | null>> {
+    if (!isUuid(chargerId)) return fail(TariffErrorCodes.INVALID_ID, 'chargerId', 'chargerId is not a UUID');
+    const result = await this.store.inTenant(scope.tenantId, async (tx): Promise<Outcome<BindingRecord | null>> => {
+      const existing = await tx.binding(chargerId);
+      if (!existing) return { ok: true, value: null };
+      if (!this.stationInScope(scope, existing.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'chargerId', `charger ${chargerId} has no binding`);
+      return { ok: true, value: await tx.deleteBinding(chargerId) };
+    });
+    if (result.ok && result.value) await this.afterCommit(scope.tenantId, [this.bindingEvent(scope.tenantId, chargerId, result.value.stationId, null)]);
+    return result;
+  }
+
+  /** Which plan prices this charger: its own binding, else its station's default, else the tenant's default. */
+  async resolve(tenantId: string, chargerId: string, stationId: string | null): Promise<Resolution | null> {
+    if (!isUuid(chargerId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'chargerId is not a UUID');
+    if (stationId !== null && !isUuid(stationId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'stationId is not a UUID');
+    return this.cache.get(tenantId, `resolve:${chargerId}:${stationId ?? ''}`, () => this.store.resolution(tenantId, chargerId, stationId));
+  }
+
+  /** The cost of a session on a charger, with the plan (and versions) it was priced with. Reads through the cache. */
+  async priceSession(tenantId: string, cmd: PriceSessionCommand): Promise<PricedSession> {
+    const resolution = await this.resolve(tenantId, cmd.chargerId, cmd.stationId ?? null);
+    if (!resolution) {
+      throw new AppError(ErrorCodes.NOT_FOUND, `no tariff plan applies to charger ${cmd.chargerId}: it has no binding, and there is no station or tenant default`);
+    }
+    const cached = await this.pricedPlan(tenantId, resolution.planId);
+    return { price: priceSession(cached.priced, cmd.usage), resolution };
+  }
+
+  private async pricedPlan(tenantId: string, planId: string): Promise<CachedPlan> {
+    const cached = await this.cache.get(tenantId, `plan:${planId}`, async (): Promise<CachedPlan | null> => {
+      const found = await this.store.planWithVersions(tenantId, planId);
+      if (!found) return null;
+      const versions = found.versions.map((v) => ({ version: v.version, effectiveFrom: v.effectiveFrom, segments: segmentsFromRecords(v.segments) }));
+      return { plan: found.plan, priced: { id: found.plan.id, currency: found.plan.currency, timezone: found.plan.timezone, versions } };
+    });
+    if (!cached) throw new AppError(ErrorCodes.NOT_FOUND, `tariff plan ${planId} not found`);
+    return cached;
+  }
+
+  private checkEffectiveFrom(requested: Date | null | undefined, latest: VersionRecord | null | undefined, errors: UserError[]): Date {
+    const now = this.clock();
+    const at = requested ?? now;
+    // Never rewrite history: a version can't take effect before now (a second of
+    // clock skew between client and server is tolerated), nor before the latest one.
+    if (at.getTime() < now.getTime() - 1000) {
+      errors.push({ code: TariffErrorCodes.INVALID_EFFECTIVE_FROM, field: 'effectiveFrom', message: `effectiveFrom ${at.toISOString()} is in the past; sessions already charged keep their price` });
+    } else if (latest && at.getTime() < latest.effectiveFrom.getTime()) {
+      errors.push({
+        code: TariffErrorCodes.INVALID_EFFECTIVE_FROM,
+        field: 'effectiveFrom',
+        message: `effectiveFrom ${at.toISOString()} is before version ${latest.version} takes effect (${latest.effectiveFrom.toISOString()})`,
+      });
+    }
+    return at.getTime() < now.getTime() ? now : at;
+  }
+
+  private stationInScope(scope: TariffWriteScope, stationId: string | null): boolean {
+    if (scope.stationIds === null) return true;
+    return stationId !== null && scope.stationIds.includes(stationId);
+  }
+
+  /**
+   * Publish-after-commit: this instance drops its own cache at once, then tells
+   * the others. A failed publish is logged, not undone (the change is committed);
+   * other instances then catch up when their entries' TTL runs out.
+   */
+  private async afterCommit(tenantId: string, events: TariffEvent[]): Promise<void> {
+    this.cache.invalidateTenant(tenantId);
+    try {
+      await this.publisher.publish(events);
+    } catch (err) {
+      this.logger.error({ err, tenantId, events: events.map((e) => e.type) }, 'tariff events not published; other instances refresh on cache TTL');
+    }
+  }
+
+  private planEvent(tenantId: string, plan: PlanRecord, change: 'CREATED' | 'VERSIONED' | 'DEFAULT_CHANGED' | 'RETIRED', version?: VersionRecord): TariffEvent {
+    return {
+      id: randomUUID(),
+      version: 1,
+      type: 'tariff.plan_changed',
+      tenantId,
+      occurredAt: new Date().toISOString(),
+      data: { planId: plan.id, stationId: plan.stationId, change, ...(version ? { planVersion: version.version, effectiveFrom: version.effectiveFrom.toISOString() } : {}) },
+    };
+  }
+
+  private bindingEvent(tenantId: string, chargerId: string, stationId: string | null, planId: string | null): TariffEvent {
+    return { id: randomUUID(), version: 1, type: 'tariff.binding_changed', tenantId, occurredAt: new Date().toISOString(), data: { chargerId, stationId, planId } };
+  }
+}
+
+const outOfScopeMessage = (stationId: string | null) =>
+  stationId === null ? 'tenant-level plans are outside your assigned stations' : `station ${stationId} is not among your assigned stations`;

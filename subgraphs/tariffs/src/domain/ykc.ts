@@ -1,0 +1,91 @@
+import { Exact } from './exact';
+import { describeSegment, formatClock, Segment, slotTable, SLOT_MINUTES } from './plan';
+
+/**
+ * A plan version in the YKC (云快充) billing model: at most 4 price tiers
+ * (尖 sharp, 峰 peak, 平 flat, 谷 valley), each an electricity rate and a service
+ * rate, and 48 half-hour slots each naming a tier (messages 0x0A / 0x58).
+ *
+ * Tiers are numbered as the protocol numbers them (0 尖 … 3 谷) and assigned by
+ * total price per kWh, dearest first; a plan with fewer than four price pairs
+ * leaves the cheaper tier numbers unused (rates 0). Prices travel ×10^5 on the
+ * wire; 4-place plan prices always fit.
+ */
+export const YKC_TIERS = ['SHARP', 'PEAK', 'FLAT', 'VALLEY'] as const;
+export type YkcTierName = (typeof YKC_TIERS)[number];
+export const YKC_SLOTS = 48;
+export const YKC_CURRENCY = 'CNY';
+
+export interface YkcTier {
+  /** 0 尖, 1 峰, 2 平, 3 谷 */
+  tier: number;
+  name: YkcTierName;
+  energyPrice: Exact;
+  serviceFee: Exact;
+  /** whether any slot uses it */
+  used: boolean;
+}
+
+export interface YkcBillingModel {
+  tiers: YkcTier[];
+  /** 48 entries, slot k = [k×30 min, (k+1)×30 min) local time; each a tier number */
+  slots: number[];
+}
+
+export type YkcConversion = { ok: true; model: YkcBillingModel } | { ok: false; reasons: string[] };
+
+/** Prices as the wire carries them (yuan × 10^5, unsigned 32-bit). */
+export const toYkcPriceUnits = (p: Exact): number => {
+  const units = p.mul(Exact.int(100_000));
+  if (!units.hasScale(0) || units.sign() < 0 || units.cmp(Exact.int(0xffffffff)) > 0) throw new RangeError(`price ${p.toDecimalString()} does not fit the YKC field`);
+  return Number(units.n);
+};
+
+/** Convert one version's segments, or say every reason it can't be represented. */
+export function toYkcBillingModel(segments: readonly Segment[], currency: string): YkcConversion {
+  const reasons: string[] = [];
+  if (currency !== YKC_CURRENCY) reasons.push(`YKC chargers bill in ${YKC_CURRENCY}; this plan is in ${currency}`);
+  const table = slotTable(segments);
+  const pairKey = (s: Segment) => `${s.energyPrice.toFixed(4)}|${s.serviceFee.toFixed(4)}`;
+
+  const slotPair: string[] = [];
+  for (let k = 0; k < YKC_SLOTS; k++) {
+    const a = segments[table[2 * k]];
+    const b = segments[table[2 * k + 1]];
+    if (pairKey(a) !== pairKey(b)) {
+      const from = formatClock(k * 2 * SLOT_MINUTES);
+      const to = formatClock((k + 1) * 2 * SLOT_MINUTES);
+      const mid = formatClock((2 * k + 1) * SLOT_MINUTES);
+      reasons.push(
+        `half-hour slot ${from}–${to} would need two prices (${describeSegment(table[2 * k], a)} until ${mid}, ${describeSegment(table[2 * k + 1], b)} from ${mid}); YKC chargers price whole half-hours`,
+      );
+    }
+    slotPair.push(pairKey(a));
+  }
+
+  const distinct = new Map<string, Segment>();
+  for (const s of segments) if (!distinct.has(pairKey(s))) distinct.set(pairKey(s), s);
+  if (distinct.size > YKC_TIERS.length) {
+    reasons.push(`the plan has ${distinct.size} different price pairs (energy price + service fee); YKC chargers hold at most ${YKC_TIERS.length} tiers`);
+  }
+  for (const s of distinct.values()) {
+    try {
+      toYkcPriceUnits(s.energyPrice);
+      toYkcPriceUnits(s.serviceFee);
+    } catch (e) {
+      reasons.push((e as Error).message);
+    }
+  }
+  if (reasons.length > 0) return { ok: false, reasons };
+
+  const ranked = [...distinct.entries()].sort(([, x], [, y]) => {
+    const c = y.energyPrice.add(y.serviceFee).cmp(x.energyPrice.add(x.serviceFee));
+    return c !== 0 ? c : y.energyPrice.cmp(x.energyPrice);
+  });
+  const tierOf = new Map(ranked.map(([k], i) => [k, i]));
+  const tiers: YkcTier[] = YKC_TIERS.map((name, i) => {
+    const seg = ranked[i]?.[1];
+    return { tier: i, name, energyPrice: seg?.energyPrice ?? Exact.ZERO, serviceFee: seg?.serviceFee ?? Exact.ZERO, used: !!seg };
+  });
+  return { ok: true, model: { tiers, slots: slotPair.map((k) => tierOf.get(k)!) } };
+}

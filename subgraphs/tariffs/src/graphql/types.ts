@@ -1,0 +1,204 @@
+import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { DecimalScalar } from './scalars';
+
+export enum TariffPlanStatus {
+  ACTIVE = 'ACTIVE',
+  RETIRED = 'RETIRED',
+}
+registerEnumType(TariffPlanStatus, { name: 'TariffPlanStatus' });
+
+/** Same name and values as the assets subgraph's enum (composition merges them). */
+export enum ChargerProtocol {
+  OCPP16 = 'OCPP16',
+  YKC = 'YKC',
+}
+registerEnumType(ChargerProtocol, { name: 'ChargerProtocol' });
+
+export enum TariffSource {
+  CHARGER = 'CHARGER',
+  STATION = 'STATION',
+  TENANT = 'TENANT',
+}
+registerEnumType(TariffSource, {
+  name: 'TariffSource',
+  description: "Where a charger's plan came from: its own binding, its station's default, or the tenant's default",
+});
+
+@ObjectType({ description: 'A time-of-use segment of the local day, with prices per kWh (4 decimal places).' })
+export class TariffSegment {
+  @Field({ description: 'HH:MM, on a 15-minute boundary' }) start!: string;
+  @Field({ description: 'HH:MM; 24:00 is midnight at the end of the day; an end before the start crosses midnight' }) end!: string;
+  @Field(() => DecimalScalar, { description: 'Electricity price per kWh' }) energyPrice!: string;
+  @Field(() => DecimalScalar, { description: 'Service fee per kWh' }) serviceFee!: string;
+}
+
+@ObjectType({ description: 'An immutable version of a plan. Editing a plan makes a new version.' })
+export class TariffPlanVersion {
+  @Field(() => Int) version!: number;
+  @Field(() => Date, { description: 'In force from this instant (UTC) until the next version takes effect' }) effectiveFrom!: Date;
+  @Field(() => Date) createdAt!: Date;
+  @Field(() => [TariffSegment], { description: 'Sorted by start' }) segments!: TariffSegment[];
+  planId!: string;
+  currency!: string;
+}
+
+@Directive('@key(fields: "id")')
+@ObjectType({ description: "A time-of-use tariff plan of a station, or of the tenant (stationId null). Its segments are wall-clock times in `timezone` (the station's)." })
+export class TariffPlan {
+  @Field(() => ID) id!: string;
+  @Field() name!: string;
+  @Field({ description: 'ISO 4217' }) currency!: string;
+  @Field({ description: 'IANA timezone whose wall clock the segments follow' }) timezone!: string;
+  @Field(() => TariffPlanStatus) status!: TariffPlanStatus;
+  @Field(() => ID, { nullable: true, description: 'The station it belongs to; null for a tenant-level plan' }) stationId!: string | null;
+  @Field({ description: "Whether it is its station's default (or, tenant-level, the tenant's default)" }) isDefault!: boolean;
+  @Field(() => Date) createdAt!: Date;
+  @Field(() => Date) updatedAt!: Date;
+}
+
+@ObjectType({ description: 'A business failure of a mutation: nothing was changed.' })
+@Directive('@shareable')
+export class UserError {
+  @Field({ description: 'Stable, machine-readable' }) code!: string;
+  @Field(() => String, { nullable: true, description: 'The input field at fault, e.g. segments[3]' }) field!: string | null;
+  @Field() message!: string;
+}
+
+@ObjectType()
+export class TariffPlanPayload {
+  @Field(() => TariffPlan, { nullable: true }) plan!: TariffPlan | null;
+  @Field(() => TariffPlanVersion, { nullable: true, description: 'The version created, if any' }) version!: TariffPlanVersion | null;
+  @Field(() => [UserError]) userErrors!: UserError[];
+}
+
+@ObjectType({ description: 'A charger bound to a plan. Charger and station are the assets ids.' })
+export class ChargerTariffBinding {
+  @Field(() => ID) chargerId!: string;
+  @Field(() => ID) stationId!: string;
+  @Field(() => ChargerProtocol) protocol!: ChargerProtocol;
+  @Field(() => Date) boundAt!: Date;
+  planId!: string;
+}
+
+@ObjectType()
+export class ChargerTariffBindingPayload {
+  @Field(() => ChargerTariffBinding, { nullable: true }) binding!: ChargerTariffBinding | null;
+  @Field(() => [UserError]) userErrors!: UserError[];
+}
+
+@ObjectType({ description: 'The plan that prices a charger, and why' })
+export class EffectiveTariff {
+  @Field(() => TariffSource) source!: TariffSource;
+  planId!: string;
+}
+
+@ObjectType({ description: 'The part of a session priced at one segment of one plan version. Amounts are exact (unrounded).' })
+export class SessionPriceItem {
+  @Field(() => Int) planVersion!: number;
+  @Field(() => Int, { description: '1-based, in the version\'s sorted segments' }) segmentNo!: number;
+  @Field() start!: string;
+  @Field() end!: string;
+  @Field(() => DecimalScalar) energyPrice!: string;
+  @Field(() => DecimalScalar) serviceFee!: string;
+  @Field(() => DecimalScalar, { description: 'Seconds of the session in this segment' }) durationSeconds!: string;
+  @Field(() => DecimalScalar, { description: 'Energy priced here (Wh), exact up to 10 places' }) energyWh!: string;
+  @Field(() => DecimalScalar, { description: 'Electricity amount before rounding (exact up to 10 places)' }) electricityAmount!: string;
+  @Field(() => DecimalScalar, { description: 'Service amount before rounding (exact up to 10 places)' }) serviceAmount!: string;
+}
+
+@ObjectType({ description: 'The cost of a session. One rounding, half-up to 0.01, of the exact sum of the items.' })
+export class SessionPrice {
+  @Field(() => ID) planId!: string;
+  @Field(() => TariffSource) source!: TariffSource;
+  @Field(() => [Int], { description: 'Plan versions that priced some part of the session' }) planVersions!: number[];
+  @Field() currency!: string;
+  @Field() timezone!: string;
+  @Field(() => DecimalScalar) energyWh!: string;
+  @Field(() => DecimalScalar) durationSeconds!: string;
+  @Field(() => DecimalScalar, { description: 'Sum of the electricity amounts, before rounding' }) electricityAmount!: string;
+  @Field(() => DecimalScalar, { description: 'Sum of the service amounts, before rounding' }) serviceAmount!: string;
+  @Field(() => DecimalScalar, { description: 'electricityAmount + serviceAmount before rounding (exact up to 10 places)' }) totalExact!: string;
+  @Field(() => DecimalScalar, { description: 'What the session costs: totalExact rounded half-up to 0.01' }) total!: string;
+  @Field(() => [SessionPriceItem]) items!: SessionPriceItem[];
+}
+
+@ObjectType('YkcPriceTier')
+export class YkcPriceTier {
+  @Field(() => Int, { description: '0 尖 sharp, 1 峰 peak, 2 平 flat, 3 谷 valley' }) tier!: number;
+  @Field() name!: string;
+  @Field(() => DecimalScalar) energyPrice!: string;
+  @Field(() => DecimalScalar) serviceFee!: string;
+  @Field({ description: 'Whether any slot uses it' }) used!: boolean;
+}
+
+@ObjectType({ description: 'A plan version in the YKC billing model (4 tiers × 48 half-hour slots), or why it cannot be' })
+export class YkcBillingModel {
+  @Field() representable!: boolean;
+  @Field(() => [String]) reasons!: string[];
+  @Field(() => [YkcPriceTier]) tiers!: YkcPriceTier[];
+  @Field(() => [Int], { description: '48 tier numbers, slot k = [k×30 min, (k+1)×30 min) local time' }) slots!: number[];
+}
+
+@Directive('@key(fields: "id")')
+@ObjectType()
+export class Charger {
+  @Field(() => ID) id!: string;
+}
+
+@Directive('@key(fields: "id")')
+@ObjectType()
+export class Station {
+  @Field(() => ID) id!: string;
+}
+
+// ------------------------------------------------------------------ inputs
+
+@InputType()
+export class TariffSegmentInput {
+  @Field() start!: string;
+  @Field() end!: string;
+  @Field(() => DecimalScalar) energyPrice!: string;
+  @Field(() => DecimalScalar) serviceFee!: string;
+}
+
+@InputType()
+export class CreateTariffPlanInput {
+  @Field(() => ID, { nullable: true, description: 'The station it belongs to; omit for a tenant-level plan' }) stationId?: string | null;
+  @Field() name!: string;
+  @Field({ defaultValue: 'CNY' }) currency!: string;
+  @Field(() => String, { nullable: true, description: "The station's IANA timezone; default Asia/Shanghai" }) timezone?: string | null;
+  @Field({ defaultValue: false, description: "Make it its station's (or the tenant's) default" }) isDefault!: boolean;
+  @Field(() => [TariffSegmentInput]) segments!: TariffSegmentInput[];
+  @Field(() => Date, { nullable: true, description: 'When version 1 takes effect; default now' }) effectiveFrom?: Date | null;
+}
+
+@InputType()
+export class ReviseTariffPlanInput {
+  @Field(() => ID) planId!: string;
+  @Field(() => [TariffSegmentInput]) segments!: TariffSegmentInput[];
+  @Field(() => Date, { nullable: true, description: 'When the new version takes effect; default now, never in the past' }) effectiveFrom?: Date | null;
+}
+
+@InputType()
+export class BindChargerTariffInput {
+  @Field(() => ID) chargerId!: string;
+  @Field(() => ID, { description: "The charger's station (assets id)" }) stationId!: string;
+  @Field(() => ChargerProtocol, { description: "The charger's protocol, as assets has it: a YKC charger only takes plans its billing model can hold" }) protocol!: ChargerProtocol;
+  @Field(() => ID) planId!: string;
+}
+
+@InputType()
+export class MeterSampleInput {
+  @Field(() => Date) at!: Date;
+  @Field(() => DecimalScalar, { description: 'Cumulative energy register, Wh' }) meterWh!: string;
+}
+
+@InputType()
+export class PriceSessionInput {
+  @Field(() => ID) chargerId!: string;
+  @Field(() => ID, { nullable: true, description: "The charger's station: the station-default fallback for an unbound charger" }) stationId?: string | null;
+  @Field(() => Date) startedAt!: Date;
+  @Field(() => Date) stoppedAt!: Date;
+  @Field(() => DecimalScalar, { nullable: true, description: 'Total energy (Wh), spread evenly over the session when there are no samples' }) energyWh?: string | null;
+  @Field(() => [MeterSampleInput], { nullable: true, description: 'Meter readings from start to stop (at least two)' }) meterSamples?: MeterSampleInput[] | null;
+}

@@ -1,0 +1,60 @@
+import { createSubgraphServer, Knex, Logger, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
+import type { TariffsContext } from './context';
+import { PlanCache } from './domain/plan-cache';
+import type { TariffEventPublisher, TariffReadScope, TariffWriteScope } from './domain/ports';
+import { TariffService } from './domain/tariff-service';
+import { noPublisher } from './events/publisher';
+import { createLoaders } from './persistence/loaders';
+import { PgTariffStore } from './persistence/repository';
+import { buildTariffsSchema, SUBGRAPH_NAME } from './schema';
+
+export interface TariffsDeps {
+  knex: Knex;
+  verifier: TokenVerifier;
+  logger: Logger;
+  /** The in-process plan cache pricing reads from; shared with the cache-invalidation consumer. */
+  cache?: PlanCache;
+  /** Where plan and binding changes are announced (Kafka in production). */
+  publisher?: TariffEventPublisher;
+  clock?: () => Date;
+}
+
+export interface TariffsServer extends SubgraphServer {
+  service: TariffService;
+  cache: PlanCache;
+}
+
+/** Builds the tariffs subgraph HTTP server; never listens. */
+export async function createTariffsServer(deps: TariffsDeps): Promise<TariffsServer> {
+  const store = new PgTariffStore(deps.knex);
+  const cache = deps.cache ?? new PlanCache();
+  const service = new TariffService(store, deps.publisher ?? noPublisher, cache, deps.logger, deps.clock);
+  const srv = await createSubgraphServer<TariffsContext>({
+    name: SUBGRAPH_NAME,
+    schema: await buildTariffsSchema(),
+    verifier: deps.verifier,
+    logger: deps.logger,
+    extendContext: (base) => {
+      let read: TariffReadScope | undefined;
+      const readScope = (): TariffReadScope => {
+        if (!read) {
+          requirePermission(base.identity, 'tariff:read');
+          // Platform services (orders pricing a session) act for the tenant named in their token.
+          read = base.identity.kind === 'service' ? { tenantId: base.tenantId(), tenantIds: [base.tenantId()], stationIds: null } : readScopeOf(base.identity);
+        }
+        return read;
+      };
+      const writeScope = (): TariffWriteScope => {
+        requirePermission(base.identity, 'tariff:write');
+        if (base.identity.kind === 'service') return { tenantId: base.tenantId(), stationIds: null };
+        const s = readScopeOf(base.identity);
+        return { tenantId: s.tenantId, stationIds: s.stationIds };
+      };
+      return { ...base, service, store, readScope, writeScope, loaders: createLoaders(store, readScope) };
+    },
+    ready: async () => {
+      await deps.knex.raw('select 1');
+    },
+  });
+  return { ...srv, service, cache };
+}

@@ -1,0 +1,48 @@
+import { createLogger, generateSigningKey, Identity, Knex, listen, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import { createTariffsServer, TariffsDeps, TariffsServer } from '../src';
+
+export const silent = createLogger('tariffs-test', { level: 'silent' });
+
+export interface Harness {
+  url: string;
+  srv: TariffsServer;
+  token(tenantId: string | null, extra?: Partial<Identity>): Promise<string>;
+  gql(query: string, token: string, variables?: Record<string, unknown>): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+/** Shared signing keys for every harness of one test file (two instances must accept the same tokens). */
+let issuer: Promise<{ issuer: TokenIssuer; verifier: TokenVerifier }> | undefined;
+function keys() {
+  issuer ??= generateSigningKey('router-k').then((k) => ({ issuer: new TokenIssuer(k, 'evcs-router'), verifier: new TokenVerifier({ keys: [k.publicJwk] }, ['evcs-router']) }));
+  return issuer;
+}
+
+/** A real tariffs server on an ephemeral port, with a token helper (operator admin of one tenant by default). */
+export async function startTariffs(knex: Knex, deps: Partial<TariffsDeps> = {}): Promise<Harness> {
+  const { issuer: iss, verifier } = await keys();
+  const srv = await createTariffsServer({ knex, verifier, logger: silent, ...deps });
+  const url = `http://127.0.0.1:${await listen(srv.server, 0)}/graphql`;
+  return {
+    url,
+    srv,
+    token: (tenantId, extra = {}) =>
+      iss.issue({ subject: 'admin', kind: 'user', tenantId, roles: ['OPERATOR_ADMIN'], permissions: ['tariff:read', 'tariff:write'], dataScope: 'TENANT', ...extra }),
+    gql: async (query, token, variables) => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+      return { status: res.status, body: (await res.json()) as any };
+    },
+    stop: () => srv.stop(),
+  };
+}
+
+export const CREATE = `mutation($input: CreateTariffPlanInput!) {
+  createTariffPlan(input: $input) { plan { id name stationId isDefault status } version { version effectiveFrom segments { start end energyPrice serviceFee } } userErrors { code field message } } }`;
+export const REVISE = `mutation($input: ReviseTariffPlanInput!) {
+  reviseTariffPlan(input: $input) { plan { id } version { version effectiveFrom } userErrors { code field message } } }`;
+export const BIND = `mutation($input: BindChargerTariffInput!) {
+  bindChargerTariff(input: $input) { binding { chargerId stationId protocol plan { id } } userErrors { code field message } } }`;
+export const PRICE = `query($input: PriceSessionInput!) {
+  priceSession(input: $input) { planId source planVersions currency total totalExact energyWh electricityAmount serviceAmount
+    items { planVersion segmentNo start end energyWh electricityAmount serviceAmount durationSeconds } } }`;
+export const EFFECTIVE = `query($c: ID!, $s: ID) { effectiveTariff(chargerId: $c, stationId: $s) { source plan { id name } } }`;
