@@ -1,4 +1,4 @@
-import { CHARGER_EVENTS_TOPIC } from '@evcs/events';
+import { CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
 
 /** Settings of one bridge instance. Built from the environment in main.ts, or directly in tests. */
 export interface BridgeConfig {
@@ -16,6 +16,19 @@ export interface BridgeConfig {
   publishMaxBatch: number;
   /** How long a shutdown waits for chargers to close cleanly before cutting them off. */
   shutdownTimeoutMs: number;
+  /** WebSocket ping interval for OCPP connections (a missed pong closes the connection). 0 disables. */
+  pingIntervalMs: number;
+  /**
+   * A charger that sent nothing (no message, no pong) for this long is
+   * disconnected and so reported offline. Default: two heartbeat intervals plus a minute.
+   */
+  silenceTimeoutMs?: number;
+  /** How often the liveness sweep runs and this bridge refreshes its rows in the connection registry. */
+  sweepIntervalMs: number;
+  /** A registry row not refreshed for this long belongs to a dead bridge: its charger counts as offline. */
+  connectionStaleMs: number;
+  /** Topic platform commands arrive on. */
+  commandTopic: string;
 }
 
 export const DEFAULT_BRIDGE_CONFIG: Omit<BridgeConfig, 'bridgeId'> = {
@@ -24,7 +37,15 @@ export const DEFAULT_BRIDGE_CONFIG: Omit<BridgeConfig, 'bridgeId'> = {
   publishLingerMs: 2,
   publishMaxBatch: 500,
   shutdownTimeoutMs: 10_000,
+  pingIntervalMs: 30_000,
+  sweepIntervalMs: 15_000,
+  connectionStaleMs: 60_000,
+  commandTopic: CHARGER_COMMANDS_TOPIC,
 };
+
+export function silenceTimeoutMs(config: BridgeConfig): number {
+  return config.silenceTimeoutMs ?? config.heartbeatIntervalS * 2_000 + 60_000;
+}
 
 export function bridgeConfig(values: Partial<BridgeConfig> & Pick<BridgeConfig, 'bridgeId'>): BridgeConfig {
   const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { CHARGER_EVENTS_TOPIC } from '@evcs/events';
+import { CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
 import { envFields } from '@evcs/platform';
 import { z } from 'zod';
 
@@ -10,12 +10,26 @@ export const BridgeEnv = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   KAFKA_BROKERS: envFields.kafkaBrokers(),
   ASSETS_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
+  /** the tariffs subgraph: billing models for YKC piles */
+  TARIFFS_URL: z.string().url().default('http://127.0.0.1:4003/graphql'),
   /** Private JWK (JSON) of the bridge's internal-token signing key, written by the dev tooling. */
   BRIDGE_SIGNING_KEY_FILE: z.string({ required_error: 'path to the private JWK the bridge signs service tokens with' }).min(1),
   BRIDGE_ID: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
   HEARTBEAT_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(300),
   CHARGER_EVENTS_TOPIC: z.string().min(1).default(CHARGER_EVENTS_TOPIC),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Postgres (application role): transaction ids, YKC record dedup, charger passwords, connection registry. */
+  DATABASE_URL: z.string({ required_error: 'Postgres URL of the application role' }).url(),
+  /** YKC piles connect over plain TCP here. */
+  YKC_PORT: envFields.port(4101),
+  YKC_HOST: z.string().min(1).optional(),
+  /** OCPP security profile 2: the bridge terminates TLS with these PEM files (both or neither). */
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  PING_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+  CHARGER_COMMANDS_TOPIC: z.string().min(1).default(CHARGER_COMMANDS_TOPIC),
+  /** Enables POST /debug/graphql for operators presenting this bearer token. */
+  DEBUG_TOKEN: z.string().min(16).optional(),
   LOG_LEVEL: envFields.logLevel(),
-});
+}).refine((e) => Boolean(e.TLS_KEY_FILE) === Boolean(e.TLS_CERT_FILE), { message: 'TLS_KEY_FILE and TLS_CERT_FILE go together', path: ['TLS_CERT_FILE'] });
 export type BridgeEnv = z.infer<typeof BridgeEnv>;

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { CHARGER_EVENTS_PARTITIONS } from '@evcs/events';
-import { createLogger, importSigningKey, KafkaEventBus, listen, parseEnv, TokenIssuer } from '@evcs/platform';
+import { createKnex, createLogger, importSigningKey, KafkaEventBus, listen, parseEnv, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
 import { bridgeConfig } from './config';
 import { GraphQLChargerDirectory } from './directory';
 import { BridgeEnv } from './env';
+import { PgBridgeStore } from './persistence/pg-store';
+import { TariffsBillingModelSource } from './ykc/tariff-models';
 import { createBridge } from './server';
 
 /** Issuer subgraphs accept from the bridge (see INTERNAL_ISSUERS). */
@@ -13,24 +15,45 @@ async function main(): Promise<void> {
   const env = parseEnv(BridgeEnv);
   const logger = createLogger('protocol-bridge', { level: env.LOG_LEVEL });
   const signingKey = await importSigningKey(await readFile(env.BRIDGE_SIGNING_KEY_FILE, 'utf8'));
-  const directory = new GraphQLChargerDirectory({ url: env.ASSETS_URL, tokens: new TokenIssuer(signingKey, TOKEN_ISSUER) });
+  const tls = env.TLS_KEY_FILE && env.TLS_CERT_FILE ? { key: await readFile(env.TLS_KEY_FILE, 'utf8'), cert: await readFile(env.TLS_CERT_FILE, 'utf8') } : undefined;
+  const tokens = new TokenIssuer(signingKey, TOKEN_ISSUER);
+  const directory = new GraphQLChargerDirectory({ url: env.ASSETS_URL, tokens });
+  // YKC piles ask for their billing model (0x09): the tariffs service's plan for them, converted.
+  const billingModels = new TariffsBillingModelSource(new ServiceGraphQLClient({ url: env.TARIFFS_URL, tokens, subject: 'protocol-bridge', timeoutMs: 3_000 }), directory);
   const bus = new KafkaEventBus({ clientId: `protocol-bridge-${env.BRIDGE_ID}`, brokers: env.KAFKA_BROKERS, logger });
   await bus.ensureTopics([{ topic: env.CHARGER_EVENTS_TOPIC, partitions: CHARGER_EVENTS_PARTITIONS }]);
+  const knex = createKnex({ connectionString: env.DATABASE_URL, schema: 'bridge', pool: { max: 10 }, applicationName: 'protocol-bridge' });
+  const store = new PgBridgeStore(knex);
 
   const bridge = createBridge({
     bus,
     directory,
+    billingModels,
     logger,
+    store,
+    tls,
+    debugToken: env.DEBUG_TOKEN,
     config: bridgeConfig({
       bridgeId: env.BRIDGE_ID,
       heartbeatIntervalS: env.HEARTBEAT_INTERVAL_S,
       topic: env.CHARGER_EVENTS_TOPIC,
+      commandTopic: env.CHARGER_COMMANDS_TOPIC,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      pingIntervalMs: env.PING_INTERVAL_MS,
     }),
   });
+  await bridge.startCommands();
   const port = await listen(bridge.httpServer, env.PORT, env.HOST);
-  logger.info({ port, bridgeId: env.BRIDGE_ID, topic: env.CHARGER_EVENTS_TOPIC }, 'started');
-  process.stdout.write(`protocol-bridge listening on ws://${env.HOST}:${port}/ocpp\n`);
+  const ykcPort = await new Promise<number>((resolve, reject) => {
+    bridge.ykcServer.once('error', reject);
+    bridge.ykcServer.listen(env.YKC_PORT, env.YKC_HOST ?? env.HOST, () => {
+      const addr = bridge.ykcServer.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : env.YKC_PORT);
+    });
+  });
+  const scheme = tls ? 'wss' : 'ws';
+  logger.info({ port, ykcPort, tls: Boolean(tls), bridgeId: env.BRIDGE_ID, topic: env.CHARGER_EVENTS_TOPIC }, 'started');
+  process.stdout.write(`protocol-bridge listening on ${scheme}://${env.HOST}:${port}/ocpp and tcp://${env.YKC_HOST ?? env.HOST}:${ykcPort} (YKC)\n`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -41,6 +64,7 @@ async function main(): Promise<void> {
       // Bridge first: chargers' disconnect events still need the bus.
       await bridge.close();
       await bus.close();
+      await store.close();
       process.exit(0);
     } catch (err) {
       logger.error({ err }, 'unclean shutdown');

@@ -1,49 +1,105 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { canonicalPath, closeServer, EventBus, Logger, sendJson } from '@evcs/platform';
-import type { BridgeConfig } from './config';
+import { BridgeConfig, silenceTimeoutMs } from './config';
+import { Diagnostics } from './connections/diagnostics';
+import { LiveChargers } from './connections/live';
 import type { ChargerDirectory } from './directory';
 import { BatchingChargerEventPublisher } from './kafka/charger-event-publisher';
+import { CommandRouter } from './kafka/command-router';
 import { createOcppServer } from './ocpp/server';
+import { MemoryBridgeStore } from './persistence/memory-store';
+import type { BridgeStore } from './persistence/store';
+import { createDebugHandler } from './debug/graphql';
+import { BillingModelSource, createYkcServer } from './ykc/server';
 
 export interface BridgeDeps {
   bus: EventBus;
   directory: ChargerDirectory;
   logger: Logger;
   config: BridgeConfig;
+  /** Transaction ids, YKC record dedup, credentials, connection registry. Default: in memory (tests, demos). */
+  store?: BridgeStore;
+  /** Serve OCPP over TLS (security profile 2). PEM strings. */
+  tls?: { key: string; cert: string };
+  billingModels?: BillingModelSource;
+  /** Bearer token for the operator debugging endpoint /debug/graphql; without one the endpoint is off. */
+  debugToken?: string;
+  now?: () => Date;
+  newId?: () => string;
 }
 
 export interface Bridge {
-  /** Not listening: the caller decides the port (0 in tests). */
+  /** OCPP (ws or wss) and health. Not listening: the caller decides the port (0 in tests). */
   httpServer: http.Server;
+  /** YKC over TCP. Not listening either. */
+  ykcServer: net.Server;
   readonly connectionCount: number;
-  /** Drain: refuse new chargers, close connected ones, publish what is pending. Does not close the bus. */
+  readonly diagnostics: Diagnostics;
+  readonly live: LiveChargers;
+  readonly commands: CommandRouter;
+  /** Start consuming platform commands (Kafka consumers: this is I/O, so not done by the factory). */
+  startCommands(): Promise<void>;
+  /** Drain: refuse new chargers, close connected ones, publish what is pending. Does not close the bus or store. */
   close(): Promise<void>;
 }
 
 /** Charge point paths: /ocpp/<chargePointId>. Identities may be upper case, so canonicalPath does not apply here. */
 const OCPP_PATH = /^\/ocpp\/([^/]+)$/;
 
-/** Builds the protocol bridge: OCPP 1.6-J over WebSocket on /ocpp/<id>, health on /health/*. Never listens. */
+/** Builds the protocol bridge: OCPP 1.6-J over WebSocket on /ocpp/<id>, YKC over TCP, health on /health/*. Never listens. */
 export function createBridge(deps: BridgeDeps): Bridge {
   const { logger, config } = deps;
+  const newId = deps.newId ?? randomUUID;
+  const store = deps.store ?? new MemoryBridgeStore();
+  const diagnostics = new Diagnostics();
   const publisher = new BatchingChargerEventPublisher(deps.bus, {
     topic: config.topic,
     lingerMs: config.publishLingerMs,
     maxBatch: config.publishMaxBatch,
   });
-  const ocpp = createOcppServer({ directory: deps.directory, publisher, logger, config });
+  const live = new LiveChargers({
+    store,
+    bridgeId: config.bridgeId,
+    logger,
+    silenceTimeoutMs: silenceTimeoutMs(config),
+    sweepIntervalMs: config.sweepIntervalMs,
+    now: deps.now,
+  });
+  const common = { directory: deps.directory, publisher, logger, config, store, diagnostics, live, now: deps.now, newId };
+  const ocpp = createOcppServer({ ...common, tls: Boolean(deps.tls) });
+  const ykc = createYkcServer({ ...common, billingModels: deps.billingModels });
+  const commands = new CommandRouter({
+    bus: deps.bus,
+    publisher,
+    store,
+    live,
+    logger,
+    bridgeId: config.bridgeId,
+    commandTopic: config.commandTopic,
+    connectionStaleMs: config.connectionStaleMs,
+    now: deps.now,
+    newId,
+  });
+  const debug = deps.debugToken ? createDebugHandler({ token: deps.debugToken, diagnostics, publisher, live, bridgeId: config.bridgeId, newId, now: deps.now }) : undefined;
   let draining = false;
   let closing: Promise<void> | undefined;
 
-  const httpServer = http.createServer((req, res) => {
+  const onRequest: http.RequestListener = (req, res) => {
     const path = canonicalPath(req.url);
     if (req.method === 'GET' && path === '/health/live') return sendJson(res, 200, { status: 'ok' });
     if (req.method === 'GET' && path === '/health/ready') {
-      return draining ? sendJson(res, 503, { status: 'draining' }) : sendJson(res, 200, { status: 'ok', connections: ocpp.connectionCount });
+      return draining
+        ? sendJson(res, 503, { status: 'draining' })
+        : sendJson(res, 200, { status: 'ok', connections: ocpp.connectionCount + ykc.connectionCount, ocpp: ocpp.connectionCount, ykc: ykc.connectionCount });
     }
+    if (debug && path === '/debug/graphql') return debug(req, res);
     sendJson(res, 404, { error: 'Not found' });
-  });
+  };
+  const httpServer: http.Server = deps.tls ? https.createServer({ key: deps.tls.key, cert: deps.tls.cert }, onRequest) : http.createServer(onRequest);
 
   httpServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => logger.debug({ err }, 'upgrade socket error'));
@@ -62,13 +118,20 @@ export function createBridge(deps: BridgeDeps): Bridge {
 
   return {
     httpServer,
+    ykcServer: ykc.tcpServer,
+    diagnostics,
+    live,
+    commands,
     get connectionCount() {
-      return ocpp.connectionCount;
+      return ocpp.connectionCount + ykc.connectionCount;
     },
+    startCommands: () => commands.start(),
     close() {
       draining = true;
       closing ??= (async () => {
-        await ocpp.close();
+        await commands.stop();
+        await Promise.all([ocpp.close(), ykc.close()]);
+        live.stop();
         await publisher.close();
         await closeServer(httpServer);
       })();

@@ -93,8 +93,15 @@ describe('OCPP 1.6 bridge → Kafka', () => {
     const hb = await cp.heartbeat();
     expect(hb.currentTime).toMatch(/Z$/);
 
-    const events = await eventually(async () => (eventsOf('CP-0001').length >= 5 ? eventsOf('CP-0001') : null), { timeoutMs: 20_000, what: 'five events of CP-0001' });
-    expect(events.map((r) => r.event.type)).toEqual(['charger.connected', 'charger.booted', 'connector.status_changed', 'connector.status_changed', 'connector.status_changed']);
+    const events = await eventually(async () => (eventsOf('CP-0001').length >= 6 ? eventsOf('CP-0001') : null), { timeoutMs: 20_000, what: 'six events of CP-0001' });
+    expect(events.map((r) => r.event.type)).toEqual([
+      'charger.connected',
+      'charger.booted',
+      'connector.status_changed',
+      'connector.status_changed',
+      'connector.status_changed',
+      'charger.heartbeat',
+    ]);
     expect(events.map((r) => (r.event.type === 'connector.status_changed' ? r.event.data.status : null)).filter(Boolean)).toEqual(['Available', 'Preparing', 'Charging']);
     for (const { key, event } of events) {
       expect(key).toBe('CP-0001');
@@ -102,7 +109,7 @@ describe('OCPP 1.6 bridge → Kafka', () => {
       expect(event.chargerId).toBe('CP-0001');
       expect(event.source).toEqual({ protocol: 'OCPP16', bridgeId: 'bridge-int-test' });
     }
-    expect(new Set(events.map((r) => r.event.id)).size).toBe(5);
+    expect(new Set(events.map((r) => r.event.id)).size).toBe(6);
     const booted = events[1].event;
     expect(booted.type === 'charger.booted' && booted.data).toMatchObject({ vendor: 'EVCS', model: 'SimCharger', serialNumber: 'CP-0001' });
     expect(events[2].event.occurredAt).toBe(at.toISOString());

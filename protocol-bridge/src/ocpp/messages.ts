@@ -68,3 +68,78 @@ export interface StatusNotificationRequest {
 }
 
 export type StatusNotificationConfirmation = Record<string, never>;
+
+export interface IdTagInfo {
+  status: 'Accepted' | 'Blocked' | 'Expired' | 'Invalid' | 'ConcurrentTx';
+  expiryDate?: string;
+  parentIdTag?: string;
+}
+
+export interface AuthorizeRequest {
+  idTag: string;
+}
+export interface AuthorizeConfirmation {
+  idTagInfo: IdTagInfo;
+}
+
+export interface StartTransactionRequest {
+  connectorId: number;
+  idTag: string;
+  meterStart: number;
+  reservationId?: number;
+  timestamp: string;
+}
+export interface StartTransactionConfirmation {
+  idTagInfo: IdTagInfo;
+  transactionId: number;
+}
+
+export interface SampledValue {
+  value: string;
+  context?: string;
+  format?: 'Raw' | 'SignedData';
+  measurand?: string;
+  phase?: string;
+  location?: string;
+  unit?: string;
+}
+export interface MeterValue {
+  timestamp: string;
+  sampledValue: SampledValue[];
+}
+
+export interface StopTransactionRequest {
+  idTag?: string;
+  meterStop: number;
+  timestamp: string;
+  transactionId: number;
+  reason?: string;
+  transactionData?: MeterValue[];
+}
+export interface StopTransactionConfirmation {
+  idTagInfo?: IdTagInfo;
+}
+
+export interface MeterValuesRequest {
+  connectorId: number;
+  transactionId?: number;
+  meterValue: MeterValue[];
+}
+export type MeterValuesConfirmation = Record<string, never>;
+
+export interface DataTransferRequest {
+  vendorId: string;
+  messageId?: string;
+  data?: string;
+}
+export interface DataTransferConfirmation {
+  status: 'Accepted' | 'Rejected' | 'UnknownMessageId' | 'UnknownVendorId';
+  data?: string;
+}
+
+export interface DiagnosticsStatusNotificationRequest {
+  status: 'Idle' | 'Uploaded' | 'UploadFailed' | 'Uploading';
+}
+export interface FirmwareStatusNotificationRequest {
+  status: 'Downloaded' | 'DownloadFailed' | 'Downloading' | 'Idle' | 'InstallationFailed' | 'Installing' | 'Installed';
+}

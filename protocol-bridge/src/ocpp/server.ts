@@ -6,18 +6,28 @@ import { createRPCError, RPCError, RPCServer } from 'ocpp-rpc';
 import type RpcServerClient from 'ocpp-rpc/lib/server-client';
 import type { BridgeConfig } from '../config';
 import { ChargerSession } from '../connections/charger-session';
+import type { Diagnostics } from '../connections/diagnostics';
 import type { EventStamp } from '../connections/events';
+import type { LiveChargers } from '../connections/live';
 import { Connection, ConnectionRegistry } from '../connections/registry';
 import type { ChargerDirectory } from '../directory';
 import type { ChargerEventPublisher } from '../kafka/charger-event-publisher';
+import type { BridgeStore } from '../persistence/store';
 import { authorizeCharger, OCPP16_PROTOCOL, OcppSessionData } from './auth';
+import { outcomeOf, outcomeOfError, toOcppCall } from './commands';
 import { OcppCallContext, ocpp16Handlers } from './handlers';
+import { ocpp16Validator } from './validator';
 
 export interface OcppServerDeps {
   directory: ChargerDirectory;
   publisher: ChargerEventPublisher;
   logger: Logger;
   config: BridgeConfig;
+  store: BridgeStore;
+  diagnostics: Diagnostics;
+  live: LiveChargers;
+  /** The bridge terminates TLS (security profile 2). */
+  tls: boolean;
   now?: () => Date;
   newId?: () => string;
 }
@@ -35,7 +45,8 @@ const MAX_FRAME_BYTES = 1024 * 1024;
 
 /** OCPP 1.6-J central-system endpoint on ocpp-rpc, strict mode (every inbound call checked against the official schemas). */
 export function createOcppServer(deps: OcppServerDeps): OcppServer {
-  const { logger, config, publisher } = deps;
+  const { logger, config, publisher, store, diagnostics, live } = deps;
+  const { metrics, frames } = diagnostics;
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? randomUUID;
   const stamp = (): EventStamp => ({ id: newId(), receivedAt: now() });
@@ -45,12 +56,15 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
   const rpc = new RPCServer({
     protocols: [OCPP16_PROTOCOL],
     strictMode: true,
+    strictModeValidators: [ocpp16Validator],
+    // WebSocket ping/pong: a charger that stops answering pings is cut off and reported disconnected.
+    pingIntervalMs: config.pingIntervalMs,
     wssOptions: { maxPayload: MAX_FRAME_BYTES },
   });
 
   rpc.auth((accept, reject, handshake, signal) => {
     if (!accepting) return reject(503, 'Shutting down');
-    authorizeCharger(deps.directory, handshake, logger).then(
+    authorizeCharger({ directory: deps.directory, store, logger, tls: deps.tls }, handshake).then(
       (decision) => {
         if (signal?.aborted) return;
         if (decision.accept) accept(decision.session, OCPP16_PROTOCOL);
@@ -88,14 +102,37 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       void previous.link.close({ force: true });
     }
 
-    const callCtx: OcppCallContext = { session, config, now };
+    const liveCharger = {
+      session,
+      protocol: 'OCPP16' as const,
+      close: (reason: string) => {
+        conn.endReason ??= reason;
+        void client.close({ code: 1000, reason: reason.slice(0, 120), force: true });
+      },
+      execute: async (command: import('@evcs/events').ChargerCommand) => {
+        const call = toOcppCall(command.command);
+        if ('unsupported' in call) return { status: 'FAILED' as const, reason: `NOT_SUPPORTED: ${call.unsupported}` };
+        try {
+          const response = await client.call(call.action, call.payload, { callTimeoutMs: command.timeoutMs });
+          return outcomeOf(call.action, response);
+        } catch (err) {
+          return outcomeOfError(err);
+        }
+      },
+    };
+
+    const callCtx: OcppCallContext = { session, config, now, store, metrics, log };
     for (const [action, handler] of Object.entries(ocpp16Handlers)) {
       client.handle(action, async ({ params, messageId }) => {
         session.touch(now());
         try {
           return await handler(callCtx, params);
         } catch (err) {
-          if (err instanceof RPCError) throw err;
+          if (err instanceof RPCError) {
+            metrics.count('OCPP16', err.rpcErrorCode);
+            throw err;
+          }
+          metrics.count('OCPP16', 'InternalError');
           // Masked for the charger; the CALLERROR makes it send the message again.
           log.error({ err, action, messageId }, 'OCPP call failed');
           throw createRPCError('InternalError', 'Internal error', {});
@@ -103,24 +140,44 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       });
     }
     client.handle(async ({ method }) => {
+      session.touch(now());
+      metrics.count('OCPP16', 'NotImplemented');
       log.warn({ action: method }, 'OCPP action not implemented');
       throw createRPCError('NotImplemented', `Unable to handle '${String(method)}' calls`, {});
     });
 
-    client.on('strictValidationFailure', ({ method, error, outbound }: { method: string; error: Error; outbound: boolean }) => {
-      if (outbound) log.error({ action: method, reason: error.message }, 'bridge produced an OCPP message that fails the schema');
-      else log.warn({ action: method, reason: error.message }, 'charger sent an OCPP message that fails the schema');
+    client.on('strictValidationFailure', ({ method, error, outbound }: { method: string; error: Error & { rpcErrorCode?: string }; outbound: boolean }) => {
+      const code = ocpp16ErrorCode(error.rpcErrorCode ?? 'GenericError');
+      metrics.count('OCPP16', outbound ? `outbound_${code}` : code);
+      if (outbound) log.error({ action: method, reason: error.message }, 'OCPP message fails the schema (outbound or charger reply)');
+      else log.warn({ action: method, code, reason: error.message }, 'charger sent an OCPP message that fails the schema');
     });
-    client.on('badMessage', ({ error }: { error: Error }) => log.warn({ reason: error.message }, 'charger sent a malformed frame'));
+    client.on('badMessage', ({ error }: { error: Error & { rpcErrorCode?: string } }) => {
+      metrics.count('OCPP16', error.rpcErrorCode ?? 'RpcFrameworkError');
+      log.warn({ reason: error.message }, 'charger sent a malformed frame');
+    });
+    client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) => {
+      const text = message.toString();
+      let decoded: unknown = null;
+      try {
+        decoded = JSON.parse(text);
+      } catch {
+        decoded = { error: 'not JSON' };
+      }
+      frames.add(chargerId, { at: now().toISOString(), direction: outbound ? 'OUT' : 'IN', protocol: 'OCPP16', hex: Buffer.from(text).toString('hex'), decoded });
+    });
+    client.on('ping', () => session.touch(now()));
 
     client.once('close', ({ code, reason }: { code?: number; reason?: string }) => {
       registry.remove(conn);
+      live.remove(liveCharger);
       const why = conn.endReason ?? `closed (code ${code ?? 'none'}${reason ? `: ${reason}` : ''})`;
       log.info({ code, reason: why }, 'charger disconnected');
       session.end(why).catch((err: unknown) => log.error({ err }, 'could not publish charger.disconnected'));
     });
 
-    log.info({ remoteAddress: client.handshake.remoteAddress }, 'charger connected');
+    log.info({ remoteAddress: client.handshake.remoteAddress, securityProfile: (client.session as OcppSessionData).securityProfile }, 'charger connected');
+    live.add(liveCharger).catch((err: unknown) => log.warn({ err }, 'could not record the connection in the registry; commands from other instances may not find it'));
     session.begin(client.handshake.remoteAddress).catch((err: unknown) => {
       // Without "connected" on the bus the platform would not know the charger is online: make it reconnect.
       log.error({ err }, 'could not publish charger.connected; closing the connection');
@@ -156,6 +213,17 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       await rpc.close({ code: 1001, force: true });
     },
   };
+}
+
+/**
+ * The code the charger actually receives: ocpp-rpc answers 1.6 chargers with
+ * the spellings of the OCPP 1.6J errata (FormationViolation,
+ * OccurrenceConstraintViolation); counts use the same names.
+ */
+function ocpp16ErrorCode(code: string): string {
+  if (code === 'FormatViolation') return 'FormationViolation';
+  if (code === 'OccurenceConstraintViolation') return 'OccurrenceConstraintViolation';
+  return code;
 }
 
 const TIMED_OUT = Symbol('timed out');

@@ -1,5 +1,14 @@
 import { RPCClient } from 'ocpp-rpc';
-import type { BootNotificationConfirmation, ChargePointErrorCode, ChargePointStatus, HeartbeatConfirmation } from '../ocpp/messages';
+import type {
+  AuthorizeConfirmation,
+  BootNotificationConfirmation,
+  ChargePointErrorCode,
+  ChargePointStatus,
+  HeartbeatConfirmation,
+  MeterValue,
+  StartTransactionConfirmation,
+  StopTransactionConfirmation,
+} from '../ocpp/messages';
 
 export interface SimulatedChargePointOptions {
   /** Central system base URL, e.g. ws://127.0.0.1:4100/ocpp; the id is appended as the last path segment. */
@@ -15,7 +24,26 @@ export interface SimulatedChargePointOptions {
   /** Reconnect with backoff after the connection drops (default false). */
   reconnect?: boolean;
   callTimeoutMs?: number;
+  /** HTTP Basic password (security profiles 1 and 2). */
+  password?: string;
+  /** Extra options for the underlying WebSocket (e.g. a CA for wss:// in tests). */
+  wsOpts?: Record<string, unknown>;
 }
+
+/** How the simulated charger answers the central system's commands; override per test. */
+export type CommandResponder = (action: string, params: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+const DEFAULT_RESPONSES: Record<string, Record<string, unknown>> = {
+  RemoteStartTransaction: { status: 'Accepted' },
+  RemoteStopTransaction: { status: 'Accepted' },
+  Reset: { status: 'Accepted' },
+  UnlockConnector: { status: 'Unlocked' },
+  ChangeAvailability: { status: 'Accepted' },
+  ChangeConfiguration: { status: 'Accepted' },
+  GetConfiguration: { configurationKey: [{ key: 'HeartbeatInterval', readonly: false, value: '300' }], unknownKey: [] },
+  TriggerMessage: { status: 'Accepted' },
+  ClearCache: { status: 'Accepted' },
+};
 
 type ClientOptions = ConstructorParameters<typeof RPCClient>[0];
 
@@ -38,13 +66,27 @@ export class SimulatedChargePoint {
       strictMode: opts.strictMode ?? true,
       reconnect: opts.reconnect ?? false,
       callTimeoutMs: opts.callTimeoutMs ?? 30_000,
+      ...(opts.password !== undefined ? { password: opts.password } : {}),
+      ...(opts.wsOpts ? { wsOpts: opts.wsOpts } : {}),
     };
     // ocpp-rpc's typings mark every option required; the library fills in defaults.
     this.client = new RPCClient(options as ClientOptions);
     this.client.on('open', () => this.scheduleHeartbeat());
     this.client.on('close', () => this.stopHeartbeat());
     this.client.on('disconnect', () => this.stopHeartbeat());
+    for (const action of Object.keys(DEFAULT_RESPONSES)) {
+      this.client.handle(action, async ({ params }) => {
+        const p = (params ?? {}) as Record<string, unknown>;
+        this.commandsReceived.push({ action, params: p });
+        return this.respond(action, p);
+      });
+    }
   }
+
+  /** Commands the central system sent, in order. */
+  readonly commandsReceived: { action: string; params: Record<string, unknown> }[] = [];
+  /** Replace to answer commands differently (reject, delay past the timeout...). */
+  respond: CommandResponder = (action) => DEFAULT_RESPONSES[action] ?? {};
 
   /** The underlying client, for tests that need its events. */
   get rpc(): RPCClient {
@@ -86,6 +128,37 @@ export class SimulatedChargePoint {
       timestamp: (opts.timestamp ?? new Date()).toISOString(),
       ...(opts.info !== undefined ? { info: opts.info } : {}),
     });
+  }
+
+  async authorize(idTag: string): Promise<AuthorizeConfirmation> {
+    return (await this.client.call('Authorize', { idTag })) as AuthorizeConfirmation;
+  }
+
+  async startTransaction(connectorId: number, idTag: string, meterStart: number, timestamp: Date = new Date()): Promise<StartTransactionConfirmation> {
+    return (await this.client.call('StartTransaction', { connectorId, idTag, meterStart, timestamp: timestamp.toISOString() })) as StartTransactionConfirmation;
+  }
+
+  async meterValues(connectorId: number, transactionId: number | undefined, energyWh: number, at: Date = new Date()): Promise<void> {
+    const meterValue: MeterValue[] = [
+      {
+        timestamp: at.toISOString(),
+        sampledValue: [
+          { value: String(energyWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh', context: 'Sample.Periodic' },
+          { value: '7200', measurand: 'Power.Active.Import', unit: 'W', context: 'Sample.Periodic' },
+        ],
+      },
+    ];
+    await this.client.call('MeterValues', { connectorId, ...(transactionId !== undefined ? { transactionId } : {}), meterValue });
+  }
+
+  async stopTransaction(transactionId: number, meterStop: number, opts: { idTag?: string; reason?: string; timestamp?: Date } = {}): Promise<StopTransactionConfirmation> {
+    return (await this.client.call('StopTransaction', {
+      transactionId,
+      meterStop,
+      timestamp: (opts.timestamp ?? new Date()).toISOString(),
+      ...(opts.idTag !== undefined ? { idTag: opts.idTag } : {}),
+      ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+    })) as StopTransactionConfirmation;
   }
 
   /** Any call, unchecked unless strictMode is on: for sending what a real charger should not. */

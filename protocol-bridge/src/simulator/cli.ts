@@ -3,11 +3,19 @@ import { createLogger } from '@evcs/platform';
 import { z } from 'zod';
 import { runSimulators } from './index';
 
-const USAGE = `usage: node protocol-bridge/dist/src/simulator/cli.js --url ws://127.0.0.1:4100/ocpp --count N --prefix SIM- [--connectors 2] [--interval-ms 5000] [--start 1]`;
+const USAGE = `usage: node protocol-bridge/dist/src/simulator/cli.js [--url ws://127.0.0.1:4100/ocpp] [--count N] [--prefix SIM-]
+         [--ykc-count M] [--ykc-host 127.0.0.1] [--ykc-port 4101] [--ykc-prefix 3201]
+         [--connectors 2] [--interval-ms 5000] [--meter-values 6] [--start 1]
+  N OCPP 1.6-J chargers and M YKC piles run realistic sessions (boot, status, start, meter values every interval, stop).`;
 
 const Args = z.object({
   url: z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL'),
-  count: z.coerce.number().int().min(1).max(100_000),
+  count: z.coerce.number().int().min(0).max(100_000),
+  'ykc-count': z.coerce.number().int().min(0).max(100_000).default(0),
+  'ykc-host': z.string().min(1).default('127.0.0.1'),
+  'ykc-port': z.coerce.number().int().min(1).max(65535).default(4101),
+  'ykc-prefix': z.string().regex(/^\d{0,10}$/, 'digits only, at most 10').default('3201'),
+  'meter-values': z.coerce.number().int().min(1).max(1000).default(6),
   prefix: z.string().regex(/^[A-Za-z0-9*\-_=:+|@.]{0,40}$/, 'must use OCPP identity characters only'),
   connectors: z.coerce.number().int().min(1).max(255).default(2),
   'interval-ms': z.coerce.number().int().min(10).default(5000),
@@ -19,6 +27,11 @@ async function main(): Promise<void> {
     options: {
       url: { type: 'string', default: 'ws://127.0.0.1:4100/ocpp' },
       count: { type: 'string', default: '1' },
+      'ykc-count': { type: 'string' },
+      'ykc-host': { type: 'string' },
+      'ykc-port': { type: 'string' },
+      'ykc-prefix': { type: 'string' },
+      'meter-values': { type: 'string' },
       prefix: { type: 'string', default: 'SIM-' },
       connectors: { type: 'string' },
       'interval-ms': { type: 'string' },
@@ -38,7 +51,7 @@ async function main(): Promise<void> {
   }
   const args = parsed.data;
   const logger = createLogger('simulator');
-  logger.info({ url: args.url, count: args.count, prefix: args.prefix }, 'starting simulated chargers');
+  logger.info({ url: args.url, count: args.count, prefix: args.prefix, ykcCount: args['ykc-count'] }, 'starting simulated chargers');
   const fleet = await runSimulators({
     url: args.url,
     count: args.count,
@@ -46,6 +59,8 @@ async function main(): Promise<void> {
     startIndex: args.start,
     connectors: args.connectors,
     intervalMs: args['interval-ms'],
+    meterValuesPerSession: args['meter-values'],
+    ykc: args['ykc-count'] > 0 ? { host: args['ykc-host'], port: args['ykc-port'], count: args['ykc-count'], pilePrefix: args['ykc-prefix'] } : undefined,
     logger,
   });
   const report = setInterval(() => logger.info(fleet.stats(), 'simulators'), 10_000);

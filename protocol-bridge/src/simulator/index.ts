@@ -2,13 +2,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@evcs/platform';
 import type { ChargePointStatus } from '../ocpp/messages';
 import { SimulatedChargePoint } from './charge-point';
+import { SimulatedYkcPile } from './ykc-pile';
 
 export { SimulatedChargePoint } from './charge-point';
 export type { SimulatedChargePointOptions } from './charge-point';
+export { SimulatedYkcPile } from './ykc-pile';
+export type { SimulatedYkcPileOptions } from './ykc-pile';
 
 export interface RunSimulatorsOptions {
   /** e.g. ws://127.0.0.1:4100/ocpp */
   url: string;
+  /** OCPP chargers (may be 0). */
   count: number;
   /** Charger ids are `<prefix><n padded to 4>`, e.g. DEMO-CP-0001. */
   prefix: string;
@@ -16,10 +20,14 @@ export interface RunSimulatorsOptions {
   startIndex?: number;
   /** Connectors per charger (default 2). */
   connectors?: number;
-  /** Pause between a charger's status changes (default 5000, jittered ±20%). */
+  /** Pause between a charger's steps, and between meter values while charging (default 5000, jittered ±20%). */
   intervalMs?: number;
+  /** Meter values sent per session before it stops (default 6). */
+  meterValuesPerSession?: number;
   /** Spread the first connections over this long (default: 5 ms per charger, at most intervalMs). */
   rampMs?: number;
+  /** YKC piles over TCP. Pile numbers are `pilePrefix` followed by the index, 14 digits in all. */
+  ykc?: { host: string; port: number; count: number; pilePrefix?: string; startIndex?: number };
   logger?: Logger;
 }
 
@@ -28,11 +36,18 @@ export interface SimulatorStats {
   connected: number;
   booted: number;
   statusNotifications: number;
+  sessionsStarted: number;
+  sessionsStopped: number;
+  meterValues: number;
+  ykcPiles: number;
+  ykcLoggedIn: number;
+  ykcRecordsConfirmed: number;
   errors: number;
 }
 
 export interface SimulatorFleet {
   chargePoints: SimulatedChargePoint[];
+  piles: SimulatedYkcPile[];
   stats(): SimulatorStats;
   /** Stop every charger and close its connection. */
   stop(): Promise<void>;
@@ -42,44 +57,83 @@ export function chargePointId(prefix: string, n: number): string {
   return `${prefix}${String(n).padStart(4, '0')}`;
 }
 
-/** The cycle a simulated connector goes through, one step per tick: a full charging session. */
-const NEXT_STATUS: Record<ChargePointStatus, ChargePointStatus> = {
-  Available: 'Preparing',
-  Preparing: 'Charging',
-  Charging: 'Finishing',
-  Finishing: 'Available',
-  SuspendedEV: 'Charging',
-  SuspendedEVSE: 'Charging',
-  Reserved: 'Preparing',
-  Unavailable: 'Available',
-  Faulted: 'Available',
-};
+export function ykcPileNo(prefix: string, n: number): string {
+  return `${prefix}${String(n).padStart(14 - prefix.length, '0')}`;
+}
+
+interface ConnectorState {
+  status: ChargePointStatus;
+  transactionId?: number;
+  meterWh: number;
+  samples: number;
+}
 
 /**
- * Runs `count` simulated chargers against a central system until stop():
- * each connects, boots, reports every connector Available, then moves one
- * connector a step through Available → Preparing → Charging → Finishing →
- * Available per tick. A charger that loses its connection reconnects and boots
- * again. Resolves once every charger made its first attempt to come online.
+ * Runs simulated chargers against the bridge until stop(). OCPP chargers
+ * connect, boot, report every connector Available, then each tick move one
+ * connector through a realistic session: Preparing → StartTransaction and
+ * Charging → MeterValues every tick → StopTransaction and Finishing →
+ * Available. YKC piles log in, beat, and run sessions with real-time data
+ * each tick and a transaction record (resent until confirmed) at the end.
+ * A charger that loses its connection reconnects. Resolves once every charger
+ * made its first attempt to come online.
  */
 export async function runSimulators(opts: RunSimulatorsOptions): Promise<SimulatorFleet> {
   const connectors = opts.connectors ?? 2;
   const intervalMs = opts.intervalMs ?? 5000;
+  const perSession = opts.meterValuesPerSession ?? 6;
   const startIndex = opts.startIndex ?? 1;
-  const rampMs = opts.rampMs ?? Math.min(opts.count * 5, intervalMs);
+  const ykcCount = opts.ykc?.count ?? 0;
+  const total = opts.count + ykcCount;
+  const rampMs = opts.rampMs ?? Math.min(total * 5, intervalMs);
   const stopping = new AbortController();
   const { signal } = stopping;
-  const counters = { booted: 0, statusNotifications: 0, errors: 0 };
+  const counters = { booted: 0, statusNotifications: 0, sessionsStarted: 0, sessionsStopped: 0, meterValues: 0, ykcLoggedIn: 0, ykcRecordsConfirmed: 0, errors: 0 };
   const log = opts.logger;
-
-  const chargePoints = Array.from({ length: opts.count }, (_, i) => new SimulatedChargePoint({ url: opts.url, id: chargePointId(opts.prefix, startIndex + i) }));
-
   const jitter = (ms: number) => Math.round(ms * (0.8 + Math.random() * 0.4));
 
-  async function lifecycle(cp: SimulatedChargePoint, index: number, firstAttempt: () => void): Promise<void> {
-    const status = new Map<number, ChargePointStatus>();
+  const chargePoints = Array.from({ length: opts.count }, (_, i) => new SimulatedChargePoint({ url: opts.url, id: chargePointId(opts.prefix, startIndex + i) }));
+  const piles = opts.ykc
+    ? Array.from({ length: ykcCount }, (_, i) => new SimulatedYkcPile({ host: opts.ykc!.host, port: opts.ykc!.port, pileNo: ykcPileNo(opts.ykc!.pilePrefix ?? '3201', (opts.ykc!.startIndex ?? 1) + i), guns: connectors }))
+    : [];
+
+  async function step(cp: SimulatedChargePoint, c: number, s: ConnectorState): Promise<void> {
+    const status = async (next: ChargePointStatus) => {
+      await cp.status(c, next);
+      counters.statusNotifications++;
+      s.status = next;
+    };
+    switch (s.status) {
+      case 'Available':
+        return status('Preparing');
+      case 'Preparing': {
+        const conf = await cp.startTransaction(c, `SIM-TAG-${c}`, s.meterWh);
+        counters.sessionsStarted++;
+        s.transactionId = conf.transactionId;
+        s.samples = 0;
+        return status('Charging');
+      }
+      case 'Charging':
+        if (s.samples < perSession) {
+          s.meterWh += 500 + Math.floor(Math.random() * 500);
+          await cp.meterValues(c, s.transactionId, s.meterWh);
+          counters.meterValues++;
+          s.samples++;
+          return;
+        }
+        await cp.stopTransaction(s.transactionId!, s.meterWh, { reason: 'EVDisconnected' });
+        counters.sessionsStopped++;
+        s.transactionId = undefined;
+        return status('Finishing');
+      default:
+        return status('Available');
+    }
+  }
+
+  async function ocppLifecycle(cp: SimulatedChargePoint, index: number, firstAttempt: () => void): Promise<void> {
+    const state = new Map<number, ConnectorState>();
     let booted = false;
-    await sleep(opts.count > 1 ? Math.round((rampMs * index) / opts.count) : 0, undefined, { signal });
+    await sleep(total > 1 ? Math.round((rampMs * index) / total) : 0, undefined, { signal });
     while (!signal.aborted) {
       try {
         if (!cp.isOpen) {
@@ -97,15 +151,15 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
           for (let c = 0; c <= connectors; c++) {
             await cp.status(c, 'Available');
             counters.statusNotifications++;
-            status.set(c, 'Available');
+            if (c > 0 && !state.has(c)) state.set(c, { status: 'Available', meterWh: 0, samples: 0 });
           }
         }
         await sleep(jitter(intervalMs), undefined, { signal });
-        const c = 1 + Math.floor(Math.random() * connectors);
-        const next = NEXT_STATUS[status.get(c) ?? 'Available'];
-        await cp.status(c, next);
-        counters.statusNotifications++;
-        status.set(c, next);
+        // Sessions in progress move every tick; one idle connector may begin one.
+        const charging = [...state].filter(([, s]) => s.status !== 'Available');
+        const idle = [...state].filter(([, s]) => s.status === 'Available');
+        const next = charging.length > 0 ? charging : idle.slice(Math.floor(Math.random() * idle.length)).slice(0, 1);
+        for (const [c, s] of next) await step(cp, c, s);
       } catch (err) {
         if (signal.aborted) break;
         firstAttempt();
@@ -116,29 +170,97 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
     }
   }
 
+  async function ykcLifecycle(pile: SimulatedYkcPile, index: number, firstAttempt: () => void): Promise<void> {
+    let loggedIn = false;
+    let counter = 0;
+    const sessions = new Map<number, number>();
+    await sleep(total > 1 ? Math.round((rampMs * (opts.count + index)) / total) : 0, undefined, { signal });
+    while (!signal.aborted) {
+      try {
+        if (!pile.isOpen) {
+          if (loggedIn) counters.ykcLoggedIn--;
+          loggedIn = false;
+          await pile.connect();
+        }
+        if (!loggedIn) {
+          if (!(await pile.login())) throw new Error('login refused');
+          loggedIn = true;
+          counters.ykcLoggedIn++;
+          firstAttempt();
+          for (const record of pile.unconfirmed.values()) {
+            await pile.sendRecord(record);
+            counters.ykcRecordsConfirmed++;
+          }
+        }
+        await sleep(jitter(intervalMs), undefined, { signal });
+        for (let g = 1; g <= connectors; g++) await pile.heartbeat(g);
+        const gun = 1 + Math.floor(Math.random() * connectors);
+        if (!sessions.has(gun) && sessions.size === 0) {
+          const local = new Date(Date.now() + 8 * 3600_000).toISOString();
+          const stamp = local.slice(2, 19).replace(/[-T:]/g, '');
+          counter = (counter + 1) % 10_000;
+          pile.startSession(gun, `${pile.pileNo}${String(gun).padStart(2, '0')}${stamp}${String(counter).padStart(4, '0')}`);
+          sessions.set(gun, 0);
+          counters.sessionsStarted++;
+        }
+        for (const [g, n] of sessions) {
+          pile.charge(g, 1000 + Math.floor(Math.random() * 2000));
+          pile.reportRealTime(g);
+          counters.meterValues++;
+          if (n + 1 >= perSession) {
+            sessions.delete(g);
+            const record = pile.stopSession(g);
+            pile.reportRealTime(g);
+            if (record) {
+              counters.sessionsStopped++;
+              await pile.sendRecord(record);
+              counters.ykcRecordsConfirmed++;
+            }
+          } else sessions.set(g, n + 1);
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        firstAttempt();
+        counters.errors++;
+        log?.warn({ chargerId: pile.pileNo, reason: err instanceof Error ? err.message : String(err) }, 'simulated YKC pile: failed; retrying');
+        pile.destroy();
+        await sleep(jitter(intervalMs), undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+
   const started: Promise<void>[] = [];
-  const running = chargePoints.map((cp, i) => {
-    let markStarted!: () => void;
-    started.push(new Promise<void>((resolve) => (markStarted = resolve)));
-    return lifecycle(cp, i, markStarted).catch((err: unknown) => {
-      markStarted();
-      if (!signal.aborted) log?.error({ err, chargerId: cp.id }, 'simulated charger stopped');
+  const run = <T>(items: T[], lifecycle: (x: T, i: number, first: () => void) => Promise<void>, name: (x: T) => string) =>
+    items.map((x, i) => {
+      let markStarted!: () => void;
+      started.push(new Promise<void>((resolve) => (markStarted = resolve)));
+      return lifecycle(x, i, markStarted).catch((err: unknown) => {
+        markStarted();
+        if (!signal.aborted) log?.error({ err, chargerId: name(x) }, 'simulated charger stopped');
+      });
     });
-  });
+  const running = [...run(chargePoints, ocppLifecycle, (cp) => cp.id), ...run(piles, ykcLifecycle, (p) => p.pileNo)];
   await Promise.race([Promise.all(started), new Promise((resolve) => signal.addEventListener('abort', resolve))]);
 
   return {
     chargePoints,
+    piles,
     stats: () => ({
       chargers: chargePoints.length,
       connected: chargePoints.filter((cp) => cp.isOpen).length,
       booted: counters.booted,
       statusNotifications: counters.statusNotifications,
+      sessionsStarted: counters.sessionsStarted,
+      sessionsStopped: counters.sessionsStopped,
+      meterValues: counters.meterValues,
+      ykcPiles: piles.length,
+      ykcLoggedIn: counters.ykcLoggedIn,
+      ykcRecordsConfirmed: counters.ykcRecordsConfirmed,
       errors: counters.errors,
     }),
     async stop() {
       stopping.abort();
-      await Promise.allSettled(chargePoints.map((cp) => cp.close()));
+      await Promise.allSettled([...chargePoints.map((cp) => cp.close()), ...piles.map((p) => p.close())]);
       await Promise.allSettled(running);
     },
   };

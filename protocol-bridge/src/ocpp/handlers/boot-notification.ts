@@ -18,8 +18,14 @@ export function bootNotificationEvent(ctx: ChargerContext, stamp: EventStamp, re
   };
 }
 
-/** Every registered charger is accepted: the directory already refused unknown ones at connect. */
+/**
+ * Unknown chargers never get here (refused at connect). A registered charger is
+ * Accepted, or Pending when its tenant's policy says chargers are not yet
+ * commissioned: a Pending charger stays connected, heartbeats at the interval
+ * and may be configured, but should not start sessions.
+ */
 export const handleBootNotification: OcppHandler<BootNotificationRequest, BootNotificationConfirmation> = async (ctx, req) => {
+  const policy = await ctx.store.tenantPolicy(ctx.session.ctx.tenantId);
   await ctx.session.publish(bootNotificationEvent(ctx.session.ctx, ctx.session.stamp(), req));
-  return { status: 'Accepted', currentTime: ctx.now().toISOString(), interval: ctx.config.heartbeatIntervalS };
+  return { status: policy.bootStatus, currentTime: ctx.now().toISOString(), interval: ctx.config.heartbeatIntervalS };
 };

@@ -1,11 +1,9 @@
+import { envelope } from '../../connections/events';
 import type { HeartbeatConfirmation, HeartbeatRequest } from '../messages';
 import type { OcppHandler } from './types';
 
-/**
- * Heartbeat publishes nothing: the charger event contract has no heartbeat type
- * and 1 event per charger every few minutes would be noise. Liveness is the
- * session's lastSeenAt (and the WebSocket pings ocpp-rpc sends).
- */
+/** Heartbeat → charger.heartbeat (one per charger per interval, 300 s by default: cheap, and it proves liveness on the bus). */
 export const handleHeartbeat: OcppHandler<HeartbeatRequest, HeartbeatConfirmation> = async (ctx) => {
+  await ctx.session.publish({ ...envelope(ctx.session.ctx, ctx.session.stamp()), type: 'charger.heartbeat', data: {} });
   return { currentTime: ctx.now().toISOString() };
 };

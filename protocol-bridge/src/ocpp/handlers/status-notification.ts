@@ -13,11 +13,15 @@ const MAX_CONNECTOR_ID = 255;
  * timestamp when it sent one. vendorId/vendorErrorCode have no place in the
  * event contract yet and are dropped.
  */
-export function statusNotificationEvent(ctx: ChargerContext, stamp: EventStamp, req: StatusNotificationRequest): ChargerEventOf<'connector.status_changed'> {
-  if (!Number.isInteger(req.connectorId) || req.connectorId < 0 || req.connectorId > MAX_CONNECTOR_ID) {
-    // The schema allows any integer; a negative or huge connector id is still the charger's error, not ours.
-    throw createRPCError('PropertyConstraintViolation', `connectorId must be between 0 and ${MAX_CONNECTOR_ID}`, {});
+/** The schema allows any integer; a negative or huge connector id is still the charger's error, not ours. */
+export function checkConnectorId(connectorId: number, min: number): void {
+  if (!Number.isInteger(connectorId) || connectorId < min || connectorId > MAX_CONNECTOR_ID) {
+    throw createRPCError('PropertyConstraintViolation', `connectorId must be between ${min} and ${MAX_CONNECTOR_ID}`, {});
   }
+}
+
+export function statusNotificationEvent(ctx: ChargerContext, stamp: EventStamp, req: StatusNotificationRequest): ChargerEventOf<'connector.status_changed'> {
+  checkConnectorId(req.connectorId, 0);
   return {
     ...envelope(ctx, stamp, normaliseTimestamp(req.timestamp, stamp.receivedAt)),
     type: 'connector.status_changed',

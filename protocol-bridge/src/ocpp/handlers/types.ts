@@ -1,10 +1,16 @@
+import type { Logger } from '@evcs/platform';
 import type { BridgeConfig } from '../../config';
 import type { ChargerSession } from '../../connections/charger-session';
+import type { ProtocolMetrics } from '../../connections/diagnostics';
+import type { BridgeStore } from '../../persistence/store';
 
 /** What a handler gets besides the (schema-validated) request. */
 export interface OcppCallContext {
   session: ChargerSession;
   config: Pick<BridgeConfig, 'heartbeatIntervalS'>;
+  store: BridgeStore;
+  metrics: ProtocolMetrics;
+  log: Logger;
   now(): Date;
 }
 

@@ -1,0 +1,56 @@
+import type { ChargerCommand } from '@evcs/events';
+import { RPCError, TimeoutError } from 'ocpp-rpc';
+import type { CommandOutcome } from '../connections/live';
+
+/** What the bridge sends for a platform command: an OCPP 1.6 action and payload, or a reason it can't. */
+export type OcppCall = { action: string; payload: Record<string, unknown> } | { unsupported: string };
+
+export function toOcppCall(c: ChargerCommand['command']): OcppCall {
+  switch (c.type) {
+    case 'session.start':
+      return { action: 'RemoteStartTransaction', payload: { connectorId: c.connectorId, idTag: c.idTag } };
+    case 'session.stop': {
+      const id = Number(c.transactionId);
+      if (!c.transactionId || !Number.isSafeInteger(id)) return { unsupported: 'OCPP RemoteStopTransaction needs the integer transactionId' };
+      return { action: 'RemoteStopTransaction', payload: { transactionId: id } };
+    }
+    case 'charger.reset':
+      return { action: 'Reset', payload: { type: c.kind } };
+    case 'connector.unlock':
+      return { action: 'UnlockConnector', payload: { connectorId: c.connectorId } };
+    case 'connector.change_availability':
+      return { action: 'ChangeAvailability', payload: { connectorId: c.connectorId, type: c.availability } };
+    case 'config.change':
+      return { action: 'ChangeConfiguration', payload: { key: c.key, value: c.value } };
+    case 'config.get':
+      return { action: 'GetConfiguration', payload: c.keys ? { key: c.keys } : {} };
+    case 'message.trigger':
+      return { action: 'TriggerMessage', payload: { requestedMessage: c.message, ...(c.connectorId !== undefined ? { connectorId: c.connectorId } : {}) } };
+    case 'cache.clear':
+      return { action: 'ClearCache', payload: {} };
+    case 'real_time_data.read':
+      // OCPP's way to ask for fresh readings.
+      return { action: 'TriggerMessage', payload: { requestedMessage: 'MeterValues', connectorId: c.connectorId } };
+    case 'time.sync':
+      return { unsupported: 'OCPP 1.6 chargers take the time from Heartbeat and BootNotification replies' };
+    case 'billing_model.set':
+      return { unsupported: 'OCPP 1.6 chargers have no billing model' };
+  }
+}
+
+/** Statuses in confirmations that mean "done" or "will do". */
+const POSITIVE = new Set(['Accepted', 'Unlocked', 'Scheduled', 'RebootRequired']);
+
+export function outcomeOf(action: string, response: unknown): CommandOutcome {
+  const r = (response ?? {}) as Record<string, unknown>;
+  if (action === 'GetConfiguration') return { status: 'ACCEPTED', response: r };
+  const status = typeof r.status === 'string' ? r.status : undefined;
+  if (status && POSITIVE.has(status)) return { status: 'ACCEPTED', response: r, ...(status !== 'Accepted' ? { reason: status } : {}) };
+  return { status: 'REJECTED', reason: status ?? 'NO_STATUS', response: r };
+}
+
+export function outcomeOfError(err: unknown): CommandOutcome {
+  if (err instanceof TimeoutError) return { status: 'FAILED', reason: 'TIMEOUT' };
+  if (err instanceof RPCError) return { status: 'FAILED', reason: `CALL_ERROR: ${err.rpcErrorCode}` };
+  return { status: 'FAILED', reason: `DISCONNECTED: ${err instanceof Error ? err.message : String(err)}`.slice(0, 200) };
+}

@@ -1,0 +1,38 @@
+import type { ChargerEventOf } from '@evcs/events';
+import { ChargerContext, envelope, EventStamp, normaliseTimestamp } from '../../connections/events';
+import type { MeterValue, MeterValuesConfirmation, MeterValuesRequest } from '../messages';
+import { checkConnectorId } from './status-notification';
+import type { OcppHandler } from './types';
+
+/** OCPP's defaults made explicit, so consumers never guess what a bare value means. */
+export function meterValuesEvent(
+  ctx: ChargerContext,
+  stamp: EventStamp,
+  connectorId: number,
+  transactionId: number | undefined,
+  meterValue: MeterValue[],
+): ChargerEventOf<'session.meter_values'> {
+  const readings = meterValue.map((mv) => ({
+    timestamp: normaliseTimestamp(mv.timestamp, stamp.receivedAt),
+    samples: mv.sampledValue.map((s) => ({
+      measurand: s.measurand ?? 'Energy.Active.Import.Register',
+      value: s.value,
+      unit: s.unit ?? 'Wh',
+      format: s.format ?? 'Raw',
+      ...(s.phase !== undefined ? { phase: s.phase } : {}),
+      ...(s.context !== undefined ? { context: s.context } : {}),
+      ...(s.location !== undefined ? { location: s.location } : {}),
+    })),
+  }));
+  return {
+    ...envelope(ctx, stamp, readings.at(-1)?.timestamp),
+    type: 'session.meter_values',
+    data: { connectorId, ...(transactionId !== undefined ? { transactionId: String(transactionId) } : {}), readings },
+  };
+}
+
+export const handleMeterValues: OcppHandler<MeterValuesRequest, MeterValuesConfirmation> = async (ctx, req) => {
+  checkConnectorId(req.connectorId, 0);
+  await ctx.session.publish(meterValuesEvent(ctx.session.ctx, ctx.session.stamp(), req.connectorId, req.transactionId, req.meterValue));
+  return {};
+};

@@ -1,0 +1,466 @@
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import type { ChargerCommand } from '@evcs/events';
+import type { Logger } from '@evcs/platform';
+import type { BridgeConfig } from '../config';
+import { ChargerSession } from '../connections/charger-session';
+import type { Diagnostics } from '../connections/diagnostics';
+import { ChargerContext, envelope, EventStamp } from '../connections/events';
+import type { CommandOutcome, LiveCharger, LiveChargers } from '../connections/live';
+import type { ChargerDirectory } from '../directory';
+import type { ChargerEventPublisher } from '../kafka/charger-event-publisher';
+import type { BridgeStore } from '../persistence/store';
+import { YkcDecodeError } from './codec';
+import { realTimeMeterEvent, realTimeStatusEvent, recordStoppedEvent, transactionRecordedEvent, gunNumber } from './events';
+import { toYkcBillingModel } from './billing-plan';
+import { encodeFrame, FrameReader, YkcFrame } from './frame';
+import {
+  BillingModel,
+  billingModelReply,
+  billingModelVerifyReply,
+  BillingModelVerify,
+  BillingModelRequest,
+  decodeMessage,
+  Heartbeat,
+  heartbeatReply,
+  LoginRequest,
+  loginReply,
+  readRealTimeData,
+  RealTimeData,
+  reboot,
+  REMOTE_START_FAILURES,
+  REMOTE_STOP_FAILURES,
+  remoteStart,
+  RemoteStartReply,
+  remoteStop,
+  RemoteStopReply,
+  setBillingModel,
+  timeSync,
+  TransactionRecord,
+  transactionRecordConfirm,
+  UnknownMessageTypeError,
+  YkcMessage,
+} from './messages';
+
+/** Port: the billing model a pile should run. `null`: none known (the pile keeps its own). */
+export interface BillingModelSource {
+  modelFor(tenantId: string, pileNo: string): Promise<BillingModel | null>;
+}
+
+export const NO_BILLING_MODELS: BillingModelSource = { modelFor: async () => null };
+
+export interface YkcServerDeps {
+  directory: ChargerDirectory;
+  publisher: ChargerEventPublisher;
+  store: BridgeStore;
+  diagnostics: Diagnostics;
+  live: LiveChargers;
+  logger: Logger;
+  config: BridgeConfig;
+  billingModels?: BillingModelSource;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+export interface YkcServer {
+  /** Not listening: the caller listens (port 0 in tests). */
+  tcpServer: net.Server;
+  readonly connectionCount: number;
+  close(): Promise<void>;
+}
+
+/** Replies the bridge waits for after a command, by reply type. */
+type PendingKey = string;
+
+/**
+ * 云快充 v1.5/1.6 over TCP. One connection = one pile, identified by its login
+ * (0x01); nothing else is served before it. Frames of a connection are
+ * handled strictly in order, and every reply that acknowledges data (login,
+ * transaction record) is sent only after its events are on Kafka — a pile
+ * that gets no reply resends, so a crash loses nothing.
+ */
+export function createYkcServer(deps: YkcServerDeps): YkcServer {
+  const { logger, config, publisher, store, live } = deps;
+  const { metrics, frames } = deps.diagnostics;
+  const now = deps.now ?? (() => new Date());
+  const newId = deps.newId ?? randomUUID;
+  const billingModels = deps.billingModels ?? NO_BILLING_MODELS;
+  const stamp = (): EventStamp => ({ id: newId(), receivedAt: now() });
+  const connections = new Set<YkcConnection>();
+  let accepting = true;
+
+  class YkcConnection {
+    private readonly reader = new FrameReader();
+    private tail: Promise<void> = Promise.resolve();
+    private seq = 0;
+    private pileNo?: string;
+    session?: ChargerSession;
+    private liveCharger?: LiveCharger;
+    private readonly pending = new Map<PendingKey, (frame: unknown) => void>();
+    private readonly gunStatus = new Map<number, string>();
+    /** Serial of the session each gun is known to run (announced by session.started). */
+    private readonly gunSession = new Map<number, string>();
+    private lastHeartbeatEventAt = 0;
+    private endReason?: string;
+    private serialCounter = 0;
+    readonly closed: Promise<void>;
+    private log: Logger;
+
+    constructor(private readonly socket: net.Socket) {
+      this.log = logger.child({ remoteAddress: socket.remoteAddress, protocol: 'YKC' });
+      socket.setNoDelay(true);
+      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      socket.on('error', (err) => this.log.debug({ err }, 'YKC socket error'));
+      this.closed = new Promise((resolve) => socket.once('close', () => resolve(this.onClose())));
+    }
+
+    private get chargerId(): string {
+      return this.pileNo ?? `unidentified@${this.socket.remoteAddress ?? '?'}`;
+    }
+
+    private onData(chunk: Buffer): void {
+      for (const r of this.reader.push(chunk)) {
+        if ('error' in r) {
+          metrics.count('YKC', r.error.kind);
+          this.log.warn({ chargerId: this.pileNo, kind: r.error.kind, raw: r.error.raw.toString('hex') }, 'bad YKC bytes; resynchronising');
+          frames.add(this.chargerId, { at: now().toISOString(), direction: 'IN', protocol: 'YKC', hex: r.error.raw.toString('hex'), decoded: { error: r.error.kind } });
+          continue;
+        }
+        const frame = r.frame;
+        this.tail = this.tail.then(() => this.onFrame(frame)).catch((err: unknown) => this.log.error({ err, chargerId: this.pileNo }, 'YKC frame handling failed'));
+      }
+    }
+
+    private async onFrame(frame: YkcFrame): Promise<void> {
+      if (this.session) this.session.touch(now());
+      if (frame.crcOrder === 'BE') metrics.count('YKC', 'crc_big_endian');
+      if (frame.encryption !== 0) {
+        metrics.count('YKC', 'encrypted_unsupported');
+        this.record('IN', frame.raw, { error: 'encrypted body (3DES) not supported', type: frame.type });
+        this.log.warn({ chargerId: this.pileNo, raw: frame.raw.toString('hex') }, 'YKC frame with an encrypted body; ignored');
+        return;
+      }
+      let decoded: { name: string; message: unknown };
+      try {
+        decoded = decodeMessage(frame.type, frame.body);
+      } catch (e) {
+        if (!(e instanceof YkcDecodeError) && !(e instanceof UnknownMessageTypeError)) throw e;
+        const kind = e instanceof UnknownMessageTypeError ? 'unknown_type' : 'bad_body';
+        metrics.count('YKC', kind);
+        this.record('IN', frame.raw, { error: e.message, type: frame.type });
+        this.log.warn({ chargerId: this.pileNo, kind, reason: e.message, raw: frame.raw.toString('hex') }, 'YKC frame not understood; ignored');
+        return;
+      }
+      // A login is filed under the pile it names, so the frame log shows how the pile came in.
+      const key = frame.type === 0x01 && !this.pileNo ? (decoded.message as LoginRequest).pileNo : undefined;
+      this.record('IN', frame.raw, { type: frame.type, name: decoded.name, message: decoded.message }, key);
+      if (frame.type === 0x01) return this.onLogin(frame, decoded.message as LoginRequest);
+      if (!this.session) {
+        metrics.count('YKC', 'before_login');
+        this.log.warn({ type: frame.type }, 'YKC message before login; ignored');
+        return;
+      }
+      const session = this.session;
+      const pileNo = (decoded.message as { pileNo?: string }).pileNo;
+      if (pileNo !== undefined && pileNo !== this.pileNo) {
+        metrics.count('YKC', 'pile_number_mismatch');
+        this.log.warn({ chargerId: this.pileNo, claimed: pileNo }, 'YKC message names another pile; ignored');
+        return;
+      }
+      switch (frame.type) {
+        case 0x03:
+          return this.onHeartbeat(frame, session, decoded.message as Heartbeat);
+        case 0x05: {
+          const m = decoded.message as BillingModelVerify;
+          const model = await billingModels.modelFor(session.ctx.tenantId, m.pileNo);
+          // Without a platform model the pile's own stays valid.
+          return this.send(billingModelVerifyReply, { pileNo: m.pileNo, modelNo: m.modelNo, current: !model || model.modelNo === m.modelNo }, frame.seq);
+        }
+        case 0x09: {
+          const m = decoded.message as BillingModelRequest;
+          const model = await billingModels.modelFor(session.ctx.tenantId, m.pileNo);
+          if (!model) {
+            metrics.count('YKC', 'billing_model_unavailable');
+            this.log.warn({ chargerId: this.pileNo }, 'pile asked for a billing model and the platform has none for it');
+            return;
+          }
+          return this.send(billingModelReply, { ...model, pileNo: m.pileNo }, frame.seq);
+        }
+        case 0x13:
+          return this.onRealTime(session, decoded.message as RealTimeData);
+        case 0x33: {
+          const m = decoded.message as RemoteStartReply;
+          if (m.started) {
+            this.gunSession.set(gunNumber(m.gunNo), m.serial);
+            await session.publish({
+              ...envelope(session.ctx, session.stamp()),
+              type: 'session.started',
+              data: { connectorId: gunNumber(m.gunNo), transactionId: m.serial, startedAt: now().toISOString(), trigger: 'REMOTE' },
+            });
+          }
+          return this.settle(`0x33:${m.serial}`, m);
+        }
+        case 0x35: {
+          const m = decoded.message as RemoteStopReply;
+          return this.settle(`0x35:${m.gunNo}`, m);
+        }
+        case 0x3b:
+          return this.onTransactionRecord(frame, session, decoded.message as TransactionRecord);
+        case 0x55:
+        case 0x57:
+        case 0x91:
+          return this.settle(`0x${frame.type.toString(16)}`, decoded.message);
+        default:
+          metrics.count('YKC', 'unexpected_direction');
+          this.log.warn({ type: frame.type }, 'pile sent a platform-to-pile message type; ignored');
+      }
+    }
+
+    private async onLogin(frame: YkcFrame, m: LoginRequest): Promise<void> {
+      if (this.session) {
+        if (m.pileNo === this.pileNo) return this.send(loginReply, { pileNo: m.pileNo, accepted: true }, frame.seq);
+        metrics.count('YKC', 'second_login_other_pile');
+        return this.end('login for another pile on the same connection');
+      }
+      if (!accepting) return this.end('bridge shutting down');
+      let registration;
+      try {
+        registration = await deps.directory.resolve(m.pileNo);
+      } catch (err) {
+        // Can't tell: no answer, the pile logs in again.
+        this.log.warn({ err, chargerId: m.pileNo }, 'charger directory unavailable; YKC login left unanswered');
+        return;
+      }
+      if (!registration) {
+        metrics.count('YKC', 'unknown_pile');
+        this.log.info({ chargerId: m.pileNo }, 'refused unknown YKC pile');
+        this.send(loginReply, { pileNo: m.pileNo, accepted: false }, frame.seq);
+        return this.end('unknown pile');
+      }
+      this.pileNo = m.pileNo;
+      this.log = this.log.child({ chargerId: m.pileNo, tenantId: registration.tenantId });
+      const ctx: ChargerContext = { tenantId: registration.tenantId, chargerId: m.pileNo, protocol: 'YKC', bridgeId: config.bridgeId };
+      const previous = live.get(m.pileNo);
+      const session = new ChargerSession(ctx, publisher, stamp, previous?.session.finished);
+      this.session = session;
+      this.liveCharger = { session, protocol: 'YKC', close: (reason) => this.end(reason), execute: (c) => this.execute(c) };
+      live.add(this.liveCharger).catch((err: unknown) => this.log.warn({ err }, 'could not record the connection in the registry'));
+      try {
+        await session.begin(this.socket.remoteAddress);
+        await session.publish({
+          ...envelope(ctx, session.stamp()),
+          type: 'charger.booted',
+          data: { vendor: 'YKC', model: `${m.pileType === 1 ? 'AC' : 'DC'} ${m.guns} gun(s), protocol v${(m.protocolVersion / 10).toFixed(1)}`, firmwareVersion: m.programVersion },
+        });
+      } catch (err) {
+        this.log.error({ err }, 'could not publish the login; closing so the pile logs in again');
+        return this.end('temporarily unavailable');
+      }
+      this.log.info('YKC pile logged in');
+      this.send(loginReply, { pileNo: m.pileNo, accepted: true }, frame.seq);
+    }
+
+    private async onHeartbeat(frame: YkcFrame, session: ChargerSession, m: Heartbeat): Promise<void> {
+      const gun = gunNumber(m.gunNo);
+      if (m.faulted && this.gunStatus.get(gun) !== 'Faulted') {
+        this.gunStatus.set(gun, 'Faulted');
+        await session.publish({ ...envelope(session.ctx, session.stamp()), type: 'connector.status_changed', data: { connectorId: gun, status: 'Faulted', errorCode: 'YKC_HEARTBEAT_FAULT' } });
+      }
+      // Piles beat every 10 s per gun: the bus hears of it once per heartbeat interval.
+      const t = now().getTime();
+      if (t - this.lastHeartbeatEventAt >= config.heartbeatIntervalS * 1000) {
+        this.lastHeartbeatEventAt = t;
+        await session.publish({ ...envelope(session.ctx, session.stamp()), type: 'charger.heartbeat', data: {} });
+      }
+      this.send(heartbeatReply, { pileNo: m.pileNo, gunNo: m.gunNo }, frame.seq);
+    }
+
+    /** 0x13 has no reply: a failed publish is counted; the next report (15 s) carries the same totals. */
+    private async onRealTime(session: ChargerSession, m: RealTimeData): Promise<void> {
+      this.settle(`0x13:${m.gunNo}`, m);
+      const gun = gunNumber(m.gunNo);
+      try {
+        const status = realTimeStatusEvent(session.ctx, session.stamp(), m);
+        if (this.gunStatus.get(gun) !== status.data.status) {
+          await session.publish(status);
+          this.gunStatus.set(gun, status.data.status);
+        }
+        if (m.status === 3 && !/^0+$/.test(m.serial) && this.gunSession.get(gun) !== m.serial) {
+          // A session the pile started itself (card, VIN, offline): first seen in real-time data.
+          this.gunSession.set(gun, m.serial);
+          await session.publish({
+            ...envelope(session.ctx, session.stamp()),
+            type: 'session.started',
+            data: { connectorId: gun, transactionId: m.serial, startedAt: new Date(now().getTime() - m.chargingMinutes * 60_000).toISOString(), trigger: 'LOCAL' },
+          });
+        }
+        if (m.status === 3) await session.publish(realTimeMeterEvent(session.ctx, session.stamp(), m));
+      } catch (err) {
+        metrics.count('YKC', 'real_time_publish_failed');
+        this.log.warn({ err }, 'could not publish YKC real-time data');
+      }
+    }
+
+    /**
+     * 0x3B: claim the serial (unique in Postgres); publish unless an earlier
+     * copy already was; only then confirm with 0x40. A resend of a published
+     * record is confirmed again without a second event.
+     */
+    private async onTransactionRecord(frame: YkcFrame, session: ChargerSession, m: TransactionRecord): Promise<void> {
+      const tenantId = session.ctx.tenantId;
+      const claim = await store.claimTransactionRecord(tenantId, { serial: m.serial, chargerCode: session.chargerId, gunNo: gunNumber(m.gunNo) });
+      if (claim === 'published') {
+        metrics.count('YKC', 'transaction_record_resend');
+        this.log.info({ serial: m.serial }, 'transaction record resent after it was published; confirming again');
+      } else {
+        await session.publish(transactionRecordedEvent(session.ctx, session.stamp(), m));
+        await session.publish(recordStoppedEvent(session.ctx, session.stamp(), m));
+        await store.markRecordPublished(tenantId, m.serial);
+      }
+      this.send(transactionRecordConfirm, { serial: m.serial, accepted: true }, frame.seq);
+    }
+
+    private settle(key: PendingKey, message: unknown): void {
+      const resolve = this.pending.get(key);
+      if (resolve) {
+        this.pending.delete(key);
+        resolve(message);
+      }
+    }
+
+    private nextSeq(): Buffer {
+      this.seq = (this.seq + 1) & 0xffff;
+      return Buffer.from([this.seq & 0xff, this.seq >> 8]);
+    }
+
+    send<T>(codec: YkcMessage<T>, message: T, seq: Buffer = this.nextSeq()): void {
+      const raw = encodeFrame(codec.type, seq, codec.encode(message));
+      this.record('OUT', raw, { type: codec.type, name: codec.name, message });
+      if (!this.socket.destroyed) this.socket.write(raw);
+    }
+
+    private record(direction: 'IN' | 'OUT', raw: Buffer, decoded: unknown, chargerId = this.chargerId): void {
+      frames.add(chargerId, { at: now().toISOString(), direction, protocol: 'YKC', hex: raw.toString('hex'), decoded });
+    }
+
+    /** Send a command and wait for its reply (keyed by reply type and gun or serial). */
+    private async request<T>(key: PendingKey, timeoutMs: number, send: () => void): Promise<T | 'TIMEOUT' | 'BUSY' | 'DISCONNECTED'> {
+      if (this.pending.has(key)) return 'BUSY';
+      if (this.socket.destroyed) return 'DISCONNECTED';
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          this.pending.delete(key);
+          resolve('TIMEOUT');
+        }, timeoutMs);
+        this.pending.set(key, (m) => {
+          clearTimeout(timer);
+          resolve(m as T | 'DISCONNECTED');
+        });
+        send();
+      });
+    }
+
+    private newSerial(gunNo: string): string {
+      const local = new Date(now().getTime() + 8 * 3600_000).toISOString();
+      const yyMMddHHmmss = local.slice(2, 4) + local.slice(5, 7) + local.slice(8, 10) + local.slice(11, 13) + local.slice(14, 16) + local.slice(17, 19);
+      this.serialCounter = (this.serialCounter + 1) % 10_000;
+      return `${this.pileNo}${gunNo}${yyMMddHHmmss}${String(this.serialCounter).padStart(4, '0')}`;
+    }
+
+    async execute(command: ChargerCommand): Promise<CommandOutcome> {
+      const pileNo = this.pileNo!;
+      const c = command.command;
+      const t = command.timeoutMs;
+      const failed = (r: string): CommandOutcome => ({ status: 'FAILED', reason: r });
+      const gun = (n: number) => String(n).padStart(2, '0');
+      switch (c.type) {
+        case 'session.start': {
+          const gunNo = gun(c.connectorId);
+          const serial = c.transactionId ?? this.newSerial(gunNo);
+          // Logical card: the platform's id tag, when it is digits; YKC piles show it, they don't check it.
+          const card = /^\d{1,16}$/.test(c.idTag) ? c.idTag : '0';
+          const r = await this.request<RemoteStartReply>(`0x33:${serial}`, t, () =>
+            this.send(remoteStart, { serial, pileNo, gunNo, logicalCard: card, physicalCard: card, balanceX100: c.balanceCents ?? 0 }),
+          );
+          if (typeof r === 'string') return failed(r);
+          const response = { transactionId: serial, started: r.started, reason: r.reason };
+          return r.started ? { status: 'ACCEPTED', response } : { status: 'REJECTED', reason: REMOTE_START_FAILURES[r.reason] ?? `CODE_${r.reason}`, response };
+        }
+        case 'session.stop': {
+          if (c.connectorId === undefined) return failed('NOT_SUPPORTED: YKC remote stop needs connectorId (the gun)');
+          const gunNo = gun(c.connectorId);
+          const r = await this.request<RemoteStopReply>(`0x35:${gunNo}`, t, () => this.send(remoteStop, { pileNo, gunNo }));
+          if (typeof r === 'string') return failed(r);
+          return r.stopped ? { status: 'ACCEPTED' } : { status: 'REJECTED', reason: REMOTE_STOP_FAILURES[r.reason] ?? `CODE_${r.reason}` };
+        }
+        case 'charger.reset': {
+          const r = await this.request<{ accepted: boolean }>('0x91', t, () => this.send(reboot, { pileNo, when: c.kind === 'Hard' ? 'now' : 'idle' }));
+          if (typeof r === 'string') return failed(r);
+          return r.accepted ? { status: 'ACCEPTED' } : { status: 'REJECTED' };
+        }
+        case 'real_time_data.read': {
+          const gunNo = gun(c.connectorId);
+          const r = await this.request<RealTimeData>(`0x13:${gunNo}`, t, () => this.send(readRealTimeData, { pileNo, gunNo }));
+          if (typeof r === 'string') return failed(r);
+          return { status: 'ACCEPTED', response: { ...r, gunLineCode: r.gunLineCode.toString('hex') } };
+        }
+        case 'billing_model.set': {
+          const converted = toYkcBillingModel(pileNo, c.modelNo, c.segments, c.lossRatio);
+          if (!converted.ok) return failed(`UNREPRESENTABLE: ${converted.reason}`);
+          const r = await this.request<{ applied: boolean }>('0x57', t, () => this.send(setBillingModel, converted.model));
+          if (typeof r === 'string') return failed(r);
+          return r.applied ? { status: 'ACCEPTED', response: { modelNo: c.modelNo } } : { status: 'REJECTED' };
+        }
+        case 'time.sync': {
+          const r = await this.request<{ time: Date }>('0x55', t, () => this.send(timeSync, { pileNo, time: now() }));
+          if (typeof r === 'string') return failed(r);
+          return { status: 'ACCEPTED', response: { pileTime: r.time.toISOString() } };
+        }
+        default:
+          return failed(`NOT_SUPPORTED: ${c.type} has no YKC message`);
+      }
+    }
+
+    end(reason: string): void {
+      this.endReason ??= reason;
+      this.socket.end();
+      // A pile that doesn't close its side: cut it after a moment.
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+    }
+
+    private async onClose(): Promise<void> {
+      connections.delete(this);
+      for (const resolve of this.pending.values()) resolve('DISCONNECTED');
+      this.pending.clear();
+      if (this.liveCharger) live.remove(this.liveCharger);
+      if (this.session) {
+        const why = this.endReason ?? 'connection closed';
+        this.log.info({ reason: why }, 'YKC pile disconnected');
+        await this.session.end(why).catch((err: unknown) => this.log.error({ err }, 'could not publish charger.disconnected'));
+      }
+    }
+  }
+
+  const tcpServer = net.createServer((socket) => {
+    if (!accepting) {
+      socket.destroy();
+      return;
+    }
+    connections.add(new YkcConnection(socket));
+  });
+  tcpServer.on('error', (err) => logger.error({ err }, 'YKC TCP server error'));
+
+  return {
+    tcpServer,
+    get connectionCount() {
+      return [...connections].filter((c) => c.session).length;
+    },
+    async close() {
+      accepting = false;
+      const all = [...connections];
+      for (const c of all) c.end('bridge shutting down');
+      await Promise.all(all.map((c) => c.closed));
+      if (tcpServer.listening) await new Promise<void>((resolve) => tcpServer.close(() => resolve()));
+    },
+  };
+}

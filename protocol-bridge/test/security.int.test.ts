@@ -1,0 +1,98 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createLogger, EventBus, listen } from '@evcs/platform';
+import { UnexpectedHttpResponse } from 'ocpp-rpc';
+import { bridgeConfig } from '../src/config';
+import { InMemoryChargerDirectory } from '../src/directory';
+import { hashChargerPassword } from '../src/ocpp/credentials';
+import { MemoryBridgeStore } from '../src/persistence/memory-store';
+import { Bridge, createBridge } from '../src/server';
+import { SimulatedChargePoint } from '../src/simulator';
+
+const exec = promisify(execFile);
+
+/** Publishes into the void: these tests are about the handshake. */
+const nullBus: EventBus = {
+  publish: async () => undefined,
+  subscribe: () => Promise.reject(new Error('not in this test')),
+  ensureTopics: async () => undefined,
+  close: async () => undefined,
+};
+
+const statusOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'connected',
+    (e: unknown) => (e instanceof UnexpectedHttpResponse ? e.code : String(e)),
+  );
+
+describe('OCPP security profiles 1 (Basic) and 2 (TLS + Basic)', () => {
+  const tenantId = randomUUID();
+  const strictTenant = randomUUID();
+  const logger = createLogger('security-test', { level: process.env.LOG_LEVEL ?? 'silent' });
+  const store = new MemoryBridgeStore();
+  const directory = new InMemoryChargerDirectory({
+    'SEC-1': { tenantId, chargerId: randomUUID() },
+    'SEC-OPEN': { tenantId, chargerId: randomUUID() },
+    'SEC-STRICT': { tenantId: strictTenant, chargerId: randomUUID() },
+  });
+  const password = 'correct-horse-battery-staple';
+  let plain: Bridge;
+  let tls: Bridge;
+  let certDir: string;
+  let ca: string;
+  let plainUrl: string;
+  let tlsUrl: string;
+  const cps: SimulatedChargePoint[] = [];
+  const cp = (url: string, id: string, pw?: string, wsOpts?: Record<string, unknown>) => {
+    const c = new SimulatedChargePoint({ url, id, password: pw, wsOpts });
+    cps.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    await store.setPasswordHash(tenantId, 'SEC-1', await hashChargerPassword(password));
+    await store.setTenantPolicy(strictTenant, { bootStatus: 'Accepted', requirePassword: true });
+    // A throwaway self-signed certificate for localhost; never committed.
+    certDir = await mkdtemp(path.join(os.tmpdir(), 'bridge-tls-'));
+    await exec('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem')]);
+    const key = await readFile(path.join(certDir, 'key.pem'), 'utf8');
+    ca = await readFile(path.join(certDir, 'cert.pem'), 'utf8');
+    const config = bridgeConfig({ bridgeId: 'sec', topic: 'unused' });
+    plain = createBridge({ bus: nullBus, directory, logger, store, config });
+    tls = createBridge({ bus: nullBus, directory, logger, store, config, tls: { key, cert: ca } });
+    plainUrl = `ws://127.0.0.1:${await listen(plain.httpServer, 0)}/ocpp`;
+    tlsUrl = `wss://127.0.0.1:${await listen(tls.httpServer, 0)}/ocpp`;
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(cps.map((c) => c.close()));
+    await plain?.close();
+    await tls?.close();
+    if (certDir) await rm(certDir, { recursive: true, force: true });
+  });
+
+  it('profile 1: the right password gets in; a wrong or missing one is 401', async () => {
+    expect(await statusOf(cp(plainUrl, 'SEC-1', password).connect())).toBe('connected');
+    expect(await statusOf(cp(plainUrl, 'SEC-1', 'wrong-password-123').connect())).toBe(401);
+    expect(await statusOf(cp(plainUrl, 'SEC-1').connect())).toBe(401);
+  });
+
+  it('a charger without a password is let in unless its tenant requires one', async () => {
+    expect(await statusOf(cp(plainUrl, 'SEC-OPEN').connect())).toBe('connected');
+    expect(await statusOf(cp(plainUrl, 'SEC-STRICT').connect())).toBe(401);
+  });
+
+  it('profile 2: TLS with Basic auth, the charger checking the server certificate', async () => {
+    const ok = cp(tlsUrl, 'SEC-1', password, { ca });
+    expect(await statusOf(ok.connect())).toBe('connected');
+    expect((await ok.boot()).status).toBe('Accepted');
+    expect(await statusOf(cp(tlsUrl, 'SEC-1', 'nope-nope-nope-nope', { ca }).connect())).toBe(401);
+    // A charger that doesn't trust the certificate never gets to send its password.
+    expect(await statusOf(cp(tlsUrl, 'SEC-1', password).connect())).toMatch(/self-signed|certificate/i);
+  });
+});
