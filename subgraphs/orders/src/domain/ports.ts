@@ -1,0 +1,167 @@
+import type { MeterReading } from './meter';
+import type { OrderState } from './states';
+
+export interface OrderRecord {
+  id: string;
+  tenantId: string;
+  stationId: string | null;
+  chargerId: string | null;
+  chargerCode: string;
+  connectorNo: number;
+  userId: string | null;
+  idTag: string | null;
+  origin: 'API' | 'CHARGER';
+  transactionId: string | null;
+  state: OrderState;
+  startedAt: Date | null;
+  stoppedAt: Date | null;
+  meterStartWh: number | null;
+  meterStopWh: number | null;
+  energyWh: number | null;
+  /** yuan, 2 decimals, as a string; null until priced */
+  amount: string | null;
+  currency: string;
+  bill: Bill | null;
+  failureReason: string | null;
+  stopReason: string | null;
+  reviewFlags: string[];
+  idempotencyKey: string | null;
+  /** a payment for it succeeded (payments events), whatever the state */
+  paidAt: Date | null;
+  paidAmount: string | null;
+  refundedAmount: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * What pricing returns (the tariffs engine's SessionPrice): itemised with exact
+ * amounts, rounded once at the total. Amounts and energies are decimal strings.
+ */
+export interface Bill {
+  currency: string;
+  planId: string;
+  /** where the plan came from: the charger's binding, its station's default or the tenant's */
+  source: string;
+  /** plan versions that priced some part of the session */
+  planVersions: number[];
+  timezone: string;
+  electricityAmount: string;
+  serviceAmount: string;
+  totalExact: string;
+  /** totalExact rounded half-up to 0.01: what is paid */
+  total: string;
+  items: {
+    planVersion: number;
+    segmentNo: number;
+    start: string;
+    end: string;
+    energyPrice: string;
+    serviceFee: string;
+    durationSeconds: string;
+    energyWh: string;
+    electricityAmount: string;
+    serviceAmount: string;
+  }[];
+}
+
+export interface PricingRequest {
+  tenantId: string;
+  stationId: string | null;
+  chargerId: string | null;
+  startedAt: Date;
+  stoppedAt: Date;
+  energyWh: number;
+  /** register readings inside the session, start and stop included when known */
+  readings: MeterReading[];
+}
+
+/** The tariffs pricing engine, as orders sees it. */
+export interface Pricer {
+  price(req: PricingRequest): Promise<Bill>;
+}
+
+export interface ChargerInfo {
+  chargerId: string;
+  code: string;
+  stationId: string;
+  protocol: 'OCPP16' | 'YKC';
+  connectorNos: number[];
+}
+
+/** Where chargers are registered (the assets service). */
+export interface ChargerDirectory {
+  byId(tenantId: string, chargerId: string): Promise<ChargerInfo | null>;
+  /** by the identity it connects with; null if not registered to this tenant */
+  byCode(tenantId: string, code: string): Promise<ChargerInfo | null>;
+}
+
+export interface NewOrder {
+  stationId: string | null;
+  chargerId: string | null;
+  chargerCode: string;
+  connectorNo: number;
+  userId: string | null;
+  idTag: string | null;
+  origin: 'API' | 'CHARGER';
+  transactionId: string | null;
+  state: OrderState;
+  startedAt: Date | null;
+  meterStartWh: number | null;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+}
+
+export interface Transition {
+  to: OrderState;
+  /** only from these states (a conditional UPDATE): exactly-once over at-least-once */
+  from: readonly OrderState[];
+  reason?: string | null;
+  patch?: Partial<Pick<OrderRecord, 'transactionId' | 'startedAt' | 'stoppedAt' | 'meterStartWh' | 'meterStopWh' | 'energyWh' | 'amount' | 'bill' | 'failureReason' | 'stopReason'>>;
+}
+
+export interface ChargerCommand {
+  type: 'session.start' | 'session.stop';
+  chargerCode: string;
+  connectorId?: number;
+  idTag?: string;
+  transactionId?: string;
+}
+
+/** One tenant's transaction on the orders store. */
+export interface OrdersTx {
+  readonly tenantId: string;
+  /** Record an inbound event id; false if it was already processed. */
+  markProcessed(eventId: string): Promise<boolean>;
+  /** Serialise decisions about one connector until commit. */
+  lockConnector(chargerCode: string, connectorNo: number): Promise<void>;
+  insertOrder(o: NewOrder): Promise<OrderRecord | 'duplicate'>;
+  byId(id: string): Promise<OrderRecord | null>;
+  byIdempotencyKey(key: string): Promise<(OrderRecord & { requestHash: string | null }) | null>;
+  byTransaction(chargerCode: string, transactionId: string): Promise<OrderRecord | null>;
+  activeOnConnector(chargerCode: string, connectorNo: number): Promise<OrderRecord[]>;
+  /** A PENDING API order waiting for this start: by transaction id (YKC) or by id tag (OCPP). */
+  pendingStart(chargerCode: string, connectorNo: number, transactionId: string, idTag: string | null): Promise<OrderRecord | null>;
+  /** Conditional transition; null if the order was not in one of `from`. */
+  transition(orderId: string, t: Transition): Promise<OrderRecord | null>;
+  addFlags(orderId: string, flags: readonly string[]): Promise<void>;
+  readings(orderId: string): Promise<MeterReading[]>;
+  insertReadings(orderId: string, readings: readonly MeterReading[]): Promise<number>;
+  /** Something a charger said that matches no order: kept for review (idempotent by its key). */
+  recordAnomaly(a: { kind: string; chargerCode: string; transactionId: string | null; detail: Record<string, unknown> }): Promise<void>;
+  /** The charger's own bill of a session (YKC), kept for reconciliation; false if already known. */
+  recordChargerRecord(r: { chargerCode: string; transactionId: string; startedAt: Date; endedAt: Date; energyWh: number; amount: string }): Promise<boolean>;
+  /** Queue an order event in this transaction (outbox), keyed by the order. */
+  enqueueOrderEvent(orderId: string, event: Record<string, unknown>): Promise<void>;
+  /** A payment for the order succeeded: recorded whatever the order's state. */
+  recordPayment(orderId: string, paidAt: Date, amount: string): Promise<OrderRecord | null>;
+  /** Refunds so far, as the payments service totals them. */
+  recordRefunded(orderId: string, refundedTotal: string): Promise<void>;
+  /** Queue a command for the charger in this transaction (outbox); returns the command id. */
+  enqueueCommand(cmd: ChargerCommand & { orderId: string }): Promise<string>;
+  orderForCommand(commandId: string): Promise<string | null>;
+}
+
+export interface OrdersStore {
+  inTenant<T>(tenantId: string, fn: (tx: OrdersTx) => Promise<T>): Promise<T>;
+}

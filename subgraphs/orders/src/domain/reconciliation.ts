@@ -1,0 +1,207 @@
+import type { MeterReading } from './meter';
+import type { Bill, OrderRecord, Pricer } from './ports';
+import { pricingRequest } from './pricing-input';
+
+/** Map with at most `n` calls in flight (re-pricing a day's orders without flooding the tariffs service). */
+async function mapLimit<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return out;
+}
+
+/**
+ * Daily reconciliation of one tenant's orders against the chargers' own
+ * transaction records and the payments. It streams the day in batches (memory
+ * flat in the number of orders), saves a checkpoint with each batch's
+ * discrepancies in one transaction, and resumes from it after a crash.
+ */
+
+export const DISCREPANCY_KINDS = [
+  /** started that day and still not ended when the run looked */
+  'MISSING_END',
+  /** energy was delivered but the amount is zero or negative */
+  'NON_POSITIVE_AMOUNT',
+  /** re-pricing with the tariff engine gives another total */
+  'AMOUNT_DIFFERS_FROM_REPRICING',
+  /** the charger billed a transaction no order knows */
+  'CHARGER_RECORD_WITHOUT_ORDER',
+  /** the charger's energy differs from the order's */
+  'ENERGY_DIFFERS_FROM_CHARGER',
+  /** a payment succeeded for an order that is not completed */
+  'PAID_BUT_NOT_COMPLETED',
+  /** completed with something to pay, unpaid past the deadline */
+  'COMPLETED_UNPAID',
+] as const;
+export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];
+
+export interface NewDiscrepancy {
+  kind: DiscrepancyKind;
+  /** what it is about, unique per kind and day: `order:<id>` or `charger:<code>:<tx>` */
+  subject: string;
+  orderId: string | null;
+  chargerCode: string | null;
+  transactionId: string | null;
+  expected: string | null;
+  actual: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface ChargerRecordRow {
+  chargerCode: string;
+  transactionId: string;
+  endedAt: Date;
+  energyWh: number;
+  amount: string;
+  order: { id: string; energyWh: number | null } | null;
+}
+
+/** Keyset position: orders by (start, id); charger records by (end, charger code = id, transaction id = tx). */
+export type Checkpoint = { at: string; id: string; tx?: string } | null;
+
+export interface RunRecord {
+  id: string;
+  tenantId: string;
+  businessDate: string;
+  timezone: string;
+  state: 'RUNNING' | 'COMPLETED' | 'FAILED';
+  phase: 'ORDERS' | 'CHARGER_RECORDS' | 'DONE';
+  checkpoint: Checkpoint;
+  processed: number;
+  discrepancies: number;
+  error: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface ReconTx {
+  /**
+   * Start the run of a date, or take over one whose worker stopped (no
+   * heartbeat since `staleBefore`, or FAILED). 'busy': someone is on it; the
+   * completed run is returned as is.
+   */
+  claimRun(date: string, timezone: string, staleBefore: Date): Promise<RunRecord | 'busy'>;
+  ordersBatch(window: DayWindow, after: Checkpoint, limit: number): Promise<OrderRecord[]>;
+  readingsOf(orderIds: readonly string[]): Promise<Map<string, MeterReading[]>>;
+  chargerRecordsBatch(window: DayWindow, after: Checkpoint, limit: number): Promise<ChargerRecordRow[]>;
+  /** Persist a batch's discrepancies (ignoring ones already found) and move the checkpoint, atomically. */
+  saveBatch(runId: string, b: { phase: RunRecord['phase']; checkpoint: Checkpoint; processed: number; discrepancies: NewDiscrepancy[] }): Promise<number>;
+  finish(runId: string, state: 'COMPLETED' | 'FAILED', error?: string): Promise<RunRecord>;
+}
+
+export interface ReconStore {
+  inTenant<T>(tenantId: string, fn: (tx: ReconTx) => Promise<T>): Promise<T>;
+}
+
+export interface DayWindow {
+  from: Date;
+  to: Date;
+}
+
+export interface ReconSettings {
+  batchSize: number;
+  /** a completed order with an amount is overdue this long after its stop */
+  unpaidDeadlineMs: number;
+  /** a RUNNING run without a heartbeat this long is taken over */
+  staleRunMs: number;
+  /** tolerated difference between order and charger energy (meter rounding) */
+  energyToleranceWh: number;
+}
+export const DEFAULT_RECON_SETTINGS: ReconSettings = { batchSize: 1000, unpaidDeadlineMs: 72 * 3600_000, staleRunMs: 5 * 60_000, energyToleranceWh: 10 };
+
+/** Decimal strings with at most 4 places compared exactly, without floats. */
+export function sameMoney(a: string, b: string): boolean {
+  const norm = (s: string) => {
+    const neg = s.startsWith('-');
+    const [i, f = ''] = s.replace('-', '').split('.');
+    const v = BigInt(i || '0') * 10_000n + BigInt((f + '0000').slice(0, 4));
+    return neg ? -v : v;
+  };
+  return norm(a) === norm(b);
+}
+const positive = (s: string | null): boolean => s !== null && /[1-9]/.test(s) && !s.startsWith('-');
+
+export class ReconciliationService {
+  constructor(
+    private readonly store: ReconStore,
+    private readonly pricer: Pricer,
+    private readonly now: () => Date,
+    private readonly window: (date: string, timezone: string) => DayWindow,
+    private readonly settings: ReconSettings = DEFAULT_RECON_SETTINGS,
+  ) {}
+
+  /** Run (or resume, or return) the reconciliation of `date` for one tenant. */
+  async run(tenantId: string, date: string, timezone: string, hooks: { afterBatch?: (processed: number) => Promise<void> } = {}): Promise<RunRecord | 'busy'> {
+    const win = this.window(date, timezone);
+    const claimed = await this.store.inTenant(tenantId, (tx) => tx.claimRun(date, timezone, new Date(this.now().getTime() - this.settings.staleRunMs)));
+    if (claimed === 'busy' || claimed.state === 'COMPLETED') return claimed;
+    let run = claimed;
+    try {
+      while (run.phase === 'ORDERS') {
+        const batch = await this.store.inTenant(tenantId, (tx) => tx.ordersBatch(win, run.checkpoint, this.settings.batchSize));
+        const readings = await this.store.inTenant(tenantId, (tx) => tx.readingsOf(batch.filter((o) => o.bill).map((o) => o.id)));
+        const found = (await mapLimit(batch, 16, (o) => this.checkOrder(o, readings))).flat();
+        const last = batch.at(-1);
+        const next = last ? { at: (last.startedAt ?? last.createdAt).toISOString(), id: last.id } : null;
+        const phase = batch.length < this.settings.batchSize ? 'CHARGER_RECORDS' : 'ORDERS';
+        await this.store.inTenant(tenantId, (tx) => tx.saveBatch(run.id, { phase, checkpoint: phase === 'ORDERS' ? next : null, processed: batch.length, discrepancies: found }));
+        run = { ...run, phase, checkpoint: phase === 'ORDERS' ? next : null, processed: run.processed + batch.length };
+        await hooks.afterBatch?.(run.processed);
+      }
+      while (run.phase === 'CHARGER_RECORDS') {
+        const batch = await this.store.inTenant(tenantId, (tx) => tx.chargerRecordsBatch(win, run.checkpoint, this.settings.batchSize));
+        const found = batch.flatMap((r) => this.checkChargerRecord(r));
+        const last = batch.at(-1);
+        const next = last ? { at: last.endedAt.toISOString(), id: last.chargerCode, tx: last.transactionId } : null;
+        const phase = batch.length < this.settings.batchSize ? 'DONE' : 'CHARGER_RECORDS';
+        await this.store.inTenant(tenantId, (tx) => tx.saveBatch(run.id, { phase, checkpoint: phase === 'DONE' ? null : next, processed: batch.length, discrepancies: found }));
+        run = { ...run, phase, checkpoint: phase === 'DONE' ? null : next, processed: run.processed + batch.length };
+        await hooks.afterBatch?.(run.processed);
+      }
+      return await this.store.inTenant(tenantId, (tx) => tx.finish(run.id, 'COMPLETED'));
+    } catch (e) {
+      // The checkpoint stays: the next run of this date resumes from it.
+      await this.store.inTenant(tenantId, (tx) => tx.finish(run.id, 'FAILED', e instanceof Error ? e.message : String(e))).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async checkOrder(o: OrderRecord, readings: Map<string, MeterReading[]>): Promise<NewDiscrepancy[]> {
+    const out: NewDiscrepancy[] = [];
+    const base = { subject: `order:${o.id}`, orderId: o.id, chargerCode: o.chargerCode, transactionId: o.transactionId };
+    const add = (kind: DiscrepancyKind, expected: string | null, actual: string | null, detail: Record<string, unknown> = {}) => out.push({ kind, ...base, expected, actual, detail });
+    const active = o.state === 'PENDING' || o.state === 'CHARGING' || o.state === 'FINISHING';
+    if (active && o.startedAt) add('MISSING_END', 'a stop', o.state, { startedAt: o.startedAt.toISOString() });
+    const billed = ['COMPLETED', 'TO_PAY', 'PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'].includes(o.state);
+    if (billed && (o.energyWh ?? 0) > 0 && !positive(o.amount)) add('NON_POSITIVE_AMOUNT', '> 0', o.amount, { energyWh: o.energyWh });
+    if (billed && o.bill && o.startedAt && o.stoppedAt && o.chargerId && o.amount !== null) {
+      // Priced again from the same inputs the stop used: a difference means the bill is wrong (or the plan history changed).
+      const repriced: Bill = await this.pricer.price(pricingRequest(o, readings.get(o.id) ?? [], o.startedAt, o.stoppedAt, o.meterStopWh));
+      if (!sameMoney(repriced.total, o.amount)) add('AMOUNT_DIFFERS_FROM_REPRICING', repriced.total, o.amount, { planVersions: repriced.planVersions });
+    }
+    if (o.paidAt && !billed) add('PAID_BUT_NOT_COMPLETED', 'COMPLETED', o.state, { paidAt: o.paidAt.toISOString() });
+    const unpaid = (o.state === 'COMPLETED' || o.state === 'TO_PAY') && positive(o.amount) && !o.paidAt;
+    if (unpaid && o.stoppedAt && this.now().getTime() - o.stoppedAt.getTime() > this.settings.unpaidDeadlineMs) {
+      add('COMPLETED_UNPAID', 'PAID', o.state, { stoppedAt: o.stoppedAt.toISOString(), amount: o.amount });
+    }
+    return out;
+  }
+
+  private checkChargerRecord(r: ChargerRecordRow): NewDiscrepancy[] {
+    const base = { chargerCode: r.chargerCode, transactionId: r.transactionId };
+    if (!r.order) {
+      return [{ kind: 'CHARGER_RECORD_WITHOUT_ORDER', subject: `charger:${r.chargerCode}:${r.transactionId}`, orderId: null, ...base, expected: 'an order', actual: null, detail: { energyWh: r.energyWh, amount: r.amount } }];
+    }
+    const ours = r.order.energyWh ?? 0;
+    if (Math.abs(ours - r.energyWh) > this.settings.energyToleranceWh) {
+      return [{ kind: 'ENERGY_DIFFERS_FROM_CHARGER', subject: `order:${r.order.id}`, orderId: r.order.id, ...base, expected: String(r.energyWh), actual: String(ours), detail: {} }];
+    }
+    return [];
+  }
+}

@@ -1,0 +1,116 @@
+import { CHARGER_EVENTS_TOPIC, ChargerEvent, decodeChargerEvent } from '@evcs/events';
+import { isAppError, type EventBus, type Logger, type Subscription } from '@evcs/platform';
+import type { MeterReading } from '../domain/meter';
+import type { FactOutcome, SessionService } from '../domain/session-service';
+
+export interface ChargerEventsConsumerOptions {
+  bus: EventBus;
+  sessions: SessionService;
+  logger: Logger;
+  topic?: string;
+  groupId: string;
+  fromBeginning?: boolean;
+}
+
+/** kWh decimal string → whole Wh, exactly (no floats): "12.3456" → 12346 (half-up on the 4th place). */
+export function kwhToWh(kwh: string): number {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(kwh);
+  if (!m) throw new RangeError(`not a kWh value: ${kwh}`);
+  const frac = (m[2] ?? '').padEnd(4, '0');
+  const wh = BigInt(m[1]) * 1000n + BigInt(frac.slice(0, 3));
+  return Number(Number(frac[3]) >= 5 ? wh + 1n : wh);
+}
+
+/** The energy register out of an OCPP-style sampled value, in Wh; null if this sample isn't one. */
+export function registerWh(sample: { measurand: string; value: string; unit?: string; format?: string }): number | null {
+  if (sample.measurand !== 'Energy.Active.Import.Register' || sample.format === 'SignedData') return null;
+  const unit = sample.unit ?? 'Wh';
+  if (!/^\d+(\.\d+)?$/.test(sample.value)) return null;
+  if (unit === 'kWh') return kwhToWh(sample.value);
+  if (unit === 'Wh') return Number(sample.value.split('.')[0]);
+  return null;
+}
+
+/** The orders side of a charger event, or null when orders has nothing to do with it. */
+export async function applyChargerEvent(sessions: SessionService, e: ChargerEvent): Promise<FactOutcome | null> {
+  const base = { eventId: e.id, tenantId: e.tenantId, chargerCode: e.chargerId };
+  switch (e.type) {
+    case 'session.started':
+      return sessions.onSessionStarted({
+        ...base,
+        connectorNo: e.data.connectorId,
+        transactionId: e.data.transactionId,
+        idTag: e.data.idTag ?? null,
+        meterStartWh: e.data.meterStartWh ?? null,
+        startedAt: new Date(e.data.startedAt),
+      });
+    case 'session.meter_values': {
+      const readings: MeterReading[] = e.data.readings.flatMap((r) =>
+        r.samples.flatMap((s) => {
+          const wh = registerWh(s);
+          return wh === null ? [] : [{ at: new Date(r.timestamp), registerWh: wh }];
+        }),
+      );
+      if (!readings.length) return 'ignored';
+      return sessions.onMeterValues({ ...base, connectorNo: e.data.connectorId, transactionId: e.data.transactionId ?? null, readings });
+    }
+    case 'session.stopped':
+      return sessions.onSessionStopped({ ...base, transactionId: e.data.transactionId, meterStopWh: e.data.meterStopWh ?? null, stoppedAt: new Date(e.data.stoppedAt), reason: e.data.reason ?? null });
+    case 'transaction.recorded':
+      return sessions.onChargerRecord({
+        ...base,
+        transactionId: e.data.transactionId,
+        connectorNo: e.data.connectorId,
+        startedAt: new Date(e.data.startedAt),
+        endedAt: new Date(e.data.endedAt),
+        meterStartWh: kwhToWh(e.data.meterStartKwh),
+        meterStopWh: kwhToWh(e.data.meterStopKwh),
+        amount: e.data.amount,
+      });
+    case 'command.result':
+      if (e.data.command !== 'session.start') return null;
+      return sessions.onStartCommandResult({ ...base, commandId: e.data.commandId, accepted: e.data.status === 'ACCEPTED', reason: e.data.reason ?? e.data.status });
+    default:
+      return null;
+  }
+}
+
+/**
+ * Charger events → orders. Messages of a partition are applied in order, each
+ * in its own database transaction that also records the event id; offsets are
+ * committed only after the batch's transactions have committed. A crash
+ * anywhere replays from the last commit, and the inbox makes the replay a no-op.
+ * A dependency that is down (pricing) fails the batch, which is retried; an
+ * event that can never be applied is logged with its id and skipped.
+ */
+export async function startChargerEventsConsumer(opts: ChargerEventsConsumerOptions): Promise<Subscription> {
+  const stats: Record<string, number> = {};
+  return opts.bus.subscribe({
+    groupId: opts.groupId,
+    topics: [opts.topic ?? CHARGER_EVENTS_TOPIC],
+    fromBeginning: opts.fromBeginning,
+    handleBatch: async (messages) => {
+      for (const m of messages) {
+        let event: ChargerEvent;
+        try {
+          event = decodeChargerEvent(m.value);
+        } catch (e) {
+          stats.invalid = (stats.invalid ?? 0) + 1;
+          opts.logger.warn({ err: e, partition: m.partition, offset: m.offset }, 'skipping an invalid charger event');
+          continue;
+        }
+        try {
+          const outcome = await applyChargerEvent(opts.sessions, event);
+          if (outcome) stats[outcome] = (stats[outcome] ?? 0) + 1;
+        } catch (e) {
+          if (isAppError(e) && !e.retriable) {
+            stats.failed = (stats.failed ?? 0) + 1;
+            opts.logger.error({ err: e, eventId: event.id, type: event.type, chargerId: event.chargerId }, 'charger event cannot be applied; skipped');
+            continue;
+          }
+          throw e; // retriable or unexpected: the batch is retried from its last committed offset
+        }
+      }
+    },
+  });
+}

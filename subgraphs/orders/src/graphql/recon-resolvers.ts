@@ -1,0 +1,73 @@
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { AppError, ErrorCodes, requirePermission } from '@evcs/platform';
+import type { OrdersContext } from '../context';
+import { isTimeZone } from '../domain/day-window';
+import type { RunRecord } from '../domain/reconciliation';
+import { Discrepancy, DiscrepancyConnection, DiscrepancyFilter, DiscrepancyPayload, ReconciliationRun, ReconciliationRunPayload } from './recon-types';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const toRun = (r: RunRecord): ReconciliationRun => Object.assign(new ReconciliationRun(), r);
+
+@Resolver()
+export class ReconciliationResolver {
+  @Query(() => [ReconciliationRun], { description: 'Reconciliation runs within your data scope, newest day first (order:read).' })
+  async reconciliationRuns(
+    @Ctx() ctx: OrdersContext,
+    @Arg('date', () => String, { nullable: true }) date: string | null,
+    @Arg('first', () => Int, { defaultValue: 30 }) first: number,
+  ): Promise<ReconciliationRun[]> {
+    if (date && !DATE.test(date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`date` must be YYYY-MM-DD');
+    if (first < 1 || first > 366) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 366');
+    return (await ctx.recon.read.runs(ctx.readScope(), { date: date ?? undefined, limit: first })).map(toRun);
+  }
+
+  @Query(() => DiscrepancyConnection, { description: 'Discrepancies found by reconciliation, with totals (order:read).' })
+  async discrepancies(
+    @Ctx() ctx: OrdersContext,
+    @Arg('filter', () => DiscrepancyFilter, { nullable: true }) filter: DiscrepancyFilter | null,
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<DiscrepancyConnection> {
+    if (first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
+    if (filter?.date && !DATE.test(filter.date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`date` must be YYYY-MM-DD');
+    if ((filter?.runId && !UUID.test(filter.runId)) || (after && !UUID.test(after))) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid run id or cursor');
+    const f = { date: filter?.date ?? undefined, runId: filter?.runId ?? undefined, kinds: filter?.kinds ?? undefined, states: filter?.states ?? undefined };
+    const scope = ctx.readScope();
+    const [rows, totals] = await Promise.all([ctx.recon.read.discrepancies(scope, f, { afterId: after ?? undefined, limit: first + 1 }), ctx.recon.read.totals(scope, f)]);
+    const edges = rows.slice(0, first).map((d) => ({ cursor: d.id, node: Object.assign(new Discrepancy(), d) }));
+    return { edges, hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null, total: totals.reduce((n, t) => n + t.count, 0), totals };
+  }
+
+  @Mutation(() => ReconciliationRunPayload, {
+    description: 'Reconcile a business day of your tenant now (order:write). Resumes a failed run; returns a completed one as it is; RUNNING if still going after a moment.',
+  })
+  async runReconciliation(
+    @Ctx() ctx: OrdersContext,
+    @Arg('date') date: string,
+    @Arg('timezone', { defaultValue: 'Asia/Shanghai' }) timezone: string,
+  ): Promise<ReconciliationRunPayload> {
+    requirePermission(ctx.identity, 'order:write');
+    const tenantId = ctx.tenantId();
+    if (!DATE.test(date)) return { run: null, userErrors: [{ code: 'INVALID_INPUT', field: 'date', message: 'Use YYYY-MM-DD' }] };
+    if (!isTimeZone(timezone)) return { run: null, userErrors: [{ code: 'INVALID_INPUT', field: 'timezone', message: 'Not an IANA time zone' }] };
+    const running = ctx.recon.service.run(tenantId, date, timezone);
+    running.catch((e: unknown) => ctx.log.error({ err: e, date }, 'reconciliation run failed'));
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([running.catch(() => 'failed' as const), new Promise<'pending'>((r) => (timer = setTimeout(() => r('pending'), 2_000)))]);
+    clearTimeout(timer);
+    if (outcome === 'busy') return { run: null, userErrors: [{ code: 'RUN_IN_PROGRESS', field: 'date', message: 'This day is being reconciled right now' }] };
+    const [run] = await ctx.recon.read.runs({ scope: 'TENANT', tenantId, tenantIds: [tenantId], stationIds: null, selfSubject: null }, { date, limit: 1 });
+    return { run: run ? toRun(run) : null, userErrors: [] };
+  }
+
+  @Mutation(() => DiscrepancyPayload, { description: 'Mark a discrepancy resolved, with a note (order:write).' })
+  async resolveDiscrepancy(@Ctx() ctx: OrdersContext, @Arg('id', () => ID) id: string, @Arg('note') note: string): Promise<DiscrepancyPayload> {
+    requirePermission(ctx.identity, 'order:write');
+    const tenantId = ctx.tenantId();
+    const text = note.trim();
+    if (text.length < 3 || text.length > 2000) return { discrepancy: null, userErrors: [{ code: 'INVALID_INPUT', field: 'note', message: 'A note of 3–2000 characters' }] };
+    const d = UUID.test(id) ? await ctx.recon.read.resolve(tenantId, id, text, ctx.identity.subject) : null;
+    return d ? { discrepancy: Object.assign(new Discrepancy(), d), userErrors: [] } : { discrepancy: null, userErrors: [{ code: 'NOT_FOUND', field: 'id', message: 'No open discrepancy with this id' }] };
+  }
+}

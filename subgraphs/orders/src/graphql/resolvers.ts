@@ -1,0 +1,152 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { AppError, ErrorCodes, ForbiddenError, requirePermission } from '@evcs/platform';
+import type { OrdersContext } from '../context';
+import { ReconciliationResolver } from './recon-resolvers';
+import type { OrderRecord } from '../domain/ports';
+import type { Outcome } from '../domain/session-service';
+import { ChargerRef, ChargingOrder, OrderConnection, OrderFilter, OrderPayload, OrderState, SortDirection, StartChargingInput, StationRef } from './types';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Wh → kWh as an exact decimal string (3 decimals: Wh are whole). */
+export const whToKwh = (wh: number): string => {
+  const sign = wh < 0 ? '-' : '';
+  const a = Math.abs(wh);
+  return `${sign}${Math.floor(a / 1000)}.${String(a % 1000).padStart(3, '0')}`;
+};
+
+export const toOrder = (o: OrderRecord): ChargingOrder =>
+  Object.assign(new ChargingOrder(), {
+    id: o.id,
+    tenantId: o.tenantId,
+    state: o.state as OrderState,
+    origin: o.origin,
+    station: o.stationId ? Object.assign(new StationRef(), { id: o.stationId }) : null,
+    charger: o.chargerId ? Object.assign(new ChargerRef(), { id: o.chargerId }) : null,
+    chargerCode: o.chargerCode,
+    connectorNo: o.connectorNo,
+    userId: o.userId,
+    transactionId: o.transactionId,
+    startedAt: o.startedAt,
+    stoppedAt: o.stoppedAt,
+    energyKwh: o.energyWh === null ? null : whToKwh(o.energyWh),
+    amount: o.amount,
+    currency: o.currency,
+    bill: o.bill,
+    failureReason: o.failureReason,
+    stopReason: o.stopReason,
+    reviewFlags: o.reviewFlags,
+    createdAt: o.createdAt,
+  });
+
+const payload = (out: Outcome<OrderRecord>): OrderPayload =>
+  out.ok ? { order: toOrder(out.value), userErrors: [] } : { order: null, userErrors: out.errors.map((e) => ({ ...e })) };
+
+const encodeCursor = (o: OrderRecord): string => Buffer.from(JSON.stringify({ a: (o.startedAt ?? o.createdAt).toISOString(), i: o.id })).toString('base64url');
+function decodeCursor(c: string): { at: Date; id: string } {
+  try {
+    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as { a?: unknown; i?: unknown };
+    const at = typeof v.a === 'string' ? new Date(v.a) : null;
+    if (at && !Number.isNaN(at.getTime()) && typeof v.i === 'string' && UUID.test(v.i)) return { at, id: v.i };
+  } catch {
+    /* fall through */
+  }
+  throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid cursor');
+}
+
+function caller(ctx: OrdersContext) {
+  requirePermission(ctx.identity, 'order:write');
+  if (ctx.identity.kind !== 'user') throw new ForbiddenError('charging sessions are started by users');
+  return { tenantId: ctx.tenantId(), userId: ctx.identity.actor ? null : ctx.identity.subject };
+}
+
+@Resolver(() => ChargingOrder)
+export class OrderResolver {
+  @Query(() => OrderConnection, { description: 'Orders within your data scope, by start time (newest first unless asked otherwise).' })
+  async orders(
+    @Ctx() ctx: OrdersContext,
+    @Arg('filter', () => OrderFilter, { nullable: true }) filter: OrderFilter | null,
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('sort', () => SortDirection, { defaultValue: SortDirection.DESC }) sort: SortDirection,
+  ): Promise<OrderConnection> {
+    if (!Number.isInteger(first) || first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
+    const ids = [...(filter?.stationIds ?? []), ...(filter?.chargerIds ?? []), ...(filter?.userId ? [filter.userId] : [])];
+    if (ids.some((i) => !UUID.test(i))) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'ids in the filter must be UUIDs');
+    if (filter?.from && filter.to && filter.from >= filter.to) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`from` must be before `to`');
+    const rows = await ctx.repo.list(
+      ctx.readScope(),
+      {
+        stationIds: filter?.stationIds ?? undefined,
+        chargerIds: filter?.chargerIds ?? undefined,
+        userId: filter?.userId ?? undefined,
+        states: filter?.states ?? undefined,
+        from: filter?.from ?? undefined,
+        to: filter?.to ?? undefined,
+      },
+      { after: after ? decodeCursor(after) : undefined, limit: first + 1, direction: sort },
+    );
+    const edges = rows.slice(0, first).map((o) => ({ cursor: encodeCursor(o), node: toOrder(o) }));
+    return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  @Query(() => ChargingOrder, { nullable: true })
+  async order(@Arg('id', () => ID) id: string, @Ctx() ctx: OrdersContext): Promise<ChargingOrder | null> {
+    if (!UUID.test(id)) return null;
+    const o = await ctx.loaders.order.load(id);
+    return o ? toOrder(o) : null;
+  }
+
+  @Mutation(() => OrderPayload, { description: 'Start charging on a connector (order:write). The order is PENDING until the charger confirms.' })
+  async startCharging(@Arg('input') input: StartChargingInput, @Ctx() ctx: OrdersContext): Promise<OrderPayload> {
+    if (!UUID.test(input.chargerId)) return { order: null, userErrors: [{ code: 'INVALID_INPUT', field: 'chargerId', message: 'Not a charger id' }] };
+    return payload(await ctx.sessions.startCharging(caller(ctx), input));
+  }
+
+  @Mutation(() => OrderPayload, { description: 'Ask the charger to stop (order:write). Repeating it is harmless.' })
+  async stopCharging(@Arg('orderId', () => ID) orderId: string, @Ctx() ctx: OrdersContext): Promise<OrderPayload> {
+    if (!UUID.test(orderId)) return { order: null, userErrors: [{ code: 'NOT_FOUND', field: 'orderId', message: 'Unknown order' }] };
+    return payload(await ctx.sessions.stopCharging(caller(ctx), orderId));
+  }
+
+  @Mutation(() => OrderPayload, { description: 'Close a session the charger will never close, billing what is known (order:write). Flagged FORCE_CLOSED.' })
+  async forceCloseOrder(@Arg('orderId', () => ID) orderId: string, @Arg('reason') reason: string, @Ctx() ctx: OrdersContext): Promise<OrderPayload> {
+    if (!UUID.test(orderId)) return { order: null, userErrors: [{ code: 'NOT_FOUND', field: 'orderId', message: 'Unknown order' }] };
+    return payload(await ctx.sessions.forceClose(caller(ctx), { orderId, reason }));
+  }
+}
+
+@Resolver(() => ChargerRef)
+export class ChargerOrdersResolver {
+  @FieldResolver(() => ChargingOrder, { nullable: true, description: 'The session running on this charger now (the newest, if several connectors are busy see activeOrders).' })
+  async activeOrder(@Root() c: ChargerRef, @Ctx() ctx: OrdersContext): Promise<ChargingOrder | null> {
+    const [o] = await ctx.loaders.activeByCharger.load(c.id);
+    return o ? toOrder(o) : null;
+  }
+
+  @FieldResolver(() => [ChargingOrder], { description: 'Every active session of this charger, one per busy connector.' })
+  async activeOrders(@Root() c: ChargerRef, @Ctx() ctx: OrdersContext): Promise<ChargingOrder[]> {
+    return (await ctx.loaders.activeByCharger.load(c.id)).map(toOrder);
+  }
+}
+
+@Resolver(() => StationRef)
+export class StationOrdersResolver {
+  @FieldResolver(() => [ChargingOrder], { description: 'Sessions running at this station now.' })
+  async activeOrders(@Root() s: StationRef, @Ctx() ctx: OrdersContext): Promise<ChargingOrder[]> {
+    return (await ctx.loaders.activeByStation.load(s.id)).map(toOrder);
+  }
+}
+
+export const resolvers = [OrderResolver, ChargerOrdersResolver, StationOrdersResolver, ReconciliationResolver] as const;
+
+export const referenceResolvers = {
+  ChargingOrder: {
+    __resolveReference: async (ref: { id: string }, ctx: OrdersContext) => {
+      const o = UUID.test(ref.id) ? await ctx.loaders.order.load(ref.id) : null;
+      return o ? toOrder(o) : null;
+    },
+  },
+  Charger: { __resolveReference: (ref: { id: string }) => Object.assign(new ChargerRef(), { id: ref.id }) },
+  Station: { __resolveReference: (ref: { id: string }) => Object.assign(new StationRef(), { id: ref.id }) },
+};

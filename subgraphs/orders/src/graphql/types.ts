@@ -1,0 +1,142 @@
+import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+
+export enum OrderState {
+  PENDING = 'PENDING',
+  CHARGING = 'CHARGING',
+  FINISHING = 'FINISHING',
+  COMPLETED = 'COMPLETED',
+  FAILED = 'FAILED',
+  TO_PAY = 'TO_PAY',
+  PAID = 'PAID',
+  PARTIALLY_REFUNDED = 'PARTIALLY_REFUNDED',
+  REFUNDED = 'REFUNDED',
+}
+registerEnumType(OrderState, { name: 'OrderState' });
+
+export enum OrderOrigin {
+  API = 'API',
+  CHARGER = 'CHARGER',
+}
+registerEnumType(OrderOrigin, { name: 'OrderOrigin', description: 'Started through the API (remote start) or at the charger (card, local).' });
+
+export enum SortDirection {
+  ASC = 'ASC',
+  DESC = 'DESC',
+}
+registerEnumType(SortDirection, { name: 'SortDirection' });
+
+@Directive('@key(fields: "id")')
+@ObjectType('Station')
+export class StationRef {
+  @Field(() => ID) id!: string;
+}
+
+@Directive('@key(fields: "id")')
+@ObjectType('Charger')
+export class ChargerRef {
+  @Field(() => ID) id!: string;
+}
+
+@ObjectType({ description: 'The part of a session priced at one segment of one plan version; amounts exact (unrounded).' })
+export class BillItem {
+  @Field(() => Int) planVersion!: number;
+  @Field(() => Int) segmentNo!: number;
+  @Field() start!: string;
+  @Field() end!: string;
+  @Field({ description: 'per kWh' }) energyPrice!: string;
+  @Field({ description: 'per kWh' }) serviceFee!: string;
+  @Field() durationSeconds!: string;
+  @Field() energyWh!: string;
+  @Field() electricityAmount!: string;
+  @Field() serviceAmount!: string;
+}
+
+@ObjectType({ description: 'The itemised bill the tariffs engine made at stop; money as decimal strings, rounded once (half-up to 0.01) at the total.' })
+export class Bill {
+  @Field() currency!: string;
+  @Field(() => ID) planId!: string;
+  @Field({ description: 'CHARGER, STATION or TENANT: where the plan came from' }) source!: string;
+  @Field(() => [Int]) planVersions!: number[];
+  @Field() timezone!: string;
+  @Field() electricityAmount!: string;
+  @Field() serviceAmount!: string;
+  @Field() totalExact!: string;
+  @Field() total!: string;
+  @Field(() => [BillItem]) items!: BillItem[];
+}
+
+@Directive('@key(fields: "id")')
+@ObjectType({ description: 'A charging session, from plug to bill.' })
+export class ChargingOrder {
+  @Field(() => ID) id!: string;
+  @Field(() => ID) tenantId!: string;
+  @Field(() => OrderState) state!: OrderState;
+  @Field(() => OrderOrigin) origin!: OrderOrigin;
+  @Field(() => StationRef, { nullable: true }) station!: StationRef | null;
+  @Field(() => ChargerRef, { nullable: true }) charger!: ChargerRef | null;
+  @Field({ description: 'The identity the charger connects with.' }) chargerCode!: string;
+  @Field(() => Int) connectorNo!: number;
+  @Field(() => ID, { nullable: true }) userId!: string | null;
+  @Field(() => String, { nullable: true, description: "The charger's transaction id (OCPP) or serial (YKC)." }) transactionId!: string | null;
+  @Field(() => GraphQLDateTimeISO, { nullable: true }) startedAt!: Date | null;
+  @Field(() => GraphQLDateTimeISO, { nullable: true }) stoppedAt!: Date | null;
+  @Field(() => String, { nullable: true, description: 'kWh, decimal string' }) energyKwh!: string | null;
+  @Field(() => String, { nullable: true, description: 'Total to pay, decimal string' }) amount!: string | null;
+  @Field() currency!: string;
+  @Field(() => Bill, { nullable: true }) bill!: Bill | null;
+  @Field(() => String, { nullable: true }) failureReason!: string | null;
+  @Field(() => String, { nullable: true }) stopReason!: string | null;
+  @Field(() => [String], { description: 'Reasons to review this order (meter going backwards, superseded, force-closed, …).' }) reviewFlags!: string[];
+  @Field(() => GraphQLDateTimeISO) createdAt!: Date;
+}
+
+@ObjectType()
+export class OrderEdge {
+  @Field() cursor!: string;
+  @Field(() => ChargingOrder) node!: ChargingOrder;
+}
+
+@ObjectType()
+@Directive('@shareable')
+export class PageInfo {
+  @Field() hasNextPage!: boolean;
+  @Field(() => String, { nullable: true }) endCursor!: string | null;
+}
+
+@ObjectType()
+export class OrderConnection {
+  @Field(() => [OrderEdge]) edges!: OrderEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+}
+
+@ObjectType({ description: 'An expected failure of a mutation.' })
+@Directive('@shareable')
+export class UserError {
+  @Field() code!: string;
+  @Field(() => String, { nullable: true }) field!: string | null;
+  @Field() message!: string;
+}
+
+@ObjectType()
+export class OrderPayload {
+  @Field(() => ChargingOrder, { nullable: true }) order!: ChargingOrder | null;
+  @Field(() => [UserError]) userErrors!: UserError[];
+}
+
+@InputType()
+export class OrderFilter {
+  @Field(() => [ID], { nullable: true }) stationIds?: string[] | null;
+  @Field(() => [ID], { nullable: true }) chargerIds?: string[] | null;
+  @Field(() => ID, { nullable: true }) userId?: string | null;
+  @Field(() => [OrderState], { nullable: true }) states?: OrderState[] | null;
+  @Field(() => GraphQLDateTimeISO, { nullable: true, description: 'started at or after' }) from?: Date | null;
+  @Field(() => GraphQLDateTimeISO, { nullable: true, description: 'started before' }) to?: Date | null;
+}
+
+@InputType()
+export class StartChargingInput {
+  @Field(() => ID) chargerId!: string;
+  @Field(() => Int) connectorNo!: number;
+  @Field({ description: 'The client’s key for this request (8–128 chars); retries with the same key return the same order.' }) idempotencyKey!: string;
+}

@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto';
+import { CHARGER_COMMANDS_TOPIC, ORDER_EVENTS_TOPIC } from '@evcs/events';
+import { Knex, withTenant } from '@evcs/platform';
+import type { MeterReading } from '../domain/meter';
+import type { Bill, ChargerCommand, NewOrder, OrderRecord, OrdersStore, OrdersTx, Transition } from '../domain/ports';
+import type { OrderState } from '../domain/states';
+
+export interface OrderRow {
+  id: string;
+  tenant_id: string;
+  station_id: string | null;
+  charger_id: string | null;
+  charger_code: string;
+  connector_no: number;
+  user_id: string | null;
+  id_tag: string | null;
+  origin: 'API' | 'CHARGER';
+  transaction_id: string | null;
+  state: OrderState;
+  started_at: Date | null;
+  stopped_at: Date | null;
+  meter_start_wh: string | null;
+  meter_stop_wh: string | null;
+  energy_wh: string | null;
+  amount: string | null;
+  currency: string;
+  bill: Bill | null;
+  failure_reason: string | null;
+  stop_reason: string | null;
+  review_flags: string[];
+  idempotency_key: string | null;
+  request_hash: string | null;
+  paid_at: Date | null;
+  paid_amount: string | null;
+  refunded_amount?: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
+
+export const toOrder = (r: OrderRow): OrderRecord => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  stationId: r.station_id,
+  chargerId: r.charger_id,
+  chargerCode: r.charger_code,
+  connectorNo: r.connector_no,
+  userId: r.user_id,
+  idTag: r.id_tag,
+  origin: r.origin,
+  transactionId: r.transaction_id,
+  state: r.state,
+  startedAt: r.started_at,
+  stoppedAt: r.stopped_at,
+  meterStartWh: num(r.meter_start_wh),
+  meterStopWh: num(r.meter_stop_wh),
+  energyWh: num(r.energy_wh),
+  amount: r.amount,
+  currency: r.currency,
+  bill: r.bill,
+  failureReason: r.failure_reason,
+  stopReason: r.stop_reason,
+  reviewFlags: r.review_flags,
+  idempotencyKey: r.idempotency_key,
+  paidAt: r.paid_at ?? null,
+  paidAmount: r.paid_amount ?? null,
+  refundedAmount: r.refunded_amount ?? '0.00',
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const isUniqueViolation = (e: unknown): boolean => (e as { code?: string }).code === '23505';
+
+const PATCH_COLUMNS: Record<string, string> = {
+  transactionId: 'transaction_id',
+  startedAt: 'started_at',
+  stoppedAt: 'stopped_at',
+  meterStartWh: 'meter_start_wh',
+  meterStopWh: 'meter_stop_wh',
+  energyWh: 'energy_wh',
+  amount: 'amount',
+  bill: 'bill',
+  failureReason: 'failure_reason',
+  stopReason: 'stop_reason',
+};
+
+export class PgOrdersStore implements OrdersStore {
+  constructor(
+    private readonly knex: Knex,
+    private readonly commandsTopic = CHARGER_COMMANDS_TOPIC,
+    private readonly orderEventsTopic = ORDER_EVENTS_TOPIC,
+  ) {}
+
+  inTenant<T>(tenantId: string, fn: (tx: OrdersTx) => Promise<T>): Promise<T> {
+    return withTenant(this.knex, tenantId, (trx) => fn(new PgOrdersTx(trx, tenantId, this.commandsTopic, this.orderEventsTopic)));
+  }
+}
+
+class PgOrdersTx implements OrdersTx {
+  constructor(
+    private readonly trx: Knex.Transaction,
+    readonly tenantId: string,
+    private readonly commandsTopic: string,
+    private readonly orderEventsTopic: string,
+  ) {}
+
+  private orders() {
+    return this.trx('orders.orders').where({ tenant_id: this.tenantId });
+  }
+
+  async markProcessed(eventId: string): Promise<boolean> {
+    const rows = await this.trx('orders.inbox').insert({ tenant_id: this.tenantId, event_id: eventId }).onConflict(['tenant_id', 'event_id']).ignore().returning('event_id');
+    return rows.length === 1;
+  }
+
+  async lockConnector(chargerCode: string, connectorNo: number): Promise<void> {
+    await this.trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`orders:${this.tenantId}:${chargerCode}:${connectorNo}`]);
+  }
+
+  async insertOrder(o: NewOrder): Promise<OrderRecord | 'duplicate'> {
+    try {
+      // In a savepoint: a unique violation must not abort the caller's transaction.
+      const [row] = await this.trx.transaction((sp) => sp('orders.orders')
+        .insert({
+          tenant_id: this.tenantId,
+          station_id: o.stationId,
+          charger_id: o.chargerId,
+          charger_code: o.chargerCode,
+          connector_no: o.connectorNo,
+          user_id: o.userId,
+          id_tag: o.idTag,
+          origin: o.origin,
+          transaction_id: o.transactionId,
+          state: o.state,
+          started_at: o.startedAt,
+          meter_start_wh: o.meterStartWh,
+          idempotency_key: o.idempotencyKey,
+          request_hash: o.requestHash,
+        })
+        .returning('*'));
+      await this.trx('orders.order_transitions').insert({ tenant_id: this.tenantId, order_id: row.id, from_state: null, to_state: o.state, reason: o.origin === 'API' ? 'REQUESTED' : 'STARTED_AT_CHARGER' });
+      return toOrder(row);
+    } catch (e) {
+      if (isUniqueViolation(e)) return 'duplicate';
+      throw e;
+    }
+  }
+
+  async byId(id: string): Promise<OrderRecord | null> {
+    const row = await this.orders().where({ id }).first();
+    return row ? toOrder(row) : null;
+  }
+
+  async byIdempotencyKey(key: string): Promise<(OrderRecord & { requestHash: string | null }) | null> {
+    const row: OrderRow | undefined = await this.orders().where({ idempotency_key: key }).first();
+    return row ? { ...toOrder(row), requestHash: row.request_hash } : null;
+  }
+
+  async byTransaction(chargerCode: string, transactionId: string): Promise<OrderRecord | null> {
+    const row = await this.orders().where({ charger_code: chargerCode, transaction_id: transactionId }).first();
+    return row ? toOrder(row) : null;
+  }
+
+  async activeOnConnector(chargerCode: string, connectorNo: number): Promise<OrderRecord[]> {
+    const rows = await this.orders().where({ charger_code: chargerCode, connector_no: connectorNo }).whereIn('state', ['PENDING', 'CHARGING', 'FINISHING']).orderBy('created_at');
+    return rows.map(toOrder);
+  }
+
+  async pendingStart(chargerCode: string, connectorNo: number, transactionId: string, idTag: string | null): Promise<OrderRecord | null> {
+    const row = await this.orders()
+      .where({ charger_code: chargerCode, connector_no: connectorNo, state: 'PENDING' })
+      .whereRaw('(transaction_id = ? or (transaction_id is null and id_tag is not distinct from ?))', [transactionId, idTag])
+      .orderBy('created_at')
+      .first();
+    return row ? toOrder(row) : null;
+  }
+
+  async transition(orderId: string, t: Transition): Promise<OrderRecord | null> {
+    const patch: Record<string, unknown> = { state: t.to, updated_at: this.trx.fn.now() };
+    for (const [k, v] of Object.entries(t.patch ?? {})) {
+      if (v === undefined) continue;
+      patch[PATCH_COLUMNS[k]] = k === 'bill' ? JSON.stringify(v) : v;
+    }
+    // Conditional: only from the states that may lead here. Whoever comes second changes nothing.
+    const rows = await this.orders().where({ id: orderId }).whereIn('state', t.from).update(patch).returning('*');
+    if (!rows.length) return null;
+    await this.trx('orders.order_transitions').insert({
+      tenant_id: this.tenantId,
+      order_id: orderId,
+      from_state: this.trx.raw('(select to_state from orders.order_transitions where tenant_id = ? and order_id = ? order by id desc limit 1)', [this.tenantId, orderId]),
+      to_state: t.to,
+      reason: t.reason ?? null,
+    });
+    return toOrder(rows[0]);
+  }
+
+  async addFlags(orderId: string, flags: readonly string[]): Promise<void> {
+    await this.orders()
+      .where({ id: orderId })
+      .update({ review_flags: this.trx.raw('(select array(select distinct unnest(review_flags || ?::text[]) order by 1))', [[...flags]]), updated_at: this.trx.fn.now() });
+  }
+
+  async readings(orderId: string): Promise<MeterReading[]> {
+    const rows = await this.trx('orders.meter_readings').where({ tenant_id: this.tenantId, order_id: orderId }).orderBy('at');
+    return rows.map((r: { at: Date; register_wh: string }) => ({ at: r.at, registerWh: Number(r.register_wh) }));
+  }
+
+  async insertReadings(orderId: string, readings: readonly MeterReading[]): Promise<number> {
+    const rows = await this.trx('orders.meter_readings')
+      .insert(readings.map((r) => ({ tenant_id: this.tenantId, order_id: orderId, at: r.at, register_wh: r.registerWh })))
+      .onConflict(['order_id', 'at'])
+      .ignore()
+      .returning('at');
+    return rows.length;
+  }
+
+  async recordAnomaly(a: { kind: string; chargerCode: string; transactionId: string | null; detail: Record<string, unknown> }): Promise<void> {
+    await this.trx.raw(
+      `insert into orders.anomalies (tenant_id, kind, charger_code, transaction_id, detail) values (?, ?, ?, ?, ?::jsonb)
+       on conflict (tenant_id, kind, charger_code, coalesce(transaction_id, '')) do nothing`,
+      [this.tenantId, a.kind, a.chargerCode, a.transactionId, JSON.stringify(a.detail)],
+    );
+  }
+
+  async recordChargerRecord(r: { chargerCode: string; transactionId: string; startedAt: Date; endedAt: Date; energyWh: number; amount: string }): Promise<boolean> {
+    const rows = await this.trx('orders.charger_records')
+      .insert({ tenant_id: this.tenantId, charger_code: r.chargerCode, transaction_id: r.transactionId, started_at: r.startedAt, ended_at: r.endedAt, energy_wh: r.energyWh, amount: r.amount })
+      .onConflict(['tenant_id', 'charger_code', 'transaction_id'])
+      .ignore()
+      .returning('transaction_id');
+    return rows.length === 1;
+  }
+
+  async enqueueCommand(cmd: ChargerCommand & { orderId: string }): Promise<string> {
+    const { orderId, chargerCode, ...spec } = cmd;
+    const id = randomUUID();
+    // The bridge's charger-command contract (packages/events), ready to publish as is.
+    const payload = { id, version: 1, tenantId: this.tenantId, chargerId: chargerCode, issuedAt: new Date().toISOString(), timeoutMs: 30_000, command: spec };
+    await this.trx('orders.outbox').insert({ id, tenant_id: this.tenantId, order_id: orderId, topic: this.commandsTopic, key: chargerCode, payload: JSON.stringify(payload) });
+    return id;
+  }
+
+  async enqueueOrderEvent(orderId: string, event: Record<string, unknown>): Promise<void> {
+    await this.trx('orders.outbox').insert({ tenant_id: this.tenantId, order_id: orderId, topic: this.orderEventsTopic, key: orderId, payload: JSON.stringify(event) });
+  }
+
+  async recordPayment(orderId: string, paidAt: Date, amount: string): Promise<OrderRecord | null> {
+    const [row] = await this.orders().where({ id: orderId }).update({ paid_at: paidAt, paid_amount: amount, updated_at: this.trx.fn.now() }).returning('*');
+    return row ? toOrder(row) : null;
+  }
+
+  async recordRefunded(orderId: string, refundedTotal: string): Promise<void> {
+    // Totals only grow: an older event arriving late changes nothing.
+    await this.orders().where({ id: orderId }).where('refunded_amount', '<', refundedTotal).update({ refunded_amount: refundedTotal, updated_at: this.trx.fn.now() });
+  }
+
+  async orderForCommand(commandId: string): Promise<string | null> {
+    const row = await this.trx('orders.outbox').select('order_id').where({ tenant_id: this.tenantId, id: commandId }).first();
+    return row?.order_id ?? null;
+  }
+}

@@ -1,0 +1,59 @@
+import { createSubgraphServer, Knex, Logger, ReadScope, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
+import type { OrdersContext } from './context';
+import type { ChargerDirectory, Pricer } from './domain/ports';
+import { dayWindow } from './domain/day-window';
+import { DEFAULT_RECON_SETTINGS, ReconciliationService, ReconSettings } from './domain/reconciliation';
+import { Clock, SessionService } from './domain/session-service';
+import { ReconReadRepository } from './persistence/recon-read';
+import { PgReconStore } from './persistence/recon-store';
+import { createLoaders } from './persistence/loaders';
+import { PgOrdersStore } from './persistence/orders-store';
+import { OrdersReadRepository } from './persistence/read-repository';
+import { buildOrdersSchema, SUBGRAPH_NAME } from './schema';
+
+export interface OrdersDeps {
+  knex: Knex;
+  verifier: TokenVerifier;
+  logger: Logger;
+  chargers: ChargerDirectory;
+  pricer: Pricer;
+  clock?: Clock;
+  commandsTopic?: string;
+  orderEventsTopic?: string;
+}
+
+export function createReconciliationService(deps: Pick<OrdersDeps, 'knex' | 'pricer' | 'clock'>, settings?: Partial<ReconSettings>): ReconciliationService {
+  const clock = deps.clock ?? { now: () => new Date() };
+  return new ReconciliationService(new PgReconStore(deps.knex), deps.pricer, () => clock.now(), dayWindow, { ...DEFAULT_RECON_SETTINGS, ...settings });
+}
+
+export function createSessionService(deps: Pick<OrdersDeps, 'knex' | 'chargers' | 'pricer' | 'clock' | 'commandsTopic' | 'orderEventsTopic'>): SessionService {
+  return new SessionService(new PgOrdersStore(deps.knex, deps.commandsTopic, deps.orderEventsTopic), deps.chargers, deps.pricer, deps.clock ?? { now: () => new Date() });
+}
+
+/** Builds the orders subgraph HTTP server; never listens. */
+export async function createOrdersServer(deps: OrdersDeps): Promise<SubgraphServer> {
+  const repo = new OrdersReadRepository(deps.knex);
+  const sessions = createSessionService(deps);
+  const recon = { service: createReconciliationService(deps), read: new ReconReadRepository(deps.knex) };
+  return createSubgraphServer<OrdersContext>({
+    name: SUBGRAPH_NAME,
+    schema: await buildOrdersSchema(),
+    verifier: deps.verifier,
+    logger: deps.logger,
+    extendContext: (base) => {
+      let scope: ReadScope | undefined;
+      const readScope = (): ReadScope => {
+        if (!scope) {
+          requirePermission(base.identity, 'order:read');
+          scope = readScopeOf(base.identity);
+        }
+        return scope;
+      };
+      return { ...base, sessions, recon, repo, readScope, loaders: createLoaders(repo, readScope) };
+    },
+    ready: async () => {
+      await deps.knex.raw('select 1');
+    },
+  });
+}

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { ChargerEvent, encodeChargerEvent } from '@evcs/events';
+import { createKnex, createLogger, KafkaEventBus, Knex, Subscription, withTenant } from '@evcs/platform';
+import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
+import { migrations } from '../src';
+import type { Bill, ChargerDirectory, Pricer } from '../src/domain/ports';
+import { SessionService } from '../src/domain/session-service';
+import { startChargerEventsConsumer } from '../src/events/charger-events-consumer';
+import { PgOrdersStore } from '../src/persistence/orders-store';
+
+const silent = createLogger('orders-consumer-test', { level: 'silent' });
+
+/** 1.00 per kWh, in integer fen. */
+const pricer: Pricer = {
+  price: async (req): Promise<Bill> => {
+    const fen = Math.round(req.energyWh / 10);
+    const total = `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
+    return { currency: 'CNY', planId: 'p', source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai', electricityAmount: total, serviceAmount: '0', totalExact: total, total, items: [] };
+  },
+};
+
+describe('orders consume charger events exactly once (real Kafka, real Postgres)', () => {
+  let db: TestDatabase;
+  let knex: Knex;
+  let bus: KafkaEventBus;
+  const topic = uniqueName('t_charger_events');
+  const T = randomUUID();
+  const chargers: ChargerDirectory = {
+    byId: async () => null,
+    byCode: async (tenantId, code) => ({ chargerId: randomUUID(), code, stationId: randomUUID(), protocol: 'OCPP16', connectorNos: [1] }),
+  };
+  const subs: Subscription[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase([migrations]);
+    knex = createKnex({ connectionString: db.appUrl, schema: 'orders', pool: { max: 6 } });
+    bus = new KafkaEventBus({ clientId: uniqueName('orders-test'), brokers: await ensureKafka(), logger: silent });
+    await bus.ensureTopics([{ topic, partitions: 3 }]);
+  });
+  afterAll(async () => {
+    await Promise.allSettled(subs.map((s) => s.stop()));
+    await bus?.close();
+    await knex?.destroy();
+    await db?.drop();
+  });
+
+  const envelope = (chargerId: string, occurredAt: string) => ({
+    id: randomUUID(),
+    version: 1 as const,
+    tenantId: T,
+    chargerId,
+    occurredAt,
+    receivedAt: occurredAt,
+    source: { protocol: 'OCPP16' as const, bridgeId: 'b1' },
+  });
+
+  /** A whole session of one charger, with every message sent twice (new ids, as a charger resending after a lost reply would). */
+  function session(code: string, tx: string): ChargerEvent[] {
+    const started: ChargerEvent = { ...envelope(code, '2026-11-24T08:00:00Z'), type: 'session.started', data: { connectorId: 1, transactionId: tx, idTag: 'CARD', meterStartWh: 1000, startedAt: '2026-11-24T08:00:00Z', trigger: 'LOCAL' } };
+    const meter: ChargerEvent = {
+      ...envelope(code, '2026-11-24T08:30:00Z'),
+      type: 'session.meter_values',
+      data: { connectorId: 1, transactionId: tx, readings: [{ timestamp: '2026-11-24T08:30:00Z', samples: [{ measurand: 'Energy.Active.Import.Register', value: '4.5', unit: 'kWh' }] }] },
+    };
+    const stopped: ChargerEvent = { ...envelope(code, '2026-11-24T09:00:00Z'), type: 'session.stopped', data: { transactionId: tx, meterStopWh: 9000, stoppedAt: '2026-11-24T09:00:00Z', reason: 'Local' } };
+    const again = (e: ChargerEvent): ChargerEvent => ({ ...e, id: randomUUID() });
+    return [started, again(started), meter, again(meter), stopped, again(stopped)];
+  }
+
+  it('a consumer killed mid-batch, replayed by its successor, leaves one order and one bill per session and loses nothing', async () => {
+    const groupId = uniqueName('orders-charger-events');
+    const codes = Array.from({ length: 6 }, (_, i) => `KILL-${i}-${randomUUID().slice(0, 4)}`);
+    const events = codes.flatMap((c, i) => session(c, String(100 + i)));
+    // the same stream twice: at-least-once delivery upstream as well
+    await bus.publish(topic, [...events, ...events].map(encodeChargerEvent));
+
+    // The first consumer dies after applying 10 events: its process is gone before any offset commit.
+    let applied = 0;
+    const store = new PgOrdersStore(knex);
+    const dying = new SessionService(
+      {
+        inTenant: async (tenantId, fn) => {
+          if (applied >= 10) throw new Error('process killed');
+          const r = await store.inTenant(tenantId, fn);
+          applied++;
+          return r;
+        },
+      },
+      chargers,
+      pricer,
+      { now: () => new Date('2026-11-24T12:00:00Z') },
+    );
+    const first = await startChargerEventsConsumer({ bus, sessions: dying, logger: silent, topic, groupId, fromBeginning: true });
+    subs.push(first);
+    await first.ready;
+    await eventually(async () => applied >= 10, { timeoutMs: 30_000, what: 'first consumer applied 10 events' });
+    await first.stop();
+
+    const healthy = new SessionService(store, chargers, pricer, { now: () => new Date('2026-11-24T12:00:00Z') });
+    const second = await startChargerEventsConsumer({ bus, sessions: healthy, logger: silent, topic, groupId, fromBeginning: true });
+    subs.push(second);
+    await second.ready;
+    const rows = await eventually(
+      async () => {
+        const r = await withTenant(knex, T, (trx) => trx('orders.orders').whereIn('charger_code', codes).orderBy('charger_code'));
+        return r.length === codes.length && r.every((o: { state: string }) => o.state === 'TO_PAY') ? r : undefined;
+      },
+      { timeoutMs: 60_000, what: 'every session completed' },
+    );
+    expect(rows.map((o: { amount: string; energy_wh: string }) => [o.amount, o.energy_wh])).toEqual(codes.map(() => ['8.00', '8000']));
+    const readings = await withTenant(knex, T, (trx) => trx('orders.meter_readings').whereIn('order_id', rows.map((o: { id: string }) => o.id)));
+    expect(readings.map((r: { register_wh: string }) => r.register_wh)).toEqual(codes.map(() => '4500'));
+    const transitions = await withTenant(knex, T, (trx) => trx('orders.order_transitions').whereIn('order_id', rows.map((o: { id: string }) => o.id)).count<{ n: string }[]>({ n: '*' }));
+    expect(Number(transitions[0].n)).toBe(codes.length * 3); // CHARGING, COMPLETED and TO_PAY once each
+  });
+});
