@@ -1,0 +1,409 @@
+import { createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import { Fault, fenToYuan, Notifier, readRaw, sandboxServer, SandboxServer, send, sendJson, shanghaiDate, shanghaiDateTime, yuanToFen } from './common';
+
+/**
+ * Alipay's documented notification retry schedule: after the first attempt, again
+ * 4m, 10m, 10m, 1h, 2h, 6h and 15h later (8 notifications within about 25 hours),
+ * until the merchant answers the plain text `success`.
+ */
+export const ALIPAY_NOTIFY_SCHEDULE_MS = [4, 10, 10, 60, 120, 360, 900].map((m) => m * 60_000);
+
+export interface AlipayCredentials {
+  appId: string;
+  /** the merchant's app private key (PKCS#8 PEM); Alipay holds the public half */
+  appPrivateKey: string;
+  /** Alipay's public key (SPKI PEM) that verifies responses and notifications */
+  alipayPublicKey: string;
+}
+
+export interface AlipaySandboxOptions {
+  appId?: string;
+  /** delays between notification attempts; default the real schedule */
+  notifyScheduleMs?: readonly number[];
+  now?: () => Date;
+}
+
+export type AlipayTradeStatus = 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_CLOSED' | 'TRADE_FINISHED';
+
+export interface AlipayTrade {
+  outTradeNo: string;
+  tradeNo: string;
+  totalFen: number;
+  subject: string;
+  status: AlipayTradeStatus;
+  product: 'QR' | 'APP';
+  notifyUrl: string | null;
+  createdAt: Date;
+  paidAt: Date | null;
+  closedAt: Date | null;
+  refunds: { outRequestNo: string; amountFen: number; at: Date }[];
+  notifications: { notifyId: string; status: AlipayTradeStatus; attempts: number; acknowledged: boolean }[];
+  /** test hooks for statements: a different amount, or no line at all */
+  bill?: { amountFen?: number; omit?: boolean };
+}
+
+type Params = Record<string, string>;
+
+/** Alipay's sign content: non-empty params except `sign` (and optionally `sign_type`), ASCII-sorted, raw `k=v&…`. */
+export function alipaySignContent(params: Params, dropSignType: boolean): string {
+  return Object.keys(params)
+    .filter((k) => k !== 'sign' && !(dropSignType && k === 'sign_type') && params[k] !== undefined && params[k] !== '')
+    .sort()
+    .map((k) => `${k}=${params[k]}`)
+    .join('&');
+}
+
+const rsaSign = (content: string, key: string) => createSign('RSA-SHA256').update(content, 'utf8').sign(key, 'base64');
+const rsaVerify = (content: string, sig: string, key: string) => {
+  try {
+    return createVerify('RSA-SHA256').update(content, 'utf8').verify(key, sig, 'base64');
+  } catch {
+    return false;
+  }
+};
+
+export interface AlipaySandbox extends SandboxServer {
+  credentials: AlipayCredentials;
+  trade(outTradeNo: string): AlipayTrade | undefined;
+  pay(outTradeNo: string, opts?: { notify?: boolean; notifyAmountFen?: number }): AlipayTrade;
+  fail(outTradeNo: string): AlipayTrade;
+  close(outTradeNo: string): AlipayTrade;
+  /** Send the last notification of a trade again (a duplicate, as a retry would). */
+  renotify(outTradeNo: string): void;
+  setFault(f: Fault): void;
+  /** Statement test hook: bill this trade with another amount, or leave it out. */
+  setBill(outTradeNo: string, bill: { amountFen?: number; omit?: boolean }): void;
+  /** Requests refused because of a bad signature (the real gateway answers isv.invalid-signature). */
+  readonly rejectedSignatures: number;
+}
+
+function keyPair() {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+/**
+ * A local Alipay OpenAPI gateway (`POST /gateway.do`) with generated keys. It checks
+ * request signatures exactly like the real gateway, signs its responses and
+ * notifications with its own "Alipay" key, and keeps trades in memory.
+ * Control API for tests and people: `POST /sandbox/trades/{out_trade_no}/pay|fail|close|renotify`,
+ * `GET /sandbox/trades/{out_trade_no}`, `POST /sandbox/app-pay` (what the Alipay app does with
+ * an APP order string), `POST /sandbox/fault`.
+ */
+export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySandbox {
+  const app = keyPair();
+  const alipay = keyPair();
+  const credentials: AlipayCredentials = { appId: opts.appId ?? `2021${randomBytes(6).toString('hex').slice(0, 12)}`, appPrivateKey: app.privateKey, alipayPublicKey: alipay.publicKey };
+  const now = opts.now ?? (() => new Date());
+  const notifier = new Notifier(opts.notifyScheduleMs ?? ALIPAY_NOTIFY_SCHEDULE_MS);
+  const trades = new Map<string, AlipayTrade>();
+  let fault: Fault = 'none';
+  let rejected = 0;
+  let seq = 0;
+  const tradeNo = () => `${shanghaiDate(now()).replace(/-/g, '')}22001${String(++seq).padStart(6, '0')}${randomBytes(4).toString('hex')}`;
+
+  /** Every answer is signed by "Alipay", errors included (the merchant's SDK verifies them all). */
+  function respond(res: http.ServerResponse, method: string, body: Record<string, unknown>): void {
+    const member = `${method.replace(/\./g, '_')}_response`;
+    const inner = JSON.stringify(body);
+    const text = `{"${member}":${inner},"sign":"${rsaSign(inner, alipay.privateKey)}"}`;
+    send(res, 200, text, { 'content-type': 'application/json;charset=utf-8' });
+  }
+  const bizError = (code: string, msg: string, subCode: string, subMsg: string) => ({ code, msg, sub_code: subCode, sub_msg: subMsg });
+
+  function notify(t: AlipayTrade, amountFen = t.totalFen): void {
+    if (!t.notifyUrl) return;
+    const url = t.notifyUrl;
+    const n = { notifyId: randomBytes(16).toString('hex'), status: t.status, attempts: 0, acknowledged: false };
+    t.notifications.push(n);
+    const params: Params = {
+      notify_time: shanghaiDateTime(now()),
+      notify_type: 'trade_status_sync',
+      notify_id: n.notifyId,
+      app_id: credentials.appId,
+      charset: 'utf-8',
+      version: '1.0',
+      sign_type: 'RSA2',
+      trade_no: t.tradeNo,
+      out_trade_no: t.outTradeNo,
+      trade_status: t.status,
+      total_amount: fenToYuan(amountFen),
+      subject: t.subject,
+      gmt_create: shanghaiDateTime(t.createdAt),
+      ...(t.paidAt ? { gmt_payment: shanghaiDateTime(t.paidAt), receipt_amount: fenToYuan(amountFen), buyer_pay_amount: fenToYuan(amountFen) } : {}),
+      ...(t.closedAt ? { gmt_close: shanghaiDateTime(t.closedAt) } : {}),
+    };
+    params.sign = rsaSign(alipaySignContent(params, true), alipay.privateKey);
+    const form = new URLSearchParams(params).toString();
+    lastFormOf.set(n.notifyId, form);
+    sendNotification(n, url, form);
+  }
+  function sendNotification(n: AlipayTrade['notifications'][number], url: string, form: string): void {
+    notifier.deliver(
+      async () => {
+        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body: form, signal: AbortSignal.timeout(10_000) });
+        // only the exact text `success` stops the retries
+        return r.ok && (await r.text()).trim() === 'success';
+      },
+      (ok) => {
+        n.attempts++;
+        if (ok) n.acknowledged = true;
+      },
+    );
+  }
+  const lastFormOf = new Map<string, string>();
+
+  function getTrade(no: string): AlipayTrade {
+    const t = trades.get(no);
+    if (!t) throw Object.assign(new Error(`no trade ${no}`), { status: 404 });
+    return t;
+  }
+
+  const api = {
+    pay(no: string, o: { notify?: boolean; notifyAmountFen?: number } = {}) {
+      const t = getTrade(no);
+      if (t.status !== 'WAIT_BUYER_PAY') throw Object.assign(new Error(`trade ${no} is ${t.status}`), { status: 409 });
+      t.status = 'TRADE_SUCCESS';
+      t.paidAt = now();
+      if (o.notify !== false) notify(t, o.notifyAmountFen);
+      return t;
+    },
+    close(no: string) {
+      const t = getTrade(no);
+      if (t.status !== 'WAIT_BUYER_PAY') throw Object.assign(new Error(`trade ${no} is ${t.status}`), { status: 409 });
+      t.status = 'TRADE_CLOSED';
+      t.closedAt = now();
+      notify(t);
+      return t;
+    },
+  };
+
+  function createTrade(p: Params, biz: Record<string, unknown>, product: 'QR' | 'APP'): AlipayTrade | { error: ReturnType<typeof bizError> } {
+    const outTradeNo = String(biz.out_trade_no ?? '');
+    const totalFen = yuanToFen(String(biz.total_amount ?? ''));
+    if (!outTradeNo || totalFen === null || totalFen <= 0 || !/^\d+(\.\d{1,2})?$/.test(String(biz.total_amount))) {
+      return { error: bizError('40004', 'Business Failed', 'ACQ.INVALID_PARAMETER', '参数无效') };
+    }
+    const existing = trades.get(outTradeNo);
+    if (existing) {
+      // the same out_trade_no again is idempotent for identical content, refused otherwise
+      if (existing.totalFen !== totalFen) return { error: bizError('40004', 'Business Failed', 'ACQ.CONTEXT_INCONSISTENT', '交易信息被篡改') };
+      if (existing.status !== 'WAIT_BUYER_PAY') return { error: bizError('40004', 'Business Failed', 'ACQ.TRADE_HAS_SUCCESS', '交易已被支付') };
+      return existing;
+    }
+    const t: AlipayTrade = {
+      outTradeNo,
+      tradeNo: tradeNo(),
+      totalFen,
+      subject: String(biz.subject ?? ''),
+      status: 'WAIT_BUYER_PAY',
+      product,
+      notifyUrl: p.notify_url || null,
+      createdAt: now(),
+      paidAt: null,
+      closedAt: null,
+      refunds: [],
+      notifications: [],
+    };
+    trades.set(outTradeNo, t);
+    return t;
+  }
+
+  function verifyRequest(p: Params): boolean {
+    if (p.app_id !== credentials.appId || p.sign_type !== 'RSA2' || !p.sign) return false;
+    return rsaVerify(alipaySignContent(p, false), p.sign, app.publicKey);
+  }
+
+  function refundedFen(t: AlipayTrade) {
+    return t.refunds.reduce((s, r) => s + r.amountFen, 0);
+  }
+
+  function gateway(p: Params, res: http.ServerResponse): void {
+    const method = p.method ?? '';
+    if (!verifyRequest(p)) {
+      rejected++;
+      return respond(res, method || 'error', bizError('40002', 'Invalid Arguments', 'isv.invalid-signature', '验签出错'));
+    }
+    let biz: Record<string, unknown>;
+    try {
+      biz = JSON.parse(p.biz_content ?? '{}') as Record<string, unknown>;
+    } catch {
+      return respond(res, method, bizError('40002', 'Invalid Arguments', 'isv.invalid-parameter', 'biz_content 不是 JSON'));
+    }
+    const ok = { code: '10000', msg: 'Success' };
+    const tradeOf = () => trades.get(String(biz.out_trade_no ?? ''));
+    const notExist = bizError('40004', 'Business Failed', 'ACQ.TRADE_NOT_EXIST', '交易不存在');
+    switch (method) {
+      case 'alipay.trade.precreate': {
+        const t = createTrade(p, biz, 'QR');
+        if ('error' in t) return respond(res, method, t.error);
+        return respond(res, method, { ...ok, out_trade_no: t.outTradeNo, qr_code: `https://qr.alipay.com/sbx${t.tradeNo.slice(-12)}` });
+      }
+      case 'alipay.trade.query': {
+        const t = tradeOf();
+        if (!t) return respond(res, method, notExist);
+        return respond(res, method, {
+          ...ok,
+          trade_no: t.tradeNo,
+          out_trade_no: t.outTradeNo,
+          trade_status: t.status,
+          total_amount: fenToYuan(t.totalFen),
+          ...(t.paidAt ? { send_pay_date: shanghaiDateTime(t.paidAt), buyer_pay_amount: fenToYuan(t.totalFen), receipt_amount: fenToYuan(t.totalFen) } : {}),
+        });
+      }
+      case 'alipay.trade.close': {
+        const t = tradeOf();
+        if (!t) return respond(res, method, notExist);
+        if (t.status !== 'WAIT_BUYER_PAY') return respond(res, method, bizError('40004', 'Business Failed', 'ACQ.TRADE_STATUS_ERROR', '交易状态不合法'));
+        api.close(t.outTradeNo);
+        return respond(res, method, { ...ok, trade_no: t.tradeNo, out_trade_no: t.outTradeNo });
+      }
+      case 'alipay.trade.refund': {
+        const t = tradeOf();
+        if (!t) return respond(res, method, notExist);
+        const amountFen = yuanToFen(String(biz.refund_amount ?? ''));
+        const requestNo = String(biz.out_request_no ?? t.outTradeNo);
+        if (amountFen === null || amountFen <= 0) return respond(res, method, bizError('40004', 'Business Failed', 'ACQ.INVALID_PARAMETER', '参数无效'));
+        const prior = t.refunds.find((r) => r.outRequestNo === requestNo);
+        if (!prior) {
+          if (t.status !== 'TRADE_SUCCESS') return respond(res, method, bizError('40004', 'Business Failed', 'ACQ.TRADE_STATUS_ERROR', '交易状态不合法'));
+          if (refundedFen(t) + amountFen > t.totalFen) return respond(res, method, bizError('40004', 'Business Failed', 'ACQ.REFUND_AMT_NOT_EQUAL_TOTAL', '退款金额超限'));
+          t.refunds.push({ outRequestNo: requestNo, amountFen, at: now() });
+          // fully refunded: Alipay closes the trade and says so asynchronously
+          if (refundedFen(t) === t.totalFen) {
+            t.status = 'TRADE_CLOSED';
+            t.closedAt = now();
+            notify(t);
+          }
+        } else if (prior.amountFen !== amountFen) {
+          return respond(res, method, bizError('40004', 'Business Failed', 'ACQ.CONTEXT_INCONSISTENT', '退款信息不一致'));
+        }
+        // refund_fee is the trade's cumulative refunded amount
+        return respond(res, method, { ...ok, trade_no: t.tradeNo, out_trade_no: t.outTradeNo, fund_change: prior ? 'N' : 'Y', refund_fee: fenToYuan(refundedFen(t)), gmt_refund_pay: shanghaiDateTime(now()) });
+      }
+      case 'alipay.trade.fastpay.refund.query': {
+        const t = tradeOf();
+        if (!t) return respond(res, method, notExist);
+        const r = t.refunds.find((x) => x.outRequestNo === String(biz.out_request_no ?? ''));
+        // a refund that does not exist answers success with no refund amount (documented behaviour)
+        return respond(res, method, r ? { ...ok, out_trade_no: t.outTradeNo, trade_no: t.tradeNo, out_request_no: r.outRequestNo, refund_amount: fenToYuan(r.amountFen), total_amount: fenToYuan(t.totalFen), refund_status: 'REFUND_SUCCESS' } : { ...ok, out_trade_no: t.outTradeNo, trade_no: t.tradeNo });
+      }
+      case 'alipay.data.dataservice.bill.downloadurl.query': {
+        const date = String(biz.bill_date ?? '');
+        if (biz.bill_type !== 'trade' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return respond(res, method, bizError('40004', 'Business Failed', 'isp.bill_not_exist', '账单不存在'));
+        const token = randomBytes(8).toString('hex');
+        bills.set(token, date);
+        return respond(res, method, { ...ok, bill_download_url: `${base()}/sandbox/bills/alipay/${token}.csv` });
+      }
+      default:
+        return respond(res, method || 'error', bizError('40004', 'Business Failed', 'isv.invalid-method', '不存在的方法名'));
+    }
+  }
+
+  const bills = new Map<string, string>();
+  /**
+   * The trade detail CSV of one Asia/Shanghai day. The real download is a zip of GBK
+   * CSVs (detail + summary); the sandbox serves the detail file alone, in UTF-8,
+   * with the documented `#` header/footer lines and columns.
+   */
+  function bill(date: string): string {
+    const header = '支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注';
+    const rows: string[] = [];
+    for (const t of trades.values()) {
+      if (t.bill?.omit) continue;
+      if (t.paidAt && shanghaiDate(t.paidAt) === date) {
+        const a = fenToYuan(t.bill?.amountFen ?? t.totalFen);
+        rows.push([t.tradeNo, t.outTradeNo, '交易', t.subject, shanghaiDateTime(t.createdAt), shanghaiDateTime(t.paidAt), '', '', '', '', 'sbx***@example.com', a, a, '0.00', '0.00', '0.00', '0.00', '0.00', '', '0.00', '0.00', '', '0.00', '0.00', ''].join(','));
+      }
+      for (const r of t.refunds) {
+        if (shanghaiDate(r.at) !== date) continue;
+        const a = fenToYuan(-r.amountFen);
+        rows.push([t.tradeNo, t.outTradeNo, '退款', t.subject, shanghaiDateTime(t.createdAt), shanghaiDateTime(r.at), '', '', '', '', 'sbx***@example.com', a, a, '0.00', '0.00', '0.00', '0.00', '0.00', '', '0.00', '0.00', r.outRequestNo, '0.00', '0.00', ''].join(','));
+      }
+    }
+    return [
+      '#支付宝业务明细查询',
+      `#账号：[${credentials.appId}]`,
+      `#起始日期：[${date} 00:00:00]   终止日期：[${date} 23:59:59]`,
+      '#-----------------------------------------业务明细列表----------------------------------------',
+      header,
+      ...rows,
+      '#-----------------------------------------业务明细列表结束------------------------------------',
+      `#导出时间：[${shanghaiDateTime(now())}]`,
+      '',
+    ].join('\r\n');
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const path = url.pathname;
+    if (fault === 'hang' && !path.startsWith('/sandbox/')) return; // never answers: the caller's timeout must fire
+    if (fault === 'http500' && !path.startsWith('/sandbox/')) return send(res, 502, 'Bad Gateway');
+    if (path === '/gateway.do' && req.method === 'POST') {
+      const raw = await readRaw(req);
+      const p: Params = Object.fromEntries([...url.searchParams.entries(), ...new URLSearchParams(raw).entries()]);
+      return gateway(p, res);
+    }
+    const bm = /^\/sandbox\/bills\/alipay\/([0-9a-f]+)\.csv$/.exec(path);
+    if (bm && req.method === 'GET') {
+      const date = bills.get(bm[1]);
+      if (!date) return send(res, 404, 'not found');
+      return send(res, 200, bill(date), { 'content-type': 'text/csv; charset=utf-8' });
+    }
+    if (path === '/sandbox/app-pay' && req.method === 'POST') {
+      // what the Alipay app does with the order string the merchant's server signed
+      const p = Object.fromEntries(new URLSearchParams(await readRaw(req)).entries());
+      if (!verifyRequest(p) || p.method !== 'alipay.trade.app.pay') {
+        rejected++;
+        return sendJson(res, 400, { code: 'isv.invalid-signature' });
+      }
+      const t = createTrade(p, JSON.parse(p.biz_content ?? '{}') as Record<string, unknown>, 'APP');
+      if ('error' in t) return sendJson(res, 400, t.error);
+      return sendJson(res, 200, { out_trade_no: t.outTradeNo, trade_no: t.tradeNo });
+    }
+    if (path === '/sandbox/fault' && req.method === 'POST') {
+      fault = ((JSON.parse((await readRaw(req)) || '{}') as { mode?: Fault }).mode ?? 'none');
+      return sendJson(res, 200, { fault });
+    }
+    const cm = /^\/sandbox\/trades\/([0-9A-Za-z_\-]+)(?:\/(pay|fail|close|renotify))?$/.exec(path);
+    if (cm) {
+      try {
+        if (!cm[2] && req.method === 'GET') return sendJson(res, 200, getTrade(cm[1]));
+        if (cm[2] && req.method === 'POST') {
+          const body = JSON.parse((await readRaw(req)) || '{}') as { notify?: boolean; notifyAmountFen?: number };
+          const t = cm[2] === 'pay' ? api.pay(cm[1], body) : cm[2] === 'renotify' ? (sandbox.renotify(cm[1]), getTrade(cm[1])) : api.close(cm[1]);
+          return sendJson(res, 200, t);
+        }
+      } catch (e) {
+        return sendJson(res, (e as { status?: number }).status ?? 500, { error: (e as Error).message });
+      }
+    }
+    return send(res, 404, 'not found');
+  }
+
+  const srv = sandboxServer(handle, () => notifier.stop());
+  const base = () => srv.baseUrl();
+  const sandbox: AlipaySandbox = {
+    ...srv,
+    credentials,
+    trade: (no) => trades.get(no),
+    pay: (no, o) => api.pay(no, o),
+    // Alipay has no separate "payment failed" state: an unpaid trade ends closed.
+    fail: (no) => api.close(no),
+    close: (no) => api.close(no),
+    renotify: (no) => {
+      const t = getTrade(no);
+      const n = t.notifications[t.notifications.length - 1];
+      const form = n && lastFormOf.get(n.notifyId);
+      if (!n || !form || !t.notifyUrl) throw Object.assign(new Error(`no notification for ${no}`), { status: 409 });
+      sendNotification(n, t.notifyUrl, form);
+    },
+    setFault: (f) => (fault = f),
+    setBill: (no, bill) => (getTrade(no).bill = bill),
+    get rejectedSignatures() {
+      return rejected;
+    },
+  };
+  return sandbox;
+}

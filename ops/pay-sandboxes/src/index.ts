@@ -1,0 +1,4 @@
+export * from './common';
+export * from './alipay';
+export * from './wechatpay';
+export * from './dev';

@@ -1,0 +1,3 @@
+export * from './alipay';
+export * from './wechatpay';
+export * from './resilient';

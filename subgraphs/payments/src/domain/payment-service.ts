@@ -1,0 +1,294 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CHANNEL_OF,
+  ChannelName,
+  ChannelRefund,
+  ChannelRejectedError,
+  ChannelUnavailableError,
+  ClientParams,
+  InboundHttp,
+  NotificationRejectedError,
+  PaymentChannel,
+  PaymentMethod,
+} from './channel';
+import { fail, ok, Outcome, UserErrorCodes as E } from './outcome';
+import type { PaymentRecord, PaymentStore, RefundRecord, StatementRunRecord } from './ports';
+import { reconcile } from './reconcile';
+import { shanghaiDate, shanghaiDayRange } from './time';
+
+export interface Actor {
+  tenantId: string;
+  subject: string;
+}
+
+/** Minimal logging port (pino fits). */
+export interface Log {
+  info(o: object, msg: string): void;
+  warn(o: object, msg: string): void;
+  error(o: object, msg: string): void;
+}
+
+export interface PaymentServiceDeps {
+  store: PaymentStore;
+  channels: Partial<Record<ChannelName, PaymentChannel>>;
+  /** where each channel sends its notifications (public endpoints of this service) */
+  notifyUrls: Record<ChannelName, string>;
+  log: Log;
+  now?: () => Date;
+  /**
+   * The tenant that holds the channels' merchant accounts (the platform operator).
+   * Statement lines of trades no tenant knows are reconciled in its runs only; unset,
+   * they appear in the run of whichever tenant reconciles (single-tenant setups).
+   */
+  merchantTenantId?: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const KEY = /^[\x21-\x7e]{8,128}$/;
+
+/** Trade numbers: the payment id's 32 hex digits; tenant-independent, within both channels' limits. */
+export const outTradeNoOf = (paymentId: string) => paymentId.replace(/-/g, '');
+export const outRefundNoOf = (refundId: string) => `R${refundId.replace(/-/g, '')}`;
+
+export interface NotificationAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/**
+ * The payment lifecycle: PENDING → PAYING → SUCCEEDED | FAILED | CLOSED, refunds
+ * (PROCESSING → SUCCEEDED | FAILED), notifications, settlement by active query,
+ * and statement reconciliation. Channel errors are reported, never papered over.
+ */
+export class PaymentService {
+  /** counts since start: rejected (forged, tampered, stale, unknown) notifications per channel */
+  readonly rejectedNotifications: Record<ChannelName, number> = { ALIPAY: 0, WECHATPAY: 0 };
+  private readonly now: () => Date;
+
+  constructor(private readonly d: PaymentServiceDeps) {
+    this.now = d.now ?? (() => new Date());
+  }
+
+  private channel(name: ChannelName): PaymentChannel | undefined {
+    return this.d.channels[name];
+  }
+
+  async createPayment(actor: Actor, input: { orderId: string; method: PaymentMethod; idempotencyKey: string; openId?: string | null }): Promise<Outcome<{ payment: PaymentRecord; clientParams: ClientParams | null }>> {
+    if (!UUID.test(input.orderId)) return fail(E.INVALID_INPUT, 'orderId', 'orderId must be a UUID');
+    if (!KEY.test(input.idempotencyKey)) return fail(E.INVALID_INPUT, 'idempotencyKey', 'idempotencyKey must be 8–128 printable characters');
+    if (input.method === 'WECHAT_JSAPI' && !input.openId) return fail(E.INVALID_INPUT, 'openId', 'WECHAT_JSAPI needs the payer openId');
+    const channelName = CHANNEL_OF[input.method];
+    const channel = this.channel(channelName);
+    if (!channel) return fail(E.CHANNEL_UNAVAILABLE, 'channel', `${channelName} is not configured`);
+    const order = await this.d.store.payableOrder(actor.tenantId, input.orderId);
+    if (!order) return fail(E.ORDER_NOT_PAYABLE, 'orderId', 'no completed order with this id');
+    const id = randomUUID();
+    const { payment, created } = await this.d.store.insertPayment(actor.tenantId, {
+      id,
+      orderId: order.orderId,
+      stationId: order.stationId,
+      idempotencyKey: input.idempotencyKey,
+      channel: channelName,
+      method: input.method,
+      outTradeNo: outTradeNoOf(id),
+      amount: order.amount,
+      currency: order.currency,
+      createdBy: actor.subject,
+    });
+    if (!created && (payment.orderId !== input.orderId || payment.method !== input.method)) {
+      return fail(E.IDEMPOTENCY_KEY_REUSED, 'idempotencyKey', 'this idempotency key was used for another payment');
+    }
+    if (payment.state !== 'PENDING') return ok({ payment, clientParams: payment.clientParams });
+    if (created && order.status !== 'PAYABLE') {
+      await this.d.store.markCreateFailed(actor.tenantId, payment.id, 'order already paid', true);
+      return fail(E.ORDER_ALREADY_PAID, 'orderId', 'the order is already paid');
+    }
+    try {
+      const params = await channel.createTrade({
+        outTradeNo: payment.outTradeNo,
+        method: payment.method,
+        amount: payment.amount,
+        description: order.description || `EV charging ${order.orderId.slice(0, 8)}`,
+        notifyUrl: this.d.notifyUrls[channelName],
+        openId: input.openId ?? undefined,
+      });
+      const paying = await this.d.store.markPaying(actor.tenantId, payment.id, params);
+      return ok({ payment: paying, clientParams: paying.clientParams });
+    } catch (e) {
+      if (e instanceof ChannelRejectedError) {
+        await this.d.store.markCreateFailed(actor.tenantId, payment.id, e.message);
+        return fail(E.CHANNEL_REJECTED, 'method', `${channelName} refused the payment: ${e.message}`);
+      }
+      if (e instanceof ChannelUnavailableError) {
+        this.d.log.warn({ paymentId: payment.id, channel: channelName, err: e.message }, 'channel unavailable creating a trade');
+        await this.d.store.markCreateFailed(actor.tenantId, payment.id, e.message);
+        return fail(E.CHANNEL_UNAVAILABLE, null, `${channelName} is unavailable; retry with the same idempotency key`);
+      }
+      throw e;
+    }
+  }
+
+  async refundPayment(actor: Actor, input: { paymentId: string; amount: number; reason: string; idempotencyKey: string }): Promise<Outcome<{ refund: RefundRecord; payment: PaymentRecord }>> {
+    if (!UUID.test(input.paymentId)) return fail(E.INVALID_INPUT, 'paymentId', 'paymentId must be a UUID');
+    if (!Number.isSafeInteger(input.amount) || input.amount <= 0) return fail(E.INVALID_INPUT, 'amount', 'amount must be a positive integer number of fen');
+    if (!input.reason.trim() || input.reason.length > 80) return fail(E.INVALID_INPUT, 'reason', 'reason must be 1–80 characters');
+    if (!KEY.test(input.idempotencyKey)) return fail(E.INVALID_INPUT, 'idempotencyKey', 'idempotencyKey must be 8–128 printable characters');
+    const id = randomUUID();
+    const res = await this.d.store.reserveRefund(actor.tenantId, { id, paymentId: input.paymentId, amount: input.amount, reason: input.reason.trim(), idempotencyKey: input.idempotencyKey, outRefundNo: outRefundNoOf(id), createdBy: actor.subject });
+    switch (res.kind) {
+      case 'NOT_FOUND':
+        return fail(E.NOT_FOUND, 'paymentId', 'no such payment');
+      case 'NOT_REFUNDABLE':
+        return fail(E.NOT_REFUNDABLE, 'paymentId', 'only a succeeded payment can be refunded');
+      case 'EXCEEDS':
+        return fail(E.REFUND_EXCEEDS_PAID, 'amount', 'refunds would exceed the paid amount');
+      case 'KEY_REUSED':
+        return fail(E.IDEMPOTENCY_KEY_REUSED, 'idempotencyKey', 'this idempotency key was used for another refund');
+    }
+    const { refund, payment } = res;
+    if (refund.state !== 'PROCESSING') return ok({ refund, payment });
+    const channel = this.channel(payment.channel);
+    let rejected: string | null = null;
+    if (channel) {
+      try {
+        await this.applyChannelRefund(actor.tenantId, await channel.refund({ outTradeNo: payment.outTradeNo, outRefundNo: refund.outRefundNo, amount: refund.amount, total: payment.amount, reason: refund.reason, notifyUrl: this.d.notifyUrls[payment.channel] }));
+      } catch (e) {
+        if (e instanceof ChannelRejectedError) {
+          rejected = e.message;
+          await this.d.store.applyRefundResult(actor.tenantId, { outRefundNo: refund.outRefundNo, state: 'FAILED', channelRefundNo: null, failureReason: e.message });
+        } else if (e instanceof ChannelUnavailableError) {
+          // stays PROCESSING: the settlement loop asks the channel and resubmits (same out_refund_no)
+          this.d.log.warn({ refundId: refund.id, err: e.message }, 'channel unavailable for a refund; will settle later');
+        } else throw e;
+      }
+    }
+    const now = await this.d.store.refund(actor.tenantId, refund.id);
+    const p = await this.d.store.payment(actor.tenantId, payment.id);
+    if (rejected) return fail(E.CHANNEL_REJECTED, 'amount', `${payment.channel} refused the refund: ${rejected}`);
+    return ok({ refund: now ?? refund, payment: p ?? payment });
+  }
+
+  private async applyChannelRefund(tenantId: string, r: ChannelRefund): Promise<void> {
+    if (r.state === 'SUCCEEDED' || r.state === 'FAILED') await this.d.store.applyRefundResult(tenantId, { outRefundNo: r.outRefundNo, state: r.state, channelRefundNo: r.channelRefundNo });
+  }
+
+  /** An inbound notification: verify, find the tenant from our own trade record, apply exactly once. */
+  async handleNotification(channelName: ChannelName, msg: InboundHttp): Promise<NotificationAnswer> {
+    const channel = this.channel(channelName);
+    if (!channel) return { status: 404, contentType: 'text/plain', body: 'not configured' };
+    const reject = async (reason: string): Promise<NotificationAnswer> => {
+      this.rejectedNotifications[channelName]++;
+      await this.d.store.recordRejectedNotification(channelName, reason);
+      this.d.log.warn({ channel: channelName, reason }, 'notification rejected');
+      return channelName === 'ALIPAY' ? { status: 400, contentType: 'text/plain', body: 'fail' } : { status: 401, contentType: 'application/json', body: JSON.stringify({ code: 'FAIL', message: 'verification failed' }) };
+    };
+    let n;
+    try {
+      n = await channel.verifyNotification(msg);
+    } catch (e) {
+      if (e instanceof NotificationRejectedError) return reject(e.reason);
+      throw e;
+    }
+    const ack = channel.ack;
+    if (n.kind === 'IGNORED') return ack;
+    const tenantId = await this.d.store.tenantOfTrade(n.outTradeNo);
+    if (!tenantId) return reject(`unknown trade ${n.outTradeNo}`);
+    if (n.kind === 'TRADE') {
+      const outcome = await this.d.store.applyTradeResult(tenantId, { outTradeNo: n.outTradeNo, state: n.state, amount: n.amount, channelTradeNo: n.channelTradeNo, paidAt: n.paidAt, notification: { channel: channelName, notifyId: n.notifyId } });
+      if (outcome === 'AMOUNT_MISMATCH') this.d.log.error({ channel: channelName, outTradeNo: n.outTradeNo, tenantId }, 'notification amount differs from the payment: flagged, not paid');
+      return ack;
+    }
+    await this.d.store.applyRefundResult(tenantId, { outRefundNo: n.outRefundNo, state: n.state, channelRefundNo: null, notification: { channel: channelName, notifyId: n.notifyId, outTradeNo: n.outTradeNo } });
+    return ack;
+  }
+
+  /**
+   * When a notification is lost: ask the channel about payments and refunds still
+   * open after `olderThanMs`, and apply its answer like a notification would.
+   */
+  async settleDue(olderThanMs: number, opts: { limit?: number; expireAfterMs?: number } = {}): Promise<{ checked: number; applied: number; errors: number }> {
+    const now = this.now().getTime();
+    const due = await this.d.store.dueForSettlement(new Date(now - olderThanMs), opts.limit ?? 100);
+    const expired = (p: { createdAt: Date }) => opts.expireAfterMs !== undefined && now - p.createdAt.getTime() >= opts.expireAfterMs;
+    let applied = 0;
+    let errors = 0;
+    for (const item of due) {
+      try {
+        if (item.kind === 'PAYMENT') {
+          const p = await this.d.store.payment(item.tenantId, item.id);
+          const channel = p && this.channel(p.channel);
+          if (!p || !channel) continue;
+          let t = await channel.queryTrade(p.outTradeNo);
+          // unpaid past its expiry: close it at the channel (so it can't be paid later), then here
+          if ((t.state === 'WAITING' || t.state === 'NOT_FOUND') && expired(p)) {
+            await channel.closeTrade(p.outTradeNo);
+            t = await channel.queryTrade(p.outTradeNo);
+            if (t.state === 'NOT_FOUND' || t.state === 'WAITING') t = { ...t, state: 'CLOSED' };
+          }
+          if ((await this.d.store.applyTradeResult(item.tenantId, { outTradeNo: p.outTradeNo, state: t.state, amount: t.amount, channelTradeNo: t.channelTradeNo, paidAt: t.paidAt })) === 'APPLIED') applied++;
+        } else {
+          const r = await this.d.store.refund(item.tenantId, item.id);
+          const channel = r && this.channel(r.channel);
+          if (!r || !channel) continue;
+          let q = await channel.queryRefund(r.outTradeNo, r.outRefundNo);
+          // never reached the channel: submit again, idempotent by out_refund_no
+          if (q.state === 'NOT_FOUND') q = await channel.refund({ outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo, amount: r.amount, total: r.paymentAmount, reason: r.reason, notifyUrl: this.d.notifyUrls[r.channel] });
+          if (q.state === 'SUCCEEDED' || q.state === 'FAILED') {
+            if ((await this.d.store.applyRefundResult(item.tenantId, { outRefundNo: r.outRefundNo, state: q.state, channelRefundNo: q.channelRefundNo })) === 'APPLIED') applied++;
+          }
+        }
+      } catch (e) {
+        errors++;
+        this.d.log.warn({ item, err: (e as Error).message }, 'settlement query failed');
+      }
+    }
+    return { checked: due.length, applied, errors };
+  }
+
+  /**
+   * The daily job: reconcile yesterday (Asia/Shanghai) for every tenant with activity
+   * on each configured channel, plus the merchant tenant (unknown trades are its).
+   * A completed run is left alone; a failed one (statements appear mid-morning) is
+   * tried again on the next tick. Safe with several instances: a day's run is unique.
+   */
+  async reconcileYesterday(): Promise<{ date: string; runs: number; failed: number }> {
+    const date = shanghaiDate(new Date(this.now().getTime() - 24 * 3600_000));
+    const { from, to } = shanghaiDayRange(date);
+    const work = new Map<string, { tenantId: string; channel: ChannelName }>();
+    for (const a of await this.d.store.tenantsWithActivity(from, to)) work.set(`${a.tenantId}/${a.channel}`, a);
+    if (this.d.merchantTenantId) for (const channel of Object.keys(this.d.channels) as ChannelName[]) work.set(`${this.d.merchantTenantId}/${channel}`, { tenantId: this.d.merchantTenantId, channel });
+    let runs = 0;
+    let failed = 0;
+    for (const { tenantId, channel } of work.values()) {
+      if (!this.channel(channel) || (await this.d.store.statementRunStatus(tenantId, channel, date)) === 'COMPLETED') continue;
+      const out = await this.runStatementReconciliation({ tenantId, subject: 'statement-scheduler' }, channel, date);
+      runs++;
+      if (!out.ok) failed++;
+    }
+    return { date, runs, failed };
+  }
+
+  /** Reconcile a channel's statement of one Asia/Shanghai day; re-running a day updates its one run. */
+  async runStatementReconciliation(actor: Actor, channelName: ChannelName, date: string): Promise<Outcome<StatementRunRecord>> {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00+08:00`))) return fail(E.INVALID_INPUT, 'date', 'date must be yyyy-MM-dd');
+    if (date > shanghaiDate(this.now())) return fail(E.INVALID_INPUT, 'date', 'no statement exists for a future day');
+    const channel = this.channel(channelName);
+    if (!channel) return fail(E.CHANNEL_UNAVAILABLE, 'channel', `${channelName} is not configured`);
+    let lines;
+    try {
+      lines = await channel.statement(date);
+    } catch (e) {
+      if (!(e instanceof ChannelUnavailableError || e instanceof ChannelRejectedError)) throw e;
+      await this.d.store.saveStatementRun(actor.tenantId, channelName, date, { error: e.message });
+      return fail(E.CHANNEL_UNAVAILABLE, 'channel', `statement download failed: ${e.message}`);
+    }
+    // lines of other tenants' trades are theirs to reconcile; unknown trades the merchant tenant's
+    const owners = await this.d.store.tenantsOfTrades([...new Set(lines.map((l) => l.outTradeNo))]);
+    const unknownOwner = this.d.merchantTenantId ?? actor.tenantId;
+    const mine = lines.filter((l) => (owners.get(l.outTradeNo) ?? unknownOwner) === actor.tenantId);
+    const local = await this.d.store.localStatementView(actor.tenantId, channelName, date, [...new Set(mine.map((l) => l.outTradeNo))]);
+    const result = reconcile(date, mine, local);
+    return ok(await this.d.store.saveStatementRun(actor.tenantId, channelName, date, { lines: mine.length, ...result }));
+  }
+}

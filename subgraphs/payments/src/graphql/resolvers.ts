@@ -1,0 +1,237 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { AppError, ErrorCodes, ForbiddenError } from '@evcs/platform';
+import type { PaymentsContext } from '../context';
+import { CHANNEL_OF, ClientParams } from '../domain/channel';
+import { fenToYuan } from '../domain/money';
+import type { Outcome } from '../domain/outcome';
+import type { PaymentRecord, RefundRecord, StatementRunRecord } from '../domain/ports';
+import type { DiscrepancyRecord } from '../persistence/read-repository';
+import {
+  ClientPayParams,
+  CreatePaymentInput,
+  CreatePaymentPayload,
+  DiscrepancyFilter,
+  DiscrepancyKind,
+  DiscrepancyTotals,
+  JsapiPayParams,
+  Money,
+  PageInfo,
+  Payment,
+  PaymentChannelName,
+  PaymentConnection,
+  PaymentEdge,
+  PaymentFilter,
+  PaymentMethod,
+  PaymentState,
+  Refund,
+  RefundPaymentInput,
+  RefundPaymentPayload,
+  RefundState,
+  ResolveDiscrepancyPayload,
+  StatementDiscrepancy,
+  StatementDiscrepancyConnection,
+  StatementDiscrepancyEdge,
+  StatementRun,
+  StatementRunPayload,
+  StatementRunStatus,
+  UserError,
+} from './types';
+
+// ---- mapping ----------------------------------------------------------------------------
+
+const money = (minor: number, currency: string): Money => Object.assign(new Money(), { minor, currency, formatted: fenToYuan(minor) });
+export const toPayment = (p: PaymentRecord): Payment =>
+  Object.assign(new Payment(), {
+    id: p.id,
+    orderId: p.orderId,
+    channel: p.channel as PaymentChannelName,
+    method: p.method as PaymentMethod,
+    outTradeNo: p.outTradeNo,
+    amount: money(p.amount, p.currency),
+    refundedAmount: money(p.refunded, p.currency),
+    state: p.state as PaymentState,
+    channelTradeNo: p.channelTradeNo,
+    flags: p.flags,
+    failureReason: p.failureReason,
+    createdAt: p.createdAt,
+    paidAt: p.paidAt,
+  });
+const toRefund = (r: RefundRecord, currency = 'CNY'): Refund =>
+  Object.assign(new Refund(), {
+    id: r.id,
+    paymentId: r.paymentId,
+    outRefundNo: r.outRefundNo,
+    amount: money(r.amount, currency),
+    reason: r.reason,
+    state: r.state as RefundState,
+    failureReason: r.failureReason,
+    createdAt: r.createdAt,
+    succeededAt: r.succeededAt,
+  });
+const toClientParams = (c: ClientParams | null): ClientPayParams | null =>
+  c ? Object.assign(new ClientPayParams(), { qrCodeUrl: c.qrCodeUrl ?? null, orderString: c.orderString ?? null, jsapi: c.jsapi ? Object.assign(new JsapiPayParams(), c.jsapi) : null }) : null;
+const toRun = (r: StatementRunRecord): StatementRun =>
+  Object.assign(new StatementRun(), {
+    id: r.id,
+    channel: r.channel as PaymentChannelName,
+    date: r.statementDate,
+    status: r.status as StatementRunStatus,
+    lines: r.lines,
+    matched: r.matched,
+    discrepancies: r.discrepancies,
+    error: r.error,
+    runs: r.runs,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+  });
+const toDiscrepancy = (d: DiscrepancyRecord): StatementDiscrepancy =>
+  Object.assign(new StatementDiscrepancy(), { ...d, date: d.statementDate, channel: d.channel as PaymentChannelName, kind: d.kind as DiscrepancyKind });
+const errors = <T>(o: Outcome<T>): UserError[] => (o.ok ? [] : o.errors.map((e) => Object.assign(new UserError(), e)));
+
+// ---- cursors: opaque to clients, validated on the way back ---------------------------------
+
+const encodeCursor = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+function decodeCursor<T>(cursor: string, valid: (v: unknown) => v is T): T {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (valid(v)) return v;
+  } catch {
+    /* fall through */
+  }
+  throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid cursor');
+}
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isPaymentCursor = (v: unknown): v is { t: string; id: string } =>
+  !!v && typeof v === 'object' && typeof (v as { t: unknown }).t === 'string' && !Number.isNaN(Date.parse((v as { t: string }).t)) && UUID.test(String((v as { id: unknown }).id));
+const isIdCursor = (v: unknown): v is { id: string } => !!v && typeof v === 'object' && UUID.test(String((v as { id: unknown }).id));
+
+/** Statements cover every payment of the tenant: readers limited to some stations or to themselves may not see them. */
+function statementScope(ctx: PaymentsContext) {
+  const scope = ctx.readScope('payment:read');
+  if (scope.stationIds !== null || scope.selfSubject !== null) throw new ForbiddenError('statements need a tenant-wide read scope');
+  return scope;
+}
+
+function pageSize(first: number): number {
+  if (!Number.isInteger(first) || first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
+  return first;
+}
+
+// ---- resolvers ------------------------------------------------------------------------------
+
+/**
+ * Permissions: reading needs `payment:read`; paying an order is a driver's action on
+ * their order and needs `order:write` (no payment:write exists); refunds and statement
+ * reconciliation move or account for money and need `payment:refund`.
+ */
+@Resolver(() => Payment)
+export class PaymentResolver {
+  @Query(() => Payment, { nullable: true })
+  async payment(@Arg('id', () => ID) id: string, @Ctx() ctx: PaymentsContext): Promise<Payment | null> {
+    ctx.readScope('payment:read');
+    if (!UUID.test(id)) return null;
+    const p = await ctx.loaders.payment.load(id);
+    return p ? toPayment(p) : null;
+  }
+
+  @Query(() => PaymentConnection, { description: "Payments the caller may see, newest first." })
+  async payments(
+    @Ctx() ctx: PaymentsContext,
+    @Arg('filter', () => PaymentFilter, { nullable: true }) filter: PaymentFilter | null,
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<PaymentConnection> {
+    const scope = ctx.readScope('payment:read');
+    const n = pageSize(first);
+    if (filter?.orderId && !UUID.test(filter.orderId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'orderId must be a UUID');
+    const rows = await ctx.repo.listPayments(scope, filter ?? {}, n, after ? decodeCursor(after, isPaymentCursor) : null);
+    const page = rows.slice(0, n);
+    const edges = page.map((p) => Object.assign(new PaymentEdge(), { cursor: encodeCursor({ t: p.createdAt.toISOString(), id: p.id }), node: toPayment(p) }));
+    return Object.assign(new PaymentConnection(), { edges, pageInfo: Object.assign(new PageInfo(), { hasNextPage: rows.length > n, endCursor: edges.at(-1)?.cursor ?? null }) });
+  }
+
+  @FieldResolver(() => [Refund])
+  async refunds(@Root() p: Payment, @Ctx() ctx: PaymentsContext): Promise<Refund[]> {
+    return (await ctx.loaders.refunds.load(p.id)).map((r) => toRefund(r, p.amount.currency));
+  }
+
+  @Mutation(() => CreatePaymentPayload, { description: 'Pay a completed order. Idempotent by idempotencyKey (per tenant). Needs order:write.' })
+  async createPayment(@Arg('input') input: CreatePaymentInput, @Ctx() ctx: PaymentsContext): Promise<CreatePaymentPayload> {
+    const actor = ctx.actor('order:write');
+    if (input.channel && CHANNEL_OF[input.method] !== input.channel) {
+      return Object.assign(new CreatePaymentPayload(), { payment: null, clientParams: null, userErrors: [Object.assign(new UserError(), { code: 'INVALID_INPUT', field: 'channel', message: `${input.method} is not a ${input.channel} method` })] });
+    }
+    const out = await ctx.service.createPayment(actor, { orderId: input.orderId, method: input.method, idempotencyKey: input.idempotencyKey, openId: input.openId });
+    return Object.assign(new CreatePaymentPayload(), out.ok ? { payment: toPayment(out.value.payment), clientParams: toClientParams(out.value.clientParams), userErrors: [] } : { payment: null, clientParams: null, userErrors: errors(out) });
+  }
+
+  @Mutation(() => RefundPaymentPayload, { description: 'Refund all or part of a succeeded payment. Idempotent by idempotencyKey. Needs payment:refund.' })
+  async refundPayment(@Arg('input') input: RefundPaymentInput, @Ctx() ctx: PaymentsContext): Promise<RefundPaymentPayload> {
+    const actor = ctx.actor('payment:refund');
+    const out = await ctx.service.refundPayment(actor, input);
+    return Object.assign(new RefundPaymentPayload(), out.ok ? { refund: toRefund(out.value.refund, out.value.payment.currency), payment: toPayment(out.value.payment), userErrors: [] } : { refund: null, payment: null, userErrors: errors(out) });
+  }
+}
+
+@Resolver()
+export class StatementResolver {
+  @Mutation(() => StatementRunPayload, { description: "Reconcile a channel's statement of one day (Asia/Shanghai). Re-running a day updates its run. Needs payment:refund." })
+  async runStatementReconciliation(
+    @Arg('channel', () => PaymentChannelName) channel: PaymentChannelName,
+    @Arg('date', { description: 'yyyy-MM-dd' }) date: string,
+    @Ctx() ctx: PaymentsContext,
+  ): Promise<StatementRunPayload> {
+    const out = await ctx.service.runStatementReconciliation(ctx.actor('payment:refund'), channel, date);
+    return Object.assign(new StatementRunPayload(), out.ok ? { run: toRun(out.value), userErrors: [] } : { run: null, userErrors: errors(out) });
+  }
+
+  @Query(() => [StatementRun])
+  async statementRuns(
+    @Ctx() ctx: PaymentsContext,
+    @Arg('channel', () => PaymentChannelName, { nullable: true }) channel: PaymentChannelName | null,
+    @Arg('first', () => Int, { defaultValue: 30 }) first: number,
+  ): Promise<StatementRun[]> {
+    return (await ctx.repo.statementRuns(statementScope(ctx), channel ?? null, pageSize(first))).map(toRun);
+  }
+
+  @Query(() => StatementDiscrepancyConnection)
+  async statementDiscrepancies(
+    @Ctx() ctx: PaymentsContext,
+    @Arg('filter', () => DiscrepancyFilter, { nullable: true }) filter: DiscrepancyFilter | null,
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<StatementDiscrepancyConnection> {
+    const scope = statementScope(ctx);
+    const n = pageSize(first);
+    if (filter?.date && !/^\d{4}-\d{2}-\d{2}$/.test(filter.date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'date must be yyyy-MM-dd');
+    const { rows, totals } = await ctx.repo.discrepancies(scope, filter ?? {}, n, after ? decodeCursor(after, isIdCursor).id : null);
+    const edges = rows.slice(0, n).map((d) => Object.assign(new StatementDiscrepancyEdge(), { cursor: encodeCursor({ id: d.id }), node: toDiscrepancy(d) }));
+    return Object.assign(new StatementDiscrepancyConnection(), {
+      edges,
+      pageInfo: Object.assign(new PageInfo(), { hasNextPage: rows.length > n, endCursor: edges.at(-1)?.cursor ?? null }),
+      totals: Object.assign(new DiscrepancyTotals(), totals),
+    });
+  }
+
+  @Mutation(() => ResolveDiscrepancyPayload, { description: 'Mark a discrepancy reviewed, with a note. Needs payment:refund.' })
+  async resolveStatementDiscrepancy(@Arg('id', () => ID) id: string, @Arg('note') note: string, @Ctx() ctx: PaymentsContext): Promise<ResolveDiscrepancyPayload> {
+    const actor = ctx.actor('payment:refund');
+    const fail = (code: string, field: string, message: string) => Object.assign(new ResolveDiscrepancyPayload(), { discrepancy: null, userErrors: [Object.assign(new UserError(), { code, field, message })] });
+    if (!note.trim() || note.length > 500) return fail('INVALID_INPUT', 'note', 'note must be 1–500 characters');
+    if (!UUID.test(id)) return fail('NOT_FOUND', 'id', 'no such discrepancy');
+    const { row, alreadyResolved } = await ctx.repo.resolveDiscrepancy(actor.tenantId, id, actor.subject, note.trim());
+    if (!row) return fail('NOT_FOUND', 'id', 'no such discrepancy');
+    if (alreadyResolved) return fail('ALREADY_RESOLVED', 'id', 'already resolved');
+    return Object.assign(new ResolveDiscrepancyPayload(), { discrepancy: toDiscrepancy(row), userErrors: [] });
+  }
+}
+
+export const referenceResolvers = {
+  Payment: {
+    __resolveReference: async (ref: { id: string }, ctx: PaymentsContext) => {
+      ctx.readScope('payment:read');
+      const row = UUID.test(ref.id) ? await ctx.loaders.payment.load(ref.id) : null;
+      return row ? toPayment(row) : null;
+    },
+  },
+};

@@ -1,0 +1,170 @@
+import { Knex, ReadScope, withTenant, withTenantScope } from '@evcs/platform';
+import type { ChannelName } from '../domain/channel';
+import type { DiscrepancyKind, PaymentRecord, PaymentState, RefundRecord, StatementRunRecord } from '../domain/ports';
+import { toPayment, toRefund } from './payment-store';
+
+type Row = Record<string, any>;
+
+export interface PaymentFilter {
+  state?: PaymentState | null;
+  channel?: ChannelName | null;
+  orderId?: string | null;
+}
+export interface DiscrepancyFilter {
+  channel?: ChannelName | null;
+  date?: string | null;
+  kind?: DiscrepancyKind | null;
+  resolved?: boolean | null;
+}
+export interface DiscrepancyRecord {
+  id: string;
+  tenantId: string;
+  runId: string;
+  channel: ChannelName;
+  statementDate: string;
+  kind: DiscrepancyKind;
+  outTradeNo: string;
+  outRefundNo: string | null;
+  paymentId: string | null;
+  refundId: string | null;
+  localAmount: number | null;
+  channelAmount: number | null;
+  localState: string | null;
+  channelState: string | null;
+  detectedAt: Date;
+  resolvedAt: Date | null;
+  resolvedBy: string | null;
+  resolutionNote: string | null;
+}
+export interface DiscrepancyTotals {
+  count: number;
+  unresolved: number;
+  missingLocally: number;
+  missingAtChannel: number;
+  amountMismatch: number;
+  statusMismatch: number;
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+const toDiscrepancy = (r: Row): DiscrepancyRecord => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  runId: r.run_id,
+  channel: r.channel,
+  statementDate: r.statement_date_text,
+  kind: r.kind,
+  outTradeNo: r.out_trade_no,
+  outRefundNo: r.out_refund_no || null,
+  paymentId: r.payment_id,
+  refundId: r.refund_id,
+  localAmount: num(r.local_amount_fen),
+  channelAmount: num(r.channel_amount_fen),
+  localState: r.local_state,
+  channelState: r.channel_state,
+  detectedAt: r.detected_at,
+  resolvedAt: r.resolved_at,
+  resolvedBy: r.resolved_by,
+  resolutionNote: r.resolution_note,
+});
+const toRun = (r: Row): StatementRunRecord => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  channel: r.channel,
+  statementDate: r.statement_date_text,
+  status: r.status,
+  lines: r.lines,
+  matched: r.matched,
+  discrepancies: r.discrepancies,
+  error: r.error,
+  runs: r.runs,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+});
+
+/** Reads for GraphQL, within the caller's read scope (explicit filters, RLS underneath). */
+export class PaymentsReadRepository {
+  constructor(private readonly knex: Knex) {}
+
+  private scoped(q: Knex.QueryBuilder, scope: ReadScope, alias = ''): Knex.QueryBuilder {
+    const c = (n: string) => (alias ? `${alias}.${n}` : n);
+    q.whereIn(c('tenant_id'), scope.tenantIds);
+    // SELF: the payments the user made; ASSIGNED_STATIONS: payments of orders at their stations
+    if (scope.selfSubject !== null) q.where(c('created_by'), scope.selfSubject);
+    else if (scope.stationIds !== null) q.whereIn(c('station_id'), scope.stationIds);
+    return q;
+  }
+
+  paymentsByIds(scope: ReadScope, ids: readonly string[]): Promise<PaymentRecord[]> {
+    return withTenantScope(this.knex, scope, async (trx) => (await this.scoped(trx('payments').whereIn('id', ids), scope)).map(toPayment));
+  }
+
+  /** Newest first; keyset cursor (created_at, id). */
+  listPayments(scope: ReadScope, f: PaymentFilter, first: number, after: { t: string; id: string } | null): Promise<PaymentRecord[]> {
+    return withTenantScope(this.knex, scope, async (trx) => {
+      const q = this.scoped(trx('payments'), scope);
+      if (f.state) q.where('state', f.state);
+      if (f.channel) q.where('channel', f.channel);
+      if (f.orderId) q.where('order_id', f.orderId);
+      if (after) q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [after.t, after.id]);
+      return (await q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(first + 1)).map(toPayment);
+    });
+  }
+
+  refundsOfPayments(scope: ReadScope, paymentIds: readonly string[]): Promise<RefundRecord[]> {
+    return withTenantScope(this.knex, scope, async (trx) => {
+      const q = trx('refunds as r').join('payments as p', 'p.id', 'r.payment_id').whereIn('r.payment_id', paymentIds).select('r.*');
+      return (await this.scoped(q, scope, 'p').orderBy('r.created_at')).map(toRefund);
+    });
+  }
+
+  statementRuns(scope: ReadScope, channel: ChannelName | null, first: number): Promise<StatementRunRecord[]> {
+    return withTenantScope(this.knex, scope, async (trx) => {
+      const q = trx('statement_runs').whereIn('tenant_id', scope.tenantIds).select('*', trx.raw("to_char(statement_date, 'YYYY-MM-DD') as statement_date_text"));
+      if (channel) q.where('channel', channel);
+      return (await q.orderBy([{ column: 'statement_date', order: 'desc' }, { column: 'channel', order: 'asc' }]).limit(first)).map(toRun);
+    });
+  }
+
+  private discrepancyQuery(trx: Knex.Transaction, scope: ReadScope, f: DiscrepancyFilter) {
+    const q = trx('statement_discrepancies').whereIn('tenant_id', scope.tenantIds);
+    if (f.channel) q.where('channel', f.channel);
+    if (f.date) q.where('statement_date', f.date);
+    if (f.kind) q.where('kind', f.kind);
+    if (f.resolved === true) q.whereNotNull('resolved_at');
+    if (f.resolved === false) q.whereNull('resolved_at');
+    return q;
+  }
+
+  discrepancies(scope: ReadScope, f: DiscrepancyFilter, first: number, after: string | null): Promise<{ rows: DiscrepancyRecord[]; totals: DiscrepancyTotals }> {
+    return withTenantScope(this.knex, scope, async (trx) => {
+      const q = this.discrepancyQuery(trx, scope, f).select('*', trx.raw("to_char(statement_date, 'YYYY-MM-DD') as statement_date_text"));
+      if (after) q.where('id', '>', after);
+      const rows = (await q.orderBy('id').limit(first + 1)).map(toDiscrepancy);
+      const [t] = await this.discrepancyQuery(trx, scope, f).select(
+        trx.raw('count(*)::int as count'),
+        trx.raw('(count(*) filter (where resolved_at is null))::int as unresolved'),
+        trx.raw("(count(*) filter (where kind = 'MISSING_LOCALLY'))::int as missing_locally"),
+        trx.raw("(count(*) filter (where kind = 'MISSING_AT_CHANNEL'))::int as missing_at_channel"),
+        trx.raw("(count(*) filter (where kind = 'AMOUNT_MISMATCH'))::int as amount_mismatch"),
+        trx.raw("(count(*) filter (where kind = 'STATUS_MISMATCH'))::int as status_mismatch"),
+      );
+      return {
+        rows,
+        totals: { count: t.count, unresolved: t.unresolved, missingLocally: t.missing_locally, missingAtChannel: t.missing_at_channel, amountMismatch: t.amount_mismatch, statusMismatch: t.status_mismatch },
+      };
+    });
+  }
+
+  /** Resolve with a note; only the tenant's own discrepancies, and only once. */
+  resolveDiscrepancy(tenantId: string, id: string, by: string, note: string): Promise<{ row: DiscrepancyRecord | null; alreadyResolved: boolean }> {
+    return withTenant(this.knex, tenantId, async (trx) => {
+      const [u] = await trx('statement_discrepancies')
+        .where({ tenant_id: tenantId, id })
+        .whereNull('resolved_at')
+        .update({ resolved_at: trx.fn.now(), resolved_by: by, resolution_note: note })
+        .returning('id');
+      const r = await trx('statement_discrepancies').where({ tenant_id: tenantId, id }).select('*', trx.raw("to_char(statement_date, 'YYYY-MM-DD') as statement_date_text")).first();
+      return { row: r ? toDiscrepancy(r) : null, alreadyResolved: !u && !!r };
+    });
+  }
+}

@@ -1,0 +1,113 @@
+import DataLoader from 'dataloader';
+import {
+  createSubgraphServer,
+  ForbiddenError,
+  Knex,
+  Logger,
+  Permission,
+  readBody,
+  ReadScope,
+  readScopeOf,
+  requirePermission,
+  SubgraphServer,
+  TokenVerifier,
+  groupByKey,
+} from '@evcs/platform';
+import type { PaymentsContext } from './context';
+import type { ChannelName, PaymentChannel } from './domain/channel';
+import { PaymentService } from './domain/payment-service';
+import type { PaymentRecord, RefundRecord } from './domain/ports';
+import { PgPaymentStore } from './persistence/payment-store';
+import { PaymentsReadRepository } from './persistence/read-repository';
+import { buildPaymentsSchema, SUBGRAPH_NAME } from './schema';
+
+/** Public, token-less endpoints the channels POST notifications to; authenticated by channel signature. */
+export const NOTIFY_PATHS: Record<ChannelName, string> = { ALIPAY: '/notify/alipay', WECHATPAY: '/notify/wechatpay' };
+
+export interface PaymentsDeps {
+  knex: Knex;
+  verifier: TokenVerifier;
+  logger: Logger;
+  channels: Partial<Record<ChannelName, PaymentChannel>>;
+  /** how the channels reach this service, e.g. https://pay.example.com (notify URLs are built from it) */
+  publicBaseUrl: string | (() => string);
+  now?: () => Date;
+  /** see PaymentServiceDeps.merchantTenantId */
+  merchantTenantId?: string | null;
+}
+
+export interface PaymentsServer extends SubgraphServer {
+  service: PaymentService;
+  store: PgPaymentStore;
+}
+
+
+/** Builds the payments subgraph HTTP server (GraphQL, notify endpoints, health); never listens. */
+export async function createPaymentsServer(deps: PaymentsDeps): Promise<PaymentsServer> {
+  const store = new PgPaymentStore(deps.knex);
+  const repo = new PaymentsReadRepository(deps.knex);
+  const base = () => (typeof deps.publicBaseUrl === 'string' ? deps.publicBaseUrl : deps.publicBaseUrl()).replace(/\/$/, '');
+  const service = new PaymentService({
+    store,
+    channels: deps.channels,
+    notifyUrls: {
+      get ALIPAY() {
+        return `${base()}${NOTIFY_PATHS.ALIPAY}`;
+      },
+      get WECHATPAY() {
+        return `${base()}${NOTIFY_PATHS.WECHATPAY}`;
+      },
+    },
+    log: deps.logger,
+    now: deps.now,
+    merchantTenantId: deps.merchantTenantId,
+  });
+  const notifyRoute = (channel: ChannelName) => async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    const rawBody = await readBody(req, 64 * 1024);
+    const a = await service.handleNotification(channel, { headers: req.headers, rawBody });
+    res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': String(Buffer.byteLength(a.body)) });
+    res.end(a.body);
+  };
+  const srv = await createSubgraphServer<PaymentsContext>({
+    name: SUBGRAPH_NAME,
+    schema: await buildPaymentsSchema(),
+    verifier: deps.verifier,
+    logger: deps.logger,
+    publicPostRoutes: { [NOTIFY_PATHS.ALIPAY]: notifyRoute('ALIPAY'), [NOTIFY_PATHS.WECHATPAY]: notifyRoute('WECHATPAY') },
+    extendContext: (b) => {
+      const scopes = new Map<Permission, ReadScope>();
+      const readScope = (permission: Permission): ReadScope => {
+        let s = scopes.get(permission);
+        if (!s) {
+          requirePermission(b.identity, permission);
+          if (b.identity.kind === 'service') throw new ForbiddenError('reads here are for users');
+          s = readScopeOf(b.identity);
+          scopes.set(permission, s);
+        }
+        return s;
+      };
+      const paymentScope = () => readScope('payment:read');
+      return {
+        ...b,
+        service,
+        repo,
+        readScope,
+        actor: (permission: Permission) => {
+          requirePermission(b.identity, permission);
+          return { tenantId: b.tenantId(), subject: b.identity.subject };
+        },
+        loaders: {
+          payment: new DataLoader<string, PaymentRecord | null>(async (ids) => {
+            const m = new Map((await repo.paymentsByIds(paymentScope(), ids)).map((p) => [p.id, p]));
+            return ids.map((id) => m.get(id) ?? null);
+          }),
+          refunds: new DataLoader<string, RefundRecord[]>(async (ids) => groupByKey(await repo.refundsOfPayments(paymentScope(), ids), ids, (r) => r.paymentId)),
+        },
+      };
+    },
+    ready: async () => {
+      await deps.knex.raw('select 1');
+    },
+  });
+  return { ...srv, service, store };
+}
