@@ -4,8 +4,9 @@ import { migrations as orders } from '@evcs/orders';
 import { migrations as payments } from '@evcs/payments';
 import { migrations as tariffs } from '@evcs/tariffs';
 import { migrations as tenants } from '@evcs/tenants';
+import { migrations as bridge } from '@evcs/protocol-bridge';
 
-export const ALL_MIGRATIONS = [tenants, assets, tariffs, orders, payments];
+export const ALL_MIGRATIONS = [tenants, assets, tariffs, orders, payments, bridge];
 
 /** Create roles and database if needed, and migrate every subgraph's schema. Returns the app role's URL. */
 export async function prepareDatabase(superuserUrl: string, database: string): Promise<{ appUrl: string; ownerUrl: string }> {

@@ -1,15 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { DemoTenant } from './stack';
 
-/** Demo data for `npm start`: one operator, one station, three DC chargers with two connectors each. */
-export const DEMO_TENANT: DemoTenant = {
-  id: 'de300000-0000-4000-8000-000000000001',
-  code: 'demo-operator',
-  name: 'Demo Charging Co.',
-  stations: [
-    {
-      code: 'SH-PUDONG-01',
-      name: 'Pudong Riverside Hub',
-      chargers: [1, 2, 3].map((n) => ({ code: `DEMO-CP-${String(n).padStart(4, '0')}`, connectors: 2, currentType: 'DC' as const, ratedPowerKw: 120 })),
-    },
-  ],
-};
+export const DEMO_PLATFORM_ID = 'de300000-0000-4000-8000-000000000000';
+
+/** A 云快充 pile of the demo operator: ykcPileNo('3201', 1) in the simulator's numbering. */
+export const DEMO_YKC_PILE = '32010000000001';
+
+/**
+ * Demo passwords: random per machine, kept in .cache (never in the repo), so a
+ * demo database left reachable isn't guarded by a password everyone knows.
+ */
+export function demoPasswords(cacheDir: string): { platformAdmin: string; operatorAdmin: string; stationManager: string } {
+  const file = path.join(cacheDir, 'demo-credentials.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  mkdirSync(cacheDir, { recursive: true });
+  const pw = () => randomBytes(12).toString('base64url');
+  const creds = { platformAdmin: pw(), operatorAdmin: pw(), stationManager: pw() };
+  writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  return creds;
+}
+
+/** The platform tenant at the top of the hierarchy, with its administrator. */
+export function demoPlatform(passwords: ReturnType<typeof demoPasswords>): DemoTenant {
+  return {
+    id: DEMO_PLATFORM_ID,
+    code: 'platform',
+    name: 'EVCS Platform',
+    type: 'PLATFORM',
+    users: [{ username: 'root', password: passwords.platformAdmin, displayName: 'Platform administrator', roles: ['PLATFORM_ADMIN'] }],
+    stations: [],
+  };
+}
+
+/** Demo data for `npm start`: one operator below the platform, one station, three OCPP DC chargers and one YKC pile, two connectors each. */
+export function demoOperator(passwords: ReturnType<typeof demoPasswords>): DemoTenant {
+  return {
+    id: 'de300000-0000-4000-8000-000000000001',
+    code: 'demo-operator',
+    name: 'Demo Charging Co.',
+    type: 'OPERATOR',
+    parentId: DEMO_PLATFORM_ID,
+    users: [
+      { username: 'admin', password: passwords.operatorAdmin, displayName: 'Operator administrator', roles: ['OPERATOR_ADMIN'] },
+      { username: 'viewer', password: passwords.stationManager, displayName: 'Read-only', roles: ['VIEWER'] },
+    ],
+    stations: [
+      {
+        code: 'SH-PUDONG-01',
+        name: 'Pudong Riverside Hub',
+        chargers: [
+          ...[1, 2, 3].map((n) => ({ code: `DEMO-CP-${String(n).padStart(4, '0')}`, connectors: 2, currentType: 'DC' as const, ratedPowerKw: 120 })),
+          // its code is its 14-digit pile number; `npm start` simulates it over TCP
+          { code: DEMO_YKC_PILE, connectors: 2, currentType: 'DC' as const, ratedPowerKw: 60 },
+        ],
+      },
+    ],
+  };
+}

@@ -14,8 +14,14 @@ export interface DevKeys {
   routerKeyFile: string;
   /** private JWK the bridge signs service tokens with */
   bridgeKeyFile: string;
-  /** private JWK that signs client access tokens (the tenants subgraph's login, later) */
+  /** private JWK the assets subgraph signs service tokens with (asking tenants for quotas) */
+  assetsKeyFile: string;
+  /** private JWK the orders subgraph signs service tokens with (charger lookups, pricing) */
+  ordersKeyFile: string;
+  /** private JWK that signs client access tokens (the tenants subgraph's login) */
   authKeyFile: string;
+  /** the tenants subgraph's signing key ring ({"keys": [...]}, first signs): AUTH_SIGNING_KEYS_FILE */
+  authKeysFile: string;
   /** public keys subgraphs trust for internal tokens */
   internalJwksFile: string;
   /** public keys the router trusts for client access tokens */
@@ -35,22 +41,32 @@ export async function ensureDevKeys(dir: string): Promise<DevKeys> {
   const stamp = new Date().toISOString().slice(0, 10);
   const router = await ensureKey(f('router.jwk.json'), `router-${stamp}`);
   const bridge = await ensureKey(f('bridge.jwk.json'), `bridge-${stamp}`);
+  const assets = await ensureKey(f('assets.jwk.json'), `assets-${stamp}`);
+  const orders = await ensureKey(f('orders.jwk.json'), `orders-${stamp}`);
   const auth = await ensureKey(f('auth.jwk.json'), `auth-${stamp}`);
-  const internal: jose.JSONWebKeySet = { keys: [router.publicJwk, bridge.publicJwk] };
+  const internal: jose.JSONWebKeySet = { keys: [router.publicJwk, bridge.publicJwk, assets.publicJwk, orders.publicJwk] };
   const client: jose.JSONWebKeySet = { keys: [auth.publicJwk] };
   writeFileSync(f('internal.jwks.json'), JSON.stringify(internal, null, 2));
   writeFileSync(f('client.jwks.json'), JSON.stringify(client, null, 2));
+  writeFileSync(f('auth-keys.json'), JSON.stringify({ keys: [JSON.parse(readFileSync(f('auth.jwk.json'), 'utf8'))] }), { mode: 0o600 });
   return {
     dir,
     routerKeyFile: f('router.jwk.json'),
     bridgeKeyFile: f('bridge.jwk.json'),
+    assetsKeyFile: f('assets.jwk.json'),
+    ordersKeyFile: f('orders.jwk.json'),
     authKeyFile: f('auth.jwk.json'),
+    authKeysFile: f('auth-keys.json'),
     internalJwksFile: f('internal.jwks.json'),
     clientJwksFile: f('client.jwks.json'),
   };
 }
 
-/** A client access token as the tenants subgraph will issue it (issuer evcs-tenants, audience evcs-api). */
+/**
+ * A client access token shaped as the tenants subgraph issues it (issuer
+ * evcs-tenants, audience evcs-api), for tests and benchmarks that need many
+ * identities without many users. Real sign-in is `login` through the router.
+ */
 export async function mintClientToken(
   keys: DevKeys,
   claims: { subject: string; tenantId: string; roles?: string[]; permissions?: string[]; dataScope?: string; visibleTenantIds?: string[]; stationIds?: string[] },

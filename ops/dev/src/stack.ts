@@ -1,9 +1,12 @@
 import net from 'node:net';
 import path from 'node:path';
-import { createKnex, kafkaNames, withTenant } from '@evcs/platform';
-import { CHARGER_EVENTS_TOPIC } from '@evcs/events';
+import { createKnex, kafkaNames } from '@evcs/platform';
+import { CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
 import { DemoStation, seedDemoAssets } from '@evcs/assets';
+import { JWKS_PATH, PasswordHasher, SeedUser, seedTenantWithAdmin } from '@evcs/tenants';
+import { seedDemoTariffs } from '@evcs/tariffs';
 import { ensureKafka, REPO_ROOT } from '@evcs/testkit';
+import { RunningPaySandboxes, startPaySandboxes } from '@evcs/pay-sandboxes';
 import { prepareDatabase } from './database';
 import { DevKeys, ensureDevKeys, mintClientToken } from './keys';
 import { ProcessGroup } from './processes';
@@ -29,18 +32,35 @@ export interface DemoTenant {
   id: string;
   code: string;
   name: string;
+  type?: 'PLATFORM' | 'OPERATOR' | 'PARTNER';
+  parentId?: string | null;
+  /** the tenant's limits (null or absent = unlimited), enforced where stations and chargers are created */
+  quotas?: { maxUsers?: number | null; maxStations?: number | null; maxChargers?: number | null };
+  users?: SeedUser[];
   stations: DemoStation[];
+}
+
+export interface LoginResult {
+  accessToken: string;
+  refreshToken: string;
 }
 
 export interface Stack {
   routerUrls: string[];
   bridgeUrl: string;
+  /** Where YKC piles connect (TCP). */
+  ykcAddress: { host: string; port: number };
   subgraphUrls: Record<SubgraphName, string>;
   keys: DevKeys;
   appDatabaseUrl: string;
   processes: ProcessGroup;
+  /** the local Alipay and WeChat Pay sandboxes the payments subgraph talks to */
+  paySandboxes: RunningPaySandboxes;
   seedTenant(t: DemoTenant): Promise<void>;
+  /** a minted access token (no user behind it): for tests that need many identities */
   tokenFor(tenantId: string, subject?: string): Promise<string>;
+  /** sign in for real, through the router and the tenants subgraph */
+  login(tenantCode: string, username: string, password: string): Promise<LoginResult>;
   stop(): Promise<void>;
 }
 
@@ -76,13 +96,31 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   // the bridge and router take the topic name whole; subgraphs derive it from KAFKA_NAMESPACE
   const chargerEventsTopic = kafkaNames(opts.kafkaNamespace ?? '').topic(CHARGER_EVENTS_TOPIC);
   const group = new ProcessGroup({ quiet: opts.quiet, onExit: opts.onUnexpectedExit });
+  // fresh sandbox keys every start; concurrent test stacks each get their own files
+  const paySandboxes = await startPaySandboxes({
+    dir: path.join(REPO_ROOT, '.cache/pay-sandboxes', ephemeral ? `${process.pid}-${Date.now().toString(36)}` : 'dev'),
+    ports: ephemeral ? { alipay: 0, wechatpay: 0 } : undefined,
+    removeOnStop: ephemeral,
+  });
   try {
-    const subgraphUrls = {} as Record<SubgraphName, string>;
+    const names = Object.keys(SUBGRAPH_PORTS) as SubgraphName[];
+    const subgraphPorts = {} as Record<SubgraphName, number>;
+    for (const name of names) subgraphPorts[name] = await port(SUBGRAPH_PORTS[name]);
+    const subgraphUrls = Object.fromEntries(names.map((n) => [n, `http://127.0.0.1:${subgraphPorts[n]}/graphql`])) as Record<SubgraphName, string>;
+    // What a subgraph needs beyond the common env. Assets asks the tenants subgraph
+    // for quotas only when something is created, so the start order does not matter.
+    const extraEnv: Partial<Record<SubgraphName, Record<string, string>>> = {
+      tenants: { AUTH_SIGNING_KEYS_FILE: keys.authKeysFile },
+      assets: { TENANTS_URL: subgraphUrls.tenants, ASSETS_SIGNING_KEY_FILE: keys.assetsKeyFile },
+      // orders looks chargers up in assets and prices sessions with tariffs, when events arrive
+      orders: { ASSETS_URL: subgraphUrls.assets, TARIFFS_URL: subgraphUrls.tariffs, ORDERS_SIGNING_KEY_FILE: keys.ordersKeyFile },
+      // payments talks to the local Alipay and WeChat Pay sandboxes, which notify it back over HTTP
+      payments: { ...paySandboxes.env, PAYMENTS_PUBLIC_URL: `http://127.0.0.1:${subgraphPorts.payments}` },
+    };
     await Promise.all(
-      (Object.keys(SUBGRAPH_PORTS) as SubgraphName[]).map(async (name) => {
-        const p = await port(SUBGRAPH_PORTS[name]);
-        subgraphUrls[name] = `http://127.0.0.1:${p}/graphql`;
-        await group.start({ name, script: dist(`subgraphs/${name}`), env: { ...common, PORT: String(p) }, readyUrl: `http://127.0.0.1:${p}/health/ready` });
+      names.map(async (name) => {
+        const p = subgraphPorts[name];
+        await group.start({ name, script: dist(`subgraphs/${name}`), env: { ...common, ...extraEnv[name], PORT: String(p) }, readyUrl: `http://127.0.0.1:${p}/health/ready` });
       }),
     );
     const subgraphEnv = Object.fromEntries(Object.entries(subgraphUrls).map(([n, u]) => [`SUBGRAPH_URL_${n.toUpperCase()}`, u]));
@@ -98,7 +136,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           PORT: String(p),
           CHARGER_EVENTS_TOPIC: chargerEventsTopic,
           SUPERGRAPH_PATH: path.join(REPO_ROOT, 'schema/supergraph.graphql'),
-          AUTH_JWKS_FILE: keys.clientJwksFile,
+          // the tenants subgraph's JWKS: key rotation reaches the router without a restart
+          AUTH_JWKS_URL: subgraphUrls.tenants.replace(/\/graphql$/, JWKS_PATH),
           ROUTER_SIGNING_KEY_FILE: keys.routerKeyFile,
           INSTANCE_ID: `router-${i + 1}-${process.pid}-${Date.now().toString(36)}`,
         },
@@ -107,36 +146,55 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       routerUrls.push(`http://127.0.0.1:${p}/graphql`);
     }
     const bridgePort = await port(4100);
+    const ykcPort = await port(4101);
     await group.start({
       name: 'bridge',
       script: dist('protocol-bridge'),
-      env: { ...common, PORT: String(bridgePort), CHARGER_EVENTS_TOPIC: chargerEventsTopic, ASSETS_URL: subgraphUrls.assets, BRIDGE_SIGNING_KEY_FILE: keys.bridgeKeyFile, BRIDGE_ID: `bridge-${process.pid}` },
+      env: { ...common, PORT: String(bridgePort), YKC_PORT: String(ykcPort), CHARGER_COMMANDS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(CHARGER_COMMANDS_TOPIC), CHARGER_EVENTS_TOPIC: chargerEventsTopic, ASSETS_URL: subgraphUrls.assets, TARIFFS_URL: subgraphUrls.tariffs, BRIDGE_SIGNING_KEY_FILE: keys.bridgeKeyFile, BRIDGE_ID: `bridge-${process.pid}` },
       readyUrl: `http://127.0.0.1:${bridgePort}/health/ready`,
     });
 
     const app = createKnex({ connectionString: appUrl, schema: 'assets', pool: { max: 2 } });
+    const hasher = new PasswordHasher();
     return {
       routerUrls,
       bridgeUrl: `ws://127.0.0.1:${bridgePort}/ocpp`,
+      ykcAddress: { host: '127.0.0.1', port: ykcPort },
       subgraphUrls,
       keys,
       appDatabaseUrl: appUrl,
       processes: group,
+      paySandboxes,
       seedTenant: async (t) => {
-        await withTenant(app, t.id, (trx) =>
-          trx.raw(`insert into tenants.tenants (id, code, name, type) values (?, ?, ?, 'OPERATOR') on conflict (id) do nothing`, [t.id, t.code, t.name]),
-        );
+        await seedTenantWithAdmin(app, hasher, { id: t.id, code: t.code, name: t.name, type: t.type ?? 'OPERATOR', parentId: t.parentId ?? null, quotas: t.quotas, users: t.users ?? [] });
         await seedDemoAssets(app, t.id, t.stations);
+        await seedDemoTariffs(app, t.id);
+      },
+      login: async (tenantCode, username, password) => {
+        const res = await fetch(routerUrls[0], {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            query: 'mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken userErrors { code message } } }',
+            variables: { i: { tenantCode, username, password } },
+          }),
+        });
+        const body = (await res.json()) as { data?: { login: { accessToken: string | null; refreshToken: string; userErrors: { code: string; message: string }[] } }; errors?: unknown };
+        const p = body.data?.login;
+        if (!p?.accessToken) throw new Error(`login failed: ${JSON.stringify(p?.userErrors ?? body.errors)}`);
+        return { accessToken: p.accessToken, refreshToken: p.refreshToken };
       },
       tokenFor: (tenantId, subject = `user-of-${tenantId}`) =>
         mintClientToken(keys, { subject, tenantId, roles: ['OPERATOR_ADMIN'], permissions: ['station:read', 'station:write', 'tariff:read', 'order:read', 'payment:read'] }),
       stop: async () => {
         await app.destroy();
         await group.stopAll();
+        await paySandboxes.stop();
       },
     };
   } catch (e) {
     await group.stopAll();
+    await paySandboxes.stop();
     throw e;
   }
 }

@@ -1,4 +1,6 @@
-import { DEMO_TENANT } from './demo';
+import path from 'node:path';
+import { REPO_ROOT } from '@evcs/testkit';
+import { DEMO_YKC_PILE, demoOperator, demoPasswords, demoPlatform } from './demo';
 import { startStack } from './stack';
 import { runSimulators } from '@evcs/protocol-bridge/dist/src/simulator';
 
@@ -30,26 +32,46 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
 
+  const passwords = demoPasswords(path.join(REPO_ROOT, '.cache'));
+  const platform = demoPlatform(passwords);
+  const DEMO_TENANT = demoOperator(passwords);
+  await stack.seedTenant(platform);
   await stack.seedTenant(DEMO_TENANT);
   const chargerIds = DEMO_TENANT.stations.flatMap((s) => s.chargers.map((c) => c.code));
   // the demo chargers are DEMO-CP-0001…: the simulator names them the same way
-  sims = await runSimulators({ url: stack.bridgeUrl, count: chargerIds.length, prefix: 'DEMO-CP-', connectors: 2, intervalMs: 5000 });
-  const token = await stack.tokenFor(DEMO_TENANT.id, 'demo-admin');
+  const ocppIds = chargerIds.filter((id) => id !== DEMO_YKC_PILE);
+  sims = await runSimulators({
+    url: stack.bridgeUrl,
+    count: ocppIds.length,
+    prefix: 'DEMO-CP-',
+    connectors: 2,
+    intervalMs: 5000,
+    ykc: { ...stack.ykcAddress, count: 1, pilePrefix: '3201' },
+  });
+  // A real sign-in, through the router and the tenants subgraph.
+  const { accessToken } = await stack.login(DEMO_TENANT.code, 'admin', passwords.operatorAdmin);
 
   console.log(`
 EVCS platform is running.
 
   Router (GraphQL + graphql-ws): ${stack.routerUrls[0]}
   OCPP 1.6-J bridge:             ${stack.bridgeUrl}/<chargePointId>
+  YKC bridge (TCP):              ${stack.ykcAddress.host}:${stack.ykcAddress.port}
   Demo tenant:                   ${DEMO_TENANT.name} (${DEMO_TENANT.id})
   Simulated chargers:            ${chargerIds.join(', ')}
+  Alipay sandbox:                ${stack.paySandboxes.alipayUrl}  (POST /sandbox/trades/<out_trade_no>/pay|fail|close)
+  WeChat Pay sandbox:            ${stack.paySandboxes.wechatPayUrl}  (same control API)
 
-Demo access token (12 h):
-  ${token}
+Sign in (login mutation; passwords are generated per machine, kept in .cache/demo-credentials.json):
+  operator admin   tenantCode ${DEMO_TENANT.code}   username admin   password ${passwords.operatorAdmin}
+  platform admin   tenantCode ${platform.code}       username root    password ${passwords.platformAdmin}
+
+Access token of the operator admin (15 min; refresh with the refreshToken mutation):
+  TOKEN=${accessToken}
 
 Try:
   curl -s ${stack.routerUrls[0]} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\
-    -d '{"query":"{ stations { name chargers { code online connectors { connectorNo status } } } }"}'
+    -d '{"query":"{ stations(first: 20) { edges { node { name stats { onlineRate connectorsByStatus { status count } } chargers { code online connectors { connectorNo status } } } } pageInfo { hasNextPage endCursor } } }"}'
 
 Ctrl-C stops everything.`);
 }

@@ -66,7 +66,7 @@ describe('tenant isolation under concurrency (real router, subgraphs, Postgres)'
       );
     }
 
-    const Q = '{ stations(first: 500) { id chargers { code connectors { connectorNo } } } }';
+    const Q = '{ stations(first: 500) { edges { node { id chargers { code connectors { connectorNo } } } } } }';
     const violations: string[] = [];
     let done = 0;
     const total = 3000;
@@ -81,12 +81,12 @@ describe('tenant isolation under concurrency (real router, subgraphs, Postgres)'
           headers: { 'content-type': 'application/json', authorization: `Bearer ${caller.token}`, 'x-tenant-id': tenants[(i + 1) % 3].id },
           body: JSON.stringify({ query: Q }),
         });
-        const body = (await res.json()) as { data?: { stations: { chargers: { code: string; connectors: unknown[] }[] }[] }; errors?: unknown };
+        const body = (await res.json()) as { data?: { stations: { edges: { node: { chargers: { code: string; connectors: unknown[] }[] } }[] } }; errors?: unknown };
         if (!body.data) {
           violations.push(`${caller.label}: error ${JSON.stringify(body.errors)}`);
           continue;
         }
-        const seen = body.data.stations.flatMap((s) => s.chargers.map((c) => c.code)).sort();
+        const seen = body.data.stations.edges.flatMap((e) => e.node.chargers.map((c) => c.code)).sort();
         if (JSON.stringify(seen) !== JSON.stringify(caller.expected)) violations.push(`${caller.label}: saw ${seen.join(',')}`);
         done++;
       }

@@ -36,8 +36,12 @@ async function main(): Promise<void> {
     });
     const token = await stack.tokenFor(tenantId);
     const scenarios = [
-      { name: 'stations (1 subgraph fetch, 1 SQL query)', query: '{ stations { id name status } }' },
-      { name: 'stations → chargers → connectors (3 batched SQL queries)', query: '{ stations { name chargers { code online connectors { connectorNo status } } } }' },
+      { name: 'stations (1 subgraph fetch, 1 SQL query)', query: '{ stations { edges { node { id name status } } } }' },
+      {
+        name: 'stations → chargers → connectors (3 batched SQL queries)',
+        query: '{ stations { edges { node { name chargers { code online connectors { connectorNo status } } } } } }',
+      },
+      { name: 'stations with stats (3 SQL queries: page + 2 grouped aggregates)', query: '{ stations { edges { node { name stats { onlineRate connectorsByStatus { status count } } } } } }' },
     ];
     for (const sc of scenarios) {
       const result = await autocannon({
