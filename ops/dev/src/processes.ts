@@ -21,7 +21,10 @@ export class ProcessGroup {
   constructor(private readonly opts: { quiet?: boolean; onExit?: (name: string, code: number | null) => void } = {}) {}
 
   async start(spec: ServiceSpec, timeoutMs = 60_000): Promise<void> {
-    const child = spawn(process.execPath, ['--enable-source-maps', spec.script], {
+    // EVCS_CPU_PROF=<dir>:<service,…> profiles those services (benchmarks; written on exit).
+    const [profDir, profiled] = (process.env.EVCS_CPU_PROF ?? '').split(':');
+    const prof = profDir && profiled?.split(',').includes(spec.name) ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+    const child = spawn(process.execPath, ['--enable-source-maps', ...prof, spec.script], {
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
