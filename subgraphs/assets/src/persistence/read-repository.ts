@@ -1,4 +1,4 @@
-import { Knex, withTenantScope } from '@evcs/platform';
+import { Knex, readInTenantScope, withTenantScope } from '@evcs/platform';
 import type { ChargerRecord, ConnectorRecord, StationRecord } from '../domain/records';
 
 export type StationRow = StationRecord;
@@ -78,21 +78,28 @@ const likeLiteral = (s: string): string => s.replace(/[\\%_]/g, (m) => `\\${m}`)
 export class AssetsReadRepository {
   constructor(private readonly knex: Knex) {}
 
-  private read<T>(scope: AssetsReadScope, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  /** One query, in a tenant transaction sent in one round trip (readInTenantScope). */
+  private async read<T>(scope: AssetsReadScope, build: (k: Knex) => Knex.QueryBuilder | Knex.Raw): Promise<T> {
+    const [rows] = await readInTenantScope(this.knex, scope, [build(this.knex)]);
+    return rows as T;
+  }
+
+  /** Queries that depend on one another's results. */
+  private inTransaction<T>(scope: AssetsReadScope, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     return withTenantScope(this.knex, scope, fn);
   }
 
-  private stations(trx: Knex.Transaction, scope: AssetsReadScope) {
+  private stations(trx: Knex, scope: AssetsReadScope) {
     const q = trx<StationRow>('stations').whereIn('stations.tenant_id', scope.tenantIds);
     return scope.stationIds ? q.whereIn('stations.id', scope.stationIds) : q;
   }
 
-  private chargers(trx: Knex.Transaction, scope: AssetsReadScope) {
+  private chargers(trx: Knex, scope: AssetsReadScope) {
     const q = trx<ChargerRow>('chargers').whereIn('chargers.tenant_id', scope.tenantIds);
     return scope.stationIds ? q.whereIn('chargers.station_id', scope.stationIds) : q;
   }
 
-  private connectors(trx: Knex.Transaction, scope: AssetsReadScope) {
+  private connectors(trx: Knex, scope: AssetsReadScope) {
     const q = trx<ConnectorRow>('connectors').whereIn('connectors.tenant_id', scope.tenantIds);
     return scope.stationIds
       ? q.whereIn('connectors.charger_id', trx('chargers as scoped').select('scoped.id').whereIn('scoped.tenant_id', scope.tenantIds).whereIn('scoped.station_id', scope.stationIds))
@@ -112,7 +119,7 @@ export class AssetsReadRepository {
     return q;
   }
 
-  private static filterChargers(trx: Knex.Transaction, q: Knex.QueryBuilder, f: ChargerFilter): Knex.QueryBuilder {
+  private static filterChargers(trx: Knex, q: Knex.QueryBuilder, f: ChargerFilter): Knex.QueryBuilder {
     if (!f.includeRetired) q.where('chargers.registration_state', 'REGISTERED');
     if (f.stationIds) q.whereIn('chargers.station_id', f.stationIds);
     if (f.online !== null && f.online !== undefined) q.where('chargers.online', f.online);
@@ -142,7 +149,7 @@ export class AssetsReadRepository {
   }
 
   async countStations(scope: AssetsReadScope, filter: StationFilter): Promise<number> {
-    const [{ n }] = await this.read(scope, (trx) => AssetsReadRepository.filterStations(this.stations(trx, scope), filter).count<{ n: string }[]>('* as n'));
+    const [{ n }] = await this.read<{ n: string }[]>(scope, (trx) => AssetsReadRepository.filterStations(this.stations(trx, scope), filter).count<{ n: string }[]>('* as n'));
     return Number(n);
   }
 
@@ -153,7 +160,7 @@ export class AssetsReadRepository {
   }
 
   async countChargers(scope: AssetsReadScope, filter: ChargerFilter): Promise<number> {
-    const [{ n }] = await this.read(scope, (trx) => AssetsReadRepository.filterChargers(trx, this.chargers(trx, scope), filter).count<{ n: string }[]>('* as n'));
+    const [{ n }] = await this.read<{ n: string }[]>(scope, (trx) => AssetsReadRepository.filterChargers(trx, this.chargers(trx, scope), filter).count<{ n: string }[]>('* as n'));
     return Number(n);
   }
 
@@ -189,13 +196,14 @@ export class AssetsReadRepository {
    * stations: active chargers (total, online) and active connectors by status.
    */
   async stationStats(scope: AssetsReadScope, stationIds: readonly string[]): Promise<StationStatsRow[]> {
-    return this.read(scope, async (trx) => {
-      const chargers = await this.chargers(trx, scope)
+    const trx = this.knex;
+    const [chargers, connectors] = await readInTenantScope(this.knex, scope, [
+      this.chargers(trx, scope)
         .whereIn('chargers.station_id', stationIds)
         .where('chargers.registration_state', 'REGISTERED')
         .groupBy('chargers.station_id')
-        .select('chargers.station_id', trx.raw('count(*)::int as total'), trx.raw('(count(*) filter (where online))::int as online'));
-      const connectors = await this.connectors(trx, scope)
+        .select('chargers.station_id', trx.raw('count(*)::int as total'), trx.raw('(count(*) filter (where online))::int as online')),
+      this.connectors(trx, scope)
         .join('chargers as ch', function () {
           this.on('ch.id', '=', 'connectors.charger_id').andOn('ch.tenant_id', '=', 'connectors.tenant_id');
         })
@@ -204,8 +212,9 @@ export class AssetsReadRepository {
         .whereNull('connectors.retired_at')
         .groupBy('ch.station_id', 'connectors.status')
         .orderBy(['ch.station_id', 'connectors.status'])
-        .select('ch.station_id', 'connectors.status', trx.raw('count(*)::int as n'));
-      const out = new Map<string, StationStatsRow>(stationIds.map((id) => [id, { station_id: id, chargers_total: 0, chargers_online: 0, connectors_by_status: [] }]));
+        .select('ch.station_id', 'connectors.status', trx.raw('count(*)::int as n')),
+    ]);
+    const out = new Map<string, StationStatsRow>(stationIds.map((id) => [id, { station_id: id, chargers_total: 0, chargers_online: 0, connectors_by_status: [] }]));
       for (const c of chargers as unknown as { station_id: string; total: number; online: number }[]) {
         const s = out.get(c.station_id);
         if (s) Object.assign(s, { chargers_total: c.total, chargers_online: c.online });
@@ -213,13 +222,12 @@ export class AssetsReadRepository {
       for (const c of connectors as unknown as { station_id: string; status: string; n: number }[]) {
         out.get(c.station_id)?.connectors_by_status.push({ status: c.status, count: c.n });
       }
-      return [...out.values()];
-    });
+    return [...out.values()];
   }
 
   /** The latest `limit` status changes of each connector, newest first (one query for all). */
   statusHistory(scope: AssetsReadScope, connectorIds: readonly string[], limit: number): Promise<StatusHistoryRow[]> {
-    return this.read(scope, async (trx) => {
+    return this.inTransaction(scope, async (trx) => {
       const visible = (await this.connectors(trx, scope).whereIn('connectors.id', connectorIds).select('connectors.id')).map((r: { id: string }) => r.id);
       if (!visible.length) return [];
       const res = await trx.raw<{ rows: StatusHistoryRow[] }>(
