@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { AppError, ErrorCodes, formatError, type Logger } from '@evcs/platform';
@@ -109,6 +110,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     logger: opts.logger,
     formatError: formatError(opts.logger),
     includeStacktraceInErrorResponses: false,
+    // Answers are per identity; no cache-control hints are computed or sent.
+    plugins: [ApolloServerPluginCacheControlDisabled()],
   });
   await apollo.start();
   unsubscribe();

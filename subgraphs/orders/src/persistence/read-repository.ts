@@ -1,4 +1,4 @@
-import { Knex, ReadScope, withTenantScope } from '@evcs/platform';
+import { Knex, ReadScope, readInTenantScope, withTenantScope } from '@evcs/platform';
 import type { OrderRecord } from '../domain/ports';
 import type { OrderState } from '../domain/states';
 import { OrderRow, toOrder } from './orders-store';
@@ -27,11 +27,13 @@ export interface OrderCursor {
 export class OrdersReadRepository {
   constructor(private readonly knex: Knex) {}
 
-  private read<T>(scope: ReadScope, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-    return withTenantScope(this.knex, { tenantId: scope.tenantId, tenantIds: scope.tenantIds }, fn);
+  /** One query, in a tenant transaction sent in one round trip (readInTenantScope). */
+  private async read(scope: ReadScope, build: (k: Knex) => Knex.QueryBuilder): Promise<OrderRow[]> {
+    const [rows] = await readInTenantScope(this.knex, { tenantId: scope.tenantId, tenantIds: scope.tenantIds }, [build(this.knex)]);
+    return rows as OrderRow[];
   }
 
-  private scoped(trx: Knex.Transaction, scope: ReadScope): Knex.QueryBuilder {
+  private scoped(trx: Knex, scope: ReadScope): Knex.QueryBuilder {
     const q = trx('orders.orders').whereIn('tenant_id', scope.tenantIds);
     // SELF: a driver's own orders, wherever they charged; ASSIGNED_STATIONS: the stations' orders.
     if (scope.selfSubject) q.where('user_id', scope.selfSubject);
@@ -40,12 +42,12 @@ export class OrdersReadRepository {
   }
 
   async list(scope: ReadScope, f: OrderFilter, page: { after?: OrderCursor; limit: number; direction: 'DESC' | 'ASC' }): Promise<OrderRecord[]> {
-    const rows = await this.read(scope, async (trx) => (await this.listQuery(trx, scope, f, page)) as OrderRow[]);
+    const rows = await this.read(scope, (k) => this.listQuery(k, scope, f, page));
     return rows.map(toOrder);
   }
 
   /** The list query itself (also what the index-plan benchmark EXPLAINs). */
-  listQuery(trx: Knex.Transaction, scope: ReadScope, f: OrderFilter, page: { after?: OrderCursor; limit: number; direction: 'DESC' | 'ASC' }): Knex.QueryBuilder {
+  listQuery(trx: Knex, scope: ReadScope, f: OrderFilter, page: { after?: OrderCursor; limit: number; direction: 'DESC' | 'ASC' }): Knex.QueryBuilder {
     const q = this.scoped(trx, scope).select('*');
     if (f.stationIds?.length) q.whereIn('station_id', f.stationIds);
     if (f.chargerIds?.length) q.whereIn('charger_id', f.chargerIds);
@@ -61,7 +63,7 @@ export class OrdersReadRepository {
 
   /** Run `fn` in the scope's transaction (RLS settings applied). */
   inScope<T>(scope: ReadScope, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-    return this.read(scope, fn);
+    return withTenantScope(this.knex, { tenantId: scope.tenantId, tenantIds: scope.tenantIds }, fn);
   }
 
   async byIds(scope: ReadScope, ids: readonly string[]): Promise<OrderRecord[]> {
