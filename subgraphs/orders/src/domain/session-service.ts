@@ -120,14 +120,15 @@ export class SessionService {
     const hash = requestHash({ chargerId: input.chargerId, connectorNo: input.connectorNo, userId: caller.userId });
     const charger = await this.chargers.byId(caller.tenantId, input.chargerId);
     return this.store.inTenant(caller.tenantId, async (tx) => {
+      // Lock first, then look for the key: a concurrent request with the same key has either
+      // committed (and is found) or waits behind us. A replay is answered even if the charger
+      // has gone since.
+      const target = charger && charger.connectorNos.includes(input.connectorNo) ? charger : null;
+      if (target) await tx.lockConnector(target.code, input.connectorNo);
       const replay = await tx.byIdempotencyKey(input.idempotencyKey);
       if (replay) return this.replayed(replay, hash);
       if (!charger) return fail<OrderRecord>('NOT_FOUND', 'chargerId', 'Unknown charger');
-      if (!charger.connectorNos.includes(input.connectorNo)) return fail<OrderRecord>('NOT_FOUND', 'connectorNo', `Charger ${charger.code} has no connector ${input.connectorNo}`);
-      await tx.lockConnector(charger.code, input.connectorNo);
-      // A concurrent request with the same key may have committed while we waited.
-      const raced = await tx.byIdempotencyKey(input.idempotencyKey);
-      if (raced) return this.replayed(raced, hash);
+      if (!target) return fail<OrderRecord>('NOT_FOUND', 'connectorNo', `Charger ${charger.code} has no connector ${input.connectorNo}`);
       if ((await tx.activeOnConnector(charger.code, input.connectorNo)).length) {
         return fail<OrderRecord>('CONNECTOR_BUSY', 'connectorNo', 'A session is already active on this connector');
       }

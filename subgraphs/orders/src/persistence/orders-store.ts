@@ -70,7 +70,6 @@ export const toOrder = (r: OrderRow): OrderRecord => ({
   updatedAt: r.updated_at,
 });
 
-const isUniqueViolation = (e: unknown): boolean => (e as { code?: string }).code === '23505';
 
 const PATCH_COLUMNS: Record<string, string> = {
   transactionId: 'transaction_id',
@@ -119,32 +118,40 @@ class PgOrdersTx implements OrdersTx {
   }
 
   async insertOrder(o: NewOrder): Promise<OrderRecord | 'duplicate'> {
-    try {
-      // In a savepoint: a unique violation must not abort the caller's transaction.
-      const [row] = await this.trx.transaction((sp) => sp('orders.orders')
-        .insert({
-          tenant_id: this.tenantId,
-          station_id: o.stationId,
-          charger_id: o.chargerId,
-          charger_code: o.chargerCode,
-          connector_no: o.connectorNo,
-          user_id: o.userId,
-          id_tag: o.idTag,
-          origin: o.origin,
-          transaction_id: o.transactionId,
-          state: o.state,
-          started_at: o.startedAt,
-          meter_start_wh: o.meterStartWh,
-          idempotency_key: o.idempotencyKey,
-          request_hash: o.requestHash,
-        })
-        .returning('*'));
-      await this.trx('orders.order_transitions').insert({ tenant_id: this.tenantId, order_id: row.id, from_state: null, to_state: o.state, reason: o.origin === 'API' ? 'REQUESTED' : 'STARTED_AT_CHARGER' });
-      return toOrder(row);
-    } catch (e) {
-      if (isUniqueViolation(e)) return 'duplicate';
-      throw e;
-    }
+    // One statement: the order and its first transition, or — when a unique constraint (the
+    // idempotency key, the charger's transaction id) says it exists already — nothing at all.
+    // ON CONFLICT DO NOTHING rather than catching the violation in a savepoint: the same
+    // outcome without SAVEPOINT/RELEASE round trips, and nothing aborts the caller's transaction.
+    const insert = this.trx('orders.orders')
+      .insert({
+        tenant_id: this.tenantId,
+        station_id: o.stationId,
+        charger_id: o.chargerId,
+        charger_code: o.chargerCode,
+        connector_no: o.connectorNo,
+        user_id: o.userId,
+        id_tag: o.idTag,
+        origin: o.origin,
+        transaction_id: o.transactionId,
+        state: o.state,
+        started_at: o.startedAt,
+        meter_start_wh: o.meterStartWh,
+        idempotency_key: o.idempotencyKey,
+        request_hash: o.requestHash,
+      })
+      .onConflict()
+      .ignore()
+      .returning('*');
+    const reason = o.origin === 'API' ? 'REQUESTED' : 'STARTED_AT_CHARGER';
+    const rows: OrderRow[] = await this.trx
+      .with('o', insert)
+      .with(
+        't',
+        this.trx.raw('insert into orders.order_transitions (tenant_id, order_id, from_state, to_state, reason) select tenant_id, id, null, state, ? from o', [reason]),
+      )
+      .select('*')
+      .from('o');
+    return rows.length ? toOrder(rows[0]) : 'duplicate';
   }
 
   async byId(id: string): Promise<OrderRecord | null> {
