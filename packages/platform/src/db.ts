@@ -186,38 +186,63 @@ export async function readInTenantScope<const Q extends readonly ReadQuery[]>(
 ): Promise<{ -readonly [K in keyof Q]: ReadResult<Q[K]> }> {
   if (!scope.tenantId) throw new TenantContextMissingError('readInTenantScope');
   const begin = tenantBegin(scope.tenantId, scope.tenantIds.filter((t) => t !== scope.tenantId));
-  const compiled = queries.map((q) => q.toSQL() as Knex.Sql & { options?: object });
   const client = knex.client as unknown as PipelinedClient;
   const conn = await client.acquireConnection();
   try {
-    if (!conn.pipeline) throw new Error('readInTenantScope needs a knex made by createKnex (pg pipeline mode)');
-    const stream = conn.connection.stream;
-    stream.cork();
-    let sent: Promise<unknown>[];
-    try {
-      sent = [
-        conn.query(begin),
-        ...compiled.map((c) => {
-          // As knex's own runner does: 'query' listeners (debugging, tests) see these queries too.
-          client.emit('query', { __knexUid: conn.__knexUid, ...c });
-          const native = c.toNative();
-          return client._query(conn, { sql: native.sql, bindings: native.bindings, options: c.options });
-        }),
-        conn.query('COMMIT'),
-      ];
-    } finally {
-      // After the synchronous submissions above: everything leaves in one write.
-      process.nextTick(() => stream.uncork());
-    }
-    const settled = await Promise.allSettled(sent);
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    return compiled.map((c, i) =>
-      client.processResponse({ ...c, response: (settled[i + 1] as PromiseFulfilledResult<{ response: unknown }>).value.response }, null),
-    ) as { -readonly [K in keyof Q]: ReadResult<Q[K]> };
+    return (await sendPipelined(client, conn, queries, begin)) as { -readonly [K in keyof Q]: ReadResult<Q[K]> };
   } finally {
     await client.releaseConnection(conn);
   }
+}
+
+/**
+ * Queries inside an open transaction (`trx` from withTenant/withTenantScope), sent
+ * together and answered in order, in one round trip: for a sequence whose later
+ * queries don't need the earlier ones' results, only their effects — e.g. take
+ * an advisory lock, then read what it protects. Postgres runs them one after
+ * another in submission order, so the reads happen after the lock is held.
+ */
+export async function pipelinedInTransaction<const Q extends readonly ReadQuery[]>(
+  trx: Knex.Transaction,
+  queries: Q,
+): Promise<{ -readonly [K in keyof Q]: ReadResult<Q[K]> }> {
+  const client = trx.client as unknown as PipelinedClient;
+  // A transaction's client hands out the transaction's own connection (and releasing it is a no-op).
+  const conn = await client.acquireConnection();
+  return (await sendPipelined(client, conn, queries, null)) as { -readonly [K in keyof Q]: ReadResult<Q[K]> };
+}
+
+/**
+ * Writes the queries (between BEGIN and COMMIT when `begin` is given) in one corked
+ * write, waits for every answer, and throws the first error once all are in, so the
+ * connection is idle (or its transaction aborted, for the caller to roll back) after.
+ */
+async function sendPipelined(client: PipelinedClient, conn: PgPipelinedConnection, queries: readonly ReadQuery[], begin: string | null): Promise<unknown[]> {
+  if (!conn.pipeline) throw new Error('pipelined queries need a knex made by createKnex (pg pipeline mode)');
+  const compiled = queries.map((q) => q.toSQL() as Knex.Sql & { options?: object });
+  const stream = conn.connection.stream;
+  stream.cork();
+  let sent: Promise<unknown>[];
+  try {
+    sent = [
+      ...(begin ? [conn.query(begin)] : []),
+      ...compiled.map((c) => {
+        // As knex's own runner does: 'query' listeners (debugging, tests) see these queries too.
+        client.emit('query', { __knexUid: conn.__knexUid, ...c });
+        const native = c.toNative();
+        return client._query(conn, { sql: native.sql, bindings: native.bindings, options: c.options });
+      }),
+      ...(begin ? [conn.query('COMMIT')] : []),
+    ];
+  } finally {
+    // After the synchronous submissions above: everything leaves in one write.
+    process.nextTick(() => stream.uncork());
+  }
+  const settled = await Promise.allSettled(sent);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const first = begin ? 1 : 0;
+  return compiled.map((c, i) => client.processResponse({ ...c, response: (settled[i + first] as PromiseFulfilledResult<{ response: unknown }>).value.response }, null));
 }
 
 /** SQL fragment for a standard tenant-isolation policy on `table` (used by migrations). */

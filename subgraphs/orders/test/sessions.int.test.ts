@@ -41,11 +41,13 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
   const station = randomUUID();
   const ocpp = { chargerId: randomUUID(), code: `CP-${randomUUID().slice(0, 6)}`, stationId: station, protocol: 'OCPP16' as const, connectorNos: [1, 2], tenantId: A };
   const ykc = { chargerId: randomUUID(), code: `Y${Date.now()}`, stationId: station, protocol: 'YKC' as const, connectorNos: [1], tenantId: A };
+  /** for concurrent starts with different keys */
+  const contested = { chargerId: randomUUID(), code: `CP-C-${randomUUID().slice(0, 6)}`, stationId: station, protocol: 'OCPP16' as const, connectorNos: [1], tenantId: A };
 
   beforeAll(async () => {
     db = await createTestDatabase([migrations]);
     knex = createKnex({ connectionString: db.appUrl, schema: 'orders', pool: { max: 10 } });
-    const directory = new FixedDirectory(new Map([ocpp, ykc].map((c) => [c.code, c])));
+    const directory = new FixedDirectory(new Map([ocpp, ykc, contested].map((c) => [c.code, c])));
     sessions = new SessionService(new PgOrdersStore(knex), directory, pricer, { now: () => now }, { startTimeoutMs: 60_000 });
   });
   afterAll(async () => {
@@ -75,6 +77,19 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
     expect(busy).toEqual({ ok: false, errors: [expect.objectContaining({ code: 'CONNECTOR_BUSY' })] });
     const foreign = await sessions.startCharging({ tenantId: B, userId: null }, { chargerId: ocpp.chargerId, connectorNo: 2, idempotencyKey: `start-${randomUUID()}` });
     expect(foreign).toEqual({ ok: false, errors: [expect.objectContaining({ code: 'NOT_FOUND', field: 'chargerId' })] });
+  });
+
+  it('concurrent starts with different keys on one free connector: one order and one command, the others CONNECTOR_BUSY', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => sessions.startCharging(caller, { chargerId: contested.chargerId, connectorNo: 1, idempotencyKey: `race-${randomUUID()}` })),
+    );
+    const started = results.filter((r) => r.ok);
+    expect(started).toHaveLength(1);
+    expect(results.filter((r) => !r.ok).map((r) => (r.ok ? null : r.errors[0].code))).toEqual(Array(9).fill('CONNECTOR_BUSY'));
+    const rows = await withTenant(knex, A, (trx) => trx('orders.orders').where({ tenant_id: A, charger_code: contested.code }));
+    expect(rows).toHaveLength(1);
+    const cmds = (await outbox(A)).filter((c: { key: string }) => c.key === contested.code);
+    expect(cmds.map((c: { order_id: string }) => c.order_id)).toEqual([rows[0].id]);
   });
 
   it('the charger confirms with StartTransaction (matched by idTag), resent under a new message id: one order, CHARGING', async () => {

@@ -135,7 +135,19 @@ export interface OrdersTx {
   markProcessed(eventId: string): Promise<boolean>;
   /** Serialise decisions about one connector until commit. */
   lockConnector(chargerCode: string, connectorNo: number): Promise<void>;
-  insertOrder(o: NewOrder): Promise<OrderRecord | 'duplicate'>;
+  /**
+   * lockConnector, then — under the lock — the order with this idempotency key and the
+   * connector's active orders (one round trip).
+   */
+  lockConnectorAndLook(chargerCode: string, connectorNo: number, idempotencyKey: string): Promise<{
+    byKey: (OrderRecord & { requestHash: string | null }) | null;
+    active: OrderRecord[];
+  }>;
+  /**
+   * The order and its first transition — with `command`, also the start command in the
+   * outbox — or 'duplicate' (and nothing written) if a unique key says it exists already.
+   */
+  insertOrder(o: NewOrder, command?: ChargerCommand): Promise<OrderRecord | 'duplicate'>;
   byId(id: string): Promise<OrderRecord | null>;
   byIdempotencyKey(key: string): Promise<(OrderRecord & { requestHash: string | null }) | null>;
   byTransaction(chargerCode: string, transactionId: string): Promise<OrderRecord | null>;

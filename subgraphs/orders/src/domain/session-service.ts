@@ -124,37 +124,39 @@ export class SessionService {
       // committed (and is found) or waits behind us. A replay is answered even if the charger
       // has gone since.
       const target = charger && charger.connectorNos.includes(input.connectorNo) ? charger : null;
-      if (target) await tx.lockConnector(target.code, input.connectorNo);
-      const replay = await tx.byIdempotencyKey(input.idempotencyKey);
+      const { byKey: replay, active } = target
+        ? await tx.lockConnectorAndLook(target.code, input.connectorNo, input.idempotencyKey)
+        : { byKey: await tx.byIdempotencyKey(input.idempotencyKey), active: [] };
       if (replay) return this.replayed(replay, hash);
       if (!charger) return fail<OrderRecord>('NOT_FOUND', 'chargerId', 'Unknown charger');
       if (!target) return fail<OrderRecord>('NOT_FOUND', 'connectorNo', `Charger ${charger.code} has no connector ${input.connectorNo}`);
-      if ((await tx.activeOnConnector(charger.code, input.connectorNo)).length) {
-        return fail<OrderRecord>('CONNECTOR_BUSY', 'connectorNo', 'A session is already active on this connector');
-      }
+      if (active.length) return fail<OrderRecord>('CONNECTOR_BUSY', 'connectorNo', 'A session is already active on this connector');
       const idTag = newRemoteIdTag();
       const transactionId = charger.protocol === 'YKC' ? newYkcSerial() : null;
-      const order = await tx.insertOrder({
-        stationId: charger.stationId,
-        chargerId: charger.chargerId,
-        chargerCode: charger.code,
-        connectorNo: input.connectorNo,
-        userId: caller.userId,
-        idTag,
-        origin: 'API',
-        transactionId,
-        state: 'PENDING',
-        startedAt: null,
-        meterStartWh: null,
-        idempotencyKey: input.idempotencyKey,
-        requestHash: hash,
-      });
+      // The order, its first transition and its start command (outbox) in one statement.
+      const order = await tx.insertOrder(
+        {
+          stationId: charger.stationId,
+          chargerId: charger.chargerId,
+          chargerCode: charger.code,
+          connectorNo: input.connectorNo,
+          userId: caller.userId,
+          idTag,
+          origin: 'API',
+          transactionId,
+          state: 'PENDING',
+          startedAt: null,
+          meterStartWh: null,
+          idempotencyKey: input.idempotencyKey,
+          requestHash: hash,
+        },
+        { type: 'session.start', chargerCode: charger.code, connectorId: input.connectorNo, idTag, ...(transactionId ? { transactionId } : {}) },
+      );
       if (order === 'duplicate') {
         // Same key raced in another transaction: that one won; answer with it.
         const winner = await tx.byIdempotencyKey(input.idempotencyKey);
         return winner ? this.replayed(winner, hash) : fail<OrderRecord>('CONFLICT', null, 'Try again');
       }
-      await tx.enqueueCommand({ orderId: order.id, type: 'session.start', chargerCode: charger.code, connectorId: input.connectorNo, idTag, ...(transactionId ? { transactionId } : {}) });
       return ok(order);
     });
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CHARGER_COMMANDS_TOPIC, ORDER_EVENTS_TOPIC } from '@evcs/events';
-import { Knex, withTenant } from '@evcs/platform';
+import { Knex, pipelinedInTransaction, withTenant } from '@evcs/platform';
 import type { MeterReading } from '../domain/meter';
 import type { Bill, ChargerCommand, NewOrder, OrderRecord, OrdersStore, OrdersTx, Transition } from '../domain/ports';
 import type { OrderState } from '../domain/states';
@@ -113,11 +113,30 @@ class PgOrdersTx implements OrdersTx {
     return rows.length === 1;
   }
 
-  async lockConnector(chargerCode: string, connectorNo: number): Promise<void> {
-    await this.trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`orders:${this.tenantId}:${chargerCode}:${connectorNo}`]);
+  private lockQuery(chargerCode: string, connectorNo: number) {
+    return this.trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`orders:${this.tenantId}:${chargerCode}:${connectorNo}`]);
   }
 
-  async insertOrder(o: NewOrder): Promise<OrderRecord | 'duplicate'> {
+  private activeQuery(chargerCode: string, connectorNo: number) {
+    return this.orders().where({ charger_code: chargerCode, connector_no: connectorNo }).whereIn('state', ['PENDING', 'CHARGING', 'FINISHING']).orderBy('created_at');
+  }
+
+  async lockConnector(chargerCode: string, connectorNo: number): Promise<void> {
+    await this.lockQuery(chargerCode, connectorNo);
+  }
+
+  async lockConnectorAndLook(chargerCode: string, connectorNo: number, idempotencyKey: string) {
+    // Sent together, run in this order: the reads see everything committed before the lock was granted.
+    const [, byKey, active] = await pipelinedInTransaction(this.trx, [
+      this.lockQuery(chargerCode, connectorNo),
+      this.orders().where({ idempotency_key: idempotencyKey }).limit(1),
+      this.activeQuery(chargerCode, connectorNo),
+    ]);
+    const keyed = (byKey as unknown as OrderRow[])[0];
+    return { byKey: keyed ? { ...toOrder(keyed), requestHash: keyed.request_hash } : null, active: (active as unknown as OrderRow[]).map(toOrder) };
+  }
+
+  async insertOrder(o: NewOrder, command?: ChargerCommand): Promise<OrderRecord | 'duplicate'> {
     // One statement: the order and its first transition, or — when a unique constraint (the
     // idempotency key, the charger's transaction id) says it exists already — nothing at all.
     // ON CONFLICT DO NOTHING rather than catching the violation in a savepoint: the same
@@ -143,14 +162,20 @@ class PgOrdersTx implements OrdersTx {
       .ignore()
       .returning('*');
     const reason = o.origin === 'API' ? 'REQUESTED' : 'STARTED_AT_CHARGER';
-    const rows: OrderRow[] = await this.trx
+    let q = this.trx
       .with('o', insert)
       .with(
         't',
         this.trx.raw('insert into orders.order_transitions (tenant_id, order_id, from_state, to_state, reason) select tenant_id, id, null, state, ? from o', [reason]),
-      )
-      .select('*')
-      .from('o');
+      );
+    if (command) {
+      const c = this.commandRow(command);
+      q = q.with(
+        'c',
+        this.trx.raw('insert into orders.outbox (id, tenant_id, order_id, topic, key, payload) select ?, tenant_id, id, ?, ?, ? from o', [c.id, c.topic, c.key, c.payload]),
+      );
+    }
+    const rows: OrderRow[] = await q.select('*').from('o');
     return rows.length ? toOrder(rows[0]) : 'duplicate';
   }
 
@@ -170,7 +195,7 @@ class PgOrdersTx implements OrdersTx {
   }
 
   async activeOnConnector(chargerCode: string, connectorNo: number): Promise<OrderRecord[]> {
-    const rows = await this.orders().where({ charger_code: chargerCode, connector_no: connectorNo }).whereIn('state', ['PENDING', 'CHARGING', 'FINISHING']).orderBy('created_at');
+    const rows: OrderRow[] = await this.activeQuery(chargerCode, connectorNo);
     return rows.map(toOrder);
   }
 
@@ -239,13 +264,19 @@ class PgOrdersTx implements OrdersTx {
     return rows.length === 1;
   }
 
-  async enqueueCommand(cmd: ChargerCommand & { orderId: string }): Promise<string> {
-    const { orderId, chargerCode, ...spec } = cmd;
+  private commandRow(cmd: ChargerCommand): { id: string; topic: string; key: string; payload: string } {
+    const { chargerCode, ...spec } = cmd;
     const id = randomUUID();
     // The bridge's charger-command contract (packages/events), ready to publish as is.
     const payload = { id, version: 1, tenantId: this.tenantId, chargerId: chargerCode, issuedAt: new Date().toISOString(), timeoutMs: 30_000, command: spec };
-    await this.trx('orders.outbox').insert({ id, tenant_id: this.tenantId, order_id: orderId, topic: this.commandsTopic, key: chargerCode, payload: JSON.stringify(payload) });
-    return id;
+    return { id, topic: this.commandsTopic, key: chargerCode, payload: JSON.stringify(payload) };
+  }
+
+  async enqueueCommand(cmd: ChargerCommand & { orderId: string }): Promise<string> {
+    const { orderId, ...command } = cmd;
+    const row = this.commandRow(command);
+    await this.trx('orders.outbox').insert({ ...row, tenant_id: this.tenantId, order_id: orderId });
+    return row.id;
   }
 
   async enqueueOrderEvent(orderId: string, event: Record<string, unknown>): Promise<void> {
