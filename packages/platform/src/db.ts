@@ -196,6 +196,20 @@ export async function readInTenantScope<const Q extends readonly ReadQuery[]>(
 }
 
 /**
+ * Statements of one tenant — writes too — that don't need one another's results, in
+ * a transaction sent in one round trip (as readInTenantScope). A failing statement
+ * aborts the transaction: nothing of it is kept, and its error is thrown.
+ */
+export function inTenantInOneTrip<const Q extends readonly ReadQuery[]>(
+  knex: Knex,
+  tenantId: string,
+  queries: Q,
+): Promise<{ -readonly [K in keyof Q]: ReadResult<Q[K]> }> {
+  if (!tenantId) throw new TenantContextMissingError('inTenantInOneTrip');
+  return readInTenantScope(knex, { tenantId, tenantIds: [tenantId] }, queries);
+}
+
+/**
  * Queries inside an open transaction (`trx` from withTenant/withTenantScope), sent
  * together and answered in order, in one round trip: for a sequence whose later
  * queries don't need the earlier ones' results, only their effects — e.g. take

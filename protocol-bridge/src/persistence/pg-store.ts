@@ -1,68 +1,74 @@
-import { Knex, withTenant } from '@evcs/platform';
+import { inTenantInOneTrip, Knex } from '@evcs/platform';
 import { BridgeStore, ConnectionHolder, DEFAULT_TENANT_POLICY, OcppStart, OcppStop, RecordClaim, StartOutcome, StopOutcome, TenantPolicy } from './store';
 
 /** The bridge's state in Postgres schema `bridge`, every statement under the charger's tenant (RLS). */
 export class PgBridgeStore implements BridgeStore {
   constructor(private readonly knex: Knex) {}
 
+  /**
+   * Every method is one statement: BEGIN with the tenant, the statement and COMMIT go in
+   * one round trip (these run per charger message: session starts and stops, records,
+   * connections, commands).
+   */
+  private async one<T>(tenantId: string, build: (k: Knex) => Knex.QueryBuilder | Knex.Raw): Promise<T> {
+    const [result] = await inTenantInOneTrip(this.knex, tenantId, [build(this.knex)]);
+    return result as T;
+  }
+
   async startTransaction(tenantId: string, s: OcppStart): Promise<StartOutcome> {
-    return withTenant(this.knex, tenantId, async (trx) => {
-      // One statement: a resend hits the natural key and gets the same id back; xmax = 0 only for a fresh insert.
-      const { rows } = await trx.raw<{ rows: { id: number; inserted: boolean }[] }>(
+    // One statement: a resend hits the natural key and gets the same id back; xmax = 0 only for a fresh insert.
+    const { rows } = await this.one<{ rows: { id: number; inserted: boolean }[] }>(tenantId, (trx) =>
+      trx.raw(
         `insert into bridge.ocpp_transactions (tenant_id, charger_code, connector_id, id_tag, meter_start, started_at)
          values (?, ?, ?, ?, ?, ?)
          on conflict (charger_code, connector_id, id_tag, meter_start, started_at)
            do update set start_resends = bridge.ocpp_transactions.start_resends + 1
          returning id, (xmax = 0) as inserted`,
         [tenantId, s.chargerCode, s.connectorId, s.idTag, s.meterStart, s.startedAt],
-      );
-      return { transactionId: rows[0].id, resend: !rows[0].inserted };
-    });
+      ),
+    );
+    return { transactionId: rows[0].id, resend: !rows[0].inserted };
   }
 
   async stopTransaction(tenantId: string, s: OcppStop): Promise<StopOutcome> {
-    return withTenant(this.knex, tenantId, async (trx) => {
-      const { rows } = await trx.raw<{ rows: { connector_id: number; id_tag: string; was_stopped: boolean }[] }>(
+    const { rows } = await this.one<{ rows: { connector_id: number; id_tag: string; was_stopped: boolean }[] }>(tenantId, (trx) =>
+      trx.raw(
         `update bridge.ocpp_transactions t
             set meter_stop = coalesce(t.meter_stop, ?), stopped_at = coalesce(t.stopped_at, ?), stop_reason = coalesce(t.stop_reason, ?)
            from (select id, stopped_at is not null as was_stopped from bridge.ocpp_transactions where id = ? and charger_code = ? for update) old
           where t.id = old.id
          returning t.connector_id, t.id_tag, old.was_stopped`,
         [s.meterStop, s.stoppedAt, s.reason ?? null, s.transactionId, s.chargerCode],
-      );
-      if (rows.length === 0) return { known: false };
-      return { known: true, connectorId: rows[0].connector_id, idTag: rows[0].id_tag, alreadyStopped: rows[0].was_stopped };
-    });
+      ),
+    );
+    if (rows.length === 0) return { known: false };
+    return { known: true, connectorId: rows[0].connector_id, idTag: rows[0].id_tag, alreadyStopped: rows[0].was_stopped };
   }
 
   async claimTransactionRecord(tenantId: string, r: { serial: string; chargerCode: string; gunNo: number }): Promise<RecordClaim> {
-    return withTenant(this.knex, tenantId, async (trx) => {
-      const { rows } = await trx.raw<{ rows: { inserted: boolean; published: boolean }[] }>(
+    const { rows } = await this.one<{ rows: { inserted: boolean; published: boolean }[] }>(tenantId, (trx) =>
+      trx.raw(
         `insert into bridge.ykc_transaction_records (serial, tenant_id, charger_code, gun_no) values (?, ?, ?, ?)
          on conflict (serial) do update set resends = bridge.ykc_transaction_records.resends + 1
          returning (xmax = 0) as inserted, published_at is not null as published`,
         [r.serial, tenantId, r.chargerCode, r.gunNo],
-      );
-      const row = rows[0];
-      return row.inserted ? 'new' : row.published ? 'published' : 'unpublished-resend';
-    });
+      ),
+    );
+    const row = rows[0];
+    return row.inserted ? 'new' : row.published ? 'published' : 'unpublished-resend';
   }
 
   async markRecordPublished(tenantId: string, serial: string): Promise<void> {
-    await withTenant(this.knex, tenantId, (trx) =>
-      trx.raw('update bridge.ykc_transaction_records set published_at = coalesce(published_at, now()) where serial = ?', [serial]),
-    );
+    await this.one(tenantId, (trx) => trx.raw('update bridge.ykc_transaction_records set published_at = coalesce(published_at, now()) where serial = ?', [serial]));
   }
 
   async passwordHash(tenantId: string, chargerCode: string): Promise<string | null> {
-    return withTenant(this.knex, tenantId, async (trx) => {
-      const row = await trx('bridge.charger_credentials').where({ charger_code: chargerCode }).first<{ password_hash: string } | undefined>('password_hash');
-      return row?.password_hash ?? null;
-    });
+    const row = await this.one<{ password_hash: string } | undefined>(tenantId, (trx) => trx('bridge.charger_credentials').where({ charger_code: chargerCode }).first('password_hash'));
+    return row?.password_hash ?? null;
   }
 
   async setPasswordHash(tenantId: string, chargerCode: string, hash: string): Promise<void> {
-    await withTenant(this.knex, tenantId, (trx) =>
+    await this.one(tenantId, (trx) =>
       trx.raw(
         `insert into bridge.charger_credentials (charger_code, tenant_id, password_hash) values (?, ?, ?)
          on conflict (charger_code) do update set password_hash = excluded.password_hash, updated_at = now()`,
@@ -72,16 +78,14 @@ export class PgBridgeStore implements BridgeStore {
   }
 
   async tenantPolicy(tenantId: string): Promise<TenantPolicy> {
-    return withTenant(this.knex, tenantId, async (trx) => {
-      const row = await trx('bridge.tenant_policies')
-        .where({ tenant_id: tenantId })
-        .first<{ boot_status: TenantPolicy['bootStatus']; require_password: boolean } | undefined>('boot_status', 'require_password');
-      return row ? { bootStatus: row.boot_status, requirePassword: row.require_password } : DEFAULT_TENANT_POLICY;
-    });
+    const row = await this.one<{ boot_status: TenantPolicy['bootStatus']; require_password: boolean } | undefined>(tenantId, (trx) =>
+      trx('bridge.tenant_policies').where({ tenant_id: tenantId }).first('boot_status', 'require_password'),
+    );
+    return row ? { bootStatus: row.boot_status, requirePassword: row.require_password } : DEFAULT_TENANT_POLICY;
   }
 
   async setTenantPolicy(tenantId: string, p: TenantPolicy): Promise<void> {
-    await withTenant(this.knex, tenantId, (trx) =>
+    await this.one(tenantId, (trx) =>
       trx.raw(
         `insert into bridge.tenant_policies (tenant_id, boot_status, require_password) values (?, ?, ?)
          on conflict (tenant_id) do update set boot_status = excluded.boot_status, require_password = excluded.require_password, updated_at = now()`,
@@ -91,7 +95,7 @@ export class PgBridgeStore implements BridgeStore {
   }
 
   async holdConnection(tenantId: string, c: { chargerCode: string; bridgeId: string; protocol: string; at: Date }): Promise<void> {
-    await withTenant(this.knex, tenantId, (trx) =>
+    await this.one(tenantId, (trx) =>
       trx.raw(
         `insert into bridge.charger_connections (charger_code, tenant_id, bridge_id, protocol, connected_at, seen_at) values (?, ?, ?, ?, ?, ?)
          on conflict (charger_code) do update set bridge_id = excluded.bridge_id, protocol = excluded.protocol,
@@ -105,33 +109,31 @@ export class PgBridgeStore implements BridgeStore {
     const byTenant = new Map<string, string[]>();
     for (const h of held) byTenant.set(h.tenantId, [...(byTenant.get(h.tenantId) ?? []), h.chargerCode]);
     for (const [tenantId, codes] of byTenant) {
-      await withTenant(this.knex, tenantId, (trx) =>
+      await this.one(tenantId, (trx) =>
         trx.raw('update bridge.charger_connections set seen_at = ? where bridge_id = ? and charger_code = any(?)', [at, bridgeId, codes]),
       );
     }
   }
 
   async releaseConnection(tenantId: string, chargerCode: string, bridgeId: string): Promise<void> {
-    await withTenant(this.knex, tenantId, (trx) => trx('bridge.charger_connections').where({ charger_code: chargerCode, bridge_id: bridgeId }).delete());
+    await this.one(tenantId, (trx) => trx('bridge.charger_connections').where({ charger_code: chargerCode, bridge_id: bridgeId }).delete());
   }
 
   async connectionHolder(tenantId: string, chargerCode: string): Promise<ConnectionHolder | null> {
-    return withTenant(this.knex, tenantId, async (trx) => {
-      const row = await trx('bridge.charger_connections')
-        .where({ charger_code: chargerCode })
-        .first<{ bridge_id: string; protocol: string; seen_at: Date } | undefined>('bridge_id', 'protocol', 'seen_at');
-      return row ? { bridgeId: row.bridge_id, protocol: row.protocol, seenAt: new Date(row.seen_at) } : null;
-    });
+    const row = await this.one<{ bridge_id: string; protocol: string; seen_at: Date } | undefined>(tenantId, (trx) =>
+      trx('bridge.charger_connections').where({ charger_code: chargerCode }).first('bridge_id', 'protocol', 'seen_at'),
+    );
+    return row ? { bridgeId: row.bridge_id, protocol: row.protocol, seenAt: new Date(row.seen_at) } : null;
   }
 
   async claimCommand(tenantId: string, c: { commandId: string; chargerCode: string; bridgeId: string }): Promise<boolean> {
-    return withTenant(this.knex, tenantId, async (trx) => {
-      const { rows } = await trx.raw<{ rows: unknown[] }>(
+    const { rows } = await this.one<{ rows: unknown[] }>(tenantId, (trx) =>
+      trx.raw(
         `insert into bridge.command_outcomes (command_id, tenant_id, charger_code, bridge_id) values (?, ?, ?, ?) on conflict (command_id) do nothing returning 1`,
         [c.commandId, tenantId, c.chargerCode, c.bridgeId],
-      );
-      return rows.length === 1;
-    });
+      ),
+    );
+    return rows.length === 1;
   }
 
   async close(): Promise<void> {
