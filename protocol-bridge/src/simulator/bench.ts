@@ -52,11 +52,29 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 3000)); // connect and boot
       const startEvents = events;
       const t0 = Date.now();
+      const cpu0 = process.cpuUsage();
       await new Promise((r) => setTimeout(r, duration * 1000));
       const seconds = (Date.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      // The bridge is this process (simulators are children): its CPU per event is what a core can carry.
+      const cpuUsPerEvent = (cpu.user + cpu.system) / Math.max(1, events - startEvents);
       for (const c of children) c.kill('SIGINT');
       await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
-      process.stdout.write(`${JSON.stringify({ ocpp, procs, intervalMs, seconds: Math.round(seconds), eventsPerSecond: Math.round((events - startEvents) / seconds) }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify(
+          {
+            ocpp,
+            procs,
+            intervalMs,
+            seconds: Math.round(seconds),
+            eventsPerSecond: Math.round((events - startEvents) / seconds),
+            bridgeCpuUsPerEvent: Math.round(cpuUsPerEvent),
+            bridgeEventsPerCoreSecond: Math.round(1e6 / cpuUsPerEvent),
+          },
+          null,
+          2,
+        )}\n`,
+      );
       return;
     }
     const fleet = await runSimulators({ url: `ws://127.0.0.1:${port}/ocpp`, count: ocpp, prefix: 'BENCH-', intervalMs, meterValuesPerSession: 5, ykc: ykc > 0 ? { host: '127.0.0.1', port: ykcPort, count: ykc, pilePrefix: '9901' } : undefined, logger });
