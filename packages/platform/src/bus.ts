@@ -30,6 +30,14 @@ export interface SubscribeOptions {
   topics: string[];
   /** Where a group with no committed offset starts. Default: latest. */
   fromBeginning?: boolean;
+  /**
+   * Partitions handled at the same time (each still strictly in order, one batch at a time).
+   * Default 1. Handlers must then tolerate concurrent calls for different partitions — e.g.
+   * work keyed by charger, since a charger's events share a partition.
+   */
+  partitionsConcurrently?: number;
+  /** At most this many messages per handleBatch call; offsets commit after each call. Default 100. */
+  maxMessagesPerCall?: number;
   /** How long a topic may stay unknown to the broker (created a moment ago elsewhere). Default 30 s. */
   waitForTopicsMs?: number;
   /** Called with messages of one partition, in order. Offsets commit after it resolves. */
@@ -195,6 +203,7 @@ export class KafkaEventBus implements EventBus {
     }
     await consumer.run({
       autoCommit: false,
+      partitionsConsumedConcurrently: opts.partitionsConcurrently ?? 1,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale()) return;
@@ -210,13 +219,23 @@ export class KafkaEventBus implements EventBus {
           timestamp: m.timestamp,
         }));
         if (messages.length === 0) return;
-        await opts.handleBatch(messages);
-        // Commit only after the handler (and its database transaction) finished.
-        resolveOffset(batch.lastOffset());
-        await commitOffsetsIfNecessary({
-          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }],
-        });
-        await heartbeat();
+        const commit = async (offset: string) => {
+          // Commit only after the handler (and its database transactions) finished.
+          resolveOffset(offset);
+          await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(offset) + 1n).toString() }] }] });
+          await heartbeat();
+        };
+        // A fetched batch can hold thousands of messages (a backlog after a pause). Handled
+        // whole, it can outlast the session timeout without a heartbeat: the broker then drops
+        // the member, the commit fails and the batch comes back — a backlog that never drains.
+        // So: chunks, each committed and followed by a heartbeat.
+        const chunk = opts.maxMessagesPerCall ?? 100;
+        for (let i = 0; i < messages.length; i += chunk) {
+          if (!isRunning() || isStale()) return;
+          const part = messages.slice(i, i + chunk);
+          await opts.handleBatch(part);
+          await commit(i + chunk >= messages.length ? batch.lastOffset() : part[part.length - 1].offset);
+        }
       },
     });
     return {
@@ -272,6 +291,18 @@ export class KafkaEventBus implements EventBus {
       }
       if (Date.now() > deadline) return false;
       await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Sum over partitions of a consumer group's committed offsets on a topic (for lag and benchmarks). */
+  async committedOffsetTotal(groupId: string, topic: string): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return (t?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+    } finally {
+      await admin.disconnect();
     }
   }
 

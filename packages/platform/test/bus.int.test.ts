@@ -96,4 +96,40 @@ describe('KafkaEventBus publish (real Kafka)', () => {
     ).rejects.toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
+
+  it('a large backlog reaches the handler in calls of at most maxMessagesPerCall, each committed before the next', async () => {
+    const t = name('t_chunks');
+    await bus.ensureTopics([{ topic: t, partitions: 1 }]);
+    await bus.publish(t, Array.from({ length: 250 }, (_, i) => ({ key: 'k', value: String(i) })));
+    const groupId = name('bus-chunks-group');
+    const calls: number[][] = [];
+    // First consumer: takes the first call (100), then fails on every later one — as a handler
+    // whose dependency is down would — so it can never get past the first commit.
+    const first = await bus.subscribe({
+      groupId,
+      topics: [t],
+      fromBeginning: true,
+      maxMessagesPerCall: 100,
+      handleBatch: async (ms) => {
+        if (calls.length >= 1) throw new Error('dependency down');
+        calls.push(ms.map((m) => Number(String(m.value))));
+      },
+    });
+    const deadline = Date.now() + 20_000;
+    while (calls.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await first.stop();
+    // What the first one committed: exactly its first call.
+    expect(await bus.committedOffsetTotal(groupId, t)).toBe(100);
+    const seen: number[] = [];
+    const second = await bus.subscribe({ groupId, topics: [t], fromBeginning: true, maxMessagesPerCall: 100, handleBatch: async (ms) => void seen.push(...ms.map((m) => Number(String(m.value)))) });
+    try {
+      const until = Date.now() + 20_000;
+      while (seen.length < 150 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(calls[0]).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      // The rest, once each, from where the commit left off.
+      expect(seen).toEqual(Array.from({ length: 150 }, (_, i) => 100 + i));
+    } finally {
+      await second.stop();
+    }
+  });
 });

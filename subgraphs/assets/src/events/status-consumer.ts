@@ -23,6 +23,8 @@ export async function startStatusConsumer(opts: StatusConsumerOptions): Promise<
     groupId: opts.groupId ?? 'assets-status',
     topics: [opts.topic ?? CHARGER_EVENTS_TOPIC],
     fromBeginning: true,
+    // A charger's events share a partition, and the work is per charger: partitions can go side by side.
+    partitionsConcurrently: 6,
     handleBatch: async (messages) => {
       for (const m of messages) {
         let event;

@@ -89,6 +89,8 @@ export async function startChargerEventsConsumer(opts: ChargerEventsConsumerOpti
     groupId: opts.groupId,
     topics: [opts.topic ?? CHARGER_EVENTS_TOPIC],
     fromBeginning: opts.fromBeginning,
+    // A charger's events share a partition, and the work is per charger: partitions can go side by side.
+    partitionsConcurrently: 6,
     handleBatch: async (messages) => {
       for (const m of messages) {
         let event: ChargerEvent;

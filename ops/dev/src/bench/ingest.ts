@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { CHARGER_EVENTS_TOPIC, ChargerEvent, encodeChargerEvent } from '@evcs/events';
+import { createLogger, dropDatabase, KafkaEventBus, kafkaNames } from '@evcs/platform';
+import { KAFKA_BROKERS, PG_SUPERUSER_URL, uniqueName } from '@evcs/testkit';
+import { startStack } from '../stack';
+
+/**
+ * Benchmark: charger events consumed by the platform. The whole stack runs as
+ * real processes; N connector-status events of registered chargers are
+ * published to the stack's charger-events topic (as the bridge would), and the
+ * consumer groups are watched until they have committed past all of them:
+ * assets applies each one (status + history in Postgres), orders reads each
+ * one (status changes are not its business, so this is its floor).
+ *
+ *   node ops/dev/dist/src/bench/ingest.js [--events 20000] [--chargers 500]
+ *
+ * Then a second phase of whole sessions started at the chargers: per session a
+ * session.started, ten meter values and a session.stopped — orders creates the
+ * order, keeps the readings, and at stop prices it with the tariffs service.
+ *
+ *   [--sessions 1000]  (0 skips the phase)
+ *
+ * Prints events/s per consumer group (first event published → last offset committed).
+ */
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+}
+
+const STATUSES = ['Preparing', 'Charging', 'SuspendedEV', 'Charging', 'Finishing', 'Available'] as const;
+
+async function main(): Promise<void> {
+  const total = arg('events', 20_000);
+  const chargerCount = arg('chargers', 500);
+  const sessions = arg('sessions', 1000);
+  const database = uniqueName('evcs_bench');
+  const namespace = uniqueName('bench');
+  const stack = await startStack({ database, kafkaNamespace: namespace, ports: 'ephemeral', quiet: true });
+  const logger = createLogger('bench', { level: 'warn' });
+  const bus = new KafkaEventBus({ clientId: uniqueName('bench-ingest'), brokers: KAFKA_BROKERS, logger });
+  try {
+    const tenantId = randomUUID();
+    const perStation = 50;
+    const codes = Array.from({ length: chargerCount }, (_, i) => `ING-${Math.floor(i / perStation)}-${i % perStation}`);
+    await stack.seedTenant({
+      id: tenantId,
+      code: 'bench',
+      name: 'Bench operator',
+      stations: Array.from({ length: Math.ceil(chargerCount / perStation) }, (_, s) => ({
+        code: `ING-ST-${s}`,
+        name: `Ingest station ${s}`,
+        chargers: codes.slice(s * perStation, (s + 1) * perStation).map((code) => ({ code, connectors: 2 })),
+      })),
+    });
+    const names = kafkaNames(namespace);
+    const topic = names.topic(CHARGER_EVENTS_TOPIC);
+    const groups = ['assets-status', 'orders-charger-events'].map((g) => names.group(g));
+
+    // Each connector walks through a session's statuses, a second apart: every event is newer than the last.
+    const base = Date.now() - total * 1000;
+    const events: ChargerEvent[] = Array.from({ length: total }, (_, i) => {
+      const code = codes[i % codes.length];
+      const round = Math.floor(i / codes.length);
+      const at = new Date(base + i * 1000).toISOString();
+      return {
+        id: randomUUID(),
+        version: 1,
+        tenantId,
+        chargerId: code,
+        occurredAt: at,
+        receivedAt: at,
+        source: { protocol: 'OCPP16', bridgeId: 'bench' },
+        type: 'connector.status_changed',
+        data: { connectorId: 1 + (round % 2), status: STATUSES[round % STATUSES.length], errorCode: 'NoError' },
+      } as ChargerEvent;
+    });
+    await measure('connector status changes', bus, groups, topic, events);
+
+    if (sessions > 0) {
+      const started = Date.now() - 3_600_000;
+      const envelope = (code: string, at: Date) => ({
+        id: randomUUID(),
+        version: 1 as const,
+        tenantId,
+        chargerId: code,
+        occurredAt: at.toISOString(),
+        receivedAt: at.toISOString(),
+        source: { protocol: 'OCPP16' as const, bridgeId: 'bench' },
+      });
+      const sessionEvents: ChargerEvent[] = [];
+      for (let i = 0; i < sessions; i++) {
+        const code = codes[i % codes.length];
+        const connectorId = 1 + (Math.floor(i / codes.length) % 2);
+        const transactionId = `bench-${i}`;
+        const t = (m: number) => new Date(started + i * 10 + m * 60_000);
+        sessionEvents.push({ ...envelope(code, t(0)), type: 'session.started', data: { connectorId, transactionId, idTag: 'BENCHTAG', meterStartWh: 0, startedAt: t(0).toISOString(), trigger: 'LOCAL' } } as ChargerEvent);
+        for (let m = 1; m <= 10; m++) {
+          sessionEvents.push({
+            ...envelope(code, t(m)),
+            type: 'session.meter_values',
+            data: { connectorId, transactionId, readings: [{ timestamp: t(m).toISOString(), samples: [{ measurand: 'Energy.Active.Import.Register', value: String(m * 1000), unit: 'Wh' }] }] },
+          } as ChargerEvent);
+        }
+        sessionEvents.push({ ...envelope(code, t(11)), type: 'session.stopped', data: { transactionId, connectorId, meterStopWh: 11_000, stoppedAt: t(11).toISOString(), reason: 'Local' } } as ChargerEvent);
+      }
+      await measure(`whole sessions (${sessions} × start, 10 meter values, stop)`, bus, [groups[1]], topic, sessionEvents);
+    }
+  } finally {
+    await bus.close();
+    await stack.stop();
+    await dropDatabase(PG_SUPERUSER_URL, database);
+  }
+}
+
+/** Publish the events and wait until every group has committed past them; print the rates. */
+async function measure(name: string, bus: KafkaEventBus, groups: string[], topic: string, events: ChargerEvent[]): Promise<void> {
+  const total = events.length;
+  const before = await committed(bus, groups, topic);
+  const t0 = Date.now();
+  for (let i = 0; i < events.length; i += 1000) {
+    await bus.publish(topic, events.slice(i, i + 1000).map(encodeChargerEvent));
+  }
+  const published = Date.now();
+  console.log(`published ${total} events in ${((published - t0) / 1000).toFixed(1)} s`);
+
+  const done = new Map<string, number>();
+  const deadline = Date.now() + 600_000;
+  while (done.size < groups.length && Date.now() < deadline) {
+    const now = await committed(bus, groups, topic);
+    for (const g of groups) if (!done.has(g) && now[g] - before[g] >= total) done.set(g, Date.now());
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const g of groups) {
+    const end = done.get(g);
+    console.log(end ? `${name} — ${g}: ${total} events in ${((end - t0) / 1000).toFixed(1)} s → ${Math.round(total / ((end - t0) / 1000))} events/s` : `${name} — ${g}: not caught up within 10 min`);
+  }
+}
+
+/** Committed offsets of each group on the topic, summed over partitions. */
+async function committed(bus: KafkaEventBus, groups: string[], topic: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const groupId of groups) out[groupId] = await bus.committedOffsetTotal(groupId, topic);
+  return out;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
