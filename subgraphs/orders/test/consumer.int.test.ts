@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ChargerEvent, encodeChargerEvent } from '@evcs/events';
-import { createKnex, createLogger, KafkaEventBus, Knex, Subscription, withTenant } from '@evcs/platform';
+import { AppError, createKnex, createLogger, ErrorCodes, KafkaEventBus, Knex, Subscription, withTenant } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
 import { migrations } from '../src';
 import type { Bill, ChargerDirectory, Pricer } from '../src/domain/ports';
@@ -85,6 +85,8 @@ describe('orders consume charger events exactly once (real Kafka, real Postgres)
           applied++;
           return r;
         },
+        // Batches as the real store makes them: a kill mid-batch rolls back the whole batch, as a crash would.
+        batch: (tenantId, fn) => store.batch(tenantId, fn),
       },
       chargers,
       pricer,
@@ -112,5 +114,36 @@ describe('orders consume charger events exactly once (real Kafka, real Postgres)
     expect(readings.map((r: { register_wh: string }) => r.register_wh)).toEqual(codes.map(() => '4500'));
     const transitions = await withTenant(knex, T, (trx) => trx('orders.order_transitions').whereIn('order_id', rows.map((o: { id: string }) => o.id)).count<{ n: string }[]>({ n: '*' }));
     expect(Number(transitions[0].n)).toBe(codes.length * 3); // CHARGING, COMPLETED and TO_PAY once each
+  });
+
+  it('one event that can never be applied, amid others of the same tenant and partition: skipped alone, the rest applied once', async () => {
+    const oneTopic = uniqueName('t_charger_events_one');
+    await bus.ensureTopics([{ topic: oneTopic, partitions: 1 }]);
+    const poison = `POISON-${randomUUID().slice(0, 4)}`;
+    const codes = [`GOOD-A-${randomUUID().slice(0, 4)}`, poison, `GOOD-B-${randomUUID().slice(0, 4)}`];
+    // Resolving this charger is refused for good (no retry can help): its start can never be applied.
+    const directory: ChargerDirectory = {
+      byId: async () => null,
+      byCode: async (tenantId, code) => {
+        if (code === poison) throw new AppError(ErrorCodes.FORBIDDEN, 'this charger belongs to no one you may act for');
+        return { chargerId: randomUUID(), code, stationId: randomUUID(), protocol: 'OCPP16', connectorNos: [1] };
+      },
+    };
+    await bus.publish(oneTopic, codes.flatMap((c, i) => session(c, String(200 + i))).map(encodeChargerEvent));
+    const sessions = new SessionService(new PgOrdersStore(knex), directory, pricer, { now: () => new Date('2026-11-24T12:00:00Z') });
+    const sub = await startChargerEventsConsumer({ bus, sessions, logger: silent, topic: oneTopic, groupId: uniqueName('orders-poison'), fromBeginning: true });
+    subs.push(sub);
+    const rows = await eventually(
+      async () => {
+        const r = await withTenant(knex, T, (trx) => trx('orders.orders').whereIn('charger_code', codes));
+        const byCode = Object.fromEntries(r.map((o: { charger_code: string; state: string }) => [o.charger_code, o.state]));
+        return byCode[codes[0]] === 'TO_PAY' && byCode[codes[2]] === 'TO_PAY' ? r : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the good sessions billed' },
+    );
+    // The poisoned start was skipped (no order; its stop is flagged as for an unknown transaction); the others, once each.
+    expect(Object.fromEntries(rows.map((o: { charger_code: string; state: string }) => [o.charger_code, o.state]))).toEqual({ [codes[0]]: 'TO_PAY', [codes[2]]: 'TO_PAY' });
+    const readings = await withTenant(knex, T, (trx) => trx('orders.meter_readings').whereIn('order_id', rows.map((o: { id: string }) => o.id)));
+    expect(readings).toHaveLength(2);
   });
 });

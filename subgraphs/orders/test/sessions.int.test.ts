@@ -219,6 +219,34 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
     expect(await order(open.id)).toMatchObject({ state: 'CHARGING', paid_amount: '9.99', review_flags: ['PAID_BUT_NOT_COMPLETED'] });
   });
 
+  it('a batch: facts commit together, once; one failure — even caught — keeps nothing of it; another tenant is not part of it', async () => {
+    const store = new PgOrdersStore(knex);
+    const ids = Array.from({ length: 4 }, () => randomUUID());
+    const inbox = () => withTenant(knex, A, (trx) => trx('orders.inbox').whereIn('event_id', ids).pluck('event_id'));
+    await store.batch(A, async () => {
+      await store.inTenant(A, (tx) => tx.markProcessed(ids[0]));
+      await store.inTenant(A, (tx) => tx.markProcessed(ids[1]));
+      // not committed yet: another connection sees none of it
+      expect(await inbox()).toEqual([]);
+    });
+    expect(new Set(await inbox())).toEqual(new Set([ids[0], ids[1]]));
+    await expect(
+      store.batch(A, async () => {
+        await store.inTenant(A, (tx) => tx.markProcessed(ids[2]));
+        await store
+          .inTenant(A, async () => {
+            throw new Error('this fact cannot be applied');
+          })
+          .catch(() => undefined);
+        await store.inTenant(A, (tx) => tx.markProcessed(ids[3]));
+      }),
+    ).rejects.toThrow('cannot be applied');
+    expect(new Set(await inbox())).toEqual(new Set([ids[0], ids[1]]));
+    const other = randomUUID();
+    await store.batch(A, () => store.inTenant(B, (tx) => tx.markProcessed(other)));
+    expect(await withTenant(knex, B, (trx) => trx('orders.inbox').where({ event_id: other }).pluck('tenant_id'))).toEqual([B]);
+  });
+
   it("another tenant sees none of these orders (RLS as the application role)", async () => {
     const seen = await withTenant(knex, B, (trx) => trx('orders.orders').count<{ n: string }[]>({ n: '*' }));
     expect(Number(seen[0].n)).toBe(0);

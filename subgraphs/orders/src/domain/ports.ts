@@ -133,6 +133,11 @@ export interface OrdersTx {
   readonly tenantId: string;
   /** Record an inbound event id; false if it was already processed. */
   markProcessed(eventId: string): Promise<boolean>;
+  /**
+   * markProcessed, and the order of this charger transaction with its accepted readings
+   * (oldest first), in one round trip.
+   */
+  markProcessedAndFind(eventId: string, chargerCode: string, transactionId: string): Promise<{ fresh: boolean; order: OrderRecord | null; readings: MeterReading[] }>;
   /** Serialise decisions about one connector until commit. */
   lockConnector(chargerCode: string, connectorNo: number): Promise<void>;
   /**
@@ -176,4 +181,11 @@ export interface OrdersTx {
 
 export interface OrdersStore {
   inTenant<T>(tenantId: string, fn: (tx: OrdersTx) => Promise<T>): Promise<T>;
+  /**
+   * Every inTenant call of this tenant made while `fn` runs joins one transaction, which
+   * commits when `fn` resolves. All or nothing: if any of them fails, `fn` rejects and
+   * nothing of the batch is kept (the caller then applies the facts one by one). For
+   * consumers, so a chunk of events costs one BEGIN and one COMMIT, not one per event.
+   */
+  batch<T>(tenantId: string, fn: () => Promise<T>): Promise<T>;
 }

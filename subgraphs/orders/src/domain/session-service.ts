@@ -112,6 +112,11 @@ export class SessionService {
     private readonly settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
   ) {}
 
+  /** Facts applied inside `fn` for this tenant commit together, all or nothing (OrdersStore.batch). */
+  inBatch<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
+    return this.store.batch(tenantId, fn);
+  }
+
   // ---- API ----------------------------------------------------------------------------------
 
   async startCharging(caller: Caller, input: { chargerId: string; connectorNo: number; idempotencyKey: string }): Promise<Outcome<OrderRecord>> {
@@ -266,22 +271,34 @@ export class SessionService {
   }
 
   async onMeterValues(f: MeterValuesFact): Promise<FactOutcome> {
-    return this.once(f, async (tx) => {
-      const order = f.transactionId ? await tx.byTransaction(f.chargerCode, f.transactionId) : (await tx.activeOnConnector(f.chargerCode, f.connectorNo))[0] ?? null;
-      if (!order || !order.startedAt) return 'ignored';
-      const verdicts = judgeReadings(f.readings, {
-        startedAt: order.startedAt,
-        meterStartWh: order.meterStartWh,
-        stoppedAt: order.stoppedAt,
-        accepted: await tx.readings(order.id),
-        now: this.clock.now(),
+    const { transactionId } = f;
+    if (transactionId) {
+      // The common case (OCPP sends the transaction id): inbox, order and readings in one round trip.
+      return this.store.inTenant(f.tenantId, async (tx) => {
+        const { fresh, order, readings } = await tx.markProcessedAndFind(f.eventId, f.chargerCode, transactionId);
+        return fresh ? this.applyReadings(tx, f, order, readings) : 'duplicate';
       });
-      const good = verdicts.filter((v) => !v.problem).map((v) => v.reading);
-      const problems = [...new Set(verdicts.flatMap((v) => (v.problem ? [`METER_${v.problem}`] : [])))];
-      if (good.length) await tx.insertReadings(order.id, good);
-      if (problems.length) await tx.addFlags(order.id, problems);
-      return problems.length ? 'flagged' : 'applied';
+    }
+    return this.once(f, async (tx) => {
+      const order = (await tx.activeOnConnector(f.chargerCode, f.connectorNo))[0] ?? null;
+      return this.applyReadings(tx, f, order, order ? await tx.readings(order.id) : []);
     });
+  }
+
+  private async applyReadings(tx: OrdersTx, f: MeterValuesFact, order: OrderRecord | null, accepted: MeterReading[]): Promise<FactOutcome> {
+    if (!order || !order.startedAt) return 'ignored';
+    const verdicts = judgeReadings(f.readings, {
+      startedAt: order.startedAt,
+      meterStartWh: order.meterStartWh,
+      stoppedAt: order.stoppedAt,
+      accepted,
+      now: this.clock.now(),
+    });
+    const good = verdicts.filter((v) => !v.problem).map((v) => v.reading);
+    const problems = [...new Set(verdicts.flatMap((v) => (v.problem ? [`METER_${v.problem}`] : [])))];
+    if (good.length) await tx.insertReadings(order.id, good);
+    if (problems.length) await tx.addFlags(order.id, problems);
+    return problems.length ? 'flagged' : 'applied';
   }
 
   async onSessionStopped(f: SessionStoppedFact): Promise<FactOutcome> {

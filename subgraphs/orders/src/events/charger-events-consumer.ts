@@ -76,15 +76,30 @@ export async function applyChargerEvent(sessions: SessionService, e: ChargerEven
 }
 
 /**
- * Charger events → orders. Messages of a partition are applied in order, each
- * in its own database transaction that also records the event id; offsets are
- * committed only after the batch's transactions have committed. A crash
- * anywhere replays from the last commit, and the inbox makes the replay a no-op.
- * A dependency that is down (pricing) fails the batch, which is retried; an
- * event that can never be applied is logged with its id and skipped.
+ * Charger events → orders. Messages of a partition are applied in order; each
+ * run of consecutive events of one tenant is applied in one database transaction
+ * that also records every event id (inbox); offsets are committed only after the
+ * transactions have committed. A crash anywhere replays from the last commit, and
+ * the inbox makes the replay a no-op. If anything in a run fails, the run's
+ * transaction rolls back and its events are applied again one by one, each in its
+ * own transaction: a dependency that is down (pricing) fails the call, which is
+ * retried; an event that can never be applied is logged with its id and skipped.
  */
 export async function startChargerEventsConsumer(opts: ChargerEventsConsumerOptions): Promise<Subscription> {
   const stats: Record<string, number> = {};
+  const apply = async (event: ChargerEvent) => {
+    try {
+      const outcome = await applyChargerEvent(opts.sessions, event);
+      if (outcome) stats[outcome] = (stats[outcome] ?? 0) + 1;
+    } catch (e) {
+      if (isAppError(e) && !e.retriable) {
+        stats.failed = (stats.failed ?? 0) + 1;
+        opts.logger.error({ err: e, eventId: event.id, type: event.type, chargerId: event.chargerId }, 'charger event cannot be applied; skipped');
+        return;
+      }
+      throw e; // retriable or unexpected: the call is retried from its last committed offset
+    }
+  };
   return opts.bus.subscribe({
     groupId: opts.groupId,
     topics: [opts.topic ?? CHARGER_EVENTS_TOPIC],
@@ -92,26 +107,31 @@ export async function startChargerEventsConsumer(opts: ChargerEventsConsumerOpti
     // A charger's events share a partition, and the work is per charger: partitions can go side by side.
     partitionsConcurrently: 6,
     handleBatch: async (messages) => {
+      const events: ChargerEvent[] = [];
       for (const m of messages) {
-        let event: ChargerEvent;
         try {
-          event = decodeChargerEvent(m.value);
+          events.push(decodeChargerEvent(m.value));
         } catch (e) {
           stats.invalid = (stats.invalid ?? 0) + 1;
           opts.logger.warn({ err: e, partition: m.partition, offset: m.offset }, 'skipping an invalid charger event');
-          continue;
         }
+      }
+      for (let i = 0; i < events.length; ) {
+        let j = i + 1;
+        while (j < events.length && events[j].tenantId === events[i].tenantId) j++;
+        const run = events.slice(i, j);
         try {
-          const outcome = await applyChargerEvent(opts.sessions, event);
-          if (outcome) stats[outcome] = (stats[outcome] ?? 0) + 1;
-        } catch (e) {
-          if (isAppError(e) && !e.retriable) {
-            stats.failed = (stats.failed ?? 0) + 1;
-            opts.logger.error({ err: e, eventId: event.id, type: event.type, chargerId: event.chargerId }, 'charger event cannot be applied; skipped');
-            continue;
-          }
-          throw e; // retriable or unexpected: the batch is retried from its last committed offset
+          const outcomes = await opts.sessions.inBatch(run[0].tenantId, async () => {
+            const out: (string | null)[] = [];
+            for (const event of run) out.push(await applyChargerEvent(opts.sessions, event));
+            return out;
+          });
+          for (const o of outcomes) if (o) stats[o] = (stats[o] ?? 0) + 1;
+        } catch {
+          // Nothing of the run was kept: one by one, so only what must fail fails.
+          for (const event of run) await apply(event);
         }
+        i = j;
       }
     },
   });

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { CHARGER_COMMANDS_TOPIC, ORDER_EVENTS_TOPIC } from '@evcs/events';
 import { Knex, pipelinedInTransaction, withTenant } from '@evcs/platform';
@@ -91,8 +92,37 @@ export class PgOrdersStore implements OrdersStore {
     private readonly orderEventsTopic = ORDER_EVENTS_TOPIC,
   ) {}
 
+  /** The batch transaction open in this async context, if any (see batch). */
+  private readonly batches = new AsyncLocalStorage<{ tenantId: string; trx: Knex.Transaction; failed: unknown }>();
+
   inTenant<T>(tenantId: string, fn: (tx: OrdersTx) => Promise<T>): Promise<T> {
+    const open = this.batches.getStore();
+    if (open && open.tenantId === tenantId) return this.inBatch(open, fn);
     return withTenant(this.knex, tenantId, (trx) => fn(new PgOrdersTx(trx, tenantId, this.commandsTopic, this.orderEventsTopic)));
+  }
+
+  /**
+   * Straight in the batch's transaction — no savepoint, which would cost the round trips
+   * a batch saves. So one failure spoils the batch: it is remembered, and the batch rolls
+   * back even if the caller caught the error.
+   */
+  private async inBatch<T>(open: { tenantId: string; trx: Knex.Transaction; failed: unknown }, fn: (tx: OrdersTx) => Promise<T>): Promise<T> {
+    if (open.failed) throw open.failed;
+    try {
+      return await fn(new PgOrdersTx(open.trx, open.tenantId, this.commandsTopic, this.orderEventsTopic));
+    } catch (e) {
+      open.failed = e;
+      throw e;
+    }
+  }
+
+  batch<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
+    return withTenant(this.knex, tenantId, async (trx) => {
+      const open = { tenantId, trx, failed: undefined as unknown };
+      const result = await this.batches.run(open, fn);
+      if (open.failed) throw open.failed;
+      return result;
+    });
   }
 }
 
@@ -108,9 +138,35 @@ class PgOrdersTx implements OrdersTx {
     return this.trx('orders.orders').where({ tenant_id: this.tenantId });
   }
 
+  private inboxInsert(eventId: string) {
+    return this.trx('orders.inbox').insert({ tenant_id: this.tenantId, event_id: eventId }).onConflict(['tenant_id', 'event_id']).ignore().returning('event_id');
+  }
+
   async markProcessed(eventId: string): Promise<boolean> {
-    const rows = await this.trx('orders.inbox').insert({ tenant_id: this.tenantId, event_id: eventId }).onConflict(['tenant_id', 'event_id']).ignore().returning('event_id');
+    const rows = await this.inboxInsert(eventId);
     return rows.length === 1;
+  }
+
+  async markProcessedAndFind(eventId: string, chargerCode: string, transactionId: string) {
+    // Independent statements, sent together: whether the event is new decides what happens
+    // with the rest, not what is read.
+    const [inserted, orders, readings] = await pipelinedInTransaction(this.trx, [
+      this.inboxInsert(eventId),
+      this.orders().where({ charger_code: chargerCode, transaction_id: transactionId }).limit(1),
+      this.trx('orders.meter_readings as r')
+        .join('orders.orders as o', function () {
+          this.on('o.id', '=', 'r.order_id').andOn('o.tenant_id', '=', 'r.tenant_id');
+        })
+        .where({ 'o.tenant_id': this.tenantId, 'o.charger_code': chargerCode, 'o.transaction_id': transactionId })
+        .orderBy('r.at')
+        .select('r.at', 'r.register_wh'),
+    ]);
+    const order = (orders as unknown as OrderRow[])[0];
+    return {
+      fresh: (inserted as unknown[]).length === 1,
+      order: order ? toOrder(order) : null,
+      readings: (readings as unknown as { at: Date; register_wh: string }[]).map((r) => ({ at: r.at, registerWh: Number(r.register_wh) })),
+    };
   }
 
   private lockQuery(chargerCode: string, connectorNo: number) {
