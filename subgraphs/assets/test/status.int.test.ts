@@ -45,6 +45,29 @@ describe('connector status ingestion (real Postgres + Kafka)', () => {
     expect(await statusOf(tenantA, 'A-CP-1', 1)).toEqual(first);
   });
 
+  it('a batch commits its statuses together; one failure inside — even caught — keeps nothing of it', async () => {
+    await seedDemoAssets(app, tenantA, [{ code: 'S-BATCH', name: 'Batch', chargers: [{ code: 'A-BATCH-1', connectors: 2 }] }]);
+    const svc = new StatusIngestService(new PgStatusStore(app));
+    const t0 = Date.now();
+    const ev = (no: number, status: 'Charging' | 'Faulted', s: number) =>
+      aStatusEvent({ tenantId: tenantA, chargerId: 'A-BATCH-1', occurredAt: new Date(t0 + s * 1000).toISOString(), data: { connectorId: no, status } });
+    await svc.inBatch(tenantA, async () => {
+      expect(await svc.apply(ev(1, 'Charging', 1))).toBe('applied');
+      expect(await svc.apply(ev(2, 'Charging', 1))).toBe('applied');
+      expect((await statusOf(tenantA, 'A-BATCH-1', 1))?.status).not.toBe('Charging'); // not committed yet
+    });
+    expect([(await statusOf(tenantA, 'A-BATCH-1', 1))?.status, (await statusOf(tenantA, 'A-BATCH-1', 2))?.status]).toEqual(['Charging', 'Charging']);
+    await expect(
+      svc.inBatch(tenantA, async () => {
+        await svc.apply(ev(1, 'Faulted', 2));
+        // a statement that fails: connector 300 breaks the column's check (1–255)
+        await svc.apply(ev(300, 'Faulted', 2)).catch(() => undefined);
+        await svc.apply(ev(2, 'Faulted', 2));
+      }),
+    ).rejects.toThrow();
+    expect([(await statusOf(tenantA, 'A-BATCH-1', 1))?.status, (await statusOf(tenantA, 'A-BATCH-1', 2))?.status]).toEqual(['Charging', 'Charging']);
+  });
+
   it('never lets an older status overwrite a newer one', async () => {
     const svc = new StatusIngestService(new PgStatusStore(app));
     const t0 = Date.now();

@@ -5,6 +5,11 @@ import type { ApplyOutcome, StatusStore } from './status';
 export class StatusIngestService {
   constructor(private readonly store: StatusStore) {}
 
+  /** Events applied inside `fn` for this tenant commit together, all or nothing (StatusStore.batch). */
+  inBatch<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
+    return this.store.batch(tenantId, fn);
+  }
+
   async apply(event: ChargerEvent): Promise<ApplyOutcome | 'applied' | 'unknown-charger' | 'ignored'> {
     const at = new Date(event.occurredAt);
     switch (event.type) {

@@ -41,4 +41,9 @@ export interface ChargerPresence {
 export interface StatusStore {
   applyConnectorStatus(tenantId: string, obs: StatusObservation): Promise<ApplyOutcome>;
   applyPresence(tenantId: string, p: ChargerPresence): Promise<'applied' | 'unknown-charger'>;
+  /**
+   * Everything applied for this tenant while `fn` runs joins one transaction, committed when
+   * `fn` resolves — all or nothing: one failure and `fn` rejects with nothing kept.
+   */
+  batch<T>(tenantId: string, fn: () => Promise<T>): Promise<T>;
 }

@@ -1,4 +1,4 @@
-import { CHARGER_EVENTS_TOPIC, decodeChargerEvent, InvalidEventError } from '@evcs/events';
+import { CHARGER_EVENTS_TOPIC, ChargerEvent, decodeChargerEvent, InvalidEventError } from '@evcs/events';
 import type { EventBus, Logger, Subscription } from '@evcs/platform';
 import type { StatusIngestService } from '../domain/status-ingest';
 
@@ -12,13 +12,25 @@ export interface StatusConsumerOptions {
 
 /**
  * Consumes charger events and applies them to connector status. Offsets commit
- * only after each batch is applied (at-least-once); the store makes replays
- * no-ops. A malformed event is logged with its raw value and skipped — it can
- * never become valid by retrying, and blocking the partition would stop every
- * charger behind it.
+ * only after each call's events are applied (at-least-once); the store makes
+ * replays no-ops. Consecutive events of one tenant are applied in one
+ * transaction; if that fails, they are applied again one by one (a retriable
+ * failure then fails the call, which is retried). A malformed event is logged
+ * with its raw value and skipped — it can never become valid by retrying, and
+ * blocking the partition would stop every charger behind it.
  */
 export async function startStatusConsumer(opts: StatusConsumerOptions): Promise<Subscription> {
   const stats = { applied: 0, duplicate: 0, stale: 0, unknown: 0, invalid: 0, ignored: 0 };
+  type Outcome = Awaited<ReturnType<StatusIngestService['apply']>>;
+  const count = (event: ChargerEvent, outcome: Outcome) => {
+    if (outcome === 'unknown-charger') {
+      stats.unknown++;
+      opts.logger.warn({ chargerId: event.chargerId, tenantId: event.tenantId, type: event.type }, 'event for unknown charger');
+    } else if (outcome === 'ignored') stats.ignored++;
+    else if (outcome === 'duplicate') stats.duplicate++;
+    else if (outcome === 'stale') stats.stale++;
+    else stats.applied++;
+  };
   return opts.bus.subscribe({
     groupId: opts.groupId ?? 'assets-status',
     topics: [opts.topic ?? CHARGER_EVENTS_TOPIC],
@@ -26,24 +38,34 @@ export async function startStatusConsumer(opts: StatusConsumerOptions): Promise<
     // A charger's events share a partition, and the work is per charger: partitions can go side by side.
     partitionsConcurrently: 6,
     handleBatch: async (messages) => {
+      const events: ChargerEvent[] = [];
       for (const m of messages) {
-        let event;
         try {
-          event = decodeChargerEvent(m.value);
+          events.push(decodeChargerEvent(m.value));
         } catch (e) {
           if (!(e instanceof InvalidEventError)) throw e;
           stats.invalid++;
           opts.logger.warn({ topic: m.topic, partition: m.partition, offset: m.offset, reason: e.message, raw: e.raw?.slice(0, 2000) }, 'skipping invalid charger event');
-          continue;
         }
-        const outcome = await opts.ingest.apply(event);
-        if (outcome === 'unknown-charger') {
-          stats.unknown++;
-          opts.logger.warn({ chargerId: event.chargerId, tenantId: event.tenantId, type: event.type }, 'event for unknown charger');
-        } else if (outcome === 'ignored') stats.ignored++;
-        else if (outcome === 'duplicate') stats.duplicate++;
-        else if (outcome === 'stale') stats.stale++;
-        else stats.applied++;
+      }
+      for (let i = 0; i < events.length; ) {
+        let j = i + 1;
+        while (j < events.length && events[j].tenantId === events[i].tenantId) j++;
+        const run = events.slice(i, j);
+        let outcomes: Outcome[];
+        try {
+          outcomes = await opts.ingest.inBatch(run[0].tenantId, async () => {
+            const out: Outcome[] = [];
+            for (const event of run) out.push(await opts.ingest.apply(event));
+            return out;
+          });
+        } catch {
+          // Nothing of the run was kept: one by one (a failure that persists fails the call).
+          outcomes = [];
+          for (const event of run) outcomes.push(await opts.ingest.apply(event));
+        }
+        run.forEach((event, k) => count(event, outcomes[k]));
+        i = j;
       }
     },
   });
