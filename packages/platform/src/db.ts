@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import knexFactory, { Knex } from 'knex';
 import { AppError, ErrorCodes, TenantContextMissingError } from './errors';
@@ -257,6 +258,43 @@ async function sendPipelined(client: PipelinedClient, conn: PgPipelinedConnectio
   if (failed) throw failed.reason;
   const first = begin ? 1 : 0;
   return compiled.map((c, i) => client.processResponse({ ...c, response: (settled[i + first] as PromiseFulfilledResult<{ response: unknown }>).value.response }, null));
+}
+
+/**
+ * Batches of a tenant's work in one transaction, for consumers: while `batch(tenant, fn)`
+ * runs, every `run(tenant, work)` made for that tenant in the same async context joins the
+ * batch's transaction instead of opening its own; the batch commits when `fn` resolves.
+ * All or nothing, on purpose without savepoints (a savepoint costs the two round trips a
+ * batch saves): once any work fails, the batch is spoiled — later work fails at once and
+ * the batch rejects, even if the caller caught the error — and nothing of it is kept.
+ * Callers then apply the items again one by one. Work for another tenant keeps its own
+ * transaction.
+ */
+export class TenantBatches {
+  private readonly open = new AsyncLocalStorage<{ tenantId: string; trx: Knex.Transaction; failed: unknown }>();
+
+  constructor(private readonly knex: Knex) {}
+
+  batch<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
+    return withTenant(this.knex, tenantId, async (trx) => {
+      const open = { tenantId, trx, failed: undefined as unknown };
+      const result = await this.open.run(open, fn);
+      if (open.failed) throw open.failed;
+      return result;
+    });
+  }
+
+  async run<T>(tenantId: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    const open = this.open.getStore();
+    if (!open || open.tenantId !== tenantId) return withTenant(this.knex, tenantId, work);
+    if (open.failed) throw open.failed;
+    try {
+      return await work(open.trx);
+    } catch (e) {
+      open.failed = e;
+      throw e;
+    }
+  }
 }
 
 /** SQL fragment for a standard tenant-isolation policy on `table` (used by migrations). */

@@ -1,5 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { Knex, withTenant } from '@evcs/platform';
+import { Knex, TenantBatches } from '@evcs/platform';
 import type { ApplyOutcome, ChargerPresence, StatusObservation, StatusStore } from '../domain/status';
 
 /**
@@ -8,35 +7,18 @@ import type { ApplyOutcome, ChargerPresence, StatusObservation, StatusStore } fr
  * update is conditional on the stored status being older.
  */
 export class PgStatusStore implements StatusStore {
-  constructor(private readonly knex: Knex) {}
+  private readonly batches: TenantBatches;
 
-  /** The batch transaction open in this async context, if any (see batch). */
-  private readonly batches = new AsyncLocalStorage<{ tenantId: string; trx: Knex.Transaction; failed: unknown }>();
-
-  batch<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
-    return withTenant(this.knex, tenantId, async (trx) => {
-      const open = { tenantId, trx, failed: undefined as unknown };
-      const result = await this.batches.run(open, fn);
-      if (open.failed) throw open.failed;
-      return result;
-    });
+  constructor(knex: Knex) {
+    this.batches = new TenantBatches(knex);
   }
 
-  /** In the open batch of this tenant (no savepoint: a failure spoils the batch), or in a transaction of its own. */
-  private async tx<T>(tenantId: string, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-    const open = this.batches.getStore();
-    if (!open || open.tenantId !== tenantId) return withTenant(this.knex, tenantId, fn);
-    if (open.failed) throw open.failed;
-    try {
-      return await fn(open.trx);
-    } catch (e) {
-      open.failed = e;
-      throw e;
-    }
+  batch<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
+    return this.batches.batch(tenantId, fn);
   }
 
   async applyConnectorStatus(tenantId: string, obs: StatusObservation): Promise<ApplyOutcome> {
-    return this.tx(tenantId, async (trx) => {
+    return this.batches.run(tenantId, async (trx) => {
       const charger = await trx.raw<{ rows: { id: string; online: boolean }[] }>(
         // Like presence, "online" only moves forward in time: a replayed or late status
         // from before a disconnect must not mark a lost charger online again.
@@ -77,7 +59,7 @@ export class PgStatusStore implements StatusStore {
   }
 
   async applyPresence(tenantId: string, p: ChargerPresence): Promise<'applied' | 'unknown-charger'> {
-    return this.tx(tenantId, async (trx) => {
+    return this.batches.run(tenantId, async (trx) => {
       const sets: string[] = ['last_seen_at = greatest(coalesce(last_seen_at, ?::timestamptz), ?::timestamptz)', 'updated_at = now()'];
       const params: Knex.Value[] = [p.at, p.at];
       if (p.online !== undefined) {

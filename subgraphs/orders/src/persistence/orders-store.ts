@@ -1,7 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { CHARGER_COMMANDS_TOPIC, ORDER_EVENTS_TOPIC } from '@evcs/events';
-import { Knex, pipelinedInTransaction, withTenant } from '@evcs/platform';
+import { Knex, pipelinedInTransaction, TenantBatches } from '@evcs/platform';
 import type { MeterReading } from '../domain/meter';
 import type { Bill, ChargerCommand, NewOrder, OrderRecord, OrdersStore, OrdersTx, Transition } from '../domain/ports';
 import type { OrderState } from '../domain/states';
@@ -86,43 +85,22 @@ const PATCH_COLUMNS: Record<string, string> = {
 };
 
 export class PgOrdersStore implements OrdersStore {
+  private readonly batches: TenantBatches;
+
   constructor(
-    private readonly knex: Knex,
+    knex: Knex,
     private readonly commandsTopic = CHARGER_COMMANDS_TOPIC,
     private readonly orderEventsTopic = ORDER_EVENTS_TOPIC,
-  ) {}
-
-  /** The batch transaction open in this async context, if any (see batch). */
-  private readonly batches = new AsyncLocalStorage<{ tenantId: string; trx: Knex.Transaction; failed: unknown }>();
-
-  inTenant<T>(tenantId: string, fn: (tx: OrdersTx) => Promise<T>): Promise<T> {
-    const open = this.batches.getStore();
-    if (open && open.tenantId === tenantId) return this.inBatch(open, fn);
-    return withTenant(this.knex, tenantId, (trx) => fn(new PgOrdersTx(trx, tenantId, this.commandsTopic, this.orderEventsTopic)));
+  ) {
+    this.batches = new TenantBatches(knex);
   }
 
-  /**
-   * Straight in the batch's transaction — no savepoint, which would cost the round trips
-   * a batch saves. So one failure spoils the batch: it is remembered, and the batch rolls
-   * back even if the caller caught the error.
-   */
-  private async inBatch<T>(open: { tenantId: string; trx: Knex.Transaction; failed: unknown }, fn: (tx: OrdersTx) => Promise<T>): Promise<T> {
-    if (open.failed) throw open.failed;
-    try {
-      return await fn(new PgOrdersTx(open.trx, open.tenantId, this.commandsTopic, this.orderEventsTopic));
-    } catch (e) {
-      open.failed = e;
-      throw e;
-    }
+  inTenant<T>(tenantId: string, fn: (tx: OrdersTx) => Promise<T>): Promise<T> {
+    return this.batches.run(tenantId, (trx) => fn(new PgOrdersTx(trx, tenantId, this.commandsTopic, this.orderEventsTopic)));
   }
 
   batch<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
-    return withTenant(this.knex, tenantId, async (trx) => {
-      const open = { tenantId, trx, failed: undefined as unknown };
-      const result = await this.batches.run(open, fn);
-      if (open.failed) throw open.failed;
-      return result;
-    });
+    return this.batches.batch(tenantId, fn);
   }
 }
 
