@@ -4,3 +4,4 @@ export * from './codec';
 export * from './tariff-events';
 export * from './order-events';
 export * from './payment-events';
+export * from './access-events';
