@@ -38,6 +38,14 @@ export interface SubscribeOptions {
   partitionsConcurrently?: number;
   /** At most this many messages per handleBatch call; offsets commit after each call. Default 100. */
   maxMessagesPerCall?: number;
+  /**
+   * Read everything the topics retain at every start, and commit no offsets: for
+   * consumers that rebuild in-memory state from a topic (the router's revocation
+   * list). Implies fromBeginning. The subscription's `caughtUp` then says when
+   * the state is complete. Use a group of its own: committing nothing, it leaves
+   * nothing behind once stopped.
+   */
+  replay?: boolean;
   /** How long a topic may stay unknown to the broker (created a moment ago elsewhere). Default 30 s. */
   waitForTopicsMs?: number;
   /** Called with messages of one partition, in order. Offsets commit after it resolves. */
@@ -47,6 +55,11 @@ export interface SubscribeOptions {
 export interface Subscription {
   /** Resolves once the consumer has joined its group and been assigned partitions. */
   ready: Promise<void>;
+  /**
+   * With `replay`: resolves once every message that was in its partitions when the
+   * consumer joined has been handled (at once for empty topics).
+   */
+  caughtUp?: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -190,12 +203,21 @@ export class KafkaEventBus implements EventBus {
       heartbeatInterval: 1_000,
     });
     this.consumers.add(consumer);
+    const replay = opts.replay ?? false;
+    let stopped = false;
     let joined!: () => void;
     const ready = new Promise<void>((resolve) => (joined = resolve));
-    consumer.on(consumer.events.GROUP_JOIN, () => joined());
+    const catchUp = replay ? new CatchUp() : undefined;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      joined();
+      if (catchUp && !catchUp.started) {
+        catchUp.started = true;
+        void this.endOffsets(e.payload.memberAssignment, () => stopped).then((ends) => catchUp.setTargets(ends));
+      }
+    });
     await consumer.connect();
     try {
-      await subscribeWhenKnown(consumer, opts.topics, opts.fromBeginning ?? false, opts.waitForTopicsMs);
+      await subscribeWhenKnown(consumer, opts.topics, replay || (opts.fromBeginning ?? false), opts.waitForTopicsMs);
     } catch (e) {
       this.consumers.delete(consumer);
       await consumer.disconnect();
@@ -220,9 +242,14 @@ export class KafkaEventBus implements EventBus {
         }));
         if (messages.length === 0) return;
         const commit = async (offset: string) => {
-          // Commit only after the handler (and its database transactions) finished.
           resolveOffset(offset);
-          await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(offset) + 1n).toString() }] }] });
+          if (catchUp) {
+            // A replaying consumer commits nothing; it only records how far it got.
+            catchUp.handled(batch.topic, batch.partition, BigInt(offset) + 1n);
+          } else {
+            // Commit only after the handler (and its database transactions) finished.
+            await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(offset) + 1n).toString() }] }] });
+          }
           await heartbeat();
         };
         // A fetched batch can hold thousands of messages (a backlog after a pause). Handled
@@ -240,11 +267,40 @@ export class KafkaEventBus implements EventBus {
     });
     return {
       ready,
+      ...(catchUp ? { caughtUp: catchUp.done } : {}),
       stop: async () => {
+        stopped = true;
         this.consumers.delete(consumer);
         await consumer.disconnect();
       },
     };
+  }
+
+  /**
+   * The end (high watermark) of every assigned partition that holds messages.
+   * Retried until it succeeds or the subscription stops: a replaying consumer
+   * must learn where "caught up" is.
+   */
+  private async endOffsets(assignment: Record<string, number[]>, isStopped: () => boolean): Promise<Map<string, bigint>> {
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
+      const admin = this.kafka.admin();
+      try {
+        await admin.connect();
+        const ends = new Map<string, bigint>();
+        for (const [topic, partitions] of Object.entries(assignment)) {
+          for (const o of await admin.fetchTopicOffsets(topic)) {
+            if (partitions.includes(o.partition) && BigInt(o.high) > BigInt(o.low)) ends.set(`${topic}/${o.partition}`, BigInt(o.high));
+          }
+        }
+        return ends;
+      } catch (e) {
+        if (isStopped()) return new Map();
+        this.opts.logger?.warn({ err: e }, 'reading end offsets for a replaying consumer failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    }
   }
 
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
@@ -314,6 +370,34 @@ export class KafkaEventBus implements EventBus {
     if (this.producer) await this.producer.disconnect();
     this.producer = undefined;
     this.producerConnecting = undefined;
+  }
+}
+
+/** Progress of a replaying consumer towards the partition ends it saw when it joined. */
+class CatchUp {
+  started = false;
+  private finished = false;
+  private targets?: Map<string, bigint>;
+  private readonly next = new Map<string, bigint>();
+  private resolve!: () => void;
+  readonly done = new Promise<void>((r) => (this.resolve = r));
+
+  setTargets(ends: Map<string, bigint>): void {
+    this.targets = ends;
+    this.check();
+  }
+
+  /** Messages before `nextOffset` in this partition have been handled. */
+  handled(topic: string, partition: number, nextOffset: bigint): void {
+    this.next.set(`${topic}/${partition}`, nextOffset);
+    this.check();
+  }
+
+  private check(): void {
+    if (!this.targets || this.finished) return;
+    for (const [tp, end] of this.targets) if ((this.next.get(tp) ?? -1n) < end) return;
+    this.finished = true;
+    this.resolve();
   }
 }
 

@@ -6,6 +6,8 @@
 export const ErrorCodes = {
   TENANT_CONTEXT_MISSING: 'TENANT_CONTEXT_MISSING',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** A valid token whose access was revoked (roles changed, user disabled…): sign in or refresh for a new one. */
+  TOKEN_REVOKED: 'TOKEN_REVOKED',
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
   BAD_USER_INPUT: 'BAD_USER_INPUT',

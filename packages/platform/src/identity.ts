@@ -100,7 +100,13 @@ export class TokenIssuer {
     private readonly ttlSeconds = 60,
   ) {}
 
-  async issue(identity: Identity, ttlSeconds = this.ttlSeconds): Promise<string> {
+  /**
+   * `opts.notBefore` (a NumericDate, whole seconds) is the earliest `iat` the token
+   * may carry: an issuer that has revoked a subject's tokens "issued before S"
+   * stamps the subject's next ones with at least S, even within the second S-1.
+   */
+  async issue(identity: Identity, ttlSeconds = this.ttlSeconds, opts: { notBefore?: number } = {}): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
     return new jose.SignJWT({
       kind: identity.kind,
       tid: identity.tenantId,
@@ -115,11 +121,18 @@ export class TokenIssuer {
       .setSubject(identity.subject)
       .setIssuer(this.issuer)
       .setAudience(this.audience)
-      .setIssuedAt()
+      .setIssuedAt(Math.max(now, opts.notBefore ?? 0))
       .setJti(randomUUID())
-      .setExpirationTime(`${ttlSeconds}s`)
+      .setExpirationTime(now + ttlSeconds)
       .sign(this.key.privateKey);
   }
+}
+
+/** A verified token: the identity it carries and the times it states (NumericDates, whole seconds). */
+export interface VerifiedToken {
+  identity: Identity;
+  issuedAt: number;
+  expiresAt: number;
 }
 
 export class TokenVerifier {
@@ -145,19 +158,27 @@ export class TokenVerifier {
    * token per client identity and reuses it, so subgraphs verify each once, not
    * once per request. Identities from here are frozen: they are shared.
    */
-  private readonly verified = new LRUCache<string, Identity>({ max: 20_000 });
+  private readonly verified = new LRUCache<string, VerifiedToken>({ max: 20_000 });
 
   async verify(token: string): Promise<Identity> {
-    const hit = this.verified.get(token);
-    if (hit) return hit;
-    const { identity, exp } = await this.verifyUncached(token);
-    // exp is required, so always a number here
-    const ttl = Math.min(exp * 1000 - Date.now(), 60_000);
-    if (ttl > 0) this.verified.set(token, identity, { ttl });
-    return identity;
+    return (await this.verifyToken(token)).identity;
   }
 
-  private async verifyUncached(token: string): Promise<{ identity: Identity; exp: number }> {
+  /**
+   * Verify and also say when the token was issued and expires. The cache only
+   * remembers that the signature and claims were good: whoever must refuse
+   * revoked tokens (the router) checks `issuedAt` on every use, cached or not.
+   */
+  async verifyToken(token: string): Promise<VerifiedToken> {
+    const hit = this.verified.get(token);
+    if (hit) return hit;
+    const verified = await this.verifyUncached(token);
+    const ttl = Math.min(verified.expiresAt * 1000 - Date.now(), 60_000);
+    if (ttl > 0) this.verified.set(token, verified, { ttl });
+    return verified;
+  }
+
+  private async verifyUncached(token: string): Promise<VerifiedToken> {
     try {
       const { payload } = await jose.jwtVerify(token, this.keySet, {
         issuer: this.issuers,
@@ -181,7 +202,8 @@ export class TokenVerifier {
         ...(payload.st !== undefined ? { stationIds: asStringArray(payload.st) } : {}),
         ...actorClaim(payload.act),
       });
-      return { identity, exp: payload.exp as number };
+      // exp and iat are required, so always numbers here
+      return Object.freeze({ identity, issuedAt: payload.iat as number, expiresAt: payload.exp as number });
     } catch (e) {
       throw new AppError(ErrorCodes.UNAUTHENTICATED, 'Invalid or expired token', { cause: e });
     }
