@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC, ACCESS_EVENTS_TOPIC_CONFIG } from '@evcs/events';
 import { parseEnv, runSubgraphMain } from '@evcs/platform';
 import { KeyRing } from './auth/key-ring';
+import { OutboxRelay } from './events/outbox-relay';
+import { PgOutbox } from './persistence/outbox';
 import { createTenantsServer } from './server';
 
 const Env = z.object({
@@ -13,5 +16,12 @@ runSubgraphMain({
   createServer: async (rt) => {
     const env = parseEnv(Env);
     return createTenantsServer({ ...rt, keys: await KeyRing.load(env.AUTH_SIGNING_KEYS_FILE) });
+  },
+  // Not a consumer: the relay publishing the outbox (access revocations) beside the HTTP server.
+  startConsumers: async (rt) => {
+    await rt.bus.ensureTopics([{ topic: rt.names.topic(ACCESS_EVENTS_TOPIC), partitions: ACCESS_EVENTS_PARTITIONS, config: ACCESS_EVENTS_TOPIC_CONFIG }]);
+    const relay = new OutboxRelay({ outbox: new PgOutbox(rt.knex), bus: rt.bus, names: rt.names, logger: rt.logger });
+    relay.start();
+    return [{ ready: Promise.resolve(), stop: () => relay.stop() }];
   },
 });

@@ -30,8 +30,9 @@ export interface TenantsDeps {
 export async function createTenantsServer(deps: TenantsDeps): Promise<SubgraphServer> {
   const store = new PgIdentityStore(deps.knex);
   const hasher = deps.hasher ?? new PasswordHasher();
-  const auth = new AuthService(store, new KeyRingTokenIssuer(deps.keys), hasher, deps.clock ?? systemClock, { ...DEFAULT_AUTH_SETTINGS, ...deps.auth });
-  const admin = new AdminService(store, hasher);
+  const issuer = new KeyRingTokenIssuer(deps.keys);
+  const auth = new AuthService(store, issuer, hasher, deps.clock ?? systemClock, { ...DEFAULT_AUTH_SETTINGS, ...deps.auth });
+  const admin = new AdminService(store, hasher, issuer.tokenClock);
   const repo = new TenantsReadRepository(deps.knex);
   return createSubgraphServer<TenantsContext>({
     name: SUBGRAPH_NAME,

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { JSONWebKeySet } from 'jose';
 import { AppError, ErrorCodes, importSigningKey, SigningKey, TokenIssuer, type Identity } from '@evcs/platform';
+import { Clock, systemClock } from '../domain/clock';
 import type { AccessTokenIssuer } from '../domain/ports';
 
 /** Who client access tokens are from and for; the router verifies exactly these. */
@@ -72,15 +73,18 @@ export class KeyRing {
 
 /** Access tokens signed with the key ring's active key. */
 export class KeyRingTokenIssuer implements AccessTokenIssuer {
+  /** What TokenIssuer stamps iat and exp with. */
+  readonly tokenClock: Clock = systemClock;
+
   constructor(
     private readonly ring: KeyRing,
     private readonly ttlSeconds = ACCESS_TOKEN_TTL_SECONDS,
   ) {}
 
-  async issue(identity: Identity, opts: { ttlSeconds?: number } = {}): Promise<{ token: string; expiresAt: Date }> {
+  async issue(identity: Identity, opts: { ttlSeconds?: number; notBefore?: number | null } = {}): Promise<{ token: string; expiresAt: Date }> {
     const ttl = opts.ttlSeconds ?? this.ttlSeconds;
     const issuer = new TokenIssuer(await this.ring.active(), ACCESS_TOKEN_ISSUER, ACCESS_TOKEN_AUDIENCE, ttl);
-    const token = await issuer.issue(identity);
+    const token = await issuer.issue(identity, ttl, { notBefore: opts.notBefore ?? undefined });
     // jose writes exp as iat + ttl in whole seconds; this is the same instant to the second.
     return { token, expiresAt: new Date((Math.floor(Date.now() / 1000) + ttl) * 1000) };
   }

@@ -1,9 +1,11 @@
 import { ForbiddenError, type DataScope, type Permission } from '@evcs/platform';
 import { Actor, actorUserId, canGrant, isDataScope, scopeRank } from './access';
 import type { RequestMeta } from './audit';
+import type { Clock } from './clock';
 import { fail, failAll, ok, Outcome, UserError, UserErrorCodes } from './outcome';
 import type { PasswordHasher } from './password';
 import type { IdentityStore, RoleRecord, TenantRecord, TenantTx, UserRecord } from './ports';
+import { revokeAccess } from './revocation';
 import {
   allowedChildTypes,
   checkName,
@@ -84,11 +86,18 @@ function grantError(actor: Actor, permissions: readonly string[], scope: DataSco
  * tenant (creating a child tenant is the one step below it) and checks the
  * permission it needs; role and permission changes are audited, and no one
  * can grant more than they hold.
+ *
+ * A change to what a user's access token says (roles, a role's permissions or
+ * data scope, station assignments, the tenant's status) revokes the user's
+ * outstanding tokens in the same transaction (see revocation.ts). Locks are
+ * taken tenant, then roles, then users, everywhere.
  */
 export class AdminService {
   constructor(
     private readonly store: IdentityStore,
     private readonly hasher: PasswordHasher,
+    /** the access tokens' clock: revocation cut-offs are compared with their iat */
+    private readonly tokenClock: Clock,
   ) {}
 
   async createTenant(actor: Actor, input: CreateTenantInput, meta: RequestMeta): Promise<Outcome<TenantRecord>> {
@@ -198,6 +207,10 @@ export class AdminService {
         // The tenant acted upon sees it in its own log too.
         await tx.asDescendant(before.id, (child) => child.audit({ type: 'TENANT_UPDATED', ...by, details }));
       }
+      // Its users can't sign in or refresh any more; the tokens they hold stop now too.
+      if (before.status === 'ACTIVE' && after.status !== 'ACTIVE') {
+        await tx.asDescendant(before.id, async (child) => revokeAccess(child, this.tokenClock, await child.userIds(), 'TENANT_SUSPENDED'));
+      }
       return ok(after);
     });
   }
@@ -261,6 +274,9 @@ export class AdminService {
     const errors = [...checkUuids([input.userId], 'userId'), ...checkUuids(roleIds, 'roleIds', 50)];
     if (errors.length) return failAll(errors);
     return this.store.inTenant(actor.tenantId, meta, async (tx) => {
+      // A concurrent change to one of these roles' permissions either commits first (and is
+      // read below) or waits, and then finds this user among the role's holders.
+      await tx.lockOwnRoles(roleIds, 'share');
       const user = await tx.user(input.userId);
       if (!user || user.tenantId !== actor.tenantId) return fail<UserRecord>(UserErrorCodes.NOT_FOUND, 'userId', 'Unknown user');
       const roles = await tx.usableRoles(roleIds);
@@ -281,6 +297,7 @@ export class AdminService {
         actorTenantId: actor.tenantId,
         details: { userId: user.id, before: sorted(before.map((r) => r.code)), after: sorted(roles.map((r) => r.code)) },
       });
+      await revokeAccess(tx, this.tokenClock, [user.id], 'ROLES_CHANGED');
       return ok(user);
     });
   }
@@ -308,6 +325,8 @@ export class AdminService {
         actorTenantId: actor.tenantId,
         details: { userId: user.id, added: sorted(added), removed: sorted(removed) },
       });
+      // The token lists the stations a station manager may read.
+      await revokeAccess(tx, this.tokenClock, [user.id], 'STATIONS_CHANGED');
       return ok(user);
     });
   }
@@ -351,6 +370,9 @@ export class AdminService {
     if (input.dataScope != null && !isDataScope(input.dataScope)) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'dataScope', message: 'Unknown data scope' });
     if (errors.length) return failAll(errors);
     return this.store.inTenant(actor.tenantId, meta, async (tx) => {
+      // Locked before its holders are read: an assignment of it either committed (and is
+      // among them) or waits, and then reads the new permissions.
+      await tx.lockOwnRoles([input.roleId], 'update');
       const role = await tx.role(input.roleId);
       if (!role || (role.tenantId !== null && role.tenantId !== actor.tenantId)) return fail<RoleRecord>(UserErrorCodes.NOT_FOUND, 'roleId', 'Unknown role');
       if (role.tenantId === null) return fail<RoleRecord>(UserErrorCodes.SYSTEM_ROLE_IMMUTABLE, 'roleId', "System roles can't be changed");
@@ -370,6 +392,7 @@ export class AdminService {
         actorTenantId: actor.tenantId,
         details: { roleId: role.id, code: role.code, added, removed, dataScopeBefore: role.dataScope, dataScopeAfter: dataScope },
       });
+      await revokeAccess(tx, this.tokenClock, await tx.usersWithRole(role.id), 'ROLE_CHANGED');
       return ok(updated);
     });
   }

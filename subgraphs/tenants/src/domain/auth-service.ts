@@ -7,6 +7,7 @@ import { fail, failAll, ok, Outcome, UserErrorCodes } from './outcome';
 import type { PasswordHasher } from './password';
 import type { AccessTokenIssuer, IdentityStore, TenantRecord, TenantTx, UserRecord } from './ports';
 import { hashRefreshToken, newRefreshToken, parseRefreshToken, sameHash } from './refresh-token';
+import { revokeAccess } from './revocation';
 import { checkUuids, DEFAULT_LOCKOUT, LockoutPolicy, normalizeTenantCode, normalizeUsername, PASSWORD_MAX } from './rules';
 
 export interface AuthSettings {
@@ -122,6 +123,9 @@ export class AuthService {
       if (!row || !sameHash(row.tokenHash, hashRefreshToken(token)) || row.revokedAt) return invalidRefresh();
       if (row.usedAt) {
         const revoked = await tx.revokeFamily(row.familyId, now, 'REUSE');
+        // Whoever copied the refresh token may hold access tokens minted with it. Access
+        // tokens don't say which sign-in they belong to, so all of the user's go.
+        await revokeAccess(tx, this.issuer.tokenClock, [row.userId], 'REFRESH_TOKEN_REUSED');
         await tx.audit({
           type: 'TOKEN_REUSE',
           details: { userId: row.userId, familyId: row.familyId, tokenId: row.id, usedAt: row.usedAt.toISOString(), revokedTokens: revoked },
@@ -174,17 +178,26 @@ export class AuthService {
       const target = input.tenantId === actorTenantId ? null : await tx.tenant(input.tenantId);
       if (!target) return fail<AssumedTenant>(UserErrorCodes.NOT_FOUND, 'tenantId', 'No such tenant below yours');
       if (target.status !== 'ACTIVE') return fail<AssumedTenant>(UserErrorCodes.NOT_ALLOWED, 'tenantId', `The tenant is ${target.status}`);
+      // The caller's token was good when the router checked it, but its roles may have been
+      // taken away since (and its revocation may not have reached the router yet): the new
+      // token carries no more than the token and the user's current roles both grant.
+      const me = await tx.userForTokens(actor.subject);
+      if (!me || me.user.status !== 'ACTIVE') throw new ForbiddenError('only an active user can assume another tenant');
+      const current = await tx.userRoles(actor.subject);
+      const currentPermissions = new Set(current.flatMap((r) => r.permissions));
+      const currentRoles = new Set(current.map((r) => r.code));
+      if (!currentPermissions.has('platform:cross-tenant')) throw new ForbiddenError('missing permission platform:cross-tenant');
       const identity: Identity = {
         subject: actor.subject,
         kind: 'user',
         tenantId: target.id,
-        roles: actor.roles,
-        permissions: actor.permissions.filter((p) => !CROSS_TENANT_PERMISSIONS.includes(p)),
+        roles: actor.roles.filter((r) => currentRoles.has(r)),
+        permissions: actor.permissions.filter((p) => !CROSS_TENANT_PERMISSIONS.includes(p) && currentPermissions.has(p)),
         dataScope: 'TENANT',
         visibleTenantIds: [target.id],
         actor: { subject: actor.subject, tenantId: actorTenantId },
       };
-      const access = await this.issuer.issue(identity, { ttlSeconds: ASSUMED_TOKEN_TTL_SECONDS });
+      const access = await this.issuer.issue(identity, { ttlSeconds: ASSUMED_TOKEN_TTL_SECONDS, notBefore: me.accessNotBefore });
       const details = { action: 'TENANT_ASSUMED', targetTenantId: target.id, reason, expiresAt: access.expiresAt.toISOString() };
       const by = { actorUserId: actor.subject, actorTenantId };
       await tx.audit({ type: 'CROSS_TENANT_ACTION', ...by, details });
@@ -203,9 +216,12 @@ export class AuthService {
     family: { familyId: string; parentId: string | null; sessionExpiresAt: Date },
     now: Date,
   ): Promise<IssuedTokens | null> {
-    const user = await tx.user(userId);
+    // Share-locked: a revoking change to this user either committed already (and is read
+    // below) or waits for this token to be issued, and then revokes it.
+    const locked = await tx.userForTokens(userId);
+    const user = locked?.user;
     const tenant = await tx.tenant(tx.tenantId);
-    if (!user || user.status !== 'ACTIVE' || !tenant || tenant.status !== 'ACTIVE') return null;
+    if (!locked || !user || user.status !== 'ACTIVE' || !tenant || tenant.status !== 'ACTIVE') return null;
     const roles = await tx.userRoles(userId);
     const scope = widestScope(roles.map((r) => r.dataScope));
     const identity = accessIdentity({
@@ -215,7 +231,7 @@ export class AuthService {
       descendantTenantIds: readsDescendants(scope) ? await tx.descendantIds() : [],
       stationIds: scope === 'ASSIGNED_STATIONS' ? await tx.userStationIds(userId) : [],
     });
-    const access = await this.issuer.issue(identity);
+    const access = await this.issuer.issue(identity, { notBefore: locked.accessNotBefore });
     const refresh = newRefreshToken(tx.tenantId);
     const idleEnd = now.getTime() + this.settings.refreshTokenTtlSeconds * 1000;
     await tx.insertRefreshToken({

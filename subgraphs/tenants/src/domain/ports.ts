@@ -1,5 +1,7 @@
+import type { AccessEvent } from '@evcs/events';
 import type { DataScope, Identity } from '@evcs/platform';
 import type { AuditEventInput, RequestMeta } from './audit';
+import type { Clock } from './clock';
 import type { Quotas, TenantStatus, TenantType, UserStatus } from './rules';
 
 /**
@@ -120,6 +122,15 @@ export interface TenantTx {
   asDescendant<T>(tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T>;
 
   user(id: string): Promise<UserRecord | null>;
+  /**
+   * The user, share-locked until commit, and the earliest `iat` its next access
+   * token may carry (null: no revocation on record). Revocations lock the same
+   * row, so a token is issued either wholly before a revoking change commits
+   * (and is revoked by it) or after it (and sees the change).
+   */
+  userForTokens(id: string): Promise<{ user: UserRecord; accessNotBefore: number | null } | null>;
+  /** Ids of this tenant's users. */
+  userIds(): Promise<string[]>;
   countUsers(): Promise<number>;
   insertUser(u: NewUser): Promise<UserRecord | 'duplicate'>;
   /** Lock the user's row until commit (login attempts of one user serialise). */
@@ -132,6 +143,14 @@ export interface TenantTx {
   usableRolesByCode(codes: readonly string[]): Promise<RoleRecord[]>;
   /** Any role visible to the transaction by id, to tell "not yours" from "missing". */
   role(id: string): Promise<RoleRecord | null>;
+  /**
+   * Lock this tenant's own roles among `ids` until commit: `forUpdate` to change
+   * one, otherwise shared (assigning it). Who holds a role is then read after any
+   * concurrent change to it. Lock roles before users, everywhere.
+   */
+  lockOwnRoles(ids: readonly string[], mode: 'share' | 'update'): Promise<void>;
+  /** Ids of this tenant's users holding the role. */
+  usersWithRole(roleId: string): Promise<string[]>;
   insertRole(r: NewRole): Promise<RoleRecord | 'duplicate'>;
   updateRole(id: string, change: { permissions: string[]; dataScope: DataScope }): Promise<RoleRecord | null>;
   userRoles(userId: string): Promise<RoleRecord[]>;
@@ -145,9 +164,30 @@ export interface TenantTx {
   markRefreshTokenUsed(id: string, at: Date): Promise<void>;
   /** Revoke every not-yet-revoked token of a family; returns how many. */
   revokeFamily(familyId: string, at: Date, reason: string): Promise<number>;
+
+  /**
+   * Lock these users' rows until commit, in id order (concurrent revocations
+   * can't deadlock); returns the ids of this tenant's users among them.
+   */
+  lockUsers(userIds: readonly string[]): Promise<string[]>;
+  /**
+   * Raise the users' access cut-off to `cutoff` — or one second past the one on
+   * record, if that is later (tokens issued since carry it as their iat) — and
+   * return each user's new cut-off (NumericDate).
+   */
+  raiseAccessCutoff(userIds: readonly string[], cutoff: number): Promise<{ userId: string; issuedBefore: number }[]>;
+  /** Queue access events in this transaction (outbox); published after commit. */
+  queueAccessEvents(events: readonly AccessEvent[]): Promise<void>;
 }
 
 /** Signs access tokens. */
 export interface AccessTokenIssuer {
-  issue(identity: Identity, opts?: { ttlSeconds?: number }): Promise<{ token: string; expiresAt: Date }>;
+  /** `notBefore`: the earliest `iat` (NumericDate) the token may carry — the user's access cut-off. */
+  issue(identity: Identity, opts?: { ttlSeconds?: number; notBefore?: number | null }): Promise<{ token: string; expiresAt: Date }>;
+  /**
+   * The clock tokens are stamped with (`iat`, `exp`). Revocation cut-offs are
+   * compared with `iat`, so they are taken on this clock, never on the domain's
+   * (which tests move by hand).
+   */
+  readonly tokenClock: Clock;
 }

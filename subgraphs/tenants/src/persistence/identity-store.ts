@@ -1,3 +1,4 @@
+import { ACCESS_EVENTS_TOPIC, AccessEvent, encodeAccessEvent } from '@evcs/events';
 import { Knex, TENANT_SETTING, withTenant } from '@evcs/platform';
 import type { DataScope } from '@evcs/platform';
 import type { AuditEventInput, RequestMeta } from '../domain/audit';
@@ -222,6 +223,22 @@ class PgTenantTx implements TenantTx {
     return row ? toUserRecord(row) : null;
   }
 
+  async userForTokens(id: string): Promise<{ user: UserRecord; accessNotBefore: number | null } | null> {
+    const row = await this.trx('tenants.users')
+      .select([...USER_COLUMNS, 'access_not_before'])
+      .where({ tenant_id: this.tenantId, id })
+      .forShare()
+      .first();
+    if (!row) return null;
+    const nb = row.access_not_before as Date | null;
+    return { user: toUserRecord(row), accessNotBefore: nb ? Math.floor(nb.getTime() / 1000) : null };
+  }
+
+  async userIds(): Promise<string[]> {
+    const rows = await this.trx('tenants.users').select('id').where({ tenant_id: this.tenantId }).orderBy('id');
+    return rows.map((r: { id: string }) => r.id);
+  }
+
   async countUsers(): Promise<number> {
     const [{ n }] = await this.trx('tenants.users').where({ tenant_id: this.tenantId }).count<{ n: string }[]>({ n: '*' });
     return Number(n);
@@ -295,6 +312,18 @@ class PgTenantTx implements TenantTx {
   async role(id: string): Promise<RoleRecord | null> {
     const row = await this.trx('tenants.roles').select(ROLE_COLUMNS).where({ id }).first();
     return row ? toRoleRecord(row) : null;
+  }
+
+  async lockOwnRoles(ids: readonly string[], mode: 'share' | 'update'): Promise<void> {
+    if (!ids.length) return;
+    // System roles (tenant_id null) change only by migration and aren't lockable under RLS anyway.
+    const q = this.trx('tenants.roles').select('id').where({ tenant_id: this.tenantId }).whereIn('id', ids).orderBy('id');
+    await (mode === 'update' ? q.forUpdate() : q.forShare());
+  }
+
+  async usersWithRole(roleId: string): Promise<string[]> {
+    const rows = await this.trx('tenants.user_roles').select('user_id').where({ tenant_id: this.tenantId, role_id: roleId }).orderBy('user_id');
+    return rows.map((r: { user_id: string }) => r.user_id);
   }
 
   async insertRole(r: NewRole): Promise<RoleRecord | 'duplicate'> {
@@ -386,5 +415,35 @@ class PgTenantTx implements TenantTx {
       .update({ revoked_at: at, revoked_reason: reason })
       .where({ tenant_id: this.tenantId, family_id: familyId })
       .whereNull('revoked_at');
+  }
+
+  async lockUsers(userIds: readonly string[]): Promise<string[]> {
+    if (!userIds.length) return [];
+    // In id order: two revocations over overlapping sets of users can't deadlock.
+    const rows = await this.trx('tenants.users').select('id').where({ tenant_id: this.tenantId }).whereIn('id', userIds).orderBy('id').forNoKeyUpdate();
+    return rows.map((r: { id: string }) => r.id);
+  }
+
+  async raiseAccessCutoff(userIds: readonly string[], cutoff: number): Promise<{ userId: string; issuedBefore: number }[]> {
+    if (!userIds.length) return [];
+    // greatest() skips a null (no earlier cut-off).
+    const { rows } = await this.trx.raw<{ rows: { id: string; nb: string }[] }>(
+      `update tenants.users
+          set access_not_before = greatest(to_timestamp(?), access_not_before + interval '1 second'), updated_at = now()
+        where tenant_id = ? and id = any(?::uuid[])
+        returning id, extract(epoch from access_not_before)::bigint as nb`,
+      [cutoff, this.tenantId, [...userIds]],
+    );
+    return rows.map((r) => ({ userId: r.id, issuedBefore: Number(r.nb) })).sort((a, b) => a.userId.localeCompare(b.userId));
+  }
+
+  async queueAccessEvents(events: readonly AccessEvent[]): Promise<void> {
+    if (!events.length) return;
+    await this.trx('tenants.outbox').insert(
+      events.map((e) => {
+        const valid = AccessEvent.parse(e);
+        return { id: valid.id, tenant_id: this.tenantId, topic: ACCESS_EVENTS_TOPIC, key: encodeAccessEvent(valid).key, payload: JSON.stringify(valid) };
+      }),
+    );
   }
 }
