@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kind, OperationDefinitionNode, parse } from 'graphql';
-import { decodeJwt } from 'jose';
-import { AppError, bearer, ErrorCodes, type Identity, type Logger, type TokenIssuer, type TokenVerifier } from '@evcs/platform';
+import { AppError, bearer, ErrorCodes, type Identity, type Logger, type TokenIssuer, type TokenVerifier, type VerifiedToken } from '@evcs/platform';
+import type { RevocationCheck } from './revocations';
 
 /**
  * Root fields a client may call without an access token — the ones that
@@ -53,6 +53,31 @@ export class UnauthenticatedError extends AppError {
 }
 
 /**
+ * A genuine, unexpired token whose access was revoked after it was issued
+ * (roles changed, user's tenant suspended…). Distinct from UNAUTHENTICATED so a
+ * client knows to refresh or sign in again rather than suspect its token.
+ */
+export class TokenRevokedError extends AppError {
+  readonly status = 401;
+  constructor() {
+    super(ErrorCodes.TOKEN_REVOKED, 'The access token was revoked; refresh it or sign in again');
+  }
+}
+
+/** Verify a client token and refuse it if its access was revoked since it was issued. */
+async function verifyClientToken(verifier: TokenVerifier, revocations: RevocationCheck, token: string): Promise<VerifiedToken> {
+  let verified: VerifiedToken;
+  try {
+    verified = await verifier.verifyToken(token);
+  } catch {
+    throw new UnauthenticatedError('Invalid or expired token');
+  }
+  // After the verifier, whose answer may be cached: revocation is checked on every use.
+  if (revocations.isRevoked(verified.identity.subject, verified.issuedAt)) throw new TokenRevokedError();
+  return verified;
+}
+
+/**
  * The identity behind an HTTP GraphQL request: verified from the bearer token,
  * or null for an operation made only of public root fields. A token that is
  * present but invalid is rejected even for public operations, so a client
@@ -60,18 +85,13 @@ export class UnauthenticatedError extends AppError {
  */
 export async function authenticateHttp(
   verifier: TokenVerifier,
+  revocations: RevocationCheck,
   authorization: string | string[] | undefined,
   body: unknown,
   publicRootFields: readonly string[] = PUBLIC_ROOT_FIELDS,
 ): Promise<Identity | null> {
   const token = bearer(authorization);
-  if (token) {
-    try {
-      return await verifier.verify(token);
-    } catch {
-      throw new UnauthenticatedError('Invalid or expired token');
-    }
-  }
+  if (token) return (await verifyClientToken(verifier, revocations, token)).identity;
   if (authorization) throw new UnauthenticatedError('Authorization header is not a bearer token');
   if (isPublicOperation(body, publicRootFields)) return null;
   throw new UnauthenticatedError();
@@ -79,24 +99,23 @@ export async function authenticateHttp(
 
 export interface ConnectionAuth {
   identity: Identity;
-  /** When the token expires (ms since epoch); the connection must not outlive it. Null if the token has no expiry. */
-  expiresAt: number | null;
+  /** When the token was issued (its `iat`, seconds): a later revocation of this user may cover it. */
+  issuedAt: number;
+  /** When the token expires (ms since epoch); the connection must not outlive it. */
+  expiresAt: number;
 }
 
 /** Verify `connectionParams.authorization` ("Bearer …") of a graphql-ws connection. */
-export async function authenticateConnection(verifier: TokenVerifier, connectionParams: Readonly<Record<string, unknown>> | undefined): Promise<ConnectionAuth> {
+export async function authenticateConnection(
+  verifier: TokenVerifier,
+  revocations: RevocationCheck,
+  connectionParams: Readonly<Record<string, unknown>> | undefined,
+): Promise<ConnectionAuth> {
   const raw = connectionParams?.authorization ?? connectionParams?.Authorization;
   const token = typeof raw === 'string' ? bearer(raw) : undefined;
   if (!token) throw new UnauthenticatedError();
-  let identity: Identity;
-  try {
-    identity = await verifier.verify(token);
-  } catch {
-    throw new UnauthenticatedError('Invalid or expired token');
-  }
-  // Verified above; decoding again only reads the expiry the verifier checked.
-  const exp = decodeJwt(token).exp;
-  return { identity, expiresAt: typeof exp === 'number' ? exp * 1000 : null };
+  const { identity, issuedAt, expiresAt } = await verifyClientToken(verifier, revocations, token);
+  return { identity, issuedAt, expiresAt: expiresAt * 1000 };
 }
 
 /**

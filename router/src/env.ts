@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { CHARGER_EVENTS_TOPIC } from '@evcs/events';
+import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
 import { AppError, envFields, ErrorCodes, parseEnv } from '@evcs/platform';
 
 /** Repository root, from router/dist/src. Relative paths in the environment are resolved against it. */
@@ -14,6 +14,8 @@ const Env = z.object({
   SUPERGRAPH_PATH: z.string().min(1).default('schema/supergraph.graphql'),
   KAFKA_BROKERS: envFields.kafkaBrokers(),
   CHARGER_EVENTS_TOPIC: z.string().min(1).default(CHARGER_EVENTS_TOPIC),
+  /** Access revocations from the tenants subgraph (namespaced like CHARGER_EVENTS_TOPIC). */
+  ACCESS_EVENTS_TOPIC: z.string().min(1).default(ACCESS_EVENTS_TOPIC),
   /** Where client access tokens' public keys come from: the tenants service's JWKS URL (follows key rotation) or a file. */
   AUTH_JWKS_URL: z.string().url().optional(),
   AUTH_JWKS_FILE: z.string().min(1).optional(),
@@ -30,6 +32,7 @@ export interface RouterEnv {
   supergraphPath: string;
   kafkaBrokers: string[];
   chargerEventsTopic: string;
+  accessEventsTopic: string;
   /** exactly one of these two */
   authJwksUrl?: string;
   authJwksFile?: string;
@@ -67,6 +70,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): RouterEnv {
     supergraphPath: fromRoot(env.SUPERGRAPH_PATH),
     kafkaBrokers: env.KAFKA_BROKERS,
     chargerEventsTopic: env.CHARGER_EVENTS_TOPIC,
+    accessEventsTopic: env.ACCESS_EVENTS_TOPIC,
     authJwksUrl: env.AUTH_JWKS_URL,
     authJwksFile: env.AUTH_JWKS_FILE ? fromRoot(env.AUTH_JWKS_FILE) : undefined,
     signingKeyFile: fromRoot(env.ROUTER_SIGNING_KEY_FILE),

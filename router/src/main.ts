@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CHARGER_EVENTS_PARTITIONS } from '@evcs/events';
+import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC_CONFIG, CHARGER_EVENTS_PARTITIONS } from '@evcs/events';
 import { createLogger, importSigningKey, KafkaEventBus, listen, TokenIssuer, TokenVerifier } from '@evcs/platform';
 import { loadEnv } from './env';
 import { createRouter } from './server';
@@ -18,7 +18,11 @@ async function main(): Promise<void> {
   const internalIssuer = new TokenIssuer(await importSigningKey(readFileSync(env.signingKeyFile, 'utf8')), ROUTER_ISSUER);
   // The router only consumes; no producer is ever created, so idempotence is moot.
   const bus = new KafkaEventBus({ clientId: `router-${env.instanceId}`, brokers: env.kafkaBrokers, logger, idempotent: false });
-  await bus.ensureTopics([{ topic: env.chargerEventsTopic, partitions: CHARGER_EVENTS_PARTITIONS }]);
+  await bus.ensureTopics([
+    { topic: env.chargerEventsTopic, partitions: CHARGER_EVENTS_PARTITIONS },
+    // created here too, with its retention, if the router starts before the tenants subgraph
+    { topic: env.accessEventsTopic, partitions: ACCESS_EVENTS_PARTITIONS, config: ACCESS_EVENTS_TOPIC_CONFIG },
+  ]);
 
   const router = await createRouter({
     supergraphSdl,
@@ -29,6 +33,7 @@ async function main(): Promise<void> {
     instanceId: env.instanceId,
     logger,
     chargerEventsTopic: env.chargerEventsTopic,
+    accessEventsTopic: env.accessEventsTopic,
   });
   const port = await listen(router.httpServer, env.port);
   logger.info({ port, instanceId: env.instanceId }, `router listening on http://127.0.0.1:${port}/graphql`);

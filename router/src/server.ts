@@ -1,7 +1,11 @@
 import http from 'node:http';
-import { CHARGER_EVENTS_TOPIC } from '@evcs/events';
+import { randomBytes } from 'node:crypto';
+import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
 import {
+  AppError,
+  bearer,
   canonicalPath,
+  ErrorCodes,
   executeApollo,
   readJsonBody,
   sendHttpError,
@@ -14,6 +18,7 @@ import {
 } from '@evcs/platform';
 import { authenticateHttp, InternalTokens, PUBLIC_ROOT_FIELDS, requestIdFrom, type RouterContext } from './auth';
 import { startGateway } from './gateway';
+import { RevocationList, startRevocationFeed } from './revocations';
 import { connectorStatusResolvers, toConnectorStatusChange, type ConnectorStatusChange } from './subscriptions/connector-status';
 import { startChargerEventFeed } from './subscriptions/feed';
 import { TenantEventHub } from './subscriptions/pubsub';
@@ -35,6 +40,10 @@ export interface RouterDeps {
   logger: Logger;
   /** Charger events topic. Default: CHARGER_EVENTS_TOPIC. */
   chargerEventsTopic?: string;
+  /** Access events (revocations) topic. Default: ACCESS_EVENTS_TOPIC. */
+  accessEventsTopic?: string;
+  /** How long a request with a token waits for the revocation list to be complete at start-up. */
+  revocationsStartupWaitMs?: number;
   publicRootFields?: readonly string[];
   /** Per-subscriber event buffer before drop-oldest. */
   subscriberQueueSize?: number;
@@ -45,8 +54,13 @@ export interface RouterDeps {
 export interface Router {
   /** Not listening; the caller listens (port 0 in tests). */
   httpServer: http.Server;
-  /** Resolves once the event feed's consumer has joined its group. */
+  /**
+   * Resolves once the event feed's consumer has joined its group and the
+   * revocation list holds everything the access-events topic did at start.
+   */
   ready: Promise<void>;
+  /** Revocations this instance knows of. */
+  revocations: RevocationList;
   /** Live subscriptions on this instance (all fields, all tenants). */
   subscriberCount(): number;
   close(): Promise<void>;
@@ -66,13 +80,45 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
   const gateway = await startGateway({ supergraphSdl: deps.supergraphSdl, subgraphUrls: deps.subgraphUrls, tokens, logger });
 
   let feed: Subscription | undefined;
+  let revocationFeed: Subscription | undefined;
   try {
+    const revocations = new RevocationList();
+    // Unique per start, not only per instance: the group commits nothing and is read from the
+    // beginning, and two processes sharing an INSTANCE_ID must not split its partitions.
+    const revocationGroup = `router-${deps.instanceId}-access-${randomBytes(4).toString('hex')}`;
+    revocationFeed = await startRevocationFeed({ bus: deps.bus, topic: deps.accessEventsTopic ?? ACCESS_EVENTS_TOPIC, groupId: revocationGroup, list: revocations, logger });
+    const revocationSubscription = revocationFeed;
+    let revocationsComplete = false;
+    const revocationsCaughtUp = (revocationFeed.caughtUp ?? revocationFeed.ready).then(() => {
+      revocationsComplete = true;
+      logger.info({ groupId: revocationGroup, users: revocations.size }, 'revocation list complete');
+    });
+    /**
+     * Until the list is complete a revoked token can't be told from a good one: requests
+     * carrying a token wait for it (briefly), then fail as retriable.
+     */
+    const revocationsReady = async (): Promise<void> => {
+      if (revocationsComplete) return;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(Object.assign(new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'The router is starting; try again', { retriable: true }), { status: 503 })),
+          deps.revocationsStartupWaitMs ?? 10_000,
+        );
+      });
+      try {
+        await Promise.race([revocationsCaughtUp, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+
     if (!gateway.apiSchema.getQueryType()?.getFields().chargerByCode) {
       logger.warn('supergraph has no Query.chargerByCode; ConnectorStatusChange.charger will resolve to errors');
     }
     const statusHub = new TenantEventHub<ConnectorStatusChange>({ name: 'connectorStatusChanged', logger, maxQueue: deps.subscriberQueueSize });
     const schema = buildSubscriptionSchema(gateway.apiSchema, SUBSCRIPTIONS_SDL, connectorStatusResolvers({ hub: statusHub, execute: gateway.execute }));
-    const subscriptions = createSubscriptionServer({ schema, verifier: deps.clientVerifier, logger });
+    const subscriptions = createSubscriptionServer({ schema, verifier: deps.clientVerifier, revocations, revocationsReady, logger });
 
     feed = await startChargerEventFeed({
       bus: deps.bus,
@@ -88,9 +134,11 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
 
     let closing = false;
     let feedReady = false;
-    const ready = feedSubscription.ready.then(() => {
+    const ready = Promise.all([
+      feedSubscription.ready.then(() => logger.info({ groupId: `router-${deps.instanceId}` }, 'event feed joined')),
+      revocationsCaughtUp,
+    ]).then(() => {
       feedReady = true;
-      logger.info({ groupId: `router-${deps.instanceId}` }, 'event feed joined');
     });
 
     const handleGraphql = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
@@ -102,7 +150,8 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
           });
         }
         const body = await readJsonBody(req);
-        const identity = await authenticateHttp(deps.clientVerifier, req.headers.authorization, body, publicRootFields);
+        if (bearer(req.headers.authorization)) await revocationsReady();
+        const identity = await authenticateHttp(deps.clientVerifier, revocations, req.headers.authorization, body, publicRootFields);
         const requestId = requestIdFrom(req.headers['x-request-id']);
         const context: RouterContext = {
           identity,
@@ -146,13 +195,15 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
       await subscriptions.close();
       statusHub.close();
       await feedSubscription.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping the event feed failed'));
+      await revocationSubscription.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping the revocation feed failed'));
       await httpClosed;
       await gateway.stop();
     };
 
-    return { httpServer, ready, subscriberCount: () => statusHub.size, close };
+    return { httpServer, ready, revocations, subscriberCount: () => statusHub.size, close };
   } catch (e) {
     await feed?.stop().catch(() => undefined);
+    await revocationFeed?.stop().catch(() => undefined);
     await gateway.stop();
     throw e;
   }

@@ -13,6 +13,8 @@ describe('loadEnv', () => {
     expect(env.kafkaBrokers).toEqual(['127.0.0.1:9092']);
     expect(env.instanceId).toBe('r1');
     expect(env.subgraphUrls).toEqual({});
+    expect(env.chargerEventsTopic).toBe('evcs.charger-events.v1');
+    expect(env.accessEventsTopic).toBe('evcs.access-events.v1');
   });
 
   it('collects SUBGRAPH_URL_<NAME> overrides by lower-cased name', () => {

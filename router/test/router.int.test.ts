@@ -6,7 +6,8 @@ import { composeServices } from '@apollo/composition';
 import { parse, type FormattedExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { encodeChargerEvent, type ChargerEventOf } from '@evcs/events';
+import { decodeJwt } from 'jose';
+import { ACCESS_EVENTS_TOPIC_CONFIG, encodeAccessEvent, encodeChargerEvent, type AccessRevoked, type ChargerEventOf } from '@evcs/events';
 import {
   bearer,
   closeServer,
@@ -175,6 +176,8 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
   let clientVerifierForTests: TokenVerifier;
   let supergraphForTests: string;
   let topic: string;
+  let accessTopic: string;
+  let brokersForTests: string[];
   const clients: Client[] = [];
 
   const tokenFor = (subject: string, tenantId: string | null) =>
@@ -203,9 +206,14 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
     subgraph = await startAssetsLikeSubgraph(new TokenVerifier({ keys: [routerKey.publicJwk] }, ['evcs-router'], 'evcs-subgraphs'));
 
     topic = uniqueName('router_charger_events');
+    accessTopic = uniqueName('router_access_events');
+    brokersForTests = brokers;
     publisher = new KafkaEventBus({ clientId: uniqueName('router-test-pub'), brokers, logger });
     // One partition: the test relies on events arriving in publish order.
-    await publisher.ensureTopics([{ topic, partitions: 1 }]);
+    await publisher.ensureTopics([
+      { topic, partitions: 1 },
+      { topic: accessTopic, partitions: 3, config: ACCESS_EVENTS_TOPIC_CONFIG },
+    ]);
 
     const supergraphSdl = supergraphFor();
     supergraphForTests = supergraphSdl;
@@ -221,6 +229,7 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
         instanceId,
         logger: logger.child({ instanceId }),
         chargerEventsTopic: topic,
+        accessEventsTopic: accessTopic,
         drainTimeoutMs: 1000,
       });
       const port = await listen(router.httpServer, 0);
@@ -428,6 +437,98 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
       t1OnB.dispose();
       t2OnA.dispose();
       await eventually(async () => a.router.subscriberCount() === 0 && b.router.subscriberCount() === 0, { what: 'subscriptions released' });
+    });
+  });
+
+  describe('revoked access', () => {
+    const revoke = (userId: string, issuedBefore: number): AccessRevoked => ({
+      id: randomUUID(),
+      type: 'access.revoked',
+      version: 1,
+      tenantId: T1,
+      occurredAt: new Date().toISOString(),
+      data: { userId, issuedBefore, reason: 'ROLES_CHANGED' },
+    });
+    const userToken = (subject: string, notBefore?: number) =>
+      clientIssuer.issue({ subject, kind: 'user', tenantId: T1, roles: ['operator'], permissions: [] }, 300, { notBefore });
+    const whoami = (port: number, token: string) => post(port, { query: '{ whoami }' }, { authorization: `Bearer ${token}` });
+
+    it('refuses a revoked token with 401 TOKEN_REVOKED on every instance, even one it has verified (and cached) before; later tokens and other users are unaffected', async () => {
+      const alice = randomUUID();
+      const bob = randomUUID();
+      const old = await userToken(alice);
+      const bobs = await userToken(bob);
+      for (const r of routers) expect((await whoami(r.port, old)).body.data).toEqual({ whoami: `${alice}@${T1}` });
+
+      const cutoff = decodeJwt(old).iat! + 1;
+      await publisher.publish(accessTopic, [encodeAccessEvent(revoke(alice, cutoff))]);
+      for (const r of routers) {
+        const refused = await eventually(async () => {
+          const res = await whoami(r.port, old);
+          return res.status === 401 ? res : undefined;
+        }, { what: 'the revoked token refused', timeoutMs: 30_000 });
+        expect(refused.body.errors?.[0].extensions?.code).toBe('TOKEN_REVOKED');
+        expect(refused.body.data).toBeUndefined();
+      }
+      // issued at the cut-off (what the tenants service issues after the change), and someone else's
+      for (const r of routers) {
+        expect((await whoami(r.port, await userToken(alice, cutoff))).body.data).toEqual({ whoami: `${alice}@${T1}` });
+        expect((await whoami(r.port, bobs)).body.data).toEqual({ whoami: `${bob}@${T1}` });
+      }
+    });
+
+    it('a router started after the revocation knows it before it is ready', async () => {
+      const carol = randomUUID();
+      const old = await userToken(carol);
+      await publisher.publish(accessTopic, [encodeAccessEvent(revoke(carol, decodeJwt(old).iat! + 1))]);
+      // the running instances have it: the event is in the topic
+      await eventually(async () => (await whoami(routers[0].port, old)).status === 401, { what: 'revocation applied', timeoutMs: 30_000 });
+
+      const instanceId = uniqueName('late');
+      const bus = new KafkaEventBus({ clientId: `router-${instanceId}`, brokers: brokersForTests, logger, idempotent: false });
+      const late = await createRouter({
+        supergraphSdl: supergraphForTests,
+        subgraphUrls: { assets: subgraph.url },
+        clientVerifier: clientVerifierForTests,
+        internalIssuer: new TokenIssuer(await generateSigningKey(uniqueName('late-router')), 'evcs-router'),
+        bus,
+        instanceId,
+        logger,
+        chargerEventsTopic: topic,
+        accessEventsTopic: accessTopic,
+        drainTimeoutMs: 1000,
+      });
+      try {
+        await late.ready;
+        expect(late.revocations.isRevoked(carol, decodeJwt(old).iat!)).toBe(true);
+        const port = await listen(late.httpServer, 0);
+        const r = await whoami(port, old);
+        expect(r.status).toBe(401);
+        expect(r.body.errors?.[0].extensions?.code).toBe('TOKEN_REVOKED');
+      } finally {
+        await late.close();
+        await bus.close();
+      }
+    });
+
+    it("closes the revoked user's live subscriptions (4401) and refuses the token for new ones; other subscribers stay", async () => {
+      const dave = randomUUID();
+      const erin = randomUUID();
+      const old = await userToken(dave);
+      const daves = collect(await wsClient(routers[1].port, old), SUBSCRIPTION);
+      const erins = collect(await wsClient(routers[1].port, await userToken(erin)), SUBSCRIPTION);
+      await eventually(async () => routers[1].router.subscriberCount() === 2, { what: 'subscriptions registered' });
+
+      await publisher.publish(accessTopic, [encodeAccessEvent(revoke(dave, decodeJwt(old).iat! + 1))]);
+      await eventually(async () => daves.errors.length > 0, { what: 'revoked subscriber closed', timeoutMs: 30_000 });
+      expect(daves.errors[0]).toMatchObject({ code: 4401, reason: 'Token revoked' });
+      expect(erins.errors).toEqual([]);
+
+      const again = collect(await wsClient(routers[1].port, old), SUBSCRIPTION);
+      await eventually(async () => again.errors.length > 0, { what: 'revoked token refused at connection_init' });
+      expect((again.errors[0] as { code?: number }).code).toBe(4403);
+      erins.dispose();
+      await eventually(async () => routers[1].router.subscriberCount() === 0, { what: 'subscriptions released' });
     });
   });
 });

@@ -6,10 +6,15 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { formatError, type Identity, type Logger, type TokenVerifier } from '@evcs/platform';
 import { authenticateConnection, type RouterContext } from '../auth';
+import type { RevocationSource } from '../revocations';
 
 export interface SubscriptionServerOptions {
   schema: GraphQLSchema;
   verifier: TokenVerifier;
+  /** Refuses revoked tokens at connection_init, and closes live connections whose token gets revoked. */
+  revocations: RevocationSource;
+  /** Resolves once `revocations` is complete (start-up); connections wait for it. */
+  revocationsReady?: () => Promise<void>;
   logger: Logger;
   /** ws ping interval; also how fast dead connections are noticed. */
   keepAliveMs?: number;
@@ -29,9 +34,16 @@ interface ConnectionExtra extends Record<PropertyKey, unknown> {
   identity: Identity;
   connectionId: string;
   expiryTimer: NodeJS.Timeout;
+  live: LiveConnection;
 }
 
-/** graphql-ws close code for "authenticate again": sent when the connection's token expires. */
+interface LiveConnection {
+  /** `iat` of the token the connection authenticated with */
+  issuedAt: number;
+  close(code: number, reason: string): void;
+}
+
+/** graphql-ws close code for "authenticate again": sent when the connection's token expires or is revoked. */
 export const CLOSE_TOKEN_EXPIRED = 4401;
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -47,27 +59,46 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
   const format = formatError(opts.logger);
   const formatErrors = (errors: readonly GraphQLError[]): GraphQLFormattedError[] => errors.map((e) => format(e.toJSON(), e));
 
+  // Live connections by subject: a revocation closes those opened with a token it covers.
+  const bySubject = new Map<string, Set<LiveConnection>>();
+  const stopListening = opts.revocations.onRevoke((userId, issuedBefore) => {
+    for (const c of bySubject.get(userId) ?? []) if (c.issuedAt < issuedBefore) c.close(CLOSE_TOKEN_EXPIRED, 'Token revoked');
+  });
+
   const disposable = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       onConnect: async (ctx) => {
         let auth;
         try {
-          auth = await authenticateConnection(opts.verifier, ctx.connectionParams);
+          await opts.revocationsReady?.();
+          auth = await authenticateConnection(opts.verifier, opts.revocations, ctx.connectionParams);
         } catch {
           return false;
         }
+        const socket = ctx.extra.socket;
+        // Gone while its token was being verified: onClose has run already, register nothing.
+        if (socket.readyState !== socket.OPEN) return false;
         ctx.extra.identity = auth.identity;
         ctx.extra.connectionId = randomUUID();
         // A connection is only as good as the token it opened with: when that
-        // expires the client must reconnect with a fresh one.
-        if (auth.expiresAt !== null) {
-          const socket = ctx.extra.socket;
-          ctx.extra.expiryTimer = setTimeout(() => socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired'), Math.min(Math.max(auth.expiresAt - Date.now(), 0), MAX_TIMER_MS));
-          ctx.extra.expiryTimer.unref();
-        }
+        // expires or is revoked the client must reconnect with a fresh one.
+        ctx.extra.expiryTimer = setTimeout(() => socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired'), Math.min(Math.max(auth.expiresAt - Date.now(), 0), MAX_TIMER_MS));
+        ctx.extra.expiryTimer.unref();
+        const live: LiveConnection = { issuedAt: auth.issuedAt, close: (code, reason) => socket.close(code, reason) };
+        ctx.extra.live = live;
+        const subject = auth.identity.subject;
+        bySubject.set(subject, (bySubject.get(subject) ?? new Set()).add(live));
         return true;
       },
-      onClose: (ctx) => clearTimeout(ctx.extra.expiryTimer),
+      onClose: (ctx) => {
+        clearTimeout(ctx.extra.expiryTimer);
+        const subject = ctx.extra.identity?.subject;
+        const set = subject === undefined ? undefined : bySubject.get(subject);
+        if (set && ctx.extra.live) {
+          set.delete(ctx.extra.live);
+          if (set.size === 0) bySubject.delete(subject!);
+        }
+      },
       onSubscribe: (ctx, id, payload) => {
         const identity = ctx.extra.identity;
         if (!identity) return [new GraphQLError('Not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
@@ -102,6 +133,7 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
   return {
     handleUpgrade: (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)),
     close: async () => {
+      stopListening();
       await disposable.dispose();
     },
     connectionCount: () => wss.clients.size,
