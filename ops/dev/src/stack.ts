@@ -1,7 +1,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { createKnex, kafkaNames } from '@evcs/platform';
-import { CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
+import { ACCESS_EVENTS_TOPIC, CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
 import { DemoStation, seedDemoAssets } from '@evcs/assets';
 import { JWKS_PATH, PasswordHasher, SeedUser, seedTenantWithAdmin } from '@evcs/tenants';
 import { seedDemoTariffs } from '@evcs/tariffs';
@@ -138,6 +138,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           ...subgraphEnv,
           PORT: String(p),
           CHARGER_EVENTS_TOPIC: chargerEventsTopic,
+          // revocations published by the tenants subgraph (under KAFKA_NAMESPACE there)
+          ACCESS_EVENTS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(ACCESS_EVENTS_TOPIC),
           SUPERGRAPH_PATH: path.join(REPO_ROOT, 'schema/supergraph.graphql'),
           // the tenants subgraph's JWKS: key rotation reaches the router without a restart
           AUTH_JWKS_URL: subgraphUrls.tenants.replace(/\/graphql$/, JWKS_PATH),
