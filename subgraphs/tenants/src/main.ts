@@ -18,9 +18,15 @@ runSubgraphMain({
     return createTenantsServer({ ...rt, keys: await KeyRing.load(env.AUTH_SIGNING_KEYS_FILE) });
   },
   // Not a consumer: the relay publishing the outbox (access revocations) beside the HTTP server.
+  // It doesn't hold up the start: sign-in works without Kafka, revocations wait in the outbox.
   startConsumers: async (rt) => {
-    await rt.bus.ensureTopics([{ topic: rt.names.topic(ACCESS_EVENTS_TOPIC), partitions: ACCESS_EVENTS_PARTITIONS, config: ACCESS_EVENTS_TOPIC_CONFIG }]);
-    const relay = new OutboxRelay({ outbox: new PgOutbox(rt.knex), bus: rt.bus, names: rt.names, logger: rt.logger });
+    const relay = new OutboxRelay({
+      outbox: new PgOutbox(rt.knex),
+      bus: rt.bus,
+      names: rt.names,
+      logger: rt.logger,
+      prepare: () => rt.bus.ensureTopics([{ topic: rt.names.topic(ACCESS_EVENTS_TOPIC), partitions: ACCESS_EVENTS_PARTITIONS, config: ACCESS_EVENTS_TOPIC_CONFIG }]),
+    });
     relay.start();
     return [{ ready: Promise.resolve(), stop: () => relay.stop() }];
   },

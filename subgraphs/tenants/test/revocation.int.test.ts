@@ -213,14 +213,20 @@ describe('tenants: access revocation on role, permission, station and status cha
       for (const r of received) expect(r.key).toBe(r.event.data.userId);
     });
 
-    it('a started relay publishes a change within moments', async () => {
+    it('a started relay creates its topic, then publishes a change within moments', async () => {
       const names = kafkaNames(uniqueName('tenants_relay_live'));
       const topic = names.topic(ACCESS_EVENTS_TOPIC);
-      await bus.ensureTopics([{ topic, partitions: ACCESS_EVENTS_PARTITIONS, config: ACCESS_EVENTS_TOPIC_CONFIG }]);
-      const received: AccessEvent[] = [];
-      const live = await bus.subscribe({ groupId: uniqueName('relay-live'), topics: [topic], replay: true, handleBatch: async (ms) => void received.push(...ms.map((m) => decodeAccessEvent(m.value))) });
-      const relay = new OutboxRelay({ outbox: new PgOutbox(h.knex), bus, names, logger: createLogger('relay-test', { level: 'silent' }) });
+      const relay = new OutboxRelay({
+        outbox: new PgOutbox(h.knex),
+        bus,
+        names,
+        logger: createLogger('relay-test', { level: 'silent' }),
+        prepare: () => bus.ensureTopics([{ topic, partitions: ACCESS_EVENTS_PARTITIONS, config: ACCESS_EVENTS_TOPIC_CONFIG }]),
+      });
       relay.start(50);
+      const received: AccessEvent[] = [];
+      // the subscription waits for the topic the relay creates
+      const live = await bus.subscribe({ groupId: uniqueName('relay-live'), topics: [topic], replay: true, handleBatch: async (ms) => void received.push(...ms.map((m) => decodeAccessEvent(m.value))) });
       try {
         await live.caughtUp;
         const admin = await h.login(s.codes.opA, 'admin', PASSWORD);

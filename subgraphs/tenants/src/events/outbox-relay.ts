@@ -7,6 +7,12 @@ export interface OutboxRelayOptions {
   names: KafkaNames;
   logger: Logger;
   batch?: number;
+  /**
+   * Run before the first publish, and again before each attempt until it has
+   * succeeded once (creating the topic): sign-in must not wait for Kafka, so
+   * the service starts without it and the relay catches up when it's there.
+   */
+  prepare?: () => Promise<void>;
 }
 
 /**
@@ -21,11 +27,15 @@ export class OutboxRelay {
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
   private stopped = false;
+  private prepared = false;
+  private failures = 0;
 
   constructor(private readonly o: OutboxRelayOptions) {}
 
   /** Publish everything pending; returns how many rows went out. */
   async runOnce(): Promise<number> {
+    if (!this.prepared && this.o.prepare) await this.o.prepare();
+    this.prepared = true;
     let total = 0;
     for (;;) {
       const rows = await this.o.outbox.pending(this.o.batch ?? 200);
@@ -46,19 +56,25 @@ export class OutboxRelay {
     }
   }
 
-  /** Poll every `intervalMs`, one run at a time; failures are logged and retried on the next tick. */
+  /** Poll every `intervalMs`, one run at a time; failures are logged and retried, backing off to 5 s. */
   start(intervalMs = 100): void {
     const tick = () => {
       if (this.stopped) return;
       this.running = this.runOnce()
+        .then((n) => {
+          this.failures = 0;
+          return n;
+        })
         .catch((e: unknown) => {
-          this.o.logger.error({ err: e }, 'tenants outbox relay run failed; retrying');
+          this.failures++;
+          // Revocations wait while this fails: loud, but not a line every poll.
+          if (this.failures === 1 || this.failures % 20 === 0) this.o.logger.error({ err: e, failures: this.failures }, 'tenants outbox relay run failed; retrying');
           return 0;
         })
         .finally(() => {
           this.running = undefined;
           if (!this.stopped) {
-            this.timer = setTimeout(tick, intervalMs);
+            this.timer = setTimeout(tick, this.failures ? Math.min(intervalMs * 2 ** this.failures, 5_000) : intervalMs);
             this.timer.unref();
           }
         });
