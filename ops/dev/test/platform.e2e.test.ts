@@ -100,7 +100,7 @@ describe('end to end: one charger status, live through the whole platform', () =
     expect(r.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
   });
 
-  it('signs in through the router, refreshes, and answers me; a forged tenant header changes nothing', async () => {
+  it('signs in through the router, refreshes, and answers me; a forged tenant header changes nothing; a reused refresh token revokes the access tokens', async () => {
     const { accessToken, refreshToken } = await stack.login(tenantA.code, 'alice', 'alice password 1');
     const res = await fetch(stack.routerUrls[0], {
       method: 'POST',
@@ -117,6 +117,16 @@ describe('end to end: one charger status, live through the whole platform', () =
     expect(refreshed.body.data.refreshToken.userErrors).toEqual([]);
     const again = await query(stack.routerUrls[1], undefined, `mutation { refreshToken(refreshToken: ${JSON.stringify(refreshToken)}) { accessToken userErrors { code } } }`);
     expect(again.body.data.refreshToken.userErrors).toEqual([{ code: 'TOKEN_REUSED' }]);
+    // whoever copied the refresh token may hold access tokens minted with it: alice's are revoked,
+    // at both routers (tenants outbox → Kafka → every router instance)
+    for (const url of stack.routerUrls) {
+      const refused = await eventually(async () => {
+        const r = await query(url, accessToken, '{ me { tenantId } }');
+        return r.status === 401 ? r : undefined;
+      }, { what: 'the revoked access token refused', timeoutMs: 30_000 });
+      expect(refused.body.errors[0].extensions.code).toBe('TOKEN_REVOKED');
+    }
+    const fresh = (await stack.login(tenantA.code, 'alice', 'alice password 1')).accessToken;
     // a client claiming another address with the router's own header is not believed
     const wrongRes = await fetch(stack.routerUrls[0], {
       method: 'POST',
@@ -128,7 +138,7 @@ describe('end to end: one charger status, live through the whole platform', () =
     // the failure is in tenant A's audit log, with the client's address as the router saw it
     const log = await fetch(stack.routerUrls[0], {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${fresh}` },
       body: JSON.stringify({ query: '{ auditEvents(filter: { types: ["LOGIN_FAILED"] }) { edges { node { ip details } } } }' }),
     });
     const events = ((await log.json()) as any).data.auditEvents.edges;
