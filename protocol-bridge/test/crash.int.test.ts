@@ -3,22 +3,10 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, KafkaEventBus, Subscription } from '@evcs/platform';
-import { ensureKafka, eventually, uniqueName } from '@evcs/testkit';
+import { ensureKafka, eventually, freePort, uniqueName } from '@evcs/testkit';
 import { SimulatedChargePoint } from '../src/simulator';
 import { SimulatedYkcPile } from '../src/simulator/ykc-pile';
 import { BridgeDatabase, bridgeDatabase, collectEvents, Received } from './support';
-import net from 'node:net';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Retry `fn` until it succeeds: what a charger does with a message nobody acknowledged. */
 async function untilAcknowledged<T>(fn: () => Promise<T>, deadline: number): Promise<T> {

@@ -5,7 +5,7 @@ import { ACCESS_EVENTS_TOPIC, CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC } fro
 import { DemoStation, seedDemoAssets } from '@evcs/assets';
 import { JWKS_PATH, PasswordHasher, SeedUser, seedTenantWithAdmin } from '@evcs/tenants';
 import { seedDemoTariffs } from '@evcs/tariffs';
-import { ensureKafka, REPO_ROOT } from '@evcs/testkit';
+import { ensureKafka, freePort, REPO_ROOT } from '@evcs/testkit';
 import { RunningPaySandboxes, startPaySandboxes } from '@evcs/pay-sandboxes';
 import { prepareDatabase } from './database';
 import { DevKeys, ensureDevKeys, mintClientToken } from './keys';
@@ -64,16 +64,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '@evcs/testkit';
 
 const dist = (pkgDir: string) => path.join(REPO_ROOT, pkgDir, 'dist/src/main.js');
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -70,4 +70,28 @@ export async function eventually<T>(probe: () => Promise<T | undefined | null | 
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
   }
+}
+
+/**
+ * A port for a child process to listen on. Not one the kernel hands out for port 0:
+ * those come from the ephemeral range (32768–60999 here), which outgoing connections
+ * (Postgres, Kafka, HTTP clients of every test running alongside) also draw from, so
+ * between our check and the child's bind one of them could take it — a start-up
+ * failure seen in a test run. Ports below that range are only ever bound on purpose;
+ * a random one, checked free, leaves concurrent stacks a small chance of meeting.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + randomInt(12_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port found in 20000–31999');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
 }
