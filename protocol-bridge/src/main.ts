@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const signingKey = await importSigningKey(await readFile(env.BRIDGE_SIGNING_KEY_FILE, 'utf8'));
   const tls = env.TLS_KEY_FILE && env.TLS_CERT_FILE ? { key: await readFile(env.TLS_KEY_FILE, 'utf8'), cert: await readFile(env.TLS_CERT_FILE, 'utf8') } : undefined;
   const tokens = new TokenIssuer(signingKey, TOKEN_ISSUER);
-  const directory = new GraphQLChargerDirectory({ url: env.ASSETS_URL, tokens });
+  const directory = new GraphQLChargerDirectory(new ServiceGraphQLClient({ url: env.ASSETS_URL, tokens, subject: 'protocol-bridge' }));
   // YKC piles ask for their billing model (0x09): the tariffs service's plan for them, converted.
   const billingModels = new TariffsBillingModelSource(new ServiceGraphQLClient({ url: env.TARIFFS_URL, tokens, subject: 'protocol-bridge', timeoutMs: 3_000 }), directory);
   const bus = new KafkaEventBus({ clientId: `protocol-bridge-${env.BRIDGE_ID}`, brokers: env.KAFKA_BROKERS, logger });

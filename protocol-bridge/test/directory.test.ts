@@ -1,5 +1,5 @@
-import { generateSigningKey, TokenIssuer } from '@evcs/platform';
-import { CHARGER_REGISTRATION_QUERY, GraphQLChargerDirectory, InMemoryChargerDirectory } from '../src/directory';
+import { generateSigningKey, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
+import { CHARGER_REGISTRATION_QUERY, GraphQLChargerDirectory, GraphQLChargerDirectoryOptions, InMemoryChargerDirectory } from '../src/directory';
 
 const TENANT = '6f1c2a4e-0b7d-4c1e-9a55-3f2d8c9b1e70';
 
@@ -33,10 +33,13 @@ describe('GraphQLChargerDirectory', () => {
   beforeEach(() => {
     clock = Date.now();
   });
+  /** As main.ts builds it, over a fake fetch and the test's clock. */
+  const directory = (fetchFn: typeof fetch, opts: GraphQLChargerDirectoryOptions = {}) =>
+    new GraphQLChargerDirectory(new ServiceGraphQLClient({ url: 'http://assets.test/graphql', tokens, subject: 'protocol-bridge', fetch: fetchFn, now }), { now, ...opts });
 
   it('asks the assets subgraph with a service token and returns the registration', async () => {
     const { calls, fetchFn } = fakeAssets({ 'CP-1': { chargerId: 'c-1', tenantId: TENANT } });
-    const dir = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: fetchFn, now });
+    const dir = directory(fetchFn);
     await expect(dir.resolve('CP-1')).resolves.toEqual({ chargerId: 'c-1', tenantId: TENANT });
     expect(calls).toHaveLength(1);
     expect(calls[0].url).toBe('http://assets.test/graphql');
@@ -48,7 +51,7 @@ describe('GraphQLChargerDirectory', () => {
 
   it('caches a found charger for 60 s and an unknown one for 5 s', async () => {
     const { calls, fetchFn } = fakeAssets({ 'CP-1': { chargerId: 'c-1', tenantId: TENANT } });
-    const dir = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: fetchFn, now });
+    const dir = directory(fetchFn);
     await dir.resolve('CP-1');
     await expect(dir.resolve('NOPE')).resolves.toBeNull();
     clock += 4_000;
@@ -66,7 +69,7 @@ describe('GraphQLChargerDirectory', () => {
 
   it('reuses its token until shortly before it expires', async () => {
     const { calls, fetchFn } = fakeAssets({});
-    const dir = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: fetchFn, now, negativeTtlMs: 0 });
+    const dir = directory(fetchFn, { negativeTtlMs: 0 });
     await dir.resolve('A');
     await dir.resolve('B');
     expect(calls[1].authorization).toBe(calls[0].authorization);
@@ -77,7 +80,7 @@ describe('GraphQLChargerDirectory', () => {
 
   it('shares one request between concurrent lookups of one charger', async () => {
     const { calls, fetchFn } = fakeAssets({ 'CP-1': { chargerId: 'c-1', tenantId: TENANT } });
-    const dir = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: fetchFn, now });
+    const dir = directory(fetchFn);
     const results = await Promise.all([dir.resolve('CP-1'), dir.resolve('CP-1'), dir.resolve('CP-1')]);
     expect(results.every((r) => r?.chargerId === 'c-1')).toBe(true);
     expect(calls).toHaveLength(1);
@@ -88,21 +91,34 @@ describe('GraphQLChargerDirectory', () => {
     const { calls, fetchFn } = fakeAssets({ 'CP-1': { chargerId: 'c-1', tenantId: TENANT } }, () =>
       fail ? Response.json({ errors: [{ message: 'Invalid or expired token', extensions: { code: 'UNAUTHENTICATED' } }], data: null }) : undefined,
     );
-    const dir = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: fetchFn, now });
-    await expect(dir.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
+    const dir = directory(fetchFn);
+    await expect(dir.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true, message: expect.stringContaining('UNAUTHENTICATED') });
     fail = false;
     await expect(dir.resolve('CP-1')).resolves.toEqual({ chargerId: 'c-1', tenantId: TENANT });
     expect(calls).toHaveLength(2);
+    // the refused token is not sent again
+    expect(calls[1].authorization).not.toBe(calls[0].authorization);
 
-    const down = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: (async () => new Response('<html>bad gateway</html>', { status: 502 })) as typeof fetch, now });
+    const down = directory((async () => new Response('<html>bad gateway</html>', { status: 502 })) as typeof fetch);
     await expect(down.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
-    const refused = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: (async () => { throw new TypeError('fetch failed'); }) as typeof fetch, now });
+    const refused = directory((async () => { throw new TypeError('fetch failed'); }) as typeof fetch);
     await expect(refused.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
+    const notFound = directory((async () => new Response('<html>not found</html>', { status: 404 })) as typeof fetch);
+    await expect(notFound.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
+  });
+
+  it('an answer of the wrong shape is unavailable too, never a registration', async () => {
+    const { fetchFn } = fakeAssets({ 'CP-1': { chargerId: 'c-1', tenantId: 'not-a-uuid' }, 'CP-2': { chargerId: '', tenantId: TENANT } });
+    const dir = directory(fetchFn);
+    await expect(dir.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
+    await expect(dir.resolve('CP-2')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
+    const noData = directory((async () => Response.json({ data: null })) as typeof fetch);
+    await expect(noData.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
   });
 
   it('does not grow past maxEntries', async () => {
     const { calls, fetchFn } = fakeAssets({});
-    const dir = new GraphQLChargerDirectory({ url: 'http://assets.test/graphql', tokens, fetch: fetchFn, now, maxEntries: 2 });
+    const dir = directory(fetchFn, { maxEntries: 2 });
     await dir.resolve('A');
     await dir.resolve('B');
     await dir.resolve('C'); // evicts A

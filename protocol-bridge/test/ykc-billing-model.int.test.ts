@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createKnex, createLogger, generateSigningKey, KafkaEventBus, listen, ServiceGraphQLClient, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import { createKnex, createLogger, generateSigningKey, KafkaEventBus, Knex, listen, ServiceGraphQLClient, TokenIssuer, TokenVerifier } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, TestDatabase, uniqueName } from '@evcs/testkit';
 import { createTariffsServer, migrations as tariffsMigrations, seedDemoTariffs, TariffsServer } from '@evcs/tariffs';
 import { bridgeConfig } from '../src/config';
@@ -16,6 +16,7 @@ describe('YKC billing model from the tariffs service (real TCP, real HTTP, real 
   const tenantId = randomUUID();
   const PILE = '32010600019299';
   let tdb: TestDatabase;
+  let knex: Knex;
   let tariffs: TariffsServer;
   let bus: KafkaEventBus;
   let database: BridgeDatabase;
@@ -25,7 +26,7 @@ describe('YKC billing model from the tariffs service (real TCP, real HTTP, real 
 
   beforeAll(async () => {
     tdb = await createTestDatabase([tariffsMigrations]);
-    const knex = createKnex({ connectionString: tdb.appUrl, schema: 'tariffs', pool: { max: 3 } });
+    knex = createKnex({ connectionString: tdb.appUrl, schema: 'tariffs', pool: { max: 3 } });
     await seedDemoTariffs(knex, tenantId);
     const bridgeKey = await generateSigningKey('bridge-k');
     tariffs = await createTariffsServer({ knex, verifier: new TokenVerifier({ keys: [bridgeKey.publicJwk] }, ['evcs-bridge']), logger });
@@ -46,6 +47,8 @@ describe('YKC billing model from the tariffs service (real TCP, real HTTP, real 
     await bus?.close();
     await database?.close();
     await tariffs?.stop();
+    // The server doesn't own the pool it was given; a pool left open keeps jest alive until its connections idle out.
+    await knex?.destroy();
     await tdb?.drop();
   });
 

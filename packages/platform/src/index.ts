@@ -8,6 +8,7 @@ export * from './federation';
 export * from './http';
 export * from './subgraph';
 export * from './db-admin';
+export * from './migration-helpers';
 export * from './service-main';
 export * from './authz';
 export * from './service-client';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { CHARGER_EVENTS_PARTITIONS, CHARGER_EVENTS_TOPIC } from '@evcs/events';
-import { importSigningKey, parseEnv, runSubgraphMain, TokenIssuer } from '@evcs/platform';
+import { importSigningKey, parseEnv, runSubgraphMain, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
 import { z } from 'zod';
 import { ASSETS_TOKEN_ISSUER, HttpTenantQuotas } from './clients/tenant-quotas';
 import { StatusIngestService } from './domain/status-ingest';
@@ -22,7 +22,7 @@ runSubgraphMain({
   createServer: async (rt) => {
     const env = parseEnv(AssetsEnv);
     const key = await importSigningKey(await readFile(env.ASSETS_SIGNING_KEY_FILE, 'utf8'));
-    const quotas = new HttpTenantQuotas({ url: env.TENANTS_URL, tokens: new TokenIssuer(key, ASSETS_TOKEN_ISSUER) });
+    const quotas = new HttpTenantQuotas(new ServiceGraphQLClient({ url: env.TENANTS_URL, tokens: new TokenIssuer(key, ASSETS_TOKEN_ISSUER), subject: 'assets', timeoutMs: 3_000 }));
     return createAssetsServer({ ...rt, quotas });
   },
   startConsumers: async ({ bus, knex, logger, names }) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createKnex, createLogger, generateSigningKey, Identity, Knex, listen, SubgraphServer, TokenIssuer, TokenVerifier, withTenant } from '@evcs/platform';
+import { createKnex, createLogger, generateSigningKey, Identity, Knex, listen, ServiceGraphQLClient, SubgraphServer, TokenIssuer, TokenVerifier, withTenant } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { ASSETS_TOKEN_ISSUER, createAssetsServer, HttpTenantQuotas, migrations } from '../src';
 import { FakeTenants, startFakeTenants } from './fake-tenants';
@@ -29,7 +29,7 @@ export async function startHarness(): Promise<Harness> {
   const tenants = await startFakeTenants([assetsKey.publicJwk]);
   const router = new TokenIssuer(routerKey, 'evcs-router');
   const verifier = new TokenVerifier({ keys: [routerKey.publicJwk] }, ['evcs-router']);
-  const quotas = new HttpTenantQuotas({ url: tenants.url, tokens: new TokenIssuer(assetsKey, ASSETS_TOKEN_ISSUER) });
+  const quotas = new HttpTenantQuotas(new ServiceGraphQLClient({ url: tenants.url, tokens: new TokenIssuer(assetsKey, ASSETS_TOKEN_ISSUER), subject: 'assets' }));
   const srv: SubgraphServer = await createAssetsServer({ knex, verifier, quotas, logger: createLogger('assets-harness', { level: 'silent' }) });
   const url = `http://127.0.0.1:${await listen(srv.server, 0)}/graphql`;
   return {

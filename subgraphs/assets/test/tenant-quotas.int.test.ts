@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { generateSigningKey, listen, SigningKey, TokenIssuer } from '@evcs/platform';
+import { generateSigningKey, listen, ServiceGraphQLClient, SigningKey, TokenIssuer } from '@evcs/platform';
 import { ASSETS_TOKEN_ISSUER, HttpTenantQuotas } from '../src';
 import { FakeTenants, startFakeTenants } from './fake-tenants';
 
@@ -18,7 +18,7 @@ describe('HttpTenantQuotas (real HTTP, verified service tokens)', () => {
   });
 
   const client = (k: SigningKey = key, issuer = ASSETS_TOKEN_ISSUER, url?: string, timeoutMs?: number) =>
-    new HttpTenantQuotas({ url: url ?? tenants.url, tokens: new TokenIssuer(k, issuer), timeoutMs });
+    new HttpTenantQuotas(new ServiceGraphQLClient({ url: url ?? tenants.url, tokens: new TokenIssuer(k, issuer), subject: 'assets', timeoutMs }));
 
   it('returns the limits (null = unlimited) and reuses one short-lived service token', async () => {
     const t = randomUUID();
