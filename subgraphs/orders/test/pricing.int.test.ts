@@ -16,6 +16,7 @@ import { PgOrdersStore } from '../src/persistence/orders-store';
 describe('orders priced by the tariffs service (real HTTP, real Postgres)', () => {
   let db: TestDatabase;
   let knex: Knex;
+  let tariffsKnex: Knex;
   let tariffs: TariffsServer;
   let sessions: SessionService;
   let router: TokenIssuer;
@@ -33,8 +34,9 @@ describe('orders priced by the tariffs service (real HTTP, real Postgres)', () =
     const routerKey = await generateSigningKey('router-k');
     const ordersKey = await generateSigningKey('orders-k');
     router = new TokenIssuer(routerKey, 'evcs-router');
+    tariffsKnex = createKnex({ connectionString: db.appUrl, schema: 'tariffs', pool: { max: 4 } });
     tariffs = await createTariffsServer({
-      knex: createKnex({ connectionString: db.appUrl, schema: 'tariffs', pool: { max: 4 } }),
+      knex: tariffsKnex,
       verifier: new TokenVerifier({ keys: [routerKey.publicJwk, ordersKey.publicJwk] }, ['evcs-router', 'evcs-orders']),
       logger: createLogger('tariffs-test', { level: 'silent' }),
     });
@@ -49,6 +51,8 @@ describe('orders priced by the tariffs service (real HTTP, real Postgres)', () =
   });
   afterAll(async () => {
     await tariffs?.stop();
+    // The server doesn't own the pool it was given; a pool left open keeps jest alive until its connections idle out.
+    await tariffsKnex?.destroy();
     await knex?.destroy();
     await db?.drop();
   });
