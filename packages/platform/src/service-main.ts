@@ -24,7 +24,7 @@ export interface SubgraphMainOptions {
   name: string;
   defaultPort: number;
   createServer(rt: SubgraphRuntime): Promise<SubgraphServer>;
-  /** Kafka consumers this subgraph runs beside its HTTP server. */
+  /** Kafka consumers and other background work beside the HTTP server. Its `rt.knex` is the background pool (DB_BACKGROUND_POOL_MAX), not the API's. */
   startConsumers?(rt: SubgraphRuntime): Promise<Subscription[]>;
 }
 
@@ -37,6 +37,8 @@ const Env = (defaultPort: number) =>
     LOG_LEVEL: envFields.logLevel(),
     KAFKA_NAMESPACE: kafkaNamespaceField(),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    /** Connections for consumers, relays and scheduled jobs — a pool of their own (see below). */
+    DB_BACKGROUND_POOL_MAX: z.coerce.number().int().min(1).max(200).default(6),
   });
 
 /** The `main` of every subgraph: read env, build dependencies, listen, drain on SIGTERM. */
@@ -46,9 +48,13 @@ export function runSubgraphMain(opts: SubgraphMainOptions): void {
     const logger = createLogger(opts.name, { level: env.LOG_LEVEL });
     const verifier = new TokenVerifier(JSON.parse(readFileSync(env.INTERNAL_JWKS_FILE, 'utf8')), INTERNAL_ISSUERS);
     const knex = createKnex({ connectionString: env.DATABASE_URL, schema: opts.name, pool: { max: env.DB_POOL_MAX } });
+    // Background work gets its own pool: a consumer working off a backlog (several partitions
+    // at once, a transaction per chunk) would otherwise hold the connections API requests wait
+    // for, and a slow API must not stall consumption either.
+    const backgroundKnex = createKnex({ connectionString: env.DATABASE_URL, schema: opts.name, pool: { max: env.DB_BACKGROUND_POOL_MAX } });
     const bus = new KafkaEventBus({ clientId: opts.name, brokers: env.KAFKA_BROKERS, logger });
     const rt: SubgraphRuntime = { knex, verifier, logger, bus, names: kafkaNames(env.KAFKA_NAMESPACE) };
-    const consumers = opts.startConsumers ? await opts.startConsumers(rt) : [];
+    const consumers = opts.startConsumers ? await opts.startConsumers({ ...rt, knex: backgroundKnex }) : [];
     const srv = await opts.createServer(rt);
     const port = await listen(srv.server, env.PORT);
     logger.info({ port }, `${opts.name} subgraph listening on http://127.0.0.1:${port}/graphql`);
@@ -60,7 +66,7 @@ export function runSubgraphMain(opts: SubgraphMainOptions): void {
       await srv.stop();
       await Promise.allSettled(consumers.map((c) => c.stop()));
       await bus.close();
-      await knex.destroy();
+      await Promise.allSettled([knex.destroy(), backgroundKnex.destroy()]);
       process.exit(0);
     };
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
