@@ -29,6 +29,8 @@ export interface BridgeConfig {
   connectionStaleMs: number;
   /** Topic platform commands arrive on. */
   commandTopic: string;
+  /** Tariff changes, to push new billing models to YKC piles. Unset: no pushing (piles get models at login). */
+  tariffEventsTopic?: string;
 }
 
 export const DEFAULT_BRIDGE_CONFIG: Omit<BridgeConfig, 'bridgeId'> = {

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
+import { CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC, TARIFF_EVENTS_TOPIC } from '@evcs/events';
 import { envFields } from '@evcs/platform';
 import { z } from 'zod';
 
@@ -28,6 +28,8 @@ export const BridgeEnv = z.object({
   TLS_CERT_FILE: z.string().min(1).optional(),
   PING_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
   CHARGER_COMMANDS_TOPIC: z.string().min(1).default(CHARGER_COMMANDS_TOPIC),
+  /** Tariff changes (the whole name): new billing models are pushed to connected YKC piles. */
+  TARIFF_EVENTS_TOPIC: z.string().min(1).default(TARIFF_EVENTS_TOPIC),
   /** Enables POST /debug/graphql for operators presenting this bearer token. */
   DEBUG_TOKEN: z.string().min(16).optional(),
   LOG_LEVEL: envFields.logLevel(),

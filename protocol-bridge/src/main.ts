@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       heartbeatIntervalS: env.HEARTBEAT_INTERVAL_S,
       topic: env.CHARGER_EVENTS_TOPIC,
       commandTopic: env.CHARGER_COMMANDS_TOPIC,
+      tariffEventsTopic: env.TARIFF_EVENTS_TOPIC,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       pingIntervalMs: env.PING_INTERVAL_MS,
     }),

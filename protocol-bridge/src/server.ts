@@ -10,6 +10,7 @@ import { LiveChargers } from './connections/live';
 import type { ChargerDirectory } from './directory';
 import { BatchingChargerEventPublisher } from './kafka/charger-event-publisher';
 import { CommandRouter } from './kafka/command-router';
+import { startTariffListener, TariffListener } from './kafka/tariff-listener';
 import { createOcppServer } from './ocpp/server';
 import { MemoryBridgeStore } from './persistence/memory-store';
 import type { BridgeStore } from './persistence/store';
@@ -41,8 +42,13 @@ export interface Bridge {
   readonly diagnostics: Diagnostics;
   readonly live: LiveChargers;
   readonly commands: CommandRouter;
-  /** Start consuming platform commands (Kafka consumers: this is I/O, so not done by the factory). */
+  /**
+   * Start consuming platform commands, and tariff changes when `tariffEventsTopic` is set
+   * (Kafka consumers: this is I/O, so not done by the factory).
+   */
   startCommands(): Promise<void>;
+  /** The tenant's connected YKC piles get the platform's current billing model if theirs is another. */
+  pushBillingModels(tenantId: string): Promise<{ pushed: number; current: number; failed: number }>;
   /** Drain: refuse new chargers, close connected ones, publish what is pending. Does not close the bus or store. */
   close(): Promise<void>;
 }
@@ -72,6 +78,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
   const common = { directory: deps.directory, publisher, logger, config, store, diagnostics, live, now: deps.now, newId };
   const ocpp = createOcppServer({ ...common, tls: Boolean(deps.tls) });
   const ykc = createYkcServer({ ...common, billingModels: deps.billingModels });
+  let tariffs: TariffListener | undefined;
   const commands = new CommandRouter({
     bus: deps.bus,
     publisher,
@@ -125,10 +132,23 @@ export function createBridge(deps: BridgeDeps): Bridge {
     get connectionCount() {
       return ocpp.connectionCount + ykc.connectionCount;
     },
-    startCommands: () => commands.start(),
+    startCommands: async () => {
+      await commands.start();
+      if (config.tariffEventsTopic) {
+        tariffs = await startTariffListener({
+          bus: deps.bus,
+          topic: config.tariffEventsTopic,
+          groupId: `${config.tariffEventsTopic}.bridge.${config.bridgeId}`,
+          push: (tenantId) => ykc.pushBillingModels(tenantId),
+          logger,
+        });
+      }
+    },
+    pushBillingModels: (tenantId) => ykc.pushBillingModels(tenantId),
     close() {
       draining = true;
       closing ??= (async () => {
+        await tariffs?.stop();
         await commands.stop();
         await Promise.all([ocpp.close(), ykc.close()]);
         live.stop();

@@ -45,9 +45,14 @@ import {
 /** Port: the billing model a pile should run. `null`: none known (the pile keeps its own). */
 export interface BillingModelSource {
   modelFor(tenantId: string, pileNo: string): Promise<BillingModel | null>;
+  /** Drop what is known of this tenant's models (its plans or bindings changed). */
+  forget?(tenantId: string): void;
 }
 
 export const NO_BILLING_MODELS: BillingModelSource = { modelFor: async () => null };
+
+/** How long a pile has to confirm a pushed billing model (0x57) before it counts as failed. */
+const BILLING_MODEL_PUSH_TIMEOUT_MS = 15_000;
 
 export interface YkcServerDeps {
   directory: ChargerDirectory;
@@ -66,6 +71,12 @@ export interface YkcServer {
   /** Not listening: the caller listens (port 0 in tests). */
   tcpServer: net.Server;
   readonly connectionCount: number;
+  /**
+   * A tenant's plans or bindings changed: every pile of the tenant connected here whose
+   * model is no longer the platform's gets the new one (0x58), since a YKC pile bills
+   * locally with the model it holds. Piles already current are left alone.
+   */
+  pushBillingModels(tenantId: string): Promise<{ pushed: number; current: number; failed: number }>;
   close(): Promise<void>;
 }
 
@@ -101,6 +112,8 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
     /** Serial of the session each gun is known to run (announced by session.started). */
     private readonly gunSession = new Map<number, string>();
     private lastHeartbeatEventAt = 0;
+    /** The model number the pile is known to hold (it told us at 0x05, or took ours at 0x0A / 0x58). */
+    modelNo?: string;
     private endReason?: string;
     private serialCounter = 0;
     readonly closed: Promise<void>;
@@ -172,6 +185,7 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
           return this.onHeartbeat(frame, session, decoded.message as Heartbeat);
         case 0x05: {
           const m = decoded.message as BillingModelVerify;
+          this.modelNo = m.modelNo;
           const model = await billingModels.modelFor(session.ctx.tenantId, m.pileNo);
           // Without a platform model the pile's own stays valid.
           return this.send(billingModelVerifyReply, { pileNo: m.pileNo, modelNo: m.modelNo, current: !model || model.modelNo === m.modelNo }, frame.seq);
@@ -184,6 +198,7 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
             this.log.warn({ chargerId: this.pileNo }, 'pile asked for a billing model and the platform has none for it');
             return;
           }
+          this.modelNo = model.modelNo;
           return this.send(billingModelReply, { ...model, pileNo: m.pileNo }, frame.seq);
         }
         case 0x13:
@@ -367,6 +382,29 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
       return `${this.pileNo}${gunNo}${yyMMddHHmmss}${String(this.serialCounter).padStart(4, '0')}`;
     }
 
+    get tenantId(): string | undefined {
+      return this.session?.ctx.tenantId;
+    }
+
+    /** Bring the pile to the platform's model if it holds another one. */
+    async pushBillingModel(timeoutMs: number): Promise<'pushed' | 'current' | 'none' | 'failed'> {
+      const session = this.session;
+      const pileNo = this.pileNo;
+      if (!session || !pileNo) return 'none';
+      const model = await billingModels.modelFor(session.ctx.tenantId, pileNo);
+      if (!model) return 'none';
+      if (model.modelNo === this.modelNo) return 'current';
+      const r = await this.request<{ applied: boolean }>('0x57', timeoutMs, () => this.send(setBillingModel, model));
+      if (typeof r === 'string' || !r.applied) {
+        metrics.count('YKC', 'billing_model_push_failed');
+        this.log.warn({ chargerId: pileNo, modelNo: model.modelNo, outcome: typeof r === 'string' ? r : 'REJECTED' }, 'pile did not take the new billing model');
+        return 'failed';
+      }
+      this.modelNo = model.modelNo;
+      this.log.info({ chargerId: pileNo, modelNo: model.modelNo }, 'billing model pushed to pile');
+      return 'pushed';
+    }
+
     async execute(command: ChargerCommand): Promise<CommandOutcome> {
       const pileNo = this.pileNo!;
       const c = command.command;
@@ -409,6 +447,7 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
           if (!converted.ok) return failed(`UNREPRESENTABLE: ${converted.reason}`);
           const r = await this.request<{ applied: boolean }>('0x57', t, () => this.send(setBillingModel, converted.model));
           if (typeof r === 'string') return failed(r);
+          if (r.applied) this.modelNo = c.modelNo;
           return r.applied ? { status: 'ACCEPTED', response: { modelNo: c.modelNo } } : { status: 'REJECTED' };
         }
         case 'time.sync': {
@@ -454,6 +493,16 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
     tcpServer,
     get connectionCount() {
       return [...connections].filter((c) => c.session).length;
+    },
+    async pushBillingModels(tenantId) {
+      billingModels.forget?.(tenantId);
+      const piles = [...connections].filter((c) => c.tenantId === tenantId);
+      const outcomes = await Promise.all(piles.map((c) => c.pushBillingModel(BILLING_MODEL_PUSH_TIMEOUT_MS).catch(() => 'failed' as const)));
+      return {
+        pushed: outcomes.filter((o) => o === 'pushed').length,
+        current: outcomes.filter((o) => o === 'current').length,
+        failed: outcomes.filter((o) => o === 'failed').length,
+      };
     },
     async close() {
       accepting = false;

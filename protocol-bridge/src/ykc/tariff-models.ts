@@ -51,6 +51,10 @@ export class TariffsBillingModelSource implements BillingModelSource {
     private readonly ttlMs = 60_000,
   ) {}
 
+  forget(tenantId: string): void {
+    for (const key of this.cache.keys()) if (key.startsWith(`${tenantId}/`)) this.cache.delete(key);
+  }
+
   async modelFor(tenantId: string, pileNo: string): Promise<BillingModel | null> {
     const key = `${tenantId}/${pileNo}`;
     const hit = this.cache.get(key);
