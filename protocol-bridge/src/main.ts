@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { CHARGER_EVENTS_PARTITIONS } from '@evcs/events';
-import { createKnex, createLogger, importSigningKey, KafkaEventBus, listen, parseEnv, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
+import { createKnex, createLogger, exitWithParent, importSigningKey, KafkaEventBus, listen, parseEnv, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
 import { bridgeConfig } from './config';
 import { GraphQLChargerDirectory } from './directory';
 import { BridgeEnv } from './env';
@@ -73,6 +73,7 @@ async function main(): Promise<void> {
     }
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  exitWithParent((why) => void shutdown(why));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC_CONFIG, CHARGER_EVENTS_PARTITIONS } from '@evcs/events';
-import { createLogger, importSigningKey, KafkaEventBus, listen, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import { createLogger, exitWithParent, importSigningKey, KafkaEventBus, listen, TokenIssuer, TokenVerifier } from '@evcs/platform';
 import { loadEnv } from './env';
 import { createRouter } from './server';
 
@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  exitWithParent((why) => void shutdown(why));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 

@@ -30,6 +30,8 @@ export function demoPlatform(passwords: ReturnType<typeof demoPasswords>): DemoT
     name: 'EVCS Platform',
     type: 'PLATFORM',
     users: [{ username: 'root', password: passwords.platformAdmin, displayName: 'Platform administrator', roles: ['PLATFORM_ADMIN'] }],
+    // The demo database outlives .cache: the passwords file is what counts.
+    resetPasswords: true,
     stations: [],
   };
 }
@@ -46,6 +48,7 @@ export function demoOperator(passwords: ReturnType<typeof demoPasswords>): DemoT
       { username: 'admin', password: passwords.operatorAdmin, displayName: 'Operator administrator', roles: ['OPERATOR_ADMIN'] },
       { username: 'viewer', password: passwords.stationManager, displayName: 'Read-only', roles: ['VIEWER'] },
     ],
+    resetPasswords: true,
     stations: [
       {
         code: 'SH-PUDONG-01',

@@ -25,8 +25,9 @@ export class ProcessGroup {
     const [profDir, profiled] = (process.env.EVCS_CPU_PROF ?? '').split(':');
     const prof = profDir && profiled?.split(',').includes(spec.name) ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
     const child = spawn(process.execPath, ['--enable-source-maps', ...prof, spec.script], {
-      env: { ...process.env, ...spec.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...spec.env, EVCS_EXIT_WITH_PARENT: '1' },
+      // stdin is a pipe we never write to: it closes when this process dies, and the child stops (exitWithParent).
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.children.set(spec.name, child);
     const tail: string[] = [];
@@ -55,6 +56,11 @@ export class ProcessGroup {
       if (Date.now() > deadline) throw new Error(`${spec.name} not ready after ${timeoutMs} ms:\n${tail.join('\n')}`);
       await new Promise((r) => setTimeout(r, 150));
     }
+  }
+
+  /** The process id of a running service. */
+  pid(name: string): number | undefined {
+    return this.children.get(name)?.pid;
   }
 
   /** Kill one service abruptly (for crash tests). */

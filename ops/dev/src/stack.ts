@@ -37,6 +37,8 @@ export interface DemoTenant {
   /** the tenant's limits (null or absent = unlimited), enforced where stations and chargers are created */
   quotas?: { maxUsers?: number | null; maxStations?: number | null; maxChargers?: number | null };
   users?: SeedUser[];
+  /** existing users get these passwords again (the local demo: see SeedTenant.resetPasswords) */
+  resetPasswords?: boolean;
   stations: DemoStation[];
 }
 
@@ -162,7 +164,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       processes: group,
       paySandboxes,
       seedTenant: async (t) => {
-        await seedTenantWithAdmin(app, hasher, { id: t.id, code: t.code, name: t.name, type: t.type ?? 'OPERATOR', parentId: t.parentId ?? null, quotas: t.quotas, users: t.users ?? [] });
+        await seedTenantWithAdmin(app, hasher, { id: t.id, code: t.code, name: t.name, type: t.type ?? 'OPERATOR', parentId: t.parentId ?? null, quotas: t.quotas, users: t.users ?? [], resetPasswords: t.resetPasswords });
         await seedDemoAssets(app, t.id, t.stations);
         await seedDemoTariffs(app, t.id);
       },

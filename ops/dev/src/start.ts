@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '@evcs/testkit';
 import { DEMO_YKC_PILE, demoOperator, demoPasswords, demoPlatform } from './demo';
@@ -50,6 +51,10 @@ async function main(): Promise<void> {
   });
   // A real sign-in, through the router and the tenants subgraph.
   const { accessToken } = await stack.login(DEMO_TENANT.code, 'admin', passwords.operatorAdmin);
+  // Credentials go to files only readable by this user, not to the console (terminals get logged and shared).
+  const credentialsFile = path.join(REPO_ROOT, '.cache', 'demo-credentials.json');
+  const tokenFile = path.join(REPO_ROOT, '.cache', 'demo-token');
+  writeFileSync(tokenFile, accessToken, { mode: 0o600 });
 
   console.log(`
 EVCS platform is running.
@@ -62,12 +67,12 @@ EVCS platform is running.
   Alipay sandbox:                ${stack.paySandboxes.alipayUrl}  (POST /sandbox/trades/<out_trade_no>/pay|fail|close)
   WeChat Pay sandbox:            ${stack.paySandboxes.wechatPayUrl}  (same control API)
 
-Sign in (login mutation; passwords are generated per machine, kept in .cache/demo-credentials.json):
-  operator admin   tenantCode ${DEMO_TENANT.code}   username admin   password ${passwords.operatorAdmin}
-  platform admin   tenantCode ${platform.code}       username root    password ${passwords.platformAdmin}
+Sign in (login mutation) as the operator admin (tenantCode ${DEMO_TENANT.code}, username admin) or the
+platform admin (tenantCode ${platform.code}, username root). Passwords are generated per machine and
+kept, never printed, in ${credentialsFile}.
 
-Access token of the operator admin (15 min; refresh with the refreshToken mutation):
-  TOKEN=${accessToken}
+Access token of the operator admin (15 min; refresh with the refreshToken mutation), in a file too:
+  TOKEN=$(cat ${tokenFile})
 
 Try:
   curl -s ${stack.routerUrls[0]} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\

@@ -41,6 +41,24 @@ const Env = (defaultPort: number) =>
     DB_BACKGROUND_POOL_MAX: z.coerce.number().int().min(1).max(200).default(6),
   });
 
+/**
+ * Also stop when the process that started this one is gone: with EVCS_EXIT_WITH_PARENT=1
+ * the parent holds our stdin open, and its end of the pipe closes however it died (even
+ * SIGKILL) — so a dev stack whose supervisor was killed leaves no services holding ports.
+ */
+export function exitWithParent(shutdown: (reason: string) => void): void {
+  if (process.env.EVCS_EXIT_WITH_PARENT !== '1') return;
+  const gone = () => {
+    shutdown('parent gone');
+    // A drain that can't finish (its logs now go to a closed pipe, its peers are stopping too)
+    // must not keep the process: out after a grace period whatever happens.
+    setTimeout(() => process.exit(1), 15_000).unref();
+  };
+  process.stdin.on('data', () => undefined);
+  process.stdin.once('close', gone);
+  process.stdin.once('end', gone);
+}
+
 /** The `main` of every subgraph: read env, build dependencies, listen, drain on SIGTERM. */
 export function runSubgraphMain(opts: SubgraphMainOptions): void {
   const run = async () => {
@@ -70,6 +88,7 @@ export function runSubgraphMain(opts: SubgraphMainOptions): void {
       process.exit(0);
     };
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    exitWithParent((why) => void shutdown(why));
     process.once('SIGINT', () => void shutdown('SIGINT'));
   };
   run().catch((e) => {

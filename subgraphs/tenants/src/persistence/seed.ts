@@ -19,6 +19,12 @@ export interface SeedTenant {
   parentId?: string | null;
   quotas?: { maxUsers?: number | null; maxStations?: number | null; maxChargers?: number | null };
   users: SeedUser[];
+  /**
+   * Users that exist already get these passwords again (and are unlocked). For the local
+   * demo, whose passwords live in a file that may have been regenerated since the database
+   * was seeded; never for real tenants.
+   */
+  resetPasswords?: boolean;
 }
 
 /** A custom role, for tests and demos that need one. */
@@ -52,10 +58,10 @@ export async function seedTenantWithAdmin(knex: Knex, hasher: PasswordHasher, t:
       .ignore();
     const ids: Record<string, string> = {};
     for (const [i, u] of t.users.entries()) {
-      await trx('tenants.users')
+      const insert = trx('tenants.users')
         .insert({ tenant_id: t.id, username: u.username, display_name: u.displayName ?? null, password_hash: hashes[i] })
-        .onConflict(['tenant_id', 'username'])
-        .ignore();
+        .onConflict(['tenant_id', 'username']);
+      await (t.resetPasswords ? insert.merge({ password_hash: hashes[i], failed_login_count: 0, locked_until: null }) : insert.ignore());
       const { id } = await trx('tenants.users').select('id').where({ tenant_id: t.id, username: u.username }).first();
       ids[u.username] = id;
       const roles = await trx('tenants.roles').select('id').whereNull('tenant_id').whereIn('code', u.roles);
