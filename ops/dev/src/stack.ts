@@ -5,7 +5,7 @@ import { ACCESS_EVENTS_TOPIC, CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC, TARI
 import { DemoStation, seedDemoAssets } from '@evcs/assets';
 import { JWKS_PATH, PasswordHasher, SeedUser, seedTenantWithAdmin } from '@evcs/tenants';
 import { seedDemoTariffs } from '@evcs/tariffs';
-import { ensureKafka, freePort, REPO_ROOT } from '@evcs/testkit';
+import { canListen, ensureKafka, freePort, REPO_ROOT } from '@evcs/testkit';
 import { RunningPaySandboxes, startPaySandboxes } from '@evcs/pay-sandboxes';
 import { prepareDatabase } from './database';
 import { DevKeys, ensureDevKeys, mintClientToken } from './keys';
@@ -92,6 +92,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   // the bridge and router take the topic name whole; subgraphs derive it from KAFKA_NAMESPACE
   const chargerEventsTopic = kafkaNames(opts.kafkaNamespace ?? '').topic(CHARGER_EVENTS_TOPIC);
   const group = new ProcessGroup({ quiet: opts.quiet, onExit: opts.onUnexpectedExit });
+  if (!ephemeral) {
+    // Fixed ports: say which are taken before starting anything, rather than let one service
+    // die on EADDRINUSE while the others come up.
+    const wanted = [...Object.values(SUBGRAPH_PORTS), 4000, 4100, 4101, 4201, 4202];
+    const busy = (await Promise.all(wanted.map(async (p) => ((await canListen(p)) ? null : p)))).filter((p) => p !== null);
+    if (busy.length) throw new Error(`ports in use: ${busy.join(', ')} — is another \`npm start\` running? Stop it (Ctrl-C) or free the ports.`);
+  }
   // fresh sandbox keys every start; concurrent test stacks each get their own files
   const paySandboxes = await startPaySandboxes({
     dir: path.join(REPO_ROOT, '.cache/pay-sandboxes', ephemeral ? `${process.pid}-${Date.now().toString(36)}` : 'dev'),

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '@evcs/testkit';
 import { DEMO_YKC_PILE, demoOperator, demoPasswords, demoPlatform } from './demo';
-import { startStack } from './stack';
+import { Stack, startStack } from './stack';
 import { runSimulators } from '@evcs/protocol-bridge/dist/src/simulator';
 
 /**
@@ -12,7 +12,21 @@ import { runSimulators } from '@evcs/protocol-bridge/dist/src/simulator';
  * it with `npm run kafka:stop`).
  */
 async function main(): Promise<void> {
-  const stack = await startStack({
+  // Declared before the stack starts: a service can die during start-up too.
+  let stopping = false;
+  let sims: { stop(): Promise<void> } | undefined;
+  let stack: Stack | undefined;
+  async function shutdown(code: number): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping…');
+    await sims?.stop().catch(() => undefined);
+    await stack?.stop();
+    process.exit(code);
+  }
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+  stack = await startStack({
     database: process.env.EVCS_DATABASE ?? 'evcs',
     ports: 'default',
     onUnexpectedExit: (name, code) => {
@@ -20,18 +34,7 @@ async function main(): Promise<void> {
       void shutdown(1);
     },
   });
-  let stopping = false;
-  let sims: { stop(): Promise<void> } | undefined;
-  async function shutdown(code: number): Promise<void> {
-    if (stopping) return;
-    stopping = true;
-    console.log('\nstopping…');
-    await sims?.stop().catch(() => undefined);
-    await stack.stop();
-    process.exit(code);
-  }
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  if (stopping) return;
 
   const passwords = demoPasswords(path.join(REPO_ROOT, '.cache'));
   const platform = demoPlatform(passwords);

@@ -88,7 +88,8 @@ export async function freePort(): Promise<number> {
   throw new Error('no free port found in 20000–31999');
 }
 
-function canListen(port: number): Promise<boolean> {
+/** Whether a listener could bind this port on 127.0.0.1 right now. */
+export function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.createServer();
     s.once('error', () => resolve(false));
