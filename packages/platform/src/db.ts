@@ -297,6 +297,40 @@ export class TenantBatches {
   }
 }
 
+/**
+ * Consumers' way through a chunk of events: each run of consecutive items of one tenant
+ * goes through `batch` (one transaction — TenantBatches — all or nothing, with `strict`
+ * applying each item); a run whose batch fails is applied again item by item with `alone`
+ * (by default `strict`), so only what must fail fails. Results in the items' order.
+ */
+export async function applyInTenantRuns<T extends { tenantId: string }, R>(
+  items: readonly T[],
+  batch: (tenantId: string, fn: () => Promise<R[]>) => Promise<R[]>,
+  strict: (item: T) => Promise<R>,
+  alone: (item: T) => Promise<R> = strict,
+): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; ) {
+    let j = i + 1;
+    while (j < items.length && items[j].tenantId === items[i].tenantId) j++;
+    const run = items.slice(i, j);
+    try {
+      results.push(
+        ...(await batch(run[0].tenantId, async () => {
+          const out: R[] = [];
+          for (const item of run) out.push(await strict(item));
+          return out;
+        })),
+      );
+    } catch {
+      // Nothing of the run was kept: one by one.
+      for (const item of run) results.push(await alone(item));
+    }
+    i = j;
+  }
+  return results;
+}
+
 /** SQL fragment for a standard tenant-isolation policy on `table` (used by migrations). */
 export function tenantRlsStatements(qualifiedTable: string): string[] {
   const policy = `${qualifiedTable.replace(/\W/g, '_')}_tenant_isolation`;

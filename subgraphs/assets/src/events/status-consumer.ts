@@ -1,5 +1,5 @@
 import { CHARGER_EVENTS_TOPIC, ChargerEvent, decodeChargerEvent, InvalidEventError } from '@evcs/events';
-import type { EventBus, Logger, Subscription } from '@evcs/platform';
+import { applyInTenantRuns, type EventBus, type Logger, type Subscription } from '@evcs/platform';
 import type { StatusIngestService } from '../domain/status-ingest';
 
 export interface StatusConsumerOptions {
@@ -48,25 +48,8 @@ export async function startStatusConsumer(opts: StatusConsumerOptions): Promise<
           opts.logger.warn({ topic: m.topic, partition: m.partition, offset: m.offset, reason: e.message, raw: e.raw?.slice(0, 2000) }, 'skipping invalid charger event');
         }
       }
-      for (let i = 0; i < events.length; ) {
-        let j = i + 1;
-        while (j < events.length && events[j].tenantId === events[i].tenantId) j++;
-        const run = events.slice(i, j);
-        let outcomes: Outcome[];
-        try {
-          outcomes = await opts.ingest.inBatch(run[0].tenantId, async () => {
-            const out: Outcome[] = [];
-            for (const event of run) out.push(await opts.ingest.apply(event));
-            return out;
-          });
-        } catch {
-          // Nothing of the run was kept: one by one (a failure that persists fails the call).
-          outcomes = [];
-          for (const event of run) outcomes.push(await opts.ingest.apply(event));
-        }
-        run.forEach((event, k) => count(event, outcomes[k]));
-        i = j;
-      }
+      const outcomes = await applyInTenantRuns<ChargerEvent, Outcome>(events, (tenantId, fn) => opts.ingest.inBatch(tenantId, fn), (event) => opts.ingest.apply(event));
+      events.forEach((event, k) => count(event, outcomes[k]));
     },
   });
 }

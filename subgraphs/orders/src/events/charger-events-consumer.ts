@@ -1,5 +1,5 @@
 import { CHARGER_EVENTS_TOPIC, ChargerEvent, decodeChargerEvent } from '@evcs/events';
-import { isAppError, type EventBus, type Logger, type Subscription } from '@evcs/platform';
+import { applyInTenantRuns, isAppError, type EventBus, type Logger, type Subscription } from '@evcs/platform';
 import type { MeterReading } from '../domain/meter';
 import type { FactOutcome, SessionService } from '../domain/session-service';
 
@@ -87,15 +87,14 @@ export async function applyChargerEvent(sessions: SessionService, e: ChargerEven
  */
 export async function startChargerEventsConsumer(opts: ChargerEventsConsumerOptions): Promise<Subscription> {
   const stats: Record<string, number> = {};
-  const apply = async (event: ChargerEvent) => {
+  /** Alone, in its own transaction: an event that can never be applied is skipped ('failed'). */
+  const applyAlone = async (event: ChargerEvent): Promise<FactOutcome | 'failed' | null> => {
     try {
-      const outcome = await applyChargerEvent(opts.sessions, event);
-      if (outcome) stats[outcome] = (stats[outcome] ?? 0) + 1;
+      return await applyChargerEvent(opts.sessions, event);
     } catch (e) {
       if (isAppError(e) && !e.retriable) {
-        stats.failed = (stats.failed ?? 0) + 1;
         opts.logger.error({ err: e, eventId: event.id, type: event.type, chargerId: event.chargerId }, 'charger event cannot be applied; skipped');
-        return;
+        return 'failed';
       }
       throw e; // retriable or unexpected: the call is retried from its last committed offset
     }
@@ -116,23 +115,13 @@ export async function startChargerEventsConsumer(opts: ChargerEventsConsumerOpti
           opts.logger.warn({ err: e, partition: m.partition, offset: m.offset }, 'skipping an invalid charger event');
         }
       }
-      for (let i = 0; i < events.length; ) {
-        let j = i + 1;
-        while (j < events.length && events[j].tenantId === events[i].tenantId) j++;
-        const run = events.slice(i, j);
-        try {
-          const outcomes = await opts.sessions.inBatch(run[0].tenantId, async () => {
-            const out: (string | null)[] = [];
-            for (const event of run) out.push(await applyChargerEvent(opts.sessions, event));
-            return out;
-          });
-          for (const o of outcomes) if (o) stats[o] = (stats[o] ?? 0) + 1;
-        } catch {
-          // Nothing of the run was kept: one by one, so only what must fail fails.
-          for (const event of run) await apply(event);
-        }
-        i = j;
-      }
+      const outcomes = await applyInTenantRuns<ChargerEvent, FactOutcome | 'failed' | null>(
+        events,
+        (tenantId, fn) => opts.sessions.inBatch(tenantId, fn),
+        (event) => applyChargerEvent(opts.sessions, event),
+        applyAlone,
+      );
+      for (const o of outcomes) if (o) stats[o] = (stats[o] ?? 0) + 1;
     },
   });
 }
