@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { tenantRlsStatements } from '@evcs/platform';
+import { grantExecuteToAppRole, tenantRlsStatements } from '@evcs/platform';
 
 /**
  * Access revocation: changes to what a user's access token says (roles, a
@@ -43,19 +43,8 @@ export async function up(knex: Knex): Promise<void> {
       language sql volatile security definer set search_path = tenants, pg_temp
       as $$ with u as (update tenants.outbox set published_at = now() where id = any(p_ids) and published_at is null returning 1)
             select count(*)::int from u $$;
-    revoke execute on function tenants.outbox_pending(integer), tenants.outbox_mark_published(uuid[]) from public;
   `);
-  // default privileges granted execute to the application role; state it for roles created otherwise
-  await knex.raw(`
-    do $$
-    declare g text;
-    begin
-      for g in select distinct grantee from information_schema.role_table_grants
-                where table_schema = 'tenants' and table_name = 'users' and privilege_type = 'SELECT'
-                  and grantee <> current_user and grantee <> 'PUBLIC' loop
-        execute format('grant execute on function tenants.outbox_pending(integer), tenants.outbox_mark_published(uuid[]) to %I', g);
-      end loop;
-    end $$;`);
+  await grantExecuteToAppRole(knex, ['tenants.outbox_pending(integer)', 'tenants.outbox_mark_published(uuid[])'], { readersOf: 'tenants.users' });
 }
 
 export async function down(knex: Knex): Promise<void> {
