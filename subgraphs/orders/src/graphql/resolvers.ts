@@ -2,9 +2,24 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import { AppError, ErrorCodes, ForbiddenError, requirePermission } from '@evcs/platform';
 import type { OrdersContext } from '../context';
 import { ReconciliationResolver } from './recon-resolvers';
-import type { OrderRecord } from '../domain/ports';
+import { fenToYuan } from '../domain/money';
+import type { ChargerBill as ChargerBillRecord, OrderRecord } from '../domain/ports';
 import type { Outcome } from '../domain/session-service';
-import { ChargerRef, ChargingOrder, OrderConnection, OrderFilter, OrderPayload, OrderState, SortDirection, StartChargingInput, StationRef } from './types';
+import {
+  ChargerBill,
+  ChargerRef,
+  ChargingOrder,
+  OrderConnection,
+  OrderFilter,
+  OrderPayload,
+  OrderSettings,
+  OrderSettingsInput,
+  OrderSettingsPayload,
+  OrderState,
+  SortDirection,
+  StartChargingInput,
+  StationRef,
+} from './types';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -14,6 +29,17 @@ export const whToKwh = (wh: number): string => {
   const a = Math.abs(wh);
   return `${sign}${Math.floor(a / 1000)}.${String(a % 1000).padStart(3, '0')}`;
 };
+
+const toChargerBill = (b: ChargerBillRecord): ChargerBill =>
+  Object.assign(new ChargerBill(), {
+    amount: b.amount,
+    energyKwh: whToKwh(b.energyWh),
+    startedAt: new Date(b.startedAt),
+    endedAt: new Date(b.endedAt),
+    meterStartKwh: whToKwh(b.meterStartWh),
+    meterStopKwh: whToKwh(b.meterStopWh),
+    tiers: b.tiers,
+  });
 
 export const toOrder = (o: OrderRecord): ChargingOrder =>
   Object.assign(new ChargingOrder(), {
@@ -33,6 +59,8 @@ export const toOrder = (o: OrderRecord): ChargingOrder =>
     amount: o.amount,
     currency: o.currency,
     bill: o.bill,
+    chargerBill: o.chargerBill ? toChargerBill(o.chargerBill) : null,
+    preAuthorizedAmount: o.preAuthorizedFen === null ? null : fenToYuan(o.preAuthorizedFen),
     failureReason: o.failureReason,
     stopReason: o.stopReason,
     reviewFlags: o.reviewFlags,
@@ -100,7 +128,24 @@ export class OrderResolver {
   @Mutation(() => OrderPayload, { description: 'Start charging on a connector (order:write). The order is PENDING until the charger confirms.' })
   async startCharging(@Arg('input') input: StartChargingInput, @Ctx() ctx: OrdersContext): Promise<OrderPayload> {
     if (!UUID.test(input.chargerId)) return { order: null, userErrors: [{ code: 'INVALID_INPUT', field: 'chargerId', message: 'Not a charger id' }] };
-    return payload(await ctx.sessions.startCharging(caller(ctx), input));
+    const { preAuthorizedAmountMinor, ...rest } = input;
+    return payload(await ctx.sessions.startCharging(caller(ctx), { ...rest, preAuthorizedFen: preAuthorizedAmountMinor ?? null }));
+  }
+
+  @Query(() => OrderSettings, { description: "The tenant's session settings (order:read)." })
+  async orderSettings(@Ctx() ctx: OrdersContext): Promise<OrderSettings> {
+    requirePermission(ctx.identity, 'order:read');
+    const s = await ctx.sessions.sessionSettings(ctx.tenantId());
+    return Object.assign(new OrderSettings(), { ykcPreAuthorizedAmountMinor: s.ykcPreAuthorizedFen });
+  }
+
+  @Mutation(() => OrderSettingsPayload, { description: "Change the tenant's session settings (tariff:write: they decide what a session may spend)." })
+  async updateOrderSettings(@Arg('input') input: OrderSettingsInput, @Ctx() ctx: OrdersContext): Promise<OrderSettingsPayload> {
+    requirePermission(ctx.identity, 'tariff:write');
+    const out = await ctx.sessions.updateSessionSettings({ tenantId: ctx.tenantId(), userId: null }, { ykcPreAuthorizedFen: input.ykcPreAuthorizedAmountMinor });
+    return out.ok
+      ? { settings: Object.assign(new OrderSettings(), { ykcPreAuthorizedAmountMinor: out.value.ykcPreAuthorizedFen }), userErrors: [] }
+      : { settings: null, userErrors: out.errors.map((e) => ({ ...e })) };
   }
 
   @Mutation(() => OrderPayload, { description: 'Ask the charger to stop (order:write). Repeating it is harmless.' })
