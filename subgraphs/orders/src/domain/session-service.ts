@@ -420,6 +420,11 @@ export class SessionService {
         if (created === 'duplicate') return 'duplicate';
         order = created;
       }
+      if (order.state === 'PENDING' && f.energyWh === 0) {
+        // A pile sends a record after every start command, even one it refused: nothing was charged.
+        const failed = await tx.transition(order.id, { to: 'FAILED', from: ['PENDING'], reason: 'START_REJECTED', patch: { failureReason: 'START_REJECTED: the charger recorded the session without energy' } });
+        return failed ? 'applied' : 'duplicate';
+      }
       if (!ACTIVE_STATES.includes(order.state)) {
         // A start that failed here but charged at the pile: someone has to look at it.
         if (order.state === 'FAILED' && f.energyWh > 0) {
