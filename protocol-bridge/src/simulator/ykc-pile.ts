@@ -106,6 +106,8 @@ export class SimulatedYkcPile extends EventEmitter {
   private readonly waiters = new Map<number, { resolve: (f: YkcFrame) => void }[]>();
   /** Records sent and not yet confirmed, by serial. */
   readonly unconfirmed = new Map<string, TransactionRecord>();
+  /** Every record sent, by serial (tests resend them). */
+  readonly recordsSent = new Map<string, TransactionRecord>();
   /** Everything the platform sent us, decoded. */
   readonly received: { type: number; message: unknown; seq: string }[] = [];
   private meterX1e4 = 1_000_000;
@@ -193,6 +195,7 @@ export class SimulatedYkcPile extends EventEmitter {
   /** Send the transaction record of a finished session; resolves when confirmed. Resends like a pile does. */
   async sendRecord(record: TransactionRecord, opts: { attempts?: number } = {}): Promise<TransactionRecordConfirm> {
     this.unconfirmed.set(record.serial, record);
+    this.recordsSent.set(record.serial, record);
     const attempts = opts.attempts ?? 3;
     for (let i = 0; ; i++) {
       try {
@@ -273,7 +276,8 @@ export class SimulatedYkcPile extends EventEmitter {
   stopSession(gun: number, stopReason = 0x40, at = new Date()): TransactionRecord | undefined {
     const g = this.guns.get(gun)!;
     if (!g.charging || !g.serial) return undefined;
-    const endedAt = new Date(Math.max(Math.floor(at.getTime() / 1000) * 1000, g.startedAt!.getTime()));
+    // Whole seconds, like the pile's clock; energy takes at least a second to charge.
+    const endedAt = new Date(Math.max(Math.floor(at.getTime() / 1000) * 1000, g.startedAt!.getTime() + (g.energyX1e4 > 0 ? 1000 : 0)));
     const tiers = g.tierEnergyX1e4.map((e, i) => ({ unitPriceX1e5: g.tierPricesX1e5[i], energyX1e4: e, lossEnergyX1e4: e, amountX1e4: amountX1e4(e, g.tierPricesX1e5[i]) })) as TransactionRecord['tiers'];
     const record: TransactionRecord = {
       serial: g.serial,

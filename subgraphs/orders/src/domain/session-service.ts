@@ -517,8 +517,11 @@ export class SessionService {
     const request = pricingRequest(order, readings, startedAt, stoppedAt, meterStopWh);
     const { energyWh } = request;
     let bill: Bill | null = null;
+    // Nothing charged in no time (a charger's record of a start that never charged): nothing to
+    // price, and no plan can price an empty interval.
+    const nothing = energyWh === 0 && stoppedAt.getTime() <= startedAt.getTime();
     try {
-      bill = await this.pricer.price(request);
+      if (!nothing) bill = await this.pricer.price(request);
     } catch (e) {
       // Pricing down: retried with the event. Pricing impossible (no plan, unknown charger): the
       // session still closes, unbilled and flagged for review, rather than blocking its partition.
@@ -540,7 +543,7 @@ export class SessionService {
         stoppedAt,
         meterStopWh,
         energyWh,
-        amount: bill?.total ?? null,
+        amount: bill?.total ?? (nothing ? '0.00' : null),
         bill,
         stopReason: stop.reason,
         ...(asStored.startedAt && !stop.record ? {} : { startedAt }),
