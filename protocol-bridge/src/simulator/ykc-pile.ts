@@ -52,8 +52,8 @@ interface GunState {
   energyX1e4: number;
   /** energy of the session per tier (尖/峰/平/谷) of the model the pile held when it was charged */
   tierEnergyX1e4: [number, number, number, number];
-  /** tier prices (electricity + service, yuan ×10^5) of the model the session started with */
-  tierPricesX1e5: [number, number, number, number];
+  /** the model the session started with: a session is billed with one model, whatever is pushed meanwhile */
+  model: Omit<BillingModel, 'pileNo'>;
   charging: boolean;
   /** started by a platform command (0x34) rather than locally */
   remote: boolean;
@@ -125,7 +125,7 @@ export class SimulatedYkcPile extends EventEmitter {
   }
 
   private idleGun(): GunState {
-    return { meterStartX1e4: 0, energyX1e4: 0, tierEnergyX1e4: [0, 0, 0, 0], tierPricesX1e5: [0, 0, 0, 0], charging: false, remote: false, startType: 1 };
+    return { meterStartX1e4: 0, energyX1e4: 0, tierEnergyX1e4: [0, 0, 0, 0], model: this.model, charging: false, remote: false, startType: 1 };
   }
 
   /** The meter register, kWh ×10^4. */
@@ -255,8 +255,7 @@ export class SimulatedYkcPile extends EventEmitter {
   startSession(gun: number, serial: string, opts: { remote?: boolean; startType?: number; at?: Date } = {}): void {
     const g = this.guns.get(gun)!;
     const startedAt = new Date(Math.floor((opts.at ?? new Date()).getTime() / 1000) * 1000);
-    const prices = this.model.tiers.map((t) => t.electricity + t.service) as GunState['tierPricesX1e5'];
-    Object.assign(g, { serial, startedAt, meterStartX1e4: this.meterX1e4, energyX1e4: 0, tierEnergyX1e4: [0, 0, 0, 0], tierPricesX1e5: prices, charging: true, remote: opts.remote ?? false, startType: opts.startType ?? (opts.remote ? 1 : 2) });
+    Object.assign(g, { serial, startedAt, meterStartX1e4: this.meterX1e4, energyX1e4: 0, tierEnergyX1e4: [0, 0, 0, 0], model: this.model, charging: true, remote: opts.remote ?? false, startType: opts.startType ?? (opts.remote ? 1 : 2) });
   }
 
   /** Advance a charging gun's meter (kWh ×10^4), billed to the tier of `at` in the model the pile holds. */
@@ -264,12 +263,16 @@ export class SimulatedYkcPile extends EventEmitter {
     const g = this.guns.get(gun)!;
     if (!g.charging) return;
     g.energyX1e4 += energyX1e4;
-    g.tierEnergyX1e4[tierAt(this.model, at)] += energyX1e4;
+    g.tierEnergyX1e4[tierAt(g.model, at)] += energyX1e4;
     this.meterX1e4 += energyX1e4;
   }
 
+  private static priceX1e5(g: GunState, tier: number): number {
+    return g.model.tiers[tier].electricity + g.model.tiers[tier].service;
+  }
+
   private amountSoFarX1e4(g: GunState): number {
-    return g.tierEnergyX1e4.reduce((sum, e, i) => sum + amountX1e4(e, g.tierPricesX1e5[i]), 0);
+    return g.tierEnergyX1e4.reduce((sum, e, i) => sum + amountX1e4(e, SimulatedYkcPile.priceX1e5(g, i)), 0);
   }
 
   /** End the session on a gun and build its record (not yet sent). */
@@ -278,7 +281,10 @@ export class SimulatedYkcPile extends EventEmitter {
     if (!g.charging || !g.serial) return undefined;
     // Whole seconds, like the pile's clock; energy takes at least a second to charge.
     const endedAt = new Date(Math.max(Math.floor(at.getTime() / 1000) * 1000, g.startedAt!.getTime() + (g.energyX1e4 > 0 ? 1000 : 0)));
-    const tiers = g.tierEnergyX1e4.map((e, i) => ({ unitPriceX1e5: g.tierPricesX1e5[i], energyX1e4: e, lossEnergyX1e4: e, amountX1e4: amountX1e4(e, g.tierPricesX1e5[i]) })) as TransactionRecord['tiers'];
+    const tiers = g.tierEnergyX1e4.map((e, i) => {
+      const price = SimulatedYkcPile.priceX1e5(g, i);
+      return { unitPriceX1e5: price, energyX1e4: e, lossEnergyX1e4: e, amountX1e4: amountX1e4(e, price) };
+    }) as TransactionRecord['tiers'];
     const record: TransactionRecord = {
       serial: g.serial,
       pileNo: this.pileNo,
