@@ -82,6 +82,7 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
     expect(await pile.syncBillingModel()).not.toBe('0000');
     const chargerId = (await gql(accessToken, 'query($c: String!) { chargerByCode(code: $c) { id protocol } }', { c: PILE })).chargerByCode.id;
 
+    const before = new Date();
     const started = await gql(accessToken, 'mutation($i: StartChargingInput!) { startCharging(input: $i) { order { id state transactionId preAuthorizedAmount } userErrors { code message } } }', {
       i: { chargerId, connectorNo: 1, idempotencyKey: `ykc-${randomUUID()}`, preAuthorizedAmountMinor: 5000 },
     });
@@ -90,6 +91,9 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
     expect(started.startCharging.order).toMatchObject({ state: 'PENDING', preAuthorizedAmount: '50.00' });
     // pile + gun + yyMMddHHmmss (Shanghai) + counter
     expect(serial).toMatch(new RegExp(`^${PILE}01\\d{12}0001$`));
+    // …on the station's clock (assets: Asia/Shanghai)
+    const stamp = serial.slice(16, 28);
+    expect(stamp >= shanghaiStamp(before) && stamp <= shanghaiStamp(new Date())).toBe(true);
 
     const start = await eventually(async () => pile!.received.find((r) => r.type === 0x34), { timeoutMs: 30_000, what: '0x34 at the pile' });
     expect(start.message).toMatchObject({ serial, gunNo: '01', balanceX100: 5000 });
@@ -210,4 +214,10 @@ function toFen(amount: string): string {
   const x1e4 = Number(i) * 10_000 + Number(f.padEnd(4, '0').slice(0, 4));
   const fen = Math.floor((x1e4 + 50) / 100);
   return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
+}
+
+/** yyMMddHHmmss in Shanghai (UTC+8, no daylight saving). */
+function shanghaiStamp(at: Date): string {
+  const iso = new Date(at.getTime() + 8 * 3600_000).toISOString();
+  return iso.slice(2, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13) + iso.slice(14, 16) + iso.slice(17, 19);
 }
