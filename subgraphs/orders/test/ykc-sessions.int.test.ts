@@ -223,4 +223,16 @@ describe('YKC sessions: serials, pre-authorised amounts, 0x33 / 0x13 / 0x3B (rea
     const all = await withTenant(knex, A, (trx) => trx('orders.orders').where({ charger_code: pile.code, transaction_id: serial }));
     expect(all).toHaveLength(1);
   });
+
+  it('a YKC session force-closed before its record came: billed with the energy since start it reported', async () => {
+    now = new Date('2026-11-24T14:00:00Z');
+    const o = await start();
+    await sessions.onSessionStarted({ eventId: ev(), tenantId: A, chargerCode: pile.code, connectorNo: 1, transactionId: o.transactionId!, idTag: null, meterStartWh: null, startedAt: now });
+    now = new Date('2026-11-24T14:30:00Z');
+    const mv = { tenantId: A, chargerCode: pile.code, connectorNo: 1, transactionId: o.transactionId!, basis: 'SINCE_START' as const };
+    await sessions.onMeterValues({ ...mv, eventId: ev(), readings: [{ at: new Date('2026-11-24T14:10:00Z'), registerWh: 3_000 }, { at: new Date('2026-11-24T14:20:00Z'), registerWh: 6_000 }] });
+    const closed = await sessions.forceClose(caller, { orderId: o.id, reason: 'pile offline, no record came' });
+    expect(closed).toMatchObject({ ok: true, value: { state: 'TO_PAY', energyWh: 6_000, amount: '9.00', meterStartWh: 0, meterStopWh: 6_000 } });
+    expect((await row(o.id)).review_flags).toEqual(['FORCE_CLOSED']);
+  });
 });

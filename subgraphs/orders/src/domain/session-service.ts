@@ -262,7 +262,15 @@ export class SessionService {
       }
       const readings = await tx.readings(order.id);
       const last = readings.at(-1);
-      const done = await this.complete(tx, order, { stoppedAt: last?.at ?? order.startedAt ?? this.clock.now(), meterStopWh: last?.registerWh ?? order.meterStartWh, reason: `FORCE_CLOSED: ${reason}` });
+      // Without a meter start (a YKC session whose record never came) the readings count energy
+      // since the start: the meter is taken to have stood at 0 then.
+      const relative = order.meterStartWh === null && order.startedAt !== null && readings.length > 0;
+      const done = await this.complete(tx, order, {
+        stoppedAt: last?.at ?? order.startedAt ?? this.clock.now(),
+        meterStopWh: last?.registerWh ?? order.meterStartWh,
+        reason: `FORCE_CLOSED: ${reason}`,
+        ...(relative ? { start: { startedAt: order.startedAt!, meterStartWh: 0 } } : {}),
+      });
       if (done) await tx.addFlags(order.id, ['FORCE_CLOSED']);
       return done ? ok(done) : fail<OrderRecord>('CONFLICT', 'orderId', 'The order changed meanwhile; look again');
     });
@@ -443,7 +451,7 @@ export class SessionService {
         tiers: f.tiers,
       };
       if (order.meterStartWh === null) await tx.shiftReadings(order.id, f.meterStartWh, f.meterStopWh);
-      const done = await this.complete(tx, order, { stoppedAt: f.endedAt, meterStopWh: f.meterStopWh, reason: 'CHARGER_RECORD', record: { startedAt: f.startedAt, meterStartWh: f.meterStartWh, bill: chargerBill } });
+      const done = await this.complete(tx, order, { stoppedAt: f.endedAt, meterStopWh: f.meterStopWh, reason: 'CHARGER_RECORD', start: { startedAt: f.startedAt, meterStartWh: f.meterStartWh }, chargerBill });
       return done ? 'applied' : 'duplicate';
     });
   }
@@ -490,11 +498,19 @@ export class SessionService {
   private async complete(
     tx: OrdersTx,
     asStored: OrderRecord,
-    stop: { stoppedAt: Date; meterStopWh: number | null; reason: string | null; record?: { startedAt: Date; meterStartWh: number; bill: ChargerBill } },
+    stop: {
+      stoppedAt: Date;
+      meterStopWh: number | null;
+      reason: string | null;
+      /** when the session started and where the meter stood then, when known better than the order does */
+      start?: { startedAt: Date; meterStartWh: number };
+      /** the charger's own bill of the session, kept beside the platform's and compared */
+      chargerBill?: ChargerBill;
+    },
   ): Promise<OrderRecord | null> {
     // The charger's record says when the session started and where its meter stood: it wins over
     // what was seen on the way (the time its start confirmation arrived, no meter at all).
-    const order = stop.record ? { ...asStored, startedAt: stop.record.startedAt, meterStartWh: stop.record.meterStartWh } : asStored;
+    const order = stop.start ? { ...asStored, startedAt: stop.start.startedAt, meterStartWh: stop.start.meterStartWh } : asStored;
     const startedAt = order.startedAt ?? stop.stoppedAt;
     const flags: string[] = [];
     let stoppedAt = stop.stoppedAt;
@@ -529,9 +545,9 @@ export class SessionService {
       if ((e as { retriable?: boolean }).retriable !== false) throw e;
       flags.push('PRICING_FAILED');
     }
-    if (bill && stop.record) {
+    if (bill && stop.chargerBill) {
       // The pile billed with the model it holds: another total means it holds another model than the platform's plan.
-      const diff = toX1e4(bill.totalExact) - toX1e4(stop.record.bill.amount);
+      const diff = toX1e4(bill.totalExact) - toX1e4(stop.chargerBill.amount);
       if ((diff < 0n ? -diff : diff) > BigInt(this.settings.pileAmountToleranceX1e4)) flags.push('PILE_AMOUNT_MISMATCH');
     }
     const from: OrderState[] = statesLeadingTo('COMPLETED').filter((s) => ACTIVE_STATES.includes(s));
@@ -546,8 +562,9 @@ export class SessionService {
         amount: bill?.total ?? (nothing ? '0.00' : null),
         bill,
         stopReason: stop.reason,
-        ...(asStored.startedAt && !stop.record ? {} : { startedAt }),
-        ...(stop.record ? { meterStartWh: stop.record.meterStartWh, chargerBill: stop.record.bill } : {}),
+        ...(asStored.startedAt && !stop.start ? {} : { startedAt }),
+        ...(stop.start ? { meterStartWh: stop.start.meterStartWh } : {}),
+        ...(stop.chargerBill ? { chargerBill: stop.chargerBill } : {}),
       },
     });
     if (done && flags.length) await tx.addFlags(order.id, flags);
