@@ -3,6 +3,7 @@ export * from './env';
 export * from './logger';
 export * from './identity';
 export * from './db';
+export * from './ids';
 export * from './bus';
 export * from './federation';
 export * from './http';
