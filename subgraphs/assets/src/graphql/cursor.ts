@@ -1,5 +1,5 @@
 import { AppError, ErrorCodes } from '@evcs/platform';
-import { isUuid } from '../domain/validation';
+import { isUuid } from '@evcs/platform';
 import type { CodeKey } from '../persistence/read-repository';
 
 /**

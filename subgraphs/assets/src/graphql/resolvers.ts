@@ -1,8 +1,7 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { AppError, ErrorCodes } from '@evcs/platform';
+import { AppError, ErrorCodes, isUuid } from '@evcs/platform';
 import type { AssetsContext } from '../context';
 import { CONNECTOR_DISPLAY_STATUSES } from '../domain/model';
-import { isUuid } from '../domain/validation';
 import type { CodeKey } from '../persistence/read-repository';
 import { decodeCursor, encodeCursor, pageSize } from './cursor';
 import { ChargerFilter, StationFilter } from './inputs';

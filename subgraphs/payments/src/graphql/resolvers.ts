@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, ErrorCodes, ForbiddenError } from '@evcs/platform';
+import { AppError, ErrorCodes, ForbiddenError, isUuid } from '@evcs/platform';
 import type { PaymentsContext } from '../context';
 import { CHANNEL_OF, ClientParams } from '../domain/channel';
 import { fenToYuan } from '../domain/money';
@@ -100,10 +100,9 @@ function decodeCursor<T>(cursor: string, valid: (v: unknown) => v is T): T {
   }
   throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid cursor');
 }
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isPaymentCursor = (v: unknown): v is { t: string; id: string } =>
-  !!v && typeof v === 'object' && typeof (v as { t: unknown }).t === 'string' && !Number.isNaN(Date.parse((v as { t: string }).t)) && UUID.test(String((v as { id: unknown }).id));
-const isIdCursor = (v: unknown): v is { id: string } => !!v && typeof v === 'object' && UUID.test(String((v as { id: unknown }).id));
+  !!v && typeof v === 'object' && typeof (v as { t: unknown }).t === 'string' && !Number.isNaN(Date.parse((v as { t: string }).t)) && isUuid(String((v as { id: unknown }).id));
+const isIdCursor = (v: unknown): v is { id: string } => !!v && typeof v === 'object' && isUuid(String((v as { id: unknown }).id));
 
 /** Statements cover every payment of the tenant: readers limited to some stations or to themselves may not see them. */
 function statementScope(ctx: PaymentsContext) {
@@ -129,7 +128,7 @@ export class PaymentResolver {
   @Query(() => Payment, { nullable: true })
   async payment(@Arg('id', () => ID) id: string, @Ctx() ctx: PaymentsContext): Promise<Payment | null> {
     ctx.readScope('payment:read');
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const p = await ctx.loaders.payment.load(id);
     return p ? toPayment(p) : null;
   }
@@ -143,7 +142,7 @@ export class PaymentResolver {
   ): Promise<PaymentConnection> {
     const scope = ctx.readScope('payment:read');
     const n = pageSize(first);
-    if (filter?.orderId && !UUID.test(filter.orderId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'orderId must be a UUID');
+    if (filter?.orderId && !isUuid(filter.orderId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'orderId must be a UUID');
     const rows = await ctx.repo.listPayments(scope, filter ?? {}, n, after ? decodeCursor(after, isPaymentCursor) : null);
     const page = rows.slice(0, n);
     const edges = page.map((p) => Object.assign(new PaymentEdge(), { cursor: encodeCursor({ t: p.createdAt.toISOString(), id: p.id }), node: toPayment(p) }));
@@ -218,7 +217,7 @@ export class StatementResolver {
     const actor = ctx.actor('payment:refund');
     const fail = (code: string, field: string, message: string) => Object.assign(new ResolveDiscrepancyPayload(), { discrepancy: null, userErrors: [Object.assign(new UserError(), { code, field, message })] });
     if (!note.trim() || note.length > 500) return fail('INVALID_INPUT', 'note', 'note must be 1–500 characters');
-    if (!UUID.test(id)) return fail('NOT_FOUND', 'id', 'no such discrepancy');
+    if (!isUuid(id)) return fail('NOT_FOUND', 'id', 'no such discrepancy');
     const { row, alreadyResolved } = await ctx.repo.resolveDiscrepancy(actor.tenantId, id, actor.subject, note.trim());
     if (!row) return fail('NOT_FOUND', 'id', 'no such discrepancy');
     if (alreadyResolved) return fail('ALREADY_RESOLVED', 'id', 'already resolved');
@@ -230,7 +229,7 @@ export const referenceResolvers = {
   Payment: {
     __resolveReference: async (ref: { id: string }, ctx: PaymentsContext) => {
       ctx.readScope('payment:read');
-      const row = UUID.test(ref.id) ? await ctx.loaders.payment.load(ref.id) : null;
+      const row = isUuid(ref.id) ? await ctx.loaders.payment.load(ref.id) : null;
       return row ? toPayment(row) : null;
     },
   },

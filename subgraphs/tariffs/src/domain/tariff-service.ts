@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TariffEvent } from '@evcs/events';
-import { AppError, ErrorCodes, Logger } from '@evcs/platform';
+import { AppError, ErrorCodes, Logger, isUuid } from '@evcs/platform';
 import { PlanCache } from './plan-cache';
 import { PricedPlan, SegmentInput, segmentsFromRecords, segmentToRecord, UserError, validateCurrency, validateSegments, validateTimezone, versionAt } from './plan';
 import { priceSession, SessionPrice, SessionUsage } from './pricing';
@@ -27,8 +27,6 @@ export const TariffErrorCodes = {
 export type Outcome<T> = { ok: true; value: T } | { ok: false; errors: UserError[] };
 const fail = <T>(code: string, field: string | null, message: string): Outcome<T> => ({ ok: false, errors: [{ code, field, message }] });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: string): boolean => UUID.test(s);
 
 export interface CreatePlanCommand {
   stationId: string | null;

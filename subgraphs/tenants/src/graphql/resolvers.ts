@@ -4,7 +4,7 @@ import type { TenantsContext } from '../context';
 import type { IssuedTokens } from '../domain/auth-service';
 import type { Outcome, UserError as DomainUserError } from '../domain/outcome';
 import type { RoleRecord, TenantRecord, UserRecord } from '../domain/ports';
-import { isUuid } from '../domain/rules';
+import { isUuid } from '@evcs/platform';
 import {
   AssumeTenantPayload,
   AuditEvent,
