@@ -14,3 +14,4 @@ export * from './service-main';
 export * from './authz';
 export * from './service-client';
 export * from './loader-results';
+export * from './cursor';

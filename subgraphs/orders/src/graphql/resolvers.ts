@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, ErrorCodes, ForbiddenError, requirePermission, isUuid } from '@evcs/platform';
+import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, requirePermission } from '@evcs/platform';
+import { z } from 'zod';
 import type { OrdersContext } from '../context';
 import { ReconciliationResolver } from './recon-resolvers';
 import type { OrderRecord } from '../domain/ports';
@@ -41,16 +42,12 @@ export const toOrder = (o: OrderRecord): ChargingOrder =>
 const payload = (out: Outcome<OrderRecord>): OrderPayload =>
   out.ok ? { order: toOrder(out.value), userErrors: [] } : { order: null, userErrors: out.errors.map((e) => ({ ...e })) };
 
-const encodeCursor = (o: OrderRecord): string => Buffer.from(JSON.stringify({ a: (o.startedAt ?? o.createdAt).toISOString(), i: o.id })).toString('base64url');
+// Orders page by (start or creation time, id).
+const orderCursor = cursorCodec('order', z.object({ at: z.string().datetime(), id: z.string().refine(isUuid) }));
+const encodeCursor = (o: OrderRecord): string => orderCursor.encode({ at: (o.startedAt ?? o.createdAt).toISOString(), id: o.id });
 function decodeCursor(c: string): { at: Date; id: string } {
-  try {
-    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as { a?: unknown; i?: unknown };
-    const at = typeof v.a === 'string' ? new Date(v.a) : null;
-    if (at && !Number.isNaN(at.getTime()) && typeof v.i === 'string' && isUuid(v.i)) return { at, id: v.i };
-  } catch {
-    /* fall through */
-  }
-  throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid cursor');
+  const { at, id } = orderCursor.decode(c);
+  return { at: new Date(at), id };
 }
 
 function caller(ctx: OrdersContext) {

@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, ErrorCodes, ForbiddenError, isUuid } from '@evcs/platform';
+import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize } from '@evcs/platform';
+import { z } from 'zod';
 import type { PaymentsContext } from '../context';
 import { CHANNEL_OF, ClientParams } from '../domain/channel';
 import { fenToYuan } from '../domain/money';
@@ -90,19 +91,9 @@ const errors = <T>(o: Outcome<T>): UserError[] => (o.ok ? [] : o.errors.map((e) 
 
 // ---- cursors: opaque to clients, validated on the way back ---------------------------------
 
-const encodeCursor = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
-function decodeCursor<T>(cursor: string, valid: (v: unknown) => v is T): T {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (valid(v)) return v;
-  } catch {
-    /* fall through */
-  }
-  throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid cursor');
-}
-const isPaymentCursor = (v: unknown): v is { t: string; id: string } =>
-  !!v && typeof v === 'object' && typeof (v as { t: unknown }).t === 'string' && !Number.isNaN(Date.parse((v as { t: string }).t)) && isUuid(String((v as { id: unknown }).id));
-const isIdCursor = (v: unknown): v is { id: string } => !!v && typeof v === 'object' && isUuid(String((v as { id: unknown }).id));
+// Payments page by (creation time, id); discrepancies by id.
+const paymentCursor = cursorCodec('payment', z.object({ t: z.string().datetime(), id: z.string().refine(isUuid) }));
+const discrepancyCursor = cursorCodec('discrepancy', z.object({ id: z.string().refine(isUuid) }));
 
 /** Statements cover every payment of the tenant: readers limited to some stations or to themselves may not see them. */
 function statementScope(ctx: PaymentsContext) {
@@ -111,10 +102,6 @@ function statementScope(ctx: PaymentsContext) {
   return scope;
 }
 
-function pageSize(first: number): number {
-  if (!Number.isInteger(first) || first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
-  return first;
-}
 
 // ---- resolvers ------------------------------------------------------------------------------
 
@@ -143,9 +130,9 @@ export class PaymentResolver {
     const scope = ctx.readScope('payment:read');
     const n = pageSize(first);
     if (filter?.orderId && !isUuid(filter.orderId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'orderId must be a UUID');
-    const rows = await ctx.repo.listPayments(scope, filter ?? {}, n, after ? decodeCursor(after, isPaymentCursor) : null);
+    const rows = await ctx.repo.listPayments(scope, filter ?? {}, n, after ? paymentCursor.decode(after) : null);
     const page = rows.slice(0, n);
-    const edges = page.map((p) => Object.assign(new PaymentEdge(), { cursor: encodeCursor({ t: p.createdAt.toISOString(), id: p.id }), node: toPayment(p) }));
+    const edges = page.map((p) => Object.assign(new PaymentEdge(), { cursor: paymentCursor.encode({ t: p.createdAt.toISOString(), id: p.id }), node: toPayment(p) }));
     return Object.assign(new PaymentConnection(), { edges, pageInfo: Object.assign(new PageInfo(), { hasNextPage: rows.length > n, endCursor: edges.at(-1)?.cursor ?? null }) });
   }
 
@@ -203,8 +190,8 @@ export class StatementResolver {
     const scope = statementScope(ctx);
     const n = pageSize(first);
     if (filter?.date && !/^\d{4}-\d{2}-\d{2}$/.test(filter.date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'date must be yyyy-MM-dd');
-    const { rows, totals } = await ctx.repo.discrepancies(scope, filter ?? {}, n, after ? decodeCursor(after, isIdCursor).id : null);
-    const edges = rows.slice(0, n).map((d) => Object.assign(new StatementDiscrepancyEdge(), { cursor: encodeCursor({ id: d.id }), node: toDiscrepancy(d) }));
+    const { rows, totals } = await ctx.repo.discrepancies(scope, filter ?? {}, n, after ? discrepancyCursor.decode(after).id : null);
+    const edges = rows.slice(0, n).map((d) => Object.assign(new StatementDiscrepancyEdge(), { cursor: discrepancyCursor.encode({ id: d.id }), node: toDiscrepancy(d) }));
     return Object.assign(new StatementDiscrepancyConnection(), {
       edges,
       pageInfo: Object.assign(new PageInfo(), { hasNextPage: rows.length > n, endCursor: edges.at(-1)?.cursor ?? null }),
