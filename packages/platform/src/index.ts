@@ -15,3 +15,4 @@ export * from './authz';
 export * from './service-client';
 export * from './loader-results';
 export * from './cursor';
+export * from './outbox';
