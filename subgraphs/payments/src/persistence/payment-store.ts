@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Knex, withTenant } from '@evcs/platform';
-import { PAYMENT_EVENTS_TOPIC, PaymentEvent } from '@evcs/events';
+import { Knex, OutboxWriter, withTenant } from '@evcs/platform';
+import { PaymentEvent, PaymentEvents } from '@evcs/events';
 import type { ChannelName, ClientParams } from '../domain/channel';
 import type {
   Discrepancy,
@@ -76,10 +76,9 @@ const toRun = (r: Row): StatementRunRecord => ({
 
 const iso = (d: Date) => d.toISOString();
 
-/** Write an event to the outbox in the caller's transaction: it exists exactly when the change commits. */
-async function outbox(trx: Knex.Transaction, event: PaymentEvent): Promise<void> {
-  await trx('outbox').insert({ id: event.id, tenant_id: event.tenantId, topic: PAYMENT_EVENTS_TOPIC, key: event.orderId, payload: JSON.stringify(event) });
-}
+/** Events go out through the outbox, in the caller's transaction: an event exists exactly when the change commits. */
+const outboxWriter = new OutboxWriter('payments');
+const outbox = (trx: Knex.Transaction, event: PaymentEvent): Promise<string> => outboxWriter.enqueue(trx, PaymentEvents, event);
 
 class Rollback extends Error {
   constructor(readonly outcome: ReserveRefundOutcome) {
