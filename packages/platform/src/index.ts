@@ -16,3 +16,4 @@ export * from './service-client';
 export * from './loader-results';
 export * from './cursor';
 export * from './outbox';
+export * from './time';

@@ -10,13 +10,12 @@ import {
   PAYMENT_EVENTS_PARTITIONS,
   PAYMENT_EVENTS_TOPIC,
 } from '@evcs/events';
-import { importSigningKey, parseEnv, runSubgraphMain, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
+import { importSigningKey, parseEnv, runSubgraphMain, ServiceGraphQLClient, TokenIssuer, isTimeZone } from '@evcs/platform';
 import { AssetsChargerDirectory } from './clients/assets-directory';
 import { TariffsPricer } from './clients/tariffs-pricer';
 import { startChargerEventsConsumer } from './events/charger-events-consumer';
 import { startPaymentEventsConsumer } from './events/payment-events-consumer';
 import { startOutboxRelay } from './events/outbox-relay';
-import { isTimeZone } from './domain/day-window';
 import { startScheduler } from './jobs/scheduler';
 import { createOrdersServer, createReconciliationService, createSessionService } from './server';
 

@@ -92,9 +92,12 @@ describe('plan cache invalidation across instances (real Postgres + Kafka)', () 
   }
 
   it('a binding change made on instance A reaches instance B\'s cache within a second', async () => {
+    const seen = b.srv.cache.stats.invalidations;
     const cheap = await createPlan('Cheap', '1.0000');
     const dear = await createPlan('Dear', '3.0000');
     await bind(cheap);
+    // Events leave through A's outbox after each commit: let B receive these three before it caches.
+    await eventually(async () => b.srv.cache.stats.invalidations >= seen + 3, { what: 'B saw the three changes', timeoutMs: 10_000 });
     expect(await priceOn(b)).toBe('10.00');
     expect(await priceOn(c)).toBe('10.00');
     const hits = b.srv.cache.stats.hits;

@@ -1,7 +1,6 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { AppError, ErrorCodes, requirePermission, isUuid } from '@evcs/platform';
+import { AppError, ErrorCodes, requirePermission, isUuid, isTimeZone } from '@evcs/platform';
 import type { OrdersContext } from '../context';
-import { isTimeZone } from '../domain/day-window';
 import type { RunRecord } from '../domain/reconciliation';
 import { Discrepancy, DiscrepancyConnection, DiscrepancyFilter, DiscrepancyPayload, ReconciliationRun, ReconciliationRunPayload } from './recon-types';
 
