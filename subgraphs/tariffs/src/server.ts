@@ -1,5 +1,5 @@
 import { TARIFF_EVENTS_PARTITIONS, TARIFF_EVENTS_TOPIC } from '@evcs/events';
-import { createSubgraphServer, EventBus, KafkaNames, Knex, Logger, OutboxRelay, PgOutbox, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
+import { createSubgraphServer, EventBus, KafkaNames, Knex, Logger, OutboxRelay, PgOutbox, pingDatabase, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
 import type { TariffsContext } from './context';
 import { PlanCache } from './domain/plan-cache';
 import type { TariffReadScope, TariffWriteScope } from './domain/ports';
@@ -67,7 +67,7 @@ export async function createTariffsServer(deps: TariffsDeps): Promise<TariffsSer
       return { ...base, service, store, readScope, writeScope, loaders: createLoaders(store, readScope) };
     },
     ready: async () => {
-      await deps.knex.raw('select 1');
+      await pingDatabase(deps.knex);
     },
   });
   relay?.start();

@@ -1,6 +1,6 @@
 import { cursorCodec, isUuid, pageSize } from '@evcs/platform';
 import { z } from 'zod';
-import type { CodeKey } from '../persistence/read-repository';
+import type { CodeKey } from '../domain/read-model';
 
 /** Stations and chargers page by (code, id); a charger cursor is not accepted for stations. */
 export type CursorKind = 'station' | 'charger';

@@ -2,7 +2,7 @@ import { Arg, Ctx, Directive, FieldResolver, ID, Int, Query, Resolver, Root } fr
 import { AppError, ErrorCodes, isUuid } from '@evcs/platform';
 import type { AssetsContext } from '../context';
 import { CONNECTOR_DISPLAY_STATUSES } from '../domain/model';
-import type { CodeKey } from '../persistence/read-repository';
+import type { CodeKey } from '../domain/read-model';
 import { decodeCursor, encodeCursor, pageSize } from './cursor';
 import { ChargerFilter, StationFilter } from './inputs';
 import { toCharger, toConnector, toStation, toStats, toStatusChange } from './mappers';

@@ -6,7 +6,7 @@ import { CHANNEL_OF, ClientParams } from '../domain/channel';
 import { fenToYuan } from '../domain/money';
 import type { Outcome } from '../domain/outcome';
 import type { PaymentRecord, RefundRecord, StatementRunRecord } from '../domain/ports';
-import type { DiscrepancyRecord } from '../persistence/read-repository';
+import type { DiscrepancyRecord } from '../domain/read-model';
 import {
   ClientPayParams,
   CreatePaymentInput,
