@@ -1,6 +1,7 @@
+import { encodeWith, type EventContract } from './contract';
 import { z } from 'zod';
 import { zonedTimestamp } from './charger-events';
-import { decodeEvent } from './codec';
+import { decodeEvent, type EncodedEvent } from './codec';
 
 /**
  * Commands from the platform to a charger, keyed by charger identity.
@@ -75,13 +76,15 @@ export const ChargerCommand = z.object({
 });
 export type ChargerCommand = z.infer<typeof ChargerCommand>;
 
-export function encodeChargerCommand(c: ChargerCommand): { key: string; value: string; headers: Record<string, string> } {
-  return {
-    key: c.chargerId,
-    value: JSON.stringify(c),
-    headers: { 'content-type': 'application/json', 'command-type': c.command.type, 'tenant-id': c.tenantId },
-  };
-}
+/** Keyed by charger: one charger's commands stay in order. */
+export const ChargerCommands: EventContract<ChargerCommand> = {
+  topic: CHARGER_COMMANDS_TOPIC,
+  schema: ChargerCommand,
+  key: (c) => c.chargerId,
+  headers: (c) => ({ 'command-type': c.command.type, 'tenant-id': c.tenantId }),
+};
+
+export const encodeChargerCommand = (c: ChargerCommand): EncodedEvent => encodeWith(ChargerCommands, c);
 
 /** Decode and validate a command at the edge (InvalidEventError with the reason when it doesn't match). */
 export function decodeChargerCommand(value: Buffer | string | null): ChargerCommand {
