@@ -106,7 +106,7 @@ describe('end to end: a session from startCharging to the bill', () => {
     const orderState = async () => (await gql(accessToken, 'query($id: ID!) { order(id: $id) { state } }', { id: orderId })).data.order.state as string;
     await eventually(async () => (await orderState()) === 'PAID', { timeoutMs: 30_000, what: 'order PAID' });
     const refund = await gql(accessToken, 'mutation($i: RefundPaymentInput!) { refundPayment(input: $i) { refund { state } userErrors { code } } }', {
-      i: { paymentId: created.id, amount: created.amount.minor, reason: 'customer complaint', idempotencyKey: `refund-${orderId}` },
+      i: { paymentId: created.id, amountMinor: created.amount.minor, reason: 'customer complaint', idempotencyKey: `refund-${orderId}` },
     });
     expect(refund.data.refundPayment.userErrors).toEqual([]);
     await eventually(async () => (await orderState()) === 'REFUNDED', { timeoutMs: 30_000, what: 'order REFUNDED' });

@@ -27,3 +27,12 @@ export function energyFromWh(wh: number | string): Energy {
   const kwh = `${s}${kInt}.${digits.slice(-3)}${trimmed}`;
   return { wh: `${s}${int}${trimmed ? `.${trimmed}` : ''}`, kwh };
 }
+
+/** From kWh as an exact decimal string (how YKC piles report energy: "1.2345"). */
+export function energyFromKwh(kwh: string): Energy {
+  const m = DECIMAL.exec(kwh);
+  if (!m) throw new RangeError(`not a decimal number of kWh: "${kwh}"`);
+  const [, sign = '', int, frac = ''] = m;
+  const f = frac.padEnd(3, '0');
+  return energyFromWh(`${sign}${int}${f.slice(0, 3)}${f.length > 3 ? `.${f.slice(3)}` : ''}`);
+}

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { GraphQLSafeInt } from 'graphql-scalars';
 import { Directive, Field, ObjectType } from 'type-graphql';
-import { energyFromWh } from './energy';
+import { energyFromKwh, energyFromWh } from './energy';
 import { formatMoney, type Money } from './money';
 
 /**
@@ -30,3 +30,5 @@ export class EnergyObject {
 export const moneyObject = (m: Money): MoneyObject => Object.assign(new MoneyObject(), { minor: m.minor, currency: m.currency, formatted: formatMoney(m) });
 
 export const energyObject = (wh: number | string): EnergyObject => Object.assign(new EnergyObject(), energyFromWh(wh));
+
+export const energyObjectFromKwh = (kwh: string): EnergyObject => Object.assign(new EnergyObject(), energyFromKwh(kwh));

@@ -3,6 +3,7 @@ import {
   addMoney,
   compareMoney,
   currencyExponent,
+  energyFromKwh,
   energyFromWh,
   formatMoney,
   money,
@@ -137,5 +138,8 @@ describe('the GraphQL shapes', () => {
     expect(energyFromWh('0012000')).toEqual({ wh: '12000', kwh: '12.000' });
     expect(() => energyFromWh(1.5)).toThrow(RangeError);
     expect(() => energyFromWh('1e3')).toThrow(RangeError);
+    expect(energyFromKwh('1.2345')).toEqual({ wh: '1234.5', kwh: '1.2345' });
+    expect(energyFromKwh('12.3')).toEqual({ wh: '12300', kwh: '12.300' });
+    expect(energyFromKwh('0.0000')).toEqual({ wh: '0', kwh: '0.000' });
   });
 });
