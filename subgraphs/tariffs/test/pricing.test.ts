@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { formatMoney, type Money } from '@evcs/platform';
+import { formatMoney, money, type Money } from '@evcs/platform';
 import { Exact, sum } from '../src/domain/exact';
 import { formatClock, SegmentInput } from '../src/domain/plan';
-import { MeterSample, priceSession, PricingInputError } from '../src/domain/pricing';
+import { allocate, MeterSample, priceSession, PricingInputError } from '../src/domain/pricing';
 import { aPlan, aVersion, EXAMPLE_SEGMENTS, kwh, seg, shanghai, wh } from './builders';
 
 const total = (p: ReturnType<typeof priceSession>) => formatMoney(p.total);
@@ -342,5 +342,21 @@ describe('pricing: properties', () => {
         expect(formatMoney(p.total)).toBe('22.80');
       }),
     );
+  });
+});
+
+describe('allocate', () => {
+  const yuanOf = (s: string) => Exact.parse(s);
+  it('shares the rounded total out by largest remainder, the first on ties', () => {
+    // 0.004 + 0.004 + 0.004 = 0.012 → 0.01: one fen, to the first
+    expect(allocate(money(1, 'CNY'), ['0.004', '0.004', '0.004'].map(yuanOf)).map((m) => m.minor)).toEqual([1, 0, 0]);
+    // 1.004 + 2.003 + 0.006 = 3.013 → 3.01: floors 100 + 200 + 0, one fen left, to the largest remainder (0.6 fen)
+    expect(allocate(money(301, 'CNY'), ['1.004', '2.003', '0.006'].map(yuanOf)).map((m) => m.minor)).toEqual([100, 200, 1]);
+    // whole amounts stay whole; JPY has no minor digits
+    expect(allocate(money(3, 'JPY'), ['1.5', '1.5'].map(yuanOf)).map((m) => m.minor)).toEqual([2, 1]);
+  });
+  it('refuses a total that is not the rounded sum of the parts', () => {
+    expect(() => allocate(money(500, 'CNY'), ['1', '2'].map(yuanOf))).toThrow(RangeError);
+    expect(() => allocate(money(100, 'CNY'), ['1', '2'].map(yuanOf))).toThrow(RangeError);
   });
 });

@@ -1,4 +1,4 @@
-import { AppError, currencyExponent, ErrorCodes, money, moneyFromRational, type Money } from '@evcs/platform';
+import { AppError, currencyExponent, ErrorCodes, money, moneyFromRational, zeroMoney, type Money } from '@evcs/platform';
 import { Exact, sum } from './exact';
 import { floorToQuarter, localSlotOf, QUARTER_MS } from './local-time';
 import { PlanVersion, PricedPlan, Segment, slotTable, versionAt } from './plan';
@@ -172,7 +172,7 @@ export function priceSession(plan: PricedPlan, usage: SessionUsage): SessionPric
         item.energyWh = item.energyWh.add(energy);
       } else {
         const segment = v.segments[idx];
-        items.set(key, { version: v.version, segmentIndex: idx, segment, durationMs: ms, energyWh: energy, electricity: Exact.ZERO, service: Exact.ZERO, electricityAmount: NO_MONEY, serviceAmount: NO_MONEY });
+        items.set(key, { version: v.version, segmentIndex: idx, segment, durationMs: ms, energyWh: energy, electricity: Exact.ZERO, service: Exact.ZERO, electricityAmount: zeroMoney(plan.currency), serviceAmount: zeroMoney(plan.currency) });
       }
     }
   }
@@ -209,9 +209,6 @@ export function priceSession(plan: PricedPlan, usage: SessionUsage): SessionPric
   };
 }
 
-/** placeholder while the items are summed; every item gets its share before the price is returned */
-const NO_MONEY: Money = { minor: 0, currency: 'CNY' };
-
 /**
  * Share `total` (the half-up rounding of the parts' exact sum) out over the
  * parts in minor units: each part gets its value rounded down, and the minor
@@ -224,6 +221,7 @@ export function allocate(total: Money, parts: readonly Exact[]): Money[] {
   const scaled = parts.map((p) => p.mul(scale));
   const floors = scaled.map(floor);
   let left = BigInt(total.minor) - floors.reduce((a, b) => a + b, 0n);
+  if (left < 0n || left > BigInt(parts.length)) throw new RangeError(`${total.minor} is not the rounded sum of the parts`);
   const order = scaled
     .map((x, i) => ({ i, rem: x.sub(Exact.of(floors[i])) }))
     .sort((a, b) => b.rem.cmp(a.rem) || a.i - b.i);
