@@ -72,7 +72,7 @@ describe('end to end: an order paid through the router and the Alipay sandbox', 
     await eventually(async () => (await gql(token, q, { id: created.payment.id })).data?.payment?.state === 'SUCCEEDED', { what: 'payment succeeded', timeoutMs: 30_000 });
 
     const refund = await gql(token, 'mutation($i: RefundPaymentInput!) { refundPayment(input: $i) { refund { state } userErrors { code } } }', {
-      i: { paymentId: created.payment.id, amount: 456, reason: 'unused energy', idempotencyKey: `e2e-${randomUUID()}` },
+      i: { paymentId: created.payment.id, amountMinor: 456, reason: 'unused energy', idempotencyKey: `e2e-${randomUUID()}` },
     });
     expect(refund.data.refundPayment.refund.state).toBe('SUCCEEDED');
     await eventually(async () => events.filter((e) => e.orderId === orderId).length >= 2, { what: 'payment events', timeoutMs: 30_000 });

@@ -49,10 +49,18 @@ describe('end to end: pricing a session through the router', () => {
     expect(station.chargers[0].tariffBinding).toBeNull();
 
     const r = await query(
-      'query($input: PriceSessionInput!) { priceSession(input: $input) { source total planVersions items { start energyWh } } }',
+      'query($input: PriceSessionInput!) { priceSession(input: $input) { source total { minor currency formatted } planVersions items { start energy { wh } } } }',
       { input: { chargerId: station.chargers[0].id, stationId: station.id, startedAt: '2026-03-01T23:00:00Z', stoppedAt: '2026-03-02T01:00:00Z', energyWh: '20000' } },
     );
     expect(r.errors).toBeUndefined();
-    expect(r.data.priceSession).toEqual({ source: 'TENANT', total: '22.80', planVersions: [1], items: [{ start: '00:00', energyWh: '10000' }, { start: '08:00', energyWh: '10000' }] });
+    expect(r.data.priceSession).toEqual({
+      source: 'TENANT',
+      total: { minor: 2280, currency: 'CNY', formatted: '22.80' },
+      planVersions: [1],
+      items: [
+        { start: '00:00', energy: { wh: '10000' } },
+        { start: '08:00', energy: { wh: '10000' } },
+      ],
+    });
   });
 });

@@ -70,8 +70,9 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data;
   }
-  const ORDER = `query($id: ID!) { order(id: $id) { id state origin transactionId startedAt stoppedAt energyKwh amount preAuthorizedAmount reviewFlags
-    bill { total items { energyWh } } chargerBill { amount energyKwh meterStartKwh meterStopKwh tiers { tier energyKwh amount } } } }`;
+  const ORDER = `query($id: ID!) { order(id: $id) { id state origin transactionId startedAt stoppedAt energy { kwh } amount { minor formatted } preAuthorizedAmount { minor formatted } reviewFlags
+    bill { total { minor formatted } items { energy { wh } } }
+    chargerBill { amount { formatted } amountExact energy { kwh } meterStart { kwh } meterStop { kwh } tiers { tier energy { kwh } amount { formatted } } } } }`;
 
   it('an API-started session: 0x34 → 0x33 CHARGING, 0x13, stopCharging → 0x36/0x35, the 0x3B (resent after its 0x40) priced to the cent', async () => {
     const { accessToken } = await stack.login(tenant.code, 'yan', 'yan password 1');
@@ -83,12 +84,12 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
     const chargerId = (await gql(accessToken, 'query($c: String!) { chargerByCode(code: $c) { id protocol } }', { c: PILE })).chargerByCode.id;
 
     const before = new Date();
-    const started = await gql(accessToken, 'mutation($i: StartChargingInput!) { startCharging(input: $i) { order { id state transactionId preAuthorizedAmount } userErrors { code message } } }', {
+    const started = await gql(accessToken, 'mutation($i: StartChargingInput!) { startCharging(input: $i) { order { id state transactionId preAuthorizedAmount { minor currency formatted } } userErrors { code message } } }', {
       i: { chargerId, connectorNo: 1, idempotencyKey: `ykc-${randomUUID()}`, preAuthorizedAmountMinor: 5000 },
     });
     expect(started.startCharging.userErrors).toEqual([]);
     const { id: orderId, transactionId: serial } = started.startCharging.order;
-    expect(started.startCharging.order).toMatchObject({ state: 'PENDING', preAuthorizedAmount: '50.00' });
+    expect(started.startCharging.order).toMatchObject({ state: 'PENDING', preAuthorizedAmount: { minor: 5000, currency: 'CNY', formatted: '50.00' } });
     // pile + gun + yyMMddHHmmss (Shanghai) + counter
     expect(serial).toMatch(new RegExp(`^${PILE}01\\d{12}0001$`));
     // …on the station's clock (assets: Asia/Shanghai)
@@ -120,20 +121,21 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
       { timeoutMs: 30_000, what: 'order TO_PAY' },
     );
     const rate = demoRateX1e4(record.startedAt);
-    expect(done).toMatchObject({ origin: 'API', transactionId: serial, energyKwh: '5.234', amount: yuan(52_340, rate), reviewFlags: [] });
-    expect(done.bill.total).toBe(done.amount);
+    expect(done).toMatchObject({ origin: 'API', transactionId: serial, energy: { kwh: '5.234' }, amount: { formatted: yuan(52_340, rate) }, reviewFlags: [] });
+    expect(done.bill.total).toEqual(done.amount);
     expect(new Date(done.startedAt).getTime()).toBe(record.startedAt.getTime());
     expect(new Date(done.stoppedAt).getTime()).toBe(record.endedAt.getTime());
     // the pile's bill beside the platform's, the same to 10^-4 yuan
-    expect(done.chargerBill).toMatchObject({ energyKwh: '5.234', meterStartKwh: whKwh(record.meterStartX1e4), meterStopKwh: whKwh(record.meterStopX1e4) });
-    expect(toFen(done.chargerBill.amount)).toBe(done.amount);
+    expect(done.chargerBill).toMatchObject({ energy: { kwh: '5.234' }, meterStart: { kwh: whKwh(record.meterStartX1e4) }, meterStop: { kwh: whKwh(record.meterStopX1e4) } });
+    expect(toFen(done.chargerBill.amountExact)).toBe(done.amount.formatted);
+    expect(done.chargerBill.amount.formatted).toBe(done.amount.formatted);
 
     // The pile resends the record (our 0x40 lost, as far as it knows): confirmed again, billed once.
     const again = await pile.sendRecord(record);
     expect(again).toEqual({ serial, accepted: true });
     await new Promise((r) => setTimeout(r, 2000));
     const after = (await gql(accessToken, ORDER, { id: orderId })).order;
-    expect(after).toMatchObject({ state: 'TO_PAY', amount: done.amount, energyKwh: '5.234' });
+    expect(after).toMatchObject({ state: 'TO_PAY', amount: done.amount, energy: { kwh: '5.234' } });
   });
 
   it('a session the pile starts itself, and a record for a serial the platform never saw: orders of origin CHARGER, priced the same way', async () => {
@@ -175,7 +177,7 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
         },
         { timeoutMs: 30_000, what: `order of ${serial} TO_PAY` },
       );
-      expect(o).toMatchObject({ origin: 'CHARGER', energyKwh: kwh, amount: yuan(rec.totalEnergyX1e4, demoRateX1e4(rec.startedAt)), reviewFlags: [] });
+      expect(o).toMatchObject({ origin: 'CHARGER', energy: { kwh }, amount: { formatted: yuan(rec.totalEnergyX1e4, demoRateX1e4(rec.startedAt)) }, reviewFlags: [] });
     }
   });
 
@@ -185,7 +187,7 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
     const chargerId = (await gql(accessToken, 'query($c: String!) { chargerByCode(code: $c) { id } }', { c: DEMO_YKC_PILE })).chargerByCode.id;
     const billed = await eventually(
       async () => {
-        const list = await gql(accessToken, 'query($c: [ID!]) { orders(filter: { chargerIds: $c, states: [TO_PAY] }) { edges { node { id energyKwh amount reviewFlags chargerBill { amount } } } } }', {
+        const list = await gql(accessToken, 'query($c: [ID!]) { orders(filter: { chargerIds: $c, states: [TO_PAY] }) { edges { node { id energy { kwh } amount { minor formatted } reviewFlags chargerBill { amountExact } } } } }', {
           c: [chargerId],
         });
         const nodes = list.orders.edges.map((e: any) => e.node);
@@ -194,10 +196,10 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
       { timeoutMs: 60_000, intervalMs: 500, what: 'two billed orders of the demo pile' },
     );
     for (const o of billed) {
-      expect(Number(o.energyKwh)).toBeGreaterThan(0);
-      expect(Number(o.amount)).toBeGreaterThan(0);
+      expect(Number(o.energy.kwh)).toBeGreaterThan(0);
+      expect(o.amount.minor).toBeGreaterThan(0);
       expect(o.reviewFlags).toEqual([]);
-      expect(toFen(o.chargerBill.amount)).toBe(o.amount);
+      expect(toFen(o.chargerBill.amountExact)).toBe(o.amount.formatted);
     }
   });
 });

@@ -77,6 +77,10 @@ export function shanghaiDate(d: Date): string {
   return shanghaiDateTime(d).slice(0, 10);
 }
 
+// The sandboxes play Alipay and WeChat Pay, outside the platform: they keep their own yuan
+// conversion on purpose (no @evcs dependency), so a bug in the platform's money module shows up as a
+// disagreement with the "channel" instead of being shared by both sides.
+
 /** Integer fen to a yuan string with exactly two decimals. */
 export function fenToYuan(fen: number): string {
   const sign = fen < 0 ? '-' : '';

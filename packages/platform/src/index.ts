@@ -17,3 +17,6 @@ export * from './loader-results';
 export * from './cursor';
 export * from './outbox';
 export * from './time';
+export * from './money';
+export * from './energy';
+export * from './graphql-values';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createKnex, createLogger, generateSigningKey, Identity, Knex, listen, SubgraphServer, TokenIssuer, TokenVerifier, withTenant } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { createOrdersServer, migrations } from '../src';
+import * as billMoney from '../migrations/20261202000008_bill_money';
 
 describe('orders API: connection, filters, scopes, entity fields (real Postgres, real HTTP)', () => {
   let db: TestDatabase;
@@ -70,7 +71,7 @@ describe('orders API: connection, filters, scopes, entity fields (real Postgres,
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
     return (await res.json()) as any;
   };
-  const Q = 'query($f: OrderFilter, $a: String, $n: Int!, $s: SortDirection!) { orders(filter: $f, after: $a, first: $n, sort: $s) { edges { cursor node { id transactionId energyKwh } } pageInfo { hasNextPage endCursor } } }';
+  const Q = 'query($f: OrderFilter, $a: String, $n: Int!, $s: SortDirection!) { orders(filter: $f, after: $a, first: $n, sort: $s) { edges { cursor node { id transactionId energy { kwh } } } pageInfo { hasNextPage endCursor } } }';
 
   async function walk(filter: Record<string, unknown> | null, sort: 'ASC' | 'DESC', n: number, id: Partial<Identity> = {}): Promise<string[]> {
     const out: string[] = [];
@@ -112,8 +113,8 @@ describe('orders API: connection, filters, scopes, entity fields (real Postgres,
   });
 
   it('answers order(id), and energy as exact kWh', async () => {
-    const r = await gql('query($id: ID!) { order(id: $id) { transactionId energyKwh amount state } }', { id: ids[3] });
-    expect(r.data.order).toEqual({ transactionId: '3', energyKwh: '1.234', amount: '1.00', state: 'COMPLETED' });
+    const r = await gql('query($id: ID!) { order(id: $id) { transactionId energy { wh kwh } amount { minor currency formatted } state } }', { id: ids[3] });
+    expect(r.data.order).toEqual({ transactionId: '3', energy: { wh: '1234', kwh: '1.234' }, amount: { minor: 100, currency: 'CNY', formatted: '1.00' }, state: 'COMPLETED' });
     const foreign = await gql('query($id: ID!) { order(id: $id) { id } }', { id: ids[3] }, { tenantId: B, visibleTenantIds: [B] });
     expect(foreign.data.order).toBeNull();
   });
@@ -144,5 +145,83 @@ describe('orders API: connection, filters, scopes, entity fields (real Postgres,
     expect(set.data.updateOrderSettings).toEqual({ settings: { ykcPreAuthorizedAmountMinor: 5_000 }, userErrors: [] });
     expect((await gql(READ)).data.orderSettings).toEqual({ ykcPreAuthorizedAmountMinor: 5_000 });
     expect((await gql(READ, {}, { tenantId: B, visibleTenantIds: [B] })).data.orderSettings).toEqual({ ykcPreAuthorizedAmountMinor: 20_000 });
+  });
+  it("states every amount as Money and every energy as Energy: the bill, the charger's own bill, the pre-authorised amount", async () => {
+    const id = randomUUID();
+    const money = (minor: number) => ({ minor, currency: 'CNY' });
+    const bill = {
+      currency: 'CNY', planId: randomUUID(), source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai',
+      electricityAmount: money(1530), serviceAmount: money(750), totalExact: '22.8', total: money(2280),
+      items: [{ planVersion: 1, segmentNo: 1, start: '00:00', end: '08:00', energyPrice: '0.6800', serviceFee: '0.3500', durationSeconds: '3600', energyWh: '10000.5', electricityAmount: money(680), serviceAmount: money(350) }],
+    };
+    const chargerBill = {
+      amount: '22.8150', energyWh: 20_000, startedAt: '2026-11-20T00:00:00.000Z', endedAt: '2026-11-20T02:00:00.000Z', meterStartWh: 1_000_000, meterStopWh: 1_020_000,
+      tiers: [{ tier: 'PEAK', unitPrice: '1.14075', energyKwh: '20.0000', amount: '22.8150' }],
+    };
+    await withTenant(knex, A, (trx) =>
+      trx('orders.orders').insert({ id, tenant_id: A, station_id: randomUUID(), charger_id: randomUUID(), charger_code: 'C9', connector_no: 1, origin: 'API', state: 'TO_PAY', started_at: new Date(Date.UTC(2025, 0, 1)), amount: '22.80', energy_wh: 20_000, bill: JSON.stringify(bill), charger_bill: JSON.stringify(chargerBill), pre_authorized_fen: 20_000, transaction_id: 'money' }),
+    );
+    const M = '{ minor currency formatted }';
+    const r = await gql(
+      `query($id: ID!) { order(id: $id) { amount ${M} energy { wh kwh } preAuthorizedAmount ${M}
+        bill { total ${M} totalExact electricityAmount { formatted } serviceAmount { formatted } items { energy { wh kwh } electricityAmount ${M} serviceAmount { minor } } }
+        chargerBill { amount ${M} amountExact energy { kwh } meterStart { wh } meterStop { kwh } tiers { tier unitPrice energy { wh kwh } amount { minor } } } } }`,
+      { id },
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data.order).toEqual({
+      amount: { minor: 2280, currency: 'CNY', formatted: '22.80' },
+      energy: { wh: '20000', kwh: '20.000' },
+      preAuthorizedAmount: { minor: 20_000, currency: 'CNY', formatted: '200.00' },
+      bill: {
+        total: { minor: 2280, currency: 'CNY', formatted: '22.80' },
+        totalExact: '22.8',
+        electricityAmount: { formatted: '15.30' },
+        serviceAmount: { formatted: '7.50' },
+        items: [{ energy: { wh: '10000.5', kwh: '10.0005' }, electricityAmount: { minor: 680, currency: 'CNY', formatted: '6.80' }, serviceAmount: { minor: 350 } }],
+      },
+      // the pile's 4-decimal figures: Money rounds them half-up, amountExact keeps what it sent
+      chargerBill: {
+        amount: { minor: 2282, currency: 'CNY', formatted: '22.82' },
+        amountExact: '22.8150',
+        energy: { kwh: '20.000' },
+        meterStart: { wh: '1000000' },
+        meterStop: { kwh: '1020.000' },
+        tiers: [{ tier: 'PEAK', unitPrice: '1.14075', energy: { wh: '20000', kwh: '20.000' }, amount: { minor: 2282 } }],
+      },
+    });
+  });
+
+  it('rewrites bills stored with decimal strings into Money (migration 20261202000008)', async () => {
+    const id = randomUUID();
+    const old = {
+      currency: 'CNY', planId: randomUUID(), source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai',
+      electricityAmount: '15.3', serviceAmount: '7.5', totalExact: '22.805', total: '22.81',
+      items: [
+        { planVersion: 1, segmentNo: 1, start: '00:00', end: '08:00', energyPrice: '0.6800', serviceFee: '0.3500', durationSeconds: '3600', energyWh: '10000', electricityAmount: '6.805', serviceAmount: '3.5' },
+        { planVersion: 1, segmentNo: 2, start: '08:00', end: '18:00', energyPrice: '0.8500', serviceFee: '0.4000', durationSeconds: '3600', energyWh: '10000', electricityAmount: '8.495', serviceAmount: '4' },
+      ],
+    };
+    await withTenant(knex, A, (trx) =>
+      trx('orders.orders').insert({ id, tenant_id: A, charger_code: 'C8', connector_no: 1, origin: 'API', state: 'TO_PAY', started_at: new Date(Date.UTC(2025, 0, 2)), amount: '22.81', bill: JSON.stringify(old), transaction_id: 'old-bill' }),
+    );
+    const owner = createKnex({ connectionString: db.ownerUrl, schema: 'orders', pool: { max: 1 } });
+    try {
+      await owner.transaction((trx) => billMoney.up(trx));
+      await owner.transaction((trx) => billMoney.up(trx)); // twice changes nothing
+    } finally {
+      await owner.destroy();
+    }
+    const r = await gql('query($id: ID!) { order(id: $id) { bill { total { minor } electricityAmount { minor } serviceAmount { minor } items { segmentNo energy { wh } electricityAmount { minor } serviceAmount { minor } } } } }', { id });
+    expect(r.errors).toBeUndefined();
+    expect(r.data.order.bill).toEqual({
+      total: { minor: 2281 },
+      electricityAmount: { minor: 1530 },
+      serviceAmount: { minor: 750 },
+      items: [
+        { segmentNo: 1, energy: { wh: '10000' }, electricityAmount: { minor: 681 }, serviceAmount: { minor: 350 } },
+        { segmentNo: 2, energy: { wh: '10000' }, electricityAmount: { minor: 850 }, serviceAmount: { minor: 400 } },
+      ],
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ChargerEvent, encodeChargerEvent } from '@evcs/events';
-import { AppError, createKnex, createLogger, ErrorCodes, KafkaEventBus, Knex, Subscription, withTenant } from '@evcs/platform';
+import { AppError, createKnex, createLogger, ErrorCodes, KafkaEventBus, Knex, Subscription, withTenant, formatMoney, money } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
 import { migrations } from '../src';
 import type { Bill, ChargerDirectory, Pricer } from '../src/domain/ports';
@@ -14,8 +14,8 @@ const silent = createLogger('orders-consumer-test', { level: 'silent' });
 const pricer: Pricer = {
   price: async (req): Promise<Bill> => {
     const fen = Math.round(req.energyWh / 10);
-    const total = `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
-    return { currency: 'CNY', planId: 'p', source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai', electricityAmount: total, serviceAmount: '0', totalExact: total, total, items: [] };
+    const total = money(fen, 'CNY');
+    return { currency: 'CNY', planId: 'p', source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai', electricityAmount: total, serviceAmount: money(0, 'CNY'), totalExact: formatMoney(total), total, items: [] };
   },
 };
 

@@ -1,6 +1,5 @@
 import { judgeReadings } from '../src/domain/meter';
 import { assertTransition, canTransition, ORDER_STATES, statesLeadingTo } from '../src/domain/states';
-import { whToKwh } from '../src/graphql/resolvers';
 
 describe('order state machine', () => {
   it('allows the documented path and nothing out of order', () => {
@@ -40,11 +39,3 @@ describe('meter readings', () => {
   });
 });
 
-describe('energy formatting', () => {
-  it('turns whole Wh into exact kWh strings', () => {
-    expect(whToKwh(0)).toBe('0.000');
-    expect(whToKwh(6000)).toBe('6.000');
-    expect(whToKwh(12345)).toBe('12.345');
-    expect(whToKwh(7)).toBe('0.007');
-  });
-});

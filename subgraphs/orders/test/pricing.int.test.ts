@@ -66,7 +66,7 @@ describe('orders priced by the tariffs service (real HTTP, real Postgres)', () =
   it('23:00–01:00 with 12 kWh and no samples costs 13.14 with the example plan', async () => {
     const o = await run('PRICE-1', '1', new Date(midnight.getTime() - 25 * 3600_000), new Date(midnight.getTime() - 23 * 3600_000), 12_000);
     expect(o).toMatchObject({ state: 'TO_PAY', amount: '13.14', energy_wh: '12000' });
-    expect(o.bill).toMatchObject({ total: '13.14', planVersions: [1], source: 'TENANT' });
+    expect(o.bill).toMatchObject({ total: { minor: 1314, currency: 'CNY' }, planVersions: [1], source: 'TENANT' });
   });
 
   it('a revision effective at midnight prices the hour after it with the new version (versions change mid-session)', async () => {

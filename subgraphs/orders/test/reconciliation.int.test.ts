@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createKnex, createLogger, generateSigningKey, Knex, listen, SubgraphServer, TokenIssuer, TokenVerifier, withTenant } from '@evcs/platform';
+import { createKnex, createLogger, generateSigningKey, Knex, listen, SubgraphServer, TokenIssuer, TokenVerifier, withTenant, formatMoney, money } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { createOrdersServer, createReconciliationService, migrations } from '../src';
 import type { Bill, Pricer, PricingRequest } from '../src/domain/ports';
@@ -10,8 +10,8 @@ class PerKwhPricer implements Pricer {
   async price(req: PricingRequest): Promise<Bill> {
     this.calls++;
     const fen = Math.round(req.energyWh / 10);
-    const total = `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
-    return { currency: 'CNY', planId: 'p', source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai', electricityAmount: total, serviceAmount: '0', totalExact: total, total, items: [] };
+    const total = money(fen, 'CNY');
+    return { currency: 'CNY', planId: 'p', source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai', electricityAmount: total, serviceAmount: money(0, 'CNY'), totalExact: formatMoney(total), total, items: [] };
   }
 }
 
@@ -36,7 +36,7 @@ describe('daily reconciliation (real Postgres)', () => {
         origin: 'CHARGER',
         transaction_id: randomUUID().slice(0, 8),
         currency: 'CNY',
-        bill: JSON.stringify({ total: '0', items: [] }),
+        bill: JSON.stringify({ total: { minor: 0, currency: 'CNY' }, items: [] }),
         meter_start_wh: 0,
         ...o,
       }),
@@ -60,7 +60,7 @@ describe('daily reconciliation (real Postgres)', () => {
     const zero = await order({ ...day, state: 'COMPLETED', energy_wh: 5000, meter_stop_wh: 5000, amount: '0.00' });
     const wrong = await order({ ...day, state: 'COMPLETED', energy_wh: 2000, meter_stop_wh: 2000, amount: '9.99' });
     // the pile billed 12.00 for what the platform billed 10.00: it holds another billing model
-    const pileDiff = await order({ ...day, state: 'PAID', energy_wh: 10_000, meter_stop_wh: 10_000, amount: '10.00', paid_at: at('2026-11-20T04:00:00Z'), transaction_id: 'TX-PILE', bill: JSON.stringify({ total: '10.00', totalExact: '10.0000', items: [] }) });
+    const pileDiff = await order({ ...day, state: 'PAID', energy_wh: 10_000, meter_stop_wh: 10_000, amount: '10.00', paid_at: at('2026-11-20T04:00:00Z'), transaction_id: 'TX-PILE', bill: JSON.stringify({ total: { minor: 1000, currency: 'CNY' }, totalExact: '10.0000', items: [] }) });
     const paidOpen = await order({ ...day, stopped_at: null, state: 'CHARGING', paid_at: at('2026-11-20T05:00:00Z'), paid_amount: '5.00' });
     await order({ started_at: at('2026-11-20T16:30:00Z'), state: 'CHARGING' }); // the 21st in Shanghai: another day
     await withTenant(knex, T, (trx) =>

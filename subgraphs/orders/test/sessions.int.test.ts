@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createKnex, Knex, withTenant } from '@evcs/platform';
+import { createKnex, Knex, withTenant, formatMoney, money } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { migrations } from '../src';
 import type { Bill, ChargerDirectory, ChargerInfo, Pricer, PricingRequest } from '../src/domain/ports';
@@ -25,8 +25,8 @@ class RecordingPricer implements Pricer {
   async price(req: PricingRequest): Promise<Bill> {
     this.calls.push(req);
     const fen = Math.round(req.energyWh / 10); // 1 yuan per kWh = 0.1 fen per Wh
-    const total = `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
-    return { currency: 'CNY', planId: 'plan-1', source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai', electricityAmount: total, serviceAmount: '0', totalExact: total, total, items: [] };
+    const total = money(fen, 'CNY');
+    return { currency: 'CNY', planId: 'plan-1', source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai', electricityAmount: total, serviceAmount: money(0, 'CNY'), totalExact: formatMoney(total), total, items: [] };
   }
 }
 
@@ -131,7 +131,7 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
     expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
     const o = await withTenant(knex, A, (trx) => trx('orders.orders').where({ charger_code: ocpp.code, transaction_id: '1001' }).first());
     expect(o).toMatchObject({ state: 'TO_PAY', energy_wh: '6000', amount: '6.00', meter_stop_wh: '16000' });
-    expect(o.bill.total).toBe('6.00');
+    expect(o.bill.total).toEqual({ minor: 600, currency: 'CNY' });
     const priced = pricer.calls.find((c) => c.energyWh === 6000)!;
     expect(priced.readings.map((r) => r.registerWh)).toEqual([10_000, 12_000, 14_000, 16_000]);
     const transitions = await withTenant(knex, A, (trx) => trx('orders.order_transitions').where({ order_id: o.id }).orderBy('id'));
@@ -184,7 +184,7 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
     expect(short.ok).toBe(false);
     const closed = await sessions.forceClose(caller, { orderId: o.id, reason: 'charger offline since yesterday' });
     if (!closed.ok) throw new Error(JSON.stringify(closed.errors));
-    expect(closed.value).toMatchObject({ state: 'TO_PAY', energyWh: 3000, amount: '3.00' });
+    expect(closed.value).toMatchObject({ state: 'TO_PAY', energyWh: 3000, amount: { minor: 300, currency: 'CNY' } });
     expect((await order(o.id)).review_flags).toContain('FORCE_CLOSED');
     // the charger comes back and sends its stop later: already closed, nothing changes
     expect(await sessions.onSessionStopped({ tenantId: A, chargerCode: ocpp.code, transactionId: '2002', meterStopWh: 60_000, stoppedAt: now, reason: null, eventId: ev() })).toBe('duplicate');
@@ -203,19 +203,19 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
 
   it('payments drive the rest: paid once (however often told), refunds partial then full; a payment that makes no sense is flagged', async () => {
     const o = await withTenant(knex, A, (trx) => trx('orders.orders').where({ charger_code: ocpp.code, transaction_id: '1001' }).first());
-    const paid = { eventId: ev(), tenantId: A, orderId: o.id, amountFen: 600, paidAt: now };
+    const paid = { eventId: ev(), tenantId: A, orderId: o.id, amount: money(600, 'CNY'), paidAt: now };
     expect(await sessions.onPaymentSucceeded(paid)).toBe('applied');
     expect(await sessions.onPaymentSucceeded(paid)).toBe('duplicate');
     expect(await order(o.id)).toMatchObject({ state: 'PAID', paid_amount: '6.00' });
-    expect(await sessions.onRefundSucceeded({ eventId: ev(), tenantId: A, orderId: o.id, refundedTotalFen: 200, fullyRefunded: false })).toBe('applied');
+    expect(await sessions.onRefundSucceeded({ eventId: ev(), tenantId: A, orderId: o.id, refundedTotal: money(200, 'CNY'), fullyRefunded: false })).toBe('applied');
     expect(await order(o.id)).toMatchObject({ state: 'PARTIALLY_REFUNDED', refunded_amount: '2.00' });
-    expect(await sessions.onRefundSucceeded({ eventId: ev(), tenantId: A, orderId: o.id, refundedTotalFen: 600, fullyRefunded: true })).toBe('applied');
+    expect(await sessions.onRefundSucceeded({ eventId: ev(), tenantId: A, orderId: o.id, refundedTotal: money(600, 'CNY'), fullyRefunded: true })).toBe('applied');
     expect(await order(o.id)).toMatchObject({ state: 'REFUNDED', refunded_amount: '6.00' });
 
     // a payment for a session still charging, of the wrong amount: recorded and flagged, state untouched
     await sessions.onSessionStarted({ eventId: ev(), tenantId: A, chargerCode: ocpp.code, connectorNo: 1, transactionId: '4004', idTag: 'CARD-9', meterStartWh: 0, startedAt: now });
     const open = await withTenant(knex, A, (trx) => trx('orders.orders').where({ charger_code: ocpp.code, transaction_id: '4004' }).first());
-    expect(await sessions.onPaymentSucceeded({ eventId: ev(), tenantId: A, orderId: open.id, amountFen: 999, paidAt: now })).toBe('flagged');
+    expect(await sessions.onPaymentSucceeded({ eventId: ev(), tenantId: A, orderId: open.id, amount: money(999, 'CNY'), paidAt: now })).toBe('flagged');
     expect(await order(open.id)).toMatchObject({ state: 'CHARGING', paid_amount: '9.99', review_flags: ['PAID_BUT_NOT_COMPLETED'] });
   });
 

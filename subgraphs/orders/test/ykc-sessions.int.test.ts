@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createKnex, Knex, withTenant } from '@evcs/platform';
+import { createKnex, Knex, withTenant, formatMoney, money } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { migrations } from '../src';
 import type { Bill, ChargerDirectory, ChargerInfo, Pricer, PricingRequest } from '../src/domain/ports';
@@ -25,8 +25,8 @@ class RecordingPricer implements Pricer {
     const x1e4 = req.energyWh * 15;
     const exact = `${Math.floor(x1e4 / 10_000)}.${String(x1e4 % 10_000).padStart(4, '0')}`;
     const fen = Math.floor((x1e4 + 50) / 100);
-    const total = `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
-    return { currency: 'CNY', planId: 'plan-1', source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai', electricityAmount: total, serviceAmount: '0', totalExact: exact, total, items: [] };
+    const total = money(fen, 'CNY');
+    return { currency: 'CNY', planId: 'plan-1', source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai', electricityAmount: total, serviceAmount: money(0, 'CNY'), totalExact: exact, total, items: [] };
   }
 }
 
@@ -232,7 +232,7 @@ describe('YKC sessions: serials, pre-authorised amounts, 0x33 / 0x13 / 0x3B (rea
     const mv = { tenantId: A, chargerCode: pile.code, connectorNo: 1, transactionId: o.transactionId!, basis: 'SINCE_START' as const };
     await sessions.onMeterValues({ ...mv, eventId: ev(), readings: [{ at: new Date('2026-11-24T14:10:00Z'), registerWh: 3_000 }, { at: new Date('2026-11-24T14:20:00Z'), registerWh: 6_000 }] });
     const closed = await sessions.forceClose(caller, { orderId: o.id, reason: 'pile offline, no record came' });
-    expect(closed).toMatchObject({ ok: true, value: { state: 'TO_PAY', energyWh: 6_000, amount: '9.00', meterStartWh: 0, meterStopWh: 6_000 } });
+    expect(closed).toMatchObject({ ok: true, value: { state: 'TO_PAY', energyWh: 6_000, amount: { minor: 900, currency: 'CNY' }, meterStartWh: 0, meterStopWh: 6_000 } });
     expect((await row(o.id)).review_flags).toEqual(['FORCE_CLOSED']);
   });
 });

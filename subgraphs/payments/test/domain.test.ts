@@ -1,5 +1,5 @@
 import { parseAlipayBill, parseTradeBill } from '../src/channels';
-import { fenToYuan, yuanToFen } from '../src/domain/money';
+import { fenToYuan, yuanToFen } from '../src/channels/yuan';
 import type { PaymentRecord } from '../src/domain/ports';
 import { reconcile } from '../src/domain/reconcile';
 import { formatShanghaiDateTime, parseShanghaiDateTime, shanghaiDate, shanghaiDayRange } from '../src/domain/time';

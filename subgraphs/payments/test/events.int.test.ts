@@ -50,7 +50,7 @@ describe('orders and payments stay consistent through events (real Kafka)', () =
     expect(c.payment.amount.minor).toBe(2345);
     h.alipay.pay(c.payment.outTradeNo);
     await eventually(async () => (await h.gql(PAYMENT, { token, variables: { id: c.payment.id } })).body.data.payment.state === 'SUCCEEDED');
-    await h.gql(REFUND, { token, variables: { i: { paymentId: c.payment.id, amount: 345, reason: 'r', idempotencyKey: `key-${randomUUID()}` } } });
+    await h.gql(REFUND, { token, variables: { i: { paymentId: c.payment.id, amountMinor: 345, reason: 'r', idempotencyKey: `key-${randomUUID()}` } } });
 
     const relay = new OutboxRelay({ outbox: new PgOutbox(h.knex, 'payments'), bus, names, logger });
     expect(await relay.runOnce()).toBeGreaterThanOrEqual(2);

@@ -150,7 +150,7 @@ describe('payments over GraphQL against the channel sandboxes', () => {
     const c = await create(await h.payableOrder(tenantA, 1000), 'ALIPAY_QR');
     h.alipay.pay(c.payment.outTradeNo);
     await eventually(async () => (await paymentOf(c.payment.id)).state === 'SUCCEEDED');
-    const refund = async (amount: number, k = key()) => (await h.gql(REFUND, { token: tokA, variables: { i: { paymentId: c.payment.id, amount, reason: 'unused energy', idempotencyKey: k } } })).body.data.refundPayment;
+    const refund = async (amount: number, k = key()) => (await h.gql(REFUND, { token: tokA, variables: { i: { paymentId: c.payment.id, amountMinor: amount, reason: 'unused energy', idempotencyKey: k } } })).body.data.refundPayment;
     const k1 = key();
     const r1 = await refund(300, k1);
     expect(r1.userErrors).toEqual([]);
@@ -176,7 +176,7 @@ describe('payments over GraphQL against the channel sandboxes', () => {
     h.wechat.pay(c.payment.outTradeNo);
     await eventually(async () => (await paymentOf(c.payment.id)).state === 'SUCCEEDED');
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => h.gql(REFUND, { token: tokA, variables: { i: { paymentId: c.payment.id, amount: 400, reason: 'r', idempotencyKey: key() } } })),
+      Array.from({ length: 5 }, () => h.gql(REFUND, { token: tokA, variables: { i: { paymentId: c.payment.id, amountMinor: 400, reason: 'r', idempotencyKey: key() } } })),
     );
     const accepted = results.map((r) => r.body.data.refundPayment).filter((r) => r.userErrors.length === 0);
     expect(accepted).toHaveLength(2);
@@ -189,10 +189,10 @@ describe('payments over GraphQL against the channel sandboxes', () => {
 
   it('only a succeeded payment can be refunded', async () => {
     const c = await create(await h.payableOrder(tenantA, 100), 'ALIPAY_QR');
-    const r = await h.gql(REFUND, { token: tokA, variables: { i: { paymentId: c.payment.id, amount: 100, reason: 'r', idempotencyKey: key() } } });
+    const r = await h.gql(REFUND, { token: tokA, variables: { i: { paymentId: c.payment.id, amountMinor: 100, reason: 'r', idempotencyKey: key() } } });
     expect(r.body.data.refundPayment.userErrors[0].code).toBe('NOT_REFUNDABLE');
     const noPerm = await h.token(tenantA, { permissions: ['payment:read', 'order:write'] });
-    const f = await h.gql(REFUND, { token: noPerm, variables: { i: { paymentId: c.payment.id, amount: 100, reason: 'r', idempotencyKey: key() } } });
+    const f = await h.gql(REFUND, { token: noPerm, variables: { i: { paymentId: c.payment.id, amountMinor: 100, reason: 'r', idempotencyKey: key() } } });
     expect(f.body.errors[0].extensions.code).toBe('FORBIDDEN');
   });
 

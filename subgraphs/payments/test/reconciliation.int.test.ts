@@ -9,7 +9,7 @@ const key = () => `key-${randomUUID()}`;
 const RUN = `mutation($c: PaymentChannelName!, $d: String!) { runStatementReconciliation(channel: $c, date: $d) {
   run { id channel date status lines matched discrepancies runs error } userErrors { code field message } } }`;
 const DISCREPANCIES = `query($f: DiscrepancyFilter) { statementDiscrepancies(filter: $f, first: 100) {
-  edges { node { id kind outTradeNo outRefundNo localAmount channelAmount localState channelState resolvedAt resolvedBy resolutionNote } }
+  edges { node { id kind outTradeNo outRefundNo localAmount { minor currency formatted } channelAmount { minor } localState channelState resolvedAt resolvedBy resolutionNote } }
   totals { count unresolved missingLocally missingAtChannel amountMismatch statusMismatch } } }`;
 const RESOLVE = `mutation($id: ID!, $n: String!) { resolveStatementDiscrepancy(id: $id, note: $n) { discrepancy { id resolvedAt resolutionNote } userErrors { code } } }`;
 
@@ -45,7 +45,7 @@ describe('statement reconciliation against the sandboxes’ daily statements', (
 
   it('finds each kind of discrepancy, persists them for review, and is idempotent per date', async () => {
     const ok = await paid(tenantA, tokA, 1000, 'ALIPAY_QR');
-    const refunded = await h.gql(REFUND, { token: tokA, variables: { i: { paymentId: ok.id, amount: 100, reason: 'r', idempotencyKey: key() } } });
+    const refunded = await h.gql(REFUND, { token: tokA, variables: { i: { paymentId: ok.id, amountMinor: 100, reason: 'r', idempotencyKey: key() } } });
     expect(refunded.body.data.refundPayment.refund.state).toBe('SUCCEEDED');
     const wrongAmount = await paid(tenantA, tokA, 2000, 'ALIPAY_QR');
     h.alipay.setBill(wrongAmount.outTradeNo, { amountFen: 1999 });
@@ -65,9 +65,9 @@ describe('statement reconciliation against the sandboxes’ daily statements', (
     const d1 = await discrepancies({ channel: 'ALIPAY', date: today });
     expect(d1.totals).toEqual({ count: 4, unresolved: 4, missingLocally: 1, missingAtChannel: 1, amountMismatch: 1, statusMismatch: 1 });
     const byKind = Object.fromEntries(d1.edges.map((e: any) => [e.node.kind, e.node]));
-    expect(byKind.MISSING_LOCALLY).toMatchObject({ outTradeNo: stranger, channelAmount: 500, localAmount: null });
-    expect(byKind.AMOUNT_MISMATCH).toMatchObject({ outTradeNo: wrongAmount.outTradeNo, localAmount: 2000, channelAmount: 1999 });
-    expect(byKind.MISSING_AT_CHANNEL).toMatchObject({ outTradeNo: notBilled.outTradeNo, localAmount: 3000, channelAmount: null });
+    expect(byKind.MISSING_LOCALLY).toMatchObject({ outTradeNo: stranger, channelAmount: { minor: 500 }, localAmount: null });
+    expect(byKind.AMOUNT_MISMATCH).toMatchObject({ outTradeNo: wrongAmount.outTradeNo, localAmount: { minor: 2000, currency: 'CNY', formatted: '20.00' }, channelAmount: { minor: 1999 } });
+    expect(byKind.MISSING_AT_CHANNEL).toMatchObject({ outTradeNo: notBilled.outTradeNo, localAmount: { minor: 3000 }, channelAmount: null });
     expect(byKind.STATUS_MISMATCH).toMatchObject({ outTradeNo: notifyLost.outTradeNo, localState: 'PAYING', channelState: 'SUCCEEDED' });
     expect(d1.edges.map((e: any) => e.node.outTradeNo)).not.toContain(other.outTradeNo);
 
@@ -104,7 +104,7 @@ describe('statement reconciliation against the sandboxes’ daily statements', (
 
   it('WeChat Pay: payments and refunds of the tradebill match', async () => {
     const p = await paid(tenantA, tokA, 1500, 'WECHAT_NATIVE');
-    await h.gql(REFUND, { token: tokA, variables: { i: { paymentId: p.id, amount: 500, reason: 'r', idempotencyKey: key() } } });
+    await h.gql(REFUND, { token: tokA, variables: { i: { paymentId: p.id, amountMinor: 500, reason: 'r', idempotencyKey: key() } } });
     await eventually(async () => (await h.gql(PAYMENT, { token: tokA, variables: { id: p.id } })).body.data.payment.refunds[0]?.state === 'SUCCEEDED');
     const r = await run('WECHATPAY');
     expect(r.run).toMatchObject({ status: 'COMPLETED', matched: 2, discrepancies: 0, lines: 2 });

@@ -101,20 +101,31 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
         (await h.gql(PRICE, admin, { input: { chargerId: boundCharger, startedAt, stoppedAt, energyWh } })).body;
       const a = await price('2026-03-01T23:00:00Z', '2026-03-02T01:00:00Z', '20000'); // 07:00–09:00 Shanghai
       expect(a.errors).toBeUndefined();
-      expect(a.data.priceSession).toMatchObject({ planId: bound, source: 'CHARGER', planVersions: [1], currency: 'CNY', total: '22.80', totalExact: '22.8', electricityAmount: '15.3', serviceAmount: '7.5' });
-      expect(a.data.priceSession.items.map((i: { start: string; energyWh: string; durationSeconds: string }) => [i.start, i.energyWh, i.durationSeconds])).toEqual([
-        ['00:00', '10000', '3600'],
-        ['08:00', '10000', '3600'],
+      expect(a.data.priceSession).toMatchObject({
+        planId: bound,
+        source: 'CHARGER',
+        planVersions: [1],
+        currency: 'CNY',
+        total: { minor: 2280, currency: 'CNY', formatted: '22.80' },
+        totalExact: '22.8',
+        energy: { wh: '20000', kwh: '20.000' },
+        electricityAmount: { minor: 1530, formatted: '15.30' },
+        serviceAmount: { minor: 750, formatted: '7.50' },
+      });
+      type Item = { start: string; energy: { wh: string }; durationSeconds: string; electricityAmount: { formatted: string }; serviceAmount: { formatted: string } };
+      expect(a.data.priceSession.items.map((i: Item) => [i.start, i.energy.wh, i.durationSeconds, i.electricityAmount.formatted, i.serviceAmount.formatted])).toEqual([
+        ['00:00', '10000', '3600', '6.80', '3.50'],
+        ['08:00', '10000', '3600', '8.50', '4.00'],
       ]);
       const b = await price('2026-03-02T15:00:00Z', '2026-03-02T17:00:00Z', '12000'); // 23:00–01:00 Shanghai
-      expect(b.data.priceSession.total).toBe('13.14');
+      expect(b.data.priceSession.total.formatted).toBe('13.14');
     });
 
     it('prices with meter samples, and the station default for an unbound charger', async () => {
       const r = await h.gql(PRICE, admin, {
         input: { chargerId: unboundCharger, stationId: station, startedAt: '2026-03-02T00:00:00Z', stoppedAt: '2026-03-02T01:00:00Z', meterSamples: [{ at: '2026-03-02T00:00:00Z', meterWh: '100' }, { at: '2026-03-02T01:00:00Z', meterWh: '1100.5' }] },
       });
-      expect(r.body.data.priceSession).toMatchObject({ source: 'STATION', planId: stationDefault, energyWh: '1000.5', total: '3.00', totalExact: '3.0015' });
+      expect(r.body.data.priceSession).toMatchObject({ source: 'STATION', planId: stationDefault, energy: { wh: '1000.5', kwh: '1.0005' }, total: { minor: 300, formatted: '3.00' }, totalExact: '3.0015' });
     });
 
     it('unbinding falls back to the station default at once (same instance)', async () => {
@@ -163,7 +174,7 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
       await h.gql(BIND, admin, { input: { chargerId: charger, stationId: station1, protocol: 'OCPP16', planId: id } });
       const r = await h.gql(PRICE, admin, { input: { chargerId: charger, startedAt: new Date(from.getTime() - 1_800_000).toISOString(), stoppedAt: new Date(from.getTime() + 1_800_000).toISOString(), energyWh: '10000' } });
       expect(r.body.data.priceSession.planVersions).toEqual([1, 2]);
-      expect(r.body.data.priceSession.items.map((i: { planVersion: number; energyWh: string }) => [i.planVersion, i.energyWh])).toEqual(
+      expect(r.body.data.priceSession.items.map((i: { planVersion: number; energy: { wh: string } }) => [i.planVersion, i.energy.wh])).toEqual(
         expect.arrayContaining([[2, '5000']]),
       );
     });

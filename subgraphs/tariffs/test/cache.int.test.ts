@@ -81,7 +81,7 @@ describe('plan cache invalidation across instances (real Postgres + Kafka)', () 
   const priceOn = async (h: Harness, startedAt = new Date('2026-03-02T00:00:00Z')) => {
     const r = await h.gql(PRICE, tokenA, { input: { chargerId: charger, startedAt: startedAt.toISOString(), stoppedAt: new Date(startedAt.getTime() + 3_600_000).toISOString(), energyWh: '10000' } });
     if (r.body.errors) throw new Error(JSON.stringify(r.body.errors));
-    return r.body.data.priceSession.total as string;
+    return r.body.data.priceSession.total.formatted as string;
   };
 
   /** Poll instance `h` until it prices `expected`; returns how long that took. */

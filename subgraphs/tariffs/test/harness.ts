@@ -43,6 +43,7 @@ export const REVISE = `mutation($input: ReviseTariffPlanInput!) {
 export const BIND = `mutation($input: BindChargerTariffInput!) {
   bindChargerTariff(input: $input) { binding { chargerId stationId protocol plan { id } } userErrors { code field message } } }`;
 export const PRICE = `query($input: PriceSessionInput!) {
-  priceSession(input: $input) { planId source planVersions currency total totalExact energyWh electricityAmount serviceAmount
-    items { planVersion segmentNo start end energyWh electricityAmount serviceAmount durationSeconds } } }`;
+  priceSession(input: $input) { planId source planVersions currency total { minor currency formatted } totalExact energy { wh kwh }
+    electricityAmount { minor formatted } serviceAmount { minor formatted }
+    items { planVersion segmentNo start end energy { wh } electricityAmount { formatted } serviceAmount { formatted } durationSeconds } } }`;
 export const EFFECTIVE = `query($c: ID!, $s: ID) { effectiveTariff(chargerId: $c, stationId: $s) { source plan { id name } } }`;

@@ -71,6 +71,9 @@ describe('plan validation', () => {
   it('checks currency and timezone', () => {
     expect(validateCurrency('CNY')).toBeNull();
     expect(validateCurrency('yuan')?.code).toBe('INVALID_CURRENCY');
+    // ISO-shaped but without a minor unit the platform's money knows: a total could not be rounded
+    expect(validateCurrency('XYZ')?.code).toBe('INVALID_CURRENCY');
+    expect(validateCurrency('JPY')).toBeNull();
     expect(validateTimezone('Asia/Shanghai')).toBeNull();
     expect(validateTimezone('Mars/Olympus')?.code).toBe('INVALID_TIMEZONE');
   });

@@ -1,10 +1,13 @@
 import fc from 'fast-check';
+import { formatMoney, money, type Money } from '@evcs/platform';
 import { Exact, sum } from '../src/domain/exact';
 import { formatClock, SegmentInput } from '../src/domain/plan';
-import { MeterSample, priceSession, PricingInputError } from '../src/domain/pricing';
+import { allocate, MeterSample, priceSession, PricingInputError } from '../src/domain/pricing';
 import { aPlan, aVersion, EXAMPLE_SEGMENTS, kwh, seg, shanghai, wh } from './builders';
 
-const total = (p: ReturnType<typeof priceSession>) => p.total.toFixed(2);
+const total = (p: ReturnType<typeof priceSession>) => formatMoney(p.total);
+/** Money in CNY as an exact rational of yuan */
+const yuan = (m: Money) => Exact.of(BigInt(m.minor), 100n);
 
 describe('pricing: the issue examples', () => {
   const plan = aPlan();
@@ -17,6 +20,11 @@ describe('pricing: the issue examples', () => {
       ['08:00', '10000', '8.5', '4'],
     ]);
     expect(p.electricity.toDecimalString()).toBe('15.3');
+    expect(p.items.map((i) => [formatMoney(i.electricityAmount), formatMoney(i.serviceAmount)])).toEqual([
+      ['6.80', '3.50'],
+      ['8.50', '4.00'],
+    ]);
+    expect([formatMoney(p.electricityAmount), formatMoney(p.serviceAmount), p.total.currency]).toEqual(['15.30', '7.50', 'CNY']);
     expect(p.service.toDecimalString()).toBe('7.5');
   });
 
@@ -82,6 +90,9 @@ describe('pricing: boundaries, seconds, midnight', () => {
     const p = priceSession(three, { startedAt: shanghai('2026-03-02T00:00:00'), stoppedAt: shanghai('2026-03-03T00:00:00'), energyWh: wh(100_000) });
     expect(p.items.map((i) => i.electricity.toString())).toEqual(['1/300', '1/300', '1/300']);
     expect(p.totalExact.toDecimalString()).toBe('0.01');
+    // the fen the total rounds to goes to one part (the first of equal remainders), so the bill adds up
+    expect(p.items.map((i) => i.electricityAmount.minor)).toEqual([1, 0, 0]);
+    expect(p.electricityAmount.minor).toBe(1);
   });
 
   it('a session spanning more than a day meets the same segment twice as one item', () => {
@@ -232,8 +243,26 @@ describe('pricing: properties', () => {
         expect(sum(p.items.flatMap((i) => [i.electricity, i.service])).eq(p.totalExact)).toBe(true);
         expect(sum(p.items.map((i) => i.energyWh)).eq(s.energyWh)).toBe(true);
         expect(p.items.reduce((a, i) => a + i.durationMs, 0)).toBe(s.stoppedAt.getTime() - s.startedAt.getTime());
-        expect(p.total.sub(p.totalExact).cmp(Exact.of(1n, 200n))).toBeLessThanOrEqual(0);
-        expect(p.totalExact.sub(p.total).cmp(Exact.of(1n, 200n))).toBeLessThan(0);
+        expect(yuan(p.total).sub(p.totalExact).cmp(Exact.of(1n, 200n))).toBeLessThanOrEqual(0);
+        expect(p.totalExact.sub(yuan(p.total)).cmp(Exact.of(1n, 200n))).toBeLessThan(0);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('the Money parts add up to the rounded total, each within a fen of its exact value', () => {
+    fc.assert(
+      fc.property(planArb, sessionArb, (plan, s) => {
+        const p = priceSession(plan, s);
+        const parts = p.items.flatMap((i) => [[i.electricityAmount, i.electricity] as const, [i.serviceAmount, i.service] as const]);
+        expect(parts.reduce((a, [m]) => a + m.minor, 0)).toBe(p.total.minor);
+        expect(p.electricityAmount.minor + p.serviceAmount.minor).toBe(p.total.minor);
+        expect(p.items.reduce((a, i) => a + i.electricityAmount.minor, 0)).toBe(p.electricityAmount.minor);
+        for (const [m, exact] of parts) {
+          const d = yuan(m).sub(exact);
+          expect(d.cmp(Exact.of(1n, 100n))).toBeLessThan(0);
+          expect(d.cmp(Exact.of(-1n, 100n))).toBeGreaterThan(0);
+        }
       }),
       { numRuns: 150 },
     );
@@ -310,8 +339,24 @@ describe('pricing: properties', () => {
       fc.property(fc.integer({ min: 0, max: 2 }), (r) => {
         const rotated = [...EXAMPLE_SEGMENTS.slice(r), ...EXAMPLE_SEGMENTS.slice(0, r)];
         const p = priceSession(aPlan({ segments: rotated }), { startedAt: shanghai('2026-03-02T07:00:00'), stoppedAt: shanghai('2026-03-02T09:00:00'), energyWh: kwh(20) });
-        expect(p.total.toFixed(2)).toBe('22.80');
+        expect(formatMoney(p.total)).toBe('22.80');
       }),
     );
+  });
+});
+
+describe('allocate', () => {
+  const yuanOf = (s: string) => Exact.parse(s);
+  it('shares the rounded total out by largest remainder, the first on ties', () => {
+    // 0.004 + 0.004 + 0.004 = 0.012 → 0.01: one fen, to the first
+    expect(allocate(money(1, 'CNY'), ['0.004', '0.004', '0.004'].map(yuanOf)).map((m) => m.minor)).toEqual([1, 0, 0]);
+    // 1.004 + 2.003 + 0.006 = 3.013 → 3.01: floors 100 + 200 + 0, one fen left, to the largest remainder (0.6 fen)
+    expect(allocate(money(301, 'CNY'), ['1.004', '2.003', '0.006'].map(yuanOf)).map((m) => m.minor)).toEqual([100, 200, 1]);
+    // whole amounts stay whole; JPY has no minor digits
+    expect(allocate(money(3, 'JPY'), ['1.5', '1.5'].map(yuanOf)).map((m) => m.minor)).toEqual([2, 1]);
+  });
+  it('refuses a total that is not the rounded sum of the parts', () => {
+    expect(() => allocate(money(500, 'CNY'), ['1', '2'].map(yuanOf))).toThrow(RangeError);
+    expect(() => allocate(money(100, 'CNY'), ['1', '2'].map(yuanOf))).toThrow(RangeError);
   });
 });

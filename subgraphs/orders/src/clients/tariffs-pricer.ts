@@ -1,12 +1,19 @@
-import { AppError, ErrorCodes, type ServiceGraphQLClient } from '@evcs/platform';
+import { AppError, ErrorCodes, money, type Money, type ServiceGraphQLClient } from '@evcs/platform';
 import type { Bill, Pricer, PricingRequest } from '../domain/ports';
 
+const M = '{ minor currency }';
 const PRICE = `query($i: PriceSessionInput!) {
   priceSession(input: $i) {
-    planId source planVersions currency timezone electricityAmount serviceAmount totalExact total
-    items { planVersion segmentNo start end energyPrice serviceFee durationSeconds energyWh electricityAmount serviceAmount }
+    planId source planVersions currency timezone electricityAmount ${M} serviceAmount ${M} totalExact total ${M}
+    items { planVersion segmentNo start end energyPrice serviceFee durationSeconds energy { wh } electricityAmount ${M} serviceAmount ${M} }
   }
 }`;
+
+type Item = Omit<Bill['items'][number], 'energyWh'> & { energy: { wh: string } };
+type Priced = Omit<Bill, 'items'> & { items: Item[] };
+
+// Validated again here: what is stored and charged is only ever a safe integer of a known currency.
+const asMoney = (m: Money): Money => money(m.minor, m.currency);
 
 /**
  * Prices sessions with the tariffs service's engine (one implementation, used
@@ -20,7 +27,7 @@ export class TariffsPricer implements Pricer {
     if (!req.chargerId) throw new AppError(ErrorCodes.NOT_FOUND, 'a session on a charger the assets service does not know cannot be priced');
     // Samples when there are at least two readings; otherwise the total, spread evenly.
     const samples = req.readings.length >= 2 ? req.readings.map((r) => ({ at: r.at.toISOString(), meterWh: String(r.registerWh) })) : null;
-    const data = await this.client.request<{ priceSession: Bill }>(
+    const data = await this.client.request<{ priceSession: Priced }>(
       PRICE,
       {
         i: {
@@ -33,6 +40,13 @@ export class TariffsPricer implements Pricer {
       },
       { tenantId: req.tenantId },
     );
-    return data.priceSession;
+    const p = data.priceSession;
+    return {
+      ...p,
+      electricityAmount: asMoney(p.electricityAmount),
+      serviceAmount: asMoney(p.serviceAmount),
+      total: asMoney(p.total),
+      items: p.items.map(({ energy, ...i }) => ({ ...i, energyWh: energy.wh, electricityAmount: asMoney(i.electricityAmount), serviceAmount: asMoney(i.serviceAmount) })),
+    };
   }
 }

@@ -1,4 +1,5 @@
 import type { OrderEvent } from '@evcs/events';
+import type { Money } from '@evcs/platform';
 import type { MeterReading } from './meter';
 import type { OrderState } from './states';
 
@@ -19,8 +20,8 @@ export interface OrderRecord {
   meterStartWh: number | null;
   meterStopWh: number | null;
   energyWh: number | null;
-  /** yuan, 2 decimals, as a string; null until priced */
-  amount: string | null;
+  /** what is paid (the bill's total, or zero for nothing charged); null until priced */
+  amount: Money | null;
   currency: string;
   bill: Bill | null;
   /** the charger's own bill (YKC 0x3B), kept beside the platform's and compared with it */
@@ -33,15 +34,16 @@ export interface OrderRecord {
   idempotencyKey: string | null;
   /** a payment for it succeeded (payments events), whatever the state */
   paidAt: Date | null;
-  paidAmount: string | null;
-  refundedAmount: string;
+  paidAmount: Money | null;
+  refundedAmount: Money;
   createdAt: Date;
   updatedAt: Date;
 }
 
 /**
- * What pricing returns (the tariffs engine's SessionPrice): itemised with exact
- * amounts, rounded once at the total. Amounts and energies are decimal strings.
+ * What pricing returns (the tariffs engine's SessionPrice): itemised, rounded
+ * once at the total, the parts the total shared out so they add up to it.
+ * Amounts are Money; energies and unit prices exact decimal strings.
  */
 export interface Bill {
   currency: string;
@@ -51,11 +53,12 @@ export interface Bill {
   /** plan versions that priced some part of the session */
   planVersions: number[];
   timezone: string;
-  electricityAmount: string;
-  serviceAmount: string;
+  electricityAmount: Money;
+  serviceAmount: Money;
+  /** the exact cost before rounding, major units (compared with a pile's 4-decimal bill) */
   totalExact: string;
-  /** totalExact rounded half-up to 0.01: what is paid */
-  total: string;
+  /** totalExact rounded half-up to the minor unit: what is paid */
+  total: Money;
   items: {
     planVersion: number;
     segmentNo: number;
@@ -65,8 +68,8 @@ export interface Bill {
     serviceFee: string;
     durationSeconds: string;
     energyWh: string;
-    electricityAmount: string;
-    serviceAmount: string;
+    electricityAmount: Money;
+    serviceAmount: Money;
   }[];
 }
 
@@ -206,9 +209,9 @@ export interface OrdersTx {
   /** Queue an order event in this transaction (outbox), keyed by the order. */
   enqueueOrderEvent(orderId: string, event: OrderEvent): Promise<void>;
   /** A payment for the order succeeded: recorded whatever the order's state. */
-  recordPayment(orderId: string, paidAt: Date, amount: string): Promise<OrderRecord | null>;
+  recordPayment(orderId: string, paidAt: Date, amount: Money): Promise<OrderRecord | null>;
   /** Refunds so far, as the payments service totals them. */
-  recordRefunded(orderId: string, refundedTotal: string): Promise<void>;
+  recordRefunded(orderId: string, refundedTotal: Money): Promise<void>;
   /** Queue a command for the charger in this transaction (outbox); returns the command id. */
   enqueueCommand(cmd: ChargerCommand & { orderId: string }): Promise<string>;
   orderForCommand(commandId: string): Promise<string | null>;

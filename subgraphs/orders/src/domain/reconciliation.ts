@@ -1,3 +1,4 @@
+import { formatMoney, moneyEquals, type Money } from '@evcs/platform';
 import type { MeterReading } from './meter';
 import type { Bill, OrderRecord, Pricer } from './ports';
 import { toX1e4 } from './money';
@@ -121,17 +122,8 @@ export interface ReconSettings {
 }
 export const DEFAULT_RECON_SETTINGS: ReconSettings = { batchSize: 1000, unpaidDeadlineMs: 72 * 3600_000, staleRunMs: 5 * 60_000, energyToleranceWh: 10, amountToleranceX1e4: 100 };
 
-/** Decimal strings with at most 4 places compared exactly, without floats. */
-export function sameMoney(a: string, b: string): boolean {
-  const norm = (s: string) => {
-    const neg = s.startsWith('-');
-    const [i, f = ''] = s.replace('-', '').split('.');
-    const v = BigInt(i || '0') * 10_000n + BigInt((f + '0000').slice(0, 4));
-    return neg ? -v : v;
-  };
-  return norm(a) === norm(b);
-}
-const positive = (s: string | null): boolean => s !== null && /[1-9]/.test(s) && !s.startsWith('-');
+const positive = (m: Money | null): boolean => m !== null && m.minor > 0;
+const shown = (m: Money | null): string | null => (m === null ? null : formatMoney(m));
 
 export class ReconciliationService {
   constructor(
@@ -185,16 +177,16 @@ export class ReconciliationService {
     const active = o.state === 'PENDING' || o.state === 'CHARGING' || o.state === 'FINISHING';
     if (active && o.startedAt) add('MISSING_END', 'a stop', o.state, { startedAt: o.startedAt.toISOString() });
     const billed = ['COMPLETED', 'TO_PAY', 'PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'].includes(o.state);
-    if (billed && (o.energyWh ?? 0) > 0 && !positive(o.amount)) add('NON_POSITIVE_AMOUNT', '> 0', o.amount, { energyWh: o.energyWh });
+    if (billed && (o.energyWh ?? 0) > 0 && !positive(o.amount)) add('NON_POSITIVE_AMOUNT', '> 0', shown(o.amount), { energyWh: o.energyWh });
     if (billed && o.bill && o.startedAt && o.stoppedAt && o.chargerId && o.amount !== null) {
       // Priced again from the same inputs the stop used: a difference means the bill is wrong (or the plan history changed).
       const repriced: Bill = await this.pricer.price(pricingRequest(o, readings.get(o.id) ?? [], o.startedAt, o.stoppedAt, o.meterStopWh));
-      if (!sameMoney(repriced.total, o.amount)) add('AMOUNT_DIFFERS_FROM_REPRICING', repriced.total, o.amount, { planVersions: repriced.planVersions });
+      if (!moneyEquals(repriced.total, o.amount)) add('AMOUNT_DIFFERS_FROM_REPRICING', formatMoney(repriced.total), formatMoney(o.amount), { planVersions: repriced.planVersions });
     }
     if (o.paidAt && !billed) add('PAID_BUT_NOT_COMPLETED', 'COMPLETED', o.state, { paidAt: o.paidAt.toISOString() });
     const unpaid = (o.state === 'COMPLETED' || o.state === 'TO_PAY') && positive(o.amount) && !o.paidAt;
     if (unpaid && o.stoppedAt && this.now().getTime() - o.stoppedAt.getTime() > this.settings.unpaidDeadlineMs) {
-      add('COMPLETED_UNPAID', 'PAID', o.state, { stoppedAt: o.stoppedAt.toISOString(), amount: o.amount });
+      add('COMPLETED_UNPAID', 'PAID', o.state, { stoppedAt: o.stoppedAt.toISOString(), amount: shown(o.amount) });
     }
     return out;
   }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { judgeReadings, MeterReading } from './meter';
-import { fenToYuan, toX1e4, yuanToFen } from './money';
+import { formatMoney, money, moneyEquals, zeroMoney, type Money } from '@evcs/platform';
+import { toX1e4 } from './money';
 import { pricingRequest } from './pricing-input';
 import type { Bill, ChargerBill, ChargerDirectory, ChargerInfo, OrderRecord, OrdersStore, OrdersTx, Pricer } from './ports';
 import { YKC_DEFAULT_TIMEZONE, YKC_SERIAL_COUNTER_MAX, ykcSerial, ykcSerialPrefix } from './ykc-serial';
@@ -78,14 +79,14 @@ export interface PaymentSucceededFact {
   eventId: string;
   tenantId: string;
   orderId: string;
-  amountFen: number;
+  amount: Money;
   paidAt: Date;
 }
 export interface RefundSucceededFact {
   eventId: string;
   tenantId: string;
   orderId: string;
-  refundedTotalFen: number;
+  refundedTotal: Money;
   fullyRefunded: boolean;
 }
 
@@ -146,7 +147,7 @@ export class SessionService {
     if (!Number.isInteger(input.connectorNo) || input.connectorNo < 1 || input.connectorNo > 255) return fail('INVALID_INPUT', 'connectorNo', 'Connector number must be 1–255');
     const asked = input.preAuthorizedFen ?? null;
     if (asked !== null && (!Number.isInteger(asked) || asked < 1 || asked > PRE_AUTHORIZED_FEN_MAX)) {
-      return fail('INVALID_INPUT', 'preAuthorizedAmountMinor', `A pre-authorised amount is 1–${PRE_AUTHORIZED_FEN_MAX} fen (0.01–${fenToYuan(PRE_AUTHORIZED_FEN_MAX)})`);
+      return fail('INVALID_INPUT', 'preAuthorizedAmountMinor', `A pre-authorised amount is 1–${PRE_AUTHORIZED_FEN_MAX} fen (0.01–${formatMoney(money(PRE_AUTHORIZED_FEN_MAX, 'CNY'))})`);
     }
     const hash = requestHash({ chargerId: input.chargerId, connectorNo: input.connectorNo, userId: caller.userId, ...(asked !== null ? { preAuthorizedFen: asked } : {}) });
     const charger = await this.chargers.byId(caller.tenantId, input.chargerId);
@@ -466,10 +467,10 @@ export class SessionService {
   async onPaymentSucceeded(f: PaymentSucceededFact): Promise<FactOutcome> {
     return this.store.inTenant(f.tenantId, async (tx) => {
       if (!(await tx.markProcessed(f.eventId))) return 'duplicate';
-      const order = await tx.recordPayment(f.orderId, f.paidAt, fenToYuan(f.amountFen));
+      const order = await tx.recordPayment(f.orderId, f.paidAt, f.amount);
       if (!order) return 'ignored';
       const flags: string[] = [];
-      if (order.amount !== null && yuanToFen(order.amount) !== f.amountFen) flags.push('PAID_AMOUNT_DIFFERS');
+      if (order.amount !== null && !moneyEquals(order.amount, f.amount)) flags.push('PAID_AMOUNT_DIFFERS');
       const paid = await tx.transition(order.id, { to: 'PAID', from: ['COMPLETED', 'TO_PAY'], reason: 'PAYMENT_SUCCEEDED' });
       if (!paid && !['PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'].includes(order.state)) flags.push('PAID_BUT_NOT_COMPLETED');
       if (flags.length) await tx.addFlags(order.id, flags);
@@ -480,7 +481,7 @@ export class SessionService {
   async onRefundSucceeded(f: RefundSucceededFact): Promise<FactOutcome> {
     return this.store.inTenant(f.tenantId, async (tx) => {
       if (!(await tx.markProcessed(f.eventId))) return 'duplicate';
-      await tx.recordRefunded(f.orderId, fenToYuan(f.refundedTotalFen));
+      await tx.recordRefunded(f.orderId, f.refundedTotal);
       const to = f.fullyRefunded ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
       const moved = await tx.transition(f.orderId, { to, from: ['PAID', 'PARTIALLY_REFUNDED'], reason: 'REFUND_SUCCEEDED' });
       return moved ? 'applied' : 'ignored';
@@ -559,7 +560,7 @@ export class SessionService {
         stoppedAt,
         meterStopWh,
         energyWh,
-        amount: bill?.total ?? (nothing ? '0.00' : null),
+        amount: bill?.total ?? (nothing ? zeroMoney(order.currency) : null),
         bill,
         stopReason: stop.reason,
         ...(asStored.startedAt && !stop.start ? {} : { startedAt }),
@@ -568,7 +569,7 @@ export class SessionService {
       },
     });
     if (done && flags.length) await tx.addFlags(order.id, flags);
-    if (done && bill && yuanToFen(bill.total) > 0) {
+    if (done && bill && bill.total.minor > 0) {
       // Something to pay: announce it (outbox, same transaction) and wait for the payment.
       const payable = await tx.transition(order.id, { to: 'TO_PAY', from: ['COMPLETED'], reason: 'PAYABLE' });
       await tx.enqueueOrderEvent(order.id, {
@@ -579,8 +580,8 @@ export class SessionService {
         orderId: order.id,
         occurredAt: this.clock.now().toISOString(),
         data: {
-          amount: yuanToFen(bill.total),
-          currency: bill.currency,
+          amount: bill.total.minor,
+          currency: bill.total.currency,
           ...(order.stationId ? { stationId: order.stationId } : {}),
           ...(order.chargerId ? { chargerId: order.chargerId } : {}),
           ...(order.userId ? { userId: order.userId } : {}),

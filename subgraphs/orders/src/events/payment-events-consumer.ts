@@ -1,13 +1,13 @@
 import { decodePaymentEvent, PAYMENT_EVENTS_TOPIC, PaymentEvent } from '@evcs/events';
-import { isAppError, type EventBus, type Logger, type Subscription } from '@evcs/platform';
+import { isAppError, isCurrency, money, type EventBus, type Logger, type Subscription } from '@evcs/platform';
 import type { FactOutcome, SessionService } from '../domain/session-service';
 
 export async function applyPaymentEvent(sessions: SessionService, e: PaymentEvent): Promise<FactOutcome | null> {
   switch (e.type) {
     case 'payment.succeeded':
-      return sessions.onPaymentSucceeded({ eventId: e.id, tenantId: e.tenantId, orderId: e.orderId, amountFen: e.data.amount, paidAt: new Date(e.data.paidAt) });
+      return sessions.onPaymentSucceeded({ eventId: e.id, tenantId: e.tenantId, orderId: e.orderId, amount: money(e.data.amount, e.data.currency), paidAt: new Date(e.data.paidAt) });
     case 'refund.succeeded':
-      return sessions.onRefundSucceeded({ eventId: e.id, tenantId: e.tenantId, orderId: e.orderId, refundedTotalFen: e.data.refundedTotal, fullyRefunded: e.data.fullyRefunded });
+      return sessions.onRefundSucceeded({ eventId: e.id, tenantId: e.tenantId, orderId: e.orderId, refundedTotal: money(e.data.refundedTotal, e.data.currency), fullyRefunded: e.data.fullyRefunded });
     default:
       // A failed payment or refund leaves the order as it was: it can be paid (again).
       return null;
@@ -29,6 +29,7 @@ export async function startPaymentEventsConsumer(opts: { bus: EventBus; sessions
         let event: PaymentEvent;
         try {
           event = decodePaymentEvent(m.value);
+          if ('currency' in event.data && !isCurrency(event.data.currency)) throw new RangeError(`unknown currency ${event.data.currency}`);
         } catch (e) {
           opts.logger.warn({ err: e, partition: m.partition, offset: m.offset }, 'skipping an invalid payment event');
           continue;

@@ -1,13 +1,15 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, requirePermission } from '@evcs/platform';
+import { AppError, cursorCodec, energyObject, energyObjectFromKwh, ErrorCodes, ForbiddenError, isUuid, money, moneyObject, parseMoney, requirePermission } from '@evcs/platform';
 import { z } from 'zod';
 import type { OrdersContext } from '../context';
 import { ReconciliationResolver } from './recon-resolvers';
-import { fenToYuan } from '../domain/money';
-import type { ChargerBill as ChargerBillRecord, OrderRecord } from '../domain/ports';
+import type { Bill as BillRecord, ChargerBill as ChargerBillRecord, OrderRecord } from '../domain/ports';
 import type { Outcome } from '../domain/session-service';
 import {
+  Bill,
+  BillItem,
   ChargerBill,
+  ChargerBillTier,
   ChargerRef,
   ChargingOrder,
   OrderConnection,
@@ -23,22 +25,30 @@ import {
 } from './types';
 
 
-/** Wh → kWh as an exact decimal string (3 decimals: Wh are whole). */
-export const whToKwh = (wh: number): string => {
-  const sign = wh < 0 ? '-' : '';
-  const a = Math.abs(wh);
-  return `${sign}${Math.floor(a / 1000)}.${String(a % 1000).padStart(3, '0')}`;
-};
+// The pile bills to 10^-4 yuan; Money counts in the currency's minor unit, so its figures round half-up.
+const pileMoney = (amount: string, currency: string) => moneyObject(parseMoney(amount, currency, 'HALF_UP'));
 
-const toChargerBill = (b: ChargerBillRecord): ChargerBill =>
+const toChargerBill = (b: ChargerBillRecord, currency: string): ChargerBill =>
   Object.assign(new ChargerBill(), {
-    amount: b.amount,
-    energyKwh: whToKwh(b.energyWh),
+    amount: pileMoney(b.amount, currency),
+    amountExact: b.amount,
+    energy: energyObject(b.energyWh),
     startedAt: new Date(b.startedAt),
     endedAt: new Date(b.endedAt),
-    meterStartKwh: whToKwh(b.meterStartWh),
-    meterStopKwh: whToKwh(b.meterStopWh),
-    tiers: b.tiers,
+    meterStart: energyObject(b.meterStartWh),
+    meterStop: energyObject(b.meterStopWh),
+    tiers: b.tiers.map((t) => Object.assign(new ChargerBillTier(), { tier: t.tier, unitPrice: t.unitPrice, energy: energyObjectFromKwh(t.energyKwh), amount: pileMoney(t.amount, currency) })),
+  });
+
+const toBill = (b: BillRecord): Bill =>
+  Object.assign(new Bill(), {
+    ...b,
+    electricityAmount: moneyObject(b.electricityAmount),
+    serviceAmount: moneyObject(b.serviceAmount),
+    total: moneyObject(b.total),
+    items: b.items.map(({ energyWh, ...i }) =>
+      Object.assign(new BillItem(), { ...i, energy: energyObject(energyWh), electricityAmount: moneyObject(i.electricityAmount), serviceAmount: moneyObject(i.serviceAmount) }),
+    ),
   });
 
 export const toOrder = (o: OrderRecord): ChargingOrder =>
@@ -55,12 +65,12 @@ export const toOrder = (o: OrderRecord): ChargingOrder =>
     transactionId: o.transactionId,
     startedAt: o.startedAt,
     stoppedAt: o.stoppedAt,
-    energyKwh: o.energyWh === null ? null : whToKwh(o.energyWh),
-    amount: o.amount,
+    energy: o.energyWh === null ? null : energyObject(o.energyWh),
+    amount: o.amount === null ? null : moneyObject(o.amount),
     currency: o.currency,
-    bill: o.bill,
-    chargerBill: o.chargerBill ? toChargerBill(o.chargerBill) : null,
-    preAuthorizedAmount: o.preAuthorizedFen === null ? null : fenToYuan(o.preAuthorizedFen),
+    bill: o.bill ? toBill(o.bill) : null,
+    chargerBill: o.chargerBill ? toChargerBill(o.chargerBill, o.currency) : null,
+    preAuthorizedAmount: o.preAuthorizedFen === null ? null : moneyObject(money(o.preAuthorizedFen, o.currency)),
     failureReason: o.failureReason,
     stopReason: o.stopReason,
     reviewFlags: o.reviewFlags,

@@ -1,3 +1,4 @@
+import { EnergyObject, MoneyObject } from '@evcs/platform';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 
@@ -38,40 +39,40 @@ export class ChargerRef {
   @Field(() => ID) id!: string;
 }
 
-@ObjectType({ description: 'The part of a session priced at one segment of one plan version; amounts exact (unrounded).' })
+@ObjectType({ description: "The part of a session priced at one segment of one plan version; its amounts are its share of the bill's total, so the items add up to it." })
 export class BillItem {
   @Field(() => Int) planVersion!: number;
   @Field(() => Int) segmentNo!: number;
   @Field() start!: string;
   @Field() end!: string;
-  @Field({ description: 'per kWh' }) energyPrice!: string;
-  @Field({ description: 'per kWh' }) serviceFee!: string;
+  @Field({ description: 'unit price per kWh (a rate, 4 decimals; not an amount)' }) energyPrice!: string;
+  @Field({ description: 'unit price per kWh (a rate, 4 decimals; not an amount)' }) serviceFee!: string;
   @Field() durationSeconds!: string;
-  @Field() energyWh!: string;
-  @Field() electricityAmount!: string;
-  @Field() serviceAmount!: string;
+  @Field(() => EnergyObject) energy!: EnergyObject;
+  @Field(() => MoneyObject) electricityAmount!: MoneyObject;
+  @Field(() => MoneyObject) serviceAmount!: MoneyObject;
 }
 
-@ObjectType({ description: 'The itemised bill the tariffs engine made at stop; money as decimal strings, rounded once (half-up to 0.01) at the total.' })
+@ObjectType({ description: "The itemised bill the tariffs engine made at stop: rounded once (half-up to the currency's minor unit) at the total, the parts shares of it." })
 export class Bill {
   @Field() currency!: string;
   @Field(() => ID) planId!: string;
   @Field({ description: 'CHARGER, STATION or TENANT: where the plan came from' }) source!: string;
   @Field(() => [Int]) planVersions!: number[];
   @Field() timezone!: string;
-  @Field() electricityAmount!: string;
-  @Field() serviceAmount!: string;
-  @Field() totalExact!: string;
-  @Field() total!: string;
+  @Field(() => MoneyObject) electricityAmount!: MoneyObject;
+  @Field(() => MoneyObject) serviceAmount!: MoneyObject;
+  @Field({ description: "The exact cost before rounding, decimal string in major units: what the charger's own bill is compared with" }) totalExact!: string;
+  @Field(() => MoneyObject, { description: 'What is paid: totalExact rounded half-up' }) total!: MoneyObject;
   @Field(() => [BillItem]) items!: BillItem[];
 }
 
 @ObjectType({ description: 'One price tier (尖/峰/平/谷: SHARP, PEAK, FLAT, VALLEY) of a charger\'s own bill, as the charger reported it.' })
 export class ChargerBillTier {
   @Field() tier!: string;
-  @Field({ description: 'yuan per kWh, 5 decimals' }) unitPrice!: string;
-  @Field({ description: 'kWh, 4 decimals' }) energyKwh!: string;
-  @Field({ description: 'yuan, 4 decimals' }) amount!: string;
+  @Field({ description: 'unit price per kWh as the charger sent it (a rate, 5 decimals)' }) unitPrice!: string;
+  @Field(() => EnergyObject) energy!: EnergyObject;
+  @Field(() => MoneyObject, { description: "the charger's 4-decimal amount, rounded half-up to the minor unit" }) amount!: MoneyObject;
 }
 
 @ObjectType({
@@ -79,12 +80,13 @@ export class ChargerBillTier {
     "What the charger billed the session itself (YKC transaction record), kept beside the platform's bill. A total further than rounding from the platform's flags the order PILE_AMOUNT_MISMATCH: the charger holds another billing model than the platform's plan.",
 })
 export class ChargerBill {
-  @Field({ description: 'yuan, 4 decimals' }) amount!: string;
-  @Field({ description: 'kWh, 3 decimals' }) energyKwh!: string;
+  @Field(() => MoneyObject, { description: "the charger's total rounded half-up to the minor unit" }) amount!: MoneyObject;
+  @Field({ description: 'the total exactly as the charger sent it (decimal string, 4 places): compared with the bill\'s totalExact' }) amountExact!: string;
+  @Field(() => EnergyObject) energy!: EnergyObject;
   @Field(() => GraphQLDateTimeISO) startedAt!: Date;
   @Field(() => GraphQLDateTimeISO) endedAt!: Date;
-  @Field({ description: 'kWh, 3 decimals' }) meterStartKwh!: string;
-  @Field({ description: 'kWh, 3 decimals' }) meterStopKwh!: string;
+  @Field(() => EnergyObject, { description: 'meter register at start' }) meterStart!: EnergyObject;
+  @Field(() => EnergyObject, { description: 'meter register at stop' }) meterStop!: EnergyObject;
   @Field(() => [ChargerBillTier]) tiers!: ChargerBillTier[];
 }
 
@@ -103,12 +105,13 @@ export class ChargingOrder {
   @Field(() => String, { nullable: true, description: "The charger's transaction id (OCPP) or serial (YKC)." }) transactionId!: string | null;
   @Field(() => GraphQLDateTimeISO, { nullable: true }) startedAt!: Date | null;
   @Field(() => GraphQLDateTimeISO, { nullable: true }) stoppedAt!: Date | null;
-  @Field(() => String, { nullable: true, description: 'kWh, decimal string' }) energyKwh!: string | null;
-  @Field(() => String, { nullable: true, description: 'Total to pay, decimal string' }) amount!: string | null;
-  @Field() currency!: string;
+  @Field(() => EnergyObject, { nullable: true, description: 'Energy charged; null until stopped' }) energy!: EnergyObject | null;
+  @Field(() => MoneyObject, { nullable: true, description: 'Total to pay; null until priced' }) amount!: MoneyObject | null;
+  @Field({ description: 'ISO 4217 code the order is billed in (every amount on it is in it)' }) currency!: string;
   @Field(() => Bill, { nullable: true }) bill!: Bill | null;
   @Field(() => ChargerBill, { nullable: true, description: "The charger's own bill (YKC), beside the platform's." }) chargerBill!: ChargerBill | null;
-  @Field(() => String, { nullable: true, description: 'What a remote YKC start was allowed to spend (sent to the pile as its balance), yuan' }) preAuthorizedAmount!: string | null;
+  @Field(() => MoneyObject, { nullable: true, description: 'What a remote YKC start was allowed to spend (sent to the pile as its balance)' })
+  preAuthorizedAmount!: MoneyObject | null;
   @Field(() => String, { nullable: true }) failureReason!: string | null;
   @Field(() => String, { nullable: true }) stopReason!: string | null;
   @Field(() => [String], { description: 'Reasons to review this order (meter going backwards, superseded, force-closed, …).' }) reviewFlags!: string[];

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ChargerCommands, newChargerCommand, OrderEvents, type CommandSpec, type OrderEvent } from '@evcs/events';
-import { Knex, OutboxWriter, pipelinedInTransaction, TenantBatches, type OutboxRowValues } from '@evcs/platform';
+import { currencyExponent, formatMoney, Knex, OutboxWriter, parseMoney, pipelinedInTransaction, TenantBatches, zeroMoney, type Money, type OutboxRowValues } from '@evcs/platform';
 import type { MeterReading } from '../domain/meter';
 import type { Bill, ChargerBill, ChargerCommand, NewOrder, OrderRecord, OrdersStore, OrdersTx, Transition } from '../domain/ports';
 import type { OrderState } from '../domain/states';
@@ -41,6 +41,21 @@ export interface OrderRow {
 
 const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
 
+/**
+ * The amount columns are numeric(14,2) in major units (exact; pg hands them
+ * back as strings like "12.30"). Money in a currency with more decimals would
+ * not fit them, so it is refused rather than rounded.
+ */
+export function moneyFromColumn(v: string | null, currency: string): Money | null {
+  if (v === null) return null;
+  // pg prints the column's scale (2): "1234.00" for a 0-decimal currency is still exact
+  return parseMoney(currencyExponent(currency) < 2 ? v.replace(/\.0+$/, '') : v, currency);
+}
+export function moneyToColumn(m: Money): string {
+  if (currencyExponent(m.currency) > 2) throw new RangeError(`orders keep amounts with 2 decimals; ${m.currency} has more`);
+  return formatMoney(m);
+}
+
 export const toOrder = (r: OrderRow): OrderRecord => ({
   id: r.id,
   tenantId: r.tenant_id,
@@ -58,7 +73,7 @@ export const toOrder = (r: OrderRow): OrderRecord => ({
   meterStartWh: num(r.meter_start_wh),
   meterStopWh: num(r.meter_stop_wh),
   energyWh: num(r.energy_wh),
-  amount: r.amount,
+  amount: moneyFromColumn(r.amount, r.currency),
   currency: r.currency,
   bill: r.bill,
   chargerBill: r.charger_bill ?? null,
@@ -68,8 +83,8 @@ export const toOrder = (r: OrderRow): OrderRecord => ({
   reviewFlags: r.review_flags,
   idempotencyKey: r.idempotency_key,
   paidAt: r.paid_at ?? null,
-  paidAmount: r.paid_amount ?? null,
-  refundedAmount: r.refunded_amount ?? '0.00',
+  paidAmount: moneyFromColumn(r.paid_amount ?? null, r.currency),
+  refundedAmount: moneyFromColumn(r.refunded_amount ?? null, r.currency) ?? zeroMoney(r.currency),
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -263,7 +278,7 @@ class PgOrdersTx implements OrdersTx {
     const patch: Record<string, unknown> = { state: t.to, updated_at: this.trx.fn.now() };
     for (const [k, v] of Object.entries(t.patch ?? {})) {
       if (v === undefined) continue;
-      patch[PATCH_COLUMNS[k]] = k === 'bill' || k === 'chargerBill' ? JSON.stringify(v) : v;
+      patch[PATCH_COLUMNS[k]] = k === 'bill' || k === 'chargerBill' ? JSON.stringify(v) : k === 'amount' && v !== null ? moneyToColumn(v as Money) : v;
     }
     // Conditional: only from the states that may lead here. Whoever comes second changes nothing.
     const rows = await this.orders().where({ id: orderId }).whereIn('state', t.from).update(patch).returning('*');
@@ -371,14 +386,15 @@ class PgOrdersTx implements OrdersTx {
     this.enqueued = true;
   }
 
-  async recordPayment(orderId: string, paidAt: Date, amount: string): Promise<OrderRecord | null> {
-    const [row] = await this.orders().where({ id: orderId }).update({ paid_at: paidAt, paid_amount: amount, updated_at: this.trx.fn.now() }).returning('*');
+  async recordPayment(orderId: string, paidAt: Date, amount: Money): Promise<OrderRecord | null> {
+    const [row] = await this.orders().where({ id: orderId }).update({ paid_at: paidAt, paid_amount: moneyToColumn(amount), updated_at: this.trx.fn.now() }).returning('*');
     return row ? toOrder(row) : null;
   }
 
-  async recordRefunded(orderId: string, refundedTotal: string): Promise<void> {
+  async recordRefunded(orderId: string, refundedTotal: Money): Promise<void> {
+    const total = moneyToColumn(refundedTotal);
     // Totals only grow: an older event arriving late changes nothing.
-    await this.orders().where({ id: orderId }).where('refunded_amount', '<', refundedTotal).update({ refunded_amount: refundedTotal, updated_at: this.trx.fn.now() });
+    await this.orders().where({ id: orderId }).where('refunded_amount', '<', total).update({ refunded_amount: total, updated_at: this.trx.fn.now() });
   }
 
   async orderForCommand(commandId: string): Promise<string | null> {

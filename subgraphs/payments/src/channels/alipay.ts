@@ -14,7 +14,7 @@ import {
   StatementLine,
   VerifiedNotification,
 } from '../domain/channel';
-import { fenToYuan, yuanToFen } from '../domain/money';
+import { fenToYuan, yuanToFen } from './yuan';
 import { formatShanghaiDateTime, parseShanghaiDateTime } from '../domain/time';
 
 export interface AlipayConfig {

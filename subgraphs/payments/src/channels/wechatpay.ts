@@ -16,7 +16,7 @@ import {
   StatementLine,
   VerifiedNotification,
 } from '../domain/channel';
-import { yuanToFen } from '../domain/money';
+import { yuanToFen } from './yuan';
 import { parseShanghaiDateTime } from '../domain/time';
 
 export interface WechatPayConfig {

@@ -131,7 +131,7 @@ export class PaymentService {
 
   async refundPayment(actor: Actor, input: { paymentId: string; amount: number; reason: string; idempotencyKey: string }): Promise<Outcome<{ refund: RefundRecord; payment: PaymentRecord }>> {
     if (!isUuid(input.paymentId)) return fail(E.INVALID_INPUT, 'paymentId', 'paymentId must be a UUID');
-    if (!Number.isSafeInteger(input.amount) || input.amount <= 0) return fail(E.INVALID_INPUT, 'amount', 'amount must be a positive integer number of fen');
+    if (!Number.isSafeInteger(input.amount) || input.amount <= 0) return fail(E.INVALID_INPUT, 'amountMinor', 'amountMinor must be a positive integer number of fen');
     if (!input.reason.trim() || input.reason.length > 80) return fail(E.INVALID_INPUT, 'reason', 'reason must be 1–80 characters');
     if (!KEY.test(input.idempotencyKey)) return fail(E.INVALID_INPUT, 'idempotencyKey', 'idempotencyKey must be 8–128 printable characters');
     const id = randomUUID();
@@ -142,7 +142,7 @@ export class PaymentService {
       case 'NOT_REFUNDABLE':
         return fail(E.NOT_REFUNDABLE, 'paymentId', 'only a succeeded payment can be refunded');
       case 'EXCEEDS':
-        return fail(E.REFUND_EXCEEDS_PAID, 'amount', 'refunds would exceed the paid amount');
+        return fail(E.REFUND_EXCEEDS_PAID, 'amountMinor', 'refunds would exceed the paid amount');
       case 'KEY_REUSED':
         return fail(E.IDEMPOTENCY_KEY_REUSED, 'idempotencyKey', 'this idempotency key was used for another refund');
     }
@@ -165,7 +165,7 @@ export class PaymentService {
     }
     const now = await this.d.store.refund(actor.tenantId, refund.id);
     const p = await this.d.store.payment(actor.tenantId, payment.id);
-    if (rejected) return fail(E.CHANNEL_REJECTED, 'amount', `${payment.channel} refused the refund: ${rejected}`);
+    if (rejected) return fail(E.CHANNEL_REJECTED, 'amountMinor', `${payment.channel} refused the refund: ${rejected}`);
     return ok({ refund: now ?? refund, payment: p ?? payment });
   }
 

@@ -1,9 +1,9 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize } from '@evcs/platform';
+import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, money as platformMoney, moneyObject, pageSize, type MoneyObject } from '@evcs/platform';
 import { z } from 'zod';
 import type { PaymentsContext } from '../context';
 import { CHANNEL_OF, ClientParams } from '../domain/channel';
-import { fenToYuan } from '../domain/money';
+import { CHANNEL_CURRENCY } from '../domain/money';
 import type { Outcome } from '../domain/outcome';
 import type { PaymentRecord, RefundRecord, StatementRunRecord } from '../domain/ports';
 import type { DiscrepancyRecord } from '../domain/read-model';
@@ -15,7 +15,6 @@ import {
   DiscrepancyKind,
   DiscrepancyTotals,
   JsapiPayParams,
-  Money,
   PageInfo,
   Payment,
   PaymentChannelName,
@@ -40,7 +39,7 @@ import {
 
 // ---- mapping ----------------------------------------------------------------------------
 
-const money = (minor: number, currency: string): Money => Object.assign(new Money(), { minor, currency, formatted: fenToYuan(minor) });
+const money = (minor: number, currency: string): MoneyObject => moneyObject(platformMoney(minor, currency));
 export const toPayment = (p: PaymentRecord): Payment =>
   Object.assign(new Payment(), {
     id: p.id,
@@ -57,7 +56,7 @@ export const toPayment = (p: PaymentRecord): Payment =>
     createdAt: p.createdAt,
     paidAt: p.paidAt,
   });
-const toRefund = (r: RefundRecord, currency = 'CNY'): Refund =>
+const toRefund = (r: RefundRecord, currency = CHANNEL_CURRENCY): Refund =>
   Object.assign(new Refund(), {
     id: r.id,
     paymentId: r.paymentId,
@@ -86,7 +85,15 @@ const toRun = (r: StatementRunRecord): StatementRun =>
     finishedAt: r.finishedAt,
   });
 const toDiscrepancy = (d: DiscrepancyRecord): StatementDiscrepancy =>
-  Object.assign(new StatementDiscrepancy(), { ...d, date: d.statementDate, channel: d.channel as PaymentChannelName, kind: d.kind as DiscrepancyKind });
+  Object.assign(new StatementDiscrepancy(), {
+    ...d,
+    date: d.statementDate,
+    channel: d.channel as PaymentChannelName,
+    kind: d.kind as DiscrepancyKind,
+    // a statement line and the payment or refund it is matched with are both in the channel's currency
+    localAmount: d.localAmount === null ? null : money(d.localAmount, CHANNEL_CURRENCY),
+    channelAmount: d.channelAmount === null ? null : money(d.channelAmount, CHANNEL_CURRENCY),
+  });
 const errors = <T>(o: Outcome<T>): UserError[] => (o.ok ? [] : o.errors.map((e) => Object.assign(new UserError(), e)));
 
 // ---- cursors: opaque to clients, validated on the way back ---------------------------------
@@ -154,7 +161,8 @@ export class PaymentResolver {
   @Mutation(() => RefundPaymentPayload, { description: 'Refund all or part of a succeeded payment. Idempotent by idempotencyKey. Needs payment:refund.' })
   async refundPayment(@Arg('input') input: RefundPaymentInput, @Ctx() ctx: PaymentsContext): Promise<RefundPaymentPayload> {
     const actor = ctx.actor('payment:refund');
-    const out = await ctx.service.refundPayment(actor, input);
+    const { amountMinor, ...rest } = input;
+    const out = await ctx.service.refundPayment(actor, { ...rest, amount: amountMinor });
     return Object.assign(new RefundPaymentPayload(), out.ok ? { refund: toRefund(out.value.refund, out.value.payment.currency), payment: toPayment(out.value.payment), userErrors: [] } : { refund: null, payment: null, userErrors: errors(out) });
   }
 }

@@ -1,3 +1,4 @@
+import { MoneyObject } from '@evcs/platform';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 
@@ -46,19 +47,12 @@ export enum StatementRunStatus {
 }
 registerEnumType(StatementRunStatus, { name: 'StatementRunStatus' });
 
-@ObjectType({ description: 'An amount of money in integer minor units (fen for CNY); never a float.' })
-export class Money {
-  @Field(() => Int, { description: 'minor units (fen)' }) minor!: number;
-  @Field() currency!: string;
-  @Field({ description: 'major units with two decimals, e.g. "12.34"' }) formatted!: string;
-}
-
 @ObjectType()
 export class Refund {
   @Field(() => ID) id!: string;
   @Field(() => ID) paymentId!: string;
   @Field() outRefundNo!: string;
-  @Field(() => Money) amount!: Money;
+  @Field(() => MoneyObject) amount!: MoneyObject;
   @Field() reason!: string;
   @Field(() => RefundState) state!: RefundState;
   @Field(() => String, { nullable: true }) failureReason!: string | null;
@@ -74,8 +68,8 @@ export class Payment {
   @Field(() => PaymentChannelName) channel!: PaymentChannelName;
   @Field(() => PaymentMethod) method!: PaymentMethod;
   @Field({ description: 'the merchant trade number the channel knows this payment by' }) outTradeNo!: string;
-  @Field(() => Money) amount!: Money;
-  @Field(() => Money, { description: 'refunds processing or succeeded' }) refundedAmount!: Money;
+  @Field(() => MoneyObject) amount!: MoneyObject;
+  @Field(() => MoneyObject, { description: 'refunds processing or succeeded' }) refundedAmount!: MoneyObject;
   @Field(() => PaymentState) state!: PaymentState;
   @Field(() => String, { nullable: true }) channelTradeNo!: string | null;
   @Field(() => [String], { description: 'review flags, e.g. AMOUNT_MISMATCH (a notification named another amount; never marked paid on it)' }) flags!: string[];
@@ -174,8 +168,8 @@ export class StatementDiscrepancy {
   @Field(() => String, { nullable: true }) outRefundNo!: string | null;
   @Field(() => ID, { nullable: true }) paymentId!: string | null;
   @Field(() => ID, { nullable: true }) refundId!: string | null;
-  @Field(() => Int, { nullable: true, description: 'fen' }) localAmount!: number | null;
-  @Field(() => Int, { nullable: true, description: 'fen' }) channelAmount!: number | null;
+  @Field(() => MoneyObject, { nullable: true, description: 'what the platform has' }) localAmount!: MoneyObject | null;
+  @Field(() => MoneyObject, { nullable: true, description: "what the channel's statement says" }) channelAmount!: MoneyObject | null;
   @Field(() => String, { nullable: true }) localState!: string | null;
   @Field(() => String, { nullable: true }) channelState!: string | null;
   @Field(() => GraphQLDateTimeISO) detectedAt!: Date;
@@ -227,7 +221,7 @@ export class CreatePaymentInput {
 @InputType()
 export class RefundPaymentInput {
   @Field(() => ID) paymentId!: string;
-  @Field(() => Int, { description: 'fen; several partial refunds may sum to at most the paid amount' }) amount!: number;
+  @Field(() => Int, { description: 'minor units (fen); several partial refunds may sum to at most the paid amount' }) amountMinor!: number;
   @Field() reason!: string;
   @Field() idempotencyKey!: string;
 }

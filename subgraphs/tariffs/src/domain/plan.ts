@@ -1,4 +1,4 @@
-import { isTimeZone } from '@evcs/platform';
+import { isCurrency, isTimeZone } from '@evcs/platform';
 import { Exact } from './exact';
 
 /**
@@ -177,9 +177,9 @@ export function slotTable(segments: readonly Segment[]): Int16Array {
   return t;
 }
 
-/** ISO 4217-shaped currency code. The plan's one currency. */
+/** An ISO 4217 currency the platform's money knows (its minor unit rounds the totals). The plan's one currency. */
 export function validateCurrency(currency: string, field = 'currency'): UserError | null {
-  return /^[A-Z]{3}$/.test(currency) ? null : { code: PlanErrorCodes.INVALID_CURRENCY, field, message: `currency "${currency}" is not a three-letter ISO 4217 code` };
+  return isCurrency(currency) ? null : { code: PlanErrorCodes.INVALID_CURRENCY, field, message: `currency "${currency}" is not an ISO 4217 code the platform supports` };
 }
 
 /** An IANA timezone this runtime knows (the platform's zone check). */

@@ -1,4 +1,4 @@
-import { AppError, ErrorCodes } from '@evcs/platform';
+import { AppError, currencyExponent, ErrorCodes, money, moneyFromRational, zeroMoney, type Money } from '@evcs/platform';
 import { Exact, sum } from './exact';
 import { floorToQuarter, localSlotOf, QUARTER_MS } from './local-time';
 import { PlanVersion, PricedPlan, Segment, slotTable, versionAt } from './plan';
@@ -17,7 +17,11 @@ import { PlanVersion, PricedPlan, Segment, slotTable, versionAt } from './plan';
  *   effectiveFrom (see docs/tariffs.md for why).
  * - Electricity and service fee are itemized per (version, segment); the parts
  *   are exact rationals that sum to the exact total; the total is rounded once,
- *   half-up to 0.01.
+ *   half-up to the currency's minor unit (0.01 for CNY).
+ * - The outputs are Money: the total is that rounding; the parts (each item's
+ *   electricity and service, and their sums) are the total shared out by
+ *   largest remainder, so a printed bill adds up to what is paid, and no part is
+ *   a minor unit or more from its exact value.
  */
 
 export interface MeterSample {
@@ -45,6 +49,9 @@ export interface PriceItem {
   energyWh: Exact;
   electricity: Exact;
   service: Exact;
+  /** electricity as Money: its share of the rounded total (largest remainder) */
+  electricityAmount: Money;
+  serviceAmount: Money;
 }
 
 export interface SessionPrice {
@@ -59,8 +66,11 @@ export interface SessionPrice {
   service: Exact;
   /** electricity + service, before rounding */
   totalExact: Exact;
-  /** totalExact rounded half-up to 0.01 */
-  total: Exact;
+  /** totalExact rounded half-up to the currency's minor unit: what is paid */
+  total: Money;
+  /** the items' electricity amounts summed (shares of total) */
+  electricityAmount: Money;
+  serviceAmount: Money;
   /** the plan versions that priced some part of the session, ascending */
   versionsUsed: number[];
 }
@@ -162,7 +172,7 @@ export function priceSession(plan: PricedPlan, usage: SessionUsage): SessionPric
         item.energyWh = item.energyWh.add(energy);
       } else {
         const segment = v.segments[idx];
-        items.set(key, { version: v.version, segmentIndex: idx, segment, durationMs: ms, energyWh: energy, electricity: Exact.ZERO, service: Exact.ZERO });
+        items.set(key, { version: v.version, segmentIndex: idx, segment, durationMs: ms, energyWh: energy, electricity: Exact.ZERO, service: Exact.ZERO, electricityAmount: zeroMoney(plan.currency), serviceAmount: zeroMoney(plan.currency) });
       }
     }
   }
@@ -176,6 +186,12 @@ export function priceSession(plan: PricedPlan, usage: SessionUsage): SessionPric
   const electricity = sum(list.map((i) => i.electricity));
   const service = sum(list.map((i) => i.service));
   const totalExact = electricity.add(service);
+  const total = moneyFromRational(totalExact.n, totalExact.d, plan.currency);
+  const shares = allocate(total, list.flatMap((i) => [i.electricity, i.service]));
+  list.forEach((it, k) => {
+    it.electricityAmount = shares[2 * k];
+    it.serviceAmount = shares[2 * k + 1];
+  });
   return {
     planId: plan.id,
     currency: plan.currency,
@@ -186,7 +202,40 @@ export function priceSession(plan: PricedPlan, usage: SessionUsage): SessionPric
     electricity,
     service,
     totalExact,
-    total: totalExact.roundHalfUp(2),
+    total,
+    electricityAmount: money(list.reduce((a, i) => a + i.electricityAmount.minor, 0), plan.currency),
+    serviceAmount: money(list.reduce((a, i) => a + i.serviceAmount.minor, 0), plan.currency),
     versionsUsed: [...new Set(list.map((i) => i.version))].sort((a, b) => a - b),
   };
+}
+
+/**
+ * Share `total` (the half-up rounding of the parts' exact sum) out over the
+ * parts in minor units: each part gets its value rounded down, and the minor
+ * units left go one each to the parts with the largest remainders (the first
+ * on ties). The shares sum to `total` exactly; each is within one minor unit
+ * of its exact part.
+ */
+export function allocate(total: Money, parts: readonly Exact[]): Money[] {
+  const scale = Exact.int(10n ** BigInt(currencyExponent(total.currency)));
+  const scaled = parts.map((p) => p.mul(scale));
+  const floors = scaled.map(floor);
+  let left = BigInt(total.minor) - floors.reduce((a, b) => a + b, 0n);
+  if (left < 0n || left > BigInt(parts.length)) throw new RangeError(`${total.minor} is not the rounded sum of the parts`);
+  const order = scaled
+    .map((x, i) => ({ i, rem: x.sub(Exact.of(floors[i])) }))
+    .sort((a, b) => b.rem.cmp(a.rem) || a.i - b.i);
+  const minor = [...floors];
+  for (const { i } of order) {
+    if (left <= 0n) break;
+    minor[i] += 1n;
+    left -= 1n;
+  }
+  return minor.map((m) => money(m, total.currency));
+}
+
+/** Largest integer ≤ x. */
+function floor(x: Exact): bigint {
+  const q = x.n / x.d;
+  return x.n < 0n && q * x.d !== x.n ? q - 1n : q;
 }

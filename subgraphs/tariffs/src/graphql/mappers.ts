@@ -1,3 +1,4 @@
+import { energyObject, moneyObject } from '@evcs/platform';
 import { Exact } from '../domain/exact';
 import type { BindingRecord, PlanRecord, VersionRecord } from '../domain/ports';
 import type { SessionPrice as DomainPrice } from '../domain/pricing';
@@ -16,7 +17,7 @@ import {
   UserError,
 } from './types';
 
-/** Unrounded amounts are shown exactly when they terminate within 10 places, else rounded there for display only. */
+/** Exact values (energy, totalExact) are shown exactly when they terminate within 10 places, else rounded there for display only. */
 const SHOW = 10;
 const ms = (n: number) => Exact.of(BigInt(n), 1000n).toDecimalString(3);
 
@@ -56,12 +57,12 @@ export function toSessionPrice({ price, resolution }: PricedSession): SessionPri
     planVersions: p.versionsUsed,
     currency: p.currency,
     timezone: p.timezone,
-    energyWh: p.energyWh.toDecimalString(SHOW),
+    energy: energyObject(p.energyWh.toDecimalString(SHOW)),
     durationSeconds: ms(p.durationMs),
-    electricityAmount: p.electricity.toDecimalString(SHOW),
-    serviceAmount: p.service.toDecimalString(SHOW),
+    electricityAmount: moneyObject(p.electricityAmount),
+    serviceAmount: moneyObject(p.serviceAmount),
     totalExact: p.totalExact.toDecimalString(SHOW),
-    total: p.total.toFixed(2),
+    total: moneyObject(p.total),
     items: p.items.map((i) =>
       Object.assign(new SessionPriceItem(), {
         planVersion: i.version,
@@ -71,9 +72,9 @@ export function toSessionPrice({ price, resolution }: PricedSession): SessionPri
         energyPrice: i.segment.energyPrice.toFixed(4),
         serviceFee: i.segment.serviceFee.toFixed(4),
         durationSeconds: ms(i.durationMs),
-        energyWh: i.energyWh.toDecimalString(SHOW),
-        electricityAmount: i.electricity.toDecimalString(SHOW),
-        serviceAmount: i.service.toDecimalString(SHOW),
+        energy: energyObject(i.energyWh.toDecimalString(SHOW)),
+        electricityAmount: moneyObject(i.electricityAmount),
+        serviceAmount: moneyObject(i.serviceAmount),
       }),
     ),
   });

@@ -1,3 +1,4 @@
+import { EnergyObject, MoneyObject } from '@evcs/platform';
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DecimalScalar } from './scalars';
 
@@ -92,7 +93,7 @@ export class EffectiveTariff {
   planId!: string;
 }
 
-@ObjectType({ description: 'The part of a session priced at one segment of one plan version. Amounts are exact (unrounded).' })
+@ObjectType({ description: "The part of a session priced at one segment of one plan version. Amounts are this part's share of the rounded total (largest remainder), so the items add up to it." })
 export class SessionPriceItem {
   @Field(() => Int) planVersion!: number;
   @Field(() => Int, { description: '1-based, in the version\'s sorted segments' }) segmentNo!: number;
@@ -101,24 +102,27 @@ export class SessionPriceItem {
   @Field(() => DecimalScalar) energyPrice!: string;
   @Field(() => DecimalScalar) serviceFee!: string;
   @Field(() => DecimalScalar, { description: 'Seconds of the session in this segment' }) durationSeconds!: string;
-  @Field(() => DecimalScalar, { description: 'Energy priced here (Wh), exact up to 10 places' }) energyWh!: string;
-  @Field(() => DecimalScalar, { description: 'Electricity amount before rounding (exact up to 10 places)' }) electricityAmount!: string;
-  @Field(() => DecimalScalar, { description: 'Service amount before rounding (exact up to 10 places)' }) serviceAmount!: string;
+  @Field(() => EnergyObject, { description: 'Energy priced here, exact up to 10 places of Wh' }) energy!: EnergyObject;
+  @Field(() => MoneyObject) electricityAmount!: MoneyObject;
+  @Field(() => MoneyObject) serviceAmount!: MoneyObject;
 }
 
-@ObjectType({ description: 'The cost of a session. One rounding, half-up to 0.01, of the exact sum of the items.' })
+@ObjectType({ description: "The cost of a session. One rounding, half-up to the currency's minor unit (0.01 CNY), of the exact sum of the items." })
 export class SessionPrice {
   @Field(() => ID) planId!: string;
   @Field(() => TariffSource) source!: TariffSource;
   @Field(() => [Int], { description: 'Plan versions that priced some part of the session' }) planVersions!: number[];
   @Field() currency!: string;
   @Field() timezone!: string;
-  @Field(() => DecimalScalar) energyWh!: string;
+  @Field(() => EnergyObject) energy!: EnergyObject;
   @Field(() => DecimalScalar) durationSeconds!: string;
-  @Field(() => DecimalScalar, { description: 'Sum of the electricity amounts, before rounding' }) electricityAmount!: string;
-  @Field(() => DecimalScalar, { description: 'Sum of the service amounts, before rounding' }) serviceAmount!: string;
-  @Field(() => DecimalScalar, { description: 'electricityAmount + serviceAmount before rounding (exact up to 10 places)' }) totalExact!: string;
-  @Field(() => DecimalScalar, { description: 'What the session costs: totalExact rounded half-up to 0.01' }) total!: string;
+  @Field(() => MoneyObject, { description: "Sum of the items' electricity amounts" }) electricityAmount!: MoneyObject;
+  @Field(() => MoneyObject, { description: "Sum of the items' service amounts" }) serviceAmount!: MoneyObject;
+  @Field(() => DecimalScalar, {
+    description: "The exact cost before rounding (up to 10 places), in major units: what a YKC pile's own 4-decimal bill is compared with",
+  })
+  totalExact!: string;
+  @Field(() => MoneyObject, { description: 'What the session costs: totalExact rounded half-up to the minor unit' }) total!: MoneyObject;
   @Field(() => [SessionPriceItem]) items!: SessionPriceItem[];
 }
 
