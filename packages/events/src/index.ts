@@ -5,3 +5,4 @@ export * from './tariff-events';
 export * from './order-events';
 export * from './payment-events';
 export * from './access-events';
+export * from './idtag-events';

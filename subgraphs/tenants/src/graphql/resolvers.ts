@@ -5,6 +5,7 @@ import type { IssuedTokens } from '../domain/auth-service';
 import type { Outcome, UserError as DomainUserError } from '../domain/outcome';
 import type { RoleRecord, TenantRecord, UserRecord } from '../domain/ports';
 import { isUuid } from '../domain/rules';
+import { IdTagResolver } from './id-tag-resolvers';
 import {
   AssumeTenantPayload,
   AuditEvent,
@@ -301,7 +302,7 @@ export class AuditResolver {
   }
 }
 
-export const resolvers = [AuthResolver, TenantResolver, UserResolver, RoleResolver, AuditResolver] as const;
+export const resolvers = [AuthResolver, TenantResolver, UserResolver, RoleResolver, AuditResolver, IdTagResolver] as const;
 
 export const referenceResolvers = {
   Tenant: {
