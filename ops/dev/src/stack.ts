@@ -1,7 +1,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { createKnex, kafkaNames } from '@evcs/platform';
-import { ACCESS_EVENTS_TOPIC, CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC, TARIFF_EVENTS_TOPIC } from '@evcs/events';
+import { ACCESS_EVENTS_TOPIC, CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC, IDTAG_EVENTS_TOPIC, TARIFF_EVENTS_TOPIC } from '@evcs/events';
 import { DemoStation, seedDemoAssets } from '@evcs/assets';
 import { JWKS_PATH, PasswordHasher, SeedUser, seedTenantWithAdmin } from '@evcs/tenants';
 import { seedDemoTariffs } from '@evcs/tariffs';
@@ -155,7 +155,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await group.start({
       name: 'bridge',
       script: dist('protocol-bridge'),
-      env: { ...common, PORT: String(bridgePort), YKC_PORT: String(ykcPort), CHARGER_COMMANDS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(CHARGER_COMMANDS_TOPIC), TARIFF_EVENTS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(TARIFF_EVENTS_TOPIC), CHARGER_EVENTS_TOPIC: chargerEventsTopic, ASSETS_URL: subgraphUrls.assets, TARIFFS_URL: subgraphUrls.tariffs, BRIDGE_SIGNING_KEY_FILE: keys.bridgeKeyFile, BRIDGE_ID: `bridge-${process.pid}` },
+      env: { ...common, PORT: String(bridgePort), YKC_PORT: String(ykcPort), CHARGER_COMMANDS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(CHARGER_COMMANDS_TOPIC), TARIFF_EVENTS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(TARIFF_EVENTS_TOPIC), ID_TAG_EVENTS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(IDTAG_EVENTS_TOPIC), CHARGER_EVENTS_TOPIC: chargerEventsTopic, ASSETS_URL: subgraphUrls.assets, TARIFFS_URL: subgraphUrls.tariffs, TENANTS_URL: subgraphUrls.tenants, BRIDGE_SIGNING_KEY_FILE: keys.bridgeKeyFile, BRIDGE_ID: `bridge-${process.pid}` },
       readyUrl: `http://127.0.0.1:${bridgePort}/health/ready`,
     });
 
