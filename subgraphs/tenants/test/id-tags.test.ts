@@ -25,12 +25,12 @@ describe('id-tag import: CSV parsing', () => {
     expect(parseCsvRecords('"closed"x,b')).toBeNull();
   });
 
-  it('maps columns by the header, in any order, and leaves empty cells unset', () => {
+  it('maps columns by the header, in any order: a column left out is absent (keep), an empty cell null (clear)', () => {
     const { rows, errors } = parseImportCsv('userId,value,status\n,AA01,BLOCKED\n9b2f0c4e-7d7a-4b54-8a6c-0c7b2f6a1d11,bb02,\n');
     expect(errors).toEqual([]);
     expect(rows).toEqual([
-      { value: 'AA01', status: 'BLOCKED', expiresAt: null, parentIdTag: null, userId: null },
-      { value: 'bb02', status: null, expiresAt: null, parentIdTag: null, userId: '9b2f0c4e-7d7a-4b54-8a6c-0c7b2f6a1d11' },
+      { value: 'AA01', status: 'BLOCKED', userId: null },
+      { value: 'bb02', status: null, userId: '9b2f0c4e-7d7a-4b54-8a6c-0c7b2f6a1d11' },
     ]);
   });
 
@@ -46,7 +46,7 @@ describe('id-tag import: CSV parsing', () => {
 });
 
 describe('id-tag import: row validation', () => {
-  it('reports every problem with its row and field, and defaults status to ACCEPTED', () => {
+  it('reports every problem with its row and field; what a row leaves out stays out, an empty status is ACCEPTED', () => {
     const { rows, errors } = validateImportRows([
       { value: 'GOOD-1' },
       { value: 'has space', status: 'ACCEPTED' },
@@ -64,7 +64,8 @@ describe('id-tag import: row validation', () => {
       ['rows[4].parentIdTag', 'INVALID_INPUT'],
       ['rows[4].userId', 'INVALID_INPUT'],
     ]);
-    expect(rows[0]).toEqual({ value: 'GOOD-1', status: 'ACCEPTED', expiresAt: null, parentIdTag: null, userId: null });
+    expect(rows[0]).toEqual({ value: 'GOOD-1' });
+    expect(validateImportRows([{ value: 'X', status: null, expiresAt: null }]).rows[0]).toEqual({ value: 'X', status: 'ACCEPTED', expiresAt: null });
     expect(rows[5]).toMatchObject({ status: 'BLOCKED', expiresAt: new Date('2027-01-31T15:59:59Z') });
   });
 

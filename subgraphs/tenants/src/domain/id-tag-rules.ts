@@ -75,7 +75,11 @@ export function localListStatus(tag: Pick<IdTagRecord, 'status'>): Authorization
 
 // ---- import / export ---------------------------------------------------------------------
 
-/** One tag of an import, as given (strings), before validation. */
+/**
+ * One tag of an import, as given (strings), before validation. A field left
+ * out (undefined) keeps a registered tag's value (a new tag gets the default);
+ * null clears it.
+ */
 export interface ImportRowInput {
   value: string;
   status?: string | null;
@@ -84,12 +88,13 @@ export interface ImportRowInput {
   userId?: string | null;
 }
 
+/** A validated row; undefined fields keep what is registered (or take the default for a new tag). */
 export interface ImportRow {
   value: string;
-  status: IdTagStatus;
-  expiresAt: Date | null;
-  parentIdTag: string | null;
-  userId: string | null;
+  status?: IdTagStatus;
+  expiresAt?: Date | null;
+  parentIdTag?: string | null;
+  userId?: string | null;
 }
 
 export const MAX_IMPORT_ROWS = 5000;
@@ -163,8 +168,10 @@ export function parseCsvRecords(text: string): string[][] | null {
 /**
  * An import in CSV: a header line naming the columns (`value` required;
  * `status`, `expiresAt`, `parentIdTag`, `userId` optional, any order), then one
- * tag per line. Errors point at the header (`csv`) or at a row
- * (`rows[<0-based data row>].<column>`), as the list input's would.
+ * tag per line. A column the header doesn't name keeps what registered tags
+ * hold; an empty cell clears it (status: ACCEPTED). Errors point at the header
+ * (`csv`) or at a row (`rows[<0-based data row>].<column>`), as the list
+ * input's would.
  */
 export function parseImportCsv(text: string): { rows: ImportRowInput[]; errors: UserError[] } {
   const records = parseCsvRecords(text);
@@ -185,11 +192,16 @@ export function parseImportCsv(text: string): { rows: ImportRowInput[]; errors: 
       rows.push({ value: '' });
       return;
     }
-    const get = (col: string): string | null => {
+    const get = (col: string): string | null | undefined => {
       const k = header.indexOf(col);
-      return k < 0 || r[k] === '' ? null : r[k];
+      return k < 0 ? undefined : r[k] === '' ? null : r[k];
     };
-    rows.push({ value: get('value') ?? '', status: get('status'), expiresAt: get('expiresAt'), parentIdTag: get('parentIdTag'), userId: get('userId') });
+    const row: ImportRowInput = { value: get('value') ?? '' };
+    for (const col of ['status', 'expiresAt', 'parentIdTag', 'userId'] as const) {
+      const v = get(col);
+      if (v !== undefined) row[col] = v;
+    }
+    rows.push(row);
   });
   return { rows, errors };
 }
@@ -212,19 +224,27 @@ export function validateImportRows(input: readonly ImportRowInput[]): { rows: Im
     const first = seen.get(idTagKey(value));
     if (value && first !== undefined) errors.push({ code: UserErrorCodes.DUPLICATE, field: at('value'), message: `Also in rows[${first}] (tags compare regardless of case)` });
     else seen.set(idTagKey(value), i);
-    const status = (r.status ?? 'ACCEPTED').trim().toUpperCase();
-    if (!(ID_TAG_STATUSES as readonly string[]).includes(status)) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: at('status'), message: `Status is one of ${ID_TAG_STATUSES.join(', ')}` });
-    let expiresAt: Date | null = null;
+    const row: ImportRow = { value };
+    if (r.status !== undefined) {
+      const status = (r.status ?? 'ACCEPTED').trim().toUpperCase();
+      if (!(ID_TAG_STATUSES as readonly string[]).includes(status)) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: at('status'), message: `Status is one of ${ID_TAG_STATUSES.join(', ')}` });
+      row.status = status as IdTagStatus;
+    }
+    if (r.expiresAt !== undefined) row.expiresAt = null;
     if (r.expiresAt) {
       const s = r.expiresAt.trim();
       if (!ISO_ZONED.test(s) || Number.isNaN(Date.parse(s))) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: at('expiresAt'), message: 'An ISO-8601 time with its zone, e.g. 2027-01-31T23:59:59Z' });
-      else expiresAt = new Date(s);
+      else row.expiresAt = new Date(s);
     }
-    const parentIdTag = r.parentIdTag?.trim() || null;
-    if (parentIdTag) errors.push(...checkIdTag(parentIdTag, at('parentIdTag')));
-    const userId = r.userId?.trim().toLowerCase() || null;
-    if (userId && !isUuid(userId)) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: at('userId'), message: 'A user id (UUID)' });
-    rows.push({ value, status: status as IdTagStatus, expiresAt, parentIdTag, userId });
+    if (r.parentIdTag !== undefined) {
+      row.parentIdTag = r.parentIdTag?.trim() || null;
+      if (row.parentIdTag) errors.push(...checkIdTag(row.parentIdTag, at('parentIdTag')));
+    }
+    if (r.userId !== undefined) {
+      row.userId = r.userId?.trim().toLowerCase() || null;
+      if (row.userId && !isUuid(row.userId)) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: at('userId'), message: 'A user id (UUID)' });
+    }
+    rows.push(row);
   });
   return { rows, errors };
 }

@@ -15,6 +15,7 @@ import {
   IdTagRecord,
   IdTagStatus,
   idTagKey,
+  ImportRow,
   ImportRowInput,
   localListStatus,
   parseImportCsv,
@@ -190,7 +191,7 @@ export class IdTagService {
     return this.write(actor, rows, meta);
   }
 
-  private write(actor: Actor, rows: IdTagFields[], meta: RequestMeta): Promise<Outcome<ImportResult>> {
+  private write(actor: Actor, rows: ImportRow[], meta: RequestMeta): Promise<Outcome<ImportResult>> {
     return this.store.inTenant(actor.tenantId, meta, async (tx) => {
       const wanted = [...new Set(rows.flatMap((r) => (r.userId ? [r.userId] : [])))];
       const known = new Set(wanted.length ? await tx.userIds(wanted) : []);
@@ -203,8 +204,15 @@ export class IdTagService {
       const by = { actorUserId: actorUserId(actor), actorTenantId: actor.tenantId };
       const changed: { value: string; tag: IdTagRecord }[] = [];
       const result: ImportResult = { created: 0, updated: 0, unchanged: 0 };
-      for (const r of rows) {
-        const before = existing.get(idTagKey(r.value));
+      for (const given of rows) {
+        const before = existing.get(idTagKey(given.value));
+        const r: IdTagFields = {
+          value: given.value,
+          status: given.status ?? before?.status ?? 'ACCEPTED',
+          expiresAt: given.expiresAt !== undefined ? given.expiresAt : (before?.expiresAt ?? null),
+          parentIdTag: given.parentIdTag !== undefined ? given.parentIdTag : (before?.parentIdTag ?? null),
+          userId: given.userId !== undefined ? given.userId : (before?.userId ?? null),
+        };
         if (before && same(before, r)) {
           result.unchanged++;
           continue;
