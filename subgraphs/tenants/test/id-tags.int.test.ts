@@ -1,3 +1,4 @@
+import { seedIdTags } from '../src';
 import { Harness, PASSWORD, seedHierarchy, startHarness } from './harness';
 
 const CREATE = 'mutation($i: CreateIdTagInput!) { createIdTag(input: $i) { idTag { id value status userId expiresAt } userErrors { code field message } } }';
@@ -128,5 +129,15 @@ describe('tenants: the id-token authority (GraphQL, Postgres, audit, outbox)', (
       'OK-1:Accepted',
       'OLD-1:Accepted',
     ]);
+  });
+
+  it('demo seeding registers tags once and raises the list version, so chargers get them', async () => {
+    const list = async () => (await gql(await h.serviceToken(), 'query($t: ID!) { localAuthList(tenantId: $t) { version entries { idTag } } }', { t: s.ids.opB })).data.localAuthList;
+    const before = await list();
+    await seedIdTags(h.knex, s.ids.opB, ['SIM-TAG-1', 'SIM-TAG-2']);
+    await seedIdTags(h.knex, s.ids.opB, ['sim-tag-1', 'SIM-TAG-2']);
+    const after = await list();
+    expect(after.version).toBe(before.version + 2);
+    expect(after.entries.map((e: { idTag: string }) => e.idTag)).toEqual([...before.entries.map((e: { idTag: string }) => e.idTag), 'SIM-TAG-1', 'SIM-TAG-2']);
   });
 });
