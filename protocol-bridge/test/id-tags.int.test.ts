@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { IDTAG_EVENTS_TOPIC } from '@evcs/events';
+import { ChargerCommand, encodeChargerCommand, IDTAG_EVENTS_TOPIC } from '@evcs/events';
 import {
   createKnex,
   createLogger,
@@ -42,7 +42,9 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
   const CP = 'IDTAG-CP-1';
   const CP_LIST = 'IDTAG-CP-LIST';
   const CP_NOLIST = 'IDTAG-CP-NOLIST';
+  const CP_OTHER = 'IDTAG-CP-OTHER';
   const PILE = '32010600019401';
+  const commandTopic = uniqueName('idtags_commands');
   let tdb: TestDatabase;
   let tknex: Knex;
   let tenants: SubgraphServer;
@@ -128,12 +130,12 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
     const registration = () => ({ tenantId, chargerId: randomUUID(), stationId });
     bridge = createBridge({
       bus,
-      directory: new InMemoryChargerDirectory({ [CP]: registration(), [CP_LIST]: registration(), [CP_NOLIST]: registration(), [PILE]: registration() }),
+      directory: new InMemoryChargerDirectory({ [CP]: registration(), [CP_LIST]: registration(), [CP_NOLIST]: registration(), [CP_OTHER]: registration(), [PILE]: registration() }),
       idTags: new GraphQLIdTagAuthority(new ServiceGraphQLClient({ url: tenantsUrl, tokens: new TokenIssuer(bridgeKey, 'evcs-bridge'), subject: 'protocol-bridge' })),
       localListStore: new PgLocalListStore(database.knex),
       store: database.store,
       logger,
-      config: bridgeConfig({ bridgeId: 'idtags-int', heartbeatIntervalS: 60, topic, commandTopic: uniqueName('idtags_commands'), idTagEventsTopic: idTagTopic, ykcCardBalanceFen: 15_000 }),
+      config: bridgeConfig({ bridgeId: 'idtags-int', heartbeatIntervalS: 60, topic, commandTopic, idTagEventsTopic: idTagTopic, ykcCardBalanceFen: 15_000 }),
     });
     wsUrl = `ws://127.0.0.1:${await listen(bridge.httpServer, 0)}/ocpp`;
     ykcPort = await listenTcp(bridge.ykcServer);
@@ -190,6 +192,23 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
     expect((await cp.stopTransaction(blocked.transactionId, 2000, { idTag: 'BLK-1' })).idTagInfo).toEqual({ status: 'Blocked' });
   });
 
+  it('a remote start’s own tag (sent by the platform in RemoteStartTransaction) is Accepted at that charger only, without asking the authority', async () => {
+    const cp = chargers[0];
+    const idTag = `EV${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+    const c: ChargerCommand = { id: randomUUID(), version: 1, tenantId, chargerId: CP, issuedAt: new Date().toISOString(), timeoutMs: 10_000, command: { type: 'session.start', connectorId: 1, idTag } };
+    await bus.publish(commandTopic, [encodeChargerCommand(c)]);
+    await eventually(async () => cp.commandsReceived.find((x) => x.action === 'RemoteStartTransaction' && x.params.idTag === idTag), { timeoutMs: 30_000, what: 'RemoteStartTransaction' });
+    expect((await cp.authorize(idTag)).idTagInfo).toEqual({ status: 'Accepted' });
+    const start = await cp.startTransaction(1, idTag, 3000);
+    expect(start.idTagInfo).toEqual({ status: 'Accepted' });
+    const ev = await eventually(async () => started(CP).find((r) => r.event.type === 'session.started' && r.event.data.transactionId === String(start.transactionId)), { what: 'the remote session' });
+    expect(ev.event.type === 'session.started' && 'authorization' in ev.event.data).toBe(false);
+    // Another charger of the tenant can't use it: the authority never heard of it.
+    const other = await charger(CP_OTHER, { localAuthList: false });
+    expect((await other.authorize(idTag)).idTagInfo).toEqual({ status: 'Invalid' });
+    await other.close();
+  });
+
   it('keeps a charger’s local list in step: a Full list once it is up, then a tag blocked through GraphQL reaches it as a Differential update', async () => {
     const cp = await charger(CP_LIST);
     const tenantVersion = async (): Promise<number> =>
@@ -222,7 +241,7 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
     const cp = await charger(CP_NOLIST, { localAuthList: false });
     await eventually(async () => (cp.commandsReceived.length ? true : null), { what: 'GetLocalListVersion' });
     await gql('mutation { updateIdTag(input: { value: "BLK-1", status: ACCEPTED }) { userErrors { code } } }');
-    await eventually(async () => (chargers[1].localList.get('BLK-1')?.status === 'Accepted' ? true : null), { what: 'the change at the list charger' });
+    await eventually(async () => (chargers.find((x) => x.id === CP_LIST)!.localList.get('BLK-1')?.status === 'Accepted' ? true : null), { what: 'the change at the list charger' });
     expect(cp.commandsReceived.map((c) => c.action)).toEqual(['GetLocalListVersion']);
   });
 

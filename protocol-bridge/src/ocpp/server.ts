@@ -17,6 +17,7 @@ import type { BridgeStore } from '../persistence/store';
 import { authorizeCharger, OCPP16_PROTOCOL, OcppSessionData } from './auth';
 import { outcomeOf, outcomeOfError, toOcppCall } from './commands';
 import type { LocalListSync, OcppLink } from './local-list';
+import { RemoteStartTags } from './remote-start-tags';
 import { OcppCallContext, ocpp16Handlers } from './handlers';
 import { ocpp16Validator } from './validator';
 
@@ -107,6 +108,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       void previous.link.close({ force: true });
     }
 
+    const remoteStartTags = new RemoteStartTags(() => now().getTime());
     const liveCharger = {
       session,
       protocol: 'OCPP16' as const,
@@ -117,6 +119,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       execute: async (command: import('@evcs/events').ChargerCommand) => {
         const call = toOcppCall(command.command);
         if ('unsupported' in call) return { status: 'FAILED' as const, reason: `NOT_SUPPORTED: ${call.unsupported}` };
+        if (call.action === 'RemoteStartTransaction') remoteStartTags.remember(String(call.payload.idTag));
         try {
           const response = await client.call(call.action, call.payload, { callTimeoutMs: command.timeoutMs });
           return outcomeOf(call.action, response);
@@ -137,7 +140,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
         setImmediate(() => deps.localLists?.attach(link));
       }
     };
-    const callCtx: OcppCallContext = { session, config, now, store, metrics, log, idTags: deps.idTags, stationId: registration.stationId };
+    const callCtx: OcppCallContext = { session, config, now, store, metrics, log, idTags: deps.idTags, stationId: registration.stationId, remoteStartTags };
     for (const [action, handler] of Object.entries(ocpp16Handlers)) {
       client.handle(action, async ({ params, messageId }) => {
         session.touch(now());

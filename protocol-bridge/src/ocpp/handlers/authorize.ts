@@ -11,6 +11,8 @@ import type { OcppHandler } from './types';
  * follows carries the tag and is checked again.
  */
 export const handleAuthorize: OcppHandler<AuthorizeRequest, AuthorizeConfirmation> = async (ctx, req) => {
+  // A remote start's own tag (AuthorizeRemoteTxRequests): the platform authorised it when it sent it.
+  if (ctx.remoteStartTags?.has(req.idTag)) return { idTagInfo: { status: 'Accepted' } };
   try {
     const answer = await ctx.idTags.authorize(ctx.session.ctx.tenantId, req.idTag, ctx.stationId);
     ctx.metrics.count('OCPP16', `authorize_${answer.status}`);

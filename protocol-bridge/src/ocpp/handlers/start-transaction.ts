@@ -21,7 +21,9 @@ import { checkConnectorId } from './status-notification';
  * the session, and the user the tag belongs to. If the authority can't be
  * reached the session is answered Accepted and published unchecked (no
  * `authorization`): the energy is already flowing, and refusing would only
- * lose the record.
+ * lose the record. A remote start's own tag (sent by this bridge in
+ * RemoteStartTransaction) is the platform's authorisation already: Accepted,
+ * published without `authorization` (orders matches it to its pending order).
  */
 export const handleStartTransaction: OcppHandler<StartTransactionRequest, StartTransactionConfirmation> = async (ctx, req) => {
   checkConnectorId(req.connectorId, 1);
@@ -39,8 +41,9 @@ export const handleStartTransaction: OcppHandler<StartTransactionRequest, StartT
     ctx.log.warn({ transactionId, connectorId: req.connectorId }, 'StartTransaction resent for a known session; answering with its id');
   }
   let answer: IdTagAnswer | undefined;
+  const remote = ctx.remoteStartTags?.has(req.idTag) ?? false;
   try {
-    answer = await ctx.idTags.authorize(ctx.session.ctx.tenantId, req.idTag, ctx.stationId);
+    if (!remote) answer = await ctx.idTags.authorize(ctx.session.ctx.tenantId, req.idTag, ctx.stationId);
   } catch (err) {
     ctx.metrics.count('OCPP16', 'start_transaction_authority_unavailable');
     ctx.log.warn({ err, transactionId }, 'id-tag authority unavailable; StartTransaction accepted unchecked');

@@ -48,6 +48,7 @@ export const handleStopTransaction: OcppHandler<StopTransactionRequest, StopTran
     },
   });
   if (req.idTag === undefined) return {};
+  if (ctx.remoteStartTags?.has(req.idTag)) return { idTagInfo: { status: 'Accepted' } };
   try {
     return { idTagInfo: idTagInfo(await ctx.idTags.authorize(ctx.session.ctx.tenantId, req.idTag, ctx.stationId)) };
   } catch (err) {

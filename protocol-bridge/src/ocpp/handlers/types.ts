@@ -15,6 +15,8 @@ export interface OcppCallContext {
   idTags: IdTagAuthority;
   /** The charger's station (free vending may be per station). */
   stationId?: string;
+  /** Tags the platform sent this charger in RemoteStartTransaction: authorised already. */
+  remoteStartTags?: { has(idTag: string): boolean };
   log: Logger;
   now(): Date;
 }
