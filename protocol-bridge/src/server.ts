@@ -170,7 +170,8 @@ export function createBridge(deps: BridgeDeps): Bridge {
           groupId: `${config.idTagEventsTopic}.bridge.${config.bridgeId}`,
           apply: async (tenantId, events) => {
             idTags.forget?.(tenantId);
-            await localLists.onChanges(tenantId, events);
+            // Queued per charger in arrival order; not awaited, so a charger slow to answer holds up no other tenant's changes.
+            void localLists.onChanges(tenantId, events);
           },
           logger,
         });

@@ -59,7 +59,10 @@ export class LocalListSync {
     if (this.links.get(link.chargerId) === link) this.links.delete(link.chargerId);
   }
 
-  /** Apply a tenant's changes to its chargers held here; resolves when every charger's turn is done. */
+  /**
+   * Apply a tenant's changes to its chargers held here: queued for each charger at once (so in
+   * arrival order); resolves when every charger's turn is done. Never rejects (failures are logged).
+   */
   async onChanges(tenantId: string, events: readonly IdTagChanged[]): Promise<void> {
     const links = [...this.links.values()].filter((l) => l.tenantId === tenantId);
     await Promise.all(links.map((l) => this.enqueue(l, () => this.apply(l, events))));
