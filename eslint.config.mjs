@@ -1,6 +1,13 @@
 // Typed linting: the promise rules catch the bugs that lose events and requests
 // (a publish nobody awaits, an async handler where a sync one is expected).
+// The layer rules hold the architecture: domain code is plain TypeScript (no GraphQL,
+// ORM or SQL), the GraphQL layer doesn't reach into persistence, and only persistence
+// and migrations talk SQL.
 import tseslint from 'typescript-eslint';
+
+const SQL_AND_ORM = ['knex', 'pg', 'objection'];
+const GRAPHQL = ['graphql', 'type-graphql', 'graphql-scalars', '@apollo/server', '@apollo/subgraph', '@apollo/gateway', 'graphql-ws'];
+const restrict = (names, message) => names.map((name) => ({ name, message }));
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '.cache/**', 'ops/jest/**', 'eslint.config.mjs', 'jest.config.js'] },
@@ -14,6 +21,52 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
+    files: ['subgraphs/*/src/domain/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [...restrict(SQL_AND_ORM, 'domain code talks to storage through its ports (persistence/ implements them)'), ...restrict(GRAPHQL, 'domain code knows no GraphQL (graphql/ maps to and from it)')],
+          patterns: [
+            { group: ['**/persistence/**', '**/persistence'], message: 'domain code depends on its ports, not on persistence' },
+            { group: ['**/graphql/**', '**/graphql'], message: 'domain code knows no GraphQL layer' },
+            { group: ['knex/*', 'pg/*', 'objection/*', '@apollo/*'], message: 'no storage or GraphQL libraries in domain code' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['subgraphs/*/src/graphql/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: restrict(SQL_AND_ORM, 'the GraphQL layer calls domain services; only persistence talks SQL'),
+          patterns: [
+            { group: ['**/persistence/**', '**/persistence'], message: 'the GraphQL layer imports no persistence types (shared read types live in domain/)', allowTypeImports: false },
+            { group: ['knex/*', 'pg/*', 'objection/*'], message: 'only persistence talks SQL' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Everything else in a subgraph's src (events, jobs, clients, server wiring): no SQL of its own.
+    files: ['subgraphs/*/src/**/*.ts'],
+    ignores: [
+      'subgraphs/*/src/persistence/**',
+      'subgraphs/*/src/domain/**',
+      'subgraphs/*/src/graphql/**',
+      // Until orders moves onto the platform's outbox relay (its rows still carry namespaced topics).
+      'subgraphs/orders/src/events/outbox-relay.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: restrict(SQL_AND_ORM, 'only persistence talks SQL'), patterns: [{ group: ['knex/*', 'pg/*', 'objection/*'], message: 'only persistence talks SQL' }] }],
+      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.property.name='raw']", message: 'SQL belongs in persistence/ (a store or repository method)' }],
     },
   },
 );

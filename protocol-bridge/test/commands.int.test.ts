@@ -146,8 +146,13 @@ describe('platform commands across two bridge instances (real Kafka and Postgres
     expect(record.event.type === 'transaction.recorded' && record.event.data.energyKwh).toBe('0.8000');
     expect(received.some((r) => r.event.type === 'session.started' && r.event.data.transactionId === serial && r.event.data.trigger === 'REMOTE')).toBe(true);
 
+    // nothing to spend: not sent to the pile at all
+    const startsSent = pile.received.filter((f) => f.type === 0x34).length;
+    const broke = await send(PILE, { type: 'session.start', connectorId: 2, idTag: '1234' });
+    expect(broke.data).toMatchObject({ status: 'FAILED', reason: expect.stringMatching(/^INVALID: a YKC start needs balanceCents/) });
+    expect(pile.received.filter((f) => f.type === 0x34)).toHaveLength(startsSent);
     pile.refuseStartWith = 5;
-    const refused = await send(PILE, { type: 'session.start', connectorId: 2, idTag: '1234' });
+    const refused = await send(PILE, { type: 'session.start', connectorId: 2, idTag: '1234', balanceCents: 100 });
     expect(refused.data).toMatchObject({ status: 'REJECTED', reason: 'GUN_NOT_PLUGGED_IN' });
     expect((await send(PILE, { type: 'time.sync' })).data.status).toBe('ACCEPTED');
     const model = await send(PILE, { type: 'billing_model.set', modelNo: '0003', lossRatio: 0, segments: [{ start: '00:00', end: '24:00', energyPrice: '0.8', serviceFee: '0.4' }] });

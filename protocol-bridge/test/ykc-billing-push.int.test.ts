@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createKnex, createLogger, generateSigningKey, KafkaEventBus, Knex, listen, ServiceGraphQLClient, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import { TARIFF_EVENTS_TOPIC } from '@evcs/events';
+import { createKnex, createLogger, generateSigningKey, KafkaEventBus, kafkaNames, Knex, listen, ServiceGraphQLClient, TokenIssuer, TokenVerifier } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, TestDatabase, uniqueName } from '@evcs/testkit';
-import { createTariffsServer, KafkaTariffEventPublisher, migrations as tariffsMigrations, seedDemoTariffs, TariffsServer } from '@evcs/tariffs';
+import { createTariffsServer, migrations as tariffsMigrations, seedDemoTariffs, TariffsServer } from '@evcs/tariffs';
 import { bridgeConfig } from '../src/config';
 import { InMemoryChargerDirectory } from '../src/directory';
 import { Bridge, createBridge } from '../src/server';
@@ -41,7 +42,9 @@ describe('YKC billing models pushed when tariffs change (real Kafka, TCP, HTTP, 
     const routerKey = await generateSigningKey('router-k');
     router = new TokenIssuer(routerKey, 'evcs-router');
     bus = new KafkaEventBus({ clientId: uniqueName('ykc-push'), brokers: await ensureKafka(), logger });
-    const tariffTopic = uniqueName('ykc_push_tariff_events');
+    // tariffs publishes through its outbox relay, under a namespace of this test's own
+    const tariffNames = kafkaNames(uniqueName('ykc_push'));
+    const tariffTopic = tariffNames.topic(TARIFF_EVENTS_TOPIC);
     const topic = uniqueName('ykc_push_events');
     const commandTopic = uniqueName('ykc_push_commands');
     await bus.ensureTopics([
@@ -51,7 +54,7 @@ describe('YKC billing models pushed when tariffs change (real Kafka, TCP, HTTP, 
     tariffs = await createTariffsServer({
       knex,
       verifier: new TokenVerifier({ keys: [bridgeKey.publicJwk, routerKey.publicJwk] }, ['evcs-bridge', 'evcs-router']),
-      publisher: new KafkaTariffEventPublisher(bus, tariffTopic),
+      events: { bus, names: tariffNames, idleMs: 50 },
       logger,
     });
     tariffsUrl = `http://127.0.0.1:${await listen(tariffs.server, 0)}/graphql`;

@@ -52,6 +52,8 @@ describe('YKC → event model mapping', () => {
       'Energy.Active.Import.Interval=1.0000kWh',
       'Amount=1.5000CNY',
     ]);
+    // energy and amount so far count from the session's start: not register readings
+    expect(e.data.readings[0].samples.filter((s) => s.sinceStart).map((s) => s.measurand)).toEqual(['Energy.Active.Import.Interval', 'Amount']);
   });
 });
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { RunSimulatorsOptions } from '@evcs/protocol-bridge/dist/src/simulator';
 import type { DemoTenant } from './stack';
 
 export const DEMO_PLATFORM_ID = 'de300000-0000-4000-8000-000000000000';
@@ -56,9 +57,31 @@ export function demoOperator(passwords: ReturnType<typeof demoPasswords>): DemoT
         chargers: [
           ...[1, 2, 3].map((n) => ({ code: `DEMO-CP-${String(n).padStart(4, '0')}`, connectors: 2, currentType: 'DC' as const, ratedPowerKw: 120 })),
           // its code is its 14-digit pile number; `npm start` simulates it over TCP
-          { code: DEMO_YKC_PILE, connectors: 2, currentType: 'DC' as const, ratedPowerKw: 60 },
+          { code: DEMO_YKC_PILE, connectors: 2, currentType: 'DC' as const, ratedPowerKw: 60, protocol: 'YKC' as const },
         ],
       },
     ],
+  };
+}
+
+/**
+ * The simulated chargers of `npm start`: the demo tenant's OCPP chargers (DEMO-CP-0001…, as the
+ * simulator names them) and its YKC pile, which logs in, takes the platform's billing model and
+ * runs its own sessions (card starts), each ending in a transaction record.
+ */
+export function demoSimulators(
+  stack: { bridgeUrl: string; ykcAddress: { host: string; port: number } },
+  tenant: DemoTenant,
+  opts: { intervalMs?: number; meterValuesPerSession?: number } = {},
+): RunSimulatorsOptions {
+  const ocppIds = tenant.stations.flatMap((s) => s.chargers.map((c) => c.code)).filter((id) => id !== DEMO_YKC_PILE);
+  return {
+    url: stack.bridgeUrl,
+    count: ocppIds.length,
+    prefix: 'DEMO-CP-',
+    connectors: 2,
+    intervalMs: opts.intervalMs ?? 5000,
+    meterValuesPerSession: opts.meterValuesPerSession,
+    ykc: { ...stack.ykcAddress, count: 1, pilePrefix: '3201' },
   };
 }

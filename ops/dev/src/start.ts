@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '@evcs/testkit';
-import { DEMO_YKC_PILE, demoOperator, demoPasswords, demoPlatform } from './demo';
+import { demoOperator, demoPasswords, demoPlatform, demoSimulators } from './demo';
 import { Stack, startStack } from './stack';
 import { runSimulators } from '@evcs/protocol-bridge/dist/src/simulator';
 
@@ -42,16 +42,7 @@ async function main(): Promise<void> {
   await stack.seedTenant(platform);
   await stack.seedTenant(DEMO_TENANT);
   const chargerIds = DEMO_TENANT.stations.flatMap((s) => s.chargers.map((c) => c.code));
-  // the demo chargers are DEMO-CP-0001…: the simulator names them the same way
-  const ocppIds = chargerIds.filter((id) => id !== DEMO_YKC_PILE);
-  sims = await runSimulators({
-    url: stack.bridgeUrl,
-    count: ocppIds.length,
-    prefix: 'DEMO-CP-',
-    connectors: 2,
-    intervalMs: 5000,
-    ykc: { ...stack.ykcAddress, count: 1, pilePrefix: '3201' },
-  });
+  sims = await runSimulators(demoSimulators(stack, DEMO_TENANT));
   // A real sign-in, through the router and the tenants subgraph.
   const { accessToken } = await stack.login(DEMO_TENANT.code, 'admin', passwords.operatorAdmin);
   // Credentials go to files only readable by this user, not to the console (terminals get logged and shared).

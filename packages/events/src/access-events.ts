@@ -1,3 +1,4 @@
+import { encodeWith, eventHeaders, type EventContract } from './contract';
 import { z } from 'zod';
 import { zonedTimestamp } from './charger-events';
 import { decodeEvent, EncodedEvent } from './codec';
@@ -74,13 +75,9 @@ export const AccessEvent = z.discriminatedUnion('type', [AccessRevoked]);
 export type AccessEvent = z.infer<typeof AccessEvent>;
 export type AccessRevoked = z.infer<typeof AccessRevoked>;
 
-export function encodeAccessEvent(event: AccessEvent): EncodedEvent {
-  return {
-    key: event.data.userId,
-    value: JSON.stringify(event),
-    headers: { 'content-type': 'application/json', 'event-type': event.type, 'event-version': String(event.version), 'tenant-id': event.tenantId },
-  };
-}
+export const AccessEvents: EventContract<AccessEvent> = { topic: ACCESS_EVENTS_TOPIC, schema: AccessEvent, key: (e) => e.data.userId, headers: eventHeaders };
+
+export const encodeAccessEvent = (event: AccessEvent): EncodedEvent => encodeWith(AccessEvents, event);
 
 export function decodeAccessEvent(value: Buffer | string | null): AccessEvent {
   return decodeEvent(AccessEvent, value);

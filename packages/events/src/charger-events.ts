@@ -132,6 +132,12 @@ export const MeterSample = z.object({
   phase: z.string().max(8).optional(),
   context: z.string().max(32).optional(),
   location: z.string().max(16).optional(),
+  /**
+   * The value counts from the session's start (YKC 0x13 "charged energy"), not from the
+   * meter's zero: energy since start, not a register reading. Added in v1 (absent: a
+   * register or whatever the measurand says).
+   */
+  sinceStart: z.boolean().optional(),
 });
 
 export const MeterValuesReported = envelopeBase.extend({

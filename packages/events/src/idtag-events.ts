@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { zonedTimestamp } from './charger-events';
 import { decodeEvent, EncodedEvent } from './codec';
+import { encodeWith, eventHeaders, type EventContract } from './contract';
 
 /**
  * Id-tag events: what the tenants subgraph publishes when a tenant's id tags
@@ -53,13 +54,9 @@ export const IdTagEvent = z.discriminatedUnion('type', [IdTagChanged]);
 export type IdTagEvent = z.infer<typeof IdTagEvent>;
 export type IdTagChanged = z.infer<typeof IdTagChanged>;
 
-export function encodeIdTagEvent(event: IdTagEvent): EncodedEvent {
-  return {
-    key: event.tenantId,
-    value: JSON.stringify(event),
-    headers: { 'content-type': 'application/json', 'event-type': event.type, 'event-version': String(event.version), 'tenant-id': event.tenantId },
-  };
-}
+export const IdTagEvents: EventContract<IdTagEvent> = { topic: IDTAG_EVENTS_TOPIC, schema: IdTagEvent, key: (e) => e.tenantId, headers: eventHeaders };
+
+export const encodeIdTagEvent = (event: IdTagEvent): EncodedEvent => encodeWith(IdTagEvents, event);
 
 export function decodeIdTagEvent(value: Buffer | string | null): IdTagEvent {
   return decodeEvent(IdTagEvent, value);

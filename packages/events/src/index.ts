@@ -6,3 +6,4 @@ export * from './order-events';
 export * from './payment-events';
 export * from './access-events';
 export * from './idtag-events';
+export * from './contract';

@@ -1,6 +1,7 @@
+import { encodeWith, eventHeaders, type EventContract } from './contract';
 import { z } from 'zod';
 import { zonedTimestamp } from './charger-events';
-import { InvalidEventError } from './codec';
+import { decodeEvent, type EncodedEvent } from './codec';
 
 /**
  * Order events: what the orders subgraph publishes about charging orders. Keyed by
@@ -41,28 +42,10 @@ export const OrderEvent = z.discriminatedUnion('type', [OrderCompleted]);
 export type OrderEvent = z.infer<typeof OrderEvent>;
 export type OrderCompleted = z.infer<typeof OrderCompleted>;
 
-export function encodeOrderEvent(e: OrderEvent) {
-  return {
-    key: e.orderId,
-    value: JSON.stringify(e),
-    headers: { 'content-type': 'application/json', 'event-type': e.type, 'event-version': String(e.version), 'tenant-id': e.tenantId },
-  };
-}
+export const OrderEvents: EventContract<OrderEvent> = { topic: ORDER_EVENTS_TOPIC, schema: OrderEvent, key: (e) => e.orderId, headers: eventHeaders };
+
+export const encodeOrderEvent = (e: OrderEvent): EncodedEvent => encodeWith(OrderEvents, e);
 
 export function decodeOrderEvent(value: Buffer | string | null): OrderEvent {
-  return decodeWith(OrderEvent, value);
-}
-
-export function decodeWith<T extends z.ZodTypeAny>(schema: T, value: Buffer | string | null): z.infer<T> {
-  if (value == null) throw new InvalidEventError('empty event');
-  const raw = typeof value === 'string' ? value : value.toString('utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new InvalidEventError('event is not JSON', raw);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new InvalidEventError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), raw);
-  return parsed.data as z.infer<T>;
+  return decodeEvent(OrderEvent, value);
 }

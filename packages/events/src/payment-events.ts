@@ -1,6 +1,8 @@
+import { encodeWith, eventHeaders, type EventContract } from './contract';
 import { z } from 'zod';
 import { zonedTimestamp } from './charger-events';
-import { decodeWith, minorAmount } from './order-events';
+import { decodeEvent, type EncodedEvent } from './codec';
+import { minorAmount } from './order-events';
 
 /**
  * Payment events: what the payments subgraph publishes, through its transactional
@@ -43,6 +45,10 @@ export const RefundFailed = paymentEnvelope.extend({
 export const PaymentEvent = z.discriminatedUnion('type', [PaymentSucceeded, PaymentFailed, RefundSucceeded, RefundFailed]);
 export type PaymentEvent = z.infer<typeof PaymentEvent>;
 
+export const PaymentEvents: EventContract<PaymentEvent> = { topic: PAYMENT_EVENTS_TOPIC, schema: PaymentEvent, key: (e) => e.orderId, headers: eventHeaders };
+
+export const encodePaymentEvent = (e: PaymentEvent): EncodedEvent => encodeWith(PaymentEvents, e);
+
 export function decodePaymentEvent(value: Buffer | string | null): PaymentEvent {
-  return decodeWith(PaymentEvent, value);
+  return decodeEvent(PaymentEvent, value);
 }

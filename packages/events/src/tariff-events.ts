@@ -1,3 +1,4 @@
+import { encodeWith, eventHeaders, type EventContract } from './contract';
 import { z } from 'zod';
 import { zonedTimestamp } from './charger-events';
 import { decodeEvent, EncodedEvent } from './codec';
@@ -55,13 +56,10 @@ export const TariffEvent = z.discriminatedUnion('type', [TariffPlanChanged, Char
 export type TariffEvent = z.infer<typeof TariffEvent>;
 export type TariffEventType = TariffEvent['type'];
 
-export function encodeTariffEvent(event: TariffEvent): EncodedEvent {
-  return {
-    key: event.tenantId,
-    value: JSON.stringify(event),
-    headers: { 'content-type': 'application/json', 'event-type': event.type, 'event-version': String(event.version), 'tenant-id': event.tenantId },
-  };
-}
+/** Keyed by tenant: one tenant's changes stay in order on one partition. */
+export const TariffEvents: EventContract<TariffEvent> = { topic: TARIFF_EVENTS_TOPIC, schema: TariffEvent, key: (e) => e.tenantId, headers: eventHeaders };
+
+export const encodeTariffEvent = (event: TariffEvent): EncodedEvent => encodeWith(TariffEvents, event);
 
 export function decodeTariffEvent(value: Buffer | string | null): TariffEvent {
   return decodeEvent(TariffEvent, value);

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 /*
  * Helpers for subgraph migrations. Row-level security: `tenantRlsStatements`,
- * `applyTenantPolicies` and `reapplyTenantPolicies` (db.ts). SECURITY DEFINER
+ * `applyTenantPolicies` and `reapplyTenantPolicies` (db/rls-policies.ts). SECURITY DEFINER
  * functions: `grantExecuteToAppRole` (below).
  *
  * A migration that has run is history: these helpers are for new migrations;

@@ -187,6 +187,8 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
           loggedIn = true;
           counters.ykcLoggedIn++;
           firstAttempt();
+          // Bill with the platform's model when it has one (0x05 → 0x06, then 0x09 → 0x0A); unanswered, keep our own.
+          await pile.syncBillingModel().catch(() => undefined);
           for (const record of pile.unconfirmed.values()) {
             await pile.sendRecord(record);
             counters.ykcRecordsConfirmed++;
@@ -195,7 +197,7 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
         await sleep(jitter(intervalMs), undefined, { signal });
         for (let g = 1; g <= connectors; g++) await pile.heartbeat(g);
         const gun = 1 + Math.floor(Math.random() * connectors);
-        if (!sessions.has(gun) && sessions.size === 0) {
+        if (!sessions.has(gun) && sessions.size === 0 && !pile.isCharging(gun)) {
           const local = new Date(Date.now() + 8 * 3600_000).toISOString();
           const stamp = local.slice(2, 19).replace(/[-T:]/g, '');
           counter = (counter + 1) % 10_000;
@@ -203,8 +205,15 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
           sessions.set(gun, 0);
           counters.sessionsStarted++;
         }
+        // Sessions the platform started (0x34) charge until the platform stops them (0x36).
+        for (let g = 1; g <= connectors; g++) {
+          if (!pile.isRemoteSession(g)) continue;
+          pile.charge(g, 10 * (100 + Math.floor(Math.random() * 200)));
+          pile.reportRealTime(g);
+          counters.meterValues++;
+        }
         for (const [g, n] of sessions) {
-          pile.charge(g, 1000 + Math.floor(Math.random() * 2000));
+          pile.charge(g, 10 * (100 + Math.floor(Math.random() * 200)));
           pile.reportRealTime(g);
           counters.meterValues++;
           if (n + 1 >= perSession) {

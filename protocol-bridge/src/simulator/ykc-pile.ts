@@ -2,6 +2,11 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { encodeFrame, FrameReader, YkcFrame } from '../ykc/frame';
 import {
+  BillingModel,
+  billingModelReply,
+  billingModelRequest,
+  billingModelVerify,
+  BillingModelVerifyReply,
   cardStartRequest,
   CardStartReply,
   heartbeat,
@@ -27,6 +32,7 @@ import {
   ReadRealTimeData,
   remoteStop,
   RemoteStop,
+  setBillingModel,
 } from '../ykc/messages';
 
 export interface SimulatedYkcPileOptions {
@@ -46,8 +52,44 @@ interface GunState {
   startedAt?: Date;
   meterStartX1e4: number;
   energyX1e4: number;
+  /** energy of the session per tier (尖/峰/平/谷) of the model the pile held when it was charged */
+  tierEnergyX1e4: [number, number, number, number];
+  /** the model the session started with: a session is billed with one model, whatever is pushed meanwhile */
+  model: Omit<BillingModel, 'pileNo'>;
   charging: boolean;
+  /** started by a platform command (0x34) rather than locally */
+  remote: boolean;
+  startType: number;
 }
+
+/**
+ * What a pile bills with before a platform gave it a model: its factory model, 1.00 yuan
+ * electricity + 0.50 service per kWh in every tier. A platform whose plan differs sees
+ * another total in the record.
+ */
+export const FACTORY_BILLING_MODEL: Omit<BillingModel, 'pileNo'> = {
+  modelNo: '0000',
+  tiers: [
+    { electricity: 100_000, service: 50_000 },
+    { electricity: 100_000, service: 50_000 },
+    { electricity: 100_000, service: 50_000 },
+    { electricity: 100_000, service: 50_000 },
+  ],
+  lossRatio: 0,
+  slots: Array(48).fill(2),
+};
+
+/** The pile's wall clock: China time, as the piles of this protocol run. */
+const PILE_UTC_OFFSET_MS = 8 * 3600_000;
+
+/** The tier a moment falls in, by the model's half-hour slots on the pile's clock. */
+function tierAt(model: Omit<BillingModel, 'pileNo'>, at: Date): number {
+  const local = new Date(at.getTime() + PILE_UTC_OFFSET_MS);
+  return model.slots[local.getUTCHours() * 2 + (local.getUTCMinutes() >= 30 ? 1 : 0)] ?? 0;
+}
+
+/** kWh ×10^4 at yuan ×10^5 per kWh → yuan ×10^4, rounded half-up per tier like a pile. */
+const amountX1e4 = (energyX1e4: number, priceX1e5: number): number => Math.floor((energyX1e4 * priceX1e5 + 50_000) / 100_000);
 
 const ZERO_SERIAL = '0'.repeat(32);
 
@@ -66,16 +108,54 @@ export class SimulatedYkcPile extends EventEmitter {
   private readonly waiters = new Map<number, { resolve: (f: YkcFrame) => void }[]>();
   /** Records sent and not yet confirmed, by serial. */
   readonly unconfirmed = new Map<string, TransactionRecord>();
+  /** Every record sent, by serial (tests resend them). */
+  readonly recordsSent = new Map<string, TransactionRecord>();
   /** Everything the platform sent us, decoded. */
   readonly received: { type: number; message: unknown; seq: string }[] = [];
   private meterX1e4 = 1_000_000;
   /** Refuse remote starts with this YKC reason code (tests). */
   refuseStartWith?: number;
+  /** The billing model the pile bills with: its factory model until the platform gives it one (0x0A, 0x58). */
+  model: Omit<BillingModel, 'pileNo'> = FACTORY_BILLING_MODEL;
+  /** The balance each remote start carried (0x34), yuan ×100, by serial. */
+  readonly balances = new Map<string, number>();
 
   constructor(private readonly opts: SimulatedYkcPileOptions) {
     super();
     this.pileNo = opts.pileNo;
-    for (let g = 1; g <= (opts.guns ?? 2); g++) this.guns.set(g, { meterStartX1e4: 0, energyX1e4: 0, charging: false });
+    for (let g = 1; g <= (opts.guns ?? 2); g++) this.guns.set(g, this.idleGun());
+  }
+
+  private idleGun(): GunState {
+    return { meterStartX1e4: 0, energyX1e4: 0, tierEnergyX1e4: [0, 0, 0, 0], model: this.model, charging: false, remote: false, startType: 1 };
+  }
+
+  /** The meter register, kWh ×10^4. */
+  get meterRegisterX1e4(): number {
+    return this.meterX1e4;
+  }
+
+  isCharging(gun: number): boolean {
+    return this.guns.get(gun)?.charging ?? false;
+  }
+
+  /** Started by the platform (0x34), so only the platform's 0x36 (or the driver) ends it. */
+  isRemoteSession(gun: number): boolean {
+    const g = this.guns.get(gun);
+    return Boolean(g?.charging && g.remote);
+  }
+
+  /**
+   * After login, as a pile does: verify the model it holds (0x05) and, if the platform has
+   * another one, ask for it (0x09 → 0x0A). Resolves with the model number held afterwards.
+   */
+  async syncBillingModel(): Promise<string> {
+    const verify = await this.call(billingModelVerify, { pileNo: this.pileNo, modelNo: this.model.modelNo }, 0x06);
+    if ((decodeMessage(verify.type, verify.body).message as BillingModelVerifyReply).current) return this.model.modelNo;
+    const reply = await this.call(billingModelRequest, { pileNo: this.pileNo }, billingModelReply.type);
+    const { pileNo: _, ...model } = decodeMessage(reply.type, reply.body).message as BillingModel;
+    this.model = model;
+    return model.modelNo;
   }
 
   get isOpen(): boolean {
@@ -117,6 +197,7 @@ export class SimulatedYkcPile extends EventEmitter {
   /** Send the transaction record of a finished session; resolves when confirmed. Resends like a pile does. */
   async sendRecord(record: TransactionRecord, opts: { attempts?: number } = {}): Promise<TransactionRecordConfirm> {
     this.unconfirmed.set(record.serial, record);
+    this.recordsSent.set(record.serial, record);
     const attempts = opts.attempts ?? 3;
     for (let i = 0; ; i++) {
       try {
@@ -193,52 +274,88 @@ export class SimulatedYkcPile extends EventEmitter {
     return reply;
   }
 
-  /** Start a session locally (as after a remote start). */
-  startSession(gun: number, serial: string): void {
+  /**
+   * Start a session (as after a remote start, or locally: a card or offline start). The
+   * pile's clock is whole seconds: the record says when it started to the second.
+   */
+  startSession(gun: number, serial: string, opts: { remote?: boolean; startType?: number; at?: Date } = {}): void {
     const g = this.guns.get(gun)!;
-    Object.assign(g, { serial, startedAt: new Date(), meterStartX1e4: this.meterX1e4, energyX1e4: 0, charging: true });
+    const startedAt = new Date(Math.floor((opts.at ?? new Date()).getTime() / 1000) * 1000);
+    Object.assign(g, { serial, startedAt, meterStartX1e4: this.meterX1e4, energyX1e4: 0, tierEnergyX1e4: [0, 0, 0, 0], model: this.model, charging: true, remote: opts.remote ?? false, startType: opts.startType ?? (opts.remote ? 1 : 2) });
   }
 
-  /** Advance a charging gun's meter (kWh ×10^4). */
-  charge(gun: number, energyX1e4: number): void {
+  /** Advance a charging gun's meter (kWh ×10^4), billed to the tier of `at` in the model the pile holds. */
+  charge(gun: number, energyX1e4: number, at = new Date()): void {
     const g = this.guns.get(gun)!;
     if (!g.charging) return;
     g.energyX1e4 += energyX1e4;
+    g.tierEnergyX1e4[tierAt(g.model, at)] += energyX1e4;
     this.meterX1e4 += energyX1e4;
   }
 
+  private static priceX1e5(g: GunState, tier: number): number {
+    return g.model.tiers[tier].electricity + g.model.tiers[tier].service;
+  }
+
+  private amountSoFarX1e4(g: GunState): number {
+    return g.tierEnergyX1e4.reduce((sum, e, i) => sum + amountX1e4(e, SimulatedYkcPile.priceX1e5(g, i)), 0);
+  }
+
   /** End the session on a gun and build its record (not yet sent). */
-  stopSession(gun: number): TransactionRecord | undefined {
+  stopSession(gun: number, stopReason = 0x40, at = new Date()): TransactionRecord | undefined {
     const g = this.guns.get(gun)!;
     if (!g.charging || !g.serial) return undefined;
-    g.charging = false;
-    const amount = Math.round(g.energyX1e4 * 1.5);
-    const endedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    // Whole seconds, like the pile's clock; energy takes at least a second to charge.
+    const endedAt = new Date(Math.max(Math.floor(at.getTime() / 1000) * 1000, g.startedAt!.getTime() + (g.energyX1e4 > 0 ? 1000 : 0)));
+    const tiers = g.tierEnergyX1e4.map((e, i) => {
+      const price = SimulatedYkcPile.priceX1e5(g, i);
+      return { unitPriceX1e5: price, energyX1e4: e, lossEnergyX1e4: e, amountX1e4: amountX1e4(e, price) };
+    }) as TransactionRecord['tiers'];
     const record: TransactionRecord = {
       serial: g.serial,
       pileNo: this.pileNo,
       gunNo: gunNo(gun),
-      startedAt: new Date(Math.floor(g.startedAt!.getTime() / 1000) * 1000),
+      startedAt: g.startedAt!,
       endedAt,
-      tiers: [
-        { unitPriceX1e5: 150_000, energyX1e4: 0, lossEnergyX1e4: 0, amountX1e4: 0 },
-        { unitPriceX1e5: 150_000, energyX1e4: 0, lossEnergyX1e4: 0, amountX1e4: 0 },
-        { unitPriceX1e5: 150_000, energyX1e4: g.energyX1e4, lossEnergyX1e4: g.energyX1e4, amountX1e4: amount },
-        { unitPriceX1e5: 150_000, energyX1e4: 0, lossEnergyX1e4: 0, amountX1e4: 0 },
-      ],
+      tiers,
       meterStartX1e4: g.meterStartX1e4,
       meterStopX1e4: g.meterStartX1e4 + g.energyX1e4,
       totalEnergyX1e4: g.energyX1e4,
       totalLossEnergyX1e4: g.energyX1e4,
-      totalAmountX1e4: amount,
+      totalAmountX1e4: this.amountSoFarX1e4(g),
       vin: '',
-      startType: 1,
+      startType: g.startType,
       recordedAt: endedAt,
-      stopReason: 0x40,
+      stopReason,
       physicalCard: Buffer.alloc(8),
     };
-    g.serial = undefined;
+    this.guns.set(gun, this.idleGun());
     return record;
+  }
+
+  /** The record a pile sends after a start it refused: no energy, start = end. */
+  private refusedRecord(m: RemoteStart, reason: number): TransactionRecord {
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const none = { unitPriceX1e5: 0, energyX1e4: 0, lossEnergyX1e4: 0, amountX1e4: 0 };
+    return {
+      serial: m.serial,
+      pileNo: this.pileNo,
+      gunNo: m.gunNo,
+      startedAt: at,
+      endedAt: at,
+      tiers: [none, none, none, none],
+      meterStartX1e4: this.meterX1e4,
+      meterStopX1e4: this.meterX1e4,
+      totalEnergyX1e4: 0,
+      totalLossEnergyX1e4: 0,
+      totalAmountX1e4: 0,
+      vin: '',
+      startType: 1,
+      recordedAt: at,
+      // the simulator's own code for "never started", with the 0x33 reason in the low bits
+      stopReason: 0x60 + reason,
+      physicalCard: Buffer.alloc(8),
+    };
   }
 
   realTime(gun: number): RealTimeData {
@@ -260,7 +377,7 @@ export class SimulatedYkcPile extends EventEmitter {
       remainingMinutes: 0,
       energyX1e4: g.energyX1e4,
       lossEnergyX1e4: g.energyX1e4,
-      amountX1e4: Math.round(g.energyX1e4 * 1.5),
+      amountX1e4: g.charging ? this.amountSoFarX1e4(g) : 0,
       hardwareFaults: 0,
     };
   }
@@ -312,9 +429,14 @@ export class SimulatedYkcPile extends EventEmitter {
         const m = message as RemoteStart;
         const gun = Number(m.gunNo);
         const g = this.guns.get(gun);
-        const reason = this.refuseStartWith ?? (!g ? 1 : g.charging ? 2 : 0);
-        this.send(remoteStartReply, { serial: m.serial, pileNo: this.pileNo, gunNo: m.gunNo, started: reason === 0, reason }, f.seq);
-        if (reason === 0) this.startSession(gun, m.serial);
+        this.balances.set(m.serial, m.balanceX100);
+        // No balance, nothing to charge on: refused (the document lists no code for it; 0 = no listed reason).
+        const reason = this.refuseStartWith ?? (m.pileNo !== this.pileNo || !g ? 1 : g.charging ? 2 : m.balanceX100 <= 0 ? 0 : -1);
+        const started = reason === -1;
+        this.send(remoteStartReply, { serial: m.serial, pileNo: this.pileNo, gunNo: m.gunNo, started, reason: started ? 0 : reason }, f.seq);
+        if (started) this.startSession(gun, m.serial, { remote: true });
+        // A record follows every start command, even a refused one.
+        else void this.sendRecord(this.refusedRecord(m, reason)).catch(() => undefined);
         break;
       }
       case remoteStop.type: {
@@ -335,9 +457,12 @@ export class SimulatedYkcPile extends EventEmitter {
       case readRealTimeData.type:
         this.send(realTimeData, this.realTime(Number((message as ReadRealTimeData).gunNo)), f.seq);
         break;
-      case 0x58:
+      case setBillingModel.type: {
+        const { pileNo: _, ...model } = message as BillingModel;
+        this.model = model;
         this.send(setBillingModelReply, { pileNo: this.pileNo, applied: true }, f.seq);
         break;
+      }
       case transactionRecordConfirm.type:
         break;
     }

@@ -50,7 +50,9 @@ const NO_SERIAL = /^0+$/;
  * measurand vocabulary: Voltage, Current.Import, SoC, Temperature (gun line),
  * Energy.Active.Import.Interval (kWh charged in this session) and the pile's
  * running amount (measurand "Amount", CNY: not an OCPP measurand, kept so
- * nothing the pile said is lost).
+ * nothing the pile said is lost). Both count from the session's start, not
+ * from the meter's zero (`sinceStart`): orders turns the energy into readings
+ * relative to the meter start of the pile's record.
  */
 export function realTimeMeterEvent(ctx: ChargerContext, stamp: EventStamp, rt: RealTimeData): ChargerEventOf<'session.meter_values'> {
   const timestamp = stamp.receivedAt.toISOString();
@@ -68,8 +70,8 @@ export function realTimeMeterEvent(ctx: ChargerContext, stamp: EventStamp, rt: R
             { measurand: 'Current.Import', value: scaled(rt.currentX10, 1), unit: 'A' },
             { measurand: 'SoC', value: String(rt.soc), unit: 'Percent' },
             { measurand: 'Temperature', value: String(rt.gunTempRaw - 50), unit: 'Celsius', location: 'Cable' },
-            { measurand: 'Energy.Active.Import.Interval', value: scaled(rt.energyX1e4, 4), unit: 'kWh' },
-            { measurand: 'Amount', value: scaled(rt.amountX1e4, 4), unit: 'CNY' },
+            { measurand: 'Energy.Active.Import.Interval', value: scaled(rt.energyX1e4, 4), unit: 'kWh', sinceStart: true },
+            { measurand: 'Amount', value: scaled(rt.amountX1e4, 4), unit: 'CNY', sinceStart: true },
           ],
         },
       ],

@@ -443,12 +443,14 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
       const gun = (n: number) => String(n).padStart(2, '0');
       switch (c.type) {
         case 'session.start': {
+          // A pile refuses to start on 0.00: say so here rather than have it refuse (and record) a start.
+          if (!c.balanceCents) return failed('INVALID: a YKC start needs balanceCents > 0 (what the session may spend)');
           const gunNo = gun(c.connectorId);
           const serial = c.transactionId ?? this.newSerial(gunNo);
           // Logical card: the platform's id tag, when it is digits; YKC piles show it, they don't check it.
           const card = /^\d{1,16}$/.test(c.idTag) ? c.idTag : '0';
           const r = await this.request<RemoteStartReply>(`0x33:${serial}`, t, () =>
-            this.send(remoteStart, { serial, pileNo, gunNo, logicalCard: card, physicalCard: card, balanceX100: c.balanceCents ?? 0 }),
+            this.send(remoteStart, { serial, pileNo, gunNo, logicalCard: card, physicalCard: card, balanceX100: c.balanceCents! }),
           );
           if (typeof r === 'string') return failed(r);
           const response = { transactionId: serial, started: r.started, reason: r.reason };

@@ -1,15 +1,4 @@
-import {
-  AppError,
-  createSubgraphServer,
-  ErrorCodes,
-  Identity,
-  Knex,
-  Logger,
-  readScopeOf,
-  requirePermission,
-  SubgraphServer,
-  TokenVerifier,
-} from '@evcs/platform';
+import { AppError, createSubgraphServer, ErrorCodes, Identity, Knex, Logger, pingDatabase, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
 import type { AssetsContext } from './context';
 import { AssetService, WriteActor } from './domain/asset-service';
 import type { TenantQuotaPort } from './domain/quota';
@@ -59,7 +48,7 @@ export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServ
       return { ...base, repo, assets, readScope, writeActor: () => writeActorOf(base.identity), loaders: createLoaders(repo, readScope) };
     },
     ready: async () => {
-      await deps.knex.raw('select 1');
+      await pingDatabase(deps.knex);
     },
   });
 }

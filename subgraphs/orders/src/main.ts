@@ -10,14 +10,14 @@ import {
   PAYMENT_EVENTS_PARTITIONS,
   PAYMENT_EVENTS_TOPIC,
 } from '@evcs/events';
-import { importSigningKey, parseEnv, runSubgraphMain, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
+import { importSigningKey, parseEnv, runSubgraphMain, ServiceGraphQLClient, TokenIssuer, isTimeZone } from '@evcs/platform';
 import { AssetsChargerDirectory } from './clients/assets-directory';
 import { TariffsPricer } from './clients/tariffs-pricer';
 import { startChargerEventsConsumer } from './events/charger-events-consumer';
 import { startPaymentEventsConsumer } from './events/payment-events-consumer';
 import { startOutboxRelay } from './events/outbox-relay';
-import { isTimeZone } from './domain/day-window';
 import { startScheduler } from './jobs/scheduler';
+import { PgJobsStore } from './persistence/jobs-store';
 import { createOrdersServer, createReconciliationService, createSessionService } from './server';
 
 const Env = z.object({
@@ -62,7 +62,7 @@ runSubgraphMain({
     const events = await startChargerEventsConsumer({ bus: rt.bus, sessions: createSessionService(deps), logger: rt.logger, topic, groupId: rt.names.group('orders-charger-events') });
     const relay = startOutboxRelay({ knex: rt.knex, bus: rt.bus, logger: rt.logger });
     const scheduler = startScheduler({
-      knex: rt.knex,
+      jobs: new PgJobsStore(rt.knex),
       logger: rt.logger,
       sessions: createSessionService(deps),
       recon: createReconciliationService(deps),

@@ -1,4 +1,4 @@
-import { createSubgraphServer, Knex, Logger, ReadScope, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
+import { createSubgraphServer, Knex, Logger, pingDatabase, ReadScope, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
 import type { OrdersContext } from './context';
 import type { ChargerDirectory, Pricer } from './domain/ports';
 import { dayWindow } from './domain/day-window';
@@ -53,7 +53,7 @@ export async function createOrdersServer(deps: OrdersDeps): Promise<SubgraphServ
       return { ...base, sessions, recon, repo, readScope, loaders: createLoaders(repo, readScope) };
     },
     ready: async () => {
-      await deps.knex.raw('select 1');
+      await pingDatabase(deps.knex);
     },
   });
 }

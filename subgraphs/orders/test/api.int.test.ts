@@ -130,4 +130,19 @@ describe('orders API: connection, filters, scopes, entity fields (real Postgres,
       { id: s2, activeOrders: [{ transactionId: '29' }] },
     ]);
   });
+
+  it("the tenant's session settings: read with order:read, changed only with tariff:write, bounded, per tenant", async () => {
+    const READ = '{ orderSettings { ykcPreAuthorizedAmountMinor } }';
+    const SET = 'mutation($i: OrderSettingsInput!) { updateOrderSettings(input: $i) { settings { ykcPreAuthorizedAmountMinor } userErrors { code field } } }';
+    expect((await gql(READ)).data.orderSettings).toEqual({ ykcPreAuthorizedAmountMinor: 20_000 });
+    const denied = await gql(SET, { i: { ykcPreAuthorizedAmountMinor: 1 } }, { permissions: ['order:read', 'order:write'] });
+    expect(denied.errors[0].extensions.code).toBe('FORBIDDEN');
+    const writer = { permissions: ['order:read', 'tariff:write'] };
+    const bad = await gql(SET, { i: { ykcPreAuthorizedAmountMinor: 0 } }, writer);
+    expect(bad.data.updateOrderSettings).toEqual({ settings: null, userErrors: [{ code: 'INVALID_INPUT', field: 'ykcPreAuthorizedAmountMinor' }] });
+    const set = await gql(SET, { i: { ykcPreAuthorizedAmountMinor: 5_000 } }, writer);
+    expect(set.data.updateOrderSettings).toEqual({ settings: { ykcPreAuthorizedAmountMinor: 5_000 }, userErrors: [] });
+    expect((await gql(READ)).data.orderSettings).toEqual({ ykcPreAuthorizedAmountMinor: 5_000 });
+    expect((await gql(READ, {}, { tenantId: B, visibleTenantIds: [B] })).data.orderSettings).toEqual({ ykcPreAuthorizedAmountMinor: 20_000 });
+  });
 });

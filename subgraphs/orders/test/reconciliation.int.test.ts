@@ -59,11 +59,14 @@ describe('daily reconciliation (real Postgres)', () => {
     const open = await order({ started_at: at('2026-11-19T16:30:00Z'), state: 'CHARGING' }); // 00:30 on the 20th in Shanghai
     const zero = await order({ ...day, state: 'COMPLETED', energy_wh: 5000, meter_stop_wh: 5000, amount: '0.00' });
     const wrong = await order({ ...day, state: 'COMPLETED', energy_wh: 2000, meter_stop_wh: 2000, amount: '9.99' });
+    // the pile billed 12.00 for what the platform billed 10.00: it holds another billing model
+    const pileDiff = await order({ ...day, state: 'PAID', energy_wh: 10_000, meter_stop_wh: 10_000, amount: '10.00', paid_at: at('2026-11-20T04:00:00Z'), transaction_id: 'TX-PILE', bill: JSON.stringify({ total: '10.00', totalExact: '10.0000', items: [] }) });
     const paidOpen = await order({ ...day, stopped_at: null, state: 'CHARGING', paid_at: at('2026-11-20T05:00:00Z'), paid_amount: '5.00' });
     await order({ started_at: at('2026-11-20T16:30:00Z'), state: 'CHARGING' }); // the 21st in Shanghai: another day
     await withTenant(knex, T, (trx) =>
       trx('orders.charger_records').insert([
         { tenant_id: T, charger_code: 'REC-CP', transaction_id: 'TX-OK', started_at: day.started_at, ended_at: day.stopped_at, energy_wh: 10_500, amount: '10.5000' },
+        { tenant_id: T, charger_code: 'REC-CP', transaction_id: 'TX-PILE', started_at: day.started_at, ended_at: day.stopped_at, energy_wh: 10_000, amount: '12.0000' },
         { tenant_id: T, charger_code: 'REC-CP', transaction_id: 'Y-404', started_at: day.started_at, ended_at: day.stopped_at, energy_wh: 7000, amount: '7.0000' },
       ]),
     );
@@ -71,7 +74,7 @@ describe('daily reconciliation (real Postgres)', () => {
     const recon = createReconciliationService({ knex, pricer, clock: { now: () => now } }, { batchSize: 2 });
     const run = await recon.run(T, '2026-11-20', 'Asia/Shanghai');
     if (run === 'busy') throw new Error('busy');
-    expect(run).toMatchObject({ state: 'COMPLETED', phase: 'DONE', processed: 5 + 2 });
+    expect(run).toMatchObject({ state: 'COMPLETED', phase: 'DONE', processed: 6 + 3 });
 
     const found = await withTenant(knex, T, (trx) => trx('orders.discrepancies').select('kind', 'order_id', 'transaction_id', 'expected', 'actual').orderBy(['kind', 'subject']));
     const kinds = (id: string | null, tx?: string) => found.filter((d: any) => (id ? d.order_id === id : d.transaction_id === tx)).map((d: any) => d.kind).sort();
@@ -83,6 +86,8 @@ describe('daily reconciliation (real Postgres)', () => {
     expect(found.find((d: any) => d.order_id === wrong && d.kind === 'AMOUNT_DIFFERS_FROM_REPRICING')).toMatchObject({ expected: '2.00', actual: '9.99' });
     expect(kinds(paidOpen)).toEqual(['MISSING_END', 'PAID_BUT_NOT_COMPLETED']);
     expect(kinds(null, 'Y-404')).toEqual(['CHARGER_RECORD_WITHOUT_ORDER']);
+    expect(kinds(pileDiff)).toEqual(['AMOUNT_DIFFERS_FROM_CHARGER']);
+    expect(found.find((d: any) => d.order_id === pileDiff)).toMatchObject({ expected: '12.0000', actual: '10.0000' });
     expect(run.discrepancies).toBe(found.length);
 
     // again: the completed run is returned as it is; forcing a fresh run of the day finds nothing new

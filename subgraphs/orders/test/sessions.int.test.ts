@@ -40,7 +40,7 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
   const B = randomUUID();
   const station = randomUUID();
   const ocpp = { chargerId: randomUUID(), code: `CP-${randomUUID().slice(0, 6)}`, stationId: station, protocol: 'OCPP16' as const, connectorNos: [1, 2], tenantId: A };
-  const ykc = { chargerId: randomUUID(), code: `Y${Date.now()}`, stationId: station, protocol: 'YKC' as const, connectorNos: [1], tenantId: A };
+  const ykc = { chargerId: randomUUID(), code: `32${String(Date.now()).slice(-12)}`, stationId: station, protocol: 'YKC' as const, connectorNos: [1], tenantId: A };
   /** for concurrent starts with different keys */
   const contested = { chargerId: randomUUID(), code: `CP-C-${randomUUID().slice(0, 6)}`, stationId: station, protocol: 'OCPP16' as const, connectorNos: [1], tenantId: A };
 

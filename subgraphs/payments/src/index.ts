@@ -6,7 +6,5 @@ export * from './domain/payment-service';
 export * from './domain/reconcile';
 export * from './channels';
 export * from './events/order-consumer';
-export * from './events/outbox-relay';
 export * from './persistence/payment-store';
-export * from './persistence/outbox';
 export * from './config';

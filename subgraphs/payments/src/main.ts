@@ -1,9 +1,7 @@
 import { ORDER_EVENTS_PARTITIONS, ORDER_EVENTS_TOPIC, PAYMENT_EVENTS_PARTITIONS, PAYMENT_EVENTS_TOPIC } from '@evcs/events';
-import { parseEnv, runSubgraphMain } from '@evcs/platform';
+import { OutboxRelay, parseEnv, PgOutbox, runSubgraphMain } from '@evcs/platform';
 import { channelsFromEnv, PaymentsEnv } from './config';
 import { startOrderConsumer } from './events/order-consumer';
-import { OutboxRelay } from './events/outbox-relay';
-import { PgOutbox } from './persistence/outbox';
 import { PgPaymentStore } from './persistence/payment-store';
 import { createPaymentsServer } from './server';
 
@@ -23,8 +21,8 @@ runSubgraphMain({
     const channels = channelsFromEnv(env);
     rt.logger.info({ channels: Object.keys(channels) }, 'payment channels configured');
     const srv = await createPaymentsServer({ ...rt, channels, merchantTenantId: env.PAYMENTS_MERCHANT_TENANT_ID, publicBaseUrl: env.PAYMENTS_PUBLIC_URL ?? `http://127.0.0.1:${process.env.PORT ?? 4005}` });
-    const relay = new OutboxRelay({ outbox: new PgOutbox(rt.knex), bus: rt.bus, names: rt.names, logger: rt.logger });
-    relay.start(500);
+    const relay = new OutboxRelay({ outbox: new PgOutbox(rt.knex, 'payments'), bus: rt.bus, names: rt.names, logger: rt.logger });
+    relay.start();
     const settle = setInterval(() => {
       srv.service.settleDue(env.PAYMENT_SETTLE_AFTER_MS, { expireAfterMs: env.PAYMENT_EXPIRE_AFTER_MS }).catch((e: unknown) => rt.logger.warn({ err: e }, 'settlement run failed'));
     }, env.PAYMENT_SETTLE_INTERVAL_MS);

@@ -1,18 +1,5 @@
 import DataLoader from 'dataloader';
-import {
-  createSubgraphServer,
-  ForbiddenError,
-  Knex,
-  Logger,
-  Permission,
-  readBody,
-  ReadScope,
-  readScopeOf,
-  requirePermission,
-  SubgraphServer,
-  TokenVerifier,
-  groupByKey,
-} from '@evcs/platform';
+import { createSubgraphServer, ForbiddenError, groupByKey, Knex, Logger, Permission, pingDatabase, readBody, ReadScope, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
 import type { PaymentsContext } from './context';
 import type { ChannelName, PaymentChannel } from './domain/channel';
 import { PaymentService } from './domain/payment-service';
@@ -106,7 +93,7 @@ export async function createPaymentsServer(deps: PaymentsDeps): Promise<Payments
       };
     },
     ready: async () => {
-      await deps.knex.raw('select 1');
+      await pingDatabase(deps.knex);
     },
   });
   return { ...srv, service, store };

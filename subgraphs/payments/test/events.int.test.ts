@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { decodePaymentEvent, encodeOrderEvent, ORDER_EVENTS_TOPIC, PAYMENT_EVENTS_TOPIC, PaymentEvent } from '@evcs/events';
-import { KafkaEventBus, kafkaNames, Subscription } from '@evcs/platform';
+import { KafkaEventBus, kafkaNames, OutboxRelay, PgOutbox, Subscription } from '@evcs/platform';
 import { ensureKafka, eventually, uniqueName } from '@evcs/testkit';
-import { OutboxRelay, PgOutbox, startOrderConsumer } from '../src';
+import { startOrderConsumer } from '../src';
 import { CREATE, Harness, logger, PAYMENT, REFUND, startHarness } from './harness';
 
 describe('orders and payments stay consistent through events (real Kafka)', () => {
@@ -52,7 +52,7 @@ describe('orders and payments stay consistent through events (real Kafka)', () =
     await eventually(async () => (await h.gql(PAYMENT, { token, variables: { id: c.payment.id } })).body.data.payment.state === 'SUCCEEDED');
     await h.gql(REFUND, { token, variables: { i: { paymentId: c.payment.id, amount: 345, reason: 'r', idempotencyKey: `key-${randomUUID()}` } } });
 
-    const relay = new OutboxRelay({ outbox: new PgOutbox(h.knex), bus, names, logger });
+    const relay = new OutboxRelay({ outbox: new PgOutbox(h.knex, 'payments'), bus, names, logger });
     expect(await relay.runOnce()).toBeGreaterThanOrEqual(2);
     expect(await relay.runOnce()).toBe(0);
     await eventually(async () => received.filter((e) => e.orderId === orderId).length >= 2, { what: 'payment events', timeoutMs: 30_000 });

@@ -10,5 +10,4 @@ export type { YkcBillingModel, YkcConversion } from './domain/ykc';
 export { PlanCache } from './domain/plan-cache';
 export { TariffService, MAX_ACTIVE_PLANS_PER_STATION } from './domain/tariff-service';
 export { startCacheInvalidation } from './events/cache-invalidation';
-export { KafkaTariffEventPublisher } from './events/publisher';
 export { seedDemoTariffs } from './persistence/seed';

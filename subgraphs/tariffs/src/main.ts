@@ -3,7 +3,6 @@ import { TARIFF_EVENTS_PARTITIONS, TARIFF_EVENTS_TOPIC } from '@evcs/events';
 import { runSubgraphMain } from '@evcs/platform';
 import { PlanCache } from './domain/plan-cache';
 import { startCacheInvalidation } from './events/cache-invalidation';
-import { KafkaTariffEventPublisher } from './events/publisher';
 import { createTariffsServer } from './server';
 
 // One cache per process, shared by the pricing service and the consumer that invalidates it.
@@ -14,7 +13,7 @@ runSubgraphMain({
   name: 'tariffs',
   defaultPort: 4003,
   createServer: (rt) =>
-    createTariffsServer({ ...rt, cache, publisher: new KafkaTariffEventPublisher(rt.bus, rt.names.topic(TARIFF_EVENTS_TOPIC)) }),
+    createTariffsServer({ ...rt, cache, events: { bus: rt.bus, names: rt.names } }),
   startConsumers: async ({ bus, logger, names }) => {
     const topic = names.topic(TARIFF_EVENTS_TOPIC);
     await bus.ensureTopics([{ topic, partitions: TARIFF_EVENTS_PARTITIONS }]);

@@ -1,9 +1,9 @@
-import { createSubgraphServer, Knex, Logger, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
+import { TARIFF_EVENTS_PARTITIONS, TARIFF_EVENTS_TOPIC } from '@evcs/events';
+import { createSubgraphServer, EventBus, KafkaNames, Knex, Logger, OutboxRelay, PgOutbox, pingDatabase, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
 import type { TariffsContext } from './context';
 import { PlanCache } from './domain/plan-cache';
-import type { TariffEventPublisher, TariffReadScope, TariffWriteScope } from './domain/ports';
+import type { TariffReadScope, TariffWriteScope } from './domain/ports';
 import { TariffService } from './domain/tariff-service';
-import { noPublisher } from './events/publisher';
 import { createLoaders } from './persistence/loaders';
 import { PgTariffStore } from './persistence/repository';
 import { buildTariffsSchema, SUBGRAPH_NAME } from './schema';
@@ -14,8 +14,12 @@ export interface TariffsDeps {
   logger: Logger;
   /** The in-process plan cache pricing reads from; shared with the cache-invalidation consumer. */
   cache?: PlanCache;
-  /** Where plan and binding changes are announced (Kafka in production). */
-  publisher?: TariffEventPublisher;
+  /**
+   * Where plan and binding changes are announced: the server runs the relay of its outbox
+   * to this bus (topics under `names`). Without it, changes wait in the outbox (schema
+   * tooling, single-instance tests).
+   */
+  events?: { bus: EventBus; names: KafkaNames; idleMs?: number };
   clock?: () => Date;
 }
 
@@ -28,7 +32,17 @@ export interface TariffsServer extends SubgraphServer {
 export async function createTariffsServer(deps: TariffsDeps): Promise<TariffsServer> {
   const store = new PgTariffStore(deps.knex);
   const cache = deps.cache ?? new PlanCache();
-  const service = new TariffService(store, deps.publisher ?? noPublisher, cache, deps.logger, deps.clock);
+  const relay = deps.events
+    ? new OutboxRelay({
+        outbox: new PgOutbox(deps.knex, 'tariffs'),
+        bus: deps.events.bus,
+        names: deps.events.names,
+        logger: deps.logger,
+        idleMs: deps.events.idleMs ?? 250,
+        prepare: () => deps.events!.bus.ensureTopics([{ topic: deps.events!.names.topic(TARIFF_EVENTS_TOPIC), partitions: TARIFF_EVENTS_PARTITIONS }]),
+      })
+    : null;
+  const service = new TariffService(store, { committed: () => relay?.wake() }, cache, deps.logger, deps.clock);
   const srv = await createSubgraphServer<TariffsContext>({
     name: SUBGRAPH_NAME,
     schema: await buildTariffsSchema(),
@@ -53,8 +67,17 @@ export async function createTariffsServer(deps: TariffsDeps): Promise<TariffsSer
       return { ...base, service, store, readScope, writeScope, loaders: createLoaders(store, readScope) };
     },
     ready: async () => {
-      await deps.knex.raw('select 1');
+      await pingDatabase(deps.knex);
     },
   });
-  return { ...srv, service, cache };
+  relay?.start();
+  return {
+    ...srv,
+    service,
+    cache,
+    stop: async () => {
+      await srv.stop();
+      await relay?.stop();
+    },
+  };
 }

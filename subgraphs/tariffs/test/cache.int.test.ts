@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { encodeTariffEvent, TARIFF_EVENTS_PARTITIONS } from '@evcs/events';
-import { createKnex, KafkaEventBus, Knex, Subscription } from '@evcs/platform';
+import { encodeTariffEvent, TARIFF_EVENTS_PARTITIONS, TARIFF_EVENTS_TOPIC } from '@evcs/events';
+import { createKnex, KafkaEventBus, kafkaNames, Knex, Subscription } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
-import { KafkaTariffEventPublisher, migrations, PlanCache, startCacheInvalidation } from '../src';
+import { migrations, PlanCache, startCacheInvalidation } from '../src';
 import { aTariff, seg } from './builders';
 import { BIND, CREATE, Harness, PRICE, REVISE, silent, startTariffs } from './harness';
 
@@ -23,7 +23,9 @@ describe('plan cache invalidation across instances (real Postgres + Kafka)', () 
   const tenant = randomUUID();
   const station = randomUUID();
   const charger = randomUUID();
-  const topic = uniqueName('t_tariff_events');
+  // the instances publish through their outbox relays, under a namespace of this test's own
+  const names = kafkaNames(uniqueName('t_tariffs'));
+  const topic = names.topic(TARIFF_EVENTS_TOPIC);
 
   async function instance(withConsumer: boolean): Promise<Harness> {
     const bus = new KafkaEventBus({ clientId: uniqueName('tariffs-test'), brokers: await ensureKafka(), logger: silent });
@@ -34,7 +36,7 @@ describe('plan cache invalidation across instances (real Postgres + Kafka)', () 
       subs.push(sub);
       await sub.ready;
     }
-    return startTariffs(knex, { cache, publisher: new KafkaTariffEventPublisher(bus, topic) });
+    return startTariffs(knex, { cache, events: { bus, names, idleMs: 50 } });
   }
 
   beforeAll(async () => {
@@ -90,9 +92,12 @@ describe('plan cache invalidation across instances (real Postgres + Kafka)', () 
   }
 
   it('a binding change made on instance A reaches instance B\'s cache within a second', async () => {
+    const seen = b.srv.cache.stats.invalidations;
     const cheap = await createPlan('Cheap', '1.0000');
     const dear = await createPlan('Dear', '3.0000');
     await bind(cheap);
+    // Events leave through A's outbox after each commit: let B receive these three before it caches.
+    await eventually(async () => b.srv.cache.stats.invalidations >= seen + 3, { what: 'B saw the three changes', timeoutMs: 10_000 });
     expect(await priceOn(b)).toBe('10.00');
     expect(await priceOn(c)).toBe('10.00');
     const hits = b.srv.cache.stats.hits;

@@ -31,12 +31,12 @@ describe('tariffs row-level security (as the application role)', () => {
     const r = await app.raw(
       "select relname, relrowsecurity, relforcerowsecurity from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tariffs' and c.relkind = 'r' and relname not like 'knex_migrations%'",
     );
-    expect(r.rows.map((x: { relname: string }) => x.relname).sort()).toEqual(['charger_tariff_bindings', 'tariff_plan_versions', 'tariff_plans']);
+    expect(r.rows.map((x: { relname: string }) => x.relname).sort()).toEqual(['charger_tariff_bindings', 'outbox', 'tariff_plan_versions', 'tariff_plans']);
     for (const row of r.rows) expect([row.relname, row.relrowsecurity, row.relforcerowsecurity]).toEqual([row.relname, true, true]);
   });
 
   it('with no tenant set, every table reads empty', async () => {
-    for (const t of ['tariff_plans', 'tariff_plan_versions', 'charger_tariff_bindings']) {
+    for (const t of ['tariff_plans', 'tariff_plan_versions', 'charger_tariff_bindings', 'outbox']) {
       expect((await app.raw(`select count(*)::int as n from tariffs.${t}`)).rows[0].n).toBe(0);
     }
   });

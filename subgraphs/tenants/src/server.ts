@@ -1,4 +1,4 @@
-import { createSubgraphServer, ForbiddenError, Knex, Logger, Permission, readScopeOf, ReadScope, requirePermission, sendJson, SubgraphServer, TokenVerifier } from '@evcs/platform';
+import { createSubgraphServer, ForbiddenError, Knex, Logger, Permission, pingDatabase, ReadScope, readScopeOf, requirePermission, sendJson, SubgraphServer, TokenVerifier } from '@evcs/platform';
 import type { TenantsContext } from './context';
 import { KeyRing, KeyRingTokenIssuer } from './auth/key-ring';
 import { actorOf } from './domain/access';
@@ -78,7 +78,7 @@ export async function createTenantsServer(deps: TenantsDeps): Promise<SubgraphSe
       };
     },
     ready: async () => {
-      await deps.knex.raw('select 1');
+      await pingDatabase(deps.knex);
     },
   });
 }

@@ -39,6 +39,8 @@ export const remoteStart = defineMessage<RemoteStart>({
 });
 
 export const REMOTE_START_FAILURES: Record<number, string> = {
+  // failed without one of the listed reasons (piles answer so for a zero balance, for one)
+  0: 'REFUSED',
   1: 'PILE_NUMBER_MISMATCH',
   2: 'ALREADY_CHARGING',
   3: 'FAULT',

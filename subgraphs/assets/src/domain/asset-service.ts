@@ -1,4 +1,4 @@
-import { AppError, ErrorCodes } from '@evcs/platform';
+import { AppError, ErrorCodes, isUuid } from '@evcs/platform';
 import {
   ChargerCreate,
   ChargerPatch,
@@ -16,7 +16,6 @@ import type { ChargerRecord, ConnectorRecord, StationRecord } from './records';
 import {
   ChargerInput,
   ConnectorInput,
-  isUuid,
   StationInput,
   validateChargerCreate,
   validateChargerPatch,

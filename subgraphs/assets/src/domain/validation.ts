@@ -1,3 +1,4 @@
+import { isTimeZone, isUuid } from '@evcs/platform';
 /**
  * Input rules for asset writes, checked at the edge before anything touches the
  * database. Each validator returns every problem at once (field-named), so a
@@ -33,22 +34,9 @@ const CHARGER_CODE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,47}$/;
 const YKC_PILE_CODE = /^\d{14}$/;
 /** numeric(8,2): up to 6 integer digits, up to 2 decimals, no sign, no exponent. */
 const POWER_KW = /^(0|[1-9]\d{0,5})(\.\d{1,2})?$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** IANA names (Area/Location, or single names such as UTC); offsets like "+08:00" are not timezones of a site. */
-const IANA_SHAPE = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/;
 
-export const isUuid = (s: string): boolean => UUID.test(s);
 
-export function isValidTimezone(tz: string): boolean {
-  if (!IANA_SHAPE.test(tz)) return false;
-  try {
-    // ICU knows the IANA database, including links such as Asia/Chongqing.
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const isValidTimezone = (tz: string): boolean => isTimeZone(tz);
 
 /** An exact positive kW value, or null if it is not one. */
 export function parsePowerKw(raw: string): string | null {

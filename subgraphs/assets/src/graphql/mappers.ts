@@ -1,5 +1,5 @@
 import type { UserError as DomainUserError } from '../domain/model';
-import type { ChargerRow, ConnectorRow, StationRow, StationStatsRow, StatusHistoryRow } from '../persistence/read-repository';
+import type { ChargerRow, ConnectorRow, StationRow, StationStatsRow, StatusHistoryRow } from '../domain/read-model';
 import {
   Charger,
   ChargerProtocol,

@@ -1,9 +1,8 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { AppError, ErrorCodes } from '@evcs/platform';
+import { AppError, ErrorCodes, isUuid } from '@evcs/platform';
 import type { AssetsContext } from '../context';
 import { CONNECTOR_DISPLAY_STATUSES } from '../domain/model';
-import { isUuid } from '../domain/validation';
-import type { CodeKey } from '../persistence/read-repository';
+import type { CodeKey } from '../domain/read-model';
 import { decodeCursor, encodeCursor, pageSize } from './cursor';
 import { ChargerFilter, StationFilter } from './inputs';
 import { toCharger, toConnector, toStation, toStats, toStatusChange } from './mappers';

@@ -22,6 +22,10 @@ export interface OrderRecord {
   amount: string | null;
   currency: string;
   bill: Bill | null;
+  /** the charger's own bill (YKC 0x3B), kept beside the platform's and compared with it */
+  chargerBill: ChargerBill | null;
+  /** what a remote YKC start was allowed to spend (sent in 0x34), fen */
+  preAuthorizedFen: number | null;
   failureReason: string | null;
   stopReason: string | null;
   reviewFlags: string[];
@@ -65,6 +69,18 @@ export interface Bill {
   }[];
 }
 
+/** What a charger billed a session itself (YKC 0x3B): yuan with 4 decimals, energy in Wh. */
+export interface ChargerBill {
+  amount: string;
+  energyWh: number;
+  startedAt: string;
+  endedAt: string;
+  meterStartWh: number;
+  meterStopWh: number;
+  /** 尖/峰/平/谷 as the pile split them: unit price yuan/kWh (5 decimals), kWh and yuan (4 decimals) */
+  tiers: { tier: string; unitPrice: string; energyKwh: string; amount: string }[];
+}
+
 export interface PricingRequest {
   tenantId: string;
   stationId: string | null;
@@ -85,6 +101,8 @@ export interface ChargerInfo {
   chargerId: string;
   code: string;
   stationId: string;
+  /** the station's IANA time zone, when assets names one */
+  timezone?: string | null;
   protocol: 'OCPP16' | 'YKC';
   connectorNos: number[];
 }
@@ -110,6 +128,7 @@ export interface NewOrder {
   meterStartWh: number | null;
   idempotencyKey: string | null;
   requestHash: string | null;
+  preAuthorizedFen?: number | null;
 }
 
 export interface Transition {
@@ -117,7 +136,7 @@ export interface Transition {
   /** only from these states (a conditional UPDATE): exactly-once over at-least-once */
   from: readonly OrderState[];
   reason?: string | null;
-  patch?: Partial<Pick<OrderRecord, 'transactionId' | 'startedAt' | 'stoppedAt' | 'meterStartWh' | 'meterStopWh' | 'energyWh' | 'amount' | 'bill' | 'failureReason' | 'stopReason'>>;
+  patch?: Partial<Pick<OrderRecord, 'transactionId' | 'startedAt' | 'stoppedAt' | 'meterStartWh' | 'meterStopWh' | 'energyWh' | 'amount' | 'bill' | 'chargerBill' | 'failureReason' | 'stopReason'>>;
 }
 
 export interface ChargerCommand {
@@ -126,6 +145,8 @@ export interface ChargerCommand {
   connectorId?: number;
   idTag?: string;
   transactionId?: string;
+  /** YKC: what the session may spend, fen (0x34 balance) */
+  balanceCents?: number;
 }
 
 /** One tenant's transaction on the orders store. */
@@ -163,11 +184,24 @@ export interface OrdersTx {
   transition(orderId: string, t: Transition): Promise<OrderRecord | null>;
   addFlags(orderId: string, flags: readonly string[]): Promise<void>;
   readings(orderId: string): Promise<MeterReading[]>;
+  /**
+   * Readings kept relative to the session's start (YKC energy since start, while the meter
+   * start was unknown) become register readings: each + `byWh`, at most `atMostWh`.
+   */
+  shiftReadings(orderId: string, byWh: number, atMostWh: number): Promise<void>;
+  /**
+   * The highest counter of the serials issued for this 28-digit prefix (pile, gun, second), 0 if
+   * none. Call under the connector's lock.
+   */
+  lastSerialCounter(chargerCode: string, prefix: string): Promise<number>;
+  /** This tenant's session settings; null fields: the defaults. */
+  settings(): Promise<{ ykcPreAuthorizedFen: number | null }>;
+  saveSettings(s: { ykcPreAuthorizedFen: number }): Promise<void>;
   insertReadings(orderId: string, readings: readonly MeterReading[]): Promise<number>;
   /** Something a charger said that matches no order: kept for review (idempotent by its key). */
   recordAnomaly(a: { kind: string; chargerCode: string; transactionId: string | null; detail: Record<string, unknown> }): Promise<void>;
   /** The charger's own bill of a session (YKC), kept for reconciliation; false if already known. */
-  recordChargerRecord(r: { chargerCode: string; transactionId: string; startedAt: Date; endedAt: Date; energyWh: number; amount: string }): Promise<boolean>;
+  recordChargerRecord(r: { chargerCode: string; transactionId: string; startedAt: Date; endedAt: Date; energyWh: number; amount: string; tiers?: ChargerBill['tiers'] }): Promise<boolean>;
   /** Queue an order event in this transaction (outbox), keyed by the order. */
   enqueueOrderEvent(orderId: string, event: Record<string, unknown>): Promise<void>;
   /** A payment for the order succeeded: recorded whatever the order's state. */

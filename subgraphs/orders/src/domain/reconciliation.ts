@@ -1,5 +1,6 @@
 import type { MeterReading } from './meter';
 import type { Bill, OrderRecord, Pricer } from './ports';
+import { toX1e4 } from './money';
 import { pricingRequest } from './pricing-input';
 
 /** Map with at most `n` calls in flight (re-pricing a day's orders without flooding the tariffs service). */
@@ -34,6 +35,8 @@ export const DISCREPANCY_KINDS = [
   'CHARGER_RECORD_WITHOUT_ORDER',
   /** the charger's energy differs from the order's */
   'ENERGY_DIFFERS_FROM_CHARGER',
+  /** the charger billed another amount than the platform (it holds another billing model than the platform's plan) */
+  'AMOUNT_DIFFERS_FROM_CHARGER',
   /** a payment succeeded for an order that is not completed */
   'PAID_BUT_NOT_COMPLETED',
   /** completed with something to pay, unpaid past the deadline */
@@ -59,7 +62,8 @@ export interface ChargerRecordRow {
   endedAt: Date;
   energyWh: number;
   amount: string;
-  order: { id: string; energyWh: number | null } | null;
+  /** totalExact: the platform's exact total (its bill), when priced */
+  order: { id: string; energyWh: number | null; totalExact?: string | null } | null;
 }
 
 /** Keyset position: orders by (start, id); charger records by (end, charger code = id, transaction id = tx). */
@@ -112,8 +116,10 @@ export interface ReconSettings {
   staleRunMs: number;
   /** tolerated difference between order and charger energy (meter rounding) */
   energyToleranceWh: number;
+  /** tolerated difference between the platform's exact total and the charger's, 10^-4 yuan (rounding) */
+  amountToleranceX1e4: number;
 }
-export const DEFAULT_RECON_SETTINGS: ReconSettings = { batchSize: 1000, unpaidDeadlineMs: 72 * 3600_000, staleRunMs: 5 * 60_000, energyToleranceWh: 10 };
+export const DEFAULT_RECON_SETTINGS: ReconSettings = { batchSize: 1000, unpaidDeadlineMs: 72 * 3600_000, staleRunMs: 5 * 60_000, energyToleranceWh: 10, amountToleranceX1e4: 100 };
 
 /** Decimal strings with at most 4 places compared exactly, without floats. */
 export function sameMoney(a: string, b: string): boolean {
@@ -198,10 +204,18 @@ export class ReconciliationService {
     if (!r.order) {
       return [{ kind: 'CHARGER_RECORD_WITHOUT_ORDER', subject: `charger:${r.chargerCode}:${r.transactionId}`, orderId: null, ...base, expected: 'an order', actual: null, detail: { energyWh: r.energyWh, amount: r.amount } }];
     }
+    const out: NewDiscrepancy[] = [];
     const ours = r.order.energyWh ?? 0;
     if (Math.abs(ours - r.energyWh) > this.settings.energyToleranceWh) {
-      return [{ kind: 'ENERGY_DIFFERS_FROM_CHARGER', subject: `order:${r.order.id}`, orderId: r.order.id, ...base, expected: String(r.energyWh), actual: String(ours), detail: {} }];
+      out.push({ kind: 'ENERGY_DIFFERS_FROM_CHARGER', subject: `order:${r.order.id}`, orderId: r.order.id, ...base, expected: String(r.energyWh), actual: String(ours), detail: {} });
     }
-    return [];
+    const total = r.order.totalExact;
+    if (total && /^\d+(\.\d+)?$/.test(total) && /^\d+(\.\d+)?$/.test(r.amount)) {
+      const diff = toX1e4(total) - toX1e4(r.amount);
+      if ((diff < 0n ? -diff : diff) > BigInt(this.settings.amountToleranceX1e4)) {
+        out.push({ kind: 'AMOUNT_DIFFERS_FROM_CHARGER', subject: `order:${r.order.id}`, orderId: r.order.id, ...base, expected: r.amount, actual: total, detail: { energyWh: r.energyWh } });
+      }
+    }
+    return out;
   }
 }

@@ -1,8 +1,9 @@
-import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { judgeReadings, MeterReading } from './meter';
-import { fenToYuan, yuanToFen } from './money';
+import { fenToYuan, toX1e4, yuanToFen } from './money';
 import { pricingRequest } from './pricing-input';
-import type { Bill, ChargerDirectory, OrderRecord, OrdersStore, OrdersTx, Pricer } from './ports';
+import type { Bill, ChargerBill, ChargerDirectory, ChargerInfo, OrderRecord, OrdersStore, OrdersTx, Pricer } from './ports';
+import { YKC_DEFAULT_TIMEZONE, YKC_SERIAL_COUNTER_MAX, ykcSerial, ykcSerialPrefix } from './ykc-serial';
 import { ACTIVE_STATES, IllegalTransitionError, OrderState, statesLeadingTo } from './states';
 
 export interface Clock {
@@ -46,6 +47,11 @@ export interface MeterValuesFact extends FactBase {
   connectorNo: number;
   transactionId: string | null;
   readings: MeterReading[];
+  /**
+   * REGISTER (default): the meter's register. SINCE_START: energy charged since the session
+   * started (YKC 0x13), `registerWh` holding that energy.
+   */
+  basis?: 'REGISTER' | 'SINCE_START';
 }
 export interface SessionStoppedFact extends FactBase {
   transactionId: string;
@@ -60,7 +66,11 @@ export interface ChargerRecordFact extends FactBase {
   endedAt: Date;
   meterStartWh: number;
   meterStopWh: number;
+  /** the charger's total energy, Wh */
+  energyWh: number;
+  /** the charger's total, yuan (4 decimals) */
   amount: string;
+  tiers: ChargerBill['tiers'];
 }
 export interface StartCommandResultFact extends FactBase {
   commandId: string;
@@ -88,15 +98,20 @@ export type FactOutcome = 'applied' | 'duplicate' | 'flagged' | 'ignored';
 export interface SessionSettings {
   /** a remote start the charger hasn't confirmed in this time fails */
   startTimeoutMs: number;
+  /** what a remote YKC start may spend when neither the request nor the tenant's settings say, fen */
+  ykcPreAuthorizedFen: number;
+  /** a charger's own total further than this from the platform's (10^-4 yuan) is flagged PILE_AMOUNT_MISMATCH */
+  pileAmountToleranceX1e4: number;
 }
-export const DEFAULT_SESSION_SETTINGS: SessionSettings = { startTimeoutMs: 90_000 };
+export const DEFAULT_SESSION_SETTINGS: SessionSettings = { startTimeoutMs: 90_000, ykcPreAuthorizedFen: 20_000, pileAmountToleranceX1e4: 100 };
+
+/** The bounds of a pre-authorised amount (fen): 0.01 to 10,000.00 yuan. */
+export const PRE_AUTHORIZED_FEN_MAX = 1_000_000;
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /** The orders side's own token for a remote start: OCPP idTag (CiString20), unique per order. */
 export const newRemoteIdTag = (): string => `EV${randomBytes(9).toString('hex').toUpperCase()}`;
-/** A platform-issued YKC transaction serial: 32 decimal digits. */
-export const newYkcSerial = (): string => Array.from({ length: 32 }, () => randomInt(10)).join('');
 
 const requestHash = (v: unknown): string => createHash('sha256').update(JSON.stringify(v)).digest('hex');
 
@@ -113,8 +128,12 @@ export class SessionService {
     private readonly chargers: ChargerDirectory,
     private readonly pricer: Pricer,
     private readonly clock: Clock,
-    private readonly settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
-  ) {}
+    settings: Partial<SessionSettings> = {},
+  ) {
+    this.settings = { ...DEFAULT_SESSION_SETTINGS, ...settings };
+  }
+
+  private readonly settings: SessionSettings;
 
   /** Facts applied inside `fn` for this tenant commit together, all or nothing (OrdersStore.batch). */
   inBatch<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
@@ -123,10 +142,17 @@ export class SessionService {
 
   // ---- API ----------------------------------------------------------------------------------
 
-  async startCharging(caller: Caller, input: { chargerId: string; connectorNo: number; idempotencyKey: string }): Promise<Outcome<OrderRecord>> {
+  async startCharging(
+    caller: Caller,
+    input: { chargerId: string; connectorNo: number; idempotencyKey: string; preAuthorizedFen?: number | null },
+  ): Promise<Outcome<OrderRecord>> {
     if (!IDEMPOTENCY_KEY.test(input.idempotencyKey)) return fail('INVALID_INPUT', 'idempotencyKey', 'Idempotency key: 8–128 of letters, digits, ".", "_", ":", "-"');
     if (!Number.isInteger(input.connectorNo) || input.connectorNo < 1 || input.connectorNo > 255) return fail('INVALID_INPUT', 'connectorNo', 'Connector number must be 1–255');
-    const hash = requestHash({ chargerId: input.chargerId, connectorNo: input.connectorNo, userId: caller.userId });
+    const asked = input.preAuthorizedFen ?? null;
+    if (asked !== null && (!Number.isInteger(asked) || asked < 1 || asked > PRE_AUTHORIZED_FEN_MAX)) {
+      return fail('INVALID_INPUT', 'preAuthorizedAmountMinor', `A pre-authorised amount is 1–${PRE_AUTHORIZED_FEN_MAX} fen (0.01–${fenToYuan(PRE_AUTHORIZED_FEN_MAX)})`);
+    }
+    const hash = requestHash({ chargerId: input.chargerId, connectorNo: input.connectorNo, userId: caller.userId, ...(asked !== null ? { preAuthorizedFen: asked } : {}) });
     const charger = await this.chargers.byId(caller.tenantId, input.chargerId);
     return this.store.inTenant(caller.tenantId, async (tx) => {
       // Lock first, then look for the key: a concurrent request with the same key has either
@@ -141,7 +167,14 @@ export class SessionService {
       if (!target) return fail<OrderRecord>('NOT_FOUND', 'connectorNo', `Charger ${charger.code} has no connector ${input.connectorNo}`);
       if (active.length) return fail<OrderRecord>('CONNECTOR_BUSY', 'connectorNo', 'A session is already active on this connector');
       const idTag = newRemoteIdTag();
-      const transactionId = charger.protocol === 'YKC' ? newYkcSerial() : null;
+      let transactionId: string | null = null;
+      let preAuthorizedFen: number | null = null;
+      if (charger.protocol === 'YKC') {
+        const serial = await this.nextYkcSerial(tx, charger, input.connectorNo);
+        if (!serial.ok) return serial;
+        transactionId = serial.value;
+        preAuthorizedFen = asked ?? (await tx.settings()).ykcPreAuthorizedFen ?? this.settings.ykcPreAuthorizedFen;
+      }
       // The order, its first transition and its start command (outbox) in one statement.
       const order = await tx.insertOrder(
         {
@@ -158,8 +191,16 @@ export class SessionService {
           meterStartWh: null,
           idempotencyKey: input.idempotencyKey,
           requestHash: hash,
+          preAuthorizedFen,
         },
-        { type: 'session.start', chargerCode: charger.code, connectorId: input.connectorNo, idTag, ...(transactionId ? { transactionId } : {}) },
+        {
+          type: 'session.start',
+          chargerCode: charger.code,
+          connectorId: input.connectorNo,
+          idTag,
+          ...(transactionId ? { transactionId } : {}),
+          ...(preAuthorizedFen !== null ? { balanceCents: preAuthorizedFen } : {}),
+        },
       );
       if (order === 'duplicate') {
         // Same key raced in another transaction: that one won; answer with it.
@@ -168,6 +209,28 @@ export class SessionService {
       }
       return ok(order);
     });
+  }
+
+  /** The next serial of this pile and gun, on the station's clock; the caller holds the connector's lock. */
+  private async nextYkcSerial(tx: OrdersTx, charger: ChargerInfo, connectorNo: number): Promise<Outcome<string>> {
+    const prefix = ykcSerialPrefix(charger.code, connectorNo, this.clock.now(), charger.timezone ?? YKC_DEFAULT_TIMEZONE);
+    if (!prefix) return fail('INVALID_INPUT', 'connectorNo', `YKC pile ${charger.code} cannot be started on connector ${connectorNo}: a YKC serial needs a 14-digit pile number and a gun 1–99`);
+    const counter = (await tx.lastSerialCounter(charger.code, prefix)) + 1;
+    if (counter > YKC_SERIAL_COUNTER_MAX) return fail('CONFLICT', 'connectorNo', 'Too many starts on this connector within one second; try again');
+    return ok(ykcSerial(prefix, counter));
+  }
+
+  /** The tenant's session settings, defaults filled in. */
+  async sessionSettings(tenantId: string): Promise<{ ykcPreAuthorizedFen: number }> {
+    const s = await this.store.inTenant(tenantId, (tx) => tx.settings());
+    return { ykcPreAuthorizedFen: s.ykcPreAuthorizedFen ?? this.settings.ykcPreAuthorizedFen };
+  }
+
+  async updateSessionSettings(caller: Caller, input: { ykcPreAuthorizedFen: number }): Promise<Outcome<{ ykcPreAuthorizedFen: number }>> {
+    const v = input.ykcPreAuthorizedFen;
+    if (!Number.isInteger(v) || v < 1 || v > PRE_AUTHORIZED_FEN_MAX) return fail('INVALID_INPUT', 'ykcPreAuthorizedAmountMinor', `A pre-authorised amount is 1–${PRE_AUTHORIZED_FEN_MAX} fen`);
+    await this.store.inTenant(caller.tenantId, (tx) => tx.saveSettings({ ykcPreAuthorizedFen: v }));
+    return ok({ ykcPreAuthorizedFen: v });
   }
 
   private replayed(o: OrderRecord & { requestHash: string | null }, hash: string): Outcome<OrderRecord> {
@@ -203,7 +266,15 @@ export class SessionService {
       }
       const readings = await tx.readings(order.id);
       const last = readings.at(-1);
-      const done = await this.complete(tx, order, { stoppedAt: last?.at ?? order.startedAt ?? this.clock.now(), meterStopWh: last?.registerWh ?? order.meterStartWh, reason: `FORCE_CLOSED: ${reason}` });
+      // Without a meter start (a YKC session whose record never came) the readings count energy
+      // since the start: the meter is taken to have stood at 0 then.
+      const relative = order.meterStartWh === null && order.startedAt !== null && readings.length > 0;
+      const done = await this.complete(tx, order, {
+        stoppedAt: last?.at ?? order.startedAt ?? this.clock.now(),
+        meterStopWh: last?.registerWh ?? order.meterStartWh,
+        reason: `FORCE_CLOSED: ${reason}`,
+        ...(relative ? { start: { startedAt: order.startedAt!, meterStartWh: 0 } } : {}),
+      });
       if (done) await tx.addFlags(order.id, ['FORCE_CLOSED']);
       return done ? ok(done) : fail<OrderRecord>('CONFLICT', 'orderId', 'The order changed meanwhile; look again');
     });
@@ -238,8 +309,15 @@ export class SessionService {
     // Outside the transaction: no locks held while another service answers.
     const charger = await this.chargers.byCode(f.tenantId, f.chargerCode);
     return this.once(f, async (tx) => {
-      // A resent StartTransaction carries the same transaction id: one order.
-      if (await tx.byTransaction(f.chargerCode, f.transactionId)) return 'duplicate';
+      // A resent StartTransaction carries the same transaction id: one order. A YKC serial is
+      // issued by the platform and stored on the pending order at once: the pile's 0x33 names
+      // it, and is that order's start, not a resend.
+      const known = await tx.byTransaction(f.chargerCode, f.transactionId);
+      if (known) {
+        if (known.state !== 'PENDING') return 'duplicate';
+        const moved = await tx.transition(known.id, { to: 'CHARGING', from: ['PENDING'], reason: 'STARTED', patch: { startedAt: f.startedAt, meterStartWh: f.meterStartWh } });
+        return moved ? 'applied' : 'duplicate';
+      }
       await tx.lockConnector(f.chargerCode, f.connectorNo);
       const pending = await tx.pendingStart(f.chargerCode, f.connectorNo, f.transactionId, f.idTag);
       if (pending) {
@@ -294,7 +372,11 @@ export class SessionService {
 
   private async applyReadings(tx: OrdersTx, f: MeterValuesFact, order: OrderRecord | null, accepted: MeterReading[]): Promise<FactOutcome> {
     if (!order || !order.startedAt) return 'ignored';
-    const verdicts = judgeReadings(f.readings, {
+    // Energy since start is kept as it is while the meter start is unknown (a YKC session until
+    // its record): the record's meter start shifts those readings onto the register. Once the
+    // meter start is known, it is a register reading at once.
+    const readings = f.basis === 'SINCE_START' && order.meterStartWh !== null ? f.readings.map((r) => ({ at: r.at, registerWh: order.meterStartWh! + r.registerWh })) : f.readings;
+    const verdicts = judgeReadings(readings, {
       startedAt: order.startedAt,
       meterStartWh: order.meterStartWh,
       stoppedAt: order.stoppedAt,
@@ -321,14 +403,62 @@ export class SessionService {
     });
   }
 
-  /** The charger's own bill (YKC): kept for reconciliation; closes the session if no stop arrived. */
+  /**
+   * The charger's own bill (YKC 0x3B): what the session was — its start and end, its meter at
+   * start and stop — and what the pile charged for it. The order is closed and priced by the
+   * platform from the record's times and meter (and the real-time readings in between); the
+   * pile's amounts are kept beside the platform's bill and compared. A record for a serial the
+   * platform never issued (a card or offline start it never saw) becomes an order of its own.
+   */
   async onChargerRecord(f: ChargerRecordFact): Promise<FactOutcome> {
+    const charger = await this.chargers.byCode(f.tenantId, f.chargerCode);
     return this.once(f, async (tx) => {
-      await tx.recordChargerRecord({ chargerCode: f.chargerCode, transactionId: f.transactionId, startedAt: f.startedAt, endedAt: f.endedAt, energyWh: f.meterStopWh - f.meterStartWh, amount: f.amount });
-      const order = await tx.byTransaction(f.chargerCode, f.transactionId);
-      if (!order) return 'flagged'; // reconciliation reports it as a charger record without order
-      if (!ACTIVE_STATES.includes(order.state)) return 'applied';
-      const done = await this.complete(tx, order, { stoppedAt: f.endedAt, meterStopWh: f.meterStopWh, reason: 'CHARGER_RECORD' });
+      await tx.recordChargerRecord({ chargerCode: f.chargerCode, transactionId: f.transactionId, startedAt: f.startedAt, endedAt: f.endedAt, energyWh: f.energyWh, amount: f.amount, tiers: f.tiers });
+      let order = await tx.byTransaction(f.chargerCode, f.transactionId);
+      if (!order) {
+        await tx.lockConnector(f.chargerCode, f.connectorNo);
+        const created = await tx.insertOrder({
+          stationId: charger?.stationId ?? null,
+          chargerId: charger?.chargerId ?? null,
+          chargerCode: f.chargerCode,
+          connectorNo: f.connectorNo,
+          userId: null,
+          idTag: null,
+          origin: 'CHARGER',
+          transactionId: f.transactionId,
+          state: 'CHARGING',
+          startedAt: f.startedAt,
+          meterStartWh: f.meterStartWh,
+          idempotencyKey: null,
+          requestHash: null,
+        });
+        if (created === 'duplicate') return 'duplicate';
+        order = created;
+      }
+      if (order.state === 'PENDING' && f.energyWh === 0) {
+        // A pile sends a record after every start command, even one it refused: nothing was charged.
+        const failed = await tx.transition(order.id, { to: 'FAILED', from: ['PENDING'], reason: 'START_REJECTED', patch: { failureReason: 'START_REJECTED: the charger recorded the session without energy' } });
+        return failed ? 'applied' : 'duplicate';
+      }
+      if (!ACTIVE_STATES.includes(order.state)) {
+        // A start that failed here but charged at the pile: someone has to look at it.
+        if (order.state === 'FAILED' && f.energyWh > 0) {
+          await tx.addFlags(order.id, ['RECORD_FOR_FAILED_START']);
+          return 'flagged';
+        }
+        return 'applied';
+      }
+      const chargerBill: ChargerBill = {
+        amount: f.amount,
+        energyWh: f.energyWh,
+        startedAt: f.startedAt.toISOString(),
+        endedAt: f.endedAt.toISOString(),
+        meterStartWh: f.meterStartWh,
+        meterStopWh: f.meterStopWh,
+        tiers: f.tiers,
+      };
+      if (order.meterStartWh === null) await tx.shiftReadings(order.id, f.meterStartWh, f.meterStopWh);
+      const done = await this.complete(tx, order, { stoppedAt: f.endedAt, meterStopWh: f.meterStopWh, reason: 'CHARGER_RECORD', start: { startedAt: f.startedAt, meterStartWh: f.meterStartWh }, chargerBill });
       return done ? 'applied' : 'duplicate';
     });
   }
@@ -372,7 +502,22 @@ export class SessionService {
   }
 
   /** Price and close: a conditional transition, so a concurrent stop can't bill twice. */
-  private async complete(tx: OrdersTx, order: OrderRecord, stop: { stoppedAt: Date; meterStopWh: number | null; reason: string | null }): Promise<OrderRecord | null> {
+  private async complete(
+    tx: OrdersTx,
+    asStored: OrderRecord,
+    stop: {
+      stoppedAt: Date;
+      meterStopWh: number | null;
+      reason: string | null;
+      /** when the session started and where the meter stood then, when known better than the order does */
+      start?: { startedAt: Date; meterStartWh: number };
+      /** the charger's own bill of the session, kept beside the platform's and compared */
+      chargerBill?: ChargerBill;
+    },
+  ): Promise<OrderRecord | null> {
+    // The charger's record says when the session started and where its meter stood: it wins over
+    // what was seen on the way (the time its start confirmation arrived, no meter at all).
+    const order = stop.start ? { ...asStored, startedAt: stop.start.startedAt, meterStartWh: stop.start.meterStartWh } : asStored;
     const startedAt = order.startedAt ?? stop.stoppedAt;
     const flags: string[] = [];
     let stoppedAt = stop.stoppedAt;
@@ -395,8 +540,11 @@ export class SessionService {
     const request = pricingRequest(order, readings, startedAt, stoppedAt, meterStopWh);
     const { energyWh } = request;
     let bill: Bill | null = null;
+    // Nothing charged in no time (a charger's record of a start that never charged): nothing to
+    // price, and no plan can price an empty interval.
+    const nothing = energyWh === 0 && stoppedAt.getTime() <= startedAt.getTime();
     try {
-      bill = await this.pricer.price(request);
+      if (!nothing) bill = await this.pricer.price(request);
     } catch (e) {
       // Pricing down: retried with the event. Pricing impossible (no plan, unknown charger): the
       // session still closes, unbilled and flagged for review, rather than blocking its partition.
@@ -404,12 +552,27 @@ export class SessionService {
       if ((e as { retriable?: boolean }).retriable !== false) throw e;
       flags.push('PRICING_FAILED');
     }
+    if (bill && stop.chargerBill) {
+      // The pile billed with the model it holds: another total means it holds another model than the platform's plan.
+      const diff = toX1e4(bill.totalExact) - toX1e4(stop.chargerBill.amount);
+      if ((diff < 0n ? -diff : diff) > BigInt(this.settings.pileAmountToleranceX1e4)) flags.push('PILE_AMOUNT_MISMATCH');
+    }
     const from: OrderState[] = statesLeadingTo('COMPLETED').filter((s) => ACTIVE_STATES.includes(s));
     const done = await tx.transition(order.id, {
       to: 'COMPLETED',
       from,
       reason: stop.reason ?? 'STOPPED',
-      patch: { stoppedAt, meterStopWh, energyWh, amount: bill?.total ?? null, bill, stopReason: stop.reason, ...(order.startedAt ? {} : { startedAt }) },
+      patch: {
+        stoppedAt,
+        meterStopWh,
+        energyWh,
+        amount: bill?.total ?? (nothing ? '0.00' : null),
+        bill,
+        stopReason: stop.reason,
+        ...(asStored.startedAt && !stop.start ? {} : { startedAt }),
+        ...(stop.start ? { meterStartWh: stop.start.meterStartWh } : {}),
+        ...(stop.chargerBill ? { chargerBill: stop.chargerBill } : {}),
+      },
     });
     if (done && flags.length) await tx.addFlags(order.id, flags);
     if (done && bill && yuanToFen(bill.total) > 0) {

@@ -31,6 +31,19 @@ export function registerWh(sample: { measurand: string; value: string; unit?: st
   return null;
 }
 
+/**
+ * Energy charged since the session started, in Wh, out of a sample that says so (YKC 0x13
+ * charged energy, `sinceStart`); null otherwise.
+ */
+export function sinceStartWh(sample: { measurand: string; value: string; unit?: string; format?: string; sinceStart?: boolean }): number | null {
+  if (!sample.sinceStart || sample.format === 'SignedData' || !/^\d+(\.\d+)?$/.test(sample.value)) return null;
+  if (sample.measurand !== 'Energy.Active.Import.Interval' && sample.measurand !== 'Energy.Active.Import.Register') return null;
+  const unit = sample.unit ?? 'Wh';
+  if (unit === 'kWh') return kwhToWh(sample.value);
+  if (unit === 'Wh') return Number(sample.value.split('.')[0]);
+  return null;
+}
+
 /** The orders side of a charger event, or null when orders has nothing to do with it. */
 export async function applyChargerEvent(sessions: SessionService, e: ChargerEvent): Promise<FactOutcome | null> {
   const base = { eventId: e.id, tenantId: e.tenantId, chargerCode: e.chargerId };
@@ -53,8 +66,16 @@ export async function applyChargerEvent(sessions: SessionService, e: ChargerEven
           return wh === null ? [] : [{ at: new Date(r.timestamp), registerWh: wh }];
         }),
       );
-      if (!readings.length) return 'ignored';
-      return sessions.onMeterValues({ ...base, connectorNo: e.data.connectorId, transactionId: e.data.transactionId ?? null, readings });
+      const fact = { ...base, connectorNo: e.data.connectorId, transactionId: e.data.transactionId ?? null };
+      if (readings.length) return sessions.onMeterValues({ ...fact, readings });
+      const sinceStart: MeterReading[] = e.data.readings.flatMap((r) =>
+        r.samples.flatMap((s) => {
+          const wh = sinceStartWh(s);
+          return wh === null ? [] : [{ at: new Date(r.timestamp), registerWh: wh }];
+        }),
+      );
+      if (!sinceStart.length) return 'ignored';
+      return sessions.onMeterValues({ ...fact, readings: sinceStart, basis: 'SINCE_START' });
     }
     case 'session.stopped':
       return sessions.onSessionStopped({ ...base, transactionId: e.data.transactionId, meterStopWh: e.data.meterStopWh ?? null, stoppedAt: new Date(e.data.stoppedAt), reason: e.data.reason ?? null });
@@ -67,7 +88,9 @@ export async function applyChargerEvent(sessions: SessionService, e: ChargerEven
         endedAt: new Date(e.data.endedAt),
         meterStartWh: kwhToWh(e.data.meterStartKwh),
         meterStopWh: kwhToWh(e.data.meterStopKwh),
+        energyWh: kwhToWh(e.data.energyKwh),
         amount: e.data.amount,
+        tiers: e.data.tiers,
       });
     case 'command.result':
       if (e.data.command !== 'session.start') return null;

@@ -1,11 +1,9 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { AppError, ErrorCodes, requirePermission } from '@evcs/platform';
+import { AppError, ErrorCodes, requirePermission, isUuid, isTimeZone } from '@evcs/platform';
 import type { OrdersContext } from '../context';
-import { isTimeZone } from '../domain/day-window';
 import type { RunRecord } from '../domain/reconciliation';
 import { Discrepancy, DiscrepancyConnection, DiscrepancyFilter, DiscrepancyPayload, ReconciliationRun, ReconciliationRunPayload } from './recon-types';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const toRun = (r: RunRecord): ReconciliationRun => Object.assign(new ReconciliationRun(), r);
 
@@ -31,7 +29,7 @@ export class ReconciliationResolver {
   ): Promise<DiscrepancyConnection> {
     if (first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
     if (filter?.date && !DATE.test(filter.date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`date` must be YYYY-MM-DD');
-    if ((filter?.runId && !UUID.test(filter.runId)) || (after && !UUID.test(after))) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid run id or cursor');
+    if ((filter?.runId && !isUuid(filter.runId)) || (after && !isUuid(after))) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid run id or cursor');
     const f = { date: filter?.date ?? undefined, runId: filter?.runId ?? undefined, kinds: filter?.kinds ?? undefined, states: filter?.states ?? undefined };
     const scope = ctx.readScope();
     const [rows, totals] = await Promise.all([ctx.recon.read.discrepancies(scope, f, { afterId: after ?? undefined, limit: first + 1 }), ctx.recon.read.totals(scope, f)]);
@@ -67,7 +65,7 @@ export class ReconciliationResolver {
     const tenantId = ctx.tenantId();
     const text = note.trim();
     if (text.length < 3 || text.length > 2000) return { discrepancy: null, userErrors: [{ code: 'INVALID_INPUT', field: 'note', message: 'A note of 3–2000 characters' }] };
-    const d = UUID.test(id) ? await ctx.recon.read.resolve(tenantId, id, text, ctx.identity.subject) : null;
+    const d = isUuid(id) ? await ctx.recon.read.resolve(tenantId, id, text, ctx.identity.subject) : null;
     return d ? { discrepancy: Object.assign(new Discrepancy(), d), userErrors: [] } : { discrepancy: null, userErrors: [{ code: 'NOT_FOUND', field: 'id', message: 'No open discrepancy with this id' }] };
   }
 }

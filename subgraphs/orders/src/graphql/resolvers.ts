@@ -1,12 +1,27 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, ErrorCodes, ForbiddenError, requirePermission } from '@evcs/platform';
+import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, requirePermission } from '@evcs/platform';
+import { z } from 'zod';
 import type { OrdersContext } from '../context';
 import { ReconciliationResolver } from './recon-resolvers';
-import type { OrderRecord } from '../domain/ports';
+import { fenToYuan } from '../domain/money';
+import type { ChargerBill as ChargerBillRecord, OrderRecord } from '../domain/ports';
 import type { Outcome } from '../domain/session-service';
-import { ChargerRef, ChargingOrder, OrderConnection, OrderFilter, OrderPayload, OrderState, SortDirection, StartChargingInput, StationRef } from './types';
+import {
+  ChargerBill,
+  ChargerRef,
+  ChargingOrder,
+  OrderConnection,
+  OrderFilter,
+  OrderPayload,
+  OrderSettings,
+  OrderSettingsInput,
+  OrderSettingsPayload,
+  OrderState,
+  SortDirection,
+  StartChargingInput,
+  StationRef,
+} from './types';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Wh → kWh as an exact decimal string (3 decimals: Wh are whole). */
 export const whToKwh = (wh: number): string => {
@@ -14,6 +29,17 @@ export const whToKwh = (wh: number): string => {
   const a = Math.abs(wh);
   return `${sign}${Math.floor(a / 1000)}.${String(a % 1000).padStart(3, '0')}`;
 };
+
+const toChargerBill = (b: ChargerBillRecord): ChargerBill =>
+  Object.assign(new ChargerBill(), {
+    amount: b.amount,
+    energyKwh: whToKwh(b.energyWh),
+    startedAt: new Date(b.startedAt),
+    endedAt: new Date(b.endedAt),
+    meterStartKwh: whToKwh(b.meterStartWh),
+    meterStopKwh: whToKwh(b.meterStopWh),
+    tiers: b.tiers,
+  });
 
 export const toOrder = (o: OrderRecord): ChargingOrder =>
   Object.assign(new ChargingOrder(), {
@@ -33,6 +59,8 @@ export const toOrder = (o: OrderRecord): ChargingOrder =>
     amount: o.amount,
     currency: o.currency,
     bill: o.bill,
+    chargerBill: o.chargerBill ? toChargerBill(o.chargerBill) : null,
+    preAuthorizedAmount: o.preAuthorizedFen === null ? null : fenToYuan(o.preAuthorizedFen),
     failureReason: o.failureReason,
     stopReason: o.stopReason,
     reviewFlags: o.reviewFlags,
@@ -42,16 +70,12 @@ export const toOrder = (o: OrderRecord): ChargingOrder =>
 const payload = (out: Outcome<OrderRecord>): OrderPayload =>
   out.ok ? { order: toOrder(out.value), userErrors: [] } : { order: null, userErrors: out.errors.map((e) => ({ ...e })) };
 
-const encodeCursor = (o: OrderRecord): string => Buffer.from(JSON.stringify({ a: (o.startedAt ?? o.createdAt).toISOString(), i: o.id })).toString('base64url');
+// Orders page by (start or creation time, id).
+const orderCursor = cursorCodec('order', z.object({ at: z.string().datetime(), id: z.string().refine(isUuid) }));
+const encodeCursor = (o: OrderRecord): string => orderCursor.encode({ at: (o.startedAt ?? o.createdAt).toISOString(), id: o.id });
 function decodeCursor(c: string): { at: Date; id: string } {
-  try {
-    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as { a?: unknown; i?: unknown };
-    const at = typeof v.a === 'string' ? new Date(v.a) : null;
-    if (at && !Number.isNaN(at.getTime()) && typeof v.i === 'string' && UUID.test(v.i)) return { at, id: v.i };
-  } catch {
-    /* fall through */
-  }
-  throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid cursor');
+  const { at, id } = orderCursor.decode(c);
+  return { at: new Date(at), id };
 }
 
 function caller(ctx: OrdersContext) {
@@ -72,7 +96,7 @@ export class OrderResolver {
   ): Promise<OrderConnection> {
     if (!Number.isInteger(first) || first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
     const ids = [...(filter?.stationIds ?? []), ...(filter?.chargerIds ?? []), ...(filter?.userId ? [filter.userId] : [])];
-    if (ids.some((i) => !UUID.test(i))) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'ids in the filter must be UUIDs');
+    if (ids.some((i) => !isUuid(i))) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'ids in the filter must be UUIDs');
     if (filter?.from && filter.to && filter.from >= filter.to) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`from` must be before `to`');
     const rows = await ctx.repo.list(
       ctx.readScope(),
@@ -92,26 +116,43 @@ export class OrderResolver {
 
   @Query(() => ChargingOrder, { nullable: true })
   async order(@Arg('id', () => ID) id: string, @Ctx() ctx: OrdersContext): Promise<ChargingOrder | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const o = await ctx.loaders.order.load(id);
     return o ? toOrder(o) : null;
   }
 
   @Mutation(() => OrderPayload, { description: 'Start charging on a connector (order:write). The order is PENDING until the charger confirms.' })
   async startCharging(@Arg('input') input: StartChargingInput, @Ctx() ctx: OrdersContext): Promise<OrderPayload> {
-    if (!UUID.test(input.chargerId)) return { order: null, userErrors: [{ code: 'INVALID_INPUT', field: 'chargerId', message: 'Not a charger id' }] };
-    return payload(await ctx.sessions.startCharging(caller(ctx), input));
+    if (!isUuid(input.chargerId)) return { order: null, userErrors: [{ code: 'INVALID_INPUT', field: 'chargerId', message: 'Not a charger id' }] };
+    const { preAuthorizedAmountMinor, ...rest } = input;
+    return payload(await ctx.sessions.startCharging(caller(ctx), { ...rest, preAuthorizedFen: preAuthorizedAmountMinor ?? null }));
+  }
+
+  @Query(() => OrderSettings, { description: "The tenant's session settings (order:read)." })
+  async orderSettings(@Ctx() ctx: OrdersContext): Promise<OrderSettings> {
+    requirePermission(ctx.identity, 'order:read');
+    const s = await ctx.sessions.sessionSettings(ctx.tenantId());
+    return Object.assign(new OrderSettings(), { ykcPreAuthorizedAmountMinor: s.ykcPreAuthorizedFen });
+  }
+
+  @Mutation(() => OrderSettingsPayload, { description: "Change the tenant's session settings (tariff:write: they decide what a session may spend)." })
+  async updateOrderSettings(@Arg('input') input: OrderSettingsInput, @Ctx() ctx: OrdersContext): Promise<OrderSettingsPayload> {
+    requirePermission(ctx.identity, 'tariff:write');
+    const out = await ctx.sessions.updateSessionSettings({ tenantId: ctx.tenantId(), userId: null }, { ykcPreAuthorizedFen: input.ykcPreAuthorizedAmountMinor });
+    return out.ok
+      ? { settings: Object.assign(new OrderSettings(), { ykcPreAuthorizedAmountMinor: out.value.ykcPreAuthorizedFen }), userErrors: [] }
+      : { settings: null, userErrors: out.errors.map((e) => ({ ...e })) };
   }
 
   @Mutation(() => OrderPayload, { description: 'Ask the charger to stop (order:write). Repeating it is harmless.' })
   async stopCharging(@Arg('orderId', () => ID) orderId: string, @Ctx() ctx: OrdersContext): Promise<OrderPayload> {
-    if (!UUID.test(orderId)) return { order: null, userErrors: [{ code: 'NOT_FOUND', field: 'orderId', message: 'Unknown order' }] };
+    if (!isUuid(orderId)) return { order: null, userErrors: [{ code: 'NOT_FOUND', field: 'orderId', message: 'Unknown order' }] };
     return payload(await ctx.sessions.stopCharging(caller(ctx), orderId));
   }
 
   @Mutation(() => OrderPayload, { description: 'Close a session the charger will never close, billing what is known (order:write). Flagged FORCE_CLOSED.' })
   async forceCloseOrder(@Arg('orderId', () => ID) orderId: string, @Arg('reason') reason: string, @Ctx() ctx: OrdersContext): Promise<OrderPayload> {
-    if (!UUID.test(orderId)) return { order: null, userErrors: [{ code: 'NOT_FOUND', field: 'orderId', message: 'Unknown order' }] };
+    if (!isUuid(orderId)) return { order: null, userErrors: [{ code: 'NOT_FOUND', field: 'orderId', message: 'Unknown order' }] };
     return payload(await ctx.sessions.forceClose(caller(ctx), { orderId, reason }));
   }
 }
@@ -143,7 +184,7 @@ export const resolvers = [OrderResolver, ChargerOrdersResolver, StationOrdersRes
 export const referenceResolvers = {
   ChargingOrder: {
     __resolveReference: async (ref: { id: string }, ctx: OrdersContext) => {
-      const o = UUID.test(ref.id) ? await ctx.loaders.order.load(ref.id) : null;
+      const o = isUuid(ref.id) ? await ctx.loaders.order.load(ref.id) : null;
       return o ? toOrder(o) : null;
     },
   },

@@ -66,6 +66,28 @@ export class Bill {
   @Field(() => [BillItem]) items!: BillItem[];
 }
 
+@ObjectType({ description: 'One price tier (尖/峰/平/谷: SHARP, PEAK, FLAT, VALLEY) of a charger\'s own bill, as the charger reported it.' })
+export class ChargerBillTier {
+  @Field() tier!: string;
+  @Field({ description: 'yuan per kWh, 5 decimals' }) unitPrice!: string;
+  @Field({ description: 'kWh, 4 decimals' }) energyKwh!: string;
+  @Field({ description: 'yuan, 4 decimals' }) amount!: string;
+}
+
+@ObjectType({
+  description:
+    "What the charger billed the session itself (YKC transaction record), kept beside the platform's bill. A total further than rounding from the platform's flags the order PILE_AMOUNT_MISMATCH: the charger holds another billing model than the platform's plan.",
+})
+export class ChargerBill {
+  @Field({ description: 'yuan, 4 decimals' }) amount!: string;
+  @Field({ description: 'kWh, 3 decimals' }) energyKwh!: string;
+  @Field(() => GraphQLDateTimeISO) startedAt!: Date;
+  @Field(() => GraphQLDateTimeISO) endedAt!: Date;
+  @Field({ description: 'kWh, 3 decimals' }) meterStartKwh!: string;
+  @Field({ description: 'kWh, 3 decimals' }) meterStopKwh!: string;
+  @Field(() => [ChargerBillTier]) tiers!: ChargerBillTier[];
+}
+
 @Directive('@key(fields: "id")')
 @ObjectType({ description: 'A charging session, from plug to bill.' })
 export class ChargingOrder {
@@ -85,6 +107,8 @@ export class ChargingOrder {
   @Field(() => String, { nullable: true, description: 'Total to pay, decimal string' }) amount!: string | null;
   @Field() currency!: string;
   @Field(() => Bill, { nullable: true }) bill!: Bill | null;
+  @Field(() => ChargerBill, { nullable: true, description: "The charger's own bill (YKC), beside the platform's." }) chargerBill!: ChargerBill | null;
+  @Field(() => String, { nullable: true, description: 'What a remote YKC start was allowed to spend (sent to the pile as its balance), yuan' }) preAuthorizedAmount!: string | null;
   @Field(() => String, { nullable: true }) failureReason!: string | null;
   @Field(() => String, { nullable: true }) stopReason!: string | null;
   @Field(() => [String], { description: 'Reasons to review this order (meter going backwards, superseded, force-closed, …).' }) reviewFlags!: string[];
@@ -139,4 +163,27 @@ export class StartChargingInput {
   @Field(() => ID) chargerId!: string;
   @Field(() => Int) connectorNo!: number;
   @Field({ description: 'The client’s key for this request (8–128 chars); retries with the same key return the same order.' }) idempotencyKey!: string;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "YKC piles: what the session may spend, in minor units (fen), 1–1000000; sent to the pile as the balance (a pile refuses to start on 0.00). Without it, the tenant's default (orderSettings).",
+  })
+  preAuthorizedAmountMinor?: number | null;
+}
+
+@ObjectType({ description: "The tenant's session settings." })
+export class OrderSettings {
+  @Field(() => Int, { description: 'What a remote YKC start may spend when the request names no amount, minor units (fen); default 20000 (200.00).' })
+  ykcPreAuthorizedAmountMinor!: number;
+}
+
+@InputType()
+export class OrderSettingsInput {
+  @Field(() => Int, { description: '1–1000000 fen' }) ykcPreAuthorizedAmountMinor!: number;
+}
+
+@ObjectType()
+export class OrderSettingsPayload {
+  @Field(() => OrderSettings, { nullable: true }) settings!: OrderSettings | null;
+  @Field(() => [UserError]) userErrors!: UserError[];
 }

@@ -1,10 +1,11 @@
-import type { Knex, Logger } from '@evcs/platform';
+import type { Logger } from '@evcs/platform';
 import { dayWindow, yesterday } from '../domain/day-window';
 import type { ReconciliationService } from '../domain/reconciliation';
 import type { SessionService } from '../domain/session-service';
+import type { PgJobsStore } from '../persistence/jobs-store';
 
 export interface SchedulerOptions {
-  knex: Knex;
+  jobs: Pick<PgJobsStore, 'stalePendingStarts' | 'tenantsActiveBetween'>;
   logger: Logger;
   sessions: SessionService;
   recon: ReconciliationService;
@@ -29,15 +30,11 @@ export function startScheduler(opts: SchedulerOptions): { stop(): Promise<void>;
   let stopped = false;
 
   async function tick(): Promise<void> {
-    const expired = await opts.sessions.expirePendingStarts(async (before) => {
-      const { rows } = await opts.knex.raw<{ rows: { id: string; tenant_id: string }[] }>('select * from orders.stale_pending_starts(?, 500)', [before]);
-      return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id }));
-    });
+    const expired = await opts.sessions.expirePendingStarts((before) => opts.jobs.stalePendingStarts(before));
     if (expired) opts.logger.info({ expired }, 'remote starts timed out');
     const date = yesterday(now(), opts.timezone);
     const w = dayWindow(date, opts.timezone);
-    const { rows } = await opts.knex.raw<{ rows: { tenant_id: string }[] }>('select tenant_id from orders.tenants_active_between(?, ?)', [w.from, w.to]);
-    for (const { tenant_id } of rows) {
+    for (const tenant_id of await opts.jobs.tenantsActiveBetween(w.from, w.to)) {
       if (stopped) return;
       const run = await opts.recon.run(tenant_id, date, opts.timezone);
       if (run !== 'busy' && run.finishedAt && Date.now() - run.finishedAt.getTime() < 60_000) {

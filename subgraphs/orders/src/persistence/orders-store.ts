@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CHARGER_COMMANDS_TOPIC, ORDER_EVENTS_TOPIC } from '@evcs/events';
 import { Knex, pipelinedInTransaction, TenantBatches } from '@evcs/platform';
 import type { MeterReading } from '../domain/meter';
-import type { Bill, ChargerCommand, NewOrder, OrderRecord, OrdersStore, OrdersTx, Transition } from '../domain/ports';
+import type { Bill, ChargerBill, ChargerCommand, NewOrder, OrderRecord, OrdersStore, OrdersTx, Transition } from '../domain/ports';
 import type { OrderState } from '../domain/states';
 
 export interface OrderRow {
@@ -25,6 +25,8 @@ export interface OrderRow {
   amount: string | null;
   currency: string;
   bill: Bill | null;
+  charger_bill?: ChargerBill | null;
+  pre_authorized_fen?: number | null;
   failure_reason: string | null;
   stop_reason: string | null;
   review_flags: string[];
@@ -59,6 +61,8 @@ export const toOrder = (r: OrderRow): OrderRecord => ({
   amount: r.amount,
   currency: r.currency,
   bill: r.bill,
+  chargerBill: r.charger_bill ?? null,
+  preAuthorizedFen: r.pre_authorized_fen ?? null,
   failureReason: r.failure_reason,
   stopReason: r.stop_reason,
   reviewFlags: r.review_flags,
@@ -80,6 +84,7 @@ const PATCH_COLUMNS: Record<string, string> = {
   energyWh: 'energy_wh',
   amount: 'amount',
   bill: 'bill',
+  chargerBill: 'charger_bill',
   failureReason: 'failure_reason',
   stopReason: 'stop_reason',
 };
@@ -191,6 +196,7 @@ class PgOrdersTx implements OrdersTx {
         meter_start_wh: o.meterStartWh,
         idempotency_key: o.idempotencyKey,
         request_hash: o.requestHash,
+        pre_authorized_fen: o.preAuthorizedFen ?? null,
       })
       .onConflict()
       .ignore()
@@ -246,7 +252,7 @@ class PgOrdersTx implements OrdersTx {
     const patch: Record<string, unknown> = { state: t.to, updated_at: this.trx.fn.now() };
     for (const [k, v] of Object.entries(t.patch ?? {})) {
       if (v === undefined) continue;
-      patch[PATCH_COLUMNS[k]] = k === 'bill' ? JSON.stringify(v) : v;
+      patch[PATCH_COLUMNS[k]] = k === 'bill' || k === 'chargerBill' ? JSON.stringify(v) : v;
     }
     // Conditional: only from the states that may lead here. Whoever comes second changes nothing.
     const rows = await this.orders().where({ id: orderId }).whereIn('state', t.from).update(patch).returning('*');
@@ -281,6 +287,34 @@ class PgOrdersTx implements OrdersTx {
     return rows.length;
   }
 
+  async shiftReadings(orderId: string, byWh: number, atMostWh: number): Promise<void> {
+    await this.trx('orders.meter_readings')
+      .where({ tenant_id: this.tenantId, order_id: orderId })
+      .update({ register_wh: this.trx.raw('least(register_wh + ?, ?)', [byWh, Math.max(byWh, atMostWh)]) });
+  }
+
+  async lastSerialCounter(chargerCode: string, prefix: string): Promise<number> {
+    // A range over the (tenant, charger, transaction id) index: serials are digits of one length.
+    const row = await this.orders()
+      .where({ charger_code: chargerCode })
+      .whereBetween('transaction_id', [`${prefix}0000`, `${prefix}9999`])
+      .max<{ max: string | null }>('transaction_id as max')
+      .first();
+    return row?.max && row.max.length === prefix.length + 4 ? Number(row.max.slice(prefix.length)) : 0;
+  }
+
+  async settings(): Promise<{ ykcPreAuthorizedFen: number | null }> {
+    const row = await this.trx('orders.tenant_settings').where({ tenant_id: this.tenantId }).first('ykc_pre_authorized_fen');
+    return { ykcPreAuthorizedFen: row?.ykc_pre_authorized_fen ?? null };
+  }
+
+  async saveSettings(s: { ykcPreAuthorizedFen: number }): Promise<void> {
+    await this.trx('orders.tenant_settings')
+      .insert({ tenant_id: this.tenantId, ykc_pre_authorized_fen: s.ykcPreAuthorizedFen })
+      .onConflict('tenant_id')
+      .merge({ ykc_pre_authorized_fen: s.ykcPreAuthorizedFen, updated_at: this.trx.fn.now() });
+  }
+
   async recordAnomaly(a: { kind: string; chargerCode: string; transactionId: string | null; detail: Record<string, unknown> }): Promise<void> {
     await this.trx.raw(
       `insert into orders.anomalies (tenant_id, kind, charger_code, transaction_id, detail) values (?, ?, ?, ?, ?::jsonb)
@@ -289,9 +323,18 @@ class PgOrdersTx implements OrdersTx {
     );
   }
 
-  async recordChargerRecord(r: { chargerCode: string; transactionId: string; startedAt: Date; endedAt: Date; energyWh: number; amount: string }): Promise<boolean> {
+  async recordChargerRecord(r: { chargerCode: string; transactionId: string; startedAt: Date; endedAt: Date; energyWh: number; amount: string; tiers?: ChargerBill['tiers'] }): Promise<boolean> {
     const rows = await this.trx('orders.charger_records')
-      .insert({ tenant_id: this.tenantId, charger_code: r.chargerCode, transaction_id: r.transactionId, started_at: r.startedAt, ended_at: r.endedAt, energy_wh: r.energyWh, amount: r.amount })
+      .insert({
+        tenant_id: this.tenantId,
+        charger_code: r.chargerCode,
+        transaction_id: r.transactionId,
+        started_at: r.startedAt,
+        ended_at: r.endedAt,
+        energy_wh: r.energyWh,
+        amount: r.amount,
+        tiers: JSON.stringify(r.tiers ?? []),
+      })
       .onConflict(['tenant_id', 'charger_code', 'transaction_id'])
       .ignore()
       .returning('transaction_id');

@@ -99,20 +99,20 @@ class PgReconTx implements ReconTx {
       .where('r.tenant_id', this.tenantId)
       .where('r.ended_at', '>=', w.from)
       .where('r.ended_at', '<', w.to)
-      .select('r.charger_code', 'r.transaction_id', 'r.ended_at', 'r.energy_wh', 'r.amount', 'o.id as order_id', 'o.energy_wh as order_energy_wh')
+      .select('r.charger_code', 'r.transaction_id', 'r.ended_at', 'r.energy_wh', 'r.amount', 'o.id as order_id', 'o.energy_wh as order_energy_wh', this.trx.raw("o.bill->>'totalExact' as order_total_exact"))
       .orderBy([{ column: 'r.ended_at' }, { column: 'r.charger_code' }, { column: 'r.transaction_id' }])
       .limit(limit);
     if (after) {
       q.whereRaw('(r.ended_at, r.charger_code, r.transaction_id) > (?, ?, ?)', [after.at, after.id, after.tx ?? '']);
     }
-    const rows = (await q) as { charger_code: string; transaction_id: string; ended_at: Date; energy_wh: string; amount: string; order_id: string | null; order_energy_wh: string | null }[];
+    const rows = (await q) as { charger_code: string; transaction_id: string; ended_at: Date; energy_wh: string; amount: string; order_id: string | null; order_energy_wh: string | null; order_total_exact: string | null }[];
     return rows.map((r) => ({
       chargerCode: r.charger_code,
       transactionId: r.transaction_id,
       endedAt: r.ended_at,
       energyWh: Number(r.energy_wh),
       amount: r.amount,
-      order: r.order_id ? { id: r.order_id, energyWh: r.order_energy_wh === null ? null : Number(r.order_energy_wh) } : null,
+      order: r.order_id ? { id: r.order_id, energyWh: r.order_energy_wh === null ? null : Number(r.order_energy_wh), totalExact: r.order_total_exact } : null,
     }));
   }
 

@@ -4,10 +4,6 @@
  */
 export type Fen = number;
 
-export function assertFen(v: number, what = 'amount'): Fen {
-  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${what} must be a non-negative integer number of fen`);
-  return v;
-}
 
 /** 1234 → "12.34"; exact, no floating point. */
 export function fenToYuan(fen: Fen): string {

@@ -1,3 +1,4 @@
+import { isUuid } from '@evcs/platform';
 import { randomUUID } from 'node:crypto';
 import {
   CHANNEL_OF,
@@ -43,7 +44,6 @@ export interface PaymentServiceDeps {
   merchantTenantId?: string | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KEY = /^[\x21-\x7e]{8,128}$/;
 
 /** Trade numbers: the payment id's 32 hex digits; tenant-independent, within both channels' limits. */
@@ -75,7 +75,7 @@ export class PaymentService {
   }
 
   async createPayment(actor: Actor, input: { orderId: string; method: PaymentMethod; idempotencyKey: string; openId?: string | null }): Promise<Outcome<{ payment: PaymentRecord; clientParams: ClientParams | null }>> {
-    if (!UUID.test(input.orderId)) return fail(E.INVALID_INPUT, 'orderId', 'orderId must be a UUID');
+    if (!isUuid(input.orderId)) return fail(E.INVALID_INPUT, 'orderId', 'orderId must be a UUID');
     if (!KEY.test(input.idempotencyKey)) return fail(E.INVALID_INPUT, 'idempotencyKey', 'idempotencyKey must be 8–128 printable characters');
     if (input.method === 'WECHAT_JSAPI' && !input.openId) return fail(E.INVALID_INPUT, 'openId', 'WECHAT_JSAPI needs the payer openId');
     const channelName = CHANNEL_OF[input.method];
@@ -130,7 +130,7 @@ export class PaymentService {
   }
 
   async refundPayment(actor: Actor, input: { paymentId: string; amount: number; reason: string; idempotencyKey: string }): Promise<Outcome<{ refund: RefundRecord; payment: PaymentRecord }>> {
-    if (!UUID.test(input.paymentId)) return fail(E.INVALID_INPUT, 'paymentId', 'paymentId must be a UUID');
+    if (!isUuid(input.paymentId)) return fail(E.INVALID_INPUT, 'paymentId', 'paymentId must be a UUID');
     if (!Number.isSafeInteger(input.amount) || input.amount <= 0) return fail(E.INVALID_INPUT, 'amount', 'amount must be a positive integer number of fen');
     if (!input.reason.trim() || input.reason.length > 80) return fail(E.INVALID_INPUT, 'reason', 'reason must be 1–80 characters');
     if (!KEY.test(input.idempotencyKey)) return fail(E.INVALID_INPUT, 'idempotencyKey', 'idempotencyKey must be 8–128 printable characters');

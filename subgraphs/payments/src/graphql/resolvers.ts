@@ -1,11 +1,12 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, ErrorCodes, ForbiddenError } from '@evcs/platform';
+import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize } from '@evcs/platform';
+import { z } from 'zod';
 import type { PaymentsContext } from '../context';
 import { CHANNEL_OF, ClientParams } from '../domain/channel';
 import { fenToYuan } from '../domain/money';
 import type { Outcome } from '../domain/outcome';
 import type { PaymentRecord, RefundRecord, StatementRunRecord } from '../domain/ports';
-import type { DiscrepancyRecord } from '../persistence/read-repository';
+import type { DiscrepancyRecord } from '../domain/read-model';
 import {
   ClientPayParams,
   CreatePaymentInput,
@@ -90,20 +91,9 @@ const errors = <T>(o: Outcome<T>): UserError[] => (o.ok ? [] : o.errors.map((e) 
 
 // ---- cursors: opaque to clients, validated on the way back ---------------------------------
 
-const encodeCursor = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
-function decodeCursor<T>(cursor: string, valid: (v: unknown) => v is T): T {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (valid(v)) return v;
-  } catch {
-    /* fall through */
-  }
-  throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid cursor');
-}
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isPaymentCursor = (v: unknown): v is { t: string; id: string } =>
-  !!v && typeof v === 'object' && typeof (v as { t: unknown }).t === 'string' && !Number.isNaN(Date.parse((v as { t: string }).t)) && UUID.test(String((v as { id: unknown }).id));
-const isIdCursor = (v: unknown): v is { id: string } => !!v && typeof v === 'object' && UUID.test(String((v as { id: unknown }).id));
+// Payments page by (creation time, id); discrepancies by id.
+const paymentCursor = cursorCodec('payment', z.object({ t: z.string().datetime(), id: z.string().refine(isUuid) }));
+const discrepancyCursor = cursorCodec('discrepancy', z.object({ id: z.string().refine(isUuid) }));
 
 /** Statements cover every payment of the tenant: readers limited to some stations or to themselves may not see them. */
 function statementScope(ctx: PaymentsContext) {
@@ -112,10 +102,6 @@ function statementScope(ctx: PaymentsContext) {
   return scope;
 }
 
-function pageSize(first: number): number {
-  if (!Number.isInteger(first) || first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
-  return first;
-}
 
 // ---- resolvers ------------------------------------------------------------------------------
 
@@ -129,7 +115,7 @@ export class PaymentResolver {
   @Query(() => Payment, { nullable: true })
   async payment(@Arg('id', () => ID) id: string, @Ctx() ctx: PaymentsContext): Promise<Payment | null> {
     ctx.readScope('payment:read');
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const p = await ctx.loaders.payment.load(id);
     return p ? toPayment(p) : null;
   }
@@ -143,10 +129,10 @@ export class PaymentResolver {
   ): Promise<PaymentConnection> {
     const scope = ctx.readScope('payment:read');
     const n = pageSize(first);
-    if (filter?.orderId && !UUID.test(filter.orderId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'orderId must be a UUID');
-    const rows = await ctx.repo.listPayments(scope, filter ?? {}, n, after ? decodeCursor(after, isPaymentCursor) : null);
+    if (filter?.orderId && !isUuid(filter.orderId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'orderId must be a UUID');
+    const rows = await ctx.repo.listPayments(scope, filter ?? {}, n, after ? paymentCursor.decode(after) : null);
     const page = rows.slice(0, n);
-    const edges = page.map((p) => Object.assign(new PaymentEdge(), { cursor: encodeCursor({ t: p.createdAt.toISOString(), id: p.id }), node: toPayment(p) }));
+    const edges = page.map((p) => Object.assign(new PaymentEdge(), { cursor: paymentCursor.encode({ t: p.createdAt.toISOString(), id: p.id }), node: toPayment(p) }));
     return Object.assign(new PaymentConnection(), { edges, pageInfo: Object.assign(new PageInfo(), { hasNextPage: rows.length > n, endCursor: edges.at(-1)?.cursor ?? null }) });
   }
 
@@ -204,8 +190,8 @@ export class StatementResolver {
     const scope = statementScope(ctx);
     const n = pageSize(first);
     if (filter?.date && !/^\d{4}-\d{2}-\d{2}$/.test(filter.date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'date must be yyyy-MM-dd');
-    const { rows, totals } = await ctx.repo.discrepancies(scope, filter ?? {}, n, after ? decodeCursor(after, isIdCursor).id : null);
-    const edges = rows.slice(0, n).map((d) => Object.assign(new StatementDiscrepancyEdge(), { cursor: encodeCursor({ id: d.id }), node: toDiscrepancy(d) }));
+    const { rows, totals } = await ctx.repo.discrepancies(scope, filter ?? {}, n, after ? discrepancyCursor.decode(after).id : null);
+    const edges = rows.slice(0, n).map((d) => Object.assign(new StatementDiscrepancyEdge(), { cursor: discrepancyCursor.encode({ id: d.id }), node: toDiscrepancy(d) }));
     return Object.assign(new StatementDiscrepancyConnection(), {
       edges,
       pageInfo: Object.assign(new PageInfo(), { hasNextPage: rows.length > n, endCursor: edges.at(-1)?.cursor ?? null }),
@@ -218,7 +204,7 @@ export class StatementResolver {
     const actor = ctx.actor('payment:refund');
     const fail = (code: string, field: string, message: string) => Object.assign(new ResolveDiscrepancyPayload(), { discrepancy: null, userErrors: [Object.assign(new UserError(), { code, field, message })] });
     if (!note.trim() || note.length > 500) return fail('INVALID_INPUT', 'note', 'note must be 1–500 characters');
-    if (!UUID.test(id)) return fail('NOT_FOUND', 'id', 'no such discrepancy');
+    if (!isUuid(id)) return fail('NOT_FOUND', 'id', 'no such discrepancy');
     const { row, alreadyResolved } = await ctx.repo.resolveDiscrepancy(actor.tenantId, id, actor.subject, note.trim());
     if (!row) return fail('NOT_FOUND', 'id', 'no such discrepancy');
     if (alreadyResolved) return fail('ALREADY_RESOLVED', 'id', 'already resolved');
@@ -230,7 +216,7 @@ export const referenceResolvers = {
   Payment: {
     __resolveReference: async (ref: { id: string }, ctx: PaymentsContext) => {
       ctx.readScope('payment:read');
-      const row = UUID.test(ref.id) ? await ctx.loaders.payment.load(ref.id) : null;
+      const row = isUuid(ref.id) ? await ctx.loaders.payment.load(ref.id) : null;
       return row ? toPayment(row) : null;
     },
   },

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { Knex, withTenant } from '@evcs/platform';
-import { PAYMENT_EVENTS_TOPIC, PaymentEvent } from '@evcs/events';
+import { Knex, OutboxWriter, withTenant } from '@evcs/platform';
+import { PaymentEvent, PaymentEvents } from '@evcs/events';
 import type { ChannelName, ClientParams } from '../domain/channel';
 import type {
   Discrepancy,
@@ -16,6 +15,7 @@ import type {
   TradeApplyOutcome,
   TradeResult,
 } from '../domain/ports';
+import { decideRefund, decideTrade, PAYMENT_ENTERED_FROM, payableStatusAfterRefunds, paymentFailed, paymentSucceeded, REFUND_ENTERED_FROM, refundFailed, refundSucceeded } from '../domain/lifecycle';
 import { shanghaiDayRange } from '../domain/time';
 
 type Row = Record<string, any>;
@@ -76,10 +76,9 @@ const toRun = (r: Row): StatementRunRecord => ({
 
 const iso = (d: Date) => d.toISOString();
 
-/** Write an event to the outbox in the caller's transaction: it exists exactly when the change commits. */
-async function outbox(trx: Knex.Transaction, event: PaymentEvent): Promise<void> {
-  await trx('outbox').insert({ id: event.id, tenant_id: event.tenantId, topic: PAYMENT_EVENTS_TOPIC, key: event.orderId, payload: JSON.stringify(event) });
-}
+/** Events go out through the outbox, in the caller's transaction: an event exists exactly when the change commits. */
+const outboxWriter = new OutboxWriter('payments');
+const outbox = (trx: Knex.Transaction, event: PaymentEvent): Promise<string> => outboxWriter.enqueue(trx, PaymentEvents, event);
 
 class Rollback extends Error {
   constructor(readonly outcome: ReserveRefundOutcome) {
@@ -179,55 +178,38 @@ export class PgPaymentStore implements PaymentStore {
     const row = await trx('payments').where({ tenant_id: tenantId, out_trade_no: r.outTradeNo }).forUpdate().first();
     if (!row) return 'UNKNOWN_TRADE';
     const p = toPayment(row);
-    const addFlag = (flag: string) =>
-      trx.raw("update payments set flags = array_append(flags, ?::text), updated_at = now() where id = ? and not (?::text = any(flags))", [flag, p.id, flag]);
     const now = new Date();
-    if (r.state === 'SUCCEEDED') {
-      // never mark paid on an amount that is not the payment's: flag it for review
-      if (r.amount !== p.amount) {
-        await addFlag('AMOUNT_MISMATCH');
-        return 'AMOUNT_MISMATCH';
+    const otherSucceeded =
+      r.state === 'SUCCEEDED' && !!(await trx('payments').where({ tenant_id: tenantId, order_id: p.orderId, state: 'SUCCEEDED' }).whereNot({ id: p.id }).first());
+    const decision = decideTrade(p, r, { otherSucceeded, now });
+    switch (decision.kind) {
+      case 'FLAG':
+        await trx.raw('update payments set flags = array_append(flags, ?::text), updated_at = now() where id = ? and not (?::text = any(flags))', [decision.flag, p.id, decision.flag]);
+        return decision.outcome;
+      case 'SUCCEED': {
+        const [u] = await trx('payments')
+          .where({ tenant_id: tenantId, id: p.id })
+          .whereIn('state', PAYMENT_ENTERED_FROM.SUCCEEDED)
+          .update({ state: 'SUCCEEDED', paid_at: decision.paidAt, channel_trade_no: r.channelTradeNo, updated_at: trx.fn.now() })
+          .returning('*');
+        if (!u) return 'NO_CHANGE';
+        await trx('payable_orders').where({ tenant_id: tenantId, order_id: p.orderId, status: 'PAYABLE' }).update({ status: 'PAID' });
+        await outbox(trx, paymentSucceeded(p, r, toPayment(u).paidAt ?? decision.paidAt, now));
+        return 'APPLIED';
       }
-      // one successful payment per order: serialise on the order, and flag a second one
-      const other = await trx('payments').where({ tenant_id: tenantId, order_id: p.orderId, state: 'SUCCEEDED' }).whereNot({ id: p.id }).first();
-      if (other) {
-        await addFlag('DOUBLE_PAID');
+      case 'END': {
+        const [u] = await trx('payments')
+          .where({ tenant_id: tenantId, id: p.id })
+          .whereIn('state', PAYMENT_ENTERED_FROM[decision.state])
+          .update({ state: decision.state, closed_at: trx.fn.now(), updated_at: trx.fn.now() })
+          .returning('id');
+        if (!u) return 'NO_CHANGE';
+        await outbox(trx, paymentFailed(p, decision.state, now));
+        return 'APPLIED';
+      }
+      case 'NONE':
         return 'NO_CHANGE';
-      }
-      const [u] = await trx('payments')
-        .where({ tenant_id: tenantId, id: p.id })
-        .whereIn('state', ['PENDING', 'PAYING'])
-        .update({ state: 'SUCCEEDED', paid_at: r.paidAt ?? now, channel_trade_no: r.channelTradeNo, updated_at: trx.fn.now() })
-        .returning('*');
-      if (!u) {
-        if (p.state === 'FAILED' || p.state === 'CLOSED') await addFlag('STATE_CONFLICT');
-        return 'NO_CHANGE';
-      }
-      const paid = toPayment(u);
-      await trx('payable_orders').where({ tenant_id: tenantId, order_id: p.orderId, status: 'PAYABLE' }).update({ status: 'PAID' });
-      await outbox(trx, {
-        id: randomUUID(),
-        type: 'payment.succeeded',
-        version: 1,
-        tenantId,
-        orderId: p.orderId,
-        paymentId: p.id,
-        occurredAt: iso(now),
-        data: { amount: p.amount, currency: p.currency, channel: p.channel, method: p.method, channelTradeNo: r.channelTradeNo, paidAt: iso(paid.paidAt ?? now) },
-      });
-      return 'APPLIED';
     }
-    if (r.state === 'CLOSED' || r.state === 'FAILED') {
-      const [u] = await trx('payments')
-        .where({ tenant_id: tenantId, id: p.id })
-        .whereIn('state', ['PENDING', 'PAYING'])
-        .update({ state: r.state, closed_at: trx.fn.now(), updated_at: trx.fn.now() })
-        .returning('id');
-      if (!u) return 'NO_CHANGE';
-      await outbox(trx, { id: randomUUID(), type: 'payment.failed', version: 1, tenantId, orderId: p.orderId, paymentId: p.id, occurredAt: iso(now), data: { state: r.state, channel: p.channel, reason: null } });
-      return 'APPLIED';
-    }
-    return 'NO_CHANGE';
   }
 
   async reserveRefund(
@@ -275,46 +257,36 @@ export class PgPaymentStore implements PaymentStore {
           .returning('id');
         if (ins.length === 0) return 'DUPLICATE';
       }
-      const ref = await trx('refunds').where({ tenant_id: tenantId, out_refund_no: r.outRefundNo }).forUpdate().first();
-      if (!ref) return 'UNKNOWN_REFUND';
-      const prow = await trx('payments').where({ tenant_id: tenantId, id: ref.payment_id }).forUpdate().first();
+      const row = await trx('refunds').where({ tenant_id: tenantId, out_refund_no: r.outRefundNo }).forUpdate().first();
+      if (!row) return 'UNKNOWN_REFUND';
+      const ref = toRefund(row);
+      const p = toPayment(await trx('payments').where({ tenant_id: tenantId, id: ref.paymentId }).forUpdate().first());
       const now = new Date();
-      if (r.state === 'SUCCEEDED') {
+      const decision = decideRefund(ref, r);
+      if (decision.kind === 'NONE') return 'NO_CHANGE';
+      if (decision.kind === 'SUCCEED') {
         const [u] = await trx('refunds')
-          .where({ tenant_id: tenantId, id: ref.id, state: 'PROCESSING' })
+          .where({ tenant_id: tenantId, id: ref.id })
+          .whereIn('state', REFUND_ENTERED_FROM.SUCCEEDED)
           .update({ state: 'SUCCEEDED', succeeded_at: trx.fn.now(), channel_refund_no: r.channelRefundNo, updated_at: trx.fn.now() })
           .returning('id');
         if (!u) return 'NO_CHANGE';
-        const [{ total }] = await trx('refunds').where({ tenant_id: tenantId, payment_id: ref.payment_id, state: 'SUCCEEDED' }).sum<{ total: string }[]>('amount_fen as total');
+        const [{ total }] = await trx('refunds').where({ tenant_id: tenantId, payment_id: ref.paymentId, state: 'SUCCEEDED' }).sum<{ total: string }[]>('amount_fen as total');
         const refundedTotal = Number(total);
-        const paidAmount = Number(prow.amount_fen);
-        await trx('payable_orders')
-          .where({ tenant_id: tenantId, order_id: prow.order_id })
-          .update({ status: refundedTotal >= paidAmount ? 'REFUNDED' : 'PARTIALLY_REFUNDED' });
-        await outbox(trx, {
-          id: randomUUID(),
-          type: 'refund.succeeded',
-          version: 1,
-          tenantId,
-          orderId: prow.order_id,
-          paymentId: prow.id,
-          occurredAt: iso(now),
-          data: { refundId: ref.id, amount: Number(ref.amount_fen), currency: prow.currency, refundedTotal, paidAmount, fullyRefunded: refundedTotal >= paidAmount },
-        });
+        await trx('payable_orders').where({ tenant_id: tenantId, order_id: p.orderId }).update({ status: payableStatusAfterRefunds(refundedTotal, p.amount) });
+        await outbox(trx, refundSucceeded(p, ref, refundedTotal, now));
         return 'APPLIED';
       }
-      if (r.state === 'FAILED') {
-        const [u] = await trx('refunds')
-          .where({ tenant_id: tenantId, id: ref.id, state: 'PROCESSING' })
-          .update({ state: 'FAILED', failure_reason: r.failureReason ?? 'refused by the channel', updated_at: trx.fn.now() })
-          .returning('id');
-        if (!u) return 'NO_CHANGE';
-        // release the reservation
-        await trx('payments').where({ tenant_id: tenantId, id: ref.payment_id }).update({ refunded_fen: trx.raw('refunded_fen - ?', [Number(ref.amount_fen)]), updated_at: trx.fn.now() });
-        await outbox(trx, { id: randomUUID(), type: 'refund.failed', version: 1, tenantId, orderId: prow.order_id, paymentId: prow.id, occurredAt: iso(now), data: { refundId: ref.id, amount: Number(ref.amount_fen), reason: r.failureReason ?? null } });
-        return 'APPLIED';
-      }
-      return 'NO_CHANGE';
+      const [u] = await trx('refunds')
+        .where({ tenant_id: tenantId, id: ref.id })
+        .whereIn('state', REFUND_ENTERED_FROM.FAILED)
+        .update({ state: 'FAILED', failure_reason: decision.reason, updated_at: trx.fn.now() })
+        .returning('id');
+      if (!u) return 'NO_CHANGE';
+      // release the reservation
+      await trx('payments').where({ tenant_id: tenantId, id: ref.paymentId }).update({ refunded_fen: trx.raw('refunded_fen - ?', [ref.amount]), updated_at: trx.fn.now() });
+      await outbox(trx, refundFailed(p, ref, r.failureReason ?? null, now));
+      return 'APPLIED';
     });
   }
 

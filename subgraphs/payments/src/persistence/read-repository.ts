@@ -1,49 +1,12 @@
 import { Knex, ReadScope, withTenant, withTenantScope } from '@evcs/platform';
 import type { ChannelName } from '../domain/channel';
-import type { DiscrepancyKind, PaymentRecord, PaymentState, RefundRecord, StatementRunRecord } from '../domain/ports';
+import type { PaymentRecord, RefundRecord, StatementRunRecord } from '../domain/ports';
+import type { DiscrepancyFilter, DiscrepancyRecord, DiscrepancyTotals, PaymentFilter } from '../domain/read-model';
 import { toPayment, toRefund } from './payment-store';
 
 type Row = Record<string, any>;
 
-export interface PaymentFilter {
-  state?: PaymentState | null;
-  channel?: ChannelName | null;
-  orderId?: string | null;
-}
-export interface DiscrepancyFilter {
-  channel?: ChannelName | null;
-  date?: string | null;
-  kind?: DiscrepancyKind | null;
-  resolved?: boolean | null;
-}
-export interface DiscrepancyRecord {
-  id: string;
-  tenantId: string;
-  runId: string;
-  channel: ChannelName;
-  statementDate: string;
-  kind: DiscrepancyKind;
-  outTradeNo: string;
-  outRefundNo: string | null;
-  paymentId: string | null;
-  refundId: string | null;
-  localAmount: number | null;
-  channelAmount: number | null;
-  localState: string | null;
-  channelState: string | null;
-  detectedAt: Date;
-  resolvedAt: Date | null;
-  resolvedBy: string | null;
-  resolutionNote: string | null;
-}
-export interface DiscrepancyTotals {
-  count: number;
-  unresolved: number;
-  missingLocally: number;
-  missingAtChannel: number;
-  amountMismatch: number;
-  statusMismatch: number;
-}
+export type { DiscrepancyFilter, DiscrepancyRecord, DiscrepancyTotals, PaymentFilter };
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const toDiscrepancy = (r: Row): DiscrepancyRecord => ({

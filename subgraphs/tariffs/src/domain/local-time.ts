@@ -1,7 +1,9 @@
+import { zoneOffsetMs } from '@evcs/platform';
+
 /**
- * UTC instant → wall-clock minute of the day in an IANA zone, through Intl (the
- * runtime's ICU tz database), so DST-free zones (Asia/Shanghai) and DST zones
- * (Europe/Berlin) are handled by the same code.
+ * UTC instant → wall-clock minute of the day in an IANA zone, through the platform's
+ * zone arithmetic, so DST-free zones (Asia/Shanghai) and DST zones (Europe/Berlin)
+ * are handled by the same code.
  *
  * Pricing walks a session in UTC quarter-hours. That is exact as long as a zone's
  * UTC offset is a multiple of 15 minutes and changes only at UTC quarter-hours —
@@ -10,24 +12,6 @@
  */
 export const QUARTER_MS = 15 * 60_000;
 const DAY_MS = 86_400_000;
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-}
 
 /** Offsets are memoised per zone and UTC quarter; bounded so a long-lived process doesn't grow without limit. */
 const offsetCache = new Map<string, number>();
@@ -38,10 +22,7 @@ export function offsetAt(tz: string, quarterStartMs: number): number {
   const key = `${tz}|${quarterStartMs}`;
   const hit = offsetCache.get(key);
   if (hit !== undefined) return hit;
-  const parts = formatter(tz).formatToParts(new Date(quarterStartMs));
-  const get = (t: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === t)?.value);
-  const localAsUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
-  const offset = localAsUtc - Math.floor(quarterStartMs / 60_000) * 60_000;
+  const offset = zoneOffsetMs(tz, quarterStartMs);
   if (offsetCache.size >= OFFSET_CACHE_MAX) offsetCache.clear();
   offsetCache.set(key, offset);
   return offset;

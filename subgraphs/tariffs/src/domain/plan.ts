@@ -1,3 +1,4 @@
+import { isTimeZone } from '@evcs/platform';
 import { Exact } from './exact';
 
 /**
@@ -181,14 +182,9 @@ export function validateCurrency(currency: string, field = 'currency'): UserErro
   return /^[A-Z]{3}$/.test(currency) ? null : { code: PlanErrorCodes.INVALID_CURRENCY, field, message: `currency "${currency}" is not a three-letter ISO 4217 code` };
 }
 
-/** An IANA timezone this runtime knows (Intl is the source of truth for offsets). */
+/** An IANA timezone this runtime knows (the platform's zone check). */
 export function validateTimezone(tz: string, field = 'timezone'): UserError | null {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(tz) ? null : { code: PlanErrorCodes.INVALID_TIMEZONE, field, message: `"${tz}" is not an IANA timezone name` };
-  } catch {
-    return { code: PlanErrorCodes.INVALID_TIMEZONE, field, message: `"${tz}" is not an IANA timezone name` };
-  }
+  return isTimeZone(tz) ? null : { code: PlanErrorCodes.INVALID_TIMEZONE, field, message: `"${tz}" is not an IANA timezone name` };
 }
 
 /** Stored/serialised form of a segment: prices as 4-place decimal strings. */

@@ -68,6 +68,8 @@ export interface TariffTx {
   upsertBinding(b: Omit<BindingRecord, 'boundAt'> & { boundBy: string }): Promise<BindingRecord>;
   deleteBinding(chargerId: string): Promise<BindingRecord | null>;
   bindingsOfPlan(planId: string, protocol?: ChargerProtocol): Promise<BindingRecord[]>;
+  /** Enqueue the change's events in the outbox, in this transaction. */
+  announce(events: readonly TariffEvent[]): Promise<void>;
 }
 
 export interface TariffStore {
@@ -91,6 +93,7 @@ export interface Resolution {
 }
 
 /** Publishes tariff events; called after the commit. */
-export interface TariffEventPublisher {
-  publish(events: TariffEvent[]): Promise<void>;
+/** Told after a commit that enqueued events, so they go out now rather than at the next poll. */
+export interface OutboxSignal {
+  committed(): void;
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { TariffEvent } from '@evcs/events';
-import { AppError, ErrorCodes, Logger } from '@evcs/platform';
+import { AppError, ErrorCodes, Logger, isUuid } from '@evcs/platform';
 import { PlanCache } from './plan-cache';
 import { PricedPlan, SegmentInput, segmentsFromRecords, segmentToRecord, UserError, validateCurrency, validateSegments, validateTimezone, versionAt } from './plan';
 import { priceSession, SessionPrice, SessionUsage } from './pricing';
-import type { BindingRecord, ChargerProtocol, PlanRecord, Resolution, TariffEventPublisher, TariffStore, TariffTx, TariffWriteScope, VersionRecord } from './ports';
+import type { BindingRecord, ChargerProtocol, PlanRecord, Resolution, OutboxSignal, TariffStore, TariffTx, TariffWriteScope, VersionRecord } from './ports';
 import { toYkcBillingModel } from './ykc';
 
 /** At most this many ACTIVE plans per station (the legacy system's rule, now enforced). */
@@ -27,8 +27,6 @@ export const TariffErrorCodes = {
 export type Outcome<T> = { ok: true; value: T } | { ok: false; errors: UserError[] };
 const fail = <T>(code: string, field: string | null, message: string): Outcome<T> => ({ ok: false, errors: [{ code, field, message }] });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: string): boolean => UUID.test(s);
 
 export interface CreatePlanCommand {
   stationId: string | null;
@@ -73,12 +71,12 @@ interface CachedPlan {
 /**
  * Tariff plans, versions, bindings and pricing. Every method takes the tenant
  * first; nothing falls back to a default tenant. Business failures come back as
- * user errors; events are published after the commit.
+ * user errors; events are enqueued in the outbox with each change.
  */
 export class TariffService {
   constructor(
     private readonly store: TariffStore,
-    private readonly publisher: TariffEventPublisher,
+    private readonly outbox: OutboxSignal,
     private readonly cache: PlanCache,
     private readonly logger: Logger,
     private readonly clock: () => Date = () => new Date(),
@@ -101,7 +99,9 @@ export class TariffService {
     if (errors.length > 0 || !segs.ok) return { ok: false, errors };
     if (!this.stationInScope(scope, cmd.stationId)) return fail(TariffErrorCodes.OUT_OF_SCOPE, 'stationId', outOfScopeMessage(cmd.stationId));
 
-    const result = await this.store.inTenant(tenantId, async (tx): Promise<Outcome<PlanWithVersion>> => {
+    return this.changeInTenant(
+      tenantId,
+      async (tx): Promise<Outcome<PlanWithVersion>> => {
       await tx.lockPlanSet(cmd.stationId);
       if (cmd.stationId !== null) {
         const active = await tx.countActivePlans(cmd.stationId);
@@ -113,14 +113,9 @@ export class TariffService {
       const plan = await tx.insertPlan({ stationId: cmd.stationId, name, currency: cmd.currency, timezone, isDefault: cmd.isDefault });
       const version = await tx.insertVersion({ planId: plan.id, version: 1, effectiveFrom, segments: segs.segments.map(segmentToRecord), createdBy: actor });
       return { ok: true, value: { plan, version } };
-    });
-    if (result.ok) {
-      await this.afterCommit(tenantId, [
-        this.planEvent(tenantId, result.value.plan, 'CREATED', result.value.version),
-        ...(cmd.isDefault ? [this.planEvent(tenantId, result.value.plan, 'DEFAULT_CHANGED')] : []),
-      ]);
-    }
-    return result;
+      },
+      (v) => [this.planEvent(tenantId, v.plan, 'CREATED', v.version), ...(cmd.isDefault ? [this.planEvent(tenantId, v.plan, 'DEFAULT_CHANGED')] : [])],
+    );
   }
 
   /** Editing a plan: a new immutable version, in force from `effectiveFrom` (default now). Old versions stay readable. */
@@ -129,7 +124,9 @@ export class TariffService {
     if (!isUuid(cmd.planId)) return fail(TariffErrorCodes.INVALID_ID, 'planId', 'planId is not a UUID');
     const segs = validateSegments(cmd.segments);
     if (!segs.ok) return { ok: false, errors: segs.errors };
-    const result = await this.store.inTenant(tenantId, async (tx): Promise<Outcome<PlanWithVersion>> => {
+    return this.changeInTenant(
+      tenantId,
+      async (tx): Promise<Outcome<PlanWithVersion>> => {
       const plan = await tx.lockPlan(cmd.planId);
       if (!plan || !this.stationInScope(scope, plan.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${cmd.planId}`);
       if (plan.status !== 'ACTIVE') return fail(TariffErrorCodes.PLAN_RETIRED, 'planId', `plan "${plan.name}" is retired and cannot be edited`);
@@ -148,39 +145,45 @@ export class TariffService {
       const version = await tx.insertVersion({ planId: plan.id, version: latest.version + 1, effectiveFrom, segments: segs.segments.map(segmentToRecord), createdBy: actor });
       const updated = await tx.updatePlan(plan.id, {});
       return { ok: true, value: { plan: updated, version } };
-    });
-    if (result.ok) await this.afterCommit(tenantId, [this.planEvent(tenantId, result.value.plan, 'VERSIONED', result.value.version)]);
-    return result;
+      },
+      (v) => [this.planEvent(tenantId, v.plan, 'VERSIONED', v.version)],
+    );
   }
 
   async setDefaultPlan(scope: TariffWriteScope, planId: string): Promise<Outcome<PlanRecord>> {
     if (!isUuid(planId)) return fail(TariffErrorCodes.INVALID_ID, 'planId', 'planId is not a UUID');
-    const result = await this.store.inTenant(scope.tenantId, async (tx): Promise<Outcome<PlanRecord>> => {
+    return this.changeInTenant(
+      scope.tenantId,
+      async (tx): Promise<Outcome<PlanRecord>> => {
       const found = await tx.lockPlan(planId);
       if (!found || !this.stationInScope(scope, found.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${planId}`);
       if (found.status !== 'ACTIVE') return fail(TariffErrorCodes.PLAN_RETIRED, 'planId', `plan "${found.name}" is retired`);
       await tx.lockPlanSet(found.stationId);
       await tx.clearDefaults(found.stationId, found.id);
       return { ok: true, value: await tx.updatePlan(found.id, { isDefault: true }) };
-    });
-    if (result.ok) await this.afterCommit(scope.tenantId, [this.planEvent(scope.tenantId, result.value, 'DEFAULT_CHANGED')]);
-    return result;
+      },
+      (v) => [this.planEvent(scope.tenantId, v, 'DEFAULT_CHANGED')],
+    );
   }
 
   /** Retire a plan (frees one of its station's 16 slots). Refused while chargers are bound to it. */
   async retirePlan(scope: TariffWriteScope, planId: string): Promise<Outcome<PlanRecord>> {
     if (!isUuid(planId)) return fail(TariffErrorCodes.INVALID_ID, 'planId', 'planId is not a UUID');
-    const result = await this.store.inTenant(scope.tenantId, async (tx): Promise<Outcome<PlanRecord>> => {
+    let changed = false;
+    return this.changeInTenant(
+      scope.tenantId,
+      async (tx): Promise<Outcome<PlanRecord>> => {
       const found = await tx.lockPlan(planId);
       if (!found || !this.stationInScope(scope, found.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${planId}`);
       if (found.status !== 'ACTIVE') return { ok: true, value: found };
+      changed = true;
       const bound = await tx.bindingsOfPlan(found.id);
       if (bound.length > 0) return fail(TariffErrorCodes.PLAN_BOUND, 'planId', `plan "${found.name}" is bound to ${bound.length} charger(s); bind them to another plan first`);
       await tx.lockPlanSet(found.stationId);
       return { ok: true, value: await tx.updatePlan(found.id, { status: 'RETIRED', isDefault: false }) };
-    });
-    if (result.ok) await this.afterCommit(scope.tenantId, [this.planEvent(scope.tenantId, result.value, 'RETIRED')]);
-    return result;
+      },
+      (v) => (changed ? [this.planEvent(scope.tenantId, v, 'RETIRED')] : []),
+    );
   }
 
   /**
@@ -193,7 +196,9 @@ export class TariffService {
       if (!isUuid(cmd[f])) return fail(TariffErrorCodes.INVALID_ID, f, `${f} is not a UUID`);
     }
     if (!this.stationInScope(scope, cmd.stationId)) return fail(TariffErrorCodes.OUT_OF_SCOPE, 'stationId', outOfScopeMessage(cmd.stationId));
-    const result = await this.store.inTenant(scope.tenantId, async (tx): Promise<Outcome<BindingRecord>> => {
+    return this.changeInTenant(
+      scope.tenantId,
+      async (tx): Promise<Outcome<BindingRecord>> => {
       const plan = await tx.lockPlan(cmd.planId);
       if (!plan || (plan.stationId !== null && !this.stationInScope(scope, plan.stationId))) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${cmd.planId}`);
       if (plan.status !== 'ACTIVE') return fail(TariffErrorCodes.PLAN_RETIRED, 'planId', `plan "${plan.name}" is retired`);
@@ -213,21 +218,23 @@ export class TariffService {
         }
       }
       return { ok: true, value: await tx.upsertBinding({ chargerId: cmd.chargerId, stationId: cmd.stationId, protocol: cmd.protocol, planId: plan.id, boundBy: actor }) };
-    });
-    if (result.ok) await this.afterCommit(scope.tenantId, [this.bindingEvent(scope.tenantId, cmd.chargerId, cmd.stationId, cmd.planId)]);
-    return result;
+      },
+      () => [this.bindingEvent(scope.tenantId, cmd.chargerId, cmd.stationId, cmd.planId)],
+    );
   }
 
   async unbindCharger(scope: TariffWriteScope, chargerId: string): Promise<Outcome<BindingRecord | null>> {
     if (!isUuid(chargerId)) return fail(TariffErrorCodes.INVALID_ID, 'chargerId', 'chargerId is not a UUID');
-    const result = await this.store.inTenant(scope.tenantId, async (tx): Promise<Outcome<BindingRecord | null>> => {
+    return this.changeInTenant(
+      scope.tenantId,
+      async (tx): Promise<Outcome<BindingRecord | null>> => {
       const existing = await tx.binding(chargerId);
       if (!existing) return { ok: true, value: null };
       if (!this.stationInScope(scope, existing.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'chargerId', `charger ${chargerId} has no binding`);
       return { ok: true, value: await tx.deleteBinding(chargerId) };
-    });
-    if (result.ok && result.value) await this.afterCommit(scope.tenantId, [this.bindingEvent(scope.tenantId, chargerId, result.value.stationId, null)]);
-    return result;
+      },
+      (v) => (v ? [this.bindingEvent(scope.tenantId, chargerId, v.stationId, null)] : []),
+    );
   }
 
   /** Which plan prices this charger: its own binding, else its station's default, else the tenant's default. */
@@ -281,17 +288,22 @@ export class TariffService {
   }
 
   /**
-   * Publish-after-commit: this instance drops its own cache at once, then tells
-   * the others. A failed publish is logged, not undone (the change is committed);
-   * other instances then catch up when their entries' TTL runs out.
+   * A change and its events in one transaction: the events are enqueued in the tariffs
+   * outbox with the change (a crash can't lose them, nor publish a change that rolled
+   * back). After the commit this instance drops its own cache at once and wakes the relay;
+   * other instances drop theirs when the events reach them.
    */
-  private async afterCommit(tenantId: string, events: TariffEvent[]): Promise<void> {
-    this.cache.invalidateTenant(tenantId);
-    try {
-      await this.publisher.publish(events);
-    } catch (err) {
-      this.logger.error({ err, tenantId, events: events.map((e) => e.type) }, 'tariff events not published; other instances refresh on cache TTL');
+  private async changeInTenant<T>(tenantId: string, change: (tx: TariffTx) => Promise<Outcome<T>>, events: (value: T) => TariffEvent[]): Promise<Outcome<T>> {
+    const result = await this.store.inTenant(tenantId, async (tx) => {
+      const out = await change(tx);
+      if (out.ok) await tx.announce(events(out.value));
+      return out;
+    });
+    if (result.ok) {
+      this.cache.invalidateTenant(tenantId);
+      this.outbox.committed();
     }
+    return result;
   }
 
   private planEvent(tenantId: string, plan: PlanRecord, change: 'CREATED' | 'VERSIONED' | 'DEFAULT_CHANGED' | 'RETIRED', version?: VersionRecord): TariffEvent {

@@ -4,7 +4,7 @@ import type { TariffsContext } from '../context';
 import { Exact } from '../domain/exact';
 import { segmentsFromRecords, versionAt } from '../domain/plan';
 import { MeterSample, SessionUsage } from '../domain/pricing';
-import { isUuid } from '../domain/tariff-service';
+import { isUuid } from '@evcs/platform';
 import { toYkcBillingModel } from '../domain/ykc';
 import { toBinding, toPlan, toSessionPrice, toUserErrors, toVersion } from './mappers';
 import {

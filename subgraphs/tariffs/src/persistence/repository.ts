@@ -1,4 +1,5 @@
-import { Knex, withTenant, withTenantScope } from '@evcs/platform';
+import { TariffEvents, type TariffEvent } from '@evcs/events';
+import { Knex, OutboxWriter, withTenant, withTenantScope } from '@evcs/platform';
 import type { SegmentInput } from '../domain/plan';
 import type {
   BindingRecord,
@@ -69,11 +70,17 @@ const toBinding = (r: BindingRow): BindingRecord => ({ chargerId: r.charger_id, 
 /** Per-station (or tenant-level) lock key for the plan set: serialises the 16-plan count and default switches. */
 const planSetLockKey = (tenantId: string, stationId: string | null) => `tariffs:plan-set:${tenantId}:${stationId ?? 'tenant'}`;
 
+const outbox = new OutboxWriter('tariffs');
+
 class PgTariffTx implements TariffTx {
   constructor(
     private readonly trx: Knex.Transaction,
     private readonly tenantId: string,
   ) {}
+
+  async announce(events: readonly TariffEvent[]): Promise<void> {
+    await outbox.enqueueAll(this.trx, TariffEvents, events);
+  }
 
   private plans() {
     return this.trx('tariff_plans').where('tenant_id', this.tenantId);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IdTagChanged, LocalAuthEntry } from '@evcs/events';
-import { ForbiddenError, type Permission, type ReadScope } from '@evcs/platform';
+import { ForbiddenError, isUuid, type Permission, type ReadScope } from '@evcs/platform';
 import { Actor, actorUserId } from './access';
 import type { RequestMeta } from './audit';
 import type { Clock } from './clock';
@@ -22,7 +22,7 @@ import {
   validateImportRows,
 } from './id-tag-rules';
 import { fail, failAll, ok, Outcome, UserError, UserErrorCodes } from './outcome';
-import { checkUuids, isUuid } from './rules';
+import { checkUuids } from './rules';
 
 export interface CreateIdTagInput {
   value: string;

@@ -1,3 +1,4 @@
+import { isUuid } from '@evcs/platform';
 import { isPermission } from './access';
 import type { UserError } from './outcome';
 import { UserErrorCodes } from './outcome';
@@ -40,7 +41,6 @@ const err = (field: string, message: string, code: string = UserErrorCodes.INVAL
 const TENANT_CODE = /^[a-z0-9][a-z0-9_-]{1,62}$/;
 const USERNAME = /^[a-z0-9][a-z0-9._@-]{1,63}$/;
 const ROLE_CODE = /^[A-Z][A-Z0-9_]{1,63}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const PASSWORD_MIN = 10;
 /** scrypt's cost doesn't grow with input, but there is no reason to accept megabytes */
@@ -49,7 +49,6 @@ export const PASSWORD_MAX = 256;
 export const normalizeTenantCode = (code: string): string => code.trim().toLowerCase();
 export const normalizeUsername = (username: string): string => username.trim().toLowerCase();
 export const normalizeRoleCode = (code: string): string => code.trim().toUpperCase();
-export const isUuid = (s: string): boolean => UUID.test(s);
 
 export function checkTenantCode(code: string, field = 'code'): UserError[] {
   return TENANT_CODE.test(code) ? [] : [err(field, 'Tenant code: 2–63 lowercase letters, digits, "-" or "_"')];

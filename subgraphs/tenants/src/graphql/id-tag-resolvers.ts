@@ -1,10 +1,10 @@
 import { Arg, Ctx, Directive, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { AppError, ErrorCodes, ForbiddenError } from '@evcs/platform';
+import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize } from '@evcs/platform';
+import { z } from 'zod';
 import type { TenantsContext } from '../context';
 import type { IdTagFilter as DomainFilter } from '../domain/id-tag-ports';
 import { idTagKey, type IdTagPolicy as DomainPolicy, type IdTagRecord } from '../domain/id-tag-rules';
 import type { Outcome } from '../domain/outcome';
-import { isUuid } from '../domain/rules';
 import {
   AuthorizationStatus,
   CreateIdTagInput,
@@ -30,16 +30,7 @@ const toPolicy = (p: DomainPolicy): IdTagPolicy => Object.assign(new IdTagPolicy
 const errors = <T>(out: Outcome<T>): UserError[] => (out.ok ? [] : out.errors.map((e) => Object.assign(new UserError(), e)));
 const tagPayload = (out: Outcome<IdTagRecord>): IdTagPayload => Object.assign(new IdTagPayload(), { idTag: out.ok ? toIdTag(out.value) : null, userErrors: errors(out) });
 
-const encodeCursor = (v: { t: string; k: string }): string => Buffer.from(JSON.stringify(v)).toString('base64url');
-function decodeCursor(cursor: string): { t: string; k: string } {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t?: unknown; k?: unknown };
-    if (typeof v.t === 'string' && isUuid(v.t) && typeof v.k === 'string' && v.k.length <= 20) return { t: v.t, k: v.k };
-  } catch {
-    /* fall through */
-  }
-  throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid cursor');
-}
+const idTagCursor = cursorCodec('idtag', z.object({ t: z.string().refine(isUuid), k: z.string().max(20) }));
 
 function filterOf(f: IdTagFilter | null): DomainFilter {
   if (f?.userId && !isUuid(f.userId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'filter.userId is not a UUID');
@@ -61,10 +52,10 @@ export class IdTagResolver {
     @Arg('first', () => Int, { defaultValue: 50 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<IdTagConnection> {
-    if (!Number.isInteger(first) || first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
-    const cur = after ? decodeCursor(after) : undefined;
+    pageSize(first);
+    const cur = after ? idTagCursor.decode(after) : undefined;
     const rows = await ctx.idTags.list(ctx.readScope('idtag:read'), filterOf(filter), { after: cur && { tenantId: cur.t, key: cur.k }, limit: first + 1 });
-    const edges = rows.slice(0, first).map((t) => ({ cursor: encodeCursor({ t: t.tenantId, k: idTagKey(t.value) }), node: toIdTag(t) }));
+    const edges = rows.slice(0, first).map((t) => ({ cursor: idTagCursor.encode({ t: t.tenantId, k: idTagKey(t.value) }), node: toIdTag(t) }));
     return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 

@@ -1,10 +1,10 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, ErrorCodes, ForbiddenError } from '@evcs/platform';
+import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize } from '@evcs/platform';
+import { z } from 'zod';
 import type { TenantsContext } from '../context';
 import type { IssuedTokens } from '../domain/auth-service';
 import type { Outcome, UserError as DomainUserError } from '../domain/outcome';
 import type { RoleRecord, TenantRecord, UserRecord } from '../domain/ports';
-import { isUuid } from '../domain/rules';
 import { IdTagResolver } from './id-tag-resolvers';
 import {
   AssumeTenantPayload,
@@ -85,24 +85,10 @@ const authPayload = (out: Outcome<IssuedTokens>): AuthPayload =>
 
 // ---- cursors: opaque to clients, validated on the way back ---------------------------------
 
-const encodeCursor = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
-function decodeCursor<T>(cursor: string, valid: (v: unknown) => v is T): T {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (valid(v)) return v;
-  } catch {
-    /* fall through */
-  }
-  throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid cursor');
-}
-const isUserCursor = (v: unknown): v is { t: string; u: string } =>
-  !!v && typeof v === 'object' && typeof (v as { t: unknown }).t === 'string' && isUuid((v as { t: string }).t) && typeof (v as { u: unknown }).u === 'string';
-const isAuditCursor = (v: unknown): v is { id: string } => !!v && typeof v === 'object' && /^\d{1,19}$/.test(String((v as { id: unknown }).id));
+// Users page by (tenant, username); the audit log by its bigint id.
+const userCursor = cursorCodec('user', z.object({ t: z.string().refine(isUuid), u: z.string() }));
+const auditCursor = cursorCodec('audit', z.object({ id: z.string().regex(/^\d{1,19}$/) }));
 
-function pageSize(first: number): number {
-  if (!Number.isInteger(first) || first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
-  return first;
-}
 
 function authUser(ctx: TenantsContext): { userId: string; tenantId: string } {
   if (ctx.identity.kind !== 'user' || ctx.identity.actor) throw new ForbiddenError('only a signed-in user can do this');
@@ -211,10 +197,10 @@ export class UserResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<UserConnection> {
     const limit = pageSize(first);
-    const cur = after ? decodeCursor(after, isUserCursor) : undefined;
+    const cur = after ? userCursor.decode(after) : undefined;
     const rows = await ctx.repo.listUsers(ctx.readScope('user:read'), { after: cur && { tenantId: cur.t, username: cur.u }, limit: limit + 1 });
     const page = rows.slice(0, limit);
-    const edges = page.map((u) => ({ cursor: encodeCursor({ t: u.tenantId, u: u.username }), node: toUser(u) }));
+    const edges = page.map((u) => ({ cursor: userCursor.encode({ t: u.tenantId, u: u.username }), node: toUser(u) }));
     return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
@@ -289,7 +275,7 @@ export class AuditResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<AuditEventConnection> {
     const limit = pageSize(first);
-    const cur = after ? decodeCursor(after, isAuditCursor) : undefined;
+    const cur = after ? auditCursor.decode(after) : undefined;
     const rows = await ctx.repo.auditEvents(ctx.readScope('audit:read'), {
       types: filter?.types ?? undefined,
       since: filter?.since ?? undefined,
@@ -297,7 +283,7 @@ export class AuditResolver {
       beforeId: cur?.id,
       limit: limit + 1,
     });
-    const edges = rows.slice(0, limit).map((e) => ({ cursor: encodeCursor({ id: e.id }), node: Object.assign(new AuditEvent(), e) }));
+    const edges = rows.slice(0, limit).map((e) => ({ cursor: auditCursor.encode({ id: String(e.id) }), node: Object.assign(new AuditEvent(), e) }));
     return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 }

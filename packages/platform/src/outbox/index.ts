@@ -1,0 +1,4 @@
+export * from './writer';
+export * from './pg-outbox';
+export * from './relay';
+export * from './migration';

@@ -1,0 +1,56 @@
+import fc from 'fast-check';
+import { z } from 'zod';
+import { cursorCodec, isUuid, pageSize, parseUuid } from '../src';
+
+const key = z.object({ at: z.string().datetime(), id: z.string().refine(isUuid) });
+
+describe('cursorCodec', () => {
+  const orders = cursorCodec('order', key);
+  const payments = cursorCodec('payment', key);
+
+  it('decodes what it encoded', () => {
+    fc.assert(
+      fc.property(fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01') }), fc.uuid(), (d, id) => {
+        const k = { at: d.toISOString(), id };
+        expect(orders.decode(orders.encode(k))).toEqual(k);
+      }),
+    );
+  });
+
+  it('refuses a cursor of another list, a tampered key, garbage and oversized input with BAD_USER_INPUT', () => {
+    const k = { at: new Date().toISOString(), id: '3f1c8a2e-8b1a-4c7e-9a55-0d3c1e2f4a5b' };
+    const bad = [
+      payments.encode(k),
+      Buffer.from(JSON.stringify(['order', { ...k, id: 'x' }])).toString('base64url'),
+      Buffer.from(JSON.stringify(['order', k, 'extra'])).toString('base64url'),
+      Buffer.from('not json').toString('base64url'),
+      'has spaces and = signs',
+      '',
+      'A'.repeat(2000),
+    ];
+    for (const c of bad) expect(() => orders.decode(c)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT' }));
+  });
+
+  it('encodes only the key (extra fields of a row are not leaked into the cursor)', () => {
+    const c = orders.encode({ at: new Date(0).toISOString(), id: '3f1c8a2e-8b1a-4c7e-9a55-0d3c1e2f4a5b', secret: 'x' } as never);
+    expect(Buffer.from(c, 'base64url').toString()).not.toContain('secret');
+  });
+});
+
+describe('ids and page sizes', () => {
+  it('isUuid accepts either case and nothing else; parseUuid lower-cases', () => {
+    expect(isUuid('3F1C8A2E-8B1A-4C7E-9A55-0D3C1E2F4A5B')).toBe(true);
+    expect(isUuid('3f1c8a2e-8b1a-4c7e-9a55-0d3c1e2f4a5')).toBe(false);
+    expect(isUuid(' 3f1c8a2e-8b1a-4c7e-9a55-0d3c1e2f4a5b')).toBe(false);
+    expect(isUuid(42)).toBe(false);
+    expect(parseUuid('3F1C8A2E-8B1A-4C7E-9A55-0D3C1E2F4A5B')).toBe('3f1c8a2e-8b1a-4c7e-9a55-0d3c1e2f4a5b');
+    expect(() => parseUuid('nope', 'orderId')).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', message: 'orderId is not a UUID' }));
+  });
+
+  it('pageSize is 1..max', () => {
+    expect(pageSize(1)).toBe(1);
+    expect(pageSize(500)).toBe(500);
+    for (const n of [0, -1, 501, 1.5, Number.NaN]) expect(() => pageSize(n)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT' }));
+    expect(() => pageSize(101, 100, 'last')).toThrow('`last` must be between 1 and 100');
+  });
+});
