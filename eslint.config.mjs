@@ -61,8 +61,6 @@ export default tseslint.config(
       'subgraphs/*/src/persistence/**',
       'subgraphs/*/src/domain/**',
       'subgraphs/*/src/graphql/**',
-      // Until orders moves onto the platform's outbox relay (its rows still carry namespaced topics).
-      'subgraphs/orders/src/events/outbox-relay.ts',
     ],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { paths: restrict(SQL_AND_ORM, 'only persistence talks SQL'), patterns: [{ group: ['knex/*', 'pg/*', 'objection/*'], message: 'only persistence talks SQL' }] }],

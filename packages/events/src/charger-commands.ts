@@ -76,6 +76,14 @@ export const ChargerCommand = z.object({
 });
 export type ChargerCommand = z.infer<typeof ChargerCommand>;
 
+/**
+ * A command to a charger, in its envelope: the one way producers build one (the bridge
+ * routes and answers by its id; it expires `timeoutMs` after reaching the charger's bridge).
+ */
+export function newChargerCommand(c: { id: string; tenantId: string; chargerId: string; command: CommandSpec; issuedAt: Date; timeoutMs?: number }): ChargerCommand {
+  return { id: c.id, version: 1, tenantId: c.tenantId, chargerId: c.chargerId, issuedAt: c.issuedAt.toISOString(), timeoutMs: c.timeoutMs ?? 30_000, command: c.command };
+}
+
 /** Keyed by charger: one charger's commands stay in order. */
 export const ChargerCommands: EventContract<ChargerCommand> = {
   topic: CHARGER_COMMANDS_TOPIC,

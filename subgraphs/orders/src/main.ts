@@ -10,12 +10,11 @@ import {
   PAYMENT_EVENTS_PARTITIONS,
   PAYMENT_EVENTS_TOPIC,
 } from '@evcs/events';
-import { importSigningKey, parseEnv, runSubgraphMain, ServiceGraphQLClient, TokenIssuer, isTimeZone } from '@evcs/platform';
+import { importSigningKey, isTimeZone, OutboxRelay, parseEnv, PgOutbox, runSubgraphMain, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
 import { AssetsChargerDirectory } from './clients/assets-directory';
 import { TariffsPricer } from './clients/tariffs-pricer';
 import { startChargerEventsConsumer } from './events/charger-events-consumer';
 import { startPaymentEventsConsumer } from './events/payment-events-consumer';
-import { startOutboxRelay } from './events/outbox-relay';
 import { startScheduler } from './jobs/scheduler';
 import { PgJobsStore } from './persistence/jobs-store';
 import { createOrdersServer, createReconciliationService, createSessionService } from './server';
@@ -26,6 +25,9 @@ const Env = z.object({
   RECONCILIATION_TIMEZONE: z.string().default('Asia/Shanghai'),
   ORDERS_SIGNING_KEY_FILE: z.string({ required_error: "path to the orders service's private JWK (service tokens)" }).min(1),
 });
+
+// The outbox relay (run with the consumers); the API's transactions wake it after they enqueue.
+let relay: OutboxRelay | undefined;
 
 async function clients() {
   const env = parseEnv(Env);
@@ -42,14 +44,14 @@ runSubgraphMain({
   name: 'orders',
   defaultPort: 4004,
   createServer: async (rt) =>
-    createOrdersServer({ ...rt, ...(await clients()), commandsTopic: rt.names.topic(CHARGER_COMMANDS_TOPIC), orderEventsTopic: rt.names.topic(ORDER_EVENTS_TOPIC) }),
+    createOrdersServer({ ...rt, ...(await clients()), onEnqueued: () => relay?.wake() }),
   startConsumers: async (rt) => {
-    const deps = { ...rt, ...(await clients()), commandsTopic: rt.names.topic(CHARGER_COMMANDS_TOPIC), orderEventsTopic: rt.names.topic(ORDER_EVENTS_TOPIC) };
+    const deps = { ...rt, ...(await clients()), onEnqueued: () => relay?.wake() };
     const topic = rt.names.topic(CHARGER_EVENTS_TOPIC);
     await rt.bus.ensureTopics([
       { topic, partitions: CHARGER_EVENTS_PARTITIONS },
-      { topic: deps.commandsTopic, partitions: CHARGER_COMMANDS_PARTITIONS },
-      { topic: deps.orderEventsTopic, partitions: ORDER_EVENTS_PARTITIONS },
+      { topic: rt.names.topic(CHARGER_COMMANDS_TOPIC), partitions: CHARGER_COMMANDS_PARTITIONS },
+      { topic: rt.names.topic(ORDER_EVENTS_TOPIC), partitions: ORDER_EVENTS_PARTITIONS },
       { topic: rt.names.topic(PAYMENT_EVENTS_TOPIC), partitions: PAYMENT_EVENTS_PARTITIONS },
     ]);
     const payments = await startPaymentEventsConsumer({
@@ -60,7 +62,9 @@ runSubgraphMain({
       groupId: rt.names.group('orders-payment-events'),
     });
     const events = await startChargerEventsConsumer({ bus: rt.bus, sessions: createSessionService(deps), logger: rt.logger, topic, groupId: rt.names.group('orders-charger-events') });
-    const relay = startOutboxRelay({ knex: rt.knex, bus: rt.bus, logger: rt.logger });
+    relay = new OutboxRelay({ outbox: new PgOutbox(rt.knex, 'orders'), bus: rt.bus, names: rt.names, logger: rt.logger });
+    relay.start();
+    const started = relay;
     const scheduler = startScheduler({
       jobs: new PgJobsStore(rt.knex),
       logger: rt.logger,
@@ -71,7 +75,7 @@ runSubgraphMain({
     return [
       events,
       payments,
-      { ready: Promise.resolve(), stop: () => relay.stop() },
+      { ready: Promise.resolve(), stop: () => started.stop() },
       { ready: Promise.resolve(), stop: () => scheduler.stop() },
     ];
   },

@@ -18,8 +18,8 @@ export interface OrdersDeps {
   chargers: ChargerDirectory;
   pricer: Pricer;
   clock?: Clock;
-  commandsTopic?: string;
-  orderEventsTopic?: string;
+  /** Told when a transaction enqueued commands or events (wakes the outbox relay). */
+  onEnqueued?: () => void;
 }
 
 export function createReconciliationService(deps: Pick<OrdersDeps, 'knex' | 'pricer' | 'clock'>, settings?: Partial<ReconSettings>): ReconciliationService {
@@ -27,8 +27,8 @@ export function createReconciliationService(deps: Pick<OrdersDeps, 'knex' | 'pri
   return new ReconciliationService(new PgReconStore(deps.knex), deps.pricer, () => clock.now(), dayWindow, { ...DEFAULT_RECON_SETTINGS, ...settings });
 }
 
-export function createSessionService(deps: Pick<OrdersDeps, 'knex' | 'chargers' | 'pricer' | 'clock' | 'commandsTopic' | 'orderEventsTopic'>): SessionService {
-  return new SessionService(new PgOrdersStore(deps.knex, deps.commandsTopic, deps.orderEventsTopic), deps.chargers, deps.pricer, deps.clock ?? { now: () => new Date() });
+export function createSessionService(deps: Pick<OrdersDeps, 'knex' | 'chargers' | 'pricer' | 'clock' | 'onEnqueued'>): SessionService {
+  return new SessionService(new PgOrdersStore(deps.knex, deps.onEnqueued), deps.chargers, deps.pricer, deps.clock ?? { now: () => new Date() });
 }
 
 /** Builds the orders subgraph HTTP server; never listens. */

@@ -2,6 +2,16 @@ import { encodeWith, type EventContract, type MessageMeta } from '@evcs/events';
 import type { Knex } from 'knex';
 import { TenantContextMissingError } from '../errors';
 
+/** An outbox row's values, encoded: payload and headers as JSON text. */
+export interface OutboxRowValues {
+  id: string;
+  tenant_id: string;
+  topic: string;
+  key: string;
+  payload: string;
+  headers: string;
+}
+
 /**
  * The one way a service publishes: it enqueues a message in the transaction that makes the
  * change it reports, so the message exists exactly when the change commits (a crash between
@@ -54,26 +64,15 @@ export class OutboxWriter {
   }
 
   /**
-   * The insert as SQL, for a caller that sends its statements pipelined in one round trip
-   * (the orders start transaction); same validation and encoding as enqueue.
+   * The row enqueue would insert, validated and encoded, for a caller that composes its own
+   * statement (orders inserts an order and its start command in one statement, the command
+   * only if the order was new).
    */
-  insertQuery<E extends { tenantId: string }>(
-    knex: Knex | Knex.Transaction,
-    contract: EventContract<E>,
-    message: E,
-    meta: MessageMeta & { id?: string; extra?: Record<string, unknown> } = {},
-  ): Knex.QueryBuilder {
+  row<E extends { tenantId: string }>(contract: EventContract<E>, message: E, meta: MessageMeta & { id?: string } = {}): OutboxRowValues {
     if (!message.tenantId) throw new TenantContextMissingError(`outbox ${contract.topic}`);
     const encoded = encodeWith(contract, message, meta);
     const id = meta.id ?? (message as { id?: unknown }).id;
-    return knex(this.table).insert({
-      ...(typeof id === 'string' ? { id } : {}),
-      tenant_id: message.tenantId,
-      topic: contract.topic,
-      key: encoded.key,
-      payload: encoded.value,
-      headers: JSON.stringify(encoded.headers),
-      ...meta.extra,
-    });
+    if (typeof id !== 'string') throw new Error(`outbox ${contract.topic}: a composed row needs the message id`);
+    return { id, tenant_id: message.tenantId, topic: contract.topic, key: encoded.key, payload: encoded.value, headers: JSON.stringify(encoded.headers) };
   }
 }

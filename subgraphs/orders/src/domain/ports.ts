@@ -1,3 +1,4 @@
+import type { OrderEvent } from '@evcs/events';
 import type { MeterReading } from './meter';
 import type { OrderState } from './states';
 
@@ -203,7 +204,7 @@ export interface OrdersTx {
   /** The charger's own bill of a session (YKC), kept for reconciliation; false if already known. */
   recordChargerRecord(r: { chargerCode: string; transactionId: string; startedAt: Date; endedAt: Date; energyWh: number; amount: string; tiers?: ChargerBill['tiers'] }): Promise<boolean>;
   /** Queue an order event in this transaction (outbox), keyed by the order. */
-  enqueueOrderEvent(orderId: string, event: Record<string, unknown>): Promise<void>;
+  enqueueOrderEvent(orderId: string, event: OrderEvent): Promise<void>;
   /** A payment for the order succeeded: recorded whatever the order's state. */
   recordPayment(orderId: string, paidAt: Date, amount: string): Promise<OrderRecord | null>;
   /** Refunds so far, as the payments service totals them. */

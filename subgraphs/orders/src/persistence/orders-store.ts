@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { CHARGER_COMMANDS_TOPIC, ORDER_EVENTS_TOPIC } from '@evcs/events';
-import { Knex, pipelinedInTransaction, TenantBatches } from '@evcs/platform';
+import { ChargerCommands, newChargerCommand, OrderEvents, type CommandSpec, type OrderEvent } from '@evcs/events';
+import { Knex, OutboxWriter, pipelinedInTransaction, TenantBatches, type OutboxRowValues } from '@evcs/platform';
 import type { MeterReading } from '../domain/meter';
 import type { Bill, ChargerBill, ChargerCommand, NewOrder, OrderRecord, OrdersStore, OrdersTx, Transition } from '../domain/ports';
 import type { OrderState } from '../domain/states';
@@ -92,16 +92,22 @@ const PATCH_COLUMNS: Record<string, string> = {
 export class PgOrdersStore implements OrdersStore {
   private readonly batches: TenantBatches;
 
+  /**
+   * @param onEnqueued told after a transaction that enqueued a command or event returned
+   *   (the outbox relay, so it publishes now instead of at its next poll)
+   */
   constructor(
     knex: Knex,
-    private readonly commandsTopic = CHARGER_COMMANDS_TOPIC,
-    private readonly orderEventsTopic = ORDER_EVENTS_TOPIC,
+    private readonly onEnqueued: () => void = () => undefined,
   ) {
     this.batches = new TenantBatches(knex);
   }
 
-  inTenant<T>(tenantId: string, fn: (tx: OrdersTx) => Promise<T>): Promise<T> {
-    return this.batches.run(tenantId, (trx) => fn(new PgOrdersTx(trx, tenantId, this.commandsTopic, this.orderEventsTopic)));
+  async inTenant<T>(tenantId: string, fn: (tx: OrdersTx) => Promise<T>): Promise<T> {
+    let tx: PgOrdersTx | undefined;
+    const result = await this.batches.run(tenantId, (trx) => fn((tx = new PgOrdersTx(trx, tenantId))));
+    if (tx?.enqueued) this.onEnqueued();
+    return result;
   }
 
   batch<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
@@ -109,12 +115,15 @@ export class PgOrdersStore implements OrdersStore {
   }
 }
 
+/** Commands and order events leave through the platform outbox, in the transaction that made them. */
+const outbox = new OutboxWriter('orders');
+
 class PgOrdersTx implements OrdersTx {
+  enqueued = false;
+
   constructor(
     private readonly trx: Knex.Transaction,
     readonly tenantId: string,
-    private readonly commandsTopic: string,
-    private readonly orderEventsTopic: string,
   ) {}
 
   private orders() {
@@ -209,11 +218,13 @@ class PgOrdersTx implements OrdersTx {
         this.trx.raw('insert into orders.order_transitions (tenant_id, order_id, from_state, to_state, reason) select tenant_id, id, null, state, ? from o', [reason]),
       );
     if (command) {
+      // The start command only if the order was new: selected from the insert's own result.
       const c = this.commandRow(command);
       q = q.with(
         'c',
-        this.trx.raw('insert into orders.outbox (id, tenant_id, order_id, topic, key, payload) select ?, tenant_id, id, ?, ?, ? from o', [c.id, c.topic, c.key, c.payload]),
+        this.trx.raw('insert into orders.outbox (id, tenant_id, order_id, topic, key, payload, headers) select ?, tenant_id, id, ?, ?, ?, ? from o', [c.id, c.topic, c.key, c.payload, c.headers]),
       );
+      this.enqueued = true;
     }
     const rows: OrderRow[] = await q.select('*').from('o');
     return rows.length ? toOrder(rows[0]) : 'duplicate';
@@ -341,23 +352,23 @@ class PgOrdersTx implements OrdersTx {
     return rows.length === 1;
   }
 
-  private commandRow(cmd: ChargerCommand): { id: string; topic: string; key: string; payload: string } {
+  private commandRow(cmd: ChargerCommand): OutboxRowValues {
     const { chargerCode, ...spec } = cmd;
-    const id = randomUUID();
-    // The bridge's charger-command contract (packages/events), ready to publish as is.
-    const payload = { id, version: 1, tenantId: this.tenantId, chargerId: chargerCode, issuedAt: new Date().toISOString(), timeoutMs: 30_000, command: spec };
-    return { id, topic: this.commandsTopic, key: chargerCode, payload: JSON.stringify(payload) };
+    const command = newChargerCommand({ id: randomUUID(), tenantId: this.tenantId, chargerId: chargerCode, command: spec as CommandSpec, issuedAt: new Date() });
+    return outbox.row(ChargerCommands, command);
   }
 
   async enqueueCommand(cmd: ChargerCommand & { orderId: string }): Promise<string> {
     const { orderId, ...command } = cmd;
     const row = this.commandRow(command);
-    await this.trx('orders.outbox').insert({ ...row, tenant_id: this.tenantId, order_id: orderId });
+    await this.trx('orders.outbox').insert({ ...row, order_id: orderId });
+    this.enqueued = true;
     return row.id;
   }
 
-  async enqueueOrderEvent(orderId: string, event: Record<string, unknown>): Promise<void> {
-    await this.trx('orders.outbox').insert({ tenant_id: this.tenantId, order_id: orderId, topic: this.orderEventsTopic, key: orderId, payload: JSON.stringify(event) });
+  async enqueueOrderEvent(orderId: string, event: OrderEvent): Promise<void> {
+    await outbox.enqueue(this.trx, OrderEvents, event, { extra: { order_id: orderId } });
+    this.enqueued = true;
   }
 
   async recordPayment(orderId: string, paidAt: Date, amount: string): Promise<OrderRecord | null> {
