@@ -3,6 +3,7 @@ import { Knex, ReadScope, withTenant, withTenantScope } from '@evcs/platform';
 import type { AuditEventInput, RequestMeta } from '../domain/audit';
 import type { IdTagFields, IdTagFilter, IdTagPage, IdTagStore, IdTagTx } from '../domain/id-tag-ports';
 import { idTagKey, type IdTagPolicy, type IdTagRecord, type IdTagStatus } from '../domain/id-tag-rules';
+import { appendAudit } from './identity-store';
 
 interface IdTagRow {
   id: string;
@@ -84,16 +85,8 @@ class PgIdTagTx implements IdTagTx {
     private readonly meta: RequestMeta,
   ) {}
 
-  async audit(e: AuditEventInput): Promise<void> {
-    await this.trx('tenants.audit_events').insert({
-      tenant_id: this.tenantId,
-      actor_user_id: e.actorUserId ?? null,
-      actor_tenant_id: e.actorTenantId ?? null,
-      type: e.type,
-      details: JSON.stringify(e.details ?? {}),
-      ip: this.meta.ip ?? null,
-      request_id: this.meta.requestId ?? null,
-    });
+  audit(e: AuditEventInput): Promise<void> {
+    return appendAudit(this.trx, this.tenantId, this.meta, e);
   }
 
   async lockTags(values: readonly string[], opts: { lock?: boolean } = {}): Promise<IdTagRecord[]> {
