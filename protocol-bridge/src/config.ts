@@ -31,6 +31,10 @@ export interface BridgeConfig {
   commandTopic: string;
   /** Tariff changes, to push new billing models to YKC piles. Unset: no pushing (piles get models at login). */
   tariffEventsTopic?: string;
+  /** Id-tag changes, to keep OCPP chargers' local authorization lists in step. Unset: lists are left alone. */
+  idTagEventsTopic?: string;
+  /** Balance (fen) a YKC pile is told an authorised card may spend (0x32). */
+  ykcCardBalanceFen?: number;
 }
 
 export const DEFAULT_BRIDGE_CONFIG: Omit<BridgeConfig, 'bridgeId'> = {

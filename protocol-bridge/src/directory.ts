@@ -6,6 +6,8 @@ export interface ChargerRegistration {
   tenantId: string;
   /** The asset id of the charger in the assets subgraph (not the identity it connects with). */
   chargerId: string;
+  /** The station the charger belongs to (per-station policies, e.g. free vending). */
+  stationId?: string;
 }
 
 /**
@@ -40,9 +42,9 @@ export class InMemoryChargerDirectory implements ChargerDirectory {
   }
 }
 
-export const CHARGER_REGISTRATION_QUERY = 'query($code: String!) { chargerRegistration(code: $code) { chargerId tenantId } }';
+export const CHARGER_REGISTRATION_QUERY = 'query($code: String!) { chargerRegistration(code: $code) { chargerId tenantId stationId } }';
 
-const Answer = z.object({ chargerRegistration: z.object({ chargerId: z.string().min(1), tenantId: z.string().uuid() }).nullable() });
+const Answer = z.object({ chargerRegistration: z.object({ chargerId: z.string().min(1), tenantId: z.string().uuid(), stationId: z.string().optional() }).nullable() });
 
 export interface GraphQLChargerDirectoryOptions {
   positiveTtlMs?: number;
@@ -98,7 +100,7 @@ export class GraphQLChargerDirectory implements ChargerDirectory {
 
   private async lookup(code: string): Promise<ChargerRegistration | null> {
     const res = await this.ask(code);
-    const value = res ? { tenantId: res.tenantId, chargerId: res.chargerId } : null;
+    const value = res ? { tenantId: res.tenantId, chargerId: res.chargerId, ...(res.stationId ? { stationId: res.stationId } : {}) } : null;
     this.remember(code, value);
     return value;
   }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC, TARIFF_EVENTS_TOPIC } from '@evcs/events';
+import { CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC, IDTAG_EVENTS_TOPIC, TARIFF_EVENTS_TOPIC } from '@evcs/events';
 import { envFields } from '@evcs/platform';
 import { z } from 'zod';
 
@@ -12,6 +12,8 @@ export const BridgeEnv = z.object({
   ASSETS_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
   /** the tariffs subgraph: billing models for YKC piles */
   TARIFFS_URL: z.string().url().default('http://127.0.0.1:4003/graphql'),
+  /** the tenants subgraph: the id-token authority (Authorize, StartTransaction, YKC card starts) */
+  TENANTS_URL: z.string().url().default('http://127.0.0.1:4001/graphql'),
   /** Private JWK (JSON) of the bridge's internal-token signing key, written by the dev tooling. */
   BRIDGE_SIGNING_KEY_FILE: z.string({ required_error: 'path to the private JWK the bridge signs service tokens with' }).min(1),
   BRIDGE_ID: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
@@ -30,6 +32,10 @@ export const BridgeEnv = z.object({
   CHARGER_COMMANDS_TOPIC: z.string().min(1).default(CHARGER_COMMANDS_TOPIC),
   /** Tariff changes (the whole name): new billing models are pushed to connected YKC piles. */
   TARIFF_EVENTS_TOPIC: z.string().min(1).default(TARIFF_EVENTS_TOPIC),
+  /** Id-tag changes (the whole name): connected OCPP chargers' local lists are kept in step. */
+  ID_TAG_EVENTS_TOPIC: z.string().min(1).default(IDTAG_EVENTS_TOPIC),
+  /** Balance (fen) a YKC pile is told an authorised card may spend (0x32); piles refuse to start on 0. */
+  YKC_CARD_BALANCE_FEN: z.coerce.number().int().min(1).max(4_294_967_295).default(20_000),
   /** Enables POST /debug/graphql for operators presenting this bearer token. */
   DEBUG_TOKEN: z.string().min(16).optional(),
   LOG_LEVEL: envFields.logLevel(),

@@ -3,6 +3,8 @@ import { CHARGER_EVENTS_PARTITIONS } from '@evcs/events';
 import { createKnex, createLogger, exitWithParent, importSigningKey, KafkaEventBus, listen, parseEnv, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
 import { bridgeConfig } from './config';
 import { GraphQLChargerDirectory } from './directory';
+import { GraphQLIdTagAuthority } from './id-tags';
+import { PgLocalListStore } from './persistence/local-list-store';
 import { BridgeEnv } from './env';
 import { PgBridgeStore } from './persistence/pg-store';
 import { TariffsBillingModelSource } from './ykc/tariff-models';
@@ -20,6 +22,7 @@ async function main(): Promise<void> {
   const directory = new GraphQLChargerDirectory(new ServiceGraphQLClient({ url: env.ASSETS_URL, tokens, subject: 'protocol-bridge' }));
   // YKC piles ask for their billing model (0x09): the tariffs service's plan for them, converted.
   const billingModels = new TariffsBillingModelSource(new ServiceGraphQLClient({ url: env.TARIFFS_URL, tokens, subject: 'protocol-bridge', timeoutMs: 3_000 }), directory);
+  const idTags = new GraphQLIdTagAuthority(new ServiceGraphQLClient({ url: env.TENANTS_URL, tokens, subject: 'protocol-bridge', timeoutMs: 3_000 }));
   const bus = new KafkaEventBus({ clientId: `protocol-bridge-${env.BRIDGE_ID}`, brokers: env.KAFKA_BROKERS, logger });
   await bus.ensureTopics([{ topic: env.CHARGER_EVENTS_TOPIC, partitions: CHARGER_EVENTS_PARTITIONS }]);
   const knex = createKnex({ connectionString: env.DATABASE_URL, schema: 'bridge', pool: { max: 10 }, applicationName: 'protocol-bridge' });
@@ -29,6 +32,8 @@ async function main(): Promise<void> {
     bus,
     directory,
     billingModels,
+    idTags,
+    localListStore: new PgLocalListStore(knex),
     logger,
     store,
     tls,
@@ -39,6 +44,8 @@ async function main(): Promise<void> {
       topic: env.CHARGER_EVENTS_TOPIC,
       commandTopic: env.CHARGER_COMMANDS_TOPIC,
       tariffEventsTopic: env.TARIFF_EVENTS_TOPIC,
+      idTagEventsTopic: env.ID_TAG_EVENTS_TOPIC,
+      ykcCardBalanceFen: env.YKC_CARD_BALANCE_FEN,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       pingIntervalMs: env.PING_INTERVAL_MS,
     }),

@@ -11,6 +11,10 @@ import type { ChargerDirectory } from './directory';
 import { BatchingChargerEventPublisher } from './kafka/charger-event-publisher';
 import { CommandRouter } from './kafka/command-router';
 import { startTariffListener, TariffListener } from './kafka/tariff-listener';
+import { IdTagListener, startIdTagListener } from './kafka/idtag-listener';
+import { ACCEPT_EVERY_TAG, type IdTagAuthority } from './id-tags';
+import { LocalListSync } from './ocpp/local-list';
+import { type LocalListStore, MemoryLocalListStore } from './persistence/local-list-store';
 import { createOcppServer } from './ocpp/server';
 import { MemoryBridgeStore } from './persistence/memory-store';
 import type { BridgeStore } from './persistence/store';
@@ -27,6 +31,13 @@ export interface BridgeDeps {
   /** Serve OCPP over TLS (security profile 2). PEM strings. */
   tls?: { key: string; cert: string };
   billingModels?: BillingModelSource;
+  /**
+   * The tenants' id-token authority (Authorize, StartTransaction, StopTransaction, YKC card starts).
+   * Default: every tag accepted — the bridge on its own only; main.ts wires the tenants subgraph.
+   */
+  idTags?: IdTagAuthority;
+  /** What chargers' local lists hold. Default: in memory. */
+  localListStore?: LocalListStore;
   /** Bearer token for the operator debugging endpoint /debug/graphql; without one the endpoint is off. */
   debugToken?: string;
   now?: () => Date;
@@ -42,6 +53,8 @@ export interface Bridge {
   readonly diagnostics: Diagnostics;
   readonly live: LiveChargers;
   readonly commands: CommandRouter;
+  /** Present when id-tag changes are heard (config.idTagEventsTopic). */
+  readonly localLists?: LocalListSync;
   /**
    * Start consuming platform commands, and tariff changes when `tariffEventsTopic` is set
    * (Kafka consumers: this is I/O, so not done by the factory).
@@ -75,10 +88,16 @@ export function createBridge(deps: BridgeDeps): Bridge {
     sweepIntervalMs: config.sweepIntervalMs,
     now: deps.now,
   });
-  const common = { directory: deps.directory, publisher, logger, config, store, diagnostics, live, now: deps.now, newId };
-  const ocpp = createOcppServer({ ...common, tls: Boolean(deps.tls) });
+  const idTags = deps.idTags ?? ACCEPT_EVERY_TAG;
+  // Local lists are kept only where id-tag changes are heard.
+  const localLists = config.idTagEventsTopic
+    ? new LocalListSync({ authority: idTags, store: deps.localListStore ?? new MemoryLocalListStore(), logger, count: (what) => diagnostics.metrics.count('OCPP16', what) })
+    : undefined;
+  const common = { directory: deps.directory, publisher, logger, config, store, diagnostics, live, now: deps.now, newId, idTags };
+  const ocpp = createOcppServer({ ...common, tls: Boolean(deps.tls), localLists });
   const ykc = createYkcServer({ ...common, billingModels: deps.billingModels });
   let tariffs: TariffListener | undefined;
+  let idTagChanges: IdTagListener | undefined;
   const commands = new CommandRouter({
     bus: deps.bus,
     publisher,
@@ -129,6 +148,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
     diagnostics,
     live,
     commands,
+    localLists,
     get connectionCount() {
       return ocpp.connectionCount + ykc.connectionCount;
     },
@@ -143,12 +163,26 @@ export function createBridge(deps: BridgeDeps): Bridge {
           logger,
         });
       }
+      if (config.idTagEventsTopic && localLists) {
+        idTagChanges = await startIdTagListener({
+          bus: deps.bus,
+          topic: config.idTagEventsTopic,
+          groupId: `${config.idTagEventsTopic}.bridge.${config.bridgeId}`,
+          apply: async (tenantId, events) => {
+            idTags.forget?.(tenantId);
+            // Queued per charger in arrival order; not awaited, so a charger slow to answer holds up no other tenant's changes.
+            void localLists.onChanges(tenantId, events);
+          },
+          logger,
+        });
+      }
     },
     pushBillingModels: (tenantId) => ykc.pushBillingModels(tenantId),
     close() {
       draining = true;
       closing ??= (async () => {
         await tariffs?.stop();
+        await idTagChanges?.stop();
         await commands.stop();
         await Promise.all([ocpp.close(), ykc.close()]);
         live.stop();

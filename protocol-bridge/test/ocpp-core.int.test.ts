@@ -107,6 +107,8 @@ describe('OCPP 1.6-J Core → Kafka (real Kafka and Postgres)', () => {
       meterStartWh: 1200,
       startedAt: startedAt.toISOString(),
       trigger: 'LOCAL',
+      // This bridge runs without the tenants authority (ACCEPT_EVERY_TAG): id-tags.int.test.ts has the real one.
+      authorization: 'Accepted',
     });
     const mv = byType('session.meter_values');
     expect(mv.type === 'session.meter_values' && mv.data.readings[0].samples[0]).toMatchObject({ measurand: 'Energy.Active.Import.Register', value: '1500', unit: 'Wh' });

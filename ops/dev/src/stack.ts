@@ -1,9 +1,9 @@
 import net from 'node:net';
 import path from 'node:path';
 import { createKnex, kafkaNames } from '@evcs/platform';
-import { ACCESS_EVENTS_TOPIC, CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC, TARIFF_EVENTS_TOPIC } from '@evcs/events';
+import { ACCESS_EVENTS_TOPIC, CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC, IDTAG_EVENTS_TOPIC, TARIFF_EVENTS_TOPIC } from '@evcs/events';
 import { DemoStation, seedDemoAssets } from '@evcs/assets';
-import { JWKS_PATH, PasswordHasher, SeedUser, seedTenantWithAdmin } from '@evcs/tenants';
+import { JWKS_PATH, PasswordHasher, SeedUser, seedIdTags, seedTenantWithAdmin } from '@evcs/tenants';
 import { seedDemoTariffs } from '@evcs/tariffs';
 import { canListen, ensureKafka, freePort, REPO_ROOT } from '@evcs/testkit';
 import { RunningPaySandboxes, startPaySandboxes } from '@evcs/pay-sandboxes';
@@ -155,7 +155,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await group.start({
       name: 'bridge',
       script: dist('protocol-bridge'),
-      env: { ...common, PORT: String(bridgePort), YKC_PORT: String(ykcPort), CHARGER_COMMANDS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(CHARGER_COMMANDS_TOPIC), TARIFF_EVENTS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(TARIFF_EVENTS_TOPIC), CHARGER_EVENTS_TOPIC: chargerEventsTopic, ASSETS_URL: subgraphUrls.assets, TARIFFS_URL: subgraphUrls.tariffs, BRIDGE_SIGNING_KEY_FILE: keys.bridgeKeyFile, BRIDGE_ID: `bridge-${process.pid}` },
+      env: { ...common, PORT: String(bridgePort), YKC_PORT: String(ykcPort), CHARGER_COMMANDS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(CHARGER_COMMANDS_TOPIC), TARIFF_EVENTS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(TARIFF_EVENTS_TOPIC), ID_TAG_EVENTS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(IDTAG_EVENTS_TOPIC), CHARGER_EVENTS_TOPIC: chargerEventsTopic, ASSETS_URL: subgraphUrls.assets, TARIFFS_URL: subgraphUrls.tariffs, TENANTS_URL: subgraphUrls.tenants, BRIDGE_SIGNING_KEY_FILE: keys.bridgeKeyFile, BRIDGE_ID: `bridge-${process.pid}` },
       readyUrl: `http://127.0.0.1:${bridgePort}/health/ready`,
     });
 
@@ -174,6 +174,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         await seedTenantWithAdmin(app, hasher, { id: t.id, code: t.code, name: t.name, type: t.type ?? 'OPERATOR', parentId: t.parentId ?? null, quotas: t.quotas, users: t.users ?? [], resetPasswords: t.resetPasswords });
         await seedDemoAssets(app, t.id, t.stations);
         await seedDemoTariffs(app, t.id);
+        // The simulator's OCPP chargers start sessions with SIM-TAG-<connector>: the tenant's authority knows them.
+        await seedIdTags(app, t.id, ['SIM-TAG-1', 'SIM-TAG-2']);
       },
       login: async (tenantCode, username, password) => {
         const res = await fetch(routerUrls[0], {

@@ -109,6 +109,16 @@ export const SessionStarted = envelopeBase.extend({
      * as the first time. Consumers deduplicate on transactionId.
      */
     resend: z.boolean().optional(),
+    /**
+     * What the tenant's id-tag authority answered for idTag (OCPP
+     * AuthorizationStatus). Absent: not checked (a remote start the platform
+     * itself authorised, or an older bridge). A session started with anything
+     * but Accepted still happened (OCPP gives it a transaction id and expects the
+     * charger to stop it): record it, flag it, don't trust it.
+     */
+    authorization: z.enum(['Accepted', 'Blocked', 'Expired', 'Invalid', 'ConcurrentTx']).optional(),
+    /** The platform user the id tag belongs to, when it belongs to one. */
+    userId: z.string().uuid().optional(),
   }),
 });
 

@@ -5,4 +5,5 @@ export * from './tariff-events';
 export * from './order-events';
 export * from './payment-events';
 export * from './access-events';
+export * from './idtag-events';
 export * from './contract';

@@ -19,6 +19,8 @@ export const PERMISSIONS = [
   'tenant:admin',
   'audit:read',
   'platform:cross-tenant',
+  'idtag:read',
+  'idtag:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

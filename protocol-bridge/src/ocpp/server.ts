@@ -11,10 +11,13 @@ import type { EventStamp } from '../connections/events';
 import type { LiveChargers } from '../connections/live';
 import { Connection, ConnectionRegistry } from '../connections/registry';
 import type { ChargerDirectory } from '../directory';
+import type { IdTagAuthority } from '../id-tags';
 import type { ChargerEventPublisher } from '../kafka/charger-event-publisher';
 import type { BridgeStore } from '../persistence/store';
 import { authorizeCharger, OCPP16_PROTOCOL, OcppSessionData } from './auth';
 import { outcomeOf, outcomeOfError, toOcppCall } from './commands';
+import type { LocalListSync, OcppLink } from './local-list';
+import { RemoteStartTags } from './remote-start-tags';
 import { OcppCallContext, ocpp16Handlers } from './handlers';
 import { ocpp16Validator } from './validator';
 
@@ -28,6 +31,9 @@ export interface OcppServerDeps {
   live: LiveChargers;
   /** The bridge terminates TLS (security profile 2). */
   tls: boolean;
+  idTags: IdTagAuthority;
+  /** Keeps chargers' local authorization lists in step; without it the bridge leaves them alone. */
+  localLists?: LocalListSync;
   now?: () => Date;
   newId?: () => string;
 }
@@ -102,6 +108,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       void previous.link.close({ force: true });
     }
 
+    const remoteStartTags = new RemoteStartTags(() => now().getTime());
     const liveCharger = {
       session,
       protocol: 'OCPP16' as const,
@@ -112,6 +119,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       execute: async (command: import('@evcs/events').ChargerCommand) => {
         const call = toOcppCall(command.command);
         if ('unsupported' in call) return { status: 'FAILED' as const, reason: `NOT_SUPPORTED: ${call.unsupported}` };
+        if (call.action === 'RemoteStartTransaction') remoteStartTags.remember(String(call.payload.idTag));
         try {
           const response = await client.call(call.action, call.payload, { callTimeoutMs: command.timeoutMs });
           return outcomeOf(call.action, response);
@@ -121,12 +129,25 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       },
     };
 
-    const callCtx: OcppCallContext = { session, config, now, store, metrics, log };
+    // Once the charger is up (booted Accepted, or beating after a reconnect), its local list is checked.
+    const link: OcppLink = { tenantId: registration.tenantId, chargerId, call: (action, payload) => client.call(action, payload, { callTimeoutMs: 30_000 }) };
+    let listChecked = false;
+    const up = (action: string, result: unknown) => {
+      if (listChecked || !deps.localLists) return;
+      if (action === 'BootNotification' ? (result as { status?: string }).status === 'Accepted' : action === 'Heartbeat' || action === 'StatusNotification') {
+        listChecked = true;
+        // After this reply is on its way: a charger takes calls once it is accepted.
+        setImmediate(() => deps.localLists?.attach(link));
+      }
+    };
+    const callCtx: OcppCallContext = { session, config, now, store, metrics, log, idTags: deps.idTags, stationId: registration.stationId, remoteStartTags };
     for (const [action, handler] of Object.entries(ocpp16Handlers)) {
       client.handle(action, async ({ params, messageId }) => {
         session.touch(now());
         try {
-          return await handler(callCtx, params);
+          const result = await handler(callCtx, params);
+          up(action, result);
+          return result;
         } catch (err) {
           if (err instanceof RPCError) {
             metrics.count('OCPP16', err.rpcErrorCode);
@@ -171,6 +192,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
     client.once('close', ({ code, reason }: { code?: number; reason?: string }) => {
       registry.remove(conn);
       live.remove(liveCharger);
+      deps.localLists?.detach(link);
       const why = conn.endReason ?? `closed (code ${code ?? 'none'}${reason ? `: ${reason}` : ''})`;
       log.info({ code, reason: why }, 'charger disconnected');
       session.end(why).catch((err: unknown) => log.error({ err }, 'could not publish charger.disconnected'));

@@ -5,6 +5,7 @@ import type {
   ChargePointErrorCode,
   ChargePointStatus,
   HeartbeatConfirmation,
+  IdTagInfo,
   MeterValue,
   StartTransactionConfirmation,
   StopTransactionConfirmation,
@@ -28,6 +29,8 @@ export interface SimulatedChargePointOptions {
   password?: string;
   /** Extra options for the underlying WebSocket (e.g. a CA for wss:// in tests). */
   wsOpts?: Record<string, unknown>;
+  /** Keep an OCPP local authorization list (Local Auth List Management). Default true; false answers -1 / NotSupported. */
+  localAuthList?: boolean;
 }
 
 /** How the simulated charger answers the central system's commands; override per test. */
@@ -74,6 +77,13 @@ export class SimulatedChargePoint {
     this.client.on('open', () => this.scheduleHeartbeat());
     this.client.on('close', () => this.stopHeartbeat());
     this.client.on('disconnect', () => this.stopHeartbeat());
+    for (const action of ['SendLocalList', 'GetLocalListVersion']) {
+      this.client.handle(action, async ({ params }) => {
+        const p = (params ?? {}) as Record<string, unknown>;
+        this.commandsReceived.push({ action, params: p });
+        return this.localListCall(action, p);
+      });
+    }
     for (const action of Object.keys(DEFAULT_RESPONSES)) {
       this.client.handle(action, async ({ params }) => {
         const p = (params ?? {}) as Record<string, unknown>;
@@ -82,6 +92,11 @@ export class SimulatedChargePoint {
       });
     }
   }
+
+  /** The local authorization list the central system sent (SendLocalList), by idTag as sent. */
+  readonly localList = new Map<string, IdTagInfo>();
+  /** Its version: 0 = empty (OCPP). */
+  localListVersion = 0;
 
   /** Commands the central system sent, in order. */
   readonly commandsReceived: { action: string; params: Record<string, unknown> }[] = [];
@@ -159,6 +174,30 @@ export class SimulatedChargePoint {
       ...(opts.idTag !== undefined ? { idTag: opts.idTag } : {}),
       ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
     })) as StopTransactionConfirmation;
+  }
+
+  /** OCPP 1.6 Local Auth List Management as a charger does it: Full replaces, Differential updates newer versions only. */
+  private localListCall(action: string, p: Record<string, unknown>): Record<string, unknown> {
+    const enabled = this.opts.localAuthList ?? true;
+    if (action === 'GetLocalListVersion') return { listVersion: enabled ? this.localListVersion : -1 };
+    if (!enabled) return { status: 'NotSupported' };
+    const version = p.listVersion as number;
+    const entries = (p.localAuthorizationList ?? []) as { idTag: string; idTagInfo?: IdTagInfo }[];
+    if (p.updateType === 'Full') {
+      this.localList.clear();
+      for (const e of entries) if (e.idTagInfo) this.localList.set(e.idTag, e.idTagInfo);
+    } else {
+      if (version <= this.localListVersion) return { status: 'VersionMismatch' };
+      for (const e of entries) {
+        const key = [...this.localList.keys()].find((k) => k.toUpperCase() === e.idTag.toUpperCase()) ?? e.idTag;
+        if (e.idTagInfo) {
+          this.localList.delete(key);
+          this.localList.set(e.idTag, e.idTagInfo);
+        } else this.localList.delete(key);
+      }
+    }
+    this.localListVersion = version;
+    return { status: 'Accepted' };
   }
 
   /** Any call, unchecked unless strictMode is on: for sending what a real charger should not. */

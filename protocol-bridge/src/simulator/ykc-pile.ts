@@ -7,6 +7,8 @@ import {
   billingModelRequest,
   billingModelVerify,
   BillingModelVerifyReply,
+  cardStartRequest,
+  CardStartReply,
   heartbeat,
   loginRequest,
   RealTimeData,
@@ -246,6 +248,30 @@ export class SimulatedYkcPile extends EventEmitter {
       }, timeoutMs);
       this.waiters.set(type, [...(this.waiters.get(type) ?? []), entry]);
     });
+  }
+
+  /**
+   * A driver presents a card at the gun (0x31, card bytes as hex, zero-padded to 8 bytes) or, with
+   * `vin`, starts by VIN; resolves with the platform's answer (0x32). Authorised: the gun charges
+   * under the serial the platform issued.
+   */
+  async cardStart(gun: number, card: string, opts: { vin?: string } = {}): Promise<CardStartReply> {
+    const f = await this.call(
+      cardStartRequest,
+      {
+        pileNo: this.pileNo,
+        gunNo: gunNo(gun),
+        startMode: opts.vin ? 3 : 1,
+        needsPassword: false,
+        card: Buffer.from(card.padStart(16, '0'), 'hex'),
+        password: Buffer.alloc(16),
+        vin: opts.vin ?? '',
+      },
+      0x32,
+    );
+    const reply = decodeMessage(f.type, f.body).message as CardStartReply;
+    if (reply.authorised) this.startSession(gun, reply.serial);
+    return reply;
   }
 
   /**

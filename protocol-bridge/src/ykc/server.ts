@@ -10,6 +10,8 @@ import type { CommandOutcome, LiveCharger, LiveChargers } from '../connections/l
 import type { ChargerDirectory } from '../directory';
 import type { ChargerEventPublisher } from '../kafka/charger-event-publisher';
 import type { BridgeStore } from '../persistence/store';
+import { ACCEPT_EVERY_TAG, type IdTagAuthority } from '../id-tags';
+import { answerCardStart } from './card-start';
 import { YkcDecodeError } from './codec';
 import { realTimeMeterEvent, realTimeStatusEvent, recordStoppedEvent, transactionRecordedEvent, gunNumber } from './events';
 import { toYkcBillingModel } from './billing-plan';
@@ -20,6 +22,8 @@ import {
   billingModelVerifyReply,
   BillingModelVerify,
   BillingModelRequest,
+  CardStartRequest,
+  cardStartReply,
   decodeMessage,
   Heartbeat,
   heartbeatReply,
@@ -63,6 +67,8 @@ export interface YkcServerDeps {
   logger: Logger;
   config: BridgeConfig;
   billingModels?: BillingModelSource;
+  /** Card starts (0x31) are decided by the tenant's id-token authority. */
+  idTags?: IdTagAuthority;
   now?: () => Date;
   newId?: () => string;
 }
@@ -116,6 +122,7 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
     modelNo?: string;
     private endReason?: string;
     private serialCounter = 0;
+    private stationId?: string;
     readonly closed: Promise<void>;
     private log: Logger;
 
@@ -203,6 +210,8 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
         }
         case 0x13:
           return this.onRealTime(session, decoded.message as RealTimeData);
+        case 0x31:
+          return this.onCardStart(frame, session, decoded.message as CardStartRequest);
         case 0x33: {
           const m = decoded.message as RemoteStartReply;
           if (m.started) {
@@ -253,6 +262,7 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
         return this.end('unknown pile');
       }
       this.pileNo = m.pileNo;
+      this.stationId = registration.stationId;
       this.log = this.log.child({ chargerId: m.pileNo, tenantId: registration.tenantId });
       const ctx: ChargerContext = { tenantId: registration.tenantId, chargerId: m.pileNo, protocol: 'YKC', bridgeId: config.bridgeId };
       const previous = live.get(m.pileNo);
@@ -288,6 +298,26 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
         await session.publish({ ...envelope(session.ctx, session.stamp()), type: 'charger.heartbeat', data: {} });
       }
       this.send(heartbeatReply, { pileNo: m.pileNo, gunNo: m.gunNo }, frame.seq);
+    }
+
+    /** 0x31 → 0x32 (ykc/card-start.ts); an authorised start's serial is this gun's session from now on. */
+    private async onCardStart(frame: YkcFrame, session: ChargerSession, m: CardStartRequest): Promise<void> {
+      const answer = await answerCardStart(
+        {
+          idTags: deps.idTags ?? ACCEPT_EVERY_TAG,
+          metrics,
+          log: this.log,
+          now,
+          stationId: this.stationId,
+          balanceFen: config.ykcCardBalanceFen ?? 20_000,
+          nextCounter: () => (this.serialCounter = (this.serialCounter + 1) % 10_000),
+        },
+        session,
+        m,
+      );
+      if (!answer) return;
+      if (answer.serial) this.gunSession.set(gunNumber(m.gunNo), answer.serial);
+      this.send(cardStartReply, answer.reply, frame.seq);
     }
 
     /** 0x13 has no reply: a failed publish is counted; the next report (15 s) carries the same totals. */

@@ -3,12 +3,14 @@ import type { Actor } from './domain/access';
 import type { AdminService } from './domain/admin-service';
 import type { RequestMeta } from './domain/audit';
 import type { AuthService } from './domain/auth-service';
+import type { IdTagService } from './domain/id-tag-service';
 import type { TenantsLoaders } from './persistence/loaders';
 import type { TenantsReadRepository } from './persistence/read-repository';
 
 export interface TenantsContext extends BaseRequestContext {
   auth: AuthService;
   admin: AdminService;
+  idTags: IdTagService;
   repo: TenantsReadRepository;
   loaders: TenantsLoaders;
   /** The read scope for a read guarded by `permission`: FORBIDDEN without it, TENANT_CONTEXT_MISSING without a tenant. */

@@ -2,6 +2,6 @@ export * from './schema';
 export * from './server';
 export * from './auth/key-ring';
 export { PasswordHasher } from './domain/password';
-export { seedTenantWithAdmin, type SeedTenant, type SeedUser } from './persistence/seed';
+export { seedIdTags, seedTenantWithAdmin, type SeedTenant, type SeedUser } from './persistence/seed';
 export { OutboxRelay, type OutboxRelayOptions } from './events/outbox-relay';
 export { PgOutbox } from './persistence/outbox';

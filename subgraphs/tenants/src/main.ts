@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC, ACCESS_EVENTS_TOPIC_CONFIG } from '@evcs/events';
+import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC, ACCESS_EVENTS_TOPIC_CONFIG, IDTAG_EVENTS_PARTITIONS, IDTAG_EVENTS_TOPIC } from '@evcs/events';
 import { parseEnv, runSubgraphMain } from '@evcs/platform';
 import { KeyRing } from './auth/key-ring';
 import { OutboxRelay } from './events/outbox-relay';
@@ -17,7 +17,7 @@ runSubgraphMain({
     const env = parseEnv(Env);
     return createTenantsServer({ ...rt, keys: await KeyRing.load(env.AUTH_SIGNING_KEYS_FILE) });
   },
-  // Not a consumer: the relay publishing the outbox (access revocations) beside the HTTP server.
+  // Not a consumer: the relay publishing the outbox (access revocations, id-tag changes) beside the HTTP server.
   // It doesn't hold up the start: sign-in works without Kafka, revocations wait in the outbox.
   startConsumers: async (rt) => {
     const relay = new OutboxRelay({
@@ -25,7 +25,11 @@ runSubgraphMain({
       bus: rt.bus,
       names: rt.names,
       logger: rt.logger,
-      prepare: () => rt.bus.ensureTopics([{ topic: rt.names.topic(ACCESS_EVENTS_TOPIC), partitions: ACCESS_EVENTS_PARTITIONS, config: ACCESS_EVENTS_TOPIC_CONFIG }]),
+      prepare: () =>
+        rt.bus.ensureTopics([
+          { topic: rt.names.topic(ACCESS_EVENTS_TOPIC), partitions: ACCESS_EVENTS_PARTITIONS, config: ACCESS_EVENTS_TOPIC_CONFIG },
+          { topic: rt.names.topic(IDTAG_EVENTS_TOPIC), partitions: IDTAG_EVENTS_PARTITIONS },
+        ]),
     });
     relay.start();
     return [{ ready: Promise.resolve(), stop: () => relay.stop() }];

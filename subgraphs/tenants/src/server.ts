@@ -5,8 +5,10 @@ import { actorOf } from './domain/access';
 import { AdminService } from './domain/admin-service';
 import { AuthService, AuthSettings, DEFAULT_AUTH_SETTINGS } from './domain/auth-service';
 import { Clock, systemClock } from './domain/clock';
+import { IdTagService } from './domain/id-tag-service';
 import { PasswordHasher } from './domain/password';
 import { PgIdentityStore } from './persistence/identity-store';
+import { PgIdTagStore } from './persistence/id-tag-store';
 import { createLoaders } from './persistence/loaders';
 import { TenantsReadRepository } from './persistence/read-repository';
 import { buildTenantsSchema, SUBGRAPH_NAME } from './schema';
@@ -34,6 +36,7 @@ export async function createTenantsServer(deps: TenantsDeps): Promise<SubgraphSe
   const auth = new AuthService(store, issuer, hasher, deps.clock ?? systemClock, { ...DEFAULT_AUTH_SETTINGS, ...deps.auth });
   const admin = new AdminService(store, hasher, issuer.tokenClock);
   const repo = new TenantsReadRepository(deps.knex);
+  const idTags = new IdTagService(new PgIdTagStore(deps.knex), deps.clock ?? systemClock);
   return createSubgraphServer<TenantsContext>({
     name: SUBGRAPH_NAME,
     schema: await buildTenantsSchema(),
@@ -62,6 +65,7 @@ export async function createTenantsServer(deps: TenantsDeps): Promise<SubgraphSe
         ...base,
         auth,
         admin,
+        idTags,
         repo,
         meta: { requestId: base.requestId, ip: base.clientIp },
         readScope,

@@ -5,7 +5,7 @@ import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { migrations, seedTenantWithAdmin } from '../src';
 import { testHasher } from './harness';
 
-const TABLES = ['tenants', 'users', 'roles', 'user_roles', 'user_stations', 'refresh_tokens', 'audit_events', 'outbox'];
+const TABLES = ['tenants', 'users', 'roles', 'user_roles', 'user_stations', 'refresh_tokens', 'audit_events', 'outbox', 'id_tags', 'id_tag_settings'];
 
 /** Row-level security of the identity tables, tested in SQL as the application role. */
 describe('tenants row-level security (as the application role)', () => {

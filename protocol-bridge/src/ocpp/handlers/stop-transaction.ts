@@ -1,4 +1,5 @@
 import { envelope, normaliseTimestamp } from '../../connections/events';
+import { idTagInfo } from '../../id-tags';
 import type { StopTransactionConfirmation, StopTransactionRequest } from '../messages';
 import { meterValuesEvent } from './meter-values';
 import type { OcppHandler } from './types';
@@ -9,6 +10,9 @@ import type { OcppHandler } from './types';
  * the charger retries forever), published with unknownTransaction: true so the
  * orders side can flag it, and counted. Resends are published again
  * (at-least-once; consumers deduplicate on transactionId).
+ * The idTagInfo answered for a stop's idTag comes from the tenant's authority
+ * (the charger updates its cache with it); when the authority can't be reached
+ * it is left out (it is optional) rather than guessed.
  */
 export const handleStopTransaction: OcppHandler<StopTransactionRequest, StopTransactionConfirmation> = async (ctx, req) => {
   const stamp = ctx.session.stamp();
@@ -43,5 +47,13 @@ export const handleStopTransaction: OcppHandler<StopTransactionRequest, StopTran
       ...(!outcome.known ? { unknownTransaction: true } : {}),
     },
   });
-  return req.idTag !== undefined ? { idTagInfo: { status: 'Accepted' } } : {};
+  if (req.idTag === undefined) return {};
+  if (ctx.remoteStartTags?.has(req.idTag)) return { idTagInfo: { status: 'Accepted' } };
+  try {
+    return { idTagInfo: idTagInfo(await ctx.idTags.authorize(ctx.session.ctx.tenantId, req.idTag, ctx.stationId)) };
+  } catch (err) {
+    ctx.metrics.count('OCPP16', 'stop_transaction_authority_unavailable');
+    ctx.log.warn({ err }, 'id-tag authority unavailable; StopTransaction answered without idTagInfo');
+    return {};
+  }
 };

@@ -2,6 +2,7 @@ import type { Logger } from '@evcs/platform';
 import type { BridgeConfig } from '../../config';
 import type { ChargerSession } from '../../connections/charger-session';
 import type { ProtocolMetrics } from '../../connections/diagnostics';
+import type { IdTagAuthority } from '../../id-tags';
 import type { BridgeStore } from '../../persistence/store';
 
 /** What a handler gets besides the (schema-validated) request. */
@@ -10,6 +11,12 @@ export interface OcppCallContext {
   config: Pick<BridgeConfig, 'heartbeatIntervalS'>;
   store: BridgeStore;
   metrics: ProtocolMetrics;
+  /** The tenant's id-token authority. */
+  idTags: IdTagAuthority;
+  /** The charger's station (free vending may be per station). */
+  stationId?: string;
+  /** Tags the platform sent this charger in RemoteStartTransaction: authorised already. */
+  remoteStartTags?: { has(idTag: string): boolean };
   log: Logger;
   now(): Date;
 }

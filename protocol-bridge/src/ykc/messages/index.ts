@@ -1,5 +1,6 @@
 import { billingModelReply, billingModelRequest } from './billing-model-request';
 import { billingModelVerify, billingModelVerifyReply } from './billing-model-verify';
+import { cardStartReply, cardStartRequest } from './card-start';
 import { heartbeat, heartbeatReply } from './heartbeat';
 import { loginReply, loginRequest } from './login';
 import { readRealTimeData, realTimeData } from './real-time-data';
@@ -14,6 +15,7 @@ import type { YkcMessage } from './types';
 export * from './billing-model';
 export * from './billing-model-request';
 export * from './billing-model-verify';
+export * from './card-start';
 export * from './heartbeat';
 export * from './login';
 export * from './real-time-data';
@@ -42,6 +44,8 @@ export const YKC_MESSAGES: ReadonlyMap<number, YkcMessage<unknown>> = new Map(
     realTimeData,
     remoteStart,
     remoteStartReply,
+    cardStartRequest,
+    cardStartReply,
     remoteStop,
     remoteStopReply,
     transactionRecord,

@@ -39,6 +39,10 @@ export interface SessionStartedFact extends FactBase {
   idTag: string | null;
   meterStartWh: number | null;
   startedAt: Date;
+  /** The user the id tag belongs to, as the tenant's id-token authority answered. */
+  userId?: string | null;
+  /** The authority's answer for idTag (OCPP AuthorizationStatus); null: not checked. */
+  authorization?: string | null;
 }
 export interface MeterValuesFact extends FactBase {
   connectorNo: number;
@@ -335,7 +339,7 @@ export class SessionService {
         chargerId: charger?.chargerId ?? null,
         chargerCode: f.chargerCode,
         connectorNo: f.connectorNo,
-        userId: null,
+        userId: f.userId ?? null,
         idTag: f.idTag,
         origin: 'CHARGER',
         transactionId: f.transactionId,
@@ -345,7 +349,10 @@ export class SessionService {
         idempotencyKey: null,
         requestHash: null,
       });
-      return created === 'duplicate' ? 'duplicate' : 'applied';
+      if (created === 'duplicate') return 'duplicate';
+      // The charger started with a tag the authority refused (OCPP still numbers the session): reviewable, not trusted.
+      if (f.authorization && f.authorization !== 'Accepted') await tx.addFlags(created.id, [`ID_TAG_${f.authorization.toUpperCase()}`]);
+      return 'applied';
     });
   }
 

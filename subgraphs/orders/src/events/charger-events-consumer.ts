@@ -56,6 +56,8 @@ export async function applyChargerEvent(sessions: SessionService, e: ChargerEven
         idTag: e.data.idTag ?? null,
         meterStartWh: e.data.meterStartWh ?? null,
         startedAt: new Date(e.data.startedAt),
+        userId: e.data.userId ?? null,
+        authorization: e.data.authorization ?? null,
       });
     case 'session.meter_values': {
       const readings: MeterReading[] = e.data.readings.flatMap((r) =>

@@ -15,6 +15,12 @@ export const AUDIT_EVENT_TYPES = [
   'TENANT_ASSUMED',
   'QUOTA_REFUSED',
   'CROSS_TENANT_ACTION',
+  'ID_TAG_CREATED',
+  'ID_TAG_UPDATED',
+  'ID_TAG_DELETED',
+  'ID_TAGS_IMPORTED',
+  'ID_TAGS_EXPORTED',
+  'ID_TAG_POLICY_CHANGED',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -5,6 +5,7 @@ import type { TenantsContext } from '../context';
 import type { IssuedTokens } from '../domain/auth-service';
 import type { Outcome, UserError as DomainUserError } from '../domain/outcome';
 import type { RoleRecord, TenantRecord, UserRecord } from '../domain/ports';
+import { IdTagResolver } from './id-tag-resolvers';
 import {
   AssumeTenantPayload,
   AuditEvent,
@@ -287,7 +288,7 @@ export class AuditResolver {
   }
 }
 
-export const resolvers = [AuthResolver, TenantResolver, UserResolver, RoleResolver, AuditResolver] as const;
+export const resolvers = [AuthResolver, TenantResolver, UserResolver, RoleResolver, AuditResolver, IdTagResolver] as const;
 
 export const referenceResolvers = {
   Tenant: {

@@ -109,6 +109,19 @@ const toRefresh = (r: RefreshRow): RefreshTokenRecord => ({
 
 const isUniqueViolation = (e: unknown): boolean => (e as { code?: string }).code === '23505';
 
+/** Append to the tenant's audit log, in the caller's transaction (with the request's ip and id). */
+export async function appendAudit(trx: Knex.Transaction, tenantId: string, meta: RequestMeta, e: AuditEventInput): Promise<void> {
+  await trx('tenants.audit_events').insert({
+    tenant_id: tenantId,
+    actor_user_id: e.actorUserId ?? null,
+    actor_tenant_id: e.actorTenantId ?? null,
+    type: e.type,
+    details: JSON.stringify(e.details ?? {}),
+    ip: meta.ip ?? null,
+    request_id: meta.requestId ?? null,
+  });
+}
+
 /**
  * The identity store on Postgres. Every transaction sets the row-level-security
  * tenant first (withTenant) and every query names the tenant as well: the data
@@ -138,16 +151,8 @@ class PgTenantTx implements TenantTx {
     private readonly meta: RequestMeta,
   ) {}
 
-  async audit(e: AuditEventInput): Promise<void> {
-    await this.trx('tenants.audit_events').insert({
-      tenant_id: this.tenantId,
-      actor_user_id: e.actorUserId ?? null,
-      actor_tenant_id: e.actorTenantId ?? null,
-      type: e.type,
-      details: JSON.stringify(e.details ?? {}),
-      ip: this.meta.ip ?? null,
-      request_id: this.meta.requestId ?? null,
-    });
+  audit(e: AuditEventInput): Promise<void> {
+    return appendAudit(this.trx, this.tenantId, this.meta, e);
   }
 
   async tenant(id: string): Promise<TenantRecord | null> {

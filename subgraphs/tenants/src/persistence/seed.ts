@@ -82,3 +82,24 @@ export async function seedTenantWithAdmin(knex: Knex, hasher: PasswordHasher, t:
     return ids;
   });
 }
+
+/**
+ * Register id tags (ACCEPTED, no user) for a tenant, for demos: the simulated chargers' tags.
+ * Idempotent. Raises the tenant's local-list version when it added any, so chargers that
+ * connect afterwards are sent the list (no events: nothing is connected while seeding).
+ */
+export async function seedIdTags(knex: Knex, tenantId: string, values: readonly string[]): Promise<void> {
+  await withTenant(knex, tenantId, async (trx) => {
+    const added = await trx.raw<{ rows: unknown[] }>(
+      `insert into tenants.id_tags (tenant_id, value) select ?, v from unnest(?::text[]) v
+       on conflict (tenant_id, upper(value)) do nothing returning id`,
+      [tenantId, [...values]],
+    );
+    if (added.rows.length === 0) return;
+    await trx.raw(
+      `insert into tenants.id_tag_settings (tenant_id, list_version) values (?, ?)
+       on conflict (tenant_id) do update set list_version = tenants.id_tag_settings.list_version + excluded.list_version, updated_at = now()`,
+      [tenantId, added.rows.length],
+    );
+  });
+}

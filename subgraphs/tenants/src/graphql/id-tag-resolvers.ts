@@ -1,0 +1,130 @@
+import { Arg, Ctx, Directive, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize } from '@evcs/platform';
+import { z } from 'zod';
+import type { TenantsContext } from '../context';
+import type { IdTagFilter as DomainFilter } from '../domain/id-tag-ports';
+import { idTagKey, type IdTagPolicy as DomainPolicy, type IdTagRecord } from '../domain/id-tag-rules';
+import type { Outcome } from '../domain/outcome';
+import {
+  AuthorizationStatus,
+  CreateIdTagInput,
+  IdTag,
+  IdTagAuthorization,
+  IdTagConnection,
+  IdTagExport,
+  IdTagFilter,
+  IdTagPayload,
+  IdTagPolicy,
+  IdTagPolicyInput,
+  IdTagPolicyPayload,
+  IdTagStatus,
+  ImportIdTagsInput,
+  ImportIdTagsPayload,
+  LocalAuthList,
+  UpdateIdTagInput,
+} from './id-tag-types';
+import { UserError } from './types';
+
+const toIdTag = (t: IdTagRecord): IdTag => Object.assign(new IdTag(), { ...t, status: t.status as IdTagStatus });
+const toPolicy = (p: DomainPolicy): IdTagPolicy => Object.assign(new IdTagPolicy(), p);
+const errors = <T>(out: Outcome<T>): UserError[] => (out.ok ? [] : out.errors.map((e) => Object.assign(new UserError(), e)));
+const tagPayload = (out: Outcome<IdTagRecord>): IdTagPayload => Object.assign(new IdTagPayload(), { idTag: out.ok ? toIdTag(out.value) : null, userErrors: errors(out) });
+
+const idTagCursor = cursorCodec('idtag', z.object({ t: z.string().refine(isUuid), k: z.string().max(20) }));
+
+function filterOf(f: IdTagFilter | null): DomainFilter {
+  if (f?.userId && !isUuid(f.userId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'filter.userId is not a UUID');
+  if (f?.search && f.search.length > 20) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'filter.search is at most 20 characters');
+  return { ...(f?.status ? { status: f.status } : {}), ...(f?.userId ? { userId: f.userId.toLowerCase() } : {}), ...(f?.search ? { search: f.search } : {}) };
+}
+
+function serviceOnly(ctx: TenantsContext, what: string, tenantId: string): void {
+  if (ctx.identity.kind !== 'service') throw new ForbiddenError(`${what} is for platform services only`);
+  if (!isUuid(tenantId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'tenantId is not a UUID');
+}
+
+@Resolver(() => IdTag)
+export class IdTagResolver {
+  @Query(() => IdTagConnection, { description: 'Id tags within your data scope (idtag:read), by tenant and value. SELF sees its own tags only.' })
+  async idTags(
+    @Ctx() ctx: TenantsContext,
+    @Arg('filter', () => IdTagFilter, { nullable: true }) filter: IdTagFilter | null,
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<IdTagConnection> {
+    pageSize(first);
+    const cur = after ? idTagCursor.decode(after) : undefined;
+    const rows = await ctx.idTags.list(ctx.readScope('idtag:read'), filterOf(filter), { after: cur && { tenantId: cur.t, key: cur.k }, limit: first + 1 });
+    const edges = rows.slice(0, first).map((t) => ({ cursor: idTagCursor.encode({ t: t.tenantId, k: idTagKey(t.value) }), node: toIdTag(t) }));
+    return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  @Query(() => IdTag, { nullable: true, description: 'One of your tenant’s tags by value, regardless of case (idtag:read).' })
+  async idTag(@Arg('value') value: string, @Ctx() ctx: TenantsContext): Promise<IdTag | null> {
+    const t = await ctx.idTags.get(ctx.readScope('idtag:read'), value);
+    return t ? toIdTag(t) : null;
+  }
+
+  @Query(() => IdTagExport, { description: 'Your tenant’s tags as CSV, the format importIdTags reads (idtag:read, tenant-wide scope). Audited.' })
+  async exportIdTags(@Ctx() ctx: TenantsContext, @Arg('filter', () => IdTagFilter, { nullable: true }) filter: IdTagFilter | null): Promise<IdTagExport> {
+    return Object.assign(new IdTagExport(), await ctx.idTags.export(ctx.actor(), filterOf(filter), ctx.meta));
+  }
+
+  @Query(() => IdTagPolicy, { description: 'How your tenant answers unknown tags (idtag:read).' })
+  async idTagPolicy(@Ctx() ctx: TenantsContext): Promise<IdTagPolicy> {
+    return toPolicy(await ctx.idTags.policy(ctx.actor(), ctx.meta));
+  }
+
+  @Mutation(() => IdTagPayload, { description: 'Register a tag in your tenant (idtag:write). Audited; chargers’ local lists follow.' })
+  async createIdTag(@Arg('input') input: CreateIdTagInput, @Ctx() ctx: TenantsContext): Promise<IdTagPayload> {
+    return tagPayload(await ctx.idTags.create(ctx.actor(), input, ctx.meta));
+  }
+
+  @Mutation(() => IdTagPayload, { description: 'Change a tag’s status, expiry, parent or user (idtag:write). Block a card here. Audited.' })
+  async updateIdTag(@Arg('input') input: UpdateIdTagInput, @Ctx() ctx: TenantsContext): Promise<IdTagPayload> {
+    return tagPayload(await ctx.idTags.update(ctx.actor(), input, ctx.meta));
+  }
+
+  @Mutation(() => IdTagPayload, { description: 'Forget a tag (idtag:write): it becomes unknown (Invalid). To refuse a card, block it instead. Audited.' })
+  async deleteIdTag(@Arg('value') value: string, @Ctx() ctx: TenantsContext): Promise<IdTagPayload> {
+    return tagPayload(await ctx.idTags.delete(ctx.actor(), value, ctx.meta));
+  }
+
+  @Mutation(() => ImportIdTagsPayload, {
+    description: 'Create or update many tags (idtag:write), all or nothing: every row is checked and every problem reported as rows[i].field. Audited per tag.',
+  })
+  async importIdTags(@Arg('input') input: ImportIdTagsInput, @Ctx() ctx: TenantsContext): Promise<ImportIdTagsPayload> {
+    const out = await ctx.idTags.import(ctx.actor(), input, ctx.meta);
+    return Object.assign(new ImportIdTagsPayload(), { ...(out.ok ? out.value : { created: 0, updated: 0, unchanged: 0 }), userErrors: errors(out) });
+  }
+
+  @Mutation(() => IdTagPolicyPayload, { description: 'Set free vending for your tenant (idtag:write). Audited.' })
+  async setIdTagPolicy(@Arg('input') input: IdTagPolicyInput, @Ctx() ctx: TenantsContext): Promise<IdTagPolicyPayload> {
+    const out = await ctx.idTags.setPolicy(ctx.actor(), input, ctx.meta);
+    return Object.assign(new IdTagPolicyPayload(), { policy: out.ok ? toPolicy(out.value) : null, userErrors: errors(out) });
+  }
+
+  @Directive('@inaccessible')
+  @Query(() => IdTagAuthorization, { description: 'Internal: what a charger of the tenant is told for idTag (service identities only: the protocol bridge).' })
+  async authorizeIdTag(
+    @Arg('tenantId', () => ID) tenantId: string,
+    @Arg('idTag') idTag: string,
+    @Arg('stationId', () => ID, { nullable: true }) stationId: string | null,
+    @Ctx() ctx: TenantsContext,
+  ): Promise<IdTagAuthorization> {
+    serviceOnly(ctx, 'authorizeIdTag', tenantId);
+    const a = await ctx.idTags.authorize(tenantId, idTag, stationId);
+    return Object.assign(new IdTagAuthorization(), { ...a, status: a.status as AuthorizationStatus });
+  }
+
+  @Directive('@inaccessible')
+  @Query(() => LocalAuthList, { description: 'Internal: the tenant’s whole OCPP local authorization list (service identities only).' })
+  async localAuthList(@Arg('tenantId', () => ID) tenantId: string, @Ctx() ctx: TenantsContext): Promise<LocalAuthList> {
+    serviceOnly(ctx, 'localAuthList', tenantId);
+    const l = await ctx.idTags.localList(tenantId);
+    return {
+      version: l.version,
+      entries: l.entries.map((e) => ({ idTag: e.idTag, status: e.status as AuthorizationStatus, expiryDate: e.expiryDate ?? null, parentIdTag: e.parentIdTag ?? null })),
+    };
+  }
+}
