@@ -3,24 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ChargerCommand, encodeChargerCommand, IDTAG_EVENTS_TOPIC } from '@evcs/events';
-import {
-  createKnex,
-  createLogger,
-  exportSigningKey,
-  generateSigningKey,
-  KafkaEventBus,
-  kafkaNames,
-  Knex,
-  listen,
-  ServiceGraphQLClient,
-  Subscription,
-  SubgraphServer,
-  TokenIssuer,
-  TokenVerifier,
-  withTenant,
-} from '@evcs/platform';
+import { createKnex, createLogger, exportSigningKey, generateSigningKey, KafkaEventBus, kafkaNames, Knex, listen, OutboxRelay, PgOutbox, ServiceGraphQLClient, SubgraphServer, Subscription, TokenIssuer, TokenVerifier, withTenant } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
-import { createTenantsServer, KeyRing, migrations as tenantsMigrations, OutboxRelay, PasswordHasher, PgOutbox, seedTenantWithAdmin } from '@evcs/tenants';
+import { createTenantsServer, KeyRing, migrations as tenantsMigrations, PasswordHasher, seedTenantWithAdmin } from '@evcs/tenants';
 import { bridgeConfig } from '../src/config';
 import { InMemoryChargerDirectory } from '../src/directory';
 import { GraphQLIdTagAuthority, InMemoryIdTagAuthority } from '../src/id-tags';
@@ -121,8 +106,8 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
     bus = new KafkaEventBus({ clientId: uniqueName('idtags-int'), brokers, logger });
     const names = kafkaNames(uniqueName('idtags'));
     const idTagTopic = names.topic(IDTAG_EVENTS_TOPIC);
-    relay = new OutboxRelay({ outbox: new PgOutbox(tknex), bus, names, logger, prepare: () => bus.ensureTopics([{ topic: idTagTopic, partitions: 1 }]) });
-    relay.start(50);
+    relay = new OutboxRelay({ outbox: new PgOutbox(tknex, 'tenants'), bus, names, logger, idleMs: 50, prepare: () => bus.ensureTopics([{ topic: idTagTopic, partitions: 1 }]) });
+    relay.start();
 
     const topic = uniqueName('idtags_charger_events');
     await bus.ensureTopics([{ topic, partitions: 1 }]);

@@ -3,21 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC, ACCESS_EVENTS_TOPIC_CONFIG, CHARGER_EVENTS_TOPIC } from '@evcs/events';
-import {
-  createKnex,
-  createLogger,
-  exportSigningKey,
-  generateSigningKey,
-  KafkaEventBus,
-  kafkaNames,
-  Knex,
-  listen,
-  SubgraphServer,
-  TokenIssuer,
-  TokenVerifier,
-} from '@evcs/platform';
+import { createKnex, createLogger, exportSigningKey, generateSigningKey, KafkaEventBus, kafkaNames, Knex, listen, OutboxRelay, PgOutbox, SubgraphServer, TokenIssuer, TokenVerifier } from '@evcs/platform';
 import { createRouter, type Router } from '@evcs/router';
-import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, createTenantsServer, JWKS_PATH, KeyRing, migrations, OutboxRelay, PasswordHasher, PgOutbox, seedTenantWithAdmin } from '@evcs/tenants';
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, createTenantsServer, JWKS_PATH, KeyRing, migrations, PasswordHasher, seedTenantWithAdmin } from '@evcs/tenants';
 import { createTestDatabase, ensureKafka, eventually, REPO_ROOT, TestDatabase, uniqueName } from '@evcs/testkit';
 
 jest.setTimeout(180_000);
@@ -136,7 +124,7 @@ describe('access revocation, tenants subgraph → Kafka → routers', () => {
       { topic: chargerTopic, partitions: 1 },
     ]);
     // as the tenants process runs it (main.ts)
-    relay = new OutboxRelay({ outbox: new PgOutbox(knex), bus: tenantsBus, names, logger });
+    relay = new OutboxRelay({ outbox: new PgOutbox(knex, 'tenants'), bus: tenantsBus, names, logger });
     relay.start();
 
     supergraphSdl = readFileSync(path.join(REPO_ROOT, 'schema/supergraph.graphql'), 'utf8');

@@ -3,5 +3,3 @@ export * from './server';
 export * from './auth/key-ring';
 export { PasswordHasher } from './domain/password';
 export { seedIdTags, seedTenantWithAdmin, type SeedTenant, type SeedUser } from './persistence/seed';
-export { OutboxRelay, type OutboxRelayOptions } from './events/outbox-relay';
-export { PgOutbox } from './persistence/outbox';

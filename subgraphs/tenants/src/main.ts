@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC, ACCESS_EVENTS_TOPIC_CONFIG, IDTAG_EVENTS_PARTITIONS, IDTAG_EVENTS_TOPIC } from '@evcs/events';
-import { parseEnv, runSubgraphMain } from '@evcs/platform';
+import { OutboxRelay, parseEnv, PgOutbox, runSubgraphMain } from '@evcs/platform';
 import { KeyRing } from './auth/key-ring';
-import { OutboxRelay } from './events/outbox-relay';
-import { PgOutbox } from './persistence/outbox';
 import { createTenantsServer } from './server';
 
 const Env = z.object({
@@ -21,7 +19,7 @@ runSubgraphMain({
   // It doesn't hold up the start: sign-in works without Kafka, revocations wait in the outbox.
   startConsumers: async (rt) => {
     const relay = new OutboxRelay({
-      outbox: new PgOutbox(rt.knex),
+      outbox: new PgOutbox(rt.knex, 'tenants'),
       bus: rt.bus,
       names: rt.names,
       logger: rt.logger,

@@ -1,8 +1,7 @@
 import { decodeJwt } from 'jose';
 import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC, ACCESS_EVENTS_TOPIC_CONFIG, decodeAccessEvent, type AccessEvent, type AccessRevoked } from '@evcs/events';
-import { createLogger, KafkaEventBus, kafkaNames, withTenant, type Subscription } from '@evcs/platform';
+import { createLogger, KafkaEventBus, kafkaNames, OutboxRelay, PgOutbox, type Subscription, withTenant } from '@evcs/platform';
 import { ensureKafka, eventually, uniqueName } from '@evcs/testkit';
-import { OutboxRelay, PgOutbox } from '../src';
 import { Harness, PASSWORD, seedHierarchy, startHarness } from './harness';
 
 const REFRESH = 'mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken userErrors { code } } }';
@@ -192,7 +191,7 @@ describe('tenants: access revocation on role, permission, station and status cha
       const names = kafkaNames(uniqueName('tenants_relay'));
       const topic = names.topic(ACCESS_EVENTS_TOPIC);
       await bus.ensureTopics([{ topic, partitions: ACCESS_EVENTS_PARTITIONS, config: ACCESS_EVENTS_TOPIC_CONFIG }]);
-      const outbox = new PgOutbox(h.knex);
+      const outbox = new PgOutbox(h.knex, 'tenants');
       const pending = await outbox.pending(1000);
       expect(pending.length).toBeGreaterThan(0);
 
@@ -217,13 +216,14 @@ describe('tenants: access revocation on role, permission, station and status cha
       const names = kafkaNames(uniqueName('tenants_relay_live'));
       const topic = names.topic(ACCESS_EVENTS_TOPIC);
       const relay = new OutboxRelay({
-        outbox: new PgOutbox(h.knex),
+        outbox: new PgOutbox(h.knex, 'tenants'),
         bus,
         names,
         logger: createLogger('relay-test', { level: 'silent' }),
+        idleMs: 50,
         prepare: () => bus.ensureTopics([{ topic, partitions: ACCESS_EVENTS_PARTITIONS, config: ACCESS_EVENTS_TOPIC_CONFIG }]),
       });
-      relay.start(50);
+      relay.start();
       const received: AccessEvent[] = [];
       // the subscription waits for the topic the relay creates
       const live = await bus.subscribe({ groupId: uniqueName('relay-live'), topics: [topic], replay: true, handleBatch: async (ms) => void received.push(...ms.map((m) => decodeAccessEvent(m.value))) });

@@ -1,9 +1,9 @@
-import { IDTAG_EVENTS_TOPIC, IdTagChanged, encodeIdTagEvent } from '@evcs/events';
+import { IdTagEvents, type IdTagChanged } from '@evcs/events';
 import { Knex, ReadScope, withTenant, withTenantScope } from '@evcs/platform';
 import type { AuditEventInput, RequestMeta } from '../domain/audit';
 import type { IdTagFields, IdTagFilter, IdTagPage, IdTagStore, IdTagTx } from '../domain/id-tag-ports';
 import { idTagKey, type IdTagPolicy, type IdTagRecord, type IdTagStatus } from '../domain/id-tag-rules';
-import { appendAudit } from './identity-store';
+import { appendAudit, tenantsOutbox } from './identity-store';
 
 interface IdTagRow {
   id: string;
@@ -170,12 +170,8 @@ class PgIdTagTx implements IdTagTx {
   }
 
   async queueIdTagEvents(events: readonly IdTagChanged[]): Promise<void> {
-    if (!events.length) return;
-    const rows = events.map((e) => {
-      const valid = IdTagChanged.parse(e);
-      return { id: valid.id, tenant_id: this.tenantId, topic: IDTAG_EVENTS_TOPIC, key: encodeIdTagEvent(valid).key, payload: JSON.stringify(valid) };
-    });
     // Imports can be thousands of rows: insert in chunks well below Postgres' parameter limit.
-    for (let i = 0; i < rows.length; i += 500) await this.trx('tenants.outbox').insert(rows.slice(i, i + 500));
+    for (let i = 0; i < events.length; i += 500) await tenantsOutbox.enqueueAll(this.trx, IdTagEvents, events.slice(i, i + 500));
   }
+
 }

@@ -1,5 +1,5 @@
-import { ACCESS_EVENTS_TOPIC, AccessEvent, encodeAccessEvent } from '@evcs/events';
-import { Knex, TENANT_SETTING, withTenant } from '@evcs/platform';
+import { AccessEvents, type AccessEvent } from '@evcs/events';
+import { Knex, OutboxWriter, TENANT_SETTING, withTenant } from '@evcs/platform';
 import type { DataScope } from '@evcs/platform';
 import type { AuditEventInput, RequestMeta } from '../domain/audit';
 import type {
@@ -16,6 +16,9 @@ import type {
   UserRecord,
 } from '../domain/ports';
 import type { Quotas, TenantStatus, TenantType, UserStatus } from '../domain/rules';
+
+/** Access and id-tag events leave through the platform outbox, in the change's transaction. */
+export const tenantsOutbox = new OutboxWriter('tenants');
 
 interface TenantRow {
   id: string;
@@ -443,12 +446,7 @@ class PgTenantTx implements TenantTx {
   }
 
   async queueAccessEvents(events: readonly AccessEvent[]): Promise<void> {
-    if (!events.length) return;
-    await this.trx('tenants.outbox').insert(
-      events.map((e) => {
-        const valid = AccessEvent.parse(e);
-        return { id: valid.id, tenant_id: this.tenantId, topic: ACCESS_EVENTS_TOPIC, key: encodeAccessEvent(valid).key, payload: JSON.stringify(valid) };
-      }),
-    );
+    await tenantsOutbox.enqueueAll(this.trx, AccessEvents, events);
   }
+
 }
