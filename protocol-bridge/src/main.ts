@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { CHARGER_EVENTS_PARTITIONS } from '@evcs/events';
 import { createKnex, createLogger, exitWithParent, importSigningKey, KafkaEventBus, listen, parseEnv, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
 import { bridgeConfig } from './config';
+import { GraphQLSecurityRecorder } from './connections/charger-security';
 import { GraphQLChargerDirectory } from './directory';
 import { BridgeEnv } from './env';
 import { PgBridgeStore } from './persistence/pg-store';
@@ -17,7 +18,9 @@ async function main(): Promise<void> {
   const signingKey = await importSigningKey(await readFile(env.BRIDGE_SIGNING_KEY_FILE, 'utf8'));
   const tls = env.TLS_KEY_FILE && env.TLS_CERT_FILE ? { key: await readFile(env.TLS_KEY_FILE, 'utf8'), cert: await readFile(env.TLS_CERT_FILE, 'utf8') } : undefined;
   const tokens = new TokenIssuer(signingKey, TOKEN_ISSUER);
-  const directory = new GraphQLChargerDirectory(new ServiceGraphQLClient({ url: env.ASSETS_URL, tokens, subject: 'protocol-bridge' }));
+  const assets = new ServiceGraphQLClient({ url: env.ASSETS_URL, tokens, subject: 'protocol-bridge' });
+  const directory = new GraphQLChargerDirectory(assets);
+  const security = new GraphQLSecurityRecorder(assets, logger);
   // YKC piles ask for their billing model (0x09): the tariffs service's plan for them, converted.
   const billingModels = new TariffsBillingModelSource(new ServiceGraphQLClient({ url: env.TARIFFS_URL, tokens, subject: 'protocol-bridge', timeoutMs: 3_000 }), directory);
   const bus = new KafkaEventBus({ clientId: `protocol-bridge-${env.BRIDGE_ID}`, brokers: env.KAFKA_BROKERS, logger });
@@ -28,6 +31,7 @@ async function main(): Promise<void> {
   const bridge = createBridge({
     bus,
     directory,
+    security,
     billingModels,
     logger,
     store,

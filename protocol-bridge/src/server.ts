@@ -7,7 +7,8 @@ import { canonicalPath, closeServer, EventBus, Logger, sendJson } from '@evcs/pl
 import { BridgeConfig, silenceTimeoutMs } from './config';
 import { Diagnostics } from './connections/diagnostics';
 import { LiveChargers } from './connections/live';
-import type { ChargerDirectory } from './directory';
+import { ChargerSecurityRecorder, InMemorySecurityRecorder } from './connections/charger-security';
+import { ChargerDirectory, InMemoryChargerDirectory } from './directory';
 import { BatchingChargerEventPublisher } from './kafka/charger-event-publisher';
 import { CommandRouter } from './kafka/command-router';
 import { startTariffListener, TariffListener } from './kafka/tariff-listener';
@@ -27,6 +28,11 @@ export interface BridgeDeps {
   /** Serve OCPP over TLS (security profile 2). PEM strings. */
   tls?: { key: string; cert: string };
   billingModels?: BillingModelSource;
+  /**
+   * Where learned YKC identities and refused logins go (assets in production: GraphQLSecurityRecorder).
+   * Default: in memory, learning into an InMemoryChargerDirectory.
+   */
+  security?: ChargerSecurityRecorder;
   /** Bearer token for the operator debugging endpoint /debug/graphql; without one the endpoint is off. */
   debugToken?: string;
   now?: () => Date;
@@ -75,7 +81,8 @@ export function createBridge(deps: BridgeDeps): Bridge {
     sweepIntervalMs: config.sweepIntervalMs,
     now: deps.now,
   });
-  const common = { directory: deps.directory, publisher, logger, config, store, diagnostics, live, now: deps.now, newId };
+  const security = deps.security ?? new InMemorySecurityRecorder(deps.directory instanceof InMemoryChargerDirectory ? deps.directory : undefined);
+  const common = { directory: deps.directory, publisher, logger, config, store, diagnostics, live, security, now: deps.now, newId };
   const ocpp = createOcppServer({ ...common, tls: Boolean(deps.tls) });
   const ykc = createYkcServer({ ...common, billingModels: deps.billingModels });
   let tariffs: TariffListener | undefined;

@@ -3,10 +3,9 @@ import { ChargerEvent, decodeChargerEvent } from '@evcs/events';
 import { createLogger, EventBus, listen } from '@evcs/platform';
 import { eventually } from '@evcs/testkit';
 import { bridgeConfig } from '../src/config';
-import { InMemoryChargerDirectory } from '../src/directory';
 import { Bridge, createBridge } from '../src/server';
 import { chargePointId, runSimulators, SimulatorFleet, ykcPileNo } from '../src/simulator';
-import { listenTcp } from './support';
+import { listenTcp, testDirectory, testRegistration, TEST_CHARGER_PASSWORD } from './support';
 
 describe('simulator fleet: N OCPP chargers and M YKC piles through whole sessions', () => {
   const tenantId = randomUUID();
@@ -26,13 +25,13 @@ describe('simulator fleet: N OCPP chargers and M YKC piles through whole session
   });
 
   it('runs boot, status, start, meter values and stop on both protocols', async () => {
-    const directory = new InMemoryChargerDirectory();
-    for (let i = 1; i <= 3; i++) directory.set(chargePointId('SIMT-', i), { tenantId, chargerId: randomUUID() });
-    for (let i = 1; i <= 2; i++) directory.set(ykcPileNo('7701', i), { tenantId, chargerId: randomUUID() });
+    const directory = testDirectory();
+    for (let i = 1; i <= 3; i++) directory.set(chargePointId('SIMT-', i), testRegistration(chargePointId('SIMT-', i), { tenantId, chargerId: randomUUID() }));
+    for (let i = 1; i <= 2; i++) directory.set(ykcPileNo('7701', i), testRegistration(ykcPileNo('7701', i), { tenantId, chargerId: randomUUID() }));
     bridge = createBridge({ bus, directory, logger: createLogger('sim-test', { level: 'silent' }), config: bridgeConfig({ bridgeId: 'sim', topic: 't' }) });
     const url = `ws://127.0.0.1:${await listen(bridge.httpServer, 0)}/ocpp`;
     const ykcPort = await listenTcp(bridge.ykcServer);
-    fleet = await runSimulators({ url, count: 3, prefix: 'SIMT-', intervalMs: 40, meterValuesPerSession: 2, ykc: { host: '127.0.0.1', port: ykcPort, count: 2, pilePrefix: '7701' } });
+    fleet = await runSimulators({ url, password: () => TEST_CHARGER_PASSWORD, count: 3, prefix: 'SIMT-', intervalMs: 40, meterValuesPerSession: 2, ykc: { host: '127.0.0.1', port: ykcPort, count: 2, pilePrefix: '7701' } });
     await eventually(async () => {
       const s = fleet!.stats();
       return s.sessionsStopped >= 5 && s.ykcRecordsConfirmed >= 2;

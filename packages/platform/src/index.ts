@@ -13,3 +13,4 @@ export * from './service-main';
 export * from './authz';
 export * from './service-client';
 export * from './loader-results';
+export * from './charger-credentials';

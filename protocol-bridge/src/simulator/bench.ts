@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createKnex, createLogger, EventBus, KafkaEventBus, listen } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, uniqueName } from '@evcs/testkit';
 import { bridgeConfig } from '../config';
-import type { ChargerDirectory } from '../directory';
+import { ChargerDirectory, registrationOf } from '../directory';
 import { PgBridgeStore } from '../persistence/pg-store';
 import { migrations } from '../persistence/schema';
 import { createBridge } from '../server';
@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   const db = await createTestDatabase([migrations]);
   const store = new PgBridgeStore(createKnex({ connectionString: db.appUrl, schema: 'bridge', pool: { max: 10 } }));
   const tenantId = randomUUID();
-  const directory: ChargerDirectory = { resolve: async (code) => ({ tenantId, chargerId: code }) };
+  // Throughput, not admission, is measured here: every code is a charger let in without a password (profile 0) or
+  // registered identity (learned), as a tenant commissioning its fleet would.
+  const directory: ChargerDirectory = { resolve: async (code) => registrationOf({ tenantId, chargerId: code, allowProfile0Commissioning: true, learnYkcIdentityOnFirstLogin: true }) };
   const bridge = createBridge({ bus, directory, logger, store, config: bridgeConfig({ bridgeId: 'bench', topic, heartbeatIntervalS: 300 }) });
   const port = await listen(bridge.httpServer, 0);
   const ykcPort = await new Promise<number>((resolve) => bridge.ykcServer.listen(0, '127.0.0.1', () => resolve((bridge.ykcServer.address() as { port: number }).port)));

@@ -4,6 +4,7 @@ import { encodeFrame, FrameReader, YkcFrame } from '../ykc/frame';
 import {
   heartbeat,
   loginRequest,
+  LoginRequest,
   RealTimeData,
   realTimeData,
   rebootReply,
@@ -27,7 +28,17 @@ import {
   RemoteStop,
 } from '../ykc/messages';
 
+/** The identity fields of a login (0x01). */
+export type SimulatedPileIdentity = Omit<LoginRequest, 'pileNo'>;
+
+/** A simulated pile's login identity: an ICCID of its own (89860 + the pile number + a digit), a DC pile on a SIM. */
+export function simulatedPileIdentity(pileNo: string, guns = 2): SimulatedPileIdentity {
+  return { pileType: 0, guns, protocolVersion: 0x10, programVersion: 'SIM1.6', network: 0, sim: `89860${pileNo}0`.slice(0, 20), carrier: 4 };
+}
+
 export interface SimulatedYkcPileOptions {
+  /** Login identity fields to send instead of simulatedPileIdentity's (an impersonator's, a moved SIM). */
+  identity?: Partial<SimulatedPileIdentity>;
   host: string;
   port: number;
   /** 14 digits. */
@@ -70,9 +81,13 @@ export class SimulatedYkcPile extends EventEmitter {
   /** Refuse remote starts with this YKC reason code (tests). */
   refuseStartWith?: number;
 
+  /** What its login (0x01) says about it: register this with the pile (assets registerYkcPileIdentity). */
+  readonly identity: SimulatedPileIdentity;
+
   constructor(private readonly opts: SimulatedYkcPileOptions) {
     super();
     this.pileNo = opts.pileNo;
+    this.identity = { ...simulatedPileIdentity(opts.pileNo, opts.guns ?? 2), ...opts.identity };
     for (let g = 1; g <= (opts.guns ?? 2); g++) this.guns.set(g, { meterStartX1e4: 0, energyX1e4: 0, charging: false });
   }
 
@@ -95,11 +110,7 @@ export class SimulatedYkcPile extends EventEmitter {
 
   /** Log in; resolves with true if accepted. */
   async login(): Promise<boolean> {
-    const reply = await this.call(
-      loginRequest,
-      { pileNo: this.pileNo, pileType: 0, guns: this.guns.size, protocolVersion: 0x10, programVersion: 'SIM1.6', network: 1, sim: '0', carrier: 4 },
-      0x02,
-    );
+    const reply = await this.call(loginRequest, { pileNo: this.pileNo, ...this.identity }, 0x02);
     return (decodeMessage(reply.type, reply.body).message as { accepted: boolean }).accepted;
   }
 

@@ -11,6 +11,8 @@ export interface OcppCallContext {
   store: BridgeStore;
   metrics: ProtocolMetrics;
   log: Logger;
+  /** The security profile the charger connected with (0: commissioning, no password). */
+  securityProfile: 0 | 1 | 2;
   now(): Date;
 }
 
