@@ -7,7 +7,7 @@ import { MemoryBridgeStore } from '../src/persistence/memory-store';
 import { Bridge, createBridge } from '../src/server';
 import { SimulatedChargePoint } from '../src/simulator';
 import { SimulatedYkcPile } from '../src/simulator/ykc-pile';
-import { listenTcp, testDirectory } from './support';
+import { listenTcp, testDirectory, TEST_CHARGER_PASSWORD } from './support';
 
 describe('liveness: a charger that goes silent is disconnected and reported offline', () => {
   const tenantId = randomUUID();
@@ -33,7 +33,7 @@ describe('liveness: a charger that goes silent is disconnected and reported offl
       // pings off, so only the charger's own messages count as signs of life
       config: bridgeConfig({ bridgeId: 'live', topic: 't', silenceTimeoutMs: 600, sweepIntervalMs: 100, pingIntervalMs: 0 }),
     });
-    cp = new SimulatedChargePoint({ url: `ws://127.0.0.1:${await listen(bridge.httpServer, 0)}/ocpp`, id: 'LIVE-1' });
+    cp = new SimulatedChargePoint({ url: `ws://127.0.0.1:${await listen(bridge.httpServer, 0)}/ocpp`, id: 'LIVE-1', password: TEST_CHARGER_PASSWORD });
     pile = new SimulatedYkcPile({ host: '127.0.0.1', port: await listenTcp(bridge.ykcServer), pileNo: PILE });
   });
 
