@@ -139,8 +139,9 @@ export interface GraphQLChargerDirectoryOptions {
 
 interface CacheEntry {
   value: ChargerRegistration | null;
-  fetchedAt: number;
   expiresAt: number;
+  /** When `refresh` last asked past the cache for this identity. */
+  refreshedAt?: number;
 }
 
 const REFRESH_MIN_INTERVAL_MS = 1_000;
@@ -189,9 +190,12 @@ export class GraphQLChargerDirectory implements ChargerDirectory {
 
   async refresh(chargePointId: string): Promise<ChargerRegistration | null> {
     const cached = this.cache.get(chargePointId);
-    if (cached && cached.fetchedAt > this.now() - REFRESH_MIN_INTERVAL_MS) return this.resolve(chargePointId);
+    if (cached && (cached.refreshedAt ?? -Infinity) > this.now() - REFRESH_MIN_INTERVAL_MS) return this.resolve(chargePointId);
     this.cache.delete(chargePointId);
-    return this.resolve(chargePointId);
+    const value = await this.resolve(chargePointId);
+    const entry = this.cache.get(chargePointId);
+    if (entry) entry.refreshedAt = this.now();
+    return value;
   }
 
   private async lookup(code: string): Promise<ChargerRegistration | null> {
@@ -206,7 +210,7 @@ export class GraphQLChargerDirectory implements ChargerDirectory {
       const oldest = this.cache.keys().next();
       if (!oldest.done) this.cache.delete(oldest.value);
     }
-    this.cache.set(code, { value, fetchedAt: this.now(), expiresAt: this.now() + (value ? this.positiveTtlMs : this.negativeTtlMs) });
+    this.cache.set(code, { value, expiresAt: this.now() + (value ? this.positiveTtlMs : this.negativeTtlMs) });
   }
 
   private async ask(code: string): Promise<z.infer<typeof Answer>['chargerRegistration']> {

@@ -46,6 +46,8 @@ export interface SimulatedYkcPileOptions {
   guns?: number;
   /** How long to wait for a reply before resending (login, records). Default 2000 ms. */
   replyTimeoutMs?: number;
+  /** Connect from this local address (a second source on one host, in tests). */
+  localAddress?: string;
   /** Send CRCs high byte first, like some non-conforming piles. */
   bigEndianCrc?: boolean;
 }
@@ -97,7 +99,7 @@ export class SimulatedYkcPile extends EventEmitter {
 
   async connect(): Promise<void> {
     this.reader = new FrameReader();
-    const socket = net.connect({ host: this.opts.host, port: this.opts.port });
+    const socket = net.connect({ host: this.opts.host, port: this.opts.port, ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}) });
     this.socket = socket;
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
