@@ -190,7 +190,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         return { accessToken: p.accessToken, refreshToken: p.refreshToken };
       },
       tokenFor: (tenantId, subject = `user-of-${tenantId}`) =>
-        mintClientToken(keys, { subject, tenantId, roles: ['OPERATOR_ADMIN'], permissions: ['station:read', 'station:write', 'tariff:read', 'order:read', 'payment:read'] }),
+        mintClientToken(keys, { subject, tenantId, roles: ['OPERATOR_ADMIN'], permissions: ['station:read', 'station:write', 'charger:write', 'tariff:read', 'order:read', 'payment:read'] }),
       stop: async () => {
         await app.destroy();
         await group.stopAll();

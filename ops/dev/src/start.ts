@@ -4,6 +4,7 @@ import { REPO_ROOT } from '@evcs/testkit';
 import { DEMO_YKC_PILE, demoOperator, demoPasswords, demoPlatform } from './demo';
 import { Stack, startStack } from './stack';
 import { runSimulators } from '@evcs/protocol-bridge/dist/src/simulator';
+import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register';
 
 /**
  * `npm start`: the whole platform locally — Kafka, migrations, five subgraphs,
@@ -44,16 +45,28 @@ async function main(): Promise<void> {
   const chargerIds = DEMO_TENANT.stations.flatMap((s) => s.chargers.map((c) => c.code));
   // the demo chargers are DEMO-CP-0001…: the simulator names them the same way
   const ocppIds = chargerIds.filter((id) => id !== DEMO_YKC_PILE);
+  // A real sign-in, through the router and the tenants subgraph.
+  const { accessToken } = await stack.login(DEMO_TENANT.code, 'admin', passwords.operatorAdmin);
+  // The simulated chargers connect as real ones must: with the password the API hands out (rotated on every start,
+  // since a password is only shown once) and the YKC pile with its login identity registered.
+  const fleet = await registerFleet({
+    routerUrl: stack.routerUrls[0],
+    token: accessToken,
+    stationCode: DEMO_TENANT.stations[0].code,
+    ocpp: ocppIds,
+    ykc: [{ pileNo: DEMO_YKC_PILE, guns: 2 }],
+    connectors: 2,
+  });
+  for (const r of fleet.refused) console.error(`could not register demo charger ${r.code}: ${r.reason}`);
   sims = await runSimulators({
     url: stack.bridgeUrl,
+    password: (id) => fleet.passwords.get(id),
     count: ocppIds.length,
     prefix: 'DEMO-CP-',
     connectors: 2,
     intervalMs: 5000,
     ykc: { ...stack.ykcAddress, count: 1, pilePrefix: '3201' },
   });
-  // A real sign-in, through the router and the tenants subgraph.
-  const { accessToken } = await stack.login(DEMO_TENANT.code, 'admin', passwords.operatorAdmin);
   // Credentials go to files only readable by this user, not to the console (terminals get logged and shared).
   const credentialsFile = path.join(REPO_ROOT, '.cache', 'demo-credentials.json');
   const tokenFile = path.join(REPO_ROOT, '.cache', 'demo-token');
