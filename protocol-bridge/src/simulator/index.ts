@@ -200,6 +200,7 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
         }
         if (!loggedIn) {
           if (!(await pile.login())) {
+            firstAttempt();
             counters.refused++;
             log?.error({ chargerId: pile.pileNo }, `simulated YKC pile ${pile.pileNo} refused at login (unknown pile, or its login identity or network is not the registered one); stopping it`);
             pile.destroy();
