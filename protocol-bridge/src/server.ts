@@ -23,7 +23,7 @@ export interface BridgeDeps {
   directory: ChargerDirectory;
   logger: Logger;
   config: BridgeConfig;
-  /** Transaction ids, YKC record dedup, credentials, connection registry. Default: in memory (tests, demos). */
+  /** Transaction ids, YKC record dedup, connection registry. Default: in memory (tests, demos). */
   store?: BridgeStore;
   /** Serve OCPP over TLS (security profile 2). PEM strings. */
   tls?: { key: string; cert: string };
