@@ -12,3 +12,5 @@ export { TariffService, MAX_ACTIVE_PLANS_PER_STATION } from './domain/tariff-ser
 export { startCacheInvalidation } from './events/cache-invalidation';
 export { KafkaTariffEventPublisher } from './events/publisher';
 export { seedDemoTariffs } from './persistence/seed';
+export { AssetsChargerLookup, TARIFFS_TOKEN_ISSUER } from './clients/assets-chargers';
+export type { ChargerLookup, ChargerFacts } from './domain/ports';

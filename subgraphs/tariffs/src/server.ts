@@ -1,7 +1,7 @@
 import { createSubgraphServer, Knex, Logger, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
 import type { TariffsContext } from './context';
 import { PlanCache } from './domain/plan-cache';
-import type { TariffEventPublisher, TariffReadScope, TariffWriteScope } from './domain/ports';
+import type { ChargerLookup, TariffEventPublisher, TariffReadScope, TariffWriteScope } from './domain/ports';
 import { TariffService } from './domain/tariff-service';
 import { noPublisher } from './events/publisher';
 import { createLoaders } from './persistence/loaders';
@@ -17,6 +17,8 @@ export interface TariffsDeps {
   /** Where plan and binding changes are announced (Kafka in production). */
   publisher?: TariffEventPublisher;
   clock?: () => Date;
+  /** The charger's station and protocol for bindings (assets; AssetsChargerLookup). Without it bindChargerTariff is unavailable. */
+  chargers?: ChargerLookup;
 }
 
 export interface TariffsServer extends SubgraphServer {
@@ -28,7 +30,7 @@ export interface TariffsServer extends SubgraphServer {
 export async function createTariffsServer(deps: TariffsDeps): Promise<TariffsServer> {
   const store = new PgTariffStore(deps.knex);
   const cache = deps.cache ?? new PlanCache();
-  const service = new TariffService(store, deps.publisher ?? noPublisher, cache, deps.logger, deps.clock);
+  const service = new TariffService(store, deps.publisher ?? noPublisher, cache, deps.logger, deps.clock, deps.chargers);
   const srv = await createSubgraphServer<TariffsContext>({
     name: SUBGRAPH_NAME,
     schema: await buildTariffsSchema(),
