@@ -37,7 +37,7 @@ describe('end to end: the simulator registers its fleet through the API and conn
   });
   afterAll(async () => {
     for (const c of children) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())));
+    await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())));
     await stack?.stop();
     await dropDatabase(PG_SUPERUSER_URL, database);
   });
