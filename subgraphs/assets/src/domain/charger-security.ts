@@ -344,10 +344,10 @@ export async function initialSecurity(
     if (e) errors.push(e);
     change.securityProfile = profile;
     if (input.password !== null && input.password !== undefined) {
-      const pe = validatePassword('security.password', input.password);
+      const pe = profile === 0 ? invalid('security.password', 'a profile-0 charger has no password (profile 1 or 2 use one)') : validatePassword('security.password', input.password);
       if (pe) errors.push(pe);
     }
-    if (profile !== 0 || input.password) {
+    if (profile !== 0) {
       password = input.password ?? newPassword();
       change.passwordHash = await hashChargerPassword(password);
     }
