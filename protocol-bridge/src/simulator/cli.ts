@@ -15,7 +15,8 @@ const USAGE = `usage: node protocol-bridge/dist/src/simulator/cli.js [--url ws:/
   Chargers must be registered: signed in (--demo: the npm start demo's operator admin, from .cache/demo-credentials.json;
   or --router-url/--tenant/--username with the password in SIM_PASSWORD), the simulator registers its fleet through the
   API (at --station), receives each OCPP charger's password and registers each YKC pile's login identity, then connects.
-  A charger the bridge refuses for good (unknown, wrong credential, identity) stops with one line.`;
+  A charger the bridge refuses for good (unknown, wrong credential, identity) stops with one line.
+  SIM_CHARGER_PASSWORD (no sign-in): every OCPP charger uses this password (a bridge not backed by assets, benchmarks).`;
 
 const Args = z.object({
   url: z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL'),
@@ -80,6 +81,10 @@ async function main(): Promise<void> {
     for (const r of registered.refused) logger.error({ chargerId: r.code }, `could not register ${r.code}: ${r.reason}`);
     passwords = registered.passwords;
     logger.info({ ocpp: registered.passwords.size, ykc: pileNos.length, station: args.station }, 'fleet registered through the API');
+  } else if (process.env.SIM_CHARGER_PASSWORD) {
+    // A bridge whose directory is not assets (benchmarks): one password for every OCPP charger, from the environment.
+    const shared = process.env.SIM_CHARGER_PASSWORD;
+    passwords = new Map(ocppIds.map((id) => [id, shared]));
   } else {
     logger.warn('not signed in (--demo, or --router-url/--tenant/--username with SIM_PASSWORD): chargers must already be registered, and OCPP ones will have no password');
   }
