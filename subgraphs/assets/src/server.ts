@@ -76,7 +76,7 @@ export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServ
         writeActor: () => writeActorOf(base.identity, base.requestId),
         securityActor: () => securityActorOf(base.identity, base.requestId),
         serviceActor: () => ({ tenantId: base.tenantId(), stationIds: null, subject: base.identity.subject, requestId: base.requestId }),
-        loaders: createLoaders(repo, readScope),
+        loaders: createLoaders(repo, readScope, security),
       };
     },
     ready: async () => {

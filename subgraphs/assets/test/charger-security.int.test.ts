@@ -134,6 +134,19 @@ describe('charger security (credentials, profiles, YKC identities, tenant policy
     expect((await h.gql(ROTATE, manager, { id })).body.data.rotateChargerCredential.userErrors).toEqual([]);
   });
 
+  it("a page of chargers shows each one's security (one batched read), a station manager only its stations'", async () => {
+    const { token, stationId, tenantId } = await setup();
+    await h.gql(CREATE, token, { input: ocpp(stationId) });
+    await h.gql(CREATE, token, { input: ykc(stationId, { security: { ykcIdentity: IDENTITY } }) });
+    const page = await h.gql('{ chargers(first: 10) { edges { node { protocol security { securityProfile hasPassword ykcIdentity { sim } } } } } }', token);
+    expect(page.body.data.chargers.edges.map((e: { node: unknown }) => e.node).sort((a: any, b: any) => a.protocol.localeCompare(b.protocol))).toEqual([
+      { protocol: 'OCPP16', security: { securityProfile: 1, hasPassword: true, ykcIdentity: null } },
+      { protocol: 'YKC', security: { securityProfile: null, hasPassword: false, ykcIdentity: { sim: IDENTITY.sim } } },
+    ]);
+    const outsider = await h.token(tenantId, { dataScope: 'ASSIGNED_STATIONS', stationIds: [] });
+    expect((await h.gql('{ chargers(first: 10) { edges { node { security { hasPassword } } } } }', outsider)).body.data.chargers.edges).toEqual([]);
+  });
+
   it('the audit log is append-only for the application', async () => {
     const { tenantId, token, stationId } = await setup();
     await h.gql(CREATE, token, { input: ocpp(stationId) });

@@ -92,6 +92,8 @@ export interface SecurityChange {
  */
 export interface ChargerSecurityStore {
   view(tenantId: string, chargerId: string, stations: readonly string[] | null): Promise<ChargerSecurityView | null>;
+  /** Many at once (a page of chargers), in one query; missing or out-of-scope ones are left out. */
+  views(tenantId: string, chargerIds: readonly string[], stations: readonly string[] | null): Promise<ChargerSecurityView[]>;
   /**
    * Apply `decide(current)` to the charger's security, under a row lock. `decide` returns the change,
    * or the user errors that refuse it (nothing written).
@@ -190,6 +192,11 @@ export class ChargerSecurityService {
 
   view(actor: SecurityActor, chargerId: string): Promise<ChargerSecurityView | null> {
     return isUuid(chargerId) ? this.store.view(actor.tenantId, chargerId, actor.stationIds) : Promise.resolve(null);
+  }
+
+  views(actor: SecurityActor, chargerIds: readonly string[]): Promise<ChargerSecurityView[]> {
+    const ids = chargerIds.filter(isUuid);
+    return ids.length ? this.store.views(actor.tenantId, ids, actor.stationIds) : Promise.resolve([]);
   }
 
   /** Generate (or set, when `password` is given) the charger's Basic-auth password. The plain password is returned once. */

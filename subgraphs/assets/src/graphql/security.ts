@@ -126,8 +126,7 @@ function serviceOnly(ctx: AssetsContext, field: string): void {
 export class ChargerSecurityResolver {
   @FieldResolver(() => ChargerSecurity, { nullable: true, description: "Its connection security (own tenant's chargers)" })
   async security(@Root() charger: Charger, @Ctx() ctx: AssetsContext): Promise<ChargerSecurity | null> {
-    const scope = ctx.readScope();
-    const v = await ctx.security.view({ tenantId: scope.tenantId, stationIds: scope.stationIds, subject: ctx.identity.subject, requestId: ctx.requestId }, charger.id);
+    const v = await ctx.loaders.security.load(charger.id);
     return v ? toSecurity(v) : null;
   }
 

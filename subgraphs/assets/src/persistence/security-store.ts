@@ -27,15 +27,14 @@ interface SecurityRow {
 }
 
 /** The charger joined with its security row; never selects the hash, only whether there is one. */
-const VIEW_SQL = `
-  select c.id as charger_id, c.tenant_id, c.protocol,
+const VIEW_COLUMNS = ` c.id as charger_id, c.tenant_id, c.protocol,
          coalesce(s.security_profile, case when c.protocol = 'OCPP16' then 1::smallint end) as security_profile,
          s.password_hash is not null as has_password, s.password_set_at,
          s.ykc_identity, s.ykc_identity_source, s.ykc_identity_at,
          coalesce(s.allowed_source_cidrs::text[], '{}') as allowed_source_cidrs, s.des_key_ref
     from assets.chargers c
-    left join assets.charger_security s on s.charger_id = c.id and s.tenant_id = c.tenant_id
-   where c.id = ? and c.tenant_id = ? and c.registration_state = 'REGISTERED'`;
+    left join assets.charger_security s on s.charger_id = c.id and s.tenant_id = c.tenant_id`;
+const VIEW_SQL = `select ${VIEW_COLUMNS} where c.id = ? and c.tenant_id = ? and c.registration_state = 'REGISTERED'`;
 
 const toView = (r: SecurityRow): ChargerSecurityView => ({
   chargerId: r.charger_id,
@@ -108,6 +107,16 @@ export class PgChargerSecurityStore implements ChargerSecurityStore {
     return withTenant(this.knex, tenantId, async (trx) => {
       if (stations && !(await PgChargerSecurityStore.inStations(trx, tenantId, chargerId, stations))) return null;
       return readView(trx, tenantId, chargerId, false);
+    });
+  }
+
+  views(tenantId: string, chargerIds: readonly string[], stations: readonly string[] | null): Promise<ChargerSecurityView[]> {
+    return withTenant(this.knex, tenantId, async (trx) => {
+      const { rows } = await trx.raw<{ rows: SecurityRow[] }>(
+        `select ${VIEW_COLUMNS} where c.id = any(?::uuid[]) and c.tenant_id = ? and c.registration_state = 'REGISTERED'${stations ? ' and c.station_id = any(?::uuid[])' : ''}`,
+        stations ? [[...chargerIds], tenantId, [...stations]] : [[...chargerIds], tenantId],
+      );
+      return rows.map(toView);
     });
   }
 
