@@ -7,13 +7,12 @@ import { createKnex, createLogger, exportSigningKey, generateSigningKey, KafkaEv
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
 import { createTenantsServer, KeyRing, migrations as tenantsMigrations, PasswordHasher, seedTenantWithAdmin } from '@evcs/tenants';
 import { bridgeConfig } from '../src/config';
-import { InMemoryChargerDirectory } from '../src/directory';
 import { GraphQLIdTagAuthority, InMemoryIdTagAuthority } from '../src/id-tags';
 import { PgLocalListStore } from '../src/persistence/local-list-store';
 import { Bridge, createBridge } from '../src/server';
 import { SimulatedChargePoint } from '../src/simulator/charge-point';
 import { SimulatedYkcPile } from '../src/simulator/ykc-pile';
-import { BridgeDatabase, bridgeDatabase, collectEvents, listenTcp, Received } from './support';
+import { BridgeDatabase, bridgeDatabase, collectEvents, listenTcp, Received, TEST_CHARGER_PASSWORD, testDirectory } from './support';
 
 const logger = createLogger('idtags-int-test', { level: (process.env.LOG_LEVEL as 'silent') ?? 'silent' });
 
@@ -58,7 +57,7 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
     expect(d.createIdTag.userErrors).toEqual([]);
   };
   const charger = async (id: string, opts: { localAuthList?: boolean } = {}) => {
-    const cp = new SimulatedChargePoint({ url: wsUrl, id, ...opts });
+    const cp = new SimulatedChargePoint({ url: wsUrl, id, password: TEST_CHARGER_PASSWORD, ...opts });
     chargers.push(cp);
     await cp.connect();
     expect((await cp.boot()).status).toBe('Accepted');
@@ -115,7 +114,7 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
     const registration = () => ({ tenantId, chargerId: randomUUID(), stationId });
     bridge = createBridge({
       bus,
-      directory: new InMemoryChargerDirectory({ [CP]: registration(), [CP_LIST]: registration(), [CP_NOLIST]: registration(), [CP_OTHER]: registration(), [PILE]: registration() }),
+      directory: testDirectory({ [CP]: registration(), [CP_LIST]: registration(), [CP_NOLIST]: registration(), [CP_OTHER]: registration(), [PILE]: registration() }),
       idTags: new GraphQLIdTagAuthority(new ServiceGraphQLClient({ url: tenantsUrl, tokens: new TokenIssuer(bridgeKey, 'evcs-bridge'), subject: 'protocol-bridge' })),
       localListStore: new PgLocalListStore(database.knex),
       store: database.store,
@@ -273,7 +272,7 @@ describe('id tags: when the authority cannot be reached (real sockets, Kafka, Po
     database = await bridgeDatabase();
     bridge = createBridge({
       bus,
-      directory: new InMemoryChargerDirectory({ [CP]: { tenantId, chargerId: randomUUID() }, [PILE]: { tenantId, chargerId: randomUUID() } }),
+      directory: testDirectory({ [CP]: { tenantId, chargerId: randomUUID() }, [PILE]: { tenantId, chargerId: randomUUID() } }),
       idTags: authority,
       store: database.store,
       logger,
@@ -282,7 +281,7 @@ describe('id tags: when the authority cannot be reached (real sockets, Kafka, Po
     const wsUrl = `ws://127.0.0.1:${await listen(bridge.httpServer, 0)}/ocpp`;
     const ykcPort = await listenTcp(bridge.ykcServer);
     ({ received, subscription } = await collectEvents(bus, topic));
-    cp = new SimulatedChargePoint({ url: wsUrl, id: CP });
+    cp = new SimulatedChargePoint({ url: wsUrl, id: CP, password: TEST_CHARGER_PASSWORD });
     await cp.connect();
     await cp.boot();
     pile = new SimulatedYkcPile({ host: '127.0.0.1', port: ykcPort, pileNo: PILE, replyTimeoutMs: 1500 });

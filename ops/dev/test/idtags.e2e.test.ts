@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dropDatabase } from '@evcs/platform';
 import { SimulatedChargePoint } from '@evcs/protocol-bridge/dist/src/simulator';
+import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register';
 import { eventually, PG_SUPERUSER_URL, uniqueName } from '@evcs/testkit';
 import { DemoTenant, Stack, startStack } from '../src/stack';
 
@@ -49,7 +50,9 @@ describe('end to end: id tags from the API to the charger and the order', () => 
     expect((await gql(accessToken, create, { i: { value: 'DORA-CARD', userId: dora } })).data.createIdTag.userErrors).toEqual([]);
     expect((await gql(accessToken, create, { i: { value: 'LOST-CARD', userId: dora, status: 'BLOCKED' } })).data.createIdTag.userErrors).toEqual([]);
 
-    cp = new SimulatedChargePoint({ url: stack.bridgeUrl, id: code });
+    // Registered like any fleet: the operator's API hands out the charger's password.
+    const { passwords } = await registerFleet({ routerUrl: stack.routerUrls[0], token: accessToken, stationCode: tenant.stations[0].code, ocpp: [code], ykc: [], connectors: 1 });
+    cp = new SimulatedChargePoint({ url: stack.bridgeUrl, id: code, password: passwords.get(code) });
     await cp.connect();
     await cp.boot();
     await eventually(async () => (cp!.localList.get('LOST-CARD')?.status === 'Blocked' ? true : null), { timeoutMs: 30_000, what: 'the local list at boot' });

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { dropDatabase } from '@evcs/platform';
 import { runSimulators, SimulatedYkcPile, SimulatorFleet } from '@evcs/protocol-bridge/dist/src/simulator';
+import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register';
 import { eventually, PG_SUPERUSER_URL, uniqueName } from '@evcs/testkit';
 import { DEMO_YKC_PILE, demoOperator, demoPasswords, demoPlatform, demoSimulators } from '../src/demo';
 import { DemoTenant, Stack, startStack } from '../src/stack';
@@ -76,6 +77,9 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
 
   it('an API-started session: 0x34 → 0x33 CHARGING, 0x13, stopCharging → 0x36/0x35, the 0x3B (resent after its 0x40) priced to the cent', async () => {
     const { accessToken } = await stack.login(tenant.code, 'yan', 'yan password 1');
+    // Commissioned like any pile: its login identity registered through the operator's API.
+    const registered = await registerFleet({ routerUrl: stack.routerUrls[0], token: accessToken, stationCode: tenant.stations[0].code, ocpp: [], ykc: [{ pileNo: PILE, guns: 2 }], connectors: 2 });
+    expect(registered.refused).toEqual([]);
     pile = new SimulatedYkcPile({ ...stack.ykcAddress, pileNo: PILE, guns: 2 });
     await pile.connect();
     expect(await pile.login()).toBe(true);
@@ -182,8 +186,11 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
   });
 
   it("the npm start demo's YKC pile: its orders have energy and an amount", async () => {
-    fleet = await runSimulators({ ...demoSimulators(stack, demo, { intervalMs: 500, meterValuesPerSession: 3 }), count: 0 });
     const { accessToken } = await stack.login(demo.code, 'admin', passwords.operatorAdmin);
+    // As npm start does: the demo pile's identity registered through the API before it logs in.
+    const registered = await registerFleet({ routerUrl: stack.routerUrls[0], token: accessToken, stationCode: demo.stations[0].code, ocpp: [], ykc: [{ pileNo: DEMO_YKC_PILE, guns: 2 }], connectors: 2 });
+    expect(registered.refused).toEqual([]);
+    fleet = await runSimulators({ ...demoSimulators(stack, demo, { intervalMs: 500, meterValuesPerSession: 3 }), count: 0 });
     const chargerId = (await gql(accessToken, 'query($c: String!) { chargerByCode(code: $c) { id } }', { c: DEMO_YKC_PILE })).chargerByCode.id;
     const billed = await eventually(
       async () => {
