@@ -20,3 +20,4 @@ export * from './time';
 export * from './money';
 export * from './energy';
 export * from './graphql-values';
+export * from './outcome';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { PaymentsContext } from '../context';
 import { CHANNEL_OF, ClientParams } from '../domain/channel';
 import { CHANNEL_CURRENCY } from '../domain/money';
-import type { Outcome } from '../domain/outcome';
+import { type Outcome } from '@evcs/platform';
 import type { PaymentRecord, RefundRecord, StatementRunRecord } from '../domain/ports';
 import type { DiscrepancyRecord } from '../domain/read-model';
 import {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { TenantsContext } from '../context';
 import type { IdTagFilter as DomainFilter } from '../domain/id-tag-ports';
 import { idTagKey, type IdTagPolicy as DomainPolicy, type IdTagRecord } from '../domain/id-tag-rules';
-import type { Outcome } from '../domain/outcome';
+import { type Outcome } from '@evcs/platform';
 import {
   AuthorizationStatus,
   CreateIdTagInput,

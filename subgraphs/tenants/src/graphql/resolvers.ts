@@ -3,7 +3,7 @@ import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize } f
 import { z } from 'zod';
 import type { TenantsContext } from '../context';
 import type { IssuedTokens } from '../domain/auth-service';
-import type { Outcome, UserError as DomainUserError } from '../domain/outcome';
+import { type Outcome, type UserError as DomainUserError } from '@evcs/platform';
 import type { RoleRecord, TenantRecord, UserRecord } from '../domain/ports';
 import { IdTagResolver } from './id-tag-resolvers';
 import {
