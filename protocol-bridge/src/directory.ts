@@ -1,13 +1,58 @@
 import { AppError, ErrorCodes, isAppError, type ServiceGraphQLClient } from '@evcs/platform';
 import { z } from 'zod';
 
-/** Which tenant and asset a connecting charger belongs to. */
+/** The identity fields of a YKC login (0x01) registered with a pile. */
+export interface YkcPileIdentity {
+  sim: string;
+  pileType: number;
+  guns: number;
+  network: number;
+  carrier: number;
+  protocolVersion?: number | null;
+  programVersion?: string | null;
+}
+
+/**
+ * Which tenant and asset a connecting charger belongs to, and what it must
+ * present to get in (assets is the source of truth; see ocpp/auth.ts and
+ * ykc/login-check.ts for how it is enforced).
+ */
 export interface ChargerRegistration {
   tenantId: string;
   /** The asset id of the charger in the assets subgraph (not the identity it connects with). */
   chargerId: string;
   /** The station the charger belongs to (per-station policies, e.g. free vending). */
   stationId?: string;
+  protocol?: 'OCPP16' | 'YKC';
+  /** OCPP: 0 (no password), 1 (Basic), 2 (Basic over TLS). */
+  securityProfile: 0 | 1 | 2 | null;
+  /** scrypt hash of the OCPP Basic-auth password; null: none set. */
+  credentialHash: string | null;
+  /** YKC: the identity its login must carry; null: not commissioned. */
+  ykcIdentity: YkcPileIdentity | null;
+  /** Networks (CIDR) it may connect from; empty: any. */
+  allowedSourceCidrs: string[];
+  /** YKC: the pile's 3DES key, by reference into the bridge's keyring. */
+  desKeyRef: string | null;
+  /** Its tenant's policy. */
+  allowProfile0Commissioning: boolean;
+  learnYkcIdentityOnFirstLogin: boolean;
+}
+
+/** What a directory entry needs at least; the rest defaults to "secure, nothing registered" (profile 1, no password). */
+export type ChargerRegistrationEntry = Pick<ChargerRegistration, 'tenantId' | 'chargerId'> & Partial<ChargerRegistration>;
+
+export function registrationOf(e: ChargerRegistrationEntry): ChargerRegistration {
+  return {
+    securityProfile: e.protocol === 'YKC' ? null : 1,
+    credentialHash: null,
+    ykcIdentity: null,
+    allowedSourceCidrs: [],
+    desKeyRef: null,
+    allowProfile0Commissioning: false,
+    learnYkcIdentityOnFirstLogin: false,
+    ...e,
+  };
 }
 
 /**
@@ -18,19 +63,30 @@ export interface ChargerRegistration {
  */
 export interface ChargerDirectory {
   resolve(chargePointId: string): Promise<ChargerRegistration | null>;
+  /**
+   * Ask again, past any cache (a password that does not match the cached hash may be a
+   * freshly rotated one). Directories without a cache need not implement it.
+   */
+  refresh?(chargePointId: string): Promise<ChargerRegistration | null>;
 }
 
 /** A fixed map, for tests and demos of the bridge on its own. */
 export class InMemoryChargerDirectory implements ChargerDirectory {
-  private readonly entries: Map<string, ChargerRegistration>;
+  private readonly entries = new Map<string, ChargerRegistration>();
 
-  constructor(entries: Record<string, ChargerRegistration> | Map<string, ChargerRegistration> = {}) {
-    this.entries = entries instanceof Map ? new Map(entries) : new Map(Object.entries(entries));
+  constructor(entries: Record<string, ChargerRegistrationEntry> | Map<string, ChargerRegistrationEntry> = {}) {
+    for (const [code, e] of entries instanceof Map ? entries : Object.entries(entries)) this.entries.set(code, registrationOf(e));
   }
 
-  set(chargePointId: string, registration: ChargerRegistration): this {
-    this.entries.set(chargePointId, registration);
+  set(chargePointId: string, registration: ChargerRegistrationEntry): this {
+    this.entries.set(chargePointId, registrationOf(registration));
     return this;
+  }
+
+  /** Change what is registered for a charger (a rotated password, a learned identity). */
+  update(chargePointId: string, change: Partial<ChargerRegistration>): void {
+    const e = this.entries.get(chargePointId);
+    if (e) this.entries.set(chargePointId, { ...e, ...change });
   }
 
   delete(chargePointId: string): void {
@@ -42,9 +98,37 @@ export class InMemoryChargerDirectory implements ChargerDirectory {
   }
 }
 
-export const CHARGER_REGISTRATION_QUERY = 'query($code: String!) { chargerRegistration(code: $code) { chargerId tenantId stationId } }';
+export const CHARGER_REGISTRATION_QUERY = `query($code: String!) { chargerRegistration(code: $code) {
+  chargerId tenantId stationId protocol securityProfile credentialHash ykcIdentity allowedSourceCidrs desKeyRef
+  allowProfile0Commissioning learnYkcIdentityOnFirstLogin } }`;
 
-const Answer = z.object({ chargerRegistration: z.object({ chargerId: z.string().min(1), tenantId: z.string().uuid(), stationId: z.string().optional() }).nullable() });
+const Identity = z.object({
+  sim: z.string(),
+  pileType: z.number().int(),
+  guns: z.number().int(),
+  network: z.number().int(),
+  carrier: z.number().int(),
+  protocolVersion: z.number().int().nullish(),
+  programVersion: z.string().nullish(),
+});
+
+const Answer = z.object({
+  chargerRegistration: z
+    .object({
+      chargerId: z.string().min(1),
+      tenantId: z.string().uuid(),
+      stationId: z.string().min(1),
+      protocol: z.enum(['OCPP16', 'YKC']),
+      securityProfile: z.union([z.literal(0), z.literal(1), z.literal(2)]).nullable(),
+      credentialHash: z.string().nullable(),
+      ykcIdentity: Identity.nullable(),
+      allowedSourceCidrs: z.array(z.string()),
+      desKeyRef: z.string().nullable(),
+      allowProfile0Commissioning: z.boolean(),
+      learnYkcIdentityOnFirstLogin: z.boolean(),
+    })
+    .nullable(),
+});
 
 export interface GraphQLChargerDirectoryOptions {
   positiveTtlMs?: number;
@@ -57,15 +141,22 @@ export interface GraphQLChargerDirectoryOptions {
 interface CacheEntry {
   value: ChargerRegistration | null;
   expiresAt: number;
+  /** When `refresh` last asked past the cache for this identity. */
+  refreshedAt?: number;
 }
+
+const REFRESH_MIN_INTERVAL_MS = 1_000;
 
 /**
  * Resolves chargers through the assets subgraph with a service identity (the
  * client given: the assets subgraph's own URL, since chargerRegistration is
  * @inaccessible through the router; no tenant, the lookup is what finds it).
- * Answers are cached (found: 60 s, not found: 5 s, so a newly registered charger
- * gets in quickly), and concurrent lookups of one identity share one request —
- * after a bridge restart thousands of chargers reconnect at once.
+ * Answers are cached (found: 10 s, not found: 5 s, so a newly registered charger
+ * gets in quickly and a changed security setting applies within 10 s), and
+ * concurrent lookups of one identity share one request — after a bridge restart
+ * thousands of chargers reconnect at once. `refresh` skips the cache (at most
+ * once a second per identity, so wrong passwords cannot flood assets): a
+ * rotated password works at once.
  */
 export class GraphQLChargerDirectory implements ChargerDirectory {
   private readonly cache = new Map<string, CacheEntry>();
@@ -79,7 +170,7 @@ export class GraphQLChargerDirectory implements ChargerDirectory {
     private readonly assets: ServiceGraphQLClient,
     opts: GraphQLChargerDirectoryOptions = {},
   ) {
-    this.positiveTtlMs = opts.positiveTtlMs ?? 60_000;
+    this.positiveTtlMs = opts.positiveTtlMs ?? 10_000;
     this.negativeTtlMs = opts.negativeTtlMs ?? 5_000;
     this.maxEntries = opts.maxEntries ?? 100_000;
     this.now = opts.now ?? Date.now;
@@ -98,9 +189,18 @@ export class GraphQLChargerDirectory implements ChargerDirectory {
     return pending;
   }
 
+  async refresh(chargePointId: string): Promise<ChargerRegistration | null> {
+    const cached = this.cache.get(chargePointId);
+    if (cached && (cached.refreshedAt ?? -Infinity) > this.now() - REFRESH_MIN_INTERVAL_MS) return this.resolve(chargePointId);
+    this.cache.delete(chargePointId);
+    const value = await this.resolve(chargePointId);
+    const entry = this.cache.get(chargePointId);
+    if (entry) entry.refreshedAt = this.now();
+    return value;
+  }
+
   private async lookup(code: string): Promise<ChargerRegistration | null> {
-    const res = await this.ask(code);
-    const value = res ? { tenantId: res.tenantId, chargerId: res.chargerId, ...(res.stationId ? { stationId: res.stationId } : {}) } : null;
+    const value = await this.ask(code);
     this.remember(code, value);
     return value;
   }

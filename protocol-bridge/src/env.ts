@@ -20,7 +20,7 @@ export const BridgeEnv = z.object({
   HEARTBEAT_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(300),
   CHARGER_EVENTS_TOPIC: z.string().min(1).default(CHARGER_EVENTS_TOPIC),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
-  /** Postgres (application role): transaction ids, YKC record dedup, charger passwords, connection registry. */
+  /** Postgres (application role): transaction ids, YKC record dedup, connection registry (charger credentials live in assets). */
   DATABASE_URL: z.string({ required_error: 'Postgres URL of the application role' }).url(),
   /** YKC piles connect over plain TCP here. */
   YKC_PORT: envFields.port(4101),

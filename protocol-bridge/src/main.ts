@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { CHARGER_EVENTS_PARTITIONS } from '@evcs/events';
 import { createKnex, createLogger, exitWithParent, importSigningKey, KafkaEventBus, listen, parseEnv, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
 import { bridgeConfig } from './config';
+import { GraphQLSecurityRecorder } from './connections/charger-security';
 import { GraphQLChargerDirectory } from './directory';
 import { GraphQLIdTagAuthority } from './id-tags';
 import { PgLocalListStore } from './persistence/local-list-store';
@@ -19,7 +20,9 @@ async function main(): Promise<void> {
   const signingKey = await importSigningKey(await readFile(env.BRIDGE_SIGNING_KEY_FILE, 'utf8'));
   const tls = env.TLS_KEY_FILE && env.TLS_CERT_FILE ? { key: await readFile(env.TLS_KEY_FILE, 'utf8'), cert: await readFile(env.TLS_CERT_FILE, 'utf8') } : undefined;
   const tokens = new TokenIssuer(signingKey, TOKEN_ISSUER);
-  const directory = new GraphQLChargerDirectory(new ServiceGraphQLClient({ url: env.ASSETS_URL, tokens, subject: 'protocol-bridge' }));
+  const assets = new ServiceGraphQLClient({ url: env.ASSETS_URL, tokens, subject: 'protocol-bridge' });
+  const directory = new GraphQLChargerDirectory(assets);
+  const security = new GraphQLSecurityRecorder(assets, logger);
   // YKC piles ask for their billing model (0x09): the tariffs service's plan for them, converted.
   const billingModels = new TariffsBillingModelSource(new ServiceGraphQLClient({ url: env.TARIFFS_URL, tokens, subject: 'protocol-bridge', timeoutMs: 3_000 }), directory);
   const idTags = new GraphQLIdTagAuthority(new ServiceGraphQLClient({ url: env.TENANTS_URL, tokens, subject: 'protocol-bridge', timeoutMs: 3_000 }));
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
   const bridge = createBridge({
     bus,
     directory,
+    security,
     billingModels,
     idTags,
     localListStore: new PgLocalListStore(knex),

@@ -7,7 +7,8 @@ import { canonicalPath, closeServer, EventBus, Logger, sendJson } from '@evcs/pl
 import { BridgeConfig, silenceTimeoutMs } from './config';
 import { Diagnostics } from './connections/diagnostics';
 import { LiveChargers } from './connections/live';
-import type { ChargerDirectory } from './directory';
+import { ChargerSecurityRecorder, InMemorySecurityRecorder } from './connections/charger-security';
+import { ChargerDirectory, InMemoryChargerDirectory } from './directory';
 import { BatchingChargerEventPublisher } from './kafka/charger-event-publisher';
 import { CommandRouter } from './kafka/command-router';
 import { startTariffListener, TariffListener } from './kafka/tariff-listener';
@@ -26,7 +27,7 @@ export interface BridgeDeps {
   directory: ChargerDirectory;
   logger: Logger;
   config: BridgeConfig;
-  /** Transaction ids, YKC record dedup, credentials, connection registry. Default: in memory (tests, demos). */
+  /** Transaction ids, YKC record dedup, connection registry. Default: in memory (tests, demos). */
   store?: BridgeStore;
   /** Serve OCPP over TLS (security profile 2). PEM strings. */
   tls?: { key: string; cert: string };
@@ -38,6 +39,11 @@ export interface BridgeDeps {
   idTags?: IdTagAuthority;
   /** What chargers' local lists hold. Default: in memory. */
   localListStore?: LocalListStore;
+  /**
+   * Where learned YKC identities and refused logins go (assets in production: GraphQLSecurityRecorder).
+   * Default: in memory, learning into an InMemoryChargerDirectory.
+   */
+  security?: ChargerSecurityRecorder;
   /** Bearer token for the operator debugging endpoint /debug/graphql; without one the endpoint is off. */
   debugToken?: string;
   now?: () => Date;
@@ -93,7 +99,8 @@ export function createBridge(deps: BridgeDeps): Bridge {
   const localLists = config.idTagEventsTopic
     ? new LocalListSync({ authority: idTags, store: deps.localListStore ?? new MemoryLocalListStore(), logger, count: (what) => diagnostics.metrics.count('OCPP16', what) })
     : undefined;
-  const common = { directory: deps.directory, publisher, logger, config, store, diagnostics, live, now: deps.now, newId, idTags };
+  const security = deps.security ?? new InMemorySecurityRecorder(deps.directory instanceof InMemoryChargerDirectory ? deps.directory : undefined);
+  const common = { directory: deps.directory, publisher, logger, config, store, diagnostics, live, security, now: deps.now, newId, idTags };
   const ocpp = createOcppServer({ ...common, tls: Boolean(deps.tls), localLists });
   const ykc = createYkcServer({ ...common, billingModels: deps.billingModels });
   let tariffs: TariffListener | undefined;

@@ -3,11 +3,10 @@ import { ChargerCommand, ChargerEventOf, CommandSpec, encodeChargerCommand } fro
 import { createLogger, KafkaEventBus, listen, Subscription } from '@evcs/platform';
 import { ensureKafka, eventually, uniqueName } from '@evcs/testkit';
 import { bridgeConfig } from '../src/config';
-import { InMemoryChargerDirectory } from '../src/directory';
 import { Bridge, createBridge } from '../src/server';
 import { SimulatedChargePoint } from '../src/simulator';
 import { SimulatedYkcPile } from '../src/simulator/ykc-pile';
-import { BridgeDatabase, bridgeDatabase, collectEvents, listenTcp, Received } from './support';
+import { BridgeDatabase, bridgeDatabase, collectEvents, listenTcp, Received, testDirectory, TEST_CHARGER_PASSWORD } from './support';
 
 describe('platform commands across two bridge instances (real Kafka and Postgres)', () => {
   const tenantId = randomUUID();
@@ -24,7 +23,7 @@ describe('platform commands across two bridge instances (real Kafka and Postgres
   let cp: SimulatedChargePoint;
   let pile: SimulatedYkcPile;
 
-  const directory = new InMemoryChargerDirectory({
+  const directory = testDirectory({
     'CMD-OCPP': { tenantId, chargerId: randomUUID() },
     'CMD-OFFLINE': { tenantId, chargerId: randomUUID() },
     [PILE]: { tenantId, chargerId: randomUUID() },
@@ -55,7 +54,7 @@ describe('platform commands across two bridge instances (real Kafka and Postgres
     await Promise.all([a.startCommands(), b.startCommands()]);
     ({ received, subscription } = await collectEvents(bus, topic));
 
-    cp = new SimulatedChargePoint({ url: `ws://127.0.0.1:${portB}/ocpp`, id: 'CMD-OCPP' });
+    cp = new SimulatedChargePoint({ url: `ws://127.0.0.1:${portB}/ocpp`, id: 'CMD-OCPP', password: TEST_CHARGER_PASSWORD });
     await cp.connect();
     await cp.boot();
     pile = new SimulatedYkcPile({ host: '127.0.0.1', port: ykcPortA, pileNo: PILE });

@@ -6,7 +6,7 @@ import { createLogger, KafkaEventBus, Subscription } from '@evcs/platform';
 import { ensureKafka, eventually, freePort, uniqueName } from '@evcs/testkit';
 import { SimulatedChargePoint } from '../src/simulator';
 import { SimulatedYkcPile } from '../src/simulator/ykc-pile';
-import { BridgeDatabase, bridgeDatabase, collectEvents, Received } from './support';
+import { BridgeDatabase, bridgeDatabase, collectEvents, Received, TEST_CHARGER_PASSWORD, testRegistration } from './support';
 
 /** Retry `fn` until it succeeds: what a charger does with a message nobody acknowledged. */
 async function untilAcknowledged<T>(fn: () => Promise<T>, deadline: number): Promise<T> {
@@ -44,7 +44,7 @@ describe('killing a bridge mid-session loses nothing (real processes, Kafka, Pos
         PORT: String(port),
         YKC_PORT: String(ykcPort),
         BRIDGE_ID: id,
-        DIRECTORY: JSON.stringify({ 'CRASH-CP': { tenantId, chargerId: randomUUID() }, [PILE]: { tenantId, chargerId: randomUUID() } }),
+        DIRECTORY: JSON.stringify({ 'CRASH-CP': testRegistration('CRASH-CP', { tenantId, chargerId: randomUUID() }), [PILE]: testRegistration(PILE, { tenantId, chargerId: randomUUID() }) }),
       },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
@@ -77,7 +77,7 @@ describe('killing a bridge mid-session loses nothing (real processes, Kafka, Pos
     let cp: SimulatedChargePoint | undefined;
     const ocppSession = async () => {
       if (!cp?.isOpen) {
-        cp = new SimulatedChargePoint({ url: `ws://127.0.0.1:${port}/ocpp`, id: 'CRASH-CP', callTimeoutMs: 2000 });
+        cp = new SimulatedChargePoint({ url: `ws://127.0.0.1:${port}/ocpp`, id: 'CRASH-CP', password: TEST_CHARGER_PASSWORD, callTimeoutMs: 2000 });
         await cp.connect();
       }
       return cp;

@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { decodeChargerEvent } from '@evcs/events';
 import { BusMessage, createLogger, EventBus, listen } from '@evcs/platform';
 import { bridgeConfig } from '../src/config';
-import { InMemoryChargerDirectory } from '../src/directory';
 import { Bridge, createBridge } from '../src/server';
 import { SimulatedYkcPile } from '../src/simulator/ykc-pile';
 import { encodeFrame } from '../src/ykc/frame';
-import { listenTcp } from './support';
+import { listenTcp, testDirectory } from './support';
 
 describe('operator debugging GraphQL on the bridge (/debug/graphql)', () => {
   const tenantId = randomUUID();
@@ -31,7 +30,7 @@ describe('operator debugging GraphQL on the bridge (/debug/graphql)', () => {
   beforeAll(async () => {
     bridge = createBridge({
       bus,
-      directory: new InMemoryChargerDirectory({ [PILE]: { tenantId, chargerId: randomUUID() } }),
+      directory: testDirectory({ [PILE]: { tenantId, chargerId: randomUUID() } }),
       logger: createLogger('debug-test', { level: 'silent' }),
       config: bridgeConfig({ bridgeId: 'debug', topic: 't' }),
       debugToken: token,

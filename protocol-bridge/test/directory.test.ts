@@ -9,8 +9,24 @@ interface Call {
   body: { query: string; variables: { code: string } };
 }
 
+/** A registration as assets answers it. */
+const REG = (chargerId: string, over: Record<string, unknown> = {}) => ({
+  chargerId,
+  tenantId: TENANT,
+  stationId: 's-1',
+  protocol: 'OCPP16',
+  securityProfile: 1,
+  credentialHash: 'scrypt$16384$8$1$c2FsdA==$a2V5',
+  ykcIdentity: null,
+  allowedSourceCidrs: [],
+  desKeyRef: null,
+  allowProfile0Commissioning: false,
+  learnYkcIdentityOnFirstLogin: false,
+  ...over,
+});
+
 /** A fake assets subgraph: answers from `known`, records what was asked. */
-function fakeAssets(known: Record<string, { chargerId: string; tenantId: string }>, respond?: (code: string) => Response | undefined) {
+function fakeAssets(known: Record<string, Record<string, unknown>>, respond?: (code: string) => Response | undefined) {
   const calls: Call[] = [];
   const fetchFn = (async (url: string | URL | Request, init?: RequestInit) => {
     const body = JSON.parse(String(init?.body)) as Call['body'];
@@ -38,9 +54,9 @@ describe('GraphQLChargerDirectory', () => {
     new GraphQLChargerDirectory(new ServiceGraphQLClient({ url: 'http://assets.test/graphql', tokens, subject: 'protocol-bridge', fetch: fetchFn, now }), { now, ...opts });
 
   it('asks the assets subgraph with a service token and returns the registration', async () => {
-    const { calls, fetchFn } = fakeAssets({ 'CP-1': { chargerId: 'c-1', tenantId: TENANT } });
+    const { calls, fetchFn } = fakeAssets({ 'CP-1': REG('c-1') });
     const dir = directory(fetchFn);
-    await expect(dir.resolve('CP-1')).resolves.toEqual({ chargerId: 'c-1', tenantId: TENANT });
+    await expect(dir.resolve('CP-1')).resolves.toEqual(REG('c-1'));
     expect(calls).toHaveLength(1);
     expect(calls[0].url).toBe('http://assets.test/graphql');
     expect(calls[0].body).toEqual({ query: CHARGER_REGISTRATION_QUERY, variables: { code: 'CP-1' } });
@@ -49,8 +65,8 @@ describe('GraphQLChargerDirectory', () => {
     expect(payload).toMatchObject({ sub: 'protocol-bridge', kind: 'service', tid: null, iss: 'evcs-bridge' });
   });
 
-  it('caches a found charger for 60 s and an unknown one for 5 s', async () => {
-    const { calls, fetchFn } = fakeAssets({ 'CP-1': { chargerId: 'c-1', tenantId: TENANT } });
+  it('caches a found charger for 10 s and an unknown one for 5 s', async () => {
+    const { calls, fetchFn } = fakeAssets({ 'CP-1': REG('c-1') });
     const dir = directory(fetchFn);
     await dir.resolve('CP-1');
     await expect(dir.resolve('NOPE')).resolves.toBeNull();
@@ -62,9 +78,26 @@ describe('GraphQLChargerDirectory', () => {
     await dir.resolve('NOPE');
     await dir.resolve('CP-1');
     expect(calls.map((c) => c.body.variables.code)).toEqual(['CP-1', 'NOPE', 'NOPE']);
-    clock += 60_000;
+    clock += 5_000;
     await dir.resolve('CP-1');
     expect(calls).toHaveLength(4);
+  });
+
+  it('refresh asks past the cache (a rotated password works at once), at most once a second per charger', async () => {
+    const known: Record<string, Record<string, unknown>> = { 'CP-1': REG('c-1') };
+    const { calls, fetchFn } = fakeAssets(known);
+    const dir = directory(fetchFn);
+    await dir.resolve('CP-1');
+    known['CP-1'] = REG('c-1', { credentialHash: 'scrypt$16384$8$1$bmV3$bmV3' });
+    await expect(dir.refresh('CP-1')).resolves.toMatchObject({ credentialHash: 'scrypt$16384$8$1$bmV3$bmV3' });
+    await expect(dir.resolve('CP-1')).resolves.toMatchObject({ credentialHash: 'scrypt$16384$8$1$bmV3$bmV3' });
+    expect(calls).toHaveLength(2);
+    known['CP-1'] = REG('c-1', { credentialHash: 'scrypt$16384$8$1$dGhpcmQ=$dGhpcmQ=' });
+    await dir.refresh('CP-1');
+    expect(calls).toHaveLength(2);
+    clock += 1_500;
+    await expect(dir.refresh('CP-1')).resolves.toMatchObject({ credentialHash: 'scrypt$16384$8$1$dGhpcmQ=$dGhpcmQ=' });
+    expect(calls).toHaveLength(3);
   });
 
   it('reuses its token until shortly before it expires', async () => {
@@ -79,7 +112,7 @@ describe('GraphQLChargerDirectory', () => {
   });
 
   it('shares one request between concurrent lookups of one charger', async () => {
-    const { calls, fetchFn } = fakeAssets({ 'CP-1': { chargerId: 'c-1', tenantId: TENANT } });
+    const { calls, fetchFn } = fakeAssets({ 'CP-1': REG('c-1') });
     const dir = directory(fetchFn);
     const results = await Promise.all([dir.resolve('CP-1'), dir.resolve('CP-1'), dir.resolve('CP-1')]);
     expect(results.every((r) => r?.chargerId === 'c-1')).toBe(true);
@@ -88,13 +121,13 @@ describe('GraphQLChargerDirectory', () => {
 
   it('throws a retriable error, and caches nothing, when the subgraph answers with errors or fails', async () => {
     let fail = true;
-    const { calls, fetchFn } = fakeAssets({ 'CP-1': { chargerId: 'c-1', tenantId: TENANT } }, () =>
+    const { calls, fetchFn } = fakeAssets({ 'CP-1': REG('c-1') }, () =>
       fail ? Response.json({ errors: [{ message: 'Invalid or expired token', extensions: { code: 'UNAUTHENTICATED' } }], data: null }) : undefined,
     );
     const dir = directory(fetchFn);
     await expect(dir.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true, message: expect.stringContaining('UNAUTHENTICATED') });
     fail = false;
-    await expect(dir.resolve('CP-1')).resolves.toEqual({ chargerId: 'c-1', tenantId: TENANT });
+    await expect(dir.resolve('CP-1')).resolves.toEqual(REG('c-1'));
     expect(calls).toHaveLength(2);
     // the refused token is not sent again
     expect(calls[1].authorization).not.toBe(calls[0].authorization);
@@ -108,10 +141,11 @@ describe('GraphQLChargerDirectory', () => {
   });
 
   it('an answer of the wrong shape is unavailable too, never a registration', async () => {
-    const { fetchFn } = fakeAssets({ 'CP-1': { chargerId: 'c-1', tenantId: 'not-a-uuid' }, 'CP-2': { chargerId: '', tenantId: TENANT } });
+    const { fetchFn } = fakeAssets({ 'CP-1': REG('c-1', { tenantId: 'not-a-uuid' }), 'CP-2': REG(''), 'CP-3': REG('c-3', { securityProfile: 3 }) });
     const dir = directory(fetchFn);
     await expect(dir.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
     await expect(dir.resolve('CP-2')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
+    await expect(dir.resolve('CP-3')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
     const noData = directory((async () => Response.json({ data: null })) as typeof fetch);
     await expect(noData.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
   });
@@ -129,9 +163,19 @@ describe('GraphQLChargerDirectory', () => {
 });
 
 describe('InMemoryChargerDirectory', () => {
-  it('resolves what it holds and null otherwise', async () => {
+  it('resolves what it holds, with secure defaults (profile 1, nothing registered), and null otherwise', async () => {
     const dir = new InMemoryChargerDirectory({ 'CP-1': { chargerId: 'c-1', tenantId: TENANT } });
-    await expect(dir.resolve('CP-1')).resolves.toEqual({ chargerId: 'c-1', tenantId: TENANT });
+    await expect(dir.resolve('CP-1')).resolves.toEqual({
+      chargerId: 'c-1',
+      tenantId: TENANT,
+      securityProfile: 1,
+      credentialHash: null,
+      ykcIdentity: null,
+      allowedSourceCidrs: [],
+      desKeyRef: null,
+      allowProfile0Commissioning: false,
+      learnYkcIdentityOnFirstLogin: false,
+    });
     await expect(dir.resolve('CP-2')).resolves.toBeNull();
   });
 });

@@ -3,12 +3,11 @@ import { ChargerEvent, decodeChargerEvent } from '@evcs/events';
 import { createLogger, EventBus, listen } from '@evcs/platform';
 import { eventually } from '@evcs/testkit';
 import { bridgeConfig } from '../src/config';
-import { InMemoryChargerDirectory } from '../src/directory';
 import { MemoryBridgeStore } from '../src/persistence/memory-store';
 import { Bridge, createBridge } from '../src/server';
 import { SimulatedChargePoint } from '../src/simulator';
 import { SimulatedYkcPile } from '../src/simulator/ykc-pile';
-import { listenTcp } from './support';
+import { listenTcp, testDirectory, TEST_CHARGER_PASSWORD } from './support';
 
 describe('liveness: a charger that goes silent is disconnected and reported offline', () => {
   const tenantId = randomUUID();
@@ -29,12 +28,12 @@ describe('liveness: a charger that goes silent is disconnected and reported offl
     bridge = createBridge({
       bus,
       store,
-      directory: new InMemoryChargerDirectory({ 'LIVE-1': { tenantId, chargerId: randomUUID() }, [PILE]: { tenantId, chargerId: randomUUID() } }),
+      directory: testDirectory({ 'LIVE-1': { tenantId, chargerId: randomUUID() }, [PILE]: { tenantId, chargerId: randomUUID() } }),
       logger: createLogger('liveness-test', { level: 'silent' }),
       // pings off, so only the charger's own messages count as signs of life
       config: bridgeConfig({ bridgeId: 'live', topic: 't', silenceTimeoutMs: 600, sweepIntervalMs: 100, pingIntervalMs: 0 }),
     });
-    cp = new SimulatedChargePoint({ url: `ws://127.0.0.1:${await listen(bridge.httpServer, 0)}/ocpp`, id: 'LIVE-1' });
+    cp = new SimulatedChargePoint({ url: `ws://127.0.0.1:${await listen(bridge.httpServer, 0)}/ocpp`, id: 'LIVE-1', password: TEST_CHARGER_PASSWORD });
     pile = new SimulatedYkcPile({ host: '127.0.0.1', port: await listenTcp(bridge.ykcServer), pileNo: PILE });
   });
 

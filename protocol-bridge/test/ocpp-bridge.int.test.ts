@@ -5,9 +5,9 @@ import { ensureKafka, eventually, uniqueName } from '@evcs/testkit';
 import { RPCError, UnexpectedHttpResponse } from 'ocpp-rpc';
 import WebSocket from 'ws';
 import { bridgeConfig } from '../src/config';
-import { InMemoryChargerDirectory } from '../src/directory';
 import { Bridge, createBridge } from '../src/server';
 import { SimulatedChargePoint } from '../src/simulator';
+import { testDirectory, TEST_CHARGER_PASSWORD } from './support';
 
 interface Received {
   key: string | null;
@@ -30,7 +30,7 @@ describe('OCPP 1.6 bridge → Kafka', () => {
 
   const eventsOf = (chargerId: string) => received.filter((r) => r.event.chargerId === chargerId);
   const chargePoint = (id: string, opts: { strictMode?: boolean } = {}) => {
-    const cp = new SimulatedChargePoint({ url, id, ...opts });
+    const cp = new SimulatedChargePoint({ url, id, password: TEST_CHARGER_PASSWORD, ...opts });
     chargePoints.push(cp);
     return cp;
   };
@@ -51,7 +51,7 @@ describe('OCPP 1.6 bridge → Kafka', () => {
       ensureTopics: (s) => bus.ensureTopics(s),
       close: () => bus.close(),
     };
-    const directory = new InMemoryChargerDirectory({
+    const directory = testDirectory({
       'CP-0001': { tenantId, chargerId: randomUUID() },
       'CP-0002': { tenantId, chargerId: randomUUID() },
       'CP-0003': { tenantId, chargerId: randomUUID() },

@@ -3,14 +3,14 @@ import { createLogger, KafkaEventBus, listen, Subscription } from '@evcs/platfor
 import { ensureKafka, eventually, uniqueName } from '@evcs/testkit';
 import WebSocket from 'ws';
 import { bridgeConfig } from '../src/config';
-import { InMemoryChargerDirectory } from '../src/directory';
 import { Bridge, createBridge } from '../src/server';
 import { SimulatedChargePoint } from '../src/simulator';
-import { BridgeDatabase, bridgeDatabase, collectEvents, Received } from './support';
+import { BridgeDatabase, bridgeDatabase, collectEvents, Received, testDirectory, TEST_CHARGER_PASSWORD } from './support';
 
 /** A raw OCPP-J connection: send any text, read what comes back. */
 async function rawCharger(url: string): Promise<{ ws: WebSocket; call(text: string): Promise<unknown[]>; close(): void }> {
-  const ws = new WebSocket(url, ['ocpp1.6']);
+  const id = decodeURIComponent(url.slice(url.lastIndexOf('/') + 1));
+  const ws = new WebSocket(url, ['ocpp1.6'], { headers: { authorization: `Basic ${Buffer.from(`${id}:${TEST_CHARGER_PASSWORD}`).toString('base64')}` } });
   const inbox: unknown[][] = [];
   const waiters: ((m: unknown[]) => void)[] = [];
   ws.on('message', (data: Buffer) => {
@@ -48,15 +48,16 @@ describe('OCPP 1.6-J Core → Kafka (real Kafka and Postgres)', () => {
   let url: string;
   let otherUrl: string;
   const cps: SimulatedChargePoint[] = [];
-  const directory = new InMemoryChargerDirectory({
+  const directory = testDirectory({
     'CORE-1': { tenantId, chargerId: randomUUID() },
     'CORE-2': { tenantId, chargerId: randomUUID() },
     'CORE-RAW': { tenantId, chargerId: randomUUID() },
-    'CORE-PENDING': { tenantId: pendingTenant, chargerId: randomUUID() },
+    // no password, its tenant commissioning on profile 0
+    'CORE-PENDING': { tenantId: pendingTenant, chargerId: randomUUID(), credentialHash: null, allowProfile0Commissioning: true },
   });
   const eventsOf = (id: string) => received.filter((r) => r.event.chargerId === id);
   const cp = (id: string, base = url) => {
-    const c = new SimulatedChargePoint({ url: base, id });
+    const c = new SimulatedChargePoint({ url: base, id, password: TEST_CHARGER_PASSWORD });
     cps.push(c);
     return c;
   };
@@ -66,7 +67,6 @@ describe('OCPP 1.6-J Core → Kafka (real Kafka and Postgres)', () => {
     bus = new KafkaEventBus({ clientId: uniqueName('ocpp-core'), brokers, logger });
     await bus.ensureTopics([{ topic, partitions: 3 }]);
     database = await bridgeDatabase();
-    await database.store.setTenantPolicy(pendingTenant, { bootStatus: 'Pending', requirePassword: false });
     const make = (bridgeId: string) => createBridge({ bus, directory, logger, store: database.store, config: bridgeConfig({ bridgeId, heartbeatIntervalS: 60, topic }) });
     bridge = make('core-a');
     other = make('core-b');
@@ -195,8 +195,9 @@ describe('OCPP 1.6-J Core → Kafka (real Kafka and Postgres)', () => {
     }
   });
 
-  it("boots a registered charger Pending when its tenant's policy says so", async () => {
-    const c = cp('CORE-PENDING');
+  it('boots a charger let in without a password (profile-0 commissioning) Pending', async () => {
+    const c = new SimulatedChargePoint({ url, id: 'CORE-PENDING' });
+    cps.push(c);
     await c.connect();
     expect((await c.boot()).status).toBe('Pending');
   });

@@ -23,8 +23,6 @@ describe('PgBridgeStore (real Postgres, application role under RLS)', () => {
     expect(await database.store.stopTransaction(b, { chargerCode: 'PG-2', transactionId, meterStop: 5, stoppedAt: new Date() })).toEqual({ known: false });
     expect(await database.store.stopTransaction(a, { chargerCode: 'PG-2', transactionId, meterStop: 5, stoppedAt: new Date() })).toMatchObject({ known: true, alreadyStopped: false });
     expect(await database.store.stopTransaction(a, { chargerCode: 'PG-2', transactionId, meterStop: 5, stoppedAt: new Date() })).toMatchObject({ known: true, alreadyStopped: true });
-    await database.store.setPasswordHash(a, 'PG-2', 'scrypt$x');
-    expect(await database.store.passwordHash(b, 'PG-2')).toBeNull();
     await database.store.holdConnection(a, { chargerCode: 'PG-2', bridgeId: 'x', protocol: 'OCPP16', at: new Date() });
     expect(await database.store.connectionHolder(b, 'PG-2')).toBeNull();
     expect(await database.store.connectionHolder(a, 'PG-2')).toMatchObject({ bridgeId: 'x' });

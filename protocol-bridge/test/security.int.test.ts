@@ -7,11 +7,10 @@ import { promisify } from 'node:util';
 import { createLogger, EventBus, listen } from '@evcs/platform';
 import { UnexpectedHttpResponse } from 'ocpp-rpc';
 import { bridgeConfig } from '../src/config';
-import { InMemoryChargerDirectory } from '../src/directory';
-import { hashChargerPassword } from '../src/ocpp/credentials';
 import { MemoryBridgeStore } from '../src/persistence/memory-store';
 import { Bridge, createBridge } from '../src/server';
 import { SimulatedChargePoint } from '../src/simulator';
+import { testDirectory, TEST_CHARGER_PASSWORD } from './support';
 
 const exec = promisify(execFile);
 
@@ -34,12 +33,15 @@ describe('OCPP security profiles 1 (Basic) and 2 (TLS + Basic)', () => {
   const strictTenant = randomUUID();
   const logger = createLogger('security-test', { level: process.env.LOG_LEVEL ?? 'silent' });
   const store = new MemoryBridgeStore();
-  const directory = new InMemoryChargerDirectory({
+  const directory = testDirectory({
     'SEC-1': { tenantId, chargerId: randomUUID() },
-    'SEC-OPEN': { tenantId, chargerId: randomUUID() },
-    'SEC-STRICT': { tenantId: strictTenant, chargerId: randomUUID() },
+    // no password: let in (profile 0) only while its tenant commissions that way
+    'SEC-OPEN': { tenantId, chargerId: randomUUID(), credentialHash: null, allowProfile0Commissioning: true },
+    'SEC-STRICT': { tenantId: strictTenant, chargerId: randomUUID(), credentialHash: null },
+    'SEC-TLS': { tenantId, chargerId: randomUUID(), securityProfile: 2 },
+    'SEC-NET': { tenantId, chargerId: randomUUID(), allowedSourceCidrs: ['10.9.0.0/16'] },
   });
-  const password = 'correct-horse-battery-staple';
+  const password = TEST_CHARGER_PASSWORD;
   let plain: Bridge;
   let tls: Bridge;
   let certDir: string;
@@ -54,8 +56,6 @@ describe('OCPP security profiles 1 (Basic) and 2 (TLS + Basic)', () => {
   };
 
   beforeAll(async () => {
-    await store.setPasswordHash(tenantId, 'SEC-1', await hashChargerPassword(password));
-    await store.setTenantPolicy(strictTenant, { bootStatus: 'Accepted', requirePassword: true });
     // A throwaway self-signed certificate for localhost; never committed.
     certDir = await mkdtemp(path.join(os.tmpdir(), 'bridge-tls-'));
     await exec('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
@@ -82,9 +82,19 @@ describe('OCPP security profiles 1 (Basic) and 2 (TLS + Basic)', () => {
     expect(await statusOf(cp(plainUrl, 'SEC-1').connect())).toBe(401);
   });
 
-  it('a charger without a password is let in unless its tenant requires one', async () => {
+  it('a charger without a password is refused unless its tenant allows profile-0 commissioning', async () => {
     expect(await statusOf(cp(plainUrl, 'SEC-OPEN').connect())).toBe('connected');
     expect(await statusOf(cp(plainUrl, 'SEC-STRICT').connect())).toBe(401);
+    expect(await statusOf(cp(plainUrl, 'SEC-STRICT', password).connect())).toBe(401);
+    expect(plain.diagnostics.metrics.get('OCPP16', 'refused_no_credential')).toBe(2);
+  });
+
+  it('a profile-2 charger is refused on plain ws://, even with its password; a charger is refused outside its networks', async () => {
+    expect(await statusOf(cp(plainUrl, 'SEC-TLS', password).connect())).toBe(403);
+    expect(await statusOf(cp(tlsUrl, 'SEC-TLS', password, { ca }).connect())).toBe('connected');
+    expect(await statusOf(cp(plainUrl, 'SEC-NET', password).connect())).toBe(403);
+    expect(plain.diagnostics.metrics.get('OCPP16', 'refused_tls_required')).toBe(1);
+    expect(plain.diagnostics.metrics.get('OCPP16', 'refused_source_network')).toBe(1);
   });
 
   it('profile 2: TLS with Basic auth, the charger checking the server certificate', async () => {

@@ -1,7 +1,10 @@
 import { ChargerEvent, decodeChargerEvent } from '@evcs/events';
 import { createKnex, EventBus, KafkaEventBus, Knex, Logger, Subscription } from '@evcs/platform';
 import { createTestDatabase, TestDatabase, uniqueName } from '@evcs/testkit';
+import { randomBytes, scryptSync } from 'node:crypto';
 import type net from 'node:net';
+import { ChargerRegistrationEntry, InMemoryChargerDirectory } from '../src/directory';
+import { simulatedPileIdentity } from '../src/simulator/ykc-pile';
 import { migrations } from '../src/persistence/schema';
 import { PgBridgeStore } from '../src/persistence/pg-store';
 
@@ -79,3 +82,31 @@ export function listenTcp(server: net.Server): Promise<number> {
 }
 
 export const silentLogger = (name: string, createLogger: (n: string, o: { level: string }) => Logger) => createLogger(name, { level: process.env.LOG_LEVEL ?? 'silent' });
+
+/** The password every test charger of `testDirectory` has (OCPP Basic auth). */
+export const TEST_CHARGER_PASSWORD = 'test-charger-password-0001';
+
+/** Hashed once per test file, synchronously (directories are built at describe level), in the format assets stores. */
+const TEST_CHARGER_HASH = ((): string => {
+  const salt = randomBytes(16);
+  const key = scryptSync(TEST_CHARGER_PASSWORD, salt, 32, { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+  return ['scrypt', 16384, 8, 1, salt.toString('base64'), key.toString('base64')].join('$');
+})();
+
+export type TestEntry = ChargerRegistrationEntry & { guns?: number };
+
+/**
+ * A registered test charger as assets would answer for it: a 14-digit code is a
+ * YKC pile with the simulator's login identity registered; any other an OCPP
+ * charger with TEST_CHARGER_PASSWORD (profile 1). Overrides win.
+ */
+export function testRegistration(code: string, e: TestEntry): ChargerRegistrationEntry {
+  const { guns, ...rest } = e;
+  return /^\d{14}$/.test(code)
+    ? { protocol: 'YKC', securityProfile: null, ykcIdentity: simulatedPileIdentity(code, guns ?? 2), ...rest }
+    : { protocol: 'OCPP16', securityProfile: 1, credentialHash: TEST_CHARGER_HASH, ...rest };
+}
+
+export function testDirectory(entries: Record<string, TestEntry> = {}): InMemoryChargerDirectory {
+  return new InMemoryChargerDirectory(Object.fromEntries(Object.entries(entries).map(([code, e]) => [code, testRegistration(code, e)])));
+}

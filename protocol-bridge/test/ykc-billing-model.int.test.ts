@@ -3,12 +3,11 @@ import { createKnex, createLogger, generateSigningKey, KafkaEventBus, Knex, list
 import { createTestDatabase, ensureKafka, TestDatabase, uniqueName } from '@evcs/testkit';
 import { createTariffsServer, migrations as tariffsMigrations, seedDemoTariffs, TariffsServer } from '@evcs/tariffs';
 import { bridgeConfig } from '../src/config';
-import { InMemoryChargerDirectory } from '../src/directory';
 import { Bridge, createBridge } from '../src/server';
 import { SimulatedYkcPile } from '../src/simulator/ykc-pile';
 import { billingModelReply, billingModelRequest, billingModelVerify, billingModelVerifyReply } from '../src/ykc/messages';
 import { modelNumber, TariffsBillingModelSource, toFenThousandths } from '../src/ykc/tariff-models';
-import { BridgeDatabase, bridgeDatabase, listenTcp } from './support';
+import { BridgeDatabase, bridgeDatabase, listenTcp, testDirectory } from './support';
 
 /** A YKC pile asks for its billing model (0x09) and gets the tariffs service's plan for it (0x0A), over real TCP and HTTP. */
 describe('YKC billing model from the tariffs service (real TCP, real HTTP, real Postgres)', () => {
@@ -31,7 +30,7 @@ describe('YKC billing model from the tariffs service (real TCP, real HTTP, real 
     const bridgeKey = await generateSigningKey('bridge-k');
     tariffs = await createTariffsServer({ knex, verifier: new TokenVerifier({ keys: [bridgeKey.publicJwk] }, ['evcs-bridge']), logger });
     const tariffsUrl = `http://127.0.0.1:${await listen(tariffs.server, 0)}/graphql`;
-    const directory = new InMemoryChargerDirectory({ [PILE]: { tenantId, chargerId: randomUUID() } });
+    const directory = testDirectory({ [PILE]: { tenantId, chargerId: randomUUID() } });
     const billingModels = new TariffsBillingModelSource(new ServiceGraphQLClient({ url: tariffsUrl, tokens: new TokenIssuer(bridgeKey, 'evcs-bridge'), subject: 'protocol-bridge' }), directory);
     bus = new KafkaEventBus({ clientId: uniqueName('ykc-billing'), brokers: await ensureKafka(), logger });
     const topic = uniqueName('ykc_billing_events');

@@ -4,12 +4,11 @@ import { createKnex, createLogger, generateSigningKey, KafkaEventBus, kafkaNames
 import { createTestDatabase, ensureKafka, TestDatabase, uniqueName } from '@evcs/testkit';
 import { createTariffsServer, migrations as tariffsMigrations, seedDemoTariffs, TariffsServer } from '@evcs/tariffs';
 import { bridgeConfig } from '../src/config';
-import { InMemoryChargerDirectory } from '../src/directory';
 import { Bridge, createBridge } from '../src/server';
 import { SimulatedYkcPile } from '../src/simulator/ykc-pile';
 import { billingModelReply, billingModelRequest, setBillingModel } from '../src/ykc/messages';
 import { TariffsBillingModelSource, toFenThousandths } from '../src/ykc/tariff-models';
-import { BridgeDatabase, bridgeDatabase, listenTcp } from './support';
+import { BridgeDatabase, bridgeDatabase, listenTcp, testDirectory } from './support';
 
 /**
  * A YKC pile bills locally with the model it holds: when the operator revises
@@ -58,7 +57,7 @@ describe('YKC billing models pushed when tariffs change (real Kafka, TCP, HTTP, 
       logger,
     });
     tariffsUrl = `http://127.0.0.1:${await listen(tariffs.server, 0)}/graphql`;
-    const directory = new InMemoryChargerDirectory({
+    const directory = testDirectory({
       [PILES.a]: { tenantId: tenant, chargerId: randomUUID() },
       [PILES.b]: { tenantId: tenant, chargerId: randomUUID() },
       [PILES.foreign]: { tenantId: other, chargerId: randomUUID() },

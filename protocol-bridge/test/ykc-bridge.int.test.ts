@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { createLogger, KafkaEventBus, listen, Subscription } from '@evcs/platform';
 import { ensureKafka, eventually, uniqueName } from '@evcs/testkit';
 import { bridgeConfig } from '../src/config';
-import { InMemoryChargerDirectory } from '../src/directory';
 import { Bridge, createBridge } from '../src/server';
 import { SimulatedYkcPile } from '../src/simulator/ykc-pile';
 import { encodeFrame } from '../src/ykc/frame';
 import { heartbeat, heartbeatReply, transactionRecord } from '../src/ykc/messages';
-import { BridgeDatabase, bridgeDatabase, collectEvents, flakyBus, listenTcp, Received } from './support';
+import { BridgeDatabase, bridgeDatabase, collectEvents, flakyBus, listenTcp, Received, testDirectory } from './support';
 
 describe('YKC over TCP → Kafka (real sockets, real Kafka, real Postgres)', () => {
   const tenantId = randomUUID();
@@ -38,7 +37,7 @@ describe('YKC over TCP → Kafka (real sockets, real Kafka, real Postgres)', () 
     await bus.ensureTopics([{ topic, partitions: 3 }]);
     flaky = flakyBus(bus);
     database = await bridgeDatabase();
-    const directory = new InMemoryChargerDirectory({
+    const directory = testDirectory({
       [PILE_A]: { tenantId, chargerId: randomUUID() },
       [PILE_B]: { tenantId, chargerId: randomUUID() },
       [PILE_C]: { tenantId, chargerId: randomUUID() },

@@ -181,7 +181,7 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
   const clients: Client[] = [];
 
   const tokenFor = (subject: string, tenantId: string | null) =>
-    clientIssuer.issue({ subject, kind: tenantId ? 'user' : 'service', tenantId, roles: ['operator'], permissions: [] });
+    clientIssuer.issue({ subject, kind: tenantId ? 'user' : 'service', tenantId, roles: ['operator'], permissions: ['station:read'], dataScope: 'TENANT' });
 
   const wsClient = async (port: number, token: string | null) => {
     const client = createClient({
@@ -362,7 +362,7 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
 
     it('closes the connection when its token expires (4401), so the client re-authenticates', async () => {
       const shortLived = new TokenIssuer(clientKeyForTests, 'evcs-tenants', 'evcs-api', 2);
-      const client = await wsClient(routers[0].port, await shortLived.issue({ subject: 'u', kind: 'user', tenantId: T1, roles: [], permissions: [] }));
+      const client = await wsClient(routers[0].port, await shortLived.issue({ subject: 'u', kind: 'user', tenantId: T1, roles: [], permissions: ['station:read'], dataScope: 'TENANT' }));
       const sub = collect(client, SUBSCRIPTION);
       await eventually(async () => sub.errors.length > 0, { what: 'expiry close', timeoutMs: 10_000 });
       expect((sub.errors[0] as { code?: number }).code).toBe(4401);
@@ -450,7 +450,7 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
       data: { userId, issuedBefore, reason: 'ROLES_CHANGED' },
     });
     const userToken = (subject: string, notBefore?: number) =>
-      clientIssuer.issue({ subject, kind: 'user', tenantId: T1, roles: ['operator'], permissions: [] }, 300, { notBefore });
+      clientIssuer.issue({ subject, kind: 'user', tenantId: T1, roles: ['operator'], permissions: ['station:read'], dataScope: 'TENANT' }, 300, { notBefore });
     const whoami = (port: number, token: string) => post(port, { query: '{ whoami }' }, { authorization: `Bearer ${token}` });
 
     it('refuses a revoked token with 401 TOKEN_REVOKED on every instance, even one it has verified (and cached) before; later tokens and other users are unaffected', async () => {

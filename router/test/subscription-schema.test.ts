@@ -29,7 +29,11 @@ function setup() {
       schema: fakeGateway,
       source: request.query,
       variableValues: request.variables,
-      rootValue: { chargerByCode: ({ code }: { code: string }) => ({ id: `id-${code}`, code, name: `Charger ${code}` }) },
+      // As assets: a station-scoped identity sees only the chargers of its stations (here: station "S-<code>").
+      rootValue: {
+        chargerByCode: ({ code }: { code: string }) =>
+          context.identity?.stationIds && !context.identity.stationIds.includes(`S-${code}`) ? null : { id: `id-${code}`, code, name: `Charger ${code}` },
+      },
     });
     return { data: result.data as Record<string, unknown> | null, errors: result.errors?.map((e) => e.toJSON()) };
   };
@@ -38,7 +42,7 @@ function setup() {
   return { hub, schema, seen };
 }
 
-const user = (tenantId: string | null): Identity => ({ subject: 'u1', kind: 'user', tenantId, roles: [], permissions: [] });
+const user = (tenantId: string | null, over: Partial<Identity> = {}): Identity => ({ subject: 'u1', kind: 'user', tenantId, roles: [], permissions: ['station:read'], dataScope: 'TENANT', ...over });
 const ctx = (identity: Identity): RouterContext => ({ identity, requestId: 'r1', log: logger });
 const change = (over: Partial<ConnectorStatusChange> = {}): ConnectorStatusChange => ({
   eventId: 'e1',
@@ -93,5 +97,29 @@ describe('router subscription schema', () => {
       contextValue: ctx(user(null)),
     })) as ExecutionResult;
     expect(result.errors?.[0].originalError).toEqual(expect.objectContaining({ code: 'TENANT_CONTEXT_MISSING' }));
+  });
+
+  it('honours the permission and data scope: FORBIDDEN without station:read; a station manager sees only assigned stations; SELF nothing', async () => {
+    const { hub, schema } = setup();
+    const sub = async (identity: Identity) =>
+      subscribe({ schema, document: parse('subscription { connectorStatusChanged { eventId chargerCode } }'), contextValue: ctx(identity) }) as Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>;
+    const denied = (await sub(user(T1, { permissions: [] }))) as ExecutionResult;
+    expect(denied.errors?.[0].originalError).toEqual(expect.objectContaining({ code: 'FORBIDDEN' }));
+
+    const manager = (await sub(user(T1, { dataScope: 'ASSIGNED_STATIONS', stationIds: ['S-CP-MINE'] }))) as AsyncGenerator<ExecutionResult>;
+    const self = (await sub(user(T1, { dataScope: 'SELF' }))) as AsyncGenerator<ExecutionResult>;
+    const admin = (await sub(user(T1))) as AsyncGenerator<ExecutionResult>;
+    hub.publish(T1, change({ eventId: 'e-theirs', chargerCode: 'CP-THEIRS' }));
+    hub.publish(T1, change({ eventId: 'e-mine', chargerCode: 'CP-MINE' }));
+    expect((await manager.next()).value).toEqual({ data: { connectorStatusChanged: { eventId: 'e-mine', chargerCode: 'CP-MINE' } } });
+    expect((await admin.next()).value.data.connectorStatusChanged.eventId).toBe('e-theirs');
+    expect((await admin.next()).value.data.connectorStatusChanged.eventId).toBe('e-mine');
+    // SELF: nothing arrives (the next event would resolve this if it had been delivered)
+    const selfNext = self.next();
+    const winner = await Promise.race([selfNext.then(() => 'delivered'), new Promise((r) => setTimeout(() => r('nothing'), 100))]);
+    expect(winner).toBe('nothing');
+    // unsubscribing does not wait for an event, whatever the filter
+    await Promise.all([manager.return(undefined), self.return(undefined), admin.return(undefined)]);
+    expect(hub.size).toBe(0);
   });
 });

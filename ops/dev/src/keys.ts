@@ -18,6 +18,8 @@ export interface DevKeys {
   assetsKeyFile: string;
   /** private JWK the orders subgraph signs service tokens with (charger lookups, pricing) */
   ordersKeyFile: string;
+  /** private JWK the tariffs subgraph signs service tokens with (charger lookups for bindings) */
+  tariffsKeyFile: string;
   /** private JWK that signs client access tokens (the tenants subgraph's login) */
   authKeyFile: string;
   /** the tenants subgraph's signing key ring ({"keys": [...]}, first signs): AUTH_SIGNING_KEYS_FILE */
@@ -43,8 +45,9 @@ export async function ensureDevKeys(dir: string): Promise<DevKeys> {
   const bridge = await ensureKey(f('bridge.jwk.json'), `bridge-${stamp}`);
   const assets = await ensureKey(f('assets.jwk.json'), `assets-${stamp}`);
   const orders = await ensureKey(f('orders.jwk.json'), `orders-${stamp}`);
+  const tariffs = await ensureKey(f('tariffs.jwk.json'), `tariffs-${stamp}`);
   const auth = await ensureKey(f('auth.jwk.json'), `auth-${stamp}`);
-  const internal: jose.JSONWebKeySet = { keys: [router.publicJwk, bridge.publicJwk, assets.publicJwk, orders.publicJwk] };
+  const internal: jose.JSONWebKeySet = { keys: [router.publicJwk, bridge.publicJwk, assets.publicJwk, orders.publicJwk, tariffs.publicJwk] };
   const client: jose.JSONWebKeySet = { keys: [auth.publicJwk] };
   writeFileSync(f('internal.jwks.json'), JSON.stringify(internal, null, 2));
   writeFileSync(f('client.jwks.json'), JSON.stringify(client, null, 2));
@@ -55,6 +58,7 @@ export async function ensureDevKeys(dir: string): Promise<DevKeys> {
     bridgeKeyFile: f('bridge.jwk.json'),
     assetsKeyFile: f('assets.jwk.json'),
     ordersKeyFile: f('orders.jwk.json'),
+    tariffsKeyFile: f('tariffs.jwk.json'),
     authKeyFile: f('auth.jwk.json'),
     authKeysFile: f('auth-keys.json'),
     internalJwksFile: f('internal.jwks.json'),

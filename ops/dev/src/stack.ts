@@ -117,6 +117,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       assets: { TENANTS_URL: subgraphUrls.tenants, ASSETS_SIGNING_KEY_FILE: keys.assetsKeyFile },
       // orders looks chargers up in assets and prices sessions with tariffs, when events arrive
       orders: { ASSETS_URL: subgraphUrls.assets, TARIFFS_URL: subgraphUrls.tariffs, ORDERS_SIGNING_KEY_FILE: keys.ordersKeyFile },
+      // a tariff binding takes the charger's station and protocol from assets
+      tariffs: { ASSETS_URL: subgraphUrls.assets, TARIFFS_SIGNING_KEY_FILE: keys.tariffsKeyFile },
       // payments talks to the local Alipay and WeChat Pay sandboxes, which notify it back over HTTP
       payments: { ...paySandboxes.env, PAYMENTS_PUBLIC_URL: `http://127.0.0.1:${subgraphPorts.payments}` },
     };
@@ -192,7 +194,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         return { accessToken: p.accessToken, refreshToken: p.refreshToken };
       },
       tokenFor: (tenantId, subject = `user-of-${tenantId}`) =>
-        mintClientToken(keys, { subject, tenantId, roles: ['OPERATOR_ADMIN'], permissions: ['station:read', 'station:write', 'tariff:read', 'order:read', 'payment:read'] }),
+        mintClientToken(keys, { subject, tenantId, roles: ['OPERATOR_ADMIN'], permissions: ['station:read', 'station:write', 'charger:write', 'tariff:read', 'tariff:write', 'order:read', 'payment:read'] }),
       stop: async () => {
         await app.destroy();
         await group.stopAll();

@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '@evcs/testkit';
-import { demoOperator, demoPasswords, demoPlatform, demoSimulators } from './demo';
+import { DEMO_YKC_PILE, demoOperator, demoPasswords, demoPlatform, demoSimulators } from './demo';
 import { Stack, startStack } from './stack';
 import { runSimulators } from '@evcs/protocol-bridge/dist/src/simulator';
+import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register';
 
 /**
  * `npm start`: the whole platform locally — Kafka, migrations, five subgraphs,
@@ -42,9 +43,22 @@ async function main(): Promise<void> {
   await stack.seedTenant(platform);
   await stack.seedTenant(DEMO_TENANT);
   const chargerIds = DEMO_TENANT.stations.flatMap((s) => s.chargers.map((c) => c.code));
-  sims = await runSimulators(demoSimulators(stack, DEMO_TENANT));
+  // the demo chargers are DEMO-CP-0001…: the simulator names them the same way
+  const ocppIds = chargerIds.filter((id) => id !== DEMO_YKC_PILE);
   // A real sign-in, through the router and the tenants subgraph.
   const { accessToken } = await stack.login(DEMO_TENANT.code, 'admin', passwords.operatorAdmin);
+  // The simulated chargers connect as real ones must: with the password the API hands out (rotated on every start,
+  // since a password is only shown once) and the YKC pile with its login identity registered.
+  const fleet = await registerFleet({
+    routerUrl: stack.routerUrls[0],
+    token: accessToken,
+    stationCode: DEMO_TENANT.stations[0].code,
+    ocpp: ocppIds,
+    ykc: [{ pileNo: DEMO_YKC_PILE, guns: 2 }],
+    connectors: 2,
+  });
+  for (const r of fleet.refused) console.error(`could not register demo charger ${r.code}: ${r.reason}`);
+  sims = await runSimulators({ ...demoSimulators(stack, DEMO_TENANT), password: (id) => fleet.passwords.get(id) });
   // Credentials go to files only readable by this user, not to the console (terminals get logged and shared).
   const credentialsFile = path.join(REPO_ROOT, '.cache', 'demo-credentials.json');
   const tokenFile = path.join(REPO_ROOT, '.cache', 'demo-token');

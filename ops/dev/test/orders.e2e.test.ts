@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dropDatabase } from '@evcs/platform';
 import { SimulatedChargePoint } from '@evcs/protocol-bridge/dist/src/simulator';
+import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register';
 import { eventually, PG_SUPERUSER_URL, uniqueName } from '@evcs/testkit';
 import { DemoTenant, Stack, startStack } from '../src/stack';
 
@@ -44,7 +45,9 @@ describe('end to end: a session from startCharging to the bill', () => {
 
   it('starts remotely, meters, stops remotely and bills with the tenant’s tariff — once, whatever is retried', async () => {
     const { accessToken } = await stack.login(tenant.code, 'olga', 'olga password 1');
-    cp = new SimulatedChargePoint({ url: stack.bridgeUrl, id: code });
+    // Registered like any fleet: the operator's API hands out the charger's password.
+    const { passwords } = await registerFleet({ routerUrl: stack.routerUrls[0], token: accessToken, stationCode: tenant.stations[0].code, ocpp: [code], ykc: [], connectors: 1 });
+    cp = new SimulatedChargePoint({ url: stack.bridgeUrl, id: code, password: passwords.get(code) });
     await cp.connect();
     await cp.boot();
     await cp.status(1, 'Available');

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { eventually, uniqueName, PG_SUPERUSER_URL } from '@evcs/testkit';
 import { dropDatabase } from '@evcs/platform';
 import { SimulatedChargePoint } from '@evcs/protocol-bridge/dist/src/simulator';
+import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register';
 import { DemoTenant, Stack, startStack } from '../src/stack';
 
 /**
@@ -156,7 +157,8 @@ describe('end to end: one charger status, live through the whole platform', () =
     // give the subscription a moment to be registered server-side after the ack
     await new Promise((r) => setTimeout(r, 300));
 
-    cp = new SimulatedChargePoint({ url: stack.bridgeUrl, id: 'E2E-A-CP1' });
+    const { passwords } = await registerFleet({ routerUrl: stack.routerUrls[0], token: tokenA, stationCode: 'A-ST-1', ocpp: ['E2E-A-CP1'], ykc: [], connectors: 1 });
+    cp = new SimulatedChargePoint({ url: stack.bridgeUrl, id: 'E2E-A-CP1', password: passwords.get('E2E-A-CP1') });
     await cp.connect();
     await cp.boot();
     for (const status of ['Available', 'Preparing', 'Charging'] as const) await cp.status(1, status);

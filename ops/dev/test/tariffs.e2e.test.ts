@@ -63,4 +63,19 @@ describe('end to end: pricing a session through the router', () => {
       ],
     });
   });
+
+  it("binds a charger with the station and protocol assets has for it (tariffs asks assets over HTTP), refusing a client's other claims", async () => {
+    const stationId = await withTenant(knex, tenant.id, async (trx) => (await trx('assets.stations').where({ tenant_id: tenant.id }).first('id')).id as string);
+    const chargerId = await withTenant(knex, tenant.id, async (trx) => (await trx('assets.chargers').where({ tenant_id: tenant.id }).first('id')).id as string);
+    const plans = await query('{ tariffPlans { id } }');
+    const planId = plans.data.tariffPlans[0].id as string;
+    const BIND = 'mutation($i: BindChargerTariffInput!) { bindChargerTariff(input: $i) { binding { chargerId stationId protocol } userErrors { code field } } }';
+    const lie = await query(BIND, { i: { chargerId, planId, stationId: randomUUID(), protocol: 'YKC' } });
+    expect(lie.errors).toBeUndefined();
+    expect(lie.data.bindChargerTariff.userErrors).toEqual([{ code: 'STATION_MISMATCH', field: 'stationId' }]);
+    expect((await query(BIND, { i: { chargerId, planId, protocol: 'YKC' } })).data.bindChargerTariff.userErrors).toEqual([{ code: 'PROTOCOL_MISMATCH', field: 'protocol' }]);
+    expect((await query(BIND, { i: { chargerId: randomUUID(), planId } })).data.bindChargerTariff.userErrors).toEqual([{ code: 'NOT_FOUND', field: 'chargerId' }]);
+    const ok = await query(BIND, { i: { chargerId, planId } });
+    expect(ok.data.bindChargerTariff).toEqual({ binding: { chargerId, stationId, protocol: 'OCPP16' }, userErrors: [] });
+  });
 });

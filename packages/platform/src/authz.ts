@@ -6,6 +6,8 @@ export const PERMISSIONS = [
   'station:read',
   'station:write',
   'charger:command',
+  /** register chargers' credentials and security (passwords, profiles, YKC identities, tenant policy) */
+  'charger:write',
   'tariff:read',
   'tariff:write',
   'order:read',

@@ -21,3 +21,4 @@ export * from './money';
 export * from './energy';
 export * from './graphql-values';
 export * from './outcome';
+export * from './charger-credentials';

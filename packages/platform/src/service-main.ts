@@ -9,7 +9,7 @@ import { createLogger, Logger } from './logger';
 import type { SubgraphServer } from './subgraph';
 
 /** Issuers whose internal tokens subgraphs accept. */
-export const INTERNAL_ISSUERS = ['evcs-router', 'evcs-bridge', 'evcs-tenants', 'evcs-assets', 'evcs-orders'];
+export const INTERNAL_ISSUERS = ['evcs-router', 'evcs-bridge', 'evcs-tenants', 'evcs-assets', 'evcs-orders', 'evcs-tariffs'];
 
 export interface SubgraphRuntime {
   knex: Knex;

@@ -14,6 +14,8 @@ export interface CommandOutcome {
 export interface LiveCharger {
   session: ChargerSession;
   protocol: Protocol;
+  /** Where the connection comes from (YKC: a second login from elsewhere while this one lives is refused). */
+  remoteAddress?: string;
   /** Send a platform command and wait (bounded by the command's timeout) for the charger's answer. */
   execute(command: ChargerCommand): Promise<CommandOutcome>;
   /** End the connection; `reason` goes into charger.disconnected. */
@@ -64,7 +66,11 @@ export class LiveChargers {
   async add(c: LiveCharger): Promise<void> {
     const previous = this.byId.get(c.session.chargerId);
     this.byId.set(c.session.chargerId, c);
-    if (previous && previous !== c) previous.close('replaced by a newer connection');
+    // The protocol servers admitted `c` with the same checks as the first (password, identity, network) before this.
+    if (previous && previous !== c) {
+      this.opts.logger.warn({ chargerId: c.session.chargerId, remoteAddress: c.remoteAddress, previousRemoteAddress: previous.remoteAddress }, 'connection taken over');
+      previous.close('replaced by a newer connection');
+    }
     await this.opts.store.holdConnection(c.session.ctx.tenantId, {
       chargerCode: c.session.chargerId,
       bridgeId: this.opts.bridgeId,

@@ -1,7 +1,8 @@
-import type { Logger } from '@evcs/platform';
+import { type Logger, verifyChargerPassword } from '@evcs/platform';
+import type { ChargerSecurityRecorder } from '../connections/charger-security';
+import { sourceAllowed } from '../connections/charger-security';
+import type { ProtocolMetrics } from '../connections/diagnostics';
 import type { ChargerDirectory, ChargerRegistration } from '../directory';
-import type { BridgeStore } from '../persistence/store';
-import { verifyChargerPassword } from './credentials';
 
 export const OCPP16_PROTOCOL = 'ocpp1.6';
 
@@ -14,7 +15,7 @@ export const CHARGE_POINT_ID = /^[A-Za-z0-9*\-_=:+|@.]{1,48}$/;
 /** What ocpp-rpc keeps as the connection's session after `accept`. */
 export interface OcppSessionData {
   registration: ChargerRegistration;
-  /** 0: no password, 1: Basic over ws, 2: Basic over TLS. */
+  /** 0: no password (commissioning), 1: Basic over ws, 2: Basic over TLS. */
   securityProfile: 0 | 1 | 2;
 }
 
@@ -30,62 +31,76 @@ export type AuthDecision = { accept: true; session: OcppSessionData } | { accept
 
 export interface AuthDeps {
   directory: ChargerDirectory;
-  store: BridgeStore;
   logger: Logger;
+  metrics: ProtocolMetrics;
+  security: ChargerSecurityRecorder;
   /** The bridge terminates TLS itself (security profile 2). */
   tls: boolean;
 }
 
 /**
- * Decide on a WebSocket upgrade: a well-formed identity, the ocpp1.6
- * subprotocol (without it ocpp-rpc would accept the socket with no protocol and
- * skip schema validation), and a charger the directory knows.
- *
- * Unknown chargers: a code the directory doesn't know belongs to no tenant, so
- * no tenant policy can apply to it: it is refused (404, OCPP's "Rejected" at
- * the transport). Tenant policy decides about registered chargers (Pending at
- * boot, or a password required).
- *
- * Passwords (security profiles 1/2): a charger with a row in
- * bridge.charger_credentials must send its password with HTTP Basic; a wrong
- * or missing one is 401. Directory or database down → 503, so the charger
- * retries instead of being told it does not exist.
+ * Decide on a WebSocket upgrade. In order:
+ *  - a well-formed identity and the ocpp1.6 subprotocol (without it ocpp-rpc
+ *    would accept the socket with no protocol and skip schema validation) → 400;
+ *  - a charger the directory (assets) knows, registered as OCPP → 404 otherwise:
+ *    an unknown code belongs to no tenant, so no tenant policy can apply;
+ *  - from an allowed network, when the charger or its tenant lists some → 403;
+ *  - a profile-2 charger only over TLS → 403;
+ *  - its password (HTTP Basic), checked against the scrypt hash assets keeps
+ *    → 401 when wrong or missing. A charger without a password is let in
+ *    (profile 0) only while its tenant allows profile-0 commissioning → 401.
+ * Directory down → 503, so the charger retries instead of being told it does
+ * not exist. Every refusal is counted by reason (`refused_<reason>`).
  */
 export async function authorizeCharger(deps: AuthDeps, handshake: HandshakeInfo): Promise<AuthDecision> {
-  const { logger } = deps;
+  const { logger, metrics } = deps;
   if (!CHARGE_POINT_ID.test(handshake.identity)) {
     return { accept: false, status: 400, message: 'Invalid charge point identity' };
   }
   if (!handshake.protocols.has(OCPP16_PROTOCOL)) {
     return { accept: false, status: 400, message: `Subprotocol ${OCPP16_PROTOCOL} required` };
   }
+  const log = { chargerId: handshake.identity, remoteAddress: handshake.remoteAddress };
   let registration: ChargerRegistration | null;
-  let hash: string | null;
-  let requirePassword: boolean;
   try {
     registration = await deps.directory.resolve(handshake.identity);
-    if (!registration) {
-      logger.info({ chargerId: handshake.identity, remoteAddress: handshake.remoteAddress }, 'refused unknown charge point');
-      return { accept: false, status: 404, message: 'Unknown charge point' };
-    }
-    [hash, { requirePassword }] = await Promise.all([
-      deps.store.passwordHash(registration.tenantId, handshake.identity),
-      deps.store.tenantPolicy(registration.tenantId),
-    ]);
   } catch (err) {
-    logger.warn({ err, chargerId: handshake.identity }, 'charger directory unavailable; refusing connection for now');
+    logger.warn({ err, ...log }, 'charger directory unavailable; refusing connection for now');
     return { accept: false, status: 503, message: 'Service unavailable' };
   }
-  if (hash) {
-    if (!handshake.password || !(await verifyChargerPassword(handshake.password, hash))) {
-      logger.warn({ chargerId: handshake.identity, remoteAddress: handshake.remoteAddress, sentPassword: Boolean(handshake.password) }, 'charger failed Basic authentication');
-      return { accept: false, status: 401, message: 'Unauthorized' };
+  const refuse = (reg: ChargerRegistration | null, reason: string, status: number, message: string, detail: Record<string, unknown> = {}): AuthDecision => {
+    metrics.count('OCPP16', `refused_${reason}`);
+    logger.warn({ ...log, reason, ...detail }, 'refused charge point');
+    if (reg) void deps.security.refusedLogin(reg, handshake.identity, reason, { remoteAddress: handshake.remoteAddress ?? null, ...detail });
+    return { accept: false, status, message };
+  };
+  if (!registration || registration.protocol === 'YKC') return refuse(null, 'unknown_charger', 404, 'Unknown charge point');
+  if (!sourceAllowed(registration.allowedSourceCidrs, handshake.remoteAddress)) return refuse(registration, 'source_network', 403, 'Forbidden');
+  const profile = registration.securityProfile ?? 1;
+  if (profile === 2 && !deps.tls) return refuse(registration, 'tls_required', 403, 'Security profile 2 requires TLS (wss://)');
+
+  if (registration.credentialHash) {
+    if (!handshake.password) return refuse(registration, 'no_password', 401, 'Unauthorized');
+    let ok: boolean;
+    try {
+      ok = await verifyChargerPassword(handshake.password, registration.credentialHash);
+      if (!ok && deps.directory.refresh) {
+        // The cached hash may predate a rotation: ask assets once more (the directory rate-limits this).
+        const fresh = await deps.directory.refresh(handshake.identity);
+        if (fresh?.credentialHash && fresh.credentialHash !== registration.credentialHash) {
+          registration = fresh;
+          ok = await verifyChargerPassword(handshake.password, fresh.credentialHash);
+        }
+      }
+    } catch (err) {
+      logger.warn({ err, ...log }, 'charger directory unavailable; refusing connection for now');
+      return { accept: false, status: 503, message: 'Service unavailable' };
     }
+    if (!ok) return refuse(registration, 'wrong_password', 401, 'Unauthorized');
     return { accept: true, session: { registration, securityProfile: deps.tls ? 2 : 1 } };
   }
-  if (requirePassword) {
-    logger.warn({ chargerId: handshake.identity }, 'tenant requires a password but this charger has none set');
-    return { accept: false, status: 401, message: 'Unauthorized' };
-  }
+  if (!registration.allowProfile0Commissioning) return refuse(registration, 'no_credential', 401, 'Unauthorized');
+  metrics.count('OCPP16', 'profile0_commissioning');
+  logger.warn(log, 'charger has no password: let in on security profile 0 (its tenant allows commissioning)');
   return { accept: true, session: { registration, securityProfile: 0 } };
 }

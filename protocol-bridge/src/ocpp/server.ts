@@ -10,6 +10,7 @@ import type { Diagnostics } from '../connections/diagnostics';
 import type { EventStamp } from '../connections/events';
 import type { LiveChargers } from '../connections/live';
 import { Connection, ConnectionRegistry } from '../connections/registry';
+import type { ChargerSecurityRecorder } from '../connections/charger-security';
 import type { ChargerDirectory } from '../directory';
 import type { IdTagAuthority } from '../id-tags';
 import type { ChargerEventPublisher } from '../kafka/charger-event-publisher';
@@ -29,6 +30,8 @@ export interface OcppServerDeps {
   store: BridgeStore;
   diagnostics: Diagnostics;
   live: LiveChargers;
+  /** Where refused logins are audited (assets). */
+  security: ChargerSecurityRecorder;
   /** The bridge terminates TLS (security profile 2). */
   tls: boolean;
   idTags: IdTagAuthority;
@@ -70,7 +73,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
 
   rpc.auth((accept, reject, handshake, signal) => {
     if (!accepting) return reject(503, 'Shutting down');
-    authorizeCharger({ directory: deps.directory, store, logger, tls: deps.tls }, handshake).then(
+    authorizeCharger({ directory: deps.directory, logger, metrics, security: deps.security, tls: deps.tls }, handshake).then(
       (decision) => {
         if (signal?.aborted) return;
         if (decision.accept) accept(decision.session, OCPP16_PROTOCOL);
@@ -89,7 +92,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
   );
 
   rpc.on('client', (client: RpcServerClient) => {
-    const { registration } = client.session as OcppSessionData;
+    const { registration, securityProfile } = client.session as OcppSessionData;
     const chargerId = client.identity ?? client.handshake.identity;
     const log = logger.child({ chargerId, tenantId: registration.tenantId });
     const previous = registry.get(chargerId);
@@ -102,8 +105,10 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
     const conn: Connection<RpcServerClient> = { session, link: client };
     registry.add(conn);
     if (previous) {
-      // OCPP: a charger has one connection; a new one means the old socket is dead or stale.
-      log.info('charger reconnected; dropping its older connection');
+      // OCPP: a charger has one connection; a new one that passed the same checks (its password) means the
+      // old socket is dead or stale. Only now, after that, is the old one closed — and it is on the record.
+      metrics.count('OCPP16', 'connection_takeover');
+      log.warn({ remoteAddress: client.handshake.remoteAddress, previousRemoteAddress: previous.link.handshake.remoteAddress }, 'charger connected again; the authenticated new connection takes over from the old one');
       previous.endReason = 'replaced by a newer connection';
       void previous.link.close({ force: true });
     }
@@ -112,6 +117,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
     const liveCharger = {
       session,
       protocol: 'OCPP16' as const,
+      remoteAddress: client.handshake.remoteAddress,
       close: (reason: string) => {
         conn.endReason ??= reason;
         void client.close({ code: 1000, reason: reason.slice(0, 120), force: true });
@@ -140,7 +146,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
         setImmediate(() => deps.localLists?.attach(link));
       }
     };
-    const callCtx: OcppCallContext = { session, config, now, store, metrics, log, idTags: deps.idTags, stationId: registration.stationId, remoteStartTags };
+    const callCtx: OcppCallContext = { session, config, now, store, metrics, log, idTags: deps.idTags, stationId: registration.stationId, remoteStartTags, securityProfile };
     for (const [action, handler] of Object.entries(ocpp16Handlers)) {
       client.handle(action, async ({ params, messageId }) => {
         session.touch(now());

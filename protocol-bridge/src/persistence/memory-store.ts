@@ -1,4 +1,4 @@
-import { BridgeStore, ConnectionHolder, DEFAULT_TENANT_POLICY, OcppStart, OcppStop, RecordClaim, StartOutcome, StopOutcome, TenantPolicy } from './store';
+import { BridgeStore, ConnectionHolder, OcppStart, OcppStop, RecordClaim, StartOutcome, StopOutcome } from './store';
 
 interface Tx extends OcppStart {
   tenantId: string;
@@ -12,8 +12,6 @@ export class MemoryBridgeStore implements BridgeStore {
   private readonly txByKey = new Map<string, Tx>();
   private readonly txById = new Map<number, Tx>();
   private readonly records = new Map<string, { tenantId: string; published: boolean }>();
-  private readonly passwords = new Map<string, { tenantId: string; hash: string }>();
-  private readonly policies = new Map<string, TenantPolicy>();
   private readonly connections = new Map<string, ConnectionHolder & { tenantId: string }>();
   private readonly commands = new Set<string>();
 
@@ -49,22 +47,9 @@ export class MemoryBridgeStore implements BridgeStore {
     if (found) found.published = true;
   }
 
-  async passwordHash(tenantId: string, chargerCode: string): Promise<string | null> {
-    const p = this.passwords.get(chargerCode);
-    return p && p.tenantId === tenantId ? p.hash : null;
-  }
 
-  async setPasswordHash(tenantId: string, chargerCode: string, hash: string): Promise<void> {
-    this.passwords.set(chargerCode, { tenantId, hash });
-  }
 
-  async tenantPolicy(tenantId: string): Promise<TenantPolicy> {
-    return this.policies.get(tenantId) ?? DEFAULT_TENANT_POLICY;
-  }
 
-  async setTenantPolicy(tenantId: string, p: TenantPolicy): Promise<void> {
-    this.policies.set(tenantId, p);
-  }
 
   async holdConnection(tenantId: string, c: { chargerCode: string; bridgeId: string; protocol: string; at: Date }): Promise<void> {
     this.connections.set(c.chargerCode, { tenantId, bridgeId: c.bridgeId, protocol: c.protocol, seenAt: c.at });

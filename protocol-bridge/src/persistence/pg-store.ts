@@ -1,5 +1,5 @@
 import { inTenantInOneTrip, Knex } from '@evcs/platform';
-import { BridgeStore, ConnectionHolder, DEFAULT_TENANT_POLICY, OcppStart, OcppStop, RecordClaim, StartOutcome, StopOutcome, TenantPolicy } from './store';
+import { BridgeStore, ConnectionHolder, OcppStart, OcppStop, RecordClaim, StartOutcome, StopOutcome } from './store';
 
 /** The bridge's state in Postgres schema `bridge`, every statement under the charger's tenant (RLS). */
 export class PgBridgeStore implements BridgeStore {
@@ -62,37 +62,9 @@ export class PgBridgeStore implements BridgeStore {
     await this.one(tenantId, (trx) => trx.raw('update bridge.ykc_transaction_records set published_at = coalesce(published_at, now()) where serial = ?', [serial]));
   }
 
-  async passwordHash(tenantId: string, chargerCode: string): Promise<string | null> {
-    const row = await this.one<{ password_hash: string } | undefined>(tenantId, (trx) => trx('bridge.charger_credentials').where({ charger_code: chargerCode }).first('password_hash'));
-    return row?.password_hash ?? null;
-  }
 
-  async setPasswordHash(tenantId: string, chargerCode: string, hash: string): Promise<void> {
-    await this.one(tenantId, (trx) =>
-      trx.raw(
-        `insert into bridge.charger_credentials (charger_code, tenant_id, password_hash) values (?, ?, ?)
-         on conflict (charger_code) do update set password_hash = excluded.password_hash, updated_at = now()`,
-        [chargerCode, tenantId, hash],
-      ),
-    );
-  }
 
-  async tenantPolicy(tenantId: string): Promise<TenantPolicy> {
-    const row = await this.one<{ boot_status: TenantPolicy['bootStatus']; require_password: boolean } | undefined>(tenantId, (trx) =>
-      trx('bridge.tenant_policies').where({ tenant_id: tenantId }).first('boot_status', 'require_password'),
-    );
-    return row ? { bootStatus: row.boot_status, requirePassword: row.require_password } : DEFAULT_TENANT_POLICY;
-  }
 
-  async setTenantPolicy(tenantId: string, p: TenantPolicy): Promise<void> {
-    await this.one(tenantId, (trx) =>
-      trx.raw(
-        `insert into bridge.tenant_policies (tenant_id, boot_status, require_password) values (?, ?, ?)
-         on conflict (tenant_id) do update set boot_status = excluded.boot_status, require_password = excluded.require_password, updated_at = now()`,
-        [tenantId, p.bootStatus, p.requirePassword],
-      ),
-    );
-  }
 
   async holdConnection(tenantId: string, c: { chargerCode: string; bridgeId: string; protocol: string; at: Date }): Promise<void> {
     await this.one(tenantId, (trx) =>

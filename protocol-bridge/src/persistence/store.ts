@@ -31,13 +31,6 @@ export type StopOutcome = { known: true; connectorId: number; idTag: string; alr
 
 export type RecordClaim = 'new' | 'unpublished-resend' | 'published';
 
-export interface TenantPolicy {
-  bootStatus: 'Accepted' | 'Pending';
-  requirePassword: boolean;
-}
-
-export const DEFAULT_TENANT_POLICY: TenantPolicy = { bootStatus: 'Accepted', requirePassword: false };
-
 export interface ConnectionHolder {
   bridgeId: string;
   protocol: string;
@@ -49,10 +42,6 @@ export interface BridgeStore {
   stopTransaction(tenantId: string, s: OcppStop): Promise<StopOutcome>;
   claimTransactionRecord(tenantId: string, r: { serial: string; chargerCode: string; gunNo: number }): Promise<RecordClaim>;
   markRecordPublished(tenantId: string, serial: string): Promise<void>;
-  passwordHash(tenantId: string, chargerCode: string): Promise<string | null>;
-  setPasswordHash(tenantId: string, chargerCode: string, hash: string): Promise<void>;
-  tenantPolicy(tenantId: string): Promise<TenantPolicy>;
-  setTenantPolicy(tenantId: string, p: TenantPolicy): Promise<void>;
   /** Record that `bridgeId` now holds the charger's connection. */
   holdConnection(tenantId: string, c: { chargerCode: string; bridgeId: string; protocol: string; at: Date }): Promise<void>;
   /** Refresh seen_at of every connection this bridge holds (one statement for all). */

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { createKnex, createLogger, EventBus, KafkaEventBus, listen } from '@evcs/platform';
+import { createKnex, createLogger, EventBus, hashChargerPassword, KafkaEventBus, listen } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, uniqueName } from '@evcs/testkit';
 import { bridgeConfig } from '../config';
-import type { ChargerDirectory } from '../directory';
+import { ChargerDirectory, registrationOf } from '../directory';
+import { simulatedPileIdentity } from './ykc-pile';
 import { PgBridgeStore } from '../persistence/pg-store';
 import { migrations } from '../persistence/schema';
 import { createBridge } from '../server';
@@ -39,7 +40,16 @@ async function main(): Promise<void> {
   const db = await createTestDatabase([migrations]);
   const store = new PgBridgeStore(createKnex({ connectionString: db.appUrl, schema: 'bridge', pool: { max: 10 } }));
   const tenantId = randomUUID();
-  const directory: ChargerDirectory = { resolve: async (code) => ({ tenantId, chargerId: code }) };
+  // Every code is a registered charger of one tenant with the same password (OCPP, profile 1: the scrypt check
+  // at connect is part of what a bridge does) and its simulated login identity (YKC).
+  const password = randomBytes(18).toString('base64url');
+  const credentialHash = await hashChargerPassword(password);
+  const directory: ChargerDirectory = {
+    resolve: async (code) =>
+      /^\d{14}$/.test(code)
+        ? registrationOf({ tenantId, chargerId: code, protocol: 'YKC', ykcIdentity: simulatedPileIdentity(code, 2) })
+        : registrationOf({ tenantId, chargerId: code, protocol: 'OCPP16', credentialHash }),
+  };
   const bridge = createBridge({ bus, directory, logger, store, config: bridgeConfig({ bridgeId: 'bench', topic, heartbeatIntervalS: 300 }) });
   const port = await listen(bridge.httpServer, 0);
   const ykcPort = await new Promise<number>((resolve) => bridge.ykcServer.listen(0, '127.0.0.1', () => resolve((bridge.ykcServer.address() as { port: number }).port)));
@@ -47,7 +57,10 @@ async function main(): Promise<void> {
     if (procs > 0) {
       // Simulators in their own processes: the bridge process is measured alone.
       const children = Array.from({ length: procs }, (_, i) =>
-        spawn(process.execPath, [path.join(__dirname, 'cli.js'), '--url', `ws://127.0.0.1:${port}/ocpp`, '--count', String(Math.ceil(ocpp / procs)), '--prefix', `BENCH${i}-`, '--interval-ms', String(intervalMs)], { stdio: 'ignore' }),
+        spawn(process.execPath, [path.join(__dirname, 'cli.js'), '--url', `ws://127.0.0.1:${port}/ocpp`, '--count', String(Math.ceil(ocpp / procs)), '--prefix', `BENCH${i}-`, '--interval-ms', String(intervalMs)], {
+          stdio: 'ignore',
+          env: { ...process.env, SIM_CHARGER_PASSWORD: password },
+        }),
       );
       await new Promise((r) => setTimeout(r, 3000)); // connect and boot
       const startEvents = events;
@@ -77,7 +90,7 @@ async function main(): Promise<void> {
       );
       return;
     }
-    const fleet = await runSimulators({ url: `ws://127.0.0.1:${port}/ocpp`, count: ocpp, prefix: 'BENCH-', intervalMs, meterValuesPerSession: 5, ykc: ykc > 0 ? { host: '127.0.0.1', port: ykcPort, count: ykc, pilePrefix: '9901' } : undefined, logger });
+    const fleet = await runSimulators({ url: `ws://127.0.0.1:${port}/ocpp`, password: () => password, count: ocpp, prefix: 'BENCH-', intervalMs, meterValuesPerSession: 5, ykc: ykc > 0 ? { host: '127.0.0.1', port: ykcPort, count: ykc, pilePrefix: '9901' } : undefined, logger });
     const startEvents = events;
     const t0 = Date.now();
     await new Promise((r) => setTimeout(r, duration * 1000));

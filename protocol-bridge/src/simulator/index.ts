@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@evcs/platform';
+import { UnexpectedHttpResponse } from 'ocpp-rpc';
 import type { ChargePointStatus } from '../ocpp/messages';
 import { SimulatedChargePoint } from './charge-point';
 import { SimulatedYkcPile } from './ykc-pile';
 
 export { SimulatedChargePoint } from './charge-point';
 export type { SimulatedChargePointOptions } from './charge-point';
-export { SimulatedYkcPile } from './ykc-pile';
-export type { SimulatedYkcPileOptions } from './ykc-pile';
+export { SimulatedYkcPile, simulatedPileIdentity } from './ykc-pile';
+export type { SimulatedPileIdentity, SimulatedYkcPileOptions } from './ykc-pile';
 
 export interface RunSimulatorsOptions {
   /** e.g. ws://127.0.0.1:4100/ocpp */
@@ -16,6 +17,8 @@ export interface RunSimulatorsOptions {
   count: number;
   /** Charger ids are `<prefix><n padded to 4>`, e.g. DEMO-CP-0001. */
   prefix: string;
+  /** The Basic-auth password of each OCPP charger (as registered: see simulator/register.ts); none: connect without one. */
+  password?: (chargerId: string) => string | undefined;
   /** Number of the first charger (default 1). */
   startIndex?: number;
   /** Connectors per charger (default 2). */
@@ -43,6 +46,8 @@ export interface SimulatorStats {
   ykcLoggedIn: number;
   ykcRecordsConfirmed: number;
   errors: number;
+  /** Chargers the bridge refused for good (unknown, wrong credential, identity): they stopped, with one log line each. */
+  refused: number;
 }
 
 export interface SimulatorFleet {
@@ -60,6 +65,8 @@ export function chargePointId(prefix: string, n: number): string {
 export function ykcPileNo(prefix: string, n: number): string {
   return `${prefix}${String(n).padStart(14 - prefix.length, '0')}`;
 }
+
+const REFUSALS: Record<number, string> = { 401: 'wrong or missing password', 403: 'not allowed from this network, or needs TLS', 404: 'not registered' };
 
 interface ConnectorState {
   status: ChargePointStatus;
@@ -88,11 +95,14 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
   const rampMs = opts.rampMs ?? Math.min(total * 5, intervalMs);
   const stopping = new AbortController();
   const { signal } = stopping;
-  const counters = { booted: 0, statusNotifications: 0, sessionsStarted: 0, sessionsStopped: 0, meterValues: 0, ykcLoggedIn: 0, ykcRecordsConfirmed: 0, errors: 0 };
+  const counters = { booted: 0, statusNotifications: 0, sessionsStarted: 0, sessionsStopped: 0, meterValues: 0, ykcLoggedIn: 0, ykcRecordsConfirmed: 0, errors: 0, refused: 0 };
   const log = opts.logger;
   const jitter = (ms: number) => Math.round(ms * (0.8 + Math.random() * 0.4));
 
-  const chargePoints = Array.from({ length: opts.count }, (_, i) => new SimulatedChargePoint({ url: opts.url, id: chargePointId(opts.prefix, startIndex + i) }));
+  const chargePoints = Array.from({ length: opts.count }, (_, i) => {
+    const id = chargePointId(opts.prefix, startIndex + i);
+    return new SimulatedChargePoint({ url: opts.url, id, password: opts.password?.(id) });
+  });
   const piles = opts.ykc
     ? Array.from({ length: ykcCount }, (_, i) => new SimulatedYkcPile({ host: opts.ykc!.host, port: opts.ykc!.port, pileNo: ykcPileNo(opts.ykc!.pilePrefix ?? '3201', (opts.ykc!.startIndex ?? 1) + i), guns: connectors }))
     : [];
@@ -163,6 +173,12 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
       } catch (err) {
         if (signal.aborted) break;
         firstAttempt();
+        // Unknown (404), wrong or missing credential (401), not allowed from here or not over TLS (403): retrying changes nothing.
+        if (err instanceof UnexpectedHttpResponse && [401, 403, 404].includes(err.code)) {
+          counters.refused++;
+          log?.error({ chargerId: cp.id, status: err.code }, `simulated charger ${cp.id} refused by the bridge (HTTP ${err.code}: ${REFUSALS[err.code]}); stopping it`);
+          return;
+        }
         counters.errors++;
         log?.warn({ chargerId: cp.id, reason: err instanceof Error ? err.message : String(err) }, 'simulated charger: call failed; retrying');
         await sleep(jitter(intervalMs), undefined, { signal }).catch(() => undefined);
@@ -183,7 +199,13 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
           await pile.connect();
         }
         if (!loggedIn) {
-          if (!(await pile.login())) throw new Error('login refused');
+          if (!(await pile.login())) {
+            firstAttempt();
+            counters.refused++;
+            log?.error({ chargerId: pile.pileNo }, `simulated YKC pile ${pile.pileNo} refused at login (unknown pile, or its login identity or network is not the registered one); stopping it`);
+            pile.destroy();
+            return;
+          }
           loggedIn = true;
           counters.ykcLoggedIn++;
           firstAttempt();
@@ -266,6 +288,7 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
       ykcLoggedIn: counters.ykcLoggedIn,
       ykcRecordsConfirmed: counters.ykcRecordsConfirmed,
       errors: counters.errors,
+      refused: counters.refused,
     }),
     async stop() {
       stopping.abort();

@@ -11,6 +11,7 @@ import {
   CardStartReply,
   heartbeat,
   loginRequest,
+  LoginRequest,
   RealTimeData,
   realTimeData,
   rebootReply,
@@ -35,7 +36,17 @@ import {
   setBillingModel,
 } from '../ykc/messages';
 
+/** The identity fields of a login (0x01). */
+export type SimulatedPileIdentity = Omit<LoginRequest, 'pileNo'>;
+
+/** A simulated pile's login identity: an ICCID of its own (89860 + the pile number + a digit), a DC pile on a SIM. */
+export function simulatedPileIdentity(pileNo: string, guns = 2): SimulatedPileIdentity {
+  return { pileType: 0, guns, protocolVersion: 0x10, programVersion: 'SIM1.6', network: 0, sim: `89860${pileNo}0`.slice(0, 20), carrier: 4 };
+}
+
 export interface SimulatedYkcPileOptions {
+  /** Login identity fields to send instead of simulatedPileIdentity's (an impersonator's, a moved SIM). */
+  identity?: Partial<SimulatedPileIdentity>;
   host: string;
   port: number;
   /** 14 digits. */
@@ -43,6 +54,8 @@ export interface SimulatedYkcPileOptions {
   guns?: number;
   /** How long to wait for a reply before resending (login, records). Default 2000 ms. */
   replyTimeoutMs?: number;
+  /** Connect from this local address (a second source on one host, in tests). */
+  localAddress?: string;
   /** Send CRCs high byte first, like some non-conforming piles. */
   bigEndianCrc?: boolean;
 }
@@ -120,9 +133,13 @@ export class SimulatedYkcPile extends EventEmitter {
   /** The balance each remote start carried (0x34), yuan ×100, by serial. */
   readonly balances = new Map<string, number>();
 
+  /** What its login (0x01) says about it: register this with the pile (assets registerYkcPileIdentity). */
+  readonly identity: SimulatedPileIdentity;
+
   constructor(private readonly opts: SimulatedYkcPileOptions) {
     super();
     this.pileNo = opts.pileNo;
+    this.identity = { ...simulatedPileIdentity(opts.pileNo, opts.guns ?? 2), ...opts.identity };
     for (let g = 1; g <= (opts.guns ?? 2); g++) this.guns.set(g, this.idleGun());
   }
 
@@ -164,7 +181,7 @@ export class SimulatedYkcPile extends EventEmitter {
 
   async connect(): Promise<void> {
     this.reader = new FrameReader();
-    const socket = net.connect({ host: this.opts.host, port: this.opts.port });
+    const socket = net.connect({ host: this.opts.host, port: this.opts.port, ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}) });
     this.socket = socket;
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
@@ -177,11 +194,7 @@ export class SimulatedYkcPile extends EventEmitter {
 
   /** Log in; resolves with true if accepted. */
   async login(): Promise<boolean> {
-    const reply = await this.call(
-      loginRequest,
-      { pileNo: this.pileNo, pileType: 0, guns: this.guns.size, protocolVersion: 0x10, programVersion: 'SIM1.6', network: 1, sim: '0', carrier: 4 },
-      0x02,
-    );
+    const reply = await this.call(loginRequest, { pileNo: this.pileNo, ...this.identity }, 0x02);
     return (decodeMessage(reply.type, reply.body).message as { accepted: boolean }).accepted;
   }
 

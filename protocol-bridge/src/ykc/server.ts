@@ -7,6 +7,7 @@ import { ChargerSession } from '../connections/charger-session';
 import type { Diagnostics } from '../connections/diagnostics';
 import { ChargerContext, envelope, EventStamp } from '../connections/events';
 import type { CommandOutcome, LiveCharger, LiveChargers } from '../connections/live';
+import type { ChargerSecurityRecorder } from '../connections/charger-security';
 import type { ChargerDirectory } from '../directory';
 import type { ChargerEventPublisher } from '../kafka/charger-event-publisher';
 import type { BridgeStore } from '../persistence/store';
@@ -16,6 +17,7 @@ import { YkcDecodeError } from './codec';
 import { realTimeMeterEvent, realTimeStatusEvent, recordStoppedEvent, transactionRecordedEvent, gunNumber } from './events';
 import { toYkcBillingModel } from './billing-plan';
 import { encodeFrame, FrameReader, YkcFrame } from './frame';
+import { checkYkcLogin } from './login-check';
 import {
   BillingModel,
   billingModelReply,
@@ -66,6 +68,8 @@ export interface YkcServerDeps {
   live: LiveChargers;
   logger: Logger;
   config: BridgeConfig;
+  /** Learned identities and refused logins go to assets. */
+  security: ChargerSecurityRecorder;
   billingModels?: BillingModelSource;
   /** Card starts (0x31) are decided by the tenant's id-token authority. */
   idTags?: IdTagAuthority;
@@ -261,6 +265,18 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
         this.send(loginReply, { pileNo: m.pileNo, accepted: false }, frame.seq);
         return this.end('unknown pile');
       }
+      const verdict = await checkYkcLogin({ directory: deps.directory, security: deps.security, now }, registration, m, this.socket.remoteAddress, live.get(m.pileNo));
+      if (verdict.ok === 'unavailable') {
+        this.log.warn({ err: verdict.err, chargerId: m.pileNo }, 'could not record the pile identity; YKC login left unanswered');
+        return;
+      }
+      if (!verdict.ok) {
+        metrics.count('YKC', `refused_${verdict.reason}`);
+        this.log.warn({ chargerId: m.pileNo, reason: verdict.reason, ...verdict.detail }, 'refused YKC login');
+        void deps.security.refusedLogin(registration, m.pileNo, verdict.reason, verdict.detail);
+        this.send(loginReply, { pileNo: m.pileNo, accepted: false }, frame.seq);
+        return this.end(`login refused: ${verdict.reason}`);
+      }
       this.pileNo = m.pileNo;
       this.stationId = registration.stationId;
       this.log = this.log.child({ chargerId: m.pileNo, tenantId: registration.tenantId });
@@ -268,7 +284,7 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
       const previous = live.get(m.pileNo);
       const session = new ChargerSession(ctx, publisher, stamp, previous?.session.finished);
       this.session = session;
-      this.liveCharger = { session, protocol: 'YKC', close: (reason) => this.end(reason), execute: (c) => this.execute(c) };
+      this.liveCharger = { session, protocol: 'YKC', remoteAddress: this.socket.remoteAddress, close: (reason) => this.end(reason), execute: (c) => this.execute(c) };
       live.add(this.liveCharger).catch((err: unknown) => this.log.warn({ err }, 'could not record the connection in the registry'));
       try {
         await session.begin(this.socket.remoteAddress);

@@ -4,7 +4,7 @@
  */
 import { createKnex, createLogger, KafkaEventBus, listen } from '@evcs/platform';
 import { bridgeConfig } from '../../src/config';
-import { InMemoryChargerDirectory } from '../../src/directory';
+import { ChargerRegistrationEntry, InMemoryChargerDirectory } from '../../src/directory';
 import { PgBridgeStore } from '../../src/persistence/pg-store';
 import { createBridge } from '../../src/server';
 
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     bus,
     store,
     logger,
-    directory: new InMemoryChargerDirectory(JSON.parse(env.DIRECTORY) as Record<string, { tenantId: string; chargerId: string }>),
+    directory: new InMemoryChargerDirectory(JSON.parse(env.DIRECTORY) as Record<string, ChargerRegistrationEntry>),
     config: bridgeConfig({ bridgeId: env.BRIDGE_ID, heartbeatIntervalS: 60, topic: env.TOPIC }),
   });
   await listen(bridge.httpServer, Number(env.PORT));

@@ -1,5 +1,6 @@
 import type { BaseRequestContext } from '@evcs/platform';
 import type { AssetService, WriteActor } from './domain/asset-service';
+import type { ChargerSecurityService, SecurityActor } from './domain/charger-security';
 import type { AssetsLoaders } from './persistence/loaders';
 import type { AssetsReadRepository, AssetsReadScope } from './persistence/read-repository';
 
@@ -11,4 +12,9 @@ export interface AssetsContext extends BaseRequestContext {
   readScope(): AssetsReadScope;
   /** Who writes: FORBIDDEN without station:write (or with a SELF scope), TENANT_CONTEXT_MISSING without tenant. */
   writeActor(): WriteActor;
+  security: ChargerSecurityService;
+  /** Who changes charger security: FORBIDDEN without charger:write (or with a SELF scope). */
+  securityActor(): SecurityActor;
+  /** A platform service acting for the tenant its token names (the bridge). */
+  serviceActor(): SecurityActor;
 }

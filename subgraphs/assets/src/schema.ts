@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { GraphQLSchema } from 'graphql';
 import { buildFederatedSchema, SubgraphMigrations } from '@evcs/platform';
 import { AssetMutations } from './graphql/mutations';
+import { ChargerSecurityResolver } from './graphql/security';
 import { ChargerResolver, ConnectorResolver, referenceResolvers, StationResolver } from './graphql/resolvers';
 
 export const SUBGRAPH_NAME = 'assets';
@@ -9,5 +10,5 @@ export const SUBGRAPH_NAME = 'assets';
 export const migrations: SubgraphMigrations = { schema: 'assets', directory: path.join(__dirname, '../migrations') };
 
 export function buildAssetsSchema(): Promise<GraphQLSchema> {
-  return buildFederatedSchema({ resolvers: [StationResolver, ChargerResolver, ConnectorResolver, AssetMutations] }, referenceResolvers);
+  return buildFederatedSchema({ resolvers: [StationResolver, ChargerResolver, ConnectorResolver, AssetMutations, ChargerSecurityResolver] }, referenceResolvers);
 }

@@ -1,9 +1,11 @@
 import { AppError, createSubgraphServer, ErrorCodes, Identity, Knex, Logger, pingDatabase, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
 import type { AssetsContext } from './context';
 import { AssetService, WriteActor } from './domain/asset-service';
+import { ChargerSecurityService, SecurityActor } from './domain/charger-security';
 import type { TenantQuotaPort } from './domain/quota';
 import { createLoaders } from './persistence/loaders';
 import { AssetsReadRepository, AssetsReadScope } from './persistence/read-repository';
+import { PgChargerSecurityStore } from './persistence/security-store';
 import { PgAssetWriteStore } from './persistence/write-store';
 import { buildAssetsSchema, SUBGRAPH_NAME } from './schema';
 
@@ -20,17 +22,26 @@ export interface AssetsDeps {
  * (those are readable, not writable) — and a station-scoped identity writes only
  * within its assigned stations. A SELF scope owns no assets and writes none.
  */
-export function writeActorOf(identity: Identity): WriteActor {
+export function writeActorOf(identity: Identity, requestId: string | null = null): WriteActor {
   requirePermission(identity, 'station:write');
   const scope = readScopeOf(identity);
   if (scope.scope === 'SELF') throw new AppError(ErrorCodes.FORBIDDEN, 'a SELF data scope cannot change assets');
-  return { tenantId: scope.tenantId, stationIds: scope.scope === 'ASSIGNED_STATIONS' ? scope.stationIds : null };
+  return { tenantId: scope.tenantId, stationIds: scope.scope === 'ASSIGNED_STATIONS' ? scope.stationIds : null, subject: identity.subject, requestId };
+}
+
+/** Charger security (credentials, profiles, identities, policy): charger:write, with the same tenant and station bounds as other writes. */
+export function securityActorOf(identity: Identity, requestId: string | null): SecurityActor {
+  requirePermission(identity, 'charger:write');
+  const scope = readScopeOf(identity);
+  if (scope.scope === 'SELF') throw new AppError(ErrorCodes.FORBIDDEN, 'a SELF data scope cannot change charger security');
+  return { tenantId: scope.tenantId, stationIds: scope.scope === 'ASSIGNED_STATIONS' ? scope.stationIds : null, subject: identity.subject, requestId };
 }
 
 /** Builds the assets subgraph HTTP server; never listens. */
 export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServer> {
   const repo = new AssetsReadRepository(deps.knex);
   const assets = new AssetService(new PgAssetWriteStore(deps.knex), deps.quotas);
+  const security = new ChargerSecurityService(new PgChargerSecurityStore(deps.knex));
   return createSubgraphServer<AssetsContext>({
     name: SUBGRAPH_NAME,
     schema: await buildAssetsSchema(),
@@ -45,7 +56,17 @@ export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServ
         }
         return scope;
       };
-      return { ...base, repo, assets, readScope, writeActor: () => writeActorOf(base.identity), loaders: createLoaders(repo, readScope) };
+      return {
+        ...base,
+        repo,
+        assets,
+        security,
+        readScope,
+        writeActor: () => writeActorOf(base.identity, base.requestId),
+        securityActor: () => securityActorOf(base.identity, base.requestId),
+        serviceActor: () => ({ tenantId: base.tenantId(), stationIds: null, subject: base.identity.subject, requestId: base.requestId }),
+        loaders: createLoaders(repo, readScope, security),
+      };
     },
     ready: async () => {
       await pingDatabase(deps.knex);

@@ -279,7 +279,7 @@ describe('chargers and connectors', () => {
     // hardware moved to operator B: the identity now resolves to B's charger
     const moved = await createCharger(b, sb.id, { code: 'WIRE-ID-1' });
     const reg = await h.knex.raw('select * from assets.resolve_charger_registration(?)', ['WIRE-ID-1']);
-    expect(reg.rows).toEqual([{ charger_id: moved.id, tenant_id: b, station_id: sb.id }]);
+    expect(reg.rows).toEqual([expect.objectContaining({ charger_id: moved.id, tenant_id: b, station_id: sb.id, protocol: 'OCPP16', security_profile: 1 })]);
     const byCodeA = await h.gql('{ chargerByCode(code: "WIRE-ID-1") { id } }', await h.token(a));
     expect(byCodeA.body.data.chargerByCode).toBeNull();
   });

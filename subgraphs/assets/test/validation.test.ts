@@ -1,3 +1,4 @@
+import * as sec from '../src/domain/charger-security';
 import fc from 'fast-check';
 import {
   isValidTimezone,
@@ -115,5 +116,31 @@ describe('cursors', () => {
     expect(pageSize(1)).toBe(1);
     expect(pageSize(500)).toBe(500);
     for (const n of [0, -1, 501, 1.5]) expect(() => pageSize(n)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT' }));
+  });
+});
+
+describe('charger security rules', () => {
+  it('initial security: OCPP profile 1 with a generated password; profile 0 without one; YKC with its identity', async () => {
+    const ocpp = await sec.initialSecurity('OCPP16', {}, () => 'generated-password-0123456789');
+    expect(ocpp).toMatchObject({ ok: true, value: { password: 'generated-password-0123456789', change: { securityProfile: 1, passwordHash: expect.stringMatching(/^scrypt\$/) } } });
+    const p0 = await sec.initialSecurity('OCPP16', { securityProfile: 0 });
+    expect(p0).toEqual({ ok: true, value: { password: null, change: { securityProfile: 0 } } });
+    const bad = await sec.initialSecurity('OCPP16', { securityProfile: 0, password: 'a-password-of-20-chars' });
+    expect(bad.ok ? [] : bad.errors.map((e) => e.field)).toEqual(['security.password']);
+    const ykc = await sec.initialSecurity('YKC', { ykcIdentity: { sim: '123', pileType: 0, guns: 2, network: 0, carrier: 4 } });
+    expect(ykc).toMatchObject({ ok: true, value: { password: null, change: { ykcIdentity: { source: 'REGISTERED', identity: { sim: '00000000000000000123' } } } } });
+    const wrong = await sec.initialSecurity('YKC', { securityProfile: 1, password: 'x'.repeat(20) });
+    expect(wrong.ok ? [] : wrong.errors.map((e) => e.field).sort()).toEqual(['security.password', 'security.securityProfile']);
+  });
+
+  it('networks, passwords and identity mismatches', () => {
+    expect(sec.validateCidrs('n', ['10.0.0.0/8', '::1', '2001:db8::/129'])).toMatchObject({ ok: false, errors: [{ field: 'n.2' }] });
+    expect(sec.validateCidrs('n', ['10.0.0.0/8', '::1'])).toEqual({ ok: true, value: ['10.0.0.0/8', '::1/128'] });
+    expect(sec.validatePassword('p', 'short')).toMatchObject({ code: 'INVALID' });
+    expect(sec.validatePassword('p', 'x'.repeat(41))).toMatchObject({ code: 'INVALID' });
+    expect(sec.validatePassword('p', 'x'.repeat(16))).toBeNull();
+    const id = { sim: '1', pileType: 0, guns: 2, network: 0, carrier: 4 };
+    expect(sec.ykcIdentityMismatch(id, { ...id, programVersion: 'new' })).toEqual([]);
+    expect(sec.ykcIdentityMismatch(id, { ...id, carrier: 1, guns: 1 })).toEqual(['guns', 'carrier']);
   });
 });

@@ -11,3 +11,5 @@ export { PlanCache } from './domain/plan-cache';
 export { TariffService, MAX_ACTIVE_PLANS_PER_STATION } from './domain/tariff-service';
 export { startCacheInvalidation } from './events/cache-invalidation';
 export { seedDemoTariffs } from './persistence/seed';
+export { AssetsChargerLookup, TARIFFS_TOKEN_ISSUER } from './clients/assets-chargers';
+export type { ChargerLookup, ChargerFacts } from './domain/ports';

@@ -1,9 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { TARIFF_EVENTS_PARTITIONS, TARIFF_EVENTS_TOPIC } from '@evcs/events';
-import { runSubgraphMain } from '@evcs/platform';
+import { readFileSync } from 'node:fs';
+import { importSigningKey, parseEnv, runSubgraphMain, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
+import { z } from 'zod';
+import { AssetsChargerLookup, TARIFFS_TOKEN_ISSUER } from './clients/assets-chargers';
 import { PlanCache } from './domain/plan-cache';
 import { startCacheInvalidation } from './events/cache-invalidation';
 import { createTariffsServer } from './server';
+
+/** What tariffs needs beyond every subgraph's environment (see runSubgraphMain). */
+const TariffsEnv = z.object({
+  /** The assets subgraph itself: a binding takes the charger's station and protocol from there. */
+  ASSETS_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
+  TARIFFS_SIGNING_KEY_FILE: z.string({ required_error: "path to the tariffs service's private JWK (service tokens)" }).min(1),
+});
 
 // One cache per process, shared by the pricing service and the consumer that invalidates it.
 const cache = new PlanCache();
@@ -12,8 +22,12 @@ const instanceId = `${process.pid}-${randomUUID().slice(0, 8)}`;
 runSubgraphMain({
   name: 'tariffs',
   defaultPort: 4003,
-  createServer: (rt) =>
-    createTariffsServer({ ...rt, cache, events: { bus: rt.bus, names: rt.names } }),
+  createServer: async (rt) => {
+    const env = parseEnv(TariffsEnv);
+    const tokens = new TokenIssuer(await importSigningKey(readFileSync(env.TARIFFS_SIGNING_KEY_FILE, 'utf8')), TARIFFS_TOKEN_ISSUER);
+    const chargers = new AssetsChargerLookup(new ServiceGraphQLClient({ url: env.ASSETS_URL, tokens, subject: 'tariffs', timeoutMs: 3_000 }));
+    return createTariffsServer({ ...rt, cache, chargers, events: { bus: rt.bus, names: rt.names } });
+  },
   startConsumers: async ({ bus, logger, names }) => {
     const topic = names.topic(TARIFF_EVENTS_TOPIC);
     await bus.ensureTopics([{ topic, partitions: TARIFF_EVENTS_PARTITIONS }]);

@@ -2,7 +2,7 @@ import { TARIFF_EVENTS_PARTITIONS, TARIFF_EVENTS_TOPIC } from '@evcs/events';
 import { createSubgraphServer, EventBus, KafkaNames, Knex, Logger, OutboxRelay, PgOutbox, pingDatabase, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
 import type { TariffsContext } from './context';
 import { PlanCache } from './domain/plan-cache';
-import type { TariffReadScope, TariffWriteScope } from './domain/ports';
+import type { ChargerLookup, TariffReadScope, TariffWriteScope } from './domain/ports';
 import { TariffService } from './domain/tariff-service';
 import { createLoaders } from './persistence/loaders';
 import { PgTariffStore } from './persistence/repository';
@@ -21,6 +21,8 @@ export interface TariffsDeps {
    */
   events?: { bus: EventBus; names: KafkaNames; idleMs?: number };
   clock?: () => Date;
+  /** The charger's station and protocol for bindings (assets; AssetsChargerLookup). Without it bindChargerTariff is unavailable. */
+  chargers?: ChargerLookup;
 }
 
 export interface TariffsServer extends SubgraphServer {
@@ -42,7 +44,7 @@ export async function createTariffsServer(deps: TariffsDeps): Promise<TariffsSer
         prepare: () => deps.events!.bus.ensureTopics([{ topic: deps.events!.names.topic(TARIFF_EVENTS_TOPIC), partitions: TARIFF_EVENTS_PARTITIONS }]),
       })
     : null;
-  const service = new TariffService(store, { committed: () => relay?.wake() }, cache, deps.logger, deps.clock);
+  const service = new TariffService(store, { committed: () => relay?.wake() }, cache, deps.logger, deps.clock, deps.chargers);
   const srv = await createSubgraphServer<TariffsContext>({
     name: SUBGRAPH_NAME,
     schema: await buildTariffsSchema(),

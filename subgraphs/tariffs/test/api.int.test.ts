@@ -85,7 +85,7 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
       tenantDefault = await createOk(aTariff({ name: 'Tenant default', isDefault: true, segments: [seg('00:00', '24:00', '2.0000', '0.0000')] }));
       stationDefault = await createOk(aTariff({ stationId: station, name: 'Station default', isDefault: true, segments: [seg('00:00', '24:00', '3.0000', '0.0000')] }));
       bound = await createOk(aTariff({ stationId: station, name: 'Example plan' }));
-      const b = await h.gql(BIND, admin, { input: { chargerId: boundCharger, stationId: station, protocol: 'OCPP16', planId: bound } });
+      const b = await h.gql(BIND, admin, { input: h.registered({ chargerId: boundCharger, stationId: station, protocol: 'OCPP16', planId: bound }) });
       expect(b.body.data.bindChargerTariff.userErrors).toEqual([]);
     });
 
@@ -133,11 +133,11 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
       expect(u.body.data.unbindChargerTariff.binding.chargerId).toBe(boundCharger);
       const r = await h.gql(EFFECTIVE, admin, { c: boundCharger, s: station });
       expect(r.body.data.effectiveTariff.source).toBe('STATION');
-      await h.gql(BIND, admin, { input: { chargerId: boundCharger, stationId: station, protocol: 'OCPP16', planId: bound } });
+      await h.gql(BIND, admin, { input: h.registered({ chargerId: boundCharger, stationId: station, protocol: 'OCPP16', planId: bound }) });
     });
 
     it('a charger cannot be bound to another station\'s plan, and a bound plan cannot be retired', async () => {
-      const other = await h.gql(BIND, admin, { input: { chargerId: randomUUID(), stationId: randomUUID(), protocol: 'OCPP16', planId: bound } });
+      const other = await h.gql(BIND, admin, { input: h.registered({ chargerId: randomUUID(), stationId: randomUUID(), protocol: 'OCPP16', planId: bound }) });
       expect(other.body.data.bindChargerTariff.userErrors[0].code).toBe('STATION_MISMATCH');
       const retire = await h.gql('mutation($id: ID!) { retireTariffPlan(planId: $id) { userErrors { code message } } }', admin, { id: bound });
       expect(retire.body.data.retireTariffPlan.userErrors[0].code).toBe('PLAN_BOUND');
@@ -171,7 +171,7 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
       expect(plan.body.data.tariffPlan).toEqual({ versions: [{ version: 1, segments: [{ start: '00:00' }, { start: '08:00' }, { start: '18:00' }] }, { version: 2, segments: [{ start: '00:00' }] }], now: { version: 1 }, later: { version: 2 } });
 
       const charger = randomUUID();
-      await h.gql(BIND, admin, { input: { chargerId: charger, stationId: station1, protocol: 'OCPP16', planId: id } });
+      await h.gql(BIND, admin, { input: h.registered({ chargerId: charger, stationId: station1, protocol: 'OCPP16', planId: id }) });
       const r = await h.gql(PRICE, admin, { input: { chargerId: charger, startedAt: new Date(from.getTime() - 1_800_000).toISOString(), stoppedAt: new Date(from.getTime() + 1_800_000).toISOString(), energyWh: '10000' } });
       expect(r.body.data.priceSession.planVersions).toEqual([1, 2]);
       expect(r.body.data.priceSession.items.map((i: { planVersion: number; energy: { wh: string } }) => [i.planVersion, i.energy.wh])).toEqual(
@@ -194,7 +194,7 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
     it('refuses to bind a plan a YKC charger cannot hold, with the reason; binds it to an OCPP charger', async () => {
       const id = await createOk(aTariff({ stationId: station1, name: 'Five prices', segments: FIVE_PRICES }));
       const input = { chargerId: randomUUID(), stationId: station1, planId: id };
-      const ykc = await h.gql(BIND, admin, { input: { ...input, protocol: 'YKC' } });
+      const ykc = await h.gql(BIND, admin, { input: h.registered({ ...input, protocol: 'YKC' }) });
       expect(ykc.body.data.bindChargerTariff.binding).toBeNull();
       expect(ykc.body.data.bindChargerTariff.userErrors).toEqual([
         {
@@ -203,13 +203,13 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
           message: 'plan "Five prices" (version 1) cannot be represented on a YKC charger: the plan has 5 different price pairs (energy price + service fee); YKC chargers hold at most 4 tiers',
         },
       ]);
-      const ocpp = await h.gql(BIND, admin, { input: { ...input, protocol: 'OCPP16' } });
+      const ocpp = await h.gql(BIND, admin, { input: h.registered({ ...input, protocol: 'OCPP16' }) });
       expect(ocpp.body.data.bindChargerTariff.binding.protocol).toBe('OCPP16');
     });
 
     it('binds a representable plan, shows its billing model, and refuses a revision that would break it', async () => {
       const id = await createOk(aTariff({ stationId: station1, name: 'YKC friendly' }));
-      const ykc = await h.gql(BIND, admin, { input: { chargerId: randomUUID(), stationId: station1, planId: id, protocol: 'YKC' } });
+      const ykc = await h.gql(BIND, admin, { input: h.registered({ chargerId: randomUUID(), stationId: station1, planId: id, protocol: 'YKC' }) });
       expect(ykc.body.data.bindChargerTariff.userErrors).toEqual([]);
       const model = await h.gql('query($id: ID!) { tariffPlan(id: $id) { versionAt { ykcBillingModel { representable tiers { name energyPrice used } slots } } } }', admin, { id });
       const m = model.body.data.tariffPlan.versionAt.ykcBillingModel;
@@ -222,6 +222,29 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
     });
   });
 
+  describe("a binding takes the charger's station and protocol from assets", () => {
+    it('binds with what assets says; a client naming another station or protocol, or an unknown charger, is refused', async () => {
+      const id = await createOk(aTariff({ stationId: station1, name: 'Station one only' }));
+      const pile = randomUUID();
+      h.chargers.register(pile, { stationId: station1, protocol: 'YKC' }, tenantA);
+      const bound = await h.gql(BIND, admin, { input: { chargerId: pile, planId: id } });
+      expect(bound.body.data.bindChargerTariff.binding).toMatchObject({ chargerId: pile, stationId: station1, protocol: 'YKC' });
+      // An OCPP claim for a YKC pile could slip it a plan its billing model cannot hold; another station, another station's plan.
+      const lie = await h.gql(BIND, admin, { input: { chargerId: pile, planId: id, protocol: 'OCPP16' } });
+      expect(lie.body.data.bindChargerTariff.userErrors).toEqual([expect.objectContaining({ code: 'PROTOCOL_MISMATCH', field: 'protocol' })]);
+      const elsewhere = randomUUID();
+      h.chargers.register(elsewhere, { stationId: randomUUID(), protocol: 'OCPP16' }, tenantA);
+      const moved = await h.gql(BIND, admin, { input: { chargerId: elsewhere, planId: id, stationId: station1 } });
+      expect(moved.body.data.bindChargerTariff.userErrors).toEqual([expect.objectContaining({ code: 'STATION_MISMATCH', field: 'stationId' })]);
+      const unknown = await h.gql(BIND, admin, { input: { chargerId: randomUUID(), planId: id } });
+      expect(unknown.body.data.bindChargerTariff.userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'chargerId' })]);
+      // Another tenant's charger is not found either (assets answers per tenant).
+      const theirs = randomUUID();
+      h.chargers.register(theirs, { stationId: station1, protocol: 'OCPP16' }, tenantB);
+      expect((await h.gql(BIND, admin, { input: { chargerId: theirs, planId: id } })).body.data.bindChargerTariff.userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
+    });
+  });
+
   describe('tenancy and permissions', () => {
     it("another tenant sees none of A's plans, cannot bind to them, and prices nothing with them", async () => {
       const aPlan = await createOk(aTariff({ name: 'A only', isDefault: true }));
@@ -229,7 +252,7 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
       const list = await h.gql('{ tariffPlans(includeRetired: true) { id } }', b);
       expect(list.body.data.tariffPlans).toEqual([]);
       expect((await h.gql('query($id: ID!) { tariffPlan(id: $id) { id } }', b, { id: aPlan })).body.data.tariffPlan).toBeNull();
-      const bind = await h.gql(BIND, b, { input: { chargerId: randomUUID(), stationId: station1, protocol: 'OCPP16', planId: aPlan } });
+      const bind = await h.gql(BIND, b, { input: h.registered({ chargerId: randomUUID(), stationId: station1, protocol: 'OCPP16', planId: aPlan }) });
       expect(bind.body.data.bindChargerTariff.userErrors[0].code).toBe('NOT_FOUND');
       const price = await h.gql(PRICE, b, { input: { chargerId: randomUUID(), startedAt: '2026-03-02T00:00:00Z', stoppedAt: '2026-03-02T01:00:00Z', energyWh: '1' } });
       expect(price.body.errors[0].extensions.code).toBe('NOT_FOUND');

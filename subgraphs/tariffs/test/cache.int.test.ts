@@ -74,7 +74,7 @@ describe('plan cache invalidation across instances (real Postgres + Kafka)', () 
     return r.body.data.createTariffPlan.plan.id as string;
   };
   const bind = async (planId: string) => {
-    const r = await a.gql(BIND, tokenA, { input: { chargerId: charger, stationId: station, protocol: 'OCPP16', planId } });
+    const r = await a.gql(BIND, tokenA, { input: a.registered({ chargerId: charger, stationId: station, protocol: 'OCPP16', planId }) });
     expect(r.body.data.bindChargerTariff.userErrors).toEqual([]);
   };
   /** 10 kWh in a session that starts at `startedAt`. */

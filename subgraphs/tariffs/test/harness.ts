@@ -1,5 +1,20 @@
 import { createLogger, generateSigningKey, Identity, Knex, listen, TokenIssuer, TokenVerifier } from '@evcs/platform';
-import { createTariffsServer, TariffsDeps, TariffsServer } from '../src';
+import { ChargerFacts, ChargerLookup, createTariffsServer, TariffsDeps, TariffsServer } from '../src';
+
+/**
+ * Test double of the assets service's answer about chargers (the real one, AssetsChargerLookup, is
+ * exercised end to end in ops/dev/test/tariffs.e2e.test.ts): chargers are known once `registered`.
+ */
+export class RegisteredChargers implements ChargerLookup {
+  private readonly byId = new Map<string, ChargerFacts & { tenantId?: string }>();
+  register(chargerId: string, facts: ChargerFacts, tenantId?: string): void {
+    this.byId.set(chargerId, { ...facts, tenantId });
+  }
+  async charger(tenantId: string, chargerId: string): Promise<ChargerFacts | null> {
+    const c = this.byId.get(chargerId);
+    return c && (!c.tenantId || c.tenantId === tenantId) ? { stationId: c.stationId, protocol: c.protocol } : null;
+  }
+}
 
 export const silent = createLogger('tariffs-test', { level: 'silent' });
 
@@ -7,6 +22,9 @@ export interface Harness {
   url: string;
   srv: TariffsServer;
   token(tenantId: string | null, extra?: Partial<Identity>): Promise<string>;
+  chargers: RegisteredChargers;
+  /** A bind input whose charger assets knows at the input's station with the input's protocol. */
+  registered<T extends { chargerId: string; stationId: string; protocol: 'OCPP16' | 'YKC' }>(input: T): T;
   gql(query: string, token: string, variables?: Record<string, unknown>): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
@@ -21,11 +39,14 @@ function keys() {
 /** A real tariffs server on an ephemeral port, with a token helper (operator admin of one tenant by default). */
 export async function startTariffs(knex: Knex, deps: Partial<TariffsDeps> = {}): Promise<Harness> {
   const { issuer: iss, verifier } = await keys();
-  const srv = await createTariffsServer({ knex, verifier, logger: silent, ...deps });
+  const chargers = new RegisteredChargers();
+  const srv = await createTariffsServer({ knex, verifier, logger: silent, chargers, ...deps });
   const url = `http://127.0.0.1:${await listen(srv.server, 0)}/graphql`;
   return {
     url,
     srv,
+    chargers,
+    registered: (input) => (chargers.register(input.chargerId, { stationId: input.stationId, protocol: input.protocol }), input),
     token: (tenantId, extra = {}) =>
       iss.issue({ subject: 'admin', kind: 'user', tenantId, roles: ['OPERATOR_ADMIN'], permissions: ['tariff:read', 'tariff:write'], dataScope: 'TENANT', ...extra }),
     gql: async (query, token, variables) => {

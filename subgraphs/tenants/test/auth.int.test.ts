@@ -34,6 +34,8 @@ describe('tenants auth: login, refresh rotation, lockout, logout, JWKS (real Pos
     expect(id.tenantId).toBe(s.ids.opA);
     expect(id.roles).toEqual(['OPERATOR_ADMIN']);
     expect(id.permissions).toContain('station:write');
+    // granted by migration 20261201000001 to the roles that register chargers
+    expect(id.permissions).toContain('charger:write');
     expect(id.permissions).not.toContain('platform:cross-tenant');
     expect(id.dataScope).toBe('TENANT_AND_CHILDREN');
     // the operator reads down into its partners, never up or sideways

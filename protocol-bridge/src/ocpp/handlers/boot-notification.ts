@@ -19,13 +19,13 @@ export function bootNotificationEvent(ctx: ChargerContext, stamp: EventStamp, re
 }
 
 /**
- * Unknown chargers never get here (refused at connect). A registered charger is
- * Accepted, or Pending when its tenant's policy says chargers are not yet
- * commissioned: a Pending charger stays connected, heartbeats at the interval
- * and may be configured, but should not start sessions.
+ * Unknown chargers never get here (refused at connect). A charger that
+ * authenticated is Accepted. One let in without a password (security profile 0,
+ * while its tenant allows commissioning) is Pending: it stays connected,
+ * heartbeats at the interval and may be configured (its password set), but
+ * should not start sessions.
  */
 export const handleBootNotification: OcppHandler<BootNotificationRequest, BootNotificationConfirmation> = async (ctx, req) => {
-  const policy = await ctx.store.tenantPolicy(ctx.session.ctx.tenantId);
   await ctx.session.publish(bootNotificationEvent(ctx.session.ctx, ctx.session.stamp(), req));
-  return { status: policy.bootStatus, currentTime: ctx.now().toISOString(), interval: ctx.config.heartbeatIntervalS };
+  return { status: ctx.securityProfile === 0 ? 'Pending' : 'Accepted', currentTime: ctx.now().toISOString(), interval: ctx.config.heartbeatIntervalS };
 };

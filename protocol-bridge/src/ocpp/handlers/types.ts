@@ -18,6 +18,8 @@ export interface OcppCallContext {
   /** Tags the platform sent this charger in RemoteStartTransaction: authorised already. */
   remoteStartTags?: { has(idTag: string): boolean };
   log: Logger;
+  /** The security profile the charger connected with (0: commissioning, no password). */
+  securityProfile: 0 | 1 | 2;
   now(): Date;
 }
 

@@ -11,6 +11,7 @@ import {
   UserErrorCodes,
   WriteResult,
 } from './model';
+import { AuditEntry, initialSecurity, SecurityChange, YkcPileIdentity } from './charger-security';
 import type { TenantQuotaPort } from './quota';
 import type { ChargerRecord, ConnectorRecord, StationRecord } from './records';
 import {
@@ -34,6 +35,23 @@ export interface WriteActor {
   tenantId: string;
   /** null = every station of the tenant */
   stationIds: readonly string[] | null;
+  /** who, for audit records (user id or service name) */
+  subject?: string;
+  requestId?: string | null;
+}
+
+/** Security asked for at registration (see ChargerSecurityService); absent: the defaults. */
+export interface ChargerSecurityInput {
+  securityProfile?: number | null;
+  password?: string | null;
+  ykcIdentity?: YkcPileIdentity | null;
+  allowedSourceCidrs?: string[] | null;
+}
+
+/** A registered charger, and the password generated (or set) for it: returned once, stored only hashed. */
+export interface RegisteredCharger {
+  charger: ChargerRecord;
+  password: string | null;
 }
 
 /** Optimistic concurrency: when given, the write applies only to this version. */
@@ -50,7 +68,8 @@ export interface AssetWriteStore {
   createStation(tenantId: string, s: StationCreate, maxStations: number | null): Promise<WriteResult<StationRecord>>;
   updateStation(tenantId: string, id: string, patch: StationPatch, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<StationRecord>>;
   retireStation(tenantId: string, id: string, v: ExpectedVersion): Promise<WriteResult<StationRecord>>;
-  createCharger(tenantId: string, c: ChargerCreate, maxChargers: number | null): Promise<WriteResult<ChargerRecord>>;
+  /** With its initial security (credential hash, profile, YKC identity) and the audit entry of it, in the same transaction. */
+  createCharger(tenantId: string, c: ChargerCreate, maxChargers: number | null, security?: { change: SecurityChange; audit: Omit<AuditEntry, 'target'> }): Promise<WriteResult<ChargerRecord>>;
   updateCharger(tenantId: string, id: string, patch: ChargerPatch, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ChargerRecord>>;
   retireCharger(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ChargerRecord>>;
   createConnector(tenantId: string, chargerId: string, c: ConnectorCreate, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>>;
@@ -97,13 +116,17 @@ export class AssetService {
     return this.store.retireStation(actor.tenantId, id, expectedVersion);
   }
 
-  async createCharger(actor: WriteActor, input: ChargerInput): Promise<WriteResult<ChargerRecord>> {
+  async createCharger(actor: WriteActor, input: ChargerInput, security: ChargerSecurityInput = {}): Promise<WriteResult<RegisteredCharger>> {
     const v = validateChargerCreate(input);
     if (!v.ok) return v;
     if (!this.mayTouchStation(actor, v.value.stationId)) return notFound('stationId', 'station');
+    const sec = await initialSecurity(v.value.protocol, security);
+    if (!sec.ok) return sec;
     const quotas = await this.quotasOf(actor.tenantId);
     if (!quotas.ok) return quotas;
-    return this.store.createCharger(actor.tenantId, v.value, quotas.value.maxChargers);
+    const audit = { actor: actor.subject ?? 'unknown', action: 'CHARGER_REGISTERED', requestId: actor.requestId ?? null, before: null, after: null };
+    const r = await this.store.createCharger(actor.tenantId, v.value, quotas.value.maxChargers, { change: sec.value.change, audit });
+    return r.ok ? { ok: true, value: { charger: r.value, password: sec.value.password } } : r;
   }
 
   async updateCharger(actor: WriteActor, id: string, input: ChargerInput, expectedVersion: ExpectedVersion): Promise<WriteResult<ChargerRecord>> {

@@ -1,4 +1,5 @@
 import { Field, Float, ID, InputType, Int } from 'type-graphql';
+import { ChargerSecurityInput } from './security';
 import { ChargerProtocol, CurrentType, PlugType, StationStatus } from './types';
 
 @InputType({ description: 'Filters combine with AND.' })
@@ -63,6 +64,11 @@ export class CreateChargerInput {
   @Field(() => String, { nullable: true }) firmwareVersion?: string | null;
   @Field(() => [ConnectorInput], { nullable: true, description: 'Connectors created with the charger (a charger also reports its own)' })
   connectors?: ConnectorInput[] | null;
+  @Field(() => ChargerSecurityInput, {
+    nullable: true,
+    description: 'Connection security (needs charger:write). Default: OCPP profile 1 with a generated password (in the payload); YKC without identity (commissioned at its first login if the tenant allows it)',
+  })
+  security?: ChargerSecurityInput | null;
 }
 
 @InputType({ description: 'Only the fields given change. The code and protocol are the charger identity: retire it and create a new one to change them.' })

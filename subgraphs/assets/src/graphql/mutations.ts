@@ -4,7 +4,7 @@ import type { WriteResult } from '../domain/model';
 import type { ChargerRecord, ConnectorRecord, StationRecord } from '../domain/records';
 import { ConnectorInput, CreateChargerInput, CreateStationInput, UpdateChargerInput, UpdateConnectorInput, UpdateStationInput } from './inputs';
 import { toCharger, toConnector, toStation, toUserErrors } from './mappers';
-import { ChargerPayload, ConnectorPayload, StationPayload } from './types';
+import { ChargerPayload, ConnectorPayload, RegisteredCredential, StationPayload } from './types';
 
 /**
  * Thin resolvers: the write actor (permission, tenant, station scope) comes
@@ -20,7 +20,7 @@ function payload<R, T, P>(result: WriteResult<R>, map: (r: R) => T, build: (valu
 const stationPayload = (r: WriteResult<StationRecord>): StationPayload =>
   payload(r, toStation, (station, userErrors) => Object.assign(new StationPayload(), { station, userErrors }));
 const chargerPayload = (r: WriteResult<ChargerRecord>): ChargerPayload =>
-  payload(r, toCharger, (charger, userErrors) => Object.assign(new ChargerPayload(), { charger, userErrors }));
+  payload(r, toCharger, (charger, userErrors) => Object.assign(new ChargerPayload(), { charger, credential: null, userErrors }));
 const connectorPayload = (r: WriteResult<ConnectorRecord>): ConnectorPayload =>
   payload(r, toConnector, (connector, userErrors) => Object.assign(new ConnectorPayload(), { connector, userErrors }));
 
@@ -56,7 +56,14 @@ export class AssetMutations {
 
   @Mutation(() => ChargerPayload, { description: "Register a charger at a station, optionally with its connectors (counts against the tenant's charger quota)." })
   async createCharger(@Ctx() ctx: AssetsContext, @Arg('input', () => CreateChargerInput) input: CreateChargerInput): Promise<ChargerPayload> {
-    return chargerPayload(await ctx.assets.createCharger(ctx.writeActor(), input));
+    const { security, ...charger } = input;
+    const actor = ctx.writeActor();
+    // The defaults (profile 1, a generated password) go with registering; choosing otherwise is charger security.
+    if (security) ctx.securityActor();
+    const r = await ctx.assets.createCharger(actor, charger, security ? { ...security, ykcIdentity: security.ykcIdentity ? { ...security.ykcIdentity } : null } : {});
+    if (!r.ok) return Object.assign(new ChargerPayload(), { charger: null, credential: null, userErrors: toUserErrors(r.errors) });
+    const credential = r.value.password === null ? null : Object.assign(new RegisteredCredential(), { password: r.value.password, securityProfile: security?.securityProfile ?? 1 });
+    return Object.assign(new ChargerPayload(), { charger: toCharger(r.value.charger), credential, userErrors: [] });
   }
 
   @Mutation(() => ChargerPayload)

@@ -129,7 +129,21 @@ export class ChargerResolver {
   async chargerRegistration(@Ctx() ctx: AssetsContext, @Arg('code') code: string): Promise<ChargerRegistration | null> {
     if (ctx.identity.kind !== 'service') throw new AppError(ErrorCodes.FORBIDDEN, 'chargerRegistration is for platform services only');
     const row = await ctx.repo.resolveRegistration(code);
-    return row ? Object.assign(new ChargerRegistration(), { chargerId: row.charger_id, tenantId: row.tenant_id, stationId: row.station_id }) : null;
+    if (!row) return null;
+    return Object.assign(new ChargerRegistration(), {
+      chargerId: row.charger_id,
+      tenantId: row.tenant_id,
+      stationId: row.station_id,
+      protocol: row.protocol,
+      securityProfile: row.security_profile,
+      credentialHash: row.password_hash,
+      ykcIdentity: row.ykc_identity,
+      // A pile's own networks narrow (replace) its tenant's.
+      allowedSourceCidrs: row.allowed_source_cidrs.length ? row.allowed_source_cidrs : row.tenant_allowed_source_cidrs,
+      desKeyRef: row.des_key_ref,
+      allowProfile0Commissioning: row.allow_profile0_commissioning,
+      learnYkcIdentityOnFirstLogin: row.learn_ykc_identity_on_first_login,
+    });
   }
 
   @FieldResolver(() => Station, { nullable: true })

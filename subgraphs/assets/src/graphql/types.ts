@@ -1,3 +1,4 @@
+import { GraphQLJSONObject } from 'graphql-scalars';
 import { Directive, Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum StationStatus {
@@ -126,6 +127,14 @@ export class ChargerRegistration {
   @Field(() => ID) chargerId!: string;
   @Field(() => ID) tenantId!: string;
   @Field(() => ID) stationId!: string;
+  @Field(() => ChargerProtocol) protocol!: ChargerProtocol;
+  @Field(() => Int, { nullable: true, description: 'OCPP security profile the charger must connect with' }) securityProfile!: number | null;
+  @Field(() => String, { nullable: true, description: 'scrypt hash of its Basic-auth password (service identities only)' }) credentialHash!: string | null;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'YKC: the identity its login must carry' }) ykcIdentity!: Record<string, unknown> | null;
+  @Field(() => [String], { description: "Networks it may connect from (its own, else its tenant's; empty: any)" }) allowedSourceCidrs!: string[];
+  @Field(() => String, { nullable: true }) desKeyRef!: string | null;
+  @Field({ description: "Its tenant's policy: profile-0 commissioning" }) allowProfile0Commissioning!: boolean;
+  @Field({ description: "Its tenant's policy: learn a YKC identity at the first login" }) learnYkcIdentityOnFirstLogin!: boolean;
 }
 
 /** Shared with the tenants subgraph: a shareable value type must have the same fields everywhere. Forward-only. */
@@ -190,9 +199,20 @@ export class StationPayload {
   @Field(() => [UserError]) userErrors!: UserError[];
 }
 
+@ObjectType({ description: 'A Basic-auth password issued at registration.' })
+export class RegisteredCredential {
+  @Field() password!: string;
+  @Field(() => Int) securityProfile!: number;
+}
+
 @ObjectType()
 export class ChargerPayload {
   @Field(() => Charger, { nullable: true }) charger!: Charger | null;
+  @Field(() => RegisteredCredential, {
+    nullable: true,
+    description: 'createCharger only: the password generated (or set) for an OCPP charger, returned this once (stored as a hash). Configure it on the charger.',
+  })
+  credential!: RegisteredCredential | null;
   @Field(() => [UserError]) userErrors!: UserError[];
 }
 

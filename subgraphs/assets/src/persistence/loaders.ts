@@ -1,10 +1,11 @@
 import { byKey, groupByKey } from '@evcs/platform';
 import DataLoader from 'dataloader';
+import type { ChargerSecurityService, ChargerSecurityView } from '../domain/charger-security';
 import type { AssetsReadRepository, AssetsReadScope, ChargerRow, ConnectorRow, StationRow, StationStatsRow, StatusHistoryRow } from './read-repository';
 
 
 /** Per-request loaders: created with the request's scope, so no cache ever spans tenants or users. */
-export function createLoaders(repo: AssetsReadRepository, scope: () => AssetsReadScope) {
+export function createLoaders(repo: AssetsReadRepository, scope: () => AssetsReadScope, security?: ChargerSecurityService) {
   const historyByLimit = new Map<number, DataLoader<string, StatusHistoryRow[]>>();
   return {
     /** Aggregates of many stations in the same two grouped queries. */
@@ -29,6 +30,12 @@ export function createLoaders(repo: AssetsReadRepository, scope: () => AssetsRea
       groupByKey(await repo.chargersByStationIds(scope(), ids), ids, (r) => r.station_id),
     ),
     connector: new DataLoader<string, ConnectorRow | null>(async (ids) => byKey(await repo.connectorsByIds(scope(), ids), ids, (r) => r.id)),
+    /** Connection security of the request tenant's own chargers (a page of chargers in one query). */
+    security: new DataLoader<string, ChargerSecurityView | null>(async (ids) => {
+      const s = scope();
+      const rows = security ? await security.views({ tenantId: s.tenantId, stationIds: s.stationIds, subject: '', requestId: null }, ids) : [];
+      return byKey(rows, ids, (r) => r.chargerId);
+    }),
     connectorsByCharger: new DataLoader<string, ConnectorRow[]>(async (ids) =>
       groupByKey(await repo.connectorsByChargerIds(scope(), ids), ids, (r) => r.charger_id),
     ),

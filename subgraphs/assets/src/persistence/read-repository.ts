@@ -7,6 +7,16 @@ export interface ChargerRegistrationRow {
   charger_id: string;
   tenant_id: string;
   station_id: string;
+  protocol: string;
+  security_profile: number | null;
+  password_hash: string | null;
+  ykc_identity: Record<string, unknown> | null;
+  ykc_identity_source: string | null;
+  allowed_source_cidrs: string[];
+  des_key_ref: string | null;
+  allow_profile0_commissioning: boolean;
+  learn_ykc_identity_on_first_login: boolean;
+  tenant_allowed_source_cidrs: string[];
 }
 
 /** `LIKE` treats % and _ as wildcards; a user's prefix or search text must match literally. */

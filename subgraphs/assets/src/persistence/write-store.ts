@@ -14,7 +14,9 @@ import {
   UserErrorCodes,
   WriteResult,
 } from '../domain/model';
+import type { AuditEntry, SecurityChange } from '../domain/charger-security';
 import type { ChargerRecord, ConnectorRecord, StationRecord } from '../domain/records';
+import { appendAudit, writeSecurity } from './security-store';
 
 /** First key of the advisory locks that serialise a tenant's creations (second key: hash of the tenant id). */
 const QUOTA_LOCK = { stations: 0x41535401, chargers: 0x41534302 } as const;
@@ -161,7 +163,7 @@ export class PgAssetWriteStore implements AssetWriteStore {
     return ok(st);
   }
 
-  createCharger(tenantId: string, c: ChargerCreate, maxChargers: number | null): Promise<WriteResult<ChargerRecord>> {
+  createCharger(tenantId: string, c: ChargerCreate, maxChargers: number | null, security?: { change: SecurityChange; audit: Omit<AuditEntry, 'target'> }): Promise<WriteResult<ChargerRecord>> {
     return this.tx(tenantId, async (trx) => {
       if (maxChargers !== null) await PgAssetWriteStore.lockQuota(trx, 'chargers', tenantId);
       const st = await PgAssetWriteStore.stationForCharger(trx, tenantId, c.stationId);
@@ -190,6 +192,13 @@ export class PgAssetWriteStore implements AssetWriteStore {
         await trx('connectors').insert(
           c.connectors.map((k) => ({ tenant_id: tenantId, charger_id: row.id, connector_no: k.connectorNo, plug_type: k.plugType, max_power_kw: k.maxPowerKw })),
         );
+      }
+      if (security) {
+        await writeSecurity(trx, tenantId, row.id, security.change);
+        const c = security.change;
+        // Never the hash: whether there is a password, the profile, the identity registered.
+        const after = { code: row.code, protocol: row.protocol, securityProfile: c.securityProfile ?? null, hasPassword: Boolean(c.passwordHash), ykcIdentity: c.ykcIdentity?.identity ?? null, allowedSourceCidrs: c.allowedSourceCidrs ?? [] };
+        await appendAudit(trx, tenantId, { ...security.audit, target: `charger:${row.id}`, before: null, after });
       }
       return ok(row);
     });

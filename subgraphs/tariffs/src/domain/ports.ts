@@ -97,3 +97,20 @@ export interface Resolution {
 export interface OutboxSignal {
   committed(): void;
 }
+
+/** A charger as the assets service has it: the facts a binding is made of, never taken from the client. */
+export interface ChargerFacts {
+  stationId: string;
+  protocol: ChargerProtocol;
+}
+
+/**
+ * Port: the charger's station and protocol, from assets (in production over
+ * HTTP with a service token acting for the tenant, so RLS applies there).
+ * `null`: no such charger in the tenant. Throws DEPENDENCY_UNAVAILABLE when
+ * assets cannot answer.
+ */
+export interface ChargerLookup {
+  charger(tenantId: string, chargerId: string): Promise<ChargerFacts | null>;
+}
+

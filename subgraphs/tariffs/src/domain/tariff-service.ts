@@ -4,7 +4,7 @@ import { AppError, ErrorCodes, Logger, isUuid } from '@evcs/platform';
 import { PlanCache } from './plan-cache';
 import { PricedPlan, SegmentInput, segmentsFromRecords, segmentToRecord, UserError, validateCurrency, validateSegments, validateTimezone, versionAt } from './plan';
 import { priceSession, SessionPrice, SessionUsage } from './pricing';
-import type { BindingRecord, ChargerProtocol, PlanRecord, Resolution, OutboxSignal, TariffStore, TariffTx, TariffWriteScope, VersionRecord } from './ports';
+import type { BindingRecord, ChargerLookup, ChargerProtocol, PlanRecord, Resolution, OutboxSignal, TariffStore, TariffTx, TariffWriteScope, VersionRecord } from './ports';
 import { toYkcBillingModel } from './ykc';
 
 /** At most this many ACTIVE plans per station (the legacy system's rule, now enforced). */
@@ -17,6 +17,7 @@ export const TariffErrorCodes = {
   PLAN_RETIRED: 'PLAN_RETIRED',
   PLAN_BOUND: 'PLAN_BOUND',
   STATION_MISMATCH: 'STATION_MISMATCH',
+  PROTOCOL_MISMATCH: 'PROTOCOL_MISMATCH',
   INVALID_EFFECTIVE_FROM: 'INVALID_EFFECTIVE_FROM',
   INVALID_NAME: 'INVALID_NAME',
   INVALID_ID: 'INVALID_ID',
@@ -44,9 +45,10 @@ export interface RevisePlanCommand {
 }
 export interface BindChargerCommand {
   chargerId: string;
-  stationId: string;
-  protocol: ChargerProtocol;
   planId: string;
+  /** Deprecated: what the client believes; checked against assets, never used. */
+  stationId?: string | null;
+  protocol?: ChargerProtocol | null;
 }
 export interface PriceSessionCommand {
   chargerId: string;
@@ -80,6 +82,8 @@ export class TariffService {
     private readonly cache: PlanCache,
     private readonly logger: Logger,
     private readonly clock: () => Date = () => new Date(),
+    /** Where bindings learn the charger's station and protocol (assets). Without it, binding is unavailable. */
+    private readonly chargers?: ChargerLookup,
   ) {}
 
   async createPlan(scope: TariffWriteScope, actor: string, cmd: CreatePlanCommand): Promise<Outcome<PlanWithVersion>> {
@@ -191,10 +195,20 @@ export class TariffService {
    * command (this subgraph can't read assets); a YKC charger only takes a plan
    * whose current and scheduled versions fit its 4-tier, 48-slot billing model.
    */
-  async bindCharger(scope: TariffWriteScope, actor: string, cmd: BindChargerCommand): Promise<Outcome<BindingRecord>> {
-    for (const f of ['chargerId', 'stationId', 'planId'] as const) {
-      if (!isUuid(cmd[f])) return fail(TariffErrorCodes.INVALID_ID, f, `${f} is not a UUID`);
+  async bindCharger(scope: TariffWriteScope, actor: string, given: BindChargerCommand): Promise<Outcome<BindingRecord>> {
+    for (const f of ['chargerId', 'planId'] as const) {
+      if (!isUuid(given[f])) return fail(TariffErrorCodes.INVALID_ID, f, `${f} is not a UUID`);
     }
+    if (!this.chargers) throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'charger lookup (assets) is not configured', { retriable: false });
+    // The charger's station and protocol are the assets service's facts: a client could otherwise bind a
+    // charger of another station to that station's plan, or a YKC pile to a plan its billing model can't hold.
+    const facts = await this.chargers.charger(scope.tenantId, given.chargerId);
+    if (!facts) return fail(TariffErrorCodes.NOT_FOUND, 'chargerId', `no charger ${given.chargerId}`);
+    if (given.stationId && given.stationId !== facts.stationId) {
+      return fail(TariffErrorCodes.STATION_MISMATCH, 'stationId', `charger ${given.chargerId} is at station ${facts.stationId}, not ${given.stationId}`);
+    }
+    if (given.protocol && given.protocol !== facts.protocol) return fail(TariffErrorCodes.PROTOCOL_MISMATCH, 'protocol', `charger ${given.chargerId} speaks ${facts.protocol}, not ${given.protocol}`);
+    const cmd = { chargerId: given.chargerId, planId: given.planId, stationId: facts.stationId, protocol: facts.protocol };
     if (!this.stationInScope(scope, cmd.stationId)) return fail(TariffErrorCodes.OUT_OF_SCOPE, 'stationId', outOfScopeMessage(cmd.stationId));
     return this.changeInTenant(
       scope.tenantId,

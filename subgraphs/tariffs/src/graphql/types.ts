@@ -186,8 +186,16 @@ export class ReviseTariffPlanInput {
 @InputType()
 export class BindChargerTariffInput {
   @Field(() => ID) chargerId!: string;
-  @Field(() => ID, { description: "The charger's station (assets id)" }) stationId!: string;
-  @Field(() => ChargerProtocol, { description: "The charger's protocol, as assets has it: a YKC charger only takes plans its billing model can hold" }) protocol!: ChargerProtocol;
+  @Field(() => ID, {
+    nullable: true,
+    deprecationReason: 'Taken from assets; when given it must be the charger’s station (else STATION_MISMATCH)',
+  })
+  stationId?: string | null;
+  @Field(() => ChargerProtocol, {
+    nullable: true,
+    deprecationReason: 'Taken from assets (a YKC charger only takes plans its billing model can hold); when given it must match (else PROTOCOL_MISMATCH)',
+  })
+  protocol?: ChargerProtocol | null;
   @Field(() => ID) planId!: string;
 }
 

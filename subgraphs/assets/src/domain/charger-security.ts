@@ -1,0 +1,376 @@
+/**
+ * Who may connect as a charger: OCPP security profiles and passwords, YKC pile
+ * identities and source networks, the tenant's charger-security policy, and
+ * the audit trail of every change. Plain TypeScript; persistence implements
+ * the port, the bridge enforces what is stored here.
+ */
+import { isIP } from 'node:net';
+import { AppError, CHARGER_PASSWORD_MAX, CHARGER_PASSWORD_MIN, ErrorCodes, generateChargerPassword, hashChargerPassword, isUuid } from '@evcs/platform';
+import { failed, ok, userError, UserError, UserErrorCodes, WriteResult } from './model';
+
+export type SecurityProfile = 0 | 1 | 2;
+export const SECURITY_PROFILES: readonly SecurityProfile[] = [0, 1, 2];
+/** OCPP chargers are registered with profile 1 (Basic auth) unless told otherwise. */
+export const DEFAULT_OCPP_PROFILE: SecurityProfile = 1;
+
+/**
+ * What a YKC login (0x01) carries about the pile, registered with it. The
+ * enforced fields are the ones a pile does not change by itself; the versions
+ * change with every firmware update and are kept for reference only.
+ */
+export interface YkcPileIdentity {
+  /** SIM ICCID as the login's 10 BCD bytes read (20 digits; zeros for a pile without SIM) */
+  sim: string;
+  pileType: number;
+  guns: number;
+  network: number;
+  carrier: number;
+  protocolVersion?: number | null;
+  programVersion?: string | null;
+}
+export const ENFORCED_YKC_FIELDS = ['sim', 'pileType', 'guns', 'network', 'carrier'] as const;
+
+/** A charger's security as operators see it: never the password or its hash. */
+export interface ChargerSecurityView {
+  chargerId: string;
+  tenantId: string;
+  protocol: string;
+  securityProfile: SecurityProfile | null;
+  hasPassword: boolean;
+  passwordSetAt: Date | null;
+  ykcIdentity: YkcPileIdentity | null;
+  ykcIdentitySource: 'REGISTERED' | 'LEARNED' | null;
+  ykcIdentityAt: Date | null;
+  allowedSourceCidrs: string[];
+  desKeyRef: string | null;
+}
+
+export interface ChargerSecurityPolicy {
+  allowProfile0Commissioning: boolean;
+  learnYkcIdentityOnFirstLogin: boolean;
+  allowedSourceCidrs: string[];
+}
+export const DEFAULT_POLICY: ChargerSecurityPolicy = { allowProfile0Commissioning: false, learnYkcIdentityOnFirstLogin: false, allowedSourceCidrs: [] };
+
+/** Who changes security: a user (or a service acting for the tenant), and for which request. */
+export interface SecurityActor {
+  tenantId: string;
+  /** null = every station of the tenant */
+  stationIds: readonly string[] | null;
+  subject: string;
+  requestId: string | null;
+}
+
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  target: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  requestId: string | null;
+}
+
+export interface AuditRecord extends AuditEntry {
+  id: string;
+  at: Date;
+}
+
+/** A change to a charger's security; only the keys present change. */
+export interface SecurityChange {
+  securityProfile?: SecurityProfile | null;
+  passwordHash?: string | null;
+  ykcIdentity?: { identity: YkcPileIdentity; source: 'REGISTERED' | 'LEARNED' } | null;
+  allowedSourceCidrs?: string[];
+  desKeyRef?: string | null;
+}
+
+/**
+ * Port implemented by persistence. Every write is one transaction in the
+ * actor's tenant that also appends the audit entry (`before`/`after` are the
+ * views around the change), so a change never exists without its record.
+ */
+export interface ChargerSecurityStore {
+  view(tenantId: string, chargerId: string, stations: readonly string[] | null): Promise<ChargerSecurityView | null>;
+  /** Many at once (a page of chargers), in one query; missing or out-of-scope ones are left out. */
+  views(tenantId: string, chargerIds: readonly string[], stations: readonly string[] | null): Promise<ChargerSecurityView[]>;
+  /**
+   * Apply `decide(current)` to the charger's security, under a row lock. `decide` returns the change,
+   * or the user errors that refuse it (nothing written).
+   */
+  change(
+    tenantId: string,
+    chargerId: string,
+    stations: readonly string[] | null,
+    decide: (current: ChargerSecurityView, policy: ChargerSecurityPolicy) => WriteResult<SecurityChange>,
+    audit: Omit<AuditEntry, 'before' | 'after' | 'target'>,
+  ): Promise<WriteResult<ChargerSecurityView>>;
+  policy(tenantId: string): Promise<ChargerSecurityPolicy>;
+  setPolicy(tenantId: string, p: ChargerSecurityPolicy, audit: Omit<AuditEntry, 'before' | 'after' | 'target'>): Promise<ChargerSecurityPolicy>;
+  /** An audit entry on its own (a refused login). */
+  audit(tenantId: string, e: AuditEntry): Promise<void>;
+  auditLog(tenantId: string, first: number, beforeId: string | null): Promise<AuditRecord[]>;
+}
+
+/** A plain password handed out once: in the mutation's payload, never stored, never logged. */
+export interface IssuedCredential {
+  chargerId: string;
+  password: string;
+  securityProfile: SecurityProfile;
+}
+
+const notFound = <T>(): WriteResult<T> => failed(userError(UserErrorCodes.NOT_FOUND, 'chargerId', 'charger not found'));
+const invalid = (field: string, message: string): UserError => userError(UserErrorCodes.INVALID, field, message);
+
+/** CIDR blocks in canonical-enough form ("10.0.0.0/8", "2001:db8::/32"); a bare address is a /32 or /128. */
+export function validateCidrs(field: string, list: readonly string[]): WriteResult<string[]> {
+  const errors: UserError[] = [];
+  const out: string[] = [];
+  if (list.length > 32) errors.push(invalid(field, 'at most 32 networks'));
+  list.forEach((raw, i) => {
+    const [addr, bits, extra] = raw.trim().split('/');
+    const family = isIP(addr ?? '');
+    const max = family === 6 ? 128 : 32;
+    const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
+    if (!family || extra !== undefined || !(prefix >= 0 && prefix <= max)) errors.push(invalid(`${field}.${i}`, `${JSON.stringify(raw)} is not an IPv4 or IPv6 network (e.g. 10.8.0.0/16)`));
+    else out.push(`${addr}/${prefix}`);
+  });
+  return errors.length ? failed(...errors) : ok(out);
+}
+
+export function validatePassword(field: string, password: string): UserError | null {
+  const n = Buffer.byteLength(password, 'utf8');
+  if (n < CHARGER_PASSWORD_MIN || n > CHARGER_PASSWORD_MAX) return invalid(field, `a charger password is ${CHARGER_PASSWORD_MIN} to ${CHARGER_PASSWORD_MAX} bytes (OCPP 1.6 security whitepaper)`);
+  // HTTP Basic splits user and password on the first colon of the decoded value: the password may hold one, the identity not.
+  if (/[\u0000-\u001f\u007f]/.test(password)) return invalid(field, 'a charger password has no control characters');
+  return null;
+}
+
+export function validateYkcIdentity(field: string, i: YkcPileIdentity): WriteResult<YkcPileIdentity> {
+  const errors: UserError[] = [];
+  const byte = (k: keyof YkcPileIdentity, v: unknown) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) errors.push(invalid(`${field}.${k}`, `${k} is one byte (0..255)`));
+  };
+  const sim = i.sim.trim();
+  if (!/^\d{1,20}$/.test(sim)) errors.push(invalid(`${field}.sim`, 'sim is the ICCID: up to 20 digits'));
+  byte('pileType', i.pileType);
+  byte('guns', i.guns);
+  byte('network', i.network);
+  byte('carrier', i.carrier);
+  if (i.protocolVersion !== null && i.protocolVersion !== undefined) byte('protocolVersion', i.protocolVersion);
+  if (i.programVersion && i.programVersion.length > 8) errors.push(invalid(`${field}.programVersion`, 'programVersion is at most 8 ASCII characters'));
+  // The login carries 10 BCD bytes: compare as 20 digits, however the operator typed it.
+  return errors.length
+    ? failed(...errors)
+    : ok({ ...i, sim: sim.padStart(20, '0'), protocolVersion: i.protocolVersion ?? null, programVersion: i.programVersion ?? null });
+}
+
+/** The identity fields of a login that differ from the registered ones (enforced fields only). */
+export function ykcIdentityMismatch(registered: YkcPileIdentity, seen: YkcPileIdentity): string[] {
+  return ENFORCED_YKC_FIELDS.filter((k) => String(registered[k]) !== String(seen[k]));
+}
+
+/** A profile for a charger of `protocol`: OCPP 0..2; YKC has no OCPP profile. */
+function checkProfile(protocol: string, profile: SecurityProfile | null | undefined): UserError | null {
+  if (profile === null || profile === undefined) return protocol === 'OCPP16' ? invalid('securityProfile', 'an OCPP charger has a security profile (0, 1 or 2)') : null;
+  if (protocol !== 'OCPP16') return invalid('securityProfile', 'security profiles are OCPP; a YKC pile is bound by its identity and source network');
+  if (!SECURITY_PROFILES.includes(profile)) return invalid('securityProfile', 'security profile 0, 1 or 2 (profile 3, TLS client certificates, is not offered)');
+  return null;
+}
+
+/**
+ * Rules: a credential only for OCPP chargers, returned once; a profile-1/2
+ * charger without a password cannot connect (unless its tenant allows profile 0
+ * for commissioning, which the bridge checks); a YKC identity is registered or
+ * learned once, and reset only on purpose. Every change is audited by the store.
+ */
+export class ChargerSecurityService {
+  constructor(
+    private readonly store: ChargerSecurityStore,
+    private readonly newPassword: () => string = generateChargerPassword,
+  ) {}
+
+  view(actor: SecurityActor, chargerId: string): Promise<ChargerSecurityView | null> {
+    return isUuid(chargerId) ? this.store.view(actor.tenantId, chargerId, actor.stationIds) : Promise.resolve(null);
+  }
+
+  views(actor: SecurityActor, chargerIds: readonly string[]): Promise<ChargerSecurityView[]> {
+    const ids = chargerIds.filter(isUuid);
+    return ids.length ? this.store.views(actor.tenantId, ids, actor.stationIds) : Promise.resolve([]);
+  }
+
+  /** Generate (or set, when `password` is given) the charger's Basic-auth password. The plain password is returned once. */
+  async rotateCredential(actor: SecurityActor, chargerId: string, password: string | null): Promise<WriteResult<IssuedCredential>> {
+    if (!isUuid(chargerId)) return notFound();
+    if (password !== null) {
+      const e = validatePassword('password', password);
+      if (e) return failed(e);
+    }
+    const plain = password ?? this.newPassword();
+    const hash = await hashChargerPassword(plain);
+    const r = await this.store.change(
+      actor.tenantId,
+      chargerId,
+      actor.stationIds,
+      (cur) => {
+        if (cur.protocol !== 'OCPP16') return failed(invalid('chargerId', 'a YKC pile has no password: its login is bound to its registered identity and source network'));
+        // A password on a profile-0 charger makes it a profile-1 charger: a password nobody checks protects nothing.
+        const profile = cur.securityProfile === 0 || cur.securityProfile === null ? DEFAULT_OCPP_PROFILE : cur.securityProfile;
+        return ok({ passwordHash: hash, securityProfile: profile });
+      },
+      { actor: actor.subject, action: password === null ? 'CHARGER_CREDENTIAL_GENERATED' : 'CHARGER_CREDENTIAL_SET', requestId: actor.requestId },
+    );
+    return r.ok ? ok({ chargerId, password: plain, securityProfile: (r.value.securityProfile ?? DEFAULT_OCPP_PROFILE) as SecurityProfile }) : r;
+  }
+
+  async update(
+    actor: SecurityActor,
+    chargerId: string,
+    input: { securityProfile?: number | null; allowedSourceCidrs?: string[] | null; desKeyRef?: string | null },
+  ): Promise<WriteResult<ChargerSecurityView>> {
+    if (!isUuid(chargerId)) return notFound();
+    const change: SecurityChange = {};
+    const errors: UserError[] = [];
+    if (input.allowedSourceCidrs !== undefined && input.allowedSourceCidrs !== null) {
+      const c = validateCidrs('allowedSourceCidrs', input.allowedSourceCidrs);
+      if (c.ok) change.allowedSourceCidrs = c.value;
+      else errors.push(...c.errors);
+    }
+    if (input.desKeyRef !== undefined) {
+      if (input.desKeyRef !== null && !/^[A-Za-z0-9_.:-]{1,64}$/.test(input.desKeyRef)) errors.push(invalid('desKeyRef', 'a key reference is 1..64 letters, digits, _ . : -'));
+      else change.desKeyRef = input.desKeyRef;
+    }
+    if (errors.length) return failed(...errors);
+    return this.store.change(
+      actor.tenantId,
+      chargerId,
+      actor.stationIds,
+      (cur) => {
+        if (input.securityProfile !== undefined && input.securityProfile !== null) {
+          const e = checkProfile(cur.protocol, input.securityProfile as SecurityProfile);
+          if (e) return failed(e);
+          change.securityProfile = input.securityProfile as SecurityProfile;
+        }
+        if (change.desKeyRef && cur.protocol !== 'YKC') return failed(invalid('desKeyRef', '3DES keys are for YKC piles'));
+        return ok(change);
+      },
+      { actor: actor.subject, action: 'CHARGER_SECURITY_CHANGED', requestId: actor.requestId },
+    );
+  }
+
+  /** Register the identity a YKC pile's login must carry (null: forget it, so the pile is commissioned again). */
+  async registerYkcIdentity(actor: SecurityActor, chargerId: string, identity: YkcPileIdentity | null): Promise<WriteResult<ChargerSecurityView>> {
+    if (!isUuid(chargerId)) return notFound();
+    let valid: YkcPileIdentity | null = null;
+    if (identity) {
+      const v = validateYkcIdentity('identity', identity);
+      if (!v.ok) return v;
+      valid = v.value;
+    }
+    return this.store.change(
+      actor.tenantId,
+      chargerId,
+      actor.stationIds,
+      (cur) => (cur.protocol !== 'YKC' ? failed(invalid('chargerId', 'not a YKC pile')) : ok({ ykcIdentity: valid ? { identity: valid, source: 'REGISTERED' as const } : null })),
+      { actor: actor.subject, action: valid ? 'YKC_IDENTITY_REGISTERED' : 'YKC_IDENTITY_RESET', requestId: actor.requestId },
+    );
+  }
+
+  /**
+   * The bridge saw a pile without a registered identity log in: learn it if the
+   * tenant commissions that way. Only the first login is learned; a pile with an
+   * identity keeps it (a concurrent learner loses).
+   */
+  async learnYkcIdentity(actor: SecurityActor, chargerId: string, identity: YkcPileIdentity): Promise<'LEARNED' | 'ALREADY_REGISTERED' | 'NOT_ALLOWED' | 'NOT_FOUND'> {
+    if (!isUuid(chargerId)) return 'NOT_FOUND';
+    const v = validateYkcIdentity('identity', identity);
+    if (!v.ok) throw new AppError(ErrorCodes.BAD_USER_INPUT, v.errors.map((e) => e.message).join('; '));
+    let outcome: 'LEARNED' | 'ALREADY_REGISTERED' | 'NOT_ALLOWED' = 'LEARNED';
+    const r = await this.store.change(
+      actor.tenantId,
+      chargerId,
+      null,
+      (cur, policy) => {
+        if (cur.protocol !== 'YKC') return failed(invalid('chargerId', 'not a YKC pile'));
+        if (cur.ykcIdentity) return (outcome = 'ALREADY_REGISTERED'), failed(invalid('chargerId', 'already registered'));
+        if (!policy.learnYkcIdentityOnFirstLogin) return (outcome = 'NOT_ALLOWED'), failed(invalid('chargerId', 'the tenant does not learn identities'));
+        return ok({ ykcIdentity: { identity: v.value, source: 'LEARNED' as const } });
+      },
+      { actor: actor.subject, action: 'YKC_IDENTITY_LEARNED', requestId: actor.requestId },
+    );
+    if (!r.ok && r.errors[0]?.code === UserErrorCodes.NOT_FOUND) return 'NOT_FOUND';
+    return outcome;
+  }
+
+  /** A login the bridge refused (mismatching identity, foreign network): on the record, without secrets. */
+  async recordRefusedLogin(actor: SecurityActor, chargerId: string, reason: string, detail: Record<string, unknown>): Promise<void> {
+    if (!isUuid(chargerId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'chargerId is not a UUID');
+    if (!/^[a-z][a-z0-9_]{1,63}$/.test(reason)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'reason is a snake_case code');
+    await this.store.audit(actor.tenantId, { actor: actor.subject, action: 'CHARGER_LOGIN_REFUSED', target: `charger:${chargerId}`, before: null, after: { reason, ...detail }, requestId: actor.requestId });
+  }
+
+  policy(tenantId: string): Promise<ChargerSecurityPolicy> {
+    return this.store.policy(tenantId);
+  }
+
+  async setPolicy(actor: SecurityActor, input: Partial<ChargerSecurityPolicy>): Promise<WriteResult<ChargerSecurityPolicy>> {
+    if (actor.stationIds) throw new AppError(ErrorCodes.FORBIDDEN, "a station-scoped identity cannot change the tenant's charger-security policy");
+    const current = await this.store.policy(actor.tenantId);
+    const next: ChargerSecurityPolicy = {
+      allowProfile0Commissioning: input.allowProfile0Commissioning ?? current.allowProfile0Commissioning,
+      learnYkcIdentityOnFirstLogin: input.learnYkcIdentityOnFirstLogin ?? current.learnYkcIdentityOnFirstLogin,
+      allowedSourceCidrs: current.allowedSourceCidrs,
+    };
+    if (input.allowedSourceCidrs) {
+      const c = validateCidrs('allowedSourceCidrs', input.allowedSourceCidrs);
+      if (!c.ok) return c;
+      next.allowedSourceCidrs = c.value;
+    }
+    return ok(await this.store.setPolicy(actor.tenantId, next, { actor: actor.subject, action: 'CHARGER_SECURITY_POLICY_CHANGED', requestId: actor.requestId }));
+  }
+
+  auditLog(tenantId: string, first: number, beforeId: string | null): Promise<AuditRecord[]> {
+    if (!Number.isInteger(first) || first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
+    if (beforeId !== null && !/^\d{1,18}$/.test(beforeId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`beforeId` is an audit entry id');
+    return this.store.auditLog(tenantId, first, beforeId);
+  }
+}
+
+/** What a new charger starts with: OCPP gets profile 1 (or the one asked for) and, unless profile 0, a generated password. */
+export async function initialSecurity(
+  protocol: string,
+  input: { securityProfile?: number | null; password?: string | null; ykcIdentity?: YkcPileIdentity | null; allowedSourceCidrs?: string[] | null },
+  newPassword: () => string = generateChargerPassword,
+): Promise<WriteResult<{ change: SecurityChange; password: string | null }>> {
+  const errors: UserError[] = [];
+  const change: SecurityChange = {};
+  let password: string | null = null;
+  if (protocol === 'OCPP16') {
+    const profile = (input.securityProfile ?? DEFAULT_OCPP_PROFILE) as SecurityProfile;
+    const e = checkProfile(protocol, profile);
+    if (e) errors.push(e);
+    change.securityProfile = profile;
+    if (input.password !== null && input.password !== undefined) {
+      const pe = profile === 0 ? invalid('security.password', 'a profile-0 charger has no password (profile 1 or 2 use one)') : validatePassword('security.password', input.password);
+      if (pe) errors.push(pe);
+    }
+    if (profile !== 0) {
+      password = input.password ?? newPassword();
+      change.passwordHash = await hashChargerPassword(password);
+    }
+    if (input.ykcIdentity) errors.push(invalid('security.ykcIdentity', 'a YKC identity is for YKC piles'));
+  } else {
+    if (input.securityProfile !== null && input.securityProfile !== undefined) errors.push(invalid('security.securityProfile', 'security profiles are OCPP'));
+    if (input.password) errors.push(invalid('security.password', 'a YKC pile has no password'));
+    if (input.ykcIdentity) {
+      const v = validateYkcIdentity('security.ykcIdentity', input.ykcIdentity);
+      if (v.ok) change.ykcIdentity = { identity: v.value, source: 'REGISTERED' };
+      else errors.push(...v.errors);
+    }
+  }
+  if (input.allowedSourceCidrs) {
+    const c = validateCidrs('security.allowedSourceCidrs', input.allowedSourceCidrs);
+    if (c.ok) change.allowedSourceCidrs = c.value;
+    else errors.push(...c.errors);
+  }
+  return errors.length ? failed(...errors) : ok({ change, password });
+}
