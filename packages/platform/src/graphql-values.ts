@@ -32,3 +32,16 @@ export const moneyObject = (m: Money): MoneyObject => Object.assign(new MoneyObj
 export const energyObject = (wh: number | string): EnergyObject => Object.assign(new EnergyObject(), energyFromWh(wh));
 
 export const energyObjectFromKwh = (kwh: string): EnergyObject => Object.assign(new EnergyObject(), energyFromKwh(kwh));
+
+/** An expected failure of a mutation, as every subgraph's payloads state it (the platform's UserError). */
+@Directive('@shareable')
+@ObjectType('UserError', { description: 'An expected failure of a mutation: nothing was changed.' })
+export class UserErrorObject {
+  @Field({ description: 'Stable, machine-readable code' }) code!: string;
+  @Field(() => String, { nullable: true, description: 'The input field at fault, as a path: `segments[3].start`' }) field!: string | null;
+  @Field({ description: 'For a person' }) message!: string;
+}
+
+/** A payload's `userErrors`: none when the outcome succeeded. */
+export const userErrorsOf = (o: { ok: true } | { ok: false; errors: readonly { code: string; field: string | null; message: string }[] }): UserErrorObject[] =>
+  o.ok ? [] : o.errors.map((e) => Object.assign(new UserErrorObject(), { code: e.code, field: e.field, message: e.message }));

@@ -20,4 +20,5 @@ export * from './time';
 export * from './money';
 export * from './energy';
 export * from './graphql-values';
+export * from './outcome';
 export * from './charger-credentials';

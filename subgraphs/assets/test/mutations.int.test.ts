@@ -247,7 +247,7 @@ describe('chargers and connectors', () => {
     });
     expect(r.body.data.createCharger.charger).toBeNull();
     expect(r.body.data.createCharger.userErrors.map((e: { field: string; code: string }) => `${e.field}:${e.code}`).sort()).toEqual(
-      ['code:INVALID', 'connectors.0.maxPowerKw:INVALID', 'connectors.1.connectorNo:DUPLICATE', 'connectors.2.connectorNo:INVALID', 'ratedPowerKw:INVALID'].sort(),
+      ['code:INVALID', 'connectors[0].maxPowerKw:INVALID', 'connectors[1].connectorNo:DUPLICATE', 'connectors[2].connectorNo:INVALID', 'ratedPowerKw:INVALID'].sort(),
     );
     for (const bad of ['1e3', '-5', '12.', '0.00', '1234567', 'NaN']) {
       const e = await h.gql(CREATE_CHARGER, await h.token(t), { input: charger(s.id, { ratedPowerKw: bad }) });

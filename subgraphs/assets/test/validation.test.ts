@@ -82,7 +82,7 @@ describe('charger rules', () => {
 
   it('connector lists: numbers 1..255, no duplicates, nested field names', () => {
     const r = validateChargerCreate({ ...base, connectors: [{ connectorNo: 1 }, { connectorNo: 256 }, { connectorNo: 1, maxPowerKw: 'x' }] });
-    expect(fields(r)).toEqual(['connectors.1.connectorNo:INVALID', 'connectors.2.connectorNo:DUPLICATE', 'connectors.2.maxPowerKw:INVALID'].sort());
+    expect(fields(r)).toEqual(['connectors[1].connectorNo:INVALID', 'connectors[2].connectorNo:DUPLICATE', 'connectors[2].maxPowerKw:INVALID'].sort());
   });
 
   it('requires the essentials', () => {

@@ -1,3 +1,4 @@
+import { failAll, ok, type Outcome, type UserError as PlatformUserError } from '@evcs/platform';
 /**
  * The asset model's vocabularies and the write-side input shapes. Plain data:
  * the GraphQL layer maps to and from these, persistence stores them.
@@ -69,14 +70,8 @@ export interface ChargerCreate {
 }
 export type ChargerPatch = Partial<Pick<ChargerCreate, 'stationId' | 'currentType' | 'ratedPowerKw' | 'vendor' | 'model' | 'firmwareVersion'>>;
 
-/** A business failure reported as data (see STYLE: expected failures are data). */
-export interface UserError {
-  /** stable, machine-readable */
-  code: UserErrorCode;
-  /** the input field at fault, dotted for nested inputs (`connectors.1.maxPowerKw`); null when not about one field */
-  field: string | null;
-  message: string;
-}
+/** A business failure reported as data: the platform's UserError (this subgraph's codes below). */
+export type UserError = PlatformUserError;
 
 export const UserErrorCodes = {
   INVALID: 'INVALID',
@@ -95,6 +90,6 @@ export type UserErrorCode = (typeof UserErrorCodes)[keyof typeof UserErrorCodes]
 export const userError = (code: UserErrorCode, field: string | null, message: string): UserError => ({ code, field, message });
 
 /** Outcome of a write: the written thing, or why not. */
-export type WriteResult<T> = { ok: true; value: T } | { ok: false; errors: UserError[] };
-export const ok = <T>(value: T): WriteResult<T> => ({ ok: true, value });
-export const failed = <T>(...errors: UserError[]): WriteResult<T> => ({ ok: false, errors });
+export type WriteResult<T> = Outcome<T>;
+export { ok };
+export const failed = <T>(...errors: UserError[]): WriteResult<T> => failAll(errors);

@@ -222,9 +222,9 @@ export function validateChargerCreate(input: ChargerInput): WriteResult<ChargerC
   if (list.length > MAX_CONNECTORS_PER_CHARGER) c.add('INVALID', 'connectors', `at most ${MAX_CONNECTORS_PER_CHARGER} connectors per charger`);
   const seen = new Set<number>();
   list.forEach((raw, i) => {
-    const r = validateConnectorCreate(raw, `connectors.${i}.`);
+    const r = validateConnectorCreate(raw, `connectors[${i}].`);
     const no = raw.connectorNo;
-    if (typeof no === 'number' && seen.has(no)) c.add('DUPLICATE', `connectors.${i}.connectorNo`, `connector ${no} is listed twice`);
+    if (typeof no === 'number' && seen.has(no)) c.add('DUPLICATE', `connectors[${i}].connectorNo`, `connector ${no} is listed twice`);
     if (typeof no === 'number') seen.add(no);
     if (!r.ok) c.errors.push(...r.errors);
     else connectors.push(r.value);

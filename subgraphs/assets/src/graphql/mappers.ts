@@ -75,4 +75,3 @@ export const toStats = (r: StationStatsRow): StationStats =>
 export const toStatusChange = (r: StatusHistoryRow): ConnectorStatusRecord =>
   Object.assign(new ConnectorStatusRecord(), { status: r.status, errorCode: r.error_code, occurredAt: r.occurred_at, recordedAt: r.recorded_at });
 
-export const toUserErrors = (errors: DomainUserError[]): UserError[] => errors.map((e) => Object.assign(new UserError(), e));

@@ -1,9 +1,10 @@
+import { userErrorsOf } from '@evcs/platform';
 import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
 import type { AssetsContext } from '../context';
 import type { WriteResult } from '../domain/model';
 import type { ChargerRecord, ConnectorRecord, StationRecord } from '../domain/records';
 import { ConnectorInput, CreateChargerInput, CreateStationInput, UpdateChargerInput, UpdateConnectorInput, UpdateStationInput } from './inputs';
-import { toCharger, toConnector, toStation, toUserErrors } from './mappers';
+import { toCharger, toConnector, toStation } from './mappers';
 import { ChargerPayload, ConnectorPayload, RegisteredCredential, StationPayload } from './types';
 
 /**
@@ -13,8 +14,8 @@ import { ChargerPayload, ConnectorPayload, RegisteredCredential, StationPayload 
  * unavailable tenants service are GraphQL errors (FORBIDDEN,
  * DEPENDENCY_UNAVAILABLE with `retriable: true`).
  */
-function payload<R, T, P>(result: WriteResult<R>, map: (r: R) => T, build: (value: T | null, errors: ReturnType<typeof toUserErrors>) => P): P {
-  return result.ok ? build(map(result.value), []) : build(null, toUserErrors(result.errors));
+function payload<R, T, P>(result: WriteResult<R>, map: (r: R) => T, build: (value: T | null, errors: ReturnType<typeof userErrorsOf>) => P): P {
+  return result.ok ? build(map(result.value), []) : build(null, userErrorsOf(result));
 }
 
 const stationPayload = (r: WriteResult<StationRecord>): StationPayload =>
@@ -61,7 +62,7 @@ export class AssetMutations {
     // The defaults (profile 1, a generated password) go with registering; choosing otherwise is charger security.
     if (security) ctx.securityActor();
     const r = await ctx.assets.createCharger(actor, charger, security ? { ...security, ykcIdentity: security.ykcIdentity ? { ...security.ykcIdentity } : null } : {});
-    if (!r.ok) return Object.assign(new ChargerPayload(), { charger: null, credential: null, userErrors: toUserErrors(r.errors) });
+    if (!r.ok) return Object.assign(new ChargerPayload(), { charger: null, credential: null, userErrors: userErrorsOf(r) });
     const credential = r.value.password === null ? null : Object.assign(new RegisteredCredential(), { password: r.value.password, securityProfile: security?.securityProfile ?? 1 });
     return Object.assign(new ChargerPayload(), { charger: toCharger(r.value.charger), credential, userErrors: [] });
   }

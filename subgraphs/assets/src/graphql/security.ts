@@ -1,10 +1,9 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import { AppError, ErrorCodes, requirePermission } from '@evcs/platform';
+import { AppError, ErrorCodes, requirePermission, userErrorsOf } from '@evcs/platform';
 import type { AssetsContext } from '../context';
 import type { AuditRecord, ChargerSecurityPolicy as PolicyValue, ChargerSecurityView, YkcPileIdentity as IdentityValue } from '../domain/charger-security';
 import type { WriteResult } from '../domain/model';
-import { toUserErrors } from './mappers';
 import { Charger, UserError } from './types';
 
 @ObjectType({ description: 'What a YKC login (0x01) carries about its pile. sim, pileType, guns, network and carrier are enforced; the versions are for reference (firmware updates change them).' })
@@ -114,7 +113,7 @@ const toSecurity = (v: ChargerSecurityView): ChargerSecurity => Object.assign(ne
 const toPolicy = (p: PolicyValue): ChargerSecurityPolicy => Object.assign(new ChargerSecurityPolicy(), p);
 const toAudit = (a: AuditRecord): AssetAuditEntry => Object.assign(new AssetAuditEntry(), a);
 const securityPayload = (r: WriteResult<ChargerSecurityView>): ChargerSecurityPayload =>
-  Object.assign(new ChargerSecurityPayload(), r.ok ? { security: toSecurity(r.value), userErrors: [] } : { security: null, userErrors: toUserErrors(r.errors) });
+  Object.assign(new ChargerSecurityPayload(), r.ok ? { security: toSecurity(r.value), userErrors: [] } : { security: null, userErrors: userErrorsOf(r) });
 const identityOf = (i: YkcPileIdentityInput): IdentityValue => ({ ...i });
 
 function serviceOnly(ctx: AssetsContext, field: string): void {
@@ -139,7 +138,7 @@ export class ChargerSecurityResolver {
     @Arg('password', () => String, { nullable: true, description: '16–40 bytes; omit to generate one' }) password: string | null,
   ): Promise<ChargerCredentialPayload> {
     const r = await ctx.security.rotateCredential(ctx.securityActor(), chargerId, password ?? null);
-    return Object.assign(new ChargerCredentialPayload(), r.ok ? { credential: Object.assign(new ChargerCredential(), r.value), userErrors: [] } : { credential: null, userErrors: toUserErrors(r.errors) });
+    return Object.assign(new ChargerCredentialPayload(), r.ok ? { credential: Object.assign(new ChargerCredential(), r.value), userErrors: [] } : { credential: null, userErrors: userErrorsOf(r) });
   }
 
   @Mutation(() => ChargerSecurityPayload, { description: "Change a charger's security profile, allowed networks or 3DES key reference. Needs charger:write; audited." })
@@ -179,7 +178,7 @@ export class ChargerSecurityResolver {
       learnYkcIdentityOnFirstLogin: input.learnYkcIdentityOnFirstLogin ?? undefined,
       allowedSourceCidrs: input.allowedSourceCidrs ?? undefined,
     });
-    return Object.assign(new ChargerSecurityPolicyPayload(), r.ok ? { policy: toPolicy(r.value), userErrors: [] } : { policy: null, userErrors: toUserErrors(r.errors) });
+    return Object.assign(new ChargerSecurityPolicyPayload(), r.ok ? { policy: toPolicy(r.value), userErrors: [] } : { policy: null, userErrors: userErrorsOf(r) });
   }
 
   @Query(() => [AssetAuditEntry], { description: "The tenant's assets audit log, newest first. Needs audit:read." })

@@ -1,3 +1,4 @@
+import { UserErrorObject as UserError } from '@evcs/platform';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Directive, Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 
@@ -180,18 +181,8 @@ export class ChargerConnection extends Counted {
   @Field(() => PageInfo) pageInfo!: PageInfo;
 }
 
-@Directive('@shareable')
-@ObjectType({ description: 'A business failure of a mutation: nothing was changed.' })
-export class UserError {
-  @Field({
-    description:
-      'Stable code: INVALID, REQUIRED, DUPLICATE, NOT_FOUND, RETIRED, VERSION_CONFLICT, QUOTA_EXCEEDED, UNKNOWN_TENANT, HAS_ACTIVE_CHARGERS, IN_USE',
-  })
-  code!: string;
-  @Field(() => String, { nullable: true, description: 'The input field at fault (dotted for nested inputs, e.g. connectors.0.maxPowerKw)' })
-  field!: string | null;
-  @Field() message!: string;
-}
+/** Expected failures: the platform's one UserError type. */
+export { UserErrorObject as UserError } from '@evcs/platform';
 
 @ObjectType()
 export class StationPayload {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { judgeReadings, MeterReading } from './meter';
-import { formatMoney, money, moneyEquals, zeroMoney, type Money } from '@evcs/platform';
+import { fail, formatMoney, money, type Money, moneyEquals, ok, type Outcome, zeroMoney } from '@evcs/platform';
 import { toX1e4 } from './money';
 import { pricingRequest } from './pricing-input';
 import type { Bill, ChargerBill, ChargerDirectory, ChargerInfo, OrderRecord, OrdersStore, OrdersTx, Pricer } from './ports';
@@ -11,14 +11,7 @@ export interface Clock {
   now(): Date;
 }
 
-export interface UserError {
-  code: string;
-  field: string | null;
-  message: string;
-}
-export type Outcome<T> = { ok: true; value: T } | { ok: false; errors: UserError[] };
-const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
-const fail = <T>(code: string, field: string | null, message: string): Outcome<T> => ({ ok: false, errors: [{ code, field, message }] });
+export type { Outcome, UserError } from '@evcs/platform';
 
 /** Who asks: the verified identity reduced to what the service needs. */
 export interface Caller {

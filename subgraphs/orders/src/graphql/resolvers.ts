@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, cursorCodec, energyObject, energyObjectFromKwh, ErrorCodes, ForbiddenError, isUuid, money, moneyObject, parseMoney, requirePermission } from '@evcs/platform';
+import { AppError, cursorCodec, energyObject, energyObjectFromKwh, ErrorCodes, ForbiddenError, isUuid, money, moneyObject, parseMoney, requirePermission, userErrorsOf } from '@evcs/platform';
 import { z } from 'zod';
 import type { OrdersContext } from '../context';
 import { ReconciliationResolver } from './recon-resolvers';
@@ -78,7 +78,7 @@ export const toOrder = (o: OrderRecord): ChargingOrder =>
   });
 
 const payload = (out: Outcome<OrderRecord>): OrderPayload =>
-  out.ok ? { order: toOrder(out.value), userErrors: [] } : { order: null, userErrors: out.errors.map((e) => ({ ...e })) };
+  out.ok ? { order: toOrder(out.value), userErrors: [] } : { order: null, userErrors: userErrorsOf(out) };
 
 // Orders page by (start or creation time, id).
 const orderCursor = cursorCodec('order', z.object({ at: z.string().datetime(), id: z.string().refine(isUuid) }));
@@ -151,7 +151,7 @@ export class OrderResolver {
     const out = await ctx.sessions.updateSessionSettings({ tenantId: ctx.tenantId(), userId: null }, { ykcPreAuthorizedFen: input.ykcPreAuthorizedAmountMinor });
     return out.ok
       ? { settings: Object.assign(new OrderSettings(), { ykcPreAuthorizedAmountMinor: out.value.ykcPreAuthorizedFen }), userErrors: [] }
-      : { settings: null, userErrors: out.errors.map((e) => ({ ...e })) };
+      : { settings: null, userErrors: userErrorsOf(out) };
   }
 
   @Mutation(() => OrderPayload, { description: 'Ask the charger to stop (order:write). Repeating it is harmless.' })

@@ -1,3 +1,4 @@
+import { UserErrorObject as UserError } from '@evcs/platform';
 import { EnergyObject, MoneyObject } from '@evcs/platform';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
@@ -137,13 +138,8 @@ export class OrderConnection {
   @Field(() => PageInfo) pageInfo!: PageInfo;
 }
 
-@ObjectType({ description: 'An expected failure of a mutation.' })
-@Directive('@shareable')
-export class UserError {
-  @Field() code!: string;
-  @Field(() => String, { nullable: true }) field!: string | null;
-  @Field() message!: string;
-}
+/** Expected failures: the platform's one UserError type. */
+export { UserErrorObject as UserError } from '@evcs/platform';
 
 @ObjectType()
 export class OrderPayload {

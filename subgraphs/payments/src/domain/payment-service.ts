@@ -12,7 +12,8 @@ import {
   PaymentChannel,
   PaymentMethod,
 } from './channel';
-import { fail, ok, Outcome, UserErrorCodes as E } from './outcome';
+import { UserErrorCodes as E } from './error-codes';
+import { fail, ok, type Outcome } from '@evcs/platform';
 import type { PaymentRecord, PaymentStore, RefundRecord, StatementRunRecord } from './ports';
 import { reconcile } from './reconcile';
 import { shanghaiDate, shanghaiDayRange } from './time';

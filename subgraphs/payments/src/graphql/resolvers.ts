@@ -1,10 +1,10 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, money as platformMoney, moneyObject, pageSize, type MoneyObject } from '@evcs/platform';
+import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, money as platformMoney, moneyObject, type MoneyObject, pageSize, userErrorsOf } from '@evcs/platform';
 import { z } from 'zod';
 import type { PaymentsContext } from '../context';
 import { CHANNEL_OF, ClientParams } from '../domain/channel';
 import { CHANNEL_CURRENCY } from '../domain/money';
-import type { Outcome } from '../domain/outcome';
+import { type Outcome } from '@evcs/platform';
 import type { PaymentRecord, RefundRecord, StatementRunRecord } from '../domain/ports';
 import type { DiscrepancyRecord } from '../domain/read-model';
 import {
@@ -94,7 +94,6 @@ const toDiscrepancy = (d: DiscrepancyRecord): StatementDiscrepancy =>
     localAmount: d.localAmount === null ? null : money(d.localAmount, CHANNEL_CURRENCY),
     channelAmount: d.channelAmount === null ? null : money(d.channelAmount, CHANNEL_CURRENCY),
   });
-const errors = <T>(o: Outcome<T>): UserError[] => (o.ok ? [] : o.errors.map((e) => Object.assign(new UserError(), e)));
 
 // ---- cursors: opaque to clients, validated on the way back ---------------------------------
 
@@ -155,7 +154,7 @@ export class PaymentResolver {
       return Object.assign(new CreatePaymentPayload(), { payment: null, clientParams: null, userErrors: [Object.assign(new UserError(), { code: 'INVALID_INPUT', field: 'channel', message: `${input.method} is not a ${input.channel} method` })] });
     }
     const out = await ctx.service.createPayment(actor, { orderId: input.orderId, method: input.method, idempotencyKey: input.idempotencyKey, openId: input.openId });
-    return Object.assign(new CreatePaymentPayload(), out.ok ? { payment: toPayment(out.value.payment), clientParams: toClientParams(out.value.clientParams), userErrors: [] } : { payment: null, clientParams: null, userErrors: errors(out) });
+    return Object.assign(new CreatePaymentPayload(), out.ok ? { payment: toPayment(out.value.payment), clientParams: toClientParams(out.value.clientParams), userErrors: [] } : { payment: null, clientParams: null, userErrors: userErrorsOf(out) });
   }
 
   @Mutation(() => RefundPaymentPayload, { description: 'Refund all or part of a succeeded payment. Idempotent by idempotencyKey. Needs payment:refund.' })
@@ -163,7 +162,7 @@ export class PaymentResolver {
     const actor = ctx.actor('payment:refund');
     const { amountMinor, ...rest } = input;
     const out = await ctx.service.refundPayment(actor, { ...rest, amount: amountMinor });
-    return Object.assign(new RefundPaymentPayload(), out.ok ? { refund: toRefund(out.value.refund, out.value.payment.currency), payment: toPayment(out.value.payment), userErrors: [] } : { refund: null, payment: null, userErrors: errors(out) });
+    return Object.assign(new RefundPaymentPayload(), out.ok ? { refund: toRefund(out.value.refund, out.value.payment.currency), payment: toPayment(out.value.payment), userErrors: [] } : { refund: null, payment: null, userErrors: userErrorsOf(out) });
   }
 }
 
@@ -176,7 +175,7 @@ export class StatementResolver {
     @Ctx() ctx: PaymentsContext,
   ): Promise<StatementRunPayload> {
     const out = await ctx.service.runStatementReconciliation(ctx.actor('payment:refund'), channel, date);
-    return Object.assign(new StatementRunPayload(), out.ok ? { run: toRun(out.value), userErrors: [] } : { run: null, userErrors: errors(out) });
+    return Object.assign(new StatementRunPayload(), out.ok ? { run: toRun(out.value), userErrors: [] } : { run: null, userErrors: userErrorsOf(out) });
   }
 
   @Query(() => [StatementRun])

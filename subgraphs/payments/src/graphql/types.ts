@@ -1,3 +1,4 @@
+import { UserErrorObject as UserError } from '@evcs/platform';
 import { MoneyObject } from '@evcs/platform';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
@@ -95,14 +96,8 @@ export class ClientPayParams {
   @Field(() => JsapiPayParams, { nullable: true, description: 'WECHAT_JSAPI' }) jsapi!: JsapiPayParams | null;
 }
 
-// Named for this subgraph: the tenants subgraph owns the unprefixed UserError/PageInfo types,
-// and federation would need both sides marked @shareable to share them.
-@ObjectType('PaymentUserError', { description: 'An expected failure of a payments mutation.' })
-export class UserError {
-  @Field() code!: string;
-  @Field(() => String, { nullable: true }) field!: string | null;
-  @Field() message!: string;
-}
+/** Expected failures: the platform's one UserError type. */
+export { UserErrorObject as UserError } from '@evcs/platform';
 
 @ObjectType()
 export class CreatePaymentPayload {

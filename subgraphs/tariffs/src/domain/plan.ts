@@ -1,4 +1,4 @@
-import { isCurrency, isTimeZone } from '@evcs/platform';
+import { isCurrency, isTimeZone, type UserError } from '@evcs/platform';
 import { Exact } from './exact';
 
 /**
@@ -35,13 +35,7 @@ export interface Segment {
   serviceFee: Exact;
 }
 
-/** A business failure, as mutation payloads show it. */
-export interface UserError {
-  code: string;
-  /** the input path it concerns, e.g. `segments[3]` */
-  field: string | null;
-  message: string;
-}
+export type { UserError } from '@evcs/platform';
 
 export const PlanErrorCodes = {
   INVALID_SEGMENT: 'INVALID_SEGMENT',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TariffEvent } from '@evcs/events';
-import { AppError, ErrorCodes, Logger, isUuid } from '@evcs/platform';
+import { AppError, ErrorCodes, fail, isUuid, Logger, type Outcome } from '@evcs/platform';
 import { PlanCache } from './plan-cache';
 import { PricedPlan, SegmentInput, segmentsFromRecords, segmentToRecord, UserError, validateCurrency, validateSegments, validateTimezone, versionAt } from './plan';
 import { priceSession, SessionPrice, SessionUsage } from './pricing';
@@ -25,8 +25,7 @@ export const TariffErrorCodes = {
   OUT_OF_SCOPE: 'OUT_OF_SCOPE',
 } as const;
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; errors: UserError[] };
-const fail = <T>(code: string, field: string | null, message: string): Outcome<T> => ({ ok: false, errors: [{ code, field, message }] });
+export type { Outcome } from '@evcs/platform';
 
 
 export interface CreatePlanCommand {

@@ -1,12 +1,12 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, ErrorCodes } from '@evcs/platform';
+import { AppError, ErrorCodes, userErrorsOf } from '@evcs/platform';
 import type { TariffsContext } from '../context';
 import { Exact } from '../domain/exact';
 import { segmentsFromRecords, versionAt } from '../domain/plan';
 import { MeterSample, SessionUsage } from '../domain/pricing';
 import { isUuid } from '@evcs/platform';
 import { toYkcBillingModel } from '../domain/ykc';
-import { toBinding, toPlan, toSessionPrice, toUserErrors, toVersion } from './mappers';
+import { toBinding, toPlan, toSessionPrice, toVersion } from './mappers';
 import {
   BindChargerTariffInput,
   Charger,
@@ -94,7 +94,7 @@ export class TariffMutationResolver {
     const r = await ctx.service.createPlan(ctx.writeScope(), actorOf(ctx), { ...input, stationId: input.stationId ?? null, segments: input.segments.map((s) => ({ ...s })) });
     return r.ok
       ? { plan: toPlan(r.value.plan), version: toVersion(r.value.version, r.value.plan.currency), userErrors: [] }
-      : { plan: null, version: null, userErrors: toUserErrors(r.errors) };
+      : { plan: null, version: null, userErrors: userErrorsOf(r) };
   }
 
   @Mutation(() => TariffPlanPayload, { description: 'Edit a plan: a new version, in force from effectiveFrom (default now); older versions stay readable' })
@@ -102,31 +102,31 @@ export class TariffMutationResolver {
     const r = await ctx.service.revisePlan(ctx.writeScope(), actorOf(ctx), { ...input, segments: input.segments.map((s) => ({ ...s })) });
     return r.ok
       ? { plan: toPlan(r.value.plan), version: toVersion(r.value.version, r.value.plan.currency), userErrors: [] }
-      : { plan: null, version: null, userErrors: toUserErrors(r.errors) };
+      : { plan: null, version: null, userErrors: userErrorsOf(r) };
   }
 
   @Mutation(() => TariffPlanPayload, { description: "Make a plan its station's (or the tenant's) default" })
   async setDefaultTariffPlan(@Ctx() ctx: TariffsContext, @Arg('planId', () => ID) planId: string): Promise<TariffPlanPayload> {
     const r = await ctx.service.setDefaultPlan(ctx.writeScope(), planId);
-    return r.ok ? { plan: toPlan(r.value), version: null, userErrors: [] } : { plan: null, version: null, userErrors: toUserErrors(r.errors) };
+    return r.ok ? { plan: toPlan(r.value), version: null, userErrors: [] } : { plan: null, version: null, userErrors: userErrorsOf(r) };
   }
 
   @Mutation(() => TariffPlanPayload, { description: 'Retire a plan (it no longer counts towards the 16 per station); refused while chargers are bound to it' })
   async retireTariffPlan(@Ctx() ctx: TariffsContext, @Arg('planId', () => ID) planId: string): Promise<TariffPlanPayload> {
     const r = await ctx.service.retirePlan(ctx.writeScope(), planId);
-    return r.ok ? { plan: toPlan(r.value), version: null, userErrors: [] } : { plan: null, version: null, userErrors: toUserErrors(r.errors) };
+    return r.ok ? { plan: toPlan(r.value), version: null, userErrors: [] } : { plan: null, version: null, userErrors: userErrorsOf(r) };
   }
 
   @Mutation(() => ChargerTariffBindingPayload, { description: 'Bind a charger to a plan of its station or of the tenant' })
   async bindChargerTariff(@Ctx() ctx: TariffsContext, @Arg('input') input: BindChargerTariffInput): Promise<ChargerTariffBindingPayload> {
     const r = await ctx.service.bindCharger(ctx.writeScope(), actorOf(ctx), { ...input });
-    return r.ok ? { binding: toBinding(r.value), userErrors: [] } : { binding: null, userErrors: toUserErrors(r.errors) };
+    return r.ok ? { binding: toBinding(r.value), userErrors: [] } : { binding: null, userErrors: userErrorsOf(r) };
   }
 
   @Mutation(() => ChargerTariffBindingPayload, { description: "Remove a charger's binding: its station's or the tenant's default applies again" })
   async unbindChargerTariff(@Ctx() ctx: TariffsContext, @Arg('chargerId', () => ID) chargerId: string): Promise<ChargerTariffBindingPayload> {
     const r = await ctx.service.unbindCharger(ctx.writeScope(), chargerId);
-    return r.ok ? { binding: r.value ? toBinding(r.value) : null, userErrors: [] } : { binding: null, userErrors: toUserErrors(r.errors) };
+    return r.ok ? { binding: r.value ? toBinding(r.value) : null, userErrors: [] } : { binding: null, userErrors: userErrorsOf(r) };
   }
 }
 

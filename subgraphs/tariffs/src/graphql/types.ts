@@ -1,3 +1,4 @@
+import { UserErrorObject as UserError } from '@evcs/platform';
 import { EnergyObject, MoneyObject } from '@evcs/platform';
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DecimalScalar } from './scalars';
@@ -57,13 +58,8 @@ export class TariffPlan {
   @Field(() => Date) updatedAt!: Date;
 }
 
-@ObjectType({ description: 'A business failure of a mutation: nothing was changed.' })
-@Directive('@shareable')
-export class UserError {
-  @Field({ description: 'Stable, machine-readable' }) code!: string;
-  @Field(() => String, { nullable: true, description: 'The input field at fault, e.g. segments[3]' }) field!: string | null;
-  @Field() message!: string;
-}
+/** Expected failures: the platform's one UserError type. */
+export { UserErrorObject as UserError } from '@evcs/platform';
 
 @ObjectType()
 export class TariffPlanPayload {

@@ -2,7 +2,8 @@ import { ForbiddenError, type DataScope, type Permission } from '@evcs/platform'
 import { Actor, actorUserId, canGrant, isDataScope, scopeRank } from './access';
 import type { RequestMeta } from './audit';
 import type { Clock } from './clock';
-import { fail, failAll, ok, Outcome, UserError, UserErrorCodes } from './outcome';
+import { UserErrorCodes } from './error-codes';
+import { fail, failAll, ok, type Outcome, type UserError } from '@evcs/platform';
 import type { PasswordHasher } from './password';
 import type { IdentityStore, RoleRecord, TenantRecord, TenantTx, UserRecord } from './ports';
 import { revokeAccess } from './revocation';

@@ -1,6 +1,6 @@
 import { isUuid } from '@evcs/platform';
-import type { UserError } from './outcome';
-import { UserErrorCodes } from './outcome';
+import { type UserError } from '@evcs/platform';
+import { UserErrorCodes } from './error-codes';
 
 /**
  * Id tags: the values, statuses and answers of the tenant's id-token authority,

@@ -21,7 +21,8 @@ import {
   parseImportCsv,
   validateImportRows,
 } from './id-tag-rules';
-import { fail, failAll, ok, Outcome, UserError, UserErrorCodes } from './outcome';
+import { UserErrorCodes } from './error-codes';
+import { fail, failAll, ok, type Outcome, type UserError } from '@evcs/platform';
 import { checkUuids } from './rules';
 
 export interface CreateIdTagInput {

@@ -1,7 +1,7 @@
 import { isUuid } from '@evcs/platform';
 import { isPermission } from './access';
-import type { UserError } from './outcome';
-import { UserErrorCodes } from './outcome';
+import { type UserError } from '@evcs/platform';
+import { UserErrorCodes } from './error-codes';
 
 export const TENANT_TYPES = ['PLATFORM', 'OPERATOR', 'PARTNER'] as const;
 export type TenantType = (typeof TENANT_TYPES)[number];

@@ -1,10 +1,10 @@
 import { Arg, Ctx, Directive, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize } from '@evcs/platform';
+import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize, userErrorsOf } from '@evcs/platform';
 import { z } from 'zod';
 import type { TenantsContext } from '../context';
 import type { IdTagFilter as DomainFilter } from '../domain/id-tag-ports';
 import { idTagKey, type IdTagPolicy as DomainPolicy, type IdTagRecord } from '../domain/id-tag-rules';
-import type { Outcome } from '../domain/outcome';
+import { type Outcome } from '@evcs/platform';
 import {
   AuthorizationStatus,
   CreateIdTagInput,
@@ -27,8 +27,7 @@ import { UserError } from './types';
 
 const toIdTag = (t: IdTagRecord): IdTag => Object.assign(new IdTag(), { ...t, status: t.status as IdTagStatus });
 const toPolicy = (p: DomainPolicy): IdTagPolicy => Object.assign(new IdTagPolicy(), p);
-const errors = <T>(out: Outcome<T>): UserError[] => (out.ok ? [] : out.errors.map((e) => Object.assign(new UserError(), e)));
-const tagPayload = (out: Outcome<IdTagRecord>): IdTagPayload => Object.assign(new IdTagPayload(), { idTag: out.ok ? toIdTag(out.value) : null, userErrors: errors(out) });
+const tagPayload = (out: Outcome<IdTagRecord>): IdTagPayload => Object.assign(new IdTagPayload(), { idTag: out.ok ? toIdTag(out.value) : null, userErrors: userErrorsOf(out) });
 
 const idTagCursor = cursorCodec('idtag', z.object({ t: z.string().refine(isUuid), k: z.string().max(20) }));
 
@@ -95,13 +94,13 @@ export class IdTagResolver {
   })
   async importIdTags(@Arg('input') input: ImportIdTagsInput, @Ctx() ctx: TenantsContext): Promise<ImportIdTagsPayload> {
     const out = await ctx.idTags.import(ctx.actor(), input, ctx.meta);
-    return Object.assign(new ImportIdTagsPayload(), { ...(out.ok ? out.value : { created: 0, updated: 0, unchanged: 0 }), userErrors: errors(out) });
+    return Object.assign(new ImportIdTagsPayload(), { ...(out.ok ? out.value : { created: 0, updated: 0, unchanged: 0 }), userErrors: userErrorsOf(out) });
   }
 
   @Mutation(() => IdTagPolicyPayload, { description: 'Set free vending for your tenant (idtag:write). Audited.' })
   async setIdTagPolicy(@Arg('input') input: IdTagPolicyInput, @Ctx() ctx: TenantsContext): Promise<IdTagPolicyPayload> {
     const out = await ctx.idTags.setPolicy(ctx.actor(), input, ctx.meta);
-    return Object.assign(new IdTagPolicyPayload(), { policy: out.ok ? toPolicy(out.value) : null, userErrors: errors(out) });
+    return Object.assign(new IdTagPolicyPayload(), { policy: out.ok ? toPolicy(out.value) : null, userErrors: userErrorsOf(out) });
   }
 
   @Directive('@inaccessible')

@@ -1,9 +1,9 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize } from '@evcs/platform';
+import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize, userErrorsOf } from '@evcs/platform';
 import { z } from 'zod';
 import type { TenantsContext } from '../context';
 import type { IssuedTokens } from '../domain/auth-service';
-import type { Outcome, UserError as DomainUserError } from '../domain/outcome';
+import { type Outcome, type UserError as DomainUserError } from '@evcs/platform';
 import type { RoleRecord, TenantRecord, UserRecord } from '../domain/ports';
 import { IdTagResolver } from './id-tag-resolvers';
 import {
@@ -69,10 +69,9 @@ const toRole = (r: RoleRecord): Role =>
     dataScope: r.dataScope as DataScope,
     permissions: r.permissions,
   });
-const toErrors = (errors: DomainUserError[]): UserError[] => errors.map((e) => Object.assign(new UserError(), e));
 
 function payload<T, P extends { userErrors: UserError[] }>(cls: new () => P, outcome: Outcome<T>, fill: (v: T) => Partial<P>, empty: Partial<P>): P {
-  return outcome.ok ? Object.assign(new cls(), { ...fill(outcome.value), userErrors: [] }) : Object.assign(new cls(), { ...empty, userErrors: toErrors(outcome.errors) });
+  return outcome.ok ? Object.assign(new cls(), { ...fill(outcome.value), userErrors: [] }) : Object.assign(new cls(), { ...empty, userErrors: userErrorsOf(outcome) });
 }
 
 const authPayload = (out: Outcome<IssuedTokens>): AuthPayload =>

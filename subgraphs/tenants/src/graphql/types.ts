@@ -1,3 +1,4 @@
+import { UserErrorObject as UserError } from '@evcs/platform';
 import { GraphQLDateTimeISO, GraphQLJSONObject } from 'graphql-scalars';
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 
@@ -90,13 +91,8 @@ export class Me {
   @Field(() => Actor, { nullable: true }) actor!: Actor | null;
 }
 
-@ObjectType({ description: 'An expected failure of a mutation.' })
-@Directive('@shareable')
-export class UserError {
-  @Field({ description: 'Stable, machine-readable' }) code!: string;
-  @Field(() => String, { nullable: true, description: 'The input field at fault, as a path' }) field!: string | null;
-  @Field() message!: string;
-}
+/** Expected failures: the platform's one UserError type. */
+export { UserErrorObject as UserError } from '@evcs/platform';
 
 @ObjectType()
 export class AuthPayload {
