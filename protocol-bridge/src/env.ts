@@ -39,7 +39,7 @@ export const BridgeEnv = z.object({
   YKC_CARD_BALANCE_FEN: z.coerce.number().int().min(1).max(4_294_967_295).default(20_000),
   /** JSON `{ "<desKeyRef>": "<32 or 48 hex digits>" }`: the 3DES keys of YKC piles registered with a desKeyRef. */
   YKC_DES_KEYS_FILE: z.string().min(1).optional(),
-  /** Block mode of YKC 3DES bodies (the protocol does not fix it): ecb (default, what piles use) or cbc with a zero IV. */
+  /** Block mode of YKC 3DES bodies (the protocol does not fix it): ecb (default, the usual choice) or cbc with a zero IV. */
   YKC_DES_MODE: z.enum(DES_MODES).default('ecb'),
   /** Enables POST /debug/graphql for operators presenting this bearer token. */
   DEBUG_TOKEN: z.string().min(16).optional(),
