@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC, IDTAG_EVENTS_TOPIC, TARIFF_EVENTS_TOPIC } from '@evcs/events';
 import { envFields } from '@evcs/platform';
 import { z } from 'zod';
+import { DES_MODES } from './ykc/des';
 
 /** The bridge's environment, parsed once at start-up (all problems reported together). */
 export const BridgeEnv = z.object({
@@ -36,6 +37,10 @@ export const BridgeEnv = z.object({
   ID_TAG_EVENTS_TOPIC: z.string().min(1).default(IDTAG_EVENTS_TOPIC),
   /** Balance (fen) a YKC pile is told an authorised card may spend (0x32); piles refuse to start on 0. */
   YKC_CARD_BALANCE_FEN: z.coerce.number().int().min(1).max(4_294_967_295).default(20_000),
+  /** JSON `{ "<desKeyRef>": "<32 or 48 hex digits>" }`: the 3DES keys of YKC piles registered with a desKeyRef. */
+  YKC_DES_KEYS_FILE: z.string().min(1).optional(),
+  /** Block mode of YKC 3DES bodies (the protocol does not fix it): ecb (default, the usual choice) or cbc with a zero IV. */
+  YKC_DES_MODE: z.enum(DES_MODES).default('ecb'),
   /** Enables POST /debug/graphql for operators presenting this bearer token. */
   DEBUG_TOKEN: z.string().min(16).optional(),
   LOG_LEVEL: envFields.logLevel(),

@@ -8,6 +8,7 @@ import { GraphQLIdTagAuthority } from './id-tags';
 import { PgLocalListStore } from './persistence/local-list-store';
 import { BridgeEnv } from './env';
 import { PgBridgeStore } from './persistence/pg-store';
+import { loadDesKeyring } from './ykc/des';
 import { TariffsBillingModelSource } from './ykc/tariff-models';
 import { createBridge } from './server';
 
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   const logger = createLogger('protocol-bridge', { level: env.LOG_LEVEL });
   const signingKey = await importSigningKey(await readFile(env.BRIDGE_SIGNING_KEY_FILE, 'utf8'));
   const tls = env.TLS_KEY_FILE && env.TLS_CERT_FILE ? { key: await readFile(env.TLS_KEY_FILE, 'utf8'), cert: await readFile(env.TLS_CERT_FILE, 'utf8') } : undefined;
+  const desKeys = await loadDesKeyring(env.YKC_DES_KEYS_FILE, env.YKC_DES_MODE);
   const tokens = new TokenIssuer(signingKey, TOKEN_ISSUER);
   const assets = new ServiceGraphQLClient({ url: env.ASSETS_URL, tokens, subject: 'protocol-bridge' });
   const directory = new GraphQLChargerDirectory(assets);
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
     security,
     billingModels,
     idTags,
+    desKeys,
     localListStore: new PgLocalListStore(knex),
     logger,
     store,
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
     });
   });
   const scheme = tls ? 'wss' : 'ws';
-  logger.info({ port, ykcPort, tls: Boolean(tls), bridgeId: env.BRIDGE_ID, topic: env.CHARGER_EVENTS_TOPIC }, 'started');
+  logger.info({ port, ykcPort, ykcDesKeys: desKeys.size, tls: Boolean(tls), bridgeId: env.BRIDGE_ID, topic: env.CHARGER_EVENTS_TOPIC }, 'started');
   process.stdout.write(`protocol-bridge listening on ${scheme}://${env.HOST}:${port}/ocpp and tcp://${env.YKC_HOST ?? env.HOST}:${ykcPort} (YKC)\n`);
 
   let stopping = false;

@@ -20,6 +20,7 @@ import { createOcppServer } from './ocpp/server';
 import { MemoryBridgeStore } from './persistence/memory-store';
 import type { BridgeStore } from './persistence/store';
 import { createDebugHandler } from './debug/graphql';
+import type { DesKeyring } from './ykc/des';
 import { BillingModelSource, createYkcServer } from './ykc/server';
 
 export interface BridgeDeps {
@@ -32,6 +33,8 @@ export interface BridgeDeps {
   /** Serve OCPP over TLS (security profile 2). PEM strings. */
   tls?: { key: string; cert: string };
   billingModels?: BillingModelSource;
+  /** 3DES keys of YKC piles registered with a desKeyRef. Default: none (such piles are refused). */
+  desKeys?: DesKeyring;
   /**
    * The tenants' id-token authority (Authorize, StartTransaction, StopTransaction, YKC card starts).
    * Default: every tag accepted — the bridge on its own only; main.ts wires the tenants subgraph.
@@ -102,7 +105,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
   const security = deps.security ?? new InMemorySecurityRecorder(deps.directory instanceof InMemoryChargerDirectory ? deps.directory : undefined);
   const common = { directory: deps.directory, publisher, logger, config, store, diagnostics, live, security, now: deps.now, newId, idTags };
   const ocpp = createOcppServer({ ...common, tls: Boolean(deps.tls), localLists });
-  const ykc = createYkcServer({ ...common, billingModels: deps.billingModels });
+  const ykc = createYkcServer({ ...common, billingModels: deps.billingModels, desKeys: deps.desKeys });
   let tariffs: TariffListener | undefined;
   let idTagChanges: IdTagListener | undefined;
   const commands = new CommandRouter({

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { createYkcCipher, decodePadded, type DesMode, type YkcCipher } from '../ykc/des';
 import { encodeFrame, FrameReader, YkcFrame } from '../ykc/frame';
 import {
   BillingModel,
@@ -58,6 +59,9 @@ export interface SimulatedYkcPileOptions {
   localAddress?: string;
   /** Send CRCs high byte first, like some non-conforming piles. */
   bigEndianCrc?: boolean;
+  /** A 3DES key (16 or 24 bytes): every body is sent encrypted (ENC = 0x01) and encrypted replies are opened with it. */
+  desKey?: Buffer;
+  desMode?: DesMode;
 }
 
 interface GunState {
@@ -136,8 +140,11 @@ export class SimulatedYkcPile extends EventEmitter {
   /** What its login (0x01) says about it: register this with the pile (assets registerYkcPileIdentity). */
   readonly identity: SimulatedPileIdentity;
 
+  private readonly cipher?: YkcCipher;
+
   constructor(private readonly opts: SimulatedYkcPileOptions) {
     super();
+    if (opts.desKey) this.cipher = createYkcCipher(opts.desKey, opts.desMode);
     this.pileNo = opts.pileNo;
     this.identity = { ...simulatedPileIdentity(opts.pileNo, opts.guns ?? 2), ...opts.identity };
     for (let g = 1; g <= (opts.guns ?? 2); g++) this.guns.set(g, this.idleGun());
@@ -230,7 +237,8 @@ export class SimulatedYkcPile extends EventEmitter {
   }
 
   send<T>(codec: YkcMessage<T>, message: T, seq?: Buffer): Buffer {
-    const frame = encodeFrame(codec.type, seq ?? this.nextSeq(), codec.encode(message));
+    const body = codec.encode(message);
+    const frame = this.cipher ? encodeFrame(codec.type, seq ?? this.nextSeq(), this.cipher.encrypt(body), 0x01) : encodeFrame(codec.type, seq ?? this.nextSeq(), body);
     if (this.opts.bigEndianCrc) frame.writeUInt16BE(frame.readUInt16LE(frame.length - 2), frame.length - 2);
     this.socket?.write(frame);
     return frame;
@@ -418,10 +426,17 @@ export class SimulatedYkcPile extends EventEmitter {
   private onData(chunk: Buffer): void {
     for (const r of this.reader.push(chunk)) {
       if (!('frame' in r)) continue;
-      const f = r.frame;
+      let f = r.frame;
       let message: unknown;
       try {
-        message = decodeMessage(f.type, f.body).message;
+        if (this.cipher && f.encryption === 0x01) {
+          const opened = decodePadded(f.type, this.cipher.decrypt(f.body));
+          // Waiters decode the body again: hand them the plaintext.
+          f = { ...f, body: opened.body };
+          message = opened.message;
+        } else {
+          message = decodeMessage(f.type, f.body).message;
+        }
       } catch {
         continue;
       }

@@ -8,7 +8,7 @@ import type { Diagnostics } from '../connections/diagnostics';
 import { ChargerContext, envelope, EventStamp } from '../connections/events';
 import type { CommandOutcome, LiveCharger, LiveChargers } from '../connections/live';
 import type { ChargerSecurityRecorder } from '../connections/charger-security';
-import type { ChargerDirectory } from '../directory';
+import type { ChargerDirectory, ChargerRegistration } from '../directory';
 import type { ChargerEventPublisher } from '../kafka/charger-event-publisher';
 import type { BridgeStore } from '../persistence/store';
 import { ACCEPT_EVERY_TAG, type IdTagAuthority } from '../id-tags';
@@ -17,7 +17,8 @@ import { YkcDecodeError } from './codec';
 import { realTimeMeterEvent, realTimeStatusEvent, recordStoppedEvent, transactionRecordedEvent, gunNumber } from './events';
 import { toYkcBillingModel } from './billing-plan';
 import { encodeFrame, FrameReader, YkcFrame } from './frame';
-import { checkYkcLogin } from './login-check';
+import { decodePadded, type DesKeyring, EMPTY_KEYRING, type YkcCipher } from './des';
+import { checkYkcLogin, type LoginVerdict } from './login-check';
 import {
   BillingModel,
   billingModelReply,
@@ -71,6 +72,8 @@ export interface YkcServerDeps {
   /** Learned identities and refused logins go to assets. */
   security: ChargerSecurityRecorder;
   billingModels?: BillingModelSource;
+  /** 3DES keys of piles registered with a desKeyRef (ENC = 0x01). Default: none. */
+  desKeys?: DesKeyring;
   /** Card starts (0x31) are decided by the tenant's id-token authority. */
   idTags?: IdTagAuthority;
   now?: () => Date;
@@ -90,6 +93,25 @@ export interface YkcServer {
   close(): Promise<void>;
 }
 
+/** The key an encrypted login opened with, and the registration that names it. */
+interface LoginKey {
+  ref: string;
+  cipher: YkcCipher;
+  registration: ChargerRegistration;
+}
+
+/**
+ * A pile registered with a key logs in encrypted with that key, and one the
+ * keyring lacks can't log in at all; a plain login of a keyed pile would let
+ * anyone who knows the pile number (and identity) in without the key.
+ */
+function keyVerdict(registration: ChargerRegistration, key: LoginKey | undefined, keys: DesKeyring): LoginVerdict | null {
+  if (!registration.desKeyRef) return null;
+  if (!keys.cipherFor(registration.desKeyRef)) return { ok: false, reason: 'des_key_unknown', detail: { desKeyRef: registration.desKeyRef } };
+  if (!key) return { ok: false, reason: 'plain_login_keyed_pile', detail: {} };
+  return null;
+}
+
 /** Replies the bridge waits for after a command, by reply type. */
 type PendingKey = string;
 
@@ -106,6 +128,7 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? randomUUID;
   const billingModels = deps.billingModels ?? NO_BILLING_MODELS;
+  const desKeys = deps.desKeys ?? EMPTY_KEYRING;
   const stamp = (): EventStamp => ({ id: newId(), receivedAt: now() });
   const connections = new Set<YkcConnection>();
   let accepting = true;
@@ -127,6 +150,8 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
     private endReason?: string;
     private serialCounter = 0;
     private stationId?: string;
+    /** The pile's 3DES key, once its login showed it has one: every body both ways is encrypted. */
+    private cipher?: YkcCipher;
     readonly closed: Promise<void>;
     private log: Logger;
 
@@ -158,15 +183,25 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
     private async onFrame(frame: YkcFrame): Promise<void> {
       if (this.session) this.session.touch(now());
       if (frame.crcOrder === 'BE') metrics.count('YKC', 'crc_big_endian');
-      if (frame.encryption !== 0) {
-        metrics.count('YKC', 'encrypted_unsupported');
-        this.record('IN', frame.raw, { error: 'encrypted body (3DES) not supported', type: frame.type });
-        this.log.warn({ chargerId: this.pileNo, raw: frame.raw.toString('hex') }, 'YKC frame with an encrypted body; ignored');
-        return;
-      }
       let decoded: { name: string; message: unknown };
+      let loginKey: LoginKey | undefined;
       try {
-        decoded = decodeMessage(frame.type, frame.body);
+        if (frame.encryption === 0x01 && frame.type === 0x01 && !this.session && !this.cipher) {
+          const found = await this.findLoginKey(frame);
+          if (found === 'unavailable') return;
+          if (!found) {
+            metrics.count('YKC', 'encrypted_login_no_key');
+            this.record('IN', frame.raw, { error: 'encrypted login no key of the keyring opens for its pile', type: frame.type });
+            this.log.warn({ raw: frame.raw.toString('hex') }, 'encrypted YKC login that no key opens for a pile registered with it; closing');
+            return this.end('encrypted login: no matching key');
+          }
+          loginKey = found.key;
+          decoded = found.decoded;
+        } else if (!this.cipherAccepts(frame)) {
+          return;
+        } else {
+          decoded = this.cipher ? decodePadded(frame.type, this.cipher.decrypt(frame.body)) : decodeMessage(frame.type, frame.body);
+        }
       } catch (e) {
         if (!(e instanceof YkcDecodeError) && !(e instanceof UnknownMessageTypeError)) throw e;
         const kind = e instanceof UnknownMessageTypeError ? 'unknown_type' : 'bad_body';
@@ -178,7 +213,7 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
       // A login is filed under the pile it names, so the frame log shows how the pile came in.
       const key = frame.type === 0x01 && !this.pileNo ? (decoded.message as LoginRequest).pileNo : undefined;
       this.record('IN', frame.raw, { type: frame.type, name: decoded.name, message: decoded.message }, key);
-      if (frame.type === 0x01) return this.onLogin(frame, decoded.message as LoginRequest);
+      if (frame.type === 0x01) return this.onLogin(frame, decoded.message as LoginRequest, loginKey);
       if (!this.session) {
         metrics.count('YKC', 'before_login');
         this.log.warn({ type: frame.type }, 'YKC message before login; ignored');
@@ -244,16 +279,66 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
       }
     }
 
-    private async onLogin(frame: YkcFrame, m: LoginRequest): Promise<void> {
+    /**
+     * Whether this frame's encryption is the one its connection speaks: a pile with a key
+     * (known from its login) sends only encrypted bodies — a plain frame from it is a
+     * downgrade and refused; one without a key sends only plain bodies.
+     */
+    private cipherAccepts(frame: YkcFrame): boolean {
+      const refuse = (kind: string, why: string) => {
+        metrics.count('YKC', kind);
+        this.record('IN', frame.raw, { error: why, type: frame.type });
+        this.log.warn({ chargerId: this.pileNo, type: frame.type, raw: frame.raw.toString('hex') }, `YKC frame refused: ${why}`);
+        return false;
+      };
+      if (frame.encryption > 0x01) return refuse('unknown_encryption', `unknown encryption flag 0x${frame.encryption.toString(16)}`);
+      if (this.cipher && frame.encryption === 0x00) return refuse('plain_frame_from_keyed_pile', 'plain body from a pile that has a 3DES key');
+      if (!this.cipher && frame.encryption === 0x01) return refuse('encrypted_without_key', 'encrypted body on a connection without a 3DES key');
+      return true;
+    }
+
+    /**
+     * An encrypted login hides the pile number, so the key can't be looked up by pile:
+     * each key of the keyring is tried, and one counts only if the pile its plaintext
+     * names is registered with that very key (a wrong key yields garbage or another pile).
+     */
+    private async findLoginKey(frame: YkcFrame): Promise<{ key: LoginKey; decoded: { name: string; message: unknown } } | null | 'unavailable'> {
+      const tried = new Set<string>();
+      for (const [ref, cipher] of desKeys.entries()) {
+        let decoded;
+        try {
+          decoded = decodePadded(frame.type, cipher.decrypt(frame.body));
+        } catch (e) {
+          if (e instanceof YkcDecodeError) continue;
+          throw e;
+        }
+        const pileNo = (decoded.message as LoginRequest).pileNo;
+        if (tried.has(`${ref}|${pileNo}`)) continue;
+        tried.add(`${ref}|${pileNo}`);
+        let registration;
+        try {
+          registration = await deps.directory.resolve(pileNo);
+        } catch (err) {
+          this.log.warn({ err, chargerId: pileNo }, 'charger directory unavailable; YKC login left unanswered');
+          return 'unavailable';
+        }
+        if (registration?.desKeyRef === ref) return { key: { ref, cipher, registration }, decoded };
+      }
+      return null;
+    }
+
+    private async onLogin(frame: YkcFrame, m: LoginRequest, key?: LoginKey): Promise<void> {
+      // The pile proved it holds the key: even a refusal goes back encrypted.
+      if (key) this.cipher = key.cipher;
       if (this.session) {
         if (m.pileNo === this.pileNo) return this.send(loginReply, { pileNo: m.pileNo, accepted: true }, frame.seq);
         metrics.count('YKC', 'second_login_other_pile');
         return this.end('login for another pile on the same connection');
       }
       if (!accepting) return this.end('bridge shutting down');
-      let registration;
+      let registration: ChargerRegistration | null | undefined = key?.registration;
       try {
-        registration = await deps.directory.resolve(m.pileNo);
+        registration ??= await deps.directory.resolve(m.pileNo);
       } catch (err) {
         // Can't tell: no answer, the pile logs in again.
         this.log.warn({ err, chargerId: m.pileNo }, 'charger directory unavailable; YKC login left unanswered');
@@ -265,7 +350,7 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
         this.send(loginReply, { pileNo: m.pileNo, accepted: false }, frame.seq);
         return this.end('unknown pile');
       }
-      const verdict = await checkYkcLogin({ directory: deps.directory, security: deps.security, now }, registration, m, this.socket.remoteAddress, live.get(m.pileNo));
+      const verdict = keyVerdict(registration, key, desKeys) ?? (await checkYkcLogin({ directory: deps.directory, security: deps.security, now }, registration, m, this.socket.remoteAddress, live.get(m.pileNo)));
       if (verdict.ok === 'unavailable') {
         this.log.warn({ err: verdict.err, chargerId: m.pileNo }, 'could not record the pile identity; YKC login left unanswered');
         return;
@@ -395,7 +480,8 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
     }
 
     send<T>(codec: YkcMessage<T>, message: T, seq: Buffer = this.nextSeq()): void {
-      const raw = encodeFrame(codec.type, seq, codec.encode(message));
+      const body = codec.encode(message);
+      const raw = this.cipher ? encodeFrame(codec.type, seq, this.cipher.encrypt(body), 0x01) : encodeFrame(codec.type, seq, body);
       this.record('OUT', raw, { type: codec.type, name: codec.name, message });
       if (!this.socket.destroyed) this.socket.write(raw);
     }
