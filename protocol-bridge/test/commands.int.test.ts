@@ -6,6 +6,7 @@ import { bridgeConfig } from '../src/config';
 import { Bridge, createBridge } from '../src/server';
 import { SimulatedChargePoint } from '../src/simulator';
 import { SimulatedYkcPile } from '../src/simulator/ykc-pile';
+import type { BillingModel } from '../src/ykc/messages';
 import { BridgeDatabase, bridgeDatabase, collectEvents, listenTcp, Received, testDirectory, TEST_CHARGER_PASSWORD } from './support';
 
 describe('platform commands across two bridge instances (real Kafka and Postgres)', () => {
@@ -154,20 +155,19 @@ describe('platform commands across two bridge instances (real Kafka and Postgres
     const refused = await send(PILE, { type: 'session.start', connectorId: 2, idTag: '1234', balanceCents: 100 });
     expect(refused.data).toMatchObject({ status: 'REJECTED', reason: 'GUN_NOT_PLUGGED_IN' });
     expect((await send(PILE, { type: 'time.sync' })).data.status).toBe('ACCEPTED');
-    const model = await send(PILE, { type: 'billing_model.set', modelNo: '0003', lossRatio: 0, segments: [{ start: '00:00', end: '24:00', energyPrice: '0.8', serviceFee: '0.4' }] });
+    // The command carries tariffs' model (rates ×10^5); the bridge encodes it as it is.
+    const slots = Array.from({ length: 48 }, (_, k) => (k < 16 ? 1 : 0));
+    const tiers = [
+      { energyRate: 80_000, serviceRate: 40_000 },
+      { energyRate: 50_000, serviceRate: 20_000 },
+      { energyRate: 0, serviceRate: 0 },
+      { energyRate: 0, serviceRate: 0 },
+    ];
+    const model = await send(PILE, { type: 'billing_model.set', modelNo: '0003', lossRatio: 0, tiers, slots });
     expect(model.data).toMatchObject({ status: 'ACCEPTED', response: { modelNo: '0003' } });
-    const pushed = pile.received.find((f) => f.type === 0x58)!.message as { tiers: { electricity: number }[] };
-    expect(pushed.tiers[0].electricity).toBe(80_000);
-    const unrepresentable = await send(PILE, {
-      type: 'billing_model.set',
-      modelNo: '0004',
-      lossRatio: 0,
-      segments: [
-        { start: '00:00', end: '10:15', energyPrice: '1', serviceFee: '0' },
-        { start: '10:15', end: '24:00', energyPrice: '2', serviceFee: '0' },
-      ],
-    });
-    expect(unrepresentable.data).toMatchObject({ status: 'FAILED', reason: expect.stringMatching(/^UNREPRESENTABLE: the price changes at 10:15/) });
+    const pushed = pile.received.find((f) => f.type === 0x58)!.message as BillingModel;
+    expect(pushed).toMatchObject({ pileNo: PILE, modelNo: '0003', slots, lossRatio: 0 });
+    expect(pushed.tiers).toEqual(tiers.map((t) => ({ electricity: t.energyRate, service: t.serviceRate })));
     expect((await send(PILE, { type: 'charger.reset', kind: 'Soft' })).data.status).toBe('ACCEPTED');
   });
 

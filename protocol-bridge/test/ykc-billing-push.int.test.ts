@@ -7,7 +7,7 @@ import { bridgeConfig } from '../src/config';
 import { Bridge, createBridge } from '../src/server';
 import { SimulatedYkcPile } from '../src/simulator/ykc-pile';
 import { billingModelReply, billingModelRequest, setBillingModel } from '../src/ykc/messages';
-import { TariffsBillingModelSource, toFenThousandths } from '../src/ykc/tariff-models';
+import { TariffsBillingModelSource } from '../src/ykc/tariff-models';
 import { BridgeDatabase, bridgeDatabase, listenTcp, testDirectory } from './support';
 
 /**
@@ -128,8 +128,8 @@ describe('YKC billing models pushed when tariffs change (real Kafka, TCP, HTTP, 
       expect(model.modelNo).not.toBe(before.modelNo);
       for (let k = 0; k < 48; k++) {
         const t = model.tiers[model.slots[k]];
-        const [e, s] = k < 24 ? ['0.5000', '0.2000'] : ['1.1000', '0.3000'];
-        expect({ k, electricity: t.electricity, service: t.service }).toEqual({ k, electricity: toFenThousandths(e), service: toFenThousandths(s) });
+        const [electricity, service] = k < 24 ? [50_000, 20_000] : [110_000, 30_000];
+        expect({ k, electricity: t.electricity, service: t.service }).toEqual({ k, electricity, service });
       }
     }
     expect(await nothing).toBe('nothing');

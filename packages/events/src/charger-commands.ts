@@ -13,6 +13,7 @@ export const CHARGER_COMMANDS_TOPIC = 'evcs.charger-commands.v1';
 export const CHARGER_COMMANDS_PARTITIONS = 12;
 
 const connectorId = z.number().int().min(0).max(255);
+const ykcRate = z.number().int().min(0).max(0xffffffff);
 
 export const CommandSpec = z.discriminatedUnion('type', [
   z.object({
@@ -42,21 +43,17 @@ export const CommandSpec = z.discriminatedUnion('type', [
   z.object({ type: z.literal('real_time_data.read'), connectorId: connectorId.min(1) }),
   z.object({ type: z.literal('time.sync') }),
   z.object({
-    /** YKC only: push a tariff as the pile's billing model (0x58). Refused with the reason when YKC can't represent it. */
+    /**
+     * YKC only: push a billing model (0x58) as tariffs converts a plan version
+     * (`TariffPlanVersion.ykcBillingModel`: modelNo, tiers' energyRate/serviceRate, slots);
+     * the bridge only encodes it.
+     */
     type: z.literal('billing_model.set'),
     modelNo: z.string().regex(/^\d{4}$/),
-    segments: z
-      .array(
-        z.object({
-          start: z.string().regex(/^\d{2}:\d{2}$/),
-          end: z.string().regex(/^\d{2}:\d{2}$/),
-          /** yuan per kWh */
-          energyPrice: z.string().regex(/^\d+(\.\d+)?$/),
-          serviceFee: z.string().regex(/^\d+(\.\d+)?$/),
-        }),
-      )
-      .min(1)
-      .max(96),
+    /** Exactly 4, tier 0 尖 … 3 谷; rates per kWh in yuan ×10^5 (exact integers). */
+    tiers: z.array(z.object({ energyRate: ykcRate, serviceRate: ykcRate })).length(4),
+    /** 48 half-hours from 00:00 local time, each a tier number. */
+    slots: z.array(z.number().int().min(0).max(3)).length(48),
     lossRatio: z.number().int().min(0).max(100).default(0),
   }),
 ]);

@@ -15,7 +15,6 @@ import { ACCEPT_EVERY_TAG, type IdTagAuthority } from '../id-tags';
 import { answerCardStart } from './card-start';
 import { YkcDecodeError } from './codec';
 import { realTimeMeterEvent, realTimeStatusEvent, recordStoppedEvent, transactionRecordedEvent, gunNumber } from './events';
-import { toYkcBillingModel } from './billing-plan';
 import { encodeFrame, FrameReader, YkcFrame } from './frame';
 import { decodePadded, type DesKeyring, EMPTY_KEYRING, type YkcCipher } from './des';
 import { checkYkcLogin, type LoginVerdict } from './login-check';
@@ -577,9 +576,9 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
           return { status: 'ACCEPTED', response: { ...r, gunLineCode: r.gunLineCode.toString('hex') } };
         }
         case 'billing_model.set': {
-          const converted = toYkcBillingModel(pileNo, c.modelNo, c.segments, c.lossRatio);
-          if (!converted.ok) return failed(`UNREPRESENTABLE: ${converted.reason}`);
-          const r = await this.request<{ applied: boolean }>('0x57', t, () => this.send(setBillingModel, converted.model));
+          const tiers = c.tiers.map((x) => ({ electricity: x.energyRate, service: x.serviceRate })) as BillingModel['tiers'];
+          const model: BillingModel = { pileNo, modelNo: c.modelNo, tiers, lossRatio: c.lossRatio, slots: c.slots };
+          const r = await this.request<{ applied: boolean }>('0x57', t, () => this.send(setBillingModel, model));
           if (typeof r === 'string') return failed(r);
           if (r.applied) this.modelNo = c.modelNo;
           return r.applied ? { status: 'ACCEPTED', response: { modelNo: c.modelNo } } : { status: 'REJECTED' };

@@ -1,44 +1,45 @@
-import { createHash } from 'node:crypto';
 import type { ServiceGraphQLClient } from '@evcs/platform';
+import { z } from 'zod';
 import type { ChargerDirectory } from '../directory';
-import type { BillingModel, PriceTier } from './messages/billing-model';
+import type { BillingModel } from './messages/billing-model';
 import type { BillingModelSource } from './server';
 
-const QUERY = `query($c: ID!) {
-  effectiveTariff(chargerId: $c) {
-    plan { id versionAt { version ykcBillingModel { representable reasons slots tiers { tier energyPrice serviceFee } } } }
+// The station goes with the charger: an unbound pile inherits its station's default,
+// and orders prices its sessions with the same resolution (priceSession with the station).
+const QUERY = `query($c: ID!, $s: ID) {
+  effectiveTariff(chargerId: $c, stationId: $s) {
+    plan { versionAt { ykcBillingModel { representable modelNo slots tiers { tier energyRate serviceRate } } } }
   }
 }`;
 
-interface Answer {
-  effectiveTariff: {
-    plan: {
-      id: string;
-      versionAt: { version: number; ykcBillingModel: { representable: boolean; reasons: string[]; slots: number[]; tiers: { tier: number; energyPrice: string; serviceFee: string }[] } } | null;
-    } | null;
-  } | null;
-}
-
-/** "0.6800" yuan/kWh → 68000 (10^-5 yuan), exactly. */
-export function toFenThousandths(price: string): number {
-  const m = /^(\d+)(?:\.(\d{1,5}))?$/.exec(price);
-  if (!m) throw new RangeError(`not a price with at most 5 decimals: ${price}`);
-  return Number(m[1]) * 100_000 + Number((m[2] ?? '').padEnd(5, '0'));
-}
-
-/**
- * The model number a pile shows and verifies (0x05): 4 BCD digits. Two from the
- * plan, two from its version, so a new version or another plan changes it.
- */
-export function modelNumber(planId: string, version: number): string {
-  const plan = createHash('sha256').update(planId).digest().readUInt16BE(0) % 100;
-  return `${String(plan).padStart(2, '0')}${String(version % 100).padStart(2, '0')}`;
-}
+/** Rates are read as the integers tariffs sends (yuan ×10^5); the bridge converts no prices. */
+const rate = z.number().int().min(0).max(0xffffffff);
+const Answer = z.object({
+  effectiveTariff: z
+    .object({
+      plan: z
+        .object({
+          versionAt: z
+            .object({
+              ykcBillingModel: z.object({
+                representable: z.boolean(),
+                modelNo: z.string().regex(/^\d{4}$/),
+                slots: z.array(z.number().int().min(0).max(3)).length(48),
+                tiers: z.array(z.object({ tier: z.number().int().min(0).max(3), energyRate: rate, serviceRate: rate })),
+              }),
+            })
+            .nullable(),
+        })
+        .nullable(),
+    })
+    .nullable(),
+});
 
 /**
  * What a YKC pile should bill with: the plan billing resolves for it (its
  * binding, its station's default, its tenant's default), as the tariffs
- * service converts it to 4 tiers × 48 half-hours. Null when the plan can't be
+ * service converts it to 4 tiers × 48 half-hours — the platform's only
+ * conversion; this only lays it out for the codec. Null when the plan can't be
  * represented or none applies — the pile keeps its own, and the bridge counts it.
  * Answers are cached briefly: piles ask at every login.
  */
@@ -61,16 +62,17 @@ export class TariffsBillingModelSource implements BillingModelSource {
     if (hit && hit.until > Date.now()) return hit.model;
     const reg = await this.directory.resolve(pileNo);
     if (!reg || reg.tenantId !== tenantId) return null;
-    const data = await this.tariffs.request<Answer>(QUERY, { c: reg.chargerId }, { tenantId });
-    const plan = data.effectiveTariff?.plan;
-    const v = plan?.versionAt;
+    const data = Answer.parse(await this.tariffs.request<unknown>(QUERY, { c: reg.chargerId, s: reg.stationId ?? null }, { tenantId }));
+    const m = data.effectiveTariff?.plan?.versionAt?.ykcBillingModel;
     let model: BillingModel | null = null;
-    if (plan && v && v.ykcBillingModel.representable) {
-      const tiers = [0, 1, 2, 3].map((t): PriceTier => {
-        const tier = v.ykcBillingModel.tiers.find((x) => x.tier === t);
-        return tier ? { electricity: toFenThousandths(tier.energyPrice), service: toFenThousandths(tier.serviceFee) } : { electricity: 0, service: 0 };
-      }) as BillingModel['tiers'];
-      model = { pileNo, modelNo: modelNumber(plan.id, v.version), tiers, lossRatio: 0, slots: v.ykcBillingModel.slots };
+    if (m?.representable) {
+      const tier = (t: number) => {
+        const found = m.tiers.find((x) => x.tier === t);
+        if (!found) throw new Error(`tariffs' YKC model lacks tier ${t}`);
+        return { electricity: found.energyRate, service: found.serviceRate };
+      };
+      // Tariffs keeps no loss ratio: the pile bills the metered energy as it is.
+      model = { pileNo, modelNo: m.modelNo, tiers: [tier(0), tier(1), tier(2), tier(3)], lossRatio: 0, slots: m.slots };
     }
     if (this.cache.size > 50_000) this.cache.clear();
     this.cache.set(key, { model, until: Date.now() + this.ttlMs });

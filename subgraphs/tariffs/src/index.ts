@@ -5,7 +5,7 @@ export { priceSession, PricingInputError } from './domain/pricing';
 export type { MeterSample, PriceItem, SessionPrice, SessionUsage } from './domain/pricing';
 export { validateSegments } from './domain/plan';
 export type { PricedPlan, PlanVersion, Segment, SegmentInput, UserError } from './domain/plan';
-export { toYkcBillingModel } from './domain/ykc';
+export { toYkcBillingModel, ykcModelNumber } from './domain/ykc';
 export type { YkcBillingModel, YkcConversion } from './domain/ykc';
 export { PlanCache } from './domain/plan-cache';
 export { TariffService, MAX_ACTIVE_PLANS_PER_STATION } from './domain/tariff-service';

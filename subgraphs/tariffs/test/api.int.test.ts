@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createKnex, Knex } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
-import { migrations } from '../src';
+import { migrations, ykcModelNumber } from '../src';
 import { aTariff, FIVE_PRICES, seg } from './builders';
 import { BIND, CREATE, EFFECTIVE, Harness, PRICE, REVISE, startTariffs } from './harness';
 
@@ -211,11 +211,12 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
       const id = await createOk(aTariff({ stationId: station1, name: 'YKC friendly' }));
       const ykc = await h.gql(BIND, admin, { input: h.registered({ chargerId: randomUUID(), stationId: station1, planId: id, protocol: 'YKC' }) });
       expect(ykc.body.data.bindChargerTariff.userErrors).toEqual([]);
-      const model = await h.gql('query($id: ID!) { tariffPlan(id: $id) { versionAt { ykcBillingModel { representable tiers { name energyPrice used } slots } } } }', admin, { id });
+      const model = await h.gql('query($id: ID!) { tariffPlan(id: $id) { versionAt { version ykcBillingModel { representable modelNo tiers { name energyPrice energyRate serviceRate used } slots } } } }', admin, { id });
       const m = model.body.data.tariffPlan.versionAt.ykcBillingModel;
       expect(m.representable).toBe(true);
       expect(m.slots).toHaveLength(48);
-      expect(m.tiers[0]).toEqual({ name: 'SHARP', energyPrice: '0.8500', used: true });
+      expect(m.tiers[0]).toEqual({ name: 'SHARP', energyPrice: '0.8500', energyRate: 85_000, serviceRate: 40_000, used: true });
+      expect(m.modelNo).toBe(ykcModelNumber(id, model.body.data.tariffPlan.versionAt.version));
       const rev = await h.gql(REVISE, admin, { input: { planId: id, segments: [seg('00:00', '08:15', '1'), seg('08:15', '24:00', '2')] } });
       expect(rev.body.data.reviseTariffPlan.userErrors[0].code).toBe('YKC_UNREPRESENTABLE');
       expect(rev.body.data.reviseTariffPlan.userErrors[0].message).toContain('half-hour slot 08:00–08:30');

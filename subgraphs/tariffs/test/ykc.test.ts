@@ -1,6 +1,6 @@
 import { Exact } from '../src/domain/exact';
 import { segmentsFromRecords } from '../src/domain/plan';
-import { toYkcBillingModel, toYkcPriceUnits } from '../src/domain/ykc';
+import { toYkcBillingModel, toYkcPriceUnits, ykcModelNumber } from '../src/domain/ykc';
 import { EXAMPLE_SEGMENTS, seg } from './builders';
 
 describe('YKC billing model conversion', () => {
@@ -48,5 +48,15 @@ describe('YKC billing model conversion', () => {
   it('carries prices ×10^5 as the wire does', () => {
     expect(toYkcPriceUnits(Exact.parse('0.6800'))).toBe(68_000);
     expect(toYkcPriceUnits(Exact.parse('1.2345'))).toBe(123_450);
+    // The bridge reads the rates as GraphQL Int: the bound is 2^31−1, not the field's u32.
+    expect(toYkcPriceUnits(Exact.parse('21474.8364'))).toBe(2_147_483_640);
+    expect(() => toYkcPriceUnits(Exact.parse('21474.8365'))).toThrow('does not fit the YKC field');
+  });
+
+  it('numbers a model by plan and version, 4 digits', () => {
+    expect(ykcModelNumber('plan-a', 1)).toMatch(/^\d{4}$/);
+    expect(ykcModelNumber('plan-a', 1)).toBe(ykcModelNumber('plan-a', 1));
+    expect(ykcModelNumber('plan-a', 2)).not.toBe(ykcModelNumber('plan-a', 1));
+    expect(ykcModelNumber('plan-a', 2).slice(0, 2)).toBe(ykcModelNumber('plan-a', 1).slice(0, 2));
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Exact } from './exact';
 import { describeSegment, formatClock, Segment, slotTable, SLOT_MINUTES } from './plan';
 
@@ -10,6 +11,9 @@ import { describeSegment, formatClock, Segment, slotTable, SLOT_MINUTES } from '
  * total price per kWh, dearest first; a plan with fewer than four price pairs
  * leaves the cheaper tier numbers unused (rates 0). Prices travel ×10^5 on the
  * wire; 4-place plan prices always fit.
+ *
+ * This is the platform's only conversion: the protocol bridge encodes what it
+ * returns (rates already ×10^5, the model number) and converts nothing itself.
  */
 export const YKC_TIERS = ['SHARP', 'PEAK', 'FLAT', 'VALLEY'] as const;
 export type YkcTierName = (typeof YKC_TIERS)[number];
@@ -34,12 +38,29 @@ export interface YkcBillingModel {
 
 export type YkcConversion = { ok: true; model: YkcBillingModel } | { ok: false; reasons: string[] };
 
-/** Prices as the wire carries them (yuan × 10^5, unsigned 32-bit). */
+/**
+ * The largest rate a model carries. The wire field is u32, but the rates reach the
+ * bridge as GraphQL Int (signed 32-bit), so the bound is 2^31−1 (21474.83647 yuan/kWh).
+ */
+const MAX_YKC_PRICE_UNITS = Exact.int(0x7fffffff);
+
+/** Prices as the wire carries them (yuan × 10^5), exactly. */
 export const toYkcPriceUnits = (p: Exact): number => {
   const units = p.mul(Exact.int(100_000));
-  if (!units.hasScale(0) || units.sign() < 0 || units.cmp(Exact.int(0xffffffff)) > 0) throw new RangeError(`price ${p.toDecimalString()} does not fit the YKC field`);
+  if (!units.hasScale(0) || units.sign() < 0 || units.cmp(MAX_YKC_PRICE_UNITS) > 0) throw new RangeError(`price ${p.toDecimalString()} does not fit the YKC field`);
   return Number(units.n);
 };
+
+/**
+ * The model number a pile shows and verifies (0x05): 4 BCD digits. Two from the
+ * plan, two from its version, so a new version or another plan changes it (a
+ * collision among 100 plans only costs a pile a model it would have taken anyway
+ * at its next login or push).
+ */
+export function ykcModelNumber(planId: string, version: number): string {
+  const plan = createHash('sha256').update(planId).digest().readUInt16BE(0) % 100;
+  return `${String(plan).padStart(2, '0')}${String(version % 100).padStart(2, '0')}`;
+}
 
 /** Convert one version's segments, or say every reason it can't be represented. */
 export function toYkcBillingModel(segments: readonly Segment[], currency: string): YkcConversion {

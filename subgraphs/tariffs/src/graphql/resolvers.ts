@@ -5,7 +5,7 @@ import { Exact } from '../domain/exact';
 import { segmentsFromRecords, versionAt } from '../domain/plan';
 import { MeterSample, SessionUsage } from '../domain/pricing';
 import { isUuid } from '@evcs/platform';
-import { toYkcBillingModel } from '../domain/ykc';
+import { toYkcBillingModel, toYkcPriceUnits, ykcModelNumber } from '../domain/ykc';
 import { toBinding, toPlan, toSessionPrice, toVersion } from './mappers';
 import {
   BindChargerTariffInput,
@@ -79,8 +79,19 @@ export class TariffPlanVersionResolver {
     return Object.assign(new YkcBillingModel(), {
       representable: r.ok,
       reasons: r.ok ? [] : r.reasons,
+      modelNo: ykcModelNumber(v.planId, v.version),
       tiers: r.ok
-        ? r.model.tiers.map((t) => Object.assign(new YkcPriceTier(), { tier: t.tier, name: t.name, energyPrice: t.energyPrice.toFixed(4), serviceFee: t.serviceFee.toFixed(4), used: t.used }))
+        ? r.model.tiers.map((t) =>
+            Object.assign(new YkcPriceTier(), {
+              tier: t.tier,
+              name: t.name,
+              energyPrice: t.energyPrice.toFixed(4),
+              serviceFee: t.serviceFee.toFixed(4),
+              energyRate: toYkcPriceUnits(t.energyPrice),
+              serviceRate: toYkcPriceUnits(t.serviceFee),
+              used: t.used,
+            }),
+          )
         : [],
       slots: r.ok ? r.model.slots : [],
     });

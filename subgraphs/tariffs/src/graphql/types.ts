@@ -128,6 +128,8 @@ export class YkcPriceTier {
   @Field() name!: string;
   @Field(() => DecimalScalar) energyPrice!: string;
   @Field(() => DecimalScalar) serviceFee!: string;
+  @Field(() => Int, { description: 'energyPrice as the YKC wire carries it: yuan ×10^5, an exact integer' }) energyRate!: number;
+  @Field(() => Int, { description: 'serviceFee as the YKC wire carries it: yuan ×10^5, an exact integer' }) serviceRate!: number;
   @Field({ description: 'Whether any slot uses it' }) used!: boolean;
 }
 
@@ -135,7 +137,8 @@ export class YkcPriceTier {
 export class YkcBillingModel {
   @Field() representable!: boolean;
   @Field(() => [String]) reasons!: string[];
-  @Field(() => [YkcPriceTier]) tiers!: YkcPriceTier[];
+  @Field({ description: 'The model number a pile holding this version shows (4 digits: 2 from the plan, 2 from the version)' }) modelNo!: string;
+  @Field(() => [YkcPriceTier], { description: 'All 4 tiers (0..3) when representable; unused ones rate 0' }) tiers!: YkcPriceTier[];
   @Field(() => [Int], { description: '48 tier numbers, slot k = [k×30 min, (k+1)×30 min) local time' }) slots!: number[];
 }
 
