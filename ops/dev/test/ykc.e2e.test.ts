@@ -16,6 +16,16 @@ function demoRateX1e4(at: Date): number {
   if (hour < 18) return 8500 + 4000;
   return 7800 + 3800;
 }
+/**
+ * A session start `minutes` ago, moved up past the demo plan's price change if one lies between
+ * it and now: the expected amounts below assume one rate for the whole session.
+ */
+function startWithinOneRate(minutes: number): Date {
+  const now = Date.now();
+  let at = now - minutes * 60_000;
+  while (at < now - 1_000 && demoRateX1e4(new Date(at)) !== demoRateX1e4(new Date(now))) at += 15_000;
+  return new Date(at);
+}
 /** kWh ×10^4 × rate (yuan ×10^4 per kWh) → yuan, rounded half-up to the fen. */
 const yuan = (energyX1e4: number, rateX1e4: number): string => {
   const x1e8 = energyX1e4 * rateX1e4;
@@ -147,7 +157,7 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
     const chargerId = (await gql(accessToken, 'query($c: String!) { chargerByCode(code: $c) { id } }', { c: PILE })).chargerByCode.id;
     // a card start: first seen in 0x13
     const card = `${PILE}02${'261201120000'}0101`;
-    pile!.startSession(2, card, { startType: 2, at: new Date(Date.now() - 5 * 60_000) });
+    pile!.startSession(2, card, { startType: 2, at: startWithinOneRate(5) });
     pile!.charge(2, 10_000);
     pile!.reportRealTime(2);
     const charging = await eventually(
@@ -164,7 +174,7 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
 
     // an offline start: the platform hears of it only through its record
     const offline = `${PILE}02${'261201120500'}0102`;
-    pile!.startSession(2, offline, { startType: 4, at: new Date(Date.now() - 3 * 60_000) });
+    pile!.startSession(2, offline, { startType: 4, at: startWithinOneRate(3) });
     pile!.charge(2, 7_770);
     const offlineRecord = pile!.stopSession(2)!;
     await pile!.sendRecord(offlineRecord);
