@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '@evcs/testkit';
 
@@ -23,20 +25,30 @@ describe('start-up with a bad environment (real processes)', () => {
   afterAll(() => new Promise<void>((resolve) => listener.close(() => resolve())));
 
   function start(pkgDir: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, pkgDir, 'dist/src/main.js')], {
+    return run(path.join(REPO_ROOT, pkgDir, 'dist/src/main.js'), env).done;
+  }
+
+  function run(script: string, env: Record<string, string>, onStdout?: (text: string, child: ReturnType<typeof spawn>) => void) {
+    const child = spawn(process.execPath, [script], {
       // only what is given: nothing of the test runner's environment leaks in
       env: { PATH: process.env.PATH ?? '', DATABASE_URL: `postgres://evcs_app@127.0.0.1:${port}/evcs`, KAFKA_BROKERS: `127.0.0.1:${port}`, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let stdout = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      onStdout?.(stdout, child);
+    });
     const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    return new Promise((resolve) =>
+    const done = new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) =>
       child.on('close', (code) => {
         clearTimeout(killer);
-        resolve({ code, stderr });
+        resolve({ code, stderr, stdout });
       }),
     );
+    return { done };
   }
 
   it('orders: a bad common variable and a bad orders variable, both in one message, exit 1, nothing connected', async () => {
@@ -75,5 +87,30 @@ describe('start-up with a bad environment (real processes)', () => {
     expect(bridge.stderr).toContain('KAFKA_NAMESPACE');
     expect(bridge.stderr).toContain('HEARTBEAT_INTERVAL_S');
     expect(connections).toBe(0);
+  });
+
+  it('a declared job runs until SIGTERM, which aborts the run in progress and drains cleanly', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'jobs-fixture-'));
+    try {
+      const jwks = path.join(dir, 'jwks.json');
+      writeFileSync(jwks, JSON.stringify({ keys: [] }));
+      let signalled = false;
+      const r = await run(path.join(__dirname, 'fixtures/job-main.js'), { INTERNAL_JWKS_FILE: jwks, LOG_LEVEL: 'silent' }, (out, child) => {
+        // the second run has started: stop while it is in progress
+        if (!signalled && (out.match(/run started/g) ?? []).length >= 2) {
+          signalled = true;
+          child.kill('SIGTERM');
+        }
+      }).done;
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines.filter((l) => l === 'run started').length).toBeGreaterThanOrEqual(2);
+      // never two runs at once: starts and ends alternate; the last one ended by the drain
+      lines.forEach((l, i) => expect(l).toBe(i % 2 === 0 ? 'run started' : i === lines.length - 1 ? 'run aborted' : 'run ended'));
+      expect(lines.length % 2).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

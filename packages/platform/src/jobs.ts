@@ -24,7 +24,9 @@ export interface IntervalJob {
  * not hammered, nor the log flooded, at the job's own rate.
  */
 export function startIntervalJob(opts: IntervalJobOptions, logger: Logger): IntervalJob {
-  const abort = new AbortController();
+  let stopped = false;
+  // one per run: a run's listeners go with it
+  let runAbort: AbortController | undefined;
   const maxBackoff = opts.maxBackoffMs ?? Math.max(opts.everyMs, 300_000);
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> | undefined;
@@ -36,9 +38,10 @@ export function startIntervalJob(opts: IntervalJobOptions, logger: Logger): Inte
   };
   function tick(): void {
     timer = undefined;
-    if (abort.signal.aborted) return;
-    current = opts
-      .run(abort.signal)
+    if (stopped) return;
+    const abort = (runAbort = new AbortController());
+    current = Promise.resolve()
+      .then(() => opts.run(abort.signal))
       .then(() => {
         failures = 0;
       })
@@ -48,14 +51,16 @@ export function startIntervalJob(opts: IntervalJobOptions, logger: Logger): Inte
       })
       .finally(() => {
         current = undefined;
-        if (!abort.signal.aborted) schedule(failures ? Math.min(opts.everyMs * 2 ** failures, maxBackoff) : opts.everyMs);
+        runAbort = undefined;
+        if (!stopped) schedule(failures ? Math.min(opts.everyMs * 2 ** failures, maxBackoff) : opts.everyMs);
       });
   }
   schedule(opts.firstAfterMs ?? opts.everyMs);
 
   return {
     stop: async () => {
-      abort.abort();
+      stopped = true;
+      runAbort?.abort();
       if (timer) clearTimeout(timer);
       await current;
     },
