@@ -138,7 +138,9 @@ export function runSubgraphMain<S extends z.ZodRawShape = Record<never, never>, 
       await Promise.allSettled([...jobs.map((j) => j.stop()), ...consumers.map((c) => c.stop())]);
       // after everything that enqueues; rows it had no time for go out at the next start
       await relay?.stop();
-      await Promise.resolve((shared as { close?(): unknown }).close?.()).catch((e: unknown) => logger.warn({ err: e }, 'closing shared dependencies failed'));
+      await Promise.resolve()
+        .then(() => (shared as { close?(): unknown }).close?.())
+        .catch((e: unknown) => logger.warn({ err: e }, 'closing shared dependencies failed'));
       await bus.close();
       await Promise.allSettled([knex.destroy(), backgroundKnex.destroy()]);
       process.exit(0);
