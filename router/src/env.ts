@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
-import { AppError, commonEnv, ErrorCodes, kafkaNames, parseEnv } from '@evcs/platform';
+import { AppError, commonEnv, ErrorCodes, kafkaNames, KafkaNames, parseEnv } from '@evcs/platform';
 
 /** Repository root, from router/dist/src. Relative paths in the environment are resolved against it. */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -26,6 +26,8 @@ export interface RouterEnv {
   port: number;
   supergraphPath: string;
   kafkaBrokers: string[];
+  /** topics and consumer groups within KAFKA_NAMESPACE */
+  names: KafkaNames;
   /** charger events (the bridge's) and access revocations (the tenants subgraph's), within KAFKA_NAMESPACE */
   chargerEventsTopic: string;
   accessEventsTopic: string;
@@ -66,6 +68,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): RouterEnv {
     port: env.PORT,
     supergraphPath: fromRoot(env.SUPERGRAPH_PATH),
     kafkaBrokers: env.KAFKA_BROKERS,
+    names,
     chargerEventsTopic: names.topic(CHARGER_EVENTS_TOPIC),
     accessEventsTopic: names.topic(ACCESS_EVENTS_TOPIC),
     authJwksUrl: env.AUTH_JWKS_URL,

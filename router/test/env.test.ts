@@ -17,10 +17,11 @@ describe('loadEnv', () => {
     expect(env.accessEventsTopic).toBe('evcs.access-events.v1');
   });
 
-  it('names its topics within KAFKA_NAMESPACE, as the subgraphs do', () => {
+  it('names its topics and consumer groups within KAFKA_NAMESPACE, as the subgraphs do', () => {
     const env = loadEnv({ ...base, KAFKA_NAMESPACE: 'ci_42' });
     expect(env.chargerEventsTopic).toBe('ci_42.evcs.charger-events.v1');
     expect(env.accessEventsTopic).toBe('ci_42.evcs.access-events.v1');
+    expect(env.names.group('router-r1')).toBe('ci_42.router-r1');
   });
 
   it('collects SUBGRAPH_URL_<NAME> overrides by lower-cased name', () => {
