@@ -1,15 +1,16 @@
 import { hostname } from 'node:os';
 import { CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC, IDTAG_EVENTS_TOPIC, TARIFF_EVENTS_TOPIC } from '@evcs/events';
-import { envFields } from '@evcs/platform';
+import { commonEnv, envFields, kafkaNames } from '@evcs/platform';
 import { z } from 'zod';
 import { DES_MODES } from './ykc/des';
 
-/** The bridge's environment, parsed once at start-up (all problems reported together). */
-export const BridgeEnv = z.object({
-  PORT: envFields.port(4100),
+/**
+ * The bridge's environment beside the common variables, parsed once at start-up (all problems
+ * reported together). Its topics are named within KAFKA_NAMESPACE (bridgeTopics), as every service's.
+ */
+export const BridgeEnv = commonEnv(4100).extend({
   /** Chargers connect from the network; local dev keeps the default loopback. */
   HOST: z.string().min(1).default('127.0.0.1'),
-  KAFKA_BROKERS: envFields.kafkaBrokers(),
   ASSETS_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
   /** the tariffs subgraph: billing models for YKC piles */
   TARIFFS_URL: z.string().url().default('http://127.0.0.1:4003/graphql'),
@@ -19,7 +20,6 @@ export const BridgeEnv = z.object({
   BRIDGE_SIGNING_KEY_FILE: z.string({ required_error: 'path to the private JWK the bridge signs service tokens with' }).min(1),
   BRIDGE_ID: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
   HEARTBEAT_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(300),
-  CHARGER_EVENTS_TOPIC: z.string().min(1).default(CHARGER_EVENTS_TOPIC),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   /** Postgres (application role): transaction ids, YKC record dedup, connection registry (charger credentials live in assets). */
   DATABASE_URL: z.string({ required_error: 'Postgres URL of the application role' }).url(),
@@ -30,11 +30,6 @@ export const BridgeEnv = z.object({
   TLS_KEY_FILE: z.string().min(1).optional(),
   TLS_CERT_FILE: z.string().min(1).optional(),
   PING_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
-  CHARGER_COMMANDS_TOPIC: z.string().min(1).default(CHARGER_COMMANDS_TOPIC),
-  /** Tariff changes (the whole name): new billing models are pushed to connected YKC piles. */
-  TARIFF_EVENTS_TOPIC: z.string().min(1).default(TARIFF_EVENTS_TOPIC),
-  /** Id-tag changes (the whole name): connected OCPP chargers' local lists are kept in step. */
-  ID_TAG_EVENTS_TOPIC: z.string().min(1).default(IDTAG_EVENTS_TOPIC),
   /** Balance (fen) a YKC pile is told an authorised card may spend (0x32); piles refuse to start on 0. */
   YKC_CARD_BALANCE_FEN: z.coerce.number().int().min(1).max(4_294_967_295).default(20_000),
   /** JSON `{ "<desKeyRef>": "<32 or 48 hex digits>" }`: the 3DES keys of YKC piles registered with a desKeyRef. */
@@ -43,6 +38,20 @@ export const BridgeEnv = z.object({
   YKC_DES_MODE: z.enum(DES_MODES).default('ecb'),
   /** Enables POST /debug/graphql for operators presenting this bearer token. */
   DEBUG_TOKEN: z.string().min(16).optional(),
-  LOG_LEVEL: envFields.logLevel(),
 }).refine((e) => Boolean(e.TLS_KEY_FILE) === Boolean(e.TLS_CERT_FILE), { message: 'TLS_KEY_FILE and TLS_CERT_FILE go together', path: ['TLS_CERT_FILE'] });
 export type BridgeEnv = z.infer<typeof BridgeEnv>;
+
+/**
+ * The bridge's topics within the deployment's namespace: charger events out, platform commands
+ * in, tariff changes (new billing models pushed to connected YKC piles) and id-tag changes
+ * (connected OCPP chargers' local lists kept in step).
+ */
+export function bridgeTopics(env: Pick<BridgeEnv, 'KAFKA_NAMESPACE'>) {
+  const names = kafkaNames(env.KAFKA_NAMESPACE);
+  return {
+    topic: names.topic(CHARGER_EVENTS_TOPIC),
+    commandTopic: names.topic(CHARGER_COMMANDS_TOPIC),
+    tariffEventsTopic: names.topic(TARIFF_EVENTS_TOPIC),
+    idTagEventsTopic: names.topic(IDTAG_EVENTS_TOPIC),
+  };
+}

@@ -6,7 +6,7 @@ import { GraphQLSecurityRecorder } from './connections/charger-security';
 import { GraphQLChargerDirectory } from './directory';
 import { GraphQLIdTagAuthority } from './id-tags';
 import { PgLocalListStore } from './persistence/local-list-store';
-import { BridgeEnv } from './env';
+import { BridgeEnv, bridgeTopics } from './env';
 import { PgBridgeStore } from './persistence/pg-store';
 import { loadDesKeyring } from './ykc/des';
 import { TariffsBillingModelSource } from './ykc/tariff-models';
@@ -17,6 +17,7 @@ const TOKEN_ISSUER = 'evcs-bridge';
 
 async function main(): Promise<void> {
   const env = parseEnv(BridgeEnv);
+  const topics = bridgeTopics(env);
   const logger = createLogger('protocol-bridge', { level: env.LOG_LEVEL });
   const signingKey = await importSigningKey(await readFile(env.BRIDGE_SIGNING_KEY_FILE, 'utf8'));
   const tls = env.TLS_KEY_FILE && env.TLS_CERT_FILE ? { key: await readFile(env.TLS_KEY_FILE, 'utf8'), cert: await readFile(env.TLS_CERT_FILE, 'utf8') } : undefined;
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   const billingModels = new TariffsBillingModelSource(new ServiceGraphQLClient({ url: env.TARIFFS_URL, tokens, subject: 'protocol-bridge', timeoutMs: 3_000 }), directory);
   const idTags = new GraphQLIdTagAuthority(new ServiceGraphQLClient({ url: env.TENANTS_URL, tokens, subject: 'protocol-bridge', timeoutMs: 3_000 }));
   const bus = new KafkaEventBus({ clientId: `protocol-bridge-${env.BRIDGE_ID}`, brokers: env.KAFKA_BROKERS, logger });
-  await bus.ensureTopics([{ topic: env.CHARGER_EVENTS_TOPIC, partitions: CHARGER_EVENTS_PARTITIONS }]);
+  await bus.ensureTopics([{ topic: topics.topic, partitions: CHARGER_EVENTS_PARTITIONS }]);
   const knex = createKnex({ connectionString: env.DATABASE_URL, schema: 'bridge', pool: { max: 10 }, applicationName: 'protocol-bridge' });
   const store = new PgBridgeStore(knex);
 
@@ -48,10 +49,7 @@ async function main(): Promise<void> {
     config: bridgeConfig({
       bridgeId: env.BRIDGE_ID,
       heartbeatIntervalS: env.HEARTBEAT_INTERVAL_S,
-      topic: env.CHARGER_EVENTS_TOPIC,
-      commandTopic: env.CHARGER_COMMANDS_TOPIC,
-      tariffEventsTopic: env.TARIFF_EVENTS_TOPIC,
-      idTagEventsTopic: env.ID_TAG_EVENTS_TOPIC,
+      ...topics,
       ykcCardBalanceFen: env.YKC_CARD_BALANCE_FEN,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       pingIntervalMs: env.PING_INTERVAL_MS,
@@ -67,7 +65,7 @@ async function main(): Promise<void> {
     });
   });
   const scheme = tls ? 'wss' : 'ws';
-  logger.info({ port, ykcPort, ykcDesKeys: desKeys.size, tls: Boolean(tls), bridgeId: env.BRIDGE_ID, topic: env.CHARGER_EVENTS_TOPIC }, 'started');
+  logger.info({ port, ykcPort, ykcDesKeys: desKeys.size, tls: Boolean(tls), bridgeId: env.BRIDGE_ID, topic: topics.topic }, 'started');
   process.stdout.write(`protocol-bridge listening on ${scheme}://${env.HOST}:${port}/ocpp and tcp://${env.YKC_HOST ?? env.HOST}:${ykcPort} (YKC)\n`);
 
   let stopping = false;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { TARIFF_EVENTS_TOPIC } from '@evcs/events';
-import { createKnex, createLogger, generateSigningKey, KafkaEventBus, kafkaNames, Knex, listen, ServiceGraphQLClient, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import { TARIFF_EVENTS_PARTITIONS, TARIFF_EVENTS_TOPIC } from '@evcs/events';
+import { createKnex, createLogger, generateSigningKey, KafkaEventBus, kafkaNames, Knex, listen, OutboxRelay, PgOutbox, ServiceGraphQLClient, TokenIssuer, TokenVerifier } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, TestDatabase, uniqueName } from '@evcs/testkit';
 import { createTariffsServer, migrations as tariffsMigrations, seedDemoTariffs, TariffsServer } from '@evcs/tariffs';
 import { bridgeConfig } from '../src/config';
@@ -24,6 +24,7 @@ describe('YKC billing models pushed when tariffs change (real Kafka, TCP, HTTP, 
   let tdb: TestDatabase;
   let knex: Knex;
   let tariffs: TariffsServer;
+  let relay: OutboxRelay;
   let tariffsUrl: string;
   let router: TokenIssuer;
   let bus: KafkaEventBus;
@@ -53,9 +54,12 @@ describe('YKC billing models pushed when tariffs change (real Kafka, TCP, HTTP, 
     tariffs = await createTariffsServer({
       knex,
       verifier: new TokenVerifier({ keys: [bridgeKey.publicJwk, routerKey.publicJwk] }, ['evcs-bridge', 'evcs-router']),
-      events: { bus, names: tariffNames, idleMs: 50 },
+      onCommitted: () => relay.wake(),
       logger,
     });
+    // the relay beside it, as runSubgraphMain runs it
+    relay = new OutboxRelay({ outbox: new PgOutbox(knex, 'tariffs'), bus, names: tariffNames, logger, idleMs: 50, prepare: () => bus.ensureTopics([{ topic: tariffTopic, partitions: TARIFF_EVENTS_PARTITIONS }]) });
+    relay.start();
     tariffsUrl = `http://127.0.0.1:${await listen(tariffs.server, 0)}/graphql`;
     const directory = testDirectory({
       [PILES.a]: { tenantId: tenant, chargerId: randomUUID() },
@@ -82,6 +86,7 @@ describe('YKC billing models pushed when tariffs change (real Kafka, TCP, HTTP, 
     await bus?.close();
     await database?.close();
     await tariffs?.stop();
+    await relay?.stop();
     await knex?.destroy();
     await tdb?.drop();
   });

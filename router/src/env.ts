@@ -2,20 +2,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
-import { AppError, envFields, ErrorCodes, parseEnv } from '@evcs/platform';
+import { AppError, commonEnv, ErrorCodes, kafkaNames, KafkaNames, parseEnv } from '@evcs/platform';
 
 /** Repository root, from router/dist/src. Relative paths in the environment are resolved against it. */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 
 const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
 
-const Env = z.object({
-  PORT: envFields.port(4000),
+/** The router's variables beside the common ones; topics are named within KAFKA_NAMESPACE, like every service's. */
+const Env = commonEnv(4000).extend({
   SUPERGRAPH_PATH: z.string().min(1).default('schema/supergraph.graphql'),
-  KAFKA_BROKERS: envFields.kafkaBrokers(),
-  CHARGER_EVENTS_TOPIC: z.string().min(1).default(CHARGER_EVENTS_TOPIC),
-  /** Access revocations from the tenants subgraph (namespaced like CHARGER_EVENTS_TOPIC). */
-  ACCESS_EVENTS_TOPIC: z.string().min(1).default(ACCESS_EVENTS_TOPIC),
   /** Where client access tokens' public keys come from: the tenants service's JWKS URL (follows key rotation) or a file. */
   AUTH_JWKS_URL: z.string().url().optional(),
   AUTH_JWKS_FILE: z.string().min(1).optional(),
@@ -24,13 +20,15 @@ const Env = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash, underscore (names a Kafka consumer group)')
     .default(`${os.hostname()}-${process.pid}`),
-  LOG_LEVEL: envFields.logLevel(),
 });
 
 export interface RouterEnv {
   port: number;
   supergraphPath: string;
   kafkaBrokers: string[];
+  /** topics and consumer groups within KAFKA_NAMESPACE */
+  names: KafkaNames;
+  /** charger events (the bridge's) and access revocations (the tenants subgraph's), within KAFKA_NAMESPACE */
   chargerEventsTopic: string;
   accessEventsTopic: string;
   /** exactly one of these two */
@@ -65,12 +63,14 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): RouterEnv {
   }
   if (!env || problems.length > 0) throw new AppError(ErrorCodes.INVALID_CONFIGURATION, `Invalid environment:\n${problems.join('\n')}`);
   const fromRoot = (p: string) => path.resolve(REPO_ROOT, p);
+  const names = kafkaNames(env.KAFKA_NAMESPACE);
   return {
     port: env.PORT,
     supergraphPath: fromRoot(env.SUPERGRAPH_PATH),
     kafkaBrokers: env.KAFKA_BROKERS,
-    chargerEventsTopic: env.CHARGER_EVENTS_TOPIC,
-    accessEventsTopic: env.ACCESS_EVENTS_TOPIC,
+    names,
+    chargerEventsTopic: names.topic(CHARGER_EVENTS_TOPIC),
+    accessEventsTopic: names.topic(ACCESS_EVENTS_TOPIC),
     authJwksUrl: env.AUTH_JWKS_URL,
     authJwksFile: env.AUTH_JWKS_FILE ? fromRoot(env.AUTH_JWKS_FILE) : undefined,
     signingKeyFile: fromRoot(env.ROUTER_SIGNING_KEY_FILE),

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     internalIssuer,
     bus,
     instanceId: env.instanceId,
+    names: env.names,
     logger,
     chargerEventsTopic: env.chargerEventsTopic,
     accessEventsTopic: env.accessEventsTopic,

@@ -7,10 +7,12 @@ import {
   canonicalPath,
   ErrorCodes,
   executeApollo,
+  kafkaNames,
   readJsonBody,
   sendHttpError,
   sendJson,
   type EventBus,
+  type KafkaNames,
   type Logger,
   type Subscription,
   type TokenIssuer,
@@ -37,6 +39,8 @@ export interface RouterDeps {
   bus: EventBus;
   /** Unique per running instance; names this instance's consumer group. */
   instanceId: string;
+  /** The deployment's Kafka namespace: the consumer groups are named within it (default: none). */
+  names?: KafkaNames;
   logger: Logger;
   /** Charger events topic. Default: CHARGER_EVENTS_TOPIC. */
   chargerEventsTopic?: string;
@@ -75,6 +79,7 @@ const GRAPHQL_PATH = '/graphql';
  */
 export async function createRouter(deps: RouterDeps): Promise<Router> {
   const logger = deps.logger;
+  const group = (deps.names ?? kafkaNames('')).group;
   const publicRootFields = deps.publicRootFields ?? PUBLIC_ROOT_FIELDS;
   const tokens = new InternalTokens(deps.internalIssuer);
   const gateway = await startGateway({ supergraphSdl: deps.supergraphSdl, subgraphUrls: deps.subgraphUrls, tokens, logger });
@@ -85,7 +90,7 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
     const revocations = new RevocationList();
     // Unique per start, not only per instance: the group commits nothing and is read from the
     // beginning, and two processes sharing an INSTANCE_ID must not split its partitions.
-    const revocationGroup = `router-${deps.instanceId}-access-${randomBytes(4).toString('hex')}`;
+    const revocationGroup = group(`router-${deps.instanceId}-access-${randomBytes(4).toString('hex')}`);
     revocationFeed = await startRevocationFeed({ bus: deps.bus, topic: deps.accessEventsTopic ?? ACCESS_EVENTS_TOPIC, groupId: revocationGroup, list: revocations, logger });
     const revocationSubscription = revocationFeed;
     let revocationsComplete = false;
@@ -123,7 +128,7 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
     feed = await startChargerEventFeed({
       bus: deps.bus,
       topic: deps.chargerEventsTopic ?? CHARGER_EVENTS_TOPIC,
-      groupId: `router-${deps.instanceId}`,
+      groupId: group(`router-${deps.instanceId}`),
       logger,
       isIdle: () => statusHub.size === 0,
       handlers: {
@@ -135,7 +140,7 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
     let closing = false;
     let feedReady = false;
     const ready = Promise.all([
-      feedSubscription.ready.then(() => logger.info({ groupId: `router-${deps.instanceId}` }, 'event feed joined')),
+      feedSubscription.ready.then(() => logger.info({ groupId: group(`router-${deps.instanceId}`) }, 'event feed joined')),
       revocationsCaughtUp,
     ]).then(() => {
       feedReady = true;

@@ -17,6 +17,13 @@ describe('loadEnv', () => {
     expect(env.accessEventsTopic).toBe('evcs.access-events.v1');
   });
 
+  it('names its topics and consumer groups within KAFKA_NAMESPACE, as the subgraphs do', () => {
+    const env = loadEnv({ ...base, KAFKA_NAMESPACE: 'ci_42' });
+    expect(env.chargerEventsTopic).toBe('ci_42.evcs.charger-events.v1');
+    expect(env.accessEventsTopic).toBe('ci_42.evcs.access-events.v1');
+    expect(env.names.group('router-r1')).toBe('ci_42.router-r1');
+  });
+
   it('collects SUBGRAPH_URL_<NAME> overrides by lower-cased name', () => {
     const env = loadEnv({ ...base, SUBGRAPH_URL_ASSETS: 'http://10.0.0.5:4002/graphql' });
     expect(env.subgraphUrls).toEqual({ assets: 'http://10.0.0.5:4002/graphql' });
@@ -32,11 +39,12 @@ describe('loadEnv', () => {
   it('reports every problem at once', () => {
     let message = '';
     try {
-      loadEnv({ PORT: 'x', SUBGRAPH_URL_ASSETS: 'nope' });
+      loadEnv({ PORT: 'x', KAFKA_NAMESPACE: 'Upper.Case', SUBGRAPH_URL_ASSETS: 'nope' });
     } catch (e) {
       message = (e as Error).message;
     }
     expect(message).toContain('PORT');
+    expect(message).toContain('KAFKA_NAMESPACE');
     expect(message).toContain('AUTH_JWKS_FILE');
     expect(message).toContain('ROUTER_SIGNING_KEY_FILE');
     expect(message).toContain('SUBGRAPH_URL_ASSETS');

@@ -1,7 +1,6 @@
 import net from 'node:net';
 import path from 'node:path';
-import { createKnex, kafkaNames } from '@evcs/platform';
-import { ACCESS_EVENTS_TOPIC, CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC, IDTAG_EVENTS_TOPIC, TARIFF_EVENTS_TOPIC } from '@evcs/events';
+import { createKnex } from '@evcs/platform';
 import { DemoStation, seedDemoAssets } from '@evcs/assets';
 import { JWKS_PATH, PasswordHasher, SeedUser, seedIdTags, seedTenantWithAdmin } from '@evcs/tenants';
 import { seedDemoTariffs } from '@evcs/tariffs';
@@ -82,6 +81,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const common = {
     DATABASE_URL: appUrl,
     KAFKA_BROKERS: brokers.join(','),
+    // every service, router and bridge included, names its topics and groups within it
     KAFKA_NAMESPACE: opts.kafkaNamespace ?? '',
     INTERNAL_JWKS_FILE: keys.internalJwksFile,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
@@ -89,8 +89,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // copies of graphql) were ~4 % of a subgraph's CPU under load.
     NODE_ENV: process.env.NODE_ENV ?? 'production',
   };
-  // the bridge and router take the topic name whole; subgraphs derive it from KAFKA_NAMESPACE
-  const chargerEventsTopic = kafkaNames(opts.kafkaNamespace ?? '').topic(CHARGER_EVENTS_TOPIC);
   const group = new ProcessGroup({ quiet: opts.quiet, onExit: opts.onUnexpectedExit });
   if (!ephemeral) {
     // Fixed ports: say which are taken before starting anything, rather than let one service
@@ -139,9 +137,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           ...common,
           ...subgraphEnv,
           PORT: String(p),
-          CHARGER_EVENTS_TOPIC: chargerEventsTopic,
-          // revocations published by the tenants subgraph (under KAFKA_NAMESPACE there)
-          ACCESS_EVENTS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(ACCESS_EVENTS_TOPIC),
           SUPERGRAPH_PATH: path.join(REPO_ROOT, 'schema/supergraph.graphql'),
           // the tenants subgraph's JWKS: key rotation reaches the router without a restart
           AUTH_JWKS_URL: subgraphUrls.tenants.replace(/\/graphql$/, JWKS_PATH),
@@ -157,7 +152,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await group.start({
       name: 'bridge',
       script: dist('protocol-bridge'),
-      env: { ...common, PORT: String(bridgePort), YKC_PORT: String(ykcPort), CHARGER_COMMANDS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(CHARGER_COMMANDS_TOPIC), TARIFF_EVENTS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(TARIFF_EVENTS_TOPIC), ID_TAG_EVENTS_TOPIC: kafkaNames(opts.kafkaNamespace ?? '').topic(IDTAG_EVENTS_TOPIC), CHARGER_EVENTS_TOPIC: chargerEventsTopic, ASSETS_URL: subgraphUrls.assets, TARIFFS_URL: subgraphUrls.tariffs, TENANTS_URL: subgraphUrls.tenants, BRIDGE_SIGNING_KEY_FILE: keys.bridgeKeyFile, BRIDGE_ID: `bridge-${process.pid}` },
+      env: { ...common, PORT: String(bridgePort), YKC_PORT: String(ykcPort), ASSETS_URL: subgraphUrls.assets, TARIFFS_URL: subgraphUrls.tariffs, TENANTS_URL: subgraphUrls.tenants, BRIDGE_SIGNING_KEY_FILE: keys.bridgeKeyFile, BRIDGE_ID: `bridge-${process.pid}` },
       readyUrl: `http://127.0.0.1:${bridgePort}/health/ready`,
     });
 

@@ -26,6 +26,21 @@ export const envFields = {
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 
+/**
+ * The variables every service reads, under one convention: the router, the bridge and each
+ * subgraph extend this schema with their own and parse the whole once (parseEnv), so one
+ * message names every problem, common or not, before anything connects.
+ */
+export function commonEnv(defaultPort: number) {
+  return z.object({
+    PORT: envFields.port(defaultPort),
+    LOG_LEVEL: envFields.logLevel(),
+    KAFKA_BROKERS: envFields.kafkaBrokers(),
+    /** topics and consumer groups are named with kafkaNames(KAFKA_NAMESPACE) */
+    KAFKA_NAMESPACE: kafkaNamespaceField(),
+  });
+}
+
 export const kafkaNamespaceField = () =>
   z
     .string()

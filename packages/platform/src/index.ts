@@ -22,3 +22,4 @@ export * from './energy';
 export * from './graphql-values';
 export * from './outcome';
 export * from './charger-credentials';
+export * from './jobs';

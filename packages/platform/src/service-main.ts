@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { EventBus, KafkaEventBus, Subscription } from './bus';
+import { EventBus, KafkaEventBus, Subscription, TopicSpec } from './bus';
 import { createKnex, Knex } from './db';
-import { envFields, kafkaNamespaceField, kafkaNames, KafkaNames, parseEnv } from './env';
+import { commonEnv, envFields, kafkaNames, KafkaNames, parseEnv } from './env';
 import { listen } from './http';
 import { TokenVerifier } from './identity';
+import { startIntervalJob } from './jobs';
 import { createLogger, Logger } from './logger';
+import { OutboxRelay, PgOutbox } from './outbox';
 import type { SubgraphServer } from './subgraph';
 
 /** Issuers whose internal tokens subgraphs accept. */
@@ -18,28 +20,55 @@ export interface SubgraphRuntime {
   bus: EventBus;
   /** Topic and consumer-group names within this deployment's Kafka namespace. */
   names: KafkaNames;
+  /** The service's outbox relay, when it declares one: wake it after a commit that enqueued, to publish now rather than at its next poll. */
+  outbox?: { wake(): void };
 }
 
-export interface SubgraphMainOptions {
-  name: string;
-  defaultPort: number;
-  createServer(rt: SubgraphRuntime): Promise<SubgraphServer>;
-  /** Kafka consumers and other background work beside the HTTP server. Its `rt.knex` is the background pool (DB_BACKGROUND_POOL_MAX), not the API's. */
-  startConsumers?(rt: SubgraphRuntime): Promise<Subscription[]>;
-}
-
-const Env = (defaultPort: number) =>
-  z.object({
-    PORT: envFields.port(defaultPort),
+/** What every subgraph reads (see the README's environment section); a subgraph declares only its own variables beside these. */
+export const subgraphEnv = (defaultPort: number) =>
+  commonEnv(defaultPort).extend({
     DATABASE_URL: envFields.databaseUrl(),
-    KAFKA_BROKERS: envFields.kafkaBrokers(),
     INTERNAL_JWKS_FILE: z.string({ required_error: 'path to the JWKS of internal token signers' }).min(1),
-    LOG_LEVEL: envFields.logLevel(),
-    KAFKA_NAMESPACE: kafkaNamespaceField(),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
     /** Connections for consumers, relays and scheduled jobs — a pool of their own (see below). */
     DB_BACKGROUND_POOL_MAX: z.coerce.number().int().min(1).max(200).default(6),
   });
+export type SubgraphEnv = z.infer<ReturnType<typeof subgraphEnv>>;
+
+/** A job run every `everyMs` on the background pool, never overlapping itself (startIntervalJob). */
+export interface SubgraphJob<E, D> {
+  name: string;
+  everyMs: number | ((env: E) => number);
+  firstAfterMs?: number;
+  run(rt: SubgraphRuntime, env: E, shared: D, signal: AbortSignal): Promise<unknown>;
+}
+
+/**
+ * A subgraph's `main`, as a declaration. The runner parses the environment once (the common
+ * variables and `env` together: every problem in one message, exit 1, before anything
+ * connects), builds the runtime, starts the outbox relay, consumers and jobs, listens, and
+ * drains it all on SIGTERM.
+ */
+export interface SubgraphMainOptions<S extends z.ZodRawShape, D> {
+  name: string;
+  defaultPort: number;
+  /** the subgraph's own variables */
+  env?: z.ZodObject<S>;
+  /** Built once, before the server, consumers and jobs, which all get it (clients of other services, payment channels). `close` runs at the end of a drain. */
+  shared?(env: SubgraphEnv & z.infer<z.ZodObject<S>>, logger: Logger): Promise<D> | D;
+  /**
+   * The platform's outbox relay over `<schema>.outbox` (schema default: the name), on the
+   * background pool; `prepare` creates `topics` (base names, namespaced here) before the first
+   * publish, so the service starts without Kafka and the relay catches up.
+   */
+  outbox?: { schema?: string; topics: TopicSpec[]; idleMs?: number };
+  /** Topics the consumers read (base names, namespaced here), created before they start. */
+  consumes?: TopicSpec[];
+  /** Kafka consumers beside the HTTP server. Their `rt.knex` is the background pool (DB_BACKGROUND_POOL_MAX), not the API's. */
+  consumers?(rt: SubgraphRuntime, env: SubgraphEnv & z.infer<z.ZodObject<S>>, shared: D): Promise<Subscription[]>;
+  jobs?: SubgraphJob<SubgraphEnv & z.infer<z.ZodObject<S>>, D>[];
+  createServer(rt: SubgraphRuntime, env: SubgraphEnv & z.infer<z.ZodObject<S>>, shared: D): Promise<SubgraphServer>;
+}
 
 /**
  * Also stop when the process that started this one is gone: with EVCS_EXIT_WITH_PARENT=1
@@ -60,20 +89,44 @@ export function exitWithParent(shutdown: (reason: string) => void): void {
 }
 
 /** The `main` of every subgraph: read env, build dependencies, listen, drain on SIGTERM. */
-export function runSubgraphMain(opts: SubgraphMainOptions): void {
+export function runSubgraphMain<S extends z.ZodRawShape = Record<never, never>, D extends object = Record<never, never>>(opts: SubgraphMainOptions<S, D>): void {
+  type Env = SubgraphEnv & z.infer<z.ZodObject<S>>;
   const run = async () => {
-    const env = parseEnv(Env(opts.defaultPort));
+    const env = parseEnv(subgraphEnv(opts.defaultPort).merge(opts.env ?? z.object({}))) as Env;
     const logger = createLogger(opts.name, { level: env.LOG_LEVEL });
     const verifier = new TokenVerifier(JSON.parse(readFileSync(env.INTERNAL_JWKS_FILE, 'utf8')), INTERNAL_ISSUERS);
+    const shared = ((await opts.shared?.(env, logger)) ?? {}) as D;
     const knex = createKnex({ connectionString: env.DATABASE_URL, schema: opts.name, pool: { max: env.DB_POOL_MAX } });
     // Background work gets its own pool: a consumer working off a backlog (several partitions
     // at once, a transaction per chunk) would otherwise hold the connections API requests wait
     // for, and a slow API must not stall consumption either.
     const backgroundKnex = createKnex({ connectionString: env.DATABASE_URL, schema: opts.name, pool: { max: env.DB_BACKGROUND_POOL_MAX } });
     const bus = new KafkaEventBus({ clientId: opts.name, brokers: env.KAFKA_BROKERS, logger });
-    const rt: SubgraphRuntime = { knex, verifier, logger, bus, names: kafkaNames(env.KAFKA_NAMESPACE) };
-    const consumers = opts.startConsumers ? await opts.startConsumers({ ...rt, knex: backgroundKnex }) : [];
-    const srv = await opts.createServer(rt);
+    const names = kafkaNames(env.KAFKA_NAMESPACE);
+    const namespaced = (specs: TopicSpec[]) => specs.map((t) => ({ ...t, topic: names.topic(t.topic) }));
+    const declared = opts.outbox;
+    const relay = declared
+      ? new OutboxRelay({
+          outbox: new PgOutbox(backgroundKnex, declared.schema ?? opts.name),
+          bus,
+          names,
+          logger,
+          idleMs: declared.idleMs,
+          prepare: () => bus.ensureTopics(namespaced(declared.topics)),
+        })
+      : undefined;
+    const rt: SubgraphRuntime = { knex, verifier, logger, bus, names, ...(relay ? { outbox: { wake: () => relay.wake() } } : {}) };
+    const background: SubgraphRuntime = { ...rt, knex: backgroundKnex };
+    relay?.start();
+    if (opts.consumes?.length) await bus.ensureTopics(namespaced(opts.consumes));
+    const consumers = opts.consumers ? await opts.consumers(background, env, shared) : [];
+    const jobs = (opts.jobs ?? []).map((j) =>
+      startIntervalJob(
+        { name: j.name, everyMs: typeof j.everyMs === 'function' ? j.everyMs(env) : j.everyMs, firstAfterMs: j.firstAfterMs, run: (signal) => j.run(background, env, shared, signal) },
+        logger,
+      ),
+    );
+    const srv = await opts.createServer(rt, env, shared);
     const port = await listen(srv.server, env.PORT);
     logger.info({ port }, `${opts.name} subgraph listening on http://127.0.0.1:${port}/graphql`);
     let stopping = false;
@@ -82,7 +135,12 @@ export function runSubgraphMain(opts: SubgraphMainOptions): void {
       stopping = true;
       logger.info({ signal }, 'draining');
       await srv.stop();
-      await Promise.allSettled(consumers.map((c) => c.stop()));
+      await Promise.allSettled([...jobs.map((j) => j.stop()), ...consumers.map((c) => c.stop())]);
+      // after everything that enqueues; rows it had no time for go out at the next start
+      await relay?.stop();
+      await Promise.resolve()
+        .then(() => (shared as { close?(): unknown }).close?.())
+        .catch((e: unknown) => logger.warn({ err: e }, 'closing shared dependencies failed'));
       await bus.close();
       await Promise.allSettled([knex.destroy(), backgroundKnex.destroy()]);
       process.exit(0);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { CHARGER_EVENTS_PARTITIONS, CHARGER_EVENTS_TOPIC } from '@evcs/events';
-import { importSigningKey, parseEnv, runSubgraphMain, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
+import { importSigningKey, runSubgraphMain, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
 import { z } from 'zod';
 import { ASSETS_TOKEN_ISSUER, HttpTenantQuotas } from './clients/tenant-quotas';
 import { StatusIngestService } from './domain/status-ingest';
@@ -19,16 +19,14 @@ const AssetsEnv = z.object({
 runSubgraphMain({
   name: 'assets',
   defaultPort: 4002,
-  createServer: async (rt) => {
-    const env = parseEnv(AssetsEnv);
+  env: AssetsEnv,
+  consumes: [{ topic: CHARGER_EVENTS_TOPIC, partitions: CHARGER_EVENTS_PARTITIONS }],
+  consumers: async ({ bus, knex, logger, names }) => [
+    await startStatusConsumer({ bus, ingest: new StatusIngestService(new PgStatusStore(knex)), logger, topic: names.topic(CHARGER_EVENTS_TOPIC), groupId: names.group('assets-status') }),
+  ],
+  createServer: async (rt, env) => {
     const key = await importSigningKey(await readFile(env.ASSETS_SIGNING_KEY_FILE, 'utf8'));
     const quotas = new HttpTenantQuotas(new ServiceGraphQLClient({ url: env.TENANTS_URL, tokens: new TokenIssuer(key, ASSETS_TOKEN_ISSUER), subject: 'assets', timeoutMs: 3_000 }));
     return createAssetsServer({ ...rt, quotas });
-  },
-  startConsumers: async ({ bus, knex, logger, names }) => {
-    const topic = names.topic(CHARGER_EVENTS_TOPIC);
-    await bus.ensureTopics([{ topic, partitions: CHARGER_EVENTS_PARTITIONS }]);
-    const ingest = new StatusIngestService(new PgStatusStore(knex));
-    return [await startStatusConsumer({ bus, ingest, logger, topic, groupId: names.group('assets-status') })];
   },
 });

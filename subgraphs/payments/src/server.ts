@@ -29,12 +29,10 @@ export interface PaymentsServer extends SubgraphServer {
 }
 
 
-/** Builds the payments subgraph HTTP server (GraphQL, notify endpoints, health); never listens. */
-export async function createPaymentsServer(deps: PaymentsDeps): Promise<PaymentsServer> {
-  const store = new PgPaymentStore(deps.knex);
-  const repo = new PaymentsReadRepository(deps.knex);
+/** The payment service over `deps.knex`: the server's, and the settlement and statement jobs' (on the background pool). */
+export function createPaymentService(deps: Omit<PaymentsDeps, 'verifier'>, store = new PgPaymentStore(deps.knex)): PaymentService {
   const base = () => (typeof deps.publicBaseUrl === 'string' ? deps.publicBaseUrl : deps.publicBaseUrl()).replace(/\/$/, '');
-  const service = new PaymentService({
+  return new PaymentService({
     store,
     channels: deps.channels,
     notifyUrls: {
@@ -49,6 +47,13 @@ export async function createPaymentsServer(deps: PaymentsDeps): Promise<Payments
     now: deps.now,
     merchantTenantId: deps.merchantTenantId,
   });
+}
+
+/** Builds the payments subgraph HTTP server (GraphQL, notify endpoints, health); never listens. */
+export async function createPaymentsServer(deps: PaymentsDeps): Promise<PaymentsServer> {
+  const store = new PgPaymentStore(deps.knex);
+  const repo = new PaymentsReadRepository(deps.knex);
+  const service = createPaymentService(deps, store);
   const notifyRoute = (channel: ChannelName) => async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
     const rawBody = await readBody(req, 64 * 1024);
     const a = await service.handleNotification(channel, { headers: req.headers, rawBody });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TARIFF_EVENTS_PARTITIONS, TARIFF_EVENTS_TOPIC } from '@evcs/events';
 import { readFileSync } from 'node:fs';
-import { importSigningKey, parseEnv, runSubgraphMain, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
+import { importSigningKey, runSubgraphMain, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
 import { z } from 'zod';
 import { AssetsChargerLookup, TARIFFS_TOKEN_ISSUER } from './clients/assets-chargers';
 import { PlanCache } from './domain/plan-cache';
@@ -22,18 +22,18 @@ const instanceId = `${process.pid}-${randomUUID().slice(0, 8)}`;
 runSubgraphMain({
   name: 'tariffs',
   defaultPort: 4003,
-  createServer: async (rt) => {
-    const env = parseEnv(TariffsEnv);
-    const tokens = new TokenIssuer(await importSigningKey(readFileSync(env.TARIFFS_SIGNING_KEY_FILE, 'utf8')), TARIFFS_TOKEN_ISSUER);
-    const chargers = new AssetsChargerLookup(new ServiceGraphQLClient({ url: env.ASSETS_URL, tokens, subject: 'tariffs', timeoutMs: 3_000 }));
-    return createTariffsServer({ ...rt, cache, chargers, events: { bus: rt.bus, names: rt.names } });
-  },
-  startConsumers: async ({ bus, logger, names }) => {
-    const topic = names.topic(TARIFF_EVENTS_TOPIC);
-    await bus.ensureTopics([{ topic, partitions: TARIFF_EVENTS_PARTITIONS }]);
+  env: TariffsEnv,
+  outbox: { topics: [{ topic: TARIFF_EVENTS_TOPIC, partitions: TARIFF_EVENTS_PARTITIONS }], idleMs: 250 },
+  consumes: [{ topic: TARIFF_EVENTS_TOPIC, partitions: TARIFF_EVENTS_PARTITIONS }],
+  consumers: async ({ bus, logger, names }) => {
     // Its own group per instance: every instance must see every change.
-    const sub = await startCacheInvalidation({ bus, cache, logger, topic, groupId: names.group(`tariffs-cache-${instanceId}`) });
+    const sub = await startCacheInvalidation({ bus, cache, logger, topic: names.topic(TARIFF_EVENTS_TOPIC), groupId: names.group(`tariffs-cache-${instanceId}`) });
     await sub.ready;
     return [sub];
+  },
+  createServer: async (rt, env) => {
+    const tokens = new TokenIssuer(await importSigningKey(readFileSync(env.TARIFFS_SIGNING_KEY_FILE, 'utf8')), TARIFFS_TOKEN_ISSUER);
+    const chargers = new AssetsChargerLookup(new ServiceGraphQLClient({ url: env.ASSETS_URL, tokens, subject: 'tariffs', timeoutMs: 3_000 }));
+    return createTariffsServer({ ...rt, cache, chargers, onCommitted: () => rt.outbox?.wake() });
   },
 });

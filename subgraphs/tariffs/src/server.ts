@@ -1,5 +1,4 @@
-import { TARIFF_EVENTS_PARTITIONS, TARIFF_EVENTS_TOPIC } from '@evcs/events';
-import { createSubgraphServer, EventBus, KafkaNames, Knex, Logger, OutboxRelay, PgOutbox, pingDatabase, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
+import { createSubgraphServer, Knex, Logger, pingDatabase, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
 import type { TariffsContext } from './context';
 import { PlanCache } from './domain/plan-cache';
 import type { ChargerLookup, TariffReadScope, TariffWriteScope } from './domain/ports';
@@ -15,11 +14,10 @@ export interface TariffsDeps {
   /** The in-process plan cache pricing reads from; shared with the cache-invalidation consumer. */
   cache?: PlanCache;
   /**
-   * Where plan and binding changes are announced: the server runs the relay of its outbox
-   * to this bus (topics under `names`). Without it, changes wait in the outbox (schema
-   * tooling, single-instance tests).
+   * Told after a commit that enqueued plan or binding changes: wakes the outbox relay (run
+   * beside the server by runSubgraphMain), so they are announced now rather than at its next poll.
    */
-  events?: { bus: EventBus; names: KafkaNames; idleMs?: number };
+  onCommitted?: () => void;
   clock?: () => Date;
   /** The charger's station and protocol for bindings (assets; AssetsChargerLookup). Without it bindChargerTariff is unavailable. */
   chargers?: ChargerLookup;
@@ -34,17 +32,7 @@ export interface TariffsServer extends SubgraphServer {
 export async function createTariffsServer(deps: TariffsDeps): Promise<TariffsServer> {
   const store = new PgTariffStore(deps.knex);
   const cache = deps.cache ?? new PlanCache();
-  const relay = deps.events
-    ? new OutboxRelay({
-        outbox: new PgOutbox(deps.knex, 'tariffs'),
-        bus: deps.events.bus,
-        names: deps.events.names,
-        logger: deps.logger,
-        idleMs: deps.events.idleMs ?? 250,
-        prepare: () => deps.events!.bus.ensureTopics([{ topic: deps.events!.names.topic(TARIFF_EVENTS_TOPIC), partitions: TARIFF_EVENTS_PARTITIONS }]),
-      })
-    : null;
-  const service = new TariffService(store, { committed: () => relay?.wake() }, cache, deps.logger, deps.clock, deps.chargers);
+  const service = new TariffService(store, { committed: () => deps.onCommitted?.() }, cache, deps.logger, deps.clock, deps.chargers);
   const srv = await createSubgraphServer<TariffsContext>({
     name: SUBGRAPH_NAME,
     schema: await buildTariffsSchema(),
@@ -72,14 +60,5 @@ export async function createTariffsServer(deps: TariffsDeps): Promise<TariffsSer
       await pingDatabase(deps.knex);
     },
   });
-  relay?.start();
-  return {
-    ...srv,
-    service,
-    cache,
-    stop: async () => {
-      await srv.stop();
-      await relay?.stop();
-    },
-  };
+  return { ...srv, service, cache };
 }

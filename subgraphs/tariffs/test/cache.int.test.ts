@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { encodeTariffEvent, TARIFF_EVENTS_PARTITIONS, TARIFF_EVENTS_TOPIC } from '@evcs/events';
-import { createKnex, KafkaEventBus, kafkaNames, Knex, Subscription } from '@evcs/platform';
+import { createKnex, KafkaEventBus, kafkaNames, Knex, OutboxRelay, PgOutbox, Subscription } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
 import { migrations, PlanCache, startCacheInvalidation } from '../src';
 import { aTariff, seg } from './builders';
@@ -16,6 +16,7 @@ describe('plan cache invalidation across instances (real Postgres + Kafka)', () 
   let knex: Knex;
   const buses: KafkaEventBus[] = [];
   const subs: Subscription[] = [];
+  const relays: OutboxRelay[] = [];
   let a: Harness;
   let b: Harness;
   let c: Harness;
@@ -36,7 +37,11 @@ describe('plan cache invalidation across instances (real Postgres + Kafka)', () 
       subs.push(sub);
       await sub.ready;
     }
-    return startTariffs(knex, { cache, events: { bus, names, idleMs: 50 } });
+    // each instance runs its relay, as runSubgraphMain runs it beside a real one
+    const relay = new OutboxRelay({ outbox: new PgOutbox(knex, 'tariffs'), bus, names, logger: silent, idleMs: 50 });
+    relays.push(relay);
+    relay.start();
+    return startTariffs(knex, { cache, onCommitted: () => relay.wake() });
   }
 
   beforeAll(async () => {
@@ -63,6 +68,7 @@ describe('plan cache invalidation across instances (real Postgres + Kafka)', () 
   afterAll(async () => {
     await Promise.allSettled(subs.map((s) => s.stop()));
     await Promise.allSettled([a, b, c].map((h) => h?.stop()));
+    await Promise.allSettled(relays.map((r) => r.stop()));
     await Promise.allSettled(buses.map((x) => x.close()));
     await knex?.destroy();
     await db?.drop();
@@ -96,8 +102,18 @@ describe('plan cache invalidation across instances (real Postgres + Kafka)', () 
     const cheap = await createPlan('Cheap', '1.0000');
     const dear = await createPlan('Dear', '3.0000');
     await bind(cheap);
-    // Events leave through A's outbox after each commit: let B receive these three before it caches.
-    await eventually(async () => b.srv.cache.stats.invalidations >= seen + 3, { what: 'B saw the three changes', timeoutMs: 10_000 });
+    // Events leave through A's outbox after each commit: let B receive these three (and any late
+    // warm-up events) before it caches — its invalidation count reached them and stays put.
+    let last = -1;
+    await eventually(
+      async () => {
+        const now = b.srv.cache.stats.invalidations;
+        const settled = now >= seen + 3 && now === last;
+        last = now;
+        return settled;
+      },
+      { what: 'B saw the three changes, and nothing more arrives', timeoutMs: 15_000, intervalMs: 500 },
+    );
     expect(await priceOn(b)).toBe('10.00');
     expect(await priceOn(c)).toBe('10.00');
     const hits = b.srv.cache.stats.hits;

@@ -16,7 +16,8 @@ import { freePort, startStack } from '../stack';
 async function main(): Promise<void> {
   const dir = process.argv[2] ?? '/tmp/router-profile';
   const database = uniqueName('evcs_prof');
-  const stack = await startStack({ database, kafkaNamespace: uniqueName('prof'), ports: 'ephemeral', quiet: true });
+  const kafkaNamespace = uniqueName('prof');
+  const stack = await startStack({ database, kafkaNamespace, ports: 'ephemeral', quiet: true });
   try {
     const tenantId = randomUUID();
     await stack.seedTenant({ id: tenantId, code: 'prof', name: 'Prof', stations: [1, 2, 3].map((s) => ({ code: `PF-${s}`, name: `PF ${s}`, chargers: [{ code: `PF-${s}-${tenantId.slice(0, 4)}`, connectors: 2 }] })) });
@@ -24,7 +25,8 @@ async function main(): Promise<void> {
     const env = {
       ...process.env,
       PORT: String(port),
-      KAFKA_NAMESPACE: '',
+      // the stack's topics: charger events and revocations reach this router too
+      KAFKA_NAMESPACE: kafkaNamespace,
       SUPERGRAPH_PATH: path.join(REPO_ROOT, 'schema/supergraph.graphql'),
       AUTH_JWKS_URL: stack.subgraphUrls.tenants.replace(/\/graphql$/, JWKS_PATH),
       ROUTER_SIGNING_KEY_FILE: stack.keys.routerKeyFile,

@@ -11,55 +11,28 @@ export interface SchedulerOptions {
   recon: ReconciliationService;
   /** whose midnight ends a business day */
   timezone: string;
-  /** how often to look for work */
-  intervalMs?: number;
   now?: () => Date;
 }
 
 /**
- * Periodic work of the orders service, safe with many instances:
+ * One run of the orders service's periodic work (a job of its runSubgraphMain), safe with many instances:
  *  - remote starts never confirmed by the charger fail (conditional updates);
  *  - yesterday is reconciled for every tenant with activity, once (a run per
  *    tenant and day is unique; a completed one is left alone, a crashed one is
  *    resumed from its checkpoint by whichever instance comes next).
+ * Stops between tenants once `signal` aborts (a drain).
  */
-export function startScheduler(opts: SchedulerOptions): { stop(): Promise<void>; tick(): Promise<void> } {
+export async function runScheduledWork(opts: SchedulerOptions, signal?: AbortSignal): Promise<void> {
   const now = opts.now ?? (() => new Date());
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> | undefined;
-  let stopped = false;
-
-  async function tick(): Promise<void> {
-    const expired = await opts.sessions.expirePendingStarts((before) => opts.jobs.stalePendingStarts(before));
-    if (expired) opts.logger.info({ expired }, 'remote starts timed out');
-    const date = yesterday(now(), opts.timezone);
-    const w = dayWindow(date, opts.timezone);
-    for (const tenant_id of await opts.jobs.tenantsActiveBetween(w.from, w.to)) {
-      if (stopped) return;
-      const run = await opts.recon.run(tenant_id, date, opts.timezone);
-      if (run !== 'busy' && run.finishedAt && Date.now() - run.finishedAt.getTime() < 60_000) {
-        opts.logger.info({ tenantId: tenant_id, date, processed: run.processed, discrepancies: run.discrepancies }, 'reconciled');
-      }
+  const expired = await opts.sessions.expirePendingStarts((before) => opts.jobs.stalePendingStarts(before));
+  if (expired) opts.logger.info({ expired }, 'remote starts timed out');
+  const date = yesterday(now(), opts.timezone);
+  const w = dayWindow(date, opts.timezone);
+  for (const tenant_id of await opts.jobs.tenantsActiveBetween(w.from, w.to)) {
+    if (signal?.aborted) return;
+    const run = await opts.recon.run(tenant_id, date, opts.timezone);
+    if (run !== 'busy' && run.finishedAt && Date.now() - run.finishedAt.getTime() < 60_000) {
+      opts.logger.info({ tenantId: tenant_id, date, processed: run.processed, discrepancies: run.discrepancies }, 'reconciled');
     }
   }
-
-  const loop = () => {
-    if (stopped) return;
-    current = tick()
-      .catch((e: unknown) => opts.logger.error({ err: e }, 'scheduled work failed; will retry'))
-      .finally(() => {
-        current = undefined;
-        if (!stopped) timer = setTimeout(loop, opts.intervalMs ?? 60_000);
-      });
-  };
-  timer = setTimeout(loop, 1_000);
-
-  return {
-    tick,
-    stop: async () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await current;
-    },
-  };
 }
