@@ -29,7 +29,10 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: [...restrict(SQL_AND_ORM, 'domain code talks to storage through its ports (persistence/ implements them)'), ...restrict(GRAPHQL, 'domain code knows no GraphQL (graphql/ maps to and from it)')],
+          paths: [
+            ...restrict(SQL_AND_ORM, 'domain code talks to storage through its ports (persistence/ implements them)'),
+            ...restrict(GRAPHQL, 'domain code knows no GraphQL (graphql/ maps to and from it)'),
+          ],
           patterns: [
             { group: ['**/persistence/**', '**/persistence'], message: 'domain code depends on its ports, not on persistence' },
             { group: ['**/graphql/**', '**/graphql'], message: 'domain code knows no GraphQL layer' },
@@ -47,7 +50,11 @@ export default tseslint.config(
         {
           paths: restrict(SQL_AND_ORM, 'the GraphQL layer calls domain services; only persistence talks SQL'),
           patterns: [
-            { group: ['**/persistence/**', '**/persistence'], message: 'the GraphQL layer imports no persistence types (shared read types live in domain/)', allowTypeImports: false },
+            {
+              group: ['**/persistence/**', '**/persistence'],
+              message: 'the GraphQL layer imports no persistence types (shared read types live in domain/)',
+              allowTypeImports: false,
+            },
             { group: ['knex/*', 'pg/*', 'objection/*'], message: 'only persistence talks SQL' },
           ],
         },
@@ -57,14 +64,19 @@ export default tseslint.config(
   {
     // Everything else in a subgraph's src (events, jobs, clients, server wiring): no SQL of its own.
     files: ['subgraphs/*/src/**/*.ts'],
-    ignores: [
-      'subgraphs/*/src/persistence/**',
-      'subgraphs/*/src/domain/**',
-      'subgraphs/*/src/graphql/**',
-    ],
+    ignores: ['subgraphs/*/src/persistence/**', 'subgraphs/*/src/domain/**', 'subgraphs/*/src/graphql/**'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { paths: restrict(SQL_AND_ORM, 'only persistence talks SQL'), patterns: [{ group: ['knex/*', 'pg/*', 'objection/*'], message: 'only persistence talks SQL' }] }],
-      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.property.name='raw']", message: 'SQL belongs in persistence/ (a store or repository method)' }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: restrict(SQL_AND_ORM, 'only persistence talks SQL'),
+          patterns: [{ group: ['knex/*', 'pg/*', 'objection/*'], message: 'only persistence talks SQL' }],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.property.name='raw']", message: 'SQL belongs in persistence/ (a store or repository method)' },
+      ],
     },
   },
 );

@@ -15,7 +15,10 @@ const LAYERS = ['domain', 'persistence'];
 module.exports = {
   // integration and e2e suites start real brokers, databases and processes
   testTimeout: 120_000,
-  collectCoverageFrom: [...COVERED.map((w) => `<rootDir>/${w}/dist/src/{${LAYERS.join(',')}}/**/*.js`), '<rootDir>/protocol-bridge/dist/src/persistence/**/*.js'],
+  collectCoverageFrom: [
+    ...COVERED.map((w) => `<rootDir>/${w}/dist/src/{${LAYERS.join(',')}}/**/*.js`),
+    '<rootDir>/protocol-bridge/dist/src/persistence/**/*.js',
+  ],
   coverageDirectory: '<rootDir>/coverage',
   coverageReporters: ['text-summary', 'json-summary', 'lcov'],
   coverageThreshold: Object.fromEntries(
@@ -24,7 +27,12 @@ module.exports = {
   ),
   reporters: ['default', '<rootDir>/ops/jest/summary-reporter.js'],
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/dist/test/**/*.test.js'], testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.js$', '\\.e2e\\.test\\.js$'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/**/dist/test/**/*.test.js'],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.js$', '\\.e2e\\.test\\.js$'],
+    },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/**/dist/test/**/*.int.test.js'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/**/dist/test/**/*.e2e.test.js'] },
   ],

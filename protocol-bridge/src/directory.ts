@@ -215,7 +215,8 @@ export class GraphQLChargerDirectory implements ChargerDirectory {
   }
 
   private async ask(code: string): Promise<z.infer<typeof Answer>['chargerRegistration']> {
-    const unavailable = (message: string, cause?: unknown) => new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `charger directory: ${message}`, { retriable: true, cause });
+    const unavailable = (message: string, cause?: unknown) =>
+      new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `charger directory: ${message}`, { retriable: true, cause });
     let data: unknown;
     try {
       data = await this.assets.request<unknown>(CHARGER_REGISTRATION_QUERY, { code });

@@ -150,7 +150,12 @@ export class GraphQLIdTagAuthority implements IdTagAuthority {
     const l = parsed.data.localAuthList;
     return {
       version: l.version,
-      entries: l.entries.map((e) => ({ idTag: e.idTag, status: e.status, ...(e.expiryDate ? { expiryDate: e.expiryDate } : {}), ...(e.parentIdTag ? { parentIdTag: e.parentIdTag } : {}) })),
+      entries: l.entries.map((e) => ({
+        idTag: e.idTag,
+        status: e.status,
+        ...(e.expiryDate ? { expiryDate: e.expiryDate } : {}),
+        ...(e.parentIdTag ? { parentIdTag: e.parentIdTag } : {}),
+      })),
     };
   }
 

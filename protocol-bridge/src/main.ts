@@ -20,14 +20,18 @@ async function main(): Promise<void> {
   const topics = bridgeTopics(env);
   const logger = createLogger('protocol-bridge', { level: env.LOG_LEVEL });
   const signingKey = await importSigningKey(await readFile(env.BRIDGE_SIGNING_KEY_FILE, 'utf8'));
-  const tls = env.TLS_KEY_FILE && env.TLS_CERT_FILE ? { key: await readFile(env.TLS_KEY_FILE, 'utf8'), cert: await readFile(env.TLS_CERT_FILE, 'utf8') } : undefined;
+  const tls =
+    env.TLS_KEY_FILE && env.TLS_CERT_FILE ? { key: await readFile(env.TLS_KEY_FILE, 'utf8'), cert: await readFile(env.TLS_CERT_FILE, 'utf8') } : undefined;
   const desKeys = await loadDesKeyring(env.YKC_DES_KEYS_FILE, env.YKC_DES_MODE);
   const tokens = new TokenIssuer(signingKey, TOKEN_ISSUER);
   const assets = new ServiceGraphQLClient({ url: env.ASSETS_URL, tokens, subject: 'protocol-bridge' });
   const directory = new GraphQLChargerDirectory(assets);
   const security = new GraphQLSecurityRecorder(assets, logger);
   // YKC piles ask for their billing model (0x09): the tariffs service's plan for them, converted.
-  const billingModels = new TariffsBillingModelSource(new ServiceGraphQLClient({ url: env.TARIFFS_URL, tokens, subject: 'protocol-bridge', timeoutMs: 3_000 }), directory);
+  const billingModels = new TariffsBillingModelSource(
+    new ServiceGraphQLClient({ url: env.TARIFFS_URL, tokens, subject: 'protocol-bridge', timeoutMs: 3_000 }),
+    directory,
+  );
   const idTags = new GraphQLIdTagAuthority(new ServiceGraphQLClient({ url: env.TENANTS_URL, tokens, subject: 'protocol-bridge', timeoutMs: 3_000 }));
   const bus = new KafkaEventBus({ clientId: `protocol-bridge-${env.BRIDGE_ID}`, brokers: env.KAFKA_BROKERS, logger });
   await bus.ensureTopics([{ topic: topics.topic, partitions: CHARGER_EVENTS_PARTITIONS }]);

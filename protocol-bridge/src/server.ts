@@ -100,7 +100,12 @@ export function createBridge(deps: BridgeDeps): Bridge {
   const idTags = deps.idTags ?? ACCEPT_EVERY_TAG;
   // Local lists are kept only where id-tag changes are heard.
   const localLists = config.idTagEventsTopic
-    ? new LocalListSync({ authority: idTags, store: deps.localListStore ?? new MemoryLocalListStore(), logger, count: (what) => diagnostics.metrics.count('OCPP16', what) })
+    ? new LocalListSync({
+        authority: idTags,
+        store: deps.localListStore ?? new MemoryLocalListStore(),
+        logger,
+        count: (what) => diagnostics.metrics.count('OCPP16', what),
+      })
     : undefined;
   const security = deps.security ?? new InMemorySecurityRecorder(deps.directory instanceof InMemoryChargerDirectory ? deps.directory : undefined);
   const common = { directory: deps.directory, publisher, logger, config, store, diagnostics, live, security, now: deps.now, newId, idTags };
@@ -120,7 +125,9 @@ export function createBridge(deps: BridgeDeps): Bridge {
     now: deps.now,
     newId,
   });
-  const debug = deps.debugToken ? createDebugHandler({ token: deps.debugToken, diagnostics, publisher, live, bridgeId: config.bridgeId, newId, now: deps.now }) : undefined;
+  const debug = deps.debugToken
+    ? createDebugHandler({ token: deps.debugToken, diagnostics, publisher, live, bridgeId: config.bridgeId, newId, now: deps.now })
+    : undefined;
   let draining = false;
   let closing: Promise<void> | undefined;
 

@@ -28,7 +28,9 @@ describe('BatchingChargerEventPublisher', () => {
     const first = publisher.publish(connectedEvent(ctx, aStamp())).then(() => settled.push('first'));
     await tick();
     expect(requests).toHaveLength(1);
-    const more = [1, 2, 3].map((n) => publisher.publish(statusNotificationEvent(aChargerContext({ chargerId: `CP-${n}` }), aStamp(), aStatusNotification())).then(() => settled.push(`s${n}`)));
+    const more = [1, 2, 3].map((n) =>
+      publisher.publish(statusNotificationEvent(aChargerContext({ chargerId: `CP-${n}` }), aStamp(), aStatusNotification())).then(() => settled.push(`s${n}`)),
+    );
     await tick();
     expect(requests).toHaveLength(1);
     requests[0].resolve();
@@ -106,7 +108,10 @@ describe('ChargerSession', () => {
 
   it('starts only after the work it was told to wait for', async () => {
     const published: string[] = [];
-    const publisher = { publish: async (e: { chargerId: string; type: string }) => void published.push(`${e.chargerId}:${e.type}`), close: async () => undefined };
+    const publisher = {
+      publish: async (e: { chargerId: string; type: string }) => void published.push(`${e.chargerId}:${e.type}`),
+      close: async () => undefined,
+    };
     let releaseOld!: () => void;
     const old = new Promise<void>((r) => (releaseOld = r));
     const session = new ChargerSession(aChargerContext(), publisher, () => aStamp(), old);

@@ -92,7 +92,17 @@ describe('platform commands across two bridge instances (real Kafka and Postgres
     expect(outcomes.every((o) => o.source.protocol === 'OCPP16')).toBe(true);
     expect(outcomes[5].data.response).toEqual({ configurationKey: [{ key: 'HeartbeatInterval', readonly: false, value: '300' }], unknownKey: [] });
     expect(cp.commandsReceived.map((c) => c.action).sort()).toEqual(
-      ['ChangeAvailability', 'ChangeConfiguration', 'ClearCache', 'GetConfiguration', 'RemoteStartTransaction', 'RemoteStopTransaction', 'Reset', 'TriggerMessage', 'UnlockConnector'].sort(),
+      [
+        'ChangeAvailability',
+        'ChangeConfiguration',
+        'ClearCache',
+        'GetConfiguration',
+        'RemoteStartTransaction',
+        'RemoteStopTransaction',
+        'Reset',
+        'TriggerMessage',
+        'UnlockConnector',
+      ].sort(),
     );
     expect(cp.commandsReceived.find((c) => c.action === 'RemoteStartTransaction')!.params).toEqual({ connectorId: 1, idTag: 'APP-1' });
     // exactly one result per command, even though two instances consumed the topic
@@ -103,14 +113,32 @@ describe('platform commands across two bridge instances (real Kafka and Postgres
 
   it('forwards a command routed by the instance that does not hold the charger to the holder’s inbox', async () => {
     // Route explicitly on each non-holder: A for the OCPP charger (held by B), B for the pile (held by A).
-    const viaA: ChargerCommand = { id: randomUUID(), version: 1, tenantId, chargerId: 'CMD-OCPP', issuedAt: new Date().toISOString(), timeoutMs: 5000, command: { type: 'cache.clear' } };
-    const viaB: ChargerCommand = { id: randomUUID(), version: 1, tenantId, chargerId: PILE, issuedAt: new Date().toISOString(), timeoutMs: 5000, command: { type: 'time.sync' } };
+    const viaA: ChargerCommand = {
+      id: randomUUID(),
+      version: 1,
+      tenantId,
+      chargerId: 'CMD-OCPP',
+      issuedAt: new Date().toISOString(),
+      timeoutMs: 5000,
+      command: { type: 'cache.clear' },
+    };
+    const viaB: ChargerCommand = {
+      id: randomUUID(),
+      version: 1,
+      tenantId,
+      chargerId: PILE,
+      issuedAt: new Date().toISOString(),
+      timeoutMs: 5000,
+      command: { type: 'time.sync' },
+    };
     expect(a.live.get('CMD-OCPP')).toBeUndefined();
     expect(b.live.get(PILE)).toBeUndefined();
     await a.commands.dispatch(viaA);
     await b.commands.dispatch(viaB);
     const [ra, rb] = await Promise.all(
-      [viaA, viaB].map((c) => eventually(async () => results().find((r) => r.data.commandId === c.id), { timeoutMs: 30_000, what: `forwarded ${c.command.type}` })),
+      [viaA, viaB].map((c) =>
+        eventually(async () => results().find((r) => r.data.commandId === c.id), { timeoutMs: 30_000, what: `forwarded ${c.command.type}` }),
+      ),
     );
     expect(ra.data.status).toBe('ACCEPTED');
     expect(ra.source.bridgeId).toBe(b.commands.inbox.replace(/^.*\.inbox\./, ''));

@@ -44,7 +44,10 @@ describe('killing a bridge mid-session loses nothing (real processes, Kafka, Pos
         PORT: String(port),
         YKC_PORT: String(ykcPort),
         BRIDGE_ID: id,
-        DIRECTORY: JSON.stringify({ 'CRASH-CP': testRegistration('CRASH-CP', { tenantId, chargerId: randomUUID() }), [PILE]: testRegistration(PILE, { tenantId, chargerId: randomUUID() }) }),
+        DIRECTORY: JSON.stringify({
+          'CRASH-CP': testRegistration('CRASH-CP', { tenantId, chargerId: randomUUID() }),
+          [PILE]: testRegistration(PILE, { tenantId, chargerId: randomUUID() }),
+        }),
       },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
@@ -118,12 +121,19 @@ describe('killing a bridge mid-session loses nothing (real processes, Kafka, Pos
       }
     }
     await killer;
-    const restartedTx = await untilAcknowledged(async () => (await ocppSession()).startTransaction(1, 'CRASH-TAG', 0, new Date('2026-01-01T00:00:00Z')), deadline);
+    const restartedTx = await untilAcknowledged(
+      async () => (await ocppSession()).startTransaction(1, 'CRASH-TAG', 0, new Date('2026-01-01T00:00:00Z')),
+      deadline,
+    );
     expect(restartedTx.transactionId).toBe(tx.transactionId);
 
     const values = () =>
       new Set(
-        received.flatMap((r) => (r.event.type === 'session.meter_values' && r.event.chargerId === 'CRASH-CP' ? r.event.data.readings.flatMap((x) => x.samples.map((s) => Number(s.value))) : [])),
+        received.flatMap((r) =>
+          r.event.type === 'session.meter_values' && r.event.chargerId === 'CRASH-CP'
+            ? r.event.data.readings.flatMap((x) => x.samples.map((s) => Number(s.value)))
+            : [],
+        ),
       );
     await eventually(async () => acknowledgedReadings.every((v) => values().has(v)), { timeoutMs: 30_000, what: 'every acknowledged meter reading on Kafka' });
     const recorded = () => new Set(received.flatMap((r) => (r.event.type === 'transaction.recorded' ? [r.event.data.transactionId] : [])));

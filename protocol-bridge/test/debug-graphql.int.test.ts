@@ -23,7 +23,11 @@ describe('operator debugging GraphQL on the bridge (/debug/graphql)', () => {
   let pile: SimulatedYkcPile;
 
   const gql = async (query: string, variables: Record<string, unknown> = {}, auth = `Bearer ${token}`) => {
-    const res = await fetch(`${base}/debug/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(`${base}/debug/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: auth },
+      body: JSON.stringify({ query, variables }),
+    });
     return { status: res.status, body: (await res.json()) as { data?: any; errors?: unknown[] } };
   };
 
@@ -72,11 +76,22 @@ describe('operator debugging GraphQL on the bridge (/debug/graphql)', () => {
   });
 
   it('injects a simulated event, and refuses an invalid one with userErrors', async () => {
-    const mutation = 'mutation($t: String!, $c: String!, $type: String!, $data: String!) { injectEvent(tenantId: $t, chargerId: $c, type: $type, data: $data) { eventId userErrors { code field message } } }';
-    const ok = await gql(mutation, { t: tenantId, c: PILE, type: 'connector.status_changed', data: JSON.stringify({ connectorId: 1, status: 'Faulted', errorCode: 'GroundFailure' }) });
+    const mutation =
+      'mutation($t: String!, $c: String!, $type: String!, $data: String!) { injectEvent(tenantId: $t, chargerId: $c, type: $type, data: $data) { eventId userErrors { code field message } } }';
+    const ok = await gql(mutation, {
+      t: tenantId,
+      c: PILE,
+      type: 'connector.status_changed',
+      data: JSON.stringify({ connectorId: 1, status: 'Faulted', errorCode: 'GroundFailure' }),
+    });
     expect(ok.body.data.injectEvent.userErrors).toEqual([]);
     const event = decodeChargerEvent(published.at(-1)!.value as string);
-    expect(event).toMatchObject({ id: ok.body.data.injectEvent.eventId, type: 'connector.status_changed', source: { protocol: 'SIMULATED' }, data: { status: 'Faulted' } });
+    expect(event).toMatchObject({
+      id: ok.body.data.injectEvent.eventId,
+      type: 'connector.status_changed',
+      source: { protocol: 'SIMULATED' },
+      data: { status: 'Faulted' },
+    });
     const bad = await gql(mutation, { t: tenantId, c: PILE, type: 'connector.status_changed', data: JSON.stringify({ connectorId: 1, status: 'Exploded' }) });
     expect(bad.body.data.injectEvent.eventId).toBeNull();
     expect(bad.body.data.injectEvent.userErrors[0]).toMatchObject({ code: 'INVALID_EVENT', field: 'data.status' });

@@ -51,7 +51,10 @@ describe('GraphQLChargerDirectory', () => {
   });
   /** As main.ts builds it, over a fake fetch and the test's clock. */
   const directory = (fetchFn: typeof fetch, opts: GraphQLChargerDirectoryOptions = {}) =>
-    new GraphQLChargerDirectory(new ServiceGraphQLClient({ url: 'http://assets.test/graphql', tokens, subject: 'protocol-bridge', fetch: fetchFn, now }), { now, ...opts });
+    new GraphQLChargerDirectory(new ServiceGraphQLClient({ url: 'http://assets.test/graphql', tokens, subject: 'protocol-bridge', fetch: fetchFn, now }), {
+      now,
+      ...opts,
+    });
 
   it('asks the assets subgraph with a service token and returns the registration', async () => {
     const { calls, fetchFn } = fakeAssets({ 'CP-1': REG('c-1') });
@@ -125,7 +128,11 @@ describe('GraphQLChargerDirectory', () => {
       fail ? Response.json({ errors: [{ message: 'Invalid or expired token', extensions: { code: 'UNAUTHENTICATED' } }], data: null }) : undefined,
     );
     const dir = directory(fetchFn);
-    await expect(dir.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true, message: expect.stringContaining('UNAUTHENTICATED') });
+    await expect(dir.resolve('CP-1')).rejects.toMatchObject({
+      code: 'DEPENDENCY_UNAVAILABLE',
+      retriable: true,
+      message: expect.stringContaining('UNAUTHENTICATED'),
+    });
     fail = false;
     await expect(dir.resolve('CP-1')).resolves.toEqual(REG('c-1'));
     expect(calls).toHaveLength(2);
@@ -134,7 +141,9 @@ describe('GraphQLChargerDirectory', () => {
 
     const down = directory((async () => new Response('<html>bad gateway</html>', { status: 502 })) as typeof fetch);
     await expect(down.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
-    const refused = directory((async () => { throw new TypeError('fetch failed'); }) as typeof fetch);
+    const refused = directory((async () => {
+      throw new TypeError('fetch failed');
+    }) as typeof fetch);
     await expect(refused.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
     const notFound = directory((async () => new Response('<html>not found</html>', { status: 404 })) as typeof fetch);
     await expect(notFound.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });

@@ -3,7 +3,24 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ChargerCommand, encodeChargerCommand, IDTAG_EVENTS_TOPIC } from '@evcs/events';
-import { createKnex, createLogger, exportSigningKey, generateSigningKey, KafkaEventBus, kafkaNames, Knex, listen, OutboxRelay, PgOutbox, ServiceGraphQLClient, SubgraphServer, Subscription, TokenIssuer, TokenVerifier, withTenant } from '@evcs/platform';
+import {
+  createKnex,
+  createLogger,
+  exportSigningKey,
+  generateSigningKey,
+  KafkaEventBus,
+  kafkaNames,
+  Knex,
+  listen,
+  OutboxRelay,
+  PgOutbox,
+  ServiceGraphQLClient,
+  SubgraphServer,
+  Subscription,
+  TokenIssuer,
+  TokenVerifier,
+  withTenant,
+} from '@evcs/platform';
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
 import { createTenantsServer, KeyRing, migrations as tenantsMigrations, PasswordHasher, seedTenantWithAdmin } from '@evcs/tenants';
 import { bridgeConfig } from '../src/config';
@@ -47,7 +64,11 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
   const piles: SimulatedYkcPile[] = [];
 
   const gql = async (query: string, variables?: Record<string, unknown>) => {
-    const res = await fetch(tenantsUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(tenantsUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await res.json()) as { data?: any; errors?: unknown[] };
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data;
@@ -105,7 +126,14 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
     bus = new KafkaEventBus({ clientId: uniqueName('idtags-int'), brokers, logger });
     const names = kafkaNames(uniqueName('idtags'));
     const idTagTopic = names.topic(IDTAG_EVENTS_TOPIC);
-    relay = new OutboxRelay({ outbox: new PgOutbox(tknex, 'tenants'), bus, names, logger, idleMs: 50, prepare: () => bus.ensureTopics([{ topic: idTagTopic, partitions: 1 }]) });
+    relay = new OutboxRelay({
+      outbox: new PgOutbox(tknex, 'tenants'),
+      bus,
+      names,
+      logger,
+      idleMs: 50,
+      prepare: () => bus.ensureTopics([{ topic: idTagTopic, partitions: 1 }]),
+    });
     relay.start();
 
     const topic = uniqueName('idtags_charger_events');
@@ -114,8 +142,16 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
     const registration = () => ({ tenantId, chargerId: randomUUID(), stationId });
     bridge = createBridge({
       bus,
-      directory: testDirectory({ [CP]: registration(), [CP_LIST]: registration(), [CP_NOLIST]: registration(), [CP_OTHER]: registration(), [PILE]: registration() }),
-      idTags: new GraphQLIdTagAuthority(new ServiceGraphQLClient({ url: tenantsUrl, tokens: new TokenIssuer(bridgeKey, 'evcs-bridge'), subject: 'protocol-bridge' })),
+      directory: testDirectory({
+        [CP]: registration(),
+        [CP_LIST]: registration(),
+        [CP_NOLIST]: registration(),
+        [CP_OTHER]: registration(),
+        [PILE]: registration(),
+      }),
+      idTags: new GraphQLIdTagAuthority(
+        new ServiceGraphQLClient({ url: tenantsUrl, tokens: new TokenIssuer(bridgeKey, 'evcs-bridge'), subject: 'protocol-bridge' }),
+      ),
       localListStore: new PgLocalListStore(database.knex),
       store: database.store,
       logger,
@@ -153,7 +189,9 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
     expect((await cp.authorize('NOBODY-1')).idTagInfo).toEqual({ status: 'Invalid' });
     expect((await cp.authorize('A1B2C3D4')).idTagInfo).toEqual({ status: 'Accepted', parentIdTag: 'FLEET-1' });
 
-    await gql('mutation($i: IdTagPolicyInput!) { setIdTagPolicy(input: $i) { userErrors { code } } }', { i: { freeVending: true, freeVendingStationIds: [stationId] } });
+    await gql('mutation($i: IdTagPolicyInput!) { setIdTagPolicy(input: $i) { userErrors { code } } }', {
+      i: { freeVending: true, freeVendingStationIds: [stationId] },
+    });
     expect((await cp.authorize('FREE-1')).idTagInfo).toEqual({ status: 'Accepted' });
     expect((await cp.authorize('BLK-1')).idTagInfo).toEqual({ status: 'Blocked' });
     await gql('mutation($i: IdTagPolicyInput!) { setIdTagPolicy(input: $i) { userErrors { code } } }', { i: { freeVending: false } });
@@ -179,13 +217,27 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
   it('a remote start’s own tag (sent by the platform in RemoteStartTransaction) is Accepted at that charger only, without asking the authority', async () => {
     const cp = chargers[0];
     const idTag = `EV${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
-    const c: ChargerCommand = { id: randomUUID(), version: 1, tenantId, chargerId: CP, issuedAt: new Date().toISOString(), timeoutMs: 10_000, command: { type: 'session.start', connectorId: 1, idTag } };
+    const c: ChargerCommand = {
+      id: randomUUID(),
+      version: 1,
+      tenantId,
+      chargerId: CP,
+      issuedAt: new Date().toISOString(),
+      timeoutMs: 10_000,
+      command: { type: 'session.start', connectorId: 1, idTag },
+    };
     await bus.publish(commandTopic, [encodeChargerCommand(c)]);
-    await eventually(async () => cp.commandsReceived.find((x) => x.action === 'RemoteStartTransaction' && x.params.idTag === idTag), { timeoutMs: 30_000, what: 'RemoteStartTransaction' });
+    await eventually(async () => cp.commandsReceived.find((x) => x.action === 'RemoteStartTransaction' && x.params.idTag === idTag), {
+      timeoutMs: 30_000,
+      what: 'RemoteStartTransaction',
+    });
     expect((await cp.authorize(idTag)).idTagInfo).toEqual({ status: 'Accepted' });
     const start = await cp.startTransaction(1, idTag, 3000);
     expect(start.idTagInfo).toEqual({ status: 'Accepted' });
-    const ev = await eventually(async () => started(CP).find((r) => r.event.type === 'session.started' && r.event.data.transactionId === String(start.transactionId)), { what: 'the remote session' });
+    const ev = await eventually(
+      async () => started(CP).find((r) => r.event.type === 'session.started' && r.event.data.transactionId === String(start.transactionId)),
+      { what: 'the remote session' },
+    );
     expect(ev.event.type === 'session.started' && 'authorization' in ev.event.data).toBe(false);
     // Another charger of the tenant can't use it: the authority never heard of it.
     const other = await charger(CP_OTHER, { localAuthList: false });
@@ -196,11 +248,25 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
   it('keeps a charger’s local list in step: a Full list once it is up, then a tag blocked through GraphQL reaches it as a Differential update', async () => {
     const cp = await charger(CP_LIST);
     const tenantVersion = async (): Promise<number> =>
-      withTenant(tknex, tenantId, async (trx) => ((await trx('tenants.id_tag_settings').select('list_version').where('tenant_id', tenantId).first()) as { list_version: number }).list_version);
+      withTenant(
+        tknex,
+        tenantId,
+        async (trx) =>
+          ((await trx('tenants.id_tag_settings').select('list_version').where('tenant_id', tenantId).first()) as { list_version: number }).list_version,
+      );
     const v0 = await tenantVersion();
     await eventually(async () => (cp.localListVersion === v0 ? true : null), { what: 'the Full local list' });
-    expect(cp.commandsReceived.map((c) => `${c.action}${c.params.updateType ? `:${String(c.params.updateType)}` : ''}`)).toEqual(['GetLocalListVersion', 'SendLocalList:Full']);
-    expect(Object.fromEntries([...cp.localList].map(([k, v]) => [k, v.status]))).toEqual({ 'OK-1': 'Accepted', 'BLK-1': 'Blocked', 'EXP-1': 'Accepted', A1B2C3D4: 'Accepted', C0FFEE01: 'Blocked' });
+    expect(cp.commandsReceived.map((c) => `${c.action}${c.params.updateType ? `:${String(c.params.updateType)}` : ''}`)).toEqual([
+      'GetLocalListVersion',
+      'SendLocalList:Full',
+    ]);
+    expect(Object.fromEntries([...cp.localList].map(([k, v]) => [k, v.status]))).toEqual({
+      'OK-1': 'Accepted',
+      'BLK-1': 'Blocked',
+      'EXP-1': 'Accepted',
+      A1B2C3D4: 'Accepted',
+      C0FFEE01: 'Blocked',
+    });
     expect(cp.localList.get('EXP-1')?.expiryDate).toEqual(expect.any(String));
     expect(cp.localList.get('A1B2C3D4')?.parentIdTag).toBe('FLEET-1');
 
@@ -208,9 +274,14 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
     expect(d.updateIdTag.idTag.status).toBe('BLOCKED');
     await eventually(async () => (cp.localList.get('OK-1')?.status === 'Blocked' ? true : null), { what: 'the blocked tag on the charger', timeoutMs: 15_000 });
     const last = cp.commandsReceived.at(-1)!;
-    expect(last).toEqual({ action: 'SendLocalList', params: { listVersion: v0 + 1, updateType: 'Differential', localAuthorizationList: [{ idTag: 'OK-1', idTagInfo: { status: 'Blocked' } }] } });
+    expect(last).toEqual({
+      action: 'SendLocalList',
+      params: { listVersion: v0 + 1, updateType: 'Differential', localAuthorizationList: [{ idTag: 'OK-1', idTagInfo: { status: 'Blocked' } }] },
+    });
     expect(cp.localListVersion).toBe(v0 + 1);
-    const state = await withTenant(database.knex, tenantId, (trx) => trx('bridge.local_auth_lists').select('supported', 'list_version').where('charger_code', CP_LIST));
+    const state = await withTenant(database.knex, tenantId, (trx) =>
+      trx('bridge.local_auth_lists').select('supported', 'list_version').where('charger_code', CP_LIST),
+    );
     expect(state).toEqual([{ supported: true, list_version: v0 + 1 }]);
     // Online, the charger is told at once too: the change dropped the bridge's cached answer.
     expect((await cp.authorize('OK-1')).idTagInfo).toEqual({ status: 'Blocked' });
@@ -225,7 +296,9 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
     const cp = await charger(CP_NOLIST, { localAuthList: false });
     await eventually(async () => (cp.commandsReceived.length ? true : null), { what: 'GetLocalListVersion' });
     await gql('mutation { updateIdTag(input: { value: "BLK-1", status: ACCEPTED }) { userErrors { code } } }');
-    await eventually(async () => (chargers.find((x) => x.id === CP_LIST)!.localList.get('BLK-1')?.status === 'Accepted' ? true : null), { what: 'the change at the list charger' });
+    await eventually(async () => (chargers.find((x) => x.id === CP_LIST)!.localList.get('BLK-1')?.status === 'Accepted' ? true : null), {
+      what: 'the change at the list charger',
+    });
     expect(cp.commandsReceived.map((c) => c.action)).toEqual(['GetLocalListVersion']);
   });
 
@@ -239,7 +312,10 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
     expect(yes).toMatchObject({ authorised: true, reason: 0, balanceX100: 15_000, pileNo: PILE, gunNo: '01', logicalCard: '0000000000000000' });
     expect(yes.serial).toMatch(new RegExp(`^${PILE}01\\d{12}\\d{4}$`));
     const [ev] = await eventually(async () => (started(PILE).length ? started(PILE) : null), { what: 'the card session on Kafka' });
-    expect(ev.event).toMatchObject({ tenantId, data: { connectorId: 1, transactionId: yes.serial, idTag: 'A1B2C3D4', userId: driverId, authorization: 'Accepted', trigger: 'LOCAL' } });
+    expect(ev.event).toMatchObject({
+      tenantId,
+      data: { connectorId: 1, transactionId: yes.serial, idTag: 'A1B2C3D4', userId: driverId, authorization: 'Accepted', trigger: 'LOCAL' },
+    });
 
     expect(await pile.cardStart(2, 'DEADBEEF')).toMatchObject({ authorised: false, reason: 0x01, balanceX100: 0 });
     expect(await pile.cardStart(2, 'C0FFEE01')).toMatchObject({ authorised: false, reason: 0x02 });
@@ -247,7 +323,9 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
     pile.charge(1, 12_345);
     pile.reportRealTime(1);
     // Its meter values come after any session.started that report would have caused (one partition, in order).
-    await eventually(async () => (received.some((r) => r.event.chargerId === PILE && r.event.type === 'session.meter_values') ? true : null), { what: 'the card session’s meter values' });
+    await eventually(async () => (received.some((r) => r.event.chargerId === PILE && r.event.type === 'session.meter_values') ? true : null), {
+      what: 'the card session’s meter values',
+    });
     expect(started(PILE)).toHaveLength(1);
   });
 });
@@ -302,10 +380,13 @@ describe('id tags: when the authority cannot be reached (real sockets, Kafka, Po
     expect((await cp.authorize('OK-1')).idTagInfo).toEqual({ status: 'Invalid' });
     const start = await cp.startTransaction(1, 'OK-1', 100);
     expect(start.idTagInfo).toEqual({ status: 'Accepted' });
-    const [ev] = await eventually(async () => {
-      const s = received.filter((r) => r.event.type === 'session.started');
-      return s.length ? s : null;
-    }, { what: 'session.started' });
+    const [ev] = await eventually(
+      async () => {
+        const s = received.filter((r) => r.event.type === 'session.started');
+        return s.length ? s : null;
+      },
+      { what: 'session.started' },
+    );
     expect(ev.event.type === 'session.started' && 'authorization' in ev.event.data).toBe(false);
     expect(await cp.stopTransaction(start.transactionId, 900, { idTag: 'OK-1' })).toEqual({});
     await expect(pile.cardStart(1, 'A1B2C3D4')).rejects.toThrow(/no 0x32/);

@@ -15,7 +15,8 @@ function fakeTenants(respond: (v: { tenantId: string; idTag: string; stationId: 
   }) as typeof fetch;
   return { asked, fetchFn };
 }
-const answer = (status: string, userId: string | null = null) => Response.json({ data: { authorizeIdTag: { status, expiryDate: null, parentIdTag: null, userId } } });
+const answer = (status: string, userId: string | null = null) =>
+  Response.json({ data: { authorizeIdTag: { status, expiryDate: null, parentIdTag: null, userId } } });
 
 describe('GraphQLIdTagAuthority', () => {
   let tokens: TokenIssuer;
@@ -27,10 +28,15 @@ describe('GraphQLIdTagAuthority', () => {
   beforeEach(() => {
     clock = Date.now();
   });
-  const authority = (fetchFn: typeof fetch) => new GraphQLIdTagAuthority(new ServiceGraphQLClient({ url: 'http://tenants.test/graphql', tokens, subject: 'protocol-bridge', fetch: fetchFn, now }), { now });
+  const authority = (fetchFn: typeof fetch) =>
+    new GraphQLIdTagAuthority(new ServiceGraphQLClient({ url: 'http://tenants.test/graphql', tokens, subject: 'protocol-bridge', fetch: fetchFn, now }), {
+      now,
+    });
 
   it('asks the tenants subgraph, caches the answer 5 s per tenant, station and tag (regardless of case), and shares concurrent lookups', async () => {
-    const { asked, fetchFn } = fakeTenants((v) => answer(v.idTag.toUpperCase() === 'OK-1' ? 'Accepted' : 'Invalid', v.idTag.toUpperCase() === 'OK-1' ? USER : null));
+    const { asked, fetchFn } = fakeTenants((v) =>
+      answer(v.idTag.toUpperCase() === 'OK-1' ? 'Accepted' : 'Invalid', v.idTag.toUpperCase() === 'OK-1' ? USER : null),
+    );
     const a = authority(fetchFn);
     const [x, y] = await Promise.all([a.authorize(TENANT, 'OK-1', 'st-1'), a.authorize(TENANT, 'ok-1', 'st-1')]);
     expect(x).toEqual({ status: 'Accepted', userId: USER });

@@ -1,6 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { createAssetsServer, migrations as assetsMigrations, StaticTenantQuotas } from '@evcs/assets';
-import { createKnex, createLogger, generateSigningKey, KafkaEventBus, Knex, listen, ServiceGraphQLClient, SubgraphServer, Subscription, TokenIssuer, TokenVerifier, withTenant } from '@evcs/platform';
+import {
+  createKnex,
+  createLogger,
+  generateSigningKey,
+  KafkaEventBus,
+  Knex,
+  listen,
+  ServiceGraphQLClient,
+  SubgraphServer,
+  Subscription,
+  TokenIssuer,
+  TokenVerifier,
+  withTenant,
+} from '@evcs/platform';
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
 import { UnexpectedHttpResponse } from 'ocpp-rpc';
 import { bridgeConfig } from '../src/config';
@@ -51,10 +64,21 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
   const piles: SimulatedYkcPile[] = [];
 
   const admin = (tenantId: string) =>
-    router.issue({ subject: `admin-${tenantId.slice(0, 8)}`, kind: 'user', tenantId, roles: ['OPERATOR_ADMIN'], permissions: ['station:read', 'station:write', 'charger:write', 'audit:read'], dataScope: 'TENANT' });
+    router.issue({
+      subject: `admin-${tenantId.slice(0, 8)}`,
+      kind: 'user',
+      tenantId,
+      roles: ['OPERATOR_ADMIN'],
+      permissions: ['station:read', 'station:write', 'charger:write', 'audit:read'],
+      dataScope: 'TENANT',
+    });
 
   async function gql<T = any>(tenantId: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-    const res = await fetch(assetsUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await admin(tenantId)}` }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(assetsUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await admin(tenantId)}` },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await res.json()) as { data: T; errors?: unknown[] };
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data;
@@ -62,7 +86,9 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
 
   const CREATE = `mutation($input: CreateChargerInput!) { createCharger(input: $input) { charger { id code } credential { password securityProfile } userErrors { code field message } } }`;
   async function register(tenantId: string, stationId: string, code: string, extra: Record<string, unknown> = {}) {
-    const d = await gql(tenantId, CREATE, { input: { stationId, code, protocol: /^\d{14}$/.test(code) ? 'YKC' : 'OCPP16', currentType: 'DC', ratedPowerKw: '60', ...extra } });
+    const d = await gql(tenantId, CREATE, {
+      input: { stationId, code, protocol: /^\d{14}$/.test(code) ? 'YKC' : 'OCPP16', currentType: 'DC', ratedPowerKw: '60', ...extra },
+    });
     expect(d.createCharger.userErrors).toEqual([]);
     chargerIds[code] = d.createCharger.charger.id;
     if (d.createCharger.credential) passwords[code] = d.createCharger.credential.password;
@@ -85,7 +111,12 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
       (e: unknown) => (e instanceof UnexpectedHttpResponse ? e.code : String(e)),
     );
   const refusedCount = (protocol: 'OCPP16' | 'YKC', reason: string) => bridge.diagnostics.metrics.get(protocol, `refused_${reason}`);
-  const audit = async (tenantId: string) => (await gql(tenantId, '{ assetAuditLog(first: 100) { action target after } }')).assetAuditLog as { action: string; target: string; after: Record<string, unknown> | null }[];
+  const audit = async (tenantId: string) =>
+    (await gql(tenantId, '{ assetAuditLog(first: 100) { action target after } }')).assetAuditLog as {
+      action: string;
+      target: string;
+      after: Record<string, unknown> | null;
+    }[];
   const eventsOf = (code: string, type: string) => received.filter((r) => r.event.chargerId === code && r.event.type === type);
 
   beforeAll(async () => {
@@ -107,7 +138,11 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
     ({ received, subscription } = await collectEvents(bus, topic));
 
     const station = async (tenantId: string) =>
-      (await gql(tenantId, 'mutation($i: CreateStationInput!) { createStation(input: $i) { station { id } } }', { i: { code: `S-${randomUUID().slice(0, 6)}`, name: 'Site' } })).createStation.station.id as string;
+      (
+        await gql(tenantId, 'mutation($i: CreateStationInput!) { createStation(input: $i) { station { id } } }', {
+          i: { code: `S-${randomUUID().slice(0, 6)}`, name: 'Site' },
+        })
+      ).createStation.station.id as string;
     const [sa, sb] = [await station(tenantA), await station(tenantB)];
     await register(tenantA, sa, VICTIM);
     await register(tenantA, sa, PILE, { security: { ykcIdentity: simulatedPileIdentity(PILE) } });
@@ -187,15 +222,25 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
   });
 
   it('a rotated credential applies at once (within the 1 s refresh interval); the old password stops working', async () => {
-    const d = await gql(tenantA, 'mutation($id: ID!) { rotateChargerCredential(chargerId: $id) { credential { password securityProfile } userErrors { code } } }', { id: chargerIds[VICTIM] });
+    const d = await gql(
+      tenantA,
+      'mutation($id: ID!) { rotateChargerCredential(chargerId: $id) { credential { password securityProfile } userErrors { code } } }',
+      { id: chargerIds[VICTIM] },
+    );
     const fresh = d.rotateChargerCredential.credential.password as string;
     expect(fresh).not.toBe(passwords[VICTIM]);
     // At once, or within the refresh interval (1 s per charger) when a refused attempt just asked assets.
-    await eventually(async () => (await statusOf(cp(VICTIM, fresh).connect())) === 'connected', { what: 'the rotated password accepted', timeoutMs: 2_500, intervalMs: 250 });
+    await eventually(async () => (await statusOf(cp(VICTIM, fresh).connect())) === 'connected', {
+      what: 'the rotated password accepted',
+      timeoutMs: 2_500,
+      intervalMs: 250,
+    });
     await new Promise((r) => setTimeout(r, 600)); // this test's cache TTL (production: 10 s)
     expect(await statusOf(cp(VICTIM, passwords[VICTIM]).connect())).toBe(401);
     // Another tenant cannot rotate A's charger: it is not found in B.
-    const foreign = await gql(tenantB, 'mutation($id: ID!) { rotateChargerCredential(chargerId: $id) { credential { password } userErrors { code } } }', { id: chargerIds[VICTIM] });
+    const foreign = await gql(tenantB, 'mutation($id: ID!) { rotateChargerCredential(chargerId: $id) { credential { password } userErrors { code } } }', {
+      id: chargerIds[VICTIM],
+    });
     expect(foreign.rotateChargerCredential).toEqual({ credential: null, userErrors: [{ code: 'NOT_FOUND' }] });
     passwords[VICTIM] = fresh;
   });
@@ -203,7 +248,10 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
   it('a charger without a password is refused until its tenant allows profile-0 commissioning, which is audited; it then boots Pending', async () => {
     expect(await statusOf(cp(COMMISSIONING).connect())).toBe(401);
     expect(refusedCount('OCPP16', 'no_credential')).toBe(1);
-    await gql(tenantB, 'mutation { setChargerSecurityPolicy(input: { allowProfile0Commissioning: true }) { policy { allowProfile0Commissioning } userErrors { code } } }');
+    await gql(
+      tenantB,
+      'mutation { setChargerSecurityPolicy(input: { allowProfile0Commissioning: true }) { policy { allowProfile0Commissioning } userErrors { code } } }',
+    );
     await new Promise((r) => setTimeout(r, 600));
     const c = cp(COMMISSIONING);
     await c.connect();
@@ -223,7 +271,9 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
     await real.connect();
     expect(await real.login()).toBe(true);
     await eventually(async () => eventsOf(PILE, 'charger.connected').length === 1, { what: 'the real pile connected' });
-    await eventually(async () => (await audit(tenantA)).some((e) => e.action === 'CHARGER_LOGIN_REFUSED' && e.after?.reason === 'identity_mismatch'), { what: 'the refusal audited' });
+    await eventually(async () => (await audit(tenantA)).some((e) => e.action === 'CHARGER_LOGIN_REFUSED' && e.after?.reason === 'identity_mismatch'), {
+      what: 'the refusal audited',
+    });
     const entry = (await audit(tenantA)).find((e) => e.after?.reason === 'identity_mismatch');
     expect(entry?.after).toMatchObject({ fields: ['sim'], seen: { sim: '89860000000000000001' } });
   });
@@ -240,7 +290,7 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
     await live!.heartbeat();
   });
 
-  it("a pile without a registered identity is refused, unless its tenant learns it at the first login — then it is enforced", async () => {
+  it('a pile without a registered identity is refused, unless its tenant learns it at the first login — then it is enforced', async () => {
     const early = pile(NEW_PILE);
     await early.connect();
     expect(await early.login()).toBe(false);
@@ -250,7 +300,9 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
     const first = pile(NEW_PILE);
     await first.connect();
     expect(await first.login()).toBe(true);
-    const d = await gql(tenantB, `query($id: ID!) { charger(id: $id) { security { ykcIdentity { sim guns } ykcIdentitySource } } }`, { id: chargerIds[NEW_PILE] });
+    const d = await gql(tenantB, `query($id: ID!) { charger(id: $id) { security { ykcIdentity { sim guns } ykcIdentitySource } } }`, {
+      id: chargerIds[NEW_PILE],
+    });
     expect(d.charger.security).toEqual({ ykcIdentity: { sim: simulatedPileIdentity(NEW_PILE).sim, guns: 2 }, ykcIdentitySource: 'LEARNED' });
     expect((await audit(tenantB)).some((e) => e.action === 'YKC_IDENTITY_LEARNED')).toBe(true);
     await first.close();

@@ -93,7 +93,10 @@ describe('OCPP 1.6 bridge → Kafka', () => {
     const hb = await cp.heartbeat();
     expect(hb.currentTime).toMatch(/Z$/);
 
-    const events = await eventually(async () => (eventsOf('CP-0001').length >= 6 ? eventsOf('CP-0001') : null), { timeoutMs: 20_000, what: 'six events of CP-0001' });
+    const events = await eventually(async () => (eventsOf('CP-0001').length >= 6 ? eventsOf('CP-0001') : null), {
+      timeoutMs: 20_000,
+      what: 'six events of CP-0001',
+    });
     expect(events.map((r) => r.event.type)).toEqual([
       'charger.connected',
       'charger.booted',
@@ -102,7 +105,11 @@ describe('OCPP 1.6 bridge → Kafka', () => {
       'connector.status_changed',
       'charger.heartbeat',
     ]);
-    expect(events.map((r) => (r.event.type === 'connector.status_changed' ? r.event.data.status : null)).filter(Boolean)).toEqual(['Available', 'Preparing', 'Charging']);
+    expect(events.map((r) => (r.event.type === 'connector.status_changed' ? r.event.data.status : null)).filter(Boolean)).toEqual([
+      'Available',
+      'Preparing',
+      'Charging',
+    ]);
     for (const { key, event } of events) {
       expect(key).toBe('CP-0001');
       expect(event.tenantId).toBe(tenantId);
@@ -184,7 +191,11 @@ describe('OCPP 1.6 bridge → Kafka', () => {
     await cp.close();
     const events = await eventually(async () => (eventsOf('CP-0003').length >= 3 ? eventsOf('CP-0003') : null), { timeoutMs: 20_000, what: 'CP-0003 events' });
     expect(events.map((r) => r.event.type)).toEqual(['charger.connected', 'connector.status_changed', 'charger.disconnected']);
-    expect(events[1].event.type === 'connector.status_changed' && events[1].event.data).toMatchObject({ connectorId: 2, status: 'Faulted', errorCode: 'GroundFailure' });
+    expect(events[1].event.type === 'connector.status_changed' && events[1].event.data).toMatchObject({
+      connectorId: 2,
+      status: 'Faulted',
+      errorCode: 'GroundFailure',
+    });
   });
 
   it('replaces an older connection of the same charger, publishing its disconnect before the new connect', async () => {
@@ -214,7 +225,9 @@ describe('OCPP 1.6 bridge → Kafka', () => {
     const closedWith = new Promise<{ code?: number }>((resolve) => cp.rpc.once('close', resolve));
     await bridge.close();
     expect((await closedWith).code).toBe(1001);
-    const events = await eventually(async () => (eventsOf('CP-0003').length >= before + 2 ? eventsOf('CP-0003').slice(before) : null), { what: 'disconnect after drain' });
+    const events = await eventually(async () => (eventsOf('CP-0003').length >= before + 2 ? eventsOf('CP-0003').slice(before) : null), {
+      what: 'disconnect after drain',
+    });
     expect(events.map((r) => r.event.type)).toEqual(['charger.connected', 'charger.disconnected']);
     expect(bridge.connectionCount).toBe(0);
     expect(bridge.httpServer.listening).toBe(false);

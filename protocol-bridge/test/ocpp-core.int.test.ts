@@ -67,7 +67,8 @@ describe('OCPP 1.6-J Core → Kafka (real Kafka and Postgres)', () => {
     bus = new KafkaEventBus({ clientId: uniqueName('ocpp-core'), brokers, logger });
     await bus.ensureTopics([{ topic, partitions: 3 }]);
     database = await bridgeDatabase();
-    const make = (bridgeId: string) => createBridge({ bus, directory, logger, store: database.store, config: bridgeConfig({ bridgeId, heartbeatIntervalS: 60, topic }) });
+    const make = (bridgeId: string) =>
+      createBridge({ bus, directory, logger, store: database.store, config: bridgeConfig({ bridgeId, heartbeatIntervalS: 60, topic }) });
     bridge = make('core-a');
     other = make('core-b');
     url = `ws://127.0.0.1:${await listen(bridge.httpServer, 0)}/ocpp`;
@@ -111,7 +112,11 @@ describe('OCPP 1.6-J Core → Kafka (real Kafka and Postgres)', () => {
       authorization: 'Accepted',
     });
     const mv = byType('session.meter_values');
-    expect(mv.type === 'session.meter_values' && mv.data.readings[0].samples[0]).toMatchObject({ measurand: 'Energy.Active.Import.Register', value: '1500', unit: 'Wh' });
+    expect(mv.type === 'session.meter_values' && mv.data.readings[0].samples[0]).toMatchObject({
+      measurand: 'Energy.Active.Import.Register',
+      value: '1500',
+      unit: 'Wh',
+    });
     expect(byType('session.stopped').data).toMatchObject({ transactionId: String(start.transactionId), connectorId: 1, meterStopWh: 2400, reason: 'Local' });
   });
 
@@ -169,11 +174,19 @@ describe('OCPP 1.6-J Core → Kafka (real Kafka and Postgres)', () => {
       const cases: [string, string, string][] = [
         ['bad enum', JSON.stringify([2, 'm1', 'StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Bogus' }]), 'FormationViolation'],
         ['string too long', JSON.stringify([2, 'm2', 'BootNotification', { chargePointVendor: 'V'.repeat(21), chargePointModel: 'M' }]), 'FormationViolation'],
-        ['wrong type', JSON.stringify([2, 'm3', 'StartTransaction', { connectorId: '1', idTag: 'T', meterStart: 0, timestamp: new Date().toISOString() }]), 'TypeConstraintViolation'],
+        [
+          'wrong type',
+          JSON.stringify([2, 'm3', 'StartTransaction', { connectorId: '1', idTag: 'T', meterStart: 0, timestamp: new Date().toISOString() }]),
+          'TypeConstraintViolation',
+        ],
         ['missing field', JSON.stringify([2, 'm4', 'BootNotification', { chargePointVendor: 'V' }]), 'OccurrenceConstraintViolation'], // the 1.6J errata's spelling
         ['unknown property', JSON.stringify([2, 'm5', 'Heartbeat', { extra: 1 }]), 'PropertyConstraintViolation'],
         ['unknown action', JSON.stringify([2, 'm6', 'FooBar', {}]), 'NotImplemented'],
-        ['negative connector', JSON.stringify([2, 'm7', 'StatusNotification', { connectorId: -1, errorCode: 'NoError', status: 'Available' }]), 'PropertyConstraintViolation'],
+        [
+          'negative connector',
+          JSON.stringify([2, 'm7', 'StatusNotification', { connectorId: -1, errorCode: 'NoError', status: 'Available' }]),
+          'PropertyConstraintViolation',
+        ],
       ];
       for (const [what, text, code] of cases) {
         const before = m.get('OCPP16', code);

@@ -27,12 +27,20 @@ describe('OCPP 1.6 → charger events', () => {
   });
 
   it('takes the charge box serial number when the charge point one is missing, and omits absent fields', () => {
-    const event = bootNotificationEvent(aChargerContext(), aStamp(), aBootNotification({ chargePointSerialNumber: undefined, chargeBoxSerialNumber: 'BOX-9', firmwareVersion: undefined }));
+    const event = bootNotificationEvent(
+      aChargerContext(),
+      aStamp(),
+      aBootNotification({ chargePointSerialNumber: undefined, chargeBoxSerialNumber: 'BOX-9', firmwareVersion: undefined }),
+    );
     expect(event.data).toEqual({ vendor: 'ABB', model: 'Terra AC', serialNumber: 'BOX-9' });
   });
 
   it('maps StatusNotification to connector.status_changed at the charger timestamp', () => {
-    const event = statusNotificationEvent(aChargerContext(), aStamp({ receivedAt }), aStatusNotification({ connectorId: 2, status: 'Charging', info: 'cable locked' }));
+    const event = statusNotificationEvent(
+      aChargerContext(),
+      aStamp({ receivedAt }),
+      aStatusNotification({ connectorId: 2, status: 'Charging', info: 'cable locked' }),
+    );
     expect(event.type).toBe('connector.status_changed');
     expect(event.occurredAt).toBe('2025-03-01T11:59:58.500Z');
     expect(event.receivedAt).toBe('2025-03-01T12:00:00.000Z');

@@ -19,10 +19,22 @@ describe('PgBridgeStore (real Postgres, application role under RLS)', () => {
   });
 
   it("keeps one tenant's rows invisible to another", async () => {
-    const { transactionId } = await database.store.startTransaction(a, { chargerCode: 'PG-2', connectorId: 1, idTag: 'T', meterStart: 0, startedAt: new Date() });
+    const { transactionId } = await database.store.startTransaction(a, {
+      chargerCode: 'PG-2',
+      connectorId: 1,
+      idTag: 'T',
+      meterStart: 0,
+      startedAt: new Date(),
+    });
     expect(await database.store.stopTransaction(b, { chargerCode: 'PG-2', transactionId, meterStop: 5, stoppedAt: new Date() })).toEqual({ known: false });
-    expect(await database.store.stopTransaction(a, { chargerCode: 'PG-2', transactionId, meterStop: 5, stoppedAt: new Date() })).toMatchObject({ known: true, alreadyStopped: false });
-    expect(await database.store.stopTransaction(a, { chargerCode: 'PG-2', transactionId, meterStop: 5, stoppedAt: new Date() })).toMatchObject({ known: true, alreadyStopped: true });
+    expect(await database.store.stopTransaction(a, { chargerCode: 'PG-2', transactionId, meterStop: 5, stoppedAt: new Date() })).toMatchObject({
+      known: true,
+      alreadyStopped: false,
+    });
+    expect(await database.store.stopTransaction(a, { chargerCode: 'PG-2', transactionId, meterStop: 5, stoppedAt: new Date() })).toMatchObject({
+      known: true,
+      alreadyStopped: true,
+    });
     await database.store.holdConnection(a, { chargerCode: 'PG-2', bridgeId: 'x', protocol: 'OCPP16', at: new Date() });
     expect(await database.store.connectionHolder(b, 'PG-2')).toBeNull();
     expect(await database.store.connectionHolder(a, 'PG-2')).toMatchObject({ bridgeId: 'x' });

@@ -58,8 +58,23 @@ describe('OCPP security profiles 1 (Basic) and 2 (TLS + Basic)', () => {
   beforeAll(async () => {
     // A throwaway self-signed certificate for localhost; never committed.
     certDir = await mkdtemp(path.join(os.tmpdir(), 'bridge-tls-'));
-    await exec('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem')]);
+    await exec('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      path.join(certDir, 'key.pem'),
+      '-out',
+      path.join(certDir, 'cert.pem'),
+    ]);
     const key = await readFile(path.join(certDir, 'key.pem'), 'utf8');
     ca = await readFile(path.join(certDir, 'cert.pem'), 'utf8');
     const config = bridgeConfig({ bridgeId: 'sec', topic: 'unused' });

@@ -31,18 +31,31 @@ describe('simulator fleet: N OCPP chargers and M YKC piles through whole session
     bridge = createBridge({ bus, directory, logger: createLogger('sim-test', { level: 'silent' }), config: bridgeConfig({ bridgeId: 'sim', topic: 't' }) });
     const url = `ws://127.0.0.1:${await listen(bridge.httpServer, 0)}/ocpp`;
     const ykcPort = await listenTcp(bridge.ykcServer);
-    fleet = await runSimulators({ url, password: () => TEST_CHARGER_PASSWORD, count: 3, prefix: 'SIMT-', intervalMs: 40, meterValuesPerSession: 2, ykc: { host: '127.0.0.1', port: ykcPort, count: 2, pilePrefix: '7701' } });
-    await eventually(async () => {
-      const s = fleet!.stats();
-      // Both protocols through a whole session (OCPP chargers start later: their password check takes a moment).
-      const ocppStopped = events.some((e) => e.source.protocol === 'OCPP16' && e.type === 'session.stopped');
-      return s.sessionsStopped >= 5 && s.ykcRecordsConfirmed >= 2 && ocppStopped;
-    }, { timeoutMs: 30_000, what: 'sessions on both protocols' });
+    fleet = await runSimulators({
+      url,
+      password: () => TEST_CHARGER_PASSWORD,
+      count: 3,
+      prefix: 'SIMT-',
+      intervalMs: 40,
+      meterValuesPerSession: 2,
+      ykc: { host: '127.0.0.1', port: ykcPort, count: 2, pilePrefix: '7701' },
+    });
+    await eventually(
+      async () => {
+        const s = fleet!.stats();
+        // Both protocols through a whole session (OCPP chargers start later: their password check takes a moment).
+        const ocppStopped = events.some((e) => e.source.protocol === 'OCPP16' && e.type === 'session.stopped');
+        return s.sessionsStopped >= 5 && s.ykcRecordsConfirmed >= 2 && ocppStopped;
+      },
+      { timeoutMs: 30_000, what: 'sessions on both protocols' },
+    );
     const s = fleet.stats();
     expect(s).toMatchObject({ chargers: 3, booted: 3, ykcPiles: 2, ykcLoggedIn: 2, errors: 0 });
     const types = new Set(events.map((e) => `${e.source.protocol}:${e.type}`));
-    for (const t of ['charger.booted', 'connector.status_changed', 'session.started', 'session.meter_values', 'session.stopped']) expect(types).toContain(`OCPP16:${t}`);
-    for (const t of ['charger.booted', 'session.started', 'session.meter_values', 'transaction.recorded', 'session.stopped']) expect(types).toContain(`YKC:${t}`);
+    for (const t of ['charger.booted', 'connector.status_changed', 'session.started', 'session.meter_values', 'session.stopped'])
+      expect(types).toContain(`OCPP16:${t}`);
+    for (const t of ['charger.booted', 'session.started', 'session.meter_values', 'transaction.recorded', 'session.stopped'])
+      expect(types).toContain(`YKC:${t}`);
   });
 
   it('a charger refused for good (unknown, wrong password, another identity) stops instead of retrying', async () => {
@@ -50,15 +63,31 @@ describe('simulator fleet: N OCPP chargers and M YKC piles through whole session
       'SIMR-0002': { tenantId, chargerId: randomUUID() },
       [ykcPileNo('7702', 1)]: { tenantId, chargerId: randomUUID(), ykcIdentity: { sim: '1', pileType: 0, guns: 2, network: 0, carrier: 4 } },
     });
-    const refusing = createBridge({ bus, directory, logger: createLogger('sim-test', { level: 'silent' }), config: bridgeConfig({ bridgeId: 'sim-r', topic: 't' }) });
+    const refusing = createBridge({
+      bus,
+      directory,
+      logger: createLogger('sim-test', { level: 'silent' }),
+      config: bridgeConfig({ bridgeId: 'sim-r', topic: 't' }),
+    });
     const warnings: string[] = [];
     const log = createLogger('sim-refused', { level: 'silent' });
-    const logger = Object.assign(Object.create(log) as typeof log, { error: (o: unknown, msg?: string) => void warnings.push(String(msg ?? o)), warn: (o: unknown, msg?: string) => void warnings.push(`warn: ${String(msg ?? o)}`) });
+    const logger = Object.assign(Object.create(log) as typeof log, {
+      error: (o: unknown, msg?: string) => void warnings.push(String(msg ?? o)),
+      warn: (o: unknown, msg?: string) => void warnings.push(`warn: ${String(msg ?? o)}`),
+    });
     try {
       const url = `ws://127.0.0.1:${await listen(refusing.httpServer, 0)}/ocpp`;
       const ykcPort = await listenTcp(refusing.ykcServer);
       // SIMR-0001 is not registered; SIMR-0002 gets a wrong password; the pile's login carries another ICCID.
-      const refused = await runSimulators({ url, password: () => 'not-the-registered-one', count: 2, prefix: 'SIMR-', intervalMs: 40, ykc: { host: '127.0.0.1', port: ykcPort, count: 1, pilePrefix: '7702' }, logger });
+      const refused = await runSimulators({
+        url,
+        password: () => 'not-the-registered-one',
+        count: 2,
+        prefix: 'SIMR-',
+        intervalMs: 40,
+        ykc: { host: '127.0.0.1', port: ykcPort, count: 1, pilePrefix: '7702' },
+        logger,
+      });
       try {
         await eventually(async () => refused.stats().refused === 3, { what: 'three chargers refused for good' });
         await new Promise((r) => setTimeout(r, 300)); // several retry intervals: none comes

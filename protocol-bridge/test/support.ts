@@ -81,7 +81,8 @@ export function listenTcp(server: net.Server): Promise<number> {
   });
 }
 
-export const silentLogger = (name: string, createLogger: (n: string, o: { level: string }) => Logger) => createLogger(name, { level: process.env.LOG_LEVEL ?? 'silent' });
+export const silentLogger = (name: string, createLogger: (n: string, o: { level: string }) => Logger) =>
+  createLogger(name, { level: process.env.LOG_LEVEL ?? 'silent' });
 
 /** The password every test charger of `testDirectory` has (OCPP Basic auth). */
 export const TEST_CHARGER_PASSWORD = 'test-charger-password-0001';

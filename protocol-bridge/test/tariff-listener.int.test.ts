@@ -42,8 +42,15 @@ describe('tariff listener (real Kafka)', () => {
     });
     const [now, later] = [randomUUID(), randomUUID()];
     const sent = Date.now();
-    await bus.publish(topic, [encodeTariffEvent(planChanged(now, new Date())), encodeTariffEvent(planChanged(now, new Date())), encodeTariffEvent(planChanged(later, new Date(sent + 2_000)))]);
-    await eventually(async () => calls.filter((c) => c.tenantId === later).length >= 2, { timeoutMs: 15_000, what: 'the later revision pushed when it took effect' });
+    await bus.publish(topic, [
+      encodeTariffEvent(planChanged(now, new Date())),
+      encodeTariffEvent(planChanged(now, new Date())),
+      encodeTariffEvent(planChanged(later, new Date(sent + 2_000))),
+    ]);
+    await eventually(async () => calls.filter((c) => c.tenantId === later).length >= 2, {
+      timeoutMs: 15_000,
+      what: 'the later revision pushed when it took effect',
+    });
     // at once: each tenant of the batch; the two events of one tenant may arrive in one batch or two
     expect(calls.filter((c) => c.tenantId === now).length).toBeGreaterThanOrEqual(1);
     const forLater = calls.filter((c) => c.tenantId === later);

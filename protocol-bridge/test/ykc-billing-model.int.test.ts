@@ -72,12 +72,22 @@ describe('YKC billing model from the tariffs service (real TCP, real HTTP, real 
     const directory: ChargerDirectory = testDirectory(
       Object.fromEntries(Object.values(PILES).map((p) => [p.pileNo, { tenantId, chargerId: p.chargerId, stationId: p.stationId }])),
     );
-    const billingModels = new TariffsBillingModelSource(new ServiceGraphQLClient({ url: tariffsUrl, tokens: new TokenIssuer(bridgeKey, 'evcs-bridge'), subject: 'protocol-bridge' }), directory);
+    const billingModels = new TariffsBillingModelSource(
+      new ServiceGraphQLClient({ url: tariffsUrl, tokens: new TokenIssuer(bridgeKey, 'evcs-bridge'), subject: 'protocol-bridge' }),
+      directory,
+    );
     bus = new KafkaEventBus({ clientId: uniqueName('ykc-billing'), brokers: await ensureKafka(), logger });
     const topic = uniqueName('ykc_billing_events');
     await bus.ensureTopics([{ topic, partitions: 1 }]);
     database = await bridgeDatabase();
-    bridge = createBridge({ bus, directory, billingModels, logger, store: database.store, config: bridgeConfig({ bridgeId: 'ykc-billing', heartbeatIntervalS: 60, topic }) });
+    bridge = createBridge({
+      bus,
+      directory,
+      billingModels,
+      logger,
+      store: database.store,
+      config: bridgeConfig({ bridgeId: 'ykc-billing', heartbeatIntervalS: 60, topic }),
+    });
     await listen(bridge.httpServer, 0);
     ykcPort = await listenTcp(bridge.ykcServer);
 
@@ -115,8 +125,19 @@ describe('YKC billing model from the tariffs service (real TCP, real HTTP, real 
   });
 
   async function gql(query: string, variables: Record<string, unknown>) {
-    const token = await router.issue({ subject: 'operator', kind: 'user', tenantId, roles: ['OPERATOR_ADMIN'], permissions: ['tariff:read', 'tariff:write'], dataScope: 'TENANT' });
-    const res = await fetch(tariffsUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const token = await router.issue({
+      subject: 'operator',
+      kind: 'user',
+      tenantId,
+      roles: ['OPERATOR_ADMIN'],
+      permissions: ['tariff:read', 'tariff:write'],
+      dataScope: 'TENANT',
+    });
+    const res = await fetch(tariffsUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await res.json()) as any;
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body;
@@ -137,7 +158,13 @@ describe('YKC billing model from the tariffs service (real TCP, real HTTP, real 
     // A session from now on: priced with the version in force now, the one the pile holds.
     const now = Date.now();
     const { data } = await gql(PRICED, {
-      i: { chargerId: p.chargerId, stationId: p.stationId, startedAt: new Date(now + 1000).toISOString(), stoppedAt: new Date(now + 601_000).toISOString(), energyWh: '1000' },
+      i: {
+        chargerId: p.chargerId,
+        stationId: p.stationId,
+        startedAt: new Date(now + 1000).toISOString(),
+        stoppedAt: new Date(now + 601_000).toISOString(),
+        energyWh: '1000',
+      },
       c: p.chargerId,
       s: p.stationId,
     });
@@ -159,7 +186,9 @@ describe('YKC billing model from the tariffs service (real TCP, real HTTP, real 
   });
 
   it('the three bindings really are three models, with the prices of their plans', () => {
-    const [bound, atStation, atTenant] = [PILES['its own binding'], PILES["its station's default"], PILES["its tenant's default"]].map((p) => piles.find((x) => x.pileNo === p.pileNo)!.model);
+    const [bound, atStation, atTenant] = [PILES['its own binding'], PILES["its station's default"], PILES["its tenant's default"]].map(
+      (p) => piles.find((x) => x.pileNo === p.pileNo)!.model,
+    );
     expect(new Set([bound.modelNo, atStation.modelNo, atTenant.modelNo]).size).toBe(3);
     expect(bound.slots.map((s) => bound.tiers[s])).toEqual(Array(48).fill({ electricity: 99_990, service: 10 }));
     // Station default: 0.3000 + 0.1000 until 07:00, then 1.2345 + 0.5000 — exactly ×10^5, no float on the way.
@@ -172,7 +201,9 @@ describe('YKC billing model from the tariffs service (real TCP, real HTTP, real 
     ]);
     // Tenant default: the seeded demo plan.
     expect(atTenant.slots.map((s) => atTenant.tiers[s])).toEqual(
-      Array.from({ length: 48 }, (_, k) => (k < 16 ? { electricity: 68_000, service: 35_000 } : k < 36 ? { electricity: 85_000, service: 40_000 } : { electricity: 78_000, service: 38_000 })),
+      Array.from({ length: 48 }, (_, k) =>
+        k < 16 ? { electricity: 68_000, service: 35_000 } : k < 36 ? { electricity: 85_000, service: 40_000 } : { electricity: 78_000, service: 38_000 },
+      ),
     );
   });
 

@@ -1,6 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { TARIFF_EVENTS_PARTITIONS, TARIFF_EVENTS_TOPIC } from '@evcs/events';
-import { createKnex, createLogger, generateSigningKey, KafkaEventBus, kafkaNames, Knex, listen, OutboxRelay, PgOutbox, ServiceGraphQLClient, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import {
+  createKnex,
+  createLogger,
+  generateSigningKey,
+  KafkaEventBus,
+  kafkaNames,
+  Knex,
+  listen,
+  OutboxRelay,
+  PgOutbox,
+  ServiceGraphQLClient,
+  TokenIssuer,
+  TokenVerifier,
+} from '@evcs/platform';
 import { createTestDatabase, ensureKafka, TestDatabase, uniqueName } from '@evcs/testkit';
 import { createTariffsServer, migrations as tariffsMigrations, seedDemoTariffs, TariffsServer } from '@evcs/tariffs';
 import { bridgeConfig } from '../src/config';
@@ -58,7 +71,14 @@ describe('YKC billing models pushed when tariffs change (real Kafka, TCP, HTTP, 
       logger,
     });
     // the relay beside it, as runSubgraphMain runs it
-    relay = new OutboxRelay({ outbox: new PgOutbox(knex, 'tariffs'), bus, names: tariffNames, logger, idleMs: 50, prepare: () => bus.ensureTopics([{ topic: tariffTopic, partitions: TARIFF_EVENTS_PARTITIONS }]) });
+    relay = new OutboxRelay({
+      outbox: new PgOutbox(knex, 'tariffs'),
+      bus,
+      names: tariffNames,
+      logger,
+      idleMs: 50,
+      prepare: () => bus.ensureTopics([{ topic: tariffTopic, partitions: TARIFF_EVENTS_PARTITIONS }]),
+    });
     relay.start();
     tariffsUrl = `http://127.0.0.1:${await listen(tariffs.server, 0)}/graphql`;
     const directory = testDirectory({
@@ -66,7 +86,10 @@ describe('YKC billing models pushed when tariffs change (real Kafka, TCP, HTTP, 
       [PILES.b]: { tenantId: tenant, chargerId: randomUUID() },
       [PILES.foreign]: { tenantId: other, chargerId: randomUUID() },
     });
-    const billingModels = new TariffsBillingModelSource(new ServiceGraphQLClient({ url: tariffsUrl, tokens: new TokenIssuer(bridgeKey, 'evcs-bridge'), subject: 'protocol-bridge' }), directory);
+    const billingModels = new TariffsBillingModelSource(
+      new ServiceGraphQLClient({ url: tariffsUrl, tokens: new TokenIssuer(bridgeKey, 'evcs-bridge'), subject: 'protocol-bridge' }),
+      directory,
+    );
     database = await bridgeDatabase();
     bridge = createBridge({
       bus,
@@ -100,8 +123,19 @@ describe('YKC billing models pushed when tariffs change (real Kafka, TCP, HTTP, 
   }
 
   async function gql(query: string, variables: Record<string, unknown>) {
-    const token = await router.issue({ subject: 'operator', kind: 'user', tenantId: tenant, roles: ['OPERATOR_ADMIN'], permissions: ['tariff:read', 'tariff:write'], dataScope: 'TENANT' });
-    const res = await fetch(tariffsUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const token = await router.issue({
+      subject: 'operator',
+      kind: 'user',
+      tenantId: tenant,
+      roles: ['OPERATOR_ADMIN'],
+      permissions: ['tariff:read', 'tariff:write'],
+      dataScope: 'TENANT',
+    });
+    const res = await fetch(tariffsUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
     return (await res.json()) as any;
   }
 
@@ -123,11 +157,20 @@ describe('YKC billing models pushed when tariffs change (real Kafka, TCP, HTTP, 
       () => 'nothing',
     );
     const rev = await gql('mutation($input: ReviseTariffPlanInput!) { reviseTariffPlan(input: $input) { version { version } userErrors { code message } } }', {
-      input: { planId: plan.id, segments: [{ start: '00:00', end: '12:00', energyPrice: '0.5000', serviceFee: '0.2000' }, { start: '12:00', end: '24:00', energyPrice: '1.1000', serviceFee: '0.3000' }] },
+      input: {
+        planId: plan.id,
+        segments: [
+          { start: '00:00', end: '12:00', energyPrice: '0.5000', serviceFee: '0.2000' },
+          { start: '12:00', end: '24:00', energyPrice: '1.1000', serviceFee: '0.3000' },
+        ],
+      },
     });
     expect(rev.data.reviseTariffPlan.userErrors).toEqual([]);
 
-    for (const [pileNo, frame] of [[PILES.a, await pushedA], [PILES.b, await pushedB]] as const) {
+    for (const [pileNo, frame] of [
+      [PILES.a, await pushedA],
+      [PILES.b, await pushedB],
+    ] as const) {
       const model = setBillingModel.decode(frame.body);
       expect(model.pileNo).toBe(pileNo);
       expect(model.modelNo).not.toBe(before.modelNo);

@@ -42,7 +42,13 @@ describe('YKC over TCP → Kafka (real sockets, real Kafka, real Postgres)', () 
       [PILE_B]: { tenantId, chargerId: randomUUID() },
       [PILE_C]: { tenantId, chargerId: randomUUID() },
     });
-    bridge = createBridge({ bus: flaky, directory, logger, store: database.store, config: bridgeConfig({ bridgeId: 'ykc-int', heartbeatIntervalS: 60, topic }) });
+    bridge = createBridge({
+      bus: flaky,
+      directory,
+      logger,
+      store: database.store,
+      config: bridgeConfig({ bridgeId: 'ykc-int', heartbeatIntervalS: 60, topic }),
+    });
     await listen(bridge.httpServer, 0);
     ykcPort = await listenTcp(bridge.ykcServer);
     ({ received, subscription } = await collectEvents(bus, topic));
@@ -135,7 +141,9 @@ describe('YKC over TCP → Kafka (real sockets, real Kafka, real Postgres)', () 
     expect(types.filter((t) => t === 'session.stopped')).toHaveLength(1);
     const meter = events.find((r) => r.event.type === 'session.meter_values')!.event;
     expect(meter.type === 'session.meter_values' && meter.data.transactionId).toBe(serial);
-    expect(meter.type === 'session.meter_values' && meter.data.readings[0].samples.find((s) => s.measurand === 'Energy.Active.Import.Interval')?.value).toBe('1.2345');
+    expect(meter.type === 'session.meter_values' && meter.data.readings[0].samples.find((s) => s.measurand === 'Energy.Active.Import.Interval')?.value).toBe(
+      '1.2345',
+    );
     const status = events.find((r) => r.event.type === 'connector.status_changed')!.event;
     expect(status.type === 'connector.status_changed' && status.data).toMatchObject({ connectorId: 1, status: 'Charging' });
     const rec = events.find((r) => r.event.type === 'transaction.recorded')!.event;

@@ -94,7 +94,9 @@ describe('YKC piles with a 3DES key (ENC = 0x01) over real TCP, Kafka and Postgr
     const started = await execute(KEYED, { type: 'session.start', connectorId: 1, idTag: '1234', balanceCents: 5_000 });
     expect(started.status).toBe('ACCEPTED');
     const serial = (started.response as { transactionId: string }).transactionId;
-    await eventually(async () => received.some((r) => r.event.type === 'session.started' && r.event.data.transactionId === serial), { what: 'session.started' });
+    await eventually(async () => received.some((r) => r.event.type === 'session.started' && r.event.data.transactionId === serial), {
+      what: 'session.started',
+    });
     expect(p.balances.get(serial)).toBe(5_000);
 
     // login reply, heartbeat reply, 0x06, 0x0A, 0x34: every one encrypted

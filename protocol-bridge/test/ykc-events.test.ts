@@ -59,10 +59,16 @@ describe('YKC → event model mapping', () => {
 
 describe('platform commands → OCPP calls', () => {
   it('maps each command to its OCPP 1.6 action', () => {
-    expect(toOcppCall({ type: 'session.start', connectorId: 2, idTag: 'T' })).toEqual({ action: 'RemoteStartTransaction', payload: { connectorId: 2, idTag: 'T' } });
+    expect(toOcppCall({ type: 'session.start', connectorId: 2, idTag: 'T' })).toEqual({
+      action: 'RemoteStartTransaction',
+      payload: { connectorId: 2, idTag: 'T' },
+    });
     expect(toOcppCall({ type: 'session.stop', transactionId: '1001' })).toEqual({ action: 'RemoteStopTransaction', payload: { transactionId: 1001 } });
     expect(toOcppCall({ type: 'session.stop', transactionId: '5503141278230501' + '2403151030450001' })).toHaveProperty('unsupported');
-    expect(toOcppCall({ type: 'real_time_data.read', connectorId: 1 })).toEqual({ action: 'TriggerMessage', payload: { requestedMessage: 'MeterValues', connectorId: 1 } });
+    expect(toOcppCall({ type: 'real_time_data.read', connectorId: 1 })).toEqual({
+      action: 'TriggerMessage',
+      payload: { requestedMessage: 'MeterValues', connectorId: 1 },
+    });
     expect(toOcppCall({ type: 'time.sync' })).toHaveProperty('unsupported');
   });
 

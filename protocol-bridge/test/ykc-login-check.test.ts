@@ -7,14 +7,25 @@ import { checkYkcLogin, mismatchingFields, YKC_ALIVE_MS } from '../src/ykc/login
 import type { LoginRequest } from '../src/ykc/messages';
 
 const PILE = '32010000000042';
-const login = (over: Partial<LoginRequest> = {}): LoginRequest => ({ pileNo: PILE, pileType: 0, guns: 2, protocolVersion: 0x10, programVersion: 'V1', network: 0, sim: '89860012345678901234', carrier: 4, ...over });
+const login = (over: Partial<LoginRequest> = {}): LoginRequest => ({
+  pileNo: PILE,
+  pileType: 0,
+  guns: 2,
+  protocolVersion: 0x10,
+  programVersion: 'V1',
+  network: 0,
+  sim: '89860012345678901234',
+  carrier: 4,
+  ...over,
+});
 const identity = { sim: '89860012345678901234', pileType: 0, guns: 2, network: 0, carrier: 4 };
 const now = new Date('2026-12-01T00:00:00Z');
 
 describe('YKC login check', () => {
   const reg = registrationOf({ tenantId: randomUUID(), chargerId: randomUUID(), protocol: 'YKC', ykcIdentity: identity });
   const deps = (dir = new InMemoryChargerDirectory()) => ({ directory: dir, security: new InMemorySecurityRecorder(dir), now: () => now });
-  const live = (remoteAddress: string, silentMs: number) => ({ remoteAddress, session: { lastSeenAt: new Date(now.getTime() - silentMs) } }) as unknown as LiveCharger;
+  const live = (remoteAddress: string, silentMs: number) =>
+    ({ remoteAddress, session: { lastSeenAt: new Date(now.getTime() - silentMs) } }) as unknown as LiveCharger;
 
   it('admits the registered identity, from anywhere when no networks are listed', async () => {
     expect(await checkYkcLogin(deps(), reg, login(), '203.0.113.9', undefined)).toEqual({ ok: true });

@@ -1,7 +1,16 @@
 import net from 'node:net';
 import { SimulatedYkcPile } from '../src/simulator/ykc-pile';
 import { encodeFrame, FrameReader, YkcFrame } from '../src/ykc/frame';
-import { decodeMessage, RealTimeData, remoteStart, remoteStop, setBillingModel, TransactionRecord, transactionRecordConfirm, YkcMessage } from '../src/ykc/messages';
+import {
+  decodeMessage,
+  RealTimeData,
+  remoteStart,
+  remoteStop,
+  setBillingModel,
+  TransactionRecord,
+  transactionRecordConfirm,
+  YkcMessage,
+} from '../src/ykc/messages';
 
 /**
  * The simulated pile against a bare TCP "platform" (this test), so what it sends is what a
@@ -108,7 +117,14 @@ describe('simulated YKC pile: behaves like a pile (real TCP)', () => {
     send(remoteStop, { pileNo: PILE, gunNo: '01' });
     expect((await stopped).message).toMatchObject({ gunNo: '01', stopped: true });
     const r = (await first).message as TransactionRecord;
-    expect(r).toMatchObject({ serial: serial(2), meterStartX1e4: meterStart, meterStopX1e4: meterStart + 12_340, totalEnergyX1e4: 12_340, totalAmountX1e4: 14_808, startType: 1 });
+    expect(r).toMatchObject({
+      serial: serial(2),
+      meterStartX1e4: meterStart,
+      meterStopX1e4: meterStart + 12_340,
+      totalEnergyX1e4: 12_340,
+      totalAmountX1e4: 14_808,
+      startType: 1,
+    });
     expect(r.tiers.map((t) => [t.unitPriceX1e5, t.energyX1e4, t.amountX1e4])).toEqual([
       [200_000, 0, 0],
       [120_000, 12_340, 14_808],

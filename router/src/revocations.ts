@@ -109,12 +109,18 @@ export function startRevocationFeed(opts: RevocationFeedOptions): Promise<Subscr
         try {
           const event = decodeAccessEvent(m.value);
           if (opts.list.revoke(event.data.userId, event.data.issuedBefore)) {
-            opts.logger.info({ userId: event.data.userId, tenantId: event.tenantId, issuedBefore: event.data.issuedBefore, reason: event.data.reason }, 'access revoked');
+            opts.logger.info(
+              { userId: event.data.userId, tenantId: event.tenantId, issuedBefore: event.data.issuedBefore, reason: event.data.reason },
+              'access revoked',
+            );
           }
         } catch (e) {
           if (!(e instanceof InvalidEventError)) throw e;
           // Possibly a revocation this router can't apply: loud, not silent.
-          opts.logger.error({ topic: m.topic, partition: m.partition, offset: m.offset, reason: e.message, raw: e.raw?.slice(0, 2000) }, 'skipping invalid access event');
+          opts.logger.error(
+            { topic: m.topic, partition: m.partition, offset: m.offset, reason: e.message, raw: e.raw?.slice(0, 2000) },
+            'skipping invalid access event',
+          );
         }
       }
     },

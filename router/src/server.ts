@@ -91,7 +91,13 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
     // Unique per start, not only per instance: the group commits nothing and is read from the
     // beginning, and two processes sharing an INSTANCE_ID must not split its partitions.
     const revocationGroup = group(`router-${deps.instanceId}-access-${randomBytes(4).toString('hex')}`);
-    revocationFeed = await startRevocationFeed({ bus: deps.bus, topic: deps.accessEventsTopic ?? ACCESS_EVENTS_TOPIC, groupId: revocationGroup, list: revocations, logger });
+    revocationFeed = await startRevocationFeed({
+      bus: deps.bus,
+      topic: deps.accessEventsTopic ?? ACCESS_EVENTS_TOPIC,
+      groupId: revocationGroup,
+      list: revocations,
+      logger,
+    });
     const revocationSubscription = revocationFeed;
     let revocationsComplete = false;
     const revocationsCaughtUp = (revocationFeed.caughtUp ?? revocationFeed.ready).then(() => {
@@ -107,7 +113,8 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(Object.assign(new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'The router is starting; try again', { retriable: true }), { status: 503 })),
+          () =>
+            reject(Object.assign(new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'The router is starting; try again', { retriable: true }), { status: 503 })),
           deps.revocationsStartupWaitMs ?? 10_000,
         );
       });
@@ -151,7 +158,12 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
         if (req.method !== 'POST') {
           res.setHeader('allow', 'POST');
           return sendJson(res, 405, {
-            errors: [{ message: 'Send queries and mutations as POST; subscriptions over a graphql-transport-ws WebSocket', extensions: { code: 'METHOD_NOT_ALLOWED' } }],
+            errors: [
+              {
+                message: 'Send queries and mutations as POST; subscriptions over a graphql-transport-ws WebSocket',
+                extensions: { code: 'METHOD_NOT_ALLOWED' },
+              },
+            ],
           });
         }
         const body = await readJsonBody(req);

@@ -37,7 +37,11 @@ describe('keepAliveFetcher', () => {
   it('posts the body with headers and answers a readable JSON response; sequential requests reuse one connection', async () => {
     const fetcher = keepAliveFetcher(agents, 5_000);
     for (let i = 0; i < 5; i++) {
-      const res = await fetcher(`${url}/graphql`, { method: 'POST', headers: { authorization: 'Bearer t', 'content-type': 'application/json' }, body: `{"n":${i}}` });
+      const res = await fetcher(`${url}/graphql`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+        body: `{"n":${i}}`,
+      });
       expect(res.ok).toBe(true);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/json');
@@ -49,7 +53,12 @@ describe('keepAliveFetcher', () => {
 
   it('a non-2xx answer keeps its status, text and url', async () => {
     const res = await keepAliveFetcher(agents, 5_000)(`${url}/error`, { method: 'POST', body: '{}' });
-    expect({ ok: res.ok, status: res.status, statusText: res.statusText, url: res.url }).toEqual({ ok: false, status: 503, statusText: 'Service Unavailable', url: `${url}/error` });
+    expect({ ok: res.ok, status: res.status, statusText: res.statusText, url: res.url }).toEqual({
+      ok: false,
+      status: 503,
+      statusText: 'Service Unavailable',
+      url: `${url}/error`,
+    });
     expect(await res.text()).toBe('down');
   });
 
@@ -59,7 +68,8 @@ describe('keepAliveFetcher', () => {
 });
 
 describe('BufferedResponse', () => {
-  const make = (status = 200, body = '{"a":1}') => new BufferedResponse('http://x/graphql', status, 'OK', new Headers({ 'content-type': 'application/json' }), Buffer.from(body));
+  const make = (status = 200, body = '{"a":1}') =>
+    new BufferedResponse('http://x/graphql', status, 'OK', new Headers({ 'content-type': 'application/json' }), Buffer.from(body));
 
   it('ok for 2xx only', () => {
     expect([199, 200, 204, 299, 300, 404, 500].map((s) => make(s).ok)).toEqual([false, true, true, true, false, false, false]);

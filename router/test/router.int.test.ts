@@ -70,7 +70,7 @@ async function startAssetsLikeSubgraph(verifier: TokenVerifier) {
       resolvers: {
         Query: {
           chargerByCode: (_: unknown, { code }: { code: string }, ctx: SubgraphCtx) =>
-            ctx.identity?.tenantId ? chargers.get(`${ctx.identity.tenantId}:${code}`) ?? null : null,
+            ctx.identity?.tenantId ? (chargers.get(`${ctx.identity.tenantId}:${code}`) ?? null) : null,
           whoami: (_: unknown, __: unknown, ctx: SubgraphCtx) => (ctx.identity ? `${ctx.identity.subject}@${ctx.identity.tenantId}` : null),
         },
         Mutation: {
@@ -133,7 +133,11 @@ async function post(port: number, body: unknown, headers: Record<string, string>
   return { status: res.status, body: (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] } };
 }
 
-function statusEvent(tenantId: string, chargerId: string, status: ChargerEventOf<'connector.status_changed'>['data']['status']): ChargerEventOf<'connector.status_changed'> {
+function statusEvent(
+  tenantId: string,
+  chargerId: string,
+  status: ChargerEventOf<'connector.status_changed'>['data']['status'],
+): ChargerEventOf<'connector.status_changed'> {
   const now = new Date().toISOString();
   return {
     id: randomUUID(),
@@ -283,7 +287,11 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
 
     it('forwards only the verified identity: forged identity headers are dropped', async () => {
       const token = await tokenFor('user-1', T1);
-      const r = await post(routers[0].port, { query: '{ whoami }' }, { authorization: `Bearer ${token}`, 'x-tenant-id': T2, 'x-user-id': 'admin', 'x-roles': 'superuser' });
+      const r = await post(
+        routers[0].port,
+        { query: '{ whoami }' },
+        { authorization: `Bearer ${token}`, 'x-tenant-id': T2, 'x-user-id': 'admin', 'x-roles': 'superuser' },
+      );
       expect(r.status).toBe(200);
       expect(r.body.data).toEqual({ whoami: `user-1@${T1}` });
       const last = subgraph.seen[subgraph.seen.length - 1];
@@ -362,7 +370,10 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
 
     it('closes the connection when its token expires (4401), so the client re-authenticates', async () => {
       const shortLived = new TokenIssuer(clientKeyForTests, 'evcs-tenants', 'evcs-api', 2);
-      const client = await wsClient(routers[0].port, await shortLived.issue({ subject: 'u', kind: 'user', tenantId: T1, roles: [], permissions: ['station:read'], dataScope: 'TENANT' }));
+      const client = await wsClient(
+        routers[0].port,
+        await shortLived.issue({ subject: 'u', kind: 'user', tenantId: T1, roles: [], permissions: ['station:read'], dataScope: 'TENANT' }),
+      );
       const sub = collect(client, SUBSCRIPTION);
       await eventually(async () => sub.errors.length > 0, { what: 'expiry close', timeoutMs: 10_000 });
       expect((sub.errors[0] as { code?: number }).code).toBe(4401);
@@ -463,10 +474,13 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
       const cutoff = decodeJwt(old).iat! + 1;
       await publisher.publish(accessTopic, [encodeAccessEvent(revoke(alice, cutoff))]);
       for (const r of routers) {
-        const refused = await eventually(async () => {
-          const res = await whoami(r.port, old);
-          return res.status === 401 ? res : undefined;
-        }, { what: 'the revoked token refused', timeoutMs: 30_000 });
+        const refused = await eventually(
+          async () => {
+            const res = await whoami(r.port, old);
+            return res.status === 401 ? res : undefined;
+          },
+          { what: 'the revoked token refused', timeoutMs: 30_000 },
+        );
         expect(refused.body.errors?.[0].extensions?.code).toBe('TOKEN_REVOKED');
         expect(refused.body.data).toBeUndefined();
       }

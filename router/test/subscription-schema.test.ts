@@ -42,7 +42,15 @@ function setup() {
   return { hub, schema, seen };
 }
 
-const user = (tenantId: string | null, over: Partial<Identity> = {}): Identity => ({ subject: 'u1', kind: 'user', tenantId, roles: [], permissions: ['station:read'], dataScope: 'TENANT', ...over });
+const user = (tenantId: string | null, over: Partial<Identity> = {}): Identity => ({
+  subject: 'u1',
+  kind: 'user',
+  tenantId,
+  roles: [],
+  permissions: ['station:read'],
+  dataScope: 'TENANT',
+  ...over,
+});
 const ctx = (identity: Identity): RouterContext => ({ identity, requestId: 'r1', log: logger });
 const change = (over: Partial<ConnectorStatusChange> = {}): ConnectorStatusChange => ({
   eventId: 'e1',
@@ -72,7 +80,9 @@ describe('router subscription schema', () => {
     const identity = user(T1);
     const stream = (await subscribe({
       schema,
-      document: parse('subscription { connectorStatusChanged(chargerCode: "CP-1") { eventId status charger { label: name ...F } } } fragment F on Charger { code }'),
+      document: parse(
+        'subscription { connectorStatusChanged(chargerCode: "CP-1") { eventId status charger { label: name ...F } } } fragment F on Charger { code }',
+      ),
       contextValue: ctx(identity),
     })) as AsyncGenerator<ExecutionResult>;
     expect(Symbol.asyncIterator in stream).toBe(true);
@@ -102,7 +112,9 @@ describe('router subscription schema', () => {
   it('honours the permission and data scope: FORBIDDEN without station:read; a station manager sees only assigned stations; SELF nothing', async () => {
     const { hub, schema } = setup();
     const sub = async (identity: Identity) =>
-      subscribe({ schema, document: parse('subscription { connectorStatusChanged { eventId chargerCode } }'), contextValue: ctx(identity) }) as Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>;
+      subscribe({ schema, document: parse('subscription { connectorStatusChanged { eventId chargerCode } }'), contextValue: ctx(identity) }) as Promise<
+        AsyncGenerator<ExecutionResult> | ExecutionResult
+      >;
     const denied = (await sub(user(T1, { permissions: [] }))) as ExecutionResult;
     expect(denied.errors?.[0].originalError).toEqual(expect.objectContaining({ code: 'FORBIDDEN' }));
 

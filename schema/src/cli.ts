@@ -24,7 +24,9 @@ async function main(cmd: string | undefined): Promise<number> {
       }
     });
     if (stale.length) {
-      console.error(`schema artifacts out of date (run \`npm run schema:write\` and commit):\n${stale.map((f) => `  - ${path.relative(REPO_ROOT, f.path)}`).join('\n')}`);
+      console.error(
+        `schema artifacts out of date (run \`npm run schema:write\` and commit):\n${stale.map((f) => `  - ${path.relative(REPO_ROOT, f.path)}`).join('\n')}`,
+      );
       return 1;
     }
     console.log('schema artifacts up to date');

@@ -23,7 +23,13 @@ describe('committed schema artifacts', () => {
   });
 
   it('every subgraph core entity has a @key', () => {
-    for (const [name, entity] of [['tenants', 'Tenant'], ['assets', 'Station'], ['tariffs', 'TariffPlan'], ['orders', 'ChargingOrder'], ['payments', 'Payment']]) {
+    for (const [name, entity] of [
+      ['tenants', 'Tenant'],
+      ['assets', 'Station'],
+      ['tariffs', 'TariffPlan'],
+      ['orders', 'ChargingOrder'],
+      ['payments', 'Payment'],
+    ]) {
       const sdl = art.subgraphs.find((s) => s.name === name)!.sdl;
       expect(sdl).toMatch(new RegExp(`type ${entity} @key\\(fields: "id"\\)`));
     }

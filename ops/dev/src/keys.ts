@@ -73,7 +73,15 @@ export async function ensureDevKeys(dir: string): Promise<DevKeys> {
  */
 export async function mintClientToken(
   keys: DevKeys,
-  claims: { subject: string; tenantId: string; roles?: string[]; permissions?: string[]; dataScope?: string; visibleTenantIds?: string[]; stationIds?: string[] },
+  claims: {
+    subject: string;
+    tenantId: string;
+    roles?: string[];
+    permissions?: string[];
+    dataScope?: string;
+    visibleTenantIds?: string[];
+    stationIds?: string[];
+  },
   ttl = '12h',
 ): Promise<string> {
   const key = await importSigningKey(readFileSync(keys.authKeyFile, 'utf8'));

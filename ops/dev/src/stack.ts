@@ -123,7 +123,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await Promise.all(
       names.map(async (name) => {
         const p = subgraphPorts[name];
-        await group.start({ name, script: dist(`subgraphs/${name}`), env: { ...common, ...extraEnv[name], PORT: String(p) }, readyUrl: `http://127.0.0.1:${p}/health/ready` });
+        await group.start({
+          name,
+          script: dist(`subgraphs/${name}`),
+          env: { ...common, ...extraEnv[name], PORT: String(p) },
+          readyUrl: `http://127.0.0.1:${p}/health/ready`,
+        });
       }),
     );
     const subgraphEnv = Object.fromEntries(Object.entries(subgraphUrls).map(([n, u]) => [`SUBGRAPH_URL_${n.toUpperCase()}`, u]));
@@ -152,7 +157,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await group.start({
       name: 'bridge',
       script: dist('protocol-bridge'),
-      env: { ...common, PORT: String(bridgePort), YKC_PORT: String(ykcPort), ASSETS_URL: subgraphUrls.assets, TARIFFS_URL: subgraphUrls.tariffs, TENANTS_URL: subgraphUrls.tenants, BRIDGE_SIGNING_KEY_FILE: keys.bridgeKeyFile, BRIDGE_ID: `bridge-${process.pid}` },
+      env: {
+        ...common,
+        PORT: String(bridgePort),
+        YKC_PORT: String(ykcPort),
+        ASSETS_URL: subgraphUrls.assets,
+        TARIFFS_URL: subgraphUrls.tariffs,
+        TENANTS_URL: subgraphUrls.tenants,
+        BRIDGE_SIGNING_KEY_FILE: keys.bridgeKeyFile,
+        BRIDGE_ID: `bridge-${process.pid}`,
+      },
       readyUrl: `http://127.0.0.1:${bridgePort}/health/ready`,
     });
 
@@ -168,7 +182,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       processes: group,
       paySandboxes,
       seedTenant: async (t) => {
-        await seedTenantWithAdmin(app, hasher, { id: t.id, code: t.code, name: t.name, type: t.type ?? 'OPERATOR', parentId: t.parentId ?? null, quotas: t.quotas, users: t.users ?? [], resetPasswords: t.resetPasswords });
+        await seedTenantWithAdmin(app, hasher, {
+          id: t.id,
+          code: t.code,
+          name: t.name,
+          type: t.type ?? 'OPERATOR',
+          parentId: t.parentId ?? null,
+          quotas: t.quotas,
+          users: t.users ?? [],
+          resetPasswords: t.resetPasswords,
+        });
         await seedDemoAssets(app, t.id, t.stations);
         await seedDemoTariffs(app, t.id);
         // The simulator's OCPP chargers start sessions with SIM-TAG-<connector>: the tenant's authority knows them.
@@ -183,13 +206,21 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
             variables: { i: { tenantCode, username, password } },
           }),
         });
-        const body = (await res.json()) as { data?: { login: { accessToken: string | null; refreshToken: string; userErrors: { code: string; message: string }[] } }; errors?: unknown };
+        const body = (await res.json()) as {
+          data?: { login: { accessToken: string | null; refreshToken: string; userErrors: { code: string; message: string }[] } };
+          errors?: unknown;
+        };
         const p = body.data?.login;
         if (!p?.accessToken) throw new Error(`login failed: ${JSON.stringify(p?.userErrors ?? body.errors)}`);
         return { accessToken: p.accessToken, refreshToken: p.refreshToken };
       },
       tokenFor: (tenantId, subject = `user-of-${tenantId}`) =>
-        mintClientToken(keys, { subject, tenantId, roles: ['OPERATOR_ADMIN'], permissions: ['station:read', 'station:write', 'charger:write', 'tariff:read', 'tariff:write', 'order:read', 'payment:read'] }),
+        mintClientToken(keys, {
+          subject,
+          tenantId,
+          roles: ['OPERATOR_ADMIN'],
+          permissions: ['station:read', 'station:write', 'charger:write', 'tariff:read', 'tariff:write', 'order:read', 'payment:read'],
+        }),
       stop: async () => {
         await app.destroy();
         await group.stopAll();

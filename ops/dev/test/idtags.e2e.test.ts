@@ -38,7 +38,11 @@ describe('end to end: id tags from the API to the charger and the order', () => 
   });
 
   async function gql(token: string, query: string, variables: Record<string, unknown> = {}) {
-    const res = await fetch(stack.routerUrls[0], { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(stack.routerUrls[0], {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
     return (await res.json()) as any;
   }
 
@@ -51,7 +55,14 @@ describe('end to end: id tags from the API to the charger and the order', () => 
     expect((await gql(accessToken, create, { i: { value: 'LOST-CARD', userId: dora, status: 'BLOCKED' } })).data.createIdTag.userErrors).toEqual([]);
 
     // Registered like any fleet: the operator's API hands out the charger's password.
-    const { passwords } = await registerFleet({ routerUrl: stack.routerUrls[0], token: accessToken, stationCode: tenant.stations[0].code, ocpp: [code], ykc: [], connectors: 1 });
+    const { passwords } = await registerFleet({
+      routerUrl: stack.routerUrls[0],
+      token: accessToken,
+      stationCode: tenant.stations[0].code,
+      ocpp: [code],
+      ykc: [],
+      connectors: 1,
+    });
     cp = new SimulatedChargePoint({ url: stack.bridgeUrl, id: code, password: passwords.get(code) });
     await cp.connect();
     await cp.boot();
@@ -66,7 +77,11 @@ describe('end to end: id tags from the API to the charger and the order', () => 
     const charger = await gql(accessToken, 'query($c: String!) { chargerByCode(code: $c) { id } }', { c: code });
     const orders = await eventually(
       async () => {
-        const r = await gql(accessToken, 'query($c: [ID!]) { orders(filter: { chargerIds: $c }) { edges { node { transactionId origin userId reviewFlags } } } }', { c: [charger.data.chargerByCode.id] });
+        const r = await gql(
+          accessToken,
+          'query($c: [ID!]) { orders(filter: { chargerIds: $c }) { edges { node { transactionId origin userId reviewFlags } } } }',
+          { c: [charger.data.chargerByCode.id] },
+        );
         const edges = r.data?.orders?.edges ?? [];
         return edges.length === 2 ? edges.map((e: { node: unknown }) => e.node) : null;
       },
@@ -79,7 +94,10 @@ describe('end to end: id tags from the API to the charger and the order', () => 
     // Blocked through the API: the charger's offline list follows, and it is refused online at once.
     const block = await gql(accessToken, 'mutation { updateIdTag(input: { value: "DORA-CARD", status: BLOCKED }) { idTag { status } userErrors { code } } }');
     expect(block.data.updateIdTag.idTag.status).toBe('BLOCKED');
-    await eventually(async () => (cp!.localList.get('DORA-CARD')?.status === 'Blocked' ? true : null), { timeoutMs: 30_000, what: 'the block on the charger’s list' });
+    await eventually(async () => (cp!.localList.get('DORA-CARD')?.status === 'Blocked' ? true : null), {
+      timeoutMs: 30_000,
+      what: 'the block on the charger’s list',
+    });
     expect((await cp.authorize('DORA-CARD')).idTagInfo).toEqual({ status: 'Blocked' });
   });
 });

@@ -46,11 +46,23 @@ describe('tenant isolation under concurrency (real router, subgraphs, Postgres)'
     const callers: Caller[] = [];
     for (const t of tenants) {
       const all = t.stations.flatMap((s) => s.chargers.map((c) => c.code)).sort();
-      const firstStation = await withTenant(knex, t.id, async (trx) => (await trx('stations').where({ tenant_id: t.id, code: t.stations[0].code }).first('id')).id as string);
+      const firstStation = await withTenant(
+        knex,
+        t.id,
+        async (trx) => (await trx('stations').where({ tenant_id: t.id, code: t.stations[0].code }).first('id')).id as string,
+      );
       const perms = ['station:read'];
       callers.push(
-        { label: `${t.name}/admin`, expected: all, token: await mintClientToken(stack.keys, { subject: `admin-${t.id}`, tenantId: t.id, permissions: perms, dataScope: 'TENANT' }) },
-        { label: `${t.name}/viewer`, expected: all, token: await mintClientToken(stack.keys, { subject: `viewer-${t.id}`, tenantId: t.id, permissions: perms, dataScope: 'TENANT' }) },
+        {
+          label: `${t.name}/admin`,
+          expected: all,
+          token: await mintClientToken(stack.keys, { subject: `admin-${t.id}`, tenantId: t.id, permissions: perms, dataScope: 'TENANT' }),
+        },
+        {
+          label: `${t.name}/viewer`,
+          expected: all,
+          token: await mintClientToken(stack.keys, { subject: `viewer-${t.id}`, tenantId: t.id, permissions: perms, dataScope: 'TENANT' }),
+        },
         {
           label: `${t.name}/station-manager`,
           expected: t.stations[0].chargers.map((c) => c.code),
@@ -81,7 +93,10 @@ describe('tenant isolation under concurrency (real router, subgraphs, Postgres)'
           headers: { 'content-type': 'application/json', authorization: `Bearer ${caller.token}`, 'x-tenant-id': tenants[(i + 1) % 3].id },
           body: JSON.stringify({ query: Q }),
         });
-        const body = (await res.json()) as { data?: { stations: { edges: { node: { chargers: { code: string; connectors: unknown[] }[] } }[] } }; errors?: unknown };
+        const body = (await res.json()) as {
+          data?: { stations: { edges: { node: { chargers: { code: string; connectors: unknown[] }[] } }[] } };
+          errors?: unknown;
+        };
         if (!body.data) {
           violations.push(`${caller.label}: error ${JSON.stringify(body.errors)}`);
           continue;

@@ -16,7 +16,11 @@ describe('lint layer boundaries', () => {
   const lint = async (file: string, code: string): Promise<(string | null)[]> => {
     let out: string;
     try {
-      out = execFileSync(process.execPath, [bin, '--stdin', '--stdin-filename', file, '--parser-options', 'projectService:false', ...off, '-f', 'json'], { cwd: REPO_ROOT, input: code, encoding: 'utf8' });
+      out = execFileSync(process.execPath, [bin, '--stdin', '--stdin-filename', file, '--parser-options', 'projectService:false', ...off, '-f', 'json'], {
+        cwd: REPO_ROOT,
+        input: code,
+        encoding: 'utf8',
+      });
     } catch (e) {
       // exit 1: problems found (the JSON report is on stdout)
       out = (e as { stdout: string }).stdout;
@@ -27,13 +31,19 @@ describe('lint layer boundaries', () => {
 
   it('a domain file importing knex, pg, objection, graphql or type-graphql fails', async () => {
     for (const lib of ['knex', 'pg', 'objection', 'graphql', 'type-graphql']) {
-      expect(await lint('subgraphs/orders/src/domain/probe.ts', `import x from '${lib}';\nexport const y = x;\n`)).toContain('@typescript-eslint/no-restricted-imports');
+      expect(await lint('subgraphs/orders/src/domain/probe.ts', `import x from '${lib}';\nexport const y = x;\n`)).toContain(
+        '@typescript-eslint/no-restricted-imports',
+      );
     }
-    expect(await lint('subgraphs/orders/src/domain/probe.ts', "import type { X } from '../persistence/orders-store';\nexport type Y = X;\n")).toContain('@typescript-eslint/no-restricted-imports');
+    expect(await lint('subgraphs/orders/src/domain/probe.ts', "import type { X } from '../persistence/orders-store';\nexport type Y = X;\n")).toContain(
+      '@typescript-eslint/no-restricted-imports',
+    );
   });
 
   it('a GraphQL file importing persistence types fails; domain types pass', async () => {
-    expect(await lint('subgraphs/assets/src/graphql/probe.ts', "import type { X } from '../persistence/read-repository';\nexport type Y = X;\n")).toContain('@typescript-eslint/no-restricted-imports');
+    expect(await lint('subgraphs/assets/src/graphql/probe.ts', "import type { X } from '../persistence/read-repository';\nexport type Y = X;\n")).toContain(
+      '@typescript-eslint/no-restricted-imports',
+    );
     expect(await lint('subgraphs/assets/src/graphql/probe.ts', "import type { CodeKey } from '../domain/read-model';\nexport type Y = CodeKey;\n")).toEqual([]);
   });
 

@@ -46,7 +46,14 @@ describe('end to end: a session from startCharging to the bill', () => {
   it('starts remotely, meters, stops remotely and bills with the tenant’s tariff — once, whatever is retried', async () => {
     const { accessToken } = await stack.login(tenant.code, 'olga', 'olga password 1');
     // Registered like any fleet: the operator's API hands out the charger's password.
-    const { passwords } = await registerFleet({ routerUrl: stack.routerUrls[0], token: accessToken, stationCode: tenant.stations[0].code, ocpp: [code], ykc: [], connectors: 1 });
+    const { passwords } = await registerFleet({
+      routerUrl: stack.routerUrls[0],
+      token: accessToken,
+      stationCode: tenant.stations[0].code,
+      ocpp: [code],
+      ykc: [],
+      connectors: 1,
+    });
     cp = new SimulatedChargePoint({ url: stack.bridgeUrl, id: code, password: passwords.get(code) });
     await cp.connect();
     await cp.boot();
@@ -63,7 +70,10 @@ describe('end to end: a session from startCharging to the bill', () => {
     const retried = await gql(accessToken, START, { i: input });
     expect(retried.data.startCharging.order.id).toBe(orderId);
 
-    const remoteStart = await eventually(async () => cp!.commandsReceived.find((c) => c.action === 'RemoteStartTransaction'), { timeoutMs: 30_000, what: 'RemoteStartTransaction at the charger' });
+    const remoteStart = await eventually(async () => cp!.commandsReceived.find((c) => c.action === 'RemoteStartTransaction'), {
+      timeoutMs: 30_000,
+      what: 'RemoteStartTransaction at the charger',
+    });
     const t0 = new Date(Date.now() - 60 * 60_000);
     const { transactionId } = await cp.startTransaction(1, String(remoteStart.params.idTag), 1000, t0);
     await cp.meterValues(1, transactionId, 6000, new Date(t0.getTime() + 30 * 60_000));
@@ -74,12 +84,19 @@ describe('end to end: a session from startCharging to the bill', () => {
 
     const stop = await gql(accessToken, 'mutation($id: ID!) { stopCharging(orderId: $id) { order { state } userErrors { code } } }', { id: orderId });
     expect(stop.data.stopCharging).toEqual({ order: { state: 'FINISHING' }, userErrors: [] });
-    await eventually(async () => cp!.commandsReceived.find((c) => c.action === 'RemoteStopTransaction'), { timeoutMs: 30_000, what: 'RemoteStopTransaction at the charger' });
+    await eventually(async () => cp!.commandsReceived.find((c) => c.action === 'RemoteStopTransaction'), {
+      timeoutMs: 30_000,
+      what: 'RemoteStopTransaction at the charger',
+    });
     await cp.stopTransaction(transactionId, 11_000, { timestamp: new Date(t0.getTime() + 60 * 60_000), reason: 'Remote' });
 
     const done = await eventually(
       async () => {
-        const r = await gql(accessToken, 'query($id: ID!) { order(id: $id) { state energy { wh kwh } amount { minor currency formatted } bill { total { minor currency formatted } planVersions source } charger { id } } }', { id: orderId });
+        const r = await gql(
+          accessToken,
+          'query($id: ID!) { order(id: $id) { state energy { wh kwh } amount { minor currency formatted } bill { total { minor currency formatted } planVersions source } charger { id } } }',
+          { id: orderId },
+        );
         return r.data.order.state === 'TO_PAY' ? r.data.order : undefined;
       },
       { timeoutMs: 30_000, what: 'order COMPLETED' },
@@ -98,9 +115,13 @@ describe('end to end: a session from startCharging to the bill', () => {
     // Paid through the payments service and the Alipay sandbox; the payment events bring the order to PAID, then REFUNDED.
     const created = await eventually(
       async () => {
-        const r = await gql(accessToken, 'mutation($i: CreatePaymentInput!) { createPayment(input: $i) { payment { id outTradeNo amount { minor } } userErrors { code } } }', {
-          i: { orderId, method: 'ALIPAY_QR', idempotencyKey: `pay-${orderId}` },
-        });
+        const r = await gql(
+          accessToken,
+          'mutation($i: CreatePaymentInput!) { createPayment(input: $i) { payment { id outTradeNo amount { minor } } userErrors { code } } }',
+          {
+            i: { orderId, method: 'ALIPAY_QR', idempotencyKey: `pay-${orderId}` },
+          },
+        );
         return r.data?.createPayment?.payment ?? null;
       },
       { timeoutMs: 60_000, intervalMs: 500, what: 'the order to be payable at the payments service' },

@@ -43,17 +43,35 @@ describe('end to end: an order paid through the router and the Alipay sandbox', 
   });
 
   const gql = async (token: string, query: string, variables?: Record<string, unknown>) => {
-    const res = await fetch(stack.routerUrls[0], { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(stack.routerUrls[0], {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
     return (await res.json()) as any;
   };
 
   it('pays, refunds and publishes', async () => {
-    const token = await mintClientToken(stack.keys, { subject: 'finance-1', tenantId, roles: ['OPERATOR_ADMIN'], permissions: ['payment:read', 'payment:refund', 'order:write'] });
+    const token = await mintClientToken(stack.keys, {
+      subject: 'finance-1',
+      tenantId,
+      roles: ['OPERATOR_ADMIN'],
+      permissions: ['payment:read', 'payment:refund', 'order:write'],
+    });
     const orderId = randomUUID();
     await bus.publish(names.topic(ORDER_EVENTS_TOPIC), [
-      encodeOrderEvent({ id: randomUUID(), type: 'order.completed', version: 1, tenantId, orderId, occurredAt: new Date().toISOString(), data: { amount: 3456, currency: 'CNY' } }),
+      encodeOrderEvent({
+        id: randomUUID(),
+        type: 'order.completed',
+        version: 1,
+        tenantId,
+        orderId,
+        occurredAt: new Date().toISOString(),
+        data: { amount: 3456, currency: 'CNY' },
+      }),
     ]);
-    const create = 'mutation($i: CreatePaymentInput!) { createPayment(input: $i) { payment { id state outTradeNo } clientParams { qrCodeUrl } userErrors { code } } }';
+    const create =
+      'mutation($i: CreatePaymentInput!) { createPayment(input: $i) { payment { id state outTradeNo } clientParams { qrCodeUrl } userErrors { code } } }';
     const idempotencyKey = `e2e-${randomUUID()}`;
     const created = await eventually(
       async () => {
@@ -69,7 +87,10 @@ describe('end to end: an order paid through the router and the Alipay sandbox', 
     const paid = await fetch(`${stack.paySandboxes.alipayUrl}/sandbox/trades/${created.payment.outTradeNo}/pay`, { method: 'POST' });
     expect(paid.status).toBe(200);
     const q = 'query($id: ID!) { payment(id: $id) { state amount { minor } refundedAmount { minor } } }';
-    await eventually(async () => (await gql(token, q, { id: created.payment.id })).data?.payment?.state === 'SUCCEEDED', { what: 'payment succeeded', timeoutMs: 30_000 });
+    await eventually(async () => (await gql(token, q, { id: created.payment.id })).data?.payment?.state === 'SUCCEEDED', {
+      what: 'payment succeeded',
+      timeoutMs: 30_000,
+    });
 
     const refund = await gql(token, 'mutation($i: RefundPaymentInput!) { refundPayment(input: $i) { refund { state } userErrors { code } } }', {
       i: { paymentId: created.payment.id, amountMinor: 456, reason: 'unused energy', idempotencyKey: `e2e-${randomUUID()}` },

@@ -109,22 +109,32 @@ describe('end to end: one charger status, live through the whole platform', () =
       body: JSON.stringify({ query: '{ me { tenantId roles user { username } } stations { edges { node { name } } } }' }),
     });
     const body = (await res.json()) as any;
-    expect(body.data).toEqual({ me: { tenantId: tenantA.id, roles: ['OPERATOR_ADMIN'], user: { username: 'alice' } }, stations: { edges: [{ node: { name: 'Alpha Station' } }] } });
+    expect(body.data).toEqual({
+      me: { tenantId: tenantA.id, roles: ['OPERATOR_ADMIN'], user: { username: 'alice' } },
+      stations: { edges: [{ node: { name: 'Alpha Station' } }] },
+    });
     const refreshed = await query(
       stack.routerUrls[1],
       undefined,
       `mutation { refreshToken(refreshToken: ${JSON.stringify(refreshToken)}) { accessToken userErrors { code } } }`,
     );
     expect(refreshed.body.data.refreshToken.userErrors).toEqual([]);
-    const again = await query(stack.routerUrls[1], undefined, `mutation { refreshToken(refreshToken: ${JSON.stringify(refreshToken)}) { accessToken userErrors { code } } }`);
+    const again = await query(
+      stack.routerUrls[1],
+      undefined,
+      `mutation { refreshToken(refreshToken: ${JSON.stringify(refreshToken)}) { accessToken userErrors { code } } }`,
+    );
     expect(again.body.data.refreshToken.userErrors).toEqual([{ code: 'TOKEN_REUSED' }]);
     // whoever copied the refresh token may hold access tokens minted with it: alice's are revoked,
     // at both routers (tenants outbox → Kafka → every router instance)
     for (const url of stack.routerUrls) {
-      const refused = await eventually(async () => {
-        const r = await query(url, accessToken, '{ me { tenantId } }');
-        return r.status === 401 ? r : undefined;
-      }, { what: 'the revoked access token refused', timeoutMs: 30_000 });
+      const refused = await eventually(
+        async () => {
+          const r = await query(url, accessToken, '{ me { tenantId } }');
+          return r.status === 401 ? r : undefined;
+        },
+        { what: 'the revoked access token refused', timeoutMs: 30_000 },
+      );
       expect(refused.body.errors[0].extensions.code).toBe('TOKEN_REVOKED');
     }
     const fresh = (await stack.login(tenantA.code, 'alice', 'alice password 1')).accessToken;
@@ -132,7 +142,9 @@ describe('end to end: one charger status, live through the whole platform', () =
     const wrongRes = await fetch(stack.routerUrls[0], {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-evcs-client-ip': '203.0.113.9' },
-      body: JSON.stringify({ query: `mutation { login(input: { tenantCode: ${JSON.stringify(tenantA.code)}, username: "alice", password: "nope nope nope" }) { accessToken userErrors { code } } }` }),
+      body: JSON.stringify({
+        query: `mutation { login(input: { tenantCode: ${JSON.stringify(tenantA.code)}, username: "alice", password: "nope nope nope" }) { accessToken userErrors { code } } }`,
+      }),
     });
     const wrong = { body: (await wrongRes.json()) as any };
     expect(wrong.body.data.login).toEqual({ accessToken: null, userErrors: [{ code: 'INVALID_CREDENTIALS' }] });
@@ -157,7 +169,14 @@ describe('end to end: one charger status, live through the whole platform', () =
     // give the subscription a moment to be registered server-side after the ack
     await new Promise((r) => setTimeout(r, 300));
 
-    const { passwords } = await registerFleet({ routerUrl: stack.routerUrls[0], token: tokenA, stationCode: 'A-ST-1', ocpp: ['E2E-A-CP1'], ykc: [], connectors: 1 });
+    const { passwords } = await registerFleet({
+      routerUrl: stack.routerUrls[0],
+      token: tokenA,
+      stationCode: 'A-ST-1',
+      ocpp: ['E2E-A-CP1'],
+      ykc: [],
+      connectors: 1,
+    });
     cp = new SimulatedChargePoint({ url: stack.bridgeUrl, id: 'E2E-A-CP1', password: passwords.get('E2E-A-CP1') });
     await cp.connect();
     await cp.boot();
@@ -227,7 +246,8 @@ describe('end to end: one charger status, live through the whole platform', () =
     expect(upd.body.data.updateStation).toEqual({ station: { name: 'Bravo Renamed', status: 'MAINTENANCE', version: version + 1 }, userErrors: [] });
 
     // assets asks the tenants subgraph (service token, issuer evcs-assets) for B's quotas: 2 stations, 1 charger
-    const create = (code: string) => query(stack.routerUrls[0], tokenB, `mutation { createStation(input: { code: "${code}", name: "New" }) { station { id code } userErrors { code } } }`);
+    const create = (code: string) =>
+      query(stack.routerUrls[0], tokenB, `mutation { createStation(input: { code: "${code}", name: "New" }) { station { id code } userErrors { code } } }`);
     const second = await create('B-ST-2');
     expect(second.body.errors).toBeUndefined();
     expect(second.body.data.createStation).toEqual({ station: { id: expect.any(String), code: 'B-ST-2' }, userErrors: [] });

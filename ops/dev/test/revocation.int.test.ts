@@ -3,9 +3,32 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC, ACCESS_EVENTS_TOPIC_CONFIG, CHARGER_EVENTS_TOPIC } from '@evcs/events';
-import { createKnex, createLogger, exportSigningKey, generateSigningKey, KafkaEventBus, kafkaNames, Knex, listen, OutboxRelay, PgOutbox, SubgraphServer, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import {
+  createKnex,
+  createLogger,
+  exportSigningKey,
+  generateSigningKey,
+  KafkaEventBus,
+  kafkaNames,
+  Knex,
+  listen,
+  OutboxRelay,
+  PgOutbox,
+  SubgraphServer,
+  TokenIssuer,
+  TokenVerifier,
+} from '@evcs/platform';
 import { createRouter, type Router } from '@evcs/router';
-import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, createTenantsServer, JWKS_PATH, KeyRing, migrations, PasswordHasher, seedTenantWithAdmin } from '@evcs/tenants';
+import {
+  ACCESS_TOKEN_AUDIENCE,
+  ACCESS_TOKEN_ISSUER,
+  createTenantsServer,
+  JWKS_PATH,
+  KeyRing,
+  migrations,
+  PasswordHasher,
+  seedTenantWithAdmin,
+} from '@evcs/tenants';
 import { createTestDatabase, ensureKafka, eventually, REPO_ROOT, TestDatabase, uniqueName } from '@evcs/testkit';
 
 jest.setTimeout(180_000);
@@ -159,14 +182,20 @@ describe('access revocation, tenants subgraph → Kafka → routers', () => {
     // the admin takes the viewer's role away, through the router
     const users = await gql(a.url, '{ users(first: 10) { edges { node { id username } } } }', { token: admin.access });
     const viewerId = (users.body.data.users.edges as { node: { id: string; username: string } }[]).find((e) => e.node.username === 'viewer')!.node.id;
-    const assigned = await gql(a.url, 'mutation($u: ID!) { assignRoles(userId: $u, roleIds: []) { userErrors { code } } }', { token: admin.access, variables: { u: viewerId } });
+    const assigned = await gql(a.url, 'mutation($u: ID!) { assignRoles(userId: $u, roleIds: []) { userErrors { code } } }', {
+      token: admin.access,
+      variables: { u: viewerId },
+    });
     expect(assigned.body.data.assignRoles.userErrors).toEqual([]);
 
     for (const r of [a, b]) {
-      const refused = await eventually(async () => {
-        const res = await me(r.url, viewer.access);
-        return res.status === 401 ? res : undefined;
-      }, { what: `the viewer's old token refused by ${r.url}`, timeoutMs: 30_000 });
+      const refused = await eventually(
+        async () => {
+          const res = await me(r.url, viewer.access);
+          return res.status === 401 ? res : undefined;
+        },
+        { what: `the viewer's old token refused by ${r.url}`, timeoutMs: 30_000 },
+      );
       expect(refused.body.errors?.[0].extensions?.code).toBe('TOKEN_REVOKED');
     }
 
@@ -175,7 +204,9 @@ describe('access revocation, tenants subgraph → Kafka → routers', () => {
     const now = await me(a.url, fresh.access);
     expect(now.status).toBe(200);
     expect(now.body.data.me).toEqual({ user: { username: 'viewer' }, roles: [] });
-    const refreshed = await gql(a.url, 'mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken userErrors { code } } }', { variables: { t: viewer.refresh } });
+    const refreshed = await gql(a.url, 'mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken userErrors { code } } }', {
+      variables: { t: viewer.refresh },
+    });
     expect(refreshed.body.data.refreshToken.userErrors).toEqual([]);
     expect((await me(b.url, refreshed.body.data.refreshToken.accessToken as string)).body.data.me.roles).toEqual([]);
 

@@ -67,20 +67,46 @@ describe('end to end: the simulator registers its fleet through the API and conn
   it('without a sign-in, unregistered chargers are refused and stop with one line each; the simulator exits', async () => {
     const run = simulate(['--count', '2', '--prefix', `UNREG${prefix}`]);
     expect(await run.exited).toBe(1);
-    const refusals = run.output().split('\n').filter((l) => l.includes('refused by the bridge (HTTP'));
+    const refusals = run
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('refused by the bridge (HTTP'));
     expect(refusals).toHaveLength(2);
     expect(refusals[0]).toContain('HTTP 404: not registered');
   });
 
   it('signed in, it registers the fleet, gets the credentials and every charger comes online', async () => {
-    simulate(['--count', '2', '--prefix', prefix, '--ykc-count', '2', '--ykc-prefix', pilePrefix, '--router-url', stack.routerUrls[0], '--tenant', tenant.code, '--username', 'sim-admin', '--station', 'SIM-FLEET'], {
-      SIM_PASSWORD: 'sim admin password 1',
-    });
+    simulate(
+      [
+        '--count',
+        '2',
+        '--prefix',
+        prefix,
+        '--ykc-count',
+        '2',
+        '--ykc-prefix',
+        pilePrefix,
+        '--router-url',
+        stack.routerUrls[0],
+        '--tenant',
+        tenant.code,
+        '--username',
+        'sim-admin',
+        '--station',
+        'SIM-FLEET',
+      ],
+      {
+        SIM_PASSWORD: 'sim admin password 1',
+      },
+    );
     const expected = [`${prefix}0001`, `${prefix}0002`, seededPile, `${pilePrefix}${'2'.padStart(14 - pilePrefix.length, '0')}`].sort();
     const online = await eventually(
       async () => {
         const list = await chargers();
-        const on = list.filter((c) => c.online).map((c) => c.code).sort();
+        const on = list
+          .filter((c) => c.online)
+          .map((c) => c.code)
+          .sort();
         return on.length === expected.length ? on : undefined;
       },
       { timeoutMs: 60_000, what: 'the whole simulated fleet online' },

@@ -42,7 +42,9 @@ describe('end to end: pricing a session through the router', () => {
   it('prices 07:00–09:00 Shanghai, 20 kWh, at 22.80 with the tenant default, and federates plans onto assets entities', async () => {
     // ids straight from the database (as the app role, through RLS), so the query below doesn't depend on how assets lists stations
     const stationId = await withTenant(knex, tenant.id, async (trx) => (await trx('assets.stations').where({ tenant_id: tenant.id }).first('id')).id as string);
-    const st = await query('query($id: ID!) { station(id: $id) { id tariffPlans { name } chargers { id tariffBinding { plan { name } } } } }', { id: stationId });
+    const st = await query('query($id: ID!) { station(id: $id) { id tariffPlans { name } chargers { id tariffBinding { plan { name } } } } }', {
+      id: stationId,
+    });
     expect(st.errors).toBeUndefined();
     const station = st.data.station;
     expect(station.tariffPlans).toEqual([]);
@@ -50,7 +52,15 @@ describe('end to end: pricing a session through the router', () => {
 
     const r = await query(
       'query($input: PriceSessionInput!) { priceSession(input: $input) { source total { minor currency formatted } planVersions items { start energy { wh } } } }',
-      { input: { chargerId: station.chargers[0].id, stationId: station.id, startedAt: '2026-03-01T23:00:00Z', stoppedAt: '2026-03-02T01:00:00Z', energyWh: '20000' } },
+      {
+        input: {
+          chargerId: station.chargers[0].id,
+          stationId: station.id,
+          startedAt: '2026-03-01T23:00:00Z',
+          stoppedAt: '2026-03-02T01:00:00Z',
+          energyWh: '20000',
+        },
+      },
     );
     expect(r.errors).toBeUndefined();
     expect(r.data.priceSession).toEqual({
@@ -69,12 +79,17 @@ describe('end to end: pricing a session through the router', () => {
     const chargerId = await withTenant(knex, tenant.id, async (trx) => (await trx('assets.chargers').where({ tenant_id: tenant.id }).first('id')).id as string);
     const plans = await query('{ tariffPlans { id } }');
     const planId = plans.data.tariffPlans[0].id as string;
-    const BIND = 'mutation($i: BindChargerTariffInput!) { bindChargerTariff(input: $i) { binding { chargerId stationId protocol } userErrors { code field } } }';
+    const BIND =
+      'mutation($i: BindChargerTariffInput!) { bindChargerTariff(input: $i) { binding { chargerId stationId protocol } userErrors { code field } } }';
     const lie = await query(BIND, { i: { chargerId, planId, stationId: randomUUID(), protocol: 'YKC' } });
     expect(lie.errors).toBeUndefined();
     expect(lie.data.bindChargerTariff.userErrors).toEqual([{ code: 'STATION_MISMATCH', field: 'stationId' }]);
-    expect((await query(BIND, { i: { chargerId, planId, protocol: 'YKC' } })).data.bindChargerTariff.userErrors).toEqual([{ code: 'PROTOCOL_MISMATCH', field: 'protocol' }]);
-    expect((await query(BIND, { i: { chargerId: randomUUID(), planId } })).data.bindChargerTariff.userErrors).toEqual([{ code: 'NOT_FOUND', field: 'chargerId' }]);
+    expect((await query(BIND, { i: { chargerId, planId, protocol: 'YKC' } })).data.bindChargerTariff.userErrors).toEqual([
+      { code: 'PROTOCOL_MISMATCH', field: 'protocol' },
+    ]);
+    expect((await query(BIND, { i: { chargerId: randomUUID(), planId } })).data.bindChargerTariff.userErrors).toEqual([
+      { code: 'NOT_FOUND', field: 'chargerId' },
+    ]);
     const ok = await query(BIND, { i: { chargerId, planId } });
     expect(ok.data.bindChargerTariff).toEqual({ binding: { chargerId, stationId, protocol: 'OCPP16' }, userErrors: [] });
   });

@@ -88,7 +88,14 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
   it('an API-started session: 0x34 → 0x33 CHARGING, 0x13, stopCharging → 0x36/0x35, the 0x3B (resent after its 0x40) priced to the cent', async () => {
     const { accessToken } = await stack.login(tenant.code, 'yan', 'yan password 1');
     // Commissioned like any pile: its login identity registered through the operator's API.
-    const registered = await registerFleet({ routerUrl: stack.routerUrls[0], token: accessToken, stationCode: tenant.stations[0].code, ocpp: [], ykc: [{ pileNo: PILE, guns: 2 }], connectors: 2 });
+    const registered = await registerFleet({
+      routerUrl: stack.routerUrls[0],
+      token: accessToken,
+      stationCode: tenant.stations[0].code,
+      ocpp: [],
+      ykc: [{ pileNo: PILE, guns: 2 }],
+      connectors: 2,
+    });
     expect(registered.refused).toEqual([]);
     pile = new SimulatedYkcPile({ ...stack.ykcAddress, pileNo: PILE, guns: 2 });
     await pile.connect();
@@ -98,9 +105,13 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
     const chargerId = (await gql(accessToken, 'query($c: String!) { chargerByCode(code: $c) { id protocol } }', { c: PILE })).chargerByCode.id;
 
     const before = new Date();
-    const started = await gql(accessToken, 'mutation($i: StartChargingInput!) { startCharging(input: $i) { order { id state transactionId preAuthorizedAmount { minor currency formatted } } userErrors { code message } } }', {
-      i: { chargerId, connectorNo: 1, idempotencyKey: `ykc-${randomUUID()}`, preAuthorizedAmountMinor: 5000 },
-    });
+    const started = await gql(
+      accessToken,
+      'mutation($i: StartChargingInput!) { startCharging(input: $i) { order { id state transactionId preAuthorizedAmount { minor currency formatted } } userErrors { code message } } }',
+      {
+        i: { chargerId, connectorNo: 1, idempotencyKey: `ykc-${randomUUID()}`, preAuthorizedAmountMinor: 5000 },
+      },
+    );
     expect(started.startCharging.userErrors).toEqual([]);
     const { id: orderId, transactionId: serial } = started.startCharging.order;
     expect(started.startCharging.order).toMatchObject({ state: 'PENDING', preAuthorizedAmount: { minor: 5000, currency: 'CNY', formatted: '50.00' } });
@@ -112,7 +123,10 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
 
     const start = await eventually(async () => pile!.received.find((r) => r.type === 0x34), { timeoutMs: 30_000, what: '0x34 at the pile' });
     expect(start.message).toMatchObject({ serial, gunNo: '01', balanceX100: 5000 });
-    await eventually(async () => (await gql(accessToken, ORDER, { id: orderId })).order.state === 'CHARGING', { timeoutMs: 30_000, what: 'order CHARGING after 0x33' });
+    await eventually(async () => (await gql(accessToken, ORDER, { id: orderId })).order.state === 'CHARGING', {
+      timeoutMs: 30_000,
+      what: 'order CHARGING after 0x33',
+    });
 
     // 0x13 twice while charging: energy since start, kept as readings
     pile.charge(1, 20_000);
@@ -122,7 +136,10 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
     const stop = await gql(accessToken, 'mutation($id: ID!) { stopCharging(orderId: $id) { order { state } userErrors { code } } }', { id: orderId });
     expect(stop.stopCharging).toEqual({ order: { state: 'FINISHING' }, userErrors: [] });
     await eventually(async () => pile!.received.find((r) => r.type === 0x36), { timeoutMs: 30_000, what: '0x36 at the pile' });
-    const confirmed = await eventually(async () => pile!.recordsSent.has(serial) && !pile!.unconfirmed.has(serial), { timeoutMs: 30_000, what: '0x40 for the record' });
+    const confirmed = await eventually(async () => pile!.recordsSent.has(serial) && !pile!.unconfirmed.has(serial), {
+      timeoutMs: 30_000,
+      what: '0x40 for the record',
+    });
     expect(confirmed).toBe(true);
     const record = pile.recordsSent.get(serial)!;
     expect(record).toMatchObject({ totalEnergyX1e4: 52_340, meterStopX1e4: record.meterStartX1e4 + 52_340 });
@@ -140,7 +157,11 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
     expect(new Date(done.startedAt).getTime()).toBe(record.startedAt.getTime());
     expect(new Date(done.stoppedAt).getTime()).toBe(record.endedAt.getTime());
     // the pile's bill beside the platform's, the same to 10^-4 yuan
-    expect(done.chargerBill).toMatchObject({ energy: { kwh: '5.234' }, meterStart: { kwh: whKwh(record.meterStartX1e4) }, meterStop: { kwh: whKwh(record.meterStopX1e4) } });
+    expect(done.chargerBill).toMatchObject({
+      energy: { kwh: '5.234' },
+      meterStart: { kwh: whKwh(record.meterStartX1e4) },
+      meterStop: { kwh: whKwh(record.meterStopX1e4) },
+    });
     expect(toFen(done.chargerBill.amountExact)).toBe(done.amount.formatted);
     expect(done.chargerBill.amount.formatted).toBe(done.amount.formatted);
 
@@ -162,7 +183,9 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
     pile!.reportRealTime(2);
     const charging = await eventually(
       async () => {
-        const list = await gql(accessToken, 'query($c: [ID!]) { orders(filter: { chargerIds: $c }) { edges { node { id transactionId origin state } } } }', { c: [chargerId] });
+        const list = await gql(accessToken, 'query($c: [ID!]) { orders(filter: { chargerIds: $c }) { edges { node { id transactionId origin state } } } }', {
+          c: [chargerId],
+        });
         return list.orders.edges.map((e: any) => e.node).find((n: any) => n.transactionId === card && n.state === 'CHARGING');
       },
       { timeoutMs: 30_000, what: 'the card session CHARGING' },
@@ -185,28 +208,48 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
     ] as const) {
       const o = await eventually(
         async () => {
-          const list = await gql(accessToken, 'query($c: [ID!]) { orders(filter: { chargerIds: $c }, first: 50) { edges { node { id transactionId state } } } }', { c: [chargerId] });
+          const list = await gql(
+            accessToken,
+            'query($c: [ID!]) { orders(filter: { chargerIds: $c }, first: 50) { edges { node { id transactionId state } } } }',
+            { c: [chargerId] },
+          );
           const n = list.orders.edges.map((e: any) => e.node).find((x: any) => x.transactionId === serial && x.state === 'TO_PAY');
           return n ? (await gql(accessToken, ORDER, { id: n.id })).order : undefined;
         },
         { timeoutMs: 30_000, what: `order of ${serial} TO_PAY` },
       );
-      expect(o).toMatchObject({ origin: 'CHARGER', energy: { kwh }, amount: { formatted: yuan(rec.totalEnergyX1e4, demoRateX1e4(rec.startedAt)) }, reviewFlags: [] });
+      expect(o).toMatchObject({
+        origin: 'CHARGER',
+        energy: { kwh },
+        amount: { formatted: yuan(rec.totalEnergyX1e4, demoRateX1e4(rec.startedAt)) },
+        reviewFlags: [],
+      });
     }
   });
 
   it("the npm start demo's YKC pile: its orders have energy and an amount", async () => {
     const { accessToken } = await stack.login(demo.code, 'admin', passwords.operatorAdmin);
     // As npm start does: the demo pile's identity registered through the API before it logs in.
-    const registered = await registerFleet({ routerUrl: stack.routerUrls[0], token: accessToken, stationCode: demo.stations[0].code, ocpp: [], ykc: [{ pileNo: DEMO_YKC_PILE, guns: 2 }], connectors: 2 });
+    const registered = await registerFleet({
+      routerUrl: stack.routerUrls[0],
+      token: accessToken,
+      stationCode: demo.stations[0].code,
+      ocpp: [],
+      ykc: [{ pileNo: DEMO_YKC_PILE, guns: 2 }],
+      connectors: 2,
+    });
     expect(registered.refused).toEqual([]);
     fleet = await runSimulators({ ...demoSimulators(stack, demo, { intervalMs: 500, meterValuesPerSession: 3 }), count: 0 });
     const chargerId = (await gql(accessToken, 'query($c: String!) { chargerByCode(code: $c) { id } }', { c: DEMO_YKC_PILE })).chargerByCode.id;
     const billed = await eventually(
       async () => {
-        const list = await gql(accessToken, 'query($c: [ID!]) { orders(filter: { chargerIds: $c, states: [TO_PAY] }) { edges { node { id energy { kwh } amount { minor formatted } reviewFlags chargerBill { amountExact } } } } }', {
-          c: [chargerId],
-        });
+        const list = await gql(
+          accessToken,
+          'query($c: [ID!]) { orders(filter: { chargerIds: $c, states: [TO_PAY] }) { edges { node { id energy { kwh } amount { minor formatted } reviewFlags chargerBill { amountExact } } } } }',
+          {
+            c: [chargerId],
+          },
+        );
         const nodes = list.orders.edges.map((e: any) => e.node);
         return nodes.length >= 2 ? nodes : undefined;
       },

@@ -80,7 +80,10 @@ export interface AlipaySandbox extends SandboxServer {
 
 function keyPair() {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+  return {
+    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
 }
 
 /**
@@ -94,7 +97,11 @@ function keyPair() {
 export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySandbox {
   const app = keyPair();
   const alipay = keyPair();
-  const credentials: AlipayCredentials = { appId: opts.appId ?? `2021${randomBytes(6).toString('hex').slice(0, 12)}`, appPrivateKey: app.privateKey, alipayPublicKey: alipay.publicKey };
+  const credentials: AlipayCredentials = {
+    appId: opts.appId ?? `2021${randomBytes(6).toString('hex').slice(0, 12)}`,
+    appPrivateKey: app.privateKey,
+    alipayPublicKey: alipay.publicKey,
+  };
   const now = opts.now ?? (() => new Date());
   const notifier = new Notifier(opts.notifyScheduleMs ?? ALIPAY_NOTIFY_SCHEDULE_MS);
   const trades = new Map<string, AlipayTrade>();
@@ -142,7 +149,12 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
   function sendNotification(n: AlipayTrade['notifications'][number], url: string, form: string): void {
     notifier.deliver(
       async () => {
-        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body: form, signal: AbortSignal.timeout(10_000) });
+        const r = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+          body: form,
+          signal: AbortSignal.timeout(10_000),
+        });
         // only the exact text `success` stops the retries
         return r.ok && (await r.text()).trim() === 'success';
       },
@@ -268,7 +280,8 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
         const prior = t.refunds.find((r) => r.outRequestNo === requestNo);
         if (!prior) {
           if (t.status !== 'TRADE_SUCCESS') return respond(res, method, bizError('40004', 'Business Failed', 'ACQ.TRADE_STATUS_ERROR', '交易状态不合法'));
-          if (refundedFen(t) + amountFen > t.totalFen) return respond(res, method, bizError('40004', 'Business Failed', 'ACQ.REFUND_AMT_NOT_EQUAL_TOTAL', '退款金额超限'));
+          if (refundedFen(t) + amountFen > t.totalFen)
+            return respond(res, method, bizError('40004', 'Business Failed', 'ACQ.REFUND_AMT_NOT_EQUAL_TOTAL', '退款金额超限'));
           t.refunds.push({ outRequestNo: requestNo, amountFen, at: now() });
           // fully refunded: Alipay closes the trade and says so asynchronously
           if (refundedFen(t) === t.totalFen) {
@@ -280,18 +293,40 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
           return respond(res, method, bizError('40004', 'Business Failed', 'ACQ.CONTEXT_INCONSISTENT', '退款信息不一致'));
         }
         // refund_fee is the trade's cumulative refunded amount
-        return respond(res, method, { ...ok, trade_no: t.tradeNo, out_trade_no: t.outTradeNo, fund_change: prior ? 'N' : 'Y', refund_fee: fenToYuan(refundedFen(t)), gmt_refund_pay: shanghaiDateTime(now()) });
+        return respond(res, method, {
+          ...ok,
+          trade_no: t.tradeNo,
+          out_trade_no: t.outTradeNo,
+          fund_change: prior ? 'N' : 'Y',
+          refund_fee: fenToYuan(refundedFen(t)),
+          gmt_refund_pay: shanghaiDateTime(now()),
+        });
       }
       case 'alipay.trade.fastpay.refund.query': {
         const t = tradeOf();
         if (!t) return respond(res, method, notExist);
         const r = t.refunds.find((x) => x.outRequestNo === String(biz.out_request_no ?? ''));
         // a refund that does not exist answers success with no refund amount (documented behaviour)
-        return respond(res, method, r ? { ...ok, out_trade_no: t.outTradeNo, trade_no: t.tradeNo, out_request_no: r.outRequestNo, refund_amount: fenToYuan(r.amountFen), total_amount: fenToYuan(t.totalFen), refund_status: 'REFUND_SUCCESS' } : { ...ok, out_trade_no: t.outTradeNo, trade_no: t.tradeNo });
+        return respond(
+          res,
+          method,
+          r
+            ? {
+                ...ok,
+                out_trade_no: t.outTradeNo,
+                trade_no: t.tradeNo,
+                out_request_no: r.outRequestNo,
+                refund_amount: fenToYuan(r.amountFen),
+                total_amount: fenToYuan(t.totalFen),
+                refund_status: 'REFUND_SUCCESS',
+              }
+            : { ...ok, out_trade_no: t.outTradeNo, trade_no: t.tradeNo },
+        );
       }
       case 'alipay.data.dataservice.bill.downloadurl.query': {
         const date = String(biz.bill_date ?? '');
-        if (biz.bill_type !== 'trade' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return respond(res, method, bizError('40004', 'Business Failed', 'isp.bill_not_exist', '账单不存在'));
+        if (biz.bill_type !== 'trade' || !/^\d{4}-\d{2}-\d{2}$/.test(date))
+          return respond(res, method, bizError('40004', 'Business Failed', 'isp.bill_not_exist', '账单不存在'));
         const token = randomBytes(8).toString('hex');
         bills.set(token, date);
         return respond(res, method, { ...ok, bill_download_url: `${base()}/sandbox/bills/alipay/${token}.csv` });
@@ -308,18 +343,75 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
    * with the documented `#` header/footer lines and columns.
    */
   function bill(date: string): string {
-    const header = '支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注';
+    const header =
+      '支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注';
     const rows: string[] = [];
     for (const t of trades.values()) {
       if (t.bill?.omit) continue;
       if (t.paidAt && shanghaiDate(t.paidAt) === date) {
         const a = fenToYuan(t.bill?.amountFen ?? t.totalFen);
-        rows.push([t.tradeNo, t.outTradeNo, '交易', t.subject, shanghaiDateTime(t.createdAt), shanghaiDateTime(t.paidAt), '', '', '', '', 'sbx***@example.com', a, a, '0.00', '0.00', '0.00', '0.00', '0.00', '', '0.00', '0.00', '', '0.00', '0.00', ''].join(','));
+        rows.push(
+          [
+            t.tradeNo,
+            t.outTradeNo,
+            '交易',
+            t.subject,
+            shanghaiDateTime(t.createdAt),
+            shanghaiDateTime(t.paidAt),
+            '',
+            '',
+            '',
+            '',
+            'sbx***@example.com',
+            a,
+            a,
+            '0.00',
+            '0.00',
+            '0.00',
+            '0.00',
+            '0.00',
+            '',
+            '0.00',
+            '0.00',
+            '',
+            '0.00',
+            '0.00',
+            '',
+          ].join(','),
+        );
       }
       for (const r of t.refunds) {
         if (shanghaiDate(r.at) !== date) continue;
         const a = fenToYuan(-r.amountFen);
-        rows.push([t.tradeNo, t.outTradeNo, '退款', t.subject, shanghaiDateTime(t.createdAt), shanghaiDateTime(r.at), '', '', '', '', 'sbx***@example.com', a, a, '0.00', '0.00', '0.00', '0.00', '0.00', '', '0.00', '0.00', r.outRequestNo, '0.00', '0.00', ''].join(','));
+        rows.push(
+          [
+            t.tradeNo,
+            t.outTradeNo,
+            '退款',
+            t.subject,
+            shanghaiDateTime(t.createdAt),
+            shanghaiDateTime(r.at),
+            '',
+            '',
+            '',
+            '',
+            'sbx***@example.com',
+            a,
+            a,
+            '0.00',
+            '0.00',
+            '0.00',
+            '0.00',
+            '0.00',
+            '',
+            '0.00',
+            '0.00',
+            r.outRequestNo,
+            '0.00',
+            '0.00',
+            '',
+          ].join(','),
+        );
       }
     }
     return [
@@ -363,7 +455,7 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
       return sendJson(res, 200, { out_trade_no: t.outTradeNo, trade_no: t.tradeNo });
     }
     if (path === '/sandbox/fault' && req.method === 'POST') {
-      fault = ((JSON.parse((await readRaw(req)) || '{}') as { mode?: Fault }).mode ?? 'none');
+      fault = (JSON.parse((await readRaw(req)) || '{}') as { mode?: Fault }).mode ?? 'none';
       return sendJson(res, 200, { fault });
     }
     const cm = /^\/sandbox\/trades\/([0-9A-Za-z_\-]+)(?:\/(pay|fail|close|renotify))?$/.exec(path);

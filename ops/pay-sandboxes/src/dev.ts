@@ -19,7 +19,11 @@ export const PAY_SANDBOX_PORTS = { alipay: 4201, wechatpay: 4202 } as const;
  * credentials as JSON files under `dir` (mode 0600; `.cache/` is never committed),
  * in the format the payments subgraph reads from ALIPAY_CONFIG_FILE / WECHATPAY_CONFIG_FILE.
  */
-export async function startPaySandboxes(o: { dir: string; ports?: { alipay: number; wechatpay: number }; removeOnStop?: boolean }): Promise<RunningPaySandboxes> {
+export async function startPaySandboxes(o: {
+  dir: string;
+  ports?: { alipay: number; wechatpay: number };
+  removeOnStop?: boolean;
+}): Promise<RunningPaySandboxes> {
   const ports = o.ports ?? PAY_SANDBOX_PORTS;
   const alipay = createAlipaySandbox();
   const wechat = createWechatPaySandbox();

@@ -43,7 +43,15 @@ export interface WechatTrade {
   notifyUrl: string;
   createdAt: Date;
   paidAt: Date | null;
-  refunds: { outRefundNo: string; refundId: string; amountFen: number; status: 'PROCESSING' | 'SUCCESS'; createdAt: Date; successAt: Date | null; notifyUrl: string | null }[];
+  refunds: {
+    outRefundNo: string;
+    refundId: string;
+    amountFen: number;
+    status: 'PROCESSING' | 'SUCCESS';
+    createdAt: Date;
+    successAt: Date | null;
+    notifyUrl: string | null;
+  }[];
   notifications: { id: string; eventType: string; attempts: number; acknowledged: boolean }[];
   bill?: { amountFen?: number; omit?: boolean };
 }
@@ -163,7 +171,12 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
     notifier.deliver(
       async () => {
         // signed when sent: a retry carries a fresh timestamp, like the real service
-        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...signedHeaders(body) }, body, signal: AbortSignal.timeout(5_000) });
+        const r = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...signedHeaders(body) },
+          body,
+          signal: AbortSignal.timeout(5_000),
+        });
         await r.arrayBuffer();
         return r.status === 200 || r.status === 204;
       },
@@ -217,7 +230,9 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
     const message = `${req.method}\n${pathAndQuery}\n${a.timestamp}\n${a.nonce_str}\n${body}\n`;
     let ok = false;
     try {
-      ok = createVerify('RSA-SHA256').update(message, 'utf8').verify(merchantPublic, a.signature ?? '', 'base64');
+      ok = createVerify('RSA-SHA256')
+        .update(message, 'utf8')
+        .verify(merchantPublic, a.signature ?? '', 'base64');
     } catch {
       ok = false;
     }
@@ -235,7 +250,16 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
       ...(r.successAt ? { success_time: rfc3339Shanghai(r.successAt) } : {}),
       create_time: rfc3339Shanghai(r.createdAt),
       status: r.status,
-      amount: { total: t.totalFen, refund: r.amountFen, payer_total: t.totalFen, payer_refund: r.amountFen, settlement_refund: r.amountFen, settlement_total: t.totalFen, discount_refund: 0, currency: 'CNY' },
+      amount: {
+        total: t.totalFen,
+        refund: r.amountFen,
+        payer_total: t.totalFen,
+        payer_refund: r.amountFen,
+        settlement_refund: r.amountFen,
+        settlement_total: t.totalFen,
+        discount_refund: 0,
+        currency: 'CNY',
+      },
     };
   }
 
@@ -244,7 +268,8 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
    * field prefixed with a backtick, amounts in yuan, then the summary header and line.
    */
   function tradebill(date: string): string {
-    const header = '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
+    const header =
+      '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
     const rows: string[][] = [];
     let total = 0;
     let refunded = 0;
@@ -253,16 +278,78 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
       if (t.paidAt && shanghaiDate(t.paidAt) === date) {
         const a = t.bill?.amountFen ?? t.totalFen;
         total += a;
-        rows.push([shanghaiDateTime(t.paidAt), credentials.appId, credentials.mchId, '0', '', t.transactionId ?? '', t.outTradeNo, t.openId ?? '', t.tradeType, 'SUCCESS', 'OTHERS', 'CNY', fenToYuan(a), '0.00', '0', '0', '0.00', '0.00', '', '', t.description, '', '0.00', '0.60%', fenToYuan(a), '0.00', '']);
+        rows.push([
+          shanghaiDateTime(t.paidAt),
+          credentials.appId,
+          credentials.mchId,
+          '0',
+          '',
+          t.transactionId ?? '',
+          t.outTradeNo,
+          t.openId ?? '',
+          t.tradeType,
+          'SUCCESS',
+          'OTHERS',
+          'CNY',
+          fenToYuan(a),
+          '0.00',
+          '0',
+          '0',
+          '0.00',
+          '0.00',
+          '',
+          '',
+          t.description,
+          '',
+          '0.00',
+          '0.60%',
+          fenToYuan(a),
+          '0.00',
+          '',
+        ]);
       }
       for (const r of t.refunds) {
         if (r.status !== 'SUCCESS' || !r.successAt || shanghaiDate(r.successAt) !== date) continue;
         refunded += r.amountFen;
-        rows.push([shanghaiDateTime(r.successAt), credentials.appId, credentials.mchId, '0', '', t.transactionId ?? '', t.outTradeNo, t.openId ?? '', t.tradeType, 'REFUND', 'OTHERS', 'CNY', '0.00', '0.00', r.refundId, r.outRefundNo, fenToYuan(r.amountFen), '0.00', 'ORIGINAL', 'SUCCESS', t.description, '', '0.00', '0.60%', '0.00', fenToYuan(r.amountFen), '']);
+        rows.push([
+          shanghaiDateTime(r.successAt),
+          credentials.appId,
+          credentials.mchId,
+          '0',
+          '',
+          t.transactionId ?? '',
+          t.outTradeNo,
+          t.openId ?? '',
+          t.tradeType,
+          'REFUND',
+          'OTHERS',
+          'CNY',
+          '0.00',
+          '0.00',
+          r.refundId,
+          r.outRefundNo,
+          fenToYuan(r.amountFen),
+          '0.00',
+          'ORIGINAL',
+          'SUCCESS',
+          t.description,
+          '',
+          '0.00',
+          '0.60%',
+          '0.00',
+          fenToYuan(r.amountFen),
+          '',
+        ]);
       }
     }
     const line = (fields: string[]) => fields.map((f) => `\`${f}`).join(',');
-    return [header, ...rows.map(line), '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额', line([String(rows.length), fenToYuan(total), fenToYuan(refunded), '0.00', '0.00', fenToYuan(total), fenToYuan(refunded)]), ''].join('\r\n');
+    return [
+      header,
+      ...rows.map(line),
+      '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额',
+      line([String(rows.length), fenToYuan(total), fenToYuan(refunded), '0.00', '0.00', fenToYuan(total), fenToYuan(refunded)]),
+      '',
+    ].join('\r\n');
   }
 
   async function v3(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
@@ -286,7 +373,8 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
       const type = create[1] === 'jsapi' ? 'JSAPI' : 'NATIVE';
       const total = json.amount?.total;
       if (json.appid !== credentials.appId || json.mchid !== credentials.mchId) return err(res, 400, 'PARAM_ERROR', 'appid/mchid mismatch');
-      if (!Number.isInteger(total) || total <= 0 || typeof json.out_trade_no !== 'string' || !/^[0-9A-Za-z_\-|*]{6,32}$/.test(json.out_trade_no)) return err(res, 400, 'PARAM_ERROR', 'invalid out_trade_no or amount');
+      if (!Number.isInteger(total) || total <= 0 || typeof json.out_trade_no !== 'string' || !/^[0-9A-Za-z_\-|*]{6,32}$/.test(json.out_trade_no))
+        return err(res, 400, 'PARAM_ERROR', 'invalid out_trade_no or amount');
       if (!json.notify_url || typeof json.description !== 'string') return err(res, 400, 'PARAM_ERROR', 'notify_url and description are required');
       if (type === 'JSAPI' && !json.payer?.openid) return err(res, 400, 'PARAM_ERROR', 'payer.openid is required for JSAPI');
       let t = trades.get(json.out_trade_no as string);
@@ -333,7 +421,8 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
       if (!t) return err(res, 404, 'RESOURCE_NOT_EXISTS', '订单不存在');
       const amount = json.amount?.refund;
       const outRefundNo = String(json.out_refund_no ?? '');
-      if (!Number.isInteger(amount) || amount <= 0 || !outRefundNo || json.amount?.total !== t.totalFen || json.amount?.currency !== 'CNY') return err(res, 400, 'PARAM_ERROR', 'invalid refund amount');
+      if (!Number.isInteger(amount) || amount <= 0 || !outRefundNo || json.amount?.total !== t.totalFen || json.amount?.currency !== 'CNY')
+        return err(res, 400, 'PARAM_ERROR', 'invalid refund amount');
       const prior = t.refunds.find((r) => r.outRefundNo === outRefundNo);
       if (prior) {
         if (prior.amountFen !== amount) return err(res, 400, 'INVALID_REQUEST', '退款单号重复且金额不一致');
@@ -342,7 +431,15 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
       if (t.state !== 'SUCCESS' && t.state !== 'REFUND') return err(res, 400, 'INVALID_REQUEST', '订单状态不允许退款');
       const sum = t.refunds.reduce((s, r) => s + r.amountFen, 0);
       if (sum + (amount as number) > t.totalFen) return err(res, 400, 'INVALID_REQUEST', '申请退款金额超过订单可退金额');
-      const r = { outRefundNo, refundId: `50300${Date.now()}${randomBytes(4).toString('hex')}`, amountFen: amount as number, status: 'PROCESSING' as const, createdAt: now(), successAt: null, notifyUrl: (json.notify_url as string | undefined) ?? null };
+      const r = {
+        outRefundNo,
+        refundId: `50300${Date.now()}${randomBytes(4).toString('hex')}`,
+        amountFen: amount as number,
+        status: 'PROCESSING' as const,
+        createdAt: now(),
+        successAt: null,
+        notifyUrl: (json.notify_url as string | undefined) ?? null,
+      };
       t.refunds.push(r);
       t.state = 'REFUND';
       refundsByNo.set(outRefundNo, t);
@@ -350,17 +447,23 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
         timers.delete(timer);
         const rr = t.refunds.find((x) => x.outRefundNo === outRefundNo)!;
         Object.assign(rr, { status: 'SUCCESS', successAt: now() });
-        notify(t, 'REFUND.SUCCESS', 'refund', {
-          mchid: credentials.mchId,
-          out_trade_no: t.outTradeNo,
-          transaction_id: t.transactionId,
-          out_refund_no: rr.outRefundNo,
-          refund_id: rr.refundId,
-          refund_status: 'SUCCESS',
-          success_time: rfc3339Shanghai(rr.successAt!),
-          user_received_account: '支付用户零钱',
-          amount: { total: t.totalFen, refund: rr.amountFen, payer_total: t.totalFen, payer_refund: rr.amountFen },
-        }, rr.notifyUrl);
+        notify(
+          t,
+          'REFUND.SUCCESS',
+          'refund',
+          {
+            mchid: credentials.mchId,
+            out_trade_no: t.outTradeNo,
+            transaction_id: t.transactionId,
+            out_refund_no: rr.outRefundNo,
+            refund_id: rr.refundId,
+            refund_status: 'SUCCESS',
+            success_time: rfc3339Shanghai(rr.successAt!),
+            user_received_account: '支付用户零钱',
+            amount: { total: t.totalFen, refund: rr.amountFen, payer_total: t.totalFen, payer_refund: rr.amountFen },
+          },
+          rr.notifyUrl,
+        );
       }, opts.refundDelayMs ?? 200);
       timer.unref();
       timers.add(timer);
@@ -380,7 +483,11 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
       const text = tradebill(date);
       const token = randomBytes(12).toString('hex');
       bills.set(token, text);
-      return reply(res, 200, { hash_type: 'SHA1', hash_value: createHash('sha1').update(text, 'utf8').digest('hex'), download_url: `${srv.baseUrl()}/v3/billdownload/file?token=${token}` });
+      return reply(res, 200, {
+        hash_type: 'SHA1',
+        hash_value: createHash('sha1').update(text, 'utf8').digest('hex'),
+        download_url: `${srv.baseUrl()}/v3/billdownload/file?token=${token}`,
+      });
     }
     if (path === '/v3/billdownload/file' && req.method === 'GET') {
       const text = bills.get(url.searchParams.get('token') ?? '');

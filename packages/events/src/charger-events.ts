@@ -76,7 +76,6 @@ export const ConnectorStatusChanged = envelopeBase.extend({
   }),
 });
 
-
 /** A decimal number as a string with a fixed scale (kWh and money are never floats). */
 const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal number as a string');
 

@@ -9,7 +9,10 @@ export interface EncodedEvent {
 
 export class InvalidEventError extends Error {
   readonly code = 'INVALID_EVENT';
-  constructor(message: string, readonly raw?: string) {
+  constructor(
+    message: string,
+    readonly raw?: string,
+  ) {
     super(message);
   }
 }

@@ -35,7 +35,14 @@ export const PaymentFailed = paymentEnvelope.extend({
 });
 export const RefundSucceeded = paymentEnvelope.extend({
   type: z.literal('refund.succeeded'),
-  data: z.object({ refundId: z.string().uuid(), amount: minorAmount, currency: z.string().length(3), refundedTotal: minorAmount, paidAmount: minorAmount, fullyRefunded: z.boolean() }),
+  data: z.object({
+    refundId: z.string().uuid(),
+    amount: minorAmount,
+    currency: z.string().length(3),
+    refundedTotal: minorAmount,
+    paidAmount: minorAmount,
+    fullyRefunded: z.boolean(),
+  }),
 });
 export const RefundFailed = paymentEnvelope.extend({
   type: z.literal('refund.failed'),

@@ -107,12 +107,14 @@ export class KafkaEventBus implements EventBus {
       clientId: opts.clientId,
       brokers: opts.brokers,
       logLevel: logLevel.WARN,
-      logCreator: () => ({ level, log: entry }) => {
-        if (!log) return;
-        const { message, ...rest } = entry;
-        if (level <= logLevel.ERROR) log.error({ kafka: rest }, message);
-        else if (level === logLevel.WARN) log.warn({ kafka: rest }, message);
-      },
+      logCreator:
+        () =>
+        ({ level, log: entry }) => {
+          if (!log) return;
+          const { message, ...rest } = entry;
+          if (level <= logLevel.ERROR) log.error({ kafka: rest }, message);
+          else if (level === logLevel.WARN) log.warn({ kafka: rest }, message);
+        },
       retry: { initialRetryTime: 100, retries: 8 },
       ...opts.kafka,
     });
@@ -183,7 +185,11 @@ export class KafkaEventBus implements EventBus {
         try {
           const producer = await this.getProducer();
           // acks=-1: the events are durable on the broker before anyone acknowledges upstream.
-          await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+          await producer.sendBatch({
+            acks: -1,
+            compression: CompressionTypes.None,
+            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          });
           for (const b of batch) b.resolve();
         } catch (e) {
           for (const b of batch) b.reject(e);
@@ -235,9 +241,7 @@ export class KafkaEventBus implements EventBus {
           offset: m.offset,
           key: m.key ? m.key.toString('utf8') : null,
           value: m.value,
-          headers: Object.fromEntries(
-            Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : v == null ? '' : v.toString()]),
-          ),
+          headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : v == null ? '' : v.toString()])),
           timestamp: m.timestamp,
         }));
         if (messages.length === 0) return;
@@ -248,7 +252,9 @@ export class KafkaEventBus implements EventBus {
             catchUp.handled(batch.topic, batch.partition, BigInt(offset) + 1n);
           } else {
             // Commit only after the handler (and its database transactions) finished.
-            await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(offset) + 1n).toString() }] }] });
+            await commitOffsetsIfNecessary({
+              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(offset) + 1n).toString() }] }],
+            });
           }
           await heartbeat();
         };
@@ -312,7 +318,13 @@ export class KafkaEventBus implements EventBus {
       if (missing.length === 0) {
         // Listed is not yet usable: a topic another service has just created can be in the
         // list before its partitions have leaders.
-        if (!(await this.topicsReady(admin, specs.map((s) => s.topic)))) throw new Error(`Kafka topics without leaders: ${specs.map((s) => s.topic).join(', ')}`);
+        if (
+          !(await this.topicsReady(
+            admin,
+            specs.map((s) => s.topic),
+          ))
+        )
+          throw new Error(`Kafka topics without leaders: ${specs.map((s) => s.topic).join(', ')}`);
         return;
       }
       try {
@@ -329,7 +341,13 @@ export class KafkaEventBus implements EventBus {
         // Services starting together create the same topics at the same moment: kafkajs then
         // reports "Topic creation errors" (TOPIC_ALREADY_EXISTS inside), or metadata that is not
         // there yet. The desired end state is what counts: every topic with a leader per partition.
-        if (!(await this.topicsReady(admin, missing.map((s) => s.topic)))) throw e;
+        if (
+          !(await this.topicsReady(
+            admin,
+            missing.map((s) => s.topic),
+          ))
+        )
+          throw e;
       }
     } finally {
       await admin.disconnect();

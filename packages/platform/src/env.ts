@@ -22,7 +22,12 @@ export const envFields = {
     z
       .string()
       .default('127.0.0.1:9092')
-      .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean)),
+      .transform((s) =>
+        s
+          .split(',')
+          .map((b) => b.trim())
+          .filter(Boolean),
+      ),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 

@@ -60,8 +60,9 @@ export async function readJsonBody(req: http.IncomingMessage): Promise<unknown> 
 export function sendHttpError(res: http.ServerResponse, e: unknown): void {
   const err = e as { status?: number; code?: string; message?: string };
   const status = err.status ?? 500;
-  const message = status >= 500 ? 'Internal error' : err.message ?? 'Bad request';
-  if (!res.headersSent) sendJson(res, status, { errors: [{ message, extensions: { code: err.code ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST') } }] });
+  const message = status >= 500 ? 'Internal error' : (err.message ?? 'Bad request');
+  if (!res.headersSent)
+    sendJson(res, status, { errors: [{ message, extensions: { code: err.code ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST') } }] });
   else res.end();
 }
 

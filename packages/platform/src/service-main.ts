@@ -89,7 +89,9 @@ export function exitWithParent(shutdown: (reason: string) => void): void {
 }
 
 /** The `main` of every subgraph: read env, build dependencies, listen, drain on SIGTERM. */
-export function runSubgraphMain<S extends z.ZodRawShape = Record<never, never>, D extends object = Record<never, never>>(opts: SubgraphMainOptions<S, D>): void {
+export function runSubgraphMain<S extends z.ZodRawShape = Record<never, never>, D extends object = Record<never, never>>(
+  opts: SubgraphMainOptions<S, D>,
+): void {
   type Env = SubgraphEnv & z.infer<z.ZodObject<S>>;
   const run = async () => {
     const env = parseEnv(subgraphEnv(opts.defaultPort).merge(opts.env ?? z.object({}))) as Env;
@@ -122,7 +124,12 @@ export function runSubgraphMain<S extends z.ZodRawShape = Record<never, never>, 
     const consumers = opts.consumers ? await opts.consumers(background, env, shared) : [];
     const jobs = (opts.jobs ?? []).map((j) =>
       startIntervalJob(
-        { name: j.name, everyMs: typeof j.everyMs === 'function' ? j.everyMs(env) : j.everyMs, firstAfterMs: j.firstAfterMs, run: (signal) => j.run(background, env, shared, signal) },
+        {
+          name: j.name,
+          everyMs: typeof j.everyMs === 'function' ? j.everyMs(env) : j.everyMs,
+          firstAfterMs: j.firstAfterMs,
+          run: (signal) => j.run(background, env, shared, signal),
+        },
         logger,
       ),
     );

@@ -96,8 +96,7 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
   await apollo.start();
   const publicFields = new Set(opts.publicRootFields ?? []);
 
-  const unauthenticated = (message: string) =>
-    Object.assign(new Error(message), { status: 401, code: ErrorCodes.UNAUTHENTICATED });
+  const unauthenticated = (message: string) => Object.assign(new Error(message), { status: 401, code: ErrorCodes.UNAUTHENTICATED });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {

@@ -42,7 +42,9 @@ export function localDate(at: Date, tz: string): string {
 
 /** The day before the one `now` falls on in `tz`: what a nightly job covers. */
 export function previousLocalDate(now: Date, tz: string): string {
-  return DateTime.fromJSDate(now, { zone: zone(tz) }).minus({ days: 1 }).toISODate()!;
+  return DateTime.fromJSDate(now, { zone: zone(tz) })
+    .minus({ days: 1 })
+    .toISODate()!;
 }
 
 /** An instant as local wall-clock text in `tz`, in a luxon format (default yyyy-MM-dd HH:mm:ss). */

@@ -23,9 +23,11 @@ describe('KafkaEventBus publish (real Kafka)', () => {
   it('2,000 concurrent publishes from 20 keys arrive exactly once each, in publication order per key', async () => {
     const keys = Array.from({ length: 20 }, (_, i) => `charger-${i}`);
     // each key publishes its sequence one after another (as one charger's messages are), all keys at once
-    await Promise.all(keys.map(async (key) => {
-      for (let seq = 0; seq < 100; seq++) await bus.publish(topic, [{ key, value: JSON.stringify({ key, seq }) }]);
-    }));
+    await Promise.all(
+      keys.map(async (key) => {
+        for (let seq = 0; seq < 100; seq++) await bus.publish(topic, [{ key, value: JSON.stringify({ key, seq }) }]);
+      }),
+    );
     const got = new Map<string, number[]>();
     let total = 0;
     sub = await bus.subscribe({
@@ -94,7 +96,10 @@ describe('KafkaEventBus publish (real Kafka)', () => {
     const groupId = name('bus-replay-group');
     await bus.ensureTopics([{ topic: t, partitions: 3 }]);
     // two partitions hold messages, one stays empty: caught up must not wait for it
-    await bus.publish(t, ['a', 'b', 'c', 'd'].map((key) => ({ key, value: key })));
+    await bus.publish(
+      t,
+      ['a', 'b', 'c', 'd'].map((key) => ({ key, value: key })),
+    );
     const start = async () => {
       const seen: string[] = [];
       const s = await bus.subscribe({ groupId, topics: [t], replay: true, handleBatch: async (ms) => void seen.push(...ms.map((m) => String(m.value))) });
@@ -132,7 +137,10 @@ describe('KafkaEventBus publish (real Kafka)', () => {
   it('a large backlog reaches the handler in calls of at most maxMessagesPerCall, each committed before the next', async () => {
     const t = name('t_chunks');
     await bus.ensureTopics([{ topic: t, partitions: 1 }]);
-    await bus.publish(t, Array.from({ length: 250 }, (_, i) => ({ key: 'k', value: String(i) })));
+    await bus.publish(
+      t,
+      Array.from({ length: 250 }, (_, i) => ({ key: 'k', value: String(i) })),
+    );
     const groupId = name('bus-chunks-group');
     const calls: number[][] = [];
     // First consumer: takes the first call (100), then fails on every later one — as a handler
@@ -153,7 +161,13 @@ describe('KafkaEventBus publish (real Kafka)', () => {
     // What the first one committed: exactly its first call.
     expect(await bus.committedOffsetTotal(groupId, t)).toBe(100);
     const seen: number[] = [];
-    const second = await bus.subscribe({ groupId, topics: [t], fromBeginning: true, maxMessagesPerCall: 100, handleBatch: async (ms) => void seen.push(...ms.map((m) => Number(String(m.value)))) });
+    const second = await bus.subscribe({
+      groupId,
+      topics: [t],
+      fromBeginning: true,
+      maxMessagesPerCall: 100,
+      handleBatch: async (ms) => void seen.push(...ms.map((m) => Number(String(m.value)))),
+    });
     try {
       const until = Date.now() + 20_000;
       while (seen.length < 150 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));

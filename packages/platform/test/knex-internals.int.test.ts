@@ -19,7 +19,11 @@ describe('knex internals the platform patches', () => {
   afterEach(() => knex.destroy());
 
   it('pg-transaction begin: a tenant transaction opens with our BEGIN + settings, not a bare BEGIN;', async () => {
-    const got = await withTenant(knex, tenant, async (trx) => (await trx.raw<{ rows: { t: string }[] }>("select current_setting('app.tenant_id') as t")).rows[0].t);
+    const got = await withTenant(
+      knex,
+      tenant,
+      async (trx) => (await trx.raw<{ rows: { t: string }[] }>("select current_setting('app.tenant_id') as t")).rows[0].t,
+    );
     expect(got).toBe(tenant);
     expect(sent[0]).toMatch(/^BEGIN; SELECT set_config\('app\.tenant_id', '00000000-0000-4000-8000-00000000000a', true\)/);
     expect(sent).not.toContain('BEGIN;');
@@ -33,10 +37,12 @@ describe('knex internals the platform patches', () => {
     await knex.raw('create temporary table if not exists knex_internals_t (x int)');
     await withTenant(knex, tenant, async (trx) => {
       await trx.raw('insert into knex_internals_t values (1)');
-      await trx.transaction(async (inner) => {
-        await inner.raw('insert into knex_internals_t values (2)');
-        throw new Error('roll the savepoint back');
-      }).catch(() => undefined);
+      await trx
+        .transaction(async (inner) => {
+          await inner.raw('insert into knex_internals_t values (2)');
+          throw new Error('roll the savepoint back');
+        })
+        .catch(() => undefined);
     });
     const { rows } = await knex.raw<{ rows: { x: number }[] }>('select x from knex_internals_t order by x');
     expect(rows.map((r) => r.x)).toEqual([1]);

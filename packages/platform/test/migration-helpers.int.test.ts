@@ -55,7 +55,9 @@ describe('grantExecuteToAppRole', () => {
 
   it('the application role can execute the functions afterwards, other roles cannot; running it again changes nothing', async () => {
     // As a migration runs it: the owner, in a transaction.
-    await owner.transaction((trx) => grantExecuteToAppRole(trx, ['g.count_secrets()', 'g.secret_of(integer, timestamp with time zone)'], { readersOf: 'g.secrets' }));
+    await owner.transaction((trx) =>
+      grantExecuteToAppRole(trx, ['g.count_secrets()', 'g.secret_of(integer, timestamp with time zone)'], { readersOf: 'g.secrets' }),
+    );
     await expect(call(app)).resolves.toBe('2');
     await expect(app.raw('select g.secret_of(1, now()) as v').then((r: { rows: { v: string }[] }) => r.rows[0].v)).resolves.toBe('b');
     await expect(call(other)).rejects.toMatchObject(refused);
@@ -67,7 +69,9 @@ describe('grantExecuteToAppRole', () => {
   });
 
   it('refuses what it would have to splice into SQL unchecked', async () => {
-    await expect(grantExecuteToAppRole(owner, ['g.count_secrets(); drop table g.secrets; --'], { readersOf: 'g.secrets' })).rejects.toThrow(/not a function signature/);
+    await expect(grantExecuteToAppRole(owner, ['g.count_secrets(); drop table g.secrets; --'], { readersOf: 'g.secrets' })).rejects.toThrow(
+      /not a function signature/,
+    );
     await expect(grantExecuteToAppRole(owner, ['g.count_secrets()'], { readersOf: 'secrets' })).rejects.toThrow(/schema\.table/);
     await expect(grantExecuteToAppRole(owner, [], { readersOf: 'g.secrets' })).rejects.toThrow(/no functions/);
     await expect(call(app)).resolves.toBe('2');

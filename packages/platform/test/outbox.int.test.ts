@@ -98,7 +98,13 @@ describe('platform outbox (real Postgres and Kafka)', () => {
     expect(m.topic).toBe(`${namespace}.evcs.payment-events.v1`);
     expect(m.key).toBe(kept.orderId);
     expect(decodePaymentEvent(m.value)).toEqual(kept);
-    expect(m.headers).toMatchObject({ 'event-type': 'payment.failed', 'event-version': '1', 'tenant-id': tenantA, 'request-id': 'req-123', 'content-type': 'application/json' });
+    expect(m.headers).toMatchObject({
+      'event-type': 'payment.failed',
+      'event-version': '1',
+      'tenant-id': tenantA,
+      'request-id': 'req-123',
+      'content-type': 'application/json',
+    });
   });
 
   it('refuses at enqueue a message its contract rejects, failing the change that made it', async () => {

@@ -16,6 +16,13 @@ describe('outcomes and field paths', () => {
     const [e] = userErrorsOf(fail('NOT_FOUND', 'planId', 'no such plan'));
     expect({ ...e }).toEqual({ code: 'NOT_FOUND', field: 'planId', message: 'no such plan' });
     expect(e.constructor.name).toBe('UserErrorObject');
-    expect(userErrorsOf(failAll([{ code: 'A', field: null, message: 'a' }, { code: 'B', field: 'x', message: 'b' }])).map((x) => x.code)).toEqual(['A', 'B']);
+    expect(
+      userErrorsOf(
+        failAll([
+          { code: 'A', field: null, message: 'a' },
+          { code: 'B', field: 'x', message: 'b' },
+        ]),
+      ).map((x) => x.code),
+    ).toEqual(['A', 'B']);
   });
 });

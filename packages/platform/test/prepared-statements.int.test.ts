@@ -22,7 +22,11 @@ describe('prepared statements', () => {
 
   it('queries without parameters (knex BEGIN, the multi-statement tenant BEGIN) are not prepared and still work', async () => {
     const tenant = '00000000-0000-4000-8000-000000000001';
-    const got = await withTenant(knex, tenant, async (trx) => (await trx.raw<{ rows: { t: string }[] }>("select current_setting('app.tenant_id') as t")).rows[0].t);
+    const got = await withTenant(
+      knex,
+      tenant,
+      async (trx) => (await trx.raw<{ rows: { t: string }[] }>("select current_setting('app.tenant_id') as t")).rows[0].t,
+    );
     expect(got).toBe(tenant);
     expect(await prepared()).toEqual([]);
   });

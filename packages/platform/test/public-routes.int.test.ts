@@ -47,9 +47,12 @@ describe('publicPostRoutes', () => {
       req.end('x');
     });
 
-  it.each(['/notify/test/', '/notify/../notify/test', '/notify/./test', '/Notify/test', '/notify//test', '/notify/%74est', '/notify', '/notify/test.'])('does not match %s', async (p) => {
-    expect(await rawPost(p)).toBe(404);
-  });
+  it.each(['/notify/test/', '/notify/../notify/test', '/notify/./test', '/Notify/test', '/notify//test', '/notify/%74est', '/notify', '/notify/test.'])(
+    'does not match %s',
+    async (p) => {
+      expect(await rawPost(p)).toBe(404);
+    },
+  );
 
   it('answers 405 to other methods', async () => {
     expect((await fetch(`${base}/notify/test`)).status).toBe(405);

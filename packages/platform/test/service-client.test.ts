@@ -23,7 +23,8 @@ describe('ServiceGraphQLClient', () => {
       calls.push({ authorization: new Headers(init?.headers).get('authorization'), body: JSON.parse(String(init?.body)) });
       return respond();
     }) as typeof fetch;
-    const client = (opts: { timeoutMs?: number } = {}) => new ServiceGraphQLClient({ url: 'http://callee.test/graphql', tokens, subject: 'svc', fetch: fetchFn, now, ...opts });
+    const client = (opts: { timeoutMs?: number } = {}) =>
+      new ServiceGraphQLClient({ url: 'http://callee.test/graphql', tokens, subject: 'svc', fetch: fetchFn, now, ...opts });
     return { calls, client };
   }
 
@@ -81,12 +82,17 @@ describe('ServiceGraphQLClient', () => {
       tokens,
       subject: 'svc',
       timeoutMs: 50,
-      fetch: ((_url: string, init?: RequestInit) => new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)))) as typeof fetch,
+      fetch: ((_url: string, init?: RequestInit) =>
+        new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)))) as typeof fetch,
     });
     await expect(hanging.request('{ ok }', {})).rejects.toMatchObject(unavailable);
   });
 
   it('an answer without data or errors is an internal error', async () => {
-    await expect(callee(() => Response.json({ data: null })).client().request('{ ok }', {})).rejects.toMatchObject({ code: 'INTERNAL_SERVER_ERROR' });
+    await expect(
+      callee(() => Response.json({ data: null }))
+        .client()
+        .request('{ ok }', {}),
+    ).rejects.toMatchObject({ code: 'INTERNAL_SERVER_ERROR' });
   });
 });

@@ -3,7 +3,14 @@ import { generateSigningKey, TokenIssuer, TokenVerifier } from '../src';
 
 /** What an attacker can do with a token, and the verifier subgraphs and the router use. */
 describe('token verification resists the classic attacks', () => {
-  const identity = { subject: 'u1', kind: 'user' as const, tenantId: 'tenant-a', roles: ['VIEWER'], permissions: ['station:read'], dataScope: 'TENANT' as const };
+  const identity = {
+    subject: 'u1',
+    kind: 'user' as const,
+    tenantId: 'tenant-a',
+    roles: ['VIEWER'],
+    permissions: ['station:read'],
+    dataScope: 'TENANT' as const,
+  };
   let issuer: TokenIssuer;
   let verifier: TokenVerifier;
   let key: Awaited<ReturnType<typeof generateSigningKey>>;
@@ -26,7 +33,12 @@ describe('token verification resists the classic attacks', () => {
   });
 
   it('rejects alg: none', async () => {
-    const unsecured = new jose.UnsecuredJWT({ kind: 'user', tid: 'tenant-a', perms: ['tenant:admin'] }).setSubject('u1').setIssuer('evcs-tenants').setAudience('evcs-api').setExpirationTime('1h').encode();
+    const unsecured = new jose.UnsecuredJWT({ kind: 'user', tid: 'tenant-a', perms: ['tenant:admin'] })
+      .setSubject('u1')
+      .setIssuer('evcs-tenants')
+      .setAudience('evcs-api')
+      .setExpirationTime('1h')
+      .encode();
     await expect(verifier.verify(unsecured)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 

@@ -55,7 +55,10 @@ export async function createTestDatabase(subgraphs: SubgraphMigrations[]): Promi
 }
 
 /** Poll `probe` until it returns a truthy value or the deadline passes. */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
   let lastError: unknown;
   for (;;) {

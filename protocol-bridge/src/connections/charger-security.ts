@@ -57,7 +57,11 @@ export class GraphQLSecurityRecorder implements ChargerSecurityRecorder {
   ) {}
 
   async learnYkcIdentity(registration: ChargerRegistration, _code: string, identity: YkcPileIdentity): Promise<LearnOutcome> {
-    const d = await this.assets.request<{ recordYkcPileIdentity: LearnOutcome }>(LEARN, { id: registration.chargerId, identity }, { tenantId: registration.tenantId });
+    const d = await this.assets.request<{ recordYkcPileIdentity: LearnOutcome }>(
+      LEARN,
+      { id: registration.chargerId, identity },
+      { tenantId: registration.tenantId },
+    );
     return d.recordYkcPileIdentity;
   }
 

@@ -68,7 +68,10 @@ export class LiveChargers {
     this.byId.set(c.session.chargerId, c);
     // The protocol servers admitted `c` with the same checks as the first (password, identity, network) before this.
     if (previous && previous !== c) {
-      this.opts.logger.warn({ chargerId: c.session.chargerId, remoteAddress: c.remoteAddress, previousRemoteAddress: previous.remoteAddress }, 'connection taken over');
+      this.opts.logger.warn(
+        { chargerId: c.session.chargerId, remoteAddress: c.remoteAddress, previousRemoteAddress: previous.remoteAddress },
+        'connection taken over',
+      );
       previous.close('replaced by a newer connection');
     }
     await this.opts.store.holdConnection(c.session.ctx.tenantId, {
@@ -82,9 +85,9 @@ export class LiveChargers {
   remove(c: LiveCharger): void {
     if (this.byId.get(c.session.chargerId) !== c) return;
     this.byId.delete(c.session.chargerId);
-    this.opts.store.releaseConnection(c.session.ctx.tenantId, c.session.chargerId, this.opts.bridgeId).catch((err: unknown) =>
-      this.opts.logger.warn({ err, chargerId: c.session.chargerId }, 'could not release the connection registry row'),
-    );
+    this.opts.store
+      .releaseConnection(c.session.ctx.tenantId, c.session.chargerId, this.opts.bridgeId)
+      .catch((err: unknown) => this.opts.logger.warn({ err, chargerId: c.session.chargerId }, 'could not release the connection registry row'));
   }
 
   async sweep(): Promise<void> {

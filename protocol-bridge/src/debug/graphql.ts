@@ -77,7 +77,12 @@ export function createDebugHandler(deps: DebugDeps): (req: http.IncomingMessage,
       deps.diagnostics.frames.last(chargerId, Math.max(1, Math.min(last, 500))).map((f) => ({ ...f, decoded: JSON.stringify(f.decoded) })),
     protocolErrors: () => deps.diagnostics.metrics.snapshot(),
     connectedChargers: () =>
-      deps.live.all().map((c) => ({ chargerId: c.session.chargerId, tenantId: c.session.ctx.tenantId, protocol: c.protocol, lastSeenAt: c.session.lastSeenAt.toISOString() })),
+      deps.live.all().map((c) => ({
+        chargerId: c.session.chargerId,
+        tenantId: c.session.ctx.tenantId,
+        protocol: c.protocol,
+        lastSeenAt: c.session.lastSeenAt.toISOString(),
+      })),
     injectEvent: async (args: { tenantId: string; chargerId: string; type: string; data: string; occurredAt?: string }) => {
       let data: unknown;
       try {
@@ -108,7 +113,10 @@ export function createDebugHandler(deps: DebugDeps): (req: http.IncomingMessage,
         await deps.publisher.publish(parsed.data);
       } catch (e) {
         const retriable = e instanceof AppError && e.retriable;
-        return { eventId: null, userErrors: [{ code: retriable ? 'UNAVAILABLE' : 'PUBLISH_FAILED', field: null, message: 'the event could not be published' }] };
+        return {
+          eventId: null,
+          userErrors: [{ code: retriable ? 'UNAVAILABLE' : 'PUBLISH_FAILED', field: null, message: 'the event could not be published' }],
+        };
       }
       return { eventId: parsed.data.id, userErrors: [] };
     },

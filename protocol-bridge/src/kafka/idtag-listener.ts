@@ -40,7 +40,9 @@ export async function startIdTagListener(opts: IdTagListenerOptions): Promise<Id
       }
       // A charger that can't be reached now is caught up at its next change or connection: nothing to retry here.
       await Promise.all(
-        [...byTenant].map(([tenantId, events]) => opts.apply(tenantId, events).catch((err: unknown) => opts.logger.error({ err, tenantId }, 'local list update failed'))),
+        [...byTenant].map(([tenantId, events]) =>
+          opts.apply(tenantId, events).catch((err: unknown) => opts.logger.error({ err, tenantId }, 'local list update failed')),
+        ),
       );
     },
   });

@@ -55,14 +55,18 @@ export async function startTariffListener(opts: TariffListenerOptions): Promise<
         if (wait > 0 && wait <= horizon) {
           const timer = setTimeout(() => {
             timers.delete(timer);
-            push(event.tenantId, 'revision took effect').catch((err: unknown) => opts.logger.error({ err, tenantId: event.tenantId }, 'billing model push failed'));
+            push(event.tenantId, 'revision took effect').catch((err: unknown) =>
+              opts.logger.error({ err, tenantId: event.tenantId }, 'billing model push failed'),
+            );
           }, wait);
           timer.unref();
           timers.add(timer);
         }
       }
       // A pile that can't be reached now gets the model at its next login: nothing to retry here.
-      await Promise.all([...tenants].map((t) => push(t, 'tariff changed').catch((err: unknown) => opts.logger.error({ err, tenantId: t }, 'billing model push failed'))));
+      await Promise.all(
+        [...tenants].map((t) => push(t, 'tariff changed').catch((err: unknown) => opts.logger.error({ err, tenantId: t }, 'billing model push failed'))),
+      );
     },
   });
   // Changes published once start() has resolved are heard (the group starts at the log's end).

@@ -111,7 +111,9 @@ export class LocalListSync {
     const state = await this.o.store.get(link.tenantId, link.chargerId);
     if (!state) return this.reconcile(link);
     if (!state.supported) return;
-    const fresh = [...events].sort((a, b) => a.data.listVersion - b.data.listVersion).filter((e) => state.version === null || e.data.listVersion > state.version);
+    const fresh = [...events]
+      .sort((a, b) => a.data.listVersion - b.data.listVersion)
+      .filter((e) => state.version === null || e.data.listVersion > state.version);
     if (fresh.length === 0) return;
     const consecutive = state.version !== null && fresh.every((e, i) => e.data.listVersion === state.version! + 1 + i);
     if (!consecutive) return this.full(link);

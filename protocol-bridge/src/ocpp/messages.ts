@@ -28,16 +28,7 @@ export interface HeartbeatConfirmation {
   currentTime: string;
 }
 
-export type ChargePointStatus =
-  | 'Available'
-  | 'Preparing'
-  | 'Charging'
-  | 'SuspendedEVSE'
-  | 'SuspendedEV'
-  | 'Finishing'
-  | 'Reserved'
-  | 'Unavailable'
-  | 'Faulted';
+export type ChargePointStatus = 'Available' | 'Preparing' | 'Charging' | 'SuspendedEVSE' | 'SuspendedEV' | 'Finishing' | 'Reserved' | 'Unavailable' | 'Faulted';
 
 export type ChargePointErrorCode =
   | 'ConnectorLockFailure'

@@ -108,7 +108,10 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       // OCPP: a charger has one connection; a new one that passed the same checks (its password) means the
       // old socket is dead or stale. Only now, after that, is the old one closed — and it is on the record.
       metrics.count('OCPP16', 'connection_takeover');
-      log.warn({ remoteAddress: client.handshake.remoteAddress, previousRemoteAddress: previous.link.handshake.remoteAddress }, 'charger connected again; the authenticated new connection takes over from the old one');
+      log.warn(
+        { remoteAddress: client.handshake.remoteAddress, previousRemoteAddress: previous.link.handshake.remoteAddress },
+        'charger connected again; the authenticated new connection takes over from the old one',
+      );
       previous.endReason = 'replaced by a newer connection';
       void previous.link.close({ force: true });
     }
@@ -146,7 +149,18 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
         setImmediate(() => deps.localLists?.attach(link));
       }
     };
-    const callCtx: OcppCallContext = { session, config, now, store, metrics, log, idTags: deps.idTags, stationId: registration.stationId, remoteStartTags, securityProfile };
+    const callCtx: OcppCallContext = {
+      session,
+      config,
+      now,
+      store,
+      metrics,
+      log,
+      idTags: deps.idTags,
+      stationId: registration.stationId,
+      remoteStartTags,
+      securityProfile,
+    };
     for (const [action, handler] of Object.entries(ocpp16Handlers)) {
       client.handle(action, async ({ params, messageId }) => {
         session.touch(now());
@@ -191,7 +205,13 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       } catch {
         decoded = { error: 'not JSON' };
       }
-      frames.add(chargerId, { at: now().toISOString(), direction: outbound ? 'OUT' : 'IN', protocol: 'OCPP16', hex: Buffer.from(text).toString('hex'), decoded });
+      frames.add(chargerId, {
+        at: now().toISOString(),
+        direction: outbound ? 'OUT' : 'IN',
+        protocol: 'OCPP16',
+        hex: Buffer.from(text).toString('hex'),
+        decoded,
+      });
     });
     client.on('ping', () => session.touch(now()));
 
@@ -205,7 +225,9 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
     });
 
     log.info({ remoteAddress: client.handshake.remoteAddress, securityProfile: (client.session as OcppSessionData).securityProfile }, 'charger connected');
-    live.add(liveCharger).catch((err: unknown) => log.warn({ err }, 'could not record the connection in the registry; commands from other instances may not find it'));
+    live
+      .add(liveCharger)
+      .catch((err: unknown) => log.warn({ err }, 'could not record the connection in the registry; commands from other instances may not find it'));
     session.begin(client.handshake.remoteAddress).catch((err: unknown) => {
       // Without "connected" on the bus the platform would not know the charger is online: make it reconnect.
       log.error({ err }, 'could not publish charger.connected; closing the connection');

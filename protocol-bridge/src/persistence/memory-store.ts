@@ -47,10 +47,6 @@ export class MemoryBridgeStore implements BridgeStore {
     if (found) found.published = true;
   }
 
-
-
-
-
   async holdConnection(tenantId: string, c: { chargerCode: string; bridgeId: string; protocol: string; at: Date }): Promise<void> {
     this.connections.set(c.chargerCode, { tenantId, bridgeId: c.bridgeId, protocol: c.protocol, seenAt: c.at });
   }

@@ -59,12 +59,10 @@ export class PgBridgeStore implements BridgeStore {
   }
 
   async markRecordPublished(tenantId: string, serial: string): Promise<void> {
-    await this.one(tenantId, (trx) => trx.raw('update bridge.ykc_transaction_records set published_at = coalesce(published_at, now()) where serial = ?', [serial]));
+    await this.one(tenantId, (trx) =>
+      trx.raw('update bridge.ykc_transaction_records set published_at = coalesce(published_at, now()) where serial = ?', [serial]),
+    );
   }
-
-
-
-
 
   async holdConnection(tenantId: string, c: { chargerCode: string; bridgeId: string; protocol: string; at: Date }): Promise<void> {
     await this.one(tenantId, (trx) =>

@@ -36,7 +36,13 @@ async function main(): Promise<void> {
   const kafka = new KafkaEventBus({ clientId: uniqueName('bench'), brokers, logger });
   await kafka.ensureTopics([{ topic, partitions: 12 }]);
   let events = 0;
-  const bus: EventBus = { ...kafka, publish: async (t, m) => (await kafka.publish(t, m), void (events += m.length)), subscribe: (o) => kafka.subscribe(o), ensureTopics: (s) => kafka.ensureTopics(s), close: () => kafka.close() };
+  const bus: EventBus = {
+    ...kafka,
+    publish: async (t, m) => (await kafka.publish(t, m), void (events += m.length)),
+    subscribe: (o) => kafka.subscribe(o),
+    ensureTopics: (s) => kafka.ensureTopics(s),
+    close: () => kafka.close(),
+  };
   const db = await createTestDatabase([migrations]);
   const store = new PgBridgeStore(createKnex({ connectionString: db.appUrl, schema: 'bridge', pool: { max: 10 } }));
   const tenantId = randomUUID();
@@ -52,15 +58,31 @@ async function main(): Promise<void> {
   };
   const bridge = createBridge({ bus, directory, logger, store, config: bridgeConfig({ bridgeId: 'bench', topic, heartbeatIntervalS: 300 }) });
   const port = await listen(bridge.httpServer, 0);
-  const ykcPort = await new Promise<number>((resolve) => bridge.ykcServer.listen(0, '127.0.0.1', () => resolve((bridge.ykcServer.address() as { port: number }).port)));
+  const ykcPort = await new Promise<number>((resolve) =>
+    bridge.ykcServer.listen(0, '127.0.0.1', () => resolve((bridge.ykcServer.address() as { port: number }).port)),
+  );
   try {
     if (procs > 0) {
       // Simulators in their own processes: the bridge process is measured alone.
       const children = Array.from({ length: procs }, (_, i) =>
-        spawn(process.execPath, [path.join(__dirname, 'cli.js'), '--url', `ws://127.0.0.1:${port}/ocpp`, '--count', String(Math.ceil(ocpp / procs)), '--prefix', `BENCH${i}-`, '--interval-ms', String(intervalMs)], {
-          stdio: 'ignore',
-          env: { ...process.env, SIM_CHARGER_PASSWORD: password },
-        }),
+        spawn(
+          process.execPath,
+          [
+            path.join(__dirname, 'cli.js'),
+            '--url',
+            `ws://127.0.0.1:${port}/ocpp`,
+            '--count',
+            String(Math.ceil(ocpp / procs)),
+            '--prefix',
+            `BENCH${i}-`,
+            '--interval-ms',
+            String(intervalMs),
+          ],
+          {
+            stdio: 'ignore',
+            env: { ...process.env, SIM_CHARGER_PASSWORD: password },
+          },
+        ),
       );
       await new Promise((r) => setTimeout(r, 3000)); // connect and boot
       const startEvents = events;
@@ -90,7 +112,16 @@ async function main(): Promise<void> {
       );
       return;
     }
-    const fleet = await runSimulators({ url: `ws://127.0.0.1:${port}/ocpp`, password: () => password, count: ocpp, prefix: 'BENCH-', intervalMs, meterValuesPerSession: 5, ykc: ykc > 0 ? { host: '127.0.0.1', port: ykcPort, count: ykc, pilePrefix: '9901' } : undefined, logger });
+    const fleet = await runSimulators({
+      url: `ws://127.0.0.1:${port}/ocpp`,
+      password: () => password,
+      count: ocpp,
+      prefix: 'BENCH-',
+      intervalMs,
+      meterValuesPerSession: 5,
+      ykc: ykc > 0 ? { host: '127.0.0.1', port: ykcPort, count: ykc, pilePrefix: '9901' } : undefined,
+      logger,
+    });
     const startEvents = events;
     const t0 = Date.now();
     await new Promise((r) => setTimeout(r, duration * 1000));
@@ -109,6 +140,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

@@ -135,7 +135,11 @@ export class SimulatedChargePoint {
     return (await this.client.call('Heartbeat', {})) as HeartbeatConfirmation;
   }
 
-  async status(connectorId: number, status: ChargePointStatus, opts: { errorCode?: ChargePointErrorCode; info?: string; timestamp?: Date } = {}): Promise<void> {
+  async status(
+    connectorId: number,
+    status: ChargePointStatus,
+    opts: { errorCode?: ChargePointErrorCode; info?: string; timestamp?: Date } = {},
+  ): Promise<void> {
     await this.client.call('StatusNotification', {
       connectorId,
       errorCode: opts.errorCode ?? 'NoError',
@@ -166,7 +170,11 @@ export class SimulatedChargePoint {
     await this.client.call('MeterValues', { connectorId, ...(transactionId !== undefined ? { transactionId } : {}), meterValue });
   }
 
-  async stopTransaction(transactionId: number, meterStop: number, opts: { idTag?: string; reason?: string; timestamp?: Date } = {}): Promise<StopTransactionConfirmation> {
+  async stopTransaction(
+    transactionId: number,
+    meterStop: number,
+    opts: { idTag?: string; reason?: string; timestamp?: Date } = {},
+  ): Promise<StopTransactionConfirmation> {
     return (await this.client.call('StopTransaction', {
       transactionId,
       meterStop,

@@ -24,7 +24,10 @@ const Args = z.object({
   'ykc-count': z.coerce.number().int().min(0).max(100_000).default(0),
   'ykc-host': z.string().min(1).default('127.0.0.1'),
   'ykc-port': z.coerce.number().int().min(1).max(65535).default(4101),
-  'ykc-prefix': z.string().regex(/^\d{0,10}$/, 'digits only, at most 10').default('3201'),
+  'ykc-prefix': z
+    .string()
+    .regex(/^\d{0,10}$/, 'digits only, at most 10')
+    .default('3201'),
   'meter-values': z.coerce.number().int().min(1).max(1000).default(6),
   prefix: z.string().regex(/^[A-Za-z0-9*\-_=:+|@.]{0,40}$/, 'must use OCPP identity characters only'),
   connectors: z.coerce.number().int().min(1).max(255).default(2),
@@ -34,7 +37,10 @@ const Args = z.object({
   'router-url': z.string().url().optional(),
   tenant: z.string().min(1).optional(),
   username: z.string().min(1).optional(),
-  station: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/).default('SIM-FLEET'),
+  station: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)
+    .default('SIM-FLEET'),
 });
 
 async function main(): Promise<void> {
@@ -77,7 +83,13 @@ async function main(): Promise<void> {
   let passwords = new Map<string, string>();
   const signedIn = await signInFromArgs(args);
   if (signedIn) {
-    const registered = await registerFleet({ ...signedIn, stationCode: args.station, ocpp: ocppIds, ykc: pileNos.map((pileNo) => ({ pileNo, guns: args.connectors })), connectors: args.connectors });
+    const registered = await registerFleet({
+      ...signedIn,
+      stationCode: args.station,
+      ocpp: ocppIds,
+      ykc: pileNos.map((pileNo) => ({ pileNo, guns: args.connectors })),
+      connectors: args.connectors,
+    });
     for (const r of registered.refused) logger.error({ chargerId: r.code }, `could not register ${r.code}: ${r.reason}`);
     passwords = registered.passwords;
     logger.info({ ocpp: registered.passwords.size, ykc: pileNos.length, station: args.station }, 'fleet registered through the API');
@@ -86,7 +98,9 @@ async function main(): Promise<void> {
     const shared = process.env.SIM_CHARGER_PASSWORD;
     passwords = new Map(ocppIds.map((id) => [id, shared]));
   } else {
-    logger.warn('not signed in (--demo, or --router-url/--tenant/--username with SIM_PASSWORD): chargers must already be registered, and OCPP ones will have no password');
+    logger.warn(
+      'not signed in (--demo, or --router-url/--tenant/--username with SIM_PASSWORD): chargers must already be registered, and OCPP ones will have no password',
+    );
   }
   const fleet = await runSimulators({
     url: args.url,

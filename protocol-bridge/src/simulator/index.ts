@@ -95,7 +95,17 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
   const rampMs = opts.rampMs ?? Math.min(total * 5, intervalMs);
   const stopping = new AbortController();
   const { signal } = stopping;
-  const counters = { booted: 0, statusNotifications: 0, sessionsStarted: 0, sessionsStopped: 0, meterValues: 0, ykcLoggedIn: 0, ykcRecordsConfirmed: 0, errors: 0, refused: 0 };
+  const counters = {
+    booted: 0,
+    statusNotifications: 0,
+    sessionsStarted: 0,
+    sessionsStopped: 0,
+    meterValues: 0,
+    ykcLoggedIn: 0,
+    ykcRecordsConfirmed: 0,
+    errors: 0,
+    refused: 0,
+  };
   const log = opts.logger;
   const jitter = (ms: number) => Math.round(ms * (0.8 + Math.random() * 0.4));
 
@@ -104,7 +114,16 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
     return new SimulatedChargePoint({ url: opts.url, id, password: opts.password?.(id) });
   });
   const piles = opts.ykc
-    ? Array.from({ length: ykcCount }, (_, i) => new SimulatedYkcPile({ host: opts.ykc!.host, port: opts.ykc!.port, pileNo: ykcPileNo(opts.ykc!.pilePrefix ?? '3201', (opts.ykc!.startIndex ?? 1) + i), guns: connectors }))
+    ? Array.from(
+        { length: ykcCount },
+        (_, i) =>
+          new SimulatedYkcPile({
+            host: opts.ykc!.host,
+            port: opts.ykc!.port,
+            pileNo: ykcPileNo(opts.ykc!.pilePrefix ?? '3201', (opts.ykc!.startIndex ?? 1) + i),
+            guns: connectors,
+          }),
+      )
     : [];
 
   async function step(cp: SimulatedChargePoint, c: number, s: ConnectorState): Promise<void> {
@@ -176,7 +195,10 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
         // Unknown (404), wrong or missing credential (401), not allowed from here or not over TLS (403): retrying changes nothing.
         if (err instanceof UnexpectedHttpResponse && [401, 403, 404].includes(err.code)) {
           counters.refused++;
-          log?.error({ chargerId: cp.id, status: err.code }, `simulated charger ${cp.id} refused by the bridge (HTTP ${err.code}: ${REFUSALS[err.code]}); stopping it`);
+          log?.error(
+            { chargerId: cp.id, status: err.code },
+            `simulated charger ${cp.id} refused by the bridge (HTTP ${err.code}: ${REFUSALS[err.code]}); stopping it`,
+          );
           return;
         }
         counters.errors++;
@@ -202,7 +224,10 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
           if (!(await pile.login())) {
             firstAttempt();
             counters.refused++;
-            log?.error({ chargerId: pile.pileNo }, `simulated YKC pile ${pile.pileNo} refused at login (unknown pile, or its login identity or network is not the registered one); stopping it`);
+            log?.error(
+              { chargerId: pile.pileNo },
+              `simulated YKC pile ${pile.pileNo} refused at login (unknown pile, or its login identity or network is not the registered one); stopping it`,
+            );
             pile.destroy();
             return;
           }

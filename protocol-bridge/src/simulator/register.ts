@@ -85,7 +85,8 @@ export async function registerFleet(f: FleetToRegister): Promise<RegisteredFleet
   let station: string | undefined;
   const connectors = Array.from({ length: f.connectors }, (_, i) => ({ connectorNo: i + 1 }));
   const existing = async (code: string) =>
-    (await gql<{ chargerByCode: { id: string } | null }>(f.routerUrl, f.token, 'query($c: String!) { chargerByCode(code: $c) { id } }', { c: code })).chargerByCode;
+    (await gql<{ chargerByCode: { id: string } | null }>(f.routerUrl, f.token, 'query($c: String!) { chargerByCode(code: $c) { id } }', { c: code }))
+      .chargerByCode;
   const create = async (code: string, input: Record<string, unknown>) => {
     station ??= await stationId(f);
     const d = await gql<{ createCharger: { charger: { id: string } | null; credential: { password: string } | null; userErrors: UserErrors } }>(

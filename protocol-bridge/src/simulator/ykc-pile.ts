@@ -238,7 +238,9 @@ export class SimulatedYkcPile extends EventEmitter {
 
   send<T>(codec: YkcMessage<T>, message: T, seq?: Buffer): Buffer {
     const body = codec.encode(message);
-    const frame = this.cipher ? encodeFrame(codec.type, seq ?? this.nextSeq(), this.cipher.encrypt(body), 0x01) : encodeFrame(codec.type, seq ?? this.nextSeq(), body);
+    const frame = this.cipher
+      ? encodeFrame(codec.type, seq ?? this.nextSeq(), this.cipher.encrypt(body), 0x01)
+      : encodeFrame(codec.type, seq ?? this.nextSeq(), body);
     if (this.opts.bigEndianCrc) frame.writeUInt16BE(frame.readUInt16LE(frame.length - 2), frame.length - 2);
     this.socket?.write(frame);
     return frame;
@@ -302,7 +304,17 @@ export class SimulatedYkcPile extends EventEmitter {
   startSession(gun: number, serial: string, opts: { remote?: boolean; startType?: number; at?: Date } = {}): void {
     const g = this.guns.get(gun)!;
     const startedAt = new Date(Math.floor((opts.at ?? new Date()).getTime() / 1000) * 1000);
-    Object.assign(g, { serial, startedAt, meterStartX1e4: this.meterX1e4, energyX1e4: 0, tierEnergyX1e4: [0, 0, 0, 0], model: this.model, charging: true, remote: opts.remote ?? false, startType: opts.startType ?? (opts.remote ? 1 : 2) });
+    Object.assign(g, {
+      serial,
+      startedAt,
+      meterStartX1e4: this.meterX1e4,
+      energyX1e4: 0,
+      tierEnergyX1e4: [0, 0, 0, 0],
+      model: this.model,
+      charging: true,
+      remote: opts.remote ?? false,
+      startType: opts.startType ?? (opts.remote ? 1 : 2),
+    });
   }
 
   /** Advance a charging gun's meter (kWh ×10^4), billed to the tier of `at` in the model the pile holds. */

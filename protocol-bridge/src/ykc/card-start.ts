@@ -65,7 +65,11 @@ function refusal(status: AuthorizationStatus, vin: boolean): number {
  *
  * The card's password (MD5) is not checked: the platform keeps no card PINs.
  */
-export async function answerCardStart(deps: CardStartDeps, session: ChargerSession, m: CardStartRequest): Promise<{ reply: CardStartReply; serial?: string } | null> {
+export async function answerCardStart(
+  deps: CardStartDeps,
+  session: ChargerSession,
+  m: CardStartRequest,
+): Promise<{ reply: CardStartReply; serial?: string } | null> {
   const idTag = cardIdTag(m);
   const serial = cardStartSerial(m.pileNo, m.gunNo, deps.now(), deps.nextCounter());
   const refuse = (reason: number): { reply: CardStartReply } => ({

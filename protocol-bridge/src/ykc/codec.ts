@@ -98,7 +98,9 @@ export class BodyReader {
   }
   /** ASCII, trailing NULs and spaces dropped. */
   ascii(n: number): string {
-    return this.take(n).toString('latin1').replace(/[\0 ]+$/, '');
+    return this.take(n)
+      .toString('latin1')
+      .replace(/[\0 ]+$/, '');
   }
   cp56(): Date {
     return decodeCp56(this.take(7));

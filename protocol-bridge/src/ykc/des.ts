@@ -49,7 +49,8 @@ export function createYkcCipher(key: Buffer, mode: DesMode = 'ecb'): YkcCipher {
       return run(createCipheriv(alg, key, iv), padded);
     },
     decrypt(cipherText) {
-      if (cipherText.length === 0 || cipherText.length % BLOCK !== 0) throw new YkcDecodeError(`3DES body of ${cipherText.length} bytes is not whole 8-byte blocks`);
+      if (cipherText.length === 0 || cipherText.length % BLOCK !== 0)
+        throw new YkcDecodeError(`3DES body of ${cipherText.length} bytes is not whole 8-byte blocks`);
       return run(createDecipheriv(alg, key, iv), cipherText);
     },
   };

@@ -25,7 +25,15 @@ export const ENFORCED_FIELDS = ['sim', 'pileType', 'guns', 'network', 'carrier']
 export type LoginVerdict = { ok: true } | { ok: false; reason: string; detail: Record<string, unknown> } | { ok: 'unavailable'; err: unknown };
 
 export function identityOf(m: LoginRequest): YkcPileIdentity {
-  return { sim: m.sim, pileType: m.pileType, guns: m.guns, network: m.network, carrier: m.carrier, protocolVersion: m.protocolVersion, programVersion: m.programVersion };
+  return {
+    sim: m.sim,
+    pileType: m.pileType,
+    guns: m.guns,
+    network: m.network,
+    carrier: m.carrier,
+    protocolVersion: m.protocolVersion,
+    programVersion: m.programVersion,
+  };
 }
 
 /** The enforced fields in which `seen` differs from `registered`. ICCIDs compare as 20 digits. */
@@ -52,13 +60,18 @@ export async function checkYkcLogin(
   previous: LiveCharger | undefined,
 ): Promise<LoginVerdict> {
   if (registration.protocol === 'OCPP16') return { ok: false, reason: 'not_a_ykc_pile', detail: {} };
-  if (!sourceAllowed(registration.allowedSourceCidrs, remoteAddress)) return { ok: false, reason: 'source_network', detail: { remoteAddress: remoteAddress ?? null } };
+  if (!sourceAllowed(registration.allowedSourceCidrs, remoteAddress))
+    return { ok: false, reason: 'source_network', detail: { remoteAddress: remoteAddress ?? null } };
   const seen = identityOf(m);
   const registered = registration.ykcIdentity;
   if (registered) {
     const fields = mismatchingFields(registered, seen);
     if (fields.length) {
-      return { ok: false, reason: 'identity_mismatch', detail: { fields, seen: Object.fromEntries(fields.map((f) => [f, seen[f as keyof YkcPileIdentity]])), remoteAddress: remoteAddress ?? null } };
+      return {
+        ok: false,
+        reason: 'identity_mismatch',
+        detail: { fields, seen: Object.fromEntries(fields.map((f) => [f, seen[f as keyof YkcPileIdentity]])), remoteAddress: remoteAddress ?? null },
+      };
     }
   } else if (!registration.learnYkcIdentityOnFirstLogin) {
     return { ok: false, reason: 'identity_not_registered', detail: { remoteAddress: remoteAddress ?? null } };
@@ -73,7 +86,8 @@ export async function checkYkcLogin(
     try {
       outcome = await deps.security.learnYkcIdentity(registration, m.pileNo, seen);
       // Someone (another bridge, an operator) registered one meanwhile: that one counts.
-      if (outcome === 'ALREADY_REGISTERED') now = (await (deps.directory.refresh ?? deps.directory.resolve).call(deps.directory, m.pileNo))?.ykcIdentity ?? null;
+      if (outcome === 'ALREADY_REGISTERED')
+        now = (await (deps.directory.refresh ?? deps.directory.resolve).call(deps.directory, m.pileNo))?.ykcIdentity ?? null;
     } catch (err) {
       return { ok: 'unavailable', err };
     }

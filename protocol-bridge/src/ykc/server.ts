@@ -171,11 +171,19 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
         if ('error' in r) {
           metrics.count('YKC', r.error.kind);
           this.log.warn({ chargerId: this.pileNo, kind: r.error.kind, raw: r.error.raw.toString('hex') }, 'bad YKC bytes; resynchronising');
-          frames.add(this.chargerId, { at: now().toISOString(), direction: 'IN', protocol: 'YKC', hex: r.error.raw.toString('hex'), decoded: { error: r.error.kind } });
+          frames.add(this.chargerId, {
+            at: now().toISOString(),
+            direction: 'IN',
+            protocol: 'YKC',
+            hex: r.error.raw.toString('hex'),
+            decoded: { error: r.error.kind },
+          });
           continue;
         }
         const frame = r.frame;
-        this.tail = this.tail.then(() => this.onFrame(frame)).catch((err: unknown) => this.log.error({ err, chargerId: this.pileNo }, 'YKC frame handling failed'));
+        this.tail = this.tail
+          .then(() => this.onFrame(frame))
+          .catch((err: unknown) => this.log.error({ err, chargerId: this.pileNo }, 'YKC frame handling failed'));
       }
     }
 
@@ -349,7 +357,9 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
         this.send(loginReply, { pileNo: m.pileNo, accepted: false }, frame.seq);
         return this.end('unknown pile');
       }
-      const verdict = keyVerdict(registration, key, desKeys) ?? (await checkYkcLogin({ directory: deps.directory, security: deps.security, now }, registration, m, this.socket.remoteAddress, live.get(m.pileNo)));
+      const verdict =
+        keyVerdict(registration, key, desKeys) ??
+        (await checkYkcLogin({ directory: deps.directory, security: deps.security, now }, registration, m, this.socket.remoteAddress, live.get(m.pileNo)));
       if (verdict.ok === 'unavailable') {
         this.log.warn({ err: verdict.err, chargerId: m.pileNo }, 'could not record the pile identity; YKC login left unanswered');
         return;
@@ -368,14 +378,24 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
       const previous = live.get(m.pileNo);
       const session = new ChargerSession(ctx, publisher, stamp, previous?.session.finished);
       this.session = session;
-      this.liveCharger = { session, protocol: 'YKC', remoteAddress: this.socket.remoteAddress, close: (reason) => this.end(reason), execute: (c) => this.execute(c) };
+      this.liveCharger = {
+        session,
+        protocol: 'YKC',
+        remoteAddress: this.socket.remoteAddress,
+        close: (reason) => this.end(reason),
+        execute: (c) => this.execute(c),
+      };
       live.add(this.liveCharger).catch((err: unknown) => this.log.warn({ err }, 'could not record the connection in the registry'));
       try {
         await session.begin(this.socket.remoteAddress);
         await session.publish({
           ...envelope(ctx, session.stamp()),
           type: 'charger.booted',
-          data: { vendor: 'YKC', model: `${m.pileType === 1 ? 'AC' : 'DC'} ${m.guns} gun(s), protocol v${(m.protocolVersion / 10).toFixed(1)}`, firmwareVersion: m.programVersion },
+          data: {
+            vendor: 'YKC',
+            model: `${m.pileType === 1 ? 'AC' : 'DC'} ${m.guns} gun(s), protocol v${(m.protocolVersion / 10).toFixed(1)}`,
+            firmwareVersion: m.programVersion,
+          },
         });
       } catch (err) {
         this.log.error({ err }, 'could not publish the login; closing so the pile logs in again');
@@ -389,7 +409,11 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
       const gun = gunNumber(m.gunNo);
       if (m.faulted && this.gunStatus.get(gun) !== 'Faulted') {
         this.gunStatus.set(gun, 'Faulted');
-        await session.publish({ ...envelope(session.ctx, session.stamp()), type: 'connector.status_changed', data: { connectorId: gun, status: 'Faulted', errorCode: 'YKC_HEARTBEAT_FAULT' } });
+        await session.publish({
+          ...envelope(session.ctx, session.stamp()),
+          type: 'connector.status_changed',
+          data: { connectorId: gun, status: 'Faulted', errorCode: 'YKC_HEARTBEAT_FAULT' },
+        });
       }
       // Piles beat every 10 s per gun: the bus hears of it once per heartbeat interval.
       const t = now().getTime();
@@ -436,7 +460,12 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
           await session.publish({
             ...envelope(session.ctx, session.stamp()),
             type: 'session.started',
-            data: { connectorId: gun, transactionId: m.serial, startedAt: new Date(now().getTime() - m.chargingMinutes * 60_000).toISOString(), trigger: 'LOCAL' },
+            data: {
+              connectorId: gun,
+              transactionId: m.serial,
+              startedAt: new Date(now().getTime() - m.chargingMinutes * 60_000).toISOString(),
+              trigger: 'LOCAL',
+            },
           });
         }
         if (m.status === 3) await session.publish(realTimeMeterEvent(session.ctx, session.stamp(), m));
@@ -528,7 +557,10 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
       const r = await this.request<{ applied: boolean }>('0x57', timeoutMs, () => this.send(setBillingModel, model));
       if (typeof r === 'string' || !r.applied) {
         metrics.count('YKC', 'billing_model_push_failed');
-        this.log.warn({ chargerId: pileNo, modelNo: model.modelNo, outcome: typeof r === 'string' ? r : 'REJECTED' }, 'pile did not take the new billing model');
+        this.log.warn(
+          { chargerId: pileNo, modelNo: model.modelNo, outcome: typeof r === 'string' ? r : 'REJECTED' },
+          'pile did not take the new billing model',
+        );
         return 'failed';
       }
       this.modelNo = model.modelNo;

@@ -82,7 +82,11 @@ export function connectorStatusResolvers(deps: ConnectorStatusResolverDeps): Rou
             if (hit && Date.now() - hit.at < VISIBILITY_TTL_MS) return hit.visible;
             try {
               const r = await deps.execute(
-                { query: 'query RouterSubscriptionScope($code: String!) { chargerByCode(code: $code) { id } }', operationName: 'RouterSubscriptionScope', variables: { code: chargerCode } },
+                {
+                  query: 'query RouterSubscriptionScope($code: String!) { chargerByCode(code: $code) { id } }',
+                  operationName: 'RouterSubscriptionScope',
+                  variables: { code: chargerCode },
+                },
                 { ...ctx, requestId: `${ctx.requestId}:scope` },
               );
               const visible = Boolean(r.data?.chargerByCode);

@@ -42,7 +42,10 @@ export function startChargerEventFeed(opts: ChargerEventFeedOptions): Promise<Su
           event = decodeChargerEvent(m.value);
         } catch (e) {
           if (!(e instanceof InvalidEventError)) throw e;
-          opts.logger.warn({ topic: m.topic, partition: m.partition, offset: m.offset, reason: e.message, raw: e.raw?.slice(0, 2000) }, 'skipping invalid charger event');
+          opts.logger.warn(
+            { topic: m.topic, partition: m.partition, offset: m.offset, reason: e.message, raw: e.raw?.slice(0, 2000) },
+            'skipping invalid charger event',
+          );
           continue;
         }
         const handler = opts.handlers[event.type] as ((e: ChargerEvent) => void) | undefined;

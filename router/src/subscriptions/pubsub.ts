@@ -39,8 +39,12 @@ export class TenantEventHub<T> {
    */
   subscribe(tenantId: string, accept: (event: T) => boolean = () => true): HubIterator<T> {
     if (!tenantId) throw new TenantContextMissingError(`subscription ${this.opts.name}`);
-    const sub = new Subscriber<T>(this.maxQueue, accept, (s) => this.remove(tenantId, s), (dropped) =>
-      this.opts.logger.warn({ hub: this.opts.name, tenantId, dropped, maxQueue: this.maxQueue }, 'slow subscriber fell behind; dropping oldest events'),
+    const sub = new Subscriber<T>(
+      this.maxQueue,
+      accept,
+      (s) => this.remove(tenantId, s),
+      (dropped) =>
+        this.opts.logger.warn({ hub: this.opts.name, tenantId, dropped, maxQueue: this.maxQueue }, 'slow subscriber fell behind; dropping oldest events'),
     );
     if (this.closed) {
       void sub.return();

@@ -1,12 +1,4 @@
-import {
-  extendSchema,
-  GraphQLFieldResolver,
-  GraphQLObjectType,
-  GraphQLSchema,
-  isObjectType,
-  parse,
-  assertValidSchema,
-} from 'graphql';
+import { extendSchema, GraphQLFieldResolver, GraphQLObjectType, GraphQLSchema, isObjectType, parse, assertValidSchema } from 'graphql';
 import { AppError, ErrorCodes } from '@evcs/platform';
 
 export interface FieldResolvers {

@@ -82,7 +82,10 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
         ctx.extra.connectionId = randomUUID();
         // A connection is only as good as the token it opened with: when that
         // expires or is revoked the client must reconnect with a fresh one.
-        ctx.extra.expiryTimer = setTimeout(() => socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired'), Math.min(Math.max(auth.expiresAt - Date.now(), 0), MAX_TIMER_MS));
+        ctx.extra.expiryTimer = setTimeout(
+          () => socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired'),
+          Math.min(Math.max(auth.expiresAt - Date.now(), 0), MAX_TIMER_MS),
+        );
         ctx.extra.expiryTimer.unref();
         const live: LiveConnection = { issuedAt: auth.issuedAt, close: (code, reason) => socket.close(code, reason) };
         ctx.extra.live = live;
@@ -111,7 +114,9 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError('Unable to identify the operation', { extensions: { code: 'BAD_REQUEST' } })];
         if (operation.operation !== 'subscription') {
-          return [new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations as HTTP POST', { extensions: { code: 'BAD_REQUEST' } })];
+          return [
+            new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations as HTTP POST', { extensions: { code: 'BAD_REQUEST' } }),
+          ];
         }
         const errors = validate(opts.schema, document);
         if (errors.length > 0) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));

@@ -22,11 +22,19 @@ runSubgraphMain({
   env: AssetsEnv,
   consumes: [{ topic: CHARGER_EVENTS_TOPIC, partitions: CHARGER_EVENTS_PARTITIONS }],
   consumers: async ({ bus, knex, logger, names }) => [
-    await startStatusConsumer({ bus, ingest: new StatusIngestService(new PgStatusStore(knex)), logger, topic: names.topic(CHARGER_EVENTS_TOPIC), groupId: names.group('assets-status') }),
+    await startStatusConsumer({
+      bus,
+      ingest: new StatusIngestService(new PgStatusStore(knex)),
+      logger,
+      topic: names.topic(CHARGER_EVENTS_TOPIC),
+      groupId: names.group('assets-status'),
+    }),
   ],
   createServer: async (rt, env) => {
     const key = await importSigningKey(await readFile(env.ASSETS_SIGNING_KEY_FILE, 'utf8'));
-    const quotas = new HttpTenantQuotas(new ServiceGraphQLClient({ url: env.TENANTS_URL, tokens: new TokenIssuer(key, ASSETS_TOKEN_ISSUER), subject: 'assets', timeoutMs: 3_000 }));
+    const quotas = new HttpTenantQuotas(
+      new ServiceGraphQLClient({ url: env.TENANTS_URL, tokens: new TokenIssuer(key, ASSETS_TOKEN_ISSUER), subject: 'assets', timeoutMs: 3_000 }),
+    );
     return createAssetsServer({ ...rt, quotas });
   },
 });

@@ -10,5 +10,8 @@ export const SUBGRAPH_NAME = 'assets';
 export const migrations: SubgraphMigrations = { schema: 'assets', directory: path.join(__dirname, '../migrations') };
 
 export function buildAssetsSchema(): Promise<GraphQLSchema> {
-  return buildFederatedSchema({ resolvers: [StationResolver, ChargerResolver, ConnectorResolver, AssetMutations, ChargerSecurityResolver] }, referenceResolvers);
+  return buildFederatedSchema(
+    { resolvers: [StationResolver, ChargerResolver, ConnectorResolver, AssetMutations, ChargerSecurityResolver] },
+    referenceResolvers,
+  );
 }

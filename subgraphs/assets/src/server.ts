@@ -1,4 +1,16 @@
-import { AppError, createSubgraphServer, ErrorCodes, Identity, Knex, Logger, pingDatabase, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
+import {
+  AppError,
+  createSubgraphServer,
+  ErrorCodes,
+  Identity,
+  Knex,
+  Logger,
+  pingDatabase,
+  readScopeOf,
+  requirePermission,
+  SubgraphServer,
+  TokenVerifier,
+} from '@evcs/platform';
 import type { AssetsContext } from './context';
 import { AssetService, WriteActor } from './domain/asset-service';
 import { ChargerSecurityService, SecurityActor } from './domain/charger-security';

@@ -31,7 +31,12 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
     bridge = new TokenIssuer(bk, 'evcs-bridge');
     stranger = new TokenIssuer(sk, 'evcs-router');
     const verifier = new TokenVerifier({ keys: [rk.publicJwk, bk.publicJwk] }, ['evcs-router', 'evcs-bridge']);
-    srv = await createAssetsServer({ knex, verifier, quotas: new StaticTenantQuotas('unlimited'), logger: createLogger('assets-api-test', { level: 'silent' }) });
+    srv = await createAssetsServer({
+      knex,
+      verifier,
+      quotas: new StaticTenantQuotas('unlimited'),
+      logger: createLogger('assets-api-test', { level: 'silent' }),
+    });
     url = `http://127.0.0.1:${await listen(srv.server, 0)}/graphql`;
   });
   afterAll(async () => {
@@ -44,7 +49,9 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
     issuer.issue({ subject: 'u1', kind: 'user', tenantId, roles: ['VIEWER'], permissions: ['station:read'], dataScope: 'TENANT', ...extra });
 
   async function withTenantScopeIds(tenantId: string, code: string): Promise<string[]> {
-    return withTenant(knex, tenantId, async (trx) => (await trx('stations').where({ code, tenant_id: tenantId }).select('id')).map((r: { id: string }) => r.id));
+    return withTenant(knex, tenantId, async (trx) =>
+      (await trx('stations').where({ code, tenant_id: tenantId }).select('id')).map((r: { id: string }) => r.id),
+    );
   }
 
   async function gql(query: string, token?: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) {
@@ -73,7 +80,18 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
     const r = await gql(STATIONS, await userToken(tenantA), undefined, { 'x-tenant-id': tenantB });
     expect(r.body.errors).toBeUndefined();
     expect(r.body.data.stations.edges.map((e: { node: unknown }) => e.node)).toEqual([
-      { name: 'Alpha', chargers: [{ code: 'API-A-1', connectors: [{ connectorNo: 1, status: 'Unavailable' }, { connectorNo: 2, status: 'Unavailable' }] }] },
+      {
+        name: 'Alpha',
+        chargers: [
+          {
+            code: 'API-A-1',
+            connectors: [
+              { connectorNo: 1, status: 'Unavailable' },
+              { connectorNo: 2, status: 'Unavailable' },
+            ],
+          },
+        ],
+      },
       { name: 'Alpha Two', chargers: [{ code: 'API-A-2', connectors: [{ connectorNo: 1, status: 'Unavailable' }] }] },
     ]);
   });

@@ -10,10 +10,12 @@ const OTHER_STATION = '7c2e8b4f-1a6d-4e3b-8f5a-9b0c1d2e3f40';
 function recordingStore() {
   const calls: { method: string; args: unknown[] }[] = [];
   const store = new Proxy({} as AssetWriteStore, {
-    get: (_t, method: string) => async (...args: unknown[]) => {
-      calls.push({ method, args });
-      return { ok: true, value: { id: 'x' } };
-    },
+    get:
+      (_t, method: string) =>
+      async (...args: unknown[]) => {
+        calls.push({ method, args });
+        return { ok: true, value: { id: 'x' } };
+      },
   });
   return { store, calls };
 }
@@ -28,7 +30,10 @@ describe('AssetService', () => {
     expect(invalid.ok).toBe(false);
     expect(asked).toEqual([]);
     await svc.createStation({ tenantId: TENANT, stationIds: null }, { code: 'S', name: 'S' });
-    await svc.createCharger({ tenantId: TENANT, stationIds: null }, { stationId: STATION, code: 'C', protocol: 'OCPP16', currentType: 'AC', ratedPowerKw: '7' });
+    await svc.createCharger(
+      { tenantId: TENANT, stationIds: null },
+      { stationId: STATION, code: 'C', protocol: 'OCPP16', currentType: 'AC', ratedPowerKw: '7' },
+    );
     expect(asked).toEqual([TENANT, TENANT]);
     expect(calls.map((c) => [c.method, c.args[0], c.args[2]])).toEqual([
       ['createStation', TENANT, 3],
@@ -48,7 +53,10 @@ describe('AssetService', () => {
         throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'down', { retriable: true });
       },
     });
-    await expect(down.createStation({ tenantId: TENANT, stationIds: null }, { code: 'S', name: 'S' })).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
+    await expect(down.createStation({ tenantId: TENANT, stationIds: null }, { code: 'S', name: 'S' })).rejects.toMatchObject({
+      code: 'DEPENDENCY_UNAVAILABLE',
+      retriable: true,
+    });
     expect(calls).toEqual([]);
   });
 

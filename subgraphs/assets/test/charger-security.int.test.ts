@@ -21,11 +21,27 @@ afterAll(async () => {
 
 async function setup(tenantId = h.tenant()) {
   const token = await h.token(tenantId, WRITER);
-  const st = await h.gql('mutation($i: CreateStationInput!) { createStation(input: $i) { station { id } } }', token, { i: { code: `S-${Math.random().toString(36).slice(2, 8)}`, name: 'Depot' } });
+  const st = await h.gql('mutation($i: CreateStationInput!) { createStation(input: $i) { station { id } } }', token, {
+    i: { code: `S-${Math.random().toString(36).slice(2, 8)}`, name: 'Depot' },
+  });
   return { tenantId, token, stationId: st.body.data.createStation.station.id as string };
 }
-const ocpp = (stationId: string, over: Record<string, unknown> = {}) => ({ stationId, code: `CP-${Math.random().toString(36).slice(2, 10)}`, protocol: 'OCPP16', currentType: 'DC', ratedPowerKw: '60', ...over });
-const ykc = (stationId: string, over: Record<string, unknown> = {}) => ({ stationId, code: `3201${String(Math.floor(Math.random() * 1e10)).padStart(10, '0')}`, protocol: 'YKC', currentType: 'DC', ratedPowerKw: '60', ...over });
+const ocpp = (stationId: string, over: Record<string, unknown> = {}) => ({
+  stationId,
+  code: `CP-${Math.random().toString(36).slice(2, 10)}`,
+  protocol: 'OCPP16',
+  currentType: 'DC',
+  ratedPowerKw: '60',
+  ...over,
+});
+const ykc = (stationId: string, over: Record<string, unknown> = {}) => ({
+  stationId,
+  code: `3201${String(Math.floor(Math.random() * 1e10)).padStart(10, '0')}`,
+  protocol: 'YKC',
+  currentType: 'DC',
+  ratedPowerKw: '60',
+  ...over,
+});
 const IDENTITY = { sim: '89860012345678901234', pileType: 0, guns: 2, network: 0, carrier: 4 };
 
 describe('charger security (credentials, profiles, YKC identities, tenant policy, audit)', () => {
@@ -39,7 +55,11 @@ describe('charger security (credentials, profiles, YKC identities, tenant policy
     const [row] = await withTenant(h.knex, tenantId, (trx) => trx('charger_security').where({ charger_id: charger.id }).select('password_hash'));
     expect(row.password_hash).toMatch(/^scrypt\$/);
     const log = await h.gql(LOG, token);
-    expect(log.body.data.assetAuditLog[0]).toMatchObject({ action: 'CHARGER_REGISTERED', target: `charger:${charger.id}`, after: { securityProfile: 1, hasPassword: true } });
+    expect(log.body.data.assetAuditLog[0]).toMatchObject({
+      action: 'CHARGER_REGISTERED',
+      target: `charger:${charger.id}`,
+      after: { securityProfile: 1, hasPassword: true },
+    });
     expect(JSON.stringify(log.body)).not.toContain(credential.password);
     expect(JSON.stringify(log.body)).not.toContain(row.password_hash);
     // read back, the password is not there to be read
@@ -72,10 +92,16 @@ describe('charger security (credentials, profiles, YKC identities, tenant policy
     expect(gen.body.data.rotateChargerCredential).toEqual({ credential: { chargerId: id, password: expect.any(String), securityProfile: 1 }, userErrors: [] });
     const set = await h.gql(ROTATE, token, { id, pw: 'my-own-password-of-24ch' });
     expect(set.body.data.rotateChargerCredential.credential.password).toBe('my-own-password-of-24ch');
-    expect((await h.gql(ROTATE, token, { id, pw: 'short' })).body.data.rotateChargerCredential.userErrors).toEqual([expect.objectContaining({ code: 'INVALID', field: 'password' })]);
+    expect((await h.gql(ROTATE, token, { id, pw: 'short' })).body.data.rotateChargerCredential.userErrors).toEqual([
+      expect.objectContaining({ code: 'INVALID', field: 'password' }),
+    ]);
     const pileId = (await h.gql(CREATE, token, { input: ykc(stationId) })).body.data.createCharger.charger.id;
-    expect((await h.gql(ROTATE, token, { id: pileId })).body.data.rotateChargerCredential.userErrors).toEqual([expect.objectContaining({ code: 'INVALID', field: 'chargerId' })]);
-    const log = ((await h.gql(LOG, token)).body.data.assetAuditLog as { action: string; target: string; requestId: string | null }[]).filter((e) => e.target === `charger:${id}`);
+    expect((await h.gql(ROTATE, token, { id: pileId })).body.data.rotateChargerCredential.userErrors).toEqual([
+      expect.objectContaining({ code: 'INVALID', field: 'chargerId' }),
+    ]);
+    const log = ((await h.gql(LOG, token)).body.data.assetAuditLog as { action: string; target: string; requestId: string | null }[]).filter(
+      (e) => e.target === `charger:${id}`,
+    );
     expect(log.map((e) => e.action)).toEqual(['CHARGER_CREDENTIAL_SET', 'CHARGER_CREDENTIAL_GENERATED', 'CHARGER_REGISTERED']);
     expect(log[0].requestId).toEqual(expect.any(String));
     expect(JSON.stringify(log)).not.toContain('my-own-password-of-24ch');
@@ -85,11 +111,21 @@ describe('charger security (credentials, profiles, YKC identities, tenant policy
     const { token, stationId } = await setup();
     const id = (await h.gql(CREATE, token, { input: ocpp(stationId) })).body.data.createCharger.charger.id;
     const ok = await h.gql(UPDATE, token, { id, input: { securityProfile: 2, allowedSourceCidrs: ['10.8.0.0/16', '2001:db8::/32', '192.0.2.7'] } });
-    expect(ok.body.data.updateChargerSecurity).toEqual({ security: { securityProfile: 2, allowedSourceCidrs: ['10.8.0.0/16', '2001:db8::/32', '192.0.2.7/32'], desKeyRef: null }, userErrors: [] });
+    expect(ok.body.data.updateChargerSecurity).toEqual({
+      security: { securityProfile: 2, allowedSourceCidrs: ['10.8.0.0/16', '2001:db8::/32', '192.0.2.7/32'], desKeyRef: null },
+      userErrors: [],
+    });
     const bad = await h.gql(UPDATE, token, { id, input: { securityProfile: 3, allowedSourceCidrs: ['10.8.0.0/33', 'nope'], desKeyRef: 'k1' } });
-    expect(bad.body.data.updateChargerSecurity.userErrors.map((e: { field: string }) => e.field).sort()).toEqual(['allowedSourceCidrs.0', 'allowedSourceCidrs.1']);
-    expect((await h.gql(UPDATE, token, { id, input: { securityProfile: 3 } })).body.data.updateChargerSecurity.userErrors).toEqual([expect.objectContaining({ field: 'securityProfile' })]);
-    expect((await h.gql(UPDATE, token, { id, input: { desKeyRef: 'k1' } })).body.data.updateChargerSecurity.userErrors).toEqual([expect.objectContaining({ field: 'desKeyRef' })]);
+    expect(bad.body.data.updateChargerSecurity.userErrors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'allowedSourceCidrs.0',
+      'allowedSourceCidrs.1',
+    ]);
+    expect((await h.gql(UPDATE, token, { id, input: { securityProfile: 3 } })).body.data.updateChargerSecurity.userErrors).toEqual([
+      expect.objectContaining({ field: 'securityProfile' }),
+    ]);
+    expect((await h.gql(UPDATE, token, { id, input: { desKeyRef: 'k1' } })).body.data.updateChargerSecurity.userErrors).toEqual([
+      expect.objectContaining({ field: 'desKeyRef' }),
+    ]);
     const log = (await h.gql(LOG, token)).body.data.assetAuditLog;
     expect(log[0]).toMatchObject({ action: 'CHARGER_SECURITY_CHANGED', before: { securityProfile: 1, allowedSourceCidrs: [] }, after: { securityProfile: 2 } });
   });
@@ -103,32 +139,56 @@ describe('charger security (credentials, profiles, YKC identities, tenant policy
     const id = created.body.data.createCharger.charger.id;
     const reg = await h.gql(REGISTER_YKC, token, { id, i: IDENTITY });
     expect(reg.body.data.registerYkcPileIdentity).toEqual({ security: { ykcIdentity: IDENTITY, ykcIdentitySource: 'REGISTERED' }, userErrors: [] });
-    expect((await h.gql(REGISTER_YKC, token, { id, i: { ...IDENTITY, sim: 'x', guns: 300 } })).body.data.registerYkcPileIdentity.userErrors.map((e: { field: string }) => e.field).sort()).toEqual(['identity.guns', 'identity.sim']);
-    expect((await h.gql(RESET_YKC, token, { id })).body.data.resetYkcPileIdentity).toEqual({ security: { ykcIdentity: null, ykcIdentitySource: null }, userErrors: [] });
+    expect(
+      (await h.gql(REGISTER_YKC, token, { id, i: { ...IDENTITY, sim: 'x', guns: 300 } })).body.data.registerYkcPileIdentity.userErrors
+        .map((e: { field: string }) => e.field)
+        .sort(),
+    ).toEqual(['identity.guns', 'identity.sim']);
+    expect((await h.gql(RESET_YKC, token, { id })).body.data.resetYkcPileIdentity).toEqual({
+      security: { ykcIdentity: null, ykcIdentitySource: null },
+      userErrors: [],
+    });
     const log = (await h.gql(LOG, token)).body.data.assetAuditLog;
     expect(log.slice(0, 2).map((e: { action: string }) => e.action)).toEqual(['YKC_IDENTITY_RESET', 'YKC_IDENTITY_REGISTERED']);
     const ocppId = (await h.gql(CREATE, token, { input: ocpp(stationId) })).body.data.createCharger.charger.id;
-    expect((await h.gql(REGISTER_YKC, token, { id: ocppId, i: IDENTITY })).body.data.registerYkcPileIdentity.userErrors).toEqual([expect.objectContaining({ code: 'INVALID' })]);
+    expect((await h.gql(REGISTER_YKC, token, { id: ocppId, i: IDENTITY })).body.data.registerYkcPileIdentity.userErrors).toEqual([
+      expect.objectContaining({ code: 'INVALID' }),
+    ]);
   });
 
   it("the tenant policy is visible, changed with charger:write (not by a station-scoped identity), audited; other tenants' chargers are not found", async () => {
     const a = await setup();
     const b = await setup();
-    expect((await h.gql('{ chargerSecurityPolicy { allowProfile0Commissioning learnYkcIdentityOnFirstLogin allowedSourceCidrs } }', a.token)).body.data.chargerSecurityPolicy).toEqual({
+    expect(
+      (await h.gql('{ chargerSecurityPolicy { allowProfile0Commissioning learnYkcIdentityOnFirstLogin allowedSourceCidrs } }', a.token)).body.data
+        .chargerSecurityPolicy,
+    ).toEqual({
       allowProfile0Commissioning: false,
       learnYkcIdentityOnFirstLogin: false,
       allowedSourceCidrs: [],
     });
     const set = await h.gql(POLICY, a.token, { i: { allowProfile0Commissioning: true, allowedSourceCidrs: ['10.0.0.0/8'] } });
-    expect(set.body.data.setChargerSecurityPolicy.policy).toEqual({ allowProfile0Commissioning: true, learnYkcIdentityOnFirstLogin: false, allowedSourceCidrs: ['10.0.0.0/8'] });
-    expect((await h.gql(LOG, a.token)).body.data.assetAuditLog[0]).toMatchObject({ action: 'CHARGER_SECURITY_POLICY_CHANGED', before: { allowProfile0Commissioning: false }, after: { allowProfile0Commissioning: true } });
-    expect((await h.gql('{ chargerSecurityPolicy { allowProfile0Commissioning } }', b.token)).body.data.chargerSecurityPolicy.allowProfile0Commissioning).toBe(false);
+    expect(set.body.data.setChargerSecurityPolicy.policy).toEqual({
+      allowProfile0Commissioning: true,
+      learnYkcIdentityOnFirstLogin: false,
+      allowedSourceCidrs: ['10.0.0.0/8'],
+    });
+    expect((await h.gql(LOG, a.token)).body.data.assetAuditLog[0]).toMatchObject({
+      action: 'CHARGER_SECURITY_POLICY_CHANGED',
+      before: { allowProfile0Commissioning: false },
+      after: { allowProfile0Commissioning: true },
+    });
+    expect((await h.gql('{ chargerSecurityPolicy { allowProfile0Commissioning } }', b.token)).body.data.chargerSecurityPolicy.allowProfile0Commissioning).toBe(
+      false,
+    );
     const manager = await h.token(a.tenantId, { ...WRITER, dataScope: 'ASSIGNED_STATIONS', stationIds: [a.stationId] });
     expect((await h.gql(POLICY, manager, { i: { allowProfile0Commissioning: false } })).body.errors?.[0].extensions.code).toBe('FORBIDDEN');
     const id = (await h.gql(CREATE, a.token, { input: ocpp(a.stationId) })).body.data.createCharger.charger.id;
     expect((await h.gql(ROTATE, b.token, { id })).body.data.rotateChargerCredential.userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
     // the station manager of another station of A cannot touch it either
-    const other = await h.gql('mutation($i: CreateStationInput!) { createStation(input: $i) { station { id } } }', a.token, { i: { code: `S-${Math.random().toString(36).slice(2, 8)}`, name: 'Other' } });
+    const other = await h.gql('mutation($i: CreateStationInput!) { createStation(input: $i) { station { id } } }', a.token, {
+      i: { code: `S-${Math.random().toString(36).slice(2, 8)}`, name: 'Other' },
+    });
     const elsewhere = await h.token(a.tenantId, { ...WRITER, dataScope: 'ASSIGNED_STATIONS', stationIds: [other.body.data.createStation.station.id] });
     expect((await h.gql(ROTATE, elsewhere, { id })).body.data.rotateChargerCredential.userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
     expect((await h.gql(ROTATE, manager, { id })).body.data.rotateChargerCredential.userErrors).toEqual([]);
@@ -150,7 +210,11 @@ describe('charger security (credentials, profiles, YKC identities, tenant policy
   it('the audit log is append-only for the application', async () => {
     const { tenantId, token, stationId } = await setup();
     await h.gql(CREATE, token, { input: ocpp(stationId) });
-    await expect(withTenant(h.knex, tenantId, (trx) => trx('audit_log').where({ tenant_id: tenantId }).update({ action: 'FORGED' }))).rejects.toThrow(/permission denied|append-only/);
-    await expect(withTenant(h.knex, tenantId, (trx) => trx('audit_log').where({ tenant_id: tenantId }).delete())).rejects.toThrow(/permission denied|append-only/);
+    await expect(withTenant(h.knex, tenantId, (trx) => trx('audit_log').where({ tenant_id: tenantId }).update({ action: 'FORGED' }))).rejects.toThrow(
+      /permission denied|append-only/,
+    );
+    await expect(withTenant(h.knex, tenantId, (trx) => trx('audit_log').where({ tenant_id: tenantId }).delete())).rejects.toThrow(
+      /permission denied|append-only/,
+    );
   });
 });

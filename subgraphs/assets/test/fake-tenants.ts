@@ -63,7 +63,14 @@ export async function startFakeTenants(trustedKeys: SigningKey['publicJwk'][], i
       const failedValidation = result.errors && !result.data;
       send(res, failedValidation ? 400 : 200, {
         ...result,
-        ...(result.errors ? { errors: result.errors.map((e) => ({ message: e.message, extensions: { code: failedValidation ? 'GRAPHQL_VALIDATION_FAILED' : 'INTERNAL_SERVER_ERROR' } })) } : {}),
+        ...(result.errors
+          ? {
+              errors: result.errors.map((e) => ({
+                message: e.message,
+                extensions: { code: failedValidation ? 'GRAPHQL_VALIDATION_FAILED' : 'INTERNAL_SERVER_ERROR' },
+              })),
+            }
+          : {}),
       });
     })();
   });

@@ -1,5 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { createKnex, createLogger, generateSigningKey, Identity, Knex, listen, ServiceGraphQLClient, SubgraphServer, TokenIssuer, TokenVerifier, withTenant } from '@evcs/platform';
+import {
+  createKnex,
+  createLogger,
+  generateSigningKey,
+  Identity,
+  Knex,
+  listen,
+  ServiceGraphQLClient,
+  SubgraphServer,
+  TokenIssuer,
+  TokenVerifier,
+  withTenant,
+} from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { ASSETS_TOKEN_ISSUER, createAssetsServer, HttpTenantQuotas, migrations } from '../src';
 import { FakeTenants, startFakeTenants } from './fake-tenants';
@@ -29,7 +41,9 @@ export async function startHarness(): Promise<Harness> {
   const tenants = await startFakeTenants([assetsKey.publicJwk]);
   const router = new TokenIssuer(routerKey, 'evcs-router');
   const verifier = new TokenVerifier({ keys: [routerKey.publicJwk] }, ['evcs-router']);
-  const quotas = new HttpTenantQuotas(new ServiceGraphQLClient({ url: tenants.url, tokens: new TokenIssuer(assetsKey, ASSETS_TOKEN_ISSUER), subject: 'assets' }));
+  const quotas = new HttpTenantQuotas(
+    new ServiceGraphQLClient({ url: tenants.url, tokens: new TokenIssuer(assetsKey, ASSETS_TOKEN_ISSUER), subject: 'assets' }),
+  );
   const srv: SubgraphServer = await createAssetsServer({ knex, verifier, quotas, logger: createLogger('assets-harness', { level: 'silent' }) });
   const url = `http://127.0.0.1:${await listen(srv.server, 0)}/graphql`;
   return {
@@ -44,7 +58,15 @@ export async function startHarness(): Promise<Harness> {
       return { status: res.status, body: (await res.json()) as any };
     },
     token: (tenantId, extra = {}) =>
-      router.issue({ subject: `u-${randomUUID()}`, kind: 'user', tenantId, roles: ['OPERATOR_ADMIN'], permissions: ['station:read', 'station:write'], dataScope: 'TENANT', ...extra }),
+      router.issue({
+        subject: `u-${randomUUID()}`,
+        kind: 'user',
+        tenantId,
+        roles: ['OPERATOR_ADMIN'],
+        permissions: ['station:read', 'station:write'],
+        dataScope: 'TENANT',
+        ...extra,
+      }),
     tenant(limits = {}) {
       const id = randomUUID();
       tenants.quotas.set(id, { maxStations: limits.maxStations ?? null, maxChargers: limits.maxChargers ?? null, maxUsers: null });
@@ -62,5 +84,6 @@ export async function startHarness(): Promise<Harness> {
 }
 
 export const STATION_FIELDS = 'id code name address latitude longitude timezone status version retiredAt';
-export const CHARGER_FIELDS = 'id code protocol currentType ratedPowerKw vendor model firmwareVersion registrationState online version retiredAt station { id }';
+export const CHARGER_FIELDS =
+  'id code protocol currentType ratedPowerKw vendor model firmwareVersion registrationState online version retiredAt station { id }';
 export const ERRORS = 'userErrors { code field message }';

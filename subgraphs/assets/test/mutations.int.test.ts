@@ -46,9 +46,20 @@ async function createCharger(tenantId: string, stationId: string, over: Record<s
 describe('stations: create, update, retire', () => {
   it('creates a station with defaults and exact coordinates', async () => {
     const t = h.tenant();
-    const r = await h.gql(CREATE_STATION, await h.token(t), { input: station({ code: 'SZ-001', name: ' Shenzhen Bay ', latitude: 22.51724, longitude: 113.94127 }) });
+    const r = await h.gql(CREATE_STATION, await h.token(t), {
+      input: station({ code: 'SZ-001', name: ' Shenzhen Bay ', latitude: 22.51724, longitude: 113.94127 }),
+    });
     expect(r.body.data.createStation).toEqual({
-      station: expect.objectContaining({ code: 'SZ-001', name: 'Shenzhen Bay', latitude: 22.51724, longitude: 113.94127, timezone: 'Asia/Shanghai', status: 'OPERATING', version: 1, retiredAt: null }),
+      station: expect.objectContaining({
+        code: 'SZ-001',
+        name: 'Shenzhen Bay',
+        latitude: 22.51724,
+        longitude: 113.94127,
+        timezone: 'Asia/Shanghai',
+        status: 'OPERATING',
+        version: 1,
+        retiredAt: null,
+      }),
       userErrors: [],
     });
     // stored in the caller's tenant, as numeric
@@ -91,9 +102,18 @@ describe('stations: create, update, retire', () => {
     const s = await createStation(t, { address: 'Old Road 1' });
     const tok = await h.token(t);
     const r = await h.gql(UPDATE_STATION, tok, { id: s.id, input: { name: 'Renamed', status: 'MAINTENANCE', timezone: 'Asia/Urumqi' }, v: 1 });
-    expect(r.body.data.updateStation.station).toMatchObject({ name: 'Renamed', status: 'MAINTENANCE', timezone: 'Asia/Urumqi', address: 'Old Road 1', version: 2 });
+    expect(r.body.data.updateStation.station).toMatchObject({
+      name: 'Renamed',
+      status: 'MAINTENANCE',
+      timezone: 'Asia/Urumqi',
+      address: 'Old Road 1',
+      version: 2,
+    });
     const stale = await h.gql(UPDATE_STATION, tok, { id: s.id, input: { name: 'Lost update' }, v: 1 });
-    expect(stale.body.data.updateStation).toEqual({ station: null, userErrors: [expect.objectContaining({ code: 'VERSION_CONFLICT', field: 'expectedVersion' })] });
+    expect(stale.body.data.updateStation).toEqual({
+      station: null,
+      userErrors: [expect.objectContaining({ code: 'VERSION_CONFLICT', field: 'expectedVersion' })],
+    });
     const cleared = await h.gql(UPDATE_STATION, tok, { id: s.id, input: { address: null } });
     expect(cleared.body.data.updateStation.station).toMatchObject({ name: 'Renamed', address: null, version: 3 });
     const other = await createStation(t, { code: 'TAKEN-CODE' });
@@ -154,12 +174,18 @@ describe('stations: create, update, retire', () => {
       const [ret, cre] = await Promise.all([h.gql(RETIRE_STATION, tok, { id: s.id }), h.gql(CREATE_CHARGER, tok, { input: charger(s.id) })]);
       const retired = ret.body.data.retireStation.station !== null;
       const created = cre.body.data.createCharger.charger !== null;
-      expect({ retired, created, codes: [...ret.body.data.retireStation.userErrors, ...cre.body.data.createCharger.userErrors].map((e: { code: string }) => e.code) }).toEqual(
-        retired ? { retired, created: false, codes: ['RETIRED'] } : { retired, created: true, codes: ['HAS_ACTIVE_CHARGERS'] },
-      );
+      expect({
+        retired,
+        created,
+        codes: [...ret.body.data.retireStation.userErrors, ...cre.body.data.createCharger.userErrors].map((e: { code: string }) => e.code),
+      }).toEqual(retired ? { retired, created: false, codes: ['RETIRED'] } : { retired, created: true, codes: ['HAS_ACTIVE_CHARGERS'] });
     }
     const orphans = await withTenant(h.knex, t, (trx) =>
-      trx('chargers as c').join('stations as s', 's.id', 'c.station_id').where('c.registration_state', 'REGISTERED').whereNotNull('s.retired_at').count<{ n: string }[]>('* as n'),
+      trx('chargers as c')
+        .join('stations as s', 's.id', 'c.station_id')
+        .where('c.registration_state', 'REGISTERED')
+        .whereNotNull('s.retired_at')
+        .count<{ n: string }[]>('* as n'),
     );
     expect(Number(orphans[0].n)).toBe(0);
   });
@@ -247,7 +273,13 @@ describe('chargers and connectors', () => {
     });
     expect(r.body.data.createCharger.charger).toBeNull();
     expect(r.body.data.createCharger.userErrors.map((e: { field: string; code: string }) => `${e.field}:${e.code}`).sort()).toEqual(
-      ['code:INVALID', 'connectors[0].maxPowerKw:INVALID', 'connectors[1].connectorNo:DUPLICATE', 'connectors[2].connectorNo:INVALID', 'ratedPowerKw:INVALID'].sort(),
+      [
+        'code:INVALID',
+        'connectors[0].maxPowerKw:INVALID',
+        'connectors[1].connectorNo:DUPLICATE',
+        'connectors[2].connectorNo:INVALID',
+        'ratedPowerKw:INVALID',
+      ].sort(),
     );
     for (const bad of ['1e3', '-5', '12.', '0.00', '1234567', 'NaN']) {
       const e = await h.gql(CREATE_CHARGER, await h.token(t), { input: charger(s.id, { ratedPowerKw: bad }) });
@@ -308,7 +340,10 @@ describe('chargers and connectors', () => {
     const c = await createCharger(t, s.id, { connectors: [{ connectorNo: 1 }] });
     const tok = await h.token(t);
     const k = await h.gql(CREATE_CONNECTOR, tok, { c: c.id, input: { connectorNo: 2, plugType: 'CCS2', maxPowerKw: '150' } });
-    expect(k.body.data.createConnector).toMatchObject({ connector: { connectorNo: 2, plugType: 'CCS2', maxPowerKw: '150.00', status: 'Unavailable', version: 1 }, userErrors: [] });
+    expect(k.body.data.createConnector).toMatchObject({
+      connector: { connectorNo: 2, plugType: 'CCS2', maxPowerKw: '150.00', status: 'Unavailable', version: 1 },
+      userErrors: [],
+    });
     const invalid = await h.gql(CREATE_CONNECTOR, tok, { c: c.id, input: { connectorNo: 0, maxPowerKw: '1.005' } });
     expect(invalid.body.data.createConnector.userErrors.map((e: { field: string }) => e.field).sort()).toEqual(['connectorNo', 'maxPowerKw']);
     const dup = await h.gql(CREATE_CONNECTOR, tok, { c: c.id, input: { connectorNo: 1 } });
@@ -364,7 +399,10 @@ describe('quotas', () => {
     const s1 = await createStation(t);
     await createStation(t);
     const third = await h.gql(CREATE_STATION, await h.token(t), { input: station() });
-    expect(third.body.data.createStation).toEqual({ station: null, userErrors: [{ code: 'QUOTA_EXCEEDED', field: null, message: expect.stringContaining('2') }] });
+    expect(third.body.data.createStation).toEqual({
+      station: null,
+      userErrors: [{ code: 'QUOTA_EXCEEDED', field: null, message: expect.stringContaining('2') }],
+    });
     const c = await createCharger(t, s1.id);
     const second = await h.gql(CREATE_CHARGER, await h.token(t), { input: charger(s1.id) });
     expect(second.body.data.createCharger.userErrors).toEqual([expect.objectContaining({ code: 'QUOTA_EXCEEDED' })]);

@@ -18,7 +18,10 @@ describe('reads in one round trip (pipelined tenant transactions)', () => {
     // Two connections for many concurrent readers: pipelined transactions of different
     // tenants follow one another on the same connections.
     app = createKnex({ connectionString: db.appUrl, schema: 'assets', pool: { min: 0, max: 2 } });
-    for (const [t, n] of [[a, 3], [b, 5]] as const) {
+    for (const [t, n] of [
+      [a, 3],
+      [b, 5],
+    ] as const) {
       await withTenant(app, t, async (trx) => {
         for (let i = 0; i < n; i++) await trx('stations').insert({ tenant_id: t, code: `S${i}`, name: `station ${i}` });
       });
@@ -67,6 +70,8 @@ describe('reads in one round trip (pipelined tenant transactions)', () => {
   });
 
   it('a missing tenant is an error, not a read of nothing', async () => {
-    await expect(readInTenantScope(app, { tenantId: '', tenantIds: [] }, [app('stations').select('id')])).rejects.toMatchObject({ code: 'TENANT_CONTEXT_MISSING' });
+    await expect(readInTenantScope(app, { tenantId: '', tenantIds: [] }, [app('stations').select('id')])).rejects.toMatchObject({
+      code: 'TENANT_CONTEXT_MISSING',
+    });
   });
 });

@@ -50,7 +50,13 @@ async function seed(tenantId: string, stations: SeedStation[]): Promise<Record<s
         let no = 1;
         for (const k of c.connectors ?? []) {
           const status = typeof k === 'string' ? k : k.status;
-          await trx('connectors').insert({ tenant_id: tenantId, charger_id: ch.id, connector_no: no++, status, retired_at: typeof k === 'string' ? null : new Date() });
+          await trx('connectors').insert({
+            tenant_id: tenantId,
+            charger_id: ch.id,
+            connector_no: no++,
+            status,
+            retired_at: typeof k === 'string' ? null : new Date(),
+          });
         }
       }
     }
@@ -98,7 +104,12 @@ describe('stations connection', () => {
       const { nodes, totalCount } = await walk('stations', tok, first);
       // Q_1 / QX1: their order is the database collation's (the cursor follows the same one)
       expect(nodes.map((n) => n.code).slice(0, 23)).toEqual(codes);
-      expect(nodes.map((n) => n.code).slice(23).sort()).toEqual(['QX1', 'Q_1']);
+      expect(
+        nodes
+          .map((n) => n.code)
+          .slice(23)
+          .sort(),
+      ).toEqual(['QX1', 'Q_1']);
       expect(new Set(nodes.map((n) => n.id)).size).toBe(nodes.length);
       expect(totalCount).toBe(25);
     }
@@ -119,7 +130,10 @@ describe('stations connection', () => {
     const q = async (filter: Record<string, unknown>) => {
       const r = await h.gql(STATIONS_PAGE, tok, { first: 500, filter });
       expect(r.body.errors).toBeUndefined();
-      return { codes: r.body.data.stations.edges.map((e: { node: { code: string } }) => e.node.code) as string[], total: r.body.data.stations.totalCount as number };
+      return {
+        codes: r.body.data.stations.edges.map((e: { node: { code: string } }) => e.node.code) as string[],
+        total: r.body.data.stations.totalCount as number,
+      };
     };
     const maint = await q({ status: ['MAINTENANCE'] });
     expect(maint.codes).toEqual(codes.filter((_, i) => i % 5 === 0));
@@ -138,7 +152,13 @@ describe('stations connection', () => {
     const tok = await h.token(t);
     const charger = await h.gql(CHARGERS_PAGE, tok, { first: 1 });
     const foreignCursor = charger.body.data.chargers.edges[0]?.cursor ?? Buffer.from(JSON.stringify(['charger', 'X', randomUUID()])).toString('base64url');
-    for (const vars of [{ first: 0 }, { first: 501 }, { first: 10, after: 'garbage!' }, { first: 10, after: Buffer.from('["station","x","not-a-uuid"]').toString('base64url') }, { first: 10, after: foreignCursor }]) {
+    for (const vars of [
+      { first: 0 },
+      { first: 501 },
+      { first: 10, after: 'garbage!' },
+      { first: 10, after: Buffer.from('["station","x","not-a-uuid"]').toString('base64url') },
+      { first: 10, after: foreignCursor },
+    ]) {
       const r = await h.gql(STATIONS_PAGE, tok, vars);
       expect(r.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     }
@@ -159,7 +179,9 @@ describe('stations connection', () => {
   });
 
   it('a station manager pages only through assigned stations', async () => {
-    const ids = await withTenant(h.knex, t, async (trx) => (await trx('stations').whereIn('code', ['P-003', 'P-011']).select('id')).map((r: { id: string }) => r.id));
+    const ids = await withTenant(h.knex, t, async (trx) =>
+      (await trx('stations').whereIn('code', ['P-003', 'P-011']).select('id')).map((r: { id: string }) => r.id),
+    );
     const tok = await h.token(t, { dataScope: 'ASSIGNED_STATIONS', stationIds: ids });
     const { nodes, totalCount } = await walk('stations', tok, 1);
     expect(nodes.map((n) => n.code)).toEqual(['P-003', 'P-011']);
@@ -258,21 +280,39 @@ describe('chargers connection', () => {
 
   it('retired connectors leave the counts', async () => {
     const other = randomUUID();
-    await seed(other, [{ code: 'R', chargers: [{ code: `R-${randomUUID().slice(0, 6)}`, online: true, connectors: ['Available', { status: 'Available', retired: true }] }] }]);
-    const r = await h.gql('{ stations { edges { node { stats { connectorsByStatus { status count } } chargers { connectors { connectorNo } } } } } }', await h.token(other));
-    expect(r.body.data.stations.edges[0].node).toEqual({ stats: { connectorsByStatus: [{ status: 'Available', count: 1 }] }, chargers: [{ connectors: [{ connectorNo: 1 }] }] });
+    await seed(other, [
+      { code: 'R', chargers: [{ code: `R-${randomUUID().slice(0, 6)}`, online: true, connectors: ['Available', { status: 'Available', retired: true }] }] },
+    ]);
+    const r = await h.gql(
+      '{ stations { edges { node { stats { connectorsByStatus { status count } } chargers { connectors { connectorNo } } } } } }',
+      await h.token(other),
+    );
+    expect(r.body.data.stations.edges[0].node).toEqual({
+      stats: { connectorsByStatus: [{ status: 'Available', count: 1 }] },
+      chargers: [{ connectors: [{ connectorNo: 1 }] }],
+    });
   });
 
-  it('connector status history: newest first, limited per connector, batched, and only the tenant\'s own', async () => {
+  it("connector status history: newest first, limited per connector, batched, and only the tenant's own", async () => {
     const other = randomUUID();
     const code = `H-${randomUUID().slice(0, 6)}`;
     await seed(other, [{ code: 'H', chargers: [{ code, connectors: ['Available', 'Available'] }] }]);
     await withTenant(h.knex, other, async (trx) => {
-      const conns = await trx('connectors').join('chargers', 'chargers.id', 'connectors.charger_id').where('chargers.code', code).orderBy('connector_no').select('connectors.id');
+      const conns = await trx('connectors')
+        .join('chargers', 'chargers.id', 'connectors.charger_id')
+        .where('chargers.code', code)
+        .orderBy('connector_no')
+        .select('connectors.id');
       const base = Date.parse('2026-01-01T00:00:00Z');
       for (const [i, status] of ['Available', 'Preparing', 'Charging', 'Finishing'].entries()) {
         for (const c of conns) {
-          await trx('connector_status_history').insert({ tenant_id: other, connector_id: c.id, event_id: randomUUID(), status, occurred_at: new Date(base + i * 60_000) });
+          await trx('connector_status_history').insert({
+            tenant_id: other,
+            connector_id: c.id,
+            event_id: randomUUID(),
+            status,
+            occurred_at: new Date(base + i * 60_000),
+          });
         }
       }
     });

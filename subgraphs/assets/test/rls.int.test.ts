@@ -38,7 +38,8 @@ describe('assets row-level security (as the application role)', () => {
       "select relname, relrowsecurity, relforcerowsecurity from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'assets' and c.relkind = 'r' and relname <> 'knex_migrations' and relname <> 'knex_migrations_lock'",
     );
     expect(r.rows.length).toBeGreaterThanOrEqual(4);
-    for (const row of r.rows) expect({ t: row.relname, on: row.relrowsecurity, forced: row.relforcerowsecurity }).toEqual({ t: row.relname, on: true, forced: true });
+    for (const row of r.rows)
+      expect({ t: row.relname, on: row.relrowsecurity, forced: row.relforcerowsecurity }).toEqual({ t: row.relname, on: true, forced: true });
   });
 
   it('with no tenant set, a query returns zero rows', async () => {
@@ -79,9 +80,12 @@ describe('assets row-level security (as the application role)', () => {
       await app.transaction(async (trx) => {
         await trx.raw("select set_config('app.tenant_id', ?, true)", [t]);
         const st = (await trx.raw("select id from assets.stations where code = 'S1'")).rows[0].id;
-        const ch = (await trx.raw("insert into assets.chargers (tenant_id, station_id, code) values (?, ?, ?) returning id", [t, st, `RLS-${t}`])).rows[0].id;
+        const ch = (await trx.raw('insert into assets.chargers (tenant_id, station_id, code) values (?, ?, ?) returning id', [t, st, `RLS-${t}`])).rows[0].id;
         const cn = (await trx.raw('insert into assets.connectors (tenant_id, charger_id, connector_no) values (?, ?, 1) returning id', [t, ch])).rows[0].id;
-        await trx.raw("insert into assets.connector_status_history (tenant_id, connector_id, event_id, status, occurred_at) values (?, ?, gen_random_uuid(), 'Available', now())", [t, cn]);
+        await trx.raw(
+          "insert into assets.connector_status_history (tenant_id, connector_id, event_id, status, occurred_at) values (?, ?, gen_random_uuid(), 'Available', now())",
+          [t, cn],
+        );
         ids[t] = { station: st, charger: ch, connector: cn };
       });
     }
@@ -94,7 +98,9 @@ describe('assets row-level security (as the application role)', () => {
       expect((await trx.raw("update assets.chargers set registration_state = 'RETIRED', retired_at = now() where id = ?", [ids[b].charger])).rowCount).toBe(0);
       expect((await trx.raw("update assets.connectors set status = 'Faulted' where id = ?", [ids[b].connector])).rowCount).toBe(0);
       // nothing can be written as b's
-      await expect(trx.raw('insert into assets.connectors (tenant_id, charger_id, connector_no) values (?, ?, 2)', [b, ids[b].charger])).rejects.toThrow(/row-level security/);
+      await expect(trx.raw('insert into assets.connectors (tenant_id, charger_id, connector_no) values (?, ?, 2)', [b, ids[b].charger])).rejects.toThrow(
+        /row-level security/,
+      );
     });
   });
 
@@ -102,7 +108,7 @@ describe('assets row-level security (as the application role)', () => {
     await app.transaction(async (trx) => {
       await trx.raw("select set_config('app.tenant_id', ?, true)", [a]);
       const st = (await trx.raw("select id from assets.stations where code = 'S2'")).rows[0].id;
-      await expect(trx.raw("insert into assets.chargers (tenant_id, station_id, code) values (?, ?, ?)", [a, st, `RLS-${b}`])).rejects.toMatchObject({
+      await expect(trx.raw('insert into assets.chargers (tenant_id, station_id, code) values (?, ?, ?)', [a, st, `RLS-${b}`])).rejects.toMatchObject({
         code: '23505',
         constraint: 'chargers_active_code',
       });
@@ -115,7 +121,7 @@ describe('assets row-level security (as the application role)', () => {
     await app.transaction(async (trx) => {
       await trx.raw("select set_config('app.tenant_id', ?, true)", [a]);
       const st = (await trx.raw("select id from assets.stations where code = 'S2'")).rows[0].id;
-      await trx.raw("insert into assets.chargers (tenant_id, station_id, code) values (?, ?, ?)", [a, st, `RLS-${b}`]);
+      await trx.raw('insert into assets.chargers (tenant_id, station_id, code) values (?, ?, ?)', [a, st, `RLS-${b}`]);
       // and the connection identity resolves to the active one only
       const reg = await trx.raw('select tenant_id from assets.resolve_charger_registration(?)', [`RLS-${b}`]);
       expect(reg.rows).toEqual([{ tenant_id: a }]);

@@ -71,8 +71,18 @@ describe('connector status ingestion (real Postgres + Kafka)', () => {
   it('never lets an older status overwrite a newer one', async () => {
     const svc = new StatusIngestService(new PgStatusStore(app));
     const t0 = Date.now();
-    const newer = aStatusEvent({ tenantId: tenantA, chargerId: 'A-CP-1', occurredAt: new Date(t0 + 60_000).toISOString(), data: { connectorId: 2, status: 'Finishing' } });
-    const older = aStatusEvent({ tenantId: tenantA, chargerId: 'A-CP-1', occurredAt: new Date(t0).toISOString(), data: { connectorId: 2, status: 'Charging' } });
+    const newer = aStatusEvent({
+      tenantId: tenantA,
+      chargerId: 'A-CP-1',
+      occurredAt: new Date(t0 + 60_000).toISOString(),
+      data: { connectorId: 2, status: 'Finishing' },
+    });
+    const older = aStatusEvent({
+      tenantId: tenantA,
+      chargerId: 'A-CP-1',
+      occurredAt: new Date(t0).toISOString(),
+      data: { connectorId: 2, status: 'Charging' },
+    });
     expect(await svc.apply(newer)).toBe('applied');
     expect(await svc.apply(older)).toBe('stale');
     expect((await statusOf(tenantA, 'A-CP-1', 2))?.status).toBe('Finishing');
@@ -93,9 +103,23 @@ describe('connector status ingestion (real Postgres + Kafka)', () => {
     const t0 = Date.now();
     const at = (s: number) => new Date(t0 + s * 1000).toISOString();
     // connector 2 reported a status *after* the (late-arriving) disconnect: it keeps it
-    expect(await svc.apply(aStatusEvent({ tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(1), data: { connectorId: 1, status: 'Charging' } }))).toBe('applied');
-    expect(await svc.apply(aStatusEvent({ tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(20), data: { connectorId: 2, status: 'Available' } }))).toBe('applied');
-    const disconnect: ChargerEvent = { id: randomUUID(), version: 1, type: 'charger.disconnected', tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(10), receivedAt: at(10), source: { protocol: 'OCPP16', bridgeId: 't' }, data: { reason: 'test' } };
+    expect(await svc.apply(aStatusEvent({ tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(1), data: { connectorId: 1, status: 'Charging' } }))).toBe(
+      'applied',
+    );
+    expect(await svc.apply(aStatusEvent({ tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(20), data: { connectorId: 2, status: 'Available' } }))).toBe(
+      'applied',
+    );
+    const disconnect: ChargerEvent = {
+      id: randomUUID(),
+      version: 1,
+      type: 'charger.disconnected',
+      tenantId: tenantA,
+      chargerId: 'A-OFF-1',
+      occurredAt: at(10),
+      receivedAt: at(10),
+      source: { protocol: 'OCPP16', bridgeId: 't' },
+      data: { reason: 'test' },
+    };
     // the charger's last_seen_at (20 s) is newer than the disconnect, so the charger stays online
     expect(await svc.apply(disconnect)).toBe('applied');
     expect((await statusOf(tenantA, 'A-OFF-1', 1))?.status).toBe('Charging');
@@ -106,21 +130,31 @@ describe('connector status ingestion (real Postgres + Kafka)', () => {
     expect((await statusOf(tenantA, 'A-OFF-1', 2))?.status).toBe('Offline');
     expect(await svc.apply(later)).toBe('applied');
     const offlineRows = await withTenant(app, tenantA, (trx) =>
-      trx('connector_status_history as h').join('connectors as c', 'c.id', 'h.connector_id').join('chargers as ch', 'ch.id', 'c.charger_id').where({ 'ch.code': 'A-OFF-1', 'h.status': 'Offline' }).select('h.connector_id', 'h.occurred_at'),
+      trx('connector_status_history as h')
+        .join('connectors as c', 'c.id', 'h.connector_id')
+        .join('chargers as ch', 'ch.id', 'c.charger_id')
+        .where({ 'ch.code': 'A-OFF-1', 'h.status': 'Offline' })
+        .select('h.connector_id', 'h.occurred_at'),
     );
     expect(offlineRows).toHaveLength(2);
     // a replay of an older status neither revives the connector nor the charger
     const online = () => withTenant(app, tenantA, async (trx) => (await trx('chargers').where({ code: 'A-OFF-1' }).first('online')).online as boolean);
     expect(await online()).toBe(false);
-    expect(await svc.apply(aStatusEvent({ tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(5), data: { connectorId: 1, status: 'Finishing' } }))).toBe('stale');
+    expect(await svc.apply(aStatusEvent({ tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(5), data: { connectorId: 1, status: 'Finishing' } }))).toBe(
+      'stale',
+    );
     expect(await online()).toBe(false);
     // reconnecting and reporting replaces Offline
-    expect(await svc.apply(aStatusEvent({ tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(40), data: { connectorId: 1, status: 'Available' } }))).toBe('applied');
+    expect(await svc.apply(aStatusEvent({ tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(40), data: { connectorId: 1, status: 'Available' } }))).toBe(
+      'applied',
+    );
     expect((await statusOf(tenantA, 'A-OFF-1', 1))?.status).toBe('Available');
     expect(await online()).toBe(true);
     // ... even when the charger's clock lags the bridge's (Offline was stamped at 30 s by the bridge)
     expect((await statusOf(tenantA, 'A-OFF-1', 2))?.status).toBe('Offline');
-    expect(await svc.apply(aStatusEvent({ tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(25), data: { connectorId: 2, status: 'Preparing' } }))).toBe('applied');
+    expect(await svc.apply(aStatusEvent({ tenantId: tenantA, chargerId: 'A-OFF-1', occurredAt: at(25), data: { connectorId: 2, status: 'Preparing' } }))).toBe(
+      'applied',
+    );
     expect((await statusOf(tenantA, 'A-OFF-1', 2))?.status).toBe('Preparing');
   });
 
@@ -151,7 +185,18 @@ describe('connector status ingestion (real Postgres + Kafka)', () => {
       const replay = await startStatusConsumer({ bus, ingest, logger, topic, groupId: uniqueName('assets-replay') });
       await replay.ready;
       const histCount = async () =>
-        Number((await withTenant(app, tenantB, (trx) => trx('connector_status_history').whereIn('event_id', events.map((e) => e.id)).count<{ count: string }[]>('* as count')))[0].count);
+        Number(
+          (
+            await withTenant(app, tenantB, (trx) =>
+              trx('connector_status_history')
+                .whereIn(
+                  'event_id',
+                  events.map((e) => e.id),
+                )
+                .count<{ count: string }[]>('* as count'),
+            )
+          )[0].count,
+        );
       await eventually(async () => (await histCount()) === 3, { what: 'history rows' });
       await new Promise((r) => setTimeout(r, 1000));
       await replay.stop();

@@ -10,12 +10,16 @@ import {
 } from '../src/domain/validation';
 import { decodeCursor, encodeCursor, pageSize } from '../src/graphql/cursor';
 
-const fields = (r: { ok: boolean; errors?: { field: string | null; code: string }[] }) => (r.ok ? [] : (r.errors ?? []).map((e) => `${e.field}:${e.code}`).sort());
+const fields = (r: { ok: boolean; errors?: { field: string | null; code: string }[] }) =>
+  r.ok ? [] : (r.errors ?? []).map((e) => `${e.field}:${e.code}`).sort();
 
 describe('station rules', () => {
   it('applies defaults and trims', () => {
     const r = validateStationCreate({ code: ' S-1 ', name: ' Depot ', address: '  ' });
-    expect(r).toEqual({ ok: true, value: { code: 'S-1', name: 'Depot', address: null, latitude: null, longitude: null, timezone: 'Asia/Shanghai', status: 'OPERATING' } });
+    expect(r).toEqual({
+      ok: true,
+      value: { code: 'S-1', name: 'Depot', address: null, latitude: null, longitude: null, timezone: 'Asia/Shanghai', status: 'OPERATING' },
+    });
   });
 
   it('reports all problems at once', () => {
@@ -36,9 +40,12 @@ describe('station rules', () => {
     expect(fields(validateStationPatch({ name: null, timezone: null, status: null }))).toEqual(['name:REQUIRED', 'status:REQUIRED', 'timezone:REQUIRED']);
   });
 
-  it.each(['Asia/Shanghai', 'Asia/Urumqi', 'Europe/Berlin', 'America/Argentina/Buenos_Aires', 'UTC', 'Asia/Chongqing'])('accepts the IANA timezone %s', (tz) => {
-    expect(isValidTimezone(tz)).toBe(true);
-  });
+  it.each(['Asia/Shanghai', 'Asia/Urumqi', 'Europe/Berlin', 'America/Argentina/Buenos_Aires', 'UTC', 'Asia/Chongqing'])(
+    'accepts the IANA timezone %s',
+    (tz) => {
+      expect(isValidTimezone(tz)).toBe(true);
+    },
+  );
   it.each(['', 'Mars/Olympus', '+08:00', 'GMT+8 ', 'Asia/Shanghai/', '../etc/passwd', 'Asia/Shang hai'])('rejects %j as a timezone', (tz) => {
     expect(isValidTimezone(tz)).toBe(false);
   });
@@ -52,7 +59,9 @@ describe('power values are exact decimals', () => {
     ['999999.99', '999999.99'],
     ['0.01', '0.01'],
   ])('%j is %j kW', (raw, exact) => expect(parsePowerKw(raw)).toBe(exact));
-  it.each(['0', '0.0', '-1', '1e3', '1.234', '01', '1,5', '1000000', '.5', 'NaN', 'Infinity', ''])('%j is refused', (raw) => expect(parsePowerKw(raw)).toBeNull());
+  it.each(['0', '0.0', '-1', '1e3', '1.234', '01', '1,5', '1000000', '.5', 'NaN', 'Infinity', ''])('%j is refused', (raw) =>
+    expect(parsePowerKw(raw)).toBeNull(),
+  );
 
   it('anything accepted fits numeric(8,2) exactly and is positive', () => {
     fc.assert(
@@ -122,13 +131,19 @@ describe('cursors', () => {
 describe('charger security rules', () => {
   it('initial security: OCPP profile 1 with a generated password; profile 0 without one; YKC with its identity', async () => {
     const ocpp = await sec.initialSecurity('OCPP16', {}, () => 'generated-password-0123456789');
-    expect(ocpp).toMatchObject({ ok: true, value: { password: 'generated-password-0123456789', change: { securityProfile: 1, passwordHash: expect.stringMatching(/^scrypt\$/) } } });
+    expect(ocpp).toMatchObject({
+      ok: true,
+      value: { password: 'generated-password-0123456789', change: { securityProfile: 1, passwordHash: expect.stringMatching(/^scrypt\$/) } },
+    });
     const p0 = await sec.initialSecurity('OCPP16', { securityProfile: 0 });
     expect(p0).toEqual({ ok: true, value: { password: null, change: { securityProfile: 0 } } });
     const bad = await sec.initialSecurity('OCPP16', { securityProfile: 0, password: 'a-password-of-20-chars' });
     expect(bad.ok ? [] : bad.errors.map((e) => e.field)).toEqual(['security.password']);
     const ykc = await sec.initialSecurity('YKC', { ykcIdentity: { sim: '123', pileType: 0, guns: 2, network: 0, carrier: 4 } });
-    expect(ykc).toMatchObject({ ok: true, value: { password: null, change: { ykcIdentity: { source: 'REGISTERED', identity: { sim: '00000000000000000123' } } } } });
+    expect(ykc).toMatchObject({
+      ok: true,
+      value: { password: null, change: { ykcIdentity: { source: 'REGISTERED', identity: { sim: '00000000000000000123' } } } },
+    });
     const wrong = await sec.initialSecurity('YKC', { securityProfile: 1, password: 'x'.repeat(20) });
     expect(wrong.ok ? [] : wrong.errors.map((e) => e.field).sort()).toEqual(['security.password', 'security.securityProfile']);
   });

@@ -57,8 +57,20 @@ runSubgraphMain({
     { topic: PAYMENT_EVENTS_TOPIC, partitions: PAYMENT_EVENTS_PARTITIONS },
   ],
   consumers: async (rt, _env, c) => [
-    await startChargerEventsConsumer({ bus: rt.bus, sessions: createSessionService(deps(rt, c)), logger: rt.logger, topic: rt.names.topic(CHARGER_EVENTS_TOPIC), groupId: rt.names.group('orders-charger-events') }),
-    await startPaymentEventsConsumer({ bus: rt.bus, sessions: createSessionService(deps(rt, c)), logger: rt.logger, topic: rt.names.topic(PAYMENT_EVENTS_TOPIC), groupId: rt.names.group('orders-payment-events') }),
+    await startChargerEventsConsumer({
+      bus: rt.bus,
+      sessions: createSessionService(deps(rt, c)),
+      logger: rt.logger,
+      topic: rt.names.topic(CHARGER_EVENTS_TOPIC),
+      groupId: rt.names.group('orders-charger-events'),
+    }),
+    await startPaymentEventsConsumer({
+      bus: rt.bus,
+      sessions: createSessionService(deps(rt, c)),
+      logger: rt.logger,
+      topic: rt.names.topic(PAYMENT_EVENTS_TOPIC),
+      groupId: rt.names.group('orders-payment-events'),
+    }),
   ],
   jobs: [
     {
@@ -66,7 +78,16 @@ runSubgraphMain({
       everyMs: 60_000,
       firstAfterMs: 1_000,
       run: (rt, _env, c, signal) =>
-        runScheduledWork({ jobs: new PgJobsStore(rt.knex), logger: rt.logger, sessions: createSessionService(deps(rt, c)), recon: createReconciliationService(deps(rt, c)), timezone: c.timezone }, signal),
+        runScheduledWork(
+          {
+            jobs: new PgJobsStore(rt.knex),
+            logger: rt.logger,
+            sessions: createSessionService(deps(rt, c)),
+            recon: createReconciliationService(deps(rt, c)),
+            timezone: c.timezone,
+          },
+          signal,
+        ),
     },
   ],
   createServer: (rt, _env, c) => createOrdersServer(deps(rt, c)),

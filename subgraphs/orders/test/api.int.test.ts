@@ -46,7 +46,17 @@ describe('orders API: connection, filters, scopes, entity fields (real Postgres,
     }
     for (let i = 0; i < 5; i++) {
       await withTenant(knex, B, (trx) =>
-        trx('orders.orders').insert({ tenant_id: B, station_id: s1, charger_id: c1, charger_code: 'C1', connector_no: 1, origin: 'API', state: 'COMPLETED', started_at: new Date(), transaction_id: `b${i}` }),
+        trx('orders.orders').insert({
+          tenant_id: B,
+          station_id: s1,
+          charger_id: c1,
+          charger_code: 'C1',
+          connector_no: 1,
+          origin: 'API',
+          state: 'COMPLETED',
+          started_at: new Date(),
+          transaction_id: `b${i}`,
+        }),
       );
     }
     const key = await generateSigningKey('router-k');
@@ -67,11 +77,25 @@ describe('orders API: connection, filters, scopes, entity fields (real Postgres,
   });
 
   const gql = async (query: string, variables: Record<string, unknown> = {}, id: Partial<Identity> = {}) => {
-    const token = await router.issue({ subject: 'u', kind: 'user', tenantId: A, roles: [], permissions: ['order:read'], dataScope: 'TENANT', visibleTenantIds: [A], ...id });
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const token = await router.issue({
+      subject: 'u',
+      kind: 'user',
+      tenantId: A,
+      roles: [],
+      permissions: ['order:read'],
+      dataScope: 'TENANT',
+      visibleTenantIds: [A],
+      ...id,
+    });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
     return (await res.json()) as any;
   };
-  const Q = 'query($f: OrderFilter, $a: String, $n: Int!, $s: SortDirection!) { orders(filter: $f, after: $a, first: $n, sort: $s) { edges { cursor node { id transactionId energy { kwh } } } pageInfo { hasNextPage endCursor } } }';
+  const Q =
+    'query($f: OrderFilter, $a: String, $n: Int!, $s: SortDirection!) { orders(filter: $f, after: $a, first: $n, sort: $s) { edges { cursor node { id transactionId energy { kwh } } } pageInfo { hasNextPage endCursor } } }';
 
   async function walk(filter: Record<string, unknown> | null, sort: 'ASC' | 'DESC', n: number, id: Partial<Identity> = {}): Promise<string[]> {
     const out: string[] = [];
@@ -114,7 +138,12 @@ describe('orders API: connection, filters, scopes, entity fields (real Postgres,
 
   it('answers order(id), and energy as exact kWh', async () => {
     const r = await gql('query($id: ID!) { order(id: $id) { transactionId energy { wh kwh } amount { minor currency formatted } state } }', { id: ids[3] });
-    expect(r.data.order).toEqual({ transactionId: '3', energy: { wh: '1234', kwh: '1.234' }, amount: { minor: 100, currency: 'CNY', formatted: '1.00' }, state: 'COMPLETED' });
+    expect(r.data.order).toEqual({
+      transactionId: '3',
+      energy: { wh: '1234', kwh: '1.234' },
+      amount: { minor: 100, currency: 'CNY', formatted: '1.00' },
+      state: 'COMPLETED',
+    });
     const foreign = await gql('query($id: ID!) { order(id: $id) { id } }', { id: ids[3] }, { tenantId: B, visibleTenantIds: [B] });
     expect(foreign.data.order).toBeNull();
   });
@@ -122,7 +151,13 @@ describe('orders API: connection, filters, scopes, entity fields (real Postgres,
   it("resolves a charger's and a station's active sessions as entity fields (federation)", async () => {
     const r = await gql(
       'query($r: [_Any!]!) { _entities(representations: $r) { ... on Charger { id activeOrder { transactionId state } } ... on Station { id activeOrders { transactionId } } } }',
-      { r: [{ __typename: 'Charger', id: c2 }, { __typename: 'Charger', id: c1 }, { __typename: 'Station', id: s2 }] },
+      {
+        r: [
+          { __typename: 'Charger', id: c2 },
+          { __typename: 'Charger', id: c1 },
+          { __typename: 'Station', id: s2 },
+        ],
+      },
     );
     expect(r.errors).toBeUndefined();
     expect(r.data._entities).toEqual([
@@ -150,16 +185,57 @@ describe('orders API: connection, filters, scopes, entity fields (real Postgres,
     const id = randomUUID();
     const money = (minor: number) => ({ minor, currency: 'CNY' });
     const bill = {
-      currency: 'CNY', planId: randomUUID(), source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai',
-      electricityAmount: money(1530), serviceAmount: money(750), totalExact: '22.8', total: money(2280),
-      items: [{ planVersion: 1, segmentNo: 1, start: '00:00', end: '08:00', energyPrice: '0.6800', serviceFee: '0.3500', durationSeconds: '3600', energyWh: '10000.5', electricityAmount: money(680), serviceAmount: money(350) }],
+      currency: 'CNY',
+      planId: randomUUID(),
+      source: 'TENANT',
+      planVersions: [1],
+      timezone: 'Asia/Shanghai',
+      electricityAmount: money(1530),
+      serviceAmount: money(750),
+      totalExact: '22.8',
+      total: money(2280),
+      items: [
+        {
+          planVersion: 1,
+          segmentNo: 1,
+          start: '00:00',
+          end: '08:00',
+          energyPrice: '0.6800',
+          serviceFee: '0.3500',
+          durationSeconds: '3600',
+          energyWh: '10000.5',
+          electricityAmount: money(680),
+          serviceAmount: money(350),
+        },
+      ],
     };
     const chargerBill = {
-      amount: '22.8150', energyWh: 20_000, startedAt: '2026-11-20T00:00:00.000Z', endedAt: '2026-11-20T02:00:00.000Z', meterStartWh: 1_000_000, meterStopWh: 1_020_000,
+      amount: '22.8150',
+      energyWh: 20_000,
+      startedAt: '2026-11-20T00:00:00.000Z',
+      endedAt: '2026-11-20T02:00:00.000Z',
+      meterStartWh: 1_000_000,
+      meterStopWh: 1_020_000,
       tiers: [{ tier: 'PEAK', unitPrice: '1.14075', energyKwh: '20.0000', amount: '22.8150' }],
     };
     await withTenant(knex, A, (trx) =>
-      trx('orders.orders').insert({ id, tenant_id: A, station_id: randomUUID(), charger_id: randomUUID(), charger_code: 'C9', connector_no: 1, origin: 'API', state: 'TO_PAY', started_at: new Date(Date.UTC(2025, 0, 1)), amount: '22.80', energy_wh: 20_000, bill: JSON.stringify(bill), charger_bill: JSON.stringify(chargerBill), pre_authorized_fen: 20_000, transaction_id: 'money' }),
+      trx('orders.orders').insert({
+        id,
+        tenant_id: A,
+        station_id: randomUUID(),
+        charger_id: randomUUID(),
+        charger_code: 'C9',
+        connector_no: 1,
+        origin: 'API',
+        state: 'TO_PAY',
+        started_at: new Date(Date.UTC(2025, 0, 1)),
+        amount: '22.80',
+        energy_wh: 20_000,
+        bill: JSON.stringify(bill),
+        charger_bill: JSON.stringify(chargerBill),
+        pre_authorized_fen: 20_000,
+        transaction_id: 'money',
+      }),
     );
     const M = '{ minor currency formatted }';
     const r = await gql(
@@ -178,7 +254,9 @@ describe('orders API: connection, filters, scopes, entity fields (real Postgres,
         totalExact: '22.8',
         electricityAmount: { formatted: '15.30' },
         serviceAmount: { formatted: '7.50' },
-        items: [{ energy: { wh: '10000.5', kwh: '10.0005' }, electricityAmount: { minor: 680, currency: 'CNY', formatted: '6.80' }, serviceAmount: { minor: 350 } }],
+        items: [
+          { energy: { wh: '10000.5', kwh: '10.0005' }, electricityAmount: { minor: 680, currency: 'CNY', formatted: '6.80' }, serviceAmount: { minor: 350 } },
+        ],
       },
       // the pile's 4-decimal figures: Money rounds them half-up, amountExact keeps what it sent
       chargerBill: {
@@ -195,15 +273,55 @@ describe('orders API: connection, filters, scopes, entity fields (real Postgres,
   it('rewrites bills stored with decimal strings into Money (migration 20261202000008)', async () => {
     const id = randomUUID();
     const old = {
-      currency: 'CNY', planId: randomUUID(), source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai',
-      electricityAmount: '15.3', serviceAmount: '7.5', totalExact: '22.805', total: '22.81',
+      currency: 'CNY',
+      planId: randomUUID(),
+      source: 'TENANT',
+      planVersions: [1],
+      timezone: 'Asia/Shanghai',
+      electricityAmount: '15.3',
+      serviceAmount: '7.5',
+      totalExact: '22.805',
+      total: '22.81',
       items: [
-        { planVersion: 1, segmentNo: 1, start: '00:00', end: '08:00', energyPrice: '0.6800', serviceFee: '0.3500', durationSeconds: '3600', energyWh: '10000', electricityAmount: '6.805', serviceAmount: '3.5' },
-        { planVersion: 1, segmentNo: 2, start: '08:00', end: '18:00', energyPrice: '0.8500', serviceFee: '0.4000', durationSeconds: '3600', energyWh: '10000', electricityAmount: '8.495', serviceAmount: '4' },
+        {
+          planVersion: 1,
+          segmentNo: 1,
+          start: '00:00',
+          end: '08:00',
+          energyPrice: '0.6800',
+          serviceFee: '0.3500',
+          durationSeconds: '3600',
+          energyWh: '10000',
+          electricityAmount: '6.805',
+          serviceAmount: '3.5',
+        },
+        {
+          planVersion: 1,
+          segmentNo: 2,
+          start: '08:00',
+          end: '18:00',
+          energyPrice: '0.8500',
+          serviceFee: '0.4000',
+          durationSeconds: '3600',
+          energyWh: '10000',
+          electricityAmount: '8.495',
+          serviceAmount: '4',
+        },
       ],
     };
     await withTenant(knex, A, (trx) =>
-      trx('orders.orders').insert({ id, tenant_id: A, charger_code: 'C8', connector_no: 1, origin: 'API', state: 'TO_PAY', started_at: new Date(Date.UTC(2025, 0, 2)), amount: '22.81', bill: JSON.stringify(old), transaction_id: 'old-bill' }),
+      trx('orders.orders').insert({
+        id,
+        tenant_id: A,
+        charger_code: 'C8',
+        connector_no: 1,
+        origin: 'API',
+        state: 'TO_PAY',
+        started_at: new Date(Date.UTC(2025, 0, 2)),
+        amount: '22.81',
+        bill: JSON.stringify(old),
+        transaction_id: 'old-bill',
+      }),
     );
     const owner = createKnex({ connectionString: db.ownerUrl, schema: 'orders', pool: { max: 1 } });
     try {
@@ -212,7 +330,10 @@ describe('orders API: connection, filters, scopes, entity fields (real Postgres,
     } finally {
       await owner.destroy();
     }
-    const r = await gql('query($id: ID!) { order(id: $id) { bill { total { minor } electricityAmount { minor } serviceAmount { minor } items { segmentNo energy { wh } electricityAmount { minor } serviceAmount { minor } } } } }', { id });
+    const r = await gql(
+      'query($id: ID!) { order(id: $id) { bill { total { minor } electricityAmount { minor } serviceAmount { minor } items { segmentNo energy { wh } electricityAmount { minor } serviceAmount { minor } } } } }',
+      { id },
+    );
     expect(r.errors).toBeUndefined();
     expect(r.data.order.bill).toEqual({
       total: { minor: 2281 },

@@ -15,7 +15,18 @@ const pricer: Pricer = {
   price: async (req): Promise<Bill> => {
     const fen = Math.round(req.energyWh / 10);
     const total = money(fen, 'CNY');
-    return { currency: 'CNY', planId: 'p', source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai', electricityAmount: total, serviceAmount: money(0, 'CNY'), totalExact: formatMoney(total), total, items: [] };
+    return {
+      currency: 'CNY',
+      planId: 'p',
+      source: 'TENANT',
+      planVersions: [1],
+      timezone: 'Asia/Shanghai',
+      electricityAmount: total,
+      serviceAmount: money(0, 'CNY'),
+      totalExact: formatMoney(total),
+      total,
+      items: [],
+    };
   },
 };
 
@@ -56,13 +67,25 @@ describe('orders consume charger events exactly once (real Kafka, real Postgres)
 
   /** A whole session of one charger, with every message sent twice (new ids, as a charger resending after a lost reply would). */
   function session(code: string, tx: string): ChargerEvent[] {
-    const started: ChargerEvent = { ...envelope(code, '2026-11-24T08:00:00Z'), type: 'session.started', data: { connectorId: 1, transactionId: tx, idTag: 'CARD', meterStartWh: 1000, startedAt: '2026-11-24T08:00:00Z', trigger: 'LOCAL' } };
+    const started: ChargerEvent = {
+      ...envelope(code, '2026-11-24T08:00:00Z'),
+      type: 'session.started',
+      data: { connectorId: 1, transactionId: tx, idTag: 'CARD', meterStartWh: 1000, startedAt: '2026-11-24T08:00:00Z', trigger: 'LOCAL' },
+    };
     const meter: ChargerEvent = {
       ...envelope(code, '2026-11-24T08:30:00Z'),
       type: 'session.meter_values',
-      data: { connectorId: 1, transactionId: tx, readings: [{ timestamp: '2026-11-24T08:30:00Z', samples: [{ measurand: 'Energy.Active.Import.Register', value: '4.5', unit: 'kWh' }] }] },
+      data: {
+        connectorId: 1,
+        transactionId: tx,
+        readings: [{ timestamp: '2026-11-24T08:30:00Z', samples: [{ measurand: 'Energy.Active.Import.Register', value: '4.5', unit: 'kWh' }] }],
+      },
     };
-    const stopped: ChargerEvent = { ...envelope(code, '2026-11-24T09:00:00Z'), type: 'session.stopped', data: { transactionId: tx, meterStopWh: 9000, stoppedAt: '2026-11-24T09:00:00Z', reason: 'Local' } };
+    const stopped: ChargerEvent = {
+      ...envelope(code, '2026-11-24T09:00:00Z'),
+      type: 'session.stopped',
+      data: { transactionId: tx, meterStopWh: 9000, stoppedAt: '2026-11-24T09:00:00Z', reason: 'Local' },
+    };
     const again = (e: ChargerEvent): ChargerEvent => ({ ...e, id: randomUUID() });
     return [started, again(started), meter, again(meter), stopped, again(stopped)];
   }
@@ -110,9 +133,21 @@ describe('orders consume charger events exactly once (real Kafka, real Postgres)
       { timeoutMs: 60_000, what: 'every session completed' },
     );
     expect(rows.map((o: { amount: string; energy_wh: string }) => [o.amount, o.energy_wh])).toEqual(codes.map(() => ['8.00', '8000']));
-    const readings = await withTenant(knex, T, (trx) => trx('orders.meter_readings').whereIn('order_id', rows.map((o: { id: string }) => o.id)));
+    const readings = await withTenant(knex, T, (trx) =>
+      trx('orders.meter_readings').whereIn(
+        'order_id',
+        rows.map((o: { id: string }) => o.id),
+      ),
+    );
     expect(readings.map((r: { register_wh: string }) => r.register_wh)).toEqual(codes.map(() => '4500'));
-    const transitions = await withTenant(knex, T, (trx) => trx('orders.order_transitions').whereIn('order_id', rows.map((o: { id: string }) => o.id)).count<{ n: string }[]>({ n: '*' }));
+    const transitions = await withTenant(knex, T, (trx) =>
+      trx('orders.order_transitions')
+        .whereIn(
+          'order_id',
+          rows.map((o: { id: string }) => o.id),
+        )
+        .count<{ n: string }[]>({ n: '*' }),
+    );
     expect(Number(transitions[0].n)).toBe(codes.length * 3); // CHARGING, COMPLETED and TO_PAY once each
   });
 
@@ -142,8 +177,16 @@ describe('orders consume charger events exactly once (real Kafka, real Postgres)
       { timeoutMs: 60_000, what: 'the good sessions billed' },
     );
     // The poisoned start was skipped (no order; its stop is flagged as for an unknown transaction); the others, once each.
-    expect(Object.fromEntries(rows.map((o: { charger_code: string; state: string }) => [o.charger_code, o.state]))).toEqual({ [codes[0]]: 'TO_PAY', [codes[2]]: 'TO_PAY' });
-    const readings = await withTenant(knex, T, (trx) => trx('orders.meter_readings').whereIn('order_id', rows.map((o: { id: string }) => o.id)));
+    expect(Object.fromEntries(rows.map((o: { charger_code: string; state: string }) => [o.charger_code, o.state]))).toEqual({
+      [codes[0]]: 'TO_PAY',
+      [codes[2]]: 'TO_PAY',
+    });
+    const readings = await withTenant(knex, T, (trx) =>
+      trx('orders.meter_readings').whereIn(
+        'order_id',
+        rows.map((o: { id: string }) => o.id),
+      ),
+    );
     expect(readings).toHaveLength(2);
   });
 });

@@ -23,7 +23,14 @@ describe('meter readings', () => {
   const ctx = { startedAt: t(0), meterStartWh: 1000, stoppedAt: null, accepted: [{ at: t(10), registerWh: 2000 }], now: t(30) };
 
   it('judges each reading against its neighbours in time, not arrival order', () => {
-    const v = judgeReadings([{ at: t(20), registerWh: 3000 }, { at: t(5), registerWh: 1500 }, { at: t(15), registerWh: 1900 }], ctx);
+    const v = judgeReadings(
+      [
+        { at: t(20), registerWh: 3000 },
+        { at: t(5), registerWh: 1500 },
+        { at: t(15), registerWh: 1900 },
+      ],
+      ctx,
+    );
     expect(v.map((x) => [x.reading.registerWh, x.problem])).toEqual([
       [1500, null],
       [1900, 'BACKWARDS'],
@@ -38,4 +45,3 @@ describe('meter readings', () => {
     expect(judgeReadings([{ at: t(25), registerWh: 5000 }], { ...ctx, stoppedAt: t(20) })[0].problem).toBe('AFTER_STOP');
   });
 });
-

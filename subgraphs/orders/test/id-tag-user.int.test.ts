@@ -12,7 +12,13 @@ import { PgOrdersStore } from '../src/persistence/orders-store';
 describe('orders: the id tag’s user on charger-started orders (real Postgres)', () => {
   const tenantId = randomUUID();
   const station = randomUUID();
-  const charger: ChargerInfo = { chargerId: randomUUID(), code: `CP-${randomUUID().slice(0, 6)}`, stationId: station, protocol: 'OCPP16', connectorNos: [1, 2] };
+  const charger: ChargerInfo = {
+    chargerId: randomUUID(),
+    code: `CP-${randomUUID().slice(0, 6)}`,
+    stationId: station,
+    protocol: 'OCPP16',
+    connectorNos: [1, 2],
+  };
   const directory: ChargerDirectory = {
     byId: async (t, id) => (t === tenantId && id === charger.chargerId ? charger : null),
     byCode: async (t, code) => (t === tenantId && code === charger.code ? charger : null),
@@ -43,7 +49,8 @@ describe('orders: the id tag’s user on charger-started orders (real Postgres)'
     type: 'session.started',
     data: { connectorId, transactionId, idTag: 'CARD-9', meterStartWh: 100, startedAt: new Date().toISOString(), trigger: 'LOCAL', ...extra },
   });
-  const order = (transactionId: string) => withTenant(knex, tenantId, (trx) => trx('orders.orders').where({ charger_code: charger.code, transaction_id: transactionId }).first());
+  const order = (transactionId: string) =>
+    withTenant(knex, tenantId, (trx) => trx('orders.orders').where({ charger_code: charger.code, transaction_id: transactionId }).first());
 
   it('records the user the accepted tag belongs to', async () => {
     const userId = randomUUID();

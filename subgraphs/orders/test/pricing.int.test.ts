@@ -58,7 +58,16 @@ describe('orders priced by the tariffs service (real HTTP, real Postgres)', () =
   });
 
   const run = async (code: string, tx: string, startedAt: Date, stoppedAt: Date, meterStopWh: number) => {
-    await sessions.onSessionStarted({ eventId: randomUUID(), tenantId: T, chargerCode: code, connectorNo: 1, transactionId: tx, idTag: 'CARD', meterStartWh: 0, startedAt });
+    await sessions.onSessionStarted({
+      eventId: randomUUID(),
+      tenantId: T,
+      chargerCode: code,
+      connectorNo: 1,
+      transactionId: tx,
+      idTag: 'CARD',
+      meterStartWh: 0,
+      startedAt,
+    });
     await sessions.onSessionStopped({ eventId: randomUUID(), tenantId: T, chargerCode: code, transactionId: tx, meterStopWh, stoppedAt, reason: 'Local' });
     return withTenant(knex, T, (trx) => trx('orders.orders').where({ charger_code: code, transaction_id: tx }).first());
   };
@@ -70,9 +79,23 @@ describe('orders priced by the tariffs service (real HTTP, real Postgres)', () =
   });
 
   it('a revision effective at midnight prices the hour after it with the new version (versions change mid-session)', async () => {
-    const token = await router.issue({ subject: 'u', kind: 'user', tenantId: T, roles: [], permissions: ['tariff:read', 'tariff:write'], dataScope: 'TENANT', visibleTenantIds: [T] });
+    const token = await router.issue({
+      subject: 'u',
+      kind: 'user',
+      tenantId: T,
+      roles: [],
+      permissions: ['tariff:read', 'tariff:write'],
+      dataScope: 'TENANT',
+      visibleTenantIds: [T],
+    });
     const gql = async (query: string, variables: Record<string, unknown>) =>
-      (await (await fetch(tariffsUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) })).json()) as any;
+      (await (
+        await fetch(tariffsUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query, variables }),
+        })
+      ).json()) as any;
     const plans = await gql('{ tariffPlans { id } }', {});
     const planId = plans.data.tariffPlans[0].id;
     const revised = await gql('mutation($i: ReviseTariffPlanInput!) { reviseTariffPlan(input: $i) { version { version } userErrors { code message } } }', {

@@ -1,5 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { createKnex, createLogger, generateSigningKey, Knex, listen, SubgraphServer, TokenIssuer, TokenVerifier, withTenant, formatMoney, money } from '@evcs/platform';
+import {
+  createKnex,
+  createLogger,
+  generateSigningKey,
+  Knex,
+  listen,
+  SubgraphServer,
+  TokenIssuer,
+  TokenVerifier,
+  withTenant,
+  formatMoney,
+  money,
+} from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { createOrdersServer, createReconciliationService, migrations } from '../src';
 import type { Bill, Pricer, PricingRequest } from '../src/domain/ports';
@@ -11,7 +23,18 @@ class PerKwhPricer implements Pricer {
     this.calls++;
     const fen = Math.round(req.energyWh / 10);
     const total = money(fen, 'CNY');
-    return { currency: 'CNY', planId: 'p', source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai', electricityAmount: total, serviceAmount: money(0, 'CNY'), totalExact: formatMoney(total), total, items: [] };
+    return {
+      currency: 'CNY',
+      planId: 'p',
+      source: 'TENANT',
+      planVersions: [1],
+      timezone: 'Asia/Shanghai',
+      electricityAmount: total,
+      serviceAmount: money(0, 'CNY'),
+      totalExact: formatMoney(total),
+      total,
+      items: [],
+    };
   }
 }
 
@@ -55,19 +78,60 @@ describe('daily reconciliation (real Postgres)', () => {
 
   it('finds each kind of discrepancy in the business day of its time zone, once, however often it runs', async () => {
     const day = { started_at: at('2026-11-20T02:00:00Z'), stopped_at: at('2026-11-20T03:00:00Z') }; // 10:00–11:00 in Shanghai
-    const ok = await order({ ...day, state: 'PAID', energy_wh: 10_000, meter_stop_wh: 10_000, amount: '10.00', paid_at: at('2026-11-20T04:00:00Z'), transaction_id: 'TX-OK' });
+    const ok = await order({
+      ...day,
+      state: 'PAID',
+      energy_wh: 10_000,
+      meter_stop_wh: 10_000,
+      amount: '10.00',
+      paid_at: at('2026-11-20T04:00:00Z'),
+      transaction_id: 'TX-OK',
+    });
     const open = await order({ started_at: at('2026-11-19T16:30:00Z'), state: 'CHARGING' }); // 00:30 on the 20th in Shanghai
     const zero = await order({ ...day, state: 'COMPLETED', energy_wh: 5000, meter_stop_wh: 5000, amount: '0.00' });
     const wrong = await order({ ...day, state: 'COMPLETED', energy_wh: 2000, meter_stop_wh: 2000, amount: '9.99' });
     // the pile billed 12.00 for what the platform billed 10.00: it holds another billing model
-    const pileDiff = await order({ ...day, state: 'PAID', energy_wh: 10_000, meter_stop_wh: 10_000, amount: '10.00', paid_at: at('2026-11-20T04:00:00Z'), transaction_id: 'TX-PILE', bill: JSON.stringify({ total: { minor: 1000, currency: 'CNY' }, totalExact: '10.0000', items: [] }) });
+    const pileDiff = await order({
+      ...day,
+      state: 'PAID',
+      energy_wh: 10_000,
+      meter_stop_wh: 10_000,
+      amount: '10.00',
+      paid_at: at('2026-11-20T04:00:00Z'),
+      transaction_id: 'TX-PILE',
+      bill: JSON.stringify({ total: { minor: 1000, currency: 'CNY' }, totalExact: '10.0000', items: [] }),
+    });
     const paidOpen = await order({ ...day, stopped_at: null, state: 'CHARGING', paid_at: at('2026-11-20T05:00:00Z'), paid_amount: '5.00' });
     await order({ started_at: at('2026-11-20T16:30:00Z'), state: 'CHARGING' }); // the 21st in Shanghai: another day
     await withTenant(knex, T, (trx) =>
       trx('orders.charger_records').insert([
-        { tenant_id: T, charger_code: 'REC-CP', transaction_id: 'TX-OK', started_at: day.started_at, ended_at: day.stopped_at, energy_wh: 10_500, amount: '10.5000' },
-        { tenant_id: T, charger_code: 'REC-CP', transaction_id: 'TX-PILE', started_at: day.started_at, ended_at: day.stopped_at, energy_wh: 10_000, amount: '12.0000' },
-        { tenant_id: T, charger_code: 'REC-CP', transaction_id: 'Y-404', started_at: day.started_at, ended_at: day.stopped_at, energy_wh: 7000, amount: '7.0000' },
+        {
+          tenant_id: T,
+          charger_code: 'REC-CP',
+          transaction_id: 'TX-OK',
+          started_at: day.started_at,
+          ended_at: day.stopped_at,
+          energy_wh: 10_500,
+          amount: '10.5000',
+        },
+        {
+          tenant_id: T,
+          charger_code: 'REC-CP',
+          transaction_id: 'TX-PILE',
+          started_at: day.started_at,
+          ended_at: day.stopped_at,
+          energy_wh: 10_000,
+          amount: '12.0000',
+        },
+        {
+          tenant_id: T,
+          charger_code: 'REC-CP',
+          transaction_id: 'Y-404',
+          started_at: day.started_at,
+          ended_at: day.stopped_at,
+          energy_wh: 7000,
+          amount: '7.0000',
+        },
       ]),
     );
 
@@ -76,8 +140,14 @@ describe('daily reconciliation (real Postgres)', () => {
     if (run === 'busy') throw new Error('busy');
     expect(run).toMatchObject({ state: 'COMPLETED', phase: 'DONE', processed: 6 + 3 });
 
-    const found = await withTenant(knex, T, (trx) => trx('orders.discrepancies').select('kind', 'order_id', 'transaction_id', 'expected', 'actual').orderBy(['kind', 'subject']));
-    const kinds = (id: string | null, tx?: string) => found.filter((d: any) => (id ? d.order_id === id : d.transaction_id === tx)).map((d: any) => d.kind).sort();
+    const found = await withTenant(knex, T, (trx) =>
+      trx('orders.discrepancies').select('kind', 'order_id', 'transaction_id', 'expected', 'actual').orderBy(['kind', 'subject']),
+    );
+    const kinds = (id: string | null, tx?: string) =>
+      found
+        .filter((d: any) => (id ? d.order_id === id : d.transaction_id === tx))
+        .map((d: any) => d.kind)
+        .sort();
     expect(kinds(ok)).toEqual(['ENERGY_DIFFERS_FROM_CHARGER']);
     expect(kinds(open)).toEqual(['MISSING_END']);
     // nothing to pay, so not overdue; but energy was delivered for free, and re-pricing disagrees
@@ -119,12 +189,16 @@ describe('daily reconciliation (real Postgres)', () => {
     if (resumed === 'busy') throw new Error('busy');
     // Shanghai's 21st holds the 16:30Z order of the previous test too
     expect(resumed).toMatchObject({ state: 'COMPLETED', processed: 11 });
-    const missing = await withTenant(knex, T, (trx) => trx('orders.discrepancies').where({ business_date: date, kind: 'MISSING_END' }).count<{ n: string }[]>({ n: '*' }));
+    const missing = await withTenant(knex, T, (trx) =>
+      trx('orders.discrepancies').where({ business_date: date, kind: 'MISSING_END' }).count<{ n: string }[]>({ n: '*' }),
+    );
     expect(Number(missing[0].n)).toBe(11);
   });
 
   it('a run in progress elsewhere is not taken over until its heartbeat is stale', async () => {
-    await withTenant(knex, T, (trx) => trx('orders.reconciliation_runs').insert({ tenant_id: T, business_date: '2026-11-22', timezone: 'Asia/Shanghai', state: 'RUNNING' }));
+    await withTenant(knex, T, (trx) =>
+      trx('orders.reconciliation_runs').insert({ tenant_id: T, business_date: '2026-11-22', timezone: 'Asia/Shanghai', state: 'RUNNING' }),
+    );
     const recon = createReconciliationService({ knex, pricer, clock: { now: () => new Date() } });
     expect(await recon.run(T, '2026-11-22', 'Asia/Shanghai')).toBe('busy');
     const later = createReconciliationService({ knex, pricer, clock: { now: () => new Date(Date.now() + 10 * 60_000) } });
@@ -152,13 +226,26 @@ describe('daily reconciliation (real Postgres)', () => {
     afterAll(async () => srv?.stop());
 
     const gql = async (query: string, variables: Record<string, unknown>, tenantId = T, permissions = ['order:read', 'order:write']) => {
-      const token = await router.issue({ subject: 'ops-1', kind: 'user', tenantId, roles: ['OPERATOR_ADMIN'], permissions, dataScope: 'TENANT', visibleTenantIds: [tenantId] });
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+      const token = await router.issue({
+        subject: 'ops-1',
+        kind: 'user',
+        tenantId,
+        roles: ['OPERATOR_ADMIN'],
+        permissions,
+        dataScope: 'TENANT',
+        visibleTenantIds: [tenantId],
+      });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
       return (await res.json()) as any;
     };
 
     it('lists discrepancies with totals by kind and state, and resolves one with a note', async () => {
-      const Q = 'query($f: DiscrepancyFilter) { discrepancies(filter: $f, first: 2) { total totals { kind state count } hasNextPage edges { cursor node { id kind state } } } }';
+      const Q =
+        'query($f: DiscrepancyFilter) { discrepancies(filter: $f, first: 2) { total totals { kind state count } hasNextPage edges { cursor node { id kind state } } } }';
       const r = await gql(Q, { f: { date: '2026-11-20' } });
       expect(r.errors).toBeUndefined();
       const c = r.data.discrepancies;
@@ -166,16 +253,23 @@ describe('daily reconciliation (real Postgres)', () => {
       expect(c.hasNextPage).toBe(true);
       expect(c.totals.find((t: any) => t.kind === 'CHARGER_RECORD_WITHOUT_ORDER')).toEqual({ kind: 'CHARGER_RECORD_WITHOUT_ORDER', state: 'OPEN', count: 1 });
       const id = c.edges[0].node.id;
-      const res = await gql('mutation($id: ID!, $n: String!) { resolveDiscrepancy(id: $id, note: $n) { discrepancy { state note resolvedBy } userErrors { code } } }', { id, n: 'checked with the site' });
+      const res = await gql(
+        'mutation($id: ID!, $n: String!) { resolveDiscrepancy(id: $id, note: $n) { discrepancy { state note resolvedBy } userErrors { code } } }',
+        { id, n: 'checked with the site' },
+      );
       expect(res.data.resolveDiscrepancy).toEqual({ discrepancy: { state: 'RESOLVED', note: 'checked with the site', resolvedBy: 'ops-1' }, userErrors: [] });
-      const twice = await gql('mutation($id: ID!, $n: String!) { resolveDiscrepancy(id: $id, note: $n) { discrepancy { state } userErrors { code } } }', { id, n: 'again' });
+      const twice = await gql('mutation($id: ID!, $n: String!) { resolveDiscrepancy(id: $id, note: $n) { discrepancy { state } userErrors { code } } }', {
+        id,
+        n: 'again',
+      });
       expect(twice.data.resolveDiscrepancy.userErrors).toEqual([{ code: 'NOT_FOUND' }]);
       const other = await gql(Q, { f: { date: '2026-11-20' } }, randomUUID());
       expect(other.data.discrepancies.total).toBe(0);
     });
 
     it('runReconciliation validates its input and returns the run', async () => {
-      const M = 'mutation($d: String!, $tz: String!) { runReconciliation(date: $d, timezone: $tz) { run { businessDate state processed } userErrors { code field } } }';
+      const M =
+        'mutation($d: String!, $tz: String!) { runReconciliation(date: $d, timezone: $tz) { run { businessDate state processed } userErrors { code field } } }';
       expect((await gql(M, { d: '20-11-2026', tz: 'Asia/Shanghai' })).data.runReconciliation.userErrors).toEqual([{ code: 'INVALID_INPUT', field: 'date' }]);
       expect((await gql(M, { d: '2026-11-23', tz: 'Mars/Olympus' })).data.runReconciliation.userErrors).toEqual([{ code: 'INVALID_INPUT', field: 'timezone' }]);
       const ok = await gql(M, { d: '2026-11-23', tz: 'Asia/Shanghai' });

@@ -26,7 +26,18 @@ class RecordingPricer implements Pricer {
     this.calls.push(req);
     const fen = Math.round(req.energyWh / 10); // 1 yuan per kWh = 0.1 fen per Wh
     const total = money(fen, 'CNY');
-    return { currency: 'CNY', planId: 'plan-1', source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai', electricityAmount: total, serviceAmount: money(0, 'CNY'), totalExact: formatMoney(total), total, items: [] };
+    return {
+      currency: 'CNY',
+      planId: 'plan-1',
+      source: 'TENANT',
+      planVersions: [1],
+      timezone: 'Asia/Shanghai',
+      electricityAmount: total,
+      serviceAmount: money(0, 'CNY'),
+      totalExact: formatMoney(total),
+      total,
+      items: [],
+    };
   }
 }
 
@@ -39,10 +50,31 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
   const A = randomUUID();
   const B = randomUUID();
   const station = randomUUID();
-  const ocpp = { chargerId: randomUUID(), code: `CP-${randomUUID().slice(0, 6)}`, stationId: station, protocol: 'OCPP16' as const, connectorNos: [1, 2], tenantId: A };
-  const ykc = { chargerId: randomUUID(), code: `32${String(Date.now()).slice(-12)}`, stationId: station, protocol: 'YKC' as const, connectorNos: [1], tenantId: A };
+  const ocpp = {
+    chargerId: randomUUID(),
+    code: `CP-${randomUUID().slice(0, 6)}`,
+    stationId: station,
+    protocol: 'OCPP16' as const,
+    connectorNos: [1, 2],
+    tenantId: A,
+  };
+  const ykc = {
+    chargerId: randomUUID(),
+    code: `32${String(Date.now()).slice(-12)}`,
+    stationId: station,
+    protocol: 'YKC' as const,
+    connectorNos: [1],
+    tenantId: A,
+  };
   /** for concurrent starts with different keys */
-  const contested = { chargerId: randomUUID(), code: `CP-C-${randomUUID().slice(0, 6)}`, stationId: station, protocol: 'OCPP16' as const, connectorNos: [1], tenantId: A };
+  const contested = {
+    chargerId: randomUUID(),
+    code: `CP-C-${randomUUID().slice(0, 6)}`,
+    stationId: station,
+    protocol: 'OCPP16' as const,
+    connectorNos: [1],
+    tenantId: A,
+  };
 
   beforeAll(async () => {
     db = await createTestDatabase([migrations]);
@@ -62,7 +94,9 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
 
   it('startCharging: PENDING order and a start command in one transaction; the same key returns the same order, even concurrently', async () => {
     const key = `start-${randomUUID()}`;
-    const results = await Promise.all(Array.from({ length: 8 }, () => sessions.startCharging(caller, { chargerId: ocpp.chargerId, connectorNo: 1, idempotencyKey: key })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => sessions.startCharging(caller, { chargerId: ocpp.chargerId, connectorNo: 1, idempotencyKey: key })),
+    );
     const ids = new Set(results.map((r) => (r.ok ? r.value.id : r.errors[0].code)));
     expect(ids.size).toBe(1);
     const [r] = results;
@@ -70,18 +104,28 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
     expect(r.value).toMatchObject({ state: 'PENDING', chargerCode: ocpp.code, stationId: station, origin: 'API' });
     const cmds = (await outbox(A)).filter((c: { order_id: string }) => c.order_id === r.value.id);
     expect(cmds).toHaveLength(1);
-    expect(cmds[0].payload).toMatchObject({ version: 1, tenantId: A, chargerId: ocpp.code, command: { type: 'session.start', connectorId: 1, idTag: r.value.idTag } });
+    expect(cmds[0].payload).toMatchObject({
+      version: 1,
+      tenantId: A,
+      chargerId: ocpp.code,
+      command: { type: 'session.start', connectorId: 1, idTag: r.value.idTag },
+    });
     const other = await sessions.startCharging(caller, { chargerId: ocpp.chargerId, connectorNo: 2, idempotencyKey: key });
     expect(other).toEqual({ ok: false, errors: [expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' })] });
     const busy = await sessions.startCharging(caller, { chargerId: ocpp.chargerId, connectorNo: 1, idempotencyKey: `start-${randomUUID()}` });
     expect(busy).toEqual({ ok: false, errors: [expect.objectContaining({ code: 'CONNECTOR_BUSY' })] });
-    const foreign = await sessions.startCharging({ tenantId: B, userId: null }, { chargerId: ocpp.chargerId, connectorNo: 2, idempotencyKey: `start-${randomUUID()}` });
+    const foreign = await sessions.startCharging(
+      { tenantId: B, userId: null },
+      { chargerId: ocpp.chargerId, connectorNo: 2, idempotencyKey: `start-${randomUUID()}` },
+    );
     expect(foreign).toEqual({ ok: false, errors: [expect.objectContaining({ code: 'NOT_FOUND', field: 'chargerId' })] });
   });
 
   it('concurrent starts with different keys on one free connector: one order and one command, the others CONNECTOR_BUSY', async () => {
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => sessions.startCharging(caller, { chargerId: contested.chargerId, connectorNo: 1, idempotencyKey: `race-${randomUUID()}` })),
+      Array.from({ length: 10 }, () =>
+        sessions.startCharging(caller, { chargerId: contested.chargerId, connectorNo: 1, idempotencyKey: `race-${randomUUID()}` }),
+      ),
     );
     const started = results.filter((r) => r.ok);
     expect(started).toHaveLength(1);
@@ -94,7 +138,15 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
 
   it('the charger confirms with StartTransaction (matched by idTag), resent under a new message id: one order, CHARGING', async () => {
     const pending = (await withTenant(knex, A, (trx) => trx('orders.orders').where({ charger_code: ocpp.code, connector_no: 1, state: 'PENDING' }).first()))!;
-    const start = { tenantId: A, chargerCode: ocpp.code, connectorNo: 1, transactionId: '1001', idTag: pending.id_tag, meterStartWh: 10_000, startedAt: new Date('2026-11-24T09:00:00Z') };
+    const start = {
+      tenantId: A,
+      chargerCode: ocpp.code,
+      connectorNo: 1,
+      transactionId: '1001',
+      idTag: pending.id_tag,
+      meterStartWh: 10_000,
+      startedAt: new Date('2026-11-24T09:00:00Z'),
+    };
     expect(await sessions.onSessionStarted({ ...start, eventId: ev() })).toBe('applied');
     expect(await sessions.onSessionStarted({ ...start, eventId: ev() })).toBe('duplicate');
     const same = ev();
@@ -108,7 +160,9 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
   it('meter values: good readings kept once; backwards, future and before-start readings flagged and left out', async () => {
     const mv = (at: string, wh: number) => ({ at: new Date(at), registerWh: wh });
     const base = { tenantId: A, chargerCode: ocpp.code, connectorNo: 1, transactionId: '1001' };
-    expect(await sessions.onMeterValues({ ...base, eventId: ev(), readings: [mv('2026-11-24T09:10:00Z', 12_000), mv('2026-11-24T09:20:00Z', 14_000)] })).toBe('applied');
+    expect(await sessions.onMeterValues({ ...base, eventId: ev(), readings: [mv('2026-11-24T09:10:00Z', 12_000), mv('2026-11-24T09:20:00Z', 14_000)] })).toBe(
+      'applied',
+    );
     // a resend of the same readings under a new id: nothing new
     expect(await sessions.onMeterValues({ ...base, eventId: ev(), readings: [mv('2026-11-24T09:20:00Z', 14_000)] })).toBe('applied');
     expect(
@@ -126,7 +180,14 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
 
   it('stop prices the session once with its samples; a repeated StopTransaction changes nothing', async () => {
     pricer.calls = [];
-    const stop = { tenantId: A, chargerCode: ocpp.code, transactionId: '1001', meterStopWh: 16_000, stoppedAt: new Date('2026-11-24T09:40:00Z'), reason: 'Local' };
+    const stop = {
+      tenantId: A,
+      chargerCode: ocpp.code,
+      transactionId: '1001',
+      meterStopWh: 16_000,
+      stoppedAt: new Date('2026-11-24T09:40:00Z'),
+      reason: 'Local',
+    };
     const outcomes = await Promise.all([1, 2, 3].map(() => sessions.onSessionStopped({ ...stop, eventId: ev() })));
     expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
     const o = await withTenant(knex, A, (trx) => trx('orders.orders').where({ charger_code: ocpp.code, transaction_id: '1001' }).first());
@@ -137,12 +198,17 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
     const transitions = await withTenant(knex, A, (trx) => trx('orders.order_transitions').where({ order_id: o.id }).orderBy('id'));
     expect(transitions.map((t: { to_state: string }) => t.to_state)).toEqual(['PENDING', 'CHARGING', 'COMPLETED', 'TO_PAY']);
     // payable: announced once through the outbox, amount in fen
-    const announced = (await outbox(A)).filter((c: { order_id: string; payload: { type?: string } }) => c.order_id === o.id && c.payload.type === 'order.completed');
+    const announced = (await outbox(A)).filter(
+      (c: { order_id: string; payload: { type?: string } }) => c.order_id === o.id && c.payload.type === 'order.completed',
+    );
     expect(announced).toHaveLength(1);
     expect(announced[0].payload).toMatchObject({ version: 1, tenantId: A, orderId: o.id, data: { amount: 600, currency: 'CNY', energyWh: 6000 } });
     // stopping a completed order through the API is an illegal transition, said clearly
     const again = await sessions.stopCharging(caller, o.id);
-    expect(again).toEqual({ ok: false, errors: [expect.objectContaining({ code: 'ILLEGAL_TRANSITION', message: 'An order in state TO_PAY cannot become FINISHING' })] });
+    expect(again).toEqual({
+      ok: false,
+      errors: [expect.objectContaining({ code: 'ILLEGAL_TRANSITION', message: 'An order in state TO_PAY cannot become FINISHING' })],
+    });
   });
 
   it('a stop for an unknown transaction is flagged for review once, however often it comes', async () => {
@@ -158,7 +224,9 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
     const r = await sessions.startCharging(caller, { chargerId: ocpp.chargerId, connectorNo: 2, idempotencyKey: `start-${randomUUID()}` });
     if (!r.ok) throw new Error('start failed');
     const [cmd] = (await outbox(A)).filter((c: { order_id: string }) => c.order_id === r.value.id);
-    expect(await sessions.onStartCommandResult({ tenantId: A, chargerCode: ocpp.code, eventId: ev(), commandId: cmd.id, accepted: false, reason: 'Rejected' })).toBe('applied');
+    expect(
+      await sessions.onStartCommandResult({ tenantId: A, chargerCode: ocpp.code, eventId: ev(), commandId: cmd.id, accepted: false, reason: 'Rejected' }),
+    ).toBe('applied');
     expect(await order(r.value.id)).toMatchObject({ state: 'FAILED', failure_reason: 'START_REJECTED: Rejected' });
 
     const y = await sessions.startCharging(caller, { chargerId: ykc.chargerId, connectorNo: 1, idempotencyKey: `start-${randomUUID()}` });
@@ -175,11 +243,26 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
   });
 
   it('a local start (card) creates its own order with the station resolved; a charger offline mid-session stays open until a force-close with a reason', async () => {
-    const start = { tenantId: A, chargerCode: ocpp.code, connectorNo: 2, transactionId: '2002', idTag: 'CARD-1', meterStartWh: 50_000, startedAt: new Date(now.getTime() - 3600_000) };
+    const start = {
+      tenantId: A,
+      chargerCode: ocpp.code,
+      connectorNo: 2,
+      transactionId: '2002',
+      idTag: 'CARD-1',
+      meterStartWh: 50_000,
+      startedAt: new Date(now.getTime() - 3600_000),
+    };
     expect(await sessions.onSessionStarted({ ...start, eventId: ev() })).toBe('applied');
     const o = await withTenant(knex, A, (trx) => trx('orders.orders').where({ charger_code: ocpp.code, transaction_id: '2002' }).first());
     expect(o).toMatchObject({ origin: 'CHARGER', state: 'CHARGING', station_id: station, charger_id: ocpp.chargerId });
-    await sessions.onMeterValues({ tenantId: A, chargerCode: ocpp.code, connectorNo: 2, transactionId: '2002', eventId: ev(), readings: [{ at: new Date(now.getTime() - 1800_000), registerWh: 53_000 }] });
+    await sessions.onMeterValues({
+      tenantId: A,
+      chargerCode: ocpp.code,
+      connectorNo: 2,
+      transactionId: '2002',
+      eventId: ev(),
+      readings: [{ at: new Date(now.getTime() - 1800_000), registerWh: 53_000 }],
+    });
     const short = await sessions.forceClose(caller, { orderId: o.id, reason: 'x' });
     expect(short.ok).toBe(false);
     const closed = await sessions.forceClose(caller, { orderId: o.id, reason: 'charger offline since yesterday' });
@@ -187,14 +270,32 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
     expect(closed.value).toMatchObject({ state: 'TO_PAY', energyWh: 3000, amount: { minor: 300, currency: 'CNY' } });
     expect((await order(o.id)).review_flags).toContain('FORCE_CLOSED');
     // the charger comes back and sends its stop later: already closed, nothing changes
-    expect(await sessions.onSessionStopped({ tenantId: A, chargerCode: ocpp.code, transactionId: '2002', meterStopWh: 60_000, stoppedAt: now, reason: null, eventId: ev() })).toBe('duplicate');
+    expect(
+      await sessions.onSessionStopped({
+        tenantId: A,
+        chargerCode: ocpp.code,
+        transactionId: '2002',
+        meterStopWh: 60_000,
+        stoppedAt: now,
+        reason: null,
+        eventId: ev(),
+      }),
+    ).toBe('duplicate');
     expect((await order(o.id)).amount).toBe('3.00');
   });
 
   it('stop timestamps before the start are flagged and clamped; a meter stop going backwards is flagged', async () => {
     const start = { tenantId: A, chargerCode: ocpp.code, connectorNo: 2, transactionId: '3003', idTag: 'CARD-2', meterStartWh: 70_000, startedAt: now };
     await sessions.onSessionStarted({ ...start, eventId: ev() });
-    await sessions.onSessionStopped({ tenantId: A, chargerCode: ocpp.code, transactionId: '3003', meterStopWh: 69_000, stoppedAt: new Date(now.getTime() - 60_000), reason: null, eventId: ev() });
+    await sessions.onSessionStopped({
+      tenantId: A,
+      chargerCode: ocpp.code,
+      transactionId: '3003',
+      meterStopWh: 69_000,
+      stoppedAt: new Date(now.getTime() - 60_000),
+      reason: null,
+      eventId: ev(),
+    });
     const o = await withTenant(knex, A, (trx) => trx('orders.orders').where({ charger_code: ocpp.code, transaction_id: '3003' }).first());
     expect(o).toMatchObject({ state: 'COMPLETED', energy_wh: '0', amount: '0.00' });
     expect([...o.review_flags].sort()).toEqual(['METER_STOP_BACKWARDS', 'STOP_BEFORE_START']);
@@ -207,13 +308,26 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
     expect(await sessions.onPaymentSucceeded(paid)).toBe('applied');
     expect(await sessions.onPaymentSucceeded(paid)).toBe('duplicate');
     expect(await order(o.id)).toMatchObject({ state: 'PAID', paid_amount: '6.00' });
-    expect(await sessions.onRefundSucceeded({ eventId: ev(), tenantId: A, orderId: o.id, refundedTotal: money(200, 'CNY'), fullyRefunded: false })).toBe('applied');
+    expect(await sessions.onRefundSucceeded({ eventId: ev(), tenantId: A, orderId: o.id, refundedTotal: money(200, 'CNY'), fullyRefunded: false })).toBe(
+      'applied',
+    );
     expect(await order(o.id)).toMatchObject({ state: 'PARTIALLY_REFUNDED', refunded_amount: '2.00' });
-    expect(await sessions.onRefundSucceeded({ eventId: ev(), tenantId: A, orderId: o.id, refundedTotal: money(600, 'CNY'), fullyRefunded: true })).toBe('applied');
+    expect(await sessions.onRefundSucceeded({ eventId: ev(), tenantId: A, orderId: o.id, refundedTotal: money(600, 'CNY'), fullyRefunded: true })).toBe(
+      'applied',
+    );
     expect(await order(o.id)).toMatchObject({ state: 'REFUNDED', refunded_amount: '6.00' });
 
     // a payment for a session still charging, of the wrong amount: recorded and flagged, state untouched
-    await sessions.onSessionStarted({ eventId: ev(), tenantId: A, chargerCode: ocpp.code, connectorNo: 1, transactionId: '4004', idTag: 'CARD-9', meterStartWh: 0, startedAt: now });
+    await sessions.onSessionStarted({
+      eventId: ev(),
+      tenantId: A,
+      chargerCode: ocpp.code,
+      connectorNo: 1,
+      transactionId: '4004',
+      idTag: 'CARD-9',
+      meterStartWh: 0,
+      startedAt: now,
+    });
     const open = await withTenant(knex, A, (trx) => trx('orders.orders').where({ charger_code: ocpp.code, transaction_id: '4004' }).first());
     expect(await sessions.onPaymentSucceeded({ eventId: ev(), tenantId: A, orderId: open.id, amount: money(999, 'CNY'), paidAt: now })).toBe('flagged');
     expect(await order(open.id)).toMatchObject({ state: 'CHARGING', paid_amount: '9.99', review_flags: ['PAID_BUT_NOT_COMPLETED'] });
@@ -247,7 +361,7 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
     expect(await withTenant(knex, B, (trx) => trx('orders.inbox').where({ event_id: other }).pluck('tenant_id'))).toEqual([B]);
   });
 
-  it("another tenant sees none of these orders (RLS as the application role)", async () => {
+  it('another tenant sees none of these orders (RLS as the application role)', async () => {
     const seen = await withTenant(knex, B, (trx) => trx('orders.orders').count<{ n: string }[]>({ n: '*' }));
     expect(Number(seen[0].n)).toBe(0);
     const none = await knex.raw('select count(*)::int as n from orders.orders');

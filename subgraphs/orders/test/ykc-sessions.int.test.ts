@@ -26,7 +26,18 @@ class RecordingPricer implements Pricer {
     const exact = `${Math.floor(x1e4 / 10_000)}.${String(x1e4 % 10_000).padStart(4, '0')}`;
     const fen = Math.floor((x1e4 + 50) / 100);
     const total = money(fen, 'CNY');
-    return { currency: 'CNY', planId: 'plan-1', source: 'TENANT', planVersions: [1], timezone: 'Asia/Shanghai', electricityAmount: total, serviceAmount: money(0, 'CNY'), totalExact: exact, total, items: [] };
+    return {
+      currency: 'CNY',
+      planId: 'plan-1',
+      source: 'TENANT',
+      planVersions: [1],
+      timezone: 'Asia/Shanghai',
+      electricityAmount: total,
+      serviceAmount: money(0, 'CNY'),
+      totalExact: exact,
+      total,
+      items: [],
+    };
   }
 }
 
@@ -45,8 +56,24 @@ describe('YKC sessions: serials, pre-authorised amounts, 0x33 / 0x13 / 0x3B (rea
   let now = new Date('2026-11-24T10:00:00.400Z');
   const A = randomUUID();
   const station = randomUUID();
-  const pile = { chargerId: randomUUID(), code: '32010000000042', stationId: station, timezone: 'Asia/Shanghai', protocol: 'YKC' as const, connectorNos: [1, 2], tenantId: A };
-  const berlin = { chargerId: randomUUID(), code: '49010000000001', stationId: randomUUID(), timezone: 'Europe/Berlin', protocol: 'YKC' as const, connectorNos: [1], tenantId: A };
+  const pile = {
+    chargerId: randomUUID(),
+    code: '32010000000042',
+    stationId: station,
+    timezone: 'Asia/Shanghai',
+    protocol: 'YKC' as const,
+    connectorNos: [1, 2],
+    tenantId: A,
+  };
+  const berlin = {
+    chargerId: randomUUID(),
+    code: '49010000000001',
+    stationId: randomUUID(),
+    timezone: 'Europe/Berlin',
+    protocol: 'YKC' as const,
+    connectorNos: [1],
+    tenantId: A,
+  };
   const oddly = { chargerId: randomUUID(), code: 'NOT-A-PILE-NUMBER', stationId: station, protocol: 'YKC' as const, connectorNos: [1], tenantId: A };
 
   beforeAll(async () => {
@@ -62,16 +89,30 @@ describe('YKC sessions: serials, pre-authorised amounts, 0x33 / 0x13 / 0x3B (rea
   const caller = { tenantId: A, userId: randomUUID() };
   const ev = () => randomUUID();
   const commandsOf = (orderId: string) =>
-    withTenant(knex, A, (trx) => trx('orders.outbox').where({ tenant_id: A, order_id: orderId }).orderBy('created_at')) as Promise<{ id: string; payload: { command: Record<string, unknown> } }[]>;
+    withTenant(knex, A, (trx) => trx('orders.outbox').where({ tenant_id: A, order_id: orderId }).orderBy('created_at')) as Promise<
+      { id: string; payload: { command: Record<string, unknown> } }[]
+    >;
   const row = (id: string) => withTenant(knex, A, (trx) => trx('orders.orders').where({ id }).first());
   const start = async (input: { chargerId?: string; connectorNo?: number; preAuthorizedFen?: number | null } = {}) => {
-    const r = await sessions.startCharging(caller, { chargerId: input.chargerId ?? pile.chargerId, connectorNo: input.connectorNo ?? 1, idempotencyKey: `start-${randomUUID()}`, preAuthorizedFen: input.preAuthorizedFen });
+    const r = await sessions.startCharging(caller, {
+      chargerId: input.chargerId ?? pile.chargerId,
+      connectorNo: input.connectorNo ?? 1,
+      idempotencyKey: `start-${randomUUID()}`,
+      preAuthorizedFen: input.preAuthorizedFen,
+    });
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     return r.value;
   };
   const reject = async (orderId: string) => {
     const [cmd] = await commandsOf(orderId);
-    await sessions.onStartCommandResult({ tenantId: A, chargerCode: pile.code, eventId: ev(), commandId: cmd.id, accepted: false, reason: 'GUN_NOT_PLUGGED_IN' });
+    await sessions.onStartCommandResult({
+      tenantId: A,
+      chargerCode: pile.code,
+      eventId: ev(),
+      commandId: cmd.id,
+      accepted: false,
+      reason: 'GUN_NOT_PLUGGED_IN',
+    });
   };
   const record = (serial: string, over: Partial<ChargerRecordFact> = {}): ChargerRecordFact => ({
     eventId: ev(),
@@ -130,7 +171,12 @@ describe('YKC sessions: serials, pre-authorised amounts, 0x33 / 0x13 / 0x3B (rea
     expect(await sessions.sessionSettings(A)).toEqual({ ykcPreAuthorizedFen: 12_345 });
     expect((await spend()).command.balanceCents).toBe(12_345);
     for (const wrong of [0, -1, 1_000_001, 1.5]) {
-      const r = await sessions.startCharging(caller, { chargerId: pile.chargerId, connectorNo: 1, idempotencyKey: `start-${randomUUID()}`, preAuthorizedFen: wrong });
+      const r = await sessions.startCharging(caller, {
+        chargerId: pile.chargerId,
+        connectorNo: 1,
+        idempotencyKey: `start-${randomUUID()}`,
+        preAuthorizedFen: wrong,
+      });
       expect(r).toEqual({ ok: false, errors: [expect.objectContaining({ code: 'INVALID_INPUT', field: 'preAuthorizedAmountMinor' })] });
     }
     // another tenant keeps the default
@@ -141,7 +187,15 @@ describe('YKC sessions: serials, pre-authorised amounts, 0x33 / 0x13 / 0x3B (rea
     now = new Date('2026-11-24T10:00:03Z');
     const o = await start();
     const serial = o.transactionId!;
-    const started = { tenantId: A, chargerCode: pile.code, connectorNo: 1, transactionId: serial, idTag: null, meterStartWh: null, startedAt: new Date('2026-11-24T10:00:04Z') };
+    const started = {
+      tenantId: A,
+      chargerCode: pile.code,
+      connectorNo: 1,
+      transactionId: serial,
+      idTag: null,
+      meterStartWh: null,
+      startedAt: new Date('2026-11-24T10:00:04Z'),
+    };
     const startEvent = ev();
     expect(await sessions.onSessionStarted({ ...started, eventId: startEvent })).toBe('applied');
     expect(await row(o.id)).toMatchObject({ state: 'CHARGING', transaction_id: serial, origin: 'API' });
@@ -152,13 +206,18 @@ describe('YKC sessions: serials, pre-authorised amounts, 0x33 / 0x13 / 0x3B (rea
     const stop = await sessions.stopCharging(caller, o.id);
     expect(stop).toMatchObject({ ok: true, value: { state: 'FINISHING' } });
     const cmds = await commandsOf(o.id);
-    expect(cmds.map((c) => c.payload.command)).toEqual([expect.objectContaining({ type: 'session.start' }), { type: 'session.stop', connectorId: 1, transactionId: serial }]);
+    expect(cmds.map((c) => c.payload.command)).toEqual([
+      expect.objectContaining({ type: 'session.start' }),
+      { type: 'session.stop', connectorId: 1, transactionId: serial },
+    ]);
 
     // 0x13: energy since start, not a register
     now = new Date('2026-11-24T10:31:00Z');
     const since = (at: string, wh: number) => ({ at: new Date(at), registerWh: wh });
     const mv = { tenantId: A, chargerCode: pile.code, connectorNo: 1, transactionId: serial, basis: 'SINCE_START' as const };
-    expect(await sessions.onMeterValues({ ...mv, eventId: ev(), readings: [since('2026-11-24T10:10:00Z', 4_000), since('2026-11-24T10:20:00Z', 8_000)] })).toBe('applied');
+    expect(await sessions.onMeterValues({ ...mv, eventId: ev(), readings: [since('2026-11-24T10:10:00Z', 4_000), since('2026-11-24T10:20:00Z', 8_000)] })).toBe(
+      'applied',
+    );
     const kept = await withTenant(knex, A, (trx) => trx('orders.meter_readings').where({ order_id: o.id }).orderBy('at'));
     expect(kept.map((r: { register_wh: string }) => Number(r.register_wh))).toEqual([4_000, 8_000]);
 
@@ -197,7 +256,16 @@ describe('YKC sessions: serials, pre-authorised amounts, 0x33 / 0x13 / 0x3B (rea
   it("a pile that bills with another model: its own total kept beside the platform's, the order flagged PILE_AMOUNT_MISMATCH", async () => {
     now = new Date('2026-11-24T11:00:00Z');
     const o = await start();
-    await sessions.onSessionStarted({ eventId: ev(), tenantId: A, chargerCode: pile.code, connectorNo: 1, transactionId: o.transactionId!, idTag: null, meterStartWh: null, startedAt: now });
+    await sessions.onSessionStarted({
+      eventId: ev(),
+      tenantId: A,
+      chargerCode: pile.code,
+      connectorNo: 1,
+      transactionId: o.transactionId!,
+      idTag: null,
+      meterStartWh: null,
+      startedAt: now,
+    });
     now = new Date('2026-11-24T11:30:00Z');
     const rec = record(o.transactionId!, { startedAt: new Date('2026-11-24T11:00:00Z'), endedAt: new Date('2026-11-24T11:20:00Z'), amount: '24.6800' });
     expect(await sessions.onChargerRecord(rec)).toBe('applied');
@@ -206,18 +274,48 @@ describe('YKC sessions: serials, pre-authorised amounts, 0x33 / 0x13 / 0x3B (rea
     expect(done.charger_bill.amount).toBe('24.6800');
     // within rounding (a fen): no flag
     const p = await start();
-    await sessions.onSessionStarted({ eventId: ev(), tenantId: A, chargerCode: pile.code, connectorNo: 1, transactionId: p.transactionId!, idTag: null, meterStartWh: null, startedAt: now });
-    expect(await sessions.onChargerRecord(record(p.transactionId!, { startedAt: new Date('2026-11-24T11:00:00Z'), endedAt: new Date('2026-11-24T11:20:00Z'), amount: '18.5150' }))).toBe('applied');
+    await sessions.onSessionStarted({
+      eventId: ev(),
+      tenantId: A,
+      chargerCode: pile.code,
+      connectorNo: 1,
+      transactionId: p.transactionId!,
+      idTag: null,
+      meterStartWh: null,
+      startedAt: now,
+    });
+    expect(
+      await sessions.onChargerRecord(
+        record(p.transactionId!, { startedAt: new Date('2026-11-24T11:00:00Z'), endedAt: new Date('2026-11-24T11:20:00Z'), amount: '18.5150' }),
+      ),
+    ).toBe('applied');
     expect((await row(p.id)).review_flags).toEqual([]);
   });
 
   it('a record for a serial the platform never issued (card, offline start) becomes an order of origin CHARGER, priced the same way', async () => {
     now = new Date('2026-11-24T13:00:00Z');
     const serial = `${pile.code}02` + '261124203000' + '0077';
-    const rec = record(serial, { connectorNo: 2, startedAt: new Date('2026-11-24T12:30:00Z'), endedAt: new Date('2026-11-24T12:50:00Z'), meterStartWh: 2_000_000, meterStopWh: 2_010_000, energyWh: 10_000, amount: '15.0000' });
+    const rec = record(serial, {
+      connectorNo: 2,
+      startedAt: new Date('2026-11-24T12:30:00Z'),
+      endedAt: new Date('2026-11-24T12:50:00Z'),
+      meterStartWh: 2_000_000,
+      meterStopWh: 2_010_000,
+      energyWh: 10_000,
+      amount: '15.0000',
+    });
     expect(await sessions.onChargerRecord(rec)).toBe('applied');
     const o = await withTenant(knex, A, (trx) => trx('orders.orders').where({ charger_code: pile.code, transaction_id: serial }).first());
-    expect(o).toMatchObject({ origin: 'CHARGER', state: 'TO_PAY', connector_no: 2, station_id: station, charger_id: pile.chargerId, energy_wh: '10000', amount: '15.00', review_flags: [] });
+    expect(o).toMatchObject({
+      origin: 'CHARGER',
+      state: 'TO_PAY',
+      connector_no: 2,
+      station_id: station,
+      charger_id: pile.chargerId,
+      energy_wh: '10000',
+      amount: '15.00',
+      review_flags: [],
+    });
     expect(o.started_at.toISOString()).toBe('2026-11-24T12:30:00.000Z');
     expect(await sessions.onChargerRecord({ ...rec, eventId: ev() })).toBe('applied');
     const all = await withTenant(knex, A, (trx) => trx('orders.orders').where({ charger_code: pile.code, transaction_id: serial }));
@@ -227,12 +325,31 @@ describe('YKC sessions: serials, pre-authorised amounts, 0x33 / 0x13 / 0x3B (rea
   it('a YKC session force-closed before its record came: billed with the energy since start it reported', async () => {
     now = new Date('2026-11-24T14:00:00Z');
     const o = await start();
-    await sessions.onSessionStarted({ eventId: ev(), tenantId: A, chargerCode: pile.code, connectorNo: 1, transactionId: o.transactionId!, idTag: null, meterStartWh: null, startedAt: now });
+    await sessions.onSessionStarted({
+      eventId: ev(),
+      tenantId: A,
+      chargerCode: pile.code,
+      connectorNo: 1,
+      transactionId: o.transactionId!,
+      idTag: null,
+      meterStartWh: null,
+      startedAt: now,
+    });
     now = new Date('2026-11-24T14:30:00Z');
     const mv = { tenantId: A, chargerCode: pile.code, connectorNo: 1, transactionId: o.transactionId!, basis: 'SINCE_START' as const };
-    await sessions.onMeterValues({ ...mv, eventId: ev(), readings: [{ at: new Date('2026-11-24T14:10:00Z'), registerWh: 3_000 }, { at: new Date('2026-11-24T14:20:00Z'), registerWh: 6_000 }] });
+    await sessions.onMeterValues({
+      ...mv,
+      eventId: ev(),
+      readings: [
+        { at: new Date('2026-11-24T14:10:00Z'), registerWh: 3_000 },
+        { at: new Date('2026-11-24T14:20:00Z'), registerWh: 6_000 },
+      ],
+    });
     const closed = await sessions.forceClose(caller, { orderId: o.id, reason: 'pile offline, no record came' });
-    expect(closed).toMatchObject({ ok: true, value: { state: 'TO_PAY', energyWh: 6_000, amount: { minor: 900, currency: 'CNY' }, meterStartWh: 0, meterStopWh: 6_000 } });
+    expect(closed).toMatchObject({
+      ok: true,
+      value: { state: 'TO_PAY', energyWh: 6_000, amount: { minor: 900, currency: 'CNY' }, meterStartWh: 0, meterStopWh: 6_000 },
+    });
     expect((await row(o.id)).review_flags).toEqual(['FORCE_CLOSED']);
   });
 });

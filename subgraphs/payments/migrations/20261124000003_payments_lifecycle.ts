@@ -182,7 +182,13 @@ export async function up(knex: Knex): Promise<void> {
       language sql volatile security definer set search_path = payments, pg_temp
       as $$ with u as (update payments.outbox set published_at = now() where id = any(p_ids) and published_at is null returning 1) select count(*)::int from u $$;
   `);
-  const fns = ['tenant_of_trade(text)', 'tenants_of_trades(text[])', 'due_for_settlement(timestamptz, int)', 'outbox_pending(int)', 'outbox_mark_published(uuid[])'];
+  const fns = [
+    'tenant_of_trade(text)',
+    'tenants_of_trades(text[])',
+    'due_for_settlement(timestamptz, int)',
+    'outbox_pending(int)',
+    'outbox_mark_published(uuid[])',
+  ];
   for (const f of fns) await knex.raw(`revoke execute on function payments.${f} from public`);
   // default privileges granted the application role; state it for roles created otherwise
   await knex.raw(`

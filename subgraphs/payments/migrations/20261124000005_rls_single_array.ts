@@ -8,4 +8,3 @@ import { reapplyTenantPolicies } from '@evcs/platform';
  */
 export const up = (knex: Knex): Promise<void> => reapplyTenantPolicies(knex, 'payments');
 export const down = async (): Promise<void> => undefined;
-

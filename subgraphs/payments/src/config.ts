@@ -28,9 +28,17 @@ export const PaymentsEnv = z.object({
   PAYMENT_SETTLE_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
   PAYMENT_SETTLE_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   /** how often the daily statement job looks for days to reconcile */
-  PAYMENT_STATEMENT_INTERVAL_MS: z.coerce.number().int().min(1000).default(10 * 60_000),
+  PAYMENT_STATEMENT_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(10 * 60_000),
   /** unpaid trades are closed at the channel this long after creation */
-  PAYMENT_EXPIRE_AFTER_MS: z.coerce.number().int().min(60_000).default(30 * 60_000),
+  PAYMENT_EXPIRE_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .default(30 * 60_000),
 });
 export type PaymentsEnv = z.infer<typeof PaymentsEnv>;
 
@@ -49,7 +57,8 @@ const WechatFile = z.object({
 function readJson<S extends z.ZodTypeAny>(file: string, schema: S): z.infer<S> {
   const parsed = schema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   // never echo the file's content: it holds keys
-  if (!parsed.success) throw new AppError(ErrorCodes.INVALID_CONFIGURATION, `${file}: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')} missing or invalid`);
+  if (!parsed.success)
+    throw new AppError(ErrorCodes.INVALID_CONFIGURATION, `${file}: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')} missing or invalid`);
   return parsed.data as z.infer<S>;
 }
 
@@ -61,10 +70,23 @@ export function channelsFromEnv(env: PaymentsEnv = parseEnv(PaymentsEnv)): Parti
   }
   if (env.WECHATPAY_CONFIG_FILE) {
     const c = readJson(env.WECHATPAY_CONFIG_FILE, WechatFile);
-    const platformKeys = { ...(c.platformKeys ?? {}), ...(c.platformPublicKeyId && c.platformPublicKey ? { [c.platformPublicKeyId]: c.platformPublicKey } : {}) };
-    if (Object.keys(platformKeys).length === 0) throw new AppError(ErrorCodes.INVALID_CONFIGURATION, `${env.WECHATPAY_CONFIG_FILE}: no platform key to verify WeChat Pay with`);
+    const platformKeys = {
+      ...(c.platformKeys ?? {}),
+      ...(c.platformPublicKeyId && c.platformPublicKey ? { [c.platformPublicKeyId]: c.platformPublicKey } : {}),
+    };
+    if (Object.keys(platformKeys).length === 0)
+      throw new AppError(ErrorCodes.INVALID_CONFIGURATION, `${env.WECHATPAY_CONFIG_FILE}: no platform key to verify WeChat Pay with`);
     out.WECHATPAY = new ResilientChannel(
-      new WechatPayChannel({ appId: c.appId, mchId: c.mchId, merchantSerialNo: c.merchantSerialNo, merchantPrivateKey: c.merchantPrivateKey, apiV3Key: c.apiV3Key, platformKeys, baseUrl: env.WECHATPAY_BASE_URL, timeoutMs: env.PAYMENT_CHANNEL_TIMEOUT_MS }),
+      new WechatPayChannel({
+        appId: c.appId,
+        mchId: c.mchId,
+        merchantSerialNo: c.merchantSerialNo,
+        merchantPrivateKey: c.merchantPrivateKey,
+        apiV3Key: c.apiV3Key,
+        platformKeys,
+        baseUrl: env.WECHATPAY_BASE_URL,
+        timeoutMs: env.PAYMENT_CHANNEL_TIMEOUT_MS,
+      }),
     );
   }
   return out;

@@ -35,7 +35,8 @@ runSubgraphMain({
       // payments still open at the channel after PAYMENT_SETTLE_AFTER_MS: a lost notification
       name: 'settle',
       everyMs: (env) => env.PAYMENT_SETTLE_INTERVAL_MS,
-      run: (rt, env, { channels }) => createPaymentService(serviceDeps(rt, env, channels)).settleDue(env.PAYMENT_SETTLE_AFTER_MS, { expireAfterMs: env.PAYMENT_EXPIRE_AFTER_MS }),
+      run: (rt, env, { channels }) =>
+        createPaymentService(serviceDeps(rt, env, channels)).settleDue(env.PAYMENT_SETTLE_AFTER_MS, { expireAfterMs: env.PAYMENT_EXPIRE_AFTER_MS }),
     },
     {
       name: 'statements',

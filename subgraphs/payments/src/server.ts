@@ -1,5 +1,19 @@
 import DataLoader from 'dataloader';
-import { createSubgraphServer, ForbiddenError, groupByKey, Knex, Logger, Permission, pingDatabase, readBody, ReadScope, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
+import {
+  createSubgraphServer,
+  ForbiddenError,
+  groupByKey,
+  Knex,
+  Logger,
+  Permission,
+  pingDatabase,
+  readBody,
+  ReadScope,
+  readScopeOf,
+  requirePermission,
+  SubgraphServer,
+  TokenVerifier,
+} from '@evcs/platform';
 import type { PaymentsContext } from './context';
 import type { ChannelName, PaymentChannel } from './domain/channel';
 import { PaymentService } from './domain/payment-service';
@@ -27,7 +41,6 @@ export interface PaymentsServer extends SubgraphServer {
   service: PaymentService;
   store: PgPaymentStore;
 }
-
 
 /** The payment service over `deps.knex`: the server's, and the settlement and statement jobs' (on the background pool). */
 export function createPaymentService(deps: Omit<PaymentsDeps, 'verifier'>, store = new PgPaymentStore(deps.knex)): PaymentService {
@@ -93,7 +106,9 @@ export async function createPaymentsServer(deps: PaymentsDeps): Promise<Payments
             const m = new Map((await repo.paymentsByIds(paymentScope(), ids)).map((p) => [p.id, p]));
             return ids.map((id) => m.get(id) ?? null);
           }),
-          refunds: new DataLoader<string, RefundRecord[]>(async (ids) => groupByKey(await repo.refundsOfPayments(paymentScope(), ids), ids, (r) => r.paymentId)),
+          refunds: new DataLoader<string, RefundRecord[]>(async (ids) =>
+            groupByKey(await repo.refundsOfPayments(paymentScope(), ids), ids, (r) => r.paymentId),
+          ),
         },
       };
     },

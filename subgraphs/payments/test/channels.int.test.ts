@@ -65,7 +65,9 @@ describe('Alipay channel against the Alipay sandbox (HTTP)', () => {
   it('refuses a response it cannot verify', async () => {
     const wrongAlipayKey = createPublicKey(otherKey()).export({ type: 'spki', format: 'pem' }).toString();
     const c = new AlipayChannel({ ...sb.credentials, alipayPublicKey: wrongAlipayKey, gatewayUrl });
-    await expect(c.createTrade({ outTradeNo: tradeNo(), method: 'ALIPAY_QR', amount: 1, description: 'x', notifyUrl: rx.url })).rejects.toBeInstanceOf(ChannelUnavailableError);
+    await expect(c.createTrade({ outTradeNo: tradeNo(), method: 'ALIPAY_QR', amount: 1, description: 'x', notifyUrl: rx.url })).rejects.toBeInstanceOf(
+      ChannelUnavailableError,
+    );
   });
 
   it('rejects forged and tampered notifications', async () => {
@@ -90,9 +92,13 @@ describe('Alipay channel against the Alipay sandbox (HTTP)', () => {
     sb.pay(no, { notify: false });
     const r1 = await ch.refund({ outTradeNo: no, outRefundNo: `R${no}1`, amount: 300, total: 1000, reason: 'test', notifyUrl: rx.url });
     expect(r1).toMatchObject({ state: 'SUCCEEDED', amount: 300 });
-    expect(await ch.refund({ outTradeNo: no, outRefundNo: `R${no}1`, amount: 300, total: 1000, reason: 'test', notifyUrl: rx.url })).toMatchObject({ state: 'SUCCEEDED' });
+    expect(await ch.refund({ outTradeNo: no, outRefundNo: `R${no}1`, amount: 300, total: 1000, reason: 'test', notifyUrl: rx.url })).toMatchObject({
+      state: 'SUCCEEDED',
+    });
     await ch.refund({ outTradeNo: no, outRefundNo: `R${no}2`, amount: 700, total: 1000, reason: 'test', notifyUrl: rx.url });
-    await expect(ch.refund({ outTradeNo: no, outRefundNo: `R${no}3`, amount: 1, total: 1000, reason: 'test', notifyUrl: rx.url })).rejects.toBeInstanceOf(ChannelRejectedError);
+    await expect(ch.refund({ outTradeNo: no, outRefundNo: `R${no}3`, amount: 1, total: 1000, reason: 'test', notifyUrl: rx.url })).rejects.toBeInstanceOf(
+      ChannelRejectedError,
+    );
     expect((await ch.queryRefund(no, `R${no}3`)).state).toBe('NOT_FOUND');
     const lines = await ch.statement(shanghaiDate(new Date()));
     const mine = lines.filter((l) => l.outTradeNo === no);
@@ -131,7 +137,15 @@ describe('WeChat Pay channel against the WeChat Pay sandbox (HTTP)', () => {
     sb = createWechatPaySandbox({ notifyScheduleMs: [50, 50, 50], refundDelayMs: 50 });
     const baseUrl = await sb.start(0);
     const c = sb.credentials;
-    cfg = { appId: c.appId, mchId: c.mchId, merchantSerialNo: c.merchantSerialNo, merchantPrivateKey: c.merchantPrivateKey, apiV3Key: c.apiV3Key, platformKeys: { [c.platformPublicKeyId]: c.platformPublicKey }, baseUrl };
+    cfg = {
+      appId: c.appId,
+      mchId: c.mchId,
+      merchantSerialNo: c.merchantSerialNo,
+      merchantPrivateKey: c.merchantPrivateKey,
+      apiV3Key: c.apiV3Key,
+      platformKeys: { [c.platformPublicKeyId]: c.platformPublicKey },
+      baseUrl,
+    };
     ch = new WechatPayChannel(cfg);
     rx = await startReceiver(async (m) => {
       verified.push(await ch.verifyNotification(m));
@@ -154,10 +168,19 @@ describe('WeChat Pay channel against the WeChat Pay sandbox (HTTP)', () => {
   });
 
   it('creates a JSAPI trade with a paySign that verifies with the merchant key', async () => {
-    const { jsapi } = await ch.createTrade({ outTradeNo: tradeNo(), method: 'WECHAT_JSAPI', amount: 100, description: 'x', notifyUrl: rx.url, openId: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' });
+    const { jsapi } = await ch.createTrade({
+      outTradeNo: tradeNo(),
+      method: 'WECHAT_JSAPI',
+      amount: 100,
+      description: 'x',
+      notifyUrl: rx.url,
+      openId: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
+    });
     expect(jsapi?.package).toMatch(/^prepay_id=wx/);
     const pub = createPublicKey(sb.credentials.merchantPrivateKey);
-    const ok = createVerify('RSA-SHA256').update(`${jsapi!.appId}\n${jsapi!.timeStamp}\n${jsapi!.nonceStr}\n${jsapi!.package}\n`).verify(pub, jsapi!.paySign, 'base64');
+    const ok = createVerify('RSA-SHA256')
+      .update(`${jsapi!.appId}\n${jsapi!.timeStamp}\n${jsapi!.nonceStr}\n${jsapi!.package}\n`)
+      .verify(pub, jsapi!.paySign, 'base64');
     expect(ok).toBe(true);
   });
 
@@ -174,7 +197,12 @@ describe('WeChat Pay channel against the WeChat Pay sandbox (HTTP)', () => {
     // a success answer signed by a key we don't know is refused (error answers are not signed-checked, and only ever mean "no change")
     const noKey = new WechatPayChannel({ ...cfg, platformKeys: { PUB_KEY_ID_OTHER: sb.credentials.platformPublicKey } });
     await expect(noKey.queryTrade(no)).rejects.toBeInstanceOf(ChannelUnavailableError);
-    const otherKey = new WechatPayChannel({ ...cfg, platformKeys: { [sb.credentials.platformPublicKeyId]: createPublicKey(sb.credentials.merchantPrivateKey).export({ type: 'spki', format: 'pem' }).toString() } });
+    const otherKey = new WechatPayChannel({
+      ...cfg,
+      platformKeys: {
+        [sb.credentials.platformPublicKeyId]: createPublicKey(sb.credentials.merchantPrivateKey).export({ type: 'spki', format: 'pem' }).toString(),
+      },
+    });
     await expect(otherKey.queryTrade(no)).rejects.toBeInstanceOf(ChannelUnavailableError);
     sb.pay(no);
     const real = await eventually(async () => rx.received.find((m) => verified.some((v) => v.kind === 'TRADE' && v.outTradeNo === no) && m));
@@ -206,7 +234,9 @@ describe('WeChat Pay channel against the WeChat Pay sandbox (HTTP)', () => {
     expect(r.state).toBe('PROCESSING');
     await eventually(async () => verified.find((v) => v.kind === 'REFUND' && v.outRefundNo === `R${no.slice(0, 20)}a` && v.state === 'SUCCEEDED'));
     expect((await ch.queryRefund(no, `R${no.slice(0, 20)}a`)).state).toBe('SUCCEEDED');
-    await expect(ch.refund({ outTradeNo: no, outRefundNo: `R${no.slice(0, 20)}b`, amount: 601, total: 1000, reason: 'test', notifyUrl: rx.url })).rejects.toBeInstanceOf(ChannelRejectedError);
+    await expect(
+      ch.refund({ outTradeNo: no, outRefundNo: `R${no.slice(0, 20)}b`, amount: 601, total: 1000, reason: 'test', notifyUrl: rx.url }),
+    ).rejects.toBeInstanceOf(ChannelRejectedError);
     const lines = await ch.statement(shanghaiDate(new Date()));
     expect(lines.filter((l) => l.outTradeNo === no)).toEqual(
       expect.arrayContaining([expect.objectContaining({ kind: 'PAYMENT', amount: 1000 }), expect.objectContaining({ kind: 'REFUND', amount: 400 })]),
@@ -217,7 +247,10 @@ describe('WeChat Pay channel against the WeChat Pay sandbox (HTTP)', () => {
     const rc = new ResilientChannel(ch, { retries: 1, backoffMs: 10, volumeThreshold: 3, resetTimeoutMs: 60_000 });
     try {
       sb.setFault('http500');
-      for (let i = 0; i < 3; i++) await expect(rc.createTrade({ outTradeNo: tradeNo(), method: 'WECHAT_NATIVE', amount: 1, description: 'x', notifyUrl: rx.url })).rejects.toBeInstanceOf(ChannelUnavailableError);
+      for (let i = 0; i < 3; i++)
+        await expect(rc.createTrade({ outTradeNo: tradeNo(), method: 'WECHAT_NATIVE', amount: 1, description: 'x', notifyUrl: rx.url })).rejects.toBeInstanceOf(
+          ChannelUnavailableError,
+        );
       expect(rc.breaker.opened).toBe(true);
       sb.setFault('none');
       await expect(rc.queryTrade(tradeNo())).rejects.toThrow(/circuit open/);

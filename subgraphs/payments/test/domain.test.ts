@@ -67,8 +67,28 @@ describe('statement parsers', () => {
 describe('reconcile', () => {
   const at = new Date('2026-11-24T02:00:00Z');
   const payment = (o: Partial<PaymentRecord>): PaymentRecord => ({
-    id: 'p', tenantId: 't', orderId: 'o', stationId: null, idempotencyKey: 'k', channel: 'ALIPAY', method: 'ALIPAY_QR', outTradeNo: 'n', amount: 100, refunded: 0, currency: 'CNY',
-    state: 'SUCCEEDED', channelTradeNo: null, clientParams: null, flags: [], failureReason: null, createdBy: 'u', createdAt: at, updatedAt: at, paidAt: at, closedAt: null, ...o,
+    id: 'p',
+    tenantId: 't',
+    orderId: 'o',
+    stationId: null,
+    idempotencyKey: 'k',
+    channel: 'ALIPAY',
+    method: 'ALIPAY_QR',
+    outTradeNo: 'n',
+    amount: 100,
+    refunded: 0,
+    currency: 'CNY',
+    state: 'SUCCEEDED',
+    channelTradeNo: null,
+    clientParams: null,
+    flags: [],
+    failureReason: null,
+    createdBy: 'u',
+    createdAt: at,
+    updatedAt: at,
+    paidAt: at,
+    closedAt: null,
+    ...o,
   });
   it('matches and classifies', () => {
     const r = reconcile(
@@ -79,7 +99,15 @@ describe('reconcile', () => {
         { kind: 'PAYMENT', outTradeNo: 'state', outRefundNo: null, channelTradeNo: 'c', amount: 100, at },
         { kind: 'PAYMENT', outTradeNo: 'unknown', outRefundNo: null, channelTradeNo: 'c', amount: 5, at },
       ],
-      { payments: [payment({ id: '1', outTradeNo: 'ok' }), payment({ id: '2', outTradeNo: 'amt' }), payment({ id: '3', outTradeNo: 'state', state: 'PAYING', paidAt: null }), payment({ id: '4', outTradeNo: 'gone' })], refunds: [] },
+      {
+        payments: [
+          payment({ id: '1', outTradeNo: 'ok' }),
+          payment({ id: '2', outTradeNo: 'amt' }),
+          payment({ id: '3', outTradeNo: 'state', state: 'PAYING', paidAt: null }),
+          payment({ id: '4', outTradeNo: 'gone' }),
+        ],
+        refunds: [],
+      },
     );
     expect(r.matched).toBe(1);
     expect(r.discrepancies.map((d) => [d.kind, d.outTradeNo])).toEqual([

@@ -42,11 +42,24 @@ describe('orders and payments stay consistent through events (real Kafka)', () =
 
   it('a completed order (delivered twice, beside a malformed event) can be paid once; the payment and refund are published', async () => {
     const orderId = randomUUID();
-    const event = { id: randomUUID(), type: 'order.completed' as const, version: 1 as const, tenantId: tenant, orderId, occurredAt: new Date().toISOString(), data: { amount: 2345, currency: 'CNY', description: 'EV charging 12.3 kWh' } };
-    await bus.publish(names.topic(ORDER_EVENTS_TOPIC), [encodeOrderEvent(event), { key: orderId, value: '{"type":"order.completed","broken":true}' }, encodeOrderEvent(event)]);
+    const event = {
+      id: randomUUID(),
+      type: 'order.completed' as const,
+      version: 1 as const,
+      tenantId: tenant,
+      orderId,
+      occurredAt: new Date().toISOString(),
+      data: { amount: 2345, currency: 'CNY', description: 'EV charging 12.3 kWh' },
+    };
+    await bus.publish(names.topic(ORDER_EVENTS_TOPIC), [
+      encodeOrderEvent(event),
+      { key: orderId, value: '{"type":"order.completed","broken":true}' },
+      encodeOrderEvent(event),
+    ]);
     await eventually(async () => (await h.store.payableOrder(tenant, orderId))?.amount === 2345, { what: 'payable order', timeoutMs: 30_000 });
     const token = await h.token(tenant);
-    const c = (await h.gql(CREATE, { token, variables: { i: { orderId, method: 'ALIPAY_QR', idempotencyKey: `key-${randomUUID()}` } } })).body.data.createPayment;
+    const c = (await h.gql(CREATE, { token, variables: { i: { orderId, method: 'ALIPAY_QR', idempotencyKey: `key-${randomUUID()}` } } })).body.data
+      .createPayment;
     expect(c.payment.amount.minor).toBe(2345);
     h.alipay.pay(c.payment.outTradeNo);
     await eventually(async () => (await h.gql(PAYMENT, { token, variables: { id: c.payment.id } })).body.data.payment.state === 'SUCCEEDED');
@@ -61,7 +74,8 @@ describe('orders and payments stay consistent through events (real Kafka)', () =
     expect(mine[0]).toMatchObject({ tenantId: tenant, paymentId: c.payment.id, data: { amount: 2345, channel: 'ALIPAY', method: 'ALIPAY_QR' } });
     expect(mine[1]).toMatchObject({ data: { amount: 345, refundedTotal: 345, paidAmount: 2345, fullyRefunded: false } });
     // a second payment for the paid order is refused
-    const again = (await h.gql(CREATE, { token, variables: { i: { orderId, method: 'WECHAT_NATIVE', idempotencyKey: `key-${randomUUID()}` } } })).body.data.createPayment;
+    const again = (await h.gql(CREATE, { token, variables: { i: { orderId, method: 'WECHAT_NATIVE', idempotencyKey: `key-${randomUUID()}` } } })).body.data
+      .createPayment;
     expect(again.userErrors[0].code).toBe('ORDER_ALREADY_PAID');
   });
 });

@@ -39,7 +39,16 @@ export async function startHarness(o: { resilience?: ResilienceOptions; merchant
   const channels = {
     ALIPAY: new ResilientChannel(new AlipayChannel({ ...alipay.credentials, gatewayUrl, timeoutMs: 2000 }), { backoffMs: 20, ...o.resilience }),
     WECHATPAY: new ResilientChannel(
-      new WechatPayChannel({ appId: w.appId, mchId: w.mchId, merchantSerialNo: w.merchantSerialNo, merchantPrivateKey: w.merchantPrivateKey, apiV3Key: w.apiV3Key, platformKeys: { [w.platformPublicKeyId]: w.platformPublicKey }, baseUrl: wxBase, timeoutMs: 2000 }),
+      new WechatPayChannel({
+        appId: w.appId,
+        mchId: w.mchId,
+        merchantSerialNo: w.merchantSerialNo,
+        merchantPrivateKey: w.merchantPrivateKey,
+        apiV3Key: w.apiV3Key,
+        platformKeys: { [w.platformPublicKeyId]: w.platformPublicKey },
+        baseUrl: wxBase,
+        timeoutMs: 2000,
+      }),
       { backoffMs: 20, ...o.resilience },
     ),
   };
@@ -61,7 +70,15 @@ export async function startHarness(o: { resilience?: ResilienceOptions; merchant
     baseUrl,
     channels,
     token: (tenantId, t = {}) =>
-      router.issue({ subject: t.subject ?? `user-${tenantId.slice(0, 8)}`, kind: 'user', tenantId, roles: ['TEST'], permissions: t.permissions ?? ALL_PERMISSIONS, dataScope: t.dataScope ?? 'TENANT', visibleTenantIds: [tenantId] }),
+      router.issue({
+        subject: t.subject ?? `user-${tenantId.slice(0, 8)}`,
+        kind: 'user',
+        tenantId,
+        roles: ['TEST'],
+        permissions: t.permissions ?? ALL_PERMISSIONS,
+        dataScope: t.dataScope ?? 'TENANT',
+        visibleTenantIds: [tenantId],
+      }),
     gql: async (query, g = {}) => {
       const res = await fetch(`${baseUrl}/graphql`, {
         method: 'POST',
@@ -72,7 +89,18 @@ export async function startHarness(o: { resilience?: ResilienceOptions; merchant
     },
     payableOrder: async (tenantId, amount, p = {}) => {
       const orderId = randomUUID();
-      await store.recordPayableOrder({ tenantId, orderId, stationId: null, userId: p.userId ?? null, amount, currency: 'CNY', description: 'EV charging', status: 'PAYABLE', eventId: randomUUID(), completedAt: new Date() });
+      await store.recordPayableOrder({
+        tenantId,
+        orderId,
+        stationId: null,
+        userId: p.userId ?? null,
+        amount,
+        currency: 'CNY',
+        description: 'EV charging',
+        status: 'PAYABLE',
+        eventId: randomUUID(),
+        completedAt: new Date(),
+      });
       return orderId;
     },
     stop: async () => {

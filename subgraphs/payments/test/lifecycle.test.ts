@@ -43,9 +43,17 @@ describe('payment state machine', () => {
   });
 
   it('never marks paid on another amount, nor a second payment of one order; a late success of a closed payment is flagged', () => {
-    expect(decideTrade(aPayment(), trade({ amount: 2344 }), { otherSucceeded: false, now })).toEqual({ kind: 'FLAG', flag: 'AMOUNT_MISMATCH', outcome: 'AMOUNT_MISMATCH' });
+    expect(decideTrade(aPayment(), trade({ amount: 2344 }), { otherSucceeded: false, now })).toEqual({
+      kind: 'FLAG',
+      flag: 'AMOUNT_MISMATCH',
+      outcome: 'AMOUNT_MISMATCH',
+    });
     expect(decideTrade(aPayment(), trade(), { otherSucceeded: true, now })).toEqual({ kind: 'FLAG', flag: 'DOUBLE_PAID', outcome: 'NO_CHANGE' });
-    expect(decideTrade(aPayment({ state: 'CLOSED' }), trade(), { otherSucceeded: false, now })).toEqual({ kind: 'FLAG', flag: 'STATE_CONFLICT', outcome: 'NO_CHANGE' });
+    expect(decideTrade(aPayment({ state: 'CLOSED' }), trade(), { otherSucceeded: false, now })).toEqual({
+      kind: 'FLAG',
+      flag: 'STATE_CONFLICT',
+      outcome: 'NO_CHANGE',
+    });
     expect(decideTrade(aPayment({ state: 'SUCCEEDED' }), trade(), { otherSucceeded: false, now })).toEqual({ kind: 'NONE' });
   });
 
@@ -57,7 +65,10 @@ describe('payment state machine', () => {
 
   it('refunds: a processing refund succeeds or fails once; the order is refunded in part or whole', () => {
     expect(decideRefund({ state: 'PROCESSING' }, { outRefundNo: 'R', state: 'SUCCEEDED', channelRefundNo: 'x' })).toEqual({ kind: 'SUCCEED' });
-    expect(decideRefund({ state: 'PROCESSING' }, { outRefundNo: 'R', state: 'FAILED', channelRefundNo: null })).toEqual({ kind: 'FAIL', reason: 'refused by the channel' });
+    expect(decideRefund({ state: 'PROCESSING' }, { outRefundNo: 'R', state: 'FAILED', channelRefundNo: null })).toEqual({
+      kind: 'FAIL',
+      reason: 'refused by the channel',
+    });
     expect(decideRefund({ state: 'SUCCEEDED' }, { outRefundNo: 'R', state: 'FAILED', channelRefundNo: null })).toEqual({ kind: 'NONE' });
     expect(payableStatusAfterRefunds(345, 2345)).toBe('PARTIALLY_REFUNDED');
     expect(payableStatusAfterRefunds(2345, 2345)).toBe('REFUNDED');
@@ -68,7 +79,13 @@ describe('payment state machine', () => {
     for (const e of [paymentSucceeded(p, trade(), now, now), refundSucceeded(p, { id: '2b2b2b2b-8b1a-4c7e-9a55-0d3c1e2f4a5b', amount: 345 }, 345, now)]) {
       expect(PaymentEvent.safeParse(e).success).toBe(true);
     }
-    expect(paymentSucceeded(p, trade(), now, now)).toMatchObject({ type: 'payment.succeeded', paymentId: p.id, data: { amount: 2345, paidAt: now.toISOString() } });
-    expect(refundSucceeded(p, { id: '2b2b2b2b-8b1a-4c7e-9a55-0d3c1e2f4a5b', amount: 345 }, 345, now)).toMatchObject({ data: { refundedTotal: 345, paidAmount: 2345, fullyRefunded: false } });
+    expect(paymentSucceeded(p, trade(), now, now)).toMatchObject({
+      type: 'payment.succeeded',
+      paymentId: p.id,
+      data: { amount: 2345, paidAt: now.toISOString() },
+    });
+    expect(refundSucceeded(p, { id: '2b2b2b2b-8b1a-4c7e-9a55-0d3c1e2f4a5b', amount: 345 }, 345, now)).toMatchObject({
+      data: { refundedTotal: 345, paidAmount: 2345, fullyRefunded: false },
+    });
   });
 });

@@ -19,7 +19,10 @@ describe('payments over GraphQL against the channel sandboxes', () => {
   afterAll(() => h?.stop());
 
   const create = async (orderId: string, method: string, o: { token?: string; idempotencyKey?: string; openId?: string } = {}) => {
-    const r = await h.gql(CREATE, { token: o.token ?? tokA, variables: { i: { orderId, method, idempotencyKey: o.idempotencyKey ?? key(), openId: o.openId } } });
+    const r = await h.gql(CREATE, {
+      token: o.token ?? tokA,
+      variables: { i: { orderId, method, idempotencyKey: o.idempotencyKey ?? key(), openId: o.openId } },
+    });
     expect(r.body.errors).toBeUndefined();
     return r.body.data.createPayment;
   };
@@ -38,7 +41,9 @@ describe('payments over GraphQL against the channel sandboxes', () => {
     expect((await paymentOf(c.payment.id)).channelTradeNo).toBe(h.alipay.trade(c.payment.outTradeNo)?.tradeNo);
     const order = await h.owner.raw('select status from payments.payable_orders where order_id = ?', [orderId]);
     expect(order.rows[0].status).toBe('PAID');
-    expect(await count("select count(*) as n from payments.outbox where payload->>'paymentId' = ? and payload->>'type' = 'payment.succeeded'", [c.payment.id])).toBe(1);
+    expect(
+      await count("select count(*) as n from payments.outbox where payload->>'paymentId' = ? and payload->>'type' = 'payment.succeeded'", [c.payment.id]),
+    ).toBe(1);
     // a duplicate delivery of the same notification changes nothing
     h.alipay.renotify(c.payment.outTradeNo);
     await eventually(async () => h.alipay.trade(c.payment.outTradeNo)!.notifications[0].attempts >= 2);
@@ -76,7 +81,10 @@ describe('payments over GraphQL against the channel sandboxes', () => {
   it('refuses orders it has not seen completed, and needs order:write', async () => {
     expect((await create(randomUUID(), 'ALIPAY_QR')).userErrors[0].code).toBe('ORDER_NOT_PAYABLE');
     const reader = await h.token(tenantA, { permissions: ['payment:read'] });
-    const r = await h.gql(CREATE, { token: reader, variables: { i: { orderId: await h.payableOrder(tenantA, 100), method: 'ALIPAY_QR', idempotencyKey: key() } } });
+    const r = await h.gql(CREATE, {
+      token: reader,
+      variables: { i: { orderId: await h.payableOrder(tenantA, 100), method: 'ALIPAY_QR', idempotencyKey: key() } },
+    });
     expect(r.body.errors[0].extensions.code).toBe('FORBIDDEN');
     expect((await h.gql('{ payments { edges { node { id } } } }')).status).toBe(401);
   });
@@ -84,13 +92,31 @@ describe('payments over GraphQL against the channel sandboxes', () => {
   it('rejects and counts forged notifications (both channels), and never changes a payment for them', async () => {
     const c = await create(await h.payableOrder(tenantA, 600), 'ALIPAY_QR');
     const before = await count('select count(*) as n from payments.notification_rejections', []);
-    const forged = new URLSearchParams({ notify_id: 'x1', app_id: h.alipay.credentials.appId, sign_type: 'RSA2', sign: Buffer.alloc(256, 1).toString('base64'), out_trade_no: c.payment.outTradeNo, trade_status: 'TRADE_SUCCESS', total_amount: '6.00' });
-    const ra = await fetch(`${h.baseUrl}/notify/alipay`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: forged.toString() });
+    const forged = new URLSearchParams({
+      notify_id: 'x1',
+      app_id: h.alipay.credentials.appId,
+      sign_type: 'RSA2',
+      sign: Buffer.alloc(256, 1).toString('base64'),
+      out_trade_no: c.payment.outTradeNo,
+      trade_status: 'TRADE_SUCCESS',
+      total_amount: '6.00',
+    });
+    const ra = await fetch(`${h.baseUrl}/notify/alipay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: forged.toString(),
+    });
     expect(ra.status).toBe(400);
     expect(await ra.text()).toBe('fail');
     const rw = await fetch(`${h.baseUrl}/notify/wechatpay`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'wechatpay-serial': h.wechat.credentials.platformPublicKeyId, 'wechatpay-timestamp': String(Math.floor(Date.now() / 1000)), 'wechatpay-nonce': 'n', 'wechatpay-signature': 'AAAA' },
+      headers: {
+        'content-type': 'application/json',
+        'wechatpay-serial': h.wechat.credentials.platformPublicKeyId,
+        'wechatpay-timestamp': String(Math.floor(Date.now() / 1000)),
+        'wechatpay-nonce': 'n',
+        'wechatpay-signature': 'AAAA',
+      },
       body: JSON.stringify({ id: 'forged', event_type: 'TRANSACTION.SUCCESS', resource: {} }),
     });
     expect(rw.status).toBe(401);
@@ -105,20 +131,46 @@ describe('payments over GraphQL against the channel sandboxes', () => {
     h.wechat.pay(c.payment.outTradeNo, { notifyAmountFen: 1 });
     await eventually(async () => (await paymentOf(c.payment.id)).flags.includes('AMOUNT_MISMATCH'), { what: 'flag' });
     expect((await paymentOf(c.payment.id)).state).toBe('PAYING');
-    expect(await count("select count(*) as n from payments.notifications where out_trade_no = ? and outcome = 'AMOUNT_MISMATCH'", [c.payment.outTradeNo])).toBe(1);
+    expect(await count("select count(*) as n from payments.notifications where out_trade_no = ? and outcome = 'AMOUNT_MISMATCH'", [c.payment.outTradeNo])).toBe(
+      1,
+    );
   });
 
   it('out of order: a late CLOSED or WAITING after SUCCEEDED changes nothing; a late success on a closed payment is flagged', async () => {
     const c = await create(await h.payableOrder(tenantA, 700), 'ALIPAY_QR');
     const no = c.payment.outTradeNo;
     const n = (id: string) => ({ channel: 'ALIPAY' as const, notifyId: id });
-    expect(await h.store.applyTradeResult(tenantA, { outTradeNo: no, state: 'SUCCEEDED', amount: 700, channelTradeNo: 't1', paidAt: new Date(), notification: n(`${no}-2`) })).toBe('APPLIED');
-    expect(await h.store.applyTradeResult(tenantA, { outTradeNo: no, state: 'CLOSED', amount: 700, channelTradeNo: 't1', paidAt: null, notification: n(`${no}-1`) })).toBe('NO_CHANGE');
-    expect(await h.store.applyTradeResult(tenantA, { outTradeNo: no, state: 'WAITING', amount: 700, channelTradeNo: 't1', paidAt: null, notification: n(`${no}-0`) })).toBe('NO_CHANGE');
+    expect(
+      await h.store.applyTradeResult(tenantA, {
+        outTradeNo: no,
+        state: 'SUCCEEDED',
+        amount: 700,
+        channelTradeNo: 't1',
+        paidAt: new Date(),
+        notification: n(`${no}-2`),
+      }),
+    ).toBe('APPLIED');
+    expect(
+      await h.store.applyTradeResult(tenantA, { outTradeNo: no, state: 'CLOSED', amount: 700, channelTradeNo: 't1', paidAt: null, notification: n(`${no}-1`) }),
+    ).toBe('NO_CHANGE');
+    expect(
+      await h.store.applyTradeResult(tenantA, {
+        outTradeNo: no,
+        state: 'WAITING',
+        amount: 700,
+        channelTradeNo: 't1',
+        paidAt: null,
+        notification: n(`${no}-0`),
+      }),
+    ).toBe('NO_CHANGE');
     expect((await paymentOf(c.payment.id)).state).toBe('SUCCEEDED');
     const d = await create(await h.payableOrder(tenantA, 700), 'ALIPAY_QR');
-    expect(await h.store.applyTradeResult(tenantA, { outTradeNo: d.payment.outTradeNo, state: 'CLOSED', amount: 700, channelTradeNo: null, paidAt: null })).toBe('APPLIED');
-    expect(await h.store.applyTradeResult(tenantA, { outTradeNo: d.payment.outTradeNo, state: 'SUCCEEDED', amount: 700, channelTradeNo: 'x', paidAt: new Date() })).toBe('NO_CHANGE');
+    expect(
+      await h.store.applyTradeResult(tenantA, { outTradeNo: d.payment.outTradeNo, state: 'CLOSED', amount: 700, channelTradeNo: null, paidAt: null }),
+    ).toBe('APPLIED');
+    expect(
+      await h.store.applyTradeResult(tenantA, { outTradeNo: d.payment.outTradeNo, state: 'SUCCEEDED', amount: 700, channelTradeNo: 'x', paidAt: new Date() }),
+    ).toBe('NO_CHANGE');
     expect((await paymentOf(d.payment.id)).flags).toContain('STATE_CONFLICT');
   });
 
@@ -131,7 +183,9 @@ describe('payments over GraphQL against the channel sandboxes', () => {
     expect(r.errors).toBe(0);
     expect((await paymentOf(paid.payment.id)).state).toBe('SUCCEEDED');
     expect((await paymentOf(failed.payment.id)).state).toBe('FAILED');
-    expect(await count("select count(*) as n from payments.outbox where payload->>'paymentId' = ? and payload->>'type' = 'payment.failed'", [failed.payment.id])).toBe(1);
+    expect(
+      await count("select count(*) as n from payments.outbox where payload->>'paymentId' = ? and payload->>'type' = 'payment.failed'", [failed.payment.id]),
+    ).toBe(1);
   });
 
   it('an unpaid payment past its expiry is closed at the channel and here', async () => {
@@ -150,7 +204,9 @@ describe('payments over GraphQL against the channel sandboxes', () => {
     const c = await create(await h.payableOrder(tenantA, 1000), 'ALIPAY_QR');
     h.alipay.pay(c.payment.outTradeNo);
     await eventually(async () => (await paymentOf(c.payment.id)).state === 'SUCCEEDED');
-    const refund = async (amount: number, k = key()) => (await h.gql(REFUND, { token: tokA, variables: { i: { paymentId: c.payment.id, amountMinor: amount, reason: 'unused energy', idempotencyKey: k } } })).body.data.refundPayment;
+    const refund = async (amount: number, k = key()) =>
+      (await h.gql(REFUND, { token: tokA, variables: { i: { paymentId: c.payment.id, amountMinor: amount, reason: 'unused energy', idempotencyKey: k } } }))
+        .body.data.refundPayment;
     const k1 = key();
     const r1 = await refund(300, k1);
     expect(r1.userErrors).toEqual([]);
@@ -162,11 +218,17 @@ describe('payments over GraphQL against the channel sandboxes', () => {
     const p = await paymentOf(c.payment.id);
     expect(p.refundedAmount.minor).toBe(1000);
     expect(p.refunds.map((r: any) => r.amount.minor).sort()).toEqual([300, 700]);
-    const order = await h.owner.raw("select status from payments.payable_orders where order_id = (select order_id from payments.payments where id = ?)", [c.payment.id]);
+    const order = await h.owner.raw('select status from payments.payable_orders where order_id = (select order_id from payments.payments where id = ?)', [
+      c.payment.id,
+    ]);
     expect(order.rows[0].status).toBe('REFUNDED');
-    expect(await count("select count(*) as n from payments.outbox where payload->>'paymentId' = ? and payload->>'type' = 'refund.succeeded'", [c.payment.id])).toBe(2);
+    expect(
+      await count("select count(*) as n from payments.outbox where payload->>'paymentId' = ? and payload->>'type' = 'refund.succeeded'", [c.payment.id]),
+    ).toBe(2);
     // fully refunded, Alipay closes the trade and notifies TRADE_CLOSED: a later state than ours, applied as no change
-    await eventually(async () => h.alipay.trade(c.payment.outTradeNo)!.notifications.find((n) => n.status === 'TRADE_CLOSED')?.acknowledged, { what: 'TRADE_CLOSED acknowledged' });
+    await eventually(async () => h.alipay.trade(c.payment.outTradeNo)!.notifications.find((n) => n.status === 'TRADE_CLOSED')?.acknowledged, {
+      what: 'TRADE_CLOSED acknowledged',
+    });
     expect(await count("select count(*) as n from payments.notifications where out_trade_no = ? and outcome = 'NO_CHANGE'", [c.payment.outTradeNo])).toBe(1);
     expect((await paymentOf(c.payment.id)).state).toBe('SUCCEEDED');
   });
@@ -176,7 +238,9 @@ describe('payments over GraphQL against the channel sandboxes', () => {
     h.wechat.pay(c.payment.outTradeNo);
     await eventually(async () => (await paymentOf(c.payment.id)).state === 'SUCCEEDED');
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => h.gql(REFUND, { token: tokA, variables: { i: { paymentId: c.payment.id, amountMinor: 400, reason: 'r', idempotencyKey: key() } } })),
+      Array.from({ length: 5 }, () =>
+        h.gql(REFUND, { token: tokA, variables: { i: { paymentId: c.payment.id, amountMinor: 400, reason: 'r', idempotencyKey: key() } } }),
+      ),
     );
     const accepted = results.map((r) => r.body.data.refundPayment).filter((r) => r.userErrors.length === 0);
     expect(accepted).toHaveLength(2);
@@ -196,7 +260,7 @@ describe('payments over GraphQL against the channel sandboxes', () => {
     expect(f.body.errors[0].extensions.code).toBe('FORBIDDEN');
   });
 
-  it("a channel error is reported as such, never as a success", async () => {
+  it('a channel error is reported as such, never as a success', async () => {
     h.alipay.setFault('http500');
     try {
       const c = await create(await h.payableOrder(tenantA, 100), 'ALIPAY_QR');
@@ -207,7 +271,7 @@ describe('payments over GraphQL against the channel sandboxes', () => {
     }
   });
 
-  it("tenants see only their own payments, and a notification finds the tenant from the trade, not the body", async () => {
+  it('tenants see only their own payments, and a notification finds the tenant from the trade, not the body', async () => {
     const c = await create(await h.payableOrder(tenantB, 300), 'ALIPAY_QR', { token: tokB });
     expect(await paymentOf(c.payment.id, tokA)).toBeNull();
     expect((await paymentOf(c.payment.id, tokB)).id).toBe(c.payment.id);
@@ -233,7 +297,10 @@ describe('payments over GraphQL against the channel sandboxes', () => {
     const page1 = first.body.data.payments;
     expect(page1.edges).toHaveLength(2);
     expect(page1.pageInfo.hasNextPage).toBe(true);
-    const next = await h.gql('query($a: String) { payments(first: 2, after: $a) { edges { node { id } } } }', { token: tokA, variables: { a: page1.pageInfo.endCursor } });
+    const next = await h.gql('query($a: String) { payments(first: 2, after: $a) { edges { node { id } } } }', {
+      token: tokA,
+      variables: { a: page1.pageInfo.endCursor },
+    });
     const ids2 = next.body.data.payments.edges.map((e: any) => e.node.id);
     expect(ids2).toHaveLength(2);
     expect(ids2).not.toContain(page1.edges[0].node.id);

@@ -34,13 +34,15 @@ describe('statement reconciliation against the sandboxes’ daily statements', (
     const created = (await h.gql(CREATE, { token, variables: { i: { orderId, method, idempotencyKey: key() } } })).body.data.createPayment;
     const c = created.payment;
     // APP pay: the trade exists at Alipay once the app hands it the order string
-    if (method === 'ALIPAY_APP') expect((await fetch(`${h.alipay.baseUrl()}/sandbox/app-pay`, { method: 'POST', body: created.clientParams.orderString })).status).toBe(200);
+    if (method === 'ALIPAY_APP')
+      expect((await fetch(`${h.alipay.baseUrl()}/sandbox/app-pay`, { method: 'POST', body: created.clientParams.orderString })).status).toBe(200);
     const sb = method.startsWith('ALIPAY') ? h.alipay : h.wechat;
     sb.pay(c.outTradeNo, { notify: o.notify });
     if (o.notify !== false) await eventually(async () => (await h.gql(PAYMENT, { token, variables: { id: c.id } })).body.data.payment.state === 'SUCCEEDED');
     return c as { id: string; outTradeNo: string };
   };
-  const run = async (channel: string, date = today, token = tokA) => (await h.gql(RUN, { token, variables: { c: channel, d: date } })).body.data.runStatementReconciliation;
+  const run = async (channel: string, date = today, token = tokA) =>
+    (await h.gql(RUN, { token, variables: { c: channel, d: date } })).body.data.runStatementReconciliation;
   const discrepancies = async (f: object, token = tokA) => (await h.gql(DISCREPANCIES, { token, variables: { f } })).body.data.statementDiscrepancies;
 
   it('finds each kind of discrepancy, persists them for review, and is idempotent per date', async () => {
@@ -54,7 +56,13 @@ describe('statement reconciliation against the sandboxes’ daily statements', (
     const notifyLost = await paid(tenantA, tokA, 4000, 'ALIPAY_APP', { notify: false });
     // a trade this platform never recorded, paid at the channel
     const stranger = randomBytes(16).toString('hex');
-    await new AlipayChannel({ ...h.alipay.credentials, gatewayUrl: `${h.alipay.baseUrl()}/gateway.do` }).createTrade({ outTradeNo: stranger, method: 'ALIPAY_QR', amount: 500, description: 'x', notifyUrl: 'http://127.0.0.1:9/none' });
+    await new AlipayChannel({ ...h.alipay.credentials, gatewayUrl: `${h.alipay.baseUrl()}/gateway.do` }).createTrade({
+      outTradeNo: stranger,
+      method: 'ALIPAY_QR',
+      amount: 500,
+      description: 'x',
+      notifyUrl: 'http://127.0.0.1:9/none',
+    });
     h.alipay.pay(stranger, { notify: false });
     // another tenant's payment in the same merchant statement: not tenant A's business
     const other = await paid(tenantB, tokB, 700, 'ALIPAY_QR');
@@ -66,7 +74,11 @@ describe('statement reconciliation against the sandboxes’ daily statements', (
     expect(d1.totals).toEqual({ count: 4, unresolved: 4, missingLocally: 1, missingAtChannel: 1, amountMismatch: 1, statusMismatch: 1 });
     const byKind = Object.fromEntries(d1.edges.map((e: any) => [e.node.kind, e.node]));
     expect(byKind.MISSING_LOCALLY).toMatchObject({ outTradeNo: stranger, channelAmount: { minor: 500 }, localAmount: null });
-    expect(byKind.AMOUNT_MISMATCH).toMatchObject({ outTradeNo: wrongAmount.outTradeNo, localAmount: { minor: 2000, currency: 'CNY', formatted: '20.00' }, channelAmount: { minor: 1999 } });
+    expect(byKind.AMOUNT_MISMATCH).toMatchObject({
+      outTradeNo: wrongAmount.outTradeNo,
+      localAmount: { minor: 2000, currency: 'CNY', formatted: '20.00' },
+      channelAmount: { minor: 1999 },
+    });
     expect(byKind.MISSING_AT_CHANNEL).toMatchObject({ outTradeNo: notBilled.outTradeNo, localAmount: { minor: 3000 }, channelAmount: null });
     expect(byKind.STATUS_MISMATCH).toMatchObject({ outTradeNo: notifyLost.outTradeNo, localState: 'PAYING', channelState: 'SUCCEEDED' });
     expect(d1.edges.map((e: any) => e.node.outTradeNo)).not.toContain(other.outTradeNo);
@@ -90,8 +102,12 @@ describe('statement reconciliation against the sandboxes’ daily statements', (
     const res = (await h.gql(RESOLVE, { token: tokA, variables: { id, n: 'test trade from the sandbox console' } })).body.data.resolveStatementDiscrepancy;
     expect(res.userErrors).toEqual([]);
     expect(res.discrepancy.resolutionNote).toBe('test trade from the sandbox console');
-    expect((await h.gql(RESOLVE, { token: tokA, variables: { id, n: 'again' } })).body.data.resolveStatementDiscrepancy.userErrors[0].code).toBe('ALREADY_RESOLVED');
-    expect((await h.gql(RESOLVE, { token: tokB, variables: { id, n: 'not mine' } })).body.data.resolveStatementDiscrepancy.userErrors[0].code).toBe('NOT_FOUND');
+    expect((await h.gql(RESOLVE, { token: tokA, variables: { id, n: 'again' } })).body.data.resolveStatementDiscrepancy.userErrors[0].code).toBe(
+      'ALREADY_RESOLVED',
+    );
+    expect((await h.gql(RESOLVE, { token: tokB, variables: { id, n: 'not mine' } })).body.data.resolveStatementDiscrepancy.userErrors[0].code).toBe(
+      'NOT_FOUND',
+    );
     expect((await discrepancies({ resolved: false })).totals.unresolved).toBe(2);
 
     // tenant B reconciles its own trade and sees none of A's
@@ -114,11 +130,21 @@ describe('statement reconciliation against the sandboxes’ daily statements', (
     const tenantC = randomUUID();
     const c = await paid(tenantC, await h.token(tenantC), 1200, 'WECHAT_NATIVE');
     // "tomorrow", so yesterday is today: the sandboxes' statements of today are what it reconciles
-    const svc = new PaymentService({ store: h.store, channels: h.channels, notifyUrls: { ALIPAY: 'http://x', WECHATPAY: 'http://x' }, log: logger, merchantTenantId: tenantA, now: () => new Date(Date.now() + 24 * 3600_000) });
+    const svc = new PaymentService({
+      store: h.store,
+      channels: h.channels,
+      notifyUrls: { ALIPAY: 'http://x', WECHATPAY: 'http://x' },
+      log: logger,
+      merchantTenantId: tenantA,
+      now: () => new Date(Date.now() + 24 * 3600_000),
+    });
     const first = await svc.reconcileYesterday();
     expect(first.date).toBe(today);
     expect(first.runs).toBeGreaterThanOrEqual(1);
-    const runs = await h.owner.raw('select tenant_id, channel, status, matched, discrepancies from payments.statement_runs where statement_date = ? and tenant_id = ?', [today, tenantC]);
+    const runs = await h.owner.raw(
+      'select tenant_id, channel, status, matched, discrepancies from payments.statement_runs where statement_date = ? and tenant_id = ?',
+      [today, tenantC],
+    );
     expect(runs.rows).toEqual([expect.objectContaining({ channel: 'WECHATPAY', status: 'COMPLETED', matched: 1, discrepancies: 0 })]);
     expect(c.outTradeNo).toBeTruthy();
     // completed days are left alone

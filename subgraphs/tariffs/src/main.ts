@@ -27,7 +27,13 @@ runSubgraphMain({
   consumes: [{ topic: TARIFF_EVENTS_TOPIC, partitions: TARIFF_EVENTS_PARTITIONS }],
   consumers: async ({ bus, logger, names }) => {
     // Its own group per instance: every instance must see every change.
-    const sub = await startCacheInvalidation({ bus, cache, logger, topic: names.topic(TARIFF_EVENTS_TOPIC), groupId: names.group(`tariffs-cache-${instanceId}`) });
+    const sub = await startCacheInvalidation({
+      bus,
+      cache,
+      logger,
+      topic: names.topic(TARIFF_EVENTS_TOPIC),
+      groupId: names.group(`tariffs-cache-${instanceId}`),
+    });
     await sub.ready;
     return [sub];
   },

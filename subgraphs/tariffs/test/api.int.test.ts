@@ -68,7 +68,9 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
     expect(refused).toHaveLength(8);
     expect(refused[0].data.createTariffPlan.userErrors[0]).toMatchObject({ code: 'PLAN_LIMIT_REACHED', field: 'stationId' });
     // retiring one frees a slot
-    const retire = await h.gql('mutation($id: ID!) { retireTariffPlan(planId: $id) { plan { status } userErrors { code } } }', admin, { id: ok[0].data.createTariffPlan.plan.id });
+    const retire = await h.gql('mutation($id: ID!) { retireTariffPlan(planId: $id) { plan { status } userErrors { code } } }', admin, {
+      id: ok[0].data.createTariffPlan.plan.id,
+    });
     expect(retire.body.data.retireTariffPlan.plan.status).toBe('RETIRED');
     await createOk(aTariff({ stationId: station2, name: 'P-after-retire' }));
     expect((await create(aTariff({ stationId: station2, name: 'P-17' }))).data.createTariffPlan.userErrors[0].code).toBe('PLAN_LIMIT_REACHED');
@@ -83,7 +85,9 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
 
     beforeAll(async () => {
       tenantDefault = await createOk(aTariff({ name: 'Tenant default', isDefault: true, segments: [seg('00:00', '24:00', '2.0000', '0.0000')] }));
-      stationDefault = await createOk(aTariff({ stationId: station, name: 'Station default', isDefault: true, segments: [seg('00:00', '24:00', '3.0000', '0.0000')] }));
+      stationDefault = await createOk(
+        aTariff({ stationId: station, name: 'Station default', isDefault: true, segments: [seg('00:00', '24:00', '3.0000', '0.0000')] }),
+      );
       bound = await createOk(aTariff({ stationId: station, name: 'Example plan' }));
       const b = await h.gql(BIND, admin, { input: h.registered({ chargerId: boundCharger, stationId: station, protocol: 'OCPP16', planId: bound }) });
       expect(b.body.data.bindChargerTariff.userErrors).toEqual([]);
@@ -112,8 +116,16 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
         electricityAmount: { minor: 1530, formatted: '15.30' },
         serviceAmount: { minor: 750, formatted: '7.50' },
       });
-      type Item = { start: string; energy: { wh: string }; durationSeconds: string; electricityAmount: { formatted: string }; serviceAmount: { formatted: string } };
-      expect(a.data.priceSession.items.map((i: Item) => [i.start, i.energy.wh, i.durationSeconds, i.electricityAmount.formatted, i.serviceAmount.formatted])).toEqual([
+      type Item = {
+        start: string;
+        energy: { wh: string };
+        durationSeconds: string;
+        electricityAmount: { formatted: string };
+        serviceAmount: { formatted: string };
+      };
+      expect(
+        a.data.priceSession.items.map((i: Item) => [i.start, i.energy.wh, i.durationSeconds, i.electricityAmount.formatted, i.serviceAmount.formatted]),
+      ).toEqual([
         ['00:00', '10000', '3600', '6.80', '3.50'],
         ['08:00', '10000', '3600', '8.50', '4.00'],
       ]);
@@ -123,20 +135,37 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
 
     it('prices with meter samples, and the station default for an unbound charger', async () => {
       const r = await h.gql(PRICE, admin, {
-        input: { chargerId: unboundCharger, stationId: station, startedAt: '2026-03-02T00:00:00Z', stoppedAt: '2026-03-02T01:00:00Z', meterSamples: [{ at: '2026-03-02T00:00:00Z', meterWh: '100' }, { at: '2026-03-02T01:00:00Z', meterWh: '1100.5' }] },
+        input: {
+          chargerId: unboundCharger,
+          stationId: station,
+          startedAt: '2026-03-02T00:00:00Z',
+          stoppedAt: '2026-03-02T01:00:00Z',
+          meterSamples: [
+            { at: '2026-03-02T00:00:00Z', meterWh: '100' },
+            { at: '2026-03-02T01:00:00Z', meterWh: '1100.5' },
+          ],
+        },
       });
-      expect(r.body.data.priceSession).toMatchObject({ source: 'STATION', planId: stationDefault, energy: { wh: '1000.5', kwh: '1.0005' }, total: { minor: 300, formatted: '3.00' }, totalExact: '3.0015' });
+      expect(r.body.data.priceSession).toMatchObject({
+        source: 'STATION',
+        planId: stationDefault,
+        energy: { wh: '1000.5', kwh: '1.0005' },
+        total: { minor: 300, formatted: '3.00' },
+        totalExact: '3.0015',
+      });
     });
 
     it('unbinding falls back to the station default at once (same instance)', async () => {
-      const u = await h.gql('mutation($c: ID!) { unbindChargerTariff(chargerId: $c) { binding { chargerId } userErrors { code } } }', admin, { c: boundCharger });
+      const u = await h.gql('mutation($c: ID!) { unbindChargerTariff(chargerId: $c) { binding { chargerId } userErrors { code } } }', admin, {
+        c: boundCharger,
+      });
       expect(u.body.data.unbindChargerTariff.binding.chargerId).toBe(boundCharger);
       const r = await h.gql(EFFECTIVE, admin, { c: boundCharger, s: station });
       expect(r.body.data.effectiveTariff.source).toBe('STATION');
       await h.gql(BIND, admin, { input: h.registered({ chargerId: boundCharger, stationId: station, protocol: 'OCPP16', planId: bound }) });
     });
 
-    it('a charger cannot be bound to another station\'s plan, and a bound plan cannot be retired', async () => {
+    it("a charger cannot be bound to another station's plan, and a bound plan cannot be retired", async () => {
       const other = await h.gql(BIND, admin, { input: h.registered({ chargerId: randomUUID(), stationId: randomUUID(), protocol: 'OCPP16', planId: bound }) });
       expect(other.body.data.bindChargerTariff.userErrors[0].code).toBe('STATION_MISMATCH');
       const retire = await h.gql('mutation($id: ID!) { retireTariffPlan(planId: $id) { userErrors { code message } } }', admin, { id: bound });
@@ -153,7 +182,9 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
 
     it('no plan at all is a NOT_FOUND error naming the charger', async () => {
       const lonely = await h.token(randomUUID());
-      const r = await h.gql(PRICE, lonely, { input: { chargerId: elsewhere, startedAt: '2026-03-02T00:00:00Z', stoppedAt: '2026-03-02T01:00:00Z', energyWh: '1' } });
+      const r = await h.gql(PRICE, lonely, {
+        input: { chargerId: elsewhere, startedAt: '2026-03-02T00:00:00Z', stoppedAt: '2026-03-02T01:00:00Z', energyWh: '1' },
+      });
       expect(r.body.errors[0].extensions.code).toBe('NOT_FOUND');
       expect(r.body.errors[0].message).toContain(elsewhere);
     });
@@ -163,16 +194,36 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
     it('editing makes a new version; old versions stay readable; sessions across the change use both', async () => {
       const id = await createOk(aTariff({ stationId: station1, name: 'Versioned' }));
       const from = new Date(Math.ceil((Date.now() + 3_600_000) / 900_000) * 900_000); // a quarter-hour, about an hour from now
-      const rev = await h.gql(REVISE, admin, { input: { planId: id, segments: [seg('00:00', '24:00', '2.0000', '0.0000')], effectiveFrom: from.toISOString() } });
+      const rev = await h.gql(REVISE, admin, {
+        input: { planId: id, segments: [seg('00:00', '24:00', '2.0000', '0.0000')], effectiveFrom: from.toISOString() },
+      });
       expect(rev.body.data.reviseTariffPlan.userErrors).toEqual([]);
       expect(rev.body.data.reviseTariffPlan.version).toEqual({ version: 2, effectiveFrom: from.toISOString() });
 
-      const plan = await h.gql(`query($id: ID!) { tariffPlan(id: $id) { versions { version segments { start } } now: versionAt { version } later: versionAt(at: "${new Date(from.getTime() + 1000).toISOString()}") { version } } }`, admin, { id });
-      expect(plan.body.data.tariffPlan).toEqual({ versions: [{ version: 1, segments: [{ start: '00:00' }, { start: '08:00' }, { start: '18:00' }] }, { version: 2, segments: [{ start: '00:00' }] }], now: { version: 1 }, later: { version: 2 } });
+      const plan = await h.gql(
+        `query($id: ID!) { tariffPlan(id: $id) { versions { version segments { start } } now: versionAt { version } later: versionAt(at: "${new Date(from.getTime() + 1000).toISOString()}") { version } } }`,
+        admin,
+        { id },
+      );
+      expect(plan.body.data.tariffPlan).toEqual({
+        versions: [
+          { version: 1, segments: [{ start: '00:00' }, { start: '08:00' }, { start: '18:00' }] },
+          { version: 2, segments: [{ start: '00:00' }] },
+        ],
+        now: { version: 1 },
+        later: { version: 2 },
+      });
 
       const charger = randomUUID();
       await h.gql(BIND, admin, { input: h.registered({ chargerId: charger, stationId: station1, protocol: 'OCPP16', planId: id }) });
-      const r = await h.gql(PRICE, admin, { input: { chargerId: charger, startedAt: new Date(from.getTime() - 1_800_000).toISOString(), stoppedAt: new Date(from.getTime() + 1_800_000).toISOString(), energyWh: '10000' } });
+      const r = await h.gql(PRICE, admin, {
+        input: {
+          chargerId: charger,
+          startedAt: new Date(from.getTime() - 1_800_000).toISOString(),
+          stoppedAt: new Date(from.getTime() + 1_800_000).toISOString(),
+          energyWh: '10000',
+        },
+      });
       expect(r.body.data.priceSession.planVersions).toEqual([1, 2]);
       expect(r.body.data.priceSession.items.map((i: { planVersion: number; energy: { wh: string } }) => [i.planVersion, i.energy.wh])).toEqual(
         expect.arrayContaining([[2, '5000']]),
@@ -200,7 +251,8 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
         {
           code: 'YKC_UNREPRESENTABLE',
           field: 'planId',
-          message: 'plan "Five prices" (version 1) cannot be represented on a YKC charger: the plan has 5 different price pairs (energy price + service fee); YKC chargers hold at most 4 tiers',
+          message:
+            'plan "Five prices" (version 1) cannot be represented on a YKC charger: the plan has 5 different price pairs (energy price + service fee); YKC chargers hold at most 4 tiers',
         },
       ]);
       const ocpp = await h.gql(BIND, admin, { input: h.registered({ ...input, protocol: 'OCPP16' }) });
@@ -211,7 +263,11 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
       const id = await createOk(aTariff({ stationId: station1, name: 'YKC friendly' }));
       const ykc = await h.gql(BIND, admin, { input: h.registered({ chargerId: randomUUID(), stationId: station1, planId: id, protocol: 'YKC' }) });
       expect(ykc.body.data.bindChargerTariff.userErrors).toEqual([]);
-      const model = await h.gql('query($id: ID!) { tariffPlan(id: $id) { versionAt { version ykcBillingModel { representable modelNo tiers { name energyPrice energyRate serviceRate used } slots } } } }', admin, { id });
+      const model = await h.gql(
+        'query($id: ID!) { tariffPlan(id: $id) { versionAt { version ykcBillingModel { representable modelNo tiers { name energyPrice energyRate serviceRate used } slots } } } }',
+        admin,
+        { id },
+      );
       const m = model.body.data.tariffPlan.versionAt.ykcBillingModel;
       expect(m.representable).toBe(true);
       expect(m.slots).toHaveLength(48);
@@ -242,7 +298,9 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
       // Another tenant's charger is not found either (assets answers per tenant).
       const theirs = randomUUID();
       h.chargers.register(theirs, { stationId: station1, protocol: 'OCPP16' }, tenantB);
-      expect((await h.gql(BIND, admin, { input: { chargerId: theirs, planId: id } })).body.data.bindChargerTariff.userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
+      expect((await h.gql(BIND, admin, { input: { chargerId: theirs, planId: id } })).body.data.bindChargerTariff.userErrors).toEqual([
+        expect.objectContaining({ code: 'NOT_FOUND' }),
+      ]);
     });
   });
 
@@ -255,7 +313,9 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
       expect((await h.gql('query($id: ID!) { tariffPlan(id: $id) { id } }', b, { id: aPlan })).body.data.tariffPlan).toBeNull();
       const bind = await h.gql(BIND, b, { input: h.registered({ chargerId: randomUUID(), stationId: station1, protocol: 'OCPP16', planId: aPlan }) });
       expect(bind.body.data.bindChargerTariff.userErrors[0].code).toBe('NOT_FOUND');
-      const price = await h.gql(PRICE, b, { input: { chargerId: randomUUID(), startedAt: '2026-03-02T00:00:00Z', stoppedAt: '2026-03-02T01:00:00Z', energyWh: '1' } });
+      const price = await h.gql(PRICE, b, {
+        input: { chargerId: randomUUID(), startedAt: '2026-03-02T00:00:00Z', stoppedAt: '2026-03-02T01:00:00Z', energyWh: '1' },
+      });
       expect(price.body.errors[0].extensions.code).toBe('NOT_FOUND');
       const retire = await h.gql('mutation($id: ID!) { retireTariffPlan(planId: $id) { userErrors { code } } }', b, { id: aPlan });
       expect(retire.body.data.retireTariffPlan.userErrors[0].code).toBe('NOT_FOUND');
@@ -269,7 +329,7 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
       expect((await h.gql('{ tariffPlans { id } }', await h.token(null))).body.errors[0].extensions.code).toBe('TENANT_CONTEXT_MISSING');
     });
 
-    it('a station manager sees and edits only its stations\' plans (and reads tenant-level ones)', async () => {
+    it("a station manager sees and edits only its stations' plans (and reads tenant-level ones)", async () => {
       const mine = randomUUID();
       const own = await createOk(aTariff({ stationId: mine, name: 'Mine' }));
       const mgr = await h.token(tenantA, { dataScope: 'ASSIGNED_STATIONS', stationIds: [mine] });

@@ -30,9 +30,21 @@ export const wh = (s: string | number): Exact => (typeof s === 'number' ? Exact.
 export const kwh = (n: number): Exact => Exact.int(n * 1000);
 
 /** A createTariffPlan input with overrides. */
-export function aTariff(overrides: Partial<{ stationId: string | null; name: string; currency: string; timezone: string; isDefault: boolean; segments: SegmentInput[]; effectiveFrom: string }> = {}) {
+export function aTariff(
+  overrides: Partial<{
+    stationId: string | null;
+    name: string;
+    currency: string;
+    timezone: string;
+    isDefault: boolean;
+    segments: SegmentInput[];
+    effectiveFrom: string;
+  }> = {},
+) {
   return { name: 'Time of use', currency: 'CNY', isDefault: false, segments: EXAMPLE_SEGMENTS, ...overrides };
 }
 
 /** Five price pairs: more than a YKC charger's four tiers. */
-export const FIVE_PRICES: SegmentInput[] = ['1', '2', '3', '4', '5'].map((p, i) => seg(`${String(i * 4).padStart(2, '0')}:00`, i === 4 ? '24:00' : `${String(i * 4 + 4).padStart(2, '0')}:00`, p));
+export const FIVE_PRICES: SegmentInput[] = ['1', '2', '3', '4', '5'].map((p, i) =>
+  seg(`${String(i * 4).padStart(2, '0')}:00`, i === 4 ? '24:00' : `${String(i * 4 + 4).padStart(2, '0')}:00`, p),
+);

@@ -58,7 +58,16 @@ describe('plan cache invalidation across instances (real Postgres + Kafka)', () 
     const warm = a.srv.cache.stats.invalidations;
     await eventually(
       async () => {
-        await buses[0].publish(topic, [encodeTariffEvent({ id: randomUUID(), version: 1, type: 'tariff.binding_changed', tenantId: randomUUID(), occurredAt: new Date().toISOString(), data: { chargerId: randomUUID(), stationId: null, planId: null } })]);
+        await buses[0].publish(topic, [
+          encodeTariffEvent({
+            id: randomUUID(),
+            version: 1,
+            type: 'tariff.binding_changed',
+            tenantId: randomUUID(),
+            occurredAt: new Date().toISOString(),
+            data: { chargerId: randomUUID(), stationId: null, planId: null },
+          }),
+        ]);
         await new Promise((r) => setTimeout(r, 200));
         return a.srv.cache.stats.invalidations > warm && b.srv.cache.stats.invalidations > 0;
       },
@@ -85,7 +94,9 @@ describe('plan cache invalidation across instances (real Postgres + Kafka)', () 
   };
   /** 10 kWh in a session that starts at `startedAt`. */
   const priceOn = async (h: Harness, startedAt = new Date('2026-03-02T00:00:00Z')) => {
-    const r = await h.gql(PRICE, tokenA, { input: { chargerId: charger, startedAt: startedAt.toISOString(), stoppedAt: new Date(startedAt.getTime() + 3_600_000).toISOString(), energyWh: '10000' } });
+    const r = await h.gql(PRICE, tokenA, {
+      input: { chargerId: charger, startedAt: startedAt.toISOString(), stoppedAt: new Date(startedAt.getTime() + 3_600_000).toISOString(), energyWh: '10000' },
+    });
     if (r.body.errors) throw new Error(JSON.stringify(r.body.errors));
     return r.body.data.priceSession.total.formatted as string;
   };
@@ -97,7 +108,7 @@ describe('plan cache invalidation across instances (real Postgres + Kafka)', () 
     return Date.now() - t0;
   }
 
-  it('a binding change made on instance A reaches instance B\'s cache within a second', async () => {
+  it("a binding change made on instance A reaches instance B's cache within a second", async () => {
     const seen = b.srv.cache.stats.invalidations;
     const cheap = await createPlan('Cheap', '1.0000');
     const dear = await createPlan('Dear', '3.0000');
@@ -131,7 +142,9 @@ describe('plan cache invalidation across instances (real Postgres + Kafka)', () 
     await bind(plan);
     await timeUntil(b, '20.00');
     const from = new Date(Date.now() + 2000);
-    const rev = await a.gql(REVISE, tokenA, { input: { planId: plan, segments: [seg('00:00', '24:00', '4.0000', '0.0000')], effectiveFrom: from.toISOString() } });
+    const rev = await a.gql(REVISE, tokenA, {
+      input: { planId: plan, segments: [seg('00:00', '24:00', '4.0000', '0.0000')], effectiveFrom: from.toISOString() },
+    });
     expect(rev.body.data.reviseTariffPlan.userErrors).toEqual([]);
     // a session after the new version takes effect
     expect(await timeUntil(b, '40.00', new Date(from.getTime() + 60_000))).toBeLessThan(1000);

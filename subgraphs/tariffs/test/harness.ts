@@ -32,7 +32,10 @@ export interface Harness {
 /** Shared signing keys for every harness of one test file (two instances must accept the same tokens). */
 let issuer: Promise<{ issuer: TokenIssuer; verifier: TokenVerifier }> | undefined;
 function keys() {
-  issuer ??= generateSigningKey('router-k').then((k) => ({ issuer: new TokenIssuer(k, 'evcs-router'), verifier: new TokenVerifier({ keys: [k.publicJwk] }, ['evcs-router']) }));
+  issuer ??= generateSigningKey('router-k').then((k) => ({
+    issuer: new TokenIssuer(k, 'evcs-router'),
+    verifier: new TokenVerifier({ keys: [k.publicJwk] }, ['evcs-router']),
+  }));
   return issuer;
 }
 
@@ -48,9 +51,21 @@ export async function startTariffs(knex: Knex, deps: Partial<TariffsDeps> = {}):
     chargers,
     registered: (input) => (chargers.register(input.chargerId, { stationId: input.stationId, protocol: input.protocol }), input),
     token: (tenantId, extra = {}) =>
-      iss.issue({ subject: 'admin', kind: 'user', tenantId, roles: ['OPERATOR_ADMIN'], permissions: ['tariff:read', 'tariff:write'], dataScope: 'TENANT', ...extra }),
+      iss.issue({
+        subject: 'admin',
+        kind: 'user',
+        tenantId,
+        roles: ['OPERATOR_ADMIN'],
+        permissions: ['tariff:read', 'tariff:write'],
+        dataScope: 'TENANT',
+        ...extra,
+      }),
     gql: async (query, token, variables) => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
       return { status: res.status, body: (await res.json()) as any };
     },
     stop: () => srv.stop(),

@@ -36,7 +36,11 @@ describe('tariff events through the outbox (real Postgres + Kafka)', () => {
   });
 
   const pending = async () =>
-    (await owner.raw<{ rows: { payload: TariffEvent; tenant_id: string }[] }>('select payload, tenant_id from tariffs.outbox where published_at is null order by seq')).rows;
+    (
+      await owner.raw<{ rows: { payload: TariffEvent; tenant_id: string }[] }>(
+        'select payload, tenant_id from tariffs.outbox where published_at is null order by seq',
+      )
+    ).rows;
 
   it('a committed change leaves its event in the outbox; a refused one leaves none; a relay started later publishes it once', async () => {
     const created = (await h.gql(CREATE, token, { input: aTariff({ name: 'Outbox plan', isDefault: true }) })).body.data.createTariffPlan;
@@ -60,7 +64,12 @@ describe('tariff events through the outbox (real Postgres + Kafka)', () => {
     const got: TariffEvent[] = [];
     let sub: Subscription | undefined;
     try {
-      sub = await bus.subscribe({ groupId: names.group('check'), topics: [topic], fromBeginning: true, handleBatch: async (ms) => void got.push(...ms.map((m) => decodeTariffEvent(m.value))) });
+      sub = await bus.subscribe({
+        groupId: names.group('check'),
+        topics: [topic],
+        fromBeginning: true,
+        handleBatch: async (ms) => void got.push(...ms.map((m) => decodeTariffEvent(m.value))),
+      });
       await sub.ready;
       const relay = new OutboxRelay({ outbox: new PgOutbox(knex, 'tariffs'), bus, names, logger: silent });
       expect(await relay.runOnce()).toBe(3);

@@ -22,9 +22,7 @@ describe('plan validation', () => {
 
   it('names the overlapping segment by number and times, in the field of the later one', () => {
     const errors = errorsOf([seg('00:00', '08:00'), seg('08:00', '19:00'), seg('20:00', '24:00'), seg('18:00', '20:00')]);
-    expect(errors).toEqual([
-      { code: 'SEGMENT_OVERLAP', field: 'segments[3]', message: 'segment 4 (18:00–20:00) overlaps segment 2 (08:00–19:00) at 18:00' },
-    ]);
+    expect(errors).toEqual([{ code: 'SEGMENT_OVERLAP', field: 'segments[3]', message: 'segment 4 (18:00–20:00) overlaps segment 2 (08:00–19:00) at 18:00' }]);
   });
 
   it('says which part of the day is uncovered', () => {
@@ -54,7 +52,12 @@ describe('plan validation', () => {
   });
 
   it('accepts exactly 96 quarter-hour segments', () => {
-    const all = Array.from({ length: 96 }, (_, i) => seg(`${String(Math.floor(i / 4)).padStart(2, '0')}:${String((i % 4) * 15).padStart(2, '0')}`, i === 95 ? '24:00' : `${String(Math.floor((i + 1) / 4)).padStart(2, '0')}:${String(((i + 1) % 4) * 15).padStart(2, '0')}`));
+    const all = Array.from({ length: 96 }, (_, i) =>
+      seg(
+        `${String(Math.floor(i / 4)).padStart(2, '0')}:${String((i % 4) * 15).padStart(2, '0')}`,
+        i === 95 ? '24:00' : `${String(Math.floor((i + 1) / 4)).padStart(2, '0')}:${String(((i + 1) % 4) * 15).padStart(2, '0')}`,
+      ),
+    );
     expect(validateSegments(all).ok).toBe(true);
   });
 
@@ -81,7 +84,11 @@ describe('plan validation', () => {
 
 describe('versionAt', () => {
   const plan = {
-    versions: [aVersion({ version: 1, effectiveFrom: '2026-01-01T00:00:00Z' }), aVersion({ version: 2, effectiveFrom: '2026-02-01T00:00:00Z' }), aVersion({ version: 3, effectiveFrom: '2026-02-01T00:00:00Z' })],
+    versions: [
+      aVersion({ version: 1, effectiveFrom: '2026-01-01T00:00:00Z' }),
+      aVersion({ version: 2, effectiveFrom: '2026-02-01T00:00:00Z' }),
+      aVersion({ version: 3, effectiveFrom: '2026-02-01T00:00:00Z' }),
+    ],
   };
   it('picks the latest version in force, the higher number on a tie, and the first before any', () => {
     expect(versionAt(plan.versions, Date.parse('2026-01-31T23:59:59.999Z')).version).toBe(1);

@@ -52,7 +52,11 @@ describe('pricing: boundaries, seconds, midnight', () => {
   });
 
   it('a one-second session straddling a boundary is split by the half-second', () => {
-    const p = priceSession(plan, { startedAt: new Date(shanghai('2026-03-02T07:59:59').getTime() + 500), stoppedAt: new Date(shanghai('2026-03-02T08:00:00').getTime() + 500), energyWh: kwh(1) });
+    const p = priceSession(plan, {
+      startedAt: new Date(shanghai('2026-03-02T07:59:59').getTime() + 500),
+      stoppedAt: new Date(shanghai('2026-03-02T08:00:00').getTime() + 500),
+      energyWh: kwh(1),
+    });
     // 0.5 kWh × 1.03 + 0.5 kWh × 1.25 = 1.14
     expect(p.totalExact.toDecimalString()).toBe('1.14');
     expect(p.items.map((i) => i.durationMs)).toEqual([500, 500]);
@@ -97,8 +101,18 @@ describe('pricing: boundaries, seconds, midnight', () => {
 
   it('a session spanning more than a day meets the same segment twice as one item', () => {
     const p = priceSession(plan, { startedAt: shanghai('2026-03-02T00:00:00'), stoppedAt: shanghai('2026-03-04T00:00:00'), energyWh: kwh(48) });
-    expect(p.items.map((i) => [i.segment.start, i.durationMs / 3_600_000])).toEqual([['00:00', 16], ['08:00', 20], ['18:00', 12]]);
-    expect(total(p)).toBe(Exact.int(16).mul(Exact.parse('1.03')).add(Exact.int(20).mul(Exact.parse('1.25'))).add(Exact.int(12).mul(Exact.parse('1.16'))).toFixed(2));
+    expect(p.items.map((i) => [i.segment.start, i.durationMs / 3_600_000])).toEqual([
+      ['00:00', 16],
+      ['08:00', 20],
+      ['18:00', 12],
+    ]);
+    expect(total(p)).toBe(
+      Exact.int(16)
+        .mul(Exact.parse('1.03'))
+        .add(Exact.int(20).mul(Exact.parse('1.25')))
+        .add(Exact.int(12).mul(Exact.parse('1.16')))
+        .toFixed(2),
+    );
   });
 });
 
@@ -152,12 +166,18 @@ describe('pricing: versions change mid-session at effectiveFrom', () => {
     const change = new Date(shanghai('2026-03-02T07:07:30').getTime());
     const plan = aPlan({ versions: [aVersion(), aVersion({ version: 2, effectiveFrom: change, segments: v2segments })] });
     const p = priceSession(plan, { startedAt: shanghai('2026-03-02T07:00:00'), stoppedAt: shanghai('2026-03-02T07:15:00'), energyWh: kwh(15) });
-    expect(p.items.map((i) => [i.version, i.durationMs, i.energyWh.toDecimalString()])).toEqual([[1, 450_000, '7500'], [2, 450_000, '7500']]);
+    expect(p.items.map((i) => [i.version, i.durationMs, i.energyWh.toDecimalString()])).toEqual([
+      [1, 450_000, '7500'],
+      [2, 450_000, '7500'],
+    ]);
   });
 
   it('a version in the future does not touch a session before it; the first version also prices anything before it', () => {
     const plan = aPlan({
-      versions: [aVersion({ effectiveFrom: shanghai('2026-03-02T08:00:00') }), aVersion({ version: 2, effectiveFrom: shanghai('2026-04-01T00:00:00'), segments: v2segments })],
+      versions: [
+        aVersion({ effectiveFrom: shanghai('2026-03-02T08:00:00') }),
+        aVersion({ version: 2, effectiveFrom: shanghai('2026-04-01T00:00:00'), segments: v2segments }),
+      ],
     });
     const p = priceSession(plan, { startedAt: shanghai('2026-03-02T07:00:00'), stoppedAt: shanghai('2026-03-02T09:00:00'), energyWh: kwh(20) });
     expect(total(p)).toBe('22.80');
@@ -175,7 +195,10 @@ describe('pricing: timezones', () => {
   it('spring forward: the skipped local hour is never charged', () => {
     // 2024-03-31 01:00 UTC: 02:00 CET becomes 03:00 CEST
     const p = priceSession(berlin, { startedAt: new Date('2024-03-31T00:30:00Z'), stoppedAt: new Date('2024-03-31T01:30:00Z'), energyWh: kwh(2) });
-    expect(p.items.map((i) => [i.segment.start, i.durationMs])).toEqual([['00:00', 1_800_000], ['03:00', 1_800_000]]);
+    expect(p.items.map((i) => [i.segment.start, i.durationMs])).toEqual([
+      ['00:00', 1_800_000],
+      ['03:00', 1_800_000],
+    ]);
     expect(total(p)).toBe('3.00');
   });
 
@@ -190,7 +213,10 @@ describe('pricing: timezones', () => {
     const kathmandu = aPlan({ timezone: 'Asia/Kathmandu' });
     // 08:00 in Kathmandu is 02:15 UTC
     const p = priceSession(kathmandu, { startedAt: new Date('2026-03-02T02:00:00Z'), stoppedAt: new Date('2026-03-02T02:30:00Z'), energyWh: kwh(2) });
-    expect(p.items.map((i) => [i.segment.start, i.durationMs])).toEqual([['00:00', 900_000], ['08:00', 900_000]]);
+    expect(p.items.map((i) => [i.segment.start, i.durationMs])).toEqual([
+      ['00:00', 900_000],
+      ['08:00', 900_000],
+    ]);
   });
 
   it('Shanghai never shifts: the same wall clock is the same price all year', () => {
@@ -221,14 +247,15 @@ const segmentsArb: fc.Arbitrary<SegmentInput[]> = fc
     );
   });
 
-const planArb = fc
-  .tuple(segmentsArb, segmentsArb, fc.constantFrom(...ZONES), fc.integer({ min: 0, max: 3 * 86_400_000 }))
-  .map(([s1, s2, timezone, v2offset]) =>
-    aPlan({
-      timezone,
-      versions: [aVersion({ segments: s1, effectiveFrom: new Date('2026-01-01T00:00:00Z') }), aVersion({ version: 2, segments: s2, effectiveFrom: new Date(Date.UTC(2026, 2, 1) + v2offset) })],
-    }),
-  );
+const planArb = fc.tuple(segmentsArb, segmentsArb, fc.constantFrom(...ZONES), fc.integer({ min: 0, max: 3 * 86_400_000 })).map(([s1, s2, timezone, v2offset]) =>
+  aPlan({
+    timezone,
+    versions: [
+      aVersion({ segments: s1, effectiveFrom: new Date('2026-01-01T00:00:00Z') }),
+      aVersion({ version: 2, segments: s2, effectiveFrom: new Date(Date.UTC(2026, 2, 1) + v2offset) }),
+    ],
+  }),
+);
 
 const BASE = Date.UTC(2026, 1, 27); // sessions around the version change and a DST change (US 2026-03-08)
 const sessionArb = fc
@@ -286,7 +313,10 @@ describe('pricing: properties', () => {
 
   it('with samples: splitting at a sample, or adding an interpolated sample, never changes the exact cost', () => {
     const samplesArb = fc
-      .tuple(fc.integer({ min: 0, max: 10 * 86_400_000 }), fc.array(fc.tuple(fc.integer({ min: 1, max: 6 * 3_600_000 }), fc.integer({ min: 0, max: 50_000 })), { minLength: 2, maxLength: 12 }))
+      .tuple(
+        fc.integer({ min: 0, max: 10 * 86_400_000 }),
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 6 * 3_600_000 }), fc.integer({ min: 0, max: 50_000 })), { minLength: 2, maxLength: 12 }),
+      )
       .map(([off, steps]) => {
         let t = BASE + off;
         let m = Exact.int(123_456);
@@ -315,9 +345,14 @@ describe('pricing: properties', () => {
         const span = q.at.getTime() - p.at.getTime();
         fc.pre(span >= 2);
         const dt = 1 + Math.floor(f * (span - 2));
-        const mid: MeterSample = { at: new Date(p.at.getTime() + dt), meterWh: p.meterWh.add(q.meterWh.sub(p.meterWh).mul(Exact.of(BigInt(dt), BigInt(span)))) };
+        const mid: MeterSample = {
+          at: new Date(p.at.getTime() + dt),
+          meterWh: p.meterWh.add(q.meterWh.sub(p.meterWh).mul(Exact.of(BigInt(dt), BigInt(span)))),
+        };
         const denser = [...samples.slice(0, j + 1), mid, ...samples.slice(j + 1)];
-        expect(priceSession(plan, { startedAt: samples[0].at, stoppedAt: samples[samples.length - 1].at, meterSamples: denser }).totalExact.eq(whole.totalExact)).toBe(true);
+        expect(
+          priceSession(plan, { startedAt: samples[0].at, stoppedAt: samples[samples.length - 1].at, meterSamples: denser }).totalExact.eq(whole.totalExact),
+        ).toBe(true);
       }),
       { numRuns: 120 },
     );
@@ -338,7 +373,11 @@ describe('pricing: properties', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 }), (r) => {
         const rotated = [...EXAMPLE_SEGMENTS.slice(r), ...EXAMPLE_SEGMENTS.slice(0, r)];
-        const p = priceSession(aPlan({ segments: rotated }), { startedAt: shanghai('2026-03-02T07:00:00'), stoppedAt: shanghai('2026-03-02T09:00:00'), energyWh: kwh(20) });
+        const p = priceSession(aPlan({ segments: rotated }), {
+          startedAt: shanghai('2026-03-02T07:00:00'),
+          stoppedAt: shanghai('2026-03-02T09:00:00'),
+          energyWh: kwh(20),
+        });
         expect(formatMoney(p.total)).toBe('22.80');
       }),
     );

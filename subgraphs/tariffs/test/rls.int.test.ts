@@ -17,8 +17,16 @@ describe('tariffs row-level security (as the application role)', () => {
       await app.transaction(async (trx) => {
         await trx.raw("select set_config('app.tenant_id', ?, true)", [t]);
         const [p] = (await trx.raw("insert into tariffs.tariff_plans (tenant_id, name) values (?, 'p') returning id", [t])).rows;
-        await trx.raw(`insert into tariffs.tariff_plan_versions (tenant_id, plan_id, version, effective_from, segments) values (?, ?, 1, now(), '[{"start":"00:00","end":"24:00","energyPrice":"1","serviceFee":"0"}]')`, [t, p.id]);
-        await trx.raw("insert into tariffs.charger_tariff_bindings (tenant_id, charger_id, station_id, protocol, plan_id) values (?, ?, ?, 'OCPP16', ?)", [t, randomUUID(), randomUUID(), p.id]);
+        await trx.raw(
+          `insert into tariffs.tariff_plan_versions (tenant_id, plan_id, version, effective_from, segments) values (?, ?, 1, now(), '[{"start":"00:00","end":"24:00","energyPrice":"1","serviceFee":"0"}]')`,
+          [t, p.id],
+        );
+        await trx.raw("insert into tariffs.charger_tariff_bindings (tenant_id, charger_id, station_id, protocol, plan_id) values (?, ?, ?, 'OCPP16', ?)", [
+          t,
+          randomUUID(),
+          randomUUID(),
+          p.id,
+        ]);
       });
     }
   });

@@ -37,7 +37,9 @@ describe('YKC billing model conversion', () => {
   });
 
   it('refuses five price pairs, and a currency other than CNY', () => {
-    const five = segmentsFromRecords(['1', '2', '3', '4', '5'].map((p, i) => seg(`${String(i * 4).padStart(2, '0')}:00`, i === 4 ? '24:00' : `${String(i * 4 + 4).padStart(2, '0')}:00`, p)));
+    const five = segmentsFromRecords(
+      ['1', '2', '3', '4', '5'].map((p, i) => seg(`${String(i * 4).padStart(2, '0')}:00`, i === 4 ? '24:00' : `${String(i * 4 + 4).padStart(2, '0')}:00`, p)),
+    );
     const r = toYkcBillingModel(five, 'EUR');
     expect(!r.ok && r.reasons).toEqual([
       'YKC chargers bill in CNY; this plan is in EUR',

@@ -43,7 +43,13 @@ const ALL_PERMISSIONS = [
 ];
 
 const SYSTEM_ROLES: { code: string; name: string; description: string; dataScope: string; permissions: string[] }[] = [
-  { code: 'SUPER_ADMIN', name: 'Super administrator', description: 'Every permission, all tenants the token lists.', dataScope: 'ALL', permissions: ALL_PERMISSIONS },
+  {
+    code: 'SUPER_ADMIN',
+    name: 'Super administrator',
+    description: 'Every permission, all tenants the token lists.',
+    dataScope: 'ALL',
+    permissions: ALL_PERMISSIONS,
+  },
   {
     code: 'PLATFORM_ADMIN',
     name: 'Platform administrator',

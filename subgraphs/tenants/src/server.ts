@@ -1,4 +1,17 @@
-import { createSubgraphServer, ForbiddenError, Knex, Logger, Permission, pingDatabase, ReadScope, readScopeOf, requirePermission, sendJson, SubgraphServer, TokenVerifier } from '@evcs/platform';
+import {
+  createSubgraphServer,
+  ForbiddenError,
+  Knex,
+  Logger,
+  Permission,
+  pingDatabase,
+  ReadScope,
+  readScopeOf,
+  requirePermission,
+  sendJson,
+  SubgraphServer,
+  TokenVerifier,
+} from '@evcs/platform';
 import type { TenantsContext } from './context';
 import { KeyRing, KeyRingTokenIssuer } from './auth/key-ring';
 import { actorOf } from './domain/access';

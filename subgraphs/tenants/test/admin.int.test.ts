@@ -17,7 +17,8 @@ describe('tenants administration: hierarchy scope, quotas, roles, audit, cross-t
   });
   afterAll(async () => h?.stop());
 
-  const seeTenant = async (token: string, id: string) => (await h.gql('query($id: ID!) { tenant(id: $id) { id } }', { token, variables: { id } })).body.data?.tenant?.id ?? null;
+  const seeTenant = async (token: string, id: string) =>
+    (await h.gql('query($id: ID!) { tenant(id: $id) { id } }', { token, variables: { id } })).body.data?.tenant?.id ?? null;
 
   it('TENANT_AND_CHILDREN follows the hierarchy downwards only: a partner sees nothing of its parent or siblings', async () => {
     // operator admin: own + partners
@@ -39,10 +40,13 @@ describe('tenants administration: hierarchy scope, quotas, roles, audit, cross-t
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const r: { body: any } = await h.gql('query($a: String) { users(first: 1, after: $a) { edges { cursor node { username tenantId } } pageInfo { hasNextPage endCursor } } }', {
-        token: tok['opA.viewer'],
-        variables: { a: after },
-      });
+      const r: { body: any } = await h.gql(
+        'query($a: String) { users(first: 1, after: $a) { edges { cursor node { username tenantId } } pageInfo { hasNextPage endCursor } } }',
+        {
+          token: tok['opA.viewer'],
+          variables: { a: after },
+        },
+      );
       const c = r.body.data.users;
       seen.push(...c.edges.map((e: { node: { username: string; tenantId: string } }) => `${e.node.tenantId}/${e.node.username}`));
       if (!c.pageInfo.hasNextPage) break;
@@ -61,13 +65,17 @@ describe('tenants administration: hierarchy scope, quotas, roles, audit, cross-t
     });
     expect(up.body.data.updateTenant).toEqual({ tenant: { quotas: { maxUsers: 5 } }, userErrors: [] });
     const results = await Promise.all(
-      [1, 2, 3, 4, 5].map((i) => h.gql(CREATE_USER, { token: tok['opB.admin'], variables: { i: { username: `quota-${i}`, password: 'long enough password' } } })),
+      [1, 2, 3, 4, 5].map((i) =>
+        h.gql(CREATE_USER, { token: tok['opB.admin'], variables: { i: { username: `quota-${i}`, password: 'long enough password' } } }),
+      ),
     );
     const created = results.filter((r) => r.body.data.createUser.user);
     const refused = results.filter((r) => r.body.data.createUser.userErrors[0]?.code === 'QUOTA_EXCEEDED');
     expect(created).toHaveLength(2);
     expect(refused).toHaveLength(3);
-    const audit = await h.gql('query { auditEvents(filter: { types: ["QUOTA_REFUSED"] }) { edges { node { tenantId details } } } }', { token: tok['opB.admin'] });
+    const audit = await h.gql('query { auditEvents(filter: { types: ["QUOTA_REFUSED"] }) { edges { node { tenantId details } } } }', {
+      token: tok['opB.admin'],
+    });
     expect(audit.body.data.auditEvents.edges).toHaveLength(3);
     expect(audit.body.data.auditEvents.edges[0].node.details).toMatchObject({ resource: 'users', limit: 5 });
   });
@@ -83,9 +91,15 @@ describe('tenants administration: hierarchy scope, quotas, roles, audit, cross-t
       variables: { i: { tenantId: s.ids.partnerA1, quotas: { maxStations: 1 } } },
     });
     expect(opAdmin.body.errors[0].extensions.code).toBe('FORBIDDEN');
-    const platformLog = await h.gql('{ auditEvents(filter: { types: ["CROSS_TENANT_ACTION"] }) { edges { node { tenantId details } } } }', { token: tok['platform.admin'] });
-    expect(platformLog.body.data.auditEvents.edges.some((e: any) => e.node.tenantId === s.ids.platform && e.node.details.targetTenantId === s.ids.opB)).toBe(true);
-    const opBLog = await h.gql('{ auditEvents(filter: { types: ["TENANT_UPDATED"] }) { edges { node { tenantId actorTenantId } } } }', { token: tok['opB.admin'] });
+    const platformLog = await h.gql('{ auditEvents(filter: { types: ["CROSS_TENANT_ACTION"] }) { edges { node { tenantId details } } } }', {
+      token: tok['platform.admin'],
+    });
+    expect(platformLog.body.data.auditEvents.edges.some((e: any) => e.node.tenantId === s.ids.platform && e.node.details.targetTenantId === s.ids.opB)).toBe(
+      true,
+    );
+    const opBLog = await h.gql('{ auditEvents(filter: { types: ["TENANT_UPDATED"] }) { edges { node { tenantId actorTenantId } } } }', {
+      token: tok['opB.admin'],
+    });
     expect(opBLog.body.data.auditEvents.edges[0].node).toEqual({ tenantId: s.ids.opB, actorTenantId: s.ids.platform });
   });
 
@@ -121,25 +135,34 @@ describe('tenants administration: hierarchy scope, quotas, roles, audit, cross-t
     expect(mk.body.data.createRole.role).toMatchObject({ code: 'NIGHT_SHIFT', system: false });
     const roleId = mk.body.data.createRole.role.id;
     // ...but cannot add a permission it lacks, nor widen to ALL
-    const tooMuch = await h.gql('mutation($r: ID!, $p: [String!]!, $d: DataScope) { updateRolePermissions(roleId: $r, permissions: $p, dataScope: $d) { role { id } userErrors { code } } }', {
-      token: tok['opA.admin'],
-      variables: { r: roleId, p: ['station:read', 'platform:cross-tenant'], d: null },
-    });
+    const tooMuch = await h.gql(
+      'mutation($r: ID!, $p: [String!]!, $d: DataScope) { updateRolePermissions(roleId: $r, permissions: $p, dataScope: $d) { role { id } userErrors { code } } }',
+      {
+        token: tok['opA.admin'],
+        variables: { r: roleId, p: ['station:read', 'platform:cross-tenant'], d: null },
+      },
+    );
     expect(tooMuch.body.data.updateRolePermissions.userErrors[0].code).toBe('GRANT_NOT_ALLOWED');
-    const wider = await h.gql('mutation($r: ID!, $p: [String!]!, $d: DataScope) { updateRolePermissions(roleId: $r, permissions: $p, dataScope: $d) { role { id } userErrors { code } } }', {
-      token: tok['opA.admin'],
-      variables: { r: roleId, p: ['station:read'], d: 'ALL' },
-    });
+    const wider = await h.gql(
+      'mutation($r: ID!, $p: [String!]!, $d: DataScope) { updateRolePermissions(roleId: $r, permissions: $p, dataScope: $d) { role { id } userErrors { code } } }',
+      {
+        token: tok['opA.admin'],
+        variables: { r: roleId, p: ['station:read'], d: 'ALL' },
+      },
+    );
     expect(wider.body.data.updateRolePermissions.userErrors[0].code).toBe('GRANT_NOT_ALLOWED');
     const unknown = await h.gql('mutation($i: CreateRoleInput!) { createRole(input: $i) { role { id } userErrors { code } } }', {
       token: tok['opA.admin'],
       variables: { i: { code: 'X_ROLE', name: 'x', dataScope: 'TENANT', permissions: ['station:fly'] } },
     });
     expect(unknown.body.data.createRole.userErrors[0].code).toBe('INVALID_PERMISSION');
-    const ok = await h.gql('mutation($r: ID!, $p: [String!]!) { updateRolePermissions(roleId: $r, permissions: $p) { role { permissions } userErrors { code } } }', {
-      token: tok['opA.admin'],
-      variables: { r: roleId, p: ['station:read'] },
-    });
+    const ok = await h.gql(
+      'mutation($r: ID!, $p: [String!]!) { updateRolePermissions(roleId: $r, permissions: $p) { role { permissions } userErrors { code } } }',
+      {
+        token: tok['opA.admin'],
+        variables: { r: roleId, p: ['station:read'] },
+      },
+    );
     expect(ok.body.data.updateRolePermissions).toEqual({ role: { permissions: ['station:read'] }, userErrors: [] });
     // system roles don't change
     const roles = await h.gql('{ roles { id code system } }', { token: tok['opA.admin'] });
@@ -152,7 +175,9 @@ describe('tenants administration: hierarchy scope, quotas, roles, audit, cross-t
     // another tenant can't see or use the custom role
     const other = await h.gql('{ roles { code } }', { token: tok['opB.admin'] });
     expect(other.body.data.roles.map((r: { code: string }) => r.code)).not.toContain('NIGHT_SHIFT');
-    const log = await h.gql('{ auditEvents(filter: { types: ["ROLE_CREATED", "ROLE_PERMISSIONS_CHANGED"] }) { edges { node { type details } } } }', { token: tok['opA.admin'] });
+    const log = await h.gql('{ auditEvents(filter: { types: ["ROLE_CREATED", "ROLE_PERMISSIONS_CHANGED"] }) { edges { node { type details } } } }', {
+      token: tok['opA.admin'],
+    });
     expect(log.body.data.auditEvents.edges.map((e: { node: { type: string } }) => e.node.type)).toEqual(['ROLE_PERMISSIONS_CHANGED', 'ROLE_CREATED']);
     expect(log.body.data.auditEvents.edges[0].node.details).toMatchObject({ removed: ['order:read'], added: [] });
   });
@@ -203,7 +228,9 @@ describe('tenants administration: hierarchy scope, quotas, roles, audit, cross-t
     expect(chained.body.errors[0].extensions.code).toBe('FORBIDDEN');
     const me = await h.gql('{ me { tenantId user { id } actor { tenantId } } }', { token: await h.router.issue(id) });
     expect(me.body.data.me).toEqual({ tenantId: s.ids.opA, user: null, actor: { tenantId: s.ids.platform } });
-    const opLog = await h.gql('{ auditEvents(filter: { types: ["TENANT_ASSUMED"] }) { edges { node { actorTenantId details } } } }', { token: tok['opA.admin'] });
+    const opLog = await h.gql('{ auditEvents(filter: { types: ["TENANT_ASSUMED"] }) { edges { node { actorTenantId details } } } }', {
+      token: tok['opA.admin'],
+    });
     expect(opLog.body.data.auditEvents.edges[0].node).toMatchObject({ actorTenantId: s.ids.platform, details: { reason: 'support ticket 42: tariff check' } });
   });
 

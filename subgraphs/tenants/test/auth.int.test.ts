@@ -4,7 +4,8 @@ import { decodeProtectedHeader } from 'jose';
 import { exportSigningKey, generateSigningKey, withTenant } from '@evcs/platform';
 import { Harness, PASSWORD, seedHierarchy, startHarness } from './harness';
 
-const LOGIN = 'mutation($i: LoginInput!) { login(input: $i) { accessToken accessTokenExpiresAt refreshToken user { username } userErrors { code field message } } }';
+const LOGIN =
+  'mutation($i: LoginInput!) { login(input: $i) { accessToken accessTokenExpiresAt refreshToken user { username } userErrors { code field message } } }';
 const REFRESH = 'mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken userErrors { code message } } }';
 
 describe('tenants auth: login, refresh rotation, lockout, logout, JWKS (real Postgres, real HTTP)', () => {
@@ -142,7 +143,13 @@ describe('tenants auth: login, refresh rotation, lockout, logout, JWKS (real Pos
   it('me answers from the verified token', async () => {
     const { internal } = await h.login(s.codes.partnerA1, 'viewer', PASSWORD);
     const r = await h.gql('{ me { tenantId roles dataScope user { username tenantId } actor { userId } } }', { token: internal });
-    expect(r.body.data.me).toEqual({ tenantId: s.ids.partnerA1, roles: ['VIEWER'], dataScope: 'TENANT', user: { username: 'viewer', tenantId: s.ids.partnerA1 }, actor: null });
+    expect(r.body.data.me).toEqual({
+      tenantId: s.ids.partnerA1,
+      roles: ['VIEWER'],
+      dataScope: 'TENANT',
+      user: { username: 'viewer', tenantId: s.ids.partnerA1 },
+      actor: null,
+    });
   });
 
   it('a suspended tenant cannot sign in', async () => {
@@ -177,7 +184,13 @@ describe('tenants auth: login, refresh rotation, lockout, logout, JWKS (real Pos
 
   it('the JWKS path matches exactly: path tricks do not reach it', async () => {
     const base = h.jwksUrl.replace('/.well-known/jwks.json', '');
-    for (const p of ['/.well-known/jwks.json/', '/.well-known/JWKS.json', '/.well-known/./jwks.json', '/x/../.well-known/jwks.json', '/.well-known%2fjwks.json']) {
+    for (const p of [
+      '/.well-known/jwks.json/',
+      '/.well-known/JWKS.json',
+      '/.well-known/./jwks.json',
+      '/x/../.well-known/jwks.json',
+      '/.well-known%2fjwks.json',
+    ]) {
       const status = await new Promise<number>((resolve, reject) => {
         const u = new URL(base);
         const req = http.request({ host: u.hostname, port: u.port, path: p }, (res) => {

@@ -44,14 +44,34 @@ describe('access identity', () => {
       descendantTenantIds: ['c1'],
       stationIds: ['s1'],
     });
-    expect(id).toEqual({ subject: 'u', kind: 'user', tenantId: 't', roles: ['MGR', 'VIEWER'], permissions: ['charger:command', 'station:read'], dataScope: 'TENANT', visibleTenantIds: ['t'] });
+    expect(id).toEqual({
+      subject: 'u',
+      kind: 'user',
+      tenantId: 't',
+      roles: ['MGR', 'VIEWER'],
+      permissions: ['charger:command', 'station:read'],
+      dataScope: 'TENANT',
+      visibleTenantIds: ['t'],
+    });
   });
 
   it('lists descendants only for scopes that read downwards, and stations only for ASSIGNED_STATIONS', () => {
-    const op = accessIdentity({ userId: 'u', tenantId: 't', roles: [role('OP', 'TENANT_AND_CHILDREN', [])], descendantTenantIds: ['c2', 'c1', 't'], stationIds: ['s'] });
+    const op = accessIdentity({
+      userId: 'u',
+      tenantId: 't',
+      roles: [role('OP', 'TENANT_AND_CHILDREN', [])],
+      descendantTenantIds: ['c2', 'c1', 't'],
+      stationIds: ['s'],
+    });
     expect(op.visibleTenantIds).toEqual(['t', 'c1', 'c2']);
     expect(op.stationIds).toBeUndefined();
-    const mgr = accessIdentity({ userId: 'u', tenantId: 't', roles: [role('M', 'ASSIGNED_STATIONS', [])], descendantTenantIds: ['c1'], stationIds: ['s2', 's1', 's1'] });
+    const mgr = accessIdentity({
+      userId: 'u',
+      tenantId: 't',
+      roles: [role('M', 'ASSIGNED_STATIONS', [])],
+      descendantTenantIds: ['c1'],
+      stationIds: ['s2', 's1', 's1'],
+    });
     expect(mgr.visibleTenantIds).toEqual(['t']);
     expect(mgr.stationIds).toEqual(['s1', 's2']);
   });
@@ -79,7 +99,8 @@ describe('refresh tokens', () => {
   });
 
   it('rejects anything not shaped like one', () => {
-    for (const bad of ['', 'a.b.c', `${'x'.repeat(36)}.${'y'.repeat(36)}.${'z'.repeat(43)}`, 'eyJhbGciOiJub25lIn0.e30.']) expect(parseRefreshToken(bad)).toBeNull();
+    for (const bad of ['', 'a.b.c', `${'x'.repeat(36)}.${'y'.repeat(36)}.${'z'.repeat(43)}`, 'eyJhbGciOiJub25lIn0.e30.'])
+      expect(parseRefreshToken(bad)).toBeNull();
   });
 });
 

@@ -70,7 +70,15 @@ export async function startHarness(opts: { auth?: Partial<AuthSettings> } = {}):
   const clock = new ManualClock();
   const hasher = testHasher();
   const keys = await KeyRing.load(keysFile, 0);
-  const srv: SubgraphServer = await createTenantsServer({ knex, verifier, logger: createLogger('tenants-test', { level: 'silent' }), keys, hasher, clock, auth: opts.auth });
+  const srv: SubgraphServer = await createTenantsServer({
+    knex,
+    verifier,
+    logger: createLogger('tenants-test', { level: 'silent' }),
+    keys,
+    hasher,
+    clock,
+    auth: opts.auth,
+  });
   const port = await listen(srv.server, 0);
   const url = `http://127.0.0.1:${port}/graphql`;
   const jwksUrl = `http://127.0.0.1:${port}${JWKS_PATH}`;
@@ -100,10 +108,9 @@ export async function startHarness(opts: { auth?: Partial<AuthSettings> } = {}):
     asRouter,
     gql,
     login: async (tenantCode, username, password) => {
-      const r = await gql(
-        'mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken userErrors { code field message } } }',
-        { variables: { i: { tenantCode, username, password } } },
-      );
+      const r = await gql('mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken userErrors { code field message } } }', {
+        variables: { i: { tenantCode, username, password } },
+      });
       const p = r.body.data?.login;
       if (!p?.accessToken) throw new Error(`login failed: ${JSON.stringify(r.body)}`);
       const identity = await clientVerifier.verify(p.accessToken);
@@ -132,8 +139,22 @@ export async function seedHierarchy(h: Harness) {
     { username: 'manager', password: PASSWORD, roles: ['STATION_MANAGER'], stationIds: [station] },
   ];
   await seedTenantWithAdmin(h.knex, h.hasher, { id: ids.platform, code: codes.platform, name: 'Platform', type: 'PLATFORM', users: users('PLATFORM_ADMIN') });
-  await seedTenantWithAdmin(h.knex, h.hasher, { id: ids.opA, parentId: ids.platform, code: codes.opA, name: 'Operator A', type: 'OPERATOR', users: users('OPERATOR_ADMIN') });
-  await seedTenantWithAdmin(h.knex, h.hasher, { id: ids.opB, parentId: ids.platform, code: codes.opB, name: 'Operator B', type: 'OPERATOR', users: users('OPERATOR_ADMIN') });
+  await seedTenantWithAdmin(h.knex, h.hasher, {
+    id: ids.opA,
+    parentId: ids.platform,
+    code: codes.opA,
+    name: 'Operator A',
+    type: 'OPERATOR',
+    users: users('OPERATOR_ADMIN'),
+  });
+  await seedTenantWithAdmin(h.knex, h.hasher, {
+    id: ids.opB,
+    parentId: ids.platform,
+    code: codes.opB,
+    name: 'Operator B',
+    type: 'OPERATOR',
+    users: users('OPERATOR_ADMIN'),
+  });
   for (const p of ['partnerA1', 'partnerA2'] as const) {
     await seedTenantWithAdmin(h.knex, h.hasher, { id: ids[p], parentId: ids.opA, code: codes[p], name: p, type: 'PARTNER', users: users('OPERATOR_ADMIN') });
   }

@@ -4,7 +4,8 @@ import { Harness, PASSWORD, seedHierarchy, startHarness } from './harness';
 const CREATE = 'mutation($i: CreateIdTagInput!) { createIdTag(input: $i) { idTag { id value status userId expiresAt } userErrors { code field message } } }';
 const UPDATE = 'mutation($i: UpdateIdTagInput!) { updateIdTag(input: $i) { idTag { value status userId parentIdTag } userErrors { code field message } } }';
 const IMPORT = 'mutation($i: ImportIdTagsInput!) { importIdTags(input: $i) { created updated unchanged userErrors { code field message } } }';
-const AUTHORIZE = 'query($t: ID!, $v: String!, $s: ID) { authorizeIdTag(tenantId: $t, idTag: $v, stationId: $s) { status expiryDate parentIdTag userId freeVending } }';
+const AUTHORIZE =
+  'query($t: ID!, $v: String!, $s: ID) { authorizeIdTag(tenantId: $t, idTag: $v, stationId: $s) { status expiryDate parentIdTag userId freeVending } }';
 
 describe('tenants: the id-token authority (GraphQL, Postgres, audit, outbox)', () => {
   let h: Harness;
@@ -46,7 +47,9 @@ describe('tenants: the id-token authority (GraphQL, Postgres, audit, outbox)', (
 
   it('imports all or nothing: every bad row is reported with its path, then a good file creates and updates', async () => {
     const bad = await gql(tok['opA.admin'], IMPORT, {
-      i: { csv: 'value,status,userId\nGOOD-1,ACCEPTED,\nbad value,ACCEPTED,\nGOOD-2,LOST,\ngood-1,BLOCKED,\nGOOD-3,ACCEPTED,00000000-0000-4000-8000-000000000000\n' },
+      i: {
+        csv: 'value,status,userId\nGOOD-1,ACCEPTED,\nbad value,ACCEPTED,\nGOOD-2,LOST,\ngood-1,BLOCKED,\nGOOD-3,ACCEPTED,00000000-0000-4000-8000-000000000000\n',
+      },
     });
     expect(bad.data.importIdTags.userErrors.map((e: { field: string; code: string }) => `${e.field}:${e.code}`)).toEqual([
       'rows[1].value:INVALID_INPUT',
@@ -57,14 +60,22 @@ describe('tenants: the id-token authority (GraphQL, Postgres, audit, outbox)', (
     expect(unknownUser.data.importIdTags.userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'rows[0].userId' })]);
     expect((await gql(tok['opA.admin'], '{ idTags(filter: { search: "good" }) { edges { node { value } } } }')).data.idTags.edges).toEqual([]);
 
-    const good = await gql(tok['opA.admin'], IMPORT, { i: { csv: `value,status,userId\nGOOD-1,ACCEPTED,\nGOOD-2,BLOCKED,${managerId}\ncard-0001,BLOCKED,${managerId}\n` } });
+    const good = await gql(tok['opA.admin'], IMPORT, {
+      i: { csv: `value,status,userId\nGOOD-1,ACCEPTED,\nGOOD-2,BLOCKED,${managerId}\ncard-0001,BLOCKED,${managerId}\n` },
+    });
     expect(good.data.importIdTags).toEqual({ created: 2, updated: 1, unchanged: 0, userErrors: [] });
     const again = await gql(tok['opA.admin'], IMPORT, { i: { rows: [{ value: 'GOOD-1' }] } });
     expect(again.data.importIdTags).toMatchObject({ created: 0, updated: 0, unchanged: 1 });
 
-    const blocked = await gql(tok['opA.admin'], `query($u: ID) { idTags(filter: { status: BLOCKED, userId: $u }, first: 1) { edges { node { value } } pageInfo { hasNextPage endCursor } } }`, { u: managerId });
+    const blocked = await gql(
+      tok['opA.admin'],
+      `query($u: ID) { idTags(filter: { status: BLOCKED, userId: $u }, first: 1) { edges { node { value } } pageInfo { hasNextPage endCursor } } }`,
+      { u: managerId },
+    );
     expect(blocked.data.idTags.edges.map((e: { node: { value: string } }) => e.node.value)).toEqual(['Card-0001']);
-    const next = await gql(tok['opA.admin'], `query($a: String) { idTags(filter: { status: BLOCKED }, first: 5, after: $a) { edges { node { value } } } }`, { a: blocked.data.idTags.pageInfo.endCursor });
+    const next = await gql(tok['opA.admin'], `query($a: String) { idTags(filter: { status: BLOCKED }, first: 5, after: $a) { edges { node { value } } } }`, {
+      a: blocked.data.idTags.pageInfo.endCursor,
+    });
     expect(next.data.idTags.edges.map((e: { node: { value: string } }) => e.node.value)).toEqual(['GOOD-2']);
 
     const exported = await gql(tok['opA.admin'], '{ exportIdTags { csv count } }');
@@ -76,13 +87,24 @@ describe('tenants: the id-token authority (GraphQL, Postgres, audit, outbox)', (
   it('audits every change with actor, target, before/after and request id; numbers them on the local-list version in the outbox', async () => {
     const up = await gql(tok['opA.admin'], UPDATE, { i: { value: 'GOOD-1', status: 'BLOCKED', parentIdTag: 'GROUP-1' } });
     expect(up.data.updateIdTag.idTag).toMatchObject({ status: 'BLOCKED', parentIdTag: 'GROUP-1' });
-    const log = await gql(tok['opA.admin'], '{ auditEvents(filter: { types: ["ID_TAG_UPDATED"] }, first: 1) { edges { node { actorUserId details requestId } } } }');
+    const log = await gql(
+      tok['opA.admin'],
+      '{ auditEvents(filter: { types: ["ID_TAG_UPDATED"] }, first: 1) { edges { node { actorUserId details requestId } } } }',
+    );
     const e = log.data.auditEvents.edges[0].node;
-    expect(e.details).toMatchObject({ value: 'GOOD-1', before: { status: 'ACCEPTED', parentIdTag: null }, after: { status: 'BLOCKED', parentIdTag: 'GROUP-1' } });
+    expect(e.details).toMatchObject({
+      value: 'GOOD-1',
+      before: { status: 'ACCEPTED', parentIdTag: null },
+      after: { status: 'BLOCKED', parentIdTag: 'GROUP-1' },
+    });
     expect(e.actorUserId).toEqual(expect.any(String));
     expect(e.requestId).toEqual(expect.any(String));
     const exports = await gql(tok['opA.admin'], '{ auditEvents(filter: { types: ["ID_TAGS_EXPORTED", "ID_TAGS_IMPORTED"] }) { edges { node { type } } } }');
-    expect(exports.data.auditEvents.edges.map((x: { node: { type: string } }) => x.node.type)).toEqual(['ID_TAGS_EXPORTED', 'ID_TAGS_IMPORTED', 'ID_TAGS_IMPORTED']);
+    expect(exports.data.auditEvents.edges.map((x: { node: { type: string } }) => x.node.type)).toEqual([
+      'ID_TAGS_EXPORTED',
+      'ID_TAGS_IMPORTED',
+      'ID_TAGS_IMPORTED',
+    ]);
 
     const { rows } = await h.owner.raw<{ rows: { payload: { data: { idTag: string; listVersion: number; entry: { status: string } | null } } }[] }>(
       "select payload from tenants.outbox where tenant_id = ? and topic = 'evcs.idtag-events.v1' order by seq",
@@ -113,9 +135,13 @@ describe('tenants: the id-token authority (GraphQL, Postgres, audit, outbox)', (
     // Tags are the tenant's: another tenant's charger doesn't know them.
     expect((await gql(service, AUTHORIZE, { t: s.ids.opB, v: 'OK-1' })).data.authorizeIdTag.status).toBe('Invalid');
 
-    const policy = await gql(tok['opA.admin'], 'mutation($i: IdTagPolicyInput!) { setIdTagPolicy(input: $i) { policy { freeVending freeVendingStationIds } userErrors { code } } }', {
-      i: { freeVending: true, freeVendingStationIds: [s.station] },
-    });
+    const policy = await gql(
+      tok['opA.admin'],
+      'mutation($i: IdTagPolicyInput!) { setIdTagPolicy(input: $i) { policy { freeVending freeVendingStationIds } userErrors { code } } }',
+      {
+        i: { freeVending: true, freeVendingStationIds: [s.station] },
+      },
+    );
     expect(policy.data.setIdTagPolicy.policy).toEqual({ freeVending: true, freeVendingStationIds: [s.station] });
     expect(await ask('NOBODY', s.station)).toMatchObject({ status: 'Accepted', freeVending: true, userId: null });
     expect(await ask('NOBODY', '00000000-0000-4000-8000-000000000009')).toMatchObject({ status: 'Invalid' });
@@ -132,7 +158,8 @@ describe('tenants: the id-token authority (GraphQL, Postgres, audit, outbox)', (
   });
 
   it('demo seeding registers tags once and raises the list version, so chargers get them', async () => {
-    const list = async () => (await gql(await h.serviceToken(), 'query($t: ID!) { localAuthList(tenantId: $t) { version entries { idTag } } }', { t: s.ids.opB })).data.localAuthList;
+    const list = async () =>
+      (await gql(await h.serviceToken(), 'query($t: ID!) { localAuthList(tenantId: $t) { version entries { idTag } } }', { t: s.ids.opB })).data.localAuthList;
     const before = await list();
     await seedIdTags(h.knex, s.ids.opB, ['SIM-TAG-1', 'SIM-TAG-2']);
     await seedIdTags(h.knex, s.ids.opB, ['sim-tag-1', 'SIM-TAG-2']);

@@ -76,7 +76,13 @@ describe('id-tag import: row validation', () => {
 
   it('an export reads back as the same rows', () => {
     const tags = [
-      tag({ value: 'A,1', status: 'BLOCKED', expiresAt: new Date('2027-03-01T00:00:00Z'), parentIdTag: 'GROUP', userId: '9b2f0c4e-7d7a-4b54-8a6c-0c7b2f6a1d11' }),
+      tag({
+        value: 'A,1',
+        status: 'BLOCKED',
+        expiresAt: new Date('2027-03-01T00:00:00Z'),
+        parentIdTag: 'GROUP',
+        userId: '9b2f0c4e-7d7a-4b54-8a6c-0c7b2f6a1d11',
+      }),
       tag({ value: 'q"2' }),
     ];
     const back = validateImportRows(parseImportCsv(exportCsv(tags)).rows);

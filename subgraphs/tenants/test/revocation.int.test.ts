@@ -1,5 +1,12 @@
 import { decodeJwt } from 'jose';
-import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC, ACCESS_EVENTS_TOPIC_CONFIG, decodeAccessEvent, type AccessEvent, type AccessRevoked } from '@evcs/events';
+import {
+  ACCESS_EVENTS_PARTITIONS,
+  ACCESS_EVENTS_TOPIC,
+  ACCESS_EVENTS_TOPIC_CONFIG,
+  decodeAccessEvent,
+  type AccessEvent,
+  type AccessRevoked,
+} from '@evcs/events';
 import { createLogger, KafkaEventBus, kafkaNames, OutboxRelay, PgOutbox, type Subscription, withTenant } from '@evcs/platform';
 import { ensureKafka, eventually, uniqueName } from '@evcs/testkit';
 import { Harness, PASSWORD, seedHierarchy, startHarness } from './harness';
@@ -87,7 +94,10 @@ describe('tenants: access revocation on role, permission, station and status cha
         token: admin.internal,
         variables: { i: { username, password: PASSWORD, roleIds: roles } },
       });
-    const holders = [(await create('night-1', [roleId])).body.data.createUser.user.id, (await create('night-2', [roleId])).body.data.createUser.user.id] as string[];
+    const holders = [
+      (await create('night-1', [roleId])).body.data.createUser.user.id,
+      (await create('night-2', [roleId])).body.data.createUser.user.id,
+    ] as string[];
     const other = (await create('day-1', [roleIds.VIEWER])).body.data.createUser.user.id as string;
     const tokens = await Promise.all(['night-1', 'night-2'].map((u) => h.login(s.codes.opB, u, PASSWORD)));
 
@@ -104,10 +114,13 @@ describe('tenants: access revocation on role, permission, station and status cha
     expect(await revocations(s.ids.opB, other)).toEqual([]);
     expect((await h.login(s.codes.opB, 'night-1', PASSWORD)).identity.permissions).toEqual(['order:read', 'station:read']);
 
-    await h.gql('mutation($r: ID!, $p: [String!]!, $d: DataScope) { updateRolePermissions(roleId: $r, permissions: $p, dataScope: $d) { userErrors { code } } }', {
-      token: admin.internal,
-      variables: { r: roleId, p: ['station:read', 'order:read'], d: 'SELF' },
-    });
+    await h.gql(
+      'mutation($r: ID!, $p: [String!]!, $d: DataScope) { updateRolePermissions(roleId: $r, permissions: $p, dataScope: $d) { userErrors { code } } }',
+      {
+        token: admin.internal,
+        variables: { r: roleId, p: ['station:read', 'order:read'], d: 'SELF' },
+      },
+    );
     for (const userId of holders) expect((await revocations(s.ids.opB, userId)).map((e) => e.data.reason)).toEqual(['ROLE_CHANGED', 'ROLE_CHANGED']);
     expect(await revocations(s.ids.opB, other)).toEqual([]);
   });
@@ -169,7 +182,9 @@ describe('tenants: access revocation on role, permission, station and status cha
       const cutoff = events[events.length - 1].data.issuedBefore;
       for (const r of refreshed) {
         const t = r.accessToken;
-        expect({ revoked: iat(t) < cutoff, roles: rolesOf(t) }).toEqual(iat(t) < cutoff ? { revoked: true, roles: rolesOf(t) } : { revoked: false, roles: target });
+        expect({ revoked: iat(t) < cutoff, roles: rolesOf(t) }).toEqual(
+          iat(t) < cutoff ? { revoked: true, roles: rolesOf(t) } : { revoked: false, roles: target },
+        );
       }
       refreshTokens = refreshed.map((r) => r.refreshToken);
     }
@@ -180,7 +195,11 @@ describe('tenants: access revocation on role, permission, station and status cha
     let sub: Subscription | undefined;
 
     beforeAll(async () => {
-      bus = new KafkaEventBus({ clientId: uniqueName('tenants-relay-test'), brokers: await ensureKafka(), logger: createLogger('relay-test', { level: 'silent' }) });
+      bus = new KafkaEventBus({
+        clientId: uniqueName('tenants-relay-test'),
+        brokers: await ensureKafka(),
+        logger: createLogger('relay-test', { level: 'silent' }),
+      });
     });
     afterAll(async () => {
       await sub?.stop();
@@ -226,7 +245,12 @@ describe('tenants: access revocation on role, permission, station and status cha
       relay.start();
       const received: AccessEvent[] = [];
       // the subscription waits for the topic the relay creates
-      const live = await bus.subscribe({ groupId: uniqueName('relay-live'), topics: [topic], replay: true, handleBatch: async (ms) => void received.push(...ms.map((m) => decodeAccessEvent(m.value))) });
+      const live = await bus.subscribe({
+        groupId: uniqueName('relay-live'),
+        topics: [topic],
+        replay: true,
+        handleBatch: async (ms) => void received.push(...ms.map((m) => decodeAccessEvent(m.value))),
+      });
       try {
         await live.caughtUp;
         const admin = await h.login(s.codes.opA, 'admin', PASSWORD);

@@ -106,7 +106,11 @@ describe('tenants row-level security (as the application role)', () => {
   it('system roles are readable once a tenant is set, and never writable', async () => {
     await as(null, async (trx) => expect(await count(trx, 'roles')).toBe(0));
     await as(op, async (trx) => expect(await count(trx, 'roles')).toBe(5));
-    const n = await as(op, (trx) => trx('tenants.roles').update({ permissions: trx.raw("'{platform:cross-tenant}'::text[]") }).whereNull('tenant_id'));
+    const n = await as(op, (trx) =>
+      trx('tenants.roles')
+        .update({ permissions: trx.raw("'{platform:cross-tenant}'::text[]") })
+        .whereNull('tenant_id'),
+    );
     expect(n).toBe(0);
   });
 });

@@ -93,15 +93,27 @@ async function main(): Promise<void> {
         const connectorId = 1 + (Math.floor(i / codes.length) % 2);
         const transactionId = `bench-${i}`;
         const t = (m: number) => new Date(started + i * 10 + m * 60_000);
-        sessionEvents.push({ ...envelope(code, t(0)), type: 'session.started', data: { connectorId, transactionId, idTag: 'BENCHTAG', meterStartWh: 0, startedAt: t(0).toISOString(), trigger: 'LOCAL' } } as ChargerEvent);
+        sessionEvents.push({
+          ...envelope(code, t(0)),
+          type: 'session.started',
+          data: { connectorId, transactionId, idTag: 'BENCHTAG', meterStartWh: 0, startedAt: t(0).toISOString(), trigger: 'LOCAL' },
+        } as ChargerEvent);
         for (let m = 1; m <= 10; m++) {
           sessionEvents.push({
             ...envelope(code, t(m)),
             type: 'session.meter_values',
-            data: { connectorId, transactionId, readings: [{ timestamp: t(m).toISOString(), samples: [{ measurand: 'Energy.Active.Import.Register', value: String(m * 1000), unit: 'Wh' }] }] },
+            data: {
+              connectorId,
+              transactionId,
+              readings: [{ timestamp: t(m).toISOString(), samples: [{ measurand: 'Energy.Active.Import.Register', value: String(m * 1000), unit: 'Wh' }] }],
+            },
           } as ChargerEvent);
         }
-        sessionEvents.push({ ...envelope(code, t(11)), type: 'session.stopped', data: { transactionId, connectorId, meterStopWh: 11_000, stoppedAt: t(11).toISOString(), reason: 'Local' } } as ChargerEvent);
+        sessionEvents.push({
+          ...envelope(code, t(11)),
+          type: 'session.stopped',
+          data: { transactionId, connectorId, meterStopWh: 11_000, stoppedAt: t(11).toISOString(), reason: 'Local' },
+        } as ChargerEvent);
       }
       await measure(`whole sessions (${sessions} × start, 10 meter values, stop)`, bus, [groups[1]], topic, sessionEvents);
     }
@@ -132,7 +144,11 @@ async function measure(name: string, bus: KafkaEventBus, groups: string[], topic
   }
   for (const g of groups) {
     const end = done.get(g);
-    console.log(end ? `${name} — ${g}: ${total} events in ${((end - t0) / 1000).toFixed(1)} s → ${Math.round(total / ((end - t0) / 1000))} events/s` : `${name} — ${g}: not caught up within 10 min`);
+    console.log(
+      end
+        ? `${name} — ${g}: ${total} events in ${((end - t0) / 1000).toFixed(1)} s → ${Math.round(total / ((end - t0) / 1000))} events/s`
+        : `${name} — ${g}: not caught up within 10 min`,
+    );
   }
 }
 

@@ -25,7 +25,10 @@ interface PlanNode {
   'Index Name'?: string;
   Plans?: PlanNode[];
 }
-const indexesOf = (n: PlanNode): string[] => [...(n['Index Name'] ? [`${n['Node Type']} ${n['Index Name']}`] : n['Node Type'] === 'Seq Scan' ? ['Seq Scan'] : []), ...(n.Plans ?? []).flatMap(indexesOf)];
+const indexesOf = (n: PlanNode): string[] => [
+  ...(n['Index Name'] ? [`${n['Node Type']} ${n['Index Name']}`] : n['Node Type'] === 'Seq Scan' ? ['Seq Scan'] : []),
+  ...(n.Plans ?? []).flatMap(indexesOf),
+];
 
 async function main(): Promise<void> {
   const total = arg('orders', 1_000_000);
@@ -52,9 +55,18 @@ async function main(): Promise<void> {
 
     const repo = new OrdersReadRepository(app);
     const big = tenants[0];
-    const scope = (extra: Partial<ReadScope> = {}): ReadScope => ({ scope: 'TENANT', tenantId: big, tenantIds: [big], stationIds: null, selfSubject: null, ...extra });
+    const scope = (extra: Partial<ReadScope> = {}): ReadScope => ({
+      scope: 'TENANT',
+      tenantId: big,
+      tenantIds: [big],
+      stationIds: null,
+      selfSubject: null,
+      ...extra,
+    });
     const station = (await owner.raw("select md5('station8')::uuid as id")).rows[0].id as string;
-    const stations = (await owner.raw("select md5('station' || n)::uuid as id from generate_series(8, 12, 2) n")).rows.map((r: { id: string }) => r.id) as string[];
+    const stations = (await owner.raw("select md5('station' || n)::uuid as id from generate_series(8, 12, 2) n")).rows.map(
+      (r: { id: string }) => r.id,
+    ) as string[];
     const charger = (await owner.raw("select md5('charger78')::uuid as id")).rows[0].id as string;
     const user = (await owner.raw("select md5('user778')::uuid as id")).rows[0].id as string;
     const day = new Date(Date.now() - 3 * 86_400_000);

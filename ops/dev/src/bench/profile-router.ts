@@ -20,7 +20,12 @@ async function main(): Promise<void> {
   const stack = await startStack({ database, kafkaNamespace, ports: 'ephemeral', quiet: true });
   try {
     const tenantId = randomUUID();
-    await stack.seedTenant({ id: tenantId, code: 'prof', name: 'Prof', stations: [1, 2, 3].map((s) => ({ code: `PF-${s}`, name: `PF ${s}`, chargers: [{ code: `PF-${s}-${tenantId.slice(0, 4)}`, connectors: 2 }] })) });
+    await stack.seedTenant({
+      id: tenantId,
+      code: 'prof',
+      name: 'Prof',
+      stations: [1, 2, 3].map((s) => ({ code: `PF-${s}`, name: `PF ${s}`, chargers: [{ code: `PF-${s}-${tenantId.slice(0, 4)}`, connectors: 2 }] })),
+    });
     const port = await freePort();
     const env = {
       ...process.env,
@@ -34,11 +39,21 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       ...Object.fromEntries(Object.entries(stack.subgraphUrls).map(([n, u]) => [`SUBGRAPH_URL_${n.toUpperCase()}`, u])),
     };
-    const router = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(REPO_ROOT, 'router/dist/src/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const router = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(REPO_ROOT, 'router/dist/src/main.js')], {
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const url = `http://127.0.0.1:${port}`;
     await eventually(async () => (await fetch(`${url}/health/ready`)).ok, { timeoutMs: 30_000, what: 'profiled router ready' });
     const token = await stack.tokenFor(tenantId);
-    const r = await autocannon({ url: `${url}/graphql`, method: 'POST', connections: 50, duration: 8, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ stations { edges { node { id name status } } } }' }) });
+    const r = await autocannon({
+      url: `${url}/graphql`,
+      method: 'POST',
+      connections: 50,
+      duration: 8,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ stations { edges { node { id name status } } } }' }),
+    });
     console.log(`profiled router: ${r.requests.average.toFixed(0)} req/s p50 ${r.latency.p50} p99 ${r.latency.p99} non2xx ${r.non2xx}`);
     router.kill('SIGINT');
     await new Promise((res) => router.once('exit', res));

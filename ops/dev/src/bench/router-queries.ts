@@ -61,12 +61,19 @@ async function main(): Promise<void> {
         name: 'stations → chargers → connectors (3 batched SQL queries)',
         query: '{ stations { edges { node { name chargers { code online connectors { connectorNo status } } } } } }',
       },
-      { name: 'stations with stats (3 SQL queries: page + 2 grouped aggregates)', query: '{ stations { edges { node { name stats { onlineRate connectorsByStatus { status count } } } } } }' },
+      {
+        name: 'stations with stats (3 SQL queries: page + 2 grouped aggregates)',
+        query: '{ stations { edges { node { name stats { onlineRate connectorsByStatus { status count } } } } } }',
+      },
       {
         name: 'orders: newest 20 of 20,000 (orders subgraph, 1 SQL query)',
-        query: '{ orders(first: 20) { edges { node { id state chargerCode connectorNo startedAt stoppedAt energy { kwh } amount { minor currency formatted } } } } }',
+        query:
+          '{ orders(first: 20) { edges { node { id state chargerCode connectorNo startedAt stoppedAt energy { kwh } amount { minor currency formatted } } } } }',
       },
-      { name: 'order(id) (orders subgraph, 1 SQL query)', query: `{ order(id: "${oneOrder}") { id state startedAt energy { kwh } amount { minor formatted } } }` },
+      {
+        name: 'order(id) (orders subgraph, 1 SQL query)',
+        query: `{ order(id: "${oneOrder}") { id state startedAt energy { kwh } amount { minor formatted } } }`,
+      },
     ].filter((sc) => !only || sc.name.startsWith(only));
     for (const sc of scenarios) {
       const result = await autocannon({

@@ -77,7 +77,6 @@ export function createKnex(cfg: DbConfig): Knex {
   });
 }
 
-
 /** A readiness probe's look at the database: one round trip, no table. */
 export async function pingDatabase(knex: Knex): Promise<void> {
   await knex.raw('select 1');

@@ -25,7 +25,10 @@ export async function readInTenantScope<const Q extends readonly ReadQuery[]>(
   queries: Q,
 ): Promise<{ -readonly [K in keyof Q]: ReadResult<Q[K]> }> {
   if (!scope.tenantId) throw new TenantContextMissingError('readInTenantScope');
-  const begin = tenantBegin(scope.tenantId, scope.tenantIds.filter((t) => t !== scope.tenantId));
+  const begin = tenantBegin(
+    scope.tenantId,
+    scope.tenantIds.filter((t) => t !== scope.tenantId),
+  );
   const client = pipelinedClientOf(knex);
   const conn = await client.acquireConnection();
   try {
@@ -96,6 +99,7 @@ async function sendPipelined(client: PipelinedClient, conn: PgPipelinedConnectio
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   const first = begin ? 1 : 0;
-  return compiled.map((c, i) => client.processResponse({ ...c, response: (settled[i + first] as PromiseFulfilledResult<{ response: unknown }>).value.response }, null));
+  return compiled.map((c, i) =>
+    client.processResponse({ ...c, response: (settled[i + first] as PromiseFulfilledResult<{ response: unknown }>).value.response }, null),
+  );
 }
-

@@ -52,7 +52,7 @@ export async function applyInTenantRuns<T extends { tenantId: string }, R>(
   alone: (item: T) => Promise<R> = strict,
 ): Promise<R[]> {
   const results: R[] = [];
-  for (let i = 0; i < items.length; ) {
+  for (let i = 0; i < items.length;) {
     let j = i + 1;
     while (j < items.length && items[j].tenantId === items[i].tenantId) j++;
     const run = items.slice(i, j);
@@ -72,4 +72,3 @@ export async function applyInTenantRuns<T extends { tenantId: string }, R>(
   }
   return results;
 }
-

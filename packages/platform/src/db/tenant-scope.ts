@@ -45,6 +45,12 @@ export async function withTenantScope<T>(
 ): Promise<T> {
   const { tenantId, tenantIds } = scope;
   if (!tenantId) throw new TenantContextMissingError('withTenantScope');
-  return transactionBeginningWith(knex, tenantBegin(tenantId, tenantIds.filter((t) => t !== tenantId)), fn);
+  return transactionBeginningWith(
+    knex,
+    tenantBegin(
+      tenantId,
+      tenantIds.filter((t) => t !== tenantId),
+    ),
+    fn,
+  );
 }
-

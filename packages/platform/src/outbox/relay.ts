@@ -103,7 +103,8 @@ export class OutboxRelay {
       })
       .catch((e: unknown) => {
         this.failures++;
-        if (this.failures === 1 || this.failures % 20 === 0) this.o.logger.error({ err: e, failures: this.failures, schema: this.o.outbox.schema }, 'outbox relay run failed; retrying');
+        if (this.failures === 1 || this.failures % 20 === 0)
+          this.o.logger.error({ err: e, failures: this.failures, schema: this.o.outbox.schema }, 'outbox relay run failed; retrying');
       })
       .finally(() => {
         if (this.stopped || this.timer) return;
@@ -125,7 +126,12 @@ function toMessage(r: OutboxRow): BusMessage {
   let headers = r.headers && Object.keys(r.headers).length ? r.headers : null;
   if (!headers) {
     const e = (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as { type?: string; version?: number; tenantId?: string };
-    headers = { 'content-type': 'application/json', ...(e.type ? { 'event-type': e.type } : {}), ...(e.version ? { 'event-version': String(e.version) } : {}), ...(e.tenantId ? { 'tenant-id': e.tenantId } : {}) };
+    headers = {
+      'content-type': 'application/json',
+      ...(e.type ? { 'event-type': e.type } : {}),
+      ...(e.version ? { 'event-version': String(e.version) } : {}),
+      ...(e.tenantId ? { 'tenant-id': e.tenantId } : {}),
+    };
   }
   return { key: r.key, value: payload, headers };
 }

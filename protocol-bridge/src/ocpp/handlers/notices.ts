@@ -1,10 +1,5 @@
 import { envelope } from '../../connections/events';
-import type {
-  DataTransferConfirmation,
-  DataTransferRequest,
-  DiagnosticsStatusNotificationRequest,
-  FirmwareStatusNotificationRequest,
-} from '../messages';
+import type { DataTransferConfirmation, DataTransferRequest, DiagnosticsStatusNotificationRequest, FirmwareStatusNotificationRequest } from '../messages';
 import type { OcppHandler } from './types';
 
 /** DiagnosticsStatusNotification → charger.notice (DIAGNOSTICS). */
@@ -33,7 +28,11 @@ export const handleDataTransfer: OcppHandler<DataTransferRequest, DataTransferCo
     data: {
       kind: 'DATA_TRANSFER',
       status: 'UnknownVendorId',
-      detail: { vendorId: req.vendorId, ...(req.messageId !== undefined ? { messageId: req.messageId } : {}), ...(req.data !== undefined ? { data: req.data.slice(0, 2000) } : {}) },
+      detail: {
+        vendorId: req.vendorId,
+        ...(req.messageId !== undefined ? { messageId: req.messageId } : {}),
+        ...(req.data !== undefined ? { data: req.data.slice(0, 2000) } : {}),
+      },
     },
   });
   return { status: 'UnknownVendorId' };

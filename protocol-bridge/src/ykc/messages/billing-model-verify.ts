@@ -40,5 +40,10 @@ export const billingModelVerifyReply = defineMessage<BillingModelVerifyReply>({
     r.end();
     return m;
   },
-  encode: (m) => new BodyWriter().bcd(m.pileNo, PILE_BYTES).bcd(m.modelNo, 2).u8(m.current ? 0 : 1).build(),
+  encode: (m) =>
+    new BodyWriter()
+      .bcd(m.pileNo, PILE_BYTES)
+      .bcd(m.modelNo, 2)
+      .u8(m.current ? 0 : 1)
+      .build(),
 });

@@ -22,7 +22,12 @@ export const heartbeat = defineMessage<Heartbeat>({
     r.end();
     return m;
   },
-  encode: (m) => new BodyWriter().bcd(m.pileNo, PILE_BYTES).bcd(m.gunNo, GUN_BYTES).u8(m.faulted ? 1 : 0).build(),
+  encode: (m) =>
+    new BodyWriter()
+      .bcd(m.pileNo, PILE_BYTES)
+      .bcd(m.gunNo, GUN_BYTES)
+      .u8(m.faulted ? 1 : 0)
+      .build(),
 });
 
 export interface HeartbeatReply {

@@ -65,5 +65,9 @@ export const loginReply = defineMessage<LoginReply>({
     r.end();
     return m;
   },
-  encode: (m) => new BodyWriter().bcd(m.pileNo, PILE_BYTES).u8(m.accepted ? 0 : 1).build(),
+  encode: (m) =>
+    new BodyWriter()
+      .bcd(m.pileNo, PILE_BYTES)
+      .u8(m.accepted ? 0 : 1)
+      .build(),
 });

@@ -22,7 +22,11 @@ export const reboot = defineMessage<Reboot>({
     r.end();
     return { pileNo, when };
   },
-  encode: (m) => new BodyWriter().bcd(m.pileNo, PILE_BYTES).u8(m.when === 'idle' ? 2 : 1).build(),
+  encode: (m) =>
+    new BodyWriter()
+      .bcd(m.pileNo, PILE_BYTES)
+      .u8(m.when === 'idle' ? 2 : 1)
+      .build(),
 });
 
 export interface RebootReply {
@@ -40,5 +44,9 @@ export const rebootReply = defineMessage<RebootReply>({
     r.end();
     return m;
   },
-  encode: (m) => new BodyWriter().bcd(m.pileNo, PILE_BYTES).u8(m.accepted ? 1 : 0).build(),
+  encode: (m) =>
+    new BodyWriter()
+      .bcd(m.pileNo, PILE_BYTES)
+      .u8(m.accepted ? 1 : 0)
+      .build(),
 });

@@ -23,7 +23,14 @@ export const remoteStart = defineMessage<RemoteStart>({
   direction: 'down',
   decode(body) {
     const r = new BodyReader(body);
-    const m = { serial: r.bcd(SERIAL_BYTES), pileNo: r.bcd(PILE_BYTES), gunNo: r.bcd(GUN_BYTES), logicalCard: r.bcd(8), physicalCard: r.bcd(8), balanceX100: r.u32() };
+    const m = {
+      serial: r.bcd(SERIAL_BYTES),
+      pileNo: r.bcd(PILE_BYTES),
+      gunNo: r.bcd(GUN_BYTES),
+      logicalCard: r.bcd(8),
+      physicalCard: r.bcd(8),
+      balanceX100: r.u32(),
+    };
     r.end();
     return m;
   },

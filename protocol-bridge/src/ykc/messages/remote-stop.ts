@@ -43,5 +43,11 @@ export const remoteStopReply = defineMessage<RemoteStopReply>({
     r.end();
     return m;
   },
-  encode: (m) => new BodyWriter().bcd(m.pileNo, PILE_BYTES).bcd(m.gunNo, GUN_BYTES).u8(m.stopped ? 1 : 0).u8(m.reason).build(),
+  encode: (m) =>
+    new BodyWriter()
+      .bcd(m.pileNo, PILE_BYTES)
+      .bcd(m.gunNo, GUN_BYTES)
+      .u8(m.stopped ? 1 : 0)
+      .u8(m.reason)
+      .build(),
 });

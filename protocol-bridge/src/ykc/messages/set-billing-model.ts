@@ -30,5 +30,9 @@ export const setBillingModelReply = defineMessage<SetBillingModelReply>({
     r.end();
     return m;
   },
-  encode: (m) => new BodyWriter().bcd(m.pileNo, PILE_BYTES).u8(m.applied ? 1 : 0).build(),
+  encode: (m) =>
+    new BodyWriter()
+      .bcd(m.pileNo, PILE_BYTES)
+      .u8(m.applied ? 1 : 0)
+      .build(),
 });

@@ -104,5 +104,9 @@ export const transactionRecordConfirm = defineMessage<TransactionRecordConfirm>(
     r.end();
     return m;
   },
-  encode: (m) => new BodyWriter().bcd(m.serial, SERIAL_BYTES).u8(m.accepted ? 0 : 1).build(),
+  encode: (m) =>
+    new BodyWriter()
+      .bcd(m.serial, SERIAL_BYTES)
+      .u8(m.accepted ? 0 : 1)
+      .build(),
 });

@@ -23,7 +23,10 @@ export class HttpTenantQuotas implements TenantQuotaPort {
 
   async quotasOf(tenantId: string): Promise<TenantQuotas | null> {
     const unavailable = (message: string, cause?: unknown) =>
-      new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `tenant quotas are unavailable (${message}); nothing was created, retry later`, { retriable: true, cause });
+      new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `tenant quotas are unavailable (${message}); nothing was created, retry later`, {
+        retriable: true,
+        cause,
+      });
 
     let data: unknown;
     try {

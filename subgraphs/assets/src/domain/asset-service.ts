@@ -69,11 +69,22 @@ export interface AssetWriteStore {
   updateStation(tenantId: string, id: string, patch: StationPatch, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<StationRecord>>;
   retireStation(tenantId: string, id: string, v: ExpectedVersion): Promise<WriteResult<StationRecord>>;
   /** With its initial security (credential hash, profile, YKC identity) and the audit entry of it, in the same transaction. */
-  createCharger(tenantId: string, c: ChargerCreate, maxChargers: number | null, security?: { change: SecurityChange; audit: Omit<AuditEntry, 'target'> }): Promise<WriteResult<ChargerRecord>>;
+  createCharger(
+    tenantId: string,
+    c: ChargerCreate,
+    maxChargers: number | null,
+    security?: { change: SecurityChange; audit: Omit<AuditEntry, 'target'> },
+  ): Promise<WriteResult<ChargerRecord>>;
   updateCharger(tenantId: string, id: string, patch: ChargerPatch, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ChargerRecord>>;
   retireCharger(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ChargerRecord>>;
   createConnector(tenantId: string, chargerId: string, c: ConnectorCreate, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>>;
-  updateConnector(tenantId: string, id: string, patch: ConnectorPatch, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>>;
+  updateConnector(
+    tenantId: string,
+    id: string,
+    patch: ConnectorPatch,
+    v: ExpectedVersion,
+    stations: readonly string[] | null,
+  ): Promise<WriteResult<ConnectorRecord>>;
   retireConnector(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>>;
 }
 

@@ -131,7 +131,8 @@ export function validateCidrs(field: string, list: readonly string[]): WriteResu
     const family = isIP(addr ?? '');
     const max = family === 6 ? 128 : 32;
     const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
-    if (!family || extra !== undefined || !(prefix >= 0 && prefix <= max)) errors.push(invalid(`${field}.${i}`, `${JSON.stringify(raw)} is not an IPv4 or IPv6 network (e.g. 10.8.0.0/16)`));
+    if (!family || extra !== undefined || !(prefix >= 0 && prefix <= max))
+      errors.push(invalid(`${field}.${i}`, `${JSON.stringify(raw)} is not an IPv4 or IPv6 network (e.g. 10.8.0.0/16)`));
     else out.push(`${addr}/${prefix}`);
   });
   return errors.length ? failed(...errors) : ok(out);
@@ -139,7 +140,8 @@ export function validateCidrs(field: string, list: readonly string[]): WriteResu
 
 export function validatePassword(field: string, password: string): UserError | null {
   const n = Buffer.byteLength(password, 'utf8');
-  if (n < CHARGER_PASSWORD_MIN || n > CHARGER_PASSWORD_MAX) return invalid(field, `a charger password is ${CHARGER_PASSWORD_MIN} to ${CHARGER_PASSWORD_MAX} bytes (OCPP 1.6 security whitepaper)`);
+  if (n < CHARGER_PASSWORD_MIN || n > CHARGER_PASSWORD_MAX)
+    return invalid(field, `a charger password is ${CHARGER_PASSWORD_MIN} to ${CHARGER_PASSWORD_MAX} bytes (OCPP 1.6 security whitepaper)`);
   // HTTP Basic splits user and password on the first colon of the decoded value: the password may hold one, the identity not.
   if (/[\u0000-\u001f\u007f]/.test(password)) return invalid(field, 'a charger password has no control characters');
   return null;
@@ -171,9 +173,11 @@ export function ykcIdentityMismatch(registered: YkcPileIdentity, seen: YkcPileId
 
 /** A profile for a charger of `protocol`: OCPP 0..2; YKC has no OCPP profile. */
 function checkProfile(protocol: string, profile: SecurityProfile | null | undefined): UserError | null {
-  if (profile === null || profile === undefined) return protocol === 'OCPP16' ? invalid('securityProfile', 'an OCPP charger has a security profile (0, 1 or 2)') : null;
+  if (profile === null || profile === undefined)
+    return protocol === 'OCPP16' ? invalid('securityProfile', 'an OCPP charger has a security profile (0, 1 or 2)') : null;
   if (protocol !== 'OCPP16') return invalid('securityProfile', 'security profiles are OCPP; a YKC pile is bound by its identity and source network');
-  if (!SECURITY_PROFILES.includes(profile)) return invalid('securityProfile', 'security profile 0, 1 or 2 (profile 3, TLS client certificates, is not offered)');
+  if (!SECURITY_PROFILES.includes(profile))
+    return invalid('securityProfile', 'security profile 0, 1 or 2 (profile 3, TLS client certificates, is not offered)');
   return null;
 }
 
@@ -212,7 +216,8 @@ export class ChargerSecurityService {
       chargerId,
       actor.stationIds,
       (cur) => {
-        if (cur.protocol !== 'OCPP16') return failed(invalid('chargerId', 'a YKC pile has no password: its login is bound to its registered identity and source network'));
+        if (cur.protocol !== 'OCPP16')
+          return failed(invalid('chargerId', 'a YKC pile has no password: its login is bound to its registered identity and source network'));
         // A password on a profile-0 charger makes it a profile-1 charger: a password nobody checks protects nothing.
         const profile = cur.securityProfile === 0 || cur.securityProfile === null ? DEFAULT_OCPP_PROFILE : cur.securityProfile;
         return ok({ passwordHash: hash, securityProfile: profile });
@@ -236,7 +241,8 @@ export class ChargerSecurityService {
       else errors.push(...c.errors);
     }
     if (input.desKeyRef !== undefined) {
-      if (input.desKeyRef !== null && !/^[A-Za-z0-9_.:-]{1,64}$/.test(input.desKeyRef)) errors.push(invalid('desKeyRef', 'a key reference is 1..64 letters, digits, _ . : -'));
+      if (input.desKeyRef !== null && !/^[A-Za-z0-9_.:-]{1,64}$/.test(input.desKeyRef))
+        errors.push(invalid('desKeyRef', 'a key reference is 1..64 letters, digits, _ . : -'));
       else change.desKeyRef = input.desKeyRef;
     }
     if (errors.length) return failed(...errors);
@@ -270,7 +276,10 @@ export class ChargerSecurityService {
       actor.tenantId,
       chargerId,
       actor.stationIds,
-      (cur) => (cur.protocol !== 'YKC' ? failed(invalid('chargerId', 'not a YKC pile')) : ok({ ykcIdentity: valid ? { identity: valid, source: 'REGISTERED' as const } : null })),
+      (cur) =>
+        cur.protocol !== 'YKC'
+          ? failed(invalid('chargerId', 'not a YKC pile'))
+          : ok({ ykcIdentity: valid ? { identity: valid, source: 'REGISTERED' as const } : null }),
       { actor: actor.subject, action: valid ? 'YKC_IDENTITY_REGISTERED' : 'YKC_IDENTITY_RESET', requestId: actor.requestId },
     );
   }
@@ -280,7 +289,11 @@ export class ChargerSecurityService {
    * tenant commissions that way. Only the first login is learned; a pile with an
    * identity keeps it (a concurrent learner loses).
    */
-  async learnYkcIdentity(actor: SecurityActor, chargerId: string, identity: YkcPileIdentity): Promise<'LEARNED' | 'ALREADY_REGISTERED' | 'NOT_ALLOWED' | 'NOT_FOUND'> {
+  async learnYkcIdentity(
+    actor: SecurityActor,
+    chargerId: string,
+    identity: YkcPileIdentity,
+  ): Promise<'LEARNED' | 'ALREADY_REGISTERED' | 'NOT_ALLOWED' | 'NOT_FOUND'> {
     if (!isUuid(chargerId)) return 'NOT_FOUND';
     const v = validateYkcIdentity('identity', identity);
     if (!v.ok) throw new AppError(ErrorCodes.BAD_USER_INPUT, v.errors.map((e) => e.message).join('; '));
@@ -291,8 +304,8 @@ export class ChargerSecurityService {
       null,
       (cur, policy) => {
         if (cur.protocol !== 'YKC') return failed(invalid('chargerId', 'not a YKC pile'));
-        if (cur.ykcIdentity) return (outcome = 'ALREADY_REGISTERED'), failed(invalid('chargerId', 'already registered'));
-        if (!policy.learnYkcIdentityOnFirstLogin) return (outcome = 'NOT_ALLOWED'), failed(invalid('chargerId', 'the tenant does not learn identities'));
+        if (cur.ykcIdentity) return ((outcome = 'ALREADY_REGISTERED'), failed(invalid('chargerId', 'already registered')));
+        if (!policy.learnYkcIdentityOnFirstLogin) return ((outcome = 'NOT_ALLOWED'), failed(invalid('chargerId', 'the tenant does not learn identities')));
         return ok({ ykcIdentity: { identity: v.value, source: 'LEARNED' as const } });
       },
       { actor: actor.subject, action: 'YKC_IDENTITY_LEARNED', requestId: actor.requestId },
@@ -305,7 +318,14 @@ export class ChargerSecurityService {
   async recordRefusedLogin(actor: SecurityActor, chargerId: string, reason: string, detail: Record<string, unknown>): Promise<void> {
     if (!isUuid(chargerId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'chargerId is not a UUID');
     if (!/^[a-z][a-z0-9_]{1,63}$/.test(reason)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'reason is a snake_case code');
-    await this.store.audit(actor.tenantId, { actor: actor.subject, action: 'CHARGER_LOGIN_REFUSED', target: `charger:${chargerId}`, before: null, after: { reason, ...detail }, requestId: actor.requestId });
+    await this.store.audit(actor.tenantId, {
+      actor: actor.subject,
+      action: 'CHARGER_LOGIN_REFUSED',
+      target: `charger:${chargerId}`,
+      before: null,
+      after: { reason, ...detail },
+      requestId: actor.requestId,
+    });
   }
 
   policy(tenantId: string): Promise<ChargerSecurityPolicy> {
@@ -325,7 +345,9 @@ export class ChargerSecurityService {
       if (!c.ok) return c;
       next.allowedSourceCidrs = c.value;
     }
-    return ok(await this.store.setPolicy(actor.tenantId, next, { actor: actor.subject, action: 'CHARGER_SECURITY_POLICY_CHANGED', requestId: actor.requestId }));
+    return ok(
+      await this.store.setPolicy(actor.tenantId, next, { actor: actor.subject, action: 'CHARGER_SECURITY_POLICY_CHANGED', requestId: actor.requestId }),
+    );
   }
 
   auditLog(tenantId: string, first: number, beforeId: string | null): Promise<AuditRecord[]> {
@@ -350,7 +372,10 @@ export async function initialSecurity(
     if (e) errors.push(e);
     change.securityProfile = profile;
     if (input.password !== null && input.password !== undefined) {
-      const pe = profile === 0 ? invalid('security.password', 'a profile-0 charger has no password (profile 1 or 2 use one)') : validatePassword('security.password', input.password);
+      const pe =
+        profile === 0
+          ? invalid('security.password', 'a profile-0 charger has no password (profile 1 or 2 use one)')
+          : validatePassword('security.password', input.password);
       if (pe) errors.push(pe);
     }
     if (profile !== 0) {

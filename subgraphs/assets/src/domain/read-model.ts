@@ -7,7 +7,6 @@ export type StationRow = StationRecord;
 export type ChargerRow = ChargerRecord;
 export type ConnectorRow = ConnectorRecord;
 
-
 /** What a request may read: its tenants, and optionally only some stations. */
 export interface AssetsReadScope {
   tenantId: string;

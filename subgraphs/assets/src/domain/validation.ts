@@ -35,7 +35,6 @@ const YKC_PILE_CODE = /^\d{14}$/;
 /** numeric(8,2): up to 6 integer digits, up to 2 decimals, no sign, no exponent. */
 const POWER_KW = /^(0|[1-9]\d{0,5})(\.\d{1,2})?$/;
 
-
 export const isValidTimezone = (tz: string): boolean => isTimeZone(tz);
 
 /** An exact positive kW value, or null if it is not one. */
@@ -122,7 +121,12 @@ function timezone(c: Check, v: string): void {
 
 export function validateStationCreate(input: StationInput): WriteResult<StationCreate> {
   const c = new Check();
-  const code = c.text('code', input.code, { required: true, max: 64, pattern: STATION_CODE, patternHint: 'may contain letters, digits, _ . - and must start with a letter or digit' });
+  const code = c.text('code', input.code, {
+    required: true,
+    max: 64,
+    pattern: STATION_CODE,
+    patternHint: 'may contain letters, digits, _ . - and must start with a letter or digit',
+  });
   const name = c.text('name', input.name, { required: true, max: 200 });
   const address = c.text('address', input.address, { required: false, max: 500 });
   coordinates(c, input, false);
@@ -143,7 +147,14 @@ export function validateStationCreate(input: StationInput): WriteResult<StationC
 export function validateStationPatch(input: StationInput): WriteResult<StationPatch> {
   const c = new Check();
   const patch: StationPatch = {};
-  if (input.code !== undefined) patch.code = c.text('code', input.code, { required: true, max: 64, pattern: STATION_CODE, patternHint: 'may contain letters, digits, _ . - and must start with a letter or digit' }) ?? '';
+  if (input.code !== undefined)
+    patch.code =
+      c.text('code', input.code, {
+        required: true,
+        max: 64,
+        pattern: STATION_CODE,
+        patternHint: 'may contain letters, digits, _ . - and must start with a letter or digit',
+      }) ?? '';
   if (input.name !== undefined) patch.name = c.text('name', input.name, { required: true, max: 200 }) ?? '';
   if (input.address !== undefined) patch.address = c.text('address', input.address, { required: false, max: 500 });
   if (input.latitude !== undefined || input.longitude !== undefined) {
@@ -211,7 +222,12 @@ export function validateChargerCreate(input: ChargerInput): WriteResult<ChargerC
   const code =
     protocol === 'YKC'
       ? c.text('code', input.code, { required: true, max: 14, pattern: YKC_PILE_CODE, patternHint: 'of a YKC charger is its 14-digit pile code' })
-      : c.text('code', input.code, { required: true, max: 48, pattern: CHARGER_CODE, patternHint: 'may contain letters, digits, _ . : - and must start with a letter or digit' });
+      : c.text('code', input.code, {
+          required: true,
+          max: 48,
+          pattern: CHARGER_CODE,
+          patternHint: 'may contain letters, digits, _ . : - and must start with a letter or digit',
+        });
   if (!input.currentType) c.add('REQUIRED', 'currentType', 'currentType is required');
   const ratedPowerKw = c.power('ratedPowerKw', input.ratedPowerKw, true);
   const vendor = c.text('vendor', input.vendor, { required: false, max: 100 });

@@ -45,10 +45,17 @@ export async function startStatusConsumer(opts: StatusConsumerOptions): Promise<
         } catch (e) {
           if (!(e instanceof InvalidEventError)) throw e;
           stats.invalid++;
-          opts.logger.warn({ topic: m.topic, partition: m.partition, offset: m.offset, reason: e.message, raw: e.raw?.slice(0, 2000) }, 'skipping invalid charger event');
+          opts.logger.warn(
+            { topic: m.topic, partition: m.partition, offset: m.offset, reason: e.message, raw: e.raw?.slice(0, 2000) },
+            'skipping invalid charger event',
+          );
         }
       }
-      const outcomes = await applyInTenantRuns<ChargerEvent, Outcome>(events, (tenantId, fn) => opts.ingest.inBatch(tenantId, fn), (event) => opts.ingest.apply(event));
+      const outcomes = await applyInTenantRuns<ChargerEvent, Outcome>(
+        events,
+        (tenantId, fn) => opts.ingest.inBatch(tenantId, fn),
+        (event) => opts.ingest.apply(event),
+      );
       events.forEach((event, k) => count(event, outcomes[k]));
     },
   });

@@ -66,7 +66,8 @@ export class CreateChargerInput {
   connectors?: ConnectorInput[] | null;
   @Field(() => ChargerSecurityInput, {
     nullable: true,
-    description: 'Connection security (needs charger:write). Default: OCPP profile 1 with a generated password (in the payload); YKC without identity (commissioned at its first login if the tenant allows it)',
+    description:
+      'Connection security (needs charger:write). Default: OCPP profile 1 with a generated password (in the payload); YKC without identity (commissioned at its first login if the tenant allows it)',
   })
   security?: ChargerSecurityInput | null;
 }

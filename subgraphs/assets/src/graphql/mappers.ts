@@ -74,4 +74,3 @@ export const toStats = (r: StationStatsRow): StationStats =>
 
 export const toStatusChange = (r: StatusHistoryRow): ConnectorStatusRecord =>
   Object.assign(new ConnectorStatusRecord(), { status: r.status, errorCode: r.error_code, occurredAt: r.occurred_at, recordedAt: r.recorded_at });
-

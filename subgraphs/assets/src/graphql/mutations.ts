@@ -55,15 +55,24 @@ export class AssetMutations {
     return stationPayload(await ctx.assets.retireStation(ctx.writeActor(), id, expectedVersion ?? null));
   }
 
-  @Mutation(() => ChargerPayload, { description: "Register a charger at a station, optionally with its connectors (counts against the tenant's charger quota)." })
+  @Mutation(() => ChargerPayload, {
+    description: "Register a charger at a station, optionally with its connectors (counts against the tenant's charger quota).",
+  })
   async createCharger(@Ctx() ctx: AssetsContext, @Arg('input', () => CreateChargerInput) input: CreateChargerInput): Promise<ChargerPayload> {
     const { security, ...charger } = input;
     const actor = ctx.writeActor();
     // The defaults (profile 1, a generated password) go with registering; choosing otherwise is charger security.
     if (security) ctx.securityActor();
-    const r = await ctx.assets.createCharger(actor, charger, security ? { ...security, ykcIdentity: security.ykcIdentity ? { ...security.ykcIdentity } : null } : {});
+    const r = await ctx.assets.createCharger(
+      actor,
+      charger,
+      security ? { ...security, ykcIdentity: security.ykcIdentity ? { ...security.ykcIdentity } : null } : {},
+    );
     if (!r.ok) return Object.assign(new ChargerPayload(), { charger: null, credential: null, userErrors: userErrorsOf(r) });
-    const credential = r.value.password === null ? null : Object.assign(new RegisteredCredential(), { password: r.value.password, securityProfile: security?.securityProfile ?? 1 });
+    const credential =
+      r.value.password === null
+        ? null
+        : Object.assign(new RegisteredCredential(), { password: r.value.password, securityProfile: security?.securityProfile ?? 1 });
     return Object.assign(new ChargerPayload(), { charger: toCharger(r.value.charger), credential, userErrors: [] });
   }
 

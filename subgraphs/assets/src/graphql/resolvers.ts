@@ -62,7 +62,10 @@ export class StationResolver {
     const edges = rows.map((r) => Object.assign(new StationEdge(), { cursor: encodeCursor('station', r), node: toStation(r) }));
     return Object.assign(new StationConnection(), {
       edges,
-      pageInfo: pageInfo(edges.map((e) => e.cursor), hasNextPage),
+      pageInfo: pageInfo(
+        edges.map((e) => e.cursor),
+        hasNextPage,
+      ),
       count: () => ctx.repo.countStations(scope, f),
     });
   }
@@ -106,7 +109,10 @@ export class ChargerResolver {
     const edges = rows.map((r) => Object.assign(new ChargerEdge(), { cursor: encodeCursor('charger', r), node: toCharger(r) }));
     return Object.assign(new ChargerConnection(), {
       edges,
-      pageInfo: pageInfo(edges.map((e) => e.cursor), hasNextPage),
+      pageInfo: pageInfo(
+        edges.map((e) => e.cursor),
+        hasNextPage,
+      ),
       count: () => ctx.repo.countChargers(scope, f),
     });
   }
@@ -181,7 +187,25 @@ const ifUuid = <T>(id: string, load: () => Promise<T | null>): Promise<T | null>
 
 /** Entity references other subgraphs hand us; loaded through the per-request loaders. */
 export const referenceResolvers = {
-  Station: { __resolveReference: (ref: { id: string }, ctx: AssetsContext) => ifUuid(ref.id, async () => { const r = await ctx.loaders.station.load(ref.id); return r ? toStation(r) : null; }) },
-  Charger: { __resolveReference: (ref: { id: string }, ctx: AssetsContext) => ifUuid(ref.id, async () => { const r = await ctx.loaders.charger.load(ref.id); return r ? toCharger(r) : null; }) },
-  Connector: { __resolveReference: (ref: { id: string }, ctx: AssetsContext) => ifUuid(ref.id, async () => { const r = await ctx.loaders.connector.load(ref.id); return r ? toConnector(r) : null; }) },
+  Station: {
+    __resolveReference: (ref: { id: string }, ctx: AssetsContext) =>
+      ifUuid(ref.id, async () => {
+        const r = await ctx.loaders.station.load(ref.id);
+        return r ? toStation(r) : null;
+      }),
+  },
+  Charger: {
+    __resolveReference: (ref: { id: string }, ctx: AssetsContext) =>
+      ifUuid(ref.id, async () => {
+        const r = await ctx.loaders.charger.load(ref.id);
+        return r ? toCharger(r) : null;
+      }),
+  },
+  Connector: {
+    __resolveReference: (ref: { id: string }, ctx: AssetsContext) =>
+      ifUuid(ref.id, async () => {
+        const r = await ctx.loaders.connector.load(ref.id);
+        return r ? toConnector(r) : null;
+      }),
+  },
 };

@@ -6,7 +6,10 @@ import type { AuditRecord, ChargerSecurityPolicy as PolicyValue, ChargerSecurity
 import type { WriteResult } from '../domain/model';
 import { Charger, UserError } from './types';
 
-@ObjectType({ description: 'What a YKC login (0x01) carries about its pile. sim, pileType, guns, network and carrier are enforced; the versions are for reference (firmware updates change them).' })
+@ObjectType({
+  description:
+    'What a YKC login (0x01) carries about its pile. sim, pileType, guns, network and carrier are enforced; the versions are for reference (firmware updates change them).',
+})
 export class YkcPileIdentity {
   @Field({ description: 'SIM ICCID as 20 digits (zeros: no SIM)' }) sim!: string;
   @Field(() => Int, { description: '0 DC, 1 AC' }) pileType!: number;
@@ -30,11 +33,16 @@ export class YkcPileIdentityInput {
 
 @InputType({ description: 'Security of a charger at registration; without it an OCPP charger gets profile 1 and a generated password.' })
 export class ChargerSecurityInput {
-  @Field(() => Int, { nullable: true, description: 'OCPP security profile: 0 (no password; connects only while the tenant allows profile-0 commissioning), 1 (Basic auth, default), 2 (Basic over TLS)' })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'OCPP security profile: 0 (no password; connects only while the tenant allows profile-0 commissioning), 1 (Basic auth, default), 2 (Basic over TLS)',
+  })
   securityProfile?: number | null;
   @Field(() => String, { nullable: true, description: 'Set this Basic-auth password (16–40 bytes) instead of generating one' }) password?: string | null;
   @Field(() => YkcPileIdentityInput, { nullable: true, description: 'YKC: the identity its login must carry' }) ykcIdentity?: YkcPileIdentityInput | null;
-  @Field(() => [String], { nullable: true, description: 'Networks (CIDR) the charger may connect from; empty: the tenant policy decides' }) allowedSourceCidrs?: string[] | null;
+  @Field(() => [String], { nullable: true, description: 'Networks (CIDR) the charger may connect from; empty: the tenant policy decides' })
+  allowedSourceCidrs?: string[] | null;
 }
 
 @InputType({ description: 'Only the fields given change.' })
@@ -50,8 +58,10 @@ export class ChargerSecurity {
   @Field(() => Int, { nullable: true, description: 'OCPP security profile (0, 1, 2); null for YKC' }) securityProfile!: number | null;
   @Field({ description: 'An OCPP Basic-auth password is set' }) hasPassword!: boolean;
   @Field(() => Date, { nullable: true }) passwordSetAt!: Date | null;
-  @Field(() => YkcPileIdentity, { nullable: true, description: 'YKC: the identity its login must carry; null: not commissioned' }) ykcIdentity!: IdentityValue | null;
-  @Field(() => String, { nullable: true, description: 'REGISTERED (by an operator) or LEARNED (at its first commissioning login)' }) ykcIdentitySource!: string | null;
+  @Field(() => YkcPileIdentity, { nullable: true, description: 'YKC: the identity its login must carry; null: not commissioned' })
+  ykcIdentity!: IdentityValue | null;
+  @Field(() => String, { nullable: true, description: 'REGISTERED (by an operator) or LEARNED (at its first commissioning login)' }) ykcIdentitySource!:
+    string | null;
   @Field(() => Date, { nullable: true }) ykcIdentityAt!: Date | null;
   @Field(() => [String]) allowedSourceCidrs!: string[];
   @Field(() => String, { nullable: true }) desKeyRef!: string | null;
@@ -81,7 +91,8 @@ export class ChargerSecurityPolicy {
   @Field({ description: 'OCPP chargers without a password may connect (security profile 0), for commissioning only' }) allowProfile0Commissioning!: boolean;
   @Field({ description: "A YKC pile without a registered identity is let in once and its login's identity is learned (then enforced)" })
   learnYkcIdentityOnFirstLogin!: boolean;
-  @Field(() => [String], { description: "Networks (CIDR) the tenant's chargers may connect from, unless a charger has its own; empty: any" }) allowedSourceCidrs!: string[];
+  @Field(() => [String], { description: "Networks (CIDR) the tenant's chargers may connect from, unless a charger has its own; empty: any" })
+  allowedSourceCidrs!: string[];
 }
 
 @InputType({ description: 'Only the fields given change.' })
@@ -130,7 +141,8 @@ export class ChargerSecurityResolver {
   }
 
   @Mutation(() => ChargerCredentialPayload, {
-    description: "Generate (or set, with `password`) an OCPP charger's Basic-auth password. The plain password is in this payload only. Needs charger:write; audited.",
+    description:
+      "Generate (or set, with `password`) an OCPP charger's Basic-auth password. The plain password is in this payload only. Needs charger:write; audited.",
   })
   async rotateChargerCredential(
     @Ctx() ctx: AssetsContext,
@@ -138,10 +150,15 @@ export class ChargerSecurityResolver {
     @Arg('password', () => String, { nullable: true, description: '16–40 bytes; omit to generate one' }) password: string | null,
   ): Promise<ChargerCredentialPayload> {
     const r = await ctx.security.rotateCredential(ctx.securityActor(), chargerId, password ?? null);
-    return Object.assign(new ChargerCredentialPayload(), r.ok ? { credential: Object.assign(new ChargerCredential(), r.value), userErrors: [] } : { credential: null, userErrors: userErrorsOf(r) });
+    return Object.assign(
+      new ChargerCredentialPayload(),
+      r.ok ? { credential: Object.assign(new ChargerCredential(), r.value), userErrors: [] } : { credential: null, userErrors: userErrorsOf(r) },
+    );
   }
 
-  @Mutation(() => ChargerSecurityPayload, { description: "Change a charger's security profile, allowed networks or 3DES key reference. Needs charger:write; audited." })
+  @Mutation(() => ChargerSecurityPayload, {
+    description: "Change a charger's security profile, allowed networks or 3DES key reference. Needs charger:write; audited.",
+  })
   async updateChargerSecurity(
     @Ctx() ctx: AssetsContext,
     @Arg('chargerId', () => ID) chargerId: string,
@@ -160,7 +177,8 @@ export class ChargerSecurityResolver {
   }
 
   @Mutation(() => ChargerSecurityPayload, {
-    description: "Forget a YKC pile's identity (re-commissioning: it is learned again at the next login if the tenant allows it). Needs charger:write; audited.",
+    description:
+      "Forget a YKC pile's identity (re-commissioning: it is learned again at the next login if the tenant allows it). Needs charger:write; audited.",
   })
   async resetYkcPileIdentity(@Ctx() ctx: AssetsContext, @Arg('chargerId', () => ID) chargerId: string): Promise<ChargerSecurityPayload> {
     return securityPayload(await ctx.security.registerYkcIdentity(ctx.securityActor(), chargerId, null));
@@ -172,13 +190,19 @@ export class ChargerSecurityResolver {
   }
 
   @Mutation(() => ChargerSecurityPolicyPayload, { description: "Change the tenant's charger-security policy. Needs charger:write; audited." })
-  async setChargerSecurityPolicy(@Ctx() ctx: AssetsContext, @Arg('input', () => ChargerSecurityPolicyInput) input: ChargerSecurityPolicyInput): Promise<ChargerSecurityPolicyPayload> {
+  async setChargerSecurityPolicy(
+    @Ctx() ctx: AssetsContext,
+    @Arg('input', () => ChargerSecurityPolicyInput) input: ChargerSecurityPolicyInput,
+  ): Promise<ChargerSecurityPolicyPayload> {
     const r = await ctx.security.setPolicy(ctx.securityActor(), {
       allowProfile0Commissioning: input.allowProfile0Commissioning ?? undefined,
       learnYkcIdentityOnFirstLogin: input.learnYkcIdentityOnFirstLogin ?? undefined,
       allowedSourceCidrs: input.allowedSourceCidrs ?? undefined,
     });
-    return Object.assign(new ChargerSecurityPolicyPayload(), r.ok ? { policy: toPolicy(r.value), userErrors: [] } : { policy: null, userErrors: userErrorsOf(r) });
+    return Object.assign(
+      new ChargerSecurityPolicyPayload(),
+      r.ok ? { policy: toPolicy(r.value), userErrors: [] } : { policy: null, userErrors: userErrorsOf(r) },
+    );
   }
 
   @Query(() => [AssetAuditEntry], { description: "The tenant's assets audit log, newest first. Needs audit:read." })
@@ -192,7 +216,10 @@ export class ChargerSecurityResolver {
   }
 
   @Directive('@inaccessible')
-  @Mutation(() => String, { description: 'Internal (protocol bridge): learn a YKC pile identity at its first commissioning login. LEARNED, ALREADY_REGISTERED, NOT_ALLOWED or NOT_FOUND.' })
+  @Mutation(() => String, {
+    description:
+      'Internal (protocol bridge): learn a YKC pile identity at its first commissioning login. LEARNED, ALREADY_REGISTERED, NOT_ALLOWED or NOT_FOUND.',
+  })
   async recordYkcPileIdentity(
     @Ctx() ctx: AssetsContext,
     @Arg('chargerId', () => ID) chargerId: string,

@@ -3,15 +3,12 @@ import DataLoader from 'dataloader';
 import type { ChargerSecurityService, ChargerSecurityView } from '../domain/charger-security';
 import type { AssetsReadRepository, AssetsReadScope, ChargerRow, ConnectorRow, StationRow, StationStatsRow, StatusHistoryRow } from './read-repository';
 
-
 /** Per-request loaders: created with the request's scope, so no cache ever spans tenants or users. */
 export function createLoaders(repo: AssetsReadRepository, scope: () => AssetsReadScope, security?: ChargerSecurityService) {
   const historyByLimit = new Map<number, DataLoader<string, StatusHistoryRow[]>>();
   return {
     /** Aggregates of many stations in the same two grouped queries. */
-    stationStats: new DataLoader<string, StationStatsRow | null>(async (ids) =>
-      byKey(await repo.stationStats(scope(), ids), ids, (r) => r.station_id),
-    ),
+    stationStats: new DataLoader<string, StationStatsRow | null>(async (ids) => byKey(await repo.stationStats(scope(), ids), ids, (r) => r.station_id)),
     /** The latest `limit` status changes per connector; one loader per limit asked for. */
     statusHistory(limit: number): DataLoader<string, StatusHistoryRow[]> {
       let l = historyByLimit.get(limit);
@@ -23,12 +20,8 @@ export function createLoaders(repo: AssetsReadRepository, scope: () => AssetsRea
     },
     station: new DataLoader<string, StationRow | null>(async (ids) => byKey(await repo.stationsByIds(scope(), ids), ids, (r) => r.id)),
     charger: new DataLoader<string, ChargerRow | null>(async (ids) => byKey(await repo.chargersByIds(scope(), ids), ids, (r) => r.id)),
-    chargerByCode: new DataLoader<string, ChargerRow | null>(async (codes) =>
-      byKey(await repo.chargersByCodes(scope(), codes), codes, (r) => r.code),
-    ),
-    chargersByStation: new DataLoader<string, ChargerRow[]>(async (ids) =>
-      groupByKey(await repo.chargersByStationIds(scope(), ids), ids, (r) => r.station_id),
-    ),
+    chargerByCode: new DataLoader<string, ChargerRow | null>(async (codes) => byKey(await repo.chargersByCodes(scope(), codes), codes, (r) => r.code)),
+    chargersByStation: new DataLoader<string, ChargerRow[]>(async (ids) => groupByKey(await repo.chargersByStationIds(scope(), ids), ids, (r) => r.station_id)),
     connector: new DataLoader<string, ConnectorRow | null>(async (ids) => byKey(await repo.connectorsByIds(scope(), ids), ids, (r) => r.id)),
     /** Connection security of the request tenant's own chargers (a page of chargers in one query). */
     security: new DataLoader<string, ChargerSecurityView | null>(async (ids) => {

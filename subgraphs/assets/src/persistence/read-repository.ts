@@ -1,5 +1,16 @@
 import { Knex, readInTenantScope, withTenantScope } from '@evcs/platform';
-import type { AssetsReadScope, ChargerFilter, ChargerRow, CodeKey, ConnectorRow, Page, StationFilter, StationRow, StationStatsRow, StatusHistoryRow } from '../domain/read-model';
+import type {
+  AssetsReadScope,
+  ChargerFilter,
+  ChargerRow,
+  CodeKey,
+  ConnectorRow,
+  Page,
+  StationFilter,
+  StationRow,
+  StationStatsRow,
+  StatusHistoryRow,
+} from '../domain/read-model';
 
 export type { AssetsReadScope, ChargerFilter, ChargerRow, CodeKey, ConnectorRow, Page, StationFilter, StationRow, StationStatsRow, StatusHistoryRow };
 
@@ -54,7 +65,10 @@ export class AssetsReadRepository {
   private connectors(trx: Knex, scope: AssetsReadScope) {
     const q = trx<ConnectorRow>('connectors').whereIn('connectors.tenant_id', scope.tenantIds);
     return scope.stationIds
-      ? q.whereIn('connectors.charger_id', trx('chargers as scoped').select('scoped.id').whereIn('scoped.tenant_id', scope.tenantIds).whereIn('scoped.station_id', scope.stationIds))
+      ? q.whereIn(
+          'connectors.charger_id',
+          trx('chargers as scoped').select('scoped.id').whereIn('scoped.tenant_id', scope.tenantIds).whereIn('scoped.station_id', scope.stationIds),
+        )
       : q;
   }
 
@@ -97,11 +111,15 @@ export class AssetsReadRepository {
 
   /** Stations in (code, id) order after `page.after`: up to first + 1 rows. */
   pageStations(scope: AssetsReadScope, filter: StationFilter, page: Page): Promise<StationRow[]> {
-    return this.read(scope, (trx) => AssetsReadRepository.keyset(AssetsReadRepository.filterStations(this.stations(trx, scope), filter), 'stations', page).select('stations.*'));
+    return this.read(scope, (trx) =>
+      AssetsReadRepository.keyset(AssetsReadRepository.filterStations(this.stations(trx, scope), filter), 'stations', page).select('stations.*'),
+    );
   }
 
   async countStations(scope: AssetsReadScope, filter: StationFilter): Promise<number> {
-    const [{ n }] = await this.read<{ n: string }[]>(scope, (trx) => AssetsReadRepository.filterStations(this.stations(trx, scope), filter).count<{ n: string }[]>('* as n'));
+    const [{ n }] = await this.read<{ n: string }[]>(scope, (trx) =>
+      AssetsReadRepository.filterStations(this.stations(trx, scope), filter).count<{ n: string }[]>('* as n'),
+    );
     return Number(n);
   }
 
@@ -112,7 +130,9 @@ export class AssetsReadRepository {
   }
 
   async countChargers(scope: AssetsReadScope, filter: ChargerFilter): Promise<number> {
-    const [{ n }] = await this.read<{ n: string }[]>(scope, (trx) => AssetsReadRepository.filterChargers(trx, this.chargers(trx, scope), filter).count<{ n: string }[]>('* as n'));
+    const [{ n }] = await this.read<{ n: string }[]>(scope, (trx) =>
+      AssetsReadRepository.filterChargers(trx, this.chargers(trx, scope), filter).count<{ n: string }[]>('* as n'),
+    );
     return Number(n);
   }
 
@@ -131,7 +151,9 @@ export class AssetsReadRepository {
 
   /** The active chargers of stations. */
   chargersByStationIds(scope: AssetsReadScope, stationIds: readonly string[]): Promise<ChargerRow[]> {
-    return this.read(scope, (trx) => this.chargers(trx, scope).whereIn('station_id', stationIds).where('registration_state', 'REGISTERED').orderBy(['code', 'id']));
+    return this.read(scope, (trx) =>
+      this.chargers(trx, scope).whereIn('station_id', stationIds).where('registration_state', 'REGISTERED').orderBy(['code', 'id']),
+    );
   }
 
   connectorsByIds(scope: AssetsReadScope, ids: readonly string[]): Promise<ConnectorRow[]> {
@@ -166,14 +188,16 @@ export class AssetsReadRepository {
         .orderBy(['ch.station_id', 'connectors.status'])
         .select('ch.station_id', 'connectors.status', trx.raw('count(*)::int as n')),
     ]);
-    const out = new Map<string, StationStatsRow>(stationIds.map((id) => [id, { station_id: id, chargers_total: 0, chargers_online: 0, connectors_by_status: [] }]));
-      for (const c of chargers as unknown as { station_id: string; total: number; online: number }[]) {
-        const s = out.get(c.station_id);
-        if (s) Object.assign(s, { chargers_total: c.total, chargers_online: c.online });
-      }
-      for (const c of connectors as unknown as { station_id: string; status: string; n: number }[]) {
-        out.get(c.station_id)?.connectors_by_status.push({ status: c.status, count: c.n });
-      }
+    const out = new Map<string, StationStatsRow>(
+      stationIds.map((id) => [id, { station_id: id, chargers_total: 0, chargers_online: 0, connectors_by_status: [] }]),
+    );
+    for (const c of chargers as unknown as { station_id: string; total: number; online: number }[]) {
+      const s = out.get(c.station_id);
+      if (s) Object.assign(s, { chargers_total: c.total, chargers_online: c.online });
+    }
+    for (const c of connectors as unknown as { station_id: string; status: string; n: number }[]) {
+      out.get(c.station_id)?.connectors_by_status.push({ status: c.status, count: c.n });
+    }
     return [...out.values()];
   }
 

@@ -155,7 +155,11 @@ export class PgChargerSecurityStore implements ChargerSecurityStore {
         trx.raw('allowed_source_cidrs::text[] as cidrs'),
       );
     return row
-      ? { allowProfile0Commissioning: row.allow_profile0_commissioning, learnYkcIdentityOnFirstLogin: row.learn_ykc_identity_on_first_login, allowedSourceCidrs: row.cidrs }
+      ? {
+          allowProfile0Commissioning: row.allow_profile0_commissioning,
+          learnYkcIdentityOnFirstLogin: row.learn_ykc_identity_on_first_login,
+          allowedSourceCidrs: row.cidrs,
+        }
       : { ...DEFAULT_POLICY };
   }
 
@@ -191,8 +195,28 @@ export class PgChargerSecurityStore implements ChargerSecurityStore {
     return withTenant(this.knex, tenantId, async (trx) => {
       const q = trx('audit_log').where({ tenant_id: tenantId }).orderBy('id', 'desc').limit(first);
       if (beforeId) void q.where('id', '<', beforeId);
-      const rows = await q.select<{ id: string; actor: string; action: string; target: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null; request_id: string | null; at: Date }[]>('*');
-      return rows.map((r) => ({ id: String(r.id), actor: r.actor, action: r.action, target: r.target, before: r.before, after: r.after, requestId: r.request_id, at: r.at }));
+      const rows = await q.select<
+        {
+          id: string;
+          actor: string;
+          action: string;
+          target: string;
+          before: Record<string, unknown> | null;
+          after: Record<string, unknown> | null;
+          request_id: string | null;
+          at: Date;
+        }[]
+      >('*');
+      return rows.map((r) => ({
+        id: String(r.id),
+        actor: r.actor,
+        action: r.action,
+        target: r.target,
+        before: r.before,
+        after: r.after,
+        requestId: r.request_id,
+        at: r.at,
+      }));
     });
   }
 }

@@ -17,14 +17,19 @@ export async function seedDemoAssets(knex: Knex, tenantId: string, stations: Dem
         .returning('id');
       for (const c of s.chargers) {
         // the conflict target is the partial unique index on active chargers' codes
-        const { rows: [ch] } = await trx.raw<{ rows: { id: string }[] }>(
+        const {
+          rows: [ch],
+        } = await trx.raw<{ rows: { id: string }[] }>(
           `insert into chargers (tenant_id, station_id, code, current_type, rated_power_kw, protocol) values (?, ?, ?, ?, ?, ?)
            on conflict (code) where registration_state = 'REGISTERED' do update set station_id = excluded.station_id, protocol = excluded.protocol returning id`,
           // a 14-digit code is a YKC pile number (the bridge admits a pile only if assets says it is one)
           [tenantId, st.id, c.code, c.currentType ?? 'DC', c.ratedPowerKw ?? 120, c.protocol ?? (/^\d{14}$/.test(c.code) ? 'YKC' : 'OCPP16')],
         );
         for (let n = 1; n <= c.connectors; n++) {
-          await trx('connectors').insert({ tenant_id: tenantId, charger_id: ch.id, connector_no: n, plug_type: c.currentType === 'AC' ? 'GBT_AC' : 'GBT_DC' }).onConflict(['charger_id', 'connector_no']).ignore();
+          await trx('connectors')
+            .insert({ tenant_id: tenantId, charger_id: ch.id, connector_no: n, plug_type: c.currentType === 'AC' ? 'GBT_AC' : 'GBT_DC' })
+            .onConflict(['charger_id', 'connector_no'])
+            .ignore();
         }
       }
     }

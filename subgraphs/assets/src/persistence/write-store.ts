@@ -108,18 +108,38 @@ export class PgAssetWriteStore implements AssetWriteStore {
         }
       }
       const [row] = await trx('stations')
-        .insert({ tenant_id: tenantId, code: s.code, name: s.name, address: s.address, latitude: s.latitude, longitude: s.longitude, timezone: s.timezone, status: s.status })
+        .insert({
+          tenant_id: tenantId,
+          code: s.code,
+          name: s.name,
+          address: s.address,
+          latitude: s.latitude,
+          longitude: s.longitude,
+          timezone: s.timezone,
+          status: s.status,
+        })
         .returning<StationRecord[]>('*');
       return ok(row);
     });
   }
 
-  private static async stationForUpdate(trx: Knex.Transaction, tenantId: string, id: string, stations: readonly string[] | null): Promise<StationRecord | undefined> {
+  private static async stationForUpdate(
+    trx: Knex.Transaction,
+    tenantId: string,
+    id: string,
+    stations: readonly string[] | null,
+  ): Promise<StationRecord | undefined> {
     const q = trx<StationRecord>('stations').where({ id, tenant_id: tenantId }).forUpdate().first();
     return stations ? q.whereIn('id', stations) : q;
   }
 
-  updateStation(tenantId: string, id: string, patch: StationPatch, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<StationRecord>> {
+  updateStation(
+    tenantId: string,
+    id: string,
+    patch: StationPatch,
+    v: ExpectedVersion,
+    stations: readonly string[] | null,
+  ): Promise<WriteResult<StationRecord>> {
     return this.tx(tenantId, async (trx) => {
       const row = await PgAssetWriteStore.stationForUpdate(trx, tenantId, id, stations);
       if (!row) return notFound('id', 'station');
@@ -163,7 +183,12 @@ export class PgAssetWriteStore implements AssetWriteStore {
     return ok(st);
   }
 
-  createCharger(tenantId: string, c: ChargerCreate, maxChargers: number | null, security?: { change: SecurityChange; audit: Omit<AuditEntry, 'target'> }): Promise<WriteResult<ChargerRecord>> {
+  createCharger(
+    tenantId: string,
+    c: ChargerCreate,
+    maxChargers: number | null,
+    security?: { change: SecurityChange; audit: Omit<AuditEntry, 'target'> },
+  ): Promise<WriteResult<ChargerRecord>> {
     return this.tx(tenantId, async (trx) => {
       if (maxChargers !== null) await PgAssetWriteStore.lockQuota(trx, 'chargers', tenantId);
       const st = await PgAssetWriteStore.stationForCharger(trx, tenantId, c.stationId);
@@ -190,26 +215,50 @@ export class PgAssetWriteStore implements AssetWriteStore {
         .returning('*');
       if (c.connectors.length) {
         await trx('connectors').insert(
-          c.connectors.map((k) => ({ tenant_id: tenantId, charger_id: row.id, connector_no: k.connectorNo, plug_type: k.plugType, max_power_kw: k.maxPowerKw })),
+          c.connectors.map((k) => ({
+            tenant_id: tenantId,
+            charger_id: row.id,
+            connector_no: k.connectorNo,
+            plug_type: k.plugType,
+            max_power_kw: k.maxPowerKw,
+          })),
         );
       }
       if (security) {
         await writeSecurity(trx, tenantId, row.id, security.change);
         const c = security.change;
         // Never the hash: whether there is a password, the profile, the identity registered.
-        const after = { code: row.code, protocol: row.protocol, securityProfile: c.securityProfile ?? null, hasPassword: Boolean(c.passwordHash), ykcIdentity: c.ykcIdentity?.identity ?? null, allowedSourceCidrs: c.allowedSourceCidrs ?? [] };
+        const after = {
+          code: row.code,
+          protocol: row.protocol,
+          securityProfile: c.securityProfile ?? null,
+          hasPassword: Boolean(c.passwordHash),
+          ykcIdentity: c.ykcIdentity?.identity ?? null,
+          allowedSourceCidrs: c.allowedSourceCidrs ?? [],
+        };
         await appendAudit(trx, tenantId, { ...security.audit, target: `charger:${row.id}`, before: null, after });
       }
       return ok(row);
     });
   }
 
-  private static async chargerForUpdate(trx: Knex.Transaction, tenantId: string, id: string, stations: readonly string[] | null): Promise<ChargerRecord | undefined> {
+  private static async chargerForUpdate(
+    trx: Knex.Transaction,
+    tenantId: string,
+    id: string,
+    stations: readonly string[] | null,
+  ): Promise<ChargerRecord | undefined> {
     const q = trx<ChargerRecord>('chargers').where({ id, tenant_id: tenantId }).forUpdate().first();
     return stations ? q.whereIn('station_id', stations) : q;
   }
 
-  updateCharger(tenantId: string, id: string, patch: ChargerPatch, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ChargerRecord>> {
+  updateCharger(
+    tenantId: string,
+    id: string,
+    patch: ChargerPatch,
+    v: ExpectedVersion,
+    stations: readonly string[] | null,
+  ): Promise<WriteResult<ChargerRecord>> {
     return this.tx(tenantId, async (trx) => {
       const row = await PgAssetWriteStore.chargerForUpdate(trx, tenantId, id, stations);
       if (!row) return notFound('id', 'charger');
@@ -273,12 +322,23 @@ export class PgAssetWriteStore implements AssetWriteStore {
     });
   }
 
-  private static async connectorForUpdate(trx: Knex.Transaction, tenantId: string, id: string, stations: readonly string[] | null): Promise<ConnectorRecord | undefined> {
+  private static async connectorForUpdate(
+    trx: Knex.Transaction,
+    tenantId: string,
+    id: string,
+    stations: readonly string[] | null,
+  ): Promise<ConnectorRecord | undefined> {
     const q = trx<ConnectorRecord>('connectors').where({ id, tenant_id: tenantId }).forUpdate().first();
     return stations ? q.whereIn('charger_id', trx('chargers').select('id').where({ tenant_id: tenantId }).whereIn('station_id', stations)) : q;
   }
 
-  updateConnector(tenantId: string, id: string, patch: ConnectorPatch, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>> {
+  updateConnector(
+    tenantId: string,
+    id: string,
+    patch: ConnectorPatch,
+    v: ExpectedVersion,
+    stations: readonly string[] | null,
+  ): Promise<WriteResult<ConnectorRecord>> {
     return this.tx(tenantId, async (trx) => {
       const row = await PgAssetWriteStore.connectorForUpdate(trx, tenantId, id, stations);
       if (!row) return notFound('id', 'connector');

@@ -46,7 +46,12 @@ export class TariffsPricer implements Pricer {
       electricityAmount: asMoney(p.electricityAmount),
       serviceAmount: asMoney(p.serviceAmount),
       total: asMoney(p.total),
-      items: p.items.map(({ energy, ...i }) => ({ ...i, energyWh: energy.wh, electricityAmount: asMoney(i.electricityAmount), serviceAmount: asMoney(i.serviceAmount) })),
+      items: p.items.map(({ energy, ...i }) => ({
+        ...i,
+        energyWh: energy.wh,
+        electricityAmount: asMoney(i.electricityAmount),
+        serviceAmount: asMoney(i.serviceAmount),
+      })),
     };
   }
 }

@@ -140,7 +140,22 @@ export interface Transition {
   /** only from these states (a conditional UPDATE): exactly-once over at-least-once */
   from: readonly OrderState[];
   reason?: string | null;
-  patch?: Partial<Pick<OrderRecord, 'transactionId' | 'startedAt' | 'stoppedAt' | 'meterStartWh' | 'meterStopWh' | 'energyWh' | 'amount' | 'bill' | 'chargerBill' | 'failureReason' | 'stopReason'>>;
+  patch?: Partial<
+    Pick<
+      OrderRecord,
+      | 'transactionId'
+      | 'startedAt'
+      | 'stoppedAt'
+      | 'meterStartWh'
+      | 'meterStopWh'
+      | 'energyWh'
+      | 'amount'
+      | 'bill'
+      | 'chargerBill'
+      | 'failureReason'
+      | 'stopReason'
+    >
+  >;
 }
 
 export interface ChargerCommand {
@@ -162,14 +177,22 @@ export interface OrdersTx {
    * markProcessed, and the order of this charger transaction with its accepted readings
    * (oldest first), in one round trip.
    */
-  markProcessedAndFind(eventId: string, chargerCode: string, transactionId: string): Promise<{ fresh: boolean; order: OrderRecord | null; readings: MeterReading[] }>;
+  markProcessedAndFind(
+    eventId: string,
+    chargerCode: string,
+    transactionId: string,
+  ): Promise<{ fresh: boolean; order: OrderRecord | null; readings: MeterReading[] }>;
   /** Serialise decisions about one connector until commit. */
   lockConnector(chargerCode: string, connectorNo: number): Promise<void>;
   /**
    * lockConnector, then — under the lock — the order with this idempotency key and the
    * connector's active orders (one round trip).
    */
-  lockConnectorAndLook(chargerCode: string, connectorNo: number, idempotencyKey: string): Promise<{
+  lockConnectorAndLook(
+    chargerCode: string,
+    connectorNo: number,
+    idempotencyKey: string,
+  ): Promise<{
     byKey: (OrderRecord & { requestHash: string | null }) | null;
     active: OrderRecord[];
   }>;
@@ -205,7 +228,15 @@ export interface OrdersTx {
   /** Something a charger said that matches no order: kept for review (idempotent by its key). */
   recordAnomaly(a: { kind: string; chargerCode: string; transactionId: string | null; detail: Record<string, unknown> }): Promise<void>;
   /** The charger's own bill of a session (YKC), kept for reconciliation; false if already known. */
-  recordChargerRecord(r: { chargerCode: string; transactionId: string; startedAt: Date; endedAt: Date; energyWh: number; amount: string; tiers?: ChargerBill['tiers'] }): Promise<boolean>;
+  recordChargerRecord(r: {
+    chargerCode: string;
+    transactionId: string;
+    startedAt: Date;
+    endedAt: Date;
+    energyWh: number;
+    amount: string;
+    tiers?: ChargerBill['tiers'];
+  }): Promise<boolean>;
   /** Queue an order event in this transaction (outbox), keyed by the order. */
   enqueueOrderEvent(orderId: string, event: OrderEvent): Promise<void>;
   /** A payment for the order succeeded: recorded whatever the order's state. */

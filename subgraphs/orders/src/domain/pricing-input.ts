@@ -7,7 +7,13 @@ import type { OrderRecord, PricingRequest } from './ports';
  * session, the register at stop. Without a start register there is no energy
  * to speak of, and the session is priced at zero energy over its duration.
  */
-export function pricingRequest(order: OrderRecord, readings: readonly MeterReading[], startedAt: Date, stoppedAt: Date, meterStopWh: number | null): PricingRequest {
+export function pricingRequest(
+  order: OrderRecord,
+  readings: readonly MeterReading[],
+  startedAt: Date,
+  stoppedAt: Date,
+  meterStopWh: number | null,
+): PricingRequest {
   const hasMeter = order.meterStartWh !== null && meterStopWh !== null;
   const energyWh = hasMeter ? Math.max(0, meterStopWh - order.meterStartWh!) : 0;
   return {
@@ -18,7 +24,11 @@ export function pricingRequest(order: OrderRecord, readings: readonly MeterReadi
     stoppedAt,
     energyWh,
     readings: hasMeter
-      ? [{ at: startedAt, registerWh: order.meterStartWh! }, ...readings.filter((r) => r.at > startedAt && r.at < stoppedAt), { at: stoppedAt, registerWh: meterStopWh }]
+      ? [
+          { at: startedAt, registerWh: order.meterStartWh! },
+          ...readings.filter((r) => r.at > startedAt && r.at < stoppedAt),
+          { at: stoppedAt, registerWh: meterStopWh },
+        ]
       : [],
   };
 }

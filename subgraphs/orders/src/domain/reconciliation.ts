@@ -120,7 +120,13 @@ export interface ReconSettings {
   /** tolerated difference between the platform's exact total and the charger's, 10^-4 yuan (rounding) */
   amountToleranceX1e4: number;
 }
-export const DEFAULT_RECON_SETTINGS: ReconSettings = { batchSize: 1000, unpaidDeadlineMs: 72 * 3600_000, staleRunMs: 5 * 60_000, energyToleranceWh: 10, amountToleranceX1e4: 100 };
+export const DEFAULT_RECON_SETTINGS: ReconSettings = {
+  batchSize: 1000,
+  unpaidDeadlineMs: 72 * 3600_000,
+  staleRunMs: 5 * 60_000,
+  energyToleranceWh: 10,
+  amountToleranceX1e4: 100,
+};
 
 const positive = (m: Money | null): boolean => m !== null && m.minor > 0;
 const shown = (m: Money | null): string | null => (m === null ? null : formatMoney(m));
@@ -148,7 +154,9 @@ export class ReconciliationService {
         const last = batch.at(-1);
         const next = last ? { at: (last.startedAt ?? last.createdAt).toISOString(), id: last.id } : null;
         const phase = batch.length < this.settings.batchSize ? 'CHARGER_RECORDS' : 'ORDERS';
-        await this.store.inTenant(tenantId, (tx) => tx.saveBatch(run.id, { phase, checkpoint: phase === 'ORDERS' ? next : null, processed: batch.length, discrepancies: found }));
+        await this.store.inTenant(tenantId, (tx) =>
+          tx.saveBatch(run.id, { phase, checkpoint: phase === 'ORDERS' ? next : null, processed: batch.length, discrepancies: found }),
+        );
         run = { ...run, phase, checkpoint: phase === 'ORDERS' ? next : null, processed: run.processed + batch.length };
         await hooks.afterBatch?.(run.processed);
       }
@@ -158,7 +166,9 @@ export class ReconciliationService {
         const last = batch.at(-1);
         const next = last ? { at: last.endedAt.toISOString(), id: last.chargerCode, tx: last.transactionId } : null;
         const phase = batch.length < this.settings.batchSize ? 'DONE' : 'CHARGER_RECORDS';
-        await this.store.inTenant(tenantId, (tx) => tx.saveBatch(run.id, { phase, checkpoint: phase === 'DONE' ? null : next, processed: batch.length, discrepancies: found }));
+        await this.store.inTenant(tenantId, (tx) =>
+          tx.saveBatch(run.id, { phase, checkpoint: phase === 'DONE' ? null : next, processed: batch.length, discrepancies: found }),
+        );
         run = { ...run, phase, checkpoint: phase === 'DONE' ? null : next, processed: run.processed + batch.length };
         await hooks.afterBatch?.(run.processed);
       }
@@ -173,7 +183,8 @@ export class ReconciliationService {
   private async checkOrder(o: OrderRecord, readings: Map<string, MeterReading[]>): Promise<NewDiscrepancy[]> {
     const out: NewDiscrepancy[] = [];
     const base = { subject: `order:${o.id}`, orderId: o.id, chargerCode: o.chargerCode, transactionId: o.transactionId };
-    const add = (kind: DiscrepancyKind, expected: string | null, actual: string | null, detail: Record<string, unknown> = {}) => out.push({ kind, ...base, expected, actual, detail });
+    const add = (kind: DiscrepancyKind, expected: string | null, actual: string | null, detail: Record<string, unknown> = {}) =>
+      out.push({ kind, ...base, expected, actual, detail });
     const active = o.state === 'PENDING' || o.state === 'CHARGING' || o.state === 'FINISHING';
     if (active && o.startedAt) add('MISSING_END', 'a stop', o.state, { startedAt: o.startedAt.toISOString() });
     const billed = ['COMPLETED', 'TO_PAY', 'PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'].includes(o.state);
@@ -181,7 +192,8 @@ export class ReconciliationService {
     if (billed && o.bill && o.startedAt && o.stoppedAt && o.chargerId && o.amount !== null) {
       // Priced again from the same inputs the stop used: a difference means the bill is wrong (or the plan history changed).
       const repriced: Bill = await this.pricer.price(pricingRequest(o, readings.get(o.id) ?? [], o.startedAt, o.stoppedAt, o.meterStopWh));
-      if (!moneyEquals(repriced.total, o.amount)) add('AMOUNT_DIFFERS_FROM_REPRICING', formatMoney(repriced.total), formatMoney(o.amount), { planVersions: repriced.planVersions });
+      if (!moneyEquals(repriced.total, o.amount))
+        add('AMOUNT_DIFFERS_FROM_REPRICING', formatMoney(repriced.total), formatMoney(o.amount), { planVersions: repriced.planVersions });
     }
     if (o.paidAt && !billed) add('PAID_BUT_NOT_COMPLETED', 'COMPLETED', o.state, { paidAt: o.paidAt.toISOString() });
     const unpaid = (o.state === 'COMPLETED' || o.state === 'TO_PAY') && positive(o.amount) && !o.paidAt;
@@ -194,18 +206,44 @@ export class ReconciliationService {
   private checkChargerRecord(r: ChargerRecordRow): NewDiscrepancy[] {
     const base = { chargerCode: r.chargerCode, transactionId: r.transactionId };
     if (!r.order) {
-      return [{ kind: 'CHARGER_RECORD_WITHOUT_ORDER', subject: `charger:${r.chargerCode}:${r.transactionId}`, orderId: null, ...base, expected: 'an order', actual: null, detail: { energyWh: r.energyWh, amount: r.amount } }];
+      return [
+        {
+          kind: 'CHARGER_RECORD_WITHOUT_ORDER',
+          subject: `charger:${r.chargerCode}:${r.transactionId}`,
+          orderId: null,
+          ...base,
+          expected: 'an order',
+          actual: null,
+          detail: { energyWh: r.energyWh, amount: r.amount },
+        },
+      ];
     }
     const out: NewDiscrepancy[] = [];
     const ours = r.order.energyWh ?? 0;
     if (Math.abs(ours - r.energyWh) > this.settings.energyToleranceWh) {
-      out.push({ kind: 'ENERGY_DIFFERS_FROM_CHARGER', subject: `order:${r.order.id}`, orderId: r.order.id, ...base, expected: String(r.energyWh), actual: String(ours), detail: {} });
+      out.push({
+        kind: 'ENERGY_DIFFERS_FROM_CHARGER',
+        subject: `order:${r.order.id}`,
+        orderId: r.order.id,
+        ...base,
+        expected: String(r.energyWh),
+        actual: String(ours),
+        detail: {},
+      });
     }
     const total = r.order.totalExact;
     if (total && /^\d+(\.\d+)?$/.test(total) && /^\d+(\.\d+)?$/.test(r.amount)) {
       const diff = toX1e4(total) - toX1e4(r.amount);
       if ((diff < 0n ? -diff : diff) > BigInt(this.settings.amountToleranceX1e4)) {
-        out.push({ kind: 'AMOUNT_DIFFERS_FROM_CHARGER', subject: `order:${r.order.id}`, orderId: r.order.id, ...base, expected: r.amount, actual: total, detail: { energyWh: r.energyWh } });
+        out.push({
+          kind: 'AMOUNT_DIFFERS_FROM_CHARGER',
+          subject: `order:${r.order.id}`,
+          orderId: r.order.id,
+          ...base,
+          expected: r.amount,
+          actual: total,
+          detail: { energyWh: r.energyWh },
+        });
       }
     }
     return out;

@@ -140,13 +140,24 @@ export class SessionService {
     caller: Caller,
     input: { chargerId: string; connectorNo: number; idempotencyKey: string; preAuthorizedFen?: number | null },
   ): Promise<Outcome<OrderRecord>> {
-    if (!IDEMPOTENCY_KEY.test(input.idempotencyKey)) return fail('INVALID_INPUT', 'idempotencyKey', 'Idempotency key: 8–128 of letters, digits, ".", "_", ":", "-"');
-    if (!Number.isInteger(input.connectorNo) || input.connectorNo < 1 || input.connectorNo > 255) return fail('INVALID_INPUT', 'connectorNo', 'Connector number must be 1–255');
+    if (!IDEMPOTENCY_KEY.test(input.idempotencyKey))
+      return fail('INVALID_INPUT', 'idempotencyKey', 'Idempotency key: 8–128 of letters, digits, ".", "_", ":", "-"');
+    if (!Number.isInteger(input.connectorNo) || input.connectorNo < 1 || input.connectorNo > 255)
+      return fail('INVALID_INPUT', 'connectorNo', 'Connector number must be 1–255');
     const asked = input.preAuthorizedFen ?? null;
     if (asked !== null && (!Number.isInteger(asked) || asked < 1 || asked > PRE_AUTHORIZED_FEN_MAX)) {
-      return fail('INVALID_INPUT', 'preAuthorizedAmountMinor', `A pre-authorised amount is 1–${PRE_AUTHORIZED_FEN_MAX} fen (0.01–${formatMoney(money(PRE_AUTHORIZED_FEN_MAX, 'CNY'))})`);
+      return fail(
+        'INVALID_INPUT',
+        'preAuthorizedAmountMinor',
+        `A pre-authorised amount is 1–${PRE_AUTHORIZED_FEN_MAX} fen (0.01–${formatMoney(money(PRE_AUTHORIZED_FEN_MAX, 'CNY'))})`,
+      );
     }
-    const hash = requestHash({ chargerId: input.chargerId, connectorNo: input.connectorNo, userId: caller.userId, ...(asked !== null ? { preAuthorizedFen: asked } : {}) });
+    const hash = requestHash({
+      chargerId: input.chargerId,
+      connectorNo: input.connectorNo,
+      userId: caller.userId,
+      ...(asked !== null ? { preAuthorizedFen: asked } : {}),
+    });
     const charger = await this.chargers.byId(caller.tenantId, input.chargerId);
     return this.store.inTenant(caller.tenantId, async (tx) => {
       // Lock first, then look for the key: a concurrent request with the same key has either
@@ -208,7 +219,12 @@ export class SessionService {
   /** The next serial of this pile and gun, on the station's clock; the caller holds the connector's lock. */
   private async nextYkcSerial(tx: OrdersTx, charger: ChargerInfo, connectorNo: number): Promise<Outcome<string>> {
     const prefix = ykcSerialPrefix(charger.code, connectorNo, this.clock.now(), charger.timezone ?? YKC_DEFAULT_TIMEZONE);
-    if (!prefix) return fail('INVALID_INPUT', 'connectorNo', `YKC pile ${charger.code} cannot be started on connector ${connectorNo}: a YKC serial needs a 14-digit pile number and a gun 1–99`);
+    if (!prefix)
+      return fail(
+        'INVALID_INPUT',
+        'connectorNo',
+        `YKC pile ${charger.code} cannot be started on connector ${connectorNo}: a YKC serial needs a 14-digit pile number and a gun 1–99`,
+      );
     const counter = (await tx.lastSerialCounter(charger.code, prefix)) + 1;
     if (counter > YKC_SERIAL_COUNTER_MAX) return fail('CONFLICT', 'connectorNo', 'Too many starts on this connector within one second; try again');
     return ok(ykcSerial(prefix, counter));
@@ -222,7 +238,8 @@ export class SessionService {
 
   async updateSessionSettings(caller: Caller, input: { ykcPreAuthorizedFen: number }): Promise<Outcome<{ ykcPreAuthorizedFen: number }>> {
     const v = input.ykcPreAuthorizedFen;
-    if (!Number.isInteger(v) || v < 1 || v > PRE_AUTHORIZED_FEN_MAX) return fail('INVALID_INPUT', 'ykcPreAuthorizedAmountMinor', `A pre-authorised amount is 1–${PRE_AUTHORIZED_FEN_MAX} fen`);
+    if (!Number.isInteger(v) || v < 1 || v > PRE_AUTHORIZED_FEN_MAX)
+      return fail('INVALID_INPUT', 'ykcPreAuthorizedAmountMinor', `A pre-authorised amount is 1–${PRE_AUTHORIZED_FEN_MAX} fen`);
     await this.store.inTenant(caller.tenantId, (tx) => tx.saveSettings({ ykcPreAuthorizedFen: v }));
     return ok({ ykcPreAuthorizedFen: v });
   }
@@ -238,7 +255,13 @@ export class SessionService {
       if (order.state === 'FINISHING') return ok(order); // asked already: the same answer
       const moved = await tx.transition(order.id, { to: 'FINISHING', from: ['CHARGING'], reason: 'STOP_REQUESTED' });
       if (!moved) return fail<OrderRecord>('ILLEGAL_TRANSITION', 'orderId', new IllegalTransitionError(order.state, 'FINISHING').message);
-      await tx.enqueueCommand({ orderId: order.id, type: 'session.stop', chargerCode: order.chargerCode, connectorId: order.connectorNo, ...(order.transactionId ? { transactionId: order.transactionId } : {}) });
+      await tx.enqueueCommand({
+        orderId: order.id,
+        type: 'session.stop',
+        chargerCode: order.chargerCode,
+        connectorId: order.connectorNo,
+        ...(order.transactionId ? { transactionId: order.transactionId } : {}),
+      });
       return ok(moved);
     });
   }
@@ -255,7 +278,12 @@ export class SessionService {
       if (!order) return fail<OrderRecord>('NOT_FOUND', 'orderId', 'Unknown order');
       if (!ACTIVE_STATES.includes(order.state)) return fail<OrderRecord>('ILLEGAL_TRANSITION', 'orderId', `The order is ${order.state}, not active`);
       if (order.state === 'PENDING') {
-        const failed = await tx.transition(order.id, { to: 'FAILED', from: ['PENDING'], reason: 'FORCE_CLOSED', patch: { failureReason: `FORCE_CLOSED: ${reason}` } });
+        const failed = await tx.transition(order.id, {
+          to: 'FAILED',
+          from: ['PENDING'],
+          reason: 'FORCE_CLOSED',
+          patch: { failureReason: `FORCE_CLOSED: ${reason}` },
+        });
         return failed ? ok(failed) : fail<OrderRecord>('CONFLICT', 'orderId', 'The order changed meanwhile; look again');
       }
       const readings = await tx.readings(order.id);
@@ -280,7 +308,12 @@ export class SessionService {
     let n = 0;
     for (const { id, tenantId } of await stale(before)) {
       const moved = await this.store.inTenant(tenantId, (tx) =>
-        tx.transition(id, { to: 'FAILED', from: ['PENDING'], reason: 'START_TIMEOUT', patch: { failureReason: 'START_TIMEOUT: the charger never confirmed the start' } }),
+        tx.transition(id, {
+          to: 'FAILED',
+          from: ['PENDING'],
+          reason: 'START_TIMEOUT',
+          patch: { failureReason: 'START_TIMEOUT: the charger never confirmed the start' },
+        }),
       );
       if (moved) n++;
     }
@@ -294,7 +327,12 @@ export class SessionService {
     return this.once(f, async (tx) => {
       const orderId = await tx.orderForCommand(f.commandId);
       if (!orderId) return 'ignored'; // not one of ours
-      const moved = await tx.transition(orderId, { to: 'FAILED', from: ['PENDING'], reason: 'START_REJECTED', patch: { failureReason: `START_REJECTED: ${f.reason ?? 'the charger refused'}` } });
+      const moved = await tx.transition(orderId, {
+        to: 'FAILED',
+        from: ['PENDING'],
+        reason: 'START_REJECTED',
+        patch: { failureReason: `START_REJECTED: ${f.reason ?? 'the charger refused'}` },
+      });
       return moved ? 'applied' : 'ignored';
     });
   }
@@ -309,7 +347,12 @@ export class SessionService {
       const known = await tx.byTransaction(f.chargerCode, f.transactionId);
       if (known) {
         if (known.state !== 'PENDING') return 'duplicate';
-        const moved = await tx.transition(known.id, { to: 'CHARGING', from: ['PENDING'], reason: 'STARTED', patch: { startedAt: f.startedAt, meterStartWh: f.meterStartWh } });
+        const moved = await tx.transition(known.id, {
+          to: 'CHARGING',
+          from: ['PENDING'],
+          reason: 'STARTED',
+          patch: { startedAt: f.startedAt, meterStartWh: f.meterStartWh },
+        });
         return moved ? 'applied' : 'duplicate';
       }
       await tx.lockConnector(f.chargerCode, f.connectorNo);
@@ -369,7 +412,10 @@ export class SessionService {
     // Energy since start is kept as it is while the meter start is unknown (a YKC session until
     // its record): the record's meter start shifts those readings onto the register. Once the
     // meter start is known, it is a register reading at once.
-    const readings = f.basis === 'SINCE_START' && order.meterStartWh !== null ? f.readings.map((r) => ({ at: r.at, registerWh: order.meterStartWh! + r.registerWh })) : f.readings;
+    const readings =
+      f.basis === 'SINCE_START' && order.meterStartWh !== null
+        ? f.readings.map((r) => ({ at: r.at, registerWh: order.meterStartWh! + r.registerWh }))
+        : f.readings;
     const verdicts = judgeReadings(readings, {
       startedAt: order.startedAt,
       meterStartWh: order.meterStartWh,
@@ -388,7 +434,12 @@ export class SessionService {
     return this.once(f, async (tx) => {
       const order = await tx.byTransaction(f.chargerCode, f.transactionId);
       if (!order) {
-        await tx.recordAnomaly({ kind: 'STOP_FOR_UNKNOWN_TRANSACTION', chargerCode: f.chargerCode, transactionId: f.transactionId, detail: { stoppedAt: f.stoppedAt.toISOString(), meterStopWh: f.meterStopWh, reason: f.reason } });
+        await tx.recordAnomaly({
+          kind: 'STOP_FOR_UNKNOWN_TRANSACTION',
+          chargerCode: f.chargerCode,
+          transactionId: f.transactionId,
+          detail: { stoppedAt: f.stoppedAt.toISOString(), meterStopWh: f.meterStopWh, reason: f.reason },
+        });
         return 'flagged';
       }
       if (!ACTIVE_STATES.includes(order.state)) return 'duplicate'; // a repeated StopTransaction
@@ -407,7 +458,15 @@ export class SessionService {
   async onChargerRecord(f: ChargerRecordFact): Promise<FactOutcome> {
     const charger = await this.chargers.byCode(f.tenantId, f.chargerCode);
     return this.once(f, async (tx) => {
-      await tx.recordChargerRecord({ chargerCode: f.chargerCode, transactionId: f.transactionId, startedAt: f.startedAt, endedAt: f.endedAt, energyWh: f.energyWh, amount: f.amount, tiers: f.tiers });
+      await tx.recordChargerRecord({
+        chargerCode: f.chargerCode,
+        transactionId: f.transactionId,
+        startedAt: f.startedAt,
+        endedAt: f.endedAt,
+        energyWh: f.energyWh,
+        amount: f.amount,
+        tiers: f.tiers,
+      });
       let order = await tx.byTransaction(f.chargerCode, f.transactionId);
       if (!order) {
         await tx.lockConnector(f.chargerCode, f.connectorNo);
@@ -431,7 +490,12 @@ export class SessionService {
       }
       if (order.state === 'PENDING' && f.energyWh === 0) {
         // A pile sends a record after every start command, even one it refused: nothing was charged.
-        const failed = await tx.transition(order.id, { to: 'FAILED', from: ['PENDING'], reason: 'START_REJECTED', patch: { failureReason: 'START_REJECTED: the charger recorded the session without energy' } });
+        const failed = await tx.transition(order.id, {
+          to: 'FAILED',
+          from: ['PENDING'],
+          reason: 'START_REJECTED',
+          patch: { failureReason: 'START_REJECTED: the charger recorded the session without energy' },
+        });
         return failed ? 'applied' : 'duplicate';
       }
       if (!ACTIVE_STATES.includes(order.state)) {
@@ -452,7 +516,13 @@ export class SessionService {
         tiers: f.tiers,
       };
       if (order.meterStartWh === null) await tx.shiftReadings(order.id, f.meterStartWh, f.meterStopWh);
-      const done = await this.complete(tx, order, { stoppedAt: f.endedAt, meterStopWh: f.meterStopWh, reason: 'CHARGER_RECORD', start: { startedAt: f.startedAt, meterStartWh: f.meterStartWh }, chargerBill });
+      const done = await this.complete(tx, order, {
+        stoppedAt: f.endedAt,
+        meterStopWh: f.meterStopWh,
+        reason: 'CHARGER_RECORD',
+        start: { startedAt: f.startedAt, meterStartWh: f.meterStartWh },
+        chargerBill,
+      });
       return done ? 'applied' : 'duplicate';
     });
   }

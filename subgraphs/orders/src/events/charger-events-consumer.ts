@@ -78,7 +78,13 @@ export async function applyChargerEvent(sessions: SessionService, e: ChargerEven
       return sessions.onMeterValues({ ...fact, readings: sinceStart, basis: 'SINCE_START' });
     }
     case 'session.stopped':
-      return sessions.onSessionStopped({ ...base, transactionId: e.data.transactionId, meterStopWh: e.data.meterStopWh ?? null, stoppedAt: new Date(e.data.stoppedAt), reason: e.data.reason ?? null });
+      return sessions.onSessionStopped({
+        ...base,
+        transactionId: e.data.transactionId,
+        meterStopWh: e.data.meterStopWh ?? null,
+        stoppedAt: new Date(e.data.stoppedAt),
+        reason: e.data.reason ?? null,
+      });
     case 'transaction.recorded':
       return sessions.onChargerRecord({
         ...base,
@@ -94,7 +100,12 @@ export async function applyChargerEvent(sessions: SessionService, e: ChargerEven
       });
     case 'command.result':
       if (e.data.command !== 'session.start') return null;
-      return sessions.onStartCommandResult({ ...base, commandId: e.data.commandId, accepted: e.data.status === 'ACCEPTED', reason: e.data.reason ?? e.data.status });
+      return sessions.onStartCommandResult({
+        ...base,
+        commandId: e.data.commandId,
+        accepted: e.data.status === 'ACCEPTED',
+        reason: e.data.reason ?? e.data.status,
+      });
     default:
       return null;
   }

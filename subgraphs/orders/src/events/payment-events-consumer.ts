@@ -5,9 +5,21 @@ import type { FactOutcome, SessionService } from '../domain/session-service';
 export async function applyPaymentEvent(sessions: SessionService, e: PaymentEvent): Promise<FactOutcome | null> {
   switch (e.type) {
     case 'payment.succeeded':
-      return sessions.onPaymentSucceeded({ eventId: e.id, tenantId: e.tenantId, orderId: e.orderId, amount: money(e.data.amount, e.data.currency), paidAt: new Date(e.data.paidAt) });
+      return sessions.onPaymentSucceeded({
+        eventId: e.id,
+        tenantId: e.tenantId,
+        orderId: e.orderId,
+        amount: money(e.data.amount, e.data.currency),
+        paidAt: new Date(e.data.paidAt),
+      });
     case 'refund.succeeded':
-      return sessions.onRefundSucceeded({ eventId: e.id, tenantId: e.tenantId, orderId: e.orderId, refundedTotal: money(e.data.refundedTotal, e.data.currency), fullyRefunded: e.data.fullyRefunded });
+      return sessions.onRefundSucceeded({
+        eventId: e.id,
+        tenantId: e.tenantId,
+        orderId: e.orderId,
+        refundedTotal: money(e.data.refundedTotal, e.data.currency),
+        fullyRefunded: e.data.fullyRefunded,
+      });
     default:
       // A failed payment or refund leaves the order as it was: it can be paid (again).
       return null;
@@ -19,7 +31,14 @@ export async function applyPaymentEvent(sessions: SessionService, e: PaymentEven
  * charger events: applied in order per partition, each with its event id recorded
  * in the same transaction, offsets committed after the database.
  */
-export async function startPaymentEventsConsumer(opts: { bus: EventBus; sessions: SessionService; logger: Logger; topic?: string; groupId: string; fromBeginning?: boolean }): Promise<Subscription> {
+export async function startPaymentEventsConsumer(opts: {
+  bus: EventBus;
+  sessions: SessionService;
+  logger: Logger;
+  topic?: string;
+  groupId: string;
+  fromBeginning?: boolean;
+}): Promise<Subscription> {
   return opts.bus.subscribe({
     groupId: opts.groupId,
     topics: [opts.topic ?? PAYMENT_EVENTS_TOPIC],

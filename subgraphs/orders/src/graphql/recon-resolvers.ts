@@ -32,13 +32,17 @@ export class ReconciliationResolver {
     if ((filter?.runId && !isUuid(filter.runId)) || (after && !isUuid(after))) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid run id or cursor');
     const f = { date: filter?.date ?? undefined, runId: filter?.runId ?? undefined, kinds: filter?.kinds ?? undefined, states: filter?.states ?? undefined };
     const scope = ctx.readScope();
-    const [rows, totals] = await Promise.all([ctx.recon.read.discrepancies(scope, f, { afterId: after ?? undefined, limit: first + 1 }), ctx.recon.read.totals(scope, f)]);
+    const [rows, totals] = await Promise.all([
+      ctx.recon.read.discrepancies(scope, f, { afterId: after ?? undefined, limit: first + 1 }),
+      ctx.recon.read.totals(scope, f),
+    ]);
     const edges = rows.slice(0, first).map((d) => ({ cursor: d.id, node: Object.assign(new Discrepancy(), d) }));
     return { edges, hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null, total: totals.reduce((n, t) => n + t.count, 0), totals };
   }
 
   @Mutation(() => ReconciliationRunPayload, {
-    description: 'Reconcile a business day of your tenant now (order:write). Resumes a failed run; returns a completed one as it is; RUNNING if still going after a moment.',
+    description:
+      'Reconcile a business day of your tenant now (order:write). Resumes a failed run; returns a completed one as it is; RUNNING if still going after a moment.',
   })
   async runReconciliation(
     @Ctx() ctx: OrdersContext,
@@ -52,7 +56,10 @@ export class ReconciliationResolver {
     const running = ctx.recon.service.run(tenantId, date, timezone);
     running.catch((e: unknown) => ctx.log.error({ err: e, date }, 'reconciliation run failed'));
     let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([running.catch(() => 'failed' as const), new Promise<'pending'>((r) => (timer = setTimeout(() => r('pending'), 2_000)))]);
+    const outcome = await Promise.race([
+      running.catch(() => 'failed' as const),
+      new Promise<'pending'>((r) => (timer = setTimeout(() => r('pending'), 2_000))),
+    ]);
     clearTimeout(timer);
     if (outcome === 'busy') return { run: null, userErrors: [{ code: 'RUN_IN_PROGRESS', field: 'date', message: 'This day is being reconciled right now' }] };
     const [run] = await ctx.recon.read.runs({ scope: 'TENANT', tenantId, tenantIds: [tenantId], stationIds: null, selfSubject: null }, { date, limit: 1 });
@@ -64,8 +71,11 @@ export class ReconciliationResolver {
     requirePermission(ctx.identity, 'order:write');
     const tenantId = ctx.tenantId();
     const text = note.trim();
-    if (text.length < 3 || text.length > 2000) return { discrepancy: null, userErrors: [{ code: 'INVALID_INPUT', field: 'note', message: 'A note of 3–2000 characters' }] };
+    if (text.length < 3 || text.length > 2000)
+      return { discrepancy: null, userErrors: [{ code: 'INVALID_INPUT', field: 'note', message: 'A note of 3–2000 characters' }] };
     const d = isUuid(id) ? await ctx.recon.read.resolve(tenantId, id, text, ctx.identity.subject) : null;
-    return d ? { discrepancy: Object.assign(new Discrepancy(), d), userErrors: [] } : { discrepancy: null, userErrors: [{ code: 'NOT_FOUND', field: 'id', message: 'No open discrepancy with this id' }] };
+    return d
+      ? { discrepancy: Object.assign(new Discrepancy(), d), userErrors: [] }
+      : { discrepancy: null, userErrors: [{ code: 'NOT_FOUND', field: 'id', message: 'No open discrepancy with this id' }] };
   }
 }

@@ -1,5 +1,18 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, cursorCodec, energyObject, energyObjectFromKwh, ErrorCodes, ForbiddenError, isUuid, money, moneyObject, parseMoney, requirePermission, userErrorsOf } from '@evcs/platform';
+import {
+  AppError,
+  cursorCodec,
+  energyObject,
+  energyObjectFromKwh,
+  ErrorCodes,
+  ForbiddenError,
+  isUuid,
+  money,
+  moneyObject,
+  parseMoney,
+  requirePermission,
+  userErrorsOf,
+} from '@evcs/platform';
 import { z } from 'zod';
 import type { OrdersContext } from '../context';
 import { ReconciliationResolver } from './recon-resolvers';
@@ -24,7 +37,6 @@ import {
   StationRef,
 } from './types';
 
-
 // The pile bills to 10^-4 yuan; Money counts in the currency's minor unit, so its figures round half-up.
 const pileMoney = (amount: string, currency: string) => moneyObject(parseMoney(amount, currency, 'HALF_UP'));
 
@@ -37,7 +49,14 @@ const toChargerBill = (b: ChargerBillRecord, currency: string): ChargerBill =>
     endedAt: new Date(b.endedAt),
     meterStart: energyObject(b.meterStartWh),
     meterStop: energyObject(b.meterStopWh),
-    tiers: b.tiers.map((t) => Object.assign(new ChargerBillTier(), { tier: t.tier, unitPrice: t.unitPrice, energy: energyObjectFromKwh(t.energyKwh), amount: pileMoney(t.amount, currency) })),
+    tiers: b.tiers.map((t) =>
+      Object.assign(new ChargerBillTier(), {
+        tier: t.tier,
+        unitPrice: t.unitPrice,
+        energy: energyObjectFromKwh(t.energyKwh),
+        amount: pileMoney(t.amount, currency),
+      }),
+    ),
   });
 
 const toBill = (b: BillRecord): Bill =>
@@ -47,7 +66,12 @@ const toBill = (b: BillRecord): Bill =>
     serviceAmount: moneyObject(b.serviceAmount),
     total: moneyObject(b.total),
     items: b.items.map(({ energyWh, ...i }) =>
-      Object.assign(new BillItem(), { ...i, energy: energyObject(energyWh), electricityAmount: moneyObject(i.electricityAmount), serviceAmount: moneyObject(i.serviceAmount) }),
+      Object.assign(new BillItem(), {
+        ...i,
+        energy: energyObject(energyWh),
+        electricityAmount: moneyObject(i.electricityAmount),
+        serviceAmount: moneyObject(i.serviceAmount),
+      }),
     ),
   });
 
@@ -148,7 +172,10 @@ export class OrderResolver {
   @Mutation(() => OrderSettingsPayload, { description: "Change the tenant's session settings (tariff:write: they decide what a session may spend)." })
   async updateOrderSettings(@Arg('input') input: OrderSettingsInput, @Ctx() ctx: OrdersContext): Promise<OrderSettingsPayload> {
     requirePermission(ctx.identity, 'tariff:write');
-    const out = await ctx.sessions.updateSessionSettings({ tenantId: ctx.tenantId(), userId: null }, { ykcPreAuthorizedFen: input.ykcPreAuthorizedAmountMinor });
+    const out = await ctx.sessions.updateSessionSettings(
+      { tenantId: ctx.tenantId(), userId: null },
+      { ykcPreAuthorizedFen: input.ykcPreAuthorizedAmountMinor },
+    );
     return out.ok
       ? { settings: Object.assign(new OrderSettings(), { ykcPreAuthorizedAmountMinor: out.value.ykcPreAuthorizedFen }), userErrors: [] }
       : { settings: null, userErrors: userErrorsOf(out) };
@@ -169,7 +196,10 @@ export class OrderResolver {
 
 @Resolver(() => ChargerRef)
 export class ChargerOrdersResolver {
-  @FieldResolver(() => ChargingOrder, { nullable: true, description: 'The session running on this charger now (the newest, if several connectors are busy see activeOrders).' })
+  @FieldResolver(() => ChargingOrder, {
+    nullable: true,
+    description: 'The session running on this charger now (the newest, if several connectors are busy see activeOrders).',
+  })
   async activeOrder(@Root() c: ChargerRef, @Ctx() ctx: OrdersContext): Promise<ChargingOrder | null> {
     const [o] = await ctx.loaders.activeByCharger.load(c.id);
     return o ? toOrder(o) : null;

@@ -40,7 +40,9 @@ export class ChargerRef {
   @Field(() => ID) id!: string;
 }
 
-@ObjectType({ description: "The part of a session priced at one segment of one plan version; its amounts are its share of the bill's total, so the items add up to it." })
+@ObjectType({
+  description: "The part of a session priced at one segment of one plan version; its amounts are its share of the bill's total, so the items add up to it.",
+})
 export class BillItem {
   @Field(() => Int) planVersion!: number;
   @Field(() => Int) segmentNo!: number;
@@ -54,7 +56,9 @@ export class BillItem {
   @Field(() => MoneyObject) serviceAmount!: MoneyObject;
 }
 
-@ObjectType({ description: "The itemised bill the tariffs engine made at stop: rounded once (half-up to the currency's minor unit) at the total, the parts shares of it." })
+@ObjectType({
+  description: "The itemised bill the tariffs engine made at stop: rounded once (half-up to the currency's minor unit) at the total, the parts shares of it.",
+})
 export class Bill {
   @Field() currency!: string;
   @Field(() => ID) planId!: string;
@@ -68,7 +72,7 @@ export class Bill {
   @Field(() => [BillItem]) items!: BillItem[];
 }
 
-@ObjectType({ description: 'One price tier (尖/峰/平/谷: SHARP, PEAK, FLAT, VALLEY) of a charger\'s own bill, as the charger reported it.' })
+@ObjectType({ description: "One price tier (尖/峰/平/谷: SHARP, PEAK, FLAT, VALLEY) of a charger's own bill, as the charger reported it." })
 export class ChargerBillTier {
   @Field() tier!: string;
   @Field({ description: 'unit price per kWh as the charger sent it (a rate, 5 decimals)' }) unitPrice!: string;
@@ -82,7 +86,7 @@ export class ChargerBillTier {
 })
 export class ChargerBill {
   @Field(() => MoneyObject, { description: "the charger's total rounded half-up to the minor unit" }) amount!: MoneyObject;
-  @Field({ description: 'the total exactly as the charger sent it (decimal string, 4 places): compared with the bill\'s totalExact' }) amountExact!: string;
+  @Field({ description: "the total exactly as the charger sent it (decimal string, 4 places): compared with the bill's totalExact" }) amountExact!: string;
   @Field(() => EnergyObject) energy!: EnergyObject;
   @Field(() => GraphQLDateTimeISO) startedAt!: Date;
   @Field(() => GraphQLDateTimeISO) endedAt!: Date;

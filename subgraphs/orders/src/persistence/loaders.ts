@@ -3,7 +3,6 @@ import { groupByKey, type ReadScope } from '@evcs/platform';
 import type { OrderRecord } from '../domain/ports';
 import type { OrdersReadRepository } from './read-repository';
 
-
 /** Per-request loaders, built with the request's scope: no cache spans tenants or users. */
 export function createLoaders(repo: OrdersReadRepository, scope: () => ReadScope) {
   return {

@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { ChargerCommands, newChargerCommand, OrderEvents, type CommandSpec, type OrderEvent } from '@evcs/events';
-import { currencyExponent, formatMoney, Knex, OutboxWriter, parseMoney, pipelinedInTransaction, TenantBatches, zeroMoney, type Money, type OutboxRowValues } from '@evcs/platform';
+import {
+  currencyExponent,
+  formatMoney,
+  Knex,
+  OutboxWriter,
+  parseMoney,
+  pipelinedInTransaction,
+  TenantBatches,
+  zeroMoney,
+  type Money,
+  type OutboxRowValues,
+} from '@evcs/platform';
 import type { MeterReading } from '../domain/meter';
 import type { Bill, ChargerBill, ChargerCommand, NewOrder, OrderRecord, OrdersStore, OrdersTx, Transition } from '../domain/ports';
 import type { OrderState } from '../domain/states';
@@ -89,7 +100,6 @@ export const toOrder = (r: OrderRow): OrderRecord => ({
   updatedAt: r.updated_at,
 });
 
-
 const PATCH_COLUMNS: Record<string, string> = {
   transactionId: 'transaction_id',
   startedAt: 'started_at',
@@ -146,7 +156,11 @@ class PgOrdersTx implements OrdersTx {
   }
 
   private inboxInsert(eventId: string) {
-    return this.trx('orders.inbox').insert({ tenant_id: this.tenantId, event_id: eventId }).onConflict(['tenant_id', 'event_id']).ignore().returning('event_id');
+    return this.trx('orders.inbox')
+      .insert({ tenant_id: this.tenantId, event_id: eventId })
+      .onConflict(['tenant_id', 'event_id'])
+      .ignore()
+      .returning('event_id');
   }
 
   async markProcessed(eventId: string): Promise<boolean> {
@@ -181,7 +195,10 @@ class PgOrdersTx implements OrdersTx {
   }
 
   private activeQuery(chargerCode: string, connectorNo: number) {
-    return this.orders().where({ charger_code: chargerCode, connector_no: connectorNo }).whereIn('state', ['PENDING', 'CHARGING', 'FINISHING']).orderBy('created_at');
+    return this.orders()
+      .where({ charger_code: chargerCode, connector_no: connectorNo })
+      .whereIn('state', ['PENDING', 'CHARGING', 'FINISHING'])
+      .orderBy('created_at');
   }
 
   async lockConnector(chargerCode: string, connectorNo: number): Promise<void> {
@@ -230,14 +247,22 @@ class PgOrdersTx implements OrdersTx {
       .with('o', insert)
       .with(
         't',
-        this.trx.raw('insert into orders.order_transitions (tenant_id, order_id, from_state, to_state, reason) select tenant_id, id, null, state, ? from o', [reason]),
+        this.trx.raw('insert into orders.order_transitions (tenant_id, order_id, from_state, to_state, reason) select tenant_id, id, null, state, ? from o', [
+          reason,
+        ]),
       );
     if (command) {
       // The start command only if the order was new: selected from the insert's own result.
       const c = this.commandRow(command);
       q = q.with(
         'c',
-        this.trx.raw('insert into orders.outbox (id, tenant_id, order_id, topic, key, payload, headers) select ?, tenant_id, id, ?, ?, ?, ? from o', [c.id, c.topic, c.key, c.payload, c.headers]),
+        this.trx.raw('insert into orders.outbox (id, tenant_id, order_id, topic, key, payload, headers) select ?, tenant_id, id, ?, ?, ?, ? from o', [
+          c.id,
+          c.topic,
+          c.key,
+          c.payload,
+          c.headers,
+        ]),
       );
       this.enqueued = true;
     }
@@ -286,7 +311,10 @@ class PgOrdersTx implements OrdersTx {
     await this.trx('orders.order_transitions').insert({
       tenant_id: this.tenantId,
       order_id: orderId,
-      from_state: this.trx.raw('(select to_state from orders.order_transitions where tenant_id = ? and order_id = ? order by id desc limit 1)', [this.tenantId, orderId]),
+      from_state: this.trx.raw('(select to_state from orders.order_transitions where tenant_id = ? and order_id = ? order by id desc limit 1)', [
+        this.tenantId,
+        orderId,
+      ]),
       to_state: t.to,
       reason: t.reason ?? null,
     });
@@ -296,7 +324,10 @@ class PgOrdersTx implements OrdersTx {
   async addFlags(orderId: string, flags: readonly string[]): Promise<void> {
     await this.orders()
       .where({ id: orderId })
-      .update({ review_flags: this.trx.raw('(select array(select distinct unnest(review_flags || ?::text[]) order by 1))', [[...flags]]), updated_at: this.trx.fn.now() });
+      .update({
+        review_flags: this.trx.raw('(select array(select distinct unnest(review_flags || ?::text[]) order by 1))', [[...flags]]),
+        updated_at: this.trx.fn.now(),
+      });
   }
 
   async readings(orderId: string): Promise<MeterReading[]> {
@@ -349,7 +380,15 @@ class PgOrdersTx implements OrdersTx {
     );
   }
 
-  async recordChargerRecord(r: { chargerCode: string; transactionId: string; startedAt: Date; endedAt: Date; energyWh: number; amount: string; tiers?: ChargerBill['tiers'] }): Promise<boolean> {
+  async recordChargerRecord(r: {
+    chargerCode: string;
+    transactionId: string;
+    startedAt: Date;
+    endedAt: Date;
+    energyWh: number;
+    amount: string;
+    tiers?: ChargerBill['tiers'];
+  }): Promise<boolean> {
     const rows = await this.trx('orders.charger_records')
       .insert({
         tenant_id: this.tenantId,
@@ -369,7 +408,13 @@ class PgOrdersTx implements OrdersTx {
 
   private commandRow(cmd: ChargerCommand): OutboxRowValues {
     const { chargerCode, ...spec } = cmd;
-    const command = newChargerCommand({ id: randomUUID(), tenantId: this.tenantId, chargerId: chargerCode, command: spec as CommandSpec, issuedAt: new Date() });
+    const command = newChargerCommand({
+      id: randomUUID(),
+      tenantId: this.tenantId,
+      chargerId: chargerCode,
+      command: spec as CommandSpec,
+      issuedAt: new Date(),
+    });
     return outbox.row(ChargerCommands, command);
   }
 
@@ -387,7 +432,10 @@ class PgOrdersTx implements OrdersTx {
   }
 
   async recordPayment(orderId: string, paidAt: Date, amount: Money): Promise<OrderRecord | null> {
-    const [row] = await this.orders().where({ id: orderId }).update({ paid_at: paidAt, paid_amount: moneyToColumn(amount), updated_at: this.trx.fn.now() }).returning('*');
+    const [row] = await this.orders()
+      .where({ id: orderId })
+      .update({ paid_at: paidAt, paid_amount: moneyToColumn(amount), updated_at: this.trx.fn.now() })
+      .returning('*');
     return row ? toOrder(row) : null;
   }
 

@@ -74,14 +74,22 @@ export class OrdersReadRepository {
   /** The active order (PENDING/CHARGING/FINISHING) of each charger, newest first. */
   async activeByChargers(scope: ReadScope, chargerIds: readonly string[]): Promise<OrderRecord[]> {
     const rows = await this.read(scope, (trx) =>
-      this.scoped(trx, scope).select('*').whereIn('charger_id', chargerIds).whereIn('state', ['PENDING', 'CHARGING', 'FINISHING']).orderBy('created_at', 'desc'),
+      this.scoped(trx, scope)
+        .select('*')
+        .whereIn('charger_id', chargerIds)
+        .whereIn('state', ['PENDING', 'CHARGING', 'FINISHING'])
+        .orderBy('created_at', 'desc'),
     );
     return rows.map(toOrder);
   }
 
   async activeByStations(scope: ReadScope, stationIds: readonly string[]): Promise<OrderRecord[]> {
     const rows = await this.read(scope, (trx) =>
-      this.scoped(trx, scope).select('*').whereIn('station_id', stationIds).whereIn('state', ['PENDING', 'CHARGING', 'FINISHING']).orderBy('created_at', 'desc'),
+      this.scoped(trx, scope)
+        .select('*')
+        .whereIn('station_id', stationIds)
+        .whereIn('state', ['PENDING', 'CHARGING', 'FINISHING'])
+        .orderBy('created_at', 'desc'),
     );
     return rows.map(toOrder);
   }

@@ -48,7 +48,21 @@ const toDiscrepancy = (r: any): DiscrepancyRecord => ({
 });
 
 const D_COLUMNS = (trx: Knex.Transaction) => [
-  'id', 'tenant_id', 'run_id', 'kind', 'order_id', 'charger_code', 'transaction_id', 'expected', 'actual', 'detail', 'state', 'note', 'resolved_by', 'resolved_at', 'created_at',
+  'id',
+  'tenant_id',
+  'run_id',
+  'kind',
+  'order_id',
+  'charger_code',
+  'transaction_id',
+  'expected',
+  'actual',
+  'detail',
+  'state',
+  'note',
+  'resolved_by',
+  'resolved_at',
+  'created_at',
   trx.raw("to_char(business_date, 'YYYY-MM-DD') as business_date"),
 ];
 
@@ -63,7 +77,20 @@ export class ReconReadRepository {
   async runs(scope: ReadScope, opts: { date?: string; limit: number }): Promise<RunRecord[]> {
     const rows = await this.read(scope, (trx) => {
       const q = trx('orders.reconciliation_runs')
-        .select(['id', 'tenant_id', 'timezone', 'state', 'phase', 'checkpoint', 'processed', 'discrepancies', 'error', 'started_at', 'finished_at', trx.raw("to_char(business_date, 'YYYY-MM-DD') as business_date")])
+        .select([
+          'id',
+          'tenant_id',
+          'timezone',
+          'state',
+          'phase',
+          'checkpoint',
+          'processed',
+          'discrepancies',
+          'error',
+          'started_at',
+          'finished_at',
+          trx.raw("to_char(business_date, 'YYYY-MM-DD') as business_date"),
+        ])
         .whereIn('tenant_id', scope.tenantIds)
         .orderBy([{ column: 'business_date', order: 'desc' }, { column: 'tenant_id' }])
         .limit(opts.limit);
@@ -93,7 +120,13 @@ export class ReconReadRepository {
 
   /** Counts by kind and state, computed by the database. */
   async totals(scope: ReadScope, f: DiscrepancyFilter): Promise<{ kind: string; state: string; count: number }[]> {
-    const rows = await this.read(scope, (trx) => this.filtered(trx, scope, f).select('kind', 'state').count<{ kind: string; state: string; n: string }[]>({ n: '*' }).groupBy('kind', 'state').orderBy(['kind', 'state']));
+    const rows = await this.read(scope, (trx) =>
+      this.filtered(trx, scope, f)
+        .select('kind', 'state')
+        .count<{ kind: string; state: string; n: string }[]>({ n: '*' })
+        .groupBy('kind', 'state')
+        .orderBy(['kind', 'state']),
+    );
     return rows.map((r) => ({ kind: r.kind, state: r.state, count: Number(r.n) }));
   }
 

@@ -34,8 +34,25 @@ export const toRun = (r: RunRow): RunRecord => ({
   finishedAt: r.finished_at,
 });
 
-const RUN_COLUMNS = ['id', 'tenant_id', 'business_date', 'timezone', 'state', 'phase', 'checkpoint', 'processed', 'discrepancies', 'error', 'started_at', 'finished_at'];
-const runSelect = (trx: Knex.Transaction) => trx('orders.reconciliation_runs').select([...RUN_COLUMNS.filter((c) => c !== 'business_date'), trx.raw("to_char(business_date, 'YYYY-MM-DD') as business_date")]);
+const RUN_COLUMNS = [
+  'id',
+  'tenant_id',
+  'business_date',
+  'timezone',
+  'state',
+  'phase',
+  'checkpoint',
+  'processed',
+  'discrepancies',
+  'error',
+  'started_at',
+  'finished_at',
+];
+const runSelect = (trx: Knex.Transaction) =>
+  trx('orders.reconciliation_runs').select([
+    ...RUN_COLUMNS.filter((c) => c !== 'business_date'),
+    trx.raw("to_char(business_date, 'YYYY-MM-DD') as business_date"),
+  ]);
 
 export class PgReconStore implements ReconStore {
   constructor(private readonly knex: Knex) {}
@@ -99,13 +116,31 @@ class PgReconTx implements ReconTx {
       .where('r.tenant_id', this.tenantId)
       .where('r.ended_at', '>=', w.from)
       .where('r.ended_at', '<', w.to)
-      .select('r.charger_code', 'r.transaction_id', 'r.ended_at', 'r.energy_wh', 'r.amount', 'o.id as order_id', 'o.energy_wh as order_energy_wh', this.trx.raw("o.bill->>'totalExact' as order_total_exact"))
+      .select(
+        'r.charger_code',
+        'r.transaction_id',
+        'r.ended_at',
+        'r.energy_wh',
+        'r.amount',
+        'o.id as order_id',
+        'o.energy_wh as order_energy_wh',
+        this.trx.raw("o.bill->>'totalExact' as order_total_exact"),
+      )
       .orderBy([{ column: 'r.ended_at' }, { column: 'r.charger_code' }, { column: 'r.transaction_id' }])
       .limit(limit);
     if (after) {
       q.whereRaw('(r.ended_at, r.charger_code, r.transaction_id) > (?, ?, ?)', [after.at, after.id, after.tx ?? '']);
     }
-    const rows = (await q) as { charger_code: string; transaction_id: string; ended_at: Date; energy_wh: string; amount: string; order_id: string | null; order_energy_wh: string | null; order_total_exact: string | null }[];
+    const rows = (await q) as {
+      charger_code: string;
+      transaction_id: string;
+      ended_at: Date;
+      energy_wh: string;
+      amount: string;
+      order_id: string | null;
+      order_energy_wh: string | null;
+      order_total_exact: string | null;
+    }[];
     return rows.map((r) => ({
       chargerCode: r.charger_code,
       transactionId: r.transaction_id,
@@ -116,7 +151,10 @@ class PgReconTx implements ReconTx {
     }));
   }
 
-  async saveBatch(runId: string, b: { phase: RunRecord['phase']; checkpoint: Checkpoint; processed: number; discrepancies: NewDiscrepancy[] }): Promise<number> {
+  async saveBatch(
+    runId: string,
+    b: { phase: RunRecord['phase']; checkpoint: Checkpoint; processed: number; discrepancies: NewDiscrepancy[] },
+  ): Promise<number> {
     const run = await this.trx('orders.reconciliation_runs').select('business_date').where({ tenant_id: this.tenantId, id: runId }).first();
     let inserted = 0;
     if (b.discrepancies.length) {

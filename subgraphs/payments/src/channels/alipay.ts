@@ -74,7 +74,8 @@ export class AlipayChannel implements PaymentChannel {
     if (body.code === '10000') return body;
     const code = body.sub_code ?? body.code ?? 'UNKNOWN';
     // 20000 = service temporarily unavailable; ACQ.SYSTEM_ERROR likewise: retriable
-    if (body.code === '20000' || code === 'ACQ.SYSTEM_ERROR' || code === 'aop.ACQ.SYSTEM_ERROR') throw new ChannelUnavailableError('ALIPAY', `${code}: ${body.sub_msg ?? body.msg}`);
+    if (body.code === '20000' || code === 'ACQ.SYSTEM_ERROR' || code === 'aop.ACQ.SYSTEM_ERROR')
+      throw new ChannelUnavailableError('ALIPAY', `${code}: ${body.sub_msg ?? body.msg}`);
     throw new ChannelRejectedError('ALIPAY', code, `${code}: ${body.sub_msg ?? body.msg ?? ''}`);
   }
 
@@ -87,7 +88,9 @@ export class AlipayChannel implements PaymentChannel {
     }
     if (req.method === 'ALIPAY_APP') {
       // built and signed locally; the app hands it to the Alipay SDK
-      return { orderString: this.sdk.sdkExecute('alipay.trade.app.pay', { notify_url: req.notifyUrl, bizContent: { ...biz, product_code: 'QUICK_MSECURITY_PAY' } }) };
+      return {
+        orderString: this.sdk.sdkExecute('alipay.trade.app.pay', { notify_url: req.notifyUrl, bizContent: { ...biz, product_code: 'QUICK_MSECURITY_PAY' } }),
+      };
     }
     throw new ChannelRejectedError('ALIPAY', 'UNSUPPORTED_METHOD', `Alipay does not do ${req.method}`);
   }
@@ -103,7 +106,8 @@ export class AlipayChannel implements PaymentChannel {
         paidAt: parseShanghaiDateTime(r.send_pay_date),
       };
     } catch (e) {
-      if (e instanceof ChannelRejectedError && e.channelCode === 'ACQ.TRADE_NOT_EXIST') return { outTradeNo, state: 'NOT_FOUND', channelTradeNo: null, amount: null, paidAt: null };
+      if (e instanceof ChannelRejectedError && e.channelCode === 'ACQ.TRADE_NOT_EXIST')
+        return { outTradeNo, state: 'NOT_FOUND', channelTradeNo: null, amount: null, paidAt: null };
       throw e;
     }
   }
@@ -120,7 +124,12 @@ export class AlipayChannel implements PaymentChannel {
 
   async refund(req: RefundRequest): Promise<ChannelRefund> {
     // out_request_no makes a partial refund idempotent; Alipay refunds synchronously
-    await this.exec('alipay.trade.refund', { out_trade_no: req.outTradeNo, refund_amount: fenToYuan(req.amount), out_request_no: req.outRefundNo, refund_reason: req.reason });
+    await this.exec('alipay.trade.refund', {
+      out_trade_no: req.outTradeNo,
+      refund_amount: fenToYuan(req.amount),
+      out_request_no: req.outRefundNo,
+      refund_reason: req.reason,
+    });
     return this.queryRefund(req.outTradeNo, req.outRefundNo);
   }
 
@@ -128,7 +137,12 @@ export class AlipayChannel implements PaymentChannel {
     const r = await this.exec('alipay.trade.fastpay.refund.query', { out_trade_no: outTradeNo, out_request_no: outRefundNo });
     // documented: a refund that does not exist answers 10000 without refund_amount
     if (!r.refund_amount) return { outRefundNo, state: 'NOT_FOUND', channelRefundNo: null, amount: null };
-    return { outRefundNo, state: !r.refund_status || r.refund_status === 'REFUND_SUCCESS' ? 'SUCCEEDED' : 'PROCESSING', channelRefundNo: r.trade_no ?? null, amount: yuanToFen(r.refund_amount) };
+    return {
+      outRefundNo,
+      state: !r.refund_status || r.refund_status === 'REFUND_SUCCESS' ? 'SUCCEEDED' : 'PROCESSING',
+      channelRefundNo: r.trade_no ?? null,
+      amount: yuanToFen(r.refund_amount),
+    };
   }
 
   verifyNotification(msg: InboundHttp): Promise<VerifiedNotification> {
@@ -147,7 +161,15 @@ export class AlipayChannel implements PaymentChannel {
     if (!p.notify_id || !p.out_trade_no || amount === null) return Promise.reject(new NotificationRejectedError('ALIPAY', 'missing fields'));
     const state = TRADE_STATE[p.trade_status];
     if (!state) return Promise.resolve({ kind: 'IGNORED', notifyId: p.notify_id, reason: `trade_status ${p.trade_status}` });
-    return Promise.resolve({ kind: 'TRADE', notifyId: p.notify_id, outTradeNo: p.out_trade_no, channelTradeNo: p.trade_no ?? null, state, amount, paidAt: parseShanghaiDateTime(p.gmt_payment) });
+    return Promise.resolve({
+      kind: 'TRADE',
+      notifyId: p.notify_id,
+      outTradeNo: p.out_trade_no,
+      channelTradeNo: p.trade_no ?? null,
+      state,
+      amount,
+      paidAt: parseShanghaiDateTime(p.gmt_payment),
+    });
   }
 
   async statement(date: string): Promise<StatementLine[]> {
@@ -173,7 +195,14 @@ export function parseAlipayBill(text: string): StatementLine[] {
   if (lines.length === 0) return [];
   const header = lines[0].split(',').map((h) => h.trim());
   const col = (name: string) => header.findIndex((h) => h.startsWith(name));
-  const [iTrade, iOut, iType, iDone, iAmount, iReq] = [col('支付宝交易号'), col('商户订单号'), col('业务类型'), col('完成时间'), col('订单金额'), col('退款批次号')];
+  const [iTrade, iOut, iType, iDone, iAmount, iReq] = [
+    col('支付宝交易号'),
+    col('商户订单号'),
+    col('业务类型'),
+    col('完成时间'),
+    col('订单金额'),
+    col('退款批次号'),
+  ];
   if ([iTrade, iOut, iType, iAmount].some((i) => i < 0)) throw new ChannelUnavailableError('ALIPAY', 'statement has an unknown layout');
   const out: StatementLine[] = [];
   for (const l of lines.slice(1)) {
@@ -182,7 +211,14 @@ export function parseAlipayBill(text: string): StatementLine[] {
     if (amount === null) continue;
     const refund = f[iType] === '退款';
     if (!refund && f[iType] !== '交易') continue;
-    out.push({ kind: refund ? 'REFUND' : 'PAYMENT', outTradeNo: f[iOut], outRefundNo: refund ? f[iReq] || null : null, channelTradeNo: f[iTrade], amount: Math.abs(amount), at: parseShanghaiDateTime(f[iDone]) });
+    out.push({
+      kind: refund ? 'REFUND' : 'PAYMENT',
+      outTradeNo: f[iOut],
+      outRefundNo: refund ? f[iReq] || null : null,
+      channelTradeNo: f[iTrade],
+      amount: Math.abs(amount),
+      at: parseShanghaiDateTime(f[iDone]),
+    });
   }
   return out;
 }

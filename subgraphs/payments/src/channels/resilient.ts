@@ -27,7 +27,14 @@ export interface ResilienceOptions {
   rollingCountTimeoutMs?: number;
 }
 
-const DEFAULTS: Required<ResilienceOptions> = { retries: 2, backoffMs: 200, errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeoutMs: 30_000, rollingCountTimeoutMs: 10_000 };
+const DEFAULTS: Required<ResilienceOptions> = {
+  retries: 2,
+  backoffMs: 200,
+  errorThresholdPercentage: 50,
+  volumeThreshold: 5,
+  resetTimeoutMs: 30_000,
+  rollingCountTimeoutMs: 10_000,
+};
 
 /**
  * Wraps a channel with one circuit breaker (opossum) for all its calls, and
@@ -41,7 +48,10 @@ export class ResilientChannel implements PaymentChannel {
   readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
   private readonly o: Required<ResilienceOptions>;
 
-  constructor(private readonly inner: PaymentChannel, opts: ResilienceOptions = {}) {
+  constructor(
+    private readonly inner: PaymentChannel,
+    opts: ResilienceOptions = {},
+  ) {
     this.o = { ...DEFAULTS, ...opts };
     this.breaker = new CircuitBreaker((op: () => Promise<unknown>) => op(), {
       timeout: false, // the HTTP client's own timeout applies

@@ -117,7 +117,14 @@ export class WechatPayChannel implements PaymentChannel {
   }
 
   async createTrade(req: CreateTradeRequest): Promise<ClientParams> {
-    const base = { appid: this.cfg.appId, mchid: this.cfg.mchId, description: req.description, out_trade_no: req.outTradeNo, notify_url: req.notifyUrl, amount: { total: req.amount, currency: 'CNY' } };
+    const base = {
+      appid: this.cfg.appId,
+      mchid: this.cfg.mchId,
+      description: req.description,
+      out_trade_no: req.outTradeNo,
+      notify_url: req.notifyUrl,
+      amount: { total: req.amount, currency: 'CNY' },
+    };
     if (req.method === 'WECHAT_NATIVE') {
       const body = await this.call<{ code_url?: string }>('POST', '/v3/pay/transactions/native', { data: base });
       if (!body?.code_url) throw new ChannelUnavailableError('WECHATPAY', 'no code_url in the answer');
@@ -148,9 +155,16 @@ export class WechatPayChannel implements PaymentChannel {
         `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}`,
         { params: { mchid: this.cfg.mchId } },
       );
-      return { outTradeNo, state: TRADE_STATE[body.trade_state] ?? 'WAITING', channelTradeNo: body.transaction_id ?? null, amount: body.amount?.total ?? null, paidAt: body.success_time ? new Date(body.success_time) : null };
+      return {
+        outTradeNo,
+        state: TRADE_STATE[body.trade_state] ?? 'WAITING',
+        channelTradeNo: body.transaction_id ?? null,
+        amount: body.amount?.total ?? null,
+        paidAt: body.success_time ? new Date(body.success_time) : null,
+      };
     } catch (e) {
-      if (e instanceof ChannelRejectedError && e.channelCode === 'ORDER_NOT_EXIST') return { outTradeNo, state: 'NOT_FOUND', channelTradeNo: null, amount: null, paidAt: null };
+      if (e instanceof ChannelRejectedError && e.channelCode === 'ORDER_NOT_EXIST')
+        return { outTradeNo, state: 'NOT_FOUND', channelTradeNo: null, amount: null, paidAt: null };
       throw e;
     }
   }
@@ -160,12 +174,23 @@ export class WechatPayChannel implements PaymentChannel {
   }
 
   private toRefund(b: { out_refund_no: string; refund_id?: string; status: string; amount?: { refund: number } }): ChannelRefund {
-    return { outRefundNo: b.out_refund_no, state: REFUND_STATE[b.status] ?? 'PROCESSING', channelRefundNo: b.refund_id ?? null, amount: b.amount?.refund ?? null };
+    return {
+      outRefundNo: b.out_refund_no,
+      state: REFUND_STATE[b.status] ?? 'PROCESSING',
+      channelRefundNo: b.refund_id ?? null,
+      amount: b.amount?.refund ?? null,
+    };
   }
 
   async refund(req: RefundRequest): Promise<ChannelRefund> {
     const body = await this.call<Parameters<WechatPayChannel['toRefund']>[0]>('POST', '/v3/refund/domestic/refunds', {
-      data: { out_trade_no: req.outTradeNo, out_refund_no: req.outRefundNo, reason: req.reason, notify_url: req.notifyUrl, amount: { refund: req.amount, total: req.total, currency: 'CNY' } },
+      data: {
+        out_trade_no: req.outTradeNo,
+        out_refund_no: req.outRefundNo,
+        reason: req.reason,
+        notify_url: req.notifyUrl,
+        amount: { refund: req.amount, total: req.total, currency: 'CNY' },
+      },
     });
     return this.toRefund(body);
   }
@@ -175,7 +200,8 @@ export class WechatPayChannel implements PaymentChannel {
       const body = await this.call<Parameters<WechatPayChannel['toRefund']>[0]>('GET', `/v3/refund/domestic/refunds/${encodeURIComponent(outRefundNo)}`);
       return this.toRefund(body);
     } catch (e) {
-      if (e instanceof ChannelRejectedError && e.channelCode === 'RESOURCE_NOT_EXISTS') return { outRefundNo, state: 'NOT_FOUND', channelRefundNo: null, amount: null };
+      if (e instanceof ChannelRejectedError && e.channelCode === 'RESOURCE_NOT_EXISTS')
+        return { outRefundNo, state: 'NOT_FOUND', channelRefundNo: null, amount: null };
       throw e;
     }
   }
@@ -190,7 +216,8 @@ export class WechatPayChannel implements PaymentChannel {
       return Promise.reject(new NotificationRejectedError('WECHATPAY', 'not JSON'));
     }
     const r = n.resource;
-    if (!n.id || !r || r.algorithm !== 'AEAD_AES_256_GCM' || !r.ciphertext || !r.nonce) return Promise.reject(new NotificationRejectedError('WECHATPAY', 'no AEAD_AES_256_GCM resource'));
+    if (!n.id || !r || r.algorithm !== 'AEAD_AES_256_GCM' || !r.ciphertext || !r.nonce)
+      return Promise.reject(new NotificationRejectedError('WECHATPAY', 'no AEAD_AES_256_GCM resource'));
     let plain: Record<string, any>;
     try {
       plain = JSON.parse(decryptResource(this.cfg.apiV3Key, r.ciphertext, r.nonce, r.associated_data ?? '')) as Record<string, any>;
@@ -200,7 +227,8 @@ export class WechatPayChannel implements PaymentChannel {
     if (plain.mchid !== this.cfg.mchId) return Promise.reject(new NotificationRejectedError('WECHATPAY', 'mchid is not ours'));
     if (n.event_type === 'TRANSACTION.SUCCESS') {
       const amount = plain.amount?.total;
-      if (!Number.isSafeInteger(amount) || typeof plain.out_trade_no !== 'string') return Promise.reject(new NotificationRejectedError('WECHATPAY', 'missing fields'));
+      if (!Number.isSafeInteger(amount) || typeof plain.out_trade_no !== 'string')
+        return Promise.reject(new NotificationRejectedError('WECHATPAY', 'missing fields'));
       return Promise.resolve({
         kind: 'TRADE',
         notifyId: n.id,
@@ -225,12 +253,15 @@ export class WechatPayChannel implements PaymentChannel {
   }
 
   async statement(date: string): Promise<StatementLine[]> {
-    const body = await this.call<{ download_url: string; hash_type: string; hash_value: string }>('GET', '/v3/bill/tradebill', { params: { bill_date: date, bill_type: 'ALL' } });
+    const body = await this.call<{ download_url: string; hash_type: string; hash_value: string }>('GET', '/v3/bill/tradebill', {
+      params: { bill_date: date, bill_type: 'ALL' },
+    });
     const u = new URL(body.download_url);
     if (u.origin !== new URL(this.cfg.baseUrl).origin) throw new ChannelUnavailableError('WECHATPAY', 'statement download URL is not on the API host');
     const text = await this.call<string>('GET', u.pathname, { params: Object.fromEntries(u.searchParams.entries()), responseType: 'text' });
     // the download itself is unsigned: its hash from the signed tradebill answer protects it
-    if (typeof text !== 'string' || body.hash_type !== 'SHA1' || createHash('sha1').update(text, 'utf8').digest('hex') !== body.hash_value) throw new ChannelUnavailableError('WECHATPAY', 'statement hash mismatch');
+    if (typeof text !== 'string' || body.hash_type !== 'SHA1' || createHash('sha1').update(text, 'utf8').digest('hex') !== body.hash_value)
+      throw new ChannelUnavailableError('WECHATPAY', 'statement hash mismatch');
     return parseTradeBill(text);
   }
 }
@@ -246,7 +277,15 @@ export function parseTradeBill(text: string): StatementLine[] {
   if (lines.length === 0) return [];
   const header = lines[0].split(',');
   const col = (name: string) => header.indexOf(name);
-  const [iTime, iTx, iOut, iState, iAmount, iRefundNo, iRefundAmount] = [col('交易时间'), col('微信订单号'), col('商户订单号'), col('交易状态'), col('应结订单金额'), col('商户退款单号'), col('退款金额')];
+  const [iTime, iTx, iOut, iState, iAmount, iRefundNo, iRefundAmount] = [
+    col('交易时间'),
+    col('微信订单号'),
+    col('商户订单号'),
+    col('交易状态'),
+    col('应结订单金额'),
+    col('商户退款单号'),
+    col('退款金额'),
+  ];
   if ([iTx, iOut, iState, iAmount].some((i) => i < 0)) throw new ChannelUnavailableError('WECHATPAY', 'statement has an unknown layout');
   const out: StatementLine[] = [];
   for (const l of lines.slice(1)) {
@@ -255,7 +294,14 @@ export function parseTradeBill(text: string): StatementLine[] {
     const refund = f[iState] === 'REFUND';
     const amount = yuanToFen(refund ? f[iRefundAmount] : f[iAmount]);
     if (amount === null) continue;
-    out.push({ kind: refund ? 'REFUND' : 'PAYMENT', outTradeNo: f[iOut], outRefundNo: refund ? f[iRefundNo] : null, channelTradeNo: f[iTx], amount, at: parseShanghaiDateTime(f[iTime]) });
+    out.push({
+      kind: refund ? 'REFUND' : 'PAYMENT',
+      outTradeNo: f[iOut],
+      outRefundNo: refund ? f[iRefundNo] : null,
+      channelTradeNo: f[iTx],
+      amount,
+      at: parseShanghaiDateTime(f[iTime]),
+    });
   }
   return out;
 }

@@ -82,7 +82,11 @@ export interface InboundHttp {
 /** A channel refused a request for a business reason: not retriable, shown to the user. */
 export class ChannelRejectedError extends Error {
   readonly retriable = false;
-  constructor(readonly channel: ChannelName, readonly channelCode: string, message: string) {
+  constructor(
+    readonly channel: ChannelName,
+    readonly channelCode: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'ChannelRejectedError';
   }
@@ -90,14 +94,21 @@ export class ChannelRejectedError extends Error {
 /** The channel could not be reached or answered something unusable (or unverifiable): a retry may help. */
 export class ChannelUnavailableError extends Error {
   readonly retriable = true;
-  constructor(readonly channel: ChannelName, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly channel: ChannelName,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'ChannelUnavailableError';
   }
 }
 /** A notification that is forged, tampered with, stale or otherwise unverifiable. */
 export class NotificationRejectedError extends Error {
-  constructor(readonly channel: ChannelName, readonly reason: string) {
+  constructor(
+    readonly channel: ChannelName,
+    readonly reason: string,
+  ) {
     super(`${channel} notification rejected: ${reason}`);
     this.name = 'NotificationRejectedError';
   }

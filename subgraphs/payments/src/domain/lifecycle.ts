@@ -71,9 +71,17 @@ export function decideRefund(ref: Pick<RefundRecord, 'state'>, r: RefundResult):
 }
 
 /** What the order's payable state becomes once refunds of `refundedTotal` succeeded against `paid`. */
-export const payableStatusAfterRefunds = (refundedTotal: number, paid: number): 'REFUNDED' | 'PARTIALLY_REFUNDED' => (refundedTotal >= paid ? 'REFUNDED' : 'PARTIALLY_REFUNDED');
+export const payableStatusAfterRefunds = (refundedTotal: number, paid: number): 'REFUNDED' | 'PARTIALLY_REFUNDED' =>
+  refundedTotal >= paid ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
 
-const envelope = (p: Pick<PaymentRecord, 'tenantId' | 'orderId' | 'id'>, now: Date) => ({ id: randomUUID(), version: 1 as const, tenantId: p.tenantId, orderId: p.orderId, paymentId: p.id, occurredAt: now.toISOString() });
+const envelope = (p: Pick<PaymentRecord, 'tenantId' | 'orderId' | 'id'>, now: Date) => ({
+  id: randomUUID(),
+  version: 1 as const,
+  tenantId: p.tenantId,
+  orderId: p.orderId,
+  paymentId: p.id,
+  occurredAt: now.toISOString(),
+});
 
 export const paymentSucceeded = (p: PaymentRecord, r: TradeResult, paidAt: Date, now: Date): PaymentEvent => ({
   ...envelope(p, now),

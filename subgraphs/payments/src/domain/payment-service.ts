@@ -75,7 +75,10 @@ export class PaymentService {
     return this.d.channels[name];
   }
 
-  async createPayment(actor: Actor, input: { orderId: string; method: PaymentMethod; idempotencyKey: string; openId?: string | null }): Promise<Outcome<{ payment: PaymentRecord; clientParams: ClientParams | null }>> {
+  async createPayment(
+    actor: Actor,
+    input: { orderId: string; method: PaymentMethod; idempotencyKey: string; openId?: string | null },
+  ): Promise<Outcome<{ payment: PaymentRecord; clientParams: ClientParams | null }>> {
     if (!isUuid(input.orderId)) return fail(E.INVALID_INPUT, 'orderId', 'orderId must be a UUID');
     if (!KEY.test(input.idempotencyKey)) return fail(E.INVALID_INPUT, 'idempotencyKey', 'idempotencyKey must be 8–128 printable characters');
     if (input.method === 'WECHAT_JSAPI' && !input.openId) return fail(E.INVALID_INPUT, 'openId', 'WECHAT_JSAPI needs the payer openId');
@@ -130,13 +133,25 @@ export class PaymentService {
     }
   }
 
-  async refundPayment(actor: Actor, input: { paymentId: string; amount: number; reason: string; idempotencyKey: string }): Promise<Outcome<{ refund: RefundRecord; payment: PaymentRecord }>> {
+  async refundPayment(
+    actor: Actor,
+    input: { paymentId: string; amount: number; reason: string; idempotencyKey: string },
+  ): Promise<Outcome<{ refund: RefundRecord; payment: PaymentRecord }>> {
     if (!isUuid(input.paymentId)) return fail(E.INVALID_INPUT, 'paymentId', 'paymentId must be a UUID');
-    if (!Number.isSafeInteger(input.amount) || input.amount <= 0) return fail(E.INVALID_INPUT, 'amountMinor', 'amountMinor must be a positive integer number of fen');
+    if (!Number.isSafeInteger(input.amount) || input.amount <= 0)
+      return fail(E.INVALID_INPUT, 'amountMinor', 'amountMinor must be a positive integer number of fen');
     if (!input.reason.trim() || input.reason.length > 80) return fail(E.INVALID_INPUT, 'reason', 'reason must be 1–80 characters');
     if (!KEY.test(input.idempotencyKey)) return fail(E.INVALID_INPUT, 'idempotencyKey', 'idempotencyKey must be 8–128 printable characters');
     const id = randomUUID();
-    const res = await this.d.store.reserveRefund(actor.tenantId, { id, paymentId: input.paymentId, amount: input.amount, reason: input.reason.trim(), idempotencyKey: input.idempotencyKey, outRefundNo: outRefundNoOf(id), createdBy: actor.subject });
+    const res = await this.d.store.reserveRefund(actor.tenantId, {
+      id,
+      paymentId: input.paymentId,
+      amount: input.amount,
+      reason: input.reason.trim(),
+      idempotencyKey: input.idempotencyKey,
+      outRefundNo: outRefundNoOf(id),
+      createdBy: actor.subject,
+    });
     switch (res.kind) {
       case 'NOT_FOUND':
         return fail(E.NOT_FOUND, 'paymentId', 'no such payment');
@@ -153,11 +168,26 @@ export class PaymentService {
     let rejected: string | null = null;
     if (channel) {
       try {
-        await this.applyChannelRefund(actor.tenantId, await channel.refund({ outTradeNo: payment.outTradeNo, outRefundNo: refund.outRefundNo, amount: refund.amount, total: payment.amount, reason: refund.reason, notifyUrl: this.d.notifyUrls[payment.channel] }));
+        await this.applyChannelRefund(
+          actor.tenantId,
+          await channel.refund({
+            outTradeNo: payment.outTradeNo,
+            outRefundNo: refund.outRefundNo,
+            amount: refund.amount,
+            total: payment.amount,
+            reason: refund.reason,
+            notifyUrl: this.d.notifyUrls[payment.channel],
+          }),
+        );
       } catch (e) {
         if (e instanceof ChannelRejectedError) {
           rejected = e.message;
-          await this.d.store.applyRefundResult(actor.tenantId, { outRefundNo: refund.outRefundNo, state: 'FAILED', channelRefundNo: null, failureReason: e.message });
+          await this.d.store.applyRefundResult(actor.tenantId, {
+            outRefundNo: refund.outRefundNo,
+            state: 'FAILED',
+            channelRefundNo: null,
+            failureReason: e.message,
+          });
         } else if (e instanceof ChannelUnavailableError) {
           // stays PROCESSING: the settlement loop asks the channel and resubmits (same out_refund_no)
           this.d.log.warn({ refundId: refund.id, err: e.message }, 'channel unavailable for a refund; will settle later');
@@ -171,7 +201,8 @@ export class PaymentService {
   }
 
   private async applyChannelRefund(tenantId: string, r: ChannelRefund): Promise<void> {
-    if (r.state === 'SUCCEEDED' || r.state === 'FAILED') await this.d.store.applyRefundResult(tenantId, { outRefundNo: r.outRefundNo, state: r.state, channelRefundNo: r.channelRefundNo });
+    if (r.state === 'SUCCEEDED' || r.state === 'FAILED')
+      await this.d.store.applyRefundResult(tenantId, { outRefundNo: r.outRefundNo, state: r.state, channelRefundNo: r.channelRefundNo });
   }
 
   /** An inbound notification: verify, find the tenant from our own trade record, apply exactly once. */
@@ -182,7 +213,9 @@ export class PaymentService {
       this.rejectedNotifications[channelName]++;
       await this.d.store.recordRejectedNotification(channelName, reason);
       this.d.log.warn({ channel: channelName, reason }, 'notification rejected');
-      return channelName === 'ALIPAY' ? { status: 400, contentType: 'text/plain', body: 'fail' } : { status: 401, contentType: 'application/json', body: JSON.stringify({ code: 'FAIL', message: 'verification failed' }) };
+      return channelName === 'ALIPAY'
+        ? { status: 400, contentType: 'text/plain', body: 'fail' }
+        : { status: 401, contentType: 'application/json', body: JSON.stringify({ code: 'FAIL', message: 'verification failed' }) };
     };
     let n;
     try {
@@ -196,11 +229,24 @@ export class PaymentService {
     const tenantId = await this.d.store.tenantOfTrade(n.outTradeNo);
     if (!tenantId) return reject(`unknown trade ${n.outTradeNo}`);
     if (n.kind === 'TRADE') {
-      const outcome = await this.d.store.applyTradeResult(tenantId, { outTradeNo: n.outTradeNo, state: n.state, amount: n.amount, channelTradeNo: n.channelTradeNo, paidAt: n.paidAt, notification: { channel: channelName, notifyId: n.notifyId } });
-      if (outcome === 'AMOUNT_MISMATCH') this.d.log.error({ channel: channelName, outTradeNo: n.outTradeNo, tenantId }, 'notification amount differs from the payment: flagged, not paid');
+      const outcome = await this.d.store.applyTradeResult(tenantId, {
+        outTradeNo: n.outTradeNo,
+        state: n.state,
+        amount: n.amount,
+        channelTradeNo: n.channelTradeNo,
+        paidAt: n.paidAt,
+        notification: { channel: channelName, notifyId: n.notifyId },
+      });
+      if (outcome === 'AMOUNT_MISMATCH')
+        this.d.log.error({ channel: channelName, outTradeNo: n.outTradeNo, tenantId }, 'notification amount differs from the payment: flagged, not paid');
       return ack;
     }
-    await this.d.store.applyRefundResult(tenantId, { outRefundNo: n.outRefundNo, state: n.state, channelRefundNo: null, notification: { channel: channelName, notifyId: n.notifyId, outTradeNo: n.outTradeNo } });
+    await this.d.store.applyRefundResult(tenantId, {
+      outRefundNo: n.outRefundNo,
+      state: n.state,
+      channelRefundNo: null,
+      notification: { channel: channelName, notifyId: n.notifyId, outTradeNo: n.outTradeNo },
+    });
     return ack;
   }
 
@@ -227,16 +273,37 @@ export class PaymentService {
             t = await channel.queryTrade(p.outTradeNo);
             if (t.state === 'NOT_FOUND' || t.state === 'WAITING') t = { ...t, state: 'CLOSED' };
           }
-          if ((await this.d.store.applyTradeResult(item.tenantId, { outTradeNo: p.outTradeNo, state: t.state, amount: t.amount, channelTradeNo: t.channelTradeNo, paidAt: t.paidAt })) === 'APPLIED') applied++;
+          if (
+            (await this.d.store.applyTradeResult(item.tenantId, {
+              outTradeNo: p.outTradeNo,
+              state: t.state,
+              amount: t.amount,
+              channelTradeNo: t.channelTradeNo,
+              paidAt: t.paidAt,
+            })) === 'APPLIED'
+          )
+            applied++;
         } else {
           const r = await this.d.store.refund(item.tenantId, item.id);
           const channel = r && this.channel(r.channel);
           if (!r || !channel) continue;
           let q = await channel.queryRefund(r.outTradeNo, r.outRefundNo);
           // never reached the channel: submit again, idempotent by out_refund_no
-          if (q.state === 'NOT_FOUND') q = await channel.refund({ outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo, amount: r.amount, total: r.paymentAmount, reason: r.reason, notifyUrl: this.d.notifyUrls[r.channel] });
+          if (q.state === 'NOT_FOUND')
+            q = await channel.refund({
+              outTradeNo: r.outTradeNo,
+              outRefundNo: r.outRefundNo,
+              amount: r.amount,
+              total: r.paymentAmount,
+              reason: r.reason,
+              notifyUrl: this.d.notifyUrls[r.channel],
+            });
           if (q.state === 'SUCCEEDED' || q.state === 'FAILED') {
-            if ((await this.d.store.applyRefundResult(item.tenantId, { outRefundNo: r.outRefundNo, state: q.state, channelRefundNo: q.channelRefundNo })) === 'APPLIED') applied++;
+            if (
+              (await this.d.store.applyRefundResult(item.tenantId, { outRefundNo: r.outRefundNo, state: q.state, channelRefundNo: q.channelRefundNo })) ===
+              'APPLIED'
+            )
+              applied++;
           }
         }
       } catch (e) {
@@ -258,7 +325,9 @@ export class PaymentService {
     const { from, to } = shanghaiDayRange(date);
     const work = new Map<string, { tenantId: string; channel: ChannelName }>();
     for (const a of await this.d.store.tenantsWithActivity(from, to)) work.set(`${a.tenantId}/${a.channel}`, a);
-    if (this.d.merchantTenantId) for (const channel of Object.keys(this.d.channels) as ChannelName[]) work.set(`${this.d.merchantTenantId}/${channel}`, { tenantId: this.d.merchantTenantId, channel });
+    if (this.d.merchantTenantId)
+      for (const channel of Object.keys(this.d.channels) as ChannelName[])
+        work.set(`${this.d.merchantTenantId}/${channel}`, { tenantId: this.d.merchantTenantId, channel });
     let runs = 0;
     let failed = 0;
     for (const { tenantId, channel } of work.values()) {
@@ -272,7 +341,8 @@ export class PaymentService {
 
   /** Reconcile a channel's statement of one Asia/Shanghai day; re-running a day updates its one run. */
   async runStatementReconciliation(actor: Actor, channelName: ChannelName, date: string): Promise<Outcome<StatementRunRecord>> {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00+08:00`))) return fail(E.INVALID_INPUT, 'date', 'date must be yyyy-MM-dd');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00+08:00`)))
+      return fail(E.INVALID_INPUT, 'date', 'date must be yyyy-MM-dd');
     if (date > shanghaiDate(this.now())) return fail(E.INVALID_INPUT, 'date', 'no statement exists for a future day');
     const channel = this.channel(channelName);
     if (!channel) return fail(E.CHANNEL_UNAVAILABLE, 'channel', `${channelName} is not configured`);

@@ -89,8 +89,7 @@ export interface RefundResult {
 }
 
 export type ReserveRefundOutcome =
-  | { kind: 'CREATED' | 'EXISTING'; refund: RefundRecord; payment: PaymentRecord }
-  | { kind: 'NOT_FOUND' | 'NOT_REFUNDABLE' | 'EXCEEDS' | 'KEY_REUSED' };
+  { kind: 'CREATED' | 'EXISTING'; refund: RefundRecord; payment: PaymentRecord } | { kind: 'NOT_FOUND' | 'NOT_REFUNDABLE' | 'EXCEEDS' | 'KEY_REUSED' };
 
 export type DiscrepancyKind = 'MISSING_LOCALLY' | 'MISSING_AT_CHANNEL' | 'AMOUNT_MISMATCH' | 'STATUS_MISMATCH';
 export interface Discrepancy {
@@ -142,7 +141,10 @@ export interface PaymentStore {
   /** Apply the channel's word on a trade exactly once (notification dedup + conditional update + outbox). */
   applyTradeResult(tenantId: string, r: TradeResult): Promise<TradeApplyOutcome>;
   /** Record a refund and reserve its amount atomically against what is left to refund. */
-  reserveRefund(tenantId: string, r: { id: string; paymentId: string; amount: Fen; reason: string; idempotencyKey: string; outRefundNo: string; createdBy: string }): Promise<ReserveRefundOutcome>;
+  reserveRefund(
+    tenantId: string,
+    r: { id: string; paymentId: string; amount: Fen; reason: string; idempotencyKey: string; outRefundNo: string; createdBy: string },
+  ): Promise<ReserveRefundOutcome>;
   applyRefundResult(tenantId: string, r: RefundResult): Promise<'APPLIED' | 'DUPLICATE' | 'NO_CHANGE' | 'UNKNOWN_REFUND'>;
   refundByNo(tenantId: string, outRefundNo: string): Promise<(RefundRecord & { outTradeNo: string; paymentAmount: Fen; channel: ChannelName }) | null>;
   recordRejectedNotification(channel: ChannelName, reason: string): Promise<void>;
@@ -154,7 +156,12 @@ export interface PaymentStore {
   /** tenants (and their channels) with payments or refunds settled in [from, to) */
   tenantsWithActivity(from: Date, to: Date): Promise<{ tenantId: string; channel: ChannelName }[]>;
   statementRunStatus(tenantId: string, channel: ChannelName, date: string): Promise<StatementRunRecord['status'] | null>;
-  saveStatementRun(tenantId: string, channel: ChannelName, date: string, result: { lines: number; matched: number; discrepancies: Discrepancy[] } | { error: string }): Promise<StatementRunRecord>;
+  saveStatementRun(
+    tenantId: string,
+    channel: ChannelName,
+    date: string,
+    result: { lines: number; matched: number; discrepancies: Discrepancy[] } | { error: string },
+  ): Promise<StatementRunRecord>;
 }
 
 export type { StatementLine };

@@ -32,20 +32,43 @@ export function reconcile(date: string, lines: StatementLine[], local: LocalStat
       seenRefunds.add(key);
       const r = refunds.get(key);
       const base = { outTradeNo: l.outTradeNo, outRefundNo: key, channelAmount: l.amount, channelState: 'SUCCEEDED' };
-      if (!r) out.push({ ...base, kind: 'MISSING_LOCALLY', paymentId: payments.get(l.outTradeNo)?.id ?? null, refundId: null, localAmount: null, localState: null });
-      else if (r.amount !== l.amount) out.push({ ...base, kind: 'AMOUNT_MISMATCH', paymentId: r.paymentId, refundId: r.id, localAmount: r.amount, localState: r.state });
-      else if (r.state !== 'SUCCEEDED') out.push({ ...base, kind: 'STATUS_MISMATCH', paymentId: r.paymentId, refundId: r.id, localAmount: r.amount, localState: r.state });
+      if (!r)
+        out.push({ ...base, kind: 'MISSING_LOCALLY', paymentId: payments.get(l.outTradeNo)?.id ?? null, refundId: null, localAmount: null, localState: null });
+      else if (r.amount !== l.amount)
+        out.push({ ...base, kind: 'AMOUNT_MISMATCH', paymentId: r.paymentId, refundId: r.id, localAmount: r.amount, localState: r.state });
+      else if (r.state !== 'SUCCEEDED')
+        out.push({ ...base, kind: 'STATUS_MISMATCH', paymentId: r.paymentId, refundId: r.id, localAmount: r.amount, localState: r.state });
       else matched++;
     }
   }
   for (const p of local.payments) {
     if (p.state === 'SUCCEEDED' && inDay(p.paidAt) && !seenPayments.has(p.outTradeNo)) {
-      out.push({ kind: 'MISSING_AT_CHANNEL', outTradeNo: p.outTradeNo, outRefundNo: null, paymentId: p.id, refundId: null, localAmount: p.amount, channelAmount: null, localState: p.state, channelState: null });
+      out.push({
+        kind: 'MISSING_AT_CHANNEL',
+        outTradeNo: p.outTradeNo,
+        outRefundNo: null,
+        paymentId: p.id,
+        refundId: null,
+        localAmount: p.amount,
+        channelAmount: null,
+        localState: p.state,
+        channelState: null,
+      });
     }
   }
   for (const r of local.refunds) {
     if (r.state === 'SUCCEEDED' && inDay(r.succeededAt) && !seenRefunds.has(r.outRefundNo)) {
-      out.push({ kind: 'MISSING_AT_CHANNEL', outTradeNo: r.outTradeNo, outRefundNo: r.outRefundNo, paymentId: r.paymentId, refundId: r.id, localAmount: r.amount, channelAmount: null, localState: r.state, channelState: null });
+      out.push({
+        kind: 'MISSING_AT_CHANNEL',
+        outTradeNo: r.outTradeNo,
+        outRefundNo: r.outRefundNo,
+        paymentId: r.paymentId,
+        refundId: r.id,
+        localAmount: r.amount,
+        channelAmount: null,
+        localState: r.state,
+        channelState: null,
+      });
     }
   }
   return { matched, discrepancies: out };

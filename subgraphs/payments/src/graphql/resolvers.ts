@@ -1,5 +1,16 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, money as platformMoney, moneyObject, type MoneyObject, pageSize, userErrorsOf } from '@evcs/platform';
+import {
+  AppError,
+  cursorCodec,
+  ErrorCodes,
+  ForbiddenError,
+  isUuid,
+  money as platformMoney,
+  moneyObject,
+  type MoneyObject,
+  pageSize,
+  userErrorsOf,
+} from '@evcs/platform';
 import { z } from 'zod';
 import type { PaymentsContext } from '../context';
 import { CHANNEL_OF, ClientParams } from '../domain/channel';
@@ -69,7 +80,13 @@ const toRefund = (r: RefundRecord, currency = CHANNEL_CURRENCY): Refund =>
     succeededAt: r.succeededAt,
   });
 const toClientParams = (c: ClientParams | null): ClientPayParams | null =>
-  c ? Object.assign(new ClientPayParams(), { qrCodeUrl: c.qrCodeUrl ?? null, orderString: c.orderString ?? null, jsapi: c.jsapi ? Object.assign(new JsapiPayParams(), c.jsapi) : null }) : null;
+  c
+    ? Object.assign(new ClientPayParams(), {
+        qrCodeUrl: c.qrCodeUrl ?? null,
+        orderString: c.orderString ?? null,
+        jsapi: c.jsapi ? Object.assign(new JsapiPayParams(), c.jsapi) : null,
+      })
+    : null;
 const toRun = (r: StatementRunRecord): StatementRun =>
   Object.assign(new StatementRun(), {
     id: r.id,
@@ -108,7 +125,6 @@ function statementScope(ctx: PaymentsContext) {
   return scope;
 }
 
-
 // ---- resolvers ------------------------------------------------------------------------------
 
 /**
@@ -126,7 +142,7 @@ export class PaymentResolver {
     return p ? toPayment(p) : null;
   }
 
-  @Query(() => PaymentConnection, { description: "Payments the caller may see, newest first." })
+  @Query(() => PaymentConnection, { description: 'Payments the caller may see, newest first.' })
   async payments(
     @Ctx() ctx: PaymentsContext,
     @Arg('filter', () => PaymentFilter, { nullable: true }) filter: PaymentFilter | null,
@@ -138,8 +154,13 @@ export class PaymentResolver {
     if (filter?.orderId && !isUuid(filter.orderId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'orderId must be a UUID');
     const rows = await ctx.repo.listPayments(scope, filter ?? {}, n, after ? paymentCursor.decode(after) : null);
     const page = rows.slice(0, n);
-    const edges = page.map((p) => Object.assign(new PaymentEdge(), { cursor: paymentCursor.encode({ t: p.createdAt.toISOString(), id: p.id }), node: toPayment(p) }));
-    return Object.assign(new PaymentConnection(), { edges, pageInfo: Object.assign(new PageInfo(), { hasNextPage: rows.length > n, endCursor: edges.at(-1)?.cursor ?? null }) });
+    const edges = page.map((p) =>
+      Object.assign(new PaymentEdge(), { cursor: paymentCursor.encode({ t: p.createdAt.toISOString(), id: p.id }), node: toPayment(p) }),
+    );
+    return Object.assign(new PaymentConnection(), {
+      edges,
+      pageInfo: Object.assign(new PageInfo(), { hasNextPage: rows.length > n, endCursor: edges.at(-1)?.cursor ?? null }),
+    });
   }
 
   @FieldResolver(() => [Refund])
@@ -151,10 +172,24 @@ export class PaymentResolver {
   async createPayment(@Arg('input') input: CreatePaymentInput, @Ctx() ctx: PaymentsContext): Promise<CreatePaymentPayload> {
     const actor = ctx.actor('order:write');
     if (input.channel && CHANNEL_OF[input.method] !== input.channel) {
-      return Object.assign(new CreatePaymentPayload(), { payment: null, clientParams: null, userErrors: [Object.assign(new UserError(), { code: 'INVALID_INPUT', field: 'channel', message: `${input.method} is not a ${input.channel} method` })] });
+      return Object.assign(new CreatePaymentPayload(), {
+        payment: null,
+        clientParams: null,
+        userErrors: [Object.assign(new UserError(), { code: 'INVALID_INPUT', field: 'channel', message: `${input.method} is not a ${input.channel} method` })],
+      });
     }
-    const out = await ctx.service.createPayment(actor, { orderId: input.orderId, method: input.method, idempotencyKey: input.idempotencyKey, openId: input.openId });
-    return Object.assign(new CreatePaymentPayload(), out.ok ? { payment: toPayment(out.value.payment), clientParams: toClientParams(out.value.clientParams), userErrors: [] } : { payment: null, clientParams: null, userErrors: userErrorsOf(out) });
+    const out = await ctx.service.createPayment(actor, {
+      orderId: input.orderId,
+      method: input.method,
+      idempotencyKey: input.idempotencyKey,
+      openId: input.openId,
+    });
+    return Object.assign(
+      new CreatePaymentPayload(),
+      out.ok
+        ? { payment: toPayment(out.value.payment), clientParams: toClientParams(out.value.clientParams), userErrors: [] }
+        : { payment: null, clientParams: null, userErrors: userErrorsOf(out) },
+    );
   }
 
   @Mutation(() => RefundPaymentPayload, { description: 'Refund all or part of a succeeded payment. Idempotent by idempotencyKey. Needs payment:refund.' })
@@ -162,13 +197,20 @@ export class PaymentResolver {
     const actor = ctx.actor('payment:refund');
     const { amountMinor, ...rest } = input;
     const out = await ctx.service.refundPayment(actor, { ...rest, amount: amountMinor });
-    return Object.assign(new RefundPaymentPayload(), out.ok ? { refund: toRefund(out.value.refund, out.value.payment.currency), payment: toPayment(out.value.payment), userErrors: [] } : { refund: null, payment: null, userErrors: userErrorsOf(out) });
+    return Object.assign(
+      new RefundPaymentPayload(),
+      out.ok
+        ? { refund: toRefund(out.value.refund, out.value.payment.currency), payment: toPayment(out.value.payment), userErrors: [] }
+        : { refund: null, payment: null, userErrors: userErrorsOf(out) },
+    );
   }
 }
 
 @Resolver()
 export class StatementResolver {
-  @Mutation(() => StatementRunPayload, { description: "Reconcile a channel's statement of one day (Asia/Shanghai). Re-running a day updates its run. Needs payment:refund." })
+  @Mutation(() => StatementRunPayload, {
+    description: "Reconcile a channel's statement of one day (Asia/Shanghai). Re-running a day updates its run. Needs payment:refund.",
+  })
   async runStatementReconciliation(
     @Arg('channel', () => PaymentChannelName) channel: PaymentChannelName,
     @Arg('date', { description: 'yyyy-MM-dd' }) date: string,
@@ -198,7 +240,9 @@ export class StatementResolver {
     const n = pageSize(first);
     if (filter?.date && !/^\d{4}-\d{2}-\d{2}$/.test(filter.date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'date must be yyyy-MM-dd');
     const { rows, totals } = await ctx.repo.discrepancies(scope, filter ?? {}, n, after ? discrepancyCursor.decode(after).id : null);
-    const edges = rows.slice(0, n).map((d) => Object.assign(new StatementDiscrepancyEdge(), { cursor: discrepancyCursor.encode({ id: d.id }), node: toDiscrepancy(d) }));
+    const edges = rows
+      .slice(0, n)
+      .map((d) => Object.assign(new StatementDiscrepancyEdge(), { cursor: discrepancyCursor.encode({ id: d.id }), node: toDiscrepancy(d) }));
     return Object.assign(new StatementDiscrepancyConnection(), {
       edges,
       pageInfo: Object.assign(new PageInfo(), { hasNextPage: rows.length > n, endCursor: edges.at(-1)?.cursor ?? null }),
@@ -207,9 +251,14 @@ export class StatementResolver {
   }
 
   @Mutation(() => ResolveDiscrepancyPayload, { description: 'Mark a discrepancy reviewed, with a note. Needs payment:refund.' })
-  async resolveStatementDiscrepancy(@Arg('id', () => ID) id: string, @Arg('note') note: string, @Ctx() ctx: PaymentsContext): Promise<ResolveDiscrepancyPayload> {
+  async resolveStatementDiscrepancy(
+    @Arg('id', () => ID) id: string,
+    @Arg('note') note: string,
+    @Ctx() ctx: PaymentsContext,
+  ): Promise<ResolveDiscrepancyPayload> {
     const actor = ctx.actor('payment:refund');
-    const fail = (code: string, field: string, message: string) => Object.assign(new ResolveDiscrepancyPayload(), { discrepancy: null, userErrors: [Object.assign(new UserError(), { code, field, message })] });
+    const fail = (code: string, field: string, message: string) =>
+      Object.assign(new ResolveDiscrepancyPayload(), { discrepancy: null, userErrors: [Object.assign(new UserError(), { code, field, message })] });
     if (!note.trim() || note.length > 500) return fail('INVALID_INPUT', 'note', 'note must be 1–500 characters');
     if (!isUuid(id)) return fail('NOT_FOUND', 'id', 'no such discrepancy');
     const { row, alreadyResolved } = await ctx.repo.resolveDiscrepancy(actor.tenantId, id, actor.subject, note.trim());

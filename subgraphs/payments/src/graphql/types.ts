@@ -24,7 +24,10 @@ export enum PaymentState {
   FAILED = 'FAILED',
   CLOSED = 'CLOSED',
 }
-registerEnumType(PaymentState, { name: 'PaymentState', description: 'PENDING (created here) → PAYING (trade open at the channel) → SUCCEEDED, FAILED or CLOSED.' });
+registerEnumType(PaymentState, {
+  name: 'PaymentState',
+  description: 'PENDING (created here) → PAYING (trade open at the channel) → SUCCEEDED, FAILED or CLOSED.',
+});
 
 export enum RefundState {
   PROCESSING = 'PROCESSING',

@@ -15,7 +15,17 @@ import type {
   TradeApplyOutcome,
   TradeResult,
 } from '../domain/ports';
-import { decideRefund, decideTrade, PAYMENT_ENTERED_FROM, payableStatusAfterRefunds, paymentFailed, paymentSucceeded, REFUND_ENTERED_FROM, refundFailed, refundSucceeded } from '../domain/lifecycle';
+import {
+  decideRefund,
+  decideTrade,
+  PAYMENT_ENTERED_FROM,
+  payableStatusAfterRefunds,
+  paymentFailed,
+  paymentSucceeded,
+  REFUND_ENTERED_FROM,
+  refundFailed,
+  refundSucceeded,
+} from '../domain/lifecycle';
 import { shanghaiDayRange } from '../domain/time';
 
 type Row = Record<string, any>;
@@ -93,7 +103,17 @@ export class PgPaymentStore implements PaymentStore {
   async recordPayableOrder(o: PayableOrder & { eventId: string; completedAt: Date }): Promise<'INSERTED' | 'DUPLICATE'> {
     return withTenant(this.knex, o.tenantId, async (trx) => {
       const rows = await trx('payable_orders')
-        .insert({ tenant_id: o.tenantId, order_id: o.orderId, station_id: o.stationId, user_id: o.userId, amount_fen: o.amount, currency: o.currency, description: o.description, event_id: o.eventId, completed_at: o.completedAt })
+        .insert({
+          tenant_id: o.tenantId,
+          order_id: o.orderId,
+          station_id: o.stationId,
+          user_id: o.userId,
+          amount_fen: o.amount,
+          currency: o.currency,
+          description: o.description,
+          event_id: o.eventId,
+          completed_at: o.completedAt,
+        })
         .onConflict(['tenant_id', 'order_id'])
         .ignore()
         .returning('order_id');
@@ -103,13 +123,36 @@ export class PgPaymentStore implements PaymentStore {
 
   async payableOrder(tenantId: string, orderId: string): Promise<PayableOrder | null> {
     const r = await withTenant(this.knex, tenantId, (trx) => trx('payable_orders').where({ tenant_id: tenantId, order_id: orderId }).first());
-    return r ? { tenantId: r.tenant_id, orderId: r.order_id, stationId: r.station_id, userId: r.user_id, amount: Number(r.amount_fen), currency: r.currency, description: r.description, status: r.status } : null;
+    return r
+      ? {
+          tenantId: r.tenant_id,
+          orderId: r.order_id,
+          stationId: r.station_id,
+          userId: r.user_id,
+          amount: Number(r.amount_fen),
+          currency: r.currency,
+          description: r.description,
+          status: r.status,
+        }
+      : null;
   }
 
   async insertPayment(tenantId: string, p: NewPayment): Promise<{ payment: PaymentRecord; created: boolean }> {
     return withTenant(this.knex, tenantId, async (trx) => {
       const ins = await trx('payments')
-        .insert({ id: p.id, tenant_id: tenantId, order_id: p.orderId, station_id: p.stationId, idempotency_key: p.idempotencyKey, channel: p.channel, method: p.method, out_trade_no: p.outTradeNo, amount_fen: p.amount, currency: p.currency, created_by: p.createdBy })
+        .insert({
+          id: p.id,
+          tenant_id: tenantId,
+          order_id: p.orderId,
+          station_id: p.stationId,
+          idempotency_key: p.idempotencyKey,
+          channel: p.channel,
+          method: p.method,
+          out_trade_no: p.outTradeNo,
+          amount_fen: p.amount,
+          currency: p.currency,
+          created_by: p.createdBy,
+        })
         .onConflict(['tenant_id', 'idempotency_key'])
         .ignore()
         .returning('*');
@@ -152,7 +195,9 @@ export class PgPaymentStore implements PaymentStore {
 
   async tenantsOfTrades(outTradeNos: string[]): Promise<Map<string, string>> {
     if (outTradeNos.length === 0) return new Map();
-    const r = await this.knex.raw<{ rows: { out_trade_no: string; tenant_id: string }[] }>('select * from payments.tenants_of_trades(?::text[])', [outTradeNos]);
+    const r = await this.knex.raw<{ rows: { out_trade_no: string; tenant_id: string }[] }>('select * from payments.tenants_of_trades(?::text[])', [
+      outTradeNos,
+    ]);
     return new Map(r.rows.map((x) => [x.out_trade_no, x.tenant_id]));
   }
 
@@ -161,7 +206,14 @@ export class PgPaymentStore implements PaymentStore {
       let notificationId: number | null = null;
       if (r.notification) {
         const ins = await trx('notifications')
-          .insert({ tenant_id: tenantId, channel: r.notification.channel, notify_id: r.notification.notifyId, out_trade_no: r.outTradeNo, kind: 'TRADE', outcome: 'RECEIVED' })
+          .insert({
+            tenant_id: tenantId,
+            channel: r.notification.channel,
+            notify_id: r.notification.notifyId,
+            out_trade_no: r.outTradeNo,
+            kind: 'TRADE',
+            outcome: 'RECEIVED',
+          })
           .onConflict(['channel', 'notify_id'])
           .ignore()
           .returning('id');
@@ -180,11 +232,16 @@ export class PgPaymentStore implements PaymentStore {
     const p = toPayment(row);
     const now = new Date();
     const otherSucceeded =
-      r.state === 'SUCCEEDED' && !!(await trx('payments').where({ tenant_id: tenantId, order_id: p.orderId, state: 'SUCCEEDED' }).whereNot({ id: p.id }).first());
+      r.state === 'SUCCEEDED' &&
+      !!(await trx('payments').where({ tenant_id: tenantId, order_id: p.orderId, state: 'SUCCEEDED' }).whereNot({ id: p.id }).first());
     const decision = decideTrade(p, r, { otherSucceeded, now });
     switch (decision.kind) {
       case 'FLAG':
-        await trx.raw('update payments set flags = array_append(flags, ?::text), updated_at = now() where id = ? and not (?::text = any(flags))', [decision.flag, p.id, decision.flag]);
+        await trx.raw('update payments set flags = array_append(flags, ?::text), updated_at = now() where id = ? and not (?::text = any(flags))', [
+          decision.flag,
+          p.id,
+          decision.flag,
+        ]);
         return decision.outcome;
       case 'SUCCEED': {
         const [u] = await trx('payments')
@@ -234,7 +291,16 @@ export class PgPaymentStore implements PaymentStore {
           .returning('*');
         if (!u) return { kind: prow.state === 'SUCCEEDED' ? ('EXCEEDS' as const) : ('NOT_REFUNDABLE' as const) };
         const ins = await trx('refunds')
-          .insert({ id: r.id, tenant_id: tenantId, payment_id: r.paymentId, idempotency_key: r.idempotencyKey, out_refund_no: r.outRefundNo, amount_fen: r.amount, reason: r.reason, created_by: r.createdBy })
+          .insert({
+            id: r.id,
+            tenant_id: tenantId,
+            payment_id: r.paymentId,
+            idempotency_key: r.idempotencyKey,
+            out_refund_no: r.outRefundNo,
+            amount_fen: r.amount,
+            reason: r.reason,
+            created_by: r.createdBy,
+          })
           .onConflict(['tenant_id', 'idempotency_key'])
           .ignore()
           .returning('*');
@@ -251,7 +317,14 @@ export class PgPaymentStore implements PaymentStore {
     return withTenant(this.knex, tenantId, async (trx) => {
       if (r.notification) {
         const ins = await trx('notifications')
-          .insert({ tenant_id: tenantId, channel: r.notification.channel, notify_id: r.notification.notifyId, out_trade_no: r.notification.outTradeNo, kind: 'REFUND', outcome: 'RECEIVED' })
+          .insert({
+            tenant_id: tenantId,
+            channel: r.notification.channel,
+            notify_id: r.notification.notifyId,
+            out_trade_no: r.notification.outTradeNo,
+            kind: 'REFUND',
+            outcome: 'RECEIVED',
+          })
           .onConflict(['channel', 'notify_id'])
           .ignore()
           .returning('id');
@@ -271,9 +344,13 @@ export class PgPaymentStore implements PaymentStore {
           .update({ state: 'SUCCEEDED', succeeded_at: trx.fn.now(), channel_refund_no: r.channelRefundNo, updated_at: trx.fn.now() })
           .returning('id');
         if (!u) return 'NO_CHANGE';
-        const [{ total }] = await trx('refunds').where({ tenant_id: tenantId, payment_id: ref.paymentId, state: 'SUCCEEDED' }).sum<{ total: string }[]>('amount_fen as total');
+        const [{ total }] = await trx('refunds')
+          .where({ tenant_id: tenantId, payment_id: ref.paymentId, state: 'SUCCEEDED' })
+          .sum<{ total: string }[]>('amount_fen as total');
         const refundedTotal = Number(total);
-        await trx('payable_orders').where({ tenant_id: tenantId, order_id: p.orderId }).update({ status: payableStatusAfterRefunds(refundedTotal, p.amount) });
+        await trx('payable_orders')
+          .where({ tenant_id: tenantId, order_id: p.orderId })
+          .update({ status: payableStatusAfterRefunds(refundedTotal, p.amount) });
         await outbox(trx, refundSucceeded(p, ref, refundedTotal, now));
         return 'APPLIED';
       }
@@ -284,7 +361,9 @@ export class PgPaymentStore implements PaymentStore {
         .returning('id');
       if (!u) return 'NO_CHANGE';
       // release the reservation
-      await trx('payments').where({ tenant_id: tenantId, id: ref.paymentId }).update({ refunded_fen: trx.raw('refunded_fen - ?', [ref.amount]), updated_at: trx.fn.now() });
+      await trx('payments')
+        .where({ tenant_id: tenantId, id: ref.paymentId })
+        .update({ refunded_fen: trx.raw('refunded_fen - ?', [ref.amount]), updated_at: trx.fn.now() });
       await outbox(trx, refundFailed(p, ref, r.failureReason ?? null, now));
       return 'APPLIED';
     });
@@ -312,7 +391,10 @@ export class PgPaymentStore implements PaymentStore {
   }
 
   async dueForSettlement(before: Date, limit: number) {
-    const r = await this.knex.raw<{ rows: { tenant_id: string; kind: 'PAYMENT' | 'REFUND'; id: string }[] }>('select * from payments.due_for_settlement(?, ?)', [before, limit]);
+    const r = await this.knex.raw<{ rows: { tenant_id: string; kind: 'PAYMENT' | 'REFUND'; id: string }[] }>(
+      'select * from payments.due_for_settlement(?, ?)',
+      [before, limit],
+    );
     return r.rows.map((x) => ({ tenantId: x.tenant_id, kind: x.kind, id: x.id }));
   }
 
@@ -330,12 +412,17 @@ export class PgPaymentStore implements PaymentStore {
   }
 
   async tenantsWithActivity(from: Date, to: Date): Promise<{ tenantId: string; channel: ChannelName }[]> {
-    const r = await this.knex.raw<{ rows: { tenant_id: string; channel: ChannelName }[] }>('select * from payments.tenants_with_activity_between(?, ?)', [from, to]);
+    const r = await this.knex.raw<{ rows: { tenant_id: string; channel: ChannelName }[] }>('select * from payments.tenants_with_activity_between(?, ?)', [
+      from,
+      to,
+    ]);
     return r.rows.map((x) => ({ tenantId: x.tenant_id, channel: x.channel }));
   }
 
   async statementRunStatus(tenantId: string, channel: ChannelName, date: string): Promise<StatementRunRecord['status'] | null> {
-    const r = await withTenant(this.knex, tenantId, (trx) => trx('statement_runs').where({ tenant_id: tenantId, channel, statement_date: date }).first('status'));
+    const r = await withTenant(this.knex, tenantId, (trx) =>
+      trx('statement_runs').where({ tenant_id: tenantId, channel, statement_date: date }).first('status'),
+    );
     return (r?.status as StatementRunRecord['status'] | undefined) ?? null;
   }
 
@@ -381,10 +468,15 @@ export class PgPaymentStore implements PaymentStore {
             local_state: d.localState,
             channel_state: d.channelState,
           };
-          await trx('statement_discrepancies')
-            .insert(row)
-            .onConflict(['run_id', 'kind', 'out_trade_no', 'out_refund_no'])
-            .merge({ local_amount_fen: row.local_amount_fen, channel_amount_fen: row.channel_amount_fen, local_state: row.local_state, channel_state: row.channel_state, payment_id: row.payment_id, refund_id: row.refund_id, last_seen_at: trx.fn.now() });
+          await trx('statement_discrepancies').insert(row).onConflict(['run_id', 'kind', 'out_trade_no', 'out_refund_no']).merge({
+            local_amount_fen: row.local_amount_fen,
+            channel_amount_fen: row.channel_amount_fen,
+            local_state: row.local_state,
+            channel_state: row.channel_state,
+            payment_id: row.payment_id,
+            refund_id: row.refund_id,
+            last_seen_at: trx.fn.now(),
+          });
         }
         // what an earlier run found and this one no longer does is settled by the re-run
         await trx('statement_discrepancies')
@@ -393,7 +485,9 @@ export class PgPaymentStore implements PaymentStore {
           .where('last_seen_at', '<', runStart.rows[0].now)
           .update({ resolved_at: trx.fn.now(), resolved_by: 'reconciliation', resolution_note: 'no longer found when the statement was reconciled again' });
       }
-      return toRun(await trx('statement_runs').where({ id: run.id }).select('*', trx.raw("to_char(statement_date, 'YYYY-MM-DD') as statement_date_text")).first());
+      return toRun(
+        await trx('statement_runs').where({ id: run.id }).select('*', trx.raw("to_char(statement_date, 'YYYY-MM-DD') as statement_date_text")).first(),
+      );
     });
   }
 }

@@ -69,7 +69,14 @@ export class PaymentsReadRepository {
       if (f.channel) q.where('channel', f.channel);
       if (f.orderId) q.where('order_id', f.orderId);
       if (after) q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [after.t, after.id]);
-      return (await q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(first + 1)).map(toPayment);
+      return (
+        await q
+          .orderBy([
+            { column: 'created_at', order: 'desc' },
+            { column: 'id', order: 'desc' },
+          ])
+          .limit(first + 1)
+      ).map(toPayment);
     });
   }
 
@@ -82,9 +89,18 @@ export class PaymentsReadRepository {
 
   statementRuns(scope: ReadScope, channel: ChannelName | null, first: number): Promise<StatementRunRecord[]> {
     return withTenantScope(this.knex, scope, async (trx) => {
-      const q = trx('statement_runs').whereIn('tenant_id', scope.tenantIds).select('*', trx.raw("to_char(statement_date, 'YYYY-MM-DD') as statement_date_text"));
+      const q = trx('statement_runs')
+        .whereIn('tenant_id', scope.tenantIds)
+        .select('*', trx.raw("to_char(statement_date, 'YYYY-MM-DD') as statement_date_text"));
       if (channel) q.where('channel', channel);
-      return (await q.orderBy([{ column: 'statement_date', order: 'desc' }, { column: 'channel', order: 'asc' }]).limit(first)).map(toRun);
+      return (
+        await q
+          .orderBy([
+            { column: 'statement_date', order: 'desc' },
+            { column: 'channel', order: 'asc' },
+          ])
+          .limit(first)
+      ).map(toRun);
     });
   }
 
@@ -98,7 +114,12 @@ export class PaymentsReadRepository {
     return q;
   }
 
-  discrepancies(scope: ReadScope, f: DiscrepancyFilter, first: number, after: string | null): Promise<{ rows: DiscrepancyRecord[]; totals: DiscrepancyTotals }> {
+  discrepancies(
+    scope: ReadScope,
+    f: DiscrepancyFilter,
+    first: number,
+    after: string | null,
+  ): Promise<{ rows: DiscrepancyRecord[]; totals: DiscrepancyTotals }> {
     return withTenantScope(this.knex, scope, async (trx) => {
       const q = this.discrepancyQuery(trx, scope, f).select('*', trx.raw("to_char(statement_date, 'YYYY-MM-DD') as statement_date_text"));
       if (after) q.where('id', '>', after);
@@ -113,7 +134,14 @@ export class PaymentsReadRepository {
       );
       return {
         rows,
-        totals: { count: t.count, unresolved: t.unresolved, missingLocally: t.missing_locally, missingAtChannel: t.missing_at_channel, amountMismatch: t.amount_mismatch, statusMismatch: t.status_mismatch },
+        totals: {
+          count: t.count,
+          unresolved: t.unresolved,
+          missingLocally: t.missing_locally,
+          missingAtChannel: t.missing_at_channel,
+          amountMismatch: t.amount_mismatch,
+          statusMismatch: t.status_mismatch,
+        },
       };
     });
   }
@@ -126,7 +154,10 @@ export class PaymentsReadRepository {
         .whereNull('resolved_at')
         .update({ resolved_at: trx.fn.now(), resolved_by: by, resolution_note: note })
         .returning('id');
-      const r = await trx('statement_discrepancies').where({ tenant_id: tenantId, id }).select('*', trx.raw("to_char(statement_date, 'YYYY-MM-DD') as statement_date_text")).first();
+      const r = await trx('statement_discrepancies')
+        .where({ tenant_id: tenantId, id })
+        .select('*', trx.raw("to_char(statement_date, 'YYYY-MM-DD') as statement_date_text"))
+        .first();
       return { row: r ? toDiscrepancy(r) : null, alreadyResolved: !u && !!r };
     });
   }

@@ -85,7 +85,7 @@ export class Exact {
 
   /** Whether the value has a finite decimal expansion with at most `scale` places. */
   hasScale(scale: number): boolean {
-    return (10n ** BigInt(scale)) % this.d === 0n;
+    return 10n ** BigInt(scale) % this.d === 0n;
   }
 
   /**

@@ -92,7 +92,10 @@ export function validateSegments(input: readonly SegmentInput[], field = 'segmen
   const errors: UserError[] = [];
   if (input.length === 0) return { ok: false, errors: [{ code: PlanErrorCodes.SEGMENTS_INCOMPLETE, field, message: 'a plan needs at least one segment' }] };
   if (input.length > MAX_SEGMENTS) {
-    return { ok: false, errors: [{ code: PlanErrorCodes.TOO_MANY_SEGMENTS, field, message: `a plan has at most ${MAX_SEGMENTS} segments; got ${input.length}` }] };
+    return {
+      ok: false,
+      errors: [{ code: PlanErrorCodes.TOO_MANY_SEGMENTS, field, message: `a plan has at most ${MAX_SEGMENTS} segments; got ${input.length}` }],
+    };
   }
   const parsed: (Segment | null)[] = input.map((s, i) => {
     const name = describeSegment(i, s);
@@ -173,7 +176,9 @@ export function slotTable(segments: readonly Segment[]): Int16Array {
 
 /** An ISO 4217 currency the platform's money knows (its minor unit rounds the totals). The plan's one currency. */
 export function validateCurrency(currency: string, field = 'currency'): UserError | null {
-  return isCurrency(currency) ? null : { code: PlanErrorCodes.INVALID_CURRENCY, field, message: `currency "${currency}" is not an ISO 4217 code the platform supports` };
+  return isCurrency(currency)
+    ? null
+    : { code: PlanErrorCodes.INVALID_CURRENCY, field, message: `currency "${currency}" is not an ISO 4217 code the platform supports` };
 }
 
 /** An IANA timezone this runtime knows (the platform's zone check). */

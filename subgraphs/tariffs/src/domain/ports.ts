@@ -113,4 +113,3 @@ export interface ChargerFacts {
 export interface ChargerLookup {
   charger(tenantId: string, chargerId: string): Promise<ChargerFacts | null>;
 }
-

@@ -97,7 +97,8 @@ function readingsOf(u: SessionUsage): Reading[] {
   const start = u.startedAt.getTime();
   const stop = u.stoppedAt.getTime();
   if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new PricingInputError('startedAt and stoppedAt must be valid instants');
-  if (stop <= start) throw new PricingInputError(`stoppedAt (${u.stoppedAt.toISOString()}) must be after startedAt (${u.startedAt.toISOString()})`, 'stoppedAt');
+  if (stop <= start)
+    throw new PricingInputError(`stoppedAt (${u.stoppedAt.toISOString()}) must be after startedAt (${u.startedAt.toISOString()})`, 'stoppedAt');
   if (start < EARLIEST) throw new PricingInputError('sessions before 2000-01-01 cannot be priced', 'startedAt');
   if (stop - start > MAX_SESSION_MS) throw new PricingInputError('a session longer than 31 days cannot be priced in one call', 'stoppedAt');
   const samples = u.meterSamples;
@@ -172,7 +173,17 @@ export function priceSession(plan: PricedPlan, usage: SessionUsage): SessionPric
         item.energyWh = item.energyWh.add(energy);
       } else {
         const segment = v.segments[idx];
-        items.set(key, { version: v.version, segmentIndex: idx, segment, durationMs: ms, energyWh: energy, electricity: Exact.ZERO, service: Exact.ZERO, electricityAmount: zeroMoney(plan.currency), serviceAmount: zeroMoney(plan.currency) });
+        items.set(key, {
+          version: v.version,
+          segmentIndex: idx,
+          segment,
+          durationMs: ms,
+          energyWh: energy,
+          electricity: Exact.ZERO,
+          service: Exact.ZERO,
+          electricityAmount: zeroMoney(plan.currency),
+          serviceAmount: zeroMoney(plan.currency),
+        });
       }
     }
   }
@@ -187,7 +198,10 @@ export function priceSession(plan: PricedPlan, usage: SessionUsage): SessionPric
   const service = sum(list.map((i) => i.service));
   const totalExact = electricity.add(service);
   const total = moneyFromRational(totalExact.n, totalExact.d, plan.currency);
-  const shares = allocate(total, list.flatMap((i) => [i.electricity, i.service]));
+  const shares = allocate(
+    total,
+    list.flatMap((i) => [i.electricity, i.service]),
+  );
   list.forEach((it, k) => {
     it.electricityAmount = shares[2 * k];
     it.serviceAmount = shares[2 * k + 1];
@@ -203,8 +217,14 @@ export function priceSession(plan: PricedPlan, usage: SessionUsage): SessionPric
     service,
     totalExact,
     total,
-    electricityAmount: money(list.reduce((a, i) => a + i.electricityAmount.minor, 0), plan.currency),
-    serviceAmount: money(list.reduce((a, i) => a + i.serviceAmount.minor, 0), plan.currency),
+    electricityAmount: money(
+      list.reduce((a, i) => a + i.electricityAmount.minor, 0),
+      plan.currency,
+    ),
+    serviceAmount: money(
+      list.reduce((a, i) => a + i.serviceAmount.minor, 0),
+      plan.currency,
+    ),
     versionsUsed: [...new Set(list.map((i) => i.version))].sort((a, b) => a - b),
   };
 }
@@ -222,9 +242,7 @@ export function allocate(total: Money, parts: readonly Exact[]): Money[] {
   const floors = scaled.map(floor);
   let left = BigInt(total.minor) - floors.reduce((a, b) => a + b, 0n);
   if (left < 0n || left > BigInt(parts.length)) throw new RangeError(`${total.minor} is not the rounded sum of the parts`);
-  const order = scaled
-    .map((x, i) => ({ i, rem: x.sub(Exact.of(floors[i])) }))
-    .sort((a, b) => b.rem.cmp(a.rem) || a.i - b.i);
+  const order = scaled.map((x, i) => ({ i, rem: x.sub(Exact.of(floors[i])) })).sort((a, b) => b.rem.cmp(a.rem) || a.i - b.i);
   const minor = [...floors];
   for (const { i } of order) {
     if (left <= 0n) break;

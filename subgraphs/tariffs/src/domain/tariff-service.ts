@@ -2,9 +2,30 @@ import { randomUUID } from 'node:crypto';
 import type { TariffEvent } from '@evcs/events';
 import { AppError, ErrorCodes, fail, isUuid, Logger, type Outcome } from '@evcs/platform';
 import { PlanCache } from './plan-cache';
-import { PricedPlan, SegmentInput, segmentsFromRecords, segmentToRecord, UserError, validateCurrency, validateSegments, validateTimezone, versionAt } from './plan';
+import {
+  PricedPlan,
+  SegmentInput,
+  segmentsFromRecords,
+  segmentToRecord,
+  UserError,
+  validateCurrency,
+  validateSegments,
+  validateTimezone,
+  versionAt,
+} from './plan';
 import { priceSession, SessionPrice, SessionUsage } from './pricing';
-import type { BindingRecord, ChargerLookup, ChargerProtocol, PlanRecord, Resolution, OutboxSignal, TariffStore, TariffTx, TariffWriteScope, VersionRecord } from './ports';
+import type {
+  BindingRecord,
+  ChargerLookup,
+  ChargerProtocol,
+  PlanRecord,
+  Resolution,
+  OutboxSignal,
+  TariffStore,
+  TariffTx,
+  TariffWriteScope,
+  VersionRecord,
+} from './ports';
 import { toYkcBillingModel } from './ykc';
 
 /** At most this many ACTIVE plans per station (the legacy system's rule, now enforced). */
@@ -26,7 +47,6 @@ export const TariffErrorCodes = {
 } as const;
 
 export type { Outcome } from '@evcs/platform';
-
 
 export interface CreatePlanCommand {
   stationId: string | null;
@@ -90,7 +110,8 @@ export class TariffService {
     const errors: UserError[] = [];
     const name = cmd.name.trim();
     if (name.length === 0 || name.length > 100) errors.push({ code: TariffErrorCodes.INVALID_NAME, field: 'name', message: 'name must be 1–100 characters' });
-    if (cmd.stationId !== null && !isUuid(cmd.stationId)) errors.push({ code: TariffErrorCodes.INVALID_ID, field: 'stationId', message: 'stationId is not a UUID' });
+    if (cmd.stationId !== null && !isUuid(cmd.stationId))
+      errors.push({ code: TariffErrorCodes.INVALID_ID, field: 'stationId', message: 'stationId is not a UUID' });
     const cur = validateCurrency(cmd.currency);
     if (cur) errors.push(cur);
     const timezone = cmd.timezone ?? DEFAULT_TIMEZONE;
@@ -105,17 +126,21 @@ export class TariffService {
     return this.changeInTenant(
       tenantId,
       async (tx): Promise<Outcome<PlanWithVersion>> => {
-      await tx.lockPlanSet(cmd.stationId);
-      if (cmd.stationId !== null) {
-        const active = await tx.countActivePlans(cmd.stationId);
-        if (active >= MAX_ACTIVE_PLANS_PER_STATION) {
-          return fail(TariffErrorCodes.PLAN_LIMIT_REACHED, 'stationId', `station ${cmd.stationId} already has ${active} active plans; at most ${MAX_ACTIVE_PLANS_PER_STATION} (retire one first)`);
+        await tx.lockPlanSet(cmd.stationId);
+        if (cmd.stationId !== null) {
+          const active = await tx.countActivePlans(cmd.stationId);
+          if (active >= MAX_ACTIVE_PLANS_PER_STATION) {
+            return fail(
+              TariffErrorCodes.PLAN_LIMIT_REACHED,
+              'stationId',
+              `station ${cmd.stationId} already has ${active} active plans; at most ${MAX_ACTIVE_PLANS_PER_STATION} (retire one first)`,
+            );
+          }
         }
-      }
-      if (cmd.isDefault) await tx.clearDefaults(cmd.stationId, null);
-      const plan = await tx.insertPlan({ stationId: cmd.stationId, name, currency: cmd.currency, timezone, isDefault: cmd.isDefault });
-      const version = await tx.insertVersion({ planId: plan.id, version: 1, effectiveFrom, segments: segs.segments.map(segmentToRecord), createdBy: actor });
-      return { ok: true, value: { plan, version } };
+        if (cmd.isDefault) await tx.clearDefaults(cmd.stationId, null);
+        const plan = await tx.insertPlan({ stationId: cmd.stationId, name, currency: cmd.currency, timezone, isDefault: cmd.isDefault });
+        const version = await tx.insertVersion({ planId: plan.id, version: 1, effectiveFrom, segments: segs.segments.map(segmentToRecord), createdBy: actor });
+        return { ok: true, value: { plan, version } };
       },
       (v) => [this.planEvent(tenantId, v.plan, 'CREATED', v.version), ...(cmd.isDefault ? [this.planEvent(tenantId, v.plan, 'DEFAULT_CHANGED')] : [])],
     );
@@ -130,24 +155,34 @@ export class TariffService {
     return this.changeInTenant(
       tenantId,
       async (tx): Promise<Outcome<PlanWithVersion>> => {
-      const plan = await tx.lockPlan(cmd.planId);
-      if (!plan || !this.stationInScope(scope, plan.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${cmd.planId}`);
-      if (plan.status !== 'ACTIVE') return fail(TariffErrorCodes.PLAN_RETIRED, 'planId', `plan "${plan.name}" is retired and cannot be edited`);
-      const versions = await tx.versions(plan.id);
-      const latest = versions[versions.length - 1];
-      const errors: UserError[] = [];
-      const effectiveFrom = this.checkEffectiveFrom(cmd.effectiveFrom, latest, errors);
-      if (errors.length > 0) return { ok: false, errors };
-      const ykc = await tx.bindingsOfPlan(plan.id, 'YKC');
-      if (ykc.length > 0) {
-        const conv = toYkcBillingModel(segs.segments, plan.currency);
-        if (!conv.ok) {
-          return fail(TariffErrorCodes.YKC_UNREPRESENTABLE, 'segments', `plan "${plan.name}" is bound to ${ykc.length} YKC charger(s) and this version cannot be represented on them: ${conv.reasons.join('; ')}`);
+        const plan = await tx.lockPlan(cmd.planId);
+        if (!plan || !this.stationInScope(scope, plan.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${cmd.planId}`);
+        if (plan.status !== 'ACTIVE') return fail(TariffErrorCodes.PLAN_RETIRED, 'planId', `plan "${plan.name}" is retired and cannot be edited`);
+        const versions = await tx.versions(plan.id);
+        const latest = versions[versions.length - 1];
+        const errors: UserError[] = [];
+        const effectiveFrom = this.checkEffectiveFrom(cmd.effectiveFrom, latest, errors);
+        if (errors.length > 0) return { ok: false, errors };
+        const ykc = await tx.bindingsOfPlan(plan.id, 'YKC');
+        if (ykc.length > 0) {
+          const conv = toYkcBillingModel(segs.segments, plan.currency);
+          if (!conv.ok) {
+            return fail(
+              TariffErrorCodes.YKC_UNREPRESENTABLE,
+              'segments',
+              `plan "${plan.name}" is bound to ${ykc.length} YKC charger(s) and this version cannot be represented on them: ${conv.reasons.join('; ')}`,
+            );
+          }
         }
-      }
-      const version = await tx.insertVersion({ planId: plan.id, version: latest.version + 1, effectiveFrom, segments: segs.segments.map(segmentToRecord), createdBy: actor });
-      const updated = await tx.updatePlan(plan.id, {});
-      return { ok: true, value: { plan: updated, version } };
+        const version = await tx.insertVersion({
+          planId: plan.id,
+          version: latest.version + 1,
+          effectiveFrom,
+          segments: segs.segments.map(segmentToRecord),
+          createdBy: actor,
+        });
+        const updated = await tx.updatePlan(plan.id, {});
+        return { ok: true, value: { plan: updated, version } };
       },
       (v) => [this.planEvent(tenantId, v.plan, 'VERSIONED', v.version)],
     );
@@ -158,12 +193,12 @@ export class TariffService {
     return this.changeInTenant(
       scope.tenantId,
       async (tx): Promise<Outcome<PlanRecord>> => {
-      const found = await tx.lockPlan(planId);
-      if (!found || !this.stationInScope(scope, found.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${planId}`);
-      if (found.status !== 'ACTIVE') return fail(TariffErrorCodes.PLAN_RETIRED, 'planId', `plan "${found.name}" is retired`);
-      await tx.lockPlanSet(found.stationId);
-      await tx.clearDefaults(found.stationId, found.id);
-      return { ok: true, value: await tx.updatePlan(found.id, { isDefault: true }) };
+        const found = await tx.lockPlan(planId);
+        if (!found || !this.stationInScope(scope, found.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${planId}`);
+        if (found.status !== 'ACTIVE') return fail(TariffErrorCodes.PLAN_RETIRED, 'planId', `plan "${found.name}" is retired`);
+        await tx.lockPlanSet(found.stationId);
+        await tx.clearDefaults(found.stationId, found.id);
+        return { ok: true, value: await tx.updatePlan(found.id, { isDefault: true }) };
       },
       (v) => [this.planEvent(scope.tenantId, v, 'DEFAULT_CHANGED')],
     );
@@ -176,14 +211,15 @@ export class TariffService {
     return this.changeInTenant(
       scope.tenantId,
       async (tx): Promise<Outcome<PlanRecord>> => {
-      const found = await tx.lockPlan(planId);
-      if (!found || !this.stationInScope(scope, found.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${planId}`);
-      if (found.status !== 'ACTIVE') return { ok: true, value: found };
-      changed = true;
-      const bound = await tx.bindingsOfPlan(found.id);
-      if (bound.length > 0) return fail(TariffErrorCodes.PLAN_BOUND, 'planId', `plan "${found.name}" is bound to ${bound.length} charger(s); bind them to another plan first`);
-      await tx.lockPlanSet(found.stationId);
-      return { ok: true, value: await tx.updatePlan(found.id, { status: 'RETIRED', isDefault: false }) };
+        const found = await tx.lockPlan(planId);
+        if (!found || !this.stationInScope(scope, found.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${planId}`);
+        if (found.status !== 'ACTIVE') return { ok: true, value: found };
+        changed = true;
+        const bound = await tx.bindingsOfPlan(found.id);
+        if (bound.length > 0)
+          return fail(TariffErrorCodes.PLAN_BOUND, 'planId', `plan "${found.name}" is bound to ${bound.length} charger(s); bind them to another plan first`);
+        await tx.lockPlanSet(found.stationId);
+        return { ok: true, value: await tx.updatePlan(found.id, { status: 'RETIRED', isDefault: false }) };
       },
       (v) => (changed ? [this.planEvent(scope.tenantId, v, 'RETIRED')] : []),
     );
@@ -206,31 +242,44 @@ export class TariffService {
     if (given.stationId && given.stationId !== facts.stationId) {
       return fail(TariffErrorCodes.STATION_MISMATCH, 'stationId', `charger ${given.chargerId} is at station ${facts.stationId}, not ${given.stationId}`);
     }
-    if (given.protocol && given.protocol !== facts.protocol) return fail(TariffErrorCodes.PROTOCOL_MISMATCH, 'protocol', `charger ${given.chargerId} speaks ${facts.protocol}, not ${given.protocol}`);
+    if (given.protocol && given.protocol !== facts.protocol)
+      return fail(TariffErrorCodes.PROTOCOL_MISMATCH, 'protocol', `charger ${given.chargerId} speaks ${facts.protocol}, not ${given.protocol}`);
     const cmd = { chargerId: given.chargerId, planId: given.planId, stationId: facts.stationId, protocol: facts.protocol };
     if (!this.stationInScope(scope, cmd.stationId)) return fail(TariffErrorCodes.OUT_OF_SCOPE, 'stationId', outOfScopeMessage(cmd.stationId));
     return this.changeInTenant(
       scope.tenantId,
       async (tx): Promise<Outcome<BindingRecord>> => {
-      const plan = await tx.lockPlan(cmd.planId);
-      if (!plan || (plan.stationId !== null && !this.stationInScope(scope, plan.stationId))) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${cmd.planId}`);
-      if (plan.status !== 'ACTIVE') return fail(TariffErrorCodes.PLAN_RETIRED, 'planId', `plan "${plan.name}" is retired`);
-      if (plan.stationId !== null && plan.stationId !== cmd.stationId) {
-        return fail(TariffErrorCodes.STATION_MISMATCH, 'planId', `plan "${plan.name}" belongs to station ${plan.stationId}, not to the charger's station ${cmd.stationId}`);
-      }
-      if (cmd.protocol === 'YKC') {
-        const now = this.clock().getTime();
-        const versions = await tx.versions(plan.id);
-        const inForce = versionAt(versions, now).version;
-        // the version in force now and every scheduled one must fit
-        for (const v of versions.filter((x) => x.version >= inForce)) {
-          const conv = toYkcBillingModel(segmentsFromRecords(v.segments), plan.currency);
-          if (!conv.ok) {
-            return fail(TariffErrorCodes.YKC_UNREPRESENTABLE, 'planId', `plan "${plan.name}" (version ${v.version}) cannot be represented on a YKC charger: ${conv.reasons.join('; ')}`);
+        const plan = await tx.lockPlan(cmd.planId);
+        if (!plan || (plan.stationId !== null && !this.stationInScope(scope, plan.stationId)))
+          return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${cmd.planId}`);
+        if (plan.status !== 'ACTIVE') return fail(TariffErrorCodes.PLAN_RETIRED, 'planId', `plan "${plan.name}" is retired`);
+        if (plan.stationId !== null && plan.stationId !== cmd.stationId) {
+          return fail(
+            TariffErrorCodes.STATION_MISMATCH,
+            'planId',
+            `plan "${plan.name}" belongs to station ${plan.stationId}, not to the charger's station ${cmd.stationId}`,
+          );
+        }
+        if (cmd.protocol === 'YKC') {
+          const now = this.clock().getTime();
+          const versions = await tx.versions(plan.id);
+          const inForce = versionAt(versions, now).version;
+          // the version in force now and every scheduled one must fit
+          for (const v of versions.filter((x) => x.version >= inForce)) {
+            const conv = toYkcBillingModel(segmentsFromRecords(v.segments), plan.currency);
+            if (!conv.ok) {
+              return fail(
+                TariffErrorCodes.YKC_UNREPRESENTABLE,
+                'planId',
+                `plan "${plan.name}" (version ${v.version}) cannot be represented on a YKC charger: ${conv.reasons.join('; ')}`,
+              );
+            }
           }
         }
-      }
-      return { ok: true, value: await tx.upsertBinding({ chargerId: cmd.chargerId, stationId: cmd.stationId, protocol: cmd.protocol, planId: plan.id, boundBy: actor }) };
+        return {
+          ok: true,
+          value: await tx.upsertBinding({ chargerId: cmd.chargerId, stationId: cmd.stationId, protocol: cmd.protocol, planId: plan.id, boundBy: actor }),
+        };
       },
       () => [this.bindingEvent(scope.tenantId, cmd.chargerId, cmd.stationId, cmd.planId)],
     );
@@ -241,10 +290,10 @@ export class TariffService {
     return this.changeInTenant(
       scope.tenantId,
       async (tx): Promise<Outcome<BindingRecord | null>> => {
-      const existing = await tx.binding(chargerId);
-      if (!existing) return { ok: true, value: null };
-      if (!this.stationInScope(scope, existing.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'chargerId', `charger ${chargerId} has no binding`);
-      return { ok: true, value: await tx.deleteBinding(chargerId) };
+        const existing = await tx.binding(chargerId);
+        if (!existing) return { ok: true, value: null };
+        if (!this.stationInScope(scope, existing.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'chargerId', `charger ${chargerId} has no binding`);
+        return { ok: true, value: await tx.deleteBinding(chargerId) };
       },
       (v) => (v ? [this.bindingEvent(scope.tenantId, chargerId, v.stationId, null)] : []),
     );
@@ -261,7 +310,10 @@ export class TariffService {
   async priceSession(tenantId: string, cmd: PriceSessionCommand): Promise<PricedSession> {
     const resolution = await this.resolve(tenantId, cmd.chargerId, cmd.stationId ?? null);
     if (!resolution) {
-      throw new AppError(ErrorCodes.NOT_FOUND, `no tariff plan applies to charger ${cmd.chargerId}: it has no binding, and there is no station or tenant default`);
+      throw new AppError(
+        ErrorCodes.NOT_FOUND,
+        `no tariff plan applies to charger ${cmd.chargerId}: it has no binding, and there is no station or tenant default`,
+      );
     }
     const cached = await this.pricedPlan(tenantId, resolution.planId);
     return { price: priceSession(cached.priced, cmd.usage), resolution };
@@ -284,7 +336,11 @@ export class TariffService {
     // Never rewrite history: a version can't take effect before now (a second of
     // clock skew between client and server is tolerated), nor before the latest one.
     if (at.getTime() < now.getTime() - 1000) {
-      errors.push({ code: TariffErrorCodes.INVALID_EFFECTIVE_FROM, field: 'effectiveFrom', message: `effectiveFrom ${at.toISOString()} is in the past; sessions already charged keep their price` });
+      errors.push({
+        code: TariffErrorCodes.INVALID_EFFECTIVE_FROM,
+        field: 'effectiveFrom',
+        message: `effectiveFrom ${at.toISOString()} is in the past; sessions already charged keep their price`,
+      });
     } else if (latest && at.getTime() < latest.effectiveFrom.getTime()) {
       errors.push({
         code: TariffErrorCodes.INVALID_EFFECTIVE_FROM,
@@ -326,12 +382,24 @@ export class TariffService {
       type: 'tariff.plan_changed',
       tenantId,
       occurredAt: new Date().toISOString(),
-      data: { planId: plan.id, stationId: plan.stationId, change, ...(version ? { planVersion: version.version, effectiveFrom: version.effectiveFrom.toISOString() } : {}) },
+      data: {
+        planId: plan.id,
+        stationId: plan.stationId,
+        change,
+        ...(version ? { planVersion: version.version, effectiveFrom: version.effectiveFrom.toISOString() } : {}),
+      },
     };
   }
 
   private bindingEvent(tenantId: string, chargerId: string, stationId: string | null, planId: string | null): TariffEvent {
-    return { id: randomUUID(), version: 1, type: 'tariff.binding_changed', tenantId, occurredAt: new Date().toISOString(), data: { chargerId, stationId, planId } };
+    return {
+      id: randomUUID(),
+      version: 1,
+      type: 'tariff.binding_changed',
+      tenantId,
+      occurredAt: new Date().toISOString(),
+      data: { chargerId, stationId, planId },
+    };
   }
 }
 

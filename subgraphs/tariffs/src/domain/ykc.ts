@@ -47,7 +47,8 @@ const MAX_YKC_PRICE_UNITS = Exact.int(0x7fffffff);
 /** Prices as the wire carries them (yuan × 10^5), exactly. */
 export const toYkcPriceUnits = (p: Exact): number => {
   const units = p.mul(Exact.int(100_000));
-  if (!units.hasScale(0) || units.sign() < 0 || units.cmp(MAX_YKC_PRICE_UNITS) > 0) throw new RangeError(`price ${p.toDecimalString()} does not fit the YKC field`);
+  if (!units.hasScale(0) || units.sign() < 0 || units.cmp(MAX_YKC_PRICE_UNITS) > 0)
+    throw new RangeError(`price ${p.toDecimalString()} does not fit the YKC field`);
   return Number(units.n);
 };
 

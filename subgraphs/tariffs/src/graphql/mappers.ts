@@ -45,8 +45,13 @@ export const toVersion = (v: VersionRecord, currency: string): TariffPlanVersion
   });
 
 export const toBinding = (b: BindingRecord): ChargerTariffBinding =>
-  Object.assign(new ChargerTariffBinding(), { chargerId: b.chargerId, stationId: b.stationId, protocol: b.protocol as ChargerProtocol, boundAt: b.boundAt, planId: b.planId });
-
+  Object.assign(new ChargerTariffBinding(), {
+    chargerId: b.chargerId,
+    stationId: b.stationId,
+    protocol: b.protocol as ChargerProtocol,
+    boundAt: b.boundAt,
+    planId: b.planId,
+  });
 
 export function toSessionPrice({ price, resolution }: PricedSession): SessionPrice {
   const p: DomainPrice = price;

@@ -40,7 +40,9 @@ async function planOrNull(ctx: TariffsContext, id: string): Promise<TariffPlan |
 
 @Resolver(() => TariffPlan)
 export class TariffPlanResolver {
-  @Query(() => [TariffPlan], { description: "The caller's tariff plans: active ones unless includeRetired; of one station, or tenant-level only with tenantLevel: true." })
+  @Query(() => [TariffPlan], {
+    description: "The caller's tariff plans: active ones unless includeRetired; of one station, or tenant-level only with tenantLevel: true.",
+  })
   async tariffPlans(
     @Ctx() ctx: TariffsContext,
     @Arg('stationId', () => ID, { nullable: true }) stationId: string | null,
@@ -50,7 +52,7 @@ export class TariffPlanResolver {
   ): Promise<TariffPlan[]> {
     if (first < 1 || first > 500) throw badInput('`first` must be between 1 and 500');
     if (stationId) requireUuid(stationId, 'stationId');
-    const rows = await ctx.store.listPlans(ctx.readScope(), { stationId: tenantLevel ? null : stationId ?? undefined, includeRetired, limit: first });
+    const rows = await ctx.store.listPlans(ctx.readScope(), { stationId: tenantLevel ? null : (stationId ?? undefined), includeRetired, limit: first });
     return rows.map(toPlan);
   }
 
@@ -65,7 +67,11 @@ export class TariffPlanResolver {
   }
 
   @FieldResolver(() => TariffPlanVersion, { nullable: true, description: 'The version in force at `at` (default now)' })
-  async versionAt(@Root() plan: TariffPlan, @Ctx() ctx: TariffsContext, @Arg('at', () => Date, { nullable: true }) at: Date | null): Promise<TariffPlanVersion | null> {
+  async versionAt(
+    @Root() plan: TariffPlan,
+    @Ctx() ctx: TariffsContext,
+    @Arg('at', () => Date, { nullable: true }) at: Date | null,
+  ): Promise<TariffPlanVersion | null> {
     const versions = await ctx.loaders.versionsByPlan.load(plan.id);
     return versions.length > 0 ? toVersion(versionAt(versions, (at ?? new Date()).getTime()), plan.currency) : null;
   }
@@ -102,7 +108,11 @@ export class TariffPlanVersionResolver {
 export class TariffMutationResolver {
   @Mutation(() => TariffPlanPayload, { description: 'A plan of a station (or, without stationId, of the tenant) with its version 1' })
   async createTariffPlan(@Ctx() ctx: TariffsContext, @Arg('input') input: CreateTariffPlanInput): Promise<TariffPlanPayload> {
-    const r = await ctx.service.createPlan(ctx.writeScope(), actorOf(ctx), { ...input, stationId: input.stationId ?? null, segments: input.segments.map((s) => ({ ...s })) });
+    const r = await ctx.service.createPlan(ctx.writeScope(), actorOf(ctx), {
+      ...input,
+      stationId: input.stationId ?? null,
+      segments: input.segments.map((s) => ({ ...s })),
+    });
     return r.ok
       ? { plan: toPlan(r.value.plan), version: toVersion(r.value.version, r.value.plan.currency), userErrors: [] }
       : { plan: null, version: null, userErrors: userErrorsOf(r) };
@@ -158,7 +168,10 @@ export class BindingResolver {
 
 @Resolver(() => EffectiveTariff)
 export class PricingResolver {
-  @Query(() => EffectiveTariff, { nullable: true, description: 'The plan that prices a charger: its binding, else its station\'s default, else the tenant\'s default' })
+  @Query(() => EffectiveTariff, {
+    nullable: true,
+    description: "The plan that prices a charger: its binding, else its station's default, else the tenant's default",
+  })
   async effectiveTariff(
     @Ctx() ctx: TariffsContext,
     @Arg('chargerId', () => ID) chargerId: string,
@@ -175,7 +188,8 @@ export class PricingResolver {
   }
 
   @Query(() => SessionPrice, {
-    description: 'The cost of a session on a charger, priced with the plan billing resolves for it (the same engine orders uses). Give energyWh, or meterSamples from start to stop.',
+    description:
+      'The cost of a session on a charger, priced with the plan billing resolves for it (the same engine orders uses). Give energyWh, or meterSamples from start to stop.',
   })
   async priceSession(@Ctx() ctx: TariffsContext, @Arg('input') input: PriceSessionInput): Promise<SessionPrice> {
     const scope = ctx.readScope();
@@ -191,7 +205,10 @@ export class PricingResolver {
 
 @Resolver(() => Charger)
 export class ChargerEntityResolver {
-  @FieldResolver(() => ChargerTariffBinding, { nullable: true, description: "The charger's own tariff binding (null: its station's or the tenant's default applies)" })
+  @FieldResolver(() => ChargerTariffBinding, {
+    nullable: true,
+    description: "The charger's own tariff binding (null: its station's or the tenant's default applies)",
+  })
   async tariffBinding(@Root() c: Charger, @Ctx() ctx: TariffsContext): Promise<ChargerTariffBinding | null> {
     if (!isUuid(c.id)) return null;
     const b = await ctx.loaders.bindingByCharger.load(c.id);

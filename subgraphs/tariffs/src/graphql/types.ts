@@ -45,7 +45,9 @@ export class TariffPlanVersion {
 }
 
 @Directive('@key(fields: "id")')
-@ObjectType({ description: "A time-of-use tariff plan of a station, or of the tenant (stationId null). Its segments are wall-clock times in `timezone` (the station's)." })
+@ObjectType({
+  description: "A time-of-use tariff plan of a station, or of the tenant (stationId null). Its segments are wall-clock times in `timezone` (the station's).",
+})
 export class TariffPlan {
   @Field(() => ID) id!: string;
   @Field() name!: string;
@@ -89,10 +91,13 @@ export class EffectiveTariff {
   planId!: string;
 }
 
-@ObjectType({ description: "The part of a session priced at one segment of one plan version. Amounts are this part's share of the rounded total (largest remainder), so the items add up to it." })
+@ObjectType({
+  description:
+    "The part of a session priced at one segment of one plan version. Amounts are this part's share of the rounded total (largest remainder), so the items add up to it.",
+})
 export class SessionPriceItem {
   @Field(() => Int) planVersion!: number;
-  @Field(() => Int, { description: '1-based, in the version\'s sorted segments' }) segmentNo!: number;
+  @Field(() => Int, { description: "1-based, in the version's sorted segments" }) segmentNo!: number;
   @Field() start!: string;
   @Field() end!: string;
   @Field(() => DecimalScalar) energyPrice!: string;
@@ -210,6 +215,8 @@ export class PriceSessionInput {
   @Field(() => ID, { nullable: true, description: "The charger's station: the station-default fallback for an unbound charger" }) stationId?: string | null;
   @Field(() => Date) startedAt!: Date;
   @Field(() => Date) stoppedAt!: Date;
-  @Field(() => DecimalScalar, { nullable: true, description: 'Total energy (Wh), spread evenly over the session when there are no samples' }) energyWh?: string | null;
-  @Field(() => [MeterSampleInput], { nullable: true, description: 'Meter readings from start to stop (at least two)' }) meterSamples?: MeterSampleInput[] | null;
+  @Field(() => DecimalScalar, { nullable: true, description: 'Total energy (Wh), spread evenly over the session when there are no samples' }) energyWh?:
+    string | null;
+  @Field(() => [MeterSampleInput], { nullable: true, description: 'Meter readings from start to stop (at least two)' }) meterSamples?:
+    MeterSampleInput[] | null;
 }

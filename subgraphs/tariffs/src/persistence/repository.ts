@@ -65,7 +65,13 @@ const toVersion = (r: VersionRow): VersionRecord => ({
   createdAt: r.created_at,
   createdBy: r.created_by,
 });
-const toBinding = (r: BindingRow): BindingRecord => ({ chargerId: r.charger_id, stationId: r.station_id, protocol: r.protocol, planId: r.plan_id, boundAt: r.bound_at });
+const toBinding = (r: BindingRow): BindingRecord => ({
+  chargerId: r.charger_id,
+  stationId: r.station_id,
+  protocol: r.protocol,
+  planId: r.plan_id,
+  boundAt: r.bound_at,
+});
 
 /** Per-station (or tenant-level) lock key for the plan set: serialises the 16-plan count and default switches. */
 const planSetLockKey = (tenantId: string, stationId: string | null) => `tariffs:plan-set:${tenantId}:${stationId ?? 'tenant'}`;
@@ -103,7 +109,15 @@ class PgTariffTx implements TariffTx {
 
   async insertPlan(p: Pick<PlanRecord, 'stationId' | 'name' | 'currency' | 'timezone' | 'isDefault'>): Promise<PlanRecord> {
     const [row] = await this.trx('tariff_plans')
-      .insert({ tenant_id: this.tenantId, station_id: p.stationId, name: p.name, currency: p.currency, timezone: p.timezone, is_default: p.isDefault, status: 'ACTIVE' })
+      .insert({
+        tenant_id: this.tenantId,
+        station_id: p.stationId,
+        name: p.name,
+        currency: p.currency,
+        timezone: p.timezone,
+        is_default: p.isDefault,
+        status: 'ACTIVE',
+      })
       .returning(PLAN_COLUMNS);
     return toPlan(row as PlanRow);
   }
@@ -127,19 +141,30 @@ class PgTariffTx implements TariffTx {
   }
 
   async versions(planId: string): Promise<VersionRecord[]> {
-    const rows = (await this.trx('tariff_plan_versions').where({ tenant_id: this.tenantId, plan_id: planId }).orderBy('version').select(VERSION_COLUMNS)) as VersionRow[];
+    const rows = (await this.trx('tariff_plan_versions')
+      .where({ tenant_id: this.tenantId, plan_id: planId })
+      .orderBy('version')
+      .select(VERSION_COLUMNS)) as VersionRow[];
     return rows.map(toVersion);
   }
 
   async insertVersion(v: Omit<VersionRecord, 'createdAt'>): Promise<VersionRecord> {
     const [row] = await this.trx('tariff_plan_versions')
-      .insert({ tenant_id: this.tenantId, plan_id: v.planId, version: v.version, effective_from: v.effectiveFrom, segments: JSON.stringify(v.segments), created_by: v.createdBy })
+      .insert({
+        tenant_id: this.tenantId,
+        plan_id: v.planId,
+        version: v.version,
+        effective_from: v.effectiveFrom,
+        segments: JSON.stringify(v.segments),
+        created_by: v.createdBy,
+      })
       .returning(VERSION_COLUMNS);
     return toVersion(row as VersionRow);
   }
 
   async binding(chargerId: string): Promise<BindingRecord | null> {
-    const row = (await this.trx('charger_tariff_bindings').where({ tenant_id: this.tenantId, charger_id: chargerId }).first(BINDING_COLUMNS)) as BindingRow | undefined;
+    const row = (await this.trx('charger_tariff_bindings').where({ tenant_id: this.tenantId, charger_id: chargerId }).first(BINDING_COLUMNS)) as
+      BindingRow | undefined;
     return row ? toBinding(row) : null;
   }
 
@@ -194,7 +219,9 @@ export class PgTariffStore implements TariffStore {
   }
 
   plansByIds(scope: TariffReadScope, ids: readonly string[]): Promise<PlanRecord[]> {
-    return withTenantScope(this.knex, scope, async (trx) => ((await this.scopedPlans(trx, scope).whereIn('id', ids).select(PLAN_COLUMNS)) as PlanRow[]).map(toPlan));
+    return withTenantScope(this.knex, scope, async (trx) =>
+      ((await this.scopedPlans(trx, scope).whereIn('id', ids).select(PLAN_COLUMNS)) as PlanRow[]).map(toPlan),
+    );
   }
 
   versionsByPlanIds(scope: TariffReadScope, planIds: readonly string[]): Promise<VersionRecord[]> {
@@ -240,7 +267,10 @@ export class PgTariffStore implements TariffStore {
     return withTenant(this.knex, tenantId, async (trx) => {
       const plan = (await trx('tariff_plans').where({ tenant_id: tenantId, id: planId }).first(PLAN_COLUMNS)) as PlanRow | undefined;
       if (!plan) return null;
-      const versions = (await trx('tariff_plan_versions').where({ tenant_id: tenantId, plan_id: planId }).orderBy('version').select(VERSION_COLUMNS)) as VersionRow[];
+      const versions = (await trx('tariff_plan_versions')
+        .where({ tenant_id: tenantId, plan_id: planId })
+        .orderBy('version')
+        .select(VERSION_COLUMNS)) as VersionRow[];
       return { plan: toPlan(plan), versions: versions.map(toVersion) };
     });
   }

@@ -17,6 +17,13 @@ export async function seedDemoTariffs(knex: Knex, tenantId: string, segments: Se
     const [plan] = await trx('tariffs.tariff_plans')
       .insert({ tenant_id: tenantId, station_id: null, name: 'Standard time-of-use', currency: 'CNY', timezone: 'Asia/Shanghai', is_default: true })
       .returning('id');
-    await trx('tariffs.tariff_plan_versions').insert({ tenant_id: tenantId, plan_id: plan.id, version: 1, effective_from: new Date('2020-01-01T00:00:00Z'), segments: JSON.stringify(records), created_by: 'seed' });
+    await trx('tariffs.tariff_plan_versions').insert({
+      tenant_id: tenantId,
+      plan_id: plan.id,
+      version: 1,
+      effective_from: new Date('2020-01-01T00:00:00Z'),
+      segments: JSON.stringify(records),
+      created_by: 'seed',
+    });
   });
 }

@@ -104,13 +104,19 @@ export class AdminService {
   async createTenant(actor: Actor, input: CreateTenantInput, meta: RequestMeta): Promise<Outcome<TenantRecord>> {
     permissionOf(actor, 'tenant:admin');
     const code = normalizeTenantCode(input.code);
-    const quotas: Quotas = { maxUsers: input.quotas?.maxUsers ?? null, maxStations: input.quotas?.maxStations ?? null, maxChargers: input.quotas?.maxChargers ?? null };
+    const quotas: Quotas = {
+      maxUsers: input.quotas?.maxUsers ?? null,
+      maxStations: input.quotas?.maxStations ?? null,
+      maxChargers: input.quotas?.maxChargers ?? null,
+    };
     const errors = [...checkTenantCode(code), ...checkName(input.name, 'name'), ...checkQuotas(quotas)];
-    if (!(TENANT_TYPES as readonly string[]).includes(input.type)) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'type', message: 'Unknown tenant type' });
+    if (!(TENANT_TYPES as readonly string[]).includes(input.type))
+      errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'type', message: 'Unknown tenant type' });
     const admin = input.admin ? { ...input.admin, username: normalizeUsername(input.admin.username) } : null;
     if (admin) {
       errors.push(...checkUsername(admin.username, 'admin.username'), ...checkPassword(admin.password, 'admin.password'));
-      if (quotas.maxUsers === 0) errors.push({ code: UserErrorCodes.QUOTA_EXCEEDED, field: 'admin', message: 'A user quota of 0 leaves no room for an administrator' });
+      if (quotas.maxUsers === 0)
+        errors.push({ code: UserErrorCodes.QUOTA_EXCEEDED, field: 'admin', message: 'A user quota of 0 leaves no room for an administrator' });
     }
     if (errors.length) return failAll(errors);
     const type = input.type as TenantType;
@@ -258,7 +264,11 @@ export class AdminService {
       }
       const user = await tx.insertUser({ username, displayName, passwordHash });
       if (user === 'duplicate') return fail<UserRecord>(UserErrorCodes.DUPLICATE, 'username', 'A user with this username exists');
-      if (roles.length) await tx.setUserRoles(user.id, roles.map((r) => r.id));
+      if (roles.length)
+        await tx.setUserRoles(
+          user.id,
+          roles.map((r) => r.id),
+        );
       if (stationIds.length) await tx.setUserStations(user.id, stationIds);
       const by = { actorUserId: actorUserId(actor), actorTenantId: actor.tenantId };
       await tx.audit({ type: 'USER_CREATED', ...by, details: { userId: user.id, username } });
@@ -337,7 +347,8 @@ export class AdminService {
     const code = normalizeRoleCode(input.code);
     const permissions = sorted(unique(input.permissions));
     const errors = [...checkRoleCode(code), ...checkName(input.name, 'name'), ...checkPermissions(permissions)];
-    if (input.description && input.description.length > 1000) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'description', message: 'At most 1000 characters' });
+    if (input.description && input.description.length > 1000)
+      errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'description', message: 'At most 1000 characters' });
     if (!isDataScope(input.dataScope)) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'dataScope', message: 'Unknown data scope' });
     if (errors.length) return failAll(errors);
     const dataScope = input.dataScope as DataScope;
@@ -368,7 +379,8 @@ export class AdminService {
     permissionOf(actor, 'role:write');
     const permissions = sorted(unique(input.permissions));
     const errors = [...checkUuids([input.roleId], 'roleId'), ...checkPermissions(permissions)];
-    if (input.dataScope != null && !isDataScope(input.dataScope)) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'dataScope', message: 'Unknown data scope' });
+    if (input.dataScope != null && !isDataScope(input.dataScope))
+      errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'dataScope', message: 'Unknown data scope' });
     if (errors.length) return failAll(errors);
     return this.store.inTenant(actor.tenantId, meta, async (tx) => {
       // Locked before its holders are read: an assignment of it either committed (and is

@@ -108,7 +108,12 @@ export class AuthService {
       const rehash = this.hasher.needsRehash(cred.passwordHash) ? await this.hasher.hash(password) : null;
       await tx.recordLoginSuccess(cred.id, now, rehash);
       const familyId = randomUUID();
-      const tokens = await this.issue(tx, cred.id, { familyId, parentId: null, sessionExpiresAt: new Date(now.getTime() + this.settings.sessionMaxAgeSeconds * 1000) }, now);
+      const tokens = await this.issue(
+        tx,
+        cred.id,
+        { familyId, parentId: null, sessionExpiresAt: new Date(now.getTime() + this.settings.sessionMaxAgeSeconds * 1000) },
+        now,
+      );
       if (!tokens) return invalidCredentials();
       await tx.audit({ type: 'LOGIN_SUCCEEDED', actorUserId: cred.id, actorTenantId: tx.tenantId, details: { ...subject, familyId } });
       return ok(tokens);
@@ -168,11 +173,13 @@ export class AuthService {
    * both tenants.
    */
   async assumeTenant(actor: Identity, input: { tenantId: string; reason: string }, meta: RequestMeta): Promise<Outcome<AssumedTenant>> {
-    if (actor.kind !== 'user' || !actor.tenantId || actor.actor) throw new ForbiddenError('only a signed-in user acting for their own tenant can assume another');
+    if (actor.kind !== 'user' || !actor.tenantId || actor.actor)
+      throw new ForbiddenError('only a signed-in user acting for their own tenant can assume another');
     if (!actor.permissions.includes('platform:cross-tenant')) throw new ForbiddenError('missing permission platform:cross-tenant');
     const reason = input.reason.trim();
     const errors = [...checkUuids([input.tenantId], 'tenantId')];
-    if (reason.length < 10 || reason.length > 500) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'reason', message: 'Give a reason of 10–500 characters' });
+    if (reason.length < 10 || reason.length > 500)
+      errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'reason', message: 'Give a reason of 10–500 characters' });
     if (errors.length) return failAll(errors);
     const actorTenantId = actor.tenantId;
     return this.store.inTenant(actorTenantId, meta, async (tx) => {

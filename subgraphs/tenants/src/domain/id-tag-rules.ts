@@ -175,12 +175,17 @@ export function parseCsvRecords(text: string): string[][] | null {
  */
 export function parseImportCsv(text: string): { rows: ImportRowInput[]; errors: UserError[] } {
   const records = parseCsvRecords(text);
-  if (!records) return { rows: [], errors: [{ code: UserErrorCodes.INVALID_INPUT, field: 'csv', message: 'Not valid CSV (a quote is not closed, or text follows a closing quote)' }] };
+  if (!records)
+    return {
+      rows: [],
+      errors: [{ code: UserErrorCodes.INVALID_INPUT, field: 'csv', message: 'Not valid CSV (a quote is not closed, or text follows a closing quote)' }],
+    };
   if (records.length === 0) return { rows: [], errors: [{ code: UserErrorCodes.INVALID_INPUT, field: 'csv', message: 'The CSV has no header line' }] };
   const header = records[0].map((h) => h.trim());
   const errors: UserError[] = [];
   const unknown = header.filter((h) => !(CSV_COLUMNS as readonly string[]).includes(h));
-  if (unknown.length) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'csv', message: `Unknown column(s): ${unknown.join(', ')} (known: ${CSV_COLUMNS.join(', ')})` });
+  if (unknown.length)
+    errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'csv', message: `Unknown column(s): ${unknown.join(', ')} (known: ${CSV_COLUMNS.join(', ')})` });
   const dup = header.filter((h, i) => header.indexOf(h) !== i);
   if (dup.length) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'csv', message: `Column(s) named twice: ${[...new Set(dup)].join(', ')}` });
   if (!header.includes('value')) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'csv', message: 'The header must name a "value" column' });
@@ -214,7 +219,8 @@ export function parseImportCsv(text: string): { rows: ImportRowInput[]; errors: 
 export function validateImportRows(input: readonly ImportRowInput[]): { rows: ImportRow[]; errors: UserError[] } {
   const errors: UserError[] = [];
   if (input.length === 0) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'rows', message: 'Nothing to import' });
-  if (input.length > MAX_IMPORT_ROWS) return { rows: [], errors: [{ code: UserErrorCodes.INVALID_INPUT, field: 'rows', message: `At most ${MAX_IMPORT_ROWS} tags per import` }] };
+  if (input.length > MAX_IMPORT_ROWS)
+    return { rows: [], errors: [{ code: UserErrorCodes.INVALID_INPUT, field: 'rows', message: `At most ${MAX_IMPORT_ROWS} tags per import` }] };
   const seen = new Map<string, number>();
   const rows: ImportRow[] = [];
   input.forEach((r, i) => {
@@ -222,18 +228,21 @@ export function validateImportRows(input: readonly ImportRowInput[]): { rows: Im
     const value = (r.value ?? '').trim();
     errors.push(...checkIdTag(value, at('value')));
     const first = seen.get(idTagKey(value));
-    if (value && first !== undefined) errors.push({ code: UserErrorCodes.DUPLICATE, field: at('value'), message: `Also in rows[${first}] (tags compare regardless of case)` });
+    if (value && first !== undefined)
+      errors.push({ code: UserErrorCodes.DUPLICATE, field: at('value'), message: `Also in rows[${first}] (tags compare regardless of case)` });
     else seen.set(idTagKey(value), i);
     const row: ImportRow = { value };
     if (r.status !== undefined) {
       const status = (r.status ?? 'ACCEPTED').trim().toUpperCase();
-      if (!(ID_TAG_STATUSES as readonly string[]).includes(status)) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: at('status'), message: `Status is one of ${ID_TAG_STATUSES.join(', ')}` });
+      if (!(ID_TAG_STATUSES as readonly string[]).includes(status))
+        errors.push({ code: UserErrorCodes.INVALID_INPUT, field: at('status'), message: `Status is one of ${ID_TAG_STATUSES.join(', ')}` });
       row.status = status as IdTagStatus;
     }
     if (r.expiresAt !== undefined) row.expiresAt = null;
     if (r.expiresAt) {
       const s = r.expiresAt.trim();
-      if (!ISO_ZONED.test(s) || Number.isNaN(Date.parse(s))) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: at('expiresAt'), message: 'An ISO-8601 time with its zone, e.g. 2027-01-31T23:59:59Z' });
+      if (!ISO_ZONED.test(s) || Number.isNaN(Date.parse(s)))
+        errors.push({ code: UserErrorCodes.INVALID_INPUT, field: at('expiresAt'), message: 'An ISO-8601 time with its zone, e.g. 2027-01-31T23:59:59Z' });
       else row.expiresAt = new Date(s);
     }
     if (r.parentIdTag !== undefined) {

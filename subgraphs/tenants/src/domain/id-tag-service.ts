@@ -110,13 +110,25 @@ export class IdTagService {
     const status = (input.status ?? 'ACCEPTED') as IdTagStatus;
     const errors = [...checkIdTag(value, 'value'), ...this.checkFields({ status, parentIdTag: input.parentIdTag ?? null, userId: input.userId ?? null })];
     if (errors.length) return failAll(errors);
-    const fields: IdTagFields = { value, status, expiresAt: input.expiresAt ?? null, parentIdTag: input.parentIdTag?.trim() || null, userId: input.userId?.toLowerCase() ?? null };
+    const fields: IdTagFields = {
+      value,
+      status,
+      expiresAt: input.expiresAt ?? null,
+      parentIdTag: input.parentIdTag?.trim() || null,
+      userId: input.userId?.toLowerCase() ?? null,
+    };
     return this.store.inTenant(actor.tenantId, meta, async (tx) => {
       const userError = await this.checkUser(tx, fields.userId, 'userId');
       if (userError) return failAll<IdTagRecord>([userError]);
       const tag = await tx.insertTag(fields);
-      if (tag === 'duplicate') return fail<IdTagRecord>(UserErrorCodes.DUPLICATE, 'value', 'This tenant has a tag with this value (tags compare regardless of case)');
-      await tx.audit({ type: 'ID_TAG_CREATED', actorUserId: actorUserId(actor), actorTenantId: actor.tenantId, details: { idTagId: tag.id, value: tag.value, before: null, after: snapshot(tag) } });
+      if (tag === 'duplicate')
+        return fail<IdTagRecord>(UserErrorCodes.DUPLICATE, 'value', 'This tenant has a tag with this value (tags compare regardless of case)');
+      await tx.audit({
+        type: 'ID_TAG_CREATED',
+        actorUserId: actorUserId(actor),
+        actorTenantId: actor.tenantId,
+        details: { idTagId: tag.id, value: tag.value, before: null, after: snapshot(tag) },
+      });
       await this.announce(tx, [{ value: tag.value, tag }]);
       return ok(tag);
     });
@@ -164,7 +176,12 @@ export class IdTagService {
       const [before] = await tx.lockTags([value]);
       if (!before) return fail<IdTagRecord>(UserErrorCodes.NOT_FOUND, 'value', 'Unknown id tag');
       await tx.deleteTag(before.id);
-      await tx.audit({ type: 'ID_TAG_DELETED', actorUserId: actorUserId(actor), actorTenantId: actor.tenantId, details: { idTagId: before.id, value: before.value, before: snapshot(before), after: null } });
+      await tx.audit({
+        type: 'ID_TAG_DELETED',
+        actorUserId: actorUserId(actor),
+        actorTenantId: actor.tenantId,
+        details: { idTagId: before.id, value: before.value, before: snapshot(before), after: null },
+      });
       await this.announce(tx, [{ value: before.value, tag: null }]);
       return ok(before);
     });
@@ -198,7 +215,8 @@ export class IdTagService {
       const known = new Set(wanted.length ? await tx.userIds(wanted) : []);
       const userErrors: UserError[] = [];
       rows.forEach((r, i) => {
-        if (r.userId && !known.has(r.userId)) userErrors.push({ code: UserErrorCodes.NOT_FOUND, field: `rows[${i}].userId`, message: 'Not a user of this tenant' });
+        if (r.userId && !known.has(r.userId))
+          userErrors.push({ code: UserErrorCodes.NOT_FOUND, field: `rows[${i}].userId`, message: 'Not a user of this tenant' });
       });
       if (userErrors.length) return failAll<ImportResult>(userErrors);
       const existing = new Map((await tx.lockTags(rows.map((r) => r.value))).map((t) => [idTagKey(t.value), t]));
@@ -307,16 +325,14 @@ export class IdTagService {
     const first = last - changes.length + 1;
     const occurredAt = this.clock.now().toISOString();
     await tx.queueIdTagEvents(
-      changes.map(
-        (c, i): IdTagChanged => ({
-          id: randomUUID(),
-          type: 'idtag.changed',
-          version: 1,
-          tenantId: tx.tenantId,
-          occurredAt,
-          data: { idTag: c.value, entry: c.tag ? localEntry(c.tag) : null, listVersion: first + i },
-        }),
-      ),
+      changes.map((c, i): IdTagChanged => ({
+        id: randomUUID(),
+        type: 'idtag.changed',
+        version: 1,
+        tenantId: tx.tenantId,
+        occurredAt,
+        data: { idTag: c.value, entry: c.tag ? localEntry(c.tag) : null, listVersion: first + i },
+      })),
     );
   }
 }

@@ -26,16 +26,14 @@ export async function revokeAccess(tx: TenantTx, tokenClock: Clock, userIds: rea
   const cutoffs = await tx.raiseAccessCutoff(locked, Math.floor(now.getTime() / 1000) + 1);
   const occurredAt = now.toISOString();
   await tx.queueAccessEvents(
-    cutoffs.map(
-      (c): AccessRevoked => ({
-        id: randomUUID(),
-        type: 'access.revoked',
-        version: 1,
-        tenantId: tx.tenantId,
-        occurredAt,
-        data: { userId: c.userId, issuedBefore: c.issuedBefore, reason },
-      }),
-    ),
+    cutoffs.map((c): AccessRevoked => ({
+      id: randomUUID(),
+      type: 'access.revoked',
+      version: 1,
+      tenantId: tx.tenantId,
+      occurredAt,
+      data: { userId: c.userId, issuedBefore: c.issuedBefore, reason },
+    })),
   );
   return cutoffs.length;
 }

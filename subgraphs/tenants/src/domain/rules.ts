@@ -72,7 +72,8 @@ export function checkQuotas(q: Partial<Quotas>, field = 'quotas'): UserError[] {
   const out: UserError[] = [];
   for (const k of ['maxUsers', 'maxStations', 'maxChargers'] as const) {
     const v = q[k];
-    if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 0 || v > 10_000_000)) out.push(err(`${field}.${k}`, 'Must be a whole number ≥ 0, or null for unlimited'));
+    if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 0 || v > 10_000_000))
+      out.push(err(`${field}.${k}`, 'Must be a whole number ≥ 0, or null for unlimited'));
   }
   return out;
 }

@@ -27,7 +27,8 @@ import { UserError } from './types';
 
 const toIdTag = (t: IdTagRecord): IdTag => Object.assign(new IdTag(), { ...t, status: t.status as IdTagStatus });
 const toPolicy = (p: DomainPolicy): IdTagPolicy => Object.assign(new IdTagPolicy(), p);
-const tagPayload = (out: Outcome<IdTagRecord>): IdTagPayload => Object.assign(new IdTagPayload(), { idTag: out.ok ? toIdTag(out.value) : null, userErrors: userErrorsOf(out) });
+const tagPayload = (out: Outcome<IdTagRecord>): IdTagPayload =>
+  Object.assign(new IdTagPayload(), { idTag: out.ok ? toIdTag(out.value) : null, userErrors: userErrorsOf(out) });
 
 const idTagCursor = cursorCodec('idtag', z.object({ t: z.string().refine(isUuid), k: z.string().max(20) }));
 
@@ -123,7 +124,12 @@ export class IdTagResolver {
     const l = await ctx.idTags.localList(tenantId);
     return {
       version: l.version,
-      entries: l.entries.map((e) => ({ idTag: e.idTag, status: e.status as AuthorizationStatus, expiryDate: e.expiryDate ?? null, parentIdTag: e.parentIdTag ?? null })),
+      entries: l.entries.map((e) => ({
+        idTag: e.idTag,
+        status: e.status as AuthorizationStatus,
+        expiryDate: e.expiryDate ?? null,
+        parentIdTag: e.parentIdTag ?? null,
+      })),
     };
   }
 }

@@ -134,7 +134,10 @@ export class IdTagRowInput {
 
 @InputType({ description: 'Either csv or rows. A value already registered is updated.' })
 export class ImportIdTagsInput {
-  @Field(() => String, { nullable: true, description: 'Header line naming the columns (value required; status, expiresAt, parentIdTag, userId), one tag per line.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Header line naming the columns (value required; status, expiresAt, parentIdTag, userId), one tag per line.',
+  })
   csv?: string | null;
   @Field(() => [IdTagRowInput], { nullable: true }) rows?: IdTagRowInput[] | null;
 }

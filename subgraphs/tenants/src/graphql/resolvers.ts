@@ -71,23 +71,29 @@ const toRole = (r: RoleRecord): Role =>
   });
 
 function payload<T, P extends { userErrors: UserError[] }>(cls: new () => P, outcome: Outcome<T>, fill: (v: T) => Partial<P>, empty: Partial<P>): P {
-  return outcome.ok ? Object.assign(new cls(), { ...fill(outcome.value), userErrors: [] }) : Object.assign(new cls(), { ...empty, userErrors: userErrorsOf(outcome) });
+  return outcome.ok
+    ? Object.assign(new cls(), { ...fill(outcome.value), userErrors: [] })
+    : Object.assign(new cls(), { ...empty, userErrors: userErrorsOf(outcome) });
 }
 
 const authPayload = (out: Outcome<IssuedTokens>): AuthPayload =>
-  payload(AuthPayload, out, (t) => ({ accessToken: t.accessToken, accessTokenExpiresAt: t.accessTokenExpiresAt, refreshToken: t.refreshToken, user: toUser(t.user) }), {
-    accessToken: null,
-    accessTokenExpiresAt: null,
-    refreshToken: null,
-    user: null,
-  });
+  payload(
+    AuthPayload,
+    out,
+    (t) => ({ accessToken: t.accessToken, accessTokenExpiresAt: t.accessTokenExpiresAt, refreshToken: t.refreshToken, user: toUser(t.user) }),
+    {
+      accessToken: null,
+      accessTokenExpiresAt: null,
+      refreshToken: null,
+      user: null,
+    },
+  );
 
 // ---- cursors: opaque to clients, validated on the way back ---------------------------------
 
 // Users page by (tenant, username); the audit log by its bigint id.
 const userCursor = cursorCodec('user', z.object({ t: z.string().refine(isUuid), u: z.string() }));
 const auditCursor = cursorCodec('audit', z.object({ id: z.string().regex(/^\d{1,19}$/) }));
-
 
 function authUser(ctx: TenantsContext): { userId: string; tenantId: string } {
   if (ctx.identity.kind !== 'user' || ctx.identity.actor) throw new ForbiddenError('only a signed-in user can do this');
@@ -121,11 +127,16 @@ export class AuthResolver {
   })
   async assumeTenant(@Arg('tenantId', () => ID) tenantId: string, @Arg('reason') reason: string, @Ctx() ctx: TenantsContext): Promise<AssumeTenantPayload> {
     const out = await ctx.auth.assumeTenant(ctx.identity, { tenantId, reason }, ctx.meta);
-    return payload(AssumeTenantPayload, out, (a) => ({ accessToken: a.accessToken, accessTokenExpiresAt: a.accessTokenExpiresAt, tenant: toTenant(a.tenant) }), {
-      accessToken: null,
-      accessTokenExpiresAt: null,
-      tenant: null,
-    });
+    return payload(
+      AssumeTenantPayload,
+      out,
+      (a) => ({ accessToken: a.accessToken, accessTokenExpiresAt: a.accessTokenExpiresAt, tenant: toTenant(a.tenant) }),
+      {
+        accessToken: null,
+        accessTokenExpiresAt: null,
+        tenant: null,
+      },
+    );
   }
 
   @Query(() => Me)
@@ -133,7 +144,9 @@ export class AuthResolver {
     const { identity } = ctx;
     if (identity.kind !== 'user') throw new ForbiddenError('me is for users');
     const tenantId = ctx.tenantId();
-    const [user] = identity.actor ? [] : await ctx.repo.usersByIds({ scope: 'SELF', tenantId, tenantIds: [tenantId], stationIds: [], selfSubject: identity.subject }, [identity.subject]);
+    const [user] = identity.actor
+      ? []
+      : await ctx.repo.usersByIds({ scope: 'SELF', tenantId, tenantIds: [tenantId], stationIds: [], selfSubject: identity.subject }, [identity.subject]);
     return Object.assign(new Me(), {
       user: user ? toUser(user) : null,
       tenantId,
@@ -233,7 +246,11 @@ export class UserResolver {
   }
 
   @Mutation(() => UserPayload, { description: "Replace a user's assigned stations (user:write)." })
-  async assignStations(@Arg('userId', () => ID) userId: string, @Arg('stationIds', () => [ID]) stationIds: string[], @Ctx() ctx: TenantsContext): Promise<UserPayload> {
+  async assignStations(
+    @Arg('userId', () => ID) userId: string,
+    @Arg('stationIds', () => [ID]) stationIds: string[],
+    @Ctx() ctx: TenantsContext,
+  ): Promise<UserPayload> {
     const out = await ctx.admin.assignStations(ctx.actor(), { userId, stationIds }, ctx.meta);
     return payload(UserPayload, out, (u) => ({ user: toUser(u) }), { user: null });
   }

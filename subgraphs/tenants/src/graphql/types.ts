@@ -47,7 +47,8 @@ export class Tenant {
   @Field() name!: string;
   @Field(() => TenantType) type!: TenantType;
   @Field(() => TenantStatus) status!: TenantStatus;
-  @Field(() => ID, { nullable: true, description: 'Null for the platform. The parent itself is visible only to those who can see it.' }) parentId!: string | null;
+  @Field(() => ID, { nullable: true, description: 'Null for the platform. The parent itself is visible only to those who can see it.' }) parentId!:
+    string | null;
   @Field(() => TenantQuotas) quotas!: TenantQuotas;
   @Field(() => GraphQLDateTimeISO) createdAt!: Date;
 }

@@ -70,7 +70,11 @@ export class PgIdTagStore implements IdTagStore {
   async byValue(scope: ReadScope, value: string): Promise<IdTagRecord | null> {
     // The caller's own tenant: a value names one tag per tenant.
     const row = await withTenantScope(this.knex, scope, (trx) => {
-      const q = trx('tenants.id_tags').select(COLUMNS).where('tenant_id', scope.tenantId).whereRaw('upper(value) = ?', [idTagKey(value)]).first();
+      const q = trx('tenants.id_tags')
+        .select(COLUMNS)
+        .where('tenant_id', scope.tenantId)
+        .whereRaw('upper(value) = ?', [idTagKey(value)])
+        .first();
       if (scope.selfSubject) q.where('user_id', scope.selfSubject);
       return q;
     });
@@ -135,14 +139,16 @@ class PgIdTagTx implements IdTagTx {
 
   async userIds(ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    const rows = await this.trx('tenants.users').select('id').where('tenant_id', this.tenantId).whereIn('id', [...ids]);
+    const rows = await this.trx('tenants.users')
+      .select('id')
+      .where('tenant_id', this.tenantId)
+      .whereIn('id', [...ids]);
     return (rows as { id: string }[]).map((r) => r.id);
   }
 
   async policy(): Promise<IdTagPolicy> {
     const row = (await this.trx('tenants.id_tag_settings').select('free_vending', 'free_vending_station_ids').where('tenant_id', this.tenantId).first()) as
-      | { free_vending: boolean; free_vending_station_ids: string[] }
-      | undefined;
+      { free_vending: boolean; free_vending_station_ids: string[] } | undefined;
     return row ? { freeVending: row.free_vending, freeVendingStationIds: row.free_vending_station_ids } : { freeVending: false, freeVendingStationIds: [] };
   }
 
@@ -165,7 +171,8 @@ class PgIdTagTx implements IdTagTx {
   }
 
   async listVersion(): Promise<number> {
-    const row = (await this.trx('tenants.id_tag_settings').select('list_version').where('tenant_id', this.tenantId).first()) as { list_version: number } | undefined;
+    const row = (await this.trx('tenants.id_tag_settings').select('list_version').where('tenant_id', this.tenantId).first()) as
+      { list_version: number } | undefined;
     return row?.list_version ?? 0;
   }
 
@@ -173,5 +180,4 @@ class PgIdTagTx implements IdTagTx {
     // Imports can be thousands of rows: insert in chunks well below Postgres' parameter limit.
     for (let i = 0; i < events.length; i += 500) await tenantsOutbox.enqueueAll(this.trx, IdTagEvents, events.slice(i, i + 500));
   }
-
 }

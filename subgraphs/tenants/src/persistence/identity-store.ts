@@ -302,9 +302,7 @@ class PgTenantTx implements TenantTx {
 
   /** System roles (tenant_id null) and this tenant's own. */
   private usable(): Knex.QueryBuilder {
-    return this.trx('tenants.roles')
-      .select(ROLE_COLUMNS)
-      .whereRaw('(tenant_id is null or tenant_id = ?)', [this.tenantId]);
+    return this.trx('tenants.roles').select(ROLE_COLUMNS).whereRaw('(tenant_id is null or tenant_id = ?)', [this.tenantId]);
   }
 
   async usableRoles(ids: readonly string[]): Promise<RoleRecord[]> {
@@ -448,5 +446,4 @@ class PgTenantTx implements TenantTx {
   async queueAccessEvents(events: readonly AccessEvent[]): Promise<void> {
     await tenantsOutbox.enqueueAll(this.trx, AccessEvents, events);
   }
-
 }

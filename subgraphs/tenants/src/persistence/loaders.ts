@@ -3,7 +3,6 @@ import { groupByKey, type ReadScope } from '@evcs/platform';
 import type { RoleRecord, TenantRecord } from '../domain/ports';
 import type { TenantsReadRepository } from './read-repository';
 
-
 /** Per-request loaders: built with the request's scopes, so no cache spans tenants or users. */
 export function createLoaders(repo: TenantsReadRepository, tenantScope: () => ReadScope, userScope: () => ReadScope) {
   return {

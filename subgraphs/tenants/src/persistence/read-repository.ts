@@ -62,7 +62,11 @@ export class TenantsReadRepository {
   /** Users of the scope's tenants ordered by (tenant, username), keyset-paged. */
   async listUsers(scope: ReadScope, page: { after?: { tenantId: string; username: string }; limit: number }): Promise<UserRecord[]> {
     const rows = await this.read(scope, (trx) => {
-      const q = trx('tenants.users').select(USER_COLUMNS).whereIn('tenant_id', scope.tenantIds).orderBy([{ column: 'tenant_id' }, { column: 'username' }]).limit(page.limit);
+      const q = trx('tenants.users')
+        .select(USER_COLUMNS)
+        .whereIn('tenant_id', scope.tenantIds)
+        .orderBy([{ column: 'tenant_id' }, { column: 'username' }])
+        .limit(page.limit);
       if (scope.selfSubject) q.where('id', scope.selfSubject);
       if (page.after) q.whereRaw('(tenant_id, username) > (?, ?)', [page.after.tenantId, page.after.username]);
       return q;
@@ -92,10 +96,7 @@ export class TenantsReadRepository {
   /** System roles and the scope's own tenant's roles. */
   async roles(scope: ReadScope): Promise<RoleRecord[]> {
     const rows = await this.read(scope, (trx) =>
-      trx('tenants.roles')
-        .select(ROLE_COLUMNS)
-        .whereRaw('(tenant_id is null or tenant_id = ?)', [scope.tenantId])
-        .orderByRaw('tenant_id nulls first, code'),
+      trx('tenants.roles').select(ROLE_COLUMNS).whereRaw('(tenant_id is null or tenant_id = ?)', [scope.tenantId]).orderByRaw('tenant_id nulls first, code'),
     );
     return rows.map(toRoleRecord);
   }
