@@ -6,20 +6,17 @@
  * files); `subscriptions.graphql` beside this file is the same text for
  * reviewers and tooling, and a unit test keeps the two identical.
  */
-export const SUBSCRIPTIONS_SDL = /* GraphQL */ `
-  type ConnectorStatusChange {
-    eventId: ID!
-    chargerCode: String!
-    connectorNo: Int!
-    status: String!
-    errorCode: String
-    occurredAt: String!
-    """
-    The charger, resolved through the federated graph with the subscriber's identity
-    """
-    charger: Charger
-  }
-  type Subscription {
-    connectorStatusChanged(chargerCode: String): ConnectorStatusChange!
-  }
+export const SUBSCRIPTIONS_SDL = /* GraphQL */ `type ConnectorStatusChange {
+  eventId: ID!
+  chargerCode: String!
+  connectorNo: Int!
+  status: String!
+  errorCode: String
+  occurredAt: String!
+  """The charger, resolved through the federated graph with the subscriber's identity"""
+  charger: Charger
+}
+type Subscription {
+  connectorStatusChanged(chargerCode: String): ConnectorStatusChange!
+}
 `;
