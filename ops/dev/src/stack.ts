@@ -69,6 +69,31 @@ export { freePort } from '@evcs/testkit';
 
 const dist = (pkgDir: string) => path.join(REPO_ROOT, pkgDir, 'dist/src/main.js');
 
+/** The environment every service, router and bridge gets. */
+function commonEnv(appUrl: string, brokers: string[], kafkaNamespace: string | undefined, internalJwksFile: string) {
+  return {
+    DATABASE_URL: appUrl,
+    KAFKA_BROKERS: brokers.join(','),
+    // every service, router and bridge included, names its topics and groups within it
+    KAFKA_NAMESPACE: kafkaNamespace ?? '',
+    INTERNAL_JWKS_FILE: internalJwksFile,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    // As deployed. graphql-js' development-mode checks (its instanceOf guard against two
+    // copies of graphql) were ~4 % of a subgraph's CPU under load.
+    NODE_ENV: process.env.NODE_ENV ?? 'production',
+  };
+}
+
+/**
+ * Fixed ports: say which are taken before starting anything, rather than let one service
+ * die on EADDRINUSE while the others come up.
+ */
+async function assertFixedPortsFree(): Promise<void> {
+  const wanted = [...Object.values(SUBGRAPH_PORTS), 4000, 4100, 4101, 4201, 4202];
+  const busy = (await Promise.all(wanted.map(async (p) => ((await canListen(p)) ? null : p)))).filter((p) => p !== null);
+  if (busy.length) throw new Error(`ports in use: ${busy.join(', ')} — is another \`npm start\` running? Stop it (Ctrl-C) or free the ports.`);
+}
+
 /** Start the whole platform as real processes: five subgraphs, router(s), bridge. */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const superuserUrl = opts.superuserUrl ?? process.env.PG_SUPERUSER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -78,25 +103,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const ephemeral = opts.ports === 'ephemeral';
   const port = async (def: number) => (ephemeral ? freePort() : def);
 
-  const common = {
-    DATABASE_URL: appUrl,
-    KAFKA_BROKERS: brokers.join(','),
-    // every service, router and bridge included, names its topics and groups within it
-    KAFKA_NAMESPACE: opts.kafkaNamespace ?? '',
-    INTERNAL_JWKS_FILE: keys.internalJwksFile,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-    // As deployed. graphql-js' development-mode checks (its instanceOf guard against two
-    // copies of graphql) were ~4 % of a subgraph's CPU under load.
-    NODE_ENV: process.env.NODE_ENV ?? 'production',
-  };
+  const common = commonEnv(appUrl, brokers, opts.kafkaNamespace, keys.internalJwksFile);
   const group = new ProcessGroup({ quiet: opts.quiet, onExit: opts.onUnexpectedExit });
-  if (!ephemeral) {
-    // Fixed ports: say which are taken before starting anything, rather than let one service
-    // die on EADDRINUSE while the others come up.
-    const wanted = [...Object.values(SUBGRAPH_PORTS), 4000, 4100, 4101, 4201, 4202];
-    const busy = (await Promise.all(wanted.map(async (p) => ((await canListen(p)) ? null : p)))).filter((p) => p !== null);
-    if (busy.length) throw new Error(`ports in use: ${busy.join(', ')} — is another \`npm start\` running? Stop it (Ctrl-C) or free the ports.`);
-  }
+  if (!ephemeral) await assertFixedPortsFree();
   // fresh sandbox keys every start; concurrent test stacks each get their own files
   const paySandboxes = await startPaySandboxes({
     dir: path.join(REPO_ROOT, '.cache/pay-sandboxes', ephemeral ? `${process.pid}-${Date.now().toString(36)}` : 'dev'),

@@ -59,20 +59,7 @@ export class ServiceGraphQLClient {
   async request<T>(query: string, variables: Record<string, unknown>, opts: { tenantId?: string | null } = {}): Promise<T> {
     const key = opts.tenantId ?? '';
     const token = this.token(opts.tenantId ?? null);
-    let res: Response;
-    try {
-      res = await this.fetch(this.opts.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${await token}` },
-        body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5_000),
-      });
-    } catch (e) {
-      throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `${new URL(this.opts.url).host} is unreachable`, { retriable: true, cause: e });
-    }
-    if (res.status >= 500 || res.status === 429) {
-      throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `${new URL(this.opts.url).host} answered HTTP ${res.status}`, { retriable: true });
-    }
+    const res = await this.post(JSON.stringify({ query, variables }), token);
     const body = (await res.json().catch(() => null)) as { data?: T | null; errors?: { message: string; extensions?: { code?: string } }[] } | null;
     if (!body) throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'unreadable answer', { retriable: true });
     if (body.errors?.length) {
@@ -84,5 +71,24 @@ export class ServiceGraphQLClient {
     }
     if (!body.data) throw new AppError(ErrorCodes.INTERNAL, 'answer without data');
     return body.data;
+  }
+
+  /** POST to the callee; an unreachable or overloaded callee is a retriable dependency failure. */
+  private async post(body: string, token: Promise<string>): Promise<Response> {
+    let res: Response;
+    try {
+      res = await this.fetch(this.opts.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await token}` },
+        body,
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5_000),
+      });
+    } catch (e) {
+      throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `${new URL(this.opts.url).host} is unreachable`, { retriable: true, cause: e });
+    }
+    if (res.status >= 500 || res.status === 429) {
+      throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `${new URL(this.opts.url).host} answered HTTP ${res.status}`, { retriable: true });
+    }
+    return res;
   }
 }

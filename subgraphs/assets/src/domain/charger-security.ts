@@ -357,45 +357,64 @@ export class ChargerSecurityService {
   }
 }
 
+type InitialSecurityInput = {
+  securityProfile?: number | null;
+  password?: string | null;
+  ykcIdentity?: YkcPileIdentity | null;
+  allowedSourceCidrs?: string[] | null;
+};
+
 /** What a new charger starts with: OCPP gets profile 1 (or the one asked for) and, unless profile 0, a generated password. */
 export async function initialSecurity(
   protocol: string,
-  input: { securityProfile?: number | null; password?: string | null; ykcIdentity?: YkcPileIdentity | null; allowedSourceCidrs?: string[] | null },
+  input: InitialSecurityInput,
   newPassword: () => string = generateChargerPassword,
 ): Promise<WriteResult<{ change: SecurityChange; password: string | null }>> {
   const errors: UserError[] = [];
   const change: SecurityChange = {};
   let password: string | null = null;
-  if (protocol === 'OCPP16') {
-    const profile = (input.securityProfile ?? DEFAULT_OCPP_PROFILE) as SecurityProfile;
-    const e = checkProfile(protocol, profile);
-    if (e) errors.push(e);
-    change.securityProfile = profile;
-    if (input.password !== null && input.password !== undefined) {
-      const pe =
-        profile === 0
-          ? invalid('security.password', 'a profile-0 charger has no password (profile 1 or 2 use one)')
-          : validatePassword('security.password', input.password);
-      if (pe) errors.push(pe);
-    }
-    if (profile !== 0) {
-      password = input.password ?? newPassword();
-      change.passwordHash = await hashChargerPassword(password);
-    }
-    if (input.ykcIdentity) errors.push(invalid('security.ykcIdentity', 'a YKC identity is for YKC piles'));
-  } else {
-    if (input.securityProfile !== null && input.securityProfile !== undefined) errors.push(invalid('security.securityProfile', 'security profiles are OCPP'));
-    if (input.password) errors.push(invalid('security.password', 'a YKC pile has no password'));
-    if (input.ykcIdentity) {
-      const v = validateYkcIdentity('security.ykcIdentity', input.ykcIdentity);
-      if (v.ok) change.ykcIdentity = { identity: v.value, source: 'REGISTERED' };
-      else errors.push(...v.errors);
-    }
-  }
+  if (protocol === 'OCPP16') password = await initialOcppSecurity(protocol, input, newPassword, errors, change);
+  else initialYkcSecurity(input, errors, change);
   if (input.allowedSourceCidrs) {
     const c = validateCidrs('security.allowedSourceCidrs', input.allowedSourceCidrs);
     if (c.ok) change.allowedSourceCidrs = c.value;
     else errors.push(...c.errors);
   }
   return errors.length ? failed(...errors) : ok({ change, password });
+}
+
+/** Fills `change` and `errors` for an OCPP charger; the plain password it is given, if any. */
+async function initialOcppSecurity(
+  protocol: string,
+  input: InitialSecurityInput,
+  newPassword: () => string,
+  errors: UserError[],
+  change: SecurityChange,
+): Promise<string | null> {
+  const profile = (input.securityProfile ?? DEFAULT_OCPP_PROFILE) as SecurityProfile;
+  const e = checkProfile(protocol, profile);
+  if (e) errors.push(e);
+  change.securityProfile = profile;
+  if (input.password !== null && input.password !== undefined) {
+    const pe =
+      profile === 0
+        ? invalid('security.password', 'a profile-0 charger has no password (profile 1 or 2 use one)')
+        : validatePassword('security.password', input.password);
+    if (pe) errors.push(pe);
+  }
+  if (input.ykcIdentity) errors.push(invalid('security.ykcIdentity', 'a YKC identity is for YKC piles'));
+  if (profile === 0) return null;
+  const password = input.password ?? newPassword();
+  change.passwordHash = await hashChargerPassword(password);
+  return password;
+}
+
+function initialYkcSecurity(input: InitialSecurityInput, errors: UserError[], change: SecurityChange): void {
+  if (input.securityProfile !== null && input.securityProfile !== undefined) errors.push(invalid('security.securityProfile', 'security profiles are OCPP'));
+  if (input.password) errors.push(invalid('security.password', 'a YKC pile has no password'));
+  if (input.ykcIdentity) {
+    const v = validateYkcIdentity('security.ykcIdentity', input.ykcIdentity);
+    if (v.ok) change.ykcIdentity = { identity: v.value, source: 'REGISTERED' };
+    else errors.push(...v.errors);
+  }
 }

@@ -162,18 +162,22 @@ export function validateStationPatch(input: StationInput): WriteResult<StationPa
     patch.latitude = input.latitude ?? null;
     patch.longitude = input.longitude ?? null;
   }
-  if (input.timezone !== undefined) {
-    const tz = input.timezone?.trim() ?? '';
-    if (!tz) c.add('REQUIRED', 'timezone', 'timezone cannot be cleared');
-    else timezone(c, tz);
-    patch.timezone = tz;
-  }
-  if (input.status !== undefined) {
-    if (input.status === null) c.add('REQUIRED', 'status', 'status cannot be cleared');
-    else stationStatus(c, input.status);
-    patch.status = input.status ?? undefined;
-  }
+  if (input.timezone !== undefined) patch.timezone = patchedTimezone(c, input.timezone);
+  if (input.status !== undefined) patch.status = patchedStatus(c, input.status);
   return c.result(patch);
+}
+
+function patchedTimezone(c: Check, value: string | null): string {
+  const tz = value?.trim() ?? '';
+  if (!tz) c.add('REQUIRED', 'timezone', 'timezone cannot be cleared');
+  else timezone(c, tz);
+  return tz;
+}
+
+function patchedStatus(c: Check, value: StationStatusValue | null): StationStatusValue | undefined {
+  if (value === null) c.add('REQUIRED', 'status', 'status cannot be cleared');
+  else stationStatus(c, value);
+  return value ?? undefined;
 }
 
 export interface ConnectorInput {

@@ -131,6 +131,28 @@ export const DEFAULT_RECON_SETTINGS: ReconSettings = {
 const positive = (m: Money | null): boolean => m !== null && m.minor > 0;
 const shown = (m: Money | null): string | null => (m === null ? null : formatMoney(m));
 
+interface RunHooks {
+  afterBatch?: (processed: number) => Promise<void>;
+}
+
+/** What one check found: kind, expected, actual, detail. */
+type Finding = [kind: DiscrepancyKind, expected: string | null, actual: string | null, detail: Record<string, unknown>];
+
+const BILLED_STATES: readonly string[] = ['COMPLETED', 'TO_PAY', 'PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'];
+
+function missingEnd(o: OrderRecord): Finding | null {
+  const active = o.state === 'PENDING' || o.state === 'CHARGING' || o.state === 'FINISHING';
+  return active && o.startedAt ? ['MISSING_END', 'a stop', o.state, { startedAt: o.startedAt.toISOString() }] : null;
+}
+
+function nonPositiveAmount(o: OrderRecord, billed: boolean): Finding | null {
+  return billed && (o.energyWh ?? 0) > 0 && !positive(o.amount) ? ['NON_POSITIVE_AMOUNT', '> 0', shown(o.amount), { energyWh: o.energyWh }] : null;
+}
+
+function paidButNotCompleted(o: OrderRecord, billed: boolean): Finding | null {
+  return o.paidAt && !billed ? ['PAID_BUT_NOT_COMPLETED', 'COMPLETED', o.state, { paidAt: o.paidAt.toISOString() }] : null;
+}
+
 export class ReconciliationService {
   constructor(
     private readonly store: ReconStore,
@@ -141,37 +163,14 @@ export class ReconciliationService {
   ) {}
 
   /** Run (or resume, or return) the reconciliation of `date` for one tenant. */
-  async run(tenantId: string, date: string, timezone: string, hooks: { afterBatch?: (processed: number) => Promise<void> } = {}): Promise<RunRecord | 'busy'> {
+  async run(tenantId: string, date: string, timezone: string, hooks: RunHooks = {}): Promise<RunRecord | 'busy'> {
     const win = this.window(date, timezone);
     const claimed = await this.store.inTenant(tenantId, (tx) => tx.claimRun(date, timezone, new Date(this.now().getTime() - this.settings.staleRunMs)));
     if (claimed === 'busy' || claimed.state === 'COMPLETED') return claimed;
     let run = claimed;
     try {
-      while (run.phase === 'ORDERS') {
-        const batch = await this.store.inTenant(tenantId, (tx) => tx.ordersBatch(win, run.checkpoint, this.settings.batchSize));
-        const readings = await this.store.inTenant(tenantId, (tx) => tx.readingsOf(batch.filter((o) => o.bill).map((o) => o.id)));
-        const found = (await mapLimit(batch, 16, (o) => this.checkOrder(o, readings))).flat();
-        const last = batch.at(-1);
-        const next = last ? { at: (last.startedAt ?? last.createdAt).toISOString(), id: last.id } : null;
-        const phase = batch.length < this.settings.batchSize ? 'CHARGER_RECORDS' : 'ORDERS';
-        await this.store.inTenant(tenantId, (tx) =>
-          tx.saveBatch(run.id, { phase, checkpoint: phase === 'ORDERS' ? next : null, processed: batch.length, discrepancies: found }),
-        );
-        run = { ...run, phase, checkpoint: phase === 'ORDERS' ? next : null, processed: run.processed + batch.length };
-        await hooks.afterBatch?.(run.processed);
-      }
-      while (run.phase === 'CHARGER_RECORDS') {
-        const batch = await this.store.inTenant(tenantId, (tx) => tx.chargerRecordsBatch(win, run.checkpoint, this.settings.batchSize));
-        const found = batch.flatMap((r) => this.checkChargerRecord(r));
-        const last = batch.at(-1);
-        const next = last ? { at: last.endedAt.toISOString(), id: last.chargerCode, tx: last.transactionId } : null;
-        const phase = batch.length < this.settings.batchSize ? 'DONE' : 'CHARGER_RECORDS';
-        await this.store.inTenant(tenantId, (tx) =>
-          tx.saveBatch(run.id, { phase, checkpoint: phase === 'DONE' ? null : next, processed: batch.length, discrepancies: found }),
-        );
-        run = { ...run, phase, checkpoint: phase === 'DONE' ? null : next, processed: run.processed + batch.length };
-        await hooks.afterBatch?.(run.processed);
-      }
+      while (run.phase === 'ORDERS') run = await this.ordersBatch(tenantId, win, run, hooks);
+      while (run.phase === 'CHARGER_RECORDS') run = await this.chargerRecordsBatch(tenantId, win, run, hooks);
       return await this.store.inTenant(tenantId, (tx) => tx.finish(run.id, 'COMPLETED'));
     } catch (e) {
       // The checkpoint stays: the next run of this date resumes from it.
@@ -180,27 +179,62 @@ export class ReconciliationService {
     }
   }
 
+  /** Checks the next batch of the day's orders and saves what it found with the checkpoint. */
+  private async ordersBatch(tenantId: string, win: DayWindow, run: RunRecord, hooks: RunHooks): Promise<RunRecord> {
+    const batch = await this.store.inTenant(tenantId, (tx) => tx.ordersBatch(win, run.checkpoint, this.settings.batchSize));
+    const readings = await this.store.inTenant(tenantId, (tx) => tx.readingsOf(batch.filter((o) => o.bill).map((o) => o.id)));
+    const found = (await mapLimit(batch, 16, (o) => this.checkOrder(o, readings))).flat();
+    const last = batch.at(-1);
+    const next = last ? { at: (last.startedAt ?? last.createdAt).toISOString(), id: last.id } : null;
+    const phase = batch.length < this.settings.batchSize ? 'CHARGER_RECORDS' : 'ORDERS';
+    await this.store.inTenant(tenantId, (tx) =>
+      tx.saveBatch(run.id, { phase, checkpoint: phase === 'ORDERS' ? next : null, processed: batch.length, discrepancies: found }),
+    );
+    const after: RunRecord = { ...run, phase, checkpoint: phase === 'ORDERS' ? next : null, processed: run.processed + batch.length };
+    await hooks.afterBatch?.(after.processed);
+    return after;
+  }
+
+  /** Checks the next batch of the chargers' own records of the day and saves what it found with the checkpoint. */
+  private async chargerRecordsBatch(tenantId: string, win: DayWindow, run: RunRecord, hooks: RunHooks): Promise<RunRecord> {
+    const batch = await this.store.inTenant(tenantId, (tx) => tx.chargerRecordsBatch(win, run.checkpoint, this.settings.batchSize));
+    const found = batch.flatMap((r) => this.checkChargerRecord(r));
+    const last = batch.at(-1);
+    const next = last ? { at: last.endedAt.toISOString(), id: last.chargerCode, tx: last.transactionId } : null;
+    const phase = batch.length < this.settings.batchSize ? 'DONE' : 'CHARGER_RECORDS';
+    await this.store.inTenant(tenantId, (tx) =>
+      tx.saveBatch(run.id, { phase, checkpoint: phase === 'DONE' ? null : next, processed: batch.length, discrepancies: found }),
+    );
+    const after: RunRecord = { ...run, phase, checkpoint: phase === 'DONE' ? null : next, processed: run.processed + batch.length };
+    await hooks.afterBatch?.(after.processed);
+    return after;
+  }
+
   private async checkOrder(o: OrderRecord, readings: Map<string, MeterReading[]>): Promise<NewDiscrepancy[]> {
-    const out: NewDiscrepancy[] = [];
     const base = { subject: `order:${o.id}`, orderId: o.id, chargerCode: o.chargerCode, transactionId: o.transactionId };
-    const add = (kind: DiscrepancyKind, expected: string | null, actual: string | null, detail: Record<string, unknown> = {}) =>
-      out.push({ kind, ...base, expected, actual, detail });
-    const active = o.state === 'PENDING' || o.state === 'CHARGING' || o.state === 'FINISHING';
-    if (active && o.startedAt) add('MISSING_END', 'a stop', o.state, { startedAt: o.startedAt.toISOString() });
-    const billed = ['COMPLETED', 'TO_PAY', 'PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'].includes(o.state);
-    if (billed && (o.energyWh ?? 0) > 0 && !positive(o.amount)) add('NON_POSITIVE_AMOUNT', '> 0', shown(o.amount), { energyWh: o.energyWh });
-    if (billed && o.bill && o.startedAt && o.stoppedAt && o.chargerId && o.amount !== null) {
-      // Priced again from the same inputs the stop used: a difference means the bill is wrong (or the plan history changed).
-      const repriced: Bill = await this.pricer.price(pricingRequest(o, readings.get(o.id) ?? [], o.startedAt, o.stoppedAt, o.meterStopWh));
-      if (!moneyEquals(repriced.total, o.amount))
-        add('AMOUNT_DIFFERS_FROM_REPRICING', formatMoney(repriced.total), formatMoney(o.amount), { planVersions: repriced.planVersions });
-    }
-    if (o.paidAt && !billed) add('PAID_BUT_NOT_COMPLETED', 'COMPLETED', o.state, { paidAt: o.paidAt.toISOString() });
+    const billed = BILLED_STATES.includes(o.state);
+    const findings = [
+      missingEnd(o),
+      nonPositiveAmount(o, billed),
+      billed ? await this.repricingDiffers(o, readings) : null,
+      paidButNotCompleted(o, billed),
+      this.completedUnpaid(o),
+    ];
+    return findings.filter((f) => f !== null).map(([kind, expected, actual, detail]) => ({ kind, ...base, expected, actual, detail }));
+  }
+
+  private async repricingDiffers(o: OrderRecord, readings: Map<string, MeterReading[]>): Promise<Finding | null> {
+    if (!o.bill || !o.startedAt || !o.stoppedAt || !o.chargerId || o.amount === null) return null;
+    // Priced again from the same inputs the stop used: a difference means the bill is wrong (or the plan history changed).
+    const repriced: Bill = await this.pricer.price(pricingRequest(o, readings.get(o.id) ?? [], o.startedAt, o.stoppedAt, o.meterStopWh));
+    if (moneyEquals(repriced.total, o.amount)) return null;
+    return ['AMOUNT_DIFFERS_FROM_REPRICING', formatMoney(repriced.total), formatMoney(o.amount), { planVersions: repriced.planVersions }];
+  }
+
+  private completedUnpaid(o: OrderRecord): Finding | null {
     const unpaid = (o.state === 'COMPLETED' || o.state === 'TO_PAY') && positive(o.amount) && !o.paidAt;
-    if (unpaid && o.stoppedAt && this.now().getTime() - o.stoppedAt.getTime() > this.settings.unpaidDeadlineMs) {
-      add('COMPLETED_UNPAID', 'PAID', o.state, { stoppedAt: o.stoppedAt.toISOString(), amount: shown(o.amount) });
-    }
-    return out;
+    if (!unpaid || !o.stoppedAt || this.now().getTime() - o.stoppedAt.getTime() <= this.settings.unpaidDeadlineMs) return null;
+    return ['COMPLETED_UNPAID', 'PAID', o.state, { stoppedAt: o.stoppedAt.toISOString(), amount: shown(o.amount) }];
   }
 
   private checkChargerRecord(r: ChargerRecordRow): NewDiscrepancy[] {

@@ -172,14 +172,9 @@ export class SessionService {
       if (!target) return fail<OrderRecord>('NOT_FOUND', 'connectorNo', `Charger ${charger.code} has no connector ${input.connectorNo}`);
       if (active.length) return fail<OrderRecord>('CONNECTOR_BUSY', 'connectorNo', 'A session is already active on this connector');
       const idTag = newRemoteIdTag();
-      let transactionId: string | null = null;
-      let preAuthorizedFen: number | null = null;
-      if (charger.protocol === 'YKC') {
-        const serial = await this.nextYkcSerial(tx, charger, input.connectorNo);
-        if (!serial.ok) return serial;
-        transactionId = serial.value;
-        preAuthorizedFen = asked ?? (await tx.settings()).ykcPreAuthorizedFen ?? this.settings.ykcPreAuthorizedFen;
-      }
+      const ykc = await this.ykcStart(tx, charger, input.connectorNo, asked);
+      if (!ykc.ok) return ykc;
+      const { transactionId, preAuthorizedFen } = ykc.value;
       // The order, its first transition and its start command (outbox) in one statement.
       const order = await tx.insertOrder(
         {
@@ -217,6 +212,19 @@ export class SessionService {
   }
 
   /** The next serial of this pile and gun, on the station's clock; the caller holds the connector's lock. */
+  /** A YKC pile is started with a transaction serial the platform assigns and a balance it may spend; OCPP needs neither. */
+  private async ykcStart(
+    tx: OrdersTx,
+    charger: ChargerInfo,
+    connectorNo: number,
+    asked: number | null,
+  ): Promise<Outcome<{ transactionId: string | null; preAuthorizedFen: number | null }>> {
+    if (charger.protocol !== 'YKC') return ok({ transactionId: null, preAuthorizedFen: null });
+    const serial = await this.nextYkcSerial(tx, charger, connectorNo);
+    if (!serial.ok) return serial;
+    return ok({ transactionId: serial.value, preAuthorizedFen: asked ?? (await tx.settings()).ykcPreAuthorizedFen ?? this.settings.ykcPreAuthorizedFen });
+  }
+
   private async nextYkcSerial(tx: OrdersTx, charger: ChargerInfo, connectorNo: number): Promise<Outcome<string>> {
     const prefix = ykcSerialPrefix(charger.code, connectorNo, this.clock.now(), charger.timezone ?? YKC_DEFAULT_TIMEZONE);
     if (!prefix)
@@ -584,43 +592,17 @@ export class SessionService {
     const order = stop.start ? { ...asStored, startedAt: stop.start.startedAt, meterStartWh: stop.start.meterStartWh } : asStored;
     const startedAt = order.startedAt ?? stop.stoppedAt;
     const flags: string[] = [];
-    let stoppedAt = stop.stoppedAt;
-    if (stoppedAt.getTime() < startedAt.getTime()) {
-      flags.push('STOP_BEFORE_START');
-      stoppedAt = startedAt;
-    }
-    if (stoppedAt.getTime() > this.clock.now().getTime() + 5 * 60_000) {
-      flags.push('STOP_IN_FUTURE');
-      stoppedAt = this.clock.now();
-    }
+    const stoppedAt = this.plausibleStop(startedAt, stop.stoppedAt, flags);
     const readings = await tx.readings(order.id);
-    let meterStopWh = stop.meterStopWh;
-    const lastReading = readings.at(-1)?.registerWh ?? order.meterStartWh ?? 0;
-    if (meterStopWh === null || meterStopWh < lastReading) {
-      if (meterStopWh !== null) flags.push('METER_STOP_BACKWARDS');
-      meterStopWh = lastReading;
-    }
+    const meterStopWh = plausibleMeterStop(stop.meterStopWh, readings, order.meterStartWh, flags);
     if (order.meterStartWh === null) flags.push('NO_METER_START');
     const request = pricingRequest(order, readings, startedAt, stoppedAt, meterStopWh);
     const { energyWh } = request;
-    let bill: Bill | null = null;
     // Nothing charged in no time (a charger's record of a start that never charged): nothing to
     // price, and no plan can price an empty interval.
     const nothing = energyWh === 0 && stoppedAt.getTime() <= startedAt.getTime();
-    try {
-      if (!nothing) bill = await this.pricer.price(request);
-    } catch (e) {
-      // Pricing down: retried with the event. Pricing impossible (no plan, unknown charger): the
-      // session still closes, unbilled and flagged for review, rather than blocking its partition.
-      // (Errors that say nothing about retrying are bugs: retried too, and loud in the logs.)
-      if ((e as { retriable?: boolean }).retriable !== false) throw e;
-      flags.push('PRICING_FAILED');
-    }
-    if (bill && stop.chargerBill) {
-      // The pile billed with the model it holds: another total means it holds another model than the platform's plan.
-      const diff = toX1e4(bill.totalExact) - toX1e4(stop.chargerBill.amount);
-      if ((diff < 0n ? -diff : diff) > BigInt(this.settings.pileAmountToleranceX1e4)) flags.push('PILE_AMOUNT_MISMATCH');
-    }
+    const bill = nothing ? null : await this.priceOrFlag(request, flags);
+    if (this.pileBillDiffers(bill, stop.chargerBill)) flags.push('PILE_AMOUNT_MISMATCH');
     const from: OrderState[] = statesLeadingTo('COMPLETED').filter((s) => ACTIVE_STATES.includes(s));
     const done = await tx.transition(order.id, {
       to: 'COMPLETED',
@@ -630,37 +612,97 @@ export class SessionService {
         stoppedAt,
         meterStopWh,
         energyWh,
-        amount: bill?.total ?? (nothing ? zeroMoney(order.currency) : null),
+        amount: amountOf(bill, nothing, order.currency),
         bill,
         stopReason: stop.reason,
-        ...(asStored.startedAt && !stop.start ? {} : { startedAt }),
-        ...(stop.start ? { meterStartWh: stop.start.meterStartWh } : {}),
-        ...(stop.chargerBill ? { chargerBill: stop.chargerBill } : {}),
+        ...startPatch(asStored, stop, startedAt),
       },
     });
     if (done && flags.length) await tx.addFlags(order.id, flags);
-    if (done && bill && bill.total.minor > 0) {
-      // Something to pay: announce it (outbox, same transaction) and wait for the payment.
-      const payable = await tx.transition(order.id, { to: 'TO_PAY', from: ['COMPLETED'], reason: 'PAYABLE' });
-      await tx.enqueueOrderEvent(order.id, {
-        id: randomUUID(),
-        version: 1,
-        type: 'order.completed',
-        tenantId: order.tenantId,
-        orderId: order.id,
-        occurredAt: this.clock.now().toISOString(),
-        data: {
-          amount: bill.total.minor,
-          currency: bill.total.currency,
-          ...(order.stationId ? { stationId: order.stationId } : {}),
-          ...(order.chargerId ? { chargerId: order.chargerId } : {}),
-          ...(order.userId ? { userId: order.userId } : {}),
-          energyWh,
-          description: `Charging at ${order.chargerCode} #${order.connectorNo}`,
-        },
-      });
-      return payable ?? done;
-    }
+    if (done && bill && bill.total.minor > 0) return (await this.announcePayable(tx, order, bill, energyWh)) ?? done;
     return done;
   }
+
+  /** The stop time, moved (and flagged) when it is before the start or in the future. */
+  private plausibleStop(startedAt: Date, given: Date, flags: string[]): Date {
+    let stoppedAt = given;
+    if (stoppedAt.getTime() < startedAt.getTime()) {
+      flags.push('STOP_BEFORE_START');
+      stoppedAt = startedAt;
+    }
+    if (stoppedAt.getTime() > this.clock.now().getTime() + 5 * 60_000) {
+      flags.push('STOP_IN_FUTURE');
+      stoppedAt = this.clock.now();
+    }
+    return stoppedAt;
+  }
+
+  private async priceOrFlag(request: Parameters<Pricer['price']>[0], flags: string[]): Promise<Bill | null> {
+    try {
+      return await this.pricer.price(request);
+    } catch (e) {
+      // Pricing down: retried with the event. Pricing impossible (no plan, unknown charger): the
+      // session still closes, unbilled and flagged for review, rather than blocking its partition.
+      // (Errors that say nothing about retrying are bugs: retried too, and loud in the logs.)
+      if ((e as { retriable?: boolean }).retriable !== false) throw e;
+      flags.push('PRICING_FAILED');
+      return null;
+    }
+  }
+
+  // The pile billed with the model it holds: another total means it holds another model than the platform's plan.
+  private pileBillDiffers(bill: Bill | null, chargerBill: ChargerBill | undefined): boolean {
+    if (!bill || !chargerBill) return false;
+    const diff = toX1e4(bill.totalExact) - toX1e4(chargerBill.amount);
+    return (diff < 0n ? -diff : diff) > BigInt(this.settings.pileAmountToleranceX1e4);
+  }
+
+  /** Something to pay: announce it (outbox, same transaction) and wait for the payment. */
+  private async announcePayable(tx: OrdersTx, order: OrderRecord, bill: Bill, energyWh: number): Promise<OrderRecord | null> {
+    const payable = await tx.transition(order.id, { to: 'TO_PAY', from: ['COMPLETED'], reason: 'PAYABLE' });
+    await tx.enqueueOrderEvent(order.id, {
+      id: randomUUID(),
+      version: 1,
+      type: 'order.completed',
+      tenantId: order.tenantId,
+      orderId: order.id,
+      occurredAt: this.clock.now().toISOString(),
+      data: {
+        amount: bill.total.minor,
+        currency: bill.total.currency,
+        ...(order.stationId ? { stationId: order.stationId } : {}),
+        ...(order.chargerId ? { chargerId: order.chargerId } : {}),
+        ...(order.userId ? { userId: order.userId } : {}),
+        energyWh,
+        description: `Charging at ${order.chargerCode} #${order.connectorNo}`,
+      },
+    });
+    return payable;
+  }
+}
+
+/** The stop meter reading, raised (and flagged when it went backwards) to the last reading seen. */
+function plausibleMeterStop(given: number | null, readings: readonly MeterReading[], meterStartWh: number | null, flags: string[]): number {
+  const lastReading = readings.at(-1)?.registerWh ?? meterStartWh ?? 0;
+  if (given !== null && given >= lastReading) return given;
+  if (given !== null) flags.push('METER_STOP_BACKWARDS');
+  return lastReading;
+}
+
+/** What the completion changes about the start, and the charger's own bill when it sent one. */
+function startPatch(
+  asStored: OrderRecord,
+  stop: { start?: { startedAt: Date; meterStartWh: number }; chargerBill?: ChargerBill },
+  startedAt: Date,
+): { startedAt?: Date; meterStartWh?: number; chargerBill?: ChargerBill } {
+  return {
+    ...(asStored.startedAt && !stop.start ? {} : { startedAt }),
+    ...(stop.start ? { meterStartWh: stop.start.meterStartWh } : {}),
+    ...(stop.chargerBill ? { chargerBill: stop.chargerBill } : {}),
+  };
+}
+
+/** The billed total; a session that charged nothing costs zero rather than nothing known. */
+function amountOf(bill: Bill | null, nothing: boolean, currency: OrderRecord['currency']): Money | null {
+  return bill?.total ?? (nothing ? zeroMoney(currency) : null);
 }

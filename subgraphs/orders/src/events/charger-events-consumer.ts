@@ -44,6 +44,30 @@ export function sinceStartWh(sample: { measurand: string; value: string; unit?: 
   return null;
 }
 
+type MeterValuesEvent = Extract<ChargerEvent, { type: 'session.meter_values' }>;
+
+function readingsOf(e: MeterValuesEvent, whOf: (s: MeterValuesEvent['data']['readings'][number]['samples'][number]) => number | null): MeterReading[] {
+  return e.data.readings.flatMap((r) =>
+    r.samples.flatMap((s) => {
+      const wh = whOf(s);
+      return wh === null ? [] : [{ at: new Date(r.timestamp), registerWh: wh }];
+    }),
+  );
+}
+
+async function applyMeterValues(
+  sessions: SessionService,
+  base: { eventId: string; tenantId: string; chargerCode: string },
+  e: MeterValuesEvent,
+): Promise<FactOutcome | null> {
+  const readings = readingsOf(e, registerWh);
+  const fact = { ...base, connectorNo: e.data.connectorId, transactionId: e.data.transactionId ?? null };
+  if (readings.length) return sessions.onMeterValues({ ...fact, readings });
+  const sinceStart = readingsOf(e, sinceStartWh);
+  if (!sinceStart.length) return 'ignored';
+  return sessions.onMeterValues({ ...fact, readings: sinceStart, basis: 'SINCE_START' });
+}
+
 /** The orders side of a charger event, or null when orders has nothing to do with it. */
 export async function applyChargerEvent(sessions: SessionService, e: ChargerEvent): Promise<FactOutcome | null> {
   const base = { eventId: e.id, tenantId: e.tenantId, chargerCode: e.chargerId };
@@ -59,24 +83,8 @@ export async function applyChargerEvent(sessions: SessionService, e: ChargerEven
         userId: e.data.userId ?? null,
         authorization: e.data.authorization ?? null,
       });
-    case 'session.meter_values': {
-      const readings: MeterReading[] = e.data.readings.flatMap((r) =>
-        r.samples.flatMap((s) => {
-          const wh = registerWh(s);
-          return wh === null ? [] : [{ at: new Date(r.timestamp), registerWh: wh }];
-        }),
-      );
-      const fact = { ...base, connectorNo: e.data.connectorId, transactionId: e.data.transactionId ?? null };
-      if (readings.length) return sessions.onMeterValues({ ...fact, readings });
-      const sinceStart: MeterReading[] = e.data.readings.flatMap((r) =>
-        r.samples.flatMap((s) => {
-          const wh = sinceStartWh(s);
-          return wh === null ? [] : [{ at: new Date(r.timestamp), registerWh: wh }];
-        }),
-      );
-      if (!sinceStart.length) return 'ignored';
-      return sessions.onMeterValues({ ...fact, readings: sinceStart, basis: 'SINCE_START' });
-    }
+    case 'session.meter_values':
+      return applyMeterValues(sessions, base, e);
     case 'session.stopped':
       return sessions.onSessionStopped({
         ...base,

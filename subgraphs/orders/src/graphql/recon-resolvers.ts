@@ -7,6 +7,16 @@ import { Discrepancy, DiscrepancyConnection, DiscrepancyFilter, DiscrepancyPaylo
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const toRun = (r: RunRecord): ReconciliationRun => Object.assign(new ReconciliationRun(), r);
 
+function checkDiscrepanciesQuery(filter: DiscrepancyFilter | null, first: number, after: string | null): void {
+  if (first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
+  if (filter?.date && !DATE.test(filter.date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`date` must be YYYY-MM-DD');
+  if ((filter?.runId && !isUuid(filter.runId)) || (after && !isUuid(after))) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid run id or cursor');
+}
+
+function discrepancyFilterOf(filter: DiscrepancyFilter | null) {
+  return { date: filter?.date ?? undefined, runId: filter?.runId ?? undefined, kinds: filter?.kinds ?? undefined, states: filter?.states ?? undefined };
+}
+
 @Resolver()
 export class ReconciliationResolver {
   @Query(() => [ReconciliationRun], { description: 'Reconciliation runs within your data scope, newest day first (order:read).' })
@@ -27,10 +37,8 @@ export class ReconciliationResolver {
     @Arg('first', () => Int, { defaultValue: 50 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<DiscrepancyConnection> {
-    if (first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
-    if (filter?.date && !DATE.test(filter.date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`date` must be YYYY-MM-DD');
-    if ((filter?.runId && !isUuid(filter.runId)) || (after && !isUuid(after))) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid run id or cursor');
-    const f = { date: filter?.date ?? undefined, runId: filter?.runId ?? undefined, kinds: filter?.kinds ?? undefined, states: filter?.states ?? undefined };
+    checkDiscrepanciesQuery(filter, first, after);
+    const f = discrepancyFilterOf(filter);
     const scope = ctx.readScope();
     const [rows, totals] = await Promise.all([
       ctx.recon.read.discrepancies(scope, f, { afterId: after ?? undefined, limit: first + 1 }),

@@ -118,6 +118,24 @@ function caller(ctx: OrdersContext) {
   return { tenantId: ctx.tenantId(), userId: ctx.identity.actor ? null : ctx.identity.subject };
 }
 
+function checkOrdersQuery(filter: OrderFilter | null, first: number): void {
+  if (!Number.isInteger(first) || first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
+  const ids = [...(filter?.stationIds ?? []), ...(filter?.chargerIds ?? []), ...(filter?.userId ? [filter.userId] : [])];
+  if (ids.some((i) => !isUuid(i))) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'ids in the filter must be UUIDs');
+  if (filter?.from && filter.to && filter.from >= filter.to) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`from` must be before `to`');
+}
+
+function listFilterOf(filter: OrderFilter | null): Parameters<OrdersContext['repo']['list']>[1] {
+  return {
+    stationIds: filter?.stationIds ?? undefined,
+    chargerIds: filter?.chargerIds ?? undefined,
+    userId: filter?.userId ?? undefined,
+    states: filter?.states ?? undefined,
+    from: filter?.from ?? undefined,
+    to: filter?.to ?? undefined,
+  };
+}
+
 @Resolver(() => ChargingOrder)
 export class OrderResolver {
   @Query(() => OrderConnection, { description: 'Orders within your data scope, by start time (newest first unless asked otherwise).' })
@@ -128,22 +146,12 @@ export class OrderResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('sort', () => SortDirection, { defaultValue: SortDirection.DESC }) sort: SortDirection,
   ): Promise<OrderConnection> {
-    if (!Number.isInteger(first) || first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
-    const ids = [...(filter?.stationIds ?? []), ...(filter?.chargerIds ?? []), ...(filter?.userId ? [filter.userId] : [])];
-    if (ids.some((i) => !isUuid(i))) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'ids in the filter must be UUIDs');
-    if (filter?.from && filter.to && filter.from >= filter.to) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`from` must be before `to`');
-    const rows = await ctx.repo.list(
-      ctx.readScope(),
-      {
-        stationIds: filter?.stationIds ?? undefined,
-        chargerIds: filter?.chargerIds ?? undefined,
-        userId: filter?.userId ?? undefined,
-        states: filter?.states ?? undefined,
-        from: filter?.from ?? undefined,
-        to: filter?.to ?? undefined,
-      },
-      { after: after ? decodeCursor(after) : undefined, limit: first + 1, direction: sort },
-    );
+    checkOrdersQuery(filter, first);
+    const rows = await ctx.repo.list(ctx.readScope(), listFilterOf(filter), {
+      after: after ? decodeCursor(after) : undefined,
+      limit: first + 1,
+      direction: sort,
+    });
     const edges = rows.slice(0, first).map((o) => ({ cursor: encodeCursor(o), node: toOrder(o) }));
     return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
   }

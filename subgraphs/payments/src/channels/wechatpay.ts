@@ -104,15 +104,7 @@ export class WechatPayChannel implements PaymentChannel {
       const res = await this.wx.client.request(path, method, o.data, { params: o.params, responseType: o.responseType });
       return res.data as T;
     } catch (e) {
-      const r = (e as { response?: { status?: number; data?: unknown } }).response;
-      const status = r?.status ?? 0;
-      const data = (typeof r?.data === 'object' && r?.data ? r.data : {}) as { code?: string; message?: string };
-      if (status >= 400 && status < 500 && status !== 429 && data.code && data.code !== 'SYSTEM_ERROR' && data.code !== 'FREQUENCY_LIMITED') {
-        throw new ChannelRejectedError('WECHATPAY', data.code, `${data.code}: ${data.message ?? ''}`);
-      }
-      // transport errors, timeouts, 5xx, and 2xx answers whose signature did not verify
-      const what = String((e as { message?: unknown })?.message ?? e).slice(0, 200);
-      throw new ChannelUnavailableError('WECHATPAY', `API call failed${status ? ` (HTTP ${status})` : ''}: ${what}`, { cause: e });
+      throw channelErrorOf(e);
     }
   }
 
@@ -207,49 +199,46 @@ export class WechatPayChannel implements PaymentChannel {
   }
 
   verifyNotification(msg: InboundHttp): Promise<VerifiedNotification> {
-    const problem = this.checkSignature(msg.headers, msg.rawBody);
-    if (problem) return Promise.reject(new NotificationRejectedError('WECHATPAY', problem));
-    let n: { id?: string; event_type?: string; resource?: { algorithm?: string; ciphertext?: string; nonce?: string; associated_data?: string } };
-    try {
-      n = JSON.parse(msg.rawBody) as typeof n;
-    } catch {
-      return Promise.reject(new NotificationRejectedError('WECHATPAY', 'not JSON'));
+    const opened = this.openNotification(msg);
+    if (typeof opened === 'string') return Promise.reject(new NotificationRejectedError('WECHATPAY', opened));
+    const { id, eventType, plain } = opened;
+    if (eventType === 'TRANSACTION.SUCCESS') {
+      const trade = tradeNotification(id, plain);
+      return trade ? Promise.resolve(trade) : Promise.reject(new NotificationRejectedError('WECHATPAY', 'missing fields'));
     }
-    const r = n.resource;
-    if (!n.id || !r || r.algorithm !== 'AEAD_AES_256_GCM' || !r.ciphertext || !r.nonce)
-      return Promise.reject(new NotificationRejectedError('WECHATPAY', 'no AEAD_AES_256_GCM resource'));
-    let plain: Record<string, any>;
-    try {
-      plain = JSON.parse(decryptResource(this.cfg.apiV3Key, r.ciphertext, r.nonce, r.associated_data ?? '')) as Record<string, any>;
-    } catch {
-      return Promise.reject(new NotificationRejectedError('WECHATPAY', 'resource did not decrypt'));
-    }
-    if (plain.mchid !== this.cfg.mchId) return Promise.reject(new NotificationRejectedError('WECHATPAY', 'mchid is not ours'));
-    if (n.event_type === 'TRANSACTION.SUCCESS') {
-      const amount = plain.amount?.total;
-      if (!Number.isSafeInteger(amount) || typeof plain.out_trade_no !== 'string')
-        return Promise.reject(new NotificationRejectedError('WECHATPAY', 'missing fields'));
-      return Promise.resolve({
-        kind: 'TRADE',
-        notifyId: n.id,
-        outTradeNo: plain.out_trade_no,
-        channelTradeNo: plain.transaction_id ?? null,
-        state: TRADE_STATE[plain.trade_state as string] ?? 'WAITING',
-        amount: amount as number,
-        paidAt: plain.success_time ? new Date(plain.success_time as string) : null,
-      });
-    }
-    if (typeof n.event_type === 'string' && n.event_type.startsWith('REFUND.')) {
+    if (typeof eventType === 'string' && eventType.startsWith('REFUND.')) {
       return Promise.resolve({
         kind: 'REFUND',
-        notifyId: n.id,
+        notifyId: id,
         outTradeNo: String(plain.out_trade_no),
         outRefundNo: String(plain.out_refund_no),
         state: REFUND_STATE[plain.refund_status as string] ?? 'PROCESSING',
         amount: Number(plain.amount?.refund),
       });
     }
-    return Promise.resolve({ kind: 'IGNORED', notifyId: n.id, reason: `event_type ${n.event_type}` });
+    return Promise.resolve({ kind: 'IGNORED', notifyId: id, reason: `event_type ${eventType}` });
+  }
+
+  /** A notification's signed envelope and decrypted resource, or why it is rejected. */
+  private openNotification(msg: InboundHttp): { id: string; eventType: string | undefined; plain: Record<string, any> } | string {
+    const problem = this.checkSignature(msg.headers, msg.rawBody);
+    if (problem) return problem;
+    let n: { id?: string; event_type?: string; resource?: { algorithm?: string; ciphertext?: string; nonce?: string; associated_data?: string } };
+    try {
+      n = JSON.parse(msg.rawBody) as typeof n;
+    } catch {
+      return 'not JSON';
+    }
+    const r = n.resource;
+    if (!n.id || !r || r.algorithm !== 'AEAD_AES_256_GCM' || !r.ciphertext || !r.nonce) return 'no AEAD_AES_256_GCM resource';
+    let plain: Record<string, any>;
+    try {
+      plain = JSON.parse(decryptResource(this.cfg.apiV3Key, r.ciphertext, r.nonce, r.associated_data ?? '')) as Record<string, any>;
+    } catch {
+      return 'resource did not decrypt';
+    }
+    if (plain.mchid !== this.cfg.mchId) return 'mchid is not ours';
+    return { id: n.id, eventType: n.event_type, plain };
   }
 
   async statement(date: string): Promise<StatementLine[]> {
@@ -264,6 +253,37 @@ export class WechatPayChannel implements PaymentChannel {
       throw new ChannelUnavailableError('WECHATPAY', 'statement hash mismatch');
     return parseTradeBill(text);
   }
+}
+
+/** A paid trade's notification, or null when it lacks what one must carry. */
+function tradeNotification(id: string, plain: Record<string, any>): VerifiedNotification | null {
+  const amount = plain.amount?.total;
+  if (!Number.isSafeInteger(amount) || typeof plain.out_trade_no !== 'string') return null;
+  return {
+    kind: 'TRADE',
+    notifyId: id,
+    outTradeNo: plain.out_trade_no,
+    channelTradeNo: plain.transaction_id ?? null,
+    state: TRADE_STATE[plain.trade_state as string] ?? 'WAITING',
+    amount: amount as number,
+    paidAt: plain.success_time ? new Date(plain.success_time as string) : null,
+  };
+}
+
+/** A failed API call as a channel error: a 4xx with a business code → rejected, the rest → unavailable. */
+function channelErrorOf(e: unknown): Error {
+  const r = (e as { response?: { status?: number; data?: unknown } }).response;
+  const status = r?.status ?? 0;
+  const data = (typeof r?.data === 'object' && r?.data ? r.data : {}) as { code?: string; message?: string };
+  if (isBusinessRefusal(status, data.code)) return new ChannelRejectedError('WECHATPAY', data.code, `${data.code}: ${data.message ?? ''}`);
+  // transport errors, timeouts, 5xx, and 2xx answers whose signature did not verify
+  const what = String((e as { message?: unknown })?.message ?? e).slice(0, 200);
+  return new ChannelUnavailableError('WECHATPAY', `API call failed${status ? ` (HTTP ${status})` : ''}: ${what}`, { cause: e });
+}
+
+// Rate limits and WeChat's own system errors are worth a retry, not a refusal.
+function isBusinessRefusal(status: number, code: string | undefined): code is string {
+  return status >= 400 && status < 500 && status !== 429 && !!code && code !== 'SYSTEM_ERROR' && code !== 'FREQUENCY_LIMITED';
 }
 
 /** AEAD_AES_256_GCM with the APIv3 key; the last 16 bytes of the decoded ciphertext are the tag. */

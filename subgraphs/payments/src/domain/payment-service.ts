@@ -62,6 +62,30 @@ export interface NotificationAnswer {
  * (PROCESSING → SUCCEEDED | FAILED), notifications, settlement by active query,
  * and statement reconciliation. Channel errors are reported, never papered over.
  */
+function createInputError(input: { orderId: string; method: PaymentMethod; idempotencyKey: string; openId?: string | null }): Outcome<never> | null {
+  if (!isUuid(input.orderId)) return fail(E.INVALID_INPUT, 'orderId', 'orderId must be a UUID');
+  if (!KEY.test(input.idempotencyKey)) return fail(E.INVALID_INPUT, 'idempotencyKey', 'idempotencyKey must be 8–128 printable characters');
+  if (input.method === 'WECHAT_JSAPI' && !input.openId) return fail(E.INVALID_INPUT, 'openId', 'WECHAT_JSAPI needs the payer openId');
+  return null;
+}
+
+function refundInputError(input: { paymentId: string; amount: number; reason: string; idempotencyKey: string }): Outcome<never> | null {
+  if (!isUuid(input.paymentId)) return fail(E.INVALID_INPUT, 'paymentId', 'paymentId must be a UUID');
+  if (!Number.isSafeInteger(input.amount) || input.amount <= 0)
+    return fail(E.INVALID_INPUT, 'amountMinor', 'amountMinor must be a positive integer number of fen');
+  if (!input.reason.trim() || input.reason.length > 80) return fail(E.INVALID_INPUT, 'reason', 'reason must be 1–80 characters');
+  if (!KEY.test(input.idempotencyKey)) return fail(E.INVALID_INPUT, 'idempotencyKey', 'idempotencyKey must be 8–128 printable characters');
+  return null;
+}
+
+/** A refund the store would not reserve, as the user error it is. */
+const RESERVE_REFUND_ERRORS: Record<'NOT_FOUND' | 'NOT_REFUNDABLE' | 'EXCEEDS' | 'KEY_REUSED', [code: string, field: string, message: string]> = {
+  NOT_FOUND: [E.NOT_FOUND, 'paymentId', 'no such payment'],
+  NOT_REFUNDABLE: [E.NOT_REFUNDABLE, 'paymentId', 'only a succeeded payment can be refunded'],
+  EXCEEDS: [E.REFUND_EXCEEDS_PAID, 'amountMinor', 'refunds would exceed the paid amount'],
+  KEY_REUSED: [E.IDEMPOTENCY_KEY_REUSED, 'idempotencyKey', 'this idempotency key was used for another refund'],
+};
+
 export class PaymentService {
   /** counts since start: rejected (forged, tampered, stale, unknown) notifications per channel */
   readonly rejectedNotifications: Record<ChannelName, number> = { ALIPAY: 0, WECHATPAY: 0 };
@@ -79,9 +103,8 @@ export class PaymentService {
     actor: Actor,
     input: { orderId: string; method: PaymentMethod; idempotencyKey: string; openId?: string | null },
   ): Promise<Outcome<{ payment: PaymentRecord; clientParams: ClientParams | null }>> {
-    if (!isUuid(input.orderId)) return fail(E.INVALID_INPUT, 'orderId', 'orderId must be a UUID');
-    if (!KEY.test(input.idempotencyKey)) return fail(E.INVALID_INPUT, 'idempotencyKey', 'idempotencyKey must be 8–128 printable characters');
-    if (input.method === 'WECHAT_JSAPI' && !input.openId) return fail(E.INVALID_INPUT, 'openId', 'WECHAT_JSAPI needs the payer openId');
+    const invalid = createInputError(input);
+    if (invalid) return invalid;
     const channelName = CHANNEL_OF[input.method];
     const channel = this.channel(channelName);
     if (!channel) return fail(E.CHANNEL_UNAVAILABLE, 'channel', `${channelName} is not configured`);
@@ -120,28 +143,30 @@ export class PaymentService {
       const paying = await this.d.store.markPaying(actor.tenantId, payment.id, params);
       return ok({ payment: paying, clientParams: paying.clientParams });
     } catch (e) {
-      if (e instanceof ChannelRejectedError) {
-        await this.d.store.markCreateFailed(actor.tenantId, payment.id, e.message);
-        return fail(E.CHANNEL_REJECTED, 'method', `${channelName} refused the payment: ${e.message}`);
-      }
-      if (e instanceof ChannelUnavailableError) {
-        this.d.log.warn({ paymentId: payment.id, channel: channelName, err: e.message }, 'channel unavailable creating a trade');
-        await this.d.store.markCreateFailed(actor.tenantId, payment.id, e.message);
-        return fail(E.CHANNEL_UNAVAILABLE, null, `${channelName} is unavailable; retry with the same idempotency key`);
-      }
-      throw e;
+      return this.createTradeFailed(actor.tenantId, payment.id, channelName, e);
     }
+  }
+
+  /** A channel that refused or could not be reached: the payment fails and says why; anything else is thrown. */
+  private async createTradeFailed<T>(tenantId: string, paymentId: string, channelName: ChannelName, e: unknown): Promise<Outcome<T>> {
+    if (e instanceof ChannelRejectedError) {
+      await this.d.store.markCreateFailed(tenantId, paymentId, e.message);
+      return fail(E.CHANNEL_REJECTED, 'method', `${channelName} refused the payment: ${e.message}`);
+    }
+    if (e instanceof ChannelUnavailableError) {
+      this.d.log.warn({ paymentId, channel: channelName, err: e.message }, 'channel unavailable creating a trade');
+      await this.d.store.markCreateFailed(tenantId, paymentId, e.message);
+      return fail(E.CHANNEL_UNAVAILABLE, null, `${channelName} is unavailable; retry with the same idempotency key`);
+    }
+    throw e;
   }
 
   async refundPayment(
     actor: Actor,
     input: { paymentId: string; amount: number; reason: string; idempotencyKey: string },
   ): Promise<Outcome<{ refund: RefundRecord; payment: PaymentRecord }>> {
-    if (!isUuid(input.paymentId)) return fail(E.INVALID_INPUT, 'paymentId', 'paymentId must be a UUID');
-    if (!Number.isSafeInteger(input.amount) || input.amount <= 0)
-      return fail(E.INVALID_INPUT, 'amountMinor', 'amountMinor must be a positive integer number of fen');
-    if (!input.reason.trim() || input.reason.length > 80) return fail(E.INVALID_INPUT, 'reason', 'reason must be 1–80 characters');
-    if (!KEY.test(input.idempotencyKey)) return fail(E.INVALID_INPUT, 'idempotencyKey', 'idempotencyKey must be 8–128 printable characters');
+    const invalid = refundInputError(input);
+    if (invalid) return invalid;
     const id = randomUUID();
     const res = await this.d.store.reserveRefund(actor.tenantId, {
       id,
@@ -152,52 +177,53 @@ export class PaymentService {
       outRefundNo: outRefundNoOf(id),
       createdBy: actor.subject,
     });
-    switch (res.kind) {
-      case 'NOT_FOUND':
-        return fail(E.NOT_FOUND, 'paymentId', 'no such payment');
-      case 'NOT_REFUNDABLE':
-        return fail(E.NOT_REFUNDABLE, 'paymentId', 'only a succeeded payment can be refunded');
-      case 'EXCEEDS':
-        return fail(E.REFUND_EXCEEDS_PAID, 'amountMinor', 'refunds would exceed the paid amount');
-      case 'KEY_REUSED':
-        return fail(E.IDEMPOTENCY_KEY_REUSED, 'idempotencyKey', 'this idempotency key was used for another refund');
+    if (res.kind !== 'CREATED' && res.kind !== 'EXISTING') {
+      const [code, field, message] = RESERVE_REFUND_ERRORS[res.kind];
+      return fail(code, field, message);
     }
     const { refund, payment } = res;
     if (refund.state !== 'PROCESSING') return ok({ refund, payment });
-    const channel = this.channel(payment.channel);
-    let rejected: string | null = null;
-    if (channel) {
-      try {
-        await this.applyChannelRefund(
-          actor.tenantId,
-          await channel.refund({
-            outTradeNo: payment.outTradeNo,
-            outRefundNo: refund.outRefundNo,
-            amount: refund.amount,
-            total: payment.amount,
-            reason: refund.reason,
-            notifyUrl: this.d.notifyUrls[payment.channel],
-          }),
-        );
-      } catch (e) {
-        if (e instanceof ChannelRejectedError) {
-          rejected = e.message;
-          await this.d.store.applyRefundResult(actor.tenantId, {
-            outRefundNo: refund.outRefundNo,
-            state: 'FAILED',
-            channelRefundNo: null,
-            failureReason: e.message,
-          });
-        } else if (e instanceof ChannelUnavailableError) {
-          // stays PROCESSING: the settlement loop asks the channel and resubmits (same out_refund_no)
-          this.d.log.warn({ refundId: refund.id, err: e.message }, 'channel unavailable for a refund; will settle later');
-        } else throw e;
-      }
-    }
+    const rejected = await this.submitRefund(actor.tenantId, refund, payment);
     const now = await this.d.store.refund(actor.tenantId, refund.id);
     const p = await this.d.store.payment(actor.tenantId, payment.id);
     if (rejected) return fail(E.CHANNEL_REJECTED, 'amountMinor', `${payment.channel} refused the refund: ${rejected}`);
     return ok({ refund: now ?? refund, payment: p ?? payment });
+  }
+
+  /** Hands a reserved refund to its channel; the channel's refusal, if it refused. */
+  private async submitRefund(tenantId: string, refund: RefundRecord, payment: PaymentRecord): Promise<string | null> {
+    const channel = this.channel(payment.channel);
+    if (!channel) return null;
+    try {
+      await this.applyChannelRefund(
+        tenantId,
+        await channel.refund({
+          outTradeNo: payment.outTradeNo,
+          outRefundNo: refund.outRefundNo,
+          amount: refund.amount,
+          total: payment.amount,
+          reason: refund.reason,
+          notifyUrl: this.d.notifyUrls[payment.channel],
+        }),
+      );
+      return null;
+    } catch (e) {
+      if (e instanceof ChannelRejectedError) {
+        await this.d.store.applyRefundResult(tenantId, {
+          outRefundNo: refund.outRefundNo,
+          state: 'FAILED',
+          channelRefundNo: null,
+          failureReason: e.message,
+        });
+        return e.message;
+      }
+      if (e instanceof ChannelUnavailableError) {
+        // stays PROCESSING: the settlement loop asks the channel and resubmits (same out_refund_no)
+        this.d.log.warn({ refundId: refund.id, err: e.message }, 'channel unavailable for a refund; will settle later');
+        return null;
+      }
+      throw e;
+    }
   }
 
   private async applyChannelRefund(tenantId: string, r: ChannelRefund): Promise<void> {
@@ -262,56 +288,56 @@ export class PaymentService {
     let errors = 0;
     for (const item of due) {
       try {
-        if (item.kind === 'PAYMENT') {
-          const p = await this.d.store.payment(item.tenantId, item.id);
-          const channel = p && this.channel(p.channel);
-          if (!p || !channel) continue;
-          let t = await channel.queryTrade(p.outTradeNo);
-          // unpaid past its expiry: close it at the channel (so it can't be paid later), then here
-          if ((t.state === 'WAITING' || t.state === 'NOT_FOUND') && expired(p)) {
-            await channel.closeTrade(p.outTradeNo);
-            t = await channel.queryTrade(p.outTradeNo);
-            if (t.state === 'NOT_FOUND' || t.state === 'WAITING') t = { ...t, state: 'CLOSED' };
-          }
-          if (
-            (await this.d.store.applyTradeResult(item.tenantId, {
-              outTradeNo: p.outTradeNo,
-              state: t.state,
-              amount: t.amount,
-              channelTradeNo: t.channelTradeNo,
-              paidAt: t.paidAt,
-            })) === 'APPLIED'
-          )
-            applied++;
-        } else {
-          const r = await this.d.store.refund(item.tenantId, item.id);
-          const channel = r && this.channel(r.channel);
-          if (!r || !channel) continue;
-          let q = await channel.queryRefund(r.outTradeNo, r.outRefundNo);
-          // never reached the channel: submit again, idempotent by out_refund_no
-          if (q.state === 'NOT_FOUND')
-            q = await channel.refund({
-              outTradeNo: r.outTradeNo,
-              outRefundNo: r.outRefundNo,
-              amount: r.amount,
-              total: r.paymentAmount,
-              reason: r.reason,
-              notifyUrl: this.d.notifyUrls[r.channel],
-            });
-          if (q.state === 'SUCCEEDED' || q.state === 'FAILED') {
-            if (
-              (await this.d.store.applyRefundResult(item.tenantId, { outRefundNo: r.outRefundNo, state: q.state, channelRefundNo: q.channelRefundNo })) ===
-              'APPLIED'
-            )
-              applied++;
-          }
-        }
+        const done = item.kind === 'PAYMENT' ? await this.settlePayment(item.tenantId, item.id, expired) : await this.settleRefund(item.tenantId, item.id);
+        if (done) applied++;
       } catch (e) {
         errors++;
         this.d.log.warn({ item, err: (e as Error).message }, 'settlement query failed');
       }
     }
     return { checked: due.length, applied, errors };
+  }
+
+  /** Asks the channel about one open payment and applies its answer; whether that changed the payment. */
+  private async settlePayment(tenantId: string, id: string, expired: (p: { createdAt: Date }) => boolean): Promise<boolean> {
+    const p = await this.d.store.payment(tenantId, id);
+    const channel = p && this.channel(p.channel);
+    if (!p || !channel) return false;
+    let t = await channel.queryTrade(p.outTradeNo);
+    // unpaid past its expiry: close it at the channel (so it can't be paid later), then here
+    if ((t.state === 'WAITING' || t.state === 'NOT_FOUND') && expired(p)) {
+      await channel.closeTrade(p.outTradeNo);
+      t = await channel.queryTrade(p.outTradeNo);
+      if (t.state === 'NOT_FOUND' || t.state === 'WAITING') t = { ...t, state: 'CLOSED' };
+    }
+    const applied = await this.d.store.applyTradeResult(tenantId, {
+      outTradeNo: p.outTradeNo,
+      state: t.state,
+      amount: t.amount,
+      channelTradeNo: t.channelTradeNo,
+      paidAt: t.paidAt,
+    });
+    return applied === 'APPLIED';
+  }
+
+  /** Asks the channel about one open refund (submitting it again if it never arrived) and applies its answer. */
+  private async settleRefund(tenantId: string, id: string): Promise<boolean> {
+    const r = await this.d.store.refund(tenantId, id);
+    const channel = r && this.channel(r.channel);
+    if (!r || !channel) return false;
+    let q = await channel.queryRefund(r.outTradeNo, r.outRefundNo);
+    // never reached the channel: submit again, idempotent by out_refund_no
+    if (q.state === 'NOT_FOUND')
+      q = await channel.refund({
+        outTradeNo: r.outTradeNo,
+        outRefundNo: r.outRefundNo,
+        amount: r.amount,
+        total: r.paymentAmount,
+        reason: r.reason,
+        notifyUrl: this.d.notifyUrls[r.channel],
+      });
+    if (q.state !== 'SUCCEEDED' && q.state !== 'FAILED') return false;
+    return (await this.d.store.applyRefundResult(tenantId, { outRefundNo: r.outRefundNo, state: q.state, channelRefundNo: q.channelRefundNo })) === 'APPLIED';
   }
 
   /**

@@ -1,5 +1,8 @@
 import type { StatementLine } from './channel';
 import type { Discrepancy, LocalStatementView } from './ports';
+
+type LocalPayment = LocalStatementView['payments'][number];
+type LocalRefund = LocalStatementView['refunds'][number];
 import { shanghaiDayRange } from './time';
 
 /**
@@ -19,27 +22,9 @@ export function reconcile(date: string, lines: StatementLine[], local: LocalStat
   const out: Discrepancy[] = [];
   let matched = 0;
   for (const l of lines) {
-    if (l.kind === 'PAYMENT') {
-      seenPayments.add(l.outTradeNo);
-      const p = payments.get(l.outTradeNo);
-      const base = { outTradeNo: l.outTradeNo, outRefundNo: null, refundId: null, channelAmount: l.amount, channelState: 'SUCCEEDED' };
-      if (!p) out.push({ ...base, kind: 'MISSING_LOCALLY', paymentId: null, localAmount: null, localState: null });
-      else if (p.amount !== l.amount) out.push({ ...base, kind: 'AMOUNT_MISMATCH', paymentId: p.id, localAmount: p.amount, localState: p.state });
-      else if (p.state !== 'SUCCEEDED') out.push({ ...base, kind: 'STATUS_MISMATCH', paymentId: p.id, localAmount: p.amount, localState: p.state });
-      else matched++;
-    } else {
-      const key = l.outRefundNo ?? '';
-      seenRefunds.add(key);
-      const r = refunds.get(key);
-      const base = { outTradeNo: l.outTradeNo, outRefundNo: key, channelAmount: l.amount, channelState: 'SUCCEEDED' };
-      if (!r)
-        out.push({ ...base, kind: 'MISSING_LOCALLY', paymentId: payments.get(l.outTradeNo)?.id ?? null, refundId: null, localAmount: null, localState: null });
-      else if (r.amount !== l.amount)
-        out.push({ ...base, kind: 'AMOUNT_MISMATCH', paymentId: r.paymentId, refundId: r.id, localAmount: r.amount, localState: r.state });
-      else if (r.state !== 'SUCCEEDED')
-        out.push({ ...base, kind: 'STATUS_MISMATCH', paymentId: r.paymentId, refundId: r.id, localAmount: r.amount, localState: r.state });
-      else matched++;
-    }
+    const d = l.kind === 'PAYMENT' ? paymentLine(l, payments, seenPayments) : refundLine(l, payments, refunds, seenRefunds);
+    if (d) out.push(d);
+    else matched++;
   }
   for (const p of local.payments) {
     if (p.state === 'SUCCEEDED' && inDay(p.paidAt) && !seenPayments.has(p.outTradeNo)) {
@@ -72,4 +57,33 @@ export function reconcile(date: string, lines: StatementLine[], local: LocalStat
     }
   }
   return { matched, discrepancies: out };
+}
+
+/** How a local record disagrees with a channel line, or null when they match. */
+function verdict(local: { amount: StatementLine['amount']; state: string } | undefined, line: StatementLine): Discrepancy['kind'] | null {
+  if (!local) return 'MISSING_LOCALLY';
+  if (local.amount !== line.amount) return 'AMOUNT_MISMATCH';
+  if (local.state !== 'SUCCEEDED') return 'STATUS_MISMATCH';
+  return null;
+}
+
+function paymentLine(l: StatementLine, payments: Map<string, LocalPayment>, seen: Set<string>): Discrepancy | null {
+  seen.add(l.outTradeNo);
+  const p = payments.get(l.outTradeNo);
+  const kind = verdict(p, l);
+  if (!kind) return null;
+  const base = { kind, outTradeNo: l.outTradeNo, outRefundNo: null, refundId: null, channelAmount: l.amount, channelState: 'SUCCEEDED' };
+  if (!p) return { ...base, paymentId: null, localAmount: null, localState: null };
+  return { ...base, paymentId: p.id, localAmount: p.amount, localState: p.state };
+}
+
+function refundLine(l: StatementLine, payments: Map<string, LocalPayment>, refunds: Map<string, LocalRefund>, seen: Set<string>): Discrepancy | null {
+  const key = l.outRefundNo ?? '';
+  seen.add(key);
+  const r = refunds.get(key);
+  const kind = verdict(r, l);
+  if (!kind) return null;
+  const base = { kind, outTradeNo: l.outTradeNo, outRefundNo: key, channelAmount: l.amount, channelState: 'SUCCEEDED' };
+  if (!r) return { ...base, paymentId: payments.get(l.outTradeNo)?.id ?? null, refundId: null, localAmount: null, localState: null };
+  return { ...base, paymentId: r.paymentId, refundId: r.id, localAmount: r.amount, localState: r.state };
 }

@@ -94,6 +94,18 @@ interface Reading {
 }
 
 function readingsOf(u: SessionUsage): Reading[] {
+  const { start, stop } = sessionSpan(u);
+  const samples = u.meterSamples;
+  if (samples && samples.length > 0) {
+    if (u.energyWh !== undefined) throw new PricingInputError('give either energyWh or meterSamples, not both', 'energyWh');
+    return readingsFromSamples(samples, start, stop);
+  }
+  if (u.energyWh === undefined) throw new PricingInputError('give energyWh or meterSamples', 'energyWh');
+  if (u.energyWh.sign() < 0) throw new PricingInputError('energyWh must not be negative', 'energyWh');
+  return [{ from: start, to: stop, energyWh: u.energyWh }];
+}
+
+function sessionSpan(u: SessionUsage): { start: number; stop: number } {
   const start = u.startedAt.getTime();
   const stop = u.stoppedAt.getTime();
   if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new PricingInputError('startedAt and stoppedAt must be valid instants');
@@ -101,27 +113,24 @@ function readingsOf(u: SessionUsage): Reading[] {
     throw new PricingInputError(`stoppedAt (${u.stoppedAt.toISOString()}) must be after startedAt (${u.startedAt.toISOString()})`, 'stoppedAt');
   if (start < EARLIEST) throw new PricingInputError('sessions before 2000-01-01 cannot be priced', 'startedAt');
   if (stop - start > MAX_SESSION_MS) throw new PricingInputError('a session longer than 31 days cannot be priced in one call', 'stoppedAt');
-  const samples = u.meterSamples;
-  if (samples && samples.length > 0) {
-    if (u.energyWh !== undefined) throw new PricingInputError('give either energyWh or meterSamples, not both', 'energyWh');
-    if (samples.length < 2) throw new PricingInputError('meterSamples needs at least two readings (start and stop)', 'meterSamples');
-    const out: Reading[] = [];
-    for (let i = 0; i < samples.length; i++) {
-      const s = samples[i];
-      const t = s.at.getTime();
-      if (!Number.isFinite(t) || t < start || t > stop) throw new PricingInputError(`meter sample ${i + 1} is outside the session`, `meterSamples[${i}]`);
-      if (i === 0) continue;
-      const prev = samples[i - 1];
-      if (t <= prev.at.getTime()) throw new PricingInputError(`meter sample ${i + 1} is not later than sample ${i}`, `meterSamples[${i}]`);
-      const e = s.meterWh.sub(prev.meterWh);
-      if (e.sign() < 0) throw new PricingInputError(`meter sample ${i + 1} reads less than sample ${i}: a meter only counts up`, `meterSamples[${i}]`);
-      out.push({ from: prev.at.getTime(), to: t, energyWh: e });
-    }
-    return out;
+  return { start, stop };
+}
+
+function readingsFromSamples(samples: NonNullable<SessionUsage['meterSamples']>, start: number, stop: number): Reading[] {
+  if (samples.length < 2) throw new PricingInputError('meterSamples needs at least two readings (start and stop)', 'meterSamples');
+  const out: Reading[] = [];
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i];
+    const t = s.at.getTime();
+    if (!Number.isFinite(t) || t < start || t > stop) throw new PricingInputError(`meter sample ${i + 1} is outside the session`, `meterSamples[${i}]`);
+    if (i === 0) continue;
+    const prev = samples[i - 1];
+    if (t <= prev.at.getTime()) throw new PricingInputError(`meter sample ${i + 1} is not later than sample ${i}`, `meterSamples[${i}]`);
+    const e = s.meterWh.sub(prev.meterWh);
+    if (e.sign() < 0) throw new PricingInputError(`meter sample ${i + 1} reads less than sample ${i}: a meter only counts up`, `meterSamples[${i}]`);
+    out.push({ from: prev.at.getTime(), to: t, energyWh: e });
   }
-  if (u.energyWh === undefined) throw new PricingInputError('give energyWh or meterSamples', 'energyWh');
-  if (u.energyWh.sign() < 0) throw new PricingInputError('energyWh must not be negative', 'energyWh');
-  return [{ from: start, to: stop, energyWh: u.energyWh }];
+  return out;
 }
 
 const tables = new WeakMap<PlanVersion, Int16Array>();

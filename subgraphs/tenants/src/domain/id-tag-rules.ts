@@ -112,7 +112,6 @@ export function parseCsvRecords(text: string): string[][] | null {
   let record: string[] = [];
   let field = '';
   let i = 0;
-  let quoted = false;
   let wasQuoted = false;
   const endField = () => {
     record.push(wasQuoted ? field : field.trim());
@@ -121,28 +120,12 @@ export function parseCsvRecords(text: string): string[][] | null {
   };
   while (i < text.length) {
     const c = text[i];
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-        i++;
-        // After a closing quote only a separator, a line end or the end may follow.
-        if (i < text.length && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') return null;
-        continue;
-      }
-      field += c;
-      i++;
-      continue;
-    }
     if (c === '"' && field.trim() === '') {
-      quoted = true;
+      const q = quotedField(text, i);
+      if (!q) return null;
+      field = q.field;
       wasQuoted = true;
-      field = '';
-      i++;
+      i = q.end;
     } else if (c === ',') {
       endField();
       i++;
@@ -156,7 +139,6 @@ export function parseCsvRecords(text: string): string[][] | null {
       i++;
     }
   }
-  if (quoted) return null;
   if (field !== '' || wasQuoted || record.length) {
     endField();
     records.push(record);
@@ -164,6 +146,31 @@ export function parseCsvRecords(text: string): string[][] | null {
   // Blank lines carry nothing.
   return records.filter((r) => !(r.length === 1 && r[0] === ''));
 }
+
+/**
+ * The quoted field whose opening quote is at text[open]: its content and the index after
+ * its closing quote; null when the quote is never closed or text follows the closing quote.
+ */
+function quotedField(text: string, open: number): { field: string; end: number } | null {
+  let field = '';
+  let i = open + 1;
+  while (i < text.length) {
+    if (text[i] !== '"') {
+      field += text[i];
+      i++;
+    } else if (text[i + 1] === '"') {
+      field += '"';
+      i += 2;
+    } else {
+      const end = i + 1;
+      // After a closing quote only a separator, a line end or the end may follow.
+      return end >= text.length || FIELD_ENDS.has(text[end]) ? { field, end } : null;
+    }
+  }
+  return null;
+}
+
+const FIELD_ENDS = new Set([',', '\n', '\r']);
 
 /**
  * An import in CSV: a header line naming the columns (`value` required;
@@ -232,31 +239,45 @@ export function validateImportRows(input: readonly ImportRowInput[]): { rows: Im
       errors.push({ code: UserErrorCodes.DUPLICATE, field: at('value'), message: `Also in rows[${first}] (tags compare regardless of case)` });
     else seen.set(idTagKey(value), i);
     const row: ImportRow = { value };
-    if (r.status !== undefined) {
-      const status = (r.status ?? 'ACCEPTED').trim().toUpperCase();
-      if (!(ID_TAG_STATUSES as readonly string[]).includes(status))
-        errors.push({ code: UserErrorCodes.INVALID_INPUT, field: at('status'), message: `Status is one of ${ID_TAG_STATUSES.join(', ')}` });
-      row.status = status as IdTagStatus;
-    }
-    if (r.expiresAt !== undefined) row.expiresAt = null;
-    if (r.expiresAt) {
-      const s = r.expiresAt.trim();
-      if (!ISO_ZONED.test(s) || Number.isNaN(Date.parse(s)))
-        errors.push({ code: UserErrorCodes.INVALID_INPUT, field: at('expiresAt'), message: 'An ISO-8601 time with its zone, e.g. 2027-01-31T23:59:59Z' });
-      else row.expiresAt = new Date(s);
-    }
-    if (r.parentIdTag !== undefined) {
-      row.parentIdTag = r.parentIdTag?.trim() || null;
-      if (row.parentIdTag) errors.push(...checkIdTag(row.parentIdTag, at('parentIdTag')));
-    }
-    if (r.userId !== undefined) {
-      row.userId = r.userId?.trim().toLowerCase() || null;
-      if (row.userId && !isUuid(row.userId)) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: at('userId'), message: 'A user id (UUID)' });
-    }
+    for (const check of ROW_FIELD_CHECKS) errors.push(...check(r, row, at));
     rows.push(row);
   });
   return { rows, errors };
 }
+
+// One check per optional column: each fills its field of the row and says what is wrong with it.
+function checkStatus(r: ImportRowInput, row: ImportRow, at: (f: string) => string): UserError[] {
+  if (r.status === undefined) return [];
+  const status = (r.status ?? 'ACCEPTED').trim().toUpperCase();
+  row.status = status as IdTagStatus;
+  if ((ID_TAG_STATUSES as readonly string[]).includes(status)) return [];
+  return [{ code: UserErrorCodes.INVALID_INPUT, field: at('status'), message: `Status is one of ${ID_TAG_STATUSES.join(', ')}` }];
+}
+
+function checkExpiresAt(r: ImportRowInput, row: ImportRow, at: (f: string) => string): UserError[] {
+  if (r.expiresAt !== undefined) row.expiresAt = null;
+  if (!r.expiresAt) return [];
+  const s = r.expiresAt.trim();
+  if (!ISO_ZONED.test(s) || Number.isNaN(Date.parse(s)))
+    return [{ code: UserErrorCodes.INVALID_INPUT, field: at('expiresAt'), message: 'An ISO-8601 time with its zone, e.g. 2027-01-31T23:59:59Z' }];
+  row.expiresAt = new Date(s);
+  return [];
+}
+
+function checkParentIdTag(r: ImportRowInput, row: ImportRow, at: (f: string) => string): UserError[] {
+  if (r.parentIdTag === undefined) return [];
+  row.parentIdTag = r.parentIdTag?.trim() || null;
+  return row.parentIdTag ? checkIdTag(row.parentIdTag, at('parentIdTag')) : [];
+}
+
+function checkUserId(r: ImportRowInput, row: ImportRow, at: (f: string) => string): UserError[] {
+  if (r.userId === undefined) return [];
+  row.userId = r.userId?.trim().toLowerCase() || null;
+  if (row.userId && !isUuid(row.userId)) return [{ code: UserErrorCodes.INVALID_INPUT, field: at('userId'), message: 'A user id (UUID)' }];
+  return [];
+}
+
+const ROW_FIELD_CHECKS = [checkStatus, checkExpiresAt, checkParentIdTag, checkUserId] as const;
 
 const csvField = (v: string): string => (/[",\r\n]/.test(v) || v !== v.trim() ? `"${v.replace(/"/g, '""')}"` : v);
 

@@ -213,11 +213,7 @@ export class IdTagService {
     return this.store.inTenant(actor.tenantId, meta, async (tx) => {
       const wanted = [...new Set(rows.flatMap((r) => (r.userId ? [r.userId] : [])))];
       const known = new Set(wanted.length ? await tx.userIds(wanted) : []);
-      const userErrors: UserError[] = [];
-      rows.forEach((r, i) => {
-        if (r.userId && !known.has(r.userId))
-          userErrors.push({ code: UserErrorCodes.NOT_FOUND, field: `rows[${i}].userId`, message: 'Not a user of this tenant' });
-      });
+      const userErrors = unknownUserErrors(rows, known);
       if (userErrors.length) return failAll<ImportResult>(userErrors);
       const existing = new Map((await tx.lockTags(rows.map((r) => r.value))).map((t) => [idTagKey(t.value), t]));
       const by = { actorUserId: actorUserId(actor), actorTenantId: actor.tenantId };
@@ -225,13 +221,7 @@ export class IdTagService {
       const result: ImportResult = { created: 0, updated: 0, unchanged: 0 };
       for (const given of rows) {
         const before = existing.get(idTagKey(given.value));
-        const r: IdTagFields = {
-          value: given.value,
-          status: given.status ?? before?.status ?? 'ACCEPTED',
-          expiresAt: given.expiresAt !== undefined ? given.expiresAt : (before?.expiresAt ?? null),
-          parentIdTag: given.parentIdTag !== undefined ? given.parentIdTag : (before?.parentIdTag ?? null),
-          userId: given.userId !== undefined ? given.userId : (before?.userId ?? null),
-        };
+        const r = mergedFields(given, before);
         if (before && same(before, r)) {
           result.unchanged++;
           continue;
@@ -338,3 +328,22 @@ export class IdTagService {
 }
 
 const isIdTag = (v: string): boolean => checkIdTag(v, 'idTag').length === 0;
+
+/** A column the import doesn't name keeps what the registered tag holds. */
+function mergedFields(given: ImportRow, before: IdTagRecord | undefined): IdTagFields {
+  return {
+    value: given.value,
+    status: given.status ?? before?.status ?? 'ACCEPTED',
+    expiresAt: given.expiresAt !== undefined ? given.expiresAt : (before?.expiresAt ?? null),
+    parentIdTag: given.parentIdTag !== undefined ? given.parentIdTag : (before?.parentIdTag ?? null),
+    userId: given.userId !== undefined ? given.userId : (before?.userId ?? null),
+  };
+}
+
+function unknownUserErrors(rows: readonly ImportRow[], known: ReadonlySet<string>): UserError[] {
+  const errors: UserError[] = [];
+  rows.forEach((r, i) => {
+    if (r.userId && !known.has(r.userId)) errors.push({ code: UserErrorCodes.NOT_FOUND, field: `rows[${i}].userId`, message: 'Not a user of this tenant' });
+  });
+  return errors;
+}
