@@ -1,6 +1,20 @@
 import { createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import { Fault, fenToYuan, Notifier, readRaw, sandboxServer, SandboxServer, send, sendJson, shanghaiDate, shanghaiDateTime, yuanToFen } from './common';
+import {
+  Fault,
+  fenToYuan,
+  Notifier,
+  readRaw,
+  sandboxServer,
+  SandboxServer,
+  send,
+  sendJson,
+  tradeControl,
+  TradeControlBody,
+  shanghaiDate,
+  shanghaiDateTime,
+  yuanToFen,
+} from './common';
 
 /**
  * Alipay's documented notification retry schedule: after the first attempt, again
@@ -453,22 +467,11 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
     return sendJson(res, 200, { out_trade_no: t.outTradeNo, trade_no: t.tradeNo });
   }
 
-  /** The sandbox's own trade controls; false when the request is none of them. */
-  async function tradeControl(req: http.IncomingMessage, res: http.ServerResponse, no: string, action: string | undefined): Promise<boolean> {
-    try {
-      if (!action && req.method === 'GET') {
-        sendJson(res, 200, getTrade(no));
-        return true;
-      }
-      if (!action || req.method !== 'POST') return false;
-      const body = JSON.parse((await readRaw(req)) || '{}') as { notify?: boolean; notifyAmountFen?: number };
-      const t = action === 'pay' ? api.pay(no, body) : action === 'renotify' ? (sandbox.renotify(no), getTrade(no)) : api.close(no);
-      sendJson(res, 200, t);
-    } catch (e) {
-      sendJson(res, (e as { status?: number }).status ?? 500, { error: (e as Error).message });
-    }
-    return true;
-  }
+  const tradeControls = {
+    get: getTrade,
+    act: (no: string, action: string, body: TradeControlBody) =>
+      action === 'pay' ? api.pay(no, body) : action === 'renotify' ? (sandbox.renotify(no), getTrade(no)) : api.close(no),
+  };
 
   async function sandboxControl(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
     const bm = /^\/sandbox\/bills\/alipay\/([0-9a-f]+)\.csv$/.exec(path);
@@ -483,7 +486,7 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
       return sendJson(res, 200, { fault });
     }
     const cm = /^\/sandbox\/trades\/([0-9A-Za-z_\-]+)(?:\/(pay|fail|close|renotify))?$/.exec(path);
-    if (cm && (await tradeControl(req, res, cm[1], cm[2]))) return;
+    if (cm && (await tradeControl(req, res, cm[1], cm[2], tradeControls))) return;
     return send(res, 404, 'not found');
   }
 
