@@ -1,6 +1,20 @@
 import { createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import { Fault, fenToYuan, Notifier, readRaw, sandboxServer, SandboxServer, send, sendJson, shanghaiDate, shanghaiDateTime, yuanToFen } from './common';
+import {
+  Fault,
+  fenToYuan,
+  Notifier,
+  readRaw,
+  sandboxServer,
+  SandboxServer,
+  send,
+  sendJson,
+  tradeControl,
+  TradeControlBody,
+  shanghaiDate,
+  shanghaiDateTime,
+  yuanToFen,
+} from './common';
 
 /**
  * Alipay's documented notification retry schedule: after the first attempt, again
@@ -231,109 +245,123 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
     return t.refunds.reduce((s, r) => s + r.amountFen, 0);
   }
 
+  type Biz = Record<string, unknown>;
+  const ok = { code: '10000', msg: 'Success' };
+  const notExist = () => bizError('40004', 'Business Failed', 'ACQ.TRADE_NOT_EXIST', '交易不存在');
+  const statusError = () => bizError('40004', 'Business Failed', 'ACQ.TRADE_STATUS_ERROR', '交易状态不合法');
+  const tradeOf = (biz: Biz) => trades.get(String(biz.out_trade_no ?? ''));
+
+  function precreate(p: Params, biz: Biz): Record<string, unknown> {
+    const t = createTrade(p, biz, 'QR');
+    if ('error' in t) return t.error;
+    return { ...ok, out_trade_no: t.outTradeNo, qr_code: `https://qr.alipay.com/sbx${t.tradeNo.slice(-12)}` };
+  }
+
+  function query(_p: Params, biz: Biz): Record<string, unknown> {
+    const t = tradeOf(biz);
+    if (!t) return notExist();
+    return {
+      ...ok,
+      trade_no: t.tradeNo,
+      out_trade_no: t.outTradeNo,
+      trade_status: t.status,
+      total_amount: fenToYuan(t.totalFen),
+      ...(t.paidAt ? { send_pay_date: shanghaiDateTime(t.paidAt), buyer_pay_amount: fenToYuan(t.totalFen), receipt_amount: fenToYuan(t.totalFen) } : {}),
+    };
+  }
+
+  function closeTrade(_p: Params, biz: Biz): Record<string, unknown> {
+    const t = tradeOf(biz);
+    if (!t) return notExist();
+    if (t.status !== 'WAIT_BUYER_PAY') return statusError();
+    api.close(t.outTradeNo);
+    return { ...ok, trade_no: t.tradeNo, out_trade_no: t.outTradeNo };
+  }
+
+  /** A new refund recorded on the trade, or the error that refuses it. */
+  function addRefund(t: AlipayTrade, requestNo: string, amountFen: number): Record<string, unknown> | null {
+    if (t.status !== 'TRADE_SUCCESS') return statusError();
+    if (refundedFen(t) + amountFen > t.totalFen) return bizError('40004', 'Business Failed', 'ACQ.REFUND_AMT_NOT_EQUAL_TOTAL', '退款金额超限');
+    t.refunds.push({ outRequestNo: requestNo, amountFen, at: now() });
+    // fully refunded: Alipay closes the trade and says so asynchronously
+    if (refundedFen(t) === t.totalFen) {
+      t.status = 'TRADE_CLOSED';
+      t.closedAt = now();
+      notify(t);
+    }
+    return null;
+  }
+
+  function refund(_p: Params, biz: Biz): Record<string, unknown> {
+    const t = tradeOf(biz);
+    if (!t) return notExist();
+    const amountFen = yuanToFen(String(biz.refund_amount ?? ''));
+    const requestNo = String(biz.out_request_no ?? t.outTradeNo);
+    if (amountFen === null || amountFen <= 0) return bizError('40004', 'Business Failed', 'ACQ.INVALID_PARAMETER', '参数无效');
+    const prior = t.refunds.find((r) => r.outRequestNo === requestNo);
+    if (prior && prior.amountFen !== amountFen) return bizError('40004', 'Business Failed', 'ACQ.CONTEXT_INCONSISTENT', '退款信息不一致');
+    const refused = prior ? null : addRefund(t, requestNo, amountFen);
+    if (refused) return refused;
+    // refund_fee is the trade's cumulative refunded amount
+    return {
+      ...ok,
+      trade_no: t.tradeNo,
+      out_trade_no: t.outTradeNo,
+      fund_change: prior ? 'N' : 'Y',
+      refund_fee: fenToYuan(refundedFen(t)),
+      gmt_refund_pay: shanghaiDateTime(now()),
+    };
+  }
+
+  function refundQuery(_p: Params, biz: Biz): Record<string, unknown> {
+    const t = tradeOf(biz);
+    if (!t) return notExist();
+    const r = t.refunds.find((x) => x.outRequestNo === String(biz.out_request_no ?? ''));
+    // a refund that does not exist answers success with no refund amount (documented behaviour)
+    if (!r) return { ...ok, out_trade_no: t.outTradeNo, trade_no: t.tradeNo };
+    return {
+      ...ok,
+      out_trade_no: t.outTradeNo,
+      trade_no: t.tradeNo,
+      out_request_no: r.outRequestNo,
+      refund_amount: fenToYuan(r.amountFen),
+      total_amount: fenToYuan(t.totalFen),
+      refund_status: 'REFUND_SUCCESS',
+    };
+  }
+
+  function billDownloadUrl(_p: Params, biz: Biz): Record<string, unknown> {
+    const date = String(biz.bill_date ?? '');
+    if (biz.bill_type !== 'trade' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return bizError('40004', 'Business Failed', 'isp.bill_not_exist', '账单不存在');
+    const token = randomBytes(8).toString('hex');
+    bills.set(token, date);
+    return { ...ok, bill_download_url: `${base()}/sandbox/bills/alipay/${token}.csv` };
+  }
+
+  const methods = new Map<string, (p: Params, biz: Biz) => Record<string, unknown>>([
+    ['alipay.trade.precreate', precreate],
+    ['alipay.trade.query', query],
+    ['alipay.trade.close', closeTrade],
+    ['alipay.trade.refund', refund],
+    ['alipay.trade.fastpay.refund.query', refundQuery],
+    ['alipay.data.dataservice.bill.downloadurl.query', billDownloadUrl],
+  ]);
+
   function gateway(p: Params, res: http.ServerResponse): void {
     const method = p.method ?? '';
     if (!verifyRequest(p)) {
       rejected++;
       return respond(res, method || 'error', bizError('40002', 'Invalid Arguments', 'isv.invalid-signature', '验签出错'));
     }
-    let biz: Record<string, unknown>;
+    let biz: Biz;
     try {
-      biz = JSON.parse(p.biz_content ?? '{}') as Record<string, unknown>;
+      biz = JSON.parse(p.biz_content ?? '{}') as Biz;
     } catch {
       return respond(res, method, bizError('40002', 'Invalid Arguments', 'isv.invalid-parameter', 'biz_content 不是 JSON'));
     }
-    const ok = { code: '10000', msg: 'Success' };
-    const tradeOf = () => trades.get(String(biz.out_trade_no ?? ''));
-    const notExist = bizError('40004', 'Business Failed', 'ACQ.TRADE_NOT_EXIST', '交易不存在');
-    switch (method) {
-      case 'alipay.trade.precreate': {
-        const t = createTrade(p, biz, 'QR');
-        if ('error' in t) return respond(res, method, t.error);
-        return respond(res, method, { ...ok, out_trade_no: t.outTradeNo, qr_code: `https://qr.alipay.com/sbx${t.tradeNo.slice(-12)}` });
-      }
-      case 'alipay.trade.query': {
-        const t = tradeOf();
-        if (!t) return respond(res, method, notExist);
-        return respond(res, method, {
-          ...ok,
-          trade_no: t.tradeNo,
-          out_trade_no: t.outTradeNo,
-          trade_status: t.status,
-          total_amount: fenToYuan(t.totalFen),
-          ...(t.paidAt ? { send_pay_date: shanghaiDateTime(t.paidAt), buyer_pay_amount: fenToYuan(t.totalFen), receipt_amount: fenToYuan(t.totalFen) } : {}),
-        });
-      }
-      case 'alipay.trade.close': {
-        const t = tradeOf();
-        if (!t) return respond(res, method, notExist);
-        if (t.status !== 'WAIT_BUYER_PAY') return respond(res, method, bizError('40004', 'Business Failed', 'ACQ.TRADE_STATUS_ERROR', '交易状态不合法'));
-        api.close(t.outTradeNo);
-        return respond(res, method, { ...ok, trade_no: t.tradeNo, out_trade_no: t.outTradeNo });
-      }
-      case 'alipay.trade.refund': {
-        const t = tradeOf();
-        if (!t) return respond(res, method, notExist);
-        const amountFen = yuanToFen(String(biz.refund_amount ?? ''));
-        const requestNo = String(biz.out_request_no ?? t.outTradeNo);
-        if (amountFen === null || amountFen <= 0) return respond(res, method, bizError('40004', 'Business Failed', 'ACQ.INVALID_PARAMETER', '参数无效'));
-        const prior = t.refunds.find((r) => r.outRequestNo === requestNo);
-        if (!prior) {
-          if (t.status !== 'TRADE_SUCCESS') return respond(res, method, bizError('40004', 'Business Failed', 'ACQ.TRADE_STATUS_ERROR', '交易状态不合法'));
-          if (refundedFen(t) + amountFen > t.totalFen)
-            return respond(res, method, bizError('40004', 'Business Failed', 'ACQ.REFUND_AMT_NOT_EQUAL_TOTAL', '退款金额超限'));
-          t.refunds.push({ outRequestNo: requestNo, amountFen, at: now() });
-          // fully refunded: Alipay closes the trade and says so asynchronously
-          if (refundedFen(t) === t.totalFen) {
-            t.status = 'TRADE_CLOSED';
-            t.closedAt = now();
-            notify(t);
-          }
-        } else if (prior.amountFen !== amountFen) {
-          return respond(res, method, bizError('40004', 'Business Failed', 'ACQ.CONTEXT_INCONSISTENT', '退款信息不一致'));
-        }
-        // refund_fee is the trade's cumulative refunded amount
-        return respond(res, method, {
-          ...ok,
-          trade_no: t.tradeNo,
-          out_trade_no: t.outTradeNo,
-          fund_change: prior ? 'N' : 'Y',
-          refund_fee: fenToYuan(refundedFen(t)),
-          gmt_refund_pay: shanghaiDateTime(now()),
-        });
-      }
-      case 'alipay.trade.fastpay.refund.query': {
-        const t = tradeOf();
-        if (!t) return respond(res, method, notExist);
-        const r = t.refunds.find((x) => x.outRequestNo === String(biz.out_request_no ?? ''));
-        // a refund that does not exist answers success with no refund amount (documented behaviour)
-        return respond(
-          res,
-          method,
-          r
-            ? {
-                ...ok,
-                out_trade_no: t.outTradeNo,
-                trade_no: t.tradeNo,
-                out_request_no: r.outRequestNo,
-                refund_amount: fenToYuan(r.amountFen),
-                total_amount: fenToYuan(t.totalFen),
-                refund_status: 'REFUND_SUCCESS',
-              }
-            : { ...ok, out_trade_no: t.outTradeNo, trade_no: t.tradeNo },
-        );
-      }
-      case 'alipay.data.dataservice.bill.downloadurl.query': {
-        const date = String(biz.bill_date ?? '');
-        if (biz.bill_type !== 'trade' || !/^\d{4}-\d{2}-\d{2}$/.test(date))
-          return respond(res, method, bizError('40004', 'Business Failed', 'isp.bill_not_exist', '账单不存在'));
-        const token = randomBytes(8).toString('hex');
-        bills.set(token, date);
-        return respond(res, method, { ...ok, bill_download_url: `${base()}/sandbox/bills/alipay/${token}.csv` });
-      }
-      default:
-        return respond(res, method || 'error', bizError('40004', 'Business Failed', 'isv.invalid-method', '不存在的方法名'));
-    }
+    const handler = methods.get(method);
+    if (!handler) return respond(res, method || 'error', bizError('40004', 'Business Failed', 'isv.invalid-method', '不存在的方法名'));
+    return respond(res, method, handler(p, biz));
   }
 
   const bills = new Map<string, string>();
@@ -427,50 +455,53 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
     ].join('\r\n');
   }
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sandbox');
-    const path = url.pathname;
-    if (fault === 'hang' && !path.startsWith('/sandbox/')) return; // never answers: the caller's timeout must fire
-    if (fault === 'http500' && !path.startsWith('/sandbox/')) return send(res, 502, 'Bad Gateway');
-    if (path === '/gateway.do' && req.method === 'POST') {
-      const raw = await readRaw(req);
-      const p: Params = Object.fromEntries([...url.searchParams.entries(), ...new URLSearchParams(raw).entries()]);
-      return gateway(p, res);
+  async function appPay(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // what the Alipay app does with the order string the merchant's server signed
+    const p = Object.fromEntries(new URLSearchParams(await readRaw(req)).entries());
+    if (!verifyRequest(p) || p.method !== 'alipay.trade.app.pay') {
+      rejected++;
+      return sendJson(res, 400, { code: 'isv.invalid-signature' });
     }
+    const t = createTrade(p, JSON.parse(p.biz_content ?? '{}') as Record<string, unknown>, 'APP');
+    if ('error' in t) return sendJson(res, 400, t.error);
+    return sendJson(res, 200, { out_trade_no: t.outTradeNo, trade_no: t.tradeNo });
+  }
+
+  const tradeControls = {
+    get: getTrade,
+    act: (no: string, action: string, body: TradeControlBody) =>
+      action === 'pay' ? api.pay(no, body) : action === 'renotify' ? (sandbox.renotify(no), getTrade(no)) : api.close(no),
+  };
+
+  async function sandboxControl(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
     const bm = /^\/sandbox\/bills\/alipay\/([0-9a-f]+)\.csv$/.exec(path);
     if (bm && req.method === 'GET') {
       const date = bills.get(bm[1]);
       if (!date) return send(res, 404, 'not found');
       return send(res, 200, bill(date), { 'content-type': 'text/csv; charset=utf-8' });
     }
-    if (path === '/sandbox/app-pay' && req.method === 'POST') {
-      // what the Alipay app does with the order string the merchant's server signed
-      const p = Object.fromEntries(new URLSearchParams(await readRaw(req)).entries());
-      if (!verifyRequest(p) || p.method !== 'alipay.trade.app.pay') {
-        rejected++;
-        return sendJson(res, 400, { code: 'isv.invalid-signature' });
-      }
-      const t = createTrade(p, JSON.parse(p.biz_content ?? '{}') as Record<string, unknown>, 'APP');
-      if ('error' in t) return sendJson(res, 400, t.error);
-      return sendJson(res, 200, { out_trade_no: t.outTradeNo, trade_no: t.tradeNo });
-    }
+    if (path === '/sandbox/app-pay' && req.method === 'POST') return appPay(req, res);
     if (path === '/sandbox/fault' && req.method === 'POST') {
       fault = (JSON.parse((await readRaw(req)) || '{}') as { mode?: Fault }).mode ?? 'none';
       return sendJson(res, 200, { fault });
     }
     const cm = /^\/sandbox\/trades\/([0-9A-Za-z_\-]+)(?:\/(pay|fail|close|renotify))?$/.exec(path);
-    if (cm) {
-      try {
-        if (!cm[2] && req.method === 'GET') return sendJson(res, 200, getTrade(cm[1]));
-        if (cm[2] && req.method === 'POST') {
-          const body = JSON.parse((await readRaw(req)) || '{}') as { notify?: boolean; notifyAmountFen?: number };
-          const t = cm[2] === 'pay' ? api.pay(cm[1], body) : cm[2] === 'renotify' ? (sandbox.renotify(cm[1]), getTrade(cm[1])) : api.close(cm[1]);
-          return sendJson(res, 200, t);
-        }
-      } catch (e) {
-        return sendJson(res, (e as { status?: number }).status ?? 500, { error: (e as Error).message });
-      }
+    if (cm && (await tradeControl(req, res, cm[1], cm[2], tradeControls))) return;
+    return send(res, 404, 'not found');
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const path = url.pathname;
+    const control = path.startsWith('/sandbox/');
+    if (fault === 'hang' && !control) return; // never answers: the caller's timeout must fire
+    if (fault === 'http500' && !control) return send(res, 502, 'Bad Gateway');
+    if (path === '/gateway.do' && req.method === 'POST') {
+      const raw = await readRaw(req);
+      const p: Params = Object.fromEntries([...url.searchParams.entries(), ...new URLSearchParams(raw).entries()]);
+      return gateway(p, res);
     }
+    if (control) return sandboxControl(req, res, path);
     return send(res, 404, 'not found');
   }
 

@@ -37,6 +37,38 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
   send(res, status, JSON.stringify(body), { 'content-type': 'application/json; charset=utf-8', ...headers });
 }
 
+/** What `POST /sandbox/trades/:no/:action` may carry. */
+export interface TradeControlBody {
+  notify?: boolean;
+  notifyAmountFen?: number;
+}
+
+/**
+ * The sandboxes' own trade controls: `GET /sandbox/trades/:no` shows a trade,
+ * `POST /sandbox/trades/:no/:action` acts on it and answers with the trade.
+ * False when the request is neither (the caller answers 404).
+ */
+export async function tradeControl(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  no: string,
+  action: string | undefined,
+  trades: { get(no: string): unknown; act(no: string, action: string, body: TradeControlBody): unknown },
+): Promise<boolean> {
+  try {
+    if (!action && req.method === 'GET') {
+      sendJson(res, 200, trades.get(no));
+      return true;
+    }
+    if (!action || req.method !== 'POST') return false;
+    const body = JSON.parse((await readRaw(req)) || '{}') as TradeControlBody;
+    sendJson(res, 200, trades.act(no, action, body));
+  } catch (e) {
+    sendJson(res, (e as { status?: number }).status ?? 500, { error: (e as Error).message });
+  }
+  return true;
+}
+
 export function sandboxServer(handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>, onStop: () => void): SandboxServer {
   const server = http.createServer((req, res) => {
     handler(req, res).catch((e: unknown) => {

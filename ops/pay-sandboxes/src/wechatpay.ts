@@ -1,6 +1,20 @@
 import { createCipheriv, createHash, createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import { Fault, fenToYuan, Notifier, readRaw, rfc3339Shanghai, sandboxServer, SandboxServer, send, sendJson, shanghaiDate, shanghaiDateTime } from './common';
+import {
+  Fault,
+  fenToYuan,
+  Notifier,
+  readRaw,
+  rfc3339Shanghai,
+  sandboxServer,
+  SandboxServer,
+  send,
+  sendJson,
+  tradeControl,
+  TradeControlBody,
+  shanghaiDate,
+  shanghaiDateTime,
+} from './common';
 
 /**
  * WeChat Pay's documented notification retry schedule: after the first attempt,
@@ -263,6 +277,70 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
     };
   }
 
+  function paymentRow(t: WechatTrade, paidAt: Date, a: number): string[] {
+    return [
+      shanghaiDateTime(paidAt),
+      credentials.appId,
+      credentials.mchId,
+      '0',
+      '',
+      t.transactionId ?? '',
+      t.outTradeNo,
+      t.openId ?? '',
+      t.tradeType,
+      'SUCCESS',
+      'OTHERS',
+      'CNY',
+      fenToYuan(a),
+      '0.00',
+      '0',
+      '0',
+      '0.00',
+      '0.00',
+      '',
+      '',
+      t.description,
+      '',
+      '0.00',
+      '0.60%',
+      fenToYuan(a),
+      '0.00',
+      '',
+    ];
+  }
+
+  function refundRow(t: WechatTrade, r: WechatTrade['refunds'][number], successAt: Date): string[] {
+    return [
+      shanghaiDateTime(successAt),
+      credentials.appId,
+      credentials.mchId,
+      '0',
+      '',
+      t.transactionId ?? '',
+      t.outTradeNo,
+      t.openId ?? '',
+      t.tradeType,
+      'REFUND',
+      'OTHERS',
+      'CNY',
+      '0.00',
+      '0.00',
+      r.refundId,
+      r.outRefundNo,
+      fenToYuan(r.amountFen),
+      '0.00',
+      'ORIGINAL',
+      'SUCCESS',
+      t.description,
+      '',
+      '0.00',
+      '0.60%',
+      '0.00',
+      fenToYuan(r.amountFen),
+      '',
+    ];
+  }
+
   /**
    * The tradebill (bill_type=ALL) of one Asia/Shanghai day as plain text: every
    * field prefixed with a backtick, amounts in yuan, then the summary header and line.
@@ -278,68 +356,12 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
       if (t.paidAt && shanghaiDate(t.paidAt) === date) {
         const a = t.bill?.amountFen ?? t.totalFen;
         total += a;
-        rows.push([
-          shanghaiDateTime(t.paidAt),
-          credentials.appId,
-          credentials.mchId,
-          '0',
-          '',
-          t.transactionId ?? '',
-          t.outTradeNo,
-          t.openId ?? '',
-          t.tradeType,
-          'SUCCESS',
-          'OTHERS',
-          'CNY',
-          fenToYuan(a),
-          '0.00',
-          '0',
-          '0',
-          '0.00',
-          '0.00',
-          '',
-          '',
-          t.description,
-          '',
-          '0.00',
-          '0.60%',
-          fenToYuan(a),
-          '0.00',
-          '',
-        ]);
+        rows.push(paymentRow(t, t.paidAt, a));
       }
       for (const r of t.refunds) {
         if (r.status !== 'SUCCESS' || !r.successAt || shanghaiDate(r.successAt) !== date) continue;
         refunded += r.amountFen;
-        rows.push([
-          shanghaiDateTime(r.successAt),
-          credentials.appId,
-          credentials.mchId,
-          '0',
-          '',
-          t.transactionId ?? '',
-          t.outTradeNo,
-          t.openId ?? '',
-          t.tradeType,
-          'REFUND',
-          'OTHERS',
-          'CNY',
-          '0.00',
-          '0.00',
-          r.refundId,
-          r.outRefundNo,
-          fenToYuan(r.amountFen),
-          '0.00',
-          'ORIGINAL',
-          'SUCCESS',
-          t.description,
-          '',
-          '0.00',
-          '0.60%',
-          '0.00',
-          fenToYuan(r.amountFen),
-          '',
-        ]);
+        rows.push(refundRow(t, r, r.successAt));
       }
     }
     const line = (fields: string[]) => fields.map((f) => `\`${f}`).join(',');
@@ -351,6 +373,174 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
       '',
     ].join('\r\n');
   }
+
+  /** A v3 API call, verified and parsed: `params` are the route pattern's captures. */
+  interface V3Call {
+    res: http.ServerResponse;
+    url: URL;
+    json: Record<string, any>;
+    params: string[];
+  }
+
+  /** Why a transaction order is refused (400 PARAM_ERROR), if it is. */
+  function orderProblem(json: Record<string, any>, type: WechatTrade['tradeType']): string | null {
+    const total = json.amount?.total;
+    if (json.appid !== credentials.appId || json.mchid !== credentials.mchId) return 'appid/mchid mismatch';
+    if (!Number.isInteger(total) || total <= 0 || typeof json.out_trade_no !== 'string' || !/^[0-9A-Za-z_\-|*]{6,32}$/.test(json.out_trade_no))
+      return 'invalid out_trade_no or amount';
+    if (!json.notify_url || typeof json.description !== 'string') return 'notify_url and description are required';
+    if (type === 'JSAPI' && !json.payer?.openid) return 'payer.openid is required for JSAPI';
+    return null;
+  }
+
+  function newTrade(json: Record<string, any>, type: WechatTrade['tradeType']): WechatTrade {
+    return {
+      outTradeNo: json.out_trade_no as string,
+      transactionId: null,
+      prepayId: `wx${shanghaiDateTime(now()).replace(/\D/g, '')}${randomBytes(12).toString('hex')}`.slice(0, 36),
+      tradeType: type,
+      description: json.description as string,
+      totalFen: json.amount.total as number,
+      openId: (json.payer?.openid as string | undefined) ?? null,
+      state: 'NOTPAY',
+      notifyUrl: json.notify_url as string,
+      createdAt: now(),
+      paidAt: null,
+      refunds: [],
+      notifications: [],
+    };
+  }
+
+  function createTransaction({ res, json, params }: V3Call): void {
+    const type = params[0] === 'jsapi' ? 'JSAPI' : 'NATIVE';
+    const problem = orderProblem(json, type);
+    if (problem) return err(res, 400, 'PARAM_ERROR', problem);
+    let t = trades.get(json.out_trade_no as string);
+    if (t) {
+      if (t.totalFen !== json.amount.total || t.tradeType !== type) return err(res, 400, 'INVALID_REQUEST', '201 商户订单号重复');
+      if (t.state === 'SUCCESS') return err(res, 400, 'ORDERPAID', '订单已支付');
+    } else {
+      t = newTrade(json, type);
+      trades.set(t.outTradeNo, t);
+    }
+    return reply(res, 200, type === 'JSAPI' ? { prepay_id: t.prepayId } : { code_url: `weixin://wxpay/bizpayurl?pr=${t.prepayId.slice(-10)}` });
+  }
+
+  function queryTransaction({ res, url, params }: V3Call): void {
+    if (url.searchParams.get('mchid') !== credentials.mchId) return err(res, 400, 'PARAM_ERROR', 'mchid mismatch');
+    const t = trades.get(decodeURIComponent(params[0]));
+    if (!t) return err(res, 404, 'ORDER_NOT_EXIST', '订单不存在');
+    return reply(res, 200, transactionResource(t));
+  }
+
+  function closeTransaction({ res, params }: V3Call): void {
+    const t = trades.get(decodeURIComponent(params[0]));
+    if (!t) return err(res, 404, 'ORDER_NOT_EXIST', '订单不存在');
+    if (t.state === 'SUCCESS') return err(res, 400, 'ORDERPAID', '订单已支付');
+    t.state = 'CLOSED';
+    return reply(res, 204);
+  }
+
+  /** The refund succeeds a moment later, and WeChat Pay says so asynchronously. */
+  function settleRefundLater(t: WechatTrade, outRefundNo: string): void {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      const rr = t.refunds.find((x) => x.outRefundNo === outRefundNo)!;
+      Object.assign(rr, { status: 'SUCCESS', successAt: now() });
+      notify(
+        t,
+        'REFUND.SUCCESS',
+        'refund',
+        {
+          mchid: credentials.mchId,
+          out_trade_no: t.outTradeNo,
+          transaction_id: t.transactionId,
+          out_refund_no: rr.outRefundNo,
+          refund_id: rr.refundId,
+          refund_status: 'SUCCESS',
+          success_time: rfc3339Shanghai(rr.successAt!),
+          user_received_account: '支付用户零钱',
+          amount: { total: t.totalFen, refund: rr.amountFen, payer_total: t.totalFen, payer_refund: rr.amountFen },
+        },
+        rr.notifyUrl,
+      );
+    }, opts.refundDelayMs ?? 200);
+    timer.unref();
+    timers.add(timer);
+  }
+
+  function validRefundRequest(json: Record<string, any>, t: WechatTrade, amount: unknown, outRefundNo: string): amount is number {
+    return Number.isInteger(amount) && (amount as number) > 0 && !!outRefundNo && json.amount?.total === t.totalFen && json.amount?.currency === 'CNY';
+  }
+
+  function createRefund({ res, json }: V3Call): void {
+    const t = trades.get(String(json.out_trade_no ?? ''));
+    if (!t) return err(res, 404, 'RESOURCE_NOT_EXISTS', '订单不存在');
+    const amount: unknown = json.amount?.refund;
+    const outRefundNo = String(json.out_refund_no ?? '');
+    if (!validRefundRequest(json, t, amount, outRefundNo)) return err(res, 400, 'PARAM_ERROR', 'invalid refund amount');
+    const prior = t.refunds.find((r) => r.outRefundNo === outRefundNo);
+    if (prior) {
+      if (prior.amountFen !== amount) return err(res, 400, 'INVALID_REQUEST', '退款单号重复且金额不一致');
+      return reply(res, 200, refundView(t, prior));
+    }
+    if (t.state !== 'SUCCESS' && t.state !== 'REFUND') return err(res, 400, 'INVALID_REQUEST', '订单状态不允许退款');
+    const sum = t.refunds.reduce((s, r) => s + r.amountFen, 0);
+    if (sum + amount > t.totalFen) return err(res, 400, 'INVALID_REQUEST', '申请退款金额超过订单可退金额');
+    const r = {
+      outRefundNo,
+      refundId: `50300${Date.now()}${randomBytes(4).toString('hex')}`,
+      amountFen: amount,
+      status: 'PROCESSING' as const,
+      createdAt: now(),
+      successAt: null,
+      notifyUrl: (json.notify_url as string | undefined) ?? null,
+    };
+    t.refunds.push(r);
+    t.state = 'REFUND';
+    refundsByNo.set(outRefundNo, t);
+    settleRefundLater(t, outRefundNo);
+    return reply(res, 200, refundView(t, r));
+  }
+
+  function queryRefund({ res, params }: V3Call): void {
+    const no = decodeURIComponent(params[0]);
+    const t = refundsByNo.get(no);
+    const r = t?.refunds.find((x) => x.outRefundNo === no);
+    if (!t || !r) return err(res, 404, 'RESOURCE_NOT_EXISTS', '退款单不存在');
+    return reply(res, 200, refundView(t, r));
+  }
+
+  function tradebillUrl({ res, url }: V3Call): void {
+    const date = url.searchParams.get('bill_date') ?? '';
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return err(res, 400, 'PARAM_ERROR', 'bill_date');
+    const text = tradebill(date);
+    const token = randomBytes(12).toString('hex');
+    bills.set(token, text);
+    return reply(res, 200, {
+      hash_type: 'SHA1',
+      hash_value: createHash('sha1').update(text, 'utf8').digest('hex'),
+      download_url: `${srv.baseUrl()}/v3/billdownload/file?token=${token}`,
+    });
+  }
+
+  function billDownload({ res, url }: V3Call): void {
+    const text = bills.get(url.searchParams.get('token') ?? '');
+    if (text === undefined) return err(res, 404, 'NO_STATEMENT_EXIST', '账单不存在');
+    // the real download is not signed (the hash from tradebill protects it)
+    return send(res, 200, text, { 'content-type': 'text/plain; charset=utf-8' });
+  }
+
+  /** The v3 APIs the sandbox serves: the first whose method and path match answers. */
+  const v3Routes: { method: 'GET' | 'POST'; path: RegExp; handle: (call: V3Call) => void }[] = [
+    { method: 'POST', path: /^\/v3\/pay\/transactions\/(jsapi|native)$/, handle: createTransaction },
+    { method: 'GET', path: /^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/, handle: queryTransaction },
+    { method: 'POST', path: /^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)\/close$/, handle: closeTransaction },
+    { method: 'POST', path: /^\/v3\/refund\/domestic\/refunds$/, handle: createRefund },
+    { method: 'GET', path: /^\/v3\/refund\/domestic\/refunds\/([^/]+)$/, handle: queryRefund },
+    { method: 'GET', path: /^\/v3\/bill\/tradebill$/, handle: tradebillUrl },
+    { method: 'GET', path: /^\/v3\/billdownload\/file$/, handle: billDownload },
+  ];
 
   async function v3(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const body = req.method === 'GET' ? '' : await readRaw(req);
@@ -367,136 +557,22 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
         return err(res, 400, 'PARAM_ERROR', 'body is not JSON');
       }
     }
-    const path = url.pathname;
-    const create = /^\/v3\/pay\/transactions\/(jsapi|native)$/.exec(path);
-    if (create && req.method === 'POST') {
-      const type = create[1] === 'jsapi' ? 'JSAPI' : 'NATIVE';
-      const total = json.amount?.total;
-      if (json.appid !== credentials.appId || json.mchid !== credentials.mchId) return err(res, 400, 'PARAM_ERROR', 'appid/mchid mismatch');
-      if (!Number.isInteger(total) || total <= 0 || typeof json.out_trade_no !== 'string' || !/^[0-9A-Za-z_\-|*]{6,32}$/.test(json.out_trade_no))
-        return err(res, 400, 'PARAM_ERROR', 'invalid out_trade_no or amount');
-      if (!json.notify_url || typeof json.description !== 'string') return err(res, 400, 'PARAM_ERROR', 'notify_url and description are required');
-      if (type === 'JSAPI' && !json.payer?.openid) return err(res, 400, 'PARAM_ERROR', 'payer.openid is required for JSAPI');
-      let t = trades.get(json.out_trade_no as string);
-      if (t) {
-        if (t.totalFen !== total || t.tradeType !== type) return err(res, 400, 'INVALID_REQUEST', '201 商户订单号重复');
-        if (t.state === 'SUCCESS') return err(res, 400, 'ORDERPAID', '订单已支付');
-      } else {
-        t = {
-          outTradeNo: json.out_trade_no as string,
-          transactionId: null,
-          prepayId: `wx${shanghaiDateTime(now()).replace(/\D/g, '')}${randomBytes(12).toString('hex')}`.slice(0, 36),
-          tradeType: type,
-          description: json.description as string,
-          totalFen: total as number,
-          openId: (json.payer?.openid as string | undefined) ?? null,
-          state: 'NOTPAY',
-          notifyUrl: json.notify_url as string,
-          createdAt: now(),
-          paidAt: null,
-          refunds: [],
-          notifications: [],
-        };
-        trades.set(t.outTradeNo, t);
-      }
-      return reply(res, 200, type === 'JSAPI' ? { prepay_id: t.prepayId } : { code_url: `weixin://wxpay/bizpayurl?pr=${t.prepayId.slice(-10)}` });
-    }
-    const query = /^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/.exec(path);
-    if (query && req.method === 'GET') {
-      if (url.searchParams.get('mchid') !== credentials.mchId) return err(res, 400, 'PARAM_ERROR', 'mchid mismatch');
-      const t = trades.get(decodeURIComponent(query[1]));
-      if (!t) return err(res, 404, 'ORDER_NOT_EXIST', '订单不存在');
-      return reply(res, 200, transactionResource(t));
-    }
-    const close = /^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)\/close$/.exec(path);
-    if (close && req.method === 'POST') {
-      const t = trades.get(decodeURIComponent(close[1]));
-      if (!t) return err(res, 404, 'ORDER_NOT_EXIST', '订单不存在');
-      if (t.state === 'SUCCESS') return err(res, 400, 'ORDERPAID', '订单已支付');
-      t.state = 'CLOSED';
-      return reply(res, 204);
-    }
-    if (path === '/v3/refund/domestic/refunds' && req.method === 'POST') {
-      const t = trades.get(String(json.out_trade_no ?? ''));
-      if (!t) return err(res, 404, 'RESOURCE_NOT_EXISTS', '订单不存在');
-      const amount = json.amount?.refund;
-      const outRefundNo = String(json.out_refund_no ?? '');
-      if (!Number.isInteger(amount) || amount <= 0 || !outRefundNo || json.amount?.total !== t.totalFen || json.amount?.currency !== 'CNY')
-        return err(res, 400, 'PARAM_ERROR', 'invalid refund amount');
-      const prior = t.refunds.find((r) => r.outRefundNo === outRefundNo);
-      if (prior) {
-        if (prior.amountFen !== amount) return err(res, 400, 'INVALID_REQUEST', '退款单号重复且金额不一致');
-        return reply(res, 200, refundView(t, prior));
-      }
-      if (t.state !== 'SUCCESS' && t.state !== 'REFUND') return err(res, 400, 'INVALID_REQUEST', '订单状态不允许退款');
-      const sum = t.refunds.reduce((s, r) => s + r.amountFen, 0);
-      if (sum + (amount as number) > t.totalFen) return err(res, 400, 'INVALID_REQUEST', '申请退款金额超过订单可退金额');
-      const r = {
-        outRefundNo,
-        refundId: `50300${Date.now()}${randomBytes(4).toString('hex')}`,
-        amountFen: amount as number,
-        status: 'PROCESSING' as const,
-        createdAt: now(),
-        successAt: null,
-        notifyUrl: (json.notify_url as string | undefined) ?? null,
-      };
-      t.refunds.push(r);
-      t.state = 'REFUND';
-      refundsByNo.set(outRefundNo, t);
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        const rr = t.refunds.find((x) => x.outRefundNo === outRefundNo)!;
-        Object.assign(rr, { status: 'SUCCESS', successAt: now() });
-        notify(
-          t,
-          'REFUND.SUCCESS',
-          'refund',
-          {
-            mchid: credentials.mchId,
-            out_trade_no: t.outTradeNo,
-            transaction_id: t.transactionId,
-            out_refund_no: rr.outRefundNo,
-            refund_id: rr.refundId,
-            refund_status: 'SUCCESS',
-            success_time: rfc3339Shanghai(rr.successAt!),
-            user_received_account: '支付用户零钱',
-            amount: { total: t.totalFen, refund: rr.amountFen, payer_total: t.totalFen, payer_refund: rr.amountFen },
-          },
-          rr.notifyUrl,
-        );
-      }, opts.refundDelayMs ?? 200);
-      timer.unref();
-      timers.add(timer);
-      return reply(res, 200, refundView(t, r));
-    }
-    const rq = /^\/v3\/refund\/domestic\/refunds\/([^/]+)$/.exec(path);
-    if (rq && req.method === 'GET') {
-      const no = decodeURIComponent(rq[1]);
-      const t = refundsByNo.get(no);
-      const r = t?.refunds.find((x) => x.outRefundNo === no);
-      if (!t || !r) return err(res, 404, 'RESOURCE_NOT_EXISTS', '退款单不存在');
-      return reply(res, 200, refundView(t, r));
-    }
-    if (path === '/v3/bill/tradebill' && req.method === 'GET') {
-      const date = url.searchParams.get('bill_date') ?? '';
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return err(res, 400, 'PARAM_ERROR', 'bill_date');
-      const text = tradebill(date);
-      const token = randomBytes(12).toString('hex');
-      bills.set(token, text);
-      return reply(res, 200, {
-        hash_type: 'SHA1',
-        hash_value: createHash('sha1').update(text, 'utf8').digest('hex'),
-        download_url: `${srv.baseUrl()}/v3/billdownload/file?token=${token}`,
-      });
-    }
-    if (path === '/v3/billdownload/file' && req.method === 'GET') {
-      const text = bills.get(url.searchParams.get('token') ?? '');
-      if (text === undefined) return err(res, 404, 'NO_STATEMENT_EXIST', '账单不存在');
-      // the real download is not signed (the hash from tradebill protects it)
-      return send(res, 200, text, { 'content-type': 'text/plain; charset=utf-8' });
+    for (const route of v3Routes) {
+      const m = req.method === route.method ? route.path.exec(url.pathname) : null;
+      if (m) return route.handle({ res, url, json, params: m.slice(1) });
     }
     return err(res, 404, 'NOT_FOUND', 'no such API');
   }
+
+  const tradeControls = {
+    get: getTrade,
+    act: (no: string, action: string, body: TradeControlBody) => {
+      if (action === 'renotify') sandbox.renotify(no);
+      else if (action === 'pay') api.pay(no, body);
+      else api[action as 'fail' | 'close'](no);
+      return getTrade(no);
+    },
+  };
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
@@ -510,20 +586,7 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
       return sendJson(res, 200, { fault });
     }
     const cm = /^\/sandbox\/trades\/([0-9A-Za-z_\-|*]+)(?:\/(pay|fail|close|renotify))?$/.exec(url.pathname);
-    if (cm) {
-      try {
-        if (!cm[2] && req.method === 'GET') return sendJson(res, 200, getTrade(cm[1]));
-        if (cm[2] && req.method === 'POST') {
-          const body = JSON.parse((await readRaw(req)) || '{}') as { notify?: boolean; notifyAmountFen?: number };
-          if (cm[2] === 'renotify') sandbox.renotify(cm[1]);
-          else if (cm[2] === 'pay') api.pay(cm[1], body);
-          else api[cm[2] as 'fail' | 'close'](cm[1]);
-          return sendJson(res, 200, getTrade(cm[1]));
-        }
-      } catch (e) {
-        return sendJson(res, (e as { status?: number }).status ?? 500, { error: (e as Error).message });
-      }
-    }
+    if (cm && (await tradeControl(req, res, cm[1], cm[2], tradeControls))) return;
     return send(res, 404, 'not found');
   }
 

@@ -38,6 +38,29 @@ export interface AuthDeps {
   tls: boolean;
 }
 
+const unavailable = (): AuthDecision => ({ accept: false, status: 503, message: 'Service unavailable' });
+
+function handshakeProblem(handshake: HandshakeInfo): AuthDecision | null {
+  if (!CHARGE_POINT_ID.test(handshake.identity)) return { accept: false, status: 400, message: 'Invalid charge point identity' };
+  if (!handshake.protocols.has(OCPP16_PROTOCOL)) return { accept: false, status: 400, message: `Subprotocol ${OCPP16_PROTOCOL} required` };
+  return null;
+}
+
+/** The password check; `registration` is the one whose hash matched (possibly refreshed). Throws when the directory is down. */
+async function verifyPassword(
+  directory: ChargerDirectory,
+  identity: string,
+  password: Buffer,
+  registration: ChargerRegistration & { credentialHash: string },
+): Promise<{ ok: boolean; registration: ChargerRegistration }> {
+  const ok = await verifyChargerPassword(password, registration.credentialHash);
+  if (ok || !directory.refresh) return { ok, registration };
+  // The cached hash may predate a rotation: ask assets once more (the directory rate-limits this).
+  const fresh = await directory.refresh(identity);
+  if (!fresh?.credentialHash || fresh.credentialHash === registration.credentialHash) return { ok, registration };
+  return { ok: await verifyChargerPassword(password, fresh.credentialHash), registration: fresh };
+}
+
 /**
  * Decide on a WebSocket upgrade. In order:
  *  - a well-formed identity and the ocpp1.6 subprotocol (without it ocpp-rpc
@@ -54,19 +77,15 @@ export interface AuthDeps {
  */
 export async function authorizeCharger(deps: AuthDeps, handshake: HandshakeInfo): Promise<AuthDecision> {
   const { logger, metrics } = deps;
-  if (!CHARGE_POINT_ID.test(handshake.identity)) {
-    return { accept: false, status: 400, message: 'Invalid charge point identity' };
-  }
-  if (!handshake.protocols.has(OCPP16_PROTOCOL)) {
-    return { accept: false, status: 400, message: `Subprotocol ${OCPP16_PROTOCOL} required` };
-  }
+  const malformed = handshakeProblem(handshake);
+  if (malformed) return malformed;
   const log = { chargerId: handshake.identity, remoteAddress: handshake.remoteAddress };
   let registration: ChargerRegistration | null;
   try {
     registration = await deps.directory.resolve(handshake.identity);
   } catch (err) {
     logger.warn({ err, ...log }, 'charger directory unavailable; refusing connection for now');
-    return { accept: false, status: 503, message: 'Service unavailable' };
+    return unavailable();
   }
   const refuse = (reg: ChargerRegistration | null, reason: string, status: number, message: string, detail: Record<string, unknown> = {}): AuthDecision => {
     metrics.count('OCPP16', `refused_${reason}`);
@@ -79,25 +98,18 @@ export async function authorizeCharger(deps: AuthDeps, handshake: HandshakeInfo)
   const profile = registration.securityProfile ?? 1;
   if (profile === 2 && !deps.tls) return refuse(registration, 'tls_required', 403, 'Security profile 2 requires TLS (wss://)');
 
-  if (registration.credentialHash) {
+  const { credentialHash } = registration;
+  if (credentialHash) {
     if (!handshake.password) return refuse(registration, 'no_password', 401, 'Unauthorized');
-    let ok: boolean;
+    let checked: { ok: boolean; registration: ChargerRegistration };
     try {
-      ok = await verifyChargerPassword(handshake.password, registration.credentialHash);
-      if (!ok && deps.directory.refresh) {
-        // The cached hash may predate a rotation: ask assets once more (the directory rate-limits this).
-        const fresh = await deps.directory.refresh(handshake.identity);
-        if (fresh?.credentialHash && fresh.credentialHash !== registration.credentialHash) {
-          registration = fresh;
-          ok = await verifyChargerPassword(handshake.password, fresh.credentialHash);
-        }
-      }
+      checked = await verifyPassword(deps.directory, handshake.identity, handshake.password, { ...registration, credentialHash });
     } catch (err) {
       logger.warn({ err, ...log }, 'charger directory unavailable; refusing connection for now');
-      return { accept: false, status: 503, message: 'Service unavailable' };
+      return unavailable();
     }
-    if (!ok) return refuse(registration, 'wrong_password', 401, 'Unauthorized');
-    return { accept: true, session: { registration, securityProfile: deps.tls ? 2 : 1 } };
+    if (!checked.ok) return refuse(checked.registration, 'wrong_password', 401, 'Unauthorized');
+    return { accept: true, session: { registration: checked.registration, securityProfile: deps.tls ? 2 : 1 } };
   }
   if (!registration.allowProfile0Commissioning) return refuse(registration, 'no_credential', 401, 'Unauthorized');
   metrics.count('OCPP16', 'profile0_commissioning');

@@ -5,15 +5,22 @@ import type { CommandOutcome } from '../connections/live';
 /** What the bridge sends for a platform command: an OCPP 1.6 action and payload, or a reason it can't. */
 export type OcppCall = { action: string; payload: Record<string, unknown> } | { unsupported: string };
 
+function remoteStop(transactionId: string | undefined): OcppCall {
+  const id = Number(transactionId);
+  if (!transactionId || !Number.isSafeInteger(id)) return { unsupported: 'OCPP RemoteStopTransaction needs the integer transactionId' };
+  return { action: 'RemoteStopTransaction', payload: { transactionId: id } };
+}
+
+function optionalConnector(connectorId: number | undefined): { connectorId?: number } {
+  return connectorId !== undefined ? { connectorId } : {};
+}
+
 export function toOcppCall(c: ChargerCommand['command']): OcppCall {
   switch (c.type) {
     case 'session.start':
       return { action: 'RemoteStartTransaction', payload: { connectorId: c.connectorId, idTag: c.idTag } };
-    case 'session.stop': {
-      const id = Number(c.transactionId);
-      if (!c.transactionId || !Number.isSafeInteger(id)) return { unsupported: 'OCPP RemoteStopTransaction needs the integer transactionId' };
-      return { action: 'RemoteStopTransaction', payload: { transactionId: id } };
-    }
+    case 'session.stop':
+      return remoteStop(c.transactionId);
     case 'charger.reset':
       return { action: 'Reset', payload: { type: c.kind } };
     case 'connector.unlock':
@@ -25,7 +32,7 @@ export function toOcppCall(c: ChargerCommand['command']): OcppCall {
     case 'config.get':
       return { action: 'GetConfiguration', payload: c.keys ? { key: c.keys } : {} };
     case 'message.trigger':
-      return { action: 'TriggerMessage', payload: { requestedMessage: c.message, ...(c.connectorId !== undefined ? { connectorId: c.connectorId } : {}) } };
+      return { action: 'TriggerMessage', payload: { requestedMessage: c.message, ...optionalConnector(c.connectorId) } };
     case 'cache.clear':
       return { action: 'ClearCache', payload: {} };
     case 'real_time_data.read':

@@ -159,6 +159,42 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
     }
   }
 
+  async function bootOcpp(cp: SimulatedChargePoint): Promise<void> {
+    const conf = await cp.boot();
+    if (conf.status !== 'Accepted') throw new Error(`boot ${conf.status}`);
+  }
+
+  // After boot a charger reports every connector, 0 being the charger itself.
+  async function reportConnectors(cp: SimulatedChargePoint, state: Map<number, ConnectorState>): Promise<void> {
+    for (let c = 0; c <= connectors; c++) {
+      await cp.status(c, 'Available');
+      counters.statusNotifications++;
+      if (c > 0 && !state.has(c)) state.set(c, { status: 'Available', meterWh: 0, samples: 0 });
+    }
+  }
+
+  // Sessions in progress move every tick; one idle connector may begin one.
+  async function ocppTick(cp: SimulatedChargePoint, state: Map<number, ConnectorState>): Promise<void> {
+    const charging = [...state].filter(([, s]) => s.status !== 'Available');
+    const idle = [...state].filter(([, s]) => s.status === 'Available');
+    const next = charging.length > 0 ? charging : idle.slice(Math.floor(Math.random() * idle.length)).slice(0, 1);
+    for (const [c, s] of next) await step(cp, c, s);
+  }
+
+  /** Whether the bridge refused the charger for good, logged and counted if so. */
+  function refusedForGood(cp: SimulatedChargePoint, err: unknown): boolean {
+    // Unknown (404), wrong or missing credential (401), not allowed from here or not over TLS (403): retrying changes nothing.
+    if (!(err instanceof UnexpectedHttpResponse) || ![401, 403, 404].includes(err.code)) return false;
+    counters.refused++;
+    log?.error(
+      { chargerId: cp.id, status: err.code },
+      `simulated charger ${cp.id} refused by the bridge (HTTP ${err.code}: ${REFUSALS[err.code]}); stopping it`,
+    );
+    return true;
+  }
+
+  const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
   async function ocppLifecycle(cp: SimulatedChargePoint, index: number, firstAttempt: () => void): Promise<void> {
     const state = new Map<number, ConnectorState>();
     let booted = false;
@@ -171,39 +207,66 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
           await cp.connect();
         }
         if (!booted) {
-          const conf = await cp.boot();
-          if (conf.status !== 'Accepted') throw new Error(`boot ${conf.status}`);
+          await bootOcpp(cp);
           booted = true;
           counters.booted++;
           firstAttempt();
-          // After boot a charger reports every connector, 0 being the charger itself.
-          for (let c = 0; c <= connectors; c++) {
-            await cp.status(c, 'Available');
-            counters.statusNotifications++;
-            if (c > 0 && !state.has(c)) state.set(c, { status: 'Available', meterWh: 0, samples: 0 });
-          }
+          await reportConnectors(cp, state);
         }
         await sleep(jitter(intervalMs), undefined, { signal });
-        // Sessions in progress move every tick; one idle connector may begin one.
-        const charging = [...state].filter(([, s]) => s.status !== 'Available');
-        const idle = [...state].filter(([, s]) => s.status === 'Available');
-        const next = charging.length > 0 ? charging : idle.slice(Math.floor(Math.random() * idle.length)).slice(0, 1);
-        for (const [c, s] of next) await step(cp, c, s);
+        await ocppTick(cp, state);
       } catch (err) {
         if (signal.aborted) break;
         firstAttempt();
-        // Unknown (404), wrong or missing credential (401), not allowed from here or not over TLS (403): retrying changes nothing.
-        if (err instanceof UnexpectedHttpResponse && [401, 403, 404].includes(err.code)) {
-          counters.refused++;
-          log?.error(
-            { chargerId: cp.id, status: err.code },
-            `simulated charger ${cp.id} refused by the bridge (HTTP ${err.code}: ${REFUSALS[err.code]}); stopping it`,
-          );
-          return;
-        }
+        if (refusedForGood(cp, err)) return;
         counters.errors++;
-        log?.warn({ chargerId: cp.id, reason: err instanceof Error ? err.message : String(err) }, 'simulated charger: call failed; retrying');
+        log?.warn({ chargerId: cp.id, reason: reasonOf(err) }, 'simulated charger: call failed; retrying');
         await sleep(jitter(intervalMs), undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  async function afterYkcLogin(pile: SimulatedYkcPile): Promise<void> {
+    // Bill with the platform's model when it has one (0x05 → 0x06, then 0x09 → 0x0A); unanswered, keep our own.
+    await pile.syncBillingModel().catch(() => undefined);
+    for (const record of pile.unconfirmed.values()) {
+      await pile.sendRecord(record);
+      counters.ykcRecordsConfirmed++;
+    }
+  }
+
+  function maybeStartYkcSession(pile: SimulatedYkcPile, sessions: Map<number, number>, nextCounter: () => number): void {
+    const gun = 1 + Math.floor(Math.random() * connectors);
+    if (sessions.has(gun) || sessions.size !== 0 || pile.isCharging(gun)) return;
+    const local = new Date(Date.now() + 8 * 3600_000).toISOString();
+    const stamp = local.slice(2, 19).replace(/[-T:]/g, '');
+    pile.startSession(gun, `${pile.pileNo}${String(gun).padStart(2, '0')}${stamp}${String(nextCounter()).padStart(4, '0')}`);
+    sessions.set(gun, 0);
+    counters.sessionsStarted++;
+  }
+
+  function chargeAndReport(pile: SimulatedYkcPile, gun: number): void {
+    pile.charge(gun, 10 * (100 + Math.floor(Math.random() * 200)));
+    pile.reportRealTime(gun);
+    counters.meterValues++;
+  }
+
+  async function advanceYkcSessions(pile: SimulatedYkcPile, sessions: Map<number, number>): Promise<void> {
+    // Sessions the platform started (0x34) charge until the platform stops them (0x36).
+    for (let g = 1; g <= connectors; g++) if (pile.isRemoteSession(g)) chargeAndReport(pile, g);
+    for (const [g, n] of sessions) {
+      chargeAndReport(pile, g);
+      if (n + 1 < perSession) {
+        sessions.set(g, n + 1);
+        continue;
+      }
+      sessions.delete(g);
+      const record = pile.stopSession(g);
+      pile.reportRealTime(g);
+      if (record) {
+        counters.sessionsStopped++;
+        await pile.sendRecord(record);
+        counters.ykcRecordsConfirmed++;
       }
     }
   }
@@ -211,6 +274,7 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
   async function ykcLifecycle(pile: SimulatedYkcPile, index: number, firstAttempt: () => void): Promise<void> {
     let loggedIn = false;
     let counter = 0;
+    const nextCounter = () => (counter = (counter + 1) % 10_000);
     const sessions = new Map<number, number>();
     await sleep(total > 1 ? Math.round((rampMs * (opts.count + index)) / total) : 0, undefined, { signal });
     while (!signal.aborted) {
@@ -234,51 +298,17 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
           loggedIn = true;
           counters.ykcLoggedIn++;
           firstAttempt();
-          // Bill with the platform's model when it has one (0x05 → 0x06, then 0x09 → 0x0A); unanswered, keep our own.
-          await pile.syncBillingModel().catch(() => undefined);
-          for (const record of pile.unconfirmed.values()) {
-            await pile.sendRecord(record);
-            counters.ykcRecordsConfirmed++;
-          }
+          await afterYkcLogin(pile);
         }
         await sleep(jitter(intervalMs), undefined, { signal });
         for (let g = 1; g <= connectors; g++) await pile.heartbeat(g);
-        const gun = 1 + Math.floor(Math.random() * connectors);
-        if (!sessions.has(gun) && sessions.size === 0 && !pile.isCharging(gun)) {
-          const local = new Date(Date.now() + 8 * 3600_000).toISOString();
-          const stamp = local.slice(2, 19).replace(/[-T:]/g, '');
-          counter = (counter + 1) % 10_000;
-          pile.startSession(gun, `${pile.pileNo}${String(gun).padStart(2, '0')}${stamp}${String(counter).padStart(4, '0')}`);
-          sessions.set(gun, 0);
-          counters.sessionsStarted++;
-        }
-        // Sessions the platform started (0x34) charge until the platform stops them (0x36).
-        for (let g = 1; g <= connectors; g++) {
-          if (!pile.isRemoteSession(g)) continue;
-          pile.charge(g, 10 * (100 + Math.floor(Math.random() * 200)));
-          pile.reportRealTime(g);
-          counters.meterValues++;
-        }
-        for (const [g, n] of sessions) {
-          pile.charge(g, 10 * (100 + Math.floor(Math.random() * 200)));
-          pile.reportRealTime(g);
-          counters.meterValues++;
-          if (n + 1 >= perSession) {
-            sessions.delete(g);
-            const record = pile.stopSession(g);
-            pile.reportRealTime(g);
-            if (record) {
-              counters.sessionsStopped++;
-              await pile.sendRecord(record);
-              counters.ykcRecordsConfirmed++;
-            }
-          } else sessions.set(g, n + 1);
-        }
+        maybeStartYkcSession(pile, sessions, nextCounter);
+        await advanceYkcSessions(pile, sessions);
       } catch (err) {
         if (signal.aborted) break;
         firstAttempt();
         counters.errors++;
-        log?.warn({ chargerId: pile.pileNo, reason: err instanceof Error ? err.message : String(err) }, 'simulated YKC pile: failed; retrying');
+        log?.warn({ chargerId: pile.pileNo, reason: reasonOf(err) }, 'simulated YKC pile: failed; retrying');
         pile.destroy();
         await sleep(jitter(intervalMs), undefined, { signal }).catch(() => undefined);
       }

@@ -465,29 +465,10 @@ export class SimulatedYkcPile extends EventEmitter {
   /** What a pile answers to platform commands. */
   private respond(f: YkcFrame, message: unknown): void {
     switch (f.type) {
-      case remoteStart.type: {
-        const m = message as RemoteStart;
-        const gun = Number(m.gunNo);
-        const g = this.guns.get(gun);
-        this.balances.set(m.serial, m.balanceX100);
-        // No balance, nothing to charge on: refused (the document lists no code for it; 0 = no listed reason).
-        const reason = this.refuseStartWith ?? (m.pileNo !== this.pileNo || !g ? 1 : g.charging ? 2 : m.balanceX100 <= 0 ? 0 : -1);
-        const started = reason === -1;
-        this.send(remoteStartReply, { serial: m.serial, pileNo: this.pileNo, gunNo: m.gunNo, started, reason: started ? 0 : reason }, f.seq);
-        if (started) this.startSession(gun, m.serial, { remote: true });
-        // A record follows every start command, even a refused one.
-        else void this.sendRecord(this.refusedRecord(m, reason)).catch(() => undefined);
-        break;
-      }
-      case remoteStop.type: {
-        const m = message as RemoteStop;
-        const gun = Number(m.gunNo);
-        const charging = this.guns.get(gun)?.charging ?? false;
-        this.send(remoteStopReply, { pileNo: this.pileNo, gunNo: m.gunNo, stopped: charging, reason: charging ? 0 : 2 }, f.seq);
-        const record = this.stopSession(gun);
-        if (record) void this.sendRecord(record).catch(() => undefined);
-        break;
-      }
+      case remoteStart.type:
+        return this.answerRemoteStart(f, message as RemoteStart);
+      case remoteStop.type:
+        return this.answerRemoteStop(f, message as RemoteStop);
       case 0x92:
         this.send(rebootReply, { pileNo: this.pileNo, accepted: true }, f.seq);
         break;
@@ -506,6 +487,34 @@ export class SimulatedYkcPile extends EventEmitter {
       case transactionRecordConfirm.type:
         break;
     }
+  }
+
+  /** The 0x34 refusal code, or -1 to start. */
+  private startRefusal(m: RemoteStart): number {
+    if (this.refuseStartWith !== undefined) return this.refuseStartWith;
+    const g = this.guns.get(Number(m.gunNo));
+    if (m.pileNo !== this.pileNo || !g) return 1;
+    if (g.charging) return 2;
+    // No balance, nothing to charge on: refused (the document lists no code for it; 0 = no listed reason).
+    return m.balanceX100 <= 0 ? 0 : -1;
+  }
+
+  private answerRemoteStart(f: YkcFrame, m: RemoteStart): void {
+    this.balances.set(m.serial, m.balanceX100);
+    const reason = this.startRefusal(m);
+    const started = reason === -1;
+    this.send(remoteStartReply, { serial: m.serial, pileNo: this.pileNo, gunNo: m.gunNo, started, reason: started ? 0 : reason }, f.seq);
+    if (started) this.startSession(Number(m.gunNo), m.serial, { remote: true });
+    // A record follows every start command, even a refused one.
+    else void this.sendRecord(this.refusedRecord(m, reason)).catch(() => undefined);
+  }
+
+  private answerRemoteStop(f: YkcFrame, m: RemoteStop): void {
+    const gun = Number(m.gunNo);
+    const charging = this.guns.get(gun)?.charging ?? false;
+    this.send(remoteStopReply, { pileNo: this.pileNo, gunNo: m.gunNo, stopped: charging, reason: charging ? 0 : 2 }, f.seq);
+    const record = this.stopSession(gun);
+    if (record) void this.sendRecord(record).catch(() => undefined);
   }
 }
 

@@ -48,6 +48,49 @@ export interface LoginCheckDeps {
   now: () => Date;
 }
 
+/** The registered identity against the one seen; null when it matches (or may be learned). */
+function identityVerdict(registration: ChargerRegistration, seen: YkcPileIdentity, remoteAddress: string | undefined): LoginVerdict | null {
+  const registered = registration.ykcIdentity;
+  if (!registered) {
+    return registration.learnYkcIdentityOnFirstLogin
+      ? null
+      : { ok: false, reason: 'identity_not_registered', detail: { remoteAddress: remoteAddress ?? null } };
+  }
+  const fields = mismatchingFields(registered, seen);
+  if (!fields.length) return null;
+  return {
+    ok: false,
+    reason: 'identity_mismatch',
+    detail: { fields, seen: Object.fromEntries(fields.map((f) => [f, seen[f as keyof YkcPileIdentity]])), remoteAddress: remoteAddress ?? null },
+  };
+}
+
+/** Learned only once every other check passed: a refused login teaches nothing. */
+async function learnIdentity(
+  deps: LoginCheckDeps,
+  registration: ChargerRegistration,
+  pileNo: string,
+  seen: YkcPileIdentity,
+  remoteAddress: string | undefined,
+): Promise<LoginVerdict> {
+  let outcome;
+  let now: YkcPileIdentity | null = null;
+  try {
+    outcome = await deps.security.learnYkcIdentity(registration, pileNo, seen);
+    // Someone (another bridge, an operator) registered one meanwhile: that one counts.
+    if (outcome === 'ALREADY_REGISTERED') now = (await (deps.directory.refresh ?? deps.directory.resolve).call(deps.directory, pileNo))?.ykcIdentity ?? null;
+  } catch (err) {
+    return { ok: 'unavailable', err };
+  }
+  if (outcome === 'ALREADY_REGISTERED' && now) {
+    const fields = mismatchingFields(now, seen);
+    if (fields.length) return { ok: false, reason: 'identity_mismatch', detail: { fields, remoteAddress: remoteAddress ?? null } };
+  } else if (outcome !== 'LEARNED') {
+    return { ok: false, reason: 'identity_not_registered', detail: { outcome } };
+  }
+  return { ok: true };
+}
+
 /**
  * Decide on a login of a registered pile. `previous` is the connection this
  * bridge holds for the pile, if any.
@@ -63,40 +106,11 @@ export async function checkYkcLogin(
   if (!sourceAllowed(registration.allowedSourceCidrs, remoteAddress))
     return { ok: false, reason: 'source_network', detail: { remoteAddress: remoteAddress ?? null } };
   const seen = identityOf(m);
-  const registered = registration.ykcIdentity;
-  if (registered) {
-    const fields = mismatchingFields(registered, seen);
-    if (fields.length) {
-      return {
-        ok: false,
-        reason: 'identity_mismatch',
-        detail: { fields, seen: Object.fromEntries(fields.map((f) => [f, seen[f as keyof YkcPileIdentity]])), remoteAddress: remoteAddress ?? null },
-      };
-    }
-  } else if (!registration.learnYkcIdentityOnFirstLogin) {
-    return { ok: false, reason: 'identity_not_registered', detail: { remoteAddress: remoteAddress ?? null } };
-  }
+  const mismatch = identityVerdict(registration, seen, remoteAddress);
+  if (mismatch) return mismatch;
   if (previous && previous.remoteAddress !== remoteAddress && deps.now().getTime() - previous.session.lastSeenAt.getTime() < YKC_ALIVE_MS) {
     return { ok: false, reason: 'already_connected', detail: { remoteAddress: remoteAddress ?? null, connectedFrom: previous.remoteAddress ?? null } };
   }
-  if (!registered) {
-    // Learned only once every other check passed: a refused login teaches nothing.
-    let outcome;
-    let now: YkcPileIdentity | null = null;
-    try {
-      outcome = await deps.security.learnYkcIdentity(registration, m.pileNo, seen);
-      // Someone (another bridge, an operator) registered one meanwhile: that one counts.
-      if (outcome === 'ALREADY_REGISTERED')
-        now = (await (deps.directory.refresh ?? deps.directory.resolve).call(deps.directory, m.pileNo))?.ykcIdentity ?? null;
-    } catch (err) {
-      return { ok: 'unavailable', err };
-    }
-    if (outcome === 'ALREADY_REGISTERED' && now) {
-      const fields = mismatchingFields(now, seen);
-      if (fields.length) return { ok: false, reason: 'identity_mismatch', detail: { fields, remoteAddress: remoteAddress ?? null } };
-    } else if (outcome !== 'LEARNED') {
-      return { ok: false, reason: 'identity_not_registered', detail: { outcome } };
-    }
-  }
+  if (!registration.ykcIdentity) return learnIdentity(deps, registration, m.pileNo, seen, remoteAddress);
   return { ok: true };
 }

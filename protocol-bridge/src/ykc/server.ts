@@ -114,6 +114,13 @@ function keyVerdict(registration: ChargerRegistration, key: LoginKey | undefined
 /** Replies the bridge waits for after a command, by reply type. */
 type PendingKey = string;
 
+type CommandOf<T extends ChargerCommand['command']['type']> = Extract<ChargerCommand['command'], { type: T }>;
+
+const failed = (reason: string): CommandOutcome => ({ status: 'FAILED', reason });
+
+/** A YKC gun number: two digits. */
+const gunOf = (connectorId: number) => String(connectorId).padStart(2, '0');
+
 /**
  * 云快充 v1.5/1.6 over TCP. One connection = one pile, identified by its login
  * (0x01); nothing else is served before it. Frames of a connection are
@@ -190,33 +197,9 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
     private async onFrame(frame: YkcFrame): Promise<void> {
       if (this.session) this.session.touch(now());
       if (frame.crcOrder === 'BE') metrics.count('YKC', 'crc_big_endian');
-      let decoded: { name: string; message: unknown };
-      let loginKey: LoginKey | undefined;
-      try {
-        if (frame.encryption === 0x01 && frame.type === 0x01 && !this.session && !this.cipher) {
-          const found = await this.findLoginKey(frame);
-          if (found === 'unavailable') return;
-          if (!found) {
-            metrics.count('YKC', 'encrypted_login_no_key');
-            this.record('IN', frame.raw, { error: 'encrypted login no key of the keyring opens for its pile', type: frame.type });
-            this.log.warn({ raw: frame.raw.toString('hex') }, 'encrypted YKC login that no key opens for a pile registered with it; closing');
-            return this.end('encrypted login: no matching key');
-          }
-          loginKey = found.key;
-          decoded = found.decoded;
-        } else if (!this.cipherAccepts(frame)) {
-          return;
-        } else {
-          decoded = this.cipher ? decodePadded(frame.type, this.cipher.decrypt(frame.body)) : decodeMessage(frame.type, frame.body);
-        }
-      } catch (e) {
-        if (!(e instanceof YkcDecodeError) && !(e instanceof UnknownMessageTypeError)) throw e;
-        const kind = e instanceof UnknownMessageTypeError ? 'unknown_type' : 'bad_body';
-        metrics.count('YKC', kind);
-        this.record('IN', frame.raw, { error: e.message, type: frame.type });
-        this.log.warn({ chargerId: this.pileNo, kind, reason: e.message, raw: frame.raw.toString('hex') }, 'YKC frame not understood; ignored');
-        return;
-      }
+      const opened = await this.openFrame(frame);
+      if (!opened) return;
+      const { decoded, loginKey } = opened;
       // A login is filed under the pile it names, so the frame log shows how the pile came in.
       const key = frame.type === 0x01 && !this.pileNo ? (decoded.message as LoginRequest).pileNo : undefined;
       this.record('IN', frame.raw, { type: frame.type, name: decoded.name, message: decoded.message }, key);
@@ -226,64 +209,101 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
         this.log.warn({ type: frame.type }, 'YKC message before login; ignored');
         return;
       }
-      const session = this.session;
       const pileNo = (decoded.message as { pileNo?: string }).pileNo;
       if (pileNo !== undefined && pileNo !== this.pileNo) {
         metrics.count('YKC', 'pile_number_mismatch');
         this.log.warn({ chargerId: this.pileNo, claimed: pileNo }, 'YKC message names another pile; ignored');
         return;
       }
+      return this.dispatch(frame, this.session, decoded.message);
+    }
+
+    /** The frame's body decoded (decrypted first when the connection or login is keyed); undefined when it was refused or not understood. */
+    private async openFrame(frame: YkcFrame): Promise<{ decoded: { name: string; message: unknown }; loginKey?: LoginKey } | undefined> {
+      try {
+        if (frame.encryption === 0x01 && frame.type === 0x01 && !this.session && !this.cipher) return await this.openEncryptedLogin(frame);
+        if (!this.cipherAccepts(frame)) return undefined;
+        return { decoded: this.cipher ? decodePadded(frame.type, this.cipher.decrypt(frame.body)) : decodeMessage(frame.type, frame.body) };
+      } catch (e) {
+        if (!(e instanceof YkcDecodeError) && !(e instanceof UnknownMessageTypeError)) throw e;
+        const kind = e instanceof UnknownMessageTypeError ? 'unknown_type' : 'bad_body';
+        metrics.count('YKC', kind);
+        this.record('IN', frame.raw, { error: e.message, type: frame.type });
+        this.log.warn({ chargerId: this.pileNo, kind, reason: e.message, raw: frame.raw.toString('hex') }, 'YKC frame not understood; ignored');
+        return undefined;
+      }
+    }
+
+    private async openEncryptedLogin(frame: YkcFrame): Promise<{ decoded: { name: string; message: unknown }; loginKey: LoginKey } | undefined> {
+      const found = await this.findLoginKey(frame);
+      if (found === 'unavailable') return undefined;
+      if (!found) {
+        metrics.count('YKC', 'encrypted_login_no_key');
+        this.record('IN', frame.raw, { error: 'encrypted login no key of the keyring opens for its pile', type: frame.type });
+        this.log.warn({ raw: frame.raw.toString('hex') }, 'encrypted YKC login that no key opens for a pile registered with it; closing');
+        this.end('encrypted login: no matching key');
+        return undefined;
+      }
+      return { decoded: found.decoded, loginKey: found.key };
+    }
+
+    /** One handler per pile-to-platform message type of a logged-in pile. */
+    private async dispatch(frame: YkcFrame, session: ChargerSession, message: unknown): Promise<void> {
       switch (frame.type) {
         case 0x03:
-          return this.onHeartbeat(frame, session, decoded.message as Heartbeat);
-        case 0x05: {
-          const m = decoded.message as BillingModelVerify;
-          this.modelNo = m.modelNo;
-          const model = await billingModels.modelFor(session.ctx.tenantId, m.pileNo);
-          // Without a platform model the pile's own stays valid.
-          return this.send(billingModelVerifyReply, { pileNo: m.pileNo, modelNo: m.modelNo, current: !model || model.modelNo === m.modelNo }, frame.seq);
-        }
-        case 0x09: {
-          const m = decoded.message as BillingModelRequest;
-          const model = await billingModels.modelFor(session.ctx.tenantId, m.pileNo);
-          if (!model) {
-            metrics.count('YKC', 'billing_model_unavailable');
-            this.log.warn({ chargerId: this.pileNo }, 'pile asked for a billing model and the platform has none for it');
-            return;
-          }
-          this.modelNo = model.modelNo;
-          return this.send(billingModelReply, { ...model, pileNo: m.pileNo }, frame.seq);
-        }
+          return this.onHeartbeat(frame, session, message as Heartbeat);
+        case 0x05:
+          return this.onBillingModelVerify(frame, session, message as BillingModelVerify);
+        case 0x09:
+          return this.onBillingModelRequest(frame, session, message as BillingModelRequest);
         case 0x13:
-          return this.onRealTime(session, decoded.message as RealTimeData);
+          return this.onRealTime(session, message as RealTimeData);
         case 0x31:
-          return this.onCardStart(frame, session, decoded.message as CardStartRequest);
-        case 0x33: {
-          const m = decoded.message as RemoteStartReply;
-          if (m.started) {
-            this.gunSession.set(gunNumber(m.gunNo), m.serial);
-            await session.publish({
-              ...envelope(session.ctx, session.stamp()),
-              type: 'session.started',
-              data: { connectorId: gunNumber(m.gunNo), transactionId: m.serial, startedAt: now().toISOString(), trigger: 'REMOTE' },
-            });
-          }
-          return this.settle(`0x33:${m.serial}`, m);
-        }
-        case 0x35: {
-          const m = decoded.message as RemoteStopReply;
-          return this.settle(`0x35:${m.gunNo}`, m);
-        }
+          return this.onCardStart(frame, session, message as CardStartRequest);
+        case 0x33:
+          return this.onRemoteStartReply(session, message as RemoteStartReply);
+        case 0x35:
+          return this.settle(`0x35:${(message as RemoteStopReply).gunNo}`, message);
         case 0x3b:
-          return this.onTransactionRecord(frame, session, decoded.message as TransactionRecord);
+          return this.onTransactionRecord(frame, session, message as TransactionRecord);
         case 0x55:
         case 0x57:
         case 0x91:
-          return this.settle(`0x${frame.type.toString(16)}`, decoded.message);
+          return this.settle(`0x${frame.type.toString(16)}`, message);
         default:
           metrics.count('YKC', 'unexpected_direction');
           this.log.warn({ type: frame.type }, 'pile sent a platform-to-pile message type; ignored');
       }
+    }
+
+    private async onBillingModelVerify(frame: YkcFrame, session: ChargerSession, m: BillingModelVerify): Promise<void> {
+      this.modelNo = m.modelNo;
+      const model = await billingModels.modelFor(session.ctx.tenantId, m.pileNo);
+      // Without a platform model the pile's own stays valid.
+      return this.send(billingModelVerifyReply, { pileNo: m.pileNo, modelNo: m.modelNo, current: !model || model.modelNo === m.modelNo }, frame.seq);
+    }
+
+    private async onBillingModelRequest(frame: YkcFrame, session: ChargerSession, m: BillingModelRequest): Promise<void> {
+      const model = await billingModels.modelFor(session.ctx.tenantId, m.pileNo);
+      if (!model) {
+        metrics.count('YKC', 'billing_model_unavailable');
+        this.log.warn({ chargerId: this.pileNo }, 'pile asked for a billing model and the platform has none for it');
+        return;
+      }
+      this.modelNo = model.modelNo;
+      return this.send(billingModelReply, { ...model, pileNo: m.pileNo }, frame.seq);
+    }
+
+    private async onRemoteStartReply(session: ChargerSession, m: RemoteStartReply): Promise<void> {
+      if (m.started) {
+        this.gunSession.set(gunNumber(m.gunNo), m.serial);
+        await session.publish({
+          ...envelope(session.ctx, session.stamp()),
+          type: 'session.started',
+          data: { connectorId: gunNumber(m.gunNo), transactionId: m.serial, startedAt: now().toISOString(), trigger: 'REMOTE' },
+        });
+      }
+      return this.settle(`0x33:${m.serial}`, m);
     }
 
     /**
@@ -569,60 +589,81 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
     }
 
     async execute(command: ChargerCommand): Promise<CommandOutcome> {
-      const pileNo = this.pileNo!;
       const c = command.command;
       const t = command.timeoutMs;
-      const failed = (r: string): CommandOutcome => ({ status: 'FAILED', reason: r });
-      const gun = (n: number) => String(n).padStart(2, '0');
       switch (c.type) {
-        case 'session.start': {
-          // A pile refuses to start on 0.00: say so here rather than have it refuse (and record) a start.
-          if (!c.balanceCents) return failed('INVALID: a YKC start needs balanceCents > 0 (what the session may spend)');
-          const gunNo = gun(c.connectorId);
-          const serial = c.transactionId ?? this.newSerial(gunNo);
-          // Logical card: the platform's id tag, when it is digits; YKC piles show it, they don't check it.
-          const card = /^\d{1,16}$/.test(c.idTag) ? c.idTag : '0';
-          const r = await this.request<RemoteStartReply>(`0x33:${serial}`, t, () =>
-            this.send(remoteStart, { serial, pileNo, gunNo, logicalCard: card, physicalCard: card, balanceX100: c.balanceCents! }),
-          );
-          if (typeof r === 'string') return failed(r);
-          const response = { transactionId: serial, started: r.started, reason: r.reason };
-          return r.started ? { status: 'ACCEPTED', response } : { status: 'REJECTED', reason: REMOTE_START_FAILURES[r.reason] ?? `CODE_${r.reason}`, response };
-        }
-        case 'session.stop': {
-          if (c.connectorId === undefined) return failed('NOT_SUPPORTED: YKC remote stop needs connectorId (the gun)');
-          const gunNo = gun(c.connectorId);
-          const r = await this.request<RemoteStopReply>(`0x35:${gunNo}`, t, () => this.send(remoteStop, { pileNo, gunNo }));
-          if (typeof r === 'string') return failed(r);
-          return r.stopped ? { status: 'ACCEPTED' } : { status: 'REJECTED', reason: REMOTE_STOP_FAILURES[r.reason] ?? `CODE_${r.reason}` };
-        }
-        case 'charger.reset': {
-          const r = await this.request<{ accepted: boolean }>('0x91', t, () => this.send(reboot, { pileNo, when: c.kind === 'Hard' ? 'now' : 'idle' }));
-          if (typeof r === 'string') return failed(r);
-          return r.accepted ? { status: 'ACCEPTED' } : { status: 'REJECTED' };
-        }
-        case 'real_time_data.read': {
-          const gunNo = gun(c.connectorId);
-          const r = await this.request<RealTimeData>(`0x13:${gunNo}`, t, () => this.send(readRealTimeData, { pileNo, gunNo }));
-          if (typeof r === 'string') return failed(r);
-          return { status: 'ACCEPTED', response: { ...r, gunLineCode: r.gunLineCode.toString('hex') } };
-        }
-        case 'billing_model.set': {
-          const tiers = c.tiers.map((x) => ({ electricity: x.energyRate, service: x.serviceRate })) as BillingModel['tiers'];
-          const model: BillingModel = { pileNo, modelNo: c.modelNo, tiers, lossRatio: c.lossRatio, slots: c.slots };
-          const r = await this.request<{ applied: boolean }>('0x57', t, () => this.send(setBillingModel, model));
-          if (typeof r === 'string') return failed(r);
-          if (r.applied) this.modelNo = c.modelNo;
-          return r.applied ? { status: 'ACCEPTED', response: { modelNo: c.modelNo } } : { status: 'REJECTED' };
-        }
-        case 'time.sync': {
-          const r = await this.request<{ time: Date }>('0x55', t, () => this.send(timeSync, { pileNo, time: now() }));
-          if (typeof r === 'string') return failed(r);
-          return { status: 'ACCEPTED', response: { pileTime: r.time.toISOString() } };
-        }
+        case 'session.start':
+          return this.remoteStart(c, t);
+        case 'session.stop':
+          return this.remoteStop(c, t);
+        case 'charger.reset':
+          return this.reboot(c, t);
+        case 'real_time_data.read':
+          return this.readRealTime(c, t);
+        case 'billing_model.set':
+          return this.setBillingModel(c, t);
+        case 'time.sync':
+          return this.syncTime(t);
         default:
           return failed(`NOT_SUPPORTED: ${c.type} has no YKC message`);
       }
+    }
+
+    private async remoteStart(c: CommandOf<'session.start'>, t: number): Promise<CommandOutcome> {
+      // A pile refuses to start on 0.00: say so here rather than have it refuse (and record) a start.
+      if (!c.balanceCents) return failed('INVALID: a YKC start needs balanceCents > 0 (what the session may spend)');
+      const pileNo = this.pileNo!;
+      const gunNo = gunOf(c.connectorId);
+      const serial = c.transactionId ?? this.newSerial(gunNo);
+      // Logical card: the platform's id tag, when it is digits; YKC piles show it, they don't check it.
+      const card = /^\d{1,16}$/.test(c.idTag) ? c.idTag : '0';
+      const r = await this.request<RemoteStartReply>(`0x33:${serial}`, t, () =>
+        this.send(remoteStart, { serial, pileNo, gunNo, logicalCard: card, physicalCard: card, balanceX100: c.balanceCents! }),
+      );
+      if (typeof r === 'string') return failed(r);
+      const response = { transactionId: serial, started: r.started, reason: r.reason };
+      return r.started ? { status: 'ACCEPTED', response } : { status: 'REJECTED', reason: REMOTE_START_FAILURES[r.reason] ?? `CODE_${r.reason}`, response };
+    }
+
+    private async remoteStop(c: CommandOf<'session.stop'>, t: number): Promise<CommandOutcome> {
+      if (c.connectorId === undefined) return failed('NOT_SUPPORTED: YKC remote stop needs connectorId (the gun)');
+      const pileNo = this.pileNo!;
+      const gunNo = gunOf(c.connectorId);
+      const r = await this.request<RemoteStopReply>(`0x35:${gunNo}`, t, () => this.send(remoteStop, { pileNo, gunNo }));
+      if (typeof r === 'string') return failed(r);
+      return r.stopped ? { status: 'ACCEPTED' } : { status: 'REJECTED', reason: REMOTE_STOP_FAILURES[r.reason] ?? `CODE_${r.reason}` };
+    }
+
+    private async reboot(c: CommandOf<'charger.reset'>, t: number): Promise<CommandOutcome> {
+      const pileNo = this.pileNo!;
+      const r = await this.request<{ accepted: boolean }>('0x91', t, () => this.send(reboot, { pileNo, when: c.kind === 'Hard' ? 'now' : 'idle' }));
+      if (typeof r === 'string') return failed(r);
+      return r.accepted ? { status: 'ACCEPTED' } : { status: 'REJECTED' };
+    }
+
+    private async readRealTime(c: CommandOf<'real_time_data.read'>, t: number): Promise<CommandOutcome> {
+      const pileNo = this.pileNo!;
+      const gunNo = gunOf(c.connectorId);
+      const r = await this.request<RealTimeData>(`0x13:${gunNo}`, t, () => this.send(readRealTimeData, { pileNo, gunNo }));
+      if (typeof r === 'string') return failed(r);
+      return { status: 'ACCEPTED', response: { ...r, gunLineCode: r.gunLineCode.toString('hex') } };
+    }
+
+    private async setBillingModel(c: CommandOf<'billing_model.set'>, t: number): Promise<CommandOutcome> {
+      const pileNo = this.pileNo!;
+      const tiers = c.tiers.map((x) => ({ electricity: x.energyRate, service: x.serviceRate })) as BillingModel['tiers'];
+      const model: BillingModel = { pileNo, modelNo: c.modelNo, tiers, lossRatio: c.lossRatio, slots: c.slots };
+      const r = await this.request<{ applied: boolean }>('0x57', t, () => this.send(setBillingModel, model));
+      if (typeof r === 'string') return failed(r);
+      if (r.applied) this.modelNo = c.modelNo;
+      return r.applied ? { status: 'ACCEPTED', response: { modelNo: c.modelNo } } : { status: 'REJECTED' };
+    }
+
+    private async syncTime(t: number): Promise<CommandOutcome> {
+      const pileNo = this.pileNo!;
+      const r = await this.request<{ time: Date }>('0x55', t, () => this.send(timeSync, { pileNo, time: now() }));
+      if (typeof r === 'string') return failed(r);
+      return { status: 'ACCEPTED', response: { pileTime: r.time.toISOString() } };
     }
 
     end(reason: string): void {
