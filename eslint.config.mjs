@@ -24,6 +24,12 @@ export default tseslint.config(
     },
   },
   {
+    // Quality gate: cyclomatic complexity at most 15 per function in source (tests may branch more).
+    files: ['**/*.ts'],
+    ignores: ['**/test/**'],
+    rules: { complexity: ['error', 15] },
+  },
+  {
     files: ['subgraphs/*/src/domain/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
