@@ -373,73 +373,41 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
   function bill(date: string): string {
     const header =
       '支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注';
+    // One detail line: the same 25 columns for a payment (交易) and a refund (退款).
+    const row = (t: AlipayTrade, kind: '交易' | '退款', doneAt: Date, amount: string, requestNo: string): string =>
+      [
+        t.tradeNo,
+        t.outTradeNo,
+        kind,
+        t.subject,
+        shanghaiDateTime(t.createdAt),
+        shanghaiDateTime(doneAt),
+        '',
+        '',
+        '',
+        '',
+        'sbx***@example.com',
+        amount,
+        amount,
+        '0.00',
+        '0.00',
+        '0.00',
+        '0.00',
+        '0.00',
+        '',
+        '0.00',
+        '0.00',
+        requestNo,
+        '0.00',
+        '0.00',
+        '',
+      ].join(',');
     const rows: string[] = [];
     for (const t of trades.values()) {
       if (t.bill?.omit) continue;
-      if (t.paidAt && shanghaiDate(t.paidAt) === date) {
-        const a = fenToYuan(t.bill?.amountFen ?? t.totalFen);
-        rows.push(
-          [
-            t.tradeNo,
-            t.outTradeNo,
-            '交易',
-            t.subject,
-            shanghaiDateTime(t.createdAt),
-            shanghaiDateTime(t.paidAt),
-            '',
-            '',
-            '',
-            '',
-            'sbx***@example.com',
-            a,
-            a,
-            '0.00',
-            '0.00',
-            '0.00',
-            '0.00',
-            '0.00',
-            '',
-            '0.00',
-            '0.00',
-            '',
-            '0.00',
-            '0.00',
-            '',
-          ].join(','),
-        );
-      }
+      if (t.paidAt && shanghaiDate(t.paidAt) === date) rows.push(row(t, '交易', t.paidAt, fenToYuan(t.bill?.amountFen ?? t.totalFen), ''));
       for (const r of t.refunds) {
-        if (shanghaiDate(r.at) !== date) continue;
-        const a = fenToYuan(-r.amountFen);
-        rows.push(
-          [
-            t.tradeNo,
-            t.outTradeNo,
-            '退款',
-            t.subject,
-            shanghaiDateTime(t.createdAt),
-            shanghaiDateTime(r.at),
-            '',
-            '',
-            '',
-            '',
-            'sbx***@example.com',
-            a,
-            a,
-            '0.00',
-            '0.00',
-            '0.00',
-            '0.00',
-            '0.00',
-            '',
-            '0.00',
-            '0.00',
-            r.outRequestNo,
-            '0.00',
-            '0.00',
-            '',
-          ].join(','),
-        );
+        if (shanghaiDate(r.at) === date) rows.push(row(t, '退款', r.at, fenToYuan(-r.amountFen), r.outRequestNo));
       }
     }
     return [
