@@ -4,3 +4,4 @@ export { TENANT_SETTING, VISIBLE_TENANTS_SETTING, withTenant, withTenantScope } 
 export * from './pipelining';
 export * from './tenant-batches';
 export * from './rls-policies';
+export { PlatformModel } from './model';
