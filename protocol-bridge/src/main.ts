@@ -1,6 +1,19 @@
+// First: tracing instruments http, pg and undici as they load (off unless OTEL_* ask for it).
+import '@evcs/platform/tracing';
 import { readFile } from 'node:fs/promises';
 import { CHARGER_EVENTS_PARTITIONS } from '@evcs/events';
-import { createKnex, createLogger, exitWithParent, importSigningKey, KafkaEventBus, listen, parseEnv, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
+import {
+  createKnex,
+  createLogger,
+  exitWithParent,
+  importSigningKey,
+  KafkaEventBus,
+  listen,
+  parseEnv,
+  ServiceGraphQLClient,
+  stopTracing,
+  TokenIssuer,
+} from '@evcs/platform';
 import { bridgeConfig } from './config';
 import { GraphQLSecurityRecorder } from './connections/charger-security';
 import { GraphQLChargerDirectory } from './directory';
@@ -82,6 +95,7 @@ async function main(): Promise<void> {
       await bridge.close();
       await bus.close();
       await store.close();
+      await stopTracing().catch(() => undefined);
       process.exit(0);
     } catch (err) {
       logger.error({ err }, 'unclean shutdown');

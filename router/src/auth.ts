@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Kind, OperationDefinitionNode, parse } from 'graphql';
 import { AppError, bearer, ErrorCodes, type Identity, type Logger, type TokenIssuer, type TokenVerifier, type VerifiedToken } from '@evcs/platform';
 import type { RevocationCheck } from './revocations';
@@ -136,12 +135,6 @@ export function isPublicOperation(body: unknown, publicRootFields: readonly stri
   const op = typeof operationName === 'string' ? ops.find((o) => o.name?.value === operationName) : ops.length === 1 ? ops[0] : undefined;
   if (!op || op.selectionSet.selections.length === 0) return false;
   return op.selectionSet.selections.every((s) => s.kind === Kind.FIELD && publicRootFields.includes(s.name.value));
-}
-
-/** A client-supplied request id if it looks like one, otherwise a fresh one. */
-export function requestIdFrom(header: string | string[] | undefined): string {
-  const v = Array.isArray(header) ? header[0] : header;
-  return v && /^[A-Za-z0-9._:-]{1,128}$/.test(v) ? v : randomUUID();
 }
 
 /**

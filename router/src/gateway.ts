@@ -91,6 +91,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const overrides = { ...(opts.subgraphUrls ?? {}) };
   const unusedOverrides = new Set(Object.keys(overrides));
 
+  // @apollo/gateway otherwise starts an OpenTelemetry metrics exporter that sends usage data to
+  // Apollo over HTTPS from every instance (APOLLO_TELEMETRY_DISABLED is its documented switch, read
+  // once here, at construction). A platform's traffic is not reported to a vendor unless the operator
+  // asks for it by setting the variable to false.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: opts.supergraphSdl,
     logger: opts.logger,

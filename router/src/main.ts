@@ -1,6 +1,8 @@
+// First: tracing instruments http, pg and undici as they load (off unless OTEL_* ask for it).
+import '@evcs/platform/tracing';
 import { readFileSync } from 'node:fs';
 import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC_CONFIG, CHARGER_EVENTS_PARTITIONS } from '@evcs/events';
-import { createLogger, exitWithParent, importSigningKey, KafkaEventBus, listen, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import { createLogger, exitWithParent, importSigningKey, KafkaEventBus, listen, stopTracing, TokenIssuer, TokenVerifier } from '@evcs/platform';
 import { loadEnv } from './env';
 import { createRouter } from './server';
 
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
     try {
       await router.close();
       await bus.close();
+      await stopTracing().catch(() => undefined);
     } catch (e) {
       logger.error({ err: e }, 'error while draining');
       process.exit(1);

@@ -9,6 +9,7 @@ import {
   executeApollo,
   kafkaNames,
   readJsonBody,
+  requestIdFrom,
   sendHttpError,
   sendJson,
   type EventBus,
@@ -18,7 +19,7 @@ import {
   type TokenIssuer,
   type TokenVerifier,
 } from '@evcs/platform';
-import { authenticateHttp, InternalTokens, PUBLIC_ROOT_FIELDS, requestIdFrom, type RouterContext } from './auth';
+import { authenticateHttp, InternalTokens, PUBLIC_ROOT_FIELDS, type RouterContext } from './auth';
 import { startGateway } from './gateway';
 import { RevocationList, startRevocationFeed } from './revocations';
 import { connectorStatusResolvers, toConnectorStatusChange, type ConnectorStatusChange } from './subscriptions/connector-status';
@@ -154,6 +155,9 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
     });
 
     const handleGraphql = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+      // Echoed on every answer, refusals included, so a client can quote it to support.
+      const requestId = requestIdFrom(req.headers['x-request-id']);
+      res.setHeader('x-request-id', requestId);
       try {
         if (req.method !== 'POST') {
           res.setHeader('allow', 'POST');
@@ -169,7 +173,6 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
         const body = await readJsonBody(req);
         if (bearer(req.headers.authorization)) await revocationsReady();
         const identity = await authenticateHttp(deps.clientVerifier, revocations, req.headers.authorization, body, publicRootFields);
-        const requestId = requestIdFrom(req.headers['x-request-id']);
         const context: RouterContext = {
           identity,
           requestId,

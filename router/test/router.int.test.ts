@@ -266,6 +266,26 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
       expect(subgraph.seen.length).toBe(before);
     });
 
+    it('echoes the request id on every answer, refusals included; a malformed one is replaced', async () => {
+      const refused = await fetch(`http://127.0.0.1:${routers[0].port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'client-req-42' },
+        body: JSON.stringify({ query: '{ whoami }' }),
+      });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('x-request-id')).toBe('client-req-42');
+      const odd = await fetch(`http://127.0.0.1:${routers[0].port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'has spaces and ; semicolons' },
+        body: JSON.stringify({ query: '{ whoami }' }),
+      });
+      expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it("reports nothing to Apollo: the gateway's usage exporter is off unless the operator turns it on", () => {
+      expect(process.env.APOLLO_TELEMETRY_DISABLED).toBe('true');
+    });
+
     it('rejects an invalid token', async () => {
       const r = await post(routers[0].port, { query: '{ whoami }' }, { authorization: 'Bearer not.a.token' });
       expect(r.status).toBe(401);

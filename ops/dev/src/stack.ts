@@ -25,6 +25,8 @@ export interface StackOptions {
   /** how many router instances (subscription fan-out is tested with two) */
   routers?: number;
   onUnexpectedExit?: (name: string, code: number | null) => void;
+  /** Further environment for every process (tests: OTEL_* to export traces to a local receiver). */
+  env?: Record<string, string>;
 }
 
 export interface DemoTenant {
@@ -103,7 +105,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const ephemeral = opts.ports === 'ephemeral';
   const port = async (def: number) => (ephemeral ? freePort() : def);
 
-  const common = commonEnv(appUrl, brokers, opts.kafkaNamespace, keys.internalJwksFile);
+  const common = { ...commonEnv(appUrl, brokers, opts.kafkaNamespace, keys.internalJwksFile), ...opts.env };
   const group = new ProcessGroup({ quiet: opts.quiet, onExit: opts.onUnexpectedExit });
   if (!ephemeral) await assertFixedPortsFree();
   // fresh sandbox keys every start; concurrent test stacks each get their own files

@@ -1,5 +1,6 @@
 import { Kafka, Consumer, Producer, logLevel, CompressionTypes, KafkaConfig } from 'kafkajs';
 import type { Logger } from './logger';
+import { inConsumerSpan, withTraceHeaders } from './tracing/context';
 
 /**
  * The project's own event-bus port. Domain and service code depends on this,
@@ -145,8 +146,13 @@ export class KafkaEventBus implements EventBus {
    */
   publish(topic: string, messages: BusMessage[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
+    // The active trace travels in the headers (a message from the outbox carries its request's already).
+    const traced = messages.map((m) => {
+      const headers = withTraceHeaders(m.headers);
+      return headers === m.headers ? m : { ...m, headers };
+    });
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ topic, messages, resolve, reject });
+      this.pending.push({ topic, messages: traced, resolve, reject });
       void this.flush();
     });
   }
@@ -266,7 +272,7 @@ export class KafkaEventBus implements EventBus {
         for (let i = 0; i < messages.length; i += chunk) {
           if (!isRunning() || isStale()) return;
           const part = messages.slice(i, i + chunk);
-          await opts.handleBatch(part);
+          await inConsumerSpan(batch.topic, opts.groupId, part, () => opts.handleBatch(part));
           await commit(i + chunk >= messages.length ? batch.lastOffset() : part[part.length - 1].offset);
         }
       },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { ApolloServer, BaseContext, HeaderMap, HTTPGraphQLRequest } from '@apollo/server';
 
@@ -112,4 +113,10 @@ export function closeServer(server: http.Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections?.();
   });
+}
+
+/** A client-supplied request id if it looks like one (it is echoed in a header and logged), otherwise a fresh one. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const v = Array.isArray(header) ? header[0] : header;
+  return v && /^[A-Za-z0-9._:-]{1,128}$/.test(v) ? v : randomUUID();
 }

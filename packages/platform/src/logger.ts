@@ -1,4 +1,5 @@
 import pino, { Logger, LoggerOptions } from 'pino';
+import { activeTraceIds } from './tracing/context';
 
 export type { Logger };
 
@@ -58,6 +59,8 @@ export function createLogger(name: string, opts: LoggerOptions = {}): Logger {
     level: process.env.LOG_LEVEL ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Every line logged inside a traced request or message names its trace (nothing when tracing is off).
+    mixin: activeTraceIds,
     ...opts,
   });
 }

@@ -8,6 +8,7 @@ import { TokenVerifier } from './identity';
 import { startIntervalJob } from './jobs';
 import { createLogger, Logger } from './logger';
 import { OutboxRelay, PgOutbox } from './outbox';
+import { stopTracing } from './tracing/sdk';
 import type { SubgraphServer } from './subgraph';
 
 /** Issuers whose internal tokens subgraphs accept. */
@@ -150,6 +151,7 @@ export function runSubgraphMain<S extends z.ZodRawShape = Record<never, never>, 
         .catch((e: unknown) => logger.warn({ err: e }, 'closing shared dependencies failed'));
       await bus.close();
       await Promise.allSettled([knex.destroy(), backgroundKnex.destroy()]);
+      await stopTracing().catch(() => undefined);
       process.exit(0);
     };
     process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,12 +1,11 @@
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, GraphQLFormattedError, GraphQLSchema, Kind, OperationDefinitionNode, parse } from 'graphql';
 import { ErrorCodes, isAppError } from './errors';
 import { bearer, Identity, requestContext, requireTenant, TokenVerifier } from './identity';
-import { canonicalPath, executeApollo, readJsonBody, sendHttpError, sendJson } from './http';
+import { canonicalPath, executeApollo, readJsonBody, requestIdFrom, sendHttpError, sendJson } from './http';
 import type { Logger } from './logger';
 
 export interface BaseRequestContext {
@@ -99,9 +98,10 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
   const unauthenticated = (message: string) => Object.assign(new Error(message), { status: 401, code: ErrorCodes.UNAUTHENTICATED });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    res.setHeader('x-request-id', requestId);
     try {
       const body = await readJsonBody(req);
-      const requestId = (req.headers['x-request-id'] as string) || randomUUID();
       const token = bearer(req.headers.authorization);
       let identity: Identity;
       if (token) {

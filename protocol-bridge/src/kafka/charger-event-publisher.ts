@@ -1,5 +1,5 @@
 import { ChargerEvent, encodeChargerEvent } from '@evcs/events';
-import { AppError, BusMessage, ErrorCodes, EventBus } from '@evcs/platform';
+import { AppError, BusMessage, ErrorCodes, EventBus, withTraceHeaders } from '@evcs/platform';
 
 /**
  * Port: puts charger events on the bus. `publish` resolves only once the event
@@ -56,7 +56,9 @@ export class BatchingChargerEventPublisher implements ChargerEventPublisher {
       return Promise.reject(new AppError(ErrorCodes.INVALID_EVENT, `refusing to publish an invalid ${event.type} event: ${reason}`));
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ message: encodeChargerEvent(parsed.data), resolve, reject });
+      const message = encodeChargerEvent(parsed.data);
+      // The trace is taken now: the batch goes out later from a timer, outside the caller's context.
+      this.queue.push({ message: { ...message, headers: withTraceHeaders(message.headers) }, resolve, reject });
       this.schedule();
     });
   }

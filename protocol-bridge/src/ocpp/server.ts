@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '@evcs/platform';
+import { inSpan, SpanKind, type Logger } from '@evcs/platform';
 import { createRPCError, RPCError, RPCServer } from 'ocpp-rpc';
 import type RpcServerClient from 'ocpp-rpc/lib/server-client';
 import type { BridgeConfig } from '../config';
@@ -165,7 +165,10 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       client.handle(action, async ({ params, messageId }) => {
         session.touch(now());
         try {
-          const result = await handler(callCtx, params);
+          const result = await inSpan(`ocpp ${action}`, { 'rpc.system': 'ocpp1.6', 'rpc.method': action }, () => handler(callCtx, params), {
+            kind: SpanKind.SERVER,
+            root: true,
+          });
           up(action, result);
           return result;
         } catch (err) {

@@ -1,3 +1,5 @@
+// First: tracing instruments http, pg and undici as they load (off unless OTEL_* ask for it).
+import '@evcs/platform/tracing';
 import { readFile } from 'node:fs/promises';
 import { CHARGER_EVENTS_PARTITIONS, CHARGER_EVENTS_TOPIC } from '@evcs/events';
 import { importSigningKey, runSubgraphMain, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';

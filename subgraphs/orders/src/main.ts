@@ -1,3 +1,5 @@
+// First: tracing instruments http, pg and undici as they load (off unless OTEL_* ask for it).
+import '@evcs/platform/tracing';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {

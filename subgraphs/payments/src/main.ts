@@ -1,3 +1,5 @@
+// First: tracing instruments http, pg and undici as they load (off unless OTEL_* ask for it).
+import '@evcs/platform/tracing';
 import { ORDER_EVENTS_PARTITIONS, ORDER_EVENTS_TOPIC, PAYMENT_EVENTS_PARTITIONS, PAYMENT_EVENTS_TOPIC } from '@evcs/events';
 import { runSubgraphMain, SubgraphRuntime } from '@evcs/platform';
 import { channelsFromEnv, PaymentsEnv } from './config';

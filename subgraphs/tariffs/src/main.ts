@@ -1,3 +1,5 @@
+// First: tracing instruments http, pg and undici as they load (off unless OTEL_* ask for it).
+import '@evcs/platform/tracing';
 import { randomUUID } from 'node:crypto';
 import { TARIFF_EVENTS_PARTITIONS, TARIFF_EVENTS_TOPIC } from '@evcs/events';
 import { readFileSync } from 'node:fs';

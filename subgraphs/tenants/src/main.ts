@@ -1,3 +1,5 @@
+// First: tracing instruments http, pg and undici as they load (off unless OTEL_* ask for it).
+import '@evcs/platform/tracing';
 import { z } from 'zod';
 import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC, ACCESS_EVENTS_TOPIC_CONFIG, IDTAG_EVENTS_PARTITIONS, IDTAG_EVENTS_TOPIC } from '@evcs/events';
 import { runSubgraphMain } from '@evcs/platform';

@@ -2,6 +2,7 @@ import type { BusMessage, EventBus } from '../bus';
 import type { KafkaNames } from '../env';
 import type { Logger } from '../logger';
 import type { OutboxRow, PgOutbox } from './pg-outbox';
+import { outsideTrace } from '../tracing/context';
 
 export interface OutboxRelayOptions {
   outbox: PgOutbox;
@@ -89,7 +90,8 @@ export class OutboxRelay {
 
   private schedule(ms: number): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.tick(), ms);
+    // A wake() comes from a request; its polls are not part of that request's trace.
+    this.timer = setTimeout(() => outsideTrace(() => this.tick()), ms);
     this.timer.unref();
   }
 

@@ -1,6 +1,7 @@
 import { encodeWith, type EventContract, type MessageMeta } from '@evcs/events';
 import type { Knex } from 'knex';
 import { TenantContextMissingError } from '../errors';
+import { withTraceHeaders } from '../tracing/context';
 
 /** An outbox row's values, encoded: payload and headers as JSON text. */
 export interface OutboxRowValues {
@@ -18,6 +19,8 @@ export interface OutboxRowValues {
  * commit and publish loses nothing; the relay publishes it later). Only typed contracts of
  * @evcs/events are accepted; each message is validated and encoded here, at enqueue time, so
  * a malformed one fails the change that made it instead of sitting in the outbox unpublishable.
+ * The request's trace context is stored with the headers: the relay publishes later, outside
+ * the request, and the consumers continue the request's trace from it.
  */
 export class OutboxWriter {
   private readonly table: string;
@@ -55,7 +58,7 @@ export class OutboxWriter {
         topic: contract.topic,
         key: encoded.key,
         payload: encoded.value,
-        headers: JSON.stringify(encoded.headers),
+        headers: JSON.stringify(withTraceHeaders(encoded.headers)),
         ...meta.extra,
       };
     });
@@ -73,6 +76,13 @@ export class OutboxWriter {
     const encoded = encodeWith(contract, message, meta);
     const id = meta.id ?? (message as { id?: unknown }).id;
     if (typeof id !== 'string') throw new Error(`outbox ${contract.topic}: a composed row needs the message id`);
-    return { id, tenant_id: message.tenantId, topic: contract.topic, key: encoded.key, payload: encoded.value, headers: JSON.stringify(encoded.headers) };
+    return {
+      id,
+      tenant_id: message.tenantId,
+      topic: contract.topic,
+      key: encoded.key,
+      payload: encoded.value,
+      headers: JSON.stringify(withTraceHeaders(encoded.headers)),
+    };
   }
 }
