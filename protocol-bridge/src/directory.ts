@@ -1,45 +1,8 @@
 import { AppError, ErrorCodes, isAppError, type ServiceGraphQLClient } from '@evcs/platform';
 import { z } from 'zod';
 
-/** The identity fields of a YKC login (0x01) registered with a pile. */
-export interface YkcPileIdentity {
-  sim: string;
-  pileType: number;
-  guns: number;
-  network: number;
-  carrier: number;
-  protocolVersion?: number | null;
-  programVersion?: string | null;
-}
+import type { ChargerDirectory, ChargerRegistration } from './ports';
 
-/**
- * Which tenant and asset a connecting charger belongs to, and what it must
- * present to get in (assets is the source of truth; see ocpp/auth.ts and
- * ykc/login-check.ts for how it is enforced).
- */
-export interface ChargerRegistration {
-  tenantId: string;
-  /** The asset id of the charger in the assets subgraph (not the identity it connects with). */
-  chargerId: string;
-  /** The station the charger belongs to (per-station policies, e.g. free vending). */
-  stationId?: string;
-  protocol?: 'OCPP16' | 'YKC';
-  /** OCPP: 0 (no password), 1 (Basic), 2 (Basic over TLS). */
-  securityProfile: 0 | 1 | 2 | null;
-  /** scrypt hash of the OCPP Basic-auth password; null: none set. */
-  credentialHash: string | null;
-  /** YKC: the identity its login must carry; null: not commissioned. */
-  ykcIdentity: YkcPileIdentity | null;
-  /** Networks (CIDR) it may connect from; empty: any. */
-  allowedSourceCidrs: string[];
-  /** YKC: the pile's 3DES key, by reference into the bridge's keyring. */
-  desKeyRef: string | null;
-  /** Its tenant's policy. */
-  allowProfile0Commissioning: boolean;
-  learnYkcIdentityOnFirstLogin: boolean;
-}
-
-/** What a directory entry needs at least; the rest defaults to "secure, nothing registered" (profile 1, no password). */
 export type ChargerRegistrationEntry = Pick<ChargerRegistration, 'tenantId' | 'chargerId'> & Partial<ChargerRegistration>;
 
 export function registrationOf(e: ChargerRegistrationEntry): ChargerRegistration {
@@ -54,22 +17,6 @@ export function registrationOf(e: ChargerRegistrationEntry): ChargerRegistration
     ...e,
   };
 }
-
-/**
- * Port: looks up the identity a charger connects with (OCPP chargePointId, YKC
- * pile code). `null` means "not registered" and the connection is refused; a
- * thrown error means "cannot tell right now" (retriable), and the charger is
- * asked to come back later rather than told it is unknown.
- */
-export interface ChargerDirectory {
-  resolve(chargePointId: string): Promise<ChargerRegistration | null>;
-  /**
-   * Ask again, past any cache (a password that does not match the cached hash may be a
-   * freshly rotated one). Directories without a cache need not implement it.
-   */
-  refresh?(chargePointId: string): Promise<ChargerRegistration | null>;
-}
-
 /** A fixed map, for tests and demos of the bridge on its own. */
 export class InMemoryChargerDirectory implements ChargerDirectory {
   private readonly entries = new Map<string, ChargerRegistration>();

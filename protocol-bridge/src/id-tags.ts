@@ -1,35 +1,6 @@
-import type { LocalAuthEntry } from '@evcs/events';
 import { AppError, ErrorCodes, isAppError, type ServiceGraphQLClient } from '@evcs/platform';
 import { z } from 'zod';
-
-export type AuthorizationStatus = 'Accepted' | 'Blocked' | 'Expired' | 'Invalid' | 'ConcurrentTx';
-
-/** The authority's answer for one tag: OCPP IdTagInfo plus the user it belongs to. */
-export interface IdTagAnswer {
-  status: AuthorizationStatus;
-  /** ISO-8601 with zone. */
-  expiryDate?: string;
-  parentIdTag?: string;
-  userId?: string;
-}
-
-export interface LocalAuthList {
-  version: number;
-  entries: LocalAuthEntry[];
-}
-
-/**
- * Port: the tenant's id-token authority (the tenants subgraph). A thrown error
- * means "cannot tell right now" — never "unknown tag"; callers decide the
- * fallback (protocol-bridge/README.md, "Id tags").
- */
-export interface IdTagAuthority {
-  authorize(tenantId: string, idTag: string, stationId?: string): Promise<IdTagAnswer>;
-  /** The tenant's whole local authorization list, for chargers' OCPP local lists. */
-  localList(tenantId: string): Promise<LocalAuthList>;
-  /** Drop cached answers for a tenant whose tags changed (an adapter that caches). */
-  forget?(tenantId: string): void;
-}
+import type { AuthorizationStatus, IdTagAnswer, IdTagAuthority, LocalAuthList } from './ports';
 
 /**
  * Every tag Accepted, no list: the bridge on its own (unit tests, demos of the

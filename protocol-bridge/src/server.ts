@@ -6,22 +6,22 @@ import type { Duplex } from 'node:stream';
 import { canonicalPath, closeServer, EventBus, Logger, sendJson } from '@evcs/platform';
 import { BridgeConfig, silenceTimeoutMs } from './config';
 import { Diagnostics } from './connections/diagnostics';
-import { LiveChargers } from './connections/live';
-import { ChargerSecurityRecorder, InMemorySecurityRecorder } from './connections/charger-security';
-import { ChargerDirectory, InMemoryChargerDirectory } from './directory';
+import { ConnectionRegistry } from './connections/registry';
+import { InMemorySecurityRecorder } from './connections/charger-security';
+import { InMemoryChargerDirectory } from './directory';
 import { BatchingChargerEventPublisher } from './kafka/charger-event-publisher';
 import { CommandRouter } from './kafka/command-router';
 import { startTariffListener, TariffListener } from './kafka/tariff-listener';
 import { IdTagListener, startIdTagListener } from './kafka/idtag-listener';
-import { ACCEPT_EVERY_TAG, type IdTagAuthority } from './id-tags';
+import { ACCEPT_EVERY_TAG } from './id-tags';
 import { LocalListSync } from './ocpp/local-list';
-import { type LocalListStore, MemoryLocalListStore } from './persistence/local-list-store';
+import { MemoryLocalListStore } from './persistence/local-list-store';
 import { createOcppServer } from './ocpp/server';
 import { MemoryBridgeStore } from './persistence/memory-store';
-import type { BridgeStore } from './persistence/store';
+import type { BillingModelSource, BridgeStore, ChargerDirectory, ChargerSecurityRecorder, IdTagAuthority, LocalListStore } from './ports';
 import { createDebugHandler } from './debug/graphql';
 import type { DesKeyring } from './ykc/des';
-import { BillingModelSource, createYkcServer } from './ykc/server';
+import { createYkcServer } from './ykc/server';
 
 export interface BridgeDeps {
   bus: EventBus;
@@ -60,7 +60,8 @@ export interface Bridge {
   ykcServer: net.Server;
   readonly connectionCount: number;
   readonly diagnostics: Diagnostics;
-  readonly live: LiveChargers;
+  /** Every charger connected here, both protocols. */
+  readonly registry: ConnectionRegistry;
   readonly commands: CommandRouter;
   /** Present when id-tag changes are heard (config.idTagEventsTopic). */
   readonly localLists?: LocalListSync;
@@ -89,7 +90,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
     lingerMs: config.publishLingerMs,
     maxBatch: config.publishMaxBatch,
   });
-  const live = new LiveChargers({
+  const registry = new ConnectionRegistry({
     store,
     bridgeId: config.bridgeId,
     logger,
@@ -102,13 +103,14 @@ export function createBridge(deps: BridgeDeps): Bridge {
   const localLists = config.idTagEventsTopic
     ? new LocalListSync({
         authority: idTags,
+        connections: registry,
         store: deps.localListStore ?? new MemoryLocalListStore(),
         logger,
         count: (what) => diagnostics.metrics.count('OCPP16', what),
       })
     : undefined;
   const security = deps.security ?? new InMemorySecurityRecorder(deps.directory instanceof InMemoryChargerDirectory ? deps.directory : undefined);
-  const common = { directory: deps.directory, publisher, logger, config, store, diagnostics, live, security, now: deps.now, newId, idTags };
+  const common = { directory: deps.directory, publisher, logger, config, store, diagnostics, registry, security, now: deps.now, newId, idTags };
   const ocpp = createOcppServer({ ...common, tls: Boolean(deps.tls), localLists });
   const ykc = createYkcServer({ ...common, billingModels: deps.billingModels, desKeys: deps.desKeys });
   let tariffs: TariffListener | undefined;
@@ -117,7 +119,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
     bus: deps.bus,
     publisher,
     store,
-    live,
+    registry,
     logger,
     bridgeId: config.bridgeId,
     commandTopic: config.commandTopic,
@@ -126,7 +128,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
     newId,
   });
   const debug = deps.debugToken
-    ? createDebugHandler({ token: deps.debugToken, diagnostics, publisher, live, bridgeId: config.bridgeId, newId, now: deps.now })
+    ? createDebugHandler({ token: deps.debugToken, diagnostics, publisher, registry, bridgeId: config.bridgeId, newId, now: deps.now })
     : undefined;
   let draining = false;
   let closing: Promise<void> | undefined;
@@ -137,7 +139,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
     if (req.method === 'GET' && path === '/health/ready') {
       return draining
         ? sendJson(res, 503, { status: 'draining' })
-        : sendJson(res, 200, { status: 'ok', connections: ocpp.connectionCount + ykc.connectionCount, ocpp: ocpp.connectionCount, ykc: ykc.connectionCount });
+        : sendJson(res, 200, { status: 'ok', connections: registry.count(), ocpp: registry.count('OCPP16'), ykc: registry.count('YKC') });
     }
     if (debug && path === '/debug/graphql') return debug(req, res);
     sendJson(res, 404, { error: 'Not found' });
@@ -163,11 +165,11 @@ export function createBridge(deps: BridgeDeps): Bridge {
     httpServer,
     ykcServer: ykc.tcpServer,
     diagnostics,
-    live,
+    registry,
     commands,
     localLists,
     get connectionCount() {
-      return ocpp.connectionCount + ykc.connectionCount;
+      return registry.count();
     },
     startCommands: async () => {
       await commands.start();
@@ -202,7 +204,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
         await idTagChanges?.stop();
         await commands.stop();
         await Promise.all([ocpp.close(), ykc.close()]);
-        live.stop();
+        registry.stop();
         await publisher.close();
         await closeServer(httpServer);
       })();

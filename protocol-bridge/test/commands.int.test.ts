@@ -131,8 +131,8 @@ describe('platform commands across two bridge instances (real Kafka and Postgres
       timeoutMs: 5000,
       command: { type: 'time.sync' },
     };
-    expect(a.live.get('CMD-OCPP')).toBeUndefined();
-    expect(b.live.get(PILE)).toBeUndefined();
+    expect(a.registry.get(tenantId, 'CMD-OCPP')).toBeUndefined();
+    expect(b.registry.get(tenantId, PILE)).toBeUndefined();
     await a.commands.dispatch(viaA);
     await b.commands.dispatch(viaB);
     const [ra, rb] = await Promise.all(

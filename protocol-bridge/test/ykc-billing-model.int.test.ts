@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createKnex, createLogger, generateSigningKey, KafkaEventBus, Knex, listen, ServiceGraphQLClient, TokenIssuer, TokenVerifier } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, TestDatabase, uniqueName } from '@evcs/testkit';
 import { ChargerFacts, ChargerLookup, createTariffsServer, migrations as tariffsMigrations, seedDemoTariffs, TariffsServer } from '@evcs/tariffs';
-import type { ChargerDirectory } from '../src/directory';
+import type { ChargerDirectory } from '../src/ports';
 import { bridgeConfig } from '../src/config';
 import { Bridge, createBridge } from '../src/server';
 import { SimulatedYkcPile } from '../src/simulator/ykc-pile';

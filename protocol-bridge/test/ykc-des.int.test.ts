@@ -45,7 +45,7 @@ describe('YKC piles with a 3DES key (ENC = 0x01) over real TCP, Kafka and Postgr
   };
   const execute = (pileNo: string, command: CommandSpec) => {
     const c: ChargerCommand = { id: randomUUID(), version: 1, tenantId, chargerId: pileNo, issuedAt: new Date().toISOString(), timeoutMs: 5000, command };
-    return bridge.live.get(pileNo)!.execute(c);
+    return bridge.registry.get(tenantId, pileNo)!.execute(c);
   };
 
   beforeAll(async () => {
@@ -120,7 +120,7 @@ describe('YKC piles with a 3DES key (ENC = 0x01) over real TCP, Kafka and Postgr
     await p.connect();
     expect(await p.login()).toBe(false);
     expect(count('refused_plain_login_keyed_pile')).toBe(1);
-    expect(bridge.live.get(KEYED_2)).toBeUndefined();
+    expect(bridge.registry.get(tenantId, KEYED_2)).toBeUndefined();
   });
 
   it('cannot log in with a wrong key: no key opens the login, the connection is closed', async () => {
@@ -130,7 +130,7 @@ describe('YKC piles with a 3DES key (ENC = 0x01) over real TCP, Kafka and Postgr
     await expect(p.login()).rejects.toThrow(/no 0x2/);
     await closed;
     expect(count('encrypted_login_no_key')).toBe(1);
-    expect(bridge.live.get(KEYED_2)).toBeUndefined();
+    expect(bridge.registry.get(tenantId, KEYED_2)).toBeUndefined();
   });
 
   it('refuses a pile whose registration names a key the keyring lacks', async () => {

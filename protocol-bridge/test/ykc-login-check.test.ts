@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sourceAllowed } from '../src/connections/charger-security';
-import type { LiveCharger } from '../src/connections/live';
+import type { LiveConnection } from '../src/connections/registry';
 import { InMemoryChargerDirectory, registrationOf } from '../src/directory';
 import { InMemorySecurityRecorder } from '../src/connections/charger-security';
 import { checkYkcLogin, mismatchingFields, YKC_ALIVE_MS } from '../src/ykc/login-check';
@@ -25,7 +25,7 @@ describe('YKC login check', () => {
   const reg = registrationOf({ tenantId: randomUUID(), chargerId: randomUUID(), protocol: 'YKC', ykcIdentity: identity });
   const deps = (dir = new InMemoryChargerDirectory()) => ({ directory: dir, security: new InMemorySecurityRecorder(dir), now: () => now });
   const live = (remoteAddress: string, silentMs: number) =>
-    ({ remoteAddress, session: { lastSeenAt: new Date(now.getTime() - silentMs) } }) as unknown as LiveCharger;
+    ({ remoteAddress, session: { lastSeenAt: new Date(now.getTime() - silentMs) } }) as unknown as LiveConnection;
 
   it('admits the registered identity, from anywhere when no networks are listed', async () => {
     expect(await checkYkcLogin(deps(), reg, login(), '203.0.113.9', undefined)).toEqual({ ok: true });

@@ -1,21 +1,7 @@
 import { BlockList, isIPv4 } from 'node:net';
 import type { Logger, ServiceGraphQLClient } from '@evcs/platform';
-import type { ChargerRegistration, InMemoryChargerDirectory, YkcPileIdentity } from '../directory';
-
-export type LearnOutcome = 'LEARNED' | 'ALREADY_REGISTERED' | 'NOT_ALLOWED' | 'NOT_FOUND';
-
-/**
- * Port: where the bridge reports what it learned about a charger and which
- * logins it refused — the assets service, which keeps the charger's security
- * and its audit log. Throwing means "cannot tell now": the login is left
- * unanswered and the pile tries again.
- */
-export interface ChargerSecurityRecorder {
-  /** First commissioning login of a YKC pile whose tenant learns identities. */
-  learnYkcIdentity(registration: ChargerRegistration, code: string, identity: YkcPileIdentity): Promise<LearnOutcome>;
-  /** A refused login, for the audit log. Best effort: a failure is logged, not raised. */
-  refusedLogin(registration: ChargerRegistration, code: string, reason: string, detail: Record<string, unknown>): Promise<void>;
-}
+import type { InMemoryChargerDirectory } from '../directory';
+import type { ChargerRegistration, ChargerSecurityRecorder, LearnOutcome, YkcPileIdentity } from '../ports';
 
 /** For bridges run on an in-memory directory (tests, demos): learning updates the directory, refusals are kept here. */
 export class InMemorySecurityRecorder implements ChargerSecurityRecorder {

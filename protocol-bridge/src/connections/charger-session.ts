@@ -1,6 +1,6 @@
-import type { ChargerEvent } from '@evcs/events';
-import type { ChargerEventPublisher } from '../kafka/charger-event-publisher';
-import { ChargerContext, connectedEvent, disconnectedEvent, EventStamp } from './events';
+import type { ChargerEvent, ChargerEventOf } from '@evcs/events';
+import type { ChargerEventPublisher } from '../ports';
+import { ChargerContext, chargerEvent, connectedEvent, disconnectedEvent, EventStamp } from './events';
 
 /**
  * One live connection of one charger, whatever the protocol. Its events reach
@@ -41,6 +41,11 @@ export class ChargerSession {
     const p = this.tail.then(() => this.publisher.publish(event));
     this.tail = p.catch(() => undefined);
     return p;
+  }
+
+  /** Publish an event of this charger built from its data (stamped now; `occurredAt`: the charger's own time, if it sent one). */
+  emit<T extends ChargerEvent['type']>(type: T, data: ChargerEventOf<T>['data'], occurredAt?: string): Promise<void> {
+    return this.publish(chargerEvent(this.ctx, this.stamp(), type, data, occurredAt));
   }
 
   /** Mark activity from the charger (any message, any heartbeat). */

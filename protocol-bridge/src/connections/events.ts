@@ -17,7 +17,7 @@ export interface EventStamp {
 
 type Envelope = Pick<ChargerEvent, 'id' | 'version' | 'tenantId' | 'chargerId' | 'occurredAt' | 'receivedAt' | 'source'>;
 
-export function envelope(ctx: ChargerContext, stamp: EventStamp, occurredAt?: string): Envelope {
+function envelope(ctx: ChargerContext, stamp: EventStamp, occurredAt?: string): Envelope {
   const receivedAt = stamp.receivedAt.toISOString();
   return {
     id: stamp.id,
@@ -30,12 +30,27 @@ export function envelope(ctx: ChargerContext, stamp: EventStamp, occurredAt?: st
   };
 }
 
+/**
+ * The one builder of charger events, for both protocols: the envelope of the charger's
+ * connection around a contract's data. Protocol mappings (ocpp/handlers, ykc/events.ts)
+ * produce only the data; `occurredAt` is the charger's own time when it sent one.
+ */
+export function chargerEvent<T extends ChargerEvent['type']>(
+  ctx: ChargerContext,
+  stamp: EventStamp,
+  type: T,
+  data: ChargerEventOf<T>['data'],
+  occurredAt?: string,
+): ChargerEventOf<T> {
+  return { ...envelope(ctx, stamp, occurredAt), type, data } as ChargerEventOf<T>;
+}
+
 export function connectedEvent(ctx: ChargerContext, stamp: EventStamp, remoteAddress?: string): ChargerEventOf<'charger.connected'> {
-  return { ...envelope(ctx, stamp), type: 'charger.connected', data: remoteAddress ? { remoteAddress } : {} };
+  return chargerEvent(ctx, stamp, 'charger.connected', remoteAddress ? { remoteAddress } : {});
 }
 
 export function disconnectedEvent(ctx: ChargerContext, stamp: EventStamp, reason: string): ChargerEventOf<'charger.disconnected'> {
-  return { ...envelope(ctx, stamp), type: 'charger.disconnected', data: { reason } };
+  return chargerEvent(ctx, stamp, 'charger.disconnected', { reason });
 }
 
 const ZONED_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;

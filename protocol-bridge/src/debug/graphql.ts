@@ -4,8 +4,8 @@ import { ChargerEvent } from '@evcs/events';
 import { AppError, readJsonBody, sendJson } from '@evcs/platform';
 import { buildSchema, graphql } from 'graphql';
 import type { Diagnostics } from '../connections/diagnostics';
-import type { LiveChargers } from '../connections/live';
-import type { ChargerEventPublisher } from '../kafka/charger-event-publisher';
+import type { ConnectionRegistry } from '../connections/registry';
+import type { ChargerEventPublisher } from '../ports';
 
 /**
  * Operator debugging, per bridge instance: recent raw frames of a charger,
@@ -63,7 +63,7 @@ export interface DebugDeps {
   token: string;
   diagnostics: Diagnostics;
   publisher: ChargerEventPublisher;
-  live: LiveChargers;
+  registry: ConnectionRegistry;
   bridgeId: string;
   newId: () => string;
   now?: () => Date;
@@ -77,7 +77,7 @@ export function createDebugHandler(deps: DebugDeps): (req: http.IncomingMessage,
       deps.diagnostics.frames.last(chargerId, Math.max(1, Math.min(last, 500))).map((f) => ({ ...f, decoded: JSON.stringify(f.decoded) })),
     protocolErrors: () => deps.diagnostics.metrics.snapshot(),
     connectedChargers: () =>
-      deps.live.all().map((c) => ({
+      deps.registry.all().map((c) => ({
         chargerId: c.session.chargerId,
         tenantId: c.session.ctx.tenantId,
         protocol: c.protocol,

@@ -1,17 +1,6 @@
 import { ChargerEvent, encodeChargerEvent } from '@evcs/events';
 import { AppError, BusMessage, ErrorCodes, EventBus, withTraceHeaders } from '@evcs/platform';
-
-/**
- * Port: puts charger events on the bus. `publish` resolves only once the event
- * is durable (the bus acknowledges with acks=all), so a caller may then tell the
- * charger "received"; if it rejects, nothing was acknowledged and the charger
- * must send again.
- */
-export interface ChargerEventPublisher {
-  publish(event: ChargerEvent): Promise<void>;
-  /** Publish whatever is queued, then refuse new events. */
-  close(): Promise<void>;
-}
+import type { ChargerEventPublisher } from '../ports';
 
 export interface BatchingPublisherOptions {
   topic: string;

@@ -1,14 +1,15 @@
 import { ChargerCommand, CHARGER_COMMANDS_PARTITIONS, decodeChargerCommand, encodeChargerCommand, InvalidEventError } from '@evcs/events';
 import type { EventBus, Logger, ReceivedMessage, Subscription } from '@evcs/platform';
-import type { CommandOutcome, LiveChargers } from '../connections/live';
-import type { BridgeStore } from '../persistence/store';
-import type { ChargerEventPublisher } from './charger-event-publisher';
+import type { CommandOutcome, ConnectionRegistry } from '../connections/registry';
+import type { BridgeStore } from '../ports';
+import type { ChargerEventPublisher } from '../ports';
 
 export interface CommandRouterOptions {
   bus: EventBus;
   publisher: ChargerEventPublisher;
   store: BridgeStore;
-  live: LiveChargers;
+  /** The chargers this instance holds. */
+  registry: ConnectionRegistry;
   logger: Logger;
   bridgeId: string;
   commandTopic: string;
@@ -89,13 +90,13 @@ export class CommandRouter {
 
   /** Route one command (exposed for tests and operator injection). */
   async dispatch(command: ChargerCommand, mode: 'route' | 'inbox' = 'route'): Promise<void> {
-    const { store, live, logger } = this.opts;
+    const { store, registry, logger } = this.opts;
     const log = logger.child({ commandId: command.id, chargerId: command.chargerId, command: command.command.type });
     if (command.expiresAt && Date.parse(command.expiresAt) < this.now().getTime()) {
       return this.decide(command, { status: 'FAILED', reason: 'EXPIRED' });
     }
-    const local = live.get(command.chargerId);
-    if (local && local.session.ctx.tenantId === command.tenantId) {
+    const local = registry.get(command.tenantId, command.chargerId);
+    if (local) {
       if (!(await this.claim(command))) return;
       log.info('executing command');
       const run = local

@@ -1,8 +1,7 @@
 import { type Logger, verifyChargerPassword } from '@evcs/platform';
-import type { ChargerSecurityRecorder } from '../connections/charger-security';
+import type { ChargerDirectory, ChargerRegistration, ChargerSecurityRecorder } from '../ports';
 import { sourceAllowed } from '../connections/charger-security';
 import type { ProtocolMetrics } from '../connections/diagnostics';
-import type { ChargerDirectory, ChargerRegistration } from '../directory';
 
 export const OCPP16_PROTOCOL = 'ocpp1.6';
 

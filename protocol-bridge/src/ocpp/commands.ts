@@ -1,6 +1,7 @@
 import type { ChargerCommand } from '@evcs/events';
 import { RPCError, TimeoutError } from 'ocpp-rpc';
-import type { CommandOutcome } from '../connections/live';
+import type { CommandOutcome } from '../connections/registry';
+import type { RemoteStartTags } from './remote-start-tags';
 
 /** What the bridge sends for a platform command: an OCPP 1.6 action and payload, or a reason it can't. */
 export type OcppCall = { action: string; payload: Record<string, unknown> } | { unsupported: string };
@@ -60,4 +61,22 @@ export function outcomeOfError(err: unknown): CommandOutcome {
   if (err instanceof TimeoutError) return { status: 'FAILED', reason: 'TIMEOUT' };
   if (err instanceof RPCError) return { status: 'FAILED', reason: `CALL_ERROR: ${err.rpcErrorCode}` };
   return { status: 'FAILED', reason: `DISCONNECTED: ${err instanceof Error ? err.message : String(err)}`.slice(0, 200) };
+}
+
+/** What a charger's connection needs to make a call. */
+interface OcppCaller {
+  call(action: string, payload: Record<string, unknown>, options: { callTimeoutMs: number }): Promise<unknown>;
+}
+
+/** A platform command, sent to the charger and its answer (or error) as the outcome. */
+export async function executeOcppCommand(client: OcppCaller, remoteStartTags: RemoteStartTags, command: ChargerCommand): Promise<CommandOutcome> {
+  const call = toOcppCall(command.command);
+  if ('unsupported' in call) return { status: 'FAILED', reason: `NOT_SUPPORTED: ${call.unsupported}` };
+  if (call.action === 'RemoteStartTransaction') remoteStartTags.remember(String(call.payload.idTag));
+  try {
+    const response = await client.call(call.action, call.payload, { callTimeoutMs: command.timeoutMs });
+    return outcomeOf(call.action, response);
+  } catch (err) {
+    return outcomeOfError(err);
+  }
 }

@@ -1,8 +1,8 @@
 import type { IdTagChanged, LocalAuthEntry } from '@evcs/events';
 import type { Logger } from '@evcs/platform';
 import { RPCError } from 'ocpp-rpc';
-import type { IdTagAuthority, LocalAuthList } from '../id-tags';
-import type { LocalListStore } from '../persistence/local-list-store';
+import type { ConnectionRegistry } from '../connections/registry';
+import type { IdTagAuthority, LocalAuthList, LocalListStore } from '../ports';
 
 /** An OCPP charger this bridge holds, as the local-list sync needs it. */
 export interface OcppLink {
@@ -13,6 +13,8 @@ export interface OcppLink {
 
 export interface LocalListSyncOptions {
   authority: IdTagAuthority;
+  /** The bridge's connection registry: which OCPP chargers of a tenant this bridge holds. */
+  connections: Pick<ConnectionRegistry, 'get' | 'ofTenant'>;
   store: LocalListStore;
   logger: Logger;
   /** Count outcomes (diagnostics). */
@@ -45,18 +47,19 @@ const notSupported = (err: unknown): boolean => err instanceof RPCError && (err.
  * it was; the next change or connection catches it up.
  */
 export class LocalListSync {
-  private readonly links = new Map<string, OcppLink>();
+  /** Connections whose list state is known (they were up); the registry says which are still current. */
+  private readonly attached = new WeakSet<OcppLink>();
   private readonly chains = new Map<string, Promise<void>>();
 
   constructor(private readonly o: LocalListSyncOptions) {}
 
   attach(link: OcppLink): void {
-    this.links.set(link.chargerId, link);
+    this.attached.add(link);
     void this.enqueue(link, () => this.reconcile(link));
   }
 
   detach(link: OcppLink): void {
-    if (this.links.get(link.chargerId) === link) this.links.delete(link.chargerId);
+    this.attached.delete(link);
   }
 
   /**
@@ -64,7 +67,10 @@ export class LocalListSync {
    * arrival order); resolves when every charger's turn is done. Never rejects (failures are logged).
    */
   async onChanges(tenantId: string, events: readonly IdTagChanged[]): Promise<void> {
-    const links = [...this.links.values()].filter((l) => l.tenantId === tenantId);
+    const links = this.o.connections
+      .ofTenant(tenantId, 'OCPP16')
+      .map((c) => c.handle)
+      .filter((l) => this.attached.has(l));
     await Promise.all(links.map((l) => this.enqueue(l, () => this.apply(l, events))));
   }
 
@@ -73,8 +79,13 @@ export class LocalListSync {
     return this.chains.get(chargerId) ?? Promise.resolve();
   }
 
+  /** Attached, and still the charger's current connection (not replaced). */
+  private held(link: OcppLink): boolean {
+    return this.attached.has(link) && this.o.connections.get(link.tenantId, link.chargerId, 'OCPP16')?.handle === link;
+  }
+
   private enqueue(link: OcppLink, work: () => Promise<void>): Promise<void> {
-    const run = (this.chains.get(link.chargerId) ?? Promise.resolve()).then(() => (this.links.get(link.chargerId) === link ? work() : undefined));
+    const run = (this.chains.get(link.chargerId) ?? Promise.resolve()).then(() => (this.held(link) ? work() : undefined));
     const settled = run.catch((err: unknown) => {
       this.o.count?.('local_list_sync_failed');
       this.o.logger.warn({ err, chargerId: link.chargerId }, 'local authorization list sync failed; the next change or connection retries');

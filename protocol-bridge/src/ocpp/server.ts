@@ -8,16 +8,11 @@ import type { BridgeConfig } from '../config';
 import { ChargerSession } from '../connections/charger-session';
 import type { Diagnostics } from '../connections/diagnostics';
 import type { EventStamp } from '../connections/events';
-import type { LiveChargers } from '../connections/live';
-import { Connection, ConnectionRegistry } from '../connections/registry';
-import type { ChargerSecurityRecorder } from '../connections/charger-security';
-import type { ChargerDirectory } from '../directory';
-import type { IdTagAuthority } from '../id-tags';
-import type { ChargerEventPublisher } from '../kafka/charger-event-publisher';
-import type { BridgeStore } from '../persistence/store';
+import type { ConnectionRegistry, LiveConnection, OcppHandle } from '../connections/registry';
+import type { BridgeStore, ChargerDirectory, ChargerEventPublisher, ChargerSecurityRecorder, IdTagAuthority } from '../ports';
 import { authorizeCharger, OCPP16_PROTOCOL, OcppSessionData } from './auth';
-import { outcomeOf, outcomeOfError, toOcppCall } from './commands';
-import type { LocalListSync, OcppLink } from './local-list';
+import { executeOcppCommand } from './commands';
+import type { LocalListSync } from './local-list';
 import { RemoteStartTags } from './remote-start-tags';
 import { OcppCallContext, ocpp16Handlers } from './handlers';
 import { ocpp16Validator } from './validator';
@@ -29,7 +24,8 @@ export interface OcppServerDeps {
   config: BridgeConfig;
   store: BridgeStore;
   diagnostics: Diagnostics;
-  live: LiveChargers;
+  /** The bridge's one registry of live connections (both protocols). */
+  registry: ConnectionRegistry;
   /** Where refused logins are audited (assets). */
   security: ChargerSecurityRecorder;
   /** The bridge terminates TLS (security profile 2). */
@@ -44,7 +40,6 @@ export interface OcppServerDeps {
 export interface OcppServer {
   /** Take over an HTTP upgrade whose path is /ocpp/<chargePointId>. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  readonly connectionCount: number;
   /** Refuse new chargers, close the connected ones, wait for their disconnect events. */
   close(): Promise<void>;
 }
@@ -54,12 +49,11 @@ const MAX_FRAME_BYTES = 1024 * 1024;
 
 /** OCPP 1.6-J central-system endpoint on ocpp-rpc, strict mode (every inbound call checked against the official schemas). */
 export function createOcppServer(deps: OcppServerDeps): OcppServer {
-  const { logger, config, publisher, store, diagnostics, live } = deps;
+  const { logger, config, publisher, store, diagnostics } = deps;
   const { metrics, frames } = diagnostics;
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? randomUUID;
   const stamp = (): EventStamp => ({ id: newId(), receivedAt: now() });
-  const registry = new ConnectionRegistry<RpcServerClient>();
   let accepting = true;
 
   const rpc = new RPCServer({
@@ -95,58 +89,47 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
     const { registration, securityProfile } = client.session as OcppSessionData;
     const chargerId = client.identity ?? client.handshake.identity;
     const log = logger.child({ chargerId, tenantId: registration.tenantId });
-    const previous = registry.get(chargerId);
+    const previous = deps.registry.get(registration.tenantId, chargerId);
     const session = new ChargerSession(
       { tenantId: registration.tenantId, chargerId, protocol: 'OCPP16', bridgeId: config.bridgeId },
       publisher,
       stamp,
       previous?.session.finished,
     );
-    const conn: Connection<RpcServerClient> = { session, link: client };
-    registry.add(conn);
-    if (previous) {
-      // OCPP: a charger has one connection; a new one that passed the same checks (its password) means the
-      // old socket is dead or stale. Only now, after that, is the old one closed — and it is on the record.
-      metrics.count('OCPP16', 'connection_takeover');
-      log.warn(
-        { remoteAddress: client.handshake.remoteAddress, previousRemoteAddress: previous.link.handshake.remoteAddress },
-        'charger connected again; the authenticated new connection takes over from the old one',
-      );
-      previous.endReason = 'replaced by a newer connection';
-      void previous.link.close({ force: true });
-    }
-
     const remoteStartTags = new RemoteStartTags(() => now().getTime());
-    const liveCharger = {
-      session,
-      protocol: 'OCPP16' as const,
-      remoteAddress: client.handshake.remoteAddress,
-      close: (reason: string) => {
-        conn.endReason ??= reason;
-        void client.close({ code: 1000, reason: reason.slice(0, 120), force: true });
-      },
-      execute: async (command: import('@evcs/events').ChargerCommand) => {
-        const call = toOcppCall(command.command);
-        if ('unsupported' in call) return { status: 'FAILED' as const, reason: `NOT_SUPPORTED: ${call.unsupported}` };
-        if (call.action === 'RemoteStartTransaction') remoteStartTags.remember(String(call.payload.idTag));
-        try {
-          const response = await client.call(call.action, call.payload, { callTimeoutMs: command.timeoutMs });
-          return outcomeOf(call.action, response);
-        } catch (err) {
-          return outcomeOfError(err);
-        }
+    let endReason: string | undefined;
+    const handle: OcppHandle = {
+      tenantId: registration.tenantId,
+      chargerId,
+      call: (action, payload) => client.call(action, payload, { callTimeoutMs: 30_000 }),
+      drain: async (timeoutMs) => {
+        const closed = client.close({ code: 1001, reason: 'Server shutting down', awaitPending: true });
+        if ((await within(closed, timeoutMs)) === TIMED_OUT) terminate(client);
       },
     };
+    const conn: LiveConnection<'OCPP16'> = {
+      session,
+      protocol: 'OCPP16',
+      remoteAddress: client.handshake.remoteAddress,
+      handle,
+      close: (reason) => {
+        endReason ??= reason;
+        void client.close({ code: 1000, reason: reason.slice(0, 120), force: true });
+      },
+      execute: (command) => executeOcppCommand(client, remoteStartTags, command),
+    };
+    // OCPP: a charger has one connection; a new one that passed the same checks (its password) means the
+    // old socket is dead or stale. Only now, after that, is the old one closed (by the registry, which logs both peers).
+    if (deps.registry.register(conn)) metrics.count('OCPP16', 'connection_takeover');
 
     // Once the charger is up (booted Accepted, or beating after a reconnect), its local list is checked.
-    const link: OcppLink = { tenantId: registration.tenantId, chargerId, call: (action, payload) => client.call(action, payload, { callTimeoutMs: 30_000 }) };
     let listChecked = false;
     const up = (action: string, result: unknown) => {
       if (listChecked || !deps.localLists) return;
       if (action === 'BootNotification' ? (result as { status?: string }).status === 'Accepted' : action === 'Heartbeat' || action === 'StatusNotification') {
         listChecked = true;
         // After this reply is on its way: a charger takes calls once it is accepted.
-        setImmediate(() => deps.localLists?.attach(link));
+        setImmediate(() => deps.localLists?.attach(handle));
       }
     };
     const callCtx: OcppCallContext = {
@@ -219,18 +202,14 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
     client.on('ping', () => session.touch(now()));
 
     client.once('close', ({ code, reason }: { code?: number; reason?: string }) => {
-      registry.remove(conn);
-      live.remove(liveCharger);
-      deps.localLists?.detach(link);
-      const why = conn.endReason ?? `closed (code ${code ?? 'none'}${reason ? `: ${reason}` : ''})`;
+      deps.registry.unregister(conn);
+      deps.localLists?.detach(handle);
+      const why = endReason ?? `closed (code ${code ?? 'none'}${reason ? `: ${reason}` : ''})`;
       log.info({ code, reason: why }, 'charger disconnected');
       session.end(why).catch((err: unknown) => log.error({ err }, 'could not publish charger.disconnected'));
     });
 
     log.info({ remoteAddress: client.handshake.remoteAddress, securityProfile: (client.session as OcppSessionData).securityProfile }, 'charger connected');
-    live
-      .add(liveCharger)
-      .catch((err: unknown) => log.warn({ err }, 'could not record the connection in the registry; commands from other instances may not find it'));
     session.begin(client.handshake.remoteAddress).catch((err: unknown) => {
       // Without "connected" on the bus the platform would not know the charger is online: make it reconnect.
       log.error({ err }, 'could not publish charger.connected; closing the connection');
@@ -247,20 +226,11 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       });
     },
 
-    get connectionCount() {
-      return registry.size;
-    },
-
     async close() {
       accepting = false;
       const timeoutMs = config.shutdownTimeoutMs;
-      const conns = registry.all();
-      await Promise.all(
-        conns.map(async (c) => {
-          const closed = c.link.close({ code: 1001, reason: 'Server shutting down', awaitPending: true });
-          if ((await within(closed, timeoutMs)) === TIMED_OUT) terminate(c.link);
-        }),
-      );
+      const conns = deps.registry.pending('OCPP16');
+      await Promise.all(conns.map((c) => c.handle.drain(timeoutMs)));
       const drained = await within(Promise.all(conns.map((c) => c.session.finished)), timeoutMs);
       if (drained === TIMED_OUT) logger.warn('shutdown: some charger.disconnected events were not published in time');
       await rpc.close({ code: 1001, force: true });

@@ -1,17 +1,5 @@
 import { inTenantInOneTrip, Knex } from '@evcs/platform';
-
-/** What a charger's OCPP local authorization list holds, as far as the bridge knows. */
-export interface LocalListState {
-  supported: boolean;
-  /** Last version the charger confirmed; null: not known. */
-  version: number | null;
-}
-
-/** Port: per-charger local-list state, under the charger's tenant like every bridge row. */
-export interface LocalListStore {
-  get(tenantId: string, chargerCode: string): Promise<LocalListState | null>;
-  set(tenantId: string, chargerCode: string, state: LocalListState): Promise<void>;
-}
+import type { LocalListState, LocalListStore } from '../ports';
 
 export class MemoryLocalListStore implements LocalListStore {
   private readonly rows = new Map<string, LocalListState>();

@@ -1,4 +1,4 @@
-import { BridgeStore, ConnectionHolder, OcppStart, OcppStop, RecordClaim, StartOutcome, StopOutcome } from './store';
+import { BridgeStore, ConnectionHolder, OcppStart, OcppStop, RecordClaim, StartOutcome, StopOutcome } from '../ports';
 
 interface Tx extends OcppStart {
   tenantId: string;

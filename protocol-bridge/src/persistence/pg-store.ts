@@ -1,5 +1,5 @@
 import { inTenantInOneTrip, Knex } from '@evcs/platform';
-import { BridgeStore, ConnectionHolder, OcppStart, OcppStop, RecordClaim, StartOutcome, StopOutcome } from './store';
+import { BridgeStore, ConnectionHolder, OcppStart, OcppStop, RecordClaim, StartOutcome, StopOutcome } from '../ports';
 
 /** The bridge's state in Postgres schema `bridge`, every statement under the charger's tenant (RLS). */
 export class PgBridgeStore implements BridgeStore {

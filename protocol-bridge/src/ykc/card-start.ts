@@ -1,8 +1,8 @@
 import type { Logger } from '@evcs/platform';
 import type { ChargerSession } from '../connections/charger-session';
 import type { ProtocolMetrics } from '../connections/diagnostics';
-import { envelope } from '../connections/events';
-import type { AuthorizationStatus, IdTagAuthority } from '../id-tags';
+import { chargerEvent } from '../connections/events';
+import type { AuthorizationStatus, IdTagAuthority } from '../ports';
 import { gunNumber } from './events';
 import { CARD_START_MODES, CARD_START_REFUSALS, CardStartReply, CardStartRequest } from './messages';
 
@@ -90,19 +90,23 @@ export async function answerCardStart(
   deps.metrics.count('YKC', `card_start_${answer.status}`);
   if (answer.status !== 'Accepted') return refuse(refusal(answer.status, m.startMode === CARD_START_MODES.VIN));
   const startedAt = deps.now().toISOString();
-  await session.publish({
-    ...envelope(session.ctx, session.stamp(), startedAt),
-    type: 'session.started',
-    data: {
-      connectorId: gunNumber(m.gunNo),
-      transactionId: serial,
-      idTag,
+  await session.publish(
+    chargerEvent(
+      session.ctx,
+      session.stamp(),
+      'session.started',
+      {
+        connectorId: gunNumber(m.gunNo),
+        transactionId: serial,
+        idTag,
+        startedAt,
+        trigger: 'LOCAL',
+        authorization: answer.status,
+        ...(answer.userId ? { userId: answer.userId } : {}),
+      },
       startedAt,
-      trigger: 'LOCAL',
-      authorization: answer.status,
-      ...(answer.userId ? { userId: answer.userId } : {}),
-    },
-  });
+    ),
+  );
   // The logical card a pile shows: the tag itself when it is digits that fit, else 0.
   const logicalCard = /^\d{1,16}$/.test(idTag) ? idTag : '0';
   return { reply: { serial, pileNo: m.pileNo, gunNo: m.gunNo, logicalCard, balanceX100: deps.balanceFen, authorised: true, reason: 0 }, serial };

@@ -1,5 +1,5 @@
 import type { ChargerEventOf, ConnectorStatus } from '@evcs/events';
-import { ChargerContext, envelope, EventStamp } from '../connections/events';
+import { ChargerContext, chargerEvent, EventStamp } from '../connections/events';
 import type { RealTimeData, TransactionRecord } from './messages';
 
 /** Scaled integer → decimal string, exactly (no float arithmetic): scaled(12345, 4) = "1.2345". */
@@ -31,19 +31,15 @@ export function gunNumber(gunNo: string): number {
 
 export function realTimeStatusEvent(ctx: ChargerContext, stamp: EventStamp, rt: RealTimeData): ChargerEventOf<'connector.status_changed'> {
   const status = connectorStatusOf(rt);
-  return {
-    ...envelope(ctx, stamp),
-    type: 'connector.status_changed',
-    data: {
-      connectorId: gunNumber(rt.gunNo),
-      status,
-      errorCode: rt.hardwareFaults !== 0 || status === 'Faulted' ? `YKC_FAULT_0x${rt.hardwareFaults.toString(16).padStart(4, '0')}` : 'NoError',
-    },
-  };
+  return chargerEvent(ctx, stamp, 'connector.status_changed', {
+    connectorId: gunNumber(rt.gunNo),
+    status,
+    errorCode: rt.hardwareFaults !== 0 || status === 'Faulted' ? `YKC_FAULT_0x${rt.hardwareFaults.toString(16).padStart(4, '0')}` : 'NoError',
+  });
 }
 
 /** An all-zero serial is what piles send in 0x13 when no session runs. */
-const NO_SERIAL = /^0+$/;
+export const NO_SERIAL = /^0+$/;
 
 /**
  * Real-time data while charging → session.meter_values, mapped onto the OCPP
@@ -56,36 +52,33 @@ const NO_SERIAL = /^0+$/;
  */
 export function realTimeMeterEvent(ctx: ChargerContext, stamp: EventStamp, rt: RealTimeData): ChargerEventOf<'session.meter_values'> {
   const timestamp = stamp.receivedAt.toISOString();
-  return {
-    ...envelope(ctx, stamp),
-    type: 'session.meter_values',
-    data: {
-      connectorId: gunNumber(rt.gunNo),
-      ...(NO_SERIAL.test(rt.serial) ? {} : { transactionId: rt.serial }),
-      readings: [
-        {
-          timestamp,
-          samples: [
-            { measurand: 'Voltage', value: scaled(rt.voltageX10, 1), unit: 'V' },
-            { measurand: 'Current.Import', value: scaled(rt.currentX10, 1), unit: 'A' },
-            { measurand: 'SoC', value: String(rt.soc), unit: 'Percent' },
-            { measurand: 'Temperature', value: String(rt.gunTempRaw - 50), unit: 'Celsius', location: 'Cable' },
-            { measurand: 'Energy.Active.Import.Interval', value: scaled(rt.energyX1e4, 4), unit: 'kWh', sinceStart: true },
-            { measurand: 'Amount', value: scaled(rt.amountX1e4, 4), unit: 'CNY', sinceStart: true },
-          ],
-        },
-      ],
-    },
-  };
+  return chargerEvent(ctx, stamp, 'session.meter_values', {
+    connectorId: gunNumber(rt.gunNo),
+    ...(NO_SERIAL.test(rt.serial) ? {} : { transactionId: rt.serial }),
+    readings: [
+      {
+        timestamp,
+        samples: [
+          { measurand: 'Voltage', value: scaled(rt.voltageX10, 1), unit: 'V' },
+          { measurand: 'Current.Import', value: scaled(rt.currentX10, 1), unit: 'A' },
+          { measurand: 'SoC', value: String(rt.soc), unit: 'Percent' },
+          { measurand: 'Temperature', value: String(rt.gunTempRaw - 50), unit: 'Celsius', location: 'Cable' },
+          { measurand: 'Energy.Active.Import.Interval', value: scaled(rt.energyX1e4, 4), unit: 'kWh', sinceStart: true },
+          { measurand: 'Amount', value: scaled(rt.amountX1e4, 4), unit: 'CNY', sinceStart: true },
+        ],
+      },
+    ],
+  });
 }
 
 const TIERS = ['SHARP', 'PEAK', 'FLAT', 'VALLEY'] as const;
 
 export function transactionRecordedEvent(ctx: ChargerContext, stamp: EventStamp, r: TransactionRecord): ChargerEventOf<'transaction.recorded'> {
-  return {
-    ...envelope(ctx, stamp, r.endedAt.toISOString()),
-    type: 'transaction.recorded',
-    data: {
+  return chargerEvent(
+    ctx,
+    stamp,
+    'transaction.recorded',
+    {
       transactionId: r.serial,
       connectorId: gunNumber(r.gunNo),
       startedAt: r.startedAt.toISOString(),
@@ -105,20 +98,23 @@ export function transactionRecordedEvent(ctx: ChargerContext, stamp: EventStamp,
       startType: r.startType,
       stopReason: r.stopReason,
     },
-  };
+    r.endedAt.toISOString(),
+  );
 }
 
 /** The record ends the session: session.stopped in the same model as OCPP (meter in Wh, from kWh ×10^4). */
 export function recordStoppedEvent(ctx: ChargerContext, stamp: EventStamp, r: TransactionRecord): ChargerEventOf<'session.stopped'> {
-  return {
-    ...envelope(ctx, stamp, r.endedAt.toISOString()),
-    type: 'session.stopped',
-    data: {
+  return chargerEvent(
+    ctx,
+    stamp,
+    'session.stopped',
+    {
       transactionId: r.serial,
       connectorId: gunNumber(r.gunNo),
       meterStopWh: Math.round(r.meterStopX1e4 / 10),
       stoppedAt: r.endedAt.toISOString(),
       reason: `YKC_0x${r.stopReason.toString(16).padStart(2, '0')}`,
     },
-  };
+    r.endedAt.toISOString(),
+  );
 }

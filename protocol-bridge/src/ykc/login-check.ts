@@ -11,10 +11,9 @@
  *    is still alive (heard from within YKC_ALIVE_MS).
  * Versions are not compared: a firmware update changes them.
  */
-import type { LiveCharger } from '../connections/live';
+import type { LiveConnection } from '../connections/registry';
 import { sourceAllowed } from '../connections/charger-security';
-import type { ChargerSecurityRecorder } from '../connections/charger-security';
-import type { ChargerDirectory, ChargerRegistration, YkcPileIdentity } from '../directory';
+import type { ChargerDirectory, ChargerRegistration, ChargerSecurityRecorder, YkcPileIdentity } from '../ports';
 import type { LoginRequest } from './messages';
 
 /** Piles heartbeat every 10 s: a connection silent for three beats is as good as gone. */
@@ -100,7 +99,7 @@ export async function checkYkcLogin(
   registration: ChargerRegistration,
   m: LoginRequest,
   remoteAddress: string | undefined,
-  previous: LiveCharger | undefined,
+  previous: LiveConnection | undefined,
 ): Promise<LoginVerdict> {
   if (registration.protocol === 'OCPP16') return { ok: false, reason: 'not_a_ykc_pile', detail: {} };
   if (!sourceAllowed(registration.allowedSourceCidrs, remoteAddress))

@@ -1,8 +1,8 @@
 import type { ServiceGraphQLClient } from '@evcs/platform';
 import { z } from 'zod';
-import type { ChargerDirectory } from '../directory';
+import type { ChargerDirectory } from '../ports';
 import type { BillingModel } from './messages/billing-model';
-import type { BillingModelSource } from './server';
+import type { BillingModelSource } from '../ports';
 
 // The station goes with the charger: an unbound pile inherits its station's default,
 // and orders prices its sessions with the same resolution (priceSession with the station).

@@ -1,21 +1,17 @@
 import type { ChargerEventOf } from '@evcs/events';
-import { ChargerContext, envelope, EventStamp } from '../../connections/events';
+import { ChargerContext, chargerEvent, EventStamp } from '../../connections/events';
 import type { BootNotificationConfirmation, BootNotificationRequest } from '../messages';
 import type { OcppHandler } from './types';
 
 /** BootNotification.req → charger.booted. The request carries no time of its own. */
 export function bootNotificationEvent(ctx: ChargerContext, stamp: EventStamp, req: BootNotificationRequest): ChargerEventOf<'charger.booted'> {
   const serialNumber = req.chargePointSerialNumber ?? req.chargeBoxSerialNumber;
-  return {
-    ...envelope(ctx, stamp),
-    type: 'charger.booted',
-    data: {
-      vendor: req.chargePointVendor,
-      model: req.chargePointModel,
-      ...(serialNumber !== undefined ? { serialNumber } : {}),
-      ...(req.firmwareVersion !== undefined ? { firmwareVersion: req.firmwareVersion } : {}),
-    },
-  };
+  return chargerEvent(ctx, stamp, 'charger.booted', {
+    vendor: req.chargePointVendor,
+    model: req.chargePointModel,
+    ...(serialNumber !== undefined ? { serialNumber } : {}),
+    ...(req.firmwareVersion !== undefined ? { firmwareVersion: req.firmwareVersion } : {}),
+  });
 }
 
 /**

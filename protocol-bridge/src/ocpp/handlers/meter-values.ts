@@ -1,5 +1,5 @@
 import type { ChargerEventOf } from '@evcs/events';
-import { ChargerContext, envelope, EventStamp, normaliseTimestamp } from '../../connections/events';
+import { ChargerContext, chargerEvent, EventStamp, normaliseTimestamp } from '../../connections/events';
 import type { MeterValue, MeterValuesConfirmation, MeterValuesRequest } from '../messages';
 import { checkConnectorId } from './status-notification';
 import type { OcppHandler } from './types';
@@ -24,11 +24,13 @@ export function meterValuesEvent(
       ...(s.location !== undefined ? { location: s.location } : {}),
     })),
   }));
-  return {
-    ...envelope(ctx, stamp, readings.at(-1)?.timestamp),
-    type: 'session.meter_values',
-    data: { connectorId, ...(transactionId !== undefined ? { transactionId: String(transactionId) } : {}), readings },
-  };
+  return chargerEvent(
+    ctx,
+    stamp,
+    'session.meter_values',
+    { connectorId, ...(transactionId !== undefined ? { transactionId: String(transactionId) } : {}), readings },
+    readings.at(-1)?.timestamp,
+  );
 }
 
 export const handleMeterValues: OcppHandler<MeterValuesRequest, MeterValuesConfirmation> = async (ctx, req) => {

@@ -1,16 +1,15 @@
-import { envelope } from '../../connections/events';
 import type { DataTransferConfirmation, DataTransferRequest, DiagnosticsStatusNotificationRequest, FirmwareStatusNotificationRequest } from '../messages';
 import type { OcppHandler } from './types';
 
 /** DiagnosticsStatusNotification → charger.notice (DIAGNOSTICS). */
 export const handleDiagnosticsStatusNotification: OcppHandler<DiagnosticsStatusNotificationRequest, Record<string, never>> = async (ctx, req) => {
-  await ctx.session.publish({ ...envelope(ctx.session.ctx, ctx.session.stamp()), type: 'charger.notice', data: { kind: 'DIAGNOSTICS', status: req.status } });
+  await ctx.session.emit('charger.notice', { kind: 'DIAGNOSTICS', status: req.status });
   return {};
 };
 
 /** FirmwareStatusNotification → charger.notice (FIRMWARE). */
 export const handleFirmwareStatusNotification: OcppHandler<FirmwareStatusNotificationRequest, Record<string, never>> = async (ctx, req) => {
-  await ctx.session.publish({ ...envelope(ctx.session.ctx, ctx.session.stamp()), type: 'charger.notice', data: { kind: 'FIRMWARE', status: req.status } });
+  await ctx.session.emit('charger.notice', { kind: 'FIRMWARE', status: req.status });
   return {};
 };
 
@@ -22,17 +21,13 @@ export const handleFirmwareStatusNotification: OcppHandler<FirmwareStatusNotific
  */
 export const handleDataTransfer: OcppHandler<DataTransferRequest, DataTransferConfirmation> = async (ctx, req) => {
   ctx.metrics.count('OCPP16', 'data_transfer_unknown_vendor');
-  await ctx.session.publish({
-    ...envelope(ctx.session.ctx, ctx.session.stamp()),
-    type: 'charger.notice',
-    data: {
-      kind: 'DATA_TRANSFER',
-      status: 'UnknownVendorId',
-      detail: {
-        vendorId: req.vendorId,
-        ...(req.messageId !== undefined ? { messageId: req.messageId } : {}),
-        ...(req.data !== undefined ? { data: req.data.slice(0, 2000) } : {}),
-      },
+  await ctx.session.emit('charger.notice', {
+    kind: 'DATA_TRANSFER',
+    status: 'UnknownVendorId',
+    detail: {
+      vendorId: req.vendorId,
+      ...(req.messageId !== undefined ? { messageId: req.messageId } : {}),
+      ...(req.data !== undefined ? { data: req.data.slice(0, 2000) } : {}),
     },
   });
   return { status: 'UnknownVendorId' };

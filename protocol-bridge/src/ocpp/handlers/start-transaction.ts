@@ -1,5 +1,6 @@
-import { envelope, normaliseTimestamp } from '../../connections/events';
-import { IdTagAnswer, idTagInfo } from '../../id-tags';
+import { chargerEvent, normaliseTimestamp } from '../../connections/events';
+import { idTagInfo } from '../../id-tags';
+import type { IdTagAnswer } from '../../ports';
 import type { StartTransactionConfirmation, StartTransactionRequest } from '../messages';
 import type { OcppHandler } from './types';
 import { checkConnectorId } from './status-notification';
@@ -49,20 +50,24 @@ export const handleStartTransaction: OcppHandler<StartTransactionRequest, StartT
     ctx.log.warn({ err, transactionId }, 'id-tag authority unavailable; StartTransaction accepted unchecked');
   }
   if (answer && answer.status !== 'Accepted') ctx.metrics.count('OCPP16', `start_transaction_${answer.status}`);
-  await ctx.session.publish({
-    ...envelope(ctx.session.ctx, stamp, startedAt),
-    type: 'session.started',
-    data: {
-      connectorId: req.connectorId,
-      transactionId: String(transactionId),
-      idTag: req.idTag,
-      meterStartWh: req.meterStart,
+  await ctx.session.publish(
+    chargerEvent(
+      ctx.session.ctx,
+      stamp,
+      'session.started',
+      {
+        connectorId: req.connectorId,
+        transactionId: String(transactionId),
+        idTag: req.idTag,
+        meterStartWh: req.meterStart,
+        startedAt,
+        trigger: 'LOCAL',
+        ...(resend ? { resend: true } : {}),
+        ...(answer ? { authorization: answer.status } : {}),
+        ...(answer?.userId ? { userId: answer.userId } : {}),
+      },
       startedAt,
-      trigger: 'LOCAL',
-      ...(resend ? { resend: true } : {}),
-      ...(answer ? { authorization: answer.status } : {}),
-      ...(answer?.userId ? { userId: answer.userId } : {}),
-    },
-  });
+    ),
+  );
   return { transactionId, idTagInfo: answer ? idTagInfo(answer) : { status: 'Accepted' } };
 };

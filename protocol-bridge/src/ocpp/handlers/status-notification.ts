@@ -1,6 +1,6 @@
 import type { ChargerEventOf } from '@evcs/events';
 import { createRPCError } from 'ocpp-rpc';
-import { ChargerContext, envelope, EventStamp, normaliseTimestamp } from '../../connections/events';
+import { ChargerContext, chargerEvent, EventStamp, normaliseTimestamp } from '../../connections/events';
 import type { StatusNotificationConfirmation, StatusNotificationRequest } from '../messages';
 import type { OcppHandler } from './types';
 
@@ -22,16 +22,18 @@ export function checkConnectorId(connectorId: number, min: number): void {
 
 export function statusNotificationEvent(ctx: ChargerContext, stamp: EventStamp, req: StatusNotificationRequest): ChargerEventOf<'connector.status_changed'> {
   checkConnectorId(req.connectorId, 0);
-  return {
-    ...envelope(ctx, stamp, normaliseTimestamp(req.timestamp, stamp.receivedAt)),
-    type: 'connector.status_changed',
-    data: {
+  return chargerEvent(
+    ctx,
+    stamp,
+    'connector.status_changed',
+    {
       connectorId: req.connectorId,
       status: req.status,
       errorCode: req.errorCode,
       ...(req.info !== undefined ? { info: req.info } : {}),
     },
-  };
+    normaliseTimestamp(req.timestamp, stamp.receivedAt),
+  );
 }
 
 export const handleStatusNotification: OcppHandler<StatusNotificationRequest, StatusNotificationConfirmation> = async (ctx, req) => {

@@ -1,4 +1,4 @@
-import { envelope, normaliseTimestamp } from '../../connections/events';
+import { chargerEvent, normaliseTimestamp } from '../../connections/events';
 import { idTagInfo } from '../../id-tags';
 import type { StopTransactionConfirmation, StopTransactionRequest } from '../messages';
 import { meterValuesEvent } from './meter-values';
@@ -34,19 +34,23 @@ export const handleStopTransaction: OcppHandler<StopTransactionRequest, StopTran
   if (req.transactionData?.length) {
     await ctx.session.publish(meterValuesEvent(ctx.session.ctx, ctx.session.stamp(), connectorId ?? 0, req.transactionId, req.transactionData));
   }
-  await ctx.session.publish({
-    ...envelope(ctx.session.ctx, stamp, stoppedAt),
-    type: 'session.stopped',
-    data: {
-      transactionId: String(req.transactionId),
-      ...(connectorId !== undefined ? { connectorId } : {}),
-      ...(req.idTag !== undefined ? { idTag: req.idTag } : {}),
-      meterStopWh: req.meterStop,
+  await ctx.session.publish(
+    chargerEvent(
+      ctx.session.ctx,
+      stamp,
+      'session.stopped',
+      {
+        transactionId: String(req.transactionId),
+        ...(connectorId !== undefined ? { connectorId } : {}),
+        ...(req.idTag !== undefined ? { idTag: req.idTag } : {}),
+        meterStopWh: req.meterStop,
+        stoppedAt,
+        ...(req.reason !== undefined ? { reason: req.reason } : {}),
+        ...(!outcome.known ? { unknownTransaction: true } : {}),
+      },
       stoppedAt,
-      ...(req.reason !== undefined ? { reason: req.reason } : {}),
-      ...(!outcome.known ? { unknownTransaction: true } : {}),
-    },
-  });
+    ),
+  );
   if (req.idTag === undefined) return {};
   if (ctx.remoteStartTags?.has(req.idTag)) return { idTagInfo: { status: 'Accepted' } };
   try {

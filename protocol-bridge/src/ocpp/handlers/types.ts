@@ -2,8 +2,7 @@ import type { Logger } from '@evcs/platform';
 import type { BridgeConfig } from '../../config';
 import type { ChargerSession } from '../../connections/charger-session';
 import type { ProtocolMetrics } from '../../connections/diagnostics';
-import type { IdTagAuthority } from '../../id-tags';
-import type { BridgeStore } from '../../persistence/store';
+import type { BridgeStore, IdTagAuthority } from '../../ports';
 
 /** What a handler gets besides the (schema-validated) request. */
 export interface OcppCallContext {
