@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { AppError, CHARGER_PASSWORD_MAX, CHARGER_PASSWORD_MIN, ErrorCodes, generateChargerPassword, hashChargerPassword, isUuid } from '@evcs/platform';
 import { failed, ok, userError, UserError, UserErrorCodes, WriteResult } from './model';
+import type { ChargerSecurityStore } from './ports';
 
 export type SecurityProfile = 0 | 1 | 2;
 export const SECURITY_PROFILES: readonly SecurityProfile[] = [0, 1, 2];
@@ -82,33 +83,6 @@ export interface SecurityChange {
   ykcIdentity?: { identity: YkcPileIdentity; source: 'REGISTERED' | 'LEARNED' } | null;
   allowedSourceCidrs?: string[];
   desKeyRef?: string | null;
-}
-
-/**
- * Port implemented by persistence. Every write is one transaction in the
- * actor's tenant that also appends the audit entry (`before`/`after` are the
- * views around the change), so a change never exists without its record.
- */
-export interface ChargerSecurityStore {
-  view(tenantId: string, chargerId: string, stations: readonly string[] | null): Promise<ChargerSecurityView | null>;
-  /** Many at once (a page of chargers), in one query; missing or out-of-scope ones are left out. */
-  views(tenantId: string, chargerIds: readonly string[], stations: readonly string[] | null): Promise<ChargerSecurityView[]>;
-  /**
-   * Apply `decide(current)` to the charger's security, under a row lock. `decide` returns the change,
-   * or the user errors that refuse it (nothing written).
-   */
-  change(
-    tenantId: string,
-    chargerId: string,
-    stations: readonly string[] | null,
-    decide: (current: ChargerSecurityView, policy: ChargerSecurityPolicy) => WriteResult<SecurityChange>,
-    audit: Omit<AuditEntry, 'before' | 'after' | 'target'>,
-  ): Promise<WriteResult<ChargerSecurityView>>;
-  policy(tenantId: string): Promise<ChargerSecurityPolicy>;
-  setPolicy(tenantId: string, p: ChargerSecurityPolicy, audit: Omit<AuditEntry, 'before' | 'after' | 'target'>): Promise<ChargerSecurityPolicy>;
-  /** An audit entry on its own (a refused login). */
-  audit(tenantId: string, e: AuditEntry): Promise<void>;
-  auditLog(tenantId: string, first: number, beforeId: string | null): Promise<AuditRecord[]>;
 }
 
 /** A plain password handed out once: in the mutation's payload, never stored, never logged. */

@@ -1,5 +1,6 @@
 import { Knex, TenantBatches } from '@evcs/platform';
-import type { ApplyOutcome, ChargerPresence, StatusObservation, StatusStore } from '../domain/status';
+import type { StatusStore } from '../domain/ports';
+import type { ApplyOutcome, ChargerPresence, StatusObservation } from '../domain/status';
 
 /**
  * Idempotence and ordering are enforced by the database, never by read-then-write:

@@ -2,7 +2,7 @@ import { Arg, Ctx, Directive, ID, Int, Mutation, Query, Resolver } from 'type-gr
 import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize, userErrorsOf } from '@evcs/platform';
 import { z } from 'zod';
 import type { TenantsContext } from '../context';
-import type { IdTagFilter as DomainFilter } from '../domain/id-tag-ports';
+import type { IdTagFilter as DomainFilter } from '../domain/ports';
 import { idTagKey, type IdTagPolicy as DomainPolicy, type IdTagRecord } from '../domain/id-tag-rules';
 import { type Outcome } from '@evcs/platform';
 import {

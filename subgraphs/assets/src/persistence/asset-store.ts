@@ -1,5 +1,5 @@
 import { Knex, withTenant } from '@evcs/platform';
-import type { AssetWriteStore, ExpectedVersion } from '../domain/asset-service';
+import type { AssetStore, ExpectedVersion } from '../domain/ports';
 import {
   ChargerCreate,
   ChargerPatch,
@@ -16,7 +16,7 @@ import {
 } from '../domain/model';
 import type { AuditEntry, SecurityChange } from '../domain/charger-security';
 import type { ChargerRecord, ConnectorRecord, StationRecord } from '../domain/records';
-import { appendAudit, writeSecurity } from './security-store';
+import { appendAudit, writeSecurity } from './charger-security-store';
 
 /** First key of the advisory locks that serialise a tenant's creations (second key: hash of the tenant id). */
 const QUOTA_LOCK = { stations: 0x41535401, chargers: 0x41534302 } as const;
@@ -81,7 +81,7 @@ const notFound = <T>(field: string, what: string): WriteResult<T> => failed(user
  * creation sees the station retired. Quota counts run under a per-tenant
  * transaction-scoped advisory lock.
  */
-export class PgAssetWriteStore implements AssetWriteStore {
+export class PgAssetStore implements AssetStore {
   constructor(private readonly knex: Knex) {}
 
   private async tx<T>(tenantId: string, fn: (trx: Knex.Transaction) => Promise<WriteResult<T>>, fieldPrefix = ''): Promise<WriteResult<T>> {
@@ -101,7 +101,7 @@ export class PgAssetWriteStore implements AssetWriteStore {
   createStation(tenantId: string, s: StationCreate, maxStations: number | null): Promise<WriteResult<StationRecord>> {
     return this.tx(tenantId, async (trx) => {
       if (maxStations !== null) {
-        await PgAssetWriteStore.lockQuota(trx, 'stations', tenantId);
+        await PgAssetStore.lockQuota(trx, 'stations', tenantId);
         const [{ n }] = await trx('stations').where({ tenant_id: tenantId }).whereNull('retired_at').count<{ n: string }[]>('* as n');
         if (Number(n) >= maxStations) {
           return failed(userError(UserErrorCodes.QUOTA_EXCEEDED, null, `the tenant's quota of ${maxStations} active stations is reached`));
@@ -141,7 +141,7 @@ export class PgAssetWriteStore implements AssetWriteStore {
     stations: readonly string[] | null,
   ): Promise<WriteResult<StationRecord>> {
     return this.tx(tenantId, async (trx) => {
-      const row = await PgAssetWriteStore.stationForUpdate(trx, tenantId, id, stations);
+      const row = await PgAssetStore.stationForUpdate(trx, tenantId, id, stations);
       if (!row) return notFound('id', 'station');
       if (row.retired_at) return retired('id', 'station');
       const conflict = versionConflict<StationRecord>(v, row.version);
@@ -158,7 +158,7 @@ export class PgAssetWriteStore implements AssetWriteStore {
 
   retireStation(tenantId: string, id: string, v: ExpectedVersion): Promise<WriteResult<StationRecord>> {
     return this.tx(tenantId, async (trx) => {
-      const row = await PgAssetWriteStore.stationForUpdate(trx, tenantId, id, null);
+      const row = await PgAssetStore.stationForUpdate(trx, tenantId, id, null);
       if (!row) return notFound('id', 'station');
       if (row.retired_at) return ok(row); // retiring is idempotent
       const conflict = versionConflict<StationRecord>(v, row.version);
@@ -190,8 +190,8 @@ export class PgAssetWriteStore implements AssetWriteStore {
     security?: { change: SecurityChange; audit: Omit<AuditEntry, 'target'> },
   ): Promise<WriteResult<ChargerRecord>> {
     return this.tx(tenantId, async (trx) => {
-      if (maxChargers !== null) await PgAssetWriteStore.lockQuota(trx, 'chargers', tenantId);
-      const st = await PgAssetWriteStore.stationForCharger(trx, tenantId, c.stationId);
+      if (maxChargers !== null) await PgAssetStore.lockQuota(trx, 'chargers', tenantId);
+      const st = await PgAssetStore.stationForCharger(trx, tenantId, c.stationId);
       if (!st.ok) return st;
       if (maxChargers !== null) {
         const [{ n }] = await trx('chargers').where({ tenant_id: tenantId, registration_state: 'REGISTERED' }).count<{ n: string }[]>('* as n');
@@ -260,13 +260,13 @@ export class PgAssetWriteStore implements AssetWriteStore {
     stations: readonly string[] | null,
   ): Promise<WriteResult<ChargerRecord>> {
     return this.tx(tenantId, async (trx) => {
-      const row = await PgAssetWriteStore.chargerForUpdate(trx, tenantId, id, stations);
+      const row = await PgAssetStore.chargerForUpdate(trx, tenantId, id, stations);
       if (!row) return notFound('id', 'charger');
       if (row.retired_at) return retired('id', 'charger');
       const conflict = versionConflict<ChargerRecord>(v, row.version);
       if (conflict) return conflict;
       if (patch.stationId !== undefined && patch.stationId !== row.station_id) {
-        const st = await PgAssetWriteStore.stationForCharger(trx, tenantId, patch.stationId);
+        const st = await PgAssetStore.stationForCharger(trx, tenantId, patch.stationId);
         if (!st.ok) return st;
       }
       const cols = columnsOf(patch, CHARGER_COLUMNS);
@@ -281,7 +281,7 @@ export class PgAssetWriteStore implements AssetWriteStore {
 
   retireCharger(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ChargerRecord>> {
     return this.tx(tenantId, async (trx) => {
-      const row = await PgAssetWriteStore.chargerForUpdate(trx, tenantId, id, stations);
+      const row = await PgAssetStore.chargerForUpdate(trx, tenantId, id, stations);
       if (!row) return notFound('id', 'charger');
       if (row.retired_at) return ok(row);
       const conflict = versionConflict<ChargerRecord>(v, row.version);
@@ -340,7 +340,7 @@ export class PgAssetWriteStore implements AssetWriteStore {
     stations: readonly string[] | null,
   ): Promise<WriteResult<ConnectorRecord>> {
     return this.tx(tenantId, async (trx) => {
-      const row = await PgAssetWriteStore.connectorForUpdate(trx, tenantId, id, stations);
+      const row = await PgAssetStore.connectorForUpdate(trx, tenantId, id, stations);
       if (!row) return notFound('id', 'connector');
       if (row.retired_at) return retired('id', 'connector');
       const conflict = versionConflict<ConnectorRecord>(v, row.version);
@@ -357,7 +357,7 @@ export class PgAssetWriteStore implements AssetWriteStore {
 
   retireConnector(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>> {
     return this.tx(tenantId, async (trx) => {
-      const row = await PgAssetWriteStore.connectorForUpdate(trx, tenantId, id, stations);
+      const row = await PgAssetStore.connectorForUpdate(trx, tenantId, id, stations);
       if (!row) return notFound('id', 'connector');
       if (row.retired_at) return ok(row);
       const conflict = versionConflict<ConnectorRecord>(v, row.version);

@@ -3,13 +3,13 @@ import type {
   AuditEntry,
   AuditRecord,
   ChargerSecurityPolicy,
-  ChargerSecurityStore,
   ChargerSecurityView,
   SecurityChange,
   SecurityProfile,
   YkcPileIdentity,
 } from '../domain/charger-security';
 import { DEFAULT_POLICY } from '../domain/charger-security';
+import type { ChargerSecurityStore } from '../domain/ports';
 import { failed, ok, userError, UserErrorCodes, WriteResult } from '../domain/model';
 
 interface SecurityRow {
