@@ -23,3 +23,4 @@ export * from './graphql-values';
 export * from './outcome';
 export * from './charger-credentials';
 export * from './jobs';
+export * from './validation';
