@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError, ErrorCodes } from './errors';
 import { failAll, fieldPath, ok, type Outcome, type UserError } from './outcome';
 
 /**
@@ -58,4 +59,15 @@ export function zodUserErrors(error: z.ZodError, opts: ZodUserErrorOptions): Use
 export function parseInput<S extends z.ZodTypeAny>(schema: S, input: unknown, opts: ZodUserErrorOptions): Outcome<z.output<S>> {
   const r = schema.safeParse(input);
   return r.success ? ok(r.data as z.output<S>) : failAll(zodUserErrors(r.error, opts));
+}
+
+/**
+ * Parse a query's arguments (filters, page sizes), where a problem is the caller's mistake rather
+ * than a payload's userError: the parsed value, or an AppError BAD_USER_INPUT with the first
+ * problem's message.
+ */
+export function parseArgs<S extends z.ZodTypeAny>(schema: S, input: unknown): z.output<S> {
+  const r = schema.safeParse(input);
+  if (!r.success) throw new AppError(ErrorCodes.BAD_USER_INPUT, r.error.issues[0]?.message ?? 'invalid arguments');
+  return r.data as z.output<S>;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fieldOf, parseInput, userIssue, zodUserErrors } from '../src/validation';
+import { fieldOf, parseArgs, parseInput, userIssue, zodUserErrors } from '../src/validation';
 
 const codes = { required: 'REQUIRED', invalid: 'INVALID' };
 
@@ -36,5 +36,13 @@ describe('zod → UserError', () => {
     expect(r.success ? [] : zodUserErrors(r.error, { codes })).toEqual([{ code: 'INVALID', field: null, message: 'too short' }]);
     const nested = parseInput(z.object({ value: z.string().nullable() }), { value: undefined }, { codes, prefix: ['rows', 4] });
     expect(nested.ok ? [] : nested.errors).toEqual([{ code: 'REQUIRED', field: 'rows[4].value', message: 'Required' }]);
+  });
+
+  it('arguments: the parsed value, or BAD_USER_INPUT with the first problem', () => {
+    const args = z.object({ last: z.number().int().min(1, '`last` must be between 1 and 100'), q: z.string().max(3, 'q is at most 3 characters') });
+    expect(parseArgs(args, { last: 2, q: 'ab' })).toEqual({ last: 2, q: 'ab' });
+    expect(() => parseArgs(args, { last: 0, q: 'abcd' })).toThrow(
+      expect.objectContaining({ code: 'BAD_USER_INPUT', message: '`last` must be between 1 and 100' }),
+    );
   });
 });
