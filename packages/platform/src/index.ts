@@ -24,3 +24,4 @@ export * from './outcome';
 export * from './charger-credentials';
 export * from './jobs';
 export { activeTraceIds, inConsumerSpan, inSpan, SpanKind, startTracing, stopTracing, traceHeaders, tracesExporterFromEnv, withTraceHeaders } from './tracing';
+export * from './validation';

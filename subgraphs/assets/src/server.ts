@@ -14,11 +14,11 @@ import {
 import type { AssetsContext } from './context';
 import { AssetService, WriteActor } from './domain/asset-service';
 import { ChargerSecurityService, SecurityActor } from './domain/charger-security';
-import type { TenantQuotaPort } from './domain/quota';
+import type { TenantQuotaPort } from './domain/ports';
 import { createLoaders } from './persistence/loaders';
 import { AssetsReadRepository, AssetsReadScope } from './persistence/read-repository';
-import { PgChargerSecurityStore } from './persistence/security-store';
-import { PgAssetWriteStore } from './persistence/write-store';
+import { PgChargerSecurityStore } from './persistence/charger-security-store';
+import { PgAssetStore } from './persistence/asset-store';
 import { buildAssetsSchema, SUBGRAPH_NAME } from './schema';
 
 export interface AssetsDeps {
@@ -52,7 +52,7 @@ export function securityActorOf(identity: Identity, requestId: string | null): S
 /** Builds the assets subgraph HTTP server; never listens. */
 export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServer> {
   const repo = new AssetsReadRepository(deps.knex);
-  const assets = new AssetService(new PgAssetWriteStore(deps.knex), deps.quotas);
+  const assets = new AssetService(new PgAssetStore(deps.knex), deps.quotas);
   const security = new ChargerSecurityService(new PgChargerSecurityStore(deps.knex));
   return createSubgraphServer<AssetsContext>({
     name: SUBGRAPH_NAME,

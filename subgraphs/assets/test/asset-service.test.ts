@@ -1,6 +1,7 @@
 import { AppError, ErrorCodes } from '@evcs/platform';
-import { AssetService, AssetWriteStore } from '../src/domain/asset-service';
-import { StaticTenantQuotas, TenantQuotaPort } from '../src/domain/quota';
+import { AssetService } from '../src/domain/asset-service';
+import type { AssetStore, TenantQuotaPort } from '../src/domain/ports';
+import { StaticTenantQuotas } from '../src/domain/quota';
 
 const TENANT = '0f9c1a52-4a1d-4b8e-9a53-2d2b1f0c3e11';
 const STATION = '5b1f6a3e-3f5e-4c55-9d2c-0d4d1b6f7a10';
@@ -9,7 +10,7 @@ const OTHER_STATION = '7c2e8b4f-1a6d-4e3b-8f5a-9b0c1d2e3f40';
 /** A store that records what reached it and answers ok with the input echoed. */
 function recordingStore() {
   const calls: { method: string; args: unknown[] }[] = [];
-  const store = new Proxy({} as AssetWriteStore, {
+  const store = new Proxy({} as AssetStore, {
     get:
       (_t, method: string) =>
       async (...args: unknown[]) => {

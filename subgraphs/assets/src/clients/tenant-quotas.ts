@@ -1,6 +1,7 @@
 import { AppError, ErrorCodes, isAppError, type ServiceGraphQLClient } from '@evcs/platform';
 import { z } from 'zod';
-import type { TenantQuotaPort, TenantQuotas } from '../domain/quota';
+import type { TenantQuotaPort } from '../domain/ports';
+import type { TenantQuotas } from '../domain/quota';
 
 /** Issuer the subgraphs accept the assets service's own tokens from (see INTERNAL_ISSUERS). */
 export const ASSETS_TOKEN_ISSUER = 'evcs-assets';

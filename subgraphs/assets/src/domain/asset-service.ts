@@ -12,7 +12,7 @@ import {
   WriteResult,
 } from './model';
 import { AuditEntry, initialSecurity, SecurityChange, YkcPileIdentity } from './charger-security';
-import type { TenantQuotaPort } from './quota';
+import type { AssetStore, ExpectedVersion, TenantQuotaPort } from './ports';
 import type { ChargerRecord, ConnectorRecord, StationRecord } from './records';
 import {
   ChargerInput,
@@ -54,40 +54,6 @@ export interface RegisteredCharger {
   password: string | null;
 }
 
-/** Optimistic concurrency: when given, the write applies only to this version. */
-export type ExpectedVersion = number | null;
-
-/**
- * Port implemented by persistence. Every method is one transaction in the
- * actor's tenant (row-level security WITH CHECK pins writes to it) and returns
- * business failures as data. Creations count against the quota under a
- * per-tenant lock, so concurrent creations cannot overshoot it. `stations`
- * restricts which stations the write may touch (null = any of the tenant's).
- */
-export interface AssetWriteStore {
-  createStation(tenantId: string, s: StationCreate, maxStations: number | null): Promise<WriteResult<StationRecord>>;
-  updateStation(tenantId: string, id: string, patch: StationPatch, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<StationRecord>>;
-  retireStation(tenantId: string, id: string, v: ExpectedVersion): Promise<WriteResult<StationRecord>>;
-  /** With its initial security (credential hash, profile, YKC identity) and the audit entry of it, in the same transaction. */
-  createCharger(
-    tenantId: string,
-    c: ChargerCreate,
-    maxChargers: number | null,
-    security?: { change: SecurityChange; audit: Omit<AuditEntry, 'target'> },
-  ): Promise<WriteResult<ChargerRecord>>;
-  updateCharger(tenantId: string, id: string, patch: ChargerPatch, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ChargerRecord>>;
-  retireCharger(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ChargerRecord>>;
-  createConnector(tenantId: string, chargerId: string, c: ConnectorCreate, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>>;
-  updateConnector(
-    tenantId: string,
-    id: string,
-    patch: ConnectorPatch,
-    v: ExpectedVersion,
-    stations: readonly string[] | null,
-  ): Promise<WriteResult<ConnectorRecord>>;
-  retireConnector(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>>;
-}
-
 const notFound = <T>(field: string, what: string): WriteResult<T> => failed(userError(UserErrorCodes.NOT_FOUND, field, `${what} not found`));
 
 /**
@@ -101,7 +67,7 @@ const notFound = <T>(field: string, what: string): WriteResult<T> => failed(user
  */
 export class AssetService {
   constructor(
-    private readonly store: AssetWriteStore,
+    private readonly store: AssetStore,
     private readonly quotas: TenantQuotaPort,
   ) {}
 

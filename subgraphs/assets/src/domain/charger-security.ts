@@ -5,8 +5,20 @@
  * the port, the bridge enforces what is stored here.
  */
 import { isIP } from 'node:net';
-import { AppError, CHARGER_PASSWORD_MAX, CHARGER_PASSWORD_MIN, ErrorCodes, generateChargerPassword, hashChargerPassword, isUuid } from '@evcs/platform';
+import {
+  AppError,
+  CHARGER_PASSWORD_MAX,
+  CHARGER_PASSWORD_MIN,
+  ErrorCodes,
+  generateChargerPassword,
+  hashChargerPassword,
+  isUuid,
+  parseInput,
+  userIssue,
+} from '@evcs/platform';
+import { z } from 'zod';
 import { failed, ok, userError, UserError, UserErrorCodes, WriteResult } from './model';
+import type { ChargerSecurityStore } from './ports';
 
 export type SecurityProfile = 0 | 1 | 2;
 export const SECURITY_PROFILES: readonly SecurityProfile[] = [0, 1, 2];
@@ -84,33 +96,6 @@ export interface SecurityChange {
   desKeyRef?: string | null;
 }
 
-/**
- * Port implemented by persistence. Every write is one transaction in the
- * actor's tenant that also appends the audit entry (`before`/`after` are the
- * views around the change), so a change never exists without its record.
- */
-export interface ChargerSecurityStore {
-  view(tenantId: string, chargerId: string, stations: readonly string[] | null): Promise<ChargerSecurityView | null>;
-  /** Many at once (a page of chargers), in one query; missing or out-of-scope ones are left out. */
-  views(tenantId: string, chargerIds: readonly string[], stations: readonly string[] | null): Promise<ChargerSecurityView[]>;
-  /**
-   * Apply `decide(current)` to the charger's security, under a row lock. `decide` returns the change,
-   * or the user errors that refuse it (nothing written).
-   */
-  change(
-    tenantId: string,
-    chargerId: string,
-    stations: readonly string[] | null,
-    decide: (current: ChargerSecurityView, policy: ChargerSecurityPolicy) => WriteResult<SecurityChange>,
-    audit: Omit<AuditEntry, 'before' | 'after' | 'target'>,
-  ): Promise<WriteResult<ChargerSecurityView>>;
-  policy(tenantId: string): Promise<ChargerSecurityPolicy>;
-  setPolicy(tenantId: string, p: ChargerSecurityPolicy, audit: Omit<AuditEntry, 'before' | 'after' | 'target'>): Promise<ChargerSecurityPolicy>;
-  /** An audit entry on its own (a refused login). */
-  audit(tenantId: string, e: AuditEntry): Promise<void>;
-  auditLog(tenantId: string, first: number, beforeId: string | null): Promise<AuditRecord[]>;
-}
-
 /** A plain password handed out once: in the mutation's payload, never stored, never logged. */
 export interface IssuedCredential {
   chargerId: string;
@@ -121,50 +106,92 @@ export interface IssuedCredential {
 const notFound = <T>(): WriteResult<T> => failed(userError(UserErrorCodes.NOT_FOUND, 'chargerId', 'charger not found'));
 const invalid = (field: string, message: string): UserError => userError(UserErrorCodes.INVALID, field, message);
 
-/** CIDR blocks in canonical-enough form ("10.0.0.0/8", "2001:db8::/32"); a bare address is a /32 or /128. */
+// Input rules as zod schemas (platform parseInput): every problem is INVALID, named at its field.
+const INVALID = { required: UserErrorCodes.INVALID, invalid: UserErrorCodes.INVALID };
+const refuse = (ctx: z.RefinementCtx, message: string): void => userIssue(ctx, UserErrorCodes.INVALID, message);
+
+/** A network; a bare address is a /32 or /128. */
+const cidr = z.string().transform((raw, ctx) => {
+  const [addr, bits, extra] = raw.trim().split('/');
+  const family = isIP(addr ?? '');
+  const max = family === 6 ? 128 : 32;
+  const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
+  if (!family || extra !== undefined || !(prefix >= 0 && prefix <= max))
+    refuse(ctx, `${JSON.stringify(raw)} is not an IPv4 or IPv6 network (e.g. 10.8.0.0/16)`);
+  return `${addr}/${prefix}`;
+});
+
+/**
+ * CIDR blocks in canonical-enough form ("10.0.0.0/8", "2001:db8::/32"); a bare address is a /32 or /128.
+ * A bad entry is named `<field>.<position>` (as the API has always named it, not fieldPath's brackets).
+ */
 export function validateCidrs(field: string, list: readonly string[]): WriteResult<string[]> {
   const errors: UserError[] = [];
   const out: string[] = [];
   if (list.length > 32) errors.push(invalid(field, 'at most 32 networks'));
   list.forEach((raw, i) => {
-    const [addr, bits, extra] = raw.trim().split('/');
-    const family = isIP(addr ?? '');
-    const max = family === 6 ? 128 : 32;
-    const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
-    if (!family || extra !== undefined || !(prefix >= 0 && prefix <= max))
-      errors.push(invalid(`${field}.${i}`, `${JSON.stringify(raw)} is not an IPv4 or IPv6 network (e.g. 10.8.0.0/16)`));
-    else out.push(`${addr}/${prefix}`);
+    const r = parseInput(cidr, raw, { codes: INVALID, prefix: [`${field}.${i}`] });
+    if (r.ok) out.push(r.value);
+    else errors.push(...r.errors);
   });
   return errors.length ? failed(...errors) : ok(out);
 }
 
-export function validatePassword(field: string, password: string): UserError | null {
+const chargerPassword = z.string().superRefine((password, ctx) => {
   const n = Buffer.byteLength(password, 'utf8');
   if (n < CHARGER_PASSWORD_MIN || n > CHARGER_PASSWORD_MAX)
-    return invalid(field, `a charger password is ${CHARGER_PASSWORD_MIN} to ${CHARGER_PASSWORD_MAX} bytes (OCPP 1.6 security whitepaper)`);
+    refuse(ctx, `a charger password is ${CHARGER_PASSWORD_MIN} to ${CHARGER_PASSWORD_MAX} bytes (OCPP 1.6 security whitepaper)`);
   // HTTP Basic splits user and password on the first colon of the decoded value: the password may hold one, the identity not.
-  if (/[\u0000-\u001f\u007f]/.test(password)) return invalid(field, 'a charger password has no control characters');
-  return null;
+  else if (/[\u0000-\u001f\u007f]/.test(password)) refuse(ctx, 'a charger password has no control characters');
+});
+
+export function validatePassword(field: string, password: string): UserError | null {
+  const r = parseInput(chargerPassword, password, { codes: INVALID, prefix: [field] });
+  return r.ok ? null : r.errors[0];
 }
 
-export function validateYkcIdentity(field: string, i: YkcPileIdentity): WriteResult<YkcPileIdentity> {
-  const errors: UserError[] = [];
-  const byte = (k: keyof YkcPileIdentity, v: unknown) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) errors.push(invalid(`${field}.${k}`, `${k} is one byte (0..255)`));
-  };
-  const sim = i.sim.trim();
-  if (!/^\d{1,20}$/.test(sim)) errors.push(invalid(`${field}.sim`, 'sim is the ICCID: up to 20 digits'));
-  byte('pileType', i.pileType);
-  byte('guns', i.guns);
-  byte('network', i.network);
-  byte('carrier', i.carrier);
-  if (i.protocolVersion !== null && i.protocolVersion !== undefined) byte('protocolVersion', i.protocolVersion);
-  if (i.programVersion && i.programVersion.length > 8) errors.push(invalid(`${field}.programVersion`, 'programVersion is at most 8 ASCII characters'));
+/** One byte of the login frame (`optional`: null or absent is fine too). */
+const byte = (optional = false) =>
+  z.unknown().superRefine((v, ctx) => {
+    if (optional && (v === null || v === undefined)) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) refuse(ctx, `${String(ctx.path.at(-1))} is one byte (0..255)`);
+  });
+
+const ykcIdentity = z
+  .object({
+    sim: z
+      .string()
+      .transform((s) => s.trim())
+      .superRefine((sim, ctx) => {
+        if (!/^\d{1,20}$/.test(sim)) refuse(ctx, 'sim is the ICCID: up to 20 digits');
+      }),
+    pileType: byte(),
+    guns: byte(),
+    network: byte(),
+    carrier: byte(),
+    protocolVersion: byte(true),
+    programVersion: z
+      .string()
+      .nullish()
+      .superRefine((v, ctx) => {
+        if (v && v.length > 8) refuse(ctx, 'programVersion is at most 8 ASCII characters');
+      }),
+  })
   // The login carries 10 BCD bytes: compare as 20 digits, however the operator typed it.
-  return errors.length
-    ? failed(...errors)
-    : ok({ ...i, sim: sim.padStart(20, '0'), protocolVersion: i.protocolVersion ?? null, programVersion: i.programVersion ?? null });
-}
+  .transform((i): YkcPileIdentity => ({
+    sim: i.sim.padStart(20, '0'),
+    pileType: i.pileType as number,
+    guns: i.guns as number,
+    network: i.network as number,
+    carrier: i.carrier as number,
+    protocolVersion: (i.protocolVersion as number | null | undefined) ?? null,
+    programVersion: i.programVersion ?? null,
+  }));
+
+export const validateYkcIdentity = (field: string, i: YkcPileIdentity): WriteResult<YkcPileIdentity> =>
+  parseInput(ykcIdentity, i, { codes: INVALID, prefix: [field] });
+
+const desKeyRef = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a key reference is 1..64 letters, digits, _ . : -');
 
 /** The identity fields of a login that differ from the registered ones (enforced fields only). */
 export function ykcIdentityMismatch(registered: YkcPileIdentity, seen: YkcPileIdentity): string[] {
@@ -241,8 +268,8 @@ export class ChargerSecurityService {
       else errors.push(...c.errors);
     }
     if (input.desKeyRef !== undefined) {
-      if (input.desKeyRef !== null && !/^[A-Za-z0-9_.:-]{1,64}$/.test(input.desKeyRef))
-        errors.push(invalid('desKeyRef', 'a key reference is 1..64 letters, digits, _ . : -'));
+      const ref = input.desKeyRef === null ? null : parseInput(desKeyRef, input.desKeyRef, { codes: INVALID, prefix: ['desKeyRef'] });
+      if (ref && !ref.ok) errors.push(...ref.errors);
       else change.desKeyRef = input.desKeyRef;
     }
     if (errors.length) return failed(...errors);

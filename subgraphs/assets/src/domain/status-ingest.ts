@@ -1,5 +1,6 @@
 import type { ChargerEvent } from '@evcs/events';
-import type { ApplyOutcome, StatusStore } from './status';
+import type { StatusStore } from './ports';
+import type { ApplyOutcome } from './status';
 
 /** Turns charger events into status changes. Knows nothing of Kafka or SQL. */
 export class StatusIngestService {

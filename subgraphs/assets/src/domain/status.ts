@@ -36,14 +36,3 @@ export interface ChargerPresence {
   online?: boolean;
   boot?: { vendor: string; model: string; firmwareVersion?: string };
 }
-
-/** Port implemented by persistence; every call is scoped to one tenant. */
-export interface StatusStore {
-  applyConnectorStatus(tenantId: string, obs: StatusObservation): Promise<ApplyOutcome>;
-  applyPresence(tenantId: string, p: ChargerPresence): Promise<'applied' | 'unknown-charger'>;
-  /**
-   * Everything applied for this tenant while `fn` runs joins one transaction, committed when
-   * `fn` resolves — all or nothing: one failure and `fn` rejects with nothing kept.
-   */
-  batch<T>(tenantId: string, fn: () => Promise<T>): Promise<T>;
-}

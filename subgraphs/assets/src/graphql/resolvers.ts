@@ -1,5 +1,6 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { AppError, ErrorCodes, isUuid } from '@evcs/platform';
+import { AppError, ErrorCodes, isUuid, parseArgs } from '@evcs/platform';
+import { z } from 'zod';
 import type { AssetsContext } from '../context';
 import { CONNECTOR_DISPLAY_STATUSES } from '../domain/model';
 import type { CodeKey } from '../domain/read-model';
@@ -30,19 +31,30 @@ function page<R extends CodeKey>(rows: R[], first: number): { rows: R[]; hasNext
 }
 
 /** Filter texts are short by nature; a long one is a mistake or an attempt to make the database work. */
-function checkFilterTexts(filter: { codePrefix?: string | null; search?: string | null } | null): void {
-  for (const [name, v] of Object.entries({ codePrefix: filter?.codePrefix, search: filter?.search })) {
-    if (v && v.length > 100) throw new AppError(ErrorCodes.BAD_USER_INPUT, `\`filter.${name}\` must be at most 100 characters`);
-  }
-}
+const filterText = (name: string) => z.string().max(100, `\`filter.${name}\` must be at most 100 characters`).nullish();
 
-function checkConnectorStatuses(statuses: string[] | null | undefined): void {
-  for (const s of statuses ?? []) {
-    if (!(CONNECTOR_DISPLAY_STATUSES as readonly string[]).includes(s)) {
-      throw new AppError(ErrorCodes.BAD_USER_INPUT, `unknown connector status ${JSON.stringify(s)}; one of ${CONNECTOR_DISPLAY_STATUSES.join(', ')}`);
-    }
-  }
-}
+const stationFilterArgs = z.object({ codePrefix: filterText('codePrefix'), search: filterText('search') }).nullish();
+
+const chargerFilterArgs = z
+  .object({
+    connectorStatus: z
+      .array(
+        z.string().refine(
+          (s) => (CONNECTOR_DISPLAY_STATUSES as readonly string[]).includes(s),
+          (s) => ({ message: `unknown connector status ${JSON.stringify(s)}; one of ${CONNECTOR_DISPLAY_STATUSES.join(', ')}` }),
+        ),
+      )
+      .nullish(),
+    codePrefix: filterText('codePrefix'),
+    search: filterText('search'),
+    stationId: z
+      .string()
+      .refine((id) => !id || isUuid(id), '`filter.stationId` is not a station id')
+      .nullish(),
+  })
+  .nullish();
+
+const historyLength = z.number().refine((n) => Number.isInteger(n) && n >= 1 && n <= 100, '`last` must be between 1 and 100');
 
 @Resolver(() => Station)
 export class StationResolver {
@@ -55,7 +67,7 @@ export class StationResolver {
   ): Promise<StationConnection> {
     const n = pageSize(first);
     const key = after ? decodeCursor('station', after) : null;
-    checkFilterTexts(filter);
+    parseArgs(stationFilterArgs, filter);
     const scope = ctx.readScope();
     const f = filter ?? {};
     const { rows, hasNextPage } = page(await ctx.repo.pageStations(scope, f, { first: n, after: key }), n);
@@ -100,9 +112,7 @@ export class ChargerResolver {
   ): Promise<ChargerConnection> {
     const n = pageSize(first);
     const key = after ? decodeCursor('charger', after) : null;
-    checkConnectorStatuses(filter?.connectorStatus);
-    checkFilterTexts(filter);
-    if (filter?.stationId && !isUuid(filter.stationId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`filter.stationId` is not a station id');
+    parseArgs(chargerFilterArgs, filter);
     const scope = ctx.readScope();
     const f = { ...(filter ?? {}), stationIds: filter?.stationId ? [filter.stationId] : null };
     const { rows, hasNextPage } = page(await ctx.repo.pageChargers(scope, f, { first: n, after: key }), n);
@@ -178,7 +188,7 @@ export class ConnectorResolver {
     @Ctx() ctx: AssetsContext,
     @Arg('last', () => Int, { defaultValue: 20, description: '1..100' }) last: number,
   ): Promise<ConnectorStatusRecord[]> {
-    if (!Number.isInteger(last) || last < 1 || last > 100) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`last` must be between 1 and 100');
+    parseArgs(historyLength, last);
     return (await ctx.loaders.statusHistory(last).load(connector.id)).map(toStatusChange);
   }
 }

@@ -3,7 +3,12 @@ import DataLoader from 'dataloader';
 import type { ChargerSecurityService, ChargerSecurityView } from '../domain/charger-security';
 import type { AssetsReadRepository, AssetsReadScope, ChargerRow, ConnectorRow, StationRow, StationStatsRow, StatusHistoryRow } from './read-repository';
 
-/** Per-request loaders: created with the request's scope, so no cache ever spans tenants or users. */
+/**
+ * Per-request loaders: created with the request's scope, so no cache ever spans tenants or users.
+ * Each batch is one pipelined read of AssetsReadRepository (knex, not objection's withGraphFetched:
+ * the nested scenario of `npm run bench:router` resolves stations → chargers → connectors through
+ * these, one batch per level across the whole page).
+ */
 export function createLoaders(repo: AssetsReadRepository, scope: () => AssetsReadScope, security?: ChargerSecurityService) {
   const historyByLimit = new Map<number, DataLoader<string, StatusHistoryRow[]>>();
   return {

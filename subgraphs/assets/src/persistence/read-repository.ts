@@ -37,6 +37,14 @@ const likeLiteral = (s: string): string => s.replace(/[\\%_]/g, (m) => `\\${m}`)
  * Reads, always within the request's scope: the explicit tenant (and station)
  * filters are the data layer's isolation, and RLS (via withTenantScope) is the
  * database's — two layers that each hold on their own.
+ *
+ * Why knex and not the objection models (persistence/models, used by the writes): these are
+ * the hot read paths of `npm run bench:router` (docs/benchmarks.md, "Router queries": the
+ * `stations`, nested stations → chargers → connectors and "with stats" scenarios). Each runs as
+ * one pipelined round trip (readInTenantScope: BEGIN + tenant, query, COMMIT in one socket
+ * write), which took `stations` from 1,375 to 1,887 req/s and nested from 408 to 528; an
+ * objection query runs on a transaction of its own round trips and builds model instances the
+ * GraphQL layer does not need.
  */
 export class AssetsReadRepository {
   constructor(private readonly knex: Knex) {}
@@ -109,7 +117,7 @@ export class AssetsReadRepository {
     return q.orderBy([`${table}.code`, `${table}.id`]).limit(page.first + 1);
   }
 
-  /** Stations in (code, id) order after `page.after`: up to first + 1 rows. */
+  /** Stations in (code, id) order after `page.after`: up to first + 1 rows. bench:router `stations` (pipelined). */
   pageStations(scope: AssetsReadScope, filter: StationFilter, page: Page): Promise<StationRow[]> {
     return this.read(scope, (trx) =>
       AssetsReadRepository.keyset(AssetsReadRepository.filterStations(this.stations(trx, scope), filter), 'stations', page).select('stations.*'),
@@ -123,6 +131,7 @@ export class AssetsReadRepository {
     return Number(n);
   }
 
+  /** bench:router nested/`chargers` lists (pipelined). */
   pageChargers(scope: AssetsReadScope, filter: ChargerFilter, page: Page): Promise<ChargerRow[]> {
     return this.read(scope, (trx) =>
       AssetsReadRepository.keyset(AssetsReadRepository.filterChargers(trx, this.chargers(trx, scope), filter), 'chargers', page).select('chargers.*'),
@@ -136,6 +145,7 @@ export class AssetsReadRepository {
     return Number(n);
   }
 
+  // The loaders' batches (persistence/loaders.ts): bench:router nested, one pipelined read per batch.
   stationsByIds(scope: AssetsReadScope, ids: readonly string[]): Promise<StationRow[]> {
     return this.read(scope, (trx) => this.stations(trx, scope).whereIn('id', ids));
   }
@@ -168,6 +178,7 @@ export class AssetsReadRepository {
   /**
    * Per-station aggregates in two grouped queries whatever the number of
    * stations: active chargers (total, online) and active connectors by status.
+   * bench:router "with stats": both grouped queries in one pipelined round trip.
    */
   async stationStats(scope: AssetsReadScope, stationIds: readonly string[]): Promise<StationStatsRow[]> {
     const trx = this.knex;
@@ -201,7 +212,10 @@ export class AssetsReadRepository {
     return [...out.values()];
   }
 
-  /** The latest `limit` status changes of each connector, newest first (one query for all). */
+  /**
+   * The latest `limit` status changes of each connector, newest first (one query for all): a
+   * lateral top-N per connector, which neither objection nor the knex builder expresses.
+   */
   statusHistory(scope: AssetsReadScope, connectorIds: readonly string[], limit: number): Promise<StatusHistoryRow[]> {
     return this.inTransaction(scope, async (trx) => {
       const visible = (await this.connectors(trx, scope).whereIn('connectors.id', connectorIds).select('connectors.id')).map((r: { id: string }) => r.id);
@@ -219,7 +233,7 @@ export class AssetsReadRepository {
     });
   }
 
-  /** Cross-tenant by design (see the SQL function); only for service identities. */
+  /** Cross-tenant by design (see the SQL function, SECURITY DEFINER); only for service identities. */
   async resolveRegistration(code: string): Promise<ChargerRegistrationRow | null> {
     const res = await this.knex.raw<{ rows: ChargerRegistrationRow[] }>('select * from assets.resolve_charger_registration(?)', [code]);
     return res.rows[0] ?? null;

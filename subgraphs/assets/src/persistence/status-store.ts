@@ -1,7 +1,13 @@
 import { Knex, TenantBatches } from '@evcs/platform';
-import type { ApplyOutcome, ChargerPresence, StatusObservation, StatusStore } from '../domain/status';
+import type { StatusStore } from '../domain/ports';
+import type { ApplyOutcome, ChargerPresence, StatusObservation } from '../domain/status';
 
 /**
+ * Stays on knex and TenantBatches, not the objection models: this is the ingest path of
+ * `npm run bench:ingest` (docs/benchmarks.md), where a tenant's status events share one
+ * transaction per batch and each event is a few conditional statements (upsert-or-select,
+ * insert on conflict do nothing, compare-and-set update) that objection would only wrap in raw().
+ *
  * Idempotence and ordering are enforced by the database, never by read-then-write:
  * the history row's unique event_id makes a replay a no-op, and the connector
  * update is conditional on the stored status being older.

@@ -1,5 +1,5 @@
-import { isUuid } from '@evcs/platform';
-import { type UserError } from '@evcs/platform';
+import { isUuid, parseInput, userIssue, zodUserErrors, type UserError } from '@evcs/platform';
+import { z } from 'zod';
 import { UserErrorCodes } from './error-codes';
 
 /**
@@ -48,8 +48,13 @@ export const isIdTag = (v: string): boolean => ID_TAG.test(v);
 /** The key tags are compared by: OCPP says CiString, case-insensitive. */
 export const idTagKey = (v: string): string => v.toUpperCase();
 
+const ID_TAG_RULE = 'An id tag is 1–20 printable ASCII characters without spaces';
+const INVALID = { required: UserErrorCodes.INVALID_INPUT, invalid: UserErrorCodes.INVALID_INPUT };
+const idTag = z.string().regex(ID_TAG, ID_TAG_RULE);
+
 export function checkIdTag(value: string, field: string): UserError[] {
-  return isIdTag(value) ? [] : [{ code: UserErrorCodes.INVALID_INPUT, field, message: 'An id tag is 1–20 printable ASCII characters without spaces' }];
+  const r = parseInput(idTag, value, { codes: INVALID, prefix: [field] });
+  return r.ok ? [] : r.errors;
 }
 
 /**
@@ -218,66 +223,82 @@ export function parseImportCsv(text: string): { rows: ImportRowInput[]; errors: 
   return { rows, errors };
 }
 
+const invalid = (ctx: z.RefinementCtx, message: string): void => userIssue(ctx, UserErrorCodes.INVALID_INPUT, message);
+
+/**
+ * One import row. A column left out stays out (undefined: keep what is registered); each column
+ * present is normalised (trimmed; status upper-cased, empty = ACCEPTED; empty = null elsewhere).
+ * `seen` holds the values of the rows before (regardless of case), with their positions.
+ */
+function importRow(seen: Map<string, number>) {
+  return z.object({
+    value: z
+      .string()
+      .nullish()
+      .transform((v) => (v ?? '').trim())
+      .superRefine((value, ctx) => {
+        if (!isIdTag(value)) invalid(ctx, ID_TAG_RULE);
+        const first = seen.get(idTagKey(value));
+        if (value && first !== undefined) userIssue(ctx, UserErrorCodes.DUPLICATE, `Also in rows[${first}] (tags compare regardless of case)`);
+        else seen.set(idTagKey(value), ctx.path[1] as number);
+      }),
+    status: z
+      .string()
+      .nullable()
+      .transform((v) => (v ?? 'ACCEPTED').trim().toUpperCase() as IdTagStatus)
+      .superRefine((status, ctx) => {
+        if (!ID_TAG_STATUSES.includes(status)) invalid(ctx, `Status is one of ${ID_TAG_STATUSES.join(', ')}`);
+      })
+      .optional(),
+    expiresAt: z
+      .string()
+      .nullable()
+      .transform((v, ctx): Date | null => {
+        const s = v?.trim();
+        if (!s) return null;
+        if (ISO_ZONED.test(s) && !Number.isNaN(Date.parse(s))) return new Date(s);
+        invalid(ctx, 'An ISO-8601 time with its zone, e.g. 2027-01-31T23:59:59Z');
+        return null;
+      })
+      .optional(),
+    parentIdTag: z
+      .string()
+      .nullable()
+      .transform((v) => v?.trim() || null)
+      .superRefine((tag, ctx) => {
+        if (tag && !isIdTag(tag)) invalid(ctx, ID_TAG_RULE);
+      })
+      .optional(),
+    userId: z
+      .string()
+      .nullable()
+      .transform((v) => v?.trim().toLowerCase() || null)
+      .superRefine((id, ctx) => {
+        if (id && !isUuid(id)) invalid(ctx, 'A user id (UUID)');
+      })
+      .optional(),
+  });
+}
+
 /**
  * Validate every row and report every problem (not just the first), so an
- * operator fixes a file in one go. Values must be unique within the import,
- * regardless of case.
+ * operator fixes a file in one go, each at `rows[i].<column>`. Values must be
+ * unique within the import, regardless of case.
  */
 export function validateImportRows(input: readonly ImportRowInput[]): { rows: ImportRow[]; errors: UserError[] } {
   const errors: UserError[] = [];
   if (input.length === 0) errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'rows', message: 'Nothing to import' });
   if (input.length > MAX_IMPORT_ROWS)
     return { rows: [], errors: [{ code: UserErrorCodes.INVALID_INPUT, field: 'rows', message: `At most ${MAX_IMPORT_ROWS} tags per import` }] };
-  const seen = new Map<string, number>();
-  const rows: ImportRow[] = [];
-  input.forEach((r, i) => {
-    const at = (f: string) => `rows[${i}].${f}`;
-    const value = (r.value ?? '').trim();
-    errors.push(...checkIdTag(value, at('value')));
-    const first = seen.get(idTagKey(value));
-    if (value && first !== undefined)
-      errors.push({ code: UserErrorCodes.DUPLICATE, field: at('value'), message: `Also in rows[${first}] (tags compare regardless of case)` });
-    else seen.set(idTagKey(value), i);
-    const row: ImportRow = { value };
-    for (const check of ROW_FIELD_CHECKS) errors.push(...check(r, row, at));
-    rows.push(row);
+  const row = importRow(new Map());
+  const rows = input.map((r, i): ImportRow => {
+    const parsed = row.safeParse(r, { path: ['rows', i] });
+    if (parsed.success) return parsed.data;
+    errors.push(...zodUserErrors(parsed.error, { codes: INVALID }));
+    return { value: (r.value ?? '').trim() };
   });
   return { rows, errors };
 }
-
-// One check per optional column: each fills its field of the row and says what is wrong with it.
-function checkStatus(r: ImportRowInput, row: ImportRow, at: (f: string) => string): UserError[] {
-  if (r.status === undefined) return [];
-  const status = (r.status ?? 'ACCEPTED').trim().toUpperCase();
-  row.status = status as IdTagStatus;
-  if ((ID_TAG_STATUSES as readonly string[]).includes(status)) return [];
-  return [{ code: UserErrorCodes.INVALID_INPUT, field: at('status'), message: `Status is one of ${ID_TAG_STATUSES.join(', ')}` }];
-}
-
-function checkExpiresAt(r: ImportRowInput, row: ImportRow, at: (f: string) => string): UserError[] {
-  if (r.expiresAt !== undefined) row.expiresAt = null;
-  if (!r.expiresAt) return [];
-  const s = r.expiresAt.trim();
-  if (!ISO_ZONED.test(s) || Number.isNaN(Date.parse(s)))
-    return [{ code: UserErrorCodes.INVALID_INPUT, field: at('expiresAt'), message: 'An ISO-8601 time with its zone, e.g. 2027-01-31T23:59:59Z' }];
-  row.expiresAt = new Date(s);
-  return [];
-}
-
-function checkParentIdTag(r: ImportRowInput, row: ImportRow, at: (f: string) => string): UserError[] {
-  if (r.parentIdTag === undefined) return [];
-  row.parentIdTag = r.parentIdTag?.trim() || null;
-  return row.parentIdTag ? checkIdTag(row.parentIdTag, at('parentIdTag')) : [];
-}
-
-function checkUserId(r: ImportRowInput, row: ImportRow, at: (f: string) => string): UserError[] {
-  if (r.userId === undefined) return [];
-  row.userId = r.userId?.trim().toLowerCase() || null;
-  if (row.userId && !isUuid(row.userId)) return [{ code: UserErrorCodes.INVALID_INPUT, field: at('userId'), message: 'A user id (UUID)' }];
-  return [];
-}
-
-const ROW_FIELD_CHECKS = [checkStatus, checkExpiresAt, checkParentIdTag, checkUserId] as const;
 
 const csvField = (v: string): string => (/[",\r\n]/.test(v) || v !== v.trim() ? `"${v.replace(/"/g, '""')}"` : v);
 

@@ -4,7 +4,7 @@ import { ForbiddenError, isUuid, type Permission, type ReadScope } from '@evcs/p
 import { Actor, actorUserId } from './access';
 import type { RequestMeta } from './audit';
 import type { Clock } from './clock';
-import type { IdTagFields, IdTagFilter, IdTagPage, IdTagStore, IdTagTx } from './id-tag-ports';
+import type { IdTagFields, IdTagFilter, IdTagPage, IdTagStore, IdTagTx } from './ports';
 import {
   Authorization,
   authorize,

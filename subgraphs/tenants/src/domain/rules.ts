@@ -1,6 +1,6 @@
-import { isUuid } from '@evcs/platform';
+import { isUuid, parseInput, userIssue, type UserError } from '@evcs/platform';
+import { z } from 'zod';
 import { isPermission } from './access';
-import { type UserError } from '@evcs/platform';
 import { UserErrorCodes } from './error-codes';
 
 export const TENANT_TYPES = ['PLATFORM', 'OPERATOR', 'PARTNER'] as const;
@@ -36,8 +36,6 @@ export interface LockoutPolicy {
 }
 export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 5, lockSeconds: 15 * 60 };
 
-const err = (field: string, message: string, code: string = UserErrorCodes.INVALID_INPUT): UserError => ({ code, field, message });
-
 const TENANT_CODE = /^[a-z0-9][a-z0-9_-]{1,62}$/;
 const USERNAME = /^[a-z0-9][a-z0-9._@-]{1,63}$/;
 const ROLE_CODE = /^[A-Z][A-Z0-9_]{1,63}$/;
@@ -50,45 +48,48 @@ export const normalizeTenantCode = (code: string): string => code.trim().toLower
 export const normalizeUsername = (username: string): string => username.trim().toLowerCase();
 export const normalizeRoleCode = (code: string): string => code.trim().toUpperCase();
 
-export function checkTenantCode(code: string, field = 'code'): UserError[] {
-  return TENANT_CODE.test(code) ? [] : [err(field, 'Tenant code: 2–63 lowercase letters, digits, "-" or "_"')];
-}
+// The rules as zod schemas; `check` names their problems at `field` (platform parseInput).
+// Every problem of these inputs is INVALID_INPUT, but for unknown permissions.
+const CODES = { required: UserErrorCodes.INVALID_INPUT, invalid: UserErrorCodes.INVALID_INPUT };
+const check = (schema: z.ZodTypeAny, value: unknown, field: string): UserError[] => {
+  const r = parseInput(schema, value, { codes: CODES, prefix: [field] });
+  return r.ok ? [] : r.errors;
+};
 
-export function checkName(name: string, field: string, max = 200): UserError[] {
-  const n = name.trim();
-  return n.length >= 1 && n.length <= max ? [] : [err(field, `Must be 1–${max} characters`)];
-}
-
-export function checkUsername(username: string, field = 'username'): UserError[] {
-  return USERNAME.test(username) ? [] : [err(field, 'Username: 2–64 lowercase letters, digits, ".", "_", "-" or "@"')];
-}
-
-export function checkPassword(password: string, field = 'password'): UserError[] {
-  const len = [...password].length;
-  return len >= PASSWORD_MIN && len <= PASSWORD_MAX ? [] : [err(field, `Password must be ${PASSWORD_MIN}–${PASSWORD_MAX} characters`)];
-}
-
-export function checkQuotas(q: Partial<Quotas>, field = 'quotas'): UserError[] {
-  const out: UserError[] = [];
-  for (const k of ['maxUsers', 'maxStations', 'maxChargers'] as const) {
-    const v = q[k];
-    if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 0 || v > 10_000_000))
-      out.push(err(`${field}.${k}`, 'Must be a whole number ≥ 0, or null for unlimited'));
-  }
-  return out;
-}
-
-export function checkRoleCode(code: string, field = 'code'): UserError[] {
-  return ROLE_CODE.test(code) ? [] : [err(field, 'Role code: 2–64 of A–Z, 0–9 and "_", starting with a letter')];
-}
-
-export function checkPermissions(perms: readonly string[], field = 'permissions'): UserError[] {
+const tenantCode = z.string().regex(TENANT_CODE, 'Tenant code: 2–63 lowercase letters, digits, "-" or "_"');
+const username = z.string().regex(USERNAME, 'Username: 2–64 lowercase letters, digits, ".", "_", "-" or "@"');
+const roleCode = z.string().regex(ROLE_CODE, 'Role code: 2–64 of A–Z, 0–9 and "_", starting with a letter');
+const name = (max: number) =>
+  z.string().refine((s) => {
+    const n = s.trim().length;
+    return n >= 1 && n <= max;
+  }, `Must be 1–${max} characters`);
+/** Counted in code points, as a user types them. */
+const password = z.string().refine((p) => {
+  const len = [...p].length;
+  return len >= PASSWORD_MIN && len <= PASSWORD_MAX;
+}, `Password must be ${PASSWORD_MIN}–${PASSWORD_MAX} characters`);
+const quota = z
+  .number()
+  .nullish()
+  .refine((v) => v === undefined || v === null || (Number.isInteger(v) && v >= 0 && v <= 10_000_000), 'Must be a whole number ≥ 0, or null for unlimited');
+const quotas = z.object({ maxUsers: quota, maxStations: quota, maxChargers: quota });
+const permissions = z.array(z.string()).superRefine((perms, ctx) => {
   const unknown = perms.filter((p) => !isPermission(p));
-  return unknown.length ? [err(field, `Unknown permission(s): ${unknown.join(', ')}`, UserErrorCodes.INVALID_PERMISSION)] : [];
-}
+  if (unknown.length) userIssue(ctx, UserErrorCodes.INVALID_PERMISSION, `Unknown permission(s): ${unknown.join(', ')}`);
+});
+const uuids = (max: number) =>
+  z.array(z.string()).superRefine((ids, ctx) => {
+    if (ids.length > max) return userIssue(ctx, UserErrorCodes.INVALID_INPUT, `At most ${max} ids`);
+    const bad = ids.filter((i) => !isUuid(i));
+    if (bad.length) userIssue(ctx, UserErrorCodes.INVALID_INPUT, `Not UUIDs: ${bad.slice(0, 5).join(', ')}`);
+  });
 
-export function checkUuids(ids: readonly string[], field: string, max = 1000): UserError[] {
-  if (ids.length > max) return [err(field, `At most ${max} ids`)];
-  const bad = ids.filter((i) => !isUuid(i));
-  return bad.length ? [err(field, `Not UUIDs: ${bad.slice(0, 5).join(', ')}`)] : [];
-}
+export const checkTenantCode = (code: string, field = 'code'): UserError[] => check(tenantCode, code, field);
+export const checkName = (value: string, field: string, max = 200): UserError[] => check(name(max), value, field);
+export const checkUsername = (value: string, field = 'username'): UserError[] => check(username, value, field);
+export const checkPassword = (value: string, field = 'password'): UserError[] => check(password, value, field);
+export const checkQuotas = (q: Partial<Quotas>, field = 'quotas'): UserError[] => check(quotas, q, field);
+export const checkRoleCode = (code: string, field = 'code'): UserError[] => check(roleCode, code, field);
+export const checkPermissions = (perms: readonly string[], field = 'permissions'): UserError[] => check(permissions, perms, field);
+export const checkUuids = (ids: readonly string[], field: string, max = 1000): UserError[] => check(uuids(max), ids, field);

@@ -1,8 +1,8 @@
 import { Arg, Ctx, Directive, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize, userErrorsOf } from '@evcs/platform';
+import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize, parseArgs, userErrorsOf } from '@evcs/platform';
 import { z } from 'zod';
 import type { TenantsContext } from '../context';
-import type { IdTagFilter as DomainFilter } from '../domain/id-tag-ports';
+import type { IdTagFilter as DomainFilter } from '../domain/ports';
 import { idTagKey, type IdTagPolicy as DomainPolicy, type IdTagRecord } from '../domain/id-tag-rules';
 import { type Outcome } from '@evcs/platform';
 import {
@@ -32,9 +32,18 @@ const tagPayload = (out: Outcome<IdTagRecord>): IdTagPayload =>
 
 const idTagCursor = cursorCodec('idtag', z.object({ t: z.string().refine(isUuid), k: z.string().max(20) }));
 
+const filterArgs = z
+  .object({
+    userId: z
+      .string()
+      .refine((id) => !id || isUuid(id), 'filter.userId is not a UUID')
+      .nullish(),
+    search: z.string().max(20, 'filter.search is at most 20 characters').nullish(),
+  })
+  .nullish();
+
 function filterOf(f: IdTagFilter | null): DomainFilter {
-  if (f?.userId && !isUuid(f.userId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'filter.userId is not a UUID');
-  if (f?.search && f.search.length > 20) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'filter.search is at most 20 characters');
+  parseArgs(filterArgs, f);
   return { ...(f?.status ? { status: f.status } : {}), ...(f?.userId ? { userId: f.userId.toLowerCase() } : {}), ...(f?.search ? { search: f.search } : {}) };
 }
 

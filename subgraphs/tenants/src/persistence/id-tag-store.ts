@@ -1,7 +1,7 @@
 import { IdTagEvents, type IdTagChanged } from '@evcs/events';
 import { Knex, ReadScope, withTenant, withTenantScope } from '@evcs/platform';
 import type { AuditEventInput, RequestMeta } from '../domain/audit';
-import type { IdTagFields, IdTagFilter, IdTagPage, IdTagStore, IdTagTx } from '../domain/id-tag-ports';
+import type { IdTagFields, IdTagFilter, IdTagPage, IdTagStore, IdTagTx } from '../domain/ports';
 import { idTagKey, type IdTagPolicy, type IdTagRecord, type IdTagStatus } from '../domain/id-tag-rules';
 import { appendAudit, tenantsOutbox } from './identity-store';
 

@@ -16,6 +16,8 @@ import type {
   UserRecord,
 } from '../domain/ports';
 import type { Quotas, TenantStatus, TenantType, UserStatus } from '../domain/rules';
+import { fn, raw } from 'objection';
+import { Role, Tenant, User, UserRole, UserStation } from './models';
 
 /** Access and id-tag events leave through the platform outbox, in the change's transaction. */
 export const tenantsOutbox = new OutboxWriter('tenants');
@@ -110,7 +112,8 @@ const toRefresh = (r: RefreshRow): RefreshTokenRecord => ({
   revokedAt: r.revoked_at,
 });
 
-const isUniqueViolation = (e: unknown): boolean => (e as { code?: string }).code === '23505';
+/** objection wraps the driver's error and keeps it as `nativeError`; knex passes pg's on as it is. */
+export const isUniqueViolation = (e: unknown): boolean => (((e as { nativeError?: unknown }).nativeError ?? e) as { code?: string }).code === '23505';
 
 /** Append to the tenant's audit log, in the caller's transaction (with the request's ip and id). */
 export async function appendAudit(trx: Knex.Transaction, tenantId: string, meta: RequestMeta, e: AuditEventInput): Promise<void> {
@@ -175,18 +178,18 @@ class PgTenantTx implements TenantTx {
 
   async insertChildTenant(t: NewTenant): Promise<TenantRecord | 'duplicate'> {
     try {
-      const [row] = await this.trx('tenants.tenants')
+      const row = await Tenant.query(this.trx)
         .insert({
-          parent_id: this.tenantId,
+          parentId: this.tenantId,
           code: t.code,
           name: t.name,
           type: t.type,
-          max_users: t.quotas.maxUsers,
-          max_stations: t.quotas.maxStations,
-          max_chargers: t.quotas.maxChargers,
+          maxUsers: t.quotas.maxUsers,
+          maxStations: t.quotas.maxStations,
+          maxChargers: t.quotas.maxChargers,
         })
         .returning(TENANT_COLUMNS);
-      return toTenantRecord(row);
+      return row.toRecord();
     } catch (e) {
       if (isUniqueViolation(e)) return 'duplicate';
       throw e;
@@ -194,20 +197,17 @@ class PgTenantTx implements TenantTx {
   }
 
   async updateTenant(id: string, change: { name?: string; status?: TenantStatus; quotas?: Quotas }): Promise<TenantRecord | null> {
-    const patch: Record<string, unknown> = { updated_at: this.trx.fn.now() };
-    if (change.name !== undefined) patch.name = change.name;
-    if (change.status !== undefined) patch.status = change.status;
-    if (change.quotas) {
-      patch.max_users = change.quotas.maxUsers;
-      patch.max_stations = change.quotas.maxStations;
-      patch.max_chargers = change.quotas.maxChargers;
-    }
-    const [row] = await this.trx('tenants.tenants')
-      .update(patch)
+    const [row] = await Tenant.query(this.trx)
+      .patch({
+        updatedAt: fn.now(),
+        ...(change.name !== undefined ? { name: change.name } : {}),
+        ...(change.status !== undefined ? { status: change.status } : {}),
+        ...(change.quotas ? { maxUsers: change.quotas.maxUsers, maxStations: change.quotas.maxStations, maxChargers: change.quotas.maxChargers } : {}),
+      })
       .where({ id })
       .whereRaw('(id = ? or ancestor_ids @> array[?]::uuid[])', [this.tenantId, this.tenantId])
       .returning(TENANT_COLUMNS);
-    return row ? toTenantRecord(row) : null;
+    return row ? row.toRecord() : null;
   }
 
   async descendantIds(): Promise<string[]> {
@@ -254,10 +254,10 @@ class PgTenantTx implements TenantTx {
 
   async insertUser(u: NewUser): Promise<UserRecord | 'duplicate'> {
     try {
-      const [row] = await this.trx('tenants.users')
-        .insert({ tenant_id: this.tenantId, username: u.username, display_name: u.displayName, password_hash: u.passwordHash })
+      const row = await User.query(this.trx)
+        .insert({ tenantId: this.tenantId, username: u.username, displayName: u.displayName, passwordHash: u.passwordHash })
         .returning(USER_COLUMNS);
-      return toUserRecord(row);
+      return row.toRecord();
     } catch (e) {
       if (isUniqueViolation(e)) return 'duplicate';
       throw e;
@@ -283,20 +283,12 @@ class PgTenantTx implements TenantTx {
   }
 
   async recordLoginFailure(userId: string, failedCount: number, lockedUntil: Date | null): Promise<void> {
-    await this.trx('tenants.users')
-      .update({ failed_login_count: failedCount, locked_until: lockedUntil, updated_at: this.trx.fn.now() })
-      .where({ tenant_id: this.tenantId, id: userId });
+    await User.query(this.trx).patch({ failedLoginCount: failedCount, lockedUntil, updatedAt: fn.now() }).where({ tenant_id: this.tenantId, id: userId });
   }
 
   async recordLoginSuccess(userId: string, at: Date, newPasswordHash: string | null): Promise<void> {
-    await this.trx('tenants.users')
-      .update({
-        failed_login_count: 0,
-        locked_until: null,
-        last_login_at: at,
-        updated_at: this.trx.fn.now(),
-        ...(newPasswordHash ? { password_hash: newPasswordHash } : {}),
-      })
+    await User.query(this.trx)
+      .patch({ failedLoginCount: 0, lockedUntil: null, lastLoginAt: at, updatedAt: fn.now(), ...(newPasswordHash ? { passwordHash: newPasswordHash } : {}) })
       .where({ tenant_id: this.tenantId, id: userId });
   }
 
@@ -334,17 +326,17 @@ class PgTenantTx implements TenantTx {
 
   async insertRole(r: NewRole): Promise<RoleRecord | 'duplicate'> {
     try {
-      const [row] = await this.trx('tenants.roles')
+      const row = await Role.query(this.trx)
         .insert({
-          tenant_id: this.tenantId,
+          tenantId: this.tenantId,
           code: r.code,
           name: r.name,
           description: r.description,
-          data_scope: r.dataScope,
-          permissions: this.trx.raw('?::text[]', [r.permissions]),
+          dataScope: r.dataScope,
+          permissions: raw('?::text[]', [r.permissions]),
         })
         .returning(ROLE_COLUMNS);
-      return toRoleRecord(row);
+      return row.toRecord();
     } catch (e) {
       if (isUniqueViolation(e)) return 'duplicate';
       throw e;
@@ -352,27 +344,27 @@ class PgTenantTx implements TenantTx {
   }
 
   async updateRole(id: string, change: { permissions: string[]; dataScope: DataScope }): Promise<RoleRecord | null> {
-    const [row] = await this.trx('tenants.roles')
-      .update({ permissions: this.trx.raw('?::text[]', [change.permissions]), data_scope: change.dataScope, updated_at: this.trx.fn.now() })
+    const [row] = await Role.query(this.trx)
+      .patch({ permissions: raw('?::text[]', [change.permissions]), dataScope: change.dataScope, updatedAt: fn.now() })
       .where({ tenant_id: this.tenantId, id })
       .returning(ROLE_COLUMNS);
-    return row ? toRoleRecord(row) : null;
+    return row ? row.toRecord() : null;
   }
 
   async userRoles(userId: string): Promise<RoleRecord[]> {
-    const rows = await this.trx('tenants.roles as r')
-      .join('tenants.user_roles as ur', 'ur.role_id', 'r.id')
-      .where({ 'ur.tenant_id': this.tenantId, 'ur.user_id': userId })
-      .select(ROLE_COLUMNS.map((c) => `r.${c}`))
-      .orderBy('r.code');
-    return rows.map(toRoleRecord);
+    const rows = await User.relatedQuery('roles', this.trx)
+      .for(userId)
+      .where('user_roles.tenant_id', this.tenantId)
+      .select(ROLE_COLUMNS.map((c) => `roles.${c}`))
+      .orderBy('roles.code');
+    return rows.map((r) => r.toRecord());
   }
 
   async setUserRoles(userId: string, roleIds: readonly string[]): Promise<void> {
-    await this.trx('tenants.user_roles').where({ tenant_id: this.tenantId, user_id: userId }).whereNotIn('role_id', roleIds).delete();
+    await UserRole.query(this.trx).delete().where({ tenant_id: this.tenantId, user_id: userId }).whereNotIn('role_id', roleIds);
     if (roleIds.length) {
-      await this.trx('tenants.user_roles')
-        .insert(roleIds.map((role_id) => ({ tenant_id: this.tenantId, user_id: userId, role_id })))
+      await UserRole.query(this.trx)
+        .insert(roleIds.map((roleId) => ({ tenantId: this.tenantId, userId, roleId })))
         .onConflict(['user_id', 'role_id'])
         .ignore();
     }
@@ -384,10 +376,10 @@ class PgTenantTx implements TenantTx {
   }
 
   async setUserStations(userId: string, stationIds: readonly string[]): Promise<void> {
-    await this.trx('tenants.user_stations').where({ tenant_id: this.tenantId, user_id: userId }).whereNotIn('station_id', stationIds).delete();
+    await UserStation.query(this.trx).delete().where({ tenant_id: this.tenantId, user_id: userId }).whereNotIn('station_id', stationIds);
     if (stationIds.length) {
-      await this.trx('tenants.user_stations')
-        .insert(stationIds.map((station_id) => ({ tenant_id: this.tenantId, user_id: userId, station_id })))
+      await UserStation.query(this.trx)
+        .insert(stationIds.map((stationId) => ({ tenantId: this.tenantId, userId, stationId })))
         .onConflict(['user_id', 'station_id'])
         .ignore();
     }

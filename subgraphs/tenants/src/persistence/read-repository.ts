@@ -1,6 +1,7 @@
 import { Knex, ReadScope, withTenant, withTenantScope } from '@evcs/platform';
 import type { RoleRecord, TenantRecord, UserRecord } from '../domain/ports';
-import { ROLE_COLUMNS, TENANT_COLUMNS, toRoleRecord, toTenantRecord, toUserRecord, USER_COLUMNS } from './identity-store';
+import { ROLE_COLUMNS, TENANT_COLUMNS, USER_COLUMNS } from './identity-store';
+import { Role, Tenant, User, UserStation } from './models';
 
 export interface AuditEventRecord {
   id: string;
@@ -30,39 +31,42 @@ export interface UserRoleRow extends RoleRecord {
 /**
  * Reads for the GraphQL layer. Every read runs in the scope's transaction
  * (RLS: own tenant plus listed descendants) and filters by the scope's tenants
- * explicitly as well.
+ * explicitly as well. Through the objection models: no benchmark drives these reads
+ * (docs/benchmarks.md measures the assets and orders paths), so they take the model's
+ * way, in the scope's transaction all the same.
  */
 export class TenantsReadRepository {
   constructor(private readonly knex: Knex) {}
 
-  private read<T>(scope: ReadScope, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-    return withTenantScope(this.knex, { tenantId: scope.tenantId, tenantIds: scope.tenantIds }, fn);
+  /** `fn` may return a query builder (knex's or objection's): it runs when awaited, in the transaction. */
+  private read<T>(scope: ReadScope, fn: (trx: Knex.Transaction) => PromiseLike<T>): Promise<T> {
+    return withTenantScope(this.knex, { tenantId: scope.tenantId, tenantIds: scope.tenantIds }, async (trx) => fn(trx));
   }
 
   async tenantsByIds(scope: ReadScope, ids: readonly string[]): Promise<TenantRecord[]> {
-    const rows = await this.read(scope, (trx) => trx('tenants.tenants').select(TENANT_COLUMNS).whereIn('id', ids).whereIn('id', scope.tenantIds));
-    return rows.map(toTenantRecord);
+    const rows = await this.read(scope, (trx) => Tenant.query(trx).select(TENANT_COLUMNS).whereIn('id', ids).whereIn('id', scope.tenantIds));
+    return rows.map((t) => t.toRecord());
   }
 
   async childrenOf(scope: ReadScope, parentIds: readonly string[]): Promise<TenantRecord[]> {
     const rows = await this.read(scope, (trx) =>
-      trx('tenants.tenants').select(TENANT_COLUMNS).whereIn('parent_id', parentIds).whereIn('id', scope.tenantIds).orderBy('code'),
+      Tenant.query(trx).select(TENANT_COLUMNS).whereIn('parent_id', parentIds).whereIn('id', scope.tenantIds).orderBy('code'),
     );
-    return rows.map(toTenantRecord);
+    return rows.map((t) => t.toRecord());
   }
 
   async usersByIds(scope: ReadScope, ids: readonly string[]): Promise<UserRecord[]> {
     const rows = await this.read(scope, (trx) => {
-      const q = trx('tenants.users').select(USER_COLUMNS).whereIn('id', ids).whereIn('tenant_id', scope.tenantIds);
+      const q = User.query(trx).select(USER_COLUMNS).whereIn('id', ids).whereIn('tenant_id', scope.tenantIds);
       return scope.selfSubject ? q.where('id', scope.selfSubject) : q;
     });
-    return rows.map(toUserRecord);
+    return rows.map((u) => u.toRecord());
   }
 
   /** Users of the scope's tenants ordered by (tenant, username), keyset-paged. */
   async listUsers(scope: ReadScope, page: { after?: { tenantId: string; username: string }; limit: number }): Promise<UserRecord[]> {
     const rows = await this.read(scope, (trx) => {
-      const q = trx('tenants.users')
+      const q = User.query(trx)
         .select(USER_COLUMNS)
         .whereIn('tenant_id', scope.tenantIds)
         .orderBy([{ column: 'tenant_id' }, { column: 'username' }])
@@ -71,34 +75,42 @@ export class TenantsReadRepository {
       if (page.after) q.whereRaw('(tenant_id, username) > (?, ?)', [page.after.tenantId, page.after.username]);
       return q;
     });
-    return rows.map(toUserRecord);
+    return rows.map((u) => u.toRecord());
   }
 
   async rolesOfUsers(scope: ReadScope, userIds: readonly string[]): Promise<UserRoleRow[]> {
-    const rows = await this.read(scope, (trx) =>
-      trx('tenants.roles as r')
-        .join('tenants.user_roles as ur', 'ur.role_id', 'r.id')
-        .whereIn('ur.user_id', userIds)
-        .whereIn('ur.tenant_id', scope.tenantIds)
-        .select([...ROLE_COLUMNS.map((c) => `r.${c}`), 'ur.user_id'])
-        .orderBy('r.code'),
+    // The users with their roles (a graph read: users, then their roles through user_roles).
+    const users = await this.read(scope, (trx) =>
+      User.query(trx)
+        .select('users.id')
+        .whereIn('users.id', userIds)
+        .whereIn('users.tenant_id', scope.tenantIds)
+        .withGraphFetched('roles')
+        .modifyGraph(
+          'roles',
+          (q) =>
+            void q
+              .select(ROLE_COLUMNS.map((c) => `roles.${c}`))
+              .whereIn('user_roles.tenant_id', scope.tenantIds)
+              .orderBy('roles.code'),
+        ),
     );
-    return rows.map((r: { user_id: string }) => ({ ...toRoleRecord(r as never), userId: r.user_id }));
+    return users.flatMap((u) => (u.roles ?? []).map((r) => ({ ...r.toRecord(), userId: u.id })));
   }
 
   async stationsOfUsers(scope: ReadScope, userIds: readonly string[]): Promise<{ userId: string; stationId: string }[]> {
     const rows = await this.read(scope, (trx) =>
-      trx('tenants.user_stations').select('user_id', 'station_id').whereIn('user_id', userIds).whereIn('tenant_id', scope.tenantIds).orderBy('station_id'),
+      UserStation.query(trx).select('user_id', 'station_id').whereIn('user_id', userIds).whereIn('tenant_id', scope.tenantIds).orderBy('station_id'),
     );
-    return rows.map((r: { user_id: string; station_id: string }) => ({ userId: r.user_id, stationId: r.station_id }));
+    return rows.map((r) => ({ userId: r.userId, stationId: r.stationId }));
   }
 
   /** System roles and the scope's own tenant's roles. */
   async roles(scope: ReadScope): Promise<RoleRecord[]> {
     const rows = await this.read(scope, (trx) =>
-      trx('tenants.roles').select(ROLE_COLUMNS).whereRaw('(tenant_id is null or tenant_id = ?)', [scope.tenantId]).orderByRaw('tenant_id nulls first, code'),
+      Role.query(trx).select(ROLE_COLUMNS).whereRaw('(tenant_id is null or tenant_id = ?)', [scope.tenantId]).orderByRaw('tenant_id nulls first, code'),
     );
-    return rows.map(toRoleRecord);
+    return rows.map((r) => r.toRecord());
   }
 
   async auditEvents(scope: ReadScope, f: AuditFilter): Promise<AuditEventRecord[]> {
@@ -137,7 +149,7 @@ export class TenantsReadRepository {
 
   /** A tenant's own row, read as that tenant (for trusted services: quotas). */
   async ownTenant(tenantId: string): Promise<TenantRecord | null> {
-    const row = await withTenant(this.knex, tenantId, (trx) => trx('tenants.tenants').select(TENANT_COLUMNS).where({ id: tenantId }).first());
-    return row ? toTenantRecord(row) : null;
+    const row = await withTenant(this.knex, tenantId, async (trx) => Tenant.query(trx).select(TENANT_COLUMNS).findById(tenantId));
+    return row ? row.toRecord() : null;
   }
 }

@@ -3,14 +3,15 @@ import type {
   AuditEntry,
   AuditRecord,
   ChargerSecurityPolicy,
-  ChargerSecurityStore,
   ChargerSecurityView,
   SecurityChange,
   SecurityProfile,
   YkcPileIdentity,
 } from '../domain/charger-security';
 import { DEFAULT_POLICY } from '../domain/charger-security';
+import type { ChargerSecurityStore } from '../domain/ports';
 import { failed, ok, userError, UserErrorCodes, WriteResult } from '../domain/model';
+import { Charger } from './models';
 
 interface SecurityRow {
   charger_id: string;
@@ -99,7 +100,11 @@ export async function writeSecurity(trx: Knex.Transaction, tenantId: string, cha
     .merge({ ...cols, updated_at: trx.fn.now() });
 }
 
-/** Charger security in SQL; each method one transaction in the tenant (RLS). */
+/**
+ * Charger security in SQL; each method one transaction in the tenant (RLS). The security view is
+ * a join with defaults (coalesce, cidr[] as text[]) and its writes are upserts with casts, so it
+ * stays on knex; the charger itself is read through its model.
+ */
 export class PgChargerSecurityStore implements ChargerSecurityStore {
   constructor(private readonly knex: Knex) {}
 
@@ -121,7 +126,7 @@ export class PgChargerSecurityStore implements ChargerSecurityStore {
   }
 
   private static async inStations(trx: Knex.Transaction, tenantId: string, chargerId: string, stations: readonly string[]): Promise<boolean> {
-    return Boolean(await trx('chargers').where({ id: chargerId, tenant_id: tenantId }).whereIn('station_id', stations).first('id'));
+    return Boolean(await Charger.query(trx).findOne({ id: chargerId, tenant_id: tenantId }).whereIn('station_id', stations).select('id'));
   }
 
   change(
