@@ -4,7 +4,7 @@ import { PlanCache } from './domain/plan-cache';
 import type { ChargerLookup, TariffReadScope, TariffWriteScope } from './domain/ports';
 import { TariffService } from './domain/tariff-service';
 import { createLoaders } from './persistence/loaders';
-import { PgTariffStore } from './persistence/repository';
+import { PgTariffStore } from './persistence/tariff-store';
 import { buildTariffsSchema, SUBGRAPH_NAME } from './schema';
 
 export interface TariffsDeps {

@@ -37,6 +37,13 @@ export interface BindingRecord {
   boundAt: Date;
 }
 
+/** A plan with its versions (oldest first) and the chargers bound to it. */
+export interface PlanGraph {
+  plan: PlanRecord;
+  versions: VersionRecord[];
+  bindings: BindingRecord[];
+}
+
 /** Which rows a request may read: its tenants, and optionally only some stations (tenant-level plans stay visible). */
 export interface TariffReadScope {
   tenantId: string;
@@ -58,6 +65,8 @@ export interface TariffTx {
   countActivePlans(stationId: string | null): Promise<number>;
   /** The plan row locked for update, or null. */
   lockPlan(planId: string): Promise<PlanRecord | null>;
+  /** The plan row locked for update with its versions and its bindings (only those of `bindingsOf`, if given), or null. */
+  lockPlanGraph(planId: string, bindingsOf?: ChargerProtocol): Promise<PlanGraph | null>;
   insertPlan(p: Pick<PlanRecord, 'stationId' | 'name' | 'currency' | 'timezone' | 'isDefault'>): Promise<PlanRecord>;
   updatePlan(planId: string, patch: Partial<Pick<PlanRecord, 'name' | 'isDefault' | 'status'>>): Promise<PlanRecord>;
   /** Clear the default flag of the station's (null: the tenant-level) plans, except `exceptPlanId`. */
