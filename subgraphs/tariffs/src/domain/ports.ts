@@ -84,12 +84,6 @@ export interface TariffTx {
 export interface TariffStore {
   inTenant<T>(tenantId: string, fn: (tx: TariffTx) => Promise<T>): Promise<T>;
 
-  // reads within a request's scope
-  listPlans(scope: TariffReadScope, filter: { stationId?: string | null; includeRetired: boolean; limit: number }): Promise<PlanRecord[]>;
-  plansByIds(scope: TariffReadScope, ids: readonly string[]): Promise<PlanRecord[]>;
-  versionsByPlanIds(scope: TariffReadScope, planIds: readonly string[]): Promise<VersionRecord[]>;
-  bindingsByChargerIds(scope: TariffReadScope, chargerIds: readonly string[]): Promise<BindingRecord[]>;
-
   // what pricing resolves, for one tenant
   resolution(tenantId: string, chargerId: string, stationId: string | null): Promise<Resolution | null>;
   planWithVersions(tenantId: string, planId: string): Promise<{ plan: PlanRecord; versions: VersionRecord[] } | null>;

@@ -1,10 +1,10 @@
 import { TariffEvents, type TariffEvent } from '@evcs/events';
-import { Knex, OutboxWriter, withTenant, withTenantScope } from '@evcs/platform';
+import { Knex, OutboxWriter, withTenant } from '@evcs/platform';
 import { raw, type PartialModelObject, type QueryBuilder } from 'objection';
 import type { BindingRecord, ChargerProtocol, PlanGraph, PlanRecord, Resolution, TariffReadScope, TariffStore, TariffTx, VersionRecord } from '../domain/ports';
 import { BindingModel, PlanModel, PlanVersionModel } from './models';
 
-const toPlan = (m: PlanModel): PlanRecord => ({
+export const toPlan = (m: PlanModel): PlanRecord => ({
   id: m.id,
   tenantId: m.tenantId,
   stationId: m.stationId,
@@ -16,7 +16,7 @@ const toPlan = (m: PlanModel): PlanRecord => ({
   createdAt: m.createdAt,
   updatedAt: m.updatedAt,
 });
-const toVersion = (m: PlanVersionModel): VersionRecord => ({
+export const toVersion = (m: PlanVersionModel): VersionRecord => ({
   planId: m.planId,
   version: m.version,
   effectiveFrom: m.effectiveFrom,
@@ -24,7 +24,7 @@ const toVersion = (m: PlanVersionModel): VersionRecord => ({
   createdAt: m.createdAt,
   createdBy: m.createdBy,
 });
-const toBinding = (m: BindingModel): BindingRecord => ({
+export const toBinding = (m: BindingModel): BindingRecord => ({
   chargerId: m.chargerId,
   stationId: m.stationId,
   protocol: m.protocol,
@@ -36,7 +36,7 @@ const toBinding = (m: BindingModel): BindingRecord => ({
 const planSetLockKey = (tenantId: string, stationId: string | null) => `tariffs:plan-set:${tenantId}:${stationId ?? 'tenant'}`;
 
 /** The plans of one station, or with null the tenant-level ones. */
-const ofStation = <M extends PlanModel>(q: QueryBuilder<M, M[]>, stationId: string | null) =>
+export const ofStation = <M extends PlanModel>(q: QueryBuilder<M, M[]>, stationId: string | null) =>
   stationId === null ? q.whereNull('station_id') : q.where('station_id', stationId);
 
 const now = () => raw('now()');
@@ -155,8 +155,8 @@ class PgTariffTx implements TariffTx {
 }
 
 /**
- * Postgres behind the TariffStore port. Every query names the tenant(s) it may
- * touch (the data layer's isolation) and runs inside withTenant/withTenantScope
+ * Postgres behind the TariffStore port: the changes, and what pricing reads. Every query
+ * names the tenant it may touch (the data layer's isolation) and runs inside withTenant
  * (RLS, the database's) — two layers that each hold on their own.
  */
 export class PgTariffStore implements TariffStore {
@@ -164,43 +164,6 @@ export class PgTariffStore implements TariffStore {
 
   inTenant<T>(tenantId: string, fn: (tx: TariffTx) => Promise<T>): Promise<T> {
     return withTenant(this.knex, tenantId, (trx) => fn(new PgTariffTx(trx, tenantId)));
-  }
-
-  private scopedPlans(trx: Knex.Transaction, scope: TariffReadScope) {
-    const q = PlanModel.query(trx).whereIn('tenant_id', scope.tenantIds);
-    const stations = scope.stationIds;
-    // station-scoped readers see their stations' plans and the tenant-level ones (which price their chargers too)
-    return stations ? q.where((w) => void w.whereNull('station_id').orWhereIn('station_id', stations)) : q;
-  }
-
-  listPlans(scope: TariffReadScope, filter: { stationId?: string | null; includeRetired: boolean; limit: number }): Promise<PlanRecord[]> {
-    return withTenantScope(this.knex, scope, async (trx) => {
-      let q = this.scopedPlans(trx, scope);
-      if (filter.stationId !== undefined) q = ofStation(q, filter.stationId);
-      if (!filter.includeRetired) q = q.where('status', 'ACTIVE');
-      return (await q.orderByRaw('station_id nulls first, name, id').limit(filter.limit)).map(toPlan);
-    });
-  }
-
-  plansByIds(scope: TariffReadScope, ids: readonly string[]): Promise<PlanRecord[]> {
-    return withTenantScope(this.knex, scope, async (trx) => (await this.scopedPlans(trx, scope).whereIn('id', ids)).map(toPlan));
-  }
-
-  versionsByPlanIds(scope: TariffReadScope, planIds: readonly string[]): Promise<VersionRecord[]> {
-    return withTenantScope(this.knex, scope, async (trx) => {
-      const versions = await PlanVersionModel.query(trx)
-        .whereIn('tenant_id', scope.tenantIds)
-        .whereIn('plan_id', this.scopedPlans(trx, scope).select('id').whereIn('id', planIds))
-        .orderBy(['plan_id', 'version']);
-      return versions.map(toVersion);
-    });
-  }
-
-  bindingsByChargerIds(scope: TariffReadScope, chargerIds: readonly string[]): Promise<BindingRecord[]> {
-    return withTenantScope(this.knex, scope, async (trx) => {
-      const q = BindingModel.query(trx).whereIn('tenant_id', scope.tenantIds).whereIn('charger_id', chargerIds);
-      return (await (scope.stationIds ? q.whereIn('station_id', scope.stationIds) : q)).map(toBinding);
-    });
   }
 
   resolution(tenantId: string, chargerId: string, stationId: string | null): Promise<Resolution | null> {
