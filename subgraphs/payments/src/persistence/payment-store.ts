@@ -95,7 +95,7 @@ const dbNow = () => raw('now()');
 const payments = (trx: Knex.Transaction, tenantId: string) => PaymentModel.query(trx).where('payments.tenant_id', tenantId);
 const refunds = (trx: Knex.Transaction, tenantId: string) => RefundModel.query(trx).where('refunds.tenant_id', tenantId);
 
-const toRun = (r: Row): StatementRunRecord => ({
+export const toRun = (r: Row): StatementRunRecord => ({
   id: r.id,
   tenantId: r.tenant_id,
   channel: r.channel,

@@ -3,7 +3,7 @@ import type { ChannelName } from '../domain/channel';
 import type { PaymentRecord, RefundRecord, StatementRunRecord } from '../domain/ports';
 import type { DiscrepancyFilter, DiscrepancyRecord, DiscrepancyTotals, PaymentFilter } from '../domain/read-model';
 import { PaymentModel, RefundModel } from './models';
-import { toPayment, toRefund } from './payment-store';
+import { toPayment, toRefund, toRun } from './payment-store';
 
 type Row = Record<string, any>;
 
@@ -29,20 +29,6 @@ const toDiscrepancy = (r: Row): DiscrepancyRecord => ({
   resolvedAt: r.resolved_at,
   resolvedBy: r.resolved_by,
   resolutionNote: r.resolution_note,
-});
-const toRun = (r: Row): StatementRunRecord => ({
-  id: r.id,
-  tenantId: r.tenant_id,
-  channel: r.channel,
-  statementDate: r.statement_date_text,
-  status: r.status,
-  lines: r.lines,
-  matched: r.matched,
-  discrepancies: r.discrepancies,
-  error: r.error,
-  runs: r.runs,
-  startedAt: r.started_at,
-  finishedAt: r.finished_at,
 });
 
 /** Reads for GraphQL, within the caller's read scope (explicit filters, RLS underneath). */
