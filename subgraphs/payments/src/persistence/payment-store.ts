@@ -402,7 +402,10 @@ export class PgPaymentStore implements PaymentStore {
     });
   }
 
-  /** One refund with its payment, in one query (a joined graph). */
+  /**
+   * One refund with its payment, in one query (a joined graph; objection reads the two tables'
+   * columns from information_schema once per process to build it).
+   */
   private async refundWithPayment(tenantId: string, where: Record<string, string>) {
     const r = await withTenant(this.knex, tenantId, async (trx) =>
       refunds(trx, tenantId).where(where).withGraphJoined('payment').first().castTo<(RefundModel & { payment: PaymentModel }) | undefined>(),

@@ -81,6 +81,7 @@ export interface TariffTx {
   announce(events: readonly TariffEvent[]): Promise<void>;
 }
 
+/** Changes, each in one tenant's transaction, and what pricing reads. (GraphQL's reads within a request's scope are the read side's.) */
 export interface TariffStore {
   inTenant<T>(tenantId: string, fn: (tx: TariffTx) => Promise<T>): Promise<T>;
 
