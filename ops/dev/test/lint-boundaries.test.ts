@@ -35,7 +35,7 @@ describe('lint layer boundaries', () => {
         '@typescript-eslint/no-restricted-imports',
       );
     }
-    expect(await lint('subgraphs/orders/src/domain/probe.ts', "import type { X } from '../persistence/orders-store';\nexport type Y = X;\n")).toContain(
+    expect(await lint('subgraphs/orders/src/domain/probe.ts', "import type { X } from '../persistence/order-store';\nexport type Y = X;\n")).toContain(
       '@typescript-eslint/no-restricted-imports',
     );
   });

@@ -1,7 +1,7 @@
 import type { BaseRequestContext, ReadScope } from '@evcs/platform';
 import type { ReconciliationService } from './domain/reconciliation';
 import type { SessionService } from './domain/session-service';
-import type { ReconReadRepository } from './persistence/recon-read';
+import type { ReconReadRepository } from './persistence/recon-read-repository';
 import type { OrdersLoaders } from './persistence/loaders';
 import type { OrdersReadRepository } from './persistence/read-repository';
 

@@ -4,10 +4,10 @@ import type { ChargerDirectory, Pricer } from './domain/ports';
 import { dayWindow } from './domain/day-window';
 import { DEFAULT_RECON_SETTINGS, ReconciliationService, ReconSettings } from './domain/reconciliation';
 import { Clock, SessionService } from './domain/session-service';
-import { ReconReadRepository } from './persistence/recon-read';
+import { ReconReadRepository } from './persistence/recon-read-repository';
 import { PgReconStore } from './persistence/recon-store';
 import { createLoaders } from './persistence/loaders';
-import { PgOrdersStore } from './persistence/orders-store';
+import { PgOrderStore } from './persistence/order-store';
 import { OrdersReadRepository } from './persistence/read-repository';
 import { buildOrdersSchema, SUBGRAPH_NAME } from './schema';
 
@@ -28,7 +28,7 @@ export function createReconciliationService(deps: Pick<OrdersDeps, 'knex' | 'pri
 }
 
 export function createSessionService(deps: Pick<OrdersDeps, 'knex' | 'chargers' | 'pricer' | 'clock' | 'onEnqueued'>): SessionService {
-  return new SessionService(new PgOrdersStore(deps.knex, deps.onEnqueued), deps.chargers, deps.pricer, deps.clock ?? { now: () => new Date() });
+  return new SessionService(new PgOrderStore(deps.knex, deps.onEnqueued), deps.chargers, deps.pricer, deps.clock ?? { now: () => new Date() });
 }
 
 /** Builds the orders subgraph HTTP server; never listens. */

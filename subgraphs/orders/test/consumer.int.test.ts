@@ -6,7 +6,7 @@ import { migrations } from '../src';
 import type { Bill, ChargerDirectory, Pricer } from '../src/domain/ports';
 import { SessionService } from '../src/domain/session-service';
 import { startChargerEventsConsumer } from '../src/events/charger-events-consumer';
-import { PgOrdersStore } from '../src/persistence/orders-store';
+import { PgOrderStore } from '../src/persistence/order-store';
 
 const silent = createLogger('orders-consumer-test', { level: 'silent' });
 
@@ -99,7 +99,7 @@ describe('orders consume charger events exactly once (real Kafka, real Postgres)
 
     // The first consumer dies after applying 10 events: its process is gone before any offset commit.
     let applied = 0;
-    const store = new PgOrdersStore(knex);
+    const store = new PgOrderStore(knex);
     const dying = new SessionService(
       {
         inTenant: async (tenantId, fn) => {
@@ -165,7 +165,7 @@ describe('orders consume charger events exactly once (real Kafka, real Postgres)
       },
     };
     await bus.publish(oneTopic, codes.flatMap((c, i) => session(c, String(200 + i))).map(encodeChargerEvent));
-    const sessions = new SessionService(new PgOrdersStore(knex), directory, pricer, { now: () => new Date('2026-11-24T12:00:00Z') });
+    const sessions = new SessionService(new PgOrderStore(knex), directory, pricer, { now: () => new Date('2026-11-24T12:00:00Z') });
     const sub = await startChargerEventsConsumer({ bus, sessions, logger: silent, topic: oneTopic, groupId: uniqueName('orders-poison'), fromBeginning: true });
     subs.push(sub);
     const rows = await eventually(

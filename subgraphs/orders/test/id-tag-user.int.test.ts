@@ -6,7 +6,7 @@ import { migrations } from '../src';
 import type { Bill, ChargerDirectory, ChargerInfo, Pricer } from '../src/domain/ports';
 import { SessionService } from '../src/domain/session-service';
 import { applyChargerEvent } from '../src/events/charger-events-consumer';
-import { PgOrdersStore } from '../src/persistence/orders-store';
+import { PgOrderStore } from '../src/persistence/order-store';
 
 /** session.started as the bridge publishes it after asking the tenant's id-token authority → the CHARGER order. */
 describe('orders: the id tag’s user on charger-started orders (real Postgres)', () => {
@@ -31,7 +31,7 @@ describe('orders: the id tag’s user on charger-started orders (real Postgres)'
   beforeAll(async () => {
     db = await createTestDatabase([migrations]);
     knex = createKnex({ connectionString: db.appUrl, schema: 'orders', pool: { max: 4 } });
-    sessions = new SessionService(new PgOrdersStore(knex), directory, pricer, { now: () => new Date() }, { startTimeoutMs: 60_000 });
+    sessions = new SessionService(new PgOrderStore(knex), directory, pricer, { now: () => new Date() }, { startTimeoutMs: 60_000 });
   });
   afterAll(async () => {
     await knex?.destroy();

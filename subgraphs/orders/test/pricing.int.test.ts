@@ -6,7 +6,7 @@ import { migrations } from '../src';
 import { TariffsPricer } from '../src/clients/tariffs-pricer';
 import { SessionService } from '../src/domain/session-service';
 import type { ChargerDirectory } from '../src/domain/ports';
-import { PgOrdersStore } from '../src/persistence/orders-store';
+import { PgOrderStore } from '../src/persistence/order-store';
 
 /**
  * Orders priced by the real tariffs service over HTTP, as in production: the
@@ -47,7 +47,7 @@ describe('orders priced by the tariffs service (real HTTP, real Postgres)', () =
       byId: async () => null,
       byCode: async (tenantId, code) => (tenantId === T ? { chargerId, code, stationId, protocol: 'OCPP16', connectorNos: [1] } : null),
     };
-    sessions = new SessionService(new PgOrdersStore(knex), chargers, pricer, { now: () => now });
+    sessions = new SessionService(new PgOrderStore(knex), chargers, pricer, { now: () => now });
   });
   afterAll(async () => {
     await tariffs?.stop();

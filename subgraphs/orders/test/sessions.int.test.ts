@@ -4,7 +4,7 @@ import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { migrations } from '../src';
 import type { Bill, ChargerDirectory, ChargerInfo, Pricer, PricingRequest } from '../src/domain/ports';
 import { SessionService } from '../src/domain/session-service';
-import { PgOrdersStore } from '../src/persistence/orders-store';
+import { PgOrderStore } from '../src/persistence/order-store';
 
 /** Chargers of the test, by tenant: the assets service's answers, fixed. */
 class FixedDirectory implements ChargerDirectory {
@@ -80,7 +80,7 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
     db = await createTestDatabase([migrations]);
     knex = createKnex({ connectionString: db.appUrl, schema: 'orders', pool: { max: 10 } });
     const directory = new FixedDirectory(new Map([ocpp, ykc, contested].map((c) => [c.code, c])));
-    sessions = new SessionService(new PgOrdersStore(knex), directory, pricer, { now: () => now }, { startTimeoutMs: 60_000 });
+    sessions = new SessionService(new PgOrderStore(knex), directory, pricer, { now: () => now }, { startTimeoutMs: 60_000 });
   });
   afterAll(async () => {
     await knex?.destroy();
@@ -334,7 +334,7 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
   });
 
   it('a batch: facts commit together, once; one failure — even caught — keeps nothing of it; another tenant is not part of it', async () => {
-    const store = new PgOrdersStore(knex);
+    const store = new PgOrderStore(knex);
     const ids = Array.from({ length: 4 }, () => randomUUID());
     const inbox = () => withTenant(knex, A, (trx) => trx('orders.inbox').whereIn('event_id', ids).pluck('event_id'));
     await store.batch(A, async () => {

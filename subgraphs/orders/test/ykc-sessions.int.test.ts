@@ -4,7 +4,7 @@ import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { migrations } from '../src';
 import type { Bill, ChargerDirectory, ChargerInfo, Pricer, PricingRequest } from '../src/domain/ports';
 import { ChargerRecordFact, SessionService } from '../src/domain/session-service';
-import { PgOrdersStore } from '../src/persistence/orders-store';
+import { PgOrderStore } from '../src/persistence/order-store';
 
 class FixedDirectory implements ChargerDirectory {
   constructor(private readonly chargers: (ChargerInfo & { tenantId: string })[]) {}
@@ -79,7 +79,7 @@ describe('YKC sessions: serials, pre-authorised amounts, 0x33 / 0x13 / 0x3B (rea
   beforeAll(async () => {
     db = await createTestDatabase([migrations]);
     knex = createKnex({ connectionString: db.appUrl, schema: 'orders', pool: { max: 10 } });
-    sessions = new SessionService(new PgOrdersStore(knex), new FixedDirectory([pile, berlin, oddly]), pricer, { now: () => now });
+    sessions = new SessionService(new PgOrderStore(knex), new FixedDirectory([pile, berlin, oddly]), pricer, { now: () => now });
   });
   afterAll(async () => {
     await knex?.destroy();

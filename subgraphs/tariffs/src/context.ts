@@ -1,11 +1,12 @@
 import type { BaseRequestContext } from '@evcs/platform';
-import type { TariffReadScope, TariffStore, TariffWriteScope } from './domain/ports';
+import type { TariffReadScope, TariffWriteScope } from './domain/ports';
 import type { TariffService } from './domain/tariff-service';
 import type { TariffLoaders } from './persistence/loaders';
+import type { TariffsReadRepository } from './persistence/read-repository';
 
 export interface TariffsContext extends BaseRequestContext {
   service: TariffService;
-  store: TariffStore;
+  reads: TariffsReadRepository;
   loaders: TariffLoaders;
   /** The read scope of this request; FORBIDDEN without tariff:read, TENANT_CONTEXT_MISSING without tenant. */
   readScope(): TariffReadScope;

@@ -4,7 +4,8 @@ import { PlanCache } from './domain/plan-cache';
 import type { ChargerLookup, TariffReadScope, TariffWriteScope } from './domain/ports';
 import { TariffService } from './domain/tariff-service';
 import { createLoaders } from './persistence/loaders';
-import { PgTariffStore } from './persistence/repository';
+import { TariffsReadRepository } from './persistence/read-repository';
+import { PgTariffStore } from './persistence/tariff-store';
 import { buildTariffsSchema, SUBGRAPH_NAME } from './schema';
 
 export interface TariffsDeps {
@@ -31,6 +32,7 @@ export interface TariffsServer extends SubgraphServer {
 /** Builds the tariffs subgraph HTTP server; never listens. */
 export async function createTariffsServer(deps: TariffsDeps): Promise<TariffsServer> {
   const store = new PgTariffStore(deps.knex);
+  const reads = new TariffsReadRepository(deps.knex);
   const cache = deps.cache ?? new PlanCache();
   const service = new TariffService(store, { committed: () => deps.onCommitted?.() }, cache, deps.logger, deps.clock, deps.chargers);
   const srv = await createSubgraphServer<TariffsContext>({
@@ -54,7 +56,7 @@ export async function createTariffsServer(deps: TariffsDeps): Promise<TariffsSer
         const s = readScopeOf(base.identity);
         return { tenantId: s.tenantId, stationIds: s.stationIds };
       };
-      return { ...base, service, store, readScope, writeScope, loaders: createLoaders(store, readScope) };
+      return { ...base, service, reads, readScope, writeScope, loaders: createLoaders(reads, readScope) };
     },
     ready: async () => {
       await pingDatabase(deps.knex);

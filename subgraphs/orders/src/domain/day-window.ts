@@ -1,5 +1,5 @@
 import { dayWindow as zonedDayWindow, previousLocalDate } from '@evcs/platform';
-import type { DayWindow } from './reconciliation';
+import type { DayWindow } from './ports';
 
 /** The business day `date` (YYYY-MM-DD) in an IANA zone, as UTC instants [from, to). */
 export const dayWindow = (date: string, timezone: string): DayWindow => zonedDayWindow(date, timezone);

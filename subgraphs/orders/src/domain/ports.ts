@@ -1,6 +1,7 @@
 import type { OrderEvent } from '@evcs/events';
 import type { Money } from '@evcs/platform';
 import type { MeterReading } from './meter';
+import type { DiscrepancyKind } from './reconciliation';
 import type { OrderState } from './states';
 
 export interface OrderRecord {
@@ -169,7 +170,7 @@ export interface ChargerCommand {
 }
 
 /** One tenant's transaction on the orders store. */
-export interface OrdersTx {
+export interface OrderTx {
   readonly tenantId: string;
   /** Record an inbound event id; false if it was already processed. */
   markProcessed(eventId: string): Promise<boolean>;
@@ -202,6 +203,8 @@ export interface OrdersTx {
    */
   insertOrder(o: NewOrder, command?: ChargerCommand): Promise<OrderRecord | 'duplicate'>;
   byId(id: string): Promise<OrderRecord | null>;
+  /** The order with its accepted readings (oldest first), or null. */
+  byIdWithReadings(id: string): Promise<OrderWithReadings | null>;
   byIdempotencyKey(key: string): Promise<(OrderRecord & { requestHash: string | null }) | null>;
   byTransaction(chargerCode: string, transactionId: string): Promise<OrderRecord | null>;
   activeOnConnector(chargerCode: string, connectorNo: number): Promise<OrderRecord[]>;
@@ -248,8 +251,8 @@ export interface OrdersTx {
   orderForCommand(commandId: string): Promise<string | null>;
 }
 
-export interface OrdersStore {
-  inTenant<T>(tenantId: string, fn: (tx: OrdersTx) => Promise<T>): Promise<T>;
+export interface OrderStore {
+  inTenant<T>(tenantId: string, fn: (tx: OrderTx) => Promise<T>): Promise<T>;
   /**
    * Every inTenant call of this tenant made while `fn` runs joins one transaction, which
    * commits when `fn` resolves. All or nothing: if any of them fails, `fn` rejects and
@@ -257,4 +260,77 @@ export interface OrdersStore {
    * consumers, so a chunk of events costs one BEGIN and one COMMIT, not one per event.
    */
   batch<T>(tenantId: string, fn: () => Promise<T>): Promise<T>;
+}
+
+// ---- daily reconciliation ------------------------------------------------------------------
+
+export interface NewDiscrepancy {
+  kind: DiscrepancyKind;
+  /** what it is about, unique per kind and day: `order:<id>` or `charger:<code>:<tx>` */
+  subject: string;
+  orderId: string | null;
+  chargerCode: string | null;
+  transactionId: string | null;
+  expected: string | null;
+  actual: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface ChargerRecordRow {
+  chargerCode: string;
+  transactionId: string;
+  endedAt: Date;
+  energyWh: number;
+  amount: string;
+  /** totalExact: the platform's exact total (its bill), when priced */
+  order: { id: string; energyWh: number | null; totalExact?: string | null } | null;
+}
+
+/** Keyset position: orders by (start, id); charger records by (end, charger code = id, transaction id = tx). */
+export type Checkpoint = { at: string; id: string; tx?: string } | null;
+
+export interface RunRecord {
+  id: string;
+  tenantId: string;
+  businessDate: string;
+  timezone: string;
+  state: 'RUNNING' | 'COMPLETED' | 'FAILED';
+  phase: 'ORDERS' | 'CHARGER_RECORDS' | 'DONE';
+  checkpoint: Checkpoint;
+  processed: number;
+  discrepancies: number;
+  error: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+/** An order with its accepted meter readings, oldest first. */
+export interface OrderWithReadings {
+  order: OrderRecord;
+  readings: MeterReading[];
+}
+
+/** One tenant's transaction on the reconciliation store. */
+export interface ReconTx {
+  /**
+   * Start the run of a date, or take over one whose worker stopped (no
+   * heartbeat since `staleBefore`, or FAILED). 'busy': someone is on it; the
+   * completed run is returned as is.
+   */
+  claimRun(date: string, timezone: string, staleBefore: Date): Promise<RunRecord | 'busy'>;
+  /** The next orders of the day by (start, id), each with its accepted meter readings (oldest first). */
+  ordersBatch(window: DayWindow, after: Checkpoint, limit: number): Promise<OrderWithReadings[]>;
+  chargerRecordsBatch(window: DayWindow, after: Checkpoint, limit: number): Promise<ChargerRecordRow[]>;
+  /** Persist a batch's discrepancies (ignoring ones already found) and move the checkpoint, atomically. */
+  saveBatch(runId: string, b: { phase: RunRecord['phase']; checkpoint: Checkpoint; processed: number; discrepancies: NewDiscrepancy[] }): Promise<number>;
+  finish(runId: string, state: 'COMPLETED' | 'FAILED', error?: string): Promise<RunRecord>;
+}
+
+export interface ReconStore {
+  inTenant<T>(tenantId: string, fn: (tx: ReconTx) => Promise<T>): Promise<T>;
+}
+
+export interface DayWindow {
+  from: Date;
+  to: Date;
 }

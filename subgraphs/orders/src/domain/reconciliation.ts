@@ -1,6 +1,6 @@
 import { formatMoney, moneyEquals, type Money } from '@evcs/platform';
 import type { MeterReading } from './meter';
-import type { Bill, OrderRecord, Pricer } from './ports';
+import type { Bill, ChargerRecordRow, DayWindow, NewDiscrepancy, OrderRecord, Pricer, ReconStore, RunRecord } from './ports';
 import { toX1e4 } from './money';
 import { pricingRequest } from './pricing-input';
 
@@ -44,70 +44,6 @@ export const DISCREPANCY_KINDS = [
   'COMPLETED_UNPAID',
 ] as const;
 export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];
-
-export interface NewDiscrepancy {
-  kind: DiscrepancyKind;
-  /** what it is about, unique per kind and day: `order:<id>` or `charger:<code>:<tx>` */
-  subject: string;
-  orderId: string | null;
-  chargerCode: string | null;
-  transactionId: string | null;
-  expected: string | null;
-  actual: string | null;
-  detail: Record<string, unknown>;
-}
-
-export interface ChargerRecordRow {
-  chargerCode: string;
-  transactionId: string;
-  endedAt: Date;
-  energyWh: number;
-  amount: string;
-  /** totalExact: the platform's exact total (its bill), when priced */
-  order: { id: string; energyWh: number | null; totalExact?: string | null } | null;
-}
-
-/** Keyset position: orders by (start, id); charger records by (end, charger code = id, transaction id = tx). */
-export type Checkpoint = { at: string; id: string; tx?: string } | null;
-
-export interface RunRecord {
-  id: string;
-  tenantId: string;
-  businessDate: string;
-  timezone: string;
-  state: 'RUNNING' | 'COMPLETED' | 'FAILED';
-  phase: 'ORDERS' | 'CHARGER_RECORDS' | 'DONE';
-  checkpoint: Checkpoint;
-  processed: number;
-  discrepancies: number;
-  error: string | null;
-  startedAt: Date;
-  finishedAt: Date | null;
-}
-
-export interface ReconTx {
-  /**
-   * Start the run of a date, or take over one whose worker stopped (no
-   * heartbeat since `staleBefore`, or FAILED). 'busy': someone is on it; the
-   * completed run is returned as is.
-   */
-  claimRun(date: string, timezone: string, staleBefore: Date): Promise<RunRecord | 'busy'>;
-  ordersBatch(window: DayWindow, after: Checkpoint, limit: number): Promise<OrderRecord[]>;
-  readingsOf(orderIds: readonly string[]): Promise<Map<string, MeterReading[]>>;
-  chargerRecordsBatch(window: DayWindow, after: Checkpoint, limit: number): Promise<ChargerRecordRow[]>;
-  /** Persist a batch's discrepancies (ignoring ones already found) and move the checkpoint, atomically. */
-  saveBatch(runId: string, b: { phase: RunRecord['phase']; checkpoint: Checkpoint; processed: number; discrepancies: NewDiscrepancy[] }): Promise<number>;
-  finish(runId: string, state: 'COMPLETED' | 'FAILED', error?: string): Promise<RunRecord>;
-}
-
-export interface ReconStore {
-  inTenant<T>(tenantId: string, fn: (tx: ReconTx) => Promise<T>): Promise<T>;
-}
-
-export interface DayWindow {
-  from: Date;
-  to: Date;
-}
 
 export interface ReconSettings {
   batchSize: number;
@@ -182,9 +118,8 @@ export class ReconciliationService {
   /** Checks the next batch of the day's orders and saves what it found with the checkpoint. */
   private async ordersBatch(tenantId: string, win: DayWindow, run: RunRecord, hooks: RunHooks): Promise<RunRecord> {
     const batch = await this.store.inTenant(tenantId, (tx) => tx.ordersBatch(win, run.checkpoint, this.settings.batchSize));
-    const readings = await this.store.inTenant(tenantId, (tx) => tx.readingsOf(batch.filter((o) => o.bill).map((o) => o.id)));
-    const found = (await mapLimit(batch, 16, (o) => this.checkOrder(o, readings))).flat();
-    const last = batch.at(-1);
+    const found = (await mapLimit(batch, 16, ({ order, readings }) => this.checkOrder(order, readings))).flat();
+    const last = batch.at(-1)?.order;
     const next = last ? { at: (last.startedAt ?? last.createdAt).toISOString(), id: last.id } : null;
     const phase = batch.length < this.settings.batchSize ? 'CHARGER_RECORDS' : 'ORDERS';
     await this.store.inTenant(tenantId, (tx) =>
@@ -210,7 +145,7 @@ export class ReconciliationService {
     return after;
   }
 
-  private async checkOrder(o: OrderRecord, readings: Map<string, MeterReading[]>): Promise<NewDiscrepancy[]> {
+  private async checkOrder(o: OrderRecord, readings: MeterReading[]): Promise<NewDiscrepancy[]> {
     const base = { subject: `order:${o.id}`, orderId: o.id, chargerCode: o.chargerCode, transactionId: o.transactionId };
     const billed = BILLED_STATES.includes(o.state);
     const findings = [
@@ -223,10 +158,10 @@ export class ReconciliationService {
     return findings.filter((f) => f !== null).map(([kind, expected, actual, detail]) => ({ kind, ...base, expected, actual, detail }));
   }
 
-  private async repricingDiffers(o: OrderRecord, readings: Map<string, MeterReading[]>): Promise<Finding | null> {
+  private async repricingDiffers(o: OrderRecord, readings: MeterReading[]): Promise<Finding | null> {
     if (!o.bill || !o.startedAt || !o.stoppedAt || !o.chargerId || o.amount === null) return null;
     // Priced again from the same inputs the stop used: a difference means the bill is wrong (or the plan history changed).
-    const repriced: Bill = await this.pricer.price(pricingRequest(o, readings.get(o.id) ?? [], o.startedAt, o.stoppedAt, o.meterStopWh));
+    const repriced: Bill = await this.pricer.price(pricingRequest(o, readings, o.startedAt, o.stoppedAt, o.meterStopWh));
     if (moneyEquals(repriced.total, o.amount)) return null;
     return ['AMOUNT_DIFFERS_FROM_REPRICING', formatMoney(repriced.total), formatMoney(o.amount), { planVersions: repriced.planVersions }];
   }

@@ -3,7 +3,7 @@ import { judgeReadings, MeterReading } from './meter';
 import { fail, formatMoney, money, type Money, moneyEquals, ok, type Outcome, zeroMoney } from '@evcs/platform';
 import { toX1e4 } from './money';
 import { pricingRequest } from './pricing-input';
-import type { Bill, ChargerBill, ChargerDirectory, ChargerInfo, OrderRecord, OrdersStore, OrdersTx, Pricer } from './ports';
+import type { Bill, ChargerBill, ChargerDirectory, ChargerInfo, OrderRecord, OrderStore, OrderTx, Pricer } from './ports';
 import { YKC_DEFAULT_TIMEZONE, YKC_SERIAL_COUNTER_MAX, ykcSerial, ykcSerialPrefix } from './ykc-serial';
 import { ACTIVE_STATES, IllegalTransitionError, OrderState, statesLeadingTo } from './states';
 
@@ -118,7 +118,7 @@ const requestHash = (v: unknown): string => createHash('sha256').update(JSON.str
  */
 export class SessionService {
   constructor(
-    private readonly store: OrdersStore,
+    private readonly store: OrderStore,
     private readonly chargers: ChargerDirectory,
     private readonly pricer: Pricer,
     private readonly clock: Clock,
@@ -129,7 +129,7 @@ export class SessionService {
 
   private readonly settings: SessionSettings;
 
-  /** Facts applied inside `fn` for this tenant commit together, all or nothing (OrdersStore.batch). */
+  /** Facts applied inside `fn` for this tenant commit together, all or nothing (OrderStore.batch). */
   inBatch<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
     return this.store.batch(tenantId, fn);
   }
@@ -214,7 +214,7 @@ export class SessionService {
   /** The next serial of this pile and gun, on the station's clock; the caller holds the connector's lock. */
   /** A YKC pile is started with a transaction serial the platform assigns and a balance it may spend; OCPP needs neither. */
   private async ykcStart(
-    tx: OrdersTx,
+    tx: OrderTx,
     charger: ChargerInfo,
     connectorNo: number,
     asked: number | null,
@@ -225,7 +225,7 @@ export class SessionService {
     return ok({ transactionId: serial.value, preAuthorizedFen: asked ?? (await tx.settings()).ykcPreAuthorizedFen ?? this.settings.ykcPreAuthorizedFen });
   }
 
-  private async nextYkcSerial(tx: OrdersTx, charger: ChargerInfo, connectorNo: number): Promise<Outcome<string>> {
+  private async nextYkcSerial(tx: OrderTx, charger: ChargerInfo, connectorNo: number): Promise<Outcome<string>> {
     const prefix = ykcSerialPrefix(charger.code, connectorNo, this.clock.now(), charger.timezone ?? YKC_DEFAULT_TIMEZONE);
     if (!prefix)
       return fail(
@@ -282,8 +282,9 @@ export class SessionService {
     const reason = input.reason.trim();
     if (reason.length < 5 || reason.length > 500) return fail('INVALID_INPUT', 'reason', 'Give a reason of 5–500 characters');
     return this.store.inTenant(caller.tenantId, async (tx) => {
-      const order = await tx.byId(input.orderId);
-      if (!order) return fail<OrderRecord>('NOT_FOUND', 'orderId', 'Unknown order');
+      const found = await tx.byIdWithReadings(input.orderId);
+      if (!found) return fail<OrderRecord>('NOT_FOUND', 'orderId', 'Unknown order');
+      const { order, readings } = found;
       if (!ACTIVE_STATES.includes(order.state)) return fail<OrderRecord>('ILLEGAL_TRANSITION', 'orderId', `The order is ${order.state}, not active`);
       if (order.state === 'PENDING') {
         const failed = await tx.transition(order.id, {
@@ -294,7 +295,6 @@ export class SessionService {
         });
         return failed ? ok(failed) : fail<OrderRecord>('CONFLICT', 'orderId', 'The order changed meanwhile; look again');
       }
-      const readings = await tx.readings(order.id);
       const last = readings.at(-1);
       // Without a meter start (a YKC session whose record never came) the readings count energy
       // since the start: the meter is taken to have stood at 0 then.
@@ -415,7 +415,7 @@ export class SessionService {
     });
   }
 
-  private async applyReadings(tx: OrdersTx, f: MeterValuesFact, order: OrderRecord | null, accepted: MeterReading[]): Promise<FactOutcome> {
+  private async applyReadings(tx: OrderTx, f: MeterValuesFact, order: OrderRecord | null, accepted: MeterReading[]): Promise<FactOutcome> {
     if (!order || !order.startedAt) return 'ignored';
     // Energy since start is kept as it is while the meter start is unknown (a YKC session until
     // its record): the record's meter start shifts those readings onto the register. Once the
@@ -569,13 +569,13 @@ export class SessionService {
   // ---- internals ----------------------------------------------------------------------------
 
   /** Run `fn` once per event id: the id is recorded in the same transaction as the effects. */
-  private once(f: FactBase, fn: (tx: OrdersTx) => Promise<FactOutcome>): Promise<FactOutcome> {
+  private once(f: FactBase, fn: (tx: OrderTx) => Promise<FactOutcome>): Promise<FactOutcome> {
     return this.store.inTenant(f.tenantId, async (tx) => ((await tx.markProcessed(f.eventId)) ? fn(tx) : 'duplicate'));
   }
 
   /** Price and close: a conditional transition, so a concurrent stop can't bill twice. */
   private async complete(
-    tx: OrdersTx,
+    tx: OrderTx,
     asStored: OrderRecord,
     stop: {
       stoppedAt: Date;
@@ -658,7 +658,7 @@ export class SessionService {
   }
 
   /** Something to pay: announce it (outbox, same transaction) and wait for the payment. */
-  private async announcePayable(tx: OrdersTx, order: OrderRecord, bill: Bill, energyWh: number): Promise<OrderRecord | null> {
+  private async announcePayable(tx: OrderTx, order: OrderRecord, bill: Bill, energyWh: number): Promise<OrderRecord | null> {
     const payable = await tx.transition(order.id, { to: 'TO_PAY', from: ['COMPLETED'], reason: 'PAYABLE' });
     await tx.enqueueOrderEvent(order.id, {
       id: randomUUID(),

@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { AppError, ErrorCodes, requirePermission, isUuid, isTimeZone } from '@evcs/platform';
 import type { OrdersContext } from '../context';
-import type { RunRecord } from '../domain/reconciliation';
+import type { RunRecord } from '../domain/ports';
 import { Discrepancy, DiscrepancyConnection, DiscrepancyFilter, DiscrepancyPayload, ReconciliationRun, ReconciliationRunPayload } from './recon-types';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

@@ -1,7 +1,7 @@
 import { Knex, ReadScope, readInTenantScope, withTenantScope } from '@evcs/platform';
 import type { OrderRecord } from '../domain/ports';
 import type { OrderState } from '../domain/states';
-import { OrderRow, toOrder } from './orders-store';
+import { OrderRow, toOrder } from './order-store';
 
 export interface OrderFilter {
   stationIds?: readonly string[];
@@ -23,6 +23,10 @@ export interface OrderCursor {
  * filter), assigned stations for ASSIGNED_STATIONS, own orders for SELF. Sorted
  * by start time (newest first by default), keyset-paged on (start, id) so the
  * indexes that begin with tenant_id serve every filter.
+ *
+ * Knex queries in one pipelined round trip each (readInTenantScope), not the models: these are the
+ * `orders` and `order(id)` scenarios of `npm run bench:router` (docs/benchmarks.md, session 3), and
+ * the list query is the one `npm run bench:orders-plans` EXPLAINs.
  */
 export class OrdersReadRepository {
   constructor(private readonly knex: Knex) {}

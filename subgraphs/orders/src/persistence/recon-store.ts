@@ -1,8 +1,7 @@
 import { Knex, withTenant } from '@evcs/platform';
-import type { MeterReading } from '../domain/meter';
-import type { OrderRecord } from '../domain/ports';
-import type { Checkpoint, ChargerRecordRow, DayWindow, NewDiscrepancy, ReconStore, ReconTx, RunRecord } from '../domain/reconciliation';
-import { toOrder } from './orders-store';
+import type { Checkpoint, ChargerRecordRow, DayWindow, NewDiscrepancy, OrderWithReadings, ReconStore, ReconTx, RunRecord } from '../domain/ports';
+import { OrderModel } from './models';
+import { toOrderWithReadings } from './order-store';
 
 interface RunRow {
   id: string;
@@ -86,26 +85,17 @@ class PgReconTx implements ReconTx {
     return taken.length || run.state === 'COMPLETED' ? toRun(run) : 'busy';
   }
 
-  async ordersBatch(w: DayWindow, after: Checkpoint, limit: number): Promise<OrderRecord[]> {
-    const q = this.trx('orders.orders')
-      .where({ tenant_id: this.tenantId })
+  async ordersBatch(w: DayWindow, after: Checkpoint, limit: number): Promise<OrderWithReadings[]> {
+    // The batch's orders with their readings, as a graph: the readings' query names the orders found.
+    const q = OrderModel.query(this.trx)
+      .where('tenant_id', this.tenantId)
       .whereRaw('sort_at >= ? and sort_at < ?', [w.from, w.to])
       .orderByRaw('sort_at, id')
-      .limit(limit);
+      .limit(limit)
+      .withGraphFetched('readings')
+      .modifyGraph('readings', (r) => void r.where('tenant_id', this.tenantId).orderBy('at'));
     if (after) q.whereRaw('(sort_at, id) > (?, ?)', [after.at, after.id]);
-    return (await q).map(toOrder);
-  }
-
-  async readingsOf(orderIds: readonly string[]): Promise<Map<string, MeterReading[]>> {
-    const m = new Map<string, MeterReading[]>();
-    if (!orderIds.length) return m;
-    const rows = await this.trx('orders.meter_readings').where({ tenant_id: this.tenantId }).whereIn('order_id', orderIds).orderBy(['order_id', 'at']);
-    for (const r of rows as { order_id: string; at: Date; register_wh: string }[]) {
-      const l = m.get(r.order_id) ?? [];
-      l.push({ at: r.at, registerWh: Number(r.register_wh) });
-      m.set(r.order_id, l);
-    }
-    return m;
+    return (await q).map(toOrderWithReadings);
   }
 
   async chargerRecordsBatch(w: DayWindow, after: Checkpoint, limit: number): Promise<ChargerRecordRow[]> {

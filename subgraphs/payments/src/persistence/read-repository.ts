@@ -2,7 +2,8 @@ import { Knex, ReadScope, withTenant, withTenantScope } from '@evcs/platform';
 import type { ChannelName } from '../domain/channel';
 import type { PaymentRecord, RefundRecord, StatementRunRecord } from '../domain/ports';
 import type { DiscrepancyFilter, DiscrepancyRecord, DiscrepancyTotals, PaymentFilter } from '../domain/read-model';
-import { toPayment, toRefund } from './payment-store';
+import { PaymentModel, RefundModel } from './models';
+import { toPayment, toRefund, toRun } from './payment-store';
 
 type Row = Record<string, any>;
 
@@ -29,42 +30,29 @@ const toDiscrepancy = (r: Row): DiscrepancyRecord => ({
   resolvedBy: r.resolved_by,
   resolutionNote: r.resolution_note,
 });
-const toRun = (r: Row): StatementRunRecord => ({
-  id: r.id,
-  tenantId: r.tenant_id,
-  channel: r.channel,
-  statementDate: r.statement_date_text,
-  status: r.status,
-  lines: r.lines,
-  matched: r.matched,
-  discrepancies: r.discrepancies,
-  error: r.error,
-  runs: r.runs,
-  startedAt: r.started_at,
-  finishedAt: r.finished_at,
-});
 
 /** Reads for GraphQL, within the caller's read scope (explicit filters, RLS underneath). */
 export class PaymentsReadRepository {
   constructor(private readonly knex: Knex) {}
 
-  private scoped(q: Knex.QueryBuilder, scope: ReadScope, alias = ''): Knex.QueryBuilder {
-    const c = (n: string) => (alias ? `${alias}.${n}` : n);
-    q.whereIn(c('tenant_id'), scope.tenantIds);
+  /** The payments a scope may read, as columns of `table` (the payments table, or its alias in a join). */
+  private scoped<Q extends { whereIn(c: string, v: readonly string[]): Q; where(c: string, v: string): Q }>(q: Q, scope: ReadScope, table = 'payments'): Q {
+    const c = (n: string) => `${table}.${n}`;
+    q = q.whereIn(c('tenant_id'), scope.tenantIds);
     // SELF: the payments the user made; ASSIGNED_STATIONS: payments of orders at their stations
-    if (scope.selfSubject !== null) q.where(c('created_by'), scope.selfSubject);
-    else if (scope.stationIds !== null) q.whereIn(c('station_id'), scope.stationIds);
+    if (scope.selfSubject !== null) return q.where(c('created_by'), scope.selfSubject);
+    if (scope.stationIds !== null) return q.whereIn(c('station_id'), scope.stationIds);
     return q;
   }
 
   paymentsByIds(scope: ReadScope, ids: readonly string[]): Promise<PaymentRecord[]> {
-    return withTenantScope(this.knex, scope, async (trx) => (await this.scoped(trx('payments').whereIn('id', ids), scope)).map(toPayment));
+    return withTenantScope(this.knex, scope, async (trx) => (await this.scoped(PaymentModel.query(trx).whereIn('id', ids), scope)).map(toPayment));
   }
 
   /** Newest first; keyset cursor (created_at, id). */
   listPayments(scope: ReadScope, f: PaymentFilter, first: number, after: { t: string; id: string } | null): Promise<PaymentRecord[]> {
     return withTenantScope(this.knex, scope, async (trx) => {
-      const q = this.scoped(trx('payments'), scope);
+      const q = this.scoped(PaymentModel.query(trx), scope);
       if (f.state) q.where('state', f.state);
       if (f.channel) q.where('channel', f.channel);
       if (f.orderId) q.where('order_id', f.orderId);
@@ -82,8 +70,9 @@ export class PaymentsReadRepository {
 
   refundsOfPayments(scope: ReadScope, paymentIds: readonly string[]): Promise<RefundRecord[]> {
     return withTenantScope(this.knex, scope, async (trx) => {
-      const q = trx('refunds as r').join('payments as p', 'p.id', 'r.payment_id').whereIn('r.payment_id', paymentIds).select('r.*');
-      return (await this.scoped(q, scope, 'p').orderBy('r.created_at')).map(toRefund);
+      // Refunds of payments the scope may read: the payment relation joined, and scoped.
+      const q = RefundModel.query(trx).joinRelated('payment').whereIn('refunds.payment_id', paymentIds).select('refunds.*');
+      return (await this.scoped(q, scope, 'payment').orderBy('refunds.created_at')).map(toRefund);
     });
   }
 

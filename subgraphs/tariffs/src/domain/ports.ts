@@ -37,6 +37,13 @@ export interface BindingRecord {
   boundAt: Date;
 }
 
+/** A plan with its versions (oldest first) and the chargers bound to it. */
+export interface PlanGraph {
+  plan: PlanRecord;
+  versions: VersionRecord[];
+  bindings: BindingRecord[];
+}
+
 /** Which rows a request may read: its tenants, and optionally only some stations (tenant-level plans stay visible). */
 export interface TariffReadScope {
   tenantId: string;
@@ -58,6 +65,8 @@ export interface TariffTx {
   countActivePlans(stationId: string | null): Promise<number>;
   /** The plan row locked for update, or null. */
   lockPlan(planId: string): Promise<PlanRecord | null>;
+  /** The plan row locked for update with its versions and its bindings (only those of `bindingsOf`, if given), or null. */
+  lockPlanGraph(planId: string, bindingsOf?: ChargerProtocol): Promise<PlanGraph | null>;
   insertPlan(p: Pick<PlanRecord, 'stationId' | 'name' | 'currency' | 'timezone' | 'isDefault'>): Promise<PlanRecord>;
   updatePlan(planId: string, patch: Partial<Pick<PlanRecord, 'name' | 'isDefault' | 'status'>>): Promise<PlanRecord>;
   /** Clear the default flag of the station's (null: the tenant-level) plans, except `exceptPlanId`. */
@@ -72,14 +81,9 @@ export interface TariffTx {
   announce(events: readonly TariffEvent[]): Promise<void>;
 }
 
+/** Changes, each in one tenant's transaction, and what pricing reads. (GraphQL's reads within a request's scope are the read side's.) */
 export interface TariffStore {
   inTenant<T>(tenantId: string, fn: (tx: TariffTx) => Promise<T>): Promise<T>;
-
-  // reads within a request's scope
-  listPlans(scope: TariffReadScope, filter: { stationId?: string | null; includeRetired: boolean; limit: number }): Promise<PlanRecord[]>;
-  plansByIds(scope: TariffReadScope, ids: readonly string[]): Promise<PlanRecord[]>;
-  versionsByPlanIds(scope: TariffReadScope, planIds: readonly string[]): Promise<VersionRecord[]>;
-  bindingsByChargerIds(scope: TariffReadScope, chargerIds: readonly string[]): Promise<BindingRecord[]>;
 
   // what pricing resolves, for one tenant
   resolution(tenantId: string, chargerId: string, stationId: string | null): Promise<Resolution | null>;

@@ -155,15 +155,15 @@ export class TariffService {
     return this.changeInTenant(
       tenantId,
       async (tx): Promise<Outcome<PlanWithVersion>> => {
-        const plan = await tx.lockPlan(cmd.planId);
-        if (!plan || !this.stationInScope(scope, plan.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${cmd.planId}`);
+        // The plan, locked, with its versions and its YKC bindings: everything the revision is checked against.
+        const graph = await tx.lockPlanGraph(cmd.planId, 'YKC');
+        if (!graph || !this.stationInScope(scope, graph.plan.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'planId', `no tariff plan ${cmd.planId}`);
+        const { plan, versions, bindings: ykc } = graph;
         if (plan.status !== 'ACTIVE') return fail(TariffErrorCodes.PLAN_RETIRED, 'planId', `plan "${plan.name}" is retired and cannot be edited`);
-        const versions = await tx.versions(plan.id);
         const latest = versions[versions.length - 1];
         const errors: UserError[] = [];
         const effectiveFrom = this.checkEffectiveFrom(cmd.effectiveFrom, latest, errors);
         if (errors.length > 0) return { ok: false, errors };
-        const ykc = await tx.bindingsOfPlan(plan.id, 'YKC');
         if (ykc.length > 0) {
           const conv = toYkcBillingModel(segs.segments, plan.currency);
           if (!conv.ok) {

@@ -52,7 +52,7 @@ export class TariffPlanResolver {
   ): Promise<TariffPlan[]> {
     if (first < 1 || first > 500) throw badInput('`first` must be between 1 and 500');
     if (stationId) requireUuid(stationId, 'stationId');
-    const rows = await ctx.store.listPlans(ctx.readScope(), { stationId: tenantLevel ? null : (stationId ?? undefined), includeRetired, limit: first });
+    const rows = await ctx.reads.listPlans(ctx.readScope(), { stationId: tenantLevel ? null : (stationId ?? undefined), includeRetired, limit: first });
     return rows.map(toPlan);
   }
 
@@ -221,7 +221,7 @@ export class StationEntityResolver {
   @FieldResolver(() => [TariffPlan], { description: "The station's active tariff plans" })
   async tariffPlans(@Root() s: Station, @Ctx() ctx: TariffsContext): Promise<TariffPlan[]> {
     if (!isUuid(s.id)) return [];
-    return (await ctx.store.listPlans(ctx.readScope(), { stationId: s.id, includeRetired: false, limit: 16 })).map(toPlan);
+    return (await ctx.reads.listPlans(ctx.readScope(), { stationId: s.id, includeRetired: false, limit: 16 })).map(toPlan);
   }
 }
 

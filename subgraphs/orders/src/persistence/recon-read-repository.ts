@@ -1,5 +1,5 @@
 import { Knex, ReadScope, withTenantScope } from '@evcs/platform';
-import type { RunRecord } from '../domain/reconciliation';
+import type { RunRecord } from '../domain/ports';
 import { toRun } from './recon-store';
 
 export interface DiscrepancyRecord {

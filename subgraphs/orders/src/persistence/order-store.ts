@@ -12,9 +12,11 @@ import {
   type Money,
   type OutboxRowValues,
 } from '@evcs/platform';
+import { raw } from 'objection';
 import type { MeterReading } from '../domain/meter';
-import type { Bill, ChargerBill, ChargerCommand, NewOrder, OrderRecord, OrdersStore, OrdersTx, Transition } from '../domain/ports';
+import type { Bill, ChargerBill, ChargerCommand, NewOrder, OrderRecord, OrderStore, OrderTx, OrderWithReadings, Transition } from '../domain/ports';
 import type { OrderState } from '../domain/states';
+import { MeterReadingModel, OrderModel } from './models';
 
 export interface OrderRow {
   id: string;
@@ -100,6 +102,44 @@ export const toOrder = (r: OrderRow): OrderRecord => ({
   updatedAt: r.updated_at,
 });
 
+/** An order read through its model (columns already camelCase; numbers and amounts still as pg gives them). */
+export const toOrderRecord = (m: OrderModel): OrderRecord => ({
+  id: m.id,
+  tenantId: m.tenantId,
+  stationId: m.stationId,
+  chargerId: m.chargerId,
+  chargerCode: m.chargerCode,
+  connectorNo: m.connectorNo,
+  userId: m.userId,
+  idTag: m.idTag,
+  origin: m.origin,
+  transactionId: m.transactionId,
+  state: m.state,
+  startedAt: m.startedAt,
+  stoppedAt: m.stoppedAt,
+  meterStartWh: num(m.meterStartWh),
+  meterStopWh: num(m.meterStopWh),
+  energyWh: num(m.energyWh),
+  amount: moneyFromColumn(m.amount, m.currency),
+  currency: m.currency,
+  bill: m.bill,
+  chargerBill: m.chargerBill ?? null,
+  preAuthorizedFen: m.preAuthorizedFen ?? null,
+  failureReason: m.failureReason,
+  stopReason: m.stopReason,
+  reviewFlags: m.reviewFlags,
+  idempotencyKey: m.idempotencyKey,
+  paidAt: m.paidAt ?? null,
+  paidAmount: moneyFromColumn(m.paidAmount ?? null, m.currency),
+  refundedAmount: moneyFromColumn(m.refundedAmount ?? null, m.currency) ?? zeroMoney(m.currency),
+  createdAt: m.createdAt,
+  updatedAt: m.updatedAt,
+});
+export const toReading = (m: MeterReadingModel): MeterReading => ({ at: m.at, registerWh: Number(m.registerWh) });
+
+/** An order with its readings, oldest first: the graph of an order and its meter_readings. */
+export const toOrderWithReadings = (m: OrderModel): OrderWithReadings => ({ order: toOrderRecord(m), readings: (m.readings ?? []).map(toReading) });
+
 const PATCH_COLUMNS: Record<string, string> = {
   transactionId: 'transaction_id',
   startedAt: 'started_at',
@@ -114,7 +154,7 @@ const PATCH_COLUMNS: Record<string, string> = {
   stopReason: 'stop_reason',
 };
 
-export class PgOrdersStore implements OrdersStore {
+export class PgOrderStore implements OrderStore {
   private readonly batches: TenantBatches;
 
   /**
@@ -128,9 +168,9 @@ export class PgOrdersStore implements OrdersStore {
     this.batches = new TenantBatches(knex);
   }
 
-  async inTenant<T>(tenantId: string, fn: (tx: OrdersTx) => Promise<T>): Promise<T> {
-    let tx: PgOrdersTx | undefined;
-    const result = await this.batches.run(tenantId, (trx) => fn((tx = new PgOrdersTx(trx, tenantId))));
+  async inTenant<T>(tenantId: string, fn: (tx: OrderTx) => Promise<T>): Promise<T> {
+    let tx: PgOrderTx | undefined;
+    const result = await this.batches.run(tenantId, (trx) => fn((tx = new PgOrderTx(trx, tenantId))));
     if (tx?.enqueued) this.onEnqueued();
     return result;
   }
@@ -143,7 +183,17 @@ export class PgOrdersStore implements OrdersStore {
 /** Commands and order events leave through the platform outbox, in the transaction that made them. */
 const outbox = new OutboxWriter('orders');
 
-class PgOrdersTx implements OrdersTx {
+/**
+ * One tenant's transaction on the orders store. Writes and reads of single orders outside the
+ * measured paths go through the models (OrderModel, MeterReadingModel). What the session-start
+ * path and the charger-events consumer run on every start, event and stop stays on knex and the
+ * pipelined helpers, each method naming the benchmark that measures it (docs/benchmarks.md):
+ * `npm run bench:starts` (lockConnectorAndLook, insertOrder, lastSerialCounter, and the refused
+ * starts: orderForCommand, transition) and `npm run bench:ingest` (markProcessed,
+ * markProcessedAndFind, byTransaction, pendingStart, activeOnConnector, readings, insertReadings,
+ * addFlags, transition, recordChargerRecord, shiftReadings, enqueueOrderEvent).
+ */
+class PgOrderTx implements OrderTx {
   enqueued = false;
 
   constructor(
@@ -155,6 +205,11 @@ class PgOrdersTx implements OrdersTx {
     return this.trx('orders.orders').where({ tenant_id: this.tenantId });
   }
 
+  /** The tenant's orders, as models. */
+  private orderModels() {
+    return OrderModel.query(this.trx).where('orders.tenant_id', this.tenantId);
+  }
+
   private inboxInsert(eventId: string) {
     return this.trx('orders.inbox')
       .insert({ tenant_id: this.tenantId, event_id: eventId })
@@ -163,14 +218,15 @@ class PgOrdersTx implements OrdersTx {
       .returning('event_id');
   }
 
+  // bench:ingest (every event)
   async markProcessed(eventId: string): Promise<boolean> {
     const rows = await this.inboxInsert(eventId);
     return rows.length === 1;
   }
 
   async markProcessedAndFind(eventId: string, chargerCode: string, transactionId: string) {
-    // Independent statements, sent together: whether the event is new decides what happens
-    // with the rest, not what is read.
+    // bench:ingest (every meter value): independent statements, sent together — whether the
+    // event is new decides what happens with the rest, not what is read.
     const [inserted, orders, readings] = await pipelinedInTransaction(this.trx, [
       this.inboxInsert(eventId),
       this.orders().where({ charger_code: chargerCode, transaction_id: transactionId }).limit(1),
@@ -206,7 +262,8 @@ class PgOrdersTx implements OrdersTx {
   }
 
   async lockConnectorAndLook(chargerCode: string, connectorNo: number, idempotencyKey: string) {
-    // Sent together, run in this order: the reads see everything committed before the lock was granted.
+    // bench:starts (every start): sent together, run in this order — the reads see everything
+    // committed before the lock was granted.
     const [, byKey, active] = await pipelinedInTransaction(this.trx, [
       this.lockQuery(chargerCode, connectorNo),
       this.orders().where({ idempotency_key: idempotencyKey }).limit(1),
@@ -217,7 +274,7 @@ class PgOrdersTx implements OrdersTx {
   }
 
   async insertOrder(o: NewOrder, command?: ChargerCommand): Promise<OrderRecord | 'duplicate'> {
-    // One statement: the order and its first transition, or — when a unique constraint (the
+    // bench:starts (every start) and bench:ingest (every local start). One statement: the order and its first transition, or — when a unique constraint (the
     // idempotency key, the charger's transaction id) says it exists already — nothing at all.
     // ON CONFLICT DO NOTHING rather than catching the violation in a savepoint: the same
     // outcome without SAVEPOINT/RELEASE round trips, and nothing aborts the caller's transaction.
@@ -271,25 +328,36 @@ class PgOrdersTx implements OrdersTx {
   }
 
   async byId(id: string): Promise<OrderRecord | null> {
-    const row = await this.orders().where({ id }).first();
-    return row ? toOrder(row) : null;
+    const order = await this.orderModels().findById(id);
+    return order ? toOrderRecord(order) : null;
+  }
+
+  async byIdWithReadings(id: string): Promise<OrderWithReadings | null> {
+    const order = await this.orderModels()
+      .findById(id)
+      .withGraphFetched('readings')
+      .modifyGraph('readings', (q) => void q.where('tenant_id', this.tenantId).orderBy('at'));
+    return order ? toOrderWithReadings(order) : null;
   }
 
   async byIdempotencyKey(key: string): Promise<(OrderRecord & { requestHash: string | null }) | null> {
-    const row: OrderRow | undefined = await this.orders().where({ idempotency_key: key }).first();
-    return row ? { ...toOrder(row), requestHash: row.request_hash } : null;
+    const order = await this.orderModels().where('idempotency_key', key).first();
+    return order ? { ...toOrderRecord(order), requestHash: order.requestHash } : null;
   }
 
+  // bench:ingest: every start, stop and charger record finds its order by the charger's transaction id.
   async byTransaction(chargerCode: string, transactionId: string): Promise<OrderRecord | null> {
     const row = await this.orders().where({ charger_code: chargerCode, transaction_id: transactionId }).first();
     return row ? toOrder(row) : null;
   }
 
+  // bench:ingest (local starts, meter values without a transaction id)
   async activeOnConnector(chargerCode: string, connectorNo: number): Promise<OrderRecord[]> {
     const rows: OrderRow[] = await this.activeQuery(chargerCode, connectorNo);
     return rows.map(toOrder);
   }
 
+  // bench:ingest (the charger's confirmation of a remote start)
   async pendingStart(chargerCode: string, connectorNo: number, transactionId: string, idTag: string | null): Promise<OrderRecord | null> {
     const row = await this.orders()
       .where({ charger_code: chargerCode, connector_no: connectorNo, state: 'PENDING' })
@@ -299,6 +367,7 @@ class PgOrdersTx implements OrdersTx {
     return row ? toOrder(row) : null;
   }
 
+  // bench:ingest (every stop: COMPLETED, then TO_PAY) and bench:starts (every refused start: FAILED).
   async transition(orderId: string, t: Transition): Promise<OrderRecord | null> {
     const patch: Record<string, unknown> = { state: t.to, updated_at: this.trx.fn.now() };
     for (const [k, v] of Object.entries(t.patch ?? {})) {
@@ -321,6 +390,7 @@ class PgOrdersTx implements OrdersTx {
     return toOrder(rows[0]);
   }
 
+  // bench:ingest (readings that can't be trusted, stops that needed correcting)
   async addFlags(orderId: string, flags: readonly string[]): Promise<void> {
     await this.orders()
       .where({ id: orderId })
@@ -330,11 +400,13 @@ class PgOrdersTx implements OrdersTx {
       });
   }
 
+  // bench:ingest (every stop prices from them)
   async readings(orderId: string): Promise<MeterReading[]> {
     const rows = await this.trx('orders.meter_readings').where({ tenant_id: this.tenantId, order_id: orderId }).orderBy('at');
     return rows.map((r: { at: Date; register_wh: string }) => ({ at: r.at, registerWh: Number(r.register_wh) }));
   }
 
+  // bench:ingest (every meter value)
   async insertReadings(orderId: string, readings: readonly MeterReading[]): Promise<number> {
     const rows = await this.trx('orders.meter_readings')
       .insert(readings.map((r) => ({ tenant_id: this.tenantId, order_id: orderId, at: r.at, register_wh: r.registerWh })))
@@ -344,6 +416,7 @@ class PgOrdersTx implements OrdersTx {
     return rows.length;
   }
 
+  // bench:ingest (a YKC pile's record of a session whose meter start was unknown)
   async shiftReadings(orderId: string, byWh: number, atMostWh: number): Promise<void> {
     await this.trx('orders.meter_readings')
       .where({ tenant_id: this.tenantId, order_id: orderId })
@@ -351,7 +424,7 @@ class PgOrdersTx implements OrdersTx {
   }
 
   async lastSerialCounter(chargerCode: string, prefix: string): Promise<number> {
-    // A range over the (tenant, charger, transaction id) index: serials are digits of one length.
+    // bench:starts (every YKC start). A range over the (tenant, charger, transaction id) index: serials are digits of one length.
     const row = await this.orders()
       .where({ charger_code: chargerCode })
       .whereBetween('transaction_id', [`${prefix}0000`, `${prefix}9999`])
@@ -380,6 +453,7 @@ class PgOrdersTx implements OrdersTx {
     );
   }
 
+  // bench:ingest (a YKC pile's record of every session)
   async recordChargerRecord(r: {
     chargerCode: string;
     transactionId: string;
@@ -426,25 +500,30 @@ class PgOrdersTx implements OrdersTx {
     return row.id;
   }
 
+  // bench:ingest (every priced stop)
   async enqueueOrderEvent(orderId: string, event: OrderEvent): Promise<void> {
     await outbox.enqueue(this.trx, OrderEvents, event, { extra: { order_id: orderId } });
     this.enqueued = true;
   }
 
   async recordPayment(orderId: string, paidAt: Date, amount: Money): Promise<OrderRecord | null> {
-    const [row] = await this.orders()
-      .where({ id: orderId })
-      .update({ paid_at: paidAt, paid_amount: moneyToColumn(amount), updated_at: this.trx.fn.now() })
+    const [order] = await this.orderModels()
+      .where('id', orderId)
+      .patch({ paidAt, paidAmount: moneyToColumn(amount), updatedAt: raw('now()') })
       .returning('*');
-    return row ? toOrder(row) : null;
+    return order ? toOrderRecord(order) : null;
   }
 
   async recordRefunded(orderId: string, refundedTotal: Money): Promise<void> {
     const total = moneyToColumn(refundedTotal);
     // Totals only grow: an older event arriving late changes nothing.
-    await this.orders().where({ id: orderId }).where('refunded_amount', '<', total).update({ refunded_amount: total, updated_at: this.trx.fn.now() });
+    await this.orderModels()
+      .where('id', orderId)
+      .where('refunded_amount', '<', total)
+      .patch({ refundedAmount: total, updatedAt: raw('now()') });
   }
 
+  // bench:starts (every start the charger refuses, or can't take: CHARGER_OFFLINE in the benchmark)
   async orderForCommand(commandId: string): Promise<string | null> {
     const row = await this.trx('orders.outbox').select('order_id').where({ tenant_id: this.tenantId, id: commandId }).first();
     return row?.order_id ?? null;
