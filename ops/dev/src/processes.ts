@@ -16,6 +16,8 @@ export interface ServiceSpec {
  */
 export class ProcessGroup {
   private readonly children = new Map<string, ChildProcess>();
+  /** what each service was started with, so a drill can start it again the same way */
+  private readonly specs = new Map<string, ServiceSpec>();
   private stopping = false;
 
   constructor(private readonly opts: { quiet?: boolean; onExit?: (name: string, code: number | null) => void } = {}) {}
@@ -30,6 +32,7 @@ export class ProcessGroup {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.children.set(spec.name, child);
+    this.specs.set(spec.name, spec);
     const tail: string[] = [];
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
@@ -66,6 +69,33 @@ export class ProcessGroup {
   /** Kill one service abruptly (for crash tests). */
   kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): void {
     this.children.get(name)?.kill(signal);
+  }
+
+  /** Names of the services started so far (running or not). */
+  names(): string[] {
+    return [...this.specs.keys()];
+  }
+
+  /** The readiness URL a service was started with. */
+  readyUrl(name: string): string | undefined {
+    return this.specs.get(name)?.readyUrl;
+  }
+
+  /** SIGKILL a service and wait until it is gone: a crash, not a shutdown (fault drills). */
+  async crash(name: string): Promise<void> {
+    const child = this.children.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await gone;
+  }
+
+  /** Start a service again with the spec it was first started with (after a crash). */
+  async restart(name: string, timeoutMs = 60_000): Promise<void> {
+    const spec = this.specs.get(name);
+    if (!spec) throw new Error(`no service named ${name}`);
+    await this.crash(name);
+    await this.start(spec, timeoutMs);
   }
 
   async stopAll(graceMs = 10_000): Promise<void> {

@@ -27,6 +27,12 @@ export interface StackOptions {
   onUnexpectedExit?: (name: string, code: number | null) => void;
   /** Further environment for every process (tests: OTEL_* to export traces to a local receiver). */
   env?: Record<string, string>;
+  /** another broker than the shared one (a fault drill kills its own); default: ensureKafka's */
+  kafkaBrokers?: string[];
+  /** how many protocol bridges (a drill kills one and its chargers move to the other); default 1 */
+  bridges?: number;
+  /** the database URL one subgraph gets instead of the common one (a drill puts a stalling proxy there) */
+  subgraphDatabaseUrl?: (name: SubgraphName, appUrl: string) => string;
 }
 
 export interface DemoTenant {
@@ -51,11 +57,15 @@ export interface LoginResult {
 export interface Stack {
   routerUrls: string[];
   bridgeUrl: string;
+  /** every bridge's OCPP URL, the first being bridgeUrl */
+  bridgeUrls: string[];
   /** Where YKC piles connect (TCP). */
   ykcAddress: { host: string; port: number };
   subgraphUrls: Record<SubgraphName, string>;
   keys: DevKeys;
   appDatabaseUrl: string;
+  /** the brokers every service was given */
+  kafkaBrokers: string[];
   processes: ProcessGroup;
   /** the local Alipay and WeChat Pay sandboxes the payments subgraph talks to */
   paySandboxes: RunningPaySandboxes;
@@ -96,13 +106,49 @@ async function assertFixedPortsFree(): Promise<void> {
   if (busy.length) throw new Error(`ports in use: ${busy.join(', ')} — is another \`npm start\` running? Stop it (Ctrl-C) or free the ports.`);
 }
 
+/** The protocol bridge(s): `bridge`, `bridge-2`, … each with its own OCPP and YKC port and bridge id. */
+async function startBridges(
+  group: ProcessGroup,
+  count: number | undefined,
+  port: (def: number) => Promise<number>,
+  common: Record<string, string>,
+  subgraphUrls: Record<SubgraphName, string>,
+  keys: DevKeys,
+): Promise<{ bridgeUrls: string[]; ykcAddress: { host: string; port: number } }> {
+  const bridgeUrls: string[] = [];
+  let ykcAddress = { host: '127.0.0.1', port: 0 };
+  for (let i = 0; i < (count ?? 1); i++) {
+    const bridgePort = await port(4100 + 10 * i);
+    const ykcPort = await port(4101 + 10 * i);
+    await group.start({
+      name: `bridge${i === 0 ? '' : `-${i + 1}`}`,
+      script: dist('protocol-bridge'),
+      env: {
+        ...common,
+        PORT: String(bridgePort),
+        YKC_PORT: String(ykcPort),
+        ASSETS_URL: subgraphUrls.assets,
+        TARIFFS_URL: subgraphUrls.tariffs,
+        TENANTS_URL: subgraphUrls.tenants,
+        BRIDGE_SIGNING_KEY_FILE: keys.bridgeKeyFile,
+        BRIDGE_ID: `bridge-${process.pid}${i === 0 ? '' : `-${i + 1}`}`,
+      },
+      readyUrl: `http://127.0.0.1:${bridgePort}/health/ready`,
+    });
+    bridgeUrls.push(`ws://127.0.0.1:${bridgePort}/ocpp`);
+    if (i === 0) ykcAddress = { host: '127.0.0.1', port: ykcPort };
+  }
+  return { bridgeUrls, ykcAddress };
+}
+
 /** Start the whole platform as real processes: five subgraphs, router(s), bridge. */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const superuserUrl = opts.superuserUrl ?? process.env.PG_SUPERUSER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const brokers = await ensureKafka();
+  const brokers = opts.kafkaBrokers ?? (await ensureKafka());
   const keys = await ensureDevKeys(opts.keysDir ?? path.join(REPO_ROOT, '.cache/keys'));
   const { appUrl } = await prepareDatabase(superuserUrl, opts.database);
   const ephemeral = opts.ports === 'ephemeral';
+  const databaseUrl = opts.subgraphDatabaseUrl ?? ((_name: SubgraphName, url: string) => url);
   const port = async (def: number) => (ephemeral ? freePort() : def);
 
   const common = { ...commonEnv(appUrl, brokers, opts.kafkaNamespace, keys.internalJwksFile), ...opts.env };
@@ -137,7 +183,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         await group.start({
           name,
           script: dist(`subgraphs/${name}`),
-          env: { ...common, ...extraEnv[name], PORT: String(p) },
+          env: { ...common, ...extraEnv[name], PORT: String(p), DATABASE_URL: databaseUrl(name, appUrl) },
           readyUrl: `http://127.0.0.1:${p}/health/ready`,
         });
       }),
@@ -163,33 +209,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       });
       routerUrls.push(`http://127.0.0.1:${p}/graphql`);
     }
-    const bridgePort = await port(4100);
-    const ykcPort = await port(4101);
-    await group.start({
-      name: 'bridge',
-      script: dist('protocol-bridge'),
-      env: {
-        ...common,
-        PORT: String(bridgePort),
-        YKC_PORT: String(ykcPort),
-        ASSETS_URL: subgraphUrls.assets,
-        TARIFFS_URL: subgraphUrls.tariffs,
-        TENANTS_URL: subgraphUrls.tenants,
-        BRIDGE_SIGNING_KEY_FILE: keys.bridgeKeyFile,
-        BRIDGE_ID: `bridge-${process.pid}`,
-      },
-      readyUrl: `http://127.0.0.1:${bridgePort}/health/ready`,
-    });
+    const { bridgeUrls, ykcAddress } = await startBridges(group, opts.bridges, port, common, subgraphUrls, keys);
 
     const app = createKnex({ connectionString: appUrl, schema: 'assets', pool: { max: 2 } });
     const hasher = new PasswordHasher();
     return {
       routerUrls,
-      bridgeUrl: `ws://127.0.0.1:${bridgePort}/ocpp`,
-      ykcAddress: { host: '127.0.0.1', port: ykcPort },
+      bridgeUrl: bridgeUrls[0],
+      bridgeUrls,
+      ykcAddress,
       subgraphUrls,
       keys,
       appDatabaseUrl: appUrl,
+      kafkaBrokers: brokers,
       processes: group,
       paySandboxes,
       seedTenant: async (t) => {
