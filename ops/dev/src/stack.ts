@@ -1,4 +1,3 @@
-import net from 'node:net';
 import path from 'node:path';
 import { createKnex } from '@evcs/platform';
 import { DemoStation, seedDemoAssets } from '@evcs/assets';

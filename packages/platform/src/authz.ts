@@ -74,3 +74,37 @@ export function readScopeOf(identity: Identity): ReadScope {
       return { scope, tenantId, tenantIds: [tenantId], stationIds: [], selfSubject: identity.subject };
   }
 }
+
+/**
+ * How a subgraph treats reads by platform services (whose tokens carry a tenant but no data scope):
+ * - `by-data-scope`: like users, so a service token without a data scope reads nothing;
+ * - `forbidden`: reads here are for users only;
+ * - `token-tenant`: the service reads the one tenant its token names (orders pricing a session).
+ */
+export type ServiceReads = 'by-data-scope' | 'forbidden' | 'token-tenant';
+
+/**
+ * The per-request read scopes of one identity, each checked and resolved once:
+ * FORBIDDEN without the permission, TENANT_CONTEXT_MISSING without a tenant.
+ * Every subgraph's context builds its `readScope` from this.
+ */
+export function requestReadScopes(identity: Identity, services: ServiceReads = 'by-data-scope'): (permission: Permission) => ReadScope {
+  const resolved = new Map<Permission, ReadScope>();
+  return (permission) => {
+    let scope = resolved.get(permission);
+    if (!scope) {
+      requirePermission(identity, permission);
+      scope = identity.kind === 'service' ? serviceReadScope(identity, services) : readScopeOf(identity);
+      resolved.set(permission, scope);
+    }
+    return scope;
+  };
+}
+
+function serviceReadScope(identity: Identity, services: ServiceReads): ReadScope {
+  if (services === 'forbidden') throw new ForbiddenError('reads here are for users');
+  if (services === 'by-data-scope') return readScopeOf(identity);
+  const tenantId = identity.tenantId;
+  if (!tenantId) throw new TenantContextMissingError('read scope');
+  return { scope: 'TENANT', tenantId, tenantIds: [tenantId], stationIds: null, selfSubject: null };
+}

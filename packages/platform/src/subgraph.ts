@@ -22,6 +22,19 @@ export interface BaseRequestContext {
   tenantId(): string;
 }
 
+/**
+ * The one shape of a subgraph's per-request context: `services` are the domain
+ * services that decide and write, `reads` the read repositories the API pages
+ * through, `loaders` the request's DataLoaders. Each is keyed by what it serves
+ * (e.g. `services.sessions`, `reads.orders`), so a resolver reads the same way in
+ * every subgraph; scope helpers (`readScope()`, actors) sit beside them.
+ */
+export interface SubgraphContext<Services, Reads, Loaders> extends BaseRequestContext {
+  services: Services;
+  reads: Reads;
+  loaders: Loaders;
+}
+
 export interface SubgraphServerOptions<C extends BaseRequestContext> {
   name: string;
   schema: GraphQLSchema;

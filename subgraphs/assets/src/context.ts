@@ -1,18 +1,18 @@
-import type { BaseRequestContext } from '@evcs/platform';
+import type { SubgraphContext } from '@evcs/platform';
 import type { AssetService, WriteActor } from './domain/asset-service';
 import type { ChargerSecurityService, SecurityActor } from './domain/charger-security';
 import type { AssetsLoaders } from './persistence/loaders';
 import type { AssetsReadRepository, AssetsReadScope } from './persistence/read-repository';
 
-export interface AssetsContext extends BaseRequestContext {
-  loaders: AssetsLoaders;
-  repo: AssetsReadRepository;
-  assets: AssetService;
+export interface AssetsContext extends SubgraphContext<
+  { assets: AssetService; security: ChargerSecurityService },
+  { assets: AssetsReadRepository },
+  AssetsLoaders
+> {
   /** The read scope of this request; FORBIDDEN without station:read, TENANT_CONTEXT_MISSING without tenant. */
   readScope(): AssetsReadScope;
   /** Who writes: FORBIDDEN without station:write (or with a SELF scope), TENANT_CONTEXT_MISSING without tenant. */
   writeActor(): WriteActor;
-  security: ChargerSecurityService;
   /** Who changes charger security: FORBIDDEN without charger:write (or with a SELF scope). */
   securityActor(): SecurityActor;
   /** A platform service acting for the tenant its token names (the bridge). */

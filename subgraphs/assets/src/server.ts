@@ -6,6 +6,7 @@ import {
   Knex,
   Logger,
   pingDatabase,
+  requestReadScopes,
   readScopeOf,
   requirePermission,
   SubgraphServer,
@@ -60,19 +61,12 @@ export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServ
     verifier: deps.verifier,
     logger: deps.logger,
     extendContext: (base) => {
-      let scope: AssetsReadScope | undefined;
-      const readScope = (): AssetsReadScope => {
-        if (!scope) {
-          requirePermission(base.identity, 'station:read');
-          scope = readScopeOf(base.identity);
-        }
-        return scope;
-      };
+      const scopes = requestReadScopes(base.identity);
+      const readScope = (): AssetsReadScope => scopes('station:read');
       return {
         ...base,
-        repo,
-        assets,
-        security,
+        services: { assets, security },
+        reads: { assets: repo },
         readScope,
         writeActor: () => writeActorOf(base.identity, base.requestId),
         securityActor: () => securityActorOf(base.identity, base.requestId),

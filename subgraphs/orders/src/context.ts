@@ -1,15 +1,15 @@
-import type { BaseRequestContext, ReadScope } from '@evcs/platform';
+import type { ReadScope, SubgraphContext } from '@evcs/platform';
 import type { ReconciliationService } from './domain/reconciliation';
 import type { SessionService } from './domain/session-service';
 import type { ReconReadRepository } from './persistence/recon-read-repository';
 import type { OrdersLoaders } from './persistence/loaders';
 import type { OrdersReadRepository } from './persistence/read-repository';
 
-export interface OrdersContext extends BaseRequestContext {
-  sessions: SessionService;
-  recon: { service: ReconciliationService; read: ReconReadRepository };
-  repo: OrdersReadRepository;
-  loaders: OrdersLoaders;
+export interface OrdersContext extends SubgraphContext<
+  { sessions: SessionService; recon: ReconciliationService },
+  { orders: OrdersReadRepository; recon: ReconReadRepository },
+  OrdersLoaders
+> {
   /** order:read scope; FORBIDDEN without the permission, TENANT_CONTEXT_MISSING without a tenant */
   readScope(): ReadScope;
 }

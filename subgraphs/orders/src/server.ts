@@ -1,4 +1,4 @@
-import { createSubgraphServer, Knex, Logger, pingDatabase, ReadScope, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
+import { createSubgraphServer, Knex, Logger, pingDatabase, requestReadScopes, ReadScope, SubgraphServer, TokenVerifier } from '@evcs/platform';
 import type { OrdersContext } from './context';
 import type { ChargerDirectory, Pricer } from './domain/ports';
 import { dayWindow } from './domain/day-window';
@@ -35,22 +35,23 @@ export function createSessionService(deps: Pick<OrdersDeps, 'knex' | 'chargers' 
 export async function createOrdersServer(deps: OrdersDeps): Promise<SubgraphServer> {
   const repo = new OrdersReadRepository(deps.knex);
   const sessions = createSessionService(deps);
-  const recon = { service: createReconciliationService(deps), read: new ReconReadRepository(deps.knex) };
+  const reconciliation = createReconciliationService(deps);
+  const reconReads = new ReconReadRepository(deps.knex);
   return createSubgraphServer<OrdersContext>({
     name: SUBGRAPH_NAME,
     schema: await buildOrdersSchema(),
     verifier: deps.verifier,
     logger: deps.logger,
     extendContext: (base) => {
-      let scope: ReadScope | undefined;
-      const readScope = (): ReadScope => {
-        if (!scope) {
-          requirePermission(base.identity, 'order:read');
-          scope = readScopeOf(base.identity);
-        }
-        return scope;
+      const scopes = requestReadScopes(base.identity);
+      const readScope = (): ReadScope => scopes('order:read');
+      return {
+        ...base,
+        services: { sessions, recon: reconciliation },
+        reads: { orders: repo, recon: reconReads },
+        readScope,
+        loaders: createLoaders(repo, readScope),
       };
-      return { ...base, sessions, recon, repo, readScope, loaders: createLoaders(repo, readScope) };
     },
     ready: async () => {
       await pingDatabase(deps.knex);

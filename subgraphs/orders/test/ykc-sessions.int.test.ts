@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createKnex, Knex, withTenant, formatMoney, money } from '@evcs/platform';
+import { createKnex, Knex, withTenant, money } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { migrations } from '../src';
 import type { Bill, ChargerDirectory, ChargerInfo, Pricer, PricingRequest } from '../src/domain/ports';

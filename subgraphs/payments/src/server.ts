@@ -1,15 +1,13 @@
 import DataLoader from 'dataloader';
 import {
   createSubgraphServer,
-  ForbiddenError,
   groupByKey,
   Knex,
   Logger,
   Permission,
   pingDatabase,
+  requestReadScopes,
   readBody,
-  ReadScope,
-  readScopeOf,
   requirePermission,
   SubgraphServer,
   TokenVerifier,
@@ -80,22 +78,12 @@ export async function createPaymentsServer(deps: PaymentsDeps): Promise<Payments
     logger: deps.logger,
     publicPostRoutes: { [NOTIFY_PATHS.ALIPAY]: notifyRoute('ALIPAY'), [NOTIFY_PATHS.WECHATPAY]: notifyRoute('WECHATPAY') },
     extendContext: (b) => {
-      const scopes = new Map<Permission, ReadScope>();
-      const readScope = (permission: Permission): ReadScope => {
-        let s = scopes.get(permission);
-        if (!s) {
-          requirePermission(b.identity, permission);
-          if (b.identity.kind === 'service') throw new ForbiddenError('reads here are for users');
-          s = readScopeOf(b.identity);
-          scopes.set(permission, s);
-        }
-        return s;
-      };
+      const readScope = requestReadScopes(b.identity, 'forbidden');
       const paymentScope = () => readScope('payment:read');
       return {
         ...b,
-        service,
-        repo,
+        services: { payments: service },
+        reads: { payments: repo },
         readScope,
         actor: (permission: Permission) => {
           requirePermission(b.identity, permission);

@@ -1,4 +1,14 @@
-import { createSubgraphServer, Knex, Logger, pingDatabase, readScopeOf, requirePermission, SubgraphServer, TokenVerifier } from '@evcs/platform';
+import {
+  createSubgraphServer,
+  Knex,
+  Logger,
+  pingDatabase,
+  requestReadScopes,
+  readScopeOf,
+  requirePermission,
+  SubgraphServer,
+  TokenVerifier,
+} from '@evcs/platform';
 import type { TariffsContext } from './context';
 import { PlanCache } from './domain/plan-cache';
 import type { ChargerLookup, TariffReadScope, TariffWriteScope } from './domain/ports';
@@ -41,22 +51,16 @@ export async function createTariffsServer(deps: TariffsDeps): Promise<TariffsSer
     verifier: deps.verifier,
     logger: deps.logger,
     extendContext: (base) => {
-      let read: TariffReadScope | undefined;
-      const readScope = (): TariffReadScope => {
-        if (!read) {
-          requirePermission(base.identity, 'tariff:read');
-          // Platform services (orders pricing a session) act for the tenant named in their token.
-          read = base.identity.kind === 'service' ? { tenantId: base.tenantId(), tenantIds: [base.tenantId()], stationIds: null } : readScopeOf(base.identity);
-        }
-        return read;
-      };
+      // Platform services (orders pricing a session) read the tenant named in their token.
+      const scopes = requestReadScopes(base.identity, 'token-tenant');
+      const readScope = (): TariffReadScope => scopes('tariff:read');
       const writeScope = (): TariffWriteScope => {
         requirePermission(base.identity, 'tariff:write');
         if (base.identity.kind === 'service') return { tenantId: base.tenantId(), stationIds: null };
         const s = readScopeOf(base.identity);
         return { tenantId: s.tenantId, stationIds: s.stationIds };
       };
-      return { ...base, service, reads, readScope, writeScope, loaders: createLoaders(reads, readScope) };
+      return { ...base, services: { tariffs: service }, reads: { tariffs: reads }, readScope, writeScope, loaders: createLoaders(reads, readScope) };
     },
     ready: async () => {
       await pingDatabase(deps.knex);

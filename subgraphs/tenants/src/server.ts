@@ -1,17 +1,4 @@
-import {
-  createSubgraphServer,
-  ForbiddenError,
-  Knex,
-  Logger,
-  Permission,
-  pingDatabase,
-  ReadScope,
-  readScopeOf,
-  requirePermission,
-  sendJson,
-  SubgraphServer,
-  TokenVerifier,
-} from '@evcs/platform';
+import { createSubgraphServer, Knex, Logger, pingDatabase, requestReadScopes, sendJson, SubgraphServer, TokenVerifier } from '@evcs/platform';
 import type { TenantsContext } from './context';
 import { KeyRing, KeyRingTokenIssuer } from './auth/key-ring';
 import { actorOf } from './domain/access';
@@ -63,23 +50,11 @@ export async function createTenantsServer(deps: TenantsDeps): Promise<SubgraphSe
       },
     },
     extendContext: (base) => {
-      const scopes = new Map<Permission, ReadScope>();
-      const readScope = (permission: Permission): ReadScope => {
-        let s = scopes.get(permission);
-        if (!s) {
-          requirePermission(base.identity, permission);
-          if (base.identity.kind === 'service') throw new ForbiddenError('reads here are for users');
-          s = readScopeOf(base.identity);
-          scopes.set(permission, s);
-        }
-        return s;
-      };
+      const readScope = requestReadScopes(base.identity, 'forbidden');
       return {
         ...base,
-        auth,
-        admin,
-        idTags,
-        repo,
+        services: { auth, admin, idTags },
+        reads: { tenants: repo },
         meta: { requestId: base.requestId, ip: base.clientIp },
         readScope,
         actor: () => actorOf(base.identity, base.tenantId()),

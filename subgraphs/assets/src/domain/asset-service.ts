@@ -1,17 +1,6 @@
 import { AppError, ErrorCodes, isUuid } from '@evcs/platform';
-import {
-  ChargerCreate,
-  ChargerPatch,
-  ConnectorCreate,
-  ConnectorPatch,
-  failed,
-  StationCreate,
-  StationPatch,
-  userError,
-  UserErrorCodes,
-  WriteResult,
-} from './model';
-import { AuditEntry, initialSecurity, SecurityChange, YkcPileIdentity } from './charger-security';
+import { failed, userError, UserErrorCodes, WriteResult } from './model';
+import { initialSecurity, YkcPileIdentity } from './charger-security';
 import type { AssetStore, ExpectedVersion, TenantQuotaPort } from './ports';
 import type { ChargerRecord, ConnectorRecord, StationRecord } from './records';
 import {

@@ -1,4 +1,3 @@
-import type { UserError as DomainUserError } from '../domain/model';
 import type { ChargerRow, ConnectorRow, StationRow, StationStatsRow, StatusHistoryRow } from '../domain/read-model';
 import {
   Charger,
@@ -11,7 +10,6 @@ import {
   Station,
   StationStats,
   StationStatus,
-  UserError,
 } from './types';
 
 const num = (v: string | null): number | null => (v === null ? null : Number(v));

@@ -31,7 +31,7 @@ const VERSION_DOC = 'Apply only if the current version is this one (optimistic c
 export class AssetMutations {
   @Mutation(() => StationPayload, { description: "Create a station in the caller's tenant (counts against the tenant's station quota). Needs station:write." })
   async createStation(@Ctx() ctx: AssetsContext, @Arg('input', () => CreateStationInput) input: CreateStationInput): Promise<StationPayload> {
-    return stationPayload(await ctx.assets.createStation(ctx.writeActor(), input));
+    return stationPayload(await ctx.services.assets.createStation(ctx.writeActor(), input));
   }
 
   @Mutation(() => StationPayload, { description: 'Change a station. Station managers may change only their assigned stations.' })
@@ -41,7 +41,7 @@ export class AssetMutations {
     @Arg('input', () => UpdateStationInput) input: UpdateStationInput,
     @Arg('expectedVersion', () => Int, { nullable: true, description: VERSION_DOC }) expectedVersion: number | null,
   ): Promise<StationPayload> {
-    return stationPayload(await ctx.assets.updateStation(ctx.writeActor(), id, input, expectedVersion ?? null));
+    return stationPayload(await ctx.services.assets.updateStation(ctx.writeActor(), id, input, expectedVersion ?? null));
   }
 
   @Mutation(() => StationPayload, {
@@ -52,7 +52,7 @@ export class AssetMutations {
     @Arg('id', () => ID) id: string,
     @Arg('expectedVersion', () => Int, { nullable: true, description: VERSION_DOC }) expectedVersion: number | null,
   ): Promise<StationPayload> {
-    return stationPayload(await ctx.assets.retireStation(ctx.writeActor(), id, expectedVersion ?? null));
+    return stationPayload(await ctx.services.assets.retireStation(ctx.writeActor(), id, expectedVersion ?? null));
   }
 
   @Mutation(() => ChargerPayload, {
@@ -63,7 +63,7 @@ export class AssetMutations {
     const actor = ctx.writeActor();
     // The defaults (profile 1, a generated password) go with registering; choosing otherwise is charger security.
     if (security) ctx.securityActor();
-    const r = await ctx.assets.createCharger(
+    const r = await ctx.services.assets.createCharger(
       actor,
       charger,
       security ? { ...security, ykcIdentity: security.ykcIdentity ? { ...security.ykcIdentity } : null } : {},
@@ -83,7 +83,7 @@ export class AssetMutations {
     @Arg('input', () => UpdateChargerInput) input: UpdateChargerInput,
     @Arg('expectedVersion', () => Int, { nullable: true, description: VERSION_DOC }) expectedVersion: number | null,
   ): Promise<ChargerPayload> {
-    return chargerPayload(await ctx.assets.updateCharger(ctx.writeActor(), id, input, expectedVersion ?? null));
+    return chargerPayload(await ctx.services.assets.updateCharger(ctx.writeActor(), id, input, expectedVersion ?? null));
   }
 
   @Mutation(() => ChargerPayload, {
@@ -95,7 +95,7 @@ export class AssetMutations {
     @Arg('id', () => ID) id: string,
     @Arg('expectedVersion', () => Int, { nullable: true, description: VERSION_DOC }) expectedVersion: number | null,
   ): Promise<ChargerPayload> {
-    return chargerPayload(await ctx.assets.retireCharger(ctx.writeActor(), id, expectedVersion ?? null));
+    return chargerPayload(await ctx.services.assets.retireCharger(ctx.writeActor(), id, expectedVersion ?? null));
   }
 
   @Mutation(() => ConnectorPayload)
@@ -104,7 +104,7 @@ export class AssetMutations {
     @Arg('chargerId', () => ID) chargerId: string,
     @Arg('input', () => ConnectorInput) input: ConnectorInput,
   ): Promise<ConnectorPayload> {
-    return connectorPayload(await ctx.assets.createConnector(ctx.writeActor(), chargerId, input));
+    return connectorPayload(await ctx.services.assets.createConnector(ctx.writeActor(), chargerId, input));
   }
 
   @Mutation(() => ConnectorPayload)
@@ -114,7 +114,7 @@ export class AssetMutations {
     @Arg('input', () => UpdateConnectorInput) input: UpdateConnectorInput,
     @Arg('expectedVersion', () => Int, { nullable: true, description: VERSION_DOC }) expectedVersion: number | null,
   ): Promise<ConnectorPayload> {
-    return connectorPayload(await ctx.assets.updateConnector(ctx.writeActor(), id, input, expectedVersion ?? null));
+    return connectorPayload(await ctx.services.assets.updateConnector(ctx.writeActor(), id, input, expectedVersion ?? null));
   }
 
   @Mutation(() => ConnectorPayload, { description: 'Retire a connector (kept for history; its number stays taken). Refused while in a session. Idempotent.' })
@@ -123,6 +123,6 @@ export class AssetMutations {
     @Arg('id', () => ID) id: string,
     @Arg('expectedVersion', () => Int, { nullable: true, description: VERSION_DOC }) expectedVersion: number | null,
   ): Promise<ConnectorPayload> {
-    return connectorPayload(await ctx.assets.retireConnector(ctx.writeActor(), id, expectedVersion ?? null));
+    return connectorPayload(await ctx.services.assets.retireConnector(ctx.writeActor(), id, expectedVersion ?? null));
   }
 }

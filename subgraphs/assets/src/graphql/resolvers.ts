@@ -70,7 +70,7 @@ export class StationResolver {
     parseArgs(stationFilterArgs, filter);
     const scope = ctx.readScope();
     const f = filter ?? {};
-    const { rows, hasNextPage } = page(await ctx.repo.pageStations(scope, f, { first: n, after: key }), n);
+    const { rows, hasNextPage } = page(await ctx.reads.assets.pageStations(scope, f, { first: n, after: key }), n);
     const edges = rows.map((r) => Object.assign(new StationEdge(), { cursor: encodeCursor('station', r), node: toStation(r) }));
     return Object.assign(new StationConnection(), {
       edges,
@@ -78,7 +78,7 @@ export class StationResolver {
         edges.map((e) => e.cursor),
         hasNextPage,
       ),
-      count: () => ctx.repo.countStations(scope, f),
+      count: () => ctx.reads.assets.countStations(scope, f),
     });
   }
 
@@ -115,7 +115,7 @@ export class ChargerResolver {
     parseArgs(chargerFilterArgs, filter);
     const scope = ctx.readScope();
     const f = { ...(filter ?? {}), stationIds: filter?.stationId ? [filter.stationId] : null };
-    const { rows, hasNextPage } = page(await ctx.repo.pageChargers(scope, f, { first: n, after: key }), n);
+    const { rows, hasNextPage } = page(await ctx.reads.assets.pageChargers(scope, f, { first: n, after: key }), n);
     const edges = rows.map((r) => Object.assign(new ChargerEdge(), { cursor: encodeCursor('charger', r), node: toCharger(r) }));
     return Object.assign(new ChargerConnection(), {
       edges,
@@ -123,7 +123,7 @@ export class ChargerResolver {
         edges.map((e) => e.cursor),
         hasNextPage,
       ),
-      count: () => ctx.repo.countChargers(scope, f),
+      count: () => ctx.reads.assets.countChargers(scope, f),
     });
   }
 
@@ -144,7 +144,7 @@ export class ChargerResolver {
   @Query(() => ChargerRegistration, { nullable: true, description: 'Internal, service identities only.' })
   async chargerRegistration(@Ctx() ctx: AssetsContext, @Arg('code') code: string): Promise<ChargerRegistration | null> {
     if (ctx.identity.kind !== 'service') throw new AppError(ErrorCodes.FORBIDDEN, 'chargerRegistration is for platform services only');
-    const row = await ctx.repo.resolveRegistration(code);
+    const row = await ctx.reads.assets.resolveRegistration(code);
     if (!row) return null;
     return Object.assign(new ChargerRegistration(), {
       chargerId: row.charger_id,

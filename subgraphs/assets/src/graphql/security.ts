@@ -149,7 +149,7 @@ export class ChargerSecurityResolver {
     @Arg('chargerId', () => ID) chargerId: string,
     @Arg('password', () => String, { nullable: true, description: '16–40 bytes; omit to generate one' }) password: string | null,
   ): Promise<ChargerCredentialPayload> {
-    const r = await ctx.security.rotateCredential(ctx.securityActor(), chargerId, password ?? null);
+    const r = await ctx.services.security.rotateCredential(ctx.securityActor(), chargerId, password ?? null);
     return Object.assign(
       new ChargerCredentialPayload(),
       r.ok ? { credential: Object.assign(new ChargerCredential(), r.value), userErrors: [] } : { credential: null, userErrors: userErrorsOf(r) },
@@ -164,7 +164,7 @@ export class ChargerSecurityResolver {
     @Arg('chargerId', () => ID) chargerId: string,
     @Arg('input', () => UpdateChargerSecurityInput) input: UpdateChargerSecurityInput,
   ): Promise<ChargerSecurityPayload> {
-    return securityPayload(await ctx.security.update(ctx.securityActor(), chargerId, input));
+    return securityPayload(await ctx.services.security.update(ctx.securityActor(), chargerId, input));
   }
 
   @Mutation(() => ChargerSecurityPayload, { description: "Register the identity a YKC pile's login must carry. Needs charger:write; audited." })
@@ -173,7 +173,7 @@ export class ChargerSecurityResolver {
     @Arg('chargerId', () => ID) chargerId: string,
     @Arg('identity', () => YkcPileIdentityInput) identity: YkcPileIdentityInput,
   ): Promise<ChargerSecurityPayload> {
-    return securityPayload(await ctx.security.registerYkcIdentity(ctx.securityActor(), chargerId, identityOf(identity)));
+    return securityPayload(await ctx.services.security.registerYkcIdentity(ctx.securityActor(), chargerId, identityOf(identity)));
   }
 
   @Mutation(() => ChargerSecurityPayload, {
@@ -181,12 +181,12 @@ export class ChargerSecurityResolver {
       "Forget a YKC pile's identity (re-commissioning: it is learned again at the next login if the tenant allows it). Needs charger:write; audited.",
   })
   async resetYkcPileIdentity(@Ctx() ctx: AssetsContext, @Arg('chargerId', () => ID) chargerId: string): Promise<ChargerSecurityPayload> {
-    return securityPayload(await ctx.security.registerYkcIdentity(ctx.securityActor(), chargerId, null));
+    return securityPayload(await ctx.services.security.registerYkcIdentity(ctx.securityActor(), chargerId, null));
   }
 
   @Query(() => ChargerSecurityPolicy, { description: "The tenant's charger-security policy. Needs station:read." })
   async chargerSecurityPolicy(@Ctx() ctx: AssetsContext): Promise<ChargerSecurityPolicy> {
-    return toPolicy(await ctx.security.policy(ctx.readScope().tenantId));
+    return toPolicy(await ctx.services.security.policy(ctx.readScope().tenantId));
   }
 
   @Mutation(() => ChargerSecurityPolicyPayload, { description: "Change the tenant's charger-security policy. Needs charger:write; audited." })
@@ -194,7 +194,7 @@ export class ChargerSecurityResolver {
     @Ctx() ctx: AssetsContext,
     @Arg('input', () => ChargerSecurityPolicyInput) input: ChargerSecurityPolicyInput,
   ): Promise<ChargerSecurityPolicyPayload> {
-    const r = await ctx.security.setPolicy(ctx.securityActor(), {
+    const r = await ctx.services.security.setPolicy(ctx.securityActor(), {
       allowProfile0Commissioning: input.allowProfile0Commissioning ?? undefined,
       learnYkcIdentityOnFirstLogin: input.learnYkcIdentityOnFirstLogin ?? undefined,
       allowedSourceCidrs: input.allowedSourceCidrs ?? undefined,
@@ -212,7 +212,7 @@ export class ChargerSecurityResolver {
     @Arg('beforeId', () => ID, { nullable: true, description: 'entries older than this one' }) beforeId: string | null,
   ): Promise<AssetAuditEntry[]> {
     requirePermission(ctx.identity, 'audit:read');
-    return (await ctx.security.auditLog(ctx.tenantId(), first, beforeId ?? null)).map(toAudit);
+    return (await ctx.services.security.auditLog(ctx.tenantId(), first, beforeId ?? null)).map(toAudit);
   }
 
   @Directive('@inaccessible')
@@ -226,7 +226,7 @@ export class ChargerSecurityResolver {
     @Arg('identity', () => YkcPileIdentityInput) identity: YkcPileIdentityInput,
   ): Promise<string> {
     serviceOnly(ctx, 'recordYkcPileIdentity');
-    return ctx.security.learnYkcIdentity(ctx.serviceActor(), chargerId, identityOf(identity));
+    return ctx.services.security.learnYkcIdentity(ctx.serviceActor(), chargerId, identityOf(identity));
   }
 
   @Directive('@inaccessible')
@@ -238,7 +238,7 @@ export class ChargerSecurityResolver {
     @Arg('detail', () => GraphQLJSONObject) detail: Record<string, unknown>,
   ): Promise<boolean> {
     serviceOnly(ctx, 'recordChargerLoginRefusal');
-    await ctx.security.recordRefusedLogin(ctx.serviceActor(), chargerId, reason, detail);
+    await ctx.services.security.recordRefusedLogin(ctx.serviceActor(), chargerId, reason, detail);
     return true;
   }
 }

@@ -27,7 +27,7 @@ export class ReconciliationResolver {
   ): Promise<ReconciliationRun[]> {
     if (date && !DATE.test(date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`date` must be YYYY-MM-DD');
     if (first < 1 || first > 366) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 366');
-    return (await ctx.recon.read.runs(ctx.readScope(), { date: date ?? undefined, limit: first })).map(toRun);
+    return (await ctx.reads.recon.runs(ctx.readScope(), { date: date ?? undefined, limit: first })).map(toRun);
   }
 
   @Query(() => DiscrepancyConnection, { description: 'Discrepancies found by reconciliation, with totals (order:read).' })
@@ -41,8 +41,8 @@ export class ReconciliationResolver {
     const f = discrepancyFilterOf(filter);
     const scope = ctx.readScope();
     const [rows, totals] = await Promise.all([
-      ctx.recon.read.discrepancies(scope, f, { afterId: after ?? undefined, limit: first + 1 }),
-      ctx.recon.read.totals(scope, f),
+      ctx.reads.recon.discrepancies(scope, f, { afterId: after ?? undefined, limit: first + 1 }),
+      ctx.reads.recon.totals(scope, f),
     ]);
     const edges = rows.slice(0, first).map((d) => ({ cursor: d.id, node: Object.assign(new Discrepancy(), d) }));
     return { edges, hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null, total: totals.reduce((n, t) => n + t.count, 0), totals };
@@ -61,7 +61,7 @@ export class ReconciliationResolver {
     const tenantId = ctx.tenantId();
     if (!DATE.test(date)) return { run: null, userErrors: [{ code: 'INVALID_INPUT', field: 'date', message: 'Use YYYY-MM-DD' }] };
     if (!isTimeZone(timezone)) return { run: null, userErrors: [{ code: 'INVALID_INPUT', field: 'timezone', message: 'Not an IANA time zone' }] };
-    const running = ctx.recon.service.run(tenantId, date, timezone);
+    const running = ctx.services.recon.run(tenantId, date, timezone);
     running.catch((e: unknown) => ctx.log.error({ err: e, date }, 'reconciliation run failed'));
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
@@ -70,7 +70,7 @@ export class ReconciliationResolver {
     ]);
     clearTimeout(timer);
     if (outcome === 'busy') return { run: null, userErrors: [{ code: 'RUN_IN_PROGRESS', field: 'date', message: 'This day is being reconciled right now' }] };
-    const [run] = await ctx.recon.read.runs({ scope: 'TENANT', tenantId, tenantIds: [tenantId], stationIds: null, selfSubject: null }, { date, limit: 1 });
+    const [run] = await ctx.reads.recon.runs({ scope: 'TENANT', tenantId, tenantIds: [tenantId], stationIds: null, selfSubject: null }, { date, limit: 1 });
     return { run: run ? toRun(run) : null, userErrors: [] };
   }
 
@@ -81,7 +81,7 @@ export class ReconciliationResolver {
     const text = note.trim();
     if (text.length < 3 || text.length > 2000)
       return { discrepancy: null, userErrors: [{ code: 'INVALID_INPUT', field: 'note', message: 'A note of 3–2000 characters' }] };
-    const d = isUuid(id) ? await ctx.recon.read.resolve(tenantId, id, text, ctx.identity.subject) : null;
+    const d = isUuid(id) ? await ctx.reads.recon.resolve(tenantId, id, text, ctx.identity.subject) : null;
     return d
       ? { discrepancy: Object.assign(new Discrepancy(), d), userErrors: [] }
       : { discrepancy: null, userErrors: [{ code: 'NOT_FOUND', field: 'id', message: 'No open discrepancy with this id' }] };

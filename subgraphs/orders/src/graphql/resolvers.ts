@@ -125,7 +125,7 @@ function checkOrdersQuery(filter: OrderFilter | null, first: number): void {
   if (filter?.from && filter.to && filter.from >= filter.to) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`from` must be before `to`');
 }
 
-function listFilterOf(filter: OrderFilter | null): Parameters<OrdersContext['repo']['list']>[1] {
+function listFilterOf(filter: OrderFilter | null): Parameters<OrdersContext['reads']['orders']['list']>[1] {
   return {
     stationIds: filter?.stationIds ?? undefined,
     chargerIds: filter?.chargerIds ?? undefined,
@@ -147,7 +147,7 @@ export class OrderResolver {
     @Arg('sort', () => SortDirection, { defaultValue: SortDirection.DESC }) sort: SortDirection,
   ): Promise<OrderConnection> {
     checkOrdersQuery(filter, first);
-    const rows = await ctx.repo.list(ctx.readScope(), listFilterOf(filter), {
+    const rows = await ctx.reads.orders.list(ctx.readScope(), listFilterOf(filter), {
       after: after ? decodeCursor(after) : undefined,
       limit: first + 1,
       direction: sort,
@@ -167,20 +167,20 @@ export class OrderResolver {
   async startCharging(@Arg('input') input: StartChargingInput, @Ctx() ctx: OrdersContext): Promise<OrderPayload> {
     if (!isUuid(input.chargerId)) return { order: null, userErrors: [{ code: 'INVALID_INPUT', field: 'chargerId', message: 'Not a charger id' }] };
     const { preAuthorizedAmountMinor, ...rest } = input;
-    return payload(await ctx.sessions.startCharging(caller(ctx), { ...rest, preAuthorizedFen: preAuthorizedAmountMinor ?? null }));
+    return payload(await ctx.services.sessions.startCharging(caller(ctx), { ...rest, preAuthorizedFen: preAuthorizedAmountMinor ?? null }));
   }
 
   @Query(() => OrderSettings, { description: "The tenant's session settings (order:read)." })
   async orderSettings(@Ctx() ctx: OrdersContext): Promise<OrderSettings> {
     requirePermission(ctx.identity, 'order:read');
-    const s = await ctx.sessions.sessionSettings(ctx.tenantId());
+    const s = await ctx.services.sessions.sessionSettings(ctx.tenantId());
     return Object.assign(new OrderSettings(), { ykcPreAuthorizedAmountMinor: s.ykcPreAuthorizedFen });
   }
 
   @Mutation(() => OrderSettingsPayload, { description: "Change the tenant's session settings (tariff:write: they decide what a session may spend)." })
   async updateOrderSettings(@Arg('input') input: OrderSettingsInput, @Ctx() ctx: OrdersContext): Promise<OrderSettingsPayload> {
     requirePermission(ctx.identity, 'tariff:write');
-    const out = await ctx.sessions.updateSessionSettings(
+    const out = await ctx.services.sessions.updateSessionSettings(
       { tenantId: ctx.tenantId(), userId: null },
       { ykcPreAuthorizedFen: input.ykcPreAuthorizedAmountMinor },
     );
@@ -192,13 +192,13 @@ export class OrderResolver {
   @Mutation(() => OrderPayload, { description: 'Ask the charger to stop (order:write). Repeating it is harmless.' })
   async stopCharging(@Arg('orderId', () => ID) orderId: string, @Ctx() ctx: OrdersContext): Promise<OrderPayload> {
     if (!isUuid(orderId)) return { order: null, userErrors: [{ code: 'NOT_FOUND', field: 'orderId', message: 'Unknown order' }] };
-    return payload(await ctx.sessions.stopCharging(caller(ctx), orderId));
+    return payload(await ctx.services.sessions.stopCharging(caller(ctx), orderId));
   }
 
   @Mutation(() => OrderPayload, { description: 'Close a session the charger will never close, billing what is known (order:write). Flagged FORCE_CLOSED.' })
   async forceCloseOrder(@Arg('orderId', () => ID) orderId: string, @Arg('reason') reason: string, @Ctx() ctx: OrdersContext): Promise<OrderPayload> {
     if (!isUuid(orderId)) return { order: null, userErrors: [{ code: 'NOT_FOUND', field: 'orderId', message: 'Unknown order' }] };
-    return payload(await ctx.sessions.forceClose(caller(ctx), { orderId, reason }));
+    return payload(await ctx.services.sessions.forceClose(caller(ctx), { orderId, reason }));
   }
 }
 

@@ -12,7 +12,7 @@ import {
   type Money,
   type OutboxRowValues,
 } from '@evcs/platform';
-import { raw } from 'objection';
+import { raw, snakeCaseMappers } from 'objection';
 import type { MeterReading } from '../domain/meter';
 import type { Bill, ChargerBill, ChargerCommand, NewOrder, OrderRecord, OrderStore, OrderTx, OrderWithReadings, Transition } from '../domain/ports';
 import type { OrderState } from '../domain/states';
@@ -102,39 +102,13 @@ export const toOrder = (r: OrderRow): OrderRecord => ({
   updatedAt: r.updated_at,
 });
 
-/** An order read through its model (columns already camelCase; numbers and amounts still as pg gives them). */
-export const toOrderRecord = (m: OrderModel): OrderRecord => ({
-  id: m.id,
-  tenantId: m.tenantId,
-  stationId: m.stationId,
-  chargerId: m.chargerId,
-  chargerCode: m.chargerCode,
-  connectorNo: m.connectorNo,
-  userId: m.userId,
-  idTag: m.idTag,
-  origin: m.origin,
-  transactionId: m.transactionId,
-  state: m.state,
-  startedAt: m.startedAt,
-  stoppedAt: m.stoppedAt,
-  meterStartWh: num(m.meterStartWh),
-  meterStopWh: num(m.meterStopWh),
-  energyWh: num(m.energyWh),
-  amount: moneyFromColumn(m.amount, m.currency),
-  currency: m.currency,
-  bill: m.bill,
-  chargerBill: m.chargerBill ?? null,
-  preAuthorizedFen: m.preAuthorizedFen ?? null,
-  failureReason: m.failureReason,
-  stopReason: m.stopReason,
-  reviewFlags: m.reviewFlags,
-  idempotencyKey: m.idempotencyKey,
-  paidAt: m.paidAt ?? null,
-  paidAmount: moneyFromColumn(m.paidAmount ?? null, m.currency),
-  refundedAmount: moneyFromColumn(m.refundedAmount ?? null, m.currency) ?? zeroMoney(m.currency),
-  createdAt: m.createdAt,
-  updatedAt: m.updatedAt,
-});
+/**
+ * An order read through its model: the same mapping as a row from knex, so the two paths
+ * cannot drift. Only the keys go back to snake_case (objection's own mapper, shallow);
+ * values stay as pg gave them, jsonb bills included.
+ */
+const snakeKeys = snakeCaseMappers().format;
+export const toOrderRecord = (m: OrderModel): OrderRecord => toOrder(snakeKeys({ ...m }) as unknown as OrderRow);
 export const toReading = (m: MeterReadingModel): MeterReading => ({ at: m.at, registerWh: Number(m.registerWh) });
 
 /** An order with its readings, oldest first: the graph of an order and its meter_readings. */

@@ -15,7 +15,7 @@ import {
   VerifiedNotification,
 } from '../domain/channel';
 import { fenToYuan, yuanToFen } from './yuan';
-import { formatShanghaiDateTime, parseShanghaiDateTime } from '../domain/time';
+import { parseShanghaiDateTime } from '../domain/time';
 
 export interface AlipayConfig {
   appId: string;

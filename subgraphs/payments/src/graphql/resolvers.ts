@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { PaymentsContext } from '../context';
 import { CHANNEL_OF, ClientParams } from '../domain/channel';
 import { CHANNEL_CURRENCY } from '../domain/money';
-import { type Outcome } from '@evcs/platform';
+
 import type { PaymentRecord, RefundRecord, StatementRunRecord } from '../domain/ports';
 import type { DiscrepancyRecord } from '../domain/read-model';
 import {
@@ -152,7 +152,7 @@ export class PaymentResolver {
     const scope = ctx.readScope('payment:read');
     const n = pageSize(first);
     if (filter?.orderId && !isUuid(filter.orderId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'orderId must be a UUID');
-    const rows = await ctx.repo.listPayments(scope, filter ?? {}, n, after ? paymentCursor.decode(after) : null);
+    const rows = await ctx.reads.payments.listPayments(scope, filter ?? {}, n, after ? paymentCursor.decode(after) : null);
     const page = rows.slice(0, n);
     const edges = page.map((p) =>
       Object.assign(new PaymentEdge(), { cursor: paymentCursor.encode({ t: p.createdAt.toISOString(), id: p.id }), node: toPayment(p) }),
@@ -178,7 +178,7 @@ export class PaymentResolver {
         userErrors: [Object.assign(new UserError(), { code: 'INVALID_INPUT', field: 'channel', message: `${input.method} is not a ${input.channel} method` })],
       });
     }
-    const out = await ctx.service.createPayment(actor, {
+    const out = await ctx.services.payments.createPayment(actor, {
       orderId: input.orderId,
       method: input.method,
       idempotencyKey: input.idempotencyKey,
@@ -196,7 +196,7 @@ export class PaymentResolver {
   async refundPayment(@Arg('input') input: RefundPaymentInput, @Ctx() ctx: PaymentsContext): Promise<RefundPaymentPayload> {
     const actor = ctx.actor('payment:refund');
     const { amountMinor, ...rest } = input;
-    const out = await ctx.service.refundPayment(actor, { ...rest, amount: amountMinor });
+    const out = await ctx.services.payments.refundPayment(actor, { ...rest, amount: amountMinor });
     return Object.assign(
       new RefundPaymentPayload(),
       out.ok
@@ -216,7 +216,7 @@ export class StatementResolver {
     @Arg('date', { description: 'yyyy-MM-dd' }) date: string,
     @Ctx() ctx: PaymentsContext,
   ): Promise<StatementRunPayload> {
-    const out = await ctx.service.runStatementReconciliation(ctx.actor('payment:refund'), channel, date);
+    const out = await ctx.services.payments.runStatementReconciliation(ctx.actor('payment:refund'), channel, date);
     return Object.assign(new StatementRunPayload(), out.ok ? { run: toRun(out.value), userErrors: [] } : { run: null, userErrors: userErrorsOf(out) });
   }
 
@@ -226,7 +226,7 @@ export class StatementResolver {
     @Arg('channel', () => PaymentChannelName, { nullable: true }) channel: PaymentChannelName | null,
     @Arg('first', () => Int, { defaultValue: 30 }) first: number,
   ): Promise<StatementRun[]> {
-    return (await ctx.repo.statementRuns(statementScope(ctx), channel ?? null, pageSize(first))).map(toRun);
+    return (await ctx.reads.payments.statementRuns(statementScope(ctx), channel ?? null, pageSize(first))).map(toRun);
   }
 
   @Query(() => StatementDiscrepancyConnection)
@@ -239,7 +239,7 @@ export class StatementResolver {
     const scope = statementScope(ctx);
     const n = pageSize(first);
     if (filter?.date && !/^\d{4}-\d{2}-\d{2}$/.test(filter.date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'date must be yyyy-MM-dd');
-    const { rows, totals } = await ctx.repo.discrepancies(scope, filter ?? {}, n, after ? discrepancyCursor.decode(after).id : null);
+    const { rows, totals } = await ctx.reads.payments.discrepancies(scope, filter ?? {}, n, after ? discrepancyCursor.decode(after).id : null);
     const edges = rows
       .slice(0, n)
       .map((d) => Object.assign(new StatementDiscrepancyEdge(), { cursor: discrepancyCursor.encode({ id: d.id }), node: toDiscrepancy(d) }));
@@ -261,7 +261,7 @@ export class StatementResolver {
       Object.assign(new ResolveDiscrepancyPayload(), { discrepancy: null, userErrors: [Object.assign(new UserError(), { code, field, message })] });
     if (!note.trim() || note.length > 500) return fail('INVALID_INPUT', 'note', 'note must be 1–500 characters');
     if (!isUuid(id)) return fail('NOT_FOUND', 'id', 'no such discrepancy');
-    const { row, alreadyResolved } = await ctx.repo.resolveDiscrepancy(actor.tenantId, id, actor.subject, note.trim());
+    const { row, alreadyResolved } = await ctx.reads.payments.resolveDiscrepancy(actor.tenantId, id, actor.subject, note.trim());
     if (!row) return fail('NOT_FOUND', 'id', 'no such discrepancy');
     if (alreadyResolved) return fail('ALREADY_RESOLVED', 'id', 'already resolved');
     return Object.assign(new ResolveDiscrepancyPayload(), { discrepancy: toDiscrepancy(row), userErrors: [] });

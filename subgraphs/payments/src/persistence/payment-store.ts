@@ -110,8 +110,6 @@ export const toRun = (r: Row): StatementRunRecord => ({
   finishedAt: r.finished_at,
 });
 
-const iso = (d: Date) => d.toISOString();
-
 /** Events go out through the outbox, in the caller's transaction: an event exists exactly when the change commits. */
 const outboxWriter = new OutboxWriter('payments');
 const outbox = (trx: Knex.Transaction, event: PaymentEvent): Promise<string> => outboxWriter.enqueue(trx, PaymentEvents, event);

@@ -3,7 +3,7 @@ import { Exact } from '../domain/exact';
 import type { BindingRecord, PlanRecord, VersionRecord } from '../domain/ports';
 import type { SessionPrice as DomainPrice } from '../domain/pricing';
 import type { PricedSession } from '../domain/tariff-service';
-import type { UserError as DomainUserError } from '../domain/plan';
+
 import {
   ChargerProtocol,
   ChargerTariffBinding,
@@ -14,7 +14,6 @@ import {
   TariffPlanVersion,
   TariffSegment,
   TariffSource,
-  UserError,
 } from './types';
 
 /** Exact values (energy, totalExact) are shown exactly when they terminate within 10 places, else rounded there for display only. */

@@ -52,7 +52,7 @@ export class TariffPlanResolver {
   ): Promise<TariffPlan[]> {
     if (first < 1 || first > 500) throw badInput('`first` must be between 1 and 500');
     if (stationId) requireUuid(stationId, 'stationId');
-    const rows = await ctx.reads.listPlans(ctx.readScope(), { stationId: tenantLevel ? null : (stationId ?? undefined), includeRetired, limit: first });
+    const rows = await ctx.reads.tariffs.listPlans(ctx.readScope(), { stationId: tenantLevel ? null : (stationId ?? undefined), includeRetired, limit: first });
     return rows.map(toPlan);
   }
 
@@ -108,7 +108,7 @@ export class TariffPlanVersionResolver {
 export class TariffMutationResolver {
   @Mutation(() => TariffPlanPayload, { description: 'A plan of a station (or, without stationId, of the tenant) with its version 1' })
   async createTariffPlan(@Ctx() ctx: TariffsContext, @Arg('input') input: CreateTariffPlanInput): Promise<TariffPlanPayload> {
-    const r = await ctx.service.createPlan(ctx.writeScope(), actorOf(ctx), {
+    const r = await ctx.services.tariffs.createPlan(ctx.writeScope(), actorOf(ctx), {
       ...input,
       stationId: input.stationId ?? null,
       segments: input.segments.map((s) => ({ ...s })),
@@ -120,7 +120,7 @@ export class TariffMutationResolver {
 
   @Mutation(() => TariffPlanPayload, { description: 'Edit a plan: a new version, in force from effectiveFrom (default now); older versions stay readable' })
   async reviseTariffPlan(@Ctx() ctx: TariffsContext, @Arg('input') input: ReviseTariffPlanInput): Promise<TariffPlanPayload> {
-    const r = await ctx.service.revisePlan(ctx.writeScope(), actorOf(ctx), { ...input, segments: input.segments.map((s) => ({ ...s })) });
+    const r = await ctx.services.tariffs.revisePlan(ctx.writeScope(), actorOf(ctx), { ...input, segments: input.segments.map((s) => ({ ...s })) });
     return r.ok
       ? { plan: toPlan(r.value.plan), version: toVersion(r.value.version, r.value.plan.currency), userErrors: [] }
       : { plan: null, version: null, userErrors: userErrorsOf(r) };
@@ -128,25 +128,25 @@ export class TariffMutationResolver {
 
   @Mutation(() => TariffPlanPayload, { description: "Make a plan its station's (or the tenant's) default" })
   async setDefaultTariffPlan(@Ctx() ctx: TariffsContext, @Arg('planId', () => ID) planId: string): Promise<TariffPlanPayload> {
-    const r = await ctx.service.setDefaultPlan(ctx.writeScope(), planId);
+    const r = await ctx.services.tariffs.setDefaultPlan(ctx.writeScope(), planId);
     return r.ok ? { plan: toPlan(r.value), version: null, userErrors: [] } : { plan: null, version: null, userErrors: userErrorsOf(r) };
   }
 
   @Mutation(() => TariffPlanPayload, { description: 'Retire a plan (it no longer counts towards the 16 per station); refused while chargers are bound to it' })
   async retireTariffPlan(@Ctx() ctx: TariffsContext, @Arg('planId', () => ID) planId: string): Promise<TariffPlanPayload> {
-    const r = await ctx.service.retirePlan(ctx.writeScope(), planId);
+    const r = await ctx.services.tariffs.retirePlan(ctx.writeScope(), planId);
     return r.ok ? { plan: toPlan(r.value), version: null, userErrors: [] } : { plan: null, version: null, userErrors: userErrorsOf(r) };
   }
 
   @Mutation(() => ChargerTariffBindingPayload, { description: 'Bind a charger to a plan of its station or of the tenant' })
   async bindChargerTariff(@Ctx() ctx: TariffsContext, @Arg('input') input: BindChargerTariffInput): Promise<ChargerTariffBindingPayload> {
-    const r = await ctx.service.bindCharger(ctx.writeScope(), actorOf(ctx), { ...input });
+    const r = await ctx.services.tariffs.bindCharger(ctx.writeScope(), actorOf(ctx), { ...input });
     return r.ok ? { binding: toBinding(r.value), userErrors: [] } : { binding: null, userErrors: userErrorsOf(r) };
   }
 
   @Mutation(() => ChargerTariffBindingPayload, { description: "Remove a charger's binding: its station's or the tenant's default applies again" })
   async unbindChargerTariff(@Ctx() ctx: TariffsContext, @Arg('chargerId', () => ID) chargerId: string): Promise<ChargerTariffBindingPayload> {
-    const r = await ctx.service.unbindCharger(ctx.writeScope(), chargerId);
+    const r = await ctx.services.tariffs.unbindCharger(ctx.writeScope(), chargerId);
     return r.ok ? { binding: r.value ? toBinding(r.value) : null, userErrors: [] } : { binding: null, userErrors: userErrorsOf(r) };
   }
 }
@@ -178,7 +178,7 @@ export class PricingResolver {
     @Arg('stationId', () => ID, { nullable: true }) stationId: string | null,
   ): Promise<EffectiveTariff | null> {
     const scope = ctx.readScope();
-    const r = await ctx.service.resolve(scope.tenantId, chargerId, stationId ?? null);
+    const r = await ctx.services.tariffs.resolve(scope.tenantId, chargerId, stationId ?? null);
     return r ? Object.assign(new EffectiveTariff(), { source: r.source as TariffSource, planId: r.planId }) : null;
   }
 
@@ -199,7 +199,7 @@ export class PricingResolver {
       ...(input.energyWh != null ? { energyWh: Exact.parse(input.energyWh) } : {}),
       ...(input.meterSamples ? { meterSamples: input.meterSamples.map((s): MeterSample => ({ at: s.at, meterWh: Exact.parse(s.meterWh) })) } : {}),
     };
-    return toSessionPrice(await ctx.service.priceSession(scope.tenantId, { chargerId: input.chargerId, stationId: input.stationId ?? null, usage }));
+    return toSessionPrice(await ctx.services.tariffs.priceSession(scope.tenantId, { chargerId: input.chargerId, stationId: input.stationId ?? null, usage }));
   }
 }
 
@@ -221,7 +221,7 @@ export class StationEntityResolver {
   @FieldResolver(() => [TariffPlan], { description: "The station's active tariff plans" })
   async tariffPlans(@Root() s: Station, @Ctx() ctx: TariffsContext): Promise<TariffPlan[]> {
     if (!isUuid(s.id)) return [];
-    return (await ctx.reads.listPlans(ctx.readScope(), { stationId: s.id, includeRetired: false, limit: 16 })).map(toPlan);
+    return (await ctx.reads.tariffs.listPlans(ctx.readScope(), { stationId: s.id, includeRetired: false, limit: 16 })).map(toPlan);
   }
 }
 

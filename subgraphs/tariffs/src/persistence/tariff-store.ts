@@ -1,7 +1,7 @@
 import { TariffEvents, type TariffEvent } from '@evcs/events';
 import { Knex, OutboxWriter, withTenant } from '@evcs/platform';
 import { raw, type PartialModelObject, type QueryBuilder } from 'objection';
-import type { BindingRecord, ChargerProtocol, PlanGraph, PlanRecord, Resolution, TariffReadScope, TariffStore, TariffTx, VersionRecord } from '../domain/ports';
+import type { BindingRecord, ChargerProtocol, PlanGraph, PlanRecord, Resolution, TariffStore, TariffTx, VersionRecord } from '../domain/ports';
 import { BindingModel, PlanModel, PlanVersionModel } from './models';
 
 export const toPlan = (m: PlanModel): PlanRecord => ({

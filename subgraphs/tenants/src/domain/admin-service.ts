@@ -5,7 +5,7 @@ import type { Clock } from './clock';
 import { UserErrorCodes } from './error-codes';
 import { fail, failAll, ok, type Outcome, type UserError } from '@evcs/platform';
 import type { PasswordHasher } from './password';
-import type { IdentityStore, RoleRecord, TenantRecord, TenantTx, UserRecord } from './ports';
+import type { IdentityStore, RoleRecord, TenantRecord, UserRecord } from './ports';
 import { revokeAccess } from './revocation';
 import {
   allowedChildTypes,

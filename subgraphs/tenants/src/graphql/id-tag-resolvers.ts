@@ -23,7 +23,6 @@ import {
   LocalAuthList,
   UpdateIdTagInput,
 } from './id-tag-types';
-import { UserError } from './types';
 
 const toIdTag = (t: IdTagRecord): IdTag => Object.assign(new IdTag(), { ...t, status: t.status as IdTagStatus });
 const toPolicy = (p: DomainPolicy): IdTagPolicy => Object.assign(new IdTagPolicy(), p);
@@ -63,53 +62,56 @@ export class IdTagResolver {
   ): Promise<IdTagConnection> {
     pageSize(first);
     const cur = after ? idTagCursor.decode(after) : undefined;
-    const rows = await ctx.idTags.list(ctx.readScope('idtag:read'), filterOf(filter), { after: cur && { tenantId: cur.t, key: cur.k }, limit: first + 1 });
+    const rows = await ctx.services.idTags.list(ctx.readScope('idtag:read'), filterOf(filter), {
+      after: cur && { tenantId: cur.t, key: cur.k },
+      limit: first + 1,
+    });
     const edges = rows.slice(0, first).map((t) => ({ cursor: idTagCursor.encode({ t: t.tenantId, k: idTagKey(t.value) }), node: toIdTag(t) }));
     return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
   @Query(() => IdTag, { nullable: true, description: 'One of your tenant’s tags by value, regardless of case (idtag:read).' })
   async idTag(@Arg('value') value: string, @Ctx() ctx: TenantsContext): Promise<IdTag | null> {
-    const t = await ctx.idTags.get(ctx.readScope('idtag:read'), value);
+    const t = await ctx.services.idTags.get(ctx.readScope('idtag:read'), value);
     return t ? toIdTag(t) : null;
   }
 
   @Query(() => IdTagExport, { description: 'Your tenant’s tags as CSV, the format importIdTags reads (idtag:read, tenant-wide scope). Audited.' })
   async exportIdTags(@Ctx() ctx: TenantsContext, @Arg('filter', () => IdTagFilter, { nullable: true }) filter: IdTagFilter | null): Promise<IdTagExport> {
-    return Object.assign(new IdTagExport(), await ctx.idTags.export(ctx.actor(), filterOf(filter), ctx.meta));
+    return Object.assign(new IdTagExport(), await ctx.services.idTags.export(ctx.actor(), filterOf(filter), ctx.meta));
   }
 
   @Query(() => IdTagPolicy, { description: 'How your tenant answers unknown tags (idtag:read).' })
   async idTagPolicy(@Ctx() ctx: TenantsContext): Promise<IdTagPolicy> {
-    return toPolicy(await ctx.idTags.policy(ctx.actor(), ctx.meta));
+    return toPolicy(await ctx.services.idTags.policy(ctx.actor(), ctx.meta));
   }
 
   @Mutation(() => IdTagPayload, { description: 'Register a tag in your tenant (idtag:write). Audited; chargers’ local lists follow.' })
   async createIdTag(@Arg('input') input: CreateIdTagInput, @Ctx() ctx: TenantsContext): Promise<IdTagPayload> {
-    return tagPayload(await ctx.idTags.create(ctx.actor(), input, ctx.meta));
+    return tagPayload(await ctx.services.idTags.create(ctx.actor(), input, ctx.meta));
   }
 
   @Mutation(() => IdTagPayload, { description: 'Change a tag’s status, expiry, parent or user (idtag:write). Block a card here. Audited.' })
   async updateIdTag(@Arg('input') input: UpdateIdTagInput, @Ctx() ctx: TenantsContext): Promise<IdTagPayload> {
-    return tagPayload(await ctx.idTags.update(ctx.actor(), input, ctx.meta));
+    return tagPayload(await ctx.services.idTags.update(ctx.actor(), input, ctx.meta));
   }
 
   @Mutation(() => IdTagPayload, { description: 'Forget a tag (idtag:write): it becomes unknown (Invalid). To refuse a card, block it instead. Audited.' })
   async deleteIdTag(@Arg('value') value: string, @Ctx() ctx: TenantsContext): Promise<IdTagPayload> {
-    return tagPayload(await ctx.idTags.delete(ctx.actor(), value, ctx.meta));
+    return tagPayload(await ctx.services.idTags.delete(ctx.actor(), value, ctx.meta));
   }
 
   @Mutation(() => ImportIdTagsPayload, {
     description: 'Create or update many tags (idtag:write), all or nothing: every row is checked and every problem reported as rows[i].field. Audited per tag.',
   })
   async importIdTags(@Arg('input') input: ImportIdTagsInput, @Ctx() ctx: TenantsContext): Promise<ImportIdTagsPayload> {
-    const out = await ctx.idTags.import(ctx.actor(), input, ctx.meta);
+    const out = await ctx.services.idTags.import(ctx.actor(), input, ctx.meta);
     return Object.assign(new ImportIdTagsPayload(), { ...(out.ok ? out.value : { created: 0, updated: 0, unchanged: 0 }), userErrors: userErrorsOf(out) });
   }
 
   @Mutation(() => IdTagPolicyPayload, { description: 'Set free vending for your tenant (idtag:write). Audited.' })
   async setIdTagPolicy(@Arg('input') input: IdTagPolicyInput, @Ctx() ctx: TenantsContext): Promise<IdTagPolicyPayload> {
-    const out = await ctx.idTags.setPolicy(ctx.actor(), input, ctx.meta);
+    const out = await ctx.services.idTags.setPolicy(ctx.actor(), input, ctx.meta);
     return Object.assign(new IdTagPolicyPayload(), { policy: out.ok ? toPolicy(out.value) : null, userErrors: userErrorsOf(out) });
   }
 
@@ -122,7 +124,7 @@ export class IdTagResolver {
     @Ctx() ctx: TenantsContext,
   ): Promise<IdTagAuthorization> {
     serviceOnly(ctx, 'authorizeIdTag', tenantId);
-    const a = await ctx.idTags.authorize(tenantId, idTag, stationId);
+    const a = await ctx.services.idTags.authorize(tenantId, idTag, stationId);
     return Object.assign(new IdTagAuthorization(), { ...a, status: a.status as AuthorizationStatus });
   }
 
@@ -130,7 +132,7 @@ export class IdTagResolver {
   @Query(() => LocalAuthList, { description: 'Internal: the tenant’s whole OCPP local authorization list (service identities only).' })
   async localAuthList(@Arg('tenantId', () => ID) tenantId: string, @Ctx() ctx: TenantsContext): Promise<LocalAuthList> {
     serviceOnly(ctx, 'localAuthList', tenantId);
-    const l = await ctx.idTags.localList(tenantId);
+    const l = await ctx.services.idTags.localList(tenantId);
     return {
       version: l.version,
       entries: l.entries.map((e) => ({

@@ -3,7 +3,7 @@ import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize, us
 import { z } from 'zod';
 import type { TenantsContext } from '../context';
 import type { IssuedTokens } from '../domain/auth-service';
-import { type Outcome, type UserError as DomainUserError } from '@evcs/platform';
+import { type Outcome } from '@evcs/platform';
 import type { RoleRecord, TenantRecord, UserRecord } from '../domain/ports';
 import { IdTagResolver } from './id-tag-resolvers';
 import {
@@ -106,19 +106,19 @@ function authUser(ctx: TenantsContext): { userId: string; tenantId: string } {
 export class AuthResolver {
   @Mutation(() => AuthPayload, { description: 'Public. Sign in: a short-lived access token and a single-use refresh token.' })
   async login(@Arg('input') input: LoginInput, @Ctx() ctx: TenantsContext): Promise<AuthPayload> {
-    const out = await ctx.auth.login(input, ctx.meta);
+    const out = await ctx.services.auth.login(input, ctx.meta);
     return authPayload(out);
   }
 
   @Mutation(() => AuthPayload, { description: 'Public. Trade a refresh token for new tokens; the old refresh token is spent.' })
   async refreshToken(@Arg('refreshToken') token: string, @Ctx() ctx: TenantsContext): Promise<AuthPayload> {
-    const out = await ctx.auth.refresh(token, ctx.meta);
+    const out = await ctx.services.auth.refresh(token, ctx.meta);
     return authPayload(out);
   }
 
   @Mutation(() => LogoutPayload, { description: 'End the sign-in the refresh token belongs to (every token of it).' })
   async logout(@Arg('refreshToken') token: string, @Ctx() ctx: TenantsContext): Promise<LogoutPayload> {
-    const out = await ctx.auth.logout(authUser(ctx), token, ctx.meta);
+    const out = await ctx.services.auth.logout(authUser(ctx), token, ctx.meta);
     return payload(LogoutPayload, out, () => ({ ok: true }), { ok: false });
   }
 
@@ -126,7 +126,7 @@ export class AuthResolver {
     description: 'Platform administrators only: a 15-minute access token to act inside a tenant below yours, for a stated reason. Audited in both tenants.',
   })
   async assumeTenant(@Arg('tenantId', () => ID) tenantId: string, @Arg('reason') reason: string, @Ctx() ctx: TenantsContext): Promise<AssumeTenantPayload> {
-    const out = await ctx.auth.assumeTenant(ctx.identity, { tenantId, reason }, ctx.meta);
+    const out = await ctx.services.auth.assumeTenant(ctx.identity, { tenantId, reason }, ctx.meta);
     return payload(
       AssumeTenantPayload,
       out,
@@ -146,7 +146,9 @@ export class AuthResolver {
     const tenantId = ctx.tenantId();
     const [user] = identity.actor
       ? []
-      : await ctx.repo.usersByIds({ scope: 'SELF', tenantId, tenantIds: [tenantId], stationIds: [], selfSubject: identity.subject }, [identity.subject]);
+      : await ctx.reads.tenants.usersByIds({ scope: 'SELF', tenantId, tenantIds: [tenantId], stationIds: [], selfSubject: identity.subject }, [
+          identity.subject,
+        ]);
     return Object.assign(new Me(), {
       user: user ? toUser(user) : null,
       tenantId,
@@ -183,19 +185,19 @@ export class TenantResolver {
   async tenantQuotas(@Arg('tenantId', () => ID) tenantId: string, @Ctx() ctx: TenantsContext): Promise<TenantQuotas | null> {
     if (ctx.identity.kind !== 'service') throw new ForbiddenError('tenantQuotas is for platform services only');
     if (!isUuid(tenantId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'tenantId is not a UUID');
-    const t = await ctx.repo.ownTenant(tenantId);
+    const t = await ctx.reads.tenants.ownTenant(tenantId);
     return t ? toQuotas(t) : null;
   }
 
   @Mutation(() => TenantPayload, { description: 'Create a tenant below yours (tenant:admin), optionally with its first administrator.' })
   async createTenant(@Arg('input') input: CreateTenantInput, @Ctx() ctx: TenantsContext): Promise<TenantPayload> {
-    const out = await ctx.admin.createTenant(ctx.actor(), { ...input, quotas: input.quotas ?? undefined }, ctx.meta);
+    const out = await ctx.services.admin.createTenant(ctx.actor(), { ...input, quotas: input.quotas ?? undefined }, ctx.meta);
     return payload(TenantPayload, out, (t) => ({ tenant: toTenant(t) }), { tenant: null });
   }
 
   @Mutation(() => TenantPayload, { description: 'Rename your tenant; or, with platform:cross-tenant, change a tenant below yours (status, quotas). Audited.' })
   async updateTenant(@Arg('input') input: UpdateTenantInput, @Ctx() ctx: TenantsContext): Promise<TenantPayload> {
-    const out = await ctx.admin.updateTenant(ctx.actor(), input, ctx.meta);
+    const out = await ctx.services.admin.updateTenant(ctx.actor(), input, ctx.meta);
     return payload(TenantPayload, out, (t) => ({ tenant: toTenant(t) }), { tenant: null });
   }
 }
@@ -210,7 +212,7 @@ export class UserResolver {
   ): Promise<UserConnection> {
     const limit = pageSize(first);
     const cur = after ? userCursor.decode(after) : undefined;
-    const rows = await ctx.repo.listUsers(ctx.readScope('user:read'), { after: cur && { tenantId: cur.t, username: cur.u }, limit: limit + 1 });
+    const rows = await ctx.reads.tenants.listUsers(ctx.readScope('user:read'), { after: cur && { tenantId: cur.t, username: cur.u }, limit: limit + 1 });
     const page = rows.slice(0, limit);
     const edges = page.map((u) => ({ cursor: userCursor.encode({ t: u.tenantId, u: u.username }), node: toUser(u) }));
     return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
@@ -219,7 +221,7 @@ export class UserResolver {
   @Query(() => User, { nullable: true })
   async user(@Arg('id', () => ID) id: string, @Ctx() ctx: TenantsContext): Promise<User | null> {
     if (!isUuid(id)) return null;
-    const [u] = await ctx.repo.usersByIds(ctx.readScope('user:read'), [id]);
+    const [u] = await ctx.reads.tenants.usersByIds(ctx.readScope('user:read'), [id]);
     return u ? toUser(u) : null;
   }
 
@@ -235,13 +237,13 @@ export class UserResolver {
 
   @Mutation(() => UserPayload, { description: 'Create a user in your tenant (user:write; roles need role:write). Counts against the user quota.' })
   async createUser(@Arg('input') input: CreateUserInput, @Ctx() ctx: TenantsContext): Promise<UserPayload> {
-    const out = await ctx.admin.createUser(ctx.actor(), { ...input, roleIds: input.roleIds ?? [], stationIds: input.stationIds ?? [] }, ctx.meta);
+    const out = await ctx.services.admin.createUser(ctx.actor(), { ...input, roleIds: input.roleIds ?? [], stationIds: input.stationIds ?? [] }, ctx.meta);
     return payload(UserPayload, out, (u) => ({ user: toUser(u) }), { user: null });
   }
 
   @Mutation(() => UserPayload, { description: "Replace a user's roles (role:write). You can't grant or take away more than you hold." })
   async assignRoles(@Arg('userId', () => ID) userId: string, @Arg('roleIds', () => [ID]) roleIds: string[], @Ctx() ctx: TenantsContext): Promise<UserPayload> {
-    const out = await ctx.admin.assignRoles(ctx.actor(), { userId, roleIds }, ctx.meta);
+    const out = await ctx.services.admin.assignRoles(ctx.actor(), { userId, roleIds }, ctx.meta);
     return payload(UserPayload, out, (u) => ({ user: toUser(u) }), { user: null });
   }
 
@@ -251,7 +253,7 @@ export class UserResolver {
     @Arg('stationIds', () => [ID]) stationIds: string[],
     @Ctx() ctx: TenantsContext,
   ): Promise<UserPayload> {
-    const out = await ctx.admin.assignStations(ctx.actor(), { userId, stationIds }, ctx.meta);
+    const out = await ctx.services.admin.assignStations(ctx.actor(), { userId, stationIds }, ctx.meta);
     return payload(UserPayload, out, (u) => ({ user: toUser(u) }), { user: null });
   }
 }
@@ -260,12 +262,12 @@ export class UserResolver {
 export class RoleResolver {
   @Query(() => [Role], { description: 'System roles and your tenant’s own roles.' })
   async roles(@Ctx() ctx: TenantsContext): Promise<Role[]> {
-    return (await ctx.repo.roles(ctx.readScope('user:read'))).map(toRole);
+    return (await ctx.reads.tenants.roles(ctx.readScope('user:read'))).map(toRole);
   }
 
   @Mutation(() => RolePayload, { description: 'Create a role of your tenant (role:write), with no more than you hold.' })
   async createRole(@Arg('input') input: CreateRoleInput, @Ctx() ctx: TenantsContext): Promise<RolePayload> {
-    const out = await ctx.admin.createRole(ctx.actor(), input, ctx.meta);
+    const out = await ctx.services.admin.createRole(ctx.actor(), input, ctx.meta);
     return payload(RolePayload, out, (r) => ({ role: toRole(r) }), { role: null });
   }
 
@@ -276,7 +278,7 @@ export class RoleResolver {
     @Arg('dataScope', () => DataScope, { nullable: true }) dataScope: DataScope | null,
     @Ctx() ctx: TenantsContext,
   ): Promise<RolePayload> {
-    const out = await ctx.admin.updateRolePermissions(ctx.actor(), { roleId, permissions, dataScope }, ctx.meta);
+    const out = await ctx.services.admin.updateRolePermissions(ctx.actor(), { roleId, permissions, dataScope }, ctx.meta);
     return payload(RolePayload, out, (r) => ({ role: toRole(r) }), { role: null });
   }
 }
@@ -292,7 +294,7 @@ export class AuditResolver {
   ): Promise<AuditEventConnection> {
     const limit = pageSize(first);
     const cur = after ? auditCursor.decode(after) : undefined;
-    const rows = await ctx.repo.auditEvents(ctx.readScope('audit:read'), {
+    const rows = await ctx.reads.tenants.auditEvents(ctx.readScope('audit:read'), {
       types: filter?.types ?? undefined,
       since: filter?.since ?? undefined,
       until: filter?.until ?? undefined,
