@@ -1,6 +1,6 @@
 import { Knex, ReadScope, withTenantScope } from '@evcs/platform';
 import type { RunRecord } from '../domain/ports';
-import { toRun } from './recon-store';
+import { runSelect, toRun } from './recon-store';
 
 export interface DiscrepancyRecord {
   id: string;
@@ -76,21 +76,7 @@ export class ReconReadRepository {
 
   async runs(scope: ReadScope, opts: { date?: string; limit: number }): Promise<RunRecord[]> {
     const rows = await this.read(scope, (trx) => {
-      const q = trx('orders.reconciliation_runs')
-        .select([
-          'id',
-          'tenant_id',
-          'timezone',
-          'state',
-          'phase',
-          'checkpoint',
-          'processed',
-          'discrepancies',
-          'error',
-          'started_at',
-          'finished_at',
-          trx.raw("to_char(business_date, 'YYYY-MM-DD') as business_date"),
-        ])
+      const q = runSelect(trx)
         .whereIn('tenant_id', scope.tenantIds)
         .orderBy([{ column: 'business_date', order: 'desc' }, { column: 'tenant_id' }])
         .limit(opts.limit);

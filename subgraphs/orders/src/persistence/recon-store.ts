@@ -33,25 +33,10 @@ export const toRun = (r: RunRow): RunRecord => ({
   finishedAt: r.finished_at,
 });
 
-const RUN_COLUMNS = [
-  'id',
-  'tenant_id',
-  'business_date',
-  'timezone',
-  'state',
-  'phase',
-  'checkpoint',
-  'processed',
-  'discrepancies',
-  'error',
-  'started_at',
-  'finished_at',
-];
-const runSelect = (trx: Knex.Transaction) =>
-  trx('orders.reconciliation_runs').select([
-    ...RUN_COLUMNS.filter((c) => c !== 'business_date'),
-    trx.raw("to_char(business_date, 'YYYY-MM-DD') as business_date"),
-  ]);
+const RUN_COLUMNS = ['id', 'tenant_id', 'timezone', 'state', 'phase', 'checkpoint', 'processed', 'discrepancies', 'error', 'started_at', 'finished_at'];
+/** Runs as RunRow: the business date as the calendar day it names (not a Date at some zone's midnight). */
+export const runSelect = (trx: Knex.Transaction) =>
+  trx('orders.reconciliation_runs').select([...RUN_COLUMNS, trx.raw("to_char(business_date, 'YYYY-MM-DD') as business_date")]);
 
 export class PgReconStore implements ReconStore {
   constructor(private readonly knex: Knex) {}
