@@ -3,7 +3,7 @@ import { judgeReadings, MeterReading } from './meter';
 import { fail, formatMoney, money, type Money, moneyEquals, ok, type Outcome, zeroMoney } from '@evcs/platform';
 import { toX1e4 } from './money';
 import { pricingRequest } from './pricing-input';
-import type { Bill, ChargerBill, ChargerDirectory, ChargerInfo, OrderRecord, OrderStore, OrderTx, Pricer } from './ports';
+import type { Bill, ChargerBill, ChargerDirectory, ChargerInfo, NewOrder, OrderRecord, OrderStore, OrderTx, Pricer } from './ports';
 import { YKC_DEFAULT_TIMEZONE, YKC_SERIAL_COUNTER_MAX, ykcSerial, ykcSerialPrefix } from './ykc-serial';
 import { ACTIVE_STATES, IllegalTransitionError, OrderState, statesLeadingTo } from './states';
 
@@ -378,21 +378,7 @@ export class SessionService {
       // connector means its stop was lost: it stays open for review, flagged.
       const stale = await tx.activeOnConnector(f.chargerCode, f.connectorNo);
       for (const s of stale) await tx.addFlags(s.id, ['SUPERSEDED_BY_NEW_SESSION']);
-      const created = await tx.insertOrder({
-        stationId: charger?.stationId ?? null,
-        chargerId: charger?.chargerId ?? null,
-        chargerCode: f.chargerCode,
-        connectorNo: f.connectorNo,
-        userId: f.userId ?? null,
-        idTag: f.idTag,
-        origin: 'CHARGER',
-        transactionId: f.transactionId,
-        state: 'CHARGING',
-        startedAt: f.startedAt,
-        meterStartWh: f.meterStartWh,
-        idempotencyKey: null,
-        requestHash: null,
-      });
+      const created = await tx.insertOrder(chargerStartedOrder(f, charger, { userId: f.userId ?? null, idTag: f.idTag }));
       if (created === 'duplicate') return 'duplicate';
       // The charger started with a tag the authority refused (OCPP still numbers the session): reviewable, not trusted.
       if (f.authorization && f.authorization !== 'Accepted') await tx.addFlags(created.id, [`ID_TAG_${f.authorization.toUpperCase()}`]);
@@ -478,21 +464,7 @@ export class SessionService {
       let order = await tx.byTransaction(f.chargerCode, f.transactionId);
       if (!order) {
         await tx.lockConnector(f.chargerCode, f.connectorNo);
-        const created = await tx.insertOrder({
-          stationId: charger?.stationId ?? null,
-          chargerId: charger?.chargerId ?? null,
-          chargerCode: f.chargerCode,
-          connectorNo: f.connectorNo,
-          userId: null,
-          idTag: null,
-          origin: 'CHARGER',
-          transactionId: f.transactionId,
-          state: 'CHARGING',
-          startedAt: f.startedAt,
-          meterStartWh: f.meterStartWh,
-          idempotencyKey: null,
-          requestHash: null,
-        });
+        const created = await tx.insertOrder(chargerStartedOrder(f, charger, { userId: null, idTag: null }));
         if (created === 'duplicate') return 'duplicate';
         order = created;
       }
@@ -705,4 +677,26 @@ function startPatch(
 /** The billed total; a session that charged nothing costs zero rather than nothing known. */
 function amountOf(bill: Bill | null, nothing: boolean, currency: OrderRecord['currency']): Money | null {
   return bill?.total ?? (nothing ? zeroMoney(currency) : null);
+}
+
+/** A session the charger started on its own (card, plug-and-charge, or a record with no start seen): charging from its first reading. */
+function chargerStartedOrder(
+  f: { chargerCode: string; connectorNo: number; transactionId: NewOrder['transactionId']; startedAt: Date; meterStartWh: NewOrder['meterStartWh'] },
+  charger: ChargerInfo | null,
+  who: { userId: string | null; idTag: string | null },
+): NewOrder {
+  return {
+    stationId: charger?.stationId ?? null,
+    chargerId: charger?.chargerId ?? null,
+    chargerCode: f.chargerCode,
+    connectorNo: f.connectorNo,
+    ...who,
+    origin: 'CHARGER',
+    transactionId: f.transactionId,
+    state: 'CHARGING',
+    startedAt: f.startedAt,
+    meterStartWh: f.meterStartWh,
+    idempotencyKey: null,
+    requestHash: null,
+  };
 }
