@@ -20,6 +20,7 @@ export * from './time';
 export * from './money';
 export * from './energy';
 export * from './graphql-values';
+export * from './graphql-connection';
 export * from './outcome';
 export * from './charger-credentials';
 export * from './jobs';
