@@ -3,6 +3,7 @@ import {
   AppError,
   connectionOf,
   cursorCodec,
+  deadLetterResolver,
   energyObject,
   energyObjectFromKwh,
   ErrorCodes,
@@ -227,7 +228,7 @@ export class StationOrdersResolver {
   }
 }
 
-export const resolvers = [OrderResolver, ChargerOrdersResolver, StationOrdersResolver, ReconciliationResolver] as const;
+export const resolvers = [OrderResolver, ChargerOrdersResolver, StationOrdersResolver, ReconciliationResolver, deadLetterResolver('orders')] as const;
 
 export const referenceResolvers = {
   ChargingOrder: {
