@@ -126,6 +126,8 @@ const COLUMNS = [
 
 const SCHEMA = /^[a-z_][a-z0-9_]*$/;
 const LOCK_NOT_AVAILABLE = '55P03';
+// Postgres text and jsonb refuse NUL: a header or key carrying one would make the dead letter unrecordable (and retried forever).
+const noNul = (v: string): string => v.replace(/\u0000/g, '');
 
 /** `<schema>.dead_letters` (createDeadLetters), under row-level security. */
 export class PgDeadLetterStore implements DeadLetterStore {
@@ -165,7 +167,18 @@ export class PgDeadLetterStore implements DeadLetterStore {
          on conflict (consumer, topic, kafka_partition, kafka_offset) do update
            set attempts = d.attempts + 1, last_seen_at = now(), reason_code = excluded.reason_code, reason_message = excluded.reason_message
          returning d.id, (d.xmax = 0) as fresh, (d.published_at is not null) as published`,
-        [d.tenantId, d.consumer, d.topic, d.partition, d.offset, d.key, JSON.stringify(d.headers), d.payload, d.reasonCode, d.reasonMessage],
+        [
+          d.tenantId,
+          d.consumer,
+          d.topic,
+          d.partition,
+          d.offset,
+          d.key === null ? null : noNul(d.key),
+          JSON.stringify(Object.fromEntries(Object.entries(d.headers).map(([k, v]) => [noNul(k), noNul(v)]))),
+          d.payload,
+          d.reasonCode,
+          noNul(d.reasonMessage),
+        ],
       );
       return rows[0];
     });
