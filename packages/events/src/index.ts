@@ -7,3 +7,4 @@ export * from './payment-events';
 export * from './access-events';
 export * from './idtag-events';
 export * from './contract';
+export * from './dead-letters';

@@ -23,6 +23,8 @@ export const PERMISSIONS = [
   'platform:cross-tenant',
   'idtag:read',
   'idtag:write',
+  /** list and replay the messages consumers could never apply (dead letters, every tenant's): platform roles only */
+  'event:replay',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

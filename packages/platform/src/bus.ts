@@ -1,4 +1,6 @@
 import { Kafka, Consumer, Producer, logLevel, CompressionTypes, KafkaConfig } from 'kafkajs';
+import { DEFAULT_RETRY_BACKOFF, handleIsolated, type RetryBackoff } from './dead-letter/isolation';
+import type { DeadLetterSink } from './dead-letter/recorder';
 import type { Logger } from './logger';
 import { inConsumerSpan, withTraceHeaders } from './tracing/context';
 
@@ -51,6 +53,16 @@ export interface SubscribeOptions {
   waitForTopicsMs?: number;
   /** Called with messages of one partition, in order. Offsets commit after it resolves. */
   handleBatch(messages: ReceivedMessage[]): Promise<void>;
+  /**
+   * Where this consumer's messages that can never be handled go (see dead-letter/). With it, a
+   * call that fails is not retried whole: its messages go one at a time until the failing one is
+   * dead-lettered (a permanent failure: its partition moves on, past it) or handled after retries
+   * in place with `retryBackoff` (a transient one). Without it, a failing call fails the fetched
+   * batch, which kafkajs retries with every message in it, again and again.
+   */
+  deadLetters?: DeadLetterSink;
+  /** Backoff of a message retried in place (with deadLetters). Default 200 ms, doubling up to 5 s. */
+  retryBackoff?: RetryBackoff;
 }
 
 export interface Subscription {
@@ -216,6 +228,9 @@ export class KafkaEventBus implements EventBus {
     });
     this.consumers.add(consumer);
     const replay = opts.replay ?? false;
+    // A replaying consumer commits nothing: a message it skipped would come back at every start.
+    if (replay && opts.deadLetters) throw new Error('subscribe: a replaying consumer cannot dead-letter');
+    const backoff = opts.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
     let stopped = false;
     let joined!: () => void;
     const ready = new Promise<void>((resolve) => (joined = resolve));
@@ -269,10 +284,13 @@ export class KafkaEventBus implements EventBus {
         // the member, the commit fails and the batch comes back — a backlog that never drains.
         // So: chunks, each committed and followed by a heartbeat.
         const chunk = opts.maxMessagesPerCall ?? 100;
+        const handle = (part: ReceivedMessage[]) => inConsumerSpan(batch.topic, opts.groupId, part, () => opts.handleBatch(part));
+        const running = () => isRunning() && !isStale();
         for (let i = 0; i < messages.length; i += chunk) {
-          if (!isRunning() || isStale()) return;
+          if (!running()) return;
           const part = messages.slice(i, i + chunk);
-          await inConsumerSpan(batch.topic, opts.groupId, part, () => opts.handleBatch(part));
+          if (!opts.deadLetters) await handle(part);
+          else if (!(await handleIsolated(part, { handle, sink: opts.deadLetters, commit, running, heartbeat, backoff, logger: this.opts.logger }))) return;
           await commit(i + chunk >= messages.length ? batch.lastOffset() : part[part.length - 1].offset);
         }
       },

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { DEAD_LETTERS_PARTITIONS, DEAD_LETTERS_TOPIC } from '@evcs/events';
 import { z } from 'zod';
 import { EventBus, KafkaEventBus, Subscription, TopicSpec } from './bus';
+import { DeadLetterRecorder, PgDeadLetterStore } from './dead-letter';
 import { createKnex, Knex } from './db';
 import { commonEnv, envFields, kafkaNames, KafkaNames, parseEnv } from './env';
 import { listen } from './http';
@@ -23,6 +25,8 @@ export interface SubgraphRuntime {
   names: KafkaNames;
   /** The service's outbox relay, when it declares one: wake it after a commit that enqueued, to publish now rather than at its next poll. */
   outbox?: { wake(): void };
+  /** Where its consumers' dead letters go, when it declares them (`deadLetters.for(consumer)` is a subscription's sink). */
+  deadLetters?: DeadLetterRecorder;
 }
 
 /** What every subgraph reads (see the README's environment section); a subgraph declares only its own variables beside these. */
@@ -65,6 +69,11 @@ export interface SubgraphMainOptions<S extends z.ZodRawShape, D> {
   outbox?: { schema?: string; topics: TopicSpec[]; idleMs?: number };
   /** Topics the consumers read (base names, namespaced here), created before they start. */
   consumes?: TopicSpec[];
+  /**
+   * The consumers' dead letters: kept in `<schema>.dead_letters` (schema default: the name; see
+   * createDeadLetters) and published to evcs.dead-letters.v1 (namespaced, created here) — `rt.deadLetters`.
+   */
+  deadLetters?: { schema?: string };
   /** Kafka consumers beside the HTTP server. Their `rt.knex` is the background pool (DB_BACKGROUND_POOL_MAX), not the API's. */
   consumers?(rt: SubgraphRuntime, env: SubgraphEnv & z.infer<z.ZodObject<S>>, shared: D): Promise<Subscription[]>;
   jobs?: SubgraphJob<SubgraphEnv & z.infer<z.ZodObject<S>>, D>[];
@@ -87,6 +96,19 @@ export function exitWithParent(shutdown: (reason: string) => void): void {
   process.stdin.on('data', () => undefined);
   process.stdin.once('close', gone);
   process.stdin.once('end', gone);
+}
+
+/** The dead-letter recorder a declaration asks for, on the background pool (where consumers run). */
+function deadLettersOf(
+  opts: { name: string; deadLetters?: { schema?: string } },
+  knex: Knex,
+  bus: EventBus,
+  names: KafkaNames,
+  logger: Logger,
+): DeadLetterRecorder | undefined {
+  if (!opts.deadLetters) return undefined;
+  const store = new PgDeadLetterStore(knex, opts.deadLetters.schema ?? opts.name);
+  return new DeadLetterRecorder({ store, bus, topic: names.topic(DEAD_LETTERS_TOPIC), logger });
 }
 
 /** The `main` of every subgraph: read env, build dependencies, listen, drain on SIGTERM. */
@@ -118,10 +140,21 @@ export function runSubgraphMain<S extends z.ZodRawShape = Record<never, never>, 
           prepare: () => bus.ensureTopics(namespaced(declared.topics)),
         })
       : undefined;
-    const rt: SubgraphRuntime = { knex, verifier, logger, bus, names, ...(relay ? { outbox: { wake: () => relay.wake() } } : {}) };
+    const deadLetters = deadLettersOf(opts, backgroundKnex, bus, names, logger);
+    const rt: SubgraphRuntime = {
+      knex,
+      verifier,
+      logger,
+      bus,
+      names,
+      ...(relay ? { outbox: { wake: () => relay.wake() } } : {}),
+      ...(deadLetters ? { deadLetters } : {}),
+    };
     const background: SubgraphRuntime = { ...rt, knex: backgroundKnex };
     relay?.start();
-    if (opts.consumes?.length) await bus.ensureTopics(namespaced(opts.consumes));
+    // The dead-letter topic is produced to by consumers only: created with what they read.
+    const topics = [...(opts.consumes ?? []), ...(deadLetters ? [{ topic: DEAD_LETTERS_TOPIC, partitions: DEAD_LETTERS_PARTITIONS }] : [])];
+    if (topics.length) await bus.ensureTopics(namespaced(topics));
     const consumers = opts.consumers ? await opts.consumers(background, env, shared) : [];
     const jobs = (opts.jobs ?? []).map((j) =>
       startIntervalJob(

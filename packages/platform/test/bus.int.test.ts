@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createLogger, KafkaEventBus, Subscription } from '../src';
+import { createLogger, DeadLetterReason, DeadLetterSink, KafkaEventBus, ReceivedMessage, Subscription } from '../src';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const name = (p: string) => `${p}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
@@ -176,6 +176,84 @@ describe('KafkaEventBus publish (real Kafka)', () => {
       expect(seen).toEqual(Array.from({ length: 150 }, (_, i) => 100 + i));
     } finally {
       await second.stop();
+    }
+  });
+
+  it('with dead letters, a poison message in a call is settled alone: the rest of the call is handled, later calls go whole, the partition moves past it', async () => {
+    const t = name('t_isolation');
+    await bus.ensureTopics([{ topic: t, partitions: 1 }]);
+    await bus.publish(
+      t,
+      Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: String(i) })),
+    );
+    const calls: number[][] = [];
+    const handled = new Set<number>();
+    const dead: [ReceivedMessage, DeadLetterReason][] = [];
+    const sink: DeadLetterSink = { consumer: 'bus-test', record: async (m, f) => void dead.push([m, f]) };
+    const groupId = name('bus-isolation-group');
+    const sub = await bus.subscribe({
+      groupId,
+      topics: [t],
+      fromBeginning: true,
+      maxMessagesPerCall: 5,
+      deadLetters: sink,
+      handleBatch: async (ms) => {
+        calls.push(ms.map((m) => Number(String(m.value))));
+        if (ms.some((m) => String(m.value) === '2')) throw new RangeError('2 can never be handled');
+        for (const m of ms) handled.add(Number(String(m.value)));
+      },
+    });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (handled.size < 9 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect([...handled].sort((a, b) => a - b)).toEqual([0, 1, 3, 4, 5, 6, 7, 8, 9]);
+      expect(dead.map(([m, f]) => [m.offset, f.reason])).toEqual([['2', 'INVALID_DATA']]);
+      // The call with the poison went whole, then one at a time up to it: 2 reached the handler twice, the last time alone.
+      const withPoison = calls.filter((c) => c.includes(2));
+      expect(withPoison).toHaveLength(2);
+      expect(withPoison[1]).toEqual([2]);
+      expect(calls.indexOf(withPoison[1])).toBe(calls.indexOf(withPoison[0]) + 1 + withPoison[0].indexOf(2));
+      // Nothing after it was handled twice.
+      for (const n of [5, 6, 7, 8, 9]) expect(calls.filter((c) => c.includes(n))).toHaveLength(1);
+      while ((await bus.committedOffsetTotal(groupId, t)) < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await bus.committedOffsetTotal(groupId, t)).toBe(10);
+    } finally {
+      await sub.stop();
+    }
+  });
+
+  it('with dead letters, a transient failure is retried in place with backoff, never dead-lettered', async () => {
+    const t = name('t_transient');
+    await bus.ensureTopics([{ topic: t, partitions: 1 }]);
+    await bus.publish(
+      t,
+      [0, 1, 2].map((i) => ({ key: 'k', value: String(i) })),
+    );
+    let failures = 0;
+    const handled: number[] = [];
+    const dead: ReceivedMessage[] = [];
+    const sub = await bus.subscribe({
+      groupId: name('bus-transient-group'),
+      topics: [t],
+      fromBeginning: true,
+      deadLetters: { consumer: 'bus-test', record: async (m) => void dead.push(m) },
+      retryBackoff: { initialMs: 10, maxMs: 40 },
+      handleBatch: async (ms) => {
+        if (ms.some((m) => String(m.value) === '1') && failures < 4) {
+          failures++;
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+        }
+        for (const m of ms) if (!handled.includes(Number(String(m.value)))) handled.push(Number(String(m.value)));
+      },
+    });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (handled.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(handled).toEqual([0, 1, 2]);
+      expect(failures).toBe(4);
+      expect(dead).toEqual([]);
+    } finally {
+      await sub.stop();
     }
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { z } from 'zod';
-import { cursorCodec, isUuid, pageSize, parseUuid } from '../src';
+import { connectionOf, cursorCodec, isUuid, PageInfoObject, pageSize, parseUuid } from '../src';
 
 const key = z.object({ at: z.string().datetime(), id: z.string().refine(isUuid) });
 
@@ -52,5 +52,23 @@ describe('ids and page sizes', () => {
     expect(pageSize(500)).toBe(500);
     for (const n of [0, -1, 501, 1.5, Number.NaN]) expect(() => pageSize(n)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT' }));
     expect(() => pageSize(101, 100, 'last')).toThrow('`last` must be between 1 and 100');
+  });
+});
+
+describe('connectionOf', () => {
+  const codec = cursorCodec('n', z.object({ n: z.number() }));
+  const page = { codec, key: (r: number) => ({ n: r }), node: (r: number) => `node ${r}` };
+
+  it('takes `first` of the first + 1 rows a read returned; the extra one only says a next page exists', () => {
+    const c = connectionOf([1, 2, 3], 2, page);
+    expect(c.edges.map((e) => e.node)).toEqual(['node 1', 'node 2']);
+    expect(c.pageInfo).toBeInstanceOf(PageInfoObject);
+    expect(c.pageInfo).toEqual(expect.objectContaining({ hasNextPage: true, endCursor: c.edges[1]!.cursor }));
+    expect(codec.decode(c.pageInfo.endCursor!)).toEqual({ n: 2 });
+  });
+
+  it('the last page has no next page, and an empty one no end cursor', () => {
+    expect(connectionOf([1, 2], 2, page).pageInfo.hasNextPage).toBe(false);
+    expect(connectionOf([], 2, page).pageInfo).toEqual(expect.objectContaining({ hasNextPage: false, endCursor: null }));
   });
 });

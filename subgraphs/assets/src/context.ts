@@ -1,12 +1,12 @@
-import type { SubgraphContext } from '@evcs/platform';
+import type { DeadLetterReplayer, DeadLetterStore, SubgraphContext } from '@evcs/platform';
 import type { AssetService, WriteActor } from './domain/asset-service';
 import type { ChargerSecurityService, SecurityActor } from './domain/charger-security';
 import type { AssetsLoaders } from './persistence/loaders';
 import type { AssetsReadRepository, AssetsReadScope } from './persistence/read-repository';
 
 export interface AssetsContext extends SubgraphContext<
-  { assets: AssetService; security: ChargerSecurityService },
-  { assets: AssetsReadRepository },
+  { assets: AssetService; security: ChargerSecurityService; deadLetters: DeadLetterReplayer },
+  { assets: AssetsReadRepository; deadLetters: DeadLetterStore },
   AssetsLoaders
 > {
   /** The read scope of this request; FORBIDDEN without station:read, TENANT_CONTEXT_MISSING without tenant. */

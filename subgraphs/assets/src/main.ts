@@ -6,7 +6,7 @@ import { importSigningKey, runSubgraphMain, ServiceGraphQLClient, TokenIssuer } 
 import { z } from 'zod';
 import { ASSETS_TOKEN_ISSUER, HttpTenantQuotas } from './clients/tenant-quotas';
 import { StatusIngestService } from './domain/status-ingest';
-import { startStatusConsumer } from './events/status-consumer';
+import { STATUS_CONSUMER, startStatusConsumer } from './events/status-consumer';
 import { PgStatusStore } from './persistence/status-store';
 import { createAssetsServer } from './server';
 
@@ -23,13 +23,15 @@ runSubgraphMain({
   defaultPort: 4002,
   env: AssetsEnv,
   consumes: [{ topic: CHARGER_EVENTS_TOPIC, partitions: CHARGER_EVENTS_PARTITIONS }],
-  consumers: async ({ bus, knex, logger, names }) => [
+  deadLetters: {},
+  consumers: async ({ bus, knex, logger, names, deadLetters }) => [
     await startStatusConsumer({
       bus,
       ingest: new StatusIngestService(new PgStatusStore(knex)),
       logger,
+      deadLetters: deadLetters!,
       topic: names.topic(CHARGER_EVENTS_TOPIC),
-      groupId: names.group('assets-status'),
+      groupId: names.group(STATUS_CONSUMER),
     }),
   ],
   createServer: async (rt, env) => {

@@ -1,10 +1,12 @@
 import {
   AppError,
   createSubgraphServer,
+  DeadLetterReplayer,
   ErrorCodes,
   Identity,
   Knex,
   Logger,
+  PgDeadLetterStore,
   pingDatabase,
   requestReadScopes,
   readScopeOf,
@@ -16,10 +18,13 @@ import type { AssetsContext } from './context';
 import { AssetService, WriteActor } from './domain/asset-service';
 import { ChargerSecurityService, SecurityActor } from './domain/charger-security';
 import type { TenantQuotaPort } from './domain/ports';
+import { StatusIngestService } from './domain/status-ingest';
+import { STATUS_CONSUMER, statusHandler } from './events/status-consumer';
 import { createLoaders } from './persistence/loaders';
 import { AssetsReadRepository, AssetsReadScope } from './persistence/read-repository';
 import { PgChargerSecurityStore } from './persistence/charger-security-store';
 import { PgAssetStore } from './persistence/asset-store';
+import { PgStatusStore } from './persistence/status-store';
 import { buildAssetsSchema, SUBGRAPH_NAME } from './schema';
 
 export interface AssetsDeps {
@@ -55,6 +60,11 @@ export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServ
   const repo = new AssetsReadRepository(deps.knex);
   const assets = new AssetService(new PgAssetStore(deps.knex), deps.quotas);
   const security = new ChargerSecurityService(new PgChargerSecurityStore(deps.knex));
+  // A replayed dead letter goes to the handler of the consumer that could not apply it.
+  const deadLetterStore = new PgDeadLetterStore(deps.knex, SUBGRAPH_NAME);
+  const deadLetters = new DeadLetterReplayer(deadLetterStore, {
+    [STATUS_CONSUMER]: statusHandler(new StatusIngestService(new PgStatusStore(deps.knex)), deps.logger),
+  });
   return createSubgraphServer<AssetsContext>({
     name: SUBGRAPH_NAME,
     schema: await buildAssetsSchema(),
@@ -65,8 +75,8 @@ export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServ
       const readScope = (): AssetsReadScope => scopes('station:read');
       return {
         ...base,
-        services: { assets, security },
-        reads: { assets: repo },
+        services: { assets, security, deadLetters },
+        reads: { assets: repo, deadLetters: deadLetterStore },
         readScope,
         writeActor: () => writeActorOf(base.identity, base.requestId),
         securityActor: () => securityActorOf(base.identity, base.requestId),

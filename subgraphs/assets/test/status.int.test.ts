@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CHARGER_EVENTS_PARTITIONS, ChargerEvent, encodeChargerEvent } from '@evcs/events';
-import { createKnex, createLogger, KafkaEventBus, Knex, withTenant } from '@evcs/platform';
+import { createKnex, createLogger, DeadLetterRecorder, KafkaEventBus, Knex, PgDeadLetterStore, withTenant } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
 import { migrations, PgStatusStore, seedDemoAssets, startStatusConsumer, StatusIngestService } from '../src';
 import { aStatusEvent } from './builders';
@@ -163,26 +163,32 @@ describe('connector status ingestion (real Postgres + Kafka)', () => {
     const topic = uniqueName('t_charger_events');
     const bus = new KafkaEventBus({ clientId: uniqueName('assets-test'), brokers: ['127.0.0.1:9092'], logger });
     try {
-      await bus.ensureTopics([{ topic, partitions: CHARGER_EVENTS_PARTITIONS }]);
+      const deadLetterTopic = uniqueName('t_dead_letters');
+      await bus.ensureTopics([
+        { topic, partitions: CHARGER_EVENTS_PARTITIONS },
+        { topic: deadLetterTopic, partitions: 1 },
+      ]);
+      const store = new PgDeadLetterStore(app, 'assets');
+      const deadLetters = new DeadLetterRecorder({ store, bus, topic: deadLetterTopic });
       const base = Date.now();
       const statuses = ['Available', 'Preparing', 'Charging'] as const;
       const events = statuses.map((status, i) =>
         aStatusEvent({ tenantId: tenantB, chargerId: 'B-CP-1', occurredAt: new Date(base + i * 1000).toISOString(), data: { connectorId: 1, status } }),
       );
       await bus.publish(topic, events.map(encodeChargerEvent));
-      // a malformed event in the middle of the stream is skipped, not fatal
+      // a malformed event in the middle of the stream is dead-lettered, not fatal
       await bus.publish(topic, [{ key: 'B-CP-1', value: '{"type":"connector.status_changed","nonsense":true}' }]);
 
       const ingest = new StatusIngestService(new PgStatusStore(app));
       const group = uniqueName('assets-status');
-      const sub = await startStatusConsumer({ bus, ingest, logger, topic, groupId: group });
+      const sub = await startStatusConsumer({ bus, ingest, logger, deadLetters, topic, groupId: group });
       await sub.ready;
       await eventually(async () => (await statusOf(tenantB, 'B-CP-1', 1))?.status === 'Charging', { what: 'status Charging' });
       const after = await statusOf(tenantB, 'B-CP-1', 1);
       await sub.stop();
 
       // A new consumer group re-reads everything from the beginning: a full replay.
-      const replay = await startStatusConsumer({ bus, ingest, logger, topic, groupId: uniqueName('assets-replay') });
+      const replay = await startStatusConsumer({ bus, ingest, logger, deadLetters, topic, groupId: uniqueName('assets-replay') });
       await replay.ready;
       const histCount = async () =>
         Number(
@@ -198,6 +204,16 @@ describe('connector status ingestion (real Postgres + Kafka)', () => {
           )[0].count,
         );
       await eventually(async () => (await histCount()) === 3, { what: 'history rows' });
+      // The malformed event is one dead letter (it names no tenant), seen twice: by the first group and by the replay.
+      const scope = { scope: 'ALL' as const, tenantId: tenantB, tenantIds: [tenantB], stationIds: null, selfSubject: null };
+      const dead = await eventually(
+        async () => {
+          const rows = (await store.list(scope, {}, { limit: 10 })).filter((d) => d.topic === topic);
+          return rows[0]?.attempts === 2 ? rows : undefined;
+        },
+        { what: 'the malformed event dead-lettered by both groups' },
+      );
+      expect(dead.map((d) => [d.consumer, d.tenantId, d.reasonCode, d.attempts])).toEqual([['assets-status', null, 'INVALID_EVENT', 2]]);
       await new Promise((r) => setTimeout(r, 1000));
       await replay.stop();
       expect(await histCount()).toBe(3);

@@ -15,8 +15,8 @@ import {
 import { importSigningKey, isTimeZone, runSubgraphMain, ServiceGraphQLClient, SubgraphRuntime, TokenIssuer } from '@evcs/platform';
 import { AssetsChargerDirectory } from './clients/assets-directory';
 import { TariffsPricer } from './clients/tariffs-pricer';
-import { startChargerEventsConsumer } from './events/charger-events-consumer';
-import { startPaymentEventsConsumer } from './events/payment-events-consumer';
+import { CHARGER_EVENTS_CONSUMER, startChargerEventsConsumer } from './events/charger-events-consumer';
+import { PAYMENT_EVENTS_CONSUMER, startPaymentEventsConsumer } from './events/payment-events-consumer';
 import { runScheduledWork } from './jobs/scheduler';
 import { PgJobsStore } from './persistence/jobs-store';
 import { createOrdersServer, createReconciliationService, createSessionService } from './server';
@@ -58,20 +58,21 @@ runSubgraphMain({
     { topic: CHARGER_EVENTS_TOPIC, partitions: CHARGER_EVENTS_PARTITIONS },
     { topic: PAYMENT_EVENTS_TOPIC, partitions: PAYMENT_EVENTS_PARTITIONS },
   ],
+  deadLetters: {},
   consumers: async (rt, _env, c) => [
     await startChargerEventsConsumer({
       bus: rt.bus,
       sessions: createSessionService(deps(rt, c)),
-      logger: rt.logger,
+      deadLetters: rt.deadLetters!,
       topic: rt.names.topic(CHARGER_EVENTS_TOPIC),
-      groupId: rt.names.group('orders-charger-events'),
+      groupId: rt.names.group(CHARGER_EVENTS_CONSUMER),
     }),
     await startPaymentEventsConsumer({
       bus: rt.bus,
       sessions: createSessionService(deps(rt, c)),
-      logger: rt.logger,
+      deadLetters: rt.deadLetters!,
       topic: rt.names.topic(PAYMENT_EVENTS_TOPIC),
-      groupId: rt.names.group('orders-payment-events'),
+      groupId: rt.names.group(PAYMENT_EVENTS_CONSUMER),
     }),
   ],
   jobs: [

@@ -1,9 +1,22 @@
-import { createSubgraphServer, Knex, Logger, pingDatabase, requestReadScopes, ReadScope, SubgraphServer, TokenVerifier } from '@evcs/platform';
+import {
+  createSubgraphServer,
+  DeadLetterReplayer,
+  Knex,
+  Logger,
+  PgDeadLetterStore,
+  pingDatabase,
+  requestReadScopes,
+  ReadScope,
+  SubgraphServer,
+  TokenVerifier,
+} from '@evcs/platform';
 import type { OrdersContext } from './context';
 import type { ChargerDirectory, Pricer } from './domain/ports';
 import { dayWindow } from './domain/day-window';
 import { DEFAULT_RECON_SETTINGS, ReconciliationService, ReconSettings } from './domain/reconciliation';
 import { Clock, SessionService } from './domain/session-service';
+import { CHARGER_EVENTS_CONSUMER, chargerEventsHandler } from './events/charger-events-consumer';
+import { PAYMENT_EVENTS_CONSUMER, paymentEventsHandler } from './events/payment-events-consumer';
 import { ReconReadRepository } from './persistence/recon-read-repository';
 import { PgReconStore } from './persistence/recon-store';
 import { createLoaders } from './persistence/loaders';
@@ -37,6 +50,12 @@ export async function createOrdersServer(deps: OrdersDeps): Promise<SubgraphServ
   const sessions = createSessionService(deps);
   const reconciliation = createReconciliationService(deps);
   const reconReads = new ReconReadRepository(deps.knex);
+  // A replayed dead letter goes to the handler of the consumer that could not apply it.
+  const deadLetterStore = new PgDeadLetterStore(deps.knex, SUBGRAPH_NAME);
+  const deadLetters = new DeadLetterReplayer(deadLetterStore, {
+    [CHARGER_EVENTS_CONSUMER]: chargerEventsHandler(sessions),
+    [PAYMENT_EVENTS_CONSUMER]: paymentEventsHandler(sessions),
+  });
   return createSubgraphServer<OrdersContext>({
     name: SUBGRAPH_NAME,
     schema: await buildOrdersSchema(),
@@ -47,8 +66,8 @@ export async function createOrdersServer(deps: OrdersDeps): Promise<SubgraphServ
       const readScope = (): ReadScope => scopes('order:read');
       return {
         ...base,
-        services: { sessions, recon: reconciliation },
-        reads: { orders: repo, recon: reconReads },
+        services: { sessions, recon: reconciliation, deadLetters },
+        reads: { orders: repo, recon: reconReads, deadLetters: deadLetterStore },
         readScope,
         loaders: createLoaders(repo, readScope),
       };

@@ -1,6 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { ChargerEvent, encodeChargerEvent } from '@evcs/events';
-import { AppError, createKnex, createLogger, ErrorCodes, KafkaEventBus, Knex, Subscription, withTenant, formatMoney, money } from '@evcs/platform';
+import {
+  AppError,
+  createKnex,
+  createLogger,
+  DeadLetterRecorder,
+  ErrorCodes,
+  KafkaEventBus,
+  Knex,
+  PgDeadLetterStore,
+  Subscription,
+  withTenant,
+  formatMoney,
+  money,
+} from '@evcs/platform';
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
 import { migrations } from '../src';
 import type { Bill, ChargerDirectory, Pricer } from '../src/domain/ports';
@@ -41,12 +54,18 @@ describe('orders consume charger events exactly once (real Kafka, real Postgres)
     byCode: async (tenantId, code) => ({ chargerId: randomUUID(), code, stationId: randomUUID(), protocol: 'OCPP16', connectorNos: [1] }),
   };
   const subs: Subscription[] = [];
+  let deadLetters: DeadLetterRecorder;
 
   beforeAll(async () => {
     db = await createTestDatabase([migrations]);
     knex = createKnex({ connectionString: db.appUrl, schema: 'orders', pool: { max: 6 } });
     bus = new KafkaEventBus({ clientId: uniqueName('orders-test'), brokers: await ensureKafka(), logger: silent });
-    await bus.ensureTopics([{ topic, partitions: 3 }]);
+    const deadLetterTopic = uniqueName('t_dead_letters');
+    await bus.ensureTopics([
+      { topic, partitions: 3 },
+      { topic: deadLetterTopic, partitions: 1 },
+    ]);
+    deadLetters = new DeadLetterRecorder({ store: new PgDeadLetterStore(knex, 'orders'), bus, topic: deadLetterTopic });
   });
   afterAll(async () => {
     await Promise.allSettled(subs.map((s) => s.stop()));
@@ -115,14 +134,14 @@ describe('orders consume charger events exactly once (real Kafka, real Postgres)
       pricer,
       { now: () => new Date('2026-11-24T12:00:00Z') },
     );
-    const first = await startChargerEventsConsumer({ bus, sessions: dying, logger: silent, topic, groupId, fromBeginning: true });
+    const first = await startChargerEventsConsumer({ bus, sessions: dying, deadLetters, topic, groupId, fromBeginning: true });
     subs.push(first);
     await first.ready;
     await eventually(async () => applied >= 10, { timeoutMs: 30_000, what: 'first consumer applied 10 events' });
     await first.stop();
 
     const healthy = new SessionService(store, chargers, pricer, { now: () => new Date('2026-11-24T12:00:00Z') });
-    const second = await startChargerEventsConsumer({ bus, sessions: healthy, logger: silent, topic, groupId, fromBeginning: true });
+    const second = await startChargerEventsConsumer({ bus, sessions: healthy, deadLetters, topic, groupId, fromBeginning: true });
     subs.push(second);
     await second.ready;
     const rows = await eventually(
@@ -151,7 +170,7 @@ describe('orders consume charger events exactly once (real Kafka, real Postgres)
     expect(Number(transitions[0].n)).toBe(codes.length * 3); // CHARGING, COMPLETED and TO_PAY once each
   });
 
-  it('one event that can never be applied, amid others of the same tenant and partition: skipped alone, the rest applied once', async () => {
+  it('one event that can never be applied, amid others of the same tenant and partition: dead-lettered alone, the rest applied once', async () => {
     const oneTopic = uniqueName('t_charger_events_one');
     await bus.ensureTopics([{ topic: oneTopic, partitions: 1 }]);
     const poison = `POISON-${randomUUID().slice(0, 4)}`;
@@ -166,7 +185,7 @@ describe('orders consume charger events exactly once (real Kafka, real Postgres)
     };
     await bus.publish(oneTopic, codes.flatMap((c, i) => session(c, String(200 + i))).map(encodeChargerEvent));
     const sessions = new SessionService(new PgOrderStore(knex), directory, pricer, { now: () => new Date('2026-11-24T12:00:00Z') });
-    const sub = await startChargerEventsConsumer({ bus, sessions, logger: silent, topic: oneTopic, groupId: uniqueName('orders-poison'), fromBeginning: true });
+    const sub = await startChargerEventsConsumer({ bus, sessions, deadLetters, topic: oneTopic, groupId: uniqueName('orders-poison'), fromBeginning: true });
     subs.push(sub);
     const rows = await eventually(
       async () => {
@@ -188,5 +207,11 @@ describe('orders consume charger events exactly once (real Kafka, real Postgres)
       ),
     );
     expect(readings).toHaveLength(2);
+    // The start refused for good (sent twice) is two dead letters, with the refusal's code.
+    const dead = await withTenant(knex, T, (trx) => trx('orders.dead_letters').where({ topic: oneTopic }));
+    expect(dead.map((d: { reason_code: string; key: string }) => [d.reason_code, d.key])).toEqual([
+      ['FORBIDDEN', poison],
+      ['FORBIDDEN', poison],
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import type DataLoader from 'dataloader';
-import type { Permission, ReadScope, SubgraphContext } from '@evcs/platform';
+import type { DeadLetterReplayer, DeadLetterStore, Permission, ReadScope, SubgraphContext } from '@evcs/platform';
 import type { Actor, PaymentService } from './domain/payment-service';
 import type { PaymentRecord, RefundRecord } from './domain/ports';
 import type { PaymentsReadRepository } from './persistence/read-repository';
@@ -9,7 +9,11 @@ export interface PaymentsLoaders {
   refunds: DataLoader<string, RefundRecord[]>;
 }
 
-export interface PaymentsContext extends SubgraphContext<{ payments: PaymentService }, { payments: PaymentsReadRepository }, PaymentsLoaders> {
+export interface PaymentsContext extends SubgraphContext<
+  { payments: PaymentService; deadLetters: DeadLetterReplayer },
+  { payments: PaymentsReadRepository; deadLetters: DeadLetterStore },
+  PaymentsLoaders
+> {
   /** FORBIDDEN without `permission`, TENANT_CONTEXT_MISSING without a tenant. */
   readScope(permission: Permission): ReadScope;
   /** the caller, for writes guarded by `permission` */

@@ -3,7 +3,7 @@ import '@evcs/platform/tracing';
 import { ORDER_EVENTS_PARTITIONS, ORDER_EVENTS_TOPIC, PAYMENT_EVENTS_PARTITIONS, PAYMENT_EVENTS_TOPIC } from '@evcs/events';
 import { runSubgraphMain, SubgraphRuntime } from '@evcs/platform';
 import { channelsFromEnv, PaymentsEnv } from './config';
-import { startOrderConsumer } from './events/order-consumer';
+import { ORDER_CONSUMER, startOrderConsumer } from './events/order-consumer';
 import { PgPaymentStore } from './persistence/payment-store';
 import { createPaymentService, createPaymentsServer, PaymentsDeps } from './server';
 
@@ -29,8 +29,15 @@ runSubgraphMain({
   },
   outbox: { topics: [{ topic: PAYMENT_EVENTS_TOPIC, partitions: PAYMENT_EVENTS_PARTITIONS }] },
   consumes: [{ topic: ORDER_EVENTS_TOPIC, partitions: ORDER_EVENTS_PARTITIONS }],
-  consumers: async ({ bus, knex, logger, names }) => [
-    await startOrderConsumer({ bus, store: new PgPaymentStore(knex), logger, topic: names.topic(ORDER_EVENTS_TOPIC), groupId: names.group('payments-orders') }),
+  deadLetters: {},
+  consumers: async ({ bus, knex, names, deadLetters }) => [
+    await startOrderConsumer({
+      bus,
+      store: new PgPaymentStore(knex),
+      deadLetters: deadLetters!,
+      topic: names.topic(ORDER_EVENTS_TOPIC),
+      groupId: names.group(ORDER_CONSUMER),
+    }),
   ],
   jobs: [
     {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { GraphQLSchema } from 'graphql';
-import { buildFederatedSchema, SubgraphMigrations } from '@evcs/platform';
+import { buildFederatedSchema, deadLetterResolver, SubgraphMigrations } from '@evcs/platform';
 import { PaymentResolver, referenceResolvers, StatementResolver } from './graphql/resolvers';
 
 export const SUBGRAPH_NAME = 'payments';
@@ -8,5 +8,5 @@ export const SUBGRAPH_NAME = 'payments';
 export const migrations: SubgraphMigrations = { schema: 'payments', directory: path.join(__dirname, '../migrations') };
 
 export function buildPaymentsSchema(): Promise<GraphQLSchema> {
-  return buildFederatedSchema({ resolvers: [PaymentResolver, StatementResolver] }, referenceResolvers);
+  return buildFederatedSchema({ resolvers: [PaymentResolver, StatementResolver, deadLetterResolver(SUBGRAPH_NAME)] }, referenceResolvers);
 }

@@ -1,10 +1,12 @@
 import DataLoader from 'dataloader';
 import {
   createSubgraphServer,
+  DeadLetterReplayer,
   groupByKey,
   Knex,
   Logger,
   Permission,
+  PgDeadLetterStore,
   pingDatabase,
   requestReadScopes,
   readBody,
@@ -16,6 +18,7 @@ import type { PaymentsContext } from './context';
 import type { ChannelName, PaymentChannel } from './domain/channel';
 import { PaymentService } from './domain/payment-service';
 import type { PaymentRecord, RefundRecord } from './domain/ports';
+import { ORDER_CONSUMER, orderEventsHandler } from './events/order-consumer';
 import { PgPaymentStore } from './persistence/payment-store';
 import { PaymentsReadRepository } from './persistence/read-repository';
 import { buildPaymentsSchema, SUBGRAPH_NAME } from './schema';
@@ -65,6 +68,9 @@ export async function createPaymentsServer(deps: PaymentsDeps): Promise<Payments
   const store = new PgPaymentStore(deps.knex);
   const repo = new PaymentsReadRepository(deps.knex);
   const service = createPaymentService(deps, store);
+  // A replayed dead letter goes to the handler of the consumer that could not apply it.
+  const deadLetterStore = new PgDeadLetterStore(deps.knex, SUBGRAPH_NAME);
+  const deadLetters = new DeadLetterReplayer(deadLetterStore, { [ORDER_CONSUMER]: orderEventsHandler(store) });
   const notifyRoute = (channel: ChannelName) => async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
     const rawBody = await readBody(req, 64 * 1024);
     const a = await service.handleNotification(channel, { headers: req.headers, rawBody });
@@ -82,8 +88,8 @@ export async function createPaymentsServer(deps: PaymentsDeps): Promise<Payments
       const paymentScope = () => readScope('payment:read');
       return {
         ...b,
-        services: { payments: service },
-        reads: { payments: repo },
+        services: { payments: service, deadLetters },
+        reads: { payments: repo, deadLetters: deadLetterStore },
         readScope,
         actor: (permission: Permission) => {
           requirePermission(b.identity, permission);

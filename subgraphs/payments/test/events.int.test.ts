@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { decodePaymentEvent, encodeOrderEvent, ORDER_EVENTS_TOPIC, PAYMENT_EVENTS_TOPIC, PaymentEvent } from '@evcs/events';
-import { KafkaEventBus, kafkaNames, OutboxRelay, PgOutbox, Subscription } from '@evcs/platform';
+import { DeadLetterRecorder, KafkaEventBus, kafkaNames, OutboxRelay, PgDeadLetterStore, PgOutbox, Subscription } from '@evcs/platform';
 import { ensureKafka, eventually, uniqueName } from '@evcs/testkit';
 import { startOrderConsumer } from '../src';
 import { CREATE, Harness, logger, PAYMENT, REFUND, startHarness } from './harness';
@@ -21,8 +21,10 @@ describe('orders and payments stay consistent through events (real Kafka)', () =
     await bus.ensureTopics([
       { topic: names.topic(ORDER_EVENTS_TOPIC), partitions: 2 },
       { topic: names.topic(PAYMENT_EVENTS_TOPIC), partitions: 2 },
+      { topic: names.topic('evcs.dead-letters.v1'), partitions: 1 },
     ]);
-    consumer = await startOrderConsumer({ bus, store: h.store, logger, topic: names.topic(ORDER_EVENTS_TOPIC), groupId: names.group('payments-orders') });
+    const deadLetters = new DeadLetterRecorder({ store: new PgDeadLetterStore(h.knex, 'payments'), bus, topic: names.topic('evcs.dead-letters.v1') });
+    consumer = await startOrderConsumer({ bus, store: h.store, deadLetters, topic: names.topic(ORDER_EVENTS_TOPIC), groupId: names.group('payments-orders') });
     listener = await bus.subscribe({
       groupId: names.group('test-listener'),
       topics: [names.topic(PAYMENT_EVENTS_TOPIC)],
@@ -77,5 +79,40 @@ describe('orders and payments stay consistent through events (real Kafka)', () =
     const again = (await h.gql(CREATE, { token, variables: { i: { orderId, method: 'WECHAT_NATIVE', idempotencyKey: `key-${randomUUID()}` } } })).body.data
       .createPayment;
     expect(again.userErrors[0].code).toBe('ORDER_ALREADY_PAID');
+  });
+
+  it('what can never be recorded is a dead letter, listed and replayable by event:replay only', async () => {
+    const unpayable = { ...anOrderCompleted(), data: { amount: 0, currency: 'CNY' } };
+    await bus.publish(names.topic(ORDER_EVENTS_TOPIC), [encodeOrderEvent(unpayable)]);
+    const LIST = `{ paymentsDeadLetters(first: 50) { edges { node { id tenantId consumer key reasonCode status } } } }`;
+    const platform = await h.token(tenant, { permissions: ['event:replay'], dataScope: 'ALL' });
+    const d = await eventually(
+      async () => (await h.gql(LIST, { token: platform })).body.data.paymentsDeadLetters.edges.find((e: any) => e.node.key === unpayable.orderId)?.node,
+      { what: 'the unpayable order dead-lettered', timeoutMs: 30_000 },
+    );
+    expect(d).toMatchObject({ tenantId: tenant, consumer: 'payments-orders', reasonCode: 'AMOUNT_NOT_PAYABLE', status: 'DEAD' });
+    expect(await h.store.payableOrder(tenant, unpayable.orderId)).toBeNull();
+    // The malformed order event of the first test names no tenant: unattributed, and seen by platform roles too.
+    const all = (await h.gql(LIST, { token: platform })).body.data.paymentsDeadLetters.edges.map((e: any) => e.node);
+    expect(all).toEqual(expect.arrayContaining([expect.objectContaining({ tenantId: null, reasonCode: 'INVALID_EVENT' })]));
+    // An operator with every payment permission may neither list nor replay.
+    const operator = await h.token(tenant);
+    expect((await h.gql(LIST, { token: operator })).body.errors[0].extensions.code).toBe('FORBIDDEN');
+    const REPLAY = `mutation($id: ID!) { replayPaymentsDeadLetter(id: $id) { deadLetter { status } userErrors { code } } }`;
+    expect((await h.gql(REPLAY, { token: operator, variables: { id: d.id } })).body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect((await h.gql(REPLAY, { token: platform, variables: { id: d.id } })).body.data.replayPaymentsDeadLetter).toEqual({
+      deadLetter: null,
+      userErrors: [{ code: 'STILL_FAILING' }],
+    });
+  });
+
+  const anOrderCompleted = () => ({
+    id: randomUUID(),
+    type: 'order.completed' as const,
+    version: 1 as const,
+    tenantId: tenant,
+    orderId: randomUUID(),
+    occurredAt: new Date().toISOString(),
+    data: { amount: 2345, currency: 'CNY' },
   });
 });

@@ -223,6 +223,7 @@ describe('tenants administration: hierarchy scope, quotas, roles, audit, cross-t
     const id = await h.clientVerifier.verify(r.body.data.assumeTenant.accessToken);
     expect(id).toMatchObject({ tenantId: s.ids.opA, dataScope: 'TENANT', visibleTenantIds: [s.ids.opA], actor: { tenantId: s.ids.platform } });
     expect(id.permissions).not.toContain('platform:cross-tenant');
+    expect(id.permissions).not.toContain('event:replay');
     // chaining is refused
     const chained = await h.gql(ASSUME, { token: await h.router.issue(id), variables: { t: s.ids.partnerA1, r: 'chaining attempt here' } });
     expect(chained.body.errors[0].extensions.code).toBe('FORBIDDEN');
@@ -232,6 +233,20 @@ describe('tenants administration: hierarchy scope, quotas, roles, audit, cross-t
       token: tok['opA.admin'],
     });
     expect(opLog.body.data.auditEvents.edges[0].node).toMatchObject({ actorTenantId: s.ids.platform, details: { reason: 'support ticket 42: tariff check' } });
+  });
+
+  it('event:replay (dead letters) is held by the platform administrator, not by operator administrators or viewers', async () => {
+    const perms = async (k: string) => (await h.login(s.codes[k as keyof typeof s.codes], 'admin', PASSWORD)).identity.permissions;
+    expect(await perms('platform')).toContain('event:replay');
+    for (const k of ['opA', 'opB', 'partnerA1']) expect(await perms(k)).not.toContain('event:replay');
+    expect((await h.login(s.codes.platform, 'viewer', PASSWORD)).identity.permissions).not.toContain('event:replay');
+    // and an operator cannot hand it out in a role of its own: it holds no event:replay
+    const role = await h.gql('mutation($i: CreateRoleInput!) { createRole(input: $i) { role { id } userErrors { code } } }', {
+      token: tok['opA.admin'],
+      variables: { i: { code: 'REPLAYER', name: 'Replayer', permissions: ['event:replay'], dataScope: 'TENANT' } },
+    });
+    expect(role.body.data.createRole.role).toBeNull();
+    expect(role.body.data.createRole.userErrors.length).toBeGreaterThan(0);
   });
 
   it('tenantQuotas is for services only', async () => {

@@ -6,10 +6,11 @@ import type { CodeKey } from '../domain/read-model';
 export type CursorKind = 'station' | 'charger';
 
 const codeKey = z.object({ code: z.string(), id: z.string().refine(isUuid) });
-const codecs = { station: cursorCodec('station', codeKey), charger: cursorCodec('charger', codeKey) };
+export const cursors = { station: cursorCodec('station', codeKey), charger: cursorCodec('charger', codeKey) };
+export const codeKeyOf = (r: CodeKey): CodeKey => ({ code: r.code, id: r.id });
 
-export const encodeCursor = (kind: CursorKind, key: CodeKey): string => codecs[kind].encode(key);
-export const decodeCursor = (kind: CursorKind, cursor: string): CodeKey => codecs[kind].decode(cursor);
+export const encodeCursor = (kind: CursorKind, key: CodeKey): string => cursors[kind].encode(key);
+export const decodeCursor = (kind: CursorKind, cursor: string): CodeKey => cursors[kind].decode(cursor);
 
 export const MAX_PAGE = 500;
 export { pageSize };

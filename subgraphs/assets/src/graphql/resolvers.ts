@@ -1,34 +1,12 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { AppError, ErrorCodes, isUuid, parseArgs } from '@evcs/platform';
+import { AppError, connectionOf, ErrorCodes, isUuid, parseArgs } from '@evcs/platform';
 import { z } from 'zod';
 import type { AssetsContext } from '../context';
 import { CONNECTOR_DISPLAY_STATUSES } from '../domain/model';
-import type { CodeKey } from '../domain/read-model';
-import { decodeCursor, encodeCursor, pageSize } from './cursor';
+import { codeKeyOf, cursors, decodeCursor, pageSize } from './cursor';
 import { ChargerFilter, StationFilter } from './inputs';
 import { toCharger, toConnector, toStation, toStats, toStatusChange } from './mappers';
-import {
-  Charger,
-  ChargerConnection,
-  ChargerEdge,
-  ChargerRegistration,
-  Connector,
-  ConnectorStatusRecord,
-  PageInfo,
-  Station,
-  StationConnection,
-  StationEdge,
-  StationStats,
-} from './types';
-
-function pageInfo(cursors: string[], hasNextPage: boolean): PageInfo {
-  return Object.assign(new PageInfo(), { hasNextPage, endCursor: cursors[cursors.length - 1] ?? null });
-}
-
-/** Split the first + 1 fetched rows into the page and whether more follow. */
-function page<R extends CodeKey>(rows: R[], first: number): { rows: R[]; hasNextPage: boolean } {
-  return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
-}
+import { Charger, ChargerConnection, ChargerRegistration, Connector, ConnectorStatusRecord, Station, StationConnection, StationStats } from './types';
 
 /** Filter texts are short by nature; a long one is a mistake or an attempt to make the database work. */
 const filterText = (name: string) => z.string().max(100, `\`filter.${name}\` must be at most 100 characters`).nullish();
@@ -70,14 +48,9 @@ export class StationResolver {
     parseArgs(stationFilterArgs, filter);
     const scope = ctx.readScope();
     const f = filter ?? {};
-    const { rows, hasNextPage } = page(await ctx.reads.assets.pageStations(scope, f, { first: n, after: key }), n);
-    const edges = rows.map((r) => Object.assign(new StationEdge(), { cursor: encodeCursor('station', r), node: toStation(r) }));
+    const rows = await ctx.reads.assets.pageStations(scope, f, { first: n, after: key });
     return Object.assign(new StationConnection(), {
-      edges,
-      pageInfo: pageInfo(
-        edges.map((e) => e.cursor),
-        hasNextPage,
-      ),
+      ...connectionOf(rows, n, { codec: cursors.station, key: codeKeyOf, node: toStation }),
       count: () => ctx.reads.assets.countStations(scope, f),
     });
   }
@@ -115,14 +88,9 @@ export class ChargerResolver {
     parseArgs(chargerFilterArgs, filter);
     const scope = ctx.readScope();
     const f = { ...(filter ?? {}), stationIds: filter?.stationId ? [filter.stationId] : null };
-    const { rows, hasNextPage } = page(await ctx.reads.assets.pageChargers(scope, f, { first: n, after: key }), n);
-    const edges = rows.map((r) => Object.assign(new ChargerEdge(), { cursor: encodeCursor('charger', r), node: toCharger(r) }));
+    const rows = await ctx.reads.assets.pageChargers(scope, f, { first: n, after: key });
     return Object.assign(new ChargerConnection(), {
-      edges,
-      pageInfo: pageInfo(
-        edges.map((e) => e.cursor),
-        hasNextPage,
-      ),
+      ...connectionOf(rows, n, { codec: cursors.charger, key: codeKeyOf, node: toCharger }),
       count: () => ctx.reads.assets.countChargers(scope, f),
     });
   }

@@ -1,4 +1,4 @@
-import { UserErrorObject as UserError } from '@evcs/platform';
+import { PageInfoObject as PageInfo, UserErrorObject as UserError } from '@evcs/platform';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Directive, Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 
@@ -136,14 +136,6 @@ export class ChargerRegistration {
   @Field(() => String, { nullable: true }) desKeyRef!: string | null;
   @Field({ description: "Its tenant's policy: profile-0 commissioning" }) allowProfile0Commissioning!: boolean;
   @Field({ description: "Its tenant's policy: learn a YKC identity at the first login" }) learnYkcIdentityOnFirstLogin!: boolean;
-}
-
-/** Shared with the tenants subgraph: a shareable value type must have the same fields everywhere. Forward-only. */
-@Directive('@shareable')
-@ObjectType({ description: 'Relay cursor pagination state.' })
-export class PageInfo {
-  @Field() hasNextPage!: boolean;
-  @Field(() => String, { nullable: true }) endCursor!: string | null;
 }
 
 @ObjectType()

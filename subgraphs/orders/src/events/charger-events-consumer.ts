@@ -1,15 +1,17 @@
 import { CHARGER_EVENTS_TOPIC, ChargerEvent, decodeChargerEvent } from '@evcs/events';
-import { applyInTenantRuns, isAppError, type EventBus, type Logger, type Subscription } from '@evcs/platform';
+import { applyInTenantRuns, type DeadLetterRecorder, type EventBus, type MessageHandler, type RetryBackoff, type Subscription } from '@evcs/platform';
 import type { MeterReading } from '../domain/meter';
 import type { FactOutcome, SessionService } from '../domain/session-service';
 
 export interface ChargerEventsConsumerOptions {
   bus: EventBus;
   sessions: SessionService;
-  logger: Logger;
+  /** where events that can never be applied go (the service's dead letters) */
+  deadLetters: DeadLetterRecorder;
   topic?: string;
   groupId: string;
   fromBeginning?: boolean;
+  retryBackoff?: RetryBackoff;
 }
 
 /** kWh decimal string → whole Wh, exactly (no floats): "12.3456" → 12346 (half-up on the 4th place). */
@@ -119,53 +121,43 @@ export async function applyChargerEvent(sessions: SessionService, e: ChargerEven
   }
 }
 
+/** The consumer's stable name: its group (within the namespace) and the name its dead letters carry. */
+export const CHARGER_EVENTS_CONSUMER = 'orders-charger-events';
+
 /**
- * Charger events → orders. Messages of a partition are applied in order; each
- * run of consecutive events of one tenant is applied in one database transaction
- * that also records every event id (inbox); offsets are committed only after the
- * transactions have committed. A crash anywhere replays from the last commit, and
- * the inbox makes the replay a no-op. If anything in a run fails, the run's
- * transaction rolls back and its events are applied again one by one, each in its
- * own transaction: a dependency that is down (pricing) fails the call, which is
- * retried; an event that can never be applied is logged with its id and skipped.
+ * Charger events → orders, a call's worth at a time (one partition, in order). Each run of
+ * consecutive events of one tenant is applied in one database transaction that also records
+ * every event id (inbox); if anything in a run fails, the run's transaction rolls back and its
+ * events are applied again one by one, each in its own transaction. What still fails is thrown:
+ * the subscription settles it — a message that can never be applied (not decodable, refused for
+ * good) is dead-lettered and the partition moves on; a dependency that is down (pricing, the
+ * database) is retried. The dead-letter replay calls this same handler.
+ */
+export function chargerEventsHandler(sessions: SessionService): MessageHandler {
+  return async (messages) => {
+    // Decoding throws for an invalid event (INVALID_EVENT): nothing of the call is applied then.
+    const events = messages.map((m) => decodeChargerEvent(m.value));
+    await applyInTenantRuns<ChargerEvent, FactOutcome | null>(
+      events,
+      (tenantId, fn) => sessions.inBatch(tenantId, fn),
+      (event) => applyChargerEvent(sessions, event),
+    );
+  };
+}
+
+/**
+ * The subscription: offsets are committed only after the transactions have committed. A crash
+ * anywhere replays from the last commit, and the inbox makes the replay a no-op.
  */
 export async function startChargerEventsConsumer(opts: ChargerEventsConsumerOptions): Promise<Subscription> {
-  const stats: Record<string, number> = {};
-  /** Alone, in its own transaction: an event that can never be applied is skipped ('failed'). */
-  const applyAlone = async (event: ChargerEvent): Promise<FactOutcome | 'failed' | null> => {
-    try {
-      return await applyChargerEvent(opts.sessions, event);
-    } catch (e) {
-      if (isAppError(e) && !e.retriable) {
-        opts.logger.error({ err: e, eventId: event.id, type: event.type, chargerId: event.chargerId }, 'charger event cannot be applied; skipped');
-        return 'failed';
-      }
-      throw e; // retriable or unexpected: the call is retried from its last committed offset
-    }
-  };
   return opts.bus.subscribe({
     groupId: opts.groupId,
     topics: [opts.topic ?? CHARGER_EVENTS_TOPIC],
     fromBeginning: opts.fromBeginning,
     // A charger's events share a partition, and the work is per charger: partitions can go side by side.
     partitionsConcurrently: 6,
-    handleBatch: async (messages) => {
-      const events: ChargerEvent[] = [];
-      for (const m of messages) {
-        try {
-          events.push(decodeChargerEvent(m.value));
-        } catch (e) {
-          stats.invalid = (stats.invalid ?? 0) + 1;
-          opts.logger.warn({ err: e, partition: m.partition, offset: m.offset }, 'skipping an invalid charger event');
-        }
-      }
-      const outcomes = await applyInTenantRuns<ChargerEvent, FactOutcome | 'failed' | null>(
-        events,
-        (tenantId, fn) => opts.sessions.inBatch(tenantId, fn),
-        (event) => applyChargerEvent(opts.sessions, event),
-        applyAlone,
-      );
-      for (const o of outcomes) if (o) stats[o] = (stats[o] ?? 0) + 1;
-    },
+    handleBatch: chargerEventsHandler(opts.sessions),
+    deadLetters: opts.deadLetters.for(CHARGER_EVENTS_CONSUMER),
+    retryBackoff: opts.retryBackoff,
   });
 }

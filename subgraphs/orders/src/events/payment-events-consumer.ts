@@ -1,5 +1,5 @@
-import { decodePaymentEvent, PAYMENT_EVENTS_TOPIC, PaymentEvent } from '@evcs/events';
-import { isAppError, isCurrency, money, type EventBus, type Logger, type Subscription } from '@evcs/platform';
+import { decodePaymentEvent, InvalidEventError, PAYMENT_EVENTS_TOPIC, PaymentEvent } from '@evcs/events';
+import { isCurrency, money, type DeadLetterRecorder, type EventBus, type MessageHandler, type Subscription } from '@evcs/platform';
 import type { FactOutcome, SessionService } from '../domain/session-service';
 
 export async function applyPaymentEvent(sessions: SessionService, e: PaymentEvent): Promise<FactOutcome | null> {
@@ -26,15 +26,29 @@ export async function applyPaymentEvent(sessions: SessionService, e: PaymentEven
   }
 }
 
+export const PAYMENT_EVENTS_CONSUMER = 'orders-payment-events';
+
 /**
- * Payment events → orders (PAID, PARTIALLY_REFUNDED, REFUNDED). Same rules as the
- * charger events: applied in order per partition, each with its event id recorded
- * in the same transaction, offsets committed after the database.
+ * Payment events → orders (PAID, PARTIALLY_REFUNDED, REFUNDED). Same rules as the charger
+ * events: applied in order per partition, each with its event id recorded in the same
+ * transaction, offsets committed after the database; what can never be applied (not
+ * decodable, an unknown currency, refused for good) is thrown, and dead-lettered by the
+ * subscription.
  */
+export function paymentEventsHandler(sessions: SessionService): MessageHandler {
+  return async (messages) => {
+    for (const m of messages) {
+      const event = decodePaymentEvent(m.value);
+      if ('currency' in event.data && !isCurrency(event.data.currency)) throw new InvalidEventError(`unknown currency ${event.data.currency}`);
+      await applyPaymentEvent(sessions, event);
+    }
+  };
+}
+
 export async function startPaymentEventsConsumer(opts: {
   bus: EventBus;
   sessions: SessionService;
-  logger: Logger;
+  deadLetters: DeadLetterRecorder;
   topic?: string;
   groupId: string;
   fromBeginning?: boolean;
@@ -43,26 +57,7 @@ export async function startPaymentEventsConsumer(opts: {
     groupId: opts.groupId,
     topics: [opts.topic ?? PAYMENT_EVENTS_TOPIC],
     fromBeginning: opts.fromBeginning,
-    handleBatch: async (messages) => {
-      for (const m of messages) {
-        let event: PaymentEvent;
-        try {
-          event = decodePaymentEvent(m.value);
-          if ('currency' in event.data && !isCurrency(event.data.currency)) throw new RangeError(`unknown currency ${event.data.currency}`);
-        } catch (e) {
-          opts.logger.warn({ err: e, partition: m.partition, offset: m.offset }, 'skipping an invalid payment event');
-          continue;
-        }
-        try {
-          await applyPaymentEvent(opts.sessions, event);
-        } catch (e) {
-          if (isAppError(e) && !e.retriable) {
-            opts.logger.error({ err: e, eventId: event.id, type: event.type, orderId: event.orderId }, 'payment event cannot be applied; skipped');
-            continue;
-          }
-          throw e;
-        }
-      }
-    },
+    handleBatch: paymentEventsHandler(opts.sessions),
+    deadLetters: opts.deadLetters.for(PAYMENT_EVENTS_CONSUMER),
   });
 }

@@ -1,7 +1,9 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import {
   AppError,
+  connectionOf,
   cursorCodec,
+  deadLetterResolver,
   energyObject,
   energyObjectFromKwh,
   ErrorCodes,
@@ -106,7 +108,7 @@ const payload = (out: Outcome<OrderRecord>): OrderPayload =>
 
 // Orders page by (start or creation time, id).
 const orderCursor = cursorCodec('order', z.object({ at: z.string().datetime(), id: z.string().refine(isUuid) }));
-const encodeCursor = (o: OrderRecord): string => orderCursor.encode({ at: (o.startedAt ?? o.createdAt).toISOString(), id: o.id });
+const orderKey = (o: OrderRecord) => ({ at: (o.startedAt ?? o.createdAt).toISOString(), id: o.id });
 function decodeCursor(c: string): { at: Date; id: string } {
   const { at, id } = orderCursor.decode(c);
   return { at: new Date(at), id };
@@ -152,8 +154,7 @@ export class OrderResolver {
       limit: first + 1,
       direction: sort,
     });
-    const edges = rows.slice(0, first).map((o) => ({ cursor: encodeCursor(o), node: toOrder(o) }));
-    return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+    return connectionOf(rows, first, { codec: orderCursor, key: orderKey, node: toOrder });
   }
 
   @Query(() => ChargingOrder, { nullable: true })
@@ -227,7 +228,7 @@ export class StationOrdersResolver {
   }
 }
 
-export const resolvers = [OrderResolver, ChargerOrdersResolver, StationOrdersResolver, ReconciliationResolver] as const;
+export const resolvers = [OrderResolver, ChargerOrdersResolver, StationOrdersResolver, ReconciliationResolver, deadLetterResolver('orders')] as const;
 
 export const referenceResolvers = {
   ChargingOrder: {

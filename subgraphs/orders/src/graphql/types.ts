@@ -1,4 +1,4 @@
-import { UserErrorObject as UserError } from '@evcs/platform';
+import { PageInfoObject as PageInfo, UserErrorObject as UserError } from '@evcs/platform';
 import { EnergyObject, MoneyObject } from '@evcs/platform';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
@@ -127,13 +127,6 @@ export class ChargingOrder {
 export class OrderEdge {
   @Field() cursor!: string;
   @Field(() => ChargingOrder) node!: ChargingOrder;
-}
-
-@ObjectType()
-@Directive('@shareable')
-export class PageInfo {
-  @Field() hasNextPage!: boolean;
-  @Field(() => String, { nullable: true }) endCursor!: string | null;
 }
 
 @ObjectType()

@@ -1,46 +1,52 @@
-import { decodeOrderEvent, InvalidEventError, ORDER_EVENTS_TOPIC } from '@evcs/events';
-import type { EventBus, Logger, Subscription } from '@evcs/platform';
+import { decodeOrderEvent, ORDER_EVENTS_TOPIC } from '@evcs/events';
+import { AppError, type DeadLetterRecorder, type EventBus, type MessageHandler, type Subscription } from '@evcs/platform';
 import type { PaymentStore } from '../domain/ports';
 
+/** The consumer's stable name: its group (within the namespace) and the name its dead letters carry. */
+export const ORDER_CONSUMER = 'payments-orders';
+
 /**
- * Consumes order.completed into the table of payable orders. Offsets commit after
- * the batch's database writes (the bus does that after handleBatch resolves);
- * replays are no-ops by the (tenant, order) primary key. A malformed event is
- * logged and skipped: retrying can never make it valid.
+ * order.completed into the table of payable orders; replays are no-ops by the (tenant, order)
+ * primary key. What can never be recorded — a malformed event, an amount that cannot be paid —
+ * is thrown, and the subscription dead-letters it (retrying can never make it valid). The
+ * dead-letter replay calls this same handler.
  */
-export async function startOrderConsumer(o: { bus: EventBus; store: PaymentStore; logger: Logger; topic?: string; groupId?: string }): Promise<Subscription> {
+export function orderEventsHandler(store: PaymentStore): MessageHandler {
+  return async (messages) => {
+    for (const m of messages) {
+      const e = decodeOrderEvent(m.value);
+      if (e.type !== 'order.completed') continue;
+      if (e.data.amount <= 0 || e.data.amount > 2147483647)
+        throw new AppError('AMOUNT_NOT_PAYABLE', `order.completed with an amount that cannot be paid: ${e.data.amount}`);
+      await store.recordPayableOrder({
+        tenantId: e.tenantId,
+        orderId: e.orderId,
+        stationId: e.data.stationId ?? null,
+        userId: e.data.userId ?? null,
+        amount: e.data.amount,
+        currency: e.data.currency,
+        description: e.data.description ?? '',
+        status: 'PAYABLE',
+        eventId: e.id,
+        completedAt: new Date(e.occurredAt),
+      });
+    }
+  };
+}
+
+/** Offsets commit after the batch's database writes (the bus does that after the handler resolves). */
+export async function startOrderConsumer(o: {
+  bus: EventBus;
+  store: PaymentStore;
+  deadLetters: DeadLetterRecorder;
+  topic?: string;
+  groupId?: string;
+}): Promise<Subscription> {
   return o.bus.subscribe({
-    groupId: o.groupId ?? 'payments-orders',
+    groupId: o.groupId ?? ORDER_CONSUMER,
     topics: [o.topic ?? ORDER_EVENTS_TOPIC],
     fromBeginning: true,
-    handleBatch: async (messages) => {
-      for (const m of messages) {
-        let e;
-        try {
-          e = decodeOrderEvent(m.value);
-        } catch (err) {
-          if (!(err instanceof InvalidEventError)) throw err;
-          o.logger.warn({ topic: m.topic, partition: m.partition, offset: m.offset, reason: err.message }, 'skipping invalid order event');
-          continue;
-        }
-        if (e.type !== 'order.completed') continue;
-        if (e.data.amount <= 0 || e.data.amount > 2147483647) {
-          o.logger.warn({ orderId: e.orderId, tenantId: e.tenantId }, 'order.completed with an amount that cannot be paid; skipped');
-          continue;
-        }
-        await o.store.recordPayableOrder({
-          tenantId: e.tenantId,
-          orderId: e.orderId,
-          stationId: e.data.stationId ?? null,
-          userId: e.data.userId ?? null,
-          amount: e.data.amount,
-          currency: e.data.currency,
-          description: e.data.description ?? '',
-          status: 'PAYABLE',
-          eventId: e.id,
-          completedAt: new Date(e.occurredAt),
-        });
-      }
-    },
+    handleBatch: orderEventsHandler(o.store),
+    deadLetters: o.deadLetters.for(ORDER_CONSUMER),
   });
 }

@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import {
   AppError,
+  connectionOf,
   cursorCodec,
   ErrorCodes,
   ForbiddenError,
@@ -26,11 +27,9 @@ import {
   DiscrepancyKind,
   DiscrepancyTotals,
   JsapiPayParams,
-  PageInfo,
   Payment,
   PaymentChannelName,
   PaymentConnection,
-  PaymentEdge,
   PaymentFilter,
   PaymentMethod,
   PaymentState,
@@ -41,7 +40,6 @@ import {
   ResolveDiscrepancyPayload,
   StatementDiscrepancy,
   StatementDiscrepancyConnection,
-  StatementDiscrepancyEdge,
   StatementRun,
   StatementRunPayload,
   StatementRunStatus,
@@ -153,14 +151,10 @@ export class PaymentResolver {
     const n = pageSize(first);
     if (filter?.orderId && !isUuid(filter.orderId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'orderId must be a UUID');
     const rows = await ctx.reads.payments.listPayments(scope, filter ?? {}, n, after ? paymentCursor.decode(after) : null);
-    const page = rows.slice(0, n);
-    const edges = page.map((p) =>
-      Object.assign(new PaymentEdge(), { cursor: paymentCursor.encode({ t: p.createdAt.toISOString(), id: p.id }), node: toPayment(p) }),
+    return Object.assign(
+      new PaymentConnection(),
+      connectionOf(rows, n, { codec: paymentCursor, key: (p) => ({ t: p.createdAt.toISOString(), id: p.id }), node: toPayment }),
     );
-    return Object.assign(new PaymentConnection(), {
-      edges,
-      pageInfo: Object.assign(new PageInfo(), { hasNextPage: rows.length > n, endCursor: edges.at(-1)?.cursor ?? null }),
-    });
   }
 
   @FieldResolver(() => [Refund])
@@ -240,12 +234,8 @@ export class StatementResolver {
     const n = pageSize(first);
     if (filter?.date && !/^\d{4}-\d{2}-\d{2}$/.test(filter.date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'date must be yyyy-MM-dd');
     const { rows, totals } = await ctx.reads.payments.discrepancies(scope, filter ?? {}, n, after ? discrepancyCursor.decode(after).id : null);
-    const edges = rows
-      .slice(0, n)
-      .map((d) => Object.assign(new StatementDiscrepancyEdge(), { cursor: discrepancyCursor.encode({ id: d.id }), node: toDiscrepancy(d) }));
     return Object.assign(new StatementDiscrepancyConnection(), {
-      edges,
-      pageInfo: Object.assign(new PageInfo(), { hasNextPage: rows.length > n, endCursor: edges.at(-1)?.cursor ?? null }),
+      ...connectionOf(rows, n, { codec: discrepancyCursor, key: (d) => ({ id: d.id }), node: toDiscrepancy }),
       totals: Object.assign(new DiscrepancyTotals(), totals),
     });
   }

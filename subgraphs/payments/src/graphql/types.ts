@@ -1,4 +1,4 @@
-import { UserErrorObject as UserError } from '@evcs/platform';
+import { PageInfoObject as PageInfo, UserErrorObject as UserError } from '@evcs/platform';
 import { MoneyObject } from '@evcs/platform';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
@@ -114,12 +114,6 @@ export class RefundPaymentPayload {
   @Field(() => Refund, { nullable: true }) refund!: Refund | null;
   @Field(() => Payment, { nullable: true }) payment!: Payment | null;
   @Field(() => [UserError]) userErrors!: UserError[];
-}
-
-@ObjectType('PaymentsPageInfo')
-export class PageInfo {
-  @Field() hasNextPage!: boolean;
-  @Field(() => String, { nullable: true }) endCursor!: string | null;
 }
 
 @ObjectType()

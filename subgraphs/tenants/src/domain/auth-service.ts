@@ -25,8 +25,8 @@ export const DEFAULT_AUTH_SETTINGS: AuthSettings = {
   sessionMaxAgeSeconds: 30 * 24 * 3600,
 };
 
-/** Permissions that never travel into an assumed tenant. */
-const CROSS_TENANT_PERMISSIONS: readonly string[] = ['platform:cross-tenant', 'tenant:admin', 'role:write'];
+/** Permissions that never travel into an assumed tenant (event:replay: platform operations stay on the platform's own token). */
+const CROSS_TENANT_PERMISSIONS: readonly string[] = ['platform:cross-tenant', 'tenant:admin', 'role:write', 'event:replay'];
 export const ASSUMED_TOKEN_TTL_SECONDS = 15 * 60;
 
 export interface AssumedTenant {

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Directive, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize, parseArgs, userErrorsOf } from '@evcs/platform';
+import { AppError, connectionOf, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize, parseArgs, userErrorsOf } from '@evcs/platform';
 import { z } from 'zod';
 import type { TenantsContext } from '../context';
 import type { IdTagFilter as DomainFilter } from '../domain/ports';
@@ -66,8 +66,7 @@ export class IdTagResolver {
       after: cur && { tenantId: cur.t, key: cur.k },
       limit: first + 1,
     });
-    const edges = rows.slice(0, first).map((t) => ({ cursor: idTagCursor.encode({ t: t.tenantId, k: idTagKey(t.value) }), node: toIdTag(t) }));
-    return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+    return connectionOf(rows, first, { codec: idTagCursor, key: (t) => ({ t: t.tenantId, k: idTagKey(t.value) }), node: toIdTag });
   }
 
   @Query(() => IdTag, { nullable: true, description: 'One of your tenant’s tags by value, regardless of case (idtag:read).' })

@@ -1,6 +1,7 @@
 import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { PageInfo, UserError } from './types';
+import { PageInfoObject as PageInfo } from '@evcs/platform';
+import { UserError } from './types';
 
 export enum IdTagStatus {
   ACCEPTED = 'ACCEPTED',

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize, userErrorsOf } from '@evcs/platform';
+import { AppError, connectionOf, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize, userErrorsOf } from '@evcs/platform';
 import { z } from 'zod';
 import type { TenantsContext } from '../context';
 import type { IssuedTokens } from '../domain/auth-service';
@@ -213,9 +213,7 @@ export class UserResolver {
     const limit = pageSize(first);
     const cur = after ? userCursor.decode(after) : undefined;
     const rows = await ctx.reads.tenants.listUsers(ctx.readScope('user:read'), { after: cur && { tenantId: cur.t, username: cur.u }, limit: limit + 1 });
-    const page = rows.slice(0, limit);
-    const edges = page.map((u) => ({ cursor: userCursor.encode({ t: u.tenantId, u: u.username }), node: toUser(u) }));
-    return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
+    return connectionOf(rows, limit, { codec: userCursor, key: (u) => ({ t: u.tenantId, u: u.username }), node: toUser });
   }
 
   @Query(() => User, { nullable: true })
@@ -301,8 +299,7 @@ export class AuditResolver {
       beforeId: cur?.id,
       limit: limit + 1,
     });
-    const edges = rows.slice(0, limit).map((e) => ({ cursor: auditCursor.encode({ id: String(e.id) }), node: Object.assign(new AuditEvent(), e) }));
-    return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
+    return connectionOf(rows, limit, { codec: auditCursor, key: (e) => ({ id: String(e.id) }), node: (e) => Object.assign(new AuditEvent(), e) });
   }
 }
 

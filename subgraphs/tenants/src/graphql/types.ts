@@ -1,4 +1,4 @@
-import { UserErrorObject as UserError } from '@evcs/platform';
+import { PageInfoObject as PageInfo, UserErrorObject as UserError } from '@evcs/platform';
 import { GraphQLDateTimeISO, GraphQLJSONObject } from 'graphql-scalars';
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 
@@ -135,13 +135,6 @@ export class UserPayload {
 export class RolePayload {
   @Field(() => Role, { nullable: true }) role!: Role | null;
   @Field(() => [UserError]) userErrors!: UserError[];
-}
-
-@ObjectType()
-@Directive('@shareable')
-export class PageInfo {
-  @Field() hasNextPage!: boolean;
-  @Field(() => String, { nullable: true }) endCursor!: string | null;
 }
 
 @ObjectType()

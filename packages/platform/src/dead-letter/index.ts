@@ -1,0 +1,7 @@
+export * from './classify';
+export * from './store';
+export * from './migration';
+export * from './recorder';
+export * from './isolation';
+export * from './replay';
+export * from './graphql';
