@@ -1,20 +1,14 @@
+import { ConnectorStatus } from '@evcs/events';
+
 /**
  * Connector status as the platform keeps it. Status events arrive at least once
  * and possibly out of order (retries, partitions rebalancing), so applying one
  * must be idempotent (same event id → no change) and monotonic in charger time
  * (an older status never overwrites a newer one).
+ *
+ * The statuses are OCPP 1.6's, taken from the charger-event contract so the two cannot drift.
  */
-export const CONNECTOR_STATUSES = [
-  'Available',
-  'Preparing',
-  'Charging',
-  'SuspendedEV',
-  'SuspendedEVSE',
-  'Finishing',
-  'Reserved',
-  'Unavailable',
-  'Faulted',
-] as const;
+export const CONNECTOR_STATUSES = ConnectorStatus.options;
 export type ConnectorStatusValue = (typeof CONNECTOR_STATUSES)[number];
 
 export interface StatusObservation {

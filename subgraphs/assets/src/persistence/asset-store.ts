@@ -1,5 +1,5 @@
 import { Knex, withTenant } from '@evcs/platform';
-import { fn, raw } from 'objection';
+import { fn, type PartialModelObject, raw } from 'objection';
 import type { AuditEntry, SecurityChange } from '../domain/charger-security';
 import {
   ChargerCreate,
@@ -78,6 +78,31 @@ function stationChange(patch: StationPatch): Partial<Station> {
 /** Every change of a row moves its version on (optimistic concurrency) and stamps it. */
 const bumped = () => ({ version: raw('version + 1'), updatedAt: fn.now() });
 
+/** An asset row as the write paths lock and patch it. */
+type AssetRow = Station | Charger | Connector;
+/** The record of a row; R is the one its model maps to (the caller's locking query fixed the model). */
+const recordOf = <R>(row: AssetRow): R => row.toRecord() as R;
+
+/** Why a locked row may not be changed: missing, retired, or at another version than the caller read. */
+function refusal<R>(row: AssetRow | undefined, what: string, v: ExpectedVersion): WriteResult<R> | null {
+  if (!row) return notFound('id', what);
+  if (row.retiredAt) return retired('id', what);
+  return versionConflict<R>(v, row.version);
+}
+
+/** Applies a change to a locked row (a patch that changes nothing leaves the version as it is). */
+async function patched<R>(trx: Knex.Transaction, tenantId: string, row: AssetRow, change: object): Promise<WriteResult<R>> {
+  if (Object.keys(change).length === 0) return ok(recordOf(row));
+  // One builder for the three models: the patch is the same version bump and stamp on each.
+  const updated = (await (row as Station)
+    .$query(trx)
+    .patch({ ...change, ...bumped() } as PartialModelObject<Station>)
+    .where({ tenant_id: tenantId })
+    .returning('*')
+    .first())!;
+  return ok(recordOf(updated));
+}
+
 /**
  * The write side, on the objection models. Each method is one transaction in
  * the actor's tenant (withTenant: RLS WITH CHECK refuses rows of any other
@@ -145,19 +170,7 @@ export class PgAssetStore implements AssetStore {
   ): Promise<WriteResult<StationRecord>> {
     return this.tx(tenantId, async (trx) => {
       const row = await PgAssetStore.stationForUpdate(trx, tenantId, id, stations);
-      if (!row) return notFound('id', 'station');
-      if (row.retiredAt) return retired('id', 'station');
-      const conflict = versionConflict<StationRecord>(v, row.version);
-      if (conflict) return conflict;
-      const change = stationChange(patch);
-      if (Object.keys(change).length === 0) return ok(row.toRecord());
-      const updated = await row
-        .$query(trx)
-        .patch({ ...change, ...bumped() })
-        .where({ tenant_id: tenantId })
-        .returning('*')
-        .first();
-      return ok(updated!.toRecord());
+      return refusal<StationRecord>(row, 'station', v) ?? patched<StationRecord>(trx, tenantId, row!, stationChange(patch));
     });
   }
 
@@ -267,23 +280,13 @@ export class PgAssetStore implements AssetStore {
   ): Promise<WriteResult<ChargerRecord>> {
     return this.tx(tenantId, async (trx) => {
       const row = await PgAssetStore.chargerForUpdate(trx, tenantId, id, stations);
-      if (!row) return notFound('id', 'charger');
-      if (row.retiredAt) return retired('id', 'charger');
-      const conflict = versionConflict<ChargerRecord>(v, row.version);
-      if (conflict) return conflict;
-      if (patch.stationId !== undefined && patch.stationId !== row.stationId) {
+      const refused = refusal<ChargerRecord>(row, 'charger', v);
+      if (refused) return refused;
+      if (patch.stationId !== undefined && patch.stationId !== row!.stationId) {
         const st = await PgAssetStore.stationForCharger(trx, tenantId, patch.stationId);
         if (!st.ok) return st;
       }
-      const change = present(patch);
-      if (Object.keys(change).length === 0) return ok(row.toRecord());
-      const updated = await row
-        .$query(trx)
-        .patch({ ...change, ...bumped() })
-        .where({ tenant_id: tenantId })
-        .returning('*')
-        .first();
-      return ok(updated!.toRecord());
+      return patched<ChargerRecord>(trx, tenantId, row!, present(patch));
     });
   }
 
@@ -346,19 +349,7 @@ export class PgAssetStore implements AssetStore {
   ): Promise<WriteResult<ConnectorRecord>> {
     return this.tx(tenantId, async (trx) => {
       const row = await PgAssetStore.connectorForUpdate(trx, tenantId, id, stations);
-      if (!row) return notFound('id', 'connector');
-      if (row.retiredAt) return retired('id', 'connector');
-      const conflict = versionConflict<ConnectorRecord>(v, row.version);
-      if (conflict) return conflict;
-      const change = present(patch);
-      if (Object.keys(change).length === 0) return ok(row.toRecord());
-      const updated = await row
-        .$query(trx)
-        .patch({ ...change, ...bumped() })
-        .where({ tenant_id: tenantId })
-        .returning('*')
-        .first();
-      return ok(updated!.toRecord());
+      return refusal<ConnectorRecord>(row, 'connector', v) ?? patched<ConnectorRecord>(trx, tenantId, row!, present(patch));
     });
   }
 
