@@ -42,7 +42,13 @@ describe('requestReadScopes', () => {
   });
 
   it('treats services as the subgraph says', () => {
-    expect(requestReadScopes(service(), 'token-tenant')('tariff:read')).toEqual({ scope: 'TENANT', tenantId: T, tenantIds: [T], stationIds: null, selfSubject: null });
+    expect(requestReadScopes(service(), 'token-tenant')('tariff:read')).toEqual({
+      scope: 'TENANT',
+      tenantId: T,
+      tenantIds: [T],
+      stationIds: null,
+      selfSubject: null,
+    });
     expect(codeOf(() => requestReadScopes(service(), 'forbidden')('payment:read'))).toBe(ErrorCodes.FORBIDDEN);
     // by data scope: a service token carries none, so it reads nothing
     expect(codeOf(() => requestReadScopes(service())('order:read'))).toBe(ErrorCodes.FORBIDDEN);
