@@ -10,8 +10,6 @@ import { DES_MODES } from './ykc/des';
  */
 export const BridgeEnv = commonEnv(4100)
   .extend({
-    /** Chargers connect from the network; local dev keeps the default loopback. */
-    HOST: z.string().min(1).default('127.0.0.1'),
     ASSETS_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
     /** the tariffs subgraph: billing models for YKC piles */
     TARIFFS_URL: z.string().url().default('http://127.0.0.1:4003/graphql'),
@@ -26,6 +24,7 @@ export const BridgeEnv = commonEnv(4100)
     DATABASE_URL: z.string({ required_error: 'Postgres URL of the application role' }).url(),
     /** YKC piles connect over plain TCP here. */
     YKC_PORT: envFields.port(4101),
+    /** YKC's listener address when it differs from HOST (the common one, which the OCPP listener binds). */
     YKC_HOST: z.string().min(1).optional(),
     /** OCPP security profile 2: the bridge terminates TLS with these PEM files (both or neither). */
     TLS_KEY_FILE: z.string().min(1).optional(),

@@ -19,3 +19,4 @@ export { MemoryBridgeStore } from './persistence/memory-store';
 export type * from './ports';
 export { SimulatedChargePoint, runSimulators, chargePointId } from './simulator';
 export type { RunSimulatorsOptions, SimulatorFleet, SimulatorStats, SimulatedChargePointOptions } from './simulator';
+export { BridgeEnv } from './env';

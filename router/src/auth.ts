@@ -37,7 +37,7 @@ export interface RouterContext {
   identity: Identity | null;
   requestId: string;
   log: Logger;
-  /** The client's address as the router's socket saw it (audit of sign-ins); never taken from client headers. */
+  /** The client's address (audit of sign-ins): the socket's peer, or what a trusted edge forwarded (client-address.ts); never what a client claims. */
   clientIp?: string;
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
 import { AppError, commonEnv, ErrorCodes, kafkaNames, KafkaNames, parseEnv } from '@evcs/platform';
+import { trustedProxiesProblem } from './client-address';
 
 /** Repository root, from router/dist/src. Relative paths in the environment are resolved against it. */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -10,7 +11,7 @@ export const REPO_ROOT = path.resolve(__dirname, '../../..');
 const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
 
 /** The router's variables beside the common ones; topics are named within KAFKA_NAMESPACE, like every service's. */
-const Env = commonEnv(4000).extend({
+export const RouterEnvSchema = commonEnv(4000).extend({
   SUPERGRAPH_PATH: z.string().min(1).default('schema/supergraph.graphql'),
   /** Where client access tokens' public keys come from: the tenants service's JWKS URL (follows key rotation) or a file. */
   AUTH_JWKS_URL: z.string().url().optional(),
@@ -20,10 +21,30 @@ const Env = commonEnv(4000).extend({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash, underscore (names a Kafka consumer group)')
     .default(`${os.hostname()}-${process.pid}`),
+  /**
+   * The edge's addresses or CIDRs (comma-separated; also proxy-addr's names loopback, linklocal,
+   * uniquelocal): only from these is X-Forwarded-For believed. Empty: the socket's peer is the client.
+   */
+  ROUTER_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .superRefine((list, ctx) => {
+      const problem = trustedProxiesProblem(list);
+      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `addresses or CIDRs: ${problem}` });
+    }),
 });
+const Env = RouterEnvSchema;
 
 export interface RouterEnv {
   port: number;
+  /** the address the listener binds (HOST) */
+  host: string;
   supergraphPath: string;
   kafkaBrokers: string[];
   /** topics and consumer groups within KAFKA_NAMESPACE */
@@ -36,6 +57,8 @@ export interface RouterEnv {
   authJwksFile?: string;
   signingKeyFile: string;
   instanceId: string;
+  /** ROUTER_TRUSTED_PROXIES: whose X-Forwarded-For is believed */
+  trustedProxies: string[];
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   /** From SUBGRAPH_URL_<NAME>: subgraph name (lower-cased NAME) → URL. */
   subgraphUrls: Record<string, string>;
@@ -66,6 +89,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): RouterEnv {
   const names = kafkaNames(env.KAFKA_NAMESPACE);
   return {
     port: env.PORT,
+    host: env.HOST,
     supergraphPath: fromRoot(env.SUPERGRAPH_PATH),
     kafkaBrokers: env.KAFKA_BROKERS,
     names,
@@ -75,6 +99,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): RouterEnv {
     authJwksFile: env.AUTH_JWKS_FILE ? fromRoot(env.AUTH_JWKS_FILE) : undefined,
     signingKeyFile: fromRoot(env.ROUTER_SIGNING_KEY_FILE),
     instanceId: env.INSTANCE_ID,
+    trustedProxies: env.ROUTER_TRUSTED_PROXIES,
     logLevel: env.LOG_LEVEL,
     subgraphUrls,
   };

@@ -1,5 +1,5 @@
 export { createRouter, type Router, type RouterDeps } from './server';
-export { loadEnv, type RouterEnv } from './env';
+export { loadEnv, RouterEnvSchema, type RouterEnv } from './env';
 export { PUBLIC_ROOT_FIELDS, IDENTITY_HEADERS, type RouterContext } from './auth';
 export { selectionToGatewayQuery, type ForwardedFieldQuery, type GatewayRequest } from './subscriptions/gateway-query';
 export { TenantEventHub } from './subscriptions/pubsub';

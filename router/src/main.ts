@@ -37,9 +37,10 @@ async function main(): Promise<void> {
     logger,
     chargerEventsTopic: env.chargerEventsTopic,
     accessEventsTopic: env.accessEventsTopic,
+    trustedProxies: env.trustedProxies,
   });
-  const port = await listen(router.httpServer, env.port);
-  logger.info({ port, instanceId: env.instanceId }, `router listening on http://127.0.0.1:${port}/graphql`);
+  const port = await listen(router.httpServer, env.port, env.host);
+  logger.info({ host: env.host, port, instanceId: env.instanceId }, `router listening on ${env.host}:${port}, /graphql`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -19,6 +19,7 @@ import {
   type TokenIssuer,
   type TokenVerifier,
 } from '@evcs/platform';
+import { clientAddressResolver } from './client-address';
 import { authenticateHttp, InternalTokens, PUBLIC_ROOT_FIELDS, type RouterContext } from './auth';
 import { startGateway } from './gateway';
 import { RevocationList, startRevocationFeed } from './revocations';
@@ -54,6 +55,8 @@ export interface RouterDeps {
   subscriberQueueSize?: number;
   /** How long close() lets in-flight HTTP requests finish. */
   drainTimeoutMs?: number;
+  /** The edge's addresses or CIDRs, whose X-Forwarded-For is believed (default: none; the socket's peer is the client). */
+  trustedProxies?: readonly string[];
 }
 
 export interface Router {
@@ -83,6 +86,7 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
   const group = (deps.names ?? kafkaNames('')).group;
   const publicRootFields = deps.publicRootFields ?? PUBLIC_ROOT_FIELDS;
   const tokens = new InternalTokens(deps.internalIssuer);
+  const clientAddress = clientAddressResolver(deps.trustedProxies ?? []);
   const gateway = await startGateway({ supergraphSdl: deps.supergraphSdl, subgraphUrls: deps.subgraphUrls, tokens, logger });
 
   let feed: Subscription | undefined;
@@ -176,7 +180,7 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
         const context: RouterContext = {
           identity,
           requestId,
-          clientIp: req.socket.remoteAddress,
+          clientIp: clientAddress(req),
           log: logger.child({ requestId, sub: identity?.subject, tid: identity?.tenantId }),
         };
         await executeApollo(gateway.apollo, req, res, body, context);

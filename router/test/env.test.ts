@@ -7,6 +7,8 @@ describe('loadEnv', () => {
   it('applies defaults and resolves relative paths from the repository root', () => {
     const env = loadEnv({ ...base, INSTANCE_ID: 'r1' });
     expect(env.port).toBe(4000);
+    expect(env.host).toBe('127.0.0.1');
+    expect(env.trustedProxies).toEqual([]);
     expect(env.supergraphPath).toBe(path.join(REPO_ROOT, 'schema/supergraph.graphql'));
     expect(env.authJwksFile).toBe(path.join(REPO_ROOT, 'secrets/client-jwks.json'));
     expect(env.signingKeyFile).toBe('/abs/router.jwk');
@@ -48,5 +50,13 @@ describe('loadEnv', () => {
     expect(message).toContain('AUTH_JWKS_FILE');
     expect(message).toContain('ROUTER_SIGNING_KEY_FILE');
     expect(message).toContain('SUBGRAPH_URL_ASSETS');
+  });
+
+  it('binds HOST, and believes X-Forwarded-For only from ROUTER_TRUSTED_PROXIES (addresses or CIDRs)', () => {
+    const env = loadEnv({ ...base, HOST: '0.0.0.0', ROUTER_TRUSTED_PROXIES: ' 10.0.0.0/8, ::1 ,loopback' });
+    expect(env.host).toBe('0.0.0.0');
+    expect(env.trustedProxies).toEqual(['10.0.0.0/8', '::1', 'loopback']);
+    expect(() => loadEnv({ ...base, ROUTER_TRUSTED_PROXIES: '10.0.0.0/99' })).toThrow(/ROUTER_TRUSTED_PROXIES/);
+    expect(() => loadEnv({ ...base, ROUTER_TRUSTED_PROXIES: 'edge.example' })).toThrow(/ROUTER_TRUSTED_PROXIES/);
   });
 });

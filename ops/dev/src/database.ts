@@ -1,4 +1,4 @@
-import { DEFAULT_ROLES, ensureDatabase, migrateSchemas, withDatabase } from '@evcs/platform';
+import { DEFAULT_ROLES, ensureDatabase, migrateSchemas, setRolePassword, withDatabase } from '@evcs/platform';
 import { migrations as assets } from '@evcs/assets';
 import { migrations as orders } from '@evcs/orders';
 import { migrations as payments } from '@evcs/payments';
@@ -8,10 +8,23 @@ import { migrations as bridge } from '@evcs/protocol-bridge';
 
 export const ALL_MIGRATIONS = [tenants, assets, tariffs, orders, payments, bridge];
 
+/** Role passwords, for a Postgres that is not on trust auth (a deployment's migration job). */
+export interface RolePasswords {
+  owner?: string;
+  app?: string;
+}
+
 /** Create roles and database if needed, and migrate every subgraph's schema. Returns the app role's URL. */
-export async function prepareDatabase(superuserUrl: string, database: string): Promise<{ appUrl: string; ownerUrl: string }> {
+export async function prepareDatabase(superuserUrl: string, database: string, passwords: RolePasswords = {}): Promise<{ appUrl: string; ownerUrl: string }> {
   await ensureDatabase(superuserUrl, database);
-  const ownerUrl = withDatabase(superuserUrl, database, DEFAULT_ROLES.owner);
+  if (passwords.owner) await setRolePassword(superuserUrl, DEFAULT_ROLES.owner, passwords.owner);
+  if (passwords.app) await setRolePassword(superuserUrl, DEFAULT_ROLES.app, passwords.app);
+  const withPassword = (url: string, password?: string) => {
+    const u = new URL(url);
+    if (password) u.password = password;
+    return u.toString();
+  };
+  const ownerUrl = withPassword(withDatabase(superuserUrl, database, DEFAULT_ROLES.owner), passwords.owner);
   await migrateSchemas(ownerUrl, ALL_MIGRATIONS);
   return { ownerUrl, appUrl: withDatabase(superuserUrl, database, DEFAULT_ROLES.app) };
 }

@@ -113,4 +113,31 @@ describe('start-up with a bad environment (real processes)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it.each([
+    [undefined, '127.0.0.1'],
+    ['::1', '::1'],
+    ['0.0.0.0', '0.0.0.0'],
+  ])('a subgraph binds HOST=%s (listens on %s)', async (host, expected) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'listen-fixture-'));
+    try {
+      const jwks = path.join(dir, 'jwks.json');
+      writeFileSync(jwks, JSON.stringify({ keys: [] }));
+      let address: { address: string; port: number } | undefined;
+      const r = await run(
+        path.join(__dirname, 'fixtures/listen-main.js'),
+        { INTERNAL_JWKS_FILE: jwks, LOG_LEVEL: 'silent', ...(host ? { HOST: host } : {}) },
+        (out, child) => {
+          if (address || !out.includes('\n')) return;
+          address = JSON.parse(out.split('\n')[0]) as { address: string; port: number };
+          child.kill('SIGTERM');
+        },
+      ).done;
+      expect(r.stderr).toBe('');
+      expect(address?.address).toBe(expected);
+      expect(address?.port).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -63,6 +63,21 @@ export async function ensureRoles(superuserUrl: string, roles: DbRoles = DEFAULT
   }
 }
 
+/**
+ * Give a role a password (a deployment whose Postgres is not on trust auth). The statement is
+ * quoted by the server (format %I / %L): passwords are never spliced into SQL here.
+ */
+export async function setRolePassword(superuserUrl: string, role: string, password: string): Promise<void> {
+  ident(role); // the same names as everywhere here, refused before anything connects
+  const admin = knexFactory({ client: 'pg', connection: superuserUrl, pool: { min: 0, max: 1 } });
+  try {
+    const stmt = await admin.raw<{ rows: { sql: string }[] }>('select format(?, ?::text, ?::text) as sql', ['alter role %I password %L', role, password]);
+    await admin.raw(stmt.rows[0].sql);
+  } finally {
+    await admin.destroy();
+  }
+}
+
 /** Create roles and the database if missing. `superuserUrl` points at any database of the cluster. */
 export async function ensureDatabase(superuserUrl: string, database: string, roles: DbRoles = DEFAULT_ROLES): Promise<void> {
   await ensureRoles(superuserUrl, roles);

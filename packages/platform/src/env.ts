@@ -17,6 +17,8 @@ export function parseEnv<S extends z.ZodTypeAny>(schema: S, source: NodeJS.Proce
 /** Common building blocks for service env schemas. */
 export const envFields = {
   port: (def: number) => z.coerce.number().int().min(0).max(65535).default(def),
+  /** The address a listener binds: loopback by default (a laptop), 0.0.0.0 or :: in a container. */
+  host: () => z.string().min(1).default('127.0.0.1'),
   databaseUrl: () => z.string().url().default('postgres://evcs_app@127.0.0.1:5432/evcs'),
   kafkaBrokers: () =>
     z
@@ -39,6 +41,7 @@ export const envFields = {
 export function commonEnv(defaultPort: number) {
   return z.object({
     PORT: envFields.port(defaultPort),
+    HOST: envFields.host(),
     LOG_LEVEL: envFields.logLevel(),
     KAFKA_BROKERS: envFields.kafkaBrokers(),
     /** topics and consumer groups are named with kafkaNames(KAFKA_NAMESPACE) */

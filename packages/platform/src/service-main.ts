@@ -168,8 +168,8 @@ export function runSubgraphMain<S extends z.ZodRawShape = Record<never, never>, 
       ),
     );
     const srv = await opts.createServer(rt, env, shared);
-    const port = await listen(srv.server, env.PORT);
-    logger.info({ port }, `${opts.name} subgraph listening on http://127.0.0.1:${port}/graphql`);
+    const port = await listen(srv.server, env.PORT, env.HOST);
+    logger.info({ host: env.HOST, port }, `${opts.name} subgraph listening on ${env.HOST}:${port}, /graphql`);
     let stopping = false;
     const shutdown = async (signal: string) => {
       if (stopping) return;

@@ -1,2 +1,3 @@
 export * from './schema';
 export * from './server';
+export { OrdersEnv } from './env';

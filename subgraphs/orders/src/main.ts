@@ -1,7 +1,6 @@
 // First: tracing instruments http, pg and undici as they load (off unless OTEL_* ask for it).
 import '@evcs/platform/tracing';
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import {
   CHARGER_COMMANDS_PARTITIONS,
   CHARGER_COMMANDS_TOPIC,
@@ -12,7 +11,7 @@ import {
   PAYMENT_EVENTS_PARTITIONS,
   PAYMENT_EVENTS_TOPIC,
 } from '@evcs/events';
-import { importSigningKey, isTimeZone, runSubgraphMain, ServiceGraphQLClient, SubgraphRuntime, TokenIssuer } from '@evcs/platform';
+import { importSigningKey, runSubgraphMain, ServiceGraphQLClient, SubgraphRuntime, TokenIssuer } from '@evcs/platform';
 import { AssetsChargerDirectory } from './clients/assets-directory';
 import { TariffsPricer } from './clients/tariffs-pricer';
 import { CHARGER_EVENTS_CONSUMER, startChargerEventsConsumer } from './events/charger-events-consumer';
@@ -20,18 +19,11 @@ import { PAYMENT_EVENTS_CONSUMER, startPaymentEventsConsumer } from './events/pa
 import { runScheduledWork } from './jobs/scheduler';
 import { PgJobsStore } from './persistence/jobs-store';
 import { createOrdersServer, createReconciliationService, createSessionService } from './server';
-
-/** What orders needs beyond every subgraph's environment (see runSubgraphMain). */
-const OrdersEnv = z.object({
-  ASSETS_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
-  TARIFFS_URL: z.string().url().default('http://127.0.0.1:4003/graphql'),
-  RECONCILIATION_TIMEZONE: z.string().default('Asia/Shanghai').refine(isTimeZone, 'not an IANA time zone'),
-  ORDERS_SIGNING_KEY_FILE: z.string({ required_error: "path to the orders service's private JWK (service tokens)" }).min(1),
-});
+import { OrdersEnv, type OrdersEnvValues } from './env';
 
 type Clients = Awaited<ReturnType<typeof clients>>;
 
-async function clients(env: z.infer<typeof OrdersEnv>) {
+async function clients(env: OrdersEnvValues) {
   const tokens = new TokenIssuer(await importSigningKey(readFileSync(env.ORDERS_SIGNING_KEY_FILE, 'utf8')), 'evcs-orders');
   return {
     timezone: env.RECONCILIATION_TIMEZONE,

@@ -13,3 +13,4 @@ export { startCacheInvalidation } from './events/cache-invalidation';
 export { seedDemoTariffs } from './persistence/seed';
 export { AssetsChargerLookup, TARIFFS_TOKEN_ISSUER } from './clients/assets-chargers';
 export type { ChargerLookup, ChargerFacts } from './domain/ports';
+export { TariffsEnv } from './env';

@@ -4,18 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { TARIFF_EVENTS_PARTITIONS, TARIFF_EVENTS_TOPIC } from '@evcs/events';
 import { readFileSync } from 'node:fs';
 import { importSigningKey, runSubgraphMain, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
-import { z } from 'zod';
 import { AssetsChargerLookup, TARIFFS_TOKEN_ISSUER } from './clients/assets-chargers';
 import { PlanCache } from './domain/plan-cache';
 import { startCacheInvalidation } from './events/cache-invalidation';
 import { createTariffsServer } from './server';
-
-/** What tariffs needs beyond every subgraph's environment (see runSubgraphMain). */
-const TariffsEnv = z.object({
-  /** The assets subgraph itself: a binding takes the charger's station and protocol from there. */
-  ASSETS_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
-  TARIFFS_SIGNING_KEY_FILE: z.string({ required_error: "path to the tariffs service's private JWK (service tokens)" }).min(1),
-});
+import { TariffsEnv } from './env';
 
 // One cache per process, shared by the pricing service and the consumer that invalidates it.
 const cache = new PlanCache();

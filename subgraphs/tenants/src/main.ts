@@ -1,15 +1,10 @@
 // First: tracing instruments http, pg and undici as they load (off unless OTEL_* ask for it).
 import '@evcs/platform/tracing';
-import { z } from 'zod';
 import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC, ACCESS_EVENTS_TOPIC_CONFIG, IDTAG_EVENTS_PARTITIONS, IDTAG_EVENTS_TOPIC } from '@evcs/events';
 import { runSubgraphMain } from '@evcs/platform';
 import { KeyRing } from './auth/key-ring';
 import { createTenantsServer } from './server';
-
-/** What tenants needs beyond every subgraph's environment (see runSubgraphMain). */
-const TenantsEnv = z.object({
-  AUTH_SIGNING_KEYS_FILE: z.string({ required_error: 'path to the private JWKs that sign access tokens ({"keys": [...]}, first signs)' }).min(1),
-});
+import { TenantsEnv } from './env';
 
 runSubgraphMain({
   name: 'tenants',

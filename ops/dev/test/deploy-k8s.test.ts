@@ -1,0 +1,199 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Service as K8sService } from 'kubernetes-models/v1/Service';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { DEPLOY_DIR, SERVICES, type Service, startupProblems, unknownVariables } from './support/deploy-env';
+
+/**
+ * ops/deploy/k8s: every overlay rendered by kustomize (kubectl's, in the machine's image) and every
+ * object validated against the Kubernetes API schemas (kubernetes-models); then what the schemas
+ * can't see: probes, resources, autoscalers and budgets, the bridge's stable ids, the services'
+ * environments against their env schemas, and who may reach whom.
+ */
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { key: string }; configMapKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
+}
+interface Container {
+  name: string;
+  image: string;
+  env?: EnvVar[];
+  envFrom?: { configMapRef?: { name: string } }[];
+  livenessProbe?: unknown;
+  readinessProbe?: unknown;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+interface PodSpec {
+  containers: Container[];
+  volumes?: { name: string; secret?: { items?: { key: string; path: string }[] } }[];
+}
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: Record<string, unknown> & { template?: { spec: PodSpec } };
+  data?: Record<string, string>;
+}
+interface Policy {
+  spec: {
+    podSelector: { matchLabels?: Record<string, string> };
+    ingress?: { from?: { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: object }[] }[];
+  };
+}
+
+const MODELS: Record<string, new (o: never) => { validate(): void }> = {
+  'v1/ConfigMap': ConfigMap,
+  'v1/Service': K8sService,
+  'apps/v1/Deployment': Deployment,
+  'apps/v1/StatefulSet': StatefulSet,
+  'batch/v1/Job': Job,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+};
+
+const SUBGRAPHS = ['tenants', 'assets', 'tariffs', 'orders', 'payments'];
+const NAME = 'app.kubernetes.io/name';
+const EDGE = 'edge';
+
+const overlaysDir = path.join(DEPLOY_DIR, 'k8s/overlays');
+const overlays = readdirSync(overlaysDir);
+
+function render(overlay: string): K8sObject[] {
+  const out = execFileSync('kubectl', ['kustomize', path.join(overlaysDir, overlay)], { encoding: 'utf8' });
+  return parseAllDocuments(out).map((d) => d.toJS() as K8sObject);
+}
+
+const workloads = (objs: K8sObject[]) => objs.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
+const serviceOf = (c: Container): Service => {
+  const s = c.image.replace(/^.*\//, '').replace(/:.*$/, '') as Service;
+  if (!SERVICES.includes(s)) throw new Error(`image ${c.image} is no platform service`);
+  return s;
+};
+
+/** A container's environment as it would start: literal values, ConfigMaps resolved, secrets and fields as samples. */
+function containerEnv(objs: K8sObject[], c: Container): Record<string, string> {
+  const configMap = (name: string) => objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name)?.data ?? {};
+  const env: Record<string, string> = {};
+  for (const from of c.envFrom ?? []) Object.assign(env, configMap(from.configMapRef!.name));
+  for (const v of c.env ?? []) {
+    const ref = v.valueFrom;
+    if (v.value !== undefined) env[v.name] = v.value;
+    else if (ref?.configMapKeyRef) env[v.name] = configMap(ref.configMapKeyRef.name)[ref.configMapKeyRef.key];
+    else if (ref?.secretKeyRef)
+      env[v.name] = ref.secretKeyRef.key.endsWith('-url') ? 'postgres://role:secret@db.example:5432/evcs' : 'a-sample-secret-value-0123456789';
+    else if (ref?.fieldRef) env[v.name] = 'pod-0';
+  }
+  return env;
+}
+
+/** Who may open a connection to each app, by the NetworkPolicies (an app's name, or EDGE for the edge's pods). */
+function allowedCallers(objs: K8sObject[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const p of objs.filter((o) => o.kind === 'NetworkPolicy') as unknown as Policy[]) {
+    const target = p.spec.podSelector.matchLabels?.[NAME];
+    if (!target) continue;
+    for (const rule of p.spec.ingress ?? [])
+      for (const f of rule.from ?? []) {
+        const labels = f.podSelector?.matchLabels ?? {};
+        const caller = labels['evcs.io/edge'] === 'true' ? EDGE : labels[NAME];
+        // an entry matching everything (no labels) would let anyone in: named as such
+        (out[target] ??= []).push(caller ?? (f.namespaceSelector ? 'anyone' : 'the whole namespace'));
+      }
+  }
+  for (const k of Object.keys(out)) out[k].sort();
+  return out;
+}
+
+describe.each(overlays)('ops/deploy/k8s/overlays/%s', (overlay) => {
+  const objs = render(overlay);
+
+  it('renders, and every object validates against the Kubernetes schemas', () => {
+    expect(objs.length).toBeGreaterThan(20);
+    for (const o of objs) {
+      const Model = MODELS[`${o.apiVersion}/${o.kind}`];
+      expect([o.kind, o.metadata.name, Boolean(Model)]).toEqual([o.kind, o.metadata.name, true]);
+      expect(() => new Model(o as never).validate()).not.toThrow();
+    }
+  });
+
+  it('commits no secret: they are referenced only', () => {
+    expect(objs.filter((o) => o.kind === 'Secret')).toEqual([]);
+  });
+
+  it('runs every service, the bridge as a StatefulSet with its pod name as BRIDGE_ID, and a migration Job', () => {
+    const images = workloads(objs).flatMap((w) => w.spec!.template!.spec.containers.map(serviceOf));
+    expect([...images].sort()).toEqual([...SERVICES].sort());
+    const bridge = objs.find((o) => o.kind === 'StatefulSet')!;
+    expect(bridge.metadata.name).toBe('protocol-bridge');
+    expect(bridge.spec!.template!.spec.containers[0].env!.find((e) => e.name === 'BRIDGE_ID')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    expect(objs.find((o) => o.kind === 'Job')?.spec!.template!.spec.containers[0].image).toMatch(/migrate/);
+  });
+
+  it('probes and resources on every long-running container; autoscalers for router and subgraphs, budgets for all', () => {
+    for (const w of workloads(objs).filter((o) => o.kind !== 'Job'))
+      for (const c of w.spec!.template!.spec.containers) {
+        expect([c.name, Boolean(c.livenessProbe), Boolean(c.readinessProbe)]).toEqual([c.name, true, true]);
+        expect([c.name, c.resources?.requests?.cpu !== undefined, c.resources?.limits?.memory !== undefined]).toEqual([c.name, true, true]);
+      }
+    const hpas = objs.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => (o.spec!.scaleTargetRef as { name: string }).name);
+    expect([...hpas].sort()).toEqual(['router', ...SUBGRAPHS].sort());
+    const pdbs = objs
+      .filter((o) => o.kind === 'PodDisruptionBudget')
+      .map((o) => (o.spec!.selector as { matchLabels: Record<string, string> }).matchLabels[NAME]);
+    expect([...pdbs].sort()).toEqual(['protocol-bridge', 'router', ...SUBGRAPHS].sort());
+  });
+
+  it('gives each container only variables its service reads, enough to start, and the key files it names', () => {
+    for (const w of workloads(objs))
+      for (const c of w.spec!.template!.spec.containers) {
+        const service = serviceOf(c);
+        const env = containerEnv(objs, c);
+        expect([service, unknownVariables(service, Object.keys(env))]).toEqual([service, []]);
+        expect([service, startupProblems(service, env)]).toEqual([service, []]);
+        const mounted = (w.spec!.template!.spec.volumes ?? []).flatMap((v) => (v.secret?.items ?? []).map((i) => `/keys/${i.path}`));
+        for (const [k, v] of Object.entries(env)) if (k.endsWith('_FILE')) expect([service, k, mounted.includes(v)]).toEqual([service, k, true]);
+      }
+  });
+
+  it('lets only the router reach the subgraphs, besides the services that call them; the edge alone reaches router and bridge', () => {
+    expect(objs.some((o) => o.kind === 'NetworkPolicy' && !(o as unknown as Policy).spec.podSelector.matchLabels)).toBe(true); // default deny
+    const allowed = allowedCallers(objs);
+    expect(allowed).toEqual({
+      router: [EDGE],
+      'protocol-bridge': [EDGE],
+      tenants: ['assets', 'protocol-bridge', 'router'],
+      assets: ['orders', 'protocol-bridge', 'router', 'tariffs'],
+      tariffs: ['orders', 'protocol-bridge', 'router'],
+      orders: ['router'],
+      payments: [EDGE, 'router'],
+    });
+    // every service-to-service URL a container is given is one the policies allow
+    for (const w of workloads(objs))
+      for (const c of w.spec!.template!.spec.containers)
+        for (const url of Object.values(containerEnv(objs, c))) {
+          const target = /^https?:\/\/([a-z-]+):\d+\//.exec(url)?.[1];
+          if (target) expect([serviceOf(c), target, (allowed[target] ?? []).includes(serviceOf(c))]).toEqual([serviceOf(c), target, true]);
+        }
+  });
+});
+
+describe('the checks above', () => {
+  it('fail on an invalid object (a probe: a wrong enum value)', () => {
+    const bad = {
+      metadata: { name: 'x' },
+      spec: { selector: { matchLabels: { a: 'b' } }, template: { spec: { containers: [{ name: 'c', image: 'i', imagePullPolicy: 'Sometimes' }] } } },
+    };
+    expect(() => new Deployment(bad as never).validate()).toThrow(/imagePullPolicy/);
+  });
+});

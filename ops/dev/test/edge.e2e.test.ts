@@ -1,0 +1,221 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { dropDatabase } from '@evcs/platform';
+import { SimulatedChargePoint } from '@evcs/protocol-bridge/dist/src/simulator';
+import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register';
+import { canListen, eventually, freePort, PG_SUPERUSER_URL, REPO_ROOT, uniqueName } from '@evcs/testkit';
+import { DemoTenant, Stack, startStack } from '../src/stack';
+
+/**
+ * The edge (ops/deploy/edge, Debian's nginx) in front of two routers and the bridge: TLS and
+ * HTTP/2, a query, a graphql-ws subscription and an OCPP charger through it, and the sign-in audit
+ * recording the client's address — the client connects from 127.0.0.2, nginx from 127.0.0.1, and
+ * the routers trust 127.0.0.1 only. A caller reaching a router directly, with a forged
+ * X-Forwarded-For, is recorded at its socket's address.
+ */
+const CLIENT_ADDRESS = '127.0.0.2';
+const DIRECT_CALLER = '127.0.0.3';
+
+describe('the edge: nginx in front of two routers and the bridge', () => {
+  const database = uniqueName('evcs_edge');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'evcs-edge-'));
+  const tenant: DemoTenant = {
+    id: randomUUID(),
+    code: uniqueName('op_edge'),
+    name: 'Edge Operator',
+    users: [{ username: 'erin', password: 'erin password 1', roles: ['OPERATOR_ADMIN'] }],
+    stations: [{ code: 'EDGE-ST', name: 'Edge Station', chargers: [{ code: 'EDGE-CP1', connectors: 1 }] }],
+  };
+  let stack: Stack;
+  let nginx: ChildProcess | undefined;
+  let nginxLog = '';
+  let ca = '';
+  let httpsUrl = '';
+  let ocppUrl = '';
+  const clients: Client[] = [];
+  let cp: SimulatedChargePoint | undefined;
+
+  beforeAll(async () => {
+    execFileSync('bash', [path.join(REPO_ROOT, 'ops/deploy/edge/install-nginx.sh')], { stdio: 'inherit' });
+    stack = await startStack({
+      database,
+      kafkaNamespace: uniqueName('edge'),
+      ports: 'ephemeral',
+      quiet: true,
+      routers: 2,
+      env: { ROUTER_TRUSTED_PROXIES: '127.0.0.1' },
+    });
+    await stack.seedTenant(tenant);
+
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+        '-keyout',
+        path.join(dir, 'tls.key'),
+        '-out',
+        path.join(dir, 'tls.crt'),
+      ],
+      { stdio: 'ignore' },
+    );
+    ca = readFileSync(path.join(dir, 'tls.crt'), 'utf8');
+    const [httpsPort, httpPort, ykcPort] = [await freePort(), await freePort(), await freePort()];
+    const hostPort = (u: string) => new URL(u.replace(/^ws/, 'http')).host;
+    const conf = execFileSync('bash', [path.join(REPO_ROOT, 'ops/deploy/edge/render.sh'), path.join(dir, 'conf')], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        EDGE_TLS_CERT: path.join(dir, 'tls.crt'),
+        EDGE_TLS_KEY: path.join(dir, 'tls.key'),
+        EDGE_HTTPS_LISTEN: `127.0.0.1:${httpsPort}`,
+        EDGE_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
+        EDGE_YKC_LISTEN: `127.0.0.1:${ykcPort}`,
+        EDGE_ROUTER_SERVERS: stack.routerUrls.map((u) => `server ${hostPort(u)};`).join(' '),
+        EDGE_BRIDGE_SERVERS: `server ${hostPort(stack.bridgeUrl)};`,
+        EDGE_YKC_SERVERS: `server ${stack.ykcAddress.host}:${stack.ykcAddress.port};`,
+      },
+    }).trim();
+    execFileSync('nginx', ['-t', '-q', '-p', path.join(dir, 'conf'), '-c', conf, '-e', path.join(dir, 'conf/run/error.log')]);
+    nginx = spawn('nginx', ['-p', path.join(dir, 'conf'), '-c', conf, '-e', 'stderr', '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    nginx.stderr!.on('data', (d: Buffer) => (nginxLog += d.toString()));
+    await eventually(async () => !(await canListen(httpsPort)), { timeoutMs: 10_000, what: `nginx listening (${nginxLog})` });
+    httpsUrl = `https://localhost:${httpsPort}/graphql`;
+    ocppUrl = `wss://localhost:${httpsPort}/ocpp`;
+  });
+
+  afterAll(async () => {
+    await cp?.close().catch(() => undefined);
+    await Promise.all(clients.map(async (c) => c.dispose()));
+    nginx?.kill('SIGQUIT');
+    await stack?.stop();
+    await dropDatabase(PG_SUPERUSER_URL, database);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** POST a GraphQL document from `localAddress`, trusting the test's own CA; over HTTP/1.1 (HTTP/2 is checked by ALPN below). */
+  function post(url: string, query: string, o: { token?: string; localAddress?: string; headers?: Record<string, string> } = {}) {
+    return new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const u = new URL(url);
+      const body = JSON.stringify({ query });
+      const req = (u.protocol === 'https:' ? https : require('node:http')).request(
+        url,
+        {
+          method: 'POST',
+          ca,
+          localAddress: o.localAddress ?? CLIENT_ADDRESS,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+            ...o.headers,
+          },
+        },
+        (res: import('node:http').IncomingMessage) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  const login = (password: string, o: { url?: string; localAddress?: string; headers?: Record<string, string> } = {}) =>
+    post(
+      o.url ?? httpsUrl,
+      `mutation { login(input: { tenantCode: ${JSON.stringify(tenant.code)}, username: "erin", password: ${JSON.stringify(password)} }) { accessToken userErrors { code } } }`,
+      o,
+    );
+
+  it('terminates TLS and offers HTTP/2 (ALPN h2)', async () => {
+    const alpn = await new Promise<string | false>((resolve, reject) => {
+      const s = require('node:tls').connect(
+        { host: '127.0.0.1', port: Number(new URL(httpsUrl).port), servername: 'localhost', ca, ALPNProtocols: ['h2', 'http/1.1'] },
+        () => {
+          resolve(s.alpnProtocol as string | false);
+          s.end();
+        },
+      );
+      s.on('error', reject);
+    });
+    expect(alpn).toBe('h2');
+  });
+
+  it('signs in through the edge, and the audit records the client, not nginx nor a forged header; a direct caller is taken at its socket', async () => {
+    expect((await login('wrong password 1')).body.data.login.userErrors).toEqual([{ code: 'INVALID_CREDENTIALS' }]);
+    // the client claims another address; the edge appends the one it saw, which the router takes
+    await login('wrong password 2', { headers: { 'x-forwarded-for': '203.0.113.9' } });
+    // past the edge, straight to a router, with a forged header: not from a trusted proxy
+    await login('wrong password 3', { url: stack.routerUrls[1], localAddress: DIRECT_CALLER, headers: { 'x-forwarded-for': '203.0.113.10' } });
+    const ok = await login('erin password 1');
+    expect(ok.status).toBe(200);
+    const token = ok.body.data.login.accessToken as string;
+    const audit = await post(httpsUrl, '{ auditEvents(filter: { types: ["LOGIN_FAILED", "LOGIN_SUCCEEDED"] }) { edges { node { type ip } } } }', { token });
+    const seen = (audit.body.data.auditEvents.edges as { node: { type: string; ip: string } }[]).map((e) => e.node).reverse();
+    expect(seen).toEqual([
+      { type: 'LOGIN_FAILED', ip: CLIENT_ADDRESS },
+      { type: 'LOGIN_FAILED', ip: CLIENT_ADDRESS },
+      { type: 'LOGIN_FAILED', ip: DIRECT_CALLER },
+      { type: 'LOGIN_SUCCEEDED', ip: CLIENT_ADDRESS },
+    ]);
+  });
+
+  it('carries a graphql-ws subscription and an OCPP charger (subprotocol, Basic auth) through the edge', async () => {
+    const token = (await login('erin password 1')).body.data.login.accessToken as string;
+    class EdgeSocket extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { ca, localAddress: CLIENT_ADDRESS });
+      }
+    }
+    const received: string[] = [];
+    const client = createClient({
+      url: httpsUrl.replace(/^https/, 'wss'),
+      webSocketImpl: EdgeSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      lazy: false,
+    });
+    clients.push(client);
+    const connected = new Promise<void>((r) => client.on('connected', () => r()));
+    client.subscribe<{ connectorStatusChanged: { chargerCode: string; status: string } }>(
+      { query: 'subscription { connectorStatusChanged { chargerCode status } }' },
+      {
+        next: (m) => m.data && received.push(`${m.data.connectorStatusChanged.chargerCode}:${m.data.connectorStatusChanged.status}`),
+        error: () => undefined,
+        complete: () => undefined,
+      },
+    );
+    await connected;
+    await new Promise((r) => setTimeout(r, 300));
+
+    const { passwords } = await registerFleet({ routerUrl: stack.routerUrls[0], token, stationCode: 'EDGE-ST', ocpp: ['EDGE-CP1'], ykc: [], connectors: 1 });
+    // a wrong password through the edge is refused by the bridge: the Authorization header got there
+    const impostor = new SimulatedChargePoint({ url: ocppUrl, id: 'EDGE-CP1', password: 'not the password', wsOpts: { ca } });
+    await expect(impostor.connect()).rejects.toThrow();
+    cp = new SimulatedChargePoint({ url: ocppUrl, id: 'EDGE-CP1', password: passwords.get('EDGE-CP1'), wsOpts: { ca, localAddress: CLIENT_ADDRESS } });
+    await cp.connect();
+    await cp.boot();
+    await cp.status(1, 'Preparing');
+    await eventually(async () => received.includes('EDGE-CP1:Preparing'), { timeoutMs: 30_000, what: 'status through bridge, Kafka, router and edge' });
+    const q = await post(httpsUrl, '{ stations { edges { node { chargers { code online } } } } }', { token });
+    expect(q.body.data.stations.edges[0].node.chargers).toEqual([{ code: 'EDGE-CP1', online: true }]);
+  });
+});
