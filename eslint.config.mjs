@@ -40,11 +40,12 @@ export default tseslint.config(
           paths: [
             ...restrict(SQL_AND_ORM, 'domain code talks to storage through its ports (persistence/ implements them)'),
             ...restrict(GRAPHQL, 'domain code knows no GraphQL (graphql/ maps to and from it)'),
+            ...restrict(['prom-client'], 'domain code reports business events through the BusinessMetrics port (@evcs/platform)'),
           ],
           patterns: [
             { group: ['**/persistence/**', '**/persistence'], message: 'domain code depends on its ports, not on persistence' },
             { group: ['**/graphql/**', '**/graphql'], message: 'domain code knows no GraphQL layer' },
-            { group: ['knex/*', 'pg/*', 'objection/*', '@apollo/*'], message: 'no storage or GraphQL libraries in domain code' },
+            { group: ['knex/*', 'pg/*', 'objection/*', '@apollo/*', 'prom-client/*'], message: 'no storage, GraphQL or metrics libraries in domain code' },
           ],
         },
       ],

@@ -3,13 +3,19 @@ import '@evcs/platform/tracing';
 import { readFile } from 'node:fs/promises';
 import { CHARGER_EVENTS_PARTITIONS } from '@evcs/events';
 import {
+  ConsumerLagMonitor,
   createKnex,
   createLogger,
   exitWithParent,
   importSigningKey,
+  kafkaReadinessChecks,
   KafkaEventBus,
   listen,
+  metricsHostOf,
+  metricsPortOf,
   parseEnv,
+  pingDatabase,
+  startMetricsServer,
   ServiceGraphQLClient,
   stopTracing,
   TokenIssuer,
@@ -32,6 +38,7 @@ async function main(): Promise<void> {
   const env = parseEnv(BridgeEnv);
   const topics = bridgeTopics(env);
   const logger = createLogger('protocol-bridge', { level: env.LOG_LEVEL });
+  const metrics = await startMetricsServer({ port: metricsPortOf(env), host: metricsHostOf(env), logger, service: 'protocol-bridge' });
   const signingKey = await importSigningKey(await readFile(env.BRIDGE_SIGNING_KEY_FILE, 'utf8'));
   const tls =
     env.TLS_KEY_FILE && env.TLS_CERT_FILE ? { key: await readFile(env.TLS_KEY_FILE, 'utf8'), cert: await readFile(env.TLS_CERT_FILE, 'utf8') } : undefined;
@@ -48,8 +55,17 @@ async function main(): Promise<void> {
   const idTags = new GraphQLIdTagAuthority(new ServiceGraphQLClient({ url: env.TENANTS_URL, tokens, subject: 'protocol-bridge', timeoutMs: 3_000 }));
   const bus = new KafkaEventBus({ clientId: `protocol-bridge-${env.BRIDGE_ID}`, brokers: env.KAFKA_BROKERS, logger });
   await bus.ensureTopics([{ topic: topics.topic, partitions: CHARGER_EVENTS_PARTITIONS }]);
-  const knex = createKnex({ connectionString: env.DATABASE_URL, schema: 'bridge', pool: { max: 10 }, applicationName: 'protocol-bridge' });
+  const knex = createKnex({
+    connectionString: env.DATABASE_URL,
+    schema: 'bridge',
+    pool: { max: 10 },
+    applicationName: 'protocol-bridge',
+    metricsPool: 'bridge',
+  });
   const store = new PgBridgeStore(knex);
+  // Every charger message waits for its event on Kafka: the producer is connected from the start.
+  bus.connectProducer().catch((e: unknown) => logger.warn({ err: e }, 'Kafka producer not connected yet'));
+  const lag = new ConsumerLagMonitor(bus, { everyMs: env.CONSUMER_LAG_INTERVAL_MS, logger });
 
   const bridge = createBridge({
     bus,
@@ -63,6 +79,10 @@ async function main(): Promise<void> {
     store,
     tls,
     debugToken: env.DEBUG_TOKEN,
+    readiness: [
+      { name: 'database', check: () => pingDatabase(knex) },
+      ...kafkaReadinessChecks({ bus, produces: true, lagByGroup: () => lag.lagByGroup(), maxLag: env.READY_MAX_CONSUMER_LAG }),
+    ],
     config: bridgeConfig({
       bridgeId: env.BRIDGE_ID,
       heartbeatIntervalS: env.HEARTBEAT_INTERVAL_S,
@@ -73,6 +93,7 @@ async function main(): Promise<void> {
     }),
   });
   await bridge.startCommands();
+  lag.start();
   const port = await listen(bridge.httpServer, env.PORT, env.HOST);
   const ykcPort = await new Promise<number>((resolve, reject) => {
     bridge.ykcServer.once('error', reject);
@@ -93,8 +114,10 @@ async function main(): Promise<void> {
     try {
       // Bridge first: chargers' disconnect events still need the bus.
       await bridge.close();
+      await lag.stop();
       await bus.close();
       await store.close();
+      await metrics.close();
       await stopTracing().catch(() => undefined);
       process.exit(0);
     } catch (err) {

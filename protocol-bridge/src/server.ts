@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { canonicalPath, closeServer, EventBus, Logger, sendJson } from '@evcs/platform';
+import { canonicalPath, closeServer, EventBus, Logger, ReadinessCheck, readinessReport, sendJson } from '@evcs/platform';
 import { BridgeConfig, silenceTimeoutMs } from './config';
 import { Diagnostics } from './connections/diagnostics';
 import { ConnectionRegistry } from './connections/registry';
@@ -49,6 +49,8 @@ export interface BridgeDeps {
   security?: ChargerSecurityRecorder;
   /** Bearer token for the operator debugging endpoint /debug/graphql; without one the endpoint is off. */
   debugToken?: string;
+  /** Further readiness checks (main adds the database and Kafka's: producer, consumers, lag). */
+  readiness?: ReadinessCheck[];
   now?: () => Date;
   newId?: () => string;
 }
@@ -137,9 +139,11 @@ export function createBridge(deps: BridgeDeps): Bridge {
     const path = canonicalPath(req.url);
     if (req.method === 'GET' && path === '/health/live') return sendJson(res, 200, { status: 'ok' });
     if (req.method === 'GET' && path === '/health/ready') {
-      return draining
-        ? sendJson(res, 503, { status: 'draining' })
-        : sendJson(res, 200, { status: 'ok', connections: registry.count(), ocpp: registry.count('OCPP16'), ykc: registry.count('YKC') });
+      if (draining) return sendJson(res, 503, { status: 'draining', service: 'protocol-bridge', failing: ['draining'] });
+      void readinessReport('protocol-bridge', deps.readiness ?? []).then((r) =>
+        sendJson(res, r.status === 'ready' ? 200 : 503, { ...r, connections: registry.count(), ocpp: registry.count('OCPP16'), ykc: registry.count('YKC') }),
+      );
+      return;
     }
     if (debug && path === '/debug/graphql') return debug(req, res);
     sendJson(res, 404, { error: 'Not found' });

@@ -192,8 +192,8 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
     expect(await statusOf(cp(VICTIM, passwords[ATTACKER]).connect())).toBe(401);
     // The attacker's own charger gets in with its own password: the credential is per charger.
     expect(await statusOf(cp(ATTACKER, passwords[ATTACKER]).connect())).toBe('connected');
-    expect(refusedCount('OCPP16', 'no_password')).toBe(1);
-    expect(refusedCount('OCPP16', 'wrong_password')).toBe(2);
+    expect(await refusedCount('OCPP16', 'no_password')).toBe(1);
+    expect(await refusedCount('OCPP16', 'wrong_password')).toBe(2);
     // Nothing of the refused connections reached the platform: no connected event, so no session could follow.
     await eventually(async () => eventsOf(ATTACKER, 'charger.connected').length === 1, { what: "the attacker's own charger connected" });
     expect(eventsOf(VICTIM, 'charger.connected')).toHaveLength(0);
@@ -212,13 +212,13 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
     // Still the real one's connection: it is answered.
     await real.heartbeat();
     expect(real.isOpen).toBe(true);
-    expect(bridge.diagnostics.metrics.get('OCPP16', 'connection_takeover')).toBe(0);
+    expect(await bridge.diagnostics.metrics.get('OCPP16', 'connection_takeover')).toBe(0);
 
     const again = cp(VICTIM, passwords[VICTIM]);
     await again.connect();
     await eventually(async () => !real.isOpen, { what: 'the older connection closed after the authenticated takeover' });
     expect((await again.boot()).status).toBe('Accepted');
-    expect(bridge.diagnostics.metrics.get('OCPP16', 'connection_takeover')).toBe(1);
+    expect(await bridge.diagnostics.metrics.get('OCPP16', 'connection_takeover')).toBe(1);
   });
 
   it('a rotated credential applies at once (within the 1 s refresh interval); the old password stops working', async () => {
@@ -247,7 +247,7 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
 
   it('a charger without a password is refused until its tenant allows profile-0 commissioning, which is audited; it then boots Pending', async () => {
     expect(await statusOf(cp(COMMISSIONING).connect())).toBe(401);
-    expect(refusedCount('OCPP16', 'no_credential')).toBe(1);
+    expect(await refusedCount('OCPP16', 'no_credential')).toBe(1);
     await gql(
       tenantB,
       'mutation { setChargerSecurityPolicy(input: { allowProfile0Commissioning: true }) { policy { allowProfile0Commissioning } userErrors { code } } }',
@@ -266,7 +266,7 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
     const forged = pile(PILE, { identity: { sim: '89860000000000000001' } });
     await forged.connect();
     expect(await forged.login()).toBe(false);
-    expect(refusedCount('YKC', 'identity_mismatch')).toBe(1);
+    expect(await refusedCount('YKC', 'identity_mismatch')).toBe(1);
     const real = pile(PILE);
     await real.connect();
     expect(await real.login()).toBe(true);
@@ -282,7 +282,7 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
     const second = pile(PILE, { localAddress: '127.0.0.2' });
     await second.connect();
     expect(await second.login()).toBe(false);
-    expect(refusedCount('YKC', 'already_connected')).toBe(1);
+    expect(await refusedCount('YKC', 'already_connected')).toBe(1);
     expect(eventsOf(PILE, 'charger.connected')).toHaveLength(1);
     // The real pile's connection is untouched.
     const live = piles.find((p) => p.isOpen && p !== second && p.identity.sim === simulatedPileIdentity(PILE).sim);
@@ -294,7 +294,7 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
     const early = pile(NEW_PILE);
     await early.connect();
     expect(await early.login()).toBe(false);
-    expect(refusedCount('YKC', 'identity_not_registered')).toBe(1);
+    expect(await refusedCount('YKC', 'identity_not_registered')).toBe(1);
     await gql(tenantB, 'mutation { setChargerSecurityPolicy(input: { learnYkcIdentityOnFirstLogin: true }) { policy { learnYkcIdentityOnFirstLogin } } }');
     await new Promise((r) => setTimeout(r, 600));
     const first = pile(NEW_PILE);
@@ -310,6 +310,6 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
     const other = pile(NEW_PILE, { identity: { sim: '89860000000000000002' } });
     await other.connect();
     expect(await other.login()).toBe(false);
-    expect(refusedCount('YKC', 'identity_mismatch')).toBe(2);
+    expect(await refusedCount('YKC', 'identity_mismatch')).toBe(2);
   });
 });

@@ -124,7 +124,7 @@ describe('OCPP 1.6 bridge → Kafka', () => {
 
     const ready = await fetch(`${baseHttp}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ok', connections: 1 });
+    expect(await ready.json()).toMatchObject({ status: 'ready', connections: 1 });
   });
 
   it('refuses an unknown charger at the WebSocket upgrade', async () => {

@@ -133,7 +133,7 @@ describe('OCPP 1.6-J Core → Kafka (real Kafka and Postgres)', () => {
     expect(second.transactionId).toBe(first.transactionId);
     const different = await again.startTransaction(2, 'TAG-2', 501, at);
     expect(different.transactionId).not.toBe(first.transactionId);
-    expect(other.diagnostics.metrics.get('OCPP16', 'start_transaction_resend')).toBe(1);
+    expect(await other.diagnostics.metrics.get('OCPP16', 'start_transaction_resend')).toBe(1);
     const starts = await eventually(async () => {
       const list = eventsOf('CORE-2').filter((r) => r.event.type === 'session.started');
       return list.length >= 3 ? list : null;
@@ -144,7 +144,7 @@ describe('OCPP 1.6-J Core → Kafka (real Kafka and Postgres)', () => {
   it('answers a StopTransaction for an unknown id so the charger stops retrying, and flags it', async () => {
     const c = cps.find((x) => x.id === 'CORE-1')!;
     expect(await c.stopTransaction(987_654_321, 10)).toEqual({});
-    expect(bridge.diagnostics.metrics.get('OCPP16', 'stop_transaction_unknown_id')).toBe(1);
+    expect(await bridge.diagnostics.metrics.get('OCPP16', 'stop_transaction_unknown_id')).toBe(1);
     const stopped = await eventually(async () =>
       eventsOf('CORE-1').find((r) => r.event.type === 'session.stopped' && r.event.data.transactionId === '987654321'),
     );
@@ -189,16 +189,16 @@ describe('OCPP 1.6-J Core → Kafka (real Kafka and Postgres)', () => {
         ],
       ];
       for (const [what, text, code] of cases) {
-        const before = m.get('OCPP16', code);
+        const before = await m.get('OCPP16', code);
         const reply = await raw.call(text);
         expect([what, reply[0], reply[2]]).toEqual([what, 4, code]);
-        expect([what, m.get('OCPP16', code)]).toEqual([what, before + 1]);
+        expect([what, await m.get('OCPP16', code)]).toEqual([what, before + 1]);
       }
       // Not JSON at all: answered with a CALLERROR (no message id to use), counted, connection kept.
-      const before = m.get('OCPP16', 'RpcFrameworkError');
+      const before = await m.get('OCPP16', 'RpcFrameworkError');
       const reply = await raw.call('{not json');
       expect(reply[0]).toBe(4);
-      expect(m.get('OCPP16', 'RpcFrameworkError')).toBe(before + 1);
+      expect(await m.get('OCPP16', 'RpcFrameworkError')).toBe(before + 1);
       const ok = await raw.call(JSON.stringify([2, 'm9', 'Heartbeat', {}]));
       expect(ok[0]).toBe(3);
       const frames = bridge.diagnostics.frames.last('CORE-RAW', 100);

@@ -101,15 +101,15 @@ describe('OCPP security profiles 1 (Basic) and 2 (TLS + Basic)', () => {
     expect(await statusOf(cp(plainUrl, 'SEC-OPEN').connect())).toBe('connected');
     expect(await statusOf(cp(plainUrl, 'SEC-STRICT').connect())).toBe(401);
     expect(await statusOf(cp(plainUrl, 'SEC-STRICT', password).connect())).toBe(401);
-    expect(plain.diagnostics.metrics.get('OCPP16', 'refused_no_credential')).toBe(2);
+    expect(await plain.diagnostics.metrics.get('OCPP16', 'refused_no_credential')).toBe(2);
   });
 
   it('a profile-2 charger is refused on plain ws://, even with its password; a charger is refused outside its networks', async () => {
     expect(await statusOf(cp(plainUrl, 'SEC-TLS', password).connect())).toBe(403);
     expect(await statusOf(cp(tlsUrl, 'SEC-TLS', password, { ca }).connect())).toBe('connected');
     expect(await statusOf(cp(plainUrl, 'SEC-NET', password).connect())).toBe(403);
-    expect(plain.diagnostics.metrics.get('OCPP16', 'refused_tls_required')).toBe(1);
-    expect(plain.diagnostics.metrics.get('OCPP16', 'refused_source_network')).toBe(1);
+    expect(await plain.diagnostics.metrics.get('OCPP16', 'refused_tls_required')).toBe(1);
+    expect(await plain.diagnostics.metrics.get('OCPP16', 'refused_source_network')).toBe(1);
   });
 
   it('profile 2: TLS with Basic auth, the charger checking the server certificate', async () => {

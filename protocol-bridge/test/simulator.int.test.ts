@@ -97,9 +97,9 @@ describe('simulator fleet: N OCPP chargers and M YKC piles through whole session
           expect.stringContaining('SIMR-0001 refused by the bridge (HTTP 404: not registered)'),
           expect.stringContaining('SIMR-0002 refused by the bridge (HTTP 401: wrong or missing password)'),
         ]);
-        expect(refusing.diagnostics.metrics.get('OCPP16', 'refused_unknown_charger')).toBe(1);
-        expect(refusing.diagnostics.metrics.get('OCPP16', 'refused_wrong_password')).toBe(1);
-        expect(refusing.diagnostics.metrics.get('YKC', 'refused_identity_mismatch')).toBe(1);
+        expect(await refusing.diagnostics.metrics.get('OCPP16', 'refused_unknown_charger')).toBe(1);
+        expect(await refusing.diagnostics.metrics.get('OCPP16', 'refused_wrong_password')).toBe(1);
+        expect(await refusing.diagnostics.metrics.get('YKC', 'refused_identity_mismatch')).toBe(1);
       } finally {
         await refused.stop();
       }

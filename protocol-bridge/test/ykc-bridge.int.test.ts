@@ -97,7 +97,7 @@ describe('YKC over TCP → Kafka (real sockets, real Kafka, real Postgres)', () 
   it('counts and logs a bad CRC, an unknown type and a bad body, and the connection survives', async () => {
     const p = piles[0];
     const metrics = bridge.diagnostics.metrics;
-    const before = { crc: metrics.get('YKC', 'bad_crc'), unknown: metrics.get('YKC', 'unknown_type'), body: metrics.get('YKC', 'bad_body') };
+    const before = { crc: await metrics.get('YKC', 'bad_crc'), unknown: await metrics.get('YKC', 'unknown_type'), body: await metrics.get('YKC', 'bad_body') };
     const bad = encodeFrame(heartbeat.type, 3, heartbeat.encode({ pileNo: PILE_A, gunNo: '01', faulted: false }));
     bad[bad.length - 1] ^= 0x55;
     p.writeRaw(bad);
@@ -105,9 +105,9 @@ describe('YKC over TCP → Kafka (real sockets, real Kafka, real Postgres)', () 
     p.writeRaw(encodeFrame(heartbeat.type, 5, Buffer.from('55', 'hex')));
     const hb = await p.heartbeat(1);
     expect(hb.type).toBe(0x04);
-    expect(metrics.get('YKC', 'bad_crc')).toBe(before.crc + 1);
-    expect(metrics.get('YKC', 'unknown_type')).toBe(before.unknown + 1);
-    expect(metrics.get('YKC', 'bad_body')).toBe(before.body + 1);
+    expect(await metrics.get('YKC', 'bad_crc')).toBe(before.crc + 1);
+    expect(await metrics.get('YKC', 'unknown_type')).toBe(before.unknown + 1);
+    expect(await metrics.get('YKC', 'bad_body')).toBe(before.body + 1);
     const frames = bridge.diagnostics.frames.last(PILE_A, 10);
     expect(frames.some((f) => f.direction === 'IN' && f.hex === bad.toString('hex'))).toBe(true);
   });
@@ -116,7 +116,7 @@ describe('YKC over TCP → Kafka (real sockets, real Kafka, real Postgres)', () 
     const p = pile(PILE_C, { bigEndianCrc: true });
     await p.connect();
     expect(await p.login()).toBe(true);
-    expect(bridge.diagnostics.metrics.get('YKC', 'crc_big_endian')).toBeGreaterThan(0);
+    expect(await bridge.diagnostics.metrics.get('YKC', 'crc_big_endian')).toBeGreaterThan(0);
   });
 
   it('publishes real-time data as connector status and meter values, then the record once however often it is resent', async () => {
@@ -148,7 +148,7 @@ describe('YKC over TCP → Kafka (real sockets, real Kafka, real Postgres)', () 
     expect(status.type === 'connector.status_changed' && status.data).toMatchObject({ connectorId: 1, status: 'Charging' });
     const rec = events.find((r) => r.event.type === 'transaction.recorded')!.event;
     expect(rec.type === 'transaction.recorded' && rec.data).toMatchObject({ transactionId: serial, connectorId: 1, energyKwh: '1.2345', currency: 'CNY' });
-    expect(bridge.diagnostics.metrics.get('YKC', 'transaction_record_resend')).toBe(1);
+    expect(await bridge.diagnostics.metrics.get('YKC', 'transaction_record_resend')).toBe(1);
   });
 
   it('confirms a record only after Kafka accepted it: a failed publish leaves it unconfirmed and the resend gets through', async () => {
@@ -176,7 +176,7 @@ describe('YKC over TCP → Kafka (real sockets, real Kafka, real Postgres)', () 
     const closed = new Promise((r) => p.once('close', r));
     expect(await p.login()).toBe(false);
     await closed;
-    expect(bridge.diagnostics.metrics.get('YKC', 'unknown_pile')).toBe(1);
+    expect(await bridge.diagnostics.metrics.get('YKC', 'unknown_pile')).toBe(1);
   });
 
   it('publishes charger.disconnected when a pile goes away', async () => {

@@ -102,16 +102,16 @@ describe('YKC piles with a 3DES key (ENC = 0x01) over real TCP, Kafka and Postgr
     // login reply, heartbeat reply, 0x06, 0x0A, 0x34: every one encrypted
     expect(flags.length).toBeGreaterThanOrEqual(5);
     expect(flags.every((f) => f === 0x01)).toBe(true);
-    expect(count('bad_body') + count('encrypted_login_no_key')).toBe(0);
+    expect((await count('bad_body')) + (await count('encrypted_login_no_key'))).toBe(0);
   });
 
   it('refuses a plain frame from a pile that has a key (downgrade), and the pile keeps working encrypted', async () => {
     const p = piles[0];
-    const before = count('plain_frame_from_keyed_pile');
+    const before = await count('plain_frame_from_keyed_pile');
     const reply = p.next(0x04, 1000);
     p.writeRaw(encodeFrame(heartbeat.type, 7, heartbeat.encode({ pileNo: KEYED, gunNo: '01', faulted: false })));
     await expect(reply).rejects.toThrow(/no 0x4/);
-    expect(count('plain_frame_from_keyed_pile')).toBe(before + 1);
+    expect(await count('plain_frame_from_keyed_pile')).toBe(before + 1);
     await expect(p.heartbeat(1)).resolves.toBeDefined();
   });
 
@@ -119,7 +119,7 @@ describe('YKC piles with a 3DES key (ENC = 0x01) over real TCP, Kafka and Postgr
     const p = pile(KEYED_2);
     await p.connect();
     expect(await p.login()).toBe(false);
-    expect(count('refused_plain_login_keyed_pile')).toBe(1);
+    expect(await count('refused_plain_login_keyed_pile')).toBe(1);
     expect(bridge.registry.get(tenantId, KEYED_2)).toBeUndefined();
   });
 
@@ -129,7 +129,7 @@ describe('YKC piles with a 3DES key (ENC = 0x01) over real TCP, Kafka and Postgr
     const closed = new Promise((resolve) => p.once('close', resolve));
     await expect(p.login()).rejects.toThrow(/no 0x2/);
     await closed;
-    expect(count('encrypted_login_no_key')).toBe(1);
+    expect(await count('encrypted_login_no_key')).toBe(1);
     expect(bridge.registry.get(tenantId, KEYED_2)).toBeUndefined();
   });
 
@@ -137,7 +137,7 @@ describe('YKC piles with a 3DES key (ENC = 0x01) over real TCP, Kafka and Postgr
     const p = pile(MISSING_KEY);
     await p.connect();
     expect(await p.login()).toBe(false);
-    expect(count('refused_des_key_unknown')).toBe(1);
+    expect(await count('refused_des_key_unknown')).toBe(1);
   });
 
   it('leaves a pile without a key as it was: plain frames both ways; an encrypted body from it is refused', async () => {
@@ -153,6 +153,6 @@ describe('YKC piles with a 3DES key (ENC = 0x01) over real TCP, Kafka and Postgr
     const sealed = createYkcCipher(KEY).encrypt(heartbeat.encode({ pileNo: PLAIN, gunNo: '01', faulted: false }));
     p.writeRaw(encodeFrame(heartbeat.type, 8, sealed, 0x01));
     await expect(reply).rejects.toThrow(/no 0x4/);
-    expect(count('encrypted_without_key')).toBe(1);
+    expect(await count('encrypted_without_key')).toBe(1);
   });
 });

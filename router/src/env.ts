@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
-import { AppError, commonEnv, ErrorCodes, kafkaNames, KafkaNames, parseEnv } from '@evcs/platform';
+import { AppError, commonEnv, ErrorCodes, kafkaNames, KafkaNames, metricsHostOf, metricsPortOf, parseEnv } from '@evcs/platform';
 import { trustedProxiesProblem } from './client-address';
 
 /** Repository root, from router/dist/src. Relative paths in the environment are resolved against it. */
@@ -62,6 +62,8 @@ export interface RouterEnv {
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   /** From SUBGRAPH_URL_<NAME>: subgraph name (lower-cased NAME) → URL. */
   subgraphUrls: Record<string, string>;
+  /** /metrics: METRICS_PORT (default PORT + 5400), METRICS_HOST; lag read every lagIntervalMs; readiness's lag threshold */
+  metrics: { port: number; host: string; lagIntervalMs: number; readyMaxLag: number };
 }
 
 /** Parse the router's environment once; every problem is reported together. */
@@ -102,5 +104,11 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): RouterEnv {
     trustedProxies: env.ROUTER_TRUSTED_PROXIES,
     logLevel: env.LOG_LEVEL,
     subgraphUrls,
+    metrics: {
+      port: metricsPortOf(env),
+      host: metricsHostOf(env),
+      lagIntervalMs: env.CONSUMER_LAG_INTERVAL_MS,
+      readyMaxLag: env.READY_MAX_CONSUMER_LAG,
+    },
   };
 }

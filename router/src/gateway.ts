@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import { AppError, ErrorCodes, formatError, type Logger } from '@evcs/platform';
+import { AppError, ErrorCodes, formatError, graphqlMetricsPlugin, histogram, type Logger } from '@evcs/platform';
 import { CLIENT_IP_HEADER, InternalTokens, isIdentityHeader, RouterContext } from './auth';
 
 // The gateway's fetcher types, taken from the gateway so @apollo/utils.fetcher needn't be a direct dependency.
@@ -26,6 +26,8 @@ export interface Gateway {
   apollo: ApolloServer<RouterContext>;
   /** The API schema of the supergraph (what clients see), once started. */
   apiSchema: GraphQLSchema;
+  /** Each subgraph's URL, as the gateway calls it. */
+  subgraphUrls: Record<string, string>;
   /** Run an operation through the gateway with the identity in `context`. */
   execute: GatewayExecutor;
   stop(): Promise<void>;
@@ -35,6 +37,12 @@ export type GatewayExecutor = (
   request: { query: string; operationName?: string; variables?: Record<string, unknown> },
   context: RouterContext,
 ) => Promise<{ data?: Record<string, unknown> | null; errors?: readonly GraphQLFormattedError[] }>;
+
+const subgraphFetchDuration = histogram<'subgraph' | 'outcome'>({
+  name: 'evcs_router_subgraph_fetch_duration_seconds',
+  help: 'The router’s requests to subgraphs, by subgraph and outcome (ok; error: the answer carries GraphQL errors; failure: no usable answer)',
+  labelNames: ['subgraph', 'outcome'],
+});
 
 /**
  * Subgraph requests carry the caller's verified identity only as a short-lived
@@ -69,6 +77,19 @@ export class IdentityForwardingDataSource extends RemoteGraphQLDataSource<Router
     throw new Error(`subgraph ${this.name} answered HTTP ${status}`, { cause: error });
   }
 
+  /** Every fetch to the subgraph, timed. */
+  override async process(options: GraphQLDataSourceProcessOptions<RouterContext>): ReturnType<RemoteGraphQLDataSource<RouterContext>['process']> {
+    const end = subgraphFetchDuration.startTimer({ subgraph: this.name });
+    try {
+      const response = await super.process(options);
+      end({ outcome: response.errors?.length ? 'error' : 'ok' });
+      return response;
+    } catch (e) {
+      end({ outcome: 'failure' });
+      throw e;
+    }
+  }
+
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<void> {
     const headers = options.request.http?.headers;
     if (!headers) return;
@@ -90,6 +111,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const fetcher = keepAliveFetcher(agents, opts.subgraphTimeoutMs ?? 30_000);
   const overrides = { ...(opts.subgraphUrls ?? {}) };
   const unusedOverrides = new Set(Object.keys(overrides));
+  const subgraphUrls: Record<string, string> = {};
 
   // @apollo/gateway otherwise starts an OpenTelemetry metrics exporter that sends usage data to
   // Apollo over HTTPS from every instance (APOLLO_TELEMETRY_DISABLED is its documented switch, read
@@ -104,6 +126,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const target = overrides[name] ?? url;
       if (!target) throw new Error(`subgraph ${name} has no URL (none in the supergraph and no override)`);
       opts.logger.info({ subgraph: name, url: target }, 'subgraph');
+      subgraphUrls[name] = target;
       return new IdentityForwardingDataSource(name, target, fetcher, opts.tokens, opts.logger);
     },
   });
@@ -116,7 +139,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     formatError: formatError(opts.logger),
     includeStacktraceInErrorResponses: false,
     // Answers are per identity; no cache-control hints are computed or sent.
-    plugins: [ApolloServerPluginCacheControlDisabled()],
+    plugins: [ApolloServerPluginCacheControlDisabled(), graphqlMetricsPlugin()],
   });
   await apollo.start();
   unsubscribe();
@@ -136,6 +159,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   return {
     apollo,
     apiSchema,
+    subgraphUrls,
     execute,
     stop: async () => {
       await apollo.stop();

@@ -2,7 +2,19 @@
 import '@evcs/platform/tracing';
 import { readFileSync } from 'node:fs';
 import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC_CONFIG, CHARGER_EVENTS_PARTITIONS } from '@evcs/events';
-import { createLogger, exitWithParent, importSigningKey, KafkaEventBus, listen, stopTracing, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import {
+  ConsumerLagMonitor,
+  createLogger,
+  exitWithParent,
+  importSigningKey,
+  kafkaReadinessChecks,
+  KafkaEventBus,
+  listen,
+  startMetricsServer,
+  stopTracing,
+  TokenIssuer,
+  TokenVerifier,
+} from '@evcs/platform';
 import { loadEnv } from './env';
 import { createRouter } from './server';
 
@@ -14,6 +26,7 @@ const ROUTER_ISSUER = 'evcs-router';
 async function main(): Promise<void> {
   const env = loadEnv();
   const logger = createLogger('router', { level: env.logLevel });
+  const metrics = await startMetricsServer({ port: env.metrics.port, host: env.metrics.host, logger, service: 'router' });
   const supergraphSdl = readFileSync(env.supergraphPath, 'utf8');
   const clientKeys = env.authJwksUrl ? new URL(env.authJwksUrl) : JSON.parse(readFileSync(env.authJwksFile!, 'utf8'));
   const clientVerifier = new TokenVerifier(clientKeys, [CLIENT_TOKEN_ISSUER], CLIENT_TOKEN_AUDIENCE);
@@ -26,6 +39,7 @@ async function main(): Promise<void> {
     { topic: env.accessEventsTopic, partitions: ACCESS_EVENTS_PARTITIONS, config: ACCESS_EVENTS_TOPIC_CONFIG },
   ]);
 
+  const lag = new ConsumerLagMonitor(bus, { everyMs: env.metrics.lagIntervalMs, logger });
   const router = await createRouter({
     supergraphSdl,
     subgraphUrls: env.subgraphUrls,
@@ -38,7 +52,9 @@ async function main(): Promise<void> {
     chargerEventsTopic: env.chargerEventsTopic,
     accessEventsTopic: env.accessEventsTopic,
     trustedProxies: env.trustedProxies,
+    readiness: kafkaReadinessChecks({ bus, produces: false, lagByGroup: () => lag.lagByGroup(), maxLag: env.metrics.readyMaxLag }),
   });
+  lag.start();
   const port = await listen(router.httpServer, env.port, env.host);
   logger.info({ host: env.host, port, instanceId: env.instanceId }, `router listening on ${env.host}:${port}, /graphql`);
 
@@ -49,7 +65,9 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'draining');
     try {
       await router.close();
+      await lag.stop();
       await bus.close();
+      await metrics.close();
       await stopTracing().catch(() => undefined);
     } catch (e) {
       logger.error({ err: e }, 'error while draining');

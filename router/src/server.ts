@@ -8,6 +8,7 @@ import {
   ErrorCodes,
   executeApollo,
   kafkaNames,
+  readinessReport,
   readJsonBody,
   requestIdFrom,
   sendHttpError,
@@ -15,6 +16,7 @@ import {
   type EventBus,
   type KafkaNames,
   type Logger,
+  type ReadinessCheck,
   type Subscription,
   type TokenIssuer,
   type TokenVerifier,
@@ -57,6 +59,8 @@ export interface RouterDeps {
   drainTimeoutMs?: number;
   /** The edge's addresses or CIDRs, whose X-Forwarded-For is believed (default: none; the socket's peer is the client). */
   trustedProxies?: readonly string[];
+  /** Further readiness checks (main adds Kafka's: consumers joined, lag). */
+  readiness?: ReadinessCheck[];
 }
 
 export interface Router {
@@ -192,12 +196,24 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
       }
     };
 
+    const readiness: ReadinessCheck[] = [
+      {
+        name: 'started',
+        check: () => {
+          if (closing) throw new Error('draining');
+          if (!feedReady) throw new Error('event feed not joined or revocation list incomplete');
+        },
+      },
+      { name: 'subgraphs', check: () => subgraphsReachable(gateway.subgraphUrls) },
+      ...(deps.readiness ?? []),
+    ];
+
     const httpServer = http.createServer((req, res) => {
       const path = canonicalPath(req.url);
       if (path === '/health/live') return sendJson(res, 200, { status: 'ok', service: 'router' });
       if (path === '/health/ready') {
-        const ok = feedReady && !closing;
-        return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not-ready', service: 'router' });
+        void readinessReport('router', readiness).then((r) => sendJson(res, r.status === 'ready' ? 200 : 503, r));
+        return;
       }
       if (path !== GRAPHQL_PATH) return sendJson(res, 404, { error: 'not found' });
       void handleGraphql(req, res);
@@ -231,6 +247,24 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
     await gateway.stop();
     throw e;
   }
+}
+
+/** Every subgraph answers its liveness probe (its /health/live beside /graphql); the error names those that don't. */
+async function subgraphsReachable(urls: Record<string, string>, timeoutMs = 1_000): Promise<void> {
+  const down = (
+    await Promise.all(
+      Object.entries(urls).map(async ([name, url]) => {
+        const live = new URL(url.replace(/\/graphql$/, '') + '/health/live');
+        try {
+          const res = await fetch(live, { signal: AbortSignal.timeout(timeoutMs) });
+          return res.ok ? null : `${name} (HTTP ${res.status})`;
+        } catch {
+          return `${name} (unreachable)`;
+        }
+      }),
+    )
+  ).filter((d) => d !== null);
+  if (down.length) throw new Error(`not reachable: ${down.join(', ')}`);
 }
 
 /** Stop accepting, let in-flight requests finish for up to `graceMs`, then cut what is left. */

@@ -18,6 +18,7 @@ import {
   listen,
   readJsonBody,
   sendHttpError,
+  sendJson,
   TokenIssuer,
   TokenVerifier,
   type EventBus,
@@ -86,7 +87,10 @@ async function startAssetsLikeSubgraph(verifier: TokenVerifier) {
   const apollo = new ApolloServer<SubgraphCtx>({ schema, logger });
   await apollo.start();
   const seen: Seen[] = [];
+  const health = { live: true };
   const server = http.createServer((req, res) => {
+    // its liveness probe, which the router's readiness asks for
+    if (req.url === '/health/live') return sendJson(res, health.live ? 200 : 503, { status: health.live ? 'ok' : 'down' });
     void (async () => {
       try {
         const body = (await readJsonBody(req)) as { query?: string } | undefined;
@@ -108,6 +112,7 @@ async function startAssetsLikeSubgraph(verifier: TokenVerifier) {
   return {
     url: `http://127.0.0.1:${port}/graphql`,
     seen,
+    health,
     stop: async () => {
       await closeServer(server);
       await apollo.stop();
@@ -254,8 +259,23 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
     it('answers health probes', async () => {
       const port = routers[0].port;
       expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
-      expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ready', service: 'router', failing: [], checks: { started: 'ok', subgraphs: 'ok' } });
       expect((await fetch(`http://127.0.0.1:${port}/health/ready/`)).status).toBe(404);
+    });
+
+    it('is not ready while a subgraph is unreachable, and says which', async () => {
+      const port = routers[0].port;
+      subgraph.health.live = false;
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
+        expect(res.status).toBe(503);
+        expect(await res.json()).toMatchObject({ status: 'not-ready', failing: ['subgraphs'], checks: { subgraphs: 'not reachable: assets (HTTP 503)' } });
+      } finally {
+        subgraph.health.live = true;
+      }
+      expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
     });
 
     it('rejects a query without a token with 401 UNAUTHENTICATED, and never reaches the subgraph', async () => {

@@ -3,6 +3,7 @@ import { createKnex } from '@evcs/platform';
 import { DemoStation, seedDemoAssets } from '@evcs/assets';
 import { JWKS_PATH, PasswordHasher, SeedUser, seedIdTags, seedTenantWithAdmin } from '@evcs/tenants';
 import { seedDemoTariffs } from '@evcs/tariffs';
+import { METRICS_PORT_OFFSET } from '@evcs/platform';
 import { canListen, ensureKafka, freePort, REPO_ROOT } from '@evcs/testkit';
 import { RunningPaySandboxes, startPaySandboxes } from '@evcs/pay-sandboxes';
 import { prepareDatabase } from './database';
@@ -68,6 +69,8 @@ export interface Stack {
   processes: ProcessGroup;
   /** the local Alipay and WeChat Pay sandboxes the payments subgraph talks to */
   paySandboxes: RunningPaySandboxes;
+  /** Where Prometheus scrapes each service: job (`evcs-<service>`) → host:port of its internal metrics port. */
+  metricsTargets: Record<string, string[]>;
   seedTenant(t: DemoTenant): Promise<void>;
   /** a minted access token (no user behind it): for tests that need many identities */
   tokenFor(tenantId: string, subject?: string): Promise<string>;
@@ -101,6 +104,7 @@ function commonEnv(appUrl: string, brokers: string[], kafkaNamespace: string | u
  */
 async function assertFixedPortsFree(): Promise<void> {
   const wanted = [...Object.values(SUBGRAPH_PORTS), 4000, 4100, 4101, 4201, 4202];
+  wanted.push(...[...Object.values(SUBGRAPH_PORTS), 4000, 4100].map((p) => p + METRICS_PORT_OFFSET));
   const busy = (await Promise.all(wanted.map(async (p) => ((await canListen(p)) ? null : p)))).filter((p) => p !== null);
   if (busy.length) throw new Error(`ports in use: ${busy.join(', ')} — is another \`npm start\` running? Stop it (Ctrl-C) or free the ports.`);
 }
@@ -113,6 +117,7 @@ async function startBridges(
   common: Record<string, string>,
   subgraphUrls: Record<SubgraphName, string>,
   keys: DevKeys,
+  metrics: (job: string, def: number) => Promise<string>,
 ): Promise<{ bridgeUrls: string[]; ykcAddress: { host: string; port: number } }> {
   const bridgeUrls: string[] = [];
   let ykcAddress = { host: '127.0.0.1', port: 0 };
@@ -125,6 +130,7 @@ async function startBridges(
       env: {
         ...common,
         PORT: String(bridgePort),
+        METRICS_PORT: await metrics('evcs-protocol-bridge', bridgePort),
         YKC_PORT: String(ykcPort),
         ASSETS_URL: subgraphUrls.assets,
         TARIFFS_URL: subgraphUrls.tariffs,
@@ -149,6 +155,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const ephemeral = opts.ports === 'ephemeral';
   const databaseUrl = opts.subgraphDatabaseUrl ?? ((_name: SubgraphName, url: string) => url);
   const port = async (def: number) => (ephemeral ? freePort() : def);
+  // Every service's internal metrics port: PORT + 5400 when fixed (the services' own default), free ones in tests.
+  const metricsTargets: Record<string, string[]> = {};
+  const metrics = async (job: string, servicePort: number): Promise<string> => {
+    const p = ephemeral ? await freePort() : servicePort + METRICS_PORT_OFFSET;
+    (metricsTargets[job] ??= []).push(`127.0.0.1:${p}`);
+    return String(p);
+  };
 
   const common = { ...commonEnv(appUrl, brokers, opts.kafkaNamespace, keys.internalJwksFile), ...opts.env };
   const group = new ProcessGroup({ quiet: opts.quiet, onExit: opts.onUnexpectedExit });
@@ -182,7 +195,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         await group.start({
           name,
           script: dist(`subgraphs/${name}`),
-          env: { ...common, ...extraEnv[name], PORT: String(p), DATABASE_URL: databaseUrl(name, appUrl) },
+          env: { ...common, ...extraEnv[name], PORT: String(p), METRICS_PORT: await metrics(`evcs-${name}`, p), DATABASE_URL: databaseUrl(name, appUrl) },
           readyUrl: `http://127.0.0.1:${p}/health/ready`,
         });
       }),
@@ -198,6 +211,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           ...common,
           ...subgraphEnv,
           PORT: String(p),
+          METRICS_PORT: await metrics('evcs-router', p),
           SUPERGRAPH_PATH: path.join(REPO_ROOT, 'schema/supergraph.graphql'),
           // the tenants subgraph's JWKS: key rotation reaches the router without a restart
           AUTH_JWKS_URL: subgraphUrls.tenants.replace(/\/graphql$/, JWKS_PATH),
@@ -208,7 +222,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       });
       routerUrls.push(`http://127.0.0.1:${p}/graphql`);
     }
-    const { bridgeUrls, ykcAddress } = await startBridges(group, opts.bridges, port, common, subgraphUrls, keys);
+    const { bridgeUrls, ykcAddress } = await startBridges(group, opts.bridges, port, common, subgraphUrls, keys, metrics);
 
     const app = createKnex({ connectionString: appUrl, schema: 'assets', pool: { max: 2 } });
     const hasher = new PasswordHasher();
@@ -223,6 +237,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       kafkaBrokers: brokers,
       processes: group,
       paySandboxes,
+      metricsTargets,
       seedTenant: async (t) => {
         await seedTenantWithAdmin(app, hasher, {
           id: t.id,

@@ -2,9 +2,13 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '@evcs/testkit';
 import { DEMO_YKC_PILE, demoOperator, demoPasswords, demoPlatform, demoSimulators } from './demo';
+import { RunningPrometheus, startPrometheus } from './prometheus';
 import { Stack, startStack } from './stack';
 import { runSimulators } from '@evcs/protocol-bridge/dist/src/simulator';
 import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register';
+
+/** `npm start -- --observability`: a real Prometheus too, scraping every service (port PROMETHEUS_PORT, default 9090). */
+const OBSERVABILITY = process.argv.includes('--observability');
 
 /**
  * `npm start`: the whole platform locally — Kafka, migrations, five subgraphs,
@@ -17,11 +21,13 @@ async function main(): Promise<void> {
   let stopping = false;
   let sims: { stop(): Promise<void> } | undefined;
   let stack: Stack | undefined;
+  let prometheus: RunningPrometheus | undefined;
   async function shutdown(code: number): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log('\nstopping…');
     await sims?.stop().catch(() => undefined);
+    await prometheus?.stop().catch(() => undefined);
     await stack?.stop();
     process.exit(code);
   }
@@ -58,6 +64,13 @@ async function main(): Promise<void> {
     connectors: 2,
   });
   for (const r of fleet.refused) console.error(`could not register demo charger ${r.code}: ${r.reason}`);
+  if (OBSERVABILITY) {
+    prometheus = await startPrometheus({
+      dir: path.join(REPO_ROOT, '.cache/prometheus'),
+      port: Number(process.env.PROMETHEUS_PORT ?? 9090),
+      targets: stack.metricsTargets,
+    });
+  }
   sims = await runSimulators({ ...demoSimulators(stack, DEMO_TENANT), password: (id) => fleet.passwords.get(id) });
   // Credentials go to files only readable by this user, not to the console (terminals get logged and shared).
   const credentialsFile = path.join(REPO_ROOT, '.cache', 'demo-credentials.json');
@@ -74,7 +87,8 @@ EVCS platform is running.
   Simulated chargers:            ${chargerIds.join(', ')}
   Alipay sandbox:                ${stack.paySandboxes.alipayUrl}  (POST /sandbox/trades/<out_trade_no>/pay|fail|close)
   WeChat Pay sandbox:            ${stack.paySandboxes.wechatPayUrl}  (same control API)
-
+  Metrics (internal ports):      http://127.0.0.1:9400/metrics (router; every service on its PORT + 5400)
+${prometheus ? `  Prometheus (alerts loaded):    ${prometheus.url}  (dashboards to import: ops/grafana/)\n` : ''}
 Sign in (login mutation) as the operator admin (tenantCode ${DEMO_TENANT.code}, username admin) or the
 platform admin (tenantCode ${platform.code}, username root). Passwords are generated per machine and
 kept, never printed, in ${credentialsFile}.

@@ -29,8 +29,8 @@ describe('lint layer boundaries', () => {
     return r.messages.map((m) => m.ruleId);
   };
 
-  it('a domain file importing knex, pg, objection, graphql or type-graphql fails', async () => {
-    for (const lib of ['knex', 'pg', 'objection', 'graphql', 'type-graphql']) {
+  it('a domain file importing knex, pg, objection, graphql, type-graphql or prom-client fails', async () => {
+    for (const lib of ['knex', 'pg', 'objection', 'graphql', 'type-graphql', 'prom-client']) {
       expect(await lint('subgraphs/orders/src/domain/probe.ts', `import x from '${lib}';\nexport const y = x;\n`)).toContain(
         '@typescript-eslint/no-restricted-imports',
       );

@@ -2,6 +2,7 @@ import { Kafka, Consumer, Producer, logLevel, CompressionTypes, KafkaConfig } fr
 import { DEFAULT_RETRY_BACKOFF, handleIsolated, type RetryBackoff } from './dead-letter/isolation';
 import type { DeadLetterSink } from './dead-letter/recorder';
 import type { Logger } from './logger';
+import { produceDuration, produceErrors } from './metrics/kafka';
 import { inConsumerSpan, withTraceHeaders } from './tracing/context';
 
 /**
@@ -89,6 +90,29 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
+/** A consumer group this bus runs a member of, as readiness and the lag gauges see it. */
+export interface ConsumerGroupState {
+  groupId: string;
+  /** joined its group (and not crashed or stopped since) */
+  joined: boolean;
+  /** partitions assigned to this member at its last join, by topic */
+  assignment: Record<string, number[]>;
+}
+
+/** Messages behind, per partition this member holds: the partition's end minus the group's committed offset. */
+export interface PartitionLag {
+  groupId: string;
+  topic: string;
+  partition: number;
+  lag: number;
+}
+
+/** The producer as readiness sees it: connected, and whether the last send failed (cleared by the next that succeeds). */
+export interface ProducerHealth {
+  connected: boolean;
+  lastError: string | null;
+}
+
 export interface KafkaBusOptions {
   clientId: string;
   brokers: string[];
@@ -113,6 +137,8 @@ export class KafkaEventBus implements EventBus {
   private producer?: Producer;
   private producerConnecting?: Promise<Producer>;
   private readonly consumers = new Set<Consumer>();
+  private readonly groups = new Map<Consumer, ConsumerGroupState>();
+  private producerError: string | null = null;
 
   constructor(private readonly opts: KafkaBusOptions) {
     const log = opts.logger;
@@ -200,6 +226,7 @@ export class KafkaEventBus implements EventBus {
           if (list) list.push(...b.messages);
           else byTopic.set(b.topic, [...b.messages]);
         }
+        const end = produceDuration.startTimer();
         try {
           const producer = await this.getProducer();
           // acks=-1: the events are durable on the broker before anyone acknowledges upstream.
@@ -208,8 +235,13 @@ export class KafkaEventBus implements EventBus {
             compression: CompressionTypes.None,
             topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
           });
+          end({ outcome: 'ok' });
+          this.producerError = null;
           for (const b of batch) b.resolve();
         } catch (e) {
+          end({ outcome: 'error' });
+          produceErrors.inc({ error: (e as Error).name ?? 'Error' });
+          this.producerError = e instanceof Error ? e.message : String(e);
           for (const b of batch) b.reject(e);
         }
       }
@@ -235,7 +267,14 @@ export class KafkaEventBus implements EventBus {
     let joined!: () => void;
     const ready = new Promise<void>((resolve) => (joined = resolve));
     const catchUp = replay ? new CatchUp() : undefined;
+    const state: ConsumerGroupState = { groupId: opts.groupId, joined: false, assignment: {} };
+    // A replaying group commits nothing: it has no lag to speak of.
+    if (!replay) this.groups.set(consumer, state);
+    const left = () => (state.joined = false);
+    consumer.on(consumer.events.CRASH, left);
+    consumer.on(consumer.events.STOP, left);
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      Object.assign(state, { joined: true, assignment: e.payload.memberAssignment });
       joined();
       if (catchUp && !catchUp.started) {
         catchUp.started = true;
@@ -247,6 +286,7 @@ export class KafkaEventBus implements EventBus {
       await subscribeWhenKnown(consumer, opts.topics, replay || (opts.fromBeginning ?? false), opts.waitForTopicsMs);
     } catch (e) {
       this.consumers.delete(consumer);
+      this.groups.delete(consumer);
       await consumer.disconnect();
       throw e;
     }
@@ -301,6 +341,7 @@ export class KafkaEventBus implements EventBus {
       stop: async () => {
         stopped = true;
         this.consumers.delete(consumer);
+        this.groups.delete(consumer);
         await consumer.disconnect();
       },
     };
@@ -392,6 +433,63 @@ export class KafkaEventBus implements EventBus {
     }
   }
 
+  /** Connect the producer now rather than at the first publish (a service whose readiness needs it). */
+  async connectProducer(): Promise<void> {
+    await this.getProducer();
+  }
+
+  async probeBroker(): Promise<void> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+      this.producerError = null;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  producerHealth(): ProducerHealth {
+    return { connected: this.producer !== undefined, lastError: this.producerError };
+  }
+
+  /** The consumer groups this bus runs members of (replaying ones excepted). */
+  consumerGroups(): ConsumerGroupState[] {
+    return [...this.groups.values()].map((g) => ({ ...g, assignment: { ...g.assignment } }));
+  }
+
+  /**
+   * Lag of every partition assigned to this bus's members: the partition's end (high
+   * watermark) minus the group's committed offset (its start when the group committed none).
+   */
+  async consumerLag(): Promise<PartitionLag[]> {
+    const groups = this.consumerGroups().filter((g) => g.joined && Object.keys(g.assignment).length > 0);
+    if (groups.length === 0) return [];
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const ends = new Map<string, { low: bigint; high: bigint }>();
+      for (const topic of new Set(groups.flatMap((g) => Object.keys(g.assignment)))) {
+        for (const o of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${o.partition}`, { low: BigInt(o.low), high: BigInt(o.high) });
+      }
+      const out: PartitionLag[] = [];
+      for (const g of groups) {
+        const committed = await admin.fetchOffsets({ groupId: g.groupId, topics: Object.keys(g.assignment) });
+        for (const t of committed) {
+          for (const p of t.partitions) {
+            const end = ends.get(`${t.topic}/${p.partition}`);
+            if (!end || !g.assignment[t.topic]?.includes(p.partition)) continue;
+            const at = BigInt(p.offset) >= 0n ? BigInt(p.offset) : end.low;
+            out.push({ groupId: g.groupId, topic: t.topic, partition: p.partition, lag: Number(end.high > at ? end.high - at : 0n) });
+          }
+        }
+      }
+      return out;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
   /** Sum over partitions of a consumer group's committed offsets on a topic (for lag and benchmarks). */
   async committedOffsetTotal(groupId: string, topic: string): Promise<number> {
     const admin = this.kafka.admin();
@@ -409,6 +507,7 @@ export class KafkaEventBus implements EventBus {
     for (let waited = 0; (this.flushing || this.pending.length > 0) && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
     this.consumers.clear();
+    this.groups.clear();
     if (this.producer) await this.producer.disconnect();
     this.producer = undefined;
     this.producerConnecting = undefined;

@@ -46,7 +46,49 @@ export function commonEnv(defaultPort: number) {
     KAFKA_BROKERS: envFields.kafkaBrokers(),
     /** topics and consumer groups are named with kafkaNames(KAFKA_NAMESPACE) */
     KAFKA_NAMESPACE: kafkaNamespaceField(),
+    ...observabilityEnvShape(),
   });
+}
+
+/** The metrics port when PORT is fixed and METRICS_PORT unset: far enough above every service port (4000 → 9400). */
+export const METRICS_PORT_OFFSET = 5400;
+
+/** Where /metrics is served, which tenants may be a label, how lag is watched (see the README's environment section). */
+export function observabilityEnvShape() {
+  return {
+    /** Unset: PORT + 5400 (0 when PORT is 0: an ephemeral port, logged). */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /** Unset: HOST, the service's own listen address. */
+    METRICS_HOST: z.string().min(1).optional(),
+    /**
+     * Tenant ids that get a `tenant` label on business metrics (any other tenant is `other`).
+     * Empty (the default): no tenant label at all. A list, so the label's values stay bounded.
+     */
+    METRICS_TENANT_LABELS: z
+      .string()
+      .default('')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+      ),
+    /** How often consumer lag is read from the broker (the lag gauge and readiness). */
+    CONSUMER_LAG_INTERVAL_MS: z.coerce.number().int().min(1_000).default(15_000),
+    /** More messages than this behind in one consumer group: the service is not ready. */
+    READY_MAX_CONSUMER_LAG: z.coerce.number().int().min(0).default(10_000),
+  };
+}
+
+/** The address the metrics port binds: METRICS_HOST, or the service's own HOST. */
+export function metricsHostOf(env: { HOST: string; METRICS_HOST?: string }): string {
+  return env.METRICS_HOST ?? env.HOST;
+}
+
+/** The metrics port a service listens on, from its PORT and METRICS_PORT. */
+export function metricsPortOf(env: { PORT: number; METRICS_PORT?: number }): number {
+  if (env.METRICS_PORT !== undefined) return env.METRICS_PORT;
+  return env.PORT === 0 || env.PORT + METRICS_PORT_OFFSET > 65535 ? 0 : env.PORT + METRICS_PORT_OFFSET;
 }
 
 export const kafkaNamespaceField = () =>

@@ -27,3 +27,6 @@ export * from './charger-credentials';
 export * from './jobs';
 export { activeTraceIds, inConsumerSpan, inSpan, SpanKind, startTracing, stopTracing, traceHeaders, tracesExporterFromEnv, withTraceHeaders } from './tracing';
 export * from './validation';
+export * from './metrics';
+export * from './business-metrics';
+export * from './readiness';

@@ -2,14 +2,17 @@ import { readFileSync } from 'node:fs';
 import { DEAD_LETTERS_PARTITIONS, DEAD_LETTERS_TOPIC } from '@evcs/events';
 import { z } from 'zod';
 import { EventBus, KafkaEventBus, Subscription, TopicSpec } from './bus';
+import type { BusinessMetrics } from './business-metrics';
 import { DeadLetterRecorder, PgDeadLetterStore } from './dead-letter';
 import { createKnex, Knex } from './db';
-import { commonEnv, envFields, kafkaNames, KafkaNames, parseEnv } from './env';
+import { commonEnv, envFields, kafkaNames, KafkaNames, metricsHostOf, metricsPortOf, parseEnv } from './env';
 import { listen } from './http';
 import { TokenVerifier } from './identity';
 import { startIntervalJob } from './jobs';
 import { createLogger, Logger } from './logger';
+import { createBusinessMetrics, ConsumerLagMonitor, startMetricsServer } from './metrics';
 import { OutboxRelay, PgOutbox } from './outbox';
+import { kafkaReadinessChecks } from './readiness';
 import { stopTracing } from './tracing/sdk';
 import type { SubgraphServer } from './subgraph';
 
@@ -27,6 +30,8 @@ export interface SubgraphRuntime {
   outbox?: { wake(): void };
   /** Where its consumers' dead letters go, when it declares them (`deadLetters.for(consumer)` is a subscription's sink). */
   deadLetters?: DeadLetterRecorder;
+  /** Where domain services report business events (orders, payments, the fleet). */
+  business: BusinessMetrics;
 }
 
 /** What every subgraph reads (see the README's environment section); a subgraph declares only its own variables beside these. */
@@ -111,6 +116,17 @@ function deadLettersOf(
   return new DeadLetterRecorder({ store, bus, topic: names.topic(DEAD_LETTERS_TOPIC), logger });
 }
 
+/**
+ * The Kafka side of a subgraph's readiness: its consumers' lag read on an interval, the producer
+ * connected from the start when the service publishes (its outbox relay), the checks on the server.
+ */
+function watchKafka(bus: KafkaEventBus, srv: SubgraphServer, env: SubgraphEnv, produces: boolean, logger: Logger): ConsumerLagMonitor {
+  const lag = new ConsumerLagMonitor(bus, { everyMs: env.CONSUMER_LAG_INTERVAL_MS, logger }).start();
+  if (produces) bus.connectProducer().catch((e: unknown) => logger.warn({ err: e }, 'Kafka producer not connected yet'));
+  srv.addReadinessChecks(...kafkaReadinessChecks({ bus, produces, lagByGroup: () => lag.lagByGroup(), maxLag: env.READY_MAX_CONSUMER_LAG }));
+  return lag;
+}
+
 /** The `main` of every subgraph: read env, build dependencies, listen, drain on SIGTERM. */
 export function runSubgraphMain<S extends z.ZodRawShape = Record<never, never>, D extends object = Record<never, never>>(
   opts: SubgraphMainOptions<S, D>,
@@ -121,11 +137,19 @@ export function runSubgraphMain<S extends z.ZodRawShape = Record<never, never>, 
     const logger = createLogger(opts.name, { level: env.LOG_LEVEL });
     const verifier = new TokenVerifier(JSON.parse(readFileSync(env.INTERNAL_JWKS_FILE, 'utf8')), INTERNAL_ISSUERS);
     const shared = ((await opts.shared?.(env, logger)) ?? {}) as D;
-    const knex = createKnex({ connectionString: env.DATABASE_URL, schema: opts.name, pool: { max: env.DB_POOL_MAX } });
+    // Before anything connects: the metrics port is free or the service does not start.
+    const metrics = await startMetricsServer({ port: metricsPortOf(env), host: metricsHostOf(env), logger, service: opts.name });
+    const business = createBusinessMetrics({ tenantLabels: env.METRICS_TENANT_LABELS });
+    const knex = createKnex({ connectionString: env.DATABASE_URL, schema: opts.name, pool: { max: env.DB_POOL_MAX }, metricsPool: 'api' });
     // Background work gets its own pool: a consumer working off a backlog (several partitions
     // at once, a transaction per chunk) would otherwise hold the connections API requests wait
     // for, and a slow API must not stall consumption either.
-    const backgroundKnex = createKnex({ connectionString: env.DATABASE_URL, schema: opts.name, pool: { max: env.DB_BACKGROUND_POOL_MAX } });
+    const backgroundKnex = createKnex({
+      connectionString: env.DATABASE_URL,
+      schema: opts.name,
+      pool: { max: env.DB_BACKGROUND_POOL_MAX },
+      metricsPool: 'background',
+    });
     const bus = new KafkaEventBus({ clientId: opts.name, brokers: env.KAFKA_BROKERS, logger });
     const names = kafkaNames(env.KAFKA_NAMESPACE);
     const namespaced = (specs: TopicSpec[]) => specs.map((t) => ({ ...t, topic: names.topic(t.topic) }));
@@ -147,6 +171,7 @@ export function runSubgraphMain<S extends z.ZodRawShape = Record<never, never>, 
       logger,
       bus,
       names,
+      business,
       ...(relay ? { outbox: { wake: () => relay.wake() } } : {}),
       ...(deadLetters ? { deadLetters } : {}),
     };
@@ -168,6 +193,7 @@ export function runSubgraphMain<S extends z.ZodRawShape = Record<never, never>, 
       ),
     );
     const srv = await opts.createServer(rt, env, shared);
+    const lag = watchKafka(bus, srv, env, Boolean(relay), logger);
     const port = await listen(srv.server, env.PORT, env.HOST);
     logger.info({ host: env.HOST, port }, `${opts.name} subgraph listening on ${env.HOST}:${port}, /graphql`);
     let stopping = false;
@@ -176,14 +202,14 @@ export function runSubgraphMain<S extends z.ZodRawShape = Record<never, never>, 
       stopping = true;
       logger.info({ signal }, 'draining');
       await srv.stop();
-      await Promise.allSettled([...jobs.map((j) => j.stop()), ...consumers.map((c) => c.stop())]);
+      await Promise.allSettled([...jobs.map((j) => j.stop()), ...consumers.map((c) => c.stop()), lag.stop()]);
       // after everything that enqueues; rows it had no time for go out at the next start
       await relay?.stop();
       await Promise.resolve()
         .then(() => (shared as { close?(): unknown }).close?.())
         .catch((e: unknown) => logger.warn({ err: e }, 'closing shared dependencies failed'));
       await bus.close();
-      await Promise.allSettled([knex.destroy(), backgroundKnex.destroy()]);
+      await Promise.allSettled([knex.destroy(), backgroundKnex.destroy(), metrics.close()]);
       await stopTracing().catch(() => undefined);
       process.exit(0);
     };

@@ -7,6 +7,8 @@ import { ErrorCodes, isAppError } from './errors';
 import { bearer, Identity, requestContext, requireTenant, TokenVerifier } from './identity';
 import { canonicalPath, executeApollo, readJsonBody, requestIdFrom, sendHttpError, sendJson } from './http';
 import type { Logger } from './logger';
+import { graphqlMetricsPlugin } from './metrics/graphql';
+import { ReadinessCheck, readinessReport } from './readiness';
 
 export interface BaseRequestContext {
   identity: Identity;
@@ -44,7 +46,7 @@ export interface SubgraphServerOptions<C extends BaseRequestContext> {
   publicRootFields?: string[];
   /** Extend the base context with per-request state (DataLoaders etc.). Called once per request. */
   extendContext(base: BaseRequestContext): C;
-  /** Extra readiness probe (e.g. a database ping). */
+  /** The readiness probe of what the server itself needs (a database ping), reported as `database`. */
   ready?: () => Promise<void>;
   /**
    * Further unauthenticated GET endpoints (e.g. a JWKS), by exact canonical path.
@@ -62,6 +64,8 @@ export interface SubgraphServerOptions<C extends BaseRequestContext> {
 export interface SubgraphServer {
   server: http.Server;
   apollo: ApolloServer<any>;
+  /** Further readiness checks (runSubgraphMain adds Kafka's); /health/ready runs them with the server's own. */
+  addReadinessChecks(...checks: ReadinessCheck[]): void;
   stop(): Promise<void>;
 }
 
@@ -103,9 +107,10 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
     // No Apollo Studio here; federated tracing would only cost time on every request. Cache
     // control is off too: nothing is cacheable by a CDN (every answer is someone's), and its
     // per-field hook made Apollo wrap every resolver (a few % of CPU on list queries).
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), graphqlMetricsPlugin()],
   });
   await apollo.start();
+  const readiness: ReadinessCheck[] = opts.ready ? [{ name: 'database', check: opts.ready }] : [];
   const publicFields = new Set(opts.publicRootFields ?? []);
 
   const unauthenticated = (message: string) => Object.assign(new Error(message), { status: 401, code: ErrorCodes.UNAUTHENTICATED });
@@ -143,9 +148,7 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
     const path = canonicalPath(req.url);
     if (path === '/health/live') return sendJson(res, 200, { status: 'ok', service: opts.name });
     if (path === '/health/ready') {
-      (opts.ready ?? (async () => undefined))()
-        .then(() => sendJson(res, 200, { status: 'ready', service: opts.name }))
-        .catch(() => sendJson(res, 503, { status: 'not-ready', service: opts.name }));
+      void readinessReport(opts.name, readiness).then((r) => sendJson(res, r.status === 'ready' ? 200 : 503, r));
       return;
     }
     const route = path ? opts.publicGetRoutes?.[path] : undefined;
@@ -174,6 +177,7 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
   return {
     server,
     apollo,
+    addReadinessChecks: (...checks) => void readiness.push(...checks),
     stop: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections?.();

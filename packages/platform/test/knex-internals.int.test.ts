@@ -1,4 +1,5 @@
 import { createKnex, inTenantInOneTrip, Knex, pipelinedInTransaction, readInTenantScope, withTenant } from '../src';
+import { poolStatsOf } from '../src/db/knex-internals';
 
 const url = process.env.PG_SUPERUSER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const tenant = '00000000-0000-4000-8000-00000000000a';
@@ -70,5 +71,18 @@ describe('knex internals the platform patches', () => {
     } finally {
       await client.releaseConnection(conn);
     }
+  });
+
+  it('client.pool: the pool gauges read knex’s tarn pool (used, free, waiting, max)', async () => {
+    expect(poolStatsOf(knex)).toEqual({ used: 0, free: 0, waiting: 0, max: 1 });
+    let waiting: Promise<unknown> | undefined;
+    await knex.transaction(async (trx) => {
+      await trx.raw('select 1');
+      // a second query waits for the pool's one connection, held by this transaction
+      waiting = knex.raw('select 1').then(() => undefined);
+      for (let i = 0; i < 200 && poolStatsOf(knex)?.waiting !== 1; i++) await new Promise((r) => setImmediate(r));
+      expect(poolStatsOf(knex)).toMatchObject({ used: 1, waiting: 1 });
+    });
+    await waiting;
   });
 });

@@ -1,7 +1,9 @@
+import { counter } from '@evcs/platform';
+
 /**
  * What operators look at when a charger misbehaves: protocol error counts by
- * kind, and the last frames each charger exchanged (raw hex and decoded).
- * In memory, per bridge instance, bounded.
+ * kind (Prometheus, evcs_bridge_protocol_events_total), and the last frames each
+ * charger exchanged (raw hex and decoded, in memory per bridge instance, bounded).
  */
 
 export type Protocol = 'OCPP16' | 'YKC';
@@ -16,24 +18,30 @@ export interface FrameRecord {
   decoded: unknown;
 }
 
-export class ProtocolMetrics {
-  private readonly counts = new Map<string, number>();
+const protocolEvents = counter<'protocol' | 'kind'>({
+  name: 'evcs_bridge_protocol_events_total',
+  help: 'Protocol errors and notable events, by protocol and kind (bad_crc, FormationViolation, refused_wrong_password, …)',
+  labelNames: ['protocol', 'kind'],
+});
 
+/**
+ * The protocol error counts, on the process's metrics registry. Kinds are bounded sets
+ * named in code (and the protocols' own error codes), never anything a charger chose.
+ */
+export class ProtocolMetrics {
   /** e.g. count('YKC', 'bad_crc'), count('OCPP16', 'FormationViolation'). */
   count(protocol: Protocol, kind: string, n = 1): void {
-    const key = `${protocol}\u0000${kind}`;
-    this.counts.set(key, (this.counts.get(key) ?? 0) + n);
+    protocolEvents.inc({ protocol, kind }, n);
   }
 
-  get(protocol: Protocol, kind: string): number {
-    return this.counts.get(`${protocol}\u0000${kind}`) ?? 0;
+  /** The count of one kind in this process. */
+  async get(protocol: Protocol, kind: string): Promise<number> {
+    return (await this.snapshot()).find((e) => e.protocol === protocol && e.kind === kind)?.count ?? 0;
   }
 
-  snapshot(): { protocol: Protocol; kind: string; count: number }[] {
-    return [...this.counts].map(([k, count]) => {
-      const [protocol, kind] = k.split('\u0000') as [Protocol, string];
-      return { protocol, kind, count };
-    });
+  async snapshot(): Promise<{ protocol: Protocol; kind: string; count: number }[]> {
+    const { values } = await protocolEvents.get();
+    return values.map((v) => ({ protocol: v.labels.protocol as Protocol, kind: String(v.labels.kind), count: v.value }));
   }
 }
 

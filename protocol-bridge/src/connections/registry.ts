@@ -1,5 +1,6 @@
 import type { ChargerCommand } from '@evcs/events';
 import type { Logger } from '@evcs/platform';
+import { observeConnections } from '../metrics';
 import type { BridgeStore } from '../ports';
 import type { ChargerSession } from './charger-session';
 import type { Protocol } from './diagnostics';
@@ -81,11 +82,13 @@ export class ConnectionRegistry {
   private readonly open = new Set<LiveConnection>();
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => Date;
+  private readonly unobserve: () => void;
 
   constructor(private readonly opts: ConnectionRegistryOptions) {
     this.now = opts.now ?? (() => new Date());
     this.timer = setInterval(() => void this.sweep(), opts.sweepIntervalMs);
     this.timer.unref();
+    this.unobserve = observeConnections(this);
   }
 
   /** Current connections, of one protocol if given. */
@@ -171,5 +174,6 @@ export class ConnectionRegistry {
 
   stop(): void {
     clearInterval(this.timer);
+    this.unobserve();
   }
 }

@@ -1,6 +1,7 @@
 import { ChargerCommand, CHARGER_COMMANDS_PARTITIONS, decodeChargerCommand, encodeChargerCommand, InvalidEventError } from '@evcs/events';
 import type { EventBus, Logger, ReceivedMessage, Subscription } from '@evcs/platform';
 import type { CommandOutcome, ConnectionRegistry } from '../connections/registry';
+import { commandDuration } from '../metrics';
 import type { BridgeStore } from '../ports';
 import type { ChargerEventPublisher } from '../ports';
 
@@ -99,10 +100,14 @@ export class CommandRouter {
     if (local) {
       if (!(await this.claim(command))) return;
       log.info('executing command');
+      const end = commandDuration.startTimer({ protocol: local.protocol, command: command.command.type });
       const run = local
         .execute(command)
         .catch((err: unknown): CommandOutcome => ({ status: 'FAILED', reason: `INTERNAL: ${err instanceof Error ? err.message : String(err)}`.slice(0, 200) }))
-        .then((outcome) => this.publishResult(command, outcome, local.protocol))
+        .then((outcome) => {
+          end({ status: outcome.status });
+          return this.publishResult(command, outcome, local.protocol);
+        })
         .catch((err: unknown) => log.error({ err }, 'could not publish the command result'));
       this.running.add(run);
       void run.finally(() => this.running.delete(run));

@@ -12,6 +12,7 @@ import type { ConnectionRegistry, LiveConnection, OcppHandle } from '../connecti
 import type { BridgeStore, ChargerDirectory, ChargerEventPublisher, ChargerSecurityRecorder, IdTagAuthority } from '../ports';
 import { authorizeCharger, OCPP16_PROTOCOL, OcppSessionData } from './auth';
 import { executeOcppCommand } from './commands';
+import { messagesReceived } from '../metrics';
 import type { LocalListSync } from './local-list';
 import { RemoteStartTags } from './remote-start-tags';
 import { OcppCallContext, ocpp16Handlers } from './handlers';
@@ -153,13 +154,16 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
             root: true,
           });
           up(action, result);
+          messagesReceived.inc({ protocol: 'OCPP16', action, result: 'ok' });
           return result;
         } catch (err) {
           if (err instanceof RPCError) {
             metrics.count('OCPP16', err.rpcErrorCode);
+            messagesReceived.inc({ protocol: 'OCPP16', action, result: err.rpcErrorCode });
             throw err;
           }
           metrics.count('OCPP16', 'InternalError');
+          messagesReceived.inc({ protocol: 'OCPP16', action, result: 'InternalError' });
           // Masked for the charger; the CALLERROR makes it send the message again.
           log.error({ err, action, messageId }, 'OCPP call failed');
           throw createRPCError('InternalError', 'Internal error', {});
@@ -169,6 +173,8 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
     client.handle(async ({ method }) => {
       session.touch(now());
       metrics.count('OCPP16', 'NotImplemented');
+      // The action is the charger's word: not a label.
+      messagesReceived.inc({ protocol: 'OCPP16', action: '(not implemented)', result: 'NotImplemented' });
       log.warn({ action: method }, 'OCPP action not implemented');
       throw createRPCError('NotImplemented', `Unable to handle '${String(method)}' calls`, {});
     });

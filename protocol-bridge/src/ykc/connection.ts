@@ -2,6 +2,7 @@ import type net from 'node:net';
 import { inSpan, SpanKind, type Logger } from '@evcs/platform';
 import type { ChargerSession } from '../connections/charger-session';
 import type { LiveConnection } from '../connections/registry';
+import { messagesReceived } from '../metrics';
 import type { ChargerRegistration } from '../ports';
 import { cardStartSerial } from './card-start';
 import { YkcDecodeError } from './codec';
@@ -114,10 +115,16 @@ export class YkcConnection {
     const key = frame.type === 0x01 && !this.pileNo ? (decoded.message as LoginRequest).pileNo : undefined;
     this.record('IN', frame.raw, { type: frame.type, name: decoded.name, message: decoded.message }, key);
     // A pile's message starts a trace; the consumers of the events it causes continue it.
-    return inSpan(`ykc ${decoded.name}`, { 'rpc.system': 'ykc', 'rpc.method': decoded.name }, () => this.dispatch(this, frame, opened), {
-      kind: SpanKind.SERVER,
-      root: true,
-    });
+    try {
+      await inSpan(`ykc ${decoded.name}`, { 'rpc.system': 'ykc', 'rpc.method': decoded.name }, () => this.dispatch(this, frame, opened), {
+        kind: SpanKind.SERVER,
+        root: true,
+      });
+      messagesReceived.inc({ protocol: 'YKC', action: decoded.name, result: 'ok' });
+    } catch (err) {
+      messagesReceived.inc({ protocol: 'YKC', action: decoded.name, result: 'error' });
+      throw err;
+    }
   }
 
   /** The frame's body decoded (decrypted first when the connection or login is keyed); undefined when it was refused or not understood. */

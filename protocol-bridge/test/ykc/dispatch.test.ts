@@ -122,7 +122,7 @@ describe('YKC dispatch table', () => {
     const before = socket.written.length;
     send(socket, 0xee, Buffer.from('5503141278230501', 'hex'));
     await settle();
-    expect(metrics.get('YKC', 'unknown_type')).toBe(1);
+    expect(await metrics.get('YKC', 'unknown_type')).toBe(1);
     expect(socket.written.length).toBe(before);
     expect(socket.destroyed).toBe(false);
   });
@@ -134,7 +134,7 @@ describe('YKC dispatch table', () => {
     const before = socket.written.length;
     send(socket, 0x04, heartbeatReply.encode({ pileNo: PILE, gunNo: '01' }));
     await settle();
-    expect(metrics.get('YKC', 'unexpected_direction')).toBe(1);
+    expect(await metrics.get('YKC', 'unexpected_direction')).toBe(1);
     expect(socket.written.length).toBe(before);
   });
 
@@ -143,11 +143,11 @@ describe('YKC dispatch table', () => {
     new YkcConnection(socket as unknown as net.Socket, services(), dispatchYkcFrame);
     send(socket, 0x03, heartbeat.encode({ pileNo: PILE, gunNo: '01', faulted: false }));
     await settle();
-    expect(metrics.get('YKC', 'before_login')).toBe(1);
+    expect(await metrics.get('YKC', 'before_login')).toBe(1);
     await login(socket);
     send(socket, 0x03, heartbeat.encode({ pileNo: '55031412782399', gunNo: '01', faulted: false }));
     await settle();
-    expect(metrics.get('YKC', 'pile_number_mismatch')).toBe(1);
+    expect(await metrics.get('YKC', 'pile_number_mismatch')).toBe(1);
     expect(socket.frames().map((f) => f.type)).toEqual([0x02]);
   });
 });

@@ -6,6 +6,7 @@ import { importSigningKey, runSubgraphMain, ServiceGraphQLClient, TokenIssuer } 
 import { ASSETS_TOKEN_ISSUER, HttpTenantQuotas } from './clients/tenant-quotas';
 import { StatusIngestService } from './domain/status-ingest';
 import { STATUS_CONSUMER, startStatusConsumer } from './events/status-consumer';
+import { PgFleetCounts } from './persistence/fleet-counts';
 import { PgStatusStore } from './persistence/status-store';
 import { createAssetsServer } from './server';
 import { AssetsEnv } from './env';
@@ -27,6 +28,8 @@ runSubgraphMain({
     }),
   ],
   createServer: async (rt, env) => {
+    const fleet = new PgFleetCounts(rt.knex);
+    rt.business.observeFleet(() => fleet.counts());
     const key = await importSigningKey(await readFile(env.ASSETS_SIGNING_KEY_FILE, 'utf8'));
     const quotas = new HttpTenantQuotas(
       new ServiceGraphQLClient({ url: env.TENANTS_URL, tokens: new TokenIssuer(key, ASSETS_TOKEN_ISSUER), subject: 'assets', timeoutMs: 3_000 }),

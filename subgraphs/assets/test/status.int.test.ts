@@ -3,6 +3,7 @@ import { CHARGER_EVENTS_PARTITIONS, ChargerEvent, encodeChargerEvent } from '@ev
 import { createKnex, createLogger, DeadLetterRecorder, KafkaEventBus, Knex, PgDeadLetterStore, withTenant } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
 import { migrations, PgStatusStore, seedDemoAssets, startStatusConsumer, StatusIngestService } from '../src';
+import { PgFleetCounts } from '../src/persistence/fleet-counts';
 import { aStatusEvent } from './builders';
 
 const logger = createLogger('assets-test', { level: 'silent' });
@@ -221,5 +222,36 @@ describe('connector status ingestion (real Postgres + Kafka)', () => {
     } finally {
       await bus.close();
     }
+  });
+
+  it('counts the fleet per tenant across tenants (the fleet gauges): registered, online, charging, connectors by status', async () => {
+    const tenantC = randomUUID();
+    await seedDemoAssets(app, tenantC, [
+      {
+        code: 'S-FLEET',
+        name: 'Fleet',
+        chargers: [
+          { code: 'C-FLEET-1', connectors: 2 },
+          { code: 'C-FLEET-2', connectors: 1 },
+          { code: 'C-FLEET-3', connectors: 1 },
+        ],
+      },
+    ]);
+    const svc = new StatusIngestService(new PgStatusStore(app));
+    const at = new Date().toISOString();
+    for (const code of ['C-FLEET-1', 'C-FLEET-2']) {
+      expect(
+        await svc.apply({ ...aStatusEvent({ tenantId: tenantC, chargerId: code }), type: 'charger.connected', occurredAt: at, data: {} } as ChargerEvent),
+      ).toBe('applied');
+    }
+    await svc.apply(aStatusEvent({ tenantId: tenantC, chargerId: 'C-FLEET-1', occurredAt: at, data: { connectorId: 1, status: 'Charging' } }));
+    await svc.apply(aStatusEvent({ tenantId: tenantC, chargerId: 'C-FLEET-1', occurredAt: at, data: { connectorId: 2, status: 'Available' } }));
+    const counts = await new PgFleetCounts(app, 0).counts();
+    // the application role reads every tenant's counts (and nothing but counts)
+    expect(new Set(counts.map((c) => c.tenantId))).toEqual(new Set([tenantA, tenantB, tenantC]));
+    const c = counts.find((f) => f.tenantId === tenantC)!;
+    expect(c).toMatchObject({ chargers: 3, online: 2, charging: 1 });
+    // C-FLEET-2 is online with its connector not reported yet; C-FLEET-3 is offline
+    expect(c.connectors).toEqual({ Charging: 1, Available: 1, Unavailable: 1, Offline: 1 });
   });
 });

@@ -1,4 +1,5 @@
 import {
+  BusinessMetrics,
   createSubgraphServer,
   DeadLetterReplayer,
   Knex,
@@ -33,15 +34,34 @@ export interface OrdersDeps {
   clock?: Clock;
   /** Told when a transaction enqueued commands or events (wakes the outbox relay). */
   onEnqueued?: () => void;
+  /** Where orders, starts and reconciliation findings are counted (default: nowhere). */
+  business?: BusinessMetrics;
 }
 
-export function createReconciliationService(deps: Pick<OrdersDeps, 'knex' | 'pricer' | 'clock'>, settings?: Partial<ReconSettings>): ReconciliationService {
+export function createReconciliationService(
+  deps: Pick<OrdersDeps, 'knex' | 'pricer' | 'clock' | 'business'>,
+  settings?: Partial<ReconSettings>,
+): ReconciliationService {
   const clock = deps.clock ?? { now: () => new Date() };
-  return new ReconciliationService(new PgReconStore(deps.knex), deps.pricer, () => clock.now(), dayWindow, { ...DEFAULT_RECON_SETTINGS, ...settings });
+  return new ReconciliationService(
+    new PgReconStore(deps.knex),
+    deps.pricer,
+    () => clock.now(),
+    dayWindow,
+    { ...DEFAULT_RECON_SETTINGS, ...settings },
+    deps.business,
+  );
 }
 
-export function createSessionService(deps: Pick<OrdersDeps, 'knex' | 'chargers' | 'pricer' | 'clock' | 'onEnqueued'>): SessionService {
-  return new SessionService(new PgOrderStore(deps.knex, deps.onEnqueued), deps.chargers, deps.pricer, deps.clock ?? { now: () => new Date() });
+export function createSessionService(deps: Pick<OrdersDeps, 'knex' | 'chargers' | 'pricer' | 'clock' | 'onEnqueued' | 'business'>): SessionService {
+  return new SessionService(
+    new PgOrderStore(deps.knex, deps.onEnqueued),
+    deps.chargers,
+    deps.pricer,
+    deps.clock ?? { now: () => new Date() },
+    {},
+    deps.business,
+  );
 }
 
 /** Builds the orders subgraph HTTP server; never listens. */

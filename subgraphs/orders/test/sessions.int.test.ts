@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createKnex, Knex, withTenant, formatMoney, money } from '@evcs/platform';
+import { BusinessMetrics, createKnex, Knex, withTenant, formatMoney, money, NO_BUSINESS_METRICS } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { migrations } from '../src';
 import type { Bill, ChargerDirectory, ChargerInfo, Pricer, PricingRequest } from '../src/domain/ports';
@@ -66,6 +66,15 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
     connectorNos: [1],
     tenantId: A,
   };
+  /** for the business metrics */
+  const counted = {
+    chargerId: randomUUID(),
+    code: `CP-M-${randomUUID().slice(0, 6)}`,
+    stationId: station,
+    protocol: 'OCPP16' as const,
+    connectorNos: [1, 2],
+    tenantId: A,
+  };
   /** for concurrent starts with different keys */
   const contested = {
     chargerId: randomUUID(),
@@ -79,9 +88,21 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
   beforeAll(async () => {
     db = await createTestDatabase([migrations]);
     knex = createKnex({ connectionString: db.appUrl, schema: 'orders', pool: { max: 10 } });
-    const directory = new FixedDirectory(new Map([ocpp, ykc, contested].map((c) => [c.code, c])));
+    const directory = new FixedDirectory(new Map([ocpp, ykc, contested, counted].map((c) => [c.code, c])));
     sessions = new SessionService(new PgOrderStore(knex), directory, pricer, { now: () => now }, { startTimeoutMs: 60_000 });
+    measured = new SessionService(new PgOrderStore(knex), directory, pricer, { now: () => now }, {}, recorder);
   });
+  /** What the service reported, as `event:label` strings in order. */
+  const reported: string[] = [];
+  const recorder: BusinessMetrics = {
+    ...NO_BUSINESS_METRICS,
+    orderCreated: (t, origin) => void reported.push(`created:${origin}`),
+    orderCompleted: () => void reported.push('completed'),
+    orderFailed: (t, reason) => void reported.push(`failed:${reason}`),
+    startAccepted: () => void reported.push('accepted'),
+    startRefused: (t, reason) => void reported.push(`refused:${reason}`),
+  };
+  let measured: SessionService;
   afterAll(async () => {
     await knex?.destroy();
     await db?.drop();
@@ -366,5 +387,43 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
     expect(Number(seen[0].n)).toBe(0);
     const none = await knex.raw('select count(*)::int as n from orders.orders');
     expect(none.rows[0].n).toBe(0);
+  });
+
+  it('reports orders and starts to the business metrics once committed, and nothing of a batch that was rolled back', async () => {
+    reported.length = 0;
+    const start = await measured.startCharging(caller, { chargerId: counted.chargerId, connectorNo: 1, idempotencyKey: `m-${randomUUID()}` });
+    if (!start.ok) throw new Error('start failed');
+    await measured.startCharging(caller, { chargerId: counted.chargerId, connectorNo: 1, idempotencyKey: `m-${randomUUID()}` });
+    await measured.startCharging(caller, { chargerId: counted.chargerId, connectorNo: 9, idempotencyKey: 'short' });
+    expect(reported).toEqual(['created:API', 'refused:CONNECTOR_BUSY', 'refused:INVALID_INPUT']);
+
+    reported.length = 0;
+    const base = { tenantId: A, chargerCode: counted.code, connectorNo: 1, transactionId: '7001', idTag: start.value.idTag, meterStartWh: 0 };
+    // in a batch that fails afterwards: the start was applied, then undone with the batch — not counted
+    const store = new PgOrderStore(knex);
+    const batched = new SessionService(store, new FixedDirectory(new Map([[counted.code, counted]])), pricer, { now: () => now }, {}, recorder);
+    await expect(
+      batched.inBatch(A, async () => {
+        await batched.onSessionStarted({ ...base, eventId: ev(), startedAt: new Date('2026-11-24T09:00:00Z') });
+        throw new Error('the next fact of the batch fails');
+      }),
+    ).rejects.toThrow('fails');
+    expect(reported).toEqual([]);
+    expect(await measured.onSessionStarted({ ...base, eventId: ev(), startedAt: new Date('2026-11-24T09:00:00Z') })).toBe('applied');
+    expect(await measured.onSessionStopped({ ...base, eventId: ev(), meterStopWh: 1_000, stoppedAt: new Date('2026-11-24T09:30:00Z'), reason: null })).toBe(
+      'applied',
+    );
+    // a card start on the other connector: an order the charger started
+    expect(
+      await measured.onSessionStarted({
+        ...base,
+        connectorNo: 2,
+        transactionId: '7002',
+        idTag: 'CARD-1',
+        eventId: ev(),
+        startedAt: new Date('2026-11-24T09:05:00Z'),
+      }),
+    ).toBe('applied');
+    expect(reported).toEqual(['accepted', 'completed', 'created:CHARGER']);
   });
 });

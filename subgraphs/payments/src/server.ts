@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import {
+  BusinessMetrics,
   createSubgraphServer,
   DeadLetterReplayer,
   groupByKey,
@@ -36,6 +37,8 @@ export interface PaymentsDeps {
   now?: () => Date;
   /** see PaymentServiceDeps.merchantTenantId */
   merchantTenantId?: string | null;
+  /** see PaymentServiceDeps.metrics */
+  business?: BusinessMetrics;
 }
 
 export interface PaymentsServer extends SubgraphServer {
@@ -60,6 +63,7 @@ export function createPaymentService(deps: Omit<PaymentsDeps, 'verifier'>, store
     log: deps.logger,
     now: deps.now,
     merchantTenantId: deps.merchantTenantId,
+    metrics: deps.business,
   });
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createKnex, createLogger, generateSigningKey, Identity, Knex, listen, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import { BusinessMetrics, createKnex, createLogger, generateSigningKey, Identity, Knex, listen, TokenIssuer, TokenVerifier } from '@evcs/platform';
 import { AlipaySandbox, createAlipaySandbox, createWechatPaySandbox, WechatPaySandbox } from '@evcs/pay-sandboxes';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { AlipayChannel, createPaymentsServer, migrations, PaymentsServer, PgPaymentStore, ResilienceOptions, ResilientChannel, WechatPayChannel } from '../src';
@@ -26,7 +26,7 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(o: { resilience?: ResilienceOptions; merchantTenantId?: string } = {}): Promise<Harness> {
+export async function startHarness(o: { resilience?: ResilienceOptions; merchantTenantId?: string; business?: BusinessMetrics } = {}): Promise<Harness> {
   const db = await createTestDatabase([migrations]);
   const knex = createKnex({ connectionString: db.appUrl, schema: 'payments', pool: { max: 10 } });
   const owner = createKnex({ connectionString: db.ownerUrl, schema: 'payments', pool: { max: 2 } });
@@ -56,7 +56,15 @@ export async function startHarness(o: { resilience?: ResilienceOptions; merchant
   const router = new TokenIssuer(routerKey, 'evcs-router');
   const verifier = new TokenVerifier({ keys: [routerKey.publicJwk] }, ['evcs-router']);
   let baseUrl = '';
-  const srv = await createPaymentsServer({ knex, verifier, logger, channels, publicBaseUrl: () => baseUrl, merchantTenantId: o.merchantTenantId });
+  const srv = await createPaymentsServer({
+    knex,
+    verifier,
+    logger,
+    channels,
+    publicBaseUrl: () => baseUrl,
+    merchantTenantId: o.merchantTenantId,
+    business: o.business,
+  });
   baseUrl = `http://127.0.0.1:${await listen(srv.server, 0)}`;
   const store = srv.store;
   const h: Harness = {

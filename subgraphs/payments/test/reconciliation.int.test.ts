@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { BusinessMetrics, NO_BUSINESS_METRICS } from '@evcs/platform';
 import { eventually } from '@evcs/testkit';
 import { AlipayChannel } from '../src/channels';
 import { shanghaiDate } from '../src/domain/time';
@@ -20,10 +21,19 @@ describe('statement reconciliation against the sandboxes’ daily statements', (
   let tokA: string;
   let tokB: string;
   const today = shanghaiDate(new Date());
+  /** what the service counted: `event:labels` */
+  const counted: string[] = [];
+  const business: BusinessMetrics = {
+    ...NO_BUSINESS_METRICS,
+    paymentAttempted: (t, channel) => void counted.push(`attempted:${channel}`),
+    paymentSucceeded: (t, channel, amount) => void counted.push(`succeeded:${channel}:${amount.minor}`),
+    refundSettled: (t, channel, outcome) => void counted.push(`refund:${channel}:${outcome}`),
+    discrepanciesFound: (t, source, kind, n) => void counted.push(`discrepancies:${source}:${kind}:${n}`),
+  };
 
   beforeAll(async () => {
     // tenant A holds the merchant accounts: trades nobody knows are its to review
-    h = await startHarness({ merchantTenantId: tenantA });
+    h = await startHarness({ merchantTenantId: tenantA, business });
     tokA = await h.token(tenantA);
     tokB = await h.token(tenantB);
   });
@@ -49,6 +59,8 @@ describe('statement reconciliation against the sandboxes’ daily statements', (
     const ok = await paid(tenantA, tokA, 1000, 'ALIPAY_QR');
     const refunded = await h.gql(REFUND, { token: tokA, variables: { i: { paymentId: ok.id, amountMinor: 100, reason: 'r', idempotencyKey: key() } } });
     expect(refunded.body.data.refundPayment.refund.state).toBe('SUCCEEDED');
+    // counted once each, however many notifications and queries told the service
+    expect(counted).toEqual(['attempted:ALIPAY', 'succeeded:ALIPAY:1000', 'refund:ALIPAY:succeeded']);
     const wrongAmount = await paid(tenantA, tokA, 2000, 'ALIPAY_QR');
     h.alipay.setBill(wrongAmount.outTradeNo, { amountFen: 1999 });
     const notBilled = await paid(tenantA, tokA, 3000, 'ALIPAY_QR');
@@ -67,8 +79,15 @@ describe('statement reconciliation against the sandboxes’ daily statements', (
     // another tenant's payment in the same merchant statement: not tenant A's business
     const other = await paid(tenantB, tokB, 700, 'ALIPAY_QR');
 
+    counted.length = 0;
     const r1 = await run('ALIPAY');
     expect(r1.userErrors).toEqual([]);
+    expect(counted.filter((c) => c.startsWith('discrepancies')).sort()).toEqual([
+      'discrepancies:payments:AMOUNT_MISMATCH:1',
+      'discrepancies:payments:MISSING_AT_CHANNEL:1',
+      'discrepancies:payments:MISSING_LOCALLY:1',
+      'discrepancies:payments:STATUS_MISMATCH:1',
+    ]);
     expect(r1.run).toMatchObject({ channel: 'ALIPAY', date: today, status: 'COMPLETED', discrepancies: 4, matched: 2, runs: 1 });
     const d1 = await discrepancies({ channel: 'ALIPAY', date: today });
     expect(d1.totals).toEqual({ count: 4, unresolved: 4, missingLocally: 1, missingAtChannel: 1, amountMismatch: 1, statusMismatch: 1 });
@@ -83,8 +102,10 @@ describe('statement reconciliation against the sandboxes’ daily statements', (
     expect(byKind.STATUS_MISMATCH).toMatchObject({ outTradeNo: notifyLost.outTradeNo, localState: 'PAYING', channelState: 'SUCCEEDED' });
     expect(d1.edges.map((e: any) => e.node.outTradeNo)).not.toContain(other.outTradeNo);
 
-    // the same day again: one run, the same discrepancies, no duplicates
+    // the same day again: one run, the same discrepancies, no duplicates — and none of them new
+    counted.length = 0;
     const r2 = await run('ALIPAY');
+    expect(counted).toEqual([]);
     expect(r2.run).toMatchObject({ id: r1.run.id, runs: 2, discrepancies: 4 });
     expect((await discrepancies({ channel: 'ALIPAY', date: today })).totals.count).toBe(4);
 

@@ -1,6 +1,6 @@
 // Database helpers, by concern. Only persistence layers and migrations import these.
 export * from './knex';
-export { TENANT_SETTING, VISIBLE_TENANTS_SETTING, withTenant, withTenantScope } from './tenant-scope';
+export { afterCommit, TENANT_SETTING, VISIBLE_TENANTS_SETTING, withTenant, withTenantScope } from './tenant-scope';
 export * from './pipelining';
 export * from './tenant-batches';
 export * from './rls-policies';

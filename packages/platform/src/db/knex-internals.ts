@@ -12,6 +12,7 @@ import type { Knex } from 'knex';
 /** knex's own Postgres client class (knex accepts a client class in place of a dialect name). */
 export const KnexPgClient = require('knex/lib/dialects/postgres') as new (config: Knex.Config) => {
   _query(conn: unknown, obj: unknown): Promise<unknown>;
+  destroy(callback?: unknown): Promise<void>;
 };
 
 interface PgTransactionPrototype {
@@ -71,4 +72,23 @@ export function pipelinedClientOf(knex: Knex | Knex.Transaction): PipelinedClien
     if (typeof client[m] !== 'function') throw new Error(`knex internals changed: client.${m} is gone; see packages/platform/src/db/knex-internals.ts`);
   }
   return client as PipelinedClient;
+}
+
+/** What the pool gauges read of knex's connection pool (tarn). */
+export interface PoolStats {
+  used: number;
+  free: number;
+  /** requests waiting for a connection */
+  waiting: number;
+  max: number;
+}
+
+/** knex's tarn pool, read for the pool gauges; null once the knex is destroyed. */
+export function poolStatsOf(knex: Knex): PoolStats | null {
+  const pool = (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number; max: number } }).pool;
+  if (!pool) return null;
+  if (typeof pool.numUsed !== 'function' || typeof pool.numPendingAcquires !== 'function') {
+    throw new Error('knex internals changed: client.pool is no tarn pool; see packages/platform/src/db/knex-internals.ts');
+  }
+  return { used: pool.numUsed(), free: pool.numFree(), waiting: pool.numPendingAcquires(), max: pool.max };
 }

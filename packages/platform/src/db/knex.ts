@@ -1,5 +1,6 @@
 import knexFactory, { Knex } from 'knex';
 import { createHash } from 'node:crypto';
+import { observePool, statementDuration } from '../metrics/db';
 import { KnexPgClient } from './knex-internals';
 
 export type { Knex };
@@ -10,6 +11,8 @@ export interface DbConfig {
   schema: string;
   pool?: { min?: number; max?: number };
   applicationName?: string;
+  /** Names the pool in the metrics (evcs_db_pool_*, evcs_db_statement_duration_seconds); unnamed pools are not measured. */
+  metricsPool?: string;
 }
 
 /**
@@ -50,6 +53,27 @@ interface KnexQueryObject {
 
 class PreparingPgClient extends KnexPgClient {
   override _query(conn: PgConnectionLike, obj: KnexQueryObject): Promise<unknown> {
+    const pool = (this as unknown as { config: { evcsMetricsPool?: string } }).config.evcsMetricsPool;
+    if (!pool) return this.prepared(conn, obj);
+    const end = statementDuration.startTimer({ pool });
+    return this.prepared(conn, obj).then(
+      (r) => (end({ outcome: 'ok' }), r),
+      (e: unknown) => {
+        end({ outcome: 'error' });
+        throw e;
+      },
+    );
+  }
+
+  /** Set by createKnex for a named pool: its gauges stop reading it once it is destroyed. */
+  evcsUnobserve?: () => void;
+
+  override destroy(callback?: unknown): Promise<void> {
+    this.evcsUnobserve?.();
+    return super.destroy(callback);
+  }
+
+  private prepared(conn: PgConnectionLike, obj: KnexQueryObject): Promise<unknown> {
     if (obj.sql && obj.bindings && obj.bindings.length > 0 && !obj.options?.name) {
       const name = statementName(obj.sql);
       const parsed = conn.connection?.parsedStatements;
@@ -66,7 +90,7 @@ class PreparingPgClient extends KnexPgClient {
 }
 
 export function createKnex(cfg: DbConfig): Knex {
-  return knexFactory({
+  const knex = knexFactory({
     client: PreparingPgClient as unknown as typeof Knex.Client,
     // pg's pipeline mode lets readInTenantScope send BEGIN, its queries and COMMIT without
     // waiting for each answer. knex itself still sends one query at a time on a connection,
@@ -74,7 +98,10 @@ export function createKnex(cfg: DbConfig): Knex {
     connection: { connectionString: cfg.connectionString, application_name: cfg.applicationName ?? cfg.schema, pipeline: true } as Knex.PgConnectionConfig,
     searchPath: [cfg.schema, 'public'],
     pool: { min: cfg.pool?.min ?? 0, max: cfg.pool?.max ?? 10 },
-  });
+    ...(cfg.metricsPool ? { evcsMetricsPool: cfg.metricsPool } : {}),
+  } as Knex.Config);
+  if (cfg.metricsPool) (knex.client as PreparingPgClient).evcsUnobserve = observePool(cfg.metricsPool, knex);
+  return knex;
 }
 
 /** A readiness probe's look at the database: one round trip, no table. */

@@ -54,3 +54,13 @@ export async function withTenantScope<T>(
     fn,
   );
 }
+
+/**
+ * Run `fn` once the transaction `trx` is part of has committed, and not if it fails: what is
+ * reported about a change (metrics) must not count work that was rolled back or will be done
+ * again. Work joined to a TenantBatches batch waits for the batch's commit. (An explicit
+ * `trx.rollback()` without a reason resolves the transaction like a commit: don't use both.)
+ */
+export function afterCommit(trx: Knex.Transaction, fn: () => void): void {
+  trx.executionPromise.then(fn, () => undefined);
+}

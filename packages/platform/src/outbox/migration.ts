@@ -47,4 +47,21 @@ export async function createOutbox(knex: Knex, schema: string, opts: { readersOf
   `);
   for (const stmt of tenantRlsStatements(`${schema}.outbox`)) await knex.raw(stmt);
   await grantExecuteToAppRole(knex, [`${schema}.outbox_pending(integer)`, `${schema}.outbox_mark_published(uuid[])`], opts);
+  await createOutboxBacklog(knex, schema, opts);
+}
+
+/**
+ * The outbox's backlog across tenants for the metrics (evcs_outbox_pending_messages and the
+ * oldest row's age): a SECURITY DEFINER function like the relay's, answering two numbers and
+ * no row. Part of createOutbox; an outbox made before it gets it from a migration of its own.
+ */
+export async function createOutboxBacklog(knex: Knex, schema: string, opts: { readersOf: string }): Promise<void> {
+  if (!SCHEMA.test(schema)) throw new Error(`createOutboxBacklog: not a schema name: ${schema}`);
+  await knex.raw(`
+    create or replace function ${schema}.outbox_backlog()
+      returns table (pending bigint, oldest_at timestamptz)
+      language sql stable security definer set search_path = ${schema}, pg_temp
+      as $$ select count(*), min(o.created_at) from ${schema}.outbox o where o.published_at is null $$;
+  `);
+  await grantExecuteToAppRole(knex, [`${schema}.outbox_backlog()`], opts);
 }

@@ -20,6 +20,7 @@ const SCHEMA = /^[a-z_][a-z0-9_]*$/;
 export class PgOutbox {
   private readonly pendingSql: string;
   private readonly markSql: string;
+  private readonly backlogSql: string;
 
   constructor(
     private readonly knex: Knex,
@@ -28,6 +29,13 @@ export class PgOutbox {
     if (!SCHEMA.test(schema)) throw new Error(`PgOutbox: not a schema name: ${schema}`);
     this.pendingSql = `select id, topic, key, payload, headers from ${schema}.outbox_pending(?)`;
     this.markSql = `select ${schema}.outbox_mark_published(?::uuid[]) as n`;
+    this.backlogSql = `select pending, oldest_at from ${schema}.outbox_backlog()`;
+  }
+
+  /** Rows not yet published, and when the oldest of them was written (null: none). */
+  async backlog(): Promise<{ pending: number; oldestAt: Date | null }> {
+    const r = await this.knex.raw<{ rows: { pending: string; oldest_at: Date | null }[] }>(this.backlogSql);
+    return { pending: Number(r.rows[0]?.pending ?? 0), oldestAt: r.rows[0]?.oldest_at ?? null };
   }
 
   async pending(limit: number): Promise<OutboxRow[]> {

@@ -1,6 +1,7 @@
 import type { BusMessage, EventBus } from '../bus';
 import type { KafkaNames } from '../env';
 import type { Logger } from '../logger';
+import { observeOutbox } from '../metrics/outbox';
 import type { OutboxRow, PgOutbox } from './pg-outbox';
 import { outsideTrace } from '../tracing/context';
 
@@ -39,6 +40,7 @@ export class OutboxRelay {
   private failures = 0;
   private again = false;
   private readonly batch: number;
+  private unobserve?: () => void;
 
   constructor(private readonly o: OutboxRelayOptions) {
     this.batch = Math.min(o.batch ?? 500, 1000);
@@ -78,6 +80,7 @@ export class OutboxRelay {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.unobserve = observeOutbox(this.o.outbox);
     this.schedule(0);
   }
 
@@ -117,6 +120,7 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unobserve?.();
     if (this.timer) clearTimeout(this.timer);
     while (this.running) await this.running.catch(() => undefined);
   }

@@ -172,6 +172,8 @@ export interface ChargerCommand {
 /** One tenant's transaction on the orders store. */
 export interface OrderTx {
   readonly tenantId: string;
+  /** Run `fn` once this transaction (or the batch it joined) has committed; never when it rolls back. */
+  afterCommit(fn: () => void): void;
   /** Record an inbound event id; false if it was already processed. */
   markProcessed(eventId: string): Promise<boolean>;
   /**
@@ -322,7 +324,11 @@ export interface ReconTx {
   ordersBatch(window: DayWindow, after: Checkpoint, limit: number): Promise<OrderWithReadings[]>;
   chargerRecordsBatch(window: DayWindow, after: Checkpoint, limit: number): Promise<ChargerRecordRow[]>;
   /** Persist a batch's discrepancies (ignoring ones already found) and move the checkpoint, atomically. */
-  saveBatch(runId: string, b: { phase: RunRecord['phase']; checkpoint: Checkpoint; processed: number; discrepancies: NewDiscrepancy[] }): Promise<number>;
+  /** Saves the batch's discrepancies (a day's known ones are kept as they are); the kinds of those that are new. */
+  saveBatch(
+    runId: string,
+    b: { phase: RunRecord['phase']; checkpoint: Checkpoint; processed: number; discrepancies: NewDiscrepancy[] },
+  ): Promise<DiscrepancyKind[]>;
   finish(runId: string, state: 'COMPLETED' | 'FAILED', error?: string): Promise<RunRecord>;
 }
 

@@ -1,4 +1,4 @@
-import { formatMoney, moneyEquals, type Money } from '@evcs/platform';
+import { type BusinessMetrics, formatMoney, moneyEquals, NO_BUSINESS_METRICS, type Money } from '@evcs/platform';
 import type { MeterReading } from './meter';
 import type { Bill, ChargerRecordRow, DayWindow, NewDiscrepancy, OrderRecord, Pricer, ReconStore, RunRecord } from './ports';
 import { toX1e4 } from './money';
@@ -96,7 +96,18 @@ export class ReconciliationService {
     private readonly now: () => Date,
     private readonly window: (date: string, timezone: string) => DayWindow,
     private readonly settings: ReconSettings = DEFAULT_RECON_SETTINGS,
+    private readonly metrics: BusinessMetrics = NO_BUSINESS_METRICS,
   ) {}
+
+  /** New discrepancies of a saved batch, by kind; a re-pricing that differs is also a re-pricing mismatch. */
+  private report(tenantId: string, kinds: readonly DiscrepancyKind[]): void {
+    const byKind = new Map<DiscrepancyKind, number>();
+    for (const k of kinds) byKind.set(k, (byKind.get(k) ?? 0) + 1);
+    for (const [kind, n] of byKind) {
+      this.metrics.discrepanciesFound(tenantId, 'orders', kind, n);
+      if (kind === 'AMOUNT_DIFFERS_FROM_REPRICING') for (let i = 0; i < n; i++) this.metrics.repricingMismatch(tenantId, 'reconciliation');
+    }
+  }
 
   /** Run (or resume, or return) the reconciliation of `date` for one tenant. */
   async run(tenantId: string, date: string, timezone: string, hooks: RunHooks = {}): Promise<RunRecord | 'busy'> {
@@ -122,9 +133,10 @@ export class ReconciliationService {
     const last = batch.at(-1)?.order;
     const next = last ? { at: (last.startedAt ?? last.createdAt).toISOString(), id: last.id } : null;
     const phase = batch.length < this.settings.batchSize ? 'CHARGER_RECORDS' : 'ORDERS';
-    await this.store.inTenant(tenantId, (tx) =>
+    const fresh = await this.store.inTenant(tenantId, (tx) =>
       tx.saveBatch(run.id, { phase, checkpoint: phase === 'ORDERS' ? next : null, processed: batch.length, discrepancies: found }),
     );
+    this.report(tenantId, fresh);
     const after: RunRecord = { ...run, phase, checkpoint: phase === 'ORDERS' ? next : null, processed: run.processed + batch.length };
     await hooks.afterBatch?.(after.processed);
     return after;
@@ -137,9 +149,10 @@ export class ReconciliationService {
     const last = batch.at(-1);
     const next = last ? { at: last.endedAt.toISOString(), id: last.chargerCode, tx: last.transactionId } : null;
     const phase = batch.length < this.settings.batchSize ? 'DONE' : 'CHARGER_RECORDS';
-    await this.store.inTenant(tenantId, (tx) =>
+    const fresh = await this.store.inTenant(tenantId, (tx) =>
       tx.saveBatch(run.id, { phase, checkpoint: phase === 'DONE' ? null : next, processed: batch.length, discrepancies: found }),
     );
+    this.report(tenantId, fresh);
     const after: RunRecord = { ...run, phase, checkpoint: phase === 'DONE' ? null : next, processed: run.processed + batch.length };
     await hooks.afterBatch?.(after.processed);
     return after;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { judgeReadings, MeterReading } from './meter';
-import { fail, formatMoney, money, type Money, moneyEquals, ok, type Outcome, zeroMoney } from '@evcs/platform';
+import { type BusinessMetrics, fail, formatMoney, money, type Money, moneyEquals, NO_BUSINESS_METRICS, ok, type Outcome, zeroMoney } from '@evcs/platform';
 import { toX1e4 } from './money';
 import { pricingRequest } from './pricing-input';
 import type { Bill, ChargerBill, ChargerDirectory, ChargerInfo, NewOrder, OrderRecord, OrderStore, OrderTx, Pricer } from './ports';
@@ -123,6 +123,8 @@ export class SessionService {
     private readonly pricer: Pricer,
     private readonly clock: Clock,
     settings: Partial<SessionSettings> = {},
+    /** told what happened to orders and starts, once it is committed */
+    private readonly metrics: BusinessMetrics = NO_BUSINESS_METRICS,
   ) {
     this.settings = { ...DEFAULT_SESSION_SETTINGS, ...settings };
   }
@@ -137,6 +139,15 @@ export class SessionService {
   // ---- API ----------------------------------------------------------------------------------
 
   async startCharging(
+    caller: Caller,
+    input: { chargerId: string; connectorNo: number; idempotencyKey: string; preAuthorizedFen?: number | null },
+  ): Promise<Outcome<OrderRecord>> {
+    const outcome = await this.tryStart(caller, input);
+    if (!outcome.ok) this.metrics.startRefused(caller.tenantId, outcome.errors[0]?.code ?? 'UNKNOWN');
+    return outcome;
+  }
+
+  private async tryStart(
     caller: Caller,
     input: { chargerId: string; connectorNo: number; idempotencyKey: string; preAuthorizedFen?: number | null },
   ): Promise<Outcome<OrderRecord>> {
@@ -207,6 +218,7 @@ export class SessionService {
         const winner = await tx.byIdempotencyKey(input.idempotencyKey);
         return winner ? this.replayed(winner, hash) : fail<OrderRecord>('CONFLICT', null, 'Try again');
       }
+      tx.afterCommit(() => this.metrics.orderCreated(caller.tenantId, 'API'));
       return ok(order);
     });
   }
@@ -286,15 +298,7 @@ export class SessionService {
       if (!found) return fail<OrderRecord>('NOT_FOUND', 'orderId', 'Unknown order');
       const { order, readings } = found;
       if (!ACTIVE_STATES.includes(order.state)) return fail<OrderRecord>('ILLEGAL_TRANSITION', 'orderId', `The order is ${order.state}, not active`);
-      if (order.state === 'PENDING') {
-        const failed = await tx.transition(order.id, {
-          to: 'FAILED',
-          from: ['PENDING'],
-          reason: 'FORCE_CLOSED',
-          patch: { failureReason: `FORCE_CLOSED: ${reason}` },
-        });
-        return failed ? ok(failed) : fail<OrderRecord>('CONFLICT', 'orderId', 'The order changed meanwhile; look again');
-      }
+      if (order.state === 'PENDING') return this.failPending(tx, order, reason);
       const last = readings.at(-1);
       // Without a meter start (a YKC session whose record never came) the readings count energy
       // since the start: the meter is taken to have stood at 0 then.
@@ -310,19 +314,34 @@ export class SessionService {
     });
   }
 
+  /** A start that never began, closed by an operator: FAILED, nothing to bill. */
+  private async failPending(tx: OrderTx, order: OrderRecord, reason: string): Promise<Outcome<OrderRecord>> {
+    const failed = await tx.transition(order.id, {
+      to: 'FAILED',
+      from: ['PENDING'],
+      reason: 'FORCE_CLOSED',
+      patch: { failureReason: `FORCE_CLOSED: ${reason}` },
+    });
+    if (!failed) return fail('CONFLICT', 'orderId', 'The order changed meanwhile; look again');
+    tx.afterCommit(() => this.metrics.orderFailed(order.tenantId, 'FORCE_CLOSED'));
+    return ok(failed);
+  }
+
   /** Fail remote starts the charger never confirmed. Run periodically; `stale` finds PENDING orders created before a time. */
   async expirePendingStarts(stale: (before: Date) => Promise<{ id: string; tenantId: string }[]>): Promise<number> {
     const before = new Date(this.clock.now().getTime() - this.settings.startTimeoutMs);
     let n = 0;
     for (const { id, tenantId } of await stale(before)) {
-      const moved = await this.store.inTenant(tenantId, (tx) =>
-        tx.transition(id, {
+      const moved = await this.store.inTenant(tenantId, async (tx) => {
+        const failed = await tx.transition(id, {
           to: 'FAILED',
           from: ['PENDING'],
           reason: 'START_TIMEOUT',
           patch: { failureReason: 'START_TIMEOUT: the charger never confirmed the start' },
-        }),
-      );
+        });
+        if (failed) tx.afterCommit(() => this.startFailed(tenantId, 'START_TIMEOUT'));
+        return failed;
+      });
       if (moved) n++;
     }
     return n;
@@ -341,6 +360,7 @@ export class SessionService {
         reason: 'START_REJECTED',
         patch: { failureReason: `START_REJECTED: ${f.reason ?? 'the charger refused'}` },
       });
+      if (moved) tx.afterCommit(() => this.startFailed(f.tenantId, 'START_REJECTED'));
       return moved ? 'applied' : 'ignored';
     });
   }
@@ -361,6 +381,7 @@ export class SessionService {
           reason: 'STARTED',
           patch: { startedAt: f.startedAt, meterStartWh: f.meterStartWh },
         });
+        if (moved) tx.afterCommit(() => this.metrics.startAccepted(f.tenantId));
         return moved ? 'applied' : 'duplicate';
       }
       await tx.lockConnector(f.chargerCode, f.connectorNo);
@@ -372,7 +393,10 @@ export class SessionService {
           reason: 'STARTED',
           patch: { transactionId: f.transactionId, startedAt: f.startedAt, meterStartWh: f.meterStartWh },
         });
-        if (moved) return 'applied';
+        if (moved) {
+          tx.afterCommit(() => this.metrics.startAccepted(f.tenantId));
+          return 'applied';
+        }
       }
       // A local start (card, plug-and-charge). An older session still open on the
       // connector means its stop was lost: it stays open for review, flagged.
@@ -380,6 +404,7 @@ export class SessionService {
       for (const s of stale) await tx.addFlags(s.id, ['SUPERSEDED_BY_NEW_SESSION']);
       const created = await tx.insertOrder(chargerStartedOrder(f, charger, { userId: f.userId ?? null, idTag: f.idTag }));
       if (created === 'duplicate') return 'duplicate';
+      tx.afterCommit(() => this.metrics.orderCreated(f.tenantId, 'CHARGER'));
       // The charger started with a tag the authority refused (OCPP still numbers the session): reviewable, not trusted.
       if (f.authorization && f.authorization !== 'Accepted') await tx.addFlags(created.id, [`ID_TAG_${f.authorization.toUpperCase()}`]);
       return 'applied';
@@ -466,6 +491,7 @@ export class SessionService {
         await tx.lockConnector(f.chargerCode, f.connectorNo);
         const created = await tx.insertOrder(chargerStartedOrder(f, charger, { userId: null, idTag: null }));
         if (created === 'duplicate') return 'duplicate';
+        tx.afterCommit(() => this.metrics.orderCreated(f.tenantId, 'CHARGER'));
         order = created;
       }
       if (order.state === 'PENDING' && f.energyWh === 0) {
@@ -476,6 +502,7 @@ export class SessionService {
           reason: 'START_REJECTED',
           patch: { failureReason: 'START_REJECTED: the charger recorded the session without energy' },
         });
+        if (failed) tx.afterCommit(() => this.startFailed(f.tenantId, 'START_REJECTED'));
         return failed ? 'applied' : 'duplicate';
       }
       if (!ACTIVE_STATES.includes(order.state)) {
@@ -591,8 +618,20 @@ export class SessionService {
       },
     });
     if (done && flags.length) await tx.addFlags(order.id, flags);
+    if (done) tx.afterCommit(() => this.reportCompleted(order.tenantId, flags));
     if (done && bill && bill.total.minor > 0) return (await this.announcePayable(tx, order, bill, energyWh)) ?? done;
     return done;
+  }
+
+  /** A start the charger refused or never confirmed: the order failed, and the start counts as refused. */
+  private startFailed(tenantId: string, reason: 'START_REJECTED' | 'START_TIMEOUT'): void {
+    this.metrics.orderFailed(tenantId, reason);
+    this.metrics.startRefused(tenantId, reason);
+  }
+
+  private reportCompleted(tenantId: string, flags: readonly string[]): void {
+    this.metrics.orderCompleted(tenantId);
+    if (flags.includes('PILE_AMOUNT_MISMATCH')) this.metrics.repricingMismatch(tenantId, 'charger_bill');
   }
 
   /** The stop time, moved (and flagged) when it is before the start or in the future. */

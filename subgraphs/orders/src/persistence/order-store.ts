@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ChargerCommands, newChargerCommand, OrderEvents, type CommandSpec, type OrderEvent } from '@evcs/events';
 import {
+  afterCommit,
   currencyExponent,
   formatMoney,
   Knex,
@@ -174,6 +175,10 @@ class PgOrderTx implements OrderTx {
     private readonly trx: Knex.Transaction,
     readonly tenantId: string,
   ) {}
+
+  afterCommit(fn: () => void): void {
+    afterCommit(this.trx, fn);
+  }
 
   private orders() {
     return this.trx('orders.orders').where({ tenant_id: this.tenantId });

@@ -1,5 +1,6 @@
 import { Knex, withTenant } from '@evcs/platform';
 import type { Checkpoint, ChargerRecordRow, DayWindow, NewDiscrepancy, OrderWithReadings, ReconStore, ReconTx, RunRecord } from '../domain/ports';
+import type { DiscrepancyKind } from '../domain/reconciliation';
 import { OrderModel } from './models';
 import { toOrderWithReadings } from './order-store';
 
@@ -129,9 +130,9 @@ class PgReconTx implements ReconTx {
   async saveBatch(
     runId: string,
     b: { phase: RunRecord['phase']; checkpoint: Checkpoint; processed: number; discrepancies: NewDiscrepancy[] },
-  ): Promise<number> {
+  ): Promise<DiscrepancyKind[]> {
     const run = await this.trx('orders.reconciliation_runs').select('business_date').where({ tenant_id: this.tenantId, id: runId }).first();
-    let inserted = 0;
+    let inserted: DiscrepancyKind[] = [];
     if (b.discrepancies.length) {
       const rows = await this.trx('orders.discrepancies')
         .insert(
@@ -151,8 +152,8 @@ class PgReconTx implements ReconTx {
         )
         .onConflict(['tenant_id', 'business_date', 'kind', 'subject'])
         .ignore()
-        .returning('id');
-      inserted = rows.length;
+        .returning('kind');
+      inserted = rows.map((r: { kind: DiscrepancyKind }) => r.kind);
     }
     await this.trx('orders.reconciliation_runs')
       .where({ tenant_id: this.tenantId, id: runId })
@@ -160,7 +161,7 @@ class PgReconTx implements ReconTx {
         phase: b.phase,
         checkpoint: b.checkpoint ? JSON.stringify(b.checkpoint) : null,
         processed: this.trx.raw('processed + ?', [b.processed]),
-        discrepancies: this.trx.raw('discrepancies + ?', [inserted]),
+        discrepancies: this.trx.raw('discrepancies + ?', [inserted.length]),
         heartbeat_at: this.trx.fn.now(),
       });
     return inserted;

@@ -1,4 +1,4 @@
-import { isUuid } from '@evcs/platform';
+import { type BusinessMetrics, isUuid, NO_BUSINESS_METRICS } from '@evcs/platform';
 import { randomUUID } from 'node:crypto';
 import {
   CHANNEL_OF,
@@ -13,6 +13,7 @@ import {
   PaymentMethod,
 } from './channel';
 import { UserErrorCodes as E } from './error-codes';
+import { CHANNEL_CURRENCY } from './money';
 import { fail, ok, type Outcome } from '@evcs/platform';
 import type { PaymentRecord, PaymentStore, RefundRecord, StatementRunRecord } from './ports';
 import { reconcile } from './reconcile';
@@ -43,6 +44,8 @@ export interface PaymentServiceDeps {
    * they appear in the run of whichever tenant reconciles (single-tenant setups).
    */
   merchantTenantId?: string | null;
+  /** Where payments, refunds and statement discrepancies are counted (default: nowhere). */
+  metrics?: BusinessMetrics;
 }
 
 const KEY = /^[\x21-\x7e]{8,128}$/;
@@ -90,9 +93,11 @@ export class PaymentService {
   /** counts since start: rejected (forged, tampered, stale, unknown) notifications per channel */
   readonly rejectedNotifications: Record<ChannelName, number> = { ALIPAY: 0, WECHATPAY: 0 };
   private readonly now: () => Date;
+  private readonly metrics: BusinessMetrics;
 
   constructor(private readonly d: PaymentServiceDeps) {
     this.now = d.now ?? (() => new Date());
+    this.metrics = d.metrics ?? NO_BUSINESS_METRICS;
   }
 
   private channel(name: ChannelName): PaymentChannel | undefined {
@@ -131,6 +136,7 @@ export class PaymentService {
       await this.d.store.markCreateFailed(actor.tenantId, payment.id, 'order already paid', true);
       return fail(E.ORDER_ALREADY_PAID, 'orderId', 'the order is already paid');
     }
+    this.metrics.paymentAttempted(actor.tenantId, channelName);
     try {
       const params = await channel.createTrade({
         outTradeNo: payment.outTradeNo,
@@ -149,6 +155,7 @@ export class PaymentService {
 
   /** A channel that refused or could not be reached: the payment fails and says why; anything else is thrown. */
   private async createTradeFailed<T>(tenantId: string, paymentId: string, channelName: ChannelName, e: unknown): Promise<Outcome<T>> {
+    if (e instanceof ChannelRejectedError || e instanceof ChannelUnavailableError) this.metrics.paymentFailed(tenantId, channelName);
     if (e instanceof ChannelRejectedError) {
       await this.d.store.markCreateFailed(tenantId, paymentId, e.message);
       return fail(E.CHANNEL_REJECTED, 'method', `${channelName} refused the payment: ${e.message}`);
@@ -197,6 +204,7 @@ export class PaymentService {
     try {
       await this.applyChannelRefund(
         tenantId,
+        payment.channel,
         await channel.refund({
           outTradeNo: payment.outTradeNo,
           outRefundNo: refund.outRefundNo,
@@ -209,12 +217,13 @@ export class PaymentService {
       return null;
     } catch (e) {
       if (e instanceof ChannelRejectedError) {
-        await this.d.store.applyRefundResult(tenantId, {
+        const applied = await this.d.store.applyRefundResult(tenantId, {
           outRefundNo: refund.outRefundNo,
           state: 'FAILED',
           channelRefundNo: null,
           failureReason: e.message,
         });
+        this.refundApplied(tenantId, payment.channel, 'FAILED', applied);
         return e.message;
       }
       if (e instanceof ChannelUnavailableError) {
@@ -226,9 +235,23 @@ export class PaymentService {
     }
   }
 
-  private async applyChannelRefund(tenantId: string, r: ChannelRefund): Promise<void> {
-    if (r.state === 'SUCCEEDED' || r.state === 'FAILED')
-      await this.d.store.applyRefundResult(tenantId, { outRefundNo: r.outRefundNo, state: r.state, channelRefundNo: r.channelRefundNo });
+  private async applyChannelRefund(tenantId: string, channel: ChannelName, r: ChannelRefund): Promise<void> {
+    if (r.state === 'SUCCEEDED' || r.state === 'FAILED') {
+      const applied = await this.d.store.applyRefundResult(tenantId, { outRefundNo: r.outRefundNo, state: r.state, channelRefundNo: r.channelRefundNo });
+      this.refundApplied(tenantId, channel, r.state, applied);
+    }
+  }
+
+  /** Counted once: when the result changed the refund (a repeated notification applies nothing). */
+  private refundApplied(tenantId: string, channel: ChannelName, state: 'SUCCEEDED' | 'FAILED', applied: string): void {
+    if (applied === 'APPLIED') this.metrics.refundSettled(tenantId, channel, state === 'SUCCEEDED' ? 'succeeded' : 'failed');
+  }
+
+  /** A trade result that changed the payment: a success or failure counted once, by channel. */
+  private tradeApplied(tenantId: string, channel: ChannelName, state: string, amount: number | null, applied: string): void {
+    if (applied !== 'APPLIED') return;
+    if (state === 'SUCCEEDED') this.metrics.paymentSucceeded(tenantId, channel, { minor: amount ?? 0, currency: CHANNEL_CURRENCY });
+    else if (state === 'FAILED') this.metrics.paymentFailed(tenantId, channel);
   }
 
   /** An inbound notification: verify, find the tenant from our own trade record, apply exactly once. */
@@ -265,14 +288,16 @@ export class PaymentService {
       });
       if (outcome === 'AMOUNT_MISMATCH')
         this.d.log.error({ channel: channelName, outTradeNo: n.outTradeNo, tenantId }, 'notification amount differs from the payment: flagged, not paid');
+      this.tradeApplied(tenantId, channelName, n.state, n.amount, outcome);
       return ack;
     }
-    await this.d.store.applyRefundResult(tenantId, {
+    const applied = await this.d.store.applyRefundResult(tenantId, {
       outRefundNo: n.outRefundNo,
       state: n.state,
       channelRefundNo: null,
       notification: { channel: channelName, notifyId: n.notifyId, outTradeNo: n.outTradeNo },
     });
+    if (n.state === 'SUCCEEDED' || n.state === 'FAILED') this.refundApplied(tenantId, channelName, n.state, applied);
     return ack;
   }
 
@@ -317,6 +342,7 @@ export class PaymentService {
       channelTradeNo: t.channelTradeNo,
       paidAt: t.paidAt,
     });
+    this.tradeApplied(tenantId, p.channel, t.state, t.amount ?? p.amount, applied);
     return applied === 'APPLIED';
   }
 
@@ -337,7 +363,9 @@ export class PaymentService {
         notifyUrl: this.d.notifyUrls[r.channel],
       });
     if (q.state !== 'SUCCEEDED' && q.state !== 'FAILED') return false;
-    return (await this.d.store.applyRefundResult(tenantId, { outRefundNo: r.outRefundNo, state: q.state, channelRefundNo: q.channelRefundNo })) === 'APPLIED';
+    const applied = await this.d.store.applyRefundResult(tenantId, { outRefundNo: r.outRefundNo, state: q.state, channelRefundNo: q.channelRefundNo });
+    this.refundApplied(tenantId, r.channel, q.state, applied);
+    return applied === 'APPLIED';
   }
 
   /**
@@ -386,6 +414,14 @@ export class PaymentService {
     const mine = lines.filter((l) => (owners.get(l.outTradeNo) ?? unknownOwner) === actor.tenantId);
     const local = await this.d.store.localStatementView(actor.tenantId, channelName, date, [...new Set(mine.map((l) => l.outTradeNo))]);
     const result = reconcile(date, mine, local);
-    return ok(await this.d.store.saveStatementRun(actor.tenantId, channelName, date, { lines: mine.length, ...result }));
+    const run = await this.d.store.saveStatementRun(actor.tenantId, channelName, date, { lines: mine.length, ...result });
+    for (const [kind, n] of countBy(run.newDiscrepancyKinds)) this.metrics.discrepanciesFound(actor.tenantId, 'payments', kind, n);
+    return ok(run);
   }
+}
+
+function countBy(items: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const i of items) out.set(i, (out.get(i) ?? 0) + 1);
+  return out;
 }

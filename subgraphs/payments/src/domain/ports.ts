@@ -161,7 +161,7 @@ export interface PaymentStore {
     channel: ChannelName,
     date: string,
     result: { lines: number; matched: number; discrepancies: Discrepancy[] } | { error: string },
-  ): Promise<StatementRunRecord>;
+  ): Promise<StatementRunRecord & { newDiscrepancyKinds: Discrepancy['kind'][] }>;
 }
 
 export type { StatementLine };

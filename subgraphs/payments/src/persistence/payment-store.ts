@@ -467,8 +467,9 @@ export class PgPaymentStore implements PaymentStore {
     channel: ChannelName,
     date: string,
     result: { lines: number; matched: number; discrepancies: Discrepancy[] } | { error: string },
-  ): Promise<StatementRunRecord> {
+  ): Promise<StatementRunRecord & { newDiscrepancyKinds: Discrepancy['kind'][] }> {
     return withTenant(this.knex, tenantId, async (trx) => {
+      const newDiscrepancyKinds: Discrepancy['kind'][] = [];
       const failed = 'error' in result;
       const runStart = await trx.raw<{ rows: { now: Date }[] }>('select now()');
       const values = {
@@ -504,6 +505,11 @@ export class PgPaymentStore implements PaymentStore {
             local_state: d.localState,
             channel_state: d.channelState,
           };
+          // found by an earlier run of the same day: known, not new
+          const known = await trx('statement_discrepancies')
+            .where({ tenant_id: tenantId, run_id: run.id, kind: row.kind, out_trade_no: row.out_trade_no, out_refund_no: row.out_refund_no })
+            .first('id');
+          if (!known) newDiscrepancyKinds.push(d.kind);
           await trx('statement_discrepancies').insert(row).onConflict(['run_id', 'kind', 'out_trade_no', 'out_refund_no']).merge({
             local_amount_fen: row.local_amount_fen,
             channel_amount_fen: row.channel_amount_fen,
@@ -521,9 +527,10 @@ export class PgPaymentStore implements PaymentStore {
           .where('last_seen_at', '<', runStart.rows[0].now)
           .update({ resolved_at: trx.fn.now(), resolved_by: 'reconciliation', resolution_note: 'no longer found when the statement was reconciled again' });
       }
-      return toRun(
+      const saved = toRun(
         await trx('statement_runs').where({ id: run.id }).select('*', trx.raw("to_char(statement_date, 'YYYY-MM-DD') as statement_date_text")).first(),
       );
+      return { ...saved, newDiscrepancyKinds };
     });
   }
 }
