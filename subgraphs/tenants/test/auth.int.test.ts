@@ -72,8 +72,13 @@ describe('tenants auth: login, refresh rotation, lockout, logout, JWKS (real Pos
     const code = s.codes.partnerA2;
     for (let i = 0; i < 3; i++) expect((await login(code, 'viewer', `nope-${i}-xxxxxx`)).body.data.login.userErrors[0].code).toBe('INVALID_CREDENTIALS');
     const locked = await login(code, 'viewer', PASSWORD);
-    expect(locked.body.data.login.userErrors[0].code).toBe('ACCOUNT_LOCKED');
+    // A locked account answers exactly like an unknown user: the lock must not reveal that the username exists.
+    const unknown = await login(code, 'no-such-user', PASSWORD);
+    expect(locked.body.data.login).toEqual(unknown.body.data.login);
+    expect(locked.body.data.login.userErrors).toEqual([{ code: 'INVALID_CREDENTIALS', field: null, message: 'Invalid tenant, username or password' }]);
     expect(await audit(s.ids.partnerA2, 'ACCOUNT_LOCKED')).toHaveLength(1);
+    const reasons = (await audit(s.ids.partnerA2, 'LOGIN_FAILED')).map((e: { details: { reason: string } }) => e.details.reason);
+    expect(reasons).toContain('ACCOUNT_LOCKED');
     h.clock.advance(601_000);
     const ok = await login(code, 'viewer', PASSWORD);
     expect(ok.body.data.login.accessToken).toBeTruthy();
