@@ -2,7 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
-import { AppError, commonEnv, ErrorCodes, kafkaNames, KafkaNames, parseEnv } from '@evcs/platform';
+import { AppError, commonEnv, envFields, ErrorCodes, kafkaNames, KafkaNames, parseEnv } from '@evcs/platform';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './limits';
 
 /** Repository root, from router/dist/src. Relative paths in the environment are resolved against it. */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -20,6 +21,14 @@ const Env = commonEnv(4000).extend({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash, underscore (names a Kafka consumer group)')
     .default(`${os.hostname()}-${process.pid}`),
+  ROUTER_MAX_DEPTH: envFields.positiveInt(DEFAULT_QUERY_LIMITS.maxDepth),
+  ROUTER_MAX_ALIASES: envFields.positiveInt(DEFAULT_QUERY_LIMITS.maxAliases),
+  ROUTER_MAX_DIRECTIVES: envFields.positiveInt(DEFAULT_QUERY_LIMITS.maxDirectives),
+  ROUTER_MAX_TOKENS: envFields.positiveInt(DEFAULT_QUERY_LIMITS.maxTokens),
+  ROUTER_MAX_COST: envFields.positiveInt(DEFAULT_QUERY_LIMITS.maxCost),
+  NODE_ENV: z.string().optional(),
+  /** Introspection and field suggestions; unset: on only when NODE_ENV=development. */
+  ROUTER_INTROSPECTION: z.enum(['true', 'false', '1', '0']).optional(),
 });
 
 export interface RouterEnv {
@@ -39,6 +48,7 @@ export interface RouterEnv {
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   /** From SUBGRAPH_URL_<NAME>: subgraph name (lower-cased NAME) → URL. */
   subgraphUrls: Record<string, string>;
+  queryLimits: QueryLimits;
 }
 
 /** Parse the router's environment once; every problem is reported together. */
@@ -77,5 +87,14 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): RouterEnv {
     instanceId: env.INSTANCE_ID,
     logLevel: env.LOG_LEVEL,
     subgraphUrls,
+    queryLimits: {
+      maxDepth: env.ROUTER_MAX_DEPTH,
+      maxAliases: env.ROUTER_MAX_ALIASES,
+      maxDirectives: env.ROUTER_MAX_DIRECTIVES,
+      maxTokens: env.ROUTER_MAX_TOKENS,
+      maxCost: env.ROUTER_MAX_COST,
+      // Off unless asked for: a deployment that forgets NODE_ENV does not publish its schema.
+      introspection: env.ROUTER_INTROSPECTION === undefined ? env.NODE_ENV === 'development' : ['true', '1'].includes(env.ROUTER_INTROSPECTION),
+    },
   };
 }

@@ -6,6 +6,7 @@ import { ApolloGateway, GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { AppError, ErrorCodes, formatError, type Logger } from '@evcs/platform';
 import { CLIENT_IP_HEADER, InternalTokens, isIdentityHeader, RouterContext } from './auth';
+import { queryLimitRules, type QueryLimits } from './limits';
 
 // The gateway's fetcher types, taken from the gateway so @apollo/utils.fetcher needn't be a direct dependency.
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
@@ -20,6 +21,8 @@ export interface GatewayOptions {
   logger: Logger;
   /** Per subgraph request. */
   subgraphTimeoutMs?: number;
+  /** Operation size bounds and introspection. */
+  limits: QueryLimits;
 }
 
 export interface Gateway {
@@ -115,6 +118,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     logger: opts.logger,
     formatError: formatError(opts.logger),
     includeStacktraceInErrorResponses: false,
+    introspection: opts.limits.introspection,
+    // "Did you mean …" would leak the schema field by field with introspection off.
+    hideSchemaDetailsFromClientErrors: !opts.limits.introspection,
+    validationRules: queryLimitRules(opts.limits),
     // Answers are per identity; no cache-control hints are computed or sent.
     plugins: [ApolloServerPluginCacheControlDisabled()],
   });

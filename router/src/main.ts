@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     logger,
     chargerEventsTopic: env.chargerEventsTopic,
     accessEventsTopic: env.accessEventsTopic,
+    queryLimits: env.queryLimits,
   });
   const port = await listen(router.httpServer, env.port);
   logger.info({ port, instanceId: env.instanceId }, `router listening on http://127.0.0.1:${port}/graphql`);

@@ -21,6 +21,7 @@ import {
 } from '@evcs/platform';
 import { authenticateHttp, InternalTokens, PUBLIC_ROOT_FIELDS, type RouterContext } from './auth';
 import { startGateway } from './gateway';
+import { DEFAULT_QUERY_LIMITS, documentWithinLimits, type QueryLimits } from './limits';
 import { RevocationList, startRevocationFeed } from './revocations';
 import { connectorStatusResolvers, toConnectorStatusChange, type ConnectorStatusChange } from './subscriptions/connector-status';
 import { startChargerEventFeed } from './subscriptions/feed';
@@ -54,6 +55,8 @@ export interface RouterDeps {
   subscriberQueueSize?: number;
   /** How long close() lets in-flight HTTP requests finish. */
   drainTimeoutMs?: number;
+  /** Operation size bounds and introspection, HTTP and graphql-ws alike. Default: DEFAULT_QUERY_LIMITS. */
+  queryLimits?: QueryLimits;
 }
 
 export interface Router {
@@ -83,7 +86,8 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
   const group = (deps.names ?? kafkaNames('')).group;
   const publicRootFields = deps.publicRootFields ?? PUBLIC_ROOT_FIELDS;
   const tokens = new InternalTokens(deps.internalIssuer);
-  const gateway = await startGateway({ supergraphSdl: deps.supergraphSdl, subgraphUrls: deps.subgraphUrls, tokens, logger });
+  const limits = deps.queryLimits ?? DEFAULT_QUERY_LIMITS;
+  const gateway = await startGateway({ supergraphSdl: deps.supergraphSdl, subgraphUrls: deps.subgraphUrls, tokens, logger, limits });
 
   let feed: Subscription | undefined;
   let revocationFeed: Subscription | undefined;
@@ -131,7 +135,7 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
     }
     const statusHub = new TenantEventHub<ConnectorStatusChange>({ name: 'connectorStatusChanged', logger, maxQueue: deps.subscriberQueueSize });
     const schema = buildSubscriptionSchema(gateway.apiSchema, SUBSCRIPTIONS_SDL, connectorStatusResolvers({ hub: statusHub, execute: gateway.execute }));
-    const subscriptions = createSubscriptionServer({ schema, verifier: deps.clientVerifier, revocations, revocationsReady, logger });
+    const subscriptions = createSubscriptionServer({ schema, verifier: deps.clientVerifier, revocations, revocationsReady, logger, limits });
 
     feed = await startChargerEventFeed({
       bus: deps.bus,
@@ -171,6 +175,7 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
           });
         }
         const body = await readJsonBody(req);
+        documentWithinLimits(body, limits);
         if (bearer(req.headers.authorization)) await revocationsReady();
         const identity = await authenticateHttp(deps.clientVerifier, revocations, req.headers.authorization, body, publicRootFields);
         const context: RouterContext = {

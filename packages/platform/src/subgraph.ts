@@ -99,7 +99,10 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
     schema: opts.schema,
     formatError: formatError(opts.logger),
     includeStacktraceInErrorResponses: false,
-    introspection: true,
+    // Subgraphs are called by the router and by services, from the committed SDLs: nobody needs
+    // to introspect them, and "Did you mean …" would hand a direct caller the schema piece by piece.
+    introspection: false,
+    hideSchemaDetailsFromClientErrors: true,
     // No Apollo Studio here; federated tracing would only cost time on every request. Cache
     // control is off too: nothing is cacheable by a CDN (every answer is someone's), and its
     // per-field hook made Apollo wrap every resolver (a few % of CPU on list queries).
