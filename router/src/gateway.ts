@@ -5,7 +5,7 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { ApolloGateway, GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { AppError, ErrorCodes, formatError, type Logger } from '@evcs/platform';
-import { CLIENT_IP_HEADER, InternalTokens, isIdentityHeader, RouterContext } from './auth';
+import { InternalTokens, isIdentityHeader, RouterContext } from './auth';
 import { queryLimitRules, type QueryLimits } from './limits';
 
 // The gateway's fetcher types, taken from the gateway so @apollo/utils.fetcher needn't be a direct dependency.
@@ -77,10 +77,9 @@ export class IdentityForwardingDataSource extends RemoteGraphQLDataSource<Router
     if (!headers) return;
     const names = Array.from(headers, ([name]) => name);
     for (const name of names) if (isIdentityHeader(name)) headers.delete(name);
-    const ctx = options.context as Partial<RouterContext>;
-    if (ctx.requestId) headers.set('x-request-id', ctx.requestId);
-    if (ctx.clientIp) headers.set(CLIENT_IP_HEADER, ctx.clientIp);
-    if (ctx.identity) headers.set('authorization', `Bearer ${await this.tokens.forIdentity(ctx.identity)}`);
+    // The request id and the client's address travel inside the signed token, not as headers.
+    const ctx = options.context as RouterContext | undefined;
+    if (ctx?.requestId) headers.set('authorization', `Bearer ${await this.tokens.forRequest(ctx)}`);
   }
 }
 

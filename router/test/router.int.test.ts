@@ -293,13 +293,21 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
       expect(r.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     });
 
-    it('lets public root fields through without a token, anonymously', async () => {
-      const r = await post(routers[0].port, { query: 'mutation { login(email: "a@b.c") }' });
+    it('lets public root fields through without a token, anonymously; the request id and client address travel signed, not as headers', async () => {
+      const r = await post(
+        routers[0].port,
+        { query: 'mutation { login(email: "a@b.c") }' },
+        { 'x-request-id': 'client-req-9', 'x-forwarded-for': '203.0.113.5' },
+      );
       expect(r.status).toBe(200);
       expect(r.body.data).toEqual({ login: 'token-for-a@b.c' });
       const last = subgraph.seen[subgraph.seen.length - 1];
-      expect(last.identity).toBeNull();
-      expect(last.headers.authorization).toBeUndefined();
+      // the anonymous identity: a public operation still reaches the subgraph with the router's token
+      expect(last.identity).toEqual(expect.objectContaining({ subject: 'anonymous', tenantId: null, permissions: [] }));
+      const claims = decodeJwt(bearer(last.headers.authorization)!);
+      expect(claims).toMatchObject({ iss: 'evcs-router', rid: 'client-req-9', cip: '127.0.0.1' });
+      expect(last.headers['x-request-id']).toBeUndefined();
+      expect(last.headers['x-evcs-client-ip']).toBeUndefined();
 
       // One non-public root field beside a public one makes the whole operation need a token.
       const mixed = await post(routers[0].port, { query: 'mutation { login(email: "a@b.c") rename(name: "x") }' });

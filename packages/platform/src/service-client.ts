@@ -1,5 +1,6 @@
 import { AppError, ErrorCodes } from './errors';
 import type { TokenIssuer } from './identity';
+import { serviceScopesOf } from './internal-tokens';
 
 export interface ServiceClientOptions {
   /** a subgraph's own URL (service-only fields are @inaccessible through the router) */
@@ -46,7 +47,8 @@ export class ServiceGraphQLClient {
         kind: 'service',
         tenantId,
         roles: [],
-        permissions: [],
+        // explicit, and no more than the issuer's grant: subgraphs refuse a token claiming more
+        permissions: serviceScopesOf(this.opts.tokens.issuer),
         ...(tenantId ? { dataScope: 'TENANT' as const, visibleTenantIds: [tenantId] } : {}),
       },
       TOKEN_TTL_S,

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { decodeProtectedHeader } from 'jose';
-import { exportSigningKey, generateSigningKey, withTenant } from '@evcs/platform';
+import { ANONYMOUS, exportSigningKey, generateSigningKey, withTenant } from '@evcs/platform';
 import { Harness, PASSWORD, seedHierarchy, startHarness } from './harness';
 
 const LOGIN =
@@ -66,6 +66,30 @@ describe('tenants auth: login, refresh rotation, lockout, logout, JWKS (real Pos
     expect(failed.map((e: { details: { reason: string } }) => e.details.reason).sort()).toEqual(['BAD_PASSWORD', 'UNKNOWN_USER']);
     // the attempted password is never recorded
     expect(JSON.stringify(failed)).not.toContain('wrong password');
+  });
+
+  it('takes the request id and client address for the audit log only from the router-signed token, never from headers', async () => {
+    const forged = { 'x-request-id': 'forged-request-id', 'x-forwarded-for': '203.0.113.66', 'x-real-ip': '203.0.113.66', 'x-evcs-client-ip': '203.0.113.66' };
+    const post = (headers: Record<string, string>, username: string) =>
+      fetch(h.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: LOGIN, variables: { i: { tenantCode: s.codes.opA, username, password: 'not the password' } } }),
+      });
+    // a direct caller writing the headers the audit log used to believe
+    await post(forged, 'forged-direct');
+    // the router relays the same sign-in with the request's claims in its signed token (anonymous identity)
+    const relayed = await h.router.issue(ANONYMOUS, 60, { request: { requestId: 'router-request-7', clientIp: '198.51.100.7' } });
+    const answer = await post({ ...forged, authorization: `Bearer ${relayed}` }, 'relayed');
+    expect(answer.headers.get('x-request-id')).toBe('router-request-7');
+    const rows = (await audit(s.ids.opA, 'LOGIN_FAILED')) as { ip: string | null; request_id: string | null; details: { username: string } }[];
+    const direct = rows.find((r) => r.details.username === 'forged-direct')!;
+    expect(direct.ip).not.toBe('203.0.113.66');
+    expect(direct.request_id).not.toBe('forged-request-id');
+    expect(rows.find((r) => r.details.username === 'relayed')).toMatchObject({ ip: '198.51.100.7', request_id: 'router-request-7' });
+    // an anonymous token runs public operations only
+    const me = await h.gql('{ me { id } }', { token: relayed });
+    expect(me.status).toBe(401);
   });
 
   it('locks the account after consecutive failures, refuses even the right password while locked, and unlocks after the lock time', async () => {
