@@ -4,11 +4,24 @@ import { z } from 'zod';
 import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
 import { AppError, commonEnv, envFields, ErrorCodes, kafkaNames, KafkaNames, parseEnv } from '@evcs/platform';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './limits';
+import { DEFAULT_RATE_LIMITS, type RateLimit, type RateLimitSettings } from './rate-limits';
 
 /** Repository root, from router/dist/src. Relative paths in the environment are resolved against it. */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 
 const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
+
+/** `N/S`: N per S seconds (`10/60`). */
+const rateLimit = (def: RateLimit) =>
+  z
+    .string()
+    .regex(/^[1-9][0-9]{0,8}\/[1-9][0-9]{0,6}$/, 'N/S: N requests per S seconds, e.g. 10/60')
+    .optional()
+    .transform((v): RateLimit => {
+      if (!v) return def;
+      const [points, durationSeconds] = v.split('/').map(Number);
+      return { points, durationSeconds };
+    });
 
 /** The router's variables beside the common ones; topics are named within KAFKA_NAMESPACE, like every service's. */
 const Env = commonEnv(4000).extend({
@@ -27,6 +40,12 @@ const Env = commonEnv(4000).extend({
   ROUTER_MAX_TOKENS: envFields.positiveInt(DEFAULT_QUERY_LIMITS.maxTokens),
   ROUTER_MAX_COST: envFields.positiveInt(DEFAULT_QUERY_LIMITS.maxCost),
   NODE_ENV: z.string().optional(),
+  /** the router's own schema (rate-limit counters shared by every instance) */
+  DATABASE_URL: envFields.databaseUrl(),
+  ROUTER_RATE_SIGNIN_PER_IP: rateLimit(DEFAULT_RATE_LIMITS.signInPerIp),
+  ROUTER_RATE_SIGNIN_PER_USERNAME: rateLimit(DEFAULT_RATE_LIMITS.signInPerUsername),
+  ROUTER_RATE_REFRESH_PER_IP: rateLimit(DEFAULT_RATE_LIMITS.refreshPerIp),
+  ROUTER_RATE_REQUESTS_PER_IDENTITY: rateLimit(DEFAULT_RATE_LIMITS.requestsPerIdentity),
   /** Introspection and field suggestions; unset: on only when NODE_ENV=development. */
   ROUTER_INTROSPECTION: z.enum(['true', 'false', '1', '0']).optional(),
 });
@@ -49,6 +68,8 @@ export interface RouterEnv {
   /** From SUBGRAPH_URL_<NAME>: subgraph name (lower-cased NAME) → URL. */
   subgraphUrls: Record<string, string>;
   queryLimits: QueryLimits;
+  databaseUrl: string;
+  rateLimits: RateLimitSettings;
 }
 
 /** Parse the router's environment once; every problem is reported together. */
@@ -87,6 +108,13 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): RouterEnv {
     instanceId: env.INSTANCE_ID,
     logLevel: env.LOG_LEVEL,
     subgraphUrls,
+    databaseUrl: env.DATABASE_URL,
+    rateLimits: {
+      signInPerIp: env.ROUTER_RATE_SIGNIN_PER_IP,
+      signInPerUsername: env.ROUTER_RATE_SIGNIN_PER_USERNAME,
+      refreshPerIp: env.ROUTER_RATE_REFRESH_PER_IP,
+      requestsPerIdentity: env.ROUTER_RATE_REQUESTS_PER_IDENTITY,
+    },
     queryLimits: {
       maxDepth: env.ROUTER_MAX_DEPTH,
       maxAliases: env.ROUTER_MAX_ALIASES,

@@ -22,6 +22,7 @@ import {
 import { authenticateHttp, InternalTokens, PUBLIC_ROOT_FIELDS, type RouterContext } from './auth';
 import { startGateway } from './gateway';
 import { DEFAULT_QUERY_LIMITS, documentWithinLimits, type QueryLimits } from './limits';
+import { RateLimitedError, type RouterRateLimits } from './rate-limits';
 import { RevocationList, startRevocationFeed } from './revocations';
 import { connectorStatusResolvers, toConnectorStatusChange, type ConnectorStatusChange } from './subscriptions/connector-status';
 import { startChargerEventFeed } from './subscriptions/feed';
@@ -57,6 +58,8 @@ export interface RouterDeps {
   drainTimeoutMs?: number;
   /** Operation size bounds and introspection, HTTP and graphql-ws alike. Default: DEFAULT_QUERY_LIMITS. */
   queryLimits?: QueryLimits;
+  /** Sign-in, refresh and per-identity limits (main: counted in Postgres, across instances). None: unlimited. */
+  rateLimits?: RouterRateLimits;
 }
 
 export interface Router {
@@ -175,9 +178,11 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
           });
         }
         const body = await readJsonBody(req);
-        documentWithinLimits(body, limits);
+        const document = documentWithinLimits(body, limits);
         if (bearer(req.headers.authorization)) await revocationsReady();
         const identity = await authenticateHttp(deps.clientVerifier, revocations, req.headers.authorization, body, publicRootFields);
+        const { operationName, variables } = (body ?? {}) as { operationName?: unknown; variables?: unknown };
+        await deps.rateLimits?.check({ clientIp: req.socket.remoteAddress, identity, document, operationName, variables });
         const context: RouterContext = {
           identity,
           requestId,
@@ -188,6 +193,7 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
       } catch (e) {
         const status = (e as { status?: number }).status;
         if (status === 401) res.setHeader('www-authenticate', 'Bearer');
+        if (e instanceof RateLimitedError) res.setHeader('retry-after', String(e.retryAfterSeconds));
         if (!status) logger.error({ err: e }, 'request failed');
         sendHttpError(res, e);
       }

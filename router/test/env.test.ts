@@ -42,6 +42,14 @@ describe('loadEnv', () => {
     expect(() => loadEnv({ ...base, ROUTER_MAX_DEPTH: '0' })).toThrow(/ROUTER_MAX_DEPTH/);
   });
 
+  it('reads the rate limits as N/S and its database', () => {
+    const env = loadEnv({ ...base, ROUTER_RATE_SIGNIN_PER_IP: '3/30', DATABASE_URL: 'postgres://evcs_app@db:5432/evcs' });
+    expect(env.rateLimits.signInPerIp).toEqual({ points: 3, durationSeconds: 30 });
+    expect(env.rateLimits.signInPerUsername).toEqual({ points: 5, durationSeconds: 60 });
+    expect(env.databaseUrl).toBe('postgres://evcs_app@db:5432/evcs');
+    expect(() => loadEnv({ ...base, ROUTER_RATE_REFRESH_PER_IP: 'ten' })).toThrow(/ROUTER_RATE_REFRESH_PER_IP/);
+  });
+
   it('collects SUBGRAPH_URL_<NAME> overrides by lower-cased name', () => {
     const env = loadEnv({ ...base, SUBGRAPH_URL_ASSETS: 'http://10.0.0.5:4002/graphql' });
     expect(env.subgraphUrls).toEqual({ assets: 'http://10.0.0.5:4002/graphql' });
