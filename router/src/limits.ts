@@ -19,7 +19,7 @@ export interface QueryLimits {
   maxDirectives: number;
   /** lexical tokens of the document: bounds parsing itself */
   maxTokens: number;
-  /** graphql-armor's cost: objects 2, scalars 1, each level ×1.5 */
+  /** graphql-armor's cost: objects 2, scalars 1, each level ×1.5, a list ×its literal `first`/`last` */
   maxCost: number;
   /**
    * Introspection and "Did you mean …" field suggestions (which leak the schema
@@ -33,7 +33,8 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   maxAliases: 30,
   maxDirectives: 20,
   maxTokens: 2000,
-  maxCost: 10_000,
+  // a page of 500 stations with their chargers and connectors costs ~21,000
+  maxCost: 50_000,
   introspection: false,
 };
 

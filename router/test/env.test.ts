@@ -25,7 +25,7 @@ describe('loadEnv', () => {
   });
 
   it('reads the operation limits, and offers introspection only when asked or in development', () => {
-    expect(loadEnv(base).queryLimits).toEqual({ maxDepth: 10, maxAliases: 30, maxDirectives: 20, maxTokens: 2000, maxCost: 10_000, introspection: false });
+    expect(loadEnv(base).queryLimits).toEqual({ maxDepth: 10, maxAliases: 30, maxDirectives: 20, maxTokens: 2000, maxCost: 50_000, introspection: false });
     const set = loadEnv({
       ...base,
       ROUTER_MAX_DEPTH: '7',

@@ -388,8 +388,8 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
     const aliased = `{ ${Array.from({ length: 500 }, (_, i) => `a${i}: whoami`).join(' ')} }`;
     const manyDirectives = `{ whoami ${'@include(if: true) '.repeat(30)}}`;
     const manyTokens = `{ ${'__typename '.repeat(2500)}}`;
-    // nine levels, each multiplying its children's cost by 1.5, over 300 scalars: ~11,500 > 10,000
-    const costly = `{ chargerByCode(code: "CP-1") { ${nested(8, 'id code name '.repeat(100))} } }`;
+    // nine levels, each multiplying its children's cost by 1.5, over 1,500 scalars: ~57,700 > 50,000
+    const costly = `{ chargerByCode(code: "CP-1") { ${nested(8, 'id code name '.repeat(500))} } }`;
     const cases: [string, string, string][] = [
       ['50 levels deep', deep, 'MAX_DEPTH_EXCEEDED'],
       ['500 aliases', aliased, 'MAX_ALIASES_EXCEEDED'],
@@ -432,7 +432,7 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
       ['500 aliases', subscription(Array.from({ length: 500 }, (_, i) => `a${i}: status`).join(' ')), 'MAX_ALIASES_EXCEEDED'],
       ['30 directives', subscription(`status ${'@include(if: true) '.repeat(30)}`), 'MAX_DIRECTIVES_EXCEEDED'],
       ['2,500 tokens', subscription('status '.repeat(2500)), 'MAX_TOKENS_EXCEEDED'],
-      ['a cost past the bound', subscription(`charger { ${nested(7, 'id code name '.repeat(100))} }`), 'MAX_COST_EXCEEDED'],
+      ['a cost past the bound', subscription(`charger { ${nested(7, 'id code name '.repeat(500))} }`), 'MAX_COST_EXCEEDED'],
       ['with a misspelt field', subscription('statu'), 'GRAPHQL_VALIDATION_FAILED'],
     ];
 
