@@ -18,8 +18,9 @@ import {
   SubgraphServer,
   Subscription,
   TokenIssuer,
-  TokenVerifier,
   withTenant,
+  internalTokenVerifier,
+  issuerBoundJwks,
 } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
 import { createTenantsServer, KeyRing, migrations as tenantsMigrations, PasswordHasher, seedTenantWithAdmin } from '@evcs/tenants';
@@ -105,7 +106,7 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
     const routerKey = await generateSigningKey('router-idtags');
     tenants = await createTenantsServer({
       knex: tknex,
-      verifier: new TokenVerifier({ keys: [bridgeKey.publicJwk, routerKey.publicJwk] }, ['evcs-bridge', 'evcs-router']),
+      verifier: internalTokenVerifier(issuerBoundJwks({ 'evcs-bridge': [bridgeKey.publicJwk], 'evcs-router': [routerKey.publicJwk] })),
       logger,
       keys: await KeyRing.load(keysFile, 0),
       hasher,

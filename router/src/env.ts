@@ -2,13 +2,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
-import { AppError, commonEnv, ErrorCodes, kafkaNames, KafkaNames, parseEnv } from '@evcs/platform';
+import { AppError, commonEnv, envFields, ErrorCodes, kafkaNames, KafkaNames, parseEnv } from '@evcs/platform';
 import { trustedProxiesProblem } from './client-address';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './limits';
+import { DEFAULT_RATE_LIMITS, type RateLimit, type RateLimitSettings } from './rate-limits';
 
 /** Repository root, from router/dist/src. Relative paths in the environment are resolved against it. */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 
 const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
+
+/** `N/S`: N per S seconds (`10/60`). */
+const rateLimit = (def: RateLimit) =>
+  z
+    .string()
+    .regex(/^[1-9][0-9]{0,8}\/[1-9][0-9]{0,6}$/, 'N/S: N requests per S seconds, e.g. 10/60')
+    .optional()
+    .transform((v): RateLimit => {
+      if (!v) return def;
+      const [points, durationSeconds] = v.split('/').map(Number);
+      return { points, durationSeconds };
+    });
 
 /** The router's variables beside the common ones; topics are named within KAFKA_NAMESPACE, like every service's. */
 export const RouterEnvSchema = commonEnv(4000).extend({
@@ -38,6 +52,20 @@ export const RouterEnvSchema = commonEnv(4000).extend({
       const problem = trustedProxiesProblem(list);
       if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `addresses or CIDRs: ${problem}` });
     }),
+  ROUTER_MAX_DEPTH: envFields.positiveInt(DEFAULT_QUERY_LIMITS.maxDepth),
+  ROUTER_MAX_ALIASES: envFields.positiveInt(DEFAULT_QUERY_LIMITS.maxAliases),
+  ROUTER_MAX_DIRECTIVES: envFields.positiveInt(DEFAULT_QUERY_LIMITS.maxDirectives),
+  ROUTER_MAX_TOKENS: envFields.positiveInt(DEFAULT_QUERY_LIMITS.maxTokens),
+  ROUTER_MAX_COST: envFields.positiveInt(DEFAULT_QUERY_LIMITS.maxCost),
+  NODE_ENV: z.string().optional(),
+  /** the router's own schema (rate-limit counters shared by every instance) */
+  DATABASE_URL: envFields.databaseUrl(),
+  ROUTER_RATE_SIGNIN_PER_IP: rateLimit(DEFAULT_RATE_LIMITS.signInPerIp),
+  ROUTER_RATE_SIGNIN_PER_USERNAME: rateLimit(DEFAULT_RATE_LIMITS.signInPerUsername),
+  ROUTER_RATE_REFRESH_PER_IP: rateLimit(DEFAULT_RATE_LIMITS.refreshPerIp),
+  ROUTER_RATE_REQUESTS_PER_IDENTITY: rateLimit(DEFAULT_RATE_LIMITS.requestsPerIdentity),
+  /** Introspection and field suggestions; unset: on only when NODE_ENV=development. */
+  ROUTER_INTROSPECTION: z.enum(['true', 'false', '1', '0']).optional(),
 });
 const Env = RouterEnvSchema;
 
@@ -62,6 +90,9 @@ export interface RouterEnv {
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   /** From SUBGRAPH_URL_<NAME>: subgraph name (lower-cased NAME) → URL. */
   subgraphUrls: Record<string, string>;
+  queryLimits: QueryLimits;
+  databaseUrl: string;
+  rateLimits: RateLimitSettings;
 }
 
 /** Parse the router's environment once; every problem is reported together. */
@@ -102,5 +133,21 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): RouterEnv {
     trustedProxies: env.ROUTER_TRUSTED_PROXIES,
     logLevel: env.LOG_LEVEL,
     subgraphUrls,
+    databaseUrl: env.DATABASE_URL,
+    rateLimits: {
+      signInPerIp: env.ROUTER_RATE_SIGNIN_PER_IP,
+      signInPerUsername: env.ROUTER_RATE_SIGNIN_PER_USERNAME,
+      refreshPerIp: env.ROUTER_RATE_REFRESH_PER_IP,
+      requestsPerIdentity: env.ROUTER_RATE_REQUESTS_PER_IDENTITY,
+    },
+    queryLimits: {
+      maxDepth: env.ROUTER_MAX_DEPTH,
+      maxAliases: env.ROUTER_MAX_ALIASES,
+      maxDirectives: env.ROUTER_MAX_DIRECTIVES,
+      maxTokens: env.ROUTER_MAX_TOKENS,
+      maxCost: env.ROUTER_MAX_COST,
+      // Off unless asked for: a deployment that forgets NODE_ENV does not publish its schema.
+      introspection: env.ROUTER_INTROSPECTION === undefined ? env.NODE_ENV === 'development' : ['true', '1'].includes(env.ROUTER_INTROSPECTION),
+    },
   };
 }

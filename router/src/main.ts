@@ -2,8 +2,9 @@
 import '@evcs/platform/tracing';
 import { readFileSync } from 'node:fs';
 import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC_CONFIG, CHARGER_EVENTS_PARTITIONS } from '@evcs/events';
-import { createLogger, exitWithParent, importSigningKey, KafkaEventBus, listen, stopTracing, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import { createKnex, createLogger, exitWithParent, importSigningKey, KafkaEventBus, listen, stopTracing, TokenIssuer, TokenVerifier } from '@evcs/platform';
 import { loadEnv } from './env';
+import { migrations, RouterRateLimits } from './rate-limits';
 import { createRouter } from './server';
 
 /** Issuer and audience of client access tokens (minted by the tenants subgraph). */
@@ -26,6 +27,8 @@ async function main(): Promise<void> {
     { topic: env.accessEventsTopic, partitions: ACCESS_EVENTS_PARTITIONS, config: ACCESS_EVENTS_TOPIC_CONFIG },
   ]);
 
+  // rate-limit counters, shared with every other instance (the router's migration creates the table)
+  const knex = createKnex({ connectionString: env.databaseUrl, schema: migrations.schema, pool: { max: 4 } });
   const router = await createRouter({
     supergraphSdl,
     subgraphUrls: env.subgraphUrls,
@@ -38,6 +41,8 @@ async function main(): Promise<void> {
     chargerEventsTopic: env.chargerEventsTopic,
     accessEventsTopic: env.accessEventsTopic,
     trustedProxies: env.trustedProxies,
+    queryLimits: env.queryLimits,
+    rateLimits: RouterRateLimits.postgres(knex, env.rateLimits),
   });
   const port = await listen(router.httpServer, env.port, env.host);
   logger.info({ host: env.host, port, instanceId: env.instanceId }, `router listening on ${env.host}:${port}, /graphql`);
@@ -50,6 +55,7 @@ async function main(): Promise<void> {
     try {
       await router.close();
       await bus.close();
+      await knex.destroy();
       await stopTracing().catch(() => undefined);
     } catch (e) {
       logger.error({ err: e }, 'error while draining');

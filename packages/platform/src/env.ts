@@ -31,6 +31,8 @@ export const envFields = {
           .filter(Boolean),
       ),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** A whole number of at least 1. */
+  positiveInt: (def: number) => z.coerce.number().int().min(1).default(def),
 };
 
 /**

@@ -6,15 +6,13 @@ import { DeadLetterRecorder, PgDeadLetterStore } from './dead-letter';
 import { createKnex, Knex } from './db';
 import { commonEnv, envFields, kafkaNames, KafkaNames, parseEnv } from './env';
 import { listen } from './http';
-import { TokenVerifier } from './identity';
+import type { TokenVerifier } from './identity';
+import { internalTokenVerifier } from './internal-tokens';
 import { startIntervalJob } from './jobs';
 import { createLogger, Logger } from './logger';
 import { OutboxRelay, PgOutbox } from './outbox';
 import { stopTracing } from './tracing/sdk';
 import type { SubgraphServer } from './subgraph';
-
-/** Issuers whose internal tokens subgraphs accept. */
-export const INTERNAL_ISSUERS = ['evcs-router', 'evcs-bridge', 'evcs-tenants', 'evcs-assets', 'evcs-orders', 'evcs-tariffs'];
 
 export interface SubgraphRuntime {
   knex: Knex;
@@ -119,7 +117,7 @@ export function runSubgraphMain<S extends z.ZodRawShape = Record<never, never>, 
   const run = async () => {
     const env = parseEnv(subgraphEnv(opts.defaultPort).merge(opts.env ?? z.object({}))) as Env;
     const logger = createLogger(opts.name, { level: env.LOG_LEVEL });
-    const verifier = new TokenVerifier(JSON.parse(readFileSync(env.INTERNAL_JWKS_FILE, 'utf8')), INTERNAL_ISSUERS);
+    const verifier = internalTokenVerifier(JSON.parse(readFileSync(env.INTERNAL_JWKS_FILE, 'utf8')));
     const shared = ((await opts.shared?.(env, logger)) ?? {}) as D;
     const knex = createKnex({ connectionString: env.DATABASE_URL, schema: opts.name, pool: { max: env.DB_POOL_MAX } });
     // Background work gets its own pool: a consumer working off a backlog (several partitions

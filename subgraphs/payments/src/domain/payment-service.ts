@@ -267,12 +267,17 @@ export class PaymentService {
         this.d.log.error({ channel: channelName, outTradeNo: n.outTradeNo, tenantId }, 'notification amount differs from the payment: flagged, not paid');
       return ack;
     }
-    await this.d.store.applyRefundResult(tenantId, {
+    const refund = await this.d.store.applyRefundResult(tenantId, {
       outRefundNo: n.outRefundNo,
       state: n.state,
       channelRefundNo: null,
-      notification: { channel: channelName, notifyId: n.notifyId, outTradeNo: n.outTradeNo },
+      notification: { channel: channelName, notifyId: n.notifyId, outTradeNo: n.outTradeNo, amount: n.amount },
     });
+    if (refund === 'MISMATCH')
+      this.d.log.error(
+        { channel: channelName, outTradeNo: n.outTradeNo, outRefundNo: n.outRefundNo, tenantId },
+        'refund notification names another trade or amount than its refund: flagged, not applied',
+      );
     return ack;
   }
 
