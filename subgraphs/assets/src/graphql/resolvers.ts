@@ -1,5 +1,5 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { AppError, connectionOf, ErrorCodes, isUuid, parseArgs, requireServiceScope } from '@evcs/platform';
+import { connectionOf, isUuid, parseArgs, requireServiceScope } from '@evcs/platform';
 import { z } from 'zod';
 import type { AssetsContext } from '../context';
 import { CONNECTOR_DISPLAY_STATUSES } from '../domain/model';

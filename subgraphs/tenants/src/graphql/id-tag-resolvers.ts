@@ -1,5 +1,5 @@
 import { Arg, Ctx, Directive, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { AppError, connectionOf, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize, parseArgs, requireServiceScope, userErrorsOf } from '@evcs/platform';
+import { AppError, connectionOf, cursorCodec, ErrorCodes, isUuid, pageSize, parseArgs, requireServiceScope, userErrorsOf } from '@evcs/platform';
 import { z } from 'zod';
 import type { TenantsContext } from '../context';
 import type { IdTagFilter as DomainFilter } from '../domain/ports';
