@@ -280,8 +280,15 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
       params: { listVersion: v0 + 1, updateType: 'Differential', localAuthorizationList: [{ idTag: 'OK-1', idTagInfo: { status: 'Blocked' } }] },
     });
     expect(cp.localListVersion).toBe(v0 + 1);
-    const state = await withTenant(database.knex, tenantId, (trx) =>
-      trx('bridge.local_auth_lists').select('supported', 'list_version').where('charger_code', CP_LIST),
+    // The bridge records the version once the charger's confirmation is back, which may land just after the list does.
+    const state = await eventually(
+      async () => {
+        const rows = await withTenant(database.knex, tenantId, (trx) =>
+          trx('bridge.local_auth_lists').select('supported', 'list_version').where('charger_code', CP_LIST),
+        );
+        return rows[0]?.list_version === v0 + 1 ? rows : null;
+      },
+      { what: 'the new list version recorded', timeoutMs: 15_000 },
     );
     expect(state).toEqual([{ supported: true, list_version: v0 + 1 }]);
     // Online, the charger is told at once too: the change dropped the bridge's cached answer.
