@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defineCodes, describeCodes } from '@evcs/platform';
 import { z } from 'zod';
 import { REPO_ROOT, staleDocs, staleMessage, type GeneratedDocs } from '../src/docs/artifacts';
 import { renderConfigurationReference, rows, SERVICE_ENVS, shownDefault, typeOf, variablesOf } from '../src/docs/env-reference';
 import { codesOf, literalCodes, REGISTRIES } from '../src/docs/error-catalogue';
+import { mermaidBlocks } from '../src/docs/mermaid';
 import { coveredBy, OTHER_VARIABLES } from '../src/docs/other-env';
 
 // Every workspace's TypeScript source (not tests, not build output).
@@ -42,6 +44,27 @@ describe('generated docs', () => {
   it('every schema field has a description', () => {
     const missing = SERVICE_ENVS.flatMap((e) => variablesOf(e.service, e.schema).filter((v) => !v.description)).map((v) => `${v.service}: ${v.name}`);
     expect(missing).toEqual([]);
+  });
+});
+
+describe('Mermaid diagrams', () => {
+  it('are found in Markdown, and one that does not parse is named by file and line', () => {
+    expect(mermaidBlocks('# x\n\n```mermaid\nsequenceDiagram\n  A->>B: hi\n```\n').map((b) => b.line)).toEqual([3]);
+    const root = mkdtempSync(path.join(tmpdir(), 'evcs-mermaid-'));
+    try {
+      mkdirSync(path.join(root, 'docs'));
+      writeFileSync(path.join(root, 'README.md'), '# ok\n\n```mermaid\nsequenceDiagram\n  A->>B: hi\n```\n');
+      writeFileSync(path.join(root, 'docs/broken.md'), 'text\n```mermaid\nflowchart LR\n  A[x] -- y -->\n```\n');
+      // its own process: Mermaid is loaded with import(), which jest's sandbox refuses
+      const script = `require(${JSON.stringify(path.join(REPO_ROOT, 'ops/dev/dist/src/docs/mermaid.js'))}).mermaidProblems(${JSON.stringify(root)}).then((p) => console.log(JSON.stringify(p)))`;
+      const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+      expect(run.status).toBe(0);
+      const problems = JSON.parse(run.stdout.trim().split('\n').pop()!) as string[];
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^docs\/broken\.md:2: the Mermaid diagram does not parse/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,10 +1,12 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DOCS_WRITE_COMMAND, produceDocs, REPO_ROOT, staleDocs, staleMessage } from './artifacts';
+import { mermaidProblems } from './mermaid';
 
 /**
  * `write`: regenerate docs/configuration.md, docs/errors.md and docs/api/reference/ from the code.
- * `check`: exit 1, naming the files and the command, when what is committed differs.
+ * `check`: exit 1, naming the files and the command, when what is committed differs, or when a
+ * Mermaid diagram in the README or docs/ does not parse.
  */
 async function main(cmd: string | undefined): Promise<number> {
   const docs = await produceDocs();
@@ -19,8 +21,9 @@ async function main(cmd: string | undefined): Promise<number> {
   }
   if (cmd === 'check') {
     const stale = staleDocs(docs);
-    if (stale.length) {
-      console.error(staleMessage(stale));
+    const diagrams = await mermaidProblems(REPO_ROOT);
+    if (stale.length || diagrams.length) {
+      console.error([...(stale.length ? [staleMessage(stale)] : []), ...diagrams].join('\n'));
       return 1;
     }
     console.log('generated docs up to date');
