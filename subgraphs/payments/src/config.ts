@@ -20,7 +20,9 @@ export const PaymentsEnv = z.object({
     .string()
     .url()
     .optional()
-    .describe('Base URL the payment channels reach this service at (notify URLs); default `http://127.0.0.1:<PORT>`.'),
+    .describe(
+      'Base URL the payment channels reach this service at: their notifications go to `/notify/alipay` and `/notify/wechatpay` under it. Default `http://127.0.0.1:<PORT>`.',
+    ),
   PAYMENTS_MERCHANT_TENANT_ID: z
     .string()
     .uuid()
