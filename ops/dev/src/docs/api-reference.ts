@@ -78,7 +78,7 @@ export async function renderApiReference(supergraphSdl: string): Promise<Map<str
     const options = {
       id: 'default',
       loaders: { GraphQLFileLoader: require.resolve('@graphql-tools/graphql-file-loader') },
-      mdxParser: require.resolve('@graphql-markdown/formatters/mdbook'),
+      formatter: require.resolve('@graphql-markdown/formatters/mdbook'),
       docOptions: { frontMatter: false },
     } as unknown as Parameters<typeof runGraphQLMarkdown>[0];
     await runGraphQLMarkdown(options, {

@@ -1,7 +1,7 @@
 import { UserErrorCodes as AssetsCodes } from '@evcs/assets/dist/src/domain/model';
 import { UserErrorCodes as OrdersCodes } from '@evcs/orders/dist/src/domain/error-codes';
-import { UserErrorCodes as PaymentsCodes } from '@evcs/payments/dist/src/domain/error-codes';
-import { describeCodes, ErrorCodes, type CodeMeaning } from '@evcs/platform';
+import { DeadLetterReasons as PaymentsDeadLetterReasons, UserErrorCodes as PaymentsCodes } from '@evcs/payments/dist/src/domain/error-codes';
+import { DeadLetterReasons, describeCodes, ErrorCodes, ReplayErrorCodes, type CodeMeaning } from '@evcs/platform';
 import { DebugErrorCodes } from '@evcs/protocol-bridge/dist/src/debug/graphql';
 import { RouterErrorCodes } from '@evcs/router/dist/src/error-codes';
 import { PlanErrorCodes } from '@evcs/tariffs/dist/src/domain/plan';
@@ -10,7 +10,7 @@ import { UserErrorCodes as TenantsCodes } from '@evcs/tenants/dist/src/domain/er
 import { GENERATED_NOTE, mdCell } from './markdown';
 
 /** Where a client meets a code. */
-export type Surface = 'extensions' | 'payload';
+export type Surface = 'extensions' | 'payload' | 'deadLetter';
 
 /** A registry made by defineCodes, where it lives, and which workspace's code may return its codes. */
 export interface Registry {
@@ -25,6 +25,13 @@ export interface Registry {
 export const REGISTRIES: readonly Registry[] = [
   { workspace: 'packages/platform', title: 'Every service', source: 'packages/platform/src/errors.ts', surface: 'extensions', codes: ErrorCodes },
   { workspace: 'router', title: 'Router', source: 'router/src/error-codes.ts', surface: 'extensions', codes: RouterErrorCodes },
+  {
+    workspace: 'packages/platform',
+    title: 'dead-letter replays (every subgraph that keeps dead letters)',
+    source: 'packages/platform/src/dead-letter/replay.ts',
+    surface: 'payload',
+    codes: ReplayErrorCodes,
+  },
   { workspace: 'subgraphs/tenants', title: 'tenants', source: 'subgraphs/tenants/src/domain/error-codes.ts', surface: 'payload', codes: TenantsCodes },
   { workspace: 'subgraphs/assets', title: 'assets', source: 'subgraphs/assets/src/domain/model.ts', surface: 'payload', codes: AssetsCodes },
   {
@@ -43,6 +50,20 @@ export const REGISTRIES: readonly Registry[] = [
     source: 'protocol-bridge/src/debug/graphql.ts',
     surface: 'payload',
     codes: DebugErrorCodes,
+  },
+  {
+    workspace: 'packages/platform',
+    title: 'Every consumer',
+    source: 'packages/platform/src/dead-letter/classify.ts',
+    surface: 'deadLetter',
+    codes: DeadLetterReasons,
+  },
+  {
+    workspace: 'subgraphs/payments',
+    title: 'payments',
+    source: 'subgraphs/payments/src/domain/error-codes.ts',
+    surface: 'deadLetter',
+    codes: PaymentsDeadLetterReasons,
   },
 ];
 
@@ -113,6 +134,13 @@ export function renderErrorCatalogue(registries: readonly Registry[] = REGISTRIE
     '## Mutation payloads (`userErrors[].code`)',
     '',
     ...of('payload'),
+    '## Dead letters (`DeadLetter.reasonCode`)',
+    '',
+    'Why a consumer set an event aside for good (`<subgraph>DeadLetters`, replayed with',
+    '`replay<Subgraph>DeadLetter`; docs/reliability.md): one of these, or the code of the error a domain',
+    'service refused it with (a code of the tables above, such as `FORBIDDEN`).',
+    '',
+    ...of('deadLetter'),
     '## Chargers',
     '',
     'Chargers are refused in their protocols, not with these codes: an OCPP charger with an HTTP status at',

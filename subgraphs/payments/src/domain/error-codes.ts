@@ -12,3 +12,8 @@ export const UserErrorCodes = defineCodes({
   REFUND_EXCEEDS_PAID: 'The refund, with earlier refunds, would exceed what was paid.',
   ALREADY_RESOLVED: 'The discrepancy is resolved already.',
 });
+
+/** Why payments dead-letters an event it can never apply (`paymentsDeadLetters`, reasonCode). */
+export const DeadLetterReasons = defineCodes({
+  AMOUNT_NOT_PAYABLE: '`order.completed` with an amount that cannot be paid (not positive, or beyond what a channel takes).',
+});
