@@ -65,7 +65,7 @@ export const RouterEnvSchema = commonEnv(4000).extend({
       if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `addresses or CIDRs: ${problem}` });
     })
     .describe(
-      "The edge's addresses or CIDRs, comma-separated (also proxy-addr's names `loopback`, `linklocal`, `uniquelocal`): only from these is X-Forwarded-For believed. Empty: the socket's peer is the client.",
+      "The edge's addresses or CIDRs, comma-separated (also proxy-addr's names `loopback`, `linklocal`, `uniquelocal`): only from these is X-Forwarded-For believed (the edge: docs/operations.md). Empty: the socket's peer is the client.",
     ),
   ROUTER_MAX_DEPTH: envFields
     .positiveInt(DEFAULT_QUERY_LIMITS.maxDepth)
