@@ -2,7 +2,8 @@ import { defineCodes } from '@evcs/platform';
 
 /** userError codes this service returns. */
 export const UserErrorCodes = defineCodes({
-  INVALID_CREDENTIALS: 'Sign-in refused: unknown tenant or username, a wrong password, or an account locked after failed attempts; one answer for all, so none can be told apart.',
+  INVALID_CREDENTIALS:
+    'Sign-in refused: unknown tenant or username, a wrong password, or an account locked after failed attempts; one answer for all, so none can be told apart.',
   ACCOUNT_DISABLED: 'The user is disabled.',
   INVALID_REFRESH_TOKEN: 'The refresh token is unknown, expired or revoked.',
   TOKEN_REUSED: 'A refresh token was used twice: the whole sign-in is revoked (a stolen token is the likely cause).',
