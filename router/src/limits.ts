@@ -5,6 +5,7 @@ import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError, type DocumentNode, type ValidationContext, type ValidationRule } from 'graphql';
 import { AppError } from '@evcs/platform';
+import { RouterErrorCodes } from './error-codes';
 
 /**
  * How big an operation the router runs. Each bound is checked before anything
@@ -40,11 +41,11 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
 
 /** extensions.code of each refusal: the limit it names. */
 export const LimitCodes = {
-  maxDepth: 'MAX_DEPTH_EXCEEDED',
-  maxAliases: 'MAX_ALIASES_EXCEEDED',
-  maxDirectives: 'MAX_DIRECTIVES_EXCEEDED',
-  maxTokens: 'MAX_TOKENS_EXCEEDED',
-  maxCost: 'MAX_COST_EXCEEDED',
+  maxDepth: RouterErrorCodes.MAX_DEPTH_EXCEEDED,
+  maxAliases: RouterErrorCodes.MAX_ALIASES_EXCEEDED,
+  maxDirectives: RouterErrorCodes.MAX_DIRECTIVES_EXCEEDED,
+  maxTokens: RouterErrorCodes.MAX_TOKENS_EXCEEDED,
+  maxCost: RouterErrorCodes.MAX_COST_EXCEEDED,
 } as const;
 
 /**

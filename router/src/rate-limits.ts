@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Kind, valueFromASTUntyped, type DocumentNode, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError, type Identity, type Knex, type SubgraphMigrations } from '@evcs/platform';
+import { RouterErrorCodes } from './error-codes';
 
 /** The router's Postgres schema (its rate-limit counters) and its migrations, run like every subgraph's. */
 export const migrations: SubgraphMigrations = { schema: 'router', directory: path.join(__dirname, '../migrations') };
@@ -30,7 +31,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   requestsPerIdentity: { points: 1200, durationSeconds: 60 },
 };
 
-export const RATE_LIMITED = 'RATE_LIMITED';
+export const RATE_LIMITED = RouterErrorCodes.RATE_LIMITED;
 
 /** HTTP 429 with Retry-After: the client may try again in `retryAfterSeconds`. */
 export class RateLimitedError extends AppError {

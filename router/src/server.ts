@@ -21,6 +21,7 @@ import {
 } from '@evcs/platform';
 import { clientAddressResolver } from './client-address';
 import { authenticateHttp, InternalTokens, PUBLIC_ROOT_FIELDS, type RouterContext } from './auth';
+import { RouterErrorCodes } from './error-codes';
 import { startGateway } from './gateway';
 import { DEFAULT_QUERY_LIMITS, documentWithinLimits, type QueryLimits } from './limits';
 import { RateLimitedError, type RouterRateLimits } from './rate-limits';
@@ -176,7 +177,7 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
             errors: [
               {
                 message: 'Send queries and mutations as POST; subscriptions over a graphql-transport-ws WebSocket',
-                extensions: { code: 'METHOD_NOT_ALLOWED' },
+                extensions: { code: RouterErrorCodes.METHOD_NOT_ALLOWED },
               },
             ],
           });

@@ -42,12 +42,14 @@ export const envFields = {
  */
 export function commonEnv(defaultPort: number) {
   return z.object({
-    PORT: envFields.port(defaultPort),
-    HOST: envFields.host(),
-    LOG_LEVEL: envFields.logLevel(),
-    KAFKA_BROKERS: envFields.kafkaBrokers(),
-    /** topics and consumer groups are named with kafkaNames(KAFKA_NAMESPACE) */
-    KAFKA_NAMESPACE: kafkaNamespaceField(),
+    PORT: envFields.port(defaultPort).describe('Listen port (0: an ephemeral one). Defaults: the Ports table in the README.'),
+    HOST: envFields.host().describe('Address the listener binds: loopback by default (a laptop), `0.0.0.0` or `::` in a container.'),
+    LOG_LEVEL: envFields.logLevel().describe('pino log level.'),
+    KAFKA_BROKERS: envFields.kafkaBrokers().describe('Kafka bootstrap brokers, comma-separated `host:port`.'),
+    // topics and consumer groups are named with kafkaNames(KAFKA_NAMESPACE)
+    KAFKA_NAMESPACE: kafkaNamespaceField().describe(
+      'Prefix of every topic and consumer group (`<namespace>.`): several deployments or test suites can share a broker. Empty in production; there are no whole-name topic variables.',
+    ),
   });
 }
 

@@ -30,11 +30,20 @@ export interface SubgraphRuntime {
 /** What every subgraph reads (see the README's environment section); a subgraph declares only its own variables beside these. */
 export const subgraphEnv = (defaultPort: number) =>
   commonEnv(defaultPort).extend({
-    DATABASE_URL: envFields.databaseUrl(),
-    INTERNAL_JWKS_FILE: z.string({ required_error: 'path to the JWKS of internal token signers' }).min(1),
-    DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-    /** Connections for consumers, relays and scheduled jobs — a pool of their own (see below). */
-    DB_BACKGROUND_POOL_MAX: z.coerce.number().int().min(1).max(200).default(6),
+    DATABASE_URL: envFields.databaseUrl().describe('Postgres URL; services connect as the application role (`evcs_app`, row-level security applies).'),
+    INTERNAL_JWKS_FILE: z
+      .string({ required_error: 'path to the JWKS of internal token signers' })
+      .min(1)
+      .describe('Public keys (JWKS file) of the internal-token signers: router, bridge, tenants, assets, orders, tariffs.'),
+    DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10).describe('Connections for API requests.'),
+    // a pool of its own (see runSubgraphMain), so neither starves the other
+    DB_BACKGROUND_POOL_MAX: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(200)
+      .default(6)
+      .describe("Connections for Kafka consumers, outbox relays and scheduled jobs: a pool apart from the API's, so neither starves the other."),
   });
 export type SubgraphEnv = z.infer<ReturnType<typeof subgraphEnv>>;
 
