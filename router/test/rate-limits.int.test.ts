@@ -92,6 +92,8 @@ describe('router rate limits (real Postgres store, two instances)', () => {
         chargerEventsTopic: topic,
         accessEventsTopic: accessTopic,
         drainTimeoutMs: 500,
+        // the test client stands in for the edge too: what it forwards is believed, as behind nginx
+        trustedProxies: ['loopback'],
         rateLimits: RouterRateLimits.postgres(knex, SETTINGS),
       });
       instances.push({ router, port: await listen(router.httpServer, 0), bus, knex });
@@ -117,20 +119,28 @@ describe('router rate limits (real Postgres store, two instances)', () => {
 
   /** Alternates between the two instances: the limits must hold across them. */
   let turn = 0;
-  async function post(body: unknown, token?: string) {
+  async function post(body: unknown, token?: string, forwardedFor?: string) {
     const port = instances[turn++ % 2].port;
     const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
+      },
       body: JSON.stringify(body),
     });
     return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { errors?: { extensions?: { code?: string } }[] } };
   }
-  const signIn = (username: string) =>
-    post({
-      query: 'mutation($i: LoginInput!) { login(input: $i) }',
-      variables: { i: { tenantCode: 'OP-A', username, password: 'wrong password' } },
-    });
+  const signIn = (username: string, forwardedFor?: string) =>
+    post(
+      {
+        query: 'mutation($i: LoginInput!) { login(input: $i) }',
+        variables: { i: { tenantCode: 'OP-A', username, password: 'wrong password' } },
+      },
+      undefined,
+      forwardedFor,
+    );
   const expectRefused = (r: Awaited<ReturnType<typeof post>>) => {
     expect(r.status).toBe(429);
     expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
@@ -144,6 +154,13 @@ describe('router rate limits (real Postgres store, two instances)', () => {
     expect(calls.login).toBe(before);
     // counted in the shared table, not in either instance's memory
     expect(await owner('rate_limits').where('key', 'like', 'signInPerIp:%').select('points')).toEqual([{ points: 7 }]);
+  });
+
+  it('behind the edge, counts each client address the edge forwards, not the edge itself', async () => {
+    for (let i = 0; i < 6; i++) expect((await signIn(`edge-user-${i}`, '203.0.113.7')).status).toBe(200);
+    expectRefused(await signIn('edge-user-7', '203.0.113.7'));
+    // another client behind the same nginx still has its own budget
+    expect((await signIn('edge-user-8', '203.0.113.8')).status).toBe(200);
   });
 
   it('throttles sign-ins for one username however they are spread, and not the other usernames', async () => {
