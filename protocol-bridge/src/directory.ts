@@ -82,12 +82,20 @@ export interface GraphQLChargerDirectoryOptions {
   negativeTtlMs?: number;
   /** Bound on cached entries, so a flood of made-up identities cannot grow memory without limit. */
   maxEntries?: number;
+  /**
+   * The fallback while assets is unavailable (its circuit open, timing out): a registration
+   * found at most this long ago is used again rather than refusing a known charger. Default
+   * 10 minutes; 0 turns it off.
+   */
+  staleForMs?: number;
   now?: () => number;
 }
 
 interface CacheEntry {
   value: ChargerRegistration | null;
   expiresAt: number;
+  /** when assets gave this answer */
+  fetchedAt: number;
   /** When `refresh` last asked past the cache for this identity. */
   refreshedAt?: number;
 }
@@ -103,7 +111,9 @@ const REFRESH_MIN_INTERVAL_MS = 1_000;
  * concurrent lookups of one identity share one request — after a bridge restart
  * thousands of chargers reconnect at once. `refresh` skips the cache (at most
  * once a second per identity, so wrong passwords cannot flood assets): a
- * rotated password works at once.
+ * rotated password works at once. While assets is unavailable, a charger found
+ * within `staleForMs` is answered from its last registration (a password rotated
+ * during the outage applies when assets is back); unknown ones stay refused.
  */
 export class GraphQLChargerDirectory implements ChargerDirectory {
   private readonly cache = new Map<string, CacheEntry>();
@@ -111,6 +121,7 @@ export class GraphQLChargerDirectory implements ChargerDirectory {
   private readonly positiveTtlMs: number;
   private readonly negativeTtlMs: number;
   private readonly maxEntries: number;
+  private readonly staleForMs: number;
   private readonly now: () => number;
 
   constructor(
@@ -120,13 +131,13 @@ export class GraphQLChargerDirectory implements ChargerDirectory {
     this.positiveTtlMs = opts.positiveTtlMs ?? 10_000;
     this.negativeTtlMs = opts.negativeTtlMs ?? 5_000;
     this.maxEntries = opts.maxEntries ?? 100_000;
+    this.staleForMs = opts.staleForMs ?? 10 * 60_000;
     this.now = opts.now ?? Date.now;
   }
 
   async resolve(chargePointId: string): Promise<ChargerRegistration | null> {
     const cached = this.cache.get(chargePointId);
     if (cached && cached.expiresAt > this.now()) return cached.value;
-    if (cached) this.cache.delete(chargePointId);
 
     let pending = this.inFlight.get(chargePointId);
     if (!pending) {
@@ -139,7 +150,8 @@ export class GraphQLChargerDirectory implements ChargerDirectory {
   async refresh(chargePointId: string): Promise<ChargerRegistration | null> {
     const cached = this.cache.get(chargePointId);
     if (cached && (cached.refreshedAt ?? -Infinity) > this.now() - REFRESH_MIN_INTERVAL_MS) return this.resolve(chargePointId);
-    this.cache.delete(chargePointId);
+    // expired rather than dropped: it stays the fallback if assets cannot be asked
+    if (cached) cached.expiresAt = 0;
     const value = await this.resolve(chargePointId);
     const entry = this.cache.get(chargePointId);
     if (entry) entry.refreshedAt = this.now();
@@ -147,18 +159,27 @@ export class GraphQLChargerDirectory implements ChargerDirectory {
   }
 
   private async lookup(code: string): Promise<ChargerRegistration | null> {
-    const value = await this.ask(code);
+    let value: ChargerRegistration | null;
+    try {
+      value = await this.ask(code);
+    } catch (e) {
+      const last = this.cache.get(code);
+      if (last?.value && this.now() - last.fetchedAt <= this.staleForMs) return last.value;
+      throw e;
+    }
     this.remember(code, value);
     return value;
   }
 
   private remember(code: string, value: ChargerRegistration | null): void {
+    this.cache.delete(code);
     if (this.cache.size >= this.maxEntries) {
       // Maps iterate in insertion order: drop the oldest entry.
       const oldest = this.cache.keys().next();
       if (!oldest.done) this.cache.delete(oldest.value);
     }
-    this.cache.set(code, { value, expiresAt: this.now() + (value ? this.positiveTtlMs : this.negativeTtlMs) });
+    const now = this.now();
+    this.cache.set(code, { value, expiresAt: now + (value ? this.positiveTtlMs : this.negativeTtlMs), fetchedAt: now });
   }
 
   private async ask(code: string): Promise<z.infer<typeof Answer>['chargerRegistration']> {

@@ -10,34 +10,64 @@ import { DES_MODES } from './ykc/des';
  */
 export const BridgeEnv = commonEnv(4100)
   .extend({
-    ASSETS_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
-    /** the tariffs subgraph: billing models for YKC piles */
-    TARIFFS_URL: z.string().url().default('http://127.0.0.1:4003/graphql'),
-    /** the tenants subgraph: the id-token authority (Authorize, StartTransaction, YKC card starts) */
-    TENANTS_URL: z.string().url().default('http://127.0.0.1:4001/graphql'),
-    /** Private JWK (JSON) of the bridge's internal-token signing key, written by the dev tooling. */
-    BRIDGE_SIGNING_KEY_FILE: z.string({ required_error: 'path to the private JWK the bridge signs service tokens with' }).min(1),
-    BRIDGE_ID: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
-    HEARTBEAT_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(300),
-    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
-    /** Postgres (application role): transaction ids, YKC record dedup, connection registry (charger credentials live in assets). */
-    DATABASE_URL: z.string({ required_error: 'Postgres URL of the application role' }).url(),
-    /** YKC piles connect over plain TCP here. */
-    YKC_PORT: envFields.port(4101),
-    /** YKC's listener address when it differs from HOST (the common one, which the OCPP listener binds). */
-    YKC_HOST: z.string().min(1).optional(),
-    /** OCPP security profile 2: the bridge terminates TLS with these PEM files (both or neither). */
-    TLS_KEY_FILE: z.string().min(1).optional(),
-    TLS_CERT_FILE: z.string().min(1).optional(),
-    PING_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
-    /** Balance (fen) a YKC pile is told an authorised card may spend (0x32); piles refuse to start on 0. */
-    YKC_CARD_BALANCE_FEN: z.coerce.number().int().min(1).max(4_294_967_295).default(20_000),
-    /** JSON `{ "<desKeyRef>": "<32 or 48 hex digits>" }`: the 3DES keys of YKC piles registered with a desKeyRef. */
-    YKC_DES_KEYS_FILE: z.string().min(1).optional(),
-    /** Block mode of YKC 3DES bodies (the protocol does not fix it): ecb (default, the usual choice) or cbc with a zero IV. */
-    YKC_DES_MODE: z.enum(DES_MODES).default('ecb'),
-    /** Enables POST /debug/graphql for operators presenting this bearer token. */
-    DEBUG_TOKEN: z.string().min(16).optional(),
+    ASSETS_URL: z
+      .string()
+      .url()
+      .default('http://127.0.0.1:4002/graphql')
+      .describe('The assets subgraph: charger registrations and security (cached 10 s), learned YKC identities, refused logins (audited there).'),
+    TARIFFS_URL: z.string().url().default('http://127.0.0.1:4003/graphql').describe('The tariffs subgraph: billing models for YKC piles (0x09).'),
+    TENANTS_URL: z
+      .string()
+      .url()
+      .default('http://127.0.0.1:4001/graphql')
+      .describe('The tenants subgraph: the id-token authority (Authorize, StartTransaction, StopTransaction, YKC card starts).'),
+    BRIDGE_SIGNING_KEY_FILE: z
+      .string({ required_error: 'path to the private JWK the bridge signs service tokens with' })
+      .min(1)
+      .describe("Private JWK (JSON) of the bridge's internal-token signing key (issuer `evcs-bridge`)."),
+    BRIDGE_ID: z
+      .string()
+      .min(1)
+      .max(100)
+      .default(`${hostname()}-${process.pid}`)
+      .describe("This instance's stable name: its rows in the connection registry and the commands routed to the chargers connected here."),
+    HEARTBEAT_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(300).describe('Heartbeat interval (seconds) given to OCPP chargers at boot.'),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000).describe('How long a drain (SIGTERM) waits for connections to close.'),
+    DATABASE_URL: z
+      .string({ required_error: 'Postgres URL of the application role' })
+      .url()
+      .describe('Postgres (application role): transaction ids, YKC record dedup, the connection registry (charger credentials live in assets).'),
+    YKC_PORT: envFields.port(4101).describe('TCP port YKC piles connect to (plain TCP).'),
+    YKC_HOST: z.string().min(1).optional().describe('Address of the YKC listener when it differs from HOST (the common one, which the OCPP listener binds).'),
+    TLS_KEY_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('OCPP security profile 2: PEM private key; the bridge then serves `wss://` (with TLS_CERT_FILE: both or neither).'),
+    TLS_CERT_FILE: z.string().min(1).optional().describe('PEM certificate chain for TLS_KEY_FILE.'),
+    PING_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(30_000)
+      .describe('WebSocket ping interval towards OCPP chargers (0: off); a charger that stops answering is dropped.'),
+    YKC_CARD_BALANCE_FEN: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(4_294_967_295)
+      .default(20_000)
+      .describe('Balance (fen) a YKC pile is told an authorised card may spend (0x32); piles refuse to start on 0.'),
+    YKC_DES_KEYS_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('JSON `{ "<desKeyRef>": "<32 or 48 hex digits>" }`: the 3DES keys of YKC piles registered with a desKeyRef.'),
+    YKC_DES_MODE: z
+      .enum(DES_MODES)
+      .default('ecb')
+      .describe('Block mode of YKC 3DES bodies (the protocol does not fix it): ecb (the usual choice) or cbc with a zero IV.'),
+    DEBUG_TOKEN: z.string().min(16).optional().describe('Enables POST /debug/graphql for operators presenting this bearer token (at least 16 characters).'),
   })
   .refine((e) => Boolean(e.TLS_KEY_FILE) === Boolean(e.TLS_CERT_FILE), { message: 'TLS_KEY_FILE and TLS_CERT_FILE go together', path: ['TLS_CERT_FILE'] });
 export type BridgeEnv = z.infer<typeof BridgeEnv>;

@@ -103,6 +103,23 @@ describe('GraphQLChargerDirectory', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('answers a known charger from its last registration while assets is unavailable, for at most staleForMs; unknown ones stay refused', async () => {
+    let down = false;
+    const { calls, fetchFn } = fakeAssets({ 'CP-1': REG('c-1') }, () => (down ? new Response('down', { status: 503 }) : undefined));
+    const dir = directory(fetchFn, { staleForMs: 60_000 });
+    await expect(dir.resolve('CP-1')).resolves.toMatchObject({ chargerId: 'c-1' });
+    down = true;
+    clock += 11_000; // past the 10 s cache: assets is asked, and fails
+    await expect(dir.resolve('CP-1')).resolves.toMatchObject({ chargerId: 'c-1' });
+    await expect(dir.refresh('CP-1')).resolves.toMatchObject({ chargerId: 'c-1' });
+    await expect(dir.resolve('CP-NEW')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
+    clock += 50_000; // 61 s since assets last answered: too old to stand in
+    await expect(dir.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
+    down = false;
+    await expect(dir.resolve('CP-1')).resolves.toMatchObject({ chargerId: 'c-1' });
+    expect(calls.length).toBeGreaterThanOrEqual(5);
+  });
+
   it('reuses its token until shortly before it expires', async () => {
     const { calls, fetchFn } = fakeAssets({});
     const dir = directory(fetchFn, { negativeTtlMs: 0 });

@@ -18,8 +18,9 @@ import {
   SubgraphServer,
   Subscription,
   TokenIssuer,
-  TokenVerifier,
   withTenant,
+  internalTokenVerifier,
+  issuerBoundJwks,
 } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
 import { createTenantsServer, KeyRing, migrations as tenantsMigrations, PasswordHasher, seedTenantWithAdmin } from '@evcs/tenants';
@@ -105,7 +106,7 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
     const routerKey = await generateSigningKey('router-idtags');
     tenants = await createTenantsServer({
       knex: tknex,
-      verifier: new TokenVerifier({ keys: [bridgeKey.publicJwk, routerKey.publicJwk] }, ['evcs-bridge', 'evcs-router']),
+      verifier: internalTokenVerifier(issuerBoundJwks({ 'evcs-bridge': [bridgeKey.publicJwk], 'evcs-router': [routerKey.publicJwk] })),
       logger,
       keys: await KeyRing.load(keysFile, 0),
       hasher,
@@ -279,8 +280,15 @@ describe('id tags: tenants authority → bridge → chargers (real HTTP, WebSock
       params: { listVersion: v0 + 1, updateType: 'Differential', localAuthorizationList: [{ idTag: 'OK-1', idTagInfo: { status: 'Blocked' } }] },
     });
     expect(cp.localListVersion).toBe(v0 + 1);
-    const state = await withTenant(database.knex, tenantId, (trx) =>
-      trx('bridge.local_auth_lists').select('supported', 'list_version').where('charger_code', CP_LIST),
+    // The bridge records the version once the charger's confirmation is back, which may land just after the list does.
+    const state = await eventually(
+      async () => {
+        const rows = await withTenant(database.knex, tenantId, (trx) =>
+          trx('bridge.local_auth_lists').select('supported', 'list_version').where('charger_code', CP_LIST),
+        );
+        return rows[0]?.list_version === v0 + 1 ? rows : null;
+      },
+      { what: 'the new list version recorded', timeoutMs: 15_000 },
     );
     expect(state).toEqual([{ supported: true, list_version: v0 + 1 }]);
     // Online, the charger is told at once too: the change dropped the bridge's cached answer.

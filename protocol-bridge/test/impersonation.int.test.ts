@@ -11,8 +11,9 @@ import {
   SubgraphServer,
   Subscription,
   TokenIssuer,
-  TokenVerifier,
   withTenant,
+  internalTokenVerifier,
+  issuerBoundJwks,
 } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
 import { UnexpectedHttpResponse } from 'ocpp-rpc';
@@ -128,7 +129,7 @@ describe('charger impersonation (real bridge, assets, Kafka, Postgres)', () => {
     router = new TokenIssuer(routerKey, 'evcs-router');
     assets = await createAssetsServer({
       knex: assetsKnex,
-      verifier: new TokenVerifier({ keys: [routerKey.publicJwk, bridgeKey.publicJwk] }, ['evcs-router', 'evcs-bridge']),
+      verifier: internalTokenVerifier(issuerBoundJwks({ 'evcs-router': [routerKey.publicJwk], 'evcs-bridge': [bridgeKey.publicJwk] })),
       quotas: new StaticTenantQuotas('unlimited'),
       logger,
     });

@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { createKnex, createLogger, generateSigningKey, KafkaEventBus, Knex, listen, ServiceGraphQLClient, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import {
+  createKnex,
+  createLogger,
+  generateSigningKey,
+  KafkaEventBus,
+  Knex,
+  listen,
+  ServiceGraphQLClient,
+  TokenIssuer,
+  internalTokenVerifier,
+  issuerBoundJwks,
+} from '@evcs/platform';
 import { createTestDatabase, ensureKafka, TestDatabase, uniqueName } from '@evcs/testkit';
 import { ChargerFacts, ChargerLookup, createTariffsServer, migrations as tariffsMigrations, seedDemoTariffs, TariffsServer } from '@evcs/tariffs';
 import type { ChargerDirectory } from '../src/ports';
@@ -65,7 +76,7 @@ describe('YKC billing model from the tariffs service (real TCP, real HTTP, real 
     tariffs = await createTariffsServer({
       knex,
       chargers,
-      verifier: new TokenVerifier({ keys: [bridgeKey.publicJwk, routerKey.publicJwk] }, ['evcs-bridge', 'evcs-router']),
+      verifier: internalTokenVerifier(issuerBoundJwks({ 'evcs-bridge': [bridgeKey.publicJwk], 'evcs-router': [routerKey.publicJwk] })),
       logger,
     });
     tariffsUrl = `http://127.0.0.1:${await listen(tariffs.server, 0)}/graphql`;

@@ -12,7 +12,8 @@ import {
   PgOutbox,
   ServiceGraphQLClient,
   TokenIssuer,
-  TokenVerifier,
+  internalTokenVerifier,
+  issuerBoundJwks,
 } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, TestDatabase, uniqueName } from '@evcs/testkit';
 import { createTariffsServer, migrations as tariffsMigrations, seedDemoTariffs, TariffsServer } from '@evcs/tariffs';
@@ -66,7 +67,7 @@ describe('YKC billing models pushed when tariffs change (real Kafka, TCP, HTTP, 
     ]);
     tariffs = await createTariffsServer({
       knex,
-      verifier: new TokenVerifier({ keys: [bridgeKey.publicJwk, routerKey.publicJwk] }, ['evcs-bridge', 'evcs-router']),
+      verifier: internalTokenVerifier(issuerBoundJwks({ 'evcs-bridge': [bridgeKey.publicJwk], 'evcs-router': [routerKey.publicJwk] })),
       onCommitted: () => relay.wake(),
       logger,
     });

@@ -1,5 +1,5 @@
 import { Kind, OperationDefinitionNode, parse } from 'graphql';
-import { AppError, bearer, ErrorCodes, type Identity, type Logger, type TokenIssuer, type TokenVerifier, type VerifiedToken } from '@evcs/platform';
+import { ANONYMOUS, AppError, bearer, ErrorCodes, type Identity, type Logger, type TokenIssuer, type TokenVerifier, type VerifiedToken } from '@evcs/platform';
 import type { RevocationCheck } from './revocations';
 
 /**
@@ -37,12 +37,13 @@ export interface RouterContext {
   identity: Identity | null;
   requestId: string;
   log: Logger;
-  /** The client's address (audit of sign-ins): the socket's peer, or what a trusted edge forwarded (client-address.ts); never what a client claims. */
+  /**
+   * The client's address (audit of sign-ins): the socket's peer, or what a trusted edge forwarded
+   * (client-address.ts); never what a client claims. Subgraphs get it, and the request id, inside
+   * the internal token.
+   */
   clientIp?: string;
 }
-
-/** Header the router alone sets (client-sent `x-evcs-*` headers are dropped) to tell subgraphs the client's address. */
-export const CLIENT_IP_HEADER = 'x-evcs-client-ip';
 
 export class UnauthenticatedError extends AppError {
   readonly status = 401;
@@ -138,26 +139,27 @@ export function isPublicOperation(body: unknown, publicRootFields: readonly stri
 }
 
 /**
- * Internal tokens for subgraph requests, one per verified identity, reused for
- * half their lifetime: an HTTP request fanning out to several subgraphs, or a
- * subscriber resolving fields for a stream of events, signs once rather than
- * per fetch. Keyed by the identity object, so entries go with their request or
- * connection.
+ * Internal tokens for subgraph requests, one per request (they carry its id and
+ * the client's address), reused for half their lifetime: an HTTP request fanning
+ * out to several subgraphs, or a subscription resolving fields for a stream of
+ * events, signs once rather than per fetch. Keyed by the request's context, so
+ * entries go with their request or subscription. A public operation (login) gets
+ * one for the anonymous identity.
  */
 export class InternalTokens {
-  private readonly cache = new WeakMap<Identity, { token: Promise<string>; issuedAt: number }>();
+  private readonly cache = new WeakMap<RouterContext, { token: Promise<string>; issuedAt: number }>();
 
   constructor(
     private readonly issuer: TokenIssuer,
     private readonly reuseForMs = 30_000,
   ) {}
 
-  forIdentity(identity: Identity): Promise<string> {
-    const hit = this.cache.get(identity);
+  forRequest(ctx: RouterContext): Promise<string> {
+    const hit = this.cache.get(ctx);
     if (hit && Date.now() - hit.issuedAt < this.reuseForMs) return hit.token;
-    const token = this.issuer.issue(identity);
-    this.cache.set(identity, { token, issuedAt: Date.now() });
-    token.catch(() => this.cache.delete(identity));
+    const token = this.issuer.issue(ctx.identity ?? ANONYMOUS, undefined, { request: { requestId: ctx.requestId, clientIp: ctx.clientIp } });
+    this.cache.set(ctx, { token, issuedAt: Date.now() });
+    token.catch(() => this.cache.delete(ctx));
     return token;
   }
 }

@@ -4,8 +4,9 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import { AppError, ErrorCodes, formatError, graphqlMetricsPlugin, histogram, type Logger } from '@evcs/platform';
-import { CLIENT_IP_HEADER, InternalTokens, isIdentityHeader, RouterContext } from './auth';
+import { AppError, DependencyGuard, ErrorCodes, formatError, graphqlMetricsPlugin, histogram, type Logger } from '@evcs/platform';
+import { InternalTokens, isIdentityHeader, RouterContext } from './auth';
+import { queryLimitRules, type QueryLimits } from './limits';
 
 // The gateway's fetcher types, taken from the gateway so @apollo/utils.fetcher needn't be a direct dependency.
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
@@ -18,8 +19,12 @@ export interface GatewayOptions {
   subgraphUrls?: Record<string, string>;
   tokens: InternalTokens;
   logger: Logger;
-  /** Per subgraph request. */
+  /** Per subgraph request, answer included. */
   subgraphTimeoutMs?: number;
+  /** The circuit breaker of each subgraph (DependencyGuard). */
+  subgraphBreaker?: { failuresToOpen?: number; halfOpenAfterMs?: number };
+  /** Operation size bounds and introspection. */
+  limits: QueryLimits;
 }
 
 export interface Gateway {
@@ -95,10 +100,9 @@ export class IdentityForwardingDataSource extends RemoteGraphQLDataSource<Router
     if (!headers) return;
     const names = Array.from(headers, ([name]) => name);
     for (const name of names) if (isIdentityHeader(name)) headers.delete(name);
-    const ctx = options.context as Partial<RouterContext>;
-    if (ctx.requestId) headers.set('x-request-id', ctx.requestId);
-    if (ctx.clientIp) headers.set(CLIENT_IP_HEADER, ctx.clientIp);
-    if (ctx.identity) headers.set('authorization', `Bearer ${await this.tokens.forIdentity(ctx.identity)}`);
+    // The request id and the client's address travel inside the signed token, not as headers.
+    const ctx = options.context as RouterContext | undefined;
+    if (ctx?.requestId) headers.set('authorization', `Bearer ${await this.tokens.forRequest(ctx)}`);
   }
 }
 
@@ -108,7 +112,8 @@ export class IdentityForwardingDataSource extends RemoteGraphQLDataSource<Router
  */
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
-  const fetcher = keepAliveFetcher(agents, opts.subgraphTimeoutMs ?? 30_000);
+  const timeoutMs = opts.subgraphTimeoutMs ?? 30_000;
+  const fetcher = keepAliveFetcher(agents, timeoutMs);
   const overrides = { ...(opts.subgraphUrls ?? {}) };
   const unusedOverrides = new Set(Object.keys(overrides));
   const subgraphUrls: Record<string, string> = {};
@@ -127,7 +132,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       if (!target) throw new Error(`subgraph ${name} has no URL (none in the supergraph and no override)`);
       opts.logger.info({ subgraph: name, url: target }, 'subgraph');
       subgraphUrls[name] = target;
-      return new IdentityForwardingDataSource(name, target, fetcher, opts.tokens, opts.logger);
+      const guard = new DependencyGuard({ name: `the ${name} service`, timeoutMs, ...opts.subgraphBreaker });
+      return new IdentityForwardingDataSource(name, target, guardedFetcher(fetcher, guard), opts.tokens, opts.logger);
     },
   });
   let apiSchema: GraphQLSchema | undefined;
@@ -138,6 +144,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     logger: opts.logger,
     formatError: formatError(opts.logger),
     includeStacktraceInErrorResponses: false,
+    introspection: opts.limits.introspection,
+    // "Did you mean …" would leak the schema field by field with introspection off.
+    hideSchemaDetailsFromClientErrors: !opts.limits.introspection,
+    validationRules: queryLimitRules(opts.limits),
     // Answers are per identity; no cache-control hints are computed or sent.
     plugins: [ApolloServerPluginCacheControlDisabled(), graphqlMetricsPlugin()],
   });
@@ -170,6 +180,24 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 }
 
 /**
+ * Subgraph calls through the subgraph's DependencyGuard: a deadline for the
+ * whole answer, and an open circuit after consecutive failures (unreachable,
+ * timed out, 5xx/429), which fails the next calls at once instead of queueing
+ * them behind a subgraph that is down or stalled.
+ */
+export function guardedFetcher(fetcher: Fetcher, guard: DependencyGuard): Fetcher {
+  return (url, init = {}) =>
+    guard.run(async (signal) => {
+      const res = await fetcher(url, { ...init, signal }).catch((e: unknown) => {
+        throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'subgraph unreachable', { retriable: true, cause: e });
+      });
+      if (res.status >= 500 || res.status === 429)
+        throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `subgraph answered HTTP ${res.status}`, { retriable: true });
+      return res;
+    });
+}
+
+/**
  * A Fetcher on node:http(s) with the given keep-alive agents, so subgraph
  * connections are reused across requests and the pool is ours to size and
  * close. Bodies are small JSON documents and are buffered.
@@ -197,6 +225,8 @@ export function keepAliveFetcher(agents: { http: http.Agent; https: https.Agent 
         },
       );
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`subgraph request timed out after ${timeoutMs} ms`)));
+      const signal = init.signal as AbortSignal | undefined;
+      signal?.addEventListener('abort', () => req.destroy(new Error('subgraph request aborted')), { once: true });
       req.on('error', reject);
       req.end(init.body);
     });

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ACCESS_EVENTS_PARTITIONS, ACCESS_EVENTS_TOPIC_CONFIG, CHARGER_EVENTS_PARTITIONS } from '@evcs/events';
 import {
   ConsumerLagMonitor,
+  createKnex,
   createLogger,
   exitWithParent,
   importSigningKey,
@@ -16,6 +17,7 @@ import {
   TokenVerifier,
 } from '@evcs/platform';
 import { loadEnv } from './env';
+import { migrations, RouterRateLimits } from './rate-limits';
 import { createRouter } from './server';
 
 /** Issuer and audience of client access tokens (minted by the tenants subgraph). */
@@ -40,6 +42,8 @@ async function main(): Promise<void> {
   ]);
 
   const lag = new ConsumerLagMonitor(bus, { everyMs: env.metrics.lagIntervalMs, logger });
+  // rate-limit counters, shared with every other instance (the router's migration creates the table)
+  const knex = createKnex({ connectionString: env.databaseUrl, schema: migrations.schema, pool: { max: 4 } });
   const router = await createRouter({
     supergraphSdl,
     subgraphUrls: env.subgraphUrls,
@@ -53,6 +57,8 @@ async function main(): Promise<void> {
     accessEventsTopic: env.accessEventsTopic,
     trustedProxies: env.trustedProxies,
     readiness: kafkaReadinessChecks({ bus, produces: false, lagByGroup: () => lag.lagByGroup(), maxLag: env.metrics.readyMaxLag }),
+    queryLimits: env.queryLimits,
+    rateLimits: RouterRateLimits.postgres(knex, env.rateLimits),
   });
   lag.start();
   const port = await listen(router.httpServer, env.port, env.host);
@@ -68,6 +74,7 @@ async function main(): Promise<void> {
       await lag.stop();
       await bus.close();
       await metrics.close();
+      await knex.destroy();
       await stopTracing().catch(() => undefined);
     } catch (e) {
       logger.error({ err: e }, 'error while draining');

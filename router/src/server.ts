@@ -23,7 +23,10 @@ import {
 } from '@evcs/platform';
 import { clientAddressResolver } from './client-address';
 import { authenticateHttp, InternalTokens, PUBLIC_ROOT_FIELDS, type RouterContext } from './auth';
+import { RouterErrorCodes } from './error-codes';
 import { startGateway } from './gateway';
+import { DEFAULT_QUERY_LIMITS, documentWithinLimits, type QueryLimits } from './limits';
+import { RateLimitedError, type RouterRateLimits } from './rate-limits';
 import { RevocationList, startRevocationFeed } from './revocations';
 import { connectorStatusResolvers, toConnectorStatusChange, type ConnectorStatusChange } from './subscriptions/connector-status';
 import { startChargerEventFeed } from './subscriptions/feed';
@@ -61,6 +64,10 @@ export interface RouterDeps {
   trustedProxies?: readonly string[];
   /** Further readiness checks (main adds Kafka's: consumers joined, lag). */
   readiness?: ReadinessCheck[];
+  /** Operation size bounds and introspection, HTTP and graphql-ws alike. Default: DEFAULT_QUERY_LIMITS. */
+  queryLimits?: QueryLimits;
+  /** Sign-in, refresh and per-identity limits (main: counted in Postgres, across instances). None: unlimited. */
+  rateLimits?: RouterRateLimits;
 }
 
 export interface Router {
@@ -91,7 +98,8 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
   const publicRootFields = deps.publicRootFields ?? PUBLIC_ROOT_FIELDS;
   const tokens = new InternalTokens(deps.internalIssuer);
   const clientAddress = clientAddressResolver(deps.trustedProxies ?? []);
-  const gateway = await startGateway({ supergraphSdl: deps.supergraphSdl, subgraphUrls: deps.subgraphUrls, tokens, logger });
+  const limits = deps.queryLimits ?? DEFAULT_QUERY_LIMITS;
+  const gateway = await startGateway({ supergraphSdl: deps.supergraphSdl, subgraphUrls: deps.subgraphUrls, tokens, logger, limits });
 
   let feed: Subscription | undefined;
   let revocationFeed: Subscription | undefined;
@@ -139,7 +147,7 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
     }
     const statusHub = new TenantEventHub<ConnectorStatusChange>({ name: 'connectorStatusChanged', logger, maxQueue: deps.subscriberQueueSize });
     const schema = buildSubscriptionSchema(gateway.apiSchema, SUBSCRIPTIONS_SDL, connectorStatusResolvers({ hub: statusHub, execute: gateway.execute }));
-    const subscriptions = createSubscriptionServer({ schema, verifier: deps.clientVerifier, revocations, revocationsReady, logger });
+    const subscriptions = createSubscriptionServer({ schema, verifier: deps.clientVerifier, revocations, revocationsReady, logger, limits });
 
     feed = await startChargerEventFeed({
       bus: deps.bus,
@@ -173,24 +181,30 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
             errors: [
               {
                 message: 'Send queries and mutations as POST; subscriptions over a graphql-transport-ws WebSocket',
-                extensions: { code: 'METHOD_NOT_ALLOWED' },
+                extensions: { code: RouterErrorCodes.METHOD_NOT_ALLOWED },
               },
             ],
           });
         }
         const body = await readJsonBody(req);
+        const document = documentWithinLimits(body, limits);
         if (bearer(req.headers.authorization)) await revocationsReady();
         const identity = await authenticateHttp(deps.clientVerifier, revocations, req.headers.authorization, body, publicRootFields);
+        const { operationName, variables } = (body ?? {}) as { operationName?: unknown; variables?: unknown };
+        // Behind the edge, the client's address is what the edge forwarded: per-address limits count clients, not nginx.
+        const clientIp = clientAddress(req);
+        await deps.rateLimits?.check({ clientIp, identity, document, operationName, variables });
         const context: RouterContext = {
           identity,
           requestId,
-          clientIp: clientAddress(req),
+          clientIp,
           log: logger.child({ requestId, sub: identity?.subject, tid: identity?.tenantId }),
         };
         await executeApollo(gateway.apollo, req, res, body, context);
       } catch (e) {
         const status = (e as { status?: number }).status;
         if (status === 401) res.setHeader('www-authenticate', 'Bearer');
+        if (e instanceof RateLimitedError) res.setHeader('retry-after', String(e.retryAfterSeconds));
         if (!status) logger.error({ err: e }, 'request failed');
         sendHttpError(res, e);
       }

@@ -26,6 +26,32 @@ describe('loadEnv', () => {
     expect(env.names.group('router-r1')).toBe('ci_42.router-r1');
   });
 
+  it('reads the operation limits, and offers introspection only when asked or in development', () => {
+    expect(loadEnv(base).queryLimits).toEqual({ maxDepth: 10, maxAliases: 30, maxDirectives: 20, maxTokens: 2000, maxCost: 50_000, introspection: false });
+    const set = loadEnv({
+      ...base,
+      ROUTER_MAX_DEPTH: '7',
+      ROUTER_MAX_ALIASES: '3',
+      ROUTER_MAX_DIRECTIVES: '4',
+      ROUTER_MAX_TOKENS: '500',
+      ROUTER_MAX_COST: '900',
+    });
+    expect(set.queryLimits).toMatchObject({ maxDepth: 7, maxAliases: 3, maxDirectives: 4, maxTokens: 500, maxCost: 900 });
+    expect(loadEnv({ ...base, NODE_ENV: 'production' }).queryLimits.introspection).toBe(false);
+    expect(loadEnv({ ...base, NODE_ENV: 'development' }).queryLimits.introspection).toBe(true);
+    expect(loadEnv({ ...base, NODE_ENV: 'development', ROUTER_INTROSPECTION: 'false' }).queryLimits.introspection).toBe(false);
+    expect(loadEnv({ ...base, NODE_ENV: 'production', ROUTER_INTROSPECTION: 'true' }).queryLimits.introspection).toBe(true);
+    expect(() => loadEnv({ ...base, ROUTER_MAX_DEPTH: '0' })).toThrow(/ROUTER_MAX_DEPTH/);
+  });
+
+  it('reads the rate limits as N/S and its database', () => {
+    const env = loadEnv({ ...base, ROUTER_RATE_SIGNIN_PER_IP: '3/30', DATABASE_URL: 'postgres://evcs_app@db:5432/evcs' });
+    expect(env.rateLimits.signInPerIp).toEqual({ points: 3, durationSeconds: 30 });
+    expect(env.rateLimits.signInPerUsername).toEqual({ points: 5, durationSeconds: 60 });
+    expect(env.databaseUrl).toBe('postgres://evcs_app@db:5432/evcs');
+    expect(() => loadEnv({ ...base, ROUTER_RATE_REFRESH_PER_IP: 'ten' })).toThrow(/ROUTER_RATE_REFRESH_PER_IP/);
+  });
+
   it('collects SUBGRAPH_URL_<NAME> overrides by lower-cased name', () => {
     const env = loadEnv({ ...base, SUBGRAPH_URL_ASSETS: 'http://10.0.0.5:4002/graphql' });
     expect(env.subgraphUrls).toEqual({ assets: 'http://10.0.0.5:4002/graphql' });

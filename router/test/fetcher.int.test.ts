@@ -1,7 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { BufferedResponse, keepAliveFetcher } from '../src/gateway';
+import { DependencyGuard } from '@evcs/platform';
+import { BufferedResponse, guardedFetcher, keepAliveFetcher } from '../src/gateway';
 
 /** The router's subgraph fetcher over a real HTTP server: reuse of connections, bodies, statuses, timeouts. */
 describe('keepAliveFetcher', () => {
@@ -83,5 +84,47 @@ describe('BufferedResponse', () => {
     await expect(r.text()).rejects.toThrow(/already been used/);
     expect(() => r.clone()).toThrow(/already been used/);
     expect(new TextDecoder().decode(await copy.arrayBuffer())).toBe('{"a":1}');
+  });
+});
+
+/** The router's subgraph calls through their DependencyGuard, against a real subgraph that stalls. */
+describe('guardedFetcher', () => {
+  let server: http.Server;
+  let url: string;
+  let requests = 0;
+  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+
+  beforeAll(async () => {
+    // accepts every request and never answers
+    server = http.createServer((req) => {
+      requests++;
+      req.resume();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  });
+  afterAll(async () => {
+    agents.http.destroy();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('gives up on a stalled subgraph at the deadline, then fails fast without calling it while the circuit is open', async () => {
+    const guard = new DependencyGuard({ name: 'the stalled service', timeoutMs: 300, failuresToOpen: 2, halfOpenAfterMs: 600_000 });
+    // the socket timeout is far later: the deadline is the guard's
+    const fetcher = guardedFetcher(keepAliveFetcher(agents, 60_000), guard);
+    for (let i = 0; i < 2; i++) {
+      await expect(fetcher(url, { method: 'POST', body: '{}' })).rejects.toMatchObject({
+        code: 'DEPENDENCY_UNAVAILABLE',
+        message: expect.stringMatching(/within 300 ms/),
+      });
+    }
+    expect(requests).toBe(2);
+    await expect(fetcher(url, { method: 'POST', body: '{}' })).rejects.toMatchObject({
+      code: 'DEPENDENCY_UNAVAILABLE',
+      message: expect.stringMatching(/circuit open/),
+    });
+    expect(requests).toBe(2);
+    expect(guard.state).toBe('open');
   });
 });

@@ -39,7 +39,7 @@ const T2 = randomUUID();
 // ---------------------------------------------------------------------------
 const SUBGRAPH_SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-  type Charger @key(fields: "id") { id: ID! code: String! name: String! }
+  type Charger @key(fields: "id") { id: ID! code: String! name: String! peer: Charger }
   type Query {
     chargerByCode(code: String!): Charger
     whoami: String
@@ -80,6 +80,7 @@ async function startAssetsLikeSubgraph(verifier: TokenVerifier) {
         },
         Charger: {
           __resolveReference: (ref: { id: string }) => [...chargers.values()].find((c) => c.id === ref.id) ?? null,
+          peer: (c: unknown) => c,
         },
       } as any,
     },
@@ -312,13 +313,21 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
       expect(r.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     });
 
-    it('lets public root fields through without a token, anonymously', async () => {
-      const r = await post(routers[0].port, { query: 'mutation { login(email: "a@b.c") }' });
+    it('lets public root fields through without a token, anonymously; the request id and client address travel signed, not as headers', async () => {
+      const r = await post(
+        routers[0].port,
+        { query: 'mutation { login(email: "a@b.c") }' },
+        { 'x-request-id': 'client-req-9', 'x-forwarded-for': '203.0.113.5' },
+      );
       expect(r.status).toBe(200);
       expect(r.body.data).toEqual({ login: 'token-for-a@b.c' });
       const last = subgraph.seen[subgraph.seen.length - 1];
-      expect(last.identity).toBeNull();
-      expect(last.headers.authorization).toBeUndefined();
+      // the anonymous identity: a public operation still reaches the subgraph with the router's token
+      expect(last.identity).toEqual(expect.objectContaining({ subject: 'anonymous', tenantId: null, permissions: [] }));
+      const claims = decodeJwt(bearer(last.headers.authorization)!);
+      expect(claims).toMatchObject({ iss: 'evcs-router', rid: 'client-req-9', cip: '127.0.0.1' });
+      expect(last.headers['x-request-id']).toBeUndefined();
+      expect(last.headers['x-evcs-client-ip']).toBeUndefined();
 
       // One non-public root field beside a public one makes the whole operation need a token.
       const mixed = await post(routers[0].port, { query: 'mutation { login(email: "a@b.c") rename(name: "x") }' });
@@ -390,6 +399,71 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
         expect(r.body.errors?.[0].extensions?.code).toBe('INTERNAL_SERVER_ERROR');
         expect(JSON.stringify(r.body)).not.toContain(subgraph.url);
       });
+    });
+  });
+
+  describe('operation limits (defaults), HTTP and graphql-ws alike', () => {
+    const nested = (levels: number, inner: string) => `${'peer { '.repeat(levels)}${inner}${' }'.repeat(levels)}`;
+    const deep = `{ chargerByCode(code: "CP-1") { ${nested(50, 'id')} } }`;
+    const aliased = `{ ${Array.from({ length: 500 }, (_, i) => `a${i}: whoami`).join(' ')} }`;
+    const manyDirectives = `{ whoami ${'@include(if: true) '.repeat(30)}}`;
+    const manyTokens = `{ ${'__typename '.repeat(2500)}}`;
+    // nine levels, each multiplying its children's cost by 1.5, over 1,500 scalars: ~57,700 > 50,000
+    const costly = `{ chargerByCode(code: "CP-1") { ${nested(8, 'id code name '.repeat(500))} } }`;
+    const cases: [string, string, string][] = [
+      ['50 levels deep', deep, 'MAX_DEPTH_EXCEEDED'],
+      ['500 aliases', aliased, 'MAX_ALIASES_EXCEEDED'],
+      ['30 directives', manyDirectives, 'MAX_DIRECTIVES_EXCEEDED'],
+      ['2,500 tokens', manyTokens, 'MAX_TOKENS_EXCEEDED'],
+      ['a cost past the bound', costly, 'MAX_COST_EXCEEDED'],
+    ];
+
+    it.each(cases)('refuses a query %s over HTTP with 400 and its code, before any subgraph is called', async (_what, query, code) => {
+      const before = subgraph.seen.length;
+      const r = await post(routers[0].port, { query }, { authorization: `Bearer ${await tokenFor('u-limits', T1)}` });
+      expect(r.status).toBe(400);
+      expect(r.body.errors?.map((e) => e.extensions?.code)).toContain(code);
+      expect(subgraph.seen.length).toBe(before);
+    });
+
+    it('still runs a query within every bound', async () => {
+      const r = await post(
+        routers[0].port,
+        { query: `{ chargerByCode(code: "CP-1") { ${nested(5, 'name')} } }` },
+        { authorization: `Bearer ${await tokenFor('u-limits', T1)}` },
+      );
+      expect(r.body.errors).toBeUndefined();
+      expect(r.body.data.chargerByCode.peer.peer.peer.peer.peer.name).toBe('Tenant one, charger one');
+    });
+
+    it('offers no introspection and no "Did you mean" suggestions (NODE_ENV is not development)', async () => {
+      const auth = { authorization: `Bearer ${await tokenFor('u-limits', T1)}` };
+      const introspection = await post(routers[0].port, { query: '{ __schema { types { name } } }' }, auth);
+      expect(introspection.status).toBe(400);
+      expect(introspection.body.data).toBeUndefined();
+      const typo = await post(routers[0].port, { query: '{ whoam }' }, auth);
+      expect(typo.status).toBe(400);
+      expect(JSON.stringify(typo.body)).not.toMatch(/Did you mean|whoami/);
+    });
+
+    const subscription = (selection: string) => `subscription { connectorStatusChanged { ${selection} } }`;
+    const wsCases: [string, string, string][] = [
+      ['50 levels deep', subscription(`charger { ${nested(50, 'id')} }`), 'MAX_DEPTH_EXCEEDED'],
+      ['500 aliases', subscription(Array.from({ length: 500 }, (_, i) => `a${i}: status`).join(' ')), 'MAX_ALIASES_EXCEEDED'],
+      ['30 directives', subscription(`status ${'@include(if: true) '.repeat(30)}`), 'MAX_DIRECTIVES_EXCEEDED'],
+      ['2,500 tokens', subscription('status '.repeat(2500)), 'MAX_TOKENS_EXCEEDED'],
+      ['a cost past the bound', subscription(`charger { ${nested(7, 'id code name '.repeat(500))} }`), 'MAX_COST_EXCEEDED'],
+      ['with a misspelt field', subscription('statu'), 'GRAPHQL_VALIDATION_FAILED'],
+    ];
+
+    it.each(wsCases)('refuses a subscription %s over graphql-ws with its code', async (_what, query, code) => {
+      const client = await wsClient(routers[0].port, await tokenFor('u-limits-ws', T1));
+      const sub = collect(client, query);
+      await eventually(async () => sub.errors.length > 0 || sub.results.length > 0, { what: 'subscription refused' });
+      const errors = sub.errors[0] as { extensions?: { code?: string } }[];
+      expect(errors.map((e) => e.extensions?.code)).toContain(code);
+      expect(JSON.stringify(errors)).not.toContain('Did you mean');
+      expect(routers[0].router.subscriberCount()).toBe(0);
     });
   });
 

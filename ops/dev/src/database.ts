@@ -5,8 +5,9 @@ import { migrations as payments } from '@evcs/payments';
 import { migrations as tariffs } from '@evcs/tariffs';
 import { migrations as tenants } from '@evcs/tenants';
 import { migrations as bridge } from '@evcs/protocol-bridge';
+import { migrations as router } from '@evcs/router';
 
-export const ALL_MIGRATIONS = [tenants, assets, tariffs, orders, payments, bridge];
+export const ALL_MIGRATIONS = [tenants, assets, tariffs, orders, payments, bridge, router];
 
 /** Role passwords, for a Postgres that is not on trust auth (a deployment's migration job). */
 export interface RolePasswords {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as jose from 'jose';
-import { exportSigningKey, generateSigningKey, importSigningKey, SigningKey } from '@evcs/platform';
+import { exportSigningKey, generateSigningKey, importSigningKey, issuerBoundJwks, SigningKey } from '@evcs/platform';
 
 /**
  * Local signing keys. Generated on first use into a directory outside the repo's
@@ -47,7 +47,14 @@ export async function ensureDevKeys(dir: string): Promise<DevKeys> {
   const orders = await ensureKey(f('orders.jwk.json'), `orders-${stamp}`);
   const tariffs = await ensureKey(f('tariffs.jwk.json'), `tariffs-${stamp}`);
   const auth = await ensureKey(f('auth.jwk.json'), `auth-${stamp}`);
-  const internal: jose.JSONWebKeySet = { keys: [router.publicJwk, bridge.publicJwk, assets.publicJwk, orders.publicJwk, tariffs.publicJwk] };
+  // each key bound to the one issuer it signs for: subgraphs refuse a token signed for another
+  const internal = issuerBoundJwks({
+    'evcs-router': [router.publicJwk],
+    'evcs-bridge': [bridge.publicJwk],
+    'evcs-assets': [assets.publicJwk],
+    'evcs-orders': [orders.publicJwk],
+    'evcs-tariffs': [tariffs.publicJwk],
+  });
   const client: jose.JSONWebKeySet = { keys: [auth.publicJwk] };
   writeFileSync(f('internal.jwks.json'), JSON.stringify(internal, null, 2));
   writeFileSync(f('client.jwks.json'), JSON.stringify(client, null, 2));

@@ -83,6 +83,15 @@ export { freePort } from '@evcs/testkit';
 
 const dist = (pkgDir: string) => path.join(REPO_ROOT, pkgDir, 'dist/src/main.js');
 
+const RELAXED_RATE_LIMITS = {
+  ROUTER_RATE_SIGNIN_PER_IP: '100000/60',
+  ROUTER_RATE_SIGNIN_PER_USERNAME: '100000/60',
+  ROUTER_RATE_REFRESH_PER_IP: '100000/60',
+  ROUTER_RATE_REQUESTS_PER_IDENTITY: '100000000/60',
+};
+
+const rateLimitEnv = (ephemeral: boolean): Record<string, string> => (ephemeral ? RELAXED_RATE_LIMITS : {});
+
 /** The environment every service, router and bridge gets. */
 function commonEnv(appUrl: string, brokers: string[], kafkaNamespace: string | undefined, internalJwksFile: string) {
   return {
@@ -208,6 +217,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         name: `router${i === 0 ? '' : `-${i + 1}`}`,
         script: dist('router'),
         env: {
+          // Test, drill and benchmark stacks sign dozens of users in from one address within seconds
+          // and load the router from one identity: their limits are far above the defaults (which
+          // router/test/rate-limits.int.test.ts holds). `opts.env` still overrides.
+          ...rateLimitEnv(ephemeral),
           ...common,
           ...subgraphEnv,
           PORT: String(p),

@@ -36,6 +36,8 @@ async function main(): Promise<void> {
   stack = await startStack({
     database: process.env.EVCS_DATABASE ?? 'evcs',
     ports: 'default',
+    // a local platform for developing against: its schema may be explored (ROUTER_INTROSPECTION overrides)
+    env: { ROUTER_INTROSPECTION: process.env.ROUTER_INTROSPECTION ?? 'true' },
     onUnexpectedExit: (name, code) => {
       console.error(`${name} exited unexpectedly (code ${code}); stopping the platform`);
       void shutdown(1);

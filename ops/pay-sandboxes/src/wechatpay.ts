@@ -79,6 +79,11 @@ export interface WechatPaySandbox extends SandboxServer {
   renotify(outTradeNo: string): void;
   setFault(f: Fault): void;
   setBill(outTradeNo: string, bill: { amountFen?: number; omit?: boolean }): void;
+  /**
+   * Test hook: refund notifications from now on name this trade or refund amount instead of
+   * their own (still signed and encrypted, as a misrouted or replayed one would be); null: as they are.
+   */
+  misstateRefundNotifications(over: { outTradeNo?: string; refundFen?: number } | null): void;
   readonly rejectedSignatures: number;
 }
 
@@ -122,6 +127,7 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
   const bills = new Map<string, string>();
   const lastBody = new Map<string, string>();
   let fault: Fault = 'none';
+  let refundNotificationOverride: { outTradeNo?: string; refundFen?: number } | null = null;
   let rejected = 0;
   let seq = 0;
 
@@ -453,14 +459,19 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
         'refund',
         {
           mchid: credentials.mchId,
-          out_trade_no: t.outTradeNo,
+          out_trade_no: refundNotificationOverride?.outTradeNo ?? t.outTradeNo,
           transaction_id: t.transactionId,
           out_refund_no: rr.outRefundNo,
           refund_id: rr.refundId,
           refund_status: 'SUCCESS',
           success_time: rfc3339Shanghai(rr.successAt!),
           user_received_account: '支付用户零钱',
-          amount: { total: t.totalFen, refund: rr.amountFen, payer_total: t.totalFen, payer_refund: rr.amountFen },
+          amount: {
+            total: t.totalFen,
+            refund: refundNotificationOverride?.refundFen ?? rr.amountFen,
+            payer_total: t.totalFen,
+            payer_refund: refundNotificationOverride?.refundFen ?? rr.amountFen,
+          },
         },
         rr.notifyUrl,
       );
@@ -611,6 +622,7 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
     },
     setFault: (f) => (fault = f),
     setBill: (no, bill) => (getTrade(no).bill = bill),
+    misstateRefundNotifications: (over) => (refundNotificationOverride = over),
     get rejectedSignatures() {
       return rejected;
     },

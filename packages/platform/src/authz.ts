@@ -34,10 +34,34 @@ export class ForbiddenError extends AppError {
   }
 }
 
-/** Throws FORBIDDEN unless the identity holds `permission`. Services are trusted callers. */
+/**
+ * What platform services may be granted beyond permissions (SERVICE_GRANTS): the
+ * service-only operations, each behind its own scope.
+ */
+export const SERVICE_SCOPES = [
+  /** assets.chargerRegistration: which tenant a connecting charger belongs to, with its credentials' hash */
+  'charger-registration:read',
+  /** assets.recordYkcPileIdentity / recordChargerLoginRefusal: what chargers report at login */
+  'charger-login:record',
+  /** tenants.authorizeIdTag / localAuthList */
+  'idtag:authorize',
+  /** tenants.tenantQuotas */
+  'tenant-quota:read',
+] as const;
+export type ServiceScope = (typeof SERVICE_SCOPES)[number];
+
+/**
+ * Throws FORBIDDEN unless the identity holds `permission`. Services too: their
+ * tokens carry the permissions their grant gives them, and no more.
+ */
 export function requirePermission(identity: Identity, permission: Permission): void {
-  if (identity.kind === 'service') return;
   if (!identity.permissions.includes(permission)) throw new ForbiddenError(`missing permission ${permission}`);
+}
+
+/** Throws FORBIDDEN unless a platform service whose token carries `scope` calls `what`. */
+export function requireServiceScope(identity: Identity, scope: ServiceScope, what: string): void {
+  if (identity.kind !== 'service') throw new ForbiddenError(`${what} is for platform services only`);
+  if (!identity.permissions.includes(scope)) throw new ForbiddenError(`missing scope ${scope}`);
 }
 
 /**

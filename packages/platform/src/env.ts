@@ -29,8 +29,11 @@ export const envFields = {
           .split(',')
           .map((b) => b.trim())
           .filter(Boolean),
-      ),
+      )
+      .describe('Tenant ids (comma-separated) that get a `tenant` label on business metrics; any other tenant is `other`. Empty: no tenant label, so label values stay bounded.'),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** A whole number of at least 1. */
+  positiveInt: (def: number) => z.coerce.number().int().min(1).default(def),
 };
 
 /**
@@ -40,12 +43,14 @@ export const envFields = {
  */
 export function commonEnv(defaultPort: number) {
   return z.object({
-    PORT: envFields.port(defaultPort),
-    HOST: envFields.host(),
-    LOG_LEVEL: envFields.logLevel(),
-    KAFKA_BROKERS: envFields.kafkaBrokers(),
-    /** topics and consumer groups are named with kafkaNames(KAFKA_NAMESPACE) */
-    KAFKA_NAMESPACE: kafkaNamespaceField(),
+    PORT: envFields.port(defaultPort).describe('Listen port (0: an ephemeral one). Defaults: the Ports table in the README.'),
+    HOST: envFields.host().describe('Address the listener binds: loopback by default (a laptop), `0.0.0.0` or `::` in a container.'),
+    LOG_LEVEL: envFields.logLevel().describe('pino log level.'),
+    KAFKA_BROKERS: envFields.kafkaBrokers().describe('Kafka bootstrap brokers, comma-separated `host:port`.'),
+    // topics and consumer groups are named with kafkaNames(KAFKA_NAMESPACE)
+    KAFKA_NAMESPACE: kafkaNamespaceField().describe(
+      'Prefix of every topic and consumer group (`<namespace>.`): several deployments or test suites can share a broker. Empty in production; there are no whole-name topic variables.',
+    ),
     ...observabilityEnvShape(),
   });
 }
@@ -57,9 +62,15 @@ export const METRICS_PORT_OFFSET = 5400;
 export function observabilityEnvShape() {
   return {
     /** Unset: PORT + 5400 (0 when PORT is 0: an ephemeral port, logged). */
-    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    METRICS_PORT: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .optional()
+      .describe('The internal port serving `/metrics` (Prometheus text format; never on the public listener). Unset: `PORT` + 5400; 0: an ephemeral port, logged.'),
     /** Unset: HOST, the service's own listen address. */
-    METRICS_HOST: z.string().min(1).optional(),
+    METRICS_HOST: z.string().min(1).optional().describe('Address the metrics port binds. Unset: `HOST`.'),
     /**
      * Tenant ids that get a `tenant` label on business metrics (any other tenant is `other`).
      * Empty (the default): no tenant label at all. A list, so the label's values stay bounded.
@@ -72,11 +83,17 @@ export function observabilityEnvShape() {
           .split(',')
           .map((t) => t.trim())
           .filter(Boolean),
-      ),
+      )
+      .describe('Tenant ids (comma-separated) that get a `tenant` label on business metrics; any other tenant is `other`. Empty: no tenant label, so label values stay bounded.'),
     /** How often consumer lag is read from the broker (the lag gauge and readiness). */
-    CONSUMER_LAG_INTERVAL_MS: z.coerce.number().int().min(1_000).default(15_000),
+    CONSUMER_LAG_INTERVAL_MS: z.coerce.number().int().min(1_000).default(15_000).describe('How often consumer lag is read from the broker, in ms (the lag gauge and readiness).'),
     /** More messages than this behind in one consumer group: the service is not ready. */
-    READY_MAX_CONSUMER_LAG: z.coerce.number().int().min(0).default(10_000),
+    READY_MAX_CONSUMER_LAG: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(10_000)
+      .describe('Messages behind in one consumer group above which `/health/ready` fails.'),
   };
 }
 

@@ -51,6 +51,18 @@ export const requestContext = {
   },
 };
 
+/**
+ * Who calls a public operation (login) with no identity of their own. The router
+ * relays such a request with a token for this identity, so the request claims
+ * (request id, client address) reach the subgraph signed like any other.
+ */
+export const ANONYMOUS: Identity = Object.freeze({ subject: 'anonymous', kind: 'user', tenantId: null, roles: [], permissions: [] }) as Identity;
+
+/** No identity: only public operations may run (user subjects are UUIDs, never "anonymous"). */
+export function isAnonymous(identity: Identity): boolean {
+  return identity.subject === ANONYMOUS.subject && identity.kind === 'user' && identity.tenantId === null && identity.permissions.length === 0;
+}
+
 /** The tenant of the current request, or a TENANT_CONTEXT_MISSING error. Never a default. */
 export function requireTenant(identity: Identity | undefined | null, where = 'request'): string {
   const tenantId = identity?.tenantId;
@@ -95,7 +107,8 @@ export async function importSigningKey(json: string): Promise<SigningKey> {
 export class TokenIssuer {
   constructor(
     private readonly key: SigningKey,
-    private readonly issuer: string,
+    /** the `iss` of every token this signs; verifiers accept it only from keys bound to it */
+    readonly issuer: string,
     private readonly audience = INTERNAL_AUDIENCE,
     private readonly ttlSeconds = 60,
   ) {}
@@ -105,8 +118,9 @@ export class TokenIssuer {
    * may carry: an issuer that has revoked a subject's tokens "issued before S"
    * stamps the subject's next ones with at least S, even within the second S-1.
    */
-  async issue(identity: Identity, ttlSeconds = this.ttlSeconds, opts: { notBefore?: number } = {}): Promise<string> {
+  async issue(identity: Identity, ttlSeconds = this.ttlSeconds, opts: { notBefore?: number; request?: RequestClaims } = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
+    const request = opts.request;
     return new jose.SignJWT({
       kind: identity.kind,
       tid: identity.tenantId,
@@ -116,6 +130,8 @@ export class TokenIssuer {
       ...(identity.visibleTenantIds ? { vt: identity.visibleTenantIds } : {}),
       ...(identity.stationIds ? { st: identity.stationIds } : {}),
       ...(identity.actor ? { act: { sub: identity.actor.subject, tid: identity.actor.tenantId } } : {}),
+      ...(request?.requestId ? { rid: request.requestId } : {}),
+      ...(request?.clientIp ? { cip: request.clientIp } : {}),
     })
       .setProtectedHeader({ alg: INTERNAL_ALG, kid: this.key.kid, typ: 'JWT' })
       .setSubject(identity.subject)
@@ -128,11 +144,60 @@ export class TokenIssuer {
   }
 }
 
-/** A verified token: the identity it carries and the times it states (NumericDates, whole seconds). */
+/**
+ * What the router tells a subgraph about the request it relays, inside the token
+ * it signs (`rid`, `cip`): a header would be the caller's to write, and these go
+ * into audit records.
+ */
+export interface RequestClaims {
+  requestId?: string;
+  /** the end client's address as the router saw it */
+  clientIp?: string;
+}
+
+/** A verified token: the identity it carries, the times it states (NumericDates, whole seconds), and its issuer. */
 export interface VerifiedToken {
   identity: Identity;
   issuedAt: number;
   expiresAt: number;
+  issuer: string;
+  /** request claims, when the issuer relays a request (the router) */
+  request: RequestClaims;
+}
+
+/**
+ * A further check of a verified token's identity by its issuer (e.g. what a
+ * service issuer may grant, INTERNAL_TOKEN_POLICY); throws to refuse.
+ */
+export type TokenPolicy = (identity: Identity, issuer: string) => void;
+
+/** A public JWK bound to the one issuer it may sign for (its `iss` member; see issuerBoundJwks). */
+type BoundJwk = jose.JWK & { iss?: unknown };
+
+/** A JWKS whose every key names the issuer it signs for: what a verifier of several issuers trusts. */
+export function issuerBoundJwks(byIssuer: Record<string, readonly jose.JWK[]>): jose.JSONWebKeySet {
+  return { keys: Object.entries(byIssuer).flatMap(([iss, keys]) => keys.map((k) => ({ ...k, iss }))) };
+}
+
+/**
+ * kid → the issuer that key may sign for. With one issuer every key signs for
+ * it. With several, each key must name its own (`iss`), or any key holder could
+ * sign as any issuer — the bridge's key minting the router's tokens.
+ */
+function issuersByKid(keys: jose.JSONWebKeySet, issuers: readonly string[]): Map<string, string> | null {
+  if (issuers.length <= 1) return null;
+  const bound = new Map<string, string>();
+  for (const k of keys.keys as BoundJwk[]) {
+    if (!k.kid || typeof k.iss !== 'string' || !issuers.includes(k.iss)) {
+      throw new AppError(
+        ErrorCodes.INVALID_CONFIGURATION,
+        `key ${k.kid ?? '(no kid)'} names no accepted issuer: each key of a several-issuer key set must (its "iss")`,
+      );
+    }
+    if (bound.has(k.kid)) throw new AppError(ErrorCodes.INVALID_CONFIGURATION, `key id ${k.kid} appears twice`);
+    bound.set(k.kid, k.iss);
+  }
+  return bound;
 }
 
 export class TokenVerifier {
@@ -147,9 +212,16 @@ export class TokenVerifier {
     keys: jose.JSONWebKeySet | URL,
     private readonly issuers: string[],
     private readonly audience = INTERNAL_AUDIENCE,
+    private readonly policy?: TokenPolicy,
   ) {
+    if (keys instanceof URL && issuers.length > 1) {
+      throw new AppError(ErrorCodes.INVALID_CONFIGURATION, 'a JWKS URL serves one issuer: a key set for several must bind each key to its issuer');
+    }
     this.keySet = keys instanceof URL ? jose.createRemoteJWKSet(keys, { cooldownDuration: 5_000, cacheMaxAge: 10 * 60_000 }) : jose.createLocalJWKSet(keys);
+    this.boundIssuers = keys instanceof URL ? null : issuersByKid(keys, issuers);
   }
+
+  private readonly boundIssuers: Map<string, string> | null;
 
   /**
    * Tokens already verified, until they expire (at most a minute, so a key taken
@@ -180,7 +252,7 @@ export class TokenVerifier {
 
   private async verifyUncached(token: string): Promise<VerifiedToken> {
     try {
-      const { payload } = await jose.jwtVerify(token, this.keySet, {
+      const { payload, protectedHeader } = await jose.jwtVerify(token, this.keySet, {
         issuer: this.issuers,
         audience: this.audience,
         algorithms: [INTERNAL_ALG],
@@ -188,6 +260,10 @@ export class TokenVerifier {
         requiredClaims: ['exp', 'iat', 'sub'],
         clockTolerance: 5,
       });
+      // jwtVerify checked that the issuer is one of ours; this, that the key may sign for it.
+      if (this.boundIssuers && (!protectedHeader.kid || this.boundIssuers.get(protectedHeader.kid) !== payload.iss)) {
+        throw new Error(`key ${protectedHeader.kid ?? '(none)'} may not sign for ${payload.iss}`);
+      }
       const kind = payload.kind === 'service' ? 'service' : 'user';
       const tenantId = typeof payload.tid === 'string' ? payload.tid : null;
       if (!payload.sub) throw new Error('token has no subject');
@@ -202,12 +278,21 @@ export class TokenVerifier {
         ...(payload.st !== undefined ? { stationIds: asStringArray(payload.st) } : {}),
         ...actorClaim(payload.act),
       });
+      const issuer = payload.iss as string;
+      this.policy?.(identity, issuer);
       // exp and iat are required, so always numbers here
-      return Object.freeze({ identity, issuedAt: payload.iat as number, expiresAt: payload.exp as number });
+      return Object.freeze({ identity, issuedAt: payload.iat as number, expiresAt: payload.exp as number, issuer, request: requestClaimsOf(payload) });
     } catch (e) {
       throw new AppError(ErrorCodes.UNAUTHENTICATED, 'Invalid or expired token', { cause: e });
     }
   }
+}
+
+function requestClaimsOf(payload: jose.JWTPayload): RequestClaims {
+  return Object.freeze({
+    ...(typeof payload.rid === 'string' ? { requestId: payload.rid } : {}),
+    ...(typeof payload.cip === 'string' ? { clientIp: payload.cip } : {}),
+  });
 }
 
 function deepFreeze<T extends object>(o: T): T {

@@ -12,6 +12,7 @@ export * from './db-admin';
 export * from './migration-helpers';
 export * from './service-main';
 export * from './authz';
+export * from './internal-tokens';
 export * from './service-client';
 export * from './loader-results';
 export * from './cursor';

@@ -1,5 +1,71 @@
-import { AppError, ErrorCodes } from './errors';
+import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, CircuitState, handleWhen, TaskCancelledError, timeout, TimeoutStrategy } from 'cockatiel';
+import { AppError, ErrorCodes, isAppError } from './errors';
 import type { TokenIssuer } from './identity';
+import { serviceScopesOf } from './internal-tokens';
+
+export interface DependencyGuardOptions {
+  /** the callee, in messages */
+  name: string;
+  /** the whole call, answer body included */
+  timeoutMs: number;
+  /** consecutive failures that open the circuit. Default 5. */
+  failuresToOpen?: number;
+  /** how long an open circuit refuses calls before one may try again. Default 5 s. */
+  halfOpenAfterMs?: number;
+}
+
+const isDependencyFailure = (e: Error) => isAppError(e) && e.code === ErrorCodes.DEPENDENCY_UNAVAILABLE;
+
+/**
+ * The one timeout and circuit breaker of every call from one platform service to
+ * another (router → subgraphs, orders → assets and tariffs, bridge → assets,
+ * tariffs and tenants…), one per callee. A call gets a signal that aborts at its
+ * deadline and is given up then, whether or not it heeds the signal (a stalled
+ * callee holds nothing of ours). After `failuresToOpen` consecutive dependency
+ * failures (unreachable, 5xx/429, timed out) the circuit opens: calls fail at
+ * once, without reaching the callee, until `halfOpenAfterMs` has passed and one
+ * call finds out whether it is back. Every refusal is DEPENDENCY_UNAVAILABLE
+ * (retriable); answers that are errors of the callee's own (NOT_FOUND…) do not count.
+ */
+export class DependencyGuard {
+  private readonly breaker;
+  private readonly deadline;
+
+  constructor(private readonly opts: DependencyGuardOptions) {
+    this.breaker = circuitBreaker(handleWhen(isDependencyFailure), {
+      halfOpenAfter: opts.halfOpenAfterMs ?? 5_000,
+      breaker: new ConsecutiveBreaker(opts.failuresToOpen ?? 5),
+    });
+    this.deadline = timeout(opts.timeoutMs, TimeoutStrategy.Aggressive);
+  }
+
+  /** Whether calls currently go through (`closed`, or `half-open` for a trial) or are refused (`open`). */
+  get state(): 'closed' | 'open' | 'half-open' {
+    const s = this.breaker.state;
+    return s === CircuitState.Closed ? 'closed' : s === CircuitState.HalfOpen ? 'half-open' : 'open';
+  }
+
+  async run<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const { name, timeoutMs } = this.opts;
+    try {
+      return await this.breaker.execute(async () => {
+        try {
+          return await this.deadline.execute((_ctx, signal) => call(signal));
+        } catch (e) {
+          if (e instanceof TaskCancelledError) {
+            throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `${name} did not answer within ${timeoutMs} ms`, { retriable: true, cause: e });
+          }
+          throw e;
+        }
+      });
+    } catch (e) {
+      if (e instanceof BrokenCircuitError) {
+        throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `${name} is failing; not called for now (circuit open)`, { retriable: true, cause: e });
+      }
+      throw e;
+    }
+  }
+}
 
 export interface ServiceClientOptions {
   /** a subgraph's own URL (service-only fields are @inaccessible through the router) */
@@ -12,7 +78,11 @@ export interface ServiceClientOptions {
   fetch?: typeof fetch;
   /** The clock token reuse is measured on (tests move it). */
   now?: () => number;
+  /** Circuit breaker settings (DependencyGuard); the timeout is `timeoutMs`. */
+  breaker?: Pick<DependencyGuardOptions, 'failuresToOpen' | 'halfOpenAfterMs'>;
 }
+
+type Answer<T> = { data?: T | null; errors?: { message: string; extensions?: { code?: string } }[] } | null;
 
 /** Tokens this client issues live 60 s, whatever the issuer's default, and are reused for half of it. */
 const TOKEN_TTL_S = 60;
@@ -30,9 +100,17 @@ export class ServiceGraphQLClient {
   private readonly fetch: typeof fetch;
   private readonly now: () => number;
 
+  private readonly guard: DependencyGuard;
+
   constructor(private readonly opts: ServiceClientOptions) {
     this.fetch = opts.fetch ?? fetch;
     this.now = opts.now ?? Date.now;
+    this.guard = new DependencyGuard({ name: new URL(opts.url).host, timeoutMs: opts.timeoutMs ?? 5_000, ...opts.breaker });
+  }
+
+  /** The callee's circuit: `open` while calls are refused without being made. */
+  get circuit(): DependencyGuard['state'] {
+    return this.guard.state;
   }
 
   private token(tenantId: string | null): Promise<string> {
@@ -46,7 +124,8 @@ export class ServiceGraphQLClient {
         kind: 'service',
         tenantId,
         roles: [],
-        permissions: [],
+        // explicit, and no more than the issuer's grant: subgraphs refuse a token claiming more
+        permissions: serviceScopesOf(this.opts.tokens.issuer),
         ...(tenantId ? { dataScope: 'TENANT' as const, visibleTenantIds: [tenantId] } : {}),
       },
       TOKEN_TTL_S,
@@ -59,8 +138,9 @@ export class ServiceGraphQLClient {
   async request<T>(query: string, variables: Record<string, unknown>, opts: { tenantId?: string | null } = {}): Promise<T> {
     const key = opts.tenantId ?? '';
     const token = this.token(opts.tenantId ?? null);
-    const res = await this.post(JSON.stringify({ query, variables }), token);
-    const body = (await res.json().catch(() => null)) as { data?: T | null; errors?: { message: string; extensions?: { code?: string } }[] } | null;
+    const payload = JSON.stringify({ query, variables });
+    // the answer's body is read inside the deadline too: a callee may stall after its headers
+    const body = await this.guard.run(async (signal) => (await (await this.post(payload, token, signal)).json().catch(() => null)) as Answer<T>);
     if (!body) throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'unreadable answer', { retriable: true });
     if (body.errors?.length) {
       const e = body.errors[0];
@@ -74,14 +154,14 @@ export class ServiceGraphQLClient {
   }
 
   /** POST to the callee; an unreachable or overloaded callee is a retriable dependency failure. */
-  private async post(body: string, token: Promise<string>): Promise<Response> {
+  private async post(body: string, token: Promise<string>, signal: AbortSignal): Promise<Response> {
     let res: Response;
     try {
       res = await this.fetch(this.opts.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${await token}` },
         body,
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5_000),
+        signal,
       });
     } catch (e) {
       throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `${new URL(this.opts.url).host} is unreachable`, { retriable: true, cause: e });

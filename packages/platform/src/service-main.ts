@@ -7,7 +7,8 @@ import { DeadLetterRecorder, PgDeadLetterStore } from './dead-letter';
 import { createKnex, Knex } from './db';
 import { commonEnv, envFields, kafkaNames, KafkaNames, metricsHostOf, metricsPortOf, parseEnv } from './env';
 import { listen } from './http';
-import { TokenVerifier } from './identity';
+import type { TokenVerifier } from './identity';
+import { internalTokenVerifier } from './internal-tokens';
 import { startIntervalJob } from './jobs';
 import { createLogger, Logger } from './logger';
 import { createBusinessMetrics, ConsumerLagMonitor, startMetricsServer } from './metrics';
@@ -15,9 +16,6 @@ import { OutboxRelay, PgOutbox } from './outbox';
 import { kafkaReadinessChecks } from './readiness';
 import { stopTracing } from './tracing/sdk';
 import type { SubgraphServer } from './subgraph';
-
-/** Issuers whose internal tokens subgraphs accept. */
-export const INTERNAL_ISSUERS = ['evcs-router', 'evcs-bridge', 'evcs-tenants', 'evcs-assets', 'evcs-orders', 'evcs-tariffs'];
 
 export interface SubgraphRuntime {
   knex: Knex;
@@ -37,11 +35,20 @@ export interface SubgraphRuntime {
 /** What every subgraph reads (see the README's environment section); a subgraph declares only its own variables beside these. */
 export const subgraphEnv = (defaultPort: number) =>
   commonEnv(defaultPort).extend({
-    DATABASE_URL: envFields.databaseUrl(),
-    INTERNAL_JWKS_FILE: z.string({ required_error: 'path to the JWKS of internal token signers' }).min(1),
-    DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-    /** Connections for consumers, relays and scheduled jobs — a pool of their own (see below). */
-    DB_BACKGROUND_POOL_MAX: z.coerce.number().int().min(1).max(200).default(6),
+    DATABASE_URL: envFields.databaseUrl().describe('Postgres URL; services connect as the application role (`evcs_app`, row-level security applies).'),
+    INTERNAL_JWKS_FILE: z
+      .string({ required_error: 'path to the JWKS of internal token signers' })
+      .min(1)
+      .describe('Public keys (JWKS file) of the internal-token signers: router, bridge, tenants, assets, orders, tariffs.'),
+    DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10).describe('Connections for API requests.'),
+    // a pool of its own (see runSubgraphMain), so neither starves the other
+    DB_BACKGROUND_POOL_MAX: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(200)
+      .default(6)
+      .describe("Connections for Kafka consumers, outbox relays and scheduled jobs: a pool apart from the API's, so neither starves the other."),
   });
 export type SubgraphEnv = z.infer<ReturnType<typeof subgraphEnv>>;
 
@@ -135,7 +142,7 @@ export function runSubgraphMain<S extends z.ZodRawShape = Record<never, never>, 
   const run = async () => {
     const env = parseEnv(subgraphEnv(opts.defaultPort).merge(opts.env ?? z.object({}))) as Env;
     const logger = createLogger(opts.name, { level: env.LOG_LEVEL });
-    const verifier = new TokenVerifier(JSON.parse(readFileSync(env.INTERNAL_JWKS_FILE, 'utf8')), INTERNAL_ISSUERS);
+    const verifier = internalTokenVerifier(JSON.parse(readFileSync(env.INTERNAL_JWKS_FILE, 'utf8')));
     const shared = ((await opts.shared?.(env, logger)) ?? {}) as D;
     // Before anything connects: the metrics port is free or the service does not start.
     const metrics = await startMetricsServer({ port: metricsPortOf(env), host: metricsHostOf(env), logger, service: opts.name });

@@ -4,7 +4,9 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, GraphQLFormattedError, GraphQLSchema, Kind, OperationDefinitionNode, parse } from 'graphql';
 import { ErrorCodes, isAppError } from './errors';
-import { bearer, Identity, requestContext, requireTenant, TokenVerifier } from './identity';
+import { randomUUID } from 'node:crypto';
+import { ANONYMOUS, bearer, Identity, isAnonymous, requestContext, requireTenant, TokenVerifier, type RequestClaims } from './identity';
+import { ROUTER_ISSUER } from './internal-tokens';
 import { canonicalPath, executeApollo, readJsonBody, requestIdFrom, sendHttpError, sendJson } from './http';
 import type { Logger } from './logger';
 import { graphqlMetricsPlugin } from './metrics/graphql';
@@ -15,9 +17,8 @@ export interface BaseRequestContext {
   requestId: string;
   log: Logger;
   /**
-   * The end client's address as the router saw it (x-evcs-client-ip, which only
-   * the router sets: it drops client-sent x-evcs-* headers). Informational, for
-   * audit records; subgraphs are not reachable from outside.
+   * The end client's address as the router saw it, from the router-signed token
+   * (never from a header, which any direct caller could write). For audit records.
    */
   clientIp: string | null;
   /** The tenant of this request, or TENANT_CONTEXT_MISSING. */
@@ -69,8 +70,6 @@ export interface SubgraphServer {
   stop(): Promise<void>;
 }
 
-const ANONYMOUS: Identity = { subject: 'anonymous', kind: 'user', tenantId: null, roles: [], permissions: [] };
-
 /** Map errors to the client: stable code, human message, internals masked. */
 export function formatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -103,7 +102,10 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
     schema: opts.schema,
     formatError: formatError(opts.logger),
     includeStacktraceInErrorResponses: false,
-    introspection: true,
+    // Subgraphs are called by the router and by services, from the committed SDLs: nobody needs
+    // to introspect them, and "Did you mean …" would hand a direct caller the schema piece by piece.
+    introspection: false,
+    hideSchemaDetailsFromClientErrors: true,
     // No Apollo Studio here; federated tracing would only cost time on every request. Cache
     // control is off too: nothing is cacheable by a CDN (every answer is someone's), and its
     // per-field hook made Apollo wrap every resolver (a few % of CPU on list queries).
@@ -116,24 +118,32 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
   const unauthenticated = (message: string) => Object.assign(new Error(message), { status: 401, code: ErrorCodes.UNAUTHENTICATED });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const requestId = requestIdFrom(req.headers['x-request-id']);
+    // Headers are the caller's to write: the request id and client address that reach logs
+    // and audit records come from the router's signed token, or are the subgraph's own.
+    let requestId: string = randomUUID();
     res.setHeader('x-request-id', requestId);
     try {
       const body = await readJsonBody(req);
       const token = bearer(req.headers.authorization);
-      let identity: Identity;
+      let identity = ANONYMOUS;
+      let claims: RequestClaims = {};
       if (token) {
-        identity = await opts.verifier.verify(token).catch(() => {
+        const verified = await opts.verifier.verifyToken(token).catch(() => {
           throw unauthenticated('Invalid or expired token');
         });
-      } else {
+        identity = verified.identity;
+        if (verified.issuer === ROUTER_ISSUER) claims = verified.request;
+      }
+      if (isAnonymous(identity)) {
         const fields = rootFieldsOf((body as { query?: unknown } | undefined)?.query);
         if (!fields || fields.length === 0 || !fields.every((f) => publicFields.has(f))) throw unauthenticated('Authentication required');
-        identity = ANONYMOUS;
+      }
+      if (claims.requestId) {
+        requestId = requestIdFrom(claims.requestId);
+        res.setHeader('x-request-id', requestId);
       }
       const log = opts.logger.child({ requestId, sub: identity.subject, tid: identity.tenantId });
-      const ipHeader = req.headers['x-evcs-client-ip'];
-      const clientIp = typeof ipHeader === 'string' && isIP(ipHeader) ? ipHeader : null;
+      const clientIp = claims.clientIp && isIP(claims.clientIp) ? claims.clientIp : null;
       const ctx = opts.extendContext({ identity, requestId, log, clientIp, tenantId: () => requireTenant(identity, opts.name) });
       // Identity lives in AsyncLocalStorage for the whole execution, so code deep in
       // the call tree can reach it without threading it through every signature.

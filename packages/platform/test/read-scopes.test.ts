@@ -13,7 +13,14 @@ const user = (over: Partial<Identity> = {}): Identity => ({
   visibleTenantIds: [T, CHILD],
   ...over,
 });
-const service = (over: Partial<Identity> = {}): Identity => ({ subject: 'orders', kind: 'service', tenantId: T, roles: [], permissions: [], ...over });
+const service = (over: Partial<Identity> = {}): Identity => ({
+  subject: 'orders',
+  kind: 'service',
+  tenantId: T,
+  roles: [],
+  permissions: ['tariff:read', 'order:read', 'payment:read'],
+  ...over,
+});
 
 const codeOf = (f: () => unknown): string | undefined => {
   try {
@@ -52,5 +59,9 @@ describe('requestReadScopes', () => {
     expect(codeOf(() => requestReadScopes(service(), 'forbidden')('payment:read'))).toBe(ErrorCodes.FORBIDDEN);
     // by data scope: a service token carries none, so it reads nothing
     expect(codeOf(() => requestReadScopes(service())('order:read'))).toBe(ErrorCodes.FORBIDDEN);
+  });
+
+  it('holds services to the permissions their token carries, like users', () => {
+    expect(codeOf(() => requestReadScopes(service({ permissions: [] }), 'token-tenant')('tariff:read'))).toBe(ErrorCodes.FORBIDDEN);
   });
 });

@@ -1,5 +1,5 @@
 import * as jose from 'jose';
-import { generateSigningKey, TokenIssuer, TokenVerifier } from '../src';
+import { generateSigningKey, internalTokenVerifier, issuerBoundJwks, serviceScopesOf, TokenIssuer, TokenVerifier } from '../src';
 
 /** What an attacker can do with a token, and the verifier subgraphs and the router use. */
 describe('token verification resists the classic attacks', () => {
@@ -86,5 +86,29 @@ describe('token verification resists the classic attacks', () => {
 
   it('rejects a token without expiry: it would never die', async () => {
     await expect(verifier.verify(await sign({ iss: 'evcs-tenants', aud: 'evcs-api' }))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+});
+
+describe('internal tokens: issuers bound to their keys', () => {
+  it('refuses a key set for several issuers whose keys do not each name theirs', async () => {
+    const a = await generateSigningKey('a');
+    const b = await generateSigningKey('b');
+    expect(() => new TokenVerifier({ keys: [a.publicJwk, b.publicJwk] }, ['evcs-router', 'evcs-bridge'])).toThrow(/names no accepted issuer/);
+    expect(() => internalTokenVerifier(issuerBoundJwks({ 'evcs-router': [a.publicJwk], 'evcs-nobody': [b.publicJwk] }))).toThrow(/names no accepted issuer/);
+    expect(() => new TokenVerifier(new URL('http://127.0.0.1:9/jwks'), ['evcs-router', 'evcs-bridge'])).toThrow(/one issuer/);
+  });
+
+  it("accepts each issuer's tokens from its own key only", async () => {
+    const router = await generateSigningKey('router-1');
+    const bridge = await generateSigningKey('bridge-1');
+    const verifier = internalTokenVerifier(issuerBoundJwks({ 'evcs-router': [router.publicJwk], 'evcs-bridge': [bridge.publicJwk] }));
+    const user = { subject: 'u1', kind: 'user' as const, tenantId: 't', roles: [], permissions: ['station:read'], dataScope: 'TENANT' as const };
+    const service = { subject: 'protocol-bridge', kind: 'service' as const, tenantId: null, roles: [], permissions: serviceScopesOf('evcs-bridge') };
+    expect((await verifier.verifyToken(await new TokenIssuer(router, 'evcs-router').issue(user))).issuer).toBe('evcs-router');
+    expect((await verifier.verifyToken(await new TokenIssuer(bridge, 'evcs-bridge').issue(service))).issuer).toBe('evcs-bridge');
+    await expect(verifier.verify(await new TokenIssuer(bridge, 'evcs-router').issue(user))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(verifier.verify(await new TokenIssuer(router, 'evcs-bridge').issue(service))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    // the router relays users, never service identities
+    await expect(verifier.verify(await new TokenIssuer(router, 'evcs-router').issue(service))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 });

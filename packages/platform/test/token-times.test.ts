@@ -33,7 +33,7 @@ describe('token times (iat, exp)', () => {
     const { iat, exp } = decodeJwt(token);
     const first = await verifier.verifyToken(token);
     const second = await verifier.verifyToken(token);
-    expect(first).toEqual({ identity: expect.objectContaining({ subject: 'u1' }), issuedAt: iat, expiresAt: exp });
+    expect(first).toEqual({ identity: expect.objectContaining({ subject: 'u1' }), issuedAt: iat, expiresAt: exp, issuer: 'evcs-tenants', request: {} });
     expect(second).toEqual(first);
     await expect(verifier.verify(token)).resolves.toBe(first.identity);
   });

@@ -1,11 +1,19 @@
 import { timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import { ChargerEvent } from '@evcs/events';
-import { AppError, readJsonBody, sendJson } from '@evcs/platform';
+import { AppError, defineCodes, readJsonBody, sendJson } from '@evcs/platform';
 import { buildSchema, graphql } from 'graphql';
 import type { Diagnostics } from '../connections/diagnostics';
 import type { ConnectionRegistry } from '../connections/registry';
 import type { ChargerEventPublisher } from '../ports';
+
+/** userError codes of the operator debug GraphQL (POST /debug/graphql). */
+export const DebugErrorCodes = defineCodes({
+  BAD_JSON: '`injectEvent`: `data` is not JSON.',
+  INVALID_EVENT: '`injectEvent`: the event does not match the charger-event contract; the field names the problem.',
+  UNAVAILABLE: '`injectEvent`: Kafka did not accept the event now; retry.',
+  PUBLISH_FAILED: '`injectEvent`: the event could not be published.',
+});
 
 /**
  * Operator debugging, per bridge instance: recent raw frames of a charger,
@@ -88,7 +96,7 @@ export function createDebugHandler(deps: DebugDeps): (req: http.IncomingMessage,
       try {
         data = JSON.parse(args.data);
       } catch {
-        return { eventId: null, userErrors: [{ code: 'BAD_JSON', field: 'data', message: 'data must be JSON' }] };
+        return { eventId: null, userErrors: [{ code: DebugErrorCodes.BAD_JSON, field: 'data', message: 'data must be JSON' }] };
       }
       const at = now().toISOString();
       const candidate = {
@@ -106,7 +114,7 @@ export function createDebugHandler(deps: DebugDeps): (req: http.IncomingMessage,
       if (!parsed.success) {
         return {
           eventId: null,
-          userErrors: parsed.error.issues.map((i) => ({ code: 'INVALID_EVENT', field: i.path.join('.'), message: i.message })),
+          userErrors: parsed.error.issues.map((i) => ({ code: DebugErrorCodes.INVALID_EVENT, field: i.path.join('.'), message: i.message })),
         };
       }
       try {
@@ -115,7 +123,9 @@ export function createDebugHandler(deps: DebugDeps): (req: http.IncomingMessage,
         const retriable = e instanceof AppError && e.retriable;
         return {
           eventId: null,
-          userErrors: [{ code: retriable ? 'UNAVAILABLE' : 'PUBLISH_FAILED', field: null, message: 'the event could not be published' }],
+          userErrors: [
+            { code: retriable ? DebugErrorCodes.UNAVAILABLE : DebugErrorCodes.PUBLISH_FAILED, field: null, message: 'the event could not be published' },
+          ],
         };
       }
       return { eventId: parsed.data.id, userErrors: [] };

@@ -6,17 +6,23 @@
  * files); `subscriptions.graphql` beside this file is the same text for
  * reviewers and tooling, and a unit test keeps the two identical.
  */
-export const SUBSCRIPTIONS_SDL = /* GraphQL */ `type ConnectorStatusChange {
+export const SUBSCRIPTIONS_SDL = /* GraphQL */ `"""A connector's status as its charger reported it (OCPP StatusNotification, YKC real-time data)."""
+type ConnectorStatusChange {
+  """The id of the charger event this change comes from"""
   eventId: ID!
   chargerCode: String!
   connectorNo: Int!
+  """The OCPP 1.6 status (Available, Preparing, Charging, Finishing, Faulted…)"""
   status: String!
+  """The charger's error code with the status (OCPP ChargePointErrorCode), if any"""
   errorCode: String
+  """When the charger says it happened (ISO 8601)"""
   occurredAt: String!
   """The charger, resolved through the federated graph with the subscriber's identity"""
   charger: Charger
 }
 type Subscription {
+  """Connector status changes in the subscriber's tenant, within its station scope (station:read), over graphql-ws; only one charger's with chargerCode"""
   connectorStatusChanged(chargerCode: String): ConnectorStatusChange!
 }
 `;

@@ -1,11 +1,21 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, GraphQLSchema, getOperationAST, parse, validate, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import {
+  GraphQLError,
+  GraphQLSchema,
+  getOperationAST,
+  NoSchemaIntrospectionCustomRule,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLFormattedError,
+} from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { formatError, type Identity, type Logger, type TokenVerifier } from '@evcs/platform';
 import { authenticateConnection, type RouterContext } from '../auth';
+import { parseWithinLimits, queryLimitRules, withoutSuggestions, type QueryLimits } from '../limits';
 import type { RevocationSource } from '../revocations';
 
 export interface SubscriptionServerOptions {
@@ -20,6 +30,8 @@ export interface SubscriptionServerOptions {
   keepAliveMs?: number;
   /** Largest message a client may send. */
   maxPayloadBytes?: number;
+  /** The same operation bounds as over HTTP. */
+  limits: QueryLimits;
 }
 
 export interface SubscriptionServer {
@@ -58,6 +70,8 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes ?? 256 * 1024 });
   const format = formatError(opts.logger);
   const formatErrors = (errors: readonly GraphQLError[]): GraphQLFormattedError[] => errors.map((e) => format(e.toJSON(), e));
+  const rules = [...specifiedRules, ...queryLimitRules(opts.limits), ...(opts.limits.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  const message = (e: GraphQLError) => (opts.limits.introspection ? e.message : withoutSuggestions(e.message));
 
   // Live connections by subject: a revocation closes those opened with a token it covers.
   const bySubject = new Map<string, Set<LiveConnection>>();
@@ -107,7 +121,7 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
         if (!identity) return [new GraphQLError('Not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = parseWithinLimits(payload.query, opts.limits);
         } catch (e) {
           return [e instanceof GraphQLError ? e : new GraphQLError('Invalid query', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
         }
@@ -118,8 +132,13 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
             new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations as HTTP POST', { extensions: { code: 'BAD_REQUEST' } }),
           ];
         }
-        const errors = validate(opts.schema, document);
-        if (errors.length > 0) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        const errors = validate(opts.schema, document, rules);
+        if (errors.length > 0) {
+          // a limit's refusal keeps its code (MAX_DEPTH_EXCEEDED…); graphql-js' own rules have none
+          return errors.map(
+            (e) => new GraphQLError(message(e), { nodes: e.nodes, extensions: { ...e.extensions, code: e.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED' } }),
+          );
+        }
         const requestId = `${ctx.extra.connectionId}/${id}`;
         const contextValue: RouterContext = {
           identity,

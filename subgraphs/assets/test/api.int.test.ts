@@ -1,6 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { createKnex, createLogger, generateSigningKey, Identity, Knex, listen, SubgraphServer, TokenIssuer, TokenVerifier, withTenant } from '@evcs/platform';
+import {
+  createKnex,
+  createLogger,
+  generateSigningKey,
+  Identity,
+  Knex,
+  listen,
+  SubgraphServer,
+  TokenIssuer,
+  withTenant,
+  internalTokenVerifier,
+  issuerBoundJwks,
+  serviceScopesOf,
+} from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { createAssetsServer, migrations, seedDemoAssets, StaticTenantQuotas } from '../src';
 
@@ -12,6 +25,7 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
   let router: TokenIssuer;
   let bridge: TokenIssuer;
   let stranger: TokenIssuer;
+  let bridgeKeyForTests: Awaited<ReturnType<typeof generateSigningKey>>;
   const tenantA = randomUUID();
   const tenantB = randomUUID();
   const child = randomUUID();
@@ -26,11 +40,12 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
     await seedDemoAssets(knex, child, [{ code: 'S-C', name: 'Child', chargers: [{ code: 'API-C-1', connectors: 1 }] }]);
     const rk = await generateSigningKey('router-k');
     const bk = await generateSigningKey('bridge-k');
+    bridgeKeyForTests = bk;
     const sk = await generateSigningKey('stranger-k');
     router = new TokenIssuer(rk, 'evcs-router');
     bridge = new TokenIssuer(bk, 'evcs-bridge');
     stranger = new TokenIssuer(sk, 'evcs-router');
-    const verifier = new TokenVerifier({ keys: [rk.publicJwk, bk.publicJwk] }, ['evcs-router', 'evcs-bridge']);
+    const verifier = internalTokenVerifier(issuerBoundJwks({ 'evcs-router': [rk.publicJwk], 'evcs-bridge': [bk.publicJwk] }));
     srv = await createAssetsServer({
       knex,
       verifier,
@@ -109,13 +124,76 @@ describe('assets subgraph API (real Postgres, real HTTP)', () => {
 
   it('chargerRegistration resolves a charger to its tenant for services, and is forbidden to users', async () => {
     const q = 'query($c: String!) { chargerRegistration(code: $c) { tenantId chargerId } }';
-    const svc = await bridge.issue({ subject: 'protocol-bridge', kind: 'service', tenantId: null, roles: [], permissions: [] });
+    const svc = await bridge.issue({ subject: 'protocol-bridge', kind: 'service', tenantId: null, roles: [], permissions: serviceScopesOf('evcs-bridge') });
     const ok = await gql(q, svc, { c: 'API-B-1' });
     expect(ok.body.data.chargerRegistration.tenantId).toBe(tenantB);
     const unknown = await gql(q, svc, { c: 'NOPE' });
     expect(unknown.body.data.chargerRegistration).toBeNull();
     const denied = await gql(q, await userToken(tenantA), { c: 'API-B-1' });
     expect(denied.body.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+
+  describe('internal tokens: each key signs only for its issuer, each service only within its grant', () => {
+    const CREATE = 'mutation($i: CreateStationInput!) { createStation(input: $i) { station { id } userErrors { code } } }';
+    const bridgeService = (over: Partial<Identity> = {}) =>
+      bridge.issue({
+        subject: 'protocol-bridge',
+        kind: 'service',
+        tenantId: tenantA,
+        roles: [],
+        permissions: serviceScopesOf('evcs-bridge'),
+        dataScope: 'TENANT',
+        visibleTenantIds: [tenantA],
+        ...over,
+      });
+
+    it("refuses a router token minted with the bridge's key (issuer bound to key id)", async () => {
+      const forgedAsRouter = new TokenIssuer(bridgeKeyForTests, 'evcs-router');
+      const token = await forgedAsRouter.issue({
+        subject: 'u-evil',
+        kind: 'user',
+        tenantId: tenantA,
+        roles: ['OPERATOR_ADMIN'],
+        permissions: ['station:read', 'station:write', 'charger:write'],
+        dataScope: 'TENANT',
+      });
+      const r = await gql('{ stations { edges { node { name } } } }', token);
+      expect(r.status).toBe(401);
+      expect(r.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    });
+
+    it('refuses a bridge token calling a write mutation (FORBIDDEN), and writes nothing', async () => {
+      const r = await gql(CREATE, await bridgeService(), { i: { code: 'BRIDGE-WROTE', name: 'by the bridge' } });
+      expect(r.body.errors[0].extensions.code).toBe('FORBIDDEN');
+      expect(await withTenantScopeIds(tenantA, 'BRIDGE-WROTE')).toEqual([]);
+    });
+
+    it("refuses a bridge token claiming more than the bridge's grant, or a user's identity, or a tenant tree", async () => {
+      for (const token of [
+        await bridgeService({ permissions: [...serviceScopesOf('evcs-bridge'), 'station:write'] }),
+        await bridgeService({ kind: 'user' }),
+        await bridgeService({ dataScope: 'TENANT_AND_CHILDREN', visibleTenantIds: [tenantA, child] }),
+      ]) {
+        const r = await gql(CREATE, token, { i: { code: 'BRIDGE-WROTE-2', name: 'by the bridge' } });
+        expect(r.status).toBe(401);
+      }
+      expect(await withTenantScopeIds(tenantA, 'BRIDGE-WROTE-2')).toEqual([]);
+    });
+
+    it('still lets the bridge look charger registrations up with its grant', async () => {
+      const r = await gql(
+        'query($c: String!) { chargerRegistration(code: $c) { tenantId } }',
+        await bridgeService({ tenantId: null, dataScope: undefined, visibleTenantIds: undefined }),
+        {
+          c: 'API-A-1',
+        },
+      );
+      expect(r.body.data.chargerRegistration.tenantId).toBe(tenantA);
+      const without = await gql('query($c: String!) { chargerRegistration(code: $c) { tenantId } }', await bridgeService({ permissions: [] }), {
+        c: 'API-A-1',
+      });
+      expect(without.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    });
   });
 
   const names = async (token: string) => {

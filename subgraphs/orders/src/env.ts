@@ -3,9 +3,20 @@ import { z } from 'zod';
 
 /** What orders needs beyond every subgraph's environment (see runSubgraphMain). */
 export const OrdersEnv = z.object({
-  ASSETS_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
-  TARIFFS_URL: z.string().url().default('http://127.0.0.1:4003/graphql'),
-  RECONCILIATION_TIMEZONE: z.string().default('Asia/Shanghai').refine(isTimeZone, 'not an IANA time zone'),
-  ORDERS_SIGNING_KEY_FILE: z.string({ required_error: "path to the orders service's private JWK (service tokens)" }).min(1),
+  ASSETS_URL: z
+    .string()
+    .url()
+    .default('http://127.0.0.1:4002/graphql')
+    .describe('The assets subgraph: charger lookups when a session starts (docs/orders.md).'),
+  TARIFFS_URL: z.string().url().default('http://127.0.0.1:4003/graphql').describe('The tariffs subgraph: session pricing (docs/orders.md).'),
+  RECONCILIATION_TIMEZONE: z
+    .string()
+    .default('Asia/Shanghai')
+    .refine(isTimeZone, 'not an IANA time zone')
+    .describe('IANA time zone whose midnight ends the business day the nightly reconciliation covers.'),
+  ORDERS_SIGNING_KEY_FILE: z
+    .string({ required_error: "path to the orders service's private JWK (service tokens)" })
+    .min(1)
+    .describe('Private JWK the orders service signs its service tokens with (issuer `evcs-orders`).'),
 });
 export type OrdersEnvValues = z.infer<typeof OrdersEnv>;

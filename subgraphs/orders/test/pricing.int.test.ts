@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { createKnex, createLogger, generateSigningKey, Knex, listen, ServiceGraphQLClient, TokenIssuer, TokenVerifier, withTenant } from '@evcs/platform';
+import {
+  createKnex,
+  createLogger,
+  generateSigningKey,
+  Knex,
+  listen,
+  ServiceGraphQLClient,
+  TokenIssuer,
+  withTenant,
+  internalTokenVerifier,
+  issuerBoundJwks,
+} from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { createTariffsServer, migrations as tariffsMigrations, seedDemoTariffs, TariffsServer } from '@evcs/tariffs';
 import { migrations } from '../src';
@@ -37,7 +48,7 @@ describe('orders priced by the tariffs service (real HTTP, real Postgres)', () =
     tariffsKnex = createKnex({ connectionString: db.appUrl, schema: 'tariffs', pool: { max: 4 } });
     tariffs = await createTariffsServer({
       knex: tariffsKnex,
-      verifier: new TokenVerifier({ keys: [routerKey.publicJwk, ordersKey.publicJwk] }, ['evcs-router', 'evcs-orders']),
+      verifier: internalTokenVerifier(issuerBoundJwks({ 'evcs-router': [routerKey.publicJwk], 'evcs-orders': [ordersKey.publicJwk] })),
       logger: createLogger('tariffs-test', { level: 'silent' }),
     });
     tariffsUrl = `http://127.0.0.1:${await listen(tariffs.server, 0)}/graphql`;

@@ -16,29 +16,52 @@ import type { ChannelName, PaymentChannel } from './domain/channel';
  * A channel without a config file is not offered.
  */
 export const PaymentsEnv = z.object({
-  PAYMENTS_PUBLIC_URL: z.string().url().optional(),
-  /** the tenant holding the merchant accounts: statement lines of unknown trades are its to review */
-  PAYMENTS_MERCHANT_TENANT_ID: z.string().uuid().optional(),
-  ALIPAY_CONFIG_FILE: z.string().min(1).optional(),
-  ALIPAY_GATEWAY_URL: z.string().url().default('https://openapi.alipay.com/gateway.do'),
-  WECHATPAY_CONFIG_FILE: z.string().min(1).optional(),
-  WECHATPAY_BASE_URL: z.string().url().default('https://api.mch.weixin.qq.com'),
-  PAYMENT_CHANNEL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
-  /** ask the channel about payments still open this long after creation (lost notifications) */
-  PAYMENT_SETTLE_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
-  PAYMENT_SETTLE_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
-  /** how often the daily statement job looks for days to reconcile */
+  PAYMENTS_PUBLIC_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      'Base URL the payment channels reach this service at: their notifications go to `/notify/alipay` and `/notify/wechatpay` under it. Default `http://127.0.0.1:<PORT>`.',
+    ),
+  PAYMENTS_MERCHANT_TENANT_ID: z
+    .string()
+    .uuid()
+    .optional()
+    .describe('The tenant holding the merchant accounts: statement lines of unknown trades are its to review.'),
+  ALIPAY_CONFIG_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('JSON `{ appId, appPrivateKey, alipayPublicKey }` (mode 0600, never committed); without it Alipay is not offered.'),
+  ALIPAY_GATEWAY_URL: z.string().url().default('https://openapi.alipay.com/gateway.do').describe('Alipay gateway (the sandbox under `npm start`).'),
+  WECHATPAY_CONFIG_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'JSON `{ appId, mchId, merchantSerialNo, merchantPrivateKey, apiV3Key, platformPublicKeyId, platformPublicKey }` (or `platformKeys: { serial: pem }`); without it WeChat Pay is not offered.',
+    ),
+  WECHATPAY_BASE_URL: z.string().url().default('https://api.mch.weixin.qq.com').describe('WeChat Pay API v3 base URL (the sandbox under `npm start`).'),
+  PAYMENT_CHANNEL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000).describe('Timeout of one call to a payment channel.'),
+  PAYMENT_SETTLE_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(60_000)
+    .describe('Ask the channel about payments still open this long after creation (lost notifications).'),
+  PAYMENT_SETTLE_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000).describe('How often the settle job runs.'),
   PAYMENT_STATEMENT_INTERVAL_MS: z.coerce
     .number()
     .int()
     .min(1000)
-    .default(10 * 60_000),
-  /** unpaid trades are closed at the channel this long after creation */
+    .default(10 * 60_000)
+    .describe('How often the daily statement job looks for days to reconcile.'),
   PAYMENT_EXPIRE_AFTER_MS: z.coerce
     .number()
     .int()
     .min(60_000)
-    .default(30 * 60_000),
+    .default(30 * 60_000)
+    .describe('Unpaid trades are closed at the channel this long after creation.'),
 });
 export type PaymentsEnv = z.infer<typeof PaymentsEnv>;
 

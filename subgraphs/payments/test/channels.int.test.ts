@@ -82,6 +82,22 @@ describe('Alipay channel against the Alipay sandbox (HTTP)', () => {
     await expect(ch.verifyNotification({ headers: {}, rawBody: new URLSearchParams(params).toString() })).rejects.toBeInstanceOf(NotificationRejectedError);
   });
 
+  it('refuses a genuine notification whose notify_time is stale or in the future (a captured one replayed later)', async () => {
+    const no = tradeNo();
+    await ch.createTrade({ outTradeNo: no, method: 'ALIPAY_QR', amount: 800, description: 'charging', notifyUrl: rx.url });
+    sb.pay(no);
+    const real = await eventually(async () => rx.received.find((m) => m.rawBody.includes(no)));
+    await expect(ch.verifyNotification(real)).resolves.toMatchObject({ kind: 'TRADE', outTradeNo: no });
+    const at = (offsetMs: number) => new AlipayChannel({ ...sb.credentials, gatewayUrl, now: () => new Date(Date.now() + offsetMs) });
+    // the same signed notification, verified 2 hours later, and by a clock 10 minutes behind
+    await expect(at(2 * 3600_000).verifyNotification(real)).rejects.toMatchObject({ reason: 'notify_time is stale' });
+    await expect(at(-10 * 60_000).verifyNotification(real)).rejects.toMatchObject({ reason: 'notify_time is in the future' });
+    // without notify_time it does not verify at all (it is signed with the rest)
+    const params = Object.fromEntries(new URLSearchParams(real.rawBody).entries());
+    delete params.notify_time;
+    await expect(ch.verifyNotification({ headers: {}, rawBody: new URLSearchParams(params).toString() })).rejects.toBeInstanceOf(NotificationRejectedError);
+  });
+
   it('reports an unknown trade as NOT_FOUND', async () => {
     expect((await ch.queryTrade(tradeNo())).state).toBe('NOT_FOUND');
   });

@@ -64,12 +64,23 @@ describe('payment state machine', () => {
   });
 
   it('refunds: a processing refund succeeds or fails once; the order is refunded in part or whole', () => {
-    expect(decideRefund({ state: 'PROCESSING' }, { outRefundNo: 'R', state: 'SUCCEEDED', channelRefundNo: 'x' })).toEqual({ kind: 'SUCCEED' });
-    expect(decideRefund({ state: 'PROCESSING' }, { outRefundNo: 'R', state: 'FAILED', channelRefundNo: null })).toEqual({
+    const T = { outTradeNo: 'T-1' };
+    expect(decideRefund({ state: 'PROCESSING', amount: 300 }, { outRefundNo: 'R', state: 'SUCCEEDED', channelRefundNo: 'x' }, T)).toEqual({ kind: 'SUCCEED' });
+    expect(decideRefund({ state: 'PROCESSING', amount: 300 }, { outRefundNo: 'R', state: 'FAILED', channelRefundNo: null }, T)).toEqual({
       kind: 'FAIL',
       reason: 'refused by the channel',
     });
-    expect(decideRefund({ state: 'SUCCEEDED' }, { outRefundNo: 'R', state: 'FAILED', channelRefundNo: null })).toEqual({ kind: 'NONE' });
+    expect(decideRefund({ state: 'SUCCEEDED', amount: 300 }, { outRefundNo: 'R', state: 'FAILED', channelRefundNo: null }, T)).toEqual({ kind: 'NONE' });
+    // a notification must name the refund's own trade and amount
+    const notified = (outTradeNo: string, amount: number) => ({
+      outRefundNo: 'R',
+      state: 'SUCCEEDED' as const,
+      channelRefundNo: null,
+      notification: { channel: 'WECHATPAY' as const, notifyId: 'n', outTradeNo, amount },
+    });
+    expect(decideRefund({ state: 'PROCESSING', amount: 300 }, notified('T-1', 300), T)).toEqual({ kind: 'SUCCEED' });
+    expect(decideRefund({ state: 'PROCESSING', amount: 300 }, notified('T-1', 1), T)).toEqual({ kind: 'MISMATCH' });
+    expect(decideRefund({ state: 'PROCESSING', amount: 300 }, notified('T-2', 300), T)).toEqual({ kind: 'MISMATCH' });
     expect(payableStatusAfterRefunds(345, 2345)).toBe('PARTIALLY_REFUNDED');
     expect(payableStatusAfterRefunds(2345, 2345)).toBe('REFUNDED');
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventually } from '@evcs/testkit';
+import { REJECTION_SAMPLES_PER_HOUR } from '../src/persistence/payment-store';
 import { CREATE, Harness, PAYMENT, REFUND, startHarness } from './harness';
 
 const key = () => `key-${randomUUID()}`;
@@ -91,7 +92,8 @@ describe('payments over GraphQL against the channel sandboxes', () => {
 
   it('rejects and counts forged notifications (both channels), and never changes a payment for them', async () => {
     const c = await create(await h.payableOrder(tenantA, 600), 'ALIPAY_QR');
-    const before = await count('select count(*) as n from payments.notification_rejections', []);
+    const rejectedSoFar = () => count('select coalesce(sum(rejected), 0) as n from payments.notification_rejection_counts', []);
+    const before = await rejectedSoFar();
     const forged = new URLSearchParams({
       notify_id: 'x1',
       app_id: h.alipay.credentials.appId,
@@ -120,10 +122,62 @@ describe('payments over GraphQL against the channel sandboxes', () => {
       body: JSON.stringify({ id: 'forged', event_type: 'TRANSACTION.SUCCESS', resource: {} }),
     });
     expect(rw.status).toBe(401);
-    expect(await count('select count(*) as n from payments.notification_rejections', [])).toBe(before + 2);
+    expect(await rejectedSoFar()).toBe(before + 2);
     expect(h.srv.service.rejectedNotifications.ALIPAY).toBeGreaterThanOrEqual(1);
     expect(h.srv.service.rejectedNotifications.WECHATPAY).toBeGreaterThanOrEqual(1);
     expect((await paymentOf(c.payment.id)).state).toBe('PAYING');
+  });
+
+  it('counts every rejected notification but keeps only a bounded sample of them, however many arrive', async () => {
+    const forged = new URLSearchParams({ notify_id: 'flood', app_id: h.alipay.credentials.appId, sign_type: 'RSA2', sign: 'AAAA', out_trade_no: 'x' });
+    const counted = () => count("select coalesce(sum(rejected), 0) as n from payments.notification_rejection_counts where channel = 'ALIPAY'", []);
+    const sampled = () => count("select count(*) as n from payments.notification_rejections where channel = 'ALIPAY'", []);
+    const before = await counted();
+    for (let i = 0; i < REJECTION_SAMPLES_PER_HOUR + 15; i++) {
+      const r = await fetch(`${h.baseUrl}/notify/alipay`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: forged.toString(),
+      });
+      expect(r.status).toBe(400);
+    }
+    expect(await counted()).toBe(before + REJECTION_SAMPLES_PER_HOUR + 15);
+    // at most the hour's sample (two hours if the test straddles one)
+    expect(await sampled()).toBeLessThanOrEqual(2 * REJECTION_SAMPLES_PER_HOUR);
+  });
+
+  it('a WeChat refund notification naming another amount or another trade is flagged and never settles the refund', async () => {
+    const paid = async (amount: number) => {
+      const c = await create(await h.payableOrder(tenantA, amount), 'WECHAT_NATIVE');
+      h.wechat.pay(c.payment.outTradeNo);
+      await eventually(async () => (await paymentOf(c.payment.id)).state === 'SUCCEEDED', { what: 'paid' });
+      return c.payment;
+    };
+    const other = await paid(900);
+    for (const over of [{ refundFen: 1 }, { outTradeNo: other.outTradeNo }]) {
+      const p = await paid(900);
+      h.wechat.misstateRefundNotifications(over);
+      try {
+        const r = await h.gql(REFUND, { token: tokA, variables: { i: { paymentId: p.id, amountMinor: 400, reason: 'r', idempotencyKey: key() } } });
+        expect(r.body.data.refundPayment.refund.state).toBe('PROCESSING');
+        await eventually(
+          async () =>
+            (await count("select count(*) as n from payments.notifications where kind = 'REFUND' and outcome = 'MISMATCH' and out_trade_no = ?", [
+              over.outTradeNo ?? p.outTradeNo,
+            ])) > 0,
+          {
+            what: 'the misstated refund notification flagged',
+          },
+        );
+      } finally {
+        h.wechat.misstateRefundNotifications(null);
+      }
+      const after = await paymentOf(p.id);
+      expect(after.refunds.map((x: any) => x.state)).toEqual(['PROCESSING']);
+      expect(await count("select count(*) as n from payments.outbox where payload->>'paymentId' = ? and payload->>'type' = 'refund.succeeded'", [p.id])).toBe(
+        0,
+      );
+    }
   });
 
   it('a notification with another amount is flagged and never marks the payment paid', async () => {

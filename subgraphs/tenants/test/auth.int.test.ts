@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { decodeProtectedHeader } from 'jose';
-import { exportSigningKey, generateSigningKey, withTenant } from '@evcs/platform';
+import { ANONYMOUS, exportSigningKey, generateSigningKey, withTenant } from '@evcs/platform';
 import { Harness, PASSWORD, seedHierarchy, startHarness } from './harness';
 
 const LOGIN =
@@ -68,12 +68,41 @@ describe('tenants auth: login, refresh rotation, lockout, logout, JWKS (real Pos
     expect(JSON.stringify(failed)).not.toContain('wrong password');
   });
 
+  it('takes the request id and client address for the audit log only from the router-signed token, never from headers', async () => {
+    const forged = { 'x-request-id': 'forged-request-id', 'x-forwarded-for': '203.0.113.66', 'x-real-ip': '203.0.113.66', 'x-evcs-client-ip': '203.0.113.66' };
+    const post = (headers: Record<string, string>, username: string) =>
+      fetch(h.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: LOGIN, variables: { i: { tenantCode: s.codes.opA, username, password: 'not the password' } } }),
+      });
+    // a direct caller writing the headers the audit log used to believe
+    await post(forged, 'forged-direct');
+    // the router relays the same sign-in with the request's claims in its signed token (anonymous identity)
+    const relayed = await h.router.issue(ANONYMOUS, 60, { request: { requestId: 'router-request-7', clientIp: '198.51.100.7' } });
+    const answer = await post({ ...forged, authorization: `Bearer ${relayed}` }, 'relayed');
+    expect(answer.headers.get('x-request-id')).toBe('router-request-7');
+    const rows = (await audit(s.ids.opA, 'LOGIN_FAILED')) as { ip: string | null; request_id: string | null; details: { username: string } }[];
+    const direct = rows.find((r) => r.details.username === 'forged-direct')!;
+    expect(direct.ip).not.toBe('203.0.113.66');
+    expect(direct.request_id).not.toBe('forged-request-id');
+    expect(rows.find((r) => r.details.username === 'relayed')).toMatchObject({ ip: '198.51.100.7', request_id: 'router-request-7' });
+    // an anonymous token runs public operations only
+    const me = await h.gql('{ me { id } }', { token: relayed });
+    expect(me.status).toBe(401);
+  });
+
   it('locks the account after consecutive failures, refuses even the right password while locked, and unlocks after the lock time', async () => {
     const code = s.codes.partnerA2;
     for (let i = 0; i < 3; i++) expect((await login(code, 'viewer', `nope-${i}-xxxxxx`)).body.data.login.userErrors[0].code).toBe('INVALID_CREDENTIALS');
     const locked = await login(code, 'viewer', PASSWORD);
-    expect(locked.body.data.login.userErrors[0].code).toBe('ACCOUNT_LOCKED');
+    // A locked account answers exactly like an unknown user: the lock must not reveal that the username exists.
+    const unknown = await login(code, 'no-such-user', PASSWORD);
+    expect(locked.body.data.login).toEqual(unknown.body.data.login);
+    expect(locked.body.data.login.userErrors).toEqual([{ code: 'INVALID_CREDENTIALS', field: null, message: 'Invalid tenant, username or password' }]);
     expect(await audit(s.ids.partnerA2, 'ACCOUNT_LOCKED')).toHaveLength(1);
+    const reasons = (await audit(s.ids.partnerA2, 'LOGIN_FAILED')).map((e: { details: { reason: string } }) => e.details.reason);
+    expect(reasons).toContain('ACCOUNT_LOCKED');
     h.clock.advance(601_000);
     const ok = await login(code, 'viewer', PASSWORD);
     expect(ok.body.data.login.accessToken).toBeTruthy();

@@ -80,12 +80,16 @@ describe('access identity', () => {
     expect(widestScope([])).toBe('SELF');
   });
 
-  it('nobody grants a permission they lack or a scope wider than theirs; services are trusted', () => {
+  it('nobody grants a permission they lack or a scope wider than theirs, services included', () => {
     const actor = { kind: 'user' as const, subject: 'u', tenantId: 't', permissions: ['station:read'], dataScope: 'TENANT' as const };
     expect(canGrant(actor, ['station:read'], 'TENANT')).toEqual({ ok: true });
     expect(canGrant(actor, ['station:write'], null)).toEqual({ ok: false, missing: ['station:write'], scopeTooWide: false });
     expect(canGrant(actor, [], 'ALL')).toEqual({ ok: false, missing: [], scopeTooWide: true });
-    expect(canGrant({ ...actor, kind: 'service' }, ['tenant:admin'], 'ALL')).toEqual({ ok: true });
+    expect(canGrant({ ...actor, kind: 'service', dataScope: null }, ['tenant:admin'], 'ALL')).toEqual({
+      ok: false,
+      missing: ['tenant:admin'],
+      scopeTooWide: true,
+    });
   });
 });
 

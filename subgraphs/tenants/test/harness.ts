@@ -13,6 +13,9 @@ import {
   SubgraphServer,
   TokenIssuer,
   TokenVerifier,
+  internalTokenVerifier,
+  issuerBoundJwks,
+  serviceScopesOf,
 } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, createTenantsServer, JWKS_PATH, KeyRing, migrations, PasswordHasher, seedTenantWithAdmin } from '../src';
@@ -46,7 +49,8 @@ export interface Harness {
   clientVerifier: TokenVerifier;
   router: TokenIssuer;
   /** a platform service's identity (e.g. assets asking for quotas) */
-  serviceToken(): Promise<string>;
+  /** a service token as `issuer` signs them (its grant's scopes): assets asks for quotas, the bridge authorizes id tags */
+  serviceToken(issuer?: 'evcs-assets' | 'evcs-bridge'): Promise<string>;
   asRouter(accessToken: string): Promise<string>;
   gql(query: string, opts?: { token?: string; variables?: Record<string, unknown> }): Promise<{ status: number; body: any }>;
   /** login through the API, then the internal token the router would send */
@@ -65,8 +69,11 @@ export async function startHarness(opts: { auth?: Partial<AuthSettings> } = {}):
   const routerKey = await generateSigningKey('router-test');
   const serviceKey = await generateSigningKey('assets-test');
   const router = new TokenIssuer(routerKey, 'evcs-router');
-  const service = new TokenIssuer(serviceKey, 'evcs-assets');
-  const verifier = new TokenVerifier({ keys: [routerKey.publicJwk, serviceKey.publicJwk] }, ['evcs-router', 'evcs-assets']);
+  const bridgeKey = await generateSigningKey('bridge-test');
+  const services = { 'evcs-assets': new TokenIssuer(serviceKey, 'evcs-assets'), 'evcs-bridge': new TokenIssuer(bridgeKey, 'evcs-bridge') };
+  const verifier = internalTokenVerifier(
+    issuerBoundJwks({ 'evcs-router': [routerKey.publicJwk], 'evcs-assets': [serviceKey.publicJwk], 'evcs-bridge': [bridgeKey.publicJwk] }),
+  );
   const clock = new ManualClock();
   const hasher = testHasher();
   const keys = await KeyRing.load(keysFile, 0);
@@ -104,7 +111,8 @@ export async function startHarness(opts: { auth?: Partial<AuthSettings> } = {}):
     hasher,
     clientVerifier,
     router,
-    serviceToken: () => service.issue({ subject: 'assets', kind: 'service', tenantId: null, roles: [], permissions: [] }),
+    serviceToken: (issuer = 'evcs-assets') =>
+      services[issuer].issue({ subject: issuer.slice(5), kind: 'service', tenantId: null, roles: [], permissions: serviceScopesOf(issuer) }),
     asRouter,
     gql,
     login: async (tenantCode, username, password) => {

@@ -122,7 +122,7 @@ describe('tenants: the id-token authority (GraphQL, Postgres, audit, outbox)', (
   });
 
   it('answers chargers only for services: known, unknown, blocked, expired, free vending per station', async () => {
-    const service = await h.serviceToken();
+    const service = await h.serviceToken('evcs-bridge');
     const refused = await gql(tok['opA.admin'], AUTHORIZE, { t: s.ids.opA, v: 'Card-0001' });
     expect(refused.errors[0].extensions.code).toBe('FORBIDDEN');
     await gql(tok['opA.admin'], CREATE, { i: { value: 'OK-1', userId: managerId } });
@@ -159,7 +159,8 @@ describe('tenants: the id-token authority (GraphQL, Postgres, audit, outbox)', (
 
   it('demo seeding registers tags once and raises the list version, so chargers get them', async () => {
     const list = async () =>
-      (await gql(await h.serviceToken(), 'query($t: ID!) { localAuthList(tenantId: $t) { version entries { idTag } } }', { t: s.ids.opB })).data.localAuthList;
+      (await gql(await h.serviceToken('evcs-bridge'), 'query($t: ID!) { localAuthList(tenantId: $t) { version entries { idTag } } }', { t: s.ids.opB })).data
+        .localAuthList;
     const before = await list();
     await seedIdTags(h.knex, s.ids.opB, ['SIM-TAG-1', 'SIM-TAG-2']);
     await seedIdTags(h.knex, s.ids.opB, ['sim-tag-1', 'SIM-TAG-2']);

@@ -1,6 +1,6 @@
 import { InvalidEventError } from '@evcs/events';
 import { ZodError } from 'zod';
-import { ErrorCodes, isAppError } from '../errors';
+import { defineCodes, ErrorCodes, isAppError } from '../errors';
 
 /**
  * What a consumer's failure to handle a message says about retrying it.
@@ -20,12 +20,10 @@ import { ErrorCodes, isAppError } from '../errors';
 export type FailureClass = { kind: 'permanent'; reason: string; message: string } | { kind: 'transient'; message: string };
 
 /** Reason codes of the failures this module recognises by kind (an AppError brings its own code). */
-export const DeadLetterReasons = {
-  /** not decodable, or not what the topic's contract says (zod, JSON) */
-  INVALID_EVENT: 'INVALID_EVENT',
-  /** decodable, but a value the domain or the database refuses (RangeError, SQLSTATE 22xxx, check and not-null violations) */
-  INVALID_DATA: 'INVALID_DATA',
-} as const;
+export const DeadLetterReasons = defineCodes({
+  INVALID_EVENT: "Not decodable, or not what the topic's contract says (JSON, zod).",
+  INVALID_DATA: 'Decodable, but a value the domain or the database refuses (a RangeError, SQLSTATE 22xxx, a check or not-null violation).',
+});
 
 const MAX_MESSAGE = 1_000;
 

@@ -1,6 +1,6 @@
 import type { ReadScope } from '../authz';
 import type { ReceivedMessage } from '../bus';
-import { AppError, ErrorCodes } from '../errors';
+import { AppError, defineCodes, ErrorCodes } from '../errors';
 import { fail, ok, type Outcome } from '../outcome';
 import { classifyFailure } from './classify';
 import type { DeadLetterRecord, DeadLetterStore } from './store';
@@ -8,17 +8,14 @@ import type { DeadLetterRecord, DeadLetterStore } from './store';
 /** A consumer's handler: what its subscription calls with messages of one partition. */
 export type MessageHandler = (messages: ReceivedMessage[]) => Promise<void>;
 
-export const ReplayErrorCodes = {
-  NOT_FOUND: 'NOT_FOUND',
-  /** replayed successfully before: it was applied then, once */
-  ALREADY_REPLAYED: 'ALREADY_REPLAYED',
-  /** it failed again, for good; its reason is updated */
-  STILL_FAILING: 'STILL_FAILING',
-  /** another replay of it is running */
-  REPLAY_IN_PROGRESS: 'REPLAY_IN_PROGRESS',
-  /** no consumer of that name here any more */
-  NO_CONSUMER: 'NO_CONSUMER',
-} as const;
+/** userError codes of the dead-letter replays (`replay<Subgraph>DeadLetter`). */
+export const ReplayErrorCodes = defineCodes({
+  NOT_FOUND: "No dead letter with this id in the caller's scope.",
+  ALREADY_REPLAYED: 'It was replayed successfully before (and so applied, once).',
+  STILL_FAILING: "The replay failed again, for good; the dead letter's reason is updated.",
+  REPLAY_IN_PROGRESS: 'Another replay of it is running.',
+  NO_CONSUMER: 'No consumer of that name here any more.',
+});
 
 export const messageOf = (d: DeadLetterRecord): ReceivedMessage => ({
   topic: d.topic,

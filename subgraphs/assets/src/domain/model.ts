@@ -1,4 +1,4 @@
-import { failAll, ok, type Outcome, type UserError as PlatformUserError } from '@evcs/platform';
+import { defineCodes, failAll, ok, type Outcome, type UserError as PlatformUserError } from '@evcs/platform';
 /**
  * The asset model's vocabularies and the write-side input shapes. Plain data:
  * the GraphQL layer maps to and from these, persistence stores them.
@@ -73,18 +73,18 @@ export type ChargerPatch = Partial<Pick<ChargerCreate, 'stationId' | 'currentTyp
 /** A business failure reported as data: the platform's UserError (this subgraph's codes below). */
 export type UserError = PlatformUserError;
 
-export const UserErrorCodes = {
-  INVALID: 'INVALID',
-  REQUIRED: 'REQUIRED',
-  DUPLICATE: 'DUPLICATE',
-  NOT_FOUND: 'NOT_FOUND',
-  RETIRED: 'RETIRED',
-  VERSION_CONFLICT: 'VERSION_CONFLICT',
-  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
-  UNKNOWN_TENANT: 'UNKNOWN_TENANT',
-  HAS_ACTIVE_CHARGERS: 'HAS_ACTIVE_CHARGERS',
-  IN_USE: 'IN_USE',
-} as const;
+export const UserErrorCodes = defineCodes({
+  INVALID: 'A field is malformed or out of range (code, power, connector numbers, a CIDR, a password…); the field names it.',
+  REQUIRED: 'A required field is missing.',
+  DUPLICATE: 'Already taken in this tenant (a station or charger code), or listed twice in the input (connector numbers).',
+  NOT_FOUND: 'The station, charger or connector does not exist in this tenant.',
+  RETIRED: 'The station or charger is retired; it can no longer be changed.',
+  VERSION_CONFLICT: '`expectedVersion` differs from the current version: someone changed it meanwhile; reload and retry.',
+  QUOTA_EXCEEDED: "The tenant's quota of active stations or chargers is reached.",
+  UNKNOWN_TENANT: 'The tenants service does not know this tenant; nothing can be created for it.',
+  HAS_ACTIVE_CHARGERS: 'A station with active chargers cannot be retired; retire or move them first.',
+  IN_USE: 'A connector is in a session; retire it (or its charger) when it is free.',
+});
 export type UserErrorCode = (typeof UserErrorCodes)[keyof typeof UserErrorCodes];
 
 export const userError = (code: UserErrorCode, field: string | null, message: string): UserError => ({ code, field, message });

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { AppError, connectionOf, ErrorCodes, isUuid, parseArgs } from '@evcs/platform';
+import { connectionOf, isUuid, parseArgs, requireServiceScope } from '@evcs/platform';
 import { z } from 'zod';
 import type { AssetsContext } from '../context';
 import { CONNECTOR_DISPLAY_STATUSES } from '../domain/model';
@@ -111,7 +111,7 @@ export class ChargerResolver {
   @Directive('@inaccessible')
   @Query(() => ChargerRegistration, { nullable: true, description: 'Internal, service identities only.' })
   async chargerRegistration(@Ctx() ctx: AssetsContext, @Arg('code') code: string): Promise<ChargerRegistration | null> {
-    if (ctx.identity.kind !== 'service') throw new AppError(ErrorCodes.FORBIDDEN, 'chargerRegistration is for platform services only');
+    requireServiceScope(ctx.identity, 'charger-registration:read', 'chargerRegistration');
     const row = await ctx.reads.assets.resolveRegistration(code);
     if (!row) return null;
     return Object.assign(new ChargerRegistration(), {

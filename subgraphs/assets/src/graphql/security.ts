@@ -1,6 +1,6 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import { AppError, ErrorCodes, requirePermission, userErrorsOf } from '@evcs/platform';
+import { requirePermission, requireServiceScope, userErrorsOf } from '@evcs/platform';
 import type { AssetsContext } from '../context';
 import type { AuditRecord, ChargerSecurityPolicy as PolicyValue, ChargerSecurityView, YkcPileIdentity as IdentityValue } from '../domain/charger-security';
 import type { WriteResult } from '../domain/model';
@@ -127,8 +127,9 @@ const securityPayload = (r: WriteResult<ChargerSecurityView>): ChargerSecurityPa
   Object.assign(new ChargerSecurityPayload(), r.ok ? { security: toSecurity(r.value), userErrors: [] } : { security: null, userErrors: userErrorsOf(r) });
 const identityOf = (i: YkcPileIdentityInput): IdentityValue => ({ ...i });
 
+/** What the bridge reports of chargers' logins: its scope, not a user's permission. */
 function serviceOnly(ctx: AssetsContext, field: string): void {
-  if (ctx.identity.kind !== 'service') throw new AppError(ErrorCodes.FORBIDDEN, `${field} is for platform services only`);
+  requireServiceScope(ctx.identity, 'charger-login:record', field);
 }
 
 /** Thin resolvers over ChargerSecurityService; `charger:write` for changes (ctx.securityActor), audit:read for the log. */

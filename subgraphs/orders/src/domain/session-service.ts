@@ -6,6 +6,7 @@ import { pricingRequest } from './pricing-input';
 import type { Bill, ChargerBill, ChargerDirectory, ChargerInfo, NewOrder, OrderRecord, OrderStore, OrderTx, Pricer } from './ports';
 import { YKC_DEFAULT_TIMEZONE, YKC_SERIAL_COUNTER_MAX, ykcSerial, ykcSerialPrefix } from './ykc-serial';
 import { ACTIVE_STATES, IllegalTransitionError, OrderState, statesLeadingTo } from './states';
+import { UserErrorCodes } from './error-codes';
 
 export interface Clock {
   now(): Date;
@@ -152,13 +153,13 @@ export class SessionService {
     input: { chargerId: string; connectorNo: number; idempotencyKey: string; preAuthorizedFen?: number | null },
   ): Promise<Outcome<OrderRecord>> {
     if (!IDEMPOTENCY_KEY.test(input.idempotencyKey))
-      return fail('INVALID_INPUT', 'idempotencyKey', 'Idempotency key: 8–128 of letters, digits, ".", "_", ":", "-"');
+      return fail(UserErrorCodes.INVALID_INPUT, 'idempotencyKey', 'Idempotency key: 8–128 of letters, digits, ".", "_", ":", "-"');
     if (!Number.isInteger(input.connectorNo) || input.connectorNo < 1 || input.connectorNo > 255)
-      return fail('INVALID_INPUT', 'connectorNo', 'Connector number must be 1–255');
+      return fail(UserErrorCodes.INVALID_INPUT, 'connectorNo', 'Connector number must be 1–255');
     const asked = input.preAuthorizedFen ?? null;
     if (asked !== null && (!Number.isInteger(asked) || asked < 1 || asked > PRE_AUTHORIZED_FEN_MAX)) {
       return fail(
-        'INVALID_INPUT',
+        UserErrorCodes.INVALID_INPUT,
         'preAuthorizedAmountMinor',
         `A pre-authorised amount is 1–${PRE_AUTHORIZED_FEN_MAX} fen (0.01–${formatMoney(money(PRE_AUTHORIZED_FEN_MAX, 'CNY'))})`,
       );
@@ -179,9 +180,9 @@ export class SessionService {
         ? await tx.lockConnectorAndLook(target.code, input.connectorNo, input.idempotencyKey)
         : { byKey: await tx.byIdempotencyKey(input.idempotencyKey), active: [] };
       if (replay) return this.replayed(replay, hash);
-      if (!charger) return fail<OrderRecord>('NOT_FOUND', 'chargerId', 'Unknown charger');
-      if (!target) return fail<OrderRecord>('NOT_FOUND', 'connectorNo', `Charger ${charger.code} has no connector ${input.connectorNo}`);
-      if (active.length) return fail<OrderRecord>('CONNECTOR_BUSY', 'connectorNo', 'A session is already active on this connector');
+      if (!charger) return fail<OrderRecord>(UserErrorCodes.NOT_FOUND, 'chargerId', 'Unknown charger');
+      if (!target) return fail<OrderRecord>(UserErrorCodes.NOT_FOUND, 'connectorNo', `Charger ${charger.code} has no connector ${input.connectorNo}`);
+      if (active.length) return fail<OrderRecord>(UserErrorCodes.CONNECTOR_BUSY, 'connectorNo', 'A session is already active on this connector');
       const idTag = newRemoteIdTag();
       const ykc = await this.ykcStart(tx, charger, input.connectorNo, asked);
       if (!ykc.ok) return ykc;
@@ -216,7 +217,7 @@ export class SessionService {
       if (order === 'duplicate') {
         // Same key raced in another transaction: that one won; answer with it.
         const winner = await tx.byIdempotencyKey(input.idempotencyKey);
-        return winner ? this.replayed(winner, hash) : fail<OrderRecord>('CONFLICT', null, 'Try again');
+        return winner ? this.replayed(winner, hash) : fail<OrderRecord>(UserErrorCodes.CONFLICT, null, 'Try again');
       }
       tx.afterCommit(() => this.metrics.orderCreated(caller.tenantId, 'API'));
       return ok(order);
@@ -241,12 +242,12 @@ export class SessionService {
     const prefix = ykcSerialPrefix(charger.code, connectorNo, this.clock.now(), charger.timezone ?? YKC_DEFAULT_TIMEZONE);
     if (!prefix)
       return fail(
-        'INVALID_INPUT',
+        UserErrorCodes.INVALID_INPUT,
         'connectorNo',
         `YKC pile ${charger.code} cannot be started on connector ${connectorNo}: a YKC serial needs a 14-digit pile number and a gun 1–99`,
       );
     const counter = (await tx.lastSerialCounter(charger.code, prefix)) + 1;
-    if (counter > YKC_SERIAL_COUNTER_MAX) return fail('CONFLICT', 'connectorNo', 'Too many starts on this connector within one second; try again');
+    if (counter > YKC_SERIAL_COUNTER_MAX) return fail(UserErrorCodes.CONFLICT, 'connectorNo', 'Too many starts on this connector within one second; try again');
     return ok(ykcSerial(prefix, counter));
   }
 
@@ -259,22 +260,24 @@ export class SessionService {
   async updateSessionSettings(caller: Caller, input: { ykcPreAuthorizedFen: number }): Promise<Outcome<{ ykcPreAuthorizedFen: number }>> {
     const v = input.ykcPreAuthorizedFen;
     if (!Number.isInteger(v) || v < 1 || v > PRE_AUTHORIZED_FEN_MAX)
-      return fail('INVALID_INPUT', 'ykcPreAuthorizedAmountMinor', `A pre-authorised amount is 1–${PRE_AUTHORIZED_FEN_MAX} fen`);
+      return fail(UserErrorCodes.INVALID_INPUT, 'ykcPreAuthorizedAmountMinor', `A pre-authorised amount is 1–${PRE_AUTHORIZED_FEN_MAX} fen`);
     await this.store.inTenant(caller.tenantId, (tx) => tx.saveSettings({ ykcPreAuthorizedFen: v }));
     return ok({ ykcPreAuthorizedFen: v });
   }
 
   private replayed(o: OrderRecord & { requestHash: string | null }, hash: string): Outcome<OrderRecord> {
-    return o.requestHash === hash ? ok(o) : fail('IDEMPOTENCY_KEY_REUSED', 'idempotencyKey', 'This idempotency key was used for a different request');
+    return o.requestHash === hash
+      ? ok(o)
+      : fail(UserErrorCodes.IDEMPOTENCY_KEY_REUSED, 'idempotencyKey', 'This idempotency key was used for a different request');
   }
 
   async stopCharging(caller: Caller, orderId: string): Promise<Outcome<OrderRecord>> {
     return this.store.inTenant(caller.tenantId, async (tx) => {
       const order = await tx.byId(orderId);
-      if (!order) return fail<OrderRecord>('NOT_FOUND', 'orderId', 'Unknown order');
+      if (!order) return fail<OrderRecord>(UserErrorCodes.NOT_FOUND, 'orderId', 'Unknown order');
       if (order.state === 'FINISHING') return ok(order); // asked already: the same answer
       const moved = await tx.transition(order.id, { to: 'FINISHING', from: ['CHARGING'], reason: 'STOP_REQUESTED' });
-      if (!moved) return fail<OrderRecord>('ILLEGAL_TRANSITION', 'orderId', new IllegalTransitionError(order.state, 'FINISHING').message);
+      if (!moved) return fail<OrderRecord>(UserErrorCodes.ILLEGAL_TRANSITION, 'orderId', new IllegalTransitionError(order.state, 'FINISHING').message);
       await tx.enqueueCommand({
         orderId: order.id,
         type: 'session.stop',
@@ -292,12 +295,13 @@ export class SessionService {
    */
   async forceClose(caller: Caller, input: { orderId: string; reason: string }): Promise<Outcome<OrderRecord>> {
     const reason = input.reason.trim();
-    if (reason.length < 5 || reason.length > 500) return fail('INVALID_INPUT', 'reason', 'Give a reason of 5–500 characters');
+    if (reason.length < 5 || reason.length > 500) return fail(UserErrorCodes.INVALID_INPUT, 'reason', 'Give a reason of 5–500 characters');
     return this.store.inTenant(caller.tenantId, async (tx) => {
       const found = await tx.byIdWithReadings(input.orderId);
-      if (!found) return fail<OrderRecord>('NOT_FOUND', 'orderId', 'Unknown order');
+      if (!found) return fail<OrderRecord>(UserErrorCodes.NOT_FOUND, 'orderId', 'Unknown order');
       const { order, readings } = found;
-      if (!ACTIVE_STATES.includes(order.state)) return fail<OrderRecord>('ILLEGAL_TRANSITION', 'orderId', `The order is ${order.state}, not active`);
+      if (!ACTIVE_STATES.includes(order.state))
+        return fail<OrderRecord>(UserErrorCodes.ILLEGAL_TRANSITION, 'orderId', `The order is ${order.state}, not active`);
       if (order.state === 'PENDING') return this.failPending(tx, order, reason);
       const last = readings.at(-1);
       // Without a meter start (a YKC session whose record never came) the readings count energy
@@ -310,7 +314,7 @@ export class SessionService {
         ...(relative ? { start: { startedAt: order.startedAt!, meterStartWh: 0 } } : {}),
       });
       if (done) await tx.addFlags(order.id, ['FORCE_CLOSED']);
-      return done ? ok(done) : fail<OrderRecord>('CONFLICT', 'orderId', 'The order changed meanwhile; look again');
+      return done ? ok(done) : fail<OrderRecord>(UserErrorCodes.CONFLICT, 'orderId', 'The order changed meanwhile; look again');
     });
   }
 
@@ -322,7 +326,7 @@ export class SessionService {
       reason: 'FORCE_CLOSED',
       patch: { failureReason: `FORCE_CLOSED: ${reason}` },
     });
-    if (!failed) return fail('CONFLICT', 'orderId', 'The order changed meanwhile; look again');
+    if (!failed) return fail(UserErrorCodes.CONFLICT, 'orderId', 'The order changed meanwhile; look again');
     tx.afterCommit(() => this.metrics.orderFailed(order.tenantId, 'FORCE_CLOSED'));
     return ok(failed);
   }

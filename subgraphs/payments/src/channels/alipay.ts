@@ -26,6 +26,14 @@ export interface AlipayConfig {
   /** e.g. https://openapi.alipay.com/gateway.do, or a sandbox's /gateway.do */
   gatewayUrl: string;
   timeoutMs?: number;
+  /**
+   * How old a notification's `notify_time` (when Alipay sent it; each retry is sent anew) may
+   * be, and how far ahead of our clock: a captured notification replayed later is refused.
+   * Default 15 minutes / 5 minutes.
+   */
+  notifyMaxAgeMs?: number;
+  maxSkewMs?: number;
+  now?: () => Date;
 }
 
 type Params = Record<string, string>;
@@ -157,6 +165,8 @@ export class AlipayChannel implements PaymentChannel {
     }
     if (!verified) return Promise.reject(new NotificationRejectedError('ALIPAY', 'signature did not verify'));
     if (p.app_id !== this.cfg.appId) return Promise.reject(new NotificationRejectedError('ALIPAY', 'app_id is not ours'));
+    const timeProblem = this.notifyTimeProblem(p.notify_time);
+    if (timeProblem) return Promise.reject(new NotificationRejectedError('ALIPAY', timeProblem));
     const amount = yuanToFen(p.total_amount ?? '');
     if (!p.notify_id || !p.out_trade_no || amount === null) return Promise.reject(new NotificationRejectedError('ALIPAY', 'missing fields'));
     const state = TRADE_STATE[p.trade_status];
@@ -170,6 +180,16 @@ export class AlipayChannel implements PaymentChannel {
       amount,
       paidAt: parseShanghaiDateTime(p.gmt_payment),
     });
+  }
+
+  /** Why `notify_time` (Shanghai time, signed with the rest) is unacceptable, or null. */
+  private notifyTimeProblem(notifyTime: string | undefined): string | null {
+    const sentAt = parseShanghaiDateTime(notifyTime);
+    if (!sentAt) return 'no notify_time';
+    const ageMs = (this.cfg.now?.() ?? new Date()).getTime() - sentAt.getTime();
+    if (ageMs < -(this.cfg.maxSkewMs ?? 5 * 60_000)) return 'notify_time is in the future';
+    if (ageMs > (this.cfg.notifyMaxAgeMs ?? 15 * 60_000)) return 'notify_time is stale';
+    return null;
   }
 
   async statement(date: string): Promise<StatementLine[]> {

@@ -61,9 +61,15 @@ export function decideTrade(p: PaymentRecord, r: TradeResult, facts: { otherSucc
   return { kind: 'NONE' };
 }
 
-export type RefundDecision = { kind: 'SUCCEED' } | { kind: 'FAIL'; reason: string } | { kind: 'NONE' };
+export type RefundDecision = { kind: 'SUCCEED' } | { kind: 'FAIL'; reason: string } | { kind: 'NONE' } | { kind: 'MISMATCH' };
 
-export function decideRefund(ref: Pick<RefundRecord, 'state'>, r: RefundResult): RefundDecision {
+/**
+ * What a channel's word does to a refund. A notification must name the refund's own trade
+ * and amount: a signed notification about another trade or amount (misrouted, or replayed
+ * from another refund) changes nothing and is flagged.
+ */
+export function decideRefund(ref: Pick<RefundRecord, 'state' | 'amount'>, r: RefundResult, trade: { outTradeNo: string }): RefundDecision {
+  if (r.notification && (r.notification.outTradeNo !== trade.outTradeNo || r.notification.amount !== ref.amount)) return { kind: 'MISMATCH' };
   if (!REFUND_ENTERED_FROM.SUCCEEDED.includes(ref.state)) return { kind: 'NONE' };
   if (r.state === 'SUCCEEDED') return { kind: 'SUCCEED' };
   if (r.state === 'FAILED') return { kind: 'FAIL', reason: r.failureReason ?? 'refused by the channel' };

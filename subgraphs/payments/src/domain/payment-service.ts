@@ -295,9 +295,14 @@ export class PaymentService {
       outRefundNo: n.outRefundNo,
       state: n.state,
       channelRefundNo: null,
-      notification: { channel: channelName, notifyId: n.notifyId, outTradeNo: n.outTradeNo },
+      notification: { channel: channelName, notifyId: n.notifyId, outTradeNo: n.outTradeNo, amount: n.amount },
     });
     if (n.state === 'SUCCEEDED' || n.state === 'FAILED') this.refundApplied(tenantId, channelName, n.state, applied);
+    if (applied === 'MISMATCH')
+      this.d.log.error(
+        { channel: channelName, outTradeNo: n.outTradeNo, outRefundNo: n.outRefundNo, tenantId },
+        'refund notification names another trade or amount than its refund: flagged, not applied',
+      );
     return ack;
   }
 

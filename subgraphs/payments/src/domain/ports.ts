@@ -85,8 +85,12 @@ export interface RefundResult {
   state: ChannelRefundState;
   channelRefundNo: string | null;
   failureReason?: string | null;
-  notification?: { channel: ChannelName; notifyId: string; outTradeNo: string };
+  /** From a notification: its trade and refund amount are checked against the refund they name. */
+  notification?: { channel: ChannelName; notifyId: string; outTradeNo: string; amount: Fen };
 }
+
+/** MISMATCH: a notification about another trade or another amount than the refund it names; nothing applied. */
+export type RefundApplyOutcome = 'APPLIED' | 'DUPLICATE' | 'NO_CHANGE' | 'UNKNOWN_REFUND' | 'MISMATCH';
 
 export type ReserveRefundOutcome =
   { kind: 'CREATED' | 'EXISTING'; refund: RefundRecord; payment: PaymentRecord } | { kind: 'NOT_FOUND' | 'NOT_REFUNDABLE' | 'EXCEEDS' | 'KEY_REUSED' };
@@ -145,7 +149,7 @@ export interface PaymentStore {
     tenantId: string,
     r: { id: string; paymentId: string; amount: Fen; reason: string; idempotencyKey: string; outRefundNo: string; createdBy: string },
   ): Promise<ReserveRefundOutcome>;
-  applyRefundResult(tenantId: string, r: RefundResult): Promise<'APPLIED' | 'DUPLICATE' | 'NO_CHANGE' | 'UNKNOWN_REFUND'>;
+  applyRefundResult(tenantId: string, r: RefundResult): Promise<RefundApplyOutcome>;
   refundByNo(tenantId: string, outRefundNo: string): Promise<(RefundRecord & { outTradeNo: string; paymentAmount: Fen; channel: ChannelName }) | null>;
   recordRejectedNotification(channel: ChannelName, reason: string): Promise<void>;
   dueForSettlement(before: Date, limit: number): Promise<{ tenantId: string; kind: 'PAYMENT' | 'REFUND'; id: string }[]>;

@@ -1,5 +1,6 @@
 import { decodeOrderEvent, ORDER_EVENTS_TOPIC } from '@evcs/events';
 import { AppError, type DeadLetterRecorder, type EventBus, type MessageHandler, type Subscription } from '@evcs/platform';
+import { DeadLetterReasons } from '../domain/error-codes';
 import type { PaymentStore } from '../domain/ports';
 
 /** The consumer's stable name: its group (within the namespace) and the name its dead letters carry. */
@@ -17,7 +18,7 @@ export function orderEventsHandler(store: PaymentStore): MessageHandler {
       const e = decodeOrderEvent(m.value);
       if (e.type !== 'order.completed') continue;
       if (e.data.amount <= 0 || e.data.amount > 2147483647)
-        throw new AppError('AMOUNT_NOT_PAYABLE', `order.completed with an amount that cannot be paid: ${e.data.amount}`);
+        throw new AppError(DeadLetterReasons.AMOUNT_NOT_PAYABLE, `order.completed with an amount that cannot be paid: ${e.data.amount}`);
       await store.recordPayableOrder({
         tenantId: e.tenantId,
         orderId: e.orderId,

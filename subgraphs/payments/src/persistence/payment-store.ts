@@ -10,6 +10,7 @@ import type {
   PaymentRecord,
   PaymentStore,
   RefundRecord,
+  RefundApplyOutcome,
   RefundResult,
   ReserveRefundOutcome,
   StatementRunRecord,
@@ -121,6 +122,10 @@ class Rollback extends Error {
 }
 
 /** The payment lifecycle in Postgres: the only place with SQL. Tenant first; RLS underneath. */
+/** Reasons kept per channel and hour; past it rejections are only counted. */
+export const REJECTION_SAMPLES_PER_HOUR = 20;
+const REJECTION_RETENTION_DAYS = 30;
+
 export class PgPaymentStore implements PaymentStore {
   constructor(private readonly knex: Knex) {}
 
@@ -341,8 +346,9 @@ export class PgPaymentStore implements PaymentStore {
     }
   }
 
-  async applyRefundResult(tenantId: string, r: RefundResult): Promise<'APPLIED' | 'DUPLICATE' | 'NO_CHANGE' | 'UNKNOWN_REFUND'> {
+  async applyRefundResult(tenantId: string, r: RefundResult): Promise<RefundApplyOutcome> {
     return withTenant(this.knex, tenantId, async (trx) => {
+      let notificationId: number | null = null;
       if (r.notification) {
         const ins = await trx('notifications')
           .insert({
@@ -357,6 +363,7 @@ export class PgPaymentStore implements PaymentStore {
           .ignore()
           .returning('id');
         if (ins.length === 0) return 'DUPLICATE';
+        notificationId = ins[0].id as number;
       }
       // The refund, then its payment, each locked (the order reserveRefund can't deadlock with: it inserts new refunds only).
       const row = await refunds(trx, tenantId).where('out_refund_no', r.outRefundNo).forUpdate().first();
@@ -364,7 +371,11 @@ export class PgPaymentStore implements PaymentStore {
       const ref = toRefund(row);
       const p = toPayment((await payments(trx, tenantId).findById(ref.paymentId).forUpdate())!);
       const now = new Date();
-      const decision = decideRefund(ref, r);
+      const decision = decideRefund(ref, r, p);
+      if (decision.kind === 'MISMATCH') {
+        await trx('notifications').where({ id: notificationId }).update({ outcome: 'MISMATCH' });
+        return 'MISMATCH';
+      }
       if (decision.kind === 'NONE') return 'NO_CHANGE';
       if (decision.kind === 'SUCCEED') {
         const [u] = await refunds(trx, tenantId)
@@ -419,8 +430,26 @@ export class PgPaymentStore implements PaymentStore {
     return this.refundWithPayment(tenantId, { 'refunds.id': id });
   }
 
+  /**
+   * Count a rejected notification (per channel and hour) and keep its reason only as one of the
+   * hour's first REJECTION_SAMPLES_PER_HOUR: a flood of forgeries costs a counter update each.
+   */
   async recordRejectedNotification(channel: ChannelName, reason: string): Promise<void> {
-    await this.knex('notification_rejections').insert({ channel, reason: reason.slice(0, 500) });
+    await this.knex.transaction(async (trx) => {
+      const { rows } = await trx.raw<{ rows: { rejected: string }[] }>(
+        `insert into payments.notification_rejection_counts as c (channel, hour, rejected) values (?, date_trunc('hour', now()), 1)
+           on conflict (channel, hour) do update set rejected = c.rejected + 1
+         returning rejected`,
+        [channel],
+      );
+      const n = Number(rows[0].rejected);
+      if (n <= REJECTION_SAMPLES_PER_HOUR) await trx('notification_rejections').insert({ channel, reason: reason.slice(0, 500) });
+      // once an hour per channel: what is older than the retention goes
+      if (n === 1) {
+        await trx.raw(`delete from payments.notification_rejections where received_at < now() - interval '${REJECTION_RETENTION_DAYS} days'`);
+        await trx.raw(`delete from payments.notification_rejection_counts where hour < now() - interval '${REJECTION_RETENTION_DAYS} days'`);
+      }
+    });
   }
 
   async dueForSettlement(before: Date, limit: number) {

@@ -1,4 +1,4 @@
-import { isCurrency, isTimeZone, type UserError } from '@evcs/platform';
+import { defineCodes, isCurrency, isTimeZone, type UserError } from '@evcs/platform';
 import { Exact } from './exact';
 
 /**
@@ -37,14 +37,14 @@ export interface Segment {
 
 export type { UserError } from '@evcs/platform';
 
-export const PlanErrorCodes = {
-  INVALID_SEGMENT: 'INVALID_SEGMENT',
-  SEGMENT_OVERLAP: 'SEGMENT_OVERLAP',
-  SEGMENTS_INCOMPLETE: 'SEGMENTS_INCOMPLETE',
-  TOO_MANY_SEGMENTS: 'TOO_MANY_SEGMENTS',
-  INVALID_CURRENCY: 'INVALID_CURRENCY',
-  INVALID_TIMEZONE: 'INVALID_TIMEZONE',
-} as const;
+export const PlanErrorCodes = defineCodes({
+  INVALID_SEGMENT: 'A segment is malformed: times not HH:MM on a 15-minute boundary, a negative or malformed price; the field names it.',
+  SEGMENT_OVERLAP: 'Two segments cover the same time of day.',
+  SEGMENTS_INCOMPLETE: 'The segments leave part of the day uncovered (they must cover 00:00–24:00).',
+  TOO_MANY_SEGMENTS: 'More segments than a plan may have.',
+  INVALID_CURRENCY: 'Not an ISO 4217 currency the platform knows.',
+  INVALID_TIMEZONE: 'Not an IANA time zone.',
+});
 
 const HHMM = /^(\d{2}):(\d{2})$/;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TariffEvent } from '@evcs/events';
-import { AppError, ErrorCodes, fail, isUuid, Logger, type Outcome } from '@evcs/platform';
+import { AppError, defineCodes, ErrorCodes, fail, isUuid, Logger, type Outcome } from '@evcs/platform';
 import { PlanCache } from './plan-cache';
 import {
   PricedPlan,
@@ -32,19 +32,19 @@ import { toYkcBillingModel } from './ykc';
 export const MAX_ACTIVE_PLANS_PER_STATION = 16;
 export const DEFAULT_TIMEZONE = 'Asia/Shanghai';
 
-export const TariffErrorCodes = {
-  NOT_FOUND: 'NOT_FOUND',
-  PLAN_LIMIT_REACHED: 'PLAN_LIMIT_REACHED',
-  PLAN_RETIRED: 'PLAN_RETIRED',
-  PLAN_BOUND: 'PLAN_BOUND',
-  STATION_MISMATCH: 'STATION_MISMATCH',
-  PROTOCOL_MISMATCH: 'PROTOCOL_MISMATCH',
-  INVALID_EFFECTIVE_FROM: 'INVALID_EFFECTIVE_FROM',
-  INVALID_NAME: 'INVALID_NAME',
-  INVALID_ID: 'INVALID_ID',
-  YKC_UNREPRESENTABLE: 'YKC_UNREPRESENTABLE',
-  OUT_OF_SCOPE: 'OUT_OF_SCOPE',
-} as const;
+export const TariffErrorCodes = defineCodes({
+  NOT_FOUND: 'The plan, version or binding does not exist in this tenant.',
+  PLAN_LIMIT_REACHED: `A station has at most ${MAX_ACTIVE_PLANS_PER_STATION} active plans.`,
+  PLAN_RETIRED: 'The plan is retired; it can neither be revised nor bound.',
+  PLAN_BOUND: 'The plan is bound to chargers; unbind them before retiring it.',
+  STATION_MISMATCH: "The plan belongs to another station than the charger's.",
+  PROTOCOL_MISMATCH: 'The protocol given for the charger is not the one assets has for it.',
+  INVALID_EFFECTIVE_FROM: '`effectiveFrom` is in the past or before the current version.',
+  INVALID_NAME: 'The plan name is empty or too long.',
+  INVALID_ID: 'Not a valid id.',
+  YKC_UNREPRESENTABLE: "The plan (or new version) cannot be represented as a YKC pile's billing model, and YKC piles are bound to it; the message says why.",
+  OUT_OF_SCOPE: "The station or charger is outside the caller's stations.",
+});
 
 export type { Outcome } from '@evcs/platform';
 

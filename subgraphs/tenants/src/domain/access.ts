@@ -78,7 +78,6 @@ export function canGrant(
   /** null: no data scope is being granted */
   dataScope: DataScope | null,
 ): { ok: true } | { ok: false; missing: string[]; scopeTooWide: boolean } {
-  if (actor.kind === 'service') return { ok: true };
   const missing = permissions.filter((p) => !actor.permissions.includes(p));
   const scopeTooWide = dataScope !== null && (!actor.dataScope || RANK[dataScope] > RANK[actor.dataScope]);
   return missing.length === 0 && !scopeTooWide ? { ok: true } : { ok: false, missing, scopeTooWide };

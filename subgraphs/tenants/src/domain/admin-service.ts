@@ -66,9 +66,8 @@ export const TENANT_ADMIN_ROLE = 'OPERATOR_ADMIN';
 const unique = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
 const sorted = (xs: readonly string[]): string[] => [...xs].sort();
 
-/** The platform's rule (services are trusted callers), for an Actor. */
+/** The platform's rule (services too hold only what their tokens grant), for an Actor. */
 function permissionOf(actor: Actor, permission: Permission): void {
-  if (actor.kind === 'service') return;
   if (!actor.permissions.includes(permission)) throw new ForbiddenError(`missing permission ${permission}`);
 }
 

@@ -86,9 +86,12 @@ export class AuthService {
       }
       const subject = { userId: cred.id, username };
       if (cred.lockedUntil && cred.lockedUntil > now) {
-        // No password check while locked: guessing stops being useful.
+        // No password check while locked: guessing stops being useful. The answer is the one an
+        // unknown user or a wrong password gets (and costs the same hash), so a lock tells a
+        // guesser nothing about which usernames exist; the lock itself is in the audit log.
+        await this.hasher.burn(password);
         await tx.audit({ type: 'LOGIN_FAILED', details: { ...subject, reason: 'ACCOUNT_LOCKED', lockedUntil: cred.lockedUntil.toISOString() } });
-        return fail<IssuedTokens>(UserErrorCodes.ACCOUNT_LOCKED, null, 'Too many failed sign-in attempts; the account is locked for a while');
+        return invalidCredentials();
       }
       if (!(await this.hasher.verify(password, cred.passwordHash))) {
         // An expired lock starts a fresh count.

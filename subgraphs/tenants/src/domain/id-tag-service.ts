@@ -54,7 +54,6 @@ export interface LocalAuthList {
 }
 
 function permissionOf(actor: Actor, permission: Permission): void {
-  if (actor.kind === 'service') return;
   if (!actor.permissions.includes(permission)) throw new ForbiddenError(`missing permission ${permission}`);
 }
 

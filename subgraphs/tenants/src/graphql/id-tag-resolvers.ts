@@ -1,5 +1,5 @@
 import { Arg, Ctx, Directive, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { AppError, connectionOf, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize, parseArgs, userErrorsOf } from '@evcs/platform';
+import { AppError, connectionOf, cursorCodec, ErrorCodes, isUuid, pageSize, parseArgs, requireServiceScope, userErrorsOf } from '@evcs/platform';
 import { z } from 'zod';
 import type { TenantsContext } from '../context';
 import type { IdTagFilter as DomainFilter } from '../domain/ports';
@@ -47,7 +47,7 @@ function filterOf(f: IdTagFilter | null): DomainFilter {
 }
 
 function serviceOnly(ctx: TenantsContext, what: string, tenantId: string): void {
-  if (ctx.identity.kind !== 'service') throw new ForbiddenError(`${what} is for platform services only`);
+  requireServiceScope(ctx.identity, 'idtag:authorize', what);
   if (!isUuid(tenantId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'tenantId is not a UUID');
 }
 

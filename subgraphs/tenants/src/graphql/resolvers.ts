@@ -1,5 +1,5 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, connectionOf, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize, userErrorsOf } from '@evcs/platform';
+import { AppError, connectionOf, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize, requireServiceScope, userErrorsOf } from '@evcs/platform';
 import { z } from 'zod';
 import type { TenantsContext } from '../context';
 import type { IssuedTokens } from '../domain/auth-service';
@@ -183,7 +183,7 @@ export class TenantResolver {
   @Directive('@inaccessible')
   @Query(() => TenantQuotas, { nullable: true, description: 'Internal: quotas for the services that create stations and chargers. Service identities only.' })
   async tenantQuotas(@Arg('tenantId', () => ID) tenantId: string, @Ctx() ctx: TenantsContext): Promise<TenantQuotas | null> {
-    if (ctx.identity.kind !== 'service') throw new ForbiddenError('tenantQuotas is for platform services only');
+    requireServiceScope(ctx.identity, 'tenant-quota:read', 'tenantQuotas');
     if (!isUuid(tenantId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'tenantId is not a UUID');
     const t = await ctx.reads.tenants.ownTenant(tenantId);
     return t ? toQuotas(t) : null;
