@@ -30,7 +30,9 @@ export const envFields = {
           .map((b) => b.trim())
           .filter(Boolean),
       )
-      .describe('Tenant ids (comma-separated) that get a `tenant` label on business metrics; any other tenant is `other`. Empty: no tenant label, so label values stay bounded.'),
+      .describe(
+        'Tenant ids (comma-separated) that get a `tenant` label on business metrics; any other tenant is `other`. Empty: no tenant label, so label values stay bounded.',
+      ),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** A whole number of at least 1. */
   positiveInt: (def: number) => z.coerce.number().int().min(1).default(def),
@@ -68,7 +70,9 @@ export function observabilityEnvShape() {
       .min(0)
       .max(65535)
       .optional()
-      .describe('The internal port serving `/metrics` (Prometheus text format; never on the public listener). Unset: `PORT` + 5400; 0: an ephemeral port, logged.'),
+      .describe(
+        'The internal port serving `/metrics` (Prometheus text format; never on the public listener). Unset: `PORT` + 5400; 0: an ephemeral port, logged.',
+      ),
     /** Unset: HOST, the service's own listen address. */
     METRICS_HOST: z.string().min(1).optional().describe('Address the metrics port binds. Unset: `HOST`.'),
     /**
@@ -84,16 +88,18 @@ export function observabilityEnvShape() {
           .map((t) => t.trim())
           .filter(Boolean),
       )
-      .describe('Tenant ids (comma-separated) that get a `tenant` label on business metrics; any other tenant is `other`. Empty: no tenant label, so label values stay bounded.'),
+      .describe(
+        'Tenant ids (comma-separated) that get a `tenant` label on business metrics; any other tenant is `other`. Empty: no tenant label, so label values stay bounded.',
+      ),
     /** How often consumer lag is read from the broker (the lag gauge and readiness). */
-    CONSUMER_LAG_INTERVAL_MS: z.coerce.number().int().min(1_000).default(15_000).describe('How often consumer lag is read from the broker, in ms (the lag gauge and readiness).'),
-    /** More messages than this behind in one consumer group: the service is not ready. */
-    READY_MAX_CONSUMER_LAG: z.coerce
+    CONSUMER_LAG_INTERVAL_MS: z.coerce
       .number()
       .int()
-      .min(0)
-      .default(10_000)
-      .describe('Messages behind in one consumer group above which `/health/ready` fails.'),
+      .min(1_000)
+      .default(15_000)
+      .describe('How often consumer lag is read from the broker, in ms (the lag gauge and readiness).'),
+    /** More messages than this behind in one consumer group: the service is not ready. */
+    READY_MAX_CONSUMER_LAG: z.coerce.number().int().min(0).default(10_000).describe('Messages behind in one consumer group above which `/health/ready` fails.'),
   };
 }
 
