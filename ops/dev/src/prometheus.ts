@@ -21,20 +21,36 @@ export const LOCAL_METRICS_TARGETS: Record<string, string[]> = {
   'evcs-protocol-bridge': [`127.0.0.1:${4100 + METRICS_PORT_OFFSET}`],
 };
 
+/** The containers of ops/deploy/compose.yaml, by service name on the compose network (the same PORT + 5400). */
+export const COMPOSE_METRICS_TARGETS: Record<string, string[]> = Object.fromEntries(
+  Object.entries(LOCAL_METRICS_TARGETS).map(([job, targets]) => [job, targets.map((t) => t.replace('127.0.0.1', job.replace(/^evcs-/, '')))]),
+);
+
+const LOCAL_HEADER = [
+  '# Prometheus scrape config for the local stack (`npm start`): each service’s internal',
+  '# metrics port (PORT + 5400). Written by ops/dev/src/prometheus.ts (scrapeConfig); checked',
+  '# by `npm test` (promtool check config, and equal to what the code writes).',
+];
+
+export const COMPOSE_HEADER = [
+  '# Prometheus scrape config for ops/deploy/compose.yaml (`--profile observability`): each',
+  '# container’s internal metrics port (PORT + 5400) on the compose network, which no port',
+  '# mapping publishes. Written by ops/dev/src/prometheus.ts (scrapeConfig); checked by `npm test`.',
+];
+
 /**
  * A Prometheus configuration scraping the given targets, one job per service
  * (`evcs-<service>`, the job names the alerts and dashboards use). ops/prometheus/prometheus.yml
- * is this for the local stack's ports; a test keeps the two equal.
+ * is this for the local stack's ports, ops/deploy/prometheus/prometheus.yml for compose's
+ * containers; a test keeps each equal to what this writes.
  */
-export function scrapeConfig(o: { targets: Record<string, string[]>; ruleFiles: string[]; scrapeInterval?: string }): string {
+export function scrapeConfig(o: { targets: Record<string, string[]>; ruleFiles: string[]; scrapeInterval?: string; header?: string[] }): string {
   const interval = o.scrapeInterval ?? '15s';
   const jobs = Object.entries(o.targets)
     .map(([job, targets]) => [`  - job_name: ${job}`, '    static_configs:', `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`].join('\n'))
     .join('\n');
   return [
-    '# Prometheus scrape config for the local stack (`npm start`): each service’s internal',
-    '# metrics port (PORT + 5400). Written by ops/dev/src/prometheus.ts (scrapeConfig); checked',
-    '# by `npm test` (promtool check config, and equal to what the code writes).',
+    ...(o.header ?? LOCAL_HEADER),
     'global:',
     `  scrape_interval: ${interval}`,
     `  evaluation_interval: ${interval}`,

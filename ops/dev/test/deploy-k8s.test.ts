@@ -10,6 +10,7 @@ import { Job } from 'kubernetes-models/batch/v1/Job';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { METRICS_PORT_OFFSET } from '@evcs/platform';
 import { DEPLOY_DIR, SERVICES, type Service, startupProblems, unknownVariables } from './support/deploy-env';
 
 /**
@@ -26,6 +27,7 @@ interface EnvVar {
 interface Container {
   name: string;
   image: string;
+  ports?: { name?: string; containerPort: number }[];
   env?: EnvVar[];
   envFrom?: { configMapRef?: { name: string } }[];
   livenessProbe?: unknown;
@@ -40,14 +42,18 @@ interface PodSpec {
 interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
-  spec?: Record<string, unknown> & { template?: { spec: PodSpec } };
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown> & { template?: { metadata?: K8sObject['metadata']; spec: PodSpec } };
   data?: Record<string, string>;
 }
 interface Policy {
+  metadata: { name: string };
   spec: {
-    podSelector: { matchLabels?: Record<string, string> };
-    ingress?: { from?: { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: object }[] }[];
+    podSelector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values: string[] }[] };
+    ingress?: {
+      from?: { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: object }[];
+      ports?: { port: number; endPort?: number }[];
+    }[];
   };
 }
 
@@ -167,7 +173,10 @@ describe.each(overlays)('ops/deploy/k8s/overlays/%s', (overlay) => {
   });
 
   it('lets only the router reach the subgraphs, besides the services that call them; the edge alone reaches router and bridge', () => {
-    expect(objs.some((o) => o.kind === 'NetworkPolicy' && !(o as unknown as Policy).spec.podSelector.matchLabels)).toBe(true); // default deny
+    const policies = objs.filter((o) => o.kind === 'NetworkPolicy') as unknown as Policy[];
+    const everyPod = (p: Policy) => !p.spec.podSelector.matchLabels && !p.spec.podSelector.matchExpressions;
+    expect(policies.some((p) => everyPod(p) && !p.spec.ingress)).toBe(true); // default deny
+    expect(policies.filter((p) => everyPod(p) && p.spec.ingress)).toEqual([]);
     const allowed = allowedCallers(objs);
     expect(allowed).toEqual({
       router: [EDGE],
@@ -185,6 +194,37 @@ describe.each(overlays)('ops/deploy/k8s/overlays/%s', (overlay) => {
           const target = /^https?:\/\/([a-z-]+):\d+\//.exec(url)?.[1];
           if (target) expect([serviceOf(c), target, (allowed[target] ?? []).includes(serviceOf(c))]).toEqual([serviceOf(c), target, true]);
         }
+  });
+});
+
+describe.each(overlays)('ops/deploy/k8s/overlays/%s: metrics', (overlay) => {
+  const objs = render(overlay);
+  const longRunning = workloads(objs).filter((o) => o.kind !== 'Job');
+  const metricsPolicy = (objs.filter((o) => o.kind === 'NetworkPolicy') as unknown as Policy[]).find((p) => p.metadata.name === 'metrics-from-prometheus')!;
+  const opens = (port: number) => (metricsPolicy.spec.ingress ?? []).some((r) => (r.ports ?? []).some((p) => port >= p.port && port <= (p.endPort ?? p.port)));
+
+  it('gives every service a metrics port at PORT + 5400, announced to Prometheus by annotations', () => {
+    for (const w of longRunning) {
+      const c = w.spec!.template!.spec.containers[0];
+      const expected = Number(containerEnv(objs, c).PORT) + METRICS_PORT_OFFSET;
+      expect([serviceOf(c), c.ports?.find((p) => p.name === 'metrics')?.containerPort]).toEqual([serviceOf(c), expected]);
+      expect([serviceOf(c), w.spec!.template!.metadata?.annotations]).toEqual([
+        serviceOf(c),
+        { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(expected), 'prometheus.io/path': '/metrics' },
+      ]);
+    }
+  });
+
+  it('lets only Prometheus reach the metrics ports, and Prometheus only those; no Service publishes them', () => {
+    const apps = new Set(longRunning.map((w) => w.spec!.template!.metadata!.labels![NAME]));
+    expect(new Set(metricsPolicy.spec.podSelector.matchExpressions?.flatMap((e) => (e.key === NAME && e.operator === 'In' ? e.values : [])))).toEqual(apps);
+    const from = (metricsPolicy.spec.ingress ?? []).flatMap((r) => r.from ?? []);
+    expect(from.map((f) => f.podSelector?.matchLabels)).toEqual([{ 'evcs.io/prometheus': 'true' }]);
+    for (const w of longRunning)
+      for (const p of w.spec!.template!.spec.containers[0].ports ?? [])
+        expect([w.metadata.name, p.name, opens(p.containerPort)]).toEqual([w.metadata.name, p.name, p.name === 'metrics']);
+    const published = objs.filter((o) => o.kind === 'Service').flatMap((o) => (o.spec!.ports as { targetPort?: string | number }[]).map((p) => p.targetPort));
+    expect(published).not.toContain('metrics');
   });
 });
 

@@ -9,7 +9,8 @@ import '@evcs/router/dist/src/gateway';
 import '@evcs/protocol-bridge/dist/src/metrics';
 import '@evcs/protocol-bridge/dist/src/connections/diagnostics';
 import { REPO_ROOT } from '@evcs/testkit';
-import { ensurePrometheus, LOCAL_METRICS_TARGETS, PROMETHEUS_DIR, PROMTOOL, scrapeConfig } from '../src/prometheus';
+import { parse as parseYaml } from 'yaml';
+import { COMPOSE_HEADER, COMPOSE_METRICS_TARGETS, ensurePrometheus, LOCAL_METRICS_TARGETS, PROMETHEUS_DIR, PROMTOOL, scrapeConfig } from '../src/prometheus';
 
 const exec = promisify(execFile);
 const GRAFANA_DIR = path.join(REPO_ROOT, 'ops/grafana');
@@ -72,6 +73,34 @@ describe('observability files: Prometheus config and alerts, Grafana dashboards'
     expect(Object.keys(LOCAL_METRICS_TARGETS).sort()).toEqual(
       ['evcs-assets', 'evcs-orders', 'evcs-payments', 'evcs-protocol-bridge', 'evcs-router', 'evcs-tariffs', 'evcs-tenants'].sort(),
     );
+  });
+
+  it("compose's Prometheus: its scrape config is the code's for the compose containers, valid, and mounted with the rules", async () => {
+    const deployDir = path.join(REPO_ROOT, 'ops/deploy');
+    const committed = await readFile(path.join(deployDir, 'prometheus/prometheus.yml'), 'utf8');
+    expect(committed).toBe(scrapeConfig({ targets: COMPOSE_METRICS_TARGETS, ruleFiles: ['alerts.yml'], header: COMPOSE_HEADER }));
+    // every platform container, at its own PORT + 5400
+    const compose = parseYaml(await readFile(path.join(deployDir, 'compose.yaml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { image?: string; environment?: Record<string, string>; profiles?: string[]; volumes?: string[] }>;
+    };
+    const platform = Object.entries(compose.services).filter(([, s]) => s.image?.startsWith('evcs/') && s.environment?.PORT);
+    expect(Object.fromEntries(platform.map(([name, s]) => [`evcs-${name}`, [`${name}:${Number(s.environment!.PORT) + 5400}`]]))).toEqual(
+      COMPOSE_METRICS_TARGETS,
+    );
+    const prometheus = compose.services.prometheus;
+    expect(prometheus.profiles).toEqual(['observability']);
+    expect(prometheus.volumes).toEqual(
+      expect.arrayContaining(['./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro', '../prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro']),
+    );
+    // promtool reads the rule file beside the config, as the container will
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'evcs-compose-prom-'));
+    try {
+      await writeFile(path.join(dir, 'prometheus.yml'), committed);
+      await writeFile(path.join(dir, 'alerts.yml'), await readFile(path.join(PROMETHEUS_DIR, 'alerts.yml')));
+      expect((await exec(PROMTOOL, ['check', 'config', 'prometheus.yml'], { cwd: dir })).stdout).toMatch(/SUCCESS: prometheus\.yml is valid/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('the dashboards parse, use the provisioned data source, and query only metrics that exist, in valid PromQL', async () => {
