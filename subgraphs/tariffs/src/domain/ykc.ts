@@ -53,15 +53,25 @@ export const toYkcPriceUnits = (p: Exact): number => {
 };
 
 /**
- * The model number a pile shows and verifies (0x05): 4 BCD digits. Two from the
- * plan, two from its version, so a new version or another plan changes it (a
- * collision among 100 plans only costs a pile a model it would have taken anyway
- * at its next login or push).
+ * The model number a pile shows and verifies (0x05): 4 BCD digits, 0001–9999, taken from the
+ * model's content — its tiers' rates as the wire carries them and its 48 slots. The bridge tells
+ * a pile its model is current, and skips a push, when the numbers are equal, so equal numbers
+ * must mean equal prices: a number from the plan's id and version let two plans share one (a
+ * pile moved to the other plan kept billing the old prices). Now two models share a number only
+ * when their prices are the same, or by a 1-in-9,999 hash collision. Never 0000, which a pile
+ * fresh from the factory may show.
  */
-export function ykcModelNumber(planId: string, version: number): string {
-  const plan = createHash('sha256').update(planId).digest().readUInt16BE(0) % 100;
-  return `${String(plan).padStart(2, '0')}${String(version % 100).padStart(2, '0')}`;
+export function ykcModelNumber(model: YkcBillingModel): string {
+  const content = JSON.stringify({
+    tiers: model.tiers.map((t) => [t.tier, toYkcPriceUnits(t.energyPrice), toYkcPriceUnits(t.serviceFee)]),
+    slots: model.slots,
+  });
+  const n = (createHash('sha256').update(content).digest().readUInt32BE(0) % 9999) + 1;
+  return String(n).padStart(4, '0');
 }
+
+/** The number a version that cannot be a YKC model carries: no pile is given it. */
+export const NO_YKC_MODEL_NUMBER = '0000';
 
 /** Convert one version's segments, or say every reason it can't be represented. */
 export function toYkcBillingModel(segments: readonly Segment[], currency: string): YkcConversion {

@@ -5,7 +5,7 @@ import { Exact } from '../domain/exact';
 import { segmentsFromRecords, versionAt } from '../domain/plan';
 import { MeterSample, SessionUsage } from '../domain/pricing';
 import { isUuid } from '@evcs/platform';
-import { toYkcBillingModel, toYkcPriceUnits, ykcModelNumber } from '../domain/ykc';
+import { NO_YKC_MODEL_NUMBER, toYkcBillingModel, toYkcPriceUnits, ykcModelNumber } from '../domain/ykc';
 import { toBinding, toPlan, toSessionPrice, toVersion } from './mappers';
 import {
   BindChargerTariffInput,
@@ -85,7 +85,7 @@ export class TariffPlanVersionResolver {
     return Object.assign(new YkcBillingModel(), {
       representable: r.ok,
       reasons: r.ok ? [] : r.reasons,
-      modelNo: ykcModelNumber(v.planId, v.version),
+      modelNo: r.ok ? ykcModelNumber(r.model) : NO_YKC_MODEL_NUMBER,
       tiers: r.ok
         ? r.model.tiers.map((t) =>
             Object.assign(new YkcPriceTier(), {

@@ -142,7 +142,11 @@ export class YkcPriceTier {
 export class YkcBillingModel {
   @Field() representable!: boolean;
   @Field(() => [String]) reasons!: string[];
-  @Field({ description: 'The model number a pile holding this version shows (4 digits: 2 from the plan, 2 from the version)' }) modelNo!: string;
+  @Field({
+    description:
+      'The model number a pile holding this version shows: 4 digits from its prices and slots, so versions with the same prices share it and different prices (but for a 1-in-9,999 collision) do not; 0000 when the version cannot be a YKC model',
+  })
+  modelNo!: string;
   @Field(() => [YkcPriceTier], { description: 'All 4 tiers (0..3) when representable; unused ones rate 0' }) tiers!: YkcPriceTier[];
   @Field(() => [Int], { description: '48 tier numbers, slot k = [k×30 min, (k+1)×30 min) local time' }) slots!: number[];
 }
