@@ -17,7 +17,11 @@ import { freePort, startStack, type Stack } from '../stack';
  *     (peer-gateway.ts; they forward a pre-signed internal token of the same identity).
  *
  *   node ops/dev/dist/src/bench/router-queries.js [--duration 10] [--connections 50] [--only orders]
- *        [--targets subgraph,router,hive,apollo]
+ *        [--targets subgraph,router,hive,apollo] [--no-dedupe]
+ *
+ * --no-dedupe starts our router with ROUTER_DEDUPE_INFLIGHT=false (no shared in-flight fetches;
+ * Hive Gateway de-duplicates identical in-flight subgraph requests by default, stock Apollo Gateway
+ * does not).
  *
  * Prints per scenario and target: req/s, p50/p99, CPU per request of the gateway
  * process and of the subgraph process, the load average, and the ratios.
@@ -36,7 +40,15 @@ async function main(): Promise<void> {
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
   const database = uniqueName('evcs_bench');
-  const stack = await startStack({ database, kafkaNamespace: uniqueName('bench'), ports: 'ephemeral', quiet: true });
+  const dedupe = !process.argv.includes('--no-dedupe');
+  const stack = await startStack({
+    database,
+    kafkaNamespace: uniqueName('bench'),
+    ports: 'ephemeral',
+    quiet: true,
+    env: { ROUTER_DEDUPE_INFLIGHT: String(dedupe) },
+  });
+  console.log(`router: in-flight de-duplication ${dedupe ? 'on' : 'off'}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${os.cpus().length} CPUs`);
   try {
     const tenantId = randomUUID();
     await stack.seedTenant({
@@ -97,6 +109,7 @@ async function main(): Promise<void> {
     const internal = `Bearer ${await internalTokenFor(stack, token)}`;
     const peers = await startPeers(stack, internal, targets);
     const gatewayUrl: Record<string, string> = { router: stack.routerUrls[0], ...peers };
+    const expected: Record<string, string> = {};
     for (const sc of scenarios) {
       console.log(`\n${sc.name}`);
       const results: Record<string, { rps: number; p50: number; p99: number }> = {};
@@ -111,6 +124,10 @@ async function main(): Promise<void> {
           headers: { 'content-type': 'application/json', authorization },
           body: JSON.stringify({ query: sc.query }),
         };
+        // The same answer as the subgraph's own, or the comparison means nothing.
+        const answer = await fetch(url, { method: 'POST', headers: opts.headers, body: opts.body }).then((r) => r.text());
+        expected[sc.name] ??= answer;
+        if (answer !== expected[sc.name]) console.log(`  ${target}: ANSWER DIFFERS: ${answer.slice(0, 300)}`);
         await autocannon({ ...opts, duration: 2 }); // warm-up: JIT, connection pools, plan caches
         const gatewayPid = direct ? undefined : stack.processes.pid(target);
         const subgraphPid = stack.processes.pid(sc.subgraph);
