@@ -1,5 +1,16 @@
 import { Kind, OperationDefinitionNode, parse } from 'graphql';
-import { ANONYMOUS, AppError, bearer, ErrorCodes, ROUTER_REQUEST_ID_HEADER, type Identity, type Logger, type TokenIssuer, type TokenVerifier, type VerifiedToken } from '@evcs/platform';
+import {
+  ANONYMOUS,
+  AppError,
+  bearer,
+  ErrorCodes,
+  ROUTER_REQUEST_ID_HEADER,
+  type Identity,
+  type Logger,
+  type TokenIssuer,
+  type TokenVerifier,
+  type VerifiedToken,
+} from '@evcs/platform';
 import type { RevocationCheck } from './revocations';
 
 /**

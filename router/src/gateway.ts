@@ -167,7 +167,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       opts.logger.info({ subgraph: name, url: target }, 'subgraph');
       subgraphUrls[name] = target;
       const guard = new DependencyGuard({ name: `the ${name} service`, timeoutMs, ...opts.subgraphBreaker });
-      return new IdentityForwardingDataSource(name, target, dedupingFetcher(guardedFetcher(fetcher, guard)), opts.tokens, opts.logger, opts.dedupeInflight ?? true);
+      return new IdentityForwardingDataSource(
+        name,
+        target,
+        dedupingFetcher(guardedFetcher(fetcher, guard)),
+        opts.tokens,
+        opts.logger,
+        opts.dedupeInflight ?? true,
+      );
     },
   });
   let apiSchema: GraphQLSchema | undefined;

@@ -88,11 +88,7 @@ export class AggregatingLimiter {
   /** Resolves if the key may go on; rejects with a RateLimiterRes if its points are spent. */
   async consume(key: string): Promise<void> {
     const now = Date.now();
-    let k = this.keys.get(key);
-    if (k && now >= k.resetAt && k.pending === 0) {
-      this.keys.delete(key);
-      k = undefined;
-    }
+    const k = this.current(key, now);
     if (k && k.pending < this.margin && this.limit.points - k.shared - k.pending > this.margin) {
       k.pending++;
       this.scheduleFlush();
@@ -100,12 +96,23 @@ export class AggregatingLimiter {
     }
     // Spent, as the store said in this window: refused here, without asking it again.
     if (k && k.shared > this.limit.points && now < k.resetAt) throw new RateLimiterRes(0, k.resetAt - now, k.shared, false);
-    // Exact: this request and whatever is pending, in the store now.
+    await this.exact(key, k, now);
+  }
+
+  /** What this process knows of the key in its current window, if anything. */
+  private current(key: string, now: number): { shared: number; pending: number; resetAt: number } | undefined {
+    const k = this.keys.get(key);
+    if (!k || now < k.resetAt || k.pending > 0) return k;
+    this.keys.delete(key);
+    return undefined;
+  }
+
+  /** This request and whatever is pending, counted in the store now. */
+  private async exact(key: string, k: { pending: number } | undefined, now: number): Promise<void> {
     const pending = k?.pending ?? 0;
     if (k) k.pending = 0;
     try {
-      const res = await this.store.consume(key, 1 + pending);
-      this.learn(key, res, now);
+      this.learn(key, await this.store.consume(key, 1 + pending), now);
     } catch (e) {
       if (e instanceof RateLimiterRes) this.learn(key, e, now);
       else if (k) k.pending += pending; // the store failed: keep what was counted here for the next flush

@@ -199,7 +199,15 @@ describe('AggregatingLimiter (real Postgres store, two instances)', () => {
   let knexes: Knex[];
   const limit = { points: 300, durationSeconds: 600 };
   const store = (knex: Knex) =>
-    new RateLimiterPostgres({ storeClient: knex, storeType: 'knex', schemaName: 'router', tableName: 'rate_limits', tableCreated: true, keyPrefix: 'rpi', ...{ points: limit.points, duration: limit.durationSeconds } });
+    new RateLimiterPostgres({
+      storeClient: knex,
+      storeType: 'knex',
+      schemaName: 'router',
+      tableName: 'rate_limits',
+      tableCreated: true,
+      keyPrefix: 'rpi',
+      ...{ points: limit.points, duration: limit.durationSeconds },
+    });
 
   beforeAll(async () => {
     db = await createTestDatabase([migrations]);

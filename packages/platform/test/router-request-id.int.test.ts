@@ -24,7 +24,10 @@ describe('the router request id beside a shared query token', () => {
       name: 'rid-test',
       schema,
       // each key bound to its issuer (its "iss"), as in the platform's internal key set
-      verifier: new TokenVerifier({ keys: [bound(routerKey.publicJwk, 'evcs-router'), bound(otherKey.publicJwk, 'evcs-bridge')] }, ['evcs-router', 'evcs-bridge']),
+      verifier: new TokenVerifier({ keys: [bound(routerKey.publicJwk, 'evcs-router'), bound(otherKey.publicJwk, 'evcs-bridge')] }, [
+        'evcs-router',
+        'evcs-bridge',
+      ]),
       logger: createLogger('rid-test', { level: 'silent' }),
       publicRootFields: ['ok'],
       extendContext: (b) => b,

@@ -48,7 +48,12 @@ async function main(): Promise<void> {
     quiet: true,
     env: { ROUTER_DEDUPE_INFLIGHT: String(dedupe) },
   });
-  console.log(`router: in-flight de-duplication ${dedupe ? 'on' : 'off'}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${os.cpus().length} CPUs`);
+  console.log(
+    `router: in-flight de-duplication ${dedupe ? 'on' : 'off'}; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; ${os.cpus().length} CPUs`,
+  );
   try {
     const tenantId = randomUUID();
     await stack.seedTenant({
@@ -163,7 +168,9 @@ function cpuMs(pid: number | undefined): number {
   if (!pid) return 0;
   try {
     // /proc/<pid>/stat: fields 14 and 15 are utime and stime in clock ticks (USER_HZ, 100 on Linux)
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return 0;
