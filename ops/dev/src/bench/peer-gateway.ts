@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
+import httpTransport from '@graphql-mesh/transport-http';
 import { executeApollo, readJsonBody, sendJson } from '@evcs/platform';
 
 /**
@@ -36,6 +37,8 @@ async function hive(): Promise<http.RequestListener> {
     landingPage: false,
     graphqlEndpoint: '/graphql',
     propagateHeaders: { fromClientToSubgraphs: () => ({ authorization }) },
+    // its HTTP transport (otherwise imported by name at the first request)
+    transports: { http: httpTransport },
   });
   return gateway as unknown as http.RequestListener;
 }
