@@ -117,7 +117,12 @@ async function main(): Promise<void> {
     global.gc?.();
     const rssBefore = process.memoryUsage().rss;
     let peak = rssBefore;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+    let peakHeap = 0;
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      peak = Math.max(peak, m.rss);
+      peakHeap = Math.max(peakHeap, m.heapUsed);
+    }, 100);
     const step = Math.max(batchSize, Math.floor(total / 10 / batchSize) * batchSize);
     let nextReport = step;
     const mib = (b: number) => (b / 1048576).toFixed(0);
@@ -137,7 +142,7 @@ async function main(): Promise<void> {
     console.log(
       `reconciled ${rows.toLocaleString()} rows (${total.toLocaleString()} orders + charger records) in ${seconds.toFixed(1)} s: ` +
         `${(rows / seconds).toFixed(0)} rows/s; ${run.discrepancies.toLocaleString()} discrepancies; ${pricer.calls.toLocaleString()} re-pricings` +
-        `\n  rss before ${mib(rssBefore)} MiB, peak ${mib(peak)} MiB (limit 256 MiB), state ${run.state}, batch ${batchSize}`,
+        `\n  rss before ${mib(rssBefore)} MiB, peak ${mib(peak)} MiB (limit 256 MiB); peak V8 heap used ${mib(peakHeap)} MiB; state ${run.state}, batch ${batchSize}`,
     );
   } finally {
     await owner.destroy();
