@@ -1,5 +1,16 @@
 import { Kind, OperationDefinitionNode, parse } from 'graphql';
-import { ANONYMOUS, AppError, bearer, ErrorCodes, type Identity, type Logger, type TokenIssuer, type TokenVerifier, type VerifiedToken } from '@evcs/platform';
+import {
+  ANONYMOUS,
+  AppError,
+  bearer,
+  ErrorCodes,
+  ROUTER_REQUEST_ID_HEADER,
+  type Identity,
+  type Logger,
+  type TokenIssuer,
+  type TokenVerifier,
+  type VerifiedToken,
+} from '@evcs/platform';
 import type { RevocationCheck } from './revocations';
 
 /**
@@ -139,15 +150,33 @@ export function isPublicOperation(body: unknown, publicRootFields: readonly stri
 }
 
 /**
- * Internal tokens for subgraph requests, one per request (they carry its id and
- * the client's address), reused for half their lifetime: an HTTP request fanning
- * out to several subgraphs, or a subscription resolving fields for a stream of
- * events, signs once rather than per fetch. Keyed by the request's context, so
- * entries go with their request or subscription. A public operation (login) gets
- * one for the anonymous identity.
+ * The header that carries the router's request id to a subgraph beside a
+ * shared query token (InternalTokens.forQuery), which cannot carry it. A
+ * subgraph believes it only next to a token the router signed; from a client
+ * it never arrives (the x-evcs- prefix is an identity header, stripped).
+ */
+export const REQUEST_ID_HEADER = ROUTER_REQUEST_ID_HEADER;
+
+/**
+ * Internal tokens for subgraph requests.
+ *
+ * `forRequest`: one per request, carrying its id and the client's address
+ * signed (`rid`, `cip`) — what mutations and public operations (sign-in) get,
+ * since their subgraphs write those into audit records. Reused for half their
+ * lifetime by the request's context, so a request fanning out to several
+ * subgraphs, or a subscription resolving fields for a stream of events, signs
+ * once rather than per fetch.
+ *
+ * `forQuery`: one per identity and client address, reused for half its
+ * lifetime by every query of that identity from that address. Signing (ES256,
+ * ~170 µs of CPU) and then verifying a fresh token in the subgraph for every
+ * read was the largest single cost of a query through the router; with one
+ * token per identity the subgraph's verified-token cache answers instead. The
+ * address is still signed; the request id travels in REQUEST_ID_HEADER (logs).
  */
 export class InternalTokens {
   private readonly cache = new WeakMap<RouterContext, { token: Promise<string>; issuedAt: number }>();
+  private readonly shared = new WeakMap<Identity, Map<string, { token: Promise<string>; issuedAt: number }>>();
 
   constructor(
     private readonly issuer: TokenIssuer,
@@ -160,6 +189,23 @@ export class InternalTokens {
     const token = this.issuer.issue(ctx.identity ?? ANONYMOUS, undefined, { request: { requestId: ctx.requestId, clientIp: ctx.clientIp } });
     this.cache.set(ctx, { token, issuedAt: Date.now() });
     token.catch(() => this.cache.delete(ctx));
+    return token;
+  }
+
+  /** A query's token: shared by the identity (a verified client token's) and the client's address. */
+  forQuery(ctx: RouterContext & { identity: Identity }): Promise<string> {
+    let byAddress = this.shared.get(ctx.identity);
+    if (!byAddress) this.shared.set(ctx.identity, (byAddress = new Map()));
+    const address = ctx.clientIp ?? '';
+    const hit = byAddress.get(address);
+    const now = Date.now();
+    if (hit && now - hit.issuedAt < this.reuseForMs) return hit.token;
+    // Old entries of other addresses go when this one is renewed: the map stays as small as the identity's live addresses.
+    for (const [a, e] of byAddress) if (now - e.issuedAt >= this.reuseForMs) byAddress.delete(a);
+    const token = this.issuer.issue(ctx.identity, undefined, { request: ctx.clientIp ? { clientIp: ctx.clientIp } : {} });
+    const entry = { token, issuedAt: now };
+    byAddress.set(address, entry);
+    token.catch(() => byAddress.get(address) === entry && byAddress.delete(address));
     return token;
   }
 }

@@ -88,6 +88,12 @@ export const RouterEnvSchema = commonEnv(4000).extend({
   ROUTER_RATE_SIGNIN_PER_USERNAME: rateLimit(DEFAULT_RATE_LIMITS.signInPerUsername, 'Sign-ins per tenant and username'),
   ROUTER_RATE_REFRESH_PER_IP: rateLimit(DEFAULT_RATE_LIMITS.refreshPerIp, 'Token refreshes per client address'),
   ROUTER_RATE_REQUESTS_PER_IDENTITY: rateLimit(DEFAULT_RATE_LIMITS.requestsPerIdentity, 'Requests per signed-in identity'),
+  ROUTER_DEDUPE_INFLIGHT: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .describe(
+      'Share one subgraph fetch between identical queries (same subgraph operation and variables) of the same identity from the same client address that are in flight at the same time; mutations never. Default on.',
+    ),
   ROUTER_INTROSPECTION: z
     .enum(['true', 'false', '1', '0'])
     .optional()
@@ -121,6 +127,8 @@ export interface RouterEnv {
   queryLimits: QueryLimits;
   databaseUrl: string;
   rateLimits: RateLimitSettings;
+  /** ROUTER_DEDUPE_INFLIGHT */
+  dedupeInflight: boolean;
 }
 
 /** Parse the router's environment once; every problem is reported together. */
@@ -168,6 +176,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): RouterEnv {
       readyMaxLag: env.READY_MAX_CONSUMER_LAG,
     },
     databaseUrl: env.DATABASE_URL,
+    dedupeInflight: ['true', '1'].includes(env.ROUTER_DEDUPE_INFLIGHT),
     rateLimits: {
       signInPerIp: env.ROUTER_RATE_SIGNIN_PER_IP,
       signInPerUsername: env.ROUTER_RATE_SIGNIN_PER_USERNAME,

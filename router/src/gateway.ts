@@ -4,8 +4,8 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import { AppError, DependencyGuard, ErrorCodes, formatError, graphqlMetricsPlugin, histogram, type Logger } from '@evcs/platform';
-import { InternalTokens, isIdentityHeader, RouterContext } from './auth';
+import { AppError, DependencyGuard, ErrorCodes, formatError, graphqlMetricsPlugin, histogram, type Identity, type Logger } from '@evcs/platform';
+import { InternalTokens, isIdentityHeader, REQUEST_ID_HEADER, RouterContext } from './auth';
 import { queryLimitRules, type QueryLimits } from './limits';
 
 // The gateway's fetcher types, taken from the gateway so @apollo/utils.fetcher needn't be a direct dependency.
@@ -25,6 +25,8 @@ export interface GatewayOptions {
   subgraphBreaker?: { failuresToOpen?: number; halfOpenAfterMs?: number };
   /** Operation size bounds and introspection. */
   limits: QueryLimits;
+  /** Share identical in-flight subgraph fetches of one identity's queries (default true). */
+  dedupeInflight?: boolean;
 }
 
 export interface Gateway {
@@ -50,6 +52,25 @@ const subgraphFetchDuration = histogram<'subgraph' | 'outcome'>({
 });
 
 /**
+ * The header by which the data source tells the fetcher that a subgraph request
+ * may share an identical one in flight, and whose: set only for queries, removed
+ * before the request leaves the router.
+ */
+export const DEDUPE_HEADER = 'x-evcs-router-dedupe';
+
+/**
+ * Everything a subgraph learns of the caller from the token, as one string: two
+ * requests with equal identities get equal answers. Kept per identity object
+ * (the verifier hands out one object per verified client token).
+ */
+const identityKeys = new WeakMap<Identity, string>();
+function identityKey(identity: Identity): string {
+  let key = identityKeys.get(identity);
+  if (!key) identityKeys.set(identity, (key = JSON.stringify(identity)));
+  return key;
+}
+
+/**
  * Subgraph requests carry the caller's verified identity only as a short-lived
  * internal token signed by the router; identity headers are stripped whatever
  * their origin.
@@ -61,6 +82,7 @@ export class IdentityForwardingDataSource extends RemoteGraphQLDataSource<Router
     fetcher: Fetcher,
     private readonly tokens: InternalTokens,
     private readonly logger: Logger,
+    private readonly dedupe = true,
   ) {
     super({ url, fetcher });
   }
@@ -100,9 +122,21 @@ export class IdentityForwardingDataSource extends RemoteGraphQLDataSource<Router
     if (!headers) return;
     const names = Array.from(headers, ([name]) => name);
     for (const name of names) if (isIdentityHeader(name)) headers.delete(name);
-    // The request id and the client's address travel inside the signed token, not as headers.
     const ctx = options.context as RouterContext | undefined;
-    if (ctx?.requestId) headers.set('authorization', `Bearer ${await this.tokens.forRequest(ctx)}`);
+    if (!ctx?.requestId) return;
+    const query = 'incomingRequestContext' in options && options.incomingRequestContext.operation?.operation === 'query';
+    const identity = ctx.identity;
+    if (query && identity) {
+      // A read: the identity's shared token (the client's address signed in it), the request id beside it.
+      headers.set('authorization', `Bearer ${await this.tokens.forQuery({ ...ctx, identity })}`);
+      headers.set(REQUEST_ID_HEADER, ctx.requestId);
+      // It may share the answer of the same fetch in flight for the same identity (same client token)
+      // from the same address; a mutation's never does.
+      if (this.dedupe) headers.set(DEDUPE_HEADER, `${identityKey(identity)} ${ctx.clientIp ?? ''}`);
+    } else {
+      // Mutations and public operations: the request id and the client's address signed, per request.
+      headers.set('authorization', `Bearer ${await this.tokens.forRequest(ctx)}`);
+    }
   }
 }
 
@@ -133,7 +167,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       opts.logger.info({ subgraph: name, url: target }, 'subgraph');
       subgraphUrls[name] = target;
       const guard = new DependencyGuard({ name: `the ${name} service`, timeoutMs, ...opts.subgraphBreaker });
-      return new IdentityForwardingDataSource(name, target, guardedFetcher(fetcher, guard), opts.tokens, opts.logger);
+      return new IdentityForwardingDataSource(
+        name,
+        target,
+        dedupingFetcher(guardedFetcher(fetcher, guard)),
+        opts.tokens,
+        opts.logger,
+        opts.dedupeInflight ?? true,
+      );
     },
   });
   let apiSchema: GraphQLSchema | undefined;
@@ -176,6 +217,35 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       agents.http.destroy();
       agents.https.destroy();
     },
+  };
+}
+
+/**
+ * Identical subgraph requests in flight at the same time share one: same
+ * identity and client address (DEDUPE_HEADER, set by the data source for
+ * queries only), same URL, same body. Under load many clients of one identity
+ * (a dashboard's widgets, an operator's open tabs, a polling app) ask the same
+ * thing at once; the subgraph answers once and each caller gets its own copy
+ * of the buffered answer. The shared request carries the first caller's
+ * internal token (its request id). Requests without the header pass through.
+ */
+export function dedupingFetcher(fetcher: Fetcher): Fetcher {
+  const inflight = new Map<string, Promise<FetcherResponse>>();
+  return async (url, init = {}) => {
+    const headers = init.headers as Record<string, string> | undefined;
+    const who = headers?.[DEDUPE_HEADER];
+    if (!headers || who === undefined) return fetcher(url, init);
+    const { [DEDUPE_HEADER]: _, ...rest } = headers;
+    const forwarded = { ...init, headers: rest };
+    if (typeof init.body !== 'string') return fetcher(url, forwarded);
+    const key = `${who}\n${init.method ?? 'GET'} ${url}\n${init.body}`;
+    let shared = inflight.get(key);
+    if (!shared) {
+      shared = fetcher(url, forwarded).finally(() => inflight.delete(key));
+      inflight.set(key, shared);
+    }
+    // Nobody reads the shared answer itself: every caller, the first too, reads a copy.
+    return (await shared).clone();
   };
 }
 

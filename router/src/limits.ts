@@ -4,6 +4,7 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError, type DocumentNode, type ValidationContext, type ValidationRule } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { AppError } from '@evcs/platform';
 import { RouterErrorCodes } from './error-codes';
 
@@ -102,16 +103,41 @@ export function withoutSuggestions(message: string): string {
 }
 
 /**
+ * Documents that parsed within the bound, by their source text. Clients send the
+ * same few operations over and over; parsing each again was a few % of the
+ * router's CPU per request. Only documents that passed are kept (a refusal is
+ * cheap to repeat, and must not fill the cache), and the cache belongs to one
+ * bound: a changed limit starts a new one.
+ */
+const parsedDocuments = new WeakMap<Pick<QueryLimits, 'maxTokens'>, LRUCache<string, DocumentNode>>();
+
+function parsedCache(limits: Pick<QueryLimits, 'maxTokens'>): LRUCache<string, DocumentNode> {
+  let cache = parsedDocuments.get(limits);
+  if (!cache) {
+    // ~1,000 operations of typical size; a document is bounded by maxTokens, its source by the body limit
+    cache = new LRUCache<string, DocumentNode>({ max: 1000, maxSize: 8 * 1024 * 1024, sizeCalculation: (_doc, source) => Math.max(1, source.length) });
+    parsedDocuments.set(limits, cache);
+  }
+  return cache;
+}
+
+/**
  * The document of an HTTP request body, parsed within the token bound before
  * anything else reads it: a document past the bound is refused (400
  * MAX_TOKENS_EXCEEDED). Undefined when there is no single query to parse or it
- * does not parse (Apollo answers that with its own error).
+ * does not parse (Apollo answers that with its own error). The same source
+ * gives the same (shared, not to be modified) document.
  */
 export function documentWithinLimits(body: unknown, limits: Pick<QueryLimits, 'maxTokens'>): DocumentNode | undefined {
   const query = body && typeof body === 'object' && !Array.isArray(body) ? (body as { query?: unknown }).query : undefined;
   if (typeof query !== 'string') return undefined;
+  const cache = parsedCache(limits);
+  const hit = cache.get(query);
+  if (hit) return hit;
   try {
-    return parseWithinLimits(query, limits);
+    const document = parseWithinLimits(query, limits);
+    cache.set(query, document);
+    return document;
   } catch (e) {
     const original = e instanceof GraphQLError ? e.originalError : undefined;
     if (original instanceof AppError) throw Object.assign(original, { status: 400 });

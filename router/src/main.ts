@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     readiness: kafkaReadinessChecks({ bus, produces: false, lagByGroup: () => lag.lagByGroup(), maxLag: env.metrics.readyMaxLag }),
     queryLimits: env.queryLimits,
     rateLimits: RouterRateLimits.postgres(knex, env.rateLimits),
+    dedupeInflight: env.dedupeInflight,
   });
   lag.start();
   const port = await listen(router.httpServer, env.port, env.host);

@@ -68,6 +68,8 @@ export interface RouterDeps {
   queryLimits?: QueryLimits;
   /** Sign-in, refresh and per-identity limits (main: counted in Postgres, across instances). None: unlimited. */
   rateLimits?: RouterRateLimits;
+  /** Share identical in-flight query fetches of one identity (default true). */
+  dedupeInflight?: boolean;
 }
 
 export interface Router {
@@ -99,7 +101,14 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
   const tokens = new InternalTokens(deps.internalIssuer);
   const clientAddress = clientAddressResolver(deps.trustedProxies ?? []);
   const limits = deps.queryLimits ?? DEFAULT_QUERY_LIMITS;
-  const gateway = await startGateway({ supergraphSdl: deps.supergraphSdl, subgraphUrls: deps.subgraphUrls, tokens, logger, limits });
+  const gateway = await startGateway({
+    supergraphSdl: deps.supergraphSdl,
+    subgraphUrls: deps.subgraphUrls,
+    tokens,
+    logger,
+    limits,
+    dedupeInflight: deps.dedupeInflight,
+  });
 
   let feed: Subscription | undefined;
   let revocationFeed: Subscription | undefined;

@@ -14,7 +14,8 @@ import {
   type SubgraphServer,
 } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, uniqueName, type TestDatabase } from '@evcs/testkit';
-import { migrations, RouterRateLimits, type RateLimitSettings } from '../src/rate-limits';
+import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { AggregatingLimiter, migrations, RouterRateLimits, type RateLimitSettings } from '../src/rate-limits';
 import { createRouter, type Router } from '../src/server';
 
 jest.setTimeout(120_000);
@@ -189,5 +190,67 @@ describe('router rate limits (real Postgres store, two instances)', () => {
     for (let i = 0; i < 5; i++) expect((await post({ query: '{ whoami }' }, alice)).status).toBe(200);
     expectRefused(await post({ query: '{ whoami }' }, alice));
     expect((await post({ query: '{ whoami }' }, await token('bob-id'))).status).toBe(200);
+  });
+});
+
+/** The per-identity limit's local counting in front of the shared Postgres counters. */
+describe('AggregatingLimiter (real Postgres store, two instances)', () => {
+  let db: TestDatabase;
+  let knexes: Knex[];
+  const limit = { points: 300, durationSeconds: 600 };
+  const store = (knex: Knex) =>
+    new RateLimiterPostgres({
+      storeClient: knex,
+      storeType: 'knex',
+      schemaName: 'router',
+      tableName: 'rate_limits',
+      tableCreated: true,
+      keyPrefix: 'rpi',
+      ...{ points: limit.points, duration: limit.durationSeconds },
+    });
+
+  beforeAll(async () => {
+    db = await createTestDatabase([migrations]);
+    knexes = [0, 1].map(() => createKnex({ connectionString: db.appUrl, schema: 'router', pool: { max: 2 } }));
+  });
+  afterAll(async () => {
+    for (const k of knexes ?? []) await k.destroy();
+    await db?.drop();
+  });
+
+  it('far from the limit, counts in memory and tells the store in one write per key and flush', async () => {
+    const shared = store(knexes[0]);
+    // a long interval: only the explicit flush below writes
+    const limiter = new AggregatingLimiter(shared, limit, 60_000);
+    for (let i = 0; i < 40; i++) await limiter.consume('alice');
+    // the first request of the key was counted in the store at once, the 39 after it only here
+    expect((await shared.get('alice'))?.consumedPoints).toBe(1);
+    await limiter.flush();
+    expect((await shared.get('alice'))?.consumedPoints).toBe(40);
+  });
+
+  it('holds the limit across instances to within one margin; near it every request is counted in the store; past it both refuse', async () => {
+    const limiters = knexes.map((k) => new AggregatingLimiter(store(k), limit, 60_000));
+    const margin = 60; // a fifth of 300
+    const served = async (l: AggregatingLimiter) =>
+      l.consume('bob').then(
+        () => true,
+        (e: unknown) => {
+          expect(e).toBeInstanceOf(RateLimiterRes);
+          return false;
+        },
+      );
+    const outcomes: boolean[] = [];
+    for (let i = 0; i < limit.points + 2 * margin; i++) outcomes.push(await served(limiters[i % 2]));
+    // Neither instance ever flushed on its timer (the worst case: the other's points unknown for the
+    // whole burst): the limit went through, and at most one margin more (what the other counted here).
+    const n = outcomes.filter(Boolean).length;
+    expect(n).toBeGreaterThanOrEqual(limit.points);
+    expect(n).toBeLessThanOrEqual(limit.points + margin);
+    expect(outcomes.slice(0, limit.points).every(Boolean)).toBe(true);
+    // once they have told the store (their timers), both refuse
+    for (const l of limiters) await l.flush();
+    expect(await served(limiters[0])).toBe(false);
+    expect(await served(limiters[1])).toBe(false);
   });
 });

@@ -43,6 +43,7 @@ const SUBGRAPH_SDL = `
   type Query {
     chargerByCode(code: String!): Charger
     whoami: String
+    slowWhoami: String
   }
   type Mutation {
     login(email: String!): String
@@ -73,6 +74,11 @@ async function startAssetsLikeSubgraph(verifier: TokenVerifier) {
           chargerByCode: (_: unknown, { code }: { code: string }, ctx: SubgraphCtx) =>
             ctx.identity?.tenantId ? (chargers.get(`${ctx.identity.tenantId}:${code}`) ?? null) : null,
           whoami: (_: unknown, __: unknown, ctx: SubgraphCtx) => (ctx.identity ? `${ctx.identity.subject}@${ctx.identity.tenantId}` : null),
+          // slow enough that requests sent together are in flight together
+          slowWhoami: async (_: unknown, __: unknown, ctx: SubgraphCtx) => {
+            await new Promise((r) => setTimeout(r, 300));
+            return ctx.identity ? `${ctx.identity.subject}@${ctx.identity.tenantId}` : null;
+          },
         },
         Mutation: {
           login: (_: unknown, { email }: { email: string }) => `token-for-${email}`,
@@ -350,6 +356,43 @@ describe('router (real gateway, real subgraph, real Kafka)', () => {
       expect(last.headers['x-roles']).toBeUndefined();
       // The client's own token is not forwarded either: the subgraph gets the router's.
       expect(last.headers.authorization).not.toBe(`Bearer ${token}`);
+    });
+
+    it("signs a query's token once per identity and client address (address signed, request id beside it); a mutation's per request", async () => {
+      const h = { authorization: `Bearer ${await tokenFor('user-tokens', T1)}` };
+      const before = subgraph.seen.length;
+      for (const rid of ['q-1', 'q-2']) await post(routers[0].port, { query: '{ whoami }' }, { ...h, 'x-request-id': rid });
+      const [q1, q2] = subgraph.seen.slice(before);
+      expect(q1.headers.authorization).toBe(q2.headers.authorization);
+      const claims = decodeJwt(bearer(q1.headers.authorization)!);
+      expect(claims).toMatchObject({ iss: 'evcs-router', sub: 'user-tokens', cip: '127.0.0.1' });
+      expect(claims.rid).toBeUndefined();
+      expect([q1.headers['x-evcs-request-id'], q2.headers['x-evcs-request-id']]).toEqual(['q-1', 'q-2']);
+      // a client cannot send it itself: x-evcs-* headers are dropped
+      await post(routers[0].port, { query: 'mutation { rename(name: "a") }' }, { ...h, 'x-request-id': 'm-1', 'x-evcs-request-id': 'forged' });
+      const m = subgraph.seen[subgraph.seen.length - 1];
+      expect(decodeJwt(bearer(m.headers.authorization)!)).toMatchObject({ rid: 'm-1', cip: '127.0.0.1' });
+      expect(m.headers['x-evcs-request-id']).toBeUndefined();
+    });
+
+    it('shares one subgraph fetch between identical queries of one identity in flight together; never between identities or for mutations', async () => {
+      const alice = { authorization: `Bearer ${await tokenFor('alice-dedupe', T1)}` };
+      const bob = { authorization: `Bearer ${await tokenFor('bob-dedupe', T1)}` };
+      const before = subgraph.seen.length;
+      const answers = await Promise.all([
+        ...[1, 2, 3, 4].map(() => post(routers[0].port, { query: '{ slowWhoami }' }, alice)),
+        post(routers[0].port, { query: '{ slowWhoami }' }, bob),
+      ]);
+      expect(answers.map((a) => a.body.data?.slowWhoami)).toEqual([...Array(4).fill(`alice-dedupe@${T1}`), `bob-dedupe@${T1}`]);
+      const fetched = subgraph.seen.slice(before).map((s) => s.identity?.subject);
+      expect(fetched.filter((s) => s === 'alice-dedupe')).toHaveLength(1);
+      expect(fetched.filter((s) => s === 'bob-dedupe')).toHaveLength(1);
+      // the header that asks for sharing never leaves the router
+      expect(subgraph.seen.slice(before).every((s) => s.headers['x-evcs-router-dedupe'] === undefined)).toBe(true);
+
+      const mBefore = subgraph.seen.length;
+      await Promise.all([1, 2, 3].map(() => post(routers[0].port, { query: 'mutation { rename(name: "same") }' }, alice)));
+      expect(subgraph.seen.length - mBefore).toBe(3);
     });
 
     it("resolves tenant data with the caller's tenant", async () => {

@@ -97,6 +97,19 @@ function rootFieldsOf(query: unknown): string[] | null {
 }
 
 /** Builds (never listens) the HTTP server of a subgraph. */
+/**
+ * The router's request id beside a token it shares between an identity's
+ * queries (which cannot carry each request's id). Believed only next to a
+ * router-signed token without a signed id: a direct caller cannot set it, and
+ * mutations, whose subgraphs audit the id, always carry it signed.
+ */
+export const ROUTER_REQUEST_ID_HEADER = 'x-evcs-request-id';
+
+function routerClaims(signed: RequestClaims, header: string | string[] | undefined): RequestClaims {
+  if (signed.requestId || typeof header !== 'string') return signed;
+  return { ...signed, requestId: header };
+}
+
 export async function createSubgraphServer<C extends BaseRequestContext>(opts: SubgraphServerOptions<C>): Promise<SubgraphServer> {
   const apollo = new ApolloServer<C>({
     schema: opts.schema,
@@ -132,7 +145,7 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
           throw unauthenticated('Invalid or expired token');
         });
         identity = verified.identity;
-        if (verified.issuer === ROUTER_ISSUER) claims = verified.request;
+        if (verified.issuer === ROUTER_ISSUER) claims = routerClaims(verified.request, req.headers[ROUTER_REQUEST_ID_HEADER]);
       }
       if (isAnonymous(identity)) {
         const fields = rootFieldsOf((body as { query?: unknown } | undefined)?.query);

@@ -37,6 +37,16 @@ export const OTHER_VARIABLES: readonly OtherVariable[] = [
     description: '`1`: stop when the parent process is gone (stdin closes). Set by the dev launcher (`npm start`, tests).',
   },
   {
+    name: 'PEER',
+    readBy: 'bench:router (its peer gateway process)',
+    description: '`hive` or `apollo`: which stock gateway `ops/dev/src/bench/peer-gateway.ts` runs (set by the benchmark).',
+  },
+  {
+    name: 'PEER_AUTHORIZATION',
+    readBy: 'bench:router (its peer gateway process)',
+    description: 'The `Bearer …` header (a pre-signed router internal token) the peer gateway sends to every subgraph (set by the benchmark).',
+  },
+  {
     name: 'SIM_PASSWORD',
     readBy: '`npm run simulate`',
     description: 'The password of the user `--username` the simulator signs in as (never on the command line).',
