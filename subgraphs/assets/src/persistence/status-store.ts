@@ -184,8 +184,9 @@ export class PgStatusStore implements StatusStore {
          ), conn as (
            select * from existing union all select * from created
          ), hist as (
-           insert into connector_status_history (tenant_id, connector_id, event_id, status, error_code, occurred_at)
-           select ?, k.id, i.event_id, i.status, i.error_code, i.occurred_at
+           -- recorded_at: when this statement wrote it (now() would be the transaction's start)
+           insert into connector_status_history (tenant_id, connector_id, event_id, status, error_code, occurred_at, recorded_at)
+           select ?, k.id, i.event_id, i.status, i.error_code, i.occurred_at, clock_timestamp()
              from input i join old o on o.code = i.code join conn k on k.charger_id = o.id and k.connector_no = i.connector_no
             order by i.ord
            on conflict (event_id) do nothing
