@@ -1,5 +1,7 @@
 import { execFileSync, fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import path from 'node:path';
 import { createLogger } from '@evcs/platform';
 import { startBenchBridge } from './bench-bridge';
@@ -13,7 +15,10 @@ import { startBenchBridge } from './bench-bridge';
  * not), the bridge's RSS and heap, and heartbeat answer latency p50/p99 over `--duration` s.
  *
  *   node protocol-bridge/dist/src/simulator/connections-bench.js [--connections 50000] [--procs 4]
- *        [--addresses 8] [--heartbeat-s 30] [--duration 30] [--concurrency 50] [--profile1]
+ *        [--addresses 8] [--heartbeat-s 30] [--duration 30] [--concurrency 50] [--profile1] [--heap-snapshot DIR]
+ *
+ * `--heap-snapshot DIR`: a heap snapshot of the bridge once the connections are open (where
+ * the per-connection memory goes).
  *
  * Chargers connect without a password (security profile 0, allowed by the tenant's
  * commissioning policy) unless `--profile1`: a scrypt check per connection would measure the
@@ -48,6 +53,12 @@ function reexecWithMoreFiles(): boolean {
 
 const mib = (b: number) => Math.round(b / 2 ** 20);
 
+/** A full GC now (to tell live memory from garbage not yet collected): exposes V8's gc() for this call. */
+function collect(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
 interface Report {
   latencies: number[];
   sent: number;
@@ -78,7 +89,8 @@ async function main(): Promise<void> {
   const logger = createLogger('bench', { level: 'error' });
   // The liveness sweep and registry refresh as in production; pings every 30 s (the default).
   const bench = await startBenchBridge({ logger, profile0: !process.argv.includes('--profile1') });
-  const rss0 = process.memoryUsage().rss;
+  collect();
+  const { rss: rss0, heapUsed: heap0 } = process.memoryUsage();
   const t0 = Date.now();
   const per = Math.ceil(connections / procs);
   const children = Array.from({ length: procs }, (_, p) =>
@@ -109,6 +121,9 @@ async function main(): Promise<void> {
   const failures: Record<string, number> = {};
   for (const o of opened) for (const [k, v] of Object.entries(o.failures)) failures[k] = (failures[k] ?? 0) + v;
   const held = bench.bridge.registry.count('OCPP16');
+  const snapshotDir = process.argv[process.argv.indexOf('--heap-snapshot') + 1];
+  if (process.argv.includes('--heap-snapshot'))
+    process.stderr.write(`heap snapshot: ${writeHeapSnapshot(path.join(snapshotDir, `bridge-${held}.heapsnapshot`))}\n`);
 
   // A settling interval (every connection's first heartbeat), then the measured one.
   await new Promise((r) => setTimeout(r, heartbeatS * 1000));
@@ -121,6 +136,8 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const reports = await Promise.all(children.map((c) => ask<Report>(c, 'report', 'report')));
   const mem = process.memoryUsage();
+  collect();
+  const afterGc = process.memoryUsage();
   const latencies = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const at = (q: number) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] * 10) / 10 : null);
   const answered = reports.reduce((a, r) => a + r.answered, 0);
@@ -140,6 +157,10 @@ async function main(): Promise<void> {
         bridgeRssBeforeMiB: mib(rss0),
         bridgeHeapUsedMiB: mib(mem.heapUsed),
         rssKiBPerConnection: held ? Math.round((mem.rss - rss0) / 1024 / held) : null,
+        // after a full GC: what the connections keep alive, garbage not counted
+        bridgeHeapLiveMiB: mib(afterGc.heapUsed),
+        bridgeRssAfterGcMiB: mib(afterGc.rss),
+        heapLiveKiBPerConnection: held ? Math.round((afterGc.heapUsed - heap0) / 1024 / held) : null,
         heartbeatS,
         heartbeatsPerSecond: Math.round(answered / duration),
         unanswered: sent - answered,
