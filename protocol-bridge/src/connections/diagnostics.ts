@@ -45,15 +45,42 @@ export class ProtocolMetrics {
   }
 }
 
+/**
+ * An OCPP frame as kept: its text and time only. Hex and decoded JSON are made when someone
+ * reads the log — making them for every frame was a JSON.parse, a hex string and three
+ * objects per message, and ~0.5 KB per kept frame (20,000 chargers × 50 frames).
+ */
+interface TextFrame {
+  atMs: number;
+  direction: 'IN' | 'OUT';
+  text: string;
+}
+
+function materialize(f: FrameRecord | TextFrame): FrameRecord {
+  if (!('text' in f)) return f;
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(f.text);
+  } catch {
+    decoded = { error: 'not JSON' };
+  }
+  return { at: new Date(f.atMs).toISOString(), direction: f.direction, protocol: 'OCPP16', hex: Buffer.from(f.text).toString('hex'), decoded };
+}
+
 export class FrameLog {
-  private readonly byCharger = new Map<string, FrameRecord[]>();
+  private readonly byCharger = new Map<string, (FrameRecord | TextFrame)[]>();
 
   constructor(
     private readonly perCharger = 50,
     private readonly maxChargers = 20_000,
   ) {}
 
-  add(chargerId: string, record: FrameRecord): void {
+  /** An OCPP-J frame (text), decoded only when read. */
+  addOcpp(chargerId: string, atMs: number, direction: 'IN' | 'OUT', text: string): void {
+    this.add(chargerId, { atMs, direction, text });
+  }
+
+  add(chargerId: string, record: FrameRecord | TextFrame): void {
     let list = this.byCharger.get(chargerId);
     if (!list) {
       if (this.byCharger.size >= this.maxChargers) {
@@ -69,7 +96,7 @@ export class FrameLog {
 
   /** Newest last. */
   last(chargerId: string, n = this.perCharger): FrameRecord[] {
-    return (this.byCharger.get(chargerId) ?? []).slice(-n);
+    return (this.byCharger.get(chargerId) ?? []).slice(-n).map(materialize);
   }
 }
 

@@ -189,22 +189,9 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       metrics.count('OCPP16', error.rpcErrorCode ?? 'RpcFrameworkError');
       log.warn({ reason: error.message }, 'charger sent a malformed frame');
     });
-    client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) => {
-      const text = message.toString();
-      let decoded: unknown = null;
-      try {
-        decoded = JSON.parse(text);
-      } catch {
-        decoded = { error: 'not JSON' };
-      }
-      frames.add(chargerId, {
-        at: now().toISOString(),
-        direction: outbound ? 'OUT' : 'IN',
-        protocol: 'OCPP16',
-        hex: Buffer.from(text).toString('hex'),
-        decoded,
-      });
-    });
+    client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) =>
+      frames.addOcpp(chargerId, now().getTime(), outbound ? 'OUT' : 'IN', message.toString()),
+    );
     client.on('ping', () => session.touch(now()));
 
     client.once('close', ({ code, reason }: { code?: number; reason?: string }) => {

@@ -159,6 +159,117 @@ describe('connector status ingestion (real Postgres + Kafka)', () => {
     expect((await statusOf(tenantA, 'A-OFF-1', 2))?.status).toBe('Preparing');
   });
 
+  it('a run applied set-based has the outcomes and leaves the state of the same events applied one by one', async () => {
+    // Two identical chargers (3 connectors, one of them first seen in the run) get the same
+    // story: the one-by-one path on SEQ, the set-based run on SET. The story repeats connectors,
+    // goes back in time, replays events (in the run and from before it), names an unknown
+    // charger, and has a disconnect in the middle that shows the connectors Offline.
+    await seedDemoAssets(app, tenantA, [
+      {
+        code: 'S-RUN',
+        name: 'Runs',
+        chargers: [
+          { code: 'A-SEQ', connectors: 2 },
+          { code: 'A-SET', connectors: 2 },
+        ],
+      },
+    ]);
+    const store = new PgStatusStore(app);
+    const svc = new StatusIngestService(store);
+    const t0 = Date.now();
+    let seed = 42;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const statuses = ['Available', 'Preparing', 'Charging', 'SuspendedEV', 'Finishing', 'Faulted'] as const;
+    type Step =
+      | { kind: 'status'; no: number; status: (typeof statuses)[number]; s: number; replayOf?: number }
+      | { kind: 'disconnect'; s: number; replayOf?: number }
+      | { kind: 'unknown'; s: number; replayOf?: number };
+    const story: Step[] = [];
+    for (let k = 0; k < 120; k++) {
+      const r = rnd(20);
+      if (k === 60) story.push({ kind: 'disconnect', s: 200 });
+      else if (r === 0) story.push({ kind: 'unknown', s: k });
+      else if (r <= 2 && k > 0) {
+        const of = rnd(k);
+        story.push({ ...story[of], replayOf: of });
+      } else story.push({ kind: 'status', no: 1 + rnd(3), status: statuses[rnd(statuses.length)], s: k < 60 ? rnd(150) : 150 + rnd(100) });
+    }
+    const eventsFor = (code: string): ChargerEvent[] => {
+      const ids: string[] = [];
+      return story.map((step) => {
+        const id = step.replayOf === undefined ? randomUUID() : ids[step.replayOf];
+        ids.push(id);
+        const at = new Date(t0 + step.s * 1000).toISOString();
+        if (step.kind === 'disconnect')
+          return {
+            id,
+            version: 1,
+            type: 'charger.disconnected',
+            tenantId: tenantA,
+            chargerId: code,
+            occurredAt: at,
+            receivedAt: at,
+            source: { protocol: 'OCPP16', bridgeId: 't' },
+            data: { reason: 'test' },
+          };
+        if (step.kind === 'unknown') return aStatusEvent({ id, tenantId: tenantA, chargerId: `${code}-NOPE`, occurredAt: at });
+        return aStatusEvent({ id, tenantId: tenantA, chargerId: code, occurredAt: at, data: { connectorId: step.no, status: step.status } });
+      });
+    };
+    // Both start from the same history: one status already applied, then replayed in the story.
+    const before = (code: string) =>
+      aStatusEvent({
+        id: randomUUID(),
+        tenantId: tenantA,
+        chargerId: code,
+        occurredAt: new Date(t0 + 100_000).toISOString(),
+        data: { connectorId: 1, status: 'Charging' },
+      });
+    const seqBefore = before('A-SEQ');
+    const setBefore = before('A-SET');
+    expect(await svc.apply(seqBefore)).toBe('applied');
+    expect(await svc.apply(setBefore)).toBe('applied');
+    const seqEvents = [...eventsFor('A-SEQ'), seqBefore];
+    const setEvents = [...eventsFor('A-SET'), setBefore];
+
+    const oneByOne = [];
+    for (const e of seqEvents) oneByOne.push(await svc.apply(e));
+    const spy = jest.spyOn(store, 'applyConnectorStatus');
+    const inRun = await svc.applyRun(tenantA, setEvents);
+    expect(spy).not.toHaveBeenCalled(); // the run went set-based, not one by one
+    spy.mockRestore();
+    expect(inRun).toEqual(oneByOne);
+    expect(new Set(oneByOne)).toEqual(new Set(['applied', 'stale', 'duplicate', 'unknown-charger']));
+
+    const state = (code: string) =>
+      withTenant(app, tenantA, async (trx) => ({
+        charger: (await trx.raw('select online, last_seen_at from chargers where code = ?', [code])).rows,
+        connectors: (
+          await trx.raw(
+            `select cn.connector_no, cn.status, cn.error_code, cn.status_at, count(h.id)::int as history
+               from connectors cn join chargers c on c.id = cn.charger_id left join connector_status_history h on h.connector_id = cn.id
+              where c.code = ? group by cn.id order by cn.connector_no`,
+            [code],
+          )
+        ).rows,
+      }));
+    const seqState = await state('A-SEQ');
+    expect(seqState.connectors).toHaveLength(3);
+    expect(await state('A-SET')).toEqual(seqState);
+  });
+
+  it('a run fails as a whole: nothing of it is kept', async () => {
+    await seedDemoAssets(app, tenantA, [{ code: 'S-RUNFAIL', name: 'Run fails', chargers: [{ code: 'A-RUNFAIL', connectors: 1 }] }]);
+    const svc = new StatusIngestService(new PgStatusStore(app));
+    const at = new Date().toISOString();
+    const good = aStatusEvent({ tenantId: tenantA, chargerId: 'A-RUNFAIL', occurredAt: at, data: { connectorId: 1, status: 'Faulted' } });
+    // connector 300 breaks the column's check (1–255)
+    const bad = aStatusEvent({ tenantId: tenantA, chargerId: 'A-RUNFAIL', occurredAt: at, data: { connectorId: 300, status: 'Faulted' } });
+    await expect(svc.applyRun(tenantA, [good, bad])).rejects.toThrow();
+    expect((await statusOf(tenantA, 'A-RUNFAIL', 1))?.status).toBe('Unavailable');
+    expect(await svc.applyRun(tenantA, [good])).toEqual(['applied']);
+  });
+
   it('consumes events from Kafka, commits after applying, and survives a full replay', async () => {
     await ensureKafka();
     const topic = uniqueName('t_charger_events');

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { CHARGER_EVENTS_TOPIC, ChargerEvent, encodeChargerEvent } from '@evcs/events';
-import { createLogger, dropDatabase, KafkaEventBus, kafkaNames } from '@evcs/platform';
+import { Client } from 'pg';
+import { CHARGER_EVENTS_PARTITIONS, CHARGER_EVENTS_TOPIC, ChargerEvent, encodeChargerEvent } from '@evcs/events';
+import { createLogger, dropDatabase, KafkaEventBus, kafkaNames, withDatabase } from '@evcs/platform';
 import { KAFKA_BROKERS, PG_SUPERUSER_URL, uniqueName } from '@evcs/testkit';
 import { startStack } from '../stack';
+import { kafkaRoundTrip, load, percentiles, pgbenchStatusUpsert } from './limits';
 
 /**
  * Benchmark: charger events consumed by the platform. The whole stack runs as
@@ -20,7 +22,15 @@ import { startStack } from '../stack';
  *
  *   [--sessions 1000]  (0 skips the phase)
  *
- * Prints events/s per consumer group (first event published → last offset committed).
+ * Prints events/s per consumer group (first event published → last offset committed), and
+ * the limits measured in the same run: kafkajs alone producing and consuming the same
+ * messages, and pgbench running the minimal status upsert (one statement per status, on 6
+ * connections like the consumer's 6 partitions at a time) — with the ratio to each.
+ *
+ * Then the status changes paced at `--rate` events/s for `--paced-seconds`: latency from
+ * published (Kafka accepted) to applied (the history row written), p50/p90/p99.
+ *
+ *   [--rate 2000] [--paced-seconds 10]  (0 skips the phase)
  */
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,10 +68,10 @@ async function main(): Promise<void> {
 
     // Each connector walks through a session's statuses, a second apart: every event is newer than the last.
     const base = Date.now() - total * 1000;
-    const events: ChargerEvent[] = Array.from({ length: total }, (_, i) => {
+    const statusEvent = (i: number, occurred: Date): ChargerEvent => {
       const code = codes[i % codes.length];
       const round = Math.floor(i / codes.length);
-      const at = new Date(base + i * 1000).toISOString();
+      const at = occurred.toISOString();
       return {
         id: randomUUID(),
         version: 1,
@@ -73,8 +83,23 @@ async function main(): Promise<void> {
         type: 'connector.status_changed',
         data: { connectorId: 1 + (round % 2), status: STATUSES[round % STATUSES.length], errorCode: 'NoError' },
       } as ChargerEvent;
+    };
+    const events = Array.from({ length: total }, (_, i) => statusEvent(i, new Date(base + i * 1000)));
+    const statusRate = await measure('connector status changes', bus, groups, topic, events);
+    const messages = events.map(encodeChargerEvent);
+    const kafkaLimit = await kafkaRoundTrip(KAFKA_BROKERS, uniqueName('bench_limit'), messages, CHARGER_EVENTS_PARTITIONS, 6);
+    const pgLimit = await pgbenchStatusUpsert(withDatabase(PG_SUPERUSER_URL, database), chargerCount * 2, 6, 10).catch((e: Error) => {
+      console.log(`pgbench limit not measured: ${e.message} (pgbench is Postgres's client tool)`);
+      return NaN;
     });
-    await measure('connector status changes', bus, groups, topic, events);
+    console.log(
+      `limits in this run (load ${load()}): kafkajs produce→consume ${kafkaLimit} events/s, pgbench status upsert ${pgLimit} statuses/s; ` +
+        `assets at ${((100 * statusRate[groups[0]]) / kafkaLimit).toFixed(0)} % of kafka, ${((100 * statusRate[groups[0]]) / pgLimit).toFixed(0)} % of pgbench`,
+    );
+
+    const rate = arg('rate', 2000);
+    const pacedSeconds = arg('paced-seconds', 10);
+    if (rate > 0 && pacedSeconds > 0) await paced(bus, groups[0], topic, database, rate, pacedSeconds, (i, at) => statusEvent(i, new Date(at)));
 
     if (sessions > 0) {
       const started = Date.now() - 3_600_000;
@@ -124,8 +149,8 @@ async function main(): Promise<void> {
   }
 }
 
-/** Publish the events and wait until every group has committed past them; print the rates. */
-async function measure(name: string, bus: KafkaEventBus, groups: string[], topic: string, events: ChargerEvent[]): Promise<void> {
+/** Publish the events and wait until every group has committed past them; print (and return) the rates. */
+async function measure(name: string, bus: KafkaEventBus, groups: string[], topic: string, events: ChargerEvent[]): Promise<Record<string, number>> {
   const total = events.length;
   const before = await committed(bus, groups, topic);
   const t0 = Date.now();
@@ -142,13 +167,69 @@ async function measure(name: string, bus: KafkaEventBus, groups: string[], topic
     for (const g of groups) if (!done.has(g) && now[g] - before[g] >= total) done.set(g, Date.now());
     await new Promise((r) => setTimeout(r, 100));
   }
+  const rates: Record<string, number> = {};
   for (const g of groups) {
     const end = done.get(g);
+    rates[g] = end ? Math.round(total / ((end - t0) / 1000)) : NaN;
     console.log(
       end
-        ? `${name} — ${g}: ${total} events in ${((end - t0) / 1000).toFixed(1)} s → ${Math.round(total / ((end - t0) / 1000))} events/s`
+        ? `${name} — ${g}: ${total} events in ${((end - t0) / 1000).toFixed(1)} s → ${rates[g]} events/s (load ${load()})`
         : `${name} — ${g}: not caught up within 10 min`,
     );
+  }
+  return rates;
+}
+
+/**
+ * Status changes published at `rate` per second (a tick every 20 ms) for `seconds`; when the
+ * group has committed past them, each one's latency: Kafka accepted it → assets wrote its
+ * history row (`recorded_at`, the database's clock on the same machine).
+ */
+async function paced(
+  bus: KafkaEventBus,
+  group: string,
+  topic: string,
+  database: string,
+  rate: number,
+  seconds: number,
+  event: (i: number, at: number) => ChargerEvent,
+): Promise<void> {
+  const before = await bus.committedOffsetTotal(group, topic);
+  const publishedAt = new Map<string, number>();
+  const tickMs = 20;
+  const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+  const t0 = Date.now();
+  let n = 0;
+  const sends: Promise<void>[] = [];
+  for (let tick = 0; Date.now() - t0 < seconds * 1000; tick++) {
+    const batch = Array.from({ length: perTick }, () => event(1_000_000 + n++, Date.now()));
+    sends.push(
+      bus.publish(topic, batch.map(encodeChargerEvent)).then(() => {
+        const at = Date.now();
+        for (const e of batch) publishedAt.set(e.id, at);
+      }),
+    );
+    const next = t0 + (tick + 1) * tickMs;
+    await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+  }
+  await Promise.all(sends);
+  const offered = Math.round(n / ((Date.now() - t0) / 1000));
+  const deadline = Date.now() + 120_000;
+  while ((await bus.committedOffsetTotal(group, topic)) - before < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const pg = new Client({ connectionString: withDatabase(PG_SUPERUSER_URL, database) });
+  await pg.connect();
+  try {
+    const { rows } = await pg.query<{ event_id: string; ms: number }>(
+      'select event_id, extract(epoch from recorded_at) * 1000 as ms from assets.connector_status_history where event_id = any($1::uuid[])',
+      [[...publishedAt.keys()]],
+    );
+    const lat = percentiles(rows.map((r) => Number(r.ms) - publishedAt.get(r.event_id)!));
+    console.log(
+      `paced status changes — ${group}: ${n} events offered at ${offered}/s, ${rows.length} applied; ` +
+        `published → applied ms p50 ${lat.p50} p90 ${lat.p90} p99 ${lat.p99} max ${lat.max} (load ${load()})`,
+    );
+  } finally {
+    await pg.end();
   }
 }
 

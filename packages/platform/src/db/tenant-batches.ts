@@ -51,19 +51,36 @@ export async function applyInTenantRuns<T extends { tenantId: string }, R>(
   strict: (item: T) => Promise<R>,
   alone: (item: T) => Promise<R> = strict,
 ): Promise<R[]> {
+  return applyTenantRuns(
+    items,
+    (tenantId, run) =>
+      batch(tenantId, async () => {
+        const out: R[] = [];
+        for (const item of run) out.push(await strict(item));
+        return out;
+      }),
+    alone,
+  );
+}
+
+/**
+ * The same, for a consumer that applies a whole run at once (set-based statements):
+ * `applyRun` gets each run of consecutive items of one tenant and must apply it all or
+ * nothing, resolving one result per item in order; a run it rejects is applied again
+ * item by item with `alone`.
+ */
+export async function applyTenantRuns<T extends { tenantId: string }, R>(
+  items: readonly T[],
+  applyRun: (tenantId: string, run: readonly T[]) => Promise<R[]>,
+  alone: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = [];
   for (let i = 0; i < items.length;) {
     let j = i + 1;
     while (j < items.length && items[j].tenantId === items[i].tenantId) j++;
     const run = items.slice(i, j);
     try {
-      results.push(
-        ...(await batch(run[0].tenantId, async () => {
-          const out: R[] = [];
-          for (const item of run) out.push(await strict(item));
-          return out;
-        })),
-      );
+      results.push(...(await applyRun(run[0].tenantId, run)));
     } catch {
       // Nothing of the run was kept: one by one.
       for (const item of run) results.push(await alone(item));

@@ -73,6 +73,12 @@ export interface ChargerSecurityStore {
 /** Port implemented by persistence; every call is scoped to one tenant. */
 export interface StatusStore {
   applyConnectorStatus(tenantId: string, obs: StatusObservation): Promise<ApplyOutcome>;
+  /**
+   * A run of connector statuses of one tenant, in their order, applied with a constant number of
+   * statements whatever their count — with the outcome each would have had applied one by one
+   * with `applyConnectorStatus` (same idempotence and ordering). All or nothing.
+   */
+  applyConnectorStatuses(tenantId: string, obs: readonly StatusObservation[]): Promise<ApplyOutcome[]>;
   applyPresence(tenantId: string, p: ChargerPresence): Promise<'applied' | 'unknown-charger'>;
   /**
    * Everything applied for this tenant while `fn` runs joins one transaction, committed when
