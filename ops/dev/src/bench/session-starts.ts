@@ -3,6 +3,7 @@ import { createKnex, dropDatabase } from '@evcs/platform';
 import { PG_SUPERUSER_URL, uniqueName } from '@evcs/testkit';
 import { mintClientToken } from '../keys';
 import { startStack } from '../stack';
+import { loadAverage, pgbenchLimit } from './limits';
 
 /**
  * Benchmark: `startCharging` through the router, the whole platform running as
@@ -17,14 +18,52 @@ import { startStack } from '../stack';
  * CONNECTOR_BUSY answer; the run ends at --duration or when the connectors
  * are used up.
  *
- *   node ops/dev/dist/src/bench/session-starts.js [--duration 10] [--concurrency 50] [--chargers 3000]
+ *   node ops/dev/dist/src/bench/session-starts.js [--duration 10] [--concurrency 50] [--chargers 3000] [--pg-clients 10]
  *
- * Prints starts/s and latency percentiles. Record results in docs/benchmarks.md.
+ * Prints starts/s and latency percentiles, and beside them the limit measured in the same run:
+ * pgbench running the SQL a start needs at the least (START_TX) with the same concurrency, and
+ * the ratio. Record results in docs/benchmarks.md, with the load average printed.
  */
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : def;
 }
+
+/**
+ * The start transaction at its minimum, as pgbench script: the tenant's transaction begun with
+ * its settings (RLS), the connector's lock with the idempotency-key and active-order lookups
+ * under it, all pipelined in one round trip; then the order, its first transition and the start
+ * command (outbox) in one statement, and COMMIT, pipelined too — two round trips. The outbox row
+ * is written already published, so the stack's relay leaves it alone: the limit is the start's
+ * SQL, not the chain behind it. As the application role, under RLS. (pgbench takes any `:name` as
+ * a variable, inside quotes too: the lock key is spelt with '/' where orders writes ':'.)
+ */
+const START_TX = `
+\\set n random(1, 2000000000)
+\\startpipeline
+BEGIN;
+SELECT set_config('app.tenant_id', :tenant::text, true), set_config('app.visible_tenant_ids', '', true);
+SELECT pg_advisory_xact_lock(hashtextextended('orders/' || :tenant::text || '/PGB-' || :client_id::text || '-' || :n::text || '/1', 0));
+SELECT * FROM orders.orders WHERE tenant_id = :tenant::uuid AND idempotency_key = 'pgb-' || :client_id::text || '-' || :n::text LIMIT 1;
+SELECT * FROM orders.orders WHERE tenant_id = :tenant::uuid AND charger_code = 'PGB-' || :client_id::text || '-' || :n::text AND connector_no = 1
+  AND state IN ('PENDING', 'CHARGING', 'FINISHING') ORDER BY created_at;
+\\endpipeline
+\\startpipeline
+WITH o AS (
+  INSERT INTO orders.orders (tenant_id, station_id, charger_id, charger_code, connector_no, id_tag, origin, state, idempotency_key, request_hash)
+  VALUES (:tenant::uuid, gen_random_uuid(), gen_random_uuid(), 'PGB-' || :client_id::text || '-' || :n::text, 1, 'EV' || :n::text, 'API', 'PENDING',
+    'pgb-' || :client_id::text || '-' || :n::text, md5(:n::text))
+  ON CONFLICT DO NOTHING RETURNING *
+), t AS (
+  INSERT INTO orders.order_transitions (tenant_id, order_id, from_state, to_state, reason) SELECT tenant_id, id, NULL, state, 'REQUESTED' FROM o
+), c AS (
+  INSERT INTO orders.outbox (id, tenant_id, order_id, topic, key, payload, headers, published_at)
+  SELECT gen_random_uuid(), tenant_id, id, 'pgbench.commands', charger_code, jsonb_build_object('type', 'session.start', 'orderId', id, 'pad', repeat('x', 300)),
+    '{"content-type":"application/json"}'::jsonb, now() FROM o
+) SELECT * FROM o;
+COMMIT;
+\\endpipeline
+`;
 
 const START = 'mutation($i: StartChargingInput!) { startCharging(input: $i) { order { id state } userErrors { code message } } }';
 
@@ -32,6 +71,7 @@ async function main(): Promise<void> {
   const duration = arg('duration', 10);
   const concurrency = arg('concurrency', 50);
   const chargerCount = arg('chargers', 3000);
+  const pgClients = arg('pg-clients', 10);
   const database = uniqueName('evcs_bench');
   const stack = await startStack({ database, kafkaNamespace: uniqueName('bench'), ports: 'ephemeral', quiet: true });
   try {
@@ -89,11 +129,24 @@ async function main(): Promise<void> {
       }),
     );
     const seconds = (Date.now() - t0) / 1000;
+    const loadAvgDuring = loadAverage();
     latencies.sort((a, b) => a - b);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1);
     console.log(
       `startCharging through the router: ${((latencies.length - refused) / seconds).toFixed(0)} starts/s, ${latencies.length} requests in ${seconds.toFixed(1)} s, ${refused} not started` +
-        `\n  latency ms: p50 ${pct(50)} p90 ${pct(90)} p99 ${pct(99)} max ${latencies[latencies.length - 1].toFixed(1)} (concurrency ${concurrency})`,
+        `\n  latency ms: p50 ${pct(50)} p90 ${pct(90)} p99 ${pct(99)} max ${latencies[latencies.length - 1].toFixed(1)} (concurrency ${concurrency})` +
+        `\n  load average during the run: ${loadAvgDuring}`,
+    );
+    const ours = (latencies.length - refused) / seconds;
+    const appUrl = new URL(stack.appDatabaseUrl);
+    appUrl.searchParams.delete('options');
+    // The same concurrency where the database sees it: the 50 requests in flight share the orders
+    // API's pool (DB_POOL_MAX, 10), so 10 connections run start transactions at once.
+    const limit = await pgbenchLimit({ url: appUrl.toString(), script: START_TX, clients: pgClients, seconds: duration, vars: { tenant: randomUUID() } });
+    console.log(
+      `limit, same run: pgbench, the start transaction's SQL (2 round trips, RLS, ${pgClients} connections = the orders API pool): ${limit.perSecond.toFixed(0)} tx/s, ` +
+        `p50 ${limit.p50Ms.toFixed(1)} p99 ${limit.p99Ms.toFixed(1)} ms (load average ${loadAverage()})` +
+        `\n  ratio ours / limit: ${(ours / limit.perSecond).toFixed(3)}`,
     );
   } finally {
     await stack.stop();

@@ -1,0 +1,154 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+
+/**
+ * The limits a benchmark prints beside its result, measured in the same run on the same
+ * machine: what the path's storage or transport can do at best with the same concurrency,
+ * so a result reads as a fraction of the possible rather than a bare number.
+ */
+
+const exec = promisify(execFile);
+
+export interface LimitResult {
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+const pct = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+/** The load average, to be recorded next to the figures (the machine is shared). */
+export const loadAverage = (): string =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+/** Where pgbench is: on PATH, or in Debian's versioned directory. */
+async function pgbenchBinary(): Promise<string> {
+  for (const candidate of ['pgbench', ...(await versionedPgbenches())]) {
+    try {
+      await exec(candidate, ['--version']);
+      return candidate;
+    } catch {
+      // next
+    }
+  }
+  throw new Error('pgbench not found: install postgresql-contrib (Debian: apt-get install postgresql-contrib)');
+}
+
+async function versionedPgbenches(): Promise<string[]> {
+  try {
+    return (await readdir('/usr/lib/postgresql')).map((v) => `/usr/lib/postgresql/${v}/bin/pgbench`);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * pgbench running `script` (its own script language: \set, \startpipeline, SQL) with `clients`
+ * connections for `seconds`, prepared statements, every transaction logged so the
+ * percentiles are real ones.
+ */
+export async function pgbenchLimit(o: { url: string; script: string; clients: number; seconds: number; vars?: Record<string, string> }): Promise<LimitResult> {
+  const bin = await pgbenchBinary();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'evcs-pgbench-'));
+  try {
+    const file = path.join(dir, 'tx.sql');
+    await writeFile(file, o.script);
+    const args = [
+      '-n',
+      '-M',
+      'prepared',
+      '-c',
+      String(o.clients),
+      '-j',
+      String(Math.min(2, o.clients)),
+      '-T',
+      String(o.seconds),
+      '-f',
+      file,
+      '-l',
+      '--log-prefix',
+      path.join(dir, 'log'),
+      ...Object.entries(o.vars ?? {}).flatMap(([k, v]) => ['-D', `${k}=${v}`]),
+      o.url,
+    ];
+    const { stdout } = await exec(bin, args, { maxBuffer: 16 * 1024 * 1024 });
+    const failed = /number of failed transactions: (\d+)/.exec(stdout);
+    if (failed && Number(failed[1]) > 0) throw new Error(`pgbench: ${failed[1]} transactions failed\n${stdout}`);
+    const latencies: number[] = [];
+    for (const f of await readdir(dir)) {
+      if (!f.startsWith('log')) continue;
+      // client_id transaction_no time(µs) script_no time_epoch time_us
+      for (const line of (await readFile(path.join(dir, f), 'utf8')).split('\n')) {
+        const us = Number(line.split(' ')[2]);
+        if (Number.isFinite(us) && line) latencies.push(us / 1000);
+      }
+    }
+    latencies.sort((a, b) => a - b);
+    const tps = /tps = ([\d.]+)/.exec(stdout);
+    return { perSecond: tps ? Number(tps[1]) : latencies.length / o.seconds, p50Ms: pct(latencies, 50), p99Ms: pct(latencies, 99) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * kafkajs alone: the messages produced to a fresh topic of `partitions` partitions (idempotent
+ * producer, acks=all, in requests of 1,000, as the benchmark publishes them), then consumed by a
+ * group working `concurrency` partitions at a time and committing as it goes — until the group
+ * has committed past all of them. Per second: messages from the first produce to the last commit.
+ */
+export async function kafkaLimit(o: {
+  brokers: string[];
+  topic: string;
+  partitions: number;
+  messages: { key: string; value: string; headers?: Record<string, string> }[];
+  concurrency: number;
+}): Promise<{ perSecond: number; seconds: number }> {
+  const kafka = new Kafka({ clientId: `${o.topic}-limit`, brokers: o.brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({ groupId: `${o.topic}-limit` });
+  try {
+    await admin.createTopics({ topics: [{ topic: o.topic, numPartitions: o.partitions, replicationFactor: 1 }], waitForLeaders: true });
+    await producer.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+    let seen = 0;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    await consumer.run({
+      partitionsConsumedConcurrently: o.concurrency,
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat }) => {
+        for (const m of batch.messages) {
+          JSON.parse(m.value!.toString()); // what a consumer does at the least: decode
+          resolveOffset(m.offset);
+        }
+        await commitOffsetsIfNecessary();
+        await heartbeat();
+        seen += batch.messages.length;
+        if (seen >= o.messages.length) resolveDone();
+      },
+    });
+    const t0 = Date.now();
+    for (let i = 0; i < o.messages.length; i += 1000) {
+      await producer.send({ topic: o.topic, acks: -1, messages: o.messages.slice(i, i + 1000) });
+    }
+    await done;
+    const seconds = (Date.now() - t0) / 1000;
+    return { perSecond: o.messages.length / seconds, seconds };
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    await admin.deleteTopics({ topics: [o.topic] }).catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+  }
+}
