@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { REPO_ROOT } from '@evcs/testkit';
 import { Kafka, logLevel } from 'kafkajs';
 
 /**
@@ -150,5 +151,86 @@ export async function kafkaLimit(o: {
     await producer.disconnect().catch(() => undefined);
     await admin.deleteTopics({ topics: [o.topic] }).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far; null if it is gone. Linux /proc. */
+async function cpuSecondsOf(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // fields after the command (which may hold spaces, in parentheses): utime is the 14th, stime the 15th
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on (`getconf CLK_TCK`). */
+const CLOCK_TICKS = 100;
+
+/**
+ * Where a run's CPU went, process by process: `sample()` before and `report(units)` after the
+ * measurement give CPU milliseconds per unit of work (a start, an event) for each — the part of
+ * a profile that does not depend on how loaded the shared machine is. Groups of processes (the
+ * Postgres backends of the run's database) are summed.
+ */
+export class CpuAccount {
+  /** CPU seconds per process of each group at sample() */
+  private before = new Map<string, Map<number, number>>();
+  private t0 = 0;
+  private cpu0 = process.cpuUsage();
+
+  constructor(private readonly groups: () => Promise<Map<string, number[]>>) {}
+
+  private async now(): Promise<Map<string, Map<number, number>>> {
+    const out = new Map<string, Map<number, number>>();
+    for (const [name, pids] of await this.groups()) {
+      const per = new Map<number, number>();
+      for (const pid of pids) {
+        const s = await cpuSecondsOf(pid);
+        if (s !== null) per.set(pid, s);
+      }
+      out.set(name, per);
+    }
+    return out;
+  }
+
+  async sample(): Promise<void> {
+    this.before = await this.now();
+    this.t0 = Date.now();
+    this.cpu0 = process.cpuUsage();
+  }
+
+  /**
+   * One line per process: CPU ms per unit and share of a core over the run. A process that
+   * appeared during the run (a new pooled connection) counts from its start; one that ended
+   * during it is missed.
+   */
+  async report(units: number, unitName: string): Promise<string> {
+    const own = process.cpuUsage(this.cpu0);
+    const after = await this.now();
+    const seconds = (Date.now() - this.t0) / 1000;
+    const used = new Map<string, number>();
+    for (const [name, per] of after) {
+      let sum = 0;
+      for (const [pid, end] of per) sum += end - (this.before.get(name)?.get(pid) ?? 0);
+      used.set(name, sum);
+    }
+    used.set('load generator (this process)', (own.user + own.system) / 1e6);
+    const line = (name: string, secs: number) =>
+      `    ${name.padEnd(38)} ${((secs * 1000) / Math.max(1, units)).toFixed(2).padStart(7)} ms CPU/${unitName} ${((secs / seconds) * 100).toFixed(0).padStart(5)} % of a core`;
+    const total = [...used.values()].reduce((a, b) => a + b, 0);
+    return [...[...used].map(([n, v]) => line(n, v)), line('all of the above', total)].join('\n');
+  }
+}
+
+/** The pid of the project's Kafka broker (ops/kafka/kafka.sh's pid file), when it runs here. */
+export async function kafkaBrokerPid(): Promise<number | null> {
+  const home = process.env.KAFKA_HOME ?? path.join(REPO_ROOT, '.cache/kafka');
+  try {
+    const pid = Number((await readFile(path.join(home, 'kafka.pid'), 'utf8')).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
   }
 }
