@@ -33,6 +33,7 @@ async function clients(env: OrdersEnvValues) {
   const tokens = new TokenIssuer(await importSigningKey(readFileSync(env.ORDERS_SIGNING_KEY_FILE, 'utf8')), 'evcs-orders');
   return {
     timezone: env.RECONCILIATION_TIMEZONE,
+    chargerSource: env.ORDERS_CHARGER_SOURCE,
     chargers: new AssetsChargerDirectory(new ServiceGraphQLClient({ url: env.ASSETS_URL, tokens, subject: 'orders' })),
     pricer: new TariffsPricer(new ServiceGraphQLClient({ url: env.TARIFFS_URL, tokens, subject: 'orders', timeoutMs: 3_000 })),
   };
@@ -43,7 +44,7 @@ async function clients(env: OrdersEnvValues) {
 const deps = (rt: SubgraphRuntime, c: Clients) => ({
   ...rt,
   ...c,
-  chargers: new ProjectedChargerDirectory(new PgChargerProjection(rt.knex), c.chargers),
+  chargers: c.chargerSource === 'assets' ? c.chargers : new ProjectedChargerDirectory(new PgChargerProjection(rt.knex), c.chargers),
   onEnqueued: () => rt.outbox?.wake(),
 });
 

@@ -47,7 +47,15 @@ const event = (tenantId: string, c: ChargerInfo, revision: number, type: AssetEv
     tenantId,
     occurredAt: new Date().toISOString(),
     type,
-    data: { chargerId: c.chargerId, code: c.code, stationId: c.stationId, timezone: c.timezone ?? null, protocol: c.protocol, connectorNos: c.connectorNos, revision },
+    data: {
+      chargerId: c.chargerId,
+      code: c.code,
+      stationId: c.stationId,
+      timezone: c.timezone ?? null,
+      protocol: c.protocol,
+      connectorNos: c.connectorNos,
+      revision,
+    },
   };
   const encoded = encodeWith(AssetEvents, e);
   return { topic: AssetEvents.topic, partition: 0, offset: '0', key: encoded.key, value: Buffer.from(encoded.value), headers: encoded.headers, timestamp: '0' };
@@ -105,6 +113,12 @@ describe("orders' projection of chargers (asset events, real Postgres)", () => {
     expect(await projection.byId(A, c.chargerId)).toMatchObject({ revision: 0 });
     await handle([event(A, { ...c, connectorNos: [1, 2] }, 1, 'charger.registered')]);
     expect(await directory.byId(A, c.chargerId)).toMatchObject({ connectorNos: [1, 2] });
+    // a connector added a moment ago (assets has it, the projection not yet): assets is asked
+    const calls = assets.calls;
+    const added = new ProjectedChargerDirectory(projection, new CountingAssets([{ ...c, connectorNos: [1, 2, 3], tenantId: A }]));
+    expect(await added.byId(A, c.chargerId, 3)).toMatchObject({ connectorNos: [1, 2, 3] });
+    expect(await directory.byId(A, c.chargerId, 2)).toMatchObject({ connectorNos: [1, 2] });
+    expect(assets.calls).toBe(calls);
     // what a service call answers never replaces what an event said
     await projection.remember(A, { ...c, connectorNos: [9] });
     expect(await projection.byId(A, c.chargerId)).toMatchObject({ connectorNos: [1, 2], revision: 1 });

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { CHARGER_EVENTS_TOPIC, ChargerEvent, encodeChargerEvent } from '@evcs/events';
+import { CHARGER_EVENTS_PARTITIONS, CHARGER_EVENTS_TOPIC, ChargerEvent, encodeChargerEvent } from '@evcs/events';
 import { createLogger, dropDatabase, KafkaEventBus, kafkaNames } from '@evcs/platform';
 import { KAFKA_BROKERS, PG_SUPERUSER_URL, uniqueName } from '@evcs/testkit';
 import { startStack } from '../stack';
+import { kafkaLimit, loadAverage } from './limits';
 
 /**
  * Benchmark: charger events consumed by the platform. The whole stack runs as
@@ -20,7 +21,10 @@ import { startStack } from '../stack';
  *
  *   [--sessions 1000]  (0 skips the phase)
  *
- * Prints events/s per consumer group (first event published → last offset committed).
+ * Prints events/s per consumer group (first event published → last offset committed), and for
+ * the whole sessions the limit measured in the same run: the same events produced and consumed
+ * with kafkajs alone (a fresh topic of as many partitions, a group working 6 at a time as orders'
+ * does, decoding each message and committing), with the ratio and the load average.
  */
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -115,7 +119,20 @@ async function main(): Promise<void> {
           data: { transactionId, connectorId, meterStopWh: 11_000, stoppedAt: t(11).toISOString(), reason: 'Local' },
         } as ChargerEvent);
       }
-      await measure(`whole sessions (${sessions} × start, 10 meter values, stop)`, bus, [groups[1]], topic, sessionEvents);
+      const ours = await measure(`whole sessions (${sessions} × start, 10 meter values, stop)`, bus, [groups[1]], topic, sessionEvents);
+      console.log(`  load average after the run: ${loadAverage()}`);
+      const limit = await kafkaLimit({
+        brokers: KAFKA_BROKERS,
+        topic: names.topic(`bench-limit-${randomUUID().slice(0, 8)}`),
+        partitions: CHARGER_EVENTS_PARTITIONS,
+        messages: sessionEvents.map(encodeChargerEvent),
+        concurrency: 6,
+      });
+      console.log(
+        `limit, same run: kafkajs alone, the same ${sessionEvents.length} events produced and consumed (${CHARGER_EVENTS_PARTITIONS} partitions, 6 at a time): ` +
+          `${Math.round(limit.perSecond)} events/s (load average ${loadAverage()})` +
+          (ours[groups[1]] ? `\n  ratio ours / limit: ${(ours[groups[1]] / limit.perSecond).toFixed(3)}` : ''),
+      );
     }
   } finally {
     await bus.close();
@@ -124,8 +141,8 @@ async function main(): Promise<void> {
   }
 }
 
-/** Publish the events and wait until every group has committed past them; print the rates. */
-async function measure(name: string, bus: KafkaEventBus, groups: string[], topic: string, events: ChargerEvent[]): Promise<void> {
+/** Publish the events and wait until every group has committed past them; print the rates (and return them, by group). */
+async function measure(name: string, bus: KafkaEventBus, groups: string[], topic: string, events: ChargerEvent[]): Promise<Record<string, number>> {
   const total = events.length;
   const before = await committed(bus, groups, topic);
   const t0 = Date.now();
@@ -142,14 +159,17 @@ async function measure(name: string, bus: KafkaEventBus, groups: string[], topic
     for (const g of groups) if (!done.has(g) && now[g] - before[g] >= total) done.set(g, Date.now());
     await new Promise((r) => setTimeout(r, 100));
   }
+  const rates: Record<string, number> = {};
   for (const g of groups) {
     const end = done.get(g);
+    if (end) rates[g] = total / ((end - t0) / 1000);
     console.log(
       end
         ? `${name} — ${g}: ${total} events in ${((end - t0) / 1000).toFixed(1)} s → ${Math.round(total / ((end - t0) / 1000))} events/s`
         : `${name} — ${g}: not caught up within 10 min`,
     );
   }
+  return rates;
 }
 
 /** Committed offsets of each group on the topic, summed over partitions. */

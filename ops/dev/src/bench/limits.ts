@@ -195,6 +195,26 @@ export class CpuAccount {
     return out;
   }
 
+  /** CPU seconds per second of each group while nothing is asked of it (heartbeats, polls, timers) */
+  private idle = new Map<string, number>();
+
+  /**
+   * Watch `ms` of idleness first: what each process burns doing nothing is subtracted from the
+   * run, so a slow run's per-unit figures are not inflated by the background's timers.
+   */
+  async sampleIdle(ms: number): Promise<void> {
+    const start = await this.now();
+    const t = Date.now();
+    await new Promise((r) => setTimeout(r, ms));
+    const end = await this.now();
+    const secs = (Date.now() - t) / 1000;
+    for (const [name, per] of end) {
+      let sum = 0;
+      for (const [pid, v] of per) sum += v - (start.get(name)?.get(pid) ?? v);
+      this.idle.set(name, sum / secs);
+    }
+  }
+
   async sample(): Promise<void> {
     this.before = await this.now();
     this.t0 = Date.now();
@@ -202,7 +222,8 @@ export class CpuAccount {
   }
 
   /**
-   * One line per process: CPU ms per unit and share of a core over the run. A process that
+   * One line per process: CPU ms per unit and share of a core over the run, less its idle
+   * rate when sampleIdle ran (the load generator's own is not subtracted). A process that
    * appeared during the run (a new pooled connection) counts from its start; one that ended
    * during it is missed.
    */
@@ -214,7 +235,7 @@ export class CpuAccount {
     for (const [name, per] of after) {
       let sum = 0;
       for (const [pid, end] of per) sum += end - (this.before.get(name)?.get(pid) ?? 0);
-      used.set(name, sum);
+      used.set(name, Math.max(0, sum - (this.idle.get(name) ?? 0) * seconds));
     }
     used.set('load generator (this process)', (own.user + own.system) / 1e6);
     const line = (name: string, secs: number) =>

@@ -18,7 +18,7 @@ import { CpuAccount, kafkaBrokerPid, loadAverage, pgbenchLimit } from './limits'
  * CONNECTOR_BUSY answer; the run ends at --duration or when the connectors
  * are used up.
  *
- *   node ops/dev/dist/src/bench/session-starts.js [--duration 10] [--concurrency 50] [--chargers 3000] [--pg-clients 10]
+ *   node ops/dev/dist/src/bench/session-starts.js [--duration 10] [--concurrency 50] [--chargers 3000] [--pg-clients 10] [--charger-source projection|assets]
  *
  * Prints starts/s and latency percentiles, and beside them the limit measured in the same run:
  * pgbench running the SQL a start needs at the least (START_TX) with the same concurrency, and
@@ -72,8 +72,18 @@ async function main(): Promise<void> {
   const concurrency = arg('concurrency', 50);
   const chargerCount = arg('chargers', 3000);
   const pgClients = arg('pg-clients', 10);
+  // `--charger-source assets`: a service call per start, as before orders' charger projection (for comparing)
+  const i = process.argv.indexOf('--charger-source');
+  const chargerSource = i > 0 ? process.argv[i + 1] : 'projection';
   const database = uniqueName('evcs_bench');
-  const stack = await startStack({ database, kafkaNamespace: uniqueName('bench'), ports: 'ephemeral', quiet: true });
+  const stack = await startStack({
+    database,
+    kafkaNamespace: uniqueName('bench'),
+    ports: 'ephemeral',
+    quiet: true,
+    env: { ORDERS_CHARGER_SOURCE: chargerSource },
+  });
+  console.log(`charger source: ${chargerSource}; load average at start ${loadAverage()}`);
   try {
     const tenantId = randomUUID();
     const perStation = 50;
@@ -128,6 +138,7 @@ async function main(): Promise<void> {
       if (broker) groups.set('kafka (broker, shared)', [broker]);
       return groups;
     });
+    await cpu.sampleIdle(3000);
     await cpu.sample();
     const latencies: number[] = [];
     let refused = 0;
@@ -162,7 +173,9 @@ async function main(): Promise<void> {
         `\n  load average during the run: ${loadAvgDuring}`,
     );
     const ours = (latencies.length - refused) / seconds;
-    console.log(`  CPU per start, by process (the relay's publish, the bridge's refusal and orders' FAILED included):\n${await cpu.report(latencies.length - refused, 'start')}`);
+    console.log(
+      `  CPU per start, by process, less each one's idle rate (the relay's publish, the bridge's refusal and orders' FAILED included):\n${await cpu.report(latencies.length - refused, 'start')}`,
+    );
     const appUrl = new URL(stack.appDatabaseUrl);
     appUrl.searchParams.delete('options');
     // The same concurrency where the database sees it: the 50 requests in flight share the orders

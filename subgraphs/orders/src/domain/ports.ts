@@ -114,7 +114,11 @@ export interface ChargerInfo {
 
 /** Where chargers are registered (the assets service). */
 export interface ChargerDirectory {
-  byId(tenantId: string, chargerId: string): Promise<ChargerInfo | null>;
+  /**
+   * @param connectorNo the connector the caller is about to use: a directory that may lag behind
+   *   assets (the projection) asks assets again when its copy lacks it (added a moment ago)
+   */
+  byId(tenantId: string, chargerId: string, connectorNo?: number): Promise<ChargerInfo | null>;
   /** by the identity it connects with; null if not registered to this tenant */
   byCode(tenantId: string, code: string): Promise<ChargerInfo | null>;
 }
