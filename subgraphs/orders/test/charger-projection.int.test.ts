@@ -5,8 +5,10 @@ import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { migrations } from '../src';
 import type { ChargerDirectory, ChargerInfo } from '../src/domain/ports';
 import { ProjectedChargerDirectory } from '../src/domain/projected-chargers';
+import { SessionService } from '../src/domain/session-service';
 import { assetEventsHandler } from '../src/events/asset-events-consumer';
 import { PgChargerProjection } from '../src/persistence/charger-projection';
+import { PgOrderStore } from '../src/persistence/order-store';
 
 /** The assets service as a service call answers, counting the calls. */
 class CountingAssets implements ChargerDirectory {
@@ -126,6 +128,50 @@ describe("orders' projection of chargers (asset events, real Postgres)", () => {
     const unknown = randomUUID();
     expect(await directory.byId(A, unknown)).toBeNull();
     expect(await projection.byId(A, unknown)).toBeNull();
+  });
+
+  it("a consumer's batch reads the projection on its own connection: a pool of one connection does not wait for a second", async () => {
+    // Every connection of the consumers' pool held by a batch, and the charger read inside it
+    // asking the pool for another: before, that read waited for the acquire timeout (60 s), the
+    // batch failed, and sessions drained at a few events per second.
+    const one = createKnex({ connectionString: db.appUrl, schema: 'orders', pool: { max: 1 } });
+    try {
+      const c = aCharger();
+      const unknownHere = aCharger(); // not projected: asked of assets and kept, in the batch
+      await handle([event(A, c, 1, 'charger.registered')]);
+      const noPricing = {
+        price: () => Promise.reject(new Error('not priced in this test')),
+      };
+      const sessions = new SessionService(
+        new PgOrderStore(one),
+        new ProjectedChargerDirectory(new PgChargerProjection(one), new CountingAssets([{ ...unknownHere, tenantId: A }])),
+        noPricing,
+        { now: () => new Date() },
+      );
+      const started = (code: string) => ({
+        eventId: randomUUID(),
+        tenantId: A,
+        chargerCode: code,
+        connectorNo: 1,
+        transactionId: `tx-${randomUUID().slice(0, 8)}`,
+        idTag: 'TAG',
+        meterStartWh: 0,
+        startedAt: new Date(),
+      });
+      const outcomes = await sessions.inBatch(A, async () => [
+        await sessions.onSessionStarted(started(c.code)),
+        await sessions.onSessionStarted(started(unknownHere.code)),
+      ]);
+      expect(outcomes).toEqual(['applied', 'applied']);
+      const orders = await withTenant(knex, A, (trx) =>
+        trx('orders.orders').whereIn('charger_code', [c.code, unknownHere.code]).select('charger_id', 'station_id'),
+      );
+      expect(orders).toHaveLength(2);
+      expect(orders.every((o) => o.station_id === station)).toBe(true);
+      expect(await projection.byId(A, unknownHere.chargerId)).toMatchObject({ revision: 0 });
+    } finally {
+      await one.destroy();
+    }
   });
 
   it("tenant isolation: another tenant's charger is not found by id or code, and RLS alone hides its rows", async () => {

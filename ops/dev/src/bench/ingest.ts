@@ -19,7 +19,7 @@ import { kafkaLimit, loadAverage } from './limits';
  * session.started, ten meter values and a session.stopped — orders creates the
  * order, keeps the readings, and at stop prices it with the tariffs service.
  *
- *   [--sessions 1000]  (0 skips the phase)
+ *   [--sessions 1000]  (0 skips the phase)  [--charger-source projection|assets]
  *
  * Prints events/s per consumer group (first event published → last offset committed), and for
  * the whole sessions the limit measured in the same run: the same events produced and consumed
@@ -39,7 +39,11 @@ async function main(): Promise<void> {
   const sessions = arg('sessions', 1000);
   const database = uniqueName('evcs_bench');
   const namespace = uniqueName('bench');
-  const stack = await startStack({ database, kafkaNamespace: namespace, ports: 'ephemeral', quiet: true });
+  // `--charger-source assets`: session starts resolve the charger in assets per event, as before orders' projection
+  const i = process.argv.indexOf('--charger-source');
+  const chargerSource = i > 0 ? process.argv[i + 1] : 'projection';
+  const stack = await startStack({ database, kafkaNamespace: namespace, ports: 'ephemeral', quiet: true, env: { ORDERS_CHARGER_SOURCE: chargerSource } });
+  console.log(`charger source: ${chargerSource}; load average at start ${loadAverage()}`);
   const logger = createLogger('bench', { level: 'warn' });
   const bus = new KafkaEventBus({ clientId: uniqueName('bench-ingest'), brokers: KAFKA_BROKERS, logger });
   try {

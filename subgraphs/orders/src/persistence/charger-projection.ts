@@ -1,4 +1,4 @@
-import { inTenantInOneTrip, Knex, withTenant } from '@evcs/platform';
+import { inTenantInOneTrip, Knex, TenantBatches, withTenant } from '@evcs/platform';
 import type { ChargerInfo, ChargerProjectionStore, ChargerSnapshot } from '../domain/ports';
 
 interface ProjectionRow {
@@ -25,29 +25,36 @@ const toSnapshot = (r: ProjectionRow): ChargerSnapshot => ({
 });
 
 /**
- * orders.charger_projection. Reads are one round trip each (BEGIN with the tenant, the query,
- * COMMIT, pipelined): bench:starts runs one per start, bench:ingest one per session start.
- * Every statement names the tenant; row-level security confines it as well.
+ * orders.charger_projection. A read joins the consumer's batch open for the tenant (the orders
+ * store's, TenantBatches.for the same pool) — one statement on the connection it holds —, or
+ * else is one round trip of its own (BEGIN with the tenant, the query, COMMIT, pipelined):
+ * bench:starts runs one per start, bench:ingest one per session start. Every statement names
+ * the tenant; row-level security confines it as well.
  */
 export class PgChargerProjection implements ChargerProjectionStore {
-  constructor(private readonly knex: Knex) {}
+  private readonly batches: TenantBatches;
 
-  private table() {
-    return this.knex('orders.charger_projection');
+  constructor(private readonly knex: Knex) {
+    this.batches = TenantBatches.for(knex);
   }
 
-  async byId(tenantId: string, chargerId: string): Promise<ChargerSnapshot | null> {
-    const [rows] = await inTenantInOneTrip(this.knex, tenantId, [this.table().where({ tenant_id: tenantId, charger_id: chargerId }).limit(1)]);
+  private async one(tenantId: string, where: Record<string, unknown>): Promise<ChargerSnapshot | null> {
+    const trx = this.batches.current(tenantId);
+    const query = (trx ?? this.knex)('orders.charger_projection')
+      .where({ tenant_id: tenantId, ...where })
+      .orderBy('revision', 'desc')
+      .limit(1);
+    const rows = trx ? await query : (await inTenantInOneTrip(this.knex, tenantId, [query]))[0];
     const row = (rows as unknown as ProjectionRow[])[0];
     return row ? toSnapshot(row) : null;
   }
 
-  async byCode(tenantId: string, code: string): Promise<ChargerSnapshot | null> {
-    const [rows] = await inTenantInOneTrip(this.knex, tenantId, [
-      this.table().where({ tenant_id: tenantId, code, retired: false }).orderBy('revision', 'desc').limit(1),
-    ]);
-    const row = (rows as unknown as ProjectionRow[])[0];
-    return row ? toSnapshot(row) : null;
+  byId(tenantId: string, chargerId: string): Promise<ChargerSnapshot | null> {
+    return this.one(tenantId, { charger_id: chargerId });
+  }
+
+  byCode(tenantId: string, code: string): Promise<ChargerSnapshot | null> {
+    return this.one(tenantId, { code, retired: false });
   }
 
   async apply(tenantId: string, snapshots: readonly ChargerSnapshot[]): Promise<void> {
@@ -74,7 +81,8 @@ export class PgChargerProjection implements ChargerProjectionStore {
   }
 
   async remember(tenantId: string, c: ChargerInfo): Promise<void> {
-    await withTenant(this.knex, tenantId, async (trx) => {
+    // in the consumer's batch when one is open (its connection; rolled back with it, harmlessly)
+    await this.batches.run(tenantId, async (trx) => {
       await trx('orders.charger_projection')
         .insert(this.row(tenantId, { ...c, retired: false, revision: 0 }))
         .onConflict(['tenant_id', 'charger_id'])
