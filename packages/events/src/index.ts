@@ -8,3 +8,4 @@ export * from './access-events';
 export * from './idtag-events';
 export * from './contract';
 export * from './dead-letters';
+export * from './asset-events';

@@ -1,7 +1,7 @@
 // First: tracing instruments http, pg and undici as they load (off unless OTEL_* ask for it).
 import '@evcs/platform/tracing';
 import { readFile } from 'node:fs/promises';
-import { CHARGER_EVENTS_PARTITIONS, CHARGER_EVENTS_TOPIC } from '@evcs/events';
+import { ASSET_EVENTS_PARTITIONS, ASSET_EVENTS_TOPIC, ASSET_EVENTS_TOPIC_CONFIG, CHARGER_EVENTS_PARTITIONS, CHARGER_EVENTS_TOPIC } from '@evcs/events';
 import { importSigningKey, runSubgraphMain, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
 import { ASSETS_TOKEN_ISSUER, HttpTenantQuotas } from './clients/tenant-quotas';
 import { StatusIngestService } from './domain/status-ingest';
@@ -15,6 +15,8 @@ runSubgraphMain({
   name: 'assets',
   defaultPort: 4002,
   env: AssetsEnv,
+  // Charger registrations (orders keeps a projection of them).
+  outbox: { topics: [{ topic: ASSET_EVENTS_TOPIC, partitions: ASSET_EVENTS_PARTITIONS, config: ASSET_EVENTS_TOPIC_CONFIG }] },
   consumes: [{ topic: CHARGER_EVENTS_TOPIC, partitions: CHARGER_EVENTS_PARTITIONS }],
   deadLetters: {},
   consumers: async ({ bus, knex, logger, names, deadLetters }) => [
@@ -34,6 +36,6 @@ runSubgraphMain({
     const quotas = new HttpTenantQuotas(
       new ServiceGraphQLClient({ url: env.TENANTS_URL, tokens: new TokenIssuer(key, ASSETS_TOKEN_ISSUER), subject: 'assets', timeoutMs: 3_000 }),
     );
-    return createAssetsServer({ ...rt, quotas });
+    return createAssetsServer({ ...rt, quotas, onPublished: () => rt.outbox?.wake() });
   },
 });

@@ -33,6 +33,8 @@ export interface AssetsDeps {
   logger: Logger;
   /** Where creations learn the tenant's limits (the tenants subgraph in production). */
   quotas: TenantQuotaPort;
+  /** Told when a write committed that may have put asset events in the outbox (wakes the relay). */
+  onPublished?: () => void;
 }
 
 /**
@@ -58,7 +60,7 @@ export function securityActorOf(identity: Identity, requestId: string | null): S
 /** Builds the assets subgraph HTTP server; never listens. */
 export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServer> {
   const repo = new AssetsReadRepository(deps.knex);
-  const assets = new AssetService(new PgAssetStore(deps.knex), deps.quotas);
+  const assets = new AssetService(new PgAssetStore(deps.knex, deps.onPublished), deps.quotas);
   const security = new ChargerSecurityService(new PgChargerSecurityStore(deps.knex));
   // A replayed dead letter goes to the handler of the consumer that could not apply it.
   const deadLetterStore = new PgDeadLetterStore(deps.knex, SUBGRAPH_NAME);

@@ -7,7 +7,13 @@ export const OrdersEnv = z.object({
     .string()
     .url()
     .default('http://127.0.0.1:4002/graphql')
-    .describe('The assets subgraph: charger lookups when a session starts (docs/orders.md).'),
+    .describe("The assets subgraph: charger lookups for chargers orders' projection does not hold yet (docs/orders.md)."),
+  ORDERS_CHARGER_SOURCE: z
+    .enum(['projection', 'assets'])
+    .default('projection')
+    .describe(
+      "Where a start and the charger-events consumer find a charger: `projection` (orders' own copy, fed by asset events; assets asked only for one not projected yet) or `assets` (a service call every time, as before the projection: for comparing in benchmarks).",
+    ),
   TARIFFS_URL: z.string().url().default('http://127.0.0.1:4003/graphql').describe('The tariffs subgraph: session pricing (docs/orders.md).'),
   RECONCILIATION_TIMEZONE: z
     .string()

@@ -2,6 +2,9 @@
 import '@evcs/platform/tracing';
 import { readFileSync } from 'node:fs';
 import {
+  ASSET_EVENTS_PARTITIONS,
+  ASSET_EVENTS_TOPIC,
+  ASSET_EVENTS_TOPIC_CONFIG,
   CHARGER_COMMANDS_PARTITIONS,
   CHARGER_COMMANDS_TOPIC,
   CHARGER_EVENTS_PARTITIONS,
@@ -14,9 +17,12 @@ import {
 import { importSigningKey, runSubgraphMain, ServiceGraphQLClient, SubgraphRuntime, TokenIssuer } from '@evcs/platform';
 import { AssetsChargerDirectory } from './clients/assets-directory';
 import { TariffsPricer } from './clients/tariffs-pricer';
+import { ProjectedChargerDirectory } from './domain/projected-chargers';
+import { ASSET_EVENTS_CONSUMER, startAssetEventsConsumer } from './events/asset-events-consumer';
 import { CHARGER_EVENTS_CONSUMER, startChargerEventsConsumer } from './events/charger-events-consumer';
 import { PAYMENT_EVENTS_CONSUMER, startPaymentEventsConsumer } from './events/payment-events-consumer';
 import { runScheduledWork } from './jobs/scheduler';
+import { PgChargerProjection } from './persistence/charger-projection';
 import { PgJobsStore } from './persistence/jobs-store';
 import { createOrdersServer, createReconciliationService, createSessionService } from './server';
 import { OrdersEnv, type OrdersEnvValues } from './env';
@@ -27,13 +33,20 @@ async function clients(env: OrdersEnvValues) {
   const tokens = new TokenIssuer(await importSigningKey(readFileSync(env.ORDERS_SIGNING_KEY_FILE, 'utf8')), 'evcs-orders');
   return {
     timezone: env.RECONCILIATION_TIMEZONE,
+    chargerSource: env.ORDERS_CHARGER_SOURCE,
     chargers: new AssetsChargerDirectory(new ServiceGraphQLClient({ url: env.ASSETS_URL, tokens, subject: 'orders' })),
     pricer: new TariffsPricer(new ServiceGraphQLClient({ url: env.TARIFFS_URL, tokens, subject: 'orders', timeoutMs: 3_000 })),
   };
 }
 
-// The API's and the consumers' transactions wake the relay after they enqueue.
-const deps = (rt: SubgraphRuntime, c: Clients) => ({ ...rt, ...c, onEnqueued: () => rt.outbox?.wake() });
+// The API's and the consumers' transactions wake the relay after they enqueue. Chargers are read
+// from orders' own projection (asset events), assets asked only for one not projected yet.
+const deps = (rt: SubgraphRuntime, c: Clients) => ({
+  ...rt,
+  ...c,
+  chargers: c.chargerSource === 'assets' ? c.chargers : new ProjectedChargerDirectory(new PgChargerProjection(rt.knex), c.chargers),
+  onEnqueued: () => rt.outbox?.wake(),
+});
 
 runSubgraphMain({
   name: 'orders',
@@ -47,11 +60,19 @@ runSubgraphMain({
     ],
   },
   consumes: [
+    { topic: ASSET_EVENTS_TOPIC, partitions: ASSET_EVENTS_PARTITIONS, config: ASSET_EVENTS_TOPIC_CONFIG },
     { topic: CHARGER_EVENTS_TOPIC, partitions: CHARGER_EVENTS_PARTITIONS },
     { topic: PAYMENT_EVENTS_TOPIC, partitions: PAYMENT_EVENTS_PARTITIONS },
   ],
   deadLetters: {},
   consumers: async (rt, _env, c) => [
+    await startAssetEventsConsumer({
+      bus: rt.bus,
+      projection: new PgChargerProjection(rt.knex),
+      deadLetters: rt.deadLetters!,
+      topic: rt.names.topic(ASSET_EVENTS_TOPIC),
+      groupId: rt.names.group(ASSET_EVENTS_CONSUMER),
+    }),
     await startChargerEventsConsumer({
       bus: rt.bus,
       sessions: createSessionService(deps(rt, c)),

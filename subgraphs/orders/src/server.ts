@@ -16,8 +16,10 @@ import type { ChargerDirectory, Pricer } from './domain/ports';
 import { dayWindow } from './domain/day-window';
 import { DEFAULT_RECON_SETTINGS, ReconciliationService, ReconSettings } from './domain/reconciliation';
 import { Clock, SessionService } from './domain/session-service';
+import { ASSET_EVENTS_CONSUMER, assetEventsHandler } from './events/asset-events-consumer';
 import { CHARGER_EVENTS_CONSUMER, chargerEventsHandler } from './events/charger-events-consumer';
 import { PAYMENT_EVENTS_CONSUMER, paymentEventsHandler } from './events/payment-events-consumer';
+import { PgChargerProjection } from './persistence/charger-projection';
 import { ReconReadRepository } from './persistence/recon-read-repository';
 import { PgReconStore } from './persistence/recon-store';
 import { createLoaders } from './persistence/loaders';
@@ -75,6 +77,7 @@ export async function createOrdersServer(deps: OrdersDeps): Promise<SubgraphServ
   const deadLetters = new DeadLetterReplayer(deadLetterStore, {
     [CHARGER_EVENTS_CONSUMER]: chargerEventsHandler(sessions),
     [PAYMENT_EVENTS_CONSUMER]: paymentEventsHandler(sessions),
+    [ASSET_EVENTS_CONSUMER]: assetEventsHandler(new PgChargerProjection(deps.knex)),
   });
   return createSubgraphServer<OrdersContext>({
     name: SUBGRAPH_NAME,

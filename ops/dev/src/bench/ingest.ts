@@ -4,7 +4,7 @@ import { CHARGER_EVENTS_PARTITIONS, CHARGER_EVENTS_TOPIC, ChargerEvent, encodeCh
 import { createLogger, dropDatabase, KafkaEventBus, kafkaNames, withDatabase } from '@evcs/platform';
 import { KAFKA_BROKERS, PG_SUPERUSER_URL, uniqueName } from '@evcs/testkit';
 import { startStack } from '../stack';
-import { kafkaRoundTrip, load, percentiles, pgbenchStatusUpsert } from './limits';
+import { kafkaLimit, loadAverage, percentiles, pgbenchStatusUpsert } from './limits';
 
 /**
  * Benchmark: charger events consumed by the platform. The whole stack runs as
@@ -20,7 +20,7 @@ import { kafkaRoundTrip, load, percentiles, pgbenchStatusUpsert } from './limits
  * session.started, ten meter values and a session.stopped — orders creates the
  * order, keeps the readings, and at stop prices it with the tariffs service.
  *
- *   [--sessions 1000]  (0 skips the phase)
+ *   [--sessions 1000]  (0 skips the phase)  [--charger-source projection|assets]
  *
  * Prints events/s per consumer group (first event published → last offset committed), and
  * the limits measured in the same run: kafkajs alone producing and consuming the same
@@ -31,6 +31,10 @@ import { kafkaRoundTrip, load, percentiles, pgbenchStatusUpsert } from './limits
  * published (Kafka accepted) to applied (the history row written), p50/p90/p99.
  *
  *   [--rate 2000] [--paced-seconds 10]  (0 skips the phase)
+ *
+ * For the whole sessions, the limit measured in the same run: the same events produced and consumed
+ * with kafkajs alone (a fresh topic of as many partitions, a group working 6 at a time as orders'
+ * does, decoding each message and committing), with the ratio and the load average.
  */
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,7 +49,11 @@ async function main(): Promise<void> {
   const sessions = arg('sessions', 1000);
   const database = uniqueName('evcs_bench');
   const namespace = uniqueName('bench');
-  const stack = await startStack({ database, kafkaNamespace: namespace, ports: 'ephemeral', quiet: true });
+  // `--charger-source assets`: session starts resolve the charger in assets per event, as before orders' projection
+  const i = process.argv.indexOf('--charger-source');
+  const chargerSource = i > 0 ? process.argv[i + 1] : 'projection';
+  const stack = await startStack({ database, kafkaNamespace: namespace, ports: 'ephemeral', quiet: true, env: { ORDERS_CHARGER_SOURCE: chargerSource } });
+  console.log(`charger source: ${chargerSource}; load average at start ${loadAverage()}`);
   const logger = createLogger('bench', { level: 'warn' });
   const bus = new KafkaEventBus({ clientId: uniqueName('bench-ingest'), brokers: KAFKA_BROKERS, logger });
   try {
@@ -87,14 +95,18 @@ async function main(): Promise<void> {
     const events = Array.from({ length: total }, (_, i) => statusEvent(i, new Date(base + i * 1000)));
     const statusRate = await measure('connector status changes', bus, groups, topic, events);
     const messages = events.map(encodeChargerEvent);
-    const kafkaLimit = await kafkaRoundTrip(KAFKA_BROKERS, uniqueName('bench_limit'), messages, CHARGER_EVENTS_PARTITIONS, 6);
-    const pgLimit = await pgbenchStatusUpsert(withDatabase(PG_SUPERUSER_URL, database), chargerCount * 2, 6, 10).catch((e: Error) => {
+    const kafkaAlone = Math.round(
+      (await kafkaLimit({ brokers: KAFKA_BROKERS, topic: uniqueName('bench_limit'), messages, partitions: CHARGER_EVENTS_PARTITIONS, concurrency: 6 }))
+        .perSecond,
+    );
+    const pg = await pgbenchStatusUpsert(withDatabase(PG_SUPERUSER_URL, database), chargerCount * 2, 6, 10).catch((e: Error) => {
       console.log(`pgbench limit not measured: ${e.message} (pgbench is Postgres's client tool)`);
-      return NaN;
+      return null;
     });
+    const pgLimit = pg ? Math.round(pg.perSecond) : NaN;
     console.log(
-      `limits in this run (load ${load()}): kafkajs produce→consume ${kafkaLimit} events/s, pgbench status upsert ${pgLimit} statuses/s; ` +
-        `assets at ${((100 * statusRate[groups[0]]) / kafkaLimit).toFixed(0)} % of kafka, ${((100 * statusRate[groups[0]]) / pgLimit).toFixed(0)} % of pgbench`,
+      `limits in this run (load ${loadAverage()}): kafkajs produce→consume ${kafkaAlone} events/s, pgbench status upsert ${pgLimit} statuses/s; ` +
+        `assets at ${((100 * statusRate[groups[0]]) / kafkaAlone).toFixed(0)} % of kafka, ${((100 * statusRate[groups[0]]) / pgLimit).toFixed(0)} % of pgbench`,
     );
 
     const rate = arg('rate', 2000);
@@ -140,7 +152,20 @@ async function main(): Promise<void> {
           data: { transactionId, connectorId, meterStopWh: 11_000, stoppedAt: t(11).toISOString(), reason: 'Local' },
         } as ChargerEvent);
       }
-      await measure(`whole sessions (${sessions} × start, 10 meter values, stop)`, bus, [groups[1]], topic, sessionEvents);
+      const ours = await measure(`whole sessions (${sessions} × start, 10 meter values, stop)`, bus, [groups[1]], topic, sessionEvents);
+      console.log(`  load average after the run: ${loadAverage()}`);
+      const limit = await kafkaLimit({
+        brokers: KAFKA_BROKERS,
+        topic: names.topic(`bench-limit-${randomUUID().slice(0, 8)}`),
+        partitions: CHARGER_EVENTS_PARTITIONS,
+        messages: sessionEvents.map(encodeChargerEvent),
+        concurrency: 6,
+      });
+      console.log(
+        `limit, same run: kafkajs alone, the same ${sessionEvents.length} events produced and consumed (${CHARGER_EVENTS_PARTITIONS} partitions, 6 at a time): ` +
+          `${Math.round(limit.perSecond)} events/s (load average ${loadAverage()})` +
+          (ours[groups[1]] ? `\n  ratio ours / limit: ${(ours[groups[1]] / limit.perSecond).toFixed(3)}` : ''),
+      );
     }
   } finally {
     await bus.close();
@@ -170,10 +195,10 @@ async function measure(name: string, bus: KafkaEventBus, groups: string[], topic
   const rates: Record<string, number> = {};
   for (const g of groups) {
     const end = done.get(g);
-    rates[g] = end ? Math.round(total / ((end - t0) / 1000)) : NaN;
+    if (end) rates[g] = total / ((end - t0) / 1000);
     console.log(
       end
-        ? `${name} — ${g}: ${total} events in ${((end - t0) / 1000).toFixed(1)} s → ${rates[g]} events/s (load ${load()})`
+        ? `${name} — ${g}: ${total} events in ${((end - t0) / 1000).toFixed(1)} s → ${rates[g]} events/s (load ${loadAverage()})`
         : `${name} — ${g}: not caught up within 10 min`,
     );
   }
@@ -226,7 +251,7 @@ async function paced(
     const lat = percentiles(rows.map((r) => Number(r.ms) - publishedAt.get(r.event_id)!));
     console.log(
       `paced status changes — ${group}: ${n} events offered at ${offered}/s, ${rows.length} applied; ` +
-        `published → applied ms p50 ${lat.p50} p90 ${lat.p90} p99 ${lat.p99} max ${lat.max} (load ${load()})`,
+        `published → applied ms p50 ${lat.p50} p90 ${lat.p90} p99 ${lat.p99} max ${lat.max} (load ${loadAverage()})`,
     );
   } finally {
     await pg.end();

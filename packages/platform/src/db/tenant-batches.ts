@@ -17,6 +17,26 @@ export class TenantBatches {
 
   constructor(private readonly knex: Knex) {}
 
+  private static readonly shared = new WeakMap<Knex, TenantBatches>();
+
+  /**
+   * The batches of this pool, one instance for everyone who asks: a store and a reader of
+   * another table (orders' charger projection) see the same open batch, so a read made while
+   * a consumer's batch holds a connection goes through that connection instead of waiting
+   * for a second one from the same pool (with every connection held by a batch, it never came).
+   */
+  static for(knex: Knex): TenantBatches {
+    let b = TenantBatches.shared.get(knex);
+    if (!b) TenantBatches.shared.set(knex, (b = new TenantBatches(knex)));
+    return b;
+  }
+
+  /** The transaction of the batch open for this tenant in this async context, if any (and not spoiled). */
+  current(tenantId: string): Knex.Transaction | undefined {
+    const open = this.open.getStore();
+    return open && open.tenantId === tenantId && !open.failed ? open.trx : undefined;
+  }
+
   batch<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
     return withTenant(this.knex, tenantId, async (trx) => {
       const open = { tenantId, trx, failed: undefined as unknown };

@@ -18,6 +18,7 @@ import {
 import type { AssetStore, ExpectedVersion } from '../domain/ports';
 import type { ChargerRecord, ConnectorRecord, StationRecord } from '../domain/records';
 import { appendAudit, writeSecurity } from './charger-security-store';
+import { chargersOfStation, publishChargers } from './charger-events';
 import { Charger, Connector, Station } from './models';
 
 /** First key of the advisory locks that serialise a tenant's creations (second key: hash of the tenant id). */
@@ -113,13 +114,24 @@ async function patched<R>(trx: Knex.Transaction, tenantId: string, row: AssetRow
  * either waits for the charger and then sees it, or wins and the charger
  * creation sees the station retired. Quota counts run under a per-tenant
  * transaction-scoped advisory lock.
+ *
+ * Every change of what a charger's registration says to other services (registered, moved,
+ * its station's time zone, a connector added or retired, retired) puts the charger's new
+ * snapshot in the outbox in the same transaction (charger-events.ts): orders keeps its own
+ * projection of chargers from those events.
  */
 export class PgAssetStore implements AssetStore {
-  constructor(private readonly knex: Knex) {}
+  /** @param onPublished told after a transaction that put asset events in the outbox committed (wakes the relay) */
+  constructor(
+    private readonly knex: Knex,
+    private readonly onPublished: () => void = () => undefined,
+  ) {}
 
   private async tx<T>(tenantId: string, fn: (trx: Knex.Transaction) => Promise<WriteResult<T>>, fieldPrefix = ''): Promise<WriteResult<T>> {
     try {
-      return await withTenant(this.knex, tenantId, fn);
+      const result = await withTenant(this.knex, tenantId, fn);
+      if (result.ok) this.onPublished();
+      return result;
     } catch (e) {
       const dup = uniqueViolation<T>(e, fieldPrefix);
       if (dup) return dup;
@@ -170,7 +182,15 @@ export class PgAssetStore implements AssetStore {
   ): Promise<WriteResult<StationRecord>> {
     return this.tx(tenantId, async (trx) => {
       const row = await PgAssetStore.stationForUpdate(trx, tenantId, id, stations);
-      return refusal<StationRecord>(row, 'station', v) ?? patched<StationRecord>(trx, tenantId, row!, stationChange(patch));
+      const refused = refusal<StationRecord>(row, 'station', v);
+      if (refused) return refused;
+      // before the patch: patching the model instance updates its properties
+      const zoneChanged = patch.timezone !== undefined && patch.timezone !== row!.timezone;
+      const result = await patched<StationRecord>(trx, tenantId, row!, stationChange(patch));
+      if (zoneChanged) {
+        await publishChargers(trx, tenantId, await chargersOfStation(trx, tenantId, id), 'charger.changed');
+      }
+      return result;
     });
   }
 
@@ -242,6 +262,7 @@ export class PgAssetStore implements AssetStore {
           .insert(c.connectors.map((k) => ({ tenantId, connectorNo: k.connectorNo, plugType: k.plugType, maxPowerKw: k.maxPowerKw })));
       }
       if (security) await PgAssetStore.registerSecurity(trx, tenantId, row, security);
+      await publishChargers(trx, tenantId, [row.id], 'charger.registered');
       return ok(row.toRecord());
     });
   }
@@ -285,6 +306,9 @@ export class PgAssetStore implements AssetStore {
       if (patch.stationId !== undefined && patch.stationId !== row!.stationId) {
         const st = await PgAssetStore.stationForCharger(trx, tenantId, patch.stationId);
         if (!st.ok) return st;
+        const moved = await patched<ChargerRecord>(trx, tenantId, row!, present(patch));
+        await publishChargers(trx, tenantId, [id], 'charger.changed');
+        return moved;
       }
       return patched<ChargerRecord>(trx, tenantId, row!, present(patch));
     });
@@ -317,13 +341,15 @@ export class PgAssetStore implements AssetStore {
         .where({ tenant_id: tenantId })
         .returning('*')
         .first();
+      await publishChargers(trx, tenantId, [id], 'charger.retired');
       return ok(updated!.toRecord());
     });
   }
 
   createConnector(tenantId: string, chargerId: string, c: ConnectorCreate, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>> {
     return this.tx(tenantId, async (trx) => {
-      const q = Charger.query(trx).findOne({ id: chargerId, tenant_id: tenantId }).forShare();
+      // FOR UPDATE, not SHARE: the new connector is published with the charger's snapshot, taken under this lock.
+      const q = Charger.query(trx).findOne({ id: chargerId, tenant_id: tenantId }).forUpdate();
       const charger = await (stations ? q.whereIn('station_id', stations) : q);
       if (!charger) return notFound('chargerId', 'charger');
       if (charger.retiredAt) return retired('chargerId', 'charger');
@@ -331,6 +357,7 @@ export class PgAssetStore implements AssetStore {
         .$relatedQuery('connectors', trx)
         .insert({ tenantId, connectorNo: c.connectorNo, plugType: c.plugType, maxPowerKw: c.maxPowerKw })
         .returning('*');
+      await publishChargers(trx, tenantId, [chargerId], 'charger.changed');
       return ok(row.toRecord());
     });
   }
@@ -369,6 +396,7 @@ export class PgAssetStore implements AssetStore {
         .where({ tenant_id: tenantId })
         .returning('*')
         .first();
+      await publishChargers(trx, tenantId, [row.chargerId], 'charger.changed');
       return ok(updated!.toRecord());
     });
   }

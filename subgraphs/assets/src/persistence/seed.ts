@@ -1,4 +1,5 @@
 import { Knex, withTenant } from '@evcs/platform';
+import { publishChargers } from './charger-events';
 
 export interface DemoStation {
   code: string;
@@ -6,7 +7,10 @@ export interface DemoStation {
   chargers: { code: string; connectors: number; currentType?: 'AC' | 'DC'; ratedPowerKw?: number; protocol?: 'OCPP16' | 'YKC' }[];
 }
 
-/** Idempotent demo/test data for one tenant (through RLS, as the app role). */
+/**
+ * Idempotent demo/test data for one tenant (through RLS, as the app role). Its chargers are
+ * published as registered (asset events), as chargers created through the API are.
+ */
 export async function seedDemoAssets(knex: Knex, tenantId: string, stations: DemoStation[]): Promise<void> {
   await withTenant(knex, tenantId, async (trx) => {
     for (const s of stations) {
@@ -15,6 +19,7 @@ export async function seedDemoAssets(knex: Knex, tenantId: string, stations: Dem
         .onConflict(['tenant_id', 'code'])
         .merge(['name'])
         .returning('id');
+      const ids: string[] = [];
       for (const c of s.chargers) {
         // the conflict target is the partial unique index on active chargers' codes
         const {
@@ -25,6 +30,7 @@ export async function seedDemoAssets(knex: Knex, tenantId: string, stations: Dem
           // a 14-digit code is a YKC pile number (the bridge admits a pile only if assets says it is one)
           [tenantId, st.id, c.code, c.currentType ?? 'DC', c.ratedPowerKw ?? 120, c.protocol ?? (/^\d{14}$/.test(c.code) ? 'YKC' : 'OCPP16')],
         );
+        ids.push(ch.id);
         for (let n = 1; n <= c.connectors; n++) {
           await trx('connectors')
             .insert({ tenant_id: tenantId, charger_id: ch.id, connector_no: n, plug_type: c.currentType === 'AC' ? 'GBT_AC' : 'GBT_DC' })
@@ -32,6 +38,7 @@ export async function seedDemoAssets(knex: Knex, tenantId: string, stations: Dem
             .ignore();
         }
       }
+      await publishChargers(trx, tenantId, ids, 'charger.registered');
     }
   });
 }

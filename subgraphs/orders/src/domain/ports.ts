@@ -114,7 +114,11 @@ export interface ChargerInfo {
 
 /** Where chargers are registered (the assets service). */
 export interface ChargerDirectory {
-  byId(tenantId: string, chargerId: string): Promise<ChargerInfo | null>;
+  /**
+   * @param connectorNo the connector the caller is about to use: a directory that may lag behind
+   *   assets (the projection) asks assets again when its copy lacks it (added a moment ago)
+   */
+  byId(tenantId: string, chargerId: string, connectorNo?: number): Promise<ChargerInfo | null>;
   /** by the identity it connects with; null if not registered to this tenant */
   byCode(tenantId: string, code: string): Promise<ChargerInfo | null>;
 }
@@ -339,4 +343,28 @@ export interface ReconStore {
 export interface DayWindow {
   from: Date;
   to: Date;
+}
+
+// ---- the chargers orders keeps (asset events) ----------------------------------------------
+
+/** A charger as an asset event describes it, with the assets revision of that description. */
+export interface ChargerSnapshot extends ChargerInfo {
+  /** grows with every change of the charger in assets; 0: learned from a service call */
+  revision: number;
+  retired: boolean;
+}
+
+/**
+ * Orders' projection of the chargers (fed by the assets service's events). Every call is
+ * scoped to one tenant.
+ */
+export interface ChargerProjectionStore {
+  /** the charger as last projected (retired included), or null if orders has never heard of it */
+  byId(tenantId: string, chargerId: string): Promise<ChargerSnapshot | null>;
+  /** the active charger with this identity, or null */
+  byCode(tenantId: string, code: string): Promise<ChargerSnapshot | null>;
+  /** Keep the snapshots that are newer than what is kept (by revision); older ones and repeats do nothing. */
+  apply(tenantId: string, snapshots: readonly ChargerSnapshot[]): Promise<void>;
+  /** Keep what a service call answered, unless an event has been applied meanwhile (revision 0). */
+  remember(tenantId: string, charger: ChargerInfo): Promise<void>;
 }

@@ -170,7 +170,7 @@ export class SessionService {
       userId: caller.userId,
       ...(asked !== null ? { preAuthorizedFen: asked } : {}),
     });
-    const charger = await this.chargers.byId(caller.tenantId, input.chargerId);
+    const charger = await this.chargers.byId(caller.tenantId, input.chargerId, input.connectorNo);
     return this.store.inTenant(caller.tenantId, async (tx) => {
       // Lock first, then look for the key: a concurrent request with the same key has either
       // committed (and is found) or waits behind us. A replay is answered even if the charger

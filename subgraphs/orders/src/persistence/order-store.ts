@@ -140,7 +140,7 @@ export class PgOrderStore implements OrderStore {
     knex: Knex,
     private readonly onEnqueued: () => void = () => undefined,
   ) {
-    this.batches = new TenantBatches(knex);
+    this.batches = TenantBatches.for(knex);
   }
 
   async inTenant<T>(tenantId: string, fn: (tx: OrderTx) => Promise<T>): Promise<T> {
