@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
+import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC, COMMAND_UPDATES_PARTITIONS, COMMAND_UPDATES_TOPIC } from '@evcs/events';
 import {
   AppError,
   bearer,
@@ -28,6 +28,7 @@ import { startGateway } from './gateway';
 import { DEFAULT_QUERY_LIMITS, documentWithinLimits, type QueryLimits } from './limits';
 import { RateLimitedError, type RouterRateLimits } from './rate-limits';
 import { RevocationList, startRevocationFeed } from './revocations';
+import { commandUpdateResolvers, startCommandUpdateFeed, type CommandUpdate } from './subscriptions/command-updates';
 import { connectorStatusResolvers, toConnectorStatusChange, type ConnectorStatusChange } from './subscriptions/connector-status';
 import { startChargerEventFeed } from './subscriptions/feed';
 import { TenantEventHub } from './subscriptions/pubsub';
@@ -51,6 +52,8 @@ export interface RouterDeps {
   logger: Logger;
   /** Charger events topic. Default: CHARGER_EVENTS_TOPIC. */
   chargerEventsTopic?: string;
+  /** Where assets publishes its commands' lifecycle (chargerCommandUpdated); default the base name. */
+  commandUpdatesTopic?: string;
   /** Access events (revocations) topic. Default: ACCESS_EVENTS_TOPIC. */
   accessEventsTopic?: string;
   /** How long a request with a token waits for the revocation list to be complete at start-up. */
@@ -102,6 +105,7 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
   const gateway = await startGateway({ supergraphSdl: deps.supergraphSdl, subgraphUrls: deps.subgraphUrls, tokens, logger, limits });
 
   let feed: Subscription | undefined;
+  let commandFeed: Subscription | undefined;
   let revocationFeed: Subscription | undefined;
   try {
     const revocations = new RevocationList();
@@ -146,7 +150,14 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
       logger.warn('supergraph has no Query.chargerByCode; ConnectorStatusChange.charger will resolve to errors');
     }
     const statusHub = new TenantEventHub<ConnectorStatusChange>({ name: 'connectorStatusChanged', logger, maxQueue: deps.subscriberQueueSize });
-    const schema = buildSubscriptionSchema(gateway.apiSchema, SUBSCRIPTIONS_SDL, connectorStatusResolvers({ hub: statusHub, execute: gateway.execute }));
+    const commandHub = new TenantEventHub<CommandUpdate>({ name: 'chargerCommandUpdated', logger, maxQueue: deps.subscriberQueueSize });
+    const statusResolvers = connectorStatusResolvers({ hub: statusHub, execute: gateway.execute });
+    const commandResolvers = commandUpdateResolvers({ hub: commandHub, execute: gateway.execute });
+    const schema = buildSubscriptionSchema(gateway.apiSchema, SUBSCRIPTIONS_SDL, {
+      ...statusResolvers,
+      ...commandResolvers,
+      Subscription: { ...statusResolvers.Subscription, ...commandResolvers.Subscription },
+    });
     const subscriptions = createSubscriptionServer({ schema, verifier: deps.clientVerifier, revocations, revocationsReady, logger, limits });
 
     feed = await startChargerEventFeed({
@@ -160,11 +171,22 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
       },
     });
     const feedSubscription = feed;
+    const commandUpdatesTopic = deps.commandUpdatesTopic ?? COMMAND_UPDATES_TOPIC;
+    await deps.bus.ensureTopics([{ topic: commandUpdatesTopic, partitions: COMMAND_UPDATES_PARTITIONS }]);
+    commandFeed = await startCommandUpdateFeed({
+      bus: deps.bus,
+      topic: commandUpdatesTopic,
+      groupId: group(`router-${deps.instanceId}-commands`),
+      logger,
+      hub: commandHub,
+    });
+    const commandFeedSubscription = commandFeed;
 
     let closing = false;
     let feedReady = false;
     const ready = Promise.all([
       feedSubscription.ready.then(() => logger.info({ groupId: group(`router-${deps.instanceId}`) }, 'event feed joined')),
+      commandFeedSubscription.ready,
       revocationsCaughtUp,
     ]).then(() => {
       feedReady = true;
@@ -248,15 +270,18 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
       // Subscribers are told to go (1001) and reconnect to another instance.
       await subscriptions.close();
       statusHub.close();
+      commandHub.close();
       await feedSubscription.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping the event feed failed'));
+      await commandFeedSubscription.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping the command update feed failed'));
       await revocationSubscription.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping the revocation feed failed'));
       await httpClosed;
       await gateway.stop();
     };
 
-    return { httpServer, ready, revocations, subscriberCount: () => statusHub.size, close };
+    return { httpServer, ready, revocations, subscriberCount: () => statusHub.size + commandHub.size, close };
   } catch (e) {
     await feed?.stop().catch(() => undefined);
+    await commandFeed?.stop().catch(() => undefined);
     await revocationFeed?.stop().catch(() => undefined);
     await gateway.stop();
     throw e;

@@ -43,6 +43,8 @@ export function toOcppCall(c: ChargerCommand['command']): OcppCall {
       return { unsupported: 'OCPP 1.6 chargers take the time from Heartbeat and BootNotification replies' };
     case 'billing_model.set':
       return { unsupported: 'OCPP 1.6 chargers have no billing model' };
+    case 'working_parameters.set':
+      return { unsupported: 'YKC working parameters (0x52); OCPP chargers take ChangeAvailability and ChangeConfiguration' };
   }
 }
 
