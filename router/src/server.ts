@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC, COMMAND_UPDATES_PARTITIONS, COMMAND_UPDATES_TOPIC } from '@evcs/events';
+import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
 import {
   AppError,
   bearer,
@@ -171,11 +171,9 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
       },
     });
     const feedSubscription = feed;
-    const commandUpdatesTopic = deps.commandUpdatesTopic ?? COMMAND_UPDATES_TOPIC;
-    await deps.bus.ensureTopics([{ topic: commandUpdatesTopic, partitions: COMMAND_UPDATES_PARTITIONS }]);
     commandFeed = await startCommandUpdateFeed({
       bus: deps.bus,
-      topic: commandUpdatesTopic,
+      topic: deps.commandUpdatesTopic,
       groupId: group(`router-${deps.instanceId}-commands`),
       logger,
       hub: commandHub,
@@ -280,8 +278,7 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
 
     return { httpServer, ready, revocations, subscriberCount: () => statusHub.size + commandHub.size, close };
   } catch (e) {
-    await feed?.stop().catch(() => undefined);
-    await commandFeed?.stop().catch(() => undefined);
+    for (const f of [feed, commandFeed]) await f?.stop().catch(() => undefined);
     await revocationFeed?.stop().catch(() => undefined);
     await gateway.stop();
     throw e;

@@ -69,7 +69,7 @@ describe('end to end: charger commands', () => {
     }
   });
   afterAll(async () => {
-    await Promise.all(clients.map((c) => c.dispose()));
+    for (const c of clients) void c.dispose();
     await cp?.close().catch(() => undefined);
     await pile?.close().catch(() => undefined);
     await stack?.stop();

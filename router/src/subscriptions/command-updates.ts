@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { decodeChargerCommandUpdate, InvalidEventError, type ChargerCommandUpdate } from '@evcs/events';
+import { COMMAND_UPDATES_PARTITIONS, COMMAND_UPDATES_TOPIC, decodeChargerCommandUpdate, InvalidEventError, type ChargerCommandUpdate } from '@evcs/events';
 import { readScopeOf, requirePermission, requireTenant, type EventBus, type Logger, type Subscription } from '@evcs/platform';
 import type { RouterContext } from '../auth';
 import type { GatewayExecutor } from '../gateway';
@@ -14,7 +14,8 @@ export type CommandUpdate = ChargerCommandUpdate;
 
 export interface CommandUpdateFeedOptions {
   bus: EventBus;
-  topic: string;
+  /** Default: the base name (no namespace). */
+  topic?: string;
   /** Unique per router instance, like the charger-event feed's: every instance sees every update. */
   groupId: string;
   logger: Logger;
@@ -25,11 +26,14 @@ export interface CommandUpdateFeedOptions {
  * The router's live feed of command updates (assets' outbox): from the latest offset, invalid
  * ones dropped with a log line, redeliveries dropped by id, each handed to its tenant's subscribers.
  */
-export function startCommandUpdateFeed(opts: CommandUpdateFeedOptions): Promise<Subscription> {
+export async function startCommandUpdateFeed(opts: CommandUpdateFeedOptions): Promise<Subscription> {
   const seen = new RecentIds(10_000);
+  const topic = opts.topic ?? COMMAND_UPDATES_TOPIC;
+  // created here too, if the router starts before assets
+  await opts.bus.ensureTopics([{ topic, partitions: COMMAND_UPDATES_PARTITIONS }]);
   return opts.bus.subscribe({
     groupId: opts.groupId,
-    topics: [opts.topic],
+    topics: [topic],
     fromBeginning: false,
     handleBatch: async (messages) => {
       for (const m of messages) {
