@@ -259,6 +259,60 @@ describe('end to end: charger commands', () => {
     expect(percent).toMatchObject({ command: null, userErrors: [{ code: 'INVALID', field: 'input.maxOutputPercent' }] });
   });
 
+  it('reservations: ReserveNow → the connector shows Reserved and takes only the reserved id tag; the reservation is on the charger until cancelled', async () => {
+    const chargerId = ids.get(OCPP)!;
+    const expiresAt = new Date(Date.now() + 30 * 60_000).toISOString();
+    const r = await send('reserveConnector', 'ReserveConnectorInput', {
+      chargerId,
+      idempotencyKey: `r-${randomUUID()}`,
+      connectorNo: 2,
+      idTag: 'RES-TAG',
+      expiresAt,
+    });
+    expect(r.userErrors).toEqual([]);
+    expect(await finished(r.command.id, 'ReserveNow')).toMatchObject({ status: 'ACCEPTED' });
+    const reservationId = r.command.params.reservationId;
+    expect(cp!.commandsReceived.filter((c) => c.action === 'ReserveNow').at(-1)?.params).toEqual({
+      connectorId: 2,
+      idTag: 'RES-TAG',
+      expiryDate: expiresAt,
+      reservationId,
+    });
+    const CHARGER = 'query($id: ID!) { charger(id: $id) { connectors { connectorNo status } reservations { reservationId connectorNo idTag expiresAt } } }';
+    const view = await eventually(
+      async () => {
+        const c = (await gql(token, CHARGER, { id: chargerId })).data.charger;
+        return c.connectors.find((x: any) => x.connectorNo === 2)?.status === 'Reserved' ? c : null;
+      },
+      { timeoutMs: 15_000, what: 'connector 2 Reserved' },
+    );
+    expect(view.reservations).toEqual([{ reservationId, connectorNo: 2, idTag: 'RES-TAG', expiresAt }]);
+    // a session started from the API on the reserved connector carries another id tag: the charger refuses it
+    const started = await gql(token, 'mutation($i: StartChargingInput!) { startCharging(input: $i) { order { id } userErrors { code message } } }', {
+      i: { chargerId, connectorNo: 2, idempotencyKey: `s-${randomUUID()}` },
+    });
+    expect(started.data.startCharging.userErrors).toEqual([]);
+    const orderId = started.data.startCharging.order.id;
+    await eventually(async () => (await gql(token, 'query($id: ID!) { order(id: $id) { state } }', { id: orderId })).data.order.state === 'FAILED', {
+      timeoutMs: 30_000,
+      what: 'the start on the reserved connector FAILED',
+    });
+    const remote = cp!.commandsReceived.filter((x) => x.action === 'RemoteStartTransaction').at(-1)!;
+    expect(remote.params).toMatchObject({ connectorId: 2 });
+    expect(remote.params.idTag).not.toBe('RES-TAG');
+    expect(cp!.mayStart(2, 'RES-TAG')).toBe(true);
+
+    const c = await send('cancelReservation', 'CancelReservationInput', { chargerId, idempotencyKey: `c-${randomUUID()}`, reservationId });
+    expect(await finished(c.command.id, 'CancelReservation')).toMatchObject({ status: 'ACCEPTED' });
+    await eventually(
+      async () => {
+        const v = (await gql(token, CHARGER, { id: chargerId })).data.charger;
+        return v.reservations.length === 0 && v.connectors.find((x: any) => x.connectorNo === 2)?.status === 'Available';
+      },
+      { timeoutMs: 15_000, what: 'reservation gone, connector 2 Available' },
+    );
+  });
+
   it('a charger no bridge holds: FAILED with CHARGER_OFFLINE', async () => {
     const r = await send('clearChargerCache', 'ChargerCommandInput', { chargerId: ids.get(OFFLINE), idempotencyKey: `o-${randomUUID()}` });
     expect(await finished(r.command.id, 'offline result')).toMatchObject({ status: 'FAILED', reason: 'CHARGER_OFFLINE' });

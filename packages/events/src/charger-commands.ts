@@ -43,6 +43,16 @@ export const CommandSpec = z.discriminatedUnion('type', [
     connectorId: connectorId.optional(),
   }),
   z.object({ type: z.literal('cache.clear') }),
+  z.object({
+    /** OCPP ReserveNow: the connector takes only `idTag` until `expiryDate` (or the reservation is cancelled or used). */
+    type: z.literal('reservation.reserve'),
+    connectorId: connectorId.min(1),
+    idTag: z.string().min(1).max(20),
+    expiryDate: zonedTimestamp,
+    reservationId: z.number().int().min(1).max(0x7fffffff),
+  }),
+  /** OCPP CancelReservation */
+  z.object({ type: z.literal('reservation.cancel'), reservationId: z.number().int().min(1).max(0x7fffffff) }),
   z.object({ type: z.literal('real_time_data.read'), connectorId: connectorId.min(1) }),
   z.object({ type: z.literal('time.sync') }),
   z.object({

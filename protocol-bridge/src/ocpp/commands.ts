@@ -36,6 +36,10 @@ export function toOcppCall(c: ChargerCommand['command']): OcppCall {
       return { action: 'TriggerMessage', payload: { requestedMessage: c.message, ...optionalConnector(c.connectorId) } };
     case 'cache.clear':
       return { action: 'ClearCache', payload: {} };
+    case 'reservation.reserve':
+      return { action: 'ReserveNow', payload: { connectorId: c.connectorId, expiryDate: c.expiryDate, idTag: c.idTag, reservationId: c.reservationId } };
+    case 'reservation.cancel':
+      return { action: 'CancelReservation', payload: { reservationId: c.reservationId } };
     case 'real_time_data.read':
       // OCPP's way to ask for fresh readings.
       return { action: 'TriggerMessage', payload: { requestedMessage: 'MeterValues', connectorId: c.connectorId } };

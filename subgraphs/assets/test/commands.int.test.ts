@@ -209,4 +209,42 @@ describe('charger commands', () => {
     const inside = await h.gql(RESET, mine, { i: { chargerId: cp.id, idempotencyKey: 'm-2' } });
     expect(inside.body.data.resetCharger.userErrors).toEqual([]);
   });
+
+  it('reservations: accepted ones are on the charger until cancelled or expired; the expiry is bounded', async () => {
+    const t = h.tenant();
+    const cp = await aCharger(t);
+    const token = await h.token(t, { permissions: [...COMMANDER.permissions] });
+    const RESERVE = `mutation($i: ReserveConnectorInput!) { reserveConnector(input: $i) { command { id params } userErrors { code field } } }`;
+    const CANCEL = `mutation($i: CancelReservationInput!) { cancelReservation(input: $i) { command { id } userErrors { code field } } }`;
+    const LIST = `query($id: ID!) { charger(id: $id) { reservations { reservationId connectorNo idTag expiresAt commandId } } }`;
+    const expiresAt = new Date(Date.now() + 3600_000).toISOString();
+    const r = await h.gql(RESERVE, token, { i: { chargerId: cp.id, idempotencyKey: 'r-1', connectorNo: 1, idTag: 'TAG-1', expiresAt } });
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data.reserveConnector.userErrors).toEqual([]);
+    const { id, params } = r.body.data.reserveConnector.command;
+    expect(params).toMatchObject({ connectorId: 1, idTag: 'TAG-1', expiryDate: expiresAt });
+    const service = new CommandService(new PgCommandStore(h.knex, randomUUID), randomUUID);
+    expect((await h.gql(LIST, token, { id: cp.id })).body.data.charger.reservations).toEqual([]);
+    await deliver(service, event(t, cp.code, 'command.result', { commandId: id, command: 'reservation.reserve', status: 'ACCEPTED' }));
+    expect((await h.gql(LIST, token, { id: cp.id })).body.data.charger.reservations).toEqual([
+      { reservationId: params.reservationId, connectorNo: 1, idTag: 'TAG-1', expiresAt, commandId: id },
+    ]);
+    const c = await h.gql(CANCEL, token, { i: { chargerId: cp.id, idempotencyKey: 'r-2', reservationId: params.reservationId } });
+    await deliver(
+      service,
+      event(t, cp.code, 'command.result', { commandId: c.body.data.cancelReservation.command.id, command: 'reservation.cancel', status: 'ACCEPTED' }),
+    );
+    expect((await h.gql(LIST, token, { id: cp.id })).body.data.charger.reservations).toEqual([]);
+
+    const past = await h.gql(RESERVE, token, {
+      i: { chargerId: cp.id, idempotencyKey: 'r-3', connectorNo: 1, idTag: 'TAG-1', expiresAt: new Date(Date.now() - 1000).toISOString() },
+    });
+    expect(past.body.data.reserveConnector.userErrors).toEqual([{ code: 'INVALID', field: 'input.expiresAt' }]);
+    const far = await h.gql(RESERVE, token, {
+      i: { chargerId: cp.id, idempotencyKey: 'r-4', connectorNo: 1, idTag: 'TAG-1', expiresAt: new Date(Date.now() + 25 * 3600_000).toISOString() },
+    });
+    expect(far.body.data.reserveConnector.userErrors).toEqual([{ code: 'INVALID', field: 'input.expiresAt' }]);
+    const longTag = await h.gql(RESERVE, token, { i: { chargerId: cp.id, idempotencyKey: 'r-5', connectorNo: 1, idTag: 'T'.repeat(21), expiresAt } });
+    expect(longTag.body.data.reserveConnector.userErrors).toMatchObject([{ code: 'INVALID', field: 'input.idTag' }]);
+  });
 });

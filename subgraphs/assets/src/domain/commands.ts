@@ -46,6 +46,19 @@ export interface ChargerCommandRecord {
   deadlineAt: Date;
 }
 
+/** The longest a reservation may be made for. */
+export const MAX_RESERVATION_MS = 24 * 3600_000;
+
+/** A reservation the charger accepted, not cancelled, not yet expired. */
+export interface ReservationRecord {
+  reservationId: number;
+  connectorNo: number;
+  idTag: string;
+  expiresAt: Date;
+  /** The RESERVE_NOW command that made it */
+  commandId: string;
+}
+
 /** The last GetConfiguration answer of a charger. */
 export interface ConfigurationSnapshot {
   chargerId: string;
@@ -135,6 +148,8 @@ const PROTOCOLS: Record<CommandSpec['type'], readonly ChargerProtocolValue[]> = 
   'config.get': ['OCPP16'],
   'message.trigger': ['OCPP16'],
   'cache.clear': ['OCPP16'],
+  'reservation.reserve': ['OCPP16'],
+  'reservation.cancel': ['OCPP16'],
   'time.sync': ['YKC'],
   'working_parameters.set': ['YKC'],
 };
@@ -159,6 +174,28 @@ export class CommandService {
     private readonly newId: () => string,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /**
+   * Reserve a connector for `idTag` until `expiresAt` (OCPP ReserveNow). The reservation id the
+   * charger knows it by is chosen here (`reservationId`, 31 bits; it is in the command's params).
+   */
+  reserve(
+    actor: CommandActor,
+    chargerId: string,
+    r: { connectorNo: number; idTag: string; expiresAt: Date; reservationId: number },
+    idempotencyKey: string,
+  ): Promise<WriteResult<ChargerCommandRecord>> {
+    const left = r.expiresAt.getTime() - this.now().getTime();
+    if (!(left > 0 && left <= MAX_RESERVATION_MS)) {
+      return Promise.resolve(failed(userError(UserErrorCodes.INVALID, 'input.expiresAt', 'expiresAt must be in the future, at most 24 hours ahead')));
+    }
+    return this.issue(
+      actor,
+      chargerId,
+      { type: 'reservation.reserve', connectorId: r.connectorNo, idTag: r.idTag, expiryDate: r.expiresAt.toISOString(), reservationId: r.reservationId },
+      idempotencyKey,
+    );
+  }
 
   /**
    * Send `spec` to the charger: the command (PENDING) and its message on the command topic,

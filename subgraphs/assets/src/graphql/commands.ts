@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { CommandSpec } from '@evcs/events';
 import { connectionOf, cursorCodec, isUuid, pageSize, PageInfoObject as PageInfo, userErrorsOf } from '@evcs/platform';
 import { GraphQLJSONObject } from 'graphql-scalars';
@@ -20,6 +21,8 @@ export enum ChargerCommandType {
   CLEAR_CACHE = 'cache.clear',
   SYNC_TIME = 'time.sync',
   SET_WORKING_PARAMETERS = 'working_parameters.set',
+  RESERVE_NOW = 'reservation.reserve',
+  CANCEL_RESERVATION = 'reservation.cancel',
 }
 registerEnumType(ChargerCommandType, {
   name: 'ChargerCommandType',
@@ -34,6 +37,8 @@ registerEnumType(ChargerCommandType, {
     CLEAR_CACHE: { description: 'OCPP ClearCache (the authorization cache)' },
     SYNC_TIME: { description: 'YKC 0x56: set the pile’s clock to the platform’s' },
     SET_WORKING_PARAMETERS: { description: 'YKC 0x52: whether the pile may work, and its output limit' },
+    RESERVE_NOW: { description: 'OCPP ReserveNow: the connector takes only the reserved id tag until the reservation expires' },
+    CANCEL_RESERVATION: { description: 'OCPP CancelReservation' },
   },
 });
 
@@ -121,6 +126,15 @@ export class ChargerConfiguration {
   @Field(() => Date, { description: 'When the charger answered' }) takenAt!: Date;
 }
 
+@ObjectType({ description: 'A connector reservation the charger accepted: until it expires (or is cancelled) the connector takes only its id tag.' })
+export class ChargerReservation {
+  @Field(() => Int, { description: 'The id the charger knows it by (CancelReservation takes it)' }) reservationId!: number;
+  @Field(() => Int, { description: 'The reserved connector' }) connectorNo!: number;
+  @Field({ description: 'The only id tag the connector takes meanwhile' }) idTag!: string;
+  @Field(() => Date, { description: 'When it lapses' }) expiresAt!: Date;
+  @Field(() => ID, { description: 'The RESERVE_NOW command that made it' }) commandId!: string;
+}
+
 @ObjectType({ description: 'The command (PENDING when just created; the same one again for a repeated idempotency key), or why not.' })
 export class ChargerCommandPayload {
   @Field(() => ChargerCommand, { nullable: true }) command!: ChargerCommand | null;
@@ -172,6 +186,18 @@ export class TriggerMessageInput extends CommandTargetInput {
 export class ChargerCommandInput extends CommandTargetInput {}
 
 @InputType()
+export class ReserveConnectorInput extends CommandTargetInput {
+  @Field(() => Int, { description: 'Connector number (1-based)' }) connectorNo!: number;
+  @Field({ description: 'The id tag the connector is reserved for (≤ 20 characters)' }) idTag!: string;
+  @Field(() => Date, { description: 'When the reservation lapses: in the future, at most 24 hours ahead' }) expiresAt!: Date;
+}
+
+@InputType()
+export class CancelReservationInput extends CommandTargetInput {
+  @Field(() => Int, { description: 'The reservation (ChargerReservation.reservationId)' }) reservationId!: number;
+}
+
+@InputType()
 export class WorkingParametersInput extends CommandTargetInput {
   @Field({ description: 'false locks the pile: it starts no session' }) enabled!: boolean;
   @Field(() => Int, { description: 'Most it may output, percent of rated power (30–100)' }) maxOutputPercent!: number;
@@ -204,7 +230,7 @@ function specOf(raw: unknown): WriteResult<CommandSpec> {
     errors: r.error.issues.map((i) => ({ code: UserErrorCodes.INVALID, field: `input.${fieldName(String(i.path[0] ?? ''))}`, message: i.message })),
   };
 }
-const FIELD_NAMES: Record<string, string> = { connectorId: 'connectorNo', availability: 'available' };
+const FIELD_NAMES: Record<string, string> = { connectorId: 'connectorNo', availability: 'available', expiryDate: 'expiresAt' };
 const fieldName = (p: string) => FIELD_NAMES[p] ?? p;
 
 const toCommand = (c: ChargerCommandRecord): ChargerCommand =>
@@ -225,6 +251,9 @@ const toCommand = (c: ChargerCommandRecord): ChargerCommand =>
     deadlineAt: c.deadlineAt,
   });
 
+const commandPayload = (r: WriteResult<ChargerCommandRecord>): ChargerCommandPayload =>
+  Object.assign(new ChargerCommandPayload(), r.ok ? { command: toCommand(r.value), userErrors: [] } : { command: null, userErrors: userErrorsOf(r) });
+
 const toConfiguration = (s: ConfigurationSnapshot): ChargerConfiguration =>
   Object.assign(new ChargerConfiguration(), {
     keys: s.keys.map((k) => Object.assign(new ChargerConfigurationKey(), k)),
@@ -241,8 +270,38 @@ export class ChargerCommandResolver {
   private async send(ctx: AssetsContext, input: CommandTargetInput, raw: unknown): Promise<ChargerCommandPayload> {
     const actor = ctx.commandActor();
     const spec = specOf(raw);
-    const r = spec.ok ? await ctx.services.commands.issue(actor, input.chargerId, spec.value, input.idempotencyKey) : spec;
-    return Object.assign(new ChargerCommandPayload(), r.ok ? { command: toCommand(r.value), userErrors: [] } : { command: null, userErrors: userErrorsOf(r) });
+    return commandPayload(spec.ok ? await ctx.services.commands.issue(actor, input.chargerId, spec.value, input.idempotencyKey) : spec);
+  }
+
+  @Mutation(() => ChargerCommandPayload, {
+    description: `Reserve a connector for one id tag until expiresAt (OCPP ReserveNow); the charger shows it Reserved, and it is on Charger.reservations once accepted. ${NEEDS}`,
+  })
+  async reserveConnector(@Ctx() ctx: AssetsContext, @Arg('input', () => ReserveConnectorInput) input: ReserveConnectorInput): Promise<ChargerCommandPayload> {
+    const actor = ctx.commandActor();
+    const shape = specOf({
+      type: 'reservation.reserve',
+      connectorId: input.connectorNo,
+      idTag: input.idTag,
+      expiryDate: input.expiresAt.toISOString(),
+      reservationId: 1,
+    });
+    if (!shape.ok) return commandPayload(shape);
+    // the id the charger knows the reservation by: 31 bits, chosen here
+    const r = { connectorNo: input.connectorNo, idTag: input.idTag, expiresAt: input.expiresAt, reservationId: randomInt(1, 0x7fffffff) };
+    return commandPayload(await ctx.services.commands.reserve(actor, input.chargerId, r, input.idempotencyKey));
+  }
+
+  @Mutation(() => ChargerCommandPayload, { description: `Cancel a reservation (OCPP CancelReservation). ${NEEDS}` })
+  cancelReservation(@Ctx() ctx: AssetsContext, @Arg('input', () => CancelReservationInput) input: CancelReservationInput): Promise<ChargerCommandPayload> {
+    return this.send(ctx, input, { type: 'reservation.cancel', reservationId: input.reservationId });
+  }
+
+  @FieldResolver(() => [ChargerReservation], {
+    description: 'Its live reservations (accepted, not cancelled, not expired), the soonest to lapse first. Needs charger:command.',
+  })
+  async reservations(@Root() charger: Charger, @Ctx() ctx: AssetsContext): Promise<ChargerReservation[]> {
+    const rows = await ctx.reads.commands.reservations(ctx.commandScope(), charger.id, new Date());
+    return rows.map((r) => Object.assign(new ChargerReservation(), r));
   }
 
   @Mutation(() => ChargerCommandPayload, { description: `Restart a charger: OCPP Reset, YKC 0x92 reboot. ${NEEDS}` })

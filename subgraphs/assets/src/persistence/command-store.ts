@@ -1,6 +1,14 @@
 import { ChargerCommands, ChargerCommandUpdates, newChargerCommand, type ChargerCommandUpdate } from '@evcs/events';
 import { afterCommit, Knex, OutboxWriter, withTenant, withTenantScope } from '@evcs/platform';
-import type { ChargerCommandRecord, CommandAnswer, CommandStore, CommandTarget, ConfigurationSnapshot, NewCommand } from '../domain/commands';
+import type {
+  ChargerCommandRecord,
+  CommandAnswer,
+  CommandStore,
+  CommandTarget,
+  ConfigurationSnapshot,
+  NewCommand,
+  ReservationRecord,
+} from '../domain/commands';
 import type { ChargerProtocolValue, WriteResult } from '../domain/model';
 import { ok } from '../domain/model';
 import { appendAudit } from './charger-security-store';
@@ -262,6 +270,32 @@ export class CommandReadRepository {
         .whereIn('tenant_id', [...scope.tenantIds])
         .first();
       return row ? toRecord(row) : null;
+    });
+  }
+
+  /**
+   * The charger's live reservations: RESERVE_NOW commands it accepted, not expired at `now`,
+   * without an accepted CANCEL_RESERVATION of the same reservation id (the soonest to expire first).
+   */
+  async reservations(scope: { tenantId: string; tenantIds: readonly string[] }, chargerId: string, now: Date): Promise<ReservationRecord[]> {
+    return withTenantScope(this.knex, scope, async (trx) => {
+      const { rows } = await trx.raw<{ rows: { id: string; params: Record<string, unknown> }[] }>(
+        `select r.id, r.params from charger_commands r
+          where r.charger_id = ? and r.tenant_id = any(?::uuid[]) and r.type = 'reservation.reserve' and r.status = 'ACCEPTED'
+            and (r.params->>'expiryDate')::timestamptz > ?
+            and not exists (select 1 from charger_commands c
+                             where c.charger_id = r.charger_id and c.tenant_id = r.tenant_id and c.type = 'reservation.cancel'
+                               and c.status = 'ACCEPTED' and c.params->'reservationId' = r.params->'reservationId')
+          order by (r.params->>'expiryDate')::timestamptz, r.id`,
+        [chargerId, [...scope.tenantIds], now],
+      );
+      return rows.map((r) => ({
+        reservationId: Number(r.params.reservationId),
+        connectorNo: Number(r.params.connectorId),
+        idTag: String(r.params.idTag),
+        expiresAt: new Date(String(r.params.expiryDate)),
+        commandId: r.id,
+      }));
     });
   }
 
