@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC } from '@evcs/events';
+import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC, COMMAND_UPDATES_TOPIC } from '@evcs/events';
 import { AppError, commonEnv, envFields, ErrorCodes, kafkaNames, KafkaNames, metricsHostOf, metricsPortOf, parseEnv } from '@evcs/platform';
 import { trustedProxiesProblem } from './client-address';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './limits';
@@ -111,6 +111,7 @@ export interface RouterEnv {
   names: KafkaNames;
   /** charger events (the bridge's) and access revocations (the tenants subgraph's), within KAFKA_NAMESPACE */
   chargerEventsTopic: string;
+  commandUpdatesTopic: string;
   accessEventsTopic: string;
   /** exactly one of these two */
   authJwksUrl?: string;
@@ -161,6 +162,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): RouterEnv {
     kafkaBrokers: env.KAFKA_BROKERS,
     names,
     chargerEventsTopic: names.topic(CHARGER_EVENTS_TOPIC),
+    commandUpdatesTopic: names.topic(COMMAND_UPDATES_TOPIC),
     accessEventsTopic: names.topic(ACCESS_EVENTS_TOPIC),
     authJwksUrl: env.AUTH_JWKS_URL,
     authJwksFile: env.AUTH_JWKS_FILE ? fromRoot(env.AUTH_JWKS_FILE) : undefined,

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     names: env.names,
     logger,
     chargerEventsTopic: env.chargerEventsTopic,
+    commandUpdatesTopic: env.commandUpdatesTopic,
     accessEventsTopic: env.accessEventsTopic,
     trustedProxies: env.trustedProxies,
     readiness: kafkaReadinessChecks({ bus, produces: false, lagByGroup: () => lag.lagByGroup(), maxLag: env.metrics.readyMaxLag }),

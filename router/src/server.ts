@@ -28,6 +28,7 @@ import { startGateway } from './gateway';
 import { DEFAULT_QUERY_LIMITS, documentWithinLimits, type QueryLimits } from './limits';
 import { RateLimitedError, type RouterRateLimits } from './rate-limits';
 import { RevocationList, startRevocationFeed } from './revocations';
+import { commandUpdateResolvers, startCommandUpdateFeed, type CommandUpdate } from './subscriptions/command-updates';
 import { connectorStatusResolvers, toConnectorStatusChange, type ConnectorStatusChange } from './subscriptions/connector-status';
 import { startChargerEventFeed } from './subscriptions/feed';
 import { TenantEventHub } from './subscriptions/pubsub';
@@ -51,6 +52,8 @@ export interface RouterDeps {
   logger: Logger;
   /** Charger events topic. Default: CHARGER_EVENTS_TOPIC. */
   chargerEventsTopic?: string;
+  /** Where assets publishes its commands' lifecycle (chargerCommandUpdated); default the base name. */
+  commandUpdatesTopic?: string;
   /** Access events (revocations) topic. Default: ACCESS_EVENTS_TOPIC. */
   accessEventsTopic?: string;
   /** How long a request with a token waits for the revocation list to be complete at start-up. */
@@ -111,6 +114,7 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
   });
 
   let feed: Subscription | undefined;
+  let commandFeed: Subscription | undefined;
   let revocationFeed: Subscription | undefined;
   try {
     const revocations = new RevocationList();
@@ -155,7 +159,14 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
       logger.warn('supergraph has no Query.chargerByCode; ConnectorStatusChange.charger will resolve to errors');
     }
     const statusHub = new TenantEventHub<ConnectorStatusChange>({ name: 'connectorStatusChanged', logger, maxQueue: deps.subscriberQueueSize });
-    const schema = buildSubscriptionSchema(gateway.apiSchema, SUBSCRIPTIONS_SDL, connectorStatusResolvers({ hub: statusHub, execute: gateway.execute }));
+    const commandHub = new TenantEventHub<CommandUpdate>({ name: 'chargerCommandUpdated', logger, maxQueue: deps.subscriberQueueSize });
+    const statusResolvers = connectorStatusResolvers({ hub: statusHub, execute: gateway.execute });
+    const commandResolvers = commandUpdateResolvers({ hub: commandHub, execute: gateway.execute });
+    const schema = buildSubscriptionSchema(gateway.apiSchema, SUBSCRIPTIONS_SDL, {
+      ...statusResolvers,
+      ...commandResolvers,
+      Subscription: { ...statusResolvers.Subscription, ...commandResolvers.Subscription },
+    });
     const subscriptions = createSubscriptionServer({ schema, verifier: deps.clientVerifier, revocations, revocationsReady, logger, limits });
 
     feed = await startChargerEventFeed({
@@ -169,11 +180,20 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
       },
     });
     const feedSubscription = feed;
+    commandFeed = await startCommandUpdateFeed({
+      bus: deps.bus,
+      topic: deps.commandUpdatesTopic,
+      groupId: group(`router-${deps.instanceId}-commands`),
+      logger,
+      hub: commandHub,
+    });
+    const commandFeedSubscription = commandFeed;
 
     let closing = false;
     let feedReady = false;
     const ready = Promise.all([
       feedSubscription.ready.then(() => logger.info({ groupId: group(`router-${deps.instanceId}`) }, 'event feed joined')),
+      commandFeedSubscription.ready,
       revocationsCaughtUp,
     ]).then(() => {
       feedReady = true;
@@ -257,15 +277,17 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
       // Subscribers are told to go (1001) and reconnect to another instance.
       await subscriptions.close();
       statusHub.close();
+      commandHub.close();
       await feedSubscription.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping the event feed failed'));
+      await commandFeedSubscription.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping the command update feed failed'));
       await revocationSubscription.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping the revocation feed failed'));
       await httpClosed;
       await gateway.stop();
     };
 
-    return { httpServer, ready, revocations, subscriberCount: () => statusHub.size, close };
+    return { httpServer, ready, revocations, subscriberCount: () => statusHub.size + commandHub.size, close };
   } catch (e) {
-    await feed?.stop().catch(() => undefined);
+    for (const f of [feed, commandFeed]) await f?.stop().catch(() => undefined);
     await revocationFeed?.stop().catch(() => undefined);
     await gateway.stop();
     throw e;

@@ -43,8 +43,27 @@ export const CommandSpec = z.discriminatedUnion('type', [
     connectorId: connectorId.optional(),
   }),
   z.object({ type: z.literal('cache.clear') }),
+  z.object({
+    /** OCPP ReserveNow: the connector takes only `idTag` until `expiryDate` (or the reservation is cancelled or used). */
+    type: z.literal('reservation.reserve'),
+    connectorId: connectorId.min(1),
+    idTag: z.string().min(1).max(20),
+    expiryDate: zonedTimestamp,
+    reservationId: z.number().int().min(1).max(0x7fffffff),
+  }),
+  /** OCPP CancelReservation */
+  z.object({ type: z.literal('reservation.cancel'), reservationId: z.number().int().min(1).max(0x7fffffff) }),
   z.object({ type: z.literal('real_time_data.read'), connectorId: connectorId.min(1) }),
   z.object({ type: z.literal('time.sync') }),
+  z.object({
+    /**
+     * YKC only (0x52): whether the pile may work at all (false locks it: no session starts) and the
+     * most it may output, in percent of its rated power (the document's range 30..100).
+     */
+    type: z.literal('working_parameters.set'),
+    enabled: z.boolean(),
+    maxOutputPercent: z.number().int().min(30).max(100),
+  }),
   z.object({
     /**
      * YKC only: push a billing model (0x58) as tariffs converts a plan version
@@ -72,6 +91,11 @@ export const ChargerCommand = z.object({
   timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
   /** A command still undelivered at this time is answered FAILED/EXPIRED instead of being sent late. */
   expiresAt: zonedTimestamp.optional(),
+  /**
+   * Ask the bridge for a `command.sent` event when it hands the command to the charger's
+   * connection (assets tracks its commands' lifecycle by it; orders' starts don't ask).
+   */
+  reportSent: z.boolean().optional(),
   command: CommandSpec,
 });
 export type ChargerCommand = z.infer<typeof ChargerCommand>;
@@ -87,6 +111,8 @@ export function newChargerCommand(c: {
   command: CommandSpec;
   issuedAt: Date;
   timeoutMs?: number;
+  expiresAt?: Date;
+  reportSent?: boolean;
 }): ChargerCommand {
   return {
     id: c.id,
@@ -95,6 +121,8 @@ export function newChargerCommand(c: {
     chargerId: c.chargerId,
     issuedAt: c.issuedAt.toISOString(),
     timeoutMs: c.timeoutMs ?? 30_000,
+    ...(c.expiresAt ? { expiresAt: c.expiresAt.toISOString() } : {}),
+    ...(c.reportSent ? { reportSent: true } : {}),
     command: c.command,
   };
 }

@@ -215,6 +215,15 @@ export const CommandResult = envelopeBase.extend({
   }),
 });
 
+/**
+ * The bridge handed a command to the charger's connection (only for commands that ask,
+ * `reportSent`): its `command.result` follows, within the command's timeout.
+ */
+export const CommandSent = envelopeBase.extend({
+  type: z.literal('command.sent'),
+  data: z.object({ commandId: z.string().uuid(), command: z.string() }),
+});
+
 /** Progress a charger reports about a diagnostics upload or a firmware update. */
 export const ChargerNotice = envelopeBase.extend({
   type: z.literal('charger.notice'),
@@ -232,6 +241,7 @@ export const ChargerEvent = z.discriminatedUnion('type', [
   SessionStopped,
   TransactionRecorded,
   CommandResult,
+  CommandSent,
   ChargerNotice,
 ]);
 export type ChargerEvent = z.infer<typeof ChargerEvent>;

@@ -1,5 +1,6 @@
 export * from './charger-events';
 export * from './charger-commands';
+export * from './command-updates';
 export * from './codec';
 export * from './tariff-events';
 export * from './order-events';

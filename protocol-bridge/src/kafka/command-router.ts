@@ -100,6 +100,10 @@ export class CommandRouter {
     if (local) {
       if (!(await this.claim(command))) return;
       log.info('executing command');
+      if (command.reportSent) {
+        // Before the charger can answer: the command's sent event precedes its result on the partition.
+        await this.publishSent(command, local.protocol).catch((err: unknown) => log.warn({ err }, 'could not publish command.sent'));
+      }
       const end = commandDuration.startTimer({ protocol: local.protocol, command: command.command.type });
       const run = local
         .execute(command)
@@ -132,6 +136,21 @@ export class CommandRouter {
   private async decide(command: ChargerCommand, outcome: CommandOutcome): Promise<void> {
     if (!(await this.claim(command))) return;
     await this.publishResult(command, outcome, 'BRIDGE');
+  }
+
+  private async publishSent(command: ChargerCommand, protocol: 'OCPP16' | 'YKC'): Promise<void> {
+    const at = this.now().toISOString();
+    await this.opts.publisher.publish({
+      id: this.opts.newId(),
+      version: 1,
+      tenantId: command.tenantId,
+      chargerId: command.chargerId,
+      occurredAt: at,
+      receivedAt: at,
+      source: { protocol, bridgeId: this.opts.bridgeId },
+      type: 'command.sent',
+      data: { commandId: command.id, command: command.command.type },
+    });
   }
 
   private async publishResult(command: ChargerCommand, outcome: CommandOutcome, protocol: 'OCPP16' | 'YKC' | 'BRIDGE'): Promise<void> {

@@ -16,34 +16,33 @@ function optionalConnector(connectorId: number | undefined): { connectorId?: num
   return connectorId !== undefined ? { connectorId } : {};
 }
 
+type Spec<T extends ChargerCommand['command']['type']> = Extract<ChargerCommand['command'], { type: T }>;
+
+/** Each platform command as an OCPP 1.6 call (a table: one line per command type). */
+const OCPP_CALLS: { [T in ChargerCommand['command']['type']]: (c: Spec<T>) => OcppCall } = {
+  'session.start': (c) => ({ action: 'RemoteStartTransaction', payload: { connectorId: c.connectorId, idTag: c.idTag } }),
+  'session.stop': (c) => remoteStop(c.transactionId),
+  'charger.reset': (c) => ({ action: 'Reset', payload: { type: c.kind } }),
+  'connector.unlock': (c) => ({ action: 'UnlockConnector', payload: { connectorId: c.connectorId } }),
+  'connector.change_availability': (c) => ({ action: 'ChangeAvailability', payload: { connectorId: c.connectorId, type: c.availability } }),
+  'config.change': (c) => ({ action: 'ChangeConfiguration', payload: { key: c.key, value: c.value } }),
+  'config.get': (c) => ({ action: 'GetConfiguration', payload: c.keys ? { key: c.keys } : {} }),
+  'message.trigger': (c) => ({ action: 'TriggerMessage', payload: { requestedMessage: c.message, ...optionalConnector(c.connectorId) } }),
+  'cache.clear': () => ({ action: 'ClearCache', payload: {} }),
+  'reservation.reserve': (c) => ({
+    action: 'ReserveNow',
+    payload: { connectorId: c.connectorId, expiryDate: c.expiryDate, idTag: c.idTag, reservationId: c.reservationId },
+  }),
+  'reservation.cancel': (c) => ({ action: 'CancelReservation', payload: { reservationId: c.reservationId } }),
+  // OCPP's way to ask for fresh readings.
+  'real_time_data.read': (c) => ({ action: 'TriggerMessage', payload: { requestedMessage: 'MeterValues', connectorId: c.connectorId } }),
+  'time.sync': () => ({ unsupported: 'OCPP 1.6 chargers take the time from Heartbeat and BootNotification replies' }),
+  'billing_model.set': () => ({ unsupported: 'OCPP 1.6 chargers have no billing model' }),
+  'working_parameters.set': () => ({ unsupported: 'YKC working parameters (0x52); OCPP chargers take ChangeAvailability and ChangeConfiguration' }),
+};
+
 export function toOcppCall(c: ChargerCommand['command']): OcppCall {
-  switch (c.type) {
-    case 'session.start':
-      return { action: 'RemoteStartTransaction', payload: { connectorId: c.connectorId, idTag: c.idTag } };
-    case 'session.stop':
-      return remoteStop(c.transactionId);
-    case 'charger.reset':
-      return { action: 'Reset', payload: { type: c.kind } };
-    case 'connector.unlock':
-      return { action: 'UnlockConnector', payload: { connectorId: c.connectorId } };
-    case 'connector.change_availability':
-      return { action: 'ChangeAvailability', payload: { connectorId: c.connectorId, type: c.availability } };
-    case 'config.change':
-      return { action: 'ChangeConfiguration', payload: { key: c.key, value: c.value } };
-    case 'config.get':
-      return { action: 'GetConfiguration', payload: c.keys ? { key: c.keys } : {} };
-    case 'message.trigger':
-      return { action: 'TriggerMessage', payload: { requestedMessage: c.message, ...optionalConnector(c.connectorId) } };
-    case 'cache.clear':
-      return { action: 'ClearCache', payload: {} };
-    case 'real_time_data.read':
-      // OCPP's way to ask for fresh readings.
-      return { action: 'TriggerMessage', payload: { requestedMessage: 'MeterValues', connectorId: c.connectorId } };
-    case 'time.sync':
-      return { unsupported: 'OCPP 1.6 chargers take the time from Heartbeat and BootNotification replies' };
-    case 'billing_model.set':
-      return { unsupported: 'OCPP 1.6 chargers have no billing model' };
-  }
+  return (OCPP_CALLS[c.type] as (c: ChargerCommand['command']) => OcppCall)(c);
 }
 
 /** Statuses in confirmations that mean "done" or "will do". */

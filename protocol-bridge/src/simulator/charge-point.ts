@@ -84,10 +84,30 @@ export class SimulatedChargePoint {
         return this.localListCall(action, p);
       });
     }
+    // Reservations are kept like a charger keeps them: the connector shows Reserved and takes only the reserved id tag.
+    this.client.handle('ReserveNow', async ({ params }) => {
+      const p = params as { connectorId: number; idTag: string; expiryDate: string; reservationId: number };
+      this.commandsReceived.push({ action: 'ReserveNow', params: p });
+      const held = this.reservations.get(p.connectorId);
+      if (held && held.reservationId !== p.reservationId) return { status: 'Occupied' };
+      this.reservations.set(p.connectorId, { reservationId: p.reservationId, idTag: p.idTag, expiryDate: new Date(p.expiryDate) });
+      setImmediate(() => void this.status(p.connectorId, 'Reserved').catch(() => undefined));
+      return { status: 'Accepted' };
+    });
+    this.client.handle('CancelReservation', async ({ params }) => {
+      const p = params as { reservationId: number };
+      this.commandsReceived.push({ action: 'CancelReservation', params: p });
+      const entry = [...this.reservations].find(([, r]) => r.reservationId === p.reservationId);
+      if (!entry) return { status: 'Rejected' };
+      this.reservations.delete(entry[0]);
+      setImmediate(() => void this.status(entry[0], 'Available').catch(() => undefined));
+      return { status: 'Accepted' };
+    });
     for (const action of Object.keys(DEFAULT_RESPONSES)) {
       this.client.handle(action, async ({ params }) => {
         const p = (params ?? {}) as Record<string, unknown>;
         this.commandsReceived.push({ action, params: p });
+        if (action === 'RemoteStartTransaction' && !this.mayStart(Number(p.connectorId), String(p.idTag))) return { status: 'Rejected' };
         return this.respond(action, p);
       });
     }
@@ -97,6 +117,16 @@ export class SimulatedChargePoint {
   readonly localList = new Map<string, IdTagInfo>();
   /** Its version: 0 = empty (OCPP). */
   localListVersion = 0;
+
+  /** Live reservations, by connector (ReserveNow; gone when cancelled, used or expired). */
+  readonly reservations = new Map<number, { reservationId: number; idTag: string; expiryDate: Date }>();
+
+  /** A reserved connector takes only its reservation's id tag (until it expires). */
+  mayStart(connectorId: number, idTag: string): boolean {
+    const r = this.reservations.get(connectorId);
+    if (!r || r.expiryDate.getTime() < Date.now()) return true;
+    return r.idTag === idTag;
+  }
 
   /** Commands the central system sent, in order. */
   readonly commandsReceived: { action: string; params: Record<string, unknown> }[] = [];
@@ -154,6 +184,10 @@ export class SimulatedChargePoint {
   }
 
   async startTransaction(connectorId: number, idTag: string, meterStart: number, timestamp: Date = new Date()): Promise<StartTransactionConfirmation> {
+    if (!this.mayStart(connectorId, idTag)) throw new Error(`connector ${connectorId} is reserved for another id tag`);
+    const reservation = this.reservations.get(connectorId);
+    // the reserved tag starting uses the reservation up
+    if (reservation) this.reservations.delete(connectorId);
     return (await this.client.call('StartTransaction', { connectorId, idTag, meterStart, timestamp: timestamp.toISOString() })) as StartTransactionConfirmation;
   }
 

@@ -35,6 +35,9 @@ import {
   remoteStop,
   RemoteStop,
   setBillingModel,
+  workingParameters,
+  WorkingParameters,
+  workingParametersReply,
 } from '../ykc/messages';
 
 /** The identity fields of a login (0x01). */
@@ -132,6 +135,8 @@ export class SimulatedYkcPile extends EventEmitter {
   private meterX1e4 = 1_000_000;
   /** Refuse remote starts with this YKC reason code (tests). */
   refuseStartWith?: number;
+  /** What the platform last set with 0x52 (whether it may work, its output limit). */
+  workingParameters?: Omit<WorkingParameters, 'pileNo'>;
   /** The billing model the pile bills with: its factory model until the platform gives it one (0x0A, 0x58). */
   model: Omit<BillingModel, 'pileNo'> = FACTORY_BILLING_MODEL;
   /** The balance each remote start carried (0x34), yuan ×100, by serial. */
@@ -472,6 +477,12 @@ export class SimulatedYkcPile extends EventEmitter {
       case 0x92:
         this.send(rebootReply, { pileNo: this.pileNo, accepted: true }, f.seq);
         break;
+      case workingParameters.type: {
+        const { pileNo: _, ...params } = message as WorkingParameters;
+        this.workingParameters = params;
+        this.send(workingParametersReply, { pileNo: this.pileNo, applied: true }, f.seq);
+        break;
+      }
       case timeSync.type:
         this.send(timeSyncReply, { pileNo: this.pileNo, time: (message as TimeSync).time }, f.seq);
         break;

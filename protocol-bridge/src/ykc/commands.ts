@@ -15,6 +15,7 @@ import {
   RemoteStopReply,
   setBillingModel,
   timeSync,
+  workingParameters,
 } from './messages';
 
 /**
@@ -58,6 +59,8 @@ export async function executeYkcCommand(conn: YkcConnection, command: ChargerCom
       return setModel(conn, c, t);
     case 'time.sync':
       return syncTime(conn, t);
+    case 'working_parameters.set':
+      return setWorkingParameters(conn, c, t);
     default:
       return failed(`NOT_SUPPORTED: ${c.type} has no YKC message`);
   }
@@ -136,4 +139,13 @@ async function syncTime(conn: YkcConnection, t: number): Promise<CommandOutcome>
   const r = await conn.request<{ time: Date }>('0x55', t, () => conn.send(timeSync, { pileNo, time: conn.services.now() }));
   if (typeof r === 'string') return failed(r);
   return { status: 'ACCEPTED', response: { pileTime: r.time.toISOString() } };
+}
+
+async function setWorkingParameters(conn: YkcConnection, c: CommandOf<'working_parameters.set'>, t: number): Promise<CommandOutcome> {
+  const pileNo = conn.pileNo!;
+  const r = await conn.request<{ applied: boolean }>('0x51', t, () =>
+    conn.send(workingParameters, { pileNo, enabled: c.enabled, maxOutputPercent: c.maxOutputPercent }),
+  );
+  if (typeof r === 'string') return failed(r);
+  return r.applied ? { status: 'ACCEPTED', response: { enabled: c.enabled, maxOutputPercent: c.maxOutputPercent } } : { status: 'REJECTED' };
 }

@@ -46,7 +46,7 @@ const VISIBILITY_TTL_MS = 30_000;
  * remembered per charger for a while. Fails closed: an error hides the event.
  * `return` goes straight to the hub, so unsubscribing never waits for an event.
  */
-function visibleOnly<T extends { chargerCode: string }>(source: HubIterator<T>, visible: (chargerCode: string) => Promise<boolean>): HubIterator<T> {
+export function visibleOnly<T extends { chargerCode: string }>(source: HubIterator<T>, visible: (chargerCode: string) => Promise<boolean>): HubIterator<T> {
   const it: HubIterator<T> = {
     async next() {
       for (;;) {
@@ -59,6 +59,36 @@ function visibleOnly<T extends { chargerCode: string }>(source: HubIterator<T>, 
     [Symbol.asyncIterator]: () => it,
   };
   return it;
+}
+
+/**
+ * Whether the subscriber may see a charger's events: asked of the graph as the subscriber
+ * (assets applies its data scope: `chargerByCode` is null outside the assigned stations),
+ * remembered per charger for a while. Fails closed: an error hides the event.
+ */
+export function chargerVisibility(execute: GatewayExecutor, ctx: RouterContext): (chargerCode: string) => Promise<boolean> {
+  const known = new Map<string, { visible: boolean; at: number }>();
+  return async (chargerCode) => {
+    const hit = known.get(chargerCode);
+    if (hit && Date.now() - hit.at < VISIBILITY_TTL_MS) return hit.visible;
+    try {
+      const r = await execute(
+        {
+          query: 'query RouterSubscriptionScope($code: String!) { chargerByCode(code: $code) { id } }',
+          operationName: 'RouterSubscriptionScope',
+          variables: { code: chargerCode },
+        },
+        { ...ctx, requestId: `${ctx.requestId}:scope` },
+      );
+      const visible = Boolean(r.data?.chargerByCode);
+      if (known.size > 10_000) known.clear();
+      known.set(chargerCode, { visible, at: Date.now() });
+      return visible;
+    } catch (err) {
+      ctx.log.warn({ err, chargerCode }, 'could not tell whether the subscriber may see this charger; event withheld');
+      return false;
+    }
+  };
 }
 
 export function connectorStatusResolvers(deps: ConnectorStatusResolverDeps): RouterResolvers {
@@ -76,28 +106,7 @@ export function connectorStatusResolvers(deps: ConnectorStatusResolverDeps): Rou
           if (scope.scope === 'SELF') return deps.hub.subscribe(tenantId, () => false);
           const events = deps.hub.subscribe(tenantId, (e) => code === null || e.chargerCode === code);
           if (scope.stationIds === null) return events;
-          const known = new Map<string, { visible: boolean; at: number }>();
-          return visibleOnly(events, async (chargerCode) => {
-            const hit = known.get(chargerCode);
-            if (hit && Date.now() - hit.at < VISIBILITY_TTL_MS) return hit.visible;
-            try {
-              const r = await deps.execute(
-                {
-                  query: 'query RouterSubscriptionScope($code: String!) { chargerByCode(code: $code) { id } }',
-                  operationName: 'RouterSubscriptionScope',
-                  variables: { code: chargerCode },
-                },
-                { ...ctx, requestId: `${ctx.requestId}:scope` },
-              );
-              const visible = Boolean(r.data?.chargerByCode);
-              if (known.size > 10_000) known.clear();
-              known.set(chargerCode, { visible, at: Date.now() });
-              return visible;
-            } catch (err) {
-              ctx.log.warn({ err, chargerCode }, 'could not tell whether the subscriber may see this charger; event withheld');
-              return false;
-            }
-          });
+          return visibleOnly(events, chargerVisibility(deps.execute, ctx));
         },
         resolve: (event: ConnectorStatusChange) => event,
       },

@@ -21,8 +21,31 @@ type ConnectorStatusChange {
   """The charger, resolved through the federated graph with the subscriber's identity"""
   charger: Charger
 }
+"""A change in the lifecycle of a command sent to a charger (the state assets committed)."""
+type ChargerCommandUpdate {
+  """The id of this update"""
+  id: ID!
+  """The command (Query.chargerCommand has all of it)"""
+  commandId: ID!
+  chargerId: ID!
+  chargerCode: String!
+  """The command's type on the command topic: charger.reset, connector.unlock, config.get, time.sync…"""
+  type: String!
+  """PENDING, SENT, ACCEPTED, REJECTED, FAILED or TIMED_OUT"""
+  status: String!
+  """Why it was refused or failed, if it was"""
+  reason: String
+  """Who asked: user id or service name"""
+  requestedBy: String!
+  """When the change happened (ISO 8601)"""
+  occurredAt: String!
+  """The charger, resolved through the federated graph with the subscriber's identity"""
+  charger: Charger
+}
 type Subscription {
   """Connector status changes in the subscriber's tenant, within its station scope (station:read), over graphql-ws; only one charger's with chargerCode"""
   connectorStatusChanged(chargerCode: String): ConnectorStatusChange!
+  """Lifecycle changes of commands sent to chargers in the subscriber's tenant, within its station scope (charger:command), over graphql-ws; only one charger's with chargerId"""
+  chargerCommandUpdated(chargerId: ID): ChargerCommandUpdate!
 }
 `;

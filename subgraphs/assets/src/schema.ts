@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { GraphQLSchema } from 'graphql';
 import { buildFederatedSchema, deadLetterResolver, SubgraphMigrations } from '@evcs/platform';
+import { ChargerCommandResolver } from './graphql/commands';
 import { AssetMutations } from './graphql/mutations';
 import { ChargerSecurityResolver } from './graphql/security';
 import { ChargerResolver, ConnectorResolver, referenceResolvers, StationResolver } from './graphql/resolvers';
@@ -11,7 +12,17 @@ export const migrations: SubgraphMigrations = { schema: 'assets', directory: pat
 
 export function buildAssetsSchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
-    { resolvers: [StationResolver, ChargerResolver, ConnectorResolver, AssetMutations, ChargerSecurityResolver, deadLetterResolver(SUBGRAPH_NAME)] },
+    {
+      resolvers: [
+        StationResolver,
+        ChargerResolver,
+        ConnectorResolver,
+        AssetMutations,
+        ChargerSecurityResolver,
+        ChargerCommandResolver,
+        deadLetterResolver(SUBGRAPH_NAME),
+      ],
+    },
     referenceResolvers,
   );
 }

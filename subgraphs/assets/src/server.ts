@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   AppError,
   createSubgraphServer,
@@ -17,6 +18,9 @@ import {
 import type { AssetsContext } from './context';
 import { AssetService, WriteActor } from './domain/asset-service';
 import { ChargerSecurityService, SecurityActor } from './domain/charger-security';
+import { CommandActor, CommandService } from './domain/commands';
+import { COMMANDS_CONSUMER, commandEventsHandler } from './events/command-consumer';
+import { CommandReadRepository, PgCommandStore } from './persistence/command-store';
 import type { TenantQuotaPort } from './domain/ports';
 import { StatusIngestService } from './domain/status-ingest';
 import { STATUS_CONSUMER, statusHandler } from './events/status-consumer';
@@ -33,8 +37,13 @@ export interface AssetsDeps {
   logger: Logger;
   /** Where creations learn the tenant's limits (the tenants subgraph in production). */
   quotas: TenantQuotaPort;
-  /** Told when a write committed that may have put asset events in the outbox (wakes the relay). */
-  onPublished?: () => void;
+  /** Told after a commit that enqueued (asset events, commands, their updates): wakes the outbox relay. */
+  onCommitted?: () => void;
+}
+
+/** The commands service over Postgres (the server's and the consumers' and sweeper's, each on its pool). */
+export function commandServiceOf(knex: Knex, onCommitted?: () => void): CommandService {
+  return new CommandService(new PgCommandStore(knex, randomUUID, onCommitted), randomUUID);
 }
 
 /**
@@ -57,15 +66,26 @@ export function securityActorOf(identity: Identity, requestId: string | null): S
   return { tenantId: scope.tenantId, stationIds: scope.scope === 'ASSIGNED_STATIONS' ? scope.stationIds : null, subject: identity.subject, requestId };
 }
 
+/** Charger commands: charger:command, the identity's own tenant, within its stations. */
+export function commandActorOf(identity: Identity, requestId: string | null): CommandActor {
+  requirePermission(identity, 'charger:command');
+  const scope = readScopeOf(identity);
+  if (scope.scope === 'SELF') throw new AppError(ErrorCodes.FORBIDDEN, 'a SELF data scope cannot command chargers');
+  return { tenantId: scope.tenantId, stationIds: scope.scope === 'ASSIGNED_STATIONS' ? scope.stationIds : null, subject: identity.subject, requestId };
+}
+
 /** Builds the assets subgraph HTTP server; never listens. */
 export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServer> {
   const repo = new AssetsReadRepository(deps.knex);
-  const assets = new AssetService(new PgAssetStore(deps.knex, deps.onPublished), deps.quotas);
+  const assets = new AssetService(new PgAssetStore(deps.knex, deps.onCommitted), deps.quotas);
   const security = new ChargerSecurityService(new PgChargerSecurityStore(deps.knex));
+  const commands = commandServiceOf(deps.knex, deps.onCommitted);
+  const commandReads = new CommandReadRepository(deps.knex);
   // A replayed dead letter goes to the handler of the consumer that could not apply it.
   const deadLetterStore = new PgDeadLetterStore(deps.knex, SUBGRAPH_NAME);
   const deadLetters = new DeadLetterReplayer(deadLetterStore, {
     [STATUS_CONSUMER]: statusHandler(new StatusIngestService(new PgStatusStore(deps.knex)), deps.logger),
+    [COMMANDS_CONSUMER]: commandEventsHandler(commands),
   });
   return createSubgraphServer<AssetsContext>({
     name: SUBGRAPH_NAME,
@@ -77,11 +97,13 @@ export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServ
       const readScope = (): AssetsReadScope => scopes('station:read');
       return {
         ...base,
-        services: { assets, security, deadLetters },
-        reads: { assets: repo, deadLetters: deadLetterStore },
+        services: { assets, security, commands, deadLetters },
+        reads: { assets: repo, commands: commandReads, deadLetters: deadLetterStore },
         readScope,
         writeActor: () => writeActorOf(base.identity, base.requestId),
         securityActor: () => securityActorOf(base.identity, base.requestId),
+        commandActor: () => commandActorOf(base.identity, base.requestId),
+        commandScope: (): AssetsReadScope => scopes('charger:command'),
         serviceActor: () => ({ tenantId: base.tenantId(), stationIds: null, subject: base.identity.subject, requestId: base.requestId }),
         loaders: createLoaders(repo, readScope, security),
       };

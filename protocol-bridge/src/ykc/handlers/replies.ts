@@ -22,5 +22,5 @@ export const handleRemoteStartReply: YkcHandler<RemoteStartReply> = async ({ con
 /** 0x35: remote stop, by gun. */
 export const handleRemoteStopReply: YkcHandler<RemoteStopReply> = async ({ conn }, m) => conn.settle(`0x35:${m.gunNo}`, m);
 
-/** 0x55 time sync, 0x57 set billing model, 0x91 reboot: one outstanding per pile, keyed by type. */
+/** 0x51 working parameters, 0x55 time sync, 0x57 set billing model, 0x91 reboot: one outstanding per pile, keyed by type. */
 export const handleReply: YkcHandler<unknown> = async ({ conn, frame }, m) => conn.settle(`0x${frame.type.toString(16)}`, m);

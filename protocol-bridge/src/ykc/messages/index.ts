@@ -10,6 +10,7 @@ import { remoteStop, remoteStopReply } from './remote-stop';
 import { setBillingModel, setBillingModelReply } from './set-billing-model';
 import { timeSync, timeSyncReply } from './time-sync';
 import { transactionRecord, transactionRecordConfirm } from './transaction-record';
+import { workingParameters, workingParametersReply } from './working-parameters';
 import type { YkcMessage } from './types';
 
 export * from './billing-model';
@@ -26,6 +27,7 @@ export * from './set-billing-model';
 export * from './time-sync';
 export * from './transaction-record';
 export * from './types';
+export * from './working-parameters';
 
 /** Every message the bridge speaks, by type byte. */
 export const YKC_MESSAGES: ReadonlyMap<number, YkcMessage<unknown>> = new Map(
@@ -54,6 +56,8 @@ export const YKC_MESSAGES: ReadonlyMap<number, YkcMessage<unknown>> = new Map(
     timeSyncReply,
     reboot,
     rebootReply,
+    workingParameters,
+    workingParametersReply,
   ].map((m) => [m.type, m as YkcMessage<unknown>]),
 );
 

@@ -1,0 +1,330 @@
+import { randomUUID } from 'node:crypto';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { dropDatabase } from '@evcs/platform';
+import { SimulatedChargePoint, SimulatedYkcPile } from '@evcs/protocol-bridge/dist/src/simulator';
+import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register';
+import { eventually, PG_SUPERUSER_URL, uniqueName } from '@evcs/testkit';
+import { DemoTenant, Stack, startStack } from '../src/stack';
+
+/**
+ * Charger commands from the API, every service a real process: a mutation on the router →
+ * assets (command row + outbox, one transaction) → Kafka command topic → the bridge → the
+ * simulated OCPP charger / YKC pile → command.sent and command.result → assets' consumer →
+ * the command's lifecycle, queryable on the charger and pushed by chargerCommandUpdated.
+ */
+describe('end to end: charger commands', () => {
+  let stack: Stack;
+  let cp: SimulatedChargePoint | undefined;
+  let pile: SimulatedYkcPile | undefined;
+  const clients: Client[] = [];
+  const database = uniqueName('evcs_e2e_cmd');
+  const OCPP = `E2E-CMD-${randomUUID().slice(0, 6)}`;
+  const OFFLINE = `E2E-OFF-${randomUUID().slice(0, 6)}`;
+  const PILE = '33010000000077';
+  const tenant: DemoTenant = {
+    id: randomUUID(),
+    code: uniqueName('op_cmd'),
+    name: 'Commands Operator',
+    users: [
+      { username: 'cora', password: 'cora password 1', roles: ['OPERATOR_ADMIN'] },
+      { username: 'vera', password: 'vera password 1', roles: ['VIEWER'] },
+    ],
+    stations: [
+      {
+        code: 'C-ST-1',
+        name: 'Commands Station',
+        chargers: [
+          { code: OCPP, connectors: 2 },
+          { code: OFFLINE, connectors: 1 },
+          { code: PILE, connectors: 2, protocol: 'YKC' },
+        ],
+      },
+    ],
+  };
+  let token: string;
+  const ids = new Map<string, string>();
+
+  beforeAll(async () => {
+    stack = await startStack({ database, kafkaNamespace: uniqueName('e2e_cmd'), ports: 'ephemeral', quiet: true });
+    await stack.seedTenant(tenant);
+    token = (await stack.login(tenant.code, 'cora', 'cora password 1')).accessToken;
+    const { passwords, refused } = await registerFleet({
+      routerUrl: stack.routerUrls[0],
+      token,
+      stationCode: tenant.stations[0].code,
+      ocpp: [OCPP, OFFLINE],
+      ykc: [{ pileNo: PILE, guns: 2 }],
+      connectors: 2,
+    });
+    expect(refused).toEqual([]);
+    cp = new SimulatedChargePoint({ url: stack.bridgeUrl, id: OCPP, password: passwords.get(OCPP) });
+    await cp.connect();
+    await cp.boot();
+    pile = new SimulatedYkcPile({ ...stack.ykcAddress, pileNo: PILE, guns: 2 });
+    await pile.connect();
+    expect(await pile.login()).toBe(true);
+    for (const code of [OCPP, OFFLINE, PILE]) {
+      ids.set(code, (await gql(token, 'query($c: String!) { chargerByCode(code: $c) { id } }', { c: code })).data.chargerByCode.id);
+    }
+  });
+  afterAll(async () => {
+    for (const c of clients) void c.dispose();
+    await cp?.close().catch(() => undefined);
+    await pile?.close().catch(() => undefined);
+    await stack?.stop();
+    await dropDatabase(PG_SUPERUSER_URL, database);
+  });
+
+  async function gql(bearer: string, query: string, variables: Record<string, unknown> = {}, requestId?: string) {
+    const res = await fetch(stack.routerUrls[0], {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}`, ...(requestId ? { 'x-request-id': requestId } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await res.json()) as any;
+  }
+
+  const FIELDS = 'id type status reason params response requestedBy requestId sentAt completedAt';
+  async function send(mutation: string, inputType: string, input: Record<string, unknown>, requestId?: string) {
+    const r = await gql(
+      token,
+      `mutation($i: ${inputType}!) { ${mutation}(input: $i) { command { ${FIELDS} } userErrors { code field message } } }`,
+      { i: input },
+      requestId,
+    );
+    if (r.errors) throw new Error(JSON.stringify(r.errors));
+    return r.data[mutation] as { command: any; userErrors: { code: string; field: string | null; message: string }[] };
+  }
+  const commandById = async (id: string) => (await gql(token, `query($id: ID!) { chargerCommand(id: $id) { ${FIELDS} } }`, { id })).data.chargerCommand;
+  const finished = (id: string, what: string) =>
+    eventually(
+      async () => {
+        const c = await commandById(id);
+        return c && !['PENDING', 'SENT'].includes(c.status) ? c : null;
+      },
+      { timeoutMs: 30_000, what },
+    );
+
+  function subscribe(chargerId: string): { received: { commandId: string; status: string; charger: { code: string } | null }[]; ready: Promise<void> } {
+    const received: { commandId: string; status: string; charger: { code: string } | null }[] = [];
+    const client = createClient({
+      url: stack.routerUrls[0].replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      lazy: false,
+    });
+    clients.push(client);
+    let opened!: () => void;
+    const ready = new Promise<void>((r) => (opened = r));
+    client.on('connected', () => opened());
+    client.subscribe<{ chargerCommandUpdated: (typeof received)[number] }>(
+      { query: 'subscription($id: ID) { chargerCommandUpdated(chargerId: $id) { commandId status charger { code } } }', variables: { id: chargerId } },
+      {
+        next: (msg) => {
+          if (msg.data) received.push(msg.data.chargerCommandUpdated);
+        },
+        error: (e) => {
+          throw new Error(`subscription error: ${JSON.stringify(e)}`);
+        },
+        complete: () => undefined,
+      },
+    );
+    return { received, ready };
+  }
+
+  it('OCPP Reset: PENDING → SENT → ACCEPTED, pushed in order, once per idempotency key, audited with who asked', async () => {
+    const sub = subscribe(ids.get(OCPP)!);
+    await sub.ready;
+    // the subscription's feed reads from the latest offset: give its consumer a moment to be placed
+    await new Promise((r) => setTimeout(r, 1000));
+    const input = { chargerId: ids.get(OCPP), idempotencyKey: `reset-${randomUUID()}`, kind: 'HARD' };
+    const requestId = `req-${randomUUID()}`;
+    const first = await send('resetCharger', 'ResetChargerInput', input, requestId);
+    expect(first.userErrors).toEqual([]);
+    expect(first.command).toMatchObject({ type: 'RESET', status: 'PENDING', params: { kind: 'Hard' }, requestId });
+    // a client retry: the same command, nothing sent again
+    const retry = await send('resetCharger', 'ResetChargerInput', input);
+    expect(retry.command.id).toBe(first.command.id);
+
+    const done = await finished(first.command.id, 'Reset ACCEPTED');
+    expect(done).toMatchObject({ status: 'ACCEPTED', reason: null, response: { status: 'Accepted' } });
+    expect(done.sentAt).not.toBeNull();
+    expect(cp!.commandsReceived.filter((c) => c.action === 'Reset')).toEqual([{ action: 'Reset', params: { type: 'Hard' } }]);
+
+    const mine = () => sub.received.filter((u) => u.commandId === first.command.id);
+    await eventually(async () => mine().length >= 3, { timeoutMs: 15_000, what: 'three updates pushed' });
+    expect(mine().map((u) => u.status)).toEqual(['PENDING', 'SENT', 'ACCEPTED']);
+    expect(mine()[0].charger).toEqual({ code: OCPP });
+
+    const page = await gql(token, 'query($id: ID!) { charger(id: $id) { commands(first: 5) { edges { node { id status } } pageInfo { hasNextPage } } } }', {
+      id: ids.get(OCPP),
+    });
+    expect(page.data.charger.commands.edges.map((e: any) => e.node)).toContainEqual({ id: first.command.id, status: 'ACCEPTED' });
+
+    const audit = await gql(token, '{ assetAuditLog(first: 20) { actor action target after requestId } }');
+    const entry = audit.data.assetAuditLog.find((a: any) => a.action === 'CHARGER_COMMAND_REQUESTED' && a.after.commandId === first.command.id);
+    expect(entry).toMatchObject({ target: `charger:${ids.get(OCPP)}`, requestId, actor: first.command.requestedBy });
+  });
+
+  it('every OCPP command reaches the charger as its action; GetConfiguration becomes the configuration snapshot; a refusal is REJECTED', async () => {
+    const chargerId = ids.get(OCPP)!;
+    const key = () => `k-${randomUUID()}`;
+    const cases: [string, string, Record<string, unknown>, string, Record<string, unknown>][] = [
+      ['unlockConnector', 'UnlockConnectorInput', { connectorNo: 1 }, 'UnlockConnector', { connectorId: 1 }],
+      [
+        'changeConnectorAvailability',
+        'ChangeAvailabilityInput',
+        { connectorNo: 2, available: false },
+        'ChangeAvailability',
+        { connectorId: 2, type: 'Inoperative' },
+      ],
+      [
+        'changeChargerConfiguration',
+        'ChangeConfigurationInput',
+        { key: 'HeartbeatInterval', value: '120' },
+        'ChangeConfiguration',
+        { key: 'HeartbeatInterval', value: '120' },
+      ],
+      [
+        'triggerChargerMessage',
+        'TriggerMessageInput',
+        { message: 'StatusNotification', connectorNo: 1 },
+        'TriggerMessage',
+        { requestedMessage: 'StatusNotification', connectorId: 1 },
+      ],
+      ['clearChargerCache', 'ChargerCommandInput', {}, 'ClearCache', {}],
+    ];
+    for (const [mutation, inputType, args, action, params] of cases) {
+      const r = await send(mutation, inputType, { chargerId, idempotencyKey: key(), ...args });
+      expect(r.userErrors).toEqual([]);
+      expect(await finished(r.command.id, action)).toMatchObject({ status: 'ACCEPTED' });
+      expect(cp!.commandsReceived.filter((c) => c.action === action).at(-1)).toEqual({ action, params });
+    }
+
+    const get = await send('getChargerConfiguration', 'GetConfigurationInput', { chargerId, idempotencyKey: key() });
+    await finished(get.command.id, 'GetConfiguration');
+    const conf = await gql(token, 'query($id: ID!) { charger(id: $id) { configuration { keys { key value readonly } unknownKeys commandId } } }', {
+      id: chargerId,
+    });
+    expect(conf.data.charger.configuration).toEqual({
+      keys: [{ key: 'HeartbeatInterval', value: '300', readonly: false }],
+      unknownKeys: [],
+      commandId: get.command.id,
+    });
+
+    const respond = cp!.respond;
+    cp!.respond = (action, p) => (action === 'ChangeConfiguration' ? { status: 'Rejected' } : respond(action, p));
+    try {
+      const refused = await send('changeChargerConfiguration', 'ChangeConfigurationInput', {
+        chargerId,
+        idempotencyKey: key(),
+        key: 'MeterValueSampleInterval',
+        value: 'x',
+      });
+      expect(await finished(refused.command.id, 'a refused ChangeConfiguration')).toMatchObject({ status: 'REJECTED', reason: 'Rejected' });
+    } finally {
+      cp!.respond = respond;
+    }
+  });
+
+  it('YKC: reboot (0x92), time sync (0x56) and working parameters (0x52) round trip; OCPP-only commands are refused before sending', async () => {
+    const chargerId = ids.get(PILE)!;
+    const reboot = await send('resetCharger', 'ResetChargerInput', { chargerId, idempotencyKey: `y-${randomUUID()}`, kind: 'SOFT' });
+    expect(await finished(reboot.command.id, '0x92 reboot')).toMatchObject({ status: 'ACCEPTED' });
+    expect(pile!.received.find((r) => r.type === 0x92)?.message).toEqual({ pileNo: PILE, when: 'idle' });
+
+    const sync = await send('syncChargerTime', 'ChargerCommandInput', { chargerId, idempotencyKey: `y-${randomUUID()}` });
+    const synced = await finished(sync.command.id, '0x56 time sync');
+    expect(synced.status).toBe('ACCEPTED');
+    expect(Math.abs(Date.parse(synced.response.pileTime) - Date.now())).toBeLessThan(60_000);
+
+    const params = await send('setYkcWorkingParameters', 'WorkingParametersInput', {
+      chargerId,
+      idempotencyKey: `y-${randomUUID()}`,
+      enabled: false,
+      maxOutputPercent: 60,
+    });
+    expect(await finished(params.command.id, '0x52 working parameters')).toMatchObject({ status: 'ACCEPTED' });
+    expect(pile!.workingParameters).toEqual({ enabled: false, maxOutputPercent: 60 });
+
+    const unlock = await send('unlockConnector', 'UnlockConnectorInput', { chargerId, idempotencyKey: `y-${randomUUID()}`, connectorNo: 1 });
+    expect(unlock).toMatchObject({ command: null, userErrors: [{ code: 'NOT_SUPPORTED' }] });
+    const percent = await send('setYkcWorkingParameters', 'WorkingParametersInput', {
+      chargerId,
+      idempotencyKey: `y-${randomUUID()}`,
+      enabled: true,
+      maxOutputPercent: 10,
+    });
+    expect(percent).toMatchObject({ command: null, userErrors: [{ code: 'INVALID', field: 'input.maxOutputPercent' }] });
+  });
+
+  it('reservations: ReserveNow → the connector shows Reserved and takes only the reserved id tag; the reservation is on the charger until cancelled', async () => {
+    const chargerId = ids.get(OCPP)!;
+    const expiresAt = new Date(Date.now() + 30 * 60_000).toISOString();
+    const r = await send('reserveConnector', 'ReserveConnectorInput', {
+      chargerId,
+      idempotencyKey: `r-${randomUUID()}`,
+      connectorNo: 2,
+      idTag: 'RES-TAG',
+      expiresAt,
+    });
+    expect(r.userErrors).toEqual([]);
+    expect(await finished(r.command.id, 'ReserveNow')).toMatchObject({ status: 'ACCEPTED' });
+    const reservationId = r.command.params.reservationId;
+    expect(cp!.commandsReceived.filter((c) => c.action === 'ReserveNow').at(-1)?.params).toEqual({
+      connectorId: 2,
+      idTag: 'RES-TAG',
+      expiryDate: expiresAt,
+      reservationId,
+    });
+    const CHARGER = 'query($id: ID!) { charger(id: $id) { connectors { connectorNo status } reservations { reservationId connectorNo idTag expiresAt } } }';
+    const view = await eventually(
+      async () => {
+        const c = (await gql(token, CHARGER, { id: chargerId })).data.charger;
+        return c.connectors.find((x: any) => x.connectorNo === 2)?.status === 'Reserved' ? c : null;
+      },
+      { timeoutMs: 15_000, what: 'connector 2 Reserved' },
+    );
+    expect(view.reservations).toEqual([{ reservationId, connectorNo: 2, idTag: 'RES-TAG', expiresAt }]);
+    // a session started from the API on the reserved connector carries another id tag: the charger refuses it
+    const started = await gql(token, 'mutation($i: StartChargingInput!) { startCharging(input: $i) { order { id } userErrors { code message } } }', {
+      i: { chargerId, connectorNo: 2, idempotencyKey: `s-${randomUUID()}` },
+    });
+    expect(started.data.startCharging.userErrors).toEqual([]);
+    const orderId = started.data.startCharging.order.id;
+    await eventually(async () => (await gql(token, 'query($id: ID!) { order(id: $id) { state } }', { id: orderId })).data.order.state === 'FAILED', {
+      timeoutMs: 30_000,
+      what: 'the start on the reserved connector FAILED',
+    });
+    const remote = cp!.commandsReceived.filter((x) => x.action === 'RemoteStartTransaction').at(-1)!;
+    expect(remote.params).toMatchObject({ connectorId: 2 });
+    expect(remote.params.idTag).not.toBe('RES-TAG');
+    expect(cp!.mayStart(2, 'RES-TAG')).toBe(true);
+
+    const c = await send('cancelReservation', 'CancelReservationInput', { chargerId, idempotencyKey: `c-${randomUUID()}`, reservationId });
+    expect(await finished(c.command.id, 'CancelReservation')).toMatchObject({ status: 'ACCEPTED' });
+    await eventually(
+      async () => {
+        const v = (await gql(token, CHARGER, { id: chargerId })).data.charger;
+        return v.reservations.length === 0 && v.connectors.find((x: any) => x.connectorNo === 2)?.status === 'Available';
+      },
+      { timeoutMs: 15_000, what: 'reservation gone, connector 2 Available' },
+    );
+  });
+
+  it('a charger no bridge holds: FAILED with CHARGER_OFFLINE', async () => {
+    const r = await send('clearChargerCache', 'ChargerCommandInput', { chargerId: ids.get(OFFLINE), idempotencyKey: `o-${randomUUID()}` });
+    expect(await finished(r.command.id, 'offline result')).toMatchObject({ status: 'FAILED', reason: 'CHARGER_OFFLINE' });
+  });
+
+  it('needs charger:command: a viewer is refused, and sees no commands', async () => {
+    const viewer = (await stack.login(tenant.code, 'vera', 'vera password 1')).accessToken;
+    const r = await gql(viewer, 'mutation($i: ResetChargerInput!) { resetCharger(input: $i) { command { id } } }', {
+      i: { chargerId: ids.get(OCPP), idempotencyKey: `v-${randomUUID()}` },
+    });
+    expect(r.errors[0].extensions.code).toBe('FORBIDDEN');
+    const q = await gql(viewer, 'query($id: ID!) { charger(id: $id) { code commands { edges { node { id } } } } }', { id: ids.get(OCPP) });
+    expect(q.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+});

@@ -1,0 +1,258 @@
+import type { CommandSpec, CommandStatus } from '@evcs/events';
+import { isUuid } from '@evcs/platform';
+import { failed, ok, userError, UserErrorCodes, type ChargerProtocolValue, type WriteResult } from './model';
+
+/**
+ * Commands operators send to chargers (reset, unlock, configuration, YKC reboot / time /
+ * working parameters…): each is an entity with a lifecycle, kept by assets.
+ *
+ *   PENDING ──(bridge handed it to the charger: command.sent)──▶ SENT
+ *   PENDING | SENT ──(command.result)──▶ ACCEPTED | REJECTED | FAILED (reason)
+ *   PENDING | SENT ──(no result by the deadline: sweeper)──▶ TIMED_OUT
+ *
+ * Terminal states are final: a result arriving after TIMED_OUT changes nothing. The command and
+ * its outbox message are written in one transaction, keyed by the caller's idempotency key, so a
+ * retried mutation returns the command it made the first time and sends nothing.
+ */
+
+export type { CommandStatus };
+export const OPEN_STATUSES: readonly CommandStatus[] = ['PENDING', 'SENT'];
+
+/** How long a command may wait for the charger's bridge (then the bridge answers EXPIRED). */
+export const COMMAND_DELIVERY_MS = 60_000;
+/** How long the charger has to answer once its bridge sent it. */
+export const COMMAND_ANSWER_MS = 30_000;
+/** Beyond both, before the sweeper gives up on a result (a bridge that died mid-command sends none). */
+export const COMMAND_RESULT_GRACE_MS = 30_000;
+
+export interface ChargerCommandRecord {
+  id: string;
+  tenantId: string;
+  chargerId: string;
+  chargerCode: string;
+  /** The command topic's type (charger.reset, config.get…) */
+  type: CommandSpec['type'];
+  /** What was asked, without the type */
+  params: Record<string, unknown>;
+  status: CommandStatus;
+  reason: string | null;
+  response: Record<string, unknown> | null;
+  idempotencyKey: string;
+  requestedBy: string;
+  requestId: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+  completedAt: Date | null;
+  deadlineAt: Date;
+}
+
+/** The longest a reservation may be made for. */
+export const MAX_RESERVATION_MS = 24 * 3600_000;
+
+/** A reservation the charger accepted, not cancelled, not yet expired. */
+export interface ReservationRecord {
+  reservationId: number;
+  connectorNo: number;
+  idTag: string;
+  expiresAt: Date;
+  /** The RESERVE_NOW command that made it */
+  commandId: string;
+}
+
+/** The last GetConfiguration answer of a charger. */
+export interface ConfigurationSnapshot {
+  chargerId: string;
+  keys: { key: string; value: string | null; readonly: boolean }[];
+  unknownKeys: string[];
+  commandId: string;
+  takenAt: Date;
+}
+
+/** Who sends: `charger:command`, one tenant, optionally only some stations. */
+export interface CommandActor {
+  tenantId: string;
+  stationIds: readonly string[] | null;
+  subject: string;
+  requestId: string | null;
+}
+
+/** The charger a command is for, as the store found it (within the actor's stations). */
+export interface CommandTarget {
+  id: string;
+  code: string;
+  protocol: ChargerProtocolValue;
+}
+
+export interface NewCommand {
+  id: string;
+  chargerId: string;
+  spec: CommandSpec;
+  idempotencyKey: string;
+  requestedBy: string;
+  requestId: string | null;
+  issuedAt: Date;
+  deadlineAt: Date;
+  /** for the bridge: how long it may take to reach the charger, and to answer */
+  expiresAt: Date;
+  timeoutMs: number;
+}
+
+/** A result as the bridge reported it. */
+export interface CommandAnswer {
+  status: 'ACCEPTED' | 'REJECTED' | 'FAILED';
+  reason: string | null;
+  response: Record<string, unknown> | null;
+  at: Date;
+}
+
+/** Port implemented by persistence: each call one transaction in the tenant; every state change enqueues its command update. */
+export interface CommandStore {
+  /**
+   * Insert the command and its outbox message unless the tenant already has one with this
+   * idempotency key (then that one is returned, `created: false`, and nothing is written).
+   * `decide` sees the charger (null: not found / retired / outside `stations`) and refuses or
+   * returns the command to write.
+   */
+  issue(
+    tenantId: string,
+    chargerId: string,
+    stations: readonly string[] | null,
+    idempotencyKey: string,
+    decide: (charger: CommandTarget | null) => WriteResult<NewCommand>,
+  ): Promise<WriteResult<{ command: ChargerCommandRecord; created: boolean }>>;
+  /** PENDING → SENT; null if the command is not ours or no longer pending. */
+  markSent(tenantId: string, commandId: string, at: Date): Promise<ChargerCommandRecord | null>;
+  /** PENDING | SENT → the answer (and the configuration snapshot for an accepted config.get); null if not ours or already final. */
+  complete(
+    tenantId: string,
+    commandId: string,
+    answer: CommandAnswer,
+    snapshot: Omit<ConfigurationSnapshot, 'chargerId'> | null,
+  ): Promise<ChargerCommandRecord | null>;
+  /** Open commands past their deadline, across tenants (ids only). */
+  overdue(now: Date, limit: number): Promise<{ tenantId: string; id: string }[]>;
+  /** Open ones among `ids` → TIMED_OUT. */
+  timeOut(tenantId: string, ids: readonly string[], at: Date): Promise<ChargerCommandRecord[]>;
+}
+
+/** Which protocol takes which command (the bridge would answer NOT_SUPPORTED; refused here, before anything is sent). */
+const PROTOCOLS: Record<CommandSpec['type'], readonly ChargerProtocolValue[]> = {
+  'session.start': [],
+  'session.stop': [],
+  'billing_model.set': [],
+  'real_time_data.read': [],
+  'charger.reset': ['OCPP16', 'YKC'],
+  'connector.unlock': ['OCPP16'],
+  'connector.change_availability': ['OCPP16'],
+  'config.change': ['OCPP16'],
+  'config.get': ['OCPP16'],
+  'message.trigger': ['OCPP16'],
+  'cache.clear': ['OCPP16'],
+  'reservation.reserve': ['OCPP16'],
+  'reservation.cancel': ['OCPP16'],
+  'time.sync': ['YKC'],
+  'working_parameters.set': ['YKC'],
+};
+
+const KEY = /^[\x21-\x7e]{1,100}$/;
+
+/** An OCPP GetConfiguration answer as the snapshot keeps it; null if it isn't one. */
+export function snapshotOf(response: Record<string, unknown> | null): { keys: ConfigurationSnapshot['keys']; unknownKeys: string[] } | null {
+  if (!response || !Array.isArray(response.configurationKey)) return null;
+  const keys = (response.configurationKey as unknown[]).flatMap((k) => {
+    const e = (k ?? {}) as Record<string, unknown>;
+    if (typeof e.key !== 'string') return [];
+    return [{ key: e.key, value: typeof e.value === 'string' ? e.value : null, readonly: e.readonly === true }];
+  });
+  const unknownKeys = Array.isArray(response.unknownKey) ? (response.unknownKey as unknown[]).filter((k): k is string => typeof k === 'string') : [];
+  return { keys, unknownKeys };
+}
+
+export class CommandService {
+  constructor(
+    private readonly store: CommandStore,
+    private readonly newId: () => string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Reserve a connector for `idTag` until `expiresAt` (OCPP ReserveNow). The reservation id the
+   * charger knows it by is chosen here (`reservationId`, 31 bits; it is in the command's params).
+   */
+  reserve(
+    actor: CommandActor,
+    chargerId: string,
+    r: { connectorNo: number; idTag: string; expiresAt: Date; reservationId: number },
+    idempotencyKey: string,
+  ): Promise<WriteResult<ChargerCommandRecord>> {
+    const left = r.expiresAt.getTime() - this.now().getTime();
+    if (!(left > 0 && left <= MAX_RESERVATION_MS)) {
+      return Promise.resolve(failed(userError(UserErrorCodes.INVALID, 'input.expiresAt', 'expiresAt must be in the future, at most 24 hours ahead')));
+    }
+    return this.issue(
+      actor,
+      chargerId,
+      { type: 'reservation.reserve', connectorId: r.connectorNo, idTag: r.idTag, expiryDate: r.expiresAt.toISOString(), reservationId: r.reservationId },
+      idempotencyKey,
+    );
+  }
+
+  /**
+   * Send `spec` to the charger: the command (PENDING) and its message on the command topic,
+   * once per idempotency key. Refused as data: an unknown charger (or one outside the actor's
+   * stations), a command its protocol has no message for, a key reused for another command.
+   */
+  async issue(actor: CommandActor, chargerId: string, spec: CommandSpec, idempotencyKey: string): Promise<WriteResult<ChargerCommandRecord>> {
+    if (!KEY.test(idempotencyKey)) return failed(userError(UserErrorCodes.INVALID, 'idempotencyKey', 'idempotencyKey: 1–100 printable ASCII characters'));
+    if (!isUuid(chargerId)) return failed(userError(UserErrorCodes.NOT_FOUND, 'chargerId', 'charger not found'));
+    const issuedAt = this.now();
+    const expiresAt = new Date(issuedAt.getTime() + COMMAND_DELIVERY_MS);
+    const r = await this.store.issue(actor.tenantId, chargerId, actor.stationIds, idempotencyKey, (charger) => {
+      if (!charger) return failed(userError(UserErrorCodes.NOT_FOUND, 'chargerId', 'charger not found'));
+      if (!PROTOCOLS[spec.type].includes(charger.protocol)) {
+        return failed(userError(UserErrorCodes.NOT_SUPPORTED, null, `a ${charger.protocol} charger has no message for ${spec.type}`));
+      }
+      return ok({
+        id: this.newId(),
+        chargerId: charger.id,
+        spec,
+        idempotencyKey,
+        requestedBy: actor.subject,
+        requestId: actor.requestId,
+        issuedAt,
+        expiresAt,
+        timeoutMs: COMMAND_ANSWER_MS,
+        deadlineAt: new Date(expiresAt.getTime() + COMMAND_ANSWER_MS + COMMAND_RESULT_GRACE_MS),
+      });
+    });
+    if (!r.ok) return r;
+    const { command, created } = r.value;
+    // The same key for another command (or charger) is a client bug: say so rather than answer with the other command.
+    if (!created && (command.chargerId !== chargerId || command.type !== spec.type)) {
+      return failed(userError(UserErrorCodes.IDEMPOTENCY_KEY_REUSED, 'idempotencyKey', 'this idempotency key was used for another command'));
+    }
+    return ok(command);
+  }
+
+  /** The bridge handed the command to the charger (command.sent). */
+  sent(tenantId: string, commandId: string, at: Date): Promise<ChargerCommandRecord | null> {
+    return this.store.markSent(tenantId, commandId, at);
+  }
+
+  /** The bridge's result (command.result); a GetConfiguration answer becomes the charger's snapshot. */
+  answered(tenantId: string, commandId: string, command: string, answer: CommandAnswer): Promise<ChargerCommandRecord | null> {
+    const snap = command === 'config.get' && answer.status === 'ACCEPTED' ? snapshotOf(answer.response) : null;
+    return this.store.complete(tenantId, commandId, answer, snap ? { ...snap, commandId, takenAt: answer.at } : null);
+  }
+
+  /** Give up on open commands past their deadline; returns how many timed out. */
+  async sweep(limit = 500): Promise<number> {
+    const now = this.now();
+    const overdue = await this.store.overdue(now, limit);
+    const byTenant = new Map<string, string[]>();
+    for (const o of overdue) byTenant.set(o.tenantId, [...(byTenant.get(o.tenantId) ?? []), o.id]);
+    let n = 0;
+    for (const [tenantId, ids] of byTenant) n += (await this.store.timeOut(tenantId, ids, now)).length;
+    return n;
+  }
+}
