@@ -16,6 +16,17 @@ import type { ChannelName, PaymentChannel } from './domain/channel';
  * A channel without a config file is not offered.
  */
 export const PaymentsEnv = z.object({
+  ORDERS_URL: z
+    .string()
+    .url()
+    .default('http://127.0.0.1:4004/graphql')
+    .describe(
+      'The orders subgraph itself (not the router: `orderForPayment` is @inaccessible there), asked for a payable order whose `order.completed` has not arrived yet.',
+    ),
+  PAYMENTS_SIGNING_KEY_FILE: z
+    .string({ required_error: "path to the payments service's private JWK (service tokens)" })
+    .min(1)
+    .describe('Private JWK the payments service signs its service tokens with (issuer `evcs-payments`).'),
   PAYMENTS_PUBLIC_URL: z
     .string()
     .url()

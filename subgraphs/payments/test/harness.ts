@@ -1,5 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { BusinessMetrics, createKnex, createLogger, generateSigningKey, Identity, Knex, listen, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import {
+  BusinessMetrics,
+  createKnex,
+  createLogger,
+  generateSigningKey,
+  Identity,
+  Knex,
+  listen,
+  SubgraphMigrations,
+  TokenIssuer,
+  TokenVerifier,
+} from '@evcs/platform';
+import type { OrderLookup } from '../src/domain/ports';
 import { AlipaySandbox, createAlipaySandbox, createWechatPaySandbox, WechatPaySandbox } from '@evcs/pay-sandboxes';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { AlipayChannel, createPaymentsServer, migrations, PaymentsServer, PgPaymentStore, ResilienceOptions, ResilientChannel, WechatPayChannel } from '../src';
@@ -26,8 +38,10 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(o: { resilience?: ResilienceOptions; merchantTenantId?: string; business?: BusinessMetrics } = {}): Promise<Harness> {
-  const db = await createTestDatabase([migrations]);
+export async function startHarness(
+  o: { resilience?: ResilienceOptions; merchantTenantId?: string; business?: BusinessMetrics; orders?: OrderLookup; migrations?: SubgraphMigrations[] } = {},
+): Promise<Harness> {
+  const db = await createTestDatabase([migrations, ...(o.migrations ?? [])]);
   const knex = createKnex({ connectionString: db.appUrl, schema: 'payments', pool: { max: 10 } });
   const owner = createKnex({ connectionString: db.ownerUrl, schema: 'payments', pool: { max: 2 } });
   // shrunk retry schedules; the real ones are the sandboxes' defaults
@@ -64,6 +78,7 @@ export async function startHarness(o: { resilience?: ResilienceOptions; merchant
     publicBaseUrl: () => baseUrl,
     merchantTenantId: o.merchantTenantId,
     business: o.business,
+    orders: o.orders,
   });
   baseUrl = `http://127.0.0.1:${await listen(srv.server, 0)}`;
   const store = srv.store;
@@ -106,6 +121,7 @@ export async function startHarness(o: { resilience?: ResilienceOptions; merchant
         currency: 'CNY',
         description: 'EV charging',
         status: 'PAYABLE',
+        source: 'EVENT',
         eventId: randomUUID(),
         completedAt: new Date(),
       });
