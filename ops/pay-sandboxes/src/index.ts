@@ -2,3 +2,4 @@ export * from './common';
 export * from './alipay';
 export * from './wechatpay';
 export * from './dev';
+export * from './alipay-bill';
