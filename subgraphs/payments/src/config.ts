@@ -50,7 +50,7 @@ export const PaymentsEnv = z.object({
     .min(1)
     .optional()
     .describe(
-      'JSON `{ appId, mchId, merchantSerialNo, merchantPrivateKey, apiV3Key, platformPublicKeyId, platformPublicKey }` (or `platformKeys: { serial: pem }`); without it WeChat Pay is not offered.',
+      'JSON `{ appId, mchId, merchantSerialNo, merchantPrivateKey, apiV3Key, platformPublicKeyId, platformPublicKey }` (public-key mode; or `platformKeys: { serial: pem }`; with neither, the platform certificates are fetched from `/v3/certificates` and refetched when WeChat Pay rotates them); without it WeChat Pay is not offered.',
     ),
   WECHATPAY_BASE_URL: z.string().url().default('https://api.mch.weixin.qq.com').describe('WeChat Pay API v3 base URL (the sandbox under `npm start`).'),
   PAYMENT_CHANNEL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000).describe('Timeout of one call to a payment channel.'),
@@ -108,8 +108,7 @@ export function channelsFromEnv(env: PaymentsEnv = parseEnv(PaymentsEnv)): Parti
       ...(c.platformKeys ?? {}),
       ...(c.platformPublicKeyId && c.platformPublicKey ? { [c.platformPublicKeyId]: c.platformPublicKey } : {}),
     };
-    if (Object.keys(platformKeys).length === 0)
-      throw new AppError(ErrorCodes.INVALID_CONFIGURATION, `${env.WECHATPAY_CONFIG_FILE}: no platform key to verify WeChat Pay with`);
+    // no key configured: certificate mode, the platform certificates are fetched from /v3/certificates
     out.WECHATPAY = new ResilientChannel(
       new WechatPayChannel({
         appId: c.appId,
