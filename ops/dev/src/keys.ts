@@ -20,6 +20,8 @@ export interface DevKeys {
   ordersKeyFile: string;
   /** private JWK the tariffs subgraph signs service tokens with (charger lookups for bindings) */
   tariffsKeyFile: string;
+  /** private JWK the payments subgraph signs service tokens with (payable orders it has not heard of yet) */
+  paymentsKeyFile: string;
   /** private JWK that signs client access tokens (the tenants subgraph's login) */
   authKeyFile: string;
   /** the tenants subgraph's signing key ring ({"keys": [...]}, first signs): AUTH_SIGNING_KEYS_FILE */
@@ -46,6 +48,7 @@ export async function ensureDevKeys(dir: string): Promise<DevKeys> {
   const assets = await ensureKey(f('assets.jwk.json'), `assets-${stamp}`);
   const orders = await ensureKey(f('orders.jwk.json'), `orders-${stamp}`);
   const tariffs = await ensureKey(f('tariffs.jwk.json'), `tariffs-${stamp}`);
+  const payments = await ensureKey(f('payments.jwk.json'), `payments-${stamp}`);
   const auth = await ensureKey(f('auth.jwk.json'), `auth-${stamp}`);
   // each key bound to the one issuer it signs for: subgraphs refuse a token signed for another
   const internal = issuerBoundJwks({
@@ -54,6 +57,7 @@ export async function ensureDevKeys(dir: string): Promise<DevKeys> {
     'evcs-assets': [assets.publicJwk],
     'evcs-orders': [orders.publicJwk],
     'evcs-tariffs': [tariffs.publicJwk],
+    'evcs-payments': [payments.publicJwk],
   });
   const client: jose.JSONWebKeySet = { keys: [auth.publicJwk] };
   writeFileSync(f('internal.jwks.json'), JSON.stringify(internal, null, 2));
@@ -66,6 +70,7 @@ export async function ensureDevKeys(dir: string): Promise<DevKeys> {
     assetsKeyFile: f('assets.jwk.json'),
     ordersKeyFile: f('orders.jwk.json'),
     tariffsKeyFile: f('tariffs.jwk.json'),
+    paymentsKeyFile: f('payments.jwk.json'),
     authKeyFile: f('auth.jwk.json'),
     authKeysFile: f('auth-keys.json'),
     internalJwksFile: f('internal.jwks.json'),

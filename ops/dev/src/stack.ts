@@ -195,8 +195,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       orders: { ASSETS_URL: subgraphUrls.assets, TARIFFS_URL: subgraphUrls.tariffs, ORDERS_SIGNING_KEY_FILE: keys.ordersKeyFile },
       // a tariff binding takes the charger's station and protocol from assets
       tariffs: { ASSETS_URL: subgraphUrls.assets, TARIFFS_SIGNING_KEY_FILE: keys.tariffsKeyFile },
-      // payments talks to the local Alipay and WeChat Pay sandboxes, which notify it back over HTTP
-      payments: { ...paySandboxes.env, PAYMENTS_PUBLIC_URL: `http://127.0.0.1:${subgraphPorts.payments}` },
+      // payments talks to the local Alipay and WeChat Pay sandboxes, which notify it back over HTTP, and asks
+      // orders for a payable order whose order.completed has not reached it yet
+      payments: {
+        ...paySandboxes.env,
+        PAYMENTS_PUBLIC_URL: `http://127.0.0.1:${subgraphPorts.payments}`,
+        ORDERS_URL: subgraphUrls.orders,
+        PAYMENTS_SIGNING_KEY_FILE: keys.paymentsKeyFile,
+      },
     };
     await Promise.all(
       names.map(async (name) => {

@@ -15,6 +15,7 @@ import {
   shanghaiDateTime,
   yuanToFen,
 } from './common';
+import { AlipayBillLine, alipayBillZip } from './alipay-bill';
 
 /**
  * Alipay's documented notification retry schedule: after the first attempt, again
@@ -117,6 +118,8 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
     alipayPublicKey: alipay.publicKey,
   };
   const now = opts.now ?? (() => new Date());
+  /** the merchant's partner id (2088 and 12 digits): the bill's account and file names */
+  const pid = `2088${String(randomBytes(6).readUIntBE(0, 6)).padStart(12, '0').slice(-12)}`;
   const notifier = new Notifier(opts.notifyScheduleMs ?? ALIPAY_NOTIFY_SCHEDULE_MS);
   const trades = new Map<string, AlipayTrade>();
   let fault: Fault = 'none';
@@ -335,7 +338,12 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
     if (biz.bill_type !== 'trade' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return bizError('40004', 'Business Failed', 'isp.bill_not_exist', '账单不存在');
     const token = randomBytes(8).toString('hex');
     bills.set(token, date);
-    return { ...ok, bill_download_url: `${base()}/sandbox/bills/alipay/${token}.csv` };
+    // shaped like Alipay's own (dwbillcenter …/downloadBillFile.resource?…&fileType=csv.zip&downloadFileName=…)
+    const file = `${pid}_${date.replace(/-/g, '')}.csv.zip`;
+    return {
+      ...ok,
+      bill_download_url: `${base()}/downloadBillFile.resource?bizType=trade&userId=${pid}&fileType=csv.zip&bill_date=${date}&downloadFileName=${encodeURIComponent(file)}&token=${token}`,
+    };
   }
 
   const methods = new Map<string, (p: Params, biz: Biz) => Record<string, unknown>>([
@@ -365,62 +373,19 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
   }
 
   const bills = new Map<string, string>();
-  /**
-   * The trade detail CSV of one Asia/Shanghai day. The real download is a zip of GBK
-   * CSVs (detail + summary); the sandbox serves the detail file alone, in UTF-8,
-   * with the documented `#` header/footer lines and columns.
-   */
-  function bill(date: string): string {
-    const header =
-      '支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注';
-    // One detail line: the same 25 columns for a payment (交易) and a refund (退款).
-    const row = (t: AlipayTrade, kind: '交易' | '退款', doneAt: Date, amount: string, requestNo: string): string =>
-      [
-        t.tradeNo,
-        t.outTradeNo,
-        kind,
-        t.subject,
-        shanghaiDateTime(t.createdAt),
-        shanghaiDateTime(doneAt),
-        '',
-        '',
-        '',
-        '',
-        'sbx***@example.com',
-        amount,
-        amount,
-        '0.00',
-        '0.00',
-        '0.00',
-        '0.00',
-        '0.00',
-        '',
-        '0.00',
-        '0.00',
-        requestNo,
-        '0.00',
-        '0.00',
-        '',
-      ].join(',');
-    const rows: string[] = [];
+  /** The day's bill lines: payments (交易) on the day they were paid, refunds (退款, negative) on theirs. */
+  function billLines(date: string): AlipayBillLine[] {
+    const lines: AlipayBillLine[] = [];
     for (const t of trades.values()) {
       if (t.bill?.omit) continue;
-      if (t.paidAt && shanghaiDate(t.paidAt) === date) rows.push(row(t, '交易', t.paidAt, fenToYuan(t.bill?.amountFen ?? t.totalFen), ''));
+      const line = { tradeNo: t.tradeNo, outTradeNo: t.outTradeNo, subject: t.subject, createdAt: t.createdAt };
+      if (t.paidAt && shanghaiDate(t.paidAt) === date)
+        lines.push({ ...line, kind: '交易', doneAt: t.paidAt, amountFen: t.bill?.amountFen ?? t.totalFen, requestNo: '' });
       for (const r of t.refunds) {
-        if (shanghaiDate(r.at) === date) rows.push(row(t, '退款', r.at, fenToYuan(-r.amountFen), r.outRequestNo));
+        if (shanghaiDate(r.at) === date) lines.push({ ...line, kind: '退款', doneAt: r.at, amountFen: -r.amountFen, requestNo: r.outRequestNo });
       }
     }
-    return [
-      '#支付宝业务明细查询',
-      `#账号：[${credentials.appId}]`,
-      `#起始日期：[${date} 00:00:00]   终止日期：[${date} 23:59:59]`,
-      '#-----------------------------------------业务明细列表----------------------------------------',
-      header,
-      ...rows,
-      '#-----------------------------------------业务明细列表结束------------------------------------',
-      `#导出时间：[${shanghaiDateTime(now())}]`,
-      '',
-    ].join('\r\n');
+    return lines;
   }
 
   async function appPay(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -442,12 +407,6 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
   };
 
   async function sandboxControl(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
-    const bm = /^\/sandbox\/bills\/alipay\/([0-9a-f]+)\.csv$/.exec(path);
-    if (bm && req.method === 'GET') {
-      const date = bills.get(bm[1]);
-      if (!date) return send(res, 404, 'not found');
-      return send(res, 200, bill(date), { 'content-type': 'text/csv; charset=utf-8' });
-    }
     if (path === '/sandbox/app-pay' && req.method === 'POST') return appPay(req, res);
     if (path === '/sandbox/fault' && req.method === 'POST') {
       fault = (JSON.parse((await readRaw(req)) || '{}') as { mode?: Fault }).mode ?? 'none';
@@ -458,12 +417,27 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
     return send(res, 404, 'not found');
   }
 
+  /** The bill download: unsigned (the URL's token is what guards it), a zip of GBK CSVs. */
+  async function billDownload(url: URL, res: http.ServerResponse): Promise<void> {
+    const date = bills.get(url.searchParams.get('token') ?? '');
+    if (!date) return send(res, 404, 'not found');
+    const zip = await alipayBillZip({ pid, date, lines: billLines(date), exportedAt: now() });
+    const file = url.searchParams.get('downloadFileName') ?? `${pid}.csv.zip`;
+    res.writeHead(200, {
+      'content-type': 'application/zip',
+      'content-length': String(zip.length),
+      'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file)}`,
+    });
+    res.end(zip);
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const path = url.pathname;
     const control = path.startsWith('/sandbox/');
     if (fault === 'hang' && !control) return; // never answers: the caller's timeout must fire
     if (fault === 'http500' && !control) return send(res, 502, 'Bad Gateway');
+    if (path === '/downloadBillFile.resource' && req.method === 'GET') return billDownload(url, res);
     if (path === '/gateway.do' && req.method === 'POST') {
       const raw = await readRaw(req);
       const p: Params = Object.fromEntries([...url.searchParams.entries(), ...new URLSearchParams(raw).entries()]);

@@ -1,4 +1,4 @@
-import { createCipheriv, createHash, createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, createSign, createVerify, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import {
   Fault,
@@ -15,6 +15,7 @@ import {
   shanghaiDate,
   shanghaiDateTime,
 } from './common';
+import { newPlatformCertificate, PlatformCertificate } from './wechatpay-certificates';
 
 /**
  * WeChat Pay's documented notification retry schedule: after the first attempt,
@@ -37,6 +38,12 @@ export interface WechatPayCredentials {
 }
 
 export interface WechatPaySandboxOptions {
+  /**
+   * What answers and notifications are signed with: the WeChat Pay public key (`PUB_KEY_ID_…`,
+   * the default) or platform certificates, served encrypted by `GET /v3/certificates` and
+   * rotated by `rotateCertificate()`.
+   */
+  signWith?: 'publicKey' | 'certificate';
   notifyScheduleMs?: readonly number[];
   /** how long a refund stays PROCESSING before it succeeds (real: seconds to minutes) */
   refundDelayMs?: number;
@@ -85,11 +92,20 @@ export interface WechatPaySandbox extends SandboxServer {
    */
   misstateRefundNotifications(over: { outTradeNo?: string; refundFen?: number } | null): void;
   readonly rejectedSignatures: number;
+  /**
+   * Certificate mode: issue a new platform certificate and sign with it from now on (the old one
+   * stays listed by /v3/certificates until it expires, as WeChat Pay does); its serial.
+   */
+  rotateCertificate(): Promise<string>;
+  /** Certificate mode: the serial answers and notifications are signed with now. */
+  readonly signingSerial: string;
+  /** How often `GET /v3/certificates` was asked. */
+  readonly certificateDownloads: number;
 }
 
 const MAX_SKEW_MS = 5 * 60_000;
 
-const sign = (message: string, key: string) => createSign('RSA-SHA256').update(message, 'utf8').sign(key, 'base64');
+const sign = (message: string, key: string | KeyObject) => createSign('RSA-SHA256').update(message, 'utf8').sign(key, 'base64');
 
 function parseAuthorization(h: string | undefined): Record<string, string> | null {
   if (!h?.startsWith('WECHATPAY2-SHA256-RSA2048 ')) return null;
@@ -131,14 +147,30 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
   let rejected = 0;
   let seq = 0;
 
+  const certificates: PlatformCertificate[] = [];
+  let certificateDownloads = 0;
+  /** the key answers are signed with now, and the serial that names it */
+  function signer(): { serial: string; key: string | KeyObject } {
+    if (opts.signWith !== 'certificate') return { serial: credentials.platformPublicKeyId, key: platformPrivate };
+    const current = certificates[certificates.length - 1];
+    if (!current) throw new Error('certificate mode: start() issues the first certificate');
+    return { serial: current.serialNo, key: current.privateKey };
+  }
+  async function rotateCertificate(): Promise<string> {
+    const c = await newPlatformCertificate(credentials.mchId, now());
+    certificates.push(c);
+    return c.serialNo;
+  }
+
   function signedHeaders(body: string): Record<string, string> {
     const ts = String(Math.floor(now().getTime() / 1000));
     const nonce = randomBytes(16).toString('hex');
+    const { serial, key } = signer();
     return {
       'Wechatpay-Timestamp': ts,
       'Wechatpay-Nonce': nonce,
-      'Wechatpay-Signature': sign(`${ts}\n${nonce}\n${body}\n`, platformPrivate),
-      'Wechatpay-Serial': credentials.platformPublicKeyId,
+      'Wechatpay-Signature': sign(`${ts}\n${nonce}\n${body}\n`, key),
+      'Wechatpay-Serial': serial,
       'Request-ID': randomBytes(8).toString('hex'),
     };
   }
@@ -542,6 +574,25 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
     return send(res, 200, text, { 'content-type': 'text/plain; charset=utf-8' });
   }
 
+  /**
+   * The platform certificates (certificate mode), each PEM encrypted AEAD_AES_256_GCM under the
+   * APIv3 key with associated_data `certificate`; signed, like every answer, with the current one.
+   */
+  function listCertificates({ res }: V3Call): void {
+    certificateDownloads++;
+    if (opts.signWith !== 'certificate') return err(res, 404, 'NOT_FOUND', '商户已切换为微信支付公钥模式');
+    return reply(res, 200, {
+      data: certificates
+        .filter((c) => c.expiresAt > now())
+        .map((c) => ({
+          serial_no: c.serialNo,
+          effective_time: rfc3339Shanghai(c.effectiveAt),
+          expire_time: rfc3339Shanghai(c.expiresAt),
+          encrypt_certificate: encrypt(c.pem, 'certificate'),
+        })),
+    });
+  }
+
   /** The v3 APIs the sandbox serves: the first whose method and path match answers. */
   const v3Routes: { method: 'GET' | 'POST'; path: RegExp; handle: (call: V3Call) => void }[] = [
     { method: 'POST', path: /^\/v3\/pay\/transactions\/(jsapi|native)$/, handle: createTransaction },
@@ -551,6 +602,7 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
     { method: 'GET', path: /^\/v3\/refund\/domestic\/refunds\/([^/]+)$/, handle: queryRefund },
     { method: 'GET', path: /^\/v3\/bill\/tradebill$/, handle: tradebillUrl },
     { method: 'GET', path: /^\/v3\/billdownload\/file$/, handle: billDownload },
+    { method: 'GET', path: /^\/v3\/certificates$/, handle: listCertificates },
   ];
 
   async function v3(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
@@ -607,7 +659,19 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
   });
   const sandbox: WechatPaySandbox = {
     ...srv,
+    // certificate mode: the first certificate exists before anything is answered
+    start: async (port) => {
+      if (opts.signWith === 'certificate' && certificates.length === 0) await rotateCertificate();
+      return srv.start(port);
+    },
     credentials,
+    rotateCertificate,
+    get signingSerial() {
+      return signer().serial;
+    },
+    get certificateDownloads() {
+      return certificateDownloads;
+    },
     trade: (no) => trades.get(no),
     pay: (no, o) => api.pay(no, o),
     fail: (no) => api.fail(no),

@@ -47,6 +47,8 @@ export const SERVICE_SCOPES = [
   'idtag:authorize',
   /** tenants.tenantQuotas */
   'tenant-quota:read',
+  /** orders.orderForPayment: an order's state and amount, for payments to take a payable order it has not heard of yet */
+  'order-payable:read',
 ] as const;
 export type ServiceScope = (typeof SERVICE_SCOPES)[number];
 

@@ -21,6 +21,8 @@ export const SERVICE_GRANTS: Readonly<Record<string, readonly (Permission | Serv
   'evcs-orders': ['station:read', 'tariff:read'],
   // takes a binding's station and protocol from the charger
   'evcs-tariffs': ['station:read'],
+  // asks orders for a payable order whose order.completed has not arrived yet (read-your-writes for createPayment)
+  'evcs-payments': ['order-payable:read'],
 };
 
 /** Issuers whose internal tokens subgraphs accept. */

@@ -16,6 +16,17 @@ import type { ChannelName, PaymentChannel } from './domain/channel';
  * A channel without a config file is not offered.
  */
 export const PaymentsEnv = z.object({
+  ORDERS_URL: z
+    .string()
+    .url()
+    .default('http://127.0.0.1:4004/graphql')
+    .describe(
+      'The orders subgraph itself (not the router: `orderForPayment` is @inaccessible there), asked for a payable order whose `order.completed` has not arrived yet.',
+    ),
+  PAYMENTS_SIGNING_KEY_FILE: z
+    .string({ required_error: "path to the payments service's private JWK (service tokens)" })
+    .min(1)
+    .describe('Private JWK the payments service signs its service tokens with (issuer `evcs-payments`).'),
   PAYMENTS_PUBLIC_URL: z
     .string()
     .url()
@@ -39,7 +50,7 @@ export const PaymentsEnv = z.object({
     .min(1)
     .optional()
     .describe(
-      'JSON `{ appId, mchId, merchantSerialNo, merchantPrivateKey, apiV3Key, platformPublicKeyId, platformPublicKey }` (or `platformKeys: { serial: pem }`); without it WeChat Pay is not offered.',
+      'JSON `{ appId, mchId, merchantSerialNo, merchantPrivateKey, apiV3Key, platformPublicKeyId, platformPublicKey }` (public-key mode; or `platformKeys: { serial: pem }`; with neither, the platform certificates are fetched from `/v3/certificates` and refetched when WeChat Pay rotates them); without it WeChat Pay is not offered.',
     ),
   WECHATPAY_BASE_URL: z.string().url().default('https://api.mch.weixin.qq.com').describe('WeChat Pay API v3 base URL (the sandbox under `npm start`).'),
   PAYMENT_CHANNEL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000).describe('Timeout of one call to a payment channel.'),
@@ -97,8 +108,7 @@ export function channelsFromEnv(env: PaymentsEnv = parseEnv(PaymentsEnv)): Parti
       ...(c.platformKeys ?? {}),
       ...(c.platformPublicKeyId && c.platformPublicKey ? { [c.platformPublicKeyId]: c.platformPublicKey } : {}),
     };
-    if (Object.keys(platformKeys).length === 0)
-      throw new AppError(ErrorCodes.INVALID_CONFIGURATION, `${env.WECHATPAY_CONFIG_FILE}: no platform key to verify WeChat Pay with`);
+    // no key configured: certificate mode, the platform certificates are fetched from /v3/certificates
     out.WECHATPAY = new ResilientChannel(
       new WechatPayChannel({
         appId: c.appId,

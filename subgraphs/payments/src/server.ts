@@ -18,7 +18,7 @@ import {
 import type { PaymentsContext } from './context';
 import type { ChannelName, PaymentChannel } from './domain/channel';
 import { PaymentService } from './domain/payment-service';
-import type { PaymentRecord, RefundRecord } from './domain/ports';
+import type { OrderLookup, PaymentRecord, RefundRecord } from './domain/ports';
 import { ORDER_CONSUMER, orderEventsHandler } from './events/order-consumer';
 import { PgPaymentStore } from './persistence/payment-store';
 import { PaymentsReadRepository } from './persistence/read-repository';
@@ -39,6 +39,8 @@ export interface PaymentsDeps {
   merchantTenantId?: string | null;
   /** see PaymentServiceDeps.metrics */
   business?: BusinessMetrics;
+  /** see PaymentServiceDeps.orders */
+  orders?: OrderLookup;
 }
 
 export interface PaymentsServer extends SubgraphServer {
@@ -64,6 +66,7 @@ export function createPaymentService(deps: Omit<PaymentsDeps, 'verifier'>, store
     now: deps.now,
     merchantTenantId: deps.merchantTenantId,
     metrics: deps.business,
+    orders: deps.orders,
   });
 }
 

@@ -1,4 +1,4 @@
-import { parseAlipayBill, parseTradeBill } from '../src/channels';
+import { parseTradeBill } from '../src/channels';
 import { fenToYuan, yuanToFen } from '../src/channels/yuan';
 import type { PaymentRecord } from '../src/domain/ports';
 import { reconcile } from '../src/domain/reconcile';
@@ -36,19 +36,6 @@ describe('Asia/Shanghai times', () => {
 });
 
 describe('statement parsers', () => {
-  it('reads the Alipay trade detail CSV', () => {
-    const csv = [
-      '#支付宝业务明细查询',
-      '支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注',
-      '2026112422001,aaa,交易,x,2026-11-24 10:00:00,2026-11-24 10:01:00,,,,,u,12.34,12.34,0.00,0.00,0.00,0.00,0.00,,0.00,0.00,,0.00,0.00,',
-      '2026112422001,aaa,退款,x,2026-11-24 10:00:00,2026-11-24 11:00:00,,,,,u,-2.34,-2.34,0.00,0.00,0.00,0.00,0.00,,0.00,0.00,Raaa1,0.00,0.00,',
-      '#-----------------------------------------业务明细列表结束------------------------------------',
-    ].join('\r\n');
-    expect(parseAlipayBill(csv)).toEqual([
-      { kind: 'PAYMENT', outTradeNo: 'aaa', outRefundNo: null, channelTradeNo: '2026112422001', amount: 1234, at: new Date('2026-11-24T02:01:00Z') },
-      { kind: 'REFUND', outTradeNo: 'aaa', outRefundNo: 'Raaa1', channelTradeNo: '2026112422001', amount: 234, at: new Date('2026-11-24T03:00:00Z') },
-    ]);
-  });
   it('reads the WeChat Pay tradebill with backtick-prefixed fields and stops at the summary', () => {
     const text = [
       '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注',

@@ -1,6 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { BusinessMetrics, createKnex, createLogger, generateSigningKey, Identity, Knex, listen, TokenIssuer, TokenVerifier } from '@evcs/platform';
-import { AlipaySandbox, createAlipaySandbox, createWechatPaySandbox, WechatPaySandbox } from '@evcs/pay-sandboxes';
+import {
+  BusinessMetrics,
+  createKnex,
+  createLogger,
+  generateSigningKey,
+  Identity,
+  Knex,
+  listen,
+  SubgraphMigrations,
+  TokenIssuer,
+  TokenVerifier,
+} from '@evcs/platform';
+import type { OrderLookup } from '../src/domain/ports';
+import { AlipaySandbox, createAlipaySandbox, createWechatPaySandbox, WechatPaySandbox, WechatPaySandboxOptions } from '@evcs/pay-sandboxes';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { AlipayChannel, createPaymentsServer, migrations, PaymentsServer, PgPaymentStore, ResilienceOptions, ResilientChannel, WechatPayChannel } from '../src';
 
@@ -26,13 +38,23 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(o: { resilience?: ResilienceOptions; merchantTenantId?: string; business?: BusinessMetrics } = {}): Promise<Harness> {
-  const db = await createTestDatabase([migrations]);
+export async function startHarness(
+  o: {
+    resilience?: ResilienceOptions;
+    merchantTenantId?: string;
+    business?: BusinessMetrics;
+    orders?: OrderLookup;
+    migrations?: SubgraphMigrations[];
+    /** e.g. `{ signWith: 'certificate' }`: the WeChat Pay channel then starts without keys and fetches the certificates */
+    wechat?: WechatPaySandboxOptions;
+  } = {},
+): Promise<Harness> {
+  const db = await createTestDatabase([migrations, ...(o.migrations ?? [])]);
   const knex = createKnex({ connectionString: db.appUrl, schema: 'payments', pool: { max: 10 } });
   const owner = createKnex({ connectionString: db.ownerUrl, schema: 'payments', pool: { max: 2 } });
   // shrunk retry schedules; the real ones are the sandboxes' defaults
   const alipay = createAlipaySandbox({ notifyScheduleMs: [100, 200, 400, 800] });
-  const wechat = createWechatPaySandbox({ notifyScheduleMs: [100, 200, 400, 800], refundDelayMs: 100 });
+  const wechat = createWechatPaySandbox({ notifyScheduleMs: [100, 200, 400, 800], refundDelayMs: 100, ...o.wechat });
   const gatewayUrl = `${await alipay.start(0)}/gateway.do`;
   const wxBase = await wechat.start(0);
   const w = wechat.credentials;
@@ -45,7 +67,9 @@ export async function startHarness(o: { resilience?: ResilienceOptions; merchant
         merchantSerialNo: w.merchantSerialNo,
         merchantPrivateKey: w.merchantPrivateKey,
         apiV3Key: w.apiV3Key,
-        platformKeys: { [w.platformPublicKeyId]: w.platformPublicKey },
+        platformKeys: o.wechat?.signWith === 'certificate' ? {} : { [w.platformPublicKeyId]: w.platformPublicKey },
+        // a second download is allowed 2 s after the last (60 s by default), so a test can rotate soon after
+        certificateRefreshMinMs: 2_000,
         baseUrl: wxBase,
         timeoutMs: 2000,
       }),
@@ -64,6 +88,7 @@ export async function startHarness(o: { resilience?: ResilienceOptions; merchant
     publicBaseUrl: () => baseUrl,
     merchantTenantId: o.merchantTenantId,
     business: o.business,
+    orders: o.orders,
   });
   baseUrl = `http://127.0.0.1:${await listen(srv.server, 0)}`;
   const store = srv.store;
@@ -106,6 +131,7 @@ export async function startHarness(o: { resilience?: ResilienceOptions; merchant
         currency: 'CNY',
         description: 'EV charging',
         status: 'PAYABLE',
+        source: 'EVENT',
         eventId: randomUUID(),
         completedAt: new Date(),
       });

@@ -6,6 +6,7 @@ import { pricingRequest } from './pricing-input';
 import type { Bill, ChargerBill, ChargerDirectory, ChargerInfo, NewOrder, OrderRecord, OrderStore, OrderTx, Pricer } from './ports';
 import { YKC_DEFAULT_TIMEZONE, YKC_SERIAL_COUNTER_MAX, ykcSerial, ykcSerialPrefix } from './ykc-serial';
 import { ACTIVE_STATES, IllegalTransitionError, OrderState, statesLeadingTo } from './states';
+import { payableDescription } from './payable';
 import { UserErrorCodes } from './error-codes';
 
 export interface Clock {
@@ -689,7 +690,7 @@ export class SessionService {
         ...(order.chargerId ? { chargerId: order.chargerId } : {}),
         ...(order.userId ? { userId: order.userId } : {}),
         energyWh,
-        description: `Charging at ${order.chargerCode} #${order.connectorNo}`,
+        description: payableDescription(order),
       },
     });
     return payable;

@@ -16,6 +16,7 @@ import {
 } from '../domain/channel';
 import { fenToYuan, yuanToFen } from './yuan';
 import { parseShanghaiDateTime } from '../domain/time';
+import { MAX_BILL_ZIP_BYTES, readAlipayBill } from './alipay-bill';
 
 export interface AlipayConfig {
   appId: string;
@@ -194,51 +195,17 @@ export class AlipayChannel implements PaymentChannel {
 
   async statement(date: string): Promise<StatementLine[]> {
     const r = await this.exec('alipay.data.dataservice.bill.downloadurl.query', { bill_type: 'trade', bill_date: date });
-    let text: string;
+    let zip: Buffer;
     try {
       const res = await fetch(r.bill_download_url, { signal: AbortSignal.timeout(this.cfg.timeoutMs ?? 30_000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      text = await res.text();
+      if (Number(res.headers.get('content-length') ?? 0) > MAX_BILL_ZIP_BYTES) throw new Error('the bill is larger than expected');
+      zip = Buffer.from(await res.arrayBuffer());
+      if (zip.length > MAX_BILL_ZIP_BYTES) throw new Error('the bill is larger than expected');
     } catch (e) {
       throw new ChannelUnavailableError('ALIPAY', `statement download failed: ${(e as Error).message}`, { cause: e });
     }
-    return parseAlipayBill(text);
+    // a zip of GBK CSVs: the detail, held to its summary (alipay-bill.ts)
+    return readAlipayBill(zip);
   }
-}
-
-/**
- * The trade detail CSV of Alipay's bill (业务明细): `#` lines are header/footer; columns by
- * name; 业务类型 交易 (payment) or 退款 (refund, negative amount, 退款批次号/请求号 set).
- */
-export function parseAlipayBill(text: string): StatementLine[] {
-  const lines = text.split(/\r?\n/).filter((l) => l && !l.startsWith('#'));
-  if (lines.length === 0) return [];
-  const header = lines[0].split(',').map((h) => h.trim());
-  const col = (name: string) => header.findIndex((h) => h.startsWith(name));
-  const [iTrade, iOut, iType, iDone, iAmount, iReq] = [
-    col('支付宝交易号'),
-    col('商户订单号'),
-    col('业务类型'),
-    col('完成时间'),
-    col('订单金额'),
-    col('退款批次号'),
-  ];
-  if ([iTrade, iOut, iType, iAmount].some((i) => i < 0)) throw new ChannelUnavailableError('ALIPAY', 'statement has an unknown layout');
-  const out: StatementLine[] = [];
-  for (const l of lines.slice(1)) {
-    const f = l.split(',').map((x) => x.trim());
-    const amount = yuanToFen(f[iAmount] ?? '');
-    if (amount === null) continue;
-    const refund = f[iType] === '退款';
-    if (!refund && f[iType] !== '交易') continue;
-    out.push({
-      kind: refund ? 'REFUND' : 'PAYMENT',
-      outTradeNo: f[iOut],
-      outRefundNo: refund ? f[iReq] || null : null,
-      channelTradeNo: f[iTrade],
-      amount: Math.abs(amount),
-      at: parseShanghaiDateTime(f[iDone]),
-    });
-  }
-  return out;
 }

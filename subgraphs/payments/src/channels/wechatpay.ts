@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { Aes, Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin';
 import {
   ChannelRefund,
@@ -26,8 +26,17 @@ export interface WechatPayConfig {
   merchantPrivateKey: string;
   /** the 32-byte APIv3 key */
   apiV3Key: string;
-  /** verification keys by serial: platform certificates' public keys, or the WeChat Pay public key by its PUB_KEY_ID_… */
+  /**
+   * Verification keys by serial: the WeChat Pay public key by its PUB_KEY_ID_… (public-key mode),
+   * and/or platform certificates' public keys. May be empty in certificate mode: the certificates
+   * are then fetched from /v3/certificates before the first call.
+   */
   platformKeys: Record<string, string>;
+  /**
+   * An unknown certificate serial (a rotation) refetches /v3/certificates at most this often
+   * (default 60 s): notifications are public, so forged serials must not become a flood of downloads.
+   */
+  certificateRefreshMinMs?: number;
   /** e.g. https://api.mch.weixin.qq.com, or a sandbox */
   baseUrl: string;
   timeoutMs?: number;
@@ -63,17 +72,29 @@ const header = (h: InboundHttp['headers'], name: string): string | undefined => 
 export class WechatPayChannel implements PaymentChannel {
   readonly name = 'WECHATPAY' as const;
   readonly ack = { status: 204, contentType: 'text/plain', body: '' };
-  private readonly wx: Wechatpay;
+  /** serial → public key (PEM): configured ones, then platform certificates as they are fetched */
+  private readonly keys: Record<string, string>;
+  /** the plugin's client verifies with the keys it was built with: rebuilt when they change */
+  private wx: Wechatpay | null = null;
+  private refreshing: Promise<void> | null = null;
+  private lastRefreshAt = Number.NEGATIVE_INFINITY;
+  /** how often /v3/certificates was downloaded (and its answer verified) */
+  certificateDownloads = 0;
 
   constructor(private readonly cfg: WechatPayConfig) {
     if (Buffer.byteLength(cfg.apiV3Key, 'utf8') !== 32) throw new Error('the APIv3 key must be 32 bytes');
-    this.wx = new Wechatpay({
-      mchid: cfg.mchId,
-      serial: cfg.merchantSerialNo,
-      privateKey: cfg.merchantPrivateKey,
-      certs: { ...cfg.platformKeys },
-      baseURL: cfg.baseUrl,
-      timeout: cfg.timeoutMs ?? 10_000,
+    this.keys = { ...cfg.platformKeys };
+    if (Object.keys(this.keys).length > 0) this.wx = this.build();
+  }
+
+  private build(): Wechatpay {
+    return new Wechatpay({
+      mchid: this.cfg.mchId,
+      serial: this.cfg.merchantSerialNo,
+      privateKey: this.cfg.merchantPrivateKey,
+      certs: { ...this.keys },
+      baseURL: this.cfg.baseUrl,
+      timeout: this.cfg.timeoutMs ?? 10_000,
     });
   }
 
@@ -81,14 +102,19 @@ export class WechatPayChannel implements PaymentChannel {
     return this.cfg.now?.() ?? new Date();
   }
 
+  /** The serials this channel verifies with now. */
+  get knownSerials(): string[] {
+    return Object.keys(this.keys);
+  }
+
   /** Verify `timestamp\nnonce\nbody\n` against Wechatpay-Signature with the key named by Wechatpay-Serial; null when good. */
-  private checkSignature(h: InboundHttp['headers'], body: string): string | null {
+  private signatureProblem(h: InboundHttp['headers'], body: string): string | null {
     const ts = header(h, 'wechatpay-timestamp');
     const nonce = header(h, 'wechatpay-nonce');
     const sig = header(h, 'wechatpay-signature');
     const serial = header(h, 'wechatpay-serial');
     if (!ts || !nonce || !sig || !serial) return 'missing signature headers';
-    const key = this.cfg.platformKeys[serial];
+    const key = this.keys[serial];
     if (!key) return `unknown serial ${serial}`;
     if (!/^\d+$/.test(ts) || Math.abs(this.now().getTime() - Number(ts) * 1000) > (this.cfg.maxSkewMs ?? 5 * 60_000)) return 'stale or future timestamp';
     try {
@@ -98,13 +124,131 @@ export class WechatPayChannel implements PaymentChannel {
     }
   }
 
+  /**
+   * Like signatureProblem, but a certificate serial we don't hold (WeChat Pay rotated its
+   * certificate) first refetches the certificates. A `PUB_KEY_ID_…` is configured, never fetched.
+   */
+  private async checkSignature(h: InboundHttp['headers'], body: string): Promise<string | null> {
+    const serial = header(h, 'wechatpay-serial');
+    if (serial && !this.keys[serial] && !serial.startsWith('PUB_KEY_ID_')) {
+      try {
+        await this.refreshCertificates();
+      } catch (e) {
+        return `serial ${serial} unknown and the certificates could not be fetched: ${(e as Error).message}`;
+      }
+    }
+    return this.signatureProblem(h, body);
+  }
+
+  /**
+   * Fetch the platform certificates again (one download at a time, at most once per
+   * certificateRefreshMinMs unless none is held yet).
+   */
+  async refreshCertificates(): Promise<void> {
+    if (this.refreshing) return this.refreshing;
+    const t = this.now().getTime();
+    if (this.wx && t - this.lastRefreshAt < (this.cfg.certificateRefreshMinMs ?? 60_000)) return;
+    this.lastRefreshAt = t;
+    this.refreshing = this.downloadCertificates().finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  /**
+   * GET /v3/certificates, signed like any call; each certificate decrypted with the APIv3 key
+   * (AEAD_AES_256_GCM, which is what makes it trustworthy: only WeChat Pay and we hold the key),
+   * its serial checked against the one listed, expired ones left out; the answer's own signature
+   * then verified with the key its Wechatpay-Serial names (among them or ours) before any is kept.
+   */
+  private async downloadCertificates(): Promise<void> {
+    const path = '/v3/certificates';
+    const ts = Formatter.timestamp();
+    const nonce = Formatter.nonce();
+    const signature = Rsa.sign(Formatter.request('GET', path, ts, nonce, ''), this.cfg.merchantPrivateKey);
+    const fail = (why: string, cause?: unknown) => new ChannelUnavailableError('WECHATPAY', `platform certificates: ${why}`, { cause });
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(new URL(path, this.cfg.baseUrl), {
+        headers: { authorization: Formatter.authorization(this.cfg.mchId, nonce, signature, ts, this.cfg.merchantSerialNo), accept: 'application/json' },
+        signal: AbortSignal.timeout(this.cfg.timeoutMs ?? 10_000),
+      });
+      text = await res.text();
+    } catch (e) {
+      throw fail('download failed', e);
+    }
+    this.certificateDownloads++;
+    if (!res.ok) throw fail(`HTTP ${res.status}`);
+    const found = this.certificatesOf(text, fail);
+    const headers = Object.fromEntries(res.headers.entries());
+    const before = { ...this.keys };
+    Object.assign(this.keys, found);
+    const problem = this.signatureProblem(headers, text);
+    if (problem) {
+      for (const k of Object.keys(this.keys)) if (!(k in before)) delete this.keys[k];
+      throw fail(`the answer did not verify: ${problem}`);
+    }
+    this.wx = this.build();
+  }
+
+  /** The certificates an answer of /v3/certificates lists, decrypted and checked: serial → public key PEM. */
+  private certificatesOf(text: string, fail: (why: string, cause?: unknown) => Error): Record<string, string> {
+    let body: { data?: { serial_no?: string; encrypt_certificate?: { algorithm?: string; nonce?: string; associated_data?: string; ciphertext?: string } }[] };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch (e) {
+      throw fail('not JSON', e);
+    }
+    const found: Record<string, string> = {};
+    for (const c of body.data ?? []) {
+      const enc = c.encrypt_certificate;
+      if (!c.serial_no || enc?.algorithm !== 'AEAD_AES_256_GCM' || !enc.ciphertext || !enc.nonce)
+        throw fail('a certificate without an AEAD_AES_256_GCM ciphertext');
+      let cert: X509Certificate;
+      try {
+        cert = new X509Certificate(decryptResource(this.cfg.apiV3Key, enc.ciphertext, enc.nonce, enc.associated_data ?? ''));
+      } catch (e) {
+        throw fail(`certificate ${c.serial_no} did not decrypt`, e);
+      }
+      if (serialOf(cert.serialNumber) !== serialOf(c.serial_no)) throw fail(`certificate listed as ${c.serial_no} is ${cert.serialNumber}`);
+      const t = this.now().getTime();
+      if (new Date(cert.validTo).getTime() < t || new Date(cert.validFrom).getTime() > t + (this.cfg.maxSkewMs ?? 5 * 60_000)) continue;
+      found[c.serial_no.toUpperCase()] = cert.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    }
+    return found;
+  }
+
+  /**
+   * Once there is a key to verify answers with, the plugin's client. (Never handed through a
+   * promise: the plugin's client is a chaining proxy, and resolving a promise with it would call
+   * its `then` — a request to /then.)
+   */
+  private async ensureClient(): Promise<void> {
+    if (!this.wx) await this.refreshCertificates();
+    if (!this.wx) throw new ChannelUnavailableError('WECHATPAY', 'no platform key or certificate to verify WeChat Pay with');
+  }
+
   /** One API call; channel errors mapped: 4xx with a code → rejected, the rest → unavailable. */
   private async call<T>(method: 'GET' | 'POST', path: string, o: { data?: unknown; params?: Record<string, string>; responseType?: 'text' } = {}): Promise<T> {
+    await this.ensureClient();
     try {
-      const res = await this.wx.client.request(path, method, o.data, { params: o.params, responseType: o.responseType });
+      const res = await this.wx!.client.request(path, method, o.data, { params: o.params, responseType: o.responseType });
       return res.data as T;
     } catch (e) {
+      // signed with a certificate we don't hold yet: WeChat Pay rotated it; fetch and verify this very answer
+      if ((e as { code?: string }).code === 'EV3_RES_HEADER_PLATFORM_SERIAL') return this.verifiedLate<T>(e, o.responseType);
       throw channelErrorOf(e);
+    }
+  }
+
+  private async verifiedLate<T>(e: unknown, responseType: 'text' | undefined): Promise<T> {
+    const r = (e as { response?: { data?: unknown; headers?: InboundHttp['headers'] } }).response;
+    const raw = typeof r?.data === 'string' ? r.data : '';
+    const problem = await this.checkSignature(r?.headers ?? {}, raw);
+    if (problem) throw new ChannelUnavailableError('WECHATPAY', `answer not verified: ${problem}`, { cause: e });
+    try {
+      return (responseType === 'text' ? raw : JSON.parse(raw)) as T;
+    } catch (err) {
+      throw new ChannelUnavailableError('WECHATPAY', 'answer is not JSON', { cause: err });
     }
   }
 
@@ -198,8 +342,8 @@ export class WechatPayChannel implements PaymentChannel {
     }
   }
 
-  verifyNotification(msg: InboundHttp): Promise<VerifiedNotification> {
-    const opened = this.openNotification(msg);
+  async verifyNotification(msg: InboundHttp): Promise<VerifiedNotification> {
+    const opened = await this.openNotification(msg);
     if (typeof opened === 'string') return Promise.reject(new NotificationRejectedError('WECHATPAY', opened));
     const { id, eventType, plain } = opened;
     if (eventType === 'TRANSACTION.SUCCESS') {
@@ -220,8 +364,8 @@ export class WechatPayChannel implements PaymentChannel {
   }
 
   /** A notification's signed envelope and decrypted resource, or why it is rejected. */
-  private openNotification(msg: InboundHttp): { id: string; eventType: string | undefined; plain: Record<string, any> } | string {
-    const problem = this.checkSignature(msg.headers, msg.rawBody);
+  private async openNotification(msg: InboundHttp): Promise<{ id: string; eventType: string | undefined; plain: Record<string, any> } | string> {
+    const problem = await this.checkSignature(msg.headers, msg.rawBody);
     if (problem) return problem;
     let n: { id?: string; event_type?: string; resource?: { algorithm?: string; ciphertext?: string; nonce?: string; associated_data?: string } };
     try {
@@ -254,6 +398,9 @@ export class WechatPayChannel implements PaymentChannel {
     return parseTradeBill(text);
   }
 }
+
+/** Serials compared as the hex integers they are (no case, no leading zeros). */
+const serialOf = (hex: string) => hex.toUpperCase().replace(/^0+/, '');
 
 /** A paid trade's notification, or null when it lacks what one must carry. */
 function tradeNotification(id: string, plain: Record<string, any>): VerifiedNotification | null {

@@ -1,4 +1,4 @@
-import { type BusinessMetrics, isUuid, NO_BUSINESS_METRICS } from '@evcs/platform';
+import { type BusinessMetrics, ErrorCodes, isAppError, isUuid, NO_BUSINESS_METRICS } from '@evcs/platform';
 import { randomUUID } from 'node:crypto';
 import {
   CHANNEL_OF,
@@ -15,7 +15,7 @@ import {
 import { UserErrorCodes as E } from './error-codes';
 import { CHANNEL_CURRENCY } from './money';
 import { fail, ok, type Outcome } from '@evcs/platform';
-import type { PaymentRecord, PaymentStore, RefundRecord, StatementRunRecord } from './ports';
+import type { OrderLookup, PayableOrder, PaymentRecord, PaymentStore, RefundRecord, StatementRunRecord } from './ports';
 import { reconcile } from './reconcile';
 import { shanghaiDate, shanghaiDayRange } from './time';
 
@@ -46,7 +46,15 @@ export interface PaymentServiceDeps {
   merchantTenantId?: string | null;
   /** Where payments, refunds and statement discrepancies are counted (default: nowhere). */
   metrics?: BusinessMetrics;
+  /**
+   * Orders itself, asked for an order `order.completed` has not brought yet: a client that
+   * sees TO_PAY can pay at once. Unset, only the event makes an order payable.
+   */
+  orders?: OrderLookup;
 }
+
+/** What a channel takes and payable_orders holds: positive fen within GraphQL Int. */
+const payableAmount = (fen: number | null): fen is number => fen !== null && Number.isSafeInteger(fen) && fen > 0 && fen <= 2147483647;
 
 const KEY = /^[\x21-\x7e]{8,128}$/;
 
@@ -113,8 +121,9 @@ export class PaymentService {
     const channelName = CHANNEL_OF[input.method];
     const channel = this.channel(channelName);
     if (!channel) return fail(E.CHANNEL_UNAVAILABLE, 'channel', `${channelName} is not configured`);
-    const order = await this.d.store.payableOrder(actor.tenantId, input.orderId);
-    if (!order) return fail(E.ORDER_NOT_PAYABLE, 'orderId', 'no completed order with this id');
+    const found = await this.payableOrder(actor.tenantId, input.orderId);
+    if (!found.ok) return found;
+    const order = found.value;
     const id = randomUUID();
     const { payment, created } = await this.d.store.insertPayment(actor.tenantId, {
       id,
@@ -151,6 +160,43 @@ export class PaymentService {
     } catch (e) {
       return this.createTradeFailed(actor.tenantId, payment.id, channelName, e);
     }
+  }
+
+  /**
+   * The payable order as payments knows it — from `order.completed`, or, when the client pays
+   * before that event arrived (read-your-writes: it saw TO_PAY at orders), from orders itself,
+   * recorded here so the event finds it and changes nothing.
+   */
+  private async payableOrder(tenantId: string, orderId: string): Promise<Outcome<PayableOrder>> {
+    const known = await this.d.store.payableOrder(tenantId, orderId);
+    if (known) return ok(known);
+    const notPayable = fail<PayableOrder>(E.ORDER_NOT_PAYABLE, 'orderId', 'no completed order with this id');
+    if (!this.d.orders) return notPayable;
+    let at;
+    try {
+      at = await this.d.orders.orderForPayment(tenantId, orderId);
+    } catch (e) {
+      if (!isAppError(e) || e.code !== ErrorCodes.DEPENDENCY_UNAVAILABLE) throw e;
+      this.d.log.warn({ orderId, err: e.message }, 'orders could not be asked for an order not heard of yet');
+      return fail(E.ORDERS_UNAVAILABLE, 'orderId', 'the order could not be looked up at orders; retry with the same idempotency key');
+    }
+    if (!at || at.state !== 'TO_PAY' || !payableAmount(at.amount)) return notPayable;
+    await this.d.store.recordPayableOrder({
+      tenantId,
+      orderId,
+      stationId: at.stationId,
+      userId: at.userId,
+      amount: at.amount,
+      currency: at.currency,
+      description: at.description,
+      status: 'PAYABLE',
+      source: 'ORDERS',
+      eventId: null,
+      completedAt: at.stoppedAt ?? this.now(),
+    });
+    // the event may have landed in between: the row recorded first is the one
+    const recorded = await this.d.store.payableOrder(tenantId, orderId);
+    return recorded ? ok(recorded) : notPayable;
   }
 
   /** A channel that refused or could not be reached: the payment fails and says why; anything else is thrown. */

@@ -16,6 +16,35 @@ export interface PayableOrder {
   status: 'PAYABLE' | 'PAID' | 'PARTIALLY_REFUNDED' | 'REFUNDED';
 }
 
+/**
+ * How payments learned of a payable order: its `order.completed` event, or by asking orders
+ * when a client paid first (`OrderLookup`). The first one recorded stays; the other changes nothing.
+ */
+export type PayableOrderSource = { source: 'EVENT'; eventId: string } | { source: 'ORDERS'; eventId: null };
+
+/** What orders holds of one order (its state and amount), asked when payments has not heard of it. */
+export interface OrderAtOrders {
+  orderId: string;
+  tenantId: string;
+  /** the order's state at orders; only TO_PAY is payable */
+  state: string;
+  /** what is to be paid, integer minor units; null until priced */
+  amount: Fen | null;
+  currency: string;
+  stationId: string | null;
+  userId: string | null;
+  description: string;
+  stoppedAt: Date | null;
+}
+
+/**
+ * The orders service, asked for an order payments has not heard of yet (its event is on the
+ * way): the tenant first, the call acts for that tenant only. Throws when orders cannot answer.
+ */
+export interface OrderLookup {
+  orderForPayment(tenantId: string, orderId: string): Promise<OrderAtOrders | null>;
+}
+
 export interface PaymentRecord {
   id: string;
   tenantId: string;
@@ -132,7 +161,7 @@ export interface LocalStatementView {
 
 /** Persistence port of the payment lifecycle. Every method is tenant-first. */
 export interface PaymentStore {
-  recordPayableOrder(o: PayableOrder & { eventId: string; completedAt: Date }): Promise<'INSERTED' | 'DUPLICATE'>;
+  recordPayableOrder(o: PayableOrder & PayableOrderSource & { completedAt: Date }): Promise<'INSERTED' | 'DUPLICATE'>;
   payableOrder(tenantId: string, orderId: string): Promise<PayableOrder | null>;
   /** Insert unless the tenant's idempotency key exists (unique constraint); either way the stored payment. */
   insertPayment(tenantId: string, p: NewPayment): Promise<{ payment: PaymentRecord; created: boolean }>;

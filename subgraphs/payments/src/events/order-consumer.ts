@@ -28,6 +28,7 @@ export function orderEventsHandler(store: PaymentStore): MessageHandler {
         currency: e.data.currency,
         description: e.data.description ?? '',
         status: 'PAYABLE',
+        source: 'EVENT',
         eventId: e.id,
         completedAt: new Date(e.occurredAt),
       });

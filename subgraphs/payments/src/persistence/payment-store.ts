@@ -7,6 +7,7 @@ import type {
   LocalStatementView,
   NewPayment,
   PayableOrder,
+  PayableOrderSource,
   PaymentRecord,
   PaymentStore,
   RefundRecord,
@@ -129,7 +130,7 @@ const REJECTION_RETENTION_DAYS = 30;
 export class PgPaymentStore implements PaymentStore {
   constructor(private readonly knex: Knex) {}
 
-  async recordPayableOrder(o: PayableOrder & { eventId: string; completedAt: Date }): Promise<'INSERTED' | 'DUPLICATE'> {
+  async recordPayableOrder(o: PayableOrder & PayableOrderSource & { completedAt: Date }): Promise<'INSERTED' | 'DUPLICATE'> {
     return withTenant(this.knex, o.tenantId, async (trx) => {
       const rows = await trx('payable_orders')
         .insert({
@@ -140,6 +141,7 @@ export class PgPaymentStore implements PaymentStore {
           amount_fen: o.amount,
           currency: o.currency,
           description: o.description,
+          source: o.source,
           event_id: o.eventId,
           completed_at: o.completedAt,
         })
