@@ -194,7 +194,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       // orders looks chargers up in assets and prices sessions with tariffs, when events arrive
       orders: { ASSETS_URL: subgraphUrls.assets, TARIFFS_URL: subgraphUrls.tariffs, ORDERS_SIGNING_KEY_FILE: keys.ordersKeyFile },
       // a tariff binding takes the charger's station and protocol from assets
-      tariffs: { ASSETS_URL: subgraphUrls.assets, TARIFFS_SIGNING_KEY_FILE: keys.tariffsKeyFile },
+      tariffs: { ASSETS_URL: subgraphUrls.assets, ORDERS_URL: subgraphUrls.orders, TARIFFS_SIGNING_KEY_FILE: keys.tariffsKeyFile },
       // payments talks to the local Alipay and WeChat Pay sandboxes, which notify it back over HTTP
       payments: { ...paySandboxes.env, PAYMENTS_PUBLIC_URL: `http://127.0.0.1:${subgraphPorts.payments}` },
     };

@@ -47,6 +47,8 @@ export const SERVICE_SCOPES = [
   'idtag:authorize',
   /** tenants.tenantQuotas */
   'tenant-quota:read',
+  /** orders.completedSessionsForPricing: a station's completed sessions with their usage and billed amounts (tariffs' tariffImpact) */
+  'completed-sessions:read',
 ] as const;
 export type ServiceScope = (typeof SERVICE_SCOPES)[number];
 

@@ -19,8 +19,8 @@ export const SERVICE_GRANTS: Readonly<Record<string, readonly (Permission | Serv
   'evcs-assets': ['tenant-quota:read'],
   // looks chargers up and prices sessions
   'evcs-orders': ['station:read', 'tariff:read'],
-  // takes a binding's station and protocol from the charger
-  'evcs-tariffs': ['station:read'],
+  // takes a binding's station and protocol from the charger; re-prices a station's completed sessions under a draft (tariffImpact)
+  'evcs-tariffs': ['station:read', 'completed-sessions:read'],
 };
 
 /** Issuers whose internal tokens subgraphs accept. */
