@@ -11,7 +11,9 @@ export const TariffsEnv = z.object({
     .string()
     .url()
     .default('http://127.0.0.1:4004/graphql')
-    .describe("The orders subgraph itself (its `completedSessionsForPricing` is @inaccessible through the router): `tariffImpact` re-prices a station's completed sessions read from there."),
+    .describe(
+      "The orders subgraph itself (its `completedSessionsForPricing` is @inaccessible through the router): `tariffImpact` re-prices a station's completed sessions read from there.",
+    ),
   TARIFFS_SIGNING_KEY_FILE: z
     .string({ required_error: "path to the tariffs service's private JWK (service tokens)" })
     .min(1)

@@ -127,7 +127,10 @@ async function main(): Promise<void> {
           },
         }),
       });
-      const body = (await res.json()) as { data?: { tariffImpact: { impact: { total: { sessions: number } } | null; userErrors: unknown[] } }; errors?: unknown };
+      const body = (await res.json()) as {
+        data?: { tariffImpact: { impact: { total: { sessions: number } } | null; userErrors: unknown[] } };
+        errors?: unknown;
+      };
       const i = body.data?.tariffImpact.impact;
       if (!i) throw new Error(`tariffImpact failed: ${JSON.stringify(body.errors ?? body.data?.tariffImpact.userErrors)}`);
       return i.total.sessions;

@@ -4,11 +4,13 @@ import { z } from 'zod';
 import { AppError, cursorCodec, ErrorCodes, isUuid, moneyObject, pageSize, readScopeOf, requireServiceScope } from '@evcs/platform';
 import type { OrdersContext } from '../context';
 import { pricingRequest } from '../domain/pricing-input';
-import type { CompletedSession } from '../persistence/read-repository';
 import { SessionUsage, SessionUsagePage, SessionUsageReading } from './session-usage-types';
 
 /** Longest window one scan may cover (a quarter and a bit): tariffImpact's bound, held here too. */
 export const MAX_USAGE_WINDOW_MS = 93 * 86_400_000;
+
+/** A row of the read (its type, without importing persistence here). */
+type CompletedSession = Awaited<ReturnType<OrdersContext['reads']['orders']['completedSessions']>>[number];
 
 const usageCursor = cursorCodec('session-usage', z.object({ at: z.string().datetime(), id: z.string().refine(isUuid) }));
 

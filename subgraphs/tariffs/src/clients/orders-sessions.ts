@@ -32,7 +32,12 @@ interface Answer {
 export class OrdersCompletedSessions implements CompletedSessions {
   constructor(private readonly client: ServiceGraphQLClient) {}
 
-  async page(tenantId: string, stationId: string, window: { from: Date; to: Date }, page: { first: number; after: string | null }): Promise<CompletedSessionsPage> {
+  async page(
+    tenantId: string,
+    stationId: string,
+    window: { from: Date; to: Date },
+    page: { first: number; after: string | null },
+  ): Promise<CompletedSessionsPage> {
     const d = await this.client.request<Answer>(
       PAGE,
       { s: stationId, from: window.from.toISOString(), to: window.to.toISOString(), first: page.first, after: page.after },
