@@ -172,7 +172,13 @@ export class TariffImpactService {
       const page = await next;
       // ask for the next page before pricing this one: orders reads while we compute
       if (page.hasNextPage) next = fetch(page.endCursor);
-      for (const s of page.sessions) acc.add(s);
+      try {
+        for (const s of page.sessions) acc.add(s);
+      } catch (e) {
+        // the page asked for ahead is abandoned: its failure, if any, is not this request's to report
+        next.catch(() => undefined);
+        throw e;
+      }
       if (!page.hasNextPage) break;
     }
     return { ok: true, value: acc.result({ stationId: cmd.stationId, from: cmd.from, to: cmd.to }) };
