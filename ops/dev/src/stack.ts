@@ -193,8 +193,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       assets: { TENANTS_URL: subgraphUrls.tenants, ASSETS_SIGNING_KEY_FILE: keys.assetsKeyFile },
       // orders looks chargers up in assets and prices sessions with tariffs, when events arrive
       orders: { ASSETS_URL: subgraphUrls.assets, TARIFFS_URL: subgraphUrls.tariffs, ORDERS_SIGNING_KEY_FILE: keys.ordersKeyFile },
-      // a tariff binding takes the charger's station and protocol from assets
-      tariffs: { ASSETS_URL: subgraphUrls.assets, TARIFFS_SIGNING_KEY_FILE: keys.tariffsKeyFile },
+      // a tariff binding takes the charger's station and protocol from assets; tariffImpact pages through orders' completed sessions
+      tariffs: { ASSETS_URL: subgraphUrls.assets, ORDERS_URL: subgraphUrls.orders, TARIFFS_SIGNING_KEY_FILE: keys.tariffsKeyFile },
       // payments talks to the local Alipay and WeChat Pay sandboxes, which notify it back over HTTP, and asks
       // orders for a payable order whose order.completed has not reached it yet
       payments: {

@@ -184,7 +184,7 @@ describe.each(overlays)('ops/deploy/k8s/overlays/%s', (overlay) => {
       tenants: ['assets', 'protocol-bridge', 'router'],
       assets: ['orders', 'protocol-bridge', 'router', 'tariffs'],
       tariffs: ['orders', 'protocol-bridge', 'router'],
-      orders: ['payments', 'router'],
+      orders: ['payments', 'router', 'tariffs'],
       payments: [EDGE, 'router'],
     });
     // every service-to-service URL a container is given is one the policies allow

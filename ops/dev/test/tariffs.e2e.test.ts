@@ -93,4 +93,57 @@ describe('end to end: pricing a session through the router', () => {
     const ok = await query(BIND, { i: { chargerId, planId } });
     expect(ok.data.bindChargerTariff).toEqual({ binding: { chargerId, stationId, protocol: 'OCPP16' }, userErrors: [] });
   });
+
+  it("answers a draft's impact on the station's completed sessions (tariffs reads them from orders), and keeps orders' internal query off the router", async () => {
+    const stationId = await withTenant(knex, tenant.id, async (trx) => (await trx('assets.stations').where({ tenant_id: tenant.id }).first('id')).id as string);
+    const orders = createKnex({ connectionString: stack.appDatabaseUrl, schema: 'orders', pool: { max: 1 } });
+    try {
+      // one completed session, 07:00–09:00 Shanghai, 20 kWh, billed 22.80
+      await withTenant(orders, tenant.id, (trx) =>
+        trx('orders.orders').insert({
+          tenant_id: tenant.id,
+          station_id: stationId,
+          charger_code: 'E2E',
+          connector_no: 1,
+          origin: 'CHARGER',
+          transaction_id: randomUUID(),
+          state: 'PAID',
+          started_at: new Date('2026-03-01T23:00:00Z'),
+          stopped_at: new Date('2026-03-02T01:00:00Z'),
+          meter_start_wh: 0,
+          meter_stop_wh: 20_000,
+          energy_wh: 20_000,
+          amount: '22.80',
+        }),
+      );
+    } finally {
+      await orders.destroy();
+    }
+    const r = await query(
+      `query($i: TariffImpactInput!) { tariffImpact(input: $i) {
+        impact { timezone total { sessions billed { formatted } draft { formatted } difference { formatted } } hours { hour sessions } } userErrors { code } } }`,
+      {
+        i: {
+          stationId,
+          from: '2026-03-01T00:00:00Z',
+          to: '2026-03-03T00:00:00Z',
+          segments: [{ start: '00:00', end: '24:00', energyPrice: '1.0000', serviceFee: '0.5000' }],
+        },
+      },
+    );
+    expect(r.errors).toBeUndefined();
+    const impact = r.data.tariffImpact.impact;
+    expect(impact.timezone).toBe('Asia/Shanghai');
+    // 20 kWh × 1.50 = 30.00 against the 22.80 billed
+    expect(impact.total).toEqual({ sessions: 1, billed: { formatted: '22.80' }, draft: { formatted: '30.00' }, difference: { formatted: '7.20' } });
+    expect(impact.hours.filter((h: any) => h.sessions > 0)).toEqual([{ hour: 7, sessions: 1 }]);
+
+    const internal = await query(
+      'query($s: ID!) { completedSessionsForPricing(stationId: $s, from: "2026-03-01T00:00:00Z", to: "2026-03-03T00:00:00Z") { hasNextPage } }',
+      {
+        s: stationId,
+      },
+    );
+    expect(internal.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
 });

@@ -19,8 +19,8 @@ export const SERVICE_GRANTS: Readonly<Record<string, readonly (Permission | Serv
   'evcs-assets': ['tenant-quota:read'],
   // looks chargers up and prices sessions
   'evcs-orders': ['station:read', 'tariff:read'],
-  // takes a binding's station and protocol from the charger
-  'evcs-tariffs': ['station:read'],
+  // takes a binding's station and protocol from the charger; re-prices a station's completed sessions under a draft (tariffImpact)
+  'evcs-tariffs': ['station:read', 'completed-sessions:read'],
   // asks orders for a payable order whose order.completed has not arrived yet (read-your-writes for createPayment)
   'evcs-payments': ['order-payable:read'],
 };

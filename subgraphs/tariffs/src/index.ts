@@ -14,3 +14,6 @@ export { seedDemoTariffs } from './persistence/seed';
 export { AssetsChargerLookup, TARIFFS_TOKEN_ISSUER } from './clients/assets-chargers';
 export type { ChargerLookup, ChargerFacts } from './domain/ports';
 export { TariffsEnv } from './env';
+export { OrdersCompletedSessions } from './clients/orders-sessions';
+export { ImpactAccumulator, TariffImpactService, usageOf } from './domain/impact';
+export type { CompletedSessions, CompletedSessionUsage, CompletedSessionsPage } from './domain/ports';

@@ -5,6 +5,7 @@ import { TARIFF_EVENTS_PARTITIONS, TARIFF_EVENTS_TOPIC } from '@evcs/events';
 import { readFileSync } from 'node:fs';
 import { importSigningKey, runSubgraphMain, ServiceGraphQLClient, TokenIssuer } from '@evcs/platform';
 import { AssetsChargerLookup, TARIFFS_TOKEN_ISSUER } from './clients/assets-chargers';
+import { OrdersCompletedSessions } from './clients/orders-sessions';
 import { PlanCache } from './domain/plan-cache';
 import { startCacheInvalidation } from './events/cache-invalidation';
 import { createTariffsServer } from './server';
@@ -35,6 +36,8 @@ runSubgraphMain({
   createServer: async (rt, env) => {
     const tokens = new TokenIssuer(await importSigningKey(readFileSync(env.TARIFFS_SIGNING_KEY_FILE, 'utf8')), TARIFFS_TOKEN_ISSUER);
     const chargers = new AssetsChargerLookup(new ServiceGraphQLClient({ url: env.ASSETS_URL, tokens, subject: 'tariffs', timeoutMs: 3_000 }));
-    return createTariffsServer({ ...rt, cache, chargers, onCommitted: () => rt.outbox?.wake() });
+    // a page of a busy station's sessions is a few hundred kilobytes: more time than a lookup
+    const sessions = new OrdersCompletedSessions(new ServiceGraphQLClient({ url: env.ORDERS_URL, tokens, subject: 'tariffs', timeoutMs: 15_000 }));
+    return createTariffsServer({ ...rt, cache, chargers, sessions, onCommitted: () => rt.outbox?.wake() });
   },
 });

@@ -11,7 +11,8 @@ import {
 } from '@evcs/platform';
 import type { TariffsContext } from './context';
 import { PlanCache } from './domain/plan-cache';
-import type { ChargerLookup, TariffReadScope, TariffWriteScope } from './domain/ports';
+import { TariffImpactService } from './domain/impact';
+import type { ChargerLookup, CompletedSessions, TariffReadScope, TariffWriteScope } from './domain/ports';
 import { TariffService } from './domain/tariff-service';
 import { createLoaders } from './persistence/loaders';
 import { TariffsReadRepository } from './persistence/read-repository';
@@ -32,6 +33,10 @@ export interface TariffsDeps {
   clock?: () => Date;
   /** The charger's station and protocol for bindings (assets; AssetsChargerLookup). Without it bindChargerTariff is unavailable. */
   chargers?: ChargerLookup;
+  /** A station's completed sessions for tariffImpact (orders; OrdersCompletedSessions). Without it tariffImpact is unavailable. */
+  sessions?: CompletedSessions;
+  /** Sessions per page tariffImpact asks orders for (default IMPACT_PAGE_SIZE). */
+  impactPageSize?: number;
 }
 
 export interface TariffsServer extends SubgraphServer {
@@ -45,6 +50,7 @@ export async function createTariffsServer(deps: TariffsDeps): Promise<TariffsSer
   const reads = new TariffsReadRepository(deps.knex);
   const cache = deps.cache ?? new PlanCache();
   const service = new TariffService(store, { committed: () => deps.onCommitted?.() }, cache, deps.logger, deps.clock, deps.chargers);
+  const impact = new TariffImpactService(deps.sessions, deps.impactPageSize);
   const srv = await createSubgraphServer<TariffsContext>({
     name: SUBGRAPH_NAME,
     schema: await buildTariffsSchema(),
@@ -60,7 +66,7 @@ export async function createTariffsServer(deps: TariffsDeps): Promise<TariffsSer
         const s = readScopeOf(base.identity);
         return { tenantId: s.tenantId, stationIds: s.stationIds };
       };
-      return { ...base, services: { tariffs: service }, reads: { tariffs: reads }, readScope, writeScope, loaders: createLoaders(reads, readScope) };
+      return { ...base, services: { tariffs: service, impact }, reads: { tariffs: reads }, readScope, writeScope, loaders: createLoaders(reads, readScope) };
     },
     ready: async () => {
       await pingDatabase(deps.knex);

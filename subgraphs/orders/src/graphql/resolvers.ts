@@ -18,6 +18,7 @@ import {
 import { z } from 'zod';
 import type { OrdersContext } from '../context';
 import { ReconciliationResolver } from './recon-resolvers';
+import { SessionUsageResolver } from './session-usage-resolvers';
 import type { Bill as BillRecord, ChargerBill as ChargerBillRecord, OrderRecord } from '../domain/ports';
 import type { Outcome } from '../domain/session-service';
 import {
@@ -228,7 +229,14 @@ export class StationOrdersResolver {
   }
 }
 
-export const resolvers = [OrderResolver, ChargerOrdersResolver, StationOrdersResolver, ReconciliationResolver, deadLetterResolver('orders')] as const;
+export const resolvers = [
+  OrderResolver,
+  ChargerOrdersResolver,
+  StationOrdersResolver,
+  ReconciliationResolver,
+  SessionUsageResolver,
+  deadLetterResolver('orders'),
+] as const;
 
 export const referenceResolvers = {
   ChargingOrder: {

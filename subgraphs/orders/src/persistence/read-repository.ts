@@ -1,4 +1,5 @@
 import { Knex, ReadScope, readInTenantScope, withTenantScope } from '@evcs/platform';
+import type { MeterReading } from '../domain/meter';
 import type { OrderRecord } from '../domain/ports';
 import type { OrderState } from '../domain/states';
 import { OrderRow, toOrder } from './order-store';
@@ -11,6 +12,15 @@ export interface OrderFilter {
   /** on sort_at */
   from?: Date;
   to?: Date;
+}
+
+/** States of a session that stopped and was priced: its bill is final (whatever happened to its payment since). */
+export const PRICED_STATES = ['COMPLETED', 'TO_PAY', 'PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'] as const;
+
+/** A completed session with its meter readings, oldest first: what it was priced from. */
+export interface CompletedSession {
+  order: OrderRecord;
+  readings: MeterReading[];
 }
 
 export interface OrderCursor {
@@ -96,5 +106,47 @@ export class OrdersReadRepository {
         .orderBy('created_at', 'desc'),
     );
     return rows.map(toOrder);
+  }
+
+  /**
+   * A station's completed, priced sessions that started in [from, to), oldest first, keyset-paged on
+   * (sort_at, id) — orders_by_station serves it — each with its meter readings in the same query
+   * (one round trip per page, whatever the page size). For re-pricing under a draft tariff.
+   */
+  async completedSessions(
+    scope: ReadScope,
+    stationId: string,
+    window: { from: Date; to: Date },
+    page: { after?: OrderCursor; limit: number },
+  ): Promise<CompletedSession[]> {
+    const rows = (await this.read(scope, (k) => this.completedSessionsQuery(k, scope, stationId, window, page))) as (OrderRow & {
+      readings: { at: string; wh: string | number }[] | null;
+    })[];
+    return rows.map(({ readings, ...r }) => ({
+      order: toOrder(r),
+      readings: (readings ?? []).map((x) => ({ at: new Date(x.at), registerWh: Number(x.wh) })),
+    }));
+  }
+
+  /** The page query itself (the benchmark runs it alone as the limit: the plain SQL scan of the same sessions). */
+  completedSessionsQuery(trx: Knex, scope: ReadScope, stationId: string, window: { from: Date; to: Date }, page: { after?: OrderCursor; limit: number }) {
+    const readings = trx('orders.meter_readings as r')
+      .select(trx.raw(`coalesce(json_agg(json_build_object('at', r.at, 'wh', r.register_wh) order by r.at), '[]'::json)`))
+      .whereRaw('r.order_id = o.id')
+      .whereRaw('r.tenant_id = o.tenant_id')
+      .as('readings');
+    const q = trx('orders.orders as o')
+      .select('o.*', readings)
+      .whereIn('o.tenant_id', scope.tenantIds)
+      .where('o.station_id', stationId)
+      .whereIn('o.state', PRICED_STATES)
+      .whereNotNull('o.started_at')
+      .whereNotNull('o.stopped_at')
+      .whereNotNull('o.amount')
+      .whereRaw('o.sort_at >= ?', [window.from])
+      .whereRaw('o.sort_at < ?', [window.to]);
+    if (scope.stationIds) q.whereIn('o.station_id', scope.stationIds);
+    if (page.after) q.whereRaw('(o.sort_at, o.id) > (?, ?)', [page.after.at, page.after.id]);
+    return q.orderByRaw('o.sort_at asc, o.id asc').limit(page.limit);
   }
 }

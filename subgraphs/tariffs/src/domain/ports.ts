@@ -1,4 +1,5 @@
 import type { TariffEvent } from '@evcs/events';
+import type { Money } from '@evcs/platform';
 import type { SegmentInput } from './plan';
 
 /** The ports the tariffs domain service needs. SQL lives behind them (persistence/), Kafka too (events/). */
@@ -116,4 +117,32 @@ export interface ChargerFacts {
  */
 export interface ChargerLookup {
   charger(tenantId: string, chargerId: string): Promise<ChargerFacts | null>;
+}
+
+/** A completed session as orders priced it: the same usage (meter readings or total energy) and the total it was billed. */
+export interface CompletedSessionUsage {
+  orderId: string;
+  chargerId: string | null;
+  startedAt: Date;
+  stoppedAt: Date;
+  /** exact integer Wh, as a string */
+  energyWh: string;
+  /** register at start, the readings inside, register at stop; fewer than two: priced from energyWh spread evenly */
+  readings: { at: Date; registerWh: string }[];
+  billed: Money;
+}
+
+export interface CompletedSessionsPage {
+  sessions: CompletedSessionUsage[];
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+/**
+ * Port: a station's completed, priced sessions that started in [from, to), oldest first, one
+ * keyset page at a time (orders, over HTTP with a service token acting for the tenant — its
+ * rows only). Throws DEPENDENCY_UNAVAILABLE when orders cannot answer.
+ */
+export interface CompletedSessions {
+  page(tenantId: string, stationId: string, window: { from: Date; to: Date }, page: { first: number; after: string | null }): Promise<CompletedSessionsPage>;
 }

@@ -44,6 +44,7 @@ export const TariffErrorCodes = defineCodes({
   INVALID_ID: 'Not a valid id.',
   YKC_UNREPRESENTABLE: "The plan (or new version) cannot be represented as a YKC pile's billing model, and YKC piles are bound to it; the message says why.",
   OUT_OF_SCOPE: "The station or charger is outside the caller's stations.",
+  INVALID_WINDOW: '`to` is not after `from`, or the window is longer than a tariff impact covers (93 days).',
 });
 
 export type { Outcome } from '@evcs/platform';

@@ -6,6 +6,7 @@ import { segmentsFromRecords, versionAt } from '../domain/plan';
 import { MeterSample, SessionUsage } from '../domain/pricing';
 import { isUuid } from '@evcs/platform';
 import { NO_YKC_MODEL_NUMBER, toYkcBillingModel, toYkcPriceUnits, ykcModelNumber } from '../domain/ykc';
+import { TariffImpactResolver } from './impact-resolvers';
 import { toBinding, toPlan, toSessionPrice, toVersion } from './mappers';
 import {
   BindChargerTariffInput,
@@ -233,6 +234,7 @@ export const resolvers = [
   PricingResolver,
   ChargerEntityResolver,
   StationEntityResolver,
+  TariffImpactResolver,
 ] as const;
 
 /** Entity references the router hands us. Charger and Station are assets' entities: we only add fields. */
