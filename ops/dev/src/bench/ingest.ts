@@ -198,7 +198,7 @@ async function measure(name: string, bus: KafkaEventBus, groups: string[], topic
     if (end) rates[g] = total / ((end - t0) / 1000);
     console.log(
       end
-        ? `${name} — ${g}: ${total} events in ${((end - t0) / 1000).toFixed(1)} s → ${rates[g]} events/s (load ${loadAverage()})`
+        ? `${name} — ${g}: ${total} events in ${((end - t0) / 1000).toFixed(1)} s → ${Math.round(rates[g])} events/s (load ${loadAverage()})`
         : `${name} — ${g}: not caught up within 10 min`,
     );
   }
