@@ -17,6 +17,8 @@ export interface BenchBridge {
   password: string;
   /** events the bridge published so far */
   events(): number;
+  /** chargers (OCPP and YKC) whose boot the bridge has published: the warm-up is over when all have */
+  booted(): number;
   close(): Promise<void>;
 }
 
@@ -34,9 +36,14 @@ export async function startBenchBridge(opts: { logger: Logger; profile0?: boolea
   const kafka = new KafkaEventBus({ clientId: uniqueName('bench'), brokers, logger });
   await kafka.ensureTopics([{ topic, partitions: 12 }]);
   let events = 0;
+  const booted = new Set<string>();
   const bus: EventBus = {
     ...kafka,
-    publish: async (t, m) => (await kafka.publish(t, m), void (events += m.length)),
+    publish: async (t, m) => {
+      await kafka.publish(t, m);
+      events += m.length;
+      for (const x of m) if (x.headers?.['event-type'] === 'charger.booted' && x.key) booted.add(x.key);
+    },
     subscribe: (o) => kafka.subscribe(o),
     ensureTopics: (s) => kafka.ensureTopics(s),
     close: () => kafka.close(),
@@ -69,6 +76,7 @@ export async function startBenchBridge(opts: { logger: Logger; profile0?: boolea
     ykcPort,
     password,
     events: () => events,
+    booted: () => booted.size,
     close: async () => {
       await bridge.close();
       await store.close();

@@ -3,6 +3,7 @@ import { CHARGER_EVENTS_PARTITIONS, ChargerEvent, encodeChargerEvent } from '@ev
 import { createKnex, createLogger, DeadLetterRecorder, KafkaEventBus, Knex, PgDeadLetterStore, withTenant } from '@evcs/platform';
 import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName } from '@evcs/testkit';
 import { migrations, PgStatusStore, seedDemoAssets, startStatusConsumer, StatusIngestService } from '../src';
+import { statusHandler } from '../src/events/status-consumer';
 import { PgFleetCounts } from '../src/persistence/fleet-counts';
 import { aStatusEvent } from './builders';
 
@@ -268,6 +269,91 @@ describe('connector status ingestion (real Postgres + Kafka)', () => {
     await expect(svc.applyRun(tenantA, [good, bad])).rejects.toThrow();
     expect((await statusOf(tenantA, 'A-RUNFAIL', 1))?.status).toBe('Unavailable');
     expect(await svc.applyRun(tenantA, [good])).toEqual(['applied']);
+  });
+
+  it("a fetch's calls are applied together, tenants apart; a bad event fails only its own call", async () => {
+    await seedDemoAssets(app, tenantA, [
+      {
+        code: 'S-MERGE',
+        name: 'Merge',
+        chargers: [
+          { code: 'A-MERGE-1', connectors: 1 },
+          { code: 'A-MERGE-2', connectors: 1 },
+        ],
+      },
+    ]);
+    await seedDemoAssets(app, tenantB, [{ code: 'S-MERGE-B', name: 'Merge B', chargers: [{ code: 'B-MERGE-1', connectors: 1 }] }]);
+    const handle = statusHandler(new StatusIngestService(new PgStatusStore(app)), logger);
+    const t0 = Date.now();
+    const ev = (tenantId: string, code: string, connectorId: number, status: 'Charging' | 'Finishing' | 'Faulted', s: number) =>
+      aStatusEvent({ tenantId, chargerId: code, occurredAt: new Date(t0 + s * 1000).toISOString(), data: { connectorId, status } });
+    const asMessages = (events: ChargerEvent[], partition: number) =>
+      events.map((e, i) => ({
+        topic: 't',
+        partition,
+        offset: String(i),
+        timestamp: String(t0),
+        ...encodeChargerEvent(e),
+        value: Buffer.from(encodeChargerEvent(e).value),
+      }));
+    // three partitions' calls in the same turn, as kafkajs makes them for one fetch: two tenants
+    // interleaved, each charger's events in order within its call
+    await Promise.all([
+      handle(
+        asMessages([ev(tenantA, 'A-MERGE-1', 1, 'Charging', 1), ev(tenantB, 'B-MERGE-1', 1, 'Charging', 1), ev(tenantA, 'A-MERGE-1', 1, 'Finishing', 2)], 0),
+      ),
+      handle(asMessages([ev(tenantB, 'B-MERGE-1', 1, 'Finishing', 2)], 1)),
+      handle(asMessages([ev(tenantA, 'A-MERGE-2', 1, 'Charging', 1)], 2)),
+    ]);
+    expect((await statusOf(tenantA, 'A-MERGE-1', 1))?.status).toBe('Finishing');
+    expect((await statusOf(tenantA, 'A-MERGE-2', 1))?.status).toBe('Charging');
+    expect((await statusOf(tenantB, 'B-MERGE-1', 1))?.status).toBe('Finishing');
+    // connector 300 breaks the column's check (1–255): that call fails, the one beside it is applied
+    const results = await Promise.allSettled([
+      handle(asMessages([ev(tenantA, 'A-MERGE-1', 300, 'Faulted', 3)], 0)),
+      handle(asMessages([ev(tenantA, 'A-MERGE-2', 1, 'Faulted', 3)], 2)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+    expect((await statusOf(tenantA, 'A-MERGE-2', 1))?.status).toBe('Faulted');
+    expect((await statusOf(tenantA, 'A-MERGE-1', 1))?.status).toBe('Finishing');
+  });
+
+  it('applies a run of thousands of events set-based, each one once', async () => {
+    const chargers = Array.from({ length: 400 }, (_, i) => ({ code: `A-BIG-${i}`, connectors: 2 }));
+    await seedDemoAssets(app, tenantA, [{ code: 'S-BIG', name: 'Big', chargers }]);
+    const svc = new StatusIngestService(new PgStatusStore(app));
+    const t0 = Date.now();
+    const events = [1, 2, 3].flatMap((round) =>
+      chargers.flatMap((c) =>
+        [1, 2].map((connectorId) =>
+          aStatusEvent({
+            tenantId: tenantA,
+            chargerId: c.code,
+            occurredAt: new Date(t0 + round * 1000).toISOString(),
+            data: { connectorId, status: round === 3 ? 'Charging' : 'Preparing' },
+          }),
+        ),
+      ),
+    );
+    const outcomes = await svc.applyRun(tenantA, events);
+    expect(outcomes.filter((o) => o === 'applied')).toHaveLength(events.length);
+    const rows = await withTenant(app, tenantA, (trx) =>
+      trx.raw<{ rows: { n: string; charging: string }[] }>(
+        `select count(*) as n, count(*) filter (where cn.status = 'Charging') as charging
+           from connectors cn join chargers c on c.id = cn.charger_id where c.code like 'A-BIG-%'`,
+      ),
+    );
+    expect(rows.rows[0]).toEqual({ n: '800', charging: '800' });
+    const hist = await withTenant(app, tenantA, (trx) =>
+      trx('connector_status_history')
+        .whereIn(
+          'event_id',
+          events.map((e) => e.id),
+        )
+        .count<{ count: string }[]>('* as count'),
+    );
+    expect(Number(hist[0].count)).toBe(events.length);
+    expect((await svc.applyRun(tenantA, events)).every((o) => o === 'duplicate')).toBe(true);
   });
 
   it('consumes events from Kafka, commits after applying, and survives a full replay', async () => {

@@ -4,7 +4,7 @@ import { CHARGER_EVENTS_PARTITIONS, CHARGER_EVENTS_TOPIC, ChargerEvent, encodeCh
 import { createLogger, dropDatabase, KafkaEventBus, kafkaNames, withDatabase } from '@evcs/platform';
 import { KAFKA_BROKERS, PG_SUPERUSER_URL, uniqueName } from '@evcs/testkit';
 import { startStack } from '../stack';
-import { kafkaLimit, loadAverage, percentiles, pgbenchStatusUpsert } from './limits';
+import { kafkaLimit, loadAverage, PgActivitySampler, percentiles, pgbenchStatusUpsert } from './limits';
 
 /**
  * Benchmark: charger events consumed by the platform. The whole stack runs as
@@ -220,6 +220,10 @@ async function paced(
   event: (i: number, at: number) => ChargerEvent,
 ): Promise<void> {
   const before = await bus.committedOffsetTotal(group, topic);
+  const watcher = new Client({ connectionString: PG_SUPERUSER_URL });
+  await watcher.connect();
+  const activity = new PgActivitySampler(watcher, database);
+  activity.start();
   const publishedAt = new Map<string, number>();
   const tickMs = 20;
   const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
@@ -241,6 +245,8 @@ async function paced(
   const offered = Math.round(n / ((Date.now() - t0) / 1000));
   const deadline = Date.now() + 120_000;
   while ((await bus.committedOffsetTotal(group, topic)) - before < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const waits = await activity.stop();
+  await watcher.end();
   const pg = new Client({ connectionString: withDatabase(PG_SUPERUSER_URL, database) });
   await pg.connect();
   try {
@@ -253,6 +259,7 @@ async function paced(
       `paced status changes — ${group}: ${n} events offered at ${offered}/s, ${rows.length} applied; ` +
         `published → applied ms p50 ${lat.p50} p90 ${lat.p90} p99 ${lat.p99} max ${lat.max} (load ${loadAverage()})`,
     );
+    console.log(`  the database's connections meanwhile (mean of 50 ms samples):\n${waits}`);
   } finally {
     await pg.end();
   }

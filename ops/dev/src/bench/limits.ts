@@ -287,3 +287,82 @@ export async function kafkaBrokerPid(): Promise<number | null> {
     return null;
   }
 }
+
+/**
+ * What the database's connections are doing while a benchmark runs, sampled every `everyMs`:
+ * for each application (the services name their pools), how many connections are running SQL,
+ * waiting on a lock or I/O, idle in a transaction (the service is thinking or waiting mid-
+ * transaction), or idle. A path bound by a wait shows it here — a lock as `active Lock:advisory`,
+ * a pool too small as every connection busy, time spent outside the database as `idle`.
+ */
+export class PgActivitySampler {
+  private readonly counts = new Map<string, number>();
+  private samples = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight: Promise<void> | null = null;
+
+  constructor(
+    private readonly client: Client,
+    private readonly database: string,
+    private readonly everyMs = 50,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.inFlight ??= this.tick().finally(() => (this.inFlight = null));
+    }, this.everyMs);
+  }
+
+  private async tick(): Promise<void> {
+    {
+      const { rows } = await this.client.query<{ app: string; what: string; n: string }>(
+        `select application_name as app,
+                state || coalesce(' ' || wait_event_type || ':' || wait_event, '')
+                  || case when state = 'idle in transaction' then ' after ' || left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 60) else '' end as what,
+                count(*) as n
+           from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() group by 1, 2`,
+        [this.database],
+      );
+      this.samples++;
+      for (const r of rows) this.counts.set(`${r.app || '(none)'}\t${r.what}`, (this.counts.get(`${r.app || '(none)'}\t${r.what}`) ?? 0) + Number(r.n));
+    }
+  }
+
+  /** Mean connections per (application, state/wait) over the samples, busiest first. */
+  async stop(): Promise<string> {
+    if (this.timer) clearInterval(this.timer);
+    await this.inFlight;
+    return [...this.counts]
+      .map(([key, n]) => [key, n / Math.max(1, this.samples)] as const)
+      .filter(([, mean]) => mean >= 0.05)
+      .sort((a, b) => b[1] - a[1])
+      .map(([key, mean]) => {
+        const [app, what] = key.split('\t');
+        return `    ${app.padEnd(22)} ${what.padEnd(60)} ${mean.toFixed(2).padStart(6)} connections`;
+      })
+      .join('\n');
+  }
+}
+
+/**
+ * The event-loop delay each service reports on its metrics port (prom-client's
+ * nodejs_eventloop_lag_p99_seconds, since the process started): a loop held by CPU work or
+ * a GC makes every request in the process wait, which no database sample shows.
+ */
+export async function eventLoopLag(targets: Record<string, string[]>): Promise<string> {
+  const lines: string[] = [];
+  for (const [job, addrs] of Object.entries(targets)) {
+    for (const addr of addrs) {
+      try {
+        const text = await (await fetch(`http://${addr}/metrics`)).text();
+        const get = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+        lines.push(
+          `    ${job.padEnd(24)} event-loop lag ms: mean ${get('nodejs_eventloop_lag_mean_seconds').toFixed(1)} p99 ${get('nodejs_eventloop_lag_p99_seconds').toFixed(1)} max ${get('nodejs_eventloop_lag_max_seconds').toFixed(1)}`,
+        );
+      } catch {
+        lines.push(`    ${job.padEnd(24)} (metrics not reachable)`);
+      }
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { createKnex, dropDatabase } from '@evcs/platform';
 import { PG_SUPERUSER_URL, uniqueName } from '@evcs/testkit';
 import { mintClientToken } from '../keys';
 import { startStack } from '../stack';
-import { CpuAccount, kafkaBrokerPid, loadAverage, pgbenchLimit } from './limits';
+import { Client } from 'pg';
+import { CpuAccount, eventLoopLag, kafkaBrokerPid, loadAverage, PgActivitySampler, pgbenchLimit } from './limits';
 
 /**
  * Benchmark: `startCharging` through the router, the whole platform running as
@@ -18,7 +21,7 @@ import { CpuAccount, kafkaBrokerPid, loadAverage, pgbenchLimit } from './limits'
  * CONNECTOR_BUSY answer; the run ends at --duration or when the connectors
  * are used up.
  *
- *   node ops/dev/dist/src/bench/session-starts.js [--duration 10] [--concurrency 50] [--chargers 3000] [--pg-clients 10] [--charger-source projection|assets]
+ *   node ops/dev/dist/src/bench/session-starts.js [--duration 10] [--concurrency 50] [--chargers 3000] [--pg-clients 10] [--charger-source projection|assets] [--cpu-prof DIR]
  *
  * Prints starts/s and latency percentiles, and beside them the limit measured in the same run:
  * pgbench running the SQL a start needs at the least (START_TX) with the same concurrency, and
@@ -75,13 +78,20 @@ async function main(): Promise<void> {
   // `--charger-source assets`: a service call per start, as before orders' charger projection (for comparing)
   const i = process.argv.indexOf('--charger-source');
   const chargerSource = i > 0 ? process.argv[i + 1] : 'projection';
+  // `--cpu-prof DIR`: every service writes a V8 CPU profile of the measured window there (cpu-profile-preload.ts)
+  const p = process.argv.indexOf('--cpu-prof');
+  const profileDir = p > 0 ? path.resolve(process.argv[p + 1]) : null;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const database = uniqueName('evcs_bench');
   const stack = await startStack({
     database,
     kafkaNamespace: uniqueName('bench'),
     ports: 'ephemeral',
     quiet: true,
-    env: { ORDERS_CHARGER_SOURCE: chargerSource },
+    env: {
+      ORDERS_CHARGER_SOURCE: chargerSource,
+      ...(profileDir ? { NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-profile-preload.js')}`, EVCS_CPU_PROFILE_DIR: profileDir } : {}),
+    },
   });
   console.log(`charger source: ${chargerSource}; load average at start ${loadAverage()}`);
   try {
@@ -140,6 +150,18 @@ async function main(): Promise<void> {
     });
     await cpu.sampleIdle(3000);
     await cpu.sample();
+    const activityClient = new Client({ connectionString: PG_SUPERUSER_URL });
+    await activityClient.connect();
+    const activity = new PgActivitySampler(activityClient, database);
+    activity.start();
+    const profileSignal = () => {
+      if (!profileDir) return;
+      for (const name of stack.processes.names()) {
+        const pid = stack.processes.pid(name);
+        if (pid) process.kill(pid, 'SIGUSR2');
+      }
+    };
+    profileSignal();
     const latencies: number[] = [];
     let refused = 0;
     let next = 0;
@@ -164,6 +186,9 @@ async function main(): Promise<void> {
       }),
     );
     const seconds = (Date.now() - t0) / 1000;
+    profileSignal();
+    const waits = await activity.stop();
+    await activityClient.end();
     const loadAvgDuring = loadAverage();
     latencies.sort((a, b) => a - b);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1);
@@ -176,6 +201,8 @@ async function main(): Promise<void> {
     console.log(
       `  CPU per start, by process, less each one's idle rate (the relay's publish, the bridge's refusal and orders' FAILED included):\n${await cpu.report(latencies.length - refused, 'start')}`,
     );
+    console.log(`  the database's connections during the run (mean of 50 ms samples):\n${waits}`);
+    console.log(`  event-loop delay per service (whole life of the process):\n${await eventLoopLag(stack.metricsTargets)}`);
     const appUrl = new URL(stack.appDatabaseUrl);
     appUrl.searchParams.delete('options');
     // The same concurrency where the database sees it: the 50 requests in flight share the orders
