@@ -37,6 +37,12 @@ export const OTHER_VARIABLES: readonly OtherVariable[] = [
     description: '`1`: stop when the parent process is gone (stdin closes). Set by the dev launcher (`npm start`, tests).',
   },
   {
+    name: 'EVCS_CPU_PROFILE_DIR',
+    readBy: 'every service, under `npm run bench:starts -- --cpu-prof DIR`',
+    description:
+      'Where a service writes `<service>-<pid>.cpuprofile`: set by the benchmark with a `--require` preload; the first SIGUSR2 starts the V8 profiler, the second writes the profile.',
+  },
+  {
     name: 'PEER',
     readBy: 'bench:router (its peer gateway process)',
     description: '`hive` or `apollo`: which stock gateway `ops/dev/src/bench/peer-gateway.ts` runs (set by the benchmark).',
