@@ -49,6 +49,8 @@ export const SERVICE_SCOPES = [
   'tenant-quota:read',
   /** orders.orderForPayment: an order's state and amount, for payments to take a payable order it has not heard of yet */
   'order-payable:read',
+  /** orders.applyPaymentEvent: payments hands orders a payment or refund fact as it commits (read-your-writes; the event follows) */
+  'order-payment:write',
   /** orders.completedSessionsForPricing: a station's completed sessions with their usage and billed amounts (tariffs' tariffImpact) */
   'completed-sessions:read',
 ] as const;

@@ -21,8 +21,9 @@ export const SERVICE_GRANTS: Readonly<Record<string, readonly (Permission | Serv
   'evcs-orders': ['station:read', 'tariff:read'],
   // takes a binding's station and protocol from the charger; re-prices a station's completed sessions under a draft (tariffImpact)
   'evcs-tariffs': ['station:read', 'completed-sessions:read'],
-  // asks orders for a payable order whose order.completed has not arrived yet (read-your-writes for createPayment)
-  'evcs-payments': ['order-payable:read'],
+  // asks orders for a payable order whose order.completed has not arrived yet (read-your-writes for createPayment),
+  // and hands orders each payment and refund fact as it commits, ahead of its event (read-your-writes for PAID, REFUNDED)
+  'evcs-payments': ['order-payable:read', 'order-payment:write'],
 };
 
 /** Issuers whose internal tokens subgraphs accept. */

@@ -16,6 +16,7 @@ const serviceDeps = (rt: SubgraphRuntime, env: Env, { channels, orders }: Shared
   ...rt,
   channels,
   orders,
+  orderFacts: orders,
   merchantTenantId: env.PAYMENTS_MERCHANT_TENANT_ID,
   publicBaseUrl: env.PAYMENTS_PUBLIC_URL ?? `http://127.0.0.1:${env.PORT}`,
 });
@@ -29,7 +30,8 @@ runSubgraphMain({
     const tokens = new TokenIssuer(await importSigningKey(await readFile(env.PAYMENTS_SIGNING_KEY_FILE, 'utf8')), PAYMENTS_TOKEN_ISSUER);
     const channels = channelsFromEnv(env);
     logger.info({ channels: Object.keys(channels) }, 'payment channels configured');
-    // orders is asked for a payable order whose event has not arrived yet (createPayment)
+    // orders is asked for a payable order whose event has not arrived yet (createPayment), and
+    // handed payment and refund successes as they commit (the order reads PAID/REFUNDED at once)
     const orders = new HttpOrderLookup(new ServiceGraphQLClient({ url: env.ORDERS_URL, tokens, subject: 'payments', timeoutMs: 3_000 }));
     return { channels, orders, close: () => Object.values(channels).forEach((c) => c?.shutdown()) };
   },

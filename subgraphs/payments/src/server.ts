@@ -18,7 +18,7 @@ import {
 import type { PaymentsContext } from './context';
 import type { ChannelName, PaymentChannel } from './domain/channel';
 import { PaymentService } from './domain/payment-service';
-import type { OrderLookup, PaymentRecord, RefundRecord } from './domain/ports';
+import type { OrderFactsSink, OrderLookup, PaymentRecord, RefundRecord } from './domain/ports';
 import { ORDER_CONSUMER, orderEventsHandler } from './events/order-consumer';
 import { PgPaymentStore } from './persistence/payment-store';
 import { PaymentsReadRepository } from './persistence/read-repository';
@@ -41,6 +41,8 @@ export interface PaymentsDeps {
   business?: BusinessMetrics;
   /** see PaymentServiceDeps.orders */
   orders?: OrderLookup;
+  /** see PaymentServiceDeps.orderFacts */
+  orderFacts?: OrderFactsSink;
 }
 
 export interface PaymentsServer extends SubgraphServer {
@@ -67,6 +69,7 @@ export function createPaymentService(deps: Omit<PaymentsDeps, 'verifier'>, store
     merchantTenantId: deps.merchantTenantId,
     metrics: deps.business,
     orders: deps.orders,
+    orderFacts: deps.orderFacts,
   });
 }
 

@@ -11,7 +11,7 @@ import {
   TokenIssuer,
   TokenVerifier,
 } from '@evcs/platform';
-import type { OrderLookup } from '../src/domain/ports';
+import type { OrderFactsSink, OrderLookup } from '../src/domain/ports';
 import { AlipaySandbox, createAlipaySandbox, createWechatPaySandbox, WechatPaySandbox, WechatPaySandboxOptions } from '@evcs/pay-sandboxes';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { AlipayChannel, createPaymentsServer, migrations, PaymentsServer, PgPaymentStore, ResilienceOptions, ResilientChannel, WechatPayChannel } from '../src';
@@ -44,6 +44,7 @@ export async function startHarness(
     merchantTenantId?: string;
     business?: BusinessMetrics;
     orders?: OrderLookup;
+    orderFacts?: OrderFactsSink;
     migrations?: SubgraphMigrations[];
     /** e.g. `{ signWith: 'certificate' }`: the WeChat Pay channel then starts without keys and fetches the certificates */
     wechat?: WechatPaySandboxOptions;
@@ -89,6 +90,7 @@ export async function startHarness(
     merchantTenantId: o.merchantTenantId,
     business: o.business,
     orders: o.orders,
+    orderFacts: o.orderFacts,
   });
   baseUrl = `http://127.0.0.1:${await listen(srv.server, 0)}`;
   const store = srv.store;

@@ -20,10 +20,10 @@ import {
 } from '@evcs/platform';
 import { createOrdersServer, migrations as ordersMigrations } from '@evcs/orders';
 import { ensureKafka, eventually, uniqueName } from '@evcs/testkit';
-import { HttpOrderLookup, ORDER_FOR_PAYMENT_QUERY, PAYMENTS_TOKEN_ISSUER } from '../src/clients/orders-lookup';
+import { APPLY_PAYMENT_EVENT_MUTATION, HttpOrderLookup, ORDER_FOR_PAYMENT_QUERY, PAYMENTS_TOKEN_ISSUER } from '../src/clients/orders-lookup';
 import { PgPaymentStore, startOrderConsumer } from '../src';
 import type { PayableOrder, PayableOrderSource } from '../src/domain/ports';
-import { CREATE, Harness, logger, startHarness } from './harness';
+import { CREATE, Harness, logger, PAYMENT, REFUND, startHarness } from './harness';
 
 /**
  * Read-your-writes for createPayment: a client that sees TO_PAY at orders pays at once, before
@@ -93,6 +93,7 @@ describe('createPayment before order.completed arrives: payments asks orders (re
     h = await startHarness({
       migrations: [ordersMigrations],
       orders: { orderForPayment: (t, o) => late.lookup!.orderForPayment(t, o) },
+      orderFacts: { paymentEvent: (e) => late.lookup!.paymentEvent(e) },
     });
     ordersKnex = createKnex({ connectionString: h.db.appUrl, schema: 'orders', pool: { max: 4 } });
     orders = await ordersServer();
@@ -226,5 +227,92 @@ describe('createPayment before order.completed arrives: payments asks orders (re
     expect((await ask(bare)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     // with it: the order, as orders holds it
     expect((await lookup().orderForPayment(tenant, orderId))?.amount).toBe(100);
+  });
+
+  describe('a success here is the order’s state at orders at once (no event delivered; no consumer runs)', () => {
+    const orderState = async (tenantId: string, orderId: string) =>
+      (await withTenant(ordersKnex, tenantId, (trx) => trx('orders.orders').where({ id: orderId }).first('state', 'refunded_amount'))) as
+        { state: string; refunded_amount: string | null } | undefined;
+    /** orders.applyPaymentEvent as a given token calls it: its answer, or the first error's code */
+    const hand = async (token: string, event: unknown) => {
+      const res = await fetch(ordersUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: APPLY_PAYMENT_EVENT_MUTATION, variables: { event: JSON.stringify(event) } }),
+      });
+      const b = (await res.json()) as { data?: { applyPaymentEvent: string } | null; errors?: { extensions?: { code?: string } }[] };
+      return b.data?.applyPaymentEvent ?? b.errors?.[0]?.extensions?.code;
+    };
+    const paymentsToken = (tenantId: string) =>
+      new TokenIssuer(paymentsKey, PAYMENTS_TOKEN_ISSUER).issue({
+        subject: 'payments',
+        kind: 'service',
+        tenantId,
+        roles: [],
+        permissions: ['order-payable:read', 'order-payment:write'],
+        dataScope: 'TENANT',
+        visibleTenantIds: [tenantId],
+      });
+    const outboxEvents = async (tenantId: string, orderId: string) =>
+      (await withTenant(h.knex, tenantId, (trx) => trx('payments.outbox').where({ tenant_id: tenantId }).orderBy('created_at').select('payload')))
+        .map((r: { payload: string | object }) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload))
+        .filter((e: { orderId: string }) => e.orderId === orderId);
+
+    it('paid: PAID at orders; refunded in part: PARTIALLY_REFUNDED when refundPayment answers; the events, delivered later, change nothing', async () => {
+      const orderId = await orderAtOrders(tenant, 'TO_PAY', '12.34');
+      const c = await pay(tenant, orderId);
+      expect(c.payment).toMatchObject({ state: 'PAYING' });
+      // the buyer pays at the sandbox; its signed notification reaches payments, which tells orders
+      h.alipay.pay(c.payment.outTradeNo);
+      await eventually(async () => (await orderState(tenant, orderId))?.state === 'PAID', { what: 'order PAID at orders', timeoutMs: 20_000 });
+      const paid = await h.gql(PAYMENT, { token: await h.token(tenant), variables: { id: c.payment.id } });
+      expect(paid.body.data.payment.state).toBe('SUCCEEDED');
+
+      const r = await h.gql(REFUND, {
+        token: await h.token(tenant),
+        variables: { i: { paymentId: c.payment.id, amountMinor: 234, reason: 'partial', idempotencyKey: `refund-${randomUUID()}` } },
+      });
+      expect(r.body.data.refundPayment.userErrors).toEqual([]);
+      expect(r.body.data.refundPayment.refund.state).toBe('SUCCEEDED');
+      // no eventually: by the time the refund is answered SUCCEEDED, orders holds it
+      expect(await orderState(tenant, orderId)).toMatchObject({ state: 'PARTIALLY_REFUNDED' });
+
+      // the events payments committed arrive now (as the consumer would apply them): duplicates
+      const events = await outboxEvents(tenant, orderId);
+      expect(events.map((e: { type: string }) => e.type)).toEqual(['payment.succeeded', 'refund.succeeded']);
+      for (const e of events) expect(await hand(await paymentsToken(tenant), e)).toBe('duplicate');
+      expect(await orderState(tenant, orderId)).toMatchObject({ state: 'PARTIALLY_REFUNDED' });
+    });
+
+    it('attack: a token for one tenant can’t move another tenant’s order; a user can’t hand facts; a malformed event is BAD_USER_INPUT', async () => {
+      const theirs = await orderAtOrders(other, 'TO_PAY', '8.00');
+      const forged = {
+        id: randomUUID(),
+        version: 1,
+        type: 'payment.succeeded',
+        tenantId: other,
+        orderId: theirs,
+        paymentId: randomUUID(),
+        occurredAt: new Date().toISOString(),
+        data: { amount: 800, currency: 'CNY', channel: 'ALIPAY', method: 'ALIPAY_QR', channelTradeNo: 'T1', paidAt: new Date().toISOString() },
+      };
+      // payments acting for `tenant` hands over an event of `other`
+      expect(await hand(await paymentsToken(tenant), forged)).toBe('FORBIDDEN');
+      const driverToken = await new TokenIssuer(routerKey, 'evcs-router').issue({
+        subject: driver,
+        kind: 'user',
+        tenantId: other,
+        roles: ['DRIVER'],
+        permissions: ['order:read', 'order:write', 'payment:read', 'payment:refund'],
+        dataScope: 'TENANT',
+        visibleTenantIds: [other],
+      });
+      expect(await hand(driverToken, forged)).toBe('FORBIDDEN');
+      expect(await orderState(other, theirs)).toMatchObject({ state: 'TO_PAY' });
+      expect(await hand(await paymentsToken(other), { ...forged, data: { amount: -1 } })).toBe('BAD_USER_INPUT');
+      // the same event from payments acting for its own tenant is applied
+      expect(await hand(await paymentsToken(other), forged)).toBe('applied');
+      expect(await orderState(other, theirs)).toMatchObject({ state: 'PAID' });
+    });
   });
 });

@@ -1,7 +1,9 @@
-import { isUuid, moneyObject, MoneyObject, readScopeOf, requireServiceScope } from '@evcs/platform';
+import { decodePaymentEvent, InvalidEventError } from '@evcs/events';
+import { AppError, ErrorCodes, isCurrency, isUuid, moneyObject, MoneyObject, readScopeOf, requireServiceScope } from '@evcs/platform';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
-import { Arg, Ctx, Directive, Field, ID, ObjectType, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Directive, Field, ID, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import type { OrdersContext } from '../context';
+import { applyPaymentEvent } from '../events/payment-events-consumer';
 import { payableDescription } from '../domain/payable';
 import { OrderState } from './types';
 
@@ -44,5 +46,36 @@ export class OrderForPaymentResolver {
       description: payableDescription(o),
       stoppedAt: o.stoppedAt,
     });
+  }
+}
+
+@Resolver()
+export class PaymentFactResolver {
+  /**
+   * Read-your-writes for what payments decides: a client told a payment or refund SUCCEEDED
+   * reads the order PAID or REFUNDED at once, not when the event has crossed Kafka. The
+   * argument is the very event payments committed to its outbox (the same contract, decoded
+   * and validated the same way), applied by the same code as the consumer and recorded by its
+   * id: whichever of the call and the event comes second is a duplicate and changes nothing.
+   */
+  @Directive('@inaccessible')
+  @Mutation(() => String, {
+    description:
+      'Internal: apply a payment event (its JSON, as published on the payment events topic) ahead of its delivery (scope `order-payment:write`). Returns applied, duplicate, flagged, ignored or none.',
+  })
+  async applyPaymentEvent(@Arg('event') event: string, @Ctx() ctx: OrdersContext): Promise<string> {
+    requireServiceScope(ctx.identity, 'order-payment:write', 'applyPaymentEvent');
+    let decoded;
+    try {
+      decoded = decodePaymentEvent(event);
+    } catch (e) {
+      const message = e instanceof InvalidEventError ? e.message : 'not a payment event';
+      throw new AppError(ErrorCodes.BAD_USER_INPUT, `event: ${message}`);
+    }
+    // the one tenant the service token acts for: an event of another tenant is not its to hand over
+    if (decoded.tenantId !== ctx.tenantId()) throw new AppError(ErrorCodes.FORBIDDEN, 'the event belongs to another tenant than the token acts for');
+    if ('currency' in decoded.data && !isCurrency(decoded.data.currency))
+      throw new AppError(ErrorCodes.BAD_USER_INPUT, `unknown currency ${decoded.data.currency}`);
+    return (await applyPaymentEvent(ctx.services.sessions, decoded)) ?? 'none';
   }
 }

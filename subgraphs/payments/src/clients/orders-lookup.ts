@@ -1,6 +1,7 @@
 import { AppError, ErrorCodes, isAppError, type ServiceGraphQLClient } from '@evcs/platform';
 import { z } from 'zod';
-import type { OrderAtOrders, OrderLookup } from '../domain/ports';
+import { encodePaymentEvent, type PaymentEvent } from '@evcs/events';
+import type { OrderAtOrders, OrderFactsSink, OrderLookup } from '../domain/ports';
 
 /** Issuer the subgraphs accept the payments service's own tokens from (see SERVICE_GRANTS). */
 export const PAYMENTS_TOKEN_ISSUER = 'evcs-payments';
@@ -24,14 +25,19 @@ const Answer = z.object({
     .nullable(),
 });
 
+/** Service-only mutation of the orders subgraph: a payment event handed over ahead of its delivery. */
+export const APPLY_PAYMENT_EVENT_MUTATION = `mutation ApplyPaymentEvent($event: String!) { applyPaymentEvent(event: $event) }`;
+
+const Applied = z.object({ applyPaymentEvent: z.enum(['applied', 'duplicate', 'flagged', 'ignored', 'none']) });
+
 /**
- * OrderLookup over HTTP: asks the orders subgraph (its own URL, not the router) as the payments
+ * OrderLookup (and OrderFactsSink) over HTTP: asks the orders subgraph (its own URL, not the router) as the payments
  * service, with a token acting for the one tenant asked about (TENANT scope, scope
  * `order-payable:read`), through the client given (its DependencyGuard: timeout and circuit
  * breaker). Anything but a well-formed answer about that order of that tenant is
  * DEPENDENCY_UNAVAILABLE, retriable: the payment is refused for now, never taken on a guess.
  */
-export class HttpOrderLookup implements OrderLookup {
+export class HttpOrderLookup implements OrderLookup, OrderFactsSink {
   constructor(private readonly orders: ServiceGraphQLClient) {}
 
   async orderForPayment(tenantId: string, orderId: string): Promise<OrderAtOrders | null> {
@@ -60,5 +66,12 @@ export class HttpOrderLookup implements OrderLookup {
       description: o.description,
       stoppedAt: o.stoppedAt ? new Date(o.stoppedAt) : null,
     };
+  }
+
+  /** Hands orders one payment event (scope `order-payment:write`), acting for the event's tenant. */
+  async paymentEvent(event: PaymentEvent): Promise<void> {
+    const data = await this.orders.request<unknown>(APPLY_PAYMENT_EVENT_MUTATION, { event: encodePaymentEvent(event).value }, { tenantId: event.tenantId });
+    if (!Applied.safeParse(data).success)
+      throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'orders answered applyPaymentEvent with an unexpected shape', { retriable: true });
   }
 }

@@ -1,4 +1,5 @@
 import { type BusinessMetrics, ErrorCodes, isAppError, isUuid, NO_BUSINESS_METRICS } from '@evcs/platform';
+import type { PaymentEvent } from '@evcs/events';
 import { randomUUID } from 'node:crypto';
 import {
   CHANNEL_OF,
@@ -15,7 +16,7 @@ import {
 import { UserErrorCodes as E } from './error-codes';
 import { CHANNEL_CURRENCY } from './money';
 import { fail, ok, type Outcome } from '@evcs/platform';
-import type { OrderLookup, PayableOrder, PaymentRecord, PaymentStore, RefundRecord, StatementRunRecord } from './ports';
+import type { OrderFactsSink, OrderLookup, PayableOrder, PaymentRecord, PaymentStore, RefundRecord, StatementRunRecord } from './ports';
 import { reconcile } from './reconcile';
 import { shanghaiDate, shanghaiDayRange } from './time';
 
@@ -51,6 +52,11 @@ export interface PaymentServiceDeps {
    * sees TO_PAY can pay at once. Unset, only the event makes an order payable.
    */
   orders?: OrderLookup;
+  /**
+   * Orders, handed each payment and refund success as it commits, so the order reads PAID or
+   * REFUNDED when the client hears of it. Unset, only the event moves the order.
+   */
+  orderFacts?: OrderFactsSink;
 }
 
 /** What a channel takes and payable_orders holds: positive fen within GraphQL Int. */
@@ -263,7 +269,7 @@ export class PaymentService {
       return null;
     } catch (e) {
       if (e instanceof ChannelRejectedError) {
-        const applied = await this.d.store.applyRefundResult(tenantId, {
+        const applied = await this.applyRefundResult(tenantId, {
           outRefundNo: refund.outRefundNo,
           state: 'FAILED',
           channelRefundNo: null,
@@ -283,8 +289,45 @@ export class PaymentService {
 
   private async applyChannelRefund(tenantId: string, channel: ChannelName, r: ChannelRefund): Promise<void> {
     if (r.state === 'SUCCEEDED' || r.state === 'FAILED') {
-      const applied = await this.d.store.applyRefundResult(tenantId, { outRefundNo: r.outRefundNo, state: r.state, channelRefundNo: r.channelRefundNo });
+      const applied = await this.applyRefundResult(tenantId, { outRefundNo: r.outRefundNo, state: r.state, channelRefundNo: r.channelRefundNo });
       this.refundApplied(tenantId, channel, r.state, applied);
+    }
+  }
+
+  /** The store's applyTradeResult, then the success handed to orders. */
+  private async applyTradeResult(tenantId: string, r: Parameters<PaymentStore['applyTradeResult']>[1]) {
+    const announced: PaymentEvent[] = [];
+    const outcome = await this.d.store.applyTradeResult(tenantId, r, announced);
+    await this.handToOrders(announced);
+    return outcome;
+  }
+
+  private async applyRefundResult(tenantId: string, r: Parameters<PaymentStore['applyRefundResult']>[1]) {
+    const announced: PaymentEvent[] = [];
+    const outcome = await this.d.store.applyRefundResult(tenantId, r, announced);
+    await this.handToOrders(announced);
+    return outcome;
+  }
+
+  /**
+   * Read-your-writes across the two services: a success committed here is handed to orders
+   * before anyone is told of it (the mutation's answer, the channel's ack), so the order shows
+   * PAID or REFUNDED by then. Best effort: the event in the outbox brings the same fact if
+   * orders can't be reached now, and orders applies whichever comes first once.
+   */
+  private async handToOrders(events: readonly PaymentEvent[]): Promise<void> {
+    const sink = this.d.orderFacts;
+    if (!sink) return;
+    for (const e of events) {
+      if (e.type !== 'payment.succeeded' && e.type !== 'refund.succeeded') continue;
+      try {
+        await sink.paymentEvent(e);
+      } catch (err) {
+        this.d.log.warn(
+          { eventId: e.id, type: e.type, orderId: e.orderId, err: (err as Error).message },
+          'orders not told of a payment fact; its event will bring it',
+        );
+      }
     }
   }
 
@@ -324,7 +367,7 @@ export class PaymentService {
     const tenantId = await this.d.store.tenantOfTrade(n.outTradeNo);
     if (!tenantId) return reject(`unknown trade ${n.outTradeNo}`);
     if (n.kind === 'TRADE') {
-      const outcome = await this.d.store.applyTradeResult(tenantId, {
+      const outcome = await this.applyTradeResult(tenantId, {
         outTradeNo: n.outTradeNo,
         state: n.state,
         amount: n.amount,
@@ -337,7 +380,7 @@ export class PaymentService {
       this.tradeApplied(tenantId, channelName, n.state, n.amount, outcome);
       return ack;
     }
-    const applied = await this.d.store.applyRefundResult(tenantId, {
+    const applied = await this.applyRefundResult(tenantId, {
       outRefundNo: n.outRefundNo,
       state: n.state,
       channelRefundNo: null,
@@ -386,7 +429,7 @@ export class PaymentService {
       t = await channel.queryTrade(p.outTradeNo);
       if (t.state === 'NOT_FOUND' || t.state === 'WAITING') t = { ...t, state: 'CLOSED' };
     }
-    const applied = await this.d.store.applyTradeResult(tenantId, {
+    const applied = await this.applyTradeResult(tenantId, {
       outTradeNo: p.outTradeNo,
       state: t.state,
       amount: t.amount,
@@ -414,7 +457,7 @@ export class PaymentService {
         notifyUrl: this.d.notifyUrls[r.channel],
       });
     if (q.state !== 'SUCCEEDED' && q.state !== 'FAILED') return false;
-    const applied = await this.d.store.applyRefundResult(tenantId, { outRefundNo: r.outRefundNo, state: q.state, channelRefundNo: q.channelRefundNo });
+    const applied = await this.applyRefundResult(tenantId, { outRefundNo: r.outRefundNo, state: q.state, channelRefundNo: q.channelRefundNo });
     this.refundApplied(tenantId, r.channel, q.state, applied);
     return applied === 'APPLIED';
   }

@@ -1,3 +1,4 @@
+import type { PaymentEvent } from '@evcs/events';
 import type { ChannelName, ChannelRefundState, ChannelTradeState, ClientParams, PaymentMethod, StatementLine } from './channel';
 import type { Fen } from './money';
 
@@ -43,6 +44,16 @@ export interface OrderAtOrders {
  */
 export interface OrderLookup {
   orderForPayment(tenantId: string, orderId: string): Promise<OrderAtOrders | null>;
+}
+
+/**
+ * Orders, handed a payment event as soon as it committed here (read-your-writes: the order
+ * reads PAID or REFUNDED when the client is told the payment or refund succeeded). The event
+ * still goes out through the outbox; orders records its id, so the later delivery changes
+ * nothing. Throws when orders cannot take it (the event will bring it).
+ */
+export interface OrderFactsSink {
+  paymentEvent(event: PaymentEvent): Promise<void>;
 }
 
 export interface PaymentRecord {
@@ -172,13 +183,14 @@ export interface PaymentStore {
   payment(tenantId: string, id: string): Promise<PaymentRecord | null>;
   tenantOfTrade(outTradeNo: string): Promise<string | null>;
   /** Apply the channel's word on a trade exactly once (notification dedup + conditional update + outbox). */
-  applyTradeResult(tenantId: string, r: TradeResult): Promise<TradeApplyOutcome>;
+  /** `announced` collects the events the change put in the outbox (they exist once the promise resolves). */
+  applyTradeResult(tenantId: string, r: TradeResult, announced?: PaymentEvent[]): Promise<TradeApplyOutcome>;
   /** Record a refund and reserve its amount atomically against what is left to refund. */
   reserveRefund(
     tenantId: string,
     r: { id: string; paymentId: string; amount: Fen; reason: string; idempotencyKey: string; outRefundNo: string; createdBy: string },
   ): Promise<ReserveRefundOutcome>;
-  applyRefundResult(tenantId: string, r: RefundResult): Promise<RefundApplyOutcome>;
+  applyRefundResult(tenantId: string, r: RefundResult, announced?: PaymentEvent[]): Promise<RefundApplyOutcome>;
   refundByNo(tenantId: string, outRefundNo: string): Promise<(RefundRecord & { outTradeNo: string; paymentAmount: Fen; channel: ChannelName }) | null>;
   recordRejectedNotification(channel: ChannelName, reason: string): Promise<void>;
   dueForSettlement(before: Date, limit: number): Promise<{ tenantId: string; kind: 'PAYMENT' | 'REFUND'; id: string }[]>;

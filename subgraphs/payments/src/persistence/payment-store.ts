@@ -1,4 +1,4 @@
-import { Knex, OutboxWriter, withTenant } from '@evcs/platform';
+import { afterCommit, Knex, OutboxWriter, withTenant } from '@evcs/platform';
 import { PaymentEvent, PaymentEvents } from '@evcs/events';
 import { raw, type QueryBuilder } from 'objection';
 import type { ChannelName, ClientParams } from '../domain/channel';
@@ -114,7 +114,10 @@ export const toRun = (r: Row): StatementRunRecord => ({
 
 /** Events go out through the outbox, in the caller's transaction: an event exists exactly when the change commits. */
 const outboxWriter = new OutboxWriter('payments');
-const outbox = (trx: Knex.Transaction, event: PaymentEvent): Promise<string> => outboxWriter.enqueue(trx, PaymentEvents, event);
+const outbox = (trx: Knex.Transaction, event: PaymentEvent, announced?: PaymentEvent[]): Promise<string> => {
+  if (announced) afterCommit(trx, () => announced.push(event));
+  return outboxWriter.enqueue(trx, PaymentEvents, event);
+};
 
 class Rollback extends Error {
   constructor(readonly outcome: ReserveRefundOutcome) {
@@ -234,7 +237,7 @@ export class PgPaymentStore implements PaymentStore {
     return new Map(r.rows.map((x) => [x.out_trade_no, x.tenant_id]));
   }
 
-  async applyTradeResult(tenantId: string, r: TradeResult): Promise<TradeApplyOutcome> {
+  async applyTradeResult(tenantId: string, r: TradeResult, announced?: PaymentEvent[]): Promise<TradeApplyOutcome> {
     return withTenant(this.knex, tenantId, async (trx) => {
       let notificationId: number | null = null;
       if (r.notification) {
@@ -253,13 +256,13 @@ export class PgPaymentStore implements PaymentStore {
         if (ins.length === 0) return 'DUPLICATE';
         notificationId = ins[0].id as number;
       }
-      const outcome = await this.applyTrade(trx, tenantId, r);
+      const outcome = await this.applyTrade(trx, tenantId, r, announced);
       if (notificationId !== null) await trx('notifications').where({ id: notificationId }).update({ outcome });
       return outcome;
     });
   }
 
-  private async applyTrade(trx: Knex.Transaction, tenantId: string, r: TradeResult): Promise<TradeApplyOutcome> {
+  private async applyTrade(trx: Knex.Transaction, tenantId: string, r: TradeResult, announced?: PaymentEvent[]): Promise<TradeApplyOutcome> {
     const row = await payments(trx, tenantId).where('out_trade_no', r.outTradeNo).forUpdate().first();
     if (!row) return 'UNKNOWN_TRADE';
     const p = toPayment(row);
@@ -284,7 +287,7 @@ export class PgPaymentStore implements PaymentStore {
           .returning('*');
         if (!u) return 'NO_CHANGE';
         await trx('payable_orders').where({ tenant_id: tenantId, order_id: p.orderId, status: 'PAYABLE' }).update({ status: 'PAID' });
-        await outbox(trx, paymentSucceeded(p, r, toPayment(u).paidAt ?? decision.paidAt, now));
+        await outbox(trx, paymentSucceeded(p, r, toPayment(u).paidAt ?? decision.paidAt, now), announced);
         return 'APPLIED';
       }
       case 'END': {
@@ -294,7 +297,7 @@ export class PgPaymentStore implements PaymentStore {
           .patch({ state: decision.state, closedAt: dbNow(), updatedAt: dbNow() })
           .returning('id');
         if (!u) return 'NO_CHANGE';
-        await outbox(trx, paymentFailed(p, decision.state, now));
+        await outbox(trx, paymentFailed(p, decision.state, now), announced);
         return 'APPLIED';
       }
       case 'NONE':
@@ -348,7 +351,7 @@ export class PgPaymentStore implements PaymentStore {
     }
   }
 
-  async applyRefundResult(tenantId: string, r: RefundResult): Promise<RefundApplyOutcome> {
+  async applyRefundResult(tenantId: string, r: RefundResult, announced?: PaymentEvent[]): Promise<RefundApplyOutcome> {
     return withTenant(this.knex, tenantId, async (trx) => {
       let notificationId: number | null = null;
       if (r.notification) {
@@ -395,7 +398,7 @@ export class PgPaymentStore implements PaymentStore {
         await trx('payable_orders')
           .where({ tenant_id: tenantId, order_id: p.orderId })
           .update({ status: payableStatusAfterRefunds(refundedTotal, p.amount) });
-        await outbox(trx, refundSucceeded(p, ref, refundedTotal, now));
+        await outbox(trx, refundSucceeded(p, ref, refundedTotal, now), announced);
         return 'APPLIED';
       }
       const [u] = await refunds(trx, tenantId)
@@ -408,7 +411,7 @@ export class PgPaymentStore implements PaymentStore {
       await payments(trx, tenantId)
         .where('id', ref.paymentId)
         .patch({ refundedFen: raw('refunded_fen - ?', [ref.amount]), updatedAt: dbNow() });
-      await outbox(trx, refundFailed(p, ref, r.failureReason ?? null, now));
+      await outbox(trx, refundFailed(p, ref, r.failureReason ?? null, now), announced);
       return 'APPLIED';
     });
   }
