@@ -33,6 +33,8 @@ export interface BridgeConfig {
   tariffEventsTopic?: string;
   /** Id-tag changes, to keep OCPP chargers' local authorization lists in step. Unset: lists are left alone. */
   idTagEventsTopic?: string;
+  /** Asset changes, to forget cached charger registrations at once. Unset: cached ones answer until their TTL. */
+  assetEventsTopic?: string;
   /** Balance (fen) a YKC pile is told an authorised card may spend (0x32). */
   ykcCardBalanceFen?: number;
 }

@@ -117,6 +117,8 @@ const REFRESH_MIN_INTERVAL_MS = 1_000;
  */
 export class GraphQLChargerDirectory implements ChargerDirectory {
   private readonly cache = new Map<string, CacheEntry>();
+  /** The code each cached charger was found under: a renamed charger's old entry is forgotten too. */
+  private readonly codeOf = new Map<string, string>();
   private readonly inFlight = new Map<string, Promise<ChargerRegistration | null>>();
   private readonly positiveTtlMs: number;
   private readonly negativeTtlMs: number;
@@ -158,6 +160,30 @@ export class GraphQLChargerDirectory implements ChargerDirectory {
     return value;
   }
 
+  /**
+   * An asset event names a charger: its entries answer no more from the cache (a charger created
+   * after its first, refused attempt gets in at its next one, not after the negative TTL; a
+   * moved or re-protocolled one is looked up anew). Expired rather than dropped, so they stay the
+   * fallback while assets is down; a retired charger's are dropped, so no fallback lets it in.
+   */
+  forget(change: { code: string; chargerId: string; retired: boolean }): void {
+    const codes = new Set([change.code]);
+    const earlier = this.codeOf.get(change.chargerId);
+    if (earlier) codes.add(earlier);
+    for (const code of codes) {
+      const entry = this.cache.get(code);
+      if (!entry) continue;
+      if (change.retired) {
+        this.cache.delete(code);
+        if (entry.value) this.codeOf.delete(entry.value.chargerId);
+      } else {
+        entry.expiresAt = 0;
+        // a refresh right after the change must not be held back by one made before it
+        entry.refreshedAt = undefined;
+      }
+    }
+  }
+
   private async lookup(code: string): Promise<ChargerRegistration | null> {
     let value: ChargerRegistration | null;
     try {
@@ -172,14 +198,21 @@ export class GraphQLChargerDirectory implements ChargerDirectory {
   }
 
   private remember(code: string, value: ChargerRegistration | null): void {
-    this.cache.delete(code);
+    this.drop(code);
     if (this.cache.size >= this.maxEntries) {
       // Maps iterate in insertion order: drop the oldest entry.
       const oldest = this.cache.keys().next();
-      if (!oldest.done) this.cache.delete(oldest.value);
+      if (!oldest.done) this.drop(oldest.value);
     }
+    if (value) this.codeOf.set(value.chargerId, code);
     const now = this.now();
     this.cache.set(code, { value, expiresAt: now + (value ? this.positiveTtlMs : this.negativeTtlMs), fetchedAt: now });
+  }
+
+  private drop(code: string): void {
+    const entry = this.cache.get(code);
+    if (entry?.value && this.codeOf.get(entry.value.chargerId) === code) this.codeOf.delete(entry.value.chargerId);
+    this.cache.delete(code);
   }
 
   private async ask(code: string): Promise<z.infer<typeof Answer>['chargerRegistration']> {

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC, IDTAG_EVENTS_TOPIC, TARIFF_EVENTS_TOPIC } from '@evcs/events';
+import { ASSET_EVENTS_TOPIC, CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC, IDTAG_EVENTS_TOPIC, TARIFF_EVENTS_TOPIC } from '@evcs/events';
 import { commonEnv, envFields, kafkaNames } from '@evcs/platform';
 import { z } from 'zod';
 import { DES_MODES } from './ykc/des';
@@ -74,8 +74,9 @@ export type BridgeEnv = z.infer<typeof BridgeEnv>;
 
 /**
  * The bridge's topics within the deployment's namespace: charger events out, platform commands
- * in, tariff changes (new billing models pushed to connected YKC piles) and id-tag changes
- * (connected OCPP chargers' local lists kept in step).
+ * in, tariff changes (new billing models pushed to connected YKC piles), id-tag changes
+ * (connected OCPP chargers' local lists kept in step) and asset changes (the charger directory's
+ * cache).
  */
 export function bridgeTopics(env: Pick<BridgeEnv, 'KAFKA_NAMESPACE'>) {
   const names = kafkaNames(env.KAFKA_NAMESPACE);
@@ -84,5 +85,6 @@ export function bridgeTopics(env: Pick<BridgeEnv, 'KAFKA_NAMESPACE'>) {
     commandTopic: names.topic(CHARGER_COMMANDS_TOPIC),
     tariffEventsTopic: names.topic(TARIFF_EVENTS_TOPIC),
     idTagEventsTopic: names.topic(IDTAG_EVENTS_TOPIC),
+    assetEventsTopic: names.topic(ASSET_EVENTS_TOPIC),
   };
 }

@@ -63,6 +63,11 @@ export interface ChargerDirectory {
    * freshly rotated one). Directories without a cache need not implement it.
    */
   refresh?(chargePointId: string): Promise<ChargerRegistration | null>;
+  /**
+   * A charger's registration changed at assets (registered, changed, retired): what is cached
+   * under its code, or of that charger under an earlier code, is asked again next time.
+   */
+  forget?(change: { code: string; chargerId: string; retired: boolean }): void;
 }
 
 // ── Charger security records (assets) ──

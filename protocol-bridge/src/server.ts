@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { canonicalPath, closeServer, EventBus, Logger, ReadinessCheck, readinessReport, sendJson } from '@evcs/platform';
+import { canonicalPath, closeServer, EventBus, Logger, ReadinessCheck, readinessReport, sendJson, type Subscription } from '@evcs/platform';
 import { BridgeConfig, silenceTimeoutMs } from './config';
 import { Diagnostics } from './connections/diagnostics';
 import { ConnectionRegistry } from './connections/registry';
@@ -12,6 +12,7 @@ import { InMemoryChargerDirectory } from './directory';
 import { BatchingChargerEventPublisher } from './kafka/charger-event-publisher';
 import { CommandRouter } from './kafka/command-router';
 import { startTariffListener, TariffListener } from './kafka/tariff-listener';
+import { startAssetListener } from './kafka/asset-listener';
 import { IdTagListener, startIdTagListener } from './kafka/idtag-listener';
 import { ACCEPT_EVERY_TAG } from './id-tags';
 import { LocalListSync } from './ocpp/local-list';
@@ -68,7 +69,7 @@ export interface Bridge {
   /** Present when id-tag changes are heard (config.idTagEventsTopic). */
   readonly localLists?: LocalListSync;
   /**
-   * Start consuming platform commands, and tariff changes when `tariffEventsTopic` is set
+   * Start consuming platform commands, and tariff, id-tag and asset changes when their topics are set
    * (Kafka consumers: this is I/O, so not done by the factory).
    */
   startCommands(): Promise<void>;
@@ -117,6 +118,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
   const ykc = createYkcServer({ ...common, billingModels: deps.billingModels, desKeys: deps.desKeys });
   let tariffs: TariffListener | undefined;
   let idTagChanges: IdTagListener | undefined;
+  let assetChanges: Subscription | undefined;
   const commands = new CommandRouter({
     bus: deps.bus,
     publisher,
@@ -186,6 +188,16 @@ export function createBridge(deps: BridgeDeps): Bridge {
           logger,
         });
       }
+      const directory = deps.directory;
+      if (config.assetEventsTopic && directory.forget) {
+        assetChanges = await startAssetListener({
+          bus: deps.bus,
+          topic: config.assetEventsTopic,
+          groupId: `${config.assetEventsTopic}.bridge.${config.bridgeId}`,
+          forget: (change) => directory.forget!(change),
+          logger,
+        });
+      }
       if (config.idTagEventsTopic && localLists) {
         idTagChanges = await startIdTagListener({
           bus: deps.bus,
@@ -206,6 +218,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
       closing ??= (async () => {
         await tariffs?.stop();
         await idTagChanges?.stop();
+        await assetChanges?.stop();
         await commands.stop();
         await Promise.all([ocpp.close(), ykc.close()]);
         registry.stop();

@@ -120,6 +120,40 @@ describe('GraphQLChargerDirectory', () => {
     expect(calls.length).toBeGreaterThanOrEqual(5);
   });
 
+  it('forget: a charger created after a refused attempt is found at once; a renamed one is looked up under its new code and not its old', async () => {
+    const known: Record<string, Record<string, unknown>> = {};
+    const { calls, fetchFn } = fakeAssets(known);
+    const dir = directory(fetchFn, { negativeTtlMs: 600_000 });
+    await expect(dir.resolve('CP-NEW')).resolves.toBeNull();
+    known['CP-NEW'] = REG('c-new');
+    await expect(dir.resolve('CP-NEW')).resolves.toBeNull(); // the negative answer, cached
+    dir.forget({ code: 'CP-NEW', chargerId: 'c-new', retired: false });
+    await expect(dir.resolve('CP-NEW')).resolves.toMatchObject({ chargerId: 'c-new' });
+    expect(calls).toHaveLength(2);
+    // renamed at assets: the event carries the new code only; the old entry is found by the charger id
+    delete known['CP-NEW'];
+    known['CP-RENAMED'] = REG('c-new');
+    dir.forget({ code: 'CP-RENAMED', chargerId: 'c-new', retired: false });
+    await expect(dir.resolve('CP-NEW')).resolves.toBeNull();
+    await expect(dir.resolve('CP-RENAMED')).resolves.toMatchObject({ chargerId: 'c-new' });
+    // a change of a charger never cached asks nothing
+    dir.forget({ code: 'CP-OTHER', chargerId: 'c-other', retired: false });
+    expect(calls).toHaveLength(4);
+  });
+
+  it('forget: a changed charger stays the fallback while assets is down; a retired one does not', async () => {
+    let down = false;
+    const { fetchFn } = fakeAssets({ 'CP-1': REG('c-1'), 'CP-2': REG('c-2') }, () => (down ? new Response('down', { status: 503 }) : undefined));
+    const dir = directory(fetchFn, { staleForMs: 60_000 });
+    await dir.resolve('CP-1');
+    await dir.resolve('CP-2');
+    down = true;
+    dir.forget({ code: 'CP-1', chargerId: 'c-1', retired: false });
+    dir.forget({ code: 'CP-2', chargerId: 'c-2', retired: true });
+    await expect(dir.resolve('CP-1')).resolves.toMatchObject({ chargerId: 'c-1' });
+    await expect(dir.resolve('CP-2')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
+  });
+
   it('reuses its token until shortly before it expires', async () => {
     const { calls, fetchFn } = fakeAssets({});
     const dir = directory(fetchFn, { negativeTtlMs: 0 });
