@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { compareWithBaseline, formatBreakingReport } from './breaking';
 import { unreleasedRecords } from './changelog';
 import type { Artifacts } from './compose';
-import { checkOperations, collectDocuments, formatOperationFailure } from './operations';
+import { checkOperations, collectDocuments, formatOperationFailure, unmarkedOperations } from './operations';
 import { CHANGELOG_PATH, comparedSchemas, RELEASED_DIR, releasedVersion } from './released';
 import { REPO_ROOT } from './subgraphs';
 
@@ -35,7 +35,10 @@ export async function breakingChangeCheck(art: Artifacts, p: CheckPaths = {}): P
 
 /** Every registered client operation validated against the API schema (subscriptions included). */
 export function operationCheck(art: Artifacts, p: CheckPaths = {}): CheckOutcome {
-  const { operations, failures } = checkOperations(art.apiSchema, collectDocuments(p.root ?? REPO_ROOT));
+  const root = p.root ?? REPO_ROOT;
+  const checked = checkOperations(art.apiSchema, collectDocuments(root));
+  const operations = checked.operations;
+  const failures = [...checked.failures, ...unmarkedOperations(root)];
   if (!failures.length) return { failed: false, lines: [`${operations} registered operations valid against the API schema`] };
   return {
     failed: true,

@@ -62,6 +62,30 @@ function filesUnder(dir: string, ext: string, recursive: boolean): string[] {
   });
 }
 
+/**
+ * A safety net, not the collector: a string or template literal in a registered TypeScript source
+ * that starts like an operation (`'query(`, `` `mutation Name {``, `'{ stations {`) without the
+ * `/* GraphQL *\/` marker before it would be sent but never checked.
+ */
+const UNMARKED = /(?<!\/\* GraphQL \*\/ )(['"`])(?:(?:query|mutation|subscription)\b(?:\s+\w+)?\s*[({]|\{\s*[a-z]\w*\s*[({])/g;
+
+/** Operation-looking literals in the registered TypeScript sources that are not marked, so not checked. */
+export function unmarkedOperations(root: string = REPO_ROOT): OperationFailure[] {
+  return OPERATION_SOURCES.filter((s) => s.ext === '.ts').flatMap((src) =>
+    filesUnder(path.join(root, src.dir), src.ext, src.recursive)
+      .sort()
+      .flatMap((abs) => {
+        const text = readFileSync(abs, 'utf8');
+        return [...text.matchAll(UNMARKED)].map((m) => ({
+          file: path.relative(root, abs),
+          line: text.slice(0, m.index).split('\n').length,
+          operation: '(unmarked)',
+          message: `${text.slice(m.index, m.index + 40).split('\n')[0]}… looks like an operation: mark it /* GraphQL */ and name it, so the check sees it`,
+        }));
+      }),
+  );
+}
+
 const FENCE = /^```graphql\s*$/;
 
 /** ```graphql fences of a Markdown file, with the line each body starts on. */

@@ -5,7 +5,7 @@ import { buildASTSchema, DocumentNode, Kind, parse, visit } from 'graphql';
 import { printApiSchema } from '../src/api-schema';
 import { operationCheck } from '../src/checks';
 import { produceArtifacts } from '../src/compose';
-import { checkOperations, collectDocuments, formatOperationFailure } from '../src/operations';
+import { checkOperations, collectDocuments, formatOperationFailure, unmarkedOperations } from '../src/operations';
 
 /** The API schema without `Type.field`, as a schema change would leave it. */
 function withoutField(sdl: string, type: string, field: string) {
@@ -68,6 +68,20 @@ describe('registered operations against the API schema', () => {
       operation: 'DrillConnectorStatus',
       message: 'Cannot query field "eventId" on type "ConnectorStatusChange".',
     });
+  });
+
+  it('fails on an operation-looking literal in a registered source that is not marked /* GraphQL */', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'schema-ops-'));
+    mkdirSync(path.join(root, 'ops', 'dev', 'src'), { recursive: true });
+    writeFileSync(
+      path.join(root, 'ops', 'dev', 'src', 'x.ts'),
+      "const a = /* GraphQL */ `query Marked { me { __typename } }`;\nconst b = 'query($c: String!) { chargerByCode(code: $c) { id } }';\nconst c = '{ stations { edges { node { id } } } }';\n",
+    );
+    expect(unmarkedOperations(root).map((f) => [f.file, f.line, f.operation])).toEqual([
+      ['ops/dev/src/x.ts', 2, '(unmarked)'],
+      ['ops/dev/src/x.ts', 3, '(unmarked)'],
+    ]);
+    expect(unmarkedOperations()).toEqual([]);
   });
 
   it('picks up console/**/*.graphql, names the anonymous and the unparsable, and skips SDL fences', () => {

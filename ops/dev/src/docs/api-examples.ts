@@ -232,11 +232,15 @@ export async function runExamples(t: ExampleTarget, opts: { idempotencyKey: (wha
     const status = await firstMessage(t.routerUrl, token, EXAMPLES.subscribe.query, subscribeVars, () => cp.status(1, 'Preparing'));
     runs.push({ id: 'subscribe', query: EXAMPLES.subscribe.query, variables: subscribeVars, response: status });
 
-    const charger = await post(t.routerUrl, token, 'query($c: String!) { chargerByCode(code: $c) { id } }', { c: t.chargerCode });
+    const charger = await post(t.routerUrl, token, /* GraphQL */ `query ExamplesChargerByCode($c: String!) { chargerByCode(code: $c) { id } }`, {
+      c: t.chargerCode,
+    });
     const chargerId = charger.data.chargerByCode.id as string;
     const started = await http('startCharging', token, { input: { chargerId, connectorNo: 1, idempotencyKey: opts.idempotencyKey('start') } });
     const orderId = started.data.startCharging.order.id as string;
-    const orderState = async () => (await post(t.routerUrl, token, 'query($id: ID!) { order(id: $id) { state } }', { id: orderId })).data.order.state as string;
+    const orderState = async () =>
+      (await post(t.routerUrl, token, /* GraphQL */ `query ExamplesOrderState($id: ID!) { order(id: $id) { state } }`, { id: orderId })).data.order
+        .state as string;
 
     // the charger's side: RemoteStartTransaction arrives, it starts and meters for half an hour
     const remoteStart = await eventually(async () => cp.commandsReceived.find((c) => c.action === 'RemoteStartTransaction'), {
