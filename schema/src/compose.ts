@@ -1,11 +1,14 @@
 import { composeServices } from '@apollo/composition';
-import { parse } from 'graphql';
+import { GraphQLSchema, parse } from 'graphql';
+import { withSubscriptions } from './api-schema';
 import { subgraphSdl } from '@evcs/platform';
 import { SUBGRAPHS } from './subgraphs';
 
 export interface Artifacts {
   subgraphs: { name: string; url: string; sdl: string; sdlPath: string }[];
   supergraph: string;
+  /** what clients see: the supergraph's API schema plus the router's subscription SDL */
+  apiSchema: GraphQLSchema;
 }
 
 /** Emit every subgraph's SDL from code and compose the supergraph from them. */
@@ -18,5 +21,5 @@ export async function produceArtifacts(): Promise<Artifacts> {
   if (result.errors) {
     throw new Error(`composition failed:\n${result.errors.map((e) => `  - ${e.message}`).join('\n')}`);
   }
-  return { subgraphs, supergraph: result.supergraphSdl.trim() + '\n' };
+  return { subgraphs, supergraph: result.supergraphSdl.trim() + '\n', apiSchema: withSubscriptions(result.schema.toAPISchema().toGraphQLJSSchema()) };
 }

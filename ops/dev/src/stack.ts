@@ -278,7 +278,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({
-            query: 'mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken userErrors { code message } } }',
+            query: /* GraphQL */ `mutation StackSignIn($i: LoginInput!) { login(input: $i) { accessToken refreshToken userErrors { code message } } }`,
             variables: { i: { tenantCode, username, password } },
           }),
         });

@@ -9,6 +9,8 @@ import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register
 
 /** `npm start -- --observability`: a real Prometheus too, scraping every service (port PROMETHEUS_PORT, default 9090). */
 const OBSERVABILITY = process.argv.includes('--observability');
+/** The query the start banner's curl example sends (a registered operation: docs/schema-checks.md). */
+const TRY_QUERY = /* GraphQL */ `query TryStations { stations(first: 20) { edges { node { name stats { onlineRate connectorsByStatus { status count } } chargers { code online connectors { connectorNo status } } } } pageInfo { hasNextPage endCursor } } }`;
 
 /**
  * `npm start`: the whole platform locally — Kafka, migrations, five subgraphs,
@@ -100,7 +102,7 @@ Access token of the operator admin (15 min; refresh with the refreshToken mutati
 
 Try:
   curl -s ${stack.routerUrls[0]} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\
-    -d '{"query":"{ stations(first: 20) { edges { node { name stats { onlineRate connectorsByStatus { status count } } chargers { code online connectors { connectorNo status } } } } pageInfo { hasNextPage endCursor } } }"}'
+    -d '${JSON.stringify({ query: TRY_QUERY })}'
 
 Ctrl-C stops everything.`);
 }

@@ -53,7 +53,7 @@ export async function signIn(routerUrl: string, tenantCode: string, username: st
   const d = await gql<{ login: { accessToken: string | null; userErrors: UserErrors } }>(
     routerUrl,
     null,
-    'mutation($i: LoginInput!) { login(input: $i) { accessToken userErrors { code field message } } }',
+    /* GraphQL */ `mutation SimulatorSignIn($i: LoginInput!) { login(input: $i) { accessToken userErrors { code field message } } }`,
     { i: { tenantCode, username, password } },
   );
   if (!d.login.accessToken) throw new ApiError(`sign-in refused: ${describe(d.login.userErrors)}`);
@@ -64,7 +64,7 @@ async function stationId(f: FleetToRegister): Promise<string> {
   const d = await gql<{ stations: { edges: { node: { id: string; code: string } }[] } }>(
     f.routerUrl,
     f.token,
-    'query($p: String!) { stations(first: 10, filter: { codePrefix: $p }) { edges { node { id code } } } }',
+    /* GraphQL */ `query SimulatorStationsByCode($p: String!) { stations(first: 10, filter: { codePrefix: $p }) { edges { node { id code } } } }`,
     { p: f.stationCode },
   );
   const found = d.stations.edges.find((e) => e.node.code === f.stationCode);
@@ -72,7 +72,7 @@ async function stationId(f: FleetToRegister): Promise<string> {
   const c = await gql<{ createStation: { station: { id: string } | null; userErrors: UserErrors } }>(
     f.routerUrl,
     f.token,
-    'mutation($i: CreateStationInput!) { createStation(input: $i) { station { id } userErrors { code field message } } }',
+    /* GraphQL */ `mutation SimulatorCreateStation($i: CreateStationInput!) { createStation(input: $i) { station { id } userErrors { code field message } } }`,
     { i: { code: f.stationCode, name: `Simulated fleet ${f.stationCode}` } },
   );
   if (!c.createStation.station) throw new ApiError(`station ${f.stationCode}: ${describe(c.createStation.userErrors)}`);
@@ -85,14 +85,20 @@ export async function registerFleet(f: FleetToRegister): Promise<RegisteredFleet
   let station: string | undefined;
   const connectors = Array.from({ length: f.connectors }, (_, i) => ({ connectorNo: i + 1 }));
   const existing = async (code: string) =>
-    (await gql<{ chargerByCode: { id: string } | null }>(f.routerUrl, f.token, 'query($c: String!) { chargerByCode(code: $c) { id } }', { c: code }))
-      .chargerByCode;
+    (
+      await gql<{ chargerByCode: { id: string } | null }>(
+        f.routerUrl,
+        f.token,
+        /* GraphQL */ `query SimulatorChargerByCode($c: String!) { chargerByCode(code: $c) { id } }`,
+        { c: code },
+      )
+    ).chargerByCode;
   const create = async (code: string, input: Record<string, unknown>) => {
     station ??= await stationId(f);
     const d = await gql<{ createCharger: { charger: { id: string } | null; credential: { password: string } | null; userErrors: UserErrors } }>(
       f.routerUrl,
       f.token,
-      'mutation($i: CreateChargerInput!) { createCharger(input: $i) { charger { id } credential { password } userErrors { code field message } } }',
+      /* GraphQL */ `mutation SimulatorCreateCharger($i: CreateChargerInput!) { createCharger(input: $i) { charger { id } credential { password } userErrors { code field message } } }`,
       { i: { stationId: station, code, currentType: 'DC', ratedPowerKw: '60', connectors, ...input } },
     );
     if (!d.createCharger.charger) out.refused.push({ code, reason: describe(d.createCharger.userErrors) });
@@ -105,7 +111,7 @@ export async function registerFleet(f: FleetToRegister): Promise<RegisteredFleet
       const d = await gql<{ rotateChargerCredential: { credential: { password: string } | null; userErrors: UserErrors } }>(
         f.routerUrl,
         f.token,
-        'mutation($id: ID!) { rotateChargerCredential(chargerId: $id) { credential { password } userErrors { code field message } } }',
+        /* GraphQL */ `mutation SimulatorRotateChargerCredential($id: ID!) { rotateChargerCredential(chargerId: $id) { credential { password } userErrors { code field message } } }`,
         { id: found.id },
       );
       if (d.rotateChargerCredential.credential) out.passwords.set(code, d.rotateChargerCredential.credential.password);
@@ -122,7 +128,7 @@ export async function registerFleet(f: FleetToRegister): Promise<RegisteredFleet
       const d = await gql<{ registerYkcPileIdentity: { userErrors: UserErrors } }>(
         f.routerUrl,
         f.token,
-        'mutation($id: ID!, $i: YkcPileIdentityInput!) { registerYkcPileIdentity(chargerId: $id, identity: $i) { userErrors { code field message } } }',
+        /* GraphQL */ `mutation SimulatorRegisterYkcPileIdentity($id: ID!, $i: YkcPileIdentityInput!) { registerYkcPileIdentity(chargerId: $id, identity: $i) { userErrors { code field message } } }`,
         { id: found.id, i: identity },
       );
       if (d.registerYkcPileIdentity.userErrors.length) out.refused.push({ code: pileNo, reason: describe(d.registerYkcPileIdentity.userErrors) });

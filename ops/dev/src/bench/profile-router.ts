@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       connections: 50,
       duration: 8,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: '{ stations { edges { node { id name status } } } }' }),
+      body: JSON.stringify({ query: /* GraphQL */ `query BenchProfileStations { stations { edges { node { id name status } } } }` }),
     });
     console.log(`profiled router: ${r.requests.average.toFixed(0)} req/s p50 ${r.latency.p50} p99 ${r.latency.p99} non2xx ${r.non2xx}`);
     router.kill('SIGINT');

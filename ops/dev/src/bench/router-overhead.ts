@@ -33,7 +33,7 @@ async function main(): Promise<void> {
       visibleTenantIds: [tenantId],
     });
     const client = await stack.tokenFor(tenantId);
-    const q = JSON.stringify({ query: '{ stations { edges { node { id name status } } } }' });
+    const q = JSON.stringify({ query: /* GraphQL */ `query BenchOverheadStations { stations { edges { node { id name status } } } }` });
     for (const [name, url, token] of [
       ['assets direct', stack.subgraphUrls.assets, internal],
       ['through router', stack.routerUrls[0], client],

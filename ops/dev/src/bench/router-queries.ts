@@ -87,27 +87,31 @@ async function main(): Promise<void> {
     const oneOrder = (await stackOrderIds(database, tenantId))[0];
     const token = await stack.tokenFor(tenantId);
     const scenarios = [
-      { name: 'stations (1 subgraph fetch, 1 SQL query)', subgraph: 'assets', query: '{ stations { edges { node { id name status } } } }' },
+      {
+        name: 'stations (1 subgraph fetch, 1 SQL query)',
+        subgraph: 'assets',
+        query: /* GraphQL */ `query BenchStations { stations { edges { node { id name status } } } }`,
+      },
       {
         name: 'stations → chargers → connectors (3 batched SQL queries)',
         subgraph: 'assets',
-        query: '{ stations { edges { node { name chargers { code online connectors { connectorNo status } } } } } }',
+        query: /* GraphQL */ `query BenchStationsChargersConnectors { stations { edges { node { name chargers { code online connectors { connectorNo status } } } } } }`,
       },
       {
         name: 'stations with stats (3 SQL queries: page + 2 grouped aggregates)',
         subgraph: 'assets',
-        query: '{ stations { edges { node { name stats { onlineRate connectorsByStatus { status count } } } } } }',
+        query: /* GraphQL */ `query BenchStationsStats { stations { edges { node { name stats { onlineRate connectorsByStatus { status count } } } } } }`,
       },
       {
         name: 'orders: newest 20 of 20,000 (orders subgraph, 1 SQL query)',
         subgraph: 'orders',
-        query:
-          '{ orders(first: 20) { edges { node { id state chargerCode connectorNo startedAt stoppedAt energy { kwh } amount { minor currency formatted } } } } }',
+        query: /* GraphQL */ `query BenchNewestOrders { orders(first: 20) { edges { node { id state chargerCode connectorNo startedAt stoppedAt energy { kwh } amount { minor currency formatted } } } } }`,
       },
       {
         name: 'order(id) (orders subgraph, 1 SQL query)',
         subgraph: 'orders',
-        query: `{ order(id: "${oneOrder}") { id state startedAt energy { kwh } amount { minor formatted } } }`,
+        query: /* GraphQL */ `query BenchOrder($id: ID!) { order(id: $id) { id state startedAt energy { kwh } amount { minor formatted } } }`,
+        variables: { id: oneOrder },
       },
     ].filter((sc) => !only || sc.name.startsWith(only));
     // What the router would send: the client token's identity in a router-signed internal token
@@ -128,7 +132,7 @@ async function main(): Promise<void> {
           method: 'POST' as const,
           connections,
           headers: { 'content-type': 'application/json', authorization },
-          body: JSON.stringify({ query: sc.query }),
+          body: JSON.stringify({ query: sc.query, variables: sc.variables }),
         };
         // The same answer as the subgraph's own, or the comparison means nothing.
         const answer = (await fetch(url, { method: 'POST', headers: opts.headers, body: opts.body }).then((r) => r.json())) as { data?: unknown };

@@ -68,7 +68,7 @@ COMMIT;
 \\endpipeline
 `;
 
-const START = 'mutation($i: StartChargingInput!) { startCharging(input: $i) { order { id state } userErrors { code message } } }';
+const START = /* GraphQL */ `mutation BenchStartCharging($i: StartChargingInput!) { startCharging(input: $i) { order { id state } userErrors { code message } } }`;
 
 async function main(): Promise<void> {
   const duration = arg('duration', 10);

@@ -111,7 +111,7 @@ async function main(): Promise<void> {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({
-          query: `query($i: TariffImpactInput!) { tariffImpact(input: $i) { impact { total { sessions difference { formatted } } hours { hour difference { minor } } } userErrors { message } } }`,
+          query: /* GraphQL */ `query BenchTariffImpact($i: TariffImpactInput!) { tariffImpact(input: $i) { impact { total { sessions difference { formatted } } hours { hour difference { minor } } } userErrors { message } } }`,
           variables: {
             i: {
               stationId: S,

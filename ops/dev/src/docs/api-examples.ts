@@ -15,7 +15,7 @@ export const EXAMPLES = {
   login: {
     title: 'Sign in',
     transport: 'http',
-    query: `mutation Login($input: LoginInput!) {
+    query: /* GraphQL */ `mutation Login($input: LoginInput!) {
   login(input: $input) {
     accessToken
     accessTokenExpiresAt
@@ -28,7 +28,7 @@ export const EXAMPLES = {
   subscribe: {
     title: 'Watch a connector (graphql-ws)',
     transport: 'graphql-ws',
-    query: `subscription ConnectorStatus($chargerCode: String) {
+    query: /* GraphQL */ `subscription ConnectorStatus($chargerCode: String) {
   connectorStatusChanged(chargerCode: $chargerCode) {
     chargerCode
     connectorNo
@@ -41,7 +41,7 @@ export const EXAMPLES = {
   startCharging: {
     title: 'Start a session',
     transport: 'http',
-    query: `mutation Start($input: StartChargingInput!) {
+    query: /* GraphQL */ `mutation Start($input: StartChargingInput!) {
   startCharging(input: $input) {
     order { id state chargerCode connectorNo createdAt }
     userErrors { code field message }
@@ -51,7 +51,7 @@ export const EXAMPLES = {
   stopCharging: {
     title: 'Stop it',
     transport: 'http',
-    query: `mutation Stop($orderId: ID!) {
+    query: /* GraphQL */ `mutation Stop($orderId: ID!) {
   stopCharging(orderId: $orderId) {
     order { id state }
     userErrors { code field message }
@@ -61,7 +61,7 @@ export const EXAMPLES = {
   bill: {
     title: 'The bill',
     transport: 'http',
-    query: `query Bill($id: ID!) {
+    query: /* GraphQL */ `query Bill($id: ID!) {
   order(id: $id) {
     id
     state
@@ -82,7 +82,7 @@ export const EXAMPLES = {
   createPayment: {
     title: 'Pay',
     transport: 'http',
-    query: `mutation Pay($input: CreatePaymentInput!) {
+    query: /* GraphQL */ `mutation Pay($input: CreatePaymentInput!) {
   createPayment(input: $input) {
     payment { id state channel method outTradeNo amount { minor currency formatted } }
     clientParams { qrCodeUrl }
@@ -93,7 +93,7 @@ export const EXAMPLES = {
   payment: {
     title: 'The payment, paid',
     transport: 'http',
-    query: `query Payment($id: ID!) {
+    query: /* GraphQL */ `query Payment($id: ID!) {
   payment(id: $id) {
     id
     state
@@ -106,7 +106,7 @@ export const EXAMPLES = {
   refundPayment: {
     title: 'Refund',
     transport: 'http',
-    query: `mutation Refund($input: RefundPaymentInput!) {
+    query: /* GraphQL */ `mutation Refund($input: RefundPaymentInput!) {
   refundPayment(input: $input) {
     refund { id paymentId amount { minor currency formatted } reason state }
     userErrors { code field message }
@@ -232,11 +232,15 @@ export async function runExamples(t: ExampleTarget, opts: { idempotencyKey: (wha
     const status = await firstMessage(t.routerUrl, token, EXAMPLES.subscribe.query, subscribeVars, () => cp.status(1, 'Preparing'));
     runs.push({ id: 'subscribe', query: EXAMPLES.subscribe.query, variables: subscribeVars, response: status });
 
-    const charger = await post(t.routerUrl, token, 'query($c: String!) { chargerByCode(code: $c) { id } }', { c: t.chargerCode });
+    const charger = await post(t.routerUrl, token, /* GraphQL */ `query ExamplesChargerByCode($c: String!) { chargerByCode(code: $c) { id } }`, {
+      c: t.chargerCode,
+    });
     const chargerId = charger.data.chargerByCode.id as string;
     const started = await http('startCharging', token, { input: { chargerId, connectorNo: 1, idempotencyKey: opts.idempotencyKey('start') } });
     const orderId = started.data.startCharging.order.id as string;
-    const orderState = async () => (await post(t.routerUrl, token, 'query($id: ID!) { order(id: $id) { state } }', { id: orderId })).data.order.state as string;
+    const orderState = async () =>
+      (await post(t.routerUrl, token, /* GraphQL */ `query ExamplesOrderState($id: ID!) { order(id: $id) { state } }`, { id: orderId })).data.order
+        .state as string;
 
     // the charger's side: RemoteStartTransaction arrives, it starts and meters for half an hour
     const remoteStart = await eventually(async () => cp.commandsReceived.find((c) => c.action === 'RemoteStartTransaction'), {

@@ -84,12 +84,30 @@ export const OTHER_VARIABLES: readonly OtherVariable[] = [
   },
   { name: 'EVCS_CPU_PROF', readBy: '`npm start`, benchmarks', description: '`<dir>:<service>`: run that service with `--cpu-prof` into dir.' },
   {
+    name: 'EVCS_CPU_PROFILE_DIR',
+    readBy: 'benchmarks (`bench:starts --cpu-prof`, in each profiled process)',
+    description: 'Where `ops/dev/src/bench/cpu-profile-preload.ts` writes `<service>-<pid>.cpuprofile` (set by the benchmark).',
+  },
+  {
     name: 'DRILL_KAFKA_PORT, DRILL_KAFKA_CONTROLLER_PORT',
     readBy: '`npm run drill`',
     default: '19092, 19093',
     description: "The drill's own broker (it kills and restarts it).",
   },
   { name: 'DRILL_STALL_MS', readBy: '`npm run drill`', default: '15000', description: 'How long `pg-stall` holds the locks.' },
+  {
+    name: 'APOLLO_KEY',
+    readBy: '`npm run schema:check` (and rover itself)',
+    default: 'GraphOS checks skipped',
+    description:
+      'A GraphOS graph API key: with it the schema check also runs `rover subgraph check` for every subgraph (rover must be on PATH; it is not installed for you). See docs/schema-checks.md.',
+  },
+  {
+    name: 'APOLLO_GRAPH_REF',
+    readBy: '`npm run schema:check`',
+    default: '**required** with APOLLO_KEY',
+    description: 'The graph variant the subgraph checks run against (`graph-id@variant`).',
+  },
   {
     name: 'KAFKA_HOME, KAFKA_PORT, KAFKA_CONTROLLER_PORT, KAFKA_HEAP_OPTS',
     readBy: '`ops/kafka/kafka.sh`',

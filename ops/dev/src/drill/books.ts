@@ -85,7 +85,7 @@ async function ordersOf(api: DrillApi, chargerId: string): Promise<OrderView[]> 
       'orders',
       () =>
         api.gql(
-          'query($c: [ID!], $a: String) { orders(filter: { chargerIds: $c }, first: 100, after: $a) { edges { node { id state energy { wh } amount { minor } bill { total { minor } } } } pageInfo { hasNextPage endCursor } } }',
+          /* GraphQL */ `query DrillOrdersOfChargers($c: [ID!], $a: String) { orders(filter: { chargerIds: $c }, first: 100, after: $a) { edges { node { id state energy { wh } amount { minor } bill { total { minor } } } } pageInfo { hasNextPage endCursor } } }`,
           { c: [chargerId], a: after },
         ),
       30_000,

@@ -194,9 +194,12 @@ export async function runSession(api: DrillApi, ch: DrillCharger, opts: SessionO
       'startCharging',
       async () =>
         (
-          await api.gql('mutation($i: StartChargingInput!) { startCharging(input: $i) { order { id } userErrors { code message } } }', {
-            i: input,
-          })
+          await api.gql(
+            /* GraphQL */ `mutation DrillStartCharging($i: StartChargingInput!) { startCharging(input: $i) { order { id } userErrors { code message } } }`,
+            {
+              i: input,
+            },
+          )
         ).startCharging,
       DEADLINE_MS,
     );
@@ -218,12 +221,17 @@ export async function runSession(api: DrillApi, ch: DrillCharger, opts: SessionO
     }
     await api.retrying(
       'order CHARGING',
-      async () => ((await api.gql('query($id: ID!) { order(id: $id) { state } }', { id: rec.orderId })).order?.state === 'CHARGING' ? true : undefined),
+      async () =>
+        (await api.gql(/* GraphQL */ `query DrillOrderState($id: ID!) { order(id: $id) { state } }`, { id: rec.orderId })).order?.state === 'CHARGING'
+          ? true
+          : undefined,
       DEADLINE_MS,
     );
     await api.retrying(
       'stopCharging',
-      async () => (await api.gql('mutation($id: ID!) { stopCharging(orderId: $id) { userErrors { code } } }', { id: rec.orderId })).stopCharging,
+      async () =>
+        (await api.gql(/* GraphQL */ `mutation DrillStopCharging($id: ID!) { stopCharging(orderId: $id) { userErrors { code } } }`, { id: rec.orderId }))
+          .stopCharging,
       DEADLINE_MS,
     );
     // A driver who asked to stop unplugs anyway if the command never arrives.
@@ -248,7 +256,7 @@ async function pay(api: DrillApi, orderId: string, alipayUrl: string): Promise<{
     async () =>
       (
         await api.gql(
-          'mutation($i: CreatePaymentInput!) { createPayment(input: $i) { payment { id outTradeNo } userErrors { code } } }',
+          /* GraphQL */ `mutation DrillCreatePayment($i: CreatePaymentInput!) { createPayment(input: $i) { payment { id outTradeNo } userErrors { code } } }`,
           // the same key on every retry: one payment however often the call is repeated
           { i: { orderId, method: 'ALIPAY_QR', idempotencyKey: `drill-pay-${orderId}` } },
         )

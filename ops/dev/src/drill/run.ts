@@ -58,7 +58,7 @@ function subscriber(stack: Stack, token: () => string) {
   });
   client.on('connected', () => connections++);
   client.subscribe(
-    { query: 'subscription { connectorStatusChanged { eventId status } }' },
+    { query: /* GraphQL */ `subscription DrillConnectorStatus { connectorStatusChanged { eventId status } }` },
     { next: () => void received.push(Date.now()), error: () => undefined, complete: () => undefined },
   );
   return { received, connections: () => connections, close: () => client.dispose() };
@@ -135,7 +135,8 @@ async function seedFleet(s: Stack, count: number) {
   const acked: Acked[] = [];
   const chargers: DrillCharger[] = [];
   for (const code of codes) {
-    const id = (await api.gql('query($c: String!) { chargerByCode(code: $c) { id } }', { c: code })).chargerByCode.id as string;
+    const id = (await api.gql(/* GraphQL */ `query DrillChargerByCode($c: String!) { chargerByCode(code: $c) { id } }`, { c: code })).chargerByCode
+      .id as string;
     chargers.push(new DrillCharger(code, id, registered.passwords.get(code), s.bridgeUrls, acked));
   }
   return { api, acked, chargers, token: () => token, stopRelogin: () => clearInterval(relogin) };
