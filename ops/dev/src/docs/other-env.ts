@@ -84,11 +84,6 @@ export const OTHER_VARIABLES: readonly OtherVariable[] = [
   },
   { name: 'EVCS_CPU_PROF', readBy: '`npm start`, benchmarks', description: '`<dir>:<service>`: run that service with `--cpu-prof` into dir.' },
   {
-    name: 'EVCS_CPU_PROFILE_DIR',
-    readBy: 'benchmarks (`bench:starts --cpu-prof`, in each profiled process)',
-    description: 'Where `ops/dev/src/bench/cpu-profile-preload.ts` writes `<service>-<pid>.cpuprofile` (set by the benchmark).',
-  },
-  {
     name: 'DRILL_KAFKA_PORT, DRILL_KAFKA_CONTROLLER_PORT',
     readBy: '`npm run drill`',
     default: '19092, 19093',
