@@ -21,7 +21,7 @@ export const PaymentsEnv = z.object({
     .url()
     .default('http://127.0.0.1:4004/graphql')
     .describe(
-      'The orders subgraph itself (not the router: `orderForPayment` is @inaccessible there), asked for a payable order whose `order.completed` has not arrived yet.',
+      'The orders subgraph itself (not the router: `orderForPayment` and `applyPaymentEvent` are @inaccessible there), asked for a payable order whose `order.completed` has not arrived yet, and handed each payment and refund success as it commits.',
     ),
   PAYMENTS_SIGNING_KEY_FILE: z
     .string({ required_error: "path to the payments service's private JWK (service tokens)" })
