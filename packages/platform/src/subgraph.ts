@@ -60,6 +60,17 @@ export interface SubgraphServerOptions<C extends BaseRequestContext> {
    * The handler reads the body itself; the raw bytes are what signatures cover.
    */
   publicPostRoutes?: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void>;
+  /**
+   * Unauthenticated endpoints under a path prefix (e.g. `/diagnostics/`, where chargers upload
+   * files to a URL that carries its own one-time token), for the listed methods. The path is
+   * canonical first (as every route's); the handler gets the segments after the prefix and
+   * reads the body itself.
+   */
+  publicPrefixRoutes?: {
+    prefix: string;
+    methods: readonly string[];
+    handle(req: http.IncomingMessage, res: http.ServerResponse, segments: string[]): Promise<void> | void;
+  }[];
 }
 
 export interface SubgraphServer {
@@ -184,12 +195,17 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
       return;
     }
     const postRoute = path && path !== '/graphql' ? opts.publicPostRoutes?.[path] : undefined;
-    if (postRoute) {
-      if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
-      Promise.resolve(postRoute(req, res)).catch((e) => {
-        opts.logger.error({ err: e, path }, 'route failed');
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      });
+    const prefixRoute = path ? opts.publicPrefixRoutes?.find((r) => path.startsWith(r.prefix)) : undefined;
+    if (postRoute || prefixRoute) {
+      const allowed = postRoute ? ['POST'] : (prefixRoute?.methods ?? []);
+      if (!allowed.includes(req.method ?? '')) return sendJson(res, 405, { error: 'method not allowed' });
+      const run = postRoute ? () => postRoute(req, res) : () => prefixRoute!.handle(req, res, path!.slice(prefixRoute!.prefix.length).split('/'));
+      Promise.resolve()
+        .then(run)
+        .catch((e) => {
+          opts.logger.error({ err: e, path: prefixRoute ? prefixRoute.prefix : path }, 'route failed');
+          if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        });
       return;
     }
     if (path !== '/graphql') return sendJson(res, 404, { error: 'not found' });
