@@ -178,6 +178,21 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
     }
   }
 
+  /** A public route for this path, as methods and a handler; `label` is what a failure logs (never a path carrying a token). */
+  function publicRoute(
+    path: string | null,
+  ): { methods: readonly string[]; label: string; run(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | void } | null {
+    if (!path) return null;
+    const get = opts.publicGetRoutes?.[path];
+    if (get) return { methods: ['GET', 'HEAD'], label: path, run: (_req, res) => get(res) };
+    const post = path !== '/graphql' ? opts.publicPostRoutes?.[path] : undefined;
+    if (post) return { methods: ['POST'], label: path, run: post };
+    const prefixed = opts.publicPrefixRoutes?.find((r) => path.startsWith(r.prefix));
+    if (prefixed)
+      return { methods: prefixed.methods, label: prefixed.prefix, run: (req, res) => prefixed.handle(req, res, path.slice(prefixed.prefix.length).split('/')) };
+    return null;
+  }
+
   const server = http.createServer((req, res) => {
     const path = canonicalPath(req.url);
     if (path === '/health/live') return sendJson(res, 200, { status: 'ok', service: opts.name });
@@ -185,25 +200,13 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
       void readinessReport(opts.name, readiness).then((r) => sendJson(res, r.status === 'ready' ? 200 : 503, r));
       return;
     }
-    const route = path ? opts.publicGetRoutes?.[path] : undefined;
+    const route = publicRoute(path);
     if (route) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
-      Promise.resolve(route(res)).catch((e) => {
-        opts.logger.error({ err: e, path }, 'route failed');
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      });
-      return;
-    }
-    const postRoute = path && path !== '/graphql' ? opts.publicPostRoutes?.[path] : undefined;
-    const prefixRoute = path ? opts.publicPrefixRoutes?.find((r) => path.startsWith(r.prefix)) : undefined;
-    if (postRoute || prefixRoute) {
-      const allowed = postRoute ? ['POST'] : (prefixRoute?.methods ?? []);
-      if (!allowed.includes(req.method ?? '')) return sendJson(res, 405, { error: 'method not allowed' });
-      const run = postRoute ? () => postRoute(req, res) : () => prefixRoute!.handle(req, res, path!.slice(prefixRoute!.prefix.length).split('/'));
+      if (!route.methods.includes(req.method ?? '')) return sendJson(res, 405, { error: 'method not allowed' });
       Promise.resolve()
-        .then(run)
+        .then(() => route.run(req, res))
         .catch((e) => {
-          opts.logger.error({ err: e, path: prefixRoute ? prefixRoute.prefix : path }, 'route failed');
+          opts.logger.error({ err: e, path: route.label }, 'route failed');
           if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
         });
       return;

@@ -25,7 +25,7 @@ export function parseResult(text: string): Record<string, unknown> {
 /** The payload passes the action's schema (`req` or `conf`), or the reason it doesn't. */
 export function schemaCheck(action: string, kind: 'req' | 'conf', payload: unknown): string | null {
   try {
-    ocpp16Validator.validate(`urn:${action}.${kind}`, payload);
+    void ocpp16Validator.validate(`urn:${action}.${kind}`, payload);
     return null;
   } catch (e) {
     return (e as { rpcErrorCode?: string }).rpcErrorCode ?? String(e);

@@ -33,7 +33,13 @@ async function aCharger(tenantId: string) {
   const token = await h.token(tenantId, { permissions: COMMANDER });
   const st = await h.gql(CREATE_STATION, token, { input: { code: `ST-${randomUUID().slice(0, 6)}`, name: 'Depot' } });
   const c = await h.gql(CREATE_CHARGER, token, {
-    input: { stationId: st.body.data.createStation.station.id, code: `CP-${randomUUID().slice(0, 8)}`, protocol: 'OCPP16', currentType: 'AC', ratedPowerKw: '22' },
+    input: {
+      stationId: st.body.data.createStation.station.id,
+      code: `CP-${randomUUID().slice(0, 8)}`,
+      protocol: 'OCPP16',
+      currentType: 'AC',
+      ratedPowerKw: '22',
+    },
   });
   expect(c.body.data.createCharger.userErrors).toEqual([]);
   return { ...(c.body.data.createCharger.charger as { id: string; code: string }), token };
@@ -160,7 +166,14 @@ describe('firmware', () => {
   it('updateChargerFirmware makes an UPDATE_FIRMWARE command; a bad URL is a user error', async () => {
     const cp = await aCharger(h.tenant());
     const r = await h.gql(UPDATE_FW, cp.token, {
-      i: { chargerId: cp.id, idempotencyKey: 'fw-1', location: 'https://fw.example.com/2.1.bin', retrieveAt: '2026-12-04T02:00:00+08:00', retries: 2, retryIntervalSeconds: 60 },
+      i: {
+        chargerId: cp.id,
+        idempotencyKey: 'fw-1',
+        location: 'https://fw.example.com/2.1.bin',
+        retrieveAt: '2026-12-04T02:00:00+08:00',
+        retries: 2,
+        retryIntervalSeconds: 60,
+      },
     });
     expect(r.body.data.updateChargerFirmware).toEqual({
       command: {
@@ -171,12 +184,18 @@ describe('firmware', () => {
       },
       userErrors: [],
     });
-    const bad = await h.gql(UPDATE_FW, cp.token, { i: { chargerId: cp.id, idempotencyKey: 'fw-2', location: 'ftp://x/y', retrieveAt: '2026-12-04T02:00:00Z' } });
+    const bad = await h.gql(UPDATE_FW, cp.token, {
+      i: { chargerId: cp.id, idempotencyKey: 'fw-2', location: 'ftp://x/y', retrieveAt: '2026-12-04T02:00:00Z' },
+    });
     expect(bad.body.data.updateChargerFirmware.userErrors).toEqual([{ code: 'INVALID', field: 'input.location', message: expect.any(String) }]);
-    const noZone = await h.gql(UPDATE_FW, cp.token, { i: { chargerId: cp.id, idempotencyKey: 'fw-3', location: 'https://a.example.com/b', retrieveAt: '2026-12-04T02:00:00' } });
+    const noZone = await h.gql(UPDATE_FW, cp.token, {
+      i: { chargerId: cp.id, idempotencyKey: 'fw-3', location: 'https://a.example.com/b', retrieveAt: '2026-12-04T02:00:00' },
+    });
     expect(noZone.body.errors?.length).toBeGreaterThan(0);
     const viewer = await h.token(h.tenant(), { permissions: ['station:read'] });
-    const denied = await h.gql(UPDATE_FW, viewer, { i: { chargerId: cp.id, idempotencyKey: 'fw-4', location: 'https://a.example.com/b', retrieveAt: '2026-12-04T02:00:00Z' } });
+    const denied = await h.gql(UPDATE_FW, viewer, {
+      i: { chargerId: cp.id, idempotencyKey: 'fw-4', location: 'https://a.example.com/b', retrieveAt: '2026-12-04T02:00:00Z' },
+    });
     expect(denied.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
@@ -185,7 +204,17 @@ describe('firmware', () => {
     const cp = await aCharger(t);
     const ingest = new StatusIngestService(new PgStatusStore(h.knex));
     const ev = (type: string, at: string, data: Record<string, unknown>) =>
-      ({ id: randomUUID(), version: 1, tenantId: t, chargerId: cp.code, occurredAt: at, receivedAt: at, source: { protocol: 'OCPP16', bridgeId: 'b1' }, type, data }) as ChargerEvent;
+      ({
+        id: randomUUID(),
+        version: 1,
+        tenantId: t,
+        chargerId: cp.code,
+        occurredAt: at,
+        receivedAt: at,
+        source: { protocol: 'OCPP16', bridgeId: 'b1' },
+        type,
+        data,
+      }) as ChargerEvent;
     await ingest.apply(ev('charger.booted', '2026-12-03T09:00:00.000Z', { vendor: 'ABB', model: 'Terra', firmwareVersion: '2.0.9' }));
     await ingest.apply(ev('charger.notice', '2026-12-03T09:10:00.000Z', { kind: 'FIRMWARE', status: 'Downloading' }));
     await ingest.apply(ev('charger.notice', '2026-12-03T09:20:00.000Z', { kind: 'FIRMWARE', status: 'Installed' }));

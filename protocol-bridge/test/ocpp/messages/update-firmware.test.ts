@@ -4,7 +4,8 @@ import { aCommand, parseCall, parseResult, schemaCheck } from '../golden';
 
 // UpdateFirmware.req: location (anyURI, required), retrieveDate (dateTime, required), retries?, retryInterval? (integers).
 // UpdateFirmware.conf: {} — the charger only acknowledges; progress follows in FirmwareStatusNotification.
-const CALL = '[2,"c-1","UpdateFirmware",{"location":"https://fw.example.com/terra/2.1.0.bin","retrieveDate":"2026-12-04T02:00:00.000Z","retries":3,"retryInterval":600}]';
+const CALL =
+  '[2,"c-1","UpdateFirmware",{"location":"https://fw.example.com/terra/2.1.0.bin","retrieveDate":"2026-12-04T02:00:00.000Z","retries":3,"retryInterval":600}]';
 const RESULT = '[3,"c-1",{}]';
 
 describe('OCPP UpdateFirmware (central system → charger)', () => {

@@ -202,7 +202,8 @@ export class CommandService {
     idempotencyKey: string,
   ): Promise<WriteResult<ChargerCommandRecord>> {
     const d = this.diagnostics;
-    if (!d) return Promise.resolve(failed(userError(UserErrorCodes.NOT_SUPPORTED, null, 'diagnostics uploads are not configured (ASSETS_DIAGNOSTICS_UPLOAD_URL)')));
+    if (!d)
+      return Promise.resolve(failed(userError(UserErrorCodes.NOT_SUPPORTED, null, 'diagnostics uploads are not configured (ASSETS_DIAGNOSTICS_UPLOAD_URL)')));
     if (window.startTime && window.stopTime && window.startTime > window.stopTime) {
       return Promise.resolve(failed(userError(UserErrorCodes.INVALID, 'input.stopTime', 'stopTime must not be before startTime')));
     }

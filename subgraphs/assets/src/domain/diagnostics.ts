@@ -39,7 +39,10 @@ const SPENT: UploadRefusal = { status: 409, code: 'DIAGNOSTICS_UPLOAD_SPENT' };
 /** A file name as kept: the charger's (its last path segment, printable, ≤ 255) or one made from the upload id. */
 export function diagnosticsFileName(given: string | null, uploadId: string): string {
   const base = (given ?? '').split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(/[^\x20-\x7e]/g, '').trim().slice(0, 255);
+  const clean = base
+    .replace(/[^\x20-\x7e]/g, '')
+    .trim()
+    .slice(0, 255);
   return clean || `diagnostics-${uploadId}`;
 }
 

@@ -106,7 +106,10 @@ export class ChargerFirmwareResolver {
 
   @FieldResolver(() => ChargerDiagnosticsState, { description: 'The progress of a diagnostics upload.' })
   diagnostics(@Root() charger: Charger): ChargerDiagnosticsState {
-    return Object.assign(new ChargerDiagnosticsState(), { status: charger.diagnosticsStatus as DiagnosticsStatus | null, updatedAt: charger.diagnosticsStatusAt });
+    return Object.assign(new ChargerDiagnosticsState(), {
+      status: charger.diagnosticsStatus as DiagnosticsStatus | null,
+      updatedAt: charger.diagnosticsStatusAt,
+    });
   }
 
   @FieldResolver(() => [ChargerDiagnosticsFile], { description: 'Diagnostics files it uploaded, newest first (the last 50). Needs charger:command.' })
