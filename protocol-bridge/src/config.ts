@@ -37,6 +37,8 @@ export interface BridgeConfig {
   assetEventsTopic?: string;
   /** Balance (fen) a YKC pile is told an authorised card may spend (0x32). */
   ykcCardBalanceFen?: number;
+  /** Shared with assets: diagnostics upload tokens derive from it (GetDiagnostics). Unset: GetDiagnostics answers NOT_SUPPORTED. */
+  diagnosticsUploadSecret?: string;
 }
 
 export const DEFAULT_BRIDGE_CONFIG: Omit<BridgeConfig, 'bridgeId'> = {

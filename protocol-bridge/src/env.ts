@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { ASSET_EVENTS_TOPIC, CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC, IDTAG_EVENTS_TOPIC, TARIFF_EVENTS_TOPIC } from '@evcs/events';
-import { commonEnv, envFields, kafkaNames } from '@evcs/platform';
+import { commonEnv, DIAGNOSTICS_SECRET_MIN, envFields, kafkaNames } from '@evcs/platform';
 import { z } from 'zod';
 import { DES_MODES } from './ykc/des';
 
@@ -67,6 +67,13 @@ export const BridgeEnv = commonEnv(4100)
       .enum(DES_MODES)
       .default('ecb')
       .describe('Block mode of YKC 3DES bodies (the protocol does not fix it): ecb (the usual choice) or cbc with a zero IV.'),
+    DIAGNOSTICS_UPLOAD_SECRET: z
+      .string()
+      .min(DIAGNOSTICS_SECRET_MIN)
+      .optional()
+      .describe(
+        'Shared with assets (the same value there): the one-time tokens of diagnostics upload URLs derive from it, so no token travels in a command. Unset: GetDiagnostics is refused NOT_SUPPORTED.',
+      ),
     DEBUG_TOKEN: z.string().min(16).optional().describe('Enables POST /debug/graphql for operators presenting this bearer token (at least 16 characters).'),
   })
   .refine((e) => Boolean(e.TLS_KEY_FILE) === Boolean(e.TLS_CERT_FILE), { message: 'TLS_KEY_FILE and TLS_CERT_FILE go together', path: ['TLS_CERT_FILE'] });

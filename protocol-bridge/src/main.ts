@@ -88,6 +88,7 @@ async function main(): Promise<void> {
       heartbeatIntervalS: env.HEARTBEAT_INTERVAL_S,
       ...topics,
       ykcCardBalanceFen: env.YKC_CARD_BALANCE_FEN,
+      diagnosticsUploadSecret: env.DIAGNOSTICS_UPLOAD_SECRET,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       pingIntervalMs: env.PING_INTERVAL_MS,
     }),

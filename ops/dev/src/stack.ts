@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createKnex } from '@evcs/platform';
 import { DemoStation, seedDemoAssets } from '@evcs/assets';
@@ -173,6 +174,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
 
   const common = { ...commonEnv(appUrl, brokers, opts.kafkaNamespace, keys.internalJwksFile), ...opts.env };
+  // shared by assets and the bridge(s) of this stack only: diagnostics upload tokens derive from it
+  const diagnosticsSecret = randomBytes(32).toString('hex');
   const group = new ProcessGroup({ quiet: opts.quiet, onExit: opts.onUnexpectedExit });
   if (!ephemeral) await assertFixedPortsFree();
   // fresh sandbox keys every start; concurrent test stacks each get their own files
@@ -190,7 +193,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // for quotas only when something is created, so the start order does not matter.
     const extraEnv: Partial<Record<SubgraphName, Record<string, string>>> = {
       tenants: { AUTH_SIGNING_KEYS_FILE: keys.authKeysFile },
-      assets: { TENANTS_URL: subgraphUrls.tenants, ASSETS_SIGNING_KEY_FILE: keys.assetsKeyFile },
+      // chargers upload GetDiagnostics files to assets directly; the bridge derives their one-time tokens with the same secret
+      assets: {
+        TENANTS_URL: subgraphUrls.tenants,
+        ASSETS_SIGNING_KEY_FILE: keys.assetsKeyFile,
+        ASSETS_DIAGNOSTICS_UPLOAD_URL: `http://127.0.0.1:${subgraphPorts.assets}`,
+        DIAGNOSTICS_UPLOAD_SECRET: diagnosticsSecret,
+      },
       // orders looks chargers up in assets and prices sessions with tariffs, when events arrive
       orders: { ASSETS_URL: subgraphUrls.assets, TARIFFS_URL: subgraphUrls.tariffs, ORDERS_SIGNING_KEY_FILE: keys.ordersKeyFile },
       // a tariff binding takes the charger's station and protocol from assets; tariffImpact pages through orders' completed sessions
@@ -241,7 +250,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       });
       routerUrls.push(`http://127.0.0.1:${p}/graphql`);
     }
-    const { bridgeUrls, ykcAddress } = await startBridges(group, opts.bridges, port, common, subgraphUrls, keys, metrics);
+    const { bridgeUrls, ykcAddress } = await startBridges(
+      group,
+      opts.bridges,
+      port,
+      { ...common, DIAGNOSTICS_UPLOAD_SECRET: diagnosticsSecret },
+      subgraphUrls,
+      keys,
+      metrics,
+    );
 
     const app = createKnex({ connectionString: appUrl, schema: 'assets', pool: { max: 2 } });
     const hasher = new PasswordHasher();

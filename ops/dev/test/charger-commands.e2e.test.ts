@@ -313,6 +313,68 @@ describe('end to end: charger commands', () => {
     );
   });
 
+  it('firmware: UpdateFirmware is ACCEPTED, the charger reports Downloading … Installed and boots with the new version', async () => {
+    const chargerId = ids.get(OCPP)!;
+    const r = await send('updateChargerFirmware', 'UpdateFirmwareInput', {
+      chargerId,
+      idempotencyKey: `fw-${randomUUID()}`,
+      location: 'https://fw.example.com/terra/2.1.0.bin',
+      retrieveAt: new Date(Date.now() - 1000).toISOString().replace('Z', '+00:00'),
+      retries: 2,
+      retryIntervalSeconds: 30,
+    });
+    expect(r.userErrors).toEqual([]);
+    expect(await finished(r.command.id, 'UpdateFirmware')).toMatchObject({ type: 'UPDATE_FIRMWARE', status: 'ACCEPTED', response: {} });
+    expect(cp!.commandsReceived.filter((c) => c.action === 'UpdateFirmware')).toEqual([
+      { action: 'UpdateFirmware', params: expect.objectContaining({ location: 'https://fw.example.com/terra/2.1.0.bin', retries: 2, retryInterval: 30 }) },
+    ]);
+    const firmware = await eventually(
+      async () => {
+        const f = (await gql(token, 'query($id: ID!) { charger(id: $id) { firmware { status updatedAt version } } }', { id: chargerId })).data.charger.firmware;
+        return f.status === 'Installed' && f.version === 'sim-2.1.0' ? f : null;
+      },
+      { timeoutMs: 20_000, what: 'firmware Installed, version from the next boot' },
+    );
+    expect(firmware.updatedAt).not.toBeNull();
+  });
+
+  it('diagnostics: GetDiagnostics sends a one-time upload URL; the charger uploads the file to assets, which keeps it for the tenant', async () => {
+    const chargerId = ids.get(OCPP)!;
+    cp!.diagnosticsContent = Buffer.from(`diagnostics of ${OCPP}\n${'x'.repeat(70_000)}\n`);
+    const r = await send('getChargerDiagnostics', 'GetDiagnosticsInput', {
+      chargerId,
+      idempotencyKey: `d-${randomUUID()}`,
+      startTime: '2026-12-01T00:00:00Z',
+    });
+    expect(r.userErrors).toEqual([]);
+    const { uploadId, location } = r.command.params as { uploadId: string; location: string };
+    expect(Object.keys(r.command.params).sort()).toEqual(['location', 'startTime', 'uploadId']);
+    expect(await finished(r.command.id, 'GetDiagnostics')).toMatchObject({ status: 'ACCEPTED', response: { fileName: `diagnostics-${OCPP}.log` } });
+    // the charger got the URL with its token; the command (and so the API) never had it
+    const sent = cp!.commandsReceived.find((c) => c.action === 'GetDiagnostics')!;
+    const url = String(sent.params.location);
+    expect(url).toMatch(new RegExp(`^${location}/[0-9a-f]{64}$`));
+    expect(JSON.stringify(await commandById(r.command.id))).not.toContain(url.slice(-64));
+
+    const view = await eventually(
+      async () => {
+        const c = (
+          await gql(token, 'query($id: ID!) { charger(id: $id) { diagnostics { status } diagnosticsFiles { id fileName size sha256 } } }', { id: chargerId })
+        ).data.charger;
+        return c.diagnostics.status === 'Uploaded' && c.diagnosticsFiles.length > 0 ? c : null;
+      },
+      { timeoutMs: 20_000, what: 'diagnostics Uploaded and the file listed' },
+    );
+    expect(cp!.diagnosticsUploads).toEqual([{ location: url, status: 201 }]);
+    const [file] = view.diagnosticsFiles;
+    expect(file).toMatchObject({ id: uploadId, fileName: `diagnostics-${OCPP}.log`, size: cp!.diagnosticsContent.length });
+    const got = (await gql(token, 'query($id: ID!) { chargerDiagnosticsFile(id: $id) { sha256 contentBase64 } }', { id: file.id })).data.chargerDiagnosticsFile;
+    expect(Buffer.from(got.contentBase64, 'base64').equals(cp!.diagnosticsContent)).toBe(true);
+    expect(got.sha256).toBe(file.sha256);
+    // the URL is spent
+    expect((await fetch(url, { method: 'PUT', body: 'again' })).status).toBe(409);
+  });
+
   it('a charger no bridge holds: FAILED with CHARGER_OFFLINE', async () => {
     const r = await send('clearChargerCache', 'ChargerCommandInput', { chargerId: ids.get(OFFLINE), idempotencyKey: `o-${randomUUID()}` });
     expect(await finished(r.command.id, 'offline result')).toMatchObject({ status: 'FAILED', reason: 'CHARGER_OFFLINE' });

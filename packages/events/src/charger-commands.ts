@@ -14,6 +14,12 @@ export const CHARGER_COMMANDS_PARTITIONS = 12;
 
 const connectorId = z.number().int().min(0).max(255);
 const ykcRate = z.number().int().min(0).max(0xffffffff);
+/** What OCPP 1.6 calls anyURI, here http(s) only (≤ 512 characters, the OCPP 1.6 schemas leave it open). */
+const httpUrl = z
+  .string()
+  .max(512)
+  .url()
+  .refine((u) => /^https?:\/\//i.test(u), { message: 'must be an http or https URL' });
 
 export const CommandSpec = z.discriminatedUnion('type', [
   z.object({
@@ -53,6 +59,27 @@ export const CommandSpec = z.discriminatedUnion('type', [
   }),
   /** OCPP CancelReservation */
   z.object({ type: z.literal('reservation.cancel'), reservationId: z.number().int().min(1).max(0x7fffffff) }),
+  z.object({
+    /** OCPP UpdateFirmware: download the firmware at `location` from `retrieveDate` on, then install it. */
+    type: z.literal('firmware.update'),
+    location: httpUrl,
+    retrieveDate: zonedTimestamp,
+    retries: z.number().int().min(0).max(100).optional(),
+    retryInterval: z.number().int().min(0).max(86_400).optional(),
+  }),
+  z.object({
+    /**
+     * OCPP GetDiagnostics: upload a diagnostics file. `location` is the platform's upload URL for
+     * `uploadId` without its one-time token: the bridge appends the token, derived from
+     * `uploadId` with the secret it shares with assets (diagnosticsUploadToken), so the token
+     * travels only in the OCPP frame to the charger — never in the command, its record or Kafka.
+     */
+    type: z.literal('diagnostics.get'),
+    uploadId: z.string().uuid(),
+    location: httpUrl,
+    startTime: zonedTimestamp.optional(),
+    stopTime: zonedTimestamp.optional(),
+  }),
   z.object({ type: z.literal('real_time_data.read'), connectorId: connectorId.min(1) }),
   z.object({ type: z.literal('time.sync') }),
   z.object({

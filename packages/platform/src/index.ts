@@ -25,6 +25,7 @@ export * from './graphql-values';
 export * from './graphql-connection';
 export * from './outcome';
 export * from './charger-credentials';
+export * from './diagnostics-uploads';
 export * from './jobs';
 export { activeTraceIds, inConsumerSpan, inSpan, SpanKind, startTracing, stopTracing, traceHeaders, tracesExporterFromEnv, withTraceHeaders } from './tracing';
 export * from './validation';

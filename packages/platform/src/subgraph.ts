@@ -60,6 +60,17 @@ export interface SubgraphServerOptions<C extends BaseRequestContext> {
    * The handler reads the body itself; the raw bytes are what signatures cover.
    */
   publicPostRoutes?: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void>;
+  /**
+   * Unauthenticated endpoints under a path prefix (e.g. `/diagnostics/`, where chargers upload
+   * files to a URL that carries its own one-time token), for the listed methods. The path is
+   * canonical first (as every route's); the handler gets the segments after the prefix and
+   * reads the body itself.
+   */
+  publicPrefixRoutes?: {
+    prefix: string;
+    methods: readonly string[];
+    handle(req: http.IncomingMessage, res: http.ServerResponse, segments: string[]): Promise<void> | void;
+  }[];
 }
 
 export interface SubgraphServer {
@@ -167,6 +178,21 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
     }
   }
 
+  /** A public route for this path, as methods and a handler; `label` is what a failure logs (never a path carrying a token). */
+  function publicRoute(
+    path: string | null,
+  ): { methods: readonly string[]; label: string; run(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | void } | null {
+    if (!path) return null;
+    const get = opts.publicGetRoutes?.[path];
+    if (get) return { methods: ['GET', 'HEAD'], label: path, run: (_req, res) => get(res) };
+    const post = path !== '/graphql' ? opts.publicPostRoutes?.[path] : undefined;
+    if (post) return { methods: ['POST'], label: path, run: post };
+    const prefixed = opts.publicPrefixRoutes?.find((r) => path.startsWith(r.prefix));
+    if (prefixed)
+      return { methods: prefixed.methods, label: prefixed.prefix, run: (req, res) => prefixed.handle(req, res, path.slice(prefixed.prefix.length).split('/')) };
+    return null;
+  }
+
   const server = http.createServer((req, res) => {
     const path = canonicalPath(req.url);
     if (path === '/health/live') return sendJson(res, 200, { status: 'ok', service: opts.name });
@@ -174,22 +200,15 @@ export async function createSubgraphServer<C extends BaseRequestContext>(opts: S
       void readinessReport(opts.name, readiness).then((r) => sendJson(res, r.status === 'ready' ? 200 : 503, r));
       return;
     }
-    const route = path ? opts.publicGetRoutes?.[path] : undefined;
+    const route = publicRoute(path);
     if (route) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
-      Promise.resolve(route(res)).catch((e) => {
-        opts.logger.error({ err: e, path }, 'route failed');
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      });
-      return;
-    }
-    const postRoute = path && path !== '/graphql' ? opts.publicPostRoutes?.[path] : undefined;
-    if (postRoute) {
-      if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
-      Promise.resolve(postRoute(req, res)).catch((e) => {
-        opts.logger.error({ err: e, path }, 'route failed');
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      });
+      if (!route.methods.includes(req.method ?? '')) return sendJson(res, 405, { error: 'method not allowed' });
+      Promise.resolve()
+        .then(() => route.run(req, res))
+        .catch((e) => {
+          opts.logger.error({ err: e, path: route.label }, 'route failed');
+          if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        });
       return;
     }
     if (path !== '/graphql') return sendJson(res, 404, { error: 'not found' });

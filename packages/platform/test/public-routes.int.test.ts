@@ -24,6 +24,16 @@ describe('publicPostRoutes', () => {
         },
         '/notify/broken': () => Promise.reject(new Error('boom')),
       },
+      publicPrefixRoutes: [
+        {
+          prefix: '/upload/',
+          methods: ['PUT', 'POST'],
+          handle: (req, res, segments) => {
+            req.resume();
+            res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(segments));
+          },
+        },
+      ],
     });
     base = `http://127.0.0.1:${await listen(srv.server, 0)}`;
   });
@@ -67,5 +77,12 @@ describe('publicPostRoutes', () => {
   it('still requires a token for GraphQL', async () => {
     const r = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ ok }' }) });
     expect(r.status).toBe(401);
+  });
+
+  it('a prefix route gets the segments after its prefix, for its methods only; paths are canonical first', async () => {
+    const r = await fetch(`${base}/upload/abc/0123`, { method: 'PUT', body: 'x' });
+    expect(await r.json()).toEqual(['abc', '0123']);
+    expect((await fetch(`${base}/upload/abc`, { method: 'GET' })).status).toBe(405);
+    for (const p of ['/upload/../notify/test', '/upload//x', '/Upload/x', '/upload/x/']) expect(await rawPost(p)).toBe(404);
   });
 });

@@ -1,4 +1,5 @@
 import type { ChargerCommand } from '@evcs/events';
+import { diagnosticsUploadToken } from '@evcs/platform';
 import { RPCError, TimeoutError } from 'ocpp-rpc';
 import type { CommandOutcome } from '../connections/registry';
 import type { RemoteStartTags } from './remote-start-tags';
@@ -18,8 +19,25 @@ function optionalConnector(connectorId: number | undefined): { connectorId?: num
 
 type Spec<T extends ChargerCommand['command']['type']> = Extract<ChargerCommand['command'], { type: T }>;
 
+/** What some calls need of the bridge beside the command. */
+export interface OcppCallOptions {
+  /** The secret shared with assets that diagnostics upload tokens derive from; unset, GetDiagnostics is not offered. */
+  diagnosticsUploadSecret?: string;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+  return (value !== undefined ? { [key]: value } : {}) as { [k in K]?: V };
+}
+
+/** GetDiagnostics to the platform's upload URL, completed with its one-time token (derived here: it is in no message). */
+function getDiagnostics(c: Spec<'diagnostics.get'>, o: OcppCallOptions): OcppCall {
+  if (!o.diagnosticsUploadSecret) return { unsupported: 'this bridge has no DIAGNOSTICS_UPLOAD_SECRET' };
+  const location = `${c.location.replace(/\/+$/, '')}/${diagnosticsUploadToken(o.diagnosticsUploadSecret, c.uploadId)}`;
+  return { action: 'GetDiagnostics', payload: { location, ...optional('startTime', c.startTime), ...optional('stopTime', c.stopTime) } };
+}
+
 /** Each platform command as an OCPP 1.6 call (a table: one line per command type). */
-const OCPP_CALLS: { [T in ChargerCommand['command']['type']]: (c: Spec<T>) => OcppCall } = {
+const OCPP_CALLS: { [T in ChargerCommand['command']['type']]: (c: Spec<T>, o: OcppCallOptions) => OcppCall } = {
   'session.start': (c) => ({ action: 'RemoteStartTransaction', payload: { connectorId: c.connectorId, idTag: c.idTag } }),
   'session.stop': (c) => remoteStop(c.transactionId),
   'charger.reset': (c) => ({ action: 'Reset', payload: { type: c.kind } }),
@@ -34,6 +52,11 @@ const OCPP_CALLS: { [T in ChargerCommand['command']['type']]: (c: Spec<T>) => Oc
     payload: { connectorId: c.connectorId, expiryDate: c.expiryDate, idTag: c.idTag, reservationId: c.reservationId },
   }),
   'reservation.cancel': (c) => ({ action: 'CancelReservation', payload: { reservationId: c.reservationId } }),
+  'firmware.update': (c) => ({
+    action: 'UpdateFirmware',
+    payload: { location: c.location, retrieveDate: c.retrieveDate, ...optional('retries', c.retries), ...optional('retryInterval', c.retryInterval) },
+  }),
+  'diagnostics.get': getDiagnostics,
   // OCPP's way to ask for fresh readings.
   'real_time_data.read': (c) => ({ action: 'TriggerMessage', payload: { requestedMessage: 'MeterValues', connectorId: c.connectorId } }),
   'time.sync': () => ({ unsupported: 'OCPP 1.6 chargers take the time from Heartbeat and BootNotification replies' }),
@@ -41,8 +64,8 @@ const OCPP_CALLS: { [T in ChargerCommand['command']['type']]: (c: Spec<T>) => Oc
   'working_parameters.set': () => ({ unsupported: 'YKC working parameters (0x52); OCPP chargers take ChangeAvailability and ChangeConfiguration' }),
 };
 
-export function toOcppCall(c: ChargerCommand['command']): OcppCall {
-  return (OCPP_CALLS[c.type] as (c: ChargerCommand['command']) => OcppCall)(c);
+export function toOcppCall(c: ChargerCommand['command'], options: OcppCallOptions = {}): OcppCall {
+  return (OCPP_CALLS[c.type] as (c: ChargerCommand['command'], o: OcppCallOptions) => OcppCall)(c, options);
 }
 
 /** Statuses in confirmations that mean "done" or "will do". */
@@ -50,7 +73,8 @@ const POSITIVE = new Set(['Accepted', 'Unlocked', 'Scheduled', 'RebootRequired']
 
 export function outcomeOf(action: string, response: unknown): CommandOutcome {
   const r = (response ?? {}) as Record<string, unknown>;
-  if (action === 'GetConfiguration') return { status: 'ACCEPTED', response: r };
+  // Confirmations without a status: the answer is the acceptance (GetDiagnostics names the file it will upload, if any).
+  if (action === 'GetConfiguration' || action === 'UpdateFirmware' || action === 'GetDiagnostics') return { status: 'ACCEPTED', response: r };
   const status = typeof r.status === 'string' ? r.status : undefined;
   if (status && POSITIVE.has(status)) return { status: 'ACCEPTED', response: r, ...(status !== 'Accepted' ? { reason: status } : {}) };
   return { status: 'REJECTED', reason: status ?? 'NO_STATUS', response: r };
@@ -68,8 +92,13 @@ interface OcppCaller {
 }
 
 /** A platform command, sent to the charger and its answer (or error) as the outcome. */
-export async function executeOcppCommand(client: OcppCaller, remoteStartTags: RemoteStartTags, command: ChargerCommand): Promise<CommandOutcome> {
-  const call = toOcppCall(command.command);
+export async function executeOcppCommand(
+  client: OcppCaller,
+  remoteStartTags: RemoteStartTags,
+  command: ChargerCommand,
+  options: OcppCallOptions = {},
+): Promise<CommandOutcome> {
+  const call = toOcppCall(command.command, options);
   if ('unsupported' in call) return { status: 'FAILED', reason: `NOT_SUPPORTED: ${call.unsupported}` };
   if (call.action === 'RemoteStartTransaction') remoteStartTags.remember(String(call.payload.idTag));
   try {

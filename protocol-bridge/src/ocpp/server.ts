@@ -45,6 +45,9 @@ export interface OcppServer {
   close(): Promise<void>;
 }
 
+/** The frame log (operators read it) keeps no diagnostics upload token: GetDiagnostics' location loses it. */
+export const redactUploadTokens = (text: string): string => text.replace(/(\/diagnostics\/[0-9a-f-]{36}\/)[0-9a-f]{64}/g, '$1<token>');
+
 /** Largest OCPP frame accepted; ws's default (100 MiB) is far more than any OCPP message. */
 const MAX_FRAME_BYTES = 1024 * 1024;
 
@@ -117,7 +120,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
         endReason ??= reason;
         void client.close({ code: 1000, reason: reason.slice(0, 120), force: true });
       },
-      execute: (command) => executeOcppCommand(client, remoteStartTags, command),
+      execute: (command) => executeOcppCommand(client, remoteStartTags, command, { diagnosticsUploadSecret: config.diagnosticsUploadSecret }),
     };
     // OCPP: a charger has one connection; a new one that passed the same checks (its password) means the
     // old socket is dead or stale. Only now, after that, is the old one closed (by the registry, which logs both peers).
@@ -190,7 +193,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       log.warn({ reason: error.message }, 'charger sent a malformed frame');
     });
     client.on('message', ({ message, outbound }: { message: string | Buffer; outbound: boolean }) =>
-      frames.addOcpp(chargerId, now().getTime(), outbound ? 'OUT' : 'IN', message.toString()),
+      frames.addOcpp(chargerId, now().getTime(), outbound ? 'OUT' : 'IN', redactUploadTokens(message.toString())),
     );
     client.on('ping', () => session.touch(now()));
 

@@ -103,6 +103,21 @@ export class SimulatedChargePoint {
       setImmediate(() => void this.status(entry[0], 'Available').catch(() => undefined));
       return { status: 'Accepted' };
     });
+    // Firmware and diagnostics as a charger does them: acknowledge, then report progress in status notifications.
+    this.client.handle('UpdateFirmware', async ({ params }) => {
+      const p = params as { location: string; retrieveDate: string };
+      this.commandsReceived.push({ action: 'UpdateFirmware', params: p });
+      const wait = Math.min(Math.max(0, new Date(p.retrieveDate).getTime() - Date.now()), 60_000);
+      setTimeout(() => void this.installFirmware(p.location).catch(() => undefined), wait);
+      return {};
+    });
+    this.client.handle('GetDiagnostics', async ({ params }) => {
+      const p = params as { location: string };
+      this.commandsReceived.push({ action: 'GetDiagnostics', params: p });
+      const fileName = `diagnostics-${this.id}.log`;
+      setImmediate(() => void this.uploadDiagnostics(p.location, fileName).catch(() => undefined));
+      return { fileName };
+    });
     for (const action of Object.keys(DEFAULT_RESPONSES)) {
       this.client.handle(action, async ({ params }) => {
         const p = (params ?? {}) as Record<string, unknown>;
@@ -111,6 +126,40 @@ export class SimulatedChargePoint {
         return this.respond(action, p);
       });
     }
+  }
+
+  /** The firmware it reports at boot; an UpdateFirmware installs `sim-<file name>` and boots again. */
+  firmwareVersion = 'sim-1.0.0';
+  /** What GetDiagnostics uploads (replace per test). */
+  diagnosticsContent: Buffer = Buffer.from('simulated diagnostics\n');
+  /** The HTTP status of each diagnostics upload it made. */
+  readonly diagnosticsUploads: { location: string; status: number }[] = [];
+
+  /** Downloading → Downloaded → Installing → Installed, then a BootNotification with the new version. */
+  private async installFirmware(location: string): Promise<void> {
+    for (const status of ['Downloading', 'Downloaded', 'Installing', 'Installed']) await this.client.call('FirmwareStatusNotification', { status });
+    const file = location.slice(location.lastIndexOf('/') + 1).replace(/\.[^.]*$/, '');
+    this.firmwareVersion = `sim-${file || 'updated'}`.slice(0, 50);
+    await this.boot();
+  }
+
+  /** Uploading, the file PUT to `location`, then Uploaded (2xx) or UploadFailed. */
+  private async uploadDiagnostics(location: string, fileName: string): Promise<void> {
+    await this.client.call('DiagnosticsStatusNotification', { status: 'Uploading' });
+    let status = 0;
+    try {
+      const res = await fetch(location, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream', 'content-disposition': `attachment; filename="${fileName}"` },
+        body: this.diagnosticsContent,
+      });
+      status = res.status;
+      await res.arrayBuffer();
+    } catch {
+      status = 0;
+    }
+    this.diagnosticsUploads.push({ location, status });
+    await this.client.call('DiagnosticsStatusNotification', { status: status >= 200 && status < 300 ? 'Uploaded' : 'UploadFailed' });
   }
 
   /** The local authorization list the central system sent (SendLocalList), by idTag as sent. */
@@ -152,7 +201,7 @@ export class SimulatedChargePoint {
       chargePointVendor: this.opts.vendor ?? 'EVCS',
       chargePointModel: this.opts.model ?? 'SimCharger',
       chargePointSerialNumber: this.id.slice(-25),
-      firmwareVersion: 'sim-1.0.0',
+      firmwareVersion: this.firmwareVersion,
     })) as BootNotificationConfirmation;
     if (conf.status === 'Accepted') {
       this.heartbeatIntervalS = conf.interval;

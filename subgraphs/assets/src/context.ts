@@ -3,12 +3,13 @@ import type { AssetService, WriteActor } from './domain/asset-service';
 import type { ChargerSecurityService, SecurityActor } from './domain/charger-security';
 import type { CommandActor, CommandService } from './domain/commands';
 import type { CommandReadRepository } from './persistence/command-store';
+import type { DiagnosticsReadRepository } from './persistence/diagnostics-store';
 import type { AssetsLoaders } from './persistence/loaders';
 import type { AssetsReadRepository, AssetsReadScope } from './persistence/read-repository';
 
 export interface AssetsContext extends SubgraphContext<
   { assets: AssetService; security: ChargerSecurityService; commands: CommandService; deadLetters: DeadLetterReplayer },
-  { assets: AssetsReadRepository; commands: CommandReadRepository; deadLetters: DeadLetterStore },
+  { assets: AssetsReadRepository; commands: CommandReadRepository; diagnostics: DiagnosticsReadRepository; deadLetters: DeadLetterStore },
   AssetsLoaders
 > {
   /** The read scope of this request; FORBIDDEN without station:read, TENANT_CONTEXT_MISSING without tenant. */

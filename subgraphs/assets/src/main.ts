@@ -20,7 +20,7 @@ import { PgFleetCounts } from './persistence/fleet-counts';
 import { PgStatusStore } from './persistence/status-store';
 import { COMMANDS_CONSUMER, startCommandConsumer } from './events/command-consumer';
 import { commandServiceOf, createAssetsServer } from './server';
-import { AssetsEnv } from './env';
+import { AssetsEnv, diagnosticsUploadsOf } from './env';
 
 runSubgraphMain({
   name: 'assets',
@@ -70,6 +70,6 @@ runSubgraphMain({
     const quotas = new HttpTenantQuotas(
       new ServiceGraphQLClient({ url: env.TENANTS_URL, tokens: new TokenIssuer(key, ASSETS_TOKEN_ISSUER), subject: 'assets', timeoutMs: 3_000 }),
     );
-    return createAssetsServer({ ...rt, quotas, onCommitted: () => rt.outbox?.wake() });
+    return createAssetsServer({ ...rt, quotas, onCommitted: () => rt.outbox?.wake(), diagnostics: diagnosticsUploadsOf(env) });
   },
 });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { GraphQLSchema } from 'graphql';
 import { buildFederatedSchema, deadLetterResolver, SubgraphMigrations } from '@evcs/platform';
 import { ChargerCommandResolver } from './graphql/commands';
+import { ChargerFirmwareResolver } from './graphql/firmware';
 import { AssetMutations } from './graphql/mutations';
 import { ChargerSecurityResolver } from './graphql/security';
 import { ChargerResolver, ConnectorResolver, referenceResolvers, StationResolver } from './graphql/resolvers';
@@ -20,6 +21,7 @@ export function buildAssetsSchema(): Promise<GraphQLSchema> {
         AssetMutations,
         ChargerSecurityResolver,
         ChargerCommandResolver,
+        ChargerFirmwareResolver,
         deadLetterResolver(SUBGRAPH_NAME),
       ],
     },

@@ -18,7 +18,10 @@ import {
 import type { AssetsContext } from './context';
 import { AssetService, WriteActor } from './domain/asset-service';
 import { ChargerSecurityService, SecurityActor } from './domain/charger-security';
-import { CommandActor, CommandService } from './domain/commands';
+import { CommandActor, CommandService, type DiagnosticsUploadConfig } from './domain/commands';
+import { DiagnosticsUploads } from './domain/diagnostics';
+import { diagnosticsUploadRoute } from './http/diagnostics-upload';
+import { DiagnosticsReadRepository, PgDiagnosticsUploadStore } from './persistence/diagnostics-store';
 import { COMMANDS_CONSUMER, commandEventsHandler } from './events/command-consumer';
 import { CommandReadRepository, PgCommandStore } from './persistence/command-store';
 import type { TenantQuotaPort } from './domain/ports';
@@ -39,11 +42,13 @@ export interface AssetsDeps {
   quotas: TenantQuotaPort;
   /** Told after a commit that enqueued (asset events, commands, their updates): wakes the outbox relay. */
   onCommitted?: () => void;
+  /** Where chargers upload diagnostics, and the secret shared with the bridge; without it, no GetDiagnostics. */
+  diagnostics?: DiagnosticsUploadConfig;
 }
 
 /** The commands service over Postgres (the server's and the consumers' and sweeper's, each on its pool). */
-export function commandServiceOf(knex: Knex, onCommitted?: () => void): CommandService {
-  return new CommandService(new PgCommandStore(knex, randomUUID, onCommitted), randomUUID);
+export function commandServiceOf(knex: Knex, onCommitted?: () => void, diagnostics?: DiagnosticsUploadConfig): CommandService {
+  return new CommandService(new PgCommandStore(knex, randomUUID, onCommitted), randomUUID, undefined, diagnostics);
 }
 
 /**
@@ -79,7 +84,7 @@ export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServ
   const repo = new AssetsReadRepository(deps.knex);
   const assets = new AssetService(new PgAssetStore(deps.knex, deps.onCommitted), deps.quotas);
   const security = new ChargerSecurityService(new PgChargerSecurityStore(deps.knex));
-  const commands = commandServiceOf(deps.knex, deps.onCommitted);
+  const commands = commandServiceOf(deps.knex, deps.onCommitted, deps.diagnostics);
   const commandReads = new CommandReadRepository(deps.knex);
   // A replayed dead letter goes to the handler of the consumer that could not apply it.
   const deadLetterStore = new PgDeadLetterStore(deps.knex, SUBGRAPH_NAME);
@@ -92,13 +97,15 @@ export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServ
     schema: await buildAssetsSchema(),
     verifier: deps.verifier,
     logger: deps.logger,
+    // chargers upload GetDiagnostics files here; the one-time token in the URL is the credential
+    publicPrefixRoutes: [diagnosticsUploadRoute(new DiagnosticsUploads(new PgDiagnosticsUploadStore(deps.knex)), deps.logger)],
     extendContext: (base) => {
       const scopes = requestReadScopes(base.identity);
       const readScope = (): AssetsReadScope => scopes('station:read');
       return {
         ...base,
         services: { assets, security, commands, deadLetters },
-        reads: { assets: repo, commands: commandReads, deadLetters: deadLetterStore },
+        reads: { assets: repo, commands: commandReads, diagnostics: new DiagnosticsReadRepository(deps.knex), deadLetters: deadLetterStore },
         readScope,
         writeActor: () => writeActorOf(base.identity, base.requestId),
         securityActor: () => securityActorOf(base.identity, base.requestId),

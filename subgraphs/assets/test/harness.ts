@@ -23,6 +23,8 @@ import { FakeTenants, startFakeTenants } from './fake-tenants';
  */
 export interface Harness {
   knex: Knex;
+  /** http://127.0.0.1:<port> */
+  origin: string;
   tenants: FakeTenants;
   gql(query: string, token: string, variables?: Record<string, unknown>): Promise<{ status: number; body: any }>;
   /** a user token for `tenantId`; defaults: OPERATOR_ADMIN-like, station:read + station:write, TENANT scope */
@@ -33,7 +35,7 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(opts: { diagnosticsSecret?: string } = {}): Promise<Harness> {
   const db: TestDatabase = await createTestDatabase([migrations]);
   const knex = createKnex({ connectionString: db.appUrl, schema: 'assets' });
   const routerKey = await generateSigningKey('router-k');
@@ -44,10 +46,15 @@ export async function startHarness(): Promise<Harness> {
   const quotas = new HttpTenantQuotas(
     new ServiceGraphQLClient({ url: tenants.url, tokens: new TokenIssuer(assetsKey, ASSETS_TOKEN_ISSUER), subject: 'assets' }),
   );
-  const srv: SubgraphServer = await createAssetsServer({ knex, verifier, quotas, logger: createLogger('assets-harness', { level: 'silent' }) });
-  const url = `http://127.0.0.1:${await listen(srv.server, 0)}/graphql`;
+  // the upload URL is known once the server listens; the service reads it when a command is made
+  const diagnostics = opts.diagnosticsSecret ? { baseUrl: '', secret: opts.diagnosticsSecret } : undefined;
+  const srv: SubgraphServer = await createAssetsServer({ knex, verifier, quotas, logger: createLogger('assets-harness', { level: 'silent' }), diagnostics });
+  const origin = `http://127.0.0.1:${await listen(srv.server, 0)}`;
+  const url = `${origin}/graphql`;
+  if (diagnostics) diagnostics.baseUrl = origin;
   return {
     knex,
+    origin,
     tenants,
     async gql(query, token, variables) {
       const res = await fetch(url, {

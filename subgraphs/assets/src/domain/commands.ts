@@ -1,5 +1,5 @@
 import type { CommandSpec, CommandStatus } from '@evcs/events';
-import { isUuid } from '@evcs/platform';
+import { diagnosticsTokenHash, diagnosticsUploadToken, isUuid } from '@evcs/platform';
 import { failed, ok, userError, UserErrorCodes, type ChargerProtocolValue, type WriteResult } from './model';
 
 /**
@@ -95,7 +95,19 @@ export interface NewCommand {
   /** for the bridge: how long it may take to reach the charger, and to answer */
   expiresAt: Date;
   timeoutMs: number;
+  /** GetDiagnostics: the upload it allows, written with the command (the token's hash only). */
+  diagnosticsUpload?: { id: string; tokenHash: string; expiresAt: Date };
 }
+
+/** Where chargers upload diagnostics: assets' own URL, and the secret shared with the bridge that tokens derive from. */
+export interface DiagnosticsUploadConfig {
+  /** e.g. https://assets.example.com — the upload URL is `<baseUrl>/diagnostics/<uploadId>/<token>` */
+  baseUrl: string;
+  secret: string;
+}
+
+/** How long a GetDiagnostics upload URL stays usable (a charger may collect for a while, and retry). */
+export const DIAGNOSTICS_UPLOAD_TTL_MS = 24 * 3600_000;
 
 /** A result as the bridge reported it. */
 export interface CommandAnswer {
@@ -152,6 +164,8 @@ const PROTOCOLS: Record<CommandSpec['type'], readonly ChargerProtocolValue[]> = 
   'reservation.cancel': ['OCPP16'],
   'time.sync': ['YKC'],
   'working_parameters.set': ['YKC'],
+  'firmware.update': ['OCPP16'],
+  'diagnostics.get': ['OCPP16'],
 };
 
 const KEY = /^[\x21-\x7e]{1,100}$/;
@@ -173,7 +187,41 @@ export class CommandService {
     private readonly store: CommandStore,
     private readonly newId: () => string,
     private readonly now: () => Date = () => new Date(),
+    private readonly diagnostics?: DiagnosticsUploadConfig,
   ) {}
+
+  /**
+   * Ask the charger for its diagnostics (OCPP GetDiagnostics), to be uploaded to this service.
+   * The command names the upload (uploadId, the URL without its token); the token's hash is
+   * stored with it, and the bridge derives the token itself (DiagnosticsUploadConfig.secret).
+   */
+  getDiagnostics(
+    actor: CommandActor,
+    chargerId: string,
+    window: { startTime?: Date; stopTime?: Date },
+    idempotencyKey: string,
+  ): Promise<WriteResult<ChargerCommandRecord>> {
+    const d = this.diagnostics;
+    if (!d)
+      return Promise.resolve(failed(userError(UserErrorCodes.NOT_SUPPORTED, null, 'diagnostics uploads are not configured (ASSETS_DIAGNOSTICS_UPLOAD_URL)')));
+    if (window.startTime && window.stopTime && window.startTime > window.stopTime) {
+      return Promise.resolve(failed(userError(UserErrorCodes.INVALID, 'input.stopTime', 'stopTime must not be before startTime')));
+    }
+    const uploadId = this.newId();
+    const spec: CommandSpec = {
+      type: 'diagnostics.get',
+      uploadId,
+      location: `${d.baseUrl.replace(/\/+$/, '')}/diagnostics/${uploadId}`,
+      ...(window.startTime ? { startTime: window.startTime.toISOString() } : {}),
+      ...(window.stopTime ? { stopTime: window.stopTime.toISOString() } : {}),
+    };
+    const upload = {
+      id: uploadId,
+      tokenHash: diagnosticsTokenHash(diagnosticsUploadToken(d.secret, uploadId)),
+      expiresAt: new Date(this.now().getTime() + DIAGNOSTICS_UPLOAD_TTL_MS),
+    };
+    return this.issue(actor, chargerId, spec, idempotencyKey, upload);
+  }
 
   /**
    * Reserve a connector for `idTag` until `expiresAt` (OCPP ReserveNow). The reservation id the
@@ -202,7 +250,13 @@ export class CommandService {
    * once per idempotency key. Refused as data: an unknown charger (or one outside the actor's
    * stations), a command its protocol has no message for, a key reused for another command.
    */
-  async issue(actor: CommandActor, chargerId: string, spec: CommandSpec, idempotencyKey: string): Promise<WriteResult<ChargerCommandRecord>> {
+  async issue(
+    actor: CommandActor,
+    chargerId: string,
+    spec: CommandSpec,
+    idempotencyKey: string,
+    diagnosticsUpload?: NewCommand['diagnosticsUpload'],
+  ): Promise<WriteResult<ChargerCommandRecord>> {
     if (!KEY.test(idempotencyKey)) return failed(userError(UserErrorCodes.INVALID, 'idempotencyKey', 'idempotencyKey: 1–100 printable ASCII characters'));
     if (!isUuid(chargerId)) return failed(userError(UserErrorCodes.NOT_FOUND, 'chargerId', 'charger not found'));
     const issuedAt = this.now();
@@ -223,6 +277,7 @@ export class CommandService {
         expiresAt,
         timeoutMs: COMMAND_ANSWER_MS,
         deadlineAt: new Date(expiresAt.getTime() + COMMAND_ANSWER_MS + COMMAND_RESULT_GRACE_MS),
+        ...(diagnosticsUpload ? { diagnosticsUpload } : {}),
       });
     });
     if (!r.ok) return r;

@@ -29,6 +29,10 @@ export interface ChargerRecord {
   vendor: string | null;
   model: string | null;
   firmware_version: string | null;
+  firmware_status?: string | null;
+  firmware_status_at?: Date | null;
+  diagnostics_status?: string | null;
+  diagnostics_status_at?: Date | null;
   registration_state: string;
   online: boolean;
   last_seen_at: Date | null;

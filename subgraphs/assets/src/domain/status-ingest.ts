@@ -69,6 +69,14 @@ export class StatusIngestService {
           online: true,
           boot: { vendor: event.data.vendor, model: event.data.model, firmwareVersion: event.data.firmwareVersion },
         });
+      case 'charger.notice':
+        if (event.data.kind === 'DATA_TRANSFER') return 'ignored';
+        return this.store.applyPresence(event.tenantId, {
+          eventId: event.id,
+          chargerCode: event.chargerId,
+          at,
+          notice: { kind: event.data.kind, status: event.data.status },
+        });
       default:
         // Heartbeats, sessions, meter values, bills and command results are other consumers' business.
         return 'ignored';

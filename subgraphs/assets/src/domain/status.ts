@@ -29,4 +29,6 @@ export interface ChargerPresence {
   at: Date;
   online?: boolean;
   boot?: { vendor: string; model: string; firmwareVersion?: string };
+  /** A FirmwareStatusNotification or DiagnosticsStatusNotification: the charger's latest status of that kind. */
+  notice?: { kind: 'FIRMWARE' | 'DIAGNOSTICS'; status: string };
 }

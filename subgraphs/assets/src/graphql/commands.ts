@@ -9,7 +9,7 @@ import type { ChargerCommandRecord, ConfigurationSnapshot } from '../domain/comm
 import { UserErrorCodes, type WriteResult } from '../domain/model';
 import { Charger, UserError } from './types';
 
-const NEEDS = 'Needs charger:command (within the caller’s station scope); audited with who asked and the request id.';
+export const NEEDS = 'Needs charger:command (within the caller’s station scope); audited with who asked and the request id.';
 
 export enum ChargerCommandType {
   RESET = 'charger.reset',
@@ -23,6 +23,8 @@ export enum ChargerCommandType {
   SET_WORKING_PARAMETERS = 'working_parameters.set',
   RESERVE_NOW = 'reservation.reserve',
   CANCEL_RESERVATION = 'reservation.cancel',
+  UPDATE_FIRMWARE = 'firmware.update',
+  GET_DIAGNOSTICS = 'diagnostics.get',
 }
 registerEnumType(ChargerCommandType, {
   name: 'ChargerCommandType',
@@ -39,6 +41,8 @@ registerEnumType(ChargerCommandType, {
     SET_WORKING_PARAMETERS: { description: 'YKC 0x52: whether the pile may work, and its output limit' },
     RESERVE_NOW: { description: 'OCPP ReserveNow: the connector takes only the reserved id tag until the reservation expires' },
     CANCEL_RESERVATION: { description: 'OCPP CancelReservation' },
+    UPDATE_FIRMWARE: { description: 'OCPP UpdateFirmware; progress is Charger.firmware' },
+    GET_DIAGNOSTICS: { description: 'OCPP GetDiagnostics, uploaded to the platform; progress is Charger.diagnostics, the file Charger.diagnosticsFiles' },
   },
 });
 
@@ -144,7 +148,7 @@ export class ChargerCommandPayload {
 const KEY_DOC = 'Unique per command in the tenant: a retry with the same key returns the first command and sends nothing';
 
 @InputType({ description: 'Which charger, and the key that makes a retry safe.' })
-class CommandTargetInput {
+export class CommandTargetInput {
   @Field(() => ID) chargerId!: string;
   @Field({ description: KEY_DOC }) idempotencyKey!: string;
 }
@@ -221,7 +225,7 @@ const specs = {
 };
 
 /** Inputs the charger would refuse (or the command topic could not carry), as user errors naming the field. */
-function specOf(raw: unknown): WriteResult<CommandSpec> {
+export function specOf(raw: unknown): WriteResult<CommandSpec> {
   // the contract's own schema: what the bridge accepts is what the API accepts
   const r = CommandSpec.safeParse(raw);
   if (r.success) return { ok: true, value: r.data };
@@ -230,7 +234,13 @@ function specOf(raw: unknown): WriteResult<CommandSpec> {
     errors: r.error.issues.map((i) => ({ code: UserErrorCodes.INVALID, field: `input.${fieldName(String(i.path[0] ?? ''))}`, message: i.message })),
   };
 }
-const FIELD_NAMES: Record<string, string> = { connectorId: 'connectorNo', availability: 'available', expiryDate: 'expiresAt' };
+const FIELD_NAMES: Record<string, string> = {
+  connectorId: 'connectorNo',
+  availability: 'available',
+  expiryDate: 'expiresAt',
+  retrieveDate: 'retrieveAt',
+  retryInterval: 'retryIntervalSeconds',
+};
 const fieldName = (p: string) => FIELD_NAMES[p] ?? p;
 
 const toCommand = (c: ChargerCommandRecord): ChargerCommand =>
@@ -251,7 +261,7 @@ const toCommand = (c: ChargerCommandRecord): ChargerCommand =>
     deadlineAt: c.deadlineAt,
   });
 
-const commandPayload = (r: WriteResult<ChargerCommandRecord>): ChargerCommandPayload =>
+export const commandPayload = (r: WriteResult<ChargerCommandRecord>): ChargerCommandPayload =>
   Object.assign(new ChargerCommandPayload(), r.ok ? { command: toCommand(r.value), userErrors: [] } : { command: null, userErrors: userErrorsOf(r) });
 
 const toConfiguration = (s: ConfigurationSnapshot): ChargerConfiguration =>

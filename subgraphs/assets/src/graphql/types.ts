@@ -92,6 +92,11 @@ export class Charger {
   @Field(() => Int) version!: number;
   @Field(() => Date, { nullable: true }) retiredAt!: Date | null;
   stationId!: string;
+  /** the last FirmwareStatusNotification / DiagnosticsStatusNotification (Charger.firmware, Charger.diagnostics) */
+  firmwareStatus!: string | null;
+  firmwareStatusAt!: Date | null;
+  diagnosticsStatus!: string | null;
+  diagnosticsStatusAt!: Date | null;
 }
 
 @Directive('@key(fields: "id")')

@@ -134,6 +134,18 @@ export class PgCommandStore implements CommandStore {
         })
         .returning('*');
       const command = toRecord(row);
+      if (c.diagnosticsUpload) {
+        const u = c.diagnosticsUpload;
+        await trx('charger_diagnostics').insert({
+          id: u.id,
+          tenant_id: tenantId,
+          charger_id: c.chargerId,
+          command_id: c.id,
+          token_hash: u.tokenHash,
+          created_at: c.issuedAt,
+          expires_at: u.expiresAt,
+        });
+      }
       await outbox.enqueue(
         trx,
         ChargerCommands,

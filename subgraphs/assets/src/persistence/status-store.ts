@@ -241,6 +241,15 @@ export class PgStatusStore implements StatusStore {
         sets.push('vendor = ?', 'model = ?', 'firmware_version = coalesce(?, firmware_version)');
         params.push(p.boot.vendor, p.boot.model, p.boot.firmwareVersion ?? null);
       }
+      if (p.notice) {
+        // the latest by the charger's time: a late notice does not overwrite a newer one
+        const col = p.notice.kind === 'FIRMWARE' ? 'firmware' : 'diagnostics';
+        sets.push(
+          `${col}_status = case when ${col}_status_at is null or ${col}_status_at <= ? then ? else ${col}_status end`,
+          `${col}_status_at = greatest(coalesce(${col}_status_at, ?::timestamptz), ?::timestamptz)`,
+        );
+        params.push(p.at, p.notice.status, p.at, p.at);
+      }
       const res = await trx.raw<{ rows: { id: string; online: boolean }[] }>(
         `update chargers set ${sets.join(', ')} where tenant_id = ? and code = ? and registration_state = 'REGISTERED' returning id, online`,
         [...params, tenantId, p.chargerCode],

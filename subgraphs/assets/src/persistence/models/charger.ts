@@ -18,6 +18,10 @@ export class Charger extends PlatformModel {
   vendor!: string | null;
   model!: string | null;
   firmwareVersion!: string | null;
+  firmwareStatus!: string | null;
+  firmwareStatusAt!: Date | null;
+  diagnosticsStatus!: string | null;
+  diagnosticsStatusAt!: Date | null;
   registrationState!: string;
   online!: boolean;
   lastSeenAt!: Date | null;
@@ -55,6 +59,10 @@ export class Charger extends PlatformModel {
       vendor: this.vendor,
       model: this.model,
       firmware_version: this.firmwareVersion,
+      firmware_status: this.firmwareStatus ?? null,
+      firmware_status_at: this.firmwareStatusAt ?? null,
+      diagnostics_status: this.diagnosticsStatus ?? null,
+      diagnostics_status_at: this.diagnosticsStatusAt ?? null,
       registration_state: this.registrationState,
       online: this.online,
       last_seen_at: this.lastSeenAt,
