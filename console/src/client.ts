@@ -1,6 +1,6 @@
 import { Client, fetchExchange, subscriptionExchange } from '@urql/vue';
 import { createClient as createWsClient } from 'graphql-ws';
-import { accessToken, GRAPHQL_PATH, onSignedOut } from './auth/session';
+import { accessToken, GRAPHQL_PATH, onSignedOut, session } from './auth/session';
 
 const wsUrl = () => `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${GRAPHQL_PATH}`;
 
@@ -13,7 +13,8 @@ const ws = createWsClient({
   url: wsUrl,
   lazy: true,
   connectionParams: async () => ({ authorization: `Bearer ${(await accessToken()) ?? ''}` }),
-  shouldRetry: () => true,
+  // 4401 (token expired or revoked) included: reconnect with the rotated token, while signed in
+  shouldRetry: () => session.signedIn,
   retryAttempts: Number.MAX_SAFE_INTEGER,
 });
 onSignedOut(() => ws.terminate());

@@ -5,6 +5,8 @@ import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { dropDatabase } from '@evcs/platform';
 import { PG_SUPERUSER_URL, REPO_ROOT, uniqueName } from '@evcs/testkit';
+import { SimulatedChargePoint } from '@evcs/protocol-bridge/dist/src/simulator';
+import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register';
 import { ConsoleServer, startConsoleServer } from '../src/console-server';
 import { demoOperator, demoPlatform } from '../src/demo';
 import { Stack, startStack } from '../src/stack';
@@ -35,6 +37,7 @@ describe('operator console in a browser', () => {
   let server: ConsoleServer;
   let browser: Browser;
   let page: Page;
+  const chargePoints: SimulatedChargePoint[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) execFileSync('bash', [path.join(REPO_ROOT, 'ops/chromium/install.sh')], { stdio: 'inherit', timeout: 900_000 });
@@ -48,6 +51,7 @@ describe('operator console in a browser', () => {
   }, 600_000);
 
   afterAll(async () => {
+    await Promise.all(chargePoints.map(async (cp) => cp.close().catch(() => undefined)));
     await browser?.close();
     await server?.stop();
     await stack?.stop();
@@ -88,6 +92,37 @@ describe('operator console in a browser', () => {
     expect(await page.context().cookies()).toEqual([]);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard.png') });
     expect(await seriousViolations(page)).toEqual([]);
+  });
+
+  test('the dashboard follows the chargers live (connectorStatusChanged over the proxied WebSocket)', async () => {
+    const { accessToken } = await stack.login(operator.code, 'admin', passwords.operatorAdmin);
+    const codes = ['DEMO-CP-0001', 'DEMO-CP-0002'];
+    const fleet = await registerFleet({
+      routerUrl: stack.routerUrls[0],
+      token: accessToken,
+      stationCode: operator.stations[0].code,
+      ocpp: codes,
+      ykc: [],
+      connectors: 2,
+    });
+    for (const id of codes) {
+      const cp = new SimulatedChargePoint({ url: stack.bridgeUrl, id, password: fleet.passwords.get(id) });
+      chargePoints.push(cp);
+      await cp.connect();
+      await cp.boot();
+    }
+    await chargePoints[0].status(1, 'Charging');
+    await chargePoints[1].status(2, 'Faulted', { errorCode: 'GroundFailure' });
+    // no reload, no polling: the counts move with the subscription
+    const counts = () =>
+      page.evaluate(() => ['online', 'charging', 'faulted'].map((c) => document.querySelector(`[data-test=count-${c}] .value`)?.textContent));
+    await page.waitForFunction(
+      () => ['online', 'charging', 'faulted'].map((c) => document.querySelector(`[data-test=count-${c}] .value`)?.textContent).join() === '2,1,1',
+      undefined,
+      { timeout: 60_000 },
+    );
+    expect(await counts()).toEqual(['2', '1', '1']);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-live.png') });
   });
 
   test('the stations list shows the demo station, in English on request', async () => {
