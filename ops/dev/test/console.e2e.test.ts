@@ -32,7 +32,9 @@ async function seriousViolations(page: Page): Promise<string[]> {
 describe('operator console in a browser', () => {
   const database = uniqueName('evcs_console');
   const passwords = { platformAdmin: 'platform password 1', operatorAdmin: 'operator password 1', stationManager: 'viewer password 1' };
-  const operator = demoOperator(passwords);
+  const demo = demoOperator(passwords);
+  // one more user, without any role: no permission, so no screen in the menu
+  const operator = { ...demo, users: [...(demo.users ?? []), { username: 'nobody', password: 'nobody password 1', roles: [] }] };
   let stack: Stack;
   let server: ConsoleServer;
   let browser: Browser;
@@ -136,5 +138,21 @@ describe('operator console in a browser', () => {
     await page.getByRole('heading', { name: 'Stations' }).waitFor();
     expect(await page.getAttribute('html', 'lang')).toBe('en');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'stations-en.png') });
+  });
+
+  test('signing out forgets the session; a user without permissions gets an empty menu', async () => {
+    await page.click('[data-test=sign-out]');
+    await page.waitForURL(/\/sign-in/);
+    // the session was in memory only: back to a protected screen, the sign-in again
+    await page.goto(new URL('/stations', server.url).href);
+    await page.waitForURL(/\/sign-in\?next=/);
+    await page.fill('#tenantCode', operator.code);
+    await page.fill('#username', 'nobody');
+    await page.fill('#password', 'nobody password 1');
+    await page.click('[data-test=sign-in]');
+    await page.waitForURL(/\/forbidden$/);
+    expect(await page.locator('[data-test=menu] li').count()).toBe(0);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'forbidden.png') });
+    expect(await seriousViolations(page)).toEqual([]);
   });
 });
