@@ -36,9 +36,19 @@ export class SignInError extends Error {
   }
 }
 
-function expiry(at: unknown): number {
+/**
+ * When, by this browser's clock, the access token expires: its lifetime (the JWT's exp − iat) from
+ * now, so a browser clock off from the server's neither refreshes in a loop nor too late; the
+ * payload's expiry instant when the token cannot be read, the API's default lifetime without either.
+ */
+function expiry(accessToken: string, at: unknown): number {
+  try {
+    const claims = JSON.parse(atob(accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as { iat?: unknown; exp?: unknown };
+    if (typeof claims.iat === 'number' && typeof claims.exp === 'number' && claims.exp > claims.iat) return Date.now() + (claims.exp - claims.iat) * 1000;
+  } catch {
+    /* not a JWT we can read: the payload's instant */
+  }
   const t = typeof at === 'string' ? Date.parse(at) : NaN;
-  // without an expiry: the API's default lifetime (15 min)
   return Number.isFinite(t) ? t : Date.now() + 15 * 60_000;
 }
 
@@ -58,7 +68,7 @@ export async function signIn(tenantCode: string, username: string, password: str
   const r = await anonymous.mutation(LoginDocument, { input: { tenantCode, username, password } }).toPromise();
   const p = r.data?.login;
   if (!p?.accessToken || !p.refreshToken) throw new SignInError(p?.userErrors[0]?.code ?? (r.error ? 'NETWORK' : 'UNKNOWN'));
-  store({ accessToken: p.accessToken, refreshToken: p.refreshToken, expiresAt: expiry(p.accessTokenExpiresAt) });
+  store({ accessToken: p.accessToken, refreshToken: p.refreshToken, expiresAt: expiry(p.accessToken, p.accessTokenExpiresAt) });
 }
 
 async function refresh(): Promise<string | null> {
@@ -73,7 +83,7 @@ async function refresh(): Promise<string | null> {
         store(null);
         return null;
       }
-      store({ accessToken: p.accessToken, refreshToken: p.refreshToken, expiresAt: expiry(p.accessTokenExpiresAt) });
+      store({ accessToken: p.accessToken, refreshToken: p.refreshToken, expiresAt: expiry(p.accessToken, p.accessTokenExpiresAt) });
       return p.accessToken;
     })
     .finally(() => (refreshing = null));

@@ -40,6 +40,7 @@ describe('operator console in a browser', () => {
   let browser: Browser;
   let page: Page;
   const chargePoints: SimulatedChargePoint[] = [];
+  let signedIn: { accessToken: string; refreshToken: string };
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) execFileSync('bash', [path.join(REPO_ROOT, 'ops/chromium/install.sh')], { stdio: 'inherit', timeout: 900_000 });
@@ -50,6 +51,8 @@ describe('operator console in a browser', () => {
     server = await startConsoleServer({ routerUrl: stack.routerUrls[0], port: 0 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--disable-dev-shm-usage'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // the page's clock runs as usual until a test moves it on (token rotation)
+    await page.clock.install();
   }, 600_000);
 
   afterAll(async () => {
@@ -82,7 +85,8 @@ describe('operator console in a browser', () => {
     await page.fill('#password', passwords.operatorAdmin);
     const login = page.waitForResponse(async (r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('mutation Login'));
     await page.click('[data-test=sign-in]');
-    const { accessToken, refreshToken } = ((await (await login).json()) as { data: { login: { accessToken: string; refreshToken: string } } }).data.login;
+    signedIn = ((await (await login).json()) as { data: { login: { accessToken: string; refreshToken: string } } }).data.login;
+    const { accessToken, refreshToken } = signedIn;
     await page.waitForURL(/\/dashboard$/);
     // four demo chargers, none connected in this test: none online, charging or faulted
     await page.waitForFunction(() => /共 4 台/.test(document.querySelector('[data-test=count-online]')?.textContent ?? ''));
@@ -127,8 +131,16 @@ describe('operator console in a browser', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-live.png') });
   });
 
-  test('the stations list shows the demo station, in English on request', async () => {
+  test('the stations list shows the demo station (with a token rotated silently), in English on request', async () => {
+    // 14 min 10 s on in the page: its 15-minute access token is refreshed before it expires, no sign-in asked
+    const refreshed = page.waitForResponse(async (r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('mutation RefreshToken'));
+    await page.clock.fastForward('14:10');
+    const next = ((await (await refreshed).json()) as { data: { refreshToken: { accessToken: string; refreshToken: string } } }).data.refreshToken;
+    expect(next.accessToken).toEqual(expect.any(String));
+    expect(next.refreshToken).not.toBe(signedIn.refreshToken);
+    const stations = page.waitForRequest((r) => r.url().endsWith('/graphql') && (r.postData() ?? '').includes('query Stations'));
     await page.click('[data-test=menu-stations]');
+    expect((await (await stations).allHeaders()).authorization).toBe(`Bearer ${next.accessToken}`);
     await page.waitForURL(/\/stations$/);
     await page.getByText('Pudong Riverside Hub').waitFor();
     expect(await page.locator('[data-test=stations]').textContent()).toContain('SH-PUDONG-01');
