@@ -10,7 +10,7 @@ const GRAPHQL = ['graphql', 'type-graphql', 'graphql-scalars', '@apollo/server',
 const restrict = (names, message) => names.map((name) => ({ name, message }));
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.cache/**', 'coverage/**', 'ops/jest/**', 'eslint.config.mjs', 'jest.config.js'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '.cache/**', 'coverage/**', 'ops/jest/**', 'console/src/gql/**', 'eslint.config.mjs', 'jest.config.js'] },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],

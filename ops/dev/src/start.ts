@@ -3,6 +3,7 @@ import path from 'node:path';
 import { REPO_ROOT } from '@evcs/testkit';
 import { DEMO_YKC_PILE, demoOperator, demoPasswords, demoPlatform, demoSimulators } from './demo';
 import { RunningPrometheus, startPrometheus } from './prometheus';
+import { ConsoleServer, startConsoleServer } from './console-server';
 import { Stack, startStack } from './stack';
 import { runSimulators } from '@evcs/protocol-bridge/dist/src/simulator';
 import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register';
@@ -24,12 +25,14 @@ async function main(): Promise<void> {
   let sims: { stop(): Promise<void> } | undefined;
   let stack: Stack | undefined;
   let prometheus: RunningPrometheus | undefined;
+  let consoleServer: ConsoleServer | undefined;
   async function shutdown(code: number): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log('\nstopping…');
     await sims?.stop().catch(() => undefined);
     await prometheus?.stop().catch(() => undefined);
+    await consoleServer?.stop().catch(() => undefined);
     await stack?.stop();
     process.exit(code);
   }
@@ -75,6 +78,8 @@ async function main(): Promise<void> {
       targets: stack.metricsTargets,
     });
   }
+  // the operator console on its own port, /graphql proxied to the router (same origin: the router has no CORS)
+  consoleServer = await startConsoleServer({ routerUrl: stack.routerUrls[0], port: Number(process.env.CONSOLE_PORT ?? 4300) });
   sims = await runSimulators({ ...demoSimulators(stack, DEMO_TENANT), password: (id) => fleet.passwords.get(id) });
   // Credentials go to files only readable by this user, not to the console (terminals get logged and shared).
   const credentialsFile = path.join(REPO_ROOT, '.cache', 'demo-credentials.json');
@@ -85,6 +90,7 @@ async function main(): Promise<void> {
 EVCS platform is running.
 
   Router (GraphQL + graphql-ws): ${stack.routerUrls[0]}
+  Operator console:              ${consoleServer.url}  (sign in as below; zh-CN, English)
   OCPP 1.6-J bridge:             ${stack.bridgeUrl}/<chargePointId>
   YKC bridge (TCP):              ${stack.ykcAddress.host}:${stack.ykcAddress.port}
   Demo tenant:                   ${DEMO_TENANT.name} (${DEMO_TENANT.id})

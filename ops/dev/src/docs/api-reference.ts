@@ -1,24 +1,12 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Supergraph } from '@apollo/federation-internals';
 import { runGraphQLMarkdown } from '@graphql-markdown/cli';
-import { SUBSCRIPTIONS_SDL } from '@evcs/router';
-import { buildSubscriptionSchema } from '@evcs/router/dist/src/subscriptions/schema';
-import { printSchema } from 'graphql';
+import { apiSchemaSdl } from './api-schema';
 import { GENERATED_NOTE } from './markdown';
 
 /** Where the generated reference lives, from the repository root (its links are root-relative, as GitHub resolves them). */
 export const API_REFERENCE_DIR = 'docs/api/reference';
-
-/**
- * The API clients see, as the router serves it: the supergraph without federation's machinery
- * and @inaccessible elements, with the router's own subscriptions (graphql-ws) on top.
- */
-export function apiSchemaSdl(supergraphSdl: string): string {
-  const api = Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
-  return printSchema(buildSubscriptionSchema(api, SUBSCRIPTIONS_SDL, {}));
-}
 
 function filesUnder(dir: string, base = dir): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

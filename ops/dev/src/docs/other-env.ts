@@ -68,6 +68,12 @@ export const OTHER_VARIABLES: readonly OtherVariable[] = [
     default: '9090',
     description: 'The local Prometheus that scrapes every service (docs/observability.md).',
   },
+  {
+    name: 'CONSOLE_PORT',
+    readBy: '`npm start`',
+    default: '4300',
+    description: 'The operator console (console/dist and /graphql proxied to the router, WebSocket included), on 127.0.0.1.',
+  },
   { name: 'EVCS_DATABASE', readBy: '`npm start`', default: 'evcs', description: 'Database name.' },
   {
     name: 'PG_SUPERUSER_URL',

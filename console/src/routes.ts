@@ -1,0 +1,45 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
+import { session, signOut } from './auth/session';
+import { can, loadMe, me } from './permissions';
+import AppLayout from './views/AppLayout.vue';
+import DashboardView from './views/DashboardView.vue';
+import ForbiddenView from './views/ForbiddenView.vue';
+import SignInView from './views/SignInView.vue';
+import StationsView from './views/StationsView.vue';
+
+/** The screens of the menu, each with the permission it needs (its menu item is shown only with it). */
+export const MENU = [
+  { path: '/dashboard', name: 'dashboard', label: 'menu.dashboard', permission: 'station:read', component: DashboardView },
+  { path: '/stations', name: 'stations', label: 'menu.stations', permission: 'station:read', component: StationsView },
+] as const;
+
+const routes: RouteRecordRaw[] = [
+  { path: '/sign-in', name: 'sign-in', component: SignInView, meta: { public: true } },
+  {
+    path: '/',
+    component: AppLayout,
+    children: [
+      // the first screen the user may see (after the global guard has loaded me; a redirect would run before it)
+      { path: '', name: 'home', component: ForbiddenView, beforeEnter: () => MENU.find((m) => can(m.permission))?.path ?? true },
+      { path: 'forbidden', name: 'forbidden', component: ForbiddenView },
+      ...MENU.map((m) => ({ path: m.path.slice(1), name: m.name, component: m.component, meta: { permission: m.permission } })),
+    ],
+  },
+];
+
+export const router = createRouter({ history: createWebHistory(), routes });
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true;
+  if (!session.signedIn) return { name: 'sign-in', query: to.fullPath === '/' ? {} : { next: to.fullPath } };
+  if (!me.value) {
+    try {
+      await loadMe();
+    } catch {
+      await signOut();
+      return { name: 'sign-in' };
+    }
+  }
+  const permission = to.meta.permission as string | undefined;
+  return can(permission) ? true : { name: 'forbidden' };
+});
