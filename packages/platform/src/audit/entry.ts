@@ -44,6 +44,9 @@ export function auditActorOf(req: { identity: Identity; requestId: string; clien
   };
 }
 
+/** A service acting on its own (a scheduler, a payment channel's answer): no request behind it. */
+export const serviceAuditActor = (service: string): AuditActor => ({ type: 'SERVICE', id: service, onBehalfOf: null, requestId: null, clientAddress: null });
+
 /** A charger acting through the protocol bridge (what it reports changes things). */
 export const chargerAuditActor = (chargerId: string, requestId: string | null = null): AuditActor => ({
   type: 'CHARGER',
