@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { GraphQLSchema } from 'graphql';
-import { buildFederatedSchema, deadLetterResolver, SubgraphMigrations } from '@evcs/platform';
+import { auditLogResolver, buildFederatedSchema, deadLetterResolver, SubgraphMigrations } from '@evcs/platform';
+import type { AssetsContext } from './context';
 import { ChargerCommandResolver } from './graphql/commands';
 import { AssetMutations } from './graphql/mutations';
 import { ChargerSecurityResolver } from './graphql/security';
@@ -21,6 +22,11 @@ export function buildAssetsSchema(): Promise<GraphQLSchema> {
         ChargerSecurityResolver,
         ChargerCommandResolver,
         deadLetterResolver(SUBGRAPH_NAME),
+        auditLogResolver<AssetsContext>({
+          field: 'assetAuditEntries',
+          what: 'stations, chargers, their credentials and security, charger commands and refused logins',
+          reader: (ctx) => ctx.reads.audit,
+        }),
       ],
     },
     referenceResolvers,

@@ -34,7 +34,7 @@ export interface AuditEntryInput {
 }
 
 /** The actor of a request: its verified identity, with the router-signed request id and client address. */
-export function auditActorOf(req: { identity: Identity; requestId: string; clientIp: string | null }): AuditActor {
+export function auditActorOf(req: { identity: Identity; requestId: string | null; clientIp: string | null }): AuditActor {
   return {
     type: req.identity.kind === 'service' ? 'SERVICE' : 'USER',
     id: req.identity.subject,
