@@ -22,6 +22,7 @@ import { FakeTenants, startFakeTenants } from './fake-tenants';
  * own signed service token.
  */
 export interface Harness {
+  db: TestDatabase;
   knex: Knex;
   tenants: FakeTenants;
   gql(query: string, token: string, variables?: Record<string, unknown>): Promise<{ status: number; body: any }>;
@@ -47,6 +48,7 @@ export async function startHarness(): Promise<Harness> {
   const srv: SubgraphServer = await createAssetsServer({ knex, verifier, quotas, logger: createLogger('assets-harness', { level: 'silent' }) });
   const url = `http://127.0.0.1:${await listen(srv.server, 0)}/graphql`;
   return {
+    db,
     knex,
     tenants,
     async gql(query, token, variables) {
