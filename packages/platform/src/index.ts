@@ -17,6 +17,7 @@ export * from './service-client';
 export * from './loader-results';
 export * from './cursor';
 export * from './outbox';
+export * from './audit';
 export * from './dead-letter';
 export * from './time';
 export * from './money';

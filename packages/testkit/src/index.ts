@@ -3,7 +3,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { dropDatabase, ensureDatabase, migrateSchemas, SubgraphMigrations, withDatabase, DEFAULT_ROLES } from '@evcs/platform';
+import { createKnex, dropDatabase, ensureDatabase, migrateSchemas, SubgraphMigrations, withDatabase, DEFAULT_ROLES } from '@evcs/platform';
 
 const exec = promisify(execFile);
 
@@ -53,6 +53,33 @@ export async function createTestDatabase(subgraphs: SubgraphMigrations[]): Promi
   await migrateSchemas(ownerUrl, subgraphs);
   return { name, appUrl, ownerUrl, drop: () => dropDatabase(PG_SUPERUSER_URL, name) };
 }
+
+/**
+ * Makes every insert into `table` (`schema.table`) for `tenantId` fail, as the owner: a test's way to
+ * make one step of a transaction fail and watch the rest of it roll back (a change and its audit entry).
+ */
+export async function failInsertsFor(db: TestDatabase, table: string, tenantId: string): Promise<void> {
+  if (!/^[a-z_]+\.[a-z_]+$/.test(table) || !/^[0-9a-f-]{36}$/.test(tenantId)) throw new Error('failInsertsFor: a schema.table and a tenant id');
+  const [schema] = table.split('.');
+  const fn = `${schema}.test_fail_${randomBytes(4).toString('hex')}`;
+  const owner = createKnex({ connectionString: db.ownerUrl, schema, pool: { max: 1 } });
+  try {
+    await owner.raw(`create function ${fn}() returns trigger language plpgsql as $$
+      begin
+        if new.tenant_id = '${tenantId}' then raise exception 'test: inserts into ${table} fail for this tenant'; end if;
+        return new;
+      end $$;
+      create trigger ${fn.split('.')[1]} before insert on ${table} for each row execute function ${fn}();`);
+  } finally {
+    await owner.destroy();
+  }
+}
+
+/** A `<service>AuditLog(filter, first, after)` query selecting every field. */
+export const auditLogQuery = (field: string): string => `query($filter: AuditFilter, $first: Int, $after: String) {
+  ${field}(filter: $filter, first: $first, after: $after) {
+    edges { cursor node { id occurredAt actorType actorId onBehalfOf action targetType targetId before after details requestId clientAddress } }
+    pageInfo { hasNextPage endCursor } } }`;
 
 /** Poll `probe` until it returns a truthy value or the deadline passes. */
 export async function eventually<T>(

@@ -1,4 +1,4 @@
-import type { DeadLetterReplayer, DeadLetterStore, SubgraphContext } from '@evcs/platform';
+import type { DeadLetterReplayer, DeadLetterStore, PgAuditReader, SubgraphContext } from '@evcs/platform';
 import type { AssetService, WriteActor } from './domain/asset-service';
 import type { ChargerSecurityService, SecurityActor } from './domain/charger-security';
 import type { CommandActor, CommandService } from './domain/commands';
@@ -9,7 +9,7 @@ import type { AssetsReadRepository, AssetsReadScope } from './persistence/read-r
 
 export interface AssetsContext extends SubgraphContext<
   { assets: AssetService; security: ChargerSecurityService; commands: CommandService; deadLetters: DeadLetterReplayer },
-  { assets: AssetsReadRepository; commands: CommandReadRepository; diagnostics: DiagnosticsReadRepository; deadLetters: DeadLetterStore },
+  { assets: AssetsReadRepository; commands: CommandReadRepository; diagnostics: DiagnosticsReadRepository; deadLetters: DeadLetterStore; audit: PgAuditReader },
   AssetsLoaders
 > {
   /** The read scope of this request; FORBIDDEN without station:read, TENANT_CONTEXT_MISSING without tenant. */

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { GraphQLSchema } from 'graphql';
-import { buildFederatedSchema, deadLetterResolver, SubgraphMigrations } from '@evcs/platform';
+import { auditLogResolver, buildFederatedSchema, deadLetterResolver, SubgraphMigrations } from '@evcs/platform';
+import type { AssetsContext } from './context';
 import { ChargerCommandResolver } from './graphql/commands';
 import { ChargerFirmwareResolver } from './graphql/firmware';
 import { AssetMutations } from './graphql/mutations';
@@ -23,6 +24,11 @@ export function buildAssetsSchema(): Promise<GraphQLSchema> {
         ChargerCommandResolver,
         ChargerFirmwareResolver,
         deadLetterResolver(SUBGRAPH_NAME),
+        auditLogResolver<AssetsContext>({
+          field: 'assetAuditEntries',
+          what: 'stations, chargers, their credentials and security, charger commands and refused logins',
+          reader: (ctx) => ctx.reads.audit,
+        }),
       ],
     },
     referenceResolvers,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  auditActorOf,
   AppError,
   createSubgraphServer,
   DeadLetterReplayer,
@@ -7,6 +8,7 @@ import {
   Identity,
   Knex,
   Logger,
+  PgAuditReader,
   PgDeadLetterStore,
   pingDatabase,
   requestReadScopes,
@@ -56,32 +58,51 @@ export function commandServiceOf(knex: Knex, onCommitted?: () => void, diagnosti
  * (those are readable, not writable) — and a station-scoped identity writes only
  * within its assigned stations. A SELF scope owns no assets and writes none.
  */
-export function writeActorOf(identity: Identity, requestId: string | null = null): WriteActor {
+export function writeActorOf(identity: Identity, requestId: string | null = null, clientIp: string | null = null): WriteActor {
   requirePermission(identity, 'station:write');
   const scope = readScopeOf(identity);
   if (scope.scope === 'SELF') throw new AppError(ErrorCodes.FORBIDDEN, 'a SELF data scope cannot change assets');
-  return { tenantId: scope.tenantId, stationIds: scope.scope === 'ASSIGNED_STATIONS' ? scope.stationIds : null, subject: identity.subject, requestId };
+  return {
+    tenantId: scope.tenantId,
+    stationIds: scope.scope === 'ASSIGNED_STATIONS' ? scope.stationIds : null,
+    subject: identity.subject,
+    requestId,
+    audit: auditActorOf({ identity, requestId, clientIp }),
+  };
 }
 
 /** Charger security (credentials, profiles, identities, policy): charger:write, with the same tenant and station bounds as other writes. */
-export function securityActorOf(identity: Identity, requestId: string | null): SecurityActor {
+export function securityActorOf(identity: Identity, requestId: string | null = null, clientIp: string | null = null): SecurityActor {
   requirePermission(identity, 'charger:write');
   const scope = readScopeOf(identity);
   if (scope.scope === 'SELF') throw new AppError(ErrorCodes.FORBIDDEN, 'a SELF data scope cannot change charger security');
-  return { tenantId: scope.tenantId, stationIds: scope.scope === 'ASSIGNED_STATIONS' ? scope.stationIds : null, subject: identity.subject, requestId };
+  return {
+    tenantId: scope.tenantId,
+    stationIds: scope.scope === 'ASSIGNED_STATIONS' ? scope.stationIds : null,
+    subject: identity.subject,
+    requestId,
+    audit: auditActorOf({ identity, requestId, clientIp }),
+  };
 }
 
 /** Charger commands: charger:command, the identity's own tenant, within its stations. */
-export function commandActorOf(identity: Identity, requestId: string | null): CommandActor {
+export function commandActorOf(identity: Identity, requestId: string | null = null, clientIp: string | null = null): CommandActor {
   requirePermission(identity, 'charger:command');
   const scope = readScopeOf(identity);
   if (scope.scope === 'SELF') throw new AppError(ErrorCodes.FORBIDDEN, 'a SELF data scope cannot command chargers');
-  return { tenantId: scope.tenantId, stationIds: scope.scope === 'ASSIGNED_STATIONS' ? scope.stationIds : null, subject: identity.subject, requestId };
+  return {
+    tenantId: scope.tenantId,
+    stationIds: scope.scope === 'ASSIGNED_STATIONS' ? scope.stationIds : null,
+    subject: identity.subject,
+    requestId,
+    audit: auditActorOf({ identity, requestId, clientIp }),
+  };
 }
 
 /** Builds the assets subgraph HTTP server; never listens. */
 export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServer> {
   const repo = new AssetsReadRepository(deps.knex);
+  const audit = new PgAuditReader(deps.knex);
   const assets = new AssetService(new PgAssetStore(deps.knex, deps.onCommitted), deps.quotas);
   const security = new ChargerSecurityService(new PgChargerSecurityStore(deps.knex));
   const commands = commandServiceOf(deps.knex, deps.onCommitted, deps.diagnostics);
@@ -105,13 +126,19 @@ export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServ
       return {
         ...base,
         services: { assets, security, commands, deadLetters },
-        reads: { assets: repo, commands: commandReads, diagnostics: new DiagnosticsReadRepository(deps.knex), deadLetters: deadLetterStore },
+        reads: { assets: repo, commands: commandReads, diagnostics: new DiagnosticsReadRepository(deps.knex), deadLetters: deadLetterStore, audit },
         readScope,
-        writeActor: () => writeActorOf(base.identity, base.requestId),
-        securityActor: () => securityActorOf(base.identity, base.requestId),
-        commandActor: () => commandActorOf(base.identity, base.requestId),
+        writeActor: () => writeActorOf(base.identity, base.requestId, base.clientIp),
+        securityActor: () => securityActorOf(base.identity, base.requestId, base.clientIp),
+        commandActor: () => commandActorOf(base.identity, base.requestId, base.clientIp),
         commandScope: (): AssetsReadScope => scopes('charger:command'),
-        serviceActor: () => ({ tenantId: base.tenantId(), stationIds: null, subject: base.identity.subject, requestId: base.requestId }),
+        serviceActor: () => ({
+          tenantId: base.tenantId(),
+          stationIds: null,
+          subject: base.identity.subject,
+          requestId: base.requestId,
+          audit: auditActorOf(base),
+        }),
         loaders: createLoaders(repo, readScope, security),
       };
     },

@@ -1,7 +1,9 @@
-import { AppError, ErrorCodes } from '@evcs/platform';
+import { AppError, ErrorCodes, serviceAuditActor } from '@evcs/platform';
 import { AssetService } from '../src/domain/asset-service';
 import type { AssetStore, TenantQuotaPort } from '../src/domain/ports';
 import { StaticTenantQuotas } from '../src/domain/quota';
+
+const AUDIT = serviceAuditActor('asset-service-test');
 
 const TENANT = '0f9c1a52-4a1d-4b8e-9a53-2d2b1f0c3e11';
 const STATION = '5b1f6a3e-3f5e-4c55-9d2c-0d4d1b6f7a10';
@@ -27,12 +29,12 @@ describe('AssetService', () => {
     const asked: string[] = [];
     const quotas: TenantQuotaPort = { quotasOf: async (t) => (asked.push(t), { tenantId: t, maxStations: 3, maxChargers: 7 }) };
     const svc = new AssetService(store, quotas);
-    const invalid = await svc.createStation({ tenantId: TENANT, stationIds: null }, { code: '', name: '' });
+    const invalid = await svc.createStation({ tenantId: TENANT, stationIds: null, audit: AUDIT }, { code: '', name: '' });
     expect(invalid.ok).toBe(false);
     expect(asked).toEqual([]);
-    await svc.createStation({ tenantId: TENANT, stationIds: null }, { code: 'S', name: 'S' });
+    await svc.createStation({ tenantId: TENANT, stationIds: null, audit: AUDIT }, { code: 'S', name: 'S' });
     await svc.createCharger(
-      { tenantId: TENANT, stationIds: null },
+      { tenantId: TENANT, stationIds: null, audit: AUDIT },
       { stationId: STATION, code: 'C', protocol: 'OCPP16', currentType: 'AC', ratedPowerKw: '7' },
     );
     expect(asked).toEqual([TENANT, TENANT]);
@@ -45,7 +47,7 @@ describe('AssetService', () => {
   it('an unknown tenant creates nothing; an unavailable tenants service is an error, never "unlimited"', async () => {
     const { store, calls } = recordingStore();
     const unknown = new AssetService(store, new StaticTenantQuotas({}));
-    expect(await unknown.createStation({ tenantId: TENANT, stationIds: null }, { code: 'S', name: 'S' })).toEqual({
+    expect(await unknown.createStation({ tenantId: TENANT, stationIds: null, audit: AUDIT }, { code: 'S', name: 'S' })).toEqual({
       ok: false,
       errors: [expect.objectContaining({ code: 'UNKNOWN_TENANT' })],
     });
@@ -54,7 +56,7 @@ describe('AssetService', () => {
         throw new AppError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'down', { retriable: true });
       },
     });
-    await expect(down.createStation({ tenantId: TENANT, stationIds: null }, { code: 'S', name: 'S' })).rejects.toMatchObject({
+    await expect(down.createStation({ tenantId: TENANT, stationIds: null, audit: AUDIT }, { code: 'S', name: 'S' })).rejects.toMatchObject({
       code: 'DEPENDENCY_UNAVAILABLE',
       retriable: true,
     });
@@ -64,7 +66,7 @@ describe('AssetService', () => {
   it('a station-scoped actor works within its stations only and never creates or retires stations', async () => {
     const { store, calls } = recordingStore();
     const svc = new AssetService(store, new StaticTenantQuotas('unlimited'));
-    const mgr = { tenantId: TENANT, stationIds: [STATION] };
+    const mgr = { tenantId: TENANT, stationIds: [STATION], audit: AUDIT };
     await expect(svc.createStation(mgr, { code: 'S', name: 'S' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(svc.retireStation(mgr, STATION, null)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect((await svc.updateStation(mgr, OTHER_STATION, { name: 'x' }, null)).ok).toBe(false);
@@ -81,7 +83,7 @@ describe('AssetService', () => {
   it('ids that are not UUIDs are simply not found (never a database error)', async () => {
     const { store, calls } = recordingStore();
     const svc = new AssetService(store, new StaticTenantQuotas('unlimited'));
-    const actor = { tenantId: TENANT, stationIds: null };
+    const actor = { tenantId: TENANT, stationIds: null, audit: AUDIT };
     for (const r of [
       await svc.updateStation(actor, 'nope', { name: 'x' }, null),
       await svc.retireStation(actor, 'nope', null),

@@ -22,6 +22,7 @@ import { FakeTenants, startFakeTenants } from './fake-tenants';
  * own signed service token.
  */
 export interface Harness {
+  db: TestDatabase;
   knex: Knex;
   /** http://127.0.0.1:<port> */
   origin: string;
@@ -53,6 +54,7 @@ export async function startHarness(opts: { diagnosticsSecret?: string } = {}): P
   const url = `${origin}/graphql`;
   if (diagnostics) diagnostics.baseUrl = origin;
   return {
+    db,
     knex,
     origin,
     tenants,

@@ -1,4 +1,4 @@
-import type { DeadLetterReplayer, DeadLetterStore, ReadScope, SubgraphContext } from '@evcs/platform';
+import type { DeadLetterReplayer, DeadLetterStore, PgAuditReader, ReadScope, SubgraphContext } from '@evcs/platform';
 import type { ReconciliationService } from './domain/reconciliation';
 import type { SessionService } from './domain/session-service';
 import type { ReconReadRepository } from './persistence/recon-read-repository';
@@ -7,7 +7,7 @@ import type { OrdersReadRepository } from './persistence/read-repository';
 
 export interface OrdersContext extends SubgraphContext<
   { sessions: SessionService; recon: ReconciliationService; deadLetters: DeadLetterReplayer },
-  { orders: OrdersReadRepository; recon: ReconReadRepository; deadLetters: DeadLetterStore },
+  { orders: OrdersReadRepository; recon: ReconReadRepository; deadLetters: DeadLetterStore; audit: PgAuditReader },
   OrdersLoaders
 > {
   /** order:read scope; FORBIDDEN without the permission, TENANT_CONTEXT_MISSING without a tenant */

@@ -4,6 +4,7 @@ import {
   DeadLetterReplayer,
   Knex,
   Logger,
+  PgAuditReader,
   PgDeadLetterStore,
   pingDatabase,
   requestReadScopes,
@@ -69,6 +70,7 @@ export function createSessionService(deps: Pick<OrdersDeps, 'knex' | 'chargers' 
 /** Builds the orders subgraph HTTP server; never listens. */
 export async function createOrdersServer(deps: OrdersDeps): Promise<SubgraphServer> {
   const repo = new OrdersReadRepository(deps.knex);
+  const audit = new PgAuditReader(deps.knex);
   const sessions = createSessionService(deps);
   const reconciliation = createReconciliationService(deps);
   const reconReads = new ReconReadRepository(deps.knex);
@@ -90,7 +92,7 @@ export async function createOrdersServer(deps: OrdersDeps): Promise<SubgraphServ
       return {
         ...base,
         services: { sessions, recon: reconciliation, deadLetters },
-        reads: { orders: repo, recon: reconReads, deadLetters: deadLetterStore },
+        reads: { orders: repo, recon: reconReads, deadLetters: deadLetterStore, audit },
         readScope,
         loaders: createLoaders(repo, readScope),
       };

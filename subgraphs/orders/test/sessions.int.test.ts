@@ -109,6 +109,7 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
   });
 
   const caller = { tenantId: A, userId: randomUUID() };
+  const operator = { ...caller, audit: { type: 'USER' as const, id: caller.userId, onBehalfOf: null, requestId: null, clientAddress: null } };
   const ev = () => randomUUID();
   const outbox = (tenantId: string) => withTenant(knex, tenantId, (trx) => trx('orders.outbox').where({ tenant_id: tenantId }).orderBy('created_at'));
   const order = (id: string) => withTenant(knex, A, (trx) => trx('orders.orders').where({ id }).first());
@@ -284,9 +285,9 @@ describe('charging sessions: exactly-once lifecycle (real Postgres)', () => {
       eventId: ev(),
       readings: [{ at: new Date(now.getTime() - 1800_000), registerWh: 53_000 }],
     });
-    const short = await sessions.forceClose(caller, { orderId: o.id, reason: 'x' });
+    const short = await sessions.forceClose(operator, { orderId: o.id, reason: 'x' });
     expect(short.ok).toBe(false);
-    const closed = await sessions.forceClose(caller, { orderId: o.id, reason: 'charger offline since yesterday' });
+    const closed = await sessions.forceClose(operator, { orderId: o.id, reason: 'charger offline since yesterday' });
     if (!closed.ok) throw new Error(JSON.stringify(closed.errors));
     expect(closed.value).toMatchObject({ state: 'TO_PAY', energyWh: 3000, amount: { minor: 300, currency: 'CNY' } });
     expect((await order(o.id)).review_flags).toContain('FORCE_CLOSED');

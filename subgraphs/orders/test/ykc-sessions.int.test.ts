@@ -87,6 +87,7 @@ describe('YKC sessions: serials, pre-authorised amounts, 0x33 / 0x13 / 0x3B (rea
   });
 
   const caller = { tenantId: A, userId: randomUUID() };
+  const operator = { ...caller, audit: { type: 'USER' as const, id: caller.userId, onBehalfOf: null, requestId: null, clientAddress: null } };
   const ev = () => randomUUID();
   const commandsOf = (orderId: string) =>
     withTenant(knex, A, (trx) => trx('orders.outbox').where({ tenant_id: A, order_id: orderId }).orderBy('created_at')) as Promise<
@@ -345,7 +346,7 @@ describe('YKC sessions: serials, pre-authorised amounts, 0x33 / 0x13 / 0x3B (rea
         { at: new Date('2026-11-24T14:20:00Z'), registerWh: 6_000 },
       ],
     });
-    const closed = await sessions.forceClose(caller, { orderId: o.id, reason: 'pile offline, no record came' });
+    const closed = await sessions.forceClose(operator, { orderId: o.id, reason: 'pile offline, no record came' });
     expect(closed).toMatchObject({
       ok: true,
       value: { state: 'TO_PAY', energyWh: 6_000, amount: { minor: 900, currency: 'CNY' }, meterStartWh: 0, meterStopWh: 6_000 },

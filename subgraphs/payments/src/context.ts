@@ -1,5 +1,5 @@
 import type DataLoader from 'dataloader';
-import type { DeadLetterReplayer, DeadLetterStore, Permission, ReadScope, SubgraphContext } from '@evcs/platform';
+import type { DeadLetterReplayer, DeadLetterStore, Permission, PgAuditReader, ReadScope, SubgraphContext } from '@evcs/platform';
 import type { Actor, PaymentService } from './domain/payment-service';
 import type { PaymentRecord, RefundRecord } from './domain/ports';
 import type { PaymentsReadRepository } from './persistence/read-repository';
@@ -11,7 +11,7 @@ export interface PaymentsLoaders {
 
 export interface PaymentsContext extends SubgraphContext<
   { payments: PaymentService; deadLetters: DeadLetterReplayer },
-  { payments: PaymentsReadRepository; deadLetters: DeadLetterStore },
+  { payments: PaymentsReadRepository; deadLetters: DeadLetterStore; audit: PgAuditReader },
   PaymentsLoaders
 > {
   /** FORBIDDEN without `permission`, TENANT_CONTEXT_MISSING without a tenant. */

@@ -1,12 +1,15 @@
 import path from 'node:path';
 import type { GraphQLSchema } from 'graphql';
 import { buildFederatedSchema, deadLetterResolver, SubgraphMigrations } from '@evcs/platform';
-import { PaymentResolver, referenceResolvers, StatementResolver } from './graphql/resolvers';
+import { PaymentAuditLogResolver, PaymentResolver, referenceResolvers, StatementResolver } from './graphql/resolvers';
 
 export const SUBGRAPH_NAME = 'payments';
 
 export const migrations: SubgraphMigrations = { schema: 'payments', directory: path.join(__dirname, '../migrations') };
 
 export function buildPaymentsSchema(): Promise<GraphQLSchema> {
-  return buildFederatedSchema({ resolvers: [PaymentResolver, StatementResolver, deadLetterResolver(SUBGRAPH_NAME)] }, referenceResolvers);
+  return buildFederatedSchema(
+    { resolvers: [PaymentResolver, StatementResolver, deadLetterResolver(SUBGRAPH_NAME), PaymentAuditLogResolver] },
+    referenceResolvers,
+  );
 }

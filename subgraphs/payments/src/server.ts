@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import {
+  auditActorOf,
   BusinessMetrics,
   createSubgraphServer,
   DeadLetterReplayer,
@@ -7,6 +8,7 @@ import {
   Knex,
   Logger,
   Permission,
+  PgAuditReader,
   PgDeadLetterStore,
   pingDatabase,
   requestReadScopes,
@@ -77,6 +79,7 @@ export function createPaymentService(deps: Omit<PaymentsDeps, 'verifier'>, store
 export async function createPaymentsServer(deps: PaymentsDeps): Promise<PaymentsServer> {
   const store = new PgPaymentStore(deps.knex);
   const repo = new PaymentsReadRepository(deps.knex);
+  const audit = new PgAuditReader(deps.knex);
   const service = createPaymentService(deps, store);
   // A replayed dead letter goes to the handler of the consumer that could not apply it.
   const deadLetterStore = new PgDeadLetterStore(deps.knex, SUBGRAPH_NAME);
@@ -99,11 +102,11 @@ export async function createPaymentsServer(deps: PaymentsDeps): Promise<Payments
       return {
         ...b,
         services: { payments: service, deadLetters },
-        reads: { payments: repo, deadLetters: deadLetterStore },
+        reads: { payments: repo, deadLetters: deadLetterStore, audit },
         readScope,
         actor: (permission: Permission) => {
           requirePermission(b.identity, permission);
-          return { tenantId: b.tenantId(), subject: b.identity.subject };
+          return { tenantId: b.tenantId(), subject: b.identity.subject, audit: auditActorOf(b) };
         },
         loaders: {
           payment: new DataLoader<string, PaymentRecord | null>(async (ids) => {

@@ -7,6 +7,7 @@ import {
   Identity,
   Knex,
   listen,
+  RequestClaims,
   SubgraphMigrations,
   TokenIssuer,
   TokenVerifier,
@@ -31,7 +32,7 @@ export interface Harness {
   store: PgPaymentStore;
   baseUrl: string;
   channels: { ALIPAY: ResilientChannel; WECHATPAY: ResilientChannel };
-  token(tenantId: string, o?: { permissions?: string[]; subject?: string; dataScope?: Identity['dataScope'] }): Promise<string>;
+  token(tenantId: string, o?: { permissions?: string[]; subject?: string; dataScope?: Identity['dataScope']; request?: RequestClaims }): Promise<string>;
   gql(query: string, o?: { token?: string; variables?: Record<string, unknown> }): Promise<{ status: number; body: any }>;
   /** an order.completed as the consumer records it */
   payableOrder(tenantId: string, amount: number, o?: { userId?: string }): Promise<string>;
@@ -105,15 +106,19 @@ export async function startHarness(
     baseUrl,
     channels,
     token: (tenantId, t = {}) =>
-      router.issue({
-        subject: t.subject ?? `user-${tenantId.slice(0, 8)}`,
-        kind: 'user',
-        tenantId,
-        roles: ['TEST'],
-        permissions: t.permissions ?? ALL_PERMISSIONS,
-        dataScope: t.dataScope ?? 'TENANT',
-        visibleTenantIds: [tenantId],
-      }),
+      router.issue(
+        {
+          subject: t.subject ?? `user-${tenantId.slice(0, 8)}`,
+          kind: 'user',
+          tenantId,
+          roles: ['TEST'],
+          permissions: t.permissions ?? ALL_PERMISSIONS,
+          dataScope: t.dataScope ?? 'TENANT',
+          visibleTenantIds: [tenantId],
+        },
+        undefined,
+        { request: t.request },
+      ),
     gql: async (query, g = {}) => {
       const res = await fetch(`${baseUrl}/graphql`, {
         method: 'POST',

@@ -1,4 +1,4 @@
-import type { SubgraphContext } from '@evcs/platform';
+import type { PgAuditReader, SubgraphContext } from '@evcs/platform';
 import type { TariffImpactService } from './domain/impact';
 import type { TariffReadScope, TariffWriteScope } from './domain/ports';
 import type { TariffService } from './domain/tariff-service';
@@ -7,7 +7,7 @@ import type { TariffsReadRepository } from './persistence/read-repository';
 
 export interface TariffsContext extends SubgraphContext<
   { tariffs: TariffService; impact: TariffImpactService },
-  { tariffs: TariffsReadRepository },
+  { tariffs: TariffsReadRepository; audit: PgAuditReader },
   TariffLoaders
 > {
   /** The read scope of this request; FORBIDDEN without tariff:read, TENANT_CONTEXT_MISSING without tenant. */

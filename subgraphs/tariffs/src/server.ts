@@ -2,6 +2,7 @@ import {
   createSubgraphServer,
   Knex,
   Logger,
+  PgAuditReader,
   pingDatabase,
   requestReadScopes,
   readScopeOf,
@@ -48,6 +49,7 @@ export interface TariffsServer extends SubgraphServer {
 export async function createTariffsServer(deps: TariffsDeps): Promise<TariffsServer> {
   const store = new PgTariffStore(deps.knex);
   const reads = new TariffsReadRepository(deps.knex);
+  const audit = new PgAuditReader(deps.knex);
   const cache = deps.cache ?? new PlanCache();
   const service = new TariffService(store, { committed: () => deps.onCommitted?.() }, cache, deps.logger, deps.clock, deps.chargers);
   const impact = new TariffImpactService(deps.sessions, deps.impactPageSize);
@@ -66,7 +68,14 @@ export async function createTariffsServer(deps: TariffsDeps): Promise<TariffsSer
         const s = readScopeOf(base.identity);
         return { tenantId: s.tenantId, stationIds: s.stationIds };
       };
-      return { ...base, services: { tariffs: service, impact }, reads: { tariffs: reads }, readScope, writeScope, loaders: createLoaders(reads, readScope) };
+      return {
+        ...base,
+        services: { tariffs: service, impact },
+        reads: { tariffs: reads, audit },
+        readScope,
+        writeScope,
+        loaders: createLoaders(reads, readScope),
+      };
     },
     ready: async () => {
       await pingDatabase(deps.knex);

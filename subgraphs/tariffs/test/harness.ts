@@ -1,4 +1,4 @@
-import { createLogger, generateSigningKey, Identity, Knex, listen, TokenIssuer, TokenVerifier } from '@evcs/platform';
+import { createLogger, generateSigningKey, Identity, Knex, listen, RequestClaims, TokenIssuer, TokenVerifier } from '@evcs/platform';
 import { ChargerFacts, ChargerLookup, createTariffsServer, TariffsDeps, TariffsServer } from '../src';
 
 /**
@@ -21,7 +21,8 @@ export const silent = createLogger('tariffs-test', { level: 'silent' });
 export interface Harness {
   url: string;
   srv: TariffsServer;
-  token(tenantId: string | null, extra?: Partial<Identity>): Promise<string>;
+  /** `request`: the claims the router signs (request id, client address), for audit records */
+  token(tenantId: string | null, extra?: Partial<Identity>, request?: RequestClaims): Promise<string>;
   chargers: RegisteredChargers;
   /** A bind input whose charger assets knows at the input's station with the input's protocol. */
   registered<T extends { chargerId: string; stationId: string; protocol: 'OCPP16' | 'YKC' }>(input: T): T;
@@ -50,16 +51,20 @@ export async function startTariffs(knex: Knex, deps: Partial<TariffsDeps> = {}):
     srv,
     chargers,
     registered: (input) => (chargers.register(input.chargerId, { stationId: input.stationId, protocol: input.protocol }), input),
-    token: (tenantId, extra = {}) =>
-      iss.issue({
-        subject: 'admin',
-        kind: 'user',
-        tenantId,
-        roles: ['OPERATOR_ADMIN'],
-        permissions: ['tariff:read', 'tariff:write'],
-        dataScope: 'TENANT',
-        ...extra,
-      }),
+    token: (tenantId, extra = {}, request) =>
+      iss.issue(
+        {
+          subject: 'admin',
+          kind: 'user',
+          tenantId,
+          roles: ['OPERATOR_ADMIN'],
+          permissions: ['tariff:read', 'tariff:write'],
+          dataScope: 'TENANT',
+          ...extra,
+        },
+        undefined,
+        { request },
+      ),
     gql: async (query, token, variables) => {
       const res = await fetch(url, {
         method: 'POST',

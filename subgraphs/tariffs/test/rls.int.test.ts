@@ -39,7 +39,13 @@ describe('tariffs row-level security (as the application role)', () => {
     const r = await app.raw(
       "select relname, relrowsecurity, relforcerowsecurity from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'tariffs' and c.relkind = 'r' and relname not like 'knex_migrations%'",
     );
-    expect(r.rows.map((x: { relname: string }) => x.relname).sort()).toEqual(['charger_tariff_bindings', 'outbox', 'tariff_plan_versions', 'tariff_plans']);
+    expect(r.rows.map((x: { relname: string }) => x.relname).sort()).toEqual([
+      'audit_entries',
+      'charger_tariff_bindings',
+      'outbox',
+      'tariff_plan_versions',
+      'tariff_plans',
+    ]);
     for (const row of r.rows) expect([row.relname, row.relrowsecurity, row.relforcerowsecurity]).toEqual([row.relname, true, true]);
   });
 

@@ -1,4 +1,4 @@
-import { AppError, ErrorCodes, isUuid } from '@evcs/platform';
+import { AppError, type AuditActor, ErrorCodes, isUuid } from '@evcs/platform';
 import { failed, userError, UserErrorCodes, WriteResult } from './model';
 import { initialSecurity, YkcPileIdentity } from './charger-security';
 import type { AssetStore, ExpectedVersion, TenantQuotaPort } from './ports';
@@ -27,6 +27,8 @@ export interface WriteActor {
   /** who, for audit records (user id or service name) */
   subject?: string;
   requestId?: string | null;
+  /** who, for the audit trail */
+  audit: AuditActor;
 }
 
 /** Security asked for at registration (see ChargerSecurityService); absent: the defaults. */
@@ -66,20 +68,20 @@ export class AssetService {
     if (!v.ok) return v;
     const quotas = await this.quotasOf(actor.tenantId);
     if (!quotas.ok) return quotas;
-    return this.store.createStation(actor.tenantId, v.value, quotas.value.maxStations);
+    return this.store.createStation(actor.tenantId, v.value, quotas.value.maxStations, actor.audit);
   }
 
   async updateStation(actor: WriteActor, id: string, input: StationInput, expectedVersion: ExpectedVersion): Promise<WriteResult<StationRecord>> {
     if (!this.mayTouchStation(actor, id)) return notFound('id', 'station');
     const v = validateStationPatch(input);
     if (!v.ok) return v;
-    return this.store.updateStation(actor.tenantId, id, v.value, expectedVersion, actor.stationIds);
+    return this.store.updateStation(actor.tenantId, id, v.value, expectedVersion, actor.stationIds, actor.audit);
   }
 
   async retireStation(actor: WriteActor, id: string, expectedVersion: ExpectedVersion): Promise<WriteResult<StationRecord>> {
     if (actor.stationIds) throw new AppError(ErrorCodes.FORBIDDEN, 'a station-scoped identity cannot retire stations');
     if (!isUuid(id)) return notFound('id', 'station');
-    return this.store.retireStation(actor.tenantId, id, expectedVersion);
+    return this.store.retireStation(actor.tenantId, id, expectedVersion, actor.audit);
   }
 
   async createCharger(actor: WriteActor, input: ChargerInput, security: ChargerSecurityInput = {}): Promise<WriteResult<RegisteredCharger>> {
@@ -90,7 +92,7 @@ export class AssetService {
     if (!sec.ok) return sec;
     const quotas = await this.quotasOf(actor.tenantId);
     if (!quotas.ok) return quotas;
-    const audit = { actor: actor.subject ?? 'unknown', action: 'CHARGER_REGISTERED', requestId: actor.requestId ?? null, before: null, after: null };
+    const audit = { actor: actor.audit, action: 'CHARGER_REGISTERED', before: null, after: null };
     const r = await this.store.createCharger(actor.tenantId, v.value, quotas.value.maxChargers, { change: sec.value.change, audit });
     return r.ok ? { ok: true, value: { charger: r.value, password: sec.value.password } } : r;
   }
@@ -100,12 +102,12 @@ export class AssetService {
     const v = validateChargerPatch(input);
     if (!v.ok) return v;
     if (v.value.stationId !== undefined && !this.mayTouchStation(actor, v.value.stationId)) return notFound('stationId', 'station');
-    return this.store.updateCharger(actor.tenantId, id, v.value, expectedVersion, actor.stationIds);
+    return this.store.updateCharger(actor.tenantId, id, v.value, expectedVersion, actor.stationIds, actor.audit);
   }
 
   async retireCharger(actor: WriteActor, id: string, expectedVersion: ExpectedVersion): Promise<WriteResult<ChargerRecord>> {
     if (!isUuid(id)) return notFound('id', 'charger');
-    return this.store.retireCharger(actor.tenantId, id, expectedVersion, actor.stationIds);
+    return this.store.retireCharger(actor.tenantId, id, expectedVersion, actor.stationIds, actor.audit);
   }
 
   async createConnector(actor: WriteActor, chargerId: string, input: ConnectorInput): Promise<WriteResult<ConnectorRecord>> {

@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import {
   AppError,
+  type AuditActor,
   CHARGER_PASSWORD_MAX,
   CHARGER_PASSWORD_MIN,
   ErrorCodes,
@@ -71,19 +72,28 @@ export interface SecurityActor {
   stationIds: readonly string[] | null;
   subject: string;
   requestId: string | null;
+  /** who, for the audit trail */
+  audit: AuditActor;
 }
 
+/** A change to record, in the platform audit trail; `target` is `charger:<id>` or `charger-security-policy` (the tenant's). */
 export interface AuditEntry {
+  actor: AuditActor;
+  action: string;
+  target: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+/** An entry as assetAuditLog (the older, flat shape) shows it. */
+export interface AuditRecord {
+  id: string;
   actor: string;
   action: string;
   target: string;
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;
   requestId: string | null;
-}
-
-export interface AuditRecord extends AuditEntry {
-  id: string;
   at: Date;
 }
 
@@ -249,7 +259,7 @@ export class ChargerSecurityService {
         const profile = cur.securityProfile === 0 || cur.securityProfile === null ? DEFAULT_OCPP_PROFILE : cur.securityProfile;
         return ok({ passwordHash: hash, securityProfile: profile });
       },
-      { actor: actor.subject, action: password === null ? 'CHARGER_CREDENTIAL_GENERATED' : 'CHARGER_CREDENTIAL_SET', requestId: actor.requestId },
+      { actor: actor.audit, action: password === null ? 'CHARGER_CREDENTIAL_GENERATED' : 'CHARGER_CREDENTIAL_SET' },
     );
     return r.ok ? ok({ chargerId, password: plain, securityProfile: (r.value.securityProfile ?? DEFAULT_OCPP_PROFILE) as SecurityProfile }) : r;
   }
@@ -286,7 +296,7 @@ export class ChargerSecurityService {
         if (change.desKeyRef && cur.protocol !== 'YKC') return failed(invalid('desKeyRef', '3DES keys are for YKC piles'));
         return ok(change);
       },
-      { actor: actor.subject, action: 'CHARGER_SECURITY_CHANGED', requestId: actor.requestId },
+      { actor: actor.audit, action: 'CHARGER_SECURITY_CHANGED' },
     );
   }
 
@@ -307,7 +317,7 @@ export class ChargerSecurityService {
         cur.protocol !== 'YKC'
           ? failed(invalid('chargerId', 'not a YKC pile'))
           : ok({ ykcIdentity: valid ? { identity: valid, source: 'REGISTERED' as const } : null }),
-      { actor: actor.subject, action: valid ? 'YKC_IDENTITY_REGISTERED' : 'YKC_IDENTITY_RESET', requestId: actor.requestId },
+      { actor: actor.audit, action: valid ? 'YKC_IDENTITY_REGISTERED' : 'YKC_IDENTITY_RESET' },
     );
   }
 
@@ -335,7 +345,7 @@ export class ChargerSecurityService {
         if (!policy.learnYkcIdentityOnFirstLogin) return ((outcome = 'NOT_ALLOWED'), failed(invalid('chargerId', 'the tenant does not learn identities')));
         return ok({ ykcIdentity: { identity: v.value, source: 'LEARNED' as const } });
       },
-      { actor: actor.subject, action: 'YKC_IDENTITY_LEARNED', requestId: actor.requestId },
+      { actor: actor.audit, action: 'YKC_IDENTITY_LEARNED' },
     );
     if (!r.ok && r.errors[0]?.code === UserErrorCodes.NOT_FOUND) return 'NOT_FOUND';
     return outcome;
@@ -346,12 +356,11 @@ export class ChargerSecurityService {
     if (!isUuid(chargerId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'chargerId is not a UUID');
     if (!/^[a-z][a-z0-9_]{1,63}$/.test(reason)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'reason is a snake_case code');
     await this.store.audit(actor.tenantId, {
-      actor: actor.subject,
+      actor: actor.audit,
       action: 'CHARGER_LOGIN_REFUSED',
       target: `charger:${chargerId}`,
       before: null,
       after: { reason, ...detail },
-      requestId: actor.requestId,
     });
   }
 
@@ -372,9 +381,7 @@ export class ChargerSecurityService {
       if (!c.ok) return c;
       next.allowedSourceCidrs = c.value;
     }
-    return ok(
-      await this.store.setPolicy(actor.tenantId, next, { actor: actor.subject, action: 'CHARGER_SECURITY_POLICY_CHANGED', requestId: actor.requestId }),
-    );
+    return ok(await this.store.setPolicy(actor.tenantId, next, { actor: actor.audit, action: 'CHARGER_SECURITY_POLICY_CHANGED' }));
   }
 
   auditLog(tenantId: string, first: number, beforeId: string | null): Promise<AuditRecord[]> {

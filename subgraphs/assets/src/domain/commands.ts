@@ -1,5 +1,5 @@
 import type { CommandSpec, CommandStatus } from '@evcs/events';
-import { diagnosticsTokenHash, diagnosticsUploadToken, isUuid } from '@evcs/platform';
+import { type AuditActor, diagnosticsTokenHash, diagnosticsUploadToken, isUuid } from '@evcs/platform';
 import { failed, ok, userError, UserErrorCodes, type ChargerProtocolValue, type WriteResult } from './model';
 
 /**
@@ -74,6 +74,8 @@ export interface CommandActor {
   stationIds: readonly string[] | null;
   subject: string;
   requestId: string | null;
+  /** who, for the audit trail */
+  audit: AuditActor;
 }
 
 /** The charger a command is for, as the store found it (within the actor's stations). */
@@ -90,6 +92,8 @@ export interface NewCommand {
   idempotencyKey: string;
   requestedBy: string;
   requestId: string | null;
+  /** who asked, for the audit trail */
+  audit: AuditActor;
   issuedAt: Date;
   deadlineAt: Date;
   /** for the bridge: how long it may take to reach the charger, and to answer */
@@ -273,6 +277,7 @@ export class CommandService {
         idempotencyKey,
         requestedBy: actor.subject,
         requestId: actor.requestId,
+        audit: actor.audit,
         issuedAt,
         expiresAt,
         timeoutMs: COMMAND_ANSWER_MS,

@@ -3,6 +3,7 @@
  * services. Persistence implements the stores (`Pg<Thing>Store` in
  * `persistence/<thing>-store.ts`), clients/ the tenants service.
  */
+import type { AuditActor } from '@evcs/platform';
 import type { AuditEntry, AuditRecord, ChargerSecurityPolicy, ChargerSecurityView, SecurityChange } from './charger-security';
 import type { ChargerCreate, ChargerPatch, ConnectorCreate, ConnectorPatch, StationCreate, StationPatch, WriteResult } from './model';
 import type { TenantQuotas } from './quota';
@@ -20,9 +21,17 @@ export type ExpectedVersion = number | null;
  * restricts which stations the write may touch (null = any of the tenant's).
  */
 export interface AssetStore {
-  createStation(tenantId: string, s: StationCreate, maxStations: number | null): Promise<WriteResult<StationRecord>>;
-  updateStation(tenantId: string, id: string, patch: StationPatch, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<StationRecord>>;
-  retireStation(tenantId: string, id: string, v: ExpectedVersion): Promise<WriteResult<StationRecord>>;
+  /** Station and charger changes are audited with them, as `actor`. */
+  createStation(tenantId: string, s: StationCreate, maxStations: number | null, actor: AuditActor): Promise<WriteResult<StationRecord>>;
+  updateStation(
+    tenantId: string,
+    id: string,
+    patch: StationPatch,
+    v: ExpectedVersion,
+    stations: readonly string[] | null,
+    actor: AuditActor,
+  ): Promise<WriteResult<StationRecord>>;
+  retireStation(tenantId: string, id: string, v: ExpectedVersion, actor: AuditActor): Promise<WriteResult<StationRecord>>;
   /** With its initial security (credential hash, profile, YKC identity) and the audit entry of it, in the same transaction. */
   createCharger(
     tenantId: string,
@@ -30,8 +39,15 @@ export interface AssetStore {
     maxChargers: number | null,
     security?: { change: SecurityChange; audit: Omit<AuditEntry, 'target'> },
   ): Promise<WriteResult<ChargerRecord>>;
-  updateCharger(tenantId: string, id: string, patch: ChargerPatch, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ChargerRecord>>;
-  retireCharger(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ChargerRecord>>;
+  updateCharger(
+    tenantId: string,
+    id: string,
+    patch: ChargerPatch,
+    v: ExpectedVersion,
+    stations: readonly string[] | null,
+    actor: AuditActor,
+  ): Promise<WriteResult<ChargerRecord>>;
+  retireCharger(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null, actor: AuditActor): Promise<WriteResult<ChargerRecord>>;
   createConnector(tenantId: string, chargerId: string, c: ConnectorCreate, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>>;
   updateConnector(
     tenantId: string,

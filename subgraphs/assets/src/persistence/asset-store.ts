@@ -1,4 +1,4 @@
-import { Knex, withTenant } from '@evcs/platform';
+import { appendAuditEntry, type AuditActor, Knex, withTenant } from '@evcs/platform';
 import { fn, type PartialModelObject, raw } from 'objection';
 import type { AuditEntry, SecurityChange } from '../domain/charger-security';
 import {
@@ -104,6 +104,30 @@ async function patched<R>(trx: Knex.Transaction, tenantId: string, row: AssetRow
   return ok(recordOf(updated));
 }
 
+/** A change that succeeded, audited in its transaction: the record before (null for a creation) and after. */
+async function audited<T extends { id: string }>(
+  trx: Knex.Transaction,
+  tenantId: string,
+  actor: AuditActor,
+  action: string,
+  targetType: 'station' | 'charger',
+  before: T | null,
+  result: WriteResult<T>,
+): Promise<WriteResult<T>> {
+  if (result.ok) {
+    const facts = (r: T) => JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
+    await appendAuditEntry(trx, {
+      tenantId,
+      actor,
+      action,
+      target: { type: targetType, id: result.value.id },
+      before: before && facts(before),
+      after: facts(result.value),
+    });
+  }
+  return result;
+}
+
 /**
  * The write side, on the objection models. Each method is one transaction in
  * the actor's tenant (withTenant: RLS WITH CHECK refuses rows of any other
@@ -143,7 +167,7 @@ export class PgAssetStore implements AssetStore {
     await trx.raw('select pg_advisory_xact_lock(?::int, hashtext(?))', [QUOTA_LOCK[kind], tenantId]);
   }
 
-  createStation(tenantId: string, s: StationCreate, maxStations: number | null): Promise<WriteResult<StationRecord>> {
+  createStation(tenantId: string, s: StationCreate, maxStations: number | null, actor: AuditActor): Promise<WriteResult<StationRecord>> {
     return this.tx(tenantId, async (trx) => {
       if (maxStations !== null) {
         await PgAssetStore.lockQuota(trx, 'stations', tenantId);
@@ -164,7 +188,7 @@ export class PgAssetStore implements AssetStore {
           status: s.status,
         })
         .returning('*');
-      return ok(row.toRecord());
+      return audited(trx, tenantId, actor, 'STATION_CREATED', 'station', null, ok(row.toRecord()));
     });
   }
 
@@ -179,22 +203,24 @@ export class PgAssetStore implements AssetStore {
     patch: StationPatch,
     v: ExpectedVersion,
     stations: readonly string[] | null,
+    actor: AuditActor,
   ): Promise<WriteResult<StationRecord>> {
     return this.tx(tenantId, async (trx) => {
       const row = await PgAssetStore.stationForUpdate(trx, tenantId, id, stations);
       const refused = refusal<StationRecord>(row, 'station', v);
       if (refused) return refused;
+      const before = row!.toRecord();
       // before the patch: patching the model instance updates its properties
       const zoneChanged = patch.timezone !== undefined && patch.timezone !== row!.timezone;
       const result = await patched<StationRecord>(trx, tenantId, row!, stationChange(patch));
       if (zoneChanged) {
         await publishChargers(trx, tenantId, await chargersOfStation(trx, tenantId, id), 'charger.changed');
       }
-      return result;
+      return audited(trx, tenantId, actor, 'STATION_UPDATED', 'station', before, result);
     });
   }
 
-  retireStation(tenantId: string, id: string, v: ExpectedVersion): Promise<WriteResult<StationRecord>> {
+  retireStation(tenantId: string, id: string, v: ExpectedVersion, actor: AuditActor): Promise<WriteResult<StationRecord>> {
     return this.tx(tenantId, async (trx) => {
       // The station with its active chargers: retiring would orphan them.
       const row = await PgAssetStore.stationForUpdate(trx, tenantId, id, null)
@@ -214,7 +240,7 @@ export class PgAssetStore implements AssetStore {
         .where({ tenant_id: tenantId })
         .returning('*')
         .first();
-      return ok(updated!.toRecord());
+      return audited(trx, tenantId, actor, 'STATION_RETIRED', 'station', row.toRecord(), ok(updated!.toRecord()));
     });
   }
 
@@ -298,23 +324,25 @@ export class PgAssetStore implements AssetStore {
     patch: ChargerPatch,
     v: ExpectedVersion,
     stations: readonly string[] | null,
+    actor: AuditActor,
   ): Promise<WriteResult<ChargerRecord>> {
     return this.tx(tenantId, async (trx) => {
       const row = await PgAssetStore.chargerForUpdate(trx, tenantId, id, stations);
       const refused = refusal<ChargerRecord>(row, 'charger', v);
       if (refused) return refused;
+      const before = row!.toRecord();
       if (patch.stationId !== undefined && patch.stationId !== row!.stationId) {
         const st = await PgAssetStore.stationForCharger(trx, tenantId, patch.stationId);
         if (!st.ok) return st;
         const moved = await patched<ChargerRecord>(trx, tenantId, row!, present(patch));
         await publishChargers(trx, tenantId, [id], 'charger.changed');
-        return moved;
+        return audited(trx, tenantId, actor, 'CHARGER_UPDATED', 'charger', before, moved);
       }
-      return patched<ChargerRecord>(trx, tenantId, row!, present(patch));
+      return audited(trx, tenantId, actor, 'CHARGER_UPDATED', 'charger', before, await patched<ChargerRecord>(trx, tenantId, row!, present(patch)));
     });
   }
 
-  retireCharger(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ChargerRecord>> {
+  retireCharger(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null, actor: AuditActor): Promise<WriteResult<ChargerRecord>> {
     return this.tx(tenantId, async (trx) => {
       // The charger with its active connectors, which go with it.
       const row = await PgAssetStore.chargerForUpdate(trx, tenantId, id, stations)
@@ -342,7 +370,7 @@ export class PgAssetStore implements AssetStore {
         .returning('*')
         .first();
       await publishChargers(trx, tenantId, [id], 'charger.retired');
-      return ok(updated!.toRecord());
+      return audited(trx, tenantId, actor, 'CHARGER_RETIRED', 'charger', row.toRecord(), ok(updated!.toRecord()));
     });
   }
 

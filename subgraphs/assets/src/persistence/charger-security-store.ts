@@ -1,4 +1,4 @@
-import { Knex, withTenant } from '@evcs/platform';
+import { appendAuditEntry, Knex, PgAuditReader, withTenant } from '@evcs/platform';
 import type {
   AuditEntry,
   AuditRecord,
@@ -67,16 +67,15 @@ async function readView(trx: Knex.Transaction, tenantId: string, chargerId: stri
   return rows[0] ? toView(rows[0]) : null;
 }
 
+/**
+ * Assets' audit entries go to the platform audit trail (`assets.audit_entries`, appendAuditEntry)
+ * in the change's transaction. `charger:<id>` targets the charger; a bare type (the tenant's
+ * security policy) targets the tenant.
+ */
 export async function appendAudit(trx: Knex.Transaction, tenantId: string, e: AuditEntry): Promise<void> {
-  await trx('audit_log').insert({
-    tenant_id: tenantId,
-    actor: e.actor,
-    action: e.action,
-    target: e.target,
-    before: e.before === null ? null : JSON.stringify(e.before),
-    after: e.after === null ? null : JSON.stringify(e.after),
-    request_id: e.requestId,
-  });
+  const sep = e.target.indexOf(':');
+  const target = sep > 0 ? { type: e.target.slice(0, sep), id: e.target.slice(sep + 1) } : { type: e.target, id: tenantId };
+  await appendAuditEntry(trx, { tenantId, actor: e.actor, action: e.action, target, before: e.before, after: e.after });
 }
 
 /** Upsert the charger's security row with the keys of `change`. */
@@ -196,32 +195,18 @@ export class PgChargerSecurityStore implements ChargerSecurityStore {
     return withTenant(this.knex, tenantId, (trx) => appendAudit(trx, tenantId, e));
   }
 
-  auditLog(tenantId: string, first: number, beforeId: string | null): Promise<AuditRecord[]> {
-    return withTenant(this.knex, tenantId, async (trx) => {
-      const q = trx('audit_log').where({ tenant_id: tenantId }).orderBy('id', 'desc').limit(first);
-      if (beforeId) void q.where('id', '<', beforeId);
-      const rows = await q.select<
-        {
-          id: string;
-          actor: string;
-          action: string;
-          target: string;
-          before: Record<string, unknown> | null;
-          after: Record<string, unknown> | null;
-          request_id: string | null;
-          at: Date;
-        }[]
-      >('*');
-      return rows.map((r) => ({
-        id: String(r.id),
-        actor: r.actor,
-        action: r.action,
-        target: r.target,
-        before: r.before,
-        after: r.after,
-        requestId: r.request_id,
-        at: r.at,
-      }));
-    });
+  /** The flat shape of assetAuditLog, read from the platform audit trail (ids and order as there). */
+  async auditLog(tenantId: string, first: number, beforeId: string | null): Promise<AuditRecord[]> {
+    const rows = await new PgAuditReader(this.knex).entries(tenantId, {}, first, beforeId);
+    return rows.map((r) => ({
+      id: r.id,
+      actor: r.actorId,
+      action: r.action,
+      target: r.targetType === 'charger-security-policy' ? r.targetType : `${r.targetType}:${r.targetId}`,
+      before: r.before,
+      after: r.after,
+      requestId: r.requestId,
+      at: r.occurredAt,
+    }));
   }
 }

@@ -162,12 +162,11 @@ export class PgCommandStore implements CommandStore {
         { requestId: c.requestId },
       );
       await appendAudit(trx, tenantId, {
-        actor: c.requestedBy,
+        actor: c.audit,
         action: 'CHARGER_COMMAND_REQUESTED',
         target: `charger:${c.chargerId}`,
         before: null,
         after: { commandId: c.id, type, params },
-        requestId: c.requestId,
       });
       await this.announce(trx, [command], c.issuedAt, c.requestId);
       return ok({ command, created: true });

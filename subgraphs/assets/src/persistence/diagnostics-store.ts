@@ -1,4 +1,4 @@
-import { Knex, withTenant, withTenantScope } from '@evcs/platform';
+import { chargerAuditActor, Knex, withTenant, withTenantScope } from '@evcs/platform';
 import type { DiagnosticsFileRecord, DiagnosticsUploadStore } from '../domain/diagnostics';
 import { appendAudit } from './charger-security-store';
 
@@ -44,12 +44,11 @@ export class PgDiagnosticsUploadStore implements DiagnosticsUploadStore {
       const row = rows[0];
       if (!row) return null;
       await appendAudit(trx, tenantId, {
-        actor: `charger:${row.charger_id}`,
+        actor: chargerAuditActor(row.charger_id),
         action: 'CHARGER_DIAGNOSTICS_RECEIVED',
         target: `charger:${row.charger_id}`,
         before: null,
         after: { uploadId, fileName: row.file_name, size: row.size, sha256: row.sha256 },
-        requestId: null,
       });
       return toFile(row);
     });

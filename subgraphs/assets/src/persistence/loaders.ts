@@ -1,4 +1,4 @@
-import { byKey, groupByKey } from '@evcs/platform';
+import { byKey, groupByKey, serviceAuditActor } from '@evcs/platform';
 import DataLoader from 'dataloader';
 import type { ChargerSecurityService, ChargerSecurityView } from '../domain/charger-security';
 import type { AssetsReadRepository, AssetsReadScope, ChargerRow, ConnectorRow, StationRow, StationStatsRow, StatusHistoryRow } from './read-repository';
@@ -31,7 +31,9 @@ export function createLoaders(repo: AssetsReadRepository, scope: () => AssetsRea
     /** Connection security of the request tenant's own chargers (a page of chargers in one query). */
     security: new DataLoader<string, ChargerSecurityView | null>(async (ids) => {
       const s = scope();
-      const rows = security ? await security.views({ tenantId: s.tenantId, stationIds: s.stationIds, subject: '', requestId: null }, ids) : [];
+      const rows = security
+        ? await security.views({ tenantId: s.tenantId, stationIds: s.stationIds, subject: '', requestId: null, audit: serviceAuditActor('assets') }, ids)
+        : [];
       return byKey(rows, ids, (r) => r.chargerId);
     }),
     connectorsByCharger: new DataLoader<string, ConnectorRow[]>(async (ids) =>

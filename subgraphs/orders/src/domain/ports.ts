@@ -1,5 +1,5 @@
 import type { OrderEvent } from '@evcs/events';
-import type { Money } from '@evcs/platform';
+import type { AuditEntryInput, Money } from '@evcs/platform';
 import type { MeterReading } from './meter';
 import type { DiscrepancyKind } from './reconciliation';
 import type { OrderState } from './states';
@@ -178,6 +178,8 @@ export interface OrderTx {
   readonly tenantId: string;
   /** Run `fn` once this transaction (or the batch it joined) has committed; never when it rolls back. */
   afterCommit(fn: () => void): void;
+  /** Record the change in the audit trail, in this transaction (the tenant is the transaction's). */
+  audit(entry: Omit<AuditEntryInput, 'tenantId'>): Promise<void>;
   /** Record an inbound event id; false if it was already processed. */
   markProcessed(eventId: string): Promise<boolean>;
   /**

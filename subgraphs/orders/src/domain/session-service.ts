@@ -1,9 +1,21 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { judgeReadings, MeterReading } from './meter';
-import { type BusinessMetrics, fail, formatMoney, money, type Money, moneyEquals, NO_BUSINESS_METRICS, ok, type Outcome, zeroMoney } from '@evcs/platform';
+import {
+  type AuditActor,
+  type BusinessMetrics,
+  fail,
+  formatMoney,
+  money,
+  type Money,
+  moneyEquals,
+  NO_BUSINESS_METRICS,
+  ok,
+  type Outcome,
+  zeroMoney,
+} from '@evcs/platform';
 import { toX1e4 } from './money';
 import { pricingRequest } from './pricing-input';
-import type { Bill, ChargerBill, ChargerDirectory, ChargerInfo, NewOrder, OrderRecord, OrderStore, OrderTx, Pricer } from './ports';
+import type { Bill, ChargerBill, ChargerDirectory, ChargerInfo, NewOrder, OrderRecord, OrderStore, OrderTx, OrderWithReadings, Pricer } from './ports';
 import { YKC_DEFAULT_TIMEZONE, YKC_SERIAL_COUNTER_MAX, ykcSerial, ykcSerialPrefix } from './ykc-serial';
 import { ACTIVE_STATES, IllegalTransitionError, OrderState, statesLeadingTo } from './states';
 import { payableDescription } from './payable';
@@ -16,6 +28,13 @@ export interface Clock {
 export type { Outcome, UserError } from '@evcs/platform';
 
 /** Who asks: the verified identity reduced to what the service needs. */
+/** What the audit trail keeps of an order: its state and what it billed. */
+const orderFacts = (o: OrderRecord) => ({
+  state: o.state,
+  energyWh: o.energyWh,
+  amount: o.amount ? { minor: o.amount.minor, currency: o.amount.currency } : null,
+});
+
 export interface Caller {
   tenantId: string;
   userId: string | null;
@@ -294,29 +313,43 @@ export class SessionService {
    * An operator closes a session the charger will never close (it went offline
    * for good). Billed with what is known: the last trusted reading, or nothing.
    */
-  async forceClose(caller: Caller, input: { orderId: string; reason: string }): Promise<Outcome<OrderRecord>> {
+  async forceClose(caller: Caller & { audit: AuditActor }, input: { orderId: string; reason: string }): Promise<Outcome<OrderRecord>> {
     const reason = input.reason.trim();
     if (reason.length < 5 || reason.length > 500) return fail(UserErrorCodes.INVALID_INPUT, 'reason', 'Give a reason of 5–500 characters');
     return this.store.inTenant(caller.tenantId, async (tx) => {
       const found = await tx.byIdWithReadings(input.orderId);
       if (!found) return fail<OrderRecord>(UserErrorCodes.NOT_FOUND, 'orderId', 'Unknown order');
-      const { order, readings } = found;
-      if (!ACTIVE_STATES.includes(order.state))
-        return fail<OrderRecord>(UserErrorCodes.ILLEGAL_TRANSITION, 'orderId', `The order is ${order.state}, not active`);
-      if (order.state === 'PENDING') return this.failPending(tx, order, reason);
-      const last = readings.at(-1);
-      // Without a meter start (a YKC session whose record never came) the readings count energy
-      // since the start: the meter is taken to have stood at 0 then.
-      const relative = order.meterStartWh === null && order.startedAt !== null && readings.length > 0;
-      const done = await this.complete(tx, order, {
-        stoppedAt: last?.at ?? order.startedAt ?? this.clock.now(),
-        meterStopWh: last?.registerWh ?? order.meterStartWh,
-        reason: `FORCE_CLOSED: ${reason}`,
-        ...(relative ? { start: { startedAt: order.startedAt!, meterStartWh: 0 } } : {}),
-      });
-      if (done) await tx.addFlags(order.id, ['FORCE_CLOSED']);
-      return done ? ok(done) : fail<OrderRecord>(UserErrorCodes.CONFLICT, 'orderId', 'The order changed meanwhile; look again');
+      const closed = await this.forceCloseFound(tx, found, reason);
+      if (closed.ok) {
+        await tx.audit({
+          actor: caller.audit,
+          action: 'ORDER_FORCE_CLOSED',
+          target: { type: 'order', id: found.order.id },
+          before: orderFacts(found.order),
+          after: orderFacts(closed.value),
+          details: { reason },
+        });
+      }
+      return closed;
     });
+  }
+
+  private async forceCloseFound(tx: OrderTx, found: OrderWithReadings, reason: string): Promise<Outcome<OrderRecord>> {
+    const { order, readings } = found;
+    if (!ACTIVE_STATES.includes(order.state)) return fail<OrderRecord>(UserErrorCodes.ILLEGAL_TRANSITION, 'orderId', `The order is ${order.state}, not active`);
+    if (order.state === 'PENDING') return this.failPending(tx, order, reason);
+    const last = readings.at(-1);
+    // Without a meter start (a YKC session whose record never came) the readings count energy
+    // since the start: the meter is taken to have stood at 0 then.
+    const relative = order.meterStartWh === null && order.startedAt !== null && readings.length > 0;
+    const done = await this.complete(tx, order, {
+      stoppedAt: last?.at ?? order.startedAt ?? this.clock.now(),
+      meterStopWh: last?.registerWh ?? order.meterStartWh,
+      reason: `FORCE_CLOSED: ${reason}`,
+      ...(relative ? { start: { startedAt: order.startedAt!, meterStartWh: 0 } } : {}),
+    });
+    if (done) await tx.addFlags(order.id, ['FORCE_CLOSED']);
+    return done ? ok(done) : fail<OrderRecord>(UserErrorCodes.CONFLICT, 'orderId', 'The order changed meanwhile; look again');
   }
 
   /** A start that never began, closed by an operator: FAILED, nothing to bill. */

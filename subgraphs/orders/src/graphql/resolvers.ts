@@ -1,6 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import {
   AppError,
+  auditActorOf,
+  auditLogResolver,
   connectionOf,
   cursorCodec,
   deadLetterResolver,
@@ -200,7 +202,7 @@ export class OrderResolver {
   @Mutation(() => OrderPayload, { description: 'Close a session the charger will never close, billing what is known (order:write). Flagged FORCE_CLOSED.' })
   async forceCloseOrder(@Arg('orderId', () => ID) orderId: string, @Arg('reason') reason: string, @Ctx() ctx: OrdersContext): Promise<OrderPayload> {
     if (!isUuid(orderId)) return { order: null, userErrors: [{ code: 'NOT_FOUND', field: 'orderId', message: 'Unknown order' }] };
-    return payload(await ctx.services.sessions.forceClose(caller(ctx), { orderId, reason }));
+    return payload(await ctx.services.sessions.forceClose({ ...caller(ctx), audit: auditActorOf(ctx) }, { orderId, reason }));
   }
 }
 
@@ -236,6 +238,7 @@ export const resolvers = [
   ReconciliationResolver,
   SessionUsageResolver,
   deadLetterResolver('orders'),
+  auditLogResolver<OrdersContext>({ field: 'orderAuditLog', what: 'orders (force-closes)', reader: (ctx) => ctx.reads.audit }),
 ] as const;
 
 export const referenceResolvers = {

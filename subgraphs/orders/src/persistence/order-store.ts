@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { ChargerCommands, newChargerCommand, OrderEvents, type CommandSpec, type OrderEvent } from '@evcs/events';
 import {
   afterCommit,
+  appendAuditEntry,
+  type AuditEntryInput,
   currencyExponent,
   formatMoney,
   Knex,
@@ -178,6 +180,10 @@ class PgOrderTx implements OrderTx {
 
   afterCommit(fn: () => void): void {
     afterCommit(this.trx, fn);
+  }
+
+  async audit(entry: Omit<AuditEntryInput, 'tenantId'>): Promise<void> {
+    await appendAuditEntry(this.trx, { ...entry, tenantId: this.tenantId });
   }
 
   private orders() {

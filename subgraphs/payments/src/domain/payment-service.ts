@@ -1,4 +1,4 @@
-import { type BusinessMetrics, ErrorCodes, isAppError, isUuid, NO_BUSINESS_METRICS } from '@evcs/platform';
+import { type AuditActor, type BusinessMetrics, ErrorCodes, isAppError, isUuid, NO_BUSINESS_METRICS, serviceAuditActor } from '@evcs/platform';
 import type { PaymentEvent } from '@evcs/events';
 import { randomUUID } from 'node:crypto';
 import {
@@ -23,6 +23,8 @@ import { shanghaiDate, shanghaiDayRange } from './time';
 export interface Actor {
   tenantId: string;
   subject: string;
+  /** who, for the audit trail (with the request id and client address) */
+  audit: AuditActor;
 }
 
 /** Minimal logging port (pino fits). */
@@ -235,6 +237,7 @@ export class PaymentService {
       idempotencyKey: input.idempotencyKey,
       outRefundNo: outRefundNoOf(id),
       createdBy: actor.subject,
+      audit: actor.audit,
     });
     if (res.kind !== 'CREATED' && res.kind !== 'EXISTING') {
       const [code, field, message] = RESERVE_REFUND_ERRORS[res.kind];
@@ -480,7 +483,11 @@ export class PaymentService {
     let failed = 0;
     for (const { tenantId, channel } of work.values()) {
       if (!this.channel(channel) || (await this.d.store.statementRunStatus(tenantId, channel, date)) === 'COMPLETED') continue;
-      const out = await this.runStatementReconciliation({ tenantId, subject: 'statement-scheduler' }, channel, date);
+      const out = await this.runStatementReconciliation(
+        { tenantId, subject: 'statement-scheduler', audit: serviceAuditActor('statement-scheduler') },
+        channel,
+        date,
+      );
       runs++;
       if (!out.ok) failed++;
     }

@@ -1,5 +1,6 @@
 import type { PaymentEvent } from '@evcs/events';
 import type { ChannelName, ChannelRefundState, ChannelTradeState, ClientParams, PaymentMethod, StatementLine } from './channel';
+import type { AuditActor } from '@evcs/platform';
 import type { Fen } from './money';
 
 export type PaymentState = 'PENDING' | 'PAYING' | 'SUCCEEDED' | 'FAILED' | 'CLOSED';
@@ -188,8 +189,9 @@ export interface PaymentStore {
   /** Record a refund and reserve its amount atomically against what is left to refund. */
   reserveRefund(
     tenantId: string,
-    r: { id: string; paymentId: string; amount: Fen; reason: string; idempotencyKey: string; outRefundNo: string; createdBy: string },
+    r: { id: string; paymentId: string; amount: Fen; reason: string; idempotencyKey: string; outRefundNo: string; createdBy: string; audit: AuditActor },
   ): Promise<ReserveRefundOutcome>;
+  /** A new refund is audited (REFUND_REQUESTED) with it, by `r.audit`; a result that changes a refund (REFUND_SUCCEEDED/FAILED) as the channel's word. */
   applyRefundResult(tenantId: string, r: RefundResult, announced?: PaymentEvent[]): Promise<RefundApplyOutcome>;
   refundByNo(tenantId: string, outRefundNo: string): Promise<(RefundRecord & { outTradeNo: string; paymentAmount: Fen; channel: ChannelName }) | null>;
   recordRejectedNotification(channel: ChannelName, reason: string): Promise<void>;

@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import {
+  auditLogResolver,
   AppError,
   connectionOf,
   cursorCodec,
@@ -267,3 +268,6 @@ export const referenceResolvers = {
     },
   },
 };
+
+/** paymentAuditLog: refunds requested, succeeded and failed. */
+export const PaymentAuditLogResolver = auditLogResolver<PaymentsContext>({ field: 'paymentAuditLog', what: 'refunds', reader: (ctx) => ctx.reads.audit });

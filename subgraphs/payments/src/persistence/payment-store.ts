@@ -1,7 +1,8 @@
-import { afterCommit, Knex, OutboxWriter, withTenant } from '@evcs/platform';
+import { afterCommit, appendAuditEntry, type AuditActor, Knex, OutboxWriter, serviceAuditActor, withTenant } from '@evcs/platform';
 import { PaymentEvent, PaymentEvents } from '@evcs/events';
 import { raw, type QueryBuilder } from 'objection';
 import type { ChannelName, ClientParams } from '../domain/channel';
+import { CHANNEL_CURRENCY } from '../domain/money';
 import type {
   Discrepancy,
   LocalStatementView,
@@ -129,6 +130,28 @@ class Rollback extends Error {
 /** Reasons kept per channel and hour; past it rejections are only counted. */
 export const REJECTION_SAMPLES_PER_HOUR = 20;
 const REJECTION_RETENTION_DAYS = 30;
+
+/** Who records what the channels say. */
+const SERVICE_NAME = 'payments';
+
+/** A refund's result is the channel's word: audited as the payments service, with how it arrived. */
+function auditRefundResult(trx: Knex.Transaction, tenantId: string, p: PaymentRecord, ref: RefundRecord, r: RefundResult, state: 'SUCCEEDED' | 'FAILED') {
+  return appendAuditEntry(trx, {
+    tenantId,
+    actor: serviceAuditActor(SERVICE_NAME),
+    action: state === 'SUCCEEDED' ? 'REFUND_SUCCEEDED' : 'REFUND_FAILED',
+    target: { type: 'refund', id: ref.id },
+    before: { state: ref.state },
+    after: { state, amountMinor: ref.amount, currency: CHANNEL_CURRENCY },
+    details: {
+      paymentId: p.id,
+      channel: p.channel,
+      via: r.notification ? 'NOTIFICATION' : 'CHANNEL_RESPONSE',
+      channelRefundNo: r.channelRefundNo,
+      ...(state === 'FAILED' ? { failureReason: r.failureReason ?? null } : {}),
+    },
+  });
+}
 
 export class PgPaymentStore implements PaymentStore {
   constructor(private readonly knex: Knex) {}
@@ -307,7 +330,7 @@ export class PgPaymentStore implements PaymentStore {
 
   async reserveRefund(
     tenantId: string,
-    r: { id: string; paymentId: string; amount: number; reason: string; idempotencyKey: string; outRefundNo: string; createdBy: string },
+    r: { id: string; paymentId: string; amount: number; reason: string; idempotencyKey: string; outRefundNo: string; createdBy: string; audit: AuditActor },
   ): Promise<ReserveRefundOutcome> {
     try {
       return await withTenant(this.knex, tenantId, async (trx) => {
@@ -343,6 +366,14 @@ export class PgPaymentStore implements PaymentStore {
             .returning('*'),
         );
         if (!inserted) throw new Rollback({ kind: 'KEY_REUSED' });
+        await appendAuditEntry(trx, {
+          tenantId,
+          actor: r.audit,
+          action: 'REFUND_REQUESTED',
+          target: { type: 'refund', id: r.id },
+          after: { paymentId: r.paymentId, orderId: prow.orderId, amountMinor: r.amount, currency: CHANNEL_CURRENCY, state: inserted.state },
+          details: { reason: r.reason, idempotencyKey: r.idempotencyKey, outRefundNo: r.outRefundNo },
+        });
         return { kind: 'CREATED' as const, refund: toRefund(inserted), payment: toPayment(u) };
       });
     } catch (e) {
@@ -399,6 +430,7 @@ export class PgPaymentStore implements PaymentStore {
           .where({ tenant_id: tenantId, order_id: p.orderId })
           .update({ status: payableStatusAfterRefunds(refundedTotal, p.amount) });
         await outbox(trx, refundSucceeded(p, ref, refundedTotal, now), announced);
+        await auditRefundResult(trx, tenantId, p, ref, r, 'SUCCEEDED');
         return 'APPLIED';
       }
       const [u] = await refunds(trx, tenantId)
@@ -412,6 +444,7 @@ export class PgPaymentStore implements PaymentStore {
         .where('id', ref.paymentId)
         .patch({ refundedFen: raw('refunded_fen - ?', [ref.amount]), updatedAt: dbNow() });
       await outbox(trx, refundFailed(p, ref, r.failureReason ?? null, now), announced);
+      await auditRefundResult(trx, tenantId, p, ref, r, 'FAILED');
       return 'APPLIED';
     });
   }

@@ -1,5 +1,5 @@
 import type { TariffEvent } from '@evcs/events';
-import type { Money } from '@evcs/platform';
+import type { AuditEntryInput, Money } from '@evcs/platform';
 import type { SegmentInput } from './plan';
 
 /** The ports the tariffs domain service needs. SQL lives behind them (persistence/), Kafka too (events/). */
@@ -80,6 +80,8 @@ export interface TariffTx {
   bindingsOfPlan(planId: string, protocol?: ChargerProtocol): Promise<BindingRecord[]>;
   /** Enqueue the change's events in the outbox, in this transaction. */
   announce(events: readonly TariffEvent[]): Promise<void>;
+  /** Record the change in the audit trail, in this transaction (the tenant is the transaction's). */
+  audit(entry: Omit<AuditEntryInput, 'tenantId'>): Promise<void>;
 }
 
 /** Changes, each in one tenant's transaction, and what pricing reads. (GraphQL's reads within a request's scope are the read side's.) */

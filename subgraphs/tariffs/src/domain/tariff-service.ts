@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TariffEvent } from '@evcs/events';
-import { AppError, defineCodes, ErrorCodes, fail, isUuid, Logger, type Outcome } from '@evcs/platform';
+import { AppError, type AuditActor, defineCodes, ErrorCodes, fail, isUuid, Logger, type Outcome } from '@evcs/platform';
 import { PlanCache } from './plan-cache';
 import {
   PricedPlan,
@@ -90,6 +90,19 @@ interface CachedPlan {
   priced: PricedPlan;
 }
 
+/** What versions and bindings keep of who made them (as before the audit trail: kind:subject). */
+const createdBy = (actor: AuditActor) => `${actor.type.toLowerCase()}:${actor.id}`;
+/** What the audit trail keeps of a plan row. */
+const planFacts = (p: PlanRecord) => ({
+  name: p.name,
+  stationId: p.stationId,
+  currency: p.currency,
+  timezone: p.timezone,
+  status: p.status,
+  isDefault: p.isDefault,
+});
+const bindingFacts = (b: BindingRecord) => ({ planId: b.planId, stationId: b.stationId, protocol: b.protocol });
+
 /**
  * Tariff plans, versions, bindings and pricing. Every method takes the tenant
  * first; nothing falls back to a default tenant. Business failures come back as
@@ -106,7 +119,7 @@ export class TariffService {
     private readonly chargers?: ChargerLookup,
   ) {}
 
-  async createPlan(scope: TariffWriteScope, actor: string, cmd: CreatePlanCommand): Promise<Outcome<PlanWithVersion>> {
+  async createPlan(scope: TariffWriteScope, actor: AuditActor, cmd: CreatePlanCommand): Promise<Outcome<PlanWithVersion>> {
     const tenantId = scope.tenantId;
     const errors: UserError[] = [];
     const name = cmd.name.trim();
@@ -140,7 +153,19 @@ export class TariffService {
         }
         if (cmd.isDefault) await tx.clearDefaults(cmd.stationId, null);
         const plan = await tx.insertPlan({ stationId: cmd.stationId, name, currency: cmd.currency, timezone, isDefault: cmd.isDefault });
-        const version = await tx.insertVersion({ planId: plan.id, version: 1, effectiveFrom, segments: segs.segments.map(segmentToRecord), createdBy: actor });
+        const version = await tx.insertVersion({
+          planId: plan.id,
+          version: 1,
+          effectiveFrom,
+          segments: segs.segments.map(segmentToRecord),
+          createdBy: createdBy(actor),
+        });
+        await tx.audit({
+          actor,
+          action: 'TARIFF_PLAN_CREATED',
+          target: { type: 'tariff-plan', id: plan.id },
+          after: { ...planFacts(plan), version: version.version, effectiveFrom: version.effectiveFrom, segments: version.segments },
+        });
         return { ok: true, value: { plan, version } };
       },
       (v) => [this.planEvent(tenantId, v.plan, 'CREATED', v.version), ...(cmd.isDefault ? [this.planEvent(tenantId, v.plan, 'DEFAULT_CHANGED')] : [])],
@@ -148,7 +173,7 @@ export class TariffService {
   }
 
   /** Editing a plan: a new immutable version, in force from `effectiveFrom` (default now). Old versions stay readable. */
-  async revisePlan(scope: TariffWriteScope, actor: string, cmd: RevisePlanCommand): Promise<Outcome<PlanWithVersion>> {
+  async revisePlan(scope: TariffWriteScope, actor: AuditActor, cmd: RevisePlanCommand): Promise<Outcome<PlanWithVersion>> {
     const tenantId = scope.tenantId;
     if (!isUuid(cmd.planId)) return fail(TariffErrorCodes.INVALID_ID, 'planId', 'planId is not a UUID');
     const segs = validateSegments(cmd.segments);
@@ -180,16 +205,23 @@ export class TariffService {
           version: latest.version + 1,
           effectiveFrom,
           segments: segs.segments.map(segmentToRecord),
-          createdBy: actor,
+          createdBy: createdBy(actor),
         });
         const updated = await tx.updatePlan(plan.id, {});
+        await tx.audit({
+          actor,
+          action: 'TARIFF_PLAN_REVISED',
+          target: { type: 'tariff-plan', id: plan.id },
+          before: { version: latest.version, effectiveFrom: latest.effectiveFrom, segments: latest.segments },
+          after: { version: version.version, effectiveFrom: version.effectiveFrom, segments: version.segments },
+        });
         return { ok: true, value: { plan: updated, version } };
       },
       (v) => [this.planEvent(tenantId, v.plan, 'VERSIONED', v.version)],
     );
   }
 
-  async setDefaultPlan(scope: TariffWriteScope, planId: string): Promise<Outcome<PlanRecord>> {
+  async setDefaultPlan(scope: TariffWriteScope, actor: AuditActor, planId: string): Promise<Outcome<PlanRecord>> {
     if (!isUuid(planId)) return fail(TariffErrorCodes.INVALID_ID, 'planId', 'planId is not a UUID');
     return this.changeInTenant(
       scope.tenantId,
@@ -199,14 +231,22 @@ export class TariffService {
         if (found.status !== 'ACTIVE') return fail(TariffErrorCodes.PLAN_RETIRED, 'planId', `plan "${found.name}" is retired`);
         await tx.lockPlanSet(found.stationId);
         await tx.clearDefaults(found.stationId, found.id);
-        return { ok: true, value: await tx.updatePlan(found.id, { isDefault: true }) };
+        const updated = await tx.updatePlan(found.id, { isDefault: true });
+        await tx.audit({
+          actor,
+          action: 'TARIFF_PLAN_DEFAULT_SET',
+          target: { type: 'tariff-plan', id: found.id },
+          before: planFacts(found),
+          after: planFacts(updated),
+        });
+        return { ok: true, value: updated };
       },
       (v) => [this.planEvent(scope.tenantId, v, 'DEFAULT_CHANGED')],
     );
   }
 
   /** Retire a plan (frees one of its station's 16 slots). Refused while chargers are bound to it. */
-  async retirePlan(scope: TariffWriteScope, planId: string): Promise<Outcome<PlanRecord>> {
+  async retirePlan(scope: TariffWriteScope, actor: AuditActor, planId: string): Promise<Outcome<PlanRecord>> {
     if (!isUuid(planId)) return fail(TariffErrorCodes.INVALID_ID, 'planId', 'planId is not a UUID');
     let changed = false;
     return this.changeInTenant(
@@ -220,7 +260,15 @@ export class TariffService {
         if (bound.length > 0)
           return fail(TariffErrorCodes.PLAN_BOUND, 'planId', `plan "${found.name}" is bound to ${bound.length} charger(s); bind them to another plan first`);
         await tx.lockPlanSet(found.stationId);
-        return { ok: true, value: await tx.updatePlan(found.id, { status: 'RETIRED', isDefault: false }) };
+        const retired = await tx.updatePlan(found.id, { status: 'RETIRED', isDefault: false });
+        await tx.audit({
+          actor,
+          action: 'TARIFF_PLAN_RETIRED',
+          target: { type: 'tariff-plan', id: found.id },
+          before: planFacts(found),
+          after: planFacts(retired),
+        });
+        return { ok: true, value: retired };
       },
       (v) => (changed ? [this.planEvent(scope.tenantId, v, 'RETIRED')] : []),
     );
@@ -231,7 +279,7 @@ export class TariffService {
    * command (this subgraph can't read assets); a YKC charger only takes a plan
    * whose current and scheduled versions fit its 4-tier, 48-slot billing model.
    */
-  async bindCharger(scope: TariffWriteScope, actor: string, given: BindChargerCommand): Promise<Outcome<BindingRecord>> {
+  async bindCharger(scope: TariffWriteScope, actor: AuditActor, given: BindChargerCommand): Promise<Outcome<BindingRecord>> {
     for (const f of ['chargerId', 'planId'] as const) {
       if (!isUuid(given[f])) return fail(TariffErrorCodes.INVALID_ID, f, `${f} is not a UUID`);
     }
@@ -277,16 +325,28 @@ export class TariffService {
             }
           }
         }
-        return {
-          ok: true,
-          value: await tx.upsertBinding({ chargerId: cmd.chargerId, stationId: cmd.stationId, protocol: cmd.protocol, planId: plan.id, boundBy: actor }),
-        };
+        const previous = await tx.binding(cmd.chargerId);
+        const bound = await tx.upsertBinding({
+          chargerId: cmd.chargerId,
+          stationId: cmd.stationId,
+          protocol: cmd.protocol,
+          planId: plan.id,
+          boundBy: createdBy(actor),
+        });
+        await tx.audit({
+          actor,
+          action: 'CHARGER_TARIFF_BOUND',
+          target: { type: 'charger', id: cmd.chargerId },
+          before: previous ? bindingFacts(previous) : null,
+          after: bindingFacts(bound),
+        });
+        return { ok: true, value: bound };
       },
       () => [this.bindingEvent(scope.tenantId, cmd.chargerId, cmd.stationId, cmd.planId)],
     );
   }
 
-  async unbindCharger(scope: TariffWriteScope, chargerId: string): Promise<Outcome<BindingRecord | null>> {
+  async unbindCharger(scope: TariffWriteScope, actor: AuditActor, chargerId: string): Promise<Outcome<BindingRecord | null>> {
     if (!isUuid(chargerId)) return fail(TariffErrorCodes.INVALID_ID, 'chargerId', 'chargerId is not a UUID');
     return this.changeInTenant(
       scope.tenantId,
@@ -294,7 +354,9 @@ export class TariffService {
         const existing = await tx.binding(chargerId);
         if (!existing) return { ok: true, value: null };
         if (!this.stationInScope(scope, existing.stationId)) return fail(TariffErrorCodes.NOT_FOUND, 'chargerId', `charger ${chargerId} has no binding`);
-        return { ok: true, value: await tx.deleteBinding(chargerId) };
+        const removed = await tx.deleteBinding(chargerId);
+        await tx.audit({ actor, action: 'CHARGER_TARIFF_UNBOUND', target: { type: 'charger', id: chargerId }, before: bindingFacts(existing), after: null });
+        return { ok: true, value: removed };
       },
       (v) => (v ? [this.bindingEvent(scope.tenantId, chargerId, v.stationId, null)] : []),
     );

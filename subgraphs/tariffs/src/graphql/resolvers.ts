@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, ErrorCodes, userErrorsOf } from '@evcs/platform';
+import { AppError, auditActorOf, auditLogResolver, ErrorCodes, userErrorsOf } from '@evcs/platform';
 import type { TariffsContext } from '../context';
 import { Exact } from '../domain/exact';
 import { segmentsFromRecords, versionAt } from '../domain/plan';
@@ -31,7 +31,6 @@ const badInput = (message: string) => new AppError(ErrorCodes.BAD_USER_INPUT, me
 const requireUuid = (v: string, what: string) => {
   if (!isUuid(v)) throw badInput(`${what} is not a UUID`);
 };
-const actorOf = (ctx: TariffsContext) => `${ctx.identity.kind}:${ctx.identity.subject}`;
 
 async function planOrNull(ctx: TariffsContext, id: string): Promise<TariffPlan | null> {
   if (!isUuid(id)) return null;
@@ -109,7 +108,7 @@ export class TariffPlanVersionResolver {
 export class TariffMutationResolver {
   @Mutation(() => TariffPlanPayload, { description: 'A plan of a station (or, without stationId, of the tenant) with its version 1' })
   async createTariffPlan(@Ctx() ctx: TariffsContext, @Arg('input') input: CreateTariffPlanInput): Promise<TariffPlanPayload> {
-    const r = await ctx.services.tariffs.createPlan(ctx.writeScope(), actorOf(ctx), {
+    const r = await ctx.services.tariffs.createPlan(ctx.writeScope(), auditActorOf(ctx), {
       ...input,
       stationId: input.stationId ?? null,
       segments: input.segments.map((s) => ({ ...s })),
@@ -121,7 +120,7 @@ export class TariffMutationResolver {
 
   @Mutation(() => TariffPlanPayload, { description: 'Edit a plan: a new version, in force from effectiveFrom (default now); older versions stay readable' })
   async reviseTariffPlan(@Ctx() ctx: TariffsContext, @Arg('input') input: ReviseTariffPlanInput): Promise<TariffPlanPayload> {
-    const r = await ctx.services.tariffs.revisePlan(ctx.writeScope(), actorOf(ctx), { ...input, segments: input.segments.map((s) => ({ ...s })) });
+    const r = await ctx.services.tariffs.revisePlan(ctx.writeScope(), auditActorOf(ctx), { ...input, segments: input.segments.map((s) => ({ ...s })) });
     return r.ok
       ? { plan: toPlan(r.value.plan), version: toVersion(r.value.version, r.value.plan.currency), userErrors: [] }
       : { plan: null, version: null, userErrors: userErrorsOf(r) };
@@ -129,25 +128,25 @@ export class TariffMutationResolver {
 
   @Mutation(() => TariffPlanPayload, { description: "Make a plan its station's (or the tenant's) default" })
   async setDefaultTariffPlan(@Ctx() ctx: TariffsContext, @Arg('planId', () => ID) planId: string): Promise<TariffPlanPayload> {
-    const r = await ctx.services.tariffs.setDefaultPlan(ctx.writeScope(), planId);
+    const r = await ctx.services.tariffs.setDefaultPlan(ctx.writeScope(), auditActorOf(ctx), planId);
     return r.ok ? { plan: toPlan(r.value), version: null, userErrors: [] } : { plan: null, version: null, userErrors: userErrorsOf(r) };
   }
 
   @Mutation(() => TariffPlanPayload, { description: 'Retire a plan (it no longer counts towards the 16 per station); refused while chargers are bound to it' })
   async retireTariffPlan(@Ctx() ctx: TariffsContext, @Arg('planId', () => ID) planId: string): Promise<TariffPlanPayload> {
-    const r = await ctx.services.tariffs.retirePlan(ctx.writeScope(), planId);
+    const r = await ctx.services.tariffs.retirePlan(ctx.writeScope(), auditActorOf(ctx), planId);
     return r.ok ? { plan: toPlan(r.value), version: null, userErrors: [] } : { plan: null, version: null, userErrors: userErrorsOf(r) };
   }
 
   @Mutation(() => ChargerTariffBindingPayload, { description: 'Bind a charger to a plan of its station or of the tenant' })
   async bindChargerTariff(@Ctx() ctx: TariffsContext, @Arg('input') input: BindChargerTariffInput): Promise<ChargerTariffBindingPayload> {
-    const r = await ctx.services.tariffs.bindCharger(ctx.writeScope(), actorOf(ctx), { ...input });
+    const r = await ctx.services.tariffs.bindCharger(ctx.writeScope(), auditActorOf(ctx), { ...input });
     return r.ok ? { binding: toBinding(r.value), userErrors: [] } : { binding: null, userErrors: userErrorsOf(r) };
   }
 
   @Mutation(() => ChargerTariffBindingPayload, { description: "Remove a charger's binding: its station's or the tenant's default applies again" })
   async unbindChargerTariff(@Ctx() ctx: TariffsContext, @Arg('chargerId', () => ID) chargerId: string): Promise<ChargerTariffBindingPayload> {
-    const r = await ctx.services.tariffs.unbindCharger(ctx.writeScope(), chargerId);
+    const r = await ctx.services.tariffs.unbindCharger(ctx.writeScope(), auditActorOf(ctx), chargerId);
     return r.ok ? { binding: r.value ? toBinding(r.value) : null, userErrors: [] } : { binding: null, userErrors: userErrorsOf(r) };
   }
 }
@@ -235,6 +234,7 @@ export const resolvers = [
   ChargerEntityResolver,
   StationEntityResolver,
   TariffImpactResolver,
+  auditLogResolver<TariffsContext>({ field: 'tariffAuditLog', what: 'tariff plans and charger bindings', reader: (ctx) => ctx.reads.audit }),
 ] as const;
 
 /** Entity references the router hands us. Charger and Station are assets' entities: we only add fields. */

@@ -1,5 +1,5 @@
 import { TariffEvents, type TariffEvent } from '@evcs/events';
-import { Knex, OutboxWriter, withTenant } from '@evcs/platform';
+import { appendAuditEntry, type AuditEntryInput, Knex, OutboxWriter, withTenant } from '@evcs/platform';
 import { raw, type PartialModelObject, type QueryBuilder } from 'objection';
 import type { BindingRecord, ChargerProtocol, PlanGraph, PlanRecord, Resolution, TariffStore, TariffTx, VersionRecord } from '../domain/ports';
 import { BindingModel, PlanModel, PlanVersionModel } from './models';
@@ -51,6 +51,10 @@ class PgTariffTx implements TariffTx {
 
   async announce(events: readonly TariffEvent[]): Promise<void> {
     await outbox.enqueueAll(this.trx, TariffEvents, events);
+  }
+
+  async audit(entry: Omit<AuditEntryInput, 'tenantId'>): Promise<void> {
+    await appendAuditEntry(this.trx, { ...entry, tenantId: this.tenantId });
   }
 
   private plans() {

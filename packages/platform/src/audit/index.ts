@@ -1,0 +1,4 @@
+export * from './entry';
+export * from './migration';
+export * from './reader';
+export * from './graphql';
