@@ -438,7 +438,7 @@ export class SessionService {
     // meter start is known, it is a register reading at once.
     const readings =
       f.basis === 'SINCE_START' && order.meterStartWh !== null
-        ? f.readings.map((r) => ({ at: r.at, registerWh: order.meterStartWh! + r.registerWh }))
+        ? f.readings.map((r) => ({ ...r, registerWh: order.meterStartWh! + r.registerWh }))
         : f.readings;
     const verdicts = judgeReadings(readings, {
       startedAt: order.startedAt,

@@ -19,6 +19,7 @@ import { z } from 'zod';
 import type { OrdersContext } from '../context';
 import { ReconciliationResolver } from './recon-resolvers';
 import { SessionUsageResolver } from './session-usage-resolvers';
+import { OrderProgressResolver } from './progress-resolvers';
 import type { Bill as BillRecord, ChargerBill as ChargerBillRecord, OrderRecord } from '../domain/ports';
 import type { Outcome } from '../domain/session-service';
 import {
@@ -102,6 +103,7 @@ export const toOrder = (o: OrderRecord): ChargingOrder =>
     stopReason: o.stopReason,
     reviewFlags: o.reviewFlags,
     createdAt: o.createdAt,
+    record: o,
   });
 
 const payload = (out: Outcome<OrderRecord>): OrderPayload =>
@@ -235,6 +237,7 @@ export const resolvers = [
   StationOrdersResolver,
   ReconciliationResolver,
   SessionUsageResolver,
+  OrderProgressResolver,
   deadLetterResolver('orders'),
 ] as const;
 

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { groupByKey, type ReadScope } from '@evcs/platform';
+import type { MeterReading } from '../domain/meter';
 import type { OrderRecord } from '../domain/ports';
 import type { OrdersReadRepository } from './read-repository';
 
@@ -11,6 +12,7 @@ export function createLoaders(repo: OrdersReadRepository, scope: () => ReadScope
       return ids.map((id) => m.get(id) ?? null);
     }),
     activeByCharger: new DataLoader<string, OrderRecord[]>(async (ids) => groupByKey(await repo.activeByChargers(scope(), ids), ids, (o) => o.chargerId)),
+    readings: new DataLoader<string, MeterReading[]>(async (ids) => groupByKey(await repo.readingsByOrders(scope(), ids), ids, (r) => r.orderId)),
     activeByStation: new DataLoader<string, OrderRecord[]>(async (ids) => groupByKey(await repo.activeByStations(scope(), ids), ids, (o) => o.stationId)),
   };
 }

@@ -109,6 +109,28 @@ export class OrdersReadRepository {
   }
 
   /**
+   * The accepted meter readings of these orders, oldest first, with power and state of charge
+   * where reported (a running session's progress). The orders were read in the scope already;
+   * the tenant filter keeps the readings to its tenants all the same.
+   */
+  async readingsByOrders(scope: ReadScope, orderIds: readonly string[]): Promise<(MeterReading & { orderId: string })[]> {
+    const [rows] = await readInTenantScope(this.knex, { tenantId: scope.tenantId, tenantIds: scope.tenantIds }, [
+      this.knex('orders.meter_readings')
+        .select('order_id', 'at', 'register_wh', 'power_w', 'soc_percent')
+        .whereIn('tenant_id', scope.tenantIds)
+        .whereIn('order_id', orderIds)
+        .orderBy(['order_id', 'at']),
+    ]);
+    return (rows as unknown as { order_id: string; at: Date; register_wh: string; power_w: number | null; soc_percent: number | null }[]).map((r) => ({
+      orderId: r.order_id,
+      at: r.at,
+      registerWh: Number(r.register_wh),
+      powerW: r.power_w,
+      socPercent: r.soc_percent,
+    }));
+  }
+
+  /**
    * A station's completed, priced sessions that started in [from, to), oldest first, keyset-paged on
    * (sort_at, id) — orders_by_station serves it — each with its meter readings in the same query
    * (one round trip per page, whatever the page size). For re-pricing under a draft tariff.
