@@ -2,6 +2,7 @@ import { AppError, ErrorCodes, formatMoney, money } from '@evcs/platform';
 import { powerW, socPercent } from '../src/events/charger-events-consumer';
 import type { Bill, Pricer, PricingRequest } from '../src/domain/ports';
 import { ProgressService, progressInput } from '../src/domain/progress';
+import { transitionSource } from '../src/domain/timeline';
 import { anOrder } from './builders';
 
 const at = (hhmm: string) => new Date(`2026-11-24T${hhmm}:00Z`);
@@ -13,7 +14,18 @@ class TenthFenPricer implements Pricer {
     this.calls.push(req);
     const total = money(Math.round(req.energyWh / 10), 'CNY');
     const zero = money(0, 'CNY');
-    return { currency: 'CNY', planId: 'p', source: 'TENANT', planVersions: [1], timezone: 'UTC', electricityAmount: total, serviceAmount: zero, totalExact: formatMoney(total), total, items: [] };
+    return {
+      currency: 'CNY',
+      planId: 'p',
+      source: 'TENANT',
+      planVersions: [1],
+      timezone: 'UTC',
+      electricityAmount: total,
+      serviceAmount: zero,
+      totalExact: formatMoney(total),
+      total,
+      items: [],
+    };
   }
 }
 
@@ -91,5 +103,24 @@ describe('power and state of charge out of meter samples', () => {
     expect(socPercent([{ measurand: 'SoC', value: '80', unit: 'Wh' }])).toBe(80);
     expect(socPercent([{ measurand: 'SoC', value: '101', unit: 'Percent' }])).toBeNull();
     expect(socPercent([{ measurand: 'SoC', value: '40', unit: 'Celsius' }])).toBeNull();
+  });
+});
+
+describe('order timeline: the source of a transition', () => {
+  it('names who moved the order by its cause; a stop reason the charger sent is the charger’s', () => {
+    const cases: [string | null, string][] = [
+      ['REQUESTED', 'API'],
+      ['STOP_REQUESTED', 'API'],
+      ['STARTED', 'CHARGER'],
+      ['START_REJECTED', 'CHARGER'],
+      ['START_TIMEOUT', 'RECONCILIATION'],
+      ['FORCE_CLOSED', 'OPERATOR'],
+      ['FORCE_CLOSED: offline for good', 'OPERATOR'],
+      ['PAYABLE', 'PAYMENT'],
+      ['REFUND_SUCCEEDED', 'PAYMENT'],
+      ['EVDisconnected', 'CHARGER'],
+      [null, 'CHARGER'],
+    ];
+    expect(cases.map(([reason]) => [reason, transitionSource({ reason })])).toEqual(cases);
   });
 });

@@ -70,11 +70,24 @@ const PHASES = [
  */
 export function powerW(samples: readonly Sample[]): number | null {
   const watts = (s: Sample): number | null =>
-    s.measurand !== 'Power.Active.Import' || s.format === 'SignedData' ? null : s.unit === 'W' ? scaledHalfUp(s.value, 0) : s.unit === 'kW' ? scaledHalfUp(s.value, 3) : null;
-  const total = samples.filter((s) => s.phase === undefined).map(watts).filter((w) => w !== null).at(-1);
+    s.measurand !== 'Power.Active.Import' || s.format === 'SignedData'
+      ? null
+      : s.unit === 'W'
+        ? scaledHalfUp(s.value, 0)
+        : s.unit === 'kW'
+          ? scaledHalfUp(s.value, 3)
+          : null;
+  const total = samples
+    .filter((s) => s.phase === undefined)
+    .map(watts)
+    .filter((w) => w !== null)
+    .at(-1);
   if (total !== undefined) return total;
   for (const names of PHASES) {
-    const parts = samples.filter((s) => s.phase !== undefined && names.includes(s.phase)).map(watts).filter((w) => w !== null);
+    const parts = samples
+      .filter((s) => s.phase !== undefined && names.includes(s.phase))
+      .map(watts)
+      .filter((w) => w !== null);
     if (parts.length) return parts.reduce((a, b) => a + b, 0);
   }
   return null;
@@ -86,7 +99,9 @@ export function powerW(samples: readonly Sample[]): number | null {
  * for a sample that named none, which for SoC means the charger named none.
  */
 export function socPercent(samples: readonly Sample[]): number | null {
-  const s = samples.filter((x) => x.measurand === 'SoC' && x.format !== 'SignedData' && (x.unit === undefined || x.unit === 'Percent' || x.unit === 'Wh')).at(-1);
+  const s = samples
+    .filter((x) => x.measurand === 'SoC' && x.format !== 'SignedData' && (x.unit === undefined || x.unit === 'Percent' || x.unit === 'Wh'))
+    .at(-1);
   const v = s ? scaledHalfUp(s.value, 0) : null;
   return v !== null && v <= 100 ? v : null;
 }

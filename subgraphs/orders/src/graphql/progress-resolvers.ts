@@ -18,7 +18,8 @@ export const toProgress = (p: SessionProgress): OrderProgress =>
 export class OrderProgressResolver {
   @FieldResolver(() => OrderProgress, {
     nullable: true,
-    description: 'A running session (PENDING, CHARGING, FINISHING) at its latest meter reading: energy, power, state of charge, cost so far. Null once it ended.',
+    description:
+      'A running session (PENDING, CHARGING, FINISHING) at its latest meter reading: energy, power, state of charge, cost so far. Null once it ended.',
   })
   async progress(@Root() o: ChargingOrder, @Ctx() ctx: OrdersContext): Promise<OrderProgress | null> {
     const p = await ctx.services.progress.progress(o.record, await ctx.loaders.readings.load(o.id));

@@ -20,6 +20,7 @@ import type { OrdersContext } from '../context';
 import { ReconciliationResolver } from './recon-resolvers';
 import { SessionUsageResolver } from './session-usage-resolvers';
 import { OrderProgressResolver } from './progress-resolvers';
+import { OrderTimelineResolver } from './timeline-resolvers';
 import type { Bill as BillRecord, ChargerBill as ChargerBillRecord, OrderRecord } from '../domain/ports';
 import type { Outcome } from '../domain/session-service';
 import {
@@ -238,6 +239,7 @@ export const resolvers = [
   ReconciliationResolver,
   SessionUsageResolver,
   OrderProgressResolver,
+  OrderTimelineResolver,
   deadLetterResolver('orders'),
 ] as const;
 

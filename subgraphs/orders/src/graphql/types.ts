@@ -126,6 +126,33 @@ export class ChargingOrder {
   record!: OrderRecord;
 }
 
+export enum TransitionSource {
+  API = 'API',
+  CHARGER = 'CHARGER',
+  RECONCILIATION = 'RECONCILIATION',
+  OPERATOR = 'OPERATOR',
+  PAYMENT = 'PAYMENT',
+}
+registerEnumType(TransitionSource, {
+  name: 'TransitionSource',
+  description:
+    "Who moved an order: a user's request (API), the charger, the platform's own checks (RECONCILIATION: a start the charger never confirmed), an operator (a force-close), the payments side (PAYMENT).",
+});
+
+@ObjectType({ description: 'One state change of an order.' })
+export class OrderTransition {
+  @Field(() => GraphQLDateTimeISO, { description: 'When it happened (UTC, zone stated: Z)' }) at!: Date;
+  @Field(() => OrderState, { nullable: true, description: "The state before; null for the order's first state" }) from!: OrderState | null;
+  @Field(() => OrderState) to!: OrderState;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Why: REQUESTED, STARTED_AT_CHARGER, STARTED, START_REJECTED, START_TIMEOUT, STOP_REQUESTED, FORCE_CLOSED…, CHARGER_RECORD, PAYABLE, PAYMENT_SUCCEEDED, REFUND_SUCCEEDED, or the stop reason the charger sent',
+  })
+  cause!: string | null;
+  @Field(() => TransitionSource) source!: TransitionSource;
+}
+
 @ObjectType({ description: 'Where a running session stands at its latest trusted meter reading.' })
 export class OrderProgress {
   @Field(() => GraphQLDateTimeISO, { nullable: true, description: 'When the latest reading was taken; null before the first' }) readingAt!: Date | null;

@@ -9,6 +9,7 @@ import {
   issuerBoundJwks,
   Knex,
   listen,
+  money,
   ServiceGraphQLClient,
   SubgraphServer,
   TokenIssuer,
@@ -27,9 +28,10 @@ import { applyChargerEvent } from '../src/events/charger-events-consumer';
  * A live session's progress through the orders API (real HTTP, real Postgres), priced by the
  * real tariffs service: meter values as the bridge publishes them (OCPP with power and SoC,
  * YKC 0x13 energy since start with SoC), the running cost at each reading, and that cost equal
- * to the bill when the session stops at that reading.
+ * to the bill when the session stops at that reading; and every order's timeline of state
+ * changes with their causes and sources.
  */
-describe('orders: ChargingOrder.progress of live sessions (real HTTP, real Postgres, real tariffs)', () => {
+describe('orders: live sessions — ChargingOrder.progress and timeline (real HTTP, real Postgres, real tariffs)', () => {
   let db: TestDatabase;
   let knex: Knex;
   let tariffsKnex: Knex;
@@ -121,7 +123,9 @@ describe('orders: ChargingOrder.progress of live sessions (real HTTP, real Postg
     (await withTenant(knex, T, (trx) => trx('orders.orders').where({ charger_code: code, transaction_id: tx }).first())).id;
 
   it('OCPP: energy, power and SoC of the latest reading, the cost so far, and a bill at stop equal to the last cost', async () => {
-    await apply(event(ocpp, 'session.started', { connectorId: 1, transactionId: '41', idTag: 'CARD', meterStartWh: 100_000, startedAt: min(0), userId: driver }));
+    await apply(
+      event(ocpp, 'session.started', { connectorId: 1, transactionId: '41', idTag: 'CARD', meterStartWh: 100_000, startedAt: min(0), userId: driver }),
+    );
     const id = await orderId(ocpp.code, '41');
     const before = await gql(PROGRESS, { id });
     expect(before.data.order.progress).toEqual({ readingAt: null, meter: null, energy: { wh: '0' }, powerW: null, socPercent: null, cost: null });
@@ -184,6 +188,71 @@ describe('orders: ChargingOrder.progress of live sessions (real HTTP, real Postg
     const p = (await gql(PROGRESS, { id })).data.order.progress;
     expect(p).toMatchObject({ readingAt: min(20), meter: null, energy: { wh: '10000' }, powerW: null, socPercent: 42, cost: { currency: 'CNY' } });
     expect(p.cost.minor).toBeGreaterThan(0);
+  });
+
+  const TIMELINE = `query($id: ID!) { order(id: $id) { state timeline { at from to cause source } } }`;
+  const timeline = async (id: string): Promise<{ from: string | null; to: string; cause: string | null; source: string }[]> => {
+    const r = await gql(TIMELINE, { id });
+    expect(r.errors).toBeUndefined();
+    for (const t of r.data.order.timeline) expect(t.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    return r.data.order.timeline.map(({ at: _at, ...t }: { at: string }) => t);
+  };
+
+  it('timeline: a charger-started session through its bill and payment (CHARGER, PAYMENT)', async () => {
+    const id = await orderId(ocpp.code, '41');
+    const { amount } = (await gql(PROGRESS, { id })).data.order;
+    const paid = { eventId: randomUUID(), tenantId: T, orderId: id, amount: money(amount.minor, amount.currency), paidAt: new Date() };
+    expect(await sessions.onPaymentSucceeded(paid)).toBe('applied');
+    expect(await timeline(id)).toEqual([
+      { from: null, to: 'CHARGING', cause: 'STARTED_AT_CHARGER', source: 'CHARGER' },
+      { from: 'CHARGING', to: 'COMPLETED', cause: 'Local', source: 'CHARGER' },
+      { from: 'COMPLETED', to: 'TO_PAY', cause: 'PAYABLE', source: 'PAYMENT' },
+      { from: 'TO_PAY', to: 'PAID', cause: 'PAYMENT_SUCCEEDED', source: 'PAYMENT' },
+    ]);
+  });
+
+  it('timeline: a remote start that timed out (RECONCILIATION), one confirmed and stopped through the API (API, CHARGER)', async () => {
+    const caller = { tenantId: T, userId: driver };
+    const start = async (key: string) => {
+      const out = await sessions.startCharging(caller, { chargerId: ocpp.chargerId, connectorNo: 1, idempotencyKey: key });
+      if (!out.ok) throw new Error(JSON.stringify(out.errors));
+      return out.value;
+    };
+    const timedOut = await start(`key-${randomUUID()}`);
+    expect(await sessions.expirePendingStarts(async () => [{ id: timedOut.id, tenantId: T }])).toBe(1);
+    expect(await timeline(timedOut.id)).toEqual([
+      { from: null, to: 'PENDING', cause: 'REQUESTED', source: 'API' },
+      { from: 'PENDING', to: 'FAILED', cause: 'START_TIMEOUT', source: 'RECONCILIATION' },
+    ]);
+
+    const remote = await start(`key-${randomUUID()}`);
+    await apply(
+      event(ocpp, 'session.started', {
+        connectorId: 1,
+        transactionId: '42',
+        idTag: remote.idTag,
+        meterStartWh: 200_000,
+        startedAt: min(70),
+        trigger: 'REMOTE',
+      }),
+    );
+    expect((await sessions.stopCharging(caller, remote.id)).ok).toBe(true);
+    expect(await timeline(remote.id)).toEqual([
+      { from: null, to: 'PENDING', cause: 'REQUESTED', source: 'API' },
+      { from: 'PENDING', to: 'CHARGING', cause: 'STARTED', source: 'CHARGER' },
+      { from: 'CHARGING', to: 'FINISHING', cause: 'STOP_REQUESTED', source: 'API' },
+    ]);
+  });
+
+  it('timeline: a session an operator closed (OPERATOR)', async () => {
+    const [ykcOrder] = await withTenant(knex, T, (trx) => trx('orders.orders').where({ charger_code: ykc.code }).select('id'));
+    const closed = await sessions.forceClose({ tenantId: T, userId: null }, { orderId: ykcOrder.id, reason: 'pile offline for good' });
+    expect(closed.ok).toBe(true);
+    const t = await timeline(ykcOrder.id);
+    expect(t.slice(0, 2)).toEqual([
+      { from: null, to: 'CHARGING', cause: 'STARTED_AT_CHARGER', source: 'CHARGER' },
+      { from: 'CHARGING', to: 'COMPLETED', cause: 'FORCE_CLOSED: pile offline for good', source: 'OPERATOR' },
+    ]);
   });
 
   it('is the order’s: another driver (SELF) sees neither the order nor its progress', async () => {
