@@ -16,6 +16,7 @@ const T1 = '11111111-1111-4111-8111-111111111111';
 // forwarded query really executes, so aliases and fragments are exercised.
 const apiSdl = `
   type Charger { id: ID! code: String! name: String! }
+  type OrderProgress { readingAt: String energy: String }
   type Query { chargerByCode(code: String!): Charger }
 `;
 const apiSchema = buildSchema(apiSdl);
