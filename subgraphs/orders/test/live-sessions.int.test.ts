@@ -163,7 +163,7 @@ describe('orders: live sessions — ChargingOrder.progress and timeline (real HT
     expect(done.amount).toEqual({ minor: cost.minor, currency: cost.currency });
   });
 
-  it('YKC: energy since start before the pile’s record (no register), SoC from 0x13', async () => {
+  it('YKC: energy since start before the pile’s record (no register), power and SoC from 0x13', async () => {
     const serial = `${ykc.code}01${String(Date.now()).slice(-16)}`.slice(0, 32);
     await apply(event(ykc, 'session.started', { connectorId: 1, transactionId: serial, startedAt: min(0), userId: driver }));
     const id = await orderId(ykc.code, serial);
@@ -177,6 +177,7 @@ describe('orders: live sessions — ChargingOrder.progress and timeline (real HT
             samples: [
               { measurand: 'Voltage', value: '750.0', unit: 'V' },
               { measurand: 'Current.Import', value: '40.0', unit: 'A' },
+              { measurand: 'Power.Active.Import', value: '30000.00', unit: 'W' },
               { measurand: 'SoC', value: '42', unit: 'Percent' },
               { measurand: 'Energy.Active.Import.Interval', value: '10.0004', unit: 'kWh', sinceStart: true },
               { measurand: 'Amount', value: '9.0000', unit: 'CNY', sinceStart: true },
@@ -186,7 +187,7 @@ describe('orders: live sessions — ChargingOrder.progress and timeline (real HT
       }),
     );
     const p = (await gql(PROGRESS, { id })).data.order.progress;
-    expect(p).toMatchObject({ readingAt: min(20), meter: null, energy: { wh: '10000' }, powerW: null, socPercent: 42, cost: { currency: 'CNY' } });
+    expect(p).toMatchObject({ readingAt: min(20), meter: null, energy: { wh: '10000' }, powerW: 30_000, socPercent: 42, cost: { currency: 'CNY' } });
     expect(p.cost.minor).toBeGreaterThan(0);
   });
 
