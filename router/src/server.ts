@@ -165,11 +165,16 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
     const statusResolvers = connectorStatusResolvers({ hub: statusHub, execute: gateway.execute });
     const commandResolvers = commandUpdateResolvers({ hub: commandHub, execute: gateway.execute });
     const progressResolvers = orderProgressResolvers({ hub: progressHub, execute: gateway.execute });
-    const schema = buildSubscriptionSchema(gateway.apiSchema, SUBSCRIPTIONS_SDL, {
-      ...statusResolvers,
-      ...commandResolvers,
-      Subscription: { ...statusResolvers.Subscription, ...commandResolvers.Subscription, ...progressResolvers.Subscription },
-    });
+    const schema = buildSubscriptionSchema(
+      gateway.apiSchema,
+      SUBSCRIPTIONS_SDL,
+      {
+        ...statusResolvers,
+        ...commandResolvers,
+        Subscription: { ...statusResolvers.Subscription, ...commandResolvers.Subscription, ...progressResolvers.Subscription },
+      },
+      (dropped) => logger.warn({ dropped }, 'the supergraph lacks the payload types of these subscriptions; they are not served'),
+    );
     const subscriptions = createSubscriptionServer({ schema, verifier: deps.clientVerifier, revocations, revocationsReady, logger, limits });
 
     feed = await startChargerEventFeed({

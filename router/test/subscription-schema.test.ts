@@ -70,6 +70,16 @@ describe('router subscription schema', () => {
     expect(SUBSCRIPTIONS_SDL).toBe(committed);
   });
 
+  it('leaves out a subscription whose payload type the supergraph lacks (composed without orders), and says so', () => {
+    const dropped: string[][] = [];
+    const withoutOrders = buildSchema('type Charger { id: ID! } type Query { chargerByCode(code: String!): Charger }');
+    const hub = new TenantEventHub<ConnectorStatusChange>({ name: 'connectorStatusChanged', logger });
+    const execute: GatewayExecutor = async () => ({ data: null });
+    const schema = buildSubscriptionSchema(withoutOrders, SUBSCRIPTIONS_SDL, connectorStatusResolvers({ hub, execute }), (f) => dropped.push(f));
+    expect(Object.keys(schema.getSubscriptionType()!.getFields())).toEqual(['connectorStatusChanged', 'chargerCommandUpdated']);
+    expect(dropped).toEqual([['orderProgress']]);
+  });
+
   it('extends the API schema with a Subscription root', () => {
     const { schema } = setup();
     expect(schema.getSubscriptionType()?.getFields().connectorStatusChanged).toBeDefined();
