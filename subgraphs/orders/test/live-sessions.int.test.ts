@@ -1,28 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ChargerEvent } from '@evcs/events';
-import {
-  createKnex,
-  createLogger,
-  generateSigningKey,
-  Identity,
-  internalTokenVerifier,
-  issuerBoundJwks,
-  Knex,
-  listen,
-  money,
-  ServiceGraphQLClient,
-  SubgraphServer,
-  TokenIssuer,
-  TokenVerifier,
-  withTenant,
-} from '@evcs/platform';
+import { createKnex, createLogger, Identity, Knex, listen, money, SubgraphServer, TokenVerifier, withTenant } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
-import { createTariffsServer, migrations as tariffsMigrations, seedDemoTariffs, TariffsServer } from '@evcs/tariffs';
+import { migrations as tariffsMigrations } from '@evcs/tariffs';
 import { createOrdersServer, createSessionService, migrations } from '../src';
-import { TariffsPricer } from '../src/clients/tariffs-pricer';
 import type { ChargerDirectory, ChargerInfo } from '../src/domain/ports';
 import type { SessionService } from '../src/domain/session-service';
 import { applyChargerEvent } from '../src/events/charger-events-consumer';
+import { RealPricing, startRealPricing } from './real-pricing';
 
 /**
  * A live session's progress through the orders API (real HTTP, real Postgres), priced by the
@@ -34,11 +19,9 @@ import { applyChargerEvent } from '../src/events/charger-events-consumer';
 describe('orders: live sessions — ChargingOrder.progress and timeline (real HTTP, real Postgres, real tariffs)', () => {
   let db: TestDatabase;
   let knex: Knex;
-  let tariffsKnex: Knex;
-  let tariffs: TariffsServer;
+  let pricing: RealPricing;
   let orders: SubgraphServer;
   let sessions: SessionService;
-  let router: TokenIssuer;
   let url: string;
   const T = randomUUID();
   const stationId = randomUUID();
@@ -51,18 +34,8 @@ describe('orders: live sessions — ChargingOrder.progress and timeline (real HT
   beforeAll(async () => {
     db = await createTestDatabase([migrations, tariffsMigrations]);
     knex = createKnex({ connectionString: db.appUrl, schema: 'orders', pool: { max: 6 } });
-    const routerKey = await generateSigningKey('router-k');
-    const ordersKey = await generateSigningKey('orders-k');
-    router = new TokenIssuer(routerKey, 'evcs-router');
-    tariffsKnex = createKnex({ connectionString: db.appUrl, schema: 'tariffs', pool: { max: 4 } });
-    tariffs = await createTariffsServer({
-      knex: tariffsKnex,
-      verifier: internalTokenVerifier(issuerBoundJwks({ 'evcs-router': [routerKey.publicJwk], 'evcs-orders': [ordersKey.publicJwk] })),
-      logger: createLogger('tariffs-test', { level: 'silent' }),
-    });
-    const tariffsUrl = `http://127.0.0.1:${await listen(tariffs.server, 0)}/graphql`;
-    await seedDemoTariffs(knex, T);
-    const pricer = new TariffsPricer(new ServiceGraphQLClient({ url: tariffsUrl, tokens: new TokenIssuer(ordersKey, 'evcs-orders'), subject: 'orders' }));
+    pricing = await startRealPricing(db, knex, T);
+    const { pricer, routerKey } = pricing;
     const chargers: ChargerDirectory = {
       byId: async (t, id) => (t === T ? ([ocpp, ykc].find((c) => c.chargerId === id) ?? null) : null),
       byCode: async (t, code) => (t === T ? ([ocpp, ykc].find((c) => c.code === code) ?? null) : null),
@@ -79,14 +52,13 @@ describe('orders: live sessions — ChargingOrder.progress and timeline (real HT
   });
   afterAll(async () => {
     await orders?.stop();
-    await tariffs?.stop();
-    await tariffsKnex?.destroy();
+    await pricing?.stop();
     await knex?.destroy();
     await db?.drop();
   });
 
   const gql = async (query: string, variables: Record<string, unknown>, id: Partial<Identity> = {}) => {
-    const token = await router.issue({
+    const token = await pricing.router.issue({
       subject: driver,
       kind: 'user',
       tenantId: T,
