@@ -47,6 +47,7 @@ describe('YKC → event model mapping', () => {
     expect(e.data.readings[0].samples.map((s) => `${s.measurand}=${s.value}${s.unit}`)).toEqual([
       'Voltage=380.0V',
       'Current.Import=125.0A',
+      'Power.Active.Import=47500.00W',
       'SoC=50Percent',
       'Temperature=25Celsius',
       'Energy.Active.Import.Interval=1.0000kWh',

@@ -31,6 +31,7 @@ import { RevocationList, startRevocationFeed } from './revocations';
 import { commandUpdateResolvers, startCommandUpdateFeed, type CommandUpdate } from './subscriptions/command-updates';
 import { connectorStatusResolvers, toConnectorStatusChange, type ConnectorStatusChange } from './subscriptions/connector-status';
 import { startChargerEventFeed } from './subscriptions/feed';
+import { orderProgressResolvers, toMeterReadingNotice, type MeterReadingNotice } from './subscriptions/order-progress';
 import { TenantEventHub } from './subscriptions/pubsub';
 import { buildSubscriptionSchema } from './subscriptions/schema';
 import { SUBSCRIPTIONS_SDL } from './subscriptions/subscriptions-sdl';
@@ -160,13 +161,20 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
     }
     const statusHub = new TenantEventHub<ConnectorStatusChange>({ name: 'connectorStatusChanged', logger, maxQueue: deps.subscriberQueueSize });
     const commandHub = new TenantEventHub<CommandUpdate>({ name: 'chargerCommandUpdated', logger, maxQueue: deps.subscriberQueueSize });
+    const progressHub = new TenantEventHub<MeterReadingNotice>({ name: 'orderProgress', logger, maxQueue: deps.subscriberQueueSize });
     const statusResolvers = connectorStatusResolvers({ hub: statusHub, execute: gateway.execute });
     const commandResolvers = commandUpdateResolvers({ hub: commandHub, execute: gateway.execute });
-    const schema = buildSubscriptionSchema(gateway.apiSchema, SUBSCRIPTIONS_SDL, {
-      ...statusResolvers,
-      ...commandResolvers,
-      Subscription: { ...statusResolvers.Subscription, ...commandResolvers.Subscription },
-    });
+    const progressResolvers = orderProgressResolvers({ hub: progressHub, execute: gateway.execute });
+    const schema = buildSubscriptionSchema(
+      gateway.apiSchema,
+      SUBSCRIPTIONS_SDL,
+      {
+        ...statusResolvers,
+        ...commandResolvers,
+        Subscription: { ...statusResolvers.Subscription, ...commandResolvers.Subscription, ...progressResolvers.Subscription },
+      },
+      (dropped) => logger.warn({ dropped }, 'the supergraph lacks the payload types of these subscriptions; they are not served'),
+    );
     const subscriptions = createSubscriptionServer({ schema, verifier: deps.clientVerifier, revocations, revocationsReady, logger, limits });
 
     feed = await startChargerEventFeed({
@@ -174,9 +182,10 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
       topic: deps.chargerEventsTopic ?? CHARGER_EVENTS_TOPIC,
       groupId: group(`router-${deps.instanceId}`),
       logger,
-      isIdle: () => statusHub.size === 0,
+      isIdle: () => statusHub.size + progressHub.size === 0,
       handlers: {
         'connector.status_changed': (e) => statusHub.publish(e.tenantId, toConnectorStatusChange(e)),
+        'session.meter_values': (e) => progressHub.publish(e.tenantId, toMeterReadingNotice(e)),
       },
     });
     const feedSubscription = feed;
@@ -278,6 +287,7 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
       await subscriptions.close();
       statusHub.close();
       commandHub.close();
+      progressHub.close();
       await feedSubscription.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping the event feed failed'));
       await commandFeedSubscription.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping the command update feed failed'));
       await revocationSubscription.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping the revocation feed failed'));
@@ -285,7 +295,7 @@ export async function createRouter(deps: RouterDeps): Promise<Router> {
       await gateway.stop();
     };
 
-    return { httpServer, ready, revocations, subscriberCount: () => statusHub.size + commandHub.size, close };
+    return { httpServer, ready, revocations, subscriberCount: () => statusHub.size + commandHub.size + progressHub.size, close };
   } catch (e) {
     for (const f of [feed, commandFeed]) await f?.stop().catch(() => undefined);
     await revocationFeed?.stop().catch(() => undefined);

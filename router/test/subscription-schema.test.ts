@@ -16,6 +16,7 @@ const T1 = '11111111-1111-4111-8111-111111111111';
 // forwarded query really executes, so aliases and fragments are exercised.
 const apiSdl = `
   type Charger { id: ID! code: String! name: String! }
+  type OrderProgress { readingAt: String energy: String }
   type Query { chargerByCode(code: String!): Charger }
 `;
 const apiSchema = buildSchema(apiSdl);
@@ -67,6 +68,16 @@ describe('router subscription schema', () => {
   it('is the committed subscriptions.graphql', () => {
     const committed = readFileSync(path.resolve(__dirname, '../../src/subscriptions/subscriptions.graphql'), 'utf8');
     expect(SUBSCRIPTIONS_SDL).toBe(committed);
+  });
+
+  it('leaves out a subscription whose payload type the supergraph lacks (composed without orders), and says so', () => {
+    const dropped: string[][] = [];
+    const withoutOrders = buildSchema('type Charger { id: ID! } type Query { chargerByCode(code: String!): Charger }');
+    const hub = new TenantEventHub<ConnectorStatusChange>({ name: 'connectorStatusChanged', logger });
+    const execute: GatewayExecutor = async () => ({ data: null });
+    const schema = buildSubscriptionSchema(withoutOrders, SUBSCRIPTIONS_SDL, connectorStatusResolvers({ hub, execute }), (f) => dropped.push(f));
+    expect(Object.keys(schema.getSubscriptionType()!.getFields())).toEqual(['connectorStatusChanged', 'chargerCommandUpdated']);
+    expect(dropped).toEqual([['orderProgress']]);
   });
 
   it('extends the API schema with a Subscription root', () => {

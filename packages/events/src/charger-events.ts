@@ -122,7 +122,12 @@ export const SessionStarted = envelopeBase.extend({
 });
 
 export const MeterSample = z.object({
-  /** OCPP 1.6 measurand vocabulary (YKC values are mapped onto it). */
+  /**
+   * OCPP 1.6 measurand vocabulary (YKC values are mapped onto it). Orders reads
+   * Energy.Active.Import.Register (or .Interval with sinceStart), Power.Active.Import (W or
+   * kW; the total, or the sum of its phases) and SoC (Percent) for a session's progress;
+   * any other measurand is carried along and ignored.
+   */
   measurand: z.string().min(1).max(64),
   /** A decimal number as sent (format Raw); for format SignedData, the signed blob. */
   value: z.string().max(2500),

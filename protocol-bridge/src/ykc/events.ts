@@ -43,7 +43,8 @@ export const NO_SERIAL = /^0+$/;
 
 /**
  * Real-time data while charging → session.meter_values, mapped onto the OCPP
- * measurand vocabulary: Voltage, Current.Import, SoC, Temperature (gun line),
+ * measurand vocabulary: Voltage, Current.Import, Power.Active.Import (their product),
+ * SoC, Temperature (gun line),
  * Energy.Active.Import.Interval (kWh charged in this session) and the pile's
  * running amount (measurand "Amount", CNY: not an OCPP measurand, kept so
  * nothing the pile said is lost). Both count from the session's start, not
@@ -61,6 +62,8 @@ export function realTimeMeterEvent(ctx: ChargerContext, stamp: EventStamp, rt: R
         samples: [
           { measurand: 'Voltage', value: scaled(rt.voltageX10, 1), unit: 'V' },
           { measurand: 'Current.Import', value: scaled(rt.currentX10, 1), unit: 'A' },
+          // Not in 0x13 itself: the DC output's voltage × current, exactly (0.1 V × 0.1 A = 0.01 W).
+          { measurand: 'Power.Active.Import', value: scaled(rt.voltageX10 * rt.currentX10, 2), unit: 'W' },
           { measurand: 'SoC', value: String(rt.soc), unit: 'Percent' },
           { measurand: 'Temperature', value: String(rt.gunTempRaw - 50), unit: 'Celsius', location: 'Cable' },
           { measurand: 'Energy.Active.Import.Interval', value: scaled(rt.energyX1e4, 4), unit: 'kWh', sinceStart: true },

@@ -1,4 +1,5 @@
 import type { DeadLetterReplayer, DeadLetterStore, PgAuditReader, ReadScope, SubgraphContext } from '@evcs/platform';
+import type { ProgressService } from './domain/progress';
 import type { ReconciliationService } from './domain/reconciliation';
 import type { SessionService } from './domain/session-service';
 import type { ReconReadRepository } from './persistence/recon-read-repository';
@@ -6,7 +7,7 @@ import type { OrdersLoaders } from './persistence/loaders';
 import type { OrdersReadRepository } from './persistence/read-repository';
 
 export interface OrdersContext extends SubgraphContext<
-  { sessions: SessionService; recon: ReconciliationService; deadLetters: DeadLetterReplayer },
+  { sessions: SessionService; recon: ReconciliationService; progress: ProgressService; deadLetters: DeadLetterReplayer },
   { orders: OrdersReadRepository; recon: ReconReadRepository; deadLetters: DeadLetterStore; audit: PgAuditReader },
   OrdersLoaders
 > {

@@ -15,6 +15,7 @@ import {
 import type { OrdersContext } from './context';
 import type { ChargerDirectory, Pricer } from './domain/ports';
 import { dayWindow } from './domain/day-window';
+import { ProgressService } from './domain/progress';
 import { DEFAULT_RECON_SETTINGS, ReconciliationService, ReconSettings } from './domain/reconciliation';
 import { Clock, SessionService } from './domain/session-service';
 import { ASSET_EVENTS_CONSUMER, assetEventsHandler } from './events/asset-events-consumer';
@@ -74,6 +75,7 @@ export async function createOrdersServer(deps: OrdersDeps): Promise<SubgraphServ
   const sessions = createSessionService(deps);
   const reconciliation = createReconciliationService(deps);
   const reconReads = new ReconReadRepository(deps.knex);
+  const progress = new ProgressService(deps.pricer);
   // A replayed dead letter goes to the handler of the consumer that could not apply it.
   const deadLetterStore = new PgDeadLetterStore(deps.knex, SUBGRAPH_NAME);
   const deadLetters = new DeadLetterReplayer(deadLetterStore, {
@@ -91,7 +93,7 @@ export async function createOrdersServer(deps: OrdersDeps): Promise<SubgraphServ
       const readScope = (): ReadScope => scopes('order:read');
       return {
         ...base,
-        services: { sessions, recon: reconciliation, deadLetters },
+        services: { sessions, recon: reconciliation, progress, deadLetters },
         reads: { orders: repo, recon: reconReads, deadLetters: deadLetterStore, audit },
         readScope,
         loaders: createLoaders(repo, readScope),

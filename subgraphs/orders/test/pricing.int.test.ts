@@ -1,23 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createKnex,
-  createLogger,
-  generateSigningKey,
-  Knex,
-  listen,
-  ServiceGraphQLClient,
-  TokenIssuer,
-  withTenant,
-  internalTokenVerifier,
-  issuerBoundJwks,
-} from '@evcs/platform';
+import { createKnex, Knex, TokenIssuer, withTenant } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
-import { createTariffsServer, migrations as tariffsMigrations, seedDemoTariffs, TariffsServer } from '@evcs/tariffs';
+import { migrations as tariffsMigrations } from '@evcs/tariffs';
 import { migrations } from '../src';
-import { TariffsPricer } from '../src/clients/tariffs-pricer';
 import { SessionService } from '../src/domain/session-service';
 import type { ChargerDirectory } from '../src/domain/ports';
 import { PgOrderStore } from '../src/persistence/order-store';
+import { RealPricing, startRealPricing } from './real-pricing';
 
 /**
  * Orders priced by the real tariffs service over HTTP, as in production: the
@@ -27,8 +16,7 @@ import { PgOrderStore } from '../src/persistence/order-store';
 describe('orders priced by the tariffs service (real HTTP, real Postgres)', () => {
   let db: TestDatabase;
   let knex: Knex;
-  let tariffsKnex: Knex;
-  let tariffs: TariffsServer;
+  let pricing: RealPricing;
   let sessions: SessionService;
   let router: TokenIssuer;
   let tariffsUrl: string;
@@ -42,28 +30,16 @@ describe('orders priced by the tariffs service (real HTTP, real Postgres)', () =
   beforeAll(async () => {
     db = await createTestDatabase([migrations, tariffsMigrations]);
     knex = createKnex({ connectionString: db.appUrl, schema: 'orders', pool: { max: 6 } });
-    const routerKey = await generateSigningKey('router-k');
-    const ordersKey = await generateSigningKey('orders-k');
-    router = new TokenIssuer(routerKey, 'evcs-router');
-    tariffsKnex = createKnex({ connectionString: db.appUrl, schema: 'tariffs', pool: { max: 4 } });
-    tariffs = await createTariffsServer({
-      knex: tariffsKnex,
-      verifier: internalTokenVerifier(issuerBoundJwks({ 'evcs-router': [routerKey.publicJwk], 'evcs-orders': [ordersKey.publicJwk] })),
-      logger: createLogger('tariffs-test', { level: 'silent' }),
-    });
-    tariffsUrl = `http://127.0.0.1:${await listen(tariffs.server, 0)}/graphql`;
-    await seedDemoTariffs(knex, T);
-    const pricer = new TariffsPricer(new ServiceGraphQLClient({ url: tariffsUrl, tokens: new TokenIssuer(ordersKey, 'evcs-orders'), subject: 'orders' }));
+    pricing = await startRealPricing(db, knex, T);
+    ({ router, tariffsUrl } = pricing);
     const chargers: ChargerDirectory = {
       byId: async () => null,
       byCode: async (tenantId, code) => (tenantId === T ? { chargerId, code, stationId, protocol: 'OCPP16', connectorNos: [1] } : null),
     };
-    sessions = new SessionService(new PgOrderStore(knex), chargers, pricer, { now: () => now });
+    sessions = new SessionService(new PgOrderStore(knex), chargers, pricing.pricer, { now: () => now });
   });
   afterAll(async () => {
-    await tariffs?.stop();
-    // The server doesn't own the pool it was given; a pool left open keeps jest alive until its connections idle out.
-    await tariffsKnex?.destroy();
+    await pricing?.stop();
     await knex?.destroy();
     await db?.drop();
   });

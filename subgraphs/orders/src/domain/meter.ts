@@ -6,6 +6,10 @@
 export interface MeterReading {
   at: Date;
   registerWh: number;
+  /** active import power at that instant, W, when the charger reported it (OCPP Power.Active.Import) */
+  powerW?: number | null;
+  /** the vehicle's state of charge at that instant, %, when reported (OCPP SoC, YKC 0x13) */
+  socPercent?: number | null;
 }
 
 export type ReadingProblem = 'BEFORE_START' | 'IN_FUTURE' | 'BACKWARDS' | 'AFTER_STOP';

@@ -470,9 +470,7 @@ export class SessionService {
     // its record): the record's meter start shifts those readings onto the register. Once the
     // meter start is known, it is a register reading at once.
     const readings =
-      f.basis === 'SINCE_START' && order.meterStartWh !== null
-        ? f.readings.map((r) => ({ at: r.at, registerWh: order.meterStartWh! + r.registerWh }))
-        : f.readings;
+      f.basis === 'SINCE_START' && order.meterStartWh !== null ? f.readings.map((r) => ({ ...r, registerWh: order.meterStartWh! + r.registerWh })) : f.readings;
     const verdicts = judgeReadings(readings, {
       startedAt: order.startedAt,
       meterStartWh: order.meterStartWh,

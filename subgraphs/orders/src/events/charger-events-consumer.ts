@@ -46,15 +46,76 @@ export function sinceStartWh(sample: { measurand: string; value: string; unit?: 
   return null;
 }
 
+type Sample = { measurand: string; value: string; unit?: string; format?: string; phase?: string };
+
+/** A non-negative decimal string × 10^shift as a whole number, half-up, exactly (no floats); null if not one. */
+function scaledHalfUp(value: string, shift: number): number | null {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(value);
+  if (!m) return null;
+  const frac = (m[2] ?? '').padEnd(shift + 1, '0');
+  const whole = BigInt(m[1] + frac.slice(0, shift));
+  const n = Number(Number(frac[shift]) >= 5 ? whole + 1n : whole);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+const PHASES = [
+  ['L1', 'L2', 'L3'],
+  ['L1-N', 'L2-N', 'L3-N'],
+];
+
+/**
+ * Active import power of one reading, W (half-up), out of its `Power.Active.Import` samples
+ * in W or kW: the total (a sample without phase) when there is one, else the sum of its
+ * phases; null when the reading has none.
+ */
+export function powerW(samples: readonly Sample[]): number | null {
+  const watts = (s: Sample): number | null =>
+    s.measurand !== 'Power.Active.Import' || s.format === 'SignedData'
+      ? null
+      : s.unit === 'W'
+        ? scaledHalfUp(s.value, 0)
+        : s.unit === 'kW'
+          ? scaledHalfUp(s.value, 3)
+          : null;
+  const total = samples
+    .filter((s) => s.phase === undefined)
+    .map(watts)
+    .filter((w) => w !== null)
+    .at(-1);
+  if (total !== undefined) return total;
+  for (const names of PHASES) {
+    const parts = samples
+      .filter((s) => s.phase !== undefined && names.includes(s.phase))
+      .map(watts)
+      .filter((w) => w !== null);
+    if (parts.length) return parts.reduce((a, b) => a + b, 0);
+  }
+  return null;
+}
+
+/**
+ * The vehicle's state of charge of one reading, whole % (half-up), 0..100; null when not
+ * reported. Its unit is Percent, or none at all: the bridge fills in OCPP's default unit (Wh)
+ * for a sample that named none, which for SoC means the charger named none.
+ */
+export function socPercent(samples: readonly Sample[]): number | null {
+  const s = samples
+    .filter((x) => x.measurand === 'SoC' && x.format !== 'SignedData' && (x.unit === undefined || x.unit === 'Percent' || x.unit === 'Wh'))
+    .at(-1);
+  const v = s ? scaledHalfUp(s.value, 0) : null;
+  return v !== null && v <= 100 ? v : null;
+}
+
 type MeterValuesEvent = Extract<ChargerEvent, { type: 'session.meter_values' }>;
 
 function readingsOf(e: MeterValuesEvent, whOf: (s: MeterValuesEvent['data']['readings'][number]['samples'][number]) => number | null): MeterReading[] {
-  return e.data.readings.flatMap((r) =>
-    r.samples.flatMap((s) => {
+  return e.data.readings.flatMap((r) => {
+    const extras = { powerW: powerW(r.samples), socPercent: socPercent(r.samples) };
+    return r.samples.flatMap((s) => {
       const wh = whOf(s);
-      return wh === null ? [] : [{ at: new Date(r.timestamp), registerWh: wh }];
-    }),
-  );
+      return wh === null ? [] : [{ at: new Date(r.timestamp), registerWh: wh, ...extras }];
+    });
+  });
 }
 
 async function applyMeterValues(

@@ -21,6 +21,8 @@ import { z } from 'zod';
 import type { OrdersContext } from '../context';
 import { ReconciliationResolver } from './recon-resolvers';
 import { SessionUsageResolver } from './session-usage-resolvers';
+import { OrderProgressResolver } from './progress-resolvers';
+import { OrderTimelineResolver } from './timeline-resolvers';
 import type { Bill as BillRecord, ChargerBill as ChargerBillRecord, OrderRecord } from '../domain/ports';
 import type { Outcome } from '../domain/session-service';
 import {
@@ -104,6 +106,7 @@ export const toOrder = (o: OrderRecord): ChargingOrder =>
     stopReason: o.stopReason,
     reviewFlags: o.reviewFlags,
     createdAt: o.createdAt,
+    record: o,
   });
 
 const payload = (out: Outcome<OrderRecord>): OrderPayload =>
@@ -237,6 +240,8 @@ export const resolvers = [
   StationOrdersResolver,
   ReconciliationResolver,
   SessionUsageResolver,
+  OrderProgressResolver,
+  OrderTimelineResolver,
   deadLetterResolver('orders'),
   auditLogResolver<OrdersContext>({ field: 'orderAuditLog', what: 'orders (force-closes)', reader: (ctx) => ctx.reads.audit }),
 ] as const;

@@ -2,6 +2,7 @@ import { PageInfoObject as PageInfo, UserErrorObject as UserError } from '@evcs/
 import { EnergyObject, MoneyObject } from '@evcs/platform';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import type { OrderRecord } from '../domain/ports';
 
 export enum OrderState {
   PENDING = 'PENDING',
@@ -121,6 +122,54 @@ export class ChargingOrder {
   @Field(() => String, { nullable: true }) stopReason!: string | null;
   @Field(() => [String], { description: 'Reasons to review this order (meter going backwards, superseded, force-closed, …).' }) reviewFlags!: string[];
   @Field(() => GraphQLDateTimeISO) createdAt!: Date;
+  /** what the order was made from (not a field): for the fields computed from more than the order */
+  record!: OrderRecord;
+}
+
+export enum TransitionSource {
+  API = 'API',
+  CHARGER = 'CHARGER',
+  RECONCILIATION = 'RECONCILIATION',
+  OPERATOR = 'OPERATOR',
+  PAYMENT = 'PAYMENT',
+}
+registerEnumType(TransitionSource, {
+  name: 'TransitionSource',
+  description:
+    "Who moved an order: a user's request (API), the charger, the platform's own checks (RECONCILIATION: a start the charger never confirmed), an operator (a force-close), the payments side (PAYMENT).",
+});
+
+@ObjectType({ description: 'One state change of an order.' })
+export class OrderTransition {
+  @Field(() => GraphQLDateTimeISO, { description: 'When it happened (UTC, zone stated: Z)' }) at!: Date;
+  @Field(() => OrderState, { nullable: true, description: "The state before; null for the order's first state" }) from!: OrderState | null;
+  @Field(() => OrderState) to!: OrderState;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Why: REQUESTED, STARTED_AT_CHARGER, STARTED, START_REJECTED, START_TIMEOUT, STOP_REQUESTED, FORCE_CLOSED…, CHARGER_RECORD, PAYABLE, PAYMENT_SUCCEEDED, REFUND_SUCCEEDED, or the stop reason the charger sent',
+  })
+  cause!: string | null;
+  @Field(() => TransitionSource) source!: TransitionSource;
+}
+
+@ObjectType({ description: 'Where a running session stands at its latest trusted meter reading.' })
+export class OrderProgress {
+  @Field(() => GraphQLDateTimeISO, { nullable: true, description: 'When the latest reading was taken; null before the first' }) readingAt!: Date | null;
+  @Field(() => EnergyObject, {
+    nullable: true,
+    description: "The charger's energy register at it; null while the meter start is unknown (a YKC session before the pile's record)",
+  })
+  meter!: EnergyObject | null;
+  @Field(() => EnergyObject, { description: 'Energy charged up to it' }) energy!: EnergyObject;
+  @Field(() => Int, { nullable: true, description: 'Active import power at it, W, where the charger reports it' }) powerW!: number | null;
+  @Field(() => Int, { nullable: true, description: "The vehicle's state of charge at it, %, where the charger reports it" }) socPercent!: number | null;
+  @Field(() => MoneyObject, {
+    nullable: true,
+    description:
+      "What the session costs up to it, priced by the tariffs engine as the bill at stop will be (integer minor units); null before the first reading or when the session can't be priced",
+  })
+  cost!: MoneyObject | null;
 }
 
 @ObjectType()

@@ -394,7 +394,16 @@ class PgOrderTx implements OrderTx {
   // bench:ingest (every meter value)
   async insertReadings(orderId: string, readings: readonly MeterReading[]): Promise<number> {
     const rows = await this.trx('orders.meter_readings')
-      .insert(readings.map((r) => ({ tenant_id: this.tenantId, order_id: orderId, at: r.at, register_wh: r.registerWh })))
+      .insert(
+        readings.map((r) => ({
+          tenant_id: this.tenantId,
+          order_id: orderId,
+          at: r.at,
+          register_wh: r.registerWh,
+          power_w: r.powerW ?? null,
+          soc_percent: r.socPercent ?? null,
+        })),
+      )
       .onConflict(['order_id', 'at'])
       .ignore()
       .returning('at');

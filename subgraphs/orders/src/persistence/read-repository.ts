@@ -2,6 +2,7 @@ import { Knex, ReadScope, readInTenantScope, withTenantScope } from '@evcs/platf
 import type { MeterReading } from '../domain/meter';
 import type { OrderRecord } from '../domain/ports';
 import type { OrderState } from '../domain/states';
+import type { OrderTransition } from '../domain/timeline';
 import { OrderRow, toOrder } from './order-store';
 
 export interface OrderFilter {
@@ -106,6 +107,46 @@ export class OrdersReadRepository {
         .orderBy('created_at', 'desc'),
     );
     return rows.map(toOrder);
+  }
+
+  /**
+   * The accepted meter readings of these orders, oldest first, with power and state of charge
+   * where reported (a running session's progress). The orders were read in the scope already;
+   * the tenant filter keeps the readings to its tenants all the same.
+   */
+  async readingsByOrders(scope: ReadScope, orderIds: readonly string[]): Promise<(MeterReading & { orderId: string })[]> {
+    const [rows] = await readInTenantScope(this.knex, { tenantId: scope.tenantId, tenantIds: scope.tenantIds }, [
+      this.knex('orders.meter_readings')
+        .select('order_id', 'at', 'register_wh', 'power_w', 'soc_percent')
+        .whereIn('tenant_id', scope.tenantIds)
+        .whereIn('order_id', orderIds)
+        .orderBy(['order_id', 'at']),
+    ]);
+    return (rows as unknown as { order_id: string; at: Date; register_wh: string; power_w: number | null; soc_percent: number | null }[]).map((r) => ({
+      orderId: r.order_id,
+      at: r.at,
+      registerWh: Number(r.register_wh),
+      powerW: r.power_w,
+      socPercent: r.soc_percent,
+    }));
+  }
+
+  /** Every state change of these orders, in the order they happened. The orders were read in the scope already. */
+  async transitionsByOrders(scope: ReadScope, orderIds: readonly string[]): Promise<(OrderTransition & { orderId: string })[]> {
+    const [rows] = await readInTenantScope(this.knex, { tenantId: scope.tenantId, tenantIds: scope.tenantIds }, [
+      this.knex('orders.order_transitions')
+        .select('order_id', 'at', 'from_state', 'to_state', 'reason')
+        .whereIn('tenant_id', scope.tenantIds)
+        .whereIn('order_id', orderIds)
+        .orderBy(['order_id', 'id']),
+    ]);
+    return (rows as unknown as { order_id: string; at: Date; from_state: OrderState | null; to_state: OrderState; reason: string | null }[]).map((r) => ({
+      orderId: r.order_id,
+      at: r.at,
+      from: r.from_state,
+      to: r.to_state,
+      reason: r.reason,
+    }));
   }
 
   /**

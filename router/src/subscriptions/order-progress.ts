@@ -1,0 +1,143 @@
+import { FieldNode, GraphQLError, GraphQLResolveInfo, Kind } from 'graphql';
+import type { ChargerEventOf } from '@evcs/events';
+import { requireTenant } from '@evcs/platform';
+import { randomUUID } from 'node:crypto';
+import type { RouterContext } from '../auth';
+import type { GatewayExecutor } from '../gateway';
+import { selectionToGatewayQuery } from './gateway-query';
+import type { TenantEventHub } from './pubsub';
+import type { RouterResolvers } from './schema';
+
+/** A charger reported meter values on a connector: what wakes an `orderProgress` subscriber. */
+export interface MeterReadingNotice {
+  eventId: string;
+  tenantId: string;
+  chargerCode: string;
+  connectorNo: number;
+  transactionId: string | null;
+  /** the latest reading's time in the event (ISO 8601) */
+  at: string | null;
+}
+
+export function toMeterReadingNotice(e: ChargerEventOf<'session.meter_values'>): MeterReadingNotice {
+  return {
+    eventId: e.id,
+    tenantId: e.tenantId,
+    chargerCode: e.chargerId,
+    connectorNo: e.data.connectorId,
+    transactionId: e.data.transactionId ?? null,
+    at:
+      e.data.readings
+        .map((r) => r.timestamp)
+        .sort((a, b) => Date.parse(a) - Date.parse(b))
+        .at(-1) ?? null,
+  };
+}
+
+export interface OrderProgressResolverDeps {
+  hub: TenantEventHub<MeterReadingNotice>;
+  execute: GatewayExecutor;
+  /** How often, and how far apart, the progress is asked again while orders has not applied the reading yet. */
+  freshness?: { attempts: number; intervalMs: number };
+}
+
+interface WatchedOrder {
+  id: string;
+  chargerCode: string;
+  connectorNo: number;
+  transactionId: string | null;
+}
+
+const ORDER_QUERY = 'query RouterSubscriptionOrder($id: ID!) { order(id: $id) { id chargerCode connectorNo transactionId } }';
+/** Asked of every forwarded progress: whether it already holds the reading that woke the subscriber. */
+const READING_AT = 'routerReadingAt';
+
+/**
+ * The order, asked of the graph as the subscriber: orders applies the data scope (its own
+ * orders for SELF, the assigned stations' for station staff, the tenant's for the rest). Not
+ * visible is not found: the subscription is refused, telling nothing of others' orders.
+ */
+async function visibleOrder(execute: GatewayExecutor, ctx: RouterContext, orderId: string): Promise<WatchedOrder> {
+  const r = await execute(
+    { query: ORDER_QUERY, operationName: 'RouterSubscriptionOrder', variables: { id: orderId } },
+    { ...ctx, requestId: `${ctx.requestId}:order` },
+  );
+  const order = r.data?.order as WatchedOrder | null | undefined;
+  if (order) return order;
+  const first = r.errors?.[0];
+  if (first) throw new GraphQLError(first.message, { extensions: first.extensions });
+  throw new GraphQLError('No such order', { extensions: { code: 'NOT_FOUND' } });
+}
+
+/** A reading of this order's session: its connector, and its transaction once the order knows it. */
+const ofOrder = (o: WatchedOrder) => (n: MeterReadingNotice) =>
+  n.chargerCode === o.chargerCode &&
+  n.connectorNo === o.connectorNo &&
+  (o.transactionId === null || n.transactionId === null || n.transactionId === o.transactionId);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The subscriber's selection on `orderProgress`, as `order(id) { progress { … } }`, with the reading's time under an alias of the router's. */
+function progressRequest(orderId: string, info: GraphQLResolveInfo) {
+  const selections = info.fieldNodes.flatMap((f) => f.selectionSet?.selections ?? []);
+  const readingAt: FieldNode = { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: READING_AT }, name: { kind: Kind.NAME, value: 'readingAt' } };
+  const progress: FieldNode = {
+    kind: Kind.FIELD,
+    name: { kind: Kind.NAME, value: 'progress' },
+    selectionSet: { kind: Kind.SELECTION_SET, selections: [...selections, readingAt] },
+  };
+  return selectionToGatewayQuery({
+    operationName: 'RouterSubscriptionOrderProgress',
+    rootField: 'order',
+    args: { id: { type: 'ID!', value: orderId } },
+    info: { ...info, fieldNodes: [{ ...info.fieldNodes[0], selectionSet: { kind: Kind.SELECTION_SET, selections: [progress] } }] },
+  });
+}
+
+/** Whether a progress holds the reading (or there is none to wait for: the order ended, the event named no time). */
+function holds(value: Record<string, unknown> | null, wanted: number | null): boolean {
+  const at = value?.[READING_AT];
+  return value === null || wanted === null || (typeof at === 'string' && Date.parse(at) >= wanted);
+}
+
+/**
+ * The order's progress through the gateway as the subscriber. Orders applies the reading from
+ * the same charger event the router saw, maybe a moment later: asked again (a few times)
+ * while the progress is older than the reading; then what there is, is pushed.
+ */
+async function progressOf(
+  deps: OrderProgressResolverDeps,
+  n: MeterReadingNotice,
+  orderId: string,
+  ctx: RouterContext,
+  info: GraphQLResolveInfo,
+): Promise<unknown> {
+  const request = progressRequest(orderId, info);
+  const { attempts, intervalMs } = deps.freshness ?? { attempts: 10, intervalMs: 200 };
+  const wanted = n.at ? Date.parse(n.at) : null;
+  const forwarded: RouterContext = { identity: ctx.identity, requestId: randomUUID(), log: ctx.log };
+  for (let i = 1; ; i++) {
+    const r = await deps.execute({ query: request.query, operationName: request.operationName, variables: request.variables }, forwarded);
+    if (r.errors?.length && !r.data?.order) throw new GraphQLError(r.errors[0].message, { extensions: r.errors[0].extensions });
+    const value = (r.data?.order as { progress?: Record<string, unknown> | null } | null)?.progress ?? null;
+    if (holds(value, wanted) || i >= attempts) return value;
+    await sleep(intervalMs);
+  }
+}
+
+export function orderProgressResolvers(deps: OrderProgressResolverDeps): RouterResolvers {
+  return {
+    Subscription: {
+      orderProgress: {
+        subscribe: async (_src: unknown, args: { orderId: string }, ctx: RouterContext) => {
+          const tenantId = requireTenant(ctx.identity, 'Subscription.orderProgress');
+          // Authorised as reading the order is: the subscriber must see order(id) through the graph.
+          const order = await visibleOrder(deps.execute, ctx, args.orderId);
+          return deps.hub.subscribe(tenantId, ofOrder(order));
+        },
+        resolve: (n: MeterReadingNotice, args: { orderId: string }, ctx: RouterContext, info: GraphQLResolveInfo) =>
+          progressOf(deps, n, args.orderId, ctx, info),
+      },
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import { buildSchema, graphql, parse, subscribe, type ExecutionResult } from 'graphql';
+import { createLogger, type Identity } from '@evcs/platform';
+import type { RouterContext } from '../src/auth';
+import type { GatewayExecutor } from '../src/gateway';
+import { orderProgressResolvers, type MeterReadingNotice } from '../src/subscriptions/order-progress';
+import { TenantEventHub } from '../src/subscriptions/pubsub';
+import { buildSubscriptionSchema } from '../src/subscriptions/schema';
+import { SUBSCRIPTIONS_SDL } from '../src/subscriptions/subscriptions-sdl';
+
+const logger = createLogger('test', { level: 'silent' });
+const T1 = '11111111-1111-4111-8111-111111111111';
+
+// The gateway's API schema and the gateway itself, executing for real: orders' data scope as a
+// rule (SELF sees its own order only), and a progress that lags one ask behind each reading.
+const apiSdl = `
+  type Charger { id: ID! }
+  type OrderProgress { readingAt: String energyWh: String }
+  type ChargingOrder { id: ID! chargerCode: String! connectorNo: Int! transactionId: String progress: OrderProgress }
+  type Query { order(id: ID!): ChargingOrder }
+`;
+
+function setup() {
+  const asked: string[] = [];
+  let applied: string | null = null;
+  let pending: string | null = null;
+  const execute: GatewayExecutor = async (request, context) => {
+    asked.push(request.operationName ?? '');
+    const mine = context.identity?.dataScope !== 'SELF' || context.identity.subject === 'driver';
+    const progress = () => {
+      // orders applies the reading a moment after the router hears of it: the second ask sees it
+      const seen = applied;
+      applied = pending;
+      return { readingAt: seen, energyWh: seen ? '5000' : '0' };
+    };
+    const result = await graphql({
+      schema: buildSchema(apiSdl),
+      source: request.query,
+      variableValues: request.variables,
+      rootValue: {
+        order: ({ id }: { id: string }) => (mine && id === 'o1' ? { id, chargerCode: 'CP-1', connectorNo: 1, transactionId: '7', progress } : null),
+      },
+    });
+    return { data: result.data as Record<string, unknown> | null, errors: result.errors?.map((e) => e.toJSON()) };
+  };
+  const hub = new TenantEventHub<MeterReadingNotice>({ name: 'orderProgress', logger });
+  const schema = buildSubscriptionSchema(buildSchema(apiSdl), SUBSCRIPTIONS_SDL, {
+    Subscription: orderProgressResolvers({ hub, execute, freshness: { attempts: 5, intervalMs: 1 } }).Subscription,
+  });
+  const reading = (at: string, over: Partial<MeterReadingNotice> = {}): MeterReadingNotice => {
+    pending = at;
+    return { eventId: at, tenantId: T1, chargerCode: 'CP-1', connectorNo: 1, transactionId: '7', at, ...over };
+  };
+  return { hub, schema, asked, reading };
+}
+
+const who = (over: Partial<Identity> = {}): RouterContext => ({
+  identity: { subject: 'driver', kind: 'user', tenantId: T1, roles: [], permissions: ['order:read'], dataScope: 'SELF', ...over },
+  requestId: 'r1',
+  log: logger,
+});
+const DOC = parse('subscription { orderProgress(orderId: "o1") { at: readingAt energyWh } }');
+
+describe('router: Subscription.orderProgress', () => {
+  it("pushes the order's progress at a reading of its connector, once orders holds that reading", async () => {
+    const { hub, schema, asked, reading } = setup();
+    const stream = (await subscribe({ schema, document: DOC, contextValue: who() })) as AsyncGenerator<ExecutionResult>;
+    expect(asked).toEqual(['RouterSubscriptionOrder']);
+    hub.publish(T1, { ...reading('2026-01-01T00:00:00Z'), chargerCode: 'CP-2' });
+    hub.publish(T1, { ...reading('2026-01-01T00:00:00Z'), transactionId: '8' });
+    hub.publish(T1, reading('2026-01-01T00:05:00Z'));
+    expect((await stream.next()).value).toEqual({ data: { orderProgress: { at: '2026-01-01T00:05:00Z', energyWh: '5000' } } });
+    // the client's selection, plus the router's own look at the reading's time; asked again while stale
+    expect(asked).toEqual(['RouterSubscriptionOrder', 'RouterSubscriptionOrderProgress', 'RouterSubscriptionOrderProgress']);
+    await stream.return(undefined);
+    expect(hub.size).toBe(0);
+  });
+
+  it('is for the order’s own driver and staff who may read it: anyone else is refused as NOT_FOUND', async () => {
+    const { schema } = setup();
+    const stranger = (await subscribe({ schema, document: DOC, contextValue: who({ subject: 'someone-else' }) })) as ExecutionResult;
+    expect(stranger.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    const staff = await subscribe({ schema, document: DOC, contextValue: who({ subject: 'olga', dataScope: 'TENANT' }) });
+    expect(Symbol.asyncIterator in (staff as object)).toBe(true);
+    await (staff as AsyncGenerator<ExecutionResult>).return(undefined);
+    const noTenant = (await subscribe({ schema, document: DOC, contextValue: who({ tenantId: null }) })) as ExecutionResult;
+    expect(noTenant.errors?.[0].originalError).toEqual(expect.objectContaining({ code: 'TENANT_CONTEXT_MISSING' }));
+  });
+});
