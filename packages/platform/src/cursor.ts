@@ -26,7 +26,7 @@ export function cursorCodec<S extends z.ZodTypeAny>(kind: string, key: S, order?
   const tag = order === undefined ? kind : `${kind}${ORDER_SEPARATOR}${order}`;
   const bad = () => new AppError(ErrorCodes.BAD_USER_INPUT, `not a cursor of this list (${kind})`);
   const otherOrder = () =>
-    new AppError(ErrorCodes.BAD_USER_INPUT, `a cursor of this list (${kind}) in another order: page ${order ?? 'in its default order'} from the start`);
+    new AppError(ErrorCodes.BAD_USER_INPUT, `a cursor of this list (${kind}) in another sort order: start again without \`after\`/\`before\``);
   return {
     encode: (k) => Buffer.from(JSON.stringify([tag, key.parse(k)]), 'utf8').toString('base64url'),
     decode(cursor) {
