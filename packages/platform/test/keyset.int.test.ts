@@ -57,6 +57,10 @@ describe('keysetPage', () => {
     expect(sql.sql).toContain('("t"."at", "t"."id") > ($2::integer, $3::integer)');
     expect(sql.sql).toContain('order by "t"."at" asc, "t"."id" asc limit $4');
     expect(sql.bindings).toEqual([0, 7, 8, 3]);
+    const expr = keysetQuery(rowsOf(0), w, { ...order('desc'), columns: [db.raw('abs(t.at)'), 't.id'] })
+      .toSQL()
+      .toNative();
+    expect(expr.sql).toContain('(abs(t.at), "t"."id") < ($2::integer, $3::integer) order by abs(t.at) desc, "t"."id" desc');
     expect(() => keysetQuery(rowsOf(0), w, { ...order('asc'), types: ['int; drop table things', null] })).toThrow('not a type name');
   });
 

@@ -7,8 +7,11 @@ import type { KeysetWindow } from '../cursor';
  * page never skips or repeats a row when rows are added elsewhere. The columns must not be null.
  */
 export interface KeysetOrder<K> {
-  /** the columns, most significant first, unique together (e.g. `['orders.sort_at', 'orders.id']`) */
-  columns: readonly string[];
+  /**
+   * the columns, most significant first, unique together (e.g. `['orders.sort_at', 'orders.id']`);
+   * an expression the list is ordered by is a `knex.raw` (e.g. `knex.raw('upper(value)')`)
+   */
+  columns: readonly (string | Knex.Raw)[];
   /** Postgres types of the cursor's values, where text would not compare (e.g. `[null, 'uuid']`) */
   types?: readonly (string | null)[];
   /** the list's order */
@@ -40,6 +43,7 @@ export function keysetQuery<Q extends Knex.QueryBuilder, K>(q: Q, window: Keyset
       ...values,
     ] as Knex.RawBinding[]);
   }
+  // knex binds a column name as an identifier and a knex.raw as itself, in both places
   return q.orderBy(order.columns.map((column) => ({ column, order: ascending ? 'asc' : 'desc' }))).limit(window.size + 1) as Q;
 }
 
