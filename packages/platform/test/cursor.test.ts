@@ -57,18 +57,28 @@ describe('ids and page sizes', () => {
 
 describe('connectionOf', () => {
   const codec = cursorCodec('n', z.object({ n: z.number() }));
-  const page = { codec, key: (r: number) => ({ n: r }), node: (r: number) => `node ${r}` };
+  const page = { key: (r: number) => ({ n: r }), node: (r: number) => `node ${r}` };
+  const forward = (size: number, cursor: { n: number } | null = null) => ({ direction: 'forward' as const, size, cursor, codec });
+  const backward = (size: number, cursor: { n: number } | null = null) => ({ direction: 'backward' as const, size, cursor, codec });
 
   it('takes `first` of the first + 1 rows a read returned; the extra one only says a next page exists', () => {
-    const c = connectionOf([1, 2, 3], 2, page);
+    const c = connectionOf([1, 2, 3], forward(2), page);
     expect(c.edges.map((e) => e.node)).toEqual(['node 1', 'node 2']);
     expect(c.pageInfo).toBeInstanceOf(PageInfoObject);
-    expect(c.pageInfo).toEqual(expect.objectContaining({ hasNextPage: true, endCursor: c.edges[1]!.cursor }));
+    expect(c.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: c.edges[0]!.cursor, endCursor: c.edges[1]!.cursor });
     expect(codec.decode(c.pageInfo.endCursor!)).toEqual({ n: 2 });
   });
 
-  it('the last page has no next page, and an empty one no end cursor', () => {
-    expect(connectionOf([1, 2], 2, page).pageInfo.hasNextPage).toBe(false);
-    expect(connectionOf([], 2, page).pageInfo).toEqual(expect.objectContaining({ hasNextPage: false, endCursor: null }));
+  it('the last page has no next page, and an empty one no cursors; after a cursor there is a previous page', () => {
+    expect(connectionOf([1, 2], forward(2), page).pageInfo.hasNextPage).toBe(false);
+    expect(connectionOf([], forward(2), page).pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null });
+    expect(connectionOf([3], forward(2, { n: 2 }), page).pageInfo).toEqual(expect.objectContaining({ hasNextPage: false, hasPreviousPage: true }));
+  });
+
+  it('paging backwards, the extra row is before the page and says a previous page exists', () => {
+    const c = connectionOf([1, 2, 3], backward(2, { n: 4 }), page);
+    expect(c.edges.map((e) => e.node)).toEqual(['node 2', 'node 3']);
+    expect(c.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: true, startCursor: c.edges[0]!.cursor, endCursor: c.edges[1]!.cursor });
+    expect(connectionOf([1, 2], backward(2), page).pageInfo).toEqual(expect.objectContaining({ hasNextPage: false, hasPreviousPage: false }));
   });
 });

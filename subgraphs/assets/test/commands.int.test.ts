@@ -174,6 +174,13 @@ describe('charger commands', () => {
     expect(c.pageInfo.hasNextPage).toBe(true);
     const page2 = await h.gql(CHARGER_AFTER, token, { id: cp.id, after: c.pageInfo.endCursor });
     expect(page2.body.data.charger.commands).toEqual({ edges: [{ node: { id: made[0] } }], pageInfo: { hasNextPage: false } });
+    // backwards from the oldest: the newer two, then nothing before them
+    const back = await h.gql(
+      `query($id: ID!, $before: String) { charger(id: $id) { commands(last: 2, before: $before) { edges { node { id } } pageInfo { hasPreviousPage hasNextPage } } } }`,
+      token,
+      { id: cp.id, before: c.pageInfo.endCursor },
+    );
+    expect(back.body.data.charger.commands).toEqual({ edges: [{ node: { id: made[2] } }], pageInfo: { hasPreviousPage: false, hasNextPage: true } });
     const byId = await h.gql(`query($id: ID!) { chargerCommand(id: $id) { id type } }`, token, { id: made[0] });
     expect(byId.body.data.chargerCommand).toEqual({ id: made[0], type: 'RESET' });
     const notMine = await h.gql(`query($id: ID!) { chargerCommand(id: $id) { id } }`, stranger, { id: made[0] });

@@ -86,6 +86,28 @@ async function walk(field: 'stations' | 'chargers', token: string, first: number
   throw new Error('pagination did not end');
 }
 
+const BACKWARD_PAGE = (
+  field: 'stations' | 'chargers',
+) => `query($last: Int, $before: String, $filter: ${field === 'stations' ? 'StationFilter' : 'ChargerFilter'}) {
+  ${field}(last: $last, before: $before, filter: $filter) { edges { cursor node { id code } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`;
+
+/** Pages a list backwards from its end (last/before) until there is no previous page. */
+async function walkBack(field: 'stations' | 'chargers', token: string, last: number, filter?: Record<string, unknown>) {
+  const nodes: { id: string; code: string }[] = [];
+  let before: string | null = null;
+  for (let page = 0; page < 100; page++) {
+    const r = await h.gql(BACKWARD_PAGE(field), token, { last, before, filter });
+    expect(r.body.errors).toBeUndefined();
+    const conn = r.body.data[field];
+    expect(conn.pageInfo.hasNextPage).toBe(before !== null);
+    if (conn.edges.length) expect(conn.pageInfo.startCursor).toBe(conn.edges[0].cursor);
+    nodes.unshift(...conn.edges.map((e: { node: { id: string; code: string } }) => e.node));
+    if (!conn.pageInfo.hasPreviousPage) return nodes;
+    before = conn.pageInfo.startCursor;
+  }
+  throw new Error('pagination did not end');
+}
+
 describe('stations connection', () => {
   const t = randomUUID();
   const codes = Array.from({ length: 23 }, (_, i) => `P-${String(i).padStart(3, '0')}`);
@@ -112,6 +134,19 @@ describe('stations connection', () => {
       ).toEqual(['QX1', 'Q_1']);
       expect(new Set(nodes.map((n) => n.id)).size).toBe(nodes.length);
       expect(totalCount).toBe(25);
+    }
+  });
+
+  it('pages backwards (last/before) through the same rows in the same order', async () => {
+    const tok = await h.token(t);
+    const forward = await walk('stations', tok, 4, { codePrefix: 'P-0' });
+    const backward = await walkBack('stations', tok, 4, { codePrefix: 'P-0' });
+    expect(backward.map((n) => n.code)).toEqual(forward.nodes.map((n) => n.code));
+    expect(backward.map((n) => n.code)).toEqual(codes.filter((c) => c.startsWith('P-0')));
+    // mixing directions or sizes out of range is refused
+    for (const vars of [{ first: 2, last: 2 }, { last: 0 }, { last: 501 }]) {
+      const r = await h.gql('query($first: Int, $last: Int) { stations(first: $first, last: $last) { edges { cursor } } }', tok, vars);
+      expect(r.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     }
   });
 
@@ -211,6 +246,12 @@ describe('chargers connection', () => {
     const { nodes, totalCount } = await walk('chargers', await h.token(t), 3);
     expect(nodes.map((n) => n.code)).toEqual(['CA-1', 'CA-2', 'CA-3', ...Array.from({ length: 7 }, (_, i) => `CB-${i}`)]);
     expect(totalCount).toBe(10);
+  });
+
+  it('pages backwards through the same chargers', async () => {
+    const tok = await h.token(t);
+    const forward = await walk('chargers', tok, 3);
+    expect((await walkBack('chargers', tok, 3)).map((n) => n.id)).toEqual(forward.nodes.map((n) => n.id));
   });
 
   it('filters by station, online, protocol, connector status and retired', async () => {

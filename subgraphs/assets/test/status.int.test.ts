@@ -406,7 +406,7 @@ describe('connector status ingestion (real Postgres + Kafka)', () => {
       const scope = { scope: 'ALL' as const, tenantId: tenantB, tenantIds: [tenantB], stationIds: null, selfSubject: null };
       const dead = await eventually(
         async () => {
-          const rows = (await store.list(scope, {}, { limit: 10 })).filter((d) => d.topic === topic);
+          const rows = (await store.list(scope, {}, { direction: 'forward', size: 10, cursor: null })).filter((d) => d.topic === topic);
           return rows[0]?.attempts === 2 ? rows : undefined;
         },
         { what: 'the malformed event dead-lettered by both groups' },

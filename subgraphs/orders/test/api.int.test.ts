@@ -115,6 +115,32 @@ describe('orders API: connection, filters, scopes, entity fields (real Postgres,
     expect(await walk(null, 'ASC', 11)).toEqual([...desc].reverse());
   });
 
+  it('pages backwards (last/before) through the same orders, and refuses a cursor of the other sort order', async () => {
+    const BQ =
+      'query($b: String, $n: Int, $s: SortDirection!) { orders(before: $b, last: $n, sort: $s) { edges { node { transactionId } } pageInfo { hasPreviousPage hasNextPage startCursor } } }';
+    for (const [sort, n] of [
+      ['DESC', 7],
+      ['ASC', 4],
+    ] as const) {
+      const out: string[] = [];
+      let before: string | null = null;
+      for (;;) {
+        const r = await gql(BQ, { b: before, n, s: sort });
+        if (r.errors) throw new Error(JSON.stringify(r.errors));
+        out.unshift(...r.data.orders.edges.map((e: any) => e.node.transactionId));
+        expect(r.data.orders.pageInfo.hasNextPage).toBe(before !== null);
+        if (!r.data.orders.pageInfo.hasPreviousPage) break;
+        before = r.data.orders.pageInfo.startCursor;
+      }
+      expect(out).toEqual(await walk(null, sort, 50));
+    }
+    const desc = await gql(Q, { n: 1, s: 'DESC' });
+    const mixed = await gql(Q, { a: desc.data.orders.pageInfo.endCursor, n: 1, s: 'ASC' });
+    expect(mixed.errors[0]).toMatchObject({ message: expect.stringContaining('another sort order'), extensions: { code: 'BAD_USER_INPUT' } });
+    const both = await gql('{ orders(first: 1, last: 1) { edges { cursor } } }', {});
+    expect(both.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+
   it('filters by station, charger, user, state and time range', async () => {
     expect(await walk({ stationIds: [s1] }, 'ASC', 50)).toEqual(Array.from({ length: 15 }, (_, i) => String(i * 2)));
     expect(await walk({ chargerIds: [c2], states: ['CHARGING'] }, 'ASC', 50)).toEqual(['29']);

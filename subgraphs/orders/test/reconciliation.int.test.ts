@@ -267,6 +267,55 @@ describe('daily reconciliation (real Postgres)', () => {
       expect(other.data.discrepancies.total).toBe(0);
     });
 
+    it('pages discrepancies both ways through the same rows, pageInfo beside the old fields', async () => {
+      const F = 'edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } hasNextPage endCursor';
+      const fwd: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const r = await gql(`query($a: String) { discrepancies(first: 2, after: $a) { ${F} } }`, { a: after });
+        expect(r.errors).toBeUndefined();
+        const c = r.data.discrepancies;
+        expect([c.hasNextPage, c.endCursor]).toEqual([c.pageInfo.hasNextPage, c.pageInfo.endCursor]);
+        fwd.push(...c.edges.map((e: any) => e.node.id));
+        if (!c.pageInfo.hasNextPage) break;
+        after = c.pageInfo.endCursor;
+      }
+      const back: string[] = [];
+      let before: string | null = null;
+      for (;;) {
+        const r = await gql(`query($b: String) { discrepancies(last: 2, before: $b) { ${F} } }`, { b: before });
+        const c = r.data.discrepancies;
+        back.unshift(...c.edges.map((e: any) => e.node.id));
+        if (!c.pageInfo.hasPreviousPage) break;
+        before = c.pageInfo.startCursor;
+      }
+      expect(fwd.length).toBeGreaterThan(2);
+      expect(back).toEqual(fwd);
+      const raw = await gql('query($a: String) { discrepancies(after: $a) { total } }', { a: fwd[0] });
+      expect(raw.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    });
+
+    it('reconciliation runs: the array as before, and a connection of the same runs either way', async () => {
+      await gql('mutation { runReconciliation(date: "2026-11-24", timezone: "Asia/Shanghai") { userErrors { code } } }', {});
+      const list = (await gql('{ reconciliationRuns { businessDate } }', {})).data.reconciliationRuns.map((r: any) => r.businessDate);
+      expect(list.length).toBeGreaterThanOrEqual(2);
+      const F = 'edges { node { businessDate } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }';
+      const first = (await gql(`{ reconciliationRunsConnection(first: 1) { ${F} } }`, {})).data.reconciliationRunsConnection;
+      expect(first.edges.map((e: any) => e.node.businessDate)).toEqual(list.slice(0, 1));
+      expect(first.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+      const rest = (await gql(`query($a: String) { reconciliationRunsConnection(first: 366, after: $a) { ${F} } }`, { a: first.pageInfo.endCursor })).data
+        .reconciliationRunsConnection;
+      expect([...first.edges, ...rest.edges].map((e: any) => e.node.businessDate)).toEqual(list);
+      const last = (await gql(`{ reconciliationRunsConnection(last: 1) { ${F} } }`, {})).data.reconciliationRunsConnection;
+      expect(last.edges.map((e: any) => e.node.businessDate)).toEqual(list.slice(-1));
+      expect(last.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+      const tooMany = await gql('{ reconciliationRunsConnection(first: 367) { edges { cursor } } }', {});
+      expect(tooMany.errors[0]).toMatchObject({
+        message: expect.stringContaining('`first` must be between 1 and 366'),
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+    });
+
     it('runReconciliation validates its input and returns the run', async () => {
       const M =
         'mutation($d: String!, $tz: String!) { runReconciliation(date: $d, timezone: $tz) { run { businessDate state processed } userErrors { code field } } }';

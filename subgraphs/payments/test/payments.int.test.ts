@@ -361,4 +361,25 @@ describe('payments over GraphQL against the channel sandboxes', () => {
     const bad = await h.gql('{ payments(first: 2, after: "nope") { edges { node { id } } } }', { token: tokA });
     expect(bad.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
+
+  it('pages payments backwards (last/before) through the same payments in the same order', async () => {
+    const all = (await h.gql('{ payments(first: 500) { edges { node { id } } } }', { token: tokA })).body.data.payments.edges.map((e: any) => e.node.id);
+    expect(all.length).toBeGreaterThan(2);
+    const back: string[] = [];
+    let before: string | null = null;
+    for (;;) {
+      const r: { body: any } = await h.gql(
+        'query($b: String) { payments(last: 2, before: $b) { edges { node { id } } pageInfo { hasPreviousPage hasNextPage startCursor } } }',
+        { token: tokA, variables: { b: before } },
+      );
+      const c = r.body.data.payments;
+      expect(c.pageInfo.hasNextPage).toBe(before !== null);
+      back.unshift(...c.edges.map((e: any) => e.node.id));
+      if (!c.pageInfo.hasPreviousPage) break;
+      before = c.pageInfo.startCursor;
+    }
+    expect(back).toEqual(all);
+    const mixed = await h.gql('{ payments(last: 2, first: 2) { edges { node { id } } } }', { token: tokA });
+    expect(mixed.body.errors[0]).toMatchObject({ message: expect.stringContaining('not both'), extensions: { code: 'BAD_USER_INPUT' } });
+  });
 });

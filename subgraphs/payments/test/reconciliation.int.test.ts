@@ -137,6 +137,14 @@ describe('statement reconciliation against the sandboxes’ daily statements', (
     expect((await discrepancies({}, tokB)).totals.count).toBe(0);
     const runs = await h.gql('{ statementRuns { id channel date runs } }', { token: tokA });
     expect(runs.body.data.statementRuns).toEqual([expect.objectContaining({ id: r1.run.id, runs: 3 })]);
+    // the same runs as a connection, either way
+    const conn = await h.gql('{ statementRunsConnection(first: 5) { edges { node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }', {
+      token: tokA,
+    });
+    expect(conn.body.data.statementRunsConnection.edges).toEqual([{ node: { id: r1.run.id } }]);
+    expect(conn.body.data.statementRunsConnection.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: false });
+    const back = await h.gql('{ statementRunsConnection(last: 1) { edges { node { id } } pageInfo { hasPreviousPage } } }', { token: tokA });
+    expect(back.body.data.statementRunsConnection).toEqual({ edges: [{ node: { id: r1.run.id } }], pageInfo: { hasPreviousPage: false } });
   });
 
   it('WeChat Pay: payments and refunds of the tradebill match', async () => {

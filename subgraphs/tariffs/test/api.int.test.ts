@@ -324,6 +324,36 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
       expect(retire.body.data.retireTariffPlan.userErrors[0].code).toBe('NOT_FOUND');
     });
 
+    it('tariffPlansConnection pages the same plans as tariffPlans, in the same order, both ways', async () => {
+      await createOk(aTariff({ name: 'Paged 1' }));
+      await createOk(aTariff({ name: 'Paged 2', stationId: station1 }));
+      const admin = await h.token(tenantA);
+      const all = (await h.gql('{ tariffPlans(first: 500, includeRetired: true) { id } }', admin)).body.data.tariffPlans.map((p: { id: string }) => p.id);
+      expect(all.length).toBeGreaterThanOrEqual(2);
+      const walk = async (dir: 'first' | 'last') => {
+        const out: string[] = [];
+        let cursor: string | null = null;
+        for (;;) {
+          const arg = dir === 'first' ? 'after' : 'before';
+          const r: { body: any } = await h.gql(
+            `query($c: String) { tariffPlansConnection(${dir}: 1, ${arg}: $c, includeRetired: true) { edges { node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`,
+            admin,
+            { c: cursor },
+          );
+          const c = r.body.data.tariffPlansConnection;
+          const ids = c.edges.map((e: { node: { id: string } }) => e.node.id);
+          if (dir === 'first') out.push(...ids);
+          else out.unshift(...ids);
+          if (!(dir === 'first' ? c.pageInfo.hasNextPage : c.pageInfo.hasPreviousPage)) return out;
+          cursor = dir === 'first' ? c.pageInfo.endCursor : c.pageInfo.startCursor;
+        }
+      };
+      expect(await walk('first')).toEqual(all);
+      expect(await walk('last')).toEqual(all);
+      const bad = await h.gql('{ tariffPlansConnection(first: 501) { edges { cursor } } }', admin);
+      expect(bad.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    });
+
     it('reads need tariff:read, writes tariff:write; no tenant is TENANT_CONTEXT_MISSING', async () => {
       const noRead = await h.token(tenantA, { permissions: [] });
       expect((await h.gql('{ tariffPlans { id } }', noRead)).body.errors[0].extensions.code).toBe('FORBIDDEN');

@@ -53,6 +53,17 @@ describe('tenants administration: hierarchy scope, quotas, roles, audit, cross-t
       after = c.pageInfo.endCursor;
     }
     expect(seen).toEqual(['admin', 'manager', 'viewer'].map((u) => `${s.ids.opA}/${u}`));
+    // backwards from the end: the same users in the same order
+    const back = await h.gql('{ users(last: 2) { edges { node { username } } pageInfo { hasPreviousPage hasNextPage startCursor } } }', {
+      token: tok['opA.viewer'],
+    });
+    expect(back.body.data.users.edges.map((e: { node: { username: string } }) => e.node.username)).toEqual(['manager', 'viewer']);
+    expect(back.body.data.users.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+    const before = await h.gql('query($b: String) { users(last: 2, before: $b) { edges { node { username } } pageInfo { hasPreviousPage hasNextPage } } }', {
+      token: tok['opA.viewer'],
+      variables: { b: back.body.data.users.pageInfo.startCursor },
+    });
+    expect(before.body.data.users).toEqual({ edges: [{ node: { username: 'admin' } }], pageInfo: { hasPreviousPage: false, hasNextPage: true } });
     const bad = await h.gql('{ users(after: "garbage") { edges { cursor } } }', { token: tok['opA.viewer'] });
     expect(bad.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });

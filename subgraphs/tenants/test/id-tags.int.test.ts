@@ -77,6 +77,10 @@ describe('tenants: the id-token authority (GraphQL, Postgres, audit, outbox)', (
       a: blocked.data.idTags.pageInfo.endCursor,
     });
     expect(next.data.idTags.edges.map((e: { node: { value: string } }) => e.node.value)).toEqual(['GOOD-2']);
+    const back = await gql(tok['opA.admin'], `query($b: String) { idTags(filter: { status: BLOCKED }, last: 5, before: $b) { edges { node { value } } } }`, {
+      b: (await gql(tok['opA.admin'], '{ idTags(filter: { status: BLOCKED }, last: 1) { pageInfo { startCursor } } }')).data.idTags.pageInfo.startCursor,
+    });
+    expect(back.data.idTags.edges.map((e: { node: { value: string } }) => e.node.value)).toEqual(['Card-0001']);
 
     const exported = await gql(tok['opA.admin'], '{ exportIdTags { csv count } }');
     expect(exported.data.exportIdTags.count).toBe(3);

@@ -70,17 +70,18 @@ async function main(): Promise<void> {
     const charger = (await owner.raw("select md5('charger78')::uuid as id")).rows[0].id as string;
     const user = (await owner.raw("select md5('user778')::uuid as id")).rows[0].id as string;
     const day = new Date(Date.now() - 3 * 86_400_000);
+    const newest50 = { direction: 'forward', size: 50, cursor: null, order: 'DESC' } as const;
     const scenarios: [string, ReadScope, Parameters<OrdersReadRepository['listQuery']>[2], Parameters<OrdersReadRepository['listQuery']>[3]][] = [
-      ['newest 50 of the tenant', scope(), {}, { limit: 51, direction: 'DESC' }],
-      ['page 100 deep (keyset cursor)', scope(), {}, { limit: 51, direction: 'DESC', after: { at: new Date(Date.now() - 86_400_000), id: randomUUID() } }],
-      ['by station', scope(), { stationIds: [station] }, { limit: 51, direction: 'DESC' }],
-      ['by charger', scope(), { chargerIds: [charger] }, { limit: 51, direction: 'DESC' }],
-      ['by user', scope(), { userId: user }, { limit: 51, direction: 'DESC' }],
-      ['active sessions (state CHARGING)', scope(), { states: ['CHARGING'] }, { limit: 51, direction: 'DESC' }],
-      ['one day, oldest first', scope(), { from: day, to: new Date(day.getTime() + 86_400_000) }, { limit: 51, direction: 'ASC' }],
-      ['station manager (ASSIGNED_STATIONS, 3 stations)', scope({ scope: 'ASSIGNED_STATIONS', stationIds: stations }), {}, { limit: 51, direction: 'DESC' }],
-      ['driver (SELF)', scope({ scope: 'SELF', selfSubject: user }), {}, { limit: 51, direction: 'DESC' }],
-      ['small tenant, newest 50', scope({ tenantId: tenants[5], tenantIds: [tenants[5]] }), {}, { limit: 51, direction: 'DESC' }],
+      ['newest 50 of the tenant', scope(), {}, newest50],
+      ['page 100 deep (keyset cursor)', scope(), {}, { ...newest50, cursor: { at: new Date(Date.now() - 86_400_000).toISOString(), id: randomUUID() } }],
+      ['by station', scope(), { stationIds: [station] }, newest50],
+      ['by charger', scope(), { chargerIds: [charger] }, newest50],
+      ['by user', scope(), { userId: user }, newest50],
+      ['active sessions (state CHARGING)', scope(), { states: ['CHARGING'] }, newest50],
+      ['one day, oldest first', scope(), { from: day, to: new Date(day.getTime() + 86_400_000) }, { ...newest50, order: 'ASC' }],
+      ['station manager (ASSIGNED_STATIONS, 3 stations)', scope({ scope: 'ASSIGNED_STATIONS', stationIds: stations }), {}, newest50],
+      ['driver (SELF)', scope({ scope: 'SELF', selfSubject: user }), {}, newest50],
+      ['small tenant, newest 50', scope({ tenantId: tenants[5], tenantIds: [tenants[5]] }), {}, newest50],
     ];
     console.log('| query | plan (indexes used) | rows | execution ms |\n| --- | --- | --- | --- |');
     for (const [name, s, f, page] of scenarios) {

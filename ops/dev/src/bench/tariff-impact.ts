@@ -140,14 +140,14 @@ async function main(): Promise<void> {
     // the same pages (1000 a page, the tariffs default) read and mapped, nothing else
     const scan = async (): Promise<number> => {
       let n = 0;
-      let after: { at: Date; id: string } | undefined;
+      let after: { at: string; id: string } | null = null;
       for (;;) {
-        const page = await repo.completedSessions(scope, S, { from, to }, { after, limit: 1001 });
+        const page = await repo.completedSessions(scope, S, { from, to }, { direction: 'forward', size: 1000, cursor: after });
         const rows = page.slice(0, 1000);
         n += rows.length;
         if (page.length <= 1000) return n;
         const last = rows[rows.length - 1].order;
-        after = { at: last.startedAt!, id: last.id };
+        after = { at: last.startedAt!.toISOString(), id: last.id };
       }
     };
 

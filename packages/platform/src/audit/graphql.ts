@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Ctx, Directive, Field, ID, InputType, Int, ObjectType, Query, Resolver } from 'type-graphql';
 import { requirePermission } from '../authz';
-import { pageSize } from '../cursor';
+import { pageWindow } from '../cursor';
 import { connectionOf, PageInfoObject } from '../graphql-connection';
 import type { BaseRequestContext } from '../subgraph';
 import { AUDIT_CURSOR, type AuditEntryRecord, type AuditFilter, type PgAuditReader } from './reader';
@@ -56,11 +56,10 @@ const MAX_PAGE = 200;
 
 /** One page of a tenant's audit log: the one read every `<service>AuditLog` query makes. */
 export async function auditLogPage(reader: PgAuditReader, tenantId: string, filter: AuditFilter, first: number, after: string | null) {
-  const n = pageSize(first, MAX_PAGE);
-  const afterId = after ? AUDIT_CURSOR.decode(after) : null;
-  const rows = await reader.entries(tenantId, filter, n + 1, afterId);
-  const page = connectionOf(rows, n, {
-    codec: AUDIT_CURSOR,
+  // newest first, forwards only (the reader pages by id descending)
+  const window = pageWindow({ first, after }, { codec: AUDIT_CURSOR, defaultSize: first, max: MAX_PAGE });
+  const rows = await reader.entries(tenantId, filter, window.size + 1, window.cursor);
+  const page = connectionOf(rows, window, {
     key: (r: AuditEntryRecord) => r.id,
     node: (r) => Object.assign(new AuditEntryObject(), r),
   });

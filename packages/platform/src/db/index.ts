@@ -5,3 +5,4 @@ export * from './pipelining';
 export * from './tenant-batches';
 export * from './rls-policies';
 export { PlatformModel } from './model';
+export * from './keyset';

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
-import { Arg, Ctx, Directive, Field, ID, InputType, Int, Mutation, ObjectType, Query, registerEnumType, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, Directive, Field, ID, InputType, Int, Mutation, ObjectType, Query, registerEnumType, Resolver } from 'type-graphql';
 import { z } from 'zod';
 import { requestReadScopes, type ReadScope } from '../authz';
-import { cursorCodec, pageSize } from '../cursor';
-import { connectionOf, PageInfoObject } from '../graphql-connection';
+import { cursorCodec, pageWindow } from '../cursor';
+import { connectionOf, PageInfoObject, RelayPageArgs } from '../graphql-connection';
 import { UserErrorObject, userErrorsOf } from '../graphql-values';
 import { isUuid } from '../ids';
 import type { BaseRequestContext } from '../subgraph';
@@ -139,19 +139,17 @@ export function deadLetterResolver(subgraph: string): new () => object {
   class DeadLetterResolver {
     @Query(() => DeadLetterConnectionObject, {
       name: `${subgraph}DeadLetters`,
-      description: `Messages the ${subgraph} consumers could never apply, newest first (event:replay — platform roles).`,
+      description: `Messages the ${subgraph} consumers could never apply, newest first (event:replay — platform roles). Pages of 50, at most 200.`,
     })
     async deadLetters(
       @Ctx() ctx: DeadLetterContext,
-      @Arg('first', () => Int, { defaultValue: 50, description: '1..200' }) first: number,
-      @Arg('after', () => String, { nullable: true }) after: string | null,
+      @Args(() => RelayPageArgs) page: RelayPageArgs,
       @Arg('filter', () => DeadLetterFilterInput, { nullable: true }) filter: DeadLetterFilterInput | null,
     ): Promise<DeadLetterConnectionObject> {
       const scope = scopeOf(ctx);
-      const n = pageSize(first, 200);
-      const cur = after ? deadLetterCursor.decode(after) : undefined;
-      const rows = await ctx.reads.deadLetters.list(scope, filterOf(filter), { after: cur && { firstSeenAt: cur.t, id: cur.id }, limit: n + 1 });
-      return connectionOf(rows, n, { codec: deadLetterCursor, key: (d) => ({ t: d.firstSeenAt.toISOString(), id: d.id }), node: toDeadLetterObject });
+      const window = pageWindow(page, { codec: deadLetterCursor, defaultSize: 50, max: 200 });
+      const rows = await ctx.reads.deadLetters.list(scope, filterOf(filter), window);
+      return connectionOf(rows, window, { key: (d) => ({ t: d.firstSeenAt.toISOString(), id: d.id }), node: toDeadLetterObject });
     }
 
     @Mutation(() => ReplayDeadLetterPayloadObject, {

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 import type { ReadScope } from '../authz';
+import type { KeysetWindow } from '../cursor';
+import { keysetPage, type KeysetOrder } from '../db/keyset';
 import { withTenant, withTenantScope } from '../db/tenant-scope';
 
 /** Set (transaction-local) by the store where rows without a tenant may be read or written; see createDeadLetters. */
@@ -39,11 +41,15 @@ export interface DeadLetterFilter {
   tenantId?: string | null;
 }
 
-/** Newest first: (firstSeenAt, id) descending. */
-export interface DeadLetterPage {
-  after?: { firstSeenAt: string; id: string };
-  limit: number;
-}
+/** Newest first: (firstSeenAt, id) descending; the key's `t` is firstSeenAt (ISO). */
+export type DeadLetterPage = KeysetWindow<DeadLetterKey>;
+type DeadLetterKey = { t: string; id: string };
+const NEWEST_FIRST: KeysetOrder<DeadLetterKey> = {
+  columns: ['first_seen_at', 'id'],
+  types: ['timestamptz', 'uuid'],
+  order: 'desc',
+  values: (k) => [k.t, k.id],
+};
 
 /** What a replay does to its locked dead letter. */
 export interface LockedDeadLetter {
@@ -190,18 +196,12 @@ export class PgDeadLetterStore implements DeadLetterStore {
 
   list(scope: ReadScope, filter: DeadLetterFilter, page: DeadLetterPage): Promise<DeadLetterRecord[]> {
     return this.asReader(scope, async (trx) => {
-      const q = trx(this.table)
-        .select(COLUMNS)
-        .orderBy([
-          { column: 'first_seen_at', order: 'desc' },
-          { column: 'id', order: 'desc' },
-        ]);
+      const q = trx(this.table).select(COLUMNS);
       if (filter.status) q.where('status', filter.status);
       if (filter.consumer) q.where('consumer', filter.consumer);
       if (filter.reasonCode) q.where('reason_code', filter.reasonCode);
       if (filter.tenantId) q.where('tenant_id', filter.tenantId);
-      if (page.after) q.whereRaw('(first_seen_at, id) < (?::timestamptz, ?::uuid)', [page.after.firstSeenAt, page.after.id]);
-      return ((await q.limit(page.limit)) as Row[]).map(toRecord);
+      return (await keysetPage<Row, DeadLetterKey>(q, page, NEWEST_FIRST)).map(toRecord);
     });
   }
 

@@ -1,3 +1,4 @@
+import type { KeysetWindow } from '@evcs/platform';
 import type { ChargerRecord, ConnectorRecord, StationRecord } from './records';
 
 /* What the API reads: scopes, keyset pages, filters and read-side rows, shared by the
@@ -21,11 +22,8 @@ export interface CodeKey {
   id: string;
 }
 
-export interface Page {
-  /** rows to return; one more is fetched to tell whether there is a next page */
-  first: number;
-  after: CodeKey | null;
-}
+/** A keyset page of a (code, id)-ordered list: `size` rows (one more is read) after or before `cursor`. */
+export type Page = KeysetWindow<CodeKey>;
 
 export interface StationFilter {
   status?: readonly string[] | null;

@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { CommandSpec } from '@evcs/events';
-import { connectionOf, cursorCodec, isUuid, pageSize, PageInfoObject as PageInfo, userErrorsOf } from '@evcs/platform';
+import { connectionOf, cursorCodec, isUuid, PageInfoObject as PageInfo, pageWindow, RelayPageArgs, userErrorsOf } from '@evcs/platform';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, registerEnumType, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, registerEnumType, Resolver, Root } from 'type-graphql';
 import { z } from 'zod';
 import type { AssetsContext } from '../context';
 import type { ChargerCommandRecord, ConfigurationSnapshot } from '../domain/commands';
@@ -383,21 +383,15 @@ export class ChargerCommandResolver {
   }
 
   @FieldResolver(() => ChargerCommandConnection, {
-    description: 'Commands sent to this charger, newest first (Relay cursor pagination). Needs charger:command.',
+    description: 'Commands sent to this charger, newest first (Relay cursor pagination; pages of 20, at most 100). Needs charger:command.',
   })
-  async commands(
-    @Root() charger: Charger,
-    @Ctx() ctx: AssetsContext,
-    @Arg('first', () => Int, { defaultValue: 20, description: '1..100' }) first: number,
-    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page' }) after: string | null,
-  ): Promise<ChargerCommandConnection> {
+  async commands(@Root() charger: Charger, @Ctx() ctx: AssetsContext, @Args(() => RelayPageArgs) page: RelayPageArgs): Promise<ChargerCommandConnection> {
     const scope = ctx.commandScope();
-    const n = pageSize(first, 100);
-    const key = after ? commandCursor.decode(after) : null;
-    const rows = await ctx.reads.commands.pageByCharger(scope, charger.id, n, key);
+    const window = pageWindow(page, { codec: commandCursor, defaultSize: 20, max: 100 });
+    const rows = await ctx.reads.commands.pageByCharger(scope, charger.id, window);
     return Object.assign(
       new ChargerCommandConnection(),
-      connectionOf(rows, n, { codec: commandCursor, key: (r) => ({ createdAt: r.createdAt.toISOString(), id: r.id }), node: toCommand }),
+      connectionOf(rows, window, { key: (r) => ({ createdAt: r.createdAt.toISOString(), id: r.id }), node: toCommand }),
     );
   }
 

@@ -1,9 +1,9 @@
-import { Arg, Ctx, Directive, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { connectionOf, isUuid, parseArgs, requireServiceScope } from '@evcs/platform';
+import { Arg, Args, Ctx, Directive, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { connectionOf, isUuid, pageWindow, parseArgs, RelayPageArgs, requireServiceScope } from '@evcs/platform';
 import { z } from 'zod';
 import type { AssetsContext } from '../context';
 import { CONNECTOR_DISPLAY_STATUSES } from '../domain/model';
-import { codeKeyOf, cursors, decodeCursor, pageSize } from './cursor';
+import { codeKeyOf, cursors } from './cursor';
 import { ChargerFilter, StationFilter } from './inputs';
 import { toCharger, toConnector, toStation, toStats, toStatusChange } from './mappers';
 import { Charger, ChargerConnection, ChargerRegistration, Connector, ConnectorStatusRecord, Station, StationConnection, StationStats } from './types';
@@ -36,21 +36,21 @@ const historyLength = z.number().refine((n) => Number.isInteger(n) && n >= 1 && 
 
 @Resolver(() => Station)
 export class StationResolver {
-  @Query(() => StationConnection, { description: "The caller's visible stations in code order, a page at a time (Relay cursor pagination)." })
+  @Query(() => StationConnection, {
+    description: "The caller's visible stations in code order, a page at a time (Relay cursor pagination; pages of 100, at most 500).",
+  })
   async stations(
     @Ctx() ctx: AssetsContext,
-    @Arg('first', () => Int, { defaultValue: 100, description: '1..500' }) first: number,
-    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page' }) after: string | null,
+    @Args(() => RelayPageArgs) page: RelayPageArgs,
     @Arg('filter', () => StationFilter, { nullable: true }) filter: StationFilter | null,
   ): Promise<StationConnection> {
-    const n = pageSize(first);
-    const key = after ? decodeCursor('station', after) : null;
+    const window = pageWindow(page, { codec: cursors.station, defaultSize: 100 });
     parseArgs(stationFilterArgs, filter);
     const scope = ctx.readScope();
     const f = filter ?? {};
-    const rows = await ctx.reads.assets.pageStations(scope, f, { first: n, after: key });
+    const rows = await ctx.reads.assets.pageStations(scope, f, window);
     return Object.assign(new StationConnection(), {
-      ...connectionOf(rows, n, { codec: cursors.station, key: codeKeyOf, node: toStation }),
+      ...connectionOf(rows, window, { key: codeKeyOf, node: toStation }),
       count: () => ctx.reads.assets.countStations(scope, f),
     });
   }
@@ -76,21 +76,21 @@ export class StationResolver {
 
 @Resolver(() => Charger)
 export class ChargerResolver {
-  @Query(() => ChargerConnection, { description: "The caller's visible chargers in code order, a page at a time (Relay cursor pagination)." })
+  @Query(() => ChargerConnection, {
+    description: "The caller's visible chargers in code order, a page at a time (Relay cursor pagination; pages of 100, at most 500).",
+  })
   async chargers(
     @Ctx() ctx: AssetsContext,
-    @Arg('first', () => Int, { defaultValue: 100, description: '1..500' }) first: number,
-    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page' }) after: string | null,
+    @Args(() => RelayPageArgs) page: RelayPageArgs,
     @Arg('filter', () => ChargerFilter, { nullable: true }) filter: ChargerFilter | null,
   ): Promise<ChargerConnection> {
-    const n = pageSize(first);
-    const key = after ? decodeCursor('charger', after) : null;
+    const window = pageWindow(page, { codec: cursors.charger, defaultSize: 100 });
     parseArgs(chargerFilterArgs, filter);
     const scope = ctx.readScope();
     const f = { ...(filter ?? {}), stationIds: filter?.stationId ? [filter.stationId] : null };
-    const rows = await ctx.reads.assets.pageChargers(scope, f, { first: n, after: key });
+    const rows = await ctx.reads.assets.pageChargers(scope, f, window);
     return Object.assign(new ChargerConnection(), {
-      ...connectionOf(rows, n, { codec: cursors.charger, key: codeKeyOf, node: toCharger }),
+      ...connectionOf(rows, window, { key: codeKeyOf, node: toCharger }),
       count: () => ctx.reads.assets.countChargers(scope, f),
     });
   }

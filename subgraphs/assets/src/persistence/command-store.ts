@@ -1,5 +1,5 @@
 import { ChargerCommands, ChargerCommandUpdates, newChargerCommand, type ChargerCommandUpdate } from '@evcs/events';
-import { afterCommit, Knex, OutboxWriter, withTenant, withTenantScope } from '@evcs/platform';
+import { afterCommit, Knex, keysetPage, type KeysetWindow, OutboxWriter, withTenant, withTenantScope } from '@evcs/platform';
 import type {
   ChargerCommandRecord,
   CommandAnswer,
@@ -253,24 +253,23 @@ export class PgCommandStore implements CommandStore {
 export class CommandReadRepository {
   constructor(private readonly knex: Knex) {}
 
-  /** A page of one charger's commands, newest first: `first + 1` rows after the (createdAt, id) key. */
+  /** A keyset page of one charger's commands, newest first by (createdAt, id): up to size + 1 rows in list order. */
   async pageByCharger(
     scope: { tenantId: string; tenantIds: readonly string[] },
     chargerId: string,
-    first: number,
-    after: { createdAt: string; id: string } | null,
+    page: KeysetWindow<{ createdAt: string; id: string }>,
   ): Promise<ChargerCommandRecord[]> {
     return withTenantScope(this.knex, scope, async (trx) => {
       const q = trx<CommandRow>('charger_commands')
         .where({ charger_id: chargerId })
-        .whereIn('tenant_id', [...scope.tenantIds])
-        .orderBy([
-          { column: 'created_at', order: 'desc' },
-          { column: 'id', order: 'desc' },
-        ])
-        .limit(first + 1);
-      if (after) q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [after.createdAt, after.id]);
-      return (await q).map(toRecord);
+        .whereIn('tenant_id', [...scope.tenantIds]);
+      const rows = await keysetPage<CommandRow, { createdAt: string; id: string }>(q, page, {
+        columns: ['created_at', 'id'],
+        types: ['timestamptz', 'uuid'],
+        order: 'desc',
+        values: (k) => [k.createdAt, k.id],
+      });
+      return rows.map(toRecord);
     });
   }
 

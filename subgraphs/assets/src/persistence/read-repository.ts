@@ -1,4 +1,4 @@
-import { Knex, readInTenantScope, withTenantScope } from '@evcs/platform';
+import { Knex, keysetQuery, keysetRows, readInTenantScope, withTenantScope } from '@evcs/platform';
 import type {
   AssetsReadScope,
   ChargerFilter,
@@ -113,15 +113,15 @@ export class AssetsReadRepository {
   }
 
   private static keyset(q: Knex.QueryBuilder, table: string, page: Page): Knex.QueryBuilder {
-    if (page.after) q.whereRaw(`(${table}.code, ${table}.id) > (?, ?::uuid)`, [page.after.code, page.after.id]);
-    return q.orderBy([`${table}.code`, `${table}.id`]).limit(page.first + 1);
+    return keysetQuery(q, page, { columns: [`${table}.code`, `${table}.id`], types: [null, 'uuid'], order: 'asc', values: (k) => [k.code, k.id] });
   }
 
-  /** Stations in (code, id) order after `page.after`: up to first + 1 rows. bench:router `stations` (pipelined). */
-  pageStations(scope: AssetsReadScope, filter: StationFilter, page: Page): Promise<StationRow[]> {
-    return this.read(scope, (trx) =>
+  /** Stations in (code, id) order, a keyset page: up to size + 1 rows in list order. bench:router `stations` (pipelined). */
+  async pageStations(scope: AssetsReadScope, filter: StationFilter, page: Page): Promise<StationRow[]> {
+    const rows = await this.read<StationRow[]>(scope, (trx) =>
       AssetsReadRepository.keyset(AssetsReadRepository.filterStations(this.stations(trx, scope), filter), 'stations', page).select('stations.*'),
     );
+    return keysetRows(rows, page);
   }
 
   async countStations(scope: AssetsReadScope, filter: StationFilter): Promise<number> {
@@ -132,10 +132,11 @@ export class AssetsReadRepository {
   }
 
   /** bench:router nested/`chargers` lists (pipelined). */
-  pageChargers(scope: AssetsReadScope, filter: ChargerFilter, page: Page): Promise<ChargerRow[]> {
-    return this.read(scope, (trx) =>
+  async pageChargers(scope: AssetsReadScope, filter: ChargerFilter, page: Page): Promise<ChargerRow[]> {
+    const rows = await this.read<ChargerRow[]>(scope, (trx) =>
       AssetsReadRepository.keyset(AssetsReadRepository.filterChargers(trx, this.chargers(trx, scope), filter), 'chargers', page).select('chargers.*'),
     );
+    return keysetRows(rows, page);
   }
 
   async countChargers(scope: AssetsReadScope, filter: ChargerFilter): Promise<number> {

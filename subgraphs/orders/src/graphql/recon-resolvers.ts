@@ -1,16 +1,31 @@
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { AppError, ErrorCodes, requirePermission, isUuid, isTimeZone } from '@evcs/platform';
+import { Arg, Args, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { z } from 'zod';
+import { AppError, connectionOf, cursorCodec, ErrorCodes, requirePermission, isUuid, isTimeZone, pageWindow, RelayPageArgs } from '@evcs/platform';
 import type { OrdersContext } from '../context';
 import type { RunRecord } from '../domain/ports';
-import { Discrepancy, DiscrepancyConnection, DiscrepancyFilter, DiscrepancyPayload, ReconciliationRun, ReconciliationRunPayload } from './recon-types';
+import {
+  Discrepancy,
+  DiscrepancyConnection,
+  DiscrepancyFilter,
+  DiscrepancyPayload,
+  ReconciliationRun,
+  ReconciliationRunConnection,
+  ReconciliationRunPayload,
+} from './recon-types';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const toRun = (r: RunRecord): ReconciliationRun => Object.assign(new ReconciliationRun(), r);
 
-function checkDiscrepanciesQuery(filter: DiscrepancyFilter | null, first: number, after: string | null): void {
-  if (first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
-  if (filter?.date && !DATE.test(filter.date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`date` must be YYYY-MM-DD');
-  if ((filter?.runId && !isUuid(filter.runId)) || (after && !isUuid(after))) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid run id or cursor');
+const runCursor = cursorCodec('reconciliation-run', z.object({ date: z.string().regex(DATE), id: z.string().refine(isUuid) }));
+const discrepancyCursor = cursorCodec('discrepancy', z.object({ id: z.string().refine(isUuid) }));
+
+function checkDate(date: string | null | undefined): void {
+  if (date && !DATE.test(date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`date` must be YYYY-MM-DD');
+}
+
+function checkDiscrepancyFilter(filter: DiscrepancyFilter | null): void {
+  checkDate(filter?.date);
+  if (filter?.runId && !isUuid(filter.runId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'Invalid run id');
 }
 
 function discrepancyFilterOf(filter: DiscrepancyFilter | null) {
@@ -25,27 +40,39 @@ export class ReconciliationResolver {
     @Arg('date', () => String, { nullable: true }) date: string | null,
     @Arg('first', () => Int, { defaultValue: 30 }) first: number,
   ): Promise<ReconciliationRun[]> {
-    if (date && !DATE.test(date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`date` must be YYYY-MM-DD');
+    checkDate(date);
     if (first < 1 || first > 366) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 366');
     return (await ctx.reads.recon.runs(ctx.readScope(), { date: date ?? undefined, limit: first })).map(toRun);
   }
 
-  @Query(() => DiscrepancyConnection, { description: 'Discrepancies found by reconciliation, with totals (order:read).' })
+  @Query(() => ReconciliationRunConnection, {
+    description: 'Reconciliation runs within your data scope, newest day first, a page at a time: pages of 30, at most 366 (order:read).',
+  })
+  async reconciliationRunsConnection(
+    @Ctx() ctx: OrdersContext,
+    @Arg('date', () => String, { nullable: true }) date: string | null,
+    @Args(() => RelayPageArgs) page: RelayPageArgs,
+  ): Promise<ReconciliationRunConnection> {
+    const window = pageWindow(page, { codec: runCursor, defaultSize: 30, max: 366 });
+    checkDate(date);
+    const rows = await ctx.reads.recon.pageRuns(ctx.readScope(), { date: date ?? undefined }, window);
+    return connectionOf(rows, window, { key: (r) => ({ date: r.businessDate, id: r.id }), node: toRun });
+  }
+
+  @Query(() => DiscrepancyConnection, { description: 'Discrepancies found by reconciliation, with totals; pages of 50, at most 500 (order:read).' })
   async discrepancies(
     @Ctx() ctx: OrdersContext,
     @Arg('filter', () => DiscrepancyFilter, { nullable: true }) filter: DiscrepancyFilter | null,
-    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => RelayPageArgs) page: RelayPageArgs,
   ): Promise<DiscrepancyConnection> {
-    checkDiscrepanciesQuery(filter, first, after);
+    const window = pageWindow(page, { codec: discrepancyCursor, defaultSize: 50 });
+    checkDiscrepancyFilter(filter);
     const f = discrepancyFilterOf(filter);
     const scope = ctx.readScope();
-    const [rows, totals] = await Promise.all([
-      ctx.reads.recon.discrepancies(scope, f, { afterId: after ?? undefined, limit: first + 1 }),
-      ctx.reads.recon.totals(scope, f),
-    ]);
-    const edges = rows.slice(0, first).map((d) => ({ cursor: d.id, node: Object.assign(new Discrepancy(), d) }));
-    return { edges, hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null, total: totals.reduce((n, t) => n + t.count, 0), totals };
+    const [rows, totals] = await Promise.all([ctx.reads.recon.discrepancies(scope, f, window), ctx.reads.recon.totals(scope, f)]);
+    const { edges, pageInfo } = connectionOf(rows, window, { key: (d) => ({ id: d.id }), node: (d) => Object.assign(new Discrepancy(), d) });
+    const total = totals.reduce((n, t) => n + t.count, 0);
+    return { edges, pageInfo, hasNextPage: pageInfo.hasNextPage, endCursor: pageInfo.endCursor, total, totals };
   }
 
   @Mutation(() => ReconciliationRunPayload, {

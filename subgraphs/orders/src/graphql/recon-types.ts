@@ -1,5 +1,6 @@
 import { GraphQLDateTimeISO, GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { PageInfoObject as PageInfo } from '@evcs/platform';
 import { UserError } from './types';
 
 @ObjectType({ description: "One tenant's reconciliation of one business day." })
@@ -15,6 +16,18 @@ export class ReconciliationRun {
   @Field(() => String, { nullable: true }) error!: string | null;
   @Field(() => GraphQLDateTimeISO) startedAt!: Date;
   @Field(() => GraphQLDateTimeISO, { nullable: true }) finishedAt!: Date | null;
+}
+
+@ObjectType()
+export class ReconciliationRunEdge {
+  @Field() cursor!: string;
+  @Field(() => ReconciliationRun) node!: ReconciliationRun;
+}
+
+@ObjectType({ description: 'Reconciliation runs, newest business day first, a page at a time (Relay cursor pagination).' })
+export class ReconciliationRunConnection {
+  @Field(() => [ReconciliationRunEdge]) edges!: ReconciliationRunEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
 }
 
 @ObjectType()
@@ -52,8 +65,9 @@ export class DiscrepancyEdge {
 @ObjectType()
 export class DiscrepancyConnection {
   @Field(() => [DiscrepancyEdge]) edges!: DiscrepancyEdge[];
-  @Field() hasNextPage!: boolean;
-  @Field(() => String, { nullable: true }) endCursor!: string | null;
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+  @Field({ deprecationReason: 'Use pageInfo.hasNextPage' }) hasNextPage!: boolean;
+  @Field(() => String, { nullable: true, deprecationReason: 'Use pageInfo.endCursor' }) endCursor!: string | null;
   @Field(() => Int, { description: 'all matching the filter' }) total!: number;
   @Field(() => [DiscrepancyCount], { description: 'matching the filter, by kind and state' }) totals!: DiscrepancyCount[];
 }

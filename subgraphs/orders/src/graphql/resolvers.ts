@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import {
   AppError,
   auditActorOf,
@@ -13,7 +13,9 @@ import {
   isUuid,
   money,
   moneyObject,
+  pageWindow,
   parseMoney,
+  RelayPageArgs,
   requirePermission,
   userErrorsOf,
 } from '@evcs/platform';
@@ -112,13 +114,10 @@ export const toOrder = (o: OrderRecord): ChargingOrder =>
 const payload = (out: Outcome<OrderRecord>): OrderPayload =>
   out.ok ? { order: toOrder(out.value), userErrors: [] } : { order: null, userErrors: userErrorsOf(out) };
 
-// Orders page by (start or creation time, id).
+// Orders page by (start or creation time, id), newest first (cursors as before) or oldest first.
 const orderCursor = cursorCodec('order', z.object({ at: z.string().datetime(), id: z.string().refine(isUuid) }));
+const orderCursors = { [SortDirection.DESC]: orderCursor, [SortDirection.ASC]: orderCursor.inOrder(SortDirection.ASC) };
 const orderKey = (o: OrderRecord) => ({ at: (o.startedAt ?? o.createdAt).toISOString(), id: o.id });
-function decodeCursor(c: string): { at: Date; id: string } {
-  const { at, id } = orderCursor.decode(c);
-  return { at: new Date(at), id };
-}
 
 function caller(ctx: OrdersContext) {
   requirePermission(ctx.identity, 'order:write');
@@ -126,8 +125,7 @@ function caller(ctx: OrdersContext) {
   return { tenantId: ctx.tenantId(), userId: ctx.identity.actor ? null : ctx.identity.subject };
 }
 
-function checkOrdersQuery(filter: OrderFilter | null, first: number): void {
-  if (!Number.isInteger(first) || first < 1 || first > 500) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`first` must be between 1 and 500');
+function checkOrdersFilter(filter: OrderFilter | null): void {
   const ids = [...(filter?.stationIds ?? []), ...(filter?.chargerIds ?? []), ...(filter?.userId ? [filter.userId] : [])];
   if (ids.some((i) => !isUuid(i))) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'ids in the filter must be UUIDs');
   if (filter?.from && filter.to && filter.from >= filter.to) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`from` must be before `to`');
@@ -146,21 +144,19 @@ function listFilterOf(filter: OrderFilter | null): Parameters<OrdersContext['rea
 
 @Resolver(() => ChargingOrder)
 export class OrderResolver {
-  @Query(() => OrderConnection, { description: 'Orders within your data scope, by start time (newest first unless asked otherwise).' })
+  @Query(() => OrderConnection, {
+    description: 'Orders within your data scope, by start time (newest first unless asked otherwise); pages of 50, at most 500, either way.',
+  })
   async orders(
     @Ctx() ctx: OrdersContext,
     @Arg('filter', () => OrderFilter, { nullable: true }) filter: OrderFilter | null,
-    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => RelayPageArgs) page: RelayPageArgs,
     @Arg('sort', () => SortDirection, { defaultValue: SortDirection.DESC }) sort: SortDirection,
   ): Promise<OrderConnection> {
-    checkOrdersQuery(filter, first);
-    const rows = await ctx.reads.orders.list(ctx.readScope(), listFilterOf(filter), {
-      after: after ? decodeCursor(after) : undefined,
-      limit: first + 1,
-      direction: sort,
-    });
-    return connectionOf(rows, first, { codec: orderCursor, key: orderKey, node: toOrder });
+    const window = pageWindow(page, { codec: orderCursors[sort], defaultSize: 50 });
+    checkOrdersFilter(filter);
+    const rows = await ctx.reads.orders.list(ctx.readScope(), listFilterOf(filter), { ...window, order: sort });
+    return connectionOf(rows, window, { key: orderKey, node: toOrder });
   }
 
   @Query(() => ChargingOrder, { nullable: true })

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Directive, ID, Int, Query, Resolver } from 'type-graphql';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { z } from 'zod';
-import { AppError, cursorCodec, ErrorCodes, isUuid, moneyObject, pageSize, readScopeOf, requireServiceScope } from '@evcs/platform';
+import { AppError, connectionOf, cursorCodec, ErrorCodes, isUuid, moneyObject, pageWindow, readScopeOf, requireServiceScope } from '@evcs/platform';
 import type { OrdersContext } from '../context';
 import { pricingRequest } from '../domain/pricing-input';
 import { SessionUsage, SessionUsagePage, SessionUsageReading } from './session-usage-types';
@@ -49,20 +49,10 @@ export class SessionUsageResolver {
     if (!isUuid(stationId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'stationId is not a UUID');
     if (to.getTime() <= from.getTime() || to.getTime() - from.getTime() > MAX_USAGE_WINDOW_MS)
       throw new AppError(ErrorCodes.BAD_USER_INPUT, '`to` must be after `from`, at most 93 days later');
-    const limit = pageSize(first, 2000);
-    const cursor = after ? usageCursor.decode(after) : null;
-    const rows = await ctx.reads.orders.completedSessions(
-      scope,
-      stationId,
-      { from, to },
-      { after: cursor ? { at: new Date(cursor.at), id: cursor.id } : undefined, limit: limit + 1 },
-    );
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return Object.assign(new SessionUsagePage(), {
-      sessions: page.map(toUsage),
-      hasNextPage: rows.length > limit,
-      endCursor: last ? usageCursor.encode({ at: last.order.startedAt!.toISOString(), id: last.order.id }) : null,
-    });
+    // Forwards only (a scan, not a console list): the shared window and page, in this page's shape.
+    const window = pageWindow({ first, after }, { codec: usageCursor, defaultSize: 500, max: 2000 });
+    const rows = await ctx.reads.orders.completedSessions(scope, stationId, { from, to }, window);
+    const { edges, pageInfo } = connectionOf(rows, window, { key: (s) => ({ at: s.order.startedAt!.toISOString(), id: s.order.id }), node: toUsage });
+    return Object.assign(new SessionUsagePage(), { sessions: edges.map((e) => e.node), hasNextPage: pageInfo.hasNextPage, endCursor: pageInfo.endCursor });
   }
 }

@@ -1,4 +1,4 @@
-import { Knex, ReadScope, readInTenantScope, withTenantScope } from '@evcs/platform';
+import { Knex, keysetQuery, keysetRows, type KeysetOrder, type KeysetWindow, ReadScope, readInTenantScope, withTenantScope } from '@evcs/platform';
 import type { MeterReading } from '../domain/meter';
 import type { OrderRecord } from '../domain/ports';
 import type { OrderState } from '../domain/states';
@@ -24,10 +24,21 @@ export interface CompletedSession {
   readings: MeterReading[];
 }
 
+/** A position in a list of orders: its sort_at (start, else creation time; ISO) and id. */
 export interface OrderCursor {
-  at: Date;
+  at: string;
   id: string;
 }
+
+/** A keyset page of orders, in either order of (sort_at, id). */
+export type OrderPage = KeysetWindow<OrderCursor> & { order: 'DESC' | 'ASC' };
+
+const bySortAt = (order: 'asc' | 'desc', alias = ''): KeysetOrder<OrderCursor> => ({
+  columns: [`${alias}sort_at`, `${alias}id`],
+  types: ['timestamptz', 'uuid'],
+  order,
+  values: (k) => [k.at, k.id],
+});
 
 /**
  * Reads of orders within a read scope: the scope's tenants (RLS and an explicit
@@ -56,13 +67,14 @@ export class OrdersReadRepository {
     return q;
   }
 
-  async list(scope: ReadScope, f: OrderFilter, page: { after?: OrderCursor; limit: number; direction: 'DESC' | 'ASC' }): Promise<OrderRecord[]> {
+  /** A keyset page: up to size + 1 orders, in list order. */
+  async list(scope: ReadScope, f: OrderFilter, page: OrderPage): Promise<OrderRecord[]> {
     const rows = await this.read(scope, (k) => this.listQuery(k, scope, f, page));
-    return rows.map(toOrder);
+    return keysetRows(rows, page).map(toOrder);
   }
 
   /** The list query itself (also what the index-plan benchmark EXPLAINs). */
-  listQuery(trx: Knex, scope: ReadScope, f: OrderFilter, page: { after?: OrderCursor; limit: number; direction: 'DESC' | 'ASC' }): Knex.QueryBuilder {
+  listQuery(trx: Knex, scope: ReadScope, f: OrderFilter, page: OrderPage): Knex.QueryBuilder {
     const q = this.scoped(trx, scope).select('*');
     if (f.stationIds?.length) q.whereIn('station_id', f.stationIds);
     if (f.chargerIds?.length) q.whereIn('charger_id', f.chargerIds);
@@ -70,10 +82,7 @@ export class OrdersReadRepository {
     if (f.states?.length) q.whereIn('state', f.states);
     if (f.from) q.whereRaw('sort_at >= ?', [f.from]);
     if (f.to) q.whereRaw('sort_at < ?', [f.to]);
-    const cmp = page.direction === 'DESC' ? '<' : '>';
-    if (page.after) q.whereRaw(`(sort_at, id) ${cmp} (?, ?)`, [page.after.at, page.after.id]);
-    const dir = page.direction === 'DESC' ? 'desc' : 'asc';
-    return q.orderByRaw(`sort_at ${dir}, id ${dir}`).limit(page.limit);
+    return keysetQuery(q, page, bySortAt(page.order === 'DESC' ? 'desc' : 'asc'));
   }
 
   /** Run `fn` in the scope's transaction (RLS settings applied). */
@@ -154,23 +163,18 @@ export class OrdersReadRepository {
    * (sort_at, id) — orders_by_station serves it — each with its meter readings in the same query
    * (one round trip per page, whatever the page size). For re-pricing under a draft tariff.
    */
-  async completedSessions(
-    scope: ReadScope,
-    stationId: string,
-    window: { from: Date; to: Date },
-    page: { after?: OrderCursor; limit: number },
-  ): Promise<CompletedSession[]> {
+  async completedSessions(scope: ReadScope, stationId: string, window: { from: Date; to: Date }, page: KeysetWindow<OrderCursor>): Promise<CompletedSession[]> {
     const rows = (await this.read(scope, (k) => this.completedSessionsQuery(k, scope, stationId, window, page))) as (OrderRow & {
       readings: { at: string; wh: string | number }[] | null;
     })[];
-    return rows.map(({ readings, ...r }) => ({
+    return keysetRows(rows, page).map(({ readings, ...r }) => ({
       order: toOrder(r),
       readings: (readings ?? []).map((x) => ({ at: new Date(x.at), registerWh: Number(x.wh) })),
     }));
   }
 
   /** The page query itself (the benchmark runs it alone as the limit: the plain SQL scan of the same sessions). */
-  completedSessionsQuery(trx: Knex, scope: ReadScope, stationId: string, window: { from: Date; to: Date }, page: { after?: OrderCursor; limit: number }) {
+  completedSessionsQuery(trx: Knex, scope: ReadScope, stationId: string, window: { from: Date; to: Date }, page: KeysetWindow<OrderCursor>) {
     const readings = trx('orders.meter_readings as r')
       .select(trx.raw(`coalesce(json_agg(json_build_object('at', r.at, 'wh', r.register_wh) order by r.at), '[]'::json)`))
       .whereRaw('r.order_id = o.id')
@@ -187,7 +191,6 @@ export class OrdersReadRepository {
       .whereRaw('o.sort_at >= ?', [window.from])
       .whereRaw('o.sort_at < ?', [window.to]);
     if (scope.stationIds) q.whereIn('o.station_id', scope.stationIds);
-    if (page.after) q.whereRaw('(o.sort_at, o.id) > (?, ?)', [page.after.at, page.after.id]);
-    return q.orderByRaw('o.sort_at asc, o.id asc').limit(page.limit);
+    return keysetQuery(q, page, bySortAt('asc', 'o.'));
   }
 }

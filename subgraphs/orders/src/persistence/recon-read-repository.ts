@@ -1,6 +1,6 @@
-import { Knex, ReadScope, withTenantScope } from '@evcs/platform';
+import { Knex, keysetPage, type KeysetWindow, ReadScope, withTenantScope } from '@evcs/platform';
 import type { RunRecord } from '../domain/ports';
-import { runSelect, toRun } from './recon-store';
+import { type RunRow, runSelect, toRun } from './recon-store';
 
 export interface DiscrepancyRecord {
   id: string;
@@ -86,6 +86,21 @@ export class ReconReadRepository {
     return rows.map(toRun);
   }
 
+  /** A keyset page of runs, newest business day first by (business_date, id): up to size + 1, in list order. */
+  async pageRuns(scope: ReadScope, opts: { date?: string }, page: KeysetWindow<{ date: string; id: string }>): Promise<RunRecord[]> {
+    const rows = await this.read(scope, (trx) => {
+      const q = runSelect(trx).whereIn('tenant_id', scope.tenantIds);
+      if (opts.date) q.where('business_date', opts.date);
+      return keysetPage<RunRow, { date: string; id: string }>(q, page, {
+        columns: ['reconciliation_runs.business_date', 'reconciliation_runs.id'],
+        types: ['date', 'uuid'],
+        order: 'desc',
+        values: (k) => [k.date, k.id],
+      });
+    });
+    return rows.map(toRun);
+  }
+
   private filtered(trx: Knex.Transaction, scope: ReadScope, f: DiscrepancyFilter): Knex.QueryBuilder {
     const q = trx('orders.discrepancies').whereIn('tenant_id', scope.tenantIds);
     if (f.date) q.where('business_date', f.date);
@@ -95,12 +110,11 @@ export class ReconReadRepository {
     return q;
   }
 
-  async discrepancies(scope: ReadScope, f: DiscrepancyFilter, page: { afterId?: string; limit: number }): Promise<DiscrepancyRecord[]> {
-    const rows = await this.read(scope, (trx) => {
-      const q = this.filtered(trx, scope, f).select(D_COLUMNS(trx)).orderBy('id').limit(page.limit);
-      if (page.afterId) q.where('id', '>', page.afterId);
-      return q;
-    });
+  /** A keyset page of discrepancies by id: up to size + 1, in list order. */
+  async discrepancies(scope: ReadScope, f: DiscrepancyFilter, page: KeysetWindow<{ id: string }>): Promise<DiscrepancyRecord[]> {
+    const rows = await this.read(scope, (trx) =>
+      keysetPage(this.filtered(trx, scope, f).select(D_COLUMNS(trx)), page, { columns: ['id'], types: ['uuid'], order: 'asc', values: (k) => [k.id] }),
+    );
     return rows.map(toDiscrepancy);
   }
 

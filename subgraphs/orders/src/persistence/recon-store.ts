@@ -4,7 +4,7 @@ import type { DiscrepancyKind } from '../domain/reconciliation';
 import { OrderModel } from './models';
 import { toOrderWithReadings } from './order-store';
 
-interface RunRow {
+export interface RunRow {
   id: string;
   tenant_id: string;
   business_date: string;

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import {
   auditLogResolver,
   AppError,
@@ -11,6 +11,8 @@ import {
   moneyObject,
   type MoneyObject,
   pageSize,
+  pageWindow,
+  RelayPageArgs,
   userErrorsOf,
 } from '@evcs/platform';
 import { z } from 'zod';
@@ -42,6 +44,7 @@ import {
   StatementDiscrepancy,
   StatementDiscrepancyConnection,
   StatementRun,
+  StatementRunConnection,
   StatementRunPayload,
   StatementRunStatus,
   UserError,
@@ -116,6 +119,7 @@ const toDiscrepancy = (d: DiscrepancyRecord): StatementDiscrepancy =>
 // Payments page by (creation time, id); discrepancies by id.
 const paymentCursor = cursorCodec('payment', z.object({ t: z.string().datetime(), id: z.string().refine(isUuid) }));
 const discrepancyCursor = cursorCodec('discrepancy', z.object({ id: z.string().refine(isUuid) }));
+const statementRunCursor = cursorCodec('statement-run', z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), id: z.string().refine(isUuid) }));
 
 /** Statements cover every payment of the tenant: readers limited to some stations or to themselves may not see them. */
 function statementScope(ctx: PaymentsContext) {
@@ -141,21 +145,17 @@ export class PaymentResolver {
     return p ? toPayment(p) : null;
   }
 
-  @Query(() => PaymentConnection, { description: 'Payments the caller may see, newest first.' })
+  @Query(() => PaymentConnection, { description: 'Payments the caller may see, newest first; pages of 50, at most 500.' })
   async payments(
     @Ctx() ctx: PaymentsContext,
     @Arg('filter', () => PaymentFilter, { nullable: true }) filter: PaymentFilter | null,
-    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => RelayPageArgs) page: RelayPageArgs,
   ): Promise<PaymentConnection> {
     const scope = ctx.readScope('payment:read');
-    const n = pageSize(first);
+    const window = pageWindow(page, { codec: paymentCursor, defaultSize: 50 });
     if (filter?.orderId && !isUuid(filter.orderId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'orderId must be a UUID');
-    const rows = await ctx.reads.payments.listPayments(scope, filter ?? {}, n, after ? paymentCursor.decode(after) : null);
-    return Object.assign(
-      new PaymentConnection(),
-      connectionOf(rows, n, { codec: paymentCursor, key: (p) => ({ t: p.createdAt.toISOString(), id: p.id }), node: toPayment }),
-    );
+    const rows = await ctx.reads.payments.listPayments(scope, filter ?? {}, window);
+    return Object.assign(new PaymentConnection(), connectionOf(rows, window, { key: (r) => r.key, node: (r) => toPayment(r.payment) }));
   }
 
   @FieldResolver(() => [Refund])
@@ -224,19 +224,30 @@ export class StatementResolver {
     return (await ctx.reads.payments.statementRuns(statementScope(ctx), channel ?? null, pageSize(first))).map(toRun);
   }
 
-  @Query(() => StatementDiscrepancyConnection)
+  @Query(() => StatementRunConnection, { description: 'Statement runs, newest statement day first, a page at a time: pages of 30, at most 500.' })
+  async statementRunsConnection(
+    @Ctx() ctx: PaymentsContext,
+    @Arg('channel', () => PaymentChannelName, { nullable: true }) channel: PaymentChannelName | null,
+    @Args(() => RelayPageArgs) page: RelayPageArgs,
+  ): Promise<StatementRunConnection> {
+    const scope = statementScope(ctx);
+    const window = pageWindow(page, { codec: statementRunCursor, defaultSize: 30 });
+    const rows = await ctx.reads.payments.pageStatementRuns(scope, channel ?? null, window);
+    return Object.assign(new StatementRunConnection(), connectionOf(rows, window, { key: (r) => ({ date: r.statementDate, id: r.id }), node: toRun }));
+  }
+
+  @Query(() => StatementDiscrepancyConnection, { description: 'Statement discrepancies by id, with totals; pages of 50, at most 500.' })
   async statementDiscrepancies(
     @Ctx() ctx: PaymentsContext,
     @Arg('filter', () => DiscrepancyFilter, { nullable: true }) filter: DiscrepancyFilter | null,
-    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => RelayPageArgs) page: RelayPageArgs,
   ): Promise<StatementDiscrepancyConnection> {
     const scope = statementScope(ctx);
-    const n = pageSize(first);
+    const window = pageWindow(page, { codec: discrepancyCursor, defaultSize: 50 });
     if (filter?.date && !/^\d{4}-\d{2}-\d{2}$/.test(filter.date)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'date must be yyyy-MM-dd');
-    const { rows, totals } = await ctx.reads.payments.discrepancies(scope, filter ?? {}, n, after ? discrepancyCursor.decode(after).id : null);
+    const { rows, totals } = await ctx.reads.payments.discrepancies(scope, filter ?? {}, window);
     return Object.assign(new StatementDiscrepancyConnection(), {
-      ...connectionOf(rows, n, { codec: discrepancyCursor, key: (d) => ({ id: d.id }), node: toDiscrepancy }),
+      ...connectionOf(rows, window, { key: (d) => ({ id: d.id }), node: toDiscrepancy }),
       totals: Object.assign(new DiscrepancyTotals(), totals),
     });
   }

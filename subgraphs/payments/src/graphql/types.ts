@@ -187,6 +187,18 @@ export class StatementDiscrepancyEdge {
 }
 
 @ObjectType()
+export class StatementRunEdge {
+  @Field() cursor!: string;
+  @Field(() => StatementRun) node!: StatementRun;
+}
+
+@ObjectType({ description: 'Statement runs, newest statement day first, a page at a time (Relay cursor pagination).' })
+export class StatementRunConnection {
+  @Field(() => [StatementRunEdge]) edges!: StatementRunEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+}
+
+@ObjectType()
 export class StatementDiscrepancyConnection {
   @Field(() => [StatementDiscrepancyEdge]) edges!: StatementDiscrepancyEdge[];
   @Field(() => PageInfo) pageInfo!: PageInfo;

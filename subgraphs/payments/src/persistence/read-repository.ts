@@ -1,4 +1,4 @@
-import { Knex, ReadScope, withTenant, withTenantScope } from '@evcs/platform';
+import { Knex, keysetPage, keysetQuery, keysetRows, type KeysetOrder, type KeysetWindow, ReadScope, withTenant, withTenantScope } from '@evcs/platform';
 import type { ChannelName } from '../domain/channel';
 import type { PaymentRecord, RefundRecord, StatementRunRecord } from '../domain/ports';
 import type { DiscrepancyFilter, DiscrepancyRecord, DiscrepancyTotals, PaymentFilter } from '../domain/read-model';
@@ -6,6 +6,13 @@ import { PaymentModel, RefundModel } from './models';
 import { toPayment, toRefund, toRun } from './payment-store';
 
 type Row = Record<string, any>;
+
+const RUNS_NEWEST_FIRST: KeysetOrder<{ date: string; id: string }> = {
+  columns: ['statement_runs.statement_date', 'statement_runs.id'],
+  types: ['date', 'uuid'],
+  order: 'desc',
+  values: (k) => [k.date, k.id],
+};
 
 export type { DiscrepancyFilter, DiscrepancyRecord, DiscrepancyTotals, PaymentFilter };
 
@@ -49,22 +56,35 @@ export class PaymentsReadRepository {
     return withTenantScope(this.knex, scope, async (trx) => (await this.scoped(PaymentModel.query(trx).whereIn('id', ids), scope)).map(toPayment));
   }
 
-  /** Newest first; keyset cursor (created_at, id). */
-  listPayments(scope: ReadScope, f: PaymentFilter, first: number, after: { t: string; id: string } | null): Promise<PaymentRecord[]> {
+  /**
+   * Newest first by (created_at, id), a keyset page: up to size + 1, in list order, each with its
+   * position — created_at to the microsecond (a Date keeps milliseconds: a cursor made from one
+   * would repeat or skip rows of the same millisecond).
+   */
+  listPayments(
+    scope: ReadScope,
+    f: PaymentFilter,
+    page: KeysetWindow<{ t: string; id: string }>,
+  ): Promise<{ payment: PaymentRecord; key: { t: string; id: string } }[]> {
     return withTenantScope(this.knex, scope, async (trx) => {
-      const q = this.scoped(PaymentModel.query(trx), scope);
+      const q = this.scoped(PaymentModel.query(trx), scope).select(
+        'payments.*',
+        trx.raw(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at_key`),
+      );
       if (f.state) q.where('state', f.state);
       if (f.channel) q.where('channel', f.channel);
       if (f.orderId) q.where('order_id', f.orderId);
-      if (after) q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [after.t, after.id]);
-      return (
-        await q
-          .orderBy([
-            { column: 'created_at', order: 'desc' },
-            { column: 'id', order: 'desc' },
-          ])
-          .limit(first + 1)
-      ).map(toPayment);
+      // objection's builder takes the same calls as knex's (it wraps one)
+      keysetQuery(q as unknown as Knex.QueryBuilder, page, {
+        columns: ['created_at', 'id'],
+        types: ['timestamptz', 'uuid'],
+        order: 'desc',
+        values: (k) => [k.t, k.id],
+      });
+      return keysetRows(await q, page).map((p) => ({
+        payment: toPayment(p),
+        key: { t: (p as unknown as { createdAtKey: string }).createdAtKey, id: p.id },
+      }));
     });
   }
 
@@ -73,6 +93,17 @@ export class PaymentsReadRepository {
       // Refunds of payments the scope may read: the payment relation joined, and scoped.
       const q = RefundModel.query(trx).joinRelated('payment').whereIn('refunds.payment_id', paymentIds).select('refunds.*');
       return (await this.scoped(q, scope, 'payment').orderBy('refunds.created_at')).map(toRefund);
+    });
+  }
+
+  /** Newest statement day first by (statement_date, id), a keyset page: up to size + 1, in list order. */
+  pageStatementRuns(scope: ReadScope, channel: ChannelName | null, page: KeysetWindow<{ date: string; id: string }>): Promise<StatementRunRecord[]> {
+    return withTenantScope(this.knex, scope, async (trx) => {
+      const q = trx('statement_runs')
+        .whereIn('tenant_id', scope.tenantIds)
+        .select('*', trx.raw("to_char(statement_date, 'YYYY-MM-DD') as statement_date_text"));
+      if (channel) q.where('channel', channel);
+      return (await keysetPage<Row, { date: string; id: string }>(q, page, RUNS_NEWEST_FIRST)).map(toRun);
     });
   }
 
@@ -103,16 +134,12 @@ export class PaymentsReadRepository {
     return q;
   }
 
-  discrepancies(
-    scope: ReadScope,
-    f: DiscrepancyFilter,
-    first: number,
-    after: string | null,
-  ): Promise<{ rows: DiscrepancyRecord[]; totals: DiscrepancyTotals }> {
+  discrepancies(scope: ReadScope, f: DiscrepancyFilter, page: KeysetWindow<{ id: string }>): Promise<{ rows: DiscrepancyRecord[]; totals: DiscrepancyTotals }> {
     return withTenantScope(this.knex, scope, async (trx) => {
       const q = this.discrepancyQuery(trx, scope, f).select('*', trx.raw("to_char(statement_date, 'YYYY-MM-DD') as statement_date_text"));
-      if (after) q.where('id', '>', after);
-      const rows = (await q.orderBy('id').limit(first + 1)).map(toDiscrepancy);
+      const rows = (await keysetPage<Row, { id: string }>(q, page, { columns: ['id'], types: ['uuid'], order: 'asc', values: (k) => [k.id] })).map(
+        toDiscrepancy,
+      );
       const [t] = await this.discrepancyQuery(trx, scope, f).select(
         trx.raw('count(*)::int as count'),
         trx.raw('(count(*) filter (where resolved_at is null))::int as unresolved'),

@@ -1,5 +1,6 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, auditActorOf, auditLogResolver, ErrorCodes, userErrorsOf } from '@evcs/platform';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { AppError, auditActorOf, auditLogResolver, connectionOf, cursorCodec, ErrorCodes, pageWindow, RelayPageArgs, userErrorsOf } from '@evcs/platform';
+import { z } from 'zod';
 import type { TariffsContext } from '../context';
 import { Exact } from '../domain/exact';
 import { segmentsFromRecords, versionAt } from '../domain/plan';
@@ -20,6 +21,7 @@ import {
   SessionPrice,
   Station,
   TariffPlan,
+  TariffPlanConnection,
   TariffPlanPayload,
   TariffPlanVersion,
   TariffSource,
@@ -31,6 +33,10 @@ const badInput = (message: string) => new AppError(ErrorCodes.BAD_USER_INPUT, me
 const requireUuid = (v: string, what: string) => {
   if (!isUuid(v)) throw badInput(`${what} is not a UUID`);
 };
+const planCursor = cursorCodec(
+  'tariff-plan',
+  z.object({ s: z.string().refine((s) => s === '' || isUuid(s)), n: z.string().max(500), id: z.string().refine(isUuid) }),
+);
 
 async function planOrNull(ctx: TariffsContext, id: string): Promise<TariffPlan | null> {
   if (!isUuid(id)) return null;
@@ -54,6 +60,22 @@ export class TariffPlanResolver {
     if (stationId) requireUuid(stationId, 'stationId');
     const rows = await ctx.reads.tariffs.listPlans(ctx.readScope(), { stationId: tenantLevel ? null : (stationId ?? undefined), includeRetired, limit: first });
     return rows.map(toPlan);
+  }
+
+  @Query(() => TariffPlanConnection, {
+    description: 'The same plans as tariffPlans, in the same order, a page at a time (Relay cursor pagination; pages of 50, at most 500).',
+  })
+  async tariffPlansConnection(
+    @Ctx() ctx: TariffsContext,
+    @Arg('stationId', () => ID, { nullable: true }) stationId: string | null,
+    @Arg('tenantLevel', { defaultValue: false }) tenantLevel: boolean,
+    @Arg('includeRetired', { defaultValue: false }) includeRetired: boolean,
+    @Args(() => RelayPageArgs) page: RelayPageArgs,
+  ): Promise<TariffPlanConnection> {
+    const window = pageWindow(page, { codec: planCursor, defaultSize: 50 });
+    if (stationId) requireUuid(stationId, 'stationId');
+    const rows = await ctx.reads.tariffs.pagePlans(ctx.readScope(), { stationId: tenantLevel ? null : (stationId ?? undefined), includeRetired }, window);
+    return connectionOf(rows, window, { key: (p) => ({ s: p.stationId ?? '', n: p.name, id: p.id }), node: toPlan });
   }
 
   @Query(() => TariffPlan, { nullable: true })

@@ -1,4 +1,4 @@
-import { UserErrorObject as UserError } from '@evcs/platform';
+import { PageInfoObject as PageInfo, UserErrorObject as UserError } from '@evcs/platform';
 import { EnergyObject, MoneyObject } from '@evcs/platform';
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DecimalScalar } from './scalars';
@@ -58,6 +58,18 @@ export class TariffPlan {
   @Field({ description: "Whether it is its station's default (or, tenant-level, the tenant's default)" }) isDefault!: boolean;
   @Field(() => Date) createdAt!: Date;
   @Field(() => Date) updatedAt!: Date;
+}
+
+@ObjectType()
+export class TariffPlanEdge {
+  @Field() cursor!: string;
+  @Field(() => TariffPlan) node!: TariffPlan;
+}
+
+@ObjectType({ description: 'Tariff plans, a page at a time (Relay cursor pagination).' })
+export class TariffPlanConnection {
+  @Field(() => [TariffPlanEdge]) edges!: TariffPlanEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
 }
 
 /** Expected failures: the platform's one UserError type. */

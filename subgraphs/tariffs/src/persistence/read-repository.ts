@@ -1,4 +1,4 @@
-import { Knex, withTenantScope } from '@evcs/platform';
+import { Knex, keysetQuery, keysetRows, type KeysetWindow, withTenantScope } from '@evcs/platform';
 import type { BindingRecord, PlanRecord, TariffReadScope, VersionRecord } from '../domain/ports';
 import { BindingModel, PlanModel, PlanVersionModel } from './models';
 import { ofStation, toBinding, toPlan, toVersion } from './tariff-store';
@@ -7,6 +7,18 @@ import { ofStation, toBinding, toPlan, toVersion } from './tariff-store';
  * The read side of tariffs for GraphQL, within a request's read scope: its tenants (an
  * explicit filter, RLS underneath in withTenantScope) and, when station-scoped, its stations.
  */
+interface PlanFilter {
+  stationId?: string | null;
+  includeRetired: boolean;
+}
+
+/** A plan's place in the plan list: its station ('' for tenant-level), name and id. */
+export interface PlanKey {
+  s: string;
+  n: string;
+  id: string;
+}
+
 export class TariffsReadRepository {
   constructor(private readonly knex: Knex) {}
 
@@ -17,12 +29,34 @@ export class TariffsReadRepository {
     return stations ? q.where((w) => void w.whereNull('station_id').orWhereIn('station_id', stations)) : q;
   }
 
-  listPlans(scope: TariffReadScope, filter: { stationId?: string | null; includeRetired: boolean; limit: number }): Promise<PlanRecord[]> {
+  private filteredPlans(trx: Knex.Transaction, scope: TariffReadScope, filter: PlanFilter) {
+    let q = this.scopedPlans(trx, scope);
+    if (filter.stationId !== undefined) q = ofStation(q, filter.stationId);
+    if (!filter.includeRetired) q = q.where('status', 'ACTIVE');
+    return q;
+  }
+
+  listPlans(scope: TariffReadScope, filter: PlanFilter & { limit: number }): Promise<PlanRecord[]> {
+    return withTenantScope(this.knex, scope, async (trx) =>
+      (await this.filteredPlans(trx, scope, filter).orderByRaw('station_id nulls first, name, id').limit(filter.limit)).map(toPlan),
+    );
+  }
+
+  /**
+   * A keyset page of plans in the list's order — tenant-level first, then by station, name, id
+   * (station as text: '' before any id, as nulls first) — up to size + 1, in list order.
+   */
+  pagePlans(scope: TariffReadScope, filter: PlanFilter, page: KeysetWindow<PlanKey>): Promise<PlanRecord[]> {
     return withTenantScope(this.knex, scope, async (trx) => {
-      let q = this.scopedPlans(trx, scope);
-      if (filter.stationId !== undefined) q = ofStation(q, filter.stationId);
-      if (!filter.includeRetired) q = q.where('status', 'ACTIVE');
-      return (await q.orderByRaw('station_id nulls first, name, id').limit(filter.limit)).map(toPlan);
+      const q = this.filteredPlans(trx, scope, filter);
+      // objection's builder takes the same calls as knex's (it wraps one)
+      keysetQuery(q as unknown as Knex.QueryBuilder, page, {
+        columns: [trx.raw("coalesce(station_id::text, '')"), 'name', 'id'],
+        types: [null, null, 'uuid'],
+        order: 'asc',
+        values: (k) => [k.s, k.n, k.id],
+      });
+      return keysetRows(await q, page).map(toPlan);
     });
   }
 

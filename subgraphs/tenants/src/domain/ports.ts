@@ -1,3 +1,4 @@
+import type { KeysetWindow } from '@evcs/platform';
 import type { AccessEvent, IdTagChanged } from '@evcs/events';
 import type { DataScope, Identity, ReadScope } from '@evcs/platform';
 import type { AuditEventInput, RequestMeta } from './audit';
@@ -203,10 +204,7 @@ export interface IdTagFilter {
 }
 
 /** Keyset page over (tenant, value regardless of case). */
-export interface IdTagPage {
-  after?: { tenantId: string; key: string };
-  limit: number;
-}
+export type IdTagPage = KeysetWindow<{ tenantId: string; key: string }>;
 
 export interface IdTagFields {
   value: string;

@@ -1,5 +1,16 @@
-import { Arg, Ctx, Directive, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { AppError, connectionOf, cursorCodec, ErrorCodes, isUuid, pageSize, parseArgs, requireServiceScope, userErrorsOf } from '@evcs/platform';
+import { Arg, Args, Ctx, Directive, ID, Mutation, Query, Resolver } from 'type-graphql';
+import {
+  AppError,
+  connectionOf,
+  cursorCodec,
+  ErrorCodes,
+  isUuid,
+  pageWindow,
+  parseArgs,
+  RelayPageArgs,
+  requireServiceScope,
+  userErrorsOf,
+} from '@evcs/platform';
 import { z } from 'zod';
 import type { TenantsContext } from '../context';
 import type { IdTagFilter as DomainFilter } from '../domain/ports';
@@ -53,20 +64,21 @@ function serviceOnly(ctx: TenantsContext, what: string, tenantId: string): void 
 
 @Resolver(() => IdTag)
 export class IdTagResolver {
-  @Query(() => IdTagConnection, { description: 'Id tags within your data scope (idtag:read), by tenant and value. SELF sees its own tags only.' })
+  @Query(() => IdTagConnection, {
+    description: 'Id tags within your data scope (idtag:read), by tenant and value; pages of 50, at most 500. SELF sees its own tags only.',
+  })
   async idTags(
     @Ctx() ctx: TenantsContext,
     @Arg('filter', () => IdTagFilter, { nullable: true }) filter: IdTagFilter | null,
-    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => RelayPageArgs) page: RelayPageArgs,
   ): Promise<IdTagConnection> {
-    pageSize(first);
-    const cur = after ? idTagCursor.decode(after) : undefined;
+    const window = pageWindow(page, { codec: idTagCursor, defaultSize: 50 });
+    const { cursor } = window;
     const rows = await ctx.services.idTags.list(ctx.readScope('idtag:read'), filterOf(filter), {
-      after: cur && { tenantId: cur.t, key: cur.k },
-      limit: first + 1,
+      ...window,
+      cursor: cursor && { tenantId: cursor.t, key: cursor.k },
     });
-    return connectionOf(rows, first, { codec: idTagCursor, key: (t) => ({ t: t.tenantId, k: idTagKey(t.value) }), node: toIdTag });
+    return connectionOf(rows, window, { key: (t) => ({ t: t.tenantId, k: idTagKey(t.value) }), node: toIdTag });
   }
 
   @Query(() => IdTag, { nullable: true, description: 'One of your tenant’s tags by value, regardless of case (idtag:read).' })

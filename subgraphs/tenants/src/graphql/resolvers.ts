@@ -1,5 +1,16 @@
-import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AppError, connectionOf, cursorCodec, ErrorCodes, ForbiddenError, isUuid, pageSize, requireServiceScope, userErrorsOf } from '@evcs/platform';
+import { Arg, Args, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import {
+  AppError,
+  connectionOf,
+  cursorCodec,
+  ErrorCodes,
+  ForbiddenError,
+  isUuid,
+  pageWindow,
+  RelayPageArgs,
+  requireServiceScope,
+  userErrorsOf,
+} from '@evcs/platform';
 import { z } from 'zod';
 import type { TenantsContext } from '../context';
 import type { IssuedTokens } from '../domain/auth-service';
@@ -204,16 +215,12 @@ export class TenantResolver {
 
 @Resolver(() => User)
 export class UserResolver {
-  @Query(() => UserConnection, { description: 'Users within your data scope, by tenant and username.' })
-  async users(
-    @Ctx() ctx: TenantsContext,
-    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
-  ): Promise<UserConnection> {
-    const limit = pageSize(first);
-    const cur = after ? userCursor.decode(after) : undefined;
-    const rows = await ctx.reads.tenants.listUsers(ctx.readScope('user:read'), { after: cur && { tenantId: cur.t, username: cur.u }, limit: limit + 1 });
-    return connectionOf(rows, limit, { codec: userCursor, key: (u) => ({ t: u.tenantId, u: u.username }), node: toUser });
+  @Query(() => UserConnection, { description: 'Users within your data scope, by tenant and username; pages of 50, at most 500.' })
+  async users(@Ctx() ctx: TenantsContext, @Args(() => RelayPageArgs) page: RelayPageArgs): Promise<UserConnection> {
+    const window = pageWindow(page, { codec: userCursor, defaultSize: 50 });
+    const { cursor } = window;
+    const rows = await ctx.reads.tenants.listUsers(ctx.readScope('user:read'), { ...window, cursor: cursor && { tenantId: cursor.t, username: cursor.u } });
+    return connectionOf(rows, window, { key: (u) => ({ t: u.tenantId, u: u.username }), node: toUser });
   }
 
   @Query(() => User, { nullable: true })
@@ -283,23 +290,19 @@ export class RoleResolver {
 
 @Resolver(() => AuditEvent)
 export class AuditResolver {
-  @Query(() => AuditEventConnection, { description: 'The audit log of the tenants in your data scope, newest first (audit:read).' })
+  @Query(() => AuditEventConnection, { description: 'The audit log of the tenants in your data scope, newest first; pages of 50, at most 500 (audit:read).' })
   async auditEvents(
     @Ctx() ctx: TenantsContext,
     @Arg('filter', () => AuditEventFilter, { nullable: true }) filter: AuditEventFilter | null,
-    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => RelayPageArgs) page: RelayPageArgs,
   ): Promise<AuditEventConnection> {
-    const limit = pageSize(first);
-    const cur = after ? auditCursor.decode(after) : undefined;
-    const rows = await ctx.reads.tenants.auditEvents(ctx.readScope('audit:read'), {
-      types: filter?.types ?? undefined,
-      since: filter?.since ?? undefined,
-      until: filter?.until ?? undefined,
-      beforeId: cur?.id,
-      limit: limit + 1,
-    });
-    return connectionOf(rows, limit, { codec: auditCursor, key: (e) => ({ id: String(e.id) }), node: (e) => Object.assign(new AuditEvent(), e) });
+    const window = pageWindow(page, { codec: auditCursor, defaultSize: 50 });
+    const rows = await ctx.reads.tenants.auditEvents(
+      ctx.readScope('audit:read'),
+      { types: filter?.types ?? undefined, since: filter?.since ?? undefined, until: filter?.until ?? undefined },
+      window,
+    );
+    return connectionOf(rows, window, { key: (e) => ({ id: String(e.id) }), node: (e) => Object.assign(new AuditEvent(), e) });
   }
 }
 

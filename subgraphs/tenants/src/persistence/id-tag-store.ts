@@ -1,5 +1,5 @@
 import { IdTagEvents, type IdTagChanged } from '@evcs/events';
-import { Knex, ReadScope, withTenant, withTenantScope } from '@evcs/platform';
+import { Knex, keysetPage, ReadScope, withTenant, withTenantScope } from '@evcs/platform';
 import type { AuditEventInput, RequestMeta } from '../domain/audit';
 import type { IdTagFields, IdTagFilter, IdTagPage, IdTagStore, IdTagTx } from '../domain/ports';
 import { idTagKey, type IdTagPolicy, type IdTagRecord, type IdTagStatus } from '../domain/id-tag-rules';
@@ -56,15 +56,16 @@ export class PgIdTagStore implements IdTagStore {
 
   async list(scope: ReadScope, filter: IdTagFilter, page: IdTagPage): Promise<IdTagRecord[]> {
     const rows = await withTenantScope(this.knex, scope, (trx) => {
-      const q = applyFilter(trx('tenants.id_tags').select(COLUMNS).whereIn('tenant_id', scope.tenantIds), filter)
-        .orderBy([{ column: 'tenant_id' }])
-        .orderByRaw('upper(value)')
-        .limit(page.limit);
+      const q = applyFilter(trx('tenants.id_tags').select(COLUMNS).whereIn('tenant_id', scope.tenantIds), filter);
       if (scope.selfSubject) q.where('user_id', scope.selfSubject);
-      if (page.after) q.whereRaw('(tenant_id, upper(value)) > (?::uuid, ?)', [page.after.tenantId, page.after.key]);
-      return q;
+      return keysetPage<IdTagRow, { tenantId: string; key: string }>(q, page, {
+        columns: ['tenant_id', trx.raw('upper(value)')],
+        types: ['uuid', null],
+        order: 'asc',
+        values: (k) => [k.tenantId, k.key],
+      });
     });
-    return (rows as IdTagRow[]).map(toRecord);
+    return rows.map(toRecord);
   }
 
   async byValue(scope: ReadScope, value: string): Promise<IdTagRecord | null> {

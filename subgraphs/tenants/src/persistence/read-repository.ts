@@ -1,4 +1,4 @@
-import { Knex, ReadScope, withTenant, withTenantScope } from '@evcs/platform';
+import { Knex, keysetPage, keysetQuery, keysetRows, type KeysetWindow, ReadScope, withTenant, withTenantScope } from '@evcs/platform';
 import type { RoleRecord, TenantRecord, UserRecord } from '../domain/ports';
 import { ROLE_COLUMNS, TENANT_COLUMNS, USER_COLUMNS } from './identity-store';
 import { Role, Tenant, User, UserStation } from './models';
@@ -19,9 +19,22 @@ export interface AuditFilter {
   types?: readonly string[];
   since?: Date;
   until?: Date;
-  /** page: events with id below this (newest first) */
-  beforeId?: string;
-  limit: number;
+}
+
+/** Users page by (tenant, username); audit events newest first by id. */
+export type UserPage = KeysetWindow<{ tenantId: string; username: string }>;
+export type AuditPage = KeysetWindow<{ id: string }>;
+
+interface AuditRow {
+  id: string | number;
+  tenant_id: string;
+  actor_user_id: string | null;
+  actor_tenant_id: string | null;
+  type: string;
+  details: Record<string, unknown>;
+  ip: string | null;
+  request_id: string | null;
+  occurred_at: Date;
 }
 
 export interface UserRoleRow extends RoleRecord {
@@ -64,18 +77,20 @@ export class TenantsReadRepository {
   }
 
   /** Users of the scope's tenants ordered by (tenant, username), keyset-paged. */
-  async listUsers(scope: ReadScope, page: { after?: { tenantId: string; username: string }; limit: number }): Promise<UserRecord[]> {
+  async listUsers(scope: ReadScope, page: UserPage): Promise<UserRecord[]> {
     const rows = await this.read(scope, (trx) => {
-      const q = User.query(trx)
-        .select(USER_COLUMNS)
-        .whereIn('tenant_id', scope.tenantIds)
-        .orderBy([{ column: 'tenant_id' }, { column: 'username' }])
-        .limit(page.limit);
+      const q = User.query(trx).select(USER_COLUMNS).whereIn('tenant_id', scope.tenantIds);
       if (scope.selfSubject) q.where('id', scope.selfSubject);
-      if (page.after) q.whereRaw('(tenant_id, username) > (?, ?)', [page.after.tenantId, page.after.username]);
+      // objection's builder takes the same calls as knex's (it wraps one)
+      keysetQuery(q as unknown as Knex.QueryBuilder, page, {
+        columns: ['tenant_id', 'username'],
+        types: ['uuid', null],
+        order: 'asc',
+        values: (k) => [k.tenantId, k.username],
+      });
       return q;
     });
-    return rows.map((u) => u.toRecord());
+    return keysetRows(rows, page).map((u) => u.toRecord());
   }
 
   async rolesOfUsers(scope: ReadScope, userIds: readonly string[]): Promise<UserRoleRow[]> {
@@ -113,38 +128,25 @@ export class TenantsReadRepository {
     return rows.map((r) => r.toRecord());
   }
 
-  async auditEvents(scope: ReadScope, f: AuditFilter): Promise<AuditEventRecord[]> {
+  async auditEvents(scope: ReadScope, f: AuditFilter, page: AuditPage): Promise<AuditEventRecord[]> {
     const rows = await this.read(scope, (trx) => {
-      const q = trx('tenants.audit_events').select('*').whereIn('tenant_id', scope.tenantIds).orderBy('id', 'desc').limit(f.limit);
+      const q = trx('tenants.audit_events').select('*').whereIn('tenant_id', scope.tenantIds);
       if (f.types?.length) q.whereIn('type', f.types);
       if (f.since) q.where('occurred_at', '>=', f.since);
       if (f.until) q.where('occurred_at', '<', f.until);
-      if (f.beforeId) q.where('id', '<', f.beforeId);
-      return q;
+      return keysetPage<AuditRow, { id: string }>(q, page, { columns: ['id'], types: ['bigint'], order: 'desc', values: (k) => [k.id] });
     });
-    return rows.map(
-      (r: {
-        id: string | number;
-        tenant_id: string;
-        actor_user_id: string | null;
-        actor_tenant_id: string | null;
-        type: string;
-        details: Record<string, unknown>;
-        ip: string | null;
-        request_id: string | null;
-        occurred_at: Date;
-      }) => ({
-        id: String(r.id),
-        tenantId: r.tenant_id,
-        actorUserId: r.actor_user_id,
-        actorTenantId: r.actor_tenant_id,
-        type: r.type,
-        details: r.details,
-        ip: r.ip,
-        requestId: r.request_id,
-        occurredAt: r.occurred_at,
-      }),
-    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      tenantId: r.tenant_id,
+      actorUserId: r.actor_user_id,
+      actorTenantId: r.actor_tenant_id,
+      type: r.type,
+      details: r.details,
+      ip: r.ip,
+      requestId: r.request_id,
+      occurredAt: r.occurred_at,
+    }));
   }
 
   /** A tenant's own row, read as that tenant (for trusted services: quotas). */
