@@ -4,6 +4,17 @@ import type { MeterValue, MeterValuesConfirmation, MeterValuesRequest } from '..
 import { checkConnectorId } from './status-notification';
 import type { OcppHandler } from './types';
 
+/**
+ * OCPP 1.6's default unit (SampledValue.unit): Wh for an Energy measurand, the only one the
+ * specification gives; SoC is always in Percent. Any other measurand without a unit keeps none:
+ * a Power or Current value of unknown unit is not guessed (consumers ignore it).
+ */
+export function defaultUnit(measurand: string): string | undefined {
+  if (measurand.startsWith('Energy.')) return 'Wh';
+  if (measurand === 'SoC') return 'Percent';
+  return undefined;
+}
+
 /** OCPP's defaults made explicit, so consumers never guess what a bare value means. */
 export function meterValuesEvent(
   ctx: ChargerContext,
@@ -14,15 +25,19 @@ export function meterValuesEvent(
 ): ChargerEventOf<'session.meter_values'> {
   const readings = meterValue.map((mv) => ({
     timestamp: normaliseTimestamp(mv.timestamp, stamp.receivedAt),
-    samples: mv.sampledValue.map((s) => ({
-      measurand: s.measurand ?? 'Energy.Active.Import.Register',
-      value: s.value,
-      unit: s.unit ?? 'Wh',
-      format: s.format ?? 'Raw',
-      ...(s.phase !== undefined ? { phase: s.phase } : {}),
-      ...(s.context !== undefined ? { context: s.context } : {}),
-      ...(s.location !== undefined ? { location: s.location } : {}),
-    })),
+    samples: mv.sampledValue.map((s) => {
+      const measurand = s.measurand ?? 'Energy.Active.Import.Register';
+      const unit = s.unit ?? defaultUnit(measurand);
+      return {
+        measurand,
+        value: s.value,
+        ...(unit !== undefined ? { unit } : {}),
+        format: s.format ?? 'Raw',
+        ...(s.phase !== undefined ? { phase: s.phase } : {}),
+        ...(s.context !== undefined ? { context: s.context } : {}),
+        ...(s.location !== undefined ? { location: s.location } : {}),
+      };
+    }),
   }));
   return chargerEvent(
     ctx,

@@ -95,8 +95,8 @@ export function powerW(samples: readonly Sample[]): number | null {
 
 /**
  * The vehicle's state of charge of one reading, whole % (half-up), 0..100; null when not
- * reported. Its unit is Percent, or none at all: the bridge fills in OCPP's default unit (Wh)
- * for a sample that named none, which for SoC means the charger named none.
+ * reported. Its unit is Percent (the bridge makes it explicit), or none; Wh too, as bridges
+ * before 2026-12-03 filled OCPP's energy default in for every bare sample (events still in the log).
  */
 export function socPercent(samples: readonly Sample[]): number | null {
   const s = samples
