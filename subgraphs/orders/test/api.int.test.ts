@@ -141,6 +141,41 @@ describe('orders API: connection, filters, scopes, entity fields (real Postgres,
     expect(both.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
 
+  it('orders not started, created within one millisecond, page one at a time both ways, each once (cursors keep microseconds)', async () => {
+    const C = randomUUID();
+    // created_at from now() keeps microseconds; five orders in the same millisecond, none started
+    for (let i = 0; i < 5; i++) {
+      await withTenant(knex, C, (trx) =>
+        trx('orders.orders').insert({
+          tenant_id: C,
+          station_id: s1,
+          charger_id: c1,
+          charger_code: 'C1',
+          connector_no: 1,
+          origin: 'API',
+          state: 'PENDING',
+          created_at: `2026-11-25T08:00:00.12345${i}Z`,
+          transaction_id: `c${i}`,
+        }),
+      );
+    }
+    const asC = { tenantId: C, visibleTenantIds: [C] };
+    const forwards = await walk(null, 'ASC', 1, asC);
+    expect(forwards).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
+    expect(await walk(null, 'DESC', 2, asC)).toEqual(['c4', 'c3', 'c2', 'c1', 'c0']);
+    const BQ = 'query($b: String) { orders(before: $b, last: 1, sort: ASC) { edges { node { transactionId } } pageInfo { hasPreviousPage startCursor } } }';
+    const backwards: string[] = [];
+    let before: string | null = null;
+    for (let guard = 0; guard < 10; guard++) {
+      const r = await gql(BQ, { b: before }, asC);
+      if (r.errors) throw new Error(JSON.stringify(r.errors));
+      backwards.unshift(...r.data.orders.edges.map((e: any) => e.node.transactionId));
+      if (!r.data.orders.pageInfo.hasPreviousPage) break;
+      before = r.data.orders.pageInfo.startCursor;
+    }
+    expect(backwards).toEqual(forwards);
+  });
+
   it('filters by station, charger, user, state and time range', async () => {
     expect(await walk({ stationIds: [s1] }, 'ASC', 50)).toEqual(Array.from({ length: 15 }, (_, i) => String(i * 2)));
     expect(await walk({ chargerIds: [c2], states: ['CHARGING'] }, 'ASC', 50)).toEqual(['29']);

@@ -117,7 +117,6 @@ const payload = (out: Outcome<OrderRecord>): OrderPayload =>
 // Orders page by (start or creation time, id), newest first (cursors as before) or oldest first.
 const orderCursor = cursorCodec('order', z.object({ at: z.string().datetime(), id: z.string().refine(isUuid) }));
 const orderCursors = { [SortDirection.DESC]: orderCursor, [SortDirection.ASC]: orderCursor.inOrder(SortDirection.ASC) };
-const orderKey = (o: OrderRecord) => ({ at: (o.startedAt ?? o.createdAt).toISOString(), id: o.id });
 
 function caller(ctx: OrdersContext) {
   requirePermission(ctx.identity, 'order:write');
@@ -156,7 +155,7 @@ export class OrderResolver {
     const window = pageWindow(page, { codec: orderCursors[sort], defaultSize: 50 });
     checkOrdersFilter(filter);
     const rows = await ctx.reads.orders.list(ctx.readScope(), listFilterOf(filter), { ...window, order: sort });
-    return connectionOf(rows, window, { key: orderKey, node: toOrder });
+    return connectionOf(rows, window, { key: (r) => r.key, node: (r) => toOrder(r.order) });
   }
 
   @Query(() => ChargingOrder, { nullable: true })

@@ -67,15 +67,19 @@ export class OrdersReadRepository {
     return q;
   }
 
-  /** A keyset page: up to size + 1 orders, in list order. */
-  async list(scope: ReadScope, f: OrderFilter, page: OrderPage): Promise<OrderRecord[]> {
-    const rows = await this.read(scope, (k) => this.listQuery(k, scope, f, page));
-    return keysetRows(rows, page).map(toOrder);
+  /**
+   * A keyset page: up to size + 1 orders, in list order, each with its position — sort_at to the
+   * microsecond, as Postgres holds it (a Date keeps milliseconds: a cursor made from one would
+   * repeat or skip orders created within the same millisecond).
+   */
+  async list(scope: ReadScope, f: OrderFilter, page: OrderPage): Promise<{ order: OrderRecord; key: OrderCursor }[]> {
+    const rows = (await this.read(scope, (k) => this.listQuery(k, scope, f, page))) as (OrderRow & { sort_at_key: string })[];
+    return keysetRows(rows, page).map((r) => ({ order: toOrder(r), key: { at: r.sort_at_key, id: r.id } }));
   }
 
   /** The list query itself (also what the index-plan benchmark EXPLAINs). */
   listQuery(trx: Knex, scope: ReadScope, f: OrderFilter, page: OrderPage): Knex.QueryBuilder {
-    const q = this.scoped(trx, scope).select('*');
+    const q = this.scoped(trx, scope).select('*', trx.raw(`to_char(sort_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as sort_at_key`));
     if (f.stationIds?.length) q.whereIn('station_id', f.stationIds);
     if (f.chargerIds?.length) q.whereIn('charger_id', f.chargerIds);
     if (f.userId) q.where('user_id', f.userId);
