@@ -307,6 +307,39 @@ describe('orders dead letters (real Kafka, real Postgres)', () => {
     expect([...tenants]).toEqual([null]);
   });
 
+  it('dead letters recorded in the same millisecond page one at a time, each once (first_seen_at kept to the millisecond of its cursor)', async () => {
+    const store = new PgDeadLetterStore(knex, 'orders');
+    const tenantId = randomUUID();
+    const topic = `t-${randomUUID()}`;
+    // concurrent transactions: many of them begin within one millisecond
+    const recorded = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        store.record({
+          tenantId,
+          consumer: 'paging-test',
+          topic,
+          partition: 0,
+          offset: String(i),
+          key: null,
+          headers: {},
+          payload: null,
+          reasonCode: 'X',
+          reasonMessage: 'x',
+        }),
+      ),
+    );
+    const scope = { scope: 'TENANT' as const, tenantId, tenantIds: [tenantId], selfSubject: null, stationIds: null };
+    const seen: string[] = [];
+    let cursor: { t: string; id: string } | null = null;
+    for (let guard = 0; guard < 60; guard++) {
+      const rows = await store.list(scope, { consumer: 'paging-test' }, { direction: 'forward', size: 1, cursor });
+      if (rows.length === 0) break;
+      seen.push(rows[0].id);
+      cursor = { t: rows[0].firstSeenAt.toISOString(), id: rows[0].id };
+    }
+    expect([...seen].sort()).toEqual(recorded.map((r) => r.id).sort());
+  });
+
   it('a transient database failure is retried in place, never dead-lettered', async () => {
     // The consumer's connections give up on a lock after 100 ms: a real, transient database error (55P03).
     const impatient = createKnex({

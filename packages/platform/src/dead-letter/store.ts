@@ -168,8 +168,10 @@ export class PgDeadLetterStore implements DeadLetterStore {
     return this.inOwnTenant(d.tenantId, async (trx) => {
       // xmax = 0: the row was inserted by this statement, not updated.
       const { rows } = await trx.raw<{ rows: { id: string; fresh: boolean; published: boolean }[] }>(
-        `insert into ${this.table} as d (tenant_id, consumer, topic, kafka_partition, kafka_offset, key, headers, payload, reason_code, reason_message)
-         values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?)
+        // first_seen_at to the millisecond: it is the list's cursor key, and a cursor (a JS Date) keeps
+        // milliseconds — microseconds would repeat or skip dead letters of one millisecond across pages
+        `insert into ${this.table} as d (tenant_id, consumer, topic, kafka_partition, kafka_offset, key, headers, payload, reason_code, reason_message, first_seen_at)
+         values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, date_trunc('milliseconds', now()))
          on conflict (consumer, topic, kafka_partition, kafka_offset) do update
            set attempts = d.attempts + 1, last_seen_at = now(), reason_code = excluded.reason_code, reason_message = excluded.reason_message
          returning d.id, (d.xmax = 0) as fresh, (d.published_at is not null) as published`,
