@@ -144,6 +144,8 @@ describe('end to end: tracing across router, orders, Kafka and the bridge', () =
     const resultConsumed = () =>
       ours().find((s) => s.service === 'orders' && s.kind === SPAN_KIND.CONSUMER && /charger-events/.test(String(s.attributes['messaging.destination.name'])));
     await eventually(async () => resultConsumed(), { timeoutMs: 30_000, what: 'the command result consumed by orders, in the same trace' });
+    // each process exports its spans in its own batches: assets' (it reads the command result too) may come later
+    await eventually(async () => ours().some((s) => s.service === 'assets'), { timeoutMs: 30_000, what: "assets' spans of the trace exported" });
 
     const spans = ours();
     const byId = new Map(spans.map((s) => [s.spanId, s]));
