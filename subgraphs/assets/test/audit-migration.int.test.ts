@@ -23,7 +23,8 @@ describe('assets audit_log → audit_entries migration (real Postgres)', () => {
   });
 
   it('copies every audit_log entry, in order, with actor kind and target split', async () => {
-    await owner.migrate.down(config);
+    // this migration undone by name: a later one (or one of the same date) may be the last
+    await owner.migrate.down({ ...config, name: '20261206000001_audit_entries.js' });
     const tenant = randomUUID();
     const user = randomUUID();
     const charger = randomUUID();
