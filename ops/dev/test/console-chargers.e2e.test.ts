@@ -52,7 +52,14 @@ describe('operator console: chargers', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--disable-dev-shm-usage'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const { accessToken } = await stack.login(operator.code, 'admin', passwords.operatorAdmin);
-    const fleet = await registerFleet({ routerUrl: stack.routerUrls[0], token: accessToken, stationCode: operator.stations[0].code, ocpp: [CODE], ykc: [], connectors: 2 });
+    const fleet = await registerFleet({
+      routerUrl: stack.routerUrls[0],
+      token: accessToken,
+      stationCode: operator.stations[0].code,
+      ocpp: [CODE],
+      ykc: [],
+      connectors: 2,
+    });
     cp = new SimulatedChargePoint({ url: stack.bridgeUrl, id: CODE, password: fleet.passwords.get(CODE) });
     await cp.connect();
     await cp.boot();
@@ -81,13 +88,17 @@ describe('operator console: chargers', () => {
     // the demo station's four chargers, two connectors each
     await page.locator('[data-test^=charger-]').nth(3).waitFor();
     expect(await page.locator('[data-test^=tile-]').count()).toBe(8);
-    await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute('data-status') === 'Available', `[data-test=tile-${CODE}-1]`, { timeout: 30_000 });
+    await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute('data-status') === 'Available', `[data-test=tile-${CODE}-1]`, {
+      timeout: 30_000,
+    });
     expect(await tile(1).getAttribute('class')).toContain('status--available');
     const before = await tile(1).evaluate((e) => getComputedStyle(e).backgroundColor);
 
     // no reload, no polling: the subscription moves the tile
     await cp!.status(1, 'Faulted', { errorCode: 'GroundFailure' });
-    await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute('data-status') === 'Faulted', `[data-test=tile-${CODE}-1]`, { timeout: 60_000 });
+    await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute('data-status') === 'Faulted', `[data-test=tile-${CODE}-1]`, {
+      timeout: 60_000,
+    });
     expect(await tile(1).getAttribute('class')).toContain('status--faulted');
     expect(await tile(1).textContent()).toContain('GroundFailure');
     expect(await tile(1).evaluate((e) => getComputedStyle(e).backgroundColor)).not.toBe(before);
@@ -116,7 +127,9 @@ describe('operator console: chargers', () => {
 
     // the connectors follow the charger here too
     await cp!.status(1, 'Available');
-    await page.waitForFunction(() => document.querySelector('[data-test=status-1]')?.getAttribute('data-status') === 'Available', undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-test=status-1]')?.getAttribute('data-status') === 'Available', undefined, {
+      timeout: 60_000,
+    });
     await page.screenshot({ path: path.join(SCREENSHOTS, 'charger-reset.png'), fullPage: true });
     expect(await seriousViolations(page)).toEqual([]);
   });
