@@ -4,7 +4,7 @@ import path from 'node:path';
 import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { dropDatabase } from '@evcs/platform';
-import { PG_SUPERUSER_URL, REPO_ROOT, uniqueName } from '@evcs/testkit';
+import { eventually, PG_SUPERUSER_URL, REPO_ROOT, uniqueName } from '@evcs/testkit';
 import { SimulatedChargePoint } from '@evcs/protocol-bridge/dist/src/simulator';
 import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register';
 import { ConsoleServer, startConsoleServer } from '../src/console-server';
@@ -142,6 +142,51 @@ describe('operator console: chargers', () => {
     await page.click('[data-test=language]');
     await page.getByRole('heading', { name: `Charger ${CODE}` }).waitFor();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'charger-configuration-en.png'), fullPage: true });
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
+  test('the operator starts and stops a session on a connector from the console (startCharging, stopCharging: order:write)', async () => {
+    await page.click('[data-test=start-2]');
+    await page.locator('[data-test=notice]').waitFor();
+    expect(await page.locator('[data-test=notice]').textContent()).toMatch(/PENDING/);
+    const remoteStart = await eventually(async () => cp!.commandsReceived.find((c) => c.action === 'RemoteStartTransaction'), {
+      timeoutMs: 30_000,
+      what: 'RemoteStartTransaction at the charger',
+    });
+    expect(remoteStart.params.connectorId).toBe(2);
+    const { transactionId } = await cp!.startTransaction(2, String(remoteStart.params.idTag), 1000);
+    await cp!.status(2, 'Charging');
+    await page.waitForFunction(() => document.querySelector('[data-test=order-state-2]')?.textContent === 'CHARGING', undefined, { timeout: 60_000 });
+    expect(await page.locator('[data-test=status-2]').getAttribute('data-status')).toBe('Charging');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'charger-session.png'), fullPage: true });
+
+    await page.click('[data-test=stop-2]');
+    await page.waitForFunction(() => /FINISHING/.test(document.querySelector('[data-test=notice]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await eventually(async () => cp!.commandsReceived.find((c) => c.action === 'RemoteStopTransaction'), {
+      timeoutMs: 30_000,
+      what: 'RemoteStopTransaction at the charger',
+    });
+    await cp!.stopTransaction(transactionId, 5000, { reason: 'Remote' });
+    await cp!.status(2, 'Available');
+    await page.locator('[data-test=start-2]').waitFor({ timeout: 60_000 });
+  });
+
+  test('without charger:command nor order:write (a viewer) the page shows no command or session buttons', async () => {
+    const url = page.url();
+    await page.click('[data-test=sign-out]');
+    await page.waitForURL(/\/sign-in/);
+    await page.goto(url);
+    await page.waitForURL(/\/sign-in\?next=/);
+    await page.fill('#tenantCode', operator.code);
+    await page.fill('#username', 'viewer');
+    await page.fill('#password', passwords.stationManager);
+    await page.click('[data-test=sign-in]');
+    await page.waitForURL(url);
+    await page.getByRole('heading', { name: new RegExp(CODE) }).waitFor();
+    await page.locator('[data-test=status-1]').waitFor();
+    for (const sel of ['commands-actions', 'reset-soft', 'unlock-1', 'start-1', 'commands', 'configuration']) {
+      expect(await page.locator(`[data-test=${sel}]`).count()).toBe(0);
+    }
     expect(await seriousViolations(page)).toEqual([]);
   });
 });
