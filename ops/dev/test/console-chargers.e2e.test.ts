@@ -40,6 +40,7 @@ describe('operator console: chargers', () => {
   let browser: Browser;
   let page: Page;
   let cp: SimulatedChargePoint | undefined;
+  const frames: string[] = [];
   const tile = (no: number) => page.locator(`[data-test=tile-${CODE}-${no}]`);
 
   beforeAll(async () => {
@@ -51,6 +52,8 @@ describe('operator console: chargers', () => {
     server = await startConsoleServer({ routerUrl: stack.routerUrls[0], port: 0 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--disable-dev-shm-usage'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // what the router pushed over the console's graphql-ws connection
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload))));
     const { accessToken } = await stack.login(operator.code, 'admin', passwords.operatorAdmin);
     const fleet = await registerFleet({
       routerUrl: stack.routerUrls[0],
@@ -122,6 +125,7 @@ describe('operator console: chargers', () => {
     await page.locator('[data-test=last-command]').waitFor();
     expect(await page.locator('[data-test=last-command]').textContent()).toContain('RESET');
     await page.waitForFunction(() => document.querySelector('[data-test=last-command-status]')?.textContent === 'ACCEPTED', undefined, { timeout: 60_000 });
+    expect(frames.some((f) => f.includes('chargerCommandUpdated') && f.includes('"ACCEPTED"'))).toBe(true);
     const rows = await page.locator('[data-test=commands] tbody tr').allTextContents();
     expect(rows[0]).toMatch(/RESET.*"kind":"Soft".*ACCEPTED/);
 
@@ -134,11 +138,28 @@ describe('operator console: chargers', () => {
     expect(await seriousViolations(page)).toEqual([]);
   });
 
-  test('get configuration brings the configuration snapshot; in English on request', async () => {
+  test('get configuration brings the configuration snapshot, unlock and availability their results; in English on request', async () => {
     await page.click('[data-test=get-configuration]');
     await page.locator('[data-test=configuration]').waitFor({ timeout: 60_000 });
     expect(await page.locator('[data-test=last-command-status]').textContent()).toBe('ACCEPTED');
     expect(await page.locator('[data-test=configuration] tbody tr').count()).toBeGreaterThan(0);
+    // the connector commands, each to its result (RESET and GET_CONFIGURATION accepted before them)
+    const accepted = () => page.locator('[data-test^=command-status-]', { hasText: 'ACCEPTED' }).count();
+    expect(await accepted()).toBe(2);
+    for (const [i, button] of ['unlock-1', 'inoperative-1', 'operative-1'].entries()) {
+      await page.click(`[data-test=${button}]`);
+      await page.waitForFunction(
+        (n) => [...document.querySelectorAll('[data-test^=command-status-]')].filter((e) => e.textContent === 'ACCEPTED').length === n,
+        3 + i,
+        { timeout: 60_000 },
+      );
+    }
+    expect((await page.locator('[data-test=commands] tbody tr').allTextContents()).slice(0, 3)).toEqual([
+      expect.stringMatching(/^CHANGE_AVAILABILITY.*"availability":"Operative".*ACCEPTED/),
+      expect.stringMatching(/^CHANGE_AVAILABILITY.*"availability":"Inoperative".*ACCEPTED/),
+      expect.stringMatching(/^UNLOCK_CONNECTOR.*ACCEPTED/),
+    ]);
+    expect(cp!.commandsReceived.filter((c) => c.action === 'ChangeAvailability').map((c) => c.params.type)).toEqual(['Inoperative', 'Operative']);
     await page.click('[data-test=language]');
     await page.getByRole('heading', { name: `Charger ${CODE}` }).waitFor();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'charger-configuration-en.png'), fullPage: true });
