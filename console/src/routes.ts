@@ -2,6 +2,8 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { session, signOut } from './auth/session';
 import { can, loadMe, me } from './permissions';
 import AppLayout from './views/AppLayout.vue';
+import ChargerDetailView from './views/ChargerDetailView.vue';
+import ChargersView from './views/ChargersView.vue';
 import DashboardView from './views/DashboardView.vue';
 import ForbiddenView from './views/ForbiddenView.vue';
 import SignInView from './views/SignInView.vue';
@@ -11,6 +13,7 @@ import StationsView from './views/StationsView.vue';
 export const MENU = [
   { path: '/dashboard', name: 'dashboard', label: 'menu.dashboard', permission: 'station:read', component: DashboardView },
   { path: '/stations', name: 'stations', label: 'menu.stations', permission: 'station:read', component: StationsView },
+  { path: '/chargers', name: 'chargers', label: 'menu.chargers', permission: 'station:read', component: ChargersView },
 ] as const;
 
 const routes: RouteRecordRaw[] = [
@@ -23,6 +26,8 @@ const routes: RouteRecordRaw[] = [
       { path: '', name: 'home', component: ForbiddenView, beforeEnter: () => MENU.find((m) => can(m.permission))?.path ?? true },
       { path: 'forbidden', name: 'forbidden', component: ForbiddenView },
       ...MENU.map((m) => ({ path: m.path.slice(1), name: m.name, component: m.component, meta: { permission: m.permission } })),
+      // a charger's page, opened from the board (not in the menu)
+      { path: 'chargers/:id', name: 'charger', component: ChargerDetailView, meta: { permission: 'station:read' } },
     ],
   },
 ];
