@@ -8,12 +8,15 @@ import DashboardView from './views/DashboardView.vue';
 import ForbiddenView from './views/ForbiddenView.vue';
 import SignInView from './views/SignInView.vue';
 import StationsView from './views/StationsView.vue';
+import OrderDetailView from './views/orders/OrderDetailView.vue';
+import OrdersView from './views/orders/OrdersView.vue';
 
 /** The screens of the menu, each with the permission it needs (its menu item is shown only with it). */
 export const MENU = [
   { path: '/dashboard', name: 'dashboard', label: 'menu.dashboard', permission: 'station:read', component: DashboardView },
   { path: '/stations', name: 'stations', label: 'menu.stations', permission: 'station:read', component: StationsView },
   { path: '/chargers', name: 'chargers', label: 'menu.chargers', permission: 'station:read', component: ChargersView },
+  { path: '/orders', name: 'orders', label: 'menu.orders', permission: 'order:read', component: OrdersView },
 ] as const;
 
 const routes: RouteRecordRaw[] = [
@@ -28,6 +31,7 @@ const routes: RouteRecordRaw[] = [
       ...MENU.map((m) => ({ path: m.path.slice(1), name: m.name, component: m.component, meta: { permission: m.permission } })),
       // a charger's page, opened from the board (not in the menu)
       { path: 'chargers/:id', name: 'charger', component: ChargerDetailView, meta: { permission: 'station:read' } },
+      { path: 'orders/:id', name: 'order', component: OrderDetailView, meta: { permission: 'order:read' } },
     ],
   },
 ];
