@@ -10,6 +10,7 @@ import {
   Logger,
   PgAuditReader,
   PgDeadLetterStore,
+  type Permission,
   pingDatabase,
   requestReadScopes,
   readScopeOf,
@@ -57,11 +58,12 @@ export function commandServiceOf(knex: Knex, onCommitted?: () => void, diagnosti
  * Writes go to the identity's own tenant only — never to visible child tenants
  * (those are readable, not writable) — and a station-scoped identity writes only
  * within its assigned stations. A SELF scope owns no assets and writes none.
+ * One rule for every kind of write; the permission and the refusal's words differ.
  */
-export function writeActorOf(identity: Identity, requestId: string | null = null, clientIp: string | null = null): WriteActor {
-  requirePermission(identity, 'station:write');
+function boundedActorOf(permission: Permission, what: string, identity: Identity, requestId: string | null, clientIp: string | null): CommandActor {
+  requirePermission(identity, permission);
   const scope = readScopeOf(identity);
-  if (scope.scope === 'SELF') throw new AppError(ErrorCodes.FORBIDDEN, 'a SELF data scope cannot change assets');
+  if (scope.scope === 'SELF') throw new AppError(ErrorCodes.FORBIDDEN, `a SELF data scope cannot ${what}`);
   return {
     tenantId: scope.tenantId,
     stationIds: scope.scope === 'ASSIGNED_STATIONS' ? scope.stationIds : null,
@@ -71,33 +73,17 @@ export function writeActorOf(identity: Identity, requestId: string | null = null
   };
 }
 
-/** Charger security (credentials, profiles, identities, policy): charger:write, with the same tenant and station bounds as other writes. */
-export function securityActorOf(identity: Identity, requestId: string | null = null, clientIp: string | null = null): SecurityActor {
-  requirePermission(identity, 'charger:write');
-  const scope = readScopeOf(identity);
-  if (scope.scope === 'SELF') throw new AppError(ErrorCodes.FORBIDDEN, 'a SELF data scope cannot change charger security');
-  return {
-    tenantId: scope.tenantId,
-    stationIds: scope.scope === 'ASSIGNED_STATIONS' ? scope.stationIds : null,
-    subject: identity.subject,
-    requestId,
-    audit: auditActorOf({ identity, requestId, clientIp }),
-  };
-}
+/** Stations, chargers, connectors: station:write. */
+export const writeActorOf = (identity: Identity, requestId: string | null = null, clientIp: string | null = null): WriteActor =>
+  boundedActorOf('station:write', 'change assets', identity, requestId, clientIp);
 
-/** Charger commands: charger:command, the identity's own tenant, within its stations. */
-export function commandActorOf(identity: Identity, requestId: string | null = null, clientIp: string | null = null): CommandActor {
-  requirePermission(identity, 'charger:command');
-  const scope = readScopeOf(identity);
-  if (scope.scope === 'SELF') throw new AppError(ErrorCodes.FORBIDDEN, 'a SELF data scope cannot command chargers');
-  return {
-    tenantId: scope.tenantId,
-    stationIds: scope.scope === 'ASSIGNED_STATIONS' ? scope.stationIds : null,
-    subject: identity.subject,
-    requestId,
-    audit: auditActorOf({ identity, requestId, clientIp }),
-  };
-}
+/** Charger security (credentials, profiles, identities, policy): charger:write. */
+export const securityActorOf = (identity: Identity, requestId: string | null = null, clientIp: string | null = null): SecurityActor =>
+  boundedActorOf('charger:write', 'change charger security', identity, requestId, clientIp);
+
+/** Charger commands: charger:command. */
+export const commandActorOf = (identity: Identity, requestId: string | null = null, clientIp: string | null = null): CommandActor =>
+  boundedActorOf('charger:command', 'command chargers', identity, requestId, clientIp);
 
 /** Builds the assets subgraph HTTP server; never listens. */
 export async function createAssetsServer(deps: AssetsDeps): Promise<SubgraphServer> {
