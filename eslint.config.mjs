@@ -3,6 +3,8 @@
 // The layer rules hold the architecture: domain code is plain TypeScript (no GraphQL,
 // ORM or SQL), the GraphQL layer doesn't reach into persistence, and only persistence
 // and migrations talk SQL.
+import prettierOff from 'eslint-config-prettier';
+import pluginVue from 'eslint-plugin-vue';
 import tseslint from 'typescript-eslint';
 
 const SQL_AND_ORM = ['knex', 'pg', 'objection'];
@@ -88,4 +90,17 @@ export default tseslint.config(
       ],
     },
   },
+  // The console's single-file components: Vue's recommended rules (template correctness, the
+  // Composition API's pitfalls), with TypeScript in <script setup>; formatting is prettier's.
+  ...pluginVue.configs['flat/recommended'].map((c) => ({ ...c, files: ['console/**/*.vue'] })),
+  {
+    files: ['console/**/*.vue'],
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.vue'], sourceType: 'module' } },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      complexity: ['error', 15],
+    },
+  },
+  { ...prettierOff, files: ['console/**/*.vue'] },
 );
