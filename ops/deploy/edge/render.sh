@@ -20,8 +20,10 @@ export EDGE_TLS_KEY="${EDGE_TLS_KEY:?path to the TLS private key (PEM)}"
 export EDGE_ROUTER_SERVERS="${EDGE_ROUTER_SERVERS:-server 127.0.0.1:4000;}"
 export EDGE_BRIDGE_SERVERS="${EDGE_BRIDGE_SERVERS:-server 127.0.0.1:4100;}"
 export EDGE_YKC_SERVERS="${EDGE_YKC_SERVERS:-server 127.0.0.1:4101;}"
+# the console's built files (npm run build writes console/dist; the edge image has them in /srv/console)
+export EDGE_CONSOLE_ROOT="${EDGE_CONSOLE_ROOT:-$(cd "$here/../../.." && pwd)/console/dist}"
 mkdir -p "$EDGE_RUN_DIR"
-vars='${EDGE_CONF_DIR} ${EDGE_RUN_DIR} ${EDGE_ERROR_LOG} ${EDGE_ACCESS_LOG} ${EDGE_LOAD_MODULES} ${EDGE_HTTPS_LISTEN} ${EDGE_HTTP_LISTEN} ${EDGE_YKC_LISTEN} ${EDGE_TLS_CERT} ${EDGE_TLS_KEY} ${EDGE_ROUTER_SERVERS} ${EDGE_BRIDGE_SERVERS} ${EDGE_YKC_SERVERS}'
+vars='${EDGE_CONF_DIR} ${EDGE_RUN_DIR} ${EDGE_ERROR_LOG} ${EDGE_ACCESS_LOG} ${EDGE_LOAD_MODULES} ${EDGE_HTTPS_LISTEN} ${EDGE_HTTP_LISTEN} ${EDGE_YKC_LISTEN} ${EDGE_TLS_CERT} ${EDGE_TLS_KEY} ${EDGE_ROUTER_SERVERS} ${EDGE_BRIDGE_SERVERS} ${EDGE_YKC_SERVERS} ${EDGE_CONSOLE_ROOT}'
 envsubst "$vars" < "$here/nginx.conf.template" > "$out/nginx.conf"
-cp "$here/ocpp-proxy.conf" "$out/ocpp-proxy.conf"
+cp "$here/ocpp-proxy.conf" "$here/console-headers.conf" "$out/"
 echo "$out/nginx.conf"

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '@evcs/testkit';
@@ -7,7 +7,7 @@ import { REPO_ROOT } from '@evcs/testkit';
 /**
  * The container image's build stage (ops/deploy/build-stage.sh, which the Dockerfile runs) on a
  * copy of the repository's files, as the image would get them: npm ci, tsc -b, the dev
- * dependencies pruned. Then each service's entry point starts from the pruned tree far enough to
+ * dependencies pruned, the console's static files built. Then each service's entry point starts from the pruned tree far enough to
  * refuse a bad environment — every module it loads was kept.
  */
 describe('the image build stage (ops/deploy/build-stage.sh)', () => {
@@ -30,6 +30,9 @@ describe('the image build stage (ops/deploy/build-stage.sh)', () => {
     // compiled, without the compiled tests; dev dependencies gone
     for (const main of ['router/dist/src/main.js', 'subgraphs/payments/dist/src/main.js', 'protocol-bridge/dist/src/main.js', 'ops/dev/dist/src/migrate.js'])
       expect([main, existsSync(path.join(dir, main))]).toEqual([main, true]);
+    // the console's static files, for the edge image (built before the prune took its toolchain)
+    expect(readFileSync(path.join(dir, 'console/dist/index.html'), 'utf8')).toMatch(/<script type="module"[^>]* src="\/assets\/index-[\w-]+\.js"/);
+    expect(existsSync(path.join(dir, 'node_modules/vite'))).toBe(false);
     expect(existsSync(path.join(dir, 'router/dist/test'))).toBe(false);
     expect(existsSync(path.join(dir, 'node_modules/typescript'))).toBe(false);
     expect(existsSync(path.join(dir, 'node_modules/jest'))).toBe(false);

@@ -10,7 +10,7 @@ import { DEPLOY_DIR, dockerfileServices, SERVICES, type Service, startupProblems
  * file, and what it gives each platform service is what that service reads and enough to start.
  */
 interface ComposeService {
-  build?: { context: string; dockerfile: string; args?: Record<string, string> };
+  build?: { context: string; dockerfile: string; target?: string; args?: Record<string, string> };
   image?: string;
   environment?: Record<string, string | number>;
   depends_on?: Record<string, { condition: string }>;
@@ -92,6 +92,23 @@ describe('ops/deploy/compose.yaml', () => {
       expect(path.resolve(DEPLOY_DIR, s.build.context)).toBe(path.resolve(DEPLOY_DIR, '../..'));
     }
     expect(readFileSync(path.join(DEPLOY_DIR, 'Dockerfile'), 'utf8')).toMatch(/^RUN bash ops\/deploy\/build-stage\.sh$/m);
+  });
+
+  it("runs the edge from the Dockerfile's edge stage: nginx with the edge's config and the console's built files", () => {
+    const edge = compose.services.edge;
+    expect([edge.build?.dockerfile, edge.build?.target, edge.profiles]).toEqual(['ops/deploy/Dockerfile', 'edge', ['edge']]);
+    const dockerfile = readFileSync(path.join(DEPLOY_DIR, 'Dockerfile'), 'utf8');
+    const stage = /^FROM nginx:\S+ AS edge$([\s\S]*?)^FROM /m.exec(dockerfile)?.[1] ?? '';
+    expect(stage).toMatch(/^COPY --from=build \/app\/console\/dist \/srv\/console$/m);
+    expect(stage).toMatch(/^COPY ops\/deploy\/edge \/etc\/evcs-edge$/m);
+    expect(stage).toMatch(/EDGE_CONSOLE_ROOT=\/srv\/console/);
+    // a build without --target is still a service's image: the runtime stage comes last
+    expect(
+      dockerfile
+        .trimEnd()
+        .split(/^FROM /m)
+        .pop(),
+    ).toMatch(/^\$\{NODE_IMAGE\} AS runtime/);
   });
 
   it.each(platformServices.map(([name, s]) => [name, s] as const))('%s: every variable it is given is one its env schema reads', (_name, s) => {

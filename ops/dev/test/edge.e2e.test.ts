@@ -5,6 +5,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
+import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { dropDatabase } from '@evcs/platform';
 import { SimulatedChargePoint } from '@evcs/protocol-bridge/dist/src/simulator';
@@ -17,7 +18,8 @@ import { DemoTenant, Stack, startStack } from '../src/stack';
  * HTTP/2, a query, a graphql-ws subscription and an OCPP charger through it, and the sign-in audit
  * recording the client's address — the client connects from 127.0.0.2, nginx from 127.0.0.1, and
  * the routers trust 127.0.0.1 only. A caller reaching a router directly, with a forged
- * X-Forwarded-For, is recorded at its socket's address.
+ * X-Forwarded-For, is recorded at its socket's address. The operators' console is served at / by
+ * the edge as in production (console/dist, built by `npm run build`), and works in a browser through it.
  */
 const CLIENT_ADDRESS = '127.0.0.2';
 const DIRECT_CALLER = '127.0.0.3';
@@ -218,4 +220,74 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
     const q = await post(httpsUrl, '{ stations { edges { node { chargers { code online } } } } }', { token });
     expect(q.body.data.stations.edges[0].node.chargers).toEqual([{ code: 'EDGE-CP1', online: true }]);
   });
+
+  /** GET through the edge (HTTP/1.1), with the answer's headers. */
+  function get(pathname: string) {
+    return new Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; body: string }>((resolve, reject) => {
+      https
+        .get(new URL(pathname, httpsUrl), { ca, localAddress: CLIENT_ADDRESS }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        })
+        .on('error', reject);
+    });
+  }
+
+  it("serves the console's files: index.html for the console's own paths, hashed bundles cached for good, a missing bundle a 404", async () => {
+    const index = readFileSync(path.join(REPO_ROOT, 'console/dist/index.html'), 'utf8');
+    for (const p of ['/', '/orders/00000000-0000-4000-8000-000000000000', '/sign-in?next=%2Fchargers']) {
+      const r = await get(p);
+      expect([p, r.status, r.body]).toEqual([p, 200, index]);
+      expect(r.headers['cache-control']).toBe('no-cache');
+      expect(r.headers['content-security-policy']).toContain("script-src 'self'");
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+    }
+    const bundle = /src="(\/assets\/[^"]+\.js)"/.exec(index)?.[1];
+    expect(bundle).toBeDefined();
+    const js = await get(bundle!);
+    expect([js.status, js.headers['content-type'], js.headers['cache-control']]).toEqual([
+      200,
+      'application/javascript',
+      'public, max-age=31536000, immutable',
+    ]);
+    expect(js.body).toBe(readFileSync(path.join(REPO_ROOT, 'console/dist', bundle!), 'utf8'));
+    // a bundle of an older deploy is gone, not answered with index.html (which a browser would run as script)
+    expect((await get('/assets/index-gone.js')).status).toBe(404);
+  });
+
+  it('the console signs in and shows the dashboard through the edge, its content security policy broken by nothing it loads', async () => {
+    const executablePath = '/usr/bin/chromium';
+    execFileSync('bash', [path.join(REPO_ROOT, 'ops/chromium/install.sh')], { stdio: 'inherit', timeout: 900_000 });
+    const browser = await chromium.launch({ executablePath, args: ['--disable-dev-shm-usage'] });
+    try {
+      // the test's own certificate authority is not the browser's: its certificate errors are ignored, nothing else
+      const page = await browser.newPage({ ignoreHTTPSErrors: true });
+      const refused: string[] = [];
+      page.on('console', (m) => /Content Security Policy/i.test(m.text()) && refused.push(m.text()));
+      // what the browser refused under the policy, as the page itself is told (the DOM's own event)
+      await page.addInitScript(() => {
+        const w = window as unknown as { cspViolations: string[] };
+        w.cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+      });
+      const socket = page.waitForEvent('websocket', { timeout: 300_000 });
+      await page.goto(new URL('/dashboard', httpsUrl).href);
+      await page.waitForURL(/\/sign-in/);
+      await page.fill('#tenantCode', tenant.code);
+      await page.fill('#username', 'erin');
+      await page.fill('#password', 'erin password 1');
+      await page.click('[data-test=sign-in]');
+      await page.waitForURL(/\/dashboard$/);
+      // the fleet's counts came over /graphql, and the live subscription over wss, both through the edge
+      await page.waitForFunction(() => /\d/.test(document.querySelector('[data-test=count-online] .value')?.textContent ?? ''));
+      const ws = await socket;
+      expect(ws.url()).toBe(httpsUrl.replace(/^https/, 'wss'));
+      expect(ws.isClosed()).toBe(false);
+      expect(refused).toEqual([]);
+      expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 900_000);
 });
