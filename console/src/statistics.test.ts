@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hourlyTrend, localDate, localHour, revenueText } from './statistics';
+import { formatInZone, hourlyTrend, localDate, localHour, revenueText } from './statistics';
 
 describe('statistics as the console shows them', () => {
   it("takes today from the named zone's calendar, not the browser's", () => {
@@ -36,5 +36,11 @@ describe('statistics as the console shows them', () => {
         { formatted: '5', currency: 'JPY' },
       ]),
     ).toBe('1.10 CNY + 5 JPY');
+  });
+
+  it("shows an instant on the named zone's clock, naming the zone", () => {
+    expect(formatInZone('2026-12-03T14:42:32.123Z', 'Asia/Shanghai')).toBe('2026-12-03 22:42:32 Asia/Shanghai');
+    expect(formatInZone('2026-12-03T16:05:00Z', 'Asia/Shanghai')).toBe('2026-12-04 00:05:00 Asia/Shanghai');
+    expect(formatInZone(null, 'UTC')).toBe('—');
   });
 });

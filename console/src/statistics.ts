@@ -57,3 +57,20 @@ export function hourlyTrend(buckets: readonly Bucket[], timeZone: string): Hourl
 export function revenueText(revenue: readonly { formatted: string; currency: string }[]): string {
   return revenue.length ? revenue.map((m) => `${m.formatted} ${m.currency}`).join(' + ') : '0';
 }
+
+/** An instant on the wall clock of `timeZone`, with the zone named ("2026-12-03 22:42:32 Asia/Shanghai"); '—' for none. */
+export function formatInZone(iso: string | null | undefined, timeZone: string): string {
+  if (!iso) return '—';
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(iso));
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')} ${timeZone}`;
+}
