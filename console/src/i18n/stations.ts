@@ -14,6 +14,9 @@ export const zhCN = {
     noPosition: '{n} 个充电站没有坐标，未显示在地图上',
     mapLabel: '充电站地图（经纬度，无底图）',
     mapHint: '点击标记打开充电站',
+    legendAll: '充电桩全部在线',
+    legendSome: '部分在线',
+    legendNone: '无在线',
   },
   stationStatus: { BUILDING: '建设中', OPERATING: '运营中', MAINTENANCE: '维护中', CLOSED: '已关闭' },
   station: {
@@ -63,6 +66,9 @@ export const en: typeof zhCN = {
     noPosition: '{n} stations have no coordinates and are not on the map',
     mapLabel: 'Stations map (longitude/latitude, no basemap)',
     mapHint: 'Click a marker to open its station',
+    legendAll: 'All chargers online',
+    legendSome: 'Some online',
+    legendNone: 'None online',
   },
   stationStatus: { BUILDING: 'Building', OPERATING: 'Operating', MAINTENANCE: 'Maintenance', CLOSED: 'Closed' },
   station: {

@@ -91,6 +91,14 @@ describe('operator console: stations, map and the figures of the day', () => {
 
   const text = async (sel: string) => ((await page.locator(sel).textContent()) ?? '').trim();
   const rowCodes = async () => (await page.locator('[data-test=stations] .el-table__body tr td:first-child').allTextContents()).map((s) => s.trim());
+  /** until the list shows exactly these stations (a new answer replaces the rows shown before it) */
+  const rowsBecome = (codes: string[]) =>
+    page.waitForFunction(
+      (want) =>
+        JSON.stringify([...document.querySelectorAll('[data-test=stations] .el-table__body tr td:first-child')].map((td) => td.textContent?.trim())) ===
+        JSON.stringify(want),
+      codes,
+    );
   const markers = async () => (await page.locator('[data-test^=marker-]').evaluateAll((els) => els.map((e) => e.getAttribute('data-test')))).sort();
 
   beforeAll(async () => {
@@ -213,20 +221,18 @@ describe('operator console: stations, map and the figures of the day', () => {
     await page.locator('.el-select-dropdown__item:visible', { hasText: '维护中' }).click();
     await page.keyboard.press('Escape');
     await page.click('[data-test=apply]');
-    await page.waitForFunction(() => document.querySelectorAll('[data-test=stations] .el-table__body tr').length === 1);
-    expect(await rowCodes()).toEqual([C]);
+    await rowsBecome([C]);
     // the status chosen again is unchosen
     await page.click('[data-test=filter-status]');
     await page.locator('.el-select-dropdown__item:visible', { hasText: '维护中' }).click();
     await page.keyboard.press('Escape');
     await page.fill('input[data-test=filter-search], [data-test=filter-search] input', 'xuhui');
     await page.click('[data-test=apply]');
-    await page.waitForFunction(() => document.querySelectorAll('[data-test=stations] .el-table__body tr').length === 1);
-    expect(await rowCodes()).toEqual([B]);
+    await rowsBecome([B]);
 
     await page.fill('input[data-test=filter-search], [data-test=filter-search] input', '');
     await page.click('[data-test=apply]');
-    await page.waitForFunction(() => document.querySelectorAll('[data-test=stations] .el-table__body tr').length === 3);
+    await rowsBecome([C, A, B]);
     await page.click('[data-test=view-map]');
     await page.locator('[data-test=station-map] svg').waitFor();
     expect(await markers()).toEqual([`marker-${C}`, `marker-${A}`, `marker-${B}`].sort());
