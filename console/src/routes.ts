@@ -7,6 +7,7 @@ import ChargersView from './views/ChargersView.vue';
 import DashboardView from './views/DashboardView.vue';
 import ForbiddenView from './views/ForbiddenView.vue';
 import SignInView from './views/SignInView.vue';
+import StationDetailView from './views/StationDetailView.vue';
 import StationsView from './views/StationsView.vue';
 import OrderDetailView from './views/orders/OrderDetailView.vue';
 import OrdersView from './views/orders/OrdersView.vue';
@@ -30,6 +31,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'forbidden', name: 'forbidden', component: ForbiddenView },
       ...MENU.map((m) => ({ path: m.path.slice(1), name: m.name, component: m.component, meta: { permission: m.permission } })),
       // a charger's page, opened from the board (not in the menu)
+      { path: 'stations/:id', name: 'station', component: StationDetailView, meta: { permission: 'station:read' } },
       { path: 'chargers/:id', name: 'charger', component: ChargerDetailView, meta: { permission: 'station:read' } },
       { path: 'orders/:id', name: 'order', component: OrderDetailView, meta: { permission: 'order:read' } },
     ],

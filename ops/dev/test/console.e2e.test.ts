@@ -138,7 +138,7 @@ describe('operator console in a browser', () => {
     const next = ((await (await refreshed).json()) as { data: { refreshToken: { accessToken: string; refreshToken: string } } }).data.refreshToken;
     expect(next.accessToken).toEqual(expect.any(String));
     expect(next.refreshToken).not.toBe(signedIn.refreshToken);
-    const stations = page.waitForRequest((r) => r.url().endsWith('/graphql') && (r.postData() ?? '').includes('query Stations'));
+    const stations = page.waitForRequest((r) => r.url().endsWith('/graphql') && (r.postData() ?? '').includes('query StationList'));
     await page.click('[data-test=menu-stations]');
     expect((await (await stations).allHeaders()).authorization).toBe(`Bearer ${next.accessToken}`);
     await page.waitForURL(/\/stations$/);

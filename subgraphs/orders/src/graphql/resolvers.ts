@@ -23,6 +23,7 @@ import { z } from 'zod';
 import type { OrdersContext } from '../context';
 import { ReconciliationResolver } from './recon-resolvers';
 import { SessionUsageResolver } from './session-usage-resolvers';
+import { OrderStatisticsResolver } from './statistics-resolvers';
 import { OrderProgressResolver } from './progress-resolvers';
 import { OrderTimelineResolver } from './timeline-resolvers';
 import type { Bill as BillRecord, ChargerBill as ChargerBillRecord, OrderRecord } from '../domain/ports';
@@ -235,6 +236,7 @@ export const resolvers = [
   StationOrdersResolver,
   ReconciliationResolver,
   SessionUsageResolver,
+  OrderStatisticsResolver,
   OrderProgressResolver,
   OrderTimelineResolver,
   deadLetterResolver('orders'),

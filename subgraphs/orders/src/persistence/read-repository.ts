@@ -163,6 +163,44 @@ export class OrdersReadRepository {
   }
 
   /**
+   * Sessions (not FAILED starts) by start time in [from, to), per local hour or day of `timezone`
+   * (date_trunc in that zone, so a DST day has its 23 or 25 hours), and what the priced ones billed
+   * per currency — sums as exact decimal text. Two statements in one round trip; orders_by_start
+   * and orders_by_station serve them.
+   */
+  async statistics(
+    scope: ReadScope,
+    f: { stationIds?: readonly string[] },
+    window: { from: Date; to: Date },
+    bucket: 'hour' | 'day',
+    timezone: string,
+  ): Promise<{ buckets: { start: Date; sessions: number; wh: string }[]; revenue: { currency: string; amount: string }[] }> {
+    const base = () => {
+      const q = this.scoped(this.knex, scope).whereRaw('sort_at >= ?', [window.from]).whereRaw('sort_at < ?', [window.to]);
+      if (f.stationIds?.length) q.whereIn('station_id', f.stationIds);
+      return q;
+    };
+    const [buckets, revenue] = await readInTenantScope(this.knex, { tenantId: scope.tenantId, tenantIds: scope.tenantIds }, [
+      base()
+        .select(this.knex.raw('date_trunc(?, sort_at, ?) as start', [bucket, timezone]))
+        .select(this.knex.raw('count(*)::int as sessions'), this.knex.raw('coalesce(sum(energy_wh), 0)::text as wh'))
+        .whereNot('state', 'FAILED')
+        .groupByRaw('1')
+        .orderByRaw('1'),
+      base()
+        .select('currency', this.knex.raw('sum(amount)::text as amount'))
+        .whereIn('state', PRICED_STATES)
+        .whereNotNull('amount')
+        .groupBy('currency')
+        .orderBy('currency'),
+    ]);
+    return {
+      buckets: (buckets as unknown as { start: Date; sessions: number; wh: string }[]).map((b) => ({ start: b.start, sessions: b.sessions, wh: b.wh })),
+      revenue: revenue as unknown as { currency: string; amount: string }[],
+    };
+  }
+
+  /**
    * A station's completed, priced sessions that started in [from, to), oldest first, keyset-paged on
    * (sort_at, id) — orders_by_station serves it — each with its meter readings in the same query
    * (one round trip per page, whatever the page size). For re-pricing under a draft tariff.
