@@ -120,6 +120,18 @@ describe('OCPP 1.6-J Core → Kafka (real Kafka and Postgres)', () => {
     expect(byType('session.stopped').data).toMatchObject({ transactionId: String(start.transactionId), connectorId: 1, meterStopWh: 2400, reason: 'Local' });
   });
 
+  it('carries the reservation a StartTransaction uses up on its session.started', async () => {
+    const c = cps.find((x) => x.id === 'CORE-1')!;
+    const at = new Date(Date.now() - 3000);
+    const start = (await c.call('StartTransaction', { connectorId: 1, idTag: 'TAG-R', meterStart: 3000, reservationId: 7, timestamp: at.toISOString() })) as {
+      transactionId: number;
+    };
+    const started = await eventually(async () =>
+      eventsOf('CORE-1').find((r) => r.event.type === 'session.started' && r.event.data.transactionId === String(start.transactionId)),
+    );
+    expect(started.event.type === 'session.started' && started.event.data.reservationId).toBe(7);
+  });
+
   it('gives a resent StartTransaction the same transaction id — on any bridge instance — and flags the resend', async () => {
     const at = new Date(Date.now() - 60_000);
     const c = cp('CORE-2');

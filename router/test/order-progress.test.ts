@@ -2,7 +2,7 @@ import { buildSchema, graphql, parse, subscribe, type ExecutionResult } from 'gr
 import { createLogger, type Identity } from '@evcs/platform';
 import type { RouterContext } from '../src/auth';
 import type { GatewayExecutor } from '../src/gateway';
-import { orderProgressResolvers, type MeterReadingNotice } from '../src/subscriptions/order-progress';
+import { movesForward, orderProgressResolvers, type MeterReadingNotice } from '../src/subscriptions/order-progress';
 import { TenantEventHub } from '../src/subscriptions/pubsub';
 import { buildSubscriptionSchema } from '../src/subscriptions/schema';
 import { SUBSCRIPTIONS_SDL } from '../src/subscriptions/subscriptions-sdl';
@@ -19,7 +19,12 @@ const apiSdl = `
   type Query { order(id: ID!): ChargingOrder }
 `;
 
-function setup() {
+/**
+ * @param answers when given, what orders answers to each progress ask in turn (a reading's
+ *   time; null: no reading yet), the last one repeated; otherwise orders applies each reading a
+ *   moment after the router hears of it (the second ask sees it)
+ */
+function setup(answers?: (string | null)[]) {
   const asked: string[] = [];
   let applied: string | null = null;
   let pending: string | null = null;
@@ -27,10 +32,9 @@ function setup() {
     asked.push(request.operationName ?? '');
     const mine = context.identity?.dataScope !== 'SELF' || context.identity.subject === 'driver';
     const progress = () => {
-      // orders applies the reading a moment after the router hears of it: the second ask sees it
-      const seen = applied;
+      const seen = answers ? (answers.length > 1 ? answers.shift()! : answers[0]) : applied;
       applied = pending;
-      return { readingAt: seen, energyWh: seen ? '5000' : '0' };
+      return { readingAt: seen, energyWh: seen ? `${Date.parse(seen) / 60_000 - 29_453_760}` : '0' };
     };
     const result = await graphql({
       schema: buildSchema(apiSdl),
@@ -65,14 +69,57 @@ describe('router: Subscription.orderProgress', () => {
     const { hub, schema, asked, reading } = setup();
     const stream = (await subscribe({ schema, document: DOC, contextValue: who() })) as AsyncGenerator<ExecutionResult>;
     expect(asked).toEqual(['RouterSubscriptionOrder']);
+    // first what orders holds when the subscriber came: no reading yet
+    expect((await stream.next()).value).toEqual({ data: { orderProgress: { at: null, energyWh: '0' } } });
     hub.publish(T1, { ...reading('2026-01-01T00:00:00Z'), chargerCode: 'CP-2' });
     hub.publish(T1, { ...reading('2026-01-01T00:00:00Z'), transactionId: '8' });
     hub.publish(T1, reading('2026-01-01T00:05:00Z'));
-    expect((await stream.next()).value).toEqual({ data: { orderProgress: { at: '2026-01-01T00:05:00Z', energyWh: '5000' } } });
+    expect((await stream.next()).value).toEqual({ data: { orderProgress: { at: '2026-01-01T00:05:00Z', energyWh: '5' } } });
     // the client's selection, plus the router's own look at the reading's time; asked again while stale
-    expect(asked).toEqual(['RouterSubscriptionOrder', 'RouterSubscriptionOrderProgress', 'RouterSubscriptionOrderProgress']);
+    expect(asked).toEqual(['RouterSubscriptionOrder', 'RouterSubscriptionOrderProgress', 'RouterSubscriptionOrderProgress', 'RouterSubscriptionOrderProgress']);
     await stream.return(undefined);
     expect(hub.size).toBe(0);
+  });
+
+  it('pushes the progress orders holds at once, read after subscribing: a subscriber right after a reading sees it without waiting for the next', async () => {
+    const { hub, schema } = setup(['2026-01-01T00:05:00Z']);
+    const stream = (await subscribe({ schema, document: DOC, contextValue: who() })) as AsyncGenerator<ExecutionResult>;
+    const first = stream.next();
+    // no reading ever comes: the hub ends the stream
+    hub.close();
+    expect(await first).toEqual({ value: { data: { orderProgress: { at: '2026-01-01T00:05:00Z', energyWh: '5' } } }, done: false });
+    expect(await stream.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('never goes backwards: a progress older than (or the same as) the one pushed is not pushed, a later one is', async () => {
+    // orders held 00:10 when the subscriber came; the notices of 00:05 and 00:10 arrive after, and
+    // their asks are answered by a read that lags (00:05), then by the current one (00:10 again)
+    const { hub, schema, reading } = setup(['2026-01-01T00:10:00Z', '2026-01-01T00:05:00Z', '2026-01-01T00:10:00Z', '2026-01-01T00:15:00Z']);
+    const stream = (await subscribe({ schema, document: DOC, contextValue: who() })) as AsyncGenerator<ExecutionResult>;
+    hub.publish(T1, reading('2026-01-01T00:05:00Z'));
+    hub.publish(T1, reading('2026-01-01T00:10:00Z'));
+    hub.publish(T1, reading('2026-01-01T00:15:00Z'));
+    const at = async () => ((await stream.next()).value as ExecutionResult<{ orderProgress: { at: string } }>).data?.orderProgress.at;
+    expect(await at()).toBe('2026-01-01T00:10:00Z');
+    expect(await at()).toBe('2026-01-01T00:15:00Z');
+    await stream.return(undefined);
+    expect(hub.size).toBe(0);
+  });
+
+  it('decides forward by the reading time: later readings, a first reading, the end once', () => {
+    const p = (readingAt: string | null) => ({ routerReadingAt: readingAt });
+    const at = (iso: string) => ({ kind: 'AT' as const, readingAt: Date.parse(iso) });
+    expect(movesForward({ kind: 'NONE' }, p(null))).toEqual({ kind: 'AT', readingAt: null });
+    expect(movesForward({ kind: 'NONE' }, null)).toEqual({ kind: 'ENDED' });
+    expect(movesForward({ kind: 'AT', readingAt: null }, p(null))).toBeNull();
+    expect(movesForward({ kind: 'AT', readingAt: null }, p('2026-01-01T00:05:00Z'))).toEqual(at('2026-01-01T00:05:00Z'));
+    expect(movesForward(at('2026-01-01T00:05:00Z'), p('2026-01-01T00:05:00Z'))).toBeNull();
+    expect(movesForward(at('2026-01-01T00:05:00Z'), p('2026-01-01T00:04:59.999Z'))).toBeNull();
+    expect(movesForward(at('2026-01-01T00:05:00Z'), p(null))).toBeNull();
+    expect(movesForward(at('2026-01-01T00:05:00Z'), p('2026-01-01T00:05:00.001+00:00'))).toEqual(at('2026-01-01T00:05:00.001Z'));
+    expect(movesForward(at('2026-01-01T00:05:00Z'), null)).toEqual({ kind: 'ENDED' });
+    expect(movesForward({ kind: 'ENDED' }, p('2026-01-01T00:06:00Z'))).toBeNull();
+    expect(movesForward({ kind: 'ENDED' }, null)).toBeNull();
   });
 
   it('is for the order’s own driver and staff who may read it: anyone else is refused as NOT_FOUND', async () => {

@@ -313,6 +313,33 @@ describe('end to end: charger commands', () => {
     );
   });
 
+  it('reservations: a session the reserved id tag starts on the reserved connector uses the reservation up: gone from the charger before its expiry', async () => {
+    const chargerId = ids.get(OCPP)!;
+    const expiresAt = new Date(Date.now() + 30 * 60_000).toISOString();
+    const r = await send('reserveConnector', 'ReserveConnectorInput', {
+      chargerId,
+      idempotencyKey: `r-${randomUUID()}`,
+      connectorNo: 2,
+      idTag: 'RES-USE',
+      expiresAt,
+    });
+    expect(r.userErrors).toEqual([]);
+    expect(await finished(r.command.id, 'ReserveNow')).toMatchObject({ status: 'ACCEPTED' });
+    const reservationId = r.command.params.reservationId;
+    const RESERVATIONS = 'query($id: ID!) { charger(id: $id) { reservations { reservationId connectorNo idTag } } }';
+    await eventually(async () => (await gql(token, RESERVATIONS, { id: chargerId })).data.charger.reservations.length === 1, {
+      timeoutMs: 15_000,
+      what: 'the reservation on the charger',
+    });
+    // the driver with the reserved tag plugs in: StartTransaction names the reservation (bridge → Kafka → assets)
+    const { transactionId } = await cp!.startTransaction(2, 'RES-USE', 0);
+    await eventually(async () => (await gql(token, RESERVATIONS, { id: chargerId })).data.charger.reservations.length === 0, {
+      timeoutMs: 30_000,
+      what: `reservation ${reservationId} used up by the session`,
+    });
+    await cp!.stopTransaction(transactionId, 10, { idTag: 'RES-USE', reason: 'Local' });
+  });
+
   it('firmware: UpdateFirmware is ACCEPTED, the charger reports Downloading … Installed and boots with the new version', async () => {
     const chargerId = ids.get(OCPP)!;
     const r = await send('updateChargerFirmware', 'UpdateFirmwareInput', {

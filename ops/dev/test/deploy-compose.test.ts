@@ -27,7 +27,7 @@ const compose = parse(readFileSync(file, 'utf8'), { merge: true }) as ComposeFil
 /** `${X}`, `${X:?message}` → a sample value; `${X:-default}` → its default (as compose would, with X unset). */
 const interpolate = (v: string | number) =>
   String(v).replace(/\$\{([A-Z0-9_]+)(?::([?-])([^}]*))?\}/g, (_m, _name: string, op?: string, arg?: string) =>
-    op === '-' ? (arg ?? '') : 'sample-value-0123456789',
+    op === '-' ? (arg ?? '') : 'sample-value-0123456789-0123456789',
   );
 
 /**
@@ -123,8 +123,29 @@ describe('ops/deploy/compose.yaml', () => {
     },
   );
 
+  it('gives assets and the bridge the same diagnostics upload secret, from ops/deploy/.env (a required variable, never a value), and assets the upload URL', () => {
+    const secretOf = (service: string) => String(compose.services[service].environment?.DIAGNOSTICS_UPLOAD_SECRET);
+    // compose refuses to start without it (`:?`); the bridge's names the same variable
+    expect(secretOf('assets')).toMatch(/^\$\{DIAGNOSTICS_UPLOAD_SECRET:\?[^}]+\}$/);
+    expect(secretOf('protocol-bridge')).toBe('${DIAGNOSTICS_UPLOAD_SECRET}');
+    expect(compose.services.assets.environment?.ASSETS_DIAGNOSTICS_UPLOAD_URL).toMatch(/^\$\{ASSETS_DIAGNOSTICS_UPLOAD_URL:-https?:\/\/[^}]+\}$/);
+    // the example .env names it, with no value in it
+    const example = readFileSync(path.join(DEPLOY_DIR, 'compose.env.example'), 'utf8');
+    expect(example).toMatch(/^DIAGNOSTICS_UPLOAD_SECRET=$/m);
+  });
+
+  it('gives no service a secret or password as a value: each is a variable from ops/deploy/.env', () => {
+    for (const [name, s] of Object.entries(compose.services))
+      for (const [k, v] of Object.entries(s.environment ?? {}))
+        if (/SECRET|PASSWORD/.test(k)) expect([name, k, /^\$\{[A-Z0-9_]+(:\?[^}]*)?\}$/.test(String(v))]).toEqual([name, k, true]);
+  });
+
   it('the check finds a misspelt variable and a missing required one (probes)', () => {
     expect(unknownVariables('orders', ['ASSETS_URL', 'TARIFS_URL'])).toEqual(['TARIFS_URL']);
     expect(startupProblems('tenants', { INTERNAL_JWKS_FILE: '/keys/internal.jwks.json' }).join('\n')).toContain('AUTH_SIGNING_KEYS_FILE');
+    // assets: the upload secret without the upload URL does not start
+    const assets = Object.fromEntries(Object.entries(compose.services.assets.environment ?? {}).map(([k, v]) => [k, interpolate(v)]));
+    delete assets.ASSETS_DIAGNOSTICS_UPLOAD_URL;
+    expect(startupProblems('assets', assets).join('\n')).toContain('go together');
   });
 });

@@ -22,7 +22,7 @@ import { DEPLOY_DIR, SERVICES, type Service, startupProblems, unknownVariables }
 interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: { secretKeyRef?: { key: string }; configMapKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
+  valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
 }
 interface Container {
   name: string;
@@ -172,6 +172,22 @@ describe.each(overlays)('ops/deploy/k8s/overlays/%s', (overlay) => {
       }
   });
 
+  it('gives assets and the bridge the diagnostics upload secret from the same Secret key (referenced, never a value), and assets the upload URL', () => {
+    const containerOf = (service: Service) =>
+      workloads(objs)
+        .flatMap((w) => w.spec!.template!.spec.containers)
+        .find((c) => serviceOf(c) === service)!;
+    const secretRef = (service: Service) => containerOf(service).env?.find((e) => e.name === 'DIAGNOSTICS_UPLOAD_SECRET');
+    for (const service of ['assets', 'protocol-bridge'] as const) {
+      expect([service, secretRef(service)?.value, secretRef(service)?.valueFrom?.secretKeyRef]).toEqual([
+        service,
+        undefined,
+        { name: 'evcs-diagnostics', key: 'upload-secret' },
+      ]);
+    }
+    expect(containerEnv(objs, containerOf('assets')).ASSETS_DIAGNOSTICS_UPLOAD_URL).toMatch(/^https:\/\//);
+  });
+
   it('lets only the router reach the subgraphs, besides the services that call them; the edge alone reaches router and bridge', () => {
     const policies = objs.filter((o) => o.kind === 'NetworkPolicy') as unknown as Policy[];
     const everyPod = (p: Policy) => !p.spec.podSelector.matchLabels && !p.spec.podSelector.matchExpressions;
@@ -182,7 +198,7 @@ describe.each(overlays)('ops/deploy/k8s/overlays/%s', (overlay) => {
       router: [EDGE],
       'protocol-bridge': [EDGE],
       tenants: ['assets', 'protocol-bridge', 'router'],
-      assets: ['orders', 'protocol-bridge', 'router', 'tariffs'],
+      assets: [EDGE, 'orders', 'protocol-bridge', 'router', 'tariffs'],
       tariffs: ['orders', 'protocol-bridge', 'router'],
       orders: ['payments', 'router', 'tariffs'],
       payments: [EDGE, 'router'],

@@ -157,10 +157,26 @@ describe('end to end: orderProgress over graphql-ws', () => {
     expect(stranger.received).toEqual([]);
     expect(JSON.stringify(stranger.errors)).toContain('NOT_FOUND');
 
+    // A driver who subscribes once orders holds the last reading, with no reading after it: pushed
+    // at once what the query shows (the subscription reads after subscribing, not only at a reading).
+    const lastSent = new Date(t0.getTime() + (minute - 5) * 60_000).toISOString();
+    const PROGRESS_AT = 'query($id: ID!) { order(id: $id) { progress { readingAt energy { wh } } } }';
+    const queried = await eventually(
+      async () => {
+        const p = (await gql(dora, PROGRESS_AT, { id: orderId })).data.order.progress;
+        return p?.readingAt === lastSent ? p : undefined;
+      },
+      { timeoutMs: 30_000, what: 'orders holding the last reading' },
+    );
+    const late = watch(dora, orderId);
+    const first = await eventually(async () => late.received[0], { timeoutMs: 30_000, what: 'the current progress pushed at once to a late subscriber' });
+    expect(first).toMatchObject({ readingAt: lastSent, energy: queried.energy, powerW: 7200 });
+    expect(late.errors).toEqual([]);
+
     // The same session through the gateway: the charger's and the station's active orders, with progress and timeline.
     const live = await gql(
       admin,
-      'query($c: String!) { chargerByCode(code: $c) { activeOrder { id } activeOrders { id progress { energy { wh } powerW } timeline { to source } } station { activeOrders { id } } } }',
+      'query($c: String!) { chargerByCode(code: $c) { activeOrder { id } activeOrders { id progress { energy { wh } powerW } timeline { to source chargerMessage { type protocol occurredAt } } } station { activeOrders { id } } } }',
       { c: code },
     );
     expect(live.errors).toBeUndefined();
@@ -168,10 +184,12 @@ describe('end to end: orderProgress over graphql-ws', () => {
     expect(c.activeOrder).toEqual({ id: orderId });
     expect(c.activeOrders.map((o: { id: string }) => o.id)).toEqual([orderId]);
     expect(c.activeOrders[0].progress.powerW).toBe(7200);
+    // The start the charger confirmed, behind the change it caused: the StartTransaction the bridge published.
     expect(c.activeOrders[0].timeline).toEqual([
-      { to: 'PENDING', source: 'API' },
-      { to: 'CHARGING', source: 'CHARGER' },
+      { to: 'PENDING', source: 'API', chargerMessage: null },
+      { to: 'CHARGING', source: 'CHARGER', chargerMessage: { type: 'session.started', protocol: 'OCPP16', occurredAt: expect.any(String) } },
     ]);
+    expect(Date.parse(c.activeOrders[0].timeline[1].chargerMessage.occurredAt)).toBe(t0.getTime());
     expect(c.station.activeOrders).toEqual([{ id: orderId }]);
   });
 });

@@ -118,6 +118,12 @@ export const SessionStarted = envelopeBase.extend({
     authorization: z.enum(['Accepted', 'Blocked', 'Expired', 'Invalid', 'ConcurrentTx']).optional(),
     /** The platform user the id tag belongs to, when it belongs to one. */
     userId: z.string().uuid().optional(),
+    /**
+     * The reservation this start ends (OCPP StartTransaction reservationId): the charger took
+     * the reserved connector for its id tag. Absent: the charger named none (a start with the
+     * reserved id tag on the reserved connector still ends it). Added in v1.
+     */
+    reservationId: z.number().int().min(0).optional(),
   }),
 });
 

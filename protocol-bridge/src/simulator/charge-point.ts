@@ -237,7 +237,14 @@ export class SimulatedChargePoint {
     const reservation = this.reservations.get(connectorId);
     // the reserved tag starting uses the reservation up
     if (reservation) this.reservations.delete(connectorId);
-    return (await this.client.call('StartTransaction', { connectorId, idTag, meterStart, timestamp: timestamp.toISOString() })) as StartTransactionConfirmation;
+    // as a charger does, the start names the reservation it uses up
+    return (await this.client.call('StartTransaction', {
+      connectorId,
+      idTag,
+      meterStart,
+      timestamp: timestamp.toISOString(),
+      ...(reservation ? { reservationId: reservation.reservationId } : {}),
+    })) as StartTransactionConfirmation;
   }
 
   async meterValues(connectorId: number, transactionId: number | undefined, energyWh: number, at: Date = new Date()): Promise<void> {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { RouterContext } from '../auth';
 import type { GatewayExecutor } from '../gateway';
 import { selectionToGatewayQuery } from './gateway-query';
-import type { TenantEventHub } from './pubsub';
+import type { HubIterator, TenantEventHub } from './pubsub';
 import type { RouterResolvers } from './schema';
 
 /** A charger reported meter values on a connector: what wakes an `orderProgress` subscriber. */
@@ -100,43 +100,117 @@ function holds(value: Record<string, unknown> | null, wanted: number | null): bo
   return value === null || wanted === null || (typeof at === 'string' && Date.parse(at) >= wanted);
 }
 
+type Progress = Record<string, unknown> | null;
+
 /**
  * The order's progress through the gateway as the subscriber. Orders applies the reading from
  * the same charger event the router saw, maybe a moment later: asked again (a few times)
- * while the progress is older than the reading; then what there is, is pushed.
+ * while the progress is older than the reading; then what there is, is returned. Without a
+ * notice (the subscriber's first push): what orders holds now.
  */
 async function progressOf(
   deps: OrderProgressResolverDeps,
-  n: MeterReadingNotice,
+  n: MeterReadingNotice | null,
   orderId: string,
   ctx: RouterContext,
   info: GraphQLResolveInfo,
-): Promise<unknown> {
+): Promise<Progress> {
   const request = progressRequest(orderId, info);
   const { attempts, intervalMs } = deps.freshness ?? { attempts: 10, intervalMs: 200 };
-  const wanted = n.at ? Date.parse(n.at) : null;
+  const wanted = n?.at ? Date.parse(n.at) : null;
   const forwarded: RouterContext = { identity: ctx.identity, requestId: randomUUID(), log: ctx.log };
   for (let i = 1; ; i++) {
     const r = await deps.execute({ query: request.query, operationName: request.operationName, variables: request.variables }, forwarded);
     if (r.errors?.length && !r.data?.order) throw new GraphQLError(r.errors[0].message, { extensions: r.errors[0].extensions });
-    const value = (r.data?.order as { progress?: Record<string, unknown> | null } | null)?.progress ?? null;
+    const value = (r.data?.order as { progress?: Progress } | null)?.progress ?? null;
     if (holds(value, wanted) || i >= attempts) return value;
     await sleep(intervalMs);
   }
+}
+
+/** Where a subscriber's pushes stand: nothing yet, a progress at a reading (null: before the first), or the session's end (null progress). */
+export type PushedProgress = { kind: 'NONE' } | { kind: 'AT'; readingAt: number | null } | { kind: 'ENDED' };
+
+/** The reading time a progress carries (the router's own alias), ms; null before the first reading. */
+const readingAtOf = (p: Record<string, unknown>): number | null => (typeof p[READING_AT] === 'string' ? Date.parse(p[READING_AT]) : null);
+
+/**
+ * Whether `next` moves the subscriber forward from what it was pushed last: a later reading,
+ * a first reading after none, or the end of the session (the order no longer active, its
+ * progress null). An older or the same reading is not pushed: two answers can cross (a late
+ * notice of a reading the first push held already, a read that lags), and a subscriber is
+ * never shown the session going backwards. Reading times are the order's own: its readings
+ * are unique by time (orders keys them so), so a later time is a later state.
+ */
+export function movesForward(last: PushedProgress, next: Progress): PushedProgress | null {
+  if (last.kind === 'ENDED') return null;
+  if (next === null) return { kind: 'ENDED' };
+  const at = readingAtOf(next);
+  if (last.kind === 'NONE') return { kind: 'AT', readingAt: at };
+  return at !== null && (last.readingAt === null || at > last.readingAt) ? { kind: 'AT', readingAt: at } : null;
+}
+
+/** What a subscriber is pushed: a progress, or the error asking for it gave (delivered as that push's error, the stream goes on). */
+type ProgressPush = { progress: Progress } | { error: unknown };
+
+/**
+ * The subscriber's stream: the progress orders holds now, asked once the subscriber is on the
+ * hub (so a reading applied meanwhile is either in that answer or wakes a later ask), then the
+ * progress at each reading of the order's session, only ever forward (movesForward). `return`
+ * goes straight to the hub, so unsubscribing never waits for a reading.
+ */
+function currentThenForward(notices: HubIterator<MeterReadingNotice>, ask: (n: MeterReadingNotice | null) => Promise<Progress>): HubIterator<ProgressPush> {
+  let last: PushedProgress = { kind: 'NONE' };
+  let first = true;
+  const it: HubIterator<ProgressPush> = {
+    async next() {
+      for (;;) {
+        let notice: MeterReadingNotice | null = null;
+        if (!first) {
+          const r = await notices.next();
+          if (r.done) return { value: undefined, done: true };
+          notice = r.value;
+        }
+        first = false;
+        let progress: Progress;
+        try {
+          progress = await ask(notice);
+        } catch (error) {
+          return { value: { error }, done: false };
+        }
+        const moved = movesForward(last, progress);
+        if (moved) {
+          last = moved;
+          return { value: { progress }, done: false };
+        }
+      }
+    },
+    return: async () => {
+      await notices.return();
+      return { value: undefined, done: true };
+    },
+    throw: (e?: unknown) => (void notices.return(), Promise.reject(e)),
+    [Symbol.asyncIterator]: () => it,
+  };
+  return it;
 }
 
 export function orderProgressResolvers(deps: OrderProgressResolverDeps): RouterResolvers {
   return {
     Subscription: {
       orderProgress: {
-        subscribe: async (_src: unknown, args: { orderId: string }, ctx: RouterContext) => {
+        subscribe: async (_src: unknown, args: { orderId: string }, ctx: RouterContext, info: GraphQLResolveInfo) => {
           const tenantId = requireTenant(ctx.identity, 'Subscription.orderProgress');
           // Authorised as reading the order is: the subscriber must see order(id) through the graph.
           const order = await visibleOrder(deps.execute, ctx, args.orderId);
-          return deps.hub.subscribe(tenantId, ofOrder(order));
+          // On the hub before the first ask: a reading orders applies after that ask still wakes the subscriber.
+          const notices = deps.hub.subscribe(tenantId, ofOrder(order));
+          return currentThenForward(notices, (n) => progressOf(deps, n, args.orderId, ctx, info));
         },
-        resolve: (n: MeterReadingNotice, args: { orderId: string }, ctx: RouterContext, info: GraphQLResolveInfo) =>
-          progressOf(deps, n, args.orderId, ctx, info),
+        resolve: (push: ProgressPush) => {
+          if ('error' in push) throw push.error;
+          return push.progress;
+        },
       },
     },
   };

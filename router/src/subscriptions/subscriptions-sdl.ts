@@ -47,7 +47,7 @@ type Subscription {
   connectorStatusChanged(chargerCode: String): ConnectorStatusChange!
   """Lifecycle changes of commands sent to chargers in the subscriber's tenant, within its station scope (charger:command), over graphql-ws; only one charger's with chargerId"""
   chargerCommandUpdated(chargerId: ID): ChargerCommandUpdate!
-  """A running session's progress (ChargingOrder.progress), pushed at each meter reading of it, over graphql-ws: for the order's own driver (SELF) or staff who may read the order within their data scope (order(id) asked as the subscriber); null once the order ended"""
+  """A running session's progress (ChargingOrder.progress) over graphql-ws: first what the order holds when the subscription starts, then at each later meter reading of it, never an older reading than one pushed before; for the order's own driver (SELF) or staff who may read the order within their data scope (order(id) asked as the subscriber); null once the order ended"""
   orderProgress(orderId: ID!): OrderProgress
 }
 `;

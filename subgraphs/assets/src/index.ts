@@ -10,4 +10,4 @@ export { HttpTenantQuotas, ASSETS_TOKEN_ISSUER, TENANT_QUOTAS_QUERY } from './cl
 export { PgStatusStore } from './persistence/status-store';
 export { startStatusConsumer } from './events/status-consumer';
 export { seedDemoAssets, DemoStation } from './persistence/seed';
-export { AssetsEnv } from './env';
+export { AssetsEnv, diagnosticsUploadsOf } from './env';

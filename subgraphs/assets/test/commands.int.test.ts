@@ -48,7 +48,7 @@ const outboxOf = (tenantId: string) =>
 const updatesOf = async (tenantId: string) =>
   (await outboxOf(tenantId)).filter((r) => r.topic === 'evcs.charger-command-updates.v1').map((r) => decodeChargerCommandUpdate(JSON.stringify(r.payload)));
 
-function event(tenantId: string, chargerId: string, type: 'command.sent' | 'command.result', data: Record<string, unknown>): ChargerEvent {
+function event(tenantId: string, chargerId: string, type: 'command.sent' | 'command.result' | 'session.started', data: Record<string, unknown>): ChargerEvent {
   const at = new Date().toISOString();
   return {
     id: randomUUID(),
@@ -253,5 +253,44 @@ describe('charger commands', () => {
     expect(far.body.data.reserveConnector.userErrors).toEqual([{ code: 'INVALID', field: 'input.expiresAt' }]);
     const longTag = await h.gql(RESERVE, token, { i: { chargerId: cp.id, idempotencyKey: 'r-5', connectorNo: 1, idTag: 'T'.repeat(21), expiresAt } });
     expect(longTag.body.data.reserveConnector.userErrors).toMatchObject([{ code: 'INVALID', field: 'input.idTag' }]);
+  });
+
+  it('reservations: a session that uses one up ends it before its expiry — by the reservation id the charger names, or by its id tag on its connector', async () => {
+    const t = h.tenant();
+    const cp = await aCharger(t);
+    const token = await h.token(t, { permissions: [...COMMANDER.permissions] });
+    const RESERVE = `mutation($i: ReserveConnectorInput!) { reserveConnector(input: $i) { command { id params } userErrors { code field } } }`;
+    const LIST = `query($id: ID!) { charger(id: $id) { reservations { reservationId connectorNo idTag } } }`;
+    const service = new CommandService(new PgCommandStore(h.knex, randomUUID), randomUUID);
+    const expiresAt = new Date(Date.now() + 3600_000).toISOString();
+    const reserve = async (key: string, connectorNo: number, idTag: string) => {
+      const r = await h.gql(RESERVE, token, { i: { chargerId: cp.id, idempotencyKey: key, connectorNo, idTag, expiresAt } });
+      expect(r.body.data.reserveConnector.userErrors).toEqual([]);
+      const { id, params } = r.body.data.reserveConnector.command;
+      await deliver(service, event(t, cp.code, 'command.result', { commandId: id, command: 'reservation.reserve', status: 'ACCEPTED' }));
+      return { reservationId: params.reservationId as number, connectorNo, idTag };
+    };
+    const a = await reserve('u-1', 1, 'TAG-A');
+    const b = await reserve('u-2', 2, 'TAG-B');
+    const live = async () => (await h.gql(LIST, token, { id: cp.id })).body.data.charger.reservations;
+    const started = (data: Record<string, unknown>) => event(t, cp.code, 'session.started', { startedAt: new Date().toISOString(), trigger: 'LOCAL', ...data });
+    expect(await live()).toEqual([a, b]);
+
+    // another id tag on the reserved connector, the reserved id tag on another connector: neither uses one up
+    await deliver(service, started({ connectorId: 1, transactionId: '1', idTag: 'OTHER' }), started({ connectorId: 3, transactionId: '2', idTag: 'TAG-A' }));
+    expect(await live()).toEqual([a, b]);
+    // the reserved id tag (OCPP compares them case-insensitively) on its connector, the charger naming no reservation
+    const byTag = started({ connectorId: 1, transactionId: '3', idTag: 'tag-a' });
+    await deliver(service, byTag);
+    expect(await live()).toEqual([b]);
+    // the charger names the reservation: that one is used, whatever the tag
+    await deliver(service, started({ connectorId: 2, transactionId: '4', idTag: 'PARENT-OF-B', reservationId: b.reservationId }));
+    expect(await live()).toEqual([]);
+    // a replay changes nothing: each kept with the session that used it
+    await deliver(service, byTag);
+    const used = await withTenant(h.knex, t, (trx) =>
+      trx('charger_commands').where({ tenant_id: t, type: 'reservation.reserve' }).orderBy('reservation_used_by').select('reservation_used_by'),
+    );
+    expect(used.map((r: { reservation_used_by: string }) => r.reservation_used_by)).toEqual(['3', '4']);
   });
 });

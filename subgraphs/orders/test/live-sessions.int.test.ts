@@ -184,6 +184,54 @@ describe('orders: live sessions — ChargingOrder.progress and timeline (real HT
     ]);
   });
 
+  it('timeline: each change a charger caused names the charger message behind it, as the bridge published it', async () => {
+    const TIMELINE_MESSAGES = `query($id: ID!) { order(id: $id) { timeline { to cause chargerMessage { eventId type protocol occurredAt } } } }`;
+    const messages = async (id: string) => {
+      const r = await gql(TIMELINE_MESSAGES, { id });
+      expect(r.errors).toBeUndefined();
+      return r.data.order.timeline;
+    };
+    // A local start and its stop: the order's first state and its completion, each behind its message.
+    const started = event(ocpp, 'session.started', {
+      connectorId: 1,
+      transactionId: '43',
+      idTag: 'CARD',
+      meterStartWh: 300_000,
+      startedAt: min(80),
+      userId: driver,
+    });
+    started.occurredAt = min(80);
+    await apply(started);
+    const stopped = event(ocpp, 'session.stopped', { transactionId: '43', meterStopWh: 301_000, stoppedAt: min(90), reason: 'EVDisconnected' });
+    stopped.occurredAt = min(90);
+    await apply(stopped);
+    const local = await orderId(ocpp.code, '43');
+    expect(await messages(local)).toEqual([
+      {
+        to: 'CHARGING',
+        cause: 'STARTED_AT_CHARGER',
+        chargerMessage: { eventId: started.id, type: 'session.started', protocol: 'OCPP16', occurredAt: min(80) },
+      },
+      { to: 'COMPLETED', cause: 'EVDisconnected', chargerMessage: { eventId: stopped.id, type: 'session.stopped', protocol: 'OCPP16', occurredAt: min(90) } },
+      { to: 'TO_PAY', cause: 'PAYABLE', chargerMessage: null },
+    ]);
+
+    // A remote start the charger refused: the request has none, the refusal is the charger's answer.
+    const asked = await sessions.startCharging(
+      { tenantId: T, userId: driver },
+      { chargerId: ocpp.chargerId, connectorNo: 1, idempotencyKey: `key-${randomUUID()}` },
+    );
+    if (!asked.ok) throw new Error(JSON.stringify(asked.errors));
+    const command = await withTenant(knex, T, (trx) => trx('orders.outbox').where({ order_id: asked.value.id }).first('id'));
+    const refused = event(ocpp, 'command.result', { commandId: command.id, command: 'session.start', status: 'REJECTED' });
+    refused.occurredAt = min(95);
+    await apply(refused);
+    expect(await messages(asked.value.id)).toEqual([
+      { to: 'PENDING', cause: 'REQUESTED', chargerMessage: null },
+      { to: 'FAILED', cause: 'START_REJECTED', chargerMessage: { eventId: refused.id, type: 'command.result', protocol: 'OCPP16', occurredAt: min(95) } },
+    ]);
+  });
+
   it('timeline: a remote start that timed out (RECONCILIATION), one confirmed and stopped through the API (API, CHARGER)', async () => {
     const caller = { tenantId: T, userId: driver };
     const start = async (key: string) => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { subgraphEnv } from '@evcs/platform';
-import { AssetsEnv } from '@evcs/assets';
+import { AssetsEnv, diagnosticsUploadsOf } from '@evcs/assets';
 import { OrdersEnv } from '@evcs/orders';
 import { PaymentsEnv } from '@evcs/payments';
 import { BridgeEnv } from '@evcs/protocol-bridge';
@@ -51,6 +51,8 @@ export function startupProblems(service: Service, env: Record<string, string>): 
       const schema = service === 'protocol-bridge' ? BridgeEnv : schemaOf(service);
       const r = schema.safeParse(full);
       if (!r.success) return r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+      // what assets checks at start beyond its schema: the diagnostics upload URL and secret together
+      if (service === 'assets') diagnosticsUploadsOf(AssetsEnv.parse(full));
     }
     return [];
   } catch (e) {

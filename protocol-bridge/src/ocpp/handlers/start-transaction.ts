@@ -65,6 +65,7 @@ export const handleStartTransaction: OcppHandler<StartTransactionRequest, StartT
         ...(resend ? { resend: true } : {}),
         ...(answer ? { authorization: answer.status } : {}),
         ...(answer?.userId ? { userId: answer.userId } : {}),
+        ...(req.reservationId !== undefined ? { reservationId: req.reservationId } : {}),
       },
       startedAt,
     ),

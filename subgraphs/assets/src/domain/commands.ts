@@ -121,6 +121,17 @@ export interface CommandAnswer {
   at: Date;
 }
 
+/** A session the charger started (session.started), as far as it can use up a reservation. */
+export interface SessionStartAtCharger {
+  chargerCode: string;
+  connectorNo: number;
+  idTag: string | null;
+  /** the reservation the charger says the start uses (OCPP StartTransaction reservationId) */
+  reservationId: number | null;
+  transactionId: string;
+  startedAt: Date;
+}
+
 /** Port implemented by persistence: each call one transaction in the tenant; every state change enqueues its command update. */
 export interface CommandStore {
   /**
@@ -149,6 +160,12 @@ export interface CommandStore {
   overdue(now: Date, limit: number): Promise<{ tenantId: string; id: string }[]>;
   /** Open ones among `ids` → TIMED_OUT. */
   timeOut(tenantId: string, ids: readonly string[], at: Date): Promise<ChargerCommandRecord[]>;
+  /**
+   * Mark used the reservation `start` uses up (see CommandService.sessionStarted for which): it
+   * is then no longer live. Returns its reservation id; null when none matched (no reservation,
+   * or used already: a replay changes nothing).
+   */
+  useReservation(tenantId: string, start: SessionStartAtCharger): Promise<number | null>;
 }
 
 /** Which protocol takes which command (the bridge would answer NOT_SUPPORTED; refused here, before anything is sent). */
@@ -303,6 +320,18 @@ export class CommandService {
   answered(tenantId: string, commandId: string, command: string, answer: CommandAnswer): Promise<ChargerCommandRecord | null> {
     const snap = command === 'config.get' && answer.status === 'ACCEPTED' ? snapshotOf(answer.response) : null;
     return this.store.complete(tenantId, commandId, answer, snap ? { ...snap, commandId, takenAt: answer.at } : null);
+  }
+
+  /**
+   * A session started at the charger: the reservation it uses up is over, though its expiry is
+   * still ahead. Which one: the reservation the charger names (OCPP StartTransaction
+   * reservationId); when it names none, one for the session's id tag (compared
+   * case-insensitively, as OCPP compares id tags) on its connector or on the whole charger
+   * (connector 0). Either must have been live when the session started (accepted, not expired).
+   */
+  sessionStarted(tenantId: string, start: SessionStartAtCharger): Promise<number | null> {
+    if (start.reservationId === null && start.idTag === null) return Promise.resolve(null);
+    return this.store.useReservation(tenantId, start);
   }
 
   /** Give up on open commands past their deadline; returns how many timed out. */

@@ -5,12 +5,12 @@ import type { CommandService } from '../domain/commands';
 /** The consumer's stable name: its group (within the namespace) and the name its dead letters carry. */
 export const COMMANDS_CONSUMER = 'assets-commands';
 
-/** Only these carry news of commands; the rest are skipped by header, unparsed. */
-const TYPES = new Set(['command.sent', 'command.result']);
+/** Only these carry news of commands (a session start uses up a reservation); the rest are skipped by header, unparsed. */
+const TYPES = new Set(['command.sent', 'command.result', 'session.started']);
 
 /**
  * Charger events → the lifecycle of assets' commands (beside the status consumer, in a group of
- * its own: the status path stays as it is). A result for a command assets did not send (orders'
+ * its own: the status path stays as it is), and the reservations sessions use up. A result for a command assets did not send (orders'
  * starts and stops) finds no row and changes nothing; a replay finds the command already past
  * that state (compare-and-set in the store). What can't be applied is thrown: the subscription
  * dead-letters what never can be and retries the rest.
@@ -28,6 +28,15 @@ export function commandEventsHandler(commands: CommandService): MessageHandler {
           reason: e.data.reason ?? null,
           response: e.data.response ?? null,
           at: new Date(e.occurredAt),
+        });
+      else if (e.type === 'session.started')
+        await commands.sessionStarted(e.tenantId, {
+          chargerCode: e.chargerId,
+          connectorNo: e.data.connectorId,
+          idTag: e.data.idTag ?? null,
+          reservationId: e.data.reservationId ?? null,
+          transactionId: e.data.transactionId,
+          startedAt: new Date(e.data.startedAt),
         });
     }
   };

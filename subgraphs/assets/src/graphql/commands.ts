@@ -130,7 +130,9 @@ export class ChargerConfiguration {
   @Field(() => Date, { description: 'When the charger answered' }) takenAt!: Date;
 }
 
-@ObjectType({ description: 'A connector reservation the charger accepted: until it expires (or is cancelled) the connector takes only its id tag.' })
+@ObjectType({
+  description: 'A connector reservation the charger accepted: until it expires, is cancelled or is used by a session, the connector takes only its id tag.',
+})
 export class ChargerReservation {
   @Field(() => Int, { description: 'The id the charger knows it by (CancelReservation takes it)' }) reservationId!: number;
   @Field(() => Int, { description: 'The reserved connector' }) connectorNo!: number;
@@ -307,7 +309,8 @@ export class ChargerCommandResolver {
   }
 
   @FieldResolver(() => [ChargerReservation], {
-    description: 'Its live reservations (accepted, not cancelled, not expired), the soonest to lapse first. Needs charger:command.',
+    description:
+      'Its live reservations (accepted, not cancelled, not expired, not yet used by a session: a start on the reserved connector with the reservation or its id tag uses it up), the soonest to lapse first. Needs charger:command.',
   })
   async reservations(@Root() charger: Charger, @Ctx() ctx: AssetsContext): Promise<ChargerReservation[]> {
     const rows = await ctx.reads.commands.reservations(ctx.commandScope(), charger.id, new Date());

@@ -8,6 +8,7 @@ import type {
   ConfigurationSnapshot,
   NewCommand,
   ReservationRecord,
+  SessionStartAtCharger,
 } from '../domain/commands';
 import type { ChargerProtocolValue, WriteResult } from '../domain/model';
 import { ok } from '../domain/model';
@@ -234,6 +235,35 @@ export class PgCommandStore implements CommandStore {
     return rows.map((r) => ({ tenantId: r.tenant_id, id: r.id }));
   }
 
+  async useReservation(tenantId: string, start: SessionStartAtCharger): Promise<number | null> {
+    return withTenant(this.knex, tenantId, async (trx) => {
+      const { rows } = await trx.raw<{ rows: { reservation_id: string }[] }>(
+        `update charger_commands set reservation_used_at = ?, reservation_used_by = ?
+          where id = (select r.id from charger_commands r
+                       where r.tenant_id = ? and r.charger_code = ? and r.type = 'reservation.reserve' and r.status = 'ACCEPTED'
+                         and r.reservation_used_at is null and (r.params->>'expiryDate')::timestamptz > ?
+                         and case when ?::integer is not null then (r.params->>'reservationId')::integer = ?::integer
+                                  else (r.params->>'connectorId')::integer in (?, 0) and lower(r.params->>'idTag') = lower(?) end
+                       order by (r.params->>'expiryDate')::timestamptz, r.id
+                       limit 1
+                       for update)
+          returning params->>'reservationId' as reservation_id`,
+        [
+          start.startedAt,
+          start.transactionId,
+          tenantId,
+          start.chargerCode,
+          start.startedAt,
+          start.reservationId,
+          start.reservationId,
+          start.connectorNo,
+          start.idTag,
+        ],
+      );
+      return rows[0] ? Number(rows[0].reservation_id) : null;
+    });
+  }
+
   async timeOut(tenantId: string, ids: readonly string[], at: Date): Promise<ChargerCommandRecord[]> {
     return withTenant(this.knex, tenantId, async (trx) => {
       const rows = await trx<CommandRow>('charger_commands')
@@ -284,15 +314,16 @@ export class CommandReadRepository {
   }
 
   /**
-   * The charger's live reservations: RESERVE_NOW commands it accepted, not expired at `now`,
-   * without an accepted CANCEL_RESERVATION of the same reservation id (the soonest to expire first).
+   * The charger's live reservations: RESERVE_NOW commands it accepted, not expired at `now`, not
+   * used up by a session, without an accepted CANCEL_RESERVATION of the same reservation id (the
+   * soonest to expire first).
    */
   async reservations(scope: { tenantId: string; tenantIds: readonly string[] }, chargerId: string, now: Date): Promise<ReservationRecord[]> {
     return withTenantScope(this.knex, scope, async (trx) => {
       const { rows } = await trx.raw<{ rows: { id: string; params: Record<string, unknown> }[] }>(
         `select r.id, r.params from charger_commands r
           where r.charger_id = ? and r.tenant_id = any(?::uuid[]) and r.type = 'reservation.reserve' and r.status = 'ACCEPTED'
-            and (r.params->>'expiryDate')::timestamptz > ?
+            and r.reservation_used_at is null and (r.params->>'expiryDate')::timestamptz > ?
             and not exists (select 1 from charger_commands c
                              where c.charger_id = r.charger_id and c.tenant_id = r.tenant_id and c.type = 'reservation.cancel'
                                and c.status = 'ACCEPTED' and c.params->'reservationId' = r.params->'reservationId')

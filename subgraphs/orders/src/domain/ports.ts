@@ -3,6 +3,7 @@ import type { AuditEntryInput, Money } from '@evcs/platform';
 import type { MeterReading } from './meter';
 import type { DiscrepancyKind } from './reconciliation';
 import type { OrderState } from './states';
+import type { ChargerMessage } from './timeline';
 
 export interface OrderRecord {
   id: string;
@@ -138,6 +139,8 @@ export interface NewOrder {
   idempotencyKey: string | null;
   requestHash: string | null;
   preAuthorizedFen?: number | null;
+  /** the charger message that created the order (a local start, a record of an unseen session): kept on its first transition */
+  chargerMessage?: ChargerMessage | null;
 }
 
 export interface Transition {
@@ -145,6 +148,8 @@ export interface Transition {
   /** only from these states (a conditional UPDATE): exactly-once over at-least-once */
   from: readonly OrderState[];
   reason?: string | null;
+  /** the charger message that caused it, kept on the transition for the order's timeline */
+  chargerMessage?: ChargerMessage | null;
   patch?: Partial<
     Pick<
       OrderRecord,

@@ -19,6 +19,7 @@ import type { Bill, ChargerBill, ChargerDirectory, ChargerInfo, NewOrder, OrderR
 import { YKC_DEFAULT_TIMEZONE, YKC_SERIAL_COUNTER_MAX, ykcSerial, ykcSerialPrefix } from './ykc-serial';
 import { ACTIVE_STATES, IllegalTransitionError, OrderState, statesLeadingTo } from './states';
 import { payableDescription } from './payable';
+import type { ChargerMessage } from './timeline';
 import { UserErrorCodes } from './error-codes';
 
 export interface Clock {
@@ -46,6 +47,11 @@ interface FactBase {
   eventId: string;
   tenantId: string;
   chargerCode: string;
+  /**
+   * The charger event the fact was read from, as the bridge published it: kept on every
+   * transition the fact causes (the order's timeline). The events consumer always sets it.
+   */
+  message?: ChargerMessage;
 }
 export interface SessionStartedFact extends FactBase {
   connectorNo: number;
@@ -396,6 +402,7 @@ export class SessionService {
         to: 'FAILED',
         from: ['PENDING'],
         reason: 'START_REJECTED',
+        chargerMessage: f.message,
         patch: { failureReason: `START_REJECTED: ${f.reason ?? 'the charger refused'}` },
       });
       if (moved) tx.afterCommit(() => this.startFailed(f.tenantId, 'START_REJECTED'));
@@ -417,6 +424,7 @@ export class SessionService {
           to: 'CHARGING',
           from: ['PENDING'],
           reason: 'STARTED',
+          chargerMessage: f.message,
           patch: { startedAt: f.startedAt, meterStartWh: f.meterStartWh },
         });
         if (moved) tx.afterCommit(() => this.metrics.startAccepted(f.tenantId));
@@ -429,6 +437,7 @@ export class SessionService {
           to: 'CHARGING',
           from: ['PENDING'],
           reason: 'STARTED',
+          chargerMessage: f.message,
           patch: { transactionId: f.transactionId, startedAt: f.startedAt, meterStartWh: f.meterStartWh },
         });
         if (moved) {
@@ -498,7 +507,7 @@ export class SessionService {
         return 'flagged';
       }
       if (!ACTIVE_STATES.includes(order.state)) return 'duplicate'; // a repeated StopTransaction
-      const done = await this.complete(tx, order, { stoppedAt: f.stoppedAt, meterStopWh: f.meterStopWh, reason: f.reason });
+      const done = await this.complete(tx, order, { stoppedAt: f.stoppedAt, meterStopWh: f.meterStopWh, reason: f.reason, chargerMessage: f.message });
       return done ? 'applied' : 'duplicate';
     });
   }
@@ -536,6 +545,7 @@ export class SessionService {
           to: 'FAILED',
           from: ['PENDING'],
           reason: 'START_REJECTED',
+          chargerMessage: f.message,
           patch: { failureReason: 'START_REJECTED: the charger recorded the session without energy' },
         });
         if (failed) tx.afterCommit(() => this.startFailed(f.tenantId, 'START_REJECTED'));
@@ -565,6 +575,7 @@ export class SessionService {
         reason: 'CHARGER_RECORD',
         start: { startedAt: f.startedAt, meterStartWh: f.meterStartWh },
         chargerBill,
+        chargerMessage: f.message,
       });
       return done ? 'applied' : 'duplicate';
     });
@@ -620,6 +631,8 @@ export class SessionService {
       start?: { startedAt: Date; meterStartWh: number };
       /** the charger's own bill of the session, kept beside the platform's and compared */
       chargerBill?: ChargerBill;
+      /** the charger message that ended it (none: an operator's force-close) */
+      chargerMessage?: ChargerMessage;
     },
   ): Promise<OrderRecord | null> {
     // The charger's record says when the session started and where its meter stood: it wins over
@@ -643,6 +656,7 @@ export class SessionService {
       to: 'COMPLETED',
       from,
       reason: stop.reason ?? 'STOPPED',
+      chargerMessage: stop.chargerMessage,
       patch: {
         stoppedAt,
         meterStopWh,
@@ -756,7 +770,14 @@ function amountOf(bill: Bill | null, nothing: boolean, currency: OrderRecord['cu
 
 /** A session the charger started on its own (card, plug-and-charge, or a record with no start seen): charging from its first reading. */
 function chargerStartedOrder(
-  f: { chargerCode: string; connectorNo: number; transactionId: NewOrder['transactionId']; startedAt: Date; meterStartWh: NewOrder['meterStartWh'] },
+  f: {
+    chargerCode: string;
+    connectorNo: number;
+    transactionId: NewOrder['transactionId'];
+    startedAt: Date;
+    meterStartWh: NewOrder['meterStartWh'];
+    message?: ChargerMessage;
+  },
   charger: ChargerInfo | null,
   who: { userId: string | null; idTag: string | null },
 ): NewOrder {
@@ -773,5 +794,6 @@ function chargerStartedOrder(
     meterStartWh: f.meterStartWh,
     idempotencyKey: null,
     requestHash: null,
+    chargerMessage: f.message ?? null,
   };
 }

@@ -4,6 +4,22 @@ import type { OrderState } from './states';
 export const TRANSITION_SOURCES = ['API', 'CHARGER', 'RECONCILIATION', 'OPERATOR', 'PAYMENT'] as const;
 export type TransitionSource = (typeof TRANSITION_SOURCES)[number];
 
+/**
+ * The charger message behind a state change: the charger event that caused it, as the bridge
+ * published it (packages/events charger-events). Kept so an order's timeline can show what
+ * the charger said, not only what the platform concluded.
+ */
+export interface ChargerMessage {
+  /** the event's id: unique, what orders' inbox records it under */
+  eventId: string;
+  /** the event's type: session.started, session.stopped, transaction.recorded, command.result */
+  type: string;
+  /** the protocol it came in: OCPP16, YKC, SIMULATED (injected by an operator) or BRIDGE (said by the bridge itself) */
+  protocol: string;
+  /** when it happened at the charger (or when the bridge observed it): the event's occurredAt */
+  occurredAt: Date;
+}
+
 /** One state change of an order, as stored (order_transitions). */
 export interface OrderTransition {
   at: Date;
@@ -12,6 +28,8 @@ export interface OrderTransition {
   to: OrderState;
   /** why: one of the platform's reasons, or the stop reason the charger sent */
   reason: string | null;
+  /** the charger message that caused it; null when nothing from a charger did (or it was stored before these were kept) */
+  chargerMessage: ChargerMessage | null;
 }
 
 /**

@@ -133,7 +133,12 @@ async function applyMeterValues(
 
 /** The orders side of a charger event, or null when orders has nothing to do with it. */
 export async function applyChargerEvent(sessions: SessionService, e: ChargerEvent): Promise<FactOutcome | null> {
-  const base = { eventId: e.id, tenantId: e.tenantId, chargerCode: e.chargerId };
+  const base = {
+    eventId: e.id,
+    tenantId: e.tenantId,
+    chargerCode: e.chargerId,
+    message: { eventId: e.id, type: e.type, protocol: e.source.protocol, occurredAt: new Date(e.occurredAt) },
+  };
   switch (e.type) {
     case 'session.started':
       return sessions.onSessionStarted({

@@ -1,7 +1,7 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { OrdersContext } from '../context';
 import { type OrderTransition as TransitionRecord, transitionSource } from '../domain/timeline';
-import { ChargingOrder, OrderState, OrderTransition, TransitionSource } from './types';
+import { ChargerMessage, ChargingOrder, OrderState, OrderTransition, TransitionSource } from './types';
 
 const toTransition = (t: TransitionRecord): OrderTransition =>
   Object.assign(new OrderTransition(), {
@@ -10,6 +10,7 @@ const toTransition = (t: TransitionRecord): OrderTransition =>
     to: t.to as OrderState,
     cause: t.reason,
     source: transitionSource(t) as TransitionSource,
+    chargerMessage: t.chargerMessage ? Object.assign(new ChargerMessage(), t.chargerMessage) : null,
   });
 
 @Resolver(() => ChargingOrder)

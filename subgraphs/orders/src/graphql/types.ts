@@ -139,6 +139,19 @@ registerEnumType(TransitionSource, {
     "Who moved an order: a user's request (API), the charger, the platform's own checks (RECONCILIATION: a start the charger never confirmed), an operator (a force-close), the payments side (PAYMENT).",
 });
 
+@ObjectType({ description: 'A message from a charger, as the protocol bridge published it (one charger event): what an order timeline shows behind a change.' })
+export class ChargerMessage {
+  @Field(() => ID, { description: "The charger event's id (unique per event; what orders records it under)" }) eventId!: string;
+  @Field(() => String, {
+    description:
+      'What the charger said, as the charger event type: session.started (OCPP StartTransaction; YKC remote-start reply 0x33, or a session first seen in real-time data 0x13), session.stopped (OCPP StopTransaction; YKC transaction record 0x3B), transaction.recorded (YKC transaction record 0x3B), command.result (the answer to a command, or the bridge saying it could not deliver it)',
+  })
+  type!: string;
+  @Field(() => String, { description: 'The protocol it came in: OCPP16, YKC, SIMULATED (injected by an operator) or BRIDGE (said by the bridge itself)' })
+  protocol!: string;
+  @Field(() => GraphQLDateTimeISO, { description: 'When it happened at the charger, or when the bridge observed it (UTC, zone stated: Z)' }) occurredAt!: Date;
+}
+
 @ObjectType({ description: 'One state change of an order.' })
 export class OrderTransition {
   @Field(() => GraphQLDateTimeISO, { description: 'When it happened (UTC, zone stated: Z)' }) at!: Date;
@@ -151,6 +164,12 @@ export class OrderTransition {
   })
   cause!: string | null;
   @Field(() => TransitionSource) source!: TransitionSource;
+  @Field(() => ChargerMessage, {
+    nullable: true,
+    description:
+      'The charger message that caused this change, as the protocol bridge published it (a charger event); null when nothing from a charger did (source API, RECONCILIATION, OPERATOR, PAYMENT) and for changes recorded before these were kept',
+  })
+  chargerMessage!: ChargerMessage | null;
 }
 
 @ObjectType({ description: 'Where a running session stands at its latest trusted meter reading.' })

@@ -19,6 +19,7 @@ import { raw, snakeCaseMappers } from 'objection';
 import type { MeterReading } from '../domain/meter';
 import type { Bill, ChargerBill, ChargerCommand, NewOrder, OrderRecord, OrderStore, OrderTx, OrderWithReadings, Transition } from '../domain/ports';
 import type { OrderState } from '../domain/states';
+import type { ChargerMessage } from '../domain/timeline';
 import { MeterReadingModel, OrderModel } from './models';
 
 export interface OrderRow {
@@ -157,6 +158,16 @@ export class PgOrderStore implements OrderStore {
   }
 }
 
+/** A transition's charger message as its columns (all null when there is none). */
+function messageColumns(m: ChargerMessage | null | undefined) {
+  return {
+    charger_event_id: m?.eventId ?? null,
+    charger_event_type: m?.type ?? null,
+    charger_protocol: m?.protocol ?? null,
+    charger_event_at: m?.occurredAt ?? null,
+  };
+}
+
 /** Commands and order events leave through the platform outbox, in the transaction that made them. */
 const outbox = new OutboxWriter('orders');
 
@@ -285,14 +296,15 @@ class PgOrderTx implements OrderTx {
       .ignore()
       .returning('*');
     const reason = o.origin === 'API' ? 'REQUESTED' : 'STARTED_AT_CHARGER';
-    let q = this.trx
-      .with('o', insert)
-      .with(
-        't',
-        this.trx.raw('insert into orders.order_transitions (tenant_id, order_id, from_state, to_state, reason) select tenant_id, id, null, state, ? from o', [
-          reason,
-        ]),
-      );
+    const m = messageColumns(o.chargerMessage);
+    let q = this.trx.with('o', insert).with(
+      't',
+      this.trx.raw(
+        `insert into orders.order_transitions (tenant_id, order_id, from_state, to_state, reason, charger_event_id, charger_event_type, charger_protocol, charger_event_at)
+         select tenant_id, id, null, state, ?, ?::uuid, ?, ?, ?::timestamptz from o`,
+        [reason, m.charger_event_id, m.charger_event_type, m.charger_protocol, m.charger_event_at],
+      ),
+    );
     if (command) {
       // The start command only if the order was new: selected from the insert's own result.
       const c = this.commandRow(command);
@@ -371,6 +383,7 @@ class PgOrderTx implements OrderTx {
       ]),
       to_state: t.to,
       reason: t.reason ?? null,
+      ...messageColumns(t.chargerMessage),
     });
     return toOrder(rows[0]);
   }

@@ -5,6 +5,19 @@ import type { OrderState } from '../domain/states';
 import type { OrderTransition } from '../domain/timeline';
 import { OrderRow, toOrder } from './order-store';
 
+/** A row of order_transitions; the charger_* columns are all set or all null (a check constraint). */
+interface TransitionRow {
+  order_id: string;
+  at: Date;
+  from_state: OrderState | null;
+  to_state: OrderState;
+  reason: string | null;
+  charger_event_id: string | null;
+  charger_event_type: string | null;
+  charger_protocol: string | null;
+  charger_event_at: Date | null;
+}
+
 export interface OrderFilter {
   stationIds?: readonly string[];
   chargerIds?: readonly string[];
@@ -148,17 +161,21 @@ export class OrdersReadRepository {
   async transitionsByOrders(scope: ReadScope, orderIds: readonly string[]): Promise<(OrderTransition & { orderId: string })[]> {
     const [rows] = await readInTenantScope(this.knex, { tenantId: scope.tenantId, tenantIds: scope.tenantIds }, [
       this.knex('orders.order_transitions')
-        .select('order_id', 'at', 'from_state', 'to_state', 'reason')
+        .select('order_id', 'at', 'from_state', 'to_state', 'reason', 'charger_event_id', 'charger_event_type', 'charger_protocol', 'charger_event_at')
         .whereIn('tenant_id', scope.tenantIds)
         .whereIn('order_id', orderIds)
         .orderBy(['order_id', 'id']),
     ]);
-    return (rows as unknown as { order_id: string; at: Date; from_state: OrderState | null; to_state: OrderState; reason: string | null }[]).map((r) => ({
+    return (rows as unknown as TransitionRow[]).map((r) => ({
       orderId: r.order_id,
       at: r.at,
       from: r.from_state,
       to: r.to_state,
       reason: r.reason,
+      chargerMessage:
+        r.charger_event_id !== null
+          ? { eventId: r.charger_event_id, type: r.charger_event_type!, protocol: r.charger_protocol!, occurredAt: r.charger_event_at! }
+          : null,
     }));
   }
 
