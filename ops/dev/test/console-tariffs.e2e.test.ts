@@ -246,7 +246,7 @@ describe('operator console: tariffs', () => {
     await page.locator('[data-test=bind-chargers]').getByText(DEMO_YKC_PILE).click();
     await page.click('[data-test=bind]');
     await page.locator('[data-test=ykc-error]').waitFor();
-    expect(await page.locator('[data-test=editor-error]').textContent()).toContain('YKC_UNREPRESENTABLE');
+    expect(await page.locator('[data-test=ykc-error]').textContent()).toContain('YKC_UNREPRESENTABLE');
     const binding = (await gql('query($c: ID!) { chargerTariffBinding(chargerId: $c) { plan { id } } }', { c: ykcPileId })).chargerTariffBinding;
     expect(binding).toBeNull();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'tariff-ykc-warning.png'), fullPage: true });

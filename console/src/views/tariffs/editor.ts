@@ -244,7 +244,7 @@ const clampSlot = (slot: number) => Math.max(0, Math.min(SLOTS - 1, Math.trunc(s
 // ------------------------------------------------------------------ colour scale
 
 /** From cheap to dear; each dark enough that white text on it is legible (WCAG AA, 4.5:1). */
-export const PALETTE = ['#1b6e3a', '#3f6b12', '#7a5a00', '#a14a00', '#b3261e'] as const;
+export const PALETTE = ['#17694a', '#6b6a00', '#9a5b00', '#b3261e', '#7a1e52'] as const;
 
 /**
  * The colour of a price (energy + service) among the plan's prices: the cheapest gets the
