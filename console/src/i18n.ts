@@ -1,5 +1,6 @@
 import { createI18n } from 'vue-i18n';
 import * as stations from './i18n/stations';
+import * as tariffs from './i18n/tariffs';
 
 const zhCN = {
   app: { title: '充电运营控制台', language: 'English', signOut: '退出登录' },
@@ -323,3 +324,5 @@ export type Locale = 'zh-CN' | 'en';
 
 /** zh-CN by default; English on request (the choice is not stored). */
 export const i18n = createI18n({ legacy: false, locale: 'zh-CN', fallbackLocale: 'en', messages: { 'zh-CN': zhCN, en } });
+i18n.global.mergeLocaleMessage('zh-CN', tariffs.zhCN);
+i18n.global.mergeLocaleMessage('en', tariffs.en);

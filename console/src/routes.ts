@@ -11,6 +11,7 @@ import StationDetailView from './views/StationDetailView.vue';
 import StationsView from './views/StationsView.vue';
 import OrderDetailView from './views/orders/OrderDetailView.vue';
 import OrdersView from './views/orders/OrdersView.vue';
+import TariffsView from './views/tariffs/TariffsView.vue';
 
 /** The screens of the menu, each with the permission it needs (its menu item is shown only with it). */
 export const MENU = [
@@ -18,6 +19,7 @@ export const MENU = [
   { path: '/stations', name: 'stations', label: 'menu.stations', permission: 'station:read', component: StationsView },
   { path: '/chargers', name: 'chargers', label: 'menu.chargers', permission: 'station:read', component: ChargersView },
   { path: '/orders', name: 'orders', label: 'menu.orders', permission: 'order:read', component: OrdersView },
+  { path: '/tariffs', name: 'tariffs', label: 'menu.tariffs', permission: 'tariff:read', component: TariffsView },
 ] as const;
 
 const routes: RouteRecordRaw[] = [

@@ -134,6 +134,21 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
       expect(b.data.priceSession.total.formatted).toBe('13.14');
     });
 
+    it("prices a draft's segments instead of the bound plan's versions (an editor's preview), refusing an invalid draft", async () => {
+      const input = { chargerId: boundCharger, startedAt: '2026-03-01T23:00:00Z', stoppedAt: '2026-03-02T01:00:00Z', energyWh: '20000' };
+      const r = await h.gql(PRICE, admin, {
+        input: { ...input, draftSegments: [seg('00:00', '08:00', '1.0000', '0.5000'), seg('08:00', '24:00', '2.0000', '0.0000')] },
+      });
+      expect(r.body.errors).toBeUndefined();
+      // 10 kWh at 1.50 + 10 kWh at 2.00, priced as version 0 of the plan the charger resolves to
+      expect(r.body.data.priceSession).toMatchObject({ planId: bound, source: 'CHARGER', planVersions: [0], total: { minor: 3500, formatted: '35.00' } });
+      const bad = await h.gql(PRICE, admin, { input: { ...input, draftSegments: [seg('00:00', '08:00')] } });
+      expect(bad.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+      expect(bad.body.errors[0].message).toContain('SEGMENTS_INCOMPLETE draftSegments');
+      // without a draft the saved plan still prices it (the draft changed nothing)
+      expect((await h.gql(PRICE, admin, { input })).body.data.priceSession.total.formatted).toBe('22.80');
+    });
+
     it('prices with meter samples, and the station default for an unbound charger', async () => {
       const r = await h.gql(PRICE, admin, {
         input: {

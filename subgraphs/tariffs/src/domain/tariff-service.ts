@@ -75,6 +75,8 @@ export interface PriceSessionCommand {
   /** the charger's station, for the station-default fallback when the charger has no binding */
   stationId?: string | null;
   usage: SessionUsage;
+  /** A draft priced instead of the resolved plan's versions (an editor's preview): as version 0, in force throughout */
+  draftSegments?: readonly SegmentInput[] | null;
 }
 export interface PlanWithVersion {
   plan: PlanRecord;
@@ -379,7 +381,11 @@ export class TariffService {
       );
     }
     const cached = await this.pricedPlan(tenantId, resolution.planId);
-    return { price: priceSession(cached.priced, cmd.usage), resolution };
+    if (!cmd.draftSegments) return { price: priceSession(cached.priced, cmd.usage), resolution };
+    const draft = validateSegments(cmd.draftSegments, 'draftSegments');
+    if (!draft.ok) throw new AppError(ErrorCodes.BAD_USER_INPUT, draft.errors.map((e) => `${e.code} ${e.field ?? ''}: ${e.message}`).join('; '));
+    const priced: PricedPlan = { ...cached.priced, versions: [{ version: 0, effectiveFrom: new Date(0), segments: draft.segments }] };
+    return { price: priceSession(priced, cmd.usage), resolution };
   }
 
   private async pricedPlan(tenantId: string, planId: string): Promise<CachedPlan> {

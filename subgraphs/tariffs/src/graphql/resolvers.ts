@@ -221,7 +221,14 @@ export class PricingResolver {
       ...(input.energyWh != null ? { energyWh: Exact.parse(input.energyWh) } : {}),
       ...(input.meterSamples ? { meterSamples: input.meterSamples.map((s): MeterSample => ({ at: s.at, meterWh: Exact.parse(s.meterWh) })) } : {}),
     };
-    return toSessionPrice(await ctx.services.tariffs.priceSession(scope.tenantId, { chargerId: input.chargerId, stationId: input.stationId ?? null, usage }));
+    return toSessionPrice(
+      await ctx.services.tariffs.priceSession(scope.tenantId, {
+        chargerId: input.chargerId,
+        stationId: input.stationId ?? null,
+        usage,
+        draftSegments: input.draftSegments ?? null,
+      }),
+    );
   }
 }
 

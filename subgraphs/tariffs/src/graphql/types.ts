@@ -235,4 +235,10 @@ export class PriceSessionInput {
     string | null;
   @Field(() => [MeterSampleInput], { nullable: true, description: 'Meter readings from start to stop (at least two)' }) meterSamples?:
     MeterSampleInput[] | null;
+  @Field(() => [TariffSegmentInput], {
+    nullable: true,
+    description:
+      "A draft to price with instead of the resolved plan's versions (nothing is saved), checked as createTariffPlan checks segments; in the resolved plan's currency and timezone, reported as version 0",
+  })
+  draftSegments?: TariffSegmentInput[] | null;
 }
