@@ -1,6 +1,7 @@
 import { createI18n } from 'vue-i18n';
 import * as stations from './i18n/stations';
 import * as tariffs from './i18n/tariffs';
+import * as payments from './i18n/payments';
 
 const zhCN = {
   app: { title: '充电运营控制台', language: 'English', signOut: '退出登录' },
@@ -159,6 +160,7 @@ const zhCN = {
   },
   forbidden: '您没有可访问的页面',
   ...stations.zhCN,
+  ...payments.zhCN,
 };
 
 const en: typeof zhCN = {
@@ -318,6 +320,7 @@ const en: typeof zhCN = {
   },
   forbidden: 'There is nothing here you may see',
   ...stations.en,
+  ...payments.en,
 };
 
 export type Locale = 'zh-CN' | 'en';

@@ -12,6 +12,10 @@ import StationsView from './views/StationsView.vue';
 import OrderDetailView from './views/orders/OrderDetailView.vue';
 import OrdersView from './views/orders/OrdersView.vue';
 import TariffsView from './views/tariffs/TariffsView.vue';
+import PaymentDetailView from './views/payments/PaymentDetailView.vue';
+import PaymentsView from './views/payments/PaymentsView.vue';
+import ReconciliationView from './views/payments/ReconciliationView.vue';
+import StatementsView from './views/payments/StatementsView.vue';
 
 /** The screens of the menu, each with the permission it needs (its menu item is shown only with it). */
 export const MENU = [
@@ -20,6 +24,9 @@ export const MENU = [
   { path: '/chargers', name: 'chargers', label: 'menu.chargers', permission: 'station:read', component: ChargersView },
   { path: '/orders', name: 'orders', label: 'menu.orders', permission: 'order:read', component: OrdersView },
   { path: '/tariffs', name: 'tariffs', label: 'menu.tariffs', permission: 'tariff:read', component: TariffsView },
+  { path: '/payments', name: 'payments', label: 'pay.menu.payments', permission: 'payment:read', component: PaymentsView },
+  { path: '/reconciliation', name: 'reconciliation', label: 'pay.menu.reconciliation', permission: 'order:read', component: ReconciliationView },
+  { path: '/statements', name: 'statements', label: 'pay.menu.statements', permission: 'payment:read', component: StatementsView },
 ] as const;
 
 const routes: RouteRecordRaw[] = [
@@ -36,6 +43,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'stations/:id', name: 'station', component: StationDetailView, meta: { permission: 'station:read' } },
       { path: 'chargers/:id', name: 'charger', component: ChargerDetailView, meta: { permission: 'station:read' } },
       { path: 'orders/:id', name: 'order', component: OrderDetailView, meta: { permission: 'order:read' } },
+      { path: 'payments/:id', name: 'payment', component: PaymentDetailView, meta: { permission: 'payment:read' } },
     ],
   },
 ];

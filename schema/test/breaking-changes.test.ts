@@ -8,8 +8,12 @@ import { breakingChangeCheck } from '../src/checks';
 import { produceArtifacts } from '../src/compose';
 import { CHANGELOG_PATH, release, RELEASED_DIR, releasedVersion } from '../src/released';
 
+/** The repository's own Unreleased records, after the test's: the breaking changes the current schema really has stay recorded. */
+const RECORDED = unreleasedRecords(readFileSync(CHANGELOG_PATH, 'utf8'))
+  .records.map((r) => `- \`${r.coordinate}\`: ${r.reason}\n`)
+  .join('');
 const CHANGELOG = (unreleased: string) =>
-  `# API schema changelog\n\n## Unreleased\n\n${unreleased}\n## 0.1.0 — 2026-12-03\n\n- \`Old.gone\`: an older release's record\n`;
+  `# API schema changelog\n\n## Unreleased\n\n${unreleased}${RECORDED}\n## 0.1.0 — 2026-12-03\n\n- \`Old.gone\`: an older release's record\n`;
 
 /** A copy of the released baseline whose Station (assets and API) still has `legacyCode`: the current schema "removed" it. */
 function baselineWithLegacyField(changelog: string) {

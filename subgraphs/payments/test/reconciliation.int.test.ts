@@ -9,7 +9,7 @@ import { CREATE, Harness, logger, PAYMENT, REFUND, startHarness } from './harnes
 const key = () => `key-${randomUUID()}`;
 const RUN = `mutation($c: PaymentChannelName!, $d: String!) { runStatementReconciliation(channel: $c, date: $d) {
   run { id channel date status lines matched discrepancies runs error } userErrors { code field message } } }`;
-const DISCREPANCIES = `query($f: DiscrepancyFilter) { statementDiscrepancies(filter: $f, first: 100) {
+const DISCREPANCIES = `query($f: StatementDiscrepancyFilter) { statementDiscrepancies(filter: $f, first: 100) {
   edges { node { id kind outTradeNo outRefundNo localAmount { minor currency formatted } channelAmount { minor } localState channelState resolvedAt resolvedBy resolutionNote } }
   totals { count unresolved missingLocally missingAtChannel amountMismatch statusMismatch } } }`;
 const RESOLVE = `mutation($id: ID!, $n: String!) { resolveStatementDiscrepancy(id: $id, note: $n) { discrepancy { id resolvedAt resolutionNote } userErrors { code } } }`;

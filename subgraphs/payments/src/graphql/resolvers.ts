@@ -26,7 +26,7 @@ import {
   ClientPayParams,
   CreatePaymentInput,
   CreatePaymentPayload,
-  DiscrepancyFilter,
+  StatementDiscrepancyFilter,
   DiscrepancyKind,
   DiscrepancyTotals,
   JsapiPayParams,
@@ -239,7 +239,7 @@ export class StatementResolver {
   @Query(() => StatementDiscrepancyConnection, { description: 'Statement discrepancies by id, with totals; pages of 50, at most 500.' })
   async statementDiscrepancies(
     @Ctx() ctx: PaymentsContext,
-    @Arg('filter', () => DiscrepancyFilter, { nullable: true }) filter: DiscrepancyFilter | null,
+    @Arg('filter', () => StatementDiscrepancyFilter, { nullable: true }) filter: StatementDiscrepancyFilter | null,
     @Args(() => RelayPageArgs) page: RelayPageArgs,
   ): Promise<StatementDiscrepancyConnection> {
     const scope = statementScope(ctx);

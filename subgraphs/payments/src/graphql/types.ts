@@ -237,8 +237,12 @@ export class PaymentFilter {
   @Field(() => ID, { nullable: true }) orderId?: string | null;
 }
 
+/**
+ * Named apart from orders' DiscrepancyFilter: the router composes an input type two subgraphs
+ * share to the fields both have, which left neither subgraph's filters but `date`.
+ */
 @InputType()
-export class DiscrepancyFilter {
+export class StatementDiscrepancyFilter {
   @Field(() => PaymentChannelName, { nullable: true }) channel?: PaymentChannelName | null;
   @Field(() => String, { nullable: true, description: 'yyyy-MM-dd' }) date?: string | null;
   @Field(() => DiscrepancyKind, { nullable: true }) kind?: DiscrepancyKind | null;

@@ -1,0 +1,54 @@
+import type { LocationQuery } from 'vue-router';
+import type { PaymentChannelName, PaymentState } from '../../gql/graphql';
+import { decimalsOf, formatMinor } from '../orders/format';
+
+/** A query parameter given once and not empty. */
+export const one = (v: LocationQuery[string] | undefined): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** A member of `allowed`, or undefined (what a hand-edited URL names is not trusted). */
+export function oneOf<T extends string>(v: LocationQuery[string] | undefined, allowed: readonly T[]): T | undefined {
+  const s = one(v);
+  return allowed.includes(s as T) ? (s as T) : undefined;
+}
+
+export type PageArgs = { first: number; after: string | null } | { last: number; before: string };
+
+/** The connection arguments of a page: backwards from `before` when given, else forwards from `after` (or the start). */
+export function pageArgs(size: number, after: string | undefined, before: string | undefined): PageArgs {
+  return before ? { last: size, before } : { first: size, after: after ?? null };
+}
+
+/**
+ * The calendar day (yyyy-MM-dd) of an instant in Asia/Shanghai: the day both reconciliations
+ * are kept by, whatever the viewer's own zone.
+ */
+export function shanghaiDate(at: Date): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}
+
+interface Paid {
+  amount: { minor: number; formatted: string; currency: string };
+  refundedAmount: { minor: number };
+}
+
+/** What is left of a payment after its refunds (processing ones included), with the currency's decimals. */
+export function remaining(p: Paid): string {
+  return `${formatMinor(p.amount.minor - p.refundedAmount.minor, decimalsOf(p.amount.formatted))} ${p.amount.currency}`;
+}
+
+export const PAYMENT_STATES: readonly PaymentState[] = ['PENDING', 'PAYING', 'SUCCEEDED', 'FAILED', 'CLOSED'];
+export const CHANNELS: readonly PaymentChannelName[] = ['ALIPAY', 'WECHATPAY'];
+
+type Tag = 'success' | 'warning' | 'danger' | 'info' | 'primary';
+const PAYMENT_TAGS: Record<PaymentState, Tag> = { PENDING: 'info', PAYING: 'warning', SUCCEEDED: 'success', FAILED: 'danger', CLOSED: 'info' };
+export const paymentTag = (s: PaymentState): Tag => PAYMENT_TAGS[s];
+
+/** A run's or discrepancy's state as a tag: done is quiet, open or failed stands out. */
+export function runTag(state: string): Tag {
+  if (state === 'COMPLETED' || state === 'RESOLVED') return 'success';
+  if (state === 'FAILED') return 'danger';
+  if (state === 'OPEN' || state === 'RUNNING') return 'warning';
+  return 'info';
+}
