@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatInZone, hourlyTrend, localDate, localHour, revenueText } from './statistics';
+import { formatInZone, hourlyTrend, localDate, localHour, revenueText } from '../src/statistics';
 
 describe('statistics as the console shows them', () => {
   it("takes today from the named zone's calendar, not the browser's", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { oneOf, pageArgs, remaining, shanghaiDate } from './format';
+import { oneOf, pageArgs, remaining, shanghaiDate } from '../src/views/payments/format';
 
 describe('payments screens formatting', () => {
   it('keeps what is left of a payment in minor units, with the currency decimals', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { degrees, fit } from './station-map';
+import { degrees, fit } from '../src/station-map';
 
 const vp = { width: 600, height: 400, padding: 40 };
 

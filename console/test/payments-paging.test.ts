@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useCursorPaging } from './paging';
+import { useCursorPaging } from '../src/views/payments/paging';
 
 describe('cursor paging of a list kept in the page', () => {
   it('asks forwards from the end cursor, backwards from the start cursor, and from the start again', async () => {
