@@ -1,4 +1,5 @@
 import { createI18n } from 'vue-i18n';
+import * as admin from './i18n/admin';
 
 const zhCN = {
   app: { title: '充电运营控制台', language: 'English', signOut: '退出登录' },
@@ -156,6 +157,7 @@ const zhCN = {
     invalidAmount: '请输入不超过可退金额的正数',
   },
   forbidden: '您没有可访问的页面',
+  admin: admin.zhCN,
 };
 
 const en: typeof zhCN = {
@@ -314,6 +316,7 @@ const en: typeof zhCN = {
     invalidAmount: 'Give a positive amount no more than the refundable one',
   },
   forbidden: 'There is nothing here you may see',
+  admin: admin.en,
 };
 
 export type Locale = 'zh-CN' | 'en';

@@ -8,6 +8,7 @@ import DashboardView from './views/DashboardView.vue';
 import ForbiddenView from './views/ForbiddenView.vue';
 import SignInView from './views/SignInView.vue';
 import StationsView from './views/StationsView.vue';
+import { ADMIN_MENU } from './views/admin/menu';
 import OrderDetailView from './views/orders/OrderDetailView.vue';
 import OrdersView from './views/orders/OrdersView.vue';
 
@@ -17,6 +18,7 @@ export const MENU = [
   { path: '/stations', name: 'stations', label: 'menu.stations', permission: 'station:read', component: StationsView },
   { path: '/chargers', name: 'chargers', label: 'menu.chargers', permission: 'station:read', component: ChargersView },
   { path: '/orders', name: 'orders', label: 'menu.orders', permission: 'order:read', component: OrdersView },
+  ...ADMIN_MENU,
 ] as const;
 
 const routes: RouteRecordRaw[] = [
