@@ -27,7 +27,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
  * The console's Administration screens in a real browser against the whole platform: the demo
  * operator's administrator creates a role scoped to assigned stations, a user holding it, gives
  * the user a station, issues them an id tag (a duplicate is refused with its code and message),
- * blocks it, and finds the issue in the audit log; rotates a charger's password (shown once).
+ * blocks it, and finds the issue in the audit log; rotates a charger's password (shown once); disables the user.
  * A viewer, whose role lacks those permissions, is offered neither the screens nor the buttons.
  */
 describe('operator console: administration', () => {
@@ -148,8 +148,9 @@ describe('operator console: administration', () => {
     await pick('scope-user', 'clerk1');
     expect(await page.locator('[data-test=scope-roles]').textContent()).toContain('STATION_CLERK: ASSIGNED_STATIONS');
     await page.locator('[data-test=scope-stations] .el-checkbox', { hasText: STATION.code }).click();
+    const saved = page.waitForResponse((r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('mutation AssignStations'));
     await page.click('[data-test=scope-save]');
-    await page.locator('.el-message--success').waitFor();
+    expect(((await (await saved).json()) as { data: { assignStations: { userErrors: unknown[] } } }).data.assignStations.userErrors).toEqual([]);
     await check('data-scopes');
     // the user signs in with that scope: the one station
     const stationIds = (await gql('{ users(first: 500) { edges { node { username stationIds } } } }')).data.users.edges.find(
@@ -230,6 +231,20 @@ describe('operator console: administration', () => {
     } finally {
       await cp.close().catch(() => undefined);
     }
+  });
+
+  test('disables the user: their sign-in is refused from then on', async () => {
+    await open('admin-users', '用户');
+    const row = page.locator('[data-test=users] tr', { hasText: 'clerk1' });
+    await row.locator('[data-test=user-disable]').click();
+    await page.locator('.el-message-box__btns .el-button--primary').click();
+    await page.waitForFunction(() => {
+      const tr = [...document.querySelectorAll('[data-test=users] tr')].find((r) => r.textContent?.includes('clerk1'));
+      return tr?.querySelector('[data-test=user-status]')?.textContent === 'DISABLED';
+    });
+    await expect(stack.login(operator.code, 'clerk1', 'clerk password 1')).rejects.toThrow(/ACCOUNT_DISABLED/);
+    // the admin is not offered disabling themselves
+    expect(await page.locator('[data-test=users] tr', { hasText: 'Operator administrator' }).locator('[data-test=user-disable]').count()).toBe(0);
   });
 
   test('a viewer, whose role lacks the permissions, is offered neither those screens nor the buttons', async () => {
