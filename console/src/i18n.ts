@@ -2,6 +2,7 @@ import { createI18n } from 'vue-i18n';
 import * as stations from './i18n/stations';
 import * as tariffs from './i18n/tariffs';
 import * as payments from './i18n/payments';
+import * as admin from './i18n/admin';
 
 const zhCN = {
   app: { title: '充电运营控制台', language: 'English', signOut: '退出登录' },
@@ -161,6 +162,7 @@ const zhCN = {
   forbidden: '您没有可访问的页面',
   ...stations.zhCN,
   ...payments.zhCN,
+  admin: admin.zhCN,
 };
 
 const en: typeof zhCN = {
@@ -321,6 +323,7 @@ const en: typeof zhCN = {
   forbidden: 'There is nothing here you may see',
   ...stations.en,
   ...payments.en,
+  admin: admin.en,
 };
 
 export type Locale = 'zh-CN' | 'en';

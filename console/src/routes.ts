@@ -9,6 +9,7 @@ import ForbiddenView from './views/ForbiddenView.vue';
 import SignInView from './views/SignInView.vue';
 import StationDetailView from './views/StationDetailView.vue';
 import StationsView from './views/StationsView.vue';
+import { ADMIN_MENU } from './views/admin/menu';
 import OrderDetailView from './views/orders/OrderDetailView.vue';
 import OrdersView from './views/orders/OrdersView.vue';
 import TariffsView from './views/tariffs/TariffsView.vue';
@@ -27,6 +28,7 @@ export const MENU = [
   { path: '/payments', name: 'payments', label: 'pay.menu.payments', permission: 'payment:read', component: PaymentsView },
   { path: '/reconciliation', name: 'reconciliation', label: 'pay.menu.reconciliation', permission: 'order:read', component: ReconciliationView },
   { path: '/statements', name: 'statements', label: 'pay.menu.statements', permission: 'payment:read', component: StatementsView },
+  ...ADMIN_MENU,
 ] as const;
 
 const routes: RouteRecordRaw[] = [

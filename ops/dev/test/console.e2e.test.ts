@@ -91,7 +91,7 @@ describe('operator console in a browser', () => {
     // four demo chargers, none connected in this test: none online, charging or faulted
     await page.waitForFunction(() => /共 4 台/.test(document.querySelector('[data-test=count-online]')?.textContent ?? ''));
     for (const c of ['online', 'charging', 'faulted']) expect(await page.locator(`[data-test=count-${c}] .value`).textContent()).toBe('0');
-    expect(await page.locator('[data-test=menu] li').allTextContents()).toEqual([
+    expect(await page.locator('[data-test=menu] > li.el-menu-item').allTextContents()).toEqual([
       '总览',
       '充电站',
       '充电桩',

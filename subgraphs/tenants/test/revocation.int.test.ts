@@ -139,6 +139,46 @@ describe('tenants: access revocation on role, permission, station and status cha
     expect((await h.login(s.codes.partnerA1, 'manager', PASSWORD)).identity.stationIds).toEqual([]);
   });
 
+  it('disabling a user refuses their sign-ins and refreshes and revokes their tokens; audited; enabling lets them in again', async () => {
+    const SET_STATUS = 'mutation($u: ID!, $s: UserStatus!) { setUserStatus(userId: $u, status: $s) { user { id status } userErrors { code field } } }';
+    const LOGIN = 'mutation($i: LoginInput!) { login(input: $i) { accessToken userErrors { code } } }';
+    const admin = await h.login(s.codes.opB, 'admin', PASSWORD);
+    // a user of its own: the other tests' users keep their revocation records
+    const created = await h.gql('mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } userErrors { code } } }', {
+      token: admin.internal,
+      variables: { i: { username: 'leaver', password: PASSWORD, roleIds: [roleIds.VIEWER] } },
+    });
+    expect(created.body.data.createUser.userErrors).toEqual([]);
+    const viewer = await h.login(s.codes.opB, 'leaver', PASSWORD);
+    const userId = viewer.identity.subject;
+    // a viewer may not; nobody disables themselves
+    const forbidden = await h.gql(SET_STATUS, { token: viewer.internal, variables: { u: userId, s: 'DISABLED' } });
+    expect(forbidden.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    const self = await h.gql(SET_STATUS, { token: admin.internal, variables: { u: admin.identity.subject, s: 'DISABLED' } });
+    expect(self.body.data.setUserStatus.userErrors).toEqual([{ code: 'NOT_ALLOWED', field: 'userId' }]);
+
+    const off = await h.gql(SET_STATUS, { token: admin.internal, variables: { u: userId, s: 'DISABLED' } });
+    expect(off.body.errors).toBeUndefined();
+    expect(off.body.data.setUserStatus).toEqual({ user: { id: userId, status: 'DISABLED' }, userErrors: [] });
+    const events = await revocations(s.ids.opB, userId);
+    expect(events.map((e) => e.data.reason)).toEqual(['USER_DISABLED']);
+    expect(iat(viewer.access)).toBeLessThan(events[0].data.issuedBefore);
+    const login = await h.gql(LOGIN, { variables: { i: { tenantCode: s.codes.opB, username: 'leaver', password: PASSWORD } } });
+    expect(login.body.data.login).toEqual({ accessToken: null, userErrors: [{ code: 'ACCOUNT_DISABLED' }] });
+    const refresh = await h.gql(REFRESH, { variables: { t: viewer.refresh } });
+    expect(refresh.body.data.refreshToken.accessToken).toBeNull();
+    const audit = await h.gql('{ auditEvents(first: 20, filter: { types: ["USER_DISABLED"] }) { edges { node { details } } } }', { token: admin.internal });
+    expect(audit.body.data.auditEvents.edges.map((e: { node: { details: unknown } }) => e.node.details)).toContainEqual({ userId, username: 'leaver' });
+    // from another tenant the user is unknown
+    const opA = await h.login(s.codes.opA, 'admin', PASSWORD);
+    const foreign = await h.gql(SET_STATUS, { token: opA.internal, variables: { u: userId, s: 'ACTIVE' } });
+    expect(foreign.body.data.setUserStatus.userErrors).toEqual([{ code: 'NOT_FOUND', field: 'userId' }]);
+
+    const on = await h.gql(SET_STATUS, { token: admin.internal, variables: { u: userId, s: 'ACTIVE' } });
+    expect(on.body.data.setUserStatus.user.status).toBe('ACTIVE');
+    expect((await h.login(s.codes.opB, 'leaver', PASSWORD)).identity.subject).toBe(userId);
+  });
+
   it('suspending a tenant revokes every user of it, and no one above it', async () => {
     const platform = await h.login(s.codes.platform, 'admin', PASSWORD);
     const users = await withTenant(h.knex, s.ids.partnerA2, (trx) => trx('tenants.users').where({ tenant_id: s.ids.partnerA2 }).pluck('id'));

@@ -25,6 +25,8 @@ import {
   TENANT_TYPES,
   TenantStatus,
   TenantType,
+  USER_STATUSES,
+  UserStatus,
 } from './rules';
 
 export interface CreateTenantInput {
@@ -338,6 +340,37 @@ export class AdminService {
       // The token lists the stations a station manager may read.
       await revokeAccess(tx, this.tokenClock, [user.id], 'STATIONS_CHANGED');
       return ok(user);
+    });
+  }
+
+  /**
+   * Disable a user (they can no longer sign in or refresh, and the access tokens
+   * they hold are revoked) or enable them again. Nobody disables themselves: a
+   * tenant's last administrator could otherwise lock everyone out.
+   */
+  async setUserStatus(actor: Actor, input: { userId: string; status: string }, meta: RequestMeta): Promise<Outcome<UserRecord>> {
+    permissionOf(actor, 'user:write');
+    const errors = [...checkUuids([input.userId], 'userId')];
+    if (!(USER_STATUSES as readonly string[]).includes(input.status))
+      errors.push({ code: UserErrorCodes.INVALID_INPUT, field: 'status', message: 'Unknown user status' });
+    if (errors.length) return failAll(errors);
+    const status = input.status as UserStatus;
+    if (status === 'DISABLED' && input.userId === actorUserId(actor)) return fail(UserErrorCodes.NOT_ALLOWED, 'userId', "You can't disable yourself");
+    return this.store.inTenant(actor.tenantId, meta, async (tx) => {
+      const before = await tx.user(input.userId);
+      if (!before || before.tenantId !== actor.tenantId) return fail<UserRecord>(UserErrorCodes.NOT_FOUND, 'userId', 'Unknown user');
+      if (before.status === status) return ok(before);
+      const after = await tx.setUserStatus(before.id, status);
+      if (!after) return fail<UserRecord>(UserErrorCodes.NOT_FOUND, 'userId', 'Unknown user');
+      await tx.audit({
+        type: status === 'DISABLED' ? 'USER_DISABLED' : 'USER_ENABLED',
+        actorUserId: actorUserId(actor),
+        actorTenantId: actor.tenantId,
+        details: { userId: after.id, username: after.username },
+      });
+      // Sign-in and refresh already refuse a disabled user; the tokens they hold stop now too.
+      if (status === 'DISABLED') await revokeAccess(tx, this.tokenClock, [after.id], 'USER_DISABLED');
+      return ok(after);
     });
   }
 

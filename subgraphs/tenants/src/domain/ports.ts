@@ -135,6 +135,8 @@ export interface TenantTx {
   userIds(): Promise<string[]>;
   countUsers(): Promise<number>;
   insertUser(u: NewUser): Promise<UserRecord | 'duplicate'>;
+  /** Set a user's status; null if the user is not this tenant's. */
+  setUserStatus(userId: string, status: UserStatus): Promise<UserRecord | null>;
   /** Lock the user's row until commit (login attempts of one user serialise). */
   lockCredentials(userId: string): Promise<UserCredentials | null>;
   recordLoginFailure(userId: string, failedCount: number, lockedUntil: Date | null): Promise<void>;

@@ -4,7 +4,7 @@ import type { Clock } from './clock';
 import type { TenantTx } from './ports';
 
 /** Why a user's tokens were revoked (the event's `reason`; an open set on the wire). */
-export type RevocationReason = 'ROLES_CHANGED' | 'ROLE_CHANGED' | 'STATIONS_CHANGED' | 'TENANT_SUSPENDED' | 'REFRESH_TOKEN_REUSED';
+export type RevocationReason = 'ROLES_CHANGED' | 'ROLE_CHANGED' | 'STATIONS_CHANGED' | 'TENANT_SUSPENDED' | 'USER_DISABLED' | 'REFRESH_TOKEN_REUSED';
 
 /**
  * Revoke the access tokens the users hold now, in the caller's transaction: the

@@ -252,6 +252,18 @@ export class UserResolver {
     return payload(UserPayload, out, (u) => ({ user: toUser(u) }), { user: null });
   }
 
+  @Mutation(() => UserPayload, {
+    description: 'Disable a user (user:write): no more sign-ins or refreshes, and the tokens they hold are revoked; or enable them again. Audited.',
+  })
+  async setUserStatus(
+    @Arg('userId', () => ID) userId: string,
+    @Arg('status', () => UserStatus) status: UserStatus,
+    @Ctx() ctx: TenantsContext,
+  ): Promise<UserPayload> {
+    const out = await ctx.services.admin.setUserStatus(ctx.actor(), { userId, status }, ctx.meta);
+    return payload(UserPayload, out, (u) => ({ user: toUser(u) }), { user: null });
+  }
+
   @Mutation(() => UserPayload, { description: "Replace a user's assigned stations (user:write)." })
   async assignStations(
     @Arg('userId', () => ID) userId: string,

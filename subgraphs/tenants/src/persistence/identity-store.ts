@@ -286,6 +286,14 @@ class PgTenantTx implements TenantTx {
     await User.query(this.trx).patch({ failedLoginCount: failedCount, lockedUntil, updatedAt: fn.now() }).where({ tenant_id: this.tenantId, id: userId });
   }
 
+  async setUserStatus(userId: string, status: UserStatus): Promise<UserRecord | null> {
+    const [row] = await this.trx('tenants.users')
+      .update({ status, updated_at: this.trx.fn.now() })
+      .where({ tenant_id: this.tenantId, id: userId })
+      .returning(USER_COLUMNS);
+    return row ? toUserRecord(row) : null;
+  }
+
   async recordLoginSuccess(userId: string, at: Date, newPasswordHash: string | null): Promise<void> {
     await User.query(this.trx)
       .patch({ failedLoginCount: 0, lockedUntil: null, lastLoginAt: at, updatedAt: fn.now(), ...(newPasswordHash ? { passwordHash: newPasswordHash } : {}) })
