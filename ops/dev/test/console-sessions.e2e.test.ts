@@ -178,12 +178,16 @@ describe('operator console: charging sessions in a browser', () => {
     // readings until one the page shows came over the subscription (it is live once the router checked the order)
     let minute = 15;
     let wh = 2000;
+    const sent: string[] = [];
     await eventually(
       async () => {
         wh += 500;
         await chargePoints[0].meterValues(1, a.transactionId, wh, new Date(a.t0.getTime() + minute * 60_000));
         minute += 5;
-        return progressFrames.some((f) => f.includes('"kwh"'));
+        sent.push(`"kwh":"${((wh - 1000) / 1000).toFixed(3)}"`);
+        // a push of one of these readings: the subscription's first push (what the order held
+        // when the page subscribed) is of an earlier one
+        return progressFrames.some((f) => sent.some((k) => f.includes(k)));
       },
       { timeoutMs: 60_000, intervalMs: 1_500, what: 'orderProgress pushed to the page' },
     );
