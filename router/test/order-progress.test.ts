@@ -48,7 +48,7 @@ function setup(answers?: (string | null)[]) {
   };
   const hub = new TenantEventHub<MeterReadingNotice>({ name: 'orderProgress', logger });
   const schema = buildSubscriptionSchema(buildSchema(apiSdl), SUBSCRIPTIONS_SDL, {
-    Subscription: orderProgressResolvers({ hub, execute, freshness: { attempts: 5, intervalMs: 1 } }).Subscription,
+    Subscription: orderProgressResolvers({ hub, execute, freshness: { intervalMs: 1, maxIntervalMs: 4, maxWaitMs: 2_000 } }).Subscription,
   });
   const reading = (at: string, over: Partial<MeterReadingNotice> = {}): MeterReadingNotice => {
     pending = at;
@@ -104,6 +104,32 @@ describe('router: Subscription.orderProgress', () => {
     expect(await at()).toBe('2026-01-01T00:15:00Z');
     await stream.return(undefined);
     expect(hub.size).toBe(0);
+  });
+
+  it('waits for a reading orders applies late (after many asks), rather than dropping it until the next reading', async () => {
+    // orders held nothing when the subscriber came, and applies the 00:05 reading only at the tenth ask after its notice
+    const stale = Array.from({ length: 10 }, () => null);
+    const { hub, schema, asked, reading } = setup([...stale, '2026-01-01T00:05:00Z']);
+    const stream = (await subscribe({ schema, document: DOC, contextValue: who() })) as AsyncGenerator<ExecutionResult>;
+    expect((await stream.next()).value).toEqual({ data: { orderProgress: { at: null, energyWh: '0' } } });
+    hub.publish(T1, reading('2026-01-01T00:05:00Z'));
+    expect((await stream.next()).value).toEqual({ data: { orderProgress: { at: '2026-01-01T00:05:00Z', energyWh: '5' } } });
+    expect(asked.filter((a) => a === 'RouterSubscriptionOrderProgress')).toHaveLength(11);
+    await stream.return(undefined);
+  });
+
+  it('stops asking once the subscriber has gone', async () => {
+    const { hub, schema, asked, reading } = setup([null]);
+    const stream = (await subscribe({ schema, document: DOC, contextValue: who() })) as AsyncGenerator<ExecutionResult>;
+    await stream.next();
+    hub.publish(T1, reading('2026-01-01T00:05:00Z'));
+    const pending = stream.next();
+    await new Promise((r) => setTimeout(r, 20));
+    await stream.return(undefined);
+    await pending.catch(() => undefined);
+    const after = asked.length;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(asked.length).toBe(after);
   });
 
   it('decides forward by the reading time: later readings, a first reading, the end once', () => {
