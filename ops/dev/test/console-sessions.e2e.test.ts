@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { dropDatabase } from '@evcs/platform';
 import { eventually, PG_SUPERUSER_URL, REPO_ROOT, uniqueName } from '@evcs/testkit';
@@ -11,22 +10,7 @@ import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register
 import { ConsoleServer, startConsoleServer } from '../src/console-server';
 import { demoOperator, demoPlatform } from '../src/demo';
 import { Stack, startStack } from '../src/stack';
-
-const CHROMIUM = '/usr/bin/chromium';
-/** gitignored (.cache/): what the browser showed, for a person to look at */
-const SCREENSHOTS = path.join(REPO_ROOT, '.cache/screenshots/console');
-
-/** axe-core in the page: the serious and critical violations (moderate and minor ones are not gated). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  // not the hover or focus colours of the button just clicked
-  await page.mouse.move(0, 0);
-  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-  await page.addScriptTag({ content: axe.source });
-  const results = await page.evaluate(() => (window as unknown as { axe: typeof axe }).axe.run(document));
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
+import { CHROMIUM, SCREENSHOTS, seriousViolations } from './support/browser';
 
 interface Session {
   orderId: string;

@@ -12,6 +12,7 @@ import { SimulatedChargePoint } from '@evcs/protocol-bridge/dist/src/simulator';
 import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register';
 import { canListen, eventually, freePort, PG_SUPERUSER_URL, REPO_ROOT, uniqueName } from '@evcs/testkit';
 import { DemoTenant, Stack, startStack } from '../src/stack';
+import { CHROMIUM } from './support/browser';
 
 /**
  * The edge (ops/deploy/edge, Debian's nginx) in front of two routers and the bridge: TLS and
@@ -257,9 +258,8 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
   });
 
   it('the console signs in and shows the dashboard through the edge, its content security policy broken by nothing it loads', async () => {
-    const executablePath = '/usr/bin/chromium';
     execFileSync('bash', [path.join(REPO_ROOT, 'ops/chromium/install.sh')], { stdio: 'inherit', timeout: 900_000 });
-    const browser = await chromium.launch({ executablePath, args: ['--disable-dev-shm-usage'] });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--disable-dev-shm-usage'] });
     try {
       // the test's own certificate authority is not the browser's: its certificate errors are ignored, nothing else
       const page = await browser.newPage({ ignoreHTTPSErrors: true });
