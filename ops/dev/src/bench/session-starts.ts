@@ -6,6 +6,7 @@ import { PG_SUPERUSER_URL, uniqueName } from '@evcs/testkit';
 import { mintClientToken } from '../keys';
 import { startStack } from '../stack';
 import { Client } from 'pg';
+import { formatBreakdowns, startBreakdowns, startTraceReceiver } from './start-traces';
 import { CpuAccount, eventLoopLag, kafkaBrokerPid, loadAverage, PgActivitySampler, pgbenchLimit } from './limits';
 
 /**
@@ -21,7 +22,10 @@ import { CpuAccount, eventLoopLag, kafkaBrokerPid, loadAverage, PgActivitySample
  * CONNECTOR_BUSY answer; the run ends at --duration or when the connectors
  * are used up.
  *
- *   node ops/dev/dist/src/bench/session-starts.js [--duration 10] [--concurrency 50] [--chargers 3000] [--pg-clients 10] [--charger-source projection|assets] [--cpu-prof DIR]
+ *   node ops/dev/dist/src/bench/session-starts.js [--duration 10] [--concurrency 50] [--chargers 3000] [--pg-clients 10] [--charger-source projection|assets] [--cpu-prof DIR] [--trace RATIO]
+ *
+ * `--trace 0.05` traces that share of the starts (OpenTelemetry, exported to a receiver in this
+ * process) and prints where their time went, phase by phase (start-traces.ts).
  *
  * Prints starts/s and latency percentiles, and beside them the limit measured in the same run:
  * pgbench running the SQL a start needs at the least (START_TX) with the same concurrency, and
@@ -82,6 +86,8 @@ async function main(): Promise<void> {
   const p = process.argv.indexOf('--cpu-prof');
   const profileDir = p > 0 ? path.resolve(process.argv[p + 1]) : null;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const traceRatio = arg('trace', 0);
+  const traces = traceRatio > 0 ? await startTraceReceiver() : null;
   const database = uniqueName('evcs_bench');
   const stack = await startStack({
     database,
@@ -91,6 +97,15 @@ async function main(): Promise<void> {
     env: {
       ORDERS_CHARGER_SOURCE: chargerSource,
       ...(profileDir ? { NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-profile-preload.js')}`, EVCS_CPU_PROFILE_DIR: profileDir } : {}),
+      // sampled at the router, the subgraphs following its decision; exported soon after
+      ...(traces
+        ? {
+            OTEL_EXPORTER_OTLP_ENDPOINT: traces.url,
+            OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+            OTEL_TRACES_SAMPLER_ARG: String(traceRatio),
+            OTEL_BSP_SCHEDULE_DELAY: '200',
+          }
+        : {}),
     },
   });
   console.log(`charger source: ${chargerSource}; load average at start ${loadAverage()}`);
@@ -203,6 +218,11 @@ async function main(): Promise<void> {
     );
     console.log(`  the database's connections during the run (mean of 50 ms samples):\n${waits}`);
     console.log(`  event-loop delay per service (whole life of the process):\n${await eventLoopLag(stack.metricsTargets)}`);
+    if (traces) {
+      // the batch processors export every 200 ms: a moment for the last sampled starts' spans
+      await new Promise((r) => setTimeout(r, 1500));
+      console.log(formatBreakdowns(startBreakdowns(traces.spans)));
+    }
     const appUrl = new URL(stack.appDatabaseUrl);
     appUrl.searchParams.delete('options');
     // The same concurrency where the database sees it: the 50 requests in flight share the orders
@@ -215,6 +235,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await stack.stop();
+    await traces?.close();
     await dropDatabase(PG_SUPERUSER_URL, database);
   }
 }
