@@ -227,9 +227,10 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
     return new Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; body: string }>((resolve, reject) => {
       https
         .get(new URL(pathname, httpsUrl), { ca, localAddress: CLIENT_ADDRESS }, (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => (body += d.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+          // decoded once whole: a chunk can end inside a multi-byte character
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => chunks.push(d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
         })
         .on('error', reject);
     });
