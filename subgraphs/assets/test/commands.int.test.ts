@@ -272,7 +272,9 @@ describe('charger commands', () => {
     };
     const a = await reserve('u-1', 1, 'TAG-A');
     const b = await reserve('u-2', 2, 'TAG-B');
-    const live = async () => (await h.gql(LIST, token, { id: cp.id })).body.data.charger.reservations;
+    // both expire at the same time, so the API's order between them is by command id (random): compared by connector
+    const live = async () =>
+      ((await h.gql(LIST, token, { id: cp.id })).body.data.charger.reservations as { connectorNo: number }[]).sort((x, y) => x.connectorNo - y.connectorNo);
     const started = (data: Record<string, unknown>) => event(t, cp.code, 'session.started', { startedAt: new Date().toISOString(), trigger: 'LOCAL', ...data });
     expect(await live()).toEqual([a, b]);
 
