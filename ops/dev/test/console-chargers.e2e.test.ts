@@ -28,6 +28,8 @@ describe('operator console: chargers', () => {
   let page: Page;
   let cp: SimulatedChargePoint | undefined;
   const frames: string[] = [];
+  /** and what the console sent over it (subscribe / complete) */
+  const sent: string[] = [];
   const tile = (no: number) => page.locator(`[data-test=tile-${CODE}-${no}]`);
 
   beforeAll(async () => {
@@ -40,7 +42,10 @@ describe('operator console: chargers', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--disable-dev-shm-usage'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     // what the router pushed over the console's graphql-ws connection
-    page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload))));
+    page.on('websocket', (ws) => {
+      ws.on('framereceived', (f) => frames.push(String(f.payload)));
+      ws.on('framesent', (f) => sent.push(String(f.payload)));
+    });
     const { accessToken } = await stack.login(operator.code, 'admin', passwords.operatorAdmin);
     const fleet = await registerFleet({
       routerUrl: stack.routerUrls[0],
@@ -103,6 +108,7 @@ describe('operator console: chargers', () => {
   });
 
   test("a charger's page sends a soft reset and shows its result ACCEPTED, pushed by chargerCommandUpdated", async () => {
+    const sentBefore = sent.length;
     await page.click(`[data-test=open-${CODE}]`);
     await page.waitForURL(/\/chargers\/[0-9a-f-]{36}$/);
     await page.getByRole('heading', { name: new RegExp(CODE) }).waitFor();
@@ -121,6 +127,12 @@ describe('operator console: chargers', () => {
     await page.waitForFunction(() => document.querySelector('[data-test=status-1]')?.getAttribute('data-status') === 'Available', undefined, {
       timeout: 60_000,
     });
+    // the page reloaded its snapshot on each command result, and kept its status subscription
+    // open throughout (ending and restarting it loses the pushes between the two)
+    const onPage = sent.slice(sentBefore).map((f) => JSON.parse(f) as { id?: string; type: string; payload?: { query?: string } });
+    const statusIds = onPage.filter((m) => m.type === 'subscribe' && m.payload?.query?.includes('connectorStatusChanged')).map((m) => m.id);
+    expect(statusIds).toHaveLength(1);
+    expect(onPage.filter((m) => m.type === 'complete' && statusIds.includes(m.id))).toEqual([]);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'charger-reset.png'), fullPage: true });
     expect(await seriousViolations(page)).toEqual([]);
   });
