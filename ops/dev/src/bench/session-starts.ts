@@ -22,7 +22,7 @@ import { CpuAccount, eventLoopLag, kafkaBrokerPid, loadAverage, PgActivitySample
  * CONNECTOR_BUSY answer; the run ends at --duration or when the connectors
  * are used up.
  *
- *   node ops/dev/dist/src/bench/session-starts.js [--duration 10] [--concurrency 50] [--chargers 3000] [--pg-clients 10] [--charger-source projection|assets] [--cpu-prof DIR] [--trace RATIO]
+ *   node ops/dev/dist/src/bench/session-starts.js [--duration 10] [--concurrency 50] [--chargers 3000] [--pg-clients 10] [--charger-source projection|assets] [--cpu-prof DIR] [--trace RATIO] [--service-env K=V ...]
  *
  * `--trace 0.05` traces that share of the starts (OpenTelemetry, exported to a receiver in this
  * process) and prints where their time went, phase by phase (start-traces.ts).
@@ -86,6 +86,12 @@ async function main(): Promise<void> {
   const p = process.argv.indexOf('--cpu-prof');
   const profileDir = p > 0 ? path.resolve(process.argv[p + 1]) : null;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
+  // `--service-env K=V` (repeatable): set in every service's environment, for A/B runs (e.g. DB_POOL_MAX=30)
+  const serviceEnv = Object.fromEntries(
+    process.argv.flatMap((a, i) =>
+      process.argv[i - 1] === '--service-env' && /^[A-Z_][A-Z0-9_]*=/.test(a) ? [[a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]] : [],
+    ),
+  );
   const traceRatio = arg('trace', 0);
   const traces = traceRatio > 0 ? await startTraceReceiver() : null;
   const database = uniqueName('evcs_bench');
@@ -96,6 +102,7 @@ async function main(): Promise<void> {
     quiet: true,
     env: {
       ORDERS_CHARGER_SOURCE: chargerSource,
+      ...serviceEnv,
       ...(profileDir ? { NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-profile-preload.js')}`, EVCS_CPU_PROFILE_DIR: profileDir } : {}),
       // sampled at the router, the subgraphs following its decision; exported soon after
       ...(traces
@@ -108,7 +115,7 @@ async function main(): Promise<void> {
         : {}),
     },
   });
-  console.log(`charger source: ${chargerSource}; load average at start ${loadAverage()}`);
+  console.log(`charger source: ${chargerSource}; service env ${JSON.stringify(serviceEnv)}; load average at start ${loadAverage()}`);
   try {
     const tenantId = randomUUID();
     const perStation = 50;
