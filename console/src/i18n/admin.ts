@@ -116,6 +116,10 @@ export const zhCN = {
     tenant: '租户',
     details: '详情',
     ip: 'IP',
+    source: '日志来源',
+    sources: { tenants: '账号与权限', tariffs: '电价', orders: '订单', payments: '支付与退款' },
+    action: '操作',
+    target: '对象',
   },
 };
 
@@ -236,5 +240,9 @@ export const en: typeof zhCN = {
     tenant: 'Tenant',
     details: 'Details',
     ip: 'IP',
+    source: 'Log',
+    sources: { tenants: 'Accounts & access', tariffs: 'Tariffs', orders: 'Orders', payments: 'Payments & refunds' },
+    action: 'Action',
+    target: 'Target',
   },
 };

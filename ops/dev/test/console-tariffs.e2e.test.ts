@@ -237,4 +237,27 @@ describe('operator console: tariffs', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'tariff-ykc-warning.png'), fullPage: true });
     expect(await seriousViolations(page)).toEqual([]);
   });
+
+  test("the audit log's Tariffs source shows what the editor did, newest first, narrowed by action", async () => {
+    await page.click('[data-test=menu-admin-audit]');
+    await page.getByRole('heading', { name: '审计日志', exact: true }).waitFor();
+    await page.click('[data-test=audit-source-tariffs]');
+    await page.locator('[data-test=service-audit-action-cell]').first().waitFor();
+    const log = (await gql('query { tariffAuditLog(first: 20) { edges { node { action targetId } } } }')).tariffAuditLog.edges.map(
+      (e: { node: { action: string; targetId: string } }) => e.node,
+    );
+    // two revisions published from the console (v2, v3), each with the plan as its target
+    expect(log.filter((e: { action: string; targetId: string }) => e.action === 'TARIFF_PLAN_REVISED' && e.targetId === planId)).toHaveLength(2);
+    expect(await page.locator('[data-test=service-audit-action-cell]').allTextContents()).toEqual(log.map((e: { action: string }) => e.action));
+
+    // narrowed to one action
+    await page.fill('[data-test=service-audit-action]', 'TARIFF_PLAN_REVISED');
+    await page.click('[data-test=service-audit-search]');
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('[data-test=service-audit-action-cell]')].every((c) => c.textContent === 'TARIFF_PLAN_REVISED'),
+    );
+    expect(await page.locator('[data-test=service-audit-details]').first().textContent()).toContain('"after"');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'audit-tariffs.png'), fullPage: true });
+    expect(await seriousViolations(page)).toEqual([]);
+  });
 });

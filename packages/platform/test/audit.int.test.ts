@@ -98,7 +98,7 @@ describe('platform audit entries (real Postgres)', () => {
     ).rejects.toMatchObject({ code: '42501' });
   });
 
-  it('pages newest first with the platform cursor, narrowed by action, target, actor and time', async () => {
+  it('pages newest first with the platform cursor, both ways, narrowed by action, target, actor and time', async () => {
     const tenant = randomUUID();
     const who = actor();
     const other = actor();
@@ -114,22 +114,33 @@ describe('platform audit entries (real Postgres)', () => {
       );
     }
     const reader = new PgAuditReader(app);
-    const first = await auditLogPage(reader, tenant, {}, 3, null);
+    const first = await auditLogPage(reader, tenant, {}, { first: 3 });
     expect(first.edges.map((e) => e.node.targetId)).toEqual(['p6', 'p5', 'p4']);
-    expect(first.pageInfo.hasNextPage).toBe(true);
-    const second = await auditLogPage(reader, tenant, {}, 3, first.pageInfo.endCursor);
+    expect(first.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+    const second = await auditLogPage(reader, tenant, {}, { first: 3, after: first.pageInfo.endCursor });
     expect(second.edges.map((e) => e.node.targetId)).toEqual(['p3', 'p2', 'p1']);
-    const last = await auditLogPage(reader, tenant, {}, 3, second.pageInfo.endCursor);
+    const last = await auditLogPage(reader, tenant, {}, { first: 3, after: second.pageInfo.endCursor });
     expect(last.edges.map((e) => e.node.targetId)).toEqual(['p0']);
     expect(last.pageInfo.hasNextPage).toBe(false);
 
-    const ids = async (f: Parameters<typeof auditLogPage>[2]) => (await auditLogPage(reader, tenant, f, 50, null)).edges.map((e) => e.node.targetId);
+    // backwards: from the oldest end, and back from a page towards the newer entries, in list order
+    const oldest = await auditLogPage(reader, tenant, {}, { last: 2 });
+    expect(oldest.edges.map((e) => e.node.targetId)).toEqual(['p1', 'p0']);
+    expect(oldest.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+    const back = await auditLogPage(reader, tenant, {}, { last: 3, before: second.pageInfo.startCursor });
+    expect(back.edges.map((e) => e.node.targetId)).toEqual(['p6', 'p5', 'p4']);
+    expect(back.pageInfo).toMatchObject({ hasPreviousPage: false, hasNextPage: true });
+    const narrowedBack = await auditLogPage(reader, tenant, { actorId: other.id }, { last: 1, before: oldest.pageInfo.startCursor });
+    expect(narrowedBack.edges.map((e) => e.node.targetId)).toEqual(['p3']);
+
+    const ids = async (f: Parameters<typeof auditLogPage>[2]) => (await auditLogPage(reader, tenant, f, { first: 50 })).edges.map((e) => e.node.targetId);
     expect(await ids({ action: 'THING_RETIRED' })).toEqual(['p6', 'p5']);
     expect(await ids({ targetType: 'thing', targetId: 'p2' })).toEqual(['p2']);
     expect(await ids({ actorId: other.id })).toEqual(['p5', 'p3', 'p1']);
     expect(await ids({ from: start, to: new Date(Date.now() + 60_000) })).toHaveLength(7);
     expect(await ids({ to: start })).toEqual([]);
-    await expect(auditLogPage(reader, tenant, {}, 3, 'not-a-cursor')).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
-    await expect(auditLogPage(reader, tenant, {}, 0, null)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await expect(auditLogPage(reader, tenant, {}, { first: 3, after: 'not-a-cursor' })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await expect(auditLogPage(reader, tenant, {}, { first: 0 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await expect(auditLogPage(reader, tenant, {}, { first: 3, last: 3 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
   });
 });

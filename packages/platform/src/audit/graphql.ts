@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Arg, Ctx, Directive, Field, ID, InputType, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, Directive, Field, ID, InputType, ObjectType, Query, Resolver } from 'type-graphql';
 import { requirePermission } from '../authz';
-import { pageWindow } from '../cursor';
-import { connectionOf, PageInfoObject } from '../graphql-connection';
+import { pageWindow, type PageArgs } from '../cursor';
+import { connectionOf, PageInfoObject, RelayPageArgs } from '../graphql-connection';
 import type { BaseRequestContext } from '../subgraph';
 import { AUDIT_CURSOR, type AuditEntryRecord, type AuditFilter, type PgAuditReader } from './reader';
 
@@ -52,13 +52,16 @@ export class AuditFilterInput implements AuditFilter {
   @Field(() => Date, { nullable: true, description: 'occurred before' }) to?: Date | null;
 }
 
+const DEFAULT_PAGE = 50;
 const MAX_PAGE = 200;
 
-/** One page of a tenant's audit log: the one read every `<service>AuditLog` query makes. */
-export async function auditLogPage(reader: PgAuditReader, tenantId: string, filter: AuditFilter, first: number, after: string | null) {
-  // newest first, forwards only (the reader pages by id descending)
-  const window = pageWindow({ first, after }, { codec: AUDIT_CURSOR, defaultSize: first, max: MAX_PAGE });
-  const rows = await reader.entries(tenantId, filter, window.size + 1, window.cursor);
+/**
+ * One page of a tenant's audit log: the one read every `<service>AuditLog` query makes. Newest
+ * first; `first`/`after` page towards older entries, `last`/`before` back towards newer ones.
+ */
+export async function auditLogPage(reader: PgAuditReader, tenantId: string, filter: AuditFilter, args: PageArgs) {
+  const window = pageWindow(args, { codec: AUDIT_CURSOR, defaultSize: DEFAULT_PAGE, max: MAX_PAGE });
+  const rows = await reader.page(tenantId, filter, window);
   const page = connectionOf(rows, window, {
     key: (r: AuditEntryRecord) => r.id,
     node: (r) => Object.assign(new AuditEntryObject(), r),
@@ -76,15 +79,17 @@ export async function auditLogPage(reader: PgAuditReader, tenantId: string, filt
 export function auditLogResolver<C extends BaseRequestContext>(opts: { field: string; what: string; reader: (ctx: C) => PgAuditReader }) {
   @Resolver()
   class AuditLogResolver {
-    @Query(() => AuditEntryConnectionObject, { name: opts.field, description: `The tenant's audit log of ${opts.what}, newest first. Needs audit:read.` })
+    @Query(() => AuditEntryConnectionObject, {
+      name: opts.field,
+      description: `The tenant's audit log of ${opts.what}, newest first; pages of ${DEFAULT_PAGE}, at most ${MAX_PAGE}. Needs audit:read.`,
+    })
     async auditLog(
       @Ctx() ctx: C,
       @Arg('filter', () => AuditFilterInput, { nullable: true }) filter: AuditFilterInput | null,
-      @Arg('first', () => Int, { defaultValue: 50 }) first: number,
-      @Arg('after', () => String, { nullable: true }) after: string | null,
+      @Args(() => RelayPageArgs) page: RelayPageArgs,
     ): Promise<AuditEntryConnectionObject> {
       requirePermission(ctx.identity, 'audit:read');
-      return auditLogPage(opts.reader(ctx), ctx.tenantId(), filter ?? {}, first, after ?? null);
+      return auditLogPage(opts.reader(ctx), ctx.tenantId(), filter ?? {}, page);
     }
   }
   return AuditLogResolver;

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { cursorCodec } from '../cursor';
+import { cursorCodec, type KeysetWindow } from '../cursor';
+import { keysetPage, type KeysetOrder } from '../db/keyset';
 import { withTenant } from '../db/tenant-scope';
 import type { AuditActorType } from './entry';
 
@@ -77,16 +78,36 @@ export class PgAuditReader {
   /** Up to `limit` entries of `tenantId` matching `filter`, newest first, older than the entry `afterId` if given. */
   entries(tenantId: string, filter: AuditFilter, limit: number, afterId: string | null): Promise<AuditEntryRecord[]> {
     return withTenant(this.knex, tenantId, async (trx) => {
-      const q = trx<AuditRow>('audit_entries').where('tenant_id', tenantId).orderBy('id', 'desc').limit(limit);
+      const q = narrowed(trx<AuditRow>('audit_entries'), tenantId, filter).orderBy('id', 'desc').limit(limit);
       if (afterId) void q.where('id', '<', afterId);
-      if (filter.action) void q.where('action', filter.action);
-      if (filter.targetType) void q.where('target_type', filter.targetType);
-      if (filter.targetId) void q.where('target_id', filter.targetId);
-      if (filter.actorId) void q.where('actor_id', filter.actorId);
-      if (filter.from) void q.where('occurred_at', '>=', filter.from);
-      if (filter.to) void q.where('occurred_at', '<', filter.to);
       const rows = (await q.select('*')) as AuditRow[];
       return rows.map(toRecord);
     });
   }
+
+  /**
+   * One keyset window of `tenantId`'s entries matching `filter`, in list order (newest first), with
+   * the extra row `connectionOf` reads "more" from: forwards older than the cursor's entry,
+   * backwards newer than it.
+   */
+  page(tenantId: string, filter: AuditFilter, window: KeysetWindow<string>): Promise<AuditEntryRecord[]> {
+    return withTenant(this.knex, tenantId, async (trx) => {
+      const rows = await keysetPage<AuditRow, string>(narrowed(trx<AuditRow>('audit_entries').select('*'), tenantId, filter), window, BY_ID_DESC);
+      return rows.map(toRecord);
+    });
+  }
+}
+
+/** Entries run newest first by id (a bigserial: the order they were written in). */
+const BY_ID_DESC: KeysetOrder<string> = { columns: ['id'], types: ['bigint'], order: 'desc', values: (id) => [id] };
+
+function narrowed<Q extends Knex.QueryBuilder>(q: Q, tenantId: string, filter: AuditFilter): Q {
+  void q.where('tenant_id', tenantId);
+  if (filter.action) void q.where('action', filter.action);
+  if (filter.targetType) void q.where('target_type', filter.targetType);
+  if (filter.targetId) void q.where('target_id', filter.targetId);
+  if (filter.actorId) void q.where('actor_id', filter.actorId);
+  if (filter.from) void q.where('occurred_at', '>=', filter.from);
+  if (filter.to) void q.where('occurred_at', '<', filter.to);
+  return q;
 }
