@@ -9,22 +9,33 @@ export const DEMO_PLATFORM_ID = 'de300000-0000-4000-8000-000000000000';
 /** A 云快充 pile of the demo operator: ykcPileNo('3201', 1) in the simulator's numbering. */
 export const DEMO_YKC_PILE = '32010000000001';
 
+/** The demo's passwords by who uses them; `viewer` absent: the viewer shares the station manager's (tests). */
+export interface DemoPasswords {
+  platformAdmin: string;
+  operatorAdmin: string;
+  stationManager: string;
+  viewer?: string;
+}
+
 /**
  * Demo passwords: random per machine, kept in .cache (never in the repo), so a
- * demo database left reachable isn't guarded by a password everyone knows.
+ * demo database left reachable isn't guarded by a password everyone knows. A file from before a
+ * key existed gets that key added; the others are kept.
  */
-export function demoPasswords(cacheDir: string): { platformAdmin: string; operatorAdmin: string; stationManager: string } {
+export function demoPasswords(cacheDir: string): Required<DemoPasswords> {
   const file = path.join(cacheDir, 'demo-credentials.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
-  mkdirSync(cacheDir, { recursive: true });
+  const kept: Partial<DemoPasswords> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const pw = () => randomBytes(12).toString('base64url');
-  const creds = { platformAdmin: pw(), operatorAdmin: pw(), stationManager: pw() };
-  writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  const creds = { platformAdmin: pw(), operatorAdmin: pw(), stationManager: pw(), viewer: pw(), ...kept };
+  if (Object.keys(creds).some((k) => !(k in kept))) {
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  }
   return creds;
 }
 
 /** The platform tenant at the top of the hierarchy, with its administrator. */
-export function demoPlatform(passwords: ReturnType<typeof demoPasswords>): DemoTenant {
+export function demoPlatform(passwords: DemoPasswords): DemoTenant {
   return {
     id: DEMO_PLATFORM_ID,
     code: 'platform',
@@ -37,8 +48,12 @@ export function demoPlatform(passwords: ReturnType<typeof demoPasswords>): DemoT
   };
 }
 
-/** Demo data for `npm start`: one operator below the platform, one station, three OCPP DC chargers and one YKC pile, two connectors each. */
-export function demoOperator(passwords: ReturnType<typeof demoPasswords>): DemoTenant {
+/**
+ * Demo data for `npm start`: one operator below the platform, one station, three OCPP DC chargers
+ * and one YKC pile, two connectors each; its administrator, a station manager of that station
+ * (`station`: sees and runs it alone) and a read-only viewer.
+ */
+export function demoOperator(passwords: DemoPasswords): DemoTenant {
   return {
     id: 'de300000-0000-4000-8000-000000000001',
     code: 'demo-operator',
@@ -47,7 +62,8 @@ export function demoOperator(passwords: ReturnType<typeof demoPasswords>): DemoT
     parentId: DEMO_PLATFORM_ID,
     users: [
       { username: 'admin', password: passwords.operatorAdmin, displayName: 'Operator administrator', roles: ['OPERATOR_ADMIN'] },
-      { username: 'viewer', password: passwords.stationManager, displayName: 'Read-only', roles: ['VIEWER'] },
+      { username: 'station', password: passwords.stationManager, displayName: 'Station manager', roles: ['STATION_MANAGER'], stationCodes: ['SH-PUDONG-01'] },
+      { username: 'viewer', password: passwords.viewer ?? passwords.stationManager, displayName: 'Read-only', roles: ['VIEWER'] },
     ],
     resetPasswords: true,
     stations: [

@@ -44,7 +44,8 @@ export interface DemoTenant {
   parentId?: string | null;
   /** the tenant's limits (null or absent = unlimited), enforced where stations and chargers are created */
   quotas?: { maxUsers?: number | null; maxStations?: number | null; maxChargers?: number | null };
-  users?: SeedUser[];
+  /** users, a station-scoped one naming its stations by code (`stationCodes`: their ids are known once seeded) */
+  users?: (SeedUser & { stationCodes?: string[] })[];
   /** existing users get these passwords again (the local demo: see SeedTenant.resetPasswords) */
   resetPasswords?: boolean;
   stations: DemoStation[];
@@ -275,17 +276,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       paySandboxes,
       metricsTargets,
       seedTenant: async (t) => {
-        await seedTenantWithAdmin(app, hasher, {
-          id: t.id,
-          code: t.code,
-          name: t.name,
-          type: t.type ?? 'OPERATOR',
-          parentId: t.parentId ?? null,
-          quotas: t.quotas,
-          users: t.users ?? [],
-          resetPasswords: t.resetPasswords,
+        const tenant = { id: t.id, code: t.code, name: t.name, type: t.type ?? 'OPERATOR', parentId: t.parentId ?? null, quotas: t.quotas };
+        // the tenant first, then its stations, then its users: a station manager's scope names station ids
+        await seedTenantWithAdmin(app, hasher, { ...tenant, users: [] });
+        const stationIds = await seedDemoAssets(app, t.id, t.stations);
+        const users = (t.users ?? []).map(({ stationCodes, ...u }) => {
+          const unknown = (stationCodes ?? []).filter((c) => !stationIds[c]);
+          if (unknown.length) throw new Error(`user ${u.username}: no station ${unknown.join(', ')} in tenant ${t.code}`);
+          return stationCodes ? { ...u, stationIds: [...(u.stationIds ?? []), ...stationCodes.map((c) => stationIds[c])] } : u;
         });
-        await seedDemoAssets(app, t.id, t.stations);
+        await seedTenantWithAdmin(app, hasher, { ...tenant, users, resetPasswords: t.resetPasswords });
         await seedDemoTariffs(app, t.id);
         // The simulator's OCPP chargers start sessions with SIM-TAG-<connector>: the tenant's authority knows them.
         await seedIdTags(app, t.id, ['SIM-TAG-1', 'SIM-TAG-2']);

@@ -99,9 +99,10 @@ EVCS platform is running.
   WeChat Pay sandbox:            ${stack.paySandboxes.wechatPayUrl}  (same control API)
   Metrics (internal ports):      http://127.0.0.1:9400/metrics (router; every service on its PORT + 5400)
 ${prometheus ? `  Prometheus (alerts loaded):    ${prometheus.url}  (dashboards to import: ops/grafana/)\n` : ''}
-Sign in (login mutation) as the operator admin (tenantCode ${DEMO_TENANT.code}, username admin) or the
-platform admin (tenantCode ${platform.code}, username root). Passwords are generated per machine and
-kept, never printed, in ${credentialsFile}.
+Sign in (console or login mutation) as the operator admin (tenantCode ${DEMO_TENANT.code}, username admin),
+its station manager (username station: the demo station only) or viewer (username viewer: read-only),
+or the platform admin (tenantCode ${platform.code}, username root). Passwords are generated per machine
+and kept, never printed, in ${credentialsFile} (keys operatorAdmin, stationManager, viewer, platformAdmin).
 
 Access token of the operator admin (15 min; refresh with the refreshToken mutation), in a file too:
   TOKEN=$(cat ${tokenFile})

@@ -168,4 +168,34 @@ describe('operator console in a browser', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'forbidden.png') });
     expect(await seriousViolations(page)).toEqual([]);
   });
+
+  test("the demo's station manager (station) sees the demo station alone; its viewer reads and changes nothing", async () => {
+    const gql = async (token: string, query: string, variables: Record<string, unknown> = {}) => {
+      const res = await fetch(stack.routerUrls[0], {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await res.json()) as { data?: any; errors?: { extensions?: { code?: string } }[] };
+    };
+    const admin = await stack.login(operator.code, 'admin', passwords.operatorAdmin);
+    const other = await gql(admin.accessToken, 'mutation($i: CreateStationInput!) { createStation(input: $i) { station { id } userErrors { code } } }', {
+      i: { code: 'SH-OTHER-02', name: 'Another station' },
+    });
+    expect(other.data.createStation.userErrors).toEqual([]);
+    const codes = async (token: string) =>
+      (await gql(token, '{ stations(first: 10) { edges { node { code } } } }')).data.stations.edges.map((e: any) => e.node.code);
+    expect((await codes(admin.accessToken)).sort()).toEqual(['SH-OTHER-02', 'SH-PUDONG-01']);
+
+    const manager = await stack.login(operator.code, 'station', passwords.stationManager);
+    expect((await gql(manager.accessToken, '{ me { roles } }')).data.me.roles).toEqual(['STATION_MANAGER']);
+    expect(await codes(manager.accessToken)).toEqual(['SH-PUDONG-01']);
+
+    const viewer = await stack.login(operator.code, 'viewer', passwords.stationManager);
+    expect((await codes(viewer.accessToken)).sort()).toEqual(['SH-OTHER-02', 'SH-PUDONG-01']);
+    const refused = await gql(viewer.accessToken, 'mutation($i: CreateStationInput!) { createStation(input: $i) { station { id } } }', {
+      i: { code: 'SH-VIEWER-03', name: 'Not allowed' },
+    });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
 });

@@ -9,16 +9,20 @@ export interface DemoStation {
 
 /**
  * Idempotent demo/test data for one tenant (through RLS, as the app role). Its chargers are
- * published as registered (asset events), as chargers created through the API are.
+ * published as registered (asset events), as chargers created through the API are. Returns the
+ * stations' ids by code.
  */
-export async function seedDemoAssets(knex: Knex, tenantId: string, stations: DemoStation[]): Promise<void> {
-  await withTenant(knex, tenantId, async (trx) => {
+export async function seedDemoAssets(knex: Knex, tenantId: string, stations: DemoStation[]): Promise<Record<string, string>> {
+  return withTenant(knex, tenantId, async (trx) => {
+    /** station ids by code (a station seeded before keeps its id) */
+    const stationIds: Record<string, string> = {};
     for (const s of stations) {
       const [st] = await trx('stations')
         .insert({ tenant_id: tenantId, code: s.code, name: s.name, timezone: 'Asia/Shanghai', status: 'OPERATING' })
         .onConflict(['tenant_id', 'code'])
         .merge(['name'])
         .returning('id');
+      stationIds[s.code] = st.id;
       const ids: string[] = [];
       for (const c of s.chargers) {
         // the conflict target is the partial unique index on active chargers' codes
@@ -40,5 +44,6 @@ export async function seedDemoAssets(knex: Knex, tenantId: string, stations: Dem
       }
       await publishChargers(trx, tenantId, ids, 'charger.registered');
     }
+    return stationIds;
   });
 }
