@@ -211,13 +211,18 @@ describe('operator console: tariffs', () => {
     await page.locator('[data-test=plans-station]', { hasText: 'v2' }).waitFor();
   });
 
-  test('a version a YKC pile cannot hold (a quarter-hour boundary) is warned of, and binding the pile to it is refused with the reason', async () => {
+  test('a draft a YKC pile cannot hold (a quarter-hour boundary) is warned of while edited and once published, and binding the pile to it is refused with the reason', async () => {
     await page.click(`[data-test=edit-${planId}]`);
     await page.locator('[data-test=tariff-editor]').waitFor();
     await dragAcross(29, 29); // 07:15–07:30 alone: YKC slots are half-hours
     await page.fill('#sel-energy', '3');
     await page.fill('#sel-service', '0');
+    expect(await page.locator('[data-test=ykc-draft-warning]').count()).toBe(0);
     await page.click('[data-test=apply]');
+    // warned while still a draft, with the reason publishing would carry
+    const draftWarning = page.locator('[data-test=ykc-draft-warning]');
+    await draftWarning.waitFor();
+    expect(await draftWarning.textContent()).toContain('07:00–07:30');
     await page.fill('#effective-from', (await localTimeIn(20)).value);
     await page.click('[data-test=publish]');
     await page.locator('[data-test=published]', { hasText: '已发布 v3' }).waitFor();

@@ -295,6 +295,37 @@ describe('tariffs subgraph API (real Postgres, real HTTP)', () => {
       expect(rev.body.data.reviseTariffPlan.userErrors[0].code).toBe('YKC_UNREPRESENTABLE');
       expect(rev.body.data.reviseTariffPlan.userErrors[0].message).toContain('half-hour slot 08:00–08:30');
     });
+
+    it('checks a draft before it is published: the same model a version gets, or the same reasons revising would refuse it with', async () => {
+      const Q = 'query($s: [TariffSegmentInput!]!, $c: String) { ykcBillingModelOfDraft(segments: $s, currency: $c) { representable reasons modelNo slots } }';
+      const ok = await h.gql(Q, admin, {
+        s: EXAMPLE_SEGMENTS.map((x) => ({ start: x.start, end: x.end, energyPrice: x.energyPrice, serviceFee: x.serviceFee })),
+      });
+      const example = toYkcBillingModel(segmentsFromRecords(EXAMPLE_SEGMENTS), 'CNY');
+      expect(ok.body.data.ykcBillingModelOfDraft).toMatchObject({
+        representable: true,
+        reasons: [],
+        modelNo: example.ok ? ykcModelNumber(example.model) : 'x',
+      });
+      expect(ok.body.data.ykcBillingModelOfDraft.slots).toHaveLength(48);
+
+      const broken = [seg('00:00', '08:15', '1'), seg('08:15', '24:00', '2')];
+      const no = (await h.gql(Q, admin, { s: broken })).body.data.ykcBillingModelOfDraft;
+      expect(no).toMatchObject({ representable: false, modelNo: '0000', slots: [] });
+      expect(no.reasons[0]).toContain('half-hour slot 08:00–08:30');
+      const usd = (await h.gql(Q, admin, { s: [seg('00:00', '24:00', '1')], c: 'USD' })).body.data.ykcBillingModelOfDraft;
+      expect(usd.reasons).toEqual([expect.stringContaining('YKC chargers bill in CNY')]);
+
+      // not a day: an error naming the problem, not a model
+      const gap = await h.gql(Q, admin, { s: [seg('00:00', '08:00', '1')] });
+      expect(gap.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+      expect(gap.body.errors[0].message).toMatch(/segments/);
+      const badCurrency = await h.gql(Q, admin, { s: [seg('00:00', '24:00', '1')], c: 'XXX1' });
+      expect(badCurrency.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+      // tariff:read, like reading plans
+      const noRead = await h.token(tenantA, { permissions: [] });
+      expect((await h.gql(Q, noRead, { s: broken })).body.errors[0].extensions.code).toBe('FORBIDDEN');
+    });
   });
 
   describe("a binding takes the charger's station and protocol from assets", () => {

@@ -26,7 +26,7 @@ import type {
   TariffWriteScope,
   VersionRecord,
 } from './ports';
-import { toYkcBillingModel } from './ykc';
+import { toYkcBillingModel, type YkcConversion } from './ykc';
 
 /** At most this many ACTIVE plans per station (the legacy system's rule, now enforced). */
 export const MAX_ACTIVE_PLANS_PER_STATION = 16;
@@ -369,6 +369,23 @@ export class TariffService {
     if (!isUuid(chargerId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'chargerId is not a UUID');
     if (stationId !== null && !isUuid(stationId)) throw new AppError(ErrorCodes.BAD_USER_INPUT, 'stationId is not a UUID');
     return this.cache.get(tenantId, `resolve:${chargerId}:${stationId ?? ''}`, () => this.store.resolution(tenantId, chargerId, stationId));
+  }
+
+  /**
+   * A draft's segments as a YKC billing model, or every reason a YKC pile could not hold them: the
+   * check publishing and binding make, asked before either (an editor warns while the draft is
+   * edited). The draft must be a valid day (no gaps, overlaps or bad prices) and its currency one
+   * the platform knows: BAD_USER_INPUT otherwise. Reads nothing: the tenant's read permission is
+   * the resolver's to check.
+   */
+  ykcCheck(segments: readonly SegmentInput[], currency: string): YkcConversion {
+    const draft = validateSegments(segments, 'segments');
+    const badCurrency = validateCurrency(currency);
+    const errors = [...(draft.ok ? [] : draft.errors), ...(badCurrency ? [badCurrency] : [])];
+    if (!draft.ok || errors.length > 0) {
+      throw new AppError(ErrorCodes.BAD_USER_INPUT, errors.map((e) => `${e.code} ${e.field ?? ''}: ${e.message}`).join('; '));
+    }
+    return toYkcBillingModel(draft.segments, currency);
   }
 
   /** The cost of a session on a charger, with the plan (and versions) it was priced with. Reads through the cache. */

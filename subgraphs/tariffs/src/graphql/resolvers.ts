@@ -6,7 +6,7 @@ import { Exact } from '../domain/exact';
 import { segmentsFromRecords, versionAt } from '../domain/plan';
 import { MeterSample, SessionUsage } from '../domain/pricing';
 import { isUuid } from '@evcs/platform';
-import { NO_YKC_MODEL_NUMBER, toYkcBillingModel, toYkcPriceUnits, ykcModelNumber } from '../domain/ykc';
+import { NO_YKC_MODEL_NUMBER, toYkcBillingModel, toYkcPriceUnits, type YkcConversion, ykcModelNumber } from '../domain/ykc';
 import { TariffImpactResolver } from './impact-resolvers';
 import { toBinding, toPlan, toSessionPrice, toVersion } from './mappers';
 import {
@@ -24,6 +24,7 @@ import {
   TariffPlanConnection,
   TariffPlanPayload,
   TariffPlanVersion,
+  TariffSegmentInput,
   TariffSource,
   YkcBillingModel,
   YkcPriceTier,
@@ -103,27 +104,30 @@ export class TariffPlanResolver {
 export class TariffPlanVersionResolver {
   @FieldResolver(() => YkcBillingModel, { description: 'This version as a YKC billing model, or the reasons it cannot be one' })
   ykcBillingModel(@Root() v: TariffPlanVersion): YkcBillingModel {
-    const r = toYkcBillingModel(segmentsFromRecords(v.segments), v.currency);
-    return Object.assign(new YkcBillingModel(), {
-      representable: r.ok,
-      reasons: r.ok ? [] : r.reasons,
-      modelNo: r.ok ? ykcModelNumber(r.model) : NO_YKC_MODEL_NUMBER,
-      tiers: r.ok
-        ? r.model.tiers.map((t) =>
-            Object.assign(new YkcPriceTier(), {
-              tier: t.tier,
-              name: t.name,
-              energyPrice: t.energyPrice.toFixed(4),
-              serviceFee: t.serviceFee.toFixed(4),
-              energyRate: toYkcPriceUnits(t.energyPrice),
-              serviceRate: toYkcPriceUnits(t.serviceFee),
-              used: t.used,
-            }),
-          )
-        : [],
-      slots: r.ok ? r.model.slots : [],
-    });
+    return toYkcModelObject(toYkcBillingModel(segmentsFromRecords(v.segments), v.currency));
   }
+}
+
+function toYkcModelObject(r: YkcConversion): YkcBillingModel {
+  return Object.assign(new YkcBillingModel(), {
+    representable: r.ok,
+    reasons: r.ok ? [] : r.reasons,
+    modelNo: r.ok ? ykcModelNumber(r.model) : NO_YKC_MODEL_NUMBER,
+    tiers: r.ok
+      ? r.model.tiers.map((t) =>
+          Object.assign(new YkcPriceTier(), {
+            tier: t.tier,
+            name: t.name,
+            energyPrice: t.energyPrice.toFixed(4),
+            serviceFee: t.serviceFee.toFixed(4),
+            energyRate: toYkcPriceUnits(t.energyPrice),
+            serviceRate: toYkcPriceUnits(t.serviceFee),
+            used: t.used,
+          }),
+        )
+      : [],
+    slots: r.ok ? r.model.slots : [],
+  });
 }
 
 @Resolver()
@@ -207,6 +211,19 @@ export class PricingResolver {
   @FieldResolver(() => TariffPlan, { nullable: true })
   plan(@Root() e: EffectiveTariff, @Ctx() ctx: TariffsContext): Promise<TariffPlan | null> {
     return planOrNull(ctx, e.planId);
+  }
+
+  @Query(() => YkcBillingModel, {
+    description:
+      "A draft day's segments as a YKC billing model, or every reason a YKC pile could not hold them — the check publishing a version and binding a YKC pile make, asked while the draft is edited. The segments must cover the day without gaps or overlaps (BAD_USER_INPUT otherwise). Needs tariff:read.",
+  })
+  ykcBillingModelOfDraft(
+    @Ctx() ctx: TariffsContext,
+    @Arg('segments', () => [TariffSegmentInput]) segments: TariffSegmentInput[],
+    @Arg('currency', () => String, { defaultValue: 'CNY', description: 'ISO 4217; YKC piles bill in CNY' }) currency: string,
+  ): YkcBillingModel {
+    ctx.readScope();
+    return toYkcModelObject(ctx.services.tariffs.ykcCheck(segments, currency));
   }
 
   @Query(() => SessionPrice, {
