@@ -93,6 +93,19 @@ describe('the refunds list', () => {
     });
   });
 
+  it("reads a page's payments in one query, however many refunds it holds (no N+1)", async () => {
+    const sql: string[] = [];
+    const record = (q: { sql: string }) => void sql.push(q.sql);
+    h.knex.on('query', record);
+    try {
+      expect((await list({ first: 500 })).edges.every((e) => e.node.payment)).toBe(true);
+    } finally {
+      h.knex.removeListener('query', record);
+    }
+    // the list itself joins payments (scope, channel, currency); the field asks for them once, by ids
+    expect(sql.filter((q) => /^select .* from "payments"( as "payments")? where .*"id" in/.test(q))).toHaveLength(1);
+  });
+
   it("never lists another tenant's refunds, whatever the filter names", async () => {
     expect(await idsOf(null, tokB)).toEqual([ids.b1]);
     expect(await idsOf(null)).not.toContain(ids.b1);
