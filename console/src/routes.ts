@@ -15,6 +15,7 @@ import OrdersView from './views/orders/OrdersView.vue';
 import TariffsView from './views/tariffs/TariffsView.vue';
 import PaymentDetailView from './views/payments/PaymentDetailView.vue';
 import PaymentsView from './views/payments/PaymentsView.vue';
+import RefundsView from './views/payments/RefundsView.vue';
 import ReconciliationView from './views/payments/ReconciliationView.vue';
 import StatementsView from './views/payments/StatementsView.vue';
 
@@ -26,6 +27,8 @@ export const MENU = [
   { path: '/orders', name: 'orders', label: 'menu.orders', permission: 'order:read', component: OrdersView },
   { path: '/tariffs', name: 'tariffs', label: 'menu.tariffs', permission: 'tariff:read', component: TariffsView },
   { path: '/payments', name: 'payments', label: 'pay.menu.payments', permission: 'payment:read', component: PaymentsView },
+  // read like the payments: the same permission and data scope
+  { path: '/refunds', name: 'refunds', label: 'pay.menu.refunds', permission: 'payment:read', component: RefundsView },
   { path: '/reconciliation', name: 'reconciliation', label: 'pay.menu.reconciliation', permission: 'order:read', component: ReconciliationView },
   { path: '/statements', name: 'statements', label: 'pay.menu.statements', permission: 'payment:read', component: StatementsView },
   ...ADMIN_MENU,

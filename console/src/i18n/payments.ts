@@ -1,7 +1,7 @@
-/** The payments, reconciliation and statements screens' messages (merged into ../i18n.ts). */
+/** The payments, refunds, reconciliation and statements screens' messages (merged into ../i18n.ts). */
 export const zhCN = {
   pay: {
-    menu: { payments: '支付与退款', reconciliation: '每日对账', statements: '渠道对账单' },
+    menu: { payments: '支付与退款', refunds: '退款记录', reconciliation: '每日对账', statements: '渠道对账单' },
     title: '支付与退款',
     detail: '支付详情',
     back: '返回支付列表',
@@ -13,6 +13,19 @@ export const zhCN = {
     createdAt: '创建时间',
     remaining: '剩余金额',
     empty: '没有支付记录',
+  },
+  refunds: {
+    title: '退款记录',
+    allStates: '全部状态',
+    range: '申请时间',
+    from: '开始',
+    to: '结束',
+    outRefundNo: '退款单号',
+    requestedAt: '申请时间',
+    succeededAt: '退款成功时间',
+    payment: '支付',
+    order: '订单',
+    empty: '没有退款记录',
   },
   recon: {
     title: '每日对账',
@@ -64,7 +77,7 @@ export const zhCN = {
 
 export const en: typeof zhCN = {
   pay: {
-    menu: { payments: 'Payments', reconciliation: 'Reconciliation', statements: 'Statements' },
+    menu: { payments: 'Payments', refunds: 'Refunds', reconciliation: 'Reconciliation', statements: 'Statements' },
     title: 'Payments and refunds',
     detail: 'Payment',
     back: 'Back to the payments',
@@ -76,6 +89,19 @@ export const en: typeof zhCN = {
     createdAt: 'Created at',
     remaining: 'Remaining',
     empty: 'No payments',
+  },
+  refunds: {
+    title: 'Refunds',
+    allStates: 'All states',
+    range: 'Requested',
+    from: 'From',
+    to: 'To',
+    outRefundNo: 'Refund no.',
+    requestedAt: 'Requested at',
+    succeededAt: 'Refunded at',
+    payment: 'Payment',
+    order: 'Order',
+    empty: 'No refunds',
   },
   recon: {
     title: 'Daily reconciliation',

@@ -26,7 +26,8 @@ interface Session {
 /**
  * The console's payments screens in a real browser against the whole platform. Simulated OCPP
  * chargers run real sessions; their payments go through the Alipay sandbox. The operator admin
- * refunds part of a payment from the Payments screen and sees the refund and what is left;
+ * refunds part of a payment from the Payments screen and sees the refund and what is left, and
+ * finds it in the Refunds list by state and channel;
  * reconciles the day from the Reconciliation screen, where the session still running is a
  * MISSING_END discrepancy, and resolves it with a note; reconciles the day's Alipay statement from
  * the Statements screen, where a payment whose notification was lost (paid at Alipay, still PAYING
@@ -159,7 +160,7 @@ describe('operator console: payments and reconciliation in a browser', () => {
     await page.waitForURL(/\/sign-in/);
     await signIn('admin', passwords.operatorAdmin);
     await page.waitForURL(/\/dashboard$/);
-    expect(await page.locator('[data-test=menu] li').allTextContents()).toEqual(expect.arrayContaining(['支付与退款', '每日对账', '渠道对账单']));
+    expect(await page.locator('[data-test=menu] li').allTextContents()).toEqual(expect.arrayContaining(['支付与退款', '退款记录', '每日对账', '渠道对账单']));
     await page.click('[data-test=menu-payments]');
     await page.waitForURL(/\/payments$/);
     await page.getByRole('heading', { name: '支付与退款' }).waitFor();
@@ -213,6 +214,47 @@ describe('operator console: payments and reconciliation in a browser', () => {
       .filter({ hasText: paid.outTradeNo })
       .locator('[data-test=payment-remaining]', { hasText: `${yuan(paid.minor - 50)} CNY` })
       .waitFor();
+  });
+
+  test('the partial refund is in the Refunds list, found by state and channel, and leads to its payment and order', async () => {
+    await page.click('[data-test=menu-refunds]');
+    await page.waitForURL(/\/refunds$/);
+    await page.getByRole('heading', { name: '退款记录' }).waitFor();
+    const rows = page.locator('[data-test=refunds] .el-table__body tr');
+    const refund = rows.filter({ hasText: 'charger display was wrong' });
+    await refund.waitFor();
+    expect(await rows.count()).toBe(1);
+    expect(await refund.locator('[data-test=refund-amount]').textContent()).toBe('0.50 CNY');
+    expect(await refund.locator('[data-test=refund-state]').textContent()).toBe('SUCCEEDED');
+    expect(await refund.textContent()).toContain('支付宝');
+
+    // nothing is still processing; the succeeded Alipay refunds are this one
+    await pick('filter-state', 'PROCESSING');
+    await page.click('[data-test=search]');
+    await page.waitForURL(/\/refunds\?state=PROCESSING$/);
+    await page.locator('[data-test=refunds]', { hasText: '没有退款记录' }).waitFor();
+    await page.click('[data-test=reset]');
+    await page.waitForURL(/\/refunds$/);
+    await pick('filter-state', 'SUCCEEDED');
+    await pick('filter-channel', '支付宝');
+    await page.click('[data-test=search]');
+    await page.waitForURL(/state=SUCCEEDED.*channel=ALIPAY/);
+    await refund.waitFor();
+    expect(await rows.count()).toBe(1);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'refunds.png') });
+    expect(await seriousViolations(page)).toEqual([]);
+    const api = await gql('{ refunds(filter: { states: [SUCCEEDED], channel: ALIPAY }) { edges { node { reason amount { minor } payment { id } } } } }');
+    expect(api.data.refunds.edges.map((e: any) => e.node)).toEqual([{ reason: 'charger display was wrong', amount: { minor: 50 }, payment: { id: paid.id } }]);
+
+    const orderId = (await gql('query($id: ID!) { payment(id: $id) { orderId } }', { id: paid.id })).data.payment.orderId as string;
+    expect(await refund.locator('[data-test=refund-order-link]').getAttribute('href')).toBe(`/orders/${orderId}`);
+    await refund.locator('[data-test=refund-payment-link]').click();
+    await page.waitForURL(new RegExp(`/payments/${paid.id}$`));
+    await page.locator('[data-test=detail-refunded]', { hasText: '0.50 CNY' }).waitFor();
+    // back to the same filtered page
+    await page.goBack();
+    await page.waitForURL(/\/refunds\?state=SUCCEEDED.*channel=ALIPAY/);
+    await refund.waitFor();
   });
 
   test('the day is reconciled from the Reconciliation screen; the running session is a discrepancy, resolved with a note', async () => {
@@ -304,7 +346,10 @@ describe('operator console: payments and reconciliation in a browser', () => {
     await page.waitForURL(new RegExp(`/payments/${paid.id}$`));
     await page.locator('[data-test=detail-refunded]', { hasText: '0.50 CNY' }).waitFor();
     expect(await page.locator('[data-test=refund]').count()).toBe(0);
-    expect(await page.locator('[data-test=menu] li').allTextContents()).toEqual(expect.arrayContaining(['支付与退款', '每日对账', '渠道对账单']));
+    expect(await page.locator('[data-test=menu] li').allTextContents()).toEqual(expect.arrayContaining(['支付与退款', '退款记录', '每日对账', '渠道对账单']));
+    // reading refunds is reading payments: the viewer's list holds the refund too
+    await page.click('[data-test=menu-refunds]');
+    await page.locator('[data-test=refunds] .el-table__body tr', { hasText: 'charger display was wrong' }).waitFor();
     await page.click('[data-test=menu-reconciliation]');
     await page.locator('[data-test=runs] [data-test=run-open]').first().click();
     await page.locator('[data-test=discrepancy-rows]').waitFor();

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { GraphQLSchema } from 'graphql';
 import { buildFederatedSchema, deadLetterResolver, SubgraphMigrations } from '@evcs/platform';
-import { PaymentAuditLogResolver, PaymentResolver, referenceResolvers, StatementResolver } from './graphql/resolvers';
+import { PaymentAuditLogResolver, PaymentResolver, referenceResolvers, RefundResolver, StatementResolver } from './graphql/resolvers';
 
 export const SUBGRAPH_NAME = 'payments';
 
@@ -9,7 +9,7 @@ export const migrations: SubgraphMigrations = { schema: 'payments', directory: p
 
 export function buildPaymentsSchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
-    { resolvers: [PaymentResolver, StatementResolver, deadLetterResolver(SUBGRAPH_NAME), PaymentAuditLogResolver] },
+    { resolvers: [PaymentResolver, RefundResolver, StatementResolver, deadLetterResolver(SUBGRAPH_NAME), PaymentAuditLogResolver] },
     referenceResolvers,
   );
 }

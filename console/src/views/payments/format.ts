@@ -1,5 +1,5 @@
 import type { LocationQuery } from 'vue-router';
-import type { PaymentChannelName, PaymentState } from '../../gql/graphql';
+import type { PaymentChannelName, PaymentState, RefundFilter, RefundState } from '../../gql/graphql';
 import { decimalsOf, formatMinor } from '../orders/format';
 
 /** A query parameter given once and not empty. */
@@ -39,11 +39,40 @@ export function remaining(p: Paid): string {
 }
 
 export const PAYMENT_STATES: readonly PaymentState[] = ['PENDING', 'PAYING', 'SUCCEEDED', 'FAILED', 'CLOSED'];
+export const REFUND_STATES: readonly RefundState[] = ['PROCESSING', 'SUCCEEDED', 'FAILED'];
 export const CHANNELS: readonly PaymentChannelName[] = ['ALIPAY', 'WECHATPAY'];
 
 type Tag = 'success' | 'warning' | 'danger' | 'info' | 'primary';
 const PAYMENT_TAGS: Record<PaymentState, Tag> = { PENDING: 'info', PAYING: 'warning', SUCCEEDED: 'success', FAILED: 'danger', CLOSED: 'info' };
 export const paymentTag = (s: PaymentState): Tag => PAYMENT_TAGS[s];
+
+const REFUND_TAGS: Record<RefundState, Tag> = { PROCESSING: 'warning', SUCCEEDED: 'success', FAILED: 'danger' };
+export const refundTag = (s: RefundState): Tag => REFUND_TAGS[s];
+
+/** An instant as the API takes it (ISO 8601 in UTC), or undefined for what is not one. */
+function instant(v: LocationQuery[string] | undefined): string | undefined {
+  const s = one(v);
+  const at = s === undefined ? NaN : Date.parse(s);
+  return Number.isNaN(at) ? undefined : new Date(at).toISOString();
+}
+
+/**
+ * The refunds list's filter from its URL (`state=PROCESSING,FAILED&channel=…&from=…&to=…`):
+ * known states and channel only; from/to as instants, so the API never has to guess a zone.
+ */
+export function refundFilterOf(q: LocationQuery): { filter: RefundFilter; states: RefundState[]; channel?: PaymentChannelName; from?: string; to?: string } {
+  const states = [...new Set(one(q.state)?.split(',') ?? [])].filter((s): s is RefundState => REFUND_STATES.includes(s as RefundState));
+  const channel = oneOf(q.channel, CHANNELS);
+  const from = instant(q.from);
+  const to = instant(q.to);
+  const filter: RefundFilter = {
+    ...(states.length ? { states } : {}),
+    ...(channel ? { channel } : {}),
+    ...(from ? { from } : {}),
+    ...(to ? { to } : {}),
+  };
+  return { filter, states, channel, from, to };
+}
 
 /** A run's or discrepancy's state as a tag: done is quiet, open or failed stands out. */
 export function runTag(state: string): Tag {

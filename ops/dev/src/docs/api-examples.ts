@@ -7,9 +7,9 @@ import WebSocket from 'ws';
 /**
  * The main flows of the API as docs/api/examples.md shows them, run for real: sign in, watch a
  * connector (graphql-ws), start and stop a session at a simulated OCPP charger, read the bill,
- * pay through the Alipay sandbox, refund. `npm run docs:examples` writes what they send and get
- * into the document; test/api-examples.e2e.test.ts runs them again and holds the document to
- * the same requests and the same response shapes.
+ * pay through the Alipay sandbox, refund, list the refunds. `npm run docs:examples` writes what
+ * they send and get into the document; test/api-examples.e2e.test.ts runs them again and holds
+ * the document to the same requests and the same response shapes.
  */
 export const EXAMPLES = {
   login: {
@@ -110,6 +110,16 @@ export const EXAMPLES = {
   refundPayment(input: $input) {
     refund { id paymentId amount { minor currency formatted } reason state }
     userErrors { code field message }
+  }
+}`,
+  },
+  refunds: {
+    title: 'The refunds list',
+    transport: 'http',
+    query: /* GraphQL */ `query Refunds($filter: RefundFilter, $first: Int) {
+  refunds(filter: $filter, first: $first) {
+    edges { node { id state amount { minor currency formatted } reason createdAt succeededAt payment { id orderId channel } } }
+    pageInfo { hasNextPage endCursor }
   }
 }`,
   },
@@ -283,6 +293,9 @@ export async function runExamples(t: ExampleTarget, opts: { idempotencyKey: (wha
     // the refund answered SUCCEEDED: the order says so at once (payments handed it to orders before answering)
     const afterRefund = await orderState();
     if (afterRefund !== 'REFUNDED') throw new Error(`the order reads ${afterRefund} right after its full refund succeeded`);
+    // a week back from today's start in Shanghai, with its offset: the API takes instants, never a bare local time
+    const weekAgo = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date(Date.now() - 7 * 24 * 3_600_000));
+    await http('refunds', token, { filter: { states: ['SUCCEEDED'], channel: 'ALIPAY', from: `${weekAgo}T00:00:00+08:00` }, first: 20 });
     return runs;
   } finally {
     await cp.close().catch(() => undefined);

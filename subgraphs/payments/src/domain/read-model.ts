@@ -1,5 +1,5 @@
 import type { ChannelName } from './channel';
-import type { DiscrepancyKind, PaymentState } from './ports';
+import type { DiscrepancyKind, PaymentState, RefundState } from './ports';
 
 /* What the API reads: filters and read-side records, shared by persistence (answers) and GraphQL (asks). */
 
@@ -7,6 +7,17 @@ export interface PaymentFilter {
   state?: PaymentState | null;
   channel?: ChannelName | null;
   orderId?: string | null;
+}
+/** The refunds list's filter: every given condition holds; `from` inclusive, `to` exclusive (instants). */
+export interface RefundFilter {
+  /** any of these; none or empty: every state */
+  states?: readonly RefundState[] | null;
+  /** the channel of the refunded payment */
+  channel?: ChannelName | null;
+  from?: Date | null;
+  to?: Date | null;
+  orderId?: string | null;
+  paymentId?: string | null;
 }
 export interface DiscrepancyFilter {
   channel?: ChannelName | null;

@@ -37,6 +37,8 @@ import {
   PaymentMethod,
   PaymentState,
   Refund,
+  RefundConnection,
+  RefundFilter,
   RefundPaymentInput,
   RefundPaymentPayload,
   RefundState,
@@ -116,8 +118,9 @@ const toDiscrepancy = (d: DiscrepancyRecord): StatementDiscrepancy =>
 
 // ---- cursors: opaque to clients, validated on the way back ---------------------------------
 
-// Payments page by (creation time, id); discrepancies by id.
+// Payments and refunds page by (creation time, id); discrepancies by id.
 const paymentCursor = cursorCodec('payment', z.object({ t: z.string().datetime(), id: z.string().refine(isUuid) }));
+const refundCursor = cursorCodec('refund', z.object({ t: z.string().datetime(), id: z.string().refine(isUuid) }));
 const discrepancyCursor = cursorCodec('discrepancy', z.object({ id: z.string().refine(isUuid) }));
 const statementRunCursor = cursorCodec('statement-run', z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), id: z.string().refine(isUuid) }));
 
@@ -198,6 +201,37 @@ export class PaymentResolver {
         ? { refund: toRefund(out.value.refund, out.value.payment.currency), payment: toPayment(out.value.payment), userErrors: [] }
         : { refund: null, payment: null, userErrors: userErrorsOf(out) },
     );
+  }
+}
+
+function checkRefundFilter(f: RefundFilter | null): void {
+  if ((f?.orderId && !isUuid(f.orderId)) || (f?.paymentId && !isUuid(f.paymentId))) {
+    throw new AppError(ErrorCodes.BAD_USER_INPUT, 'orderId and paymentId must be UUIDs');
+  }
+  if (f?.from && f.to && f.from >= f.to) throw new AppError(ErrorCodes.BAD_USER_INPUT, '`from` must be before `to`');
+}
+
+/** The refunds list: what finance reviews across payments (which are still processing, which failed). Read like payments. */
+@Resolver(() => Refund)
+export class RefundResolver {
+  @Query(() => RefundConnection, { description: 'Refunds of the payments the caller may see, newest first; pages of 50, at most 500. Needs payment:read.' })
+  async refunds(
+    @Ctx() ctx: PaymentsContext,
+    @Arg('filter', () => RefundFilter, { nullable: true }) filter: RefundFilter | null,
+    @Args(() => RelayPageArgs) page: RelayPageArgs,
+  ): Promise<RefundConnection> {
+    const scope = ctx.readScope('payment:read');
+    const window = pageWindow(page, { codec: refundCursor, defaultSize: 50 });
+    checkRefundFilter(filter);
+    const rows = await ctx.reads.payments.listRefunds(scope, filter ?? {}, window);
+    return Object.assign(new RefundConnection(), connectionOf(rows, window, { key: (r) => r.key, node: (r) => toRefund(r.refund, r.currency) }));
+  }
+
+  @FieldResolver(() => Payment, { nullable: true, description: 'the refunded payment (its order, channel, method); needs payment:read' })
+  async payment(@Root() r: Refund, @Ctx() ctx: PaymentsContext): Promise<Payment | null> {
+    // batched: a page of refunds asks for its payments once
+    const p = await ctx.loaders.payment.load(r.paymentId);
+    return p ? toPayment(p) : null;
   }
 }
 

@@ -128,6 +128,18 @@ export class PaymentConnection {
   @Field(() => PageInfo) pageInfo!: PageInfo;
 }
 
+@ObjectType()
+export class RefundEdge {
+  @Field() cursor!: string;
+  @Field(() => Refund) node!: Refund;
+}
+
+@ObjectType({ description: 'Refunds, newest first, a page at a time (Relay cursor pagination).' })
+export class RefundConnection {
+  @Field(() => [RefundEdge]) edges!: RefundEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+}
+
 @ObjectType({ description: "One reconciliation of a channel's daily statement; re-running a day updates it." })
 export class StatementRun {
   @Field(() => ID) id!: string;
@@ -235,6 +247,16 @@ export class PaymentFilter {
   @Field(() => PaymentState, { nullable: true }) state?: PaymentState | null;
   @Field(() => PaymentChannelName, { nullable: true }) channel?: PaymentChannelName | null;
   @Field(() => ID, { nullable: true }) orderId?: string | null;
+}
+
+@InputType({ description: 'Every given condition holds.' })
+export class RefundFilter {
+  @Field(() => [RefundState], { nullable: true, description: 'any of these states (none or empty: every state)' }) states?: RefundState[] | null;
+  @Field(() => PaymentChannelName, { nullable: true, description: "the refunded payment's channel" }) channel?: PaymentChannelName | null;
+  @Field(() => GraphQLDateTimeISO, { nullable: true, description: 'requested at or after this instant (ISO 8601 with its offset)' }) from?: Date | null;
+  @Field(() => GraphQLDateTimeISO, { nullable: true, description: 'requested before this instant (ISO 8601 with its offset)' }) to?: Date | null;
+  @Field(() => ID, { nullable: true, description: "the refunded payment's order" }) orderId?: string | null;
+  @Field(() => ID, { nullable: true }) paymentId?: string | null;
 }
 
 /**

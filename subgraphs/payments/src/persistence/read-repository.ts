@@ -1,11 +1,14 @@
 import { Knex, keysetPage, keysetQuery, keysetRows, type KeysetOrder, type KeysetWindow, ReadScope, withTenant, withTenantScope } from '@evcs/platform';
 import type { ChannelName } from '../domain/channel';
 import type { PaymentRecord, RefundRecord, StatementRunRecord } from '../domain/ports';
-import type { DiscrepancyFilter, DiscrepancyRecord, DiscrepancyTotals, PaymentFilter } from '../domain/read-model';
+import type { DiscrepancyFilter, DiscrepancyRecord, DiscrepancyTotals, PaymentFilter, RefundFilter } from '../domain/read-model';
 import { PaymentModel, RefundModel } from './models';
 import { toPayment, toRefund, toRun } from './payment-store';
 
 type Row = Record<string, any>;
+
+/** Microseconds, as a cursor needs them (see listPayments). */
+const createdAtKey = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at_key`;
 
 const RUNS_NEWEST_FIRST: KeysetOrder<{ date: string; id: string }> = {
   columns: ['statement_runs.statement_date', 'statement_runs.id'],
@@ -14,7 +17,7 @@ const RUNS_NEWEST_FIRST: KeysetOrder<{ date: string; id: string }> = {
   values: (k) => [k.date, k.id],
 };
 
-export type { DiscrepancyFilter, DiscrepancyRecord, DiscrepancyTotals, PaymentFilter };
+export type { DiscrepancyFilter, DiscrepancyRecord, DiscrepancyTotals, PaymentFilter, RefundFilter };
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const toDiscrepancy = (r: Row): DiscrepancyRecord => ({
@@ -85,6 +88,41 @@ export class PaymentsReadRepository {
         payment: toPayment(p),
         key: { t: (p as unknown as { createdAtKey: string }).createdAtKey, id: p.id },
       }));
+    });
+  }
+
+  /**
+   * The refunds of payments the scope may read, newest first by (created_at, id): a keyset page
+   * like listPayments'. Each comes with its payment's currency (refunds have none of their own).
+   */
+  listRefunds(
+    scope: ReadScope,
+    f: RefundFilter,
+    page: KeysetWindow<{ t: string; id: string }>,
+  ): Promise<{ refund: RefundRecord; currency: string; key: { t: string; id: string } }[]> {
+    return withTenantScope(this.knex, scope, async (trx) => {
+      // refunds.tenant_id as well as the payment's: the index on (tenant_id, created_at, id) serves the order
+      const q = RefundModel.query(trx)
+        .joinRelated('payment')
+        .whereIn('refunds.tenant_id', scope.tenantIds)
+        .select('refunds.*', 'payment.currency as payment_currency', trx.raw(createdAtKey('refunds.created_at')));
+      this.scoped(q, scope, 'payment');
+      if (f.states?.length) q.whereIn('refunds.state', f.states);
+      if (f.channel) q.where('payment.channel', f.channel);
+      if (f.orderId) q.where('payment.order_id', f.orderId);
+      if (f.paymentId) q.where('refunds.payment_id', f.paymentId);
+      if (f.from) q.where('refunds.created_at', '>=', f.from);
+      if (f.to) q.where('refunds.created_at', '<', f.to);
+      keysetQuery(q as unknown as Knex.QueryBuilder, page, {
+        columns: ['refunds.created_at', 'refunds.id'],
+        types: ['timestamptz', 'uuid'],
+        order: 'desc',
+        values: (k) => [k.t, k.id],
+      });
+      return keysetRows(await q, page).map((r) => {
+        const extra = r as unknown as { paymentCurrency: string; createdAtKey: string };
+        return { refund: toRefund(r), currency: extra.paymentCurrency, key: { t: extra.createdAtKey, id: r.id } };
+      });
     });
   }
 
