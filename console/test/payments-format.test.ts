@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { oneOf, pageArgs, remaining, shanghaiDate } from '../src/views/payments/format';
+import { oneOf, pageArgs } from '../src/paging';
+import { remaining, shanghaiDate } from '../src/views/payments/format';
 
 describe('payments screens formatting', () => {
   it('keeps what is left of a payment in minor units, with the currency decimals', () => {

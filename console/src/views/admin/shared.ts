@@ -1,5 +1,3 @@
-import { computed, ref, shallowRef, type Ref } from 'vue';
-
 /** A mutation's expected failure, as its payload's userErrors carry it. */
 export interface Problem {
   code: string;
@@ -10,56 +8,6 @@ export interface Problem {
 /** What a person reads of failed mutations: each code with its message (and the field at fault). */
 export function problemText(problems: readonly Problem[]): string {
   return problems.map((p) => `${p.code}${p.field ? ` (${p.field})` : ''}: ${p.message}`).join('; ');
-}
-
-export interface PageInfoShown {
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-  startCursor?: string | null;
-  endCursor?: string | null;
-}
-
-export type PageArgs = { first: number; after: string | null } | { last: number; before: string | null };
-
-/**
- * A Relay connection shown a page at a time: forwards with first/after from the page's endCursor,
- * backwards with last/before from its startCursor. `fetch` gives the page's rows, or an error text.
- */
-export function usePager<T>(size: number, fetch: (page: PageArgs) => Promise<{ rows: T[]; pageInfo: PageInfoShown } | string>) {
-  const rows = shallowRef<T[]>([]) as Ref<T[]>;
-  const pageInfo = ref<PageInfoShown | null>(null);
-  const error = ref('');
-  const loading = ref(false);
-  let current: PageArgs = { first: size, after: null };
-  async function load(page: PageArgs = current): Promise<void> {
-    current = page;
-    loading.value = true;
-    try {
-      const r = await fetch(page);
-      if (typeof r === 'string') {
-        error.value = r;
-        return;
-      }
-      error.value = '';
-      rows.value = r.rows;
-      pageInfo.value = r.pageInfo;
-    } finally {
-      loading.value = false;
-    }
-  }
-  return {
-    rows,
-    pageInfo,
-    error,
-    loading,
-    load,
-    /** the first page again (a filter changed) */
-    restart: () => load({ first: size, after: null }),
-    hasPrev: computed(() => pageInfo.value?.hasPreviousPage ?? false),
-    hasNext: computed(() => pageInfo.value?.hasNextPage ?? false),
-    prev: () => load({ last: size, before: pageInfo.value?.startCursor ?? null }),
-    next: () => load({ first: size, after: pageInfo.value?.endCursor ?? null }),
-  };
 }
 
 export interface TenantLike {

@@ -1,22 +1,7 @@
 import type { LocationQuery } from 'vue-router';
 import type { PaymentChannelName, PaymentState, RefundFilter, RefundState } from '../../gql/graphql';
+import { one, oneOf } from '../../paging';
 import { decimalsOf, formatMinor } from '../orders/format';
-
-/** A query parameter given once and not empty. */
-export const one = (v: LocationQuery[string] | undefined): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
-/** A member of `allowed`, or undefined (what a hand-edited URL names is not trusted). */
-export function oneOf<T extends string>(v: LocationQuery[string] | undefined, allowed: readonly T[]): T | undefined {
-  const s = one(v);
-  return allowed.includes(s as T) ? (s as T) : undefined;
-}
-
-export type PageArgs = { first: number; after: string | null } | { last: number; before: string };
-
-/** The connection arguments of a page: backwards from `before` when given, else forwards from `after` (or the start). */
-export function pageArgs(size: number, after: string | undefined, before: string | undefined): PageArgs {
-  return before ? { last: size, before } : { first: size, after: after ?? null };
-}
 
 /**
  * The calendar day (yyyy-MM-dd) of an instant in Asia/Shanghai: the day both reconciliations
@@ -60,7 +45,13 @@ function instant(v: LocationQuery[string] | undefined): string | undefined {
  * The refunds list's filter from its URL (`state=PROCESSING,FAILED&channel=…&from=…&to=…`):
  * known states and channel only; from/to as instants, so the API never has to guess a zone.
  */
-export function refundFilterOf(q: LocationQuery): { filter: RefundFilter; states: RefundState[]; channel?: PaymentChannelName; from?: string; to?: string } {
+export function refundFilterOf(q: Record<string, LocationQuery[string] | undefined>): {
+  filter: RefundFilter;
+  states: RefundState[];
+  channel?: PaymentChannelName;
+  from?: string;
+  to?: string;
+} {
   const states = [...new Set(one(q.state)?.split(',') ?? [])].filter((s): s is RefundState => REFUND_STATES.includes(s as RefundState));
   const channel = oneOf(q.channel, CHANNELS);
   const from = instant(q.from);

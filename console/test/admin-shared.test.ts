@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { childTypes, grantable, problemText, tenantTree, usePager, type PageArgs } from './shared';
+import { usePager, type PageArgs } from '../src/paging';
+import { childTypes, grantable, problemText, tenantTree } from '../src/views/admin/shared';
 
 describe('admin screens: shared logic', () => {
   it('shows each expected failure with its code, field and message', () => {
