@@ -36,6 +36,12 @@ export interface CollectedDocument {
   /** 1-based line of the document's first character in the file */
   line: number;
   body: string;
+  /**
+   * Documents compiled together (a client's `.graphql` files, as GraphQL Code Generator reads
+   * them): their fragments are one namespace, so an operation may spread a fragment another of
+   * them defines. Absent: the document stands alone.
+   */
+  group?: string;
 }
 
 export interface OperationFailure {
@@ -110,7 +116,7 @@ export function collectDocuments(root: string = REPO_ROOT): CollectedDocument[] 
       const file = path.relative(root, abs);
       if (src.exclude && file.startsWith(src.exclude + path.sep)) continue;
       const text = readFileSync(abs, 'utf8');
-      if (src.ext === '.graphql') docs.push({ file, line: 1, body: text });
+      if (src.ext === '.graphql') docs.push({ file, line: 1, body: text, group: src.dir });
       else if (src.ext === '.md') docs.push(...markdownBlocks(text).map((b) => ({ file, ...b })));
       else docs.push(...gqlPluckFromCodeStringSync(abs, text, { skipIndent: true }).map((s) => ({ file, line: s.locationOffset.line, body: s.body })));
     }
@@ -123,18 +129,26 @@ const RULES = specifiedRules.filter((r) => r !== NoUnusedFragmentsRule);
 
 const lineOf = (doc: CollectedDocument, err: GraphQLError) => doc.line + (err.locations?.[0]?.line ?? 1) - 1;
 
-/** One document's failures, and how many operations it holds (0 for SDL, such as the README's types). */
-function checkDocument(schema: GraphQLSchema, doc: CollectedDocument): { operations: number; failures: OperationFailure[] } {
-  let parsed: DocumentNode;
-  try {
-    parsed = parse(doc.body);
-  } catch (e) {
-    return {
-      operations: 0,
-      failures: [{ file: doc.file, line: lineOf(doc, e as GraphQLError), operation: '(document)', message: (e as GraphQLError).message }],
-    };
+type Parsed = { doc: CollectedDocument; parsed: DocumentNode } | { doc: CollectedDocument; error: GraphQLError };
+const fragmentsOf = (d: DocumentNode) => d.definitions.filter((x): x is FragmentDefinitionNode => x.kind === Kind.FRAGMENT_DEFINITION);
+
+/**
+ * One document's failures, and how many operations it holds (0 for SDL, such as the README's
+ * types). `shared`: the fragments of the other documents of its group, by name.
+ */
+function checkDocument(
+  schema: GraphQLSchema,
+  p: Parsed,
+  shared: ReadonlyMap<string, FragmentDefinitionNode>,
+): { operations: number; failures: OperationFailure[] } {
+  const { doc } = p;
+  if ('error' in p) {
+    return { operations: 0, failures: [{ file: doc.file, line: lineOf(doc, p.error), operation: '(document)', message: p.error.message }] };
   }
-  const fragments = parsed.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION);
+  const { parsed } = p;
+  const own = fragmentsOf(parsed);
+  const ownNames = new Set(own.map((f) => f.name.value));
+  const fragments = [...own, ...[...shared.values()].filter((f) => !ownNames.has(f.name.value))];
   const operations = parsed.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const failures: OperationFailure[] = [];
   for (const op of operations) {
@@ -152,7 +166,22 @@ function checkDocument(schema: GraphQLSchema, doc: CollectedDocument): { operati
 
 /** Validate every collected operation against the API schema (subscriptions included). */
 export function checkOperations(schema: GraphQLSchema, docs: CollectedDocument[]): { operations: number; failures: OperationFailure[] } {
-  const results = docs.map((d) => checkDocument(schema, d));
+  const parsed: Parsed[] = docs.map((doc) => {
+    try {
+      return { doc, parsed: parse(doc.body) };
+    } catch (e) {
+      return { doc, error: e as GraphQLError };
+    }
+  });
+  const byGroup = new Map<string, Map<string, FragmentDefinitionNode>>();
+  for (const p of parsed) {
+    if (!p.doc.group || !('parsed' in p)) continue;
+    const group = byGroup.get(p.doc.group) ?? new Map<string, FragmentDefinitionNode>();
+    for (const f of fragmentsOf(p.parsed)) group.set(f.name.value, f);
+    byGroup.set(p.doc.group, group);
+  }
+  const none = new Map<string, FragmentDefinitionNode>();
+  const results = parsed.map((p) => checkDocument(schema, p, (p.doc.group && byGroup.get(p.doc.group)) || none));
   return { operations: results.reduce((n, r) => n + r.operations, 0), failures: results.flatMap((r) => r.failures) };
 }
 

@@ -84,15 +84,20 @@ describe('registered operations against the API schema', () => {
     expect(unmarkedOperations()).toEqual([]);
   });
 
-  it('picks up console/**/*.graphql, names the anonymous and the unparsable, and skips SDL fences', () => {
+  it('picks up console/**/*.graphql with their shared fragments, names the anonymous and the unparsable, and skips SDL fences', () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'schema-ops-'));
     mkdirSync(path.join(root, 'console', 'src', 'stations'), { recursive: true });
     writeFileSync(path.join(root, 'console', 'src', 'stations', 'list.graphql'), 'query ConsoleStations {\n  stations { edges { node { id nope } } }\n}\n');
     writeFileSync(path.join(root, 'console', 'src', 'anon.graphql'), '{ me { __typename } }\n');
     writeFileSync(path.join(root, 'console', 'src', 'broken.graphql'), 'query Broken {\n  me {\n');
     writeFileSync(path.join(root, 'README.md'), '# x\n\n```graphql\ntype Money { minor: Int }\n```\n');
+    // a fragment of one console document spread in another (codegen compiles them together); a
+    // Markdown example does not see it
+    writeFileSync(path.join(root, 'console', 'src', 'paging.graphql'), 'fragment Page on PageInfo {\n  hasNextPage\n  endCursor\n}\n');
+    writeFileSync(path.join(root, 'console', 'src', 'paged.graphql'), 'query Paged {\n  stations { pageInfo { ...Page } }\n}\n');
+    writeFileSync(path.join(root, 'docs.md'), '```graphql\nquery Alone {\n  stations { pageInfo { ...Page } }\n}\n```\n');
     const { operations, failures } = checkOperations(art.apiSchema, collectDocuments(root));
-    expect(operations).toBe(2);
+    expect(operations).toBe(4);
     expect(failures).toEqual([
       { file: 'console/src/anon.graphql', line: 1, operation: '(anonymous)', message: expect.stringContaining('anonymous operation: give it a name') },
       { file: 'console/src/broken.graphql', line: 3, operation: '(document)', message: expect.stringContaining('Syntax Error') },
@@ -102,6 +107,7 @@ describe('registered operations against the API schema', () => {
         operation: 'ConsoleStations',
         message: expect.stringContaining('Cannot query field "nope" on type "Station".'),
       },
+      { file: 'docs.md', line: 3, operation: 'Alone', message: 'Unknown fragment "Page".' },
     ]);
   });
 });
