@@ -160,9 +160,6 @@ const zhCN = {
     invalidAmount: '请输入不超过可退金额的正数',
   },
   forbidden: '您没有可访问的页面',
-  ...stations.zhCN,
-  ...payments.zhCN,
-  admin: admin.zhCN,
 };
 
 const en: typeof zhCN = {
@@ -321,14 +318,15 @@ const en: typeof zhCN = {
     invalidAmount: 'Give a positive amount no more than the refundable one',
   },
   forbidden: 'There is nothing here you may see',
-  ...stations.en,
-  ...payments.en,
-  admin: admin.en,
 };
 
 export type Locale = 'zh-CN' | 'en';
 
 /** zh-CN by default; English on request (the choice is not stored). */
 export const i18n = createI18n({ legacy: false, locale: 'zh-CN', fallbackLocale: 'en', messages: { 'zh-CN': zhCN, en } });
-i18n.global.mergeLocaleMessage('zh-CN', tariffs.zhCN);
-i18n.global.mergeLocaleMessage('en', tariffs.en);
+// Each group of screens keeps its messages in its own module, merged in one way: deeply, by
+// vue-i18n (a module may add to a shared group such as `menu`). The administration's sit under `admin.`.
+for (const m of [stations, payments, tariffs, { zhCN: { admin: admin.zhCN }, en: { admin: admin.en } }]) {
+  i18n.global.mergeLocaleMessage('zh-CN', m.zhCN);
+  i18n.global.mergeLocaleMessage('en', m.en);
+}

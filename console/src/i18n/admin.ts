@@ -1,4 +1,4 @@
-/** The Administration screens' messages (merged into i18n.ts under `admin`). */
+/** The Administration screens' messages (merged into ../i18n.ts, deeply, under `admin`). */
 export const zhCN = {
   menu: {
     group: '系统管理',

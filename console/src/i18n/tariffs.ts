@@ -1,4 +1,4 @@
-/** The tariffs screens' messages (merged into i18n.ts). */
+/** The tariffs screens' messages (merged into ../i18n.ts, deeply). */
 export const zhCN = {
   menu: { tariffs: '电价方案' },
   tariffs: {
