@@ -34,6 +34,8 @@ export interface StackOptions {
   bridges?: number;
   /** the database URL one subgraph gets instead of the common one (a drill puts a stalling proxy there) */
   subgraphDatabaseUrl?: (name: SubgraphName, appUrl: string) => string;
+  /** where assets tells chargers to upload diagnostics (the edge's address, in its test); default: assets itself */
+  diagnosticsUploadUrl?: string;
 }
 
 export interface DemoTenant {
@@ -157,6 +159,11 @@ async function startBridges(
   return { bridgeUrls, ykcAddress };
 }
 
+/** Where assets sends chargers' diagnostics uploads: the caller's (an edge in front), else assets itself. */
+function diagnosticsUploadUrl(opts: StackOptions, assetsPort: number): string {
+  return opts.diagnosticsUploadUrl ?? `http://127.0.0.1:${assetsPort}`;
+}
+
 /** Start the whole platform as real processes: five subgraphs, router(s), bridge. */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const superuserUrl = opts.superuserUrl ?? process.env.PG_SUPERUSER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -194,11 +201,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // for quotas only when something is created, so the start order does not matter.
     const extraEnv: Partial<Record<SubgraphName, Record<string, string>>> = {
       tenants: { AUTH_SIGNING_KEYS_FILE: keys.authKeysFile },
-      // chargers upload GetDiagnostics files to assets directly; the bridge derives their one-time tokens with the same secret
+      // chargers upload GetDiagnostics files to assets directly (or through the edge, diagnosticsUploadUrl); the bridge derives their one-time tokens with the same secret
       assets: {
         TENANTS_URL: subgraphUrls.tenants,
         ASSETS_SIGNING_KEY_FILE: keys.assetsKeyFile,
-        ASSETS_DIAGNOSTICS_UPLOAD_URL: `http://127.0.0.1:${subgraphPorts.assets}`,
+        ASSETS_DIAGNOSTICS_UPLOAD_URL: diagnosticsUploadUrl(opts, subgraphPorts.assets),
         DIAGNOSTICS_UPLOAD_SECRET: diagnosticsSecret,
       },
       // orders looks chargers up in assets and prices sessions with tariffs, when events arrive

@@ -10,6 +10,8 @@ import { DEPLOY_DIR, dockerfileServices, SERVICES, type Service, startupProblems
  * file, and what it gives each platform service is what that service reads and enough to start.
  */
 interface ComposeService {
+  ports?: string[];
+  networks?: string[] | Record<string, unknown>;
   build?: { context: string; dockerfile: string; target?: string; args?: Record<string, string> };
   image?: string;
   environment?: Record<string, string | number>;
@@ -109,6 +111,35 @@ describe('ops/deploy/compose.yaml', () => {
         .split(/^FROM /m)
         .pop(),
     ).toMatch(/^\$\{NODE_IMAGE\} AS runtime/);
+  });
+
+  it("points the edge's upstreams at the services and ports that serve them, on a network it shares with them", () => {
+    const edge = compose.services.edge;
+    const networksOf = (s: ComposeService) => (Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? { default: {} }));
+    const upstreams = Object.fromEntries(
+      ['EDGE_ROUTER_SERVERS', 'EDGE_BRIDGE_SERVERS', 'EDGE_YKC_SERVERS', 'EDGE_ASSETS_SERVERS'].map((k) => [k, String(edge.environment?.[k])]),
+    );
+    expect(upstreams).toEqual({
+      EDGE_ROUTER_SERVERS: 'server router:4000;',
+      EDGE_BRIDGE_SERVERS: 'server protocol-bridge:4100;',
+      EDGE_YKC_SERVERS: 'server protocol-bridge:4101;',
+      EDGE_ASSETS_SERVERS: 'server assets:4002;',
+    });
+    for (const [k, v] of Object.entries(upstreams)) {
+      const [, host, port] = /^server ([a-z-]+):(\d+);$/.exec(v)!;
+      const target = compose.services[host];
+      const listens = [target.environment?.PORT, target.environment?.YKC_PORT].map(String);
+      expect([k, listens.includes(port), networksOf(target).filter((n) => networksOf(edge).includes(n))]).toEqual([k, true, ['edge']]);
+      expect([k, edge.depends_on?.[host]?.condition]).toEqual([k, 'service_healthy']);
+    }
+  });
+
+  it("tells chargers to upload diagnostics to the edge's public address by default, not to assets' in-network name", () => {
+    const url = interpolate(String(compose.services.assets.environment?.ASSETS_DIAGNOSTICS_UPLOAD_URL));
+    expect(url).toBe('http://localhost');
+    // the edge publishes plain http on the host, where that URL lands
+    expect(compose.services.edge.ports).toContain('80:80');
+    expect(readFileSync(path.join(DEPLOY_DIR, 'compose.env.example'), 'utf8')).toMatch(/^ASSETS_DIAGNOSTICS_UPLOAD_URL=$/m);
   });
 
   it.each(platformServices.map(([name, s]) => [name, s] as const))('%s: every variable it is given is one its env schema reads', (_name, s) => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -17,7 +17,8 @@ import { DEPLOY_DIR, SERVICES, type Service, startupProblems, unknownVariables }
  * ops/deploy/k8s: every overlay rendered by kustomize (kubectl's, in the machine's image) and every
  * object validated against the Kubernetes API schemas (kubernetes-models); then what the schemas
  * can't see: probes, resources, autoscalers and budgets, the bridge's stable ids, the services'
- * environments against their env schemas, and who may reach whom.
+ * environments against their env schemas, who may reach whom, and the nginx edge in front (its
+ * upstreams the Services that exist, reachable by it and by nothing else it does not use).
  */
 interface EnvVar {
   name: string;
@@ -28,6 +29,7 @@ interface Container {
   name: string;
   image: string;
   ports?: { name?: string; containerPort: number }[];
+  startupProbe?: unknown;
   env?: EnvVar[];
   envFrom?: { configMapRef?: { name: string } }[];
   livenessProbe?: unknown;
@@ -37,7 +39,8 @@ interface Container {
 }
 interface PodSpec {
   containers: Container[];
-  volumes?: { name: string; secret?: { items?: { key: string; path: string }[] } }[];
+  volumes?: { name: string; secret?: { secretName?: string; items?: { key: string; path: string }[] } }[];
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
 }
 interface K8sObject {
   apiVersion: string;
@@ -51,7 +54,7 @@ interface Policy {
   spec: {
     podSelector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values: string[] }[] };
     ingress?: {
-      from?: { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: object }[];
+      from?: { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: object; ipBlock?: object }[];
       ports?: { port: number; endPort?: number }[];
     }[];
   };
@@ -80,7 +83,10 @@ function render(overlay: string): K8sObject[] {
   return parseAllDocuments(out).map((d) => d.toJS() as K8sObject);
 }
 
-const workloads = (objs: K8sObject[]) => objs.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
+const allWorkloads = (objs: K8sObject[]) => objs.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
+const isEdge = (o: K8sObject) => o.spec?.template?.spec.containers.some((c) => /(^|\/)edge(:|$)/.test(c.image)) ?? false;
+/** The platform's own services (Node, an env schema each); the nginx edge is checked on its own. */
+const workloads = (objs: K8sObject[]) => allWorkloads(objs).filter((o) => !isEdge(o));
 const serviceOf = (c: Container): Service => {
   const s = c.image.replace(/^.*\//, '').replace(/:.*$/, '') as Service;
   if (!SERVICES.includes(s)) throw new Error(`image ${c.image} is no platform service`);
@@ -109,13 +115,16 @@ function allowedCallers(objs: K8sObject[]): Record<string, string[]> {
   for (const p of objs.filter((o) => o.kind === 'NetworkPolicy') as unknown as Policy[]) {
     const target = p.spec.podSelector.matchLabels?.[NAME];
     if (!target) continue;
-    for (const rule of p.spec.ingress ?? [])
+    for (const rule of p.spec.ingress ?? []) {
+      // a rule with no `from` admits every source
+      if (!rule.from) (out[target] ??= []).push('anyone');
       for (const f of rule.from ?? []) {
         const labels = f.podSelector?.matchLabels ?? {};
         const caller = labels['evcs.io/edge'] === 'true' ? EDGE : labels[NAME];
         // an entry matching everything (no labels) would let anyone in: named as such
-        (out[target] ??= []).push(caller ?? (f.namespaceSelector ? 'anyone' : 'the whole namespace'));
+        (out[target] ??= []).push(caller ?? (f.namespaceSelector || f.ipBlock ? 'anyone' : 'the whole namespace'));
       }
+    }
   }
   for (const k of Object.keys(out)) out[k].sort();
   return out;
@@ -146,8 +155,8 @@ describe.each(overlays)('ops/deploy/k8s/overlays/%s', (overlay) => {
     expect(objs.find((o) => o.kind === 'Job')?.spec!.template!.spec.containers[0].image).toMatch(/migrate/);
   });
 
-  it('probes and resources on every long-running container; autoscalers for router and subgraphs, budgets for all', () => {
-    for (const w of workloads(objs).filter((o) => o.kind !== 'Job'))
+  it('probes and resources on every long-running container, the edge included; autoscalers for router and subgraphs, budgets for all', () => {
+    for (const w of allWorkloads(objs).filter((o) => o.kind !== 'Job'))
       for (const c of w.spec!.template!.spec.containers) {
         expect([c.name, Boolean(c.livenessProbe), Boolean(c.readinessProbe)]).toEqual([c.name, true, true]);
         expect([c.name, c.resources?.requests?.cpu !== undefined, c.resources?.limits?.memory !== undefined]).toEqual([c.name, true, true]);
@@ -157,7 +166,7 @@ describe.each(overlays)('ops/deploy/k8s/overlays/%s', (overlay) => {
     const pdbs = objs
       .filter((o) => o.kind === 'PodDisruptionBudget')
       .map((o) => (o.spec!.selector as { matchLabels: Record<string, string> }).matchLabels[NAME]);
-    expect([...pdbs].sort()).toEqual(['protocol-bridge', 'router', ...SUBGRAPHS].sort());
+    expect([...pdbs].sort()).toEqual(['edge', 'protocol-bridge', 'router', ...SUBGRAPHS].sort());
   });
 
   it('gives each container only variables its service reads, enough to start, and the key files it names', () => {
@@ -202,6 +211,8 @@ describe.each(overlays)('ops/deploy/k8s/overlays/%s', (overlay) => {
       tariffs: ['orders', 'protocol-bridge', 'router'],
       orders: ['payments', 'router', 'tariffs'],
       payments: [EDGE, 'router'],
+      // chargers and browsers, from outside the cluster
+      edge: ['anyone'],
     });
     // every service-to-service URL a container is given is one the policies allow
     for (const w of workloads(objs))
@@ -210,6 +221,73 @@ describe.each(overlays)('ops/deploy/k8s/overlays/%s', (overlay) => {
           const target = /^https?:\/\/([a-z-]+):\d+\//.exec(url)?.[1];
           if (target) expect([serviceOf(c), target, (allowed[target] ?? []).includes(serviceOf(c))]).toEqual([serviceOf(c), target, true]);
         }
+  });
+});
+
+describe.each(overlays)('ops/deploy/k8s/overlays/%s: the edge', (overlay) => {
+  const objs = render(overlay);
+  const edges = allWorkloads(objs).filter(isEdge);
+  const edge = edges[0];
+  const pod = edge.spec!.template!;
+  const c = pod.spec.containers[0];
+  const env = containerEnv(objs, c);
+  const service = (name: string) => objs.find((o) => o.kind === 'Service' && o.metadata.name === name);
+  const portsOf = (o: K8sObject | undefined) => (o?.spec?.ports ?? []) as { name?: string; port: number; targetPort?: string | number }[];
+  /** `server host:port;` entries of the EDGE_*_SERVERS variables, as host:port. */
+  const upstreams = Object.entries(env)
+    .filter(([k]) => /^EDGE_[A-Z]+_SERVERS$/.test(k))
+    .flatMap(([, v]) => [...v.matchAll(/server ([^\s;]+);/g)].map((m) => m[1]));
+
+  it("is one Deployment of the Dockerfile's edge image, non-root, its pods labelled as the edge the policies admit", () => {
+    expect(edges.map((w) => [w.kind, w.metadata.name, pod.spec.containers.length])).toEqual([['Deployment', 'edge', 1]]);
+    expect(c.image).toMatch(/^(.*\/)?evcs\/edge(:.+)?$/);
+    expect(pod.metadata?.labels).toMatchObject({ [NAME]: 'edge', 'evcs.io/edge': 'true' });
+    expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 101 });
+  });
+
+  it('gives it only variables render.sh reads, and the TLS certificate and key from the Secret evcs-edge-tls, mounted', () => {
+    const renderSh = readFileSync(path.join(DEPLOY_DIR, 'edge/render.sh'), 'utf8');
+    const known = new Set([...renderSh.matchAll(/^export (EDGE_[A-Z_]+)=/gm)].map((m) => m[1]));
+    expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
+    const tls = pod.spec.volumes?.find((v) => v.secret?.secretName === 'evcs-edge-tls');
+    const mount = c.volumeMounts?.find((m) => m.name === tls?.name);
+    expect(tls?.secret?.items).toEqual([
+      { key: 'tls.crt', path: 'tls.crt' },
+      { key: 'tls.key', path: 'tls.key' },
+    ]);
+    expect([env.EDGE_TLS_CERT, env.EDGE_TLS_KEY]).toEqual([`${mount?.mountPath}/tls.crt`, `${mount?.mountPath}/tls.key`]);
+  });
+
+  it('listens where its container ports and its LoadBalancer Service say (443, 80, YKC 8767), probed on its own /healthz', () => {
+    const containerPort = (name: string) => c.ports?.find((p) => p.name === name)?.containerPort;
+    expect([env.EDGE_HTTPS_LISTEN, env.EDGE_HTTP_LISTEN, env.EDGE_YKC_LISTEN].map(Number)).toEqual(['https', 'http', 'ykc'].map(containerPort));
+    const svc = service('edge')!;
+    expect(svc.spec!.type).toBe('LoadBalancer');
+    expect(portsOf(svc).map((p) => [p.port, p.targetPort])).toEqual([
+      [443, 'https'],
+      [80, 'http'],
+      [8767, 'ykc'],
+    ]);
+    for (const probe of [c.livenessProbe, c.readinessProbe]) expect(probe).toMatchObject({ httpGet: { path: '/healthz', port: 'http' } });
+    expect(readFileSync(path.join(DEPLOY_DIR, 'edge/nginx.conf.template'), 'utf8')).toMatch(/location = \/healthz \{/);
+  });
+
+  it('sends each upstream to a Service that exists on that port: router, the bridge (OCPP and YKC) and assets', () => {
+    expect([...upstreams].sort()).toEqual(['assets:4002', 'protocol-bridge:4100', 'protocol-bridge:4101', 'router:4000']);
+    for (const u of upstreams) {
+      const [name, port] = u.split(':');
+      expect([u, portsOf(service(name)).some((p) => p.port === Number(port))]).toEqual([u, true]);
+    }
+  });
+
+  it("is let through by the policies exactly to its upstreams (and payments, for the payment channels' notifications)", () => {
+    const reach: string[] = [];
+    for (const p of objs.filter((o) => o.kind === 'NetworkPolicy') as unknown as Policy[])
+      for (const rule of p.spec.ingress ?? [])
+        if ((rule.from ?? []).some((f) => f.podSelector?.matchLabels?.['evcs.io/edge'] === 'true'))
+          for (const port of rule.ports ?? []) reach.push(`${p.spec.podSelector.matchLabels?.[NAME]}:${port.port}`);
+    // the Services' ports are their pods' ports here, so a policy's port is the upstream's
+    expect([...reach].sort()).toEqual([...upstreams, 'payments:4005'].sort());
   });
 });
 

@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,8 @@ import { CHROMIUM } from './support/browser';
  * the routers trust 127.0.0.1 only. A caller reaching a router directly, with a forged
  * X-Forwarded-For, is recorded at its socket's address. The operators' console is served at / by
  * the edge as in production (console/dist, built by `npm run build`), and works in a browser through it.
+ * Assets gives chargers the edge's plain-http address for diagnostics uploads, as in production,
+ * so a GetDiagnostics file travels charger → edge → assets.
  */
 const CLIENT_ADDRESS = '127.0.0.2';
 const DIRECT_CALLER = '127.0.0.3';
@@ -41,11 +44,15 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
   let ca = '';
   let httpsUrl = '';
   let ocppUrl = '';
+  let plainUrl = '';
   const clients: Client[] = [];
   let cp: SimulatedChargePoint | undefined;
 
   beforeAll(async () => {
     execFileSync('bash', [path.join(REPO_ROOT, 'ops/deploy/edge/install-nginx.sh')], { stdio: 'inherit' });
+    // the edge's ports first: assets is told the plain-http one as its diagnostics upload address
+    const [httpsPort, httpPort, ykcPort] = [await freePort(), await freePort(), await freePort()];
+    plainUrl = `http://127.0.0.1:${httpPort}`;
     stack = await startStack({
       database,
       kafkaNamespace: uniqueName('edge'),
@@ -53,6 +60,7 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
       quiet: true,
       routers: 2,
       env: { ROUTER_TRUSTED_PROXIES: '127.0.0.1' },
+      diagnosticsUploadUrl: plainUrl,
     });
     await stack.seedTenant(tenant);
 
@@ -80,7 +88,6 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
       { stdio: 'ignore' },
     );
     ca = readFileSync(path.join(dir, 'tls.crt'), 'utf8');
-    const [httpsPort, httpPort, ykcPort] = [await freePort(), await freePort(), await freePort()];
     const hostPort = (u: string) => new URL(u.replace(/^ws/, 'http')).host;
     const conf = execFileSync('bash', [path.join(REPO_ROOT, 'ops/deploy/edge/render.sh'), path.join(dir, 'conf')], {
       encoding: 'utf8',
@@ -94,6 +101,7 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
         EDGE_ROUTER_SERVERS: stack.routerUrls.map((u) => `server ${hostPort(u)};`).join(' '),
         EDGE_BRIDGE_SERVERS: `server ${hostPort(stack.bridgeUrl)};`,
         EDGE_YKC_SERVERS: `server ${stack.ykcAddress.host}:${stack.ykcAddress.port};`,
+        EDGE_ASSETS_SERVERS: `server ${hostPort(stack.subgraphUrls.assets)};`,
       },
     }).trim();
     execFileSync('nginx', ['-t', '-q', '-p', path.join(dir, 'conf'), '-c', conf, '-e', path.join(dir, 'conf/run/error.log')]);
@@ -220,6 +228,68 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
     await eventually(async () => received.includes('EDGE-CP1:Preparing'), { timeoutMs: 30_000, what: 'status through bridge, Kafka, router and edge' });
     const q = await post(httpsUrl, '{ stations { edges { node { chargers { code online } } } } }', { token });
     expect(q.body.data.stations.edges[0].node.chargers).toEqual([{ code: 'EDGE-CP1', online: true }]);
+  });
+
+  it("carries a charger's diagnostics upload through the edge's plain http to assets (a GetDiagnostics round trip)", async () => {
+    const token = (await login('erin password 1')).body.data.login.accessToken as string;
+    const stations = await post(httpsUrl, '{ stations { edges { node { chargers { id code } } } } }', { token });
+    const chargerId = (stations.body.data.stations.edges[0].node.chargers as { id: string }[])[0].id;
+    // larger than nginx's buffers, so it is streamed (request buffering off), well under the 10 MiB limit
+    cp!.diagnosticsContent = Buffer.from(`diagnostics of EDGE-CP1\n${'d'.repeat(1_500_000)}\n`);
+    const r = await post(
+      httpsUrl,
+      `mutation { getChargerDiagnostics(input: { chargerId: ${JSON.stringify(chargerId)}, idempotencyKey: "edge-${randomUUID()}" }) { command { id } userErrors { code } } }`,
+      { token },
+    );
+    expect(r.body.data.getChargerDiagnostics.userErrors).toEqual([]);
+    const view = await eventually(
+      async () => {
+        const c = (await post(httpsUrl, `{ charger(id: ${JSON.stringify(chargerId)}) { diagnostics { status } diagnosticsFiles { size sha256 } } }`, { token }))
+          .body.data.charger;
+        return c.diagnostics.status === 'Uploaded' && c.diagnosticsFiles.length > 0 ? c : null;
+      },
+      { timeoutMs: 30_000, what: 'diagnostics Uploaded through the edge' },
+    );
+    // the charger was sent to the edge, and assets' own answer (201) came back through it
+    expect(cp!.diagnosticsUploads).toEqual([{ location: expect.stringMatching(new RegExp(`^${plainUrl}/diagnostics/[^/]+/[0-9a-f]{64}$`)), status: 201 }]);
+    expect(view.diagnosticsFiles).toEqual([{ size: cp!.diagnosticsContent.length, sha256: createHash('sha256').update(cp!.diagnosticsContent).digest('hex') }]);
+  });
+
+  /** A request to /diagnostics/… through the edge, over https or plain http; the body's length is declared, `send` bytes of it sent. */
+  function upload(base: string, method: string, pathname: string, o: { length?: number; send?: number } = {}) {
+    return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+      const u = new URL(pathname, base);
+      const headers = o.length === undefined ? {} : { 'content-length': o.length };
+      const req = (u.protocol === 'https:' ? https : http).request(u, { method, ca, localAddress: CLIENT_ADDRESS, headers }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      });
+      // the edge may answer and close before the body is all sent: that answer is the one wanted
+      req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' || e.code === 'ECONNRESET' ? undefined : reject(e)));
+      req.end(o.send ? Buffer.alloc(o.send, 0x61) : undefined);
+    });
+  }
+
+  it("answers /diagnostics/ uploads with assets' own answer on both listeners; refuses a GET (405) and an oversize body (413) itself", async () => {
+    const badToken = `/diagnostics/${randomUUID()}/${'0'.repeat(64)}`;
+    for (const base of [httpsUrl, plainUrl])
+      for (const method of ['PUT', 'POST']) {
+        const r = await upload(base, method, badToken, { length: 5, send: 5 });
+        // assets' JSON, with its stable code, not an nginx page
+        expect([base, method, r.status, JSON.parse(r.body)]).toEqual([base, method, 404, { code: 'DIAGNOSTICS_UPLOAD_NOT_FOUND' }]);
+      }
+    for (const base of [httpsUrl, plainUrl]) {
+      const r = await upload(base, 'GET', badToken);
+      expect([base, r.status, r.headers.allow]).toEqual([base, 405, 'PUT, POST']);
+    }
+    // one byte over what assets accepts: the edge refuses it on the declared length (an nginx page,
+    // not assets' 404 for the bad token), before a byte reaches assets
+    const over = await upload(plainUrl, 'PUT', badToken, { length: 10 * 1024 * 1024 + 1, send: 64 * 1024 });
+    expect(over.status).toBe(413);
+    expect(over.body).toContain('<html>');
+    // the orchestrator's probe
+    expect((await upload(plainUrl, 'GET', '/healthz')).status).toBe(200);
   });
 
   /** GET through the edge (HTTP/1.1), with the answer's headers. */
