@@ -1,7 +1,7 @@
 import { AppError, ErrorCodes, isAppError, type ServiceGraphQLClient } from '@evcs/platform';
 import { z } from 'zod';
 
-import type { ChargerDirectory, ChargerRegistration } from './ports';
+import type { ChargerDirectory, ChargerRegistration, RegistrationChange } from './ports';
 
 export type ChargerRegistrationEntry = Pick<ChargerRegistration, 'tenantId' | 'chargerId'> & Partial<ChargerRegistration>;
 
@@ -47,7 +47,7 @@ export class InMemoryChargerDirectory implements ChargerDirectory {
 
 export const CHARGER_REGISTRATION_QUERY = `query($code: String!) { chargerRegistration(code: $code) {
   chargerId tenantId stationId protocol securityProfile credentialHash ykcIdentity allowedSourceCidrs desKeyRef
-  allowProfile0Commissioning learnYkcIdentityOnFirstLogin } }`;
+  allowProfile0Commissioning learnYkcIdentityOnFirstLogin credentialRevokedAt } }`;
 
 const Identity = z.object({
   sim: z.string(),
@@ -73,6 +73,7 @@ const Answer = z.object({
       desKeyRef: z.string().nullable(),
       allowProfile0Commissioning: z.boolean(),
       learnYkcIdentityOnFirstLogin: z.boolean(),
+      credentialRevokedAt: z.string().nullish(),
     })
     .nullable(),
 });
@@ -114,6 +115,11 @@ const REFRESH_MIN_INTERVAL_MS = 1_000;
  * rotated password works at once. While assets is unavailable, a charger found
  * within `staleForMs` is answered from its last registration (a password rotated
  * during the outage applies when assets is back); unknown ones stay refused.
+ *
+ * How long a revoked credential can still get in: with asset events (config.assetEventsTopic),
+ * until the bridge hears the revocation's charger.changed (the outbox relay's delay, well under a
+ * second normally); that event drops the cached copy, so not even the outage fallback answers
+ * with the old hash. Without them, up to the positive TTL (10 s) while assets answers.
  */
 export class GraphQLChargerDirectory implements ChargerDirectory {
   private readonly cache = new Map<string, CacheEntry>();
@@ -164,16 +170,17 @@ export class GraphQLChargerDirectory implements ChargerDirectory {
    * An asset event names a charger: its entries answer no more from the cache (a charger created
    * after its first, refused attempt gets in at its next one, not after the negative TTL; a
    * moved or re-protocolled one is looked up anew). Expired rather than dropped, so they stay the
-   * fallback while assets is down; a retired charger's are dropped, so no fallback lets it in.
+   * fallback while assets is down; a retired charger's, or one whose credential was revoked, are
+   * dropped, so no fallback lets it in.
    */
-  forget(change: { code: string; chargerId: string; retired: boolean }): void {
+  forget(change: Pick<RegistrationChange, 'code' | 'chargerId' | 'retired'> & Partial<RegistrationChange>): void {
     const codes = new Set([change.code]);
     const earlier = this.codeOf.get(change.chargerId);
     if (earlier) codes.add(earlier);
     for (const code of codes) {
       const entry = this.cache.get(code);
       if (!entry) continue;
-      if (change.retired) {
+      if (change.retired || change.credentialRevoked) {
         this.cache.delete(code);
         if (entry.value) this.codeOf.delete(entry.value.chargerId);
       } else {

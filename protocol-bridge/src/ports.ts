@@ -37,6 +37,11 @@ export interface ChargerRegistration {
   securityProfile: 0 | 1 | 2 | null;
   /** scrypt hash of the OCPP Basic-auth password; null: none set. */
   credentialHash: string | null;
+  /**
+   * When its credential was revoked (assets' revokeChargerCredential): refused whatever it sends,
+   * profile-0 commissioning included. Absent from assets that predate revocation.
+   */
+  credentialRevokedAt?: string | null;
   /** YKC: the identity its login must carry; null: not commissioned. */
   ykcIdentity: YkcPileIdentity | null;
   /** Networks (CIDR) it may connect from; empty: any. */
@@ -67,7 +72,17 @@ export interface ChargerDirectory {
    * A charger's registration changed at assets (registered, changed, retired): what is cached
    * under its code, or of that charger under an earlier code, is asked again next time.
    */
-  forget?(change: { code: string; chargerId: string; retired: boolean }): void;
+  forget?(change: RegistrationChange): void;
+}
+
+/** What an asset event says of a charger's registration (evcs.asset-events.v1). */
+export interface RegistrationChange {
+  tenantId: string;
+  code: string;
+  chargerId: string;
+  retired: boolean;
+  /** its credential is revoked: no copy of its registration may answer for it any more */
+  credentialRevoked: boolean;
 }
 
 // ── Charger security records (assets) ──

@@ -13,6 +13,7 @@ import { BatchingChargerEventPublisher } from './kafka/charger-event-publisher';
 import { CommandRouter } from './kafka/command-router';
 import { startTariffListener, TariffListener } from './kafka/tariff-listener';
 import { startAssetListener } from './kafka/asset-listener';
+import { recheckCredential } from './connections/credential-check';
 import { IdTagListener, startIdTagListener } from './kafka/idtag-listener';
 import { ACCEPT_EVERY_TAG } from './id-tags';
 import { LocalListSync } from './ocpp/local-list';
@@ -189,12 +190,14 @@ export function createBridge(deps: BridgeDeps): Bridge {
         });
       }
       const directory = deps.directory;
-      if (config.assetEventsTopic && directory.forget) {
+      if (config.assetEventsTopic) {
         assetChanges = await startAssetListener({
           bus: deps.bus,
           topic: config.assetEventsTopic,
           groupId: `${config.assetEventsTopic}.bridge.${config.bridgeId}`,
-          forget: (change) => directory.forget!(change),
+          forget: (change) => directory.forget?.(change),
+          // a revoked or rotated credential ends the connection made with the old one
+          recheck: (change) => recheckCredential({ directory, registry, logger, count: (what) => diagnostics.metrics.count('OCPP16', what) }, change),
           logger,
         });
       }

@@ -154,6 +154,16 @@ describe('GraphQLChargerDirectory', () => {
     await expect(dir.resolve('CP-2')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
   });
 
+  it('forget: a charger whose credential was revoked is no fallback either, so its old hash cannot let it in while assets is down', async () => {
+    let down = false;
+    const { fetchFn } = fakeAssets({ 'CP-1': REG('c-1') }, () => (down ? new Response('down', { status: 503 }) : undefined));
+    const dir = directory(fetchFn, { staleForMs: 60_000 });
+    await dir.resolve('CP-1');
+    down = true;
+    dir.forget({ code: 'CP-1', chargerId: 'c-1', retired: false, credentialRevoked: true });
+    await expect(dir.resolve('CP-1')).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
+  });
+
   it('reuses its token until shortly before it expires', async () => {
     const { calls, fetchFn } = fakeAssets({});
     const dir = directory(fetchFn, { negativeTtlMs: 0 });

@@ -4,9 +4,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createLogger, EventBus, listen } from '@evcs/platform';
+import { createLogger, EventBus, hashChargerPassword, listen } from '@evcs/platform';
+import { eventually } from '@evcs/testkit';
 import { UnexpectedHttpResponse } from 'ocpp-rpc';
 import { bridgeConfig } from '../src/config';
+import { recheckCredential } from '../src/connections/credential-check';
 import { MemoryBridgeStore } from '../src/persistence/memory-store';
 import { Bridge, createBridge } from '../src/server';
 import { SimulatedChargePoint } from '../src/simulator';
@@ -40,6 +42,9 @@ describe('OCPP security profiles 1 (Basic) and 2 (TLS + Basic)', () => {
     'SEC-STRICT': { tenantId: strictTenant, chargerId: randomUUID(), credentialHash: null },
     'SEC-TLS': { tenantId, chargerId: randomUUID(), securityProfile: 2 },
     'SEC-NET': { tenantId, chargerId: randomUUID(), allowedSourceCidrs: ['10.9.0.0/16'] },
+    // revoked at assets: no hash, and its tenant's profile-0 commissioning must not let it in either
+    'SEC-REVOKED': { tenantId, chargerId: randomUUID(), credentialHash: null, allowProfile0Commissioning: true, credentialRevokedAt: new Date().toISOString() },
+    'SEC-LIVE': { tenantId, chargerId: randomUUID() },
   });
   const password = TEST_CHARGER_PASSWORD;
   let plain: Bridge;
@@ -102,6 +107,34 @@ describe('OCPP security profiles 1 (Basic) and 2 (TLS + Basic)', () => {
     expect(await statusOf(cp(plainUrl, 'SEC-STRICT').connect())).toBe(401);
     expect(await statusOf(cp(plainUrl, 'SEC-STRICT', password).connect())).toBe(401);
     expect(await plain.diagnostics.metrics.get('OCPP16', 'refused_no_credential')).toBe(2);
+  });
+
+  it('a charger whose credential was revoked is refused (401) whatever it sends, profile-0 commissioning or not', async () => {
+    expect(await statusOf(cp(plainUrl, 'SEC-REVOKED', password).connect())).toBe(401);
+    expect(await statusOf(cp(plainUrl, 'SEC-REVOKED').connect())).toBe(401);
+    expect(await plain.diagnostics.metrics.get('OCPP16', 'refused_credential_revoked')).toBe(2);
+  });
+
+  it('a live connection ends when the credential it was admitted with is rotated or revoked, and not on other changes', async () => {
+    const reg = (await directory.resolve('SEC-LIVE'))!;
+    const change = { tenantId, code: 'SEC-LIVE', chargerId: reg.chargerId, retired: false, credentialRevoked: false };
+    const deps = { directory, registry: plain.registry, logger, count: () => undefined };
+    const live = cp(plainUrl, 'SEC-LIVE', password);
+    await live.connect();
+    await live.boot();
+    // a change that leaves its credential alone (a connector added, a move) keeps it
+    await recheckCredential(deps, change);
+    expect(live.isOpen).toBe(true);
+    // rotated: the hash it was admitted with is not the current one
+    directory.update('SEC-LIVE', { credentialHash: await hashChargerPassword('a-rotated-password-0001') });
+    await recheckCredential(deps, change);
+    await eventually(async () => !live.isOpen, { timeoutMs: 5_000, what: 'the rotated connection closed' });
+    const again = cp(plainUrl, 'SEC-LIVE', 'a-rotated-password-0001');
+    await again.connect();
+    await again.boot();
+    // revoked: the event says so, nothing needs asking
+    await recheckCredential(deps, { ...change, credentialRevoked: true });
+    await eventually(async () => !again.isOpen, { timeoutMs: 5_000, what: 'the revoked connection closed' });
   });
 
   it('a profile-2 charger is refused on plain ws://, even with its password; a charger is refused outside its networks', async () => {

@@ -21,6 +21,7 @@ describe('end to end: charger commands', () => {
   const database = uniqueName('evcs_e2e_cmd');
   const OCPP = `E2E-CMD-${randomUUID().slice(0, 6)}`;
   const OFFLINE = `E2E-OFF-${randomUUID().slice(0, 6)}`;
+  const REVOKED = `E2E-REV-${randomUUID().slice(0, 6)}`;
   const PILE = '33010000000077';
   const tenant: DemoTenant = {
     id: randomUUID(),
@@ -37,6 +38,7 @@ describe('end to end: charger commands', () => {
         chargers: [
           { code: OCPP, connectors: 2 },
           { code: OFFLINE, connectors: 1 },
+          { code: REVOKED, connectors: 1 },
           { code: PILE, connectors: 2, protocol: 'YKC' },
         ],
       },
@@ -44,27 +46,29 @@ describe('end to end: charger commands', () => {
   };
   let token: string;
   const ids = new Map<string, string>();
+  let passwords: Map<string, string>;
 
   beforeAll(async () => {
     stack = await startStack({ database, kafkaNamespace: uniqueName('e2e_cmd'), ports: 'ephemeral', quiet: true });
     await stack.seedTenant(tenant);
     token = (await stack.login(tenant.code, 'cora', 'cora password 1')).accessToken;
-    const { passwords, refused } = await registerFleet({
+    const fleet = await registerFleet({
       routerUrl: stack.routerUrls[0],
       token,
       stationCode: tenant.stations[0].code,
-      ocpp: [OCPP, OFFLINE],
+      ocpp: [OCPP, OFFLINE, REVOKED],
       ykc: [{ pileNo: PILE, guns: 2 }],
       connectors: 2,
     });
-    expect(refused).toEqual([]);
+    expect(fleet.refused).toEqual([]);
+    passwords = fleet.passwords;
     cp = new SimulatedChargePoint({ url: stack.bridgeUrl, id: OCPP, password: passwords.get(OCPP) });
     await cp.connect();
     await cp.boot();
     pile = new SimulatedYkcPile({ ...stack.ykcAddress, pileNo: PILE, guns: 2 });
     await pile.connect();
     expect(await pile.login()).toBe(true);
-    for (const code of [OCPP, OFFLINE, PILE]) {
+    for (const code of [OCPP, OFFLINE, REVOKED, PILE]) {
       ids.set(code, (await gql(token, 'query($c: String!) { chargerByCode(code: $c) { id } }', { c: code })).data.chargerByCode.id);
     }
   });
@@ -415,5 +419,67 @@ describe('end to end: charger commands', () => {
     expect(r.errors[0].extensions.code).toBe('FORBIDDEN');
     const q = await gql(viewer, 'query($id: ID!) { charger(id: $id) { code commands { edges { node { id } } } } }', { id: ids.get(OCPP) });
     expect(q.errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+
+  it('a revoked credential drops the connected charger and refuses it (401) from then on; a new one lets it in, and rotating again drops that connection too', async () => {
+    const connectAs = async (password: string | undefined) => {
+      const c = new SimulatedChargePoint({ url: stack.bridgeUrl, id: REVOKED, password });
+      await c.connect();
+      await c.boot();
+      return c;
+    };
+    // A new credential lets it in once the bridge has heard of it (its charger.changed; a charger retries anyway).
+    const reconnectAs = (password: string) =>
+      eventually(() => connectAs(password).catch(() => undefined), { timeoutMs: 10_000, what: 'the charger back in with its new credential' });
+    const refusedWith = (password: string | undefined) =>
+      new SimulatedChargePoint({ url: stack.bridgeUrl, id: REVOKED, password }).connect().then(
+        () => 'connected',
+        (e: { code?: number }) => e.code,
+      );
+    const online = async () => (await gql(token, 'query($id: ID!) { charger(id: $id) { online } }', { id: ids.get(REVOKED) })).data.charger.online as boolean;
+    const leaked = passwords.get(REVOKED)!;
+    const first = await connectAs(leaked);
+    await eventually(online, { timeoutMs: 20_000, what: 'the charger online' });
+
+    const r = await gql(
+      token,
+      'mutation($id: ID!, $reason: String!) { revokeChargerCredential(chargerId: $id, reason: $reason) { security { hasPassword credentialRevokedAt } userErrors { code } } }',
+      { id: ids.get(REVOKED), reason: 'charger stolen from the depot' },
+    );
+    expect(r.data.revokeChargerCredential).toEqual({ security: { hasPassword: false, credentialRevokedAt: expect.any(String) }, userErrors: [] });
+    const revokedAt = Date.now();
+    await eventually(async () => !first.isOpen, { timeoutMs: 10_000, what: 'the connection dropped by the bridge' });
+    const dropMs = Date.now() - revokedAt;
+    expect(dropMs).toBeLessThan(10_000);
+    await eventually(async () => !(await online()), { timeoutMs: 20_000, what: 'the charger offline' });
+    // its next attempts: refused, with the leaked password or none
+    expect(await refusedWith(leaked)).toBe(401);
+    expect(await refusedWith(undefined)).toBe(401);
+    const log = (await gql(token, '{ assetAuditLog(first: 20) { action target after } }')).data.assetAuditLog as {
+      action: string;
+      target: string;
+      after: any;
+    }[];
+    expect(log.find((e) => e.action === 'CHARGER_CREDENTIAL_REVOKED' && e.target === `charger:${ids.get(REVOKED)}`)?.after).toMatchObject({
+      reason: 'charger stolen from the depot',
+    });
+
+    // re-commissioned: a new credential lets it in again
+    const rotate = async () =>
+      (
+        await gql(token, 'mutation($id: ID!) { rotateChargerCredential(chargerId: $id) { credential { password } userErrors { code } } }', {
+          id: ids.get(REVOKED),
+        })
+      ).data.rotateChargerCredential.credential.password as string;
+    const fresh = await rotate();
+    const second = await reconnectAs(fresh);
+    expect(second.isOpen).toBe(true);
+    // rotating drops the connection made with the credential it replaces, by the same path
+    const newest = await rotate();
+    await eventually(async () => !second.isOpen, { timeoutMs: 10_000, what: 'the connection of the rotated credential dropped' });
+    expect(await refusedWith(fresh)).toBe(401);
+    const third = await reconnectAs(newest);
+    expect(third.isOpen).toBe(true);
+    await third.close();
   });
 });

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { dropDatabase } from '@evcs/platform';
-import { PG_SUPERUSER_URL, REPO_ROOT, uniqueName } from '@evcs/testkit';
+import { eventually, PG_SUPERUSER_URL, REPO_ROOT, uniqueName } from '@evcs/testkit';
 import { SimulatedChargePoint } from '@evcs/protocol-bridge/dist/src/simulator';
 import { ConsoleServer, startConsoleServer } from '../src/console-server';
 import { demoOperator, demoPlatform } from '../src/demo';
@@ -218,6 +218,48 @@ describe('operator console: administration', () => {
     } finally {
       await cp.close().catch(() => undefined);
     }
+  });
+
+  test("revokes a charger's credential with a reason: its connection is dropped, it is refused, the row says revoked", async () => {
+    await open('admin-credentials', '充电桩凭据');
+    const row = page.locator('[data-test=credentials] tr', { hasText: 'DEMO-CP-0003' });
+    await row.waitFor();
+    // connected with the password the API hands out
+    const password = (
+      await gql('mutation($id: ID!) { rotateChargerCredential(chargerId: $id) { credential { password } } }', {
+        id: (await gql('query($c: String!) { chargerByCode(code: $c) { id } }', { c: 'DEMO-CP-0003' })).data.chargerByCode.id,
+      })
+    ).data.rotateChargerCredential.credential.password as string;
+    const cp = new SimulatedChargePoint({ url: stack.bridgeUrl, id: 'DEMO-CP-0003', password });
+    try {
+      await eventually(
+        () =>
+          cp.connect().then(
+            () => true,
+            () => false,
+          ),
+        { timeoutMs: 10_000, what: 'DEMO-CP-0003 connected' },
+      );
+      expect((await cp.boot()).status).toBe('Accepted');
+      await row.locator('[data-test=credential-revoke]').click();
+      const box = page.locator('.credential-revoke-dialog');
+      await box.waitFor();
+      // no reason, no revocation
+      await box.locator('.el-message-box__btns .el-button--primary').click();
+      await box.locator('.el-message-box__errormsg').waitFor();
+      await box.locator('.el-message-box__input input').fill('charger stolen from the depot');
+      await check('credential-revoke');
+      await box.locator('.el-message-box__btns .el-button--primary').click();
+      await row.locator('[data-test=credential-revoked]').waitFor();
+      expect(await row.locator('[data-test=credential-revoke]').count()).toBe(0);
+      await eventually(async () => !cp.isOpen, { timeoutMs: 10_000, what: 'the revoked charger disconnected' });
+      const again = new SimulatedChargePoint({ url: stack.bridgeUrl, id: 'DEMO-CP-0003', password });
+      await expect(again.connect()).rejects.toMatchObject({ code: 401 });
+    } finally {
+      await cp.close().catch(() => undefined);
+    }
+    const audit = (await gql('{ assetAuditLog(first: 5) { action after } }')).data.assetAuditLog as { action: string; after: { reason?: string } }[];
+    expect(audit.find((e) => e.action === 'CHARGER_CREDENTIAL_REVOKED')?.after.reason).toBe('charger stolen from the depot');
   });
 
   test('disables the user: their sign-in is refused from then on', async () => {

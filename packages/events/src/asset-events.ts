@@ -6,7 +6,7 @@ import { eventHeaders, type EventContract } from './contract';
 /**
  * Asset events: what the assets subgraph publishes (through its outbox, in the transaction of the
  * change) when a charger's registration changes — registered, changed (code, station, protocol,
- * the station's time zone, a connector added or retired), retired. Each carries the charger as it
+ * the station's time zone, a connector added or retired, its credential set or revoked), retired. Each carries the charger as it
  * is after the change, whole: a consumer keeps a projection of it (orders: the chargers a start
  * needs) without asking assets.
  *
@@ -36,6 +36,12 @@ export const ChargerSnapshot = z.object({
   connectorNos: z.array(z.number().int().min(0).max(255)),
   /** grows with every change of this charger, in commit order */
   revision: z.number().int().min(1),
+  /**
+   * true while its credential is revoked (assets' revokeChargerCredential); absent otherwise (and
+   * in events from before it existed). A bridge keeps no copy of a revoked charger's registration,
+   * not even as the fallback while assets is unavailable.
+   */
+  credentialRevoked: z.boolean().optional(),
 });
 export type ChargerSnapshot = z.infer<typeof ChargerSnapshot>;
 

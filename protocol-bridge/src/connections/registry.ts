@@ -41,6 +41,11 @@ export interface LiveConnection<P extends Protocol = Protocol> {
   readonly remoteAddress?: string;
   /** The protocol's own handle on the connection. */
   readonly handle: ProtocolHandles[P];
+  /**
+   * OCPP: the password hash it was admitted with (null: profile 0, none). The connection lives as
+   * long as that credential does (connections/credential-check.ts).
+   */
+  readonly credentialHash?: string | null;
   /** Send a platform command and wait (bounded by the command's timeout) for the charger's answer. */
   execute(command: ChargerCommand): Promise<CommandOutcome>;
   /** End the connection; `reason` goes into charger.disconnected. */

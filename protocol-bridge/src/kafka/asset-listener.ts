@@ -1,5 +1,6 @@
 import { ASSET_EVENTS_PARTITIONS, ASSET_EVENTS_TOPIC_CONFIG, decodeAssetEvent } from '@evcs/events';
 import type { EventBus, Logger, Subscription } from '@evcs/platform';
+import type { RegistrationChange } from '../ports';
 
 export interface AssetListenerOptions {
   bus: EventBus;
@@ -7,7 +8,12 @@ export interface AssetListenerOptions {
   /** One group per bridge instance: every instance caches registrations of its own. */
   groupId: string;
   /** A charger's registration changed: forget what is cached of it. */
-  forget(change: { code: string; chargerId: string; retired: boolean }): void;
+  forget(change: RegistrationChange): void;
+  /**
+   * Then, not awaited (the consumer holds up nothing for it): check a connection the charger has
+   * here against its new registration (a revoked or rotated credential drops it).
+   */
+  recheck?(change: RegistrationChange): Promise<void>;
   logger: Logger;
 }
 
@@ -26,7 +32,18 @@ export async function startAssetListener(opts: AssetListenerOptions): Promise<Su
       for (const m of messages) {
         try {
           const e = decodeAssetEvent(m.value);
-          opts.forget({ code: e.data.code, chargerId: e.data.chargerId, retired: e.type === 'charger.retired' });
+          const change: RegistrationChange = {
+            tenantId: e.tenantId,
+            code: e.data.code,
+            chargerId: e.data.chargerId,
+            retired: e.type === 'charger.retired',
+            credentialRevoked: e.data.credentialRevoked === true,
+          };
+          opts.forget(change);
+          if (opts.recheck)
+            void opts
+              .recheck(change)
+              .catch((err: unknown) => opts.logger.warn({ err, ...change }, 'checking a connection against its changed registration failed'));
         } catch (err) {
           // an event that can't be read changes no cache entry: its charger is looked up again when its TTL runs out
           opts.logger.warn({ err, offset: m.offset, partition: m.partition }, 'skipping an invalid asset event');

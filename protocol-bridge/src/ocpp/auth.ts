@@ -60,6 +60,17 @@ async function verifyPassword(
   return { ok: await verifyChargerPassword(password, fresh.credentialHash), registration: fresh };
 }
 
+/** Its security profile; 1 (Basic) unless assets says otherwise. */
+const profileOf = (registration: ChargerRegistration): 0 | 1 | 2 => registration.securityProfile ?? 1;
+
+/** The charger's registration; throws when the directory is down. */
+async function resolveRegistration(directory: ChargerDirectory, identity: string): Promise<ChargerRegistration | null> {
+  const registration = await directory.resolve(identity);
+  // A cached revocation may predate a new credential (re-commissioning): ask assets once more (rate-limited).
+  if (registration?.credentialRevokedAt && directory.refresh) return directory.refresh(identity);
+  return registration;
+}
+
 /**
  * Decide on a WebSocket upgrade. In order:
  *  - a well-formed identity and the ocpp1.6 subprotocol (without it ocpp-rpc
@@ -68,6 +79,7 @@ async function verifyPassword(
  *    an unknown code belongs to no tenant, so no tenant policy can apply;
  *  - from an allowed network, when the charger or its tenant lists some → 403;
  *  - a profile-2 charger only over TLS → 403;
+ *  - a charger whose credential was revoked → 401, whatever it sends;
  *  - its password (HTTP Basic), checked against the scrypt hash assets keeps
  *    → 401 when wrong or missing. A charger without a password is let in
  *    (profile 0) only while its tenant allows profile-0 commissioning → 401.
@@ -81,7 +93,7 @@ export async function authorizeCharger(deps: AuthDeps, handshake: HandshakeInfo)
   const log = { chargerId: handshake.identity, remoteAddress: handshake.remoteAddress };
   let registration: ChargerRegistration | null;
   try {
-    registration = await deps.directory.resolve(handshake.identity);
+    registration = await resolveRegistration(deps.directory, handshake.identity);
   } catch (err) {
     logger.warn({ err, ...log }, 'charger directory unavailable; refusing connection for now');
     return unavailable();
@@ -94,8 +106,9 @@ export async function authorizeCharger(deps: AuthDeps, handshake: HandshakeInfo)
   };
   if (!registration || registration.protocol === 'YKC') return refuse(null, 'unknown_charger', 404, 'Unknown charge point');
   if (!sourceAllowed(registration.allowedSourceCidrs, handshake.remoteAddress)) return refuse(registration, 'source_network', 403, 'Forbidden');
-  const profile = registration.securityProfile ?? 1;
-  if (profile === 2 && !deps.tls) return refuse(registration, 'tls_required', 403, 'Security profile 2 requires TLS (wss://)');
+  // Before anything it might present: a revoked charger has nothing that can get it in (not profile 0 either).
+  if (registration.credentialRevokedAt) return refuse(registration, 'credential_revoked', 401, 'Unauthorized');
+  if (profileOf(registration) === 2 && !deps.tls) return refuse(registration, 'tls_required', 403, 'Security profile 2 requires TLS (wss://)');
 
   const { credentialHash } = registration;
   if (credentialHash) {

@@ -116,6 +116,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       protocol: 'OCPP16',
       remoteAddress: client.handshake.remoteAddress,
       handle,
+      credentialHash: registration.credentialHash,
       close: (reason) => {
         endReason ??= reason;
         void client.close({ code: 1000, reason: reason.slice(0, 120), force: true });

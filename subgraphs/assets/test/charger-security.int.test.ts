@@ -1,9 +1,11 @@
-import { withTenant } from '@evcs/platform';
+import { decodeAssetEvent } from '@evcs/events';
+import { verifyChargerPassword, withTenant } from '@evcs/platform';
 import { Harness, startHarness } from './harness';
 
 const ERRORS = 'userErrors { code field message }';
 const CREATE = `mutation($input: CreateChargerInput!) { createCharger(input: $input) { charger { id code security { securityProfile hasPassword ykcIdentity { sim } } } credential { password securityProfile } ${ERRORS} } }`;
 const ROTATE = `mutation($id: ID!, $pw: String) { rotateChargerCredential(chargerId: $id, password: $pw) { credential { chargerId password securityProfile } ${ERRORS} } }`;
+const REVOKE = `mutation($id: ID!, $reason: String!) { revokeChargerCredential(chargerId: $id, reason: $reason) { security { chargerId hasPassword passwordSetAt credentialRevokedAt } ${ERRORS} } }`;
 const UPDATE = `mutation($id: ID!, $input: UpdateChargerSecurityInput!) { updateChargerSecurity(chargerId: $id, input: $input) { security { securityProfile allowedSourceCidrs desKeyRef } ${ERRORS} } }`;
 const REGISTER_YKC = `mutation($id: ID!, $i: YkcPileIdentityInput!) { registerYkcPileIdentity(chargerId: $id, identity: $i) { security { ykcIdentity { sim pileType guns network carrier } ykcIdentitySource } ${ERRORS} } }`;
 const RESET_YKC = `mutation($id: ID!) { resetYkcPileIdentity(chargerId: $id) { security { ykcIdentity { sim } ykcIdentitySource } ${ERRORS} } }`;
@@ -105,6 +107,112 @@ describe('charger security (credentials, profiles, YKC identities, tenant policy
     expect(log.map((e) => e.action)).toEqual(['CHARGER_CREDENTIAL_SET', 'CHARGER_CREDENTIAL_GENERATED', 'CHARGER_REGISTERED']);
     expect(log[0].requestId).toEqual(expect.any(String));
     expect(JSON.stringify(log)).not.toContain('my-own-password-of-24ch');
+  });
+
+  it('revokes a credential: no password verifies, the registration says revoked, audited with the reason, announced to the bridges; rotating gives it a new one', async () => {
+    const { token, stationId, tenantId } = await setup();
+    const created = (await h.gql(CREATE, token, { input: ocpp(stationId) })).body.data.createCharger;
+    const { id, code } = created.charger;
+    const password = created.credential.password as string;
+    // what the bridge resolves a connecting charger to (the one cross-tenant read, as the app role)
+    const registration = async () =>
+      (
+        await h.knex.raw<{ rows: { password_hash: string | null; credential_revoked_at: Date | null }[] }>(
+          'select * from assets.resolve_charger_registration(?)',
+          [code],
+        )
+      ).rows[0];
+    const before = await registration();
+    await expect(verifyChargerPassword(Buffer.from(password), before.password_hash!)).resolves.toBe(true);
+    expect(before.credential_revoked_at).toBeNull();
+
+    const r = await h.gql(REVOKE, token, { id, reason: '  password printed on a leaked invoice  ' });
+    expect(r.body.data.revokeChargerCredential).toEqual({
+      security: { chargerId: id, hasPassword: false, passwordSetAt: null, credentialRevokedAt: expect.any(String) },
+      userErrors: [],
+    });
+    const after = await registration();
+    expect(after.password_hash).toBeNull(); // nothing left for any password to verify against
+    expect(after.credential_revoked_at).toBeInstanceOf(Date);
+    const graphRegistration = await h.gql('query($id: ID!) { charger(id: $id) { security { hasPassword credentialRevokedAt } } }', token, { id });
+    expect(graphRegistration.body.data.charger.security).toEqual({
+      hasPassword: false,
+      credentialRevokedAt: r.body.data.revokeChargerCredential.security.credentialRevokedAt,
+    });
+
+    const log = (await h.gql(LOG, token)).body.data.assetAuditLog;
+    expect(log[0]).toMatchObject({
+      action: 'CHARGER_CREDENTIAL_REVOKED',
+      target: `charger:${id}`,
+      before: { hasPassword: true, credentialRevokedAt: null },
+      after: { hasPassword: false, reason: 'password printed on a leaked invoice' },
+      requestId: expect.any(String),
+    });
+    expect(JSON.stringify(log)).not.toContain(password);
+
+    // the bridges hear of it: a charger.changed snapshot saying so, in the revocation's transaction
+    const announced = await withTenant(h.knex, tenantId, async (trx) =>
+      (await trx('assets.outbox').where({ tenant_id: tenantId }).orderBy('seq')).map((row: { payload: unknown }) =>
+        decodeAssetEvent(JSON.stringify(row.payload)),
+      ),
+    );
+    expect(announced.at(-1)).toMatchObject({ type: 'charger.changed', data: { chargerId: id, code, credentialRevoked: true } });
+
+    // twice is a user error; so are a blank reason and a charger that is not there
+    expect((await h.gql(REVOKE, token, { id, reason: 'again' })).body.data.revokeChargerCredential).toEqual({
+      security: null,
+      userErrors: [{ code: 'ALREADY_REVOKED', field: 'chargerId', message: expect.any(String) }],
+    });
+    expect((await h.gql(REVOKE, token, { id, reason: '   ' })).body.data.revokeChargerCredential.userErrors).toEqual([
+      expect.objectContaining({ code: 'REQUIRED', field: 'reason' }),
+    ]);
+    expect((await h.gql(REVOKE, token, { id, reason: 'x'.repeat(501) })).body.data.revokeChargerCredential.userErrors).toEqual([
+      expect.objectContaining({ code: 'INVALID', field: 'reason' }),
+    ]);
+    for (const missing of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid'])
+      expect((await h.gql(REVOKE, token, { id: missing, reason: 'stolen' })).body.data.revokeChargerCredential.userErrors).toEqual([
+        expect.objectContaining({ code: 'NOT_FOUND', field: 'chargerId' }),
+      ]);
+    const pileId = (await h.gql(CREATE, token, { input: ykc(stationId) })).body.data.createCharger.charger.id;
+    expect((await h.gql(REVOKE, token, { id: pileId, reason: 'stolen' })).body.data.revokeChargerCredential.userErrors).toEqual([
+      expect.objectContaining({ code: 'INVALID', field: 'chargerId' }),
+    ]);
+
+    // a new credential ends the revocation; the old password still does not verify
+    const rotated = (await h.gql(ROTATE, token, { id })).body.data.rotateChargerCredential.credential.password as string;
+    const again = await registration();
+    expect(again.credential_revoked_at).toBeNull();
+    await expect(verifyChargerPassword(Buffer.from(rotated), again.password_hash!)).resolves.toBe(true);
+    await expect(verifyChargerPassword(Buffer.from(password), again.password_hash!)).resolves.toBe(false);
+    expect(
+      (await h.gql('query($id: ID!) { charger(id: $id) { security { hasPassword credentialRevokedAt } } }', token, { id })).body.data.charger.security,
+    ).toEqual({
+      hasPassword: true,
+      credentialRevokedAt: null,
+    });
+  });
+
+  it('revoking needs charger:write, and another tenant (or a station manager of other stations) cannot revoke', async () => {
+    const a = await setup();
+    const b = await setup();
+    const id = (await h.gql(CREATE, a.token, { input: ocpp(a.stationId) })).body.data.createCharger.charger.id;
+    const plain = await h.token(a.tenantId); // station:read + station:write only
+    expect((await h.gql(REVOKE, plain, { id, reason: 'stolen' })).body.errors?.[0].extensions.code).toBe('FORBIDDEN');
+    expect((await h.gql(REVOKE, b.token, { id, reason: 'stolen' })).body.data.revokeChargerCredential.userErrors).toEqual([
+      expect.objectContaining({ code: 'NOT_FOUND' }),
+    ]);
+    const other = await h.gql('mutation($i: CreateStationInput!) { createStation(input: $i) { station { id } } }', a.token, {
+      i: { code: `S-${Math.random().toString(36).slice(2, 8)}`, name: 'Other' },
+    });
+    const elsewhere = await h.token(a.tenantId, { ...WRITER, dataScope: 'ASSIGNED_STATIONS', stationIds: [other.body.data.createStation.station.id] });
+    expect((await h.gql(REVOKE, elsewhere, { id, reason: 'stolen' })).body.data.revokeChargerCredential.userErrors).toEqual([
+      expect.objectContaining({ code: 'NOT_FOUND' }),
+    ]);
+    // RLS on its own: in tenant B's transaction, A's security row is not there to change
+    const touched = await withTenant(h.knex, b.tenantId, (trx) => trx('charger_security').where({ charger_id: id }).update({ password_hash: null }));
+    expect(touched).toBe(0);
+    const security = await h.gql('query($id: ID!) { charger(id: $id) { security { hasPassword credentialRevokedAt } } }', a.token, { id });
+    expect(security.body.data.charger.security).toEqual({ hasPassword: true, credentialRevokedAt: null });
   });
 
   it('records and validates the security profile, networks and key reference', async () => {

@@ -51,6 +51,8 @@ export interface ChargerSecurityView {
   securityProfile: SecurityProfile | null;
   hasPassword: boolean;
   passwordSetAt: Date | null;
+  /** When its credential was revoked (no password verifies, profile-0 commissioning does not let it in); null once a new one is set. */
+  credentialRevokedAt: Date | null;
   ykcIdentity: YkcPileIdentity | null;
   ykcIdentitySource: 'REGISTERED' | 'LEARNED' | null;
   ykcIdentityAt: Date | null;
@@ -85,6 +87,13 @@ export interface AuditEntry {
   after: Record<string, unknown> | null;
 }
 
+/** How a change is audited: by whom, as what, and (optionally) what the operator said about it, kept beside `after`. */
+export interface AuditNote {
+  actor: AuditActor;
+  action: string;
+  detail?: Record<string, unknown>;
+}
+
 /** An entry as assetAuditLog (the older, flat shape) shows it. */
 export interface AuditRecord {
   id: string;
@@ -100,7 +109,10 @@ export interface AuditRecord {
 /** A change to a charger's security; only the keys present change. */
 export interface SecurityChange {
   securityProfile?: SecurityProfile | null;
+  /** A new hash also ends a revocation. */
   passwordHash?: string | null;
+  /** true: the hash is removed and the charger marked revoked. */
+  revokeCredential?: true;
   ykcIdentity?: { identity: YkcPileIdentity; source: 'REGISTERED' | 'LEARNED' } | null;
   allowedSourceCidrs?: string[];
   desKeyRef?: string | null;
@@ -112,6 +124,9 @@ export interface IssuedCredential {
   password: string;
   securityProfile: SecurityProfile;
 }
+
+/** What an operator writes about a revocation: required, kept on the audit trail. */
+export const REVOKE_REASON_MAX = 500;
 
 const notFound = <T>(): WriteResult<T> => failed(userError(UserErrorCodes.NOT_FOUND, 'chargerId', 'charger not found'));
 const invalid = (field: string, message: string): UserError => userError(UserErrorCodes.INVALID, field, message);
@@ -262,6 +277,30 @@ export class ChargerSecurityService {
       { actor: actor.audit, action: password === null ? 'CHARGER_CREDENTIAL_GENERATED' : 'CHARGER_CREDENTIAL_SET' },
     );
     return r.ok ? ok({ chargerId, password: plain, securityProfile: (r.value.securityProfile ?? DEFAULT_OCPP_PROFILE) as SecurityProfile }) : r;
+  }
+
+  /**
+   * Revoke the charger's credential at once (a leaked password, a stolen or decommissioned
+   * charger): its hash is removed, so no password verifies and the bridge drops the connection
+   * made with it (the change is announced to the bridges); profile-0 commissioning does not let
+   * a revoked charger in either. rotateCredential gives it a new one. The reason is audited.
+   */
+  async revokeCredential(actor: SecurityActor, chargerId: string, reason: string): Promise<WriteResult<ChargerSecurityView>> {
+    const why = reason.trim();
+    if (!why) return failed(userError(UserErrorCodes.REQUIRED, 'reason', 'say why the credential is revoked (it is kept on the audit trail)'));
+    if (why.length > REVOKE_REASON_MAX) return failed(invalid('reason', `a reason is at most ${REVOKE_REASON_MAX} characters`));
+    if (!isUuid(chargerId)) return notFound();
+    return this.store.change(
+      actor.tenantId,
+      chargerId,
+      actor.stationIds,
+      (cur) => {
+        if (cur.protocol !== 'OCPP16') return failed(invalid('chargerId', 'a YKC pile has no password: change its identity or source networks to keep it out'));
+        if (cur.credentialRevokedAt) return failed(userError(UserErrorCodes.ALREADY_REVOKED, 'chargerId', 'its credential is already revoked'));
+        return ok({ revokeCredential: true as const });
+      },
+      { actor: actor.audit, action: 'CHARGER_CREDENTIAL_REVOKED', detail: { reason: why } },
+    );
   }
 
   async update(

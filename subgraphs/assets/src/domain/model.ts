@@ -85,6 +85,7 @@ export const UserErrorCodes = defineCodes({
   HAS_ACTIVE_CHARGERS: 'A station with active chargers cannot be retired; retire or move them first.',
   IN_USE: 'A connector is in a session; retire it (or its charger) when it is free.',
   NOT_SUPPORTED: "The charger's protocol has no message for this command (e.g. UnlockConnector on a YKC pile, time sync on OCPP).",
+  ALREADY_REVOKED: "The charger's credential is already revoked; rotateChargerCredential gives it a new one.",
   IDEMPOTENCY_KEY_REUSED: 'The idempotency key was already used for another command (another type or charger); use a new key per command.',
 });
 export type UserErrorCode = (typeof UserErrorCodes)[keyof typeof UserErrorCodes];

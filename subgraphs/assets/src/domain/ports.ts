@@ -4,7 +4,7 @@
  * `persistence/<thing>-store.ts`), clients/ the tenants service.
  */
 import type { AuditActor } from '@evcs/platform';
-import type { AuditEntry, AuditRecord, ChargerSecurityPolicy, ChargerSecurityView, SecurityChange } from './charger-security';
+import type { AuditEntry, AuditNote, AuditRecord, ChargerSecurityPolicy, ChargerSecurityView, SecurityChange } from './charger-security';
 import type { ChargerCreate, ChargerPatch, ConnectorCreate, ConnectorPatch, StationCreate, StationPatch, WriteResult } from './model';
 import type { TenantQuotas } from './quota';
 import type { ChargerRecord, ConnectorRecord, StationRecord } from './records';
@@ -77,7 +77,7 @@ export interface ChargerSecurityStore {
     chargerId: string,
     stations: readonly string[] | null,
     decide: (current: ChargerSecurityView, policy: ChargerSecurityPolicy) => WriteResult<SecurityChange>,
-    audit: Omit<AuditEntry, 'before' | 'after' | 'target'>,
+    audit: AuditNote,
   ): Promise<WriteResult<ChargerSecurityView>>;
   policy(tenantId: string): Promise<ChargerSecurityPolicy>;
   setPolicy(tenantId: string, p: ChargerSecurityPolicy, audit: Omit<AuditEntry, 'before' | 'after' | 'target'>): Promise<ChargerSecurityPolicy>;

@@ -127,6 +127,7 @@ export class ChargerResolver {
       desKeyRef: row.des_key_ref,
       allowProfile0Commissioning: row.allow_profile0_commissioning,
       learnYkcIdentityOnFirstLogin: row.learn_ykc_identity_on_first_login,
+      credentialRevokedAt: row.credential_revoked_at,
     });
   }
 

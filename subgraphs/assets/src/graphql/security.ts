@@ -58,6 +58,11 @@ export class ChargerSecurity {
   @Field(() => Int, { nullable: true, description: 'OCPP security profile (0, 1, 2); null for YKC' }) securityProfile!: number | null;
   @Field({ description: 'An OCPP Basic-auth password is set' }) hasPassword!: boolean;
   @Field(() => Date, { nullable: true }) passwordSetAt!: Date | null;
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When its credential was revoked (hasPassword is then false and it cannot connect); null once rotateChargerCredential sets a new one',
+  })
+  credentialRevokedAt!: Date | null;
   @Field(() => YkcPileIdentity, { nullable: true, description: 'YKC: the identity its login must carry; null: not commissioned' })
   ykcIdentity!: IdentityValue | null;
   @Field(() => String, { nullable: true, description: 'REGISTERED (by an operator) or LEARNED (at its first commissioning login)' }) ykcIdentitySource!:
@@ -155,6 +160,18 @@ export class ChargerSecurityResolver {
       new ChargerCredentialPayload(),
       r.ok ? { credential: Object.assign(new ChargerCredential(), r.value), userErrors: [] } : { credential: null, userErrors: userErrorsOf(r) },
     );
+  }
+
+  @Mutation(() => ChargerSecurityPayload, {
+    description:
+      "Revoke an OCPP charger's Basic-auth password at once (leaked, stolen, decommissioned): no password verifies, its live connection is dropped and its next one refused (401), profile-0 commissioning included. rotateChargerCredential gives it a new one. Needs charger:write; audited with the reason. User errors: NOT_FOUND, ALREADY_REVOKED, REQUIRED / INVALID (reason).",
+  })
+  async revokeChargerCredential(
+    @Ctx() ctx: AssetsContext,
+    @Arg('chargerId', () => ID) chargerId: string,
+    @Arg('reason', { description: 'Why (kept on the audit trail), 1–500 characters' }) reason: string,
+  ): Promise<ChargerSecurityPayload> {
+    return securityPayload(await ctx.services.security.revokeCredential(ctx.securityActor(), chargerId, reason));
   }
 
   @Mutation(() => ChargerSecurityPayload, {

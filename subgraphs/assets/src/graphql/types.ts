@@ -141,6 +141,8 @@ export class ChargerRegistration {
   @Field(() => String, { nullable: true }) desKeyRef!: string | null;
   @Field({ description: "Its tenant's policy: profile-0 commissioning" }) allowProfile0Commissioning!: boolean;
   @Field({ description: "Its tenant's policy: learn a YKC identity at the first login" }) learnYkcIdentityOnFirstLogin!: boolean;
+  @Field(() => Date, { nullable: true, description: 'Its credential was revoked: refused, whatever the password or the profile-0 policy' })
+  credentialRevokedAt!: Date | null;
 }
 
 @ObjectType()

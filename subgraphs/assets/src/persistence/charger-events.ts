@@ -13,6 +13,7 @@ interface SnapshotRow {
   connector_nos: number[];
   revision: string;
   occurred_at: Date;
+  credential_revoked: boolean;
 }
 
 /**
@@ -28,9 +29,11 @@ export async function publishChargers(trx: Knex.Transaction, tenantId: string, c
   const { rows } = await trx.raw<{ rows: SnapshotRow[] }>(
     `select ch.id, ch.code, ch.station_id, st.timezone, ch.protocol,
             coalesce(array_agg(k.connector_no order by k.connector_no) filter (where k.id is not null), '{}') as connector_nos,
-            nextval('assets.charger_revisions') as revision, now() as occurred_at
+            nextval('assets.charger_revisions') as revision, now() as occurred_at,
+            bool_or(cs.credential_revoked_at is not null) is true as credential_revoked
        from assets.chargers ch
        join assets.stations st on st.id = ch.station_id and st.tenant_id = ch.tenant_id
+       left join assets.charger_security cs on cs.charger_id = ch.id and cs.tenant_id = ch.tenant_id
        left join assets.connectors k on k.charger_id = ch.id and k.tenant_id = ch.tenant_id and k.retired_at is null
       where ch.tenant_id = ? and ch.id = any(?::uuid[])
       group by ch.id, st.timezone
@@ -59,6 +62,8 @@ const snapshotOf = (r: SnapshotRow): ChargerSnapshot => ({
   protocol: r.protocol,
   connectorNos: r.connector_nos.map(Number),
   revision: Number(r.revision),
+  // only while revoked, so the snapshots of every other charger read as they always have
+  ...(r.credential_revoked ? { credentialRevoked: true } : {}),
 });
 
 /** The active chargers of a station (a change of the station's time zone is a change of each). */

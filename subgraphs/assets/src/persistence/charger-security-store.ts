@@ -1,6 +1,7 @@
 import { appendAuditEntry, Knex, PgAuditReader, withTenant } from '@evcs/platform';
 import type {
   AuditEntry,
+  AuditNote,
   AuditRecord,
   ChargerSecurityPolicy,
   ChargerSecurityView,
@@ -11,6 +12,7 @@ import type {
 import { DEFAULT_POLICY } from '../domain/charger-security';
 import type { ChargerSecurityStore } from '../domain/ports';
 import { failed, ok, userError, UserErrorCodes, WriteResult } from '../domain/model';
+import { publishChargers } from './charger-events';
 import { Charger } from './models';
 
 interface SecurityRow {
@@ -20,6 +22,7 @@ interface SecurityRow {
   security_profile: number | null;
   has_password: boolean;
   password_set_at: Date | null;
+  credential_revoked_at: Date | null;
   ykc_identity: YkcPileIdentity | null;
   ykc_identity_source: 'REGISTERED' | 'LEARNED' | null;
   ykc_identity_at: Date | null;
@@ -30,7 +33,7 @@ interface SecurityRow {
 /** The charger joined with its security row; never selects the hash, only whether there is one. */
 const VIEW_COLUMNS = ` c.id as charger_id, c.tenant_id, c.protocol,
          coalesce(s.security_profile, case when c.protocol = 'OCPP16' then 1::smallint end) as security_profile,
-         s.password_hash is not null as has_password, s.password_set_at,
+         s.password_hash is not null as has_password, s.password_set_at, s.credential_revoked_at,
          s.ykc_identity, s.ykc_identity_source, s.ykc_identity_at,
          coalesce(s.allowed_source_cidrs::text[], '{}') as allowed_source_cidrs, s.des_key_ref
     from assets.chargers c
@@ -44,6 +47,7 @@ const toView = (r: SecurityRow): ChargerSecurityView => ({
   securityProfile: r.security_profile as SecurityProfile | null,
   hasPassword: r.has_password,
   passwordSetAt: r.password_set_at,
+  credentialRevokedAt: r.credential_revoked_at,
   ykcIdentity: r.ykc_identity,
   ykcIdentitySource: r.ykc_identity_source,
   ykcIdentityAt: r.ykc_identity_at,
@@ -56,6 +60,7 @@ const auditable = (v: ChargerSecurityView): Record<string, unknown> => ({
   securityProfile: v.securityProfile,
   hasPassword: v.hasPassword,
   passwordSetAt: v.passwordSetAt,
+  credentialRevokedAt: v.credentialRevokedAt,
   ykcIdentity: v.ykcIdentity,
   ykcIdentitySource: v.ykcIdentitySource,
   allowedSourceCidrs: v.allowedSourceCidrs,
@@ -85,6 +90,12 @@ export async function writeSecurity(trx: Knex.Transaction, tenantId: string, cha
   if (change.passwordHash !== undefined) {
     cols.password_hash = change.passwordHash;
     cols.password_set_at = change.passwordHash === null ? null : trx.fn.now();
+    if (change.passwordHash !== null) cols.credential_revoked_at = null;
+  }
+  if (change.revokeCredential) {
+    cols.password_hash = null;
+    cols.password_set_at = null;
+    cols.credential_revoked_at = trx.fn.now();
   }
   if (change.ykcIdentity !== undefined) {
     cols.ykc_identity = change.ykcIdentity === null ? null : JSON.stringify(change.ykcIdentity.identity);
@@ -133,7 +144,7 @@ export class PgChargerSecurityStore implements ChargerSecurityStore {
     chargerId: string,
     stations: readonly string[] | null,
     decide: (current: ChargerSecurityView, policy: ChargerSecurityPolicy) => WriteResult<SecurityChange>,
-    audit: Omit<AuditEntry, 'before' | 'after' | 'target'>,
+    audit: AuditNote,
   ): Promise<WriteResult<ChargerSecurityView>> {
     return withTenant(this.knex, tenantId, async (trx) => {
       if (stations && !(await PgChargerSecurityStore.inStations(trx, tenantId, chargerId, stations))) {
@@ -145,7 +156,11 @@ export class PgChargerSecurityStore implements ChargerSecurityStore {
       if (!decided.ok) return decided;
       await writeSecurity(trx, tenantId, chargerId, decided.value);
       const after = (await readView(trx, tenantId, chargerId, false))!;
-      await appendAudit(trx, tenantId, { ...audit, target: `charger:${chargerId}`, before: auditable(before), after: auditable(after) });
+      const { detail, ...who } = audit;
+      await appendAudit(trx, tenantId, { ...who, target: `charger:${chargerId}`, before: auditable(before), after: { ...auditable(after), ...detail } });
+      // A new or revoked credential is announced (charger.changed, in this transaction): the bridges
+      // forget their cached copy and drop a connection made with the old one (protocol-bridge README).
+      if (decided.value.passwordHash !== undefined || decided.value.revokeCredential) await publishChargers(trx, tenantId, [chargerId], 'charger.changed');
       return ok(after);
     });
   }

@@ -28,6 +28,7 @@ export interface ChargerRegistrationRow {
   allow_profile0_commissioning: boolean;
   learn_ykc_identity_on_first_login: boolean;
   tenant_allowed_source_cidrs: string[];
+  credential_revoked_at: Date | null;
 }
 
 /** `LIKE` treats % and _ as wildcards; a user's prefix or search text must match literally. */
