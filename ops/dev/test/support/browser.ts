@@ -10,17 +10,11 @@ export const SCREENSHOTS = path.join(REPO_ROOT, '.cache/screenshots/console');
 
 /** axe-core in the page: the serious and critical violations (moderate and minor ones are not gated). */
 export async function seriousViolations(page: Page): Promise<string[]> {
-  // Colours mid-transition (a radio button just clicked fades to its checked fill) are not what a
-  // person reads: contrast is judged once the page's animations and transitions have finished.
-  // (Endless ones, a loading spinner's, are not waited for.)
-  await page.evaluate(() =>
-    Promise.all(
-      document
-        .getAnimations()
-        .filter((a) => Number.isFinite(Number(a.effect?.getComputedTiming().endTime ?? Infinity)))
-        .map((a) => a.finished.catch(() => undefined)),
-    ),
-  );
+  // Colours mid-transition (a toast fading in or out, a radio button fading to its checked fill)
+  // are not what a person reads, and a transition can start while axe runs (a toast closes after
+  // 3 s): from here on the page shows every state at once, and what was running is cancelled.
+  await page.addStyleTag({ content: '*, *::before, *::after { transition: none !important; animation: none !important; }' });
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
   await page.addScriptTag({ content: axe.source });
   const results = await page.evaluate(() => (window as unknown as { axe: typeof axe }).axe.run(document));
   return results.violations
