@@ -90,6 +90,7 @@ describe('operator console in a browser', () => {
       '充电订单',
       '电价方案',
       '支付与退款',
+      '退款记录',
       '每日对账',
       '渠道对账单',
     ]);
