@@ -38,6 +38,8 @@ export interface StackOptions {
   diagnosticsUploadUrl?: string;
   /** where payments tells the channels to post notifications (the edge's https address, in its test); default: payments itself */
   paymentsPublicUrl?: string;
+  /** a CA the pay sandboxes trust when notifying paymentsPublicUrl (the edge test's own certificate) */
+  paySandboxNotifyCa?: string;
 }
 
 export interface DemoTenant {
@@ -198,6 +200,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     dir: path.join(REPO_ROOT, '.cache/pay-sandboxes', ephemeral ? `${process.pid}-${Date.now().toString(36)}` : 'dev'),
     ports: ephemeral ? { alipay: 0, wechatpay: 0 } : undefined,
     removeOnStop: ephemeral,
+    notifyCa: opts.paySandboxNotifyCa,
   });
   try {
     const names = Object.keys(SUBGRAPH_PORTS) as SubgraphName[];

@@ -8,11 +8,13 @@ import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
-import { dropDatabase } from '@evcs/platform';
+import { encodeOrderEvent, ORDER_EVENTS_TOPIC } from '@evcs/events';
+import { dropDatabase, KafkaEventBus, kafkaNames } from '@evcs/platform';
 import { SimulatedChargePoint } from '@evcs/protocol-bridge/dist/src/simulator';
 import { SimulatedYkcPile } from '@evcs/protocol-bridge/dist/src/simulator/ykc-pile';
 import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register';
 import { canListen, eventually, freePort, PG_SUPERUSER_URL, REPO_ROOT, uniqueName } from '@evcs/testkit';
+import { mintClientToken } from '../src/keys';
 import { DemoTenant, Stack, startStack } from '../src/stack';
 import { CHROMIUM } from './support/browser';
 
@@ -34,6 +36,7 @@ const DIRECT_CALLER = '127.0.0.3';
 
 describe('the edge: nginx in front of two routers and the bridge', () => {
   const database = uniqueName('evcs_edge');
+  const namespace = uniqueName('edge');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'evcs-edge-'));
   const tenant: DemoTenant = {
     id: randomUUID(),
@@ -59,18 +62,7 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
     // the edge's ports first: assets is told the plain-http one as its diagnostics upload address
     const [httpsPort, httpPort, ykcPort] = [await freePort(), await freePort(), await freePort()];
     plainUrl = `http://127.0.0.1:${httpPort}`;
-    stack = await startStack({
-      database,
-      kafkaNamespace: uniqueName('edge'),
-      ports: 'ephemeral',
-      quiet: true,
-      routers: 2,
-      env: { ROUTER_TRUSTED_PROXIES: '127.0.0.1', BRIDGE_TRUSTED_PROXIES: '127.0.0.1' },
-      diagnosticsUploadUrl: plainUrl,
-      paymentsPublicUrl: `https://localhost:${httpsPort}`,
-    });
-    await stack.seedTenant(tenant);
-
+    // the edge's certificate first: the pay sandboxes trust it when notifying payments through the edge
     execFileSync(
       'openssl',
       [
@@ -95,6 +87,19 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
       { stdio: 'ignore' },
     );
     ca = readFileSync(path.join(dir, 'tls.crt'), 'utf8');
+    stack = await startStack({
+      database,
+      kafkaNamespace: namespace,
+      ports: 'ephemeral',
+      quiet: true,
+      routers: 2,
+      env: { ROUTER_TRUSTED_PROXIES: '127.0.0.1', BRIDGE_TRUSTED_PROXIES: '127.0.0.1' },
+      diagnosticsUploadUrl: plainUrl,
+      paymentsPublicUrl: `https://localhost:${httpsPort}`,
+      paySandboxNotifyCa: ca,
+    });
+    await stack.seedTenant(tenant);
+
     const hostPort = (u: string) => new URL(u.replace(/^ws/, 'http')).host;
     const conf = execFileSync('bash', [path.join(REPO_ROOT, 'ops/deploy/edge/render.sh'), path.join(dir, 'conf')], {
       encoding: 'utf8',
@@ -363,6 +368,52 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
     await pile.connect();
     expect(await pile.login()).toBe(true);
     await eventually(() => online(PILE), { timeoutMs: 30_000, what: 'the YKC pile online through the edge' });
+  });
+
+  it("a sandbox payment's signed notification reaches payments through the edge (PAYMENTS_PUBLIC_URL) and is accepted", async () => {
+    const tenantId = randomUUID();
+    const token = await mintClientToken(stack.keys, {
+      subject: 'edge-finance',
+      tenantId,
+      roles: ['OPERATOR_ADMIN'],
+      permissions: ['payment:read', 'order:write'],
+    });
+    const orderId = randomUUID();
+    const bus = new KafkaEventBus({ clientId: uniqueName('edge-pay'), brokers: stack.kafkaBrokers });
+    try {
+      await bus.publish(kafkaNames(namespace).topic(ORDER_EVENTS_TOPIC), [
+        encodeOrderEvent({
+          id: randomUUID(),
+          type: 'order.completed',
+          version: 1,
+          tenantId,
+          orderId,
+          occurredAt: new Date().toISOString(),
+          data: { amount: 1234, currency: 'CNY' },
+        }),
+      ]);
+    } finally {
+      await bus.close();
+    }
+    const created = await eventually(
+      async () => {
+        const r = await post(
+          httpsUrl,
+          `mutation { createPayment(input: { orderId: ${JSON.stringify(orderId)}, method: ALIPAY_QR, idempotencyKey: "edge-${randomUUID()}" }) { payment { id outTradeNo } userErrors { code } } }`,
+          { token },
+        );
+        return r.body.data?.createPayment?.payment as { id: string; outTradeNo: string } | null;
+      },
+      { what: 'the order to become payable', timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const paid = await fetch(`${stack.paySandboxes.alipayUrl}/sandbox/trades/${created.outTradeNo}/pay`, { method: 'POST' });
+    expect(paid.status).toBe(200);
+    await eventually(
+      async () => (await post(httpsUrl, `{ payment(id: ${JSON.stringify(created.id)}) { state } }`, { token })).body.data?.payment?.state === 'SUCCEEDED',
+      { what: 'payment succeeded on the notification through the edge', timeoutMs: 30_000 },
+    );
+    // it came through the edge: nginx logged the sandbox's POST, answered by payments
+    expect(readFileSync(path.join(dir, 'conf/run/access.log'), 'utf8')).toMatch(/"POST \/notify\/alipay HTTP\/1\.1" 200 /);
   });
 
   it("passes the payment channels' notifications to payments over https; refuses anything but POST (405) and a large body (413) itself", async () => {
