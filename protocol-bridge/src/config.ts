@@ -39,6 +39,13 @@ export interface BridgeConfig {
   ykcCardBalanceFen?: number;
   /** Shared with assets: diagnostics upload tokens derive from it (GetDiagnostics). Unset: GetDiagnostics answers NOT_SUPPORTED. */
   diagnosticsUploadSecret?: string;
+  /**
+   * The edge's addresses or CIDRs (BRIDGE_TRUSTED_PROXIES). An OCPP upgrade from one of them is
+   * taken to come from the address its X-Forwarded-For names; a YKC connection from one of them
+   * must open with a PROXY protocol header naming the pile's address. Empty: every peer is the
+   * charger itself, and neither header is believed.
+   */
+  trustedProxies?: readonly string[];
 }
 
 export const DEFAULT_BRIDGE_CONFIG: Omit<BridgeConfig, 'bridgeId'> = {

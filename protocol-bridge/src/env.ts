@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { ASSET_EVENTS_TOPIC, CHARGER_COMMANDS_TOPIC, CHARGER_EVENTS_TOPIC, IDTAG_EVENTS_TOPIC, TARIFF_EVENTS_TOPIC } from '@evcs/events';
-import { commonEnv, DIAGNOSTICS_SECRET_MIN, envFields, kafkaNames } from '@evcs/platform';
+import { commonEnv, DIAGNOSTICS_SECRET_MIN, envFields, kafkaNames, trustedProxiesField } from '@evcs/platform';
 import { z } from 'zod';
 import { DES_MODES } from './ykc/des';
 
@@ -74,6 +74,9 @@ export const BridgeEnv = commonEnv(4100)
       .describe(
         'Shared with assets (the same value there): the one-time tokens of diagnostics upload URLs derive from it, so no token travels in a command. Unset: GetDiagnostics is refused NOT_SUPPORTED.',
       ),
+    BRIDGE_TRUSTED_PROXIES: trustedProxiesField().describe(
+      "The edge's addresses or CIDRs, comma-separated (also proxy-addr's names `loopback`, `linklocal`, `uniquelocal`). From these only, an OCPP upgrade's X-Forwarded-For names the charger's address (walked from the right, as the router does), and a YKC connection must open with a PROXY protocol header (v1 or v2) naming the pile's; from any other peer neither is believed and a PROXY header closes the connection. The address is what allowedSourceCidrs are checked against and what is logged and audited. Empty: the socket's peer is the charger.",
+    ),
     DEBUG_TOKEN: z.string().min(16).optional().describe('Enables POST /debug/graphql for operators presenting this bearer token (at least 16 characters).'),
   })
   .refine((e) => Boolean(e.TLS_KEY_FILE) === Boolean(e.TLS_CERT_FILE), { message: 'TLS_KEY_FILE and TLS_CERT_FILE go together', path: ['TLS_CERT_FILE'] });

@@ -89,6 +89,7 @@ async function main(): Promise<void> {
       ...topics,
       ykcCardBalanceFen: env.YKC_CARD_BALANCE_FEN,
       diagnosticsUploadSecret: env.DIAGNOSTICS_UPLOAD_SECRET,
+      trustedProxies: env.BRIDGE_TRUSTED_PROXIES,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       pingIntervalMs: env.PING_INTERVAL_MS,
     }),

@@ -50,7 +50,7 @@ export interface RouterContext {
   log: Logger;
   /**
    * The client's address (audit of sign-ins): the socket's peer, or what a trusted edge forwarded
-   * (client-address.ts); never what a client claims. Subgraphs get it, and the request id, inside
+   * (@evcs/platform client-address.ts); never what a client claims. Subgraphs get it, and the request id, inside
    * the internal token.
    */
   clientIp?: string;

@@ -2,8 +2,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { ACCESS_EVENTS_TOPIC, CHARGER_EVENTS_TOPIC, COMMAND_UPDATES_TOPIC } from '@evcs/events';
-import { AppError, commonEnv, envFields, ErrorCodes, kafkaNames, KafkaNames, metricsHostOf, metricsPortOf, parseEnv } from '@evcs/platform';
-import { trustedProxiesProblem } from './client-address';
+import {
+  AppError,
+  commonEnv,
+  envFields,
+  ErrorCodes,
+  kafkaNames,
+  KafkaNames,
+  metricsHostOf,
+  metricsPortOf,
+  parseEnv,
+  trustedProxiesField,
+} from '@evcs/platform';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './limits';
 import { DEFAULT_RATE_LIMITS, type RateLimit, type RateLimitSettings } from './rate-limits';
 
@@ -51,22 +61,9 @@ export const RouterEnvSchema = commonEnv(4000).extend({
     .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash, underscore (names a Kafka consumer group)')
     .default(`${os.hostname()}-${process.pid}`)
     .describe("This instance's name: its own Kafka consumer groups (every instance sees every charger event and revocation)."),
-  ROUTER_TRUSTED_PROXIES: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean),
-    )
-    .superRefine((list, ctx) => {
-      const problem = trustedProxiesProblem(list);
-      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `addresses or CIDRs: ${problem}` });
-    })
-    .describe(
-      "The edge's addresses or CIDRs, comma-separated (also proxy-addr's names `loopback`, `linklocal`, `uniquelocal`): only from these is X-Forwarded-For believed (the edge: docs/operations.md). Empty: the socket's peer is the client.",
-    ),
+  ROUTER_TRUSTED_PROXIES: trustedProxiesField().describe(
+    "The edge's addresses or CIDRs, comma-separated (also proxy-addr's names `loopback`, `linklocal`, `uniquelocal`): only from these is X-Forwarded-For believed (the edge: docs/operations.md). Empty: the socket's peer is the client.",
+  ),
   ROUTER_MAX_DEPTH: envFields
     .positiveInt(DEFAULT_QUERY_LIMITS.maxDepth)
     .describe('Deepest selection an operation may have (HTTP and graphql-ws); deeper is refused with MAX_DEPTH_EXCEEDED.'),

@@ -5,6 +5,7 @@ import {
   AppError,
   bearer,
   canonicalPath,
+  clientAddressResolver,
   ErrorCodes,
   executeApollo,
   kafkaNames,
@@ -21,7 +22,6 @@ import {
   type TokenIssuer,
   type TokenVerifier,
 } from '@evcs/platform';
-import { clientAddressResolver } from './client-address';
 import { authenticateHttp, InternalTokens, PUBLIC_ROOT_FIELDS, type RouterContext } from './auth';
 import { RouterErrorCodes } from './error-codes';
 import { startGateway } from './gateway';

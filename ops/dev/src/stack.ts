@@ -36,6 +36,10 @@ export interface StackOptions {
   subgraphDatabaseUrl?: (name: SubgraphName, appUrl: string) => string;
   /** where assets tells chargers to upload diagnostics (the edge's address, in its test); default: assets itself */
   diagnosticsUploadUrl?: string;
+  /** where payments tells the channels to post notifications (the edge's https address, in its test); default: payments itself */
+  paymentsPublicUrl?: string;
+  /** a CA the pay sandboxes trust when notifying paymentsPublicUrl (the edge test's own certificate) */
+  paySandboxNotifyCa?: string;
 }
 
 export interface DemoTenant {
@@ -164,6 +168,11 @@ function diagnosticsUploadUrl(opts: StackOptions, assetsPort: number): string {
   return opts.diagnosticsUploadUrl ?? `http://127.0.0.1:${assetsPort}`;
 }
 
+/** Where the payment channels post notifications: the caller's (an edge in front), else payments itself. */
+function paymentsPublicUrl(opts: StackOptions, paymentsPort: number): string {
+  return opts.paymentsPublicUrl ?? `http://127.0.0.1:${paymentsPort}`;
+}
+
 /** Start the whole platform as real processes: five subgraphs, router(s), bridge. */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const superuserUrl = opts.superuserUrl ?? process.env.PG_SUPERUSER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -191,6 +200,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     dir: path.join(REPO_ROOT, '.cache/pay-sandboxes', ephemeral ? `${process.pid}-${Date.now().toString(36)}` : 'dev'),
     ports: ephemeral ? { alipay: 0, wechatpay: 0 } : undefined,
     removeOnStop: ephemeral,
+    notifyCa: opts.paySandboxNotifyCa,
   });
   try {
     const names = Object.keys(SUBGRAPH_PORTS) as SubgraphName[];
@@ -216,7 +226,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       // orders for a payable order whose order.completed has not reached it yet
       payments: {
         ...paySandboxes.env,
-        PAYMENTS_PUBLIC_URL: `http://127.0.0.1:${subgraphPorts.payments}`,
+        PAYMENTS_PUBLIC_URL: paymentsPublicUrl(opts, subgraphPorts.payments),
         ORDERS_URL: subgraphUrls.orders,
         PAYMENTS_SIGNING_KEY_FILE: keys.paymentsKeyFile,
       },

@@ -117,13 +117,17 @@ describe('ops/deploy/compose.yaml', () => {
     const edge = compose.services.edge;
     const networksOf = (s: ComposeService) => (Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? { default: {} }));
     const upstreams = Object.fromEntries(
-      ['EDGE_ROUTER_SERVERS', 'EDGE_BRIDGE_SERVERS', 'EDGE_YKC_SERVERS', 'EDGE_ASSETS_SERVERS'].map((k) => [k, String(edge.environment?.[k])]),
+      ['EDGE_ROUTER_SERVERS', 'EDGE_BRIDGE_SERVERS', 'EDGE_YKC_SERVERS', 'EDGE_ASSETS_SERVERS', 'EDGE_PAYMENTS_SERVERS'].map((k) => [
+        k,
+        String(edge.environment?.[k]),
+      ]),
     );
     expect(upstreams).toEqual({
       EDGE_ROUTER_SERVERS: 'server router:4000;',
       EDGE_BRIDGE_SERVERS: 'server protocol-bridge:4100;',
       EDGE_YKC_SERVERS: 'server protocol-bridge:4101;',
       EDGE_ASSETS_SERVERS: 'server assets:4002;',
+      EDGE_PAYMENTS_SERVERS: 'server payments:4005;',
     });
     for (const [k, v] of Object.entries(upstreams)) {
       const [, host, port] = /^server ([a-z-]+):(\d+);$/.exec(v)!;
@@ -140,6 +144,21 @@ describe('ops/deploy/compose.yaml', () => {
     // the edge publishes plain http on the host, where that URL lands
     expect(compose.services.edge.ports).toContain('80:80');
     expect(readFileSync(path.join(DEPLOY_DIR, 'compose.env.example'), 'utf8')).toMatch(/^ASSETS_DIAGNOSTICS_UPLOAD_URL=$/m);
+  });
+
+  it("tells the payment channels to notify the edge's public https address by default, not payments' in-network name", () => {
+    const url = interpolate(String(compose.services.payments.environment?.PAYMENTS_PUBLIC_URL));
+    expect(url).toBe('https://localhost');
+    // the edge publishes https on the host, where /notify/ lands
+    expect(compose.services.edge.ports).toContain('443:443');
+    expect(readFileSync(path.join(DEPLOY_DIR, 'compose.env.example'), 'utf8')).toMatch(/^PAYMENTS_PUBLIC_URL=$/m);
+  });
+
+  it("has the bridge and the router trust the edge's fixed address alone for the client's address", () => {
+    const edgeAddress = (compose.services.edge.networks as Record<string, { ipv4_address?: string }>).edge.ipv4_address;
+    expect(edgeAddress).toBeDefined();
+    expect(compose.services['protocol-bridge'].environment?.BRIDGE_TRUSTED_PROXIES).toBe(edgeAddress);
+    expect(compose.services.router.environment?.ROUTER_TRUSTED_PROXIES).toBe(edgeAddress);
   });
 
   it.each(platformServices.map(([name, s]) => [name, s] as const))('%s: every variable it is given is one its env schema reads', (_name, s) => {

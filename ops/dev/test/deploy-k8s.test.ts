@@ -272,8 +272,8 @@ describe.each(overlays)('ops/deploy/k8s/overlays/%s: the edge', (overlay) => {
     expect(readFileSync(path.join(DEPLOY_DIR, 'edge/nginx.conf.template'), 'utf8')).toMatch(/location = \/healthz \{/);
   });
 
-  it('sends each upstream to a Service that exists on that port: router, the bridge (OCPP and YKC) and assets', () => {
-    expect([...upstreams].sort()).toEqual(['assets:4002', 'protocol-bridge:4100', 'protocol-bridge:4101', 'router:4000']);
+  it('sends each upstream to a Service that exists on that port: router, the bridge (OCPP and YKC), assets and payments', () => {
+    expect([...upstreams].sort()).toEqual(['assets:4002', 'payments:4005', 'protocol-bridge:4100', 'protocol-bridge:4101', 'router:4000']);
     for (const u of upstreams) {
       const [name, port] = u.split(':');
       expect([u, portsOf(service(name)).some((p) => p.port === Number(port))]).toEqual([u, true]);
@@ -287,7 +287,15 @@ describe.each(overlays)('ops/deploy/k8s/overlays/%s: the edge', (overlay) => {
         if ((rule.from ?? []).some((f) => f.podSelector?.matchLabels?.['evcs.io/edge'] === 'true'))
           for (const port of rule.ports ?? []) reach.push(`${p.spec.podSelector.matchLabels?.[NAME]}:${port.port}`);
     // the Services' ports are their pods' ports here, so a policy's port is the upstream's
-    expect([...reach].sort()).toEqual([...upstreams, 'payments:4005'].sort());
+    expect([...reach].sort()).toEqual([...upstreams].sort());
+  });
+
+  it("has the router and the bridge trust the same edge range, and payments tell the channels the edge's https address", () => {
+    const envOf = (name: string) => containerEnv(objs, workloads(objs).find((w) => w.metadata.name === name)!.spec!.template!.spec.containers[0]);
+    const trusted = envOf('router').ROUTER_TRUSTED_PROXIES;
+    expect(trusted).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
+    expect(envOf('protocol-bridge').BRIDGE_TRUSTED_PROXIES).toBe(trusted);
+    expect(envOf('payments').PAYMENTS_PUBLIC_URL).toMatch(/^https:\/\//);
   });
 });
 

@@ -8,10 +8,13 @@ import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
-import { dropDatabase } from '@evcs/platform';
+import { encodeOrderEvent, ORDER_EVENTS_TOPIC } from '@evcs/events';
+import { dropDatabase, KafkaEventBus, kafkaNames } from '@evcs/platform';
 import { SimulatedChargePoint } from '@evcs/protocol-bridge/dist/src/simulator';
+import { SimulatedYkcPile } from '@evcs/protocol-bridge/dist/src/simulator/ykc-pile';
 import { registerFleet } from '@evcs/protocol-bridge/dist/src/simulator/register';
 import { canListen, eventually, freePort, PG_SUPERUSER_URL, REPO_ROOT, uniqueName } from '@evcs/testkit';
+import { mintClientToken } from '../src/keys';
 import { DemoTenant, Stack, startStack } from '../src/stack';
 import { CHROMIUM } from './support/browser';
 
@@ -23,13 +26,17 @@ import { CHROMIUM } from './support/browser';
  * X-Forwarded-For, is recorded at its socket's address. The operators' console is served at / by
  * the edge as in production (console/dist, built by `npm run build`), and works in a browser through it.
  * Assets gives chargers the edge's plain-http address for diagnostics uploads, as in production,
- * so a GetDiagnostics file travels charger → edge → assets.
+ * so a GetDiagnostics file travels charger → edge → assets. The bridge trusts 127.0.0.1 too
+ * (BRIDGE_TRUSTED_PROXIES): an OCPP charger through the edge is the address in X-Forwarded-For, a YKC
+ * pile the source of the PROXY header nginx's stream sends; a charger reaching the bridge directly is
+ * taken at its socket. Payments gives the channels the edge's https address; /notify/ reaches it.
  */
 const CLIENT_ADDRESS = '127.0.0.2';
 const DIRECT_CALLER = '127.0.0.3';
 
 describe('the edge: nginx in front of two routers and the bridge', () => {
   const database = uniqueName('evcs_edge');
+  const namespace = uniqueName('edge');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'evcs-edge-'));
   const tenant: DemoTenant = {
     id: randomUUID(),
@@ -45,6 +52,8 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
   let httpsUrl = '';
   let ocppUrl = '';
   let plainUrl = '';
+  let ykcEdge = { host: '', port: 0 };
+  const piles: SimulatedYkcPile[] = [];
   const clients: Client[] = [];
   let cp: SimulatedChargePoint | undefined;
 
@@ -53,17 +62,7 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
     // the edge's ports first: assets is told the plain-http one as its diagnostics upload address
     const [httpsPort, httpPort, ykcPort] = [await freePort(), await freePort(), await freePort()];
     plainUrl = `http://127.0.0.1:${httpPort}`;
-    stack = await startStack({
-      database,
-      kafkaNamespace: uniqueName('edge'),
-      ports: 'ephemeral',
-      quiet: true,
-      routers: 2,
-      env: { ROUTER_TRUSTED_PROXIES: '127.0.0.1' },
-      diagnosticsUploadUrl: plainUrl,
-    });
-    await stack.seedTenant(tenant);
-
+    // the edge's certificate first: the pay sandboxes trust it when notifying payments through the edge
     execFileSync(
       'openssl',
       [
@@ -88,6 +87,19 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
       { stdio: 'ignore' },
     );
     ca = readFileSync(path.join(dir, 'tls.crt'), 'utf8');
+    stack = await startStack({
+      database,
+      kafkaNamespace: namespace,
+      ports: 'ephemeral',
+      quiet: true,
+      routers: 2,
+      env: { ROUTER_TRUSTED_PROXIES: '127.0.0.1', BRIDGE_TRUSTED_PROXIES: '127.0.0.1' },
+      diagnosticsUploadUrl: plainUrl,
+      paymentsPublicUrl: `https://localhost:${httpsPort}`,
+      paySandboxNotifyCa: ca,
+    });
+    await stack.seedTenant(tenant);
+
     const hostPort = (u: string) => new URL(u.replace(/^ws/, 'http')).host;
     const conf = execFileSync('bash', [path.join(REPO_ROOT, 'ops/deploy/edge/render.sh'), path.join(dir, 'conf')], {
       encoding: 'utf8',
@@ -102,6 +114,7 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
         EDGE_BRIDGE_SERVERS: `server ${hostPort(stack.bridgeUrl)};`,
         EDGE_YKC_SERVERS: `server ${stack.ykcAddress.host}:${stack.ykcAddress.port};`,
         EDGE_ASSETS_SERVERS: `server ${hostPort(stack.subgraphUrls.assets)};`,
+        EDGE_PAYMENTS_SERVERS: `server ${hostPort(stack.subgraphUrls.payments)};`,
       },
     }).trim();
     execFileSync('nginx', ['-t', '-q', '-p', path.join(dir, 'conf'), '-c', conf, '-e', path.join(dir, 'conf/run/error.log')]);
@@ -109,11 +122,13 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
     nginx.stderr!.on('data', (d: Buffer) => (nginxLog += d.toString()));
     await eventually(async () => !(await canListen(httpsPort)), { timeoutMs: 10_000, what: `nginx listening (${nginxLog})` });
     httpsUrl = `https://localhost:${httpsPort}/graphql`;
+    ykcEdge = { host: '127.0.0.1', port: ykcPort };
     ocppUrl = `wss://localhost:${httpsPort}/ocpp`;
   });
 
   afterAll(async () => {
     await cp?.close().catch(() => undefined);
+    await Promise.allSettled(piles.map((p) => p.close()));
     await Promise.all(clients.map(async (c) => c.dispose()));
     nginx?.kill('SIGQUIT');
     await stack?.stop();
@@ -290,6 +305,130 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
     expect(over.body).toContain('<html>');
     // the orchestrator's probe
     expect((await upload(plainUrl, 'GET', '/healthz')).status).toBe(200);
+  });
+
+  it("keeps a charger's own address behind the edge: OCPP by X-Forwarded-For, YKC by the PROXY protocol; a forged one straight to the bridge is not believed", async () => {
+    const token = (await login('erin password 1')).body.data.login.accessToken as string;
+    const PILE = '20000000000001';
+    const { passwords } = await registerFleet({
+      routerUrl: stack.routerUrls[0],
+      token,
+      stationCode: 'EDGE-ST',
+      ocpp: ['EDGE-CP2'],
+      ykc: [{ pileNo: PILE, guns: 1 }],
+      connectors: 1,
+    });
+    // both may connect from the client's address alone: nginx's own (127.0.0.1) is not in it
+    for (const code of ['EDGE-CP2', PILE]) {
+      const { chargerByCode } = (await post(httpsUrl, `{ chargerByCode(code: ${JSON.stringify(code)}) { id } }`, { token })).body.data;
+      const u = await post(
+        httpsUrl,
+        `mutation { updateChargerSecurity(chargerId: ${JSON.stringify(chargerByCode.id)}, input: { allowedSourceCidrs: ["${CLIENT_ADDRESS}/32"] }) { userErrors { code } } }`,
+        { token },
+      );
+      expect(u.body.data.updateChargerSecurity.userErrors).toEqual([]);
+    }
+    const online = async (code: string) =>
+      ((await post(httpsUrl, `{ chargerByCode(code: ${JSON.stringify(code)}) { online } }`, { token })).body.data.chargerByCode as { online: boolean }).online;
+
+    // the attack: straight to the bridge, from elsewhere, claiming the client's address
+    const forged = new SimulatedChargePoint({
+      url: stack.bridgeUrl,
+      id: 'EDGE-CP2',
+      password: passwords.get('EDGE-CP2'),
+      wsOpts: { localAddress: DIRECT_CALLER, headers: { 'x-forwarded-for': CLIENT_ADDRESS } },
+    });
+    await eventually(
+      async () =>
+        (await forged.connect().then(
+          () => 'connected',
+          (e: { code?: number }) => e.code,
+        )) === 403,
+      {
+        timeoutMs: 15_000,
+        what: 'a forged X-Forwarded-For refused by the networks rule',
+      },
+    );
+    // through the edge, from the client's address: admitted, since the bridge takes the forwarded address
+    const real = new SimulatedChargePoint({ url: ocppUrl, id: 'EDGE-CP2', password: passwords.get('EDGE-CP2'), wsOpts: { ca, localAddress: CLIENT_ADDRESS } });
+    await real.connect();
+    await real.boot();
+    await eventually(() => online('EDGE-CP2'), { timeoutMs: 30_000, what: 'EDGE-CP2 online through the edge' });
+    await real.close();
+
+    // YKC: a PROXY header straight to the bridge from a peer that is not the edge closes the connection
+    const direct = new SimulatedYkcPile({ ...stack.ykcAddress, pileNo: PILE, guns: 1, localAddress: DIRECT_CALLER, replyTimeoutMs: 1_000 });
+    piles.push(direct);
+    await direct.connect();
+    direct.writeRaw(Buffer.from(`PROXY TCP4 ${CLIENT_ADDRESS} 127.0.0.1 40000 ${stack.ykcAddress.port}\r\n`, 'latin1'));
+    await expect(direct.login()).rejects.toThrow();
+    // through the edge's stream (nginx sends the PROXY header): admitted from the client's address
+    const pile = new SimulatedYkcPile({ ...ykcEdge, pileNo: PILE, guns: 1, localAddress: CLIENT_ADDRESS });
+    piles.push(pile);
+    await pile.connect();
+    expect(await pile.login()).toBe(true);
+    await eventually(() => online(PILE), { timeoutMs: 30_000, what: 'the YKC pile online through the edge' });
+  });
+
+  it("a sandbox payment's signed notification reaches payments through the edge (PAYMENTS_PUBLIC_URL) and is accepted", async () => {
+    const tenantId = randomUUID();
+    const token = await mintClientToken(stack.keys, {
+      subject: 'edge-finance',
+      tenantId,
+      roles: ['OPERATOR_ADMIN'],
+      permissions: ['payment:read', 'order:write'],
+    });
+    const orderId = randomUUID();
+    const bus = new KafkaEventBus({ clientId: uniqueName('edge-pay'), brokers: stack.kafkaBrokers });
+    try {
+      await bus.publish(kafkaNames(namespace).topic(ORDER_EVENTS_TOPIC), [
+        encodeOrderEvent({
+          id: randomUUID(),
+          type: 'order.completed',
+          version: 1,
+          tenantId,
+          orderId,
+          occurredAt: new Date().toISOString(),
+          data: { amount: 1234, currency: 'CNY' },
+        }),
+      ]);
+    } finally {
+      await bus.close();
+    }
+    const created = await eventually(
+      async () => {
+        const r = await post(
+          httpsUrl,
+          `mutation { createPayment(input: { orderId: ${JSON.stringify(orderId)}, method: ALIPAY_QR, idempotencyKey: "edge-${randomUUID()}" }) { payment { id outTradeNo } userErrors { code } } }`,
+          { token },
+        );
+        return r.body.data?.createPayment?.payment as { id: string; outTradeNo: string } | null;
+      },
+      { what: 'the order to become payable', timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const paid = await fetch(`${stack.paySandboxes.alipayUrl}/sandbox/trades/${created.outTradeNo}/pay`, { method: 'POST' });
+    expect(paid.status).toBe(200);
+    await eventually(
+      async () => (await post(httpsUrl, `{ payment(id: ${JSON.stringify(created.id)}) { state } }`, { token })).body.data?.payment?.state === 'SUCCEEDED',
+      { what: 'payment succeeded on the notification through the edge', timeoutMs: 30_000 },
+    );
+    // it came through the edge: nginx logged the sandbox's POST, answered by payments
+    expect(readFileSync(path.join(dir, 'conf/run/access.log'), 'utf8')).toMatch(/"POST \/notify\/alipay HTTP\/1\.1" 200 /);
+  });
+
+  it("passes the payment channels' notifications to payments over https; refuses anything but POST (405) and a large body (413) itself", async () => {
+    const base = new URL(httpsUrl).origin;
+    // unsigned: payments' own refusals (Alipay's `fail`, WeChat Pay's JSON), so the request reached it
+    const alipay = await upload(base, 'POST', '/notify/alipay', { length: 5, send: 5 });
+    expect([alipay.status, alipay.body]).toEqual([400, 'fail']);
+    const wechat = await upload(base, 'POST', '/notify/wechatpay', { length: 5, send: 5 });
+    expect([wechat.status, JSON.parse(wechat.body).code]).toEqual([401, 'FAIL']);
+    const get = await upload(base, 'GET', '/notify/alipay');
+    expect([get.status, get.headers.allow]).toEqual([405, 'POST']);
+    const over = await upload(base, 'POST', '/notify/alipay', { length: 64 * 1024 + 1, send: 64 * 1024 + 1 });
+    expect(over.status).toBe(413);
+    // the plain-http listener has no /notify/: it redirects to https like any other path
+    expect((await upload(plainUrl, 'POST', '/notify/alipay', { length: 5, send: 5 })).status).toBe(301);
   });
 
   /** GET through the edge (HTTP/1.1), with the answer's headers. */

@@ -14,6 +14,7 @@ import {
   shanghaiDate,
   shanghaiDateTime,
   yuanToFen,
+  postNotification,
 } from './common';
 import { AlipayBillLine, alipayBillZip } from './alipay-bill';
 
@@ -36,6 +37,8 @@ export interface AlipaySandboxOptions {
   appId?: string;
   /** delays between notification attempts; default the real schedule */
   notifyScheduleMs?: readonly number[];
+  /** A CA (PEM) the notify URL's certificate may chain to besides the system's: a test's own edge. */
+  notifyCa?: string;
   now?: () => Date;
 }
 
@@ -166,14 +169,14 @@ export function createAlipaySandbox(opts: AlipaySandboxOptions = {}): AlipaySand
   function sendNotification(n: AlipayTrade['notifications'][number], url: string, form: string): void {
     notifier.deliver(
       async () => {
-        const r = await fetch(url, {
-          method: 'POST',
+        const r = await postNotification(url, {
           headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
           body: form,
-          signal: AbortSignal.timeout(10_000),
+          timeoutMs: 10_000,
+          extraCa: opts.notifyCa,
         });
         // only the exact text `success` stops the retries
-        return r.ok && (await r.text()).trim() === 'success';
+        return r.status >= 200 && r.status < 300 && r.text.trim() === 'success';
       },
       (ok) => {
         n.attempts++;

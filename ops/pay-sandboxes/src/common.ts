@@ -1,5 +1,35 @@
 import http from 'node:http';
+import https from 'node:https';
 import { AddressInfo } from 'node:net';
+import tls from 'node:tls';
+
+/**
+ * POSTs a notification as the channels do, and reads the answer. Over https the system's CAs are
+ * trusted, plus `extraCa` when given: the sandbox notifying through a test's own edge, whose
+ * certificate no system trusts (global fetch takes no CA of its own).
+ */
+export function postNotification(
+  url: string,
+  o: { headers: Record<string, string>; body: string; timeoutMs: number; extraCa?: string },
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const options = { method: 'POST', headers: { ...o.headers, 'content-length': String(Buffer.byteLength(o.body)) }, timeout: o.timeoutMs };
+    const onAnswer = (res: http.IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    };
+    const req =
+      u.protocol === 'https:'
+        ? https.request(u, { ...options, ...(o.extraCa ? { ca: [...tls.rootCertificates, o.extraCa] } : {}) }, onAnswer)
+        : http.request(u, options, onAnswer);
+    req.on('timeout', () => req.destroy(new Error('notification timed out')));
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
 
 /** A sandbox's HTTP server; the factory never listens, `start(0)` picks a free port. */
 export interface SandboxServer {

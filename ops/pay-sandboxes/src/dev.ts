@@ -23,10 +23,12 @@ export async function startPaySandboxes(o: {
   dir: string;
   ports?: { alipay: number; wechatpay: number };
   removeOnStop?: boolean;
+  /** see AlipaySandboxOptions.notifyCa (both sandboxes) */
+  notifyCa?: string;
 }): Promise<RunningPaySandboxes> {
   const ports = o.ports ?? PAY_SANDBOX_PORTS;
-  const alipay = createAlipaySandbox();
-  const wechat = createWechatPaySandbox();
+  const alipay = createAlipaySandbox({ notifyCa: o.notifyCa });
+  const wechat = createWechatPaySandbox({ notifyCa: o.notifyCa });
   const alipayUrl = await alipay.start(ports.alipay);
   let wechatPayUrl: string;
   try {

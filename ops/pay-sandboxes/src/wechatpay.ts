@@ -14,6 +14,7 @@ import {
   TradeControlBody,
   shanghaiDate,
   shanghaiDateTime,
+  postNotification,
 } from './common';
 import { newPlatformCertificate, PlatformCertificate } from './wechatpay-certificates';
 
@@ -45,6 +46,8 @@ export interface WechatPaySandboxOptions {
    */
   signWith?: 'publicKey' | 'certificate';
   notifyScheduleMs?: readonly number[];
+  /** A CA (PEM) the notify URL's certificate may chain to besides the system's: a test's own edge. */
+  notifyCa?: string;
   /** how long a refund stays PROCESSING before it succeeds (real: seconds to minutes) */
   refundDelayMs?: number;
   now?: () => Date;
@@ -223,13 +226,12 @@ export function createWechatPaySandbox(opts: WechatPaySandboxOptions = {}): Wech
     notifier.deliver(
       async () => {
         // signed when sent: a retry carries a fresh timestamp, like the real service
-        const r = await fetch(url, {
-          method: 'POST',
+        const r = await postNotification(url, {
           headers: { 'content-type': 'application/json', ...signedHeaders(body) },
           body,
-          signal: AbortSignal.timeout(5_000),
+          timeoutMs: 5_000,
+          extraCa: opts.notifyCa,
         });
-        await r.arrayBuffer();
         return r.status === 200 || r.status === 204;
       },
       (ok) => {

@@ -30,6 +30,7 @@ export * from './diagnostics-uploads';
 export * from './jobs';
 export { activeTraceIds, inConsumerSpan, inSpan, SpanKind, startTracing, stopTracing, traceHeaders, tracesExporterFromEnv, withTraceHeaders } from './tracing';
 export * from './validation';
+export * from './client-address';
 export * from './metrics';
 export * from './business-metrics';
 export * from './readiness';

@@ -16,11 +16,14 @@ export interface OcppSessionData {
   registration: ChargerRegistration;
   /** 0: no password (commissioning), 1: Basic over ws, 2: Basic over TLS. */
   securityProfile: 0 | 1 | 2;
+  /** The charger's address as decided on (the forwarded one behind a trusted edge): logged, registered, published. */
+  remoteAddress?: string;
 }
 
 export interface HandshakeInfo {
   identity: string;
   protocols: Set<string>;
+  /** The charger's address: the socket's, or the one a trusted edge forwarded (server.ts). */
   remoteAddress?: string;
   /** The HTTP Basic password, if the charger sent one for its own identity. */
   password?: Buffer;
@@ -121,10 +124,10 @@ export async function authorizeCharger(deps: AuthDeps, handshake: HandshakeInfo)
       return unavailable();
     }
     if (!checked.ok) return refuse(checked.registration, 'wrong_password', 401, 'Unauthorized');
-    return { accept: true, session: { registration: checked.registration, securityProfile: deps.tls ? 2 : 1 } };
+    return { accept: true, session: { registration: checked.registration, securityProfile: deps.tls ? 2 : 1, remoteAddress: handshake.remoteAddress } };
   }
   if (!registration.allowProfile0Commissioning) return refuse(registration, 'no_credential', 401, 'Unauthorized');
   metrics.count('OCPP16', 'profile0_commissioning');
   logger.warn(log, 'charger has no password: let in on security profile 0 (its tenant allows commissioning)');
-  return { accept: true, session: { registration, securityProfile: 0 } };
+  return { accept: true, session: { registration, securityProfile: 0, remoteAddress: handshake.remoteAddress } };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { inSpan, SpanKind, type Logger } from '@evcs/platform';
+import { clientAddressResolver, inSpan, SpanKind, type Logger } from '@evcs/platform';
 import { createRPCError, RPCError, RPCServer } from 'ocpp-rpc';
 import type RpcServerClient from 'ocpp-rpc/lib/server-client';
 import type { BridgeConfig } from '../config';
@@ -59,6 +59,9 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
   const newId = deps.newId ?? randomUUID;
   const stamp = (): EventStamp => ({ id: newId(), receivedAt: now() });
   let accepting = true;
+  // Behind the edge the socket's peer is nginx: the charger is the address the edge forwarded
+  // (X-Forwarded-For), believed only from config.trustedProxies, as the router does for HTTP.
+  const clientAddress = clientAddressResolver(config.trustedProxies ?? []);
 
   const rpc = new RPCServer({
     protocols: [OCPP16_PROTOCOL],
@@ -71,7 +74,8 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
 
   rpc.auth((accept, reject, handshake, signal) => {
     if (!accepting) return reject(503, 'Shutting down');
-    authorizeCharger({ directory: deps.directory, logger, metrics, security: deps.security, tls: deps.tls }, handshake).then(
+    const remoteAddress = clientAddress(handshake.request);
+    authorizeCharger({ directory: deps.directory, logger, metrics, security: deps.security, tls: deps.tls }, { ...handshake, remoteAddress }).then(
       (decision) => {
         if (signal?.aborted) return;
         if (decision.accept) accept(decision.session, OCPP16_PROTOCOL);
@@ -90,7 +94,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
   );
 
   rpc.on('client', (client: RpcServerClient) => {
-    const { registration, securityProfile } = client.session as OcppSessionData;
+    const { registration, securityProfile, remoteAddress } = client.session as OcppSessionData;
     const chargerId = client.identity ?? client.handshake.identity;
     const log = logger.child({ chargerId, tenantId: registration.tenantId });
     const previous = deps.registry.get(registration.tenantId, chargerId);
@@ -114,7 +118,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
     const conn: LiveConnection<'OCPP16'> = {
       session,
       protocol: 'OCPP16',
-      remoteAddress: client.handshake.remoteAddress,
+      remoteAddress,
       handle,
       credentialHash: registration.credentialHash,
       close: (reason) => {
@@ -206,8 +210,8 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
       session.end(why).catch((err: unknown) => log.error({ err }, 'could not publish charger.disconnected'));
     });
 
-    log.info({ remoteAddress: client.handshake.remoteAddress, securityProfile: (client.session as OcppSessionData).securityProfile }, 'charger connected');
-    session.begin(client.handshake.remoteAddress).catch((err: unknown) => {
+    log.info({ remoteAddress, securityProfile: (client.session as OcppSessionData).securityProfile }, 'charger connected');
+    session.begin(remoteAddress).catch((err: unknown) => {
       // Without "connected" on the bus the platform would not know the charger is online: make it reconnect.
       log.error({ err }, 'could not publish charger.connected; closing the connection');
       void client.close({ code: 1011, reason: 'Temporarily unavailable' });

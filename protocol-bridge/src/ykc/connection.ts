@@ -65,20 +65,23 @@ export class YkcConnection {
   readonly closed: Promise<void>;
   log: Logger;
 
+  /** The pile's address: the socket's peer, or the source a trusted edge's PROXY header named. */
+  readonly remoteAddress: string | undefined;
+
   constructor(
     private readonly socket: net.Socket,
     readonly services: YkcServices,
     private readonly dispatch: FrameDispatch,
+    /** `initial`: bytes already read from the socket (past a PROXY header), handled first. */
+    peer: { remoteAddress?: string; initial?: Buffer } = { remoteAddress: socket.remoteAddress },
   ) {
-    this.log = services.logger.child({ remoteAddress: socket.remoteAddress, protocol: 'YKC' });
+    this.remoteAddress = peer.remoteAddress;
+    this.log = services.logger.child({ remoteAddress: this.remoteAddress, protocol: 'YKC' });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.log.debug({ err }, 'YKC socket error'));
     this.closed = new Promise((resolve) => socket.once('close', () => resolve(this.onClose())));
-  }
-
-  get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
+    if (peer.initial?.length) this.onData(peer.initial);
   }
 
   get tenantId(): string | undefined {
@@ -86,7 +89,7 @@ export class YkcConnection {
   }
 
   private get chargerId(): string {
-    return this.pileNo ?? `unidentified@${this.socket.remoteAddress ?? '?'}`;
+    return this.pileNo ?? `unidentified@${this.remoteAddress ?? '?'}`;
   }
 
   private onData(chunk: Buffer): void {

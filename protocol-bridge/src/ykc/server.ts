@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import type { Logger } from '@evcs/platform';
+import { trustedProxyPredicate, type Logger } from '@evcs/platform';
 import type { BridgeConfig } from '../config';
 import type { Diagnostics } from '../connections/diagnostics';
 import type { EventStamp } from '../connections/events';
@@ -10,11 +10,59 @@ import type { BillingModelSource, BridgeStore, ChargerDirectory, ChargerEventPub
 import { YkcConnection } from './connection';
 import { EMPTY_KEYRING, type DesKeyring } from './des';
 import { dispatchYkcFrame, type YkcServices } from './handlers';
+import { mayBeProxyHeader, readProxyHeader } from './proxy-protocol';
 
 export const NO_BILLING_MODELS: BillingModelSource = { modelFor: async () => null };
 
 /** How long a pile has to confirm a pushed billing model (0x57) before it counts as failed. */
 const BILLING_MODEL_PUSH_TIMEOUT_MS = 15_000;
+
+/** How long a trusted proxy has to send its PROXY header (nginx sends it as it connects). */
+const PROXY_HEADER_TIMEOUT_MS = 5_000;
+
+/** A connection's first bytes, past any PROXY header, and the pile's address. */
+interface Opened {
+  remoteAddress?: string;
+  rest: Buffer;
+}
+
+/**
+ * Settles who is at the other end before any YKC byte is read. From a trusted proxy (the edge)
+ * the connection must open with a PROXY header (v1 or v2), whose source is the pile; from anyone
+ * else a PROXY header is refused — a pile's first byte is a frame's 0x68, so one that starts like
+ * a header is someone claiming an address it may not — and the socket's peer is the pile.
+ * Calls `open` once settled, or ends the socket and calls `refuse` with the reason.
+ */
+function settlePeer(socket: net.Socket, trusted: boolean, open: (o: Opened) => void, refuse: (reason: string) => void): void {
+  let buffered = Buffer.alloc(0);
+  const fail = (reason: string) => {
+    cleanup();
+    refuse(reason);
+    socket.destroy();
+  };
+  const timer = trusted ? setTimeout(() => fail('proxy_header_timeout'), PROXY_HEADER_TIMEOUT_MS) : undefined;
+  const cleanup = () => {
+    clearTimeout(timer);
+    socket.off('data', onData);
+  };
+  const onData = (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    if (!trusted) {
+      // one byte decides: 0x68 (a frame) or "P"/CR (a header's start); anything else is YKC's resync to handle
+      if (mayBeProxyHeader(buffered.subarray(0, 1))) return fail('proxy_header_untrusted');
+      cleanup();
+      return open({ remoteAddress: socket.remoteAddress, rest: buffered });
+    }
+    const r = readProxyHeader(buffered);
+    if (r.kind === 'incomplete') return;
+    if (r.kind === 'invalid') return fail('proxy_header_invalid');
+    cleanup();
+    // LOCAL (the proxy's own check) or UNKNOWN: no pile address given, the proxy's stands
+    open({ remoteAddress: r.source?.address ?? socket.remoteAddress, rest: buffered.subarray(r.length) });
+  };
+  socket.on('data', onData);
+  socket.on('error', () => undefined);
+}
 
 export interface YkcServerDeps {
   directory: ChargerDirectory;
@@ -81,15 +129,27 @@ export function createYkcServer(deps: YkcServerDeps): YkcServer {
     accepting: () => accepting,
   };
   const sockets = new Set<YkcConnection>();
+  const trustedProxy = trustedProxyPredicate(deps.config.trustedProxies ?? []);
 
   const tcpServer = net.createServer((socket) => {
     if (!accepting) {
       socket.destroy();
       return;
     }
-    const conn = new YkcConnection(socket, services, dispatchYkcFrame);
-    sockets.add(conn);
-    void conn.closed.then(() => sockets.delete(conn));
+    settlePeer(
+      socket,
+      trustedProxy(socket.remoteAddress),
+      ({ remoteAddress, rest }) => {
+        if (!accepting) return socket.destroy();
+        const conn = new YkcConnection(socket, services, dispatchYkcFrame, { remoteAddress, initial: rest });
+        sockets.add(conn);
+        void conn.closed.then(() => sockets.delete(conn));
+      },
+      (reason) => {
+        services.metrics.count('YKC', reason);
+        logger.warn({ remoteAddress: socket.remoteAddress, protocol: 'YKC', reason }, 'YKC connection refused: PROXY protocol header');
+      },
+    );
   });
   tcpServer.on('error', (err) => logger.error({ err }, 'YKC TCP server error'));
 
