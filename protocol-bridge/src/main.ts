@@ -91,6 +91,9 @@ async function main(): Promise<void> {
       diagnosticsUploadSecret: env.DIAGNOSTICS_UPLOAD_SECRET,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       pingIntervalMs: env.PING_INTERVAL_MS,
+      authCacheTtlMs: env.BRIDGE_AUTH_CACHE_TTL_S * 1000,
+      authCacheMaxEntries: env.BRIDGE_AUTH_CACHE_MAX,
+      scryptConcurrency: env.BRIDGE_SCRYPT_CONCURRENCY,
     }),
   });
   await bridge.startCommands();
