@@ -110,6 +110,16 @@ describe('VerifiedCredentials: a password that passed scrypt is taken on trust, 
     expect(calls).toHaveLength(5);
   });
 
+  it('guesses sent all at once get no more scrypts than the budget', async () => {
+    const { credentials, calls } = counting({ failuresPerWindow: 3 });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => credentials.check('CP-1', Buffer.from(`guess-at-once-${String(i).padStart(8, '0')}`), hash)),
+    );
+    expect(calls).toHaveLength(3);
+    expect(results.filter((r) => !r.ok && r.throttled)).toHaveLength(17);
+    expect(results.some((r) => r.ok)).toBe(false);
+  });
+
   it('a throttled charger whose password was not remembered is refused until the window ends or it is forgotten', async () => {
     const { credentials, calls } = counting({ failuresPerWindow: 1 });
     await credentials.check('CP-1', OTHER, hash);

@@ -133,6 +133,8 @@ export class VerifiedCredentials {
   private readonly key = randomBytes(32);
   private readonly verified: BoundedLru<Verified>;
   private readonly failures: BoundedLru<Failures>;
+  /** Unremembered checks running or queued, per charger: they count against its budget before they fail. */
+  private readonly inFlight = new Map<string, number>();
   private readonly ttlMs: number;
   private readonly failuresPerWindow: number;
   private readonly failureWindowMs: number;
@@ -162,7 +164,15 @@ export class VerifiedCredentials {
     const digest = this.digest(chargerId, password);
     const known = this.remembered(chargerId, hash, digest);
     if (known) return known;
-    const ok = await this.scrypts.run(() => this.verify(password, hash));
+    this.inFlight.set(chargerId, (this.inFlight.get(chargerId) ?? 0) + 1);
+    let ok: boolean;
+    try {
+      ok = await this.scrypts.run(() => this.verify(password, hash));
+    } finally {
+      const n = (this.inFlight.get(chargerId) ?? 1) - 1;
+      if (n > 0) this.inFlight.set(chargerId, n);
+      else this.inFlight.delete(chargerId);
+    }
     if (ok) {
       if (this.ttlMs > 0) this.verified.set(chargerId, { hash, digest, expiresAt: this.now() + this.ttlMs });
       return { ok: true, cached: false };
@@ -178,9 +188,9 @@ export class VerifiedCredentials {
     const known = this.verified.get(chargerId);
     if (known && known.expiresAt > this.now() && known.hash === hash && timingSafeEqual(known.digest, digest)) return { ok: true, cached: true };
     const failures = this.failuresOf(chargerId);
-    if (!failures) return undefined;
-    if (failures.lastWrong?.hash === hash && timingSafeEqual(failures.lastWrong.digest, digest)) return { ok: false, cached: true, throttled: false };
-    if (failures.count >= this.failuresPerWindow) return { ok: false, cached: false, throttled: true };
+    if (failures?.lastWrong?.hash === hash && timingSafeEqual(failures.lastWrong.digest, digest)) return { ok: false, cached: true, throttled: false };
+    // guesses sent all at once must not all get a scrypt before the first of them has failed
+    if ((failures?.count ?? 0) + (this.inFlight.get(chargerId) ?? 0) >= this.failuresPerWindow) return { ok: false, cached: false, throttled: true };
     return undefined;
   }
 
