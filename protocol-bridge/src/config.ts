@@ -37,6 +37,12 @@ export interface BridgeConfig {
   assetEventsTopic?: string;
   /** Balance (fen) a YKC pile is told an authorised card may spend (0x32). */
   ykcCardBalanceFen?: number;
+  /** How long a charger's password, once verified (scrypt), is taken on trust against the same hash; 0: never. Default 10 minutes. */
+  authCacheTtlMs?: number;
+  /** Chargers whose verified password is remembered at most. Default 100,000. */
+  authCacheMaxEntries?: number;
+  /** scrypt checks running at once (the rest queue). Default: twice the cores, below libuv's pool size. */
+  scryptConcurrency?: number;
   /** Shared with assets: diagnostics upload tokens derive from it (GetDiagnostics). Unset: GetDiagnostics answers NOT_SUPPORTED. */
   diagnosticsUploadSecret?: string;
   /**

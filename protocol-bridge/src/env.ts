@@ -51,6 +51,29 @@ export const BridgeEnv = commonEnv(4100)
       .min(0)
       .default(30_000)
       .describe('WebSocket ping interval towards OCPP chargers (0: off); a charger that stops answering is dropped.'),
+    BRIDGE_AUTH_CACHE_TTL_S: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(86_400)
+      .default(600)
+      .describe(
+        "How long (seconds) an OCPP charger's password, once verified with scrypt, is taken on trust: its reconnects with the same password against the same credential skip scrypt. A rotation, a revocation or another password is verified afresh. 0: every connect runs scrypt.",
+      ),
+    BRIDGE_AUTH_CACHE_MAX: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(100_000)
+      .describe('Chargers whose verified password is remembered at most (least recently admitted forgotten first; ~0.4 KB each, measured).'),
+    BRIDGE_SCRYPT_CONCURRENCY: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        "scrypt password checks running at once; the rest queue. Default: twice the cores, at most libuv's pool size (UV_THREADPOOL_SIZE, 4) less one.",
+      ),
     YKC_CARD_BALANCE_FEN: z.coerce
       .number()
       .int()

@@ -92,6 +92,9 @@ async function main(): Promise<void> {
       trustedProxies: env.BRIDGE_TRUSTED_PROXIES,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       pingIntervalMs: env.PING_INTERVAL_MS,
+      authCacheTtlMs: env.BRIDGE_AUTH_CACHE_TTL_S * 1000,
+      authCacheMaxEntries: env.BRIDGE_AUTH_CACHE_MAX,
+      scryptConcurrency: env.BRIDGE_SCRYPT_CONCURRENCY,
     }),
   });
   await bridge.startCommands();

@@ -19,6 +19,7 @@ import { ACCEPT_EVERY_TAG } from './id-tags';
 import { LocalListSync } from './ocpp/local-list';
 import { MemoryLocalListStore } from './persistence/local-list-store';
 import { createOcppServer } from './ocpp/server';
+import { VerifiedCredentials } from './ocpp/verified-credentials';
 import { MemoryBridgeStore } from './persistence/memory-store';
 import type { BillingModelSource, BridgeStore, ChargerDirectory, ChargerSecurityRecorder, IdTagAuthority, LocalListStore } from './ports';
 import { createDebugHandler } from './debug/graphql';
@@ -51,6 +52,8 @@ export interface BridgeDeps {
   security?: ChargerSecurityRecorder;
   /** Bearer token for the operator debugging endpoint /debug/graphql; without one the endpoint is off. */
   debugToken?: string;
+  /** OCPP password checks. Default: built from the config's authCache and scrypt settings (a test may count the scrypts). */
+  credentials?: VerifiedCredentials;
   /** Further readiness checks (main adds the database and Kafka's: producer, consumers, lag). */
   readiness?: ReadinessCheck[];
   now?: () => Date;
@@ -115,7 +118,10 @@ export function createBridge(deps: BridgeDeps): Bridge {
     : undefined;
   const security = deps.security ?? new InMemorySecurityRecorder(deps.directory instanceof InMemoryChargerDirectory ? deps.directory : undefined);
   const common = { directory: deps.directory, publisher, logger, config, store, diagnostics, registry, security, now: deps.now, newId, idTags };
-  const ocpp = createOcppServer({ ...common, tls: Boolean(deps.tls), localLists });
+  const credentials =
+    deps.credentials ??
+    new VerifiedCredentials({ ttlMs: config.authCacheTtlMs, maxEntries: config.authCacheMaxEntries, concurrency: config.scryptConcurrency });
+  const ocpp = createOcppServer({ ...common, tls: Boolean(deps.tls), localLists, credentials });
   const ykc = createYkcServer({ ...common, billingModels: deps.billingModels, desKeys: deps.desKeys });
   let tariffs: TariffListener | undefined;
   let idTagChanges: IdTagListener | undefined;
@@ -195,7 +201,11 @@ export function createBridge(deps: BridgeDeps): Bridge {
           bus: deps.bus,
           topic: config.assetEventsTopic,
           groupId: `${config.assetEventsTopic}.bridge.${config.bridgeId}`,
-          forget: (change) => directory.forget?.(change),
+          forget: (change) => {
+            directory.forget?.(change);
+            // any change may be a new credential: the next connect runs scrypt against what assets now says
+            credentials.forget(change.code);
+          },
           // a revoked or rotated credential ends the connection made with the old one
           recheck: (change) => recheckCredential({ directory, registry, logger, count: (what) => diagnostics.metrics.count('OCPP16', what) }, change),
           logger,

@@ -1,7 +1,8 @@
-import { type Logger, verifyChargerPassword } from '@evcs/platform';
+import type { Logger } from '@evcs/platform';
 import type { ChargerDirectory, ChargerRegistration, ChargerSecurityRecorder } from '../ports';
 import { sourceAllowed } from '../connections/charger-security';
 import type { ProtocolMetrics } from '../connections/diagnostics';
+import type { CredentialCheck, VerifiedCredentials } from './verified-credentials';
 
 export const OCPP16_PROTOCOL = 'ocpp1.6';
 
@@ -38,6 +39,8 @@ export interface AuthDeps {
   security: ChargerSecurityRecorder;
   /** The bridge terminates TLS itself (security profile 2). */
   tls: boolean;
+  /** The scrypt checks: remembered when they pass, bounded in number at once (one per bridge). */
+  credentials: VerifiedCredentials;
 }
 
 const unavailable = (): AuthDecision => ({ accept: false, status: 503, message: 'Service unavailable' });
@@ -48,19 +51,30 @@ function handshakeProblem(handshake: HandshakeInfo): AuthDecision | null {
   return null;
 }
 
-/** The password check; `registration` is the one whose hash matched (possibly refreshed). Throws when the directory is down. */
+/** The password check; `registration` is the one whose hash was checked last (possibly refreshed). Throws when the directory is down. */
 async function verifyPassword(
-  directory: ChargerDirectory,
+  deps: AuthDeps,
   identity: string,
   password: Buffer,
   registration: ChargerRegistration & { credentialHash: string },
-): Promise<{ ok: boolean; registration: ChargerRegistration }> {
-  const ok = await verifyChargerPassword(password, registration.credentialHash);
-  if (ok || !directory.refresh) return { ok, registration };
+): Promise<{ check: CredentialCheck; registration: ChargerRegistration; refusal: 'wrong_password' | 'password_attempts' }> {
+  const { directory, credentials, metrics } = deps;
+  const counted = (check: CredentialCheck) => {
+    const how = check.cached ? 'cached' : !check.ok && check.throttled ? 'throttled' : 'scrypt';
+    metrics.count('OCPP16', `password_check_${how}`);
+    return check;
+  };
+  const result = (check: CredentialCheck, reg: ChargerRegistration) => ({
+    check,
+    registration: reg,
+    refusal: !check.ok && check.throttled ? ('password_attempts' as const) : ('wrong_password' as const),
+  });
+  const check = counted(await credentials.check(identity, password, registration.credentialHash));
+  if (check.ok || !directory.refresh) return result(check, registration);
   // The cached hash may predate a rotation: ask assets once more (the directory rate-limits this).
   const fresh = await directory.refresh(identity);
-  if (!fresh?.credentialHash || fresh.credentialHash === registration.credentialHash) return { ok, registration };
-  return { ok: await verifyChargerPassword(password, fresh.credentialHash), registration: fresh };
+  if (!fresh?.credentialHash || fresh.credentialHash === registration.credentialHash) return result(check, registration);
+  return result(counted(await credentials.check(identity, password, fresh.credentialHash)), fresh);
 }
 
 /** Its security profile; 1 (Basic) unless assets says otherwise. */
@@ -84,7 +98,9 @@ async function resolveRegistration(directory: ChargerDirectory, identity: string
  *  - a profile-2 charger only over TLS → 403;
  *  - a charger whose credential was revoked → 401, whatever it sends;
  *  - its password (HTTP Basic), checked against the scrypt hash assets keeps
- *    → 401 when wrong or missing. A charger without a password is let in
+ *    → 401 when wrong or missing (a password that passed is taken on trust for
+ *    a while, against the same hash: VerifiedCredentials; a charger out of
+ *    failed attempts for now is refused unchecked). A charger without a password is let in
  *    (profile 0) only while its tenant allows profile-0 commissioning → 401.
  * Directory down → 503, so the charger retries instead of being told it does
  * not exist. Every refusal is counted by reason (`refused_<reason>`).
@@ -116,14 +132,14 @@ export async function authorizeCharger(deps: AuthDeps, handshake: HandshakeInfo)
   const { credentialHash } = registration;
   if (credentialHash) {
     if (!handshake.password) return refuse(registration, 'no_password', 401, 'Unauthorized');
-    let checked: { ok: boolean; registration: ChargerRegistration };
+    let checked: Awaited<ReturnType<typeof verifyPassword>>;
     try {
-      checked = await verifyPassword(deps.directory, handshake.identity, handshake.password, { ...registration, credentialHash });
+      checked = await verifyPassword(deps, handshake.identity, handshake.password, { ...registration, credentialHash });
     } catch (err) {
       logger.warn({ err, ...log }, 'charger directory unavailable; refusing connection for now');
       return unavailable();
     }
-    if (!checked.ok) return refuse(checked.registration, 'wrong_password', 401, 'Unauthorized');
+    if (!checked.check.ok) return refuse(checked.registration, checked.refusal, 401, 'Unauthorized');
     return { accept: true, session: { registration: checked.registration, securityProfile: deps.tls ? 2 : 1, remoteAddress: handshake.remoteAddress } };
   }
   if (!registration.allowProfile0Commissioning) return refuse(registration, 'no_credential', 401, 'Unauthorized');

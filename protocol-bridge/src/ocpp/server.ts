@@ -17,6 +17,7 @@ import type { LocalListSync } from './local-list';
 import { RemoteStartTags } from './remote-start-tags';
 import { OcppCallContext, ocpp16Handlers } from './handlers';
 import { ocpp16Validator } from './validator';
+import type { VerifiedCredentials } from './verified-credentials';
 
 export interface OcppServerDeps {
   directory: ChargerDirectory;
@@ -31,6 +32,8 @@ export interface OcppServerDeps {
   security: ChargerSecurityRecorder;
   /** The bridge terminates TLS (security profile 2). */
   tls: boolean;
+  /** Password checks (scrypt), remembered and bounded: shared with the asset listener, which forgets changed chargers. */
+  credentials: VerifiedCredentials;
   idTags: IdTagAuthority;
   /** Keeps chargers' local authorization lists in step; without it the bridge leaves them alone. */
   localLists?: LocalListSync;
@@ -75,7 +78,10 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
   rpc.auth((accept, reject, handshake, signal) => {
     if (!accepting) return reject(503, 'Shutting down');
     const remoteAddress = clientAddress(handshake.request);
-    authorizeCharger({ directory: deps.directory, logger, metrics, security: deps.security, tls: deps.tls }, { ...handshake, remoteAddress }).then(
+    authorizeCharger(
+      { directory: deps.directory, logger, metrics, security: deps.security, tls: deps.tls, credentials: deps.credentials },
+      { ...handshake, remoteAddress },
+    ).then(
       (decision) => {
         if (signal?.aborted) return;
         if (decision.accept) accept(decision.session, OCPP16_PROTOCOL);

@@ -5,6 +5,7 @@ import { runInNewContext } from 'node:vm';
 import path from 'node:path';
 import { createLogger } from '@evcs/platform';
 import { startBenchBridge } from './bench-bridge';
+import { reconnectStorm } from './reconnect-storm';
 
 /**
  * Benchmark: many concurrent OCPP connections held by one bridge process (this one; real
@@ -16,6 +17,12 @@ import { startBenchBridge } from './bench-bridge';
  *
  *   node protocol-bridge/dist/src/simulator/connections-bench.js [--connections 50000] [--procs 4]
  *        [--addresses 8] [--heartbeat-s 30] [--duration 30] [--concurrency 50] [--profile1] [--heap-snapshot DIR]
+ *
+ *   … --reconnect-storm [--connections 2000] [--addresses 8] [--unbounded]
+ *
+ * `--reconnect-storm`: instead, the chargers reconnect all at once with their passwords, the
+ * password cache cold then warm, beside the same storm without passwords (the limit) and scrypt
+ * alone; `--unbounded` adds a cold storm with no bound on concurrent scrypts (reconnect-storm.ts).
  *
  * `--heap-snapshot DIR`: a heap snapshot of the bridge once the connections are open (where
  * the per-connection memory goes).
@@ -87,6 +94,7 @@ async function main(): Promise<void> {
       `open-files limit ${limit} (could not raise it: needs CAP_SYS_RESOURCE): this process cannot hold ${connections} connections; measuring how far it gets\n`,
     );
   const logger = createLogger('bench', { level: 'error' });
+  if (process.argv.includes('--reconnect-storm')) return reconnectStorm({ logger, connections, addresses, unbounded: process.argv.includes('--unbounded') });
   // The liveness sweep and registry refresh as in production; pings every 30 s (the default).
   const bench = await startBenchBridge({ logger, profile0: !process.argv.includes('--profile1') });
   collect();
