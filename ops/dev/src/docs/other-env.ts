@@ -32,6 +32,13 @@ export const OTHER_VARIABLES: readonly OtherVariable[] = [
       'The standard OpenTelemetry variables (`OTEL_TRACES_EXPORTER=otlp|console`, `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`, `OTEL_BSP_*`, `OTEL_SDK_DISABLED`…); see Tracing in the README.',
   },
   {
+    name: 'UV_THREADPOOL_SIZE',
+    readBy: 'protocol-bridge',
+    default: '4',
+    description:
+      "Node's libuv thread pool (scrypt, file and DNS work share it). The bridge reads it to bound concurrent password checks below it by default (`BRIDGE_SCRYPT_CONCURRENCY`), so a reconnect storm leaves a thread for I/O.",
+  },
+  {
     name: 'EVCS_EXIT_WITH_PARENT',
     readBy: 'every service',
     description: '`1`: stop when the parent process is gone (stdin closes). Set by the dev launcher (`npm start`, tests).',
