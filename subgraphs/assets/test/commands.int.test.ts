@@ -128,6 +128,34 @@ describe('charger commands', () => {
     expect((await updatesOf(t)).map((u) => u.status)).toEqual(['PENDING', 'SENT', 'ACCEPTED']);
   });
 
+  it("orders' session starts and stops come back on the same topic: skipped without a statement", async () => {
+    const t = h.tenant();
+    const cp = await aCharger(t);
+    const service = new CommandService(new PgCommandStore(h.knex, randomUUID), randomUUID);
+    const statements: string[] = [];
+    const count = (q: { sql: string }) => statements.push(q.sql);
+    h.knex.on('query', count);
+    try {
+      await deliver(
+        service,
+        event(t, cp.code, 'command.sent', { commandId: randomUUID(), command: 'session.start' }),
+        event(t, cp.code, 'command.result', { commandId: randomUUID(), command: 'session.start', status: 'FAILED', reason: 'CHARGER_OFFLINE' }),
+        event(t, cp.code, 'command.result', { commandId: randomUUID(), command: 'session.stop', status: 'ACCEPTED' }),
+      );
+    } finally {
+      h.knex.off('query', count);
+    }
+    expect(statements).toEqual([]);
+    // one of assets' own types is still looked up
+    h.knex.on('query', count);
+    try {
+      await deliver(service, event(t, cp.code, 'command.result', { commandId: randomUUID(), command: 'charger.reset', status: 'ACCEPTED' }));
+    } finally {
+      h.knex.off('query', count);
+    }
+    expect(statements.length).toBeGreaterThan(0);
+  });
+
   it('a result the bridge never sends: TIMED_OUT by the sweeper after the deadline, and final', async () => {
     const t = h.tenant();
     const cp = await aCharger(t);

@@ -129,6 +129,7 @@ describe('orders consume charger events exactly once (real Kafka, real Postgres)
         },
         // Batches as the real store makes them: a kill mid-batch rolls back the whole batch, as a crash would.
         batch: (tenantId, fn) => store.batch(tenantId, fn),
+        startInOneTrip: (...args) => store.startInOneTrip(...args),
       },
       chargers,
       pricer,

@@ -8,6 +8,7 @@ import { startStack } from '../stack';
 import { Client } from 'pg';
 import { formatBreakdowns, startBreakdowns, startTraceReceiver } from './start-traces';
 import { CpuAccount, eventLoopLag, kafkaBrokerPid, loadAverage, PgActivitySampler, pgbenchLimit } from './limits';
+import { jsonPoster } from './post-json';
 
 /**
  * Benchmark: `startCharging` through the router, the whole platform running as
@@ -185,6 +186,7 @@ async function main(): Promise<void> {
     };
     profileSignal();
     const latencies: number[] = [];
+    const poster = jsonPoster(stack.routerUrls[0], concurrency);
     let refused = 0;
     let next = 0;
     const deadline = Date.now() + duration * 1000;
@@ -194,12 +196,10 @@ async function main(): Promise<void> {
         while (Date.now() < deadline && next < connectors.length) {
           const c = connectors[next++];
           const started = performance.now();
-          const res = await fetch(stack.routerUrls[0], {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-            body: JSON.stringify({ query: START, variables: { i: { ...c, idempotencyKey: `bench-${randomUUID()}` } } }),
-          });
-          const body = (await res.json()) as { data?: { startCharging: { order: { state: string } | null; userErrors: unknown[] } }; errors?: unknown[] };
+          const body = (await poster.post(
+            { authorization: `Bearer ${token}` },
+            { query: START, variables: { i: { ...c, idempotencyKey: `bench-${randomUUID()}` } } },
+          )) as { data?: { startCharging: { order: { state: string } | null; userErrors: unknown[] } }; errors?: unknown[] };
           latencies.push(performance.now() - started);
           if (!body.data?.startCharging.order || body.data.startCharging.userErrors.length) {
             if (refused++ < 3) console.error('not started:', JSON.stringify(body));
@@ -208,6 +208,7 @@ async function main(): Promise<void> {
       }),
     );
     const seconds = (Date.now() - t0) / 1000;
+    poster.close();
     profileSignal();
     const waits = await activity.stop();
     await activityClient.end();

@@ -311,6 +311,14 @@ export class CommandService {
     return ok(command);
   }
 
+  /**
+   * Whether assets sends commands of this type: results of the others (orders' session starts
+   * and stops) have no row here, and are skipped without a statement to find none.
+   */
+  issues(command: string): boolean {
+    return (PROTOCOLS[command as CommandSpec['type']]?.length ?? 0) > 0;
+  }
+
   /** The bridge handed the command to the charger (command.sent). */
   sent(tenantId: string, commandId: string, at: Date): Promise<ChargerCommandRecord | null> {
     return this.store.markSent(tenantId, commandId, at);

@@ -10,8 +10,8 @@ const TYPES = new Set(['command.sent', 'command.result', 'session.started']);
 
 /**
  * Charger events → the lifecycle of assets' commands (beside the status consumer, in a group of
- * its own: the status path stays as it is), and the reservations sessions use up. A result for a command assets did not send (orders'
- * starts and stops) finds no row and changes nothing; a replay finds the command already past
+ * its own: the status path stays as it is), and the reservations sessions use up. A result for a command of a type assets does not send (orders'
+ * starts and stops) is skipped; a replay finds the command already past
  * that state (compare-and-set in the store). What can't be applied is thrown: the subscription
  * dead-letters what never can be and retries the rest.
  */
@@ -21,6 +21,7 @@ export function commandEventsHandler(commands: CommandService): MessageHandler {
       const type = m.headers['event-type'];
       if (type !== undefined && !TYPES.has(type)) continue;
       const e = decodeChargerEvent(m.value);
+      if ((e.type === 'command.sent' || e.type === 'command.result') && !commands.issues(e.data.command)) continue;
       if (e.type === 'command.sent') await commands.sent(e.tenantId, e.data.commandId, new Date(e.occurredAt));
       else if (e.type === 'command.result')
         await commands.answered(e.tenantId, e.data.commandId, e.data.command, {

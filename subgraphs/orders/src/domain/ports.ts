@@ -122,6 +122,34 @@ export interface ChargerDirectory {
   byId(tenantId: string, chargerId: string, connectorNo?: number): Promise<ChargerInfo | null>;
   /** by the identity it connects with; null if not registered to this tenant */
   byCode(tenantId: string, code: string): Promise<ChargerInfo | null>;
+  /**
+   * The charger as this process last read it from the projection, with its revision, from
+   * memory: a hint, not an answer. Whoever acts on it has the database confirm the revision in
+   * the statement that acts (OrderStore.startInOneTrip); undefined for directories that keep none.
+   */
+  hint?(tenantId: string, chargerId: string): ChargerHint | null;
+  /** Drop the hint: the database said it is not the charger's newest revision. */
+  forgetHint?(tenantId: string, chargerId: string): void;
+}
+
+/** A charger as last projected, kept in memory by revision (ChargerDirectory.hint). */
+export interface ChargerHint extends ChargerInfo {
+  revision: number;
+}
+
+/**
+ * What a start in one round trip found (OrderStore.startInOneTrip): under the connector's
+ * lock, the order of the idempotency key if there is one, whether the charger's projected
+ * revision is still the hinted one, whether a session is active on the connector — and the
+ * order it created when all of that allowed it.
+ */
+export interface OneTripStart {
+  replay: (OrderRecord & { requestHash: string | null }) | null;
+  /** false: the hint was stale (changed, retired or never projected); nothing was created */
+  projected: boolean;
+  busy: boolean;
+  /** null when nothing was created: for the reasons above, or the key or transaction id taken concurrently */
+  created: OrderRecord | null;
 }
 
 export interface NewOrder {
@@ -261,7 +289,11 @@ export interface OrderTx {
   recordRefunded(orderId: string, refundedTotal: Money): Promise<void>;
   /** Queue a command for the charger in this transaction (outbox); returns the command id. */
   enqueueCommand(cmd: ChargerCommand & { orderId: string }): Promise<string>;
-  orderForCommand(commandId: string): Promise<string | null>;
+  /**
+   * markProcessed, and if the event is new, the transition of the order that queued `commandId`
+   * — in one statement. `fresh` false: a replay, nothing changed; `orderId` null: not one of ours.
+   */
+  onceTransitionOfCommand(eventId: string, commandId: string, t: Transition): Promise<{ fresh: boolean; orderId: string | null; moved: OrderRecord | null }>;
 }
 
 export interface OrderStore {
@@ -273,6 +305,13 @@ export interface OrderStore {
    * consumers, so a chunk of events costs one BEGIN and one COMMIT, not one per event.
    */
   batch<T>(tenantId: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * A start on a charger known by a hint, in one transaction sent in one round trip: the
+   * connector's lock, then the looks (key, projected revision, active session), then the order,
+   * its first transition and its start command — inserted only if the key is unused, the
+   * revision current and the connector free. The caller decides from what it found.
+   */
+  startInOneTrip(tenantId: string, charger: ChargerHint, order: NewOrder, command: ChargerCommand): Promise<OneTripStart>;
 }
 
 // ---- daily reconciliation ------------------------------------------------------------------

@@ -1,4 +1,8 @@
-import type { ChargerDirectory, ChargerInfo, ChargerProjectionStore, ChargerSnapshot } from './ports';
+import { LRUCache } from 'lru-cache';
+import type { ChargerDirectory, ChargerHint, ChargerInfo, ChargerProjectionStore, ChargerSnapshot } from './ports';
+
+/** Hints kept per process: a few hundred bytes each, so ~25 MiB at the bound. */
+const HINTS_MAX = 100_000;
 
 const info = (s: ChargerSnapshot): ChargerInfo => ({
   chargerId: s.chargerId,
@@ -20,13 +24,30 @@ const info = (s: ChargerSnapshot): ChargerInfo => ({
  * consumer: a charger retired or moved a moment ago may be seen as it was for that long.
  */
 export class ProjectedChargerDirectory implements ChargerDirectory {
+  /**
+   * The snapshots read from the projection, by tenant and charger. Never an answer by itself —
+   * whoever acts on one has the database compare its revision in the acting statement — so it
+   * needs no invalidation to be safe, only to be useful: a stale hint costs one wasted round trip.
+   */
+  private readonly hints = new LRUCache<string, ChargerHint>({ max: HINTS_MAX });
+
   constructor(
     private readonly projection: ChargerProjectionStore,
     private readonly fallback: ChargerDirectory,
   ) {}
 
+  hint(tenantId: string, chargerId: string): ChargerHint | null {
+    return this.hints.get(`${tenantId}:${chargerId}`) ?? null;
+  }
+
+  forgetHint(tenantId: string, chargerId: string): void {
+    this.hints.delete(`${tenantId}:${chargerId}`);
+  }
+
   async byId(tenantId: string, chargerId: string, connectorNo?: number): Promise<ChargerInfo | null> {
     const kept = await this.projection.byId(tenantId, chargerId);
+    if (kept && !kept.retired) this.hints.set(`${tenantId}:${chargerId}`, { ...info(kept), revision: kept.revision });
+    else this.forgetHint(tenantId, chargerId);
     if (kept?.retired) return null;
     // A connector added a moment ago: assets knows it before the projection does.
     if (kept && connectorNo !== undefined && !kept.connectorNos.includes(connectorNo)) return this.fallback.byId(tenantId, chargerId, connectorNo);

@@ -15,7 +15,19 @@ import {
 } from '@evcs/platform';
 import { toX1e4 } from './money';
 import { pricingRequest } from './pricing-input';
-import type { Bill, ChargerBill, ChargerDirectory, ChargerInfo, NewOrder, OrderRecord, OrderStore, OrderTx, OrderWithReadings, Pricer } from './ports';
+import type {
+  Bill,
+  ChargerBill,
+  ChargerDirectory,
+  ChargerHint,
+  ChargerInfo,
+  NewOrder,
+  OrderRecord,
+  OrderStore,
+  OrderTx,
+  OrderWithReadings,
+  Pricer,
+} from './ports';
 import { YKC_DEFAULT_TIMEZONE, YKC_SERIAL_COUNTER_MAX, ykcSerial, ykcSerialPrefix } from './ykc-serial';
 import { ACTIVE_STATES, IllegalTransitionError, OrderState, statesLeadingTo } from './states';
 import { payableDescription } from './payable';
@@ -196,6 +208,8 @@ export class SessionService {
       userId: caller.userId,
       ...(asked !== null ? { preAuthorizedFen: asked } : {}),
     });
+    const fast = await this.startOnHint(caller, input, hash);
+    if (fast) return fast;
     const charger = await this.chargers.byId(caller.tenantId, input.chargerId, input.connectorNo);
     return this.store.inTenant(caller.tenantId, async (tx) => {
       // Lock first, then look for the key: a concurrent request with the same key has either
@@ -248,6 +262,73 @@ export class SessionService {
       tx.afterCommit(() => this.metrics.orderCreated(caller.tenantId, 'API'));
       return ok(order);
     });
+  }
+
+  /**
+   * An OCPP start on a charger this process has seen projected, in one round trip
+   * (OrderStore.startInOneTrip; two when the charger is read first): the same rules in the same order as the statement-by-statement
+   * path below — a replay is answered first, then the charger must still be the one hinted (the
+   * database compares revisions), then the connector free. Null when the hint was stale: the
+   * caller takes the path that reads the charger afresh. No YKC pile: its serial needs a read
+   * under the lock before the insert.
+   */
+  private async startOnHint(
+    caller: Caller,
+    input: { chargerId: string; connectorNo: number; idempotencyKey: string },
+    hash: string,
+  ): Promise<Outcome<OrderRecord> | null> {
+    if (!this.chargers.hint) return null;
+    let charger = this.chargers.hint(caller.tenantId, input.chargerId);
+    // No hint yet (this process has not read the charger since it started): reading it from the
+    // projection leaves one, and the start is then its second round trip.
+    if (!charger) {
+      await this.chargers.byId(caller.tenantId, input.chargerId, input.connectorNo);
+      charger = this.chargers.hint(caller.tenantId, input.chargerId);
+    }
+    if (!charger || charger.protocol === 'YKC' || !charger.connectorNos.includes(input.connectorNo)) return null;
+    const found = await this.startInOneTrip(caller, input, charger, hash);
+    if (!found) this.chargers.forgetHint?.(caller.tenantId, input.chargerId);
+    return found;
+  }
+
+  private async startInOneTrip(
+    caller: Caller,
+    input: { chargerId: string; connectorNo: number; idempotencyKey: string },
+    charger: ChargerHint,
+    hash: string,
+  ): Promise<Outcome<OrderRecord> | null> {
+    const idTag = newRemoteIdTag();
+    const found = await this.store.startInOneTrip(
+      caller.tenantId,
+      charger,
+      {
+        stationId: charger.stationId,
+        chargerId: charger.chargerId,
+        chargerCode: charger.code,
+        connectorNo: input.connectorNo,
+        userId: caller.userId,
+        idTag,
+        origin: 'API',
+        transactionId: null,
+        state: 'PENDING',
+        startedAt: null,
+        meterStartWh: null,
+        idempotencyKey: input.idempotencyKey,
+        requestHash: hash,
+        preAuthorizedFen: null,
+      },
+      { type: 'session.start', chargerCode: charger.code, connectorId: input.connectorNo, idTag },
+    );
+    if (found.replay) return this.replayed(found.replay, hash);
+    if (!found.projected) return null;
+    if (found.busy) return fail<OrderRecord>(UserErrorCodes.CONNECTOR_BUSY, 'connectorNo', 'A session is already active on this connector');
+    if (found.created) {
+      this.metrics.orderCreated(caller.tenantId, 'API');
+      return ok(found.created);
+    }
+    // The key (or the charger's transaction id) was taken by a start that committed meanwhile: answer with it.
+    const winner = await this.store.inTenant(caller.tenantId, (tx) => tx.byIdempotencyKey(input.idempotencyKey));
+    return winner ? this.replayed(winner, hash) : fail<OrderRecord>(UserErrorCodes.CONFLICT, null, 'Try again');
   }
 
   /** The next serial of this pile and gun, on the station's clock; the caller holds the connector's lock. */
@@ -395,16 +476,16 @@ export class SessionService {
 
   async onStartCommandResult(f: StartCommandResultFact): Promise<FactOutcome> {
     if (f.accepted) return 'ignored'; // the session starts when the charger says so (session.started)
-    return this.once(f, async (tx) => {
-      const orderId = await tx.orderForCommand(f.commandId);
-      if (!orderId) return 'ignored'; // not one of ours
-      const moved = await tx.transition(orderId, {
+    return this.store.inTenant(f.tenantId, async (tx) => {
+      // Recorded once; the order that queued the command, if any (else not one of ours), moved from PENDING only.
+      const { fresh, moved } = await tx.onceTransitionOfCommand(f.eventId, f.commandId, {
         to: 'FAILED',
         from: ['PENDING'],
         reason: 'START_REJECTED',
         chargerMessage: f.message,
         patch: { failureReason: `START_REJECTED: ${f.reason ?? 'the charger refused'}` },
       });
+      if (!fresh) return 'duplicate';
       if (moved) tx.afterCommit(() => this.startFailed(f.tenantId, 'START_REJECTED'));
       return moved ? 'applied' : 'ignored';
     });

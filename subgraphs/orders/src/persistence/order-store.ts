@@ -6,6 +6,7 @@ import {
   type AuditEntryInput,
   currencyExponent,
   formatMoney,
+  inTenantInOneTrip,
   Knex,
   OutboxWriter,
   parseMoney,
@@ -17,8 +18,20 @@ import {
 } from '@evcs/platform';
 import { raw, snakeCaseMappers } from 'objection';
 import type { MeterReading } from '../domain/meter';
-import type { Bill, ChargerBill, ChargerCommand, NewOrder, OrderRecord, OrderStore, OrderTx, OrderWithReadings, Transition } from '../domain/ports';
-import type { OrderState } from '../domain/states';
+import type {
+  Bill,
+  ChargerBill,
+  ChargerCommand,
+  ChargerHint,
+  NewOrder,
+  OneTripStart,
+  OrderRecord,
+  OrderStore,
+  OrderTx,
+  OrderWithReadings,
+  Transition,
+} from '../domain/ports';
+import { ACTIVE_STATES, type OrderState } from '../domain/states';
 import type { ChargerMessage } from '../domain/timeline';
 import { MeterReadingModel, OrderModel } from './models';
 
@@ -140,10 +153,82 @@ export class PgOrderStore implements OrderStore {
    *   (the outbox relay, so it publishes now instead of at its next poll)
    */
   constructor(
-    knex: Knex,
+    private readonly knex: Knex,
     private readonly onEnqueued: () => void = () => undefined,
   ) {
     this.batches = TenantBatches.for(knex);
+  }
+
+  // bench:starts (every start on a charger this process has a hint of): BEGIN with the tenant,
+  // the lock, the looks, the insert and COMMIT leave in one write and come back in one read —
+  // one round trip and one syscall each way, where the statement-by-statement start took five.
+  // The looks and the insert run after the lock is granted (Postgres runs a pipeline in order,
+  // each statement on a snapshot taken when it starts), so they see every start committed before.
+  async startInOneTrip(tenantId: string, charger: ChargerHint, o: NewOrder, command: ChargerCommand): Promise<OneTripStart> {
+    const k = this.knex;
+    const projected = 'exists (select 1 from orders.charger_projection p where p.tenant_id = ? and p.charger_id = ? and p.revision = ? and not p.retired)';
+    const active = `exists (select 1 from orders.orders a where a.tenant_id = ? and a.charger_code = ? and a.connector_no = ? and a.state in ${ACTIVE_STATES_SQL})`;
+    const keyed = 'exists (select 1 from orders.orders k where k.tenant_id = ? and k.idempotency_key = ?)';
+    const guards = [tenantId, charger.chargerId, charger.revision, tenantId, charger.code, o.connectorNo];
+    const look = k.raw(
+      `select ${projected} as projected, ${active} as busy, k.*
+         from (select 1) one left join orders.orders k on k.tenant_id = ? and k.idempotency_key = ?`,
+      [...guards, tenantId, o.idempotencyKey],
+    );
+    const c = commandRow(tenantId, command);
+    const insert = k.raw(
+      `with o as (
+         insert into orders.orders (tenant_id, station_id, charger_id, charger_code, connector_no, user_id, id_tag, origin,
+                                    transaction_id, state, started_at, meter_start_wh, idempotency_key, request_hash, pre_authorized_fen)
+         select ?::uuid, ?::uuid, ?::uuid, ?, ?::int, ?::uuid, ?, ?, ?, ?, ?::timestamptz, ?::bigint, ?, ?, ?::bigint
+          where ${projected} and not ${active} and not ${keyed}
+         on conflict do nothing
+         returning *),
+       t as (insert into orders.order_transitions (tenant_id, order_id, from_state, to_state, reason)
+             select tenant_id, id, null, state, 'REQUESTED' from o),
+       c as (insert into orders.outbox (id, tenant_id, order_id, topic, key, payload, headers)
+             select ?, tenant_id, id, ?, ?, ?, ? from o)
+       select * from o`,
+      [
+        tenantId,
+        o.stationId,
+        o.chargerId,
+        o.chargerCode,
+        o.connectorNo,
+        o.userId,
+        o.idTag,
+        o.origin,
+        o.transactionId,
+        o.state,
+        o.startedAt,
+        o.meterStartWh,
+        o.idempotencyKey,
+        o.requestHash,
+        o.preAuthorizedFen ?? null,
+        ...guards,
+        tenantId,
+        o.idempotencyKey,
+        c.id,
+        c.topic,
+        c.key,
+        c.payload,
+        c.headers,
+      ],
+    );
+    const [, looked, inserted] = (await inTenantInOneTrip(k, tenantId, [lockQuery(k, tenantId, charger.code, o.connectorNo), look, insert])) as unknown as [
+      unknown,
+      { rows: (OrderRow & { projected: boolean; busy: boolean })[] },
+      { rows: OrderRow[] },
+    ];
+    const seen = looked.rows[0];
+    const created = inserted.rows[0] ? toOrder(inserted.rows[0]) : null;
+    if (created) this.onEnqueued();
+    return {
+      replay: seen.id ? { ...toOrder(seen), requestHash: seen.request_hash } : null,
+      projected: seen.projected,
+      busy: seen.busy,
+      created,
+    };
   }
 
   async inTenant<T>(tenantId: string, fn: (tx: OrderTx) => Promise<T>): Promise<T> {
@@ -171,13 +256,34 @@ function messageColumns(m: ChargerMessage | null | undefined) {
 /** Commands and order events leave through the platform outbox, in the transaction that made them. */
 const outbox = new OutboxWriter('orders');
 
+/** The states of a session that holds its connector, as SQL (the partial index orders_active_connector has the same). */
+const ACTIVE_STATES_SQL = `(${ACTIVE_STATES.map((s) => `'${s}'`).join(',')})`;
+
+/** One connector's lock, for this transaction: every start and every charger-side start on it takes it first. */
+function lockQuery(k: Knex, tenantId: string, chargerCode: string, connectorNo: number): Knex.Raw {
+  return k.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`orders:${tenantId}:${chargerCode}:${connectorNo}`]);
+}
+
+/** A command for a charger as the outbox row that carries it. */
+function commandRow(tenantId: string, cmd: ChargerCommand): OutboxRowValues {
+  const { chargerCode, ...spec } = cmd;
+  const command = newChargerCommand({
+    id: randomUUID(),
+    tenantId,
+    chargerId: chargerCode,
+    command: spec as CommandSpec,
+    issuedAt: new Date(),
+  });
+  return outbox.row(ChargerCommands, command);
+}
+
 /**
  * One tenant's transaction on the orders store. Writes and reads of single orders outside the
  * measured paths go through the models (OrderModel, MeterReadingModel). What the session-start
  * path and the charger-events consumer run on every start, event and stop stays on knex and the
  * pipelined helpers, each method naming the benchmark that measures it (docs/benchmarks.md):
- * `npm run bench:starts` (lockConnectorAndLook, insertOrder, lastSerialCounter, and the refused
- * starts: orderForCommand, transition) and `npm run bench:ingest` (markProcessed,
+ * `npm run bench:starts` (startInOneTrip, lockConnectorAndLook, insertOrder, lastSerialCounter, and the refused
+ * starts: onceTransitionOfCommand) and `npm run bench:ingest` (markProcessed,
  * markProcessedAndFind, byTransaction, pendingStart, activeOnConnector, readings, insertReadings,
  * addFlags, transition, recordChargerRecord, shiftReadings, enqueueOrderEvent).
  */
@@ -243,14 +349,11 @@ class PgOrderTx implements OrderTx {
   }
 
   private lockQuery(chargerCode: string, connectorNo: number) {
-    return this.trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`orders:${this.tenantId}:${chargerCode}:${connectorNo}`]);
+    return lockQuery(this.trx, this.tenantId, chargerCode, connectorNo);
   }
 
   private activeQuery(chargerCode: string, connectorNo: number) {
-    return this.orders()
-      .where({ charger_code: chargerCode, connector_no: connectorNo })
-      .whereIn('state', ['PENDING', 'CHARGING', 'FINISHING'])
-      .orderBy('created_at');
+    return this.orders().where({ charger_code: chargerCode, connector_no: connectorNo }).whereIn('state', ACTIVE_STATES).orderBy('created_at');
   }
 
   async lockConnector(chargerCode: string, connectorNo: number): Promise<void> {
@@ -366,26 +469,61 @@ class PgOrderTx implements OrderTx {
 
   // bench:ingest (every stop: COMPLETED, then TO_PAY) and bench:starts (every refused start: FAILED).
   async transition(orderId: string, t: Transition): Promise<OrderRecord | null> {
+    const rows: OrderRow[] = await this.withTransition(this.trx.queryBuilder(), this.trx.raw('?::uuid', [orderId]), t)
+      .select('*')
+      .from('u');
+    return rows[0] ? toOrder(rows[0]) : null;
+  }
+
+  /**
+   * The conditional update and its transition row in one statement (bench:starts and
+   * bench:ingest: every state change): only from the states that may lead here — whoever comes
+   * second changes nothing and no transition is written. The transition's `from` is the order's
+   * last transition as the statement's snapshot has it (its own insert is not visible to it).
+   * Adds the CTEs `u` (the order as moved) and `t` to `q` (data-modifying CTEs must be top-level).
+   */
+  private withTransition(q: Knex.QueryBuilder, orderId: Knex.Raw, t: Transition) {
     const patch: Record<string, unknown> = { state: t.to, updated_at: this.trx.fn.now() };
     for (const [k, v] of Object.entries(t.patch ?? {})) {
       if (v === undefined) continue;
       patch[PATCH_COLUMNS[k]] = k === 'bill' || k === 'chargerBill' ? JSON.stringify(v) : k === 'amount' && v !== null ? moneyToColumn(v as Money) : v;
     }
-    // Conditional: only from the states that may lead here. Whoever comes second changes nothing.
-    const rows = await this.orders().where({ id: orderId }).whereIn('state', t.from).update(patch).returning('*');
-    if (!rows.length) return null;
-    await this.trx('orders.order_transitions').insert({
-      tenant_id: this.tenantId,
-      order_id: orderId,
-      from_state: this.trx.raw('(select to_state from orders.order_transitions where tenant_id = ? and order_id = ? order by id desc limit 1)', [
-        this.tenantId,
-        orderId,
-      ]),
-      to_state: t.to,
-      reason: t.reason ?? null,
-      ...messageColumns(t.chargerMessage),
-    });
-    return toOrder(rows[0]);
+    const m = messageColumns(t.chargerMessage);
+    return q.with('u', this.orders().where('id', orderId).whereIn('state', t.from).update(patch).returning('*')).with(
+      't',
+      this.trx.raw(
+        `insert into orders.order_transitions (tenant_id, order_id, from_state, to_state, reason, charger_event_id, charger_event_type, charger_protocol, charger_event_at)
+           select u.tenant_id, u.id,
+                  (select l.to_state from orders.order_transitions l where l.tenant_id = u.tenant_id and l.order_id = u.id order by l.id desc limit 1),
+                  u.state, ?, ?::uuid, ?, ?, ?::timestamptz
+             from u`,
+        [t.reason ?? null, m.charger_event_id, m.charger_event_type, m.charger_protocol, m.charger_event_at],
+      ),
+    );
+  }
+
+  // bench:starts (every start the charger refuses, or can't take: CHARGER_OFFLINE in the benchmark)
+  async onceTransitionOfCommand(eventId: string, commandId: string, t: Transition) {
+    // The event recorded, its command's order found and moved, in one statement: the order is
+    // looked up only if the event is new (a replay changes nothing), and moved only from `t.from`.
+    const order = this.trx.raw('(select c.order_id from orders.outbox c where c.tenant_id = ? and c.id = ?::uuid and exists (select 1 from i))', [
+      this.tenantId,
+      commandId,
+    ]);
+    const rows: (OrderRow & { fresh: boolean; command_order_id: string | null })[] = await this.withTransition(
+      this.trx.queryBuilder().with('i', this.inboxInsert(eventId)),
+      order,
+      t,
+    )
+      .select(
+        this.trx.raw(
+          'exists (select 1 from i) as fresh, (select c.order_id from orders.outbox c where c.tenant_id = ? and c.id = ?::uuid) as command_order_id, u.*',
+          [this.tenantId, commandId],
+        ),
+      )
+      .from(this.trx.raw('(select 1) as one left join u on true'));
+    const r = rows[0];
+    return { fresh: r.fresh, orderId: r.fresh ? r.command_order_id : null, moved: r.id ? toOrder(r) : null };
   }
 
   // bench:ingest (readings that can't be trusted, stops that needed correcting)
@@ -488,15 +626,7 @@ class PgOrderTx implements OrderTx {
   }
 
   private commandRow(cmd: ChargerCommand): OutboxRowValues {
-    const { chargerCode, ...spec } = cmd;
-    const command = newChargerCommand({
-      id: randomUUID(),
-      tenantId: this.tenantId,
-      chargerId: chargerCode,
-      command: spec as CommandSpec,
-      issuedAt: new Date(),
-    });
-    return outbox.row(ChargerCommands, command);
+    return commandRow(this.tenantId, cmd);
   }
 
   async enqueueCommand(cmd: ChargerCommand & { orderId: string }): Promise<string> {
@@ -528,11 +658,5 @@ class PgOrderTx implements OrderTx {
       .where('id', orderId)
       .where('refunded_amount', '<', total)
       .patch({ refundedAmount: total, updatedAt: raw('now()') });
-  }
-
-  // bench:starts (every start the charger refuses, or can't take: CHARGER_OFFLINE in the benchmark)
-  async orderForCommand(commandId: string): Promise<string | null> {
-    const row = await this.trx('orders.outbox').select('order_id').where({ tenant_id: this.tenantId, id: commandId }).first();
-    return row?.order_id ?? null;
   }
 }
