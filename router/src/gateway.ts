@@ -285,6 +285,7 @@ export function keepAliveFetcher(agents: { http: http.Agent; https: https.Agent 
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('error', reject);
           res.on('end', () => {
+            signal?.removeEventListener('abort', onAbort);
             const headers = new Headers();
             for (const [k, v] of Object.entries(res.headers)) {
               if (v === undefined) continue;
@@ -296,7 +297,8 @@ export function keepAliveFetcher(agents: { http: http.Agent; https: https.Agent 
       );
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`subgraph request timed out after ${timeoutMs} ms`)));
       const signal = init.signal as AbortSignal | undefined;
-      signal?.addEventListener('abort', () => req.destroy(new Error('subgraph request aborted')), { once: true });
+      const onAbort = () => req.destroy(new Error('subgraph request aborted'));
+      signal?.addEventListener('abort', onAbort, { once: true });
       req.on('error', reject);
       req.end(init.body);
     });

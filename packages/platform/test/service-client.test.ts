@@ -1,4 +1,4 @@
-import { generateSigningKey, ServiceGraphQLClient, TokenIssuer } from '../src';
+import { DependencyGuard, generateSigningKey, ServiceGraphQLClient, TokenIssuer } from '../src';
 
 const TENANT = '6f1c2a4e-0b7d-4c1e-9a55-3f2d8c9b1e70';
 const claims = (authorization: string | null) => JSON.parse(Buffer.from(authorization!.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
@@ -94,5 +94,19 @@ describe('ServiceGraphQLClient', () => {
         .client()
         .request('{ ok }', {}),
     ).rejects.toMatchObject({ code: 'INTERNAL_SERVER_ERROR' });
+  });
+});
+
+describe('DependencyGuard', () => {
+  it("leaves a call's signal alone once the call returned, and aborts it when the call outlives its deadline", async () => {
+    const guard = new DependencyGuard({ name: 'callee', timeoutMs: 50 });
+    let returned: AbortSignal | undefined;
+    await expect(guard.run(async (signal) => ((returned = signal), 'answer'))).resolves.toBe('answer');
+    expect(returned!.aborted).toBe(false);
+    let slow: AbortSignal | undefined;
+    await expect(guard.run((signal) => ((slow = signal), new Promise((resolve) => setTimeout(resolve, 500))))).rejects.toMatchObject({
+      code: 'DEPENDENCY_UNAVAILABLE',
+    });
+    expect(slow!.aborted).toBe(true);
   });
 });
