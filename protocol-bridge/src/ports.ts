@@ -202,6 +202,15 @@ export interface BridgeStore {
   connectionHolder(tenantId: string, chargerCode: string): Promise<ConnectionHolder | null>;
   /** True if this call decided the command (first to claim it). */
   claimCommand(tenantId: string, c: { commandId: string; chargerCode: string; bridgeId: string }): Promise<boolean>;
+  /**
+   * connectionHolder and claimCommand at once, for a command whose charger is not connected
+   * here: the holder as recorded, and the claim — made only if no other bridge has held the
+   * charger since `freshSince` (then the command is that bridge's to decide).
+   */
+  claimUnlessHeldElsewhere(
+    tenantId: string,
+    c: { commandId: string; chargerCode: string; bridgeId: string; freshSince: Date },
+  ): Promise<{ holder: ConnectionHolder | null; claimed: boolean }>;
   close(): Promise<void>;
 }
 

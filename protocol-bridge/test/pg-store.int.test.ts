@@ -53,4 +53,33 @@ describe('PgBridgeStore (real Postgres, application role under RLS)', () => {
     const claims = await Promise.all([database.store.claimCommand(a, c), database.store.claimCommand(a, { ...c, bridgeId: 'y' })]);
     expect(claims.filter(Boolean)).toHaveLength(1);
   });
+
+  it("claims an offline charger's command in the statement that looked for its holder — unless another bridge holds it freshly", async () => {
+    const now = new Date();
+    const freshSince = new Date(now.getTime() - 30_000);
+    const claim = (tenantId: string, chargerCode: string, bridgeId = 'me') =>
+      database.store.claimUnlessHeldElsewhere(tenantId, { commandId: randomUUID(), chargerCode, bridgeId, freshSince });
+    // nobody holds it: claimed, once
+    const nobody = await claim(a, 'PG-5');
+    expect(nobody).toEqual({ holder: null, claimed: true });
+    // another bridge holds it, seen a moment ago: not ours to decide, nothing claimed
+    await database.store.holdConnection(a, { chargerCode: 'PG-6', bridgeId: 'other', protocol: 'OCPP16', at: now });
+    expect(await claim(a, 'PG-6')).toEqual({ holder: { bridgeId: 'other', protocol: 'OCPP16', seenAt: now }, claimed: false });
+    // ... but not seen since before freshSince: a dead bridge's row, the command is decided here
+    const stale = new Date(freshSince.getTime() - 1);
+    await database.store.holdConnection(a, { chargerCode: 'PG-7', bridgeId: 'other', protocol: 'OCPP16', at: stale });
+    expect(await claim(a, 'PG-7')).toEqual({ holder: { bridgeId: 'other', protocol: 'OCPP16', seenAt: stale }, claimed: true });
+    // held by this very bridge (its socket gone a moment ago): decided here
+    await database.store.holdConnection(a, { chargerCode: 'PG-8', bridgeId: 'me', protocol: 'YKC', at: now });
+    expect(await claim(a, 'PG-8')).toMatchObject({ holder: { bridgeId: 'me' }, claimed: true });
+    // another tenant's holder is neither seen nor in the way
+    expect(await claim(b, 'PG-6')).toEqual({ holder: null, claimed: true });
+    // the same command twice, from two bridges at once: one claim
+    const c = { commandId: randomUUID(), chargerCode: 'PG-9', freshSince };
+    const both = await Promise.all([
+      database.store.claimUnlessHeldElsewhere(a, { ...c, bridgeId: 'x' }),
+      database.store.claimUnlessHeldElsewhere(a, { ...c, bridgeId: 'y' }),
+    ]);
+    expect(both.filter((r) => r.claimed)).toHaveLength(1);
+  });
 });

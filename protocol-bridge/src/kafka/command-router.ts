@@ -118,13 +118,22 @@ export class CommandRouter {
       return;
     }
     if (mode === 'route') {
-      const holder = await store.connectionHolder(command.tenantId, command.chargerId);
-      const fresh = holder && this.now().getTime() - holder.seenAt.getTime() <= this.opts.connectionStaleMs;
-      if (holder && fresh && holder.bridgeId !== this.opts.bridgeId) {
+      // Held by another bridge (seen within connectionStaleMs): its command to decide. Otherwise
+      // nobody holds it: offline, claimed in the same statement that looked.
+      const freshSince = new Date(this.now().getTime() - this.opts.connectionStaleMs);
+      const { holder, claimed } = await store.claimUnlessHeldElsewhere(command.tenantId, {
+        commandId: command.id,
+        chargerCode: command.chargerId,
+        bridgeId: this.opts.bridgeId,
+        freshSince,
+      });
+      if (holder && holder.seenAt >= freshSince && holder.bridgeId !== this.opts.bridgeId) {
         log.info({ holder: holder.bridgeId }, 'forwarding command to the bridge holding the charger');
         await this.opts.bus.publish(inboxTopic(this.opts.commandTopic, holder.bridgeId), [encodeChargerCommand(command)]);
         return;
       }
+      if (claimed) await this.publishResult(command, { status: 'FAILED', reason: 'CHARGER_OFFLINE' }, 'BRIDGE');
+      return;
     }
     await this.decide(command, { status: 'FAILED', reason: 'CHARGER_OFFLINE' });
   }

@@ -73,5 +73,11 @@ export class MemoryBridgeStore implements BridgeStore {
     return true;
   }
 
+  async claimUnlessHeldElsewhere(tenantId: string, c: { commandId: string; chargerCode: string; bridgeId: string; freshSince: Date }) {
+    const holder = await this.connectionHolder(tenantId, c.chargerCode);
+    if (holder && holder.bridgeId !== c.bridgeId && holder.seenAt >= c.freshSince) return { holder, claimed: false };
+    return { holder, claimed: await this.claimCommand(tenantId, c) };
+  }
+
   async close(): Promise<void> {}
 }

@@ -106,6 +106,26 @@ export class PgBridgeStore implements BridgeStore {
     return rows.length === 1;
   }
 
+  async claimUnlessHeldElsewhere(tenantId: string, c: { commandId: string; chargerCode: string; bridgeId: string; freshSince: Date }) {
+    // One statement where there were two transactions (bench:starts: every start on a charger no
+    // bridge holds). The lookup and the insert share one snapshot: a bridge that takes the
+    // charger a moment later sees the claim and does not decide the command twice.
+    const { rows } = await this.one<{ rows: { bridge_id: string | null; protocol: string | null; seen_at: Date | null; claimed: boolean }[] }>(
+      tenantId,
+      (trx) =>
+        trx.raw(
+          `with h as (select bridge_id, protocol, seen_at from bridge.charger_connections where tenant_id = ? and charger_code = ?),
+              c as (insert into bridge.command_outcomes (command_id, tenant_id, charger_code, bridge_id)
+                    select ?, ?, ?, ? where not exists (select 1 from h where h.bridge_id <> ? and h.seen_at >= ?)
+                    on conflict (command_id) do nothing returning 1)
+         select h.bridge_id, h.protocol, h.seen_at, exists (select 1 from c) as claimed from (select 1) one left join h on true`,
+          [tenantId, c.chargerCode, c.commandId, tenantId, c.chargerCode, c.bridgeId, c.bridgeId, c.freshSince],
+        ),
+    );
+    const r = rows[0];
+    return { holder: r.bridge_id ? { bridgeId: r.bridge_id, protocol: r.protocol!, seenAt: new Date(r.seen_at!) } : null, claimed: r.claimed };
+  }
+
   async close(): Promise<void> {
     await this.knex.destroy();
   }
