@@ -18,7 +18,7 @@ import { createTestDatabase, ensureKafka, eventually, TestDatabase, uniqueName }
 import { migrations } from '../src';
 import type { Bill, ChargerDirectory, Pricer } from '../src/domain/ports';
 import { SessionService } from '../src/domain/session-service';
-import { startChargerEventsConsumer } from '../src/events/charger-events-consumer';
+import { chargerEventsHandler, startChargerEventsConsumer } from '../src/events/charger-events-consumer';
 import { PgOrderStore } from '../src/persistence/order-store';
 
 const silent = createLogger('orders-consumer-test', { level: 'silent' });
@@ -108,6 +108,37 @@ describe('orders consume charger events exactly once (real Kafka, real Postgres)
     const again = (e: ChargerEvent): ChargerEvent => ({ ...e, id: randomUUID() });
     return [started, again(started), meter, again(meter), stopped, again(stopped)];
   }
+
+  it('statuses, heartbeats and boots are skipped by their header: a call of only those costs orders no statement', async () => {
+    const sessions = new SessionService(new PgOrderStore(knex), chargers, pricer, { now: () => new Date() });
+    const handle = chargerEventsHandler(sessions);
+    const code = `SKIP-${randomUUID().slice(0, 6)}`;
+    const at = '2026-11-24T08:00:00Z';
+    const noise: ChargerEvent[] = [
+      { ...envelope(code, at), type: 'connector.status_changed', data: { connectorId: 1, status: 'Charging', errorCode: 'NoError' } },
+      { ...envelope(code, at), type: 'charger.heartbeat', data: {} },
+      { ...envelope(code, at), type: 'charger.booted', data: { vendor: 'V', model: 'M' } },
+    ] as ChargerEvent[];
+    const asMessages = (events: ChargerEvent[]) =>
+      events.map((e, i) => {
+        const enc = encodeChargerEvent(e);
+        return { topic, partition: 0, offset: String(i), key: enc.key, value: Buffer.from(enc.value), headers: enc.headers, timestamp: '0' };
+      });
+    const statements: string[] = [];
+    const count = (q: { sql: string }) => statements.push(q.sql);
+    knex.on('query', count);
+    try {
+      await handle(asMessages(noise));
+      expect(statements).toEqual([]);
+      // a session's start among them is applied (and only it opens a transaction)
+      await handle(asMessages([...noise, session(code, '900')[0]]));
+    } finally {
+      knex.off('query', count);
+    }
+    expect(statements.length).toBeGreaterThan(0);
+    const orders = await withTenant(knex, T, (trx) => trx('orders.orders').where({ charger_code: code }));
+    expect(orders).toHaveLength(1);
+  });
 
   it('a consumer killed mid-batch, replayed by its successor, leaves one order and one bill per session and loses nothing', async () => {
     const groupId = uniqueName('orders-charger-events');

@@ -131,6 +131,15 @@ async function applyMeterValues(
   return sessions.onMeterValues({ ...fact, readings: sinceStart, basis: 'SINCE_START' });
 }
 
+/** The charger event types applyChargerEvent acts on (the others it answers null). */
+const ORDERS_EVENT_TYPES: ReadonlySet<string> = new Set<ChargerEvent['type']>([
+  'session.started',
+  'session.meter_values',
+  'session.stopped',
+  'transaction.recorded',
+  'command.result',
+]);
+
 /** The orders side of a charger event, or null when orders has nothing to do with it. */
 export async function applyChargerEvent(sessions: SessionService, e: ChargerEvent): Promise<FactOutcome | null> {
   const base = {
@@ -201,8 +210,16 @@ export const CHARGER_EVENTS_CONSUMER = 'orders-charger-events';
  */
 export function chargerEventsHandler(sessions: SessionService): MessageHandler {
   return async (messages) => {
+    // Most of a charger's traffic (statuses, heartbeats, boots) is not orders' business: skipped
+    // by the type the producer puts in a header, unparsed, and a call of nothing else opens no
+    // transaction. An event without the header is parsed and judged by applyChargerEvent.
+    const ours = messages.filter((m) => {
+      const type = m.headers['event-type'];
+      return type === undefined || ORDERS_EVENT_TYPES.has(type);
+    });
+    if (ours.length === 0) return;
     // Decoding throws for an invalid event (INVALID_EVENT): nothing of the call is applied then.
-    const events = messages.map((m) => decodeChargerEvent(m.value));
+    const events = ours.map((m) => decodeChargerEvent(m.value));
     await applyInTenantRuns<ChargerEvent, FactOutcome | null>(
       events,
       (tenantId, fn) => sessions.inBatch(tenantId, fn),
