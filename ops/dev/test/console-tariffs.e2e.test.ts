@@ -265,4 +265,34 @@ describe('operator console: tariffs', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'audit-tariffs.png'), fullPage: true });
     expect(await seriousViolations(page)).toEqual([]);
   });
+
+  test("the audit log's Stations & chargers source shows a station renamed here, before and after, with who", async () => {
+    const before = (await gql('query($id: ID!) { station(id: $id) { name } }', { id: stationId })).station.name as string;
+    const renamed = await gql('mutation($id: ID!, $i: UpdateStationInput!) { updateStation(id: $id, input: $i) { station { name } userErrors { code } } }', {
+      id: stationId,
+      i: { name: `${before} (audited)` },
+    });
+    expect(renamed.updateStation.userErrors).toEqual([]);
+    await page.click('[data-test=audit-source-assets]');
+    await page.waitForFunction(
+      (id) => [...document.querySelectorAll('[data-test=service-audit] tbody tr')].some((r) => r.textContent?.includes(`station ${id}`)),
+      stationId,
+    );
+    const log = (await gql('query { assetAuditEntries(first: 20) { edges { node { action actorType actorId } } } }')).assetAuditEntries.edges.map(
+      (e: { node: { action: string; actorType: string; actorId: string } }) => e.node,
+    );
+    // the rename, by the signed-in admin, is the newest entry
+    expect(log[0]).toMatchObject({ action: 'STATION_UPDATED', actorType: 'USER' });
+    expect(await page.locator('[data-test=service-audit-action-cell]').allTextContents()).toEqual(log.map((e: { action: string }) => e.action));
+
+    await page.fill('[data-test=service-audit-action]', 'STATION_UPDATED');
+    await page.click('[data-test=service-audit-search]');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-test=service-audit-action-cell]')].every((c) => c.textContent === 'STATION_UPDATED'));
+    const row = page.locator('[data-test=service-audit] tbody tr').first();
+    const details = JSON.parse((await row.locator('[data-test=service-audit-details]').textContent()) ?? '{}');
+    expect(details).toMatchObject({ before: { id: stationId, name: before }, after: { id: stationId, name: `${before} (audited)` } });
+    expect(await row.textContent()).toContain(`USER ${log[0].actorId}`);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'audit-assets.png'), fullPage: true });
+    expect(await seriousViolations(page)).toEqual([]);
+  });
 });

@@ -297,6 +297,26 @@ describe.each(overlays)('ops/deploy/k8s/overlays/%s: the edge', (overlay) => {
     expect(envOf('protocol-bridge').BRIDGE_TRUSTED_PROXIES).toBe(trusted);
     expect(envOf('payments').PAYMENTS_PUBLIC_URL).toMatch(/^https:\/\//);
   });
+
+  it("derives the chargers' diagnostics upload URL and payments' public URL from the overlay's edge URL: https under its host, not the base's placeholder", () => {
+    const envOf = (name: string) => containerEnv(objs, workloads(objs).find((w) => w.metadata.name === name)!.spec!.template!.spec.containers[0]);
+    const edgeConfig = (list: K8sObject[]) => list.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'evcs-edge')!.data!;
+    const base = edgeConfig(parseAllDocuments(readFileSync(path.join(DEPLOY_DIR, 'k8s/base/config.yaml'), 'utf8')).map((d) => d.toJS() as K8sObject));
+    const publicUrl = edgeConfig(objs)['public-url'];
+    const edge = new URL(publicUrl);
+    // the overlay's own: https, a host name and nothing else, not the base's `.invalid` stand-in
+    expect([edge.protocol, edge.pathname, edge.search, edge.port]).toEqual(['https:', '/', '', '']);
+    expect(edge.hostname).toMatch(/^([a-z0-9-]+\.)+[a-z]{2,}$/);
+    expect(edge.hostname).not.toMatch(/\.invalid$/);
+    expect(publicUrl).not.toBe(base['public-url']);
+    // both derived from it (the overlay's replacements), whatever the base's keys say
+    const diagnostics = envOf('assets').ASSETS_DIAGNOSTICS_UPLOAD_URL;
+    expect([diagnostics, envOf('payments').PAYMENTS_PUBLIC_URL]).toEqual([publicUrl, publicUrl]);
+    // where assets sends chargers (`<url>/diagnostics/<id>`, commands.ts): the edge's https /diagnostics/, which proxies to assets
+    const upload = new URL(`${diagnostics.replace(/\/+$/, '')}/diagnostics/an-upload-id`);
+    expect([upload.protocol, upload.host, upload.pathname]).toEqual(['https:', edge.host, '/diagnostics/an-upload-id']);
+    expect(readFileSync(path.join(DEPLOY_DIR, 'edge/nginx.conf.template'), 'utf8')).toMatch(/listen \$\{EDGE_HTTPS_LISTEN\}[^]*?location \/diagnostics\/ \{/);
+  });
 });
 
 describe.each(overlays)('ops/deploy/k8s/overlays/%s: metrics', (overlay) => {

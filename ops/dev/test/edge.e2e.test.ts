@@ -29,7 +29,8 @@ import { CHROMIUM } from './support/browser';
  * so a GetDiagnostics file travels charger → edge → assets. The bridge trusts 127.0.0.1 too
  * (BRIDGE_TRUSTED_PROXIES): an OCPP charger through the edge is the address in X-Forwarded-For, a YKC
  * pile the source of the PROXY header nginx's stream sends; a charger reaching the bridge directly is
- * taken at its socket. Payments gives the channels the edge's https address; /notify/ reaches it.
+ * taken at its socket. Payments gives the channels the edge's https address; /notify/ reaches it
+ * (an Alipay notification and a WeChat Pay v3 one, each as its sandbox signs and sends it).
  */
 const CLIENT_ADDRESS = '127.0.0.2';
 const DIRECT_CALLER = '127.0.0.3';
@@ -370,7 +371,8 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
     await eventually(() => online(PILE), { timeoutMs: 30_000, what: 'the YKC pile online through the edge' });
   });
 
-  it("a sandbox payment's signed notification reaches payments through the edge (PAYMENTS_PUBLIC_URL) and is accepted", async () => {
+  /** A completed order of a fresh tenant (order.completed straight onto the bus), and a payment of it by `method` created through the edge. */
+  async function paymentThroughTheEdge(method: 'ALIPAY_QR' | 'WECHAT_NATIVE') {
     const tenantId = randomUUID();
     const token = await mintClientToken(stack.keys, {
       subject: 'edge-finance',
@@ -399,23 +401,63 @@ describe('the edge: nginx in front of two routers and the bridge', () => {
       async () => {
         const r = await post(
           httpsUrl,
-          `mutation { createPayment(input: { orderId: ${JSON.stringify(orderId)}, method: ALIPAY_QR, idempotencyKey: "edge-${randomUUID()}" }) { payment { id outTradeNo } userErrors { code } } }`,
+          `mutation { createPayment(input: { orderId: ${JSON.stringify(orderId)}, method: ${method}, idempotencyKey: "edge-${randomUUID()}" }) { payment { id outTradeNo } userErrors { code } } }`,
           { token },
         );
         return r.body.data?.createPayment?.payment as { id: string; outTradeNo: string } | null;
       },
       { what: 'the order to become payable', timeoutMs: 60_000, intervalMs: 500 },
     );
+    return { token, ...created };
+  }
+
+  const accessLog = () => readFileSync(path.join(dir, 'conf/run/access.log'), 'utf8');
+
+  it("a sandbox payment's signed notification reaches payments through the edge (PAYMENTS_PUBLIC_URL) and is accepted", async () => {
+    const created = await paymentThroughTheEdge('ALIPAY_QR');
     const paid = await fetch(`${stack.paySandboxes.alipayUrl}/sandbox/trades/${created.outTradeNo}/pay`, { method: 'POST' });
     expect(paid.status).toBe(200);
     await eventually(
-      async () => (await post(httpsUrl, `{ payment(id: ${JSON.stringify(created.id)}) { state } }`, { token })).body.data?.payment?.state === 'SUCCEEDED',
+      async () =>
+        (await post(httpsUrl, `{ payment(id: ${JSON.stringify(created.id)}) { state } }`, { token: created.token })).body.data?.payment?.state === 'SUCCEEDED',
       { what: 'payment succeeded on the notification through the edge', timeoutMs: 30_000 },
     );
     // it came through the edge: nginx logged the sandbox's POST, answered by payments (the payment may
     // have been seen SUCCEEDED by payments' own trade query a moment before the notification landed)
-    await eventually(async () => /"POST \/notify\/alipay HTTP\/1\.1" 200 /.test(readFileSync(path.join(dir, 'conf/run/access.log'), 'utf8')), {
+    await eventually(async () => /"POST \/notify\/alipay HTTP\/1\.1" 200 /.test(accessLog()), {
       what: "the sandbox's notification in the edge's access log",
+      timeoutMs: 30_000,
+    });
+  });
+
+  it("a WeChat Pay v3 notification (signed by the sandbox's platform key, resource AES-GCM encrypted) reaches payments through the edge and is applied", async () => {
+    const created = await paymentThroughTheEdge('WECHAT_NATIVE');
+    const wechat = stack.paySandboxes.wechatPayUrl;
+    // the sandbox pays the trade and POSTs TRANSACTION.SUCCESS to the notify_url payments gave it: the edge's https /notify/wechatpay
+    const paid = await fetch(`${wechat}/sandbox/trades/${created.outTradeNo}/pay`, { method: 'POST' });
+    expect(paid.status).toBe(200);
+    const trade = (await paid.json()) as { notifyUrl: string; transactionId: string };
+    expect(trade.notifyUrl).toBe(`${new URL(httpsUrl).origin}/notify/wechatpay`);
+    // payments acknowledged it (200/204): it verified the Wechatpay-Signature and decrypted the resource
+    // (an unverifiable or undecryptable notification is answered 401/400 and retried by the sandbox)
+    const notification = await eventually(
+      async () => {
+        const t = (await (await fetch(`${wechat}/sandbox/trades/${created.outTradeNo}`)).json()) as {
+          notifications: { eventType: string; attempts: number; acknowledged: boolean }[];
+        };
+        return t.notifications.find((n) => n.acknowledged);
+      },
+      { what: 'the WeChat Pay notification acknowledged by payments through the edge', timeoutMs: 30_000 },
+    );
+    expect(notification).toMatchObject({ eventType: 'TRANSACTION.SUCCESS', attempts: 1 });
+    const payment = (
+      await post(httpsUrl, `{ payment(id: ${JSON.stringify(created.id)}) { state channel channelTradeNo paidAt flags } }`, { token: created.token })
+    ).body.data.payment;
+    expect(payment).toMatchObject({ state: 'SUCCEEDED', channel: 'WECHATPAY', channelTradeNo: trade.transactionId, flags: [] });
+    expect(payment.paidAt).not.toBeNull();
+    // and it came through the edge: nginx logged the sandbox's POST with payments' answer
+    await eventually(async () => /"POST \/notify\/wechatpay HTTP\/1\.1" 20[04] /.test(accessLog()), {
+      what: "the WeChat Pay notification in the edge's access log",
       timeoutMs: 30_000,
     });
   });

@@ -26,7 +26,7 @@ export function buildAssetsSchema(): Promise<GraphQLSchema> {
         deadLetterResolver(SUBGRAPH_NAME),
         auditLogResolver<AssetsContext>({
           field: 'assetAuditEntries',
-          what: 'stations, chargers, their credentials and security, charger commands and refused logins',
+          what: 'stations, chargers and their connectors, credentials and security, charger commands and refused logins',
           reader: (ctx) => ctx.reads.audit,
         }),
       ],

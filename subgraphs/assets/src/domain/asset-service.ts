@@ -114,19 +114,19 @@ export class AssetService {
     if (!isUuid(chargerId)) return notFound('chargerId', 'charger');
     const v = validateConnectorCreate(input);
     if (!v.ok) return v;
-    return this.store.createConnector(actor.tenantId, chargerId, v.value, actor.stationIds);
+    return this.store.createConnector(actor.tenantId, chargerId, v.value, actor.stationIds, actor.audit);
   }
 
   async updateConnector(actor: WriteActor, id: string, input: ConnectorInput, expectedVersion: ExpectedVersion): Promise<WriteResult<ConnectorRecord>> {
     if (!isUuid(id)) return notFound('id', 'connector');
     const v = validateConnectorPatch(input);
     if (!v.ok) return v;
-    return this.store.updateConnector(actor.tenantId, id, v.value, expectedVersion, actor.stationIds);
+    return this.store.updateConnector(actor.tenantId, id, v.value, expectedVersion, actor.stationIds, actor.audit);
   }
 
   async retireConnector(actor: WriteActor, id: string, expectedVersion: ExpectedVersion): Promise<WriteResult<ConnectorRecord>> {
     if (!isUuid(id)) return notFound('id', 'connector');
-    return this.store.retireConnector(actor.tenantId, id, expectedVersion, actor.stationIds);
+    return this.store.retireConnector(actor.tenantId, id, expectedVersion, actor.stationIds, actor.audit);
   }
 
   private mayTouchStation(actor: WriteActor, stationId: string): boolean {

@@ -48,15 +48,28 @@ export interface AssetStore {
     actor: AuditActor,
   ): Promise<WriteResult<ChargerRecord>>;
   retireCharger(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null, actor: AuditActor): Promise<WriteResult<ChargerRecord>>;
-  createConnector(tenantId: string, chargerId: string, c: ConnectorCreate, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>>;
+  createConnector(
+    tenantId: string,
+    chargerId: string,
+    c: ConnectorCreate,
+    stations: readonly string[] | null,
+    actor: AuditActor,
+  ): Promise<WriteResult<ConnectorRecord>>;
   updateConnector(
     tenantId: string,
     id: string,
     patch: ConnectorPatch,
     v: ExpectedVersion,
     stations: readonly string[] | null,
+    actor: AuditActor,
   ): Promise<WriteResult<ConnectorRecord>>;
-  retireConnector(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>>;
+  retireConnector(
+    tenantId: string,
+    id: string,
+    v: ExpectedVersion,
+    stations: readonly string[] | null,
+    actor: AuditActor,
+  ): Promise<WriteResult<ConnectorRecord>>;
 }
 
 /**

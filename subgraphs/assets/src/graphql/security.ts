@@ -223,7 +223,12 @@ export class ChargerSecurityResolver {
     );
   }
 
-  @Query(() => [AssetAuditEntry], { description: "The tenant's assets audit log, newest first. Needs audit:read." })
+  // Kept for the clients that read it (the bridge's tests, older scripts); assetAuditEntries is the
+  // same trail with the filters and two-way cursors every other service's audit log has.
+  @Query(() => [AssetAuditEntry], {
+    description: "The tenant's assets audit log, newest first. Needs audit:read.",
+    deprecationReason: 'Use assetAuditEntries',
+  })
   async assetAuditLog(
     @Ctx() ctx: AssetsContext,
     @Arg('first', () => Int, { defaultValue: 50, description: '1..500' }) first: number,

@@ -110,9 +110,10 @@ async function audited<T extends { id: string }>(
   tenantId: string,
   actor: AuditActor,
   action: string,
-  targetType: 'station' | 'charger',
+  targetType: 'station' | 'charger' | 'connector',
   before: T | null,
   result: WriteResult<T>,
+  details: Record<string, unknown> | null = null,
 ): Promise<WriteResult<T>> {
   if (result.ok) {
     const facts = (r: T) => JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
@@ -123,6 +124,7 @@ async function audited<T extends { id: string }>(
       target: { type: targetType, id: result.value.id },
       before: before && facts(before),
       after: facts(result.value),
+      details,
     });
   }
   return result;
@@ -234,13 +236,15 @@ export class PgAssetStore implements AssetStore {
       if (n > 0) {
         return failed(userError(UserErrorCodes.HAS_ACTIVE_CHARGERS, 'id', `the station still has ${n} active charger(s); retire or move them first`));
       }
+      // before the patch: patching the model instance updates its properties
+      const before = row.toRecord();
       const updated = await row
         .$query(trx)
         .patch({ status: 'CLOSED', retiredAt: fn.now(), ...bumped() })
         .where({ tenant_id: tenantId })
         .returning('*')
         .first();
-      return audited(trx, tenantId, actor, 'STATION_RETIRED', 'station', row.toRecord(), ok(updated!.toRecord()));
+      return audited(trx, tenantId, actor, 'STATION_RETIRED', 'station', before, ok(updated!.toRecord()));
     });
   }
 
@@ -282,12 +286,13 @@ export class PgAssetStore implements AssetStore {
           registrationState: 'REGISTERED',
         })
         .returning('*');
-      if (c.connectors.length) {
-        await row
-          .$relatedQuery('connectors', trx)
-          .insert(c.connectors.map((k) => ({ tenantId, connectorNo: k.connectorNo, plugType: k.plugType, maxPowerKw: k.maxPowerKw })));
-      }
-      if (security) await PgAssetStore.registerSecurity(trx, tenantId, row, security);
+      const connectors = c.connectors.length
+        ? await row
+            .$relatedQuery('connectors', trx)
+            .insert(c.connectors.map((k) => ({ tenantId, connectorNo: k.connectorNo, plugType: k.plugType, maxPowerKw: k.maxPowerKw })))
+            .returning('*')
+        : [];
+      if (security) await PgAssetStore.registerSecurity(trx, tenantId, row, security, connectors);
       await publishChargers(trx, tenantId, [row.id], 'charger.registered');
       return ok(row.toRecord());
     });
@@ -298,6 +303,7 @@ export class PgAssetStore implements AssetStore {
     tenantId: string,
     row: Charger,
     security: { change: SecurityChange; audit: Omit<AuditEntry, 'target'> },
+    connectors: readonly Connector[],
   ): Promise<void> {
     await writeSecurity(trx, tenantId, row.id, security.change);
     const c = security.change;
@@ -309,6 +315,8 @@ export class PgAssetStore implements AssetStore {
       hasPassword: Boolean(c.passwordHash),
       ykcIdentity: c.ykcIdentity?.identity ?? null,
       allowedSourceCidrs: c.allowedSourceCidrs ?? [],
+      // the connectors registered with it: no CONNECTOR_CREATED entry of their own
+      connectors: connectors.map((k) => ({ id: k.id, connectorNo: k.connectorNo, plugType: k.plugType, maxPowerKw: k.maxPowerKw })),
     };
     await appendAudit(trx, tenantId, { ...security.audit, target: `charger:${row.id}`, before: null, after });
   }
@@ -358,6 +366,9 @@ export class PgAssetStore implements AssetStore {
         return failed(userError(UserErrorCodes.IN_USE, 'id', `connector(s) ${list} are in a session; retire the charger when they are free`));
       }
       // Its connectors go with it: nothing is left pointing at a charger that no longer exists for the platform.
+      const connectorsRetired = (row.connectors ?? []).map((k) => ({ id: k.id, connectorNo: k.connectorNo }));
+      // before the patch: patching the model instance updates its properties
+      const before = row.toRecord();
       await row
         .$relatedQuery('connectors', trx)
         .where({ 'connectors.tenant_id': tenantId })
@@ -370,11 +381,19 @@ export class PgAssetStore implements AssetStore {
         .returning('*')
         .first();
       await publishChargers(trx, tenantId, [id], 'charger.retired');
-      return audited(trx, tenantId, actor, 'CHARGER_RETIRED', 'charger', row.toRecord(), ok(updated!.toRecord()));
+      // the charger's record only: which connectors were retired with it is said here, not in entries of their own
+      const details = connectorsRetired.length ? { connectorsRetired } : null;
+      return audited(trx, tenantId, actor, 'CHARGER_RETIRED', 'charger', before, ok(updated!.toRecord()), details);
     });
   }
 
-  createConnector(tenantId: string, chargerId: string, c: ConnectorCreate, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>> {
+  createConnector(
+    tenantId: string,
+    chargerId: string,
+    c: ConnectorCreate,
+    stations: readonly string[] | null,
+    actor: AuditActor,
+  ): Promise<WriteResult<ConnectorRecord>> {
     return this.tx(tenantId, async (trx) => {
       // FOR UPDATE, not SHARE: the new connector is published with the charger's snapshot, taken under this lock.
       const q = Charger.query(trx).findOne({ id: chargerId, tenant_id: tenantId }).forUpdate();
@@ -386,7 +405,7 @@ export class PgAssetStore implements AssetStore {
         .insert({ tenantId, connectorNo: c.connectorNo, plugType: c.plugType, maxPowerKw: c.maxPowerKw })
         .returning('*');
       await publishChargers(trx, tenantId, [chargerId], 'charger.changed');
-      return ok(row.toRecord());
+      return audited(trx, tenantId, actor, 'CONNECTOR_CREATED', 'connector', null, ok(row.toRecord()));
     });
   }
 
@@ -401,14 +420,24 @@ export class PgAssetStore implements AssetStore {
     patch: ConnectorPatch,
     v: ExpectedVersion,
     stations: readonly string[] | null,
+    actor: AuditActor,
   ): Promise<WriteResult<ConnectorRecord>> {
     return this.tx(tenantId, async (trx) => {
       const row = await PgAssetStore.connectorForUpdate(trx, tenantId, id, stations);
-      return refusal<ConnectorRecord>(row, 'connector', v) ?? patched<ConnectorRecord>(trx, tenantId, row!, present(patch));
+      const refused = refusal<ConnectorRecord>(row, 'connector', v);
+      if (refused) return refused;
+      const before = row!.toRecord();
+      return audited(trx, tenantId, actor, 'CONNECTOR_UPDATED', 'connector', before, await patched<ConnectorRecord>(trx, tenantId, row!, present(patch)));
     });
   }
 
-  retireConnector(tenantId: string, id: string, v: ExpectedVersion, stations: readonly string[] | null): Promise<WriteResult<ConnectorRecord>> {
+  retireConnector(
+    tenantId: string,
+    id: string,
+    v: ExpectedVersion,
+    stations: readonly string[] | null,
+    actor: AuditActor,
+  ): Promise<WriteResult<ConnectorRecord>> {
     return this.tx(tenantId, async (trx) => {
       const row = await PgAssetStore.connectorForUpdate(trx, tenantId, id, stations);
       if (!row) return notFound('id', 'connector');
@@ -418,6 +447,8 @@ export class PgAssetStore implements AssetStore {
       if ((IN_USE_STATUSES as readonly string[]).includes(row.status)) {
         return failed(userError(UserErrorCodes.IN_USE, 'id', `the connector is in a session (${row.status}); retire it when it is free`));
       }
+      // before the patch: patching the model instance updates its properties
+      const before = row.toRecord();
       const updated = await row
         .$query(trx)
         .patch({ retiredAt: fn.now(), ...bumped() })
@@ -425,7 +456,7 @@ export class PgAssetStore implements AssetStore {
         .returning('*')
         .first();
       await publishChargers(trx, tenantId, [row.chargerId], 'charger.changed');
-      return ok(updated!.toRecord());
+      return audited(trx, tenantId, actor, 'CONNECTOR_RETIRED', 'connector', before, ok(updated!.toRecord()));
     });
   }
 }
