@@ -54,7 +54,17 @@ export function connectionOf<R, K, N>(rows: readonly R[], window: PageWindow<K>,
   const more = rows.length > window.size;
   const forward = window.direction === 'forward';
   const inPage = forward ? rows.slice(0, window.size) : rows.slice(rows.length - Math.min(rows.length, window.size));
-  const edges = inPage.map((r) => ({ cursor: window.codec.encode(page.key(r)), node: page.node(r) }));
+  // An edge's cursor is encoded when it is read: most clients select the nodes and pageInfo's two
+  // cursors, not one per edge (encoding validates the key: ~4 % of a 20-row list's CPU in orders).
+  const edges = inPage.map((r) => {
+    let cursor: string | undefined;
+    return {
+      get cursor(): string {
+        return (cursor ??= window.codec.encode(page.key(r)));
+      },
+      node: page.node(r),
+    };
+  });
   const cursorGiven = window.cursor !== null;
   const pageInfo = Object.assign(new PageInfoObject(), {
     hasNextPage: forward ? more : cursorGiven,

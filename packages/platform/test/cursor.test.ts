@@ -69,6 +69,18 @@ describe('connectionOf', () => {
     expect(codec.decode(c.pageInfo.endCursor!)).toEqual({ n: 2 });
   });
 
+  it("encodes an edge's cursor only when it is read (a page's nodes without their cursors cost no encoding)", () => {
+    let encoded = 0;
+    const counting = { ...codec, encode: (k: { n: number }) => (encoded++, codec.encode(k)) };
+    const c = connectionOf([1, 2, 3, 4, 5], { direction: 'forward' as const, size: 4, cursor: null, codec: counting }, page);
+    expect(encoded).toBe(2); // pageInfo's start and end
+    expect(c.edges.map((e) => e.node)).toHaveLength(4);
+    expect(encoded).toBe(2);
+    expect(codec.decode(c.edges[1]!.cursor)).toEqual({ n: 2 });
+    expect(c.edges[1]!.cursor).toBe(c.edges[1]!.cursor);
+    expect(encoded).toBe(3);
+  });
+
   it('the last page has no next page, and an empty one no cursors; after a cursor there is a previous page', () => {
     expect(connectionOf([1, 2], forward(2), page).pageInfo.hasNextPage).toBe(false);
     expect(connectionOf([], forward(2), page).pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null });
