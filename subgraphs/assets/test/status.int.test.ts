@@ -318,6 +318,44 @@ describe('connector status ingestion (real Postgres + Kafka)', () => {
     expect((await statusOf(tenantA, 'A-MERGE-1', 1))?.status).toBe('Finishing');
   });
 
+  it("other consumers' events (sessions, meter values, heartbeats, command results) are skipped by header: no statement", async () => {
+    const handle = statusHandler(new StatusIngestService(new PgStatusStore(app)), logger);
+    const base = aStatusEvent({ tenantId: tenantA, chargerId: 'A-CP-1', data: { connectorId: 1, status: 'Charging' } });
+    const others = [
+      { ...base, id: randomUUID(), type: 'charger.heartbeat', data: {} },
+      {
+        ...base,
+        id: randomUUID(),
+        type: 'command.result',
+        data: { commandId: randomUUID(), command: 'session.start', status: 'FAILED', reason: 'CHARGER_OFFLINE' },
+      },
+      {
+        ...base,
+        id: randomUUID(),
+        type: 'session.started',
+        data: { connectorId: 1, transactionId: '77', idTag: 'T', meterStartWh: 0, startedAt: base.occurredAt, trigger: 'LOCAL' },
+      },
+    ] as ChargerEvent[];
+    const asMessages = (events: ChargerEvent[]) =>
+      events.map((e, i) => ({
+        topic: 't',
+        partition: 0,
+        offset: String(i),
+        timestamp: '0',
+        ...encodeChargerEvent(e),
+        value: Buffer.from(encodeChargerEvent(e).value),
+      }));
+    const statements: string[] = [];
+    const count = (q: { sql: string }) => statements.push(q.sql);
+    app.on('query', count);
+    try {
+      await handle(asMessages(others));
+    } finally {
+      app.off('query', count);
+    }
+    expect(statements).toEqual([]);
+  });
+
   it('applies a run of thousands of events set-based, each one once', async () => {
     const chargers = Array.from({ length: 400 }, (_, i) => ({ code: `A-BIG-${i}`, connectors: 2 }));
     await seedDemoAssets(app, tenantA, [{ code: 'S-BIG', name: 'Big', chargers }]);

@@ -43,6 +43,15 @@ export const STATUS_CONSUMER = 'assets-status';
  */
 const CALLS_PER_TRANSACTION = 4;
 
+/** The charger event types StatusIngestService.apply acts on (it ignores the others). */
+const STATUS_EVENT_TYPES: ReadonlySet<string> = new Set<ChargerEvent['type']>([
+  'connector.status_changed',
+  'charger.connected',
+  'charger.disconnected',
+  'charger.booted',
+  'charger.notice',
+]);
+
 export function statusHandler(ingest: StatusIngestService, logger: Logger): MessageHandler {
   const applyAll = (events: readonly ChargerEvent[]) =>
     applyTenantRuns<ChargerEvent, Outcome>(
@@ -68,7 +77,15 @@ export function statusHandler(ingest: StatusIngestService, logger: Logger): Mess
     { cache: false, batchScheduleFn: (dispatch) => setImmediate(dispatch), maxBatchSize: CALLS_PER_TRANSACTION },
   );
   return async (messages) => {
-    const events = messages.map((m) => decodeChargerEvent(m.value));
+    // Sessions, meter values, heartbeats and command results are other consumers' business:
+    // skipped by the type the producer puts in a header, unparsed, and a call of only those
+    // opens no transaction. An event without the header is parsed and judged by the ingest.
+    const ours = messages.filter((m) => {
+      const type = m.headers['event-type'];
+      return type === undefined || STATUS_EVENT_TYPES.has(type);
+    });
+    if (ours.length === 0) return;
+    const events = ours.map((m) => decodeChargerEvent(m.value));
     const outcomes = await calls.load(events);
     events.forEach((event, k) => {
       if (outcomes[k] === 'unknown-charger')
