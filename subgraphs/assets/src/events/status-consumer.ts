@@ -90,11 +90,9 @@ export async function startStatusConsumer(opts: StatusConsumerOptions): Promise<
     // mean fewer transactions and offset commits; 500 applied that way still take well under
     // the session timeout.
     maxMessagesPerCall: 500,
-    // Fetching goes on while a call is applied (bus-pipeline.ts): without it an event fetched
-    // during a call waited for the whole fetch before it to be applied, then for its own fetch
-    // (docs/benchmarks.md, Session 12). 2,000 per partition is a few seconds of a busy
-    // partition; beyond it the fetch waits (backpressure).
-    fetchAhead: 2_000,
+    // No fetchAhead: measured with it and without (docs/benchmarks.md, Session 12), it was not
+    // faster here — the transactions got smaller and more numerous (~45 statuses instead of
+    // ~85, 1.5× as many commits), which cost about what the fetch it saves did.
     handleBatch: statusHandler(opts.ingest, opts.logger),
     deadLetters: opts.deadLetters.for(STATUS_CONSUMER),
   });
