@@ -1,4 +1,5 @@
 import { Kafka, Consumer, Producer, logLevel, CompressionTypes, KafkaConfig } from 'kafkajs';
+import { PartitionPipelines } from './bus-pipeline';
 import { DEFAULT_RETRY_BACKOFF, handleIsolated, type RetryBackoff } from './dead-letter/isolation';
 import type { DeadLetterSink } from './dead-letter/recorder';
 import type { Logger } from './logger';
@@ -42,6 +43,15 @@ export interface SubscribeOptions {
   partitionsConcurrently?: number;
   /** At most this many messages per handleBatch call; offsets commit after each call. Default 100. */
   maxMessagesPerCall?: number;
+  /**
+   * Keep fetching while handling: up to this many messages per partition are fetched ahead and
+   * queued while earlier ones are handled (see bus-pipeline.ts). Without it (the default), kafkajs
+   * fetches again only once every partition of the last fetch has been handled, so a message
+   * waits for the slowest partition of the fetch before it. Order per partition, commit after
+   * the handler and at-least-once are the same either way; `partitionsConcurrently` then bounds
+   * the handler calls in flight. Not with `replay`.
+   */
+  fetchAhead?: number;
   /**
    * Read everything the topics retain at every start, and commit no offsets: for
    * consumers that rebuild in-memory state from a topic (the router's revocation
@@ -138,6 +148,7 @@ export class KafkaEventBus implements EventBus {
   private producerConnecting?: Promise<Producer>;
   private readonly consumers = new Set<Consumer>();
   private readonly groups = new Map<Consumer, ConsumerGroupState>();
+  private readonly pipelines = new Map<Consumer, PartitionPipelines>();
   private producerError: string | null = null;
 
   constructor(private readonly opts: KafkaBusOptions) {
@@ -270,6 +281,9 @@ export class KafkaEventBus implements EventBus {
     const state: ConsumerGroupState = { groupId: opts.groupId, joined: false, assignment: {} };
     // A replaying group commits nothing: it has no lag to speak of.
     if (!replay) this.groups.set(consumer, state);
+    const chunk = opts.maxMessagesPerCall ?? 100;
+    const handle = (topic: string, part: ReceivedMessage[]) => inConsumerSpan(topic, opts.groupId, part, () => opts.handleBatch(part));
+    const pipelines = opts.fetchAhead ? this.pipelined(consumer, opts, opts.fetchAhead, (part) => handle(part[0].topic, part), chunk, backoff) : undefined;
     const left = () => (state.joined = false);
     consumer.on(consumer.events.CRASH, left);
     consumer.on(consumer.events.STOP, left);
@@ -287,6 +301,7 @@ export class KafkaEventBus implements EventBus {
     } catch (e) {
       this.consumers.delete(consumer);
       this.groups.delete(consumer);
+      this.pipelines.delete(consumer);
       await consumer.disconnect();
       throw e;
     }
@@ -306,6 +321,16 @@ export class KafkaEventBus implements EventBus {
           timestamp: m.timestamp,
         }));
         if (messages.length === 0) return;
+        if (pipelines) {
+          // Queued, not handled: the fetch position moves on, the committed offset does not.
+          const queued = await pipelines.enqueue(batch.topic, batch.partition, messages, {
+            commitOffsets: (offsets) => commitOffsetsIfNecessary(offsets),
+            heartbeat,
+            running: () => isRunning() && !isStale(),
+          });
+          if (queued) resolveOffset(batch.lastOffset());
+          return;
+        }
         const commit = async (offset: string) => {
           resolveOffset(offset);
           if (catchUp) {
@@ -323,14 +348,14 @@ export class KafkaEventBus implements EventBus {
         // whole, it can outlast the session timeout without a heartbeat: the broker then drops
         // the member, the commit fails and the batch comes back — a backlog that never drains.
         // So: chunks, each committed and followed by a heartbeat.
-        const chunk = opts.maxMessagesPerCall ?? 100;
-        const handle = (part: ReceivedMessage[]) => inConsumerSpan(batch.topic, opts.groupId, part, () => opts.handleBatch(part));
+        const handleHere = (part: ReceivedMessage[]) => handle(batch.topic, part);
         const running = () => isRunning() && !isStale();
         for (let i = 0; i < messages.length; i += chunk) {
           if (!running()) return;
           const part = messages.slice(i, i + chunk);
-          if (!opts.deadLetters) await handle(part);
-          else if (!(await handleIsolated(part, { handle, sink: opts.deadLetters, commit, running, heartbeat, backoff, logger: this.opts.logger }))) return;
+          if (!opts.deadLetters) await handleHere(part);
+          else if (!(await handleIsolated(part, { handle: handleHere, sink: opts.deadLetters, commit, running, heartbeat, backoff, logger: this.opts.logger })))
+            return;
           await commit(i + chunk >= messages.length ? batch.lastOffset() : part[part.length - 1].offset);
         }
       },
@@ -340,11 +365,40 @@ export class KafkaEventBus implements EventBus {
       ...(catchUp ? { caughtUp: catchUp.done } : {}),
       stop: async () => {
         stopped = true;
+        // the calls running finish and commit; the consumer's connections close after them
+        await pipelines?.stop();
+        this.pipelines.delete(consumer);
         this.consumers.delete(consumer);
         this.groups.delete(consumer);
         await consumer.disconnect();
       },
     };
+  }
+
+  /** Fetch-ahead for this consumer: whatever changes or loses its assignment drops what is queued. */
+  private pipelined(
+    consumer: Consumer,
+    opts: SubscribeOptions,
+    maxQueued: number,
+    handle: (part: ReceivedMessage[]) => Promise<void>,
+    maxMessagesPerCall: number,
+    backoff: RetryBackoff,
+  ): PartitionPipelines {
+    if (opts.replay) throw new Error('subscribe: a replaying consumer does not fetch ahead');
+    const pipelines = new PartitionPipelines({
+      handle,
+      deadLetters: opts.deadLetters,
+      backoff,
+      logger: this.opts.logger,
+      groupId: opts.groupId,
+      maxMessagesPerCall,
+      maxQueued,
+      concurrency: opts.partitionsConcurrently ?? 1,
+    });
+    this.pipelines.set(consumer, pipelines);
+    for (const event of [consumer.events.REBALANCING, consumer.events.GROUP_JOIN, consumer.events.CRASH, consumer.events.STOP])
+      consumer.on(event, () => pipelines.reassigned());
+    return pipelines;
   }
 
   /**
@@ -505,6 +559,9 @@ export class KafkaEventBus implements EventBus {
   async close(): Promise<void> {
     // What was published before close is sent (or fails to its callers), not dropped.
     for (let waited = 0; (this.flushing || this.pending.length > 0) && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    // a pipelined consumer's calls in flight finish and commit first
+    await Promise.allSettled([...this.pipelines.values()].map((p) => p.stop()));
+    this.pipelines.clear();
     await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
     this.consumers.clear();
     this.groups.clear();

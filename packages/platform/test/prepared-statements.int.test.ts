@@ -1,4 +1,4 @@
-import { createKnex, Knex, withTenant } from '../src';
+import { createKnex, Knex, UNPREPARED, withTenant } from '../src';
 
 const url = process.env.PG_SUPERUSER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -28,6 +28,20 @@ describe('prepared statements', () => {
       async (trx) => (await trx.raw<{ rows: { t: string }[] }>("select current_setting('app.tenant_id') as t")).rows[0].t,
     );
     expect(got).toBe(tenant);
+    expect(await prepared()).toEqual([]);
+  });
+
+  it('a query marked UNPREPARED is planned for its values every time: never prepared, however often it runs', async () => {
+    const results: number[] = [];
+    for (let i = 0; i < 8; i++)
+      results.push(
+        (
+          await knex
+            .raw<{ rows: { n: number }[] }>('select count(*)::int as n from unnest(?::int[]) u', [Array.from({ length: i }, (_, k) => k)])
+            .options(UNPREPARED)
+        ).rows[0].n,
+      );
+    expect(results).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(await prepared()).toEqual([]);
   });
 

@@ -29,6 +29,16 @@ export interface DbConfig {
  * extended protocol can't carry.
  */
 const MAX_PREPARED_PER_CONNECTION = 256;
+
+/**
+ * `.options(UNPREPARED)` on a query: sent unnamed, so Postgres plans it for its parameter
+ * values every time. For a statement whose good plan depends on the values — arrays unnested
+ * into CTEs and joins, whose lengths a generic plan cannot know. A prepared statement is
+ * planned for its values five times, then Postgres may keep a generic plan for good: the
+ * status consumer's two set-based statements became 3–10× slower from the sixth run on
+ * (docs/benchmarks.md, Session 12). Planning them each time costs about a millisecond.
+ */
+export const UNPREPARED: Readonly<{ evcsUnprepared: true }> = Object.freeze({ evcsUnprepared: true });
 const statementNames = new Map<string, string>();
 const preparedCount = new WeakMap<object, number>();
 
@@ -48,7 +58,7 @@ interface PgConnectionLike {
 interface KnexQueryObject {
   sql?: string;
   bindings?: unknown[];
-  options?: { name?: string };
+  options?: { name?: string; evcsUnprepared?: boolean };
 }
 
 class PreparingPgClient extends KnexPgClient {
@@ -74,6 +84,11 @@ class PreparingPgClient extends KnexPgClient {
   }
 
   private prepared(conn: PgConnectionLike, obj: KnexQueryObject): Promise<unknown> {
+    if (obj.options?.evcsUnprepared) {
+      // pg would pass the marker on as a query option; it is ours only
+      const { evcsUnprepared: _, ...rest } = obj.options;
+      return super._query(conn, { ...obj, options: rest });
+    }
     if (obj.sql && obj.bindings && obj.bindings.length > 0 && !obj.options?.name) {
       const name = statementName(obj.sql);
       const parsed = conn.connection?.parsedStatements;
