@@ -161,6 +161,18 @@ describe('a start in one round trip on a charger known by a hint (real Postgres,
     expect({ oneTrips: store.oneTrips, transactions: store.transactions }).toEqual({ oneTrips: 0, transactions: 1 });
   });
 
+  it('an unknown charger is asked of assets once per start, not once for the hint and again for the start', async () => {
+    let asked = 0;
+    const assets: ChargerDirectory = {
+      byId: async () => (asked++, null),
+      byCode: async () => null,
+    };
+    const counting = new ProjectedChargerDirectory(new PgChargerProjection(knex), assets);
+    const svc = new SessionService(store, counting, { price: () => Promise.reject(new Error('not priced here')) }, { now: () => new Date() });
+    expect(codeOf(await svc.startCharging(caller, { chargerId: randomUUID(), connectorNo: 1, idempotencyKey: key() }))).toBe('NOT_FOUND');
+    expect(asked).toBe(1);
+  });
+
   it('under the connector lock: of 10 concurrent starts with their own keys one wins and 9 are CONNECTOR_BUSY; 8 with one key make one order', async () => {
     const c = await warmCharger();
     const racing = await Promise.all(

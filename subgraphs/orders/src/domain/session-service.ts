@@ -208,9 +208,9 @@ export class SessionService {
       userId: caller.userId,
       ...(asked !== null ? { preAuthorizedFen: asked } : {}),
     });
-    const fast = await this.startOnHint(caller, input, hash);
-    if (fast) return fast;
-    const charger = await this.chargers.byId(caller.tenantId, input.chargerId, input.connectorNo);
+    const viaHint = await this.startOnHint(caller, input, hash);
+    if ('outcome' in viaHint) return viaHint.outcome;
+    const charger = viaHint.charger !== undefined ? viaHint.charger : await this.chargers.byId(caller.tenantId, input.chargerId, input.connectorNo);
     return this.store.inTenant(caller.tenantId, async (tx) => {
       // Lock first, then look for the key: a concurrent request with the same key has either
       // committed (and is found) or waits behind us. A replay is answered even if the charger
@@ -265,32 +265,38 @@ export class SessionService {
   }
 
   /**
-   * An OCPP start on a charger this process has seen projected, in one round trip
-   * (OrderStore.startInOneTrip; two when the charger is read first): the same rules in the same order as the statement-by-statement
-   * path below — a replay is answered first, then the charger must still be the one hinted (the
-   * database compares revisions), then the connector free. Null when the hint was stale: the
-   * caller takes the path that reads the charger afresh. No YKC pile: its serial needs a read
-   * under the lock before the insert.
+   * An OCPP charger this process holds a hint of starts in one round trip (startInOneTrip). No
+   * hint yet (not read since the process started): reading the charger leaves one, and the start
+   * is then its second trip. A stale hint, a YKC pile or a connector the hint lacks take the
+   * statement-by-statement path, with the charger as read here (`charger`; undefined: not read,
+   * or read before a stale hint and to be read afresh).
    */
   private async startOnHint(
     caller: Caller,
     input: { chargerId: string; connectorNo: number; idempotencyKey: string },
     hash: string,
-  ): Promise<Outcome<OrderRecord> | null> {
-    if (!this.chargers.hint) return null;
-    let charger = this.chargers.hint(caller.tenantId, input.chargerId);
-    // No hint yet (this process has not read the charger since it started): reading it from the
-    // projection leaves one, and the start is then its second round trip.
-    if (!charger) {
-      await this.chargers.byId(caller.tenantId, input.chargerId, input.connectorNo);
-      charger = this.chargers.hint(caller.tenantId, input.chargerId);
+  ): Promise<{ outcome: Outcome<OrderRecord> } | { charger: ChargerInfo | null | undefined }> {
+    if (!this.chargers.hint) return { charger: undefined };
+    let charger: ChargerInfo | null | undefined;
+    let hint = this.chargers.hint(caller.tenantId, input.chargerId);
+    if (!hint) {
+      charger = await this.chargers.byId(caller.tenantId, input.chargerId, input.connectorNo);
+      hint = this.chargers.hint(caller.tenantId, input.chargerId);
     }
-    if (!charger || charger.protocol === 'YKC' || !charger.connectorNos.includes(input.connectorNo)) return null;
-    const found = await this.startInOneTrip(caller, input, charger, hash);
-    if (!found) this.chargers.forgetHint?.(caller.tenantId, input.chargerId);
-    return found;
+    if (!hint || hint.protocol === 'YKC' || !hint.connectorNos.includes(input.connectorNo)) return { charger };
+    const outcome = await this.startInOneTrip(caller, input, hint, hash);
+    if (outcome) return { outcome };
+    this.chargers.forgetHint?.(caller.tenantId, input.chargerId);
+    return { charger: undefined };
   }
 
+  /**
+   * An OCPP start on a charger this process has seen projected, in one round trip
+   * (OrderStore.startInOneTrip): the same rules in the same order as the statement-by-statement
+   * path — a replay is answered first, then the charger must still be the one hinted (the
+   * database compares revisions), then the connector free. Null when the hint was stale. No YKC
+   * pile: its serial needs a read under the lock before the insert.
+   */
   private async startInOneTrip(
     caller: Caller,
     input: { chargerId: string; connectorNo: number; idempotencyKey: string },
