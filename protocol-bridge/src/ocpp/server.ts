@@ -54,6 +54,19 @@ export const redactUploadTokens = (text: string): string => text.replace(/(\/dia
 /** Largest OCPP frame accepted; ws's default (100 MiB) is far more than any OCPP message. */
 const MAX_FRAME_BYTES = 1024 * 1024;
 
+/**
+ * This connection's ping period: the configured one ±10 %. ocpp-rpc re-arms a connection's ping
+ * timer from the moment it fired, so every ping that fell due while the loop was busy (a GC, a
+ * connect storm after a restart, a slow sweep) fires in the same tick and stays in step with
+ * the others from then on: 19,500 connections' pings in one burst blocked the loop ~0.5 s
+ * (docs/benchmarks.md, "Concurrent OCPP connections", session 12). Periods that differ pull
+ * such a burst apart again within a few rounds.
+ */
+export function pingIntervalOf(configuredMs: number, random: () => number = Math.random): number {
+  if (configuredMs <= 0) return configuredMs;
+  return Math.round(configuredMs * (0.9 + 0.2 * random()));
+}
+
 /** OCPP 1.6-J central-system endpoint on ocpp-rpc, strict mode (every inbound call checked against the official schemas). */
 export function createOcppServer(deps: OcppServerDeps): OcppServer {
   const { logger, config, publisher, store, diagnostics } = deps;
@@ -100,6 +113,9 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
   );
 
   rpc.on('client', (client: RpcServerClient) => {
+    // Restarts ocpp-rpc's keep-alive of this client with its own period (the server gives all the same one).
+    if (config.pingIntervalMs > 0)
+      client.reconfigure({ pingIntervalMs: pingIntervalOf(config.pingIntervalMs) } as Parameters<RpcServerClient['reconfigure']>[0]);
     const { registration, securityProfile, remoteAddress } = client.session as OcppSessionData;
     const chargerId = client.identity ?? client.handshake.identity;
     const log = logger.child({ chargerId, tenantId: registration.tenantId });
