@@ -32,6 +32,10 @@ import { reconnectStorm } from './reconnect-storm';
  * and its GC pauses in the window, and each generator's own loop delay: a heartbeat late because
  * the bridge's loop was blocked, or because the generator could not keep up, shows there.
  *
+ * `--heap-prof DIR`: a sampling heap profile of the window (DIR/bridge-<held>.heapprofile): what the
+ * window allocated that is still in the heap at its end — kept state and garbage promoted since
+ * the last major GC.
+ *
  * `--heap-snapshot DIR`: a heap snapshot of the bridge once the connections are open (where
  * the per-connection memory goes).
  *
@@ -116,6 +120,27 @@ function gcSummary(gcs: { kind: number; ms: number }[]): Record<string, { n: num
   return out;
 }
 
+/**
+ * V8's sampling heap profiler from now: at stop(file), what was allocated in the window and is not
+ * collected yet — the state kept, and the garbage promoted since the last major GC.
+ */
+async function startHeapSampling(): Promise<{ stop(file: string): Promise<string> }> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', { samplingInterval: 16384 });
+  return {
+    stop: async (file) => {
+      const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      return file;
+    },
+  };
+}
+
 /** The inspector's sampling profiler on this process, from now until stop(file). */
 async function startProfiler(): Promise<{ stop(file: string): Promise<string> }> {
   const session = new Session();
@@ -139,6 +164,8 @@ async function startProfiler(): Promise<{ stop(file: string): Promise<string> }>
 async function measureWindow(held: number) {
   const profDir = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;
   const profiler = profDir ? await startProfiler() : undefined;
+  const heapDir = process.argv.includes('--heap-prof') ? process.argv[process.argv.indexOf('--heap-prof') + 1] : undefined;
+  const heapProfiler = heapDir ? await startHeapSampling() : undefined;
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const gcs: { kind: number; ms: number }[] = [];
@@ -155,6 +182,7 @@ async function measureWindow(held: number) {
   loop.disable();
   gcObserver.disconnect();
   if (profiler && profDir) process.stderr.write(`cpu profile: ${await profiler.stop(path.join(profDir, `bridge-${held}.cpuprofile`))}\n`);
+  if (heapProfiler && heapDir) process.stderr.write(`heap profile: ${await heapProfiler.stop(path.join(heapDir, `bridge-${held}.heapprofile`))}\n`);
   return { cpu, peakRss, loop, gcs };
 }
 
