@@ -16,7 +16,7 @@ export interface BridgeConfig {
   publishMaxBatch: number;
   /** How long a shutdown waits for chargers to close cleanly before cutting them off. */
   shutdownTimeoutMs: number;
-  /** WebSocket ping interval for OCPP connections (a missed pong closes the connection). 0 disables. */
+  /** WebSocket ping interval for OCPP connections, each within ±10 % of it (a ping unanswered by the next one closes the connection). 0 disables. */
   pingIntervalMs: number;
   /**
    * A charger that sent nothing (no message, no pong) for this long is

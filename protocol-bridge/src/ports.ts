@@ -195,7 +195,7 @@ export interface BridgeStore {
   markRecordPublished(tenantId: string, serial: string): Promise<void>;
   /** Record that `bridgeId` now holds the charger's connection. */
   holdConnection(tenantId: string, c: { chargerCode: string; bridgeId: string; protocol: string; at: Date }): Promise<void>;
-  /** Refresh seen_at of every connection this bridge holds (one statement for all). */
+  /** Refresh seen_at of every connection this bridge holds (a statement per tenant and per few thousand codes). */
   touchConnections(bridgeId: string, chargerCodes: { tenantId: string; chargerCode: string }[], at: Date): Promise<void>;
   /** Forget the connection, if `bridgeId` still holds it. */
   releaseConnection(tenantId: string, chargerCode: string, bridgeId: string): Promise<void>;

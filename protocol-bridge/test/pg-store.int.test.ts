@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { PgBridgeStore } from '../src/persistence/pg-store';
 import { BridgeDatabase, bridgeDatabase } from './support';
 
 describe('PgBridgeStore (real Postgres, application role under RLS)', () => {
@@ -81,5 +82,21 @@ describe('PgBridgeStore (real Postgres, application role under RLS)', () => {
       database.store.claimUnlessHeldElsewhere(a, { ...c, bridgeId: 'y' }),
     ]);
     expect(both.filter((r) => r.claimed)).toHaveLength(1);
+  });
+
+  it("refreshes every held connection's seen_at, over several statements and tenants, and only this bridge's rows", async () => {
+    // three codes per statement: 7 codes of tenant a take three statements, tenant b one
+    const store = new PgBridgeStore(database.knex, 3);
+    const before = new Date('2026-01-01T00:00:00Z');
+    const at = new Date('2026-01-01T00:05:00Z');
+    const mine = [...Array.from({ length: 7 }, (_, i) => ({ tenantId: a, chargerCode: `TOUCH-A${i}` })), { tenantId: b, chargerCode: 'TOUCH-B0' }];
+    for (const h of mine) await store.holdConnection(h.tenantId, { chargerCode: h.chargerCode, bridgeId: 'me', protocol: 'OCPP16', at: before });
+    await store.holdConnection(a, { chargerCode: 'TOUCH-OTHER', bridgeId: 'other', protocol: 'OCPP16', at: before });
+
+    await store.touchConnections('me', [...mine, { tenantId: a, chargerCode: 'TOUCH-OTHER' }], at);
+
+    for (const h of mine) expect(await store.connectionHolder(h.tenantId, h.chargerCode)).toMatchObject({ bridgeId: 'me', seenAt: at });
+    // held by another bridge: its row is that bridge's to refresh
+    expect(await store.connectionHolder(a, 'TOUCH-OTHER')).toMatchObject({ bridgeId: 'other', seenAt: before });
   });
 });

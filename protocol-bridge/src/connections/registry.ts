@@ -99,7 +99,10 @@ export class ConnectionRegistry {
   /** Current connections, of one protocol if given. */
   count(protocol?: Protocol): number {
     if (!protocol) return this.current.size;
-    return this.all(protocol).length;
+    // Counted, not copied: metrics read this on every scrape.
+    let n = 0;
+    for (const c of this.current.values()) if (c.protocol === protocol) n++;
+    return n;
   }
 
   /** The charger's current connection; with `protocol`, only if it speaks that one. */
@@ -168,7 +171,8 @@ export class ConnectionRegistry {
         c.close('silent: no message within the liveness timeout');
       }
     }
-    const held = this.all().map((c) => ({ tenantId: c.session.ctx.tenantId, chargerCode: c.session.chargerId }));
+    const held: { tenantId: string; chargerCode: string }[] = [];
+    for (const c of this.current.values()) held.push({ tenantId: c.session.ctx.tenantId, chargerCode: c.session.chargerId });
     if (held.length === 0) return;
     try {
       await this.opts.store.touchConnections(this.opts.bridgeId, held, now);

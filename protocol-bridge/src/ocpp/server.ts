@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { clientAddressResolver, inSpan, SpanKind, type Logger } from '@evcs/platform';
 import { createRPCError, RPCError, RPCServer } from 'ocpp-rpc';
+import WebSocket from 'ws';
 import type RpcServerClient from 'ocpp-rpc/lib/server-client';
 import type { BridgeConfig } from '../config';
 import { ChargerSession } from '../connections/charger-session';
@@ -54,6 +55,50 @@ export const redactUploadTokens = (text: string): string => text.replace(/(\/dia
 /** Largest OCPP frame accepted; ws's default (100 MiB) is far more than any OCPP message. */
 const MAX_FRAME_BYTES = 1024 * 1024;
 
+/**
+ * This connection's ping period: the configured one ±10 %. A ping timer is re-armed from the
+ * moment it fired, so every ping that fell due while the loop was busy (a GC, a connect storm
+ * after a restart, a slow sweep) fires in the same tick and stays in step with the others from
+ * then on: 19,500 connections' pings in one burst blocked the loop ~0.5 s (docs/benchmarks.md,
+ * "Concurrent OCPP connections", session 12). Periods that differ pull such a burst apart again
+ * within a few rounds.
+ */
+export function pingIntervalOf(configuredMs: number, random: () => number = Math.random): number {
+  if (configuredMs <= 0) return configuredMs;
+  return Math.round(configuredMs * (0.9 + 0.2 * random()));
+}
+
+/**
+ * WebSocket pings from the bridge, every `periodMs`: a charger that has not answered the previous
+ * ping by the next one is cut off (`onTimeout`, then the socket is terminated) — ocpp-rpc's rule.
+ * Not ocpp-rpc's keep-alive: it made a promise, an EventEmitter listener and an AbortSignal
+ * listener per ping, each kept until the next ping ~30 s later, so all of them reached the old
+ * generation — two thirds of what a major GC collected at 19,500 connections (session 12). A
+ * plain interval allocates nothing per ping. Returns the stop.
+ */
+export function keepAlive(ws: WebSocket, periodMs: number, onTimeout: () => void): () => void {
+  if (periodMs <= 0) return () => undefined;
+  let awaitingPong = false;
+  const onPong = () => (awaitingPong = false);
+  ws.on('pong', onPong);
+  const timer = setInterval(() => {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (awaitingPong) {
+      clearInterval(timer);
+      onTimeout();
+      ws.terminate();
+      return;
+    }
+    awaitingPong = true;
+    ws.ping();
+  }, periodMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    ws.off('pong', onPong);
+  };
+}
+
 /** OCPP 1.6-J central-system endpoint on ocpp-rpc, strict mode (every inbound call checked against the official schemas). */
 export function createOcppServer(deps: OcppServerDeps): OcppServer {
   const { logger, config, publisher, store, diagnostics } = deps;
@@ -70,8 +115,9 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
     protocols: [OCPP16_PROTOCOL],
     strictMode: true,
     strictModeValidators: [ocpp16Validator],
-    // WebSocket ping/pong: a charger that stops answering pings is cut off and reported disconnected.
-    pingIntervalMs: config.pingIntervalMs,
+    // WebSocket ping/pong is the bridge's own (keepAlive): a charger that stops answering pings is
+    // cut off and reported disconnected. ocpp-rpc still reports each pong ('ping' event).
+    pingIntervalMs: 0,
     wssOptions: { maxPayload: MAX_FRAME_BYTES },
   });
 
@@ -112,6 +158,11 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
     );
     const remoteStartTags = new RemoteStartTags(() => now().getTime());
     let endReason: string | undefined;
+    const stopPings = keepAlive(
+      (client as unknown as { _ws: WebSocket })._ws,
+      pingIntervalOf(config.pingIntervalMs),
+      () => (endReason ??= 'no answer to a WebSocket ping'),
+    );
     const handle: OcppHandle = {
       tenantId: registration.tenantId,
       chargerId,
@@ -209,6 +260,7 @@ export function createOcppServer(deps: OcppServerDeps): OcppServer {
     client.on('ping', () => session.touch(now()));
 
     client.once('close', ({ code, reason }: { code?: number; reason?: string }) => {
+      stopPings();
       deps.registry.unregister(conn);
       deps.localLists?.detach(handle);
       const why = endReason ?? `closed (code ${code ?? 'none'}${reason ? `: ${reason}` : ''})`;

@@ -3,7 +3,11 @@ import { BridgeStore, ConnectionHolder, OcppStart, OcppStop, RecordClaim, StartO
 
 /** The bridge's state in Postgres schema `bridge`, every statement under the charger's tenant (RLS). */
 export class PgBridgeStore implements BridgeStore {
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    /** Codes per liveness refresh statement (touchConnections). */
+    private readonly touchChunk = 2_000,
+  ) {}
 
   /**
    * Every method is one statement: BEGIN with the tenant, the statement and COMMIT go in
@@ -76,12 +80,23 @@ export class PgBridgeStore implements BridgeStore {
   }
 
   async touchConnections(bridgeId: string, held: { tenantId: string; chargerCode: string }[], at: Date): Promise<void> {
+    // Grouped in one pass: copying the tenant's list for each code made this quadratic — at
+    // 20,000 chargers of one tenant ~200 M copies, a loop blocked for a second every sweep
+    // (docs/benchmarks.md, "Concurrent OCPP connections", session 12).
     const byTenant = new Map<string, string[]>();
-    for (const h of held) byTenant.set(h.tenantId, [...(byTenant.get(h.tenantId) ?? []), h.chargerCode]);
+    for (const h of held) {
+      const codes = byTenant.get(h.tenantId);
+      if (codes) codes.push(h.chargerCode);
+      else byTenant.set(h.tenantId, [h.chargerCode]);
+    }
     for (const [tenantId, codes] of byTenant) {
-      await this.one(tenantId, (trx) =>
-        trx.raw('update bridge.charger_connections set seen_at = ? where bridge_id = ? and charger_code = any(?)', [at, bridgeId, codes]),
-      );
+      // Bounded statements: each encodes its array in one go on the loop, and holds its row locks briefly.
+      for (let i = 0; i < codes.length; i += this.touchChunk) {
+        const chunk = codes.slice(i, i + this.touchChunk);
+        await this.one(tenantId, (trx) =>
+          trx.raw('update bridge.charger_connections set seen_at = ? where bridge_id = ? and charger_code = any(?)', [at, bridgeId, chunk]),
+        );
+      }
     }
   }
 

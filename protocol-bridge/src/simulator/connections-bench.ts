@@ -1,5 +1,8 @@
 import { execFileSync, fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay, PerformanceObserver, constants as perf } from 'node:perf_hooks';
 import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import path from 'node:path';
@@ -23,6 +26,15 @@ import { reconnectStorm } from './reconnect-storm';
  * `--reconnect-storm`: instead, the chargers reconnect all at once with their passwords, the
  * password cache cold then warm, beside the same storm without passwords (the limit) and scrypt
  * alone; `--unbounded` adds a cold storm with no bound on concurrent scrypts (reconnect-storm.ts).
+ *
+ * `--cpu-prof DIR`: a V8 CPU profile of the bridge (this process) over the measured window only,
+ * written to DIR/bridge-<held>.cpuprofile. Every run also prints the bridge's event-loop delay
+ * and its GC pauses in the window, and each generator's own loop delay: a heartbeat late because
+ * the bridge's loop was blocked, or because the generator could not keep up, shows there.
+ *
+ * `--heap-prof DIR`: a sampling heap profile of the window (DIR/bridge-<held>.heapprofile): what the
+ * window allocated that is still in the heap at its end — kept state and garbage promoted since
+ * the last major GC.
  *
  * `--heap-snapshot DIR`: a heap snapshot of the bridge once the connections are open (where
  * the per-connection memory goes).
@@ -68,6 +80,8 @@ function collect(): void {
 
 interface Report {
   latencies: number[];
+  /** the generator's own event-loop delay p99 / max, ms */
+  loopDelayMs: { p99: number; max: number };
   sent: number;
   answered: number;
   open: number;
@@ -84,6 +98,92 @@ function ask<T>(child: ChildProcess, type: string, reply: string): Promise<T> {
     child.on('message', on);
     child.send({ type });
   });
+}
+
+const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+
+/** GC pauses in the window by kind: how many, their total and the longest (ms). */
+function gcSummary(gcs: { kind: number; ms: number }[]): Record<string, { n: number; totalMs: number; maxMs: number }> {
+  const names: Record<number, string> = {
+    [perf.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [perf.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [perf.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [perf.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+  };
+  const out: Record<string, { n: number; totalMs: number; maxMs: number }> = {};
+  for (const g of gcs) {
+    const o = (out[names[g.kind] ?? String(g.kind)] ??= { n: 0, totalMs: 0, maxMs: 0 });
+    o.n++;
+    o.totalMs = Math.round(o.totalMs + g.ms);
+    o.maxMs = Math.max(o.maxMs, Math.round(g.ms));
+  }
+  return out;
+}
+
+/**
+ * V8's sampling heap profiler from now: at stop(file), what was allocated in the window and is not
+ * collected yet — the state kept, and the garbage promoted since the last major GC.
+ */
+async function startHeapSampling(): Promise<{ stop(file: string): Promise<string> }> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', { samplingInterval: 16384 });
+  return {
+    stop: async (file) => {
+      const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      return file;
+    },
+  };
+}
+
+/** The inspector's sampling profiler on this process, from now until stop(file). */
+async function startProfiler(): Promise<{ stop(file: string): Promise<string> }> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 500 });
+  await post('Profiler.start');
+  return {
+    stop: async (file) => {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      return file;
+    },
+  };
+}
+
+/** The timed window in the bridge: CPU, peak RSS, event-loop delay, GC pauses (and with `--cpu-prof DIR`, a profile). */
+async function measureWindow(held: number) {
+  const profDir = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;
+  const profiler = profDir ? await startProfiler() : undefined;
+  const heapDir = process.argv.includes('--heap-prof') ? process.argv[process.argv.indexOf('--heap-prof') + 1] : undefined;
+  const heapProfiler = heapDir ? await startHeapSampling() : undefined;
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const gcs: { kind: number; ms: number }[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ kind: (e as unknown as { detail: { kind: number } }).detail.kind, ms: e.duration });
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  const cpu0 = process.cpuUsage();
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 500);
+  await new Promise((r) => setTimeout(r, duration * 1000));
+  clearInterval(sampler);
+  const cpu = process.cpuUsage(cpu0);
+  loop.disable();
+  gcObserver.disconnect();
+  if (profiler && profDir) process.stderr.write(`cpu profile: ${await profiler.stop(path.join(profDir, `bridge-${held}.cpuprofile`))}\n`);
+  if (heapProfiler && heapDir) process.stderr.write(`heap profile: ${await heapProfiler.stop(path.join(heapDir, `bridge-${held}.heapprofile`))}\n`);
+  return { cpu, peakRss, loop, gcs };
 }
 
 async function main(): Promise<void> {
@@ -136,12 +236,7 @@ async function main(): Promise<void> {
   // A settling interval (every connection's first heartbeat), then the measured one.
   await new Promise((r) => setTimeout(r, heartbeatS * 1000));
   await Promise.all(children.map((c) => new Promise((r) => (c.send({ type: 'reset' }), r(null)))));
-  const cpu0 = process.cpuUsage();
-  let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 500);
-  await new Promise((r) => setTimeout(r, duration * 1000));
-  clearInterval(sampler);
-  const cpu = process.cpuUsage(cpu0);
+  const { cpu, peakRss, loop, gcs } = await measureWindow(held);
   const reports = await Promise.all(children.map((c) => ask<Report>(c, 'report', 'report')));
   const mem = process.memoryUsage();
   collect();
@@ -173,6 +268,9 @@ async function main(): Promise<void> {
         heartbeatsPerSecond: Math.round(answered / duration),
         unanswered: sent - answered,
         heartbeatMs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) },
+        bridgeLoopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+        bridgeGc: gcSummary(gcs),
+        generatorLoopDelayMs: reports.map((r) => r.loopDelayMs),
         bridgeCpuPercent: Math.round(((cpu.user + cpu.system) / 1e6 / duration) * 100),
         load: loadavg()[0].toFixed(1),
       },

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
 
 /**
@@ -25,6 +26,8 @@ let answered = 0;
 let latencies: number[] = [];
 const pending = new Map<string, number>();
 let nextId = 0;
+/** This generator's own loop delay: if it is late, so are its heartbeats' timings. */
+const loop = monitorEventLoopDelay({ resolution: 10 });
 /** the next connection to open */
 let i = 0;
 
@@ -97,8 +100,19 @@ process.on('message', (m: { type: string }) => {
     latencies = [];
     sent = 0;
     answered = 0;
+    loop.reset();
+    loop.enable();
   } else if (m.type === 'report') {
-    process.send?.({ type: 'report', latencies, sent, answered, open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length, closed });
+    const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+    process.send?.({
+      type: 'report',
+      loopDelayMs: { p99: ms(loop.percentile(99)), max: ms(loop.max) },
+      latencies,
+      sent,
+      answered,
+      open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length,
+      closed,
+    });
   }
 });
 
