@@ -44,6 +44,7 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
   let stack: Stack;
   let pile: SimulatedYkcPile | undefined;
   let fleet: SimulatorFleet | undefined;
+  let ocppFleet: SimulatorFleet | undefined;
   const database = uniqueName('evcs_e2e_ykc');
   const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'evcs-ykc-e2e-'));
   const PILE = '33010000000001';
@@ -65,6 +66,7 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
   });
   afterAll(async () => {
     await fleet?.stop().catch(() => undefined);
+    await ocppFleet?.stop().catch(() => undefined);
     await pile?.close().catch(() => undefined);
     await stack?.stop();
     await dropDatabase(PG_SUPERUSER_URL, database);
@@ -261,6 +263,63 @@ describe('end to end: YKC sessions are started, stopped and billed', () => {
       expect(o.reviewFlags).toEqual([]);
       expect(toFen(o.chargerBill.amountExact)).toBe(o.amount.formatted);
     }
+  });
+
+  it("the npm start demo's OCPP chargers follow the API: startCharging → CHARGING with the start's id tag, stopCharging → priced", async () => {
+    const { accessToken } = await stack.login(demo.code, 'admin', passwords.operatorAdmin);
+    const code = 'DEMO-CP-0001';
+    const registered = await registerFleet({
+      routerUrl: stack.routerUrls[0],
+      token: accessToken,
+      stationCode: demo.stations[0].code,
+      ocpp: [code],
+      ykc: [],
+      connectors: 2,
+    });
+    expect(registered.refused).toEqual([]);
+    // Only what the platform asks: no sessions of the simulator's own on the same connectors.
+    ocppFleet = await runSimulators({
+      url: stack.bridgeUrl,
+      count: 1,
+      prefix: 'DEMO-CP-',
+      connectors: 2,
+      intervalMs: 300,
+      scriptedSessions: false,
+      password: (id) => registered.passwords.get(id),
+    });
+    const chargerId = (await gql(accessToken, 'query($c: String!) { chargerByCode(code: $c) { id online } }', { c: code })).chargerByCode.id;
+    await eventually(async () => (await gql(accessToken, 'query($c: String!) { chargerByCode(code: $c) { online } }', { c: code })).chargerByCode.online, {
+      timeoutMs: 30_000,
+      what: `${code} online`,
+    });
+    const started = await gql(
+      accessToken,
+      'mutation($i: StartChargingInput!) { startCharging(input: $i) { order { id state } userErrors { code message } } }',
+      { i: { chargerId, connectorNo: 1, idempotencyKey: `demo-follow-${randomUUID()}` } },
+    );
+    expect(started.startCharging.userErrors).toEqual([]);
+    const orderId = started.startCharging.order.id as string;
+    const charging = await eventually(
+      async () => {
+        const o = (await gql(accessToken, 'query($id: ID!) { order(id: $id) { state transactionId origin } }', { id: orderId })).order;
+        return o.state === 'CHARGING' ? o : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 300, what: 'the remote start confirmed by StartTransaction' },
+    );
+    expect(charging).toMatchObject({ origin: 'API', transactionId: expect.any(String) });
+    // it keeps charging until the platform stops it
+    await new Promise((r) => setTimeout(r, 1500));
+    const stop = await gql(accessToken, 'mutation($id: ID!) { stopCharging(orderId: $id) { order { id } userErrors { code message } } }', { id: orderId });
+    expect(stop.stopCharging.userErrors).toEqual([]);
+    const billed = await eventually(
+      async () => {
+        const o = (await gql(accessToken, 'query($id: ID!) { order(id: $id) { state energy { kwh } amount { minor } } }', { id: orderId })).order;
+        return o.state === 'TO_PAY' ? o : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 300, what: 'the remote stop confirmed by StopTransaction and priced' },
+    );
+    expect(Number(billed.energy.kwh)).toBeGreaterThan(0);
+    expect(billed.amount.minor).toBeGreaterThan(0);
   });
 });
 

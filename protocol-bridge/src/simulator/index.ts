@@ -29,6 +29,12 @@ export interface RunSimulatorsOptions {
   meterValuesPerSession?: number;
   /** Spread the first connections over this long (default: 5 ms per charger, at most intervalMs). */
   rampMs?: number;
+  /**
+   * OCPP chargers begin sessions of their own on idle connectors (default true). Either way they
+   * follow the platform's RemoteStartTransaction (a session with its id tag on that connector) and
+   * RemoteStopTransaction (the session stops at the next tick).
+   */
+  scriptedSessions?: boolean;
   /** YKC piles over TCP. Pile numbers are `pilePrefix` followed by the index, 14 digits in all. */
   ykc?: { host: string; port: number; count: number; pilePrefix?: string; startIndex?: number };
   logger?: Logger;
@@ -73,6 +79,12 @@ interface ConnectorState {
   transactionId?: number;
   meterWh: number;
   samples: number;
+  /** the id tag of a RemoteStartTransaction accepted for this connector, until its session starts */
+  remoteIdTag?: string;
+  /** the session running was started by the platform (it runs until the platform stops it) */
+  remoteSession?: boolean;
+  /** a RemoteStopTransaction arrived for its session */
+  remoteStop?: boolean;
 }
 
 /**
@@ -80,7 +92,8 @@ interface ConnectorState {
  * connect, boot, report every connector Available, then each tick move one
  * connector through a realistic session: Preparing → StartTransaction and
  * Charging → MeterValues every tick → StopTransaction and Finishing →
- * Available. YKC piles log in, beat, and run sessions with real-time data
+ * Available; a RemoteStartTransaction the platform sends starts a session with its id tag on its
+ * connector (charging until a RemoteStopTransaction stops it). YKC piles log in, beat, and run sessions with real-time data
  * each tick and a transaction record (resent until confirmed) at the end.
  * A charger that loses its connection reconnects. Resolves once every charger
  * made its first attempt to come online.
@@ -89,6 +102,7 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
   const connectors = opts.connectors ?? 2;
   const intervalMs = opts.intervalMs ?? 5000;
   const perSession = opts.meterValuesPerSession ?? 6;
+  const scripted = opts.scriptedSessions ?? true;
   const startIndex = opts.startIndex ?? 1;
   const ykcCount = opts.ykc?.count ?? 0;
   const total = opts.count + ykcCount;
@@ -136,14 +150,25 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
       case 'Available':
         return status('Preparing');
       case 'Preparing': {
-        const conf = await cp.startTransaction(c, `SIM-TAG-${c}`, s.meterWh);
+        const conf = await cp.startTransaction(c, s.remoteIdTag ?? `SIM-TAG-${c}`, s.meterWh);
         counters.sessionsStarted++;
         s.transactionId = conf.transactionId;
+        s.remoteSession = s.remoteIdTag !== undefined;
+        s.remoteIdTag = undefined;
         s.samples = 0;
         return status('Charging');
       }
       case 'Charging':
-        if (s.samples < perSession) {
+        if (s.remoteStop) {
+          await cp.stopTransaction(s.transactionId!, s.meterWh, { reason: 'Remote' });
+          counters.sessionsStopped++;
+          s.transactionId = undefined;
+          s.remoteStop = false;
+          s.remoteSession = false;
+          return status('Finishing');
+        }
+        // A session the platform started charges until the platform stops it, as the YKC piles do.
+        if (s.remoteSession || s.samples < perSession) {
           s.meterWh += 500 + Math.floor(Math.random() * 500);
           await cp.meterValues(c, s.transactionId, s.meterWh);
           counters.meterValues++;
@@ -173,11 +198,27 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
     }
   }
 
-  // Sessions in progress move every tick; one idle connector may begin one.
-  async function ocppTick(cp: SimulatedChargePoint, state: Map<number, ConnectorState>): Promise<void> {
-    const charging = [...state].filter(([, s]) => s.status !== 'Available');
-    const idle = [...state].filter(([, s]) => s.status === 'Available');
-    const next = charging.length > 0 ? charging : idle.slice(Math.floor(Math.random() * idle.length)).slice(0, 1);
+  // What the platform asked since the last tick (the charger answered already: Accepted, unless reserved for another tag).
+  function takeRemoteCommands(cp: SimulatedChargePoint, state: Map<number, ConnectorState>, seen: { n: number }): void {
+    for (; seen.n < cp.commandsReceived.length; seen.n++) {
+      const { action, params } = cp.commandsReceived[seen.n];
+      if (action === 'RemoteStartTransaction') {
+        const idTag = String(params.idTag);
+        const wanted = params.connectorId === undefined ? undefined : Number(params.connectorId);
+        const target = [...state].find(([c, s]) => (wanted === undefined || c === wanted) && s.status === 'Available' && s.remoteIdTag === undefined);
+        if (target && cp.mayStart(target[0], idTag)) target[1].remoteIdTag = idTag;
+      } else if (action === 'RemoteStopTransaction') {
+        for (const s of state.values()) if (s.transactionId !== undefined && s.transactionId === Number(params.transactionId)) s.remoteStop = true;
+      }
+    }
+  }
+
+  // Sessions in progress move every tick, and connectors the platform started; otherwise one idle connector may begin one.
+  async function ocppTick(cp: SimulatedChargePoint, state: Map<number, ConnectorState>, seen: { n: number }): Promise<void> {
+    takeRemoteCommands(cp, state, seen);
+    const busy = [...state].filter(([, s]) => s.status !== 'Available' || s.remoteIdTag !== undefined);
+    const idle = [...state].filter(([, s]) => s.status === 'Available' && s.remoteIdTag === undefined);
+    const next = busy.length > 0 || !scripted ? busy : idle.slice(Math.floor(Math.random() * idle.length)).slice(0, 1);
     for (const [c, s] of next) await step(cp, c, s);
   }
 
@@ -197,6 +238,7 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
 
   async function ocppLifecycle(cp: SimulatedChargePoint, index: number, firstAttempt: () => void): Promise<void> {
     const state = new Map<number, ConnectorState>();
+    const seen = { n: cp.commandsReceived.length };
     let booted = false;
     await sleep(total > 1 ? Math.round((rampMs * index) / total) : 0, undefined, { signal });
     while (!signal.aborted) {
@@ -214,7 +256,7 @@ export async function runSimulators(opts: RunSimulatorsOptions): Promise<Simulat
           await reportConnectors(cp, state);
         }
         await sleep(jitter(intervalMs), undefined, { signal });
-        await ocppTick(cp, state);
+        await ocppTick(cp, state, seen);
       } catch (err) {
         if (signal.aborted) break;
         firstAttempt();
