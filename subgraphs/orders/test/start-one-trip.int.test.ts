@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { AssetEvents, encodeWith, type AssetEvent } from '@evcs/events';
 import { createKnex, Knex, withTenant, type ReceivedMessage } from '@evcs/platform';
 import { createTestDatabase, TestDatabase } from '@evcs/testkit';
 import { migrations } from '../src';
+import { aChargerInfo, assetEventMessage } from './builders';
 import type { ChargerDirectory, ChargerInfo, OrderStore } from '../src/domain/ports';
 import { ProjectedChargerDirectory } from '../src/domain/projected-chargers';
 import { SessionService } from '../src/domain/session-service';
@@ -50,36 +50,8 @@ const A = randomUUID();
 const B = randomUUID();
 const station = randomUUID();
 
-const aCharger = (over: Partial<ChargerInfo> = {}): ChargerInfo => ({
-  chargerId: randomUUID(),
-  code: `CP-${randomUUID().slice(0, 8)}`,
-  stationId: station,
-  timezone: 'Asia/Shanghai',
-  protocol: 'OCPP16',
-  connectorNos: [1, 2],
-  ...over,
-});
-
-const assetEvent = (tenantId: string, c: ChargerInfo, revision: number, type: AssetEvent['type'] = 'charger.changed'): ReceivedMessage => {
-  const e: AssetEvent = {
-    id: randomUUID(),
-    version: 1,
-    tenantId,
-    occurredAt: new Date().toISOString(),
-    type,
-    data: {
-      chargerId: c.chargerId,
-      code: c.code,
-      stationId: c.stationId,
-      timezone: c.timezone ?? null,
-      protocol: c.protocol,
-      connectorNos: c.connectorNos,
-      revision,
-    },
-  };
-  const encoded = encodeWith(AssetEvents, e);
-  return { topic: AssetEvents.topic, partition: 0, offset: '0', key: encoded.key, value: Buffer.from(encoded.value), headers: encoded.headers, timestamp: '0' };
-};
+const aCharger = (over: Partial<ChargerInfo> = {}): ChargerInfo => aChargerInfo(station, over);
+const assetEvent = assetEventMessage;
 
 describe('a start in one round trip on a charger known by a hint (real Postgres, RLS)', () => {
   let db: TestDatabase;

@@ -18,6 +18,7 @@ import { pricingRequest } from './pricing-input';
 import type {
   Bill,
   ChargerBill,
+  ChargerCommand,
   ChargerDirectory,
   ChargerHint,
   ChargerInfo,
@@ -148,6 +149,46 @@ export const newRemoteIdTag = (): string => `EV${randomBytes(9).toString('hex').
 
 const requestHash = (v: unknown): string => createHash('sha256').update(JSON.stringify(v)).digest('hex');
 
+const connectorBusy = () => fail<OrderRecord>(UserErrorCodes.CONNECTOR_BUSY, 'connectorNo', 'A session is already active on this connector');
+
+/** An API start's PENDING order and its start command, whichever path writes them. */
+function apiStart(
+  caller: Caller,
+  input: { connectorNo: number; idempotencyKey: string },
+  charger: ChargerInfo,
+  hash: string,
+  idTag: string,
+  ykc: { transactionId: string | null; preAuthorizedFen: number | null },
+): { order: NewOrder; command: ChargerCommand } {
+  const { transactionId, preAuthorizedFen } = ykc;
+  return {
+    order: {
+      stationId: charger.stationId,
+      chargerId: charger.chargerId,
+      chargerCode: charger.code,
+      connectorNo: input.connectorNo,
+      userId: caller.userId,
+      idTag,
+      origin: 'API',
+      transactionId,
+      state: 'PENDING',
+      startedAt: null,
+      meterStartWh: null,
+      idempotencyKey: input.idempotencyKey,
+      requestHash: hash,
+      preAuthorizedFen,
+    },
+    command: {
+      type: 'session.start',
+      chargerCode: charger.code,
+      connectorId: input.connectorNo,
+      idTag,
+      ...(transactionId ? { transactionId } : {}),
+      ...(preAuthorizedFen !== null ? { balanceCents: preAuthorizedFen } : {}),
+    },
+  };
+}
+
 /**
  * Charging sessions from plug to bill. Every effect is made exactly once over
  * at-least-once inputs: inbound events are recorded by id in the same
@@ -222,43 +263,14 @@ export class SessionService {
       if (replay) return this.replayed(replay, hash);
       if (!charger) return fail<OrderRecord>(UserErrorCodes.NOT_FOUND, 'chargerId', 'Unknown charger');
       if (!target) return fail<OrderRecord>(UserErrorCodes.NOT_FOUND, 'connectorNo', `Charger ${charger.code} has no connector ${input.connectorNo}`);
-      if (active.length) return fail<OrderRecord>(UserErrorCodes.CONNECTOR_BUSY, 'connectorNo', 'A session is already active on this connector');
-      const idTag = newRemoteIdTag();
+      if (active.length) return connectorBusy();
       const ykc = await this.ykcStart(tx, charger, input.connectorNo, asked);
       if (!ykc.ok) return ykc;
-      const { transactionId, preAuthorizedFen } = ykc.value;
       // The order, its first transition and its start command (outbox) in one statement.
-      const order = await tx.insertOrder(
-        {
-          stationId: charger.stationId,
-          chargerId: charger.chargerId,
-          chargerCode: charger.code,
-          connectorNo: input.connectorNo,
-          userId: caller.userId,
-          idTag,
-          origin: 'API',
-          transactionId,
-          state: 'PENDING',
-          startedAt: null,
-          meterStartWh: null,
-          idempotencyKey: input.idempotencyKey,
-          requestHash: hash,
-          preAuthorizedFen,
-        },
-        {
-          type: 'session.start',
-          chargerCode: charger.code,
-          connectorId: input.connectorNo,
-          idTag,
-          ...(transactionId ? { transactionId } : {}),
-          ...(preAuthorizedFen !== null ? { balanceCents: preAuthorizedFen } : {}),
-        },
-      );
-      if (order === 'duplicate') {
-        // Same key raced in another transaction: that one won; answer with it.
-        const winner = await tx.byIdempotencyKey(input.idempotencyKey);
-        return winner ? this.replayed(winner, hash) : fail<OrderRecord>(UserErrorCodes.CONFLICT, null, 'Try again');
-      }
+      const start = apiStart(caller, input, charger, hash, newRemoteIdTag(), ykc.value);
+      const order = await tx.insertOrder(start.order, start.command);
+      // Same key raced in another transaction: that one won; answer with it.
+      if (order === 'duplicate') return this.winnerOf(tx, input.idempotencyKey, hash);
       tx.afterCommit(() => this.metrics.orderCreated(caller.tenantId, 'API'));
       return ok(order);
     });
@@ -303,37 +315,22 @@ export class SessionService {
     charger: ChargerHint,
     hash: string,
   ): Promise<Outcome<OrderRecord> | null> {
-    const idTag = newRemoteIdTag();
-    const found = await this.store.startInOneTrip(
-      caller.tenantId,
-      charger,
-      {
-        stationId: charger.stationId,
-        chargerId: charger.chargerId,
-        chargerCode: charger.code,
-        connectorNo: input.connectorNo,
-        userId: caller.userId,
-        idTag,
-        origin: 'API',
-        transactionId: null,
-        state: 'PENDING',
-        startedAt: null,
-        meterStartWh: null,
-        idempotencyKey: input.idempotencyKey,
-        requestHash: hash,
-        preAuthorizedFen: null,
-      },
-      { type: 'session.start', chargerCode: charger.code, connectorId: input.connectorNo, idTag },
-    );
+    const start = apiStart(caller, input, charger, hash, newRemoteIdTag(), { transactionId: null, preAuthorizedFen: null });
+    const found = await this.store.startInOneTrip(caller.tenantId, charger, start.order, start.command);
     if (found.replay) return this.replayed(found.replay, hash);
     if (!found.projected) return null;
-    if (found.busy) return fail<OrderRecord>(UserErrorCodes.CONNECTOR_BUSY, 'connectorNo', 'A session is already active on this connector');
+    if (found.busy) return connectorBusy();
     if (found.created) {
       this.metrics.orderCreated(caller.tenantId, 'API');
       return ok(found.created);
     }
     // The key (or the charger's transaction id) was taken by a start that committed meanwhile: answer with it.
-    const winner = await this.store.inTenant(caller.tenantId, (tx) => tx.byIdempotencyKey(input.idempotencyKey));
+    return this.store.inTenant(caller.tenantId, (tx) => this.winnerOf(tx, input.idempotencyKey, hash));
+  }
+
+  /** The order a concurrent start with this key committed, as its replay. */
+  private async winnerOf(tx: OrderTx, idempotencyKey: string, hash: string): Promise<Outcome<OrderRecord>> {
+    const winner = await tx.byIdempotencyKey(idempotencyKey);
     return winner ? this.replayed(winner, hash) : fail<OrderRecord>(UserErrorCodes.CONFLICT, null, 'Try again');
   }
 

@@ -178,9 +178,8 @@ export class PgOrderStore implements OrderStore {
     const c = commandRow(tenantId, command);
     const insert = k.raw(
       `with o as (
-         insert into orders.orders (tenant_id, station_id, charger_id, charger_code, connector_no, user_id, id_tag, origin,
-                                    transaction_id, state, started_at, meter_start_wh, idempotency_key, request_hash, pre_authorized_fen)
-         select ?::uuid, ?::uuid, ?::uuid, ?, ?::int, ?::uuid, ?, ?, ?, ?, ?::timestamptz, ?::bigint, ?, ?, ?::bigint
+         insert into orders.orders (${NEW_ORDER_COLUMNS})
+         select ${NEW_ORDER_COLUMNS} from jsonb_populate_record(null::orders.orders, ?::jsonb)
           where ${projected} and not ${active} and not ${keyed}
          on conflict do nothing
          returning *),
@@ -190,21 +189,8 @@ export class PgOrderStore implements OrderStore {
              select ?, tenant_id, id, ?, ?, ?, ? from o)
        select * from o`,
       [
-        tenantId,
-        o.stationId,
-        o.chargerId,
-        o.chargerCode,
-        o.connectorNo,
-        o.userId,
-        o.idTag,
-        o.origin,
-        o.transactionId,
-        o.state,
-        o.startedAt,
-        o.meterStartWh,
-        o.idempotencyKey,
-        o.requestHash,
-        o.preAuthorizedFen ?? null,
+        // one typed row from the same columns insertOrder writes (the columns' own types, no casts to keep in step)
+        JSON.stringify(newOrderColumns(tenantId, o)),
         ...guards,
         tenantId,
         o.idempotencyKey,
@@ -255,6 +241,28 @@ function messageColumns(m: ChargerMessage | null | undefined) {
 
 /** Commands and order events leave through the platform outbox, in the transaction that made them. */
 const outbox = new OutboxWriter('orders');
+
+/** A new order's columns, as both inserts write them. */
+function newOrderColumns(tenantId: string, o: NewOrder) {
+  return {
+    tenant_id: tenantId,
+    station_id: o.stationId,
+    charger_id: o.chargerId,
+    charger_code: o.chargerCode,
+    connector_no: o.connectorNo,
+    user_id: o.userId,
+    id_tag: o.idTag,
+    origin: o.origin,
+    transaction_id: o.transactionId,
+    state: o.state,
+    started_at: o.startedAt,
+    meter_start_wh: o.meterStartWh,
+    idempotency_key: o.idempotencyKey,
+    request_hash: o.requestHash,
+    pre_authorized_fen: o.preAuthorizedFen ?? null,
+  };
+}
+const NEW_ORDER_COLUMNS = Object.keys(newOrderColumns('', {} as NewOrder)).join(', ');
 
 /** The states of a session that holds its connector, as SQL (the partial index orders_active_connector has the same). */
 const ACTIVE_STATES_SQL = `(${ACTIVE_STATES.map((s) => `'${s}'`).join(',')})`;
@@ -377,27 +385,7 @@ class PgOrderTx implements OrderTx {
     // idempotency key, the charger's transaction id) says it exists already — nothing at all.
     // ON CONFLICT DO NOTHING rather than catching the violation in a savepoint: the same
     // outcome without SAVEPOINT/RELEASE round trips, and nothing aborts the caller's transaction.
-    const insert = this.trx('orders.orders')
-      .insert({
-        tenant_id: this.tenantId,
-        station_id: o.stationId,
-        charger_id: o.chargerId,
-        charger_code: o.chargerCode,
-        connector_no: o.connectorNo,
-        user_id: o.userId,
-        id_tag: o.idTag,
-        origin: o.origin,
-        transaction_id: o.transactionId,
-        state: o.state,
-        started_at: o.startedAt,
-        meter_start_wh: o.meterStartWh,
-        idempotency_key: o.idempotencyKey,
-        request_hash: o.requestHash,
-        pre_authorized_fen: o.preAuthorizedFen ?? null,
-      })
-      .onConflict()
-      .ignore()
-      .returning('*');
+    const insert = this.trx('orders.orders').insert(newOrderColumns(this.tenantId, o)).onConflict().ignore().returning('*');
     const reason = o.origin === 'API' ? 'REQUESTED' : 'STARTED_AT_CHARGER';
     const m = messageColumns(o.chargerMessage);
     let q = this.trx.with('o', insert).with(
