@@ -102,6 +102,10 @@ export async function eventually<T>(
   }
 }
 
+/** Ports freePort handed out in this process, oldest first (a stack's services bind them later). */
+const issuedPorts = new Set<number>();
+const ISSUED_PORTS_KEPT = 4_000;
+
 /**
  * A port for a child process to listen on. Not one the kernel hands out for port 0:
  * those come from the ephemeral range (32768–60999 here), which outgoing connections
@@ -113,7 +117,15 @@ export async function eventually<T>(
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 20_000 + randomInt(12_000);
-    if (await canListen(port)) return port;
+    // A stack picks its ~20 ports before its services bind them: a port handed out a moment ago is
+    // still free to listen on, and handing it out twice made two services of one stack collide
+    // (EADDRINUSE at start-up, ~2 % of stacks by the birthday bound).
+    if (issuedPorts.has(port)) continue;
+    if (await canListen(port)) {
+      issuedPorts.add(port);
+      if (issuedPorts.size > ISSUED_PORTS_KEPT) issuedPorts.delete(issuedPorts.values().next().value as number);
+      return port;
+    }
   }
   throw new Error('no free port found in 20000–31999');
 }
